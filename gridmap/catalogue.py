@@ -1,0 +1,291 @@
+"""The one definition of gridmap's seven layers and their fields.
+
+Stores, import validation, API schemas and exports are all derived from this
+table, so a field is added here once and appears everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from gridmap.errors import UnknownLayerError
+
+FieldType = Literal["text", "integer", "real", "boolean"]
+GeometryKind = Literal["MultiPolygon", "Polygon", "Point"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One attribute of a layer."""
+
+    name: str
+    type: FieldType
+    label_zh: str
+    label_en: str
+    required: bool = False
+    default: object = None
+    personal: bool = False
+    derived: bool = False
+    aliases: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Parent:
+    """A field that must name a feature of another layer."""
+
+    field: str
+    layer: str
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A layer: its geometry kind, fields and parent links."""
+
+    name: str
+    label_zh: str
+    label_en: str
+    geometry: GeometryKind
+    fields: tuple[Field, ...]
+    parents: tuple[Parent, ...] = ()
+    accepted_geometries: tuple[str, ...] = field(default=())
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    @property
+    def columns(self) -> list[str]:
+        """Canonical column order of a frame of this layer (geometry last)."""
+        return [*self.field_names, "geometry"]
+
+    def get(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.name} has no field {name!r}")
+
+    @property
+    def personal_fields(self) -> list[str]:
+        return [f.name for f in self.fields if f.personal]
+
+    @property
+    def input_fields(self) -> list[Field]:
+        """Fields an import may set (derived ones are computed, never trusted)."""
+        return [f for f in self.fields if not f.derived]
+
+
+def _code(label_zh: str = "编码") -> Field:
+    return Field(
+        "code",
+        "text",
+        label_zh,
+        "Code",
+        required=True,
+        aliases=("编码", "代码", "编号", "id", "ID", "Code", "CODE"),
+    )
+
+
+_NAME = Field("name", "text", "名称", "Name", aliases=("名称", "名字", "Name", "NAME"))
+_GRID_CODE = Field("grid_code", "text", "所属网格", "Grid", derived=True, aliases=("所属网格", "网格编码"))
+_ADDRESS = Field("address", "text", "地址", "Address", aliases=("地址", "详细地址", "门牌地址"))
+
+STREETS = Layer(
+    "streets",
+    "街道/乡镇",
+    "Streets",
+    "MultiPolygon",
+    (_code("街道编码"), Field("name", "text", "名称", "Name", required=True, aliases=_NAME.aliases)),
+)
+
+COMMUNITIES = Layer(
+    "communities",
+    "社区/村",
+    "Communities",
+    "MultiPolygon",
+    (
+        _code("社区编码"),
+        Field("name", "text", "名称", "Name", required=True, aliases=_NAME.aliases),
+        Field(
+            "street_code",
+            "text",
+            "所属街道",
+            "Street",
+            required=True,
+            aliases=("所属街道", "街道编码", "街道"),
+        ),
+        Field(
+            "kind",
+            "text",
+            "类型",
+            "Kind",
+            default="community",
+            aliases=("类型", "社区类型"),
+            choices=("community", "village"),
+        ),
+    ),
+    parents=(Parent("street_code", "streets"),),
+)
+
+GRIDS = Layer(
+    "grids",
+    "网格",
+    "Grids",
+    "MultiPolygon",
+    (
+        _code("网格编码"),
+        Field("name", "text", "名称", "Name", required=True, aliases=(*_NAME.aliases, "网格名称")),
+        Field(
+            "community_code",
+            "text",
+            "所属社区",
+            "Community",
+            required=True,
+            aliases=("所属社区", "社区编码", "所属村", "社区"),
+        ),
+        Field(
+            "party_branch", "text", "网格党支部", "Party branch", aliases=("网格党支部", "党支部", "党组织")
+        ),
+        Field("worker_name", "text", "网格员", "Grid worker", aliases=("网格员", "网格员姓名", "网格长")),
+        Field(
+            "worker_phone",
+            "text",
+            "网格员电话",
+            "Worker phone",
+            personal=True,
+            aliases=("网格员电话", "联系电话", "电话", "手机"),
+        ),
+    ),
+    parents=(Parent("community_code", "communities"),),
+)
+
+BUILDINGS = Layer(
+    "buildings",
+    "楼栋",
+    "Buildings",
+    "Polygon",
+    (
+        _code("楼栋编码"),
+        Field("name", "text", "名称", "Name", aliases=(*_NAME.aliases, "楼栋名称")),
+        _ADDRESS,
+        Field("floors", "integer", "楼层", "Floors", aliases=("楼层", "层数", "楼层数")),
+        _GRID_CODE,
+    ),
+    accepted_geometries=("Polygon", "MultiPolygon"),
+)
+
+HOUSEHOLDS = Layer(
+    "households",
+    "户",
+    "Households",
+    "Point",
+    (
+        _code("户编码"),
+        _ADDRESS,
+        Field("building_code", "text", "所属楼栋", "Building", aliases=("所属楼栋", "楼栋编码", "楼栋")),
+        Field("unit", "text", "单元", "Unit", aliases=("单元", "单元号")),
+        Field("room", "text", "室", "Room", aliases=("室", "房号", "门牌号", "房间号")),
+        Field("size", "integer", "人口", "Persons", default=1, aliases=("人口", "人数", "户人口")),
+        Field(
+            "party_member",
+            "boolean",
+            "党员户",
+            "Party member",
+            default=False,
+            aliases=("党员户", "党员", "是否党员"),
+        ),
+        Field(
+            "center_household",
+            "boolean",
+            "党员中心户",
+            "Center household",
+            default=False,
+            aliases=("党员中心户", "中心户", "是否中心户"),
+        ),
+        Field(
+            "contact_name",
+            "text",
+            "联系人",
+            "Contact name",
+            personal=True,
+            aliases=("联系人", "户主", "户主姓名", "姓名"),
+        ),
+        Field(
+            "contact_phone",
+            "text",
+            "联系电话",
+            "Contact phone",
+            personal=True,
+            aliases=("联系电话", "电话", "手机", "手机号"),
+        ),
+        _GRID_CODE,
+    ),
+    parents=(Parent("building_code", "buildings"),),
+)
+
+SERVICE_POINTS = Layer(
+    "service_points",
+    "志愿服务点",
+    "Service points",
+    "Point",
+    (
+        _code("服务点编码"),
+        _NAME,
+        Field("kind", "text", "类型", "Kind", aliases=("类型", "服务类型")),
+        Field(
+            "radius_m",
+            "real",
+            "服务半径(米)",
+            "Radius (m)",
+            default=500.0,
+            aliases=("半径", "服务半径", "半径(米)", "服务半径(米)"),
+        ),
+        _GRID_CODE,
+    ),
+)
+
+SPEAKERS = Layer(
+    "speakers",
+    "广播(村村响)",
+    "Speakers",
+    "Point",
+    (
+        _code("广播编码"),
+        _NAME,
+        Field(
+            "radius_m",
+            "real",
+            "覆盖半径(米)",
+            "Radius (m)",
+            default=300.0,
+            aliases=("半径", "覆盖半径", "半径(米)", "覆盖半径(米)"),
+        ),
+        Field(
+            "status",
+            "text",
+            "状态",
+            "Status",
+            default="working",
+            aliases=("状态", "运行状态"),
+            choices=("working", "broken"),
+        ),
+        Field("power_w", "real", "功率(瓦)", "Power (W)", aliases=("功率", "功率(W)", "功率(瓦)")),
+        Field("sensitivity_db", "real", "灵敏度(dB)", "Sensitivity (dB)", aliases=("灵敏度", "灵敏度(dB)")),
+        _GRID_CODE,
+    ),
+)
+
+LAYERS: dict[str, Layer] = {
+    layer.name: layer
+    for layer in (STREETS, COMMUNITIES, GRIDS, BUILDINGS, HOUSEHOLDS, SERVICE_POINTS, SPEAKERS)
+}
+LAYER_NAMES: tuple[str, ...] = tuple(LAYERS)
+
+
+def get_layer(name: str) -> Layer:
+    """The catalogue entry for `name`; an UnknownLayerError names the allowed layers."""
+    try:
+        return LAYERS[name]
+    except KeyError:
+        raise UnknownLayerError(name) from None

@@ -1,0 +1,21 @@
+"""The `gridmap` command line. Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.markup import escape
+
+from gridmap.cli.app import app, err_console
+from gridmap.errors import GridmapError
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Entry point: run the app; a GridmapError prints one clear message and exits 1."""
+    try:
+        app()
+    except GridmapError as exc:
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        sys.exit(1)

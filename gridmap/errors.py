@@ -1,0 +1,68 @@
+"""Domain errors. They know nothing of HTTP; `api/` maps each kind to a status once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class GridmapError(Exception):
+    """Base of every error gridmap raises on purpose."""
+
+
+class ConfigError(GridmapError):
+    """Settings or a store URL that cannot be used."""
+
+
+class CRSError(GridmapError):
+    """An unknown coordinate system, or a frame without one."""
+
+
+class UnknownLayerError(GridmapError):
+    """A layer name that is not in the catalogue."""
+
+    def __init__(self, name: str) -> None:
+        from gridmap.catalogue import LAYER_NAMES
+
+        super().__init__(f"unknown layer {name!r}; expected one of: {', '.join(LAYER_NAMES)}")
+        self.name = name
+
+
+class NotFoundError(GridmapError):
+    """A feature, grid or address that does not exist."""
+
+
+class PermissionDeniedError(GridmapError):
+    """The caller's role does not allow this action."""
+
+
+class StoreError(GridmapError):
+    """The store could not be opened, read or written."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one row of an input file."""
+
+    row: int | None
+    field: str | None
+    reason: str
+    code: str | None = None
+
+    def describe(self) -> str:
+        where = "file" if self.row is None else f"row {self.row}"
+        if self.code:
+            where += f" (code {self.code})"
+        if self.field:
+            where += f", field {self.field}"
+        return f"{where}: {self.reason}"
+
+
+class ValidationError(GridmapError):
+    """Input that fails validation: lists every problem, names the file and the rows."""
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        self.source = source
+        self.problems = problems
+        shown = "\n".join(f"  {source}: {p.describe()}" for p in problems[:50])
+        more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(f"{source}: {len(problems)} problem(s), nothing was changed\n{shown}{more}")

@@ -1,0 +1,54 @@
+"""Canonical GeoDataFrames: one column per catalogue field, typed, in EPSG:4326.
+
+Every frame crossing a store or an import boundary passes through `conform`,
+so the rest of gridmap can rely on column names, dtypes and the CRS.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+
+from gridmap.catalogue import Field, Layer, get_layer
+from gridmap.errors import CRSError
+
+WGS84 = "EPSG:4326"
+
+_DTYPES = {"text": "string", "integer": "Int64", "real": "float64", "boolean": "boolean"}
+
+
+def dtype_of(f: Field) -> str:
+    """The pandas dtype that holds a catalogue field."""
+    return _DTYPES[f.type]
+
+
+def empty_frame(layer: str | Layer) -> gpd.GeoDataFrame:
+    """A frame with the layer's columns and no rows."""
+    spec = get_layer(layer) if isinstance(layer, str) else layer
+    data = {f.name: pd.Series([], dtype=dtype_of(f)) for f in spec.fields}
+    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
+
+
+def conform(layer: str | Layer, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return `frame` with exactly the layer's columns, dtypes and EPSG:4326.
+
+    Missing optional columns are added with their default; extra columns are
+    dropped. The frame must carry a CRS: a missing one is an error, not a guess.
+    """
+    spec = get_layer(layer) if isinstance(layer, str) else layer
+    if frame.crs is None:
+        raise CRSError(f"{spec.name}: frame has no CRS")
+    if not frame.crs.equals(WGS84):
+        frame = frame.to_crs(WGS84)
+    out: dict[str, pd.Series] = {}
+    n = len(frame)
+    for f in spec.fields:
+        if f.name in frame.columns:
+            col = frame[f.name]
+            if f.default is not None:
+                col = col.where(col.notna(), f.default)
+        else:
+            col = pd.Series([f.default] * n, index=frame.index)
+        out[f.name] = col.astype(dtype_of(f))
+    result = gpd.GeoDataFrame(out, geometry=frame.geometry.values, index=frame.index, crs=WGS84)
+    return result.reset_index(drop=True)

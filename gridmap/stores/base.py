@@ -1,0 +1,64 @@
+"""The Store interface every backend implements.
+
+Frames going in and out are canonical (see `gridmap.frames.conform`): the
+layer's catalogue columns, typed, geometry in EPSG:4326.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+
+import geopandas as gpd
+
+BBox = tuple[float, float, float, float]
+
+
+class Store(ABC):
+    """Where the seven layers live. Every write is atomic: all of it or nothing."""
+
+    url: str
+
+    @abstractmethod
+    def read(
+        self,
+        layer: str,
+        *,
+        bbox: BBox | None = None,
+        codes: Sequence[str] | None = None,
+    ) -> gpd.GeoDataFrame:
+        """The layer's features (those intersecting `bbox`, or with `codes`), ordered by code."""
+
+    @abstractmethod
+    def replace(self, layer: str, frame: gpd.GeoDataFrame) -> int:
+        """Make the layer exactly `frame`; returns the feature count."""
+
+    def replace_many(self, frames: Mapping[str, gpd.GeoDataFrame]) -> None:
+        """Replace several layers in one atomic step (default: one by one)."""
+        for layer, frame in frames.items():
+            self.replace(layer, frame)
+
+    @abstractmethod
+    def upsert(self, layer: str, frame: gpd.GeoDataFrame) -> int:
+        """Insert features, or update those whose code exists; returns the rows written."""
+
+    @abstractmethod
+    def delete(self, layer: str, codes: Sequence[str]) -> int:
+        """Delete features by code; returns how many existed."""
+
+    @abstractmethod
+    def counts(self) -> dict[str, int]:
+        """Feature count of every catalogue layer (0 when empty)."""
+
+    @abstractmethod
+    def revision(self) -> str:
+        """A token that changes whenever any layer changes (for caches in other processes)."""
+
+    def close(self) -> None:  # noqa: B027 - optional for backends without resources
+        """Release connections or handles."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

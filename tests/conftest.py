@@ -1,0 +1,59 @@
+"""Shared fixtures: a fresh PostGIS database per test session, and the store matrix.
+
+With GRIDMAP_REQUIRE_POSTGIS=1 (set by `make test` and CI) a PostGIS test can
+never be skipped: an unreachable server fails the run instead.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+ADMIN_URL = os.environ.get("GRIDMAP_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+REQUIRE_POSTGIS = os.environ.get("GRIDMAP_REQUIRE_POSTGIS") == "1" or os.environ.get("CI") == "true"
+
+_skipped_postgis: list[str] = []
+
+
+def _unavailable(reason: str) -> None:
+    if REQUIRE_POSTGIS:
+        pytest.fail(f"PostGIS required but unavailable: {reason}")
+    pytest.skip(f"PostGIS unavailable: {reason}")
+
+
+@pytest.fixture(scope="session")
+def postgis_url() -> Iterator[str]:
+    """A fresh database with the postgis extension, dropped after the session."""
+    name = f"gridmap_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        with psycopg.connect(_with_db(ADMIN_URL, name), autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    except psycopg.Error as exc:
+        _unavailable(str(exc).strip())
+    host_part = ADMIN_URL.split("://", 1)[1].rsplit("/", 1)[0]
+    yield f"postgresql+psycopg://{host_part}/{name}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _with_db(url: str, db: str) -> str:
+    return url.rsplit("/", 1)[0] + "/" + db
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and "postgis" in report.keywords:
+        _skipped_postgis.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if REQUIRE_POSTGIS and _skipped_postgis:
+        print(f"\n{len(_skipped_postgis)} PostGIS test(s) were skipped; failing the run:")
+        for nodeid in _skipped_postgis[:20]:
+            print(f"  {nodeid}")
+        session.exitstatus = 1
