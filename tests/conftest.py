@@ -9,9 +9,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
+
+from gridmap.catalogue import LAYER_NAMES
+from gridmap.frames import empty_frame
+from gridmap.stores import Store, open_store
 
 ADMIN_URL = os.environ.get("GRIDMAP_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 REQUIRE_POSTGIS = os.environ.get("GRIDMAP_REQUIRE_POSTGIS") == "1" or os.environ.get("CI") == "true"
@@ -57,3 +62,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         for nodeid in _skipped_postgis[:20]:
             print(f"  {nodeid}")
         session.exitstatus = 1
+
+
+@pytest.fixture(params=["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty store of each kind: a new GeoPackage file, or the session's PostGIS."""
+    if request.param == "gpkg":
+        return str(tmp_path / "store.gpkg")
+    url: str = request.getfixturevalue("postgis_url")
+    with open_store(url) as store:
+        store.replace_many({name: empty_frame(name) for name in LAYER_NAMES})
+    return url
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """An open, empty store of each kind (the same tests run on both)."""
+    with open_store(store_url) as opened:
+        yield opened
