@@ -8,6 +8,7 @@ million-household layer is masked without a Python loop per row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 
 import geopandas as gpd
@@ -80,12 +81,17 @@ def mask_phones(values: pd.Series) -> pd.Series:
     return result.where(~keep, values.astype("string"))
 
 
-def mask_phone(value: str | None) -> str | None:
-    """Mask one phone number ("13812341234" → "138****1234"); see `mask_phones`."""
+def _mask_one(mask: Callable[[pd.Series], pd.Series], value: str | None) -> str | None:
+    """The column function applied to one value, so a scalar and a column always agree."""
     if value is None:
         return None
-    masked = mask_phones(pd.Series([value], dtype="string")).iloc[0]
+    masked = mask(pd.Series([value], dtype="string")).iloc[0]
     return None if masked is pd.NA else str(masked)
+
+
+def mask_phone(value: str | None) -> str | None:
+    """Mask one phone number ("13812341234" → "138****1234"); see `mask_phones`."""
+    return _mask_one(mask_phones, value)
 
 
 def mask_names(values: pd.Series) -> pd.Series:
@@ -103,10 +109,7 @@ def mask_names(values: pd.Series) -> pd.Series:
 
 def mask_name(value: str | None) -> str | None:
     """Mask one person's name ("张三丰" → "张**"); see `mask_names`."""
-    if value is None:
-        return None
-    masked = mask_names(pd.Series([value], dtype="string")).iloc[0]
-    return None if masked is pd.NA else str(masked)
+    return _mask_one(mask_names, value)
 
 
 def protect(
