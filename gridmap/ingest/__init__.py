@@ -1,0 +1,7 @@
+"""Validated import of GeoJSON, GeoPackage, Shapefile, KML, CSV and XLSX files into a store."""
+
+from __future__ import annotations
+
+from gridmap.ingest.importer import MODES, ImportReport, Mode, import_file
+
+__all__ = ["MODES", "ImportReport", "Mode", "import_file"]

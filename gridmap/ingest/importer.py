@@ -1,0 +1,267 @@
+"""`import_file`: read, map, validate fully, then write in one atomic store call.
+
+Nothing reaches the store until the whole file has been checked, so a file
+with any problem changes nothing; the ValidationError lists every problem.
+`mode="append"` is an upsert: a code that already exists in the store is
+updated in place, a new code is inserted (the report counts both).
+"""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridmap.catalogue import Layer, get_layer
+from gridmap.crs import CRSInput, CRSSpec, parse_crs
+from gridmap.errors import CRSError, GridmapError, Problem, ValidationError
+from gridmap.frames import WGS84, conform
+from gridmap.ingest.columns import ColumnMapping, map_columns
+from gridmap.ingest.geometry import GEOMETRY, Geoms, check_and_transform, from_columns
+from gridmap.ingest.readers import Source, read_source
+from gridmap.ingest.values import read_fields
+from gridmap.stores.base import Store
+
+Mode = Literal["replace", "append"]
+Progress = Callable[[str], None]
+MODES: tuple[Mode, ...] = ("replace", "append")
+
+
+@dataclass
+class ImportReport:
+    """What an import read, how it mapped the columns, what it repaired or filled in, and what it wrote."""
+
+    layer: str
+    source: str
+    format: str
+    source_layer: str | None
+    encoding: str | None
+    crs: str
+    mode: Mode
+    rows: int
+    written: int
+    mapping: dict[str, str]
+    geometry_columns: dict[str, str]
+    ignored: dict[str, str]
+    repaired: list[Problem] = field(default_factory=list)
+    placed_at_building: int = 0
+    inserted: int | None = None
+    updated: int | None = None
+    seconds: float = 0.0
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else float("inf")
+
+    def lines(self) -> list[str]:
+        """The report in plain English lines, for logs and the CLI."""
+        out = [f"{self.source} → {self.layer}: {self.written} feature(s) written ({self.mode})"]
+        if self.inserted is not None:
+            out.append(f"  {self.inserted} inserted, {self.updated} updated (existing codes)")
+        details = [f"format {self.format}", f"CRS {self.crs}"]
+        if self.source_layer:
+            details.append(f"layer {self.source_layer}")
+        if self.encoding:
+            details.append(f"encoding {self.encoding}")
+        out.append("  " + ", ".join(details))
+        out += [f"  column {col!r} → {name}" for name, col in self.mapping.items()]
+        out += [f"  column {col!r} → geometry ({role})" for role, col in self.geometry_columns.items()]
+        out += [f"  column {col!r} ignored: {why}" for col, why in self.ignored.items()]
+        out += [f"  row {p.row}: {p.reason}" for p in self.repaired]
+        if self.placed_at_building:
+            out.append(f"  {self.placed_at_building} household(s) placed at their building's point")
+        return out
+
+
+def import_file(
+    store: Store,
+    layer: str,
+    path: str | Path,
+    *,
+    crs: CRSInput | None = None,
+    mode: Mode = "replace",
+    fix: bool = False,
+    source_layer: str | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import `path` into `layer` of `store`, or raise ValidationError (and change nothing).
+
+    `crs` says what the coordinates are in (it wins over the file's own CRS;
+    CSV/XLSX without it are WGS84); `fix` repairs invalid polygons with
+    make_valid; `source_layer` picks a layer or sheet of a multi-layer file.
+    """
+    started = time.perf_counter()
+    spec = get_layer(layer)
+    if mode not in MODES:
+        raise GridmapError(f"unknown import mode {mode!r}; expected one of: {', '.join(MODES)}")
+    file = Path(path)
+    say = progress or (lambda _message: None)
+
+    say(f"reading {file.name}")
+    source = read_source(file, spec, source_layer=source_layer)
+    mapping = map_columns(spec, source.table.columns, tabular=source.tabular)
+    declared = _declared_crs(source, crs)
+
+    say(f"validating {len(source.table):,} rows")
+    values, problems = read_fields(spec, source.table, mapping)
+    geoms, geometry_problems = _source_geometries(source, mapping)
+    problems += geometry_problems
+    checked = check_and_transform(spec, geoms, declared, fix=fix)
+    problems += checked.problems
+    problems += _duplicate_codes(values)
+    parents = {parent.layer: store.read(parent.layer) for parent in spec.parents}
+    for parent in spec.parents:
+        problems += _unknown_parents(values, parent.field, parent.layer, parents[parent.layer])
+    placed, unplaced = _fill_missing(spec, source, mapping, values, checked.geoms, parents.get("buildings"))
+    problems += unplaced
+    if problems:
+        raise ValidationError(str(file), sorted(_with_codes(problems, values), key=_problem_order(spec)))
+
+    frame = conform(spec, gpd.GeoDataFrame(values, geometry=gpd.GeoSeries(checked.geoms), crs=WGS84))
+    say(f"writing {len(frame):,} {spec.name}")
+    report = ImportReport(
+        layer=spec.name,
+        source=str(file),
+        format=source.format,
+        source_layer=source.layer,
+        encoding=source.encoding,
+        crs=declared.name,
+        mode=mode,
+        rows=len(frame),
+        written=0,
+        mapping={f: mapping.fields[f] for f in spec.field_names if f in mapping.fields},
+        geometry_columns=dict(mapping.geometry),
+        ignored=dict(mapping.ignored),
+        repaired=checked.repaired,
+        placed_at_building=placed,
+    )
+    if mode == "replace":
+        report.written = store.replace(spec.name, frame)
+    else:
+        before = store.counts().get(spec.name, 0)
+        report.written = store.upsert(spec.name, frame)
+        report.inserted = store.counts().get(spec.name, 0) - before
+        report.updated = report.written - report.inserted
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _declared_crs(source: Source, crs: CRSInput | None) -> CRSSpec:
+    """The CRS the coordinates are in: the caller's word, else the file's, else WGS84 for tables."""
+    if crs is not None:
+        return parse_crs(crs)
+    if source.crs is not None:
+        return parse_crs(source.crs)
+    if source.tabular:
+        return parse_crs("wgs84")
+    raise CRSError(f"{source.path}: the file does not say its coordinate system; pass --crs")
+
+
+def _source_geometries(source: Source, mapping: ColumnMapping) -> tuple[Geoms, list[Problem]]:
+    if source.geometry is not None:
+        return shapely.force_2d(np.asarray(source.geometry.values, dtype=object)), []
+    if not mapping.geometry or ("wkt" not in mapping.geometry and len(mapping.geometry) < 2):
+        return np.full(len(source.table), None, dtype=object), []
+    return from_columns(source.table, mapping)
+
+
+def _duplicate_codes(values: pd.DataFrame) -> list[Problem]:
+    """Each repeat of a code names the row it first appeared in."""
+    if "code" not in values:
+        return []
+    codes = values["code"]
+    repeated = codes.duplicated(keep="first") & codes.notna()
+    if not repeated.any():
+        return []
+    first_rows = pd.Series(np.arange(len(codes)) + 1, index=codes.to_numpy()).groupby(level=0).min()
+    return [
+        Problem(int(i) + 1, "code", f"duplicate code {code!r} (first in row {first_rows[code]})", str(code))
+        for i, code in zip(np.flatnonzero(repeated.to_numpy()), codes[repeated], strict=True)
+    ]
+
+
+def _unknown_parents(values: pd.DataFrame, name: str, layer: str, known: gpd.GeoDataFrame) -> list[Problem]:
+    if name not in values:
+        return []
+    refs = values[name]
+    unknown = (refs.notna() & ~refs.isin(known["code"])).to_numpy()
+    hint = f" ({layer} is empty: import it first)" if known.empty else ""
+    return [
+        Problem(int(i) + 1, name, f"unknown {name} {ref!r}: no such code in {layer}{hint}")
+        for i, ref in zip(np.flatnonzero(unknown), refs[unknown], strict=True)
+    ]
+
+
+def _address_key(addresses: pd.Series) -> pd.Series:
+    """Addresses compared ignoring width and spacing (全角/半角, stray blanks)."""
+    return addresses.astype("string").map(
+        lambda a: "".join(unicodedata.normalize("NFKC", a).split()), na_action="ignore"
+    )
+
+
+def _fill_missing(
+    spec: Layer,
+    source: Source,
+    mapping: ColumnMapping,
+    values: pd.DataFrame,
+    geoms: Geoms,
+    buildings: gpd.GeoDataFrame | None,
+) -> tuple[int, list[Problem]]:
+    """Rows without geometry: households take their building's point (by code, else address); others fail.
+
+    Returns how many households were placed, and a problem for each row left without a geometry.
+    """
+    missing = shapely.is_missing(geoms)
+    if not missing.any():
+        return 0, []
+    if spec.name != "households":
+        if source.tabular and not mapping.geometry:
+            return 0, [Problem(None, GEOMETRY, _NO_GEOMETRY_COLUMNS)]
+        return 0, [Problem(int(i) + 1, GEOMETRY, "no geometry") for i in np.flatnonzero(missing)]
+    rows = np.flatnonzero(missing)
+    found = np.full(len(rows), -1)
+    if buildings is not None and not buildings.empty:
+        points = shapely.point_on_surface(np.asarray(buildings.geometry.values, dtype=object))
+        if "building_code" in values:
+            found = pd.Index(buildings["code"]).get_indexer(values["building_code"].iloc[rows])
+        if "address" in values:
+            keys = _address_key(buildings["address"])
+            unique = keys[keys.notna() & ~keys.duplicated(keep=False)]
+            by_address = pd.Index(unique).get_indexer(_address_key(values["address"].iloc[rows]))
+            by_address = np.where(by_address >= 0, unique.index.to_numpy()[by_address], -1)
+            found = np.where(found >= 0, found, by_address)
+        placed = found >= 0
+        geoms[rows[placed]] = points[found[placed]]
+    reason = "no geometry, and no building matches its building_code or address"
+    return int((found >= 0).sum()), [Problem(int(i) + 1, GEOMETRY, reason) for i in rows[found < 0]]
+
+
+_NO_GEOMETRY_COLUMNS = (
+    "no geometry columns: expected lon/lat (经度/纬度, lon/lng/longitude/x, lat/latitude/y) "
+    "or WKT (wkt/geometry/几何)"
+)
+
+
+def _with_codes(problems: list[Problem], values: pd.DataFrame) -> list[Problem]:
+    """Name each row's code beside its number, so a problem can be found in the file either way."""
+    if "code" not in values:
+        return problems
+    codes = values["code"].astype(object).where(values["code"].notna(), None).to_numpy()
+    return [
+        replace(p, code=str(codes[p.row - 1])) if p.row and p.code is None and codes[p.row - 1] else p
+        for p in problems
+    ]
+
+
+def _problem_order(spec: Layer) -> Callable[[Problem], tuple[int, int]]:
+    """File-level problems first, then by row, and within a row in the layer's field order."""
+    order = {name: i for i, name in enumerate(spec.columns)}
+    return lambda p: (p.row or 0, order.get(p.field or "", -1))

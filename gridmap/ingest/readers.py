@@ -1,0 +1,249 @@
+"""Reading every accepted file format into one shape: an attribute table plus, for vector formats, geometries.
+
+Tables (CSV, XLSX) keep every value as text so that codes like "007" survive
+and bad numbers can be reported by row; vector files keep their own types.
+Chinese files come in UTF-8 or GBK, often without saying which, so the
+encoding is detected rather than assumed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import geopandas as gpd
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyogrio
+import pyproj
+
+from gridmap.catalogue import Layer
+from gridmap.errors import Problem, ValidationError
+from gridmap.ingest.columns import name_key
+
+Format = Literal["csv", "xlsx", "geojson", "gpkg", "shapefile", "kml"]
+
+_FORMATS: dict[str, Format] = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".gpkg": "gpkg",
+    ".shp": "shapefile",
+    ".zip": "shapefile",
+    ".kml": "kml",
+    ".kmz": "kml",
+}
+
+# Bookkeeping columns the LIBKML driver adds to every layer; they are not data.
+_KML_INTERNAL = {
+    "id",
+    "description",
+    "timestamp",
+    "begin",
+    "end",
+    "altitudeMode",
+    "tessellate",
+    "extrude",
+    "visibility",
+    "drawOrder",
+    "icon",
+    "snippet",
+}
+
+GBK = "gb18030"  # a superset of GBK and GB2312 that Python decodes strictly
+TEXT = pd.StringDtype("pyarrow")
+
+
+@dataclass
+class Source:
+    """What a file held, before any mapping or validation."""
+
+    path: Path
+    format: Format
+    table: pd.DataFrame
+    geometry: gpd.GeoSeries | None
+    crs: pyproj.CRS | None
+    layer: str | None = None
+    encoding: str | None = None
+
+    @property
+    def tabular(self) -> bool:
+        """CSV and XLSX carry geometry in columns (lon/lat or WKT), not as features."""
+        return self.geometry is None
+
+
+def read_source(path: Path, target: Layer, *, source_layer: str | None = None) -> Source:
+    """Read `path` (format from its suffix) for import into `target`."""
+    fmt = _FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        accepted = ", ".join(sorted(_FORMATS))
+        raise _file_error(path, f"unsupported file type {path.suffix!r}; accepted: {accepted}")
+    if not path.exists():
+        raise _file_error(path, "file not found")
+    if fmt == "csv":
+        table, encoding = _read_csv(path)
+        return Source(path, fmt, table, None, None, encoding=encoding)
+    if fmt == "xlsx":
+        sheet, table = _read_xlsx(path, target, source_layer)
+        return Source(path, fmt, table, None, None, layer=sheet)
+    return _read_vector(path, fmt, target, source_layer)
+
+
+def _file_error(path: Path, reason: str) -> ValidationError:
+    return ValidationError(str(path), [Problem(None, None, reason)])
+
+
+# --- CSV and XLSX ------------------------------------------------------------
+
+
+def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
+    """All columns as text, read by Arrow's multithreaded parser; UTF-8 (with or without BOM), else GBK."""
+    with path.open("rb") as fh:
+        first_line = fh.readline()
+    try:
+        first_line.decode("utf-8")
+    except UnicodeDecodeError:
+        return _parse_csv(_utf8_from_gbk(path), first_line.decode(GBK), path), "gbk"
+    header = first_line.decode("utf-8-sig")
+    try:
+        return _parse_csv(path, header, path), "utf-8"
+    except pa.ArrowInvalid as exc:
+        if "UTF8" not in str(exc) and "utf8" not in str(exc).lower():
+            raise _file_error(path, f"cannot parse CSV: {exc}") from None
+    return _parse_csv(_utf8_from_gbk(path), first_line.decode(GBK), path), "gbk"
+
+
+def _utf8_from_gbk(path: Path) -> io.BytesIO:
+    try:
+        text = path.read_bytes().decode(GBK)
+    except UnicodeDecodeError as exc:
+        raise _file_error(path, f"text is neither UTF-8 nor GBK (byte {exc.start})") from None
+    return io.BytesIO(text.encode("utf-8"))
+
+
+def _parse_csv(source: Path | io.BytesIO, header: str, path: Path) -> pd.DataFrame:
+    delimiter = _delimiter(header)
+    names = next(csv.reader([header.strip("\r\n")], delimiter=delimiter), [])
+    if not names:
+        raise _file_error(path, "empty file: no header row")
+    try:
+        table = pacsv.read_csv(
+            source,
+            parse_options=pacsv.ParseOptions(delimiter=delimiter),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in names},
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        if isinstance(source, Path) and "utf8" in str(exc).lower():
+            raise
+        raise _file_error(path, f"cannot parse CSV: {exc}") from None
+    return table.to_pandas(types_mapper={pa.string(): TEXT}.get)
+
+
+def _delimiter(header: str) -> str:
+    """Comma unless the header clearly uses tabs or semicolons (as Excel exports in some locales)."""
+    counts = {d: header.count(d) for d in (",", "\t", ";")}
+    return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+
+
+def _read_xlsx(path: Path, target: Layer, source_layer: str | None) -> tuple[str, pd.DataFrame]:
+    """The chosen sheet (by name, one named like the layer, else the first) with every cell as text."""
+    try:
+        sheets = pd.ExcelFile(path, engine="openpyxl")
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise _file_error(path, f"cannot open workbook: {exc}") from None
+    with sheets:
+        names = [str(n) for n in sheets.sheet_names]
+        if source_layer is not None:
+            sheet = _pick(path, names, target, source_layer, kind="sheet")
+        else:
+            sheet = _match_layer(names, target) or names[0]
+        frame = sheets.parse(sheet, dtype=object)
+    frame.columns = [str(c) for c in frame.columns]
+    return sheet, frame.astype(TEXT)
+
+
+# --- Vector formats ----------------------------------------------------------
+
+
+def _read_vector(path: Path, fmt: Format, target: Layer, source_layer: str | None) -> Source:
+    try:
+        listed = pyogrio.list_layers(path)
+    except pyogrio.errors.DataSourceError as exc:
+        raise _file_error(path, f"cannot open: {exc}") from None
+    names = [str(row[0]) for row in listed]
+    if not names:
+        raise _file_error(path, "the file holds no layer")
+    layer = _pick(path, names, target, source_layer, kind="layer")
+    encoding: str | None = None
+    if fmt != "shapefile":
+        frame = _read_layer(path, layer, None)
+    elif _has_cpg(path, layer):
+        encoding = "per .cpg"
+        frame = _read_layer(path, layer, None)
+    else:
+        try:
+            encoding = "utf-8"
+            frame = _read_layer(path, layer, "utf-8")
+        except UnicodeDecodeError:
+            encoding = "gbk"
+            frame = _read_layer(path, layer, GBK)
+    attributes = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    if fmt == "kml":
+        attributes = attributes.drop(columns=[c for c in attributes.columns if c in _KML_INTERNAL])
+    return Source(path, fmt, attributes, frame.geometry, frame.crs, layer=layer, encoding=encoding)
+
+
+def _read_layer(path: Path, layer: str, encoding: str | None) -> gpd.GeoDataFrame:
+    try:
+        return pyogrio.read_dataframe(path, layer=layer, encoding=encoding, use_arrow=True)
+    except pyogrio.errors.DataSourceError as exc:
+        raise _file_error(path, f"cannot read layer {layer!r}: {exc}") from None
+
+
+def _has_cpg(path: Path, layer: str) -> bool:
+    """Whether a .cpg names the shapefile's encoding (GDAL then honours it); else it must be guessed."""
+    if path.suffix.lower() == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            members = {Path(name).name.lower() for name in archive.namelist()}
+    else:
+        members = {p.name.lower() for p in path.parent.iterdir()}
+    return f"{layer}.cpg".lower() in members
+
+
+def _match_layer(names: list[str], target: Layer) -> str | None:
+    """The one name that is the target layer's name or label (any case, width or spacing)."""
+    wanted = {name_key(target.name), name_key(target.label_zh), name_key(target.label_en)}
+    wanted |= {name_key(part) for part in target.label_zh.split("/")}
+    hits = [n for n in names if name_key(n) in wanted]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _pick(path: Path, names: list[str], target: Layer, wanted: str | None, *, kind: str) -> str:
+    """The layer to import: the one asked for, the only one, or the one named like the target layer."""
+    if wanted is not None:
+        if wanted in names:
+            return wanted
+        raise _file_error(path, f"no {kind} {wanted!r}; the file has: {', '.join(names)}")
+    if len(names) == 1:
+        return names[0]
+    match = _match_layer(names, target)
+    if match is None:
+        raise _file_error(
+            path,
+            f"{len(names)} {kind}s ({', '.join(names)}) and none is named {target.name}: "
+            "choose one with --source-layer",
+        )
+    return match
