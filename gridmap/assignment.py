@@ -1,0 +1,275 @@
+"""Which grid owns each point and building (`grid_code`, always derived, never trusted from input).
+
+Rules (DESIGN.md, Analysis):
+
+- A point belongs to the grid that covers it (interior or boundary). A point
+  covered by several grids — exactly on a shared edge or vertex, or inside an
+  overlap the topology check reports — goes to the one with the smallest
+  code, so every point gets at most one grid and the answer never depends on
+  row order. A point covered by no grid (or without coordinates) gets none
+  and is reported by `unassigned`, never dropped.
+- A building belongs to the grid holding the largest share of its area,
+  measured in metres (`gridmap.crs.metric_crs`). Shares equal within
+  `SHARE_TIE` of the building's area are a tie, won by the smallest code; a
+  building sharing no area with any grid (touching at most an edge) gets none.
+  A building with no area (a degenerate ring) is placed by its representative point.
+- A household with a `building_code` whose building has a grid belongs to that
+  grid; any other household is placed by its point.
+
+Point location runs on whole arrays: points sorted by longitude once, then each
+grid takes the slice inside its bounding box and tests it with a prepared
+`shapely.intersects_xy`. Grids are visited from the largest code down, each
+overwriting, which leaves the smallest covering code on every point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+
+from gridmap.crs import metric_crs
+from gridmap.errors import CRSError
+from gridmap.frames import WGS84, empty_frame
+from gridmap.stores import Store
+
+SHARE_TIE = 1e-9
+"""Two area shares of one building closer than this (fraction of its area) are equal."""
+
+POINT_LAYERS: tuple[str, ...] = ("households", "service_points", "speakers")
+DERIVED_LAYERS: tuple[str, ...] = ("buildings", *POINT_LAYERS)
+"""Layers whose `grid_code` `assign` sets."""
+
+_SMALL_QUERY = 256
+"""Below this many points, one STRtree query beats the per-grid sweep."""
+
+IntArray = npt.NDArray[np.intp]
+FloatArray = npt.NDArray[np.float64]
+
+
+class GridLocator:
+    """A point-in-grid index over one grids frame, built once and queried many times.
+
+    The API's point lookup and `assign` share it, so both give the same answer
+    on shared edges.
+    """
+
+    def __init__(self, grids: gpd.GeoDataFrame) -> None:
+        _require_wgs84(grids, "grids")
+        self.codes = grids["code"].astype(str).to_numpy(dtype=object)
+        self._geoms = np.asarray(grids.geometry.values, dtype=object)
+        present = ~(shapely.is_missing(self._geoms) | shapely.is_empty(self._geoms))
+        shapely.prepare(self._geoms[present])
+        # Rank of each grid by code: the tie-break among grids covering one point.
+        self._rank = np.empty(len(self.codes), dtype=np.intp)
+        self._by_rank = np.argsort(self.codes, kind="stable")
+        self._rank[self._by_rank] = np.arange(len(self.codes))
+        self._sweep = np.flatnonzero(present)[np.argsort(-self._rank[present], kind="stable")]
+        self._bounds = shapely.bounds(self._geoms)
+        indexed = self._geoms.copy()
+        indexed[~present] = None
+        self._tree = shapely.STRtree(indexed)
+
+    def locate(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> IntArray:
+        """Row position in the grids frame of the grid owning each point (-1 for none)."""
+        x = np.asarray(lon, dtype=np.float64).ravel()
+        y = np.asarray(lat, dtype=np.float64).ravel()
+        if x.shape != y.shape:
+            raise ValueError(f"lon and lat differ in length: {x.size} != {y.size}")
+        if x.size < _SMALL_QUERY:
+            return self._locate_tree(x, y)
+        return self._locate_sweep(x, y)
+
+    def _locate_tree(self, x: FloatArray, y: FloatArray) -> IntArray:
+        """Few points: one bulk STRtree query, then the smallest code per point."""
+        out = np.full(x.size, -1, dtype=np.intp)
+        if x.size == 0 or self.codes.size == 0:
+            return out
+        point_pos, grid_pos = self._tree.query(shapely.points(x, y), predicate="intersects")
+        best = np.full(x.size, self.codes.size, dtype=np.intp)
+        np.minimum.at(best, point_pos, self._rank[grid_pos])
+        found = best < self.codes.size
+        out[found] = self._by_rank[best[found]]
+        return out
+
+    def _locate_sweep(self, x: FloatArray, y: FloatArray) -> IntArray:
+        """Many points: sort by longitude, then each grid tests the points in its bounding box."""
+        out = np.full(x.size, -1, dtype=np.intp)
+        order = np.argsort(x, kind="stable")
+        xs, ys = x[order], y[order]
+        for g in self._sweep:
+            minx, miny, maxx, maxy = self._bounds[g]
+            lo = int(np.searchsorted(xs, minx, side="left"))
+            hi = int(np.searchsorted(xs, maxx, side="right"))
+            window = ys[lo:hi]
+            candidates = np.flatnonzero((window >= miny) & (window <= maxy)) + lo
+            if candidates.size:
+                inside = shapely.intersects_xy(self._geoms[g], xs[candidates], ys[candidates])
+                out[order[candidates[inside]]] = g
+        return out
+
+
+def locate_points(grids: gpd.GeoDataFrame, lon: npt.ArrayLike, lat: npt.ArrayLike) -> IntArray:
+    """Row positions into `grids` of the grid owning each (lon, lat) in WGS84; -1 where none does."""
+    return GridLocator(grids).locate(lon, lat)
+
+
+def point_xy(frame: gpd.GeoDataFrame) -> tuple[FloatArray, FloatArray]:
+    """Coordinates of a point frame; NaN where the geometry is missing or empty."""
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    return shapely.get_x(geoms), shapely.get_y(geoms)
+
+
+def building_grids(grids: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> IntArray:
+    """Row position into `grids` of the grid holding each building's largest area share (-1 for none)."""
+    _require_wgs84(grids, "grids")
+    _require_wgs84(buildings, "buildings")
+    out = np.full(len(buildings), -1, dtype=np.intp)
+    if len(buildings) == 0 or len(grids) == 0:
+        return out
+    metric = metric_crs(grids)
+    g_geom = np.asarray(grids.geometry.to_crs(metric).values, dtype=object)
+    b_geom = np.asarray(buildings.geometry.to_crs(metric).values, dtype=object)
+    b_area = shapely.area(b_geom)
+    codes = grids["code"].astype(str).to_numpy(dtype=object)
+    by_rank = np.argsort(codes, kind="stable")
+    rank = np.empty(len(codes), dtype=np.intp)
+    rank[by_rank] = np.arange(len(codes))
+
+    shapely.prepare(g_geom)
+    grid_pos, build_pos = shapely.STRtree(b_geom).query(g_geom, predicate="intersects")
+    # Most buildings lie strictly inside one grid: share 1 without computing an intersection.
+    single = np.bincount(build_pos, minlength=len(b_geom))[build_pos] == 1
+    inside = np.zeros(grid_pos.size, dtype=bool)
+    inside[single] = shapely.contains_properly(g_geom[grid_pos[single]], b_geom[build_pos[single]])
+    share = np.ones(grid_pos.size)
+    rest = ~inside
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share[rest] = (
+            shapely.area(shapely.intersection(g_geom[grid_pos[rest]], b_geom[build_pos[rest]]))
+            / b_area[build_pos[rest]]
+        )
+    usable = np.isfinite(share) & (share > SHARE_TIE)
+    grid_pos, build_pos, share = grid_pos[usable], build_pos[usable], share[usable]
+    best = np.zeros(len(b_geom))
+    np.maximum.at(best, build_pos, share)
+    tied = share >= best[build_pos] - SHARE_TIE
+    winner = np.full(len(b_geom), len(codes), dtype=np.intp)
+    np.minimum.at(winner, build_pos[tied], rank[grid_pos[tied]])
+    found = winner < len(codes)
+    out[found] = by_rank[winner[found]]
+
+    flat = ~(b_area > 0) & ~shapely.is_missing(b_geom)
+    if flat.any():
+        points = shapely.point_on_surface(np.asarray(buildings.geometry.values, dtype=object)[flat])
+        out[flat] = GridLocator(grids).locate(shapely.get_x(points), shapely.get_y(points))
+    return out
+
+
+def household_grids(
+    locator: GridLocator,
+    households: gpd.GeoDataFrame,
+    building_codes: npt.ArrayLike,
+    building_grid: IntArray,
+) -> IntArray:
+    """Grid position of each household: its building's grid when known, else where its point lies."""
+    out = np.full(len(households), -1, dtype=np.intp)
+    if len(households) == 0:
+        return out
+    via = pd.Index(np.asarray(building_codes, dtype=object)).get_indexer(
+        households["building_code"].astype(object).to_numpy()
+    )
+    has = via >= 0
+    out[has] = building_grid[via[has]]
+    by_point = out < 0
+    x, y = point_xy(households)
+    out[by_point] = locator.locate(x[by_point], y[by_point])
+    return out
+
+
+def assign(frames: Mapping[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    """`frames` with `grid_code` derived on buildings, households, service points and speakers.
+
+    Other layers pass through unchanged; a missing derived layer comes back empty.
+    """
+    grids = frames.get("grids", empty_frame("grids"))
+    locator = GridLocator(grids)
+    out = dict(frames)
+    buildings = frames.get("buildings", empty_frame("buildings"))
+    b_grid = building_grids(grids, buildings)
+    out["buildings"] = _with_grid(buildings, locator.codes, b_grid)
+    households = frames.get("households", empty_frame("households"))
+    h_grid = household_grids(locator, households, buildings["code"].astype(object).to_numpy(), b_grid)
+    out["households"] = _with_grid(households, locator.codes, h_grid)
+    for layer in ("service_points", "speakers"):
+        frame = frames.get(layer, empty_frame(layer))
+        x, y = point_xy(frame)
+        out[layer] = _with_grid(frame, locator.codes, locator.locate(x, y))
+    return out
+
+
+def codes_at(codes: npt.NDArray[np.object_], pos: IntArray) -> pd.api.extensions.ExtensionArray:
+    """The code at each row position as a string array, null where the position is -1."""
+    values = codes[np.maximum(pos, 0)] if len(codes) else np.full(len(pos), None, dtype=object)
+    values[pos < 0] = None
+    return pd.array(values, dtype="string")
+
+
+def _with_grid(frame: gpd.GeoDataFrame, codes: npt.NDArray[np.object_], pos: IntArray) -> gpd.GeoDataFrame:
+    """A copy of `frame` whose `grid_code` is the grid code at `pos` (null where -1)."""
+    out = frame.copy()
+    out["grid_code"] = codes_at(codes, pos)
+    return out
+
+
+def unassigned(frames: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """Every building and point that `assign` could give no grid: `layer, code, geometry`.
+
+    Buildings are shown by their representative point, so the layer is all points.
+    """
+    parts = []
+    for layer in DERIVED_LAYERS:
+        frame = frames.get(layer)
+        if frame is None or len(frame) == 0:
+            continue
+        lost = frame[frame["grid_code"].isna()]
+        geometry = lost.geometry.values
+        if layer == "buildings":
+            geometry = shapely.point_on_surface(np.asarray(geometry, dtype=object))
+        parts.append(
+            gpd.GeoDataFrame(
+                {"layer": layer, "code": lost["code"].astype("string").to_numpy()},
+                geometry=gpd.GeoSeries(geometry, crs=WGS84).values,
+                crs=WGS84,
+            )
+        )
+    if not parts:
+        return gpd.GeoDataFrame(
+            {"layer": pd.Series([], dtype="string"), "code": pd.Series([], dtype="string")},
+            geometry=gpd.GeoSeries([], crs=WGS84),
+            crs=WGS84,
+        )
+    result = pd.concat(parts, ignore_index=True)
+    result["layer"] = result["layer"].astype("string")
+    return gpd.GeoDataFrame(result, geometry="geometry", crs=WGS84)
+
+
+def write_assignment(store: Store, frames: Mapping[str, gpd.GeoDataFrame]) -> dict[str, int]:
+    """Write the derived `grid_code` of the assigned layers back to `store` in one atomic step.
+
+    Returns how many features of each layer got a grid.
+    """
+    layers = {layer: frames[layer] for layer in DERIVED_LAYERS if layer in frames}
+    store.replace_many(layers)
+    return {layer: int(frame["grid_code"].notna().sum()) for layer, frame in layers.items()}
+
+
+def _require_wgs84(frame: gpd.GeoDataFrame, name: str) -> None:
+    if frame.crs is None:
+        raise CRSError(f"{name}: frame has no CRS")
+    if not frame.crs.equals(WGS84):
+        raise CRSError(f"{name}: expected EPSG:4326, got {frame.crs.to_string()}")

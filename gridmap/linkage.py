@@ -1,0 +1,190 @@
+"""一户十联 linkage: each party-member center household looks after up to N households of its own grid.
+
+The rule, precisely. Within each grid, take every pair (center household,
+other household) in order of distance, shortest first; link the pair when the
+center still has quota (fewer than N links) and the household is not yet
+linked. This is the greedy by distance: nearest first for both sides, each
+household linked at most once, a center never over quota. A center household
+is linked to itself and is never linked to another center; households outside
+any grid are never linked.
+
+Computing it pair by pair would loop over millions of pairs in Python, so it
+runs in vectorised rounds that give exactly the same links: in each round a
+pair (c, h) is linked when c is h's nearest center with quota left and h is
+among c's q nearest unlinked households (q = c's remaining quota). Every such
+pair is one the greedy would take, whatever else happens, and the shortest
+remaining pair always qualifies, so rounds continue until no center with quota
+shares a grid with an unlinked household. Grids are kept apart in one KD-tree
+by shifting each grid's coordinates by a span larger than the whole layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from gridmap.assignment import codes_at
+
+DEFAULT_QUOTA = 10
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class LinkageResult:
+    """The links of every household, and how far each center household is from its quota.
+
+    `linked_to`: code of the center household each household is linked to
+    (a center to itself; null when unlinked), aligned with the input rows.
+    `centers`: one row per center household: `code, grid_code, linked, quota, missing`
+    (`missing` = quota − linked; a center is under quota when it is > 0).
+    """
+
+    linked_to: pd.Series
+    centers: pd.DataFrame
+
+    @property
+    def unlinked(self) -> pd.Series:
+        """Positions of households in a grid but linked to no center."""
+        return pd.Series(np.flatnonzero(self.linked_to.isna().to_numpy()))
+
+    @property
+    def under_quota(self) -> pd.DataFrame:
+        """Center households with fewer links than their quota."""
+        return self.centers[self.centers["missing"] > 0].reset_index(drop=True)
+
+
+def greedy_links(
+    xy: FloatArray, group: IntArray, is_center: BoolArray, quota: int = DEFAULT_QUOTA
+) -> IntArray:
+    """Position of the center each household is linked to (itself for a center, -1 for none).
+
+    `xy`: n × 2 metric coordinates; `group`: grid number of each household
+    (-1 outside any grid); `is_center`: center households.
+    """
+    n = len(xy)
+    partner = np.full(n, -1, dtype=np.intp)
+    centers = np.flatnonzero(is_center)
+    partner[centers] = centers
+    usable = (group >= 0) & np.isfinite(xy).all(axis=1)
+    c_all = np.flatnonzero(is_center & usable)
+    h_all = np.flatnonzero(~is_center & usable)
+    if c_all.size == 0 or h_all.size == 0 or quota <= 0:
+        return partner
+    shifted, span = _separate_groups(xy, group, usable)
+    left = np.zeros(n, dtype=np.intp)
+    left[c_all] = quota
+    free = np.zeros(n, dtype=bool)
+    free[h_all] = True
+    pool = h_all
+    households = cKDTree(shifted[pool])
+    reach = np.full(n, 2 * quota, dtype=np.intp)  # neighbours each center asks for; grows with linking
+    while True:
+        has_free = np.zeros(int(group.max()) + 1, dtype=bool)
+        has_free[group[h_all[free[h_all]]]] = True
+        cs = c_all[(left[c_all] > 0) & has_free[group[c_all]]]
+        if cs.size == 0:
+            return partner
+        if 2 * np.count_nonzero(free[pool]) < pool.size:
+            # Most of the tree is linked by now: rebuild it on the free households of open grids.
+            pool = h_all[free[h_all] & np.isin(group[h_all], group[cs])]
+            households = cKDTree(shifted[pool])
+            reach[:] = 2 * quota
+        pair_c, pair_h, pair_d = _offers(households, pool, shifted, cs, left, reach, free, group, span)
+        # A household accepts the offer of its nearest center with quota (its own grid: others are far).
+        offered, inverse = np.unique(pair_h, return_inverse=True)
+        _, near = cKDTree(shifted[cs]).query(shifted[offered], k=1)
+        take = cs[near[inverse]] == pair_c
+        if not take.any():
+            # Only exact distance ties can stall the rounds; the shortest pair is always safe.
+            take[np.argmin(pair_d)] = True
+        chosen_h, chosen_c = pair_h[take], pair_c[take]
+        partner[chosen_h] = chosen_c
+        free[chosen_h] = False
+        np.subtract.at(left, chosen_c, 1)
+
+
+def _offers(
+    households: cKDTree,
+    h_all: IntArray,
+    xy: FloatArray,
+    cs: IntArray,
+    left: IntArray,
+    reach: IntArray,
+    free: BoolArray,
+    group: IntArray,
+    span: float,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Each center's `left` nearest free households of its grid: (center, household, distance).
+
+    The tree holds every household, linked or not, so a center that saw too
+    few free ones asks again for twice as many neighbours (and keeps that
+    number for later rounds) until it has enough or has seen its whole grid.
+    """
+    out_c, out_h, out_d = [], [], []
+    todo = cs
+    while todo.size:
+        ks = np.minimum(reach[todo], households.n)
+        again = []
+        for k in np.unique(ks):
+            batch = todo[ks == k]
+            dist, idx = households.query(xy[batch], k=int(k), distance_upper_bound=span / 2)
+            dist, idx = dist.reshape(batch.size, k), idx.reshape(batch.size, k)
+            found = idx < households.n
+            member = np.where(found, h_all[np.minimum(idx, households.n - 1)], -1)
+            ok = found & free[member] & (group[member] == group[batch][:, None])
+            rank = np.cumsum(ok, axis=1)
+            # Done when enough were seen, or the query ran past the grid (fewer than k within reach).
+            done = (rank[:, -1] >= left[batch]) | ~found[:, -1] | (k >= households.n)
+            rows, cols = np.nonzero(ok & (rank <= left[batch][:, None]) & done[:, None])
+            out_c.append(batch[rows])
+            out_h.append(member[rows, cols])
+            out_d.append(dist[rows, cols])
+            again.append(batch[~done])
+        todo = np.concatenate(again)
+        reach[todo] *= 2
+    return np.concatenate(out_c), np.concatenate(out_h), np.concatenate(out_d)
+
+
+def _separate_groups(xy: FloatArray, group: IntArray, usable: BoolArray) -> tuple[FloatArray, float]:
+    """Coordinates with each group moved `span` further along x, so no two groups are ever near."""
+    pts = xy[usable]
+    lo = pts.min(axis=0)
+    span = float((pts.max(axis=0) - lo).max()) * 4.0 + 1000.0
+    out = np.zeros_like(xy)
+    out[usable] = pts - lo
+    out[usable, 0] += group[usable] * span
+    return out, span
+
+
+def link_households(
+    codes: npt.ArrayLike,
+    grid_codes: pd.Series,
+    xy: FloatArray,
+    is_center: BoolArray,
+    quota: int = DEFAULT_QUOTA,
+) -> LinkageResult:
+    """一户十联 links for households given by code, grid code, metric coordinates and center flag."""
+    code = np.asarray(codes, dtype=object)
+    grid = grid_codes.astype("string")
+    group, _ = pd.factorize(grid, use_na_sentinel=True)
+    partner = greedy_links(xy, np.asarray(group, dtype=np.intp), is_center, quota)
+    linked_to = pd.Series(codes_at(code, partner))
+    centers = np.flatnonzero(is_center)
+    links = np.bincount(partner[partner >= 0], minlength=len(code))[centers] - 1  # minus the self-link
+    table = pd.DataFrame(
+        {
+            "code": pd.array(code[centers], dtype="string"),
+            "grid_code": grid.to_numpy()[centers],
+            "linked": links.astype(np.int64),
+            "quota": np.full(centers.size, quota, dtype=np.int64),
+        }
+    )
+    table["missing"] = table["quota"] - table["linked"]
+    return LinkageResult(linked_to=linked_to, centers=table)
