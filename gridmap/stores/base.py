@@ -6,10 +6,13 @@ layer's catalogue columns, typed, geometry in EPSG:4326.
 
 from __future__ import annotations
 
+import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 
 import geopandas as gpd
+
+from gridmap.catalogue import LAYER_NAMES
 
 BBox = tuple[float, float, float, float]
 
@@ -53,6 +56,10 @@ class Store(ABC):
     @abstractmethod
     def revision(self) -> str:
         """A token that changes whenever any layer changes (for caches in other processes)."""
+
+    def last_modified(self) -> dict[str, dt.datetime | None]:
+        """When each layer last changed (a map's "data date"); None where the backend cannot tell."""
+        return dict.fromkeys(LAYER_NAMES)
 
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release connections or handles."""

@@ -1,0 +1,222 @@
+"""The server store: PostGIS through SQLAlchemy (one engine per store) and psycopg 3.
+
+The schema is Alembic's (`migrations/`), upgraded on open. Writes run in one
+transaction each: bulk data goes in with COPY, fed CSV that pyarrow writes
+from whole columns (hex EWKB for geometry), so no Python runs per row; a
+whole-layer replace drops the layer's GiST index, loads, and rebuilds it.
+Reads select WKB and decode it with shapely in one call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import shapely
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
+from gridmap.errors import ConfigError, StoreError
+from gridmap.frames import WGS84, empty_frame
+from gridmap.stores._frames import PreparingStore, finish, geoms_of, prepare
+from gridmap.stores.base import BBox
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+_MIGRATION_LOCK = 0x6772_6964_6D61_70  # pg_advisory_xact_lock key: openers migrate one at a time
+_CHUNK_ROWS = 100_000  # rows per COPY chunk: Python builds the next chunk while the server parses this one
+_CSV = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")  # null = unquoted empty
+_ARROW_TYPES = {"text": pa.string(), "integer": pa.int64(), "real": pa.float64(), "boolean": pa.bool_()}
+
+
+def driver_url(url: str) -> str:
+    """`url` with the psycopg 3 driver (plain postgresql:// and postgres:// URLs are accepted too)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.split("+")[0] not in ("postgresql", "postgres"):
+        raise ConfigError(f"not a PostgreSQL URL: {url!r}")
+    return f"postgresql+psycopg://{rest}"
+
+
+def migrate(engine: sa.Engine) -> None:
+    """Upgrade the database to the newest schema; concurrent openers wait for each other."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+class PostGISStore(PreparingStore):
+    """Seven tables with GiST indexes, constraints from the catalogue, and a `gridmap_meta` revision row."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            self._engine = sa.create_engine(driver_url(url), pool_pre_ping=True)
+        except (ArgumentError, NoSuchModuleError) as exc:
+            raise ConfigError(f"unusable store URL {url!r}: {exc}") from None
+        self.url = self._engine.url.render_as_string(hide_password=True)
+        try:
+            migrate(self._engine)
+        except DBAPIError as exc:
+            self._engine.dispose()
+            raise StoreError(f"cannot open {self.url}: {_reason(exc)}") from None
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    @contextmanager
+    def _cursor(self, write: bool = False) -> Iterator[psycopg.Cursor[Any]]:
+        """A psycopg cursor inside one SQLAlchemy transaction (committed only if the block succeeds)."""
+        try:
+            with self._engine.begin() if write else self._engine.connect() as conn:
+                raw = conn.connection.driver_connection
+                assert isinstance(raw, psycopg.Connection)
+                with raw.cursor() as cur:
+                    yield cur
+        except (psycopg.Error, DBAPIError) as exc:
+            raise StoreError(f"{self.url}: {_reason(exc)}") from None
+
+    # -- reading -----------------------------------------------------------
+
+    def read(
+        self,
+        layer: str,
+        *,
+        bbox: BBox | None = None,
+        codes: Sequence[str] | None = None,
+    ) -> gpd.GeoDataFrame:
+        spec = get_layer(layer)
+        where: list[str] = []
+        params: dict[str, object] = {}
+        if bbox is not None:
+            envelope = "ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4326)"
+            where.append(f"geometry && {envelope} AND ST_Intersects(geometry, {envelope})")
+            params.update(zip(("x0", "y0", "x1", "y1"), (float(v) for v in bbox), strict=True))
+        if codes is not None:
+            where.append("code = ANY(%(codes)s)")
+            params["codes"] = [str(c) for c in codes]
+        sql = f"SELECT {', '.join(spec.field_names)}, ST_AsBinary(geometry) FROM {layer}"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self._cursor() as cur:
+            cur.execute(sql + " ORDER BY code", params, binary=True)
+            rows = cur.fetchall()
+        if not rows:
+            return empty_frame(layer)
+        columns = list(zip(*rows, strict=True))
+        data = {name: pd.Series(values) for name, values in zip(spec.field_names, columns, strict=False)}
+        geometry = shapely.from_wkb(pd.Series(columns[-1]).to_numpy(dtype=object))
+        return finish(layer, gpd.GeoDataFrame(data, geometry=geometry, crs=WGS84))
+
+    def counts(self) -> dict[str, int]:
+        sql = " UNION ALL ".join(f"SELECT '{name}', count(*) FROM {name}" for name in LAYER_NAMES)
+        with self._cursor() as cur:
+            return {name: int(n) for name, n in cur.execute(sql).fetchall()}
+
+    def revision(self) -> str:
+        with self._cursor() as cur:
+            row = cur.execute("SELECT revision FROM gridmap_meta WHERE key = 'store'").fetchone()
+        return str(row[0]) if row else "0"
+
+    def last_modified(self) -> dict[str, dt.datetime | None]:
+        with self._cursor() as cur:
+            rows = dict(cur.execute("SELECT key, modified_at FROM gridmap_meta").fetchall())
+        return {name: rows.get(name) for name in LAYER_NAMES}
+
+    # -- writing -----------------------------------------------------------
+
+    def _replace_prepared(self, frames: Mapping[str, gpd.GeoDataFrame]) -> None:
+        """Empty, load and re-index every layer in one transaction: readers see all old or all new."""
+        with self._cursor(write=True) as cur:
+            for layer, data in frames.items():
+                rebuild = _droppable_indexes(cur, layer)
+                cur.execute(f"TRUNCATE {layer}")
+                for name, _ in rebuild:
+                    cur.execute(f'DROP INDEX "{name}"')
+                _copy(cur, layer, get_layer(layer), data)
+                for _, definition in rebuild:
+                    cur.execute(definition)
+                cur.execute(f"ANALYZE {layer}")
+            _bump(cur, list(frames))
+
+    def upsert(self, layer: str, frame: gpd.GeoDataFrame) -> int:
+        spec = get_layer(layer)
+        data = prepare(layer, frame)
+        if data.empty:
+            return 0
+        columns = [*spec.field_names, "geometry"]
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != "code")
+        with self._cursor(write=True) as cur:
+            cur.execute(f"CREATE TEMP TABLE gridmap_upsert (LIKE {layer} INCLUDING DEFAULTS) ON COMMIT DROP")
+            _copy(cur, "gridmap_upsert", spec, data)
+            cur.execute(
+                f"INSERT INTO {layer} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM gridmap_upsert "
+                f"ON CONFLICT (code) DO UPDATE SET {updates}"
+            )
+            written = cur.rowcount
+            _bump(cur, [layer])
+        return written
+
+    def delete(self, layer: str, codes: Sequence[str]) -> int:
+        get_layer(layer)
+        with self._cursor(write=True) as cur:
+            cur.execute(f"DELETE FROM {layer} WHERE code = ANY(%s)", ([str(c) for c in codes],))
+            deleted = cur.rowcount
+            if deleted:
+                _bump(cur, [layer])
+        return deleted
+
+
+def _droppable_indexes(cur: psycopg.Cursor[Any], layer: str) -> list[tuple[str, str]]:
+    """Name and definition of the layer's indexes that back no constraint (the GiST index, mainly)."""
+    cur.execute(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
+        "AND i.tablename = %s AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname "
+        "AND c.conrelid = %s::regclass)",
+        (layer, layer),
+    )
+    return [(name, definition) for name, definition in cur.fetchall()]
+
+
+def _copy(cur: psycopg.Cursor[Any], table: str, spec: Layer, frame: gpd.GeoDataFrame) -> None:
+    """COPY a prepared frame into `table` as CSV built column-wise by pyarrow."""
+    columns = [*spec.field_names, "geometry"]
+    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
+        for start in range(0, len(frame), _CHUNK_ROWS):
+            copy.write(_csv_chunk(spec, frame.iloc[start : start + _CHUNK_ROWS]))
+
+
+def _csv_chunk(spec: Layer, frame: gpd.GeoDataFrame) -> pa.Buffer:
+    arrays = [pa.array(frame[f.name], type=_ARROW_TYPES[f.type], from_pandas=True) for f in spec.fields]
+    ewkb = shapely.to_wkb(shapely.set_srid(geoms_of(frame), 4326), hex=True, include_srid=True)
+    arrays.append(pa.array(ewkb, type=pa.string(), from_pandas=True))
+    table = pa.Table.from_arrays(arrays, names=[*spec.field_names, "geometry"])
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(table, sink, _CSV)
+    return sink.getvalue()
+
+
+def _bump(cur: psycopg.Cursor[Any], layers: list[str]) -> None:
+    """Advance the store revision and stamp the changed layers, inside the writing transaction."""
+    cur.execute(
+        "UPDATE gridmap_meta SET revision = revision + 1, modified_at = now() "
+        "WHERE key = 'store' OR key = ANY(%s)",
+        (layers,),
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of a driver error, without SQLAlchemy's statement dump."""
+    inner = getattr(exc, "orig", None) or exc
+    return str(inner).strip().splitlines()[0] if str(inner).strip() else type(inner).__name__
