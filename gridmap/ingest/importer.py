@@ -61,25 +61,6 @@ class ImportReport:
     def rows_per_second(self) -> float:
         return self.rows / self.seconds if self.seconds > 0 else float("inf")
 
-    def lines(self) -> list[str]:
-        """The report in plain English lines, for logs and the CLI."""
-        out = [f"{self.source} → {self.layer}: {self.written} feature(s) written ({self.mode})"]
-        if self.inserted is not None:
-            out.append(f"  {self.inserted} inserted, {self.updated} updated (existing codes)")
-        details = [f"format {self.format}", f"CRS {self.crs}"]
-        if self.source_layer:
-            details.append(f"layer {self.source_layer}")
-        if self.encoding:
-            details.append(f"encoding {self.encoding}")
-        out.append("  " + ", ".join(details))
-        out += [f"  column {col!r} → {name}" for name, col in self.mapping.items()]
-        out += [f"  column {col!r} → geometry ({role})" for role, col in self.geometry_columns.items()]
-        out += [f"  column {col!r} ignored: {why}" for col, why in self.ignored.items()]
-        out += [f"  row {p.row}: {p.reason}" for p in self.repaired]
-        if self.placed_at_building:
-            out.append(f"  {self.placed_at_building} household(s) placed at their building's point")
-        return out
-
 
 def import_file(
     store: Store,
