@@ -37,8 +37,8 @@ from gridmap.errors import CRSError
 from gridmap.frames import WGS84, empty_frame
 from gridmap.stores import Store
 
-SHARE_TIE = 1e-9
-"""Two area shares of one building closer than this (fraction of its area) are equal."""
+SHARE_TIE = 1e-6
+"""Area shares of one building closer than this (a millionth of its area, below survey precision) tie."""
 
 POINT_LAYERS: tuple[str, ...] = ("households", "service_points", "speakers")
 DERIVED_LAYERS: tuple[str, ...] = ("buildings", *POINT_LAYERS)
