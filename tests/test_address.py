@@ -1,0 +1,225 @@
+"""Address normalisation (a known answer per rule, properties) and matching against a register."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gridmap.address import AddressIndex, house_numbers, normalize, normalize_many
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # full width → half width, case folded
+        ("幸福路８８号３栋", "幸福路88号3栋"),
+        ("ＡＢＣ大厦１号", "abc大厦1号"),
+        # Chinese numerals
+        ("幸福路88号三栋", "幸福路88号3栋"),
+        ("幸福路十二号", "幸福路12号"),
+        ("二十一", "21"),
+        ("一百零五号", "105号"),
+        ("幸福路二〇二号", "幸福路202号"),
+        ("第三期5栋", "3期5栋"),
+        ("幸福路十号", "幸福路10号"),
+        # numerals inside names stay
+        ("五一路10号", "五一路10号"),
+        ("三里屯路1号", "三里屯路1号"),
+        ("一心村5号", "一心村5号"),
+        # synonyms
+        ("幸福路88号3号楼", "幸福路88号3栋"),
+        ("幸福路88号3幢", "幸福路88号3栋"),
+        ("幸福路88号A座", "幸福路88号a栋"),
+        ("幸福路88号3#楼", "幸福路88号3栋"),
+        ("幸福路88号3#", "幸福路88号3栋"),
+        ("幸福里5弄", "幸福里5巷"),
+        ("幸福巷5号", "幸福巷5号"),
+        # unit and room
+        ("幸福路88号3栋2单元301室", "幸福路88号3栋"),
+        ("幸福路88号3栋2-301", "幸福路88号3栋"),
+        ("幸福路88号3栋301", "幸福路88号3栋"),
+        ("幸福路88号3栋5楼501", "幸福路88号3栋"),
+        ("幸福路88号2单元301室", "幸福路88号"),
+        ("幸福路88号2-301", "幸福路88号"),
+        ("幸福路88号301房", "幸福路88号"),
+        ("幸福小区2单元301", "幸福小区"),
+        ("幸福路88-2号", "幸福路88-2号"),
+        # administrative prefix
+        ("湖北省武汉市武昌区中南路街道幸福路88号3栋2单元301室", "幸福路88号3栋"),
+        ("武汉市武昌区幸福路88号3栋", "幸福路88号3栋"),
+        ("广西壮族自治区南宁市青秀区民族大道100号", "民族大道100号"),
+        ("北京市朝阳区建国路1号", "建国路1号"),
+        ("湖北省十堰市张湾区车城路10号", "车城路10号"),
+        ("某某县某某镇幸福村3组5号", "幸福村3组5号"),
+        ("洪山区狮子山街道办事处南湖路1号", "南湖路1号"),
+        # names that end like a unit are not prefixes
+        ("新区大道10号", "新区大道10号"),
+        ("农贸市场5号", "农贸市场5号"),
+        ("幸福小区3栋", "幸福小区3栋"),
+        ("古镇路1号", "古镇路1号"),
+        ("幸福东区3栋", "幸福东区3栋"),
+        # spaces and punctuation
+        ("幸福路 88 号, 3 栋", "幸福路88号3栋"),
+        ("幸福路88号（3栋）", "幸福路88号3栋"),
+        ("幸福路88号—3栋", "幸福路88号-3栋"),
+        # non-Chinese addresses
+        ("  12   Main St., Springfield ", "12 main st springfield"),
+        ("Straße 5", "strasse 5"),
+    ],
+)
+def test_normalize_known_answers(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+_ADDRESS_CHARS = st.sampled_from(
+    list("幸福路和平街号栋幢座楼单元室房户层门期组第巷弄一二两三十百千零〇区市省县镇乡街道小 -#,.（）ab")
+    + [str(d) for d in range(10)]
+)
+_ADDRESSES = st.lists(_ADDRESS_CHARS, max_size=30).map("".join)
+
+
+@given(_ADDRESSES)
+def test_normalize_is_idempotent(address: str) -> None:
+    once = normalize(address)
+    assert normalize(once) == once
+
+
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else ("\u3000" if c == " " else c) for c in text)
+
+
+@given(_ADDRESSES)
+def test_full_and_half_width_normalise_alike(address: str) -> None:
+    assert normalize(_full_width(address)) == normalize(address)
+
+
+def test_normalize_many_keeps_order_and_missing_values() -> None:
+    assert normalize_many(["幸福路88号三栋", None, "幸福路88号三栋"]) == [
+        "幸福路88号3栋",
+        None,
+        "幸福路88号3栋",
+    ]
+
+
+def test_house_numbers() -> None:
+    assert house_numbers("幸福路088号3栋") == ("88", "3")
+    assert house_numbers("幸福小区") == ()
+
+
+def _register() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "code": ["B1", "B2", "B3", "B4", "B5", "B6"],
+            "address": [
+                "幸福路88号3栋",
+                "幸福路88号8栋",
+                "和平街12号1栋",
+                "湖北省武汉市武昌区解放大道105号",
+                "光明路7号2栋",
+                None,
+            ],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "method"),
+    [
+        ("幸福路88号3栋", "B1", "exact"),
+        (" 幸福路88号3栋 ", "B1", "exact"),
+        ("幸福路八十八号三栋", "B1", "normalized"),
+        ("武汉市幸福路88号3号楼2单元301室", "B1", "normalized"),
+        ("解放大道一百零五号", "B4", "normalized"),
+        ("辛福路88号3栋", "B1", "fuzzy"),
+        ("丁字桥社区幸福路88号3栋", "B1", "fuzzy"),
+        ("和平大街12号1栋", "B3", "fuzzy"),
+    ],
+)
+def test_match_methods(query: str, code: str, method: str) -> None:
+    found = AddressIndex(_register()).match(query)
+    assert found is not None
+    assert (found.building_code, found.method) == (code, method)
+    assert 0.85 <= found.score <= 1.0
+    assert found.score == 1.0 or method == "fuzzy"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "幸福路88号5栋",  # the numbers differ from every building: never a near miss
+        "辛福路88号6栋",
+        "和平街13号1栋",
+        "完全不同的地址",
+        "",
+    ],
+)
+def test_no_match_with_other_numbers_or_unrelated_text(query: str) -> None:
+    assert AddressIndex(_register()).match(query) is None
+
+
+def test_fuzzy_never_crosses_house_numbers() -> None:
+    index = AddressIndex(pd.DataFrame({"code": ["B8"], "address": ["幸福路88号8栋"]}))
+    assert index.match("幸福路88号3栋") is None
+    assert index.match("幸福路88号8栋").building_code == "B8"
+
+
+def test_a_tie_between_buildings_is_no_match() -> None:
+    register = pd.DataFrame({"code": ["A", "B"], "address": ["幸福东路5号3栋", "幸福西路5号3栋"]})
+    assert AddressIndex(register).match("幸福路5号3栋") is None
+
+
+def test_duplicate_normalised_addresses_resolve_to_the_lowest_code() -> None:
+    register = pd.DataFrame({"code": ["Z9", "A1"], "address": ["幸福路88号3栋", "幸福路88号三栋"]})
+    assert AddressIndex(register).match("幸福路88号3号楼").building_code == "A1"
+
+
+def test_suggest() -> None:
+    index = AddressIndex(_register())
+    suggestions = index.suggest("幸福路88号5栋", n=2)
+    assert [s.building_code for s in suggestions] == ["B1", "B2"] or [
+        s.building_code for s in suggestions
+    ] == ["B2", "B1"]
+    assert suggestions[0].address.startswith("幸福路88号")
+    assert all(s.method == "fuzzy" and 0 < s.score <= 1 for s in suggestions)
+    assert index.suggest("") == []
+    assert AddressIndex(_register().iloc[:0]).suggest("幸福路") == []
+
+
+def _city_register(n: int = 20_000) -> pd.DataFrame:
+    names = ["幸福", "和平", "解放", "建设", "人民", "友谊", "光明", "胜利", "团结", "民主"]
+    roads = [f"{a}{b}路" for a in names for b in "东西南北中新"]
+    per_road = n // len(roads) // 2 + 1
+    addresses = [
+        f"{roads[i % len(roads)]}{(i // len(roads)) % per_road + 1}号{i // (len(roads) * per_road) + 1}栋"
+        for i in range(n)
+    ]
+    return pd.DataFrame({"code": [f"B{i:05d}" for i in range(n)], "address": addresses})
+
+
+def test_a_batch_of_10000_matches_within_two_seconds() -> None:
+    register = _city_register()
+    addresses = register["address"].tolist()
+    queries = []
+    for i in range(10_000):
+        address = addresses[(i * 7919) % len(addresses)]
+        queries.append(
+            [
+                address,
+                f"湖北省武汉市武昌区{address}2单元301室",
+                address.replace("栋", "号楼"),
+                address[0] + "x" + address[2:],  # a typo in the road name
+            ][i % 4]
+        )
+    start = time.perf_counter()
+    index = AddressIndex(register)
+    results = index.match_many(queries)
+    elapsed = time.perf_counter() - start
+    assert elapsed <= 2.0
+    found = [r for r in results if r is not None]
+    assert len(found) >= 9_500
+    assert {r.method for r in found} == {"exact", "normalized", "fuzzy"}
+    assert results == [index.match(q) for q in queries[:200]] + results[200:]
