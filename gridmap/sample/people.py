@@ -1,0 +1,107 @@
+"""Households in their buildings, and the grid workers and party branches of each grid.
+
+Households are expanded from buildings with `np.repeat`: one per room of
+every floor of every unit (a village house holds one). A household's point
+lies inside its building's footprint, offset by unit, room and floor so no
+two households share a point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from gridmap.sample import names
+from gridmap.sample.buildings import Buildings
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+StrArray = npt.NDArray[np.str_]
+
+PARTY_SHARE = 0.08
+CENTER_PER_HOUSEHOLDS = 32  # about one 党员中心户 per 32 households: linkage covers about a third
+SIZE_SHARES = (0.18, 0.30, 0.27, 0.15, 0.10)  # persons 1..5
+MISSING_STAFF_SHARE = 0.04  # grids without a party branch, and (others) without a grid worker
+
+
+@dataclass(frozen=True)
+class Households:
+    """Households as arrays; `unit`/`room` are empty strings in village houses."""
+
+    building: IntArray
+    number: IntArray  # 1-based within the building
+    xy: FloatArray
+    unit: StrArray
+    room: StrArray
+    address: StrArray
+    size: IntArray
+    party_member: BoolArray
+    center_household: BoolArray
+    contact_name: StrArray
+    contact_phone: StrArray
+
+
+def build_households(buildings: Buildings, rng: np.random.Generator) -> Households:
+    """Every household of every building, with its unit, room, point and people."""
+    per = buildings.households
+    b = np.repeat(np.arange(len(per)), per)
+    local = np.arange(per.sum()) - np.repeat(np.cumsum(per) - per, per)
+    village = buildings.units[b] == 0
+    units = np.where(village, 1, buildings.units[b])
+    rooms = np.where(village, 1, buildings.rooms[b])
+    floors = buildings.floors[b]
+    # Numbering: unit by unit, floor by floor, room by room (1单元101室, 1单元102室, …).
+    per_unit = floors * rooms
+    unit = np.where(village, 0, local // per_unit)
+    floor = np.where(village, 0, (local % per_unit) // rooms)
+    room = np.where(village, 0, local % rooms)
+
+    rect = buildings.rect[b]
+    w, h = rect[:, 2] - rect[:, 0], rect[:, 3] - rect[:, 1]
+    x = rect[:, 0] + w * (unit + (room + 0.5) / rooms) / units
+    y = rect[:, 1] + h * (0.2 + 0.6 * (floor + 0.5) / floors)
+
+    unit_label = np.where(village, "", np.char.add((unit + 1).astype(str), "单元"))
+    room_label = np.where(village, "", np.char.add(((floor + 1) * 100 + room + 1).astype(str), "室"))
+    n = len(b)
+    party = rng.random(n) < PARTY_SHARE
+    center = party & (rng.random(n) < 1 / (CENTER_PER_HOUSEHOLDS * PARTY_SHARE))
+    return Households(
+        building=b,
+        number=local + 1,
+        xy=np.stack([x, y], axis=1),
+        unit=unit_label,
+        room=room_label,
+        address=np.char.add(buildings.address[b], np.char.add(unit_label, room_label)),
+        size=rng.choice(np.arange(1, 6), n, p=SIZE_SHARES),
+        party_member=party,
+        center_household=center,
+        contact_name=names.person_names(rng, n),
+        contact_phone=names.phones(rng, n),
+    )
+
+
+@dataclass(frozen=True)
+class Staff:
+    """Per grid: its party branch name and grid worker (None where the grid has none)."""
+
+    party_branch: list[str | None]
+    worker_name: list[str | None]
+    worker_phone: list[str | None]
+
+
+def build_staff(grid_names: list[str], rng: np.random.Generator) -> Staff:
+    """Branches and workers for every grid; a few grids lack one or the other (never both)."""
+    n = len(grid_names)
+    missing = max(1, round(MISSING_STAFF_SHARE * n))
+    picked = rng.permutation(n)[: 2 * missing] if n >= 2 else np.zeros(0, dtype=np.int64)
+    no_branch, no_worker = set(picked[:missing].tolist()), set(picked[missing:].tolist())
+    workers, phones = names.person_names(rng, n), names.phones(rng, n)
+    return Staff(
+        party_branch=[None if i in no_branch else f"{name}党支部" for i, name in enumerate(grid_names)],
+        worker_name=[None if i in no_worker else str(workers[i]) for i in range(n)],
+        worker_phone=[None if i in no_worker else str(phones[i]) for i in range(n)],
+    )
