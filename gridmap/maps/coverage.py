@@ -1,0 +1,335 @@
+"""The district coverage map: where speaker, service and linkage coverage fails, grid by grid."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from gridmap.errors import NotFoundError
+from gridmap.maps import styles as st
+from gridmap.maps._page import Chrome, Finish, LegendEntry, legend_html, map_frame
+from gridmap.maps.basemaps import NO_BASEMAP_BACKGROUND, Basemap, add_basemap, resolve_basemap
+from gridmap.maps.labels import check_lang, label
+from gridmap.maps.layers import (
+    counted_clusters,
+    markers,
+    points_with_ranges,
+    shapes,
+    speaker_and_service_layers,
+)
+from gridmap.maps.output import write_html
+from gridmap.maps.simplify import aggregate_points, for_basemap, simplify_polygons
+
+# The most counted cells the uncovered-household layer may carry; the cell grows until it fits.
+MAX_CELLS = 15_000
+FIRST_CELL_M = 25.0
+
+_GRID_PROPS = {
+    "code": "code",
+    "name": "name",
+    "community": "community_name",
+    "party_branch": "party_branch",
+    "worker_name": "worker_name",
+    "households": "households",
+    "party_members": "party_members",
+    "center_households": "center_households",
+    "speaker_share": "speaker_share",
+    "service_share": "service_share",
+    "linkage_share": "linkage_share",
+    "uncovered_households": "uncovered_households",
+    "grade": "grade",
+}
+
+_GRID_POPUP = """
+var missing = '<span style="color:#c51b7d">' + gridmap.t("missing") + "</span>";
+return gridmap.table((p.name || "") + "（" + p.code + "）", [
+  ["code", gridmap.text(p.code)],
+  ["community", gridmap.text(p.community)],
+  ["party_branch", p.party_branch ? gridmap.esc(p.party_branch) : missing],
+  ["worker_name", p.worker_name ? gridmap.esc(p.worker_name) : missing],
+  ["households", gridmap.num(p.households)],
+  ["party_members", gridmap.num(p.party_members)],
+  ["center_households", gridmap.num(p.center_households)],
+  ["speaker_share", gridmap.pct(p.speaker_share)],
+  ["service_share", gridmap.pct(p.service_share)],
+  ["linkage_share", gridmap.pct(p.linkage_share)],
+  ["uncovered_households", gridmap.num(p.uncovered_households)],
+  ["grade", gridmap.text(p.grade)]
+]);"""
+
+_FINDING_POPUP = """return gridmap.table(gridmap.t(p.kind), [
+  ["severity", gridmap.text(gridmap.t(p.severity))], ["codes", gridmap.text(p.codes)],
+  ["community", gridmap.text(p.community_code)], ["area_m2", gridmap.num(p.area_m2)]]);"""
+_SITE_POPUP = """return gridmap.table(gridmap.t("layer_sites") + " " + (p.rank || ""), [
+  ["kind", gridmap.text(gridmap.t(p.kind))], ["newly_covered", gridmap.num(p.newly_covered)],
+  ["radius_m", gridmap.num(p.radius_m)]]);"""
+
+# Label keys the page's JavaScript looks up (popups, search box).
+JS_KEYS = [
+    "search",
+    "not_found",
+    "missing",
+    "code",
+    "community",
+    "party_branch",
+    "worker_name",
+    "households",
+    "party_members",
+    "center_households",
+    "speaker_share",
+    "service_share",
+    "linkage_share",
+    "uncovered_households",
+    "grade",
+    "status",
+    "radius_m",
+    "kind",
+    "working",
+    "broken",
+    "severity",
+    "codes",
+    "area_m2",
+    "newly_covered",
+    "layer_sites",
+    "speaker",
+    "service",
+    "overlap",
+    "gap",
+    "outside",
+    "sliver",
+    "invalid",
+    "empty",
+    "household_count",
+    "error",
+    "warning",
+    "info",
+]
+
+
+class AnalysisLike(Protocol):
+    """The parts of `gridmap.analysis.Analysis` a map draws (see docs/ARCHITECTURE.md)."""
+
+    @property
+    def grids(self) -> gpd.GeoDataFrame: ...
+    @property
+    def communities(self) -> gpd.GeoDataFrame: ...
+    @property
+    def streets(self) -> gpd.GeoDataFrame: ...
+    @property
+    def households(self) -> gpd.GeoDataFrame: ...
+    @property
+    def uncovered_areas(self) -> gpd.GeoDataFrame: ...
+    @property
+    def findings(self) -> gpd.GeoDataFrame: ...
+
+
+def coverage_map(
+    analysis: AnalysisLike,
+    *,
+    frames: Mapping[str, gpd.GeoDataFrame] | None = None,
+    measure: str = "speaker",
+    basemap: str | Basemap = "none",
+    lang: str = "zh",
+    sites: Any = None,
+    title: str | None = None,
+    data_date: dt.date | str | None = None,
+    tianditu_key: str | None = None,
+    tolerance_m: float = 2.0,
+) -> folium.Map:
+    """The district map: grids coloured by `measure`, boundaries, speakers, service points, gaps.
+
+    `frames` supplies the speakers and service points (the store's layers);
+    `sites` is a siting result (an object with a `sites` frame, or the frame).
+    """
+    language = check_lang(lang)
+    column = st.measure_column(measure)
+    base = (
+        basemap
+        if isinstance(basemap, Basemap)
+        else resolve_basemap(basemap, lang=language, tianditu_key=tianditu_key)
+    )
+    if analysis.grids.empty:
+        raise NotFoundError("there are no grids to draw: import grids first (or run `gridmap demo`)")
+
+    def display(
+        frame: gpd.GeoDataFrame, *, coverage: bool = False, simplify: bool = True
+    ) -> gpd.GeoDataFrame:
+        out = simplify_polygons(frame, tolerance_m, coverage=coverage) if simplify else frame
+        return for_basemap(out, base.crs)
+
+    grids = _grid_table(analysis)
+    shown = display(grids, coverage=True)
+    minx, miny, maxx, maxy = shown.total_bounds
+    m = map_frame((minx, miny, maxx, maxy), background=None if base.tiles else NO_BASEMAP_BACKGROUND)
+    add_basemap(m, base, language)
+    t = lambda key: label(key, language)  # noqa: E731 - a short alias keeps the layer list readable
+    layers: dict[str, Any] = {}
+
+    fills = st.measure_colors(grids[column], column)
+    grid_styles = [
+        {"color": "#4d4d4d", "weight": 0.8, "fillColor": c, "fillOpacity": 0.65, "opacity": 0.9}
+        for c in fills
+    ]
+    tooltip = f'gridmap.esc(p.name || p.code) + "：" + {_measure_js(column)}'
+    layers["grids"] = shapes(
+        shown,
+        t("layer_grids"),
+        properties=_GRID_PROPS,
+        styles=grid_styles,
+        popup=_GRID_POPUP,
+        tooltip=tooltip,
+    ).add_to(m)
+
+    if not analysis.uncovered_areas.empty:
+        areas = display(analysis.uncovered_areas)
+        style = {"color": st.UNCOVERED_AREA, "weight": 0, "fillColor": st.UNCOVERED_AREA, "fillOpacity": 0.35}
+        layers["uncovered_areas"] = shapes(
+            areas, t("layer_uncovered_areas"), properties={}, styles=style, show=False
+        ).add_to(m)
+
+    lacking = grids[~(_flag(grids, "has_party_branch") & _flag(grids, "has_worker"))]
+    if not lacking.empty:
+        style = {"color": st.GOVERNANCE, "weight": 2.5, "dashArray": "6 4", "fill": False}
+        layers["governance"] = shapes(
+            display(lacking, coverage=True), t("layer_governance"), properties={"code": "code"}, styles=style
+        ).add_to(m)
+
+    for key, frame, color, weight in (
+        ("communities", analysis.communities, st.COMMUNITY, 1.6),
+        ("streets", analysis.streets, st.STREET, 3.0),
+    ):
+        if frame is not None and not frame.empty:
+            style = {"color": color, "weight": weight, "fill": False, "opacity": 0.9}
+            layers[key] = shapes(
+                display(frame, coverage=True), t(f"layer_{key}"), properties={"code": "code"}, styles=style
+            ).add_to(m)
+
+    frames = frames or {}
+    speakers, service = frames.get("speakers"), frames.get("service_points")
+    layers.update(
+        speaker_and_service_layers(
+            m,
+            None if speakers is None else display(speakers, simplify=False),
+            None if service is None else display(service, simplify=False),
+            t,
+        )
+    )
+
+    uncovered = analysis.households[~analysis.households["speaker_covered"].fillna(False).astype(bool)]
+    if not uncovered.empty:
+        cells = for_basemap(_cells(uncovered), base.crs)
+        layers["uncovered"] = counted_clusters(cells, t("layer_uncovered"), unit=t("layer_uncovered")).add_to(
+            m
+        )
+
+    if not analysis.findings.empty:
+        findings = analysis.findings.copy()
+        findings["geometry"] = findings.geometry.representative_point()
+        findings["codes"] = findings["codes"].map(_join_codes)
+        colors = ", ".join(f'"{k}": "{v}"' for k, v in st.FINDING.items())
+        layers["findings"] = markers(
+            display(findings, simplify=False),
+            t("layer_findings"),
+            properties={k: k for k in ("kind", "severity", "codes", "community_code", "area_m2")},
+            style_js=(
+                f"{{radius: 6, color: '#fff', weight: 1.5, fillOpacity: 0.95, "
+                f"fillColor: ({{{colors}}})[p.severity] || '{st.FINDING_OTHER}'}}"
+            ),
+            popup=_FINDING_POPUP,
+        ).add_to(m)
+
+    site_frame = getattr(sites, "sites", sites)
+    if site_frame is not None and not site_frame.empty:
+        layers["sites"] = _sites_layer(display(site_frame, simplify=False), t("layer_sites")).add_to(m)
+
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    when = data_date or dt.date.today()
+    subtitle = f"{t('data_date')}：{when}　{t('measure')}：{t(column)}"
+    Chrome(
+        title=_escape(title or t("coverage_title")),
+        subtitle=_escape(subtitle),
+        legend=legend_html(t(column), [("", st.measure_legend(column, language)), ("", _symbols(t))]),
+        lang=language,
+        keys=JS_KEYS,
+        search=True,
+    ).add_to(m)
+    Finish(layers, bounds=(minx, miny, maxx, maxy), search=True).add_to(m)
+    return m
+
+
+def _grid_table(analysis: AnalysisLike) -> gpd.GeoDataFrame:
+    """Analysis.grids with the community's name, for popups."""
+    grids = analysis.grids.copy()
+    names = analysis.communities.set_index("code")["name"] if "name" in analysis.communities else pd.Series()
+    grids["community_name"] = grids["community_code"].map(names).fillna(grids["community_code"])
+    return grids
+
+
+def _flag(frame: pd.DataFrame, column: str) -> pd.Series:
+    return frame[column].fillna(False).astype(bool) if column in frame else pd.Series(True, index=frame.index)
+
+
+def _join_codes(codes: Any) -> str:
+    if isinstance(codes, str) or codes is None:
+        return codes or ""
+    return "、".join(str(c) for c in codes)
+
+
+def _cells(households: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Uncovered households counted in the smallest cells that stay under MAX_CELLS."""
+    size = FIRST_CELL_M
+    cells = aggregate_points(households, size)
+    while len(cells) > MAX_CELLS:
+        size *= 2
+        cells = aggregate_points(households, size)
+    return cells
+
+
+def _measure_js(column: str) -> str:
+    return "gridmap.text(p.grade)" if column == "grade" else f"gridmap.pct(p.{column})"
+
+
+def _sites_layer(sites: gpd.GeoDataFrame, name: str) -> folium.GeoJson:
+    sites = sites.copy()
+    sites["rank"] = range(1, len(sites) + 1)
+    for column, default in (("kind", "speaker"), ("radius_m", 300.0), ("newly_covered", None)):
+        if column not in sites:
+            sites[column] = default
+    return points_with_ranges(
+        sites,
+        name,
+        properties={k: k for k in ("rank", "kind", "radius_m", "newly_covered")},
+        color=st.SITE,
+        popup=_SITE_POPUP,
+        radius_px=7,
+        range_style={"color": st.SITE, "weight": 2, "dashArray": "6 4", "fill": False},
+    )
+
+
+def _symbols(t: Any) -> list[LegendEntry]:
+    return [
+        LegendEntry(t("layer_speakers_working"), st.SPEAKER, "dot", "#fff"),
+        LegendEntry(t("layer_speakers_broken"), st.SPEAKER_BROKEN, "dot", "#fff"),
+        LegendEntry(t("layer_service_points"), st.SERVICE, "dot", "#fff"),
+        LegendEntry(t("layer_uncovered"), "rgba(230,85,13,.85)", "dot", "#fff"),
+        LegendEntry(t("layer_findings"), st.FINDING["error"], "dot", "#fff"),
+        LegendEntry(t("layer_sites"), st.SITE, "dot", "#000"),
+        LegendEntry(t("layer_governance"), st.GOVERNANCE, "line"),
+        LegendEntry(t("layer_streets"), st.STREET, "line"),
+        LegendEntry(t("layer_communities"), st.COMMUNITY, "line"),
+    ]
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def write_coverage_map(analysis: AnalysisLike, path: str | Path, **options: Any) -> Path:
+    """Build the district map (options as for `coverage_map`) and write it as one offline HTML file."""
+    return write_html(coverage_map(analysis, **options), path)

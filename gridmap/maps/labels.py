@@ -1,0 +1,112 @@
+"""Every word a map shows a person, in Chinese (default) and English (`--lang en`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from gridmap.errors import ConfigError
+
+Lang = Literal["zh", "en"]
+LANGS: tuple[Lang, ...] = ("zh", "en")
+
+_LABELS: dict[str, tuple[str, str]] = {
+    # titles and controls
+    "coverage_title": ("网格覆盖图", "Grid coverage map"),
+    "grid_title": ("网格详图", "Grid detail map"),
+    "data_date": ("数据日期", "Data date"),
+    "measure": ("指标", "Measure"),
+    "search": ("搜索网格编码或名称", "Search grid code or name"),
+    "not_found": ("未找到网格", "No grid found"),
+    "no_data": ("无住户", "no households"),
+    # layers
+    "layer_grids": ("网格", "Grids"),
+    "layer_streets": ("街道边界", "Street boundaries"),
+    "layer_communities": ("社区边界", "Community boundaries"),
+    "layer_speakers_working": ("广播（正常）及覆盖范围", "Speakers (working) and ranges"),
+    "layer_speakers_broken": ("广播（故障）", "Speakers (broken)"),
+    "layer_service_points": ("志愿服务点及服务范围", "Service points and ranges"),
+    "layer_uncovered": ("广播未覆盖住户", "Households without speaker coverage"),
+    "layer_uncovered_areas": ("广播未覆盖区域", "Area without speaker coverage"),
+    "layer_findings": ("拓扑问题", "Topology findings"),
+    "layer_governance": ("缺党支部或网格员的网格", "Grids without party branch or worker"),
+    "layer_sites": ("建议新增站点", "Proposed new sites"),
+    "layer_grid": ("网格范围", "Grid boundary"),
+    "layer_buildings": ("楼栋", "Buildings"),
+    "layer_households": ("住户（按覆盖着色）", "Households (by coverage)"),
+    "layer_linkage": ("一户十联连线", "Ten-household linkage"),
+    # measures
+    "speaker_share": ("广播覆盖率", "Speaker coverage"),
+    "service_share": ("志愿服务覆盖率", "Service coverage"),
+    "linkage_share": ("一户十联覆盖率", "Linkage coverage"),
+    "grade": ("综合等级", "Overall grade"),
+    # popup fields
+    "code": ("编码", "Code"),
+    "name": ("名称", "Name"),
+    "community": ("所属社区", "Community"),
+    "street": ("所属街道", "Street"),
+    "party_branch": ("网格党支部", "Party branch"),
+    "worker_name": ("网格员", "Grid worker"),
+    "households": ("住户数", "Households"),
+    "party_members": ("党员户", "Party member households"),
+    "center_households": ("党员中心户", "Center households"),
+    "uncovered_households": ("广播未覆盖户", "Households without speaker"),
+    "uncovered_area_m2": ("广播未覆盖面积(m²)", "Area without speaker (m²)"),
+    "radius_m": ("半径(米)", "Radius (m)"),
+    "status": ("状态", "Status"),
+    "kind": ("类型", "Kind"),
+    "area_m2": ("面积(m²)", "Area (m²)"),
+    "codes": ("涉及网格", "Grids involved"),
+    "severity": ("严重程度", "Severity"),
+    "newly_covered": ("新增覆盖户", "Newly covered households"),
+    "missing": ("缺失", "missing"),
+    "none": ("无", "none"),
+    "address": ("地址", "Address"),
+    "floors": ("楼层", "Floors"),
+    "building": ("所属楼栋", "Building"),
+    "linked_to": ("联系中心户", "Linked to center household"),
+    "covered_by": ("覆盖", "Covered by"),
+    # values
+    "working": ("正常", "working"),
+    "broken": ("故障", "broken"),
+    "speaker": ("广播", "speaker"),
+    "service": ("志愿服务", "service point"),
+    "hh_both": ("广播和服务均覆盖", "speaker and service"),
+    "hh_speaker": ("仅广播覆盖", "speaker only"),
+    "hh_service": ("仅服务点覆盖", "service point only"),
+    "hh_none": ("均未覆盖", "neither"),
+    "hh_center": ("党员中心户", "center household"),
+    "hh_party": ("党员户", "party member household"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    # topology finding kinds
+    "overlap": ("重叠", "overlap"),
+    "gap": ("缝隙", "gap"),
+    "outside": ("超出社区", "outside community"),
+    "sliver": ("细碎多边形", "sliver"),
+    "invalid": ("无效几何", "invalid geometry"),
+    "empty": ("无住户网格", "grid without households"),
+    "household_count": ("住户数异常", "household count"),
+    "error": ("错误", "error"),
+    "warning": ("警告", "warning"),
+    "info": ("提示", "info"),
+}
+
+
+def check_lang(lang: str) -> Lang:
+    """`lang` as a Lang, or a ConfigError naming the choices."""
+    if lang not in LANGS:
+        raise ConfigError(f"unknown language {lang!r}; expected one of: {', '.join(LANGS)}")
+    return lang
+
+
+def label(key: str, lang: Lang) -> str:
+    """The label of `key` in `lang`; an unknown key shows as itself (e.g. a new finding kind)."""
+    pair = _LABELS.get(key)
+    if pair is None:
+        return key
+    return pair[0] if lang == "zh" else pair[1]
+
+
+def labels(keys: list[str] | tuple[str, ...], lang: Lang) -> dict[str, str]:
+    """Several labels at once, for passing to the page's JavaScript."""
+    return {key: label(key, lang) for key in keys}
