@@ -37,6 +37,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.spatial import cKDTree
 
 from gridmap.catalogue import get_layer
+from gridmap.coverage import CoverageOptions, metric_xy, service_coverage, speaker_coverage
 from gridmap.crs import metric_crs
 from gridmap.errors import CRSError, NotFoundError
 from gridmap.frames import WGS84
@@ -106,13 +107,16 @@ def site(
     exact_limit: int = EXACT_LIMIT,
     time_limit_s: float = 20.0,
     aggregate: bool | None = None,
+    coverage_options: CoverageOptions | None = None,
 ) -> SitingResult:
     """Propose up to `k` new `kind` sites maximising newly covered households.
 
     `frames` holds canonical layers (households, buildings and `kind`).
     Candidates default to building representative points; a frame or a file
     of points (or polygons, taken at their representative point) may be
-    given. `radius_m` defaults to the layer's catalogue default. Fewer than k
+    given. `radius_m` defaults to the layer's catalogue default; existing
+    sites cover as in `gridmap.coverage` (working speakers only, acoustic
+    range when power and sensitivity are known). Fewer than k
     sites come back when the rest would cover nobody new.
     """
     start = time.perf_counter()
@@ -127,7 +131,7 @@ def site(
     households = households[~(households.geometry.isna() | households.geometry.is_empty)]
     metric = metric_crs(households)
     hh_xy = _xy(households.geometry, metric)
-    covered = _covered(hh_xy, *_existing_sites(frames, kind, metric))
+    covered = _covered_now(frames, kind, hh_xy, metric, coverage_options)
 
     buildings = frames.get("buildings")
     aggregate = bool((~covered).sum() > AGGREGATE_ABOVE) if aggregate is None else aggregate
@@ -201,37 +205,23 @@ def _frame(frames: Mapping[str, gpd.GeoDataFrame], name: str) -> gpd.GeoDataFram
 
 def _xy(geometry: gpd.GeoSeries, metric: pyproj.CRS) -> FloatArray:
     """Metric coordinates of point geometries (n × 2)."""
-    projected = geometry.to_crs(metric)
-    return np.column_stack([projected.x.to_numpy(), projected.y.to_numpy()])
+    return metric_xy(gpd.GeoDataFrame(geometry=geometry), metric)
 
 
-def _existing_sites(
-    frames: Mapping[str, gpd.GeoDataFrame], kind: str, metric: pyproj.CRS
-) -> tuple[FloatArray, FloatArray]:
-    """Metric positions and radii of the sites that already cover households (working speakers only)."""
+def _covered_now(
+    frames: Mapping[str, gpd.GeoDataFrame],
+    kind: str,
+    households_xy: FloatArray,
+    metric: pyproj.CRS,
+    options: CoverageOptions | None,
+) -> BoolArray:
+    """Households the existing sites already cover, decided exactly as the coverage analysis decides it."""
     sites = frames.get(kind)
     if sites is None or sites.empty:
-        return np.empty((0, 2)), np.empty(0)
-    sites = sites[~(sites.geometry.isna() | sites.geometry.is_empty)]
+        return np.zeros(len(households_xy), dtype=bool)
     if kind == "speakers":
-        sites = sites[sites["status"].fillna("working").eq("working").to_numpy(dtype=bool)]
-    default = cast(float, get_layer(kind).get("radius_m").default)
-    radii = sites["radius_m"].astype("float64").fillna(default).to_numpy()
-    return _xy(sites.geometry, metric), radii
-
-
-def _covered(points: FloatArray, sites: FloatArray, radii: FloatArray) -> BoolArray:
-    """Which points lie within the radius of at least one site (radii may differ per site)."""
-    covered = np.zeros(len(points), dtype=bool)
-    if not len(points) or not len(sites):
-        return covered
-    for r in np.unique(radii):
-        group = sites[radii == r]
-        # the few distinct radii each get one pass: nearest-site distance per still-uncovered point
-        todo = np.flatnonzero(~covered)
-        dist, _ = cKDTree(group).query(points[todo], distance_upper_bound=r * (1 + 1e-12))
-        covered[todo[dist <= r]] = True
-    return covered
+        return speaker_coverage(households_xy, sites, metric, options)
+    return service_coverage(households_xy, sites, metric, options)
 
 
 def _demand(

@@ -94,6 +94,13 @@ def test_existing_radius_is_per_site() -> None:
     assert site(wide, "speakers", 1).sites.empty  # nothing left to cover: no site proposed
 
 
+def test_acoustic_range_counts_as_in_the_coverage_analysis() -> None:
+    # 110 dB/W/m at 200 W is audible 15 dB over a 55 dB street up to about 1,413 m: B1 and B2
+    horn = {"code": "S1", "x": 0.0, "y": 0.0, "power_w": 200.0, "sensitivity_db": 110.0}
+    result = site(cluster_layout([horn]), "speakers", 1)
+    assert result.covered_before == 16 and list(result.sites["code"]) == ["B3"]
+
+
 def test_service_points_all_count_and_use_their_own_default_radius() -> None:
     layout = cluster_layout()
     layout["service_points"] = points("service_points", [{"code": "P1", "x": 1000.0, "y": 0.0}])
