@@ -1,0 +1,598 @@
+"""The whole analysis a planner reads: assignment, topology, coverage, linkage, governance, grades.
+
+`analyze(frames)` is pure: canonical frames in (as a store returns them), an
+`Analysis` out. Maps, the API, reports and exports read its fields, whose
+names are fixed in docs/ARCHITECTURE.md.
+
+Grades (A–D, `GradeRule`): each of a unit's three shares — households
+covered by a working speaker, by a service point, and linked (一户十联) — earns
+a grade by its own thresholds (speaker A ≥ 0.95, B ≥ 0.85, C ≥ 0.70; service
+0.90 / 0.75 / 0.50; linkage 0.30 / 0.20 / 0.10; D below), and the worst of the
+three starts the unit's grade. A share is undefined for a unit without
+households and is then left out. Each governance
+or topology problem lowers the grade one step (D at worst): no party branch,
+no grid worker, an error-level topology finding. For a community or a street
+the shares are weighted by households, and a problem counts when any of its
+grids has it (or the community itself has a topology error).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyproj
+import shapely
+
+from gridmap.assignment import DERIVED_LAYERS, assign, unassigned
+from gridmap.coverage import CoverageOptions, metric_xy, service_coverage, speaker_coverage, speaker_ranges
+from gridmap.crs import metric_crs
+from gridmap.frames import WGS84, empty_frame
+from gridmap.linkage import DEFAULT_QUOTA, link_households
+from gridmap.topology import TopologyOptions, check_grids
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+GeomArray = npt.NDArray[np.object_]
+
+GAP_TEXT: dict[str, tuple[str, str]] = {
+    "speaker_gap": (
+        "网格 {code} 有 {n} 户不在正常广播覆盖范围内",
+        "grid {code}: {n} households outside working speaker range",
+    ),
+    "service_gap": (
+        "网格 {code} 有 {n} 户不在志愿服务点服务半径内",
+        "grid {code}: {n} households beyond service point reach",
+    ),
+    "linkage_gap": (
+        "网格 {code} 有 {n} 户未纳入一户十联",
+        "grid {code}: {n} households not linked to a center household",
+    ),
+    "linkage_quota": (
+        "网格 {code} 有 {n} 个党员中心户联系户数不足",
+        "grid {code}: {n} center households below their linkage quota",
+    ),
+    "no_party_branch": ("网格 {code} 未建立网格党支部", "grid {code} has no party branch"),
+    "no_worker": ("网格 {code} 未配备网格员", "grid {code} has no grid worker"),
+}
+"""Descriptions of the per-grid gap kinds ({code}: the grid, {n}: how many)."""
+
+GAP_KINDS_ZH: dict[str, str] = {
+    "speaker_gap": "广播覆盖盲区",
+    "service_gap": "志愿服务覆盖盲区",
+    "linkage_gap": "未纳入一户十联",
+    "linkage_quota": "中心户联系不足",
+    "no_party_branch": "未建网格党支部",
+    "no_worker": "未配网格员",
+    "unassigned": "不属于任何网格",
+}
+"""Chinese labels of the gap kinds not coming from topology (those are `topology_<kind>`)."""
+
+COUNT_COLUMNS: tuple[str, ...] = (
+    "households",
+    "party_members",
+    "center_households",
+    "speaker_covered",
+    "service_covered",
+    "linked",
+    "uncovered_households",
+    "centers_under_quota",
+)
+"""Per-unit counts that add up from grids to communities to streets."""
+
+_LAYER_ZH = {"buildings": "栋楼栋", "households": "户", "service_points": "个服务点", "speakers": "个广播"}
+
+
+@dataclass(frozen=True)
+class GradeRule:
+    """Lowest share for grades A, B and C, per share (see the module docstring for the whole rule).
+
+    Linkage targets are lower than coverage targets: with N = 10 links per
+    center household, linking everyone takes one center per 11 households,
+    which few grids have yet; one per 30 or so (a share near 0.35) is common.
+    """
+
+    speaker: tuple[float, float, float] = (0.95, 0.85, 0.70)
+    service: tuple[float, float, float] = (0.90, 0.75, 0.50)
+    linkage: tuple[float, float, float] = (0.30, 0.20, 0.10)
+
+    def grade(self, shares: FloatArray, problems: npt.NDArray[np.integer]) -> npt.NDArray[np.object_]:
+        """Letter of each unit from its shares (n × 3: speaker, service, linkage; NaN: undefined)."""
+        level = np.zeros(len(shares), dtype=np.intp)
+        for column, (a, b, c) in enumerate((self.speaker, self.service, self.linkage)):
+            share = np.nan_to_num(shares[:, column], nan=1.0)
+            level = np.maximum(level, np.select([share >= a, share >= b, share >= c], [0, 1, 2], default=3))
+        return np.array(list("ABCD"), dtype=object)[np.minimum(level + problems, 3)]
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """Everything `analyze` can be told: coverage ranges, linkage quota, topology tolerances, grades."""
+
+    coverage: CoverageOptions = field(default_factory=CoverageOptions)
+    quota: int = DEFAULT_QUOTA
+    topology: TopologyOptions = field(default_factory=TopologyOptions)
+    grades: GradeRule = field(default_factory=GradeRule)
+
+
+@dataclass
+class Analysis:
+    """The result; field names are a contract (docs/ARCHITECTURE.md).
+
+    Besides the contract fields: `centers` (one row per center household:
+    code, grid_code, linked, quota, missing), `frames` (the input layers with
+    `grid_code` derived, for `gridmap.assignment.write_assignment`), and
+    `timings` (seconds per step).
+    """
+
+    households: gpd.GeoDataFrame
+    grids: gpd.GeoDataFrame
+    communities: gpd.GeoDataFrame
+    streets: gpd.GeoDataFrame
+    uncovered_areas: gpd.GeoDataFrame
+    findings: gpd.GeoDataFrame
+    gaps: gpd.GeoDataFrame
+    unassigned: gpd.GeoDataFrame
+    centers: pd.DataFrame
+    frames: dict[str, gpd.GeoDataFrame]
+    timings: dict[str, float]
+
+    def totals(self) -> dict[str, float]:
+        """Headline figures for the whole area (households-weighted shares)."""
+        g = self.grids
+        households = float(g["households"].sum())
+        out = {name: float(g[name].sum()) for name in COUNT_COLUMNS}
+        for share, count in (
+            ("speaker_share", "speaker_covered"),
+            ("service_share", "service_covered"),
+            ("linkage_share", "linked"),
+        ):
+            out[share] = out[count] / households if households else float("nan")
+        out["grids"] = float(len(g))
+        out["grids_without_party_branch"] = float((~g["has_party_branch"]).sum())
+        out["grids_without_worker"] = float((~g["has_worker"]).sum())
+        out["topology_errors"] = float((self.findings["severity"] == "error").sum())
+        out["unassigned"] = float(len(self.unassigned))
+        out["uncovered_area_m2"] = float(g["uncovered_area_m2"].sum())
+        return out
+
+
+def analyze(
+    frames: Mapping[str, gpd.GeoDataFrame],
+    options: AnalysisOptions | None = None,
+    *,
+    on_step: Callable[[str], None] | None = None,
+) -> Analysis:
+    """Run the analysis on canonical frames (`{layer: frame}`; missing layers count as empty).
+
+    `on_step` is called with the name of each step as it starts (for progress bars).
+    """
+    opts = options or AnalysisOptions()
+    timings: dict[str, float] = {}
+    clock = _Clock(timings, on_step)
+
+    clock.step("assign")
+    assigned = assign(frames)
+    layers = {name: assigned.get(name, frames.get(name, empty_frame(name))) for name in _ALL_LAYERS}
+    grids, households = layers["grids"], layers["households"]
+    metric = metric_crs(grids if len(grids) else households)
+    g_code = grids["code"].astype(str).to_numpy(dtype=object)
+    h_grid = pd.Index(g_code).get_indexer(households["grid_code"].astype(object).to_numpy())
+    lost = unassigned(assigned)
+
+    clock.step("coverage")
+    h_xy = metric_xy(households, metric)
+    by_speaker = speaker_coverage(h_xy, layers["speakers"], metric, opts.coverage)
+    by_service = service_coverage(h_xy, layers["service_points"], metric, opts.coverage)
+
+    clock.step("linkage")
+    center = households["center_household"].fillna(False).to_numpy(dtype=bool)
+    links = link_households(households["code"].to_numpy(), households["grid_code"], h_xy, center, opts.quota)
+
+    clock.step("topology")
+    linked = links.linked_to.notna().to_numpy()
+    counts = _grid_counts(households, h_grid, len(g_code), by_speaker, by_service, linked, center)
+    counts["centers_under_quota"] = _per_grid(
+        pd.Index(g_code).get_indexer(links.under_quota["grid_code"].astype(object).to_numpy()), len(g_code)
+    )
+    household_counts = pd.Series(counts["households"], index=g_code)
+    findings = check_grids(grids, layers["communities"], household_counts, opts.topology)
+
+    clock.step("uncovered areas")
+    uncovered = _uncovered_areas(grids, layers["speakers"], metric, opts.coverage)
+
+    clock.step("summaries")
+    h_out = _households(households, by_speaker, by_service, links.linked_to)
+    grid_table = _grid_table(grids, layers["communities"], counts, uncovered, findings)
+    gaps = _gaps(grid_table, h_out, h_grid, links.under_quota, households, findings, lost)
+    grid_table["gap_count"] = _per_grid(
+        pd.Index(g_code).get_indexer(gaps["grid_code"].astype(object).to_numpy()), len(g_code)
+    )
+    grid_table["grade"] = opts.grades.grade(_share_matrix(grid_table), _grid_problems(grid_table))
+    community_table = _community_table(grid_table, layers["communities"], findings, opts.grades)
+    street_table = _street_table(community_table, layers["streets"], opts.grades)
+    clock.stop()
+    return Analysis(
+        households=h_out,
+        grids=grid_table,
+        communities=community_table,
+        streets=street_table,
+        uncovered_areas=uncovered,
+        findings=findings,
+        gaps=gaps,
+        unassigned=lost,
+        centers=links.centers,
+        frames={name: assigned[name] for name in DERIVED_LAYERS},
+        timings=timings,
+    )
+
+
+_ALL_LAYERS = ("streets", "communities", "grids", "buildings", "households", "service_points", "speakers")
+
+
+class _Clock:
+    """Times each step and reports it to the progress callback."""
+
+    def __init__(self, timings: dict[str, float], on_step: Callable[[str], None] | None) -> None:
+        self.timings, self.on_step = timings, on_step
+        self.name: str | None = None
+        self.start = 0.0
+
+    def step(self, name: str) -> None:
+        self.stop()
+        if self.on_step:
+            self.on_step(name)
+        self.name, self.start = name, time.perf_counter()
+
+    def stop(self) -> None:
+        if self.name is not None:
+            self.timings[self.name] = time.perf_counter() - self.start
+            self.name = None
+
+
+def _per_grid(pos: IntArray, n: int, weights: npt.ArrayLike | None = None) -> IntArray:
+    """Count (or weighted sum) per grid position, ignoring -1."""
+    ok = pos >= 0
+    w = None if weights is None else np.asarray(weights)[ok]
+    return np.bincount(pos[ok], weights=w, minlength=n)[:n].astype(np.intp)
+
+
+def _grid_counts(
+    households: gpd.GeoDataFrame,
+    h_grid: IntArray,
+    n: int,
+    by_speaker: npt.NDArray[np.bool_],
+    by_service: npt.NDArray[np.bool_],
+    linked: npt.NDArray[np.bool_],
+    center: npt.NDArray[np.bool_],
+) -> dict[str, IntArray]:
+    """Household counts of each of the `n` grids."""
+    party = households["party_member"].fillna(False).to_numpy(dtype=bool)
+    total = _per_grid(h_grid, n)
+    speaker = _per_grid(h_grid, n, by_speaker)
+    return {
+        "households": total,
+        "party_members": _per_grid(h_grid, n, party),
+        "center_households": _per_grid(h_grid, n, center),
+        "speaker_covered": speaker,
+        "service_covered": _per_grid(h_grid, n, by_service),
+        "linked": _per_grid(h_grid, n, linked),
+        "uncovered_households": total - speaker,
+    }
+
+
+def _households(
+    households: gpd.GeoDataFrame,
+    by_speaker: npt.NDArray[np.bool_],
+    by_service: npt.NDArray[np.bool_],
+    linked_to: pd.Series,
+) -> gpd.GeoDataFrame:
+    """The contract's household table."""
+    out = pd.DataFrame(
+        {
+            name: households[name].to_numpy()
+            for name in ("code", "grid_code", "building_code", "party_member", "center_household")
+        }
+    )
+    for name in ("code", "grid_code", "building_code"):
+        out[name] = households[name].astype("string").to_numpy()
+    for name in ("party_member", "center_household"):
+        out[name] = households[name].astype("boolean").to_numpy()
+    out["speaker_covered"] = by_speaker
+    out["service_covered"] = by_service
+    out["linked_to"] = linked_to.to_numpy()
+    return gpd.GeoDataFrame(out, geometry=households.geometry.to_numpy(), crs=WGS84)
+
+
+def _uncovered_areas(
+    grids: gpd.GeoDataFrame, speakers: gpd.GeoDataFrame, metric: pyproj.CRS, options: CoverageOptions
+) -> gpd.GeoDataFrame:
+    """Each grid minus the union of working speaker ranges, with its area in m²."""
+    g_geom = np.asarray(grids.geometry.to_crs(metric).values, dtype=object)
+    g_geom = np.where(shapely.is_valid(g_geom), g_geom, shapely.make_valid(g_geom))
+    ranges = speaker_ranges(speakers, metric, options)
+    left = g_geom.copy()
+    if len(ranges) and len(g_geom):
+        grid_pos, range_pos = shapely.STRtree(ranges).query(g_geom, predicate="intersects")
+        order = np.argsort(grid_pos, kind="stable")
+        grid_pos, range_pos = grid_pos[order], range_pos[order]
+        hit, starts = np.unique(grid_pos, return_index=True)
+        # One union per grid of just the ranges touching it (small, so fast), then one vectorised difference.
+        reach = np.array(
+            [shapely.union_all(r) for r in np.split(ranges[range_pos], starts[1:])], dtype=object
+        )
+        left[hit] = shapely.difference(g_geom[hit], reach)
+    area = shapely.area(left)
+    return gpd.GeoDataFrame(
+        {"grid_code": grids["code"].astype("string").to_numpy(), "area_m2": area},
+        geometry=gpd.GeoSeries(left, crs=metric).to_crs(WGS84).to_numpy(),
+        crs=WGS84,
+    )
+
+
+def _text_present(series: pd.Series) -> npt.NDArray[np.bool_]:
+    """Whether a text column holds something other than blanks."""
+    return series.astype("string").fillna("").str.strip().ne("").to_numpy(dtype=bool)
+
+
+def _findings_per_grid(findings: gpd.GeoDataFrame, codes: npt.NDArray[np.object_]) -> IntArray:
+    """Error-level topology findings naming each grid."""
+    errors = findings[findings["severity"] == "error"]
+    named = errors["codes"].astype("string").fillna("").str.split(",").explode()
+    return _per_grid(pd.Index(codes).get_indexer(named.astype(object).to_numpy()), len(codes))
+
+
+def _grid_table(
+    grids: gpd.GeoDataFrame,
+    communities: gpd.GeoDataFrame,
+    counts: dict[str, IntArray],
+    uncovered: gpd.GeoDataFrame,
+    findings: gpd.GeoDataFrame,
+) -> gpd.GeoDataFrame:
+    """Grids with the contract's figures (gap_count and grade are added once gaps are known)."""
+    out = pd.DataFrame(grids.drop(columns="geometry"))
+    streets = pd.Series(communities["street_code"].to_numpy(), index=communities["code"].to_numpy())
+    out["street_code"] = pd.array(
+        grids["community_code"].map(streets).astype(object).to_numpy(), dtype="string"
+    )
+    for name in COUNT_COLUMNS:
+        out[name] = counts[name]
+    _shares(out)
+    out["has_party_branch"] = _text_present(grids["party_branch"])
+    out["has_worker"] = _text_present(grids["worker_name"])
+    out["topology_errors"] = _findings_per_grid(findings, grids["code"].astype(str).to_numpy(dtype=object))
+    out["uncovered_area_m2"] = uncovered["area_m2"].to_numpy()
+    return gpd.GeoDataFrame(out, geometry=grids.geometry.to_numpy(), crs=WGS84)
+
+
+def _shares(table: pd.DataFrame) -> None:
+    """Add the three coverage shares (NaN where a unit has no households)."""
+    total = table["households"].to_numpy(dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for share, count in (
+            ("speaker_share", "speaker_covered"),
+            ("service_share", "service_covered"),
+            ("linkage_share", "linked"),
+        ):
+            table[share] = np.where(total > 0, table[count].to_numpy(dtype=np.float64) / total, np.nan)
+
+
+def _share_matrix(table: pd.DataFrame) -> FloatArray:
+    return table[["speaker_share", "service_share", "linkage_share"]].to_numpy(dtype=np.float64)
+
+
+def _grid_problems(table: pd.DataFrame) -> npt.NDArray[np.integer]:
+    return (
+        (~table["has_party_branch"]).astype(int)
+        + (~table["has_worker"]).astype(int)
+        + (table["topology_errors"] > 0).astype(int)
+    ).to_numpy()
+
+
+def _grouped_points(geoms: GeomArray, pos: IntArray, n: int) -> tuple[IntArray, GeomArray]:
+    """One MultiPoint per group position (0..n-1) that has any point: (positions, geometries)."""
+    ok = pos >= 0
+    order = np.argsort(pos[ok], kind="stable")
+    chosen = pos[ok][order]
+    hit, inverse = np.unique(chosen, return_inverse=True)
+    multi = shapely.multipoints(geoms[ok][order], indices=inverse) if len(hit) else np.zeros(0, dtype=object)
+    return hit[hit < n], np.asarray(multi, dtype=object)
+
+
+def _gap_rows(
+    kind: str,
+    grids: pd.DataFrame,
+    rows: IntArray,
+    geometry: GeomArray,
+    number: IntArray | None = None,
+) -> pd.DataFrame:
+    """Gap rows of one kind for grid positions `rows`, described from `GAP_TEXT` with each grid's count."""
+    codes = grids["code"].astype(str).to_numpy(dtype=object)[rows]
+    counts = np.zeros(len(rows), dtype=np.int64) if number is None else number[rows]
+    zh, en = GAP_TEXT[kind]
+    return pd.DataFrame(
+        {
+            "kind": kind,
+            "grid_code": codes,
+            "description_zh": [zh.format(code=c, n=k) for c, k in zip(codes, counts, strict=True)],
+            "description_en": [en.format(code=c, n=k) for c, k in zip(codes, counts, strict=True)],
+            "geometry": geometry,
+        }
+    )
+
+
+def _gaps(
+    grids: gpd.GeoDataFrame,
+    h_out: gpd.GeoDataFrame,
+    h_grid: IntArray,
+    under_quota: pd.DataFrame,
+    households: gpd.GeoDataFrame,
+    findings: gpd.GeoDataFrame,
+    lost: gpd.GeoDataFrame,
+) -> gpd.GeoDataFrame:
+    """Everything a planner must act on, one row per (kind, grid)."""
+    n = len(grids)
+    points = np.asarray(households.geometry.values, dtype=object)
+    g_geom = np.asarray(grids.geometry.values, dtype=object)
+    g_code = grids["code"].astype(str).to_numpy(dtype=object)
+    parts: list[pd.DataFrame] = []
+
+    # Households left out, as one MultiPoint per grid.
+    center_pos = pd.Index(h_out["code"].astype(object).to_numpy()).get_indexer(
+        under_quota["code"].astype(object).to_numpy()
+    )
+    below_quota = np.zeros(len(points), dtype=bool)
+    below_quota[center_pos] = True
+    for kind, mask in (
+        ("speaker_gap", ~h_out["speaker_covered"].to_numpy(dtype=bool)),
+        ("service_gap", ~h_out["service_covered"].to_numpy(dtype=bool)),
+        ("linkage_gap", h_out["linked_to"].isna().to_numpy()),
+        ("linkage_quota", below_quota),
+    ):
+        pos = np.where(mask, h_grid, -1)
+        rows, shapes = _grouped_points(points, pos, n)
+        parts.append(_gap_rows(kind, grids, rows, shapes, _per_grid(pos, n)))
+
+    for kind, flag in (("no_party_branch", "has_party_branch"), ("no_worker", "has_worker")):
+        rows = np.flatnonzero(~grids[flag].to_numpy(dtype=bool))
+        parts.append(_gap_rows(kind, grids, rows, shapely.point_on_surface(g_geom[rows])))
+
+    parts.append(_topology_gaps(findings, g_code))
+    parts.append(_unassigned_gaps(lost))
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return _empty_gaps()
+    table = pd.concat(parts, ignore_index=True)
+    for name in ("kind", "grid_code", "description_zh", "description_en"):
+        table[name] = table[name].astype("string")
+    return gpd.GeoDataFrame(table, geometry="geometry", crs=WGS84)
+
+
+def _topology_gaps(findings: gpd.GeoDataFrame, g_code: npt.NDArray[np.object_]) -> pd.DataFrame:
+    """One row per topology finding and grid it names (a finding naming no grid keeps a null grid)."""
+    if len(findings) == 0:
+        return pd.DataFrame()
+    named = findings.assign(grid_code=findings["codes"].astype("string").fillna("").str.split(","))
+    named = named.explode("grid_code")
+    known = pd.Index(g_code).get_indexer(named["grid_code"].astype(object).to_numpy()) >= 0
+    named["grid_code"] = named["grid_code"].where(known, None)
+    named = named[~named.duplicated(subset=["kind", "codes", "grid_code", "area_m2", "location"])]
+    return pd.DataFrame(
+        {
+            "kind": ("topology_" + named["kind"].astype(str)).to_numpy(),
+            "grid_code": named["grid_code"].to_numpy(),
+            "description_zh": named["message_zh"].to_numpy(),
+            "description_en": named["message_en"].to_numpy(),
+            "geometry": named.geometry.to_numpy(),
+        }
+    )
+
+
+def _unassigned_gaps(lost: gpd.GeoDataFrame) -> pd.DataFrame:
+    """One row per layer with points in no grid."""
+    rows = []
+    for layer, group in lost.groupby("layer", sort=True):
+        k = len(group)
+        rows.append(
+            {
+                "kind": "unassigned",
+                "grid_code": None,
+                "description_zh": f"{k} {_LAYER_ZH.get(str(layer), '个要素')}不属于任何网格",
+                "description_en": f"{k} {layer} lie in no grid",
+                "geometry": shapely.multipoints(np.asarray(group.geometry.values, dtype=object)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _empty_gaps() -> gpd.GeoDataFrame:
+    columns = {
+        name: pd.Series([], dtype="string")
+        for name in ("kind", "grid_code", "description_zh", "description_en")
+    }
+    return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
+
+
+def _rollup(child: pd.DataFrame, key: str, parents: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """`parents` without geometry, plus the sums of `child` columns per parent (zeros where none)."""
+    sums = child.groupby(key, sort=False)[columns].sum()
+    out = pd.DataFrame(parents.drop(columns="geometry")).reset_index(drop=True)
+    codes = out["code"].astype(str).to_numpy()
+    for name in columns:
+        out[name] = sums[name].reindex(codes, fill_value=0).to_numpy()
+    return out
+
+
+def _community_table(
+    grids: gpd.GeoDataFrame,
+    communities: gpd.GeoDataFrame,
+    findings: gpd.GeoDataFrame,
+    rule: GradeRule,
+) -> gpd.GeoDataFrame:
+    """Grid figures summed per community, with its own grade."""
+    child = pd.DataFrame(grids.drop(columns="geometry"))
+    child["grids"] = 1
+    child["grids_without_party_branch"] = (~child["has_party_branch"]).astype(int)
+    child["grids_without_worker"] = (~child["has_worker"]).astype(int)
+    levels = ["grids", "grids_without_party_branch", "grids_without_worker", "gap_count", "uncovered_area_m2"]
+    out = _rollup(child, "community_code", communities, [*COUNT_COLUMNS, *levels])
+    codes = out["code"].astype(str).to_numpy()
+    errors = findings[findings["severity"] == "error"]
+    out["topology_errors"] = errors.groupby("community_code").size().reindex(codes, fill_value=0).to_numpy()
+    # Findings naming no grid (a gap in the community, an invalid community) are the community's own gaps.
+    g_code = grids["code"].astype(str).to_numpy(dtype=object)
+    own = findings[~_names_a_grid(findings, g_code)]
+    out["gap_count"] += own.groupby("community_code").size().reindex(codes, fill_value=0).to_numpy()
+    return _finish_level(out, communities.geometry.to_numpy(), rule)
+
+
+def _names_a_grid(findings: gpd.GeoDataFrame, g_code: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
+    """Whether each finding names at least one known grid among its codes."""
+    named = findings["codes"].astype("string").fillna("").str.split(",").explode()
+    known = pd.Index(g_code).get_indexer(named.astype(object).to_numpy()) >= 0
+    return (
+        pd.Series(known, index=named.index)
+        .groupby(level=0)
+        .any()
+        .reindex(findings.index, fill_value=False)
+        .to_numpy()
+    )
+
+
+def _street_table(
+    communities: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, rule: GradeRule
+) -> gpd.GeoDataFrame:
+    """Community figures summed per street, with its own grade."""
+    child = pd.DataFrame(communities.drop(columns="geometry"))
+    child["communities"] = 1
+    levels = [
+        "communities",
+        "grids",
+        "grids_without_party_branch",
+        "grids_without_worker",
+        "topology_errors",
+        "gap_count",
+        "uncovered_area_m2",
+    ]
+    out = _rollup(child, "street_code", streets, [*COUNT_COLUMNS, *levels])
+    return _finish_level(out, streets.geometry.to_numpy(), rule)
+
+
+def _finish_level(out: pd.DataFrame, geometry: GeomArray, rule: GradeRule) -> gpd.GeoDataFrame:
+    """Integer counts, shares and the grade of a community or street table."""
+    for name in out.columns:
+        if name in COUNT_COLUMNS or name.startswith(("grids", "communities", "topology_errors", "gap_count")):
+            out[name] = out[name].astype(np.int64)
+    _shares(out)
+    problems = (
+        (out["grids_without_party_branch"] > 0).astype(int)
+        + (out["grids_without_worker"] > 0).astype(int)
+        + (out["topology_errors"] > 0).astype(int)
+    ).to_numpy()
+    out["grade"] = rule.grade(_share_matrix(out), problems)
+    return gpd.GeoDataFrame(out, geometry=geometry, crs=WGS84)
