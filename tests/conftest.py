@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -33,7 +34,14 @@ def _unavailable(reason: str) -> None:
 @pytest.fixture(scope="session")
 def postgis_url() -> Iterator[str]:
     """A fresh database with the postgis extension, dropped after the session."""
-    name = f"gridmap_test_{uuid.uuid4().hex[:12]}"
+    with fresh_postgis_database() as url:
+        yield url
+
+
+@contextmanager
+def fresh_postgis_database(prefix: str = "gridmap_test") -> Iterator[str]:
+    """Create a database with the postgis extension; yield its URL; drop it afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     try:
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')

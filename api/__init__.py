@@ -1,0 +1,1 @@
+"""gridmap's HTTP API (FastAPI): thin over the `gridmap` library."""

@@ -1,0 +1,84 @@
+"""Who is calling: bearer tokens → roles, and what each role may read and write.
+
+Tokens come only from the settings (`GRIDMAP_TOKENS` / `GRIDMAP_TOKENS_FILE`);
+a request without a token is anonymous, a request with an unknown token is
+refused rather than silently treated as anonymous.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.errors import AuthenticationError
+from api.settings import TokenGrant
+from gridmap.errors import PermissionDeniedError
+from gridmap.privacy import Role
+
+# Layers an anonymous caller may read; households (where people live) need a token.
+PUBLIC_LAYERS = frozenset({"streets", "communities", "grids", "buildings", "service_points", "speakers"})
+
+_bearer = HTTPBearer(auto_error=False, description="A token configured in GRIDMAP_TOKENS")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: a role, and for an editor the communities they may change."""
+
+    role: Role
+    communities: frozenset[str] = frozenset()
+    name: str | None = None
+
+    def require(self, role: Role, action: str) -> None:
+        """Raise PermissionDeniedError unless the caller has at least `role`."""
+        if not self.role.allows(role):
+            raise PermissionDeniedError(f"{action} needs the {role.value} role (you are {self.role.value})")
+
+    def can_read(self, layer: str) -> bool:
+        return layer in PUBLIC_LAYERS or self.role.allows(Role.VIEWER)
+
+    def require_read(self, layer: str) -> None:
+        if not self.can_read(layer):
+            raise PermissionDeniedError(f"reading {layer} needs a viewer token")
+
+    def require_communities(self, codes: Iterable[str | None], action: str) -> None:
+        """Editors write only inside their communities; admins anywhere; everyone else nowhere."""
+        self.require(Role.EDITOR, action)
+        if self.role is Role.ADMIN:
+            return
+        outside = sorted({c or "(none)" for c in codes} - self.communities)
+        if outside:
+            raise PermissionDeniedError(
+                f"{action} touches community {', '.join(outside)}; "
+                f"your token may change only {', '.join(sorted(self.communities))}"
+            )
+
+
+ANONYMOUS = Principal(Role.ANONYMOUS)
+
+
+def principal_for(token: str | None, grants: dict[str, TokenGrant]) -> Principal:
+    """The principal a token stands for; an unknown token is an AuthenticationError."""
+    if token is None:
+        return ANONYMOUS
+    for known, grant in grants.items():
+        # Constant-time comparison so response timing does not reveal a token's prefix.
+        if hmac.compare_digest(known.encode(), token.encode()):
+            return Principal(Role(grant.role), frozenset(grant.communities), grant.name)
+    raise AuthenticationError("unknown or revoked token")
+
+
+def current_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    """FastAPI dependency: the caller of this request."""
+    token = credentials.credentials if credentials is not None else None
+    return principal_for(token, request.app.state.grants)
+
+
+Caller = Annotated[Principal, Depends(current_principal)]

@@ -1,0 +1,124 @@
+"""The one table mapping gridmap's domain errors to HTTP statuses.
+
+Routers raise `gridmap.errors` classes (or let the library raise them); this
+module turns each into a JSON body with a status, registered once on the app.
+A caller's mistake never becomes a 500 or a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gridmap.errors import (
+    ConfigError,
+    CRSError,
+    GridmapError,
+    NotFoundError,
+    PermissionDeniedError,
+    StoreError,
+    UnknownLayerError,
+    ValidationError,
+)
+
+log = logging.getLogger("gridmap.api")
+
+
+class AuthenticationError(GridmapError):
+    """A bearer token that is not configured (distinct from a known token lacking a right)."""
+
+
+class BadRequestError(GridmapError):
+    """A request whose parts are each well-formed but do not make sense together."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class ConflictError(GridmapError):
+    """A create that names a code which already exists."""
+
+
+# Most specific first: the first matching class decides the status.
+STATUS: tuple[tuple[type[GridmapError], int, str], ...] = (
+    (AuthenticationError, 401, "unauthenticated"),
+    (PermissionDeniedError, 403, "forbidden"),
+    (UnknownLayerError, 404, "unknown_layer"),
+    (NotFoundError, 404, "not_found"),
+    (ConflictError, 409, "conflict"),
+    (ValidationError, 422, "invalid"),
+    (CRSError, 422, "invalid_crs"),
+    (BadRequestError, 422, "invalid"),
+    (ConfigError, 503, "misconfigured"),
+    (StoreError, 503, "store_unavailable"),
+    (GridmapError, 400, "bad_request"),
+)
+
+
+def status_of(exc: GridmapError) -> tuple[int, str]:
+    """The HTTP status and short code for a domain error."""
+    for cls, status, code in STATUS:
+        if isinstance(exc, cls):
+            return status, code
+    return 400, "bad_request"
+
+
+def error_body(exc: GridmapError) -> dict[str, Any]:
+    """The JSON body for a domain error: message, code and any structured details it carries."""
+    _status, code = status_of(exc)
+    body: dict[str, Any] = {"detail": str(exc), "code": getattr(exc, "reason", None) or code}
+    if isinstance(exc, ValidationError):
+        body["errors"] = [
+            {"row": p.row, "field": p.field, "reason": p.reason, "code": p.code} for p in exc.problems
+        ]
+    if isinstance(exc, BadRequestError) and exc.field:
+        body["errors"] = [{"field": exc.field, "reason": str(exc)}]
+    suggestions = getattr(exc, "suggestions", None)
+    if suggestions is not None:
+        body["suggestions"] = suggestions
+    return body
+
+
+async def _domain(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, GridmapError)
+    status, _code = status_of(exc)
+    if status >= 500:
+        log.error("%s: %s", type(exc).__name__, exc)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(jsonable_encoder(error_body(exc)), status_code=status, headers=headers)
+
+
+async def _request_validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {
+            "field": ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path")),
+            "location": err.get("loc", ("",))[0],
+            "reason": err.get("msg", "invalid"),
+        }
+        for err in exc.errors()
+    ]
+    named = ", ".join(e["field"] for e in errors if e["field"]) or "request"
+    body = {"detail": f"invalid {named}", "code": "invalid", "errors": errors}
+    return JSONResponse(jsonable_encoder(body), status_code=422)
+
+
+async def _http(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse(
+        {"detail": exc.detail, "code": "http_error"}, status_code=exc.status_code, headers=exc.headers
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on `app` (called once when the app is built)."""
+    app.add_exception_handler(GridmapError, _domain)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(StarletteHTTPException, _http)

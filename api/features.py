@@ -1,0 +1,471 @@
+"""OGC API – Features (Core, GeoJSON, OpenAPI 3.0) over the seven catalogue layers, plus writes.
+
+Collection names come only from the catalogue (`get_layer` is the allow-list);
+filters compare catalogue fields with bound values in pandas, never in SQL text.
+Writes go through the importer's validation (`import_file`), so an edit is
+checked exactly like a file import and a bad one changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from api.auth import Caller, Principal
+from api.errors import BadRequestError, ConflictError
+from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
+from gridmap.errors import NotFoundError, PermissionDeniedError, ValidationError
+from gridmap.ingest import import_file
+from gridmap.privacy import PUBLIC_HIDDEN, Role, protect
+from gridmap.stores import BBox, Store
+
+router = APIRouter(tags=["features"])
+
+GEOJSON = "application/geo+json"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+]
+MAX_LIMIT = 10_000
+DEFAULT_LIMIT = 100
+MAX_WRITE = 10_000
+# Query parameters of /items that are not property filters.
+_ITEMS_PARAMS = {"bbox", "bbox-crs", "limit", "offset", "f"}
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _json(body: dict[str, Any], media_type: str = "application/json", status: int = 200) -> JSONResponse:
+    return JSONResponse(body, media_type=media_type, status_code=status)
+
+
+@router.get("/", summary="Landing page")
+def landing(request: Request) -> JSONResponse:
+    """Links to the API description, the conformance classes and the collections."""
+    base = _base(request)
+    return _json(
+        {
+            "title": "gridmap",
+            "description": "Community grid governance layers (网格化管理) as OGC API – Features",
+            "links": [
+                {"href": f"{base}/", "rel": "self", "type": "application/json", "title": "This document"},
+                {
+                    "href": f"{base}/openapi.json",
+                    "rel": "service-desc",
+                    "type": "application/vnd.oai.openapi+json;version=3.0",
+                    "title": "The API definition",
+                },
+                {"href": f"{base}/docs", "rel": "service-doc", "type": "text/html", "title": "API docs"},
+                {
+                    "href": f"{base}/conformance",
+                    "rel": "conformance",
+                    "type": "application/json",
+                    "title": "Conformance classes",
+                },
+                {"href": f"{base}/collections", "rel": "data", "type": "application/json", "title": "Layers"},
+            ],
+        }
+    )
+
+
+@router.get("/conformance", summary="Conformance classes")
+def conformance() -> JSONResponse:
+    return _json({"conformsTo": CONFORMANCE})
+
+
+def _collection(base: str, spec: Layer) -> dict[str, Any]:
+    href = f"{base}/collections/{spec.name}"
+    return {
+        "id": spec.name,
+        "title": f"{spec.label_zh} {spec.label_en}",
+        "description": f"{spec.label_en}: {', '.join(spec.field_names)}",
+        "itemType": "feature",
+        "crs": [CRS84],
+        "links": [
+            {"href": href, "rel": "self", "type": "application/json", "title": spec.label_en},
+            {"href": f"{href}/items", "rel": "items", "type": GEOJSON, "title": f"{spec.label_en} features"},
+        ],
+    }
+
+
+@router.get("/collections", summary="The layers this caller may read")
+def collections(request: Request, caller: Caller) -> JSONResponse:
+    base = _base(request)
+    readable = [get_layer(name) for name in LAYER_NAMES if caller.can_read(name)]
+    return _json(
+        {
+            "links": [{"href": f"{base}/collections", "rel": "self", "type": "application/json"}],
+            "collections": [_collection(base, spec) for spec in readable],
+        }
+    )
+
+
+@router.get("/collections/{layer}", summary="One layer")
+def collection(request: Request, caller: Caller, layer: str) -> JSONResponse:
+    spec = get_layer(layer)
+    caller.require_read(spec.name)
+    return _json(_collection(_base(request), spec))
+
+
+def _bbox(value: str | None) -> BBox | None:
+    if value is None:
+        return None
+    try:
+        parts = [float(p) for p in value.split(",")]
+    except ValueError:
+        raise BadRequestError(
+            "bbox must be four numbers: minlon,minlat,maxlon,maxlat", field="bbox"
+        ) from None
+    if len(parts) == 6:  # a 3D box: drop the heights
+        parts = [parts[0], parts[1], parts[3], parts[4]]
+    if len(parts) != 4 or not all(np.isfinite(parts)):
+        raise BadRequestError("bbox must be four numbers: minlon,minlat,maxlon,maxlat", field="bbox")
+    minx, miny, maxx, maxy = parts
+    if minx > maxx or miny > maxy or not (-180 <= minx <= 180 and -90 <= miny <= 90):
+        raise BadRequestError("bbox must have min ≤ max, lon in [-180, 180], lat in [-90, 90]", field="bbox")
+    return (minx, miny, maxx, maxy)
+
+
+def filterable(spec: Layer, role: Role) -> list[str]:
+    """Fields `role` may filter by: those it reads unmasked, so a filter cannot probe hidden values."""
+    hidden = set(spec.personal_fields) if role is not Role.ADMIN else set()
+    if role is Role.ANONYMOUS:
+        hidden |= set(PUBLIC_HIDDEN)
+    return [name for name in spec.field_names if name not in hidden]
+
+
+def _filters(spec: Layer, role: Role, params: dict[str, str]) -> dict[str, str]:
+    allowed = filterable(spec, role)
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        if key in _ITEMS_PARAMS:
+            continue
+        if key in allowed:
+            out[key] = value
+        elif key in spec.field_names:
+            raise PermissionDeniedError(f"filtering {spec.name} by {key} needs a higher role")
+        else:
+            raise BadRequestError(
+                f"unknown query parameter {key!r}; {spec.name} can be filtered by: {', '.join(allowed)}",
+                field=key,
+            )
+    return out
+
+
+def _apply_filters(spec: Layer, frame: gpd.GeoDataFrame, filters: dict[str, str]) -> gpd.GeoDataFrame:
+    """Rows whose fields equal the values (booleans accept true/false/1/0; numbers compare as numbers)."""
+    keep = np.ones(len(frame), dtype=bool)
+    for name, raw in filters.items():
+        field = spec.get(name)
+        column = frame[name]
+        if field.type == "boolean":
+            wanted = {"true": True, "1": True, "false": False, "0": False}.get(raw.strip().lower())
+            if wanted is None:
+                raise BadRequestError(f"{name} must be true or false", field=name)
+            keep &= (column == wanted).fillna(False).to_numpy(dtype=bool)
+        elif field.type in ("integer", "real"):
+            try:
+                number = float(raw)
+            except ValueError:
+                raise BadRequestError(f"{name} must be a number", field=name) from None
+            keep &= (column.astype("Float64") == number).fillna(False).to_numpy(dtype=bool)
+        else:
+            keep &= (column == raw).fillna(False).to_numpy(dtype=bool)
+    return frame[keep]
+
+
+def to_features(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """GeoJSON features with `id` = code; missing values become null."""
+    if len(frame) == 0:
+        return []
+    features: list[dict[str, Any]] = frame.to_geo_dict(na="null", drop_id=True)["features"]
+    for feature in features:
+        feature["id"] = feature["properties"]["code"]
+    return features
+
+
+@router.get(
+    "/collections/{layer}/items",
+    summary="Features of a layer (GeoJSON), filtered by bbox and by field equality",
+    response_class=JSONResponse,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def items(
+    request: Request,
+    caller: Caller,
+    layer: str,
+    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS84)")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JSONResponse:
+    """Any other query parameter named after a field of the layer filters by equality (`?grid_code=G01`)."""
+    spec = get_layer(layer)
+    caller.require_read(spec.name)
+    box = _bbox(bbox)
+    filters = _filters(spec, caller.role, dict(request.query_params))
+    frame = _apply_filters(spec, _store(request).read(spec.name, bbox=box), filters)
+    page = protect(spec, frame.iloc[offset : offset + limit], caller.role)
+    features = to_features(page)
+    links = [
+        {"href": str(request.url), "rel": "self", "type": GEOJSON},
+        {
+            "href": f"{_base(request)}/collections/{spec.name}",
+            "rel": "collection",
+            "type": "application/json",
+        },
+    ]
+    if offset + limit < len(frame):
+        nxt = request.url.include_query_params(offset=offset + limit, limit=limit)
+        links.append({"href": str(nxt), "rel": "next", "type": GEOJSON, "title": "next page"})
+    if offset > 0:
+        prev = request.url.include_query_params(offset=max(offset - limit, 0), limit=limit)
+        links.append({"href": str(prev), "rel": "prev", "type": GEOJSON, "title": "previous page"})
+    return _json(
+        {
+            "type": "FeatureCollection",
+            "features": features,
+            "numberMatched": len(frame),
+            "numberReturned": len(features),
+            "timeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "links": links,
+        },
+        media_type=GEOJSON,
+    )
+
+
+def _one(store: Store, spec: Layer, code: str) -> gpd.GeoDataFrame:
+    frame = store.read(spec.name, codes=[code])
+    if len(frame) == 0:
+        raise NotFoundError(f"{spec.name} has no feature with code {code!r}")
+    return frame
+
+
+@router.get(
+    "/collections/{layer}/items/{code}",
+    summary="One feature by code",
+    response_class=JSONResponse,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def item(request: Request, caller: Caller, layer: str, code: str) -> JSONResponse:
+    spec = get_layer(layer)
+    caller.require_read(spec.name)
+    frame = protect(spec, _one(_store(request), spec, code), caller.role)
+    feature = to_features(frame)[0]
+    base = _base(request)
+    feature["links"] = [
+        {"href": f"{base}/collections/{spec.name}/items/{code}", "rel": "self", "type": GEOJSON},
+        {"href": f"{base}/collections/{spec.name}", "rel": "collection", "type": "application/json"},
+    ]
+    return _json(feature, media_type=GEOJSON)
+
+
+# -- writes ----------------------------------------------------------------
+
+_FEATURE_BODY = Body(
+    description="A GeoJSON Feature or FeatureCollection in WGS84; the code is `properties.code` or `id`",
+    examples=[
+        {
+            "type": "Feature",
+            "id": "S01",
+            "properties": {"name": "1号喇叭", "radius_m": 300, "status": "working"},
+            "geometry": {"type": "Point", "coordinates": [114.30, 30.59]},
+        }
+    ],
+)
+
+
+def _features_of(body: Any, code: str | None = None) -> list[dict[str, Any]]:
+    """The features of a request body, each with `properties.code` set; malformed input is a 422."""
+    if not isinstance(body, dict) or body.get("type") not in ("Feature", "FeatureCollection"):
+        raise BadRequestError("body must be a GeoJSON Feature or FeatureCollection", field="type")
+    raw = body.get("features") if body["type"] == "FeatureCollection" else [body]
+    if not isinstance(raw, list) or not raw:
+        raise BadRequestError("a FeatureCollection needs a non-empty features list", field="features")
+    if len(raw) > MAX_WRITE:
+        raise BadRequestError(f"at most {MAX_WRITE} features per request", field="features")
+    out: list[dict[str, Any]] = []
+    for i, feature in enumerate(raw):
+        where = f"features.{i}" if body["type"] == "FeatureCollection" else "feature"
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            raise BadRequestError(f"{where} is not a GeoJSON Feature", field=where)
+        props = feature.get("properties") or {}
+        if not isinstance(props, dict):
+            raise BadRequestError(f"{where}.properties must be an object", field=f"{where}.properties")
+        given = props.get("code", feature.get("id"))
+        if code is not None:
+            if given is not None and str(given) != code:
+                raise BadRequestError(f"code {given!r} in the body differs from {code!r} in the path", "code")
+            given = code
+        if given is None or not str(given).strip():
+            raise BadRequestError(f"{where} has no code (properties.code or id)", field=f"{where}.code")
+        geometry = feature.get("geometry")
+        if geometry is not None and not isinstance(geometry, dict):
+            raise BadRequestError(f"{where}.geometry must be a GeoJSON geometry", field=f"{where}.geometry")
+        out.append(
+            {"type": "Feature", "properties": {**props, "code": str(given).strip()}, "geometry": geometry}
+        )
+    codes = [f["properties"]["code"] for f in out]
+    if len(set(codes)) != len(codes):
+        raise BadRequestError("the same code appears twice in the body", field="code")
+    return out
+
+
+def _geometries(features: list[dict[str, Any]]) -> np.ndarray:
+    """The features' geometries (None where absent); unparseable GeoJSON is a 422."""
+    out = np.empty(len(features), dtype=object)
+    for i, feature in enumerate(features):
+        if feature["geometry"] is None:
+            out[i] = None
+            continue
+        try:
+            out[i] = shapely.from_geojson(json.dumps(feature["geometry"]))
+        except (shapely.errors.GEOSException, ValueError, TypeError) as exc:
+            raise BadRequestError(f"feature {i}: invalid geometry ({exc})", field="geometry") from None
+    return out
+
+
+def _communities_at(store: Store, geoms: np.ndarray) -> list[str | None]:
+    """The community containing each geometry's representative point (None outside all, or no geometry)."""
+    communities = store.read("communities")
+    out: list[str | None] = [None] * len(geoms)
+    present = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    if not present.any() or len(communities) == 0:
+        return out
+    points = shapely.point_on_surface(geoms[present])
+    tree = shapely.STRtree(np.asarray(communities.geometry.values, dtype=object))
+    point_pos, community_pos = tree.query(points, predicate="within")
+    codes = communities["code"].astype(str).to_numpy(dtype=object)
+    where = np.flatnonzero(present)
+    # Smallest code wins on a shared edge, as in grid assignment.
+    for p, c in sorted(
+        zip(point_pos.tolist(), community_pos.tolist(), strict=True), key=lambda t: codes[t[1]]
+    ):
+        if out[where[p]] is None:
+            out[where[p]] = str(codes[c])
+    return out
+
+
+def communities_touched(store: Store, spec: Layer, frame: gpd.GeoDataFrame) -> list[str | None]:
+    """The community of every feature of `frame` (new or existing), for the editor's permission check."""
+    if len(frame) == 0:
+        return []
+    if spec.name == "streets":
+        return [None] * len(frame)
+    if spec.name == "communities":
+        return [str(c) for c in frame["code"]]
+    if spec.name == "grids":
+        return [None if pd.isna(c) else str(c) for c in frame["community_code"]]
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    if spec.name == "households":
+        # A household without a point is placed at its building: judge it there.
+        missing = np.array([g is None or g.is_empty for g in geoms], dtype=bool)
+        wanted = frame["building_code"][missing].dropna().astype(str).tolist()
+        if wanted:
+            buildings = store.read("buildings", codes=wanted)
+            by_code = dict(zip(buildings["code"].astype(str), buildings.geometry.values, strict=True))
+            for i in np.flatnonzero(missing):
+                geoms[i] = by_code.get(str(frame["building_code"].iloc[i]))
+    return _communities_at(store, geoms)
+
+
+def _incoming(spec: Layer, features: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+    """The body as a frame of catalogue fields (values as given; the importer validates them later)."""
+    rows = [{k: v for k, v in f["properties"].items() if k in spec.field_names} for f in features]
+    table = pd.DataFrame(rows, columns=spec.field_names)
+    return gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(_geometries(features)), crs="EPSG:4326")
+
+
+def _write(store: Store, spec: Layer, features: list[dict[str, Any]], caller: Principal, action: str) -> None:
+    """Check the caller's communities (old and new), then import the features (all or nothing)."""
+    caller.require(Role.EDITOR, action)
+    codes = [f["properties"]["code"] for f in features]
+    incoming = _incoming(spec, features)
+    existing = store.read(spec.name, codes=codes)
+    caller.require_communities(
+        [*communities_touched(store, spec, incoming), *communities_touched(store, spec, existing)], action
+    )
+    with tempfile.TemporaryDirectory(prefix="gridmap-write-") as tmp:
+        path = Path(tmp) / f"{spec.name}.geojson"
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+        try:
+            import_file(store, spec.name, path, crs="wgs84", mode="append")
+        except ValidationError as exc:
+            raise ValidationError("request body", exc.problems) from None
+
+
+def _written(request: Request, spec: Layer, codes: list[str], caller: Principal) -> dict[str, Any]:
+    frame = _store(request).read(spec.name, codes=codes)
+    return {"type": "FeatureCollection", "features": to_features(protect(spec, frame, caller.role))}
+
+
+@router.post(
+    "/collections/{layer}/items",
+    status_code=201,
+    summary="Add features (editor inside their communities, or admin)",
+    responses={201: {"content": {GEOJSON: {}}}, 409: {"description": "A code already exists"}},
+)
+def create_items(
+    request: Request, caller: Caller, layer: str, body: Annotated[Any, _FEATURE_BODY]
+) -> JSONResponse:
+    spec = get_layer(layer)
+    caller.require(Role.EDITOR, f"adding {spec.name}")
+    features = _features_of(body)
+    codes = [f["properties"]["code"] for f in features]
+    taken = _store(request).read(spec.name, codes=codes)
+    if len(taken):
+        raise ConflictError(f"{spec.name} already has code(s) {', '.join(taken['code'].astype(str)[:10])}")
+    _write(_store(request), spec, features, caller, f"adding {spec.name}")
+    response = _json(_written(request, spec, codes, caller), media_type=GEOJSON, status=201)
+    if len(codes) == 1:
+        response.headers["Location"] = f"{_base(request)}/collections/{spec.name}/items/{codes[0]}"
+    return response
+
+
+@router.put(
+    "/collections/{layer}/items/{code}",
+    summary="Replace one feature (editor inside their communities, or admin)",
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def replace_item(
+    request: Request, caller: Caller, layer: str, code: str, body: Annotated[Any, _FEATURE_BODY]
+) -> JSONResponse:
+    spec = get_layer(layer)
+    caller.require(Role.EDITOR, f"changing {spec.name}")
+    features = _features_of(body, code)
+    _one(_store(request), spec, code)
+    _write(_store(request), spec, features, caller, f"changing {spec.name} {code}")
+    return _json(_written(request, spec, [code], caller)["features"][0], media_type=GEOJSON)
+
+
+@router.delete(
+    "/collections/{layer}/items/{code}",
+    status_code=204,
+    summary="Delete one feature (editor inside their communities, or admin)",
+)
+def delete_item(request: Request, caller: Caller, layer: str, code: str) -> Response:
+    spec = get_layer(layer)
+    caller.require(Role.EDITOR, f"deleting {spec.name}")
+    store = _store(request)
+    existing = _one(store, spec, code)
+    caller.require_communities(communities_touched(store, spec, existing), f"deleting {spec.name} {code}")
+    store.delete(spec.name, [code])
+    return Response(status_code=204)

@@ -1,0 +1,237 @@
+"""`GET /lookup` and `POST /lookup/batch`: which grid owns an address or a point."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from api.auth import Caller
+from api.errors import BadRequestError
+from api.openapi import inline_schema
+from gridmap.crs import parse_crs
+from gridmap.errors import CRSError
+from gridmap.lookup import LookupService
+from gridmap.lookup import Query as LookupQuery
+
+router = APIRouter(tags=["lookup"])
+
+MAX_BATCH = 10_000
+MAX_ADDRESS = 300
+CRS_HELP = "wgs84, cgcs2000, gcj02 (Amap, Tencent), bd09 (Baidu) or EPSG:n"
+
+
+class GridOut(BaseModel):
+    code: str
+    name: str | None = None
+    party_branch: str | None = None
+    worker_name: str | None = Field(None, description="Null for anonymous callers")
+
+
+class Named(BaseModel):
+    code: str
+    name: str | None = None
+
+
+class BuildingOut(BaseModel):
+    code: str
+    address: str | None = None
+
+
+class MatchOut(BaseModel):
+    method: str = Field(description="exact, normalized, fuzzy or point")
+    score: float
+
+
+class LookupOut(BaseModel):
+    """Which grid owns the address or point, and who is responsible there."""
+
+    grid: GridOut
+    community: Named | None
+    street: Named | None
+    building: BuildingOut | None
+    match: MatchOut
+
+
+class BatchItem(BaseModel):
+    """An address, or a point (lon, lat) in `crs`."""
+
+    address: str | None = Field(None, min_length=1, max_length=MAX_ADDRESS)
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    crs: str = Field("wgs84", description=CRS_HELP, max_length=40)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> BatchItem:
+        has_point = self.lon is not None or self.lat is not None
+        if self.address is not None and has_point:
+            raise ValueError("give either address or lon and lat, not both")
+        if self.address is None and (self.lon is None or self.lat is None):
+            raise ValueError("give an address, or both lon and lat")
+        return self
+
+
+class BatchIn(BaseModel):
+    """Up to 10,000 lookups answered in one call, in input order."""
+
+    items: list[BatchItem] = Field(max_length=MAX_BATCH)
+
+
+def _service(request: Request) -> LookupService:
+    service: LookupService = request.app.state.lookup
+    return service
+
+
+def _check_crs(crs: str, field: str = "crs") -> str:
+    try:
+        parse_crs(crs)
+    except CRSError as exc:
+        raise BadRequestError(str(exc), field=field) from None
+    return crs
+
+
+@router.get(
+    "/lookup",
+    response_model=LookupOut,
+    responses={404: {"description": "No building matches (with suggestions), or the point is outside"}},
+    summary="Which grid owns an address or a point",
+)
+async def lookup(
+    request: Request,
+    caller: Caller,
+    address: Annotated[str | None, Query(min_length=1, max_length=MAX_ADDRESS)] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
+    crs: Annotated[str, Query(description=CRS_HELP, max_length=40)] = "wgs84",
+) -> JSONResponse:
+    """Give `address`, or `lon` and `lat` (in `crs`)."""
+    service = _service(request)
+    if address is not None:
+        if lon is not None or lat is not None:
+            raise BadRequestError("give either address or lon/lat, not both", field="address")
+        if not address.strip():
+            raise BadRequestError("address is blank", field="address")
+        return JSONResponse(service.by_address(address, caller.role))
+    if lon is None or lat is None:
+        missing = "lat" if lon is not None else "lon"
+        raise BadRequestError(f"give an address, or both lon and lat ({missing} is missing)", field=missing)
+    return JSONResponse(service.by_point(lon, lat, _check_crs(crs), caller.role))
+
+
+_BATCH_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": inline_schema(BatchIn)},
+        "text/csv": {
+            "schema": {
+                "type": "string",
+                "description": "CSV with a header: `address` (地址), or `lon,lat[,crs]` (经度,纬度,坐标系)",
+            }
+        },
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
+        },
+    },
+}
+
+
+@router.post(
+    "/lookup/batch",
+    summary="Many lookups at once (JSON or CSV), results in input order",
+    openapi_extra={"requestBody": _BATCH_BODY},
+)
+async def lookup_batch(request: Request, caller: Caller) -> JSONResponse:
+    """One result per input: `status` is ok, not_found (with suggestions), outside or invalid."""
+    items = await _batch_items(request)
+    for i, item in enumerate(items):
+        if item.address is None:
+            _check_crs(item.crs, field=f"items.{i}.crs")
+    queries = [LookupQuery(item.address, item.lon, item.lat, item.crs) for item in items]
+    results = _service(request).batch(queries, caller.role)
+    return JSONResponse({"count": len(results), "results": results})
+
+
+async def _batch_items(request: Request) -> list[BatchItem]:
+    """The batch from a JSON body, a CSV body or a multipart CSV upload."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "multipart/form-data":
+        async with request.form() as form:
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise BadRequestError("upload the CSV as the form field `file`", field="file")
+            return _csv_items(await upload.read())
+    body = await request.body()
+    if kind in ("text/csv", "application/csv", "text/plain"):
+        return _csv_items(body)
+    if kind not in ("application/json", ""):
+        raise BadRequestError(f"unsupported content type {kind!r}: send JSON or CSV", field="body")
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise BadRequestError(f"body is not JSON: {exc}", field="body") from None
+    if isinstance(data, list):
+        data = {"items": data}
+    try:
+        return BatchIn.model_validate(data).items
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from None
+
+
+_CSV_COLUMNS = {
+    "address": ("address", "地址", "详细地址"),
+    "lon": ("lon", "lng", "longitude", "x", "经度"),
+    "lat": ("lat", "latitude", "y", "纬度"),
+    "crs": ("crs", "坐标系"),
+}
+
+
+def _csv_items(raw: bytes) -> list[BatchItem]:
+    """Rows of an uploaded CSV (UTF-8, or GB18030 as Chinese spreadsheets save it)."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            raise BadRequestError("CSV is neither UTF-8 nor GB18030", field="file") from None
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if not header:
+        raise BadRequestError("CSV is empty: expected a header row", field="file")
+    names = [h.strip().lower() for h in header]
+    column: dict[str, int] = {}
+    for field, aliases in _CSV_COLUMNS.items():
+        for i, name in enumerate(names):
+            if name in aliases:
+                column.setdefault(field, i)
+    if "address" not in column and not {"lon", "lat"} <= column.keys():
+        raise BadRequestError("CSV needs an address column, or lon and lat columns", field="file")
+    items: list[BatchItem] = []
+    for row_number, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(items) >= MAX_BATCH:
+            raise BadRequestError(f"at most {MAX_BATCH} rows per batch", field="file")
+        values: dict[str, Any] = {
+            f: row[i].strip() for f, i in column.items() if i < len(row) and row[i].strip()
+        }
+        if "address" in values:
+            values = {"address": values["address"]}
+        try:
+            items.append(BatchItem.model_validate(values))
+        except ValidationError as exc:
+            reason = exc.errors(include_url=False)[0]["msg"]
+            raise BadRequestError(f"CSV row {row_number}: {reason}", field="file") from None
+    return items

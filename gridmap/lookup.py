@@ -1,0 +1,260 @@
+"""Which grid owns an address or a point: in-memory indexes over one store.
+
+Integrators ask this thousands of times a day, so the answer comes from
+memory: a `GridLocator` (the same index and edge tie-break as the analysis)
+and an `AddressIndex` over the building register. The indexes are rebuilt
+when `store.revision()` changes; the revision is polled at most every
+`refresh_seconds` (0.5 s by default), so a write through any process is seen
+by every process within a second without a query per lookup.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from gridmap.address import AddressIndex, Match
+from gridmap.assignment import GridLocator, building_grids
+from gridmap.crs import to_wgs84
+from gridmap.errors import CRSError, NotFoundError
+from gridmap.privacy import Role, protect
+from gridmap.stores import Store
+
+__all__ = [
+    "AddressNotFoundError",
+    "LookupService",
+    "OutsideError",
+    "Query",
+    "Snapshot",
+]
+
+MAX_SUGGESTIONS = 5
+GRID_FIELDS = ("code", "name", "party_branch", "worker_name")
+
+
+class AddressNotFoundError(NotFoundError):
+    """No building matches an address; carries up to five suggestions."""
+
+    reason = "not_found"
+
+    def __init__(self, address: str, suggestions: list[dict[str, Any]]) -> None:
+        super().__init__(f"no building matches the address {address!r}")
+        self.suggestions = suggestions
+
+
+class OutsideError(NotFoundError):
+    """A point (or a matched building) that no grid contains."""
+
+    reason = "outside"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything a lookup needs, built from one store revision and never mutated."""
+
+    revision: str
+    locator: GridLocator
+    grid_rows: dict[Role, list[dict[str, Any]]]
+    grid_community: list[str | None]
+    communities: dict[str, dict[str, Any]]
+    streets: dict[str, dict[str, Any]]
+    buildings: dict[str, tuple[str | None, int]]
+    addresses: AddressIndex
+
+    @classmethod
+    def load(cls, store: Store, revision: str) -> Snapshot:
+        """Read the four layers a lookup touches and index them."""
+        grids = store.read("grids")
+        communities = store.read("communities")
+        streets = store.read("streets")
+        buildings = store.read("buildings")
+        locator = GridLocator(grids)
+        rows: dict[Role, list[dict[str, Any]]] = {}
+        for role in Role:
+            visible = protect("grids", grids, role)
+            columns = [c for c in GRID_FIELDS if c in visible.columns]
+            records = visible[columns].astype(object).where(visible[columns].notna(), None)
+            rows[role] = [{name: rec.get(name) for name in GRID_FIELDS} for rec in records.to_dict("records")]
+        # A building's grid is derived here (largest area share), never trusted from the store.
+        b_grid = building_grids(grids, buildings)
+        b_addr = buildings["address"].astype(object).where(buildings["address"].notna(), None)
+        return cls(
+            revision=revision,
+            locator=locator,
+            grid_rows=rows,
+            grid_community=_nullable(grids["community_code"]),
+            communities=_index(communities, ("code", "name", "street_code")),
+            streets=_index(streets, ("code", "name")),
+            buildings={
+                code: (addr, int(pos))
+                for code, addr, pos in zip(buildings["code"].astype(str), b_addr, b_grid, strict=True)
+            },
+            addresses=AddressIndex(buildings),
+        )
+
+    def answer(
+        self, grid_pos: int, role: Role, building: dict[str, Any] | None, match: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The lookup reply for the grid at `grid_pos` (DESIGN.md, Interfaces)."""
+        community = self.communities.get(self.grid_community[grid_pos] or "")
+        street = self.streets.get(community["street_code"] or "") if community else None
+        return {
+            "grid": self.grid_rows[role][grid_pos],
+            "community": {"code": community["code"], "name": community["name"]} if community else None,
+            "street": street,
+            "building": building,
+            "match": match,
+        }
+
+    def by_address(self, address: str, role: Role) -> dict[str, Any]:
+        """Match `address` against the building register and answer with its building's grid."""
+        return self.for_match(address, self.addresses.match(address), role)
+
+    def for_match(self, address: str, found: Match | None, role: Role) -> dict[str, Any]:
+        """The reply for an address matched (or not) to a building."""
+        if found is None:
+            raise AddressNotFoundError(address, self.suggestions(address))
+        building_address, grid_pos = self.buildings[found.building_code]
+        if grid_pos < 0:
+            raise OutsideError(f"building {found.building_code} ({building_address}) lies in no grid")
+        building = {"code": found.building_code, "address": building_address}
+        match = {"method": found.method, "score": round(float(found.score), 3)}
+        return self.answer(grid_pos, role, building, match)
+
+    def suggestions(self, address: str) -> list[dict[str, Any]]:
+        """Up to five buildings whose address resembles `address`, best first."""
+        out = []
+        for s in self.addresses.suggest(address, MAX_SUGGESTIONS):
+            out.append({"code": s.building_code, "address": s.address, "score": round(float(s.score), 3)})
+        return out
+
+    def by_points(self, lon: npt.ArrayLike, lat: npt.ArrayLike, crs: str) -> npt.NDArray[np.intp]:
+        """Grid positions of points given in `crs` (-1 where no grid contains the point)."""
+        x, y = to_wgs84(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64), crs)
+        return self.locator.locate(np.atleast_1d(x), np.atleast_1d(y))
+
+    def by_point(self, lon: float, lat: float, crs: str, role: Role) -> dict[str, Any]:
+        """The grid owning one point."""
+        pos = int(self.by_points([lon], [lat], crs)[0])
+        if pos < 0:
+            raise OutsideError(f"no grid contains the point ({lon}, {lat}) in {crs}")
+        return self.answer(pos, role, None, {"method": "point", "score": 1.0})
+
+
+def _nullable(values: Any) -> list[str | None]:
+    """A text column as a list with None for missing values."""
+    return [None if v is None else str(v) for v in values.astype(object).where(values.notna(), None)]
+
+
+def _index(frame: Any, columns: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """`code → {column: value}` with missing values as None."""
+    part = frame[list(columns)].astype(object)
+    part = part.where(part.notna(), None)
+    return {rec["code"]: rec for rec in part.to_dict("records")}
+
+
+@dataclass
+class LookupService:
+    """Lookups over a store, answered from a snapshot refreshed when the store's revision changes."""
+
+    store: Store
+    refresh_seconds: float = 0.5
+    clock: Callable[[], float] = time.monotonic
+    _snapshot: Snapshot | None = field(default=None, init=False)
+    _checked: float = field(default=-math.inf, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    def snapshot(self) -> Snapshot:
+        """The current snapshot; polls the revision when the last poll is older than `refresh_seconds`."""
+        current = self._snapshot
+        if current is not None and self.clock() - self._checked < self.refresh_seconds:
+            return current
+        # One caller polls; the others keep answering from the snapshot they have.
+        if not self._lock.acquire(blocking=current is None):
+            return current  # type: ignore[return-value]
+        try:
+            if self._snapshot is not None and self.clock() - self._checked < self.refresh_seconds:
+                return self._snapshot
+            revision = self.store.revision()
+            if self._snapshot is None or self._snapshot.revision != revision:
+                self._snapshot = Snapshot.load(self.store, revision)
+            self._checked = self.clock()
+            return self._snapshot
+        finally:
+            self._lock.release()
+
+    def by_address(self, address: str, role: Role = Role.ANONYMOUS) -> dict[str, Any]:
+        """The grid owning the building that `address` names."""
+        return self.snapshot().by_address(address, role)
+
+    def by_point(
+        self, lon: float, lat: float, crs: str = "wgs84", role: Role = Role.ANONYMOUS
+    ) -> dict[str, Any]:
+        """The grid owning the point (lon, lat) given in `crs`."""
+        return self.snapshot().by_point(lon, lat, crs, role)
+
+    def batch(self, queries: Sequence[Query], role: Role = Role.ANONYMOUS) -> list[dict[str, Any]]:
+        """One result per query, in input order; a query that fails gets an error entry, not an exception.
+
+        Points are located together per coordinate system (one vectorised call each).
+        """
+        snap = self.snapshot()
+        results: list[dict[str, Any]] = [{} for _ in queries]
+        by_crs: dict[str, list[int]] = {}
+        by_address: list[int] = []
+        for i, q in enumerate(queries):
+            if q.address is not None:
+                by_address.append(i)
+            else:
+                by_crs.setdefault(q.crs, []).append(i)
+        addresses = [queries[i].address or "" for i in by_address]
+        matches = snap.addresses.match_many(addresses)
+        for i, text, match in zip(by_address, addresses, matches, strict=True):
+            results[i] = _attempt(snap, text, match, role)
+        for crs, positions in by_crs.items():
+            lon = np.array([queries[i].lon for i in positions], dtype=np.float64)
+            lat = np.array([queries[i].lat for i in positions], dtype=np.float64)
+            try:
+                found = snap.by_points(lon, lat, crs)
+            except CRSError as exc:
+                for i in positions:
+                    results[i] = {"status": "invalid", "detail": str(exc)}
+                continue
+            point = {"method": "point", "score": 1.0}
+            for i, pos in zip(positions, found.tolist(), strict=True):
+                results[i] = (
+                    {"status": "ok", **snap.answer(pos, role, None, point)}
+                    if pos >= 0
+                    else {
+                        "status": "outside",
+                        "detail": f"no grid contains ({queries[i].lon}, {queries[i].lat})",
+                    }
+                )
+        return [{"index": i, **r} for i, r in enumerate(results)]
+
+
+@dataclass(frozen=True)
+class Query:
+    """One lookup of a batch: an address, or a point (lon, lat) in `crs`."""
+
+    address: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    crs: str = "wgs84"
+
+
+def _attempt(snap: Snapshot, address: str, match: Match | None, role: Role) -> dict[str, Any]:
+    """One address of a batch: the reply, or the not-found error as an entry."""
+    try:
+        return {"status": "ok", **snap.for_match(address, match, role)}
+    except AddressNotFoundError as exc:
+        return {"status": "not_found", "detail": str(exc), "suggestions": exc.suggestions}
+    except OutsideError as exc:
+        return {"status": "outside", "detail": str(exc)}
