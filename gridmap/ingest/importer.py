@@ -17,6 +17,7 @@ from typing import Literal
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 
@@ -101,7 +102,11 @@ def import_file(
     parents = {parent.layer: store.read(parent.layer) for parent in spec.parents}
     for parent in spec.parents:
         problems += _unknown_parents(values, parent.field, parent.layer, parents[parent.layer])
-    placed, unplaced = _fill_missing(spec, source, mapping, values, checked.geoms, parents.get("buildings"))
+    reported = np.zeros(len(values), dtype=bool)
+    reported[[p.row - 1 for p in geometry_problems if p.row]] = True
+    placed, unplaced = _fill_missing(
+        spec, source, mapping, values, checked.geoms, parents.get("buildings"), reported
+    )
     problems += unplaced
     if problems:
         raise ValidationError(str(file), sorted(_with_codes(problems, values), key=_problem_order(spec)))
@@ -195,12 +200,14 @@ def _fill_missing(
     values: pd.DataFrame,
     geoms: Geoms,
     buildings: gpd.GeoDataFrame | None,
+    reported: npt.NDArray[np.bool_],
 ) -> tuple[int, list[Problem]]:
     """Rows without geometry: households take their building's point (by code, else address); others fail.
 
-    Returns how many households were placed, and a problem for each row left without a geometry.
+    Returns how many households were placed, and a problem for each row left without a geometry
+    (except the `reported` rows, whose coordinates were already found unreadable).
     """
-    missing = shapely.is_missing(geoms)
+    missing = shapely.is_missing(geoms) & ~reported
     if not missing.any():
         return 0, []
     if spec.name != "households":

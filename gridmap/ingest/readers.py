@@ -12,7 +12,7 @@ import csv
 import io
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 import geopandas as gpd
@@ -179,48 +179,67 @@ def _read_xlsx(path: Path, target: Layer, source_layer: str | None) -> tuple[str
 
 
 def _read_vector(path: Path, fmt: Format, target: Layer, source_layer: str | None) -> Source:
-    try:
-        listed = pyogrio.list_layers(path)
-    except pyogrio.errors.DataSourceError as exc:
-        raise _file_error(path, f"cannot open: {exc}") from None
-    names = [str(row[0]) for row in listed]
-    if not names:
+    locations = _layer_locations(path)
+    if not locations:
         raise _file_error(path, "the file holds no layer")
-    layer = _pick(path, names, target, source_layer, kind="layer")
+    layer = _pick(path, list(locations), target, source_layer, kind="layer")
+    location = locations[layer]
     encoding: str | None = None
     if fmt != "shapefile":
-        frame = _read_layer(path, layer, None)
-    elif _has_cpg(path, layer):
+        frame = _read_layer(path, location, layer, None)
+    elif _has_cpg(location):
         encoding = "per .cpg"
-        frame = _read_layer(path, layer, None)
+        frame = _read_layer(path, location, layer, None)
     else:
         try:
             encoding = "utf-8"
-            frame = _read_layer(path, layer, "utf-8")
+            frame = _read_layer(path, location, layer, "utf-8")
         except UnicodeDecodeError:
             encoding = "gbk"
-            frame = _read_layer(path, layer, GBK)
+            frame = _read_layer(path, location, layer, GBK)
     attributes = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     if fmt == "kml":
         attributes = attributes.drop(columns=[c for c in attributes.columns if c in _KML_INTERNAL])
     return Source(path, fmt, attributes, frame.geometry, frame.crs, layer=layer, encoding=encoding)
 
 
-def _read_layer(path: Path, layer: str, encoding: str | None) -> gpd.GeoDataFrame:
+def _layer_locations(path: Path) -> dict[str, str]:
+    """Each layer's name and where GDAL reads it; a zip's shapefiles may sit in any folder inside it."""
+    if path.suffix.lower() == ".zip":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                members = [m for m in archive.namelist() if m.lower().endswith(".shp")]
+        except zipfile.BadZipFile as exc:
+            raise _file_error(path, f"cannot open zip: {exc}") from None
+        return {PurePosixPath(m).stem: f"/vsizip/{path.resolve()}/{m}" for m in members}
     try:
-        return pyogrio.read_dataframe(path, layer=layer, encoding=encoding, use_arrow=True)
+        listed = pyogrio.list_layers(path)
+    except pyogrio.errors.DataSourceError as exc:
+        raise _file_error(path, f"cannot open: {exc}") from None
+    return {str(row[0]): str(path) for row in listed}
+
+
+def _read_layer(path: Path, location: str, layer: str, encoding: str | None) -> gpd.GeoDataFrame:
+    try:
+        return pyogrio.read_dataframe(location, layer=layer, encoding=encoding, use_arrow=True)
+    except UnicodeDecodeError as exc:
+        if encoding == "utf-8":
+            raise
+        reason = f"text is not in its declared encoding ({exc.reason} at byte {exc.start} of {exc.object!r})"
+        raise _file_error(path, reason) from None
     except pyogrio.errors.DataSourceError as exc:
         raise _file_error(path, f"cannot read layer {layer!r}: {exc}") from None
 
 
-def _has_cpg(path: Path, layer: str) -> bool:
-    """Whether a .cpg names the shapefile's encoding (GDAL then honours it); else it must be guessed."""
-    if path.suffix.lower() == ".zip":
-        with zipfile.ZipFile(path) as archive:
-            members = {Path(name).name.lower() for name in archive.namelist()}
-    else:
-        members = {p.name.lower() for p in path.parent.iterdir()}
-    return f"{layer}.cpg".lower() in members
+def _has_cpg(location: str) -> bool:
+    """Whether a .cpg beside the .shp names its encoding (GDAL then honours it); else it must be guessed."""
+    if location.startswith("/vsizip/"):
+        archive, _, member = location.removeprefix("/vsizip/").partition(".zip/")
+        with zipfile.ZipFile(archive + ".zip") as zf:
+            names = {n.lower() for n in zf.namelist()}
+        return member[:-4].lower() + ".cpg" in names
+    shp = Path(location)
+    return any(p.name.lower() == shp.stem.lower() + ".cpg" for p in shp.parent.iterdir())
 
 
 def _match_layer(names: list[str], target: Layer) -> str | None:

@@ -75,7 +75,7 @@ def _problems(rows: npt.NDArray[np.intp], f: Field, reason: Callable[[int], str]
 
 def _numbers(f: Field, column: str, series: pd.Series) -> tuple[pd.Series, list[Problem]]:
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
-        number = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        number = np.array(series.to_numpy(dtype=np.float64, na_value=np.nan))
         text = series.astype(TEXT)
     else:
         text = as_text(series)
@@ -90,6 +90,7 @@ def _numbers(f: Field, column: str, series: pd.Series) -> tuple[pd.Series, list[
         problems += _problems(
             np.flatnonzero(fractional), f, lambda i: f"{text.iat[i]!r} is not {kind}{label}"
         )
+        number[fractional] = np.nan
     negative = np.flatnonzero(number < 0)
     problems += _problems(negative, f, lambda i: f"negative {f.name} {text.iat[i]}{label}")
     values = pd.Series(np.where(np.isfinite(number), number, np.nan), index=series.index)

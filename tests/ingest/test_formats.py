@@ -1,0 +1,185 @@
+"""Every accepted file format lands the same features in the store."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from gridmap.crs import from_wgs84
+from gridmap.errors import CRSError, ValidationError
+from gridmap.ingest import import_file
+from gridmap.stores import Store
+from tests.ingest.conftest import STREET, households_frame, streets_frame, write_text
+
+
+def _short_names() -> gpd.GeoDataFrame:
+    """Streets with names short enough for a UTF-8 dBase header (10 bytes, 3 per Chinese character)."""
+    return streets_frame().rename(columns={"街道编码": "编码"})
+
+
+def _assert_streets(store: Store) -> None:
+    got = store.read("streets")
+    assert list(got["code"]) == ["S1", "S2"]
+    assert list(got["name"]) == ["和平街道", "幸福镇"]
+    assert set(got.geom_type) == {"MultiPolygon"}
+    assert got.geometry.iloc[0].equals(shapely.MultiPolygon([STREET]))
+
+
+def test_geojson_polygons_are_promoted_to_multipolygons(tmp_path: Path, gpkg_store: Store) -> None:
+    path = tmp_path / "streets.geojson"
+    streets_frame().to_file(path, driver="GeoJSON")
+    report = import_file(gpkg_store, "streets", path)
+    _assert_streets(gpkg_store)
+    assert report.format == "geojson"
+    assert report.mapping == {"code": "街道编码", "name": "名称"}
+    assert report.written == 2
+
+
+def test_geopackage_layer_named_like_the_target_is_picked(tmp_path: Path, gpkg_store: Store) -> None:
+    path = tmp_path / "district.gpkg"
+    households_frame().to_file(path, layer="households")
+    streets_frame().to_file(path, layer="街道")
+    report = import_file(gpkg_store, "streets", path)
+    assert report.source_layer == "街道"
+    _assert_streets(gpkg_store)
+
+
+def test_geopackage_with_unrelated_layers_needs_source_layer(tmp_path: Path, gpkg_store: Store) -> None:
+    path = tmp_path / "district.gpkg"
+    streets_frame().to_file(path, layer="a")
+    streets_frame().to_file(path, layer="b")
+    with pytest.raises(ValidationError) as caught:
+        import_file(gpkg_store, "streets", path)
+    assert "choose one with --source-layer" in caught.value.problems[0].reason
+    import_file(gpkg_store, "streets", path, source_layer="b")
+    _assert_streets(gpkg_store)
+
+
+def test_shapefile_prj_is_honoured(tmp_path: Path, gpkg_store: Store) -> None:
+    path = tmp_path / "streets.shp"
+    _short_names().to_crs("EPSG:4547").to_file(path, encoding="utf-8")
+    report = import_file(gpkg_store, "streets", path)
+    assert report.crs == "EPSG:4547"
+    got = gpkg_store.read("streets").geometry.iloc[0]
+    assert shapely.equals_exact(shapely.normalize(got.geoms[0]), shapely.normalize(STREET), tolerance=1e-7)
+
+
+def test_zipped_shapefile(tmp_path: Path, gpkg_store: Store) -> None:
+    _short_names().to_file(tmp_path / "streets.shp", encoding="utf-8")
+    archive = tmp_path / "streets.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for part in tmp_path.glob("streets.*"):
+            if part != archive:
+                zf.write(part, f"export/{part.name}")
+    report = import_file(gpkg_store, "streets", archive)
+    assert report.format == "shapefile"
+    _assert_streets(gpkg_store)
+
+
+@pytest.mark.parametrize("cpg", [True, False], ids=["with-cpg", "without-cpg"])
+def test_gbk_shapefile(tmp_path: Path, gpkg_store: Store, cpg: bool) -> None:
+    path = tmp_path / "streets.shp"
+    streets_frame().to_file(path, encoding="gbk")
+    if not cpg:
+        (tmp_path / "streets.cpg").unlink()
+    report = import_file(gpkg_store, "streets", path)
+    assert report.encoding == ("per .cpg" if cpg else "gbk")
+    assert report.mapping == {"code": "街道编码", "name": "名称"}
+    _assert_streets(gpkg_store)
+
+
+def test_kml(tmp_path: Path, gpkg_store: Store) -> None:
+    path = tmp_path / "streets.kml"
+    frame = streets_frame().rename(columns={"名称": "Name"})
+    pyogrio.write_dataframe(frame, path, driver="KML")
+    report = import_file(gpkg_store, "streets", path)
+    assert report.format == "kml"
+    assert report.mapping == {"code": "街道编码", "name": "Name"}
+    _assert_streets(gpkg_store)
+
+
+def test_csv_lon_lat(tmp_path: Path, gpkg_store: Store) -> None:
+    path = write_text(
+        tmp_path / "hh.csv", "code,lng,latitude,size\nH1,116.3205,39.9205,3\nH2,116.33,39.93,\n"
+    )
+    report = import_file(gpkg_store, "households", path)
+    got = gpkg_store.read("households")
+    assert report.geometry_columns == {"lon": "lng", "lat": "latitude"}
+    assert list(got["size"]) == [3, 1]  # an empty cell takes the catalogue default
+    assert got.geometry.iloc[0].equals(shapely.Point(116.3205, 39.9205))
+
+
+def test_csv_wkt_with_bom(tmp_path: Path, gpkg_store: Store) -> None:
+    rows = "".join(
+        f'{c},{n},"{g.wkt}"\n'
+        for c, n, g in zip(["S1", "S2"], ["和平街道", "幸福镇"], streets_frame().geometry, strict=True)
+    )
+    path = write_text(tmp_path / "streets.csv", "编码,名称,几何\n" + rows, encoding="utf-8-sig")
+    report = import_file(gpkg_store, "streets", path)
+    assert report.encoding == "utf-8"
+    assert report.geometry_columns == {"wkt": "几何"}
+    _assert_streets(gpkg_store)
+
+
+def test_csv_gbk(tmp_path: Path, gpkg_store: Store) -> None:
+    path = write_text(
+        tmp_path / "hh.csv", "户编码,经度,纬度,地址\nH1,116.3205,39.9205,和平路1号\n", encoding="gbk"
+    )
+    report = import_file(gpkg_store, "households", path)
+    assert report.encoding == "gbk"
+    assert gpkg_store.read("households")["address"].iloc[0] == "和平路1号"
+
+
+def test_xlsx_with_chinese_headers(tmp_path: Path, gpkg_store: Store) -> None:
+    path = tmp_path / "speakers.xlsx"
+    table = pd.DataFrame(
+        {
+            "编码": ["007", "008"],
+            "名称": ["一号喇叭", "二号喇叭"],
+            "经度": [116.33, 116.34],
+            "纬度": [39.93, 39.94],
+            "状态": ["正常", "故障"],
+            "半径": [250, None],
+        }
+    )
+    table.to_excel(path, sheet_name="广播", index=False)
+    report = import_file(gpkg_store, "speakers", path)
+    got = gpkg_store.read("speakers")
+    assert report.source_layer == "广播"
+    assert list(got["code"]) == ["007", "008"]  # leading zeros survive
+    assert list(got["status"]) == ["working", "broken"]
+    assert list(got["radius_m"]) == [250.0, 300.0]
+
+
+def test_gcj02_input_lands_within_a_metre(tmp_path: Path, gpkg_store: Store) -> None:
+    lon, lat = 116.391275, 39.907335  # Tiananmen, WGS84
+    gx, gy = from_wgs84(lon, lat, "gcj02")
+    path = write_text(tmp_path / "sp.csv", f"code,lon,lat\nP1,{gx:.8f},{gy:.8f}\n")
+    import_file(gpkg_store, "service_points", path, crs="gcj02")
+    point = gpkg_store.read("service_points").geometry.iloc[0]
+    metres = gpd.GeoSeries([point, shapely.Point(lon, lat)], crs="EPSG:4326").to_crs("EPSG:4548")
+    assert metres.iloc[0].distance(metres.iloc[1]) < 1.0
+    assert np.hypot(gx - lon, gy - lat) > 1e-3  # the offset was real, hundreds of metres
+
+
+def test_vector_file_without_crs_needs_one(tmp_path: Path, gpkg_store: Store) -> None:
+    path = tmp_path / "streets.shp"
+    _short_names().to_file(path, encoding="utf-8")
+    (tmp_path / "streets.prj").unlink()
+    with pytest.raises(CRSError, match="pass --crs"):
+        import_file(gpkg_store, "streets", path)
+    import_file(gpkg_store, "streets", path, crs="cgcs2000")
+    _assert_streets(gpkg_store)
+
+
+def test_unsupported_suffix(tmp_path: Path, gpkg_store: Store) -> None:
+    path = write_text(tmp_path / "streets.dwg", "")
+    with pytest.raises(ValidationError, match=r"unsupported file type '\.dwg'"):
+        import_file(gpkg_store, "streets", path)
