@@ -48,7 +48,7 @@ SITE_KINDS: tuple[str, ...] = ("speakers", "service_points")
 AGGREGATE_ABOVE = 20_000
 """Uncovered households above which demand is aggregated to building points."""
 
-EXACT_LIMIT = 50_000
+EXACT_LIMIT = 250_000
 """Largest coverage matrix (non-zero entries after reduction) given to the exact solver."""
 
 _CHUNK = 4096

@@ -16,7 +16,9 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 
+from gridmap.assignment import assign
 from gridmap.frames import conform
+from gridmap.sample import PLANTED, generate_dirty
 from gridmap.topology import FINDING_COLUMNS, TopologyOptions, check_grids
 
 GK_114 = "EPSG:4547"
@@ -214,3 +216,17 @@ def test_many_grids_validate_quickly() -> None:
     assert list(findings["kind"]) == ["overlap"]
     assert findings["area_m2"].iloc[0] == pytest.approx(2000.0, rel=0.01)
     assert shapely.is_valid(findings.geometry.to_numpy()).all()
+
+
+def test_dirty_sample_gives_exactly_its_planted_problems() -> None:
+    frames = generate_dirty(1)
+    counts = assign(frames)["households"]["grid_code"].value_counts()
+    findings = check_grids(frames["grids"], frames["communities"], counts)
+    assert list(findings["kind"]) == ["invalid", "overlap", "gap"]
+    assert list(findings["codes"]) == [
+        PLANTED.self_intersection,
+        ",".join(PLANTED.overlap),
+        PLANTED.gap[0][:12],  # the community of the two grids pulled apart
+    ]
+    # a 10 m push or pull along a grid edge: on the order of a thousand m², never noise
+    assert (findings["area_m2"].iloc[1:] > 500).all()

@@ -13,6 +13,7 @@ import pytest
 from shapely.geometry import Point, box
 
 from gridmap.frames import conform
+from gridmap.sample import PLANTED, generate_dirty
 from gridmap.stores import open_store
 from tests.test_topology import GK_114, X0, Y0, communities, grids, rect
 
@@ -103,3 +104,15 @@ def test_site_with_a_missing_candidates_file_fails_in_one_line(tmp_path: Path) -
     )
     assert result.returncode != 0
     assert "does not exist" in result.stderr
+
+
+def test_validate_finds_the_planted_problems_of_the_dirty_sample(tmp_path: Path) -> None:
+    url = str(tmp_path / "dirty.gpkg")
+    with open_store(url) as store:
+        store.replace_many(generate_dirty(1))
+    out = tmp_path / "findings.geojson"
+    result = run("validate", "--store", url, "--out", str(out))
+    assert result.returncode == 1
+    assert "grid topology: 3 error(s), 0 warning(s)" in result.stdout
+    assert "几何无效" in result.stdout and PLANTED.self_intersection in result.stdout
+    assert sorted(gpd.read_file(out)["kind"]) == ["gap", "invalid", "overlap"]
