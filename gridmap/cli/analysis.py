@@ -1,0 +1,131 @@
+"""`gridmap assign` and `gridmap analyze`: who belongs to which grid, and where coverage has gaps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import geopandas as gpd
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from gridmap.analysis import Analysis, AnalysisOptions, analyze
+from gridmap.assignment import assign, unassigned, write_assignment
+from gridmap.catalogue import LAYER_NAMES, LAYERS
+from gridmap.cli.app import StoreOption, app, console
+from gridmap.coverage import CoverageOptions
+from gridmap.reports import write_outputs
+from gridmap.stores import Store, open_store
+
+
+def _read_all(store: Store, progress: Progress) -> dict[str, gpd.GeoDataFrame]:
+    task = progress.add_task("reading layers", total=len(LAYER_NAMES))
+    frames = {}
+    for name in LAYER_NAMES:
+        progress.update(task, description=f"reading {name}")
+        frames[name] = store.read(name)
+        progress.advance(task)
+    progress.remove_task(task)
+    return frames
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+@app.command("assign")
+def assign_command(store: StoreOption = None) -> None:
+    """Derive grid_code of buildings, households, service points and speakers, and save it in the store."""
+    with open_store(store) as opened, _progress() as progress:
+        frames = _read_all(opened, progress)
+        progress.add_task("assigning", total=None)
+        assigned = assign(frames)
+        written = write_assignment(opened, assigned)
+    for layer, count in written.items():
+        total = len(assigned[layer])
+        console.print(
+            f"{layer} ({LAYERS[layer].label_zh}): {count:,} of {total:,} in a grid", highlight=False
+        )
+    lost = unassigned(assigned)
+    if len(lost):
+        console.print(f"[yellow]{len(lost):,} features lie in no grid[/] (see `gridmap analyze --out`)")
+
+
+@app.command("analyze")
+def analyze_command(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Directory for grids/communities/streets/households CSV, gaps.geojson, analysis.xlsx."
+        ),
+    ] = None,
+    quota: Annotated[int, typer.Option(help="一户十联: households each center household links.")] = 10,
+    ambient_db: Annotated[
+        float, typer.Option(help="Ambient noise, dB(A), for speaker ranges from power and sensitivity.")
+    ] = 55.0,
+    store: StoreOption = None,
+) -> None:
+    """Coverage, linkage, governance and topology of every grid, community and street."""
+    options = AnalysisOptions(coverage=CoverageOptions(ambient_db=ambient_db), quota=quota)
+    with open_store(store) as opened, _progress() as progress:
+        frames = _read_all(opened, progress)
+        task = progress.add_task("analysing", total=None)
+        result = analyze(frames, options, on_step=lambda name: progress.update(task, description=name))
+        if out is not None:
+            progress.update(task, description=f"writing {out}")
+            written = write_outputs(result, out)
+    _print_summary(result)
+    if out is not None:
+        console.print(f"wrote {', '.join(p.name for p in written.values())} to {out}", highlight=False)
+
+
+def _share(value: float) -> str:
+    return "–" if value != value else f"{value:.1%}"
+
+
+def _print_summary(result: Analysis) -> None:
+    table = Table(title="街道汇总 Streets", title_justify="left")
+    for header in ("街道", "户数", "广播", "服务点", "十联", "无支部", "无网格员", "问题", "等级"):
+        table.add_column(header, justify="left" if header == "街道" else "right")
+    for row in result.streets.itertuples():
+        table.add_row(
+            str(row.name),
+            f"{row.households:,}",
+            _share(row.speaker_share),
+            _share(row.service_share),
+            _share(row.linkage_share),
+            f"{row.grids_without_party_branch:,}",
+            f"{row.grids_without_worker:,}",
+            f"{row.gap_count:,}",
+            str(row.grade),
+        )
+    console.print(table)
+    t = result.totals()
+    grades = result.grids["grade"].value_counts().reindex(list("ABCD"), fill_value=0)
+    console.print(
+        f"[bold]{int(t['households']):,}[/] households in [bold]{int(t['grids']):,}[/] grids: "
+        f"speakers {_share(t['speaker_share'])}, service points {_share(t['service_share'])}, "
+        f"linkage {_share(t['linkage_share'])}",
+        highlight=False,
+    )
+    console.print(
+        "grids by grade: "
+        + ", ".join(f"{g} {n:,}" for g, n in grades.items())
+        + f"; without party branch {int(t['grids_without_party_branch']):,}, "
+        f"without worker {int(t['grids_without_worker']):,}",
+        highlight=False,
+    )
+    console.print(
+        f"{int(t['uncovered_households']):,} households outside working speaker range, "
+        f"uncovered area {t['uncovered_area_m2'] / 1e6:,.2f} km²; "
+        f"{int(t['centers_under_quota']):,} center households under quota; "
+        f"{int(t['topology_errors']):,} topology errors; {int(t['unassigned']):,} features in no grid",
+        highlight=False,
+    )
