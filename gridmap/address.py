@@ -71,12 +71,11 @@ _NUMERAL = re.compile(rf"(第)?({_NUMERAL_RUN})(?=({_NUMBERED}))?")
 
 _PUNCTUATION = re.compile(r"[^\w\s#\-]", re.UNICODE)
 _DASHES = re.compile(r"[‐‑‒–—―−~～]")
-_LATIN = "a-z0-9\u00c0-\u024f"
-_SPACE_NOT_BETWEEN_WORDS = re.compile(rf"(?<![{_LATIN}]) | (?![{_LATIN}])")
+_CJK = re.compile(r"[\u3400-\u9fff#]")  # "#" becomes 栋
 _SPACES = re.compile(r"\s+")
 _HASH_BUILDING = re.compile(r"(\d+)#(?:楼|栋)?")
 _SYNONYMS = (
-    (re.compile(r"(?<=[0-9a-z])(?:号楼|[幢座栋]楼?)"), "栋"),
+    (re.compile(r"(?<=[0-9a-z])(?:号楼|[幢座栋])楼*"), "栋"),
     (re.compile(r"弄"), "巷"),
 )
 # After the building: unit, floor, room (2单元301室, 5楼, 2-301, 301).
@@ -131,24 +130,29 @@ def _strip_unit_room(text: str) -> str:
     return text
 
 
+def _squeeze_spaces(text: str) -> str:
+    """Chinese is written without spaces: drop them all; elsewhere keep one between words."""
+    return _SPACES.sub("" if _CJK.search(text) else " ", text).strip()
+
+
 def normalize(address: str) -> str:
     """The building-level form of an address, for comparing addresses written differently.
 
     Full-width → half-width and case-folded; punctuation dropped and spaces
-    kept only between Latin words or digits; leading administrative units
+    dropped in Chinese text, collapsed elsewhere; leading administrative units
     (省/市/区/县/街道/镇/乡) removed; Chinese numerals → digits (三栋 → 3栋,
     一百零五号 → 105号); 号楼/幢/座 → 栋, 弄 → 巷; unit and room removed.
     """
     text = unicodedata.normalize("NFKC", address).casefold()
     text = _DASHES.sub("-", text)
     text = _PUNCTUATION.sub(" ", text).replace("_", " ")
-    text = _SPACE_NOT_BETWEEN_WORDS.sub("", _SPACES.sub(" ", text).strip())
-    text = _strip_prefix(text.strip(" -#"))
+    text = _squeeze_spaces(text)
+    text = _strip_prefix(text.lstrip(" -#"))
     text = _NUMERAL.sub(_replace_numeral, text)
     text = _HASH_BUILDING.sub(r"\1栋", text)
     for pattern, replacement in _SYNONYMS:
         text = pattern.sub(replacement, text)
-    return _strip_unit_room(text).strip(" -#")
+    return _strip_unit_room(_squeeze_spaces(text).strip(" -#")).strip(" -#")
 
 
 def normalize_many(addresses: Iterable[str | None]) -> list[str | None]:
