@@ -16,7 +16,7 @@ and the speaker is audible while SPL(r) ≥ ambient_db + margin_db, so
     r = 10 ** ((sensitivity_db + 10·lg(power_w) − ambient_db − margin_db) / 20).
 
 Defaults: 55 dB(A) ambient (an urban residential street by day) and a 15 dB
-margin for intelligible speech; a 110 dB / 50 W horn then reaches about 708 m.
+margin for intelligible speech; a 110 dB / 50 W horn then reaches about 707 m.
 The datasheet figures win over `radius_m` because canonical frames always
 carry a `radius_m` (the catalogue fills 300 m when the input had none), so a
 speaker with measured power and sensitivity would otherwise never use them.
