@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors, features, health, lookup, openapi
+from api import coverage, errors, features, health, lookup, maps, openapi
 from api.settings import ApiSettings
 from gridmap import __version__
 from gridmap.lookup import LookupService
@@ -32,6 +32,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         store = open_store(settings.store)
         app.state.store = store
         app.state.lookup = LookupService(store, refresh_seconds=settings.refresh_seconds)
+        app.state.analysis = coverage.AnalysisCache(store)
         try:
             yield
         finally:
@@ -42,6 +43,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.grants = grants
     errors.install(app)
     openapi.install(app)
-    for module in (features, lookup, health):
+    for module in (features, lookup, coverage, maps, health):
         app.include_router(module.router)
     return app

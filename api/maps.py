@@ -1,0 +1,48 @@
+"""`/maps/coverage` and `/maps/grid/{code}`: the planners' HTML maps, self-contained (assets inlined)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from api.coverage import cached_analysis
+from gridmap.maps import coverage_map, grid_map, render_html
+from gridmap.maps.labels import Lang
+from gridmap.stores import Store
+
+router = APIRouter(tags=["maps"])
+
+Measure = Literal["speaker", "service", "linkage", "grade"]
+Cached = Annotated[tuple[Any, Any], Depends(cached_analysis)]
+
+
+def _data_date(request: Request) -> dt.date:
+    """The day the data last changed, printed on the map (today when the store cannot tell)."""
+    store: Store = request.app.state.store
+    changed = [t for t in store.last_modified().values() if t is not None]
+    return max(changed).date() if changed else dt.date.today()
+
+
+@router.get("/maps/coverage", response_class=HTMLResponse, summary="District coverage map (viewer)")
+def coverage(
+    request: Request,
+    cached: Cached,
+    measure: Annotated[Measure, Query(description="What colours the grids")] = "speaker",
+    lang: Annotated[Lang, Query()] = "zh",
+) -> HTMLResponse:
+    """Grids coloured by `measure`, with speakers, service points and gaps; opens with no network."""
+    frames, analysis = cached
+    m = coverage_map(analysis, frames=frames, measure=measure, lang=lang, data_date=_data_date(request))
+    return HTMLResponse(render_html(m))
+
+
+@router.get("/maps/grid/{code}", response_class=HTMLResponse, summary="One grid in detail (viewer)")
+def grid(request: Request, cached: Cached, code: str, lang: Annotated[Lang, Query()] = "zh") -> HTMLResponse:
+    """Who in the grid is covered and who is linked to whom."""
+    frames, analysis = cached
+    return HTMLResponse(
+        render_html(grid_map(analysis, frames, code, lang=lang, data_date=_data_date(request)))
+    )

@@ -1,0 +1,43 @@
+"""`gridmap serve`: the HTTP API (lookups, OGC API – Features, coverage, maps) under uvicorn."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from gridmap.cli.app import StoreOption, app, console
+from gridmap.settings import store_url
+from gridmap.stores import open_store
+
+
+@app.command()
+def serve(
+    store: StoreOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (each keeps its own indexes).")] = 1,
+) -> None:
+    """Serve the API; tokens come from GRIDMAP_TOKENS or GRIDMAP_TOKENS_FILE (none: everyone is anonymous)."""
+    import uvicorn
+
+    from api.settings import ApiSettings
+
+    url = store_url(store)
+    # Workers read the store from the environment; checking here gives one clear error instead of N.
+    os.environ["GRIDMAP_STORE"] = url
+    grants = ApiSettings().grants()  # type: ignore[call-arg]
+    open_store(url).close()
+    console.print(
+        f"serving {url} on http://{host}:{port} ({workers} worker(s), {len(grants)} token(s)); docs at /docs"
+    )
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )

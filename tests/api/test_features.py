@@ -1,0 +1,143 @@
+"""OGC API – Features reads through the real app, on both stores, with each role's view."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from gridmap.catalogue import LAYER_NAMES
+from tests.api.conftest import ADMIN, EDITOR_C1, PHONE, VIEWER, WORKER_PHONE, bearer
+
+CONF = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
+
+
+def test_landing_page_links(reader: TestClient) -> None:
+    body = reader.get("/").json()
+    rels = {link["rel"]: link for link in body["links"]}
+    assert {"self", "service-desc", "service-doc", "conformance", "data"} <= rels.keys()
+    assert reader.get(rels["service-desc"]["href"]).json()["openapi"].startswith("3.0")
+    assert reader.get(rels["conformance"]["href"]).json()["conformsTo"] == [
+        CONF + "core",
+        CONF + "geojson",
+        CONF + "oas30",
+    ]
+
+
+def test_collections_depend_on_role(reader: TestClient) -> None:
+    anonymous = [c["id"] for c in reader.get("/collections").json()["collections"]]
+    viewer = [c["id"] for c in reader.get("/collections", headers=bearer(VIEWER)).json()["collections"]]
+    assert "households" not in anonymous
+    assert viewer == list(LAYER_NAMES)
+    one = reader.get("/collections/grids").json()
+    assert one["id"] == "grids"
+    assert {link["rel"] for link in one["links"]} >= {"self", "items"}
+    assert reader.get("/collections/households").status_code == 403
+    assert reader.get("/collections/nope").status_code == 404
+    assert reader.get("/collections/nope/items").json()["code"] == "unknown_layer"
+
+
+def test_items_paging(reader: TestClient) -> None:
+    first = reader.get("/collections/buildings/items", params={"limit": 3})
+    assert first.status_code == 200
+    assert first.headers["content-type"].startswith("application/geo+json")
+    body = first.json()
+    assert body["type"] == "FeatureCollection"
+    assert (body["numberMatched"], body["numberReturned"]) == (4, 3)
+    assert [f["id"] for f in body["features"]] == ["B1", "B2", "B3"]
+    following = next(link["href"] for link in body["links"] if link["rel"] == "next")
+    rest = reader.get(following).json()
+    assert [f["id"] for f in rest["features"]] == ["B4"]
+    assert not any(link["rel"] == "next" for link in rest["links"])
+    assert reader.get("/collections/buildings/items", params={"offset": 10}).json()["features"] == []
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"limit": 0}, 422),
+        ({"limit": 10_001}, 422),
+        ({"offset": -1}, 422),
+        ({"bbox": "1,2,3"}, 422),
+        ({"bbox": "a,b,c,d"}, 422),
+        ({"bbox": "3,2,1,0"}, 422),
+        ({"nonsense": "1"}, 422),
+        ({"floors": "x"}, 422),
+    ],
+)
+def test_items_reject_bad_parameters(reader: TestClient, params: dict[str, object], status: int) -> None:
+    reply = reader.get("/collections/buildings/items", params=params)
+    assert reply.status_code == status, reply.text
+    assert reply.json()["errors"][0]["field"]
+
+
+def test_bbox_and_property_filters(reader: TestClient) -> None:
+    boxed = reader.get(
+        "/collections/buildings/items", params={"bbox": "114.3135,30.5035,114.3155,30.5055"}
+    ).json()
+    assert [f["id"] for f in boxed["features"]] == ["B3"]
+    by_community = reader.get("/collections/grids/items", params={"community_code": "C1"}).json()
+    assert [f["id"] for f in by_community["features"]] == ["G1", "G2"]
+    by_number = reader.get("/collections/buildings/items", params={"floors": "6"}).json()
+    assert [f["id"] for f in by_number["features"]] == ["B1", "B2"]
+    both = reader.get(
+        "/collections/speakers/items", params={"status": "broken", "bbox": "114.3,30.5,114.32,30.52"}
+    )
+    assert [f["id"] for f in both.json()["features"]] == ["K2"]
+    flags = reader.get(
+        "/collections/households/items", params={"party_member": "true"}, headers=bearer(VIEWER)
+    )
+    assert [f["id"] for f in flags.json()["features"]] == ["H1"]
+
+
+def test_filters_cannot_probe_hidden_fields(reader: TestClient) -> None:
+    assert reader.get("/collections/grids/items", params={"worker_name": "张三"}).status_code == 403
+    probe = {"contact_phone": PHONE}
+    assert (
+        reader.get("/collections/households/items", params=probe, headers=bearer(VIEWER)).status_code == 403
+    )
+    admin = reader.get("/collections/households/items", params=probe, headers=bearer(ADMIN)).json()
+    assert [f["id"] for f in admin["features"]] == ["H1"]
+
+
+def test_one_item(reader: TestClient) -> None:
+    reply = reader.get("/collections/grids/items/G1")
+    assert reply.status_code == 200
+    feature = reply.json()
+    assert feature["type"] == "Feature"
+    assert feature["id"] == "G1"
+    assert feature["geometry"]["type"] == "MultiPolygon"
+    assert reader.get("/collections/grids/items/NOPE").status_code == 404
+
+
+def test_personal_fields_by_role(reader: TestClient) -> None:
+    anonymous = reader.get("/collections/grids/items/G1").json()["properties"]
+    assert "worker_phone" not in anonymous and "worker_name" not in anonymous
+    viewer = reader.get("/collections/grids/items/G1", headers=bearer(VIEWER)).json()["properties"]
+    assert viewer["worker_name"] == "张三"
+    assert viewer["worker_phone"] == "139****1111"
+    editor = reader.get("/collections/households/items/H1", headers=bearer(EDITOR_C1)).json()["properties"]
+    assert editor["contact_phone"] == "138****1234"
+    assert editor["contact_name"] == "赵*"
+    admin = reader.get("/collections/households/items/H1", headers=bearer(ADMIN)).json()["properties"]
+    assert admin["contact_phone"] == PHONE
+    admin_grid = reader.get("/collections/grids/items/G1", headers=bearer(ADMIN)).json()["properties"]
+    assert admin_grid["worker_phone"] == WORKER_PHONE
+
+
+@pytest.mark.parametrize("token", [None, VIEWER, EDITOR_C1])
+def test_no_full_phone_below_admin_anywhere(reader: TestClient, token: str | None) -> None:
+    headers = bearer(token) if token else {}
+    for layer in ("grids", "households"):
+        text = reader.get(f"/collections/{layer}/items", headers=headers).text
+        assert PHONE not in text and WORKER_PHONE not in text
+
+
+def test_households_need_a_token(reader: TestClient) -> None:
+    assert reader.get("/collections/households/items").status_code == 403
+    assert reader.get("/collections/households/items/H1").status_code == 403
+
+
+def test_unknown_token_is_401(reader: TestClient) -> None:
+    reply = reader.get("/collections", headers=bearer("not-a-configured-token-at-all"))
+    assert reply.status_code == 401
+    assert reply.headers["www-authenticate"] == "Bearer"
