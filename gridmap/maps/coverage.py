@@ -244,13 +244,15 @@ def coverage_map(
             popup=_FINDING_POPUP,
         ).add_to(m)
 
-    site_frame = getattr(sites, "sites", sites)
-    if site_frame is not None and not site_frame.empty:
-        layers["sites"] = _sites_layer(display(site_frame, simplify=False), t("layer_sites")).add_to(m)
+    if sites is not None:
+        site_frame = _site_frame(sites)
+        if not site_frame.empty:
+            layers["sites"] = _sites_layer(display(site_frame, simplify=False), t("layer_sites")).add_to(m)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     when = data_date or dt.date.today()
-    subtitle = f"{t('data_date')}：{when}　{t('measure')}：{t(column)}"
+    colon = "：" if language == "zh" else ": "
+    subtitle = f"{t('data_date')}{colon}{when}　{t('measure')}{colon}{t(column)}"
     Chrome(
         title=_escape(title or t("coverage_title")),
         subtitle=_escape(subtitle),
@@ -295,12 +297,26 @@ def _measure_js(column: str) -> str:
     return "gridmap.text(p.grade)" if column == "grade" else f"gridmap.pct(p.{column})"
 
 
+def _site_frame(sites: Any) -> gpd.GeoDataFrame:
+    """Proposed sites as a frame with rank, kind, radius_m, newly_covered.
+
+    Accepts a `gridmap.siting.SitingResult` (its `sites`, `kind`, per-site
+    `gain`) or a frame with those columns.
+    """
+    frame = getattr(sites, "sites", sites).copy()
+    kind = getattr(sites, "kind", "speakers")
+    if "rank" not in frame:
+        frame["rank"] = range(1, len(frame) + 1)
+    if "kind" not in frame:
+        frame["kind"] = "speaker" if kind == "speakers" else "service"
+    if "newly_covered" not in frame:
+        frame["newly_covered"] = frame.get("gain")
+    if "radius_m" not in frame:
+        frame["radius_m"] = getattr(sites, "radius_m", 0.0)
+    return frame
+
+
 def _sites_layer(sites: gpd.GeoDataFrame, name: str) -> folium.GeoJson:
-    sites = sites.copy()
-    sites["rank"] = range(1, len(sites) + 1)
-    for column, default in (("kind", "speaker"), ("radius_m", 300.0), ("newly_covered", None)):
-        if column not in sites:
-            sites[column] = default
     return points_with_ranges(
         sites,
         name,

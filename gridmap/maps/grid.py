@@ -153,11 +153,12 @@ def grid_map(
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     row = grid.iloc[0]
     when = data_date or dt.date.today()
+    colon = "：" if language == "zh" else ": "
     facts = [
-        f"{t('party_branch')}：{_text(row.get('party_branch'), t('missing'))}",
-        f"{t('worker_name')}：{_text(row.get('worker_name'), t('missing'))}",
-        f"{t('households')}：{len(households)}",
-        f"{t('data_date')}：{when}",
+        f"{t('party_branch')}{colon}{_text(row.get('party_branch'), t('missing'))}",
+        f"{t('worker_name')}{colon}{_text(row.get('worker_name'), t('missing'))}",
+        f"{t('households')}{colon}{len(households)}",
+        f"{t('data_date')}{colon}{when}",
     ]
     Chrome(
         title=_escape(f"{t('grid_title')} · {_text(row.get('name'), '')}（{grid_code}）"),

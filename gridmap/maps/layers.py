@@ -84,7 +84,7 @@ def points_with_ranges(
 ) -> folium.GeoJson:
     """Point markers, each with a circle of `properties['radius_m']` metres (speakers, service points)."""
     ring = json.dumps(
-        range_style or {"color": color, "weight": 1, "fillColor": color, "fillOpacity": 0.07, "opacity": 0.6}
+        range_style or {"color": color, "weight": 1, "fillColor": color, "fillOpacity": 0.05, "opacity": 0.5}
     )
     dot = json.dumps(
         {"radius": radius_px, "color": "#ffffff", "weight": 1, "fillColor": color, "fillOpacity": 1}
@@ -222,7 +222,7 @@ def speaker_and_service_layers(
             properties={"code": "code", "name": "name", "radius_m": "radius_m", "kind": "kind"},
             color=st.SERVICE,
             popup=SERVICE_POPUP,
-            range_style={"color": st.SERVICE, "weight": 1, "fillColor": st.SERVICE, "fillOpacity": 0.04},
+            range_style={"color": st.SERVICE, "weight": 1, "dashArray": "2 4", "fill": False, "opacity": 0.7},
         )
     for layer in added.values():
         layer.add_to(m)

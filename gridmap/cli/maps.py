@@ -1,0 +1,93 @@
+"""`gridmap map`: the district coverage map, or with --grid the map of one grid, as one offline HTML file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gridmap.analysis import analyze
+from gridmap.catalogue import LAYER_NAMES
+from gridmap.cli.app import StoreOption, app, console
+from gridmap.maps import coverage_map, grid_map, resolve_basemap, write_html
+from gridmap.maps.labels import check_lang
+from gridmap.siting import site
+from gridmap.stores import Store, open_store
+
+
+class Measure(StrEnum):
+    speaker = "speaker"
+    service = "service"
+    linkage = "linkage"
+    grade = "grade"
+
+
+class Lang(StrEnum):
+    zh = "zh"
+    en = "en"
+
+
+@app.command("map")
+def map_command(
+    grid: Annotated[str | None, typer.Option("--grid", help="Draw this grid (code) in detail.")] = None,
+    measure: Annotated[Measure, typer.Option(help="What colours the grids.")] = Measure.speaker,
+    basemap: Annotated[
+        str,
+        typer.Option(help="none (offline), osm, tianditu, amap (GCJ-02), or a tile URL with {z}/{x}/{y}."),
+    ] = "none",
+    lang: Annotated[Lang, typer.Option(help="Language of labels, legends and popups.")] = Lang.zh,
+    propose: Annotated[
+        int, typer.Option(help="Also propose this many new speaker sites and draw them.", min=0)
+    ] = 0,
+    title: Annotated[str | None, typer.Option(help="Title shown on the map.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="HTML file to write (default maps/coverage.html or maps/grid_<code>.html)."),
+    ] = None,
+    tianditu_key: Annotated[
+        str | None, typer.Option(envvar="GRIDMAP_TIANDITU_KEY", help="Tianditu key for --basemap tianditu.")
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Write an interactive map that opens with no network (all scripts inlined)."""
+    base = resolve_basemap(basemap, lang=check_lang(lang.value), tianditu_key=tianditu_key)
+    with open_store(store) as opened, console.status("reading the store"):
+        frames = {name: opened.read(name) for name in LAYER_NAMES}
+        when = data_date(opened)
+    with console.status("analysing coverage"):
+        analysis = analyze(frames)
+    if grid is not None:
+        with console.status(f"drawing grid {grid}"):
+            m = grid_map(analysis, frames, grid, basemap=base, lang=lang.value, data_date=when)
+        path = out or Path("maps") / f"grid_{grid}.html"
+    else:
+        sites = None
+        if propose:
+            with console.status(f"choosing {propose} new speaker sites"):
+                sites = site(frames, "speakers", propose)
+        with console.status("drawing the district"):
+            m = coverage_map(
+                analysis,
+                frames=frames,
+                measure=measure.value,
+                basemap=base,
+                lang=lang.value,
+                sites=sites,
+                title=title,
+                data_date=when,
+            )
+        path = out or Path("maps") / "coverage.html"
+    with console.status("writing HTML"):
+        written = write_html(m, path)
+    console.print(
+        f"wrote {written} ({written.stat().st_size / 1e6:.1f} MB); open it in a browser, no network needed"
+    )
+
+
+def data_date(store: Store) -> dt.date:
+    """The day the data last changed (today when the store cannot tell)."""
+    changed = [t for t in store.last_modified().values() if t is not None]
+    return max(changed).date() if changed else dt.date.today()

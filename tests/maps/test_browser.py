@@ -1,0 +1,137 @@
+"""The maps in headless Debian Chromium with the network cut off: what a planner actually sees.
+
+Screenshots go to artifacts/ (gitignored) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Page
+
+from gridmap.catalogue import LAYER_NAMES
+from gridmap.cli.maps import data_date
+from gridmap.maps import coverage_map, grid_map, write_html
+from gridmap.sample import load_sample
+from gridmap.stores import open_store
+from tests.maps.browser import CHROMIUM, chromium, open_map
+
+pytestmark = pytest.mark.browser
+
+if not shutil.which(CHROMIUM) and os.environ.get("CI") != "true":
+    pytest.skip(f"no Chromium at {CHROMIUM} (scripts/system-deps.sh installs it)", allow_module_level=True)
+
+DISTRICT_LAYERS = [
+    "网格",
+    "缺党支部或网格员的网格",
+    "社区边界",
+    "街道边界",
+    "广播（正常）及覆盖范围",
+    "志愿服务点及服务范围",
+    "广播未覆盖住户",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[BrowserContext]:
+    with chromium() as context:
+        yield context
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory: pytest.TempPathFactory):
+    """The sample district loaded into a GeoPackage store, read back, analysed."""
+    from gridmap.analysis import analyze
+
+    url = str(tmp_path_factory.mktemp("store") / "sample.gpkg")
+    with open_store(url) as store:
+        load_sample(store)
+        frames = {name: store.read(name) for name in LAYER_NAMES}
+        counts, when = store.counts(), data_date(store)
+    return analyze(frames), frames, counts, when
+
+
+def _overlay_names(page: Page) -> list[str]:
+    return [s.strip() for s in page.locator(".leaflet-control-layers-overlays label span").all_inner_texts()]
+
+
+def _click_grid(page: Page, lon: float, lat: float) -> str:
+    """Click the map at a point with only the grid layer shown; the popup's text."""
+    page.evaluate(
+        """() => { for (const [key, layer] of Object.entries(gridmap.layers)) {
+                     if (key !== "grids") { gridmap.map.removeLayer(layer); } } }"""
+    )
+    x, y = page.evaluate(
+        "([lat, lon]) => { const p = gridmap.map.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
+        [lat, lon],
+    )
+    box = page.locator(".folium-map").bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    page.wait_for_selector(".leaflet-popup-content")
+    return page.locator(".leaflet-popup-content").inner_text()
+
+
+def _assert_clean(log) -> None:
+    assert log.blocked == [], "requests tried to leave the machine"
+    assert log.console_errors == [] and log.page_errors == []
+
+
+def test_district_map_in_chromium(browser, district, tmp_path: Path, artifacts: Path) -> None:
+    analysis, frames, counts, when = district
+    html = write_html(coverage_map(analysis, frames=frames, data_date=when), tmp_path / "coverage.html")
+    page, log = open_map(browser, html)
+    page.screenshot(path=str(artifacts / "map_coverage.png"))
+
+    names = _overlay_names(page)
+    assert set(DISTRICT_LAYERS) <= set(names), names
+    drawn = page.evaluate(
+        "gridmap.layers.grids.getLayers().filter(l => l._map && l._parts.length > 0).length"
+    )
+    assert drawn == counts["grids"] == len(analysis.grids)
+    assert page.evaluate("document.querySelectorAll('.gm-count').length") > 0  # clusters, not households
+    assert str(when) in page.locator(".gm-title").inner_text()
+
+    # Click inside a grid: its popup shows its own figures.
+    grid = analysis.grids.sort_values("households").iloc[-1]
+    point = grid.geometry.representative_point()
+    text = _click_grid(page, point.x, point.y)
+    assert grid["name"] in text and grid["code"] in text
+    assert f"{int(grid['households']):,}" in text
+    assert f"{grid['speaker_share'] * 100:.1f}%" in text
+    assert f"{grid['linkage_share'] * 100:.1f}%" in text
+    _assert_clean(log)
+    page.close()
+
+
+def test_search_box_finds_a_grid_by_code(browser, district, tmp_path: Path) -> None:
+    analysis, frames, _, _ = district
+    page, log = open_map(browser, write_html(coverage_map(analysis, frames=frames), tmp_path / "c.html"))
+    grid = analysis.grids.iloc[7]
+    page.fill(".gm-search input", grid["code"])
+    page.press(".gm-search input", "Enter")
+    page.wait_for_selector(".leaflet-popup-content")
+    assert grid["name"] in page.locator(".leaflet-popup-content").inner_text()
+    page.fill(".gm-search input", "没有这个网格")
+    page.press(".gm-search input", "Enter")
+    assert page.locator(".gm-miss").is_visible()
+    _assert_clean(log)
+    page.close()
+
+
+def test_grid_map_in_chromium(browser, district, tmp_path: Path, artifacts: Path) -> None:
+    analysis, frames, _, _ = district
+    grid = analysis.grids.sort_values("center_households").iloc[-1]
+    html = write_html(grid_map(analysis, frames, grid["code"], lang="en"), tmp_path / "grid.html")
+    page, log = open_map(browser, html)
+    page.screenshot(path=str(artifacts / "map_grid.png"))
+    names = _overlay_names(page)
+    assert {"Grid boundary", "Buildings", "Households (by coverage)", "Ten-household linkage"} <= set(names)
+    households = int((analysis.households["grid_code"] == grid["code"]).sum())
+    assert page.evaluate("gridmap.layers.households.getLayers().length") == households
+    _assert_clean(log)
+    page.close()
