@@ -55,6 +55,11 @@ def _problems(mask: npt.NDArray[np.bool_], reason: Callable[[int], str]) -> list
     return [Problem(int(i) + 1, GEOMETRY, reason(int(i))) for i in np.flatnonzero(mask)]
 
 
+def has_geometry_columns(mapping: ColumnMapping) -> bool:
+    """Whether a table says where its rows are: a WKT column, or both a lon and a lat column."""
+    return "wkt" in mapping.geometry or {"lon", "lat"} <= mapping.geometry.keys()
+
+
 def from_columns(table: pd.DataFrame, mapping: ColumnMapping) -> tuple[Geoms, list[Problem]]:
     """Points from lon/lat columns, or any geometry from a WKT column; None where the cells are empty."""
     n = len(table)

@@ -26,7 +26,13 @@ from gridmap.crs import CRSInput, CRSSpec, parse_crs
 from gridmap.errors import CRSError, GridmapError, Problem, ValidationError
 from gridmap.frames import WGS84, conform
 from gridmap.ingest.columns import ColumnMapping, map_columns
-from gridmap.ingest.geometry import GEOMETRY, Geoms, check_and_transform, from_columns
+from gridmap.ingest.geometry import (
+    GEOMETRY,
+    Geoms,
+    check_and_transform,
+    from_columns,
+    has_geometry_columns,
+)
 from gridmap.ingest.readers import Source, read_source
 from gridmap.ingest.values import read_fields
 from gridmap.stores.base import Store
@@ -154,8 +160,6 @@ def _declared_crs(source: Source, crs: CRSInput | None) -> CRSSpec:
 def _source_geometries(source: Source, mapping: ColumnMapping) -> tuple[Geoms, list[Problem]]:
     if source.geometry is not None:
         return shapely.force_2d(np.asarray(source.geometry.values, dtype=object)), []
-    if not mapping.geometry or ("wkt" not in mapping.geometry and len(mapping.geometry) < 2):
-        return np.full(len(source.table), None, dtype=object), []
     return from_columns(source.table, mapping)
 
 
@@ -211,7 +215,7 @@ def _fill_missing(
     if not missing.any():
         return 0, []
     if spec.name != "households":
-        if source.tabular and not mapping.geometry:
+        if source.tabular and not has_geometry_columns(mapping):
             return 0, [Problem(None, GEOMETRY, _NO_GEOMETRY_COLUMNS)]
         return 0, [Problem(int(i) + 1, GEOMETRY, "no geometry") for i in np.flatnonzero(missing)]
     rows = np.flatnonzero(missing)

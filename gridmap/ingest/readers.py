@@ -197,6 +197,9 @@ def _read_vector(path: Path, fmt: Format, target: Layer, source_layer: str | Non
         except UnicodeDecodeError:
             encoding = "gbk"
             frame = _read_layer(path, location, layer, GBK)
+    if not isinstance(frame, gpd.GeoDataFrame):
+        # A table without geometry (a GeoPackage attribute table): rows are placed by lon/lat or WKT columns.
+        return Source(path, fmt, frame, None, None, layer=layer, encoding=encoding)
     attributes = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     if fmt == "kml":
         attributes = attributes.drop(columns=[c for c in attributes.columns if c in _KML_INTERNAL])

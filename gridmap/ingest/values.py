@@ -97,19 +97,34 @@ def _numbers(f: Field, column: str, series: pd.Series) -> tuple[pd.Series, list[
     return values.astype("Int64" if f.type == "integer" else "float64"), problems
 
 
+def _lookup_positions(text: pd.Series, keys: list[str]) -> npt.NDArray[np.intp]:
+    """Position in `keys` (name_key forms) of each trimmed cell, -1 where empty or not found.
+
+    Arrow matches the lower-cased cells against the keys in one pass; only cells
+    that miss (full-width letters, inner spaces, typos) are normalised in Python,
+    once per distinct value.
+    """
+    found = pc.index_in(pc.utf8_lower(pa.array(text.array)), value_set=pa.array(keys, pa.string()))
+    if isinstance(found, pa.ChunkedArray):
+        found = found.combine_chunks()
+    positions = np.array(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.intp)
+    slow = np.flatnonzero(text.notna().to_numpy() & (positions < 0))
+    if slow.size:
+        where = {key: i for i, key in enumerate(keys)}
+        codes, uniques = pd.factorize(text.iloc[slow])
+        positions[slow] = np.array([where.get(name_key(u), -1) for u in uniques], dtype=np.intp)[codes]
+    return positions
+
+
 def _mapped(
     f: Field, column: str, series: pd.Series, lookup: dict[str, object], expected: str
-) -> tuple[pd.Series, list[Problem]]:
-    """Values translated through `lookup` (keyed by name_key), distinct value by distinct value."""
+) -> tuple[npt.NDArray[np.intp], list[Problem]]:
+    """Positions into `lookup` of each cell (-1 where empty); a problem for each cell not in it."""
     text = as_text(series)
-    positions, uniques = pd.factorize(text, use_na_sentinel=True)
-    translated = [lookup.get(name_key(u)) for u in uniques]
-    unknown = np.array([t is None for t in translated] + [False])
-    values = pd.Series(np.array([*translated, None], dtype=object)[positions], index=series.index)
-    bad = np.flatnonzero(unknown[positions])
+    positions = _lookup_positions(text, list(lookup))
+    bad = np.flatnonzero(text.notna().to_numpy() & (positions < 0))
     label = _label(f, column)
-    problems = _problems(bad, f, lambda i: f"{text.iat[i]!r} is not {expected}{label}")
-    return values, problems
+    return positions, _problems(bad, f, lambda i: f"{text.iat[i]!r} is not {expected}{label}")
 
 
 def read_field(f: Field, column: str, series: pd.Series) -> tuple[pd.Series, list[Problem]]:
@@ -117,13 +132,17 @@ def read_field(f: Field, column: str, series: pd.Series) -> tuple[pd.Series, lis
     if f.type in ("integer", "real"):
         return _numbers(f, column, series)
     if f.type == "boolean":
-        values, problems = _mapped(f, column, series, dict(BOOLEANS), "yes/no (是/否, Y/N, 1/0, true/false)")
-        return values.astype("boolean"), problems
+        positions, problems = _mapped(
+            f, column, series, dict(BOOLEANS), "yes/no (是/否, Y/N, 1/0, true/false)"
+        )
+        truth = np.array([*BOOLEANS.values(), False], dtype=bool)[positions]
+        return pd.Series(pd.arrays.BooleanArray(truth, positions < 0), index=series.index), problems
     if f.choices:
         lookup = choice_lookup(f)
         spellings = ", ".join(f"{c} ({'/'.join(_SYNONYMS.get(c, ())[:2])})" for c in f.choices)
-        values, problems = _mapped(f, column, series, dict(lookup), f"one of {spellings}")
-        return values.astype(TEXT), problems
+        positions, problems = _mapped(f, column, series, dict(lookup), f"one of {spellings}")
+        chosen = np.array([*lookup.values(), None], dtype=object)[positions]
+        return pd.Series(chosen, index=series.index, dtype=TEXT), problems
     return as_text(series), []
 
 

@@ -183,3 +183,12 @@ def test_unsupported_suffix(tmp_path: Path, gpkg_store: Store) -> None:
     path = write_text(tmp_path / "streets.dwg", "")
     with pytest.raises(ValidationError, match=r"unsupported file type '\.dwg'"):
         import_file(gpkg_store, "streets", path)
+
+
+def test_geopackage_attribute_table_with_lon_lat(tmp_path: Path, gpkg_store: Store) -> None:
+    path = tmp_path / "table.gpkg"
+    table = pd.DataFrame({"code": ["P1"], "经度": [116.33], "纬度": [39.93]})
+    pyogrio.write_dataframe(table, path, layer="service_points")
+    report = import_file(gpkg_store, "service_points", path)
+    assert report.geometry_columns == {"lon": "经度", "lat": "纬度"}
+    assert gpkg_store.read("service_points").geometry.iloc[0].equals(shapely.Point(116.33, 39.93))

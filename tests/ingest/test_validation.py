@@ -205,3 +205,15 @@ def test_every_problem_of_a_large_file_is_reported(tmp_path: Path, gpkg_store: S
     assert len(caught.value.problems) == 500
     assert caught.value.problems[0].code == "H1"
     assert "… and 450 more" in str(caught.value)
+
+
+def test_table_without_geometry_columns(tmp_path: Path, gpkg_store: Store) -> None:
+    path = csv(tmp_path, "code,lon\nP1,116.3\nP2,116.4\n")
+    assert problems(gpkg_store, "service_points", path) == [
+        (
+            None,
+            "geometry",
+            "no geometry columns: expected lon/lat (经度/纬度, lon/lng/longitude/x, lat/latitude/y) "
+            "or WKT (wkt/geometry/几何)",
+        )
+    ]
