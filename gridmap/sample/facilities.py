@@ -1,9 +1,10 @@
 """Broadcast speakers and volunteer service points, placed to leave gaps a planner can find.
 
-Urban grids get zero, one or two speakers (应急广播) and about one in eight
-is broken; villages get 村村响 on a few houses. Service points are uneven on
-purpose: western communities have several volunteer stations, eastern ones
-few, and some communities lack a 党群服务中心.
+Urban grids get zero, one or two speakers (应急广播), fewer in communities
+the speaker programme has not reached, and about one in eight is broken;
+villages get 村村响 on a few houses. Service points are uneven on purpose:
+western communities have several volunteer stations, eastern ones few, some
+communities lack a 党群服务中心, and points sit towards a community's west.
 """
 
 from __future__ import annotations
@@ -19,14 +20,16 @@ from gridmap.sample.layout import Layout
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-SPEAKERS_PER_GRID_SHARES = (0.3, 0.5, 0.2)  # urban grids with 0, 1, 2 speakers
+DENSE_SHARES = (0.35, 0.5, 0.15)  # urban grids with 0, 1, 2 speakers
+SPARSE_SHARES = (0.8, 0.2, 0.0)  # the same in a community the speaker programme has not reached
+SPARSE_COMMUNITY_SHARE = 0.35
 VILLAGE_SPEAKERS = 4
 BROKEN_SHARE = 0.12
 SPEAKER_RADIUS_M = 300.0
 SERVICE_RADIUS_M = 500.0
-CENTER_SHARE = 0.8  # urban communities with a 党群服务中心
+CENTER_SHARE_WEST, CENTER_SHARE_EAST = 0.9, 0.5  # urban communities with a 党群服务中心
+STATIONS_WEST, STATIONS_EAST = 2.0, 0.3  # mean 志愿服务站 per community
 PRACTICE_SHARE = 0.35  # communities with a 新时代文明实践站
-STATIONS_WEST, STATIONS_EAST = 2.5, 0.5  # mean 志愿服务站 per community
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,10 @@ class Points:
 def build_speakers(layout: Layout, buildings: Buildings, rng: np.random.Generator) -> Points:
     """Speakers in urban grids (uniform in the buildable area) and on village houses."""
     urban = np.flatnonzero(~layout.grid_village)
-    per_grid = rng.choice(len(SPEAKERS_PER_GRID_SHARES), len(urban), p=SPEAKERS_PER_GRID_SHARES)
+    # Some communities were left behind by the speaker programme: their grids mostly have none.
+    sparse = (rng.random(len(layout.community_code)) < SPARSE_COMMUNITY_SHARE)[layout.grid_community[urban]]
+    shares = np.where(sparse[:, None], SPARSE_SHARES, DENSE_SHARES).cumsum(axis=1)
+    per_grid = (rng.random(len(urban))[:, None] > shares[:, :-1]).sum(axis=1)
     grid = np.repeat(urban, per_grid)
     rect = layout.grid_rect[grid]
     xy = rng.uniform(rect[:, :2], rect[:, 2:])
@@ -64,7 +70,7 @@ def build_speakers(layout: Layout, buildings: Buildings, rng: np.random.Generato
     grid, xy, label = grid[order], xy[order], [label[i] for i in order]
     n = len(grid)
     numbers = number_within(grid)
-    status = np.where(rng.random(n) < BROKEN_SHARE, "broken", "working")
+    status = np.where(rng.permutation(n) < round(BROKEN_SHARE * n), "broken", "working")
     return Points(
         grid=grid,
         xy=xy,
@@ -83,13 +89,16 @@ def build_service_points(layout: Layout, rng: np.random.Generator) -> Points:
         members = np.flatnonzero(layout.grid_community == c)
         village = layout.community_kind[c] == "village"
         west = bool(west_edge[members].any())
-        plan = [("党群服务中心", "党群服务中心")] if village or rng.random() < CENTER_SHARE else []
+        center_share = CENTER_SHARE_WEST if west else CENTER_SHARE_EAST
+        plan = [("党群服务中心", "党群服务中心")] if village or rng.random() < center_share else []
         stations = rng.poisson(STATIONS_WEST if west else STATIONS_EAST)
         plan += [("志愿服务站", f"志愿服务站{k + 1}号") for k in range(stations)]
         if rng.random() < PRACTICE_SHARE:
             plan.append(("新时代文明实践站", "新时代文明实践站"))
+        # Points sit towards the community's west side, leaving its eastern grids farther away.
+        weight = 1.0 / (1 + layout.grid_col[members] - layout.grid_col[members].min()) ** 2
         for kind, label in plan:
-            g = int(rng.choice(members))
+            g = int(rng.choice(members, p=weight / weight.sum()))
             rect = layout.grid_rect[g]
             grids.append(g)
             xys.append(rng.uniform(rect[:2], rect[2:]))

@@ -1,0 +1,150 @@
+"""`gridmap demo`: the whole chain on the sample district; `gridmap sample`: write a generated district."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from gridmap.analysis import Analysis, analyze
+from gridmap.assignment import write_assignment
+from gridmap.catalogue import LAYER_NAMES, LAYERS
+from gridmap.cli.app import StoreOption, app, console
+from gridmap.maps import coverage_map, grid_map, write_html
+from gridmap.sample import DEFAULT_SEED, generate, generate_dirty, load_sample, write_sample
+from gridmap.sample.files import directory_size
+from gridmap.sample.layout import MAX_SCALE
+from gridmap.stores import open_store
+
+# The steps of the demo, as the progress bar names them; analysis reports its own sub-steps.
+_STEPS = (
+    "载入示例数据 load sample",
+    "读取图层 read layers",
+    "分析 analyse",
+    "保存归属 save grid codes",
+    "绘制地图 draw maps",
+)
+TOP_GAPS = 5
+
+
+@app.command("demo")
+def demo_command(
+    out: Annotated[Path, typer.Option(help="Directory for the HTML maps.")] = Path("maps"),
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Sample directory to load (default data/sample; data/dirty shows validation)."),
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Load the sample district (replacing the store's layers), analyse it and write the coverage map."""
+    with open_store(store) as opened, _progress() as progress:
+        task = progress.add_task(_STEPS[0], total=len(_STEPS))
+        load_sample(opened, data)
+        progress.update(task, advance=1, description=_STEPS[1])
+        frames = {name: opened.read(name) for name in LAYER_NAMES}
+        progress.update(task, advance=1, description=_STEPS[2])
+        analysis = analyze(
+            frames, on_step=lambda step: progress.update(task, description=f"{_STEPS[2]}: {step}")
+        )
+        progress.update(task, advance=1, description=_STEPS[3])
+        write_assignment(opened, analysis.frames)
+        progress.update(task, advance=1, description=_STEPS[4])
+        district = write_html(coverage_map(analysis, frames=frames), out / "coverage.html")
+        worst = str(_by_gap(analysis)["code"].iloc[0])
+        detail = write_html(grid_map(analysis, frames, worst), out / f"grid_{worst}.html")
+        progress.update(task, advance=1)
+    _print_summary(analysis)
+    console.print(f"[bold]打开地图 open the map:[/] {district.resolve()}", highlight=False, soft_wrap=True)
+    console.print(f"最需关注的网格 grid most in need: {detail.resolve()}", highlight=False, soft_wrap=True)
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def _by_gap(analysis: Analysis) -> pd.DataFrame:
+    """Grids by households outside working speaker range, most first (ties: lowest code)."""
+    return analysis.grids.sort_values(["uncovered_households", "code"], ascending=[False, True])
+
+
+def _share(value: object) -> str:
+    """A share as a percentage; a dash where it is undefined (no households)."""
+    return f"{value:.1%}" if isinstance(value, float) and value == value else "–"
+
+
+def _print_summary(analysis: Analysis) -> None:
+    """Counts and shares of the district, then the grids with the largest gaps."""
+    t = analysis.totals()
+    summary = Table(title="示例区汇总 Sample district", title_justify="left", show_header=False)
+    summary.add_column(style="bold")
+    summary.add_column(justify="right")
+    rows = [
+        ("街道 streets", f"{len(analysis.streets):,}"),
+        ("社区/村 communities", f"{len(analysis.communities):,}"),
+        ("网格 grids", f"{len(analysis.grids):,}"),
+        ("户 households", f"{int(t['households']):,}"),
+        ("广播覆盖 speaker coverage", _share(t["speaker_share"])),
+        ("服务点覆盖 service coverage", _share(t["service_share"])),
+        ("一户十联 linkage", _share(t["linkage_share"])),
+        ("无党支部网格 grids without party branch", f"{int(t['grids_without_party_branch']):,}"),
+        ("无网格员网格 grids without worker", f"{int(t['grids_without_worker']):,}"),
+        ("拓扑错误 topology errors", f"{int(t['topology_errors']):,}"),
+        ("不在任何网格 features in no grid", f"{int(t['unassigned']):,}"),
+    ]
+    for label, value in rows:
+        summary.add_row(label, value)
+    console.print(summary)
+
+    top = _by_gap(analysis).head(TOP_GAPS)
+    gaps = Table(title="广播盲区最大的网格 Top speaker gaps", title_justify="left")
+    for header in ("网格编码", "名称", "盲区户", "广播", "服务点", "等级"):
+        gaps.add_column(header, justify="left" if header in ("网格编码", "名称") else "right", no_wrap=True)
+    for row in top.itertuples():
+        gaps.add_row(
+            str(row.code),
+            str(row.name),
+            f"{row.uncovered_households:,}",
+            _share(row.speaker_share),
+            _share(row.service_share),
+            str(row.grade),
+        )
+    console.print(gaps)
+
+
+@app.command("sample")
+def sample_command(
+    out: Annotated[Path, typer.Option(help="Directory to write the layer files into.")],
+    scale: Annotated[
+        int,
+        typer.Option(min=1, max=MAX_SCALE, help="Streets side by side (each ~61 grids, 24,000 households)."),
+    ] = 1,
+    seed: Annotated[
+        int, typer.Option(help="Random seed: the same seed gives byte-identical files.")
+    ] = DEFAULT_SEED,
+    dirty: Annotated[bool, typer.Option(help="Plant the four documented problems (data/README.md).")] = False,
+) -> None:
+    """Generate the sample district (or a larger one) and write it as GeoJSON and CSV files."""
+    started = time.perf_counter()
+    with console.status(f"generating scale {scale}"):
+        frames = generate_dirty(scale, seed) if dirty else generate(scale, seed)
+    generated = time.perf_counter() - started
+    with console.status(f"writing {out}"):
+        write_sample(frames, out)
+    for layer, frame in frames.items():
+        console.print(f"{LAYERS[layer].label_zh} {layer}: {len(frame):,}", highlight=False)
+    console.print(
+        f"generated in {generated:.1f} s, wrote {directory_size(out) / 2**20:.1f} MiB to {out}",
+        highlight=False,
+    )
