@@ -238,7 +238,7 @@ def coverage_map(
             t("layer_findings"),
             properties={k: k for k in ("kind", "severity", "codes", "community_code", "area_m2")},
             style_js=(
-                f"{{radius: 6, color: '#fff', weight: 1.5, fillOpacity: 0.95, "
+                f"{{radius: 7, color: '#000', weight: 2.5, fillOpacity: 0.95, "
                 f"fillColor: ({{{colors}}})[p.severity] || '{st.FINDING_OTHER}'}}"
             ),
             popup=_FINDING_POPUP,
@@ -334,7 +334,7 @@ def _symbols(t: Any) -> list[LegendEntry]:
         LegendEntry(t("layer_speakers_broken"), st.SPEAKER_BROKEN, "dot", "#fff"),
         LegendEntry(t("layer_service_points"), st.SERVICE, "dot", "#fff"),
         LegendEntry(t("layer_uncovered"), "rgba(230,85,13,.85)", "dot", "#fff"),
-        LegendEntry(t("layer_findings"), st.FINDING["error"], "dot", "#fff"),
+        LegendEntry(t("layer_findings"), st.FINDING["error"], "dot", "#000"),
         LegendEntry(t("layer_sites"), st.SITE, "dot", "#000"),
         LegendEntry(t("layer_governance"), st.GOVERNANCE, "line"),
         LegendEntry(t("layer_streets"), st.STREET, "line"),

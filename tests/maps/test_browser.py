@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
+from gridmap.analysis import analyze
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.cli.maps import data_date
 from gridmap.maps import coverage_map, grid_map, write_html
@@ -45,8 +46,6 @@ def browser() -> Iterator[BrowserContext]:
 @pytest.fixture(scope="module")
 def district(tmp_path_factory: pytest.TempPathFactory):
     """The sample district loaded into a GeoPackage store, read back, analysed."""
-    from gridmap.analysis import analyze
-
     url = str(tmp_path_factory.mktemp("store") / "sample.gpkg")
     with open_store(url) as store:
         load_sample(store)

@@ -7,9 +7,11 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
+from gridmap.analysis import analyze
 from gridmap.errors import ConfigError, NotFoundError
 from gridmap.maps import coverage_map, grid_map, render_html, resolve_basemap
 from gridmap.maps.styles import GRADE_COLORS, SHARE_COLORS
+from gridmap.sample import generate_dirty
 
 
 def _layers(m: folium.Map) -> dict[str, folium.map.Layer]:
@@ -159,3 +161,10 @@ def test_grid_map_of_one_grid(fake) -> None:
     assert household["address"].startswith("示例路") and household["category"] == "hh_speaker"
     with pytest.raises(NotFoundError, match="G9"):
         grid_map(analysis, frames, "G9")
+
+
+def test_planted_topology_problems_are_marked() -> None:
+    analysis = analyze(generate_dirty(1))
+    findings = _geojson(coverage_map(analysis), "拓扑问题")["features"]
+    assert len(findings) == len(analysis.findings) > 0
+    assert {f["properties"]["kind"] for f in findings} == set(analysis.findings["kind"])
