@@ -54,15 +54,16 @@ class GeoPackageStore(PreparingStore):
         self.url = str(self.path)
         if not self.path.parent.is_dir():
             raise StoreError(f"cannot create store {self.url}: directory {self.path.parent} does not exist")
-        missing = self._missing_layers()
+        missing = self._missing_tables()
         if missing:
             with self._aside() as tmp:
                 for name in missing:
-                    _write_layer(tmp, name, empty_frame(name))
+                    if name != META:
+                        _write_layer(tmp, name, empty_frame(name))
                 with _sqlite(tmp) as conn:
                     _initialise(conn)
 
-    def _missing_layers(self) -> list[str]:
+    def _missing_tables(self) -> list[str]:
         if not self.path.exists():
             return list(LAYER_NAMES)
         try:

@@ -1,0 +1,134 @@
+"""GeoPackage specifics: a file GDAL and QGIS read as they expect, written aside, edits without GDAL."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import threading
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+from shapely.geometry import Point
+
+import gridmap.stores.geopackage as module
+from gridmap.catalogue import LAYER_NAMES
+from gridmap.errors import StoreError
+from gridmap.stores.geopackage import GeoPackageStore
+
+from .conftest import sample_layers
+
+
+@pytest.fixture
+def gpkg(tmp_path: Path) -> GeoPackageStore:
+    store = GeoPackageStore(tmp_path / "store.gpkg")
+    store.replace_many(sample_layers())
+    return store
+
+
+def _households(codes: list[str], x: float = 116.3) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"code": codes}, geometry=[Point(x, 39.9)] * len(codes), crs=4326)
+
+
+def test_new_file_is_a_geopackage_with_every_layer(tmp_path: Path) -> None:
+    path = tmp_path / "new.gpkg"
+    GeoPackageStore(path)
+    layers = dict(pyogrio.list_layers(path))
+    assert {name: layers[name] for name in LAYER_NAMES} == {
+        "streets": "MultiPolygon",
+        "communities": "MultiPolygon",
+        "grids": "MultiPolygon",
+        "buildings": "Unknown",  # generic GEOMETRY: Polygon and MultiPolygon as given
+        "households": "Point",
+        "service_points": "Point",
+        "speakers": "Point",
+    }
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA application_id").fetchone() == (0x47504B47,)  # 'GPKG'
+        assert conn.execute("SELECT data_type FROM gpkg_contents WHERE table_name = 'gridmap_meta'").fetchone() == (
+            "attributes",
+        )
+    assert sorted(os.listdir(tmp_path)) == ["new.gpkg"]
+
+
+def test_gdal_sees_edits_made_with_sqlite(gpkg: GeoPackageStore) -> None:
+    gpkg.upsert("households", _households(["H1", "H7"], x=116.5))
+    gpkg.delete("households", ["H4"])
+    info = pyogrio.read_info(gpkg.path, layer="households")
+    assert info["features"] == gpkg.counts()["households"] == 4  # GDAL's cached count was kept
+    near = pyogrio.read_dataframe(gpkg.path, layer="households", bbox=(116.49, 39.89, 116.51, 39.91))
+    assert sorted(near["code"]) == ["H1", "H7"]
+    with sqlite3.connect(gpkg.path) as conn:
+        box = conn.execute(
+            "SELECT r.minx, r.maxx, r.miny, r.maxy FROM rtree_households_geom r "
+            "JOIN households h ON h.fid = r.id WHERE h.code = 'H7'"
+        ).fetchone()
+    assert box == pytest.approx((116.5, 116.5, 39.9, 39.9))
+
+
+def test_edits_do_not_rewrite_layers(gpkg: GeoPackageStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_gdal_writes(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an upsert or delete rewrote a whole layer")
+
+    monkeypatch.setattr(module, "_write_layer", no_gdal_writes)
+    assert gpkg.upsert("households", _households(["H1", "H8"])) == 2
+    assert gpkg.delete("households", ["H8"]) == 1
+    assert gpkg.read("households", codes=["H1"]).geometry.iloc[0].equals(Point(116.3, 39.9))
+
+
+@pytest.mark.parametrize("step", ["_touch", "_fsync"])
+def test_failed_edit_leaves_store_and_directory_unchanged(
+    gpkg: GeoPackageStore, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    before, revision = gpkg.path.read_bytes(), gpkg.revision()
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise OSError("simulated crash")
+
+    monkeypatch.setattr(module, step, crash)
+    with pytest.raises(OSError, match="simulated crash"):
+        gpkg.upsert("households", _households(["H1"]))
+    assert gpkg.path.read_bytes() == before
+    assert gpkg.revision() == revision
+    assert sorted(os.listdir(gpkg.path.parent)) == ["store.gpkg"]
+
+
+def test_writes_keep_the_file_mode(gpkg: GeoPackageStore) -> None:
+    gpkg.path.chmod(0o640)
+    gpkg.upsert("households", _households(["H1"]))
+    gpkg.replace("speakers", sample_layers()["speakers"])
+    assert stat.S_IMODE(gpkg.path.stat().st_mode) == 0o640
+
+
+def test_concurrent_writers_do_not_lose_changes(gpkg: GeoPackageStore) -> None:
+    other = GeoPackageStore(gpkg.path)
+
+    def write(store: GeoPackageStore, prefix: str) -> None:
+        for i in range(5):
+            store.upsert("households", _households([f"{prefix}{i}"]))
+
+    threads = [threading.Thread(target=write, args=(s, p)) for s, p in ((gpkg, "A"), (other, "B"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert gpkg.counts()["households"] == 4 + 10
+
+
+def test_missing_layers_are_added_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "partial.gpkg"
+    pyogrio.write_dataframe(sample_layers()["streets"], path, layer="streets", promote_to_multi=True)
+    store = GeoPackageStore(path)
+    assert store.counts() == {name: 2 if name == "streets" else 0 for name in LAYER_NAMES}
+    assert store.read("streets")["name"].tolist() == ["建国门街道", "朝阳门街道"]
+
+
+def test_files_that_are_not_geopackages_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "notes.gpkg"
+    path.write_text("not a database, just text " * 100)
+    with pytest.raises(StoreError, match="not a GeoPackage"):
+        GeoPackageStore(path)
+    with pytest.raises(StoreError, match="does not exist"):
+        GeoPackageStore(tmp_path / "missing" / "store.gpkg")

@@ -1,0 +1,142 @@
+"""PostGIS specifics: the migrated schema matches the catalogue, constraints hold in the database itself."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from shapely.geometry import Point
+
+from gridmap.catalogue import LAYERS
+from gridmap.errors import ConfigError, StoreError
+from gridmap.frames import empty_frame
+from gridmap.stores import open_store
+from gridmap.stores.postgis import MIGRATIONS, PostGISStore, driver_url
+
+from .conftest import sample_layers
+
+pytestmark = pytest.mark.postgis
+
+SQL_TYPES = {"text": "text", "integer": "bigint", "real": "double precision", "boolean": "boolean"}
+GEOMETRY_TYPES = {"MultiPolygon": "MultiPolygon", "Point": "Point", "Polygon": "Geometry"}  # buildings: both
+
+
+@pytest.fixture
+def pg(postgis_url: str) -> Iterator[psycopg.Connection]:
+    """A plain psycopg connection to the test database, with an empty, migrated store in it."""
+    with open_store(postgis_url) as store:
+        store.replace_many({name: empty_frame(name) for name in LAYERS})
+    with psycopg.connect(postgis_url.replace("+psycopg", ""), autocommit=True) as conn:
+        yield conn
+
+
+def test_schema_matches_the_catalogue(pg: psycopg.Connection) -> None:
+    for name, spec in LAYERS.items():
+        rows = pg.execute(
+            "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = %s ORDER BY ordinal_position",
+            (name,),
+        ).fetchall()
+        expected = [(f.name, SQL_TYPES[f.type], "NO" if f.required else "YES") for f in spec.fields]
+        assert rows == [*expected, ("geometry", "USER-DEFINED", "YES")], name
+        geometry = pg.execute(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = %s::regclass AND attname = 'geometry'",
+            (name,),
+        ).fetchone()
+        assert geometry == (f"geometry({GEOMETRY_TYPES[spec.geometry]},4326)",)
+        indexes = dict(pg.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", (name,)))
+        assert "USING gist (geometry)" in indexes[f"{name}_geometry_gist"]
+        assert "UNIQUE INDEX" in indexes[f"{name}_pkey"] and "(code)" in indexes[f"{name}_pkey"]
+        checks = " ".join(
+            definition
+            for (definition,) in pg.execute(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'c'",
+                (name,),
+            )
+        )
+        for f in spec.fields:
+            for choice in f.choices:
+                assert f"'{choice}'::text" in checks, (name, f.name)
+
+
+def test_database_refuses_what_the_catalogue_forbids(pg: psycopg.Connection) -> None:
+    with pytest.raises(psycopg.errors.CheckViolation):
+        pg.execute("INSERT INTO speakers (code, status) VALUES ('K1', 'lost')")
+    with pytest.raises(psycopg.errors.CheckViolation):
+        pg.execute("INSERT INTO communities (code, name, street_code, kind) VALUES ('C1', 'x', 'S1', 'town')")
+    with pytest.raises(psycopg.errors.NotNullViolation):
+        pg.execute("INSERT INTO streets (code) VALUES ('S1')")
+    with pytest.raises(psycopg.errors.CheckViolation):
+        pg.execute("INSERT INTO buildings (code, geometry) VALUES ('B1', 'SRID=4326;POINT(116.3 39.9)')")
+    with pytest.raises(psycopg.errors.InvalidParameterValue):  # typmod: SRID and type are part of the column
+        pg.execute("INSERT INTO households (code, geometry) VALUES ('H1', 'SRID=3857;POINT(1 2)')")
+    pg.execute("INSERT INTO households (code, geometry) VALUES ('H1', 'SRID=4326;POINT(116.3 39.9)')")
+    assert pg.execute("SELECT size, party_member, center_household FROM households").fetchone() == (1, False, False)
+
+
+def test_migrations_are_idempotent(postgis_url: str, pg: psycopg.Connection) -> None:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    for _ in range(2):
+        with open_store(postgis_url) as store:
+            assert store.counts()["streets"] == 0
+    assert pg.execute("SELECT version_num FROM gridmap_alembic_version").fetchall() == [(head,)]
+    assert pg.execute("SELECT count(*) FROM gridmap_meta").fetchone() == (len(LAYERS) + 1,)
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def test_replace_rebuilds_the_spatial_index(postgis_url: str, pg: psycopg.Connection) -> None:
+    with open_store(postgis_url) as store:
+        store.replace_many(sample_layers())
+    assert pg.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'households_geometry_gist'").fetchone() == (1,)
+    with pg.transaction():
+        pg.execute("SET LOCAL enable_seqscan = off")
+        plan = " ".join(
+            row[0]
+            for row in pg.execute(
+                "EXPLAIN SELECT code FROM households WHERE geometry && ST_MakeEnvelope(116.3, 39.9, 116.4, 40, 4326)"
+            )
+        )
+    assert "households_geometry_gist" in plan
+
+
+def test_revision_is_committed_with_the_write(postgis_url: str, pg: psycopg.Connection) -> None:
+    with open_store(postgis_url) as store:
+        before = int(store.revision())
+        store.upsert("households", sample_layers()["households"])
+        assert int(store.revision()) == before + 1
+    assert pg.execute("SELECT revision FROM gridmap_meta WHERE key = 'households'").fetchone()[0] >= 1
+
+
+def test_url_forms(postgis_url: str) -> None:
+    assert driver_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert driver_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    with pytest.raises(ConfigError):
+        driver_url("mysql://u@h/db")
+    with PostGISStore(postgis_url.replace("+psycopg", "")) as store:
+        assert store.url.startswith("postgresql+psycopg://")
+
+
+def test_unreachable_server_is_a_store_error() -> None:
+    with pytest.raises(StoreError, match="cannot open postgresql\\+psycopg://gridmap:\\*\\*\\*@127.0.0.1:1/x"):
+        open_store("postgresql://gridmap:secret@127.0.0.1:1/x")
+
+
+def test_upsert_counts_inserted_and_updated_rows(postgis_url: str) -> None:
+    frames = sample_layers()
+    with open_store(postgis_url) as store:
+        store.replace("households", frames["households"].iloc[:2])
+        assert store.upsert("households", frames["households"]) == 4
+        assert store.counts()["households"] == 4
+        moved = frames["households"].iloc[:1].copy()
+        moved["geometry"] = [Point(116.5, 40.5)]
+        store.upsert("households", moved)
+        assert store.read("households", bbox=(116.49, 40.49, 116.51, 40.51))["code"].tolist() == ["H3"]
