@@ -28,6 +28,7 @@ from gridmap.frames import WGS84, conform
 from gridmap.ingest.columns import ColumnMapping, map_columns
 from gridmap.ingest.geometry import (
     GEOMETRY,
+    GeometryResult,
     Geoms,
     check_and_transform,
     from_columns,
@@ -99,25 +100,7 @@ def import_file(
     declared = _declared_crs(source, crs)
 
     say(f"validating {len(source.table):,} rows")
-    values, problems = read_fields(spec, source.table, mapping)
-    geoms, geometry_problems = _source_geometries(source, mapping)
-    problems += geometry_problems
-    checked = check_and_transform(spec, geoms, declared, fix=fix)
-    problems += checked.problems
-    problems += _duplicate_codes(values)
-    parents = {parent.layer: store.read(parent.layer) for parent in spec.parents}
-    for parent in spec.parents:
-        problems += _unknown_parents(values, parent.field, parent.layer, parents[parent.layer])
-    reported = np.zeros(len(values), dtype=bool)
-    reported[[p.row - 1 for p in geometry_problems if p.row]] = True
-    placed, unplaced = _fill_missing(
-        spec, source, mapping, values, checked.geoms, parents.get("buildings"), reported
-    )
-    problems += unplaced
-    if problems:
-        raise ValidationError(str(file), sorted(_with_codes(problems, values), key=_problem_order(spec)))
-
-    frame = conform(spec, gpd.GeoDataFrame(values, geometry=gpd.GeoSeries(checked.geoms), crs=WGS84))
+    frame, checked, placed = _validated(store, spec, source, mapping, declared, fix=fix)
     say(f"writing {len(frame):,} {spec.name}")
     report = ImportReport(
         layer=spec.name,
@@ -144,6 +127,37 @@ def import_file(
         report.updated = report.written - report.inserted
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _validated(
+    store: Store, spec: Layer, source: Source, mapping: ColumnMapping, declared: CRSSpec, *, fix: bool
+) -> tuple[gpd.GeoDataFrame, GeometryResult, int]:
+    """The canonical frame to write, the geometry repairs, and how many households took a building's point.
+
+    Every check runs over the whole file before anything is raised, so one
+    ValidationError lists all of the file's problems.
+    """
+    values, problems = read_fields(spec, source.table, mapping)
+    geoms, geometry_problems = _source_geometries(source, mapping)
+    problems += geometry_problems
+    checked = check_and_transform(spec, geoms, declared, fix=fix)
+    problems += checked.problems
+    problems += _duplicate_codes(values)
+    parents = {parent.layer: store.read(parent.layer) for parent in spec.parents}
+    for parent in spec.parents:
+        problems += _unknown_parents(values, parent.field, parent.layer, parents[parent.layer])
+    reported = np.zeros(len(values), dtype=bool)
+    reported[[p.row - 1 for p in geometry_problems if p.row]] = True
+    placed, unplaced = _fill_missing(
+        spec, source, mapping, values, checked.geoms, parents.get("buildings"), reported
+    )
+    problems += unplaced
+    if problems:
+        raise ValidationError(
+            str(source.path), sorted(_with_codes(problems, values), key=_problem_order(spec))
+        )
+    frame = conform(spec, gpd.GeoDataFrame(values, geometry=gpd.GeoSeries(checked.geoms), crs=WGS84))
+    return frame, checked, placed
 
 
 def _declared_crs(source: Source, crs: CRSInput | None) -> CRSSpec:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,10 +42,20 @@ def write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def empty_gpkg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty GeoPackage store made once: creating the seven layers costs a second, copying it nothing."""
+    path = tmp_path_factory.mktemp("template") / "empty.gpkg"
+    open_store(str(path)).close()
+    return path
+
+
 @pytest.fixture
-def gpkg_store(tmp_path: Path) -> Iterator[Store]:
+def gpkg_store(tmp_path: Path, empty_gpkg: Path) -> Iterator[Store]:
     """An empty GeoPackage store, for the format tests that need not run on both backends."""
-    with open_store(str(tmp_path / "store.gpkg")) as opened:
+    path = tmp_path / "store.gpkg"
+    shutil.copyfile(empty_gpkg, path)
+    with open_store(str(path)) as opened:
         yield opened
 
 
