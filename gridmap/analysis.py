@@ -29,10 +29,10 @@ import pandas as pd
 import pyproj
 import shapely
 
-from gridmap.assignment import DERIVED_LAYERS, assign, unassigned
+from gridmap.assignment import DERIVED_LAYERS, assign, layer_of, unassigned
 from gridmap.coverage import CoverageOptions, metric_xy, service_coverage, speaker_coverage, speaker_ranges
 from gridmap.crs import metric_crs
-from gridmap.frames import WGS84, empty_frame
+from gridmap.frames import WGS84
 from gridmap.linkage import DEFAULT_QUOTA, link_households
 from gridmap.topology import TopologyOptions, check_grids
 
@@ -178,7 +178,7 @@ def analyze(
 
     clock.step("assign")
     assigned = assign(frames)
-    layers = {name: assigned.get(name, frames.get(name, empty_frame(name))) for name in _ALL_LAYERS}
+    layers = {name: layer_of(assigned, name) for name in _ALL_LAYERS}
     grids, households = layers["grids"], layers["households"]
     metric = metric_crs(grids if len(grids) else households)
     g_code = grids["code"].astype(str).to_numpy(dtype=object)

@@ -196,17 +196,17 @@ def assign(frames: Mapping[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame
 
     Other layers pass through unchanged; a missing derived layer comes back empty.
     """
-    grids = frames.get("grids", empty_frame("grids"))
+    grids = layer_of(frames, "grids")
     locator = GridLocator(grids)
     out = dict(frames)
-    buildings = frames.get("buildings", empty_frame("buildings"))
+    buildings = layer_of(frames, "buildings")
     b_grid = building_grids(grids, buildings)
     out["buildings"] = _with_grid(buildings, locator.codes, b_grid)
-    households = frames.get("households", empty_frame("households"))
+    households = layer_of(frames, "households")
     h_grid = household_grids(locator, households, buildings["code"].astype(object).to_numpy(), b_grid)
     out["households"] = _with_grid(households, locator.codes, h_grid)
     for layer in ("service_points", "speakers"):
-        frame = frames.get(layer, empty_frame(layer))
+        frame = layer_of(frames, layer)
         x, y = point_xy(frame)
         out[layer] = _with_grid(frame, locator.codes, locator.locate(x, y))
     return out
@@ -266,6 +266,11 @@ def write_assignment(store: Store, frames: Mapping[str, gpd.GeoDataFrame]) -> di
     layers = {layer: frames[layer] for layer in DERIVED_LAYERS if layer in frames}
     store.replace_many(layers)
     return {layer: int(frame["grid_code"].notna().sum()) for layer, frame in layers.items()}
+
+
+def layer_of(frames: Mapping[str, gpd.GeoDataFrame], name: str) -> gpd.GeoDataFrame:
+    """`frames[name]`, or an empty frame of that layer when it is missing."""
+    return frames[name] if name in frames else empty_frame(name)
 
 
 def _require_wgs84(frame: gpd.GeoDataFrame, name: str) -> None:
