@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import pathlib
 import tempfile
-from pathlib import Path
 from typing import Annotated, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.auth import Caller, Principal
@@ -41,6 +41,10 @@ CONFORMANCE = [
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 100
 MAX_WRITE = 10_000
+# Documented as an enum so clients see the allowed names; checked by `get_layer` (404 when unknown).
+LayerParam = Annotated[
+    str, Path(description="A layer of the catalogue", json_schema_extra={"enum": list(LAYER_NAMES)})
+]
 # Query parameters of /items that are not property filters.
 _ITEMS_PARAMS = {"bbox", "bbox-crs", "limit", "offset", "f"}
 
@@ -120,7 +124,7 @@ def collections(request: Request, caller: Caller) -> JSONResponse:
 
 
 @router.get("/collections/{layer}", summary="One layer")
-def collection(request: Request, caller: Caller, layer: str) -> JSONResponse:
+def collection(request: Request, caller: Caller, layer: LayerParam) -> JSONResponse:
     spec = get_layer(layer)
     caller.require_read(spec.name)
     return _json(_collection(_base(request), spec))
@@ -212,7 +216,7 @@ def to_features(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
 def items(
     request: Request,
     caller: Caller,
-    layer: str,
+    layer: LayerParam,
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS84)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -265,7 +269,7 @@ def _one(store: Store, spec: Layer, code: str) -> gpd.GeoDataFrame:
     response_class=JSONResponse,
     responses={200: {"content": {GEOJSON: {}}}},
 )
-def item(request: Request, caller: Caller, layer: str, code: str) -> JSONResponse:
+def item(request: Request, caller: Caller, layer: LayerParam, code: str) -> JSONResponse:
     spec = get_layer(layer)
     caller.require_read(spec.name)
     frame = protect(spec, _one(_store(request), spec, code), caller.role)
@@ -404,7 +408,7 @@ def _write(store: Store, spec: Layer, features: list[dict[str, Any]], caller: Pr
         [*communities_touched(store, spec, incoming), *communities_touched(store, spec, existing)], action
     )
     with tempfile.TemporaryDirectory(prefix="gridmap-write-") as tmp:
-        path = Path(tmp) / f"{spec.name}.geojson"
+        path = pathlib.Path(tmp) / f"{spec.name}.geojson"
         path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
         try:
             import_file(store, spec.name, path, crs="wgs84", mode="append")
@@ -424,7 +428,7 @@ def _written(request: Request, spec: Layer, codes: list[str], caller: Principal)
     responses={201: {"content": {GEOJSON: {}}}, 409: {"description": "A code already exists"}},
 )
 def create_items(
-    request: Request, caller: Caller, layer: str, body: Annotated[Any, _FEATURE_BODY]
+    request: Request, caller: Caller, layer: LayerParam, body: Annotated[Any, _FEATURE_BODY]
 ) -> JSONResponse:
     spec = get_layer(layer)
     caller.require(Role.EDITOR, f"adding {spec.name}")
@@ -446,7 +450,7 @@ def create_items(
     responses={200: {"content": {GEOJSON: {}}}},
 )
 def replace_item(
-    request: Request, caller: Caller, layer: str, code: str, body: Annotated[Any, _FEATURE_BODY]
+    request: Request, caller: Caller, layer: LayerParam, code: str, body: Annotated[Any, _FEATURE_BODY]
 ) -> JSONResponse:
     spec = get_layer(layer)
     caller.require(Role.EDITOR, f"changing {spec.name}")
@@ -461,7 +465,7 @@ def replace_item(
     status_code=204,
     summary="Delete one feature (editor inside their communities, or admin)",
 )
-def delete_item(request: Request, caller: Caller, layer: str, code: str) -> Response:
+def delete_item(request: Request, caller: Caller, layer: LayerParam, code: str) -> Response:
     spec = get_layer(layer)
     caller.require(Role.EDITOR, f"deleting {spec.name}")
     store = _store(request)

@@ -1,0 +1,72 @@
+"""/coverage, /coverage/gaps, /maps/…, /health and /docs through the real app."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import ADMIN, EDITOR_C1, PHONE, VIEWER, WORKER_PHONE, bearer
+
+
+def test_coverage_needs_a_token(reader: TestClient) -> None:
+    for path in ("/coverage", "/coverage/gaps", "/maps/coverage", "/maps/grid/G1"):
+        assert reader.get(path).status_code == 403, path
+
+
+def test_coverage_figures(reader: TestClient) -> None:
+    body = reader.get("/coverage", headers=bearer(VIEWER)).json()
+    assert {"totals", "grids", "communities", "streets"} <= body.keys()
+    grids = {g["code"]: g for g in body["grids"]}
+    assert set(grids) == {"G1", "G2", "G3"}
+    # H1 lies 50 m from working speaker K1; H2 is near only the broken K2.
+    assert grids["G1"]["speaker_share"] == 1.0
+    assert grids["G3"]["speaker_share"] == 0.0
+    assert grids["G3"]["has_party_branch"] is False
+    assert body["totals"]["grids"] == 3
+    streets = reader.get("/coverage", params={"level": "streets"}, headers=bearer(VIEWER)).json()
+    assert set(streets) == {"totals", "streets"}
+    assert reader.get("/coverage", params={"level": "nope"}, headers=bearer(VIEWER)).status_code == 422
+
+
+def test_gaps_geojson(reader: TestClient) -> None:
+    reply = reader.get("/coverage/gaps", headers=bearer(VIEWER))
+    assert reply.status_code == 200
+    assert reply.headers["content-type"].startswith("application/geo+json")
+    features = reply.json()["features"]
+    assert any(f["properties"]["grid_code"] == "G3" for f in features)
+    only = reader.get("/coverage/gaps", params={"grid_code": "G3"}, headers=bearer(VIEWER)).json()["features"]
+    assert only and all(f["properties"]["grid_code"] == "G3" for f in only)
+
+
+def test_maps_are_self_contained_html(reader: TestClient) -> None:
+    page = reader.get("/maps/coverage", params={"measure": "grade", "lang": "en"}, headers=bearer(VIEWER))
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "leaflet" in page.text.lower()
+    assert "https://cdn" not in page.text
+    grid = reader.get("/maps/grid/G1", headers=bearer(VIEWER))
+    assert grid.status_code == 200
+    assert reader.get("/maps/grid/NOPE", headers=bearer(VIEWER)).status_code == 404
+    assert reader.get("/maps/coverage", params={"measure": "x"}, headers=bearer(VIEWER)).status_code == 422
+
+
+@pytest.mark.parametrize("token", [VIEWER, EDITOR_C1])
+def test_no_full_phone_in_coverage_or_maps(reader: TestClient, token: str) -> None:
+    for path in ("/coverage", "/coverage/gaps", "/maps/coverage", "/maps/grid/G1", "/maps/grid/G3"):
+        text = reader.get(path, headers=bearer(token)).text
+        assert PHONE not in text and WORKER_PHONE not in text, path
+
+
+def test_admin_sees_worker_phone_in_coverage(reader: TestClient) -> None:
+    grids = reader.get("/coverage", params={"level": "grids"}, headers=bearer(ADMIN)).json()["grids"]
+    assert WORKER_PHONE in {g.get("worker_phone") for g in grids}
+
+
+def test_health_and_docs(reader: TestClient) -> None:
+    health = reader.get("/health").json()
+    assert health["status"] == "ok"
+    assert health["counts"]["grids"] == 3
+    assert reader.get("/docs").status_code == 200
+    spec = reader.get("/openapi.json").json()
+    assert spec["openapi"] == "3.0.3"
+    assert {"/lookup", "/lookup/batch", "/collections/{layer}/items", "/coverage"} <= spec["paths"].keys()

@@ -1,0 +1,166 @@
+"""Writes through OGC API – Features: validated like an import, only inside the editor's communities."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import ADMIN, EDITOR_C1, VIEWER, bearer
+
+
+def speaker(code: str, lon: float, lat: float, **props: Any) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "id": code,
+        "properties": {"name": f"{code}号喇叭", "status": "working", **props},
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+    }
+
+
+IN_C1 = (114.302, 30.502)
+IN_C2 = (114.318, 30.502)
+
+
+def codes(client: TestClient, layer: str) -> list[str]:
+    body = client.get(f"/collections/{layer}/items", headers=bearer(ADMIN)).json()
+    return [f["id"] for f in body["features"]]
+
+
+def test_roles_that_may_not_write(client: TestClient) -> None:
+    for headers in ({}, bearer(VIEWER)):
+        assert (
+            client.post(
+                "/collections/speakers/items", json=speaker("K9", *IN_C1), headers=headers
+            ).status_code
+            == 403
+        )
+        assert client.delete("/collections/speakers/items/K1", headers=headers).status_code == 403
+        put = client.put("/collections/speakers/items/K1", json=speaker("K1", *IN_C1), headers=headers)
+        assert put.status_code == 403
+    assert codes(client, "speakers") == ["K1", "K2"]
+
+
+def test_editor_writes_inside_own_community_only(client: TestClient) -> None:
+    editor = bearer(EDITOR_C1)
+    created = client.post("/collections/speakers/items", json=speaker("K3", *IN_C1), headers=editor)
+    assert created.status_code == 201, created.text
+    assert created.headers["location"].endswith("/collections/speakers/items/K3")
+    assert client.get("/collections/speakers/items/K3").json()["properties"]["name"] == "K3号喇叭"
+
+    outside = client.post("/collections/speakers/items", json=speaker("K4", *IN_C2), headers=editor)
+    assert outside.status_code == 403
+    mixed = {"type": "FeatureCollection", "features": [speaker("K5", *IN_C1), speaker("K6", *IN_C2)]}
+    assert client.post("/collections/speakers/items", json=mixed, headers=editor).status_code == 403
+    assert codes(client, "speakers") == ["K1", "K2", "K3"]
+
+    # Moving a C1 speaker into C2, or touching the C2 speaker, is refused; deleting a C1 one is not.
+    moved = client.put("/collections/speakers/items/K1", json=speaker("K1", *IN_C2), headers=editor)
+    assert moved.status_code == 403
+    assert client.delete("/collections/speakers/items/K2", headers=editor).status_code == 403
+    assert client.delete("/collections/speakers/items/K1", headers=editor).status_code == 204
+    assert codes(client, "speakers") == ["K2", "K3"]
+
+
+def test_editor_grids_and_households_by_community(client: TestClient) -> None:
+    editor = bearer(EDITOR_C1)
+    grid = client.get("/collections/grids/items/G1", headers=bearer(ADMIN)).json()
+    grid["properties"]["party_branch"] = "新党支部"
+    renamed = client.put("/collections/grids/items/G1", json=grid, headers=editor)
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["properties"]["party_branch"] == "新党支部"
+    grid["properties"]["community_code"] = "C2"
+    assert client.put("/collections/grids/items/G1", json=grid, headers=editor).status_code == 403
+    other = client.get("/collections/grids/items/G3", headers=bearer(ADMIN)).json()
+    assert client.put("/collections/grids/items/G3", json=other, headers=editor).status_code == 403
+    assert client.delete("/collections/streets/items/S1", headers=editor).status_code == 403
+
+    household = {"type": "Feature", "properties": {"code": "H9", "building_code": "B1"}, "geometry": None}
+    assert client.post("/collections/households/items", json=household, headers=editor).status_code == 201
+    household["properties"] = {"code": "H10", "building_code": "B3"}
+    assert client.post("/collections/households/items", json=household, headers=editor).status_code == 403
+    assert codes(client, "households") == ["H1", "H2", "H9"]
+
+
+def test_admin_writes_anywhere(client: TestClient) -> None:
+    admin = bearer(ADMIN)
+    assert (
+        client.post("/collections/speakers/items", json=speaker("K7", *IN_C2), headers=admin).status_code
+        == 201
+    )
+    street = client.get("/collections/streets/items/S1", headers=admin).json()
+    street["properties"]["name"] = "新街道"
+    assert client.put("/collections/streets/items/S1", json=street, headers=admin).status_code == 200
+    assert client.get("/collections/streets/items/S1").json()["properties"]["name"] == "新街道"
+
+
+def test_invalid_writes_change_nothing(client: TestClient) -> None:
+    admin = bearer(ADMIN)
+    bad_status = client.post(
+        "/collections/speakers/items", json=speaker("K8", *IN_C1, status="exploded"), headers=admin
+    )
+    assert bad_status.status_code == 422
+    assert bad_status.json()["errors"][0]["field"] == "status"
+    no_grid_parent = {
+        "type": "Feature",
+        "properties": {"code": "G9", "name": "x", "community_code": "C9"},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[114.3, 30.5], [114.301, 30.5], [114.301, 30.501], [114.3, 30.5]]],
+        },
+    }
+    assert client.post("/collections/grids/items", json=no_grid_parent, headers=admin).status_code == 422
+    broken_geometry = speaker("K8", *IN_C1)
+    broken_geometry["geometry"] = {"type": "Point", "coordinates": "here"}
+    assert client.post("/collections/speakers/items", json=broken_geometry, headers=admin).status_code == 422
+    assert client.post("/collections/speakers/items", json={"type": "Nope"}, headers=admin).status_code == 422
+    assert (
+        client.post("/collections/speakers/items", json=speaker("K1", *IN_C1), headers=admin).status_code
+        == 409
+    )
+    assert (
+        client.put("/collections/speakers/items/K0", json=speaker("K0", *IN_C1), headers=admin).status_code
+        == 404
+    )
+    mismatch = client.put("/collections/speakers/items/K1", json=speaker("K2", *IN_C1), headers=admin)
+    assert mismatch.status_code == 422
+    assert client.delete("/collections/speakers/items/K0", headers=admin).status_code == 404
+    assert codes(client, "speakers") == ["K1", "K2"]
+    assert codes(client, "grids") == ["G1", "G2", "G3"]
+
+
+def test_write_in_one_instance_is_seen_by_another_within_a_second(
+    make_client: Callable[..., TestClient],
+) -> None:
+    writer, other = make_client(), make_client()
+    address = "幸福路99号1栋"
+    assert other.get("/lookup", params={"address": address}).status_code == 404
+    building = {
+        "type": "Feature",
+        "properties": {"code": "B9", "address": f"武汉市武昌区{address}", "floors": 5},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [
+                [
+                    [114.306, 30.516],
+                    [114.307, 30.516],
+                    [114.307, 30.517],
+                    [114.306, 30.517],
+                    [114.306, 30.516],
+                ]
+            ],
+        },
+    }
+    assert (
+        writer.post("/collections/buildings/items", json=building, headers=bearer(ADMIN)).status_code == 201
+    )
+    written = time.monotonic()
+    while True:
+        reply = other.get("/lookup", params={"address": address})
+        if reply.status_code == 200 or time.monotonic() - written > 1.0:
+            break
+        time.sleep(0.05)
+    assert reply.status_code == 200, f"not visible after {time.monotonic() - written:.2f} s"
+    assert reply.json()["grid"]["code"] == "G2"
