@@ -130,7 +130,8 @@ def collection(request: Request, caller: Caller, layer: LayerParam) -> JSONRespo
     return _json(_collection(_base(request), spec))
 
 
-def _bbox(value: str | None) -> BBox | None:
+def parse_bbox(value: str | None) -> BBox | None:
+    """A `minlon,minlat,maxlon,maxlat` parameter (a 3D box loses its heights); malformed is a 422."""
     if value is None:
         return None
     try:
@@ -224,7 +225,7 @@ def items(
     """Any other query parameter named after a field of the layer filters by equality (`?grid_code=G01`)."""
     spec = get_layer(layer)
     caller.require_read(spec.name)
-    box = _bbox(bbox)
+    box = parse_bbox(bbox)
     filters = _filters(spec, caller.role, dict(request.query_params))
     frame = _apply_filters(spec, _store(request).read(spec.name, bbox=box), filters)
     page = protect(spec, frame.iloc[offset : offset + limit], caller.role)
