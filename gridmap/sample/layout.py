@@ -20,7 +20,7 @@ centroid of the current row, and order each row by longitude.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -71,23 +71,53 @@ class Layout:
     village_cells: FloatArray  # (streets, ROWS, 4) buildable rectangles of each village's cells
 
 
-def build_layout(scale: int, rng: np.random.Generator) -> Layout:
-    """The polygons of a district of `scale` streets, arranged in a near-square block."""
-    if not 1 <= scale <= MAX_SCALE:
-        raise ValueError(f"scale must be between 1 and {MAX_SCALE}, got {scale}")
-    block_cols = math.ceil(math.sqrt(scale))
-    block_rows = math.ceil(scale / block_cols)
-    n_rows, n_cols = block_rows * ROWS, block_cols * (URBAN_COLS + 1)
+@dataclass(frozen=True)
+class _Lattice:
+    """Road lines (`xs` west→east, `ys` north→south) and the jittered vertices cells share."""
 
-    # Road lines: row heights and column widths vary; the last column of each street is the village.
+    xs: FloatArray
+    ys: FloatArray
+    corners: FloatArray  # (rows + 1, cols + 1, 2)
+    hmid: FloatArray  # (rows + 1, cols, 2): midpoints of east-west edges
+    vmid: FloatArray  # (rows, cols + 1, 2): midpoints of north-south edges
+
+    def cell_ring(self, gr: int, gc: int) -> FloatArray:
+        """The closed ring of cell (row, col), clockwise from its north-west corner."""
+        c, h, v = self.corners, self.hmid, self.vmid
+        north = [c[gr, gc], h[gr, gc], c[gr, gc + 1], v[gr, gc + 1]]
+        south = [c[gr + 1, gc + 1], h[gr + 1, gc], c[gr + 1, gc], v[gr, gc]]
+        return np.array([*north, *south, c[gr, gc]])
+
+    def column_ring(self, rows: IntArray, gc: int) -> FloatArray:
+        """The closed outline of the cells `rows` of column `gc` (exactly their union)."""
+        c, h, v = self.corners, self.hmid, self.vmid
+        top = [c[rows[0], gc], h[rows[0], gc]]
+        east = [p for r in rows for p in (c[r, gc + 1], v[r, gc + 1])]
+        bottom = [c[rows[-1] + 1, gc + 1], h[rows[-1] + 1, gc]]
+        west = [p for r in rows[::-1] for p in (c[r + 1, gc], v[r, gc])]
+        return np.array([*top, *east, *bottom, *west, c[rows[0], gc]])
+
+    def rect(self, top_row: int, bottom_row: int, gc: int) -> FloatArray:
+        """The buildable rectangle (x0, y0, x1, y1) of rows top..bottom of column `gc`."""
+        return np.array(
+            [
+                self.xs[gc] + MARGIN,
+                self.ys[bottom_row + 1] + MARGIN,
+                self.xs[gc + 1] - MARGIN,
+                self.ys[top_row] - MARGIN,
+            ]
+        )
+
+
+def _jittered_lattice(n_rows: int, n_cols: int, rng: np.random.Generator) -> _Lattice:
+    """Road lines of varying spacing (every street's last column is its village) and jittered vertices."""
     is_village_col = (np.arange(n_cols) % (URBAN_COLS + 1)) == URBAN_COLS
     widths = np.where(is_village_col, VILLAGE_WIDTH_M, rng.uniform(*COL_WIDTH_M, n_cols))
     heights = rng.uniform(*ROW_HEIGHT_M, n_rows)
     x0, y0 = _origin_metric()
     xs = x0 + np.concatenate([[0.0], np.cumsum(widths)])
     ys = y0 - np.concatenate([[0.0], np.cumsum(heights)])
-
-    # Shared vertices: corners move in both axes, edge midpoints across their edge (and a little along).
+    # Corners move in both axes; edge midpoints at most JITTER across their edge (freely along it).
     corners = np.stack(np.meshgrid(xs, ys), axis=-1) + rng.uniform(
         -JITTER, JITTER, (n_rows + 1, n_cols + 1, 2)
     )
@@ -99,123 +129,112 @@ def build_layout(scale: int, rng: np.random.Generator) -> Layout:
     vmid += np.stack(
         [rng.uniform(-JITTER, JITTER, (n_rows, n_cols + 1)), rng.uniform(-40, 40, (n_rows, n_cols + 1))], -1
     )
+    return _Lattice(xs, ys, corners, hmid, vmid)
 
-    street_of = np.arange(scale)
-    s_row0 = (street_of // block_cols) * ROWS
-    s_col0 = (street_of % block_cols) * (URBAN_COLS + 1)
 
-    streets_code = [f"{COUNTY_CODE}{s + 1:03d}" for s in range(scale)]
-    streets_name = [
-        names.pair_name(names.STREET_FIRST, names.STREET_SECOND, s * 11) + "街道" for s in range(scale)
-    ]
+@dataclass
+class _Builder:
+    """Accumulates communities and grids street by street, then freezes them into a `Layout`."""
 
-    comm_code: list[str] = []
-    comm_name: list[str] = []
-    comm_street: list[int] = []
-    comm_kind: list[str] = []
-    g_code: list[str] = []
-    g_name: list[str] = []
-    g_comm: list[int] = []
-    g_rings: list[FloatArray] = []
-    g_village: list[bool] = []
-    g_rect: list[FloatArray] = []
-    g_row: list[int] = []
-    g_col: list[int] = []
-    g_road: list[int] = []
-    village_cells = np.zeros((scale, ROWS, 4))
+    comm_code: list[str] = field(default_factory=list)
+    comm_name: list[str] = field(default_factory=list)
+    comm_street: list[int] = field(default_factory=list)
+    comm_kind: list[str] = field(default_factory=list)
+    grids: dict[str, list[object]] = field(
+        default_factory=lambda: {
+            k: [] for k in ("code", "name", "comm", "ring", "village", "rect", "row", "col", "road")
+        }
+    )
 
-    def cell_ring(gr: int, gc: int) -> FloatArray:
-        return np.array(
-            [
-                corners[gr, gc],
-                hmid[gr, gc],
-                corners[gr, gc + 1],
-                vmid[gr, gc + 1],
-                corners[gr + 1, gc + 1],
-                hmid[gr + 1, gc],
-                corners[gr + 1, gc],
-                vmid[gr, gc],
-                corners[gr, gc],
-            ]
+    def community(self, code: str, name: str, street: int, kind: str) -> int:
+        self.comm_code.append(code)
+        self.comm_name.append(name)
+        self.comm_street.append(street)
+        self.comm_kind.append(kind)
+        return len(self.comm_code) - 1
+
+    def grid(self, **values: object) -> None:
+        for key, value in values.items():
+            self.grids[key].append(value)
+
+    def layout(self, street_code: list[str], street_name: list[str], village_cells: FloatArray) -> Layout:
+        g = self.grids
+        return Layout(
+            street_code=street_code,
+            street_name=street_name,
+            community_code=self.comm_code,
+            community_name=self.comm_name,
+            community_street=np.asarray(self.comm_street),
+            community_kind=self.comm_kind,
+            grid_code=[str(c) for c in g["code"]],
+            grid_name=[str(n) for n in g["name"]],
+            grid_community=np.asarray(g["comm"]),
+            grid_rings=[np.asarray(r) for r in g["ring"]],
+            grid_village=np.asarray(g["village"], dtype=bool),
+            grid_rect=np.asarray(g["rect"]),
+            grid_row=np.asarray(g["row"]),
+            grid_col=np.asarray(g["col"]),
+            road_index=np.asarray(g["road"]),
+            village_cells=village_cells,
         )
 
-    def cell_rect(gr: int, gc: int) -> FloatArray:
-        return np.array([xs[gc] + MARGIN, ys[gr + 1] + MARGIN, xs[gc + 1] - MARGIN, ys[gr] - MARGIN])
 
-    for s in range(scale):
-        street = streets_code[s]
+def build_layout(scale: int, rng: np.random.Generator) -> Layout:
+    """The polygons of a district of `scale` streets, arranged in a near-square block."""
+    if not 1 <= scale <= MAX_SCALE:
+        raise ValueError(f"scale must be between 1 and {MAX_SCALE}, got {scale}")
+    block_cols = math.ceil(math.sqrt(scale))
+    lattice = _jittered_lattice(math.ceil(scale / block_cols) * ROWS, block_cols * (URBAN_COLS + 1), rng)
+    street_code = [f"{COUNTY_CODE}{s + 1:03d}" for s in range(scale)]
+    street_name = [
+        names.pair_name(names.STREET_FIRST, names.STREET_SECOND, s * 11) + "街道" for s in range(scale)
+    ]
+    village_cells = np.zeros((scale, ROWS, 4))
+    out = _Builder()
+    for s, street in enumerate(street_code):
+        row0, col0 = (s // block_cols) * ROWS, (s % block_cols) * (URBAN_COLS + 1)
         # Six urban communities: each band of two rows is split at a random column into west and east.
         picks = rng.permutation(len(names.COMMUNITY_FIRST) * len(names.COMMUNITY_SECOND))[:6]
         splits = rng.integers(4, 7, ROWS // BAND_ROWS)
-        number = 0
-        for band, split in enumerate(splits):
-            for lo, hi in ((0, int(split)), (int(split), URBAN_COLS)):
-                community = len(comm_code)
-                cname = names.pair_name(names.COMMUNITY_FIRST, names.COMMUNITY_SECOND, int(picks[number]))
-                number += 1
-                comm_code.append(f"{street}{number:03d}")
-                comm_name.append(cname + "社区")
-                comm_street.append(s)
-                comm_kind.append("community")
-                seq = 0
-                for r in range(band * BAND_ROWS, (band + 1) * BAND_ROWS):
-                    for c in range(lo, hi):
-                        seq += 1
-                        gr, gc = s_row0[s] + r, s_col0[s] + c
-                        g_code.append(f"{comm_code[-1]}{seq:03d}")
-                        g_name.append(f"{cname}社区第{seq}网格")
-                        g_comm.append(community)
-                        g_rings.append(cell_ring(gr, gc))
-                        g_village.append(False)
-                        g_rect.append(cell_rect(gr, gc))
-                        g_row.append(r)
-                        g_col.append(c)
-                        g_road.append(s * (ROWS // BAND_ROWS) + band)
-        # The village: the street's eastern column, one grid; its ring walks the column's outline.
-        gc = s_col0[s] + URBAN_COLS
-        rows = np.arange(s_row0[s], s_row0[s] + ROWS)
+        halves = [
+            (band, lo, hi)
+            for band, split in enumerate(splits)
+            for lo, hi in ((0, split), (split, URBAN_COLS))
+        ]
+        for number, (band, lo, hi) in enumerate(halves, start=1):
+            cname = names.pair_name(names.COMMUNITY_FIRST, names.COMMUNITY_SECOND, int(picks[number - 1]))
+            community = out.community(f"{street}{number:03d}", cname + "社区", s, "community")
+            cells = [(r, c) for r in range(band * BAND_ROWS, (band + 1) * BAND_ROWS) for c in range(lo, hi)]
+            for seq, (r, c) in enumerate(cells, start=1):
+                gr, gc = row0 + r, col0 + c
+                out.grid(
+                    code=f"{out.comm_code[community]}{seq:03d}",
+                    name=f"{cname}社区第{seq}网格",
+                    comm=community,
+                    ring=lattice.cell_ring(gr, gc),
+                    village=False,
+                    rect=lattice.rect(gr, gr, gc),
+                    row=r,
+                    col=c,
+                    road=s * (ROWS // BAND_ROWS) + band,
+                )
+        # The village: the street's eastern column, one grid (GB/T 10114 numbers villages from 200).
+        gc, rows = col0 + URBAN_COLS, np.arange(row0, row0 + ROWS)
         vname = names.VILLAGES[s % len(names.VILLAGES)] + "村"
-        community = len(comm_code)
-        comm_code.append(f"{street}201")  # GB/T 10114: village committees are numbered from 200
-        comm_name.append(vname)
-        comm_street.append(s)
-        comm_kind.append("village")
-        east = [p for r in rows for p in (corners[r, gc + 1], vmid[r, gc + 1])]
-        west = [p for r in rows[::-1] for p in (corners[r + 1, gc], vmid[r, gc])]
-        top = [corners[rows[0], gc], hmid[rows[0], gc]]
-        bottom = [corners[rows[-1] + 1, gc + 1], hmid[rows[-1] + 1, gc]]
-        ring = np.array([*top, *east, *bottom, *west, corners[rows[0], gc]])
-        g_code.append(f"{comm_code[-1]}001")
-        g_name.append(f"{vname}第1网格")
-        g_comm.append(community)
-        g_rings.append(ring)
-        g_village.append(True)
-        g_rect.append(
-            np.array([xs[gc] + MARGIN, ys[rows[-1] + 1] + MARGIN, xs[gc + 1] - MARGIN, ys[rows[0]] - MARGIN])
+        community = out.community(f"{street}201", vname, s, "village")
+        out.grid(
+            code=f"{street}201001",
+            name=f"{vname}第1网格",
+            comm=community,
+            ring=lattice.column_ring(rows, gc),
+            village=True,
+            rect=lattice.rect(row0, row0 + ROWS - 1, gc),
+            row=0,
+            col=URBAN_COLS,
+            road=-1,
         )
-        g_row.append(0)
-        g_col.append(URBAN_COLS)
-        g_road.append(-1)
-        village_cells[s] = [cell_rect(r, gc) for r in rows]
-
-    return Layout(
-        street_code=streets_code,
-        street_name=streets_name,
-        community_code=comm_code,
-        community_name=comm_name,
-        community_street=np.asarray(comm_street),
-        community_kind=comm_kind,
-        grid_code=g_code,
-        grid_name=g_name,
-        grid_community=np.asarray(g_comm),
-        grid_rings=g_rings,
-        grid_village=np.asarray(g_village),
-        grid_rect=np.asarray(g_rect),
-        grid_row=np.asarray(g_row),
-        grid_col=np.asarray(g_col),
-        road_index=np.asarray(g_road),
-        village_cells=village_cells,
-    )
+        village_cells[s] = [lattice.rect(int(r), int(r), gc) for r in rows]
+    return out.layout(street_code, street_name, village_cells)
 
 
 def _origin_metric() -> tuple[float, float]:
