@@ -19,6 +19,8 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from gridmap.catalogue import Layer, get_layer
@@ -35,7 +37,7 @@ from gridmap.ingest.geometry import (
     has_geometry_columns,
 )
 from gridmap.ingest.readers import Source, read_source
-from gridmap.ingest.values import read_fields
+from gridmap.ingest.values import TEXT, read_fields
 from gridmap.stores.base import Store
 
 Mode = Literal["replace", "append"]
@@ -196,7 +198,9 @@ def _unknown_parents(values: pd.DataFrame, name: str, layer: str, known: gpd.Geo
     if name not in values:
         return []
     refs = values[name]
-    unknown = (refs.notna() & ~refs.isin(known["code"])).to_numpy()
+    # Arrow's hash lookup: a million references against the parent codes in milliseconds.
+    found = pc.is_in(pa.array(refs.astype(TEXT).array), value_set=pa.array(known["code"].astype(TEXT).array))
+    unknown = refs.notna().to_numpy() & ~np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
     hint = f" ({layer} is empty: import it first)" if known.empty else ""
     return [
         Problem(int(i) + 1, name, f"unknown {name} {ref!r}: no such code in {layer}{hint}")
