@@ -232,17 +232,24 @@ def coverage_map(
         findings = analysis.findings.copy()
         findings["geometry"] = findings.geometry.representative_point()
         findings["codes"] = findings["codes"].map(_join_codes)
+        shown_findings = display(findings, simplify=False)
         colors = ", ".join(f'"{k}": "{v}"' for k, v in st.FINDING.items())
-        layers["findings"] = markers(
-            display(findings, simplify=False),
-            t("layer_findings"),
-            properties={k: k for k in ("kind", "severity", "codes", "community_code", "area_m2")},
-            style_js=(
-                f"{{radius: 7, color: '#000', weight: 2.5, fillOpacity: 0.95, "
-                f"fillColor: ({{{colors}}})[p.severity] || '{st.FINDING_OTHER}'}}"
-            ),
-            popup=_FINDING_POPUP,
-        ).add_to(m)
+        errors = (findings["severity"] == "error").to_numpy()
+        # Errors must be fixed and are shown; warnings (e.g. a grid's household count) can be
+        # one per grid at city scale, so they wait behind their own switch.
+        for key, chosen, show in (("findings", errors, True), ("findings_other", ~errors, False)):
+            if chosen.any():
+                layers[key] = markers(
+                    shown_findings[chosen],
+                    t(f"layer_{key}"),
+                    properties={k: k for k in ("kind", "severity", "codes", "community_code", "area_m2")},
+                    style_js=(
+                        "{radius: 6, color: '#000', weight: 2, fillOpacity: 0.95, "
+                        f"fillColor: ({{{colors}}})[p.severity] || '{st.FINDING_OTHER}'}}"
+                    ),
+                    popup=_FINDING_POPUP,
+                    show=show,
+                ).add_to(m)
 
     if sites is not None:
         site_frame = _site_frame(sites)

@@ -134,10 +134,11 @@ _CELLS = Template(
 {% macro script(this, kwargs) %}
 (function () {
   var cells = {{ this.cells }}, markers = new Array(cells.length);
+  var tip = function (m) { return gridmap.num(m.options.count) + " " + {{ this.unit|tojson }}; };
   for (var i = 0; i < cells.length; i++) {
     var c = cells[i];
     markers[i] = L.marker([c[1], c[0]], {icon: gridmap.countIcon(c[2]), count: c[2]})
-      .bindTooltip(gridmap.num(c[2]) + " " + {{ this.unit|tojson }});
+      .bindTooltip(tip);
   }
   {{ this._parent.get_name() }}.addLayers(markers);
 })();
@@ -179,7 +180,7 @@ def counted_clusters(cells: gpd.GeoDataFrame, name: str, *, unit: str, show: boo
             "showCoverageOnHover": False,
             "spiderfyOnMaxZoom": False,
             "disableClusteringAtZoom": 18,
-            "maxClusterRadius": 50,
+            "maxClusterRadius": 70,
         },
     )
     _Cells(cells, unit).add_to(cluster)

@@ -32,7 +32,7 @@ ZH_LAYERS = {
     "广播（故障）",
     "志愿服务点及服务范围",
     "广播未覆盖住户",
-    "拓扑问题",
+    "拓扑错误",
     "缺党支部或网格员的网格",
     "广播未覆盖区域",
 }
@@ -48,7 +48,7 @@ def test_district_map_has_every_layer_named_in_chinese(fake) -> None:
 def test_english_labels(fake) -> None:
     analysis, frames = fake
     m = coverage_map(analysis, frames=frames, lang="en")
-    assert {"Grids", "Speakers (working) and ranges", "Topology findings"} <= set(_layers(m))
+    assert {"Grids", "Speakers (working) and ranges", "Topology errors"} <= set(_layers(m))
     html = render_html(m)
     assert "Grid coverage map" in html and "Search grid code or name" in html
 
@@ -165,6 +165,6 @@ def test_grid_map_of_one_grid(fake) -> None:
 
 def test_planted_topology_problems_are_marked() -> None:
     analysis = analyze(generate_dirty(1))
-    findings = _geojson(coverage_map(analysis), "拓扑问题")["features"]
-    assert len(findings) == len(analysis.findings) > 0
+    findings = _geojson(coverage_map(analysis), "拓扑错误")["features"]
+    assert len(findings) == (analysis.findings["severity"] == "error").sum() > 0
     assert {f["properties"]["kind"] for f in findings} == set(analysis.findings["kind"])
