@@ -9,7 +9,7 @@ from typing import Annotated, cast
 import typer
 from rich.table import Table
 
-from gridmap.catalogue import LAYERS
+from gridmap.catalogue import LAYERS, get_layer
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.ingest import ImportReport, Mode, import_file
 from gridmap.stores import open_store
@@ -26,7 +26,12 @@ class ImportMode(StrEnum):
 def import_command(
     layer: Annotated[str, typer.Argument(help=f"Target layer: {', '.join(LAYERS)}.")],
     file: Annotated[
-        Path, typer.Argument(help="GeoJSON, GeoPackage, Shapefile (.shp or .zip), KML, CSV or XLSX file.")
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            help="GeoJSON, GeoPackage, Shapefile (.shp or .zip), KML, CSV or XLSX file.",
+        ),
     ],
     crs: Annotated[
         str | None,
@@ -49,6 +54,7 @@ def import_command(
     store: StoreOption = None,
 ) -> None:
     """Import FILE into LAYER after validating all of it; a file with any problem changes nothing."""
+    get_layer(layer)  # an unknown layer fails before a store file is created
     with open_store(store) as opened, console.status(f"importing {file.name}") as status:
         report = import_file(
             opened,

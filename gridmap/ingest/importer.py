@@ -2,6 +2,9 @@
 
 Nothing reaches the store until the whole file has been checked, so a file
 with any problem changes nothing; the ValidationError lists every problem.
+Rows are numbered from 1: the data row of a CSV or XLSX (header excluded),
+or the feature's position in a vector layer. A file with no rows is refused,
+so an empty export cannot wipe a layer.
 `mode="append"` is an upsert: a code that already exists in the store is
 updated in place, a new code is inserted (the report counts both).
 """
@@ -139,6 +142,8 @@ def _validated(
     Every check runs over the whole file before anything is raised, so one
     ValidationError lists all of the file's problems.
     """
+    if source.table.empty:
+        raise ValidationError(str(source.path), [Problem(None, None, "the file holds no rows")])
     values, problems = read_fields(spec, source.table, mapping)
     geoms, geometry_problems = _source_geometries(source, mapping)
     problems += geometry_problems

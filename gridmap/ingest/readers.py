@@ -104,20 +104,23 @@ def _file_error(path: Path, reason: str) -> ValidationError:
 # --- CSV and XLSX ------------------------------------------------------------
 
 
+class _NotUTF8(Exception):
+    """Arrow met bytes that are not UTF-8: the file is read again as GBK."""
+
+
 def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
     """All columns as text, read by Arrow's multithreaded parser; UTF-8 (with or without BOM), else GBK."""
     with path.open("rb") as fh:
         first_line = fh.readline()
     try:
-        first_line.decode("utf-8")
+        header = first_line.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return _parse_csv(_utf8_from_gbk(path), first_line.decode(GBK), path), "gbk"
-    header = first_line.decode("utf-8-sig")
-    try:
-        return _parse_csv(path, header, path), "utf-8"
-    except pa.ArrowInvalid as exc:
-        if "UTF8" not in str(exc) and "utf8" not in str(exc).lower():
-            raise _file_error(path, f"cannot parse CSV: {exc}") from None
+        pass
+    else:
+        try:
+            return _parse_csv(path, header, path), "utf-8"
+        except _NotUTF8:
+            pass
     return _parse_csv(_utf8_from_gbk(path), first_line.decode(GBK), path), "gbk"
 
 
@@ -130,26 +133,36 @@ def _utf8_from_gbk(path: Path) -> io.BytesIO:
 
 
 def _parse_csv(source: Path | io.BytesIO, header: str, path: Path) -> pd.DataFrame:
+    """Parse with every column typed as text; quoted line breaks force a second, single-threaded pass."""
     delimiter = _delimiter(header)
     names = next(csv.reader([header.strip("\r\n")], delimiter=delimiter), [])
     if not names:
         raise _file_error(path, "empty file: no header row")
+    convert = pacsv.ConvertOptions(
+        column_types={name: pa.string() for name in names},
+        null_values=[""],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+    )
     try:
-        table = pacsv.read_csv(
-            source,
-            parse_options=pacsv.ParseOptions(delimiter=delimiter),
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in names},
-                null_values=[""],
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-            ),
-        )
+        table = _arrow_csv(source, delimiter, convert, newlines_in_values=False)
     except pa.ArrowInvalid as exc:
-        if isinstance(source, Path) and "utf8" in str(exc).lower():
-            raise
-        raise _file_error(path, f"cannot parse CSV: {exc}") from None
+        if "utf8" in str(exc).lower() and isinstance(source, Path):
+            raise _NotUTF8 from None
+        try:
+            table = _arrow_csv(source, delimiter, convert, newlines_in_values=True)
+        except pa.ArrowInvalid as again:
+            raise _file_error(path, f"cannot parse CSV: {again}") from None
     return table.to_pandas(types_mapper={pa.string(): TEXT}.get)
+
+
+def _arrow_csv(
+    source: Path | io.BytesIO, delimiter: str, convert: pacsv.ConvertOptions, *, newlines_in_values: bool
+) -> pa.Table:
+    if isinstance(source, io.BytesIO):
+        source.seek(0)
+    parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=newlines_in_values)
+    return pacsv.read_csv(source, parse_options=parse, convert_options=convert)
 
 
 def _delimiter(header: str) -> str:

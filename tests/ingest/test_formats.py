@@ -192,3 +192,37 @@ def test_geopackage_attribute_table_with_lon_lat(tmp_path: Path, gpkg_store: Sto
     report = import_file(gpkg_store, "service_points", path)
     assert report.geometry_columns == {"lon": "经度", "lat": "纬度"}
     assert gpkg_store.read("service_points").geometry.iloc[0].equals(shapely.Point(116.33, 39.93))
+
+
+def test_csv_gbk_after_an_ascii_header(tmp_path: Path, gpkg_store: Store) -> None:
+    path = write_text(
+        tmp_path / "hh.csv", "code,lon,lat,address\nH1,116.3205,39.9205,和平路1号\n", encoding="gbk"
+    )
+    report = import_file(gpkg_store, "households", path)
+    assert report.encoding == "gbk"
+    assert gpkg_store.read("households")["address"].iloc[0] == "和平路1号"
+
+
+def test_csv_quoted_line_break_in_a_value(tmp_path: Path, gpkg_store: Store) -> None:
+    path = write_text(tmp_path / "hh.csv", 'code,lon,lat,address\nH1,116.3205,39.9205,"和平路1号\n东门"\n')
+    import_file(gpkg_store, "households", path)
+    assert gpkg_store.read("households")["address"].iloc[0] == "和平路1号\n东门"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("code,lon,lat\n", "the file holds no rows"),
+        ("", "empty file: no header row"),
+        (
+            "code,lon,lat\nH1,116.3,39.9,extra\n",
+            "cannot parse CSV: CSV parse error: Expected 3 columns, got 4",
+        ),
+    ],
+    ids=["header-only", "empty", "ragged"],
+)
+def test_unreadable_or_empty_csv(tmp_path: Path, gpkg_store: Store, text: str, reason: str) -> None:
+    path = write_text(tmp_path / "hh.csv", text)
+    with pytest.raises(ValidationError) as caught:
+        import_file(gpkg_store, "households", path)
+    assert caught.value.problems[0].reason.startswith(reason)
