@@ -444,11 +444,18 @@ def _write_csv(job: _Job) -> None:
 
 
 def _write_xlsx(job: _Job) -> None:
-    table = _table(job.frame, job.spec, job.csv_geometry)
+    """The attribute table, with lon/lat (or x/y) of each feature for Excel users, and WKT when asked.
+
+    The numeric coordinate columns also let GDAL recognise the header row.
+    """
+    table = _table(job.frame, job.spec, "lonlat")
+    if job.csv_geometry == "wkt":
+        table["wkt"] = _table(job.frame, job.spec, "wkt")["wkt"]
     pyogrio.write_dataframe(table, job.path, layer=job.name, driver="XLSX")
     labels = _labels(list(table.columns), job.layer)
     fields = pd.DataFrame(
         {
+            "序号": range(1, len(table.columns) + 2),
             "field": [*list(table.columns), "crs"],
             "label_zh": [labels.get(c, "") for c in table.columns] + [crs_note(job.spec)],
         }
