@@ -1,0 +1,62 @@
+"""`gridmap lookup` run as a user would, on the committed sample district."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gridmap.sample import load_sample
+from gridmap.stores import open_store
+
+GRIDMAP = [sys.executable, "-m", "gridmap"]
+
+
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = str(tmp_path_factory.mktemp("lookup") / "sample.gpkg")
+    with open_store(path) as store:
+        load_sample(store)
+    return path
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*GRIDMAP, "lookup", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_an_address_variant_finds_its_building_and_grid(sample_store: str) -> None:
+    done = _run("湖北省武汉市武昌区幸福路四号二幢3单元501室", "--json", "--store", sample_store)
+    assert done.returncode == 0, done.stderr
+    reply = json.loads(done.stdout)
+    assert reply["building"] == {"code": "4201060010010010002", "address": "幸福路4号2栋"}
+    assert reply["grid"]["code"] == "420106001001001"
+    assert reply["community"]["name"] == "福景社区"
+    assert reply["street"] == {"code": "420106001", "name": "紫阳街道"}
+    assert reply["match"]["method"] == "normalized"
+
+
+def test_a_point_finds_the_grid_containing_it(sample_store: str) -> None:
+    done = _run("--lon", "114.30162906", "--lat", "30.56175025", "--store", sample_store)
+    assert done.returncode == 0, done.stderr
+    assert "420106001001006" in done.stdout and "紫阳街道" in done.stdout
+
+
+def test_a_point_outside_every_grid_is_one_clear_error(sample_store: str) -> None:
+    done = _run("--lon", "100", "--lat", "30.56", "--store", sample_store)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == ["error: no grid contains the point (100.0, 30.56) in wgs84"]
+
+
+def test_neither_address_nor_point_is_refused(sample_store: str) -> None:
+    done = _run("--store", sample_store)
+    assert done.returncode == 1
+    assert "give either an ADDRESS or both --lon and --lat" in done.stderr
+
+
+def test_the_store_file_is_untouched_by_lookups(sample_store: str) -> None:
+    before = Path(sample_store).stat().st_mtime_ns
+    _run("幸福路4号1栋", "--store", sample_store)
+    assert Path(sample_store).stat().st_mtime_ns == before
