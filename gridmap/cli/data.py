@@ -69,11 +69,17 @@ def import_command(
     _print_report(report)
 
 
+_SHOW_RATE_FROM = 10_000  # below this the rate is start-up noise
+
+
 def _print_report(report: ImportReport) -> None:
     label = LAYERS[report.layer].label_zh
+    timing = f"{report.mode}, {report.seconds:.1f} s"
+    if report.rows >= _SHOW_RATE_FROM:
+        timing += f", {report.rows_per_second:,.0f} rows/s"
     console.print(
         f"[bold green]imported[/] {report.written:,} {report.layer} ({label}) from {report.source} "
-        f"[dim]({report.mode}, {report.seconds:.1f} s, {report.rows_per_second:,.0f} rows/s)[/]",
+        f"[dim]({timing})[/]",
         highlight=False,
     )
     if report.inserted is not None:

@@ -25,6 +25,7 @@ import pyproj
 from gridmap.catalogue import Layer
 from gridmap.errors import Problem, ValidationError
 from gridmap.ingest.columns import name_key
+from gridmap.ingest.values import TEXT
 
 Format = Literal["csv", "xlsx", "geojson", "gpkg", "shapefile", "kml"]
 
@@ -59,7 +60,6 @@ _KML_INTERNAL = {
 }
 
 GBK = "gb18030"  # a superset of GBK and GB2312 that Python decodes strictly
-TEXT = pd.StringDtype("pyarrow")
 
 
 @dataclass
@@ -76,7 +76,7 @@ class Source:
 
     @property
     def tabular(self) -> bool:
-        """CSV and XLSX carry geometry in columns (lon/lat or WKT), not as features."""
+        """CSV, XLSX and attribute tables carry geometry in columns (lon/lat or WKT), not as features."""
         return self.geometry is None
 
 
