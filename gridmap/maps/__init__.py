@@ -8,8 +8,8 @@ basemap is optional (`basemaps`).
 from __future__ import annotations
 
 from gridmap.maps.basemaps import BASEMAP_NAMES, Basemap, resolve_basemap
-from gridmap.maps.coverage import AnalysisLike, coverage_map
-from gridmap.maps.grid import grid_map
+from gridmap.maps.coverage import AnalysisLike, coverage_map, write_coverage_map
+from gridmap.maps.grid import grid_map, write_grid_map
 from gridmap.maps.output import render_html, write_html
 from gridmap.maps.styles import MEASURES
 

@@ -9,7 +9,15 @@ from shapely.geometry import Point
 
 from gridmap.analysis import analyze
 from gridmap.errors import ConfigError, NotFoundError
-from gridmap.maps import coverage_map, grid_map, render_html, resolve_basemap
+from gridmap.maps import (
+    coverage_map,
+    grid_map,
+    render_html,
+    resolve_basemap,
+    write_coverage_map,
+    write_grid_map,
+)
+from gridmap.maps.assets import external_references
 from gridmap.maps.styles import GRADE_COLORS, SHARE_COLORS
 from gridmap.sample import generate_dirty
 
@@ -168,3 +176,13 @@ def test_planted_topology_problems_are_marked() -> None:
     findings = _geojson(coverage_map(analysis), "拓扑错误")["features"]
     assert len(findings) == (analysis.findings["severity"] == "error").sum() > 0
     assert {f["properties"]["kind"] for f in findings} == set(analysis.findings["kind"])
+
+
+def test_write_functions_produce_offline_files(fake, tmp_path) -> None:
+    analysis, frames = fake
+    district = write_coverage_map(analysis, tmp_path / "out" / "coverage.html", frames=frames, lang="en")
+    grid = write_grid_map(analysis, frames, "G2", tmp_path / "grid.html", basemap="osm")
+    assert "Grid coverage map" in district.read_text(encoding="utf-8")
+    text = grid.read_text(encoding="utf-8")
+    assert "tile.openstreetmap.org" in text and "OpenStreetMap" in text
+    assert external_references(text) == []
