@@ -148,13 +148,14 @@ def site(
     method: Literal["exact", "greedy"] = "greedy"
     rows, gains = greedy_rows, greedy_gains
     exact_total = None
-    reduced, reduced_weight = _merge_identical_demand(matrix, weight)
+    reduced, reduced_weight, reduced_rows = _reduce(matrix, weight)
     if reduced.nnz > exact_limit:
         status = f"too large for the exact solver ({reduced.nnz:,} > {exact_limit:,} coverage pairs)"
     else:
         chosen, status = _exact(reduced, reduced_weight, k, time_limit_s)
         if chosen is not None:
-            rows, gains = _reorder(reduced, reduced_weight, chosen)
+            order, gains = _reorder(reduced, reduced_weight, chosen)
+            rows = reduced_rows[order]
             method = "exact"
             exact_total = int(sum(gains))
     picked = useful[rows]
@@ -354,19 +355,26 @@ def _reorder(matrix: sparse.csr_matrix, weight: IntArray, rows: IntArray) -> tup
     return rows[order], gains
 
 
-def _merge_identical_demand(
-    matrix: sparse.csr_matrix, weight: IntArray
-) -> tuple[sparse.csr_matrix, IntArray]:
-    """Merge demand points covered by exactly the same candidates (one MIP row instead of many)."""
-    by_point = matrix.T.tocsr()
-    by_point.sort_indices()
-    ptr, idx = by_point.indptr, by_point.indices
-    keys = [idx[ptr[j] : ptr[j + 1]].tobytes() for j in range(by_point.shape[0])]
-    group, firsts = pd.factorize(pd.Series(keys, dtype=object))
-    merged_weight = np.bincount(group, weights=weight, minlength=len(firsts)).astype(np.int64)
-    representative = np.empty(len(firsts), dtype=np.int64)
-    representative[group] = np.arange(len(group))  # any member stands for its identical siblings
-    return matrix[:, representative].tocsr(), merged_weight
+def _reduce(matrix: sparse.csr_matrix, weight: IntArray) -> tuple[sparse.csr_matrix, IntArray, IntArray]:
+    """The MIP's smaller twin: candidates covering the very same points merged (the lowest row
+    stands for them), then demand points covered by the very same candidates merged (weights
+    summed). Returns the reduced matrix, its weights and the original row of each reduced row."""
+    rows, _ = _identical_rows(matrix)
+    sub = matrix[rows]
+    points, group = _identical_rows(sub.T.tocsr())
+    merged_weight = np.bincount(group, weights=weight, minlength=len(points)).astype(np.int64)
+    return sub[:, points].tocsr(), merged_weight, rows
+
+
+def _identical_rows(matrix: sparse.csr_matrix) -> tuple[IntArray, IntArray]:
+    """The first row of each group of rows with the same non-zero columns, and each row's group."""
+    matrix.sort_indices()
+    ptr, idx = matrix.indptr, matrix.indices
+    keys = pd.Series([idx[ptr[i] : ptr[i + 1]].tobytes() for i in range(matrix.shape[0])], dtype=object)
+    group, uniques = pd.factorize(keys)
+    first = np.full(len(uniques), matrix.shape[0], dtype=np.int64)
+    np.minimum.at(first, group, np.arange(len(group)))
+    return first, group.astype(np.int64)
 
 
 def _exact(

@@ -338,10 +338,11 @@ def _no_community(
         community_code=g_comm[rows],
         area_m2=shapely.area(g_geom[rows]),
         message_zh=[
-            f"网格 {g} 的所属社区 “{c}” 不存在" for g, c in zip(g_code[rows], g_comm[rows], strict=True)
+            f"网格 {g} 的所属社区 {c} 不存在" if c else f"网格 {g} 未填写所属社区"
+            for g, c in zip(g_code[rows], g_comm[rows], strict=True)
         ],
         message_en=[
-            f"grid {g} names community {c!r}, which does not exist"
+            f"grid {g} names community {c}, which does not exist" if c else f"grid {g} names no community"
             for g, c in zip(g_code[rows], g_comm[rows], strict=True)
         ],
         geometry=g_geom[rows],

@@ -162,9 +162,16 @@ def test_grid_naming_an_unknown_community() -> None:
         [grids(("G1", rect(0, 0, 200, 100))), grids(("G9", rect(300, 0, 400, 100)), community="C9")],
         ignore_index=True,
     )
+    layout.loc[2] = layout.iloc[1]
+    layout.loc[2, ["code", "community_code"]] = ["G10", None]
     findings = check_grids(layout, C1)
     lost = only(findings, "no_community")
-    assert list(lost["codes"]) == ["G9"] and lost["community_code"].iloc[0] == "C9"
+    assert list(lost["codes"]) == ["G10", "G9"]
+    assert lost["community_code"].isna().iloc[0] and lost["community_code"].iloc[1] == "C9"
+    assert list(lost["message_en"]) == [
+        "grid G10 names no community",
+        "grid G9 names community C9, which does not exist",
+    ]
     assert set(findings["kind"]) == {"no_community"}
 
 
