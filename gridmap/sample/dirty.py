@@ -39,33 +39,26 @@ class Planted:
     stray_household: str  # household outside every grid
 
 
-def planted(scale: int = 1) -> Planted:
-    """Which features carry the problems (first street; communities 001, 002, 003)."""
-    street = "420106001"
-    return Planted(
-        overlap=(f"{street}001001", f"{street}001002"),
-        gap=(f"{street}002001", f"{street}002002"),
-        self_intersection=f"{street}003001",
-        stray_household=f"{street}001001" + "0000" + "0001",
-    )
-
-
-PLANTED = planted()
+_STREET = "420106001"  # the first street: present at every scale, and its layout rules fix these neighbours
+PLANTED = Planted(
+    overlap=(f"{_STREET}001001", f"{_STREET}001002"),  # grids 001 and 002 of a community share an edge
+    gap=(f"{_STREET}002001", f"{_STREET}002002"),
+    self_intersection=f"{_STREET}003001",
+    stray_household=f"{_STREET}001001" + "0000" + "0001",  # building number 0000: no such building
+)
 
 
 def generate_dirty(scale: int = 1, seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame]:
     """The sample district with an overlap, a gap, a self-intersecting grid and a stray household."""
     frames = generate(scale, seed)
     grids = frames["grids"].copy()
-    where = {code: i for i, code in enumerate(grids["code"])}
-    rings = {code: _ring(grids.geometry.iloc[where[code]]) for code in where}
-    metres = _metres_per_degree(float(grids.geometry.iloc[0].centroid.y))
+    pushed, pulled, curled = PLANTED.overlap[0], PLANTED.gap[0], PLANTED.self_intersection
+    where = {code: int(np.flatnonzero(grids["code"] == code)[0]) for code in (pushed, pulled, curled)}
+    rings = {code: _ring(grids.geometry.iloc[i]) for code, i in where.items()}
+    metres = _metres_per_degree(float(rings[pushed][0, 1]))
 
-    pushed, _ = PLANTED.overlap
     rings[pushed][_EAST_MID, 0] += SHIFT_M / metres[0]
-    pulled, _ = PLANTED.gap
     rings[pulled][_EAST_MID, 0] -= SHIFT_M / metres[0]
-    curled = PLANTED.self_intersection
     rings[curled] = _with_curl(rings[curled], metres)
     for code in (pushed, pulled, curled):
         ring = np.round(rings[code], 7)
