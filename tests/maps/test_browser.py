@@ -103,6 +103,8 @@ def test_district_map_in_chromium(browser, district, tmp_path: Path, artifacts: 
     assert f"{int(grid['households']):,}" in text
     assert f"{grid['speaker_share'] * 100:.1f}%" in text
     assert f"{grid['linkage_share'] * 100:.1f}%" in text
+    page.wait_for_timeout(300)  # the popup fades in
+    page.screenshot(path=str(artifacts / "map_coverage_popup.png"))
     _assert_clean(log)
     page.close()
 
