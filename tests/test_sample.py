@@ -12,6 +12,7 @@ import pytest
 import shapely
 
 from gridmap.catalogue import LAYER_NAMES
+from gridmap.errors import NotFoundError
 from gridmap.frames import conform
 from gridmap.sample import (
     DIRTY_DIR,
@@ -25,6 +26,7 @@ from gridmap.sample import (
     write_sample,
 )
 from gridmap.stores import Store
+from gridmap.topology import check_grids
 
 METRIC = "EPSG:4547"
 ROW_BREAK_M = 100.0
@@ -187,6 +189,22 @@ def test_units_and_rooms_match_the_building(sample: dict[str, gpd.GeoDataFrame])
     assert rural["address"].str.fullmatch(r"\w+村\d+组\d+号").all()
 
 
+def test_every_floor_of_every_building_is_lived_in(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    households = sample["households"]
+    urban = households[households["unit"].notna()]
+    room_floor = urban["room"].str.extract(r"^(\d+)\d\d室$")[0].astype(int)
+    top = room_floor.groupby(urban["building_code"]).max()
+    floors = sample["buildings"].set_index("code")["floors"]
+    assert (top == floors.loc[top.index]).all()
+    per_building = urban.groupby(["building_code", "unit"]).size().groupby("building_code")
+    assert (per_building.nunique() == 1).all()  # every unit of a building has the same number of rooms
+
+
+def test_the_sample_passes_validation_with_zero_findings(sample: dict[str, gpd.GeoDataFrame]) -> None:
+    counts = sample["households"].groupby("grid_code").size()
+    assert check_grids(sample["grids"], sample["communities"], counts).empty
+
+
 def test_house_numbers_rise_eastward_along_each_road(sample: dict[str, gpd.GeoDataFrame]) -> None:
     buildings = sample["buildings"]
     gates = buildings["address"].str.extract(r"^(?P<road>\D+?)(?P<number>\d+)号\d+栋$").dropna()
@@ -328,8 +346,6 @@ def test_committed_sample_loads_into_the_store(store: Store, sample: dict[str, g
 
 
 def test_load_sample_rejects_a_missing_directory(store: Store, tmp_path: Path) -> None:
-    from gridmap.errors import NotFoundError
-
     with pytest.raises(NotFoundError, match="gridmap sample"):
         load_sample(store, tmp_path / "nowhere")
 
