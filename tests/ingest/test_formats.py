@@ -6,17 +6,15 @@ import zipfile
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
 import shapely
 
-from gridmap.crs import from_wgs84
 from gridmap.errors import CRSError, ValidationError
 from gridmap.ingest import import_file
 from gridmap.stores import Store
-from tests.ingest.conftest import STREET, households_frame, streets_frame, write_text
+from tests.ingest.conftest import BUILDING, STREET, households_frame, streets_frame, write_text
 
 
 def _short_names() -> gpd.GeoDataFrame:
@@ -159,15 +157,39 @@ def test_xlsx_with_chinese_headers(tmp_path: Path, gpkg_store: Store) -> None:
     assert list(got["radius_m"]) == [250.0, 300.0]
 
 
-def test_gcj02_input_lands_within_a_metre(tmp_path: Path, gpkg_store: Store) -> None:
-    lon, lat = 116.391275, 39.907335  # Tiananmen, WGS84
-    gx, gy = from_wgs84(lon, lat, "gcj02")
-    path = write_text(tmp_path / "sp.csv", f"code,lon,lat\nP1,{gx:.8f},{gy:.8f}\n")
-    import_file(gpkg_store, "service_points", path, crs="gcj02")
+# Tiananmen: WGS84 (116.391275, 39.907335) through the published GCJ-02 and BD-09 formulas.
+@pytest.mark.parametrize(
+    ("crs", "x", "y"), [("gcj02", 116.39751615, 39.90873626), ("bd09", 116.40388908, 39.91507964)]
+)
+def test_offset_input_lands_within_a_metre(
+    tmp_path: Path, gpkg_store: Store, crs: str, x: float, y: float
+) -> None:
+    path = write_text(tmp_path / "sp.csv", f"code,lon,lat\nP1,{x},{y}\n")
+    report = import_file(gpkg_store, "service_points", path, crs=crs)
+    assert report.crs == crs
     point = gpkg_store.read("service_points").geometry.iloc[0]
-    metres = gpd.GeoSeries([point, shapely.Point(lon, lat)], crs="EPSG:4326").to_crs("EPSG:4548")
+    metres = gpd.GeoSeries([point, shapely.Point(116.391275, 39.907335)], crs="EPSG:4326").to_crs("EPSG:4548")
     assert metres.iloc[0].distance(metres.iloc[1]) < 1.0
-    assert np.hypot(gx - lon, gy - lat) > 1e-3  # the offset was real, hundreds of metres
+
+
+def test_typed_geojson_attributes_and_a_household_without_geometry(tmp_path: Path, gpkg_store: Store) -> None:
+    gpkg_store.replace(
+        "buildings", gpd.GeoDataFrame({"code": ["1001"]}, geometry=[BUILDING], crs="EPSG:4326")
+    )
+    path = tmp_path / "hh.geojson"
+    frame = gpd.GeoDataFrame(
+        {"code": [1, 2], "building_code": [1001, 1001], "size": [3.0, None], "party_member": [True, False]},
+        geometry=[shapely.Point(116.3205, 39.9205), None],
+        crs="EPSG:4326",
+    )
+    frame.to_file(path, driver="GeoJSON")
+    report = import_file(gpkg_store, "households", path)
+    got = gpkg_store.read("households")
+    assert report.placed_at_building == 1
+    assert list(got["code"]) == ["1", "2"]
+    assert list(got["size"]) == [3, 1]
+    assert list(got["party_member"]) == [True, False]
+    assert got.geometry.iloc[1].equals(BUILDING.point_on_surface())
 
 
 def test_vector_file_without_crs_needs_one(tmp_path: Path, gpkg_store: Store) -> None:
