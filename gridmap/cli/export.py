@@ -1,0 +1,141 @@
+"""`gridmap export`: a layer, a subset of it, or an analysis output, to a file GIS tools open."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import geopandas as gpd
+import typer
+
+from gridmap.catalogue import LAYER_NAMES, LAYERS, get_layer
+from gridmap.cli.app import StoreOption, app, console
+from gridmap.crs import parse_crs
+from gridmap.errors import GridmapError
+from gridmap.export import FORMATS, CsvGeometry, crs_note, export_layer, parse_format, select_features
+from gridmap.privacy import Role
+from gridmap.stores import Store, open_store
+from gridmap.stores.base import BBox
+
+
+class AnalysisOutput(StrEnum):
+    """Analysis results that export like layers."""
+
+    GRIDS_COVERAGE = "grids-coverage"
+    GAPS = "gaps"
+    UNCOVERED = "uncovered"
+
+
+def _parse_bbox(text: str | None) -> BBox | None:
+    if text is None:
+        return None
+    try:
+        x0, y0, x1, y1 = (float(v) for v in text.split(","))
+    except ValueError:
+        raise typer.BadParameter(
+            "expected minlon,minlat,maxlon,maxlat (WGS84), e.g. 114.28,30.53,114.33,30.57"
+        ) from None
+    return (x0, y0, x1, y1)
+
+
+def _analysis_output(store: Store, what: AnalysisOutput, grid_codes: set[str] | None) -> gpd.GeoDataFrame:
+    """Run the analysis over the whole store and take one output, limited to `grid_codes` if given."""
+    from gridmap.analysis import analyze
+
+    with console.status("analysing"):
+        result = analyze({name: store.read(name) for name in LAYER_NAMES})
+    if what is AnalysisOutput.GRIDS_COVERAGE:
+        frame, key = result.grids, "code"
+    elif what is AnalysisOutput.GAPS:
+        frame, key = result.gaps, "grid_code"
+    else:
+        households = result.households
+        frame, key = households[~households["speaker_covered"].fillna(False).astype(bool)], "grid_code"
+    if grid_codes is not None:
+        frame = frame[frame[key].isin(grid_codes).fillna(False).astype(bool)]
+    return frame.reset_index(drop=True)
+
+
+@app.command("export")
+def export_command(
+    layer: Annotated[
+        str | None, typer.Argument(help=f"Layer to export: {', '.join(LAYERS)} (or use --what).")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file.", dir_okay=False)] = Path("export"),
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", "-f", help=f"{'|'.join(FORMATS)} (default: from the file suffix)."),
+    ] = None,
+    crs: Annotated[
+        str, typer.Option(help="wgs84, cgcs2000, gcj02 (Amap/Tencent), bd09 (Baidu) or EPSG:n.")
+    ] = ("wgs84"),
+    community: Annotated[str | None, typer.Option(help="Only this community (code).")] = None,
+    grid: Annotated[str | None, typer.Option(help="Only this grid (code).")] = None,
+    bbox: Annotated[
+        str | None, typer.Option(help="Only features in minlon,minlat,maxlon,maxlat (WGS84).")
+    ] = None,
+    public: Annotated[
+        bool,
+        typer.Option("--public", help="Remove personal fields and grid worker names (the default is admin)."),
+    ] = False,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="Shapefile / CSV text encoding, e.g. gbk for old ArcGIS (default UTF-8)."),
+    ] = None,
+    csv_geometry: Annotated[
+        str, typer.Option(help="CSV geometry: wkt, or lonlat (a point per feature).")
+    ] = "wkt",
+    what: Annotated[
+        AnalysisOutput | None,
+        typer.Option(help="Export an analysis output instead of a layer: grids-coverage, gaps or uncovered."),
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Export LAYER (or an analysis output) as GeoJSON, GeoPackage, Shapefile, KML, CSV, XLSX, FlatGeobuf."""
+    if (layer is None) == (what is None):
+        raise typer.BadParameter("give a LAYER or --what, not both")
+    if layer is not None:
+        get_layer(layer)
+    key = parse_format(fmt, out)
+    spec = parse_crs(crs)
+    if csv_geometry not in ("wkt", "lonlat"):
+        raise typer.BadParameter("--csv-geometry must be wkt or lonlat")
+    geometry: CsvGeometry = "wkt" if csv_geometry == "wkt" else "lonlat"
+    window = _parse_bbox(bbox)
+    role = Role.ANONYMOUS if public else Role.ADMIN
+    with open_store(store) as opened:
+        if what is None:
+            assert layer is not None
+            with console.status(f"reading {layer}"):
+                frame = select_features(opened, layer, community=community, grid=grid, bbox=window)
+            name = layer
+        else:
+            grid_codes = None
+            if community or grid or window:
+                selected = select_features(opened, "grids", community=community, grid=grid, bbox=window)
+                grid_codes = set(selected["code"].astype(str))
+            frame = _analysis_output(opened, what, grid_codes)
+            name = what.value.replace("-", "_")
+    if out == Path("export"):
+        out = Path(f"{name}{FORMATS[key].suffix}")
+    with console.status(f"writing {FORMATS[key].label}"):
+        try:
+            written = export_layer(
+                frame,
+                out,
+                key,
+                spec,
+                layer=layer,
+                name=name,
+                role=role,
+                encoding=encoding,
+                csv_geometry=geometry,
+            )
+        except UnicodeEncodeError as exc:
+            raise GridmapError(f"text cannot be written as {encoding}: {exc.reason}") from None
+    size = written.stat().st_size
+    console.print(
+        f"{len(frame):,} features → {written} ({FORMATS[key].label}, {size / 1024:,.0f} KiB)", highlight=False
+    )
+    console.print(crs_note(spec), highlight=False)

@@ -1,0 +1,68 @@
+"""`gridmap export`: layers, subsets, analysis outputs and the --public switch, on a GeoPackage store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyogrio
+import pytest
+from typer.testing import CliRunner
+
+from gridmap.cli import app
+from gridmap.frames import conform
+from gridmap.stores import open_store
+from tests.test_export import _district
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> str:
+    path = str(tmp_path / "store.gpkg")
+    with open_store(path) as store:
+        store.replace_many({name: conform(name, frame) for name, frame in _district().items()})
+    return path
+
+
+def _run(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_export_a_community_as_a_gbk_shapefile_in_gcj02(store_path: str, tmp_path: Path) -> None:
+    out = tmp_path / "hh.zip"
+    output = _run(
+        "export", "households", "--store", store_path, "--format", "shp", "--out", str(out),
+        "--crs", "gcj02", "--community", "C1", "--encoding", "gbk",
+    )  # fmt: skip
+    written = tmp_path / "hh_gcj02.zip"
+    assert "2 features" in output and "GCJ-02" in output
+    read = pyogrio.read_dataframe(written, encoding="GBK")
+    assert sorted(read["code"]) == ["H1", "H2"]
+    assert "幸福路88号3栋2单元301室" in set(read["address"])
+
+
+def test_public_export_drops_personal_fields_and_worker_names(store_path: str, tmp_path: Path) -> None:
+    out = tmp_path / "grids.geojson"
+    _run("export", "grids", "--store", store_path, "-o", str(out), "--public")
+    read = pyogrio.read_dataframe(out)
+    assert not {"worker_name", "worker_phone"} & set(read.columns)
+    _run("export", "grids", "--store", store_path, "-o", str(out))
+    assert pyogrio.read_dataframe(out)["worker_phone"].iloc[0] == "13710832669"
+
+
+def test_export_an_analysis_output(store_path: str, tmp_path: Path) -> None:
+    out = tmp_path / "coverage.gpkg"
+    _run("export", "--what", "grids-coverage", "--store", store_path, "-o", str(out), "--grid", "G2")
+    read = pyogrio.read_dataframe(out)
+    assert read["code"].tolist() == ["G2"]
+    assert {"grade", "speaker_share", "households"} <= set(read.columns)
+
+
+def test_export_refuses_both_or_neither_layer_and_what(store_path: str, tmp_path: Path) -> None:
+    assert (
+        runner.invoke(app, ["export", "--store", store_path, "-o", str(tmp_path / "x.gpkg")]).exit_code != 0
+    )
+    both = ["export", "grids", "--what", "gaps", "--store", store_path, "-o", str(tmp_path / "x.gpkg")]
+    assert runner.invoke(app, both).exit_code != 0
