@@ -252,7 +252,9 @@ def coverage_map(
     Chrome(
         title=_escape(title or t("coverage_title")),
         subtitle=_escape(subtitle),
-        legend=legend_html(t(column), [("", st.measure_legend(column, language)), ("", _symbols(t))]),
+        legend=legend_html(
+            t(column), [("", st.measure_legend(column, language)), ("", _symbols(t, set(layers)))]
+        ),
         lang=language,
         keys=JS_KEYS,
         search=True,
@@ -324,18 +326,21 @@ def _sites_layer(sites: gpd.GeoDataFrame, name: str) -> folium.GeoJson:
     )
 
 
-def _symbols(t: Any) -> list[LegendEntry]:
-    return [
-        LegendEntry(t("layer_speakers_working"), st.SPEAKER, "dot", "#fff"),
-        LegendEntry(t("layer_speakers_broken"), st.SPEAKER_BROKEN, "dot", "#fff"),
-        LegendEntry(t("layer_service_points"), st.SERVICE, "dot", "#fff"),
-        LegendEntry(t("layer_uncovered"), "rgba(230,85,13,.85)", "dot", "#fff"),
-        LegendEntry(t("layer_findings"), st.FINDING["error"], "dot", "#000"),
-        LegendEntry(t("layer_sites"), st.SITE, "dot", "#000"),
-        LegendEntry(t("layer_governance"), st.GOVERNANCE, "line"),
-        LegendEntry(t("layer_streets"), st.STREET, "line"),
-        LegendEntry(t("layer_communities"), st.COMMUNITY, "line"),
-    ]
+def _symbols(t: Any, drawn: set[str]) -> list[LegendEntry]:
+    """Legend rows of the symbol layers the map actually has."""
+    rows = {
+        "speakers_working": LegendEntry(t("layer_speakers_working"), st.SPEAKER, "dot", "#fff"),
+        "speakers_broken": LegendEntry(t("layer_speakers_broken"), st.SPEAKER_BROKEN, "dot", "#fff"),
+        "service_points": LegendEntry(t("layer_service_points"), st.SERVICE, "dot", "#fff"),
+        "uncovered": LegendEntry(t("layer_uncovered"), "rgba(230,85,13,.85)", "dot", "#fff"),
+        "findings": LegendEntry(t("layer_findings"), st.FINDING["error"], "dot", "#000"),
+        "findings_other": LegendEntry(t("layer_findings_other"), st.FINDING["warning"], "dot", "#000"),
+        "sites": LegendEntry(t("layer_sites"), st.SITE, "dot", "#000"),
+        "governance": LegendEntry(t("layer_governance"), st.GOVERNANCE, "line"),
+        "streets": LegendEntry(t("layer_streets"), st.STREET, "line"),
+        "communities": LegendEntry(t("layer_communities"), st.COMMUNITY, "line"),
+    }
+    return [row for key, row in rows.items() if key in drawn]
 
 
 def _escape(text: str) -> str:
