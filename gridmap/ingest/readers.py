@@ -191,25 +191,34 @@ def _read_xlsx(path: Path, target: Layer, source_layer: str | None) -> tuple[str
 # --- Vector formats ----------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Location:
+    """Where GDAL reads one layer, and whether a .cpg beside it names its encoding."""
+
+    source: str
+    cpg: bool = False
+
+
 def _read_vector(path: Path, fmt: Format, target: Layer, source_layer: str | None) -> Source:
     locations = _layer_locations(path)
     if not locations:
         raise _file_error(path, "the file holds no layer")
     layer = _pick(path, list(locations), target, source_layer, kind="layer")
-    location = locations[layer]
+    where = locations[layer]
     encoding: str | None = None
     if fmt != "shapefile":
-        frame = _read_layer(path, location, layer, None)
-    elif _has_cpg(location):
+        frame = _read_layer(path, where.source, layer, None)
+    elif where.cpg:
         encoding = "per .cpg"
-        frame = _read_layer(path, location, layer, None)
+        frame = _read_layer(path, where.source, layer, None)
     else:
+        # No .cpg: GDAL would assume Latin-1; Chinese files are UTF-8 or GBK, and only UTF-8 can fail.
         try:
             encoding = "utf-8"
-            frame = _read_layer(path, location, layer, "utf-8")
+            frame = _read_layer(path, where.source, layer, "utf-8")
         except UnicodeDecodeError:
             encoding = "gbk"
-            frame = _read_layer(path, location, layer, GBK)
+            frame = _read_layer(path, where.source, layer, GBK)
     if not isinstance(frame, gpd.GeoDataFrame):
         # A table without geometry (a GeoPackage attribute table): rows are placed by lon/lat or WKT columns.
         return Source(path, fmt, frame, None, None, layer=layer, encoding=encoding)
@@ -219,25 +228,33 @@ def _read_vector(path: Path, fmt: Format, target: Layer, source_layer: str | Non
     return Source(path, fmt, attributes, frame.geometry, frame.crs, layer=layer, encoding=encoding)
 
 
-def _layer_locations(path: Path) -> dict[str, str]:
-    """Each layer's name and where GDAL reads it; a zip's shapefiles may sit in any folder inside it."""
+def _layer_locations(path: Path) -> dict[str, _Location]:
+    """Each layer by name; a zip's shapefiles may sit in any folder inside it."""
     if path.suffix.lower() == ".zip":
         try:
             with zipfile.ZipFile(path) as archive:
-                members = [m for m in archive.namelist() if m.lower().endswith(".shp")]
+                names = archive.namelist()
         except zipfile.BadZipFile as exc:
             raise _file_error(path, f"cannot open zip: {exc}") from None
-        return {PurePosixPath(m).stem: f"/vsizip/{path.resolve()}/{m}" for m in members}
+        lowered = {n.lower() for n in names}
+        return {
+            PurePosixPath(m).stem: _Location(
+                f"/vsizip/{path.resolve()}/{m}", m[:-4].lower() + ".cpg" in lowered
+            )
+            for m in names
+            if m.lower().endswith(".shp")
+        }
     try:
         listed = pyogrio.list_layers(path)
     except pyogrio.errors.DataSourceError as exc:
         raise _file_error(path, f"cannot open: {exc}") from None
-    return {str(row[0]): str(path) for row in listed}
+    siblings = {p.name.lower() for p in path.parent.iterdir()} if path.suffix.lower() == ".shp" else set()
+    return {str(row[0]): _Location(str(path), f"{path.stem}.cpg".lower() in siblings) for row in listed}
 
 
-def _read_layer(path: Path, location: str, layer: str, encoding: str | None) -> gpd.GeoDataFrame:
+def _read_layer(path: Path, source: str, layer: str, encoding: str | None) -> gpd.GeoDataFrame:
     try:
-        return pyogrio.read_dataframe(location, layer=layer, encoding=encoding, use_arrow=True)
+        return pyogrio.read_dataframe(source, layer=layer, encoding=encoding, use_arrow=True)
     except UnicodeDecodeError as exc:
         if encoding == "utf-8":
             raise
@@ -245,17 +262,6 @@ def _read_layer(path: Path, location: str, layer: str, encoding: str | None) -> 
         raise _file_error(path, reason) from None
     except pyogrio.errors.DataSourceError as exc:
         raise _file_error(path, f"cannot read layer {layer!r}: {exc}") from None
-
-
-def _has_cpg(location: str) -> bool:
-    """Whether a .cpg beside the .shp names its encoding (GDAL then honours it); else it must be guessed."""
-    if location.startswith("/vsizip/"):
-        archive, _, member = location.removeprefix("/vsizip/").partition(".zip/")
-        with zipfile.ZipFile(archive + ".zip") as zf:
-            names = {n.lower() for n in zf.namelist()}
-        return member[:-4].lower() + ".cpg" in names
-    shp = Path(location)
-    return any(p.name.lower() == shp.stem.lower() + ".cpg" for p in shp.parent.iterdir())
 
 
 def _match_layer(names: list[str], target: Layer) -> str | None:

@@ -69,25 +69,32 @@ def test_shapefile_prj_is_honoured(tmp_path: Path, gpkg_store: Store) -> None:
     assert shapely.equals_exact(shapely.normalize(got.geoms[0]), shapely.normalize(STREET), tolerance=1e-7)
 
 
-def test_zipped_shapefile(tmp_path: Path, gpkg_store: Store) -> None:
-    _short_names().to_file(tmp_path / "streets.shp", encoding="utf-8")
-    archive = tmp_path / "streets.zip"
+def _zip(folder: Path, stem: str) -> Path:
+    """The shapefile's parts zipped inside a folder, as exported by desktop GIS."""
+    archive = folder / f"{stem}.zip"
     with zipfile.ZipFile(archive, "w") as zf:
-        for part in tmp_path.glob("streets.*"):
+        for part in folder.glob(f"{stem}.*"):
             if part != archive:
                 zf.write(part, f"export/{part.name}")
-    report = import_file(gpkg_store, "streets", archive)
+    return archive
+
+
+def test_zipped_shapefile(tmp_path: Path, gpkg_store: Store) -> None:
+    _short_names().to_file(tmp_path / "streets.shp", encoding="utf-8")
+    report = import_file(gpkg_store, "streets", _zip(tmp_path, "streets"))
     assert report.format == "shapefile"
+    assert report.encoding == "per .cpg"
     _assert_streets(gpkg_store)
 
 
+@pytest.mark.parametrize("zipped", [False, True], ids=["shp", "zip"])
 @pytest.mark.parametrize("cpg", [True, False], ids=["with-cpg", "without-cpg"])
-def test_gbk_shapefile(tmp_path: Path, gpkg_store: Store, cpg: bool) -> None:
+def test_gbk_shapefile(tmp_path: Path, gpkg_store: Store, cpg: bool, zipped: bool) -> None:
     path = tmp_path / "streets.shp"
     streets_frame().to_file(path, encoding="gbk")
     if not cpg:
         (tmp_path / "streets.cpg").unlink()
-    report = import_file(gpkg_store, "streets", path)
+    report = import_file(gpkg_store, "streets", _zip(tmp_path, "streets") if zipped else path)
     assert report.encoding == ("per .cpg" if cpg else "gbk")
     assert report.mapping == {"code": "街道编码", "name": "名称"}
     _assert_streets(gpkg_store)
