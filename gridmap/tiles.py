@@ -1,0 +1,152 @@
+"""Mapbox vector tiles (MVT) of a layer: `ST_AsMVT` on PostGIS, an equivalent encoder elsewhere.
+
+Tiles are for web maps anyone may open, so they carry only public fields:
+personal fields and grid worker names are never in a tile. Both encoders
+produce the same features: those meeting the tile grown by `buffer` pixels,
+clipped to it, in tile coordinates (4096 per side, y down).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import geopandas as gpd
+import mapbox_vector_tile
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyproj
+import shapely
+
+from gridmap.catalogue import get_layer
+from gridmap.errors import GridmapError
+from gridmap.privacy import PUBLIC_HIDDEN
+from gridmap.stores.base import Store
+from gridmap.stores.postgis import PostGISStore
+
+__all__ = ["EXTENT", "TileError", "encode_frame_tile", "public_fields", "tile", "tile_bounds"]
+
+EXTENT = 4096
+BUFFER = 64
+MAX_ZOOM = 24
+_HALF_WORLD = 20037508.342789244  # half the EPSG:3857 world width, metres
+_TO_MERCATOR = pyproj.Transformer.from_crs(4326, 3857, always_xy=True)
+
+
+class TileError(GridmapError):
+    """A tile address outside the tile pyramid."""
+
+
+def public_fields(layer: str) -> list[str]:
+    """The fields of `layer` a tile may carry (no personal data, no worker names)."""
+    spec = get_layer(layer)
+    return [f.name for f in spec.fields if not f.personal and f.name not in PUBLIC_HIDDEN]
+
+
+def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """EPSG:3857 bounds (minx, miny, maxx, maxy) of tile z/x/y (XYZ scheme, y from the north)."""
+    if not (0 <= z <= MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z):
+        raise TileError(f"no tile {z}/{x}/{y}: zoom 0–{MAX_ZOOM}, x and y 0–2^z−1")
+    size = 2 * _HALF_WORLD / 2**z
+    minx = -_HALF_WORLD + x * size
+    maxy = _HALF_WORLD - y * size
+    return (minx, maxy - size, minx + size, maxy)
+
+
+def _lonlat(mx: float, my: float) -> tuple[float, float]:
+    lon = mx / _HALF_WORLD * 180.0
+    lat = math.degrees(2.0 * math.atan(math.exp(my / _HALF_WORLD * math.pi)) - math.pi / 2.0)
+    return lon, lat
+
+
+def tile(store: Store, layer: str, z: int, x: int, y: int) -> bytes:
+    """The MVT tile z/x/y of `layer` (one MVT layer named like it); empty tiles are b""."""
+    get_layer(layer)
+    bounds = tile_bounds(z, x, y)
+    if isinstance(store, PostGISStore):
+        return _postgis_tile(store, layer, z, x, y)
+    return encode_frame_tile(_read_tile_window(store, layer, bounds), layer, bounds)
+
+
+def _buffered(bounds: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    pad = (bounds[2] - bounds[0]) * BUFFER / EXTENT
+    return (bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad)
+
+
+def _read_tile_window(
+    store: Store, layer: str, bounds: tuple[float, float, float, float]
+) -> gpd.GeoDataFrame:
+    minx, miny, maxx, maxy = _buffered(bounds)
+    lon0, lat0 = _lonlat(minx, miny)
+    lon1, lat1 = _lonlat(maxx, maxy)
+    return store.read(layer, bbox=(lon0, lat0, lon1, lat1))
+
+
+def encode_frame_tile(
+    frame: gpd.GeoDataFrame, layer: str, bounds: tuple[float, float, float, float]
+) -> bytes:
+    """Encode a lon/lat frame's features within `bounds` (EPSG:3857) as an MVT tile."""
+    if frame.empty:
+        return b""
+    minx, _, maxx, maxy = bounds
+    scale = EXTENT / (maxx - minx)
+
+    def to_tile(coords: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        mx, my = _TO_MERCATOR.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([(np.asarray(mx) - minx) * scale, (maxy - np.asarray(my)) * scale])
+
+    pad = BUFFER
+    geoms = shapely.transform(np.asarray(frame.geometry.values, dtype=object), to_tile)
+    geoms = shapely.clip_by_rect(geoms, -pad, -pad, EXTENT + pad, EXTENT + pad)
+    keep = ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
+    if not keep.any():
+        return b""
+    fields = [name for name in public_fields(layer) if name in frame.columns]
+    records = _properties(frame.loc[keep, fields])
+    features = [
+        {"geometry": geom, "properties": props} for geom, props in zip(geoms[keep], records, strict=True)
+    ]
+    options = {"extents": EXTENT, "y_coord_down": True, "check_winding_order": True}
+    encoded: bytes = mapbox_vector_tile.encode(
+        [{"name": layer, "features": features}], default_options=options
+    )
+    return encoded
+
+
+def _properties(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Row dicts of plain Python values, missing values left out (MVT has no null)."""
+    plain = frame.astype(object).where(frame.notna(), None)
+    return [{str(k): v for k, v in row.items() if v is not None} for row in plain.to_dict("records")]
+
+
+def _postgis_tile(store: PostGISStore, layer: str, z: int, x: int, y: int) -> bytes:
+    """`ST_AsMVT` over the features meeting the buffered tile; identifiers come from the catalogue."""
+    columns = ", ".join(public_fields(layer))
+    sql = f"""
+        WITH bounds AS (
+            SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS tile,
+                   ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s), 4326) AS window
+        ), features AS (
+            SELECT {columns},
+                   ST_AsMVTGeom(
+                       ST_Transform(t.geometry, 3857), bounds.tile, %(extent)s, %(buffer)s, true
+                   ) AS geom
+            FROM {layer} t, bounds
+            WHERE t.geometry && bounds.window AND ST_Intersects(t.geometry, bounds.window)
+        )
+        SELECT ST_AsMVT(features.*, %(name)s, %(extent)s, 'geom') FROM features WHERE geom IS NOT NULL
+    """
+    params = {
+        "z": z,
+        "x": x,
+        "y": y,
+        "margin": BUFFER / EXTENT,
+        "extent": EXTENT,
+        "buffer": BUFFER,
+        "name": layer,
+    }
+    # The store's own cursor: one engine per process, and its errors become StoreError.
+    with store._cursor() as cur:
+        row = cur.execute(sql, params).fetchone()
+    return bytes(row[0]) if row and row[0] is not None else b""
