@@ -17,7 +17,6 @@ from gridmap.analysis import analyze
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.cli.maps import data_date
 from gridmap.maps import coverage_map, grid_map, write_html
-from gridmap.sample import load_sample
 from gridmap.stores import open_store
 from tests.maps.browser import CHROMIUM, chromium, open_map
 
@@ -44,11 +43,9 @@ def browser() -> Iterator[BrowserContext]:
 
 
 @pytest.fixture(scope="module")
-def district(tmp_path_factory: pytest.TempPathFactory):
-    """The sample district loaded into a GeoPackage store, read back, analysed."""
-    url = str(tmp_path_factory.mktemp("store") / "sample.gpkg")
-    with open_store(url) as store:
-        load_sample(store)
+def district(sample_store: str):
+    """The sample district read back from its store, analysed."""
+    with open_store(sample_store) as store:
         frames = {name: store.read(name) for name in LAYER_NAMES}
         counts, when = store.counts(), data_date(store)
     return analyze(frames), frames, counts, when

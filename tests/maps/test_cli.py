@@ -10,16 +10,7 @@ from typer.testing import CliRunner
 from gridmap.cli import app
 from gridmap.errors import NotFoundError
 from gridmap.maps.assets import external_references
-from gridmap.sample import load_sample
 from gridmap.stores import open_store
-
-
-@pytest.fixture(scope="module")
-def sample_store(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = str(tmp_path_factory.mktemp("store") / "sample.gpkg")
-    with open_store(url) as store:
-        load_sample(store)
-    return url
 
 
 def test_district_and_grid_maps(sample_store: str, tmp_path: Path) -> None:
