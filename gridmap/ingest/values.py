@@ -1,8 +1,8 @@
 """Turning raw cell values into typed field values, reporting every value that cannot be read.
 
-Work is done per column (Arrow string kernels, pandas.to_numeric) or per
-distinct value (booleans, choices), never per row, so a million-row file
-costs a handful of array operations.
+Work is done per column with Arrow kernels (trim, cast, lookup); only the
+cells that miss the fast path are looked at again, once per distinct value,
+so a million-row file costs a handful of array operations.
 """
 
 from __future__ import annotations
