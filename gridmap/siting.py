@@ -61,7 +61,8 @@ BoolArray = npt.NDArray[np.bool_]
 class SitingResult:
     """Proposed sites in the order they add coverage, and how the answer was found.
 
-    `sites` (EPSG:4326): rank, code (the candidate's), gain (households newly
+    `sites` (EPSG:4326): rank, code and label (the candidate's, the label
+    being its address or name when it has one), gain (households newly
     covered by this site given the ones before it), covered_after,
     share_after, radius_m, geometry. Gains add up to `newly_covered`.
     """
@@ -136,8 +137,8 @@ def site(
     buildings = frames.get("buildings")
     aggregate = bool((~covered).sum() > AGGREGATE_ABOVE) if aggregate is None else aggregate
     demand_xy, weight = _demand(households[~covered], hh_xy[~covered], buildings, metric, aggregate)
-    cand_codes, cand_geom = _candidates(candidates, buildings)
-    cand_xy = _xy(cand_geom, metric)
+    cand = _candidates(candidates, buildings)
+    cand_xy = _xy(cand.geometry, metric)
 
     matrix = _coverage_matrix(cand_xy, demand_xy, radius)
     useful = np.flatnonzero(np.diff(matrix.indptr) > 0)
@@ -165,13 +166,14 @@ def site(
     sites = gpd.GeoDataFrame(
         {
             "rank": np.arange(1, len(picked) + 1, dtype=np.int64),
-            "code": pd.array(cand_codes[picked], dtype="string"),
+            "code": cand["code"].iloc[picked].reset_index(drop=True),
+            "label": cand["label"].iloc[picked].reset_index(drop=True),
             "gain": np.asarray(gains, dtype=np.int64),
             "covered_after": after,
             "share_after": after / total if total else np.zeros(len(after)),
             "radius_m": np.full(len(picked), radius),
         },
-        geometry=cand_geom.iloc[picked].reset_index(drop=True),
+        geometry=cand.geometry.to_numpy()[picked],
         crs=WGS84,
     )
     return SitingResult(
@@ -184,7 +186,7 @@ def site(
         sites=sites,
         total_households=total,
         covered_before=before,
-        candidates=len(cand_codes),
+        candidates=len(cand),
         demand_points=len(weight),
         greedy_total=int(sum(greedy_gains)),
         exact_total=exact_total,
@@ -245,8 +247,11 @@ def _demand(
 
 def _candidates(
     candidates: gpd.GeoDataFrame | str | Path | None, buildings: gpd.GeoDataFrame | None
-) -> tuple[npt.NDArray[np.object_], gpd.GeoSeries]:
-    """Candidate codes and points (EPSG:4326): building points by default, else the given frame or file."""
+) -> gpd.GeoDataFrame:
+    """Candidate `code`, `label` (address or name, for people) and point (EPSG:4326).
+
+    Building points by default, else the given frame or file.
+    """
     if candidates is None:
         if buildings is None or buildings.empty:
             raise NotFoundError("no candidate sites: the store has no buildings and no candidates were given")
@@ -257,15 +262,20 @@ def _candidates(
         frame = candidates
     if frame.crs is None:
         raise CRSError("candidates: frame has no CRS")
-    frame = frame[~(frame.geometry.isna() | frame.geometry.is_empty)].to_crs(WGS84)
+    frame = frame[~(frame.geometry.isna() | frame.geometry.is_empty)].to_crs(WGS84).reset_index(drop=True)
     if frame.empty:
         raise NotFoundError("no candidate sites with a geometry")
-    points = frame.geometry.representative_point().reset_index(drop=True)
     if "code" in frame.columns:
-        codes = frame["code"].astype(str).to_numpy(dtype=object)
+        codes = frame["code"].astype("string")
     else:
-        codes = np.array([f"candidate-{i}" for i in range(1, len(frame) + 1)], dtype=object)
-    return codes, points
+        codes = pd.Series([f"candidate-{i}" for i in range(1, len(frame) + 1)], dtype="string")
+    label = pd.Series(pd.NA, index=frame.index, dtype="string")
+    for column in ("name", "address"):
+        if column in frame.columns:
+            label = frame[column].astype("string").fillna(label)
+    return gpd.GeoDataFrame(
+        {"code": codes, "label": label}, geometry=frame.geometry.representative_point(), crs=WGS84
+    )
 
 
 # --- the coverage matrix and the solvers ----------------------------------------

@@ -34,7 +34,7 @@ def cluster_layout(speakers: list[dict] | None = None) -> dict[str, gpd.GeoDataF
     buildings = conform(
         "buildings",
         gpd.GeoDataFrame(
-            {"code": list(sizes)},
+            {"code": list(sizes), "address": [f"幸福路{i}号" for i in range(1, 4)]},
             geometry=[box(X0 + x - 10, Y0 - 10, X0 + x + 10, Y0 + 10) for x, _ in sizes.values()],
             crs=GK_114,
         ),
@@ -57,7 +57,7 @@ def cluster_layout(speakers: list[dict] | None = None) -> dict[str, gpd.GeoDataF
 
 def test_the_site_covering_most_households_wins() -> None:
     result = site(cluster_layout(), "speakers", 1)
-    assert list(result.sites["code"]) == ["B1"]
+    assert list(result.sites["code"]) == ["B1"] and result.sites["label"].iloc[0] == "幸福路1号"
     assert list(result.sites["gain"]) == [10]
     assert result.method == "exact" and result.exact_status == "optimal"
     assert result.total_households == 19 and result.covered_before == 0

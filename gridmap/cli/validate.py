@@ -176,16 +176,22 @@ def _print_sites(result: SitingResult) -> None:
     if result.sites.empty:
         return
     table = Table(title_justify="left")
-    for header in ("序号", "候选点", "新增覆盖户数", "累计覆盖户数", "覆盖率"):
-        table.add_column(header, justify="left" if header == "候选点" else "right")
-    table.add_column("位置(经度,纬度)", no_wrap=True)
+    wide = console.width >= 110  # coordinates only when they fit; the GeoJSON always has them
+    table.add_column("序号", justify="right", no_wrap=True)
+    table.add_column("候选点", no_wrap=True)
+    table.add_column("名称/地址")
+    for header in ("新增户数", "累计户数", "覆盖率"):
+        table.add_column(header, justify="right", no_wrap=True)
+    if wide:
+        table.add_column("位置(经度,纬度)", no_wrap=True)
     for row in result.sites.itertuples():
-        table.add_row(
+        cells = [
             str(row.rank),
             escape(str(row.code)),
+            "" if pd.isna(row.label) else escape(str(row.label)),
             f"{row.gain:,}",
             f"{row.covered_after:,}",
             f"{row.share_after:.1%}",
-            f"{row.geometry.x:.6f},{row.geometry.y:.6f}",
-        )
+        ]
+        table.add_row(*cells, *([f"{row.geometry.x:.6f},{row.geometry.y:.6f}"] if wide else []))
     console.print(table)
