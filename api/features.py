@@ -63,7 +63,7 @@ def _json(body: dict[str, Any], media_type: str = "application/json", status: in
 
 
 @router.get("/", summary="Landing page")
-def landing(request: Request) -> JSONResponse:
+async def landing(request: Request) -> JSONResponse:
     """Links to the API description, the conformance classes and the collections."""
     base = _base(request)
     return _json(
@@ -92,7 +92,7 @@ def landing(request: Request) -> JSONResponse:
 
 
 @router.get("/conformance", summary="Conformance classes")
-def conformance() -> JSONResponse:
+async def conformance() -> JSONResponse:
     return _json({"conformsTo": CONFORMANCE})
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from api.auth import Caller
+from api.auth import Caller, principal_of
 from api.errors import BadRequestError
 from api.openapi import inline_schema
 from gridmap.crs import parse_crs
@@ -96,31 +96,62 @@ def _check_crs(crs: str, field: str = "crs") -> str:
     return crs
 
 
+def _parameter(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+# /lookup parses its few parameters itself: FastAPI's per-parameter machinery
+# and dependency solving cost more than the lookup on this hot path.
+_LOOKUP_PARAMETERS = [
+    _parameter("address", {"type": "string", "minLength": 1, "maxLength": MAX_ADDRESS}, "An address"),
+    _parameter("lon", {"type": "number", "minimum": -180, "maximum": 180}, "Longitude (with lat)"),
+    _parameter("lat", {"type": "number", "minimum": -90, "maximum": 90}, "Latitude (with lon)"),
+    _parameter("crs", {"type": "string", "default": "wgs84", "maxLength": 40}, CRS_HELP),
+]
+
+
+def _number(raw: str | None, name: str, bound: float) -> float | None:
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise BadRequestError(f"{name} must be a number", field=name) from None
+    if not -bound <= value <= bound:  # also rejects NaN
+        raise BadRequestError(f"{name} must be between -{bound:g} and {bound:g}", field=name)
+    return value
+
+
 @router.get(
     "/lookup",
     response_model=LookupOut,
-    responses={404: {"description": "No building matches (with suggestions), or the point is outside"}},
+    responses={
+        404: {"description": "No building matches (with suggestions), or the point is outside"},
+        422: {"description": "Malformed input; `errors` names the field"},
+    },
     summary="Which grid owns an address or a point",
+    openapi_extra={"parameters": _LOOKUP_PARAMETERS, "security": [{"HTTPBearer": []}, {}]},
 )
-async def lookup(
-    request: Request,
-    caller: Caller,
-    address: Annotated[str | None, Query(min_length=1, max_length=MAX_ADDRESS)] = None,
-    lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
-    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
-    crs: Annotated[str, Query(description=CRS_HELP, max_length=40)] = "wgs84",
-) -> JSONResponse:
-    """Give `address`, or `lon` and `lat` (in `crs`)."""
+async def lookup(request: Request) -> JSONResponse:
+    """Give `address`, or `lon` and `lat` (in `crs`: wgs84, cgcs2000, gcj02, bd09 or EPSG:n)."""
+    caller = principal_of(request)
+    params = request.query_params
     service = _service(request)
+    address = params.get("address")
+    lon = _number(params.get("lon"), "lon", 180)
+    lat = _number(params.get("lat"), "lat", 90)
     if address is not None:
         if lon is not None or lat is not None:
             raise BadRequestError("give either address or lon/lat, not both", field="address")
         if not address.strip():
             raise BadRequestError("address is blank", field="address")
+        if len(address) > MAX_ADDRESS:
+            raise BadRequestError(f"address is longer than {MAX_ADDRESS} characters", field="address")
         return JSONResponse(service.by_address(address, caller.role))
     if lon is None or lat is None:
         missing = "lat" if lon is not None else "lon"
         raise BadRequestError(f"give an address, or both lon and lat ({missing} is missing)", field=missing)
+    crs = params.get("crs") or "wgs84"
     return JSONResponse(service.by_point(lon, lat, _check_crs(crs), caller.role))
 
 
