@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from gridmap.catalogue import Field, Layer
 
 # Columns that carry a table's geometry rather than a field.
-LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度")
-LAT_NAMES = ("lat", "latitude", "y", "纬度")
-WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "几何", "空间信息")
+LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度", "东经", "x坐标")
+LAT_NAMES = ("lat", "latitude", "y", "纬度", "北纬", "y坐标")
+WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "shape", "几何", "空间信息")
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
 
