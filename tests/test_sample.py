@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -355,6 +356,9 @@ def test_written_sample_uses_rfc7946_geojson_and_a_household_csv(tmp_path: Path)
     assert sorted(p.name for p in paths) == sorted(layer_path(tmp_path, layer).name for layer in LAYER_NAMES)
     header = (tmp_path / "households.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header.endswith(",lon,lat")
-    assert re.search(
-        r'"coordinates": \[ 114\.\d{1,7}, 30\.\d{1,7} \]', (tmp_path / "speakers.geojson").read_text()
-    )
+    speakers = (tmp_path / "speakers.geojson").read_text(encoding="utf-8")
+    assert re.search(r'"coordinates": \[114\.\d{1,7}, 30\.\d{1,7}\]', speakers)
+    grids = json.loads((tmp_path / "grids.geojson").read_text(encoding="utf-8"))
+    assert "crs" not in grids and len(grids["features"]) == 61
+    exteriors = [shapely.LinearRing(f["geometry"]["coordinates"][0][0]) for f in grids["features"]]
+    assert all(ring.is_ccw for ring in exteriors)  # RFC 7946: exterior rings counter-clockwise

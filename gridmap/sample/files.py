@@ -8,12 +8,14 @@ with fixed precision, so regenerating gives byte-identical files.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely.geometry
 
 from gridmap.catalogue import LAYER_NAMES, get_layer
 from gridmap.errors import NotFoundError
@@ -24,7 +26,6 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 SAMPLE_DIR = DATA_DIR / "sample"
 DIRTY_DIR = DATA_DIR / "dirty"
 CSV_LAYERS = frozenset({"households"})
-_GEOJSON_OPTIONS = {"RFC7946": "YES", "COORDINATE_PRECISION": 7, "WRITE_NAME": "NO"}
 
 
 def layer_path(directory: Path, layer: str) -> Path:
@@ -43,10 +44,29 @@ def write_sample(frames: dict[str, gpd.GeoDataFrame], out_dir: str | Path) -> li
         if layer in CSV_LAYERS:
             _write_csv(canonical, path)
         else:
-            path.unlink(missing_ok=True)  # the GeoJSON driver refuses to overwrite
-            pyogrio.write_dataframe(canonical, path, driver="GeoJSON", layer_options=_GEOJSON_OPTIONS)
+            _write_geojson(canonical, path)
         written.append(path)
     return written
+
+
+def _write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:
+    """RFC 7946 GeoJSON, one feature per line (readable diffs).
+
+    Written with the standard library rather than GDAL so that the bytes
+    depend only on the data: Python prints a float as its shortest repr,
+    the same on every platform and version.
+    """
+    attributes = frame.drop(columns="geometry").astype(object)
+    records = attributes.where(attributes.notna(), None).to_dict("records")
+    features = [
+        json.dumps(
+            {"type": "Feature", "properties": record, "geometry": shapely.geometry.mapping(geom)},
+            ensure_ascii=False,
+        )
+        for record, geom in zip(records, frame.geometry.values, strict=True)
+    ]
+    text = '{"type": "FeatureCollection", "features": [\n' + ",\n".join(features) + "\n]}\n"
+    path.write_text(text, encoding="utf-8", newline="\n")
 
 
 def _write_csv(frame: gpd.GeoDataFrame, path: Path) -> None:
