@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import coverage, errors, export, features, health, lookup, maps, openapi
+from api import coverage, errors, export, features, health, lookup, maps, openapi, tiles
 from api.settings import ApiSettings
 from gridmap import __version__
 from gridmap.lookup import LookupService
@@ -43,6 +43,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.grants = grants
     errors.install(app)
     openapi.install(app)
-    for module in (features, lookup, coverage, maps, export, health):
+    for module in (features, lookup, coverage, maps, export, tiles, health):
         app.include_router(module.router)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import zipfile
 
 import pytest
@@ -54,3 +55,23 @@ def test_export_follows_roles(reader: TestClient) -> None:
 def test_export_rejects_bad_requests(reader: TestClient, params: dict[str, str], status: int) -> None:
     assert reader.get("/export/grids", params=params).status_code == status
     assert reader.get("/export/nope").status_code == 404
+
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def test_vector_tiles(reader: TestClient) -> None:
+    x, y = _tile_of(114.305, 30.505, 14)
+    reply = reader.get(f"/tiles/grids/14/{x}/{y}.mvt")
+    assert reply.status_code == 200, reply.text
+    assert reply.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    assert WORKER_PHONE.encode() not in reply.content and "张三".encode() not in reply.content
+    assert reader.get(f"/tiles/grids/14/{x + 100}/{y}.mvt").status_code == 204
+    assert reader.get(f"/tiles/households/14/{x}/{y}.mvt").status_code == 403
+    assert reader.get(f"/tiles/households/14/{x}/{y}.mvt", headers=bearer(VIEWER)).status_code == 200
+    assert reader.get("/tiles/grids/2/9/0.mvt").status_code in (400, 422)
+    assert reader.get("/tiles/grids/30/0/0.mvt").status_code == 422
