@@ -44,12 +44,13 @@ def prepare(layer: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         if single.any():
             geoms[single] = shapely.multipolygons(geoms[single], indices=np.arange(int(single.sum())))
     out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
+    out = _by_code(out)
     _check(spec, out)
-    return _by_code(out)
+    return out
 
 
 def _check(spec: Layer, frame: gpd.GeoDataFrame) -> None:
-    """Raise a StoreError naming the first offending codes of each kind of problem."""
+    """Raise a StoreError naming the first offending codes of each kind of problem (frame sorted by code)."""
     problems: list[str] = []
     codes = frame["code"]
     for f in spec.fields:
@@ -60,9 +61,10 @@ def _check(spec: Layer, frame: gpd.GeoDataFrame) -> None:
             bad = col.notna() & ~col.isin(f.choices)
             if bad.any():
                 problems.append(f"{f.name} must be one of {', '.join(f.choices)} (see {_sample(codes[bad])})")
-    dup = codes.duplicated(keep=False) & codes.notna()
-    if dup.any():
-        problems.append(f"duplicate codes {_sample(codes[dup].drop_duplicates())}")
+    ordered = codes.to_numpy(dtype=object, na_value=None)  # sorted by code: duplicates are neighbours
+    repeated = np.flatnonzero((ordered[1:] == ordered[:-1]) & (ordered[1:] != None))  # noqa: E711
+    if len(repeated):
+        problems.append(f"duplicate codes {_sample(codes.iloc[repeated].drop_duplicates())}")
     present = {_TYPE_NAMES[int(t)] for t in np.unique(shapely.get_type_id(geoms_of(frame))) if t >= 0}
     wrong = present - {name.upper() for name in accepted_geometries(spec)}
     if wrong:

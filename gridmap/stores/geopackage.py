@@ -39,6 +39,7 @@ GEOMETRY_COLUMN = "geom"
 SRS_ID = 4326
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 _POINT = shapely.GeometryType.POINT
+_SYNC_OPTION = "OGR_SQLITE_SYNCHRONOUS"
 
 
 def _ogr_geometry_type(spec: Layer) -> str:
@@ -193,17 +194,29 @@ def _write_layer(path: Path, layer: str, frame: gpd.GeoDataFrame) -> None:
     """(Re)create one layer of the file at `path` from a prepared frame, R-tree included."""
     spec = get_layer(layer)
     try:
-        pyogrio.write_dataframe(
-            frame,
-            path,
-            layer=layer,
-            driver="GPKG",
-            geometry_type=_ogr_geometry_type(spec),
-            promote_to_multi=False,
-            use_arrow=True,
-        )
+        with _unsynced():
+            pyogrio.write_dataframe(
+                frame,
+                path,
+                layer=layer,
+                driver="GPKG",
+                geometry_type=_ogr_geometry_type(spec),
+                promote_to_multi=False,
+                use_arrow=True,
+            )
     except (DataSourceError, DataLayerError) as exc:
         raise StoreError(f"cannot write {layer} to {path}: {exc}") from None
+
+
+@contextmanager
+def _unsynced() -> Iterator[None]:
+    """GDAL writes the private copy without an fsync per commit; it is fsynced once, before the rename."""
+    previous = pyogrio.get_gdal_config_option(_SYNC_OPTION)
+    pyogrio.set_gdal_config_options({_SYNC_OPTION: "OFF"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({_SYNC_OPTION: previous})
 
 
 def _initialise(conn: sqlite3.Connection) -> None:
@@ -249,6 +262,7 @@ def _sqlite(path: Path, readonly: bool = False) -> Iterator[sqlite3.Connection]:
         raise StoreError(f"cannot open {path}: {exc}") from None
     try:
         if not readonly:
+            conn.execute("PRAGMA synchronous = OFF")  # only ever the private copy, fsynced before the rename
             conn.create_function("ST_IsEmpty", 1, _is_empty, deterministic=True)
             for name, position in (("ST_MinX", 0), ("ST_MaxX", 1), ("ST_MinY", 2), ("ST_MaxY", 3)):
                 conn.create_function(name, 1, _envelope_part(position), deterministic=True)

@@ -37,6 +37,8 @@ from gridmap.stores.base import BBox
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x6772_6964_6D61_70  # pg_advisory_xact_lock key: openers migrate one at a time
+_REBUILD_FROM_ROWS = 20_000  # loads this big drop the indexes and build them afresh afterwards
+_INDEX_MEMORY = "256MB"  # maintenance_work_mem for the index builds after a bulk load: sort in memory
 _CHUNK_ROWS = 100_000  # rows per COPY chunk: Python builds the next chunk while the server parses this one
 _CSV = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")  # null = unquoted empty
 _HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
@@ -145,14 +147,15 @@ class PostGISStore(PreparingStore):
     def _replace_prepared(self, frames: Mapping[str, gpd.GeoDataFrame]) -> None:
         """Empty, load and re-index every layer in one transaction: readers see all old or all new."""
         with self._cursor(write=True) as cur:
+            cur.execute(f"SET LOCAL maintenance_work_mem = '{_INDEX_MEMORY}'")
             for layer, data in frames.items():
-                rebuild = _droppable_indexes(cur, layer)
+                drop, rebuild = _indexes(cur, layer) if len(data) >= _REBUILD_FROM_ROWS else ([], [])
                 cur.execute(f"TRUNCATE {layer}")
-                for name, _ in rebuild:
-                    cur.execute(f'DROP INDEX "{name}"')
+                for statement in drop:
+                    cur.execute(statement)
                 _copy(cur, layer, get_layer(layer), data)
-                for _, definition in rebuild:
-                    cur.execute(definition)
+                for statement in rebuild:
+                    cur.execute(statement)
                 cur.execute(f"ANALYZE {layer}")
             _bump(cur, list(frames))
 
@@ -184,15 +187,32 @@ class PostGISStore(PreparingStore):
         return deleted
 
 
-def _droppable_indexes(cur: psycopg.Cursor[Any], layer: str) -> list[tuple[str, str]]:
-    """Name and definition of the layer's indexes that back no constraint (the GiST index, mainly)."""
+def _indexes(cur: psycopg.Cursor[Any], layer: str) -> tuple[list[str], list[str]]:
+    """Statements that drop the layer's indexes and key constraints, and those that rebuild them.
+
+    Read from the catalog rather than written here, so they follow whatever
+    the migrations made. Building an index once after the load is much faster
+    than maintaining it row by row during COPY.
+    """
     cur.execute(
-        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
-        "AND i.tablename = %s AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname "
-        "AND c.conrelid = %s::regclass)",
-        (layer, layer),
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype IN ('p', 'u')",
+        (layer,),
     )
-    return [(name, definition) for name, definition in cur.fetchall()]
+    constraints = cur.fetchall()
+    cur.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s",
+        (layer,),
+    )
+    keys = {name for name, _ in constraints}
+    indexes = [(name, definition) for name, definition in cur.fetchall() if name not in keys]
+    drop = [f'ALTER TABLE {layer} DROP CONSTRAINT "{name}"' for name, _ in constraints]
+    drop += [f'DROP INDEX "{name}"' for name, _ in indexes]
+    rebuild = [
+        f'ALTER TABLE {layer} ADD CONSTRAINT "{name}" {definition}' for name, definition in constraints
+    ]
+    rebuild += [definition for _, definition in indexes]
+    return drop, rebuild
 
 
 def _copy(cur: psycopg.Cursor[Any], table: str, spec: Layer, frame: gpd.GeoDataFrame) -> None:

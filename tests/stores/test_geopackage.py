@@ -47,9 +47,10 @@ def test_new_file_is_a_geopackage_with_every_layer(tmp_path: Path) -> None:
     }
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA application_id").fetchone() == (0x47504B47,)  # 'GPKG'
-        assert conn.execute("SELECT data_type FROM gpkg_contents WHERE table_name = 'gridmap_meta'").fetchone() == (
-            "attributes",
-        )
+        kind = conn.execute(
+            "SELECT data_type FROM gpkg_contents WHERE table_name = ?", ("gridmap_meta",)
+        ).fetchone()
+        assert kind == ("attributes",)
     assert sorted(os.listdir(tmp_path)) == ["new.gpkg"]
 
 

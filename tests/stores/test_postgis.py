@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import psycopg
@@ -13,7 +14,7 @@ from shapely.geometry import Point
 from gridmap.catalogue import LAYERS
 from gridmap.errors import ConfigError, StoreError
 from gridmap.frames import empty_frame
-from gridmap.stores import open_store
+from gridmap.stores import open_store, postgis
 from gridmap.stores.postgis import MIGRATIONS, PostGISStore, driver_url
 
 from .conftest import sample_layers
@@ -54,7 +55,8 @@ def test_schema_matches_the_catalogue(pg: psycopg.Connection) -> None:
         checks = " ".join(
             definition
             for (definition,) in pg.execute(
-                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'c'",
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype = 'c'",
                 (name,),
             )
         )
@@ -75,7 +77,8 @@ def test_database_refuses_what_the_catalogue_forbids(pg: psycopg.Connection) -> 
     with pytest.raises(psycopg.errors.InvalidParameterValue):  # typmod: SRID and type are part of the column
         pg.execute("INSERT INTO households (code, geometry) VALUES ('H1', 'SRID=3857;POINT(1 2)')")
     pg.execute("INSERT INTO households (code, geometry) VALUES ('H1', 'SRID=4326;POINT(116.3 39.9)')")
-    assert pg.execute("SELECT size, party_member, center_household FROM households").fetchone() == (1, False, False)
+    defaults = pg.execute("SELECT size, party_member, center_household FROM households").fetchone()
+    assert defaults == (1, False, False)
 
 
 def test_migrations_are_idempotent(postgis_url: str, pg: psycopg.Connection) -> None:
@@ -93,16 +96,26 @@ def _alembic_config() -> Config:
     return cfg
 
 
-def test_replace_rebuilds_the_spatial_index(postgis_url: str, pg: psycopg.Connection) -> None:
+def test_bulk_replace_rebuilds_key_and_spatial_index(
+    postgis_url: str, pg: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(postgis, "_REBUILD_FROM_ROWS", 1)  # take the drop, COPY, rebuild path of big loads
     with open_store(postgis_url) as store:
         store.replace_many(sample_layers())
-    assert pg.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'households_geometry_gist'").fetchone() == (1,)
+        assert store.counts()["households"] == 4
+    indexes = [
+        name for (name,) in pg.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'households'")
+    ]
+    assert sorted(indexes) == ["households_geometry_gist", "households_pkey"]
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        pg.execute("INSERT INTO households (code) VALUES ('H1')")
     with pg.transaction():
         pg.execute("SET LOCAL enable_seqscan = off")
         plan = " ".join(
             row[0]
             for row in pg.execute(
-                "EXPLAIN SELECT code FROM households WHERE geometry && ST_MakeEnvelope(116.3, 39.9, 116.4, 40, 4326)"
+                "EXPLAIN SELECT code FROM households "
+                "WHERE geometry && ST_MakeEnvelope(116.3, 39.9, 116.4, 40, 4326)"
             )
         )
     assert "households_geometry_gist" in plan
@@ -126,7 +139,9 @@ def test_url_forms(postgis_url: str) -> None:
 
 
 def test_unreachable_server_is_a_store_error() -> None:
-    with pytest.raises(StoreError, match="cannot open postgresql\\+psycopg://gridmap:\\*\\*\\*@127.0.0.1:1/x"):
+    with pytest.raises(
+        StoreError, match=re.escape("cannot open postgresql+psycopg://gridmap:***@127.0.0.1:1/x")
+    ):
         open_store("postgresql://gridmap:secret@127.0.0.1:1/x")
 
 
