@@ -89,6 +89,9 @@ def test_district_map_in_chromium(browser, district, tmp_path: Path, artifacts: 
         "gridmap.layers.grids.getLayers().filter(l => l._map && l._parts.length > 0).length"
     )
     assert drawn == counts["grids"] == len(analysis.grids)
+    # Drawn on one canvas, not as thousands of SVG elements.
+    assert page.locator(".leaflet-overlay-pane canvas").count() == 1
+    assert page.locator(".leaflet-overlay-pane svg path").count() == 0
     assert page.evaluate("document.querySelectorAll('.gm-count').length") > 0  # clusters, not households
     assert str(when) in page.locator(".gm-title").inner_text()
 
