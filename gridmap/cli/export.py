@@ -13,10 +13,20 @@ from gridmap.catalogue import LAYER_NAMES, LAYERS, get_layer
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.crs import parse_crs
 from gridmap.errors import GridmapError
-from gridmap.export import FORMATS, CsvGeometry, crs_note, export_layer, parse_format, select_features
+from gridmap.export import (
+    FORMATS,
+    CsvGeometry,
+    crs_note,
+    export_layer,
+    export_layers,
+    parse_format,
+    select_features,
+)
 from gridmap.privacy import Role
 from gridmap.stores import Store, open_store
 from gridmap.stores.base import BBox
+
+ALL = "all"
 
 
 class AnalysisOutput(StrEnum):
@@ -60,7 +70,8 @@ def _analysis_output(store: Store, what: AnalysisOutput, grid_codes: set[str] | 
 @app.command("export")
 def export_command(
     layer: Annotated[
-        str | None, typer.Argument(help=f"Layer to export: {', '.join(LAYERS)} (or use --what).")
+        str | None,
+        typer.Argument(help=f"Layer to export: {', '.join(LAYERS)}, or all (GeoPackage); or use --what."),
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output file.", dir_okay=False)] = Path("export"),
     fmt: Annotated[
@@ -95,9 +106,11 @@ def export_command(
     """Export LAYER (or an analysis output) as GeoJSON, GeoPackage, Shapefile, KML, CSV, XLSX, FlatGeobuf."""
     if (layer is None) == (what is None):
         raise typer.BadParameter("give a LAYER or --what, not both")
-    if layer is not None:
+    if layer is not None and layer != ALL:
         get_layer(layer)
     key = parse_format(fmt, out)
+    if layer == ALL and key != "gpkg":
+        raise typer.BadParameter("`all` layers go into one GeoPackage: use --format gpkg")
     spec = parse_crs(crs)
     if csv_geometry not in ("wkt", "lonlat"):
         raise typer.BadParameter("--csv-geometry must be wkt or lonlat")
@@ -105,6 +118,18 @@ def export_command(
     window = _parse_bbox(bbox)
     role = Role.ANONYMOUS if public else Role.ADMIN
     with open_store(store) as opened:
+        if layer == ALL:
+            with console.status("reading every layer"):
+                frames = {
+                    name: select_features(opened, name, community=community, grid=grid, bbox=window)
+                    for name in LAYER_NAMES
+                }
+            written = export_layers(
+                frames, out if out != Path("export") else Path("gridmap.gpkg"), spec, role=role
+            )
+            console.print(f"{sum(len(f) for f in frames.values()):,} features in 7 layers → {written}")
+            console.print(crs_note(spec), highlight=False)
+            return
         if what is None:
             assert layer is not None
             with console.status(f"reading {layer}"):

@@ -66,3 +66,23 @@ def test_export_refuses_both_or_neither_layer_and_what(store_path: str, tmp_path
     )
     both = ["export", "grids", "--what", "gaps", "--store", store_path, "-o", str(tmp_path / "x.gpkg")]
     assert runner.invoke(app, both).exit_code != 0
+
+
+def test_export_all_layers_into_one_geopackage(store_path: str, tmp_path: Path) -> None:
+    out = tmp_path / "all.gpkg"
+    _run("export", "all", "--store", store_path, "-f", "gpkg", "-o", str(out), "--grid", "G1")
+    layers = dict(pyogrio.list_layers(out))
+    assert set(layers) == {
+        "streets",
+        "communities",
+        "grids",
+        "buildings",
+        "households",
+        "service_points",
+        "speakers",
+    }
+    assert pyogrio.read_dataframe(out, layer="households")["code"].tolist() == ["H1", "H2"]
+    refused = runner.invoke(
+        app, ["export", "all", "--store", store_path, "-o", str(tmp_path / "all.geojson")]
+    )
+    assert refused.exit_code != 0
