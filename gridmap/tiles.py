@@ -20,7 +20,7 @@ import pyproj
 import shapely
 
 from gridmap.catalogue import get_layer
-from gridmap.errors import GridmapError
+from gridmap.errors import NotFoundError
 from gridmap.privacy import PUBLIC_HIDDEN
 from gridmap.stores.base import Store
 from gridmap.stores.postgis import PostGISStore
@@ -34,7 +34,7 @@ _HALF_WORLD = 20037508.342789244  # half the EPSG:3857 world width, metres
 _TO_MERCATOR = pyproj.Transformer.from_crs(4326, 3857, always_xy=True)
 
 
-class TileError(GridmapError):
+class TileError(NotFoundError):
     """A tile address outside the tile pyramid."""
 
 
