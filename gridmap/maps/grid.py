@@ -163,7 +163,7 @@ def grid_map(
     Chrome(
         title=_escape(f"{t('grid_title')} · {_text(row.get('name'), '')}（{grid_code}）"),
         subtitle=_escape("　".join(facts)),
-        legend=legend_html(t("layer_households"), [("", _legend(t))]),
+        legend=legend_html(t("layer_households"), [("", _legend(t, set(layers)))]),
         lang=language,
         keys=GRID_JS_KEYS,
         search=False,
@@ -251,13 +251,18 @@ def _links(households: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(geometry=lines, crs=households.crs)
 
 
-def _legend(t: Any) -> list[LegendEntry]:
+def _legend(t: Any, drawn: set[str]) -> list[LegendEntry]:
+    """Household colours always; the other symbols when their layer is on the map."""
+    symbols = {
+        "linkage": LegendEntry(t("layer_linkage"), st.LINKAGE, "line"),
+        "speakers_working": LegendEntry(t("layer_speakers_working"), st.SPEAKER, "dot", "#fff"),
+        "speakers_broken": LegendEntry(t("layer_speakers_broken"), st.SPEAKER_BROKEN, "dot", "#fff"),
+        "service_points": LegendEntry(t("layer_service_points"), st.SERVICE, "dot", "#fff"),
+    }
     return [
         *(LegendEntry(t(key), color, "dot", "#fff") for key, color in st.HOUSEHOLD.items()),
         LegendEntry(t("hh_center"), "#ffffff", "dot", st.CENTER_RING),
-        LegendEntry(t("layer_linkage"), st.LINKAGE, "line"),
-        LegendEntry(t("layer_speakers_working"), st.SPEAKER, "dot", "#fff"),
-        LegendEntry(t("layer_service_points"), st.SERVICE, "dot", "#fff"),
+        *(row for key, row in symbols.items() if key in drawn),
     ]
 
 
