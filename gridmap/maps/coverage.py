@@ -133,7 +133,7 @@ def coverage_map(
 ) -> folium.Map:
     """The district map: grids coloured by `measure`, boundaries, speakers, service points, gaps.
 
-    `frames` supplies the speakers and service points (the store's layers);
+    `frames` supplies the speakers and service points (default: the analysis's own input layers);
     `sites` is a siting result (an object with a `sites` frame, or the frame).
     """
     language = check_lang(lang)
@@ -199,7 +199,8 @@ def coverage_map(
                 display(frame, coverage=True), t(f"layer_{key}"), properties={"code": "code"}, styles=style
             ).add_to(m)
 
-    frames = frames or {}
+    # Analysis carries its input layers; a caller may pass others (e.g. fresher speakers).
+    frames = frames if frames is not None else getattr(analysis, "frames", None) or {}
     speakers, service = frames.get("speakers"), frames.get("service_points")
     layers.update(
         speaker_and_service_layers(

@@ -186,3 +186,9 @@ def test_write_functions_produce_offline_files(fake, tmp_path) -> None:
     text = grid.read_text(encoding="utf-8")
     assert "tile.openstreetmap.org" in text and "OpenStreetMap" in text
     assert external_references(text) == []
+
+
+def test_speakers_come_from_the_analysis_when_no_frames_are_given(sample) -> None:
+    analysis, _ = sample
+    layers = _layers(coverage_map(analysis))
+    assert "广播（正常）及覆盖范围" in layers and "志愿服务点及服务范围" in layers
