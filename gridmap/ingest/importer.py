@@ -12,7 +12,6 @@ updated in place, a new code is inserted (the report counts both).
 from __future__ import annotations
 
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -215,9 +214,7 @@ def _unknown_parents(values: pd.DataFrame, name: str, layer: str, known: gpd.Geo
 
 def _address_key(addresses: pd.Series) -> pd.Series:
     """Addresses compared ignoring width and spacing (全角/半角, stray blanks)."""
-    return addresses.astype("string").map(
-        lambda a: "".join(unicodedata.normalize("NFKC", a).split()), na_action="ignore"
-    )
+    return addresses.astype(TEXT).str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
 
 
 def _fill_missing(
