@@ -1,9 +1,9 @@
 """The server store: PostGIS through SQLAlchemy (one engine per store) and psycopg 3.
 
 The schema is Alembic's (`migrations/`), upgraded on open. Writes run in one
-transaction each: bulk data goes in with COPY, fed CSV that pyarrow writes
-from whole columns (hex EWKB for geometry), so no Python runs per row; a
-whole-layer replace drops the layer's GiST index, loads, and rebuilds it.
+transaction each: bulk data goes in with binary COPY, assembled from whole
+columns by Arrow (EWKB for geometry), so no Python runs per row; a big
+whole-layer replace drops the layer's indexes, loads, and rebuilds them.
 Reads select WKB and decode it with shapely in one call.
 """
 
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import psycopg
 import pyarrow as pa
-import pyarrow.csv as pacsv
+import pyarrow.compute as pc
 import shapely
 import sqlalchemy as sa
 from alembic import command
@@ -40,8 +40,10 @@ _MIGRATION_LOCK = 0x6772_6964_6D61_70  # pg_advisory_xact_lock key: openers migr
 _REBUILD_FROM_ROWS = 20_000  # loads this big drop the indexes and build them afresh afterwards
 _INDEX_MEMORY = "256MB"  # maintenance_work_mem for the index builds after a bulk load: sort in memory
 _CHUNK_ROWS = 100_000  # rows per COPY chunk: Python builds the next chunk while the server parses this one
-_CSV = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")  # null = unquoted empty
-_HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)  # signature, flags, no extension
+_COPY_TRAILER = struct.pack(">h", -1)
+_NUMPY_TYPES = {"integer": "int64", "real": "float64", "boolean": "bool"}
+_WIRE_TYPES = {"integer": ">i8", "real": ">f8", "boolean": "u1"}  # int8, float8 and bool in binary COPY
 _PANDAS_TYPES = {
     pa.string(): pd.StringDtype("pyarrow"),
     pa.int64(): pd.Int64Dtype(),
@@ -216,21 +218,82 @@ def _indexes(cur: psycopg.Cursor[Any], layer: str) -> tuple[list[str], list[str]
 
 
 def _copy(cur: psycopg.Cursor[Any], table: str, spec: Layer, frame: gpd.GeoDataFrame) -> None:
-    """COPY a prepared frame into `table` as CSV built column-wise by pyarrow."""
+    """COPY a prepared frame into `table` in the binary format, built column-wise by Arrow."""
     columns = [*spec.field_names, "geometry"]
-    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT binary)"
     with cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy:
+        copy.write(_COPY_HEADER)
         for start in range(0, len(frame), _CHUNK_ROWS):
-            copy.write(_csv_chunk(spec, frame.iloc[start : start + _CHUNK_ROWS]))
+            copy.write(binary_rows(spec, frame.iloc[start : start + _CHUNK_ROWS]))
+        copy.write(_COPY_TRAILER)
 
 
-def _csv_chunk(spec: Layer, frame: gpd.GeoDataFrame) -> pa.Buffer:
-    arrays = [pa.array(frame[f.name], type=_ARROW_TYPES[f.type], from_pandas=True) for f in spec.fields]
-    arrays.append(ewkb_hex(geoms_of(frame)))
-    table = pa.Table.from_arrays(arrays, names=[*spec.field_names, "geometry"])
-    sink = pa.BufferOutputStream()
-    pacsv.write_csv(table, sink, _CSV)
-    return sink.getvalue()
+def binary_rows(spec: Layer, frame: gpd.GeoDataFrame) -> pa.Buffer:
+    """The frame's rows in COPY's binary format, without header or trailer.
+
+    A row is a 16-bit field count, then per field a 32-bit length (-1 for
+    null) and the value's bytes (big-endian numbers, UTF-8 text, EWKB). Each
+    piece is an Arrow binary column and one element-wise join lays them out
+    row after row, so no Python runs per row and the server parses no text.
+    """
+    parts = [_words(np.full(len(frame), len(spec.fields) + 1, dtype=">i2"))]
+    for f in spec.fields:
+        if f.type == "text":
+            parts += _sized(
+                pa.array(frame[f.name], type=pa.large_string(), from_pandas=True).cast(pa.large_binary())
+            )
+        else:
+            column = frame[f.name]
+            values = column.to_numpy(dtype=_NUMPY_TYPES[f.type], na_value=0).astype(_WIRE_TYPES[f.type])
+            valid = pa.array(column.notna().to_numpy()).buffers()[1]
+            width = values.dtype.itemsize
+            fixed = pa.FixedSizeBinaryArray.from_buffers(
+                pa.binary(width), len(values), [valid, pa.py_buffer(values)]
+            )
+            parts += _sized(fixed.cast(pa.large_binary()))
+    parts += _sized(ewkb(geoms_of(frame)))
+    rows = pc.binary_join_element_wise(*parts, pa.scalar(b"", pa.large_binary()))
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)
+    return rows.buffers()[2].slice(int(offsets[0]), int(offsets[len(rows)] - offsets[0]))
+
+
+def _sized(values: pa.Array) -> list[pa.Array]:
+    """A binary column as COPY wants it: each value's length word (-1 for null), then its bytes."""
+    lengths = pc.binary_length(values).fill_null(-1).to_numpy(zero_copy_only=False).astype(">i4")
+    return [_words(lengths), values.fill_null(b"")]
+
+
+def _words(values: np.ndarray) -> pa.Array:
+    """Fixed-width big-endian numbers as a binary column (one element per row)."""
+    width = values.dtype.itemsize
+    fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), len(values), [None, pa.py_buffer(values)])
+    return fixed.cast(pa.large_binary())
+
+
+def ewkb(geoms: np.ndarray, srid: int = 4326) -> pa.Array:
+    """EWKB of each geometry (null stays null), as PostGIS reads it, built in bulk.
+
+    shapely writes little-endian WKB for the whole array at once; the SRID is
+    spliced in after the type word (which gets the EWKB SRID flag) by numpy,
+    several times faster than asking shapely to set and write SRIDs.
+    """
+    wkb = pa.array(shapely.to_wkb(geoms, byte_order=1), type=pa.large_binary(), from_pandas=True)
+    validity, offsets_buffer, data_buffer = wkb.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[: len(wkb) + 1]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.empty(0, np.uint8)
+    present = np.diff(offsets) > 0
+    rows = np.flatnonzero(present)
+    new_offsets = offsets - offsets[0]
+    new_offsets[1:] += 4 * np.cumsum(present)
+    out = np.empty(int(new_offsets[-1]), dtype=np.uint8)
+    slots = (new_offsets[rows, None] + np.arange(5, 9)).ravel()
+    keep = np.ones(len(out), dtype=bool)
+    keep[slots] = False
+    out[keep] = data[offsets[0] : offsets[-1]]
+    out[new_offsets[rows] + 4] |= 0x20
+    out[slots] = np.tile(np.frombuffer(struct.pack("<I", srid), dtype=np.uint8), len(rows))
+    buffers = [validity, pa.py_buffer(new_offsets), pa.py_buffer(out)]
+    return pa.Array.from_buffers(pa.large_binary(), len(wkb), buffers, null_count=wkb.null_count)
 
 
 def _frame_from_rows(spec: Layer, rows: list[tuple[Any, ...]]) -> gpd.GeoDataFrame:
@@ -242,35 +305,6 @@ def _frame_from_rows(spec: Layer, rows: list[tuple[Any, ...]]) -> gpd.GeoDataFra
     frame = pa.Table.from_arrays(arrays, names=spec.field_names).to_pandas(types_mapper=_PANDAS_TYPES.get)
     geometry = shapely.from_wkb(np.fromiter(columns[-1], dtype=object, count=len(rows)))
     return gpd.GeoDataFrame(frame, geometry=geometry, crs=WGS84)
-
-
-def ewkb_hex(geoms: np.ndarray, srid: int = 4326) -> pa.Array:
-    """Hex EWKB of each geometry, as PostGIS reads it, built in bulk.
-
-    shapely writes little-endian WKB for the whole array at once; the SRID is
-    spliced in (4 bytes after the type word, which gets the EWKB SRID flag) and
-    the bytes hex-encoded with numpy: several times faster than shapely's own
-    hex EWKB, which is most of the cost of a bulk load otherwise.
-    """
-    wkb = pa.array(shapely.to_wkb(geoms, byte_order=1), type=pa.large_binary(), from_pandas=True)
-    validity, offsets_buffer, data_buffer = wkb.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[: len(wkb) + 1]
-    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.empty(0, np.uint8)
-    rows = np.flatnonzero(np.diff(offsets) > 0)
-    new_offsets = offsets.copy()
-    new_offsets[1:] += 4 * np.cumsum(np.diff(offsets) > 0)
-    out = np.empty(int(new_offsets[-1]), dtype=np.uint8)
-    slots = (new_offsets[rows, None] + np.arange(5, 9)).ravel()
-    keep = np.ones(len(out), dtype=bool)
-    keep[slots] = False
-    out[keep] = data[offsets[0] : offsets[-1]]
-    out[new_offsets[rows] + 4] |= 0x20
-    out[slots] = np.tile(np.frombuffer(struct.pack("<I", srid), dtype=np.uint8), len(rows))
-    hexed = np.empty(2 * len(out), dtype=np.uint8)
-    hexed[0::2] = _HEX_DIGITS[out >> 4]
-    hexed[1::2] = _HEX_DIGITS[out & 0x0F]
-    buffers = [validity, pa.py_buffer(2 * new_offsets), pa.py_buffer(hexed)]
-    return pa.Array.from_buffers(pa.large_string(), len(wkb), buffers, null_count=wkb.null_count)
 
 
 def _bump(cur: psycopg.Cursor[Any], layers: list[str]) -> None:

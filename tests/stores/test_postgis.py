@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+import numpy as np
 import psycopg
 import pytest
+import shapely
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from shapely.geometry import Point
+from shapely.geometry import MultiPolygon, Point, box
 
 from gridmap.catalogue import LAYERS
 from gridmap.errors import ConfigError, StoreError
@@ -155,3 +157,12 @@ def test_upsert_counts_inserted_and_updated_rows(postgis_url: str) -> None:
         moved["geometry"] = [Point(116.5, 40.5)]
         store.upsert("households", moved)
         assert store.read("households", bbox=(116.49, 40.49, 116.51, 40.51))["code"].tolist() == ["H3"]
+
+
+def test_bulk_ewkb_matches_shapely() -> None:
+    geoms = np.array(
+        [Point(116.3, 39.9), None, box(0, 0, 1, 1), MultiPolygon([box(0, 0, 1, 1), box(2, 2, 3, 3)])],
+        dtype=object,
+    )
+    expected = shapely.to_wkb(shapely.set_srid(geoms, 4326), byte_order=1, include_srid=True)
+    assert postgis.ewkb(geoms).to_pylist() == list(expected)
