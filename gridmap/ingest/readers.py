@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
@@ -24,7 +25,7 @@ import pyproj
 
 from gridmap.catalogue import Layer
 from gridmap.errors import Problem, ValidationError
-from gridmap.ingest.columns import name_key
+from gridmap.ingest.columns import map_columns, name_key
 from gridmap.ingest.values import TEXT
 
 Format = Literal["csv", "xlsx", "geojson", "gpkg", "shapefile", "kml"]
@@ -90,11 +91,24 @@ def read_source(path: Path, target: Layer, *, source_layer: str | None = None) -
         raise _file_error(path, "file not found")
     if fmt == "csv":
         table, encoding = _read_csv(path)
-        return Source(path, fmt, table, None, None, encoding=encoding)
-    if fmt == "xlsx":
+        source = Source(path, fmt, table, None, None, encoding=encoding)
+    elif fmt == "xlsx":
         sheet, table = _read_xlsx(path, target, source_layer)
-        return Source(path, fmt, table, None, None, layer=sheet)
-    return _read_vector(path, fmt, target, source_layer)
+        source = Source(path, fmt, table, None, None, layer=sheet)
+    else:
+        source = _read_vector(path, fmt, target, source_layer)
+    source.table.columns = _unique_names(source.table.columns)
+    return source
+
+
+def _unique_names(names: Iterable[object]) -> list[str]:
+    """Column names made unique ("名称", "名称 (2)"), so a repeated header cannot hide a column."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in map(str, names):
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return out
 
 
 def _file_error(path: Path, reason: str) -> ValidationError:
@@ -183,9 +197,27 @@ def _read_xlsx(path: Path, target: Layer, source_layer: str | None) -> tuple[str
             sheet = _pick(path, names, target, source_layer, kind="sheet")
         else:
             sheet = _match_layer(names, target) or names[0]
-        frame = sheets.parse(sheet, dtype=object)
-    frame.columns = [str(c) for c in frame.columns]
-    return sheet, frame.astype(TEXT)
+        cells = sheets.parse(sheet, header=None, dtype=object)
+    if cells.empty:
+        return sheet, pd.DataFrame()
+    header = _header_row(cells.head(_HEADER_SCAN_ROWS), target)
+    frame = cells.iloc[header + 1 :].reset_index(drop=True)
+    frame.columns = [f"column {i + 1}" if pd.isna(c) else str(c) for i, c in enumerate(cells.iloc[header])]
+    filled = frame.notna().any(axis=1).to_numpy()
+    last = int(filled.nonzero()[0].max()) + 1 if filled.any() else 0
+    return sheet, frame.iloc[:last].astype(TEXT)
+
+
+_HEADER_SCAN_ROWS = 10
+
+
+def _header_row(top: pd.DataFrame, target: Layer) -> int:
+    """The row naming the most fields: Chinese workbooks often open with a title row (某社区住户信息表)."""
+    hits = [
+        len(mapping.fields) + len(mapping.geometry)
+        for mapping in (map_columns(target, row.dropna().tolist(), tabular=True) for _, row in top.iterrows())
+    ]
+    return max(range(len(hits)), key=lambda i: (hits[i], -i))
 
 
 # --- Vector formats ----------------------------------------------------------

@@ -10,6 +10,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from openpyxl import Workbook
 
 from gridmap.errors import CRSError, ValidationError
 from gridmap.ingest import import_file
@@ -247,3 +248,29 @@ def test_unreadable_or_empty_csv(tmp_path: Path, gpkg_store: Store, text: str, r
     with pytest.raises(ValidationError) as caught:
         import_file(gpkg_store, "households", path)
     assert caught.value.problems[0].reason.startswith(reason)
+
+
+def test_xlsx_title_row_and_trailing_blank_rows(tmp_path: Path, gpkg_store: Store) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["和平社区住户信息表"])
+    sheet.merge_cells("A1:D1")
+    sheet.append(["户编码", "地址", "经度", "纬度"])
+    sheet.append(["H1", "和平路1号", 116.3205, 39.9205])
+    sheet.append(["H2", "和平路2号", 116.33, 39.93])
+    sheet.append([None, None, None, None])
+    sheet["A8"].number_format = "@"  # a formatted but empty cell, as spreadsheets leave behind
+    path = tmp_path / "hh.xlsx"
+    book.save(path)
+    report = import_file(gpkg_store, "households", path)
+    assert report.mapping == {"code": "户编码", "address": "地址"}
+    assert list(gpkg_store.read("households")["code"]) == ["H1", "H2"]
+
+
+def test_repeated_header_keeps_both_columns(tmp_path: Path, gpkg_store: Store) -> None:
+    path = write_text(
+        tmp_path / "hh.csv", "code,address,address,lon,lat\nH1,和平路1号,旧址,116.3205,39.9205\n"
+    )
+    report = import_file(gpkg_store, "households", path)
+    assert report.mapping == {"code": "code", "address": "address"}
+    assert report.ignored == {"address (2)": "not a field of households"}
