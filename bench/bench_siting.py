@@ -17,6 +17,7 @@ Writes the tables to bench/RESULTS.md (section "siting").
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from functools import partial
 from typing import TypeVar
@@ -134,6 +135,7 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
 
     small = generate(1)
     frames = generate(args.scale)
@@ -161,12 +163,14 @@ def main() -> None:
         table(["grids", "count", "seconds", "findings", f"≤ {TARGET_TOPOLOGY_S:.0f} s"], topology), flush=True
     )
 
+    load = f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
     body = f"""
 Workload: `gridmap.sample.generate(scale={args.scale})`, {len(frames["grids"]):,} grids; its
 {generated:,} households topped up to {len(frames["households"]):,} with extra households in
 randomly chosen existing buildings (`python -m bench.bench_siting --scale {args.scale}
 --households {args.households}`). Seconds are medians of {args.repeat} runs of the whole
-`site(...)` call (projection, existing coverage, coverage matrix, solver).
+`site(...)` call (projection, existing coverage, coverage matrix, solver). Load average
+{load} (the 2 cores are shared with other work: figures above 1 mean contention).
 
 **Siting k = 20 speakers**
 

@@ -89,6 +89,21 @@ FINDING_COLUMNS: list[str] = [
 GeomArray = npt.NDArray[np.object_]
 IntArray = npt.NDArray[np.intp]
 
+_REASONS_ZH: dict[str, str] = {
+    "Self-intersection": "边界自相交",
+    "Ring Self-intersection": "环自相交",
+    "Too few points in geometry component": "顶点过少",
+    "Hole lies outside shell": "内环在外环之外",
+    "Nested holes": "内环嵌套",
+    "Interior is disconnected": "内部不连通",
+    "Nested shells": "外环嵌套",
+    "Duplicate Rings": "环重复",
+    "Invalid Coordinate": "坐标无效",
+    "Ring is not closed": "环未闭合",
+    "Empty geometry": "几何为空",
+}
+"""Chinese names of the GEOS validity problems (is_valid_reason), for people."""
+
 _REASON_POINT = re.compile(r"\[\s*(-?[\d.eE+-]+)\s+(-?[\d.eE+-]+)")
 
 
@@ -393,10 +408,13 @@ def _invalid(frame: gpd.GeoDataFrame, fixed: GeomArray, community: GeomArray, wh
     """Invalid or missing geometries, located where GEOS found the problem (already lon/lat)."""
     geoms = frame.geometry.to_numpy()
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    reasons = np.where(missing, "empty geometry", shapely.is_valid_reason(geoms).astype(object))
+    reasons = np.where(missing, "Empty geometry", shapely.is_valid_reason(geoms).astype(object))
     rows = np.flatnonzero(missing | ~shapely.is_valid(geoms))
     codes = frame["code"].astype(str).to_numpy()[rows]
     where = [_reason_point(r) for r in reasons[rows]]
+    # GEOS names the problem, then the point in brackets: keep the name, report the point as the location
+    names = [r.split("[", 1)[0].strip() for r in reasons[rows]]
+    at = ["" if np.isnan(x) else f" ({x:.6f},{y:.6f})" for x, y in where]
     label_zh = "网格" if what == "grid" else "社区"
     df = pd.DataFrame(
         {
@@ -407,10 +425,12 @@ def _invalid(frame: gpd.GeoDataFrame, fixed: GeomArray, community: GeomArray, wh
             "lon": [p[0] for p in where],
             "lat": [p[1] for p in where],
             "message_zh": [
-                f"{label_zh} {c} 几何无效：{r}" for c, r in zip(codes, reasons[rows], strict=True)
+                f"{label_zh} {c} 几何无效：{_REASONS_ZH.get(n, n)}{a}"
+                for c, n, a in zip(codes, names, at, strict=True)
             ],
             "message_en": [
-                f"{what} {c} has an invalid geometry: {r}" for c, r in zip(codes, reasons[rows], strict=True)
+                f"{what} {c} has an invalid geometry: {n}{a}"
+                for c, n, a in zip(codes, names, at, strict=True)
             ],
         }
     )

@@ -140,9 +140,10 @@ def test_invalid_ring_is_located_where_it_crosses() -> None:
     invalid = only(findings, "invalid")
     assert list(invalid["codes"]) == ["G2"]
     row = invalid.iloc[0]
-    assert "Self-intersection" in row["message_en"]
     cross = gpd.GeoSeries.from_xy([X0 + 150], [Y0 + 50], crs=GK_114).to_crs(4326).iloc[0]
     assert row["lon"] == pytest.approx(cross.x, abs=1e-6) and row["lat"] == pytest.approx(cross.y, abs=1e-6)
+    assert row["message_en"] == f"grid G2 has an invalid geometry: Self-intersection ({row['location']})"
+    assert row["message_zh"] == f"网格 G2 几何无效：边界自相交 ({row['location']})"
     # the repaired bowtie (two triangles, 5,000 m²) still takes part in the other checks
     assert row["area_m2"] == pytest.approx(5000.0, rel=0.01)
     assert only(findings, "gap")["area_m2"].sum() == pytest.approx(5000.0, rel=0.01)
@@ -154,7 +155,8 @@ def test_missing_geometry_is_invalid() -> None:
     layout.loc[1, "geometry"] = None
     invalid = only(check_grids(layout, C1), "invalid")
     assert list(invalid["codes"]) == ["G2"]
-    assert "empty geometry" in invalid["message_en"].iloc[0]
+    assert invalid["message_en"].iloc[0] == "grid G2 has an invalid geometry: Empty geometry"
+    assert invalid["message_zh"].iloc[0] == "网格 G2 几何无效：几何为空"
 
 
 def test_grid_naming_an_unknown_community() -> None:

@@ -42,13 +42,19 @@ def validate_command(
     sliver_thinness: Annotated[
         float, typer.Option(help="Grid parts with 4πA/P² below this are slivers (a circle is 1).", min=0)
     ] = 0.03,
+    urban_households: Annotated[
+        tuple[int, int],
+        typer.Option(help="Allowed households per grid of an urban community (社区): MIN MAX."),
+    ] = (300, 500),
+    village_households: Annotated[
+        tuple[int, int], typer.Option(help="Allowed households per grid of a village (村): MIN MAX.")
+    ] = (0, 300),
     limit: Annotated[int, typer.Option(help="Show at most this many findings in the table.", min=1)] = 50,
     store: StoreOption = None,
 ) -> None:
     """Check grid topology: overlaps, gaps, grids outside their community, slivers, invalid rings.
 
-    Household counts per grid are checked against the urban (300–500) and
-    village (up to 300) ranges.
+    Household counts per grid are checked against the urban and village ranges.
 
     Exits 1 when any finding is an error (warnings alone exit 0).
     """
@@ -60,6 +66,8 @@ def validate_command(
         outside_tolerance_m2=tolerance,
         sliver_area_m2=sliver_area,
         sliver_thinness=sliver_thinness,
+        urban_households=urban_households,
+        rural_households=village_households,
     )
     with console.status("validating grid topology"):
         findings = check_grids(frames["grids"], frames["communities"], household_counts(frames), options)
@@ -83,20 +91,23 @@ def _print_findings(findings: gpd.GeoDataFrame, n_grids: int, limit: int) -> Non
         console.print(f"[bold green]no findings[/]: {n_grids:,} grids cover their communities cleanly")
         return
     table = Table(title=f"grid topology: {errors:,} error(s), {warnings:,} warning(s)", title_justify="left")
-    table.add_column("类型")
-    table.add_column("编码")
-    table.add_column("面积(m²)", justify="right")
-    table.add_column("位置(经度,纬度)", no_wrap=True)
+    wide = console.width >= 110  # coordinates only when they fit; the GeoJSON always has them
+    table.add_column("类型", no_wrap=True)
+    table.add_column("编码", no_wrap=True)
+    table.add_column("面积(m²)", justify="right", no_wrap=True)
+    if wide:
+        table.add_column("位置(经度,纬度)", no_wrap=True)
     table.add_column("说明")
     for row in findings.head(limit).itertuples():
         style = _SEVERITY_STYLE[str(row.severity)]
-        table.add_row(
+        cells = [
             f"[{style}]{KIND_LABELS_ZH[str(row.kind)]}[/]",
-            escape(str(row.codes)),
+            escape(str(row.codes).replace(",", "\n")),
             f"{row.area_m2:,.1f}",
-            str(row.location),
+            *([str(row.location)] if wide else []),
             escape(str(row.message_zh)),
-        )
+        ]
+        table.add_row(*cells)
     console.print(table)
     if len(findings) > limit:
         console.print(f"… and {len(findings) - limit:,} more (use --out to get them all)")

@@ -56,11 +56,12 @@ def test_validate_reports_errors_writes_geojson_and_exits_1(store_url: str, tmp_
     out = tmp_path / "findings.geojson"
     result = run("validate", "--store", store_url, "--out", str(out))
     assert result.returncode == 1, result.stderr
-    assert "网格重叠" in result.stdout and "G1,G2" in result.stdout and "1,000.0" in result.stdout
+    assert "网格重叠" in result.stdout and "网格 G1 与网格 G2 重叠 1000.0 平方米" in result.stdout
     assert "户数过少" in result.stdout  # 3 and 2 households, far below 300
     found = json.loads(out.read_text())
     by_kind = {f["properties"]["kind"]: f["properties"] for f in found["features"]}
     assert set(by_kind) == {"overlap", "outside", "too_few_households"}
+    assert by_kind["overlap"]["codes"] == "G1,G2"
     assert by_kind["overlap"]["area_m2"] == pytest.approx(1000.0, rel=0.01)
     assert by_kind["outside"]["codes"] == "G2" and by_kind["outside"]["area_m2"] == pytest.approx(
         1000, rel=0.01
