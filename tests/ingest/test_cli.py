@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
+from typer.testing import CliRunner
+
+from gridmap.cli import app
 from gridmap.stores import open_store
 from tests.ingest.conftest import STREET, write_text
 
@@ -46,3 +50,21 @@ def test_import_then_layers_then_a_bad_file(tmp_path: Path) -> None:
     assert "Traceback" not in failed.stderr
     with open_store(store) as opened:
         assert list(opened.read("streets")["code"]) == ["S1"]
+
+
+def test_import_options_reach_the_importer(tmp_path: Path) -> None:
+    """In-process (no start-up cost): --crs, --source-layer, --mode and --fix are passed through."""
+    store = str(tmp_path / "city.gpkg")
+    bowtie = "POLYGON ((116.30 39.90, 116.40 40.00, 116.40 39.90, 116.30 40.00, 116.30 39.90))"
+    book = tmp_path / "district.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        pd.DataFrame({"x": [1]}).to_excel(writer, sheet_name="说明", index=False)
+        pd.DataFrame({"code": ["S1"], "name": ["和平街道"], "wkt": [bowtie]}).to_excel(
+            writer, sheet_name="data", index=False
+        )
+    args = ["import", "streets", str(book), "--store", store, "--source-layer", "data", "--crs", "gcj02"]
+    done = CliRunner().invoke(app, [*args, "--mode", "append", "--fix"], env={"COLUMNS": "200"})
+    assert done.exit_code == 0, done.output
+    assert "1 inserted, 0 updated" in done.output
+    assert "CRS gcj02, layer data" in done.output
+    assert "repaired row 1: Self-intersection" in done.output
