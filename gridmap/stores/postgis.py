@@ -253,6 +253,8 @@ def binary_rows(spec: Layer, frame: gpd.GeoDataFrame) -> pa.Buffer:
             parts += _sized(fixed.cast(pa.large_binary()))
     parts += _sized(ewkb(geoms_of(frame)))
     rows = pc.binary_join_element_wise(*parts, pa.scalar(b"", pa.large_binary()))
+    if isinstance(rows, pa.ChunkedArray):  # text columns of concatenated frames arrive in chunks
+        rows = rows.combine_chunks()
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)
     return rows.buffers()[2].slice(int(offsets[0]), int(offsets[len(rows)] - offsets[0]))
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 import numpy as np
+import pandas as pd
 import psycopg
 import pytest
 import shapely
@@ -166,3 +167,14 @@ def test_bulk_ewkb_matches_shapely() -> None:
     )
     expected = shapely.to_wkb(shapely.set_srid(geoms, 4326), byte_order=1, include_srid=True)
     assert postgis.ewkb(geoms).to_pylist() == list(expected)
+
+
+def test_bulk_load_of_chunked_columns(postgis_url: str) -> None:
+    """Frames built by concatenation hold Arrow text in several chunks; COPY must lay them out the same."""
+    households = sample_layers()["households"].sort_values("code")  # already ordered: no re-sort combines
+    frame = pd.concat([households.iloc[:2], households.iloc[2:]])
+    with open_store(postgis_url) as store:
+        store.replace("households", frame)
+        got = store.read("households")
+    assert got["address"].tolist()[:2] == ["史家胡同1号1单元102室", ""]
+    assert got["code"].tolist() == ["H1", "H2", "H3", "H4"]
