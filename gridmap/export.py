@@ -56,6 +56,7 @@ CsvGeometry = Literal["wkt", "lonlat"]
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
 _LONLAT_DECIMALS = 9  # 1e-9 degree ≈ 0.1 mm
 _METRE_DECIMALS = 3
+_KML_CHUNK = 50_000  # placemarks built at once: bounds the writer's memory
 
 
 class ExportError(GridmapError):
@@ -365,45 +366,41 @@ def _kml_geometry(geom: shapely.Geometry | None) -> str:
     return "<MultiGeometry>" + "".join(_kml_geometry(p) for p in shapely.get_parts(geom)) + "</MultiGeometry>"
 
 
-def _write_kml(job: _Job) -> None:
-    """KML written directly: Chinese names, an HTML description table, styles by coverage.
-
-    Every attribute also goes into ExtendedData, so GDAL (LIBKML) reads the fields back.
-    """
-    frame = job.frame
+def _kml_placemarks(frame: gpd.GeoDataFrame, labels: dict[str, str], colours: pd.Series) -> list[str]:
+    """One Placemark per feature: name, an HTML table labelled in Chinese, style, ExtendedData, geometry."""
     columns = [c for c in frame.columns if c != frame.geometry.name]
-    labels = _labels(columns, job.layer)
-    title_source = (
-        frame["name"] if "name" in frame.columns else frame.get("code", pd.Series("", index=frame.index))
-    )
+    title = frame["name"] if "name" in frame.columns else frame.get("code", pd.Series("", index=frame.index))
     if "code" in frame.columns:
-        title_source = title_source.astype(object).where(title_source.notna(), frame["code"])
-    names = _xml_text(title_source)
+        title = title.astype(object).where(title.notna(), frame["code"])
     rows = pd.Series("", index=frame.index, dtype=object)
     data = pd.Series("", index=frame.index, dtype=object)
     for column in columns:
         text = _xml_text(frame[column])
         rows = rows + f"<tr><th>{labels.get(column, column)}</th><td>" + text + "</td></tr>"
         data = data + f'<Data name="{column}"><value>' + text + "</value></Data>"
-    colours = _kml_colours(frame)
-    geometry = [_kml_geometry(g) for g in frame.geometry.values]
+    geometry = pd.Series([_kml_geometry(g) for g in frame.geometry.values], index=frame.index, dtype=object)
     placemarks = (
-        "<Placemark><name>"
-        + names
-        + "</name><description><![CDATA[<table>"
-        + rows
-        + "</table>]]></description><styleUrl>#c"
-        + colours.astype(str)
-        + "</styleUrl><ExtendedData>"
-        + data
-        + "</ExtendedData>"
-        + pd.Series(geometry, index=frame.index, dtype=object)
-        + "</Placemark>\n"
-    )
+        "<Placemark><name>" + _xml_text(title) + "</name><description><![CDATA[<table>" + rows
+        + "</table>]]></description><styleUrl>#c" + colours.astype(str) + "</styleUrl><ExtendedData>"
+        + data + "</ExtendedData>" + geometry + "</Placemark>\n"
+    )  # fmt: skip
+    return list(placemarks)
+
+
+def _write_kml(job: _Job) -> None:
+    """KML written directly: Chinese names, an HTML description table, styles by coverage.
+
+    Every attribute also goes into ExtendedData, so GDAL (LIBKML) reads the
+    fields back. Placemarks are built and written a chunk at a time, so memory
+    stays flat however many features there are.
+    """
+    frame = job.frame
+    labels = _labels([c for c in frame.columns if c != frame.geometry.name], job.layer)
+    colours = _kml_colours(frame).astype(str)
     styles = "".join(
         f'<Style id="c{c}"><IconStyle><color>{c}</color></IconStyle><LineStyle><color>ff333333</color>'
         f"<width>1</width></LineStyle><PolyStyle><color>{c}</color></PolyStyle></Style>"
-        for c in sorted(set(colours.astype(str)))
+        for c in sorted(set(colours))
     )
     label = get_layer(job.layer).label_zh if job.layer in LAYERS else job.name
     with job.path.open("w", encoding="utf-8") as out:
@@ -413,7 +410,9 @@ def _write_kml(job: _Job) -> None:
         out.write(f"<name>{escape(f'{label} ({job.name})')}</name>")
         out.write(f"<description>{escape(crs_note(job.spec))}</description>")
         out.write(styles + f"<Folder><name>{escape(job.name)}</name>\n")
-        out.writelines(placemarks.tolist())
+        for start in range(0, len(frame), _KML_CHUNK):
+            part = slice(start, start + _KML_CHUNK)
+            out.writelines(_kml_placemarks(frame.iloc[part], labels, colours.iloc[part]))
         out.write("</Folder></Document></kml>\n")
 
 

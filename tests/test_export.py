@@ -362,3 +362,10 @@ def test_select_features_by_community_grid_and_bbox(store) -> None:
     assert select_features(store, "households", community="C2", bbox=bbox).empty
     with pytest.raises(NotFoundError, match="X9"):
         select_features(store, "households", grid="X9")
+
+
+def test_kml_written_in_chunks_is_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = export_layer(_households(), tmp_path / "whole.kml", "kml", layer="households").read_text()
+    monkeypatch.setattr("gridmap.export._KML_CHUNK", 2)
+    chunked = export_layer(_households(), tmp_path / "chunked.kml", "kml", layer="households").read_text()
+    assert chunked == whole and whole.count("<Placemark>") == 3
