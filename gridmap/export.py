@@ -275,6 +275,7 @@ def _write_geojson(job: _Job) -> None:
         job.path,
         layer=job.name,
         driver="GeoJSON",
+        use_arrow=True,
         layer_options={"RFC7946": "YES" if lonlat else "NO", "DESCRIPTION": crs_note(job.spec)},
     )
 
@@ -286,6 +287,7 @@ def _write_gpkg(job: _Job) -> None:
         job.path,
         layer=job.name,
         driver="GPKG",
+        use_arrow=True,
         promote_to_multi=_has_mixed_polygons(job.frame),
         layer_options={"IDENTIFIER": f"{label} ({job.name})", "DESCRIPTION": crs_note(job.spec)},
     )
@@ -297,6 +299,7 @@ def _write_fgb(job: _Job) -> None:
         job.path,
         layer=job.name,
         driver="FlatGeobuf",
+        use_arrow=True,
         promote_to_multi=_has_mixed_polygons(job.frame),
         layer_options={"TITLE": job.name, "DESCRIPTION": crs_note(job.spec)},
     )
