@@ -26,11 +26,11 @@ from gridmap.sample import (
     read_sample,
     write_sample,
 )
+from gridmap.sample.layout import ROW_BREAK_M
 from gridmap.stores import Store
 from gridmap.topology import check_grids
 
 METRIC = "EPSG:4547"
-ROW_BREAK_M = 100.0
 
 
 @pytest.fixture(scope="module")

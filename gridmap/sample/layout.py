@@ -31,7 +31,6 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 COUNTY_CODE = "420106"  # 武昌区, GB/T 2260
-COUNTY_NAME = "武昌区"
 ORIGIN_LONLAT = (114.300, 30.565)  # north-west corner of the district
 # Metres per degree of longitude and latitude at the origin on the WGS84 ellipsoid:
 # N·cos φ·π/180 and M·π/180 (N, M the prime-vertical and meridional radii at φ = 30.565°).

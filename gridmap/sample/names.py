@@ -63,9 +63,6 @@ GIVEN = tuple(
 )
 PHONE_PREFIXES = ("138", "139", "137", "135", "136", "150", "151", "158", "159", "186", "187", "189")
 
-SPEAKER_KINDS = ("村村响", "应急广播")
-SERVICE_KINDS = ("党群服务中心", "志愿服务站", "新时代文明实践站")
-
 
 def pair_name(first: tuple[str, ...], second: tuple[str, ...], index: int) -> str:
     """The `index`-th two-character name of the product first × second (wrapping)."""
