@@ -36,6 +36,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            app.state.lookup.close()
             store.close()
 
     app = FastAPI(title="gridmap", version=__version__, description=DESCRIPTION, lifespan=lifespan)

@@ -84,10 +84,16 @@ def _variant(address: str, rng: random.Random) -> str:
     return text
 
 
+_STRUCTURAL = set("省市区县镇乡村街道路巷弄号栋幢楼座单元室组")
+
+
 def _typo(address: str, rng: random.Random) -> str:
-    letters = [i for i, c in enumerate(address) if "\u4e00" <= c <= "\u9fff"]
-    i = rng.choice(letters) if letters else 0
-    return address[:i] + "璐" + address[i + 1 :]
+    """One character of a name changed, as a mistyped pinyin input gives (幸福路 → 幸服路)."""
+    letters = [i for i, c in enumerate(address) if "\u4e00" <= c <= "\u9fff" and c not in _STRUCTURAL]
+    if not letters:
+        return address
+    i = rng.choice(letters)
+    return address[:i] + "服" + address[i + 1 :]
 
 
 def addresses(store_path: Path, n: int, seed: int = 7) -> list[str]:
@@ -258,6 +264,8 @@ def main() -> None:
         }
         mixes = {"point": _status_mix(base, point_paths), "address": _status_mix(base, address_paths)}
         with httpx.Client(base_url=base, timeout=60) as client:
+            unknown = iter(f"/lookup?address={quote(f'无此路{i}号{i % 7 + 1}栋')}" for i in range(100))
+            not_found_ms = 1000 * median_seconds(lambda: client.get(next(unknown)), repeat=20, warmup=2)
             replies: list[httpx.Response] = []
 
             def post() -> None:
@@ -292,6 +300,10 @@ def main() -> None:
             f"- {name} lookup throughput {run['rps'] / constant:.0%} of the constant endpoint "
             f"(target ≥ {TARGET_RATIO:.0%}): {'met' if ratio_ok else 'NOT met'}"
         )
+    verdicts.append(
+        f"- an address matching nothing (404 with up to 5 suggestions from the whole register): "
+        f"{not_found_ms:.1f} ms"
+    )
     verdicts.append(
         f"- batch of {BATCH:,} addresses: {batch_s:.2f} s, {found:.0%} found "
         f"(target ≤ {TARGET_BATCH_S:g} s): {'met' if batch_s <= TARGET_BATCH_S else 'NOT met'}"

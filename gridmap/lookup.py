@@ -10,6 +10,9 @@ by every process within a second without a query per lookup.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import logging
 import math
 import threading
 import time
@@ -36,6 +39,11 @@ __all__ = [
 ]
 
 MAX_SUGGESTIONS = 5
+LOOKUP_LAYERS = frozenset({"streets", "communities", "grids", "buildings"})
+"""The layers a snapshot is built from; edits elsewhere (households, speakers…) need no rebuild."""
+
+Stamps = dict[str, dt.datetime | None]
+log = logging.getLogger(__name__)
 GRID_FIELDS = ("code", "name", "party_branch", "worker_name")
 
 
@@ -60,6 +68,7 @@ class Snapshot:
     """Everything a lookup needs, built from one store revision and never mutated."""
 
     revision: str
+    stamps: Stamps
     locator: GridLocator
     grid_rows: dict[Role, list[dict[str, Any]]]
     grid_community: list[str | None]
@@ -69,7 +78,7 @@ class Snapshot:
     addresses: AddressIndex
 
     @classmethod
-    def load(cls, store: Store, revision: str) -> Snapshot:
+    def load(cls, store: Store, revision: str, stamps: Stamps | None = None) -> Snapshot:
         """Read the four layers a lookup touches and index them."""
         grids = store.read("grids")
         communities = store.read("communities")
@@ -87,6 +96,7 @@ class Snapshot:
         b_addr = buildings["address"].astype(object).where(buildings["address"].notna(), None)
         return cls(
             revision=revision,
+            stamps=stamps or {},
             locator=locator,
             grid_rows=rows,
             grid_community=_nullable(grids["community_code"]),
@@ -148,6 +158,18 @@ class Snapshot:
         return self.answer(pos, role, None, {"method": "point", "score": 1.0})
 
 
+def _only_other_layers_changed(old: Stamps, new: Stamps) -> bool:
+    """Whether the per-layer change times say that only layers a lookup ignores changed.
+
+    Anything uncertain (a backend that cannot tell, or a change no layer time
+    records, as when QGIS edits a GeoPackage) counts as a change that matters.
+    """
+    if not old or any(old.get(name) is None or new.get(name) is None for name in old):
+        return False
+    changed = {name for name in new if new[name] != old.get(name)}
+    return bool(changed) and not changed & LOOKUP_LAYERS
+
+
 def _nullable(values: Any) -> list[str | None]:
     """A text column as a list with None for missing values."""
     return [None if v is None else str(v) for v in values.astype(object).where(values.notna(), None)]
@@ -172,23 +194,51 @@ class LookupService:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def snapshot(self) -> Snapshot:
-        """The current snapshot; polls the revision when the last poll is older than `refresh_seconds`."""
+        """The current snapshot, never waiting for a refresh once there is one.
+
+        When the last poll is older than `refresh_seconds`, one caller starts a
+        background poll (and rebuild, if the store changed) and every caller
+        keeps answering from the snapshot it has, so a rebuild of a city's
+        indexes does not stall lookups.
+        """
         current = self._snapshot
-        if current is not None and self.clock() - self._checked < self.refresh_seconds:
-            return current
-        # One caller polls; the others keep answering from the snapshot they have.
-        if not self._lock.acquire(blocking=current is None):
-            return current  # type: ignore[return-value]
-        try:
-            if self._snapshot is not None and self.clock() - self._checked < self.refresh_seconds:
+        if current is None:
+            with self._lock:
+                if self._snapshot is None:
+                    self._refresh()
+                    self._checked = self.clock()
+                assert self._snapshot is not None
                 return self._snapshot
-            revision = self.store.revision()
-            if self._snapshot is None or self._snapshot.revision != revision:
-                self._snapshot = Snapshot.load(self.store, revision)
-            self._checked = self.clock()
-            return self._snapshot
+        if self.clock() - self._checked >= self.refresh_seconds and self._lock.acquire(blocking=False):
+            worker = threading.Thread(target=self._refresh_in_background, name="lookup-refresh", daemon=True)
+            worker.start()
+        return current
+
+    def close(self) -> None:
+        """Wait for a background refresh in flight, so the store can be closed under no reader."""
+        with self._lock:
+            self._checked = math.inf
+
+    def _refresh_in_background(self) -> None:
+        try:
+            self._refresh()
+        except Exception as exc:
+            log.warning("lookup indexes not refreshed: %s", exc)
         finally:
+            self._checked = self.clock()
             self._lock.release()
+
+    def _refresh(self) -> None:
+        """Rebuild the snapshot if the store changed in a layer a lookup reads (or in an unknown way)."""
+        revision = self.store.revision()
+        current = self._snapshot
+        if current is not None and current.revision == revision:
+            return
+        stamps = self.store.last_modified()
+        if current is not None and _only_other_layers_changed(current.stamps, stamps):
+            self._snapshot = dataclasses.replace(current, revision=revision, stamps=stamps)
+            return
+        self._snapshot = Snapshot.load(self.store, revision, stamps)
 
     def by_address(self, address: str, role: Role = Role.ANONYMOUS) -> dict[str, Any]:
         """The grid owning the building that `address` names."""
