@@ -42,6 +42,7 @@ _INDEX_MEMORY = "256MB"  # maintenance_work_mem for the index builds after a bul
 _CHUNK_ROWS = 100_000  # rows per COPY chunk: Python builds the next chunk while the server parses this one
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)  # signature, flags, no extension
 _COPY_TRAILER = struct.pack(">h", -1)
+_WKB_POINT = np.array([1, 1, 0, 0, 0], dtype=np.uint8)  # little-endian WKB header of a 2D point
 _NUMPY_TYPES = {"integer": "int64", "real": "float64", "boolean": "bool"}
 _WIRE_TYPES = {"integer": ">i8", "real": ">f8", "boolean": "u1"}  # int8, float8 and bool in binary COPY
 _PANDAS_TYPES = {
@@ -122,12 +123,13 @@ class PostGISStore(PreparingStore):
         sql = f"SELECT {', '.join(spec.field_names)}, ST_AsBinary(geometry) FROM {layer}"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        with self._cursor() as cur:
-            cur.execute(sql + " ORDER BY code", params, binary=True)
-            rows = cur.fetchall()
-        if not rows:
-            return empty_frame(layer)
-        return finish(layer, _frame_from_rows(spec, rows))
+        # COPY takes no server-side parameters: psycopg binds these client-side, quoted by the driver.
+        with (
+            self._cursor() as cur,
+            cur.copy(f"COPY ({sql} ORDER BY code) TO STDOUT (FORMAT binary)", params) as copy,
+        ):
+            blocks = [bytes(block) for block in copy]  # one block per row: the row boundaries come free
+        return finish(layer, _frame_from_copy(spec, blocks))
 
     def counts(self) -> dict[str, int]:
         sql = " UNION ALL ".join(f"SELECT '{name}', count(*) FROM {name}" for name in LAYER_NAMES)
@@ -298,15 +300,72 @@ def ewkb(geoms: np.ndarray, srid: int = 4326) -> pa.Array:
     return pa.Array.from_buffers(pa.large_binary(), len(wkb), buffers, null_count=wkb.null_count)
 
 
-def _frame_from_rows(spec: Layer, rows: list[tuple[Any, ...]]) -> gpd.GeoDataFrame:
-    """Columns of fetched rows as Arrow arrays (typed, nulls kept), WKB decoded by shapely in one call."""
-    columns = list(zip(*rows, strict=True))
-    arrays = [
-        pa.array(values, type=_ARROW_TYPES[f.type]) for f, values in zip(spec.fields, columns, strict=False)
-    ]
-    frame = pa.Table.from_arrays(arrays, names=spec.field_names).to_pandas(types_mapper=_PANDAS_TYPES.get)
-    geometry = shapely.from_wkb(np.fromiter(columns[-1], dtype=object, count=len(rows)))
-    return gpd.GeoDataFrame(frame, geometry=geometry, crs=WGS84)
+def _frame_from_copy(spec: Layer, blocks: list[bytes]) -> gpd.GeoDataFrame:
+    """Decode binary COPY output column by column with numpy (the rows' starts are the blocks' starts)."""
+    data = np.frombuffer(b"".join(blocks), dtype=np.uint8)
+    starts = np.cumsum([0, *(len(block) for block in blocks[:-1])], dtype=np.int64)
+    starts[0] = len(_COPY_HEADER)
+    starts = starts[starts + 2 <= len(data)]
+    starts = starts[_read_be(data, starts, ">i2") >= 0]  # drop the trailer (field count -1)
+    if not len(starts):
+        return empty_frame(spec)
+    columns: list[list[pa.Array]] = [[] for _ in range(len(spec.fields) + 1)]
+    for first in range(0, len(starts), _CHUNK_ROWS):
+        position = starts[first : first + _CHUNK_ROWS] + 2
+        for i, f in enumerate([*spec.fields, None]):
+            lengths = _read_be(data, position, ">i4")
+            kind = f.type if f is not None else "geometry"
+            columns[i].append(_decode(data, position + 4, lengths, kind))
+            position = position + 4 + np.maximum(lengths, 0)
+    arrays = [pa.chunked_array(chunks) for chunks in columns]
+    table = pa.Table.from_arrays(arrays[:-1], names=spec.field_names)
+    frame = table.to_pandas(types_mapper=_PANDAS_TYPES.get)
+    return gpd.GeoDataFrame(frame, geometry=_geometries(arrays[-1].combine_chunks()), crs=WGS84)
+
+
+def _geometries(wkb: pa.Array) -> np.ndarray:
+    """Shapely geometries from WKB; 2D points (most rows of a big layer) straight from their coordinates."""
+    offsets = np.frombuffer(wkb.buffers()[1], dtype=np.int64)[: len(wkb) + 1]
+    data = np.frombuffer(wkb.buffers()[2], dtype=np.uint8) if len(wkb) else np.empty(0, np.uint8)
+    starts = offsets[:-1][np.diff(offsets) > 0]
+    header = data[starts[:, None] + np.arange(5)] if len(starts) else np.empty((0, 5), np.uint8)
+    if len(starts) != len(wkb) - wkb.null_count or not (header == _WKB_POINT).all():
+        return shapely.from_wkb(wkb.to_numpy(zero_copy_only=False))
+    xy = data[starts[:, None] + np.arange(5, 21)].copy().view("<f8")
+    geometries = np.full(len(wkb), None, dtype=object)
+    geometries[np.diff(offsets) > 0] = shapely.points(xy)
+    return geometries
+
+
+def _read_be(data: np.ndarray, at: np.ndarray, dtype: str) -> np.ndarray:
+    """The big-endian number of type `dtype` at each position in `at`."""
+    width = np.dtype(dtype).itemsize
+    return data[at[:, None] + np.arange(width)].copy().view(dtype).ravel().astype(dtype[1:])
+
+
+def _decode(data: np.ndarray, at: np.ndarray, lengths: np.ndarray, kind: str) -> pa.Array:
+    """One column of a chunk of rows: values of `lengths` bytes (-1: null) at positions `at`."""
+    valid = lengths >= 0
+    validity = pa.array(valid).buffers()[1] if not valid.all() else None
+    if kind in _WIRE_TYPES:
+        values = data[at[:, None] + np.arange(np.dtype(_WIRE_TYPES[kind]).itemsize)] if len(at) else data[:0]
+        values = values.copy().view(_WIRE_TYPES[kind]).ravel().astype(_NUMPY_TYPES[kind])
+        values[~valid] = 0
+        return pa.Array.from_buffers(
+            _ARROW_TYPES[kind], len(at), [validity, pa.py_buffer(_bits_or_bytes(values))]
+        )
+    sizes = np.maximum(lengths, 0)
+    offsets = np.zeros(len(at) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    gather = np.repeat(at - offsets[:-1], sizes) + np.arange(offsets[-1])
+    kind_type = pa.large_binary() if kind == "geometry" else pa.large_string()
+    buffers = [validity, pa.py_buffer(offsets), pa.py_buffer(data[gather])]
+    return pa.Array.from_buffers(kind_type, len(at), buffers)
+
+
+def _bits_or_bytes(values: np.ndarray) -> np.ndarray:
+    """Arrow keeps booleans as bits, numbers as themselves."""
+    return np.packbits(values, bitorder="little") if values.dtype == np.bool_ else values
 
 
 def _bump(cur: psycopg.Cursor[Any], layers: list[str]) -> None:
