@@ -1,0 +1,91 @@
+"""gridmap.lookup: answers, batch order, and when the indexes are rebuilt (on both stores)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from gridmap.lookup import (
+    AddressNotFoundError,
+    LookupService,
+    OutsideError,
+    Query,
+    _only_other_layers_changed,
+)
+from gridmap.privacy import Role
+from gridmap.stores import Store
+from tests.api.conftest import district
+
+T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+T1 = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+LAYERS = ("streets", "communities", "grids", "buildings", "households", "service_points", "speakers")
+
+
+@pytest.fixture
+def service(store: Store) -> Iterator[LookupService]:
+    store.replace_many(district())
+    service = LookupService(store, refresh_seconds=0.0)
+    yield service
+    service.close()  # no background refresh may outlive the store
+
+
+def _wait_for(service: LookupService, condition: object) -> None:
+    deadline = time.monotonic() + 5
+    while not callable(condition) or not condition():
+        service.snapshot()
+        assert time.monotonic() < deadline, "the snapshot was not refreshed"
+        time.sleep(0.02)
+
+
+def test_answers(service: LookupService) -> None:
+    assert service.by_point(114.305, 30.505)["grid"]["code"] == "G1"
+    assert service.by_address("幸福路88号3栋", Role.VIEWER)["grid"]["worker_name"] == "张三"
+    with pytest.raises(OutsideError):
+        service.by_point(120.0, 30.0)
+    with pytest.raises(AddressNotFoundError) as caught:
+        service.by_address("完全不存在的地址")
+    assert len(caught.value.suggestions) <= 5
+
+
+def test_batch_keeps_order_and_reports_each_failure(service: LookupService) -> None:
+    results = service.batch(
+        [
+            Query(lon=114.3145, lat=30.5045),
+            Query(address="nowhere street 1"),
+            Query(lon=120.0, lat=30.0),
+            Query(address="幸福路88号8栋"),
+            Query(lon=114.3, lat=30.5, crs="not-a-crs"),
+        ]
+    )
+    assert [r["index"] for r in results] == [0, 1, 2, 3, 4]
+    assert [r["status"] for r in results] == ["ok", "not_found", "outside", "ok", "invalid"]
+    assert results[3]["grid"]["code"] == "G2"
+
+
+def test_only_lookup_layers_trigger_a_rebuild(service: LookupService, store: Store) -> None:
+    first = service.snapshot()
+    store.upsert("speakers", district()["speakers"].iloc[[0]])
+    _wait_for(service, lambda: service.snapshot().revision != first.revision)
+    assert service.snapshot().addresses is first.addresses  # reused, not rebuilt
+    buildings = district()["buildings"]
+    buildings.loc[0, "address"] = "武汉市武昌区新华路1号"
+    store.upsert("buildings", buildings.iloc[[0]])
+    _wait_for(service, lambda: service.snapshot().addresses is not first.addresses)
+    assert service.by_address("新华路1号")["building"]["code"] == "B1"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ({n: T0 for n in LAYERS}, {**{n: T0 for n in LAYERS}, "speakers": T1}, True),
+        ({n: T0 for n in LAYERS}, {**{n: T0 for n in LAYERS}, "grids": T1}, False),
+        ({n: T0 for n in LAYERS}, {n: T0 for n in LAYERS}, False),  # a change no layer records
+        ({n: None for n in LAYERS}, {**{n: None for n in LAYERS}, "speakers": T1}, False),
+        ({}, {n: T0 for n in LAYERS}, False),
+    ],
+)
+def test_change_detection_is_conservative(old: dict, new: dict, expected: bool) -> None:
+    assert _only_other_layers_changed(old, new) is expected
