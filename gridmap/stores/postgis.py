@@ -4,7 +4,13 @@ The schema is Alembic's (`migrations/`), upgraded on open. Writes run in one
 transaction each: bulk data goes in with binary COPY, assembled from whole
 columns by Arrow (EWKB for geometry), so no Python runs per row; a big
 whole-layer replace drops the layer's indexes, loads, and rebuilds them.
-Reads select WKB and decode it with shapely in one call.
+Reads come back through binary COPY too, decoded column by column with
+numpy; bbox reads use `&&` on an envelope (the GiST index) then an exact
+ST_Intersects, so both stores return the same features.
+
+Buildings keep Polygon and MultiPolygon as given: their column is generic
+`geometry(Geometry, 4326)` with a CHECK on the type (migration 0001); the
+other layers have typed columns (MultiPolygon, Point).
 """
 
 from __future__ import annotations
@@ -77,7 +83,7 @@ class PostGISStore(PreparingStore):
     def __init__(self, url: str) -> None:
         try:
             self._engine = sa.create_engine(driver_url(url), pool_pre_ping=True)
-        except (ArgumentError, NoSuchModuleError) as exc:
+        except (ArgumentError, NoSuchModuleError, ValueError) as exc:
             raise ConfigError(f"unusable store URL {url!r}: {exc}") from None
         self.url = self._engine.url.render_as_string(hide_password=True)
         try:
