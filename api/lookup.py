@@ -24,6 +24,7 @@ router = APIRouter(tags=["lookup"])
 
 MAX_BATCH = 10_000
 MAX_ADDRESS = 300
+SUGGEST_HELP = "Also list up to 5 look-alike buildings for each unmatched address (slower)"
 CRS_HELP = "wgs84, cgcs2000, gcj02 (Amap, Tencent), bd09 (Baidu) or EPSG:n"
 
 
@@ -81,6 +82,7 @@ class BatchIn(BaseModel):
     """Up to 10,000 lookups answered in one call, in input order."""
 
     items: list[BatchItem] = Field(max_length=MAX_BATCH)
+    suggest: bool = Field(False, description=SUGGEST_HELP)
 
 
 def _service(request: Request) -> LookupService:
@@ -179,31 +181,37 @@ _BATCH_BODY = {
 @router.post(
     "/lookup/batch",
     summary="Many lookups at once (JSON or CSV), results in input order",
-    openapi_extra={"requestBody": _BATCH_BODY},
+    openapi_extra={
+        "requestBody": _BATCH_BODY,
+        "parameters": [_parameter("suggest", {"type": "boolean", "default": False}, SUGGEST_HELP)],
+    },
 )
 async def lookup_batch(request: Request, caller: Caller) -> JSONResponse:
-    """One result per input: `status` is ok, not_found (with suggestions), outside or invalid."""
-    items = await _batch_items(request)
+    """One result per input: `status` is ok, not_found, outside or invalid (suggestions on request)."""
+    items, suggest = await _batch_items(request)
     for i, item in enumerate(items):
         if item.address is None:
             _check_crs(item.crs, field=f"items.{i}.crs")
+    raw = request.query_params.get("suggest", "false").strip().lower()
+    if raw not in ("true", "1", "false", "0"):
+        raise BadRequestError("suggest must be true or false", field="suggest")
     queries = [LookupQuery(item.address, item.lon, item.lat, item.crs) for item in items]
-    results = _service(request).batch(queries, caller.role)
+    results = _service(request).batch(queries, caller.role, suggest=suggest or raw in ("true", "1"))
     return JSONResponse({"count": len(results), "results": results})
 
 
-async def _batch_items(request: Request) -> list[BatchItem]:
-    """The batch from a JSON body, a CSV body or a multipart CSV upload."""
+async def _batch_items(request: Request) -> tuple[list[BatchItem], bool]:
+    """The batch from a JSON body, a CSV body or a multipart CSV upload, and its `suggest` flag."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "multipart/form-data":
         async with request.form() as form:
             upload = form.get("file")
             if upload is None or isinstance(upload, str):
                 raise BadRequestError("upload the CSV as the form field `file`", field="file")
-            return _csv_items(await upload.read())
+            return _csv_items(await upload.read()), False
     body = await request.body()
     if kind in ("text/csv", "application/csv", "text/plain"):
-        return _csv_items(body)
+        return _csv_items(body), False
     if kind not in ("application/json", ""):
         raise BadRequestError(f"unsupported content type {kind!r}: send JSON or CSV", field="body")
     try:
@@ -213,11 +221,12 @@ async def _batch_items(request: Request) -> list[BatchItem]:
     if isinstance(data, list):
         data = {"items": data}
     try:
-        return BatchIn.model_validate(data).items
+        batch = BatchIn.model_validate(data)
     except ValidationError as exc:
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
         ) from None
+    return batch.items, batch.suggest
 
 
 _CSV_COLUMNS = {
@@ -237,7 +246,11 @@ def _csv_items(raw: bytes) -> list[BatchItem]:
             text = raw.decode("gb18030")
         except UnicodeDecodeError:
             raise BadRequestError("CSV is neither UTF-8 nor GB18030", field="file") from None
-    reader = csv.reader(io.StringIO(text))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise BadRequestError(f"CSV cannot be read: {exc}", field="file") from None
+    reader = iter(rows)
     header = next(reader, None)
     if not header:
         raise BadRequestError("CSV is empty: expected a header row", field="file")

@@ -127,10 +127,12 @@ class Snapshot:
         """Match `address` against the building register and answer with its building's grid."""
         return self.for_match(address, self.addresses.match(address), role)
 
-    def for_match(self, address: str, found: Match | None, role: Role) -> dict[str, Any]:
-        """The reply for an address matched (or not) to a building."""
+    def for_match(
+        self, address: str, found: Match | None, role: Role, *, suggest: bool = True
+    ) -> dict[str, Any]:
+        """The reply for an address matched (or not) to a building; `suggest` searches for look-alikes."""
         if found is None:
-            raise AddressNotFoundError(address, self.suggestions(address))
+            raise AddressNotFoundError(address, self.suggestions(address) if suggest else [])
         building_address, grid_pos = self.buildings[found.building_code]
         if grid_pos < 0:
             raise OutsideError(f"building {found.building_code} ({building_address}) lies in no grid")
@@ -250,10 +252,14 @@ class LookupService:
         """The grid owning the point (lon, lat) given in `crs`."""
         return self.snapshot().by_point(lon, lat, crs, role)
 
-    def batch(self, queries: Sequence[Query], role: Role = Role.ANONYMOUS) -> list[dict[str, Any]]:
+    def batch(
+        self, queries: Sequence[Query], role: Role = Role.ANONYMOUS, *, suggest: bool = False
+    ) -> list[dict[str, Any]]:
         """One result per query, in input order; a query that fails gets an error entry, not an exception.
 
         Points are located together per coordinate system (one vectorised call each).
+        Suggestions for unmatched addresses search the whole register (tens of
+        milliseconds each in a city), so a batch gives them only when asked.
         """
         snap = self.snapshot()
         results: list[dict[str, Any]] = [{} for _ in queries]
@@ -267,7 +273,7 @@ class LookupService:
         addresses = [queries[i].address or "" for i in by_address]
         matches = snap.addresses.match_many(addresses)
         for i, text, match in zip(by_address, addresses, matches, strict=True):
-            results[i] = _attempt(snap, text, match, role)
+            results[i] = _attempt(snap, text, match, role, suggest)
         for crs, positions in by_crs.items():
             lon = np.array([queries[i].lon for i in positions], dtype=np.float64)
             lat = np.array([queries[i].lat for i in positions], dtype=np.float64)
@@ -300,10 +306,10 @@ class Query:
     crs: str = "wgs84"
 
 
-def _attempt(snap: Snapshot, address: str, match: Match | None, role: Role) -> dict[str, Any]:
+def _attempt(snap: Snapshot, address: str, match: Match | None, role: Role, suggest: bool) -> dict[str, Any]:
     """One address of a batch: the reply, or the not-found error as an entry."""
     try:
-        return {"status": "ok", **snap.for_match(address, match, role)}
+        return {"status": "ok", **snap.for_match(address, match, role, suggest=suggest)}
     except AddressNotFoundError as exc:
         return {"status": "not_found", "detail": str(exc), "suggestions": exc.suggestions}
     except OutsideError as exc:

@@ -152,7 +152,11 @@ def test_batch_json_keeps_input_order(reader: TestClient) -> None:
     assert [r["index"] for r in results] == list(range(len(items)))
     assert [r["status"] for r in results] == ["ok", "ok", "not_found", "outside", "ok", "ok"]
     assert [r.get("grid", {}).get("code") for r in results] == ["G3", "G1", None, None, "G2", "G1"]
-    assert results[2]["suggestions"] is not None
+    assert results[2]["suggestions"] == []
+    suggested = reader.post("/lookup/batch", json={"items": items[2:3], "suggest": True}).json()["results"]
+    assert suggested[0]["suggestions"]
+    by_query = reader.post("/lookup/batch?suggest=true", json={"items": items[2:3]}).json()["results"]
+    assert by_query[0]["suggestions"] == suggested[0]["suggestions"]
 
 
 def test_batch_csv_upload_and_body(reader: TestClient) -> None:
