@@ -17,6 +17,7 @@ import pytest
 
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.frames import empty_frame
+from gridmap.sample import load_sample
 from gridmap.stores import Store, open_store
 
 ADMIN_URL = os.environ.get("GRIDMAP_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -88,3 +89,12 @@ def store(store_url: str) -> Iterator[Store]:
     """An open, empty store of each kind (the same tests run on both)."""
     with open_store(store_url) as opened:
         yield opened
+
+
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A GeoPackage store holding the committed sample district, for tests that only read it."""
+    url = str(tmp_path_factory.mktemp("sample") / "sample.gpkg")
+    with open_store(url) as store:
+        load_sample(store)
+    return url

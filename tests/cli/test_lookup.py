@@ -7,20 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from gridmap.sample import load_sample
-from gridmap.stores import open_store
-
 GRIDMAP = [sys.executable, "-m", "gridmap"]
-
-
-@pytest.fixture(scope="module")
-def sample_store(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = str(tmp_path_factory.mktemp("lookup") / "sample.gpkg")
-    with open_store(path) as store:
-        load_sample(store)
-    return path
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -8,8 +8,7 @@ import geopandas as gpd
 import pytest
 
 from gridmap.analysis import Analysis, analyze
-from gridmap.sample import generate, load_sample
-from gridmap.stores import open_store
+from gridmap.sample import generate
 from tests.maps.fake import FakeAnalysis, build
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -26,15 +25,6 @@ def sample() -> tuple[Analysis, dict[str, gpd.GeoDataFrame]]:
     """The sample district (scale 1) and its real analysis."""
     frames = generate(scale=1)
     return analyze(frames), frames
-
-
-@pytest.fixture(scope="session")
-def sample_store(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A GeoPackage store holding the sample district (the maps only read it)."""
-    url = str(tmp_path_factory.mktemp("store") / "sample.gpkg")
-    with open_store(url) as store:
-        load_sample(store)
-    return url
 
 
 @pytest.fixture(scope="session")
