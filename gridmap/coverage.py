@@ -36,6 +36,7 @@ from typing import Protocol
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import pyproj
 import shapely
 from scipy.spatial import cKDTree
@@ -59,13 +60,21 @@ class DistanceModel(Protocol):
 
 @dataclass(frozen=True)
 class StraightLine:
-    """Euclidean distance in the metric CRS.
+    """Euclidean distance in the metric CRS, exact with per-site radii.
 
-    Exact with per-site radii in one nearest-neighbour query: each site (x, y, r)
-    is lifted to (x, y, √(R² − r²)) with R the largest radius, so the squared
-    distance from an origin (x', y', 0) is d² + R² − r², and "d ≤ r for some
-    site" becomes "the nearest lifted site is within R". `workers` is passed to
-    scipy's KD-tree query (-1: all cores).
+    Three KD-tree passes, each settling what it can so the next has less to do:
+
+    1. Households cluster in buildings, so origins are binned into square
+       cells (an eighth of the median radius); a cell lying wholly inside its
+       centre's nearest site's range settles every origin in it. Skipped when
+       origins hardly share cells.
+    2. Each remaining origin's nearest site: within that site's radius, it is reached.
+    3. The rest take one exact nearest-neighbour query with the sites lifted
+       to (x, y, √(R² − r²)), R the largest radius: the squared distance from
+       an origin (x', y', 0) is d² + R² − r², so "d ≤ r for some site" becomes
+       "the nearest lifted site is within R".
+
+    `workers` is passed to scipy's KD-tree queries (-1: all cores).
     """
 
     workers: int = -1
@@ -78,15 +87,48 @@ class StraightLine:
         sites, radii = sites[usable], radii[usable]
         # Work relative to the sites' centre so squares stay exact in float64.
         centre = sites.mean(axis=0)
+        flat = sites - centre
         big = float(radii.max())
-        lifted = np.column_stack([sites - centre, np.sqrt(big * big - radii * radii)])
-        valid = np.isfinite(origins).all(axis=1)
-        query = np.zeros((int(valid.sum()), 3))
-        query[:, :2] = origins[valid] - centre
         reach = big * (1 + 1e-12) + 1e-9
-        dist, _ = cKDTree(lifted).query(query, k=1, distance_upper_bound=reach, workers=self.workers)
-        out[valid] = dist <= reach
+        tree = cKDTree(flat)
+        todo = np.flatnonzero(np.isfinite(origins).all(axis=1))
+        query = origins[todo] - centre
+
+        settled = self._whole_cells(tree, query, radii, reach)
+        todo, query = todo[~settled], query[~settled]
+        out[np.flatnonzero(np.isfinite(origins).all(axis=1))[settled]] = True
+
+        dist, nearest = tree.query(query, k=1, distance_upper_bound=reach, workers=self.workers)
+        found = nearest < len(flat)
+        hit = np.zeros(len(todo), dtype=bool)
+        hit[found] = dist[found] <= radii[nearest[found]]
+        out[todo[hit]] = True
+        rest = ~hit & found  # some site lies within the largest radius, but the nearest one falls short
+        if rest.any():
+            lifted = cKDTree(np.column_stack([flat, np.sqrt(big * big - radii * radii)]))
+            third = np.zeros((int(rest.sum()), 1))
+            far, _ = lifted.query(
+                np.hstack([query[rest], third]), k=1, distance_upper_bound=reach, workers=self.workers
+            )
+            out[todo[rest]] = far <= reach
         return out
+
+    def _whole_cells(self, tree: cKDTree, query: FloatArray, radii: FloatArray, reach: float) -> BoolArray:
+        """Origins in a cell that one site's range wholly contains (pass 1)."""
+        size = max(float(np.median(radii)) / 8.0, 1.0)
+        cell = np.floor(query / size).astype(np.int64)
+        codes, unique = pd.factorize(cell[:, 0] * (1 << 32) + cell[:, 1])
+        if len(unique) * 4 > len(query):
+            return np.zeros(len(query), dtype=bool)
+        first = np.empty(len(unique), dtype=np.intp)
+        first[codes[::-1]] = np.arange(len(query))[::-1]
+        centres = (cell[first] + 0.5) * size
+        half = size * np.sqrt(0.5)
+        dist, nearest = tree.query(centres, k=1, distance_upper_bound=reach + half, workers=self.workers)
+        found = nearest < tree.n
+        whole = np.zeros(len(unique), dtype=bool)
+        whole[found] = dist[found] + half <= radii[nearest[found]]
+        return whole[codes]
 
 
 @dataclass(frozen=True)

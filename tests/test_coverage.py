@@ -148,3 +148,17 @@ def test_speaker_ranges_are_circles_of_working_speakers() -> None:
     ranges = speaker_ranges(speakers, METRIC)
     assert len(ranges) == 1
     assert shapely.area(ranges[0]) == pytest.approx(np.pi * 100.0**2, rel=0.005)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 400), st.integers(1, 30))
+def test_cell_pass_on_clustered_households_matches_brute_force(seed: int, n_homes: int, n_sites: int) -> None:
+    """Households stacked in a few buildings take the whole-cell shortcut; the answer must not change."""
+    rng = np.random.default_rng(seed)
+    buildings = rng.uniform(0, 3000, (max(1, n_homes // 40), 2))
+    homes = buildings[rng.integers(0, len(buildings), n_homes)] + rng.normal(0, 3.0, (n_homes, 2))
+    sites = rng.uniform(0, 3000, (n_sites, 2))
+    radii = rng.choice([100.0, 300.0, 500.0, 700.0], n_sites)
+    dist = np.hypot(*(homes[:, None, :] - sites[None, :, :]).transpose(2, 0, 1))
+    expected = (dist <= radii[None, :]).any(axis=1)
+    assert (StraightLine(workers=1).reached(homes, sites, radii) == expected).all()
