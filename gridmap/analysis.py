@@ -29,7 +29,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from gridmap.assignment import DERIVED_LAYERS, assign, layer_of, unassigned
+from gridmap.assignment import DERIVED_LAYERS, assign_positions, layer_of, unassigned
 from gridmap.coverage import CoverageOptions, metric_xy, service_coverage, speaker_coverage, speaker_ranges
 from gridmap.crs import metric_crs
 from gridmap.frames import WGS84
@@ -177,12 +177,12 @@ def analyze(
     clock = _Clock(timings, on_step)
 
     clock.step("assign")
-    assigned = assign(frames)
+    assigned, positions = assign_positions(frames)
     layers = {name: layer_of(assigned, name) for name in _ALL_LAYERS}
     grids, households = layers["grids"], layers["households"]
     metric = metric_crs(grids if len(grids) else households)
     g_code = grids["code"].astype(str).to_numpy(dtype=object)
-    h_grid = pd.Index(g_code).get_indexer(households["grid_code"].astype(object).to_numpy())
+    h_grid = positions["households"]
     lost = unassigned(assigned)
 
     clock.step("coverage")
@@ -192,14 +192,14 @@ def analyze(
 
     clock.step("linkage")
     center = households["center_household"].fillna(False).to_numpy(dtype=bool)
-    links = link_households(households["code"].to_numpy(), households["grid_code"], h_xy, center, opts.quota)
+    links = link_households(households["code"], households["grid_code"], h_xy, center, opts.quota)
+    below_quota = np.zeros(len(households), dtype=bool)
+    below_quota[links.center_rows[links.centers["missing"].to_numpy() > 0]] = True
 
     clock.step("topology")
     linked = links.linked_to.notna().to_numpy()
     counts = _grid_counts(households, h_grid, len(g_code), by_speaker, by_service, linked, center)
-    counts["centers_under_quota"] = _per_grid(
-        pd.Index(g_code).get_indexer(links.under_quota["grid_code"].astype(object).to_numpy()), len(g_code)
-    )
+    counts["centers_under_quota"] = _per_grid(np.where(below_quota, h_grid, -1), len(g_code))
     household_counts = pd.Series(counts["households"], index=g_code)
     findings = check_grids(grids, layers["communities"], household_counts, opts.topology)
 
@@ -209,7 +209,7 @@ def analyze(
     clock.step("summaries")
     h_out = _households(households, by_speaker, by_service, links.linked_to)
     grid_table = _grid_table(grids, layers["communities"], counts, uncovered, findings)
-    gaps = _gaps(grid_table, h_out, h_grid, links.under_quota, households, findings, lost)
+    gaps = _gaps(grid_table, h_out, h_grid, below_quota, households, findings, lost)
     grid_table["gap_count"] = _per_grid(
         pd.Index(g_code).get_indexer(gaps["grid_code"].astype(object).to_numpy()), len(g_code)
     )
@@ -292,21 +292,13 @@ def _households(
     by_service: npt.NDArray[np.bool_],
     linked_to: pd.Series,
 ) -> gpd.GeoDataFrame:
-    """The contract's household table."""
-    out = pd.DataFrame(
-        {
-            name: households[name].to_numpy()
-            for name in ("code", "grid_code", "building_code", "party_member", "center_household")
-        }
-    )
-    for name in ("code", "grid_code", "building_code"):
-        out[name] = households[name].astype("string").to_numpy()
-    for name in ("party_member", "center_household"):
-        out[name] = households[name].astype("boolean").to_numpy()
+    """The contract's household table (columns taken over as they are: no per-row conversion)."""
+    columns = ("code", "grid_code", "building_code", "party_member", "center_household")
+    out = pd.DataFrame({name: households[name].array for name in columns})
     out["speaker_covered"] = by_speaker
     out["service_covered"] = by_service
-    out["linked_to"] = linked_to.to_numpy()
-    return gpd.GeoDataFrame(out, geometry=households.geometry.to_numpy(), crs=WGS84)
+    out["linked_to"] = linked_to.array
+    return gpd.GeoDataFrame(out, geometry=households.geometry.array, crs=WGS84)
 
 
 def _uncovered_areas(
@@ -430,7 +422,7 @@ def _gaps(
     grids: gpd.GeoDataFrame,
     h_out: gpd.GeoDataFrame,
     h_grid: IntArray,
-    under_quota: pd.DataFrame,
+    below_quota: npt.NDArray[np.bool_],
     households: gpd.GeoDataFrame,
     findings: gpd.GeoDataFrame,
     lost: gpd.GeoDataFrame,
@@ -443,11 +435,6 @@ def _gaps(
     parts: list[pd.DataFrame] = []
 
     # Households left out, as one MultiPoint per grid.
-    center_pos = pd.Index(h_out["code"].astype(object).to_numpy()).get_indexer(
-        under_quota["code"].astype(object).to_numpy()
-    )
-    below_quota = np.zeros(len(points), dtype=bool)
-    below_quota[center_pos] = True
     for kind, mask in (
         ("speaker_gap", ~h_out["speaker_covered"].to_numpy(dtype=bool)),
         ("service_gap", ~h_out["service_covered"].to_numpy(dtype=bool)),

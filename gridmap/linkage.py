@@ -43,11 +43,13 @@ class LinkageResult:
     `linked_to`: code of the center household each household is linked to
     (a center to itself; null when unlinked), aligned with the input rows.
     `centers`: one row per center household: `code, grid_code, linked, quota, missing`
-    (`missing` = quota − linked; a center is under quota when it is > 0).
+    (`missing` = quota − linked; a center is under quota when it is > 0), and
+    `center_rows` their row positions in the input.
     """
 
     linked_to: pd.Series
     centers: pd.DataFrame
+    center_rows: IntArray
 
     @property
     def unlinked(self) -> pd.Series:
@@ -164,27 +166,26 @@ def _separate_groups(xy: FloatArray, group: IntArray, usable: BoolArray) -> tupl
 
 
 def link_households(
-    codes: npt.ArrayLike,
+    codes: pd.Series,
     grid_codes: pd.Series,
     xy: FloatArray,
     is_center: BoolArray,
     quota: int = DEFAULT_QUOTA,
 ) -> LinkageResult:
     """一户十联 links for households given by code, grid code, metric coordinates and center flag."""
-    code = np.asarray(codes, dtype=object)
-    grid = grid_codes.astype("string")
+    codes = pd.Series(codes).astype("string").reset_index(drop=True)
+    grid = pd.Series(grid_codes).astype("string").reset_index(drop=True)
     group, _ = pd.factorize(grid, use_na_sentinel=True)
     partner = greedy_links(xy, np.asarray(group, dtype=np.intp), is_center, quota)
-    linked_to = pd.Series(codes_at(code, partner))
     centers = np.flatnonzero(is_center)
-    links = np.bincount(partner[partner >= 0], minlength=len(code))[centers] - 1  # minus the self-link
+    links = np.bincount(partner[partner >= 0], minlength=len(codes))[centers] - 1  # minus the self-link
     table = pd.DataFrame(
         {
-            "code": pd.array(code[centers], dtype="string"),
-            "grid_code": grid.to_numpy()[centers],
+            "code": codes.iloc[centers].to_numpy(),
+            "grid_code": grid.iloc[centers].to_numpy(),
             "linked": links.astype(np.int64),
             "quota": np.full(centers.size, quota, dtype=np.int64),
         }
-    )
+    ).astype({"code": "string", "grid_code": "string"})
     table["missing"] = table["quota"] - table["linked"]
-    return LinkageResult(linked_to=linked_to, centers=table)
+    return LinkageResult(linked_to=pd.Series(codes_at(codes, partner)), centers=table, center_rows=centers)
