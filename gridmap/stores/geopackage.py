@@ -70,8 +70,8 @@ class GeoPackageStore(PreparingStore):
         try:
             with _sqlite(self.path, readonly=True) as conn:
                 tables = {row[0] for row in conn.execute("SELECT table_name FROM gpkg_contents")}
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.url} is not a GeoPackage: {exc}") from None
+        except StoreError as exc:
+            raise StoreError(f"{self.url} is not a GeoPackage ({exc})") from None
         return [name for name in (*LAYER_NAMES, META) if name not in tables]
 
     # -- reading -----------------------------------------------------------
@@ -92,6 +92,8 @@ class GeoPackageStore(PreparingStore):
                 if not fids:
                     return empty_frame(layer)
                 frame = pyogrio.read_dataframe(self.path, layer=layer, fids=fids, use_arrow=True)
+                # A writer may have renamed a new file in since the ids were looked up: keep only `codes`.
+                frame = frame[frame["code"].isin([str(c) for c in codes])]
         except (DataSourceError, DataLayerError) as exc:
             raise StoreError(f"cannot read {layer} from {self.url}: {exc}") from None
         if bbox is not None:
@@ -268,6 +270,8 @@ def _sqlite(path: Path, readonly: bool = False) -> Iterator[sqlite3.Connection]:
                 conn.create_function(name, 1, _envelope_part(position), deterministic=True)
         yield conn
         conn.commit()
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: {exc}") from None
     finally:
         conn.close()
 
