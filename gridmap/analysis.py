@@ -311,20 +311,43 @@ def _uncovered_areas(
     left = g_geom.copy()
     if len(ranges) and len(g_geom):
         grid_pos, range_pos = shapely.STRtree(ranges).query(g_geom, predicate="intersects")
-        order = np.argsort(grid_pos, kind="stable")
-        grid_pos, range_pos = grid_pos[order], range_pos[order]
-        hit, starts = np.unique(grid_pos, return_index=True)
-        # One union per grid of just the ranges touching it (small, so fast), then one vectorised difference.
-        reach = np.array(
-            [shapely.union_all(r) for r in np.split(ranges[range_pos], starts[1:])], dtype=object
-        )
-        left[hit] = shapely.difference(g_geom[hit], reach)
+        left = _subtract_ranges(g_geom, ranges, grid_pos, range_pos)
     area = shapely.area(left)
     return gpd.GeoDataFrame(
         {"grid_code": grids["code"].astype("string").to_numpy(), "area_m2": area},
         geometry=gpd.GeoSeries(left, crs=metric).to_crs(WGS84).to_numpy(),
         crs=WGS84,
     )
+
+
+def _subtract_ranges(
+    grids: GeomArray, ranges: GeomArray, grid_pos: IntArray, range_pos: IntArray
+) -> GeomArray:
+    """Each grid minus the ranges paired with it.
+
+    A grid inside one range is empty at once; the others lose their ranges
+    one round at a time, each round one vectorised difference over every grid
+    still having a range to subtract. Remainders shrink as they go, which
+    makes this several times faster than a union of the ranges per grid.
+    """
+    left = grids.copy()
+    shapely.prepare(ranges)
+    inside = shapely.contains(ranges[range_pos], grids[grid_pos])
+    covered = np.zeros(len(grids), dtype=bool)
+    covered[grid_pos[inside]] = True
+    left[covered] = shapely.from_wkt("POLYGON EMPTY")
+    keep = ~covered[grid_pos]
+    grid_pos, range_pos = grid_pos[keep], range_pos[keep]
+    order = np.argsort(grid_pos, kind="stable")
+    grid_pos, range_pos = grid_pos[order], range_pos[order]
+    _, starts, sizes = np.unique(grid_pos, return_index=True, return_counts=True)
+    turn = np.arange(len(grid_pos)) - np.repeat(starts, sizes)  # 0, 1, 2 … within each grid
+    for j in range(int(turn.max(initial=-1)) + 1):
+        now = turn == j
+        g, r = grid_pos[now], range_pos[now]
+        alive = ~shapely.is_empty(left[g])
+        left[g[alive]] = shapely.difference(left[g[alive]], ranges[r[alive]])
+    return left
 
 
 def _text_present(series: pd.Series) -> npt.NDArray[np.bool_]:
