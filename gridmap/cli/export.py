@@ -9,6 +9,7 @@ from typing import Annotated
 import geopandas as gpd
 import typer
 
+from gridmap.analysis import analyze
 from gridmap.catalogue import LAYER_NAMES, LAYERS, get_layer
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.crs import parse_crs
@@ -23,6 +24,7 @@ from gridmap.export import (
     select_features,
 )
 from gridmap.privacy import Role
+from gridmap.siting import SiteKind, site
 from gridmap.stores import Store, open_store
 from gridmap.stores.base import BBox
 
@@ -35,6 +37,8 @@ class AnalysisOutput(StrEnum):
     GRIDS_COVERAGE = "grids-coverage"
     GAPS = "gaps"
     UNCOVERED = "uncovered"
+    SITES_SPEAKERS = "sites-speakers"
+    SITES_SERVICE_POINTS = "sites-service-points"
 
 
 def _parse_bbox(text: str | None) -> BBox | None:
@@ -49,12 +53,21 @@ def _parse_bbox(text: str | None) -> BBox | None:
     return (x0, y0, x1, y1)
 
 
-def _analysis_output(store: Store, what: AnalysisOutput, grid_codes: set[str] | None) -> gpd.GeoDataFrame:
-    """Run the analysis over the whole store and take one output, limited to `grid_codes` if given."""
-    from gridmap.analysis import analyze
+def _analysis_output(
+    store: Store, what: AnalysisOutput, grid_codes: set[str] | None, k: int
+) -> gpd.GeoDataFrame:
+    """Run the analysis (or the siting) over the whole store and take one output.
 
+    Outputs tied to grids are limited to `grid_codes` when given; proposed
+    sites are proposed for the whole district.
+    """
+    frames = {name: store.read(name) for name in LAYER_NAMES}
+    if what in (AnalysisOutput.SITES_SPEAKERS, AnalysisOutput.SITES_SERVICE_POINTS):
+        kind: SiteKind = "speakers" if what is AnalysisOutput.SITES_SPEAKERS else "service_points"
+        with console.status(f"siting {k} {kind}"):
+            return site(frames, kind, k).sites
     with console.status("analysing"):
-        result = analyze({name: store.read(name) for name in LAYER_NAMES})
+        result = analyze(frames)
     if what is AnalysisOutput.GRIDS_COVERAGE:
         frame, key = result.grids, "code"
     elif what is AnalysisOutput.GAPS:
@@ -65,6 +78,28 @@ def _analysis_output(store: Store, what: AnalysisOutput, grid_codes: set[str] | 
     if grid_codes is not None:
         frame = frame[frame[key].isin(grid_codes).fillna(False).astype(bool)]
     return frame.reset_index(drop=True)
+
+
+def _frame_to_export(
+    store: Store,
+    layer: str | None,
+    what: AnalysisOutput | None,
+    k: int,
+    *,
+    community: str | None,
+    grid: str | None,
+    bbox: BBox | None,
+) -> tuple[gpd.GeoDataFrame, str]:
+    """The frame to write and its layer name: a (subset of a) layer, or an analysis output."""
+    if what is None:
+        assert layer is not None
+        with console.status(f"reading {layer}"):
+            return select_features(store, layer, community=community, grid=grid, bbox=bbox), layer
+    grid_codes = None
+    if community or grid or bbox:
+        selected = select_features(store, "grids", community=community, grid=grid, bbox=bbox)
+        grid_codes = set(selected["code"].astype(str))
+    return _analysis_output(store, what, grid_codes, k), what.value.replace("-", "_")
 
 
 @app.command("export")
@@ -99,8 +134,12 @@ def export_command(
     ] = "wkt",
     what: Annotated[
         AnalysisOutput | None,
-        typer.Option(help="Export an analysis output instead of a layer: grids-coverage, gaps or uncovered."),
+        typer.Option(
+            help="Export an analysis output instead of a layer (grids with coverage figures, gaps, "
+            "uncovered households, or K proposed sites)."
+        ),
     ] = None,
+    k: Annotated[int, typer.Option("--k", min=1, help="Number of sites for --what sites-….")] = 10,
     store: StoreOption = None,
 ) -> None:
     """Export LAYER (or an analysis output) as GeoJSON, GeoPackage, Shapefile, KML, CSV, XLSX, FlatGeobuf."""
@@ -130,18 +169,7 @@ def export_command(
             console.print(f"{sum(len(f) for f in frames.values()):,} features in 7 layers → {written}")
             console.print(crs_note(spec), highlight=False)
             return
-        if what is None:
-            assert layer is not None
-            with console.status(f"reading {layer}"):
-                frame = select_features(opened, layer, community=community, grid=grid, bbox=window)
-            name = layer
-        else:
-            grid_codes = None
-            if community or grid or window:
-                selected = select_features(opened, "grids", community=community, grid=grid, bbox=window)
-                grid_codes = set(selected["code"].astype(str))
-            frame = _analysis_output(opened, what, grid_codes)
-            name = what.value.replace("-", "_")
+        frame, name = _frame_to_export(opened, layer, what, k, community=community, grid=grid, bbox=window)
     if out == Path("export"):
         out = Path(f"{name}{FORMATS[key].suffix}")
     with console.status(f"writing {FORMATS[key].label}"):

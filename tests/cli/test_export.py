@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import pyogrio
 import pytest
+from shapely.geometry import Point
 from typer.testing import CliRunner
 
 from gridmap.cli import app
@@ -86,3 +88,17 @@ def test_export_all_layers_into_one_geopackage(store_path: str, tmp_path: Path) 
         app, ["export", "all", "--store", store_path, "-o", str(tmp_path / "all.geojson")]
     )
     assert refused.exit_code != 0
+
+
+def test_export_proposed_sites(store_path: str, tmp_path: Path) -> None:
+    buildings = gpd.GeoDataFrame(
+        {"code": ["B1", "B2"], "address": ["幸福路88号3栋", "解放大道105号"]},
+        geometry=[Point(114.3012, 30.5512).buffer(0.0002), Point(114.312, 30.556).buffer(0.0002)],
+        crs=4326,
+    )
+    with open_store(store_path) as store:
+        store.replace("buildings", conform("buildings", buildings))
+    out = tmp_path / "sites.csv"
+    _run("export", "--what", "sites-speakers", "--k", "2", "--store", store_path, "-o", str(out))
+    read = pyogrio.read_dataframe(out, GEOM_POSSIBLE_NAMES="wkt", KEEP_GEOM_COLUMNS="NO")
+    assert 1 <= len(read) <= 2 and {"rank", "gain"} <= set(read.columns)
