@@ -44,6 +44,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.grants = grants
     errors.install(app)
     openapi.install(app)
-    for module in (features, lookup, coverage, maps, export, tiles, health):
+    # Lookups first: routes are matched in order, and /lookup is the hot path.
+    for module in (lookup, features, coverage, maps, export, tiles, health):
         app.include_router(module.router)
     return app

@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from gridmap.address import AddressIndex, Match
 from gridmap.assignment import GridLocator, building_grids
-from gridmap.crs import to_wgs84
+from gridmap.crs import parse_crs, to_wgs84
 from gridmap.errors import CRSError, NotFoundError
 from gridmap.privacy import Role, protect
 from gridmap.stores import Store
@@ -149,8 +149,12 @@ class Snapshot:
 
     def by_points(self, lon: npt.ArrayLike, lat: npt.ArrayLike, crs: str) -> npt.NDArray[np.intp]:
         """Grid positions of points given in `crs` (-1 where no grid contains the point)."""
-        x, y = to_wgs84(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64), crs)
-        return self.locator.locate(np.atleast_1d(x), np.atleast_1d(y))
+        x = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+        y = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+        spec = parse_crs(crs)
+        if not spec.is_wgs84:  # WGS84 and CGCS2000 need no transformation (the usual case, kept cheap)
+            x, y = to_wgs84(x, y, spec)
+        return self.locator.locate(x, y)
 
     def by_point(self, lon: float, lat: float, crs: str, role: Role) -> dict[str, Any]:
         """The grid owning one point."""
