@@ -48,6 +48,7 @@ _INDEX_MEMORY = "256MB"  # maintenance_work_mem for the index builds after a bul
 _CHUNK_ROWS = 100_000  # rows per COPY chunk: Python builds the next chunk while the server parses this one
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)  # signature, flags, no extension
 _COPY_TRAILER = struct.pack(">h", -1)
+_POINT = shapely.GeometryType.POINT
 _WKB_POINT = np.array([1, 1, 0, 0, 0], dtype=np.uint8)  # little-endian WKB header of a 2D point
 _NUMPY_TYPES = {"integer": "int64", "real": "float64", "boolean": "bool"}
 _WIRE_TYPES = {"integer": ">i8", "real": ">f8", "boolean": "u1"}  # int8, float8 and bool in binary COPY
@@ -285,8 +286,13 @@ def ewkb(geoms: np.ndarray, srid: int = 4326) -> pa.Array:
 
     shapely writes little-endian WKB for the whole array at once; the SRID is
     spliced in after the type word (which gets the EWKB SRID flag) by numpy,
-    several times faster than asking shapely to set and write SRIDs.
+    several times faster than asking shapely to set and write SRIDs. Layers
+    of 2D points skip WKB altogether: their rows are a fixed header and x, y.
     """
+    present = ~shapely.is_missing(geoms)
+    kinds = shapely.get_type_id(geoms[present])
+    if (kinds == _POINT).all() and not shapely.has_z(geoms[present]).any():
+        return _point_ewkb(geoms, present, srid)
     wkb = pa.array(shapely.to_wkb(geoms, byte_order=1), type=pa.large_binary(), from_pandas=True)
     validity, offsets_buffer, data_buffer = wkb.buffers()
     offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[: len(wkb) + 1]
@@ -304,6 +310,19 @@ def ewkb(geoms: np.ndarray, srid: int = 4326) -> pa.Array:
     out[slots] = np.tile(np.frombuffer(struct.pack("<I", srid), dtype=np.uint8), len(rows))
     buffers = [validity, pa.py_buffer(new_offsets), pa.py_buffer(out)]
     return pa.Array.from_buffers(pa.large_binary(), len(wkb), buffers, null_count=wkb.null_count)
+
+
+def _point_ewkb(geoms: np.ndarray, present: np.ndarray, srid: int) -> pa.Array:
+    """EWKB of 2D points (and nulls) straight from their coordinates."""
+    xy = shapely.get_coordinates(geoms[present]).astype("<f8")
+    rows = np.empty((len(xy), 25), dtype=np.uint8)
+    rows[:, :9] = np.frombuffer(struct.pack("<BII", 1, 0x20000001, srid), dtype=np.uint8)
+    rows[:, 9:] = xy.view(np.uint8).reshape(-1, 16)
+    offsets = np.zeros(len(geoms) + 1, dtype=np.int64)
+    np.cumsum(np.where(present, 25, 0), out=offsets[1:])
+    validity = None if present.all() else pa.array(present).buffers()[1]
+    buffers = [validity, pa.py_buffer(offsets), pa.py_buffer(rows)]
+    return pa.Array.from_buffers(pa.large_binary(), len(geoms), buffers, null_count=int((~present).sum()))
 
 
 def _frame_from_copy(spec: Layer, blocks: list[bytes]) -> gpd.GeoDataFrame:

@@ -165,8 +165,10 @@ def test_bulk_ewkb_matches_shapely() -> None:
         [Point(116.3, 39.9), None, box(0, 0, 1, 1), MultiPolygon([box(0, 0, 1, 1), box(2, 2, 3, 3)])],
         dtype=object,
     )
-    expected = shapely.to_wkb(shapely.set_srid(geoms, 4326), byte_order=1, include_srid=True)
-    assert postgis.ewkb(geoms).to_pylist() == list(expected)
+    points = np.array([Point(116.3, 39.9), None, Point(-1.5, 2.25)], dtype=object)
+    for sample in (geoms, points, points[[0, 2]]):
+        expected = shapely.to_wkb(shapely.set_srid(sample, 4326), byte_order=1, include_srid=True)
+        assert postgis.ewkb(sample).to_pylist() == list(expected)
 
 
 def test_bulk_load_of_chunked_columns(postgis_url: str) -> None:
