@@ -52,7 +52,8 @@ def test_schema_matches_the_catalogue(pg: psycopg.Connection) -> None:
             (name,),
         ).fetchone()
         assert geometry == (f"geometry({GEOMETRY_TYPES[spec.geometry]},4326)",)
-        indexes = dict(pg.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", (name,)))
+        found = pg.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", (name,))
+        indexes: dict[str, str] = dict(found.fetchall())
         assert "USING gist (geometry)" in indexes[f"{name}_geometry_gist"]
         assert "UNIQUE INDEX" in indexes[f"{name}_pkey"] and "(code)" in indexes[f"{name}_pkey"]
         checks = " ".join(
@@ -129,7 +130,7 @@ def test_revision_is_committed_with_the_write(postgis_url: str, pg: psycopg.Conn
         before = int(store.revision())
         store.upsert("households", sample_layers()["households"])
         assert int(store.revision()) == before + 1
-    assert pg.execute("SELECT revision FROM gridmap_meta WHERE key = 'households'").fetchone()[0] >= 1
+    assert pg.execute("SELECT revision >= 1 FROM gridmap_meta WHERE key = 'households'").fetchone() == (True,)
 
 
 def test_url_forms(postgis_url: str) -> None:
