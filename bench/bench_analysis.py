@@ -249,7 +249,12 @@ def coverage_rows(
 
     ours = median_seconds(both, repeat)
     rows: list[list[object]] = [
-        ["gridmap: lifted KD-tree, speakers + service points", f"{ours:.3f}", f"{counts[-1]:,}", ""],
+        [
+            "gridmap: StraightLine (cells, nearest site, lifted KD-tree), speakers + service points",
+            f"{ours:.3f}",
+            f"{counts[-1]:,}",
+            "",
+        ],
         ["gridmap: projecting the households to metres (once per analysis)", f"{project:.3f}", "", ""],
     ]
     best = np.inf

@@ -30,6 +30,7 @@ import pyproj
 import shapely
 
 from gridmap.assignment import DERIVED_LAYERS, assign_positions, layer_of, unassigned
+from gridmap.catalogue import LAYER_NAMES
 from gridmap.coverage import CoverageOptions, metric_xy, service_coverage, speaker_coverage, speaker_ranges
 from gridmap.crs import metric_crs
 from gridmap.frames import WGS84
@@ -178,7 +179,7 @@ def analyze(
 
     clock.step("assign")
     assigned, positions = assign_positions(frames)
-    layers = {name: layer_of(assigned, name) for name in _ALL_LAYERS}
+    layers = {name: layer_of(assigned, name) for name in LAYER_NAMES}
     grids, households = layers["grids"], layers["households"]
     metric = metric_crs(grids if len(grids) else households)
     g_code = grids["code"].astype(str).to_numpy(dtype=object)
@@ -230,9 +231,6 @@ def analyze(
         frames={name: assigned[name] for name in DERIVED_LAYERS},
         timings=timings,
     )
-
-
-_ALL_LAYERS = ("streets", "communities", "grids", "buildings", "households", "service_points", "speakers")
 
 
 class _Clock:
