@@ -407,6 +407,7 @@ def _write(store: Store, spec: Layer, features: list[dict[str, Any]], caller: Pr
     caller.require_communities(
         [*communities_touched(store, spec, incoming), *communities_touched(store, spec, existing)], action
     )
+    _keep_masked_values(spec, features, existing)
     with tempfile.TemporaryDirectory(prefix="gridmap-write-") as tmp:
         path = pathlib.Path(tmp) / f"{spec.name}.geojson"
         path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
@@ -414,6 +415,26 @@ def _write(store: Store, spec: Layer, features: list[dict[str, Any]], caller: Pr
             import_file(store, spec.name, path, crs="wgs84", mode="append")
         except ValidationError as exc:
             raise ValidationError("request body", exc.problems) from None
+
+
+def _keep_masked_values(spec: Layer, features: list[dict[str, Any]], existing: gpd.GeoDataFrame) -> None:
+    """A personal field sent back exactly as it was shown masked (138****1234) keeps its stored value.
+
+    Editors read phones and names masked; without this, saving a feature they
+    had read would overwrite the real number with its mask.
+    """
+    if not spec.personal_fields or len(existing) == 0:
+        return
+    shown = protect(spec, existing, Role.VIEWER).set_index("code")
+    stored = existing.set_index("code")
+    for feature in features:
+        props, code = feature["properties"], feature["properties"]["code"]
+        if code not in stored.index:
+            continue
+        for name in spec.personal_fields:
+            real, masked = stored.at[code, name], shown.at[code, name]
+            if name in props and not pd.isna(masked) and props[name] == masked and masked != real:
+                props[name] = real
 
 
 def _written(request: Request, spec: Layer, codes: list[str], caller: Principal) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import ADMIN, EDITOR_C1, VIEWER, bearer
+from tests.api.conftest import ADMIN, EDITOR_C1, PHONE, VIEWER, bearer
 
 
 def speaker(code: str, lon: float, lat: float, **props: Any) -> dict[str, Any]:
@@ -164,3 +164,18 @@ def test_write_in_one_instance_is_seen_by_another_within_a_second(
         time.sleep(0.05)
     assert reply.status_code == 200, f"not visible after {time.monotonic() - written:.2f} s"
     assert reply.json()["grid"]["code"] == "G2"
+
+
+def test_saving_what_an_editor_read_keeps_the_real_phone(client: TestClient) -> None:
+    editor = bearer(EDITOR_C1)
+    household = client.get("/collections/households/items/H1", headers=editor).json()
+    assert household["properties"]["contact_phone"] == "138****1234"
+    household["properties"]["size"] = 4
+    saved = client.put("/collections/households/items/H1", json=household, headers=editor)
+    assert saved.status_code == 200, saved.text
+    stored = client.get("/collections/households/items/H1", headers=bearer(ADMIN)).json()["properties"]
+    assert (stored["size"], stored["contact_phone"], stored["contact_name"]) == (4, PHONE, "赵六")
+    household["properties"]["contact_phone"] = "13600000000"
+    assert client.put("/collections/households/items/H1", json=household, headers=editor).status_code == 200
+    changed = client.get("/collections/households/items/H1", headers=bearer(ADMIN)).json()["properties"]
+    assert changed["contact_phone"] == "13600000000"
