@@ -23,7 +23,6 @@ from gridmap.catalogue import get_layer
 from gridmap.errors import NotFoundError
 from gridmap.privacy import PUBLIC_HIDDEN
 from gridmap.stores.base import Store
-from gridmap.stores.postgis import PostGISStore
 
 __all__ = ["EXTENT", "TileError", "encode_frame_tile", "public_fields", "tile", "tile_bounds"]
 
@@ -64,8 +63,9 @@ def tile(store: Store, layer: str, z: int, x: int, y: int) -> bytes:
     """The MVT tile z/x/y of `layer` (one MVT layer named like it); empty tiles are b""."""
     get_layer(layer)
     bounds = tile_bounds(z, x, y)
-    if isinstance(store, PostGISStore):
-        return _postgis_tile(store, layer, z, x, y)
+    native = store.native_tile(layer, z, x, y, columns=public_fields(layer), extent=EXTENT, buffer=BUFFER)
+    if native is not None:
+        return native
     return encode_frame_tile(_read_tile_window(store, layer, bounds), layer, bounds)
 
 
@@ -118,35 +118,3 @@ def _properties(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Row dicts of plain Python values, missing values left out (MVT has no null)."""
     plain = frame.astype(object).where(frame.notna(), None)
     return [{str(k): v for k, v in row.items() if v is not None} for row in plain.to_dict("records")]
-
-
-def _postgis_tile(store: PostGISStore, layer: str, z: int, x: int, y: int) -> bytes:
-    """`ST_AsMVT` over the features meeting the buffered tile; identifiers come from the catalogue."""
-    columns = ", ".join(public_fields(layer))
-    sql = f"""
-        WITH bounds AS (
-            SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS tile,
-                   ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s), 4326) AS window
-        ), features AS (
-            SELECT {columns},
-                   ST_AsMVTGeom(
-                       ST_Transform(t.geometry, 3857), bounds.tile, %(extent)s, %(buffer)s, true
-                   ) AS geom
-            FROM {layer} t, bounds
-            WHERE t.geometry && bounds.window AND ST_Intersects(t.geometry, bounds.window)
-        )
-        SELECT ST_AsMVT(features.*, %(name)s, %(extent)s, 'geom') FROM features WHERE geom IS NOT NULL
-    """
-    params = {
-        "z": z,
-        "x": x,
-        "y": y,
-        "margin": BUFFER / EXTENT,
-        "extent": EXTENT,
-        "buffer": BUFFER,
-        "name": layer,
-    }
-    # The store's own cursor: one engine per process, and its errors become StoreError.
-    with store._cursor() as cur:
-        row = cur.execute(sql, params).fetchone()
-    return bytes(row[0]) if row and row[0] is not None else b""

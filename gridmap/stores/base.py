@@ -61,6 +61,16 @@ class Store(ABC):
         """When each layer last changed (a map's "data date"); None where the backend cannot tell."""
         return dict.fromkeys(LAYER_NAMES)
 
+    def native_tile(
+        self, layer: str, z: int, x: int, y: int, *, columns: Sequence[str], extent: int, buffer: int
+    ) -> bytes | None:
+        """The MVT tile z/x/y encoded by the backend itself, or None when it has no encoder.
+
+        `gridmap.tiles` encodes the tile from `read` when this returns None; a backend
+        with a faster encoder of its own (PostGIS's ST_AsMVT) overrides this.
+        """
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release connections or handles."""
 

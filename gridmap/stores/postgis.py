@@ -108,6 +108,32 @@ class PostGISStore(PreparingStore):
         except (psycopg.Error, DBAPIError) as exc:
             raise StoreError(f"{self.url}: {_reason(exc)}") from None
 
+    def native_tile(
+        self, layer: str, z: int, x: int, y: int, *, columns: Sequence[str], extent: int, buffer: int
+    ) -> bytes | None:
+        """`ST_AsMVT` over the features meeting the buffered tile; identifiers come from the catalogue."""
+        spec = get_layer(layer)
+        selected = ", ".join(name for name in columns if name in spec.field_names)
+        sql = f"""
+            WITH bounds AS (
+                SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS tile,
+                       ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s), 4326)
+                           AS window
+            ), features AS (
+                SELECT {selected},
+                       ST_AsMVTGeom(
+                           ST_Transform(t.geometry, 3857), bounds.tile, %(extent)s, %(buffer)s, true
+                       ) AS geom
+                FROM {spec.name} t, bounds
+                WHERE t.geometry && bounds.window AND ST_Intersects(t.geometry, bounds.window)
+            )
+            SELECT ST_AsMVT(features.*, %(name)s, %(extent)s, 'geom') FROM features WHERE geom IS NOT NULL
+        """
+        params = {"z": z, "x": x, "y": y, "margin": buffer / extent, "extent": extent, "buffer": buffer}
+        with self._cursor() as cur:
+            row = cur.execute(sql, {**params, "name": layer}).fetchone()
+        return bytes(row[0]) if row and row[0] is not None else b""
+
     # -- reading -----------------------------------------------------------
 
     def read(
