@@ -78,8 +78,15 @@ class Snapshot:
     addresses: AddressIndex
 
     @classmethod
-    def load(cls, store: Store, revision: str, stamps: Stamps | None = None) -> Snapshot:
-        """Read the four layers a lookup touches and index them."""
+    def load(
+        cls,
+        store: Store,
+        revision: str,
+        stamps: Stamps | None = None,
+        *,
+        addresses: AddressIndex | None = None,
+    ) -> Snapshot:
+        """Read the four layers a lookup touches and index them (`addresses`: an index still valid)."""
         grids = store.read("grids")
         communities = store.read("communities")
         streets = store.read("streets")
@@ -106,7 +113,7 @@ class Snapshot:
                 code: (addr, int(pos))
                 for code, addr, pos in zip(buildings["code"].astype(str), b_addr, b_grid, strict=True)
             },
-            addresses=AddressIndex(buildings),
+            addresses=addresses if addresses is not None else AddressIndex(buildings),
         )
 
     def answer(
@@ -164,16 +171,16 @@ class Snapshot:
         return self.answer(pos, role, None, {"method": "point", "score": 1.0})
 
 
-def _only_other_layers_changed(old: Stamps, new: Stamps) -> bool:
-    """Whether the per-layer change times say that only layers a lookup ignores changed.
+def changed_layers(old: Stamps, new: Stamps) -> set[str] | None:
+    """The layers whose change time moved, or None when that cannot be told.
 
-    Anything uncertain (a backend that cannot tell, or a change no layer time
-    records, as when QGIS edits a GeoPackage) counts as a change that matters.
+    Uncertainty (a backend without change times, or a change no layer time
+    records, as when QGIS edits a GeoPackage) must rebuild everything.
     """
     if not old or any(old.get(name) is None or new.get(name) is None for name in old):
-        return False
+        return None
     changed = {name for name in new if new[name] != old.get(name)}
-    return bool(changed) and not changed & LOOKUP_LAYERS
+    return changed or None
 
 
 def _nullable(values: Any) -> list[str | None]:
@@ -241,10 +248,14 @@ class LookupService:
         if current is not None and current.revision == revision:
             return
         stamps = self.store.last_modified()
-        if current is not None and _only_other_layers_changed(current.stamps, stamps):
+        changed = changed_layers(current.stamps, stamps) if current is not None else None
+        if current is not None and changed is not None and not changed & LOOKUP_LAYERS:
             self._snapshot = dataclasses.replace(current, revision=revision, stamps=stamps)
             return
-        self._snapshot = Snapshot.load(self.store, revision, stamps)
+        # The address index (the slow part) depends on the buildings alone.
+        keep = current is not None and changed is not None and "buildings" not in changed
+        addresses = current.addresses if keep and current is not None else None
+        self._snapshot = Snapshot.load(self.store, revision, stamps, addresses=addresses)
 
     def by_address(self, address: str, role: Role = Role.ANONYMOUS) -> dict[str, Any]:
         """The grid owning the building that `address` names."""

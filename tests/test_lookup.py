@@ -13,7 +13,7 @@ from gridmap.lookup import (
     LookupService,
     OutsideError,
     Query,
-    _only_other_layers_changed,
+    changed_layers,
 )
 from gridmap.privacy import Role
 from gridmap.stores import Store
@@ -70,6 +70,13 @@ def test_only_lookup_layers_trigger_a_rebuild(service: LookupService, store: Sto
     store.upsert("speakers", district()["speakers"].iloc[[0]])
     _wait_for(service, lambda: service.snapshot().revision != first.revision)
     assert service.snapshot().addresses is first.addresses  # reused, not rebuilt
+    assert service.snapshot().locator is first.locator
+    grids = district()["grids"]
+    grids.loc[0, "party_branch"] = "新党支部"
+    store.upsert("grids", grids.iloc[[0]])
+    _wait_for(service, lambda: service.snapshot().locator is not first.locator)
+    assert service.snapshot().addresses is first.addresses  # grids changed, buildings did not
+    assert service.by_point(114.305, 30.505)["grid"]["party_branch"] == "新党支部"
     buildings = district()["buildings"]
     buildings.loc[0, "address"] = "武汉市武昌区新华路1号"
     store.upsert("buildings", buildings.iloc[[0]])
@@ -80,12 +87,12 @@ def test_only_lookup_layers_trigger_a_rebuild(service: LookupService, store: Sto
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ({n: T0 for n in LAYERS}, {**{n: T0 for n in LAYERS}, "speakers": T1}, True),
-        ({n: T0 for n in LAYERS}, {**{n: T0 for n in LAYERS}, "grids": T1}, False),
-        ({n: T0 for n in LAYERS}, {n: T0 for n in LAYERS}, False),  # a change no layer records
-        ({n: None for n in LAYERS}, {**{n: None for n in LAYERS}, "speakers": T1}, False),
-        ({}, {n: T0 for n in LAYERS}, False),
+        ({n: T0 for n in LAYERS}, {**{n: T0 for n in LAYERS}, "speakers": T1}, {"speakers"}),
+        ({n: T0 for n in LAYERS}, {**{n: T0 for n in LAYERS}, "grids": T1}, {"grids"}),
+        ({n: T0 for n in LAYERS}, {n: T0 for n in LAYERS}, None),  # a change no layer records
+        ({n: None for n in LAYERS}, {**{n: None for n in LAYERS}, "speakers": T1}, None),
+        ({}, {n: T0 for n in LAYERS}, None),
     ],
 )
-def test_change_detection_is_conservative(old: dict, new: dict, expected: bool) -> None:
-    assert _only_other_layers_changed(old, new) is expected
+def test_change_detection_is_conservative(old: dict, new: dict, expected: set[str] | None) -> None:
+    assert changed_layers(old, new) == expected
