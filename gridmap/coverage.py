@@ -64,10 +64,11 @@ class StraightLine:
 
     Three KD-tree passes, each settling what it can so the next has less to do:
 
-    1. Households cluster in buildings, so origins are binned into square
-       cells (an eighth of the median radius); a cell lying wholly inside its
-       centre's nearest site's range settles every origin in it. Skipped when
-       origins hardly share cells.
+    1. Origins are binned into square cells (an eighth of the median radius,
+       larger where origins are spread thin, up to half of it); a cell lying
+       wholly inside its centre's nearest site's range settles every origin
+       in it. Households cluster in buildings, so most settle here. Skipped
+       when origins hardly share cells.
     2. Each remaining origin's nearest site: within that site's radius, it is reached.
     3. The rest take one exact nearest-neighbour query with the sites lifted
        to (x, y, √(R² − r²)), R the largest radius: the squared distance from
@@ -115,7 +116,11 @@ class StraightLine:
 
     def _whole_cells(self, tree: cKDTree, query: FloatArray, radii: FloatArray, reach: float) -> BoolArray:
         """Origins in a cell that one site's range wholly contains (pass 1)."""
-        size = max(float(np.median(radii)) / 8.0, 1.0)
+        # An eighth of the typical radius, or larger where origins are spread thin (about 8 per cell).
+        extent = np.ptp(query, axis=0) if len(query) else np.zeros(2)
+        spread = float(np.sqrt(max(extent[0] * extent[1], 1.0) * 8.0 / max(len(query), 1)))
+        typical = float(np.median(radii))
+        size = max(min(max(typical / 8.0, spread), typical / 2.0), 1.0)
         cell = np.floor(query / size).astype(np.int64)
         codes, unique = pd.factorize(cell[:, 0] * (1 << 32) + cell[:, 1])
         if len(unique) * 4 > len(query):

@@ -9,6 +9,7 @@ import pytest
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.spatial import cKDTree
 
 from gridmap.coverage import (
     CoverageOptions,
@@ -162,3 +163,16 @@ def test_cell_pass_on_clustered_households_matches_brute_force(seed: int, n_home
     dist = np.hypot(*(homes[:, None, :] - sites[None, :, :]).transpose(2, 0, 1))
     expected = (dist <= radii[None, :]).any(axis=1)
     assert (StraightLine(workers=1).reached(homes, sites, radii) == expected).all()
+
+
+def test_whole_cells_settle_a_dense_cluster_and_nothing_at_the_rim() -> None:
+    """The cell shortcut fires where a cell lies inside a range, and stays out where it does not."""
+    rng = np.random.default_rng(1)
+    near = rng.normal(0.0, 2.0, (500, 2))  # a tower block beside the speaker
+    rim = rng.normal(0.0, 2.0, (500, 2)) + np.array([299.0, 0.0])  # a block straddling the edge of its range
+    sites, radii = np.array([[0.0, 0.0]]), np.array([300.0])
+    whole = StraightLine()._whole_cells(cKDTree(sites), np.vstack([near, rim]), radii, 300.0)
+    assert whole[:500].all() and not whole[500:].any()
+    reached = StraightLine().reached(np.vstack([near, rim]), sites, radii)
+    assert reached[:500].all()
+    assert (reached[500:] == (np.hypot(*rim.T) <= 300.0)).all()
