@@ -30,6 +30,7 @@ from gridmap.crs import CRSInput, CRSSpec, parse_crs
 from gridmap.errors import CRSError, GridmapError, Problem, ValidationError
 from gridmap.frames import WGS84, conform
 from gridmap.ingest.columns import ColumnMapping, map_columns
+from gridmap.ingest.derive import with_grid_codes
 from gridmap.ingest.geometry import (
     GEOMETRY,
     GeometryResult,
@@ -105,6 +106,7 @@ def import_file(
 
     say(f"validating {len(source.table):,} rows")
     frame, checked, placed = _validated(store, spec, source, mapping, declared, fix=fix)
+    frame = with_grid_codes(store, spec, frame)
     say(f"writing {len(frame):,} {spec.name}")
     report = ImportReport(
         layer=spec.name,
