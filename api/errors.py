@@ -26,6 +26,7 @@ from gridmap.errors import (
     UnknownLayerError,
     ValidationError,
 )
+from gridmap.export import ExportError
 
 log = logging.getLogger("gridmap.api")
 
@@ -56,6 +57,7 @@ STATUS: tuple[tuple[type[GridmapError], int, str], ...] = (
     (ValidationError, 422, "invalid"),
     (CRSError, 422, "invalid_crs"),
     (BadRequestError, 422, "invalid"),
+    (ExportError, 422, "invalid_export"),
     (ConfigError, 503, "misconfigured"),
     (StoreError, 503, "store_unavailable"),
     (GridmapError, 400, "bad_request"),

@@ -50,7 +50,13 @@ def test_export_follows_roles(reader: TestClient) -> None:
 
 @pytest.mark.parametrize(
     ("params", "status"),
-    [({"format": "dwg"}, 422), ({"crs": "mars"}, 422), ({"bbox": "x"}, 422), ({"community": "C9"}, 404)],
+    [
+        ({"format": "dwg"}, 422),
+        ({"crs": "mars"}, 422),
+        ({"bbox": "x"}, 422),
+        ({"community": "C9"}, 404),
+        ({"format": "kml", "crs": "EPSG:4547"}, 422),
+    ],
 )
 def test_export_rejects_bad_requests(reader: TestClient, params: dict[str, str], status: int) -> None:
     assert reader.get("/export/grids", params=params).status_code == status
