@@ -99,6 +99,8 @@ def greedy_links(
             households = cKDTree(shifted[pool])
             reach[:] = 2 * quota
         pair_c, pair_h, pair_d = _offers(households, pool, shifted, cs, left, reach, free, group, span)
+        if pair_c.size == 0:
+            return partner
         # A household accepts the offer of its nearest center with quota (its own grid: others are far).
         offered, inverse = np.unique(pair_h, return_inverse=True)
         _, near = cKDTree(shifted[cs]).query(shifted[offered], k=1)
