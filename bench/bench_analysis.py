@@ -5,7 +5,7 @@
 
 Workload: the sample district (`gridmap.sample.generate(scale)`: 1,220 grids
 at scale 20) topped up to `--households` (copies of random households, same
-building and point, new code: `bench.bench_siting.densify`), and to
+building and point, new code: `bench.workload.densify`), and to
 `--speakers` / `--service-points` with new sites at random building points
 (speakers: 5 % broken, a fifth with power and sensitivity so their range comes
 from the inverse-square law; service points: radius 300, 500 or 800 m).
@@ -41,14 +41,13 @@ from collections.abc import Callable
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import shapely
 
-from bench.bench_siting import densify
 from bench.common import WORK, median_seconds, run_isolated, table, write_section
+from bench.workload import city
 from gridmap.analysis import analyze
 from gridmap.assignment import GridLocator, point_xy
 from gridmap.catalogue import LAYER_NAMES
@@ -62,7 +61,6 @@ from gridmap.coverage import (
     working,
 )
 from gridmap.crs import metric_crs
-from gridmap.frames import conform
 from gridmap.sample import generate
 from gridmap.stores import open_store
 
@@ -70,39 +68,6 @@ ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 TARGET_ASSIGN_S, TARGET_ASSIGN_X = 1.0, 1.5
 TARGET_COVERAGE_S, TARGET_COVERAGE_X = 1.0, 3.0
 TARGET_ANALYZE_S, TARGET_ANALYZE_MIB = 30.0, 4096.0
-
-
-def top_up_sites(
-    frames: dict[str, gpd.GeoDataFrame], speakers: int, service_points: int, seed: int = 3
-) -> None:
-    """Add speakers and service points at random building points until the counts are reached."""
-    rng = np.random.default_rng(seed)
-    spots = shapely.point_on_surface(np.asarray(frames["buildings"].geometry.values, dtype=object))
-    for layer, total in (("speakers", speakers), ("service_points", service_points)):
-        have = frames[layer]
-        extra = total - len(have)
-        if extra <= 0:
-            continue
-        where = spots[rng.integers(0, len(spots), extra)]
-        jitter = rng.normal(0, 0.0003, (extra, 2))
-        points = shapely.points(shapely.get_x(where) + jitter[:, 0], shapely.get_y(where) + jitter[:, 1])
-        columns: dict[str, object] = {"code": [f"{layer[:2].upper()}X{i:06d}" for i in range(extra)]}
-        if layer == "speakers":
-            columns["status"] = np.where(rng.random(extra) < 0.05, "broken", "working")
-            acoustic = rng.random(extra) < 0.2
-            columns["power_w"] = np.where(acoustic, rng.choice([10.0, 25.0, 50.0], extra), np.nan)
-            columns["sensitivity_db"] = np.where(acoustic, rng.choice([100.0, 105.0, 110.0], extra), np.nan)
-        else:
-            columns["radius_m"] = rng.choice([300.0, 500.0, 800.0], extra)
-        added = conform(layer, gpd.GeoDataFrame(columns, geometry=points, crs=4326))
-        frames[layer] = pd.concat([have, added], ignore_index=True)
-
-
-def workload(scale: int, households: int, speakers: int, service_points: int) -> dict[str, gpd.GeoDataFrame]:
-    frames = generate(scale=scale)
-    frames["households"] = densify(frames["households"], households)
-    top_up_sites(frames, speakers, service_points)
-    return frames
 
 
 # --- PostGIS ---------------------------------------------------------------------------------------
@@ -346,7 +311,7 @@ def main() -> None:
     WORK.mkdir(exist_ok=True)
 
     start = time.perf_counter()
-    frames = workload(args.scale, args.households, args.speakers, args.service_points)
+    frames = city(args.scale, args.households, args.speakers, args.service_points)
     print(
         f"workload ready in {time.perf_counter() - start:.1f} s: "
         + ", ".join(f"{k} {len(v):,}" for k, v in frames.items())

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.bench_api [--scale 20] [--households 1000000] [--duration 30]
 
 Workload: `gridmap.sample.generate(scale)` (1,220 grids at scale 20) with its
-households topped up to `--households` as in bench_siting, in a GeoPackage
+households topped up to `--households` as in bench.workload, in a GeoPackage
 store under bench/work (built once, reused while its counts match).
 `gridmap serve --workers 2` runs on a free 127.0.0.1 port; wrk (Debian's
 package, installed here when missing) drives it at `--connections` (32) for
@@ -45,8 +45,8 @@ import numpy as np
 import shapely
 from shapely.geometry import mapping, shape
 
-from bench.bench_siting import densify
 from bench.common import WORK, median_seconds, table, write_section
+from bench.workload import densify
 from gridmap.sample import generate
 from gridmap.stores import open_store
 

@@ -4,7 +4,7 @@
 
 Workloads: the sample district (`gridmap.sample.generate(1)`), and
 `generate(scale)` (1,220 grids at scale 20) with households topped up to
-`--households` as in bench_siting (copies of random households, same point,
+`--households` as in bench.workload (copies of random households, same point,
 new code). Each is analysed once (`gridmap.analysis.analyze`, timed apart).
 
 Measured for each map: HTML size; generation time (building the folium map
@@ -34,8 +34,8 @@ import geopandas as gpd
 from folium.plugins import FastMarkerCluster
 from playwright.sync_api import BrowserContext, Route
 
-from bench.bench_siting import densify
 from bench.common import WORK, median_seconds, table, write_section
+from bench.workload import densify
 from gridmap.analysis import Analysis, analyze
 from gridmap.maps import coverage_map, write_html
 from gridmap.maps.assets import CSS_ASSETS, JS_ASSETS

@@ -23,10 +23,9 @@ from functools import partial
 from typing import TypeVar
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
 
 from bench.common import median_seconds, table, write_section
+from bench.workload import densify
 from gridmap.assignment import assign
 from gridmap.sample import generate, generate_dirty
 from gridmap.siting import EXACT_LIMIT, SiteKind, SitingResult, site
@@ -37,17 +36,6 @@ T = TypeVar("T")
 TARGET_SITING_S = 60.0
 TARGET_GAP = 0.05
 TARGET_TOPOLOGY_S = 5.0
-
-
-def densify(households: gpd.GeoDataFrame, total: int, seed: int = 1) -> gpd.GeoDataFrame:
-    """`households` plus copies of random ones (same building and point, new code) up to `total`."""
-    extra = total - len(households)
-    if extra <= 0:
-        return households
-    rng = np.random.default_rng(seed)
-    copies = households.iloc[rng.integers(0, len(households), extra)].copy()
-    copies["code"] = copies["code"] + pd.Series(np.arange(extra), index=copies.index).map("+{}".format)
-    return pd.concat([households, copies], ignore_index=True)
 
 
 def timed(fn: Callable[[], T], repeat: int) -> tuple[float, T]:
