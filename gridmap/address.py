@@ -7,17 +7,24 @@ the part that names a building, so a household's address, a hotline
 operator's text and the register agree. `AddressIndex` then matches exactly,
 on the normalised form, and finally fuzzily among buildings whose house and
 building numbers are the same (so 幸福路88号3栋 never becomes 88号8栋).
+`AddressIndex.suggest` ranks the whole register for an address that matches
+nothing, but scores only the buildings that could reach the top: a bound on
+the score, from the characters two addresses share, rules out the rest.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Literal
 
 import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from rapidfuzz import fuzz, process
 
@@ -168,6 +175,174 @@ def house_numbers(normalised: str) -> tuple[str, ...]:
     return tuple(n.lstrip("0") or "0" for n in _NUMBERS.findall(normalised))
 
 
+# --- Bounding the fuzzy score ---------------------------------------------------
+
+# Buildings scored first by `suggest`; the best of them usually rule out all others.
+_FIRST_ROUND = 64
+# The bound and rapidfuzz round differently; a bound this close to a score may still tie it.
+_TOLERANCE = 1e-6
+
+
+class _Characters:
+    """For every character, the addresses holding it (ascending) and how often: shared counts at once.
+
+    The size of the common multiset of characters bounds every Indel-based
+    similarity (an alignment keeps only characters both strings hold), so it
+    bounds WRatio without computing it.
+    """
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        n = len(texts)
+        self.size = n
+        self.lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+        self.spaced = np.fromiter((_several_tokens(t) for t in texts), dtype=bool, count=n)
+        self.points = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        self.starts = np.cumsum(self.lengths) - self.lengths
+        keys, counts = np.unique(
+            self.points * max(n, 1) + np.repeat(np.arange(n), self.lengths), return_counts=True
+        )
+        chars, starts = np.unique(keys // max(n, 1), return_index=True)
+        edges = np.append(starts, len(keys)).tolist()
+        self._holders = keys % max(n, 1)
+        self._counts = counts
+        self._spans = dict(zip(map(chr, chars.tolist()), pairwise(edges), strict=True))
+
+    def shared(self, text: str) -> npt.NDArray[np.int64]:
+        """Per address, how many characters it shares with `text` (as multisets)."""
+        holders, counts = [], []
+        for char, k in Counter(text).items():
+            span = self._spans.get(char)
+            if span is not None:
+                holders.append(self._holders[span[0] : span[1]])
+                counts.append(np.minimum(self._counts[span[0] : span[1]], k))
+        if not holders:
+            return np.zeros(self.size, dtype=np.int64)
+        weights = np.concatenate(counts).astype(np.float64)
+        return np.bincount(np.concatenate(holders), weights, minlength=self.size).astype(np.int64)
+
+    def held(self, chars: Sequence[str], positions: npt.NDArray[np.intp]) -> npt.NDArray[np.int64]:
+        """How often the addresses at `positions` (rows) hold each of `chars` (columns)."""
+        out = np.zeros((len(positions), len(chars)), dtype=np.int64)
+        for column, char in enumerate(chars):
+            span = self._spans.get(char)
+            if span is None:
+                continue
+            holders = self._holders[span[0] : span[1]]
+            at = np.minimum(np.searchsorted(holders, positions), len(holders) - 1)
+            found = holders[at] == positions
+            out[found, column] = self._counts[span[0] + at[found]]
+        return out
+
+
+class _ScoreBound:
+    """For one query, a score `fuzz.WRatio(query, address)` cannot exceed, per address of the register.
+
+    WRatio takes the best of Indel similarities 2·LCS/(len1+len2) between the
+    strings or their sorted or de-duplicated tokens (full length, when the
+    lengths differ by less than 1.5×) and, else, also windows of the longer
+    one as long as the shorter (scaled by 0.9, or 0.6 beyond 8×). With m
+    shared characters a full comparison scores at most 2m/(a+b) and a window
+    at most 2m/(s+m), s the shorter length; the de-duplicated query length
+    `a` is the smallest the query takes. A shared whole token scores 100 in
+    the token comparisons, so addresses of several tokens, and (for a query
+    of several tokens) addresses all of whose characters the query holds,
+    are never ruled out.
+    """
+
+    def __init__(self, characters: _Characters, query: str) -> None:
+        self._characters = characters
+        self._query = query
+        length = len(query)
+        a = min(length, len(" ".join(set(query.split()))))
+        shared = characters.shared(query)
+        # The bound depends on the address only through (length, shared): one table lookup each.
+        b = np.arange(int(characters.lengths.max(initial=0)) + 1)[:, None]
+        m = np.minimum(np.arange(length + 1)[None, :], np.minimum(a, b))
+        s = np.minimum(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            full = np.where(a + b > 0, 200.0 * m / (a + b), 0.0)
+            window = np.where(s + m > 0, 200.0 * m / (s + m), 0.0) * np.where(
+                np.maximum(length, b) <= 8 * np.minimum(length, b), 0.9, 0.6
+            )
+        table = np.where(
+            2 * np.maximum(length, b) < 3 * np.minimum(length, b), full, np.maximum(full, window)
+        )
+        table[0, :] = 0.0
+        if length == 0:
+            table[:] = 0.0
+        self.bound = table[characters.lengths, shared]
+        self.bound[characters.spaced] = 100.0
+        if _several_tokens(query):
+            self.bound[(shared >= characters.lengths) & (characters.lengths > 0)] = 100.0
+        self._tightened = np.zeros(characters.size, dtype=bool)
+
+    def tighten(self, positions: npt.NDArray[np.intp]) -> None:
+        """Lower the bound at `positions` where WRatio compares the shorter string with windows of the longer.
+
+        A window as long as the shorter string (or a shorter one at either
+        end, which lies inside such a window) shares at most the characters
+        that window holds: 2m/(s+m) with m the best window's share. Only for
+        a query of one token, whose token comparisons are its plain ones.
+        """
+        positions = positions[~self._tightened[positions]]
+        self._tightened[positions] = True
+        query, length = self._query, len(self._query)
+        if _several_tokens(query) or not len(positions):
+            return
+        lengths = self._characters.lengths[positions]
+        plain = (lengths > 0) & ~self._characters.spaced[positions]
+        chars = list(dict.fromkeys(query))
+        codes = np.array([ord(c) for c in chars], dtype=np.int64)
+        counts = np.array([query.count(c) for c in chars], dtype=np.int64)
+        shorter = plain & (3 * lengths <= 2 * length)
+        if shorter.any():
+            # Windows of the query, as long as the address.
+            held = self._characters.held(chars, positions)
+            query_cumulative = _cumulative_hits(np.array([[ord(c) for c in query]], dtype=np.int64), codes)[0]
+            for size in np.unique(lengths[shorter]).tolist():
+                rows = np.flatnonzero(shorter & (lengths == size))
+                windows = query_cumulative[size:] - query_cumulative[: length - size + 1]
+                best = np.minimum(held[rows][:, None, :], windows[None, :, :]).sum(axis=2).max(axis=1)
+                shared = np.minimum(held[rows], counts).sum(axis=1)
+                self._lower(positions[rows], shared, best, length, size)
+        longer = plain & (2 * lengths >= 3 * length)
+        for size in np.unique(lengths[longer]).tolist():
+            # Windows of the address, as long as the query.
+            at = positions[np.flatnonzero(longer & (lengths == size))]
+            points = self._characters.points[self._characters.starts[at][:, None] + np.arange(size)[None, :]]
+            cumulative = _cumulative_hits(points, codes)
+            windows = cumulative[:, length:] - cumulative[:, : size - length + 1]
+            best = np.minimum(windows, counts).sum(axis=2).max(axis=1)
+            shared = np.minimum(cumulative[:, -1], counts).sum(axis=1)
+            self._lower(at, shared, best, size, length)
+
+    def _lower(
+        self,
+        at: npt.NDArray[np.intp],
+        shared: npt.NDArray[np.int64],
+        best: npt.NDArray[np.int64],
+        longer: int,
+        shorter: int,
+    ) -> None:
+        """The bound at `at` from the whole strings' share and the best window's share."""
+        full = 200.0 * np.minimum(shared, shorter) / (longer + shorter)
+        window = 200.0 * best / (shorter + best) * (0.9 if longer <= 8 * shorter else 0.6)
+        self.bound[at] = np.minimum(self.bound[at], np.maximum(full, window))
+
+
+def _cumulative_hits(points: npt.NDArray[np.int64], codes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Per row of code points, how often each of `codes` occurs in the first i points (i = 0…width)."""
+    hits = (points[:, :, None] == codes[None, None, :]).astype(np.int64)
+    out = np.zeros((points.shape[0], points.shape[1] + 1, len(codes)), dtype=np.int64)
+    np.cumsum(hits, axis=1, out=out[:, 1:])
+    return out
+
+
+def _several_tokens(text: str) -> bool:
+    """Whether WRatio's token comparisons differ from its plain ones for `text`."""
+    return any(c.isspace() for c in text)
+
+
 # --- Matching -----------------------------------------------------------------
 
 
@@ -200,6 +375,8 @@ class AddressIndex:
         self._codes = codes
         self._raw = raw
         self._normalised = [n or "" for n in normalize_many(raw)]
+        self._choices = np.array(self._normalised, dtype=object)
+        self._characters = _Characters(self._normalised)
         self._exact: dict[str, int] = {}
         self._by_normalised: dict[str, int] = {}
         self._blocks: dict[tuple[str, ...], list[int]] = {}
@@ -258,13 +435,49 @@ class AddressIndex:
         normalised = normalize(query)
         if not normalised or not self._codes:
             return []
-        ranked = process.extract(normalised, self._normalised, scorer=fuzz.WRatio, limit=n * 3)
         out: list[Match] = []
         seen: set[str] = set()
-        for _, score, i in ranked:
+        for i, score in self._ranked(normalised, n * 3):
             if self._codes[i] not in seen and score > 0:
                 seen.add(self._codes[i])
                 out.append(self._match(i, "fuzzy", round(score / 100.0, 4)))
             if len(out) == n:
                 break
         return out
+
+    def _ranked(self, normalised: str, limit: int) -> list[tuple[int, float]]:
+        """The `limit` best (position, WRatio) over the register, best first and ties by position.
+
+        The same list as scoring every address: addresses are scored in rounds,
+        highest score bound first, until no address left could tie or beat the
+        `limit`-th best score found.
+        """
+        bound = _ScoreBound(self._characters, normalised)
+        done = np.zeros(len(bound.bound), dtype=bool)
+        positions = np.empty(0, dtype=np.intp)
+        scores = np.empty(0, dtype=np.float64)
+        floor, size = 0.0, _FIRST_ROUND
+        while True:
+            pending = np.flatnonzero((bound.bound >= floor - _TOLERANCE) & (bound.bound > 0) & ~done)
+            if not len(pending):
+                break
+            if len(pending) > 4 * size:
+                pending = pending[np.argpartition(-bound.bound[pending], 4 * size - 1)[: 4 * size]]
+            bound.tighten(pending)
+            pending = pending[bound.bound[pending] >= floor - _TOLERANCE]
+            if len(pending) > size:
+                pending = pending[np.argpartition(-bound.bound[pending], size - 1)[:size]]
+            done[pending] = True
+            positions = np.concatenate([positions, pending])
+            scores = np.concatenate([scores, self._scores(normalised, pending)])
+            positive = scores[scores > 0]
+            if len(positive) >= limit:
+                floor = float(-np.partition(-positive, limit - 1)[limit - 1])
+            size *= 2
+        order = np.lexsort((positions, -scores))[:limit]
+        return list(zip(positions[order].tolist(), scores[order].tolist(), strict=True))
+
+    def _scores(self, normalised: str, positions: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
+        """WRatio of `normalised` against the addresses at `positions` (no score_cutoff: it rounds)."""
+        choices = self._choices[positions].tolist()
+        return process.cdist([normalised], choices, scorer=fuzz.WRatio, dtype=np.float64)[0]

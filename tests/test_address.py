@@ -6,10 +6,12 @@ import time
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from rapidfuzz import fuzz, process
 
 from gridmap.address import AddressIndex, house_numbers, normalize, normalize_many
+from gridmap.sample import read_sample
 
 
 @pytest.mark.parametrize(
@@ -95,6 +97,12 @@ def _full_width(text: str) -> str:
 @given(_ADDRESSES)
 def test_full_and_half_width_normalise_alike(address: str) -> None:
     assert normalize(_full_width(address)) == normalize(address)
+
+
+@given(st.lists(_ADDRESSES, max_size=8))
+def test_normalize_many_equals_normalize_on_each(addresses: list[str]) -> None:
+    batch = addresses + addresses[:2]  # repeated addresses take the de-duplicated path
+    assert normalize_many(batch) == [normalize(a) for a in batch]
 
 
 def test_normalize_many_keeps_order_and_missing_values() -> None:
@@ -187,6 +195,84 @@ def test_suggest() -> None:
     assert all(s.method == "fuzzy" and 0 < s.score <= 1 for s in suggestions)
     assert index.suggest("") == []
     assert AddressIndex(_register().iloc[:0]).suggest("幸福路") == []
+
+
+_SAMPLE = read_sample()["buildings"]
+_SAMPLE_CODES = _SAMPLE["code"].astype(str).tolist()
+_SAMPLE_NORMALISED = [v or "" for v in normalize_many(_SAMPLE["address"].astype(str).tolist())]
+
+
+# Suggestions for addresses that match nothing in the committed sample, as the
+# full-register scan gave them (building codes without their common prefix 4201060).
+_SAMPLE_SUGGESTIONS = {
+    "无此路5号3栋": [
+        ("010050060003", 0.7143),
+        ("010010030003", 0.6667),
+        ("010030030003", 0.6667),
+        ("010030070003", 0.6667),
+        ("010050070003", 0.6667),
+    ],
+    "粮道路999号3栋": [
+        ("010060100003", 0.6667),
+        ("010060100013", 0.6316),
+        ("010010050003", 0.5882),
+        ("010010090003", 0.5882),
+        ("010040010003", 0.5882),
+    ],
+    "完全不同的地址": [],
+    "湖北省武汉市武昌区樱花大道12号8栋2单元301室": [
+        ("010030010008", 0.5882),
+        ("010020020008", 0.5556),
+        ("010060020008", 0.5556),
+        ("010060050008", 0.5556),
+        ("010020020018", 0.5263),
+    ],
+    "12 Main Street": [
+        ("012010010002", 0.4),
+        ("010010010012", 0.36),
+        ("010010060012", 0.36),
+        ("010030010001", 0.36),
+        ("010030010002", 0.36),
+    ],
+    "青年村9组": [
+        ("012010010010", 0.54),
+        ("012010010011", 0.54),
+        ("012010010012", 0.54),
+        ("012010010013", 0.54),
+        ("012010010014", 0.54),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def sample_index() -> AddressIndex:
+    return AddressIndex(_SAMPLE)
+
+
+@pytest.mark.parametrize("query", list(_SAMPLE_SUGGESTIONS))
+def test_suggestions_on_the_sample_are_the_full_scan_ones(sample_index: AddressIndex, query: str) -> None:
+    assert sample_index.match(query) is None
+    found = [(s.building_code.removeprefix("4201060"), s.score) for s in sample_index.suggest(query)]
+    assert found == _SAMPLE_SUGGESTIONS[query]
+
+
+_SAMPLE_CHARS = st.sampled_from(sorted(set("".join(_SAMPLE["address"].astype(str))) | set("号栋路村组 abx#")))
+
+
+def _full_scan(query: str, n: int = 5) -> list[tuple[str, float]]:
+    """Suggestions as scoring every address of the sample gives them (the reference)."""
+    out: list[tuple[str, float]] = []
+    for _, score, i in process.extract(normalize(query), _SAMPLE_NORMALISED, scorer=fuzz.WRatio, limit=n * 3):
+        if score > 0 and _SAMPLE_CODES[i] not in [code for code, _ in out]:
+            out.append((_SAMPLE_CODES[i], round(score / 100.0, 4)))
+    return out[:n]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_SAMPLE_CHARS, min_size=1, max_size=24).map("".join))
+def test_suggestions_equal_a_full_scan(sample_index: AddressIndex, query: str) -> None:
+    found = [(s.building_code, s.score) for s in sample_index.suggest(query)]
+    assert found == (_full_scan(query) if normalize(query) else [])
 
 
 def _city_register(n: int = 20_000) -> pd.DataFrame:
