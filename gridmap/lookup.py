@@ -273,8 +273,8 @@ class LookupService:
         """One result per query, in input order; a query that fails gets an error entry, not an exception.
 
         Points are located together per coordinate system (one vectorised call each).
-        Suggestions for unmatched addresses search the whole register (tens of
-        milliseconds each in a city), so a batch gives them only when asked.
+        Suggestions for unmatched addresses rank the whole register (about a
+        millisecond each in a city), so a batch of 10,000 gives them only when asked.
         """
         snap = self.snapshot()
         results: list[dict[str, Any]] = [{} for _ in queries]
