@@ -29,6 +29,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from gridmap.arrays import FloatArray, IntArray
 from gridmap.assignment import DERIVED_LAYERS, assign_positions, layer_of, unassigned
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.coverage import CoverageOptions, metric_xy, service_coverage, speaker_coverage, speaker_ranges
@@ -37,8 +38,6 @@ from gridmap.frames import WGS84
 from gridmap.linkage import DEFAULT_QUOTA, link_households
 from gridmap.topology import TopologyOptions, check_grids
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
 GeomArray = npt.NDArray[np.object_]
 
 GAP_TEXT: dict[str, tuple[str, str]] = {

@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
+from gridmap.arrays import FloatArray, IntArray
 from gridmap.crs import metric_crs
 from gridmap.errors import CRSError
 from gridmap.frames import WGS84, empty_frame
@@ -48,9 +49,6 @@ DERIVED_LAYERS: tuple[str, ...] = ("buildings", *POINT_LAYERS)
 
 _SMALL_QUERY = 256
 """Below this many points, one STRtree query beats the per-grid sweep."""
-
-IntArray = npt.NDArray[np.intp]
-FloatArray = npt.NDArray[np.float64]
 
 
 class GridLocator:

@@ -41,10 +41,8 @@ import pyproj
 import shapely
 from scipy.spatial import cKDTree
 
+from gridmap.arrays import BoolArray, FloatArray
 from gridmap.errors import CRSError
-
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 
 DEFAULT_SPEAKER_RADIUS_M = 300.0
 DEFAULT_SERVICE_RADIUS_M = 500.0

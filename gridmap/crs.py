@@ -24,6 +24,7 @@ import pyproj
 import shapely
 from pyproj.exceptions import CRSError as PyprojCRSError
 
+from gridmap.arrays import FloatArray
 from gridmap.errors import CRSError
 
 WGS84_EPSG = 4326
@@ -32,7 +33,6 @@ ACCEPTED = "wgs84, cgcs2000, gcj02, bd09 or EPSG:<code> (e.g. EPSG:4547)"
 
 CRSKind = Literal["epsg", "gcj02", "bd09"]
 Bounds = tuple[float, float, float, float]
-FloatArray = npt.NDArray[np.float64]
 
 # China's extent (the area of use of CGCS2000, EPSG:4490): where GCJ-02, BD-09
 # and CGCS2000 data can legitimately lie.

@@ -23,17 +23,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from gridmap.arrays import BoolArray, FloatArray, IntArray
 from gridmap.assignment import codes_at
 
 DEFAULT_QUOTA = 10
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
-BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)

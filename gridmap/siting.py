@@ -36,6 +36,8 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.spatial import cKDTree
 
+from gridmap.arrays import BoolArray, FloatArray
+from gridmap.arrays import Int64Array as IntArray
 from gridmap.catalogue import get_layer
 from gridmap.coverage import CoverageOptions, metric_xy, service_coverage, speaker_coverage
 from gridmap.crs import metric_crs
@@ -52,9 +54,6 @@ EXACT_LIMIT = 250_000
 """Largest coverage matrix (non-zero entries after reduction) given to the exact solver."""
 
 _CHUNK = 4096
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from gridmap.arrays import IntArray
 from gridmap.crs import metric_crs
 from gridmap.errors import CRSError
 from gridmap.frames import WGS84
@@ -87,7 +88,6 @@ FINDING_COLUMNS: list[str] = [
 ]
 
 GeomArray = npt.NDArray[np.object_]
-IntArray = npt.NDArray[np.intp]
 
 _REASONS_ZH: dict[str, str] = {
     "Self-intersection": "边界自相交",

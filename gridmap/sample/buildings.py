@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from gridmap.arrays import FloatArray
+from gridmap.arrays import Int64Array as IntArray
 from gridmap.sample import names
 from gridmap.sample.layout import ROWS, Layout
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 StrArray = npt.NDArray[np.str_]
 
 URBAN_HOUSEHOLDS = (300, 500)

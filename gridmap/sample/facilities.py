@@ -12,13 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
+from gridmap.arrays import FloatArray
+from gridmap.arrays import Int64Array as IntArray
 from gridmap.sample.buildings import Buildings, number_within
 from gridmap.sample.layout import Layout
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 DENSE_SHARES = (0.35, 0.5, 0.15)  # urban grids with 0, 1, 2 speakers
 SPARSE_SHARES = (0.8, 0.2, 0.0)  # the same in a community the speaker programme has not reached

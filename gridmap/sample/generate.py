@@ -8,6 +8,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from gridmap.arrays import FloatArray
 from gridmap.frames import WGS84, conform
 from gridmap.sample.buildings import Buildings, build_buildings, number_within
 from gridmap.sample.facilities import Points, build_service_points, build_speakers
@@ -15,8 +16,6 @@ from gridmap.sample.layout import Layout, build_layout, to_lonlat
 from gridmap.sample.people import Households, build_households, build_staff
 
 DEFAULT_SEED = 20261124
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def generate(scale: int = 1, seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame]:

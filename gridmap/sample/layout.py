@@ -25,10 +25,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from gridmap.arrays import FloatArray
+from gridmap.arrays import Int64Array as IntArray
 from gridmap.sample import names
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 COUNTY_CODE = "420106"  # 武昌区, GB/T 2260
 ORIGIN_LONLAT = (114.300, 30.565)  # north-west corner of the district

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from gridmap.arrays import BoolArray, FloatArray
+from gridmap.arrays import Int64Array as IntArray
 from gridmap.sample import names
 from gridmap.sample.buildings import Buildings
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 StrArray = npt.NDArray[np.str_]
 
 PARTY_SHARE = 0.08
