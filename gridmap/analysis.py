@@ -142,22 +142,22 @@ class Analysis:
     frames: dict[str, gpd.GeoDataFrame]
     timings: dict[str, float]
 
-    def totals(self) -> dict[str, float]:
-        """Headline figures for the whole area (households-weighted shares)."""
+    def totals(self) -> dict[str, int | float]:
+        """Headline figures for the whole area: counts as integers, households-weighted shares."""
         g = self.grids
-        households = float(g["households"].sum())
-        out = {name: float(g[name].sum()) for name in COUNT_COLUMNS}
+        out: dict[str, int | float] = {name: int(g[name].sum()) for name in COUNT_COLUMNS}
+        households = out["households"]
         for share, count in (
             ("speaker_share", "speaker_covered"),
             ("service_share", "service_covered"),
             ("linkage_share", "linked"),
         ):
             out[share] = out[count] / households if households else float("nan")
-        out["grids"] = float(len(g))
-        out["grids_without_party_branch"] = float((~g["has_party_branch"]).sum())
-        out["grids_without_worker"] = float((~g["has_worker"]).sum())
-        out["topology_errors"] = float((self.findings["severity"] == "error").sum())
-        out["unassigned"] = float(len(self.unassigned))
+        out["grids"] = len(g)
+        out["grids_without_party_branch"] = int((~g["has_party_branch"]).sum())
+        out["grids_without_worker"] = int((~g["has_worker"]).sum())
+        out["topology_errors"] = int((self.findings["severity"] == "error").sum())
+        out["unassigned"] = len(self.unassigned)
         out["uncovered_area_m2"] = float(g["uncovered_area_m2"].sum())
         return out
 

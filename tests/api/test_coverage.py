@@ -23,6 +23,9 @@ def test_coverage_figures(reader: TestClient) -> None:
     assert grids["G3"]["speaker_share"] == 0.0
     assert grids["G3"]["has_party_branch"] is False
     assert body["totals"]["grids"] == 3
+    # Counts are whole numbers in the JSON (3, not 3.0); shares are fractions.
+    assert all(type(body["totals"][k]) is int for k in ("grids", "households", "speaker_covered"))
+    assert 0.0 <= body["totals"]["speaker_share"] <= 1.0
     streets = reader.get("/coverage", params={"level": "streets"}, headers=bearer(VIEWER)).json()
     assert set(streets) == {"totals", "streets"}
     assert reader.get("/coverage", params={"level": "nope"}, headers=bearer(VIEWER)).status_code == 422
