@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gridmap.errors import (
     ConfigError,
+    ConflictError,
     CRSError,
     GridmapError,
     NotFoundError,
@@ -41,10 +42,6 @@ class BadRequestError(GridmapError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
-
-
-class ConflictError(GridmapError):
-    """A create that names a code which already exists."""
 
 
 # Most specific first: the first matching class decides the status.

@@ -29,7 +29,7 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
-from gridmap.errors import StoreError
+from gridmap.errors import ConflictError, StoreError
 from gridmap.frames import empty_frame
 from gridmap.stores._frames import PreparingStore, accepted_geometries, finish, geoms_of, prepare
 from gridmap.stores.base import BBox
@@ -140,21 +140,36 @@ class GeoPackageStore(PreparingStore):
                 _touch(conn, list(frames))
 
     def upsert(self, layer: str, frame: gpd.GeoDataFrame) -> int:
+        return self._write_rows(layer, frame, update=True)
+
+    def insert(self, layer: str, frame: gpd.GeoDataFrame) -> int:
+        return self._write_rows(layer, frame, update=False)
+
+    def _write_rows(self, layer: str, frame: gpd.GeoDataFrame, *, update: bool) -> int:
+        """INSERT the rows, updating existing codes or (not `update`) refusing them by the unique index.
+
+        Writers hold the directory lock and copy the current file, so a code
+        inserted by another process a moment earlier is already in the copy.
+        """
         spec = get_layer(layer)
         data = prepare(layer, frame)
         if data.empty:
             return 0
         columns = [GEOMETRY_COLUMN, *spec.field_names]
         names = ", ".join(f'"{c}"' for c in columns)
-        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != "code")
-        sql = (
-            f'INSERT INTO "{layer}" ({names}) VALUES ({", ".join("?" * len(columns))}) '
-            f"ON CONFLICT (code) DO UPDATE SET {updates}"
-        )
+        sql = f'INSERT INTO "{layer}" ({names}) VALUES ({", ".join("?" * len(columns))})'
+        if update:
+            updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != "code")
+            sql += f" ON CONFLICT (code) DO UPDATE SET {updates}"
         values = [_gpkg_blobs(geoms_of(data))]
         values += [data[f].astype(object).where(data[f].notna(), None).tolist() for f in spec.field_names]
         with self._aside() as tmp, _sqlite(tmp) as conn:
-            conn.executemany(sql, zip(*values, strict=True))
+            try:
+                conn.executemany(sql, zip(*values, strict=True))
+            except sqlite3.IntegrityError:
+                query = f'SELECT code FROM "{layer}" WHERE code IN (SELECT value FROM json_each(?))'
+                taken = conn.execute(query, (_json_list(data["code"].tolist()),)).fetchall()
+                raise ConflictError.taken(layer, [row[0] for row in taken]) from None
             _touch(conn, [layer], bounds=data.total_bounds)
         return len(data)
 
