@@ -17,7 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import AuthenticationError
 from api.settings import TokenGrant
-from gridmap.authorisation import authorise_write
+from gridmap.authorisation import authorise_layer, authorise_write
 from gridmap.errors import PermissionDeniedError
 from gridmap.privacy import Role
 from gridmap.stores import Store
@@ -47,6 +47,10 @@ class Principal:
     def require_read(self, layer: str) -> None:
         if not self.can_read(layer):
             raise PermissionDeniedError(f"reading {layer} needs a viewer token")
+
+    def require_writer(self, layer: str, action: str) -> None:
+        """May this caller write `layer` at all? (before the request is even validated)"""
+        authorise_layer(self.role, layer, action)
 
     def authorise(
         self, store: Store, layer: str, *, after: gpd.GeoDataFrame, before: gpd.GeoDataFrame, action: str

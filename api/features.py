@@ -442,7 +442,7 @@ def create_items(
     request: Request, caller: Caller, layer: LayerParam, body: Annotated[Any, _FEATURE_BODY]
 ) -> JSONResponse:
     spec = get_layer(layer)
-    caller.require(Role.EDITOR, f"adding {spec.name}")
+    caller.require_writer(spec.name, f"adding {spec.name}")
     features = _features_of(spec, body)
     codes = [f["properties"]["code"] for f in features]
     store = _store(request)
@@ -466,7 +466,7 @@ def replace_item(
     request: Request, caller: Caller, layer: LayerParam, code: str, body: Annotated[Any, _FEATURE_BODY]
 ) -> JSONResponse:
     spec = get_layer(layer)
-    caller.require(Role.EDITOR, f"changing {spec.name}")
+    caller.require_writer(spec.name, f"changing {spec.name}")
     features = _features_of(spec, body, code)
     store = _store(request)
     existing = _one(store, spec, code)
@@ -481,7 +481,7 @@ def replace_item(
 )
 def delete_item(request: Request, caller: Caller, layer: LayerParam, code: str) -> Response:
     spec = get_layer(layer)
-    caller.require(Role.EDITOR, f"deleting {spec.name}")
+    caller.require_writer(spec.name, f"deleting {spec.name}")
     store = _store(request)
     existing = _one(store, spec, code)
     caller.authorise(

@@ -54,12 +54,9 @@ def authorise_write(
     `before` the stored features they replace or delete (empty for a create).
     """
     spec = get_layer(layer)
+    authorise_layer(role, spec.name, action)
     if role is Role.ADMIN:
         return
-    if not role.allows(Role.EDITOR):
-        raise PermissionDeniedError(f"{action} needs the editor role (you are {role.value})")
-    if spec.name in ADMIN_ONLY:
-        raise PermissionDeniedError(f"{action}: {spec.name} may be changed only by an admin")
     own = frozenset(communities)
     area = _area(store, own)
     reasons: list[str] = []
@@ -73,6 +70,19 @@ def authorise_write(
         raise PermissionDeniedError(
             f"{action} reaches outside your communities ({', '.join(sorted(own))}): {shown}"
         )
+
+
+def authorise_layer(role: Role, layer: str, action: str) -> None:
+    """The part of the rule that needs no data: may `role` write `layer` at all?
+
+    Callers run it first so a refusal comes before the request is validated.
+    """
+    if role is Role.ADMIN:
+        return
+    if not role.allows(Role.EDITOR):
+        raise PermissionDeniedError(f"{action} needs the editor role (you are {role.value})")
+    if layer in ADMIN_ONLY:
+        raise PermissionDeniedError(f"{action}: {layer} may be changed only by an admin")
 
 
 def _area(store: Store, own: frozenset[str]) -> gpd.GeoSeries:

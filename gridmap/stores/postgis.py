@@ -158,7 +158,8 @@ class PostGISStore(PreparingStore):
             params.update(zip(("x0", "y0", "x1", "y1"), (float(v) for v in bbox), strict=True))
         if codes is not None:
             where.append("code = ANY(%(codes)s)")
-            params["codes"] = [str(c) for c in codes]
+            # PostgreSQL text cannot hold NUL, so no stored code has one: such a code matches nothing.
+            params["codes"] = [str(c) for c in codes if "\x00" not in str(c)]
         sql = f"SELECT {', '.join(spec.field_names)}, ST_AsBinary(geometry) FROM {layer}"
         if where:
             sql += " WHERE " + " AND ".join(where)
