@@ -14,6 +14,7 @@ import datetime as dt
 import fcntl
 import json
 import os
+import re
 import shutil
 import sqlite3
 import struct
@@ -55,6 +56,7 @@ class GeoPackageStore(PreparingStore):
         self.url = str(self.path)
         if not self.path.parent.is_dir():
             raise StoreError(f"cannot create store {self.url}: directory {self.path.parent} does not exist")
+        self._remove_stale_copies()
         missing = self._missing_tables()
         if missing:
             with self._aside() as tmp:
@@ -63,6 +65,21 @@ class GeoPackageStore(PreparingStore):
                         _write_layer(tmp, name, empty_frame(name))
                 with _sqlite(tmp) as conn:
                     _initialise(conn)
+
+    def _remove_stale_copies(self) -> None:
+        """Delete private copies left beside the store by a writer killed mid-write (kill -9, power loss).
+
+        A writer holds the directory lock for as long as its copy exists, so a
+        copy found while holding the lock has no writer left. When a writer is
+        busy the lock is not waited for: the next open cleans up instead.
+        """
+        stale = re.compile(rf"\.{re.escape(self.path.stem)}\.[a-z0-9_]{{8}}\.tmp\.gpkg(-journal|-wal|-shm)?")
+        with _locked(self.path.parent, wait=False) as held:
+            if not held:
+                return
+            for entry in self.path.parent.iterdir():
+                if stale.fullmatch(entry.name):
+                    entry.unlink(missing_ok=True)
 
     def _missing_tables(self) -> list[str]:
         if not self.path.exists():
@@ -351,11 +368,18 @@ def _fsync(path: Path) -> None:
 
 
 @contextmanager
-def _locked(directory: Path) -> Iterator[None]:
-    """Serialise writers: each copies the file, so two at once would lose one's change."""
+def _locked(directory: Path, wait: bool = True) -> Iterator[bool]:
+    """Serialise writers: each copies the file, so two at once would lose one's change.
+
+    Yields whether the lock is held (always, unless `wait` is False and another process holds it).
+    """
     fd = os.open(directory, os.O_RDONLY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
     finally:
         os.close(fd)

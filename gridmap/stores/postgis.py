@@ -38,6 +38,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
 from gridmap.errors import ConfigError, ConflictError, StoreError
 from gridmap.frames import WGS84, empty_frame
+from gridmap.settings import redact
 from gridmap.stores._frames import PreparingStore, finish, geoms_of, prepare
 from gridmap.stores.base import BBox
 
@@ -64,7 +65,7 @@ def driver_url(url: str) -> str:
     """`url` with the psycopg 3 driver (plain postgresql:// and postgres:// URLs are accepted too)."""
     scheme, sep, rest = url.partition("://")
     if not sep or scheme.split("+")[0] not in ("postgresql", "postgres"):
-        raise ConfigError(f"not a PostgreSQL URL: {url!r}")
+        raise ConfigError(f"not a PostgreSQL URL: {redact(url)!r}")
     return f"postgresql+psycopg://{rest}"
 
 
@@ -89,7 +90,7 @@ class PostGISStore(PreparingStore):
         try:
             self._engine = sa.create_engine(driver_url(url), pool_pre_ping=True)
         except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-            raise ConfigError(f"unusable store URL {url!r}: {exc}") from None
+            raise ConfigError(f"unusable store URL {redact(url)!r}: {redact(str(exc))}") from None
         self.url = self._engine.url.render_as_string(hide_password=True)
         try:
             migrate(self._engine)
