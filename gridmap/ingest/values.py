@@ -98,7 +98,8 @@ def _numbers(f: Field, column: str, series: pd.Series) -> tuple[pd.Series, list[
         )
         number[fractional] = np.nan
     huge = np.isfinite(number) & (np.abs(number) > MAX_INTEGER)
-    problems += _problems(np.flatnonzero(huge), f, lambda i: f"{text.iat[i]!r} is too large{label}")
+    out_of_range = f"is out of range (at most {MAX_INTEGER:,}){label}"
+    problems += _problems(np.flatnonzero(huge), f, lambda i: f"{text.iat[i]!r} {out_of_range}")
     number[huge] = np.nan
     negative = np.flatnonzero(number < 0)
     problems += _problems(negative, f, lambda i: f"negative {f.name} {text.iat[i]}{label}")

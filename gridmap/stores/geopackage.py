@@ -184,8 +184,11 @@ class GeoPackageStore(PreparingStore):
             try:
                 conn.executemany(sql, zip(*values, strict=True))
             except sqlite3.IntegrityError:
+                conn.rollback()  # drop the rows inserted before the refused one, then say which codes exist
                 query = f'SELECT code FROM "{layer}" WHERE code IN (SELECT value FROM json_each(?))'
                 taken = conn.execute(query, (_json_list(data["code"].tolist()),)).fetchall()
+                if not taken:
+                    raise  # some other constraint: a StoreError from `_sqlite`
                 raise ConflictError.taken(layer, [row[0] for row in taken]) from None
             _touch(conn, [layer], bounds=data.total_bounds)
         return len(data)
