@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from gridmap.catalogue import DATE_FIELDS, Layer, get_layer
-from gridmap.changes import LayerChange, change_set
+from gridmap.changes import LayerChange, change_set, same_rows
 from gridmap.errors import NotFoundError, Problem, RevertConflictError, StoreError, ValidationError
 from gridmap.frames import conform, empty_frame
 from gridmap.history import Author, Revision, acting_as, current_author, feature_changes
@@ -232,16 +232,22 @@ class PreparingStore(Store):
         return record
 
     def revert(self, revision: int) -> int:
-        """Write back every feature's state before `revision`; refused when a later revision touched one."""
+        """Write back every feature's state before `revision`.
+
+        Refused when a feature's stored state is no longer what the revision
+        wrote (a later revision changed it and was not itself reverted): the
+        later change would be overwritten silently.
+        """
         record = self.changes(revision)
         restore: dict[str, gpd.GeoDataFrame] = {}
         drop: dict[str, list[str]] = {}
         for layer in record.counts:
             before, after = self._revision_rows(layer, revision)
             codes = sorted({*before["code"].astype(str), *after["code"].astype(str)})
-            later = {c: r for c, r in self._last_touch(layer, codes).items() if r != revision}
-            if later:
-                shown = ", ".join(f"{c} (revision {r})" for c, r in sorted(later.items())[:10])
+            moved_on = _differs(layer, self._stored(layer, codes), after, codes)
+            later = {c: r for c, r in self._last_touch(layer, moved_on).items() if r != revision}
+            if moved_on:
+                shown = ", ".join(f"{c} (revision {later.get(c, '?')})" for c in moved_on[:10])
                 raise RevertConflictError(
                     f"revision {revision} cannot be reverted: {layer} {shown} changed again since; "
                     "revert the later revisions first (newest first)"
@@ -307,6 +313,19 @@ def acting_as_revert(revision: int) -> AbstractContextManager[Author]:
     author = current_author()
     command = author.command if "revert" in author.command else f"revert {revision}"
     return acting_as(author.name, author.role, command)
+
+
+def _differs(layer: str, now: gpd.GeoDataFrame, wrote: gpd.GeoDataFrame, codes: list[str]) -> list[str]:
+    """Codes whose stored state is no longer what a revision wrote (present, absent or other values)."""
+    spec = get_layer(layer)
+    now = now.set_index(now["code"].astype(str)).reindex(codes)
+    wrote = wrote.set_index(wrote["code"].astype(str)).reindex(codes)
+    present_now, present_then = now["code"].notna().to_numpy(), wrote["code"].notna().to_numpy()
+    both = present_now & present_then
+    same = present_now == present_then
+    if both.any():
+        same[both] = same_rows(spec, now[both].reset_index(drop=True), wrote[both].reset_index(drop=True))
+    return [c for c, ok in zip(codes, same, strict=True) if not ok]
 
 
 def _check_parents(
