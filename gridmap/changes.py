@@ -92,8 +92,9 @@ def change_set(
     dates the closing of boundary versions.
     """
     spec = get_layer(layer)
-    before_codes = pd.Index(before["code"].astype(str))
-    after_codes = after["code"].astype(str)
+    # Plain object arrays: pandas' isin on Arrow strings loops in Python.
+    before_codes = pd.Index(before["code"].to_numpy(dtype=object))
+    after_codes = pd.Index(after["code"].to_numpy(dtype=object))
     position = before_codes.get_indexer(after_codes)
     common = position >= 0
     unchanged = np.zeros(len(after), dtype=bool)
@@ -104,9 +105,9 @@ def change_set(
     write = ~unchanged
     updated_codes = after_codes[common & write].tolist()
     if whole:
-        deleted = before_codes[~before_codes.isin(after_codes)].tolist()
+        deleted = before_codes[after_codes.get_indexer(before_codes) < 0].tolist()
     else:
-        deleted = before_codes[before_codes.isin([str(c) for c in drop or []])].tolist()
+        deleted = before_codes[pd.Index([str(c) for c in drop or []]).get_indexer(before_codes) >= 0].tolist()
     rows = after[write].reset_index(drop=True)
     superseded = pd.DataFrame({"code": pd.array([*updated_codes, *deleted], dtype="string")})
     superseded["closed_on"] = pd.array(

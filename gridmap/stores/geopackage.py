@@ -21,7 +21,7 @@ import shutil
 import sqlite3
 import struct
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -47,6 +47,7 @@ _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 _POINT = shapely.GeometryType.POINT
 _SYNC_OPTION = "OGR_SQLITE_SYNCHRONOUS"
 REVISIONS = "gridmap_revisions"
+_SCRATCH = {name: f"load_{i}" for i, name in enumerate(LAYER_NAMES)}  # schema names of attached loads
 _BUSY_SECONDS = 60.0  # how long a writer waits for another's transaction before giving up
 _SQLITE_TYPES = {"text": "TEXT", "integer": "INTEGER", "real": "REAL", "boolean": "BOOLEAN"}
 
@@ -162,27 +163,50 @@ class GeoPackageStore(PreparingStore):
     def _commit(
         self, changes: list[LayerChange], author: Author, *, reverts: int | None, expected: int
     ) -> bool:
-        with _sqlite(self.path, transaction=True) as conn:
+        loads = [c for c in changes if c.whole is not None]
+        with self._scratch(loads) as scratch, _sqlite(self.path, transaction=True, attach=scratch) as conn:
             if conn.execute(f"SELECT value FROM {META} WHERE key = 'revision'").fetchone()[0] != expected:
-                conn.rollback()
+                conn.execute("ROLLBACK")
                 return False
             revision = expected + 1
             for change in changes:
                 _supersede(conn, change, revision)
                 if change.whole is not None:
-                    _load_layer(conn, change.layer, stamped(change.whole, revision))
+                    _load_layer(conn, change.layer, _SCRATCH[change.layer], revision)
                 else:
                     _delete_codes(conn, change.layer, change.deleted)
                     _upsert_rows(conn, change.layer, stamped(change.rows, revision))
             _record(conn, revision, changes, author, reverts)
             for change in changes:
                 content = change.whole if change.whole is not None else change.rows
-                whole = change.whole is not None
-                _touch(
-                    conn, [change.layer], bounds=content.total_bounds if len(content) else None, whole=whole
-                )
+                bounds = content.total_bounds if len(content) else None
+                _touch(conn, [change.layer], bounds=bounds, whole=change.whole is not None)
             _touch(conn, [])
         return True
+
+    @contextmanager
+    def _scratch(self, changes: list[LayerChange]) -> Iterator[dict[str, Path]]:
+        """Each whole-layer change written by GDAL (rows and R-tree, fast) to a file of its own.
+
+        The transaction then copies rows and R-tree pages into the store; the
+        files are removed afterwards, whatever happens.
+        """
+        made: dict[str, Path] = {}
+        try:
+            for change in changes:
+                assert change.whole is not None
+                fd, name = tempfile.mkstemp(
+                    prefix=f".{self.path.stem}.", suffix=".load.gpkg", dir=self.path.parent
+                )
+                os.close(fd)
+                made[_SCRATCH[change.layer]] = Path(name)
+                Path(name).unlink()
+                _write_layer(Path(name), change.layer, change.whole, spec=versioned_spec(change.layer))
+            yield made
+        finally:
+            for path in made.values():
+                for leftover in (path, *(Path(f"{path}{s}") for s in ("-journal", "-wal", "-shm"))):
+                    leftover.unlink(missing_ok=True)
 
     def _retired(self, layer: str, codes: Sequence[str]) -> gpd.GeoDataFrame:
         sql = (
@@ -309,9 +333,9 @@ class GeoPackageStore(PreparingStore):
                 raise
 
 
-def _write_layer(path: Path, layer: str, frame: gpd.GeoDataFrame) -> None:
+def _write_layer(path: Path, layer: str, frame: gpd.GeoDataFrame, spec: Layer | None = None) -> None:
     """(Re)create one layer of the file at `path` from a prepared frame, R-tree included."""
-    spec = get_layer(layer)
+    spec = spec or get_layer(layer)
     try:
         with _unsynced():
             pyogrio.write_dataframe(
@@ -442,34 +466,35 @@ def _delete_codes(conn: sqlite3.Connection, layer: str, codes: list[str]) -> Non
         )
 
 
-def _load_layer(conn: sqlite3.Connection, layer: str, frame: gpd.GeoDataFrame) -> None:
-    """Make the layer exactly `frame`: triggers set aside, rows and R-tree entries written in bulk."""
+def _load_layer(conn: sqlite3.Connection, layer: str, schema: str, revision: int) -> None:
+    """Make the layer exactly the attached scratch copy: triggers set aside, rows and R-tree copied whole.
+
+    The R-tree is copied as its node tables (GDAL built it in bulk in the
+    scratch file), which is what GDAL's own bulk loader writes too.
+    """
     triggers = conn.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (layer,)
     ).fetchall()
     for name, _sql in triggers:
         conn.execute(f'DROP TRIGGER "{name}"')
-    rtree = f"rtree_{layer}_{GEOMETRY_COLUMN}"
-    conn.execute(f'DELETE FROM "{layer}"')
-    conn.execute(f'DELETE FROM "{rtree}"')
     spec = versioned_spec(layer)
-    columns = ["fid", GEOMETRY_COLUMN, *spec.field_names]
-    fids = list(range(1, len(frame) + 1))
-    conn.executemany(
-        f'INSERT INTO "{layer}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in columns)}) '
-        f"VALUES ({', '.join('?' * len(columns))})",
-        zip(fids, *_row_values(layer, frame), strict=True),
+    fields = [f'"{c}"' for c in spec.field_names if c != REVISION]
+    columns = ", ".join(["fid", GEOMETRY_COLUMN, *fields])
+    conn.execute(f'DELETE FROM "{layer}"')
+    conn.execute(
+        f'INSERT INTO "{layer}" ({columns}, revision) '
+        f'SELECT {columns}, coalesce(revision, ?) FROM {schema}."{layer}"',
+        (revision,),
     )
-    geoms = geoms_of(frame)
-    present = np.flatnonzero(~shapely.is_missing(geoms) & ~shapely.is_empty(geoms))
-    bounds = shapely.bounds(geoms[present])
-    entries = np.column_stack([present + 1, bounds[:, 0], bounds[:, 2], bounds[:, 1], bounds[:, 3]])
-    conn.executemany(f'INSERT INTO "{rtree}" VALUES (?, ?, ?, ?, ?)', entries.tolist())
+    rtree = f"rtree_{layer}_{GEOMETRY_COLUMN}"
+    for part in ("node", "rowid", "parent"):
+        conn.execute(f'DELETE FROM "{rtree}_{part}"')
+        conn.execute(f'INSERT INTO "{rtree}_{part}" SELECT * FROM {schema}."{rtree}_{part}"')
     for _name, sql in triggers:
         conn.execute(sql)
+    count = conn.execute(f'SELECT count(*) FROM "{layer}"').fetchone()[0]
     conn.execute(
-        "UPDATE gpkg_ogr_contents SET feature_count = ? WHERE lower(table_name) = lower(?)",
-        (len(frame), layer),
+        "UPDATE gpkg_ogr_contents SET feature_count = ? WHERE lower(table_name) = lower(?)", (count, layer)
     )
 
 
@@ -523,7 +548,9 @@ def _touch(
 
 
 @contextmanager
-def _sqlite(path: Path, readonly: bool = False, transaction: bool = False) -> Iterator[sqlite3.Connection]:
+def _sqlite(
+    path: Path, readonly: bool = False, transaction: bool = False, attach: Mapping[str, Path] | None = None
+) -> Iterator[sqlite3.Connection]:
     """A connection that commits on success and is always closed; the R-tree functions registered.
 
     `transaction` is a write to the store itself: write-ahead log, synchronous
@@ -544,7 +571,10 @@ def _sqlite(path: Path, readonly: bool = False, transaction: bool = False) -> It
             conn.create_function("ST_IsEmpty", 1, _is_empty, deterministic=True)
             for name, position in (("ST_MinX", 0), ("ST_MaxX", 1), ("ST_MinY", 2), ("ST_MaxY", 3)):
                 conn.create_function(name, 1, _envelope_part(position), deterministic=True)
+        for schema, other in (attach or {}).items():
+            conn.execute(f"ATTACH DATABASE ? AS {schema}", (str(other),))
         if transaction:
+            conn.execute("PRAGMA cache_size = -262144")  # 256 MiB: big loads keep their index pages in memory
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("BEGIN IMMEDIATE")
