@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import coverage, errors, export, features, health, lookup, maps, openapi, tiles
+from api import coverage, errors, export, features, health, history, lookup, maps, openapi, tiles
 from api.settings import ApiSettings
 from gridmap import __version__
 from gridmap.lookup import LookupService
@@ -45,6 +45,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     errors.install(app)
     openapi.install(app)
     # Lookups first: routes are matched in order, and /lookup is the hot path.
-    for module in (lookup, features, coverage, maps, export, tiles, health):
+    for module in (lookup, features, coverage, maps, export, tiles, health, history):
         app.include_router(module.router)
     return app

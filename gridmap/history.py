@@ -132,6 +132,22 @@ def _records(frame: gpd.GeoDataFrame) -> dict[str, dict[str, Any]]:
     return {str(row["code"]): {str(k): v for k, v in row.items()} for row in table.to_dict("records")}
 
 
-def visible(layer: str, frame: gpd.GeoDataFrame, role: Role | str) -> gpd.GeoDataFrame:
-    """History rows as `role` may read them: personal fields masked or removed as in the layers."""
-    return protect(layer, frame, role)
+def visible(changes: list[FeatureChange], role: Role | str) -> list[FeatureChange]:
+    """Changes as `role` may read them: personal fields masked or removed as in the layers."""
+    out: list[FeatureChange] = []
+    for change in changes:
+        sides: list[dict[str, Any] | None] = []
+        for side in (change.before, change.after):
+            if side is None:
+                sides.append(None)
+                continue
+            shown = protect(change.layer, gpd.GeoDataFrame(pd.DataFrame([side])), role)
+            row = shown.astype(object).where(shown.notna(), None).to_dict("records")[0]
+            sides.append({str(k): v for k, v in row.items()})
+        out.append(FeatureChange(change.layer, change.code, change.op, sides[0], sides[1]))
+    return out
+
+
+def set_author(author: Author) -> None:
+    """Record the writes of the current context (one API request's task) as made by `author`."""
+    _author.set(author)

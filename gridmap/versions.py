@@ -29,10 +29,26 @@ import pandas as pd
 import shapely
 
 from gridmap.catalogue import Layer
-from gridmap.errors import Problem, ValidationError
+from gridmap.errors import GridmapError, Problem, ValidationError
 
 MIN_OVERLAP = 0.5
 """A new version of a code must share at least this part of the smaller area with its previous version."""
+
+
+class InvalidDateError(GridmapError):
+    """A date that is not an ISO calendar date (YYYY-MM-DD)."""
+
+
+def parse_date(value: str) -> str:
+    """`value` as an ISO date (YYYY-MM-DD), or an InvalidDateError saying what a date looks like."""
+    try:
+        return dt.date.fromisoformat(value.strip()).isoformat() if len(value.strip()) == 10 else _bad(value)
+    except ValueError:
+        return _bad(value)
+
+
+def _bad(value: str) -> str:
+    raise InvalidDateError(f"date must look like 2025-01-31, not {value!r}")
 
 
 def today() -> str:

@@ -99,14 +99,6 @@ def finish(layer: str | Layer, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return _by_code(conform(layer, frame))
 
 
-def iso_date(value: str) -> str:
-    """`value` as an ISO date (YYYY-MM-DD), or a StoreError saying what a date looks like."""
-    parsed = pd.to_datetime(pd.Series([value]), format="%Y-%m-%d", errors="coerce").iloc[0]
-    if pd.isna(parsed):
-        raise StoreError(f"date must look like 2025-01-31, not {value!r}")
-    return str(parsed.date().isoformat())
-
-
 def in_force(spec: Layer, table: pd.DataFrame) -> gpd.GeoDataFrame:
     """Rows of current and closed versions valid on one date, one per code.
 

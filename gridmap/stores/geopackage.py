@@ -37,8 +37,9 @@ from gridmap.changes import REVISION, LayerChange, stamped, versioned_spec
 from gridmap.errors import StoreError
 from gridmap.frames import empty_frame
 from gridmap.history import Author, Revision
-from gridmap.stores._frames import PreparingStore, accepted_geometries, finish, geoms_of, in_force, iso_date
+from gridmap.stores._frames import PreparingStore, accepted_geometries, finish, geoms_of, in_force
 from gridmap.stores.base import BBox
+from gridmap.versions import parse_date
 
 META = "gridmap_meta"
 GEOMETRY_COLUMN = "geom"
@@ -294,7 +295,7 @@ class GeoPackageStore(PreparingStore):
         spec = get_layer(layer)
         if not spec.versioned:
             raise StoreError(f"{layer} keeps no boundary versions; only streets, communities and grids do")
-        day = iso_date(date)
+        day = parse_date(date)
         columns = ", ".join(f'"{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN] if c != "valid_to")
         sql = f"""
             SELECT {columns}, NULL AS valid_to, 1 AS current, 0 AS superseded FROM "{layer}"

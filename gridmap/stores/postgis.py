@@ -42,8 +42,9 @@ from gridmap.changes import LayerChange, stamped, versioned_spec
 from gridmap.errors import ConfigError, StoreError
 from gridmap.frames import WGS84, empty_frame
 from gridmap.history import Author, Revision
-from gridmap.stores._frames import PreparingStore, finish, geoms_of, in_force, iso_date
+from gridmap.stores._frames import PreparingStore, finish, geoms_of, in_force
 from gridmap.stores.base import BBox
+from gridmap.versions import parse_date
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x6772_6964_6D61_70  # pg_advisory_xact_lock key: openers migrate one at a time
@@ -331,7 +332,7 @@ class PostGISStore(PreparingStore):
             SELECT {", ".join(names)}, closed_on, 0, superseded, ST_AsBinary(geometry)
                 FROM {layer}_history WHERE closed_on > %(d)s AND {valid}
         """
-        table = self._select(wide, sql, {"d": iso_date(date)})
+        table = self._select(wide, sql, {"d": parse_date(date)})
         return in_force(spec, table)
 
 

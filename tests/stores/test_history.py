@@ -94,8 +94,10 @@ def test_a_households_history_answers_a_data_subject_request(store: Store) -> No
     latest = store.changes(found[0].id, layer="households", code="H1")
     assert latest.changes[0].after is not None
     assert latest.changes[0].after["contact_phone"] == "13812345678"
-    _before, after = store._revision_rows("households", found[0].id)  # type: ignore[attr-defined]
-    assert visible("households", after, Role.VIEWER)["contact_phone"].tolist() == ["138****5678"]
+    shown = visible(latest.changes, Role.VIEWER)[0]
+    assert shown.after is not None and shown.after["contact_phone"] == "138****5678"
+    assert shown.before is not None and shown.before["contact_phone"] is None
+    assert "contact_phone" not in (visible(latest.changes, Role.ANONYMOUS)[0].after or {})
 
 
 def _grids(codes_boxes: dict[str, tuple[float, float, float, float]], valid_from: str) -> gpd.GeoDataFrame:
