@@ -66,9 +66,9 @@ def same_rows(spec: Layer, a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> np.ndarr
     """Row-wise equality of two aligned canonical frames: every field and the exact geometry."""
     equal = np.ones(len(a), dtype=bool)
     for name in spec.field_names:
-        left = a[name].to_numpy(dtype=object, na_value=None)
-        right = b[name].to_numpy(dtype=object, na_value=None)
-        equal &= np.asarray(left == right, dtype=bool)
+        left, right = a[name].reset_index(drop=True), b[name].reset_index(drop=True)
+        same = (left == right).fillna(False).to_numpy(dtype=bool)  # typed columns compare in C
+        equal &= same | (left.isna().to_numpy() & right.isna().to_numpy())
     left_wkb = shapely.to_wkb(np.asarray(a.geometry.values, dtype=object))
     right_wkb = shapely.to_wkb(np.asarray(b.geometry.values, dtype=object))
     equal &= np.asarray(left_wkb == right_wkb, dtype=bool)
