@@ -188,7 +188,7 @@ class PreparingStore(Store):
         before = self._stored(layer, codes)
         closed = None
         if spec.versioned and not exact:
-            populated = len(before) > 0 if whole else self.counts()[layer] > 0
+            populated = len(before) > 0 or (not whole and self.counts()[layer] > 0)
             new_codes = data["code"].astype(str)
             fresh = new_codes[~new_codes.isin(before["code"].astype(str))].tolist()
             retired = self._retired(layer, fresh) if fresh else before.iloc[:0]
