@@ -18,8 +18,7 @@ from fastapi.responses import JSONResponse
 
 from api.auth import Caller, Principal
 from api.errors import BadRequestError
-from api.features import communities_touched
-from gridmap.catalogue import get_layer
+from gridmap.frames import conform
 from gridmap.history import FeatureChange, Revision, visible
 from gridmap.privacy import Role
 from gridmap.stores import Store
@@ -57,18 +56,24 @@ def _shown(revision: Revision, caller: Principal, limit: int = MAX_CHANGES) -> d
 def _require_feature_access(
     store: Store, caller: Principal, layer: str, code: str, changes: list[FeatureChange]
 ) -> None:
-    """An editor reads a feature's history only when every version of it lies in their communities."""
+    """An editor reads a feature's history only when every version of it lies in their communities.
+
+    Judged by the write rule (`gridmap.authorisation`), as if the editor were writing each version.
+    """
     if caller.role is Role.ADMIN:
         return
-    spec = get_layer(layer)
     rows = [side for c in changes for side in (c.before, c.after) if side is not None]
     if not rows:
         return
     table = pd.DataFrame(rows)
     geometry = shapely.from_wkt(table.pop("geometry").to_numpy(dtype=object))
-    versions = gpd.GeoDataFrame(table, geometry=geometry, crs="EPSG:4326")
-    caller.require_communities(
-        communities_touched(store, spec, versions), f"reading the history of {layer} {code}"
+    versions = conform(layer, gpd.GeoDataFrame(table, geometry=geometry, crs="EPSG:4326"))
+    caller.authorise(
+        store,
+        layer,
+        after=versions,
+        before=versions.iloc[:0],
+        action=f"reading the history of {layer} {code}",
     )
 
 

@@ -19,7 +19,14 @@ import shapely
 
 from gridmap.catalogue import DATE_FIELDS, Layer, get_layer
 from gridmap.changes import LayerChange, change_set, same_rows
-from gridmap.errors import NotFoundError, Problem, RevertConflictError, StoreError, ValidationError
+from gridmap.errors import (
+    ConflictError,
+    NotFoundError,
+    Problem,
+    RevertConflictError,
+    StoreError,
+    ValidationError,
+)
 from gridmap.frames import conform, empty_frame
 from gridmap.history import Author, Revision, acting_as, current_author, feature_changes
 from gridmap.stores.base import Store
@@ -145,6 +152,16 @@ class PreparingStore(Store):
         self._write({layer: data}, whole=False)
         return len(data)
 
+    def insert(self, layer: str, frame: gpd.GeoDataFrame) -> int:
+        """Create-only: decided on the stored rows read for the write, which the commit checks are
+        still the latest (another write in between makes it read again), so of two simultaneous
+        creates of one code exactly one succeeds."""
+        data = prepare(layer, frame)
+        if data.empty:
+            return 0
+        self._write({layer: data}, whole=False, create_only=True)
+        return len(data)
+
     def delete(self, layer: str, codes: Sequence[str]) -> int:
         get_layer(layer)
         wanted = [str(c) for c in codes]
@@ -160,6 +177,7 @@ class PreparingStore(Store):
         whole: bool,
         drop: Mapping[str, list[str]] | None = None,
         reverts: int | None = None,
+        create_only: bool = False,
     ) -> list[LayerChange]:
         """Compute each layer's change set and commit them as one revision (nothing when nothing changed)."""
         author = current_author()
@@ -181,11 +199,20 @@ class PreparingStore(Store):
         )
 
     def _change(
-        self, layer: str, data: gpd.GeoDataFrame, *, whole: bool, drop: list[str] | None, exact: bool
+        self,
+        layer: str,
+        data: gpd.GeoDataFrame,
+        *,
+        whole: bool,
+        drop: list[str] | None,
+        exact: bool,
+        create_only: bool = False,
     ) -> LayerChange:
         spec = get_layer(layer)
         codes = None if whole else [*data["code"].astype(str), *(drop or [])]
         before = self._stored(layer, codes)
+        if create_only and len(before):
+            raise ConflictError.taken(layer, before["code"].astype(str).tolist())
         closed = None
         if spec.versioned and not exact:
             populated = len(before) > 0 or (not whole and self.counts()[layer] > 0)

@@ -17,12 +17,13 @@ import datetime as dt
 import fcntl
 import json
 import os
+import re
 import shutil
 import sqlite3
 import struct
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -66,6 +67,7 @@ class GeoPackageStore(PreparingStore):
         self.url = str(self.path)
         if not self.path.parent.is_dir():
             raise StoreError(f"cannot create store {self.url}: directory {self.path.parent} does not exist")
+        self._remove_stale_copies()
         missing = self._missing_tables()
         if missing:
             with self._aside() as tmp:
@@ -79,6 +81,23 @@ class GeoPackageStore(PreparingStore):
         if not ready:
             with _sqlite(self.path, transaction=True) as conn:
                 _upgrade(conn)
+
+    def _remove_stale_copies(self) -> None:
+        """Delete private copies left beside the store by a writer killed mid-write (kill -9, power loss).
+
+        A writer holds the directory lock for as long as its copy exists, so a
+        copy found while holding the lock has no writer left. When a writer is
+        busy the lock is not waited for: the next open cleans up instead.
+        """
+        stale = re.compile(
+            rf"\.{re.escape(self.path.stem)}\.[a-z0-9_]{{8}}\.(tmp|load)\.gpkg(-journal|-wal|-shm)?"
+        )
+        with _locked(self.path.parent, wait=False) as held:
+            if not held:
+                return
+            for entry in self.path.parent.iterdir():
+                if stale.fullmatch(entry.name):
+                    entry.unlink(missing_ok=True)
 
     def _missing_tables(self) -> list[str]:
         if not self.path.exists():
@@ -190,24 +209,28 @@ class GeoPackageStore(PreparingStore):
         """Each whole-layer change written by GDAL (rows and R-tree, fast) to a file of its own.
 
         The transaction then copies rows and R-tree pages into the store; the
-        files are removed afterwards, whatever happens.
+        files are removed afterwards, whatever happens. The directory lock is
+        held meanwhile, so an opener never takes them for a killed writer's.
         """
         made: dict[str, Path] = {}
-        try:
-            for change in changes:
-                assert change.whole is not None
-                fd, name = tempfile.mkstemp(
-                    prefix=f".{self.path.stem}.", suffix=".load.gpkg", dir=self.path.parent
-                )
-                os.close(fd)
-                made[_SCRATCH[change.layer]] = Path(name)
-                Path(name).unlink()
-                _write_layer(Path(name), change.layer, change.whole, spec=versioned_spec(change.layer))
-            yield made
-        finally:
-            for path in made.values():
-                for leftover in (path, *(Path(f"{path}{s}") for s in ("-journal", "-wal", "-shm"))):
-                    leftover.unlink(missing_ok=True)
+        with ExitStack() as stack:
+            if changes:
+                stack.enter_context(_locked(self.path.parent))
+            try:
+                for change in changes:
+                    assert change.whole is not None
+                    fd, name = tempfile.mkstemp(
+                        prefix=f".{self.path.stem}.", suffix=".load.gpkg", dir=self.path.parent
+                    )
+                    os.close(fd)
+                    made[_SCRATCH[change.layer]] = Path(name)
+                    Path(name).unlink()
+                    _write_layer(Path(name), change.layer, change.whole, spec=versioned_spec(change.layer))
+                yield made
+            finally:
+                for path in made.values():
+                    for leftover in (path, *(Path(f"{path}{s}") for s in ("-journal", "-wal", "-shm"))):
+                        leftover.unlink(missing_ok=True)
 
     def _retired(self, layer: str, codes: Sequence[str]) -> gpd.GeoDataFrame:
         sql = (
@@ -688,11 +711,18 @@ def _fsync(path: Path) -> None:
 
 
 @contextmanager
-def _locked(directory: Path) -> Iterator[None]:
-    """Serialise writers: each copies the file, so two at once would lose one's change."""
+def _locked(directory: Path, wait: bool = True) -> Iterator[bool]:
+    """Serialise writers: each copies the file, so two at once would lose one's change.
+
+    Yields whether the lock is held (always, unless `wait` is False and another process holds it).
+    """
     fd = os.open(directory, os.O_RDONLY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
     finally:
         os.close(fd)

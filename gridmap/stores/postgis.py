@@ -42,6 +42,7 @@ from gridmap.changes import LayerChange, stamped, versioned_spec
 from gridmap.errors import ConfigError, StoreError
 from gridmap.frames import WGS84, empty_frame
 from gridmap.history import Author, Revision
+from gridmap.settings import redact
 from gridmap.stores._frames import PreparingStore, finish, geoms_of, in_force
 from gridmap.stores.base import BBox
 from gridmap.versions import parse_date
@@ -74,7 +75,7 @@ def driver_url(url: str) -> str:
     """`url` with the psycopg 3 driver (plain postgresql:// and postgres:// URLs are accepted too)."""
     scheme, sep, rest = url.partition("://")
     if not sep or scheme.split("+")[0] not in ("postgresql", "postgres"):
-        raise ConfigError(f"not a PostgreSQL URL: {url!r}")
+        raise ConfigError(f"not a PostgreSQL URL: {redact(url)!r}")
     return f"postgresql+psycopg://{rest}"
 
 
@@ -95,7 +96,7 @@ class PostGISStore(PreparingStore):
         try:
             self._engine = sa.create_engine(driver_url(url), pool_pre_ping=True)
         except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-            raise ConfigError(f"unusable store URL {url!r}: {exc}") from None
+            raise ConfigError(f"unusable store URL {redact(url)!r}: {redact(str(exc))}") from None
         self.url = self._engine.url.render_as_string(hide_password=True)
         try:
             migrate(self._engine)
@@ -167,7 +168,8 @@ class PostGISStore(PreparingStore):
             params.update(zip(("x0", "y0", "x1", "y1"), (float(v) for v in bbox), strict=True))
         if codes is not None:
             where.append("code = ANY(%(codes)s)")
-            params["codes"] = [str(c) for c in codes]
+            # PostgreSQL text cannot hold NUL, so no stored code has one: such a code matches nothing.
+            params["codes"] = [str(c) for c in codes if "\x00" not in str(c)]
         sql = f"SELECT {', '.join(spec.field_names)}, ST_AsBinary(geometry) FROM {spec.name}"
         if where:
             sql += " WHERE " + " AND ".join(where)
