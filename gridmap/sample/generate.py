@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
@@ -13,9 +15,42 @@ from gridmap.frames import WGS84, conform
 from gridmap.sample.buildings import Buildings, build_buildings, number_within
 from gridmap.sample.facilities import Points, build_service_points, build_speakers
 from gridmap.sample.layout import Layout, build_layout, to_lonlat
-from gridmap.sample.people import Households, build_households, build_staff
+from gridmap.sample.people import HouseholdDraws, Households, build_staff, draw_households
 
 DEFAULT_SEED = 20261124
+
+
+@dataclass(frozen=True)
+class District:
+    """A generated district before its households are spelt out: every other layer, and their draws.
+
+    `households(rows)` gives any slice of the households layer as a canonical
+    frame, so `generate` and the streaming `gridmap sample` writer produce the
+    same rows whatever the slicing.
+    """
+
+    layers: dict[str, gpd.GeoDataFrame]  # every layer but households, canonical and in code order
+    draws: HouseholdDraws
+    building_code: npt.NDArray[np.str_]
+    building_grid_code: npt.NDArray[np.str_]
+
+    @property
+    def household_count(self) -> int:
+        return len(self.draws)
+
+    def households(self, rows: slice = slice(None)) -> gpd.GeoDataFrame:
+        """Households `rows` (in code order) as a canonical frame."""
+        frame = _households(self.draws.households(rows), self.building_code, self.building_grid_code)
+        return conform("households", frame)
+
+    def frames(self) -> dict[str, gpd.GeoDataFrame]:
+        """All seven layers (households whole), in the catalogue's order."""
+        out = dict(self.layers)
+        out["households"] = self.households()
+        return {name: out[name] for name in _ORDER}
+
+
+_ORDER = ("streets", "communities", "grids", "buildings", "households", "speakers", "service_points")
 
 
 def generate(scale: int = 1, seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame]:
@@ -24,10 +59,15 @@ def generate(scale: int = 1, seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataF
     The same (scale, seed) always gives the same frames. `grid_code` is filled
     with the true answer (what assignment must derive).
     """
+    return plan(scale, seed).frames()
+
+
+def plan(scale: int = 1, seed: int = DEFAULT_SEED) -> District:
+    """Everything of the district (`generate`) but the households' strings: `District` makes those."""
     rng = np.random.default_rng(seed)
     layout = build_layout(scale, rng)
     buildings = build_buildings(layout, rng)
-    households = build_households(buildings, rng)
+    draws = draw_households(buildings, rng)
     speakers = build_speakers(layout, buildings, rng)
     service_points = build_service_points(layout, rng)
     staff = build_staff(layout.grid_name, rng)
@@ -50,7 +90,6 @@ def generate(scale: int = 1, seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataF
             shapely.multipolygons(grid_geoms, indices=np.arange(len(grid_geoms))),
         ),
         "buildings": _buildings(buildings, building_code, grid_code),
-        "households": _households(households, building_code, grid_code[buildings.grid]),
         "speakers": _points(speakers, grid_code, prefix="GB", group=speakers.grid, group_codes=grid_code),
         "service_points": _points(
             service_points,
@@ -60,9 +99,10 @@ def generate(scale: int = 1, seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataF
             group_codes=np.asarray(layout.community_code),
         ),
     }
-    return {
+    layers = {
         name: conform(name, frame).sort_values("code", ignore_index=True) for name, frame in frames.items()
     }
+    return District(layers, draws, building_code, grid_code[buildings.grid])
 
 
 def _frame(columns: dict[str, object], geometry: npt.ArrayLike) -> gpd.GeoDataFrame:

@@ -44,7 +44,7 @@ VILLAGE_WIDTH_M = 420.0
 JITTER = 18.0  # max displacement of a shared vertex from its lattice position
 MARGIN = JITTER + 14.0  # road half-width plus setback: the buildable inset of a cell
 ROW_BREAK_M = 100.0
-MAX_SCALE = 100
+MAX_SCALE = 999  # three-digit street numbers; 999 streets hold about 24 million households
 
 
 @dataclass(frozen=True)
@@ -183,9 +183,8 @@ def build_layout(scale: int, rng: np.random.Generator) -> Layout:
     block_cols = math.ceil(math.sqrt(scale))
     lattice = _jittered_lattice(math.ceil(scale / block_cols) * ROWS, block_cols * (URBAN_COLS + 1), rng)
     street_code = [f"{COUNTY_CODE}{s + 1:03d}" for s in range(scale)]
-    street_name = [
-        names.pair_name(names.STREET_FIRST, names.STREET_SECOND, s * 11) + "街道" for s in range(scale)
-    ]
+    street_name = [names.street_name(s) for s in range(scale)]
+    used: set[str] = set()
     village_cells = np.zeros((scale, ROWS, 4))
     out = _Builder()
     for s, street in enumerate(street_code):
@@ -200,6 +199,10 @@ def build_layout(scale: int, rng: np.random.Generator) -> Layout:
         ]
         for number, (band, lo, hi) in enumerate(halves, start=1):
             cname = names.pair_name(names.COMMUNITY_FIRST, names.COMMUNITY_SECOND, int(picks[number - 1]))
+            if cname in used:
+                # Taken by an earlier street: like real cities, the street's name tells them apart.
+                cname = street_name[s].removesuffix("街道") + cname
+            used.add(cname)
             community = out.community(f"{street}{number:03d}", cname + "社区", s, "community")
             cells = [(r, c) for r in range(band * BAND_ROWS, (band + 1) * BAND_ROWS) for c in range(lo, hi)]
             for seq, (r, c) in enumerate(cells, start=1):
@@ -217,7 +220,7 @@ def build_layout(scale: int, rng: np.random.Generator) -> Layout:
                 )
         # The village: the street's eastern column, one grid (GB/T 10114 numbers villages from 200).
         gc, rows = col0 + URBAN_COLS, np.arange(row0, row0 + ROWS)
-        vname = names.VILLAGES[s % len(names.VILLAGES)] + "村"
+        vname = names.village_name(s)
         community = out.community(f"{street}201", vname, s, "village")
         out.grid(
             code=f"{street}201001",
