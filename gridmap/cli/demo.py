@@ -27,6 +27,7 @@ from gridmap.sample import (
 )
 from gridmap.sample.files import directory_size
 from gridmap.sample.layout import MAX_SCALE
+from gridmap.sample.province import CountyWritten, write_province
 from gridmap.stores import open_store
 
 # The steps of the demo, as the progress bar names them; analysis reports its own sub-steps.
@@ -170,6 +171,40 @@ def sample_command(
     console.print(
         f"generated in {generated:.1f} s, wrote {directory_size(out) / 2**20:.1f} MiB to {out}",
         highlight=False,
+    )
+
+
+@app.command("province")
+def province_command(
+    out: Annotated[Path, typer.Option(help="Directory for the per-county GeoParquet partitions.")],
+    province: Annotated[str, typer.Option(help="Two-digit province code (GB/T 2260), e.g. 42 湖北.")] = "42",
+    counties: Annotated[int, typer.Option(min=1, help="How many counties, the largest first.")] = 40,
+    scale: Annotated[
+        int, typer.Option(min=1, max=MAX_SCALE, help="Streets per county (~24,000 households each).")
+    ] = 20,
+    seed: Annotated[
+        int, typer.Option(help="Random seed of the first county (the next ones add 1).")
+    ] = DEFAULT_SEED,
+) -> None:
+    """Generate a synthetic province inside real county boundaries, as partitions for `--engine dask`."""
+    started = time.perf_counter()
+    total = 0
+
+    def report(county: CountyWritten) -> None:
+        nonlocal total
+        total += county.households
+        console.print(
+            f"{county.code} {county.name}: {county.streets} streets, {county.grids:,} grids, "
+            f"{county.households:,} households",
+            highlight=False,
+        )
+
+    written = write_province(
+        out, province=province, counties=counties, scale=scale, seed=seed, progress=report
+    )
+    seconds = time.perf_counter() - started
+    console.print(
+        f"{len(written)} counties, {total:,} households in {seconds:.0f} s, written to {out}", highlight=False
     )
 
 
