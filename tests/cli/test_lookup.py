@@ -18,7 +18,11 @@ def test_an_address_variant_finds_its_building_and_grid(sample_store: str) -> No
     done = _run("湖北省武汉市武昌区幸福路四号二幢3单元501室", "--json", "--store", sample_store)
     assert done.returncode == 0, done.stderr
     reply = json.loads(done.stdout)
-    assert reply["building"] == {"code": "4201060010010010002", "address": "幸福路4号2栋"}
+    assert reply["building"] == {
+        "code": "4201060010010010002",
+        "name": "紫荆里2栋",
+        "address": "幸福路4号2栋",
+    }
     assert reply["grid"]["code"] == "420106001001001"
     assert reply["community"]["name"] == "福景社区"
     assert reply["street"] == {"code": "420106001", "name": "紫阳街道"}
