@@ -42,12 +42,19 @@ _PROVINCES = (
 _KNOWN_PREFIX = rf"(?:{_PROVINCES})(?:省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)?"
 # Any other administrative unit: 2–6 Chinese characters and a suffix, unless the
 # suffix is really part of a road or place name (新区大道, 农贸市场, 幸福小区, 古镇路).
-_ADMIN_SUFFIX = r"(?:街道办事处|街道办|街道|自治州|自治县|地区|省|市|州|盟|区|县|旗|镇|乡)"
+_STREET_SUFFIX = r"(?:街道办事处|街道办|街道)"
+_ADMIN_SUFFIX = r"(?:自治州|自治县|地区|省|市|州|盟|区|县|旗|镇|乡)"
+_NOT_AFTER = r"(?!路|街|大道|道|巷|弄|胡同|场|号|里|口|府|中心|广场|花园|村|栋|\d)"
+# One unit holds no other unit's suffix inside it, nor a road unless it is a 街道 named after
+# one (中南路街道): 幸福路都市小区 keeps its 都市.
 _GENERIC_PREFIX = (
-    r"[\u4e00-\u9fff]{2,6}?"
-    r"(?<![小园校厂景片营社])"
+    r"(?:(?![区市县省州旗镇乡号栋])[\u4e00-\u9fff]){2,8}?"
+    + _STREET_SUFFIX
+    + _NOT_AFTER
+    + r"|(?:(?![区市县省州旗镇乡路街巷号栋])[\u4e00-\u9fff]){2,6}?"
+    + r"(?<![小园校厂景片营社])"
     + _ADMIN_SUFFIX
-    + r"(?!路|街|大道|道|巷|弄|胡同|场|号|里|口|府|中心|广场|花园|村|栋|\d)"
+    + _NOT_AFTER
 )
 _PREFIX = re.compile(rf"^(?:{_KNOWN_PREFIX}|{_GENERIC_PREFIX})")
 _MAX_PREFIX_TOKENS = 6
