@@ -195,6 +195,13 @@ def house_numbers(normalised: str) -> tuple[str, ...]:
 
 # Buildings scored first by `suggest`; the best of them usually rule out all others.
 _FIRST_ROUND = 64
+# At most this many buildings are scored for one suggestion, and only this much of the query
+# is compared: text that resembles nothing (whose bounds rule nothing out) costs a bounded
+# ~20 ms in a city instead of a scan of the whole register.
+_MAX_SCORED = 2048
+_MAX_SUGGEST_LENGTH = 64
+# Tightening the bound window by window pays for itself on address-length queries only.
+_MAX_TIGHTENED_LENGTH = 32
 # The bound and rapidfuzz round differently; a bound this close to a score may still tie it.
 _TOLERANCE = 1e-6
 
@@ -623,7 +630,7 @@ class AddressIndex:
         (和平里151号4栋 → 和平路151号4栋) or in the estate the address names,
         scoring at least 60; then the best of the whole register.
         """
-        normalised = normalize(query)
+        normalised = normalize(query)[:_MAX_SUGGEST_LENGTH]
         if not normalised or not self._codes:
             return []
         reading = self._read(normalised)
@@ -662,21 +669,24 @@ class AddressIndex:
 
         The same list as scoring every address: addresses are scored in rounds,
         highest score bound first, until no address left could tie or beat the
-        `limit`-th best score found.
+        `limit`-th best score found, or `_MAX_SCORED` addresses were scored (the
+        best of those, for text so unlike every address that bounds rule few out).
         """
         bound = _ScoreBound(self._characters, normalised)
         done = np.zeros(len(bound.bound), dtype=bool)
         positions = np.empty(0, dtype=np.intp)
         scores = np.empty(0, dtype=np.float64)
         floor, size = 0.0, _FIRST_ROUND
-        while True:
+        while len(positions) < _MAX_SCORED:
             pending = np.flatnonzero((bound.bound >= floor - _TOLERANCE) & (bound.bound > 0) & ~done)
             if not len(pending):
                 break
-            if len(pending) > 4 * size:
-                pending = pending[np.argpartition(-bound.bound[pending], 4 * size - 1)[: 4 * size]]
-            bound.tighten(pending)
-            pending = pending[bound.bound[pending] >= floor - _TOLERANCE]
+            size = min(size, _MAX_SCORED - len(positions))
+            if len(normalised) <= _MAX_TIGHTENED_LENGTH:
+                if len(pending) > 4 * size:
+                    pending = pending[np.argpartition(-bound.bound[pending], 4 * size - 1)[: 4 * size]]
+                bound.tighten(pending)
+                pending = pending[bound.bound[pending] >= floor - _TOLERANCE]
             if len(pending) > size:
                 pending = pending[np.argpartition(-bound.bound[pending], size - 1)[:size]]
             done[pending] = True
