@@ -11,7 +11,6 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError, model_validator
@@ -182,8 +181,11 @@ async def lookup(request: Request) -> JSONResponse:
         snapshot = service.snapshot()
         found = snapshot.addresses.match(address)
         if found is None:
-            # Ranking the register for suggestions is CPU work: off the event loop.
-            raise AddressNotFoundError(address, await run_in_threadpool(snapshot.suggestions, address))
+            # Ranking the register for suggestions is CPU work: off the event loop, one at a time.
+            suggestions = await anyio.to_thread.run_sync(
+                snapshot.suggestions, address, limiter=_limiter(request, "suggestions")
+            )
+            raise AddressNotFoundError(address, suggestions)
         return JSONResponse(snapshot.for_match(address, found, caller.role))
     if lon is None or lat is None:
         missing = "lat" if lon is not None else "lon"
@@ -238,16 +240,21 @@ async def lookup_batch(request: Request, caller: Caller) -> Response:
     job = partial(_answer_batch, _service(request), kind, body, caller.role, raw in ("true", "1"), as_csv)
     # Parsing, matching, suggestions and rendering are CPU work: one batch at a time per
     # process, in a worker thread, so /health and single lookups keep being answered.
-    content, media_type = await anyio.to_thread.run_sync(job, limiter=_batch_limiter(request))
+    content, media_type = await anyio.to_thread.run_sync(job, limiter=_limiter(request, "batch"))
     return Response(content, media_type=media_type)
 
 
-def _batch_limiter(request: Request) -> anyio.CapacityLimiter:
-    """The process's one slot for batch work (created on first use, inside the event loop)."""
-    limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "lookup_batch_limiter", None)
+def _limiter(request: Request, work: str) -> anyio.CapacityLimiter:
+    """The process's one worker thread for `work` (batch, suggestions), created on first use.
+
+    One thread each keeps CPU-heavy lookups from crowding the event loop out of
+    the interpreter, however many callers ask at once.
+    """
+    name = f"lookup_{work}_limiter"
+    limiter: anyio.CapacityLimiter | None = getattr(request.app.state, name, None)
     if limiter is None:
         limiter = anyio.CapacityLimiter(1)
-        request.app.state.lookup_batch_limiter = limiter
+        setattr(request.app.state, name, limiter)
     return limiter
 
 
