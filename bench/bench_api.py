@@ -155,7 +155,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(store_path: Path, port: int | None = None, env: dict[str, str] | None = None) -> Iterator[str]:
+def server(
+    store_path: Path, port: int | None = None, env: dict[str, str] | None = None, start_seconds: float = 120
+) -> Iterator[str]:
     """`gridmap serve --workers 2` on `port` (a free loopback port by default); stopped on exit.
 
     `env` adds to the server's environment (PYTHONPATH serves another checkout of the code).
@@ -185,10 +187,10 @@ def server(store_path: Path, port: int | None = None, env: dict[str, str] | None
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 120
+            deadline = time.monotonic() + start_seconds
             while True:
                 try:
-                    if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    if httpx.get(f"{base}/health", timeout=10).status_code == 200:
                         break
                 except httpx.TransportError:
                     pass

@@ -180,12 +180,6 @@ def normalize_many(addresses: Iterable[str | None]) -> list[str | None]:
     return [normalised[c] if c >= 0 else None for c in codes]
 
 
-def _road(normalised: str) -> str | None:
-    """The road of a normalised Chinese address (what precedes its house number), if it has one."""
-    m = _ROAD_HOUSE.match(normalised)
-    return m.group(1) if m is not None and _CJK.search(m.group(1)) else None
-
-
 def house_numbers(normalised: str) -> tuple[str, ...]:
     """The digit runs of a normalised address (house, building): what a fuzzy match must keep."""
     return tuple(n.lstrip("0") or "0" for n in _NUMBERS.findall(normalised))
@@ -386,11 +380,17 @@ _LETTERS = re.compile(r"[^\W\d_栋号]")
 _LIKELY = 60.0
 
 
+def _road(normalised: str) -> str | None:
+    """The road of a normalised Chinese address (what precedes its house number), if it has one."""
+    m = _ROAD_HOUSE.match(normalised)
+    return m.group(1) if m is not None and _CJK.search(m.group(1)) else None
+
+
 def place_forms(names: Iterable[str | None]) -> set[str]:
     """The ways the store's street, community and village names are written before a road.
 
     紫阳街道 → 紫阳街道, 紫阳街道办事处, 紫阳街, 紫阳 …; 瑞欣社区 → 瑞欣社区, 瑞欣社区居委会, 瑞欣 ….
-    A form is only ever stripped when a road of the register follows it.
+    A form is only ever dropped when a road or an estate of the register follows it.
     """
     out: set[str] = set()
     for name in names:
@@ -641,7 +641,13 @@ class AddressIndex:
         if reading.estate is not None:
             ranked += self._likely(normalised, self._by_estate.get(reading.estate, []), self._names)
         ranked.sort(key=lambda pair: (-pair[1], pair[0]))
-        ranked += self._ranked(normalised, n * 3)
+        out = self._distinct(ranked, n)
+        if len(out) < n:  # the likely ones leave room: rank the whole register (the costly part)
+            out = self._distinct(ranked + self._ranked(normalised, n * 3), n)
+        return out
+
+    def _distinct(self, ranked: list[tuple[int, float]], n: int) -> list[Match]:
+        """The first `n` buildings of `ranked` (position, score), each code once, positive scores only."""
         out: list[Match] = []
         seen: set[str] = set()
         for i, score in ranked:

@@ -51,3 +51,28 @@ def test_the_store_file_is_untouched_by_lookups(sample_store: str) -> None:
     before = Path(sample_store).stat().st_mtime_ns
     _run("幸福路4号1栋", "--store", sample_store)
     assert Path(sample_store).stat().st_mtime_ns == before
+
+
+def test_an_unknown_road_prints_the_api_suggestions(sample_store: str) -> None:
+    done = _run("和平里151号4栋", "--store", sample_store)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == ["error: no building matches the address '和平里151号4栋'"]
+    lines = [line for line in done.stdout.splitlines() if "4201060" in line]
+    assert "4201060010040100004" in lines[0] and "和平路151号4栋" in lines[0]
+    as_json = json.loads(_run("和平里151号4栋", "--json", "--store", sample_store).stdout)
+    assert as_json["suggestions"][0] == {
+        "code": "4201060010040100004",
+        "address": "和平路151号4栋",
+        "score": 0.889,
+    }
+
+
+def test_the_help_examples_are_addresses_of_the_sample(sample_store: str) -> None:
+    help_text = subprocess.run(
+        [*GRIDMAP, "lookup", "--help"], capture_output=True, text=True, timeout=60
+    ).stdout
+    for example in ("和平路151号4栋2单元502室", "瑞欣社区和平路151号4栋", "玉兰新村4栋"):
+        assert example in help_text
+        done = _run(example, "--json", "--store", sample_store)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["building"]["code"] == "4201060010040100004"
