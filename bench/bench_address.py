@@ -88,26 +88,29 @@ def corpus_rates() -> tuple[str, list[str]]:
     return table(header, rows), points
 
 
+PROBES = ("/health", f"/lookup?address={quote('和平路151号4栋')}", "/lookup?lon=114.3004380&lat=30.5645401")
+
+
+def _probe(client: httpx.Client, latencies: list[float]) -> None:
+    """Time one round of the probes (ms, appended to `latencies`), then pause 50 ms."""
+    for path in PROBES:
+        start = time.perf_counter()
+        client.get(path)
+        latencies.append(1000 * (time.perf_counter() - start))
+    time.sleep(0.05)
+
+
 def heavy_batch(base: str, rows: int, seed: int = 10) -> dict[str, float]:
     """An anonymous suggest batch of random 60-character addresses: its seconds, probe latencies meanwhile."""
     rng = random.Random(seed)
     alphabet = "幸福和平友谊路街号栋单元室紫荆玉兰新村花园小区社区街道武汉市区0123456789abcdefgh "
     items = [{"address": "".join(rng.choice(alphabet) for _ in range(60))} for _ in range(rows)]
-    probes = [
-        "/health",
-        f"/lookup?address={quote('和平路151号4栋')}",
-        "/lookup?lon=114.3004380&lat=30.5645401",
-    ]
     latencies: list[float] = []
     outcome: dict[str, float] = {}
     with httpx.Client(base_url=base, timeout=3600) as client:
-        idle = []
+        idle: list[float] = []
         for _ in range(30):
-            for path in probes:
-                start = time.perf_counter()
-                client.get(path)
-                idle.append(1000 * (time.perf_counter() - start))
-            time.sleep(0.05)
+            _probe(client, idle)
         idle.sort()
         outcome["idle_p50"], outcome["idle_max"] = statistics.median(idle), idle[-1]
 
@@ -122,11 +125,7 @@ def heavy_batch(base: str, rows: int, seed: int = 10) -> dict[str, float]:
         worker.start()
         time.sleep(0.2)
         while worker.is_alive():
-            for path in probes:
-                start = time.perf_counter()
-                client.get(path)
-                latencies.append(1000 * (time.perf_counter() - start))
-            time.sleep(0.05)
+            _probe(client, latencies)
         worker.join()
     ordered = sorted(latencies) or [0.0]
     return {
