@@ -16,13 +16,10 @@ from gridmap.maps import coverage_map, grid_map, resolve_basemap, write_html
 from gridmap.maps.labels import check_lang
 from gridmap.siting import site
 from gridmap.stores import Store, open_store
+from gridmap.vocabulary import MEASURES
 
-
-class Measure(StrEnum):
-    speaker = "speaker"
-    service = "service"
-    linkage = "linkage"
-    grade = "grade"
+Measure = StrEnum("Measure", {code: code for code in MEASURES})  # type: ignore[misc]
+DEFAULT_MEASURE = Measure("speaker")
 
 
 class Lang(StrEnum):
@@ -33,7 +30,7 @@ class Lang(StrEnum):
 @app.command("map")
 def map_command(
     grid: Annotated[str | None, typer.Option("--grid", help="Draw this grid (code) in detail.")] = None,
-    measure: Annotated[Measure, typer.Option(help="What colours the grids.")] = Measure.speaker,
+    measure: Annotated[Measure, typer.Option(help="What colours the grids.")] = DEFAULT_MEASURE,
     basemap: Annotated[
         str,
         typer.Option(help="none (offline), osm, tianditu, amap (GCJ-02), or a tile URL with {z}/{x}/{y}."),

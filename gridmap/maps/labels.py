@@ -1,13 +1,13 @@
-"""Every word a map shows a person, in Chinese (default) and English (`--lang en`)."""
+"""Every word a map shows a person, in Chinese (default) and English (`--lang en`).
+
+Measures, finding kinds, gap kinds and severities come from `gridmap.vocabulary`.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from gridmap.vocabulary import LANGS, Lang, check_lang, term_label
 
-from gridmap.errors import ConfigError
-
-Lang = Literal["zh", "en"]
-LANGS: tuple[Lang, ...] = ("zh", "en")
+__all__ = ["LANGS", "Lang", "check_lang", "label", "labels"]
 
 _LABELS: dict[str, tuple[str, str]] = {
     # titles and controls
@@ -35,11 +35,6 @@ _LABELS: dict[str, tuple[str, str]] = {
     "layer_buildings": ("楼栋", "Buildings"),
     "layer_households": ("住户（按覆盖着色）", "Households (by coverage)"),
     "layer_linkage": ("一户十联连线", "Ten-household linkage"),
-    # measures
-    "speaker_share": ("广播覆盖率", "Speaker coverage"),
-    "service_share": ("志愿服务覆盖率", "Service coverage"),
-    "linkage_share": ("一户十联覆盖率", "Linkage coverage"),
-    "grade": ("综合等级", "Overall grade"),
     # popup fields
     "code": ("编码", "Code"),
     "name": ("名称", "Name"),
@@ -79,32 +74,15 @@ _LABELS: dict[str, tuple[str, str]] = {
     "hh_party": ("党员户", "party member household"),
     "yes": ("是", "yes"),
     "no": ("否", "no"),
-    # topology finding kinds
-    "overlap": ("重叠", "overlap"),
-    "gap": ("缝隙", "gap"),
-    "outside": ("超出社区", "outside community"),
-    "sliver": ("细碎多边形", "sliver"),
-    "invalid": ("无效几何", "invalid geometry"),
-    "empty": ("无住户网格", "grid without households"),
-    "household_count": ("住户数异常", "household count"),
-    "error": ("错误", "error"),
-    "warning": ("警告", "warning"),
     "info": ("提示", "info"),
 }
 
 
-def check_lang(lang: str) -> Lang:
-    """`lang` as a Lang, or a ConfigError naming the choices."""
-    if lang not in LANGS:
-        raise ConfigError(f"unknown language {lang!r}; expected one of: {', '.join(LANGS)}")
-    return lang
-
-
 def label(key: str, lang: Lang) -> str:
-    """The label of `key` in `lang`; an unknown key shows as itself (e.g. a new finding kind)."""
+    """The label of `key` in `lang`: the map's own words, then the vocabulary's terms, else the key."""
     pair = _LABELS.get(key)
     if pair is None:
-        return key
+        return term_label(key, lang) or key
     return pair[0] if lang == "zh" else pair[1]
 
 

@@ -18,7 +18,7 @@ from gridmap.maps import (
     write_grid_map,
 )
 from gridmap.maps.assets import external_references
-from gridmap.maps.styles import GRADE_COLORS, SHARE_COLORS
+from gridmap.maps.styles import GRADE_COLORS
 from gridmap.sample import generate_dirty
 
 
@@ -67,8 +67,8 @@ def test_grids_are_coloured_by_the_measure(fake) -> None:
         f["properties"]["code"]: f["properties"]["style"]["fillColor"]
         for f in _geojson(coverage_map(analysis, frames=frames), "网格")["features"]
     }
-    assert fills["G1"] == SHARE_COLORS[-1]  # every household under the working speaker
-    assert fills["G4"] == SHARE_COLORS[0]  # its speaker is broken
+    assert fills["G1"] == GRADE_COLORS["A"]  # every household under the working speaker
+    assert fills["G4"] == GRADE_COLORS["D"]  # its speaker is broken
     graded = _geojson(coverage_map(analysis, frames=frames, measure="grade"), "网格")["features"]
     assert {f["properties"]["style"]["fillColor"] for f in graded} <= set(GRADE_COLORS.values())
 
