@@ -48,11 +48,14 @@ class Measure(Term):
     `thresholds` are the lowest shares of grades A, B and C; the map's colour
     classes are these same thresholds, so a grid's colour is its grade on
     that measure. The grade measure has no thresholds (its value is a letter).
+    `layers` are the map layers that explain the measure (the others are left
+    off), `gap` the household gap counted on the map (`HOUSEHOLD_GAPS`).
     """
 
     column: str = ""
     thresholds: tuple[float, float, float] | None = None
     layers: tuple[str, ...] = ()
+    gap: str = "speaker"
 
     def classes(self, lang: Lang = "zh") -> list[tuple[str, str]]:
         """Legend rows (text, colour), best first."""
@@ -76,7 +79,8 @@ MEASURES: dict[str, Measure] = {
             "Speaker coverage",
             column="speaker_share",
             thresholds=(0.95, 0.85, 0.70),
-            layers=("speakers_working", "speakers_broken", "uncovered", "uncovered_areas"),
+            layers=("speakers", "uncovered_areas"),
+            gap="speaker",
         ),
         Measure(
             "service",
@@ -84,7 +88,8 @@ MEASURES: dict[str, Measure] = {
             "Service coverage",
             column="service_share",
             thresholds=(0.90, 0.75, 0.50),
-            layers=("service_points", "service_uncovered"),
+            layers=("service_points",),
+            gap="service",
         ),
         Measure(
             "linkage",
@@ -92,18 +97,43 @@ MEASURES: dict[str, Measure] = {
             "Linkage coverage",
             column="linkage_share",
             thresholds=(0.30, 0.20, 0.10),
-            layers=("unlinked",),
+            layers=(),
+            gap="linkage",
         ),
         Measure(
             "grade",
             "综合等级",
             "Overall grade",
             column="grade",
-            layers=("speakers_working", "speakers_broken", "service_points", "uncovered"),
+            layers=("speakers", "service_points", "uncovered_areas"),
+            gap="speaker",
         ),
     )
 }
 """--measure name -> its declaration."""
+
+
+@dataclass(frozen=True)
+class HouseholdGap(Term):
+    """Households a measure leaves out: the Analysis.households column that marks them, and the colour."""
+
+    column: str = ""
+    color: str = ""
+
+
+HOUSEHOLD_GAPS: dict[str, HouseholdGap] = {
+    g.code: g
+    for g in (
+        HouseholdGap(
+            "speaker", "广播未覆盖住户", "Households without speaker coverage", "speaker_covered", "#e6550d"
+        ),
+        HouseholdGap(
+            "service", "志愿服务未覆盖住户", "Households beyond service points", "service_covered", "#7b3294"
+        ),
+        HouseholdGap("linkage", "未纳入一户十联住户", "Households not linked", "linked_to", "#8c510a"),
+    )
+}
+"""The household gap of each measure (`Measure.gap`); linkage's column is null where unlinked."""
 
 
 def measure(code: str) -> Measure:

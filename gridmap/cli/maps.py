@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from gridmap.actions import grid_sites
 from gridmap.analysis import analyze
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.cli.app import StoreOption, app, console
@@ -57,8 +58,14 @@ def map_command(
     with console.status("analysing coverage"):
         analysis = analyze(frames)
     if grid is not None:
+        grid_proposals = None
+        if propose:
+            with console.status(f"choosing {propose} new speaker sites in grid {grid}"):
+                grid_proposals = grid_sites(analysis, frames, grid, propose)
         with console.status(f"drawing grid {grid}"):
-            m = grid_map(analysis, frames, grid, basemap=base, lang=lang.value, data_date=when)
+            m = grid_map(
+                analysis, frames, grid, basemap=base, lang=lang.value, data_date=when, sites=grid_proposals
+            )
         path = out or Path("maps") / f"grid_{grid}.html"
     else:
         sites = None

@@ -28,7 +28,7 @@ COMMUNITY = "#525252"
 GOVERNANCE = "#c51b7d"
 UNCOVERED_AREA = "#636363"
 UNCOVERED = "rgba(230,85,13,.85)"
-UNLINKED = "rgba(140,81,10,.85)"
+UNASSIGNED = "#ffff33"
 
 HOUSEHOLD = {
     "hh_both": "#1a9641",
