@@ -10,7 +10,20 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import coverage, errors, export, features, health, lookup, maps, openapi, tiles
+from api import (
+    console,
+    coverage,
+    errors,
+    export,
+    features,
+    health,
+    lookup,
+    maps,
+    openapi,
+    planning,
+    session,
+    tiles,
+)
 from api.settings import ApiSettings
 from gridmap import __version__
 from gridmap.lookup import LookupService
@@ -19,7 +32,8 @@ from gridmap.stores import open_store
 DESCRIPTION = """Which grid (网格) owns an address or a point, the layers as OGC API – Features,
 coverage figures and maps for community grid governance (网格化管理).
 
-Send `Authorization: Bearer <token>` for more than the public view."""
+Send `Authorization: Bearer <token>` for more than the public view, or sign in with `POST /login`
+(a session cookie; writes made with it send the `X-CSRF-Token` it returns)."""
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
@@ -39,12 +53,22 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             app.state.lookup.close()
             store.close()
 
-    app = FastAPI(title="gridmap", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="gridmap",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served offline by api.console
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.grants = grants
     errors.install(app)
     openapi.install(app)
-    # Lookups first: routes are matched in order, and /lookup is the hot path.
-    for module in (lookup, features, coverage, maps, export, tiles, health):
+    # Lookups first: routes are matched in order, and /lookup is the hot path. The console's `/`
+    # comes before the OGC landing page it hands JSON requests to.
+    app.include_router(lookup.router)
+    console.install(app)
+    for module in (features, coverage, maps, export, tiles, health, session, planning):
         app.include_router(module.router)
     return app

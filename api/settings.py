@@ -46,6 +46,7 @@ class ApiSettings(BaseSettings):
     tokens: str | None = None
     tokens_file: Path | None = None
     refresh_seconds: float = Field(0.5, ge=0.0, le=1.0)
+    session_hours: float = Field(8.0, gt=0.0, le=24.0 * 30)
 
     def grants(self) -> dict[str, TokenGrant]:
         """The configured tokens; a malformed or placeholder token is a ConfigError."""
