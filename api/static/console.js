@@ -357,6 +357,7 @@
     if (gc.editable(g.community_code)) { gc.bindEditor(section); }
   }
   gc.openGrid = function (code) {
+    if (code !== gc.current) { gc.lastEdit = ""; }
     gc.current = code; gc.actions = null; gc.restyle();
     gc.showPanel("grid");
     var t0 = performance.now();
@@ -382,10 +383,11 @@
     return '<h3>编辑</h3><div class="gc-edit">' +
       '<button id="gc-move">移动广播/服务点</button><button id="gc-add-speaker">新增广播</button>' +
       '<button id="gc-add-service">新增服务点</button><button id="gc-redraw">重绘网格边界</button></div>' +
-      '<div id="gc-edit-status" class="gc-muted"></div>';
+      '<div id="gc-edit-status" class="gc-muted">' + (gc.lastEdit ? '<span class="gc-ok">' + esc(gc.lastEdit) + "</span>" : "") + "</div>";
   };
   function status(html) { var s = document.getElementById("gc-edit-status"); if (s) { s.innerHTML = html; } }
   function afterWrite(message) {
+    gc.lastEdit = message;
     status('<span class="gc-ok">' + esc(message) + "</span>");
     return gc.loadFigures().then(function () { return gc.openGrid(gc.current); });
   }
@@ -399,7 +401,10 @@
       ["speakers", "service_points"].forEach(function (layer) {
         Object.keys(gc.layers[layer].byCode).forEach(function (code) {
           var old = gc.layers[layer].byCode[code], f = old.feature;
-          var marker = L.marker(old.getLatLng(), {draggable: true, title: f.properties.name || code});
+          var color = old.options.fillColor;
+          var marker = L.marker(old.getLatLng(), {draggable: true, title: f.properties.name || code, icon: L.divIcon({
+            className: "gc-handle", iconSize: [16, 16],
+            html: '<div style="width:16px;height:16px;border-radius:50%;border:2px solid #fff;box-shadow:0 0 3px #000;background:' + color + '"></div>'})});
           marker.feature = f;
           gc.layers[layer].removeLayer(old);
           gc.layers[layer].byCode[code] = marker;
