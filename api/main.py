@@ -21,6 +21,7 @@ from api import (
     maps,
     openapi,
     planning,
+    reports,
     session,
     tiles,
 )
@@ -69,6 +70,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     # comes before the OGC landing page it hands JSON requests to.
     app.include_router(lookup.router)
     console.install(app)
-    for module in (features, coverage, maps, export, tiles, health, session, planning):
+    for module in (features, coverage, maps, export, tiles, health, session, planning, reports):
         app.include_router(module.router)
     return app

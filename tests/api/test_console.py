@@ -94,3 +94,16 @@ def test_vocabulary_is_the_registry(reader: TestClient) -> None:
     assert body["measures"]["linkage"]["thresholds"] == [0.3, 0.2, 0.1]
     assert body["finding_kinds"]["too_few_households"]["zh"] == "户数过少"
     assert body["gap_kinds"]["no_worker"]["en"] == "no grid worker"
+
+
+def test_meeting_reports_open_as_links(reader: TestClient) -> None:
+    assert reader.get("/reports/grid/G1.pdf").status_code == 403  # anonymous
+    html = reader.get("/reports/community/C1.pdf", params={"html": True}, headers=bearer(VIEWER))
+    assert html.status_code == 200 and "幸福社区网格治理会议报告" in html.text
+    assert "幸福一网格" in html.text and "幸福二网格" in html.text and "和平网格" not in html.text
+    assert PHONE not in html.text and "13900001111" not in html.text
+    pdf = reader.get("/reports/grid/G3.pdf", headers=bearer(VIEWER))
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    assert reader.get("/reports/street/S9.pdf", headers=bearer(VIEWER)).status_code == 404
+    assert reader.get("/reports/city/S1.pdf", headers=bearer(VIEWER)).status_code == 422
