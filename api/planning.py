@@ -170,11 +170,13 @@ def check(
     if shape.geom_type not in ("Polygon", "MultiPolygon"):
         raise ValidationError("geometry", [_problem(f"a grid is a polygon, not a {shape.geom_type}")])
     community = str(grids.loc[grids["code"] == code, "community_code"].iloc[0])
-    caller.require_communities([community], f"redrawing grid {code}")
+    before = grids[grids["code"] == code]
+    redrawn = shapely.MultiPolygon([shape]) if shape.geom_type == "Polygon" else shape
+    after = before.assign(geometry=[redrawn])
+    # The same rule as the write it would become: an editor may only redraw inside their communities.
+    caller.authorise(store, "grids", after=after, before=before, action=f"redrawing grid {code}")
     mine = grids[grids["community_code"] == community].copy()
-    mine.loc[mine["code"] == code, "geometry"] = (
-        shapely.MultiPolygon([shape]) if shape.geom_type == "Polygon" else shape
-    )
+    mine.loc[mine["code"] == code, "geometry"] = redrawn
     communities = store.read("communities", codes=[community])
     findings = check_grids(gpd.GeoDataFrame(mine, crs=grids.crs), communities)
     rows = [
