@@ -235,7 +235,8 @@ def _people(
     table = pd.DataFrame({"code": first["code"].astype(str).to_numpy()})
     if register is not None:
         wanted = [c for c in ("address", "building_code", "contact_name", "contact_phone") if c in register]
-        details = register.set_index("code")[wanted]
+        # Mask only the listed rows: masking a whole city's register per panel would dominate it.
+        details = register.loc[register["code"].isin(table["code"]), ["code", *wanted]].set_index("code")
         shown = protect("households", details, role)
         table = table.join(shown, on="code")
     table["lon"] = first.geometry.x.round(6).to_numpy()
