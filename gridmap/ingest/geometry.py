@@ -61,8 +61,21 @@ def has_geometry_columns(mapping: ColumnMapping) -> bool:
 
 
 def from_columns(table: pd.DataFrame, mapping: ColumnMapping) -> tuple[Geoms, list[Problem]]:
-    """Points from lon/lat columns, or any geometry from a WKT column; None where the cells are empty."""
+    """Any geometry from a WKT column, else points from lon/lat columns; None where the cells are empty.
+
+    WKT wins when a table has both (an XLSX export carries lon/lat for people and WKT for the shape).
+    """
     n = len(table)
+    if "wkt" in mapping.geometry:
+        column = mapping.geometry["wkt"]
+        text = as_text(table[column])
+        given = text.notna().to_numpy()
+        geoms: Geoms = np.full(n, None, dtype=object)
+        geoms[given] = shapely.from_wkt(text[given].to_numpy(dtype=object), on_invalid="ignore")
+        unreadable = given & shapely.is_missing(geoms)
+        return geoms, _problems(
+            unreadable, lambda i: f"{str(text.iat[i])[:60]!r} is not WKT (column {column})"
+        )
     if "lon" in mapping.geometry and "lat" in mapping.geometry:
         lon_col, lat_col = mapping.geometry["lon"], mapping.geometry["lat"]
         x, x_problems = _coordinate(table[lon_col], lon_col)
@@ -74,19 +87,9 @@ def from_columns(table: pd.DataFrame, mapping: ColumnMapping) -> tuple[Geoms, li
         problems += _problems(given_x & ~given_y, lambda _i: f"{lon_col} is given but {lat_col} is empty")
         problems += _problems(given_y & ~given_x, lambda _i: f"{lat_col} is given but {lon_col} is empty")
         both = has_x & has_y
-        geoms: Geoms = np.full(n, None, dtype=object)
+        geoms = np.full(n, None, dtype=object)
         geoms[both] = shapely.points(x[both], y[both])
         return geoms, problems
-    if "wkt" in mapping.geometry:
-        column = mapping.geometry["wkt"]
-        text = as_text(table[column])
-        given = text.notna().to_numpy()
-        geoms = np.full(n, None, dtype=object)
-        geoms[given] = shapely.from_wkt(text[given].to_numpy(dtype=object), on_invalid="ignore")
-        unreadable = given & shapely.is_missing(geoms)
-        return geoms, _problems(
-            unreadable, lambda i: f"{str(text.iat[i])[:60]!r} is not WKT (column {column})"
-        )
     return np.full(n, None, dtype=object), []
 
 

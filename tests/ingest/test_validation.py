@@ -61,7 +61,7 @@ def test_integer_and_boolean_fields(tmp_path: Path, gpkg_store: Store) -> None:
     path = csv(tmp_path, "code,lon,lat,size,党员户\nH1,116.31,39.91,五,是\nH2,116.32,39.92,2.5,maybe\n")
     assert problems(gpkg_store, "households", path) == [
         (1, "size", "'五' is not an integer"),
-        (2, "size", "'2.5' is not an integer"),
+        (2, "size", "'2.5' is not an integer (--fix rounds it half up)"),
         (2, "party_member", "'maybe' is not yes/no (是/否, Y/N, 1/0, true/false) (column 党员户)"),
     ]
 
