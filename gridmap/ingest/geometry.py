@@ -127,7 +127,7 @@ def _to_wgs84(coords: npt.NDArray[np.float64], crs: CRSSpec) -> npt.NDArray[np.f
 
 
 def _conform_types(layer: Layer, result: GeometryResult, usable: npt.NDArray[np.bool_]) -> None:
-    """Reject the wrong kind of geometry; make single-part multipoints points and polygons multipolygons.
+    """Reject the wrong kind of geometry; make one-part multipoints points, and polygons what the layer holds.
 
     Like the other checks, it narrows `usable` in place to the rows still worth checking.
     """
@@ -138,6 +138,10 @@ def _conform_types(layer: Layer, result: GeometryResult, usable: npt.NDArray[np.
         result.geoms[single] = shapely.get_geometry(result.geoms[single], 0)
         accepted = (types == _POINT) | single
     else:
+        # A polygon layer keeps a one-part multipolygon as the polygon it is (GDAL promotes them on export).
+        if layer.geometry == "Polygon":
+            single = usable & (types == _MULTIPOLYGON) & (parts == 1)
+            result.geoms[single] = shapely.get_geometry(result.geoms[single], 0)
         promote = usable & (types == _POLYGON) & (layer.geometry == "MultiPolygon")
         if promote.any():
             result.geoms[promote] = shapely.multipolygons(
