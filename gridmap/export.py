@@ -50,6 +50,7 @@ __all__ = [
     "crs_note",
     "export_layer",
     "export_layers",
+    "personal_columns",
     "select_features",
     "short_field_names",
 ]
@@ -131,8 +132,23 @@ def _with_crs_in_name(path: Path, spec: CRSSpec) -> Path:
     return path.with_name(f"{path.stem}_{spec.name}{path.suffix}")
 
 
-def _protect_any(frame: gpd.GeoDataFrame, layer: str | None, role: Role) -> gpd.GeoDataFrame:
-    """Apply the role to a catalogue layer, or to any frame by every layer's personal fields."""
+def personal_columns(frame: gpd.GeoDataFrame, layer: str | None) -> list[str]:
+    """The personal fields `frame` holds: its catalogue layer's, or any layer's for other frames."""
+    specs = [get_layer(layer)] if layer in LAYERS else list(LAYERS.values())
+    personal = {name for spec in specs for name in spec.personal_fields}
+    return [c for c in frame.columns if c in personal]
+
+
+def _protect_any(
+    frame: gpd.GeoDataFrame, layer: str | None, role: Role, *, with_personal: bool = True
+) -> gpd.GeoDataFrame:
+    """Apply the role to a catalogue layer, or to any frame by every layer's personal fields.
+
+    Without `with_personal` the personal fields are left out whatever the role:
+    a file travels further than the store.
+    """
+    if not with_personal:
+        frame = frame.drop(columns=personal_columns(frame, layer))
     if layer in LAYERS:
         return protect(layer, frame, role)
     for spec in LAYERS.values():
@@ -164,6 +180,7 @@ def export_layer(
     role: Role | str = Role.ADMIN,
     encoding: str | None = None,
     csv_geometry: CsvGeometry = "wkt",
+    with_personal: bool = True,
 ) -> Path:
     """Write `frame` to `path` as `fmt` in `crs`; returns the path written.
 
@@ -171,7 +188,8 @@ def export_layer(
     any other frame is protected by every layer's personal fields); `name` is
     the layer name inside the file (default: `layer` or the file stem).
     `encoding` applies to Shapefile and CSV (UTF-8 by default; e.g. GBK for
-    old ArcGIS or Excel). The path may change: a Shapefile is a `.zip`, and
+    old ArcGIS or Excel). `with_personal=False` leaves the personal fields out
+    (the command line's default). The path may change: a Shapefile is a `.zip`, and
     GCJ-02 / BD-09 output carries the system in its file name, and a name without a
     suffix gets the format's.
     """
@@ -191,7 +209,7 @@ def export_layer(
     target = _with_crs_in_name(target, spec)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.unlink(missing_ok=True)
-    out = frame_from_wgs84(_protect_any(frame, layer, Role(role)), spec)
+    out = frame_from_wgs84(_protect_any(frame, layer, Role(role), with_personal=with_personal), spec)
     layer_name = name or layer or target.stem.split(".")[0]
     _WRITERS[key](_Job(out, target, layer_name, spec, layer, encoding, csv_geometry))
     return target
@@ -203,13 +221,14 @@ def export_layers(
     crs: CRSInput = "wgs84",
     *,
     role: Role | str = Role.ADMIN,
+    with_personal: bool = True,
 ) -> Path:
     """Several layers in one GeoPackage (each protected by its own catalogue entry)."""
     spec = parse_crs(crs)
     target = _with_crs_in_name(Path(path), spec)
     target.unlink(missing_ok=True)
     for layer, frame in frames.items():
-        out = frame_from_wgs84(_protect_any(frame, layer, Role(role)), spec)
+        out = frame_from_wgs84(_protect_any(frame, layer, Role(role), with_personal=with_personal), spec)
         _write_gpkg(_Job(out, target, layer, spec, layer))
     return target
 

@@ -29,7 +29,7 @@ def lookup(
     """Find the grid, community, street and grid worker for an address or a point."""
     if (address is None) == (lon is None or lat is None):
         raise ConfigError("give either an ADDRESS or both --lon and --lat")
-    with open_store(store) as opened:
+    with open_store(store, create=False) as opened:
         service = LookupService(opened)
         if address is not None:
             reply = service.by_address(address, Role.ADMIN)

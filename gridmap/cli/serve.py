@@ -28,7 +28,7 @@ def serve(
     # Workers read the store from the environment; checking here gives one clear error instead of N.
     os.environ["GRIDMAP_STORE"] = url
     grants = ApiSettings().grants()  # type: ignore[call-arg]
-    open_store(url).close()
+    open_store(url, create=False).close()
     console.print(
         f"serving {url} on http://{host}:{port} ({workers} worker(s), {len(grants)} token(s)); docs at /docs"
     )
