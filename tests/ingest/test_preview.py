@@ -1,4 +1,4 @@
-"""The change set shown before an import writes, --dry-run, --yes, --fix and --skip-invalid, on both stores."""
+"""The change set shown before an import writes; --dry-run, --yes, --fix, --skip-invalid; both stores."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def test_a_replace_that_removes_asks_and_a_no_changes_nothing(tmp_path: Path, sp
     asked: list[int] = []
 
     def refuse(changes: object) -> bool:
-        asked.append(getattr(changes, "removed"))
+        asked.append(changes.removed)
         return False
 
     with pytest.raises(ImportCancelled, match="nothing was changed"):
