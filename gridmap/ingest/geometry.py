@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 
 from gridmap.catalogue import Layer
-from gridmap.crs import CRSSpec, to_wgs84
+from gridmap.crs import CRSSpec, geoms_to_wgs84, to_wgs84
 from gridmap.errors import Problem
 from gridmap.ingest.columns import ColumnMapping
 from gridmap.ingest.values import as_text, parse_numbers
@@ -114,16 +114,12 @@ def check_and_transform(layer: Layer, geoms: Geoms, crs: CRSSpec, *, fix: bool) 
     usable = present & ~empty
     _conform_types(layer, result, usable)
     _check_coordinates(result, crs, usable)
-    if not crs.is_wgs84:
-        result.geoms[usable] = shapely.transform(result.geoms[usable], lambda c: _to_wgs84(c, crs))
+    # Validity is judged on the file's own coordinates: the densified transform must start from valid rings.
     if layer.geometry != "Point":
         _check_validity(layer, result, usable, fix=fix)
+    if not crs.is_wgs84:
+        result.geoms[usable] = geoms_to_wgs84(result.geoms[usable], crs)
     return result
-
-
-def _to_wgs84(coords: npt.NDArray[np.float64], crs: CRSSpec) -> npt.NDArray[np.float64]:
-    lon, lat = to_wgs84(coords[:, 0], coords[:, 1], crs)
-    return np.column_stack([lon, lat])
 
 
 def _conform_types(layer: Layer, result: GeometryResult, usable: npt.NDArray[np.bool_]) -> None:

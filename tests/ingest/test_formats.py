@@ -67,7 +67,8 @@ def test_shapefile_prj_is_honoured(tmp_path: Path, gpkg_store: Store) -> None:
     report = import_file(gpkg_store, "streets", path)
     assert report.crs == "EPSG:4547"
     got = gpkg_store.read("streets").geometry.iloc[0]
-    assert shapely.equals_exact(shapely.normalize(got.geoms[0]), shapely.normalize(STREET), tolerance=1e-7)
+    # The file's straight metric edges are followed into lon/lat: a 10 km edge bows 1.2 m off the lon/lat one.
+    assert shapely.hausdorff_distance(got.geoms[0], STREET) < 2e-5
 
 
 def _zip(folder: Path, stem: str) -> Path:
