@@ -7,6 +7,8 @@ or the feature's position in a vector layer. A file with no rows is refused,
 so an empty export cannot wipe a layer.
 `mode="append"` is an upsert: a code that already exists in the store is
 updated in place, a new code is inserted (the report counts both).
+`mode="create"` only inserts: a code that already exists is a ConflictError
+raised by the store's unique key, and nothing is written.
 """
 
 from __future__ import annotations
@@ -44,9 +46,11 @@ from gridmap.ingest.rejects import rejected_rows
 from gridmap.ingest.values import TEXT, read_fields
 from gridmap.stores.base import Store
 
-Mode = Literal["replace", "append"]
+Mode = Literal["replace", "append", "create"]
 Progress = Callable[[str], None]
-MODES: tuple[Mode, ...] = ("replace", "append")
+MODES: tuple[Mode, ...] = ("replace", "append", "create")
+# Called with the frame exactly as it will be written, before anything is written (may raise).
+Check = Callable[[gpd.GeoDataFrame], None]
 
 
 class ImportCancelled(GridmapError):
@@ -105,6 +109,7 @@ def import_file(
     dry_run: bool = False,
     preview: Callable[[ImportReport], None] | None = None,
     confirm: Confirm | None = None,
+    check: Check | None = None,
 ) -> ImportReport:
     """Import `path` into `layer` of `store`, or raise ValidationError (and change nothing).
 
@@ -115,6 +120,8 @@ def import_file(
     overrides the text encoding; columns in `ignore` are left out even when
     they look like a field. With `skip_invalid`, rows with problems are
     refused (listed in `ImportReport.rejected`) and the others loaded.
+    `check` sees the validated frame, grid codes derived, before the write
+    (the API's write authorisation judges it there).
 
     The change set is computed before anything is written and handed to
     `preview`; `dry_run` stops there. A replace that would remove features
@@ -135,6 +142,8 @@ def import_file(
     say(f"validating {len(source.table):,} rows")
     checked = _validated(store, spec, source, mapping, declared, fix=fix, skip_invalid=skip_invalid)
     frame = with_grid_codes(store, spec, checked.frame)
+    if check is not None:
+        check(frame)
     say("comparing with the store")
     changes = change_set(spec.name, store.read(spec.name), frame, mode)
     report = ImportReport(
@@ -167,6 +176,9 @@ def import_file(
     say(f"writing {len(frame):,} {spec.name}")
     if mode == "replace":
         report.written = store.replace(spec.name, frame)
+    elif mode == "create":
+        report.written = report.inserted = store.insert(spec.name, frame)
+        report.updated = 0
     else:
         report.written = store.upsert(spec.name, frame)
         report.inserted = changes.added

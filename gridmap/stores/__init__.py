@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gridmap.errors import ConfigError, StoreError
-from gridmap.settings import store_url
+from gridmap.settings import redact, store_url
 from gridmap.stores.base import BBox, Store
 
 __all__ = ["BBox", "Store", "open_store", "store_exists"]
@@ -26,13 +26,15 @@ def open_store(url: str | None = None, *, create: bool = True) -> Store:
     """
     resolved = store_url(url)
     if not create and not store_exists(resolved):
-        raise StoreError(f"no gridmap store at {resolved}: {CREATE_HINT}")
+        raise StoreError(f"no gridmap store at {redact(resolved)}: {CREATE_HINT}")
     if _is_postgis(resolved):
         from gridmap.stores.postgis import PostGISStore
 
         return PostGISStore(resolved)
     if "://" in resolved and not resolved.startswith("file://"):
-        raise ConfigError(f"unsupported store URL {resolved!r}: use a .gpkg path or postgresql+psycopg://…")
+        raise ConfigError(
+            f"unsupported store URL {redact(resolved)!r}: use a .gpkg path or postgresql+psycopg://…"
+        )
     from gridmap.stores.geopackage import GeoPackageStore
 
     return GeoPackageStore(resolved.removeprefix("file://"))
