@@ -31,6 +31,7 @@ from gridmap.catalogue import Layer, get_layer
 from gridmap.crs import CRSInput, CRSSpec, parse_crs
 from gridmap.errors import CRSError, GridmapError, Problem, ValidationError
 from gridmap.frames import WGS84, conform
+from gridmap.ingest.area import service_area
 from gridmap.ingest.changes import ChangeSet, change_set
 from gridmap.ingest.columns import ColumnMapping, map_columns
 from gridmap.ingest.derive import with_grid_codes
@@ -224,7 +225,8 @@ def _validated(
     problems += read.problems
     geoms, geometry_problems = _source_geometries(source, mapping)
     problems += geometry_problems
-    checked = check_and_transform(spec, geoms, declared, fix=fix)
+    area = service_area(store, spec.name, declared)
+    checked = check_and_transform(spec, geoms, declared, fix=fix, area=area)
     problems += checked.problems
     problems += _duplicate_codes(values)
     parents = {parent.layer: store.read(parent.layer) for parent in spec.parents}
