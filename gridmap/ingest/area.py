@@ -38,7 +38,9 @@ def _box_text(bounds: Bounds) -> str:
     return f"lon {bounds[0]:g}–{bounds[2]:g}, lat {bounds[1]:g}–{bounds[3]:g}"
 
 
-CHINA_AREA = ServiceArea(CHINA, f"China's extent ({_box_text(CHINA)}; {SERVICE_AREA_VARIABLE} sets another area)")
+CHINA_AREA = ServiceArea(
+    CHINA, f"China's extent ({_box_text(CHINA)}; {SERVICE_AREA_VARIABLE} sets another area)"
+)
 
 
 def _parse_box(text: str) -> Bounds:

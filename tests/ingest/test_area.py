@@ -30,7 +30,7 @@ def test_data_abroad_is_refused_by_default_and_the_error_says_how_to_allow_it(
 ) -> None:
     monkeypatch.delenv("GRIDMAP_SERVICE_AREA", raising=False)
     with pytest.raises(
-        ValidationError, match="outside China's extent .*GRIDMAP_SERVICE_AREA sets another area"
+        ValidationError, match=r"outside China's extent .*GRIDMAP_SERVICE_AREA sets another area"
     ):
         import_file(store, "streets", _streets(tmp_path))
     assert store.read("streets").empty
@@ -64,7 +64,7 @@ def test_gcj02_stays_in_china_whatever_the_setting(
     tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GRIDMAP_SERVICE_AREA", "world")
-    with pytest.raises(ValidationError, match="outside China's extent, where gcj02 is defined"):
+    with pytest.raises(ValidationError, match=r"outside China's extent, where gcj02 is defined"):
         import_file(store, "speakers", _points(tmp_path, "S1,13.4,52.5\n"), crs="gcj02")
     area = service_area(store, "speakers", parse_crs("bd09"), "100,20,140,60")
     assert area.bounds == (100.0, 20.0, 136.0, 54.0)
