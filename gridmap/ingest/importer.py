@@ -146,7 +146,13 @@ def import_file(
     if check is not None:
         check(frame)
     say("comparing with the store")
-    changes = change_set(spec.name, store.read(spec.name), frame, mode)
+    # A replace compares with the whole layer (what it would remove); other modes only with their codes.
+    current = (
+        store.read(spec.name)
+        if mode == "replace"
+        else store.read(spec.name, codes=frame["code"].astype(str).tolist())
+    )
+    changes = change_set(spec.name, current, frame, mode)
     report = ImportReport(
         layer=spec.name,
         source=str(file),
