@@ -76,7 +76,10 @@ def import_command(
         bool, typer.Option("--dry-run", help="Show what the import would change, and change nothing.")
     ] = False,
     yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Do not ask before a replace that removes features.")
+        bool,
+        typer.Option(
+            "--yes", "-y", help="Do not ask before removing features or clearing a field the file lacks."
+        ),
     ] = False,
     skip_invalid: Annotated[
         bool,
@@ -143,14 +146,13 @@ def import_command(
 
 
 def _confirm_removal(changes: ChangeSet) -> bool:
-    """Ask on a terminal; anywhere else a removal needs --yes."""
-    question = f"replace {changes.layer}, removing {changes.removed:,} feature(s)?"
+    """Ask on a terminal before anything is lost; anywhere else it needs --yes."""
     if not _interactive():
         raise ImportCancelled(
-            f"this replace would remove {changes.removed:,} {changes.layer}; nothing was changed "
-            "(pass --yes to confirm, or --mode append to keep them)"
+            f"this import would {changes.loss_text()}; nothing was changed "
+            "(pass --yes to confirm, or --mode append to keep features the file does not hold)"
         )
-    return typer.confirm(question, default=False)
+    return typer.confirm(f"{changes.loss_text()}?", default=False)
 
 
 def _interactive() -> bool:
@@ -223,6 +225,11 @@ def _print_changes(changes: ChangeSet) -> None:
     if changes.changed_fields:
         fields = ", ".join(f"{name} {count:,}" for name, count in changes.changed_fields.items())
         console.print(f"  changed fields: {fields}", highlight=False)
+    for name, count in changes.cleared.items():
+        console.print(
+            f"  [red]{count:,} {changes.layer} would lose their {name}[/]: the file has no {name} column",
+            highlight=False,
+        )
 
 
 def _print_written(report: ImportReport) -> None:

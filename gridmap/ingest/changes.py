@@ -11,6 +11,7 @@ out: they follow from the geometry. Geometries are compared within
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -46,6 +47,8 @@ class ChangeSet:
     counts: dict[ChangeKind, int]
     samples: dict[ChangeKind, list[str]]
     changed_fields: dict[str, int] = field(default_factory=dict)
+    cleared: dict[str, int] = field(default_factory=dict)
+    """Fields the file has no column for, and how many features would lose their value."""
 
     @property
     def added(self) -> int:
@@ -67,11 +70,35 @@ class ChangeSet:
     def touches_anything(self) -> bool:
         return bool(self.added or self.changed or self.removed)
 
+    @property
+    def loses_data(self) -> bool:
+        """Whether writing would remove features or wipe values the file does not mention."""
+        return bool((self.mode == "replace" and self.removed) or self.cleared)
 
-def change_set(layer: str, current: gpd.GeoDataFrame, incoming: gpd.GeoDataFrame, mode: str) -> ChangeSet:
+    def loss_text(self) -> str:
+        """What would be lost, in one line."""
+        parts = []
+        if self.mode == "replace" and self.removed:
+            parts.append(f"remove {self.removed:,} {self.layer}")
+        parts += [
+            f"clear {name} of {count:,} {self.layer} (the file has no {name} column)"
+            for name, count in self.cleared.items()
+        ]
+        return "; ".join(parts)
+
+
+def change_set(
+    layer: str,
+    current: gpd.GeoDataFrame,
+    incoming: gpd.GeoDataFrame,
+    mode: str,
+    provided: Collection[str] | None = None,
+) -> ChangeSet:
     """What writing `incoming` into `layer` (now holding `current`) in `mode` would do.
 
     `replace` removes the codes the file does not hold; `append` keeps them.
+    `provided` names the fields the file had a column for; a field it lacks
+    whose stored values would change is reported as cleared.
     """
     spec = get_layer(layer)
     old_codes = pd.Index(current["code"].astype(str))
@@ -80,6 +107,7 @@ def change_set(layer: str, current: gpd.GeoDataFrame, incoming: gpd.GeoDataFrame
     known = position >= 0
     differs = np.zeros(len(incoming), dtype=bool)
     changed_fields: dict[str, int] = {}
+    cleared: dict[str, int] = {}
     rows_new = np.flatnonzero(known)
     rows_old = position[known]
     for f in spec.input_fields:
@@ -89,6 +117,8 @@ def change_set(layer: str, current: gpd.GeoDataFrame, incoming: gpd.GeoDataFrame
         differs[rows_new[unequal]] = True
         if unequal.any():
             changed_fields[f.name] = int(unequal.sum())
+            if provided is not None and f.name not in provided:
+                cleared[f.name] = int(unequal.sum())
     moved = ~_same_geometries(
         np.asarray(current.geometry.values, dtype=object)[rows_old],
         np.asarray(incoming.geometry.values, dtype=object)[rows_new],
@@ -110,6 +140,7 @@ def change_set(layer: str, current: gpd.GeoDataFrame, incoming: gpd.GeoDataFrame
         counts={kind: len(codes) for kind, codes in by_kind.items()},
         samples={kind: sorted(codes)[:SAMPLE_SIZE] for kind, codes in by_kind.items()},
         changed_fields=changed_fields,
+        cleared=cleared,
     )
 
 

@@ -125,8 +125,9 @@ def import_file(
     (the API's write authorisation judges it there).
 
     The change set is computed before anything is written and handed to
-    `preview`; `dry_run` stops there. A replace that would remove features
-    asks `confirm` (when given) and raises ImportCancelled on a no.
+    `preview`; `dry_run` stops there. A write that would remove features (a
+    replace) or clear values of a field the file has no column for asks
+    `confirm` (when given) and raises ImportCancelled on a no.
     """
     started = time.perf_counter()
     spec = get_layer(layer)
@@ -152,7 +153,7 @@ def import_file(
         if mode == "replace"
         else store.read(spec.name, codes=frame["code"].astype(str).tolist())
     )
-    changes = change_set(spec.name, current, frame, mode)
+    changes = change_set(spec.name, current, frame, mode, provided=mapping.fields.keys())
     report = ImportReport(
         layer=spec.name,
         source=str(file),
@@ -178,7 +179,7 @@ def import_file(
     if dry_run:
         report.seconds = time.perf_counter() - started
         return report
-    if mode == "replace" and changes.removed and confirm is not None and not confirm(changes):
+    if changes.loses_data and confirm is not None and not confirm(changes):
         raise ImportCancelled(f"{file}: import not confirmed; nothing was changed")
     say(f"writing {len(frame):,} {spec.name}")
     if mode == "replace":

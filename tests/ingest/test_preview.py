@@ -105,7 +105,7 @@ def test_cli_asks_on_a_terminal(
     monkeypatch.setattr("gridmap.cli.data._interactive", lambda: True)
     path = _speakers_csv(tmp_path / "one.csv", [("S001", "广播一号", 300.0, "working")])
     done = runner.invoke(app, ["import", "speakers", str(path), "--store", speakers_store.url], input=answer)
-    assert "removing 2 feature(s)?" in done.output
+    assert "remove 2 speakers?" in done.output
     assert (done.exit_code == 0) == (kept == 1)
     with open_store(speakers_store.url) as opened:
         assert len(opened.read("speakers")) == kept
@@ -203,3 +203,28 @@ def test_a_refused_import_or_a_dry_run_leaves_no_new_store(tmp_path: Path) -> No
     dry = runner.invoke(app, ["import", "speakers", str(good), "--store", str(path), "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert not path.exists()
+
+
+def test_a_file_without_a_column_does_not_wipe_the_field_unasked(tmp_path: Path, store: Store) -> None:
+    """An export without personal fields, imported back, would clear the contacts: it must be confirmed."""
+    layers = district()
+    store.replace("buildings", layers["buildings"])
+    store.replace("households", layers["households"])
+    out = tmp_path / "households.geojson"
+    runner.invoke(app, ["export", "households", "--store", store.url, "--out", str(out)])
+    done = runner.invoke(
+        app, ["import", "households", str(out), "--store", store.url], env={"COLUMNS": "200"}
+    )
+    assert done.exit_code != 0
+    message = str(done.exception)
+    assert "clear contact_name of 2 households (the file has no contact_name column)" in message
+    assert "clear contact_phone of 2 households" in message
+    assert "2 households would lose their contact_name" in done.output
+    with open_store(store.url) as opened:
+        assert opened.read("households")["contact_name"].notna().sum() == 2
+    with_personal = tmp_path / "all.geojson"
+    runner.invoke(
+        app, ["export", "households", "--store", store.url, "--out", str(with_personal), "--with-personal"]
+    )
+    again = runner.invoke(app, ["import", "households", str(with_personal), "--store", store.url])
+    assert again.exit_code == 0, again.output
