@@ -12,10 +12,9 @@ from rich.table import Table
 
 from gridmap.catalogue import LAYERS, get_layer
 from gridmap.cli.app import StoreOption, app, console
-from gridmap.errors import GridmapError
+from gridmap.errors import GridmapError, ImportCancelled
 from gridmap.ingest import ImportReport, Mode, import_file
 from gridmap.ingest.changes import CHANGE_KINDS, CHANGE_LABELS_ZH, ChangeSet
-from gridmap.ingest.importer import ImportCancelled
 from gridmap.ingest.rejects import write_rejects
 from gridmap.settings import store_url
 from gridmap.stores import Store, open_store, store_exists

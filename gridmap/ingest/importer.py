@@ -29,7 +29,7 @@ import shapely
 
 from gridmap.catalogue import Layer, get_layer
 from gridmap.crs import CRSInput, CRSSpec, parse_crs
-from gridmap.errors import CRSError, GridmapError, Problem, ValidationError
+from gridmap.errors import CRSError, GridmapError, ImportCancelled, Problem, ValidationError
 from gridmap.frames import WGS84, conform
 from gridmap.ingest.area import service_area
 from gridmap.ingest.changes import ChangeSet, change_set
@@ -52,10 +52,6 @@ Progress = Callable[[str], None]
 MODES: tuple[Mode, ...] = ("replace", "append", "create")
 # Called with the frame exactly as it will be written, before anything is written (may raise).
 Check = Callable[[gpd.GeoDataFrame], None]
-
-
-class ImportCancelled(GridmapError):
-    """The change set was shown and the import was not confirmed: nothing was written."""
 
 
 @dataclass

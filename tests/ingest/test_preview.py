@@ -9,9 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from gridmap.cli import app
-from gridmap.errors import ValidationError
+from gridmap.errors import ImportCancelled, ValidationError
 from gridmap.ingest import import_file
-from gridmap.ingest.importer import ImportCancelled
 from gridmap.stores import Store, open_store
 from tests.ingest.conftest import write_text
 from tests.ingest.district import X0, Y0, district
