@@ -19,6 +19,8 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from gridmap.catalogue import get_layer
@@ -101,8 +103,9 @@ def change_set(
     whose stored values would change is reported as cleared.
     """
     spec = get_layer(layer)
-    old_codes = pd.Index(current["code"].astype(str))
-    new_codes = pd.Index(incoming["code"].astype(str))
+    # Plain object arrays: pandas' Arrow-backed strings fall back to Python loops for lookups.
+    old_codes = pd.Index(current["code"].astype(str).to_numpy(dtype=object))
+    new_codes = pd.Index(incoming["code"].astype(str).to_numpy(dtype=object))
     position = old_codes.get_indexer(new_codes)
     known = position >= 0
     differs = np.zeros(len(incoming), dtype=bool)
@@ -127,21 +130,32 @@ def change_set(
     if moved.any():
         changed_fields["geometry"] = int(moved.sum())
 
-    removed = old_codes[~old_codes.isin(new_codes)] if mode == "replace" else old_codes[:0]
-    by_kind: dict[ChangeKind, pd.Index] = {
-        "added": new_codes[~known],
-        "changed": new_codes[known & differs],
-        "removed": removed,
-        "unchanged": new_codes[known & ~differs],
+    kept = new_codes.get_indexer(old_codes) >= 0
+    removed = ~kept if mode == "replace" else np.zeros(len(old_codes), dtype=bool)
+    old_array, new_array = pa.array(old_codes.to_numpy()), pa.array(new_codes.to_numpy())
+    by_kind: dict[ChangeKind, tuple[pa.Array, npt.NDArray[np.bool_]]] = {
+        "added": (new_array, ~known),
+        "changed": (new_array, known & differs),
+        "removed": (old_array, removed),
+        "unchanged": (new_array, known & ~differs),
     }
     return ChangeSet(
         layer=spec.name,
         mode=mode,
-        counts={kind: len(codes) for kind, codes in by_kind.items()},
-        samples={kind: sorted(codes)[:SAMPLE_SIZE] for kind, codes in by_kind.items()},
+        counts={kind: int(mask.sum()) for kind, (_, mask) in by_kind.items()},
+        samples={kind: _smallest(codes, mask) for kind, (codes, mask) in by_kind.items()},
         changed_fields=changed_fields,
         cleared=cleared,
     )
+
+
+def _smallest(codes: pa.Array, mask: npt.NDArray[np.bool_]) -> list[str]:
+    """The first `SAMPLE_SIZE` codes in sort order where `mask` holds, picked by Arrow without a full sort."""
+    chosen = pc.filter(codes, pa.array(mask))
+    if len(chosen) == 0:
+        return []
+    first = pc.take(chosen, pc.bottom_k_unstable(chosen, SAMPLE_SIZE))  # bottom_k gives positions
+    return sorted(str(c) for c in first.to_pylist())
 
 
 def _same_values(old: pd.Series, new: pd.Series) -> npt.NDArray[np.bool_]:
@@ -159,7 +173,9 @@ def _same_values(old: pd.Series, new: pd.Series) -> npt.NDArray[np.bool_]:
         y = b.to_numpy(dtype=np.float64, na_value=np.nan)
         equal = np.isclose(x, y, rtol=0.0, atol=1e-9)
     else:
-        equal = (a.astype(object) == b.astype(object)).to_numpy(dtype=bool, na_value=False)
+        # Arrow compares text and booleans column-wise; a missing value compares as null, i.e. not equal.
+        same = pc.equal(pa.array(a.array), pa.array(b.array)).fill_null(False)
+        equal = np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool)
     return both_missing | (~one_missing & equal)
 
 
