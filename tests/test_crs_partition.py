@@ -31,7 +31,10 @@ SPLITS = [X0, 114.318, 114.341, X1]
 
 
 def partition() -> dict[str, gpd.GeoDataFrame]:
-    """One street, three communities splitting it, six grids in each: an exact partition in GCJ-02."""
+    """One street, three communities splitting it, six grids in each: an exact partition in GCJ-02.
+
+    Codes of their own: the session's PostGIS store keeps every earlier test's boundaries in its history.
+    """
     communities = [STREET.intersection(shapely.box(a, 30.0, b, 31.0)) for a, b in itertools.pairwise(SPLITS)]
     grid_rows = []
     for ci, community in enumerate(communities):
@@ -42,11 +45,15 @@ def partition() -> dict[str, gpd.GeoDataFrame]:
             for k, (a, b) in enumerate(((x0 - 1, middle), (middle, x1 + 1))):
                 piece = community.intersection(shapely.box(a, ys[j], b, ys[j + 1]))
                 if not piece.is_empty:
-                    grid_rows.append((f"G{ci}{j}{k}", f"C{ci}", piece))
+                    grid_rows.append((f"GCJ-G{ci}{j}{k}", f"GCJ-C{ci}", piece))
     return {
-        "streets": gpd.GeoDataFrame({"code": ["S1"], "name": ["紫阳街道"]}, geometry=[STREET], crs=WGS84),
+        "streets": gpd.GeoDataFrame({"code": ["GCJ-S1"], "name": ["紫阳街道"]}, geometry=[STREET], crs=WGS84),
         "communities": gpd.GeoDataFrame(
-            {"code": ["C0", "C1", "C2"], "name": ["甲", "乙", "丙"], "street_code": ["S1"] * 3},
+            {
+                "code": ["GCJ-C0", "GCJ-C1", "GCJ-C2"],
+                "name": ["甲", "乙", "丙"],
+                "street_code": ["GCJ-S1"] * 3,
+            },
             geometry=communities,
             crs=WGS84,
         ),
@@ -94,7 +101,7 @@ def test_a_planted_one_metre_gap_is_still_found(tmp_path: Path, store_url: str) 
     with open_store(store_url) as store:
         findings = check_grids(store.read("grids"), store.read("communities"))
     gaps = findings[findings["kind"] == "gap"]
-    assert gaps["codes"].tolist() == ["C0"]
+    assert gaps["codes"].tolist() == ["GCJ-C0"]
     assert planted_m2 > 1000  # 1 m wide, as long as the grid's east edge
     assert gaps["area_m2"].iloc[0] == pytest.approx(planted_m2, rel=0.01)
     assert not set(findings["kind"]) & {"overlap", "outside"}
