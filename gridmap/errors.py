@@ -39,6 +39,10 @@ class StoreError(GridmapError):
     """The store could not be opened, read or written."""
 
 
+class ImportCancelled(GridmapError):
+    """An import whose change set would lose data was not confirmed: nothing was written."""
+
+
 class ConflictError(GridmapError):
     """A create that names a code which already exists (the store's key refused it)."""
 

@@ -47,7 +47,7 @@ def _progress() -> Progress:
 @app.command("assign")
 def assign_command(store: StoreOption = None) -> None:
     """Derive grid_code of buildings, households, service points and speakers, and save it in the store."""
-    with open_store(store) as opened, _progress() as progress:
+    with open_store(store, create=False) as opened, _progress() as progress:
         frames = _read_all(opened, progress)
         progress.add_task("assigning", total=None)
         assigned = assign(frames)
@@ -100,7 +100,7 @@ def analyze_command(
 ) -> None:
     """Coverage, linkage, governance and topology of every grid, community and street."""
     options = AnalysisOptions(coverage=CoverageOptions(ambient_db=ambient_db), quota=quota)
-    with open_store(store) as opened, _progress() as progress:
+    with open_store(store, create=False) as opened, _progress() as progress:
         frames = _read_all(opened, progress)
         task = progress.add_task("analysing", total=None)
         if engine is Engine.DASK:

@@ -52,7 +52,7 @@ def map_command(
 ) -> None:
     """Write an interactive map that opens with no network (all scripts inlined)."""
     base = resolve_basemap(basemap, lang=check_lang(lang.value), tianditu_key=tianditu_key)
-    with open_store(store) as opened, console.status("reading the store"):
+    with open_store(store, create=False) as opened, console.status("reading the store"):
         frames = {name: opened.read(name) for name in LAYER_NAMES}
         when = data_date(opened)
     with console.status("analysing coverage"):

@@ -30,7 +30,7 @@ def serve(
     # Workers read the store from the environment; checking here gives one clear error instead of N.
     os.environ["GRIDMAP_STORE"] = url
     grants = load_settings().grants()
-    with open_store(url) as opened:
+    with open_store(url, create=False) as opened:
         known = set(opened.read("communities")["code"].astype(str))
     for warning in unknown_communities(grants, known):
         console.print(f"warning: {warning}")
