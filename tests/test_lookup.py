@@ -67,7 +67,9 @@ def test_batch_keeps_order_and_reports_each_failure(service: LookupService) -> N
 
 def test_only_lookup_layers_trigger_a_rebuild(service: LookupService, store: Store) -> None:
     first = service.snapshot()
-    store.upsert("speakers", district()["speakers"].iloc[[0]])
+    store.upsert(
+        "speakers", district()["speakers"].iloc[[0]].assign(name="改名")
+    )  # a write that changes nothing records nothing
     _wait_for(service, lambda: service.snapshot().revision != first.revision)
     assert service.snapshot().addresses is first.addresses  # reused, not rebuilt
     assert service.snapshot().locator is first.locator

@@ -185,7 +185,12 @@ class PreparingStore(Store):
             seen = self._counter()
             changes = [
                 self._change(
-                    layer, data, whole=whole, drop=(drop or {}).get(layer), exact=reverts is not None
+                    layer,
+                    data,
+                    whole=whole,
+                    drop=(drop or {}).get(layer),
+                    exact=reverts is not None,
+                    create_only=create_only,
                 )
                 for layer, data in frames.items()
             ]
