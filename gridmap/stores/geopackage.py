@@ -34,7 +34,7 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
-from gridmap.changes import REVISION, LayerChange, stamped, versioned_spec
+from gridmap.changes import REVISION, LayerChange, closing_groups, stamped, versioned_spec
 from gridmap.errors import StoreError
 from gridmap.frames import empty_frame
 from gridmap.history import Author, Revision
@@ -443,21 +443,19 @@ def _history(layer: str) -> str:
 
 
 def _supersede(conn: sqlite3.Connection, change: LayerChange, revision: int) -> None:
-    """Move the stored rows this change replaces or deletes to the layer's history table."""
-    if not len(change.superseded):
-        return
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS gridmap_closing (code TEXT PRIMARY KEY, closed_on TEXT)")
-    conn.execute("DELETE FROM gridmap_closing")
-    closing = change.superseded.astype(object).where(change.superseded.notna(), None)
-    conn.executemany("INSERT INTO gridmap_closing VALUES (?, ?)", closing.itertuples(index=False, name=None))
+    """Move the stored rows this change replaces or deletes to the layer's history table.
+
+    One statement per closing date (a write has one or two; none outside the
+    boundary layers), its codes as one JSON parameter: no Python per row.
+    """
     spec = versioned_spec(change.layer)
     columns = ", ".join(f'"{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN])
-    picked = ", ".join(f'l."{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN])
-    conn.execute(
+    sql = (
         f'INSERT INTO "{_history(change.layer)}" ({columns}, superseded, closed_on) '
-        f'SELECT {picked}, ?, c.closed_on FROM "{change.layer}" l JOIN gridmap_closing c ON c.code = l.code',
-        (revision,),
+        f'SELECT {columns}, ?, ? FROM "{change.layer}" WHERE code IN (SELECT value FROM json_each(?))'
     )
+    for closed_on, codes in closing_groups(change):
+        conn.execute(sql, (revision, closed_on, _json_list(codes)))
 
 
 def _row_values(layer: str, frame: gpd.GeoDataFrame) -> list[list[object]]:

@@ -38,7 +38,7 @@ from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from gridmap.catalogue import LAYER_NAMES, Field, Layer, get_layer
-from gridmap.changes import LayerChange, stamped, versioned_spec
+from gridmap.changes import LayerChange, closing_groups, stamped, versioned_spec
 from gridmap.errors import ConfigError, StoreError
 from gridmap.frames import WGS84, empty_frame
 from gridmap.history import Author, Revision
@@ -534,24 +534,18 @@ def _bits_or_bytes(values: np.ndarray) -> np.ndarray:
 
 
 def _supersede(cur: psycopg.Cursor[Any], change: LayerChange, revision: int) -> None:
-    """Move the stored rows this change replaces or deletes to the layer's history table."""
-    if not len(change.superseded):
-        return
-    cur.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS gridmap_closing (code text PRIMARY KEY, closed_on text) "
-        "ON COMMIT DROP"
-    )
-    cur.execute("TRUNCATE gridmap_closing")
-    with cur.copy("COPY gridmap_closing (code, closed_on) FROM STDIN") as copy:
-        for code, closed_on in change.superseded.astype(object).itertuples(index=False, name=None):
-            copy.write_row((code, None if pd.isna(closed_on) else closed_on))
+    """Move the stored rows this change replaces or deletes to the layer's history table.
+
+    One statement per closing date (a write has one or two; none outside the
+    boundary layers), its codes as one array parameter: no Python per row.
+    """
     columns = ", ".join([*versioned_spec(change.layer).field_names, "geometry"])
-    picked = ", ".join(f"l.{c}" for c in columns.split(", "))
-    cur.execute(
+    sql = (
         f"INSERT INTO {change.layer}_history ({columns}, superseded, closed_on) "
-        f"SELECT {picked}, %s, c.closed_on FROM {change.layer} l JOIN gridmap_closing c USING (code)",
-        (revision,),
+        f"SELECT {columns}, %s, %s FROM {change.layer} WHERE code = ANY(%s)"
     )
+    for closed_on, codes in closing_groups(change):
+        cur.execute(sql, (revision, closed_on, codes))
 
 
 def _load_layer(cur: psycopg.Cursor[Any], layer: str, data: gpd.GeoDataFrame) -> None:

@@ -32,7 +32,8 @@ WRITER = textwrap.dedent(
 
 
 def _copies(directory: Path) -> list[Path]:
-    return [p for p in directory.iterdir() if ".tmp.gpkg" in p.name]
+    """Files a writer keeps beside the store: a new file's copy, or the scratch file of a whole-layer load."""
+    return [p for p in directory.iterdir() if ".tmp.gpkg" in p.name or ".load.gpkg" in p.name]
 
 
 def test_copy_left_by_a_killed_writer_is_removed_on_open(tmp_path: Path) -> None:
