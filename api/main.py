@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import coverage, errors, export, features, health, lookup, maps, openapi, tiles
+from api import coverage, errors, export, features, health, history, lookup, maps, openapi, tiles
 from api.limits import BodyLimits
 from api.settings import ApiSettings, load_settings, unknown_communities
 from gridmap import __version__
@@ -52,6 +52,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
     openapi.install(app)
     # Lookups first: routes are matched in order, and /lookup is the hot path.
-    for module in (lookup, features, coverage, maps, export, tiles, health):
+    for module in (lookup, features, coverage, maps, export, tiles, health, history):
         app.include_router(module.router)
     return app

@@ -29,6 +29,10 @@ def lookup(
     crs: Annotated[str, typer.Option(help="CRS of --lon/--lat: wgs84, cgcs2000, gcj02, bd09, EPSG:n.")] = (
         "wgs84"
     ),
+    date: Annotated[
+        str | None,
+        typer.Option("--date", help="Answer with the boundaries in force on this date (YYYY-MM-DD)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON reply.")] = False,
     store: StoreOption = None,
 ) -> None:
@@ -44,10 +48,10 @@ def lookup(
         service = LookupService(opened)
         try:
             if address is not None:
-                reply = service.by_address(address, Role.ADMIN)
+                reply = service.by_address(address, Role.ADMIN, date=date)
             else:
                 assert lon is not None and lat is not None
-                reply = service.by_point(lon, lat, crs, Role.ADMIN)
+                reply = service.by_point(lon, lat, crs, Role.ADMIN, date=date)
         except AddressNotFoundError as exc:
             if as_json:
                 console.print_json(json.dumps({"suggestions": exc.suggestions}, ensure_ascii=False))
