@@ -187,8 +187,6 @@ async def lookup(request: Request) -> JSONResponse:
     lon = _number(params.get("lon"), "lon", 180)
     lat = _number(params.get("lat"), "lat", 90)
     date = _date(params.get("date"))
-    # A past date's indexes may have to be built: off the event loop.
-    snapshot = service.snapshot() if date is None else await run_in_threadpool(service.as_of, date)
     if address is not None:
         if lon is not None or lat is not None:
             raise BadRequestError("give either address or lon/lat, not both", field="address")
@@ -196,6 +194,10 @@ async def lookup(request: Request) -> JSONResponse:
             raise BadRequestError("address is blank", field="address")
         if len(address) > MAX_ADDRESS:
             raise BadRequestError(f"address is longer than {MAX_ADDRESS} characters", field="address")
+        if date is not None:  # a past date's indexes may have to be built: off the event loop
+            snapshot = await run_in_threadpool(service.as_of, date)
+        else:
+            snapshot = service.snapshot()
         found = snapshot.addresses.match(address)
         if found is None:
             # Ranking the register for suggestions is CPU work: off the event loop, one at a time.
@@ -208,7 +210,10 @@ async def lookup(request: Request) -> JSONResponse:
         missing = "lat" if lon is not None else "lon"
         raise BadRequestError(f"give an address, or both lon and lat ({missing} is missing)", field=missing)
     crs = params.get("crs") or "wgs84"
-    return JSONResponse(snapshot.by_point(lon, lat, _check_crs(crs), caller.role))
+    if date is not None:  # a past date's indexes may have to be built: off the event loop
+        reply = await run_in_threadpool(service.by_point, lon, lat, _check_crs(crs), caller.role, date)
+        return JSONResponse(reply)
+    return JSONResponse(service.by_point(lon, lat, _check_crs(crs), caller.role))
 
 
 _BATCH_BODY = {

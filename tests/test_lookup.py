@@ -70,7 +70,7 @@ def test_batch_keeps_order_and_reports_each_failure(service: LookupService) -> N
 def test_only_lookup_layers_trigger_a_rebuild(service: LookupService, store: Store) -> None:
     first = service.snapshot()
     speakers = district()["speakers"]
-    speakers.loc[0, "name"] = "新喇叭"  # a real change: a write that changes nothing is no revision
+    speakers.loc[0, "status"] = "broken"  # a real change: a write that changes nothing makes no revision
     store.upsert("speakers", speakers.iloc[[0]])
     _wait_for(service, lambda: service.snapshot().revision != first.revision)
     assert service.snapshot().addresses is first.addresses  # reused, not rebuilt
