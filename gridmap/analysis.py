@@ -85,6 +85,12 @@ COUNT_COLUMNS: tuple[str, ...] = (
 )
 """Per-unit counts that add up from grids to communities to streets."""
 
+INPUT_FIELDS: dict[str, tuple[str, ...]] = {
+    "households": ("code", "building_code", "party_member", "center_household"),
+}
+"""The only fields `analyze` reads of its largest layers: a reader may fetch just these
+(`Store.read_columns`), which at city scale saves most of the reading time and memory."""
+
 _LAYER_ZH = {"buildings": "栋楼栋", "households": "户", "service_points": "个服务点", "speakers": "个广播"}
 
 

@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+import pyogrio
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from gridmap.analysis import GAP_KINDS_ZH, Analysis
 from gridmap.catalogue import LAYERS
@@ -106,7 +107,8 @@ def write_gaps(gaps: gpd.GeoDataFrame, path: str | Path) -> Path:
     frame = frame[["kind", "kind_zh", "grid_code", "description_zh", "description_en", "geometry"]]
     path = Path(path)
     path.unlink(missing_ok=True)
-    frame.to_file(path, driver="GeoJSON", engine="pyogrio")
+    # Through Arrow, 7 decimals (about 1 cm): millions of gap points are written in seconds.
+    pyogrio.write_dataframe(frame, path, driver="GeoJSON", use_arrow=True, COORDINATE_PRECISION=7)
     return path
 
 
@@ -123,11 +125,12 @@ def write_workbook(
     columns = ["kind", "severity", "codes", "community_code", "area_m2", "location", "message_zh"]
     sheets.append(("拓扑问题", findings[[c for c in columns if c in findings.columns]]))
     path = Path(path)
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
+        percent = writer.book.add_format({"num_format": "0.0%"})
         for label, table in sheets:
             shown = _for_people(table)
             shown.to_excel(writer, sheet_name=label, index=False)
-            _format(writer.sheets[label], table)
+            _format(writer.sheets[label], table, percent)
     return path
 
 
@@ -143,12 +146,9 @@ def _for_people(table: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns=lambda c: HEADERS_ZH.get(c, c))
 
 
-def _format(sheet: Worksheet, table: pd.DataFrame) -> None:
-    """Percent format for shares, a frozen header row and readable column widths."""
-    sheet.freeze_panes = "A2"
-    for i, name in enumerate(table.columns, start=1):
+def _format(sheet: Worksheet, table: pd.DataFrame, percent: Format) -> None:
+    """Percent format for shares, a frozen header row and readable column widths (whole columns)."""
+    sheet.freeze_panes(1, 0)
+    for i, name in enumerate(table.columns):
         wide = name in ("name", "description_zh", "message_zh")
-        sheet.column_dimensions[get_column_letter(i)].width = 40 if wide else 14
-        if name.endswith("_share"):
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
-                cell.number_format = "0.0%"
+        sheet.set_column(i, i, 40 if wide else 14, percent if name.endswith("_share") else None)

@@ -8,16 +8,17 @@ frames with the same messages.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 
 from gridmap.catalogue import Layer, get_layer
 from gridmap.errors import StoreError
-from gridmap.frames import conform, empty_frame
+from gridmap.frames import WGS84, conform, empty_frame
 from gridmap.stores.base import Store
 
 _POLYGON = shapely.GeometryType.POLYGON
@@ -110,3 +111,35 @@ class PreparingStore(Store):
     @abstractmethod
     def _replace_prepared(self, frames: Mapping[str, gpd.GeoDataFrame]) -> None:
         """Make each layer exactly its prepared frame, all in one atomic step."""
+
+
+_ARROW_TYPES = {"text": pa.string(), "integer": pa.int64(), "real": pa.float64(), "boolean": pa.bool_()}
+_PANDAS_TYPES = {
+    pa.string(): pd.StringDtype("pyarrow"),
+    pa.large_string(): pd.StringDtype("pyarrow"),
+    pa.int64(): pd.Int64Dtype(),
+    pa.int32(): pd.Int64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+}
+
+
+def arrow_types(layer: str, columns: Sequence[str]) -> dict[str, pa.DataType]:
+    """The Arrow type of each named catalogue field of `layer` (unknown names raise StoreError)."""
+    spec = get_layer(layer)
+    known = {f.name: f for f in spec.fields}
+    unknown = [c for c in columns if c not in known]
+    if unknown:
+        raise StoreError(f"{layer} has no field {', '.join(unknown)}")
+    return {c: _ARROW_TYPES[known[c].type] for c in columns}
+
+
+def arrow_frame(
+    layer: str, table: pa.Table, columns: Sequence[str], wkb: pa.Array | pa.ChunkedArray
+) -> gpd.GeoDataFrame:
+    """`read_columns`' frame from an Arrow table of the fields and a WKB column (binary or hex)."""
+    types = arrow_types(layer, columns)
+    table = table.select(list(columns)).cast(pa.schema([(c, types[c]) for c in columns]))
+    frame = table.to_pandas(types_mapper=_PANDAS_TYPES.get)
+    geometry = shapely.from_wkb(np.asarray(wkb.to_numpy(zero_copy_only=False), dtype=object))
+    out = gpd.GeoDataFrame(frame, geometry=geometry, crs=WGS84)
+    return _by_code(out) if "code" in out.columns else out

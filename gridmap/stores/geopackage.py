@@ -32,7 +32,15 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
 from gridmap.errors import ConflictError, StoreError
 from gridmap.frames import empty_frame
-from gridmap.stores._frames import PreparingStore, accepted_geometries, finish, geoms_of, prepare
+from gridmap.stores._frames import (
+    PreparingStore,
+    accepted_geometries,
+    arrow_frame,
+    arrow_types,
+    finish,
+    geoms_of,
+    prepare,
+)
 from gridmap.stores.base import BBox
 
 META = "gridmap_meta"
@@ -117,6 +125,14 @@ class GeoPackageStore(PreparingStore):
             # The R-tree narrowed the read; this exact test also drops null geometries GDAL lets through.
             frame = frame[shapely.intersects(geoms_of(frame), shapely.box(*bbox))]
         return finish(layer, frame)
+
+    def read_columns(self, layer: str, columns: Sequence[str]) -> gpd.GeoDataFrame:
+        arrow_types(layer, columns)
+        try:
+            meta, table = pyogrio.read_arrow(self.path, layer=layer, columns=list(columns))
+        except (DataSourceError, DataLayerError) as exc:
+            raise StoreError(f"cannot read {layer} from {self.url}: {exc}") from None
+        return arrow_frame(layer, table, columns, table[meta["geometry_name"] or "wkb_geometry"])
 
     def _fids(self, layer: str, codes: Sequence[str]) -> list[int]:
         """Feature ids of `codes`, looked up with one bound JSON parameter (no SQL built from values)."""
