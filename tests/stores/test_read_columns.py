@@ -1,4 +1,4 @@
-"""`Store.read_columns`: a whole layer's named fields through Arrow, the same values as `read`, on both stores."""
+"""`Store.read_columns`: a layer's named fields through Arrow, the values `read` gives, on both stores."""
 
 from __future__ import annotations
 
