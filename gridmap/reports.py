@@ -15,12 +15,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyogrio
+import shapely
+import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from gridmap.analysis import GAP_KINDS_ZH, Analysis
 from gridmap.catalogue import LAYERS
+from gridmap.frames import WGS84
 from gridmap.topology import KIND_LABELS_ZH
 
 HOUSEHOLD_COLUMNS = ["code", "grid_code", "speaker_covered", "service_covered", "linked_to"]
@@ -102,14 +104,25 @@ def _csv(table: pd.DataFrame, path: Path) -> Path:
 
 
 def write_gaps(gaps: gpd.GeoDataFrame, path: str | Path) -> Path:
-    """The gap layer as GeoJSON (EPSG:4326), with the Chinese label of each kind."""
+    """The gap layer as RFC 7946 GeoJSON (EPSG:4326, 7 decimals), with the Chinese label of each kind.
+
+    Geometries are written by GEOS (`shapely.to_geojson`) and properties by
+    pandas' JSON writer, both in C: the millions of household points of a
+    city's gaps take a second, several times faster than through GDAL.
+    """
     frame = gaps.assign(kind_zh=gaps["kind"].astype(str).map(_KIND_ZH).astype("string"))
-    frame = frame[["kind", "kind_zh", "grid_code", "description_zh", "description_en", "geometry"]]
-    path = Path(path)
-    path.unlink(missing_ok=True)
-    # Through Arrow, 7 decimals (about 1 cm): millions of gap points are written in seconds.
-    pyogrio.write_dataframe(frame, path, driver="GeoJSON", use_arrow=True, COORDINATE_PRECISION=7)
-    return path
+    properties = pd.DataFrame(frame[["kind", "kind_zh", "grid_code", "description_zh", "description_en"]])
+    geoms = np.asarray(gaps.to_crs(WGS84).geometry.values, dtype=object)
+    rounded = shapely.transform(geoms, lambda xy: np.round(xy, 7))
+    shapes = np.where(shapely.is_missing(rounded), "null", shapely.to_geojson(rounded).astype(object))
+    records = properties.to_json(orient="records", lines=True, force_ascii=False).splitlines()
+    features = [
+        f'{{"type": "Feature", "properties": {props}, "geometry": {shape}}}'
+        for props, shape in zip(records, shapes, strict=True)
+    ]
+    text = '{"type": "FeatureCollection", "features": [\n' + ",\n".join(features) + "\n]}\n"
+    Path(path).write_text(text, encoding="utf-8")
+    return Path(path)
 
 
 def write_workbook(
@@ -125,12 +138,16 @@ def write_workbook(
     columns = ["kind", "severity", "codes", "community_code", "area_m2", "location", "message_zh"]
     sheets.append(("拓扑问题", findings[[c for c in columns if c in findings.columns]]))
     path = Path(path)
-    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
-        percent = writer.book.add_format({"num_format": "0.0%"})
+    with xlsxwriter.Workbook(path) as book:
+        percent = book.add_format({"num_format": "0.0%"})
+        header = book.add_format({"bold": True})
         for label, table in sheets:
+            sheet = book.add_worksheet(label)
             shown = _for_people(table)
-            shown.to_excel(writer, sheet_name=label, index=False)
-            _format(writer.sheets[label], table, percent)
+            sheet.write_row(0, 0, list(shown.columns), header)
+            for i, name in enumerate(shown.columns):  # a column at a time, no per-row Python of ours
+                sheet.write_column(1, i, shown[name].tolist())
+            _format(sheet, table, percent)
     return path
 
 
