@@ -20,10 +20,11 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from gridmap.analysis import GAP_KINDS_ZH, Analysis
+from gridmap.analysis import Analysis
 from gridmap.catalogue import LAYERS
 from gridmap.frames import WGS84
 from gridmap.topology import KIND_LABELS_ZH
+from gridmap.vocabulary import gap_label
 
 HOUSEHOLD_COLUMNS = ["code", "grid_code", "speaker_covered", "service_covered", "linked_to"]
 
@@ -67,7 +68,6 @@ HEADERS_ZH: dict[str, str] = {
 """Chinese headers of the workbook columns."""
 
 _SHEETS = (("grids", "网格"), ("communities", "社区"), ("streets", "街道"))
-_KIND_ZH = {**GAP_KINDS_ZH, **{f"topology_{k}": v for k, v in KIND_LABELS_ZH.items()}}
 _PERSONAL = {name for layer in LAYERS.values() for name in layer.personal_fields}
 
 
@@ -110,7 +110,7 @@ def write_gaps(gaps: gpd.GeoDataFrame, path: str | Path) -> Path:
     pandas' JSON writer, both in C: the millions of household points of a
     city's gaps take a second, several times faster than through GDAL.
     """
-    frame = gaps.assign(kind_zh=gaps["kind"].astype(str).map(_KIND_ZH).astype("string"))
+    frame = gaps.assign(kind_zh=gaps["kind"].astype(str).map(gap_label).astype("string"))
     properties = pd.DataFrame(frame[["kind", "kind_zh", "grid_code", "description_zh", "description_en"]])
     geoms = np.asarray(gaps.to_crs(WGS84).geometry.values, dtype=object)
     rounded = shapely.transform(geoms, lambda xy: np.round(xy, 7))
@@ -131,7 +131,7 @@ def write_workbook(
     """One sheet per level (网格, 社区, 街道), then the gaps (问题清单) and topology findings (拓扑问题)."""
     tables = tables or {level: _table(getattr(analysis, level)) for level, _ in _SHEETS}
     sheets = [(label, tables[level]) for level, label in _SHEETS]
-    gaps = _table(analysis.gaps).assign(kind=lambda t: t["kind"].astype(str).map(_KIND_ZH))
+    gaps = _table(analysis.gaps).assign(kind=lambda t: t["kind"].astype(str).map(gap_label))
     sheets.append(("问题清单", gaps[["kind", "grid_code", "description_zh"]]))
     findings = _table(analysis.findings)
     findings = findings.assign(kind=findings["kind"].astype(str).map(KIND_LABELS_ZH))
