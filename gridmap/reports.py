@@ -113,16 +113,25 @@ def write_gaps(gaps: gpd.GeoDataFrame, path: str | Path) -> Path:
     frame = gaps.assign(kind_zh=gaps["kind"].astype(str).map(gap_label).astype("string"))
     properties = pd.DataFrame(frame[["kind", "kind_zh", "grid_code", "description_zh", "description_en"]])
     geoms = np.asarray(gaps.to_crs(WGS84).geometry.values, dtype=object)
-    rounded = shapely.transform(geoms, lambda xy: np.round(xy, 7))
-    shapes = np.where(shapely.is_missing(rounded), "null", shapely.to_geojson(rounded).astype(object))
-    records = properties.to_json(orient="records", lines=True, force_ascii=False).splitlines()
-    features = [
-        f'{{"type": "Feature", "properties": {props}, "geometry": {shape}}}'
-        for props, shape in zip(records, shapes, strict=True)
-    ]
-    text = '{"type": "FeatureCollection", "features": [\n' + ",\n".join(features) + "\n]}\n"
-    Path(path).write_text(text, encoding="utf-8")
-    return Path(path)
+    path = Path(path)
+    with path.open("w", encoding="utf-8", newline="\n") as out:
+        out.write('{"type": "FeatureCollection", "features": [\n')
+        for start in range(0, len(geoms), _GAP_CHUNK):  # a chunk at a time: memory stays small
+            rows = slice(start, start + _GAP_CHUNK)
+            rounded = shapely.transform(geoms[rows], lambda xy: np.round(xy, 7))
+            shapes = np.where(shapely.is_missing(rounded), "null", shapely.to_geojson(rounded).astype(object))
+            chunk = properties.iloc[rows]
+            records = chunk.to_json(orient="records", lines=True, force_ascii=False).splitlines()
+            features = [
+                f'{{"type": "Feature", "properties": {props}, "geometry": {shape}}}'
+                for props, shape in zip(records, shapes, strict=True)
+            ]
+            out.write((",\n" if start else "") + ",\n".join(features))
+        out.write("\n]}\n")
+    return path
+
+
+_GAP_CHUNK = 2_000
 
 
 def write_workbook(
