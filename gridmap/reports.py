@@ -15,11 +15,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+import shapely
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from gridmap.analysis import Analysis
 from gridmap.catalogue import LAYERS
+from gridmap.frames import WGS84
 from gridmap.topology import KIND_LABELS_ZH
 from gridmap.vocabulary import gap_label
 
@@ -101,13 +104,34 @@ def _csv(table: pd.DataFrame, path: Path) -> Path:
 
 
 def write_gaps(gaps: gpd.GeoDataFrame, path: str | Path) -> Path:
-    """The gap layer as GeoJSON (EPSG:4326), with the Chinese label of each kind."""
+    """The gap layer as RFC 7946 GeoJSON (EPSG:4326, 7 decimals), with the Chinese label of each kind.
+
+    Geometries are written by GEOS (`shapely.to_geojson`) and properties by
+    pandas' JSON writer, both in C: the millions of household points of a
+    city's gaps take a second, several times faster than through GDAL.
+    """
     frame = gaps.assign(kind_zh=gaps["kind"].astype(str).map(gap_label).astype("string"))
-    frame = frame[["kind", "kind_zh", "grid_code", "description_zh", "description_en", "geometry"]]
+    properties = pd.DataFrame(frame[["kind", "kind_zh", "grid_code", "description_zh", "description_en"]])
+    geoms = np.asarray(gaps.to_crs(WGS84).geometry.values, dtype=object)
     path = Path(path)
-    path.unlink(missing_ok=True)
-    frame.to_file(path, driver="GeoJSON", engine="pyogrio")
+    with path.open("w", encoding="utf-8", newline="\n") as out:
+        out.write('{"type": "FeatureCollection", "features": [\n')
+        for start in range(0, len(geoms), _GAP_CHUNK):  # a chunk at a time: memory stays small
+            rows = slice(start, start + _GAP_CHUNK)
+            rounded = shapely.transform(geoms[rows], lambda xy: np.round(xy, 7))
+            shapes = np.where(shapely.is_missing(rounded), "null", shapely.to_geojson(rounded).astype(object))
+            chunk = properties.iloc[rows]
+            records = chunk.to_json(orient="records", lines=True, force_ascii=False).splitlines()
+            features = [
+                f'{{"type": "Feature", "properties": {props}, "geometry": {shape}}}'
+                for props, shape in zip(records, shapes, strict=True)
+            ]
+            out.write((",\n" if start else "") + ",\n".join(features))
+        out.write("\n]}\n")
     return path
+
+
+_GAP_CHUNK = 2_000
 
 
 def write_workbook(
@@ -123,11 +147,16 @@ def write_workbook(
     columns = ["kind", "severity", "codes", "community_code", "area_m2", "location", "message_zh"]
     sheets.append(("拓扑问题", findings[[c for c in columns if c in findings.columns]]))
     path = Path(path)
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+    with xlsxwriter.Workbook(path) as book:
+        percent = book.add_format({"num_format": "0.0%"})
+        header = book.add_format({"bold": True})
         for label, table in sheets:
+            sheet = book.add_worksheet(label)
             shown = _for_people(table)
-            shown.to_excel(writer, sheet_name=label, index=False)
-            _format(writer.sheets[label], table)
+            sheet.write_row(0, 0, list(shown.columns), header)
+            for i, name in enumerate(shown.columns):  # a column at a time, no per-row Python of ours
+                sheet.write_column(1, i, shown[name].tolist())
+            _format(sheet, table, percent)
     return path
 
 
@@ -143,12 +172,9 @@ def _for_people(table: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns=lambda c: HEADERS_ZH.get(c, c))
 
 
-def _format(sheet: Worksheet, table: pd.DataFrame) -> None:
-    """Percent format for shares, a frozen header row and readable column widths."""
-    sheet.freeze_panes = "A2"
-    for i, name in enumerate(table.columns, start=1):
+def _format(sheet: Worksheet, table: pd.DataFrame, percent: Format) -> None:
+    """Percent format for shares, a frozen header row and readable column widths (whole columns)."""
+    sheet.freeze_panes(1, 0)
+    for i, name in enumerate(table.columns):
         wide = name in ("name", "description_zh", "message_zh")
-        sheet.column_dimensions[get_column_letter(i)].width = 40 if wide else 14
-        if name.endswith("_share"):
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
-                cell.number_format = "0.0%"
+        sheet.set_column(i, i, 40 if wide else 14, percent if name.endswith("_share") else None)

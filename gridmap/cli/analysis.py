@@ -13,7 +13,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from gridmap.analysis import Analysis, AnalysisOptions, analyze
+from gridmap.analysis import INPUT_FIELDS, Analysis, AnalysisOptions, analyze
 from gridmap.assignment import assign, unassigned, write_assignment
 from gridmap.catalogue import LAYER_NAMES, LAYERS
 from gridmap.cli.app import StoreOption, app, console
@@ -23,12 +23,16 @@ from gridmap.reports import write_outputs
 from gridmap.stores import Store, open_store
 
 
-def _read_all(store: Store, progress: Progress) -> dict[str, gpd.GeoDataFrame]:
+def _read_all(
+    store: Store, progress: Progress, fields: dict[str, tuple[str, ...]] | None = None
+) -> dict[str, gpd.GeoDataFrame]:
+    """Every layer; those named in `fields` with only those fields, through Arrow."""
     task = progress.add_task("reading layers", total=len(LAYER_NAMES))
     frames = {}
     for name in LAYER_NAMES:
         progress.update(task, description=f"reading {name}")
-        frames[name] = store.read(name)
+        wanted = (fields or {}).get(name)
+        frames[name] = store.read(name) if wanted is None else store.read_columns(name, wanted)
         progress.advance(task)
     progress.remove_task(task)
     return frames
@@ -101,7 +105,7 @@ def analyze_command(
     """Coverage, linkage, governance and topology of every grid, community and street."""
     options = AnalysisOptions(coverage=CoverageOptions(ambient_db=ambient_db), quota=quota)
     with open_store(store, create=False) as opened, _progress() as progress:
-        frames = _read_all(opened, progress)
+        frames = _read_all(opened, progress, INPUT_FIELDS if engine is Engine.SINGLE else None)
         task = progress.add_task("analysing", total=None)
         if engine is Engine.DASK:
             progress.update(task, description="analysing county by county on dask")

@@ -36,6 +36,16 @@ class Store(ABC):
     ) -> gpd.GeoDataFrame:
         """The layer's features (those intersecting `bbox`, or with `codes`), ordered by code."""
 
+    def read_columns(self, layer: str, columns: Sequence[str]) -> gpd.GeoDataFrame:
+        """Every feature's `columns` and geometry, ordered by code, text held by Arrow (bulk analysis).
+
+        Only the named catalogue fields are read, and strings stay in Arrow
+        memory instead of one Python object each: five million households
+        read in seconds and a fraction of the memory of `read`. Backends
+        override this default, which selects from `read`.
+        """
+        return self.read(layer)[[*columns, "geometry"]]
+
     @abstractmethod
     def replace(self, layer: str, frame: gpd.GeoDataFrame) -> int:
         """Make the layer exactly `frame`; returns the feature count."""

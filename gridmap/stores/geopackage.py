@@ -38,7 +38,15 @@ from gridmap.changes import REVISION, LayerChange, closing_groups, stamped, vers
 from gridmap.errors import StoreError
 from gridmap.frames import empty_frame
 from gridmap.history import Author, Revision
-from gridmap.stores._frames import PreparingStore, accepted_geometries, finish, geoms_of, in_force
+from gridmap.stores._frames import (
+    PreparingStore,
+    accepted_geometries,
+    arrow_frame,
+    arrow_types,
+    finish,
+    geoms_of,
+    in_force,
+)
 from gridmap.stores.base import BBox
 from gridmap.versions import parse_date
 
@@ -141,6 +149,14 @@ class GeoPackageStore(PreparingStore):
             # The R-tree narrowed the read; this exact test also drops null geometries GDAL lets through.
             frame = frame[shapely.intersects(geoms_of(frame), shapely.box(*bbox))]
         return finish(spec, frame)
+
+    def read_columns(self, layer: str, columns: Sequence[str]) -> gpd.GeoDataFrame:
+        arrow_types(layer, columns)
+        try:
+            meta, table = pyogrio.read_arrow(self.path, layer=layer, columns=list(columns))
+        except (DataSourceError, DataLayerError) as exc:
+            raise StoreError(f"cannot read {layer} from {self.url}: {exc}") from None
+        return arrow_frame(layer, table, columns, table[meta["geometry_name"] or "wkb_geometry"])
 
     def _fids(self, layer: str, codes: Sequence[str]) -> list[int]:
         """Feature ids of `codes`, looked up with one bound JSON parameter (no SQL built from values)."""
