@@ -191,7 +191,9 @@ def grid_actions(
     if match.empty:
         raise NotFoundError(f"no grid with code {grid_code!r}")
     row = protect("grids", match.drop(columns="geometry"), role).iloc[0]
-    grid = {k: _plain(v) for k, v in row.items()}
+    grid = {str(k): _plain(v) for k, v in row.items()}
+    names = analysis.communities.set_index("code")["name"]
+    grid["community_name"] = _plain(names.get(grid.get("community_code")))
     reasons = grade_reasons(match)[grid_code]
     repair = repair if repair is not None else repairable_speakers(analysis, frames)
     fixes = repair[(repair["grid_code"] == grid_code).fillna(False) & (repair["would_cover"] > 0)]

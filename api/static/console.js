@@ -297,9 +297,9 @@
 
   /* ---- grid panel ---- */
   function figureTable(g) {
-    var rows = [["网格编码", esc(g.code)], ["所属社区", esc(g.community_code)],
+    var rows = [["网格编码", esc(g.code)], ["所属社区", esc(g.community_name || g.community_code)],
       ["网格党支部", g.party_branch ? esc(g.party_branch) : '<span class="gc-warn">缺失</span>'],
-      ["网格员", g.worker_name === undefined ? "—" : g.worker_name ? esc(g.worker_name) : '<span class="gc-warn">缺失</span>']];
+      ["网格员", g.worker_name === undefined ? '<span class="gc-muted">登录后可见</span>' : g.worker_name ? esc(g.worker_name) : '<span class="gc-warn">缺失</span>']];
     if (g.worker_phone) { rows.push(["网格员电话", esc(g.worker_phone)]); }
     if (g.households !== undefined) {
       rows.push(["住户数", num(g.households)], ["党员户", num(g.party_members)], ["党员中心户", num(g.center_households)],
