@@ -20,6 +20,7 @@ from api.errors import AuthenticationError
 from api.settings import TokenGrant
 from gridmap.authorisation import authorise_layer, authorise_write
 from gridmap.errors import PermissionDeniedError
+from gridmap.history import Author, set_author
 from gridmap.privacy import Role
 from gridmap.stores import Store
 
@@ -88,8 +89,15 @@ def principal_of(request: Request) -> Principal:
 async def current_principal(
     request: Request, _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
-    """FastAPI dependency: the caller (the security scheme is declared so /docs offers a token field)."""
-    return principal_of(request)
+    """FastAPI dependency: the caller (the security scheme is declared so /docs offers a token field).
+
+    The caller is also recorded as the author of whatever this request writes
+    (the request runs in a context of its own, so this never leaks to another).
+    """
+    caller = principal_of(request)
+    name = caller.name or f"{caller.role.value} token"
+    set_author(Author(name, caller.role.value, f"{request.method} {request.url.path}"))
+    return caller
 
 
 Caller = Annotated[Principal, Depends(current_principal)]

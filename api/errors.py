@@ -23,11 +23,13 @@ from gridmap.errors import (
     GridmapError,
     NotFoundError,
     PermissionDeniedError,
+    RevertConflictError,
     StoreError,
     UnknownLayerError,
     ValidationError,
 )
 from gridmap.export import ExportError
+from gridmap.versions import InvalidDateError
 
 log = logging.getLogger("gridmap.api")
 
@@ -51,6 +53,8 @@ STATUS: tuple[tuple[type[GridmapError], int, str], ...] = (
     (UnknownLayerError, 404, "unknown_layer"),
     (NotFoundError, 404, "not_found"),
     (ConflictError, 409, "conflict"),
+    (RevertConflictError, 409, "revert_conflict"),
+    (InvalidDateError, 422, "invalid_date"),
     (ValidationError, 422, "invalid"),
     (CRSError, 422, "invalid_crs"),
     (BadRequestError, 422, "invalid"),

@@ -18,6 +18,7 @@ from api import (
     export,
     features,
     health,
+    history,
     lookup,
     maps,
     openapi,
@@ -77,6 +78,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     # comes before the OGC landing page it hands JSON requests to.
     app.include_router(lookup.router)
     console.install(app)
-    for module in (features, coverage, maps, export, tiles, health, session, planning, reports):
+    for module in (features, coverage, maps, export, tiles, health, history, session, planning, reports):
         app.include_router(module.router)
     return app
