@@ -23,7 +23,6 @@ from gridmap.coverage import metric_xy, speaker_radii, working
 from gridmap.crs import metric_crs
 from gridmap.errors import NotFoundError
 from gridmap.privacy import Role, protect
-from gridmap.siting import site
 from gridmap.vocabulary import GAP_KINDS, GRADES, MEASURES, Lang
 
 SHARE_MEASURES = tuple(m for m in MEASURES.values() if m.thresholds is not None)
@@ -161,6 +160,10 @@ def grid_sites(
     Candidates are the grid's buildings; existing working speakers anywhere
     count as coverage. Empty when the grid has no uncovered household left.
     """
+    # Imported here: scipy.optimize (the MIP solver) takes about a second to import, and every API
+    # worker imports this module at start while few requests ever site anything.
+    from gridmap.siting import site
+
     derived = getattr(analysis, "frames", None) or frames
     households = derived["households"]
     mine = households[(households["grid_code"] == grid_code).fillna(False)]
