@@ -29,7 +29,6 @@ from jinja2 import Environment
 from gridmap.actions import grade_reasons, repairable_speakers
 from gridmap.analysis import Analysis
 from gridmap.errors import ConfigError, NotFoundError
-from gridmap.siting import site
 from gridmap.vocabulary import GRADE_COLORS, MEASURES, NO_DATA_COLOR
 
 Scope = Literal["district", "street", "community", "grid"]
@@ -230,6 +229,10 @@ def _sites(
     analysis: Analysis, frames: Mapping[str, gpd.GeoDataFrame], codes: set[str], k: int
 ) -> gpd.GeoDataFrame | None:
     """Up to `k` new speaker sites for the area's uncovered households (candidates: its buildings)."""
+    # Imported here: scipy.optimize (the MIP solver) takes about a second to import, and every API
+    # worker imports this module at start while few requests ever site anything.
+    from gridmap.siting import site
+
     derived = getattr(analysis, "frames", None) or frames
     households = derived["households"]
     mine = households[households["grid_code"].isin(codes)]

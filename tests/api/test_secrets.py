@@ -30,7 +30,7 @@ def test_token_only_tiles_are_private(reader: TestClient) -> None:
     households = reader.get(f"/tiles/households/14/{x}/{y}.mvt", headers=bearer(VIEWER))
     assert households.status_code == 200
     assert households.headers["cache-control"] == "private, max-age=60"
-    assert households.headers["vary"] == "Authorization"
+    assert households.headers["vary"] == "Authorization, Cookie"
     grids = reader.get(f"/tiles/grids/14/{x}/{y}.mvt")
     assert grids.headers["cache-control"] == "public, max-age=60"
     assert "vary" not in grids.headers
