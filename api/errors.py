@@ -23,6 +23,7 @@ from gridmap.errors import (
     NotFoundError,
     PermissionDeniedError,
     StoreError,
+    TransitionError,
     UnknownLayerError,
     ValidationError,
 )
@@ -47,6 +48,10 @@ class ConflictError(GridmapError):
     """A create that names a code which already exists."""
 
 
+class RateLimitedError(GridmapError):
+    """Too many requests from one client (the unauthenticated case intake)."""
+
+
 # Most specific first: the first matching class decides the status.
 STATUS: tuple[tuple[type[GridmapError], int, str], ...] = (
     (AuthenticationError, 401, "unauthenticated"),
@@ -54,6 +59,8 @@ STATUS: tuple[tuple[type[GridmapError], int, str], ...] = (
     (UnknownLayerError, 404, "unknown_layer"),
     (NotFoundError, 404, "not_found"),
     (ConflictError, 409, "conflict"),
+    (TransitionError, 409, "conflict"),
+    (RateLimitedError, 429, "rate_limited"),
     (ValidationError, 422, "invalid"),
     (CRSError, 422, "invalid_crs"),
     (BadRequestError, 422, "invalid"),
@@ -82,6 +89,8 @@ def error_body(exc: GridmapError) -> dict[str, Any]:
         ]
     if isinstance(exc, BadRequestError) and exc.field:
         body["errors"] = [{"field": exc.field, "reason": str(exc)}]
+    if isinstance(exc, TransitionError):
+        body["status"] = exc.status
     suggestions = getattr(exc, "suggestions", None)
     if suggestions is not None:
         body["suggestions"] = suggestions

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import coverage, errors, export, features, health, lookup, maps, openapi, tiles
+from api import cases, coverage, errors, export, features, health, lookup, maps, openapi, tiles
 from api.settings import ApiSettings
 from gridmap import __version__
 from gridmap.lookup import LookupService
@@ -33,6 +33,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.state.store = store
         app.state.lookup = LookupService(store, refresh_seconds=settings.refresh_seconds)
         app.state.analysis = coverage.AnalysisCache(store)
+        app.state.cases = cases.desk_for(store, app.state.lookup, settings)
+        app.state.case_intake = cases.Intake(settings.case_intake_per_minute)
         try:
             yield
         finally:
@@ -45,6 +47,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     errors.install(app)
     openapi.install(app)
     # Lookups first: routes are matched in order, and /lookup is the hot path.
-    for module in (lookup, features, coverage, maps, export, tiles, health):
+    for module in (lookup, features, coverage, maps, export, tiles, health, cases):
         app.include_router(module.router)
     return app

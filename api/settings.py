@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from gridmap.errors import ConfigError
 from gridmap.settings import DEFAULT_STORE
 
-RoleName = Literal["viewer", "editor", "admin"]
+RoleName = Literal["viewer", "department", "editor", "admin"]
 
 # Tokens that look like a copied example are refused so a deployment never runs on one.
 _PLACEHOLDERS = {"changeme", "changethis", "secret", "token", "password", "admin", "test"}
@@ -29,9 +29,10 @@ class TokenGrant(BaseModel):
 
     role: RoleName
     communities: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
     name: str | None = None
 
-    @field_validator("communities")
+    @field_validator("communities", "departments")
     @classmethod
     def _strip(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(c.strip() for c in value if c.strip())
@@ -46,6 +47,9 @@ class ApiSettings(BaseSettings):
     tokens: str | None = None
     tokens_file: Path | None = None
     refresh_seconds: float = Field(0.5, ge=0.0, le=1.0)
+    case_intake_per_minute: int = Field(20, ge=1, description="Cases one address may report without a token")
+    case_categories: Path | None = None
+    case_calendar: Path | None = None
 
     def grants(self) -> dict[str, TokenGrant]:
         """The configured tokens; a malformed or placeholder token is a ConfigError."""
@@ -73,5 +77,9 @@ class ApiSettings(BaseSettings):
                 raise ConfigError(f"token {shown}: {exc.errors()[0]['msg']}") from None
             if grant.role == "editor" and not grant.communities:
                 raise ConfigError(f"token {shown}: an editor must be bound to at least one community")
+            if grant.role == "department" and not grant.departments:
+                raise ConfigError(
+                    f"token {shown}: a department token must be bound to at least one department"
+                )
             grants[token] = grant
         return grants

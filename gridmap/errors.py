@@ -66,3 +66,11 @@ class ValidationError(GridmapError):
         shown = "\n".join(f"  {source}: {p.describe()}" for p in problems[:50])
         more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
         super().__init__(f"{source}: {len(problems)} problem(s), nothing was changed\n{shown}{more}")
+
+
+class TransitionError(GridmapError):
+    """A case transition its current status does not allow (or that another caller just made)."""
+
+    def __init__(self, message: str, status: str) -> None:
+        super().__init__(message)
+        self.status = status

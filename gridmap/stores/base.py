@@ -9,10 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 
 from gridmap.catalogue import LAYER_NAMES
+from gridmap.errors import StoreError
+
+if TYPE_CHECKING:
+    from gridmap.stores.cases import CaseBook
 
 BBox = tuple[float, float, float, float]
 
@@ -70,6 +75,10 @@ class Store(ABC):
         with a faster encoder of its own (PostGIS's ST_AsMVT) overrides this.
         """
         return None
+
+    def case_book(self) -> CaseBook:
+        """The store's cases (`gridmap.cases`); a backend without case tables says so."""
+        raise StoreError(f"{type(self).__name__} keeps no cases")
 
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release connections or handles."""

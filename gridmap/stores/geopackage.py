@@ -10,6 +10,7 @@ one-feature edit does not rewrite a million-row layer.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import json
@@ -33,6 +34,7 @@ from gridmap.errors import StoreError
 from gridmap.frames import empty_frame
 from gridmap.stores._frames import PreparingStore, accepted_geometries, finish, geoms_of, prepare
 from gridmap.stores.base import BBox
+from gridmap.stores.cases import CaseBook
 
 META = "gridmap_meta"
 GEOMETRY_COLUMN = "geom"
@@ -53,6 +55,7 @@ class GeoPackageStore(PreparingStore):
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(os.path.abspath(path))
         self.url = str(self.path)
+        self._case_book: CaseBook | None = None
         if not self.path.parent.is_dir():
             raise StoreError(f"cannot create store {self.url}: directory {self.path.parent} does not exist")
         missing = self._missing_tables()
@@ -63,6 +66,12 @@ class GeoPackageStore(PreparingStore):
                         _write_layer(tmp, name, empty_frame(name))
                 with _sqlite(tmp) as conn:
                     _initialise(conn)
+
+    def case_book(self) -> CaseBook:
+        """The file's case tables (created on first use)."""
+        if self._case_book is None:
+            self._case_book = CaseBook.for_geopackage(self.path)
+        return self._case_book
 
     def _missing_tables(self) -> list[str]:
         if not self.path.exists():
@@ -333,6 +342,11 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def writer_lock(directory: Path) -> contextlib.AbstractContextManager[None]:
+    """The lock every writer of the GeoPackage files in `directory` holds (case writes take it too)."""
+    return _locked(directory)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ import struct
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -40,6 +40,9 @@ from gridmap.errors import ConfigError, StoreError
 from gridmap.frames import WGS84, empty_frame
 from gridmap.stores._frames import PreparingStore, finish, geoms_of, prepare
 from gridmap.stores.base import BBox
+
+if TYPE_CHECKING:
+    from gridmap.stores.cases import CaseBook
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x6772_6964_6D61_70  # pg_advisory_xact_lock key: openers migrate one at a time
@@ -95,6 +98,12 @@ class PostGISStore(PreparingStore):
 
     def close(self) -> None:
         self._engine.dispose()
+
+    def case_book(self) -> CaseBook:
+        """The `cases` and `case_events` tables of migration 0003, on this store's engine."""
+        from gridmap.stores.cases import CaseBook
+
+        return CaseBook(self._engine, self.url)
 
     @contextmanager
     def _cursor(self, write: bool = False) -> Iterator[psycopg.Cursor[Any]]:
