@@ -23,19 +23,13 @@ from pydantic import BaseModel, Field
 from api.auth import Caller, Principal
 from api.errors import BadRequestError, RateLimitedError
 from api.settings import ApiSettings
-from gridmap.cases import (
-    Action,
-    Actor,
-    CaseDesk,
-    CaseReport,
-    Status,
-    case_statistics,
-    load_calendar,
-    load_catalogue,
-)
+from gridmap.cases.calendar import load_calendar
+from gridmap.cases.categories import load_catalogue
+from gridmap.cases.desk import CaseDesk, CaseReport
+from gridmap.cases.lifecycle import Actor
 from gridmap.cases.records import cases_frame, local_time, properties
-from gridmap.cases.statistics import LABELS, headers
-from gridmap.cases.vocabulary import ACTION_LABELS, SOURCES, STATUS_LABELS
+from gridmap.cases.statistics import LABELS, case_statistics, headers
+from gridmap.cases.vocabulary import ACTION_LABELS, SOURCES, STATUS_LABELS, Action, Status
 from gridmap.lookup import LookupService
 from gridmap.privacy import Role
 from gridmap.stores import Store

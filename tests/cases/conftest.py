@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import pandas as pd
 import pytest
 
-from gridmap.cases import Actor, CaseDesk, CaseReport
+from gridmap.cases.desk import CaseDesk, CaseReport
+from gridmap.cases.lifecycle import Actor
 from gridmap.lookup import LookupService
 from gridmap.privacy import Role
 from gridmap.stores import Store

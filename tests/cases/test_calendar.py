@@ -1,4 +1,4 @@
-"""Working-hour deadlines: known answers across weekends and official holidays, and properties (hypothesis)."""
+"""Working-hour deadlines: known answers across weekends and holidays, and properties (hypothesis)."""
 
 from __future__ import annotations
 

@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
-from gridmap.cases import Action, CaseDesk, Status
+from gridmap.cases.desk import CaseDesk
 from gridmap.cases.lifecycle import TRANSITIONS
+from gridmap.cases.vocabulary import Action, Status
 from gridmap.errors import PermissionDeniedError, TransitionError, ValidationError
 from tests.cases.conftest import ADMIN, CITY, EDITOR_C1, START, Clock, report
 
