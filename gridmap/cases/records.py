@@ -42,7 +42,7 @@ def cases_frame(
         return protect(CASES, empty_frame(CASES), role)
     table = pd.DataFrame([dict(row) for row in rows])
     for name in TIME_FIELDS:
-        table[name] = [local_time(v, zone) for v in table[name]]
+        table[name] = [local_time(row.get(name), zone) for row in rows]
     table["overdue"] = [is_overdue(row, now) for row in rows]
     lon, lat = (
         table["lon"].to_numpy(dtype=float, na_value=np.nan),
