@@ -21,14 +21,14 @@ from limits.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel, Field
 
 from api.auth import Caller, Principal
-from api.errors import BadRequestError, RateLimitedError
+from api.errors import RateLimitedError
 from api.settings import ApiSettings
 from gridmap.cases.calendar import load_calendar
 from gridmap.cases.categories import load_catalogue
 from gridmap.cases.desk import CaseDesk, CaseReport
 from gridmap.cases.lifecycle import Actor
 from gridmap.cases.records import cases_frame, local_time, properties
-from gridmap.cases.statistics import LABELS, case_statistics, headers
+from gridmap.cases.statistics import LABELS, headers
 from gridmap.cases.vocabulary import ACTION_LABELS, SOURCES, STATUS_LABELS, Action, Status
 from gridmap.lookup import LookupService
 from gridmap.privacy import Role
@@ -129,18 +129,6 @@ def report(request: Request, caller: Caller, body: CaseIn) -> dict[str, Any]:
     return _one(desk, case, caller.role)
 
 
-def period(
-    since: dt.date | None, until: dt.date | None, desk: CaseDesk
-) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """Local dates (both inclusive) as the UTC instants [since 00:00, the day after until 00:00)."""
-    zone = desk.calendar.zone
-    start = dt.datetime.combine(since, dt.time(), tzinfo=zone) if since else None
-    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tzinfo=zone) if until else None
-    if start and end and end <= start:
-        raise BadRequestError("until must not be before since", field="until")
-    return start, end
-
-
 @router.get("/cases", summary="The cases you may see, filtered; JSON, GeoJSON or CSV")
 def list_cases(
     request: Request,
@@ -161,7 +149,7 @@ def list_cases(
     format: ListFormat = "json",
 ) -> Response:
     desk = _desk(request)
-    start, end = period(since, until, desk)
+    start, end = desk.calendar.period(since, until)
     wanted = CaseFilter(
         grid=grid,
         community=community,
@@ -211,11 +199,8 @@ def stats(
     """Aggregates only (no personal data): any token may read them."""
     caller.require(Role.VIEWER, "case statistics")
     desk = _desk(request)
-    start, end = period(since, until, desk)
-    names = _names(desk.store, by)
-    table = case_statistics(
-        desk.book, by, catalogue=desk.catalogue, names=names, since=start, until=end, now=desk.clock()
-    )
+    start, end = desk.calendar.period(since, until)
+    table = desk.statistics(by, since=start, until=end)
     rows = table.astype(object).where(table.notna(), None).to_dict("records")
     return {
         "by": by,
@@ -224,15 +209,6 @@ def stats(
         "labels": headers(desk.catalogue),
         "rows": rows,
     }
-
-
-def _names(store: Store, by: str) -> dict[str, str]:
-    """Names of grids, communities or streets from the store (departments: from the catalogue)."""
-    layer = {"grid": "grids", "community": "communities", "street": "streets"}.get(by)
-    if layer is None:
-        return {}
-    frame = store.read(layer)
-    return dict(zip(frame["code"].astype(str), frame["name"].astype(object), strict=True))
 
 
 @router.get("/cases/{code}", summary="One case with its transitions")

@@ -21,7 +21,7 @@ import chinese_calendar
 from pydantic import BaseModel, Field
 
 from gridmap.cases._config import read_model
-from gridmap.errors import ConfigError
+from gridmap.errors import ConfigError, Problem, ValidationError
 
 MAX_DAYS = 3660
 """How far ahead a deadline may fall (ten years): a calendar with no working time fails, not hangs."""
@@ -64,6 +64,18 @@ class WorkingCalendar:
     def zone(self) -> ZoneInfo:
         """Where the working hours are read (local time of the city)."""
         return self._zone
+
+    def period(
+        self, since: dt.date | None, until: dt.date | None
+    ) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """Local dates, both inclusive, as the instants [since 00:00, the day after until 00:00)."""
+        if since and until and until < since:
+            raise ValidationError("period", [Problem(None, "until", "until must not be before since")])
+        start = dt.datetime.combine(since, dt.time(), tzinfo=self._zone) if since else None
+        end = (
+            dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tzinfo=self._zone) if until else None
+        )
+        return start, end
 
     def is_working_day(self, day: dt.date) -> bool:
         """Whether `day` has working hours: configured exceptions first, then official ones, then weekdays."""

@@ -14,10 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import pandas as pd
+
 from gridmap.cases.calendar import WorkingCalendar
 from gridmap.cases.categories import DEFAULT_CATALOGUE, CategoryCatalogue
 from gridmap.cases.lifecycle import Actor, plan
 from gridmap.cases.routing import route
+from gridmap.cases.statistics import LEVEL_LABELS, case_statistics, group_names, workbook_sheets
 from gridmap.cases.vocabulary import SOURCES, Action, Status
 from gridmap.errors import NotFoundError, PermissionDeniedError, Problem, TransitionError, ValidationError
 from gridmap.lookup import LookupService
@@ -158,6 +161,24 @@ class CaseDesk:
         moved = self.book.get(code)
         assert moved is not None
         return moved
+
+    def statistics(
+        self, by: str, *, since: dt.datetime | None = None, until: dt.datetime | None = None
+    ) -> pd.DataFrame:
+        """`gridmap.cases.statistics.case_statistics` per `by`, the groups named from the store."""
+        return case_statistics(
+            self.book,
+            by,
+            catalogue=self.catalogue,
+            names=group_names(self.store, by),
+            since=since,
+            until=until,
+            now=self.clock(),
+        )
+
+    def workbook_sheets(self) -> list[tuple[str, pd.DataFrame]]:
+        """Statistics of every case per grid, community, street and department, as workbook sheets."""
+        return workbook_sheets({by: self.statistics(by) for by in LEVEL_LABELS}, self.catalogue)
 
     def search(
         self, actor: Actor, wanted: CaseFilter, *, limit: int | None = None, offset: int = 0

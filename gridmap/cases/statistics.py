@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from gridmap.cases.categories import CategoryCatalogue
+from gridmap.stores import Store
 from gridmap.stores.cases import GROUPS, CaseBook, CaseFilter
 
 FIGURES = (
@@ -90,6 +91,23 @@ def case_statistics(
         counts = pivot[category.code] if category.code in pivot.columns else pd.Series(dtype="float64")
         table[f"category_{category.code}"] = table["key"].map(counts).fillna(0).astype("int64")
     return table[columns].sort_values("key", kind="stable", ignore_index=True)
+
+
+def group_names(store: Store, by: str) -> dict[str, str]:
+    """Names of the grids, communities or streets (departments are named by the catalogue)."""
+    layer = {"grid": "grids", "community": "communities", "street": "streets"}.get(by)
+    if layer is None:
+        return {}
+    frame = store.read(layer)
+    return dict(zip(frame["code"].astype(str), frame["name"].astype(object), strict=True))
+
+
+def workbook_sheets(
+    tables: Mapping[str, pd.DataFrame], catalogue: CategoryCatalogue
+) -> list[tuple[str, pd.DataFrame]]:
+    """Statistics tables per level as workbook sheets (案件统计-网格 …) with Chinese headers."""
+    labels = headers(catalogue)
+    return [(f"案件统计-{LEVEL_LABELS[by][0]}", table.rename(columns=labels)) for by, table in tables.items()]
 
 
 def headers(catalogue: CategoryCatalogue, language: str = "zh") -> dict[str, str]:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,8 @@ from gridmap.errors import StoreError
 from gridmap.stores.postgis import _reason
 
 UTC = dt.UTC
+Writing = Callable[[], AbstractContextManager[Path]]
+"""A store's atomic write: a context manager giving the file to change (GeoPackage)."""
 
 
 class UTCDateTime(sa.TypeDecorator[dt.datetime]):
@@ -172,40 +174,52 @@ def overdue_condition(now: dt.datetime) -> sa.ColumnElement[bool]:
 class CaseBook:
     """The cases of one store (`Store.case_book()`)."""
 
-    def __init__(self, engine: sa.Engine, url: str, lock_dir: Path | None = None) -> None:
+    def __init__(self, engine: sa.Engine, url: str, writing: Writing | None = None) -> None:
         self._engine = engine
         self.url = url
-        self._lock_dir = lock_dir
+        self._writing = writing
 
     @classmethod
-    def for_geopackage(cls, path: Path) -> CaseBook:
-        """The case tables inside a GeoPackage file, created (and registered) when missing."""
-        engine = sa.create_engine(f"sqlite:///{path}", poolclass=NullPool)
-        book = cls(engine, str(path), lock_dir=path.parent)
-        with book._write() as conn:
-            metadata.create_all(conn, checkfirst=True)
-            for table in (CASES_TABLE, EVENTS_TABLE):
-                conn.execute(
-                    sa.text(
-                        "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "
-                        "description) VALUES (:name, 'attributes', :name, :text)"
-                    ),
-                    {"name": table.name, "text": f"gridmap {table.name}"},
-                )
+    def for_geopackage(cls, path: Path, writing: Writing) -> CaseBook:
+        """The case tables of a GeoPackage: read from the file, written through the store's `writing`.
+
+        GDAL readers of the file do not honour SQLite's locks, so a case write
+        never changes the live file in place: it goes through the store's own
+        atomic write (`GeoPackageStore.writing`). The tables are created and
+        registered in gpkg_contents on first use.
+        """
+        engine = sa.create_engine(f"sqlite:///file:{path}?mode=ro&uri=true", poolclass=NullPool)
+        book = cls(engine, str(path), writing)
+        with book._read() as conn:
+            present = sa.inspect(conn).has_table(CASES_TABLE.name)
+        if not present:
+            with book._write() as conn:
+                metadata.create_all(conn, checkfirst=True)
+                for table in (CASES_TABLE, EVENTS_TABLE):
+                    conn.execute(
+                        sa.text(
+                            "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "
+                            "description) VALUES (:name, 'attributes', :name, :text)"
+                        ),
+                        {"name": table.name, "text": f"gridmap {table.name}"},
+                    )
         return book
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
-        """One transaction; in a GeoPackage also under the store's writer lock (no rename lands mid-write)."""
+        """One transaction, committed only if the block succeeds (a GeoPackage: through the store)."""
         try:
-            if self._lock_dir is None:
+            if self._writing is None:
                 with self._engine.begin() as conn:
                     yield conn
                 return
-            from gridmap.stores.geopackage import writer_lock
-
-            with writer_lock(self._lock_dir), self._engine.begin() as conn:
-                yield conn
+            with self._writing() as path:
+                engine = sa.create_engine(f"sqlite:///{path}", poolclass=NullPool)
+                try:
+                    with engine.begin() as conn:
+                        yield conn
+                finally:
+                    engine.dispose()
         except DBAPIError as exc:
             raise StoreError(f"{self.url}: {_reason(exc)}") from None
 

@@ -10,7 +10,6 @@ one-feature edit does not rewrite a million-row layer.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import fcntl
 import json
@@ -68,10 +67,16 @@ class GeoPackageStore(PreparingStore):
                     _initialise(conn)
 
     def case_book(self) -> CaseBook:
-        """The file's case tables (created on first use)."""
+        """The file's case tables (created on first use), written the way every write of this store is."""
         if self._case_book is None:
-            self._case_book = CaseBook.for_geopackage(self.path)
+            self._case_book = CaseBook.for_geopackage(self.path, self.writing)
         return self._case_book
+
+    @contextmanager
+    def writing(self) -> Iterator[Path]:
+        """A file to change with sqlite3; at the end of the block it becomes the store, atomically."""
+        with self._aside() as tmp:
+            yield tmp
 
     def _missing_tables(self) -> list[str]:
         if not self.path.exists():
@@ -342,11 +347,6 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def writer_lock(directory: Path) -> contextlib.AbstractContextManager[None]:
-    """The lock every writer of the GeoPackage files in `directory` holds (case writes take it too)."""
-    return _locked(directory)
 
 
 @contextmanager

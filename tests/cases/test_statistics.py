@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
+from gridmap.analysis import analyze
 from gridmap.cases.categories import DEFAULT_CATALOGUE
 from gridmap.cases.desk import CaseDesk
 from gridmap.cases.statistics import case_statistics
 from gridmap.cases.vocabulary import Action
+from gridmap.catalogue import LAYER_NAMES
+from gridmap.reports import write_outputs
 from tests.cases.conftest import (
     ADDRESS_G1,
     ADDRESS_G3,
@@ -89,3 +94,14 @@ def test_per_community_street_and_department(figures: CaseDesk) -> None:
 def test_no_cases_gives_an_empty_table(desk: CaseDesk) -> None:
     table = case_statistics(desk.book, "grid", catalogue=DEFAULT_CATALOGUE, now=desk.clock())
     assert table.empty and "on_time_rate" in table.columns and "category_06" in table.columns
+
+
+def test_the_analysis_workbook_gets_the_case_sheets(figures: CaseDesk, tmp_path: Path) -> None:
+    frames = {name: figures.store.read(name) for name in LAYER_NAMES}
+    written = write_outputs(analyze(frames), tmp_path, figures.workbook_sheets())
+    book = openpyxl.load_workbook(written["workbook"])
+    assert book.sheetnames[-4:] == ["案件统计-网格", "案件统计-社区", "案件统计-街道", "案件统计-部门"]
+    sheet = book["案件统计-网格"]
+    header = [cell.value for cell in sheet[1]]
+    assert header[:4] == ["编码", "名称", "受理数", "结案数"] and "按期结案率" in header
+    assert [cell.value for cell in sheet[2]][:4] == ["G1", "幸福一网格", 3, 2]  # every case, November too
