@@ -10,7 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from gridmap.cli import app
-from gridmap.stores import Store
+from gridmap.stores import Store, open_store
 from tests.api.conftest import district
 from tests.cases.conftest import ADDRESS_G1, empty_book
 
@@ -49,13 +49,15 @@ def test_report_move_list_and_stats(store: Store, store_url: str, tmp_path: Path
     assert "1 of 1" in listed
 
 
-def test_an_illegal_move_is_one_clear_error(sample_store: str, tmp_path: Path) -> None:
-    store = tmp_path / "copy.gpkg"
-    store.write_bytes(Path(sample_store).read_bytes())
-    seeded = run(str(store), "seed", "--count", "300")
-    assert "300 cases seeded" in seeded
+def test_seed_and_an_illegal_move(tmp_path: Path) -> None:
+    path = str(tmp_path / "district.gpkg")
+    with open_store(path) as store:
+        store.replace_many(district())
+    assert "40 cases seeded" in run(path, "seed", "--count", "40")
+    with open_store(path) as store:
+        assert store.case_book().count() == 40
     done = subprocess.run(
-        [sys.executable, "-m", "gridmap", "cases", "move", "19990101000000", "close", "--store", str(store)],
+        [sys.executable, "-m", "gridmap", "cases", "move", "19990101000000", "close", "--store", path],
         capture_output=True,
         text=True,
         timeout=120,
