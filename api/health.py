@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from api.errors import SERVER_SIDE
 from gridmap import __version__
 from gridmap.errors import GridmapError
 from gridmap.stores import Store
 
 router = APIRouter(tags=["health"])
+log = logging.getLogger("gridmap.api")
 
 
 @router.get("/health", summary="Liveness and store status")
@@ -20,5 +24,8 @@ def health(request: Request) -> JSONResponse:
         counts = store.counts()
         revision = store.revision()
     except GridmapError as exc:
-        return JSONResponse({"status": "unavailable", "detail": str(exc)}, status_code=503)
+        log.error("health: %s: %s", type(exc).__name__, exc)  # URLs and database text: the log only
+        return JSONResponse(
+            {"status": "unavailable", "detail": SERVER_SIDE["store_unavailable"]}, status_code=503
+        )
     return JSONResponse({"status": "ok", "version": __version__, "revision": revision, "counts": counts})

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError, model_validator
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Caller, principal_of
 from api.errors import BadRequestError
@@ -19,6 +20,7 @@ from gridmap.crs import parse_crs
 from gridmap.errors import CRSError
 from gridmap.lookup import LookupService
 from gridmap.lookup import Query as LookupQuery
+from gridmap.versions import InvalidDateError, parse_date
 
 router = APIRouter(tags=["lookup"])
 
@@ -109,7 +111,20 @@ _LOOKUP_PARAMETERS = [
     _parameter("lon", {"type": "number", "minimum": -180, "maximum": 180}, "Longitude (with lat)"),
     _parameter("lat", {"type": "number", "minimum": -90, "maximum": 90}, "Latitude (with lon)"),
     _parameter("crs", {"type": "string", "default": "wgs84", "maxLength": 40}, CRS_HELP),
+    _parameter(
+        "date", {"type": "string", "format": "date"}, "Answer with the boundaries in force on this date"
+    ),
 ]
+
+
+def _date(raw: str | None) -> str | None:
+    """The `date` parameter (boundaries in force on that day); malformed is a 422 naming it."""
+    if raw is None:
+        return None
+    try:
+        return parse_date(raw)
+    except InvalidDateError as exc:
+        raise BadRequestError(str(exc), field="date") from None
 
 
 def _number(raw: str | None, name: str, bound: float) -> float | None:
@@ -142,6 +157,7 @@ async def lookup(request: Request) -> JSONResponse:
     address = params.get("address")
     lon = _number(params.get("lon"), "lon", 180)
     lat = _number(params.get("lat"), "lat", 90)
+    date = _date(params.get("date"))
     if address is not None:
         if lon is not None or lat is not None:
             raise BadRequestError("give either address or lon/lat, not both", field="address")
@@ -149,11 +165,16 @@ async def lookup(request: Request) -> JSONResponse:
             raise BadRequestError("address is blank", field="address")
         if len(address) > MAX_ADDRESS:
             raise BadRequestError(f"address is longer than {MAX_ADDRESS} characters", field="address")
+        if date is not None:
+            return JSONResponse(await run_in_threadpool(service.by_address, address, caller.role, date))
         return JSONResponse(service.by_address(address, caller.role))
     if lon is None or lat is None:
         missing = "lat" if lon is not None else "lon"
         raise BadRequestError(f"give an address, or both lon and lat ({missing} is missing)", field=missing)
     crs = params.get("crs") or "wgs84"
+    if date is not None:  # a past date's indexes may have to be built: off the event loop
+        reply = await run_in_threadpool(service.by_point, lon, lat, _check_crs(crs), caller.role, date)
+        return JSONResponse(reply)
     return JSONResponse(service.by_point(lon, lat, _check_crs(crs), caller.role))
 
 

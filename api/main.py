@@ -5,16 +5,20 @@ Run with `gridmap serve`, or `uvicorn --factory api.main:create_app`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import cases, coverage, errors, export, features, health, lookup, maps, openapi, tiles
-from api.settings import ApiSettings
+from api import cases, coverage, errors, export, features, health, history, lookup, maps, openapi, tiles
+from api.limits import BodyLimits
+from api.settings import ApiSettings, load_settings, unknown_communities
 from gridmap import __version__
 from gridmap.lookup import LookupService
 from gridmap.stores import open_store
+
+log = logging.getLogger("gridmap.api")
 
 DESCRIPTION = """Which grid (网格) owns an address or a point, the layers as OGC API – Features,
 coverage figures and maps for community grid governance (网格化管理).
@@ -24,13 +28,15 @@ Send `Authorization: Bearer <token>` for more than the public view."""
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     """A new app; tokens are checked now, so a bad configuration fails at start, not on a request."""
-    settings = settings or ApiSettings()  # type: ignore[call-arg]
+    settings = settings or load_settings()
     grants = settings.grants()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(settings.store)
         app.state.store = store
+        for warning in unknown_communities(grants, set(store.read("communities")["code"].astype(str))):
+            log.warning(warning)
         app.state.lookup = LookupService(store, refresh_seconds=settings.refresh_seconds)
         app.state.analysis = coverage.AnalysisCache(store)
         app.state.cases = cases.desk_for(store, app.state.lookup, settings)
@@ -45,8 +51,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.grants = grants
     errors.install(app)
+    app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
     openapi.install(app)
     # Lookups first: routes are matched in order, and /lookup is the hot path.
-    for module in (lookup, features, coverage, maps, export, tiles, health, cases):
+    for module in (lookup, features, coverage, maps, export, tiles, health, history, cases):
         app.include_router(module.router)
     return app

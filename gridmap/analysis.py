@@ -335,7 +335,9 @@ def _subtract_ranges(
     left[covered] = shapely.from_wkt("POLYGON EMPTY")
     keep = ~covered[grid_pos]
     grid_pos, range_pos = grid_pos[keep], range_pos[keep]
-    order = np.argsort(grid_pos, kind="stable")
+    # Ranges in input order within each grid (not the tree's): the same speakers give the same shape
+    # whatever else the tree holds, so a county analysed alone matches the whole run exactly.
+    order = np.lexsort((range_pos, grid_pos))
     grid_pos, range_pos = grid_pos[order], range_pos[order]
     _, starts, sizes = np.unique(grid_pos, return_index=True, return_counts=True)
     turn = np.arange(len(grid_pos)) - np.repeat(starts, sizes)  # 0, 1, 2 … within each grid
@@ -470,7 +472,7 @@ def _gaps(
         parts.append(_gap_rows(kind, grids, rows, shapely.point_on_surface(g_geom[rows])))
 
     parts.append(_topology_gaps(findings, g_code))
-    parts.append(_unassigned_gaps(lost))
+    parts.append(unassigned_gaps(lost))
     parts = [p for p in parts if len(p)]
     if not parts:
         return _empty_gaps()
@@ -500,7 +502,7 @@ def _topology_gaps(findings: gpd.GeoDataFrame, g_code: npt.NDArray[np.object_]) 
     )
 
 
-def _unassigned_gaps(lost: gpd.GeoDataFrame) -> pd.DataFrame:
+def unassigned_gaps(lost: gpd.GeoDataFrame) -> pd.DataFrame:
     """One row per layer with points in no grid."""
     rows = []
     for layer, group in lost.groupby("layer", sort=True):

@@ -260,7 +260,7 @@ def unassigned(frames: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
             geometry = shapely.point_on_surface(np.asarray(geometry, dtype=object))
         parts.append(
             gpd.GeoDataFrame(
-                {"layer": layer, "code": lost["code"].astype("string").to_numpy()},
+                {"layer": layer, "code": lost["code"].astype("string").array},
                 geometry=gpd.GeoSeries(geometry, crs=WGS84).values,
                 crs=WGS84,
             )

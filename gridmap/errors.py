@@ -39,6 +39,16 @@ class StoreError(GridmapError):
     """The store could not be opened, read or written."""
 
 
+class ConflictError(GridmapError):
+    """A create that names a code which already exists (the store's key refused it)."""
+
+    @classmethod
+    def taken(cls, layer: str, codes: list[str]) -> ConflictError:
+        """The error for an insert into `layer` whose `codes` (some may be unknown) already exist."""
+        shown = ", ".join(codes[:10]) if codes else "one of the codes given"
+        return cls(f"{layer} already has code(s) {shown}: a new feature needs a new code")
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with one row of an input file."""
@@ -66,6 +76,10 @@ class ValidationError(GridmapError):
         shown = "\n".join(f"  {source}: {p.describe()}" for p in problems[:50])
         more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
         super().__init__(f"{source}: {len(problems)} problem(s), nothing was changed\n{shown}{more}")
+
+
+class RevertConflictError(GridmapError):
+    """A revision cannot be reverted because a later revision changed the same features."""
 
 
 class TransitionError(GridmapError):

@@ -29,6 +29,7 @@ from gridmap.crs import parse_crs, to_wgs84
 from gridmap.errors import CRSError, NotFoundError
 from gridmap.privacy import Role, protect
 from gridmap.stores import Store
+from gridmap.versions import parse_date
 
 __all__ = [
     "AddressNotFoundError",
@@ -39,6 +40,8 @@ __all__ = [
 ]
 
 MAX_SUGGESTIONS = 5
+MAX_DATED = 8
+"""Snapshots of past dates kept per service (an "as of" lookup reads and indexes that date's boundaries)."""
 LOOKUP_LAYERS = frozenset({"streets", "communities", "grids", "buildings"})
 """The layers a snapshot is built from; edits elsewhere (households, speakers…) need no rebuild."""
 
@@ -85,11 +88,16 @@ class Snapshot:
         stamps: Stamps | None = None,
         *,
         addresses: AddressIndex | None = None,
+        date: str | None = None,
     ) -> Snapshot:
-        """Read the four layers a lookup touches and index them (`addresses`: an index still valid)."""
-        grids = store.read("grids")
-        communities = store.read("communities")
-        streets = store.read("streets")
+        """Read the four layers a lookup touches and index them (`addresses`: an index still valid).
+
+        With `date`, the boundaries are those in force on that date (`Store.read_as_of`).
+        """
+        boundaries = store.read if date is None else (lambda name: store.read_as_of(name, date))
+        grids = boundaries("grids")
+        communities = boundaries("communities")
+        streets = boundaries("streets")
         buildings = store.read("buildings")
         locator = GridLocator(grids)
         rows: dict[Role, list[dict[str, Any]]] = {}
@@ -205,6 +213,7 @@ class LookupService:
     _snapshot: Snapshot | None = field(default=None, init=False)
     _checked: float = field(default=-math.inf, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _dated: dict[tuple[str, str], Snapshot] = field(default_factory=dict, init=False)
 
     def snapshot(self) -> Snapshot:
         """The current snapshot, never waiting for a refresh once there is one.
@@ -257,15 +266,33 @@ class LookupService:
         addresses = current.addresses if keep and current is not None else None
         self._snapshot = Snapshot.load(self.store, revision, stamps, addresses=addresses)
 
-    def by_address(self, address: str, role: Role = Role.ANONYMOUS) -> dict[str, Any]:
-        """The grid owning the building that `address` names."""
-        return self.snapshot().by_address(address, role)
+    def as_of(self, date: str | None) -> Snapshot:
+        """The snapshot for the boundaries in force on `date` (None: today's), kept for a few dates."""
+        current = self.snapshot()
+        if date is None:
+            return current
+        key = (current.revision, parse_date(date))
+        found = self._dated.get(key)
+        if found is None:
+            found = Snapshot.load(
+                self.store, current.revision, current.stamps, addresses=current.addresses, date=key[1]
+            )
+            while len(self._dated) >= MAX_DATED:
+                self._dated.pop(next(iter(self._dated)), None)
+            self._dated[key] = found
+        return found
+
+    def by_address(
+        self, address: str, role: Role = Role.ANONYMOUS, date: str | None = None
+    ) -> dict[str, Any]:
+        """The grid owning the building that `address` names (on `date`, when given)."""
+        return self.as_of(date).by_address(address, role)
 
     def by_point(
-        self, lon: float, lat: float, crs: str = "wgs84", role: Role = Role.ANONYMOUS
+        self, lon: float, lat: float, crs: str = "wgs84", role: Role = Role.ANONYMOUS, date: str | None = None
     ) -> dict[str, Any]:
-        """The grid owning the point (lon, lat) given in `crs`."""
-        return self.snapshot().by_point(lon, lat, crs, role)
+        """The grid owning the point (lon, lat) given in `crs` (on `date`, when given)."""
+        return self.as_of(date).by_point(lon, lat, crs, role)
 
     def batch(
         self, queries: Sequence[Query], role: Role = Role.ANONYMOUS, *, suggest: bool = False

@@ -23,6 +23,10 @@ def lookup(
     crs: Annotated[str, typer.Option(help="CRS of --lon/--lat: wgs84, cgcs2000, gcj02, bd09, EPSG:n.")] = (
         "wgs84"
     ),
+    date: Annotated[
+        str | None,
+        typer.Option("--date", help="Answer with the boundaries in force on this date (YYYY-MM-DD)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON reply.")] = False,
     store: StoreOption = None,
 ) -> None:
@@ -32,10 +36,10 @@ def lookup(
     with open_store(store) as opened:
         service = LookupService(opened)
         if address is not None:
-            reply = service.by_address(address, Role.ADMIN)
+            reply = service.by_address(address, Role.ADMIN, date=date)
         else:
             assert lon is not None and lat is not None
-            reply = service.by_point(lon, lat, crs, Role.ADMIN)
+            reply = service.by_point(lon, lat, crs, Role.ADMIN, date=date)
     if as_json:
         console.print_json(json.dumps(reply, ensure_ascii=False))
         return

@@ -19,6 +19,9 @@ from gridmap.errors import StoreError
 if TYPE_CHECKING:
     from gridmap.stores.cases import CaseBook
 
+if TYPE_CHECKING:
+    from gridmap.history import Revision
+
 BBox = tuple[float, float, float, float]
 
 
@@ -51,6 +54,16 @@ class Store(ABC):
         """Insert features, or update those whose code exists; returns the rows written."""
 
     @abstractmethod
+    def insert(self, layer: str, frame: gpd.GeoDataFrame) -> int:
+        """Add new features only; returns the rows written.
+
+        A code that already exists raises ConflictError and nothing is written.
+        The store's own unique key decides, inside the writing transaction, so
+        two creates of one code at the same moment give exactly one success,
+        whichever processes they come from.
+        """
+
+    @abstractmethod
     def delete(self, layer: str, codes: Sequence[str]) -> int:
         """Delete features by code; returns how many existed."""
 
@@ -61,6 +74,31 @@ class Store(ABC):
     @abstractmethod
     def revision(self) -> str:
         """A token that changes whenever any layer changes (for caches in other processes)."""
+
+    # -- history and boundary versions (every write above is recorded as one revision) --
+
+    @abstractmethod
+    def history(
+        self,
+        *,
+        layer: str | None = None,
+        code: str | None = None,
+        since: dt.datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Revision]:
+        """Revisions, newest first: all, or those that changed `layer` (and the feature `code`)."""
+
+    @abstractmethod
+    def changes(self, revision: int, *, layer: str | None = None, code: str | None = None) -> Revision:
+        """One revision with each feature it changed, before and after (a NotFoundError if unknown)."""
+
+    @abstractmethod
+    def revert(self, revision: int) -> int:
+        """Restore the state before `revision` as a new revision (returned); refused if changed since."""
+
+    @abstractmethod
+    def read_as_of(self, layer: str, date: str) -> gpd.GeoDataFrame:
+        """The versions of a boundary layer in force on `date` (ISO), with valid_from / valid_to."""
 
     def last_modified(self) -> dict[str, dt.datetime | None]:
         """When each layer last changed (a map's "data date"); None where the backend cannot tell."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -25,15 +26,15 @@ import pandas as pd
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 from gridmap.cases.vocabulary import Status
 from gridmap.errors import StoreError
 from gridmap.stores.postgis import _reason
 
 UTC = dt.UTC
-Writing = Callable[[], AbstractContextManager[Path]]
-"""A store's atomic write: a context manager giving the file to change (GeoPackage)."""
+Writing = Callable[[], AbstractContextManager[sqlite3.Connection]]
+"""A GeoPackage store's write transaction: a context manager giving its open sqlite3 connection."""
 
 
 class UTCDateTime(sa.TypeDecorator[dt.datetime]):
@@ -181,14 +182,13 @@ class CaseBook:
 
     @classmethod
     def for_geopackage(cls, path: Path, writing: Writing) -> CaseBook:
-        """The case tables of a GeoPackage: read from the file, written through the store's `writing`.
+        """The case tables of a GeoPackage, written in the store's own write transaction (`writing`).
 
-        GDAL readers of the file do not honour SQLite's locks, so a case write
-        never changes the live file in place: it goes through the store's own
-        atomic write (`GeoPackageStore.writing`). The tables are created and
-        registered in gpkg_contents on first use.
+        The tables are created and registered in gpkg_contents on first use;
+        readers open the file query-only.
         """
-        engine = sa.create_engine(f"sqlite:///file:{path}?mode=ro&uri=true", poolclass=NullPool)
+        engine = sa.create_engine(f"sqlite:///{path}", poolclass=NullPool)
+        sa.event.listen(engine, "connect", _query_only)
         book = cls(engine, str(path), writing)
         with book._read() as conn:
             present = sa.inspect(conn).has_table(CASES_TABLE.name)
@@ -207,19 +207,19 @@ class CaseBook:
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
-        """One transaction, committed only if the block succeeds (a GeoPackage: through the store)."""
+        """One transaction, committed only if the block succeeds (a GeoPackage's: the store's own)."""
         try:
             if self._writing is None:
                 with self._engine.begin() as conn:
                     yield conn
                 return
-            with self._writing() as path:
-                engine = sa.create_engine(f"sqlite:///{path}", poolclass=NullPool)
-                try:
-                    with engine.begin() as conn:
-                        yield conn
-                finally:
-                    engine.dispose()
+            with self._writing() as raw:
+                # The store's connection is in its transaction already; it commits when the block ends.
+                engine = sa.create_engine(
+                    "sqlite://", creator=lambda: raw, poolclass=StaticPool, pool_reset_on_return=None
+                )
+                with engine.connect() as conn:
+                    yield conn
         except DBAPIError as exc:
             raise StoreError(f"{self.url}: {_reason(exc)}") from None
 
@@ -351,6 +351,11 @@ class CaseBook:
         ):
             if len(frame):
                 conn.execute(table.insert(), _records(frame, columns))
+
+
+def _query_only(dbapi_connection: Any, _record: object) -> None:
+    """Readers of a GeoPackage never write (they still fold the write-ahead log when last to close)."""
+    dbapi_connection.execute("PRAGMA query_only = ON")
 
 
 def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:

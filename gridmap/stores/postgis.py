@@ -15,7 +15,9 @@ other layers have typed columns (MultiPolygon, Point).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import struct
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -35,11 +37,15 @@ from alembic.config import Config
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
+from gridmap.catalogue import LAYER_NAMES, Field, Layer, get_layer
+from gridmap.changes import LayerChange, stamped, versioned_spec
 from gridmap.errors import ConfigError, StoreError
 from gridmap.frames import WGS84, empty_frame
-from gridmap.stores._frames import PreparingStore, finish, geoms_of, prepare
+from gridmap.history import Author, Revision
+from gridmap.settings import redact
+from gridmap.stores._frames import PreparingStore, finish, geoms_of, in_force
 from gridmap.stores.base import BBox
+from gridmap.versions import parse_date
 
 if TYPE_CHECKING:
     from gridmap.stores.cases import CaseBook
@@ -60,6 +66,11 @@ _PANDAS_TYPES = {
     pa.int64(): pd.Int64Dtype(),
     pa.bool_(): pd.BooleanDtype(),
 }
+_AS_OF_FIELDS = (
+    Field("valid_to", "text", "停用日期", "Valid to"),
+    Field("current", "integer", "", ""),
+    Field("superseded", "integer", "", ""),
+)
 _ARROW_TYPES = {"text": pa.string(), "integer": pa.int64(), "real": pa.float64(), "boolean": pa.bool_()}
 
 
@@ -67,7 +78,7 @@ def driver_url(url: str) -> str:
     """`url` with the psycopg 3 driver (plain postgresql:// and postgres:// URLs are accepted too)."""
     scheme, sep, rest = url.partition("://")
     if not sep or scheme.split("+")[0] not in ("postgresql", "postgres"):
-        raise ConfigError(f"not a PostgreSQL URL: {url!r}")
+        raise ConfigError(f"not a PostgreSQL URL: {redact(url)!r}")
     return f"postgresql+psycopg://{rest}"
 
 
@@ -88,7 +99,7 @@ class PostGISStore(PreparingStore):
         try:
             self._engine = sa.create_engine(driver_url(url), pool_pre_ping=True)
         except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-            raise ConfigError(f"unusable store URL {url!r}: {exc}") from None
+            raise ConfigError(f"unusable store URL {redact(url)!r}: {redact(str(exc))}") from None
         self.url = self._engine.url.render_as_string(hide_password=True)
         try:
             migrate(self._engine)
@@ -152,7 +163,12 @@ class PostGISStore(PreparingStore):
         bbox: BBox | None = None,
         codes: Sequence[str] | None = None,
     ) -> gpd.GeoDataFrame:
-        spec = get_layer(layer)
+        return self._read(get_layer(layer), bbox=bbox, codes=codes)
+
+    def _read(
+        self, spec: Layer, *, bbox: BBox | None = None, codes: Sequence[str] | None = None
+    ) -> gpd.GeoDataFrame:
+        """`read` in the layout of `spec` (the catalogue's, or the stored one with `revision`)."""
         where: list[str] = []
         params: dict[str, object] = {}
         if bbox is not None:
@@ -161,17 +177,22 @@ class PostGISStore(PreparingStore):
             params.update(zip(("x0", "y0", "x1", "y1"), (float(v) for v in bbox), strict=True))
         if codes is not None:
             where.append("code = ANY(%(codes)s)")
-            params["codes"] = [str(c) for c in codes]
-        sql = f"SELECT {', '.join(spec.field_names)}, ST_AsBinary(geometry) FROM {layer}"
+            # PostgreSQL text cannot hold NUL, so no stored code has one: such a code matches nothing.
+            params["codes"] = [str(c) for c in codes if "\x00" not in str(c)]
+        sql = f"SELECT {', '.join(spec.field_names)}, ST_AsBinary(geometry) FROM {spec.name}"
         if where:
             sql += " WHERE " + " AND ".join(where)
+        return finish(spec, self._select(spec, f"{sql} ORDER BY code", params))
+
+    def _select(self, spec: Layer, sql: str, params: Mapping[str, object]) -> gpd.GeoDataFrame:
+        """Rows of `sql` (the spec's fields, then the geometry as WKB) decoded from binary COPY."""
         # COPY takes no server-side parameters: psycopg binds these client-side, quoted by the driver.
         with (
             self._cursor() as cur,
-            cur.copy(f"COPY ({sql} ORDER BY code) TO STDOUT (FORMAT binary)", params) as copy,
+            cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)", params) as copy,
         ):
             blocks = [bytes(block) for block in copy]  # one block per row: the row boundaries come free
-        return finish(layer, _frame_from_copy(spec, blocks))
+        return _frame_from_copy(spec, blocks)
 
     def counts(self) -> dict[str, int]:
         sql = " UNION ALL ".join(f"SELECT '{name}', count(*) FROM {name}" for name in LAYER_NAMES)
@@ -190,47 +211,140 @@ class PostGISStore(PreparingStore):
 
     # -- writing -----------------------------------------------------------
 
-    def _replace_prepared(self, frames: Mapping[str, gpd.GeoDataFrame]) -> None:
-        """Empty, load and re-index every layer in one transaction: readers see all old or all new."""
+    def _counter(self) -> int:
+        with self._cursor() as cur:
+            row = cur.execute("SELECT revision FROM gridmap_meta WHERE key = 'store'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _stored(self, layer: str, codes: Sequence[str] | None) -> gpd.GeoDataFrame:
+        return self._read(versioned_spec(layer), codes=codes)
+
+    def _commit(
+        self, changes: list[LayerChange], author: Author, *, reverts: int | None, expected: int
+    ) -> bool:
+        """One transaction: history first, then the rows, the revision record and the counter."""
         with self._cursor(write=True) as cur:
+            row = cur.execute("SELECT revision FROM gridmap_meta WHERE key = 'store' FOR UPDATE").fetchone()
+            if row is None or int(row[0]) != expected:
+                return False
+            revision = expected + 1
             cur.execute(f"SET LOCAL maintenance_work_mem = '{_INDEX_MEMORY}'")
-            for layer, data in frames.items():
-                drop, rebuild = _indexes(cur, layer) if len(data) >= _REBUILD_FROM_ROWS else ([], [])
-                cur.execute(f"TRUNCATE {layer}")
-                for statement in drop:
-                    cur.execute(statement)
-                _copy(cur, layer, get_layer(layer), data)
-                for statement in rebuild:
-                    cur.execute(statement)
-                cur.execute(f"ANALYZE {layer}")
-            _bump(cur, list(frames))
-
-    def upsert(self, layer: str, frame: gpd.GeoDataFrame) -> int:
-        spec = get_layer(layer)
-        data = prepare(layer, frame)
-        if data.empty:
-            return 0
-        columns = [*spec.field_names, "geometry"]
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != "code")
-        with self._cursor(write=True) as cur:
-            cur.execute(f"CREATE TEMP TABLE gridmap_upsert (LIKE {layer} INCLUDING DEFAULTS) ON COMMIT DROP")
-            _copy(cur, "gridmap_upsert", spec, data)
+            for change in changes:
+                _supersede(cur, change, revision)
+                if change.whole is not None:
+                    _load_layer(cur, change.layer, stamped(change.whole, revision))
+                else:
+                    _apply_rows(cur, change, stamped(change.rows, revision))
+            counts = {c.layer: c.counts for c in changes}
             cur.execute(
-                f"INSERT INTO {layer} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM gridmap_upsert "
-                f"ON CONFLICT (code) DO UPDATE SET {updates}"
+                "INSERT INTO gridmap_revisions (id, author, role, command, reverts, layers, counts) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (
+                    revision,
+                    author.name,
+                    author.role,
+                    author.command,
+                    reverts,
+                    list(counts),
+                    json.dumps(counts),
+                ),
             )
-            written = cur.rowcount
-            _bump(cur, [layer])
-        return written
+            _bump(cur, list(counts))
+        return True
 
-    def delete(self, layer: str, codes: Sequence[str]) -> int:
+    def _retired(self, layer: str, codes: Sequence[str]) -> gpd.GeoDataFrame:
+        spec = get_layer(layer)
+        sql = (
+            f"SELECT DISTINCT ON (code) {', '.join(spec.field_names)}, ST_AsBinary(geometry) "
+            f"FROM {layer}_history WHERE closed_on IS NOT NULL AND code = ANY(%(codes)s) "
+            "ORDER BY code, superseded DESC"
+        )
+        return finish(spec, self._select(spec, sql, {"codes": [str(c) for c in codes]}))
+
+    def _revision_rows(self, layer: str, revision: int) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+        spec = versioned_spec(layer)
+        columns = f"{', '.join(spec.field_names)}, ST_AsBinary(geometry)"
+        before = self._select(
+            spec, f"SELECT {columns} FROM {layer}_history WHERE superseded = %(r)s", {"r": revision}
+        )
+        after = self._select(
+            spec,
+            f"SELECT {columns} FROM {layer} WHERE revision = %(r)s "
+            f"UNION ALL SELECT {columns} FROM {layer}_history WHERE revision = %(r)s",
+            {"r": revision},
+        )
+        return finish(spec, before), finish(spec, after)
+
+    def _last_touch(self, layer: str, codes: Sequence[str]) -> dict[str, int]:
         get_layer(layer)
-        with self._cursor(write=True) as cur:
-            cur.execute(f"DELETE FROM {layer} WHERE code = ANY(%s)", ([str(c) for c in codes],))
-            deleted = cur.rowcount
-            if deleted:
-                _bump(cur, [layer])
-        return deleted
+        sql = f"""
+            SELECT code, max(r) FROM (
+                SELECT code, revision AS r FROM {layer} WHERE code = ANY(%(c)s)
+                UNION ALL SELECT code, revision FROM {layer}_history WHERE code = ANY(%(c)s)
+                UNION ALL SELECT code, superseded FROM {layer}_history WHERE code = ANY(%(c)s)
+            ) touched GROUP BY code
+        """
+        with self._cursor() as cur:
+            return {code: int(r) for code, r in cur.execute(sql, {"c": [str(c) for c in codes]}).fetchall()}
+
+    def _revisions(
+        self,
+        *,
+        ids: Sequence[int] | None = None,
+        layer: str | None = None,
+        code: str | None = None,
+        since: dt.datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Revision]:
+        where: list[str] = ["true"]
+        params: dict[str, object] = {}
+        if ids is not None:
+            where.append("id = ANY(%(ids)s)")
+            params["ids"] = [int(i) for i in ids]
+        if layer is not None:
+            get_layer(layer)
+            where.append("layers @> ARRAY[%(layer)s]::text[]")
+            params["layer"] = layer
+        if since is not None:
+            where.append("at >= %(since)s")
+            params["since"] = since if since.tzinfo else since.astimezone()
+        if layer is not None and code is not None:
+            where.append(
+                f"id IN (SELECT revision FROM {layer} WHERE code = %(code)s "
+                f"UNION SELECT revision FROM {layer}_history WHERE code = %(code)s "
+                f"UNION SELECT superseded FROM {layer}_history WHERE code = %(code)s)"
+            )
+            params["code"] = code
+        sql = (
+            "SELECT id, at, author, role, command, reverts, counts FROM gridmap_revisions "
+            f"WHERE {' AND '.join(where)} ORDER BY id DESC"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._cursor() as cur:
+            rows = cur.execute(sql, params).fetchall()
+        return [
+            Revision(int(i), at, who, role, cmd, rev, counts) for i, at, who, role, cmd, rev, counts in rows
+        ]
+
+    def read_as_of(self, layer: str, date: str) -> gpd.GeoDataFrame:
+        spec = get_layer(layer)
+        if not spec.versioned:
+            raise StoreError(f"{layer} keeps no boundary versions; only streets, communities and grids do")
+        names = [name for name in spec.field_names if name != "valid_to"]
+        wide = dataclasses.replace(
+            spec, fields=(*(f for f in spec.fields if f.name != "valid_to"), *_AS_OF_FIELDS)
+        )
+        valid = "(valid_from IS NULL OR valid_from <= %(d)s)"
+        sql = f"""
+            SELECT {", ".join(names)}, NULL::text, 1::bigint, 0::bigint, ST_AsBinary(geometry)
+                FROM {layer} WHERE {valid}
+            UNION ALL
+            SELECT {", ".join(names)}, closed_on, 0, superseded, ST_AsBinary(geometry)
+                FROM {layer}_history WHERE closed_on > %(d)s AND {valid}
+        """
+        table = self._select(wide, sql, {"d": parse_date(date)})
+        return in_force(spec, table)
 
 
 def _indexes(cur: psycopg.Cursor[Any], layer: str) -> tuple[list[str], list[str]]:
@@ -426,6 +540,58 @@ def _decode(data: np.ndarray, at: np.ndarray, lengths: np.ndarray, kind: str) ->
 def _bits_or_bytes(values: np.ndarray) -> np.ndarray:
     """Arrow keeps booleans as bits, numbers as themselves."""
     return np.packbits(values, bitorder="little") if values.dtype == np.bool_ else values
+
+
+def _supersede(cur: psycopg.Cursor[Any], change: LayerChange, revision: int) -> None:
+    """Move the stored rows this change replaces or deletes to the layer's history table."""
+    if not len(change.superseded):
+        return
+    cur.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS gridmap_closing (code text PRIMARY KEY, closed_on text) "
+        "ON COMMIT DROP"
+    )
+    cur.execute("TRUNCATE gridmap_closing")
+    with cur.copy("COPY gridmap_closing (code, closed_on) FROM STDIN") as copy:
+        for code, closed_on in change.superseded.astype(object).itertuples(index=False, name=None):
+            copy.write_row((code, None if pd.isna(closed_on) else closed_on))
+    columns = ", ".join([*versioned_spec(change.layer).field_names, "geometry"])
+    picked = ", ".join(f"l.{c}" for c in columns.split(", "))
+    cur.execute(
+        f"INSERT INTO {change.layer}_history ({columns}, superseded, closed_on) "
+        f"SELECT {picked}, %s, c.closed_on FROM {change.layer} l JOIN gridmap_closing c USING (code)",
+        (revision,),
+    )
+
+
+def _load_layer(cur: psycopg.Cursor[Any], layer: str, data: gpd.GeoDataFrame) -> None:
+    """Empty the layer and COPY its new content; a big load drops the indexes and rebuilds them after."""
+    drop, rebuild = _indexes(cur, layer) if len(data) >= _REBUILD_FROM_ROWS else ([], [])
+    cur.execute(f"TRUNCATE {layer}")
+    for statement in drop:
+        cur.execute(statement)
+    _copy(cur, layer, versioned_spec(layer), data)
+    for statement in rebuild:
+        cur.execute(statement)
+    cur.execute(f"ANALYZE {layer}")
+
+
+def _apply_rows(cur: psycopg.Cursor[Any], change: LayerChange, rows: gpd.GeoDataFrame) -> None:
+    """Delete the change's codes, then insert or update its rows through a COPY-filled temporary table."""
+    layer = change.layer
+    if change.deleted:
+        cur.execute(f"DELETE FROM {layer} WHERE code = ANY(%s)", (change.deleted,))
+    if not len(rows):
+        return
+    spec = versioned_spec(layer)
+    columns = [*spec.field_names, "geometry"]
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != "code")
+    cur.execute(f"CREATE TEMP TABLE gridmap_upsert (LIKE {layer} INCLUDING DEFAULTS) ON COMMIT DROP")
+    _copy(cur, "gridmap_upsert", spec, rows)
+    cur.execute(
+        f"INSERT INTO {layer} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM gridmap_upsert "
+        f"ON CONFLICT (code) DO UPDATE SET {updates}"
+    )
+    cur.execute("DROP TABLE gridmap_upsert")
 
 
 def _bump(cur: psycopg.Cursor[Any], layers: list[str]) -> None:

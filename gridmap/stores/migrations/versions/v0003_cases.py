@@ -6,7 +6,7 @@ generated `geometry(Point, 4326)` with a GiST index, so QGIS and spatial SQL
 see a point layer without the two ever disagreeing.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-02
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
