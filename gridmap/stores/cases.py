@@ -377,7 +377,20 @@ def _missing(value: object) -> bool:
 
 
 def _copy_rows(cur: psycopg.Cursor[Any], table: str, columns: list[str], frame: pd.DataFrame) -> None:
-    """COPY a frame's rows into `table` (text format, one row written per call: seeding only)."""
-    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for record in _records(frame, columns):
-            copy.write_row([record[name] for name in columns])
+    """COPY a frame into `table` as CSV written by pandas' C writer (a million rows in seconds).
+
+    Empty unquoted fields are NULL; times carry their UTC offset.
+    """
+    if frame.empty:
+        return
+    data = frame[columns].copy()
+    for name in columns:
+        if isinstance(data[name].dtype, pd.DatetimeTZDtype) or data[name].map(_is_time).any():
+            data[name] = pd.to_datetime(data[name], utc=True).dt.strftime("%Y-%m-%d %H:%M:%S.%f+00")
+    text = data.to_csv(index=False, header=False)
+    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
+        copy.write(text.encode("utf-8"))
+
+
+def _is_time(value: object) -> bool:
+    return isinstance(value, dt.datetime)
