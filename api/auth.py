@@ -15,6 +15,7 @@ import geopandas as gpd
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.cookies import session_token
 from api.errors import AuthenticationError
 from api.settings import TokenGrant
 from gridmap.authorisation import authorise_layer, authorise_write
@@ -78,10 +79,10 @@ def principal_for(token: str | None, grants: dict[str, TokenGrant]) -> Principal
 
 
 def principal_of(request: Request) -> Principal:
-    """The caller of `request`, from its `Authorization: Bearer` header (none: anonymous)."""
+    """The caller of `request`: its bearer header, else its session cookie, else anonymous."""
     header = request.headers.get("authorization")
     if not header:
-        return ANONYMOUS
+        return principal_for(session_token(request), request.app.state.grants)
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationError("the Authorization header must be `Bearer <token>`")

@@ -11,7 +11,23 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import cases, coverage, errors, export, features, health, history, lookup, maps, openapi, tiles
+from api import (
+    cases,
+    console,
+    coverage,
+    errors,
+    export,
+    features,
+    health,
+    history,
+    lookup,
+    maps,
+    openapi,
+    planning,
+    reports,
+    session,
+    tiles,
+)
 from api.limits import BodyLimits
 from api.settings import ApiSettings, load_settings, unknown_communities
 from gridmap import __version__
@@ -23,7 +39,8 @@ log = logging.getLogger("gridmap.api")
 DESCRIPTION = """Which grid (网格) owns an address or a point, the layers as OGC API – Features,
 coverage figures and maps for community grid governance (网格化管理).
 
-Send `Authorization: Bearer <token>` for more than the public view."""
+Send `Authorization: Bearer <token>` for more than the public view, or sign in with `POST /login`
+(a session cookie; writes made with it send the `X-CSRF-Token` it returns)."""
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
@@ -47,13 +64,35 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             app.state.lookup.close()
             store.close()
 
-    app = FastAPI(title="gridmap", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="gridmap",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served offline by api.console
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.grants = grants
     errors.install(app)
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
     openapi.install(app)
-    # Lookups first: routes are matched in order, and /lookup is the hot path.
-    for module in (lookup, features, coverage, maps, export, tiles, health, history, cases):
+    # Lookups first: routes are matched in order, and /lookup is the hot path. The console's `/`
+    # comes before the OGC landing page it hands JSON requests to.
+    app.include_router(lookup.router)
+    console.install(app)
+    for module in (
+        features,
+        coverage,
+        maps,
+        export,
+        tiles,
+        health,
+        history,
+        session,
+        planning,
+        reports,
+        cases,
+    ):
         app.include_router(module.router)
     return app

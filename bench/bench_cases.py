@@ -80,10 +80,10 @@ def server(url: str, port: int) -> Iterator[str]:
         proc = subprocess.Popen([*command, "--workers", "2"], stdout=out, stderr=out, env=env)
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 180
+            deadline = time.monotonic() + 600  # a shared machine can take minutes to start two workers
             while True:
                 try:
-                    if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    if httpx.get(f"{base}/health", timeout=30).status_code == 200:
                         break
                 except httpx.TransportError:
                     pass

@@ -21,6 +21,8 @@ from gridmap.lookup import LookupService
 from gridmap.maps import coverage_map, grid_map, write_html
 from gridmap.sample import (
     DEFAULT_SEED,
+    DIRTY_DIR,
+    SAMPLE_DIR,
     District,
     generate_dirty,
     load_sample,
@@ -74,7 +76,7 @@ def demo_command(
         worst = str(_by_gap(analysis)["code"].iloc[0])
         detail = write_html(grid_map(analysis, frames, worst), out / f"grid_{worst}.html")
         progress.update(task, advance=1)
-    _print_summary(analysis)
+    _print_summary(analysis, _summary_title(data))
     _print_cases(seeded, cases)
     console.print(f"[bold]打开地图 open the map:[/] {district.resolve()}", highlight=False, soft_wrap=True)
     console.print(f"最需关注的网格 grid most in need: {detail.resolve()}", highlight=False, soft_wrap=True)
@@ -101,10 +103,19 @@ def _share(value: object) -> str:
     return f"{value:.1%}" if isinstance(value, float) and value == value else "–"
 
 
-def _print_summary(analysis: Analysis) -> None:
+def _summary_title(data: Path | None) -> str:
+    """The summary names the data it describes: the sample district, or the directory loaded."""
+    if data is None or data.resolve() == SAMPLE_DIR.resolve():
+        return "示例区汇总 Sample district"
+    if data.resolve() == DIRTY_DIR.resolve():
+        return "示例区（含预置问题）汇总 Sample district with planted problems"
+    return f"{data.name} 汇总 Summary of {data}"
+
+
+def _print_summary(analysis: Analysis, title: str) -> None:
     """Counts and shares of the district, then the grids with the largest gaps."""
     t = analysis.totals()
-    summary = Table(title="示例区汇总 Sample district", title_justify="left", show_header=False)
+    summary = Table(title=title, title_justify="left", show_header=False)
     summary.add_column(style="bold")
     summary.add_column(justify="right")
     rows = [
