@@ -27,6 +27,8 @@ MAX_DAYS = 3660
 """How far ahead a deadline may fall (ten years): a calendar with no working time fails, not hangs."""
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+"""The dates a period may name (times beyond them do not convert between timezones)."""
 _DEFAULT_HOURS = ((dt.time(9, 0), dt.time(12, 0)), (dt.time(13, 30), dt.time(17, 30)))
 _HOUR = dt.timedelta(hours=1)
 
@@ -71,6 +73,10 @@ class WorkingCalendar:
         """Local dates, both inclusive, as the instants [since 00:00, the day after until 00:00)."""
         if since and until and until < since:
             raise ValidationError("period", [Problem(None, "until", "until must not be before since")])
+        for name, day in (("since", since), ("until", until)):
+            if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+                reason = f"{day} is outside {FIRST_DAY}…{LAST_DAY}"
+                raise ValidationError("period", [Problem(None, name, reason)])
         start = dt.datetime.combine(since, dt.time(), tzinfo=self._zone) if since else None
         end = (
             dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tzinfo=self._zone) if until else None

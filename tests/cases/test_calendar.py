@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gridmap.cases.calendar import WorkingCalendar, load_calendar
-from gridmap.errors import ConfigError
+from gridmap.errors import ConfigError, ValidationError
 
 CAL = WorkingCalendar()  # Mon–Fri 09:00–12:00 and 13:30–17:30 Beijing time, official holidays
 BJ = CAL.zone
@@ -117,3 +117,13 @@ def test_deadline_properties(start: dt.datetime, hours: float, more: float) -> N
     local = due.astimezone(BJ)
     assert CAL.is_working_day(local.date())
     assert any(begin < due <= end for begin, end in CAL.periods(local.date()))
+
+
+def test_periods_are_local_days_and_bounded() -> None:
+    start, end = CAL.period(dt.date(2026, 7, 1), dt.date(2026, 7, 31))
+    assert start == at(2026, 7, 1) and end == at(2026, 8, 1)
+    assert CAL.period(None, None) == (None, None)
+    with pytest.raises(ValidationError, match="until must not be before since"):
+        CAL.period(dt.date(2026, 2, 1), dt.date(2026, 1, 1))
+    with pytest.raises(ValidationError, match="9999-12-31 is outside"):
+        CAL.period(None, dt.date.max)
