@@ -245,3 +245,9 @@ def _unseen(case: dict[str, Any], actor: Actor) -> str:
             f"your token covers {', '.join(sorted(actor.communities))}"
         )
     return f"reading cases needs an editor, department or admin token (you are {actor.role.value})"
+
+
+def case_statistics_by_grid(store: Store) -> pd.DataFrame | None:
+    """Every case's statistics per grid for the meeting report (None when the store holds no cases)."""
+    desk = CaseDesk(store, LookupService(store))
+    return desk.statistics("grid") if desk.book.count() else None

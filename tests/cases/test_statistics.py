@@ -15,6 +15,7 @@ from gridmap.cases.desk import CaseDesk
 from gridmap.cases.statistics import case_statistics
 from gridmap.cases.vocabulary import Action
 from gridmap.catalogue import LAYER_NAMES
+from gridmap.meeting import report_html
 from gridmap.reports import write_outputs
 from tests.cases.conftest import (
     ADDRESS_G1,
@@ -105,3 +106,13 @@ def test_the_analysis_workbook_gets_the_case_sheets(figures: CaseDesk, tmp_path:
     header = [cell.value for cell in sheet[1]]
     assert header[:4] == ["编码", "名称", "受理数", "结案数"] and "按期结案率" in header
     assert [cell.value for cell in sheet[2]][:4] == ["G1", "幸福一网格", 3, 2]  # every case, November too
+
+
+def test_the_meeting_report_ends_with_the_case_table(figures: CaseDesk) -> None:
+    frames = {name: figures.store.read(name) for name in LAYER_NAMES}
+    analysis = analyze(frames)
+    text = report_html(analysis, frames, "district", cases=figures.statistics("grid"))
+    section = text[text.index("四、案件办理") :]
+    assert section.index("和平网格") < section.index("幸福一网格")  # the grid with an overdue case first
+    assert "<td>50.0%</td>" in section  # G1: one of two closed on time
+    assert "四、案件办理" not in report_html(analysis, frames, "district")
