@@ -8,8 +8,8 @@
     grids: {}, figures: {}, measure: "speaker", current: null, timings: {}, ready: false,
   };
   var started = performance.now();
-  var RANK = {anonymous: 0, viewer: 1, editor: 2, admin: 3};
-  var ROLE_ZH = {anonymous: "访客", viewer: "查看", editor: "编辑", admin: "管理员"};
+  var RANK = {anonymous: 0, viewer: 1, department: 1.5, editor: 2, admin: 3};
+  var ROLE_ZH = {anonymous: "访客", viewer: "查看", department: "职能部门", editor: "编辑", admin: "管理员"};
   var KIND_ZH = {grid: "网格", community: "社区", street: "街道", address: "地址", point: "坐标"};
 
   function esc(s) {

@@ -14,6 +14,10 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 
 from gridmap.catalogue import LAYER_NAMES
+from gridmap.errors import StoreError
+
+if TYPE_CHECKING:
+    from gridmap.stores.cases import CaseBook
 
 if TYPE_CHECKING:
     from gridmap.history import Revision
@@ -119,6 +123,10 @@ class Store(ABC):
         with a faster encoder of its own (PostGIS's ST_AsMVT) overrides this.
         """
         return None
+
+    def case_book(self) -> CaseBook:
+        """The store's cases (`gridmap.cases`); a backend without case tables says so."""
+        raise StoreError(f"{type(self).__name__} keeps no cases")
 
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release connections or handles."""

@@ -48,6 +48,7 @@ from gridmap.stores._frames import (
     in_force,
 )
 from gridmap.stores.base import BBox
+from gridmap.stores.cases import CaseBook
 from gridmap.versions import parse_date
 
 META = "gridmap_meta"
@@ -73,6 +74,7 @@ class GeoPackageStore(PreparingStore):
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(os.path.abspath(path))
         self.url = str(self.path)
+        self._case_book: CaseBook | None = None
         if not self.path.parent.is_dir():
             raise StoreError(f"cannot create store {self.url}: directory {self.path.parent} does not exist")
         self._remove_stale_copies()
@@ -106,6 +108,18 @@ class GeoPackageStore(PreparingStore):
             for entry in self.path.parent.iterdir():
                 if stale.fullmatch(entry.name):
                     entry.unlink(missing_ok=True)
+
+    def case_book(self) -> CaseBook:
+        """The file's case tables (created on first use), written the way every write of this store is."""
+        if self._case_book is None:
+            self._case_book = CaseBook.for_geopackage(self.path, self.writing)
+        return self._case_book
+
+    @contextmanager
+    def writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction on the store itself, as every write of this store makes it."""
+        with _sqlite(self.path, transaction=True) as conn:
+            yield conn
 
     def _missing_tables(self) -> list[str]:
         if not self.path.exists():

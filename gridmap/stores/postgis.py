@@ -23,7 +23,7 @@ import struct
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -48,6 +48,9 @@ from gridmap.settings import redact
 from gridmap.stores._frames import PreparingStore, arrow_frame, arrow_types, finish, geoms_of, in_force
 from gridmap.stores.base import BBox
 from gridmap.versions import parse_date
+
+if TYPE_CHECKING:
+    from gridmap.stores.cases import CaseBook
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x6772_6964_6D61_70  # pg_advisory_xact_lock key: openers migrate one at a time
@@ -108,6 +111,12 @@ class PostGISStore(PreparingStore):
 
     def close(self) -> None:
         self._engine.dispose()
+
+    def case_book(self) -> CaseBook:
+        """The `cases` and `case_events` tables of migration 0003, on this store's engine."""
+        from gridmap.stores.cases import CaseBook
+
+        return CaseBook(self._engine, self.url)
 
     @contextmanager
     def _cursor(self, write: bool = False) -> Iterator[psycopg.Cursor[Any]]:
