@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 import geopandas as gpd
 
 from gridmap.catalogue import LAYER_NAMES
+from gridmap.stores.query import Page, Value
 
 BBox = tuple[float, float, float, float]
 
@@ -31,6 +32,24 @@ class Store(ABC):
         codes: Sequence[str] | None = None,
     ) -> gpd.GeoDataFrame:
         """The layer's features (those intersecting `bbox`, or with `codes`), ordered by code."""
+
+    @abstractmethod
+    def query(
+        self,
+        layer: str,
+        *,
+        bbox: BBox | None = None,
+        codes: Sequence[str] | None = None,
+        equals: Mapping[str, Value] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        order: str = "code",
+    ) -> Page:
+        """One page of the features matching every filter, cut by the database (see `stores.query`).
+
+        `equals` maps fields to values of their type; `order` is a field, `-field`
+        for descending (ties by code, nulls last); `limit` None returns every match.
+        """
 
     @abstractmethod
     def replace(self, layer: str, frame: gpd.GeoDataFrame) -> int:

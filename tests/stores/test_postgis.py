@@ -110,7 +110,12 @@ def test_bulk_replace_rebuilds_key_and_spatial_index(
     indexes = [
         name for (name,) in pg.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'households'")
     ]
-    assert sorted(indexes) == ["households_geometry_gist", "households_pkey"]
+    assert sorted(indexes) == [
+        "households_building_code_btree",
+        "households_geometry_gist",
+        "households_grid_code_btree",
+        "households_pkey",
+    ]
     with pytest.raises(psycopg.errors.UniqueViolation):
         pg.execute("INSERT INTO households (code) VALUES ('H1')")
     with pg.transaction():
