@@ -1,7 +1,9 @@
 """`/coverage` (figures per grid, community and street) and `/coverage/gaps` (GeoJSON).
 
-The analysis runs over the whole store, so it is computed once per store
-revision and shared by the coverage and map endpoints of this process.
+Both serve the documents `documents` renders once per store revision, which
+one builder publishes for every worker (`gridmap.serving`). The maps still
+take the whole analysis, computed once per revision in each process
+(`AnalysisCache`).
 """
 
 from __future__ import annotations
@@ -9,18 +11,23 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import geopandas as gpd
 import pandas as pd
-from fastapi import APIRouter, Query, Request
+import pyarrow as pa
+import pyarrow.parquet as pq
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.auth import Caller
 from gridmap.analysis import Analysis, analyze
 from gridmap.catalogue import LAYER_NAMES
+from gridmap.errors import UnavailableError
 from gridmap.privacy import Role, protect
+from gridmap.serving import Edition, Shelf
 from gridmap.stores import Store
 
 router = APIRouter(tags=["coverage"])
@@ -72,20 +79,83 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return result
 
 
+_LEVEL_DOCS: dict[str, Callable[[Analysis, Role], pd.DataFrame]] = {
+    "grids": lambda analysis, role: protect("grids", analysis.grids, role),
+    "communities": lambda analysis, _role: analysis.communities,
+    "streets": lambda analysis, _role: analysis.streets,
+}
+_READERS = [role for role in Role if role.allows(Role.VIEWER)]
+_GAP_COLUMNS = ["kind", "grid_code", "description_zh", "description_en"]
+
+
+def documents(analysis: Analysis) -> dict[str, bytes]:
+    """What the builder publishes per revision: each level's rows as each reader role sees them, the gaps.
+
+    The grids differ by role (personal fields are masked below admin); the
+    other levels carry no personal data. Gaps go as Parquet (GeoJSON
+    features as text, beside the columns a request filters by), so a worker
+    answers a filtered request by reading only what matches.
+    """
+    totals = {k: (None if pd.isna(v) else v) for k, v in analysis.totals().items()}
+    out = {"totals.json": json.dumps(totals, ensure_ascii=False).encode()}
+    for level, shown in _LEVEL_DOCS.items():
+        for role in _READERS:
+            out[f"{level}-{role.value}.json"] = json.dumps(
+                records(shown(analysis, role)), ensure_ascii=False
+            ).encode()
+    gaps = analysis.gaps
+    features = [json.dumps(f, ensure_ascii=False) for f in _gap_features(gaps)]
+    table = pa.table(
+        {
+            **{c: pa.array(gaps[c].astype(object).to_numpy(), pa.string()) for c in ("kind", "grid_code")},
+            "feature": pa.array(features, pa.string()),
+        }
+    )
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    out["gaps.parquet"] = sink.getvalue().to_pybytes()
+    return out
+
+
+def _gap_features(gaps: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    if not len(gaps):
+        return []
+    features: list[dict[str, Any]] = gaps.to_geo_dict(na="null", drop_id=True)["features"]
+    return features
+
+
+def _edition(request: Request) -> Edition:
+    """The newest published analysis; 503 while the first one is still being built."""
+    shelf: Shelf = request.app.state.shelf
+    edition = shelf.newest()
+    if edition is None:
+        raise UnavailableError("the coverage figures are still being computed; retry in a moment")
+    return edition
+
+
+def _published(edition: Edition, body: bytes, media_type: str = "application/json") -> Response:
+    """A published document, labelled with the store revision it was computed from."""
+    return Response(body, media_type=media_type, headers={"X-Gridmap-Revision": edition.revision})
+
+
 @router.get("/coverage", summary="Coverage figures per grid, community and street (viewer)")
 def coverage(
     request: Request,
     caller: Caller,
     level: Annotated[Level | None, Query(description="Only this level (default: all three)")] = None,
-) -> JSONResponse:
-    """Shares of households covered by speakers, service points and linkage, with grades and gaps."""
-    _frames, analysis = cached_analysis(request, caller)
-    totals = {k: (None if pd.isna(v) else v) for k, v in analysis.totals().items()}
+) -> Response:
+    """Shares of households covered by speakers, service points and linkage, with grades and gaps.
+
+    Served from the newest published analysis (the `X-Gridmap-Revision`
+    header names its store revision): never computed while the caller waits.
+    """
+    caller.require(Role.VIEWER, "coverage figures")
+    edition = _edition(request)
     levels: tuple[Level, ...] = (level,) if level else ("grids", "communities", "streets")
-    body: dict[str, Any] = {"totals": totals}
+    parts = [b'{"totals":', edition.read("totals.json")]
     for name in levels:
-        body[name] = records(getattr(analysis, name))
-    return JSONResponse(body)
+        parts += [f',"{name}":'.encode(), edition.read(f"{name}-{caller.role.value}.json")]
+    return _published(edition, b"".join([*parts, b"}"]))
 
 
 @router.get(
@@ -99,17 +169,19 @@ def gaps(
     caller: Caller,
     grid_code: Annotated[str | None, Query(max_length=100)] = None,
     kind: Annotated[str | None, Query(max_length=100)] = None,
-) -> JSONResponse:
+) -> Response:
     """Uncovered households per grid, grids without party branch or worker, topology errors."""
-    _frames, analysis = cached_analysis(request, caller)
-    found = analysis.gaps
-    if grid_code is not None:
-        found = found[(found["grid_code"] == grid_code).fillna(False)]
-    if kind is not None:
-        found = found[(found["kind"] == kind).fillna(False)]
-    collection = (
-        found.to_geo_dict(na="null", drop_id=True)
-        if len(found)
-        else {"type": "FeatureCollection", "features": []}
+    caller.require(Role.VIEWER, "coverage figures")
+    edition = _edition(request)
+    wanted = [
+        (name, "=", value) for name, value in (("grid_code", grid_code), ("kind", kind)) if value is not None
+    ]
+    table = pq.read_table(
+        pa.BufferReader(edition.read("gaps.parquet")), columns=["feature"], filters=wanted or None
     )
-    return JSONResponse(collection, media_type=GEOJSON)
+    body = (
+        b'{"type":"FeatureCollection","features":['
+        + ",".join(table.column("feature").to_pylist()).encode()
+        + b"]}"
+    )
+    return _published(edition, body, GEOJSON)

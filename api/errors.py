@@ -23,6 +23,7 @@ from gridmap.errors import (
     NotFoundError,
     PermissionDeniedError,
     StoreError,
+    UnavailableError,
     UnknownLayerError,
     ValidationError,
 )
@@ -60,6 +61,7 @@ STATUS: tuple[tuple[type[GridmapError], int, str], ...] = (
     (ExportError, 422, "invalid_export"),
     (ConfigError, 503, "misconfigured"),
     (StoreError, 503, "store_unavailable"),
+    (UnavailableError, 503, "not_ready"),
     (GridmapError, 400, "bad_request"),
 )
 

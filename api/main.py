@@ -5,6 +5,7 @@ Run with `gridmap serve`, or `uvicorn --factory api.main:create_app`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,12 +15,28 @@ from api import coverage, errors, export, features, health, lookup, maps, openap
 from api.settings import ApiSettings
 from gridmap import __version__
 from gridmap.lookup import LookupService
-from gridmap.stores import open_store
+from gridmap.serving import BuilderHandle, Shelf, shelf_directory, start_builder
+from gridmap.stores import Store, open_store
 
 DESCRIPTION = """Which grid (网格) owns an address or a point, the layers as OGC API – Features,
 coverage figures and maps for community grid governance (网格化管理).
 
 Send `Authorization: Bearer <token>` for more than the public view."""
+
+
+async def ready(settings: ApiSettings, store: Store, lookup: LookupService) -> tuple[Shelf, BuilderHandle]:
+    """Start (or join) the store's analysis builder and build the lookup indexes before any request.
+
+    Work that takes seconds at city scale runs off the event loop, and the
+    first analysis is awaited here, so the first request finds everything
+    built; a restart finds the last edition already published.
+    """
+    shelf = Shelf(shelf_directory(store.url, settings.serving_dir))
+    in_process = settings.builder == "thread"
+    builder = start_builder(settings.store, shelf, "api.coverage:documents", in_process=in_process)
+    await asyncio.to_thread(shelf.wait, settings.startup_wait_seconds)
+    await asyncio.to_thread(lookup.snapshot)
+    return shelf, builder
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
@@ -33,9 +50,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.state.store = store
         app.state.lookup = LookupService(store, refresh_seconds=settings.refresh_seconds)
         app.state.analysis = coverage.AnalysisCache(store)
+        app.state.shelf, builder = await ready(settings, store, app.state.lookup)
         try:
             yield
         finally:
+            builder.stop()
             app.state.lookup.close()
             store.close()
 

@@ -46,6 +46,12 @@ class ApiSettings(BaseSettings):
     tokens: str | None = None
     tokens_file: Path | None = None
     refresh_seconds: float = Field(0.5, ge=0.0, le=1.0)
+    # Where the analysis built once per revision is shared by the workers (default: a folder per store
+    # under the system's temporary directory); `thread` builds inside the process instead of in a
+    # builder process of its own (one-process servers and tests).
+    serving_dir: Path | None = None
+    builder: Literal["process", "thread"] = "process"
+    startup_wait_seconds: float = Field(900.0, ge=0.0)
 
     def grants(self) -> dict[str, TokenGrant]:
         """The configured tokens; a malformed or placeholder token is a ConfigError."""

@@ -39,6 +39,10 @@ class StoreError(GridmapError):
     """The store could not be opened, read or written."""
 
 
+class UnavailableError(GridmapError):
+    """A result that is still being computed for the first time: ask again shortly."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with one row of an input file."""

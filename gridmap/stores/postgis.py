@@ -58,6 +58,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x6772_6964_6D61_70  # pg_advisory_xact_lock key: openers migrate one at a time
 _REBUILD_FROM_ROWS = 20_000  # loads this big drop the indexes and build them afresh afterwards
 _INDEX_MEMORY = "256MB"  # maintenance_work_mem for the index builds after a bulk load: sort in memory
+_ARROW_FROM_ROWS = 50_000  # whole-layer reads of at least this many (estimated) rows go through ADBC
 _CHUNK_ROWS = 100_000  # rows per COPY chunk: Python builds the next chunk while the server parses this one
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)  # signature, flags, no extension
 _COPY_TRAILER = struct.pack(">h", -1)
@@ -160,9 +161,14 @@ class PostGISStore(PreparingStore):
     ) -> gpd.GeoDataFrame:
         spec = get_layer(layer)
         where, params = _where(bbox, codes, {})
-        if codes is not None:  # a few features: the pooled connection answers at once
-            return finish(layer, self._select(spec, where, params, " ORDER BY code"))
-        return finish(layer, self._select_arrow(spec, where, params, " ORDER BY code"))
+        select = self._select_arrow if codes is None and self._large(layer) else self._select
+        return finish(layer, select(spec, where, params, " ORDER BY code"))
+
+    def _large(self, layer: str) -> bool:
+        """Whether the planner's row estimate says `layer` is worth ADBC's connection set-up (~0.1 s)."""
+        with self._cursor() as cur:
+            row = cur.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (layer,)).fetchone()
+        return row is not None and row[0] >= _ARROW_FROM_ROWS
 
     def query(
         self,
