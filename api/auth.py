@@ -8,17 +8,19 @@ refused rather than silently treated as anonymous.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated
 
+import geopandas as gpd
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import AuthenticationError
 from api.settings import TokenGrant
+from gridmap.authorisation import authorise_layer, authorise_write
 from gridmap.errors import PermissionDeniedError
 from gridmap.privacy import Role
+from gridmap.stores import Store
 
 # Layers an anonymous caller may read; households (where people live) need a token.
 PUBLIC_LAYERS = frozenset({"streets", "communities", "grids", "buildings", "service_points", "speakers"})
@@ -46,17 +48,15 @@ class Principal:
         if not self.can_read(layer):
             raise PermissionDeniedError(f"reading {layer} needs a viewer token")
 
-    def require_communities(self, codes: Iterable[str | None], action: str) -> None:
-        """Editors write only inside their communities; admins anywhere; everyone else nowhere."""
-        self.require(Role.EDITOR, action)
-        if self.role is Role.ADMIN:
-            return
-        outside = sorted({c or "(none)" for c in codes} - self.communities)
-        if outside:
-            raise PermissionDeniedError(
-                f"{action} touches community {', '.join(outside)}; "
-                f"your token may change only {', '.join(sorted(self.communities))}"
-            )
+    def require_writer(self, layer: str, action: str) -> None:
+        """May this caller write `layer` at all? (before the request is even validated)"""
+        authorise_layer(self.role, layer, action)
+
+    def authorise(
+        self, store: Store, layer: str, *, after: gpd.GeoDataFrame, before: gpd.GeoDataFrame, action: str
+    ) -> None:
+        """May this caller turn `before` into `after`? (`gridmap.authorisation.authorise_write` decides.)"""
+        authorise_write(store, self.role, self.communities, layer, after=after, before=before, action=action)
 
 
 ANONYMOUS = Principal(Role.ANONYMOUS)

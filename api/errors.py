@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gridmap.errors import (
     ConfigError,
+    ConflictError,
     CRSError,
     GridmapError,
     NotFoundError,
@@ -42,10 +43,6 @@ class BadRequestError(GridmapError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
-
-
-class ConflictError(GridmapError):
-    """A create that names a code which already exists."""
 
 
 # Most specific first: the first matching class decides the status.
@@ -74,9 +71,19 @@ def status_of(exc: GridmapError) -> tuple[int, str]:
     return 400, "bad_request"
 
 
+# What a caller is told of a server-side failure; the full text (URLs, database errors) goes to the log only.
+SERVER_SIDE = {
+    "misconfigured": "the server is misconfigured; its log says why",
+    "store_unavailable": "the store is unavailable; the server log has the details",
+    "internal": "internal error; the server log has the details",
+}
+
+
 def error_body(exc: GridmapError) -> dict[str, Any]:
     """The JSON body for a domain error: message, code and any structured details it carries."""
-    _status, code = status_of(exc)
+    status, code = status_of(exc)
+    if status >= 500:
+        return {"detail": SERVER_SIDE[code], "code": code}
     body: dict[str, Any] = {"detail": str(exc), "code": getattr(exc, "reason", None) or code}
     if isinstance(exc, ValidationError):
         body["errors"] = [
@@ -114,6 +121,12 @@ async def _request_validation(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(jsonable_encoder(body), status_code=422)
 
 
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    """Anything not handled above: a JSON 500 (never a traceback or plain text to the caller)."""
+    log.error("unhandled %s", type(exc).__name__, exc_info=exc)
+    return JSONResponse({"detail": SERVER_SIDE["internal"], "code": "internal"}, status_code=500)
+
+
 async def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     return JSONResponse(
@@ -126,3 +139,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(GridmapError, _domain)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

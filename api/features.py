@@ -24,10 +24,12 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.auth import Caller, Principal
-from api.errors import BadRequestError, ConflictError
+from api.errors import BadRequestError
 from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
-from gridmap.errors import NotFoundError, PermissionDeniedError, ValidationError
-from gridmap.ingest import import_file
+from gridmap.errors import ConflictError, NotFoundError, PermissionDeniedError, Problem, ValidationError
+from gridmap.frames import empty_frame
+from gridmap.ingest import Mode, import_file
+from gridmap.ingest.values import text_problems
 from gridmap.privacy import PUBLIC_HIDDEN, Role, protect
 from gridmap.stores import BBox, Store
 from gridmap.stores.query import Value
@@ -297,8 +299,12 @@ _FEATURE_BODY = Body(
 )
 
 
-def _features_of(body: Any, code: str | None = None) -> list[dict[str, Any]]:
-    """The features of a request body, each with `properties.code` set; malformed input is a 422."""
+def _features_of(spec: Layer, body: Any, code: str | None = None) -> list[dict[str, Any]]:
+    """The features of a request body, each with `properties.code` set; malformed input is a 422.
+
+    Values are checked here, before the body is written to a file for the
+    importer: a NUL or a list would not survive that trip as sent.
+    """
     if not isinstance(body, dict) or body.get("type") not in ("Feature", "FeatureCollection"):
         raise BadRequestError("body must be a GeoJSON Feature or FeatureCollection", field="type")
     raw = body.get("features") if body["type"] == "FeatureCollection" else [body]
@@ -316,21 +322,44 @@ def _features_of(body: Any, code: str | None = None) -> list[dict[str, Any]]:
             raise BadRequestError(f"{where}.properties must be an object", field=f"{where}.properties")
         given = props.get("code", feature.get("id"))
         if code is not None:
-            if given is not None and str(given) != code:
+            if given is not None and given != code:
                 raise BadRequestError(f"code {given!r} in the body differs from {code!r} in the path", "code")
             given = code
-        if given is None or not str(given).strip():
+        if given is None or (isinstance(given, str) and not given.strip()):
             raise BadRequestError(f"{where} has no code (properties.code or id)", field=f"{where}.code")
         geometry = feature.get("geometry")
         if geometry is not None and not isinstance(geometry, dict):
             raise BadRequestError(f"{where}.geometry must be a GeoJSON geometry", field=f"{where}.geometry")
-        out.append(
-            {"type": "Feature", "properties": {**props, "code": str(given).strip()}, "geometry": geometry}
-        )
+        out.append({"type": "Feature", "properties": {**props, "code": given}, "geometry": geometry})
+    _check_values(spec, out)
+    for feature in out:
+        feature["properties"]["code"] = str(feature["properties"]["code"]).strip()
     codes = [f["properties"]["code"] for f in out]
     if len(set(codes)) != len(codes):
         raise BadRequestError("the same code appears twice in the body", field="code")
     return out
+
+
+def _check_values(spec: Layer, features: list[dict[str, Any]]) -> None:
+    """422 naming the feature and field of every value that is not a single value or not storable text."""
+    problems: list[Problem] = []
+    for i, feature in enumerate(features):
+        for name, value in feature["properties"].items():
+            if name in spec.field_names and isinstance(value, list | dict):
+                problems.append(Problem(i + 1, name, "must be a single value, not a JSON list or object"))
+    if not problems:
+        for f in spec.fields:
+            if f.type == "text" and not f.choices:
+                raw = pd.Series(
+                    [_text_or_none(feature["properties"].get(f.name)) for feature in features], dtype=object
+                )
+                problems += text_problems(f, raw)
+    if problems:
+        raise ValidationError("request body", sorted(problems, key=lambda p: p.row or 0))
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _geometries(features: list[dict[str, Any]]) -> np.ndarray:
@@ -347,71 +376,32 @@ def _geometries(features: list[dict[str, Any]]) -> np.ndarray:
     return out
 
 
-def _communities_at(store: Store, geoms: np.ndarray) -> list[str | None]:
-    """The community containing each geometry's representative point (None outside all, or no geometry)."""
-    communities = store.read("communities")
-    out: list[str | None] = [None] * len(geoms)
-    present = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
-    if not present.any() or len(communities) == 0:
-        return out
-    points = shapely.point_on_surface(geoms[present])
-    tree = shapely.STRtree(np.asarray(communities.geometry.values, dtype=object))
-    point_pos, community_pos = tree.query(points, predicate="within")
-    codes = communities["code"].astype(str).to_numpy(dtype=object)
-    where = np.flatnonzero(present)
-    # Smallest code wins on a shared edge, as in grid assignment.
-    for p, c in sorted(
-        zip(point_pos.tolist(), community_pos.tolist(), strict=True), key=lambda t: codes[t[1]]
-    ):
-        if out[where[p]] is None:
-            out[where[p]] = str(codes[c])
-    return out
+def _write(
+    store: Store,
+    spec: Layer,
+    features: list[dict[str, Any]],
+    caller: Principal,
+    action: str,
+    *,
+    before: gpd.GeoDataFrame,
+    mode: Mode,
+) -> None:
+    """Import the features (all or nothing), once the caller may make the result so.
 
+    The importer validates and derives grid codes, then hands over the frame
+    exactly as it would be stored: that frame, and `before` (what it replaces),
+    are what the write authorisation judges.
+    """
+    _keep_masked_values(spec, features, before)
 
-def communities_touched(store: Store, spec: Layer, frame: gpd.GeoDataFrame) -> list[str | None]:
-    """The community of every feature of `frame` (new or existing), for the editor's permission check."""
-    if len(frame) == 0:
-        return []
-    if spec.name == "streets":
-        return [None] * len(frame)
-    if spec.name == "communities":
-        return [str(c) for c in frame["code"]]
-    if spec.name == "grids":
-        return [None if pd.isna(c) else str(c) for c in frame["community_code"]]
-    geoms = np.asarray(frame.geometry.values, dtype=object)
-    if spec.name == "households":
-        # A household without a point is placed at its building: judge it there.
-        missing = np.array([g is None or g.is_empty for g in geoms], dtype=bool)
-        wanted = frame["building_code"][missing].dropna().astype(str).tolist()
-        if wanted:
-            buildings = store.read("buildings", codes=wanted)
-            by_code = dict(zip(buildings["code"].astype(str), buildings.geometry.values, strict=True))
-            for i in np.flatnonzero(missing):
-                geoms[i] = by_code.get(str(frame["building_code"].iloc[i]))
-    return _communities_at(store, geoms)
+    def judge(after: gpd.GeoDataFrame) -> None:
+        caller.authorise(store, spec.name, after=after, before=before, action=action)
 
-
-def _incoming(spec: Layer, features: list[dict[str, Any]]) -> gpd.GeoDataFrame:
-    """The body as a frame of catalogue fields (values as given; the importer validates them later)."""
-    rows = [{k: v for k, v in f["properties"].items() if k in spec.field_names} for f in features]
-    table = pd.DataFrame(rows, columns=spec.field_names)
-    return gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(_geometries(features)), crs="EPSG:4326")
-
-
-def _write(store: Store, spec: Layer, features: list[dict[str, Any]], caller: Principal, action: str) -> None:
-    """Check the caller's communities (old and new), then import the features (all or nothing)."""
-    codes = [f["properties"]["code"] for f in features]
-    incoming = _incoming(spec, features)
-    existing = store.read(spec.name, codes=codes)
-    caller.require_communities(
-        [*communities_touched(store, spec, incoming), *communities_touched(store, spec, existing)], action
-    )
-    _keep_masked_values(spec, features, existing)
     with tempfile.TemporaryDirectory(prefix="gridmap-write-") as tmp:
         path = pathlib.Path(tmp) / f"{spec.name}.geojson"
         path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
         try:
-            import_file(store, spec.name, path, crs="wgs84", mode="append")
+            import_file(store, spec.name, path, crs="wgs84", mode=mode, check=judge)
         except ValidationError as exc:
             raise ValidationError("request body", exc.problems) from None
 
@@ -451,13 +441,15 @@ def create_items(
     request: Request, caller: Caller, layer: LayerParam, body: Annotated[Any, _FEATURE_BODY]
 ) -> JSONResponse:
     spec = get_layer(layer)
-    caller.require(Role.EDITOR, f"adding {spec.name}")
-    features = _features_of(body)
+    caller.require_writer(spec.name, f"adding {spec.name}")
+    features = _features_of(spec, body)
     codes = [f["properties"]["code"] for f in features]
-    taken = _store(request).read(spec.name, codes=codes)
+    store = _store(request)
+    taken = store.read(spec.name, codes=codes)
     if len(taken):
-        raise ConflictError(f"{spec.name} already has code(s) {', '.join(taken['code'].astype(str)[:10])}")
-    _write(_store(request), spec, features, caller, f"adding {spec.name}")
+        raise ConflictError.taken(spec.name, taken["code"].astype(str).tolist())
+    # Create-only: should another request create one of these codes meanwhile, the store's key refuses it.
+    _write(store, spec, features, caller, f"adding {spec.name}", before=taken, mode="create")
     response = _json(_written(request, spec, codes, caller), media_type=GEOJSON, status=201)
     if len(codes) == 1:
         response.headers["Location"] = f"{_base(request)}/collections/{spec.name}/items/{codes[0]}"
@@ -473,10 +465,11 @@ def replace_item(
     request: Request, caller: Caller, layer: LayerParam, code: str, body: Annotated[Any, _FEATURE_BODY]
 ) -> JSONResponse:
     spec = get_layer(layer)
-    caller.require(Role.EDITOR, f"changing {spec.name}")
-    features = _features_of(body, code)
-    _one(_store(request), spec, code)
-    _write(_store(request), spec, features, caller, f"changing {spec.name} {code}")
+    caller.require_writer(spec.name, f"changing {spec.name}")
+    features = _features_of(spec, body, code)
+    store = _store(request)
+    existing = _one(store, spec, code)
+    _write(store, spec, features, caller, f"changing {spec.name} {code}", before=existing, mode="append")
     return _json(_written(request, spec, [code], caller)["features"][0], media_type=GEOJSON)
 
 
@@ -487,9 +480,11 @@ def replace_item(
 )
 def delete_item(request: Request, caller: Caller, layer: LayerParam, code: str) -> Response:
     spec = get_layer(layer)
-    caller.require(Role.EDITOR, f"deleting {spec.name}")
+    caller.require_writer(spec.name, f"deleting {spec.name}")
     store = _store(request)
     existing = _one(store, spec, code)
-    caller.require_communities(communities_touched(store, spec, existing), f"deleting {spec.name} {code}")
+    caller.authorise(
+        store, spec.name, after=empty_frame(spec), before=existing, action=f"deleting {spec.name} {code}"
+    )
     store.delete(spec.name, [code])
     return Response(status_code=204)

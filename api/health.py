@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from api.errors import SERVER_SIDE
 from gridmap import __version__
 from gridmap.errors import GridmapError
 from gridmap.serving import Shelf
 from gridmap.stores import Store
 
 router = APIRouter(tags=["health"])
+log = logging.getLogger("gridmap.api")
 
 
 @router.get("/health", summary="Liveness and store status")
@@ -26,7 +30,10 @@ def health(request: Request) -> JSONResponse:
     try:
         revision = store.revision()
     except GridmapError as exc:
-        return JSONResponse({"status": "unavailable", "detail": str(exc)}, status_code=503)
+        log.error("health: %s: %s", type(exc).__name__, exc)  # URLs and database text: the log only
+        return JSONResponse(
+            {"status": "unavailable", "detail": SERVER_SIDE["store_unavailable"]}, status_code=503
+        )
     edition = shelf.newest()
     body: dict[str, object] = {"status": "ok", "version": __version__, "revision": revision}
     if edition is not None:

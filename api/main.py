@@ -6,17 +6,21 @@ Run with `gridmap serve`, or `uvicorn --factory api.main:create_app`.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from api import coverage, errors, export, features, health, lookup, maps, openapi, tiles
-from api.settings import ApiSettings
+from api.limits import BodyLimits
+from api.settings import ApiSettings, load_settings, unknown_communities
 from gridmap import __version__
 from gridmap.lookup import LookupService
 from gridmap.serving import BuilderHandle, Shelf, shelf_directory, start_builder
 from gridmap.stores import Store, open_store
+
+log = logging.getLogger("gridmap.api")
 
 DESCRIPTION = """Which grid (网格) owns an address or a point, the layers as OGC API – Features,
 coverage figures and maps for community grid governance (网格化管理).
@@ -41,13 +45,15 @@ async def ready(settings: ApiSettings, store: Store, lookup: LookupService) -> t
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     """A new app; tokens are checked now, so a bad configuration fails at start, not on a request."""
-    settings = settings or ApiSettings()  # type: ignore[call-arg]
+    settings = settings or load_settings()
     grants = settings.grants()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(settings.store)
         app.state.store = store
+        for warning in unknown_communities(grants, set(store.read("communities")["code"].astype(str))):
+            log.warning(warning)
         app.state.lookup = LookupService(store, refresh_seconds=settings.refresh_seconds)
         app.state.analysis = coverage.AnalysisCache(store)
         app.state.shelf, builder = await ready(settings, store, app.state.lookup)
@@ -62,6 +68,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.grants = grants
     errors.install(app)
+    app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
     openapi.install(app)
     # Lookups first: routes are matched in order, and /lookup is the hot path.
     for module in (lookup, features, coverage, maps, export, tiles, health):

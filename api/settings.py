@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH
 from gridmap.errors import ConfigError
 from gridmap.settings import DEFAULT_STORE
 
@@ -21,7 +22,10 @@ RoleName = Literal["viewer", "editor", "admin"]
 
 # Tokens that look like a copied example are refused so a deployment never runs on one.
 _PLACEHOLDERS = {"changeme", "changethis", "secret", "token", "password", "admin", "test"}
+# Words that mark a token as an example when found anywhere in it (letters and digits only, lower case).
+_PLACEHOLDER_WORDS = ("changeme", "changethis", "placeholder", "example", "replaceme", "yourtoken", "xxxx")
 MIN_TOKEN_LENGTH = 16
+MIN_DISTINCT_CHARACTERS = 6  # "aaaaaaaaaaaaaaaa" or "1234123412341234" is not a secret
 
 
 class TokenGrant(BaseModel):
@@ -35,6 +39,43 @@ class TokenGrant(BaseModel):
     @classmethod
     def _strip(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(c.strip() for c in value if c.strip())
+
+
+def token_problem(token: str) -> str | None:
+    """Why `token` may not be used (None when it may): short, blank, spaced, or an obvious placeholder."""
+    if not token.strip():
+        return "is blank"
+    if any(c.isspace() for c in token):
+        return "holds whitespace (a bearer token is sent as one word)"
+    if len(token) < MIN_TOKEN_LENGTH:
+        return f"is too short (at least {MIN_TOKEN_LENGTH} characters)"
+    letters = "".join(c for c in token.lower() if c.isalnum())
+    if token.lower() in _PLACEHOLDERS or any(word in letters for word in _PLACEHOLDER_WORDS):
+        return "looks like a placeholder; use a random one, e.g. from secrets.token_urlsafe()"
+    if len(set(token)) < MIN_DISTINCT_CHARACTERS:
+        return f"repeats too few characters (at least {MIN_DISTINCT_CHARACTERS} different ones)"
+    return None
+
+
+def unknown_communities(grants: dict[str, TokenGrant], known: set[str]) -> list[str]:
+    """A warning for each editor token bound to a community code the store does not hold."""
+    return [
+        f"token {token[:4]!r}…: editor bound to community {code!r}, which is not in the store"
+        for token, grant in grants.items()
+        if grant.role == "editor"
+        for code in grant.communities
+        if code not in known
+    ]
+
+
+def load_settings() -> ApiSettings:
+    """The settings from the environment; an unreadable value is one ConfigError line naming the variable."""
+    try:
+        return ApiSettings()  # type: ignore[call-arg]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "GRIDMAP_" + str(first["loc"][0]).upper() if first.get("loc") else "a GRIDMAP_ setting"
+        raise ConfigError(f"{name}: {first['msg']} (got {first.get('input')!r})") from None
 
 
 class ApiSettings(BaseSettings):
@@ -52,10 +93,14 @@ class ApiSettings(BaseSettings):
     serving_dir: Path | None = None
     builder: Literal["process", "thread"] = "process"
     startup_wait_seconds: float = Field(900.0, ge=0.0)
+    max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)
+    max_json_depth: int = Field(DEFAULT_MAX_JSON_DEPTH, ge=8)
 
     def grants(self) -> dict[str, TokenGrant]:
         """The configured tokens; a malformed or placeholder token is a ConfigError."""
         raw: object = {}
+        if self.tokens_file is not None and self.tokens:
+            raise ConfigError("GRIDMAP_TOKENS and GRIDMAP_TOKENS_FILE are both set: keep one")
         if self.tokens_file is not None:
             try:
                 raw = json.loads(self.tokens_file.read_text(encoding="utf-8"))
@@ -71,8 +116,9 @@ class ApiSettings(BaseSettings):
         grants: dict[str, TokenGrant] = {}
         for token, spec in raw.items():
             shown = f"{token[:4]}…"
-            if len(token) < MIN_TOKEN_LENGTH or token.lower() in _PLACEHOLDERS:
-                raise ConfigError(f"token {shown} is too short or a placeholder (≥ {MIN_TOKEN_LENGTH} chars)")
+            problem = token_problem(token)
+            if problem:
+                raise ConfigError(f"token {shown!r} {problem}")
             try:
                 grant = TokenGrant.model_validate(spec)
             except ValidationError as exc:

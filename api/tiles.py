@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from api.auth import Caller
+from api.auth import PUBLIC_LAYERS, Caller
 from api.features import LayerParam
 from gridmap.catalogue import get_layer
 from gridmap.stores import Store
@@ -36,6 +36,12 @@ def vector_tile(
     caller.require_read(spec.name)
     store: Store = request.app.state.store
     data = tile(store, spec.name, z, x, y)
+    # A tile that needs a token must not be kept by a shared cache and handed to the next caller.
+    headers = (
+        {"Cache-Control": "public, max-age=60"}
+        if spec.name in PUBLIC_LAYERS
+        else {"Cache-Control": "private, max-age=60", "Vary": "Authorization"}
+    )
     if not data:
-        return Response(status_code=204)
-    return Response(data, media_type=MVT, headers={"Cache-Control": "public, max-age=60"})
+        return Response(status_code=204, headers=headers)
+    return Response(data, media_type=MVT, headers=headers)

@@ -43,6 +43,16 @@ class UnavailableError(GridmapError):
     """A result that is still being computed for the first time: ask again shortly."""
 
 
+class ConflictError(GridmapError):
+    """A create that names a code which already exists (the store's key refused it)."""
+
+    @classmethod
+    def taken(cls, layer: str, codes: list[str]) -> ConflictError:
+        """The error for an insert into `layer` whose `codes` (some may be unknown) already exist."""
+        shown = ", ".join(codes[:10]) if codes else "one of the codes given"
+        return cls(f"{layer} already has code(s) {shown}: a new feature needs a new code")
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with one row of an input file."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 DEFAULT_STORE = "./gridmap.gpkg"
 
@@ -10,3 +11,11 @@ DEFAULT_STORE = "./gridmap.gpkg"
 def store_url(explicit: str | None = None) -> str:
     """The store to use: an explicit `--store`, else GRIDMAP_STORE, else ./gridmap.gpkg."""
     return explicit or os.environ.get("GRIDMAP_STORE") or DEFAULT_STORE
+
+
+_PASSWORD = re.compile(r"(?<=://)([^/@:]*):[^/]*@")
+
+
+def redact(url: str) -> str:
+    """`url` with any password replaced by *** for messages and logs: `user:secret@host` → `user:***@host`."""
+    return _PASSWORD.sub(r"\1:***@", url)

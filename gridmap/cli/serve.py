@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from gridmap.cli.app import StoreOption, app, console
-from gridmap.settings import store_url
+from gridmap.settings import redact, store_url
 from gridmap.stores import open_store
 
 
@@ -22,15 +22,19 @@ def serve(
     """Serve the API; tokens come from GRIDMAP_TOKENS or GRIDMAP_TOKENS_FILE (none: everyone is anonymous)."""
     import uvicorn
 
-    from api.settings import ApiSettings
+    from api.settings import load_settings, unknown_communities
 
     url = store_url(store)
     # Workers read the store from the environment; checking here gives one clear error instead of N.
     os.environ["GRIDMAP_STORE"] = url
-    grants = ApiSettings().grants()  # type: ignore[call-arg]
-    open_store(url).close()
+    grants = load_settings().grants()
+    with open_store(url) as opened:
+        known = set(opened.read("communities")["code"].astype(str))
+    for warning in unknown_communities(grants, known):
+        console.print(f"warning: {warning}")
     console.print(
-        f"serving {url} on http://{host}:{port} ({workers} worker(s), {len(grants)} token(s)); docs at /docs"
+        f"serving {redact(url)} on http://{host}:{port} ({workers} worker(s), {len(grants)} token(s));"
+        " docs at /docs"
     )
     uvicorn.run(
         "api.main:create_app",

@@ -7,6 +7,8 @@ or the feature's position in a vector layer. A file with no rows is refused,
 so an empty export cannot wipe a layer.
 `mode="append"` is an upsert: a code that already exists in the store is
 updated in place, a new code is inserted (the report counts both).
+`mode="create"` only inserts: a code that already exists is a ConflictError
+raised by the store's unique key, and nothing is written.
 """
 
 from __future__ import annotations
@@ -43,9 +45,11 @@ from gridmap.ingest.readers import Source, read_source
 from gridmap.ingest.values import TEXT, read_fields
 from gridmap.stores.base import Store
 
-Mode = Literal["replace", "append"]
+Mode = Literal["replace", "append", "create"]
 Progress = Callable[[str], None]
-MODES: tuple[Mode, ...] = ("replace", "append")
+MODES: tuple[Mode, ...] = ("replace", "append", "create")
+# Called with the frame exactly as it will be written, before anything is written (may raise).
+Check = Callable[[gpd.GeoDataFrame], None]
 
 
 @dataclass
@@ -85,12 +89,15 @@ def import_file(
     fix: bool = False,
     source_layer: str | None = None,
     progress: Progress | None = None,
+    check: Check | None = None,
 ) -> ImportReport:
     """Import `path` into `layer` of `store`, or raise ValidationError (and change nothing).
 
     `crs` says what the coordinates are in (it wins over the file's own CRS;
     CSV/XLSX without it are WGS84); `fix` repairs invalid polygons with
-    make_valid; `source_layer` picks a layer or sheet of a multi-layer file.
+    make_valid; `source_layer` picks a layer or sheet of a multi-layer file;
+    `check` sees the validated frame, grid codes derived, before the write
+    (the API's write authorisation judges it there).
     """
     started = time.perf_counter()
     spec = get_layer(layer)
@@ -107,6 +114,8 @@ def import_file(
     say(f"validating {len(source.table):,} rows")
     frame, checked, placed = _validated(store, spec, source, mapping, declared, fix=fix)
     frame = with_grid_codes(store, spec, frame)
+    if check is not None:
+        check(frame)
     say(f"writing {len(frame):,} {spec.name}")
     report = ImportReport(
         layer=spec.name,
@@ -126,6 +135,9 @@ def import_file(
     )
     if mode == "replace":
         report.written = store.replace(spec.name, frame)
+    elif mode == "create":
+        report.written = report.inserted = store.insert(spec.name, frame)
+        report.updated = 0
     else:
         before = store.counts().get(spec.name, 0)
         report.written = store.upsert(spec.name, frame)

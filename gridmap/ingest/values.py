@@ -21,6 +21,12 @@ from gridmap.ingest.columns import ColumnMapping, name_key
 
 TEXT = pd.StringDtype("pyarrow")
 
+MAX_CODE_LENGTH = 64
+# Integers travel through float64 on the way in: beyond 2**53 they are no longer exact.
+MAX_INTEGER = 2**53
+# Control characters no text field may hold (tab and line breaks are allowed outside codes).
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
 _TRUE = ("是", "y", "yes", "1", "true", "t", "√", "✓", "有")
 _FALSE = ("否", "n", "no", "0", "false", "f", "×", "✗", "无")
 BOOLEANS: dict[str, bool] = {**{name_key(v): True for v in _TRUE}, **{name_key(v): False for v in _FALSE}}
@@ -43,7 +49,7 @@ def as_text(series: pd.Series) -> pd.Series:
     """Trimmed text, empty cells as NA; numbers from typed files written without a spurious '.0'."""
     if pd.api.types.is_float_dtype(series.dtype):
         finite = series.dropna()
-        if (finite == finite.round()).all():
+        if (finite == finite.round()).all() and (finite.abs() < MAX_INTEGER).all():
             series = series.astype("Int64")
     text = series.astype(TEXT).str.strip()
     return text.mask(text == "")
@@ -91,6 +97,10 @@ def _numbers(f: Field, column: str, series: pd.Series) -> tuple[pd.Series, list[
             np.flatnonzero(fractional), f, lambda i: f"{text.iat[i]!r} is not {kind}{label}"
         )
         number[fractional] = np.nan
+    huge = np.isfinite(number) & (np.abs(number) > MAX_INTEGER)
+    out_of_range = f"is out of range (at most {MAX_INTEGER:,}){label}"
+    problems += _problems(np.flatnonzero(huge), f, lambda i: f"{text.iat[i]!r} {out_of_range}")
+    number[huge] = np.nan
     negative = np.flatnonzero(number < 0)
     problems += _problems(negative, f, lambda i: f"negative {f.name} {text.iat[i]}{label}")
     values = pd.Series(np.where(np.isfinite(number), number, np.nan), index=series.index)
@@ -127,6 +137,35 @@ def _mapped(
     return positions, _problems(bad, f, lambda i: f"{text.iat[i]!r} is not {expected}{label}")
 
 
+def is_code(f: Field) -> bool:
+    """A feature's code or a reference to one (street_code, building_code, ...)."""
+    return f.name == "code" or f.name.endswith("_code")
+
+
+def text_problems(f: Field, raw: pd.Series, label: str = "") -> list[Problem]:
+    """Cells of text field `f` that cannot be stored as given, judged before any trimming.
+
+    A code is printable (no control characters, not even a trailing line break
+    that trimming would hide) and at most MAX_CODE_LENGTH characters; any text
+    is free of NUL and other control characters, which some stores drop silently.
+    """
+    text = raw.astype(TEXT)
+    given = text.notna().to_numpy()
+    if is_code(f):
+        printable = pc.utf8_is_printable(pa.array(text.array)).fill_null(True)
+        bad = given & ~np.asarray(printable.to_numpy(zero_copy_only=False), dtype=bool)
+        long = given & (text.str.len().fillna(0).to_numpy() > MAX_CODE_LENGTH)
+        return _problems(
+            np.flatnonzero(bad),
+            f,
+            lambda i: f"{text.iat[i]!r} holds control or non-printing characters{label}",
+        ) + _problems(
+            np.flatnonzero(long & ~bad), f, lambda i: f"longer than {MAX_CODE_LENGTH} characters{label}"
+        )
+    control = given & text.str.contains(_CONTROL, regex=True).fillna(False).to_numpy(dtype=bool)
+    return _problems(np.flatnonzero(control), f, lambda i: f"holds control characters{label}")
+
+
 def read_field(f: Field, column: str, series: pd.Series) -> tuple[pd.Series, list[Problem]]:
     """Typed values of one field and the problems of the cells that are not valid."""
     if f.type in ("integer", "real"):
@@ -143,7 +182,7 @@ def read_field(f: Field, column: str, series: pd.Series) -> tuple[pd.Series, lis
         positions, problems = _mapped(f, column, series, dict(lookup), f"one of {spellings}")
         chosen = np.array([*lookup.values(), None], dtype=object)[positions]
         return pd.Series(chosen, index=series.index, dtype=TEXT), problems
-    return as_text(series), []
+    return as_text(series), text_problems(f, series, _label(f, column))
 
 
 def read_fields(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gridmap.errors import ConfigError
-from gridmap.settings import store_url
+from gridmap.settings import redact, store_url
 from gridmap.stores.base import BBox, Store
 
 __all__ = ["BBox", "Store", "open_store"]
@@ -17,7 +17,9 @@ def open_store(url: str | None = None) -> Store:
 
         return PostGISStore(resolved)
     if "://" in resolved and not resolved.startswith("file://"):
-        raise ConfigError(f"unsupported store URL {resolved!r}: use a .gpkg path or postgresql+psycopg://…")
+        raise ConfigError(
+            f"unsupported store URL {redact(resolved)!r}: use a .gpkg path or postgresql+psycopg://…"
+        )
     from gridmap.stores.geopackage import GeoPackageStore
 
     return GeoPackageStore(resolved.removeprefix("file://"))

@@ -65,6 +65,16 @@ class Store(ABC):
         """Insert features, or update those whose code exists; returns the rows written."""
 
     @abstractmethod
+    def insert(self, layer: str, frame: gpd.GeoDataFrame) -> int:
+        """Add new features only; returns the rows written.
+
+        A code that already exists raises ConflictError and nothing is written.
+        The store's own unique key decides, inside the writing transaction, so
+        two creates of one code at the same moment give exactly one success,
+        whichever processes they come from.
+        """
+
+    @abstractmethod
     def delete(self, layer: str, codes: Sequence[str]) -> int:
         """Delete features by code; returns how many existed."""
 

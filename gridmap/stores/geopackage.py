@@ -14,6 +14,7 @@ import datetime as dt
 import fcntl
 import json
 import os
+import re
 import shutil
 import sqlite3
 import struct
@@ -29,7 +30,7 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
-from gridmap.errors import StoreError
+from gridmap.errors import ConflictError, StoreError
 from gridmap.frames import empty_frame
 from gridmap.stores._frames import (
     PreparingStore,
@@ -72,6 +73,7 @@ class GeoPackageStore(PreparingStore):
         self.url = str(self.path)
         if not self.path.parent.is_dir():
             raise StoreError(f"cannot create store {self.url}: directory {self.path.parent} does not exist")
+        self._remove_stale_copies()
         missing = self._missing_tables()
         if missing:
             with self._aside() as tmp:
@@ -80,6 +82,21 @@ class GeoPackageStore(PreparingStore):
                         _write_layer(tmp, name, empty_frame(name))
                 with _sqlite(tmp) as conn:
                     _initialise(conn)
+
+    def _remove_stale_copies(self) -> None:
+        """Delete private copies left beside the store by a writer killed mid-write (kill -9, power loss).
+
+        A writer holds the directory lock for as long as its copy exists, so a
+        copy found while holding the lock has no writer left. When a writer is
+        busy the lock is not waited for: the next open cleans up instead.
+        """
+        stale = re.compile(rf"\.{re.escape(self.path.stem)}\.[a-z0-9_]{{8}}\.tmp\.gpkg(-journal|-wal|-shm)?")
+        with _locked(self.path.parent, wait=False) as held:
+            if not held:
+                return
+            for entry in self.path.parent.iterdir():
+                if stale.fullmatch(entry.name):
+                    entry.unlink(missing_ok=True)
 
     def _missing_tables(self) -> list[str]:
         if not self.path.exists():
@@ -200,21 +217,39 @@ class GeoPackageStore(PreparingStore):
                 _touch(conn, list(frames))
 
     def upsert(self, layer: str, frame: gpd.GeoDataFrame) -> int:
+        return self._write_rows(layer, frame, update=True)
+
+    def insert(self, layer: str, frame: gpd.GeoDataFrame) -> int:
+        return self._write_rows(layer, frame, update=False)
+
+    def _write_rows(self, layer: str, frame: gpd.GeoDataFrame, *, update: bool) -> int:
+        """INSERT the rows, updating existing codes or (not `update`) refusing them by the unique index.
+
+        Writers hold the directory lock and copy the current file, so a code
+        inserted by another process a moment earlier is already in the copy.
+        """
         spec = get_layer(layer)
         data = prepare(layer, frame)
         if data.empty:
             return 0
         columns = [GEOMETRY_COLUMN, *spec.field_names]
         names = ", ".join(f'"{c}"' for c in columns)
-        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != "code")
-        sql = (
-            f'INSERT INTO "{layer}" ({names}) VALUES ({", ".join("?" * len(columns))}) '
-            f"ON CONFLICT (code) DO UPDATE SET {updates}"
-        )
+        sql = f'INSERT INTO "{layer}" ({names}) VALUES ({", ".join("?" * len(columns))})'
+        if update:
+            updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != "code")
+            sql += f" ON CONFLICT (code) DO UPDATE SET {updates}"
         values = [_gpkg_blobs(geoms_of(data))]
         values += [data[f].astype(object).where(data[f].notna(), None).tolist() for f in spec.field_names]
         with self._aside() as tmp, _sqlite(tmp) as conn:
-            conn.executemany(sql, zip(*values, strict=True))
+            try:
+                conn.executemany(sql, zip(*values, strict=True))
+            except sqlite3.IntegrityError:
+                conn.rollback()  # drop the rows inserted before the refused one, then say which codes exist
+                query = f'SELECT code FROM "{layer}" WHERE code IN (SELECT value FROM json_each(?))'
+                taken = conn.execute(query, (_json_list(data["code"].tolist()),)).fetchall()
+                if not taken:
+                    raise  # some other constraint: a StoreError from `_sqlite`
+                raise ConflictError.taken(layer, [row[0] for row in taken]) from None
             _touch(conn, [layer], bounds=data.total_bounds)
         return len(data)
 
@@ -480,11 +515,18 @@ def _fsync(path: Path) -> None:
 
 
 @contextmanager
-def _locked(directory: Path) -> Iterator[None]:
-    """Serialise writers: each copies the file, so two at once would lose one's change."""
+def _locked(directory: Path, wait: bool = True) -> Iterator[bool]:
+    """Serialise writers: each copies the file, so two at once would lose one's change.
+
+    Yields whether the lock is held (always, unless `wait` is False and another process holds it).
+    """
     fd = os.open(directory, os.O_RDONLY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
     finally:
         os.close(fd)

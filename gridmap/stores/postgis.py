@@ -40,8 +40,9 @@ from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
-from gridmap.errors import ConfigError, StoreError
+from gridmap.errors import ConfigError, ConflictError, StoreError
 from gridmap.frames import WGS84, empty_frame
+from gridmap.settings import redact
 from gridmap.stores._frames import PreparingStore, conformed, finish, geoms_of, prepare
 from gridmap.stores.base import BBox
 from gridmap.stores.query import (
@@ -79,7 +80,7 @@ def driver_url(url: str) -> str:
     """`url` with the psycopg 3 driver (plain postgresql:// and postgres:// URLs are accepted too)."""
     scheme, sep, rest = url.partition("://")
     if not sep or scheme.split("+")[0] not in ("postgresql", "postgres"):
-        raise ConfigError(f"not a PostgreSQL URL: {url!r}")
+        raise ConfigError(f"not a PostgreSQL URL: {redact(url)!r}")
     return f"postgresql+psycopg://{rest}"
 
 
@@ -93,6 +94,10 @@ def migrate(engine: sa.Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+class _Conflict(Exception):
+    """A unique key refused a row (turned into a ConflictError once the transaction is rolled back)."""
+
+
 class PostGISStore(PreparingStore):
     """Seven tables with GiST indexes, constraints from the catalogue, and a `gridmap_meta` revision row."""
 
@@ -100,7 +105,7 @@ class PostGISStore(PreparingStore):
         try:
             self._engine = sa.create_engine(driver_url(url), pool_pre_ping=True)
         except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-            raise ConfigError(f"unusable store URL {url!r}: {exc}") from None
+            raise ConfigError(f"unusable store URL {redact(url)!r}: {redact(str(exc))}") from None
         self.url = self._engine.url.render_as_string(hide_password=True)
         self._libpq_url = self._engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         try:
@@ -121,6 +126,8 @@ class PostGISStore(PreparingStore):
                 assert isinstance(raw, psycopg.Connection)
                 with raw.cursor() as cur:
                     yield cur
+        except psycopg.errors.UniqueViolation:
+            raise _Conflict from None
         except (psycopg.Error, DBAPIError) as exc:
             raise StoreError(f"{self.url}: {_reason(exc)}") from None
 
@@ -280,21 +287,35 @@ class PostGISStore(PreparingStore):
             _bump(cur, list(frames))
 
     def upsert(self, layer: str, frame: gpd.GeoDataFrame) -> int:
+        return self._write_rows(layer, frame, update=True)
+
+    def insert(self, layer: str, frame: gpd.GeoDataFrame) -> int:
+        return self._write_rows(layer, frame, update=False)
+
+    def _write_rows(self, layer: str, frame: gpd.GeoDataFrame, *, update: bool) -> int:
+        """COPY the rows to a temporary table, then INSERT them: updating existing codes, or
+        (not `update`) letting the primary key refuse them, which also settles concurrent creates."""
         spec = get_layer(layer)
         data = prepare(layer, frame)
         if data.empty:
             return 0
         columns = [*spec.field_names, "geometry"]
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != "code")
-        with self._cursor(write=True) as cur:
-            cur.execute(f"CREATE TEMP TABLE gridmap_upsert (LIKE {layer} INCLUDING DEFAULTS) ON COMMIT DROP")
-            _copy(cur, "gridmap_upsert", spec, data)
-            cur.execute(
-                f"INSERT INTO {layer} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM gridmap_upsert "
-                f"ON CONFLICT (code) DO UPDATE SET {updates}"
-            )
-            written = cur.rowcount
-            _bump(cur, [layer])
+        sql = f"INSERT INTO {layer} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM gridmap_upsert"
+        if update:
+            updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != "code")
+            sql += f" ON CONFLICT (code) DO UPDATE SET {updates}"
+        try:
+            with self._cursor(write=True) as cur:
+                cur.execute(
+                    f"CREATE TEMP TABLE gridmap_upsert (LIKE {layer} INCLUDING DEFAULTS) ON COMMIT DROP"
+                )
+                _copy(cur, "gridmap_upsert", spec, data)
+                cur.execute(sql)
+                written = cur.rowcount
+                _bump(cur, [layer])
+        except _Conflict:
+            taken = self.read(layer, codes=data["code"].tolist())["code"].astype(str).tolist()
+            raise ConflictError.taken(layer, taken) from None
         return written
 
     def delete(self, layer: str, codes: Sequence[str]) -> int:
@@ -331,8 +352,12 @@ def _where(
         params.update(zip(("x0", "y0", "x1", "y1"), (float(v) for v in bbox), strict=True))
     if codes is not None:
         where.append("code = ANY(%(codes)s)")
-        params["codes"] = [str(c) for c in codes]
+        # PostgreSQL text cannot hold NUL, so no stored code has one: such a code matches nothing.
+        params["codes"] = [str(c) for c in codes if "\x00" not in str(c)]
     for i, (name, value) in enumerate(equals.items()):
+        if isinstance(value, str) and "\x00" in value:  # nor any stored text: nothing matches
+            where.append("FALSE")
+            continue
         where.append(f"{name} = %(eq{i})s")
         params[f"eq{i}"] = value
     return where, params

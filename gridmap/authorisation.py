@@ -1,0 +1,183 @@
+"""Who may make a write, judged on what the store would hold afterwards, before anything is written.
+
+The one rule, for every route that writes (the API's POST, PUT and DELETE):
+
+- an admin may write anything; a role below editor may write nothing;
+- streets and communities are admin-only layers;
+- for an editor, every feature the write would leave behind (`after`) and
+  every feature it replaces or deletes (`before`) must lie in the editor's
+  communities: its whole geometry inside their union (up to EDGE_TOLERANCE_M,
+  so a feature drawn along a shared edge is not refused for rounding), its
+  derived `grid_code` naming a grid of those communities, and its parent code
+  (a grid's `community_code`, a household's `building_code`) naming a feature
+  of those communities (a parent building judged by these same rules).
+
+A null derived `grid_code` (a feature in no grid) is allowed when the geometry
+is inside: it belongs to no one else's community. The check needs the layer
+as the write would leave it, so it runs on the validated frame with grid codes
+derived (see `gridmap.ingest.import_file(check=...)`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridmap.catalogue import get_layer
+from gridmap.crs import metric_crs
+from gridmap.errors import PermissionDeniedError
+from gridmap.privacy import Role
+from gridmap.stores.base import Store
+
+EDGE_TOLERANCE_M = 0.5
+ADMIN_ONLY = frozenset({"streets", "communities"})
+_SHOWN = 10  # reasons named in one refusal
+
+
+def authorise_write(
+    store: Store,
+    role: Role,
+    communities: Collection[str],
+    layer: str,
+    *,
+    after: gpd.GeoDataFrame,
+    before: gpd.GeoDataFrame,
+    action: str,
+) -> None:
+    """Raise PermissionDeniedError unless `role` bound to `communities` may turn `before` into `after`.
+
+    `after` holds the features as they would be stored (empty for a delete),
+    `before` the stored features they replace or delete (empty for a create).
+    """
+    spec = get_layer(layer)
+    authorise_layer(role, spec.name, action)
+    if role is Role.ADMIN:
+        return
+    own = frozenset(communities)
+    area = _area(store, own)
+    reasons: list[str] = []
+    for label, frame in (("new", after), ("old", before)):
+        if len(frame):
+            reasons += _reasons(store, own, area, spec.name, frame, label)
+    if reasons:
+        shown = "; ".join(reasons[:_SHOWN]) + (
+            f"; … and {len(reasons) - _SHOWN} more" if len(reasons) > _SHOWN else ""
+        )
+        raise PermissionDeniedError(
+            f"{action} reaches outside your communities ({', '.join(sorted(own))}): {shown}"
+        )
+
+
+def authorise_layer(role: Role, layer: str, action: str) -> None:
+    """The part of the rule that needs no data: may `role` write `layer` at all?
+
+    Callers run it first so a refusal comes before the request is validated.
+    """
+    if role is Role.ADMIN:
+        return
+    if not role.allows(Role.EDITOR):
+        raise PermissionDeniedError(f"{action} needs the editor role (you are {role.value})")
+    if layer in ADMIN_ONLY:
+        raise PermissionDeniedError(f"{action}: {layer} may be changed only by an admin")
+
+
+def _area(store: Store, own: frozenset[str]) -> gpd.GeoSeries:
+    """The union of the editor's communities, in a metric CRS, grown by the edge tolerance."""
+    found = store.read("communities", codes=sorted(own))
+    if found.empty:
+        return gpd.GeoSeries([], crs="EPSG:4326")
+    metric = found.to_crs(metric_crs(found))
+    union = shapely.union_all(np.asarray(metric.geometry.values, dtype=object))
+    return gpd.GeoSeries([union.buffer(EDGE_TOLERANCE_M)], crs=metric.crs)
+
+
+def _reasons(
+    store: Store, own: frozenset[str], area: gpd.GeoSeries, layer: str, frame: gpd.GeoDataFrame, label: str
+) -> list[str]:
+    """Why each feature of `frame` is not the editor's (empty when all are)."""
+    codes = frame["code"].astype(str).to_numpy(dtype=object)
+    out = [
+        f"{label} {layer} {codes[i]}: geometry is not inside" for i in np.flatnonzero(_outside(area, frame))
+    ]
+    if layer == "grids":
+        parents = frame["community_code"]
+        foreign = parents.isna() | ~parents.isin(own)
+        out += [
+            f"{label} grids {codes[i]}: community_code {_shown(parents.iat[i])} is not yours"
+            for i in np.flatnonzero(foreign.to_numpy(dtype=bool))
+        ]
+    if "grid_code" in frame:
+        out += [
+            f"{label} {layer} {codes[i]}: its grid {grid} is in community {community}"
+            for i, grid, community in _foreign_grids(store, own, frame["grid_code"])
+        ]
+    if layer == "households":
+        out += _foreign_buildings(store, own, area, frame, codes, label)
+    return out
+
+
+def _outside(area: gpd.GeoSeries, frame: gpd.GeoDataFrame) -> np.ndarray:
+    """Which features have a geometry not wholly inside `area` (a null geometry is judged by its codes)."""
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    present = ~shapely.is_missing(geoms)
+    outside = np.zeros(len(frame), dtype=bool)
+    if not present.any():
+        return outside
+    if area.empty:
+        outside[present] = True
+        return outside
+    metric = gpd.GeoSeries(geoms[present], crs=frame.crs).to_crs(area.crs)
+    outside[present] = ~shapely.covered_by(np.asarray(metric.values, dtype=object), area.iloc[0])
+    return outside
+
+
+def _foreign_grids(store: Store, own: frozenset[str], grid_codes: pd.Series) -> list[tuple[int, str, str]]:
+    """(row, grid, its community) for each non-null grid code whose grid is not in `own`."""
+    given = grid_codes.notna().to_numpy(dtype=bool)
+    if not given.any():
+        return []
+    wanted = sorted(set(grid_codes[given].astype(str)))
+    grids = store.read("grids", codes=wanted)
+    community = dict(zip(grids["code"].astype(str), grids["community_code"], strict=True))
+    out = []
+    for i in np.flatnonzero(given).tolist():
+        grid = str(grid_codes.iat[i])
+        parent = community.get(grid)
+        if _shown(parent) not in own:
+            out.append((i, grid, _shown(parent)))
+    return out
+
+
+def _foreign_buildings(
+    store: Store,
+    own: frozenset[str],
+    area: gpd.GeoSeries,
+    frame: gpd.GeoDataFrame,
+    codes: np.ndarray,
+    label: str,
+) -> list[str]:
+    """A household's building must be the editor's: inside their area and in one of their grids."""
+    refs = frame["building_code"]
+    given = refs.notna().to_numpy(dtype=bool)
+    if not given.any():
+        return []
+    buildings = store.read("buildings", codes=sorted(set(refs[given].astype(str))))
+    foreign = set(buildings["code"].astype(str)[_outside(area, buildings)])
+    foreign |= {
+        str(buildings["code"].iat[i]) for i, _, _ in _foreign_grids(store, own, buildings["grid_code"])
+    }
+    out = []
+    for i in np.flatnonzero(given).tolist():
+        ref = str(refs.iat[i])
+        if ref in foreign:
+            out.append(f"{label} households {codes[i]}: building_code {ref} is not in your communities")
+    return out
+
+
+def _shown(value: object) -> str:
+    missing = value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+    return "(none)" if missing else str(value)

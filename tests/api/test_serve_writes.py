@@ -1,0 +1,91 @@
+"""Concurrent creates against a real `gridmap serve --workers 2`, on both stores: one 201, one 409."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gridmap.stores import open_store
+from tests.api.conftest import ADMIN, EDITOR_C1, TOKENS, bearer, district
+from tests.api.test_serve import _free_port, _healthy
+from tests.conftest import fresh_postgis_database
+
+ROUNDS = 12
+
+
+@pytest.fixture(scope="module", params=["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`gridmap serve --workers 2` over the district, on a free loopback port."""
+    directory = tmp_path_factory.mktemp("serve-writes")
+    with fresh_postgis_database("gridmap_serve") if request.param == "postgis" else _nothing() as pg:
+        url = pg or str(directory / "district.gpkg")
+        with open_store(url) as store:
+            store.replace_many(district())
+        port = _free_port()
+        env = {**os.environ, "GRIDMAP_TOKENS": json.dumps(TOKENS)}
+        gridmap = str(Path(sys.executable).with_name("gridmap"))
+        log = directory / "serve.log"
+        with log.open("wb") as sink:
+            command = [gridmap, "serve", "--store", url, "--port", str(port), "--workers", "2"]
+            proc = subprocess.Popen(command, env=env, stdout=sink, stderr=sink)
+            base = f"http://127.0.0.1:{port}"
+            try:
+                deadline = time.monotonic() + 60
+                while not _healthy(base):
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"gridmap serve did not start: {log.read_text()}")
+                    time.sleep(0.2)
+                yield base
+            finally:
+                proc.terminate()
+                proc.wait(timeout=20)
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _post(base: str, code: str, barrier: threading.Barrier, statuses: list[int]) -> None:
+    body = {
+        "type": "Feature",
+        "properties": {"code": code, "name": f"{code}号喇叭", "status": "working"},
+        "geometry": {"type": "Point", "coordinates": [114.302, 30.502]},
+    }
+    with httpx.Client(timeout=30) as client:
+        barrier.wait()
+        statuses.append(
+            client.post(
+                f"{base}/collections/speakers/items", json=body, headers=bearer(EDITOR_C1)
+            ).status_code
+        )
+
+
+def test_two_creates_of_one_code_give_one_201_and_one_409(server: str) -> None:
+    for round_ in range(ROUNDS):
+        barrier = threading.Barrier(2)
+        statuses: list[int] = []
+        threads = [
+            threading.Thread(target=_post, args=(server, f"KR{round_}", barrier, statuses)) for _ in range(2)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(statuses) == [201, 409], f"round {round_}: {statuses}"
+    listed = httpx.get(f"{server}/collections/speakers/items", headers=bearer(ADMIN), timeout=30).json()
+    assert sorted(f["id"] for f in listed["features"] if f["id"].startswith("KR")) == sorted(
+        f"KR{i}" for i in range(ROUNDS)
+    )
