@@ -71,27 +71,27 @@ def affected_streets(analysis: Analysis, boxes: np.ndarray) -> list[str]:
 
 def region(
     frames: Mapping[str, gpd.GeoDataFrame], analysis: Analysis, streets: list[str], margin: np.ndarray
-) -> dict[str, gpd.GeoDataFrame]:
-    """The layers the analysis of `streets` reads: their areas, what was assigned inside, sites near."""
+) -> tuple[dict[str, gpd.GeoDataFrame], np.ndarray]:
+    """The layers the analysis of `streets` reads, and the positions of its households among all.
+
+    Their areas, what was assigned inside them, and the sites within `margin` (degrees) around.
+    """
     grid_codes = analysis.grids.loc[analysis.grids["street_code"].isin(streets), "code"]
     inside = {
         "streets": frames["streets"][frames["streets"]["code"].isin(streets)],
         "communities": frames["communities"][frames["communities"]["street_code"].isin(streets)],
         "grids": frames["grids"][frames["grids"]["code"].isin(grid_codes)],
     }
-    for layer in ("buildings", "households"):
-        derived = (
-            analysis.frames[layer]["grid_code"]
-            if layer in analysis.frames
-            else analysis.households["grid_code"]
-        )
-        inside[layer] = frames[layer][derived.isin(grid_codes).to_numpy(dtype=bool)]
+    rows = np.empty(0, dtype=np.intp)
+    for layer in ("buildings", "households"):  # both in frame order, with grid_code derived
+        rows = np.flatnonzero(analysis.frames[layer]["grid_code"].isin(grid_codes).to_numpy(dtype=bool))
+        inside[layer] = frames[layer].iloc[rows]
     x0, y0, x1, y1 = inside["grids"].total_bounds
     window = shapely.box(x0 - margin[0], y0 - margin[1], x1 + margin[0], y1 + margin[1])
     for layer in SITE_LAYERS:
         sites = frames[layer]
         inside[layer] = sites[shapely.intersects(np.asarray(sites.geometry.values, dtype=object), window)]
-    return {name: frame.reset_index(drop=True) for name, frame in inside.items()}
+    return {name: frame.reset_index(drop=True) for name, frame in inside.items()}, rows
 
 
 def update_sites(
@@ -121,8 +121,8 @@ def update_sites(
     kept = out.gaps[(out.gaps["kind"] != "unassigned").to_numpy(dtype=bool)]
     out.gaps = _gap_frame([kept, _unassigned_gaps(out.unassigned)], out.grids, analysis.gaps.crs)
     if streets:
-        part = analyze(region(frames, analysis, streets, _widest_reach(frames, opts)), opts)
-        out = _splice(out, part, streets)
+        inside, rows = region(frames, analysis, streets, _widest_reach(frames, opts))
+        out = _splice(out, analyze(inside, opts), streets, rows)
     return out, streets
 
 
@@ -173,18 +173,20 @@ def _replace_rows(whole: pd.DataFrame, part: pd.DataFrame, key: str, keys: Itera
     return out
 
 
-def _splice(out: Analysis, part: Analysis, streets: list[str]) -> Analysis:
-    """`out` with the figures of `streets` taken from `part` (the analysis of those streets alone)."""
+def _splice(out: Analysis, part: Analysis, streets: list[str], rows: np.ndarray) -> Analysis:
+    """`out` with the figures of `streets` taken from `part` (the analysis of those streets alone).
+
+    `rows` are the positions in `out.households` of the households `part` was given, in its order.
+    """
     grid_codes = part.grids["code"]
     out.grids = _replace_rows(out.grids, part.grids, "code", grid_codes)
     out.communities = _replace_rows(out.communities, part.communities, "code", part.communities["code"])
     out.streets = _replace_rows(out.streets, part.streets, "code", streets)
     out.uncovered_areas = _replace_rows(out.uncovered_areas, part.uncovered_areas, "grid_code", grid_codes)
-    households = out.households.copy()
-    position = pd.Index(households["code"]).get_indexer(part.households["code"])
+    households = out.households.copy(deep=False)  # the two columns below are replaced, not written into
     for column in ("speaker_covered", "service_covered"):
         values = households[column].to_numpy(copy=True)
-        values[position] = part.households[column].to_numpy()
+        values[rows] = part.households[column].to_numpy()
         households[column] = values
     out.households = households
     per_grid = out.gaps["kind"].isin(list(GAP_TEXT)) & out.gaps["grid_code"].isin(grid_codes)
