@@ -283,7 +283,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("render", help="module:function turning an Analysis into documents")
     parser.add_argument("parent", type=int, help="pid of the worker that started this builder")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s builder %(process)d: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s builder %(process)d: %(message)s")
+    log.setLevel(logging.INFO)  # its own progress; the libraries' only when they warn
     shelf, stop = Shelf(args.directory), threading.Event()
 
     def watch_parent() -> None:

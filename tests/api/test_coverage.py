@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -69,7 +71,30 @@ def test_health_and_docs(reader: TestClient) -> None:
     health = reader.get("/health").json()
     assert health["status"] == "ok"
     assert health["counts"]["grids"] == 3
+    assert health["counts_revision"] == health["revision"]
     assert reader.get("/docs").status_code == 200
     spec = reader.get("/openapi.json").json()
     assert spec["openapi"] == "3.0.3"
     assert {"/lookup", "/lookup/batch", "/collections/{layer}/items", "/coverage"} <= spec["paths"].keys()
+
+
+def test_a_moved_speaker_reaches_coverage_with_its_revision(client: TestClient) -> None:
+    def g1_share() -> tuple[float, str]:
+        reply = client.get("/coverage", params={"level": "grids"}, headers=bearer(VIEWER))
+        grids = {g["code"]: g for g in reply.json()["grids"]}
+        return grids["G1"]["speaker_share"], reply.headers["X-Gridmap-Revision"]
+
+    share, revision = g1_share()
+    assert (share, revision) == (1.0, client.get("/health").json()["revision"])
+    far = {  # K1 moved to the north-east corner of the street: H1 (in G1) is no longer in its range
+        "type": "Feature",
+        "properties": {"name": "1号喇叭", "status": "working"},
+        "geometry": {"type": "Point", "coordinates": [114.3195, 30.5195]},
+    }
+    assert client.put("/collections/speakers/items/K1", json=far, headers=bearer(ADMIN)).status_code == 200
+    written = client.get("/health").json()["revision"]
+    deadline = time.monotonic() + 10
+    while (now := g1_share())[1] != written and time.monotonic() < deadline:
+        assert now == (1.0, revision)  # the last published figures until the new ones are ready
+        time.sleep(0.05)
+    assert now == (0.0, written)
