@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,7 +18,7 @@ from api.limits import BodyLimits
 from api.settings import ApiSettings, load_settings, unknown_communities
 from gridmap import __version__
 from gridmap.lookup import LookupService
-from gridmap.serving import BuilderHandle, Shelf, shelf_directory, start_builder
+from gridmap.serving import POLL_SECONDS, BuilderHandle, Shelf, shelf_directory, start_builder
 from gridmap.stores import Store, open_store
 
 log = logging.getLogger("gridmap.api")
@@ -38,7 +39,9 @@ async def ready(settings: ApiSettings, store: Store, lookup: LookupService) -> t
     shelf = Shelf(shelf_directory(store.url, settings.serving_dir))
     in_process = settings.builder == "thread"
     builder = start_builder(settings.store, shelf, "api.coverage:documents", in_process=in_process)
-    await asyncio.to_thread(shelf.wait, settings.startup_wait_seconds)
+    deadline = time.monotonic() + settings.startup_wait_seconds
+    while shelf.newest() is None and time.monotonic() < deadline:  # a stop signal cancels the sleep
+        await asyncio.sleep(POLL_SECONDS)
     await asyncio.to_thread(lookup.snapshot)
     return shelf, builder
 

@@ -286,12 +286,13 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     stores = {"sample": sample_store(), "city": city_store(args.database, args.scale, args.households)}
     results = {label: measure(url, args.port + i, label) for i, (label, url) in enumerate(stores.items())}
-    today: dict[str, float] = {}
+    print(json.dumps(results, indent=1, default=str), flush=True)
+    write_section("serving", report(results, {}, args))
     if not args.skip_today:
         with open_store(stores["city"]) as store:
             today = todays_costs(store)
-    print(json.dumps({"results": results, "today": today}, indent=1, default=str))
-    write_section("serving", report(results, today, args))
+        print(json.dumps(today, indent=1), flush=True)
+        write_section("serving", report(results, today, args))
 
 
 def report(results: dict[str, dict[str, object]], today: dict[str, float], args: argparse.Namespace) -> str:

@@ -138,13 +138,6 @@ class Shelf:
             self._seen = seen
             return self._newest
 
-    def wait(self, timeout: float) -> Edition | None:
-        """The newest edition, waiting up to `timeout` seconds for the first one."""
-        deadline = time.monotonic() + timeout
-        while (edition := self.newest()) is None and time.monotonic() < deadline:
-            time.sleep(POLL_SECONDS)
-        return edition
-
     def _prune(self, keep: str) -> None:
         editions = sorted(p for p in self.directory.glob("e-*") if p.is_dir())
         for old in editions[:-_KEEP]:
