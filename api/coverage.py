@@ -107,7 +107,10 @@ def documents(analysis: Analysis) -> dict[str, bytes]:
                 records(shown(analysis, role)), ensure_ascii=False
             ).encode()
     gaps = analysis.gaps
-    columns = {c: pa.array(gaps[c].astype(object).to_numpy(), pa.string()) for c in _GAP_COLUMNS}
+    columns = {
+        c: pa.array(gaps[c].astype("string").to_numpy(dtype=object, na_value=None), pa.string())
+        for c in _GAP_COLUMNS
+    }
     wkb = pa.array(shapely.to_wkb(np.asarray(gaps.geometry.values, dtype=object)), pa.binary())
     sink = pa.BufferOutputStream()
     pq.write_table(pa.table({**columns, "wkb": wkb}), sink)

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import time
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
+from shapely.geometry import Point
 
-from tests.api.conftest import ADMIN, EDITOR_C1, PHONE, VIEWER, WORKER_PHONE, bearer
+from api.coverage import documents
+from gridmap.analysis import analyze
+from gridmap.frames import WGS84
+from tests.api.conftest import ADMIN, EDITOR_C1, PHONE, VIEWER, WORKER_PHONE, bearer, district
 
 
 def test_coverage_needs_a_token(reader: TestClient) -> None:
@@ -98,3 +106,16 @@ def test_a_moved_speaker_reaches_coverage_with_its_revision(client: TestClient) 
         assert now == (1.0, revision)  # the last published figures until the new ones are ready
         time.sleep(0.05)
     assert now == (0.0, written)
+
+
+def test_documents_keep_gaps_that_name_no_grid() -> None:
+    frames = district()
+    outside = frames["speakers"].iloc[[0]].assign(code="K9")
+    frames["speakers"] = pd.concat(
+        [frames["speakers"], outside.set_geometry([Point(100.0, 10.0)], crs=WGS84)]
+    )
+    table = pq.read_table(pa.BufferReader(documents(analyze(frames))["gaps.parquet"]))
+    lost = table.filter(pc.equal(table.column("kind"), "unassigned")).to_pylist()
+    assert [(row["grid_code"], row["description_en"]) for row in lost] == [
+        (None, "1 speakers lie in no grid")
+    ]
