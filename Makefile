@@ -6,10 +6,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint system-deps bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml web/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
+	# The console's browser libraries (Leaflet.VectorGrid) from npm, pinned by the lock file.
+	command -v npm >/dev/null 2>&1 || bash scripts/system-deps.sh
+	npm ci --prefix web --no-audit --no-fund --ignore-scripts
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -15,10 +15,12 @@ import geopandas as gpd
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.cookies import session_token
 from api.errors import AuthenticationError
 from api.settings import TokenGrant
 from gridmap.authorisation import authorise_layer, authorise_write
 from gridmap.errors import PermissionDeniedError
+from gridmap.history import Author, set_author
 from gridmap.privacy import Role
 from gridmap.stores import Store
 
@@ -74,10 +76,10 @@ def principal_for(token: str | None, grants: dict[str, TokenGrant]) -> Principal
 
 
 def principal_of(request: Request) -> Principal:
-    """The caller of `request`, from its `Authorization: Bearer` header (none: anonymous)."""
+    """The caller of `request`: its bearer header, else its session cookie, else anonymous."""
     header = request.headers.get("authorization")
     if not header:
-        return ANONYMOUS
+        return principal_for(session_token(request), request.app.state.grants)
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationError("the Authorization header must be `Bearer <token>`")
@@ -87,8 +89,15 @@ def principal_of(request: Request) -> Principal:
 async def current_principal(
     request: Request, _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
-    """FastAPI dependency: the caller (the security scheme is declared so /docs offers a token field)."""
-    return principal_of(request)
+    """FastAPI dependency: the caller (the security scheme is declared so /docs offers a token field).
+
+    The caller is also recorded as the author of whatever this request writes
+    (the request runs in a context of its own, so this never leaks to another).
+    """
+    caller = principal_of(request)
+    name = caller.name or f"{caller.role.value} token"
+    set_author(Author(name, caller.role.value, f"{request.method} {request.url.path}"))
+    return caller
 
 
 Caller = Annotated[Principal, Depends(current_principal)]

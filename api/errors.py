@@ -23,12 +23,14 @@ from gridmap.errors import (
     GridmapError,
     NotFoundError,
     PermissionDeniedError,
+    RevertConflictError,
     StoreError,
     UnavailableError,
     UnknownLayerError,
     ValidationError,
 )
 from gridmap.export import ExportError
+from gridmap.versions import InvalidDateError
 
 log = logging.getLogger("gridmap.api")
 
@@ -52,6 +54,8 @@ STATUS: tuple[tuple[type[GridmapError], int, str], ...] = (
     (UnknownLayerError, 404, "unknown_layer"),
     (NotFoundError, 404, "not_found"),
     (ConflictError, 409, "conflict"),
+    (RevertConflictError, 409, "revert_conflict"),
+    (InvalidDateError, 422, "invalid_date"),
     (ValidationError, 422, "invalid"),
     (CRSError, 422, "invalid_crs"),
     (BadRequestError, 422, "invalid"),

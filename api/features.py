@@ -322,7 +322,7 @@ def _features_of(spec: Layer, body: Any, code: str | None = None) -> list[dict[s
             raise BadRequestError(f"{where}.properties must be an object", field=f"{where}.properties")
         given = props.get("code", feature.get("id"))
         if code is not None:
-            if given is not None and given != code:
+            if given is not None and str(given) != code:
                 raise BadRequestError(f"code {given!r} in the body differs from {code!r} in the path", "code")
             given = code
         if given is None or (isinstance(given, str) and not given.strip()):
@@ -349,7 +349,7 @@ def _check_values(spec: Layer, features: list[dict[str, Any]]) -> None:
                 problems.append(Problem(i + 1, name, "must be a single value, not a JSON list or object"))
     if not problems:
         for f in spec.fields:
-            if f.type == "text" and not f.choices:
+            if f.type == "text":
                 raw = pd.Series(
                     [_text_or_none(feature["properties"].get(f.name)) for feature in features], dtype=object
                 )

@@ -13,7 +13,22 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import coverage, errors, export, features, health, lookup, maps, openapi, tiles
+from api import (
+    console,
+    coverage,
+    errors,
+    export,
+    features,
+    health,
+    history,
+    lookup,
+    maps,
+    openapi,
+    planning,
+    reports,
+    session,
+    tiles,
+)
 from api.limits import BodyLimits
 from api.settings import ApiSettings, load_settings, unknown_communities
 from gridmap import __version__
@@ -26,7 +41,8 @@ log = logging.getLogger("gridmap.api")
 DESCRIPTION = """Which grid (网格) owns an address or a point, the layers as OGC API – Features,
 coverage figures and maps for community grid governance (网格化管理).
 
-Send `Authorization: Bearer <token>` for more than the public view."""
+Send `Authorization: Bearer <token>` for more than the public view, or sign in with `POST /login`
+(a session cookie; writes made with it send the `X-CSRF-Token` it returns)."""
 
 
 async def ready(settings: ApiSettings, store: Store, lookup: LookupService) -> tuple[Shelf, BuilderHandle]:
@@ -67,13 +83,23 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             app.state.lookup.close()
             store.close()
 
-    app = FastAPI(title="gridmap", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="gridmap",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served offline by api.console
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.grants = grants
     errors.install(app)
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
     openapi.install(app)
-    # Lookups first: routes are matched in order, and /lookup is the hot path.
-    for module in (lookup, features, coverage, maps, export, tiles, health):
+    # Lookups first: routes are matched in order, and /lookup is the hot path. The console's `/`
+    # comes before the OGC landing page it hands JSON requests to.
+    app.include_router(lookup.router)
+    console.install(app)
+    for module in (features, coverage, maps, export, tiles, health, history, session, planning, reports):
         app.include_router(module.router)
     return app

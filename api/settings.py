@@ -95,6 +95,7 @@ class ApiSettings(BaseSettings):
     startup_wait_seconds: float = Field(900.0, ge=0.0)
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)
     max_json_depth: int = Field(DEFAULT_MAX_JSON_DEPTH, ge=8)
+    session_hours: float = Field(8.0, gt=0.0, le=24.0 * 30)
 
     def grants(self) -> dict[str, TokenGrant]:
         """The configured tokens; a malformed or placeholder token is a ConfigError."""

@@ -155,11 +155,16 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(store_path: Path) -> Iterator[str]:
-    """`gridmap serve --workers 2` on a free loopback port; stopped on exit."""
-    port = _free_port()
+def server(
+    store_path: Path, port: int | None = None, env: dict[str, str] | None = None, start_seconds: float = 120
+) -> Iterator[str]:
+    """`gridmap serve --workers 2` on `port` (a free loopback port by default); stopped on exit.
+
+    `env` adds to the server's environment (PYTHONPATH serves another checkout of the code).
+    """
+    port = port or _free_port()
     gridmap = Path(sys.executable).with_name("gridmap")
-    log = WORK / "bench_api_server.log"
+    log = WORK / f"bench_api_server_{port}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [
@@ -177,14 +182,15 @@ def server(store_path: Path) -> Iterator[str]:
             env={
                 **{k: v for k, v in os.environ.items() if k != "GRIDMAP_TOKENS_FILE"},
                 "GRIDMAP_TOKENS": json.dumps({ADMIN_TOKEN: {"role": "admin"}}),
+                **(env or {}),
             },
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 120
+            deadline = time.monotonic() + start_seconds
             while True:
                 try:
-                    if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    if httpx.get(f"{base}/health", timeout=10).status_code == 200:
                         break
                 except httpx.TransportError:
                     pass

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
@@ -28,7 +28,7 @@ import numpy.typing as npt
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-__all__ = ["AddressIndex", "Match", "house_numbers", "normalize", "normalize_many"]
+__all__ = ["AddressIndex", "Match", "house_numbers", "normalize", "normalize_many", "place_forms"]
 
 MatchMethod = Literal["exact", "normalized", "fuzzy"]
 
@@ -42,12 +42,19 @@ _PROVINCES = (
 _KNOWN_PREFIX = rf"(?:{_PROVINCES})(?:省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)?"
 # Any other administrative unit: 2–6 Chinese characters and a suffix, unless the
 # suffix is really part of a road or place name (新区大道, 农贸市场, 幸福小区, 古镇路).
-_ADMIN_SUFFIX = r"(?:街道办事处|街道办|街道|自治州|自治县|地区|省|市|州|盟|区|县|旗|镇|乡)"
+_STREET_SUFFIX = r"(?:街道办事处|街道办|街道)"
+_ADMIN_SUFFIX = r"(?:自治州|自治县|地区|省|市|州|盟|区|县|旗|镇|乡)"
+_NOT_AFTER = r"(?!路|街|大道|道|巷|弄|胡同|场|号|里|口|府|中心|广场|花园|村|栋|\d)"
+# One unit holds no other unit's suffix inside it, nor a road unless it is a 街道 named after
+# one (中南路街道): 幸福路都市小区 keeps its 都市.
 _GENERIC_PREFIX = (
-    r"[\u4e00-\u9fff]{2,6}?"
-    r"(?<![小园校厂景片营社])"
+    r"(?:(?![区市县省州旗镇乡号栋])[\u4e00-\u9fff]){2,8}?"
+    + _STREET_SUFFIX
+    + _NOT_AFTER
+    + r"|(?:(?![区市县省州旗镇乡路街巷号栋])[\u4e00-\u9fff]){2,6}?"
+    + r"(?<![小园校厂景片营社])"
     + _ADMIN_SUFFIX
-    + r"(?!路|街|大道|道|巷|弄|胡同|场|号|里|口|府|中心|广场|花园|村|栋|\d)"
+    + _NOT_AFTER
 )
 _PREFIX = re.compile(rf"^(?:{_KNOWN_PREFIX}|{_GENERIC_PREFIX})")
 _MAX_PREFIX_TOKENS = 6
@@ -89,6 +96,8 @@ _SYNONYMS = (
 _AFTER_BUILDING = re.compile(r"栋[0-9\-单元层楼室房户号门]+$")
 # Without a building: unit and room after the house number (88号2单元301室, 88号2-301, 88号301房).
 _AFTER_HOUSE = re.compile(r"号(?:\d+单元.*|\d+-\d+(?:-\d+)?|\d+(?:室|房|户|号房)|\d+层.*)$")
+# Building, unit and room written with dashes after the house number: 151号4-2-502 is 151号4栋.
+_HOUSE_DASHES = re.compile(r"号(\d+)-\d+-\d+$")
 _TRAILING_UNIT_ROOM = re.compile(r"(?:\d*(?:单元|室|房|户)|\d+|-)+$")
 _NUMBERS = re.compile(r"\d+")
 
@@ -126,6 +135,7 @@ def _strip_prefix(text: str) -> str:
 
 
 def _strip_unit_room(text: str) -> str:
+    text = _HOUSE_DASHES.sub(r"号\1栋", text)
     stripped = _AFTER_BUILDING.sub("栋", text)
     if stripped != text:
         return stripped
@@ -179,6 +189,13 @@ def house_numbers(normalised: str) -> tuple[str, ...]:
 
 # Buildings scored first by `suggest`; the best of them usually rule out all others.
 _FIRST_ROUND = 64
+# At most this many buildings are scored for one suggestion, and only this much of the query
+# is compared: text that resembles nothing (whose bounds rule nothing out) costs a bounded
+# ~20 ms in a city instead of a scan of the whole register.
+_MAX_SCORED = 2048
+_MAX_SUGGEST_LENGTH = 64
+# Tightening the bound window by window pays for itself on address-length queries only.
+_MAX_TIGHTENED_LENGTH = 32
 # The bound and rapidfuzz round differently; a bound this close to a score may still tie it.
 _TOLERANCE = 1e-6
 
@@ -343,6 +360,83 @@ def _several_tokens(text: str) -> bool:
     return any(c.isspace() for c in text)
 
 
+# --- Reading an address: places, roads, estates ---------------------------------
+
+# A road (anything before a house number: 和平路, 青林村2组, 和平里) and its house number.
+_ROAD_HOUSE = re.compile(r"^(\D.*?)(\d+)号")
+# A registered name: an estate (小区/苑/花园/新村/里 …) and the building number after it.
+_ESTATE_BUILDING = re.compile(r"^(\D.*?)(\d+栋.*)$")
+# What may follow an estate name for its building: 4栋, 4号 (a building called by number), 4.
+_ESTATE_NUMBER = re.compile(r"^(\d+)(?:号|栋)?$")
+# A community named before the road, even one the store does not know (丁字桥社区和平路…).
+_ANY_COMMUNITY = re.compile(r"^[\u4e00-\u9fff]{2,8}?社区(?:居委会|居民委员会)?")
+# Suffixes a street, community or village name is written with or without.
+_PLACE_SUFFIX = re.compile(r"(?:街道办事处|街道办|街道|社区居委会|社区|居委会|村委会|村|镇|乡)$")
+_PLACE_FORMS = ("", "街道", "街道办事处", "街道办", "街", "社区", "社区居委会", "社区居民委员会", "居委会")
+_VILLAGE_FORMS = ("村", "村委会", "村民委员会", "镇", "乡")
+# A registered name says something beyond a number (科技大厦, 玉兰新村4栋; not 3栋 or 12号).
+_LETTERS = re.compile(r"[^\W\d_栋号]")
+# Likely intended buildings (same numbers, the named estate) must score at least this to be suggested first.
+_LIKELY = 60.0
+
+
+def _road(normalised: str) -> str | None:
+    """The road of a normalised Chinese address (what precedes its house number), if it has one."""
+    m = _ROAD_HOUSE.match(normalised)
+    return m.group(1) if m is not None and _CJK.search(m.group(1)) else None
+
+
+def place_forms(names: Iterable[str | None]) -> set[str]:
+    """The ways the store's street, community and village names are written before a road.
+
+    紫阳街道 → 紫阳街道, 紫阳街道办事处, 紫阳街, 紫阳 …; 瑞欣社区 → 瑞欣社区, 瑞欣社区居委会, 瑞欣 ….
+    A form is only ever dropped when a road or an estate of the register follows it.
+    """
+    out: set[str] = set()
+    for name in names:
+        if not name:
+            continue
+        text = _squeeze_spaces(unicodedata.normalize("NFKC", str(name)).casefold())
+        base = _PLACE_SUFFIX.sub("", text)
+        out.add(text)
+        if len(base) >= 2:
+            out.update(base + form for form in (*_PLACE_FORMS, *_VILLAGE_FORMS))
+    return out
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What an address names, read against the register.
+
+    `text` is the normalised address with known places dropped and an estate
+    name between house and building number dropped (和平路151号玉兰新村4栋 →
+    和平路151号4栋); `road` is set when the road is one of the register's,
+    `hit` when the address named a building by its registered name, and
+    `unknown_road` when it names, before a house number, a road the register lacks.
+    """
+
+    text: str
+    road: str | None = None
+    estate: str | None = None
+    hit: int | None = None
+    unknown_road: bool = False
+
+
+class _Prefixes:
+    """Strings looked up as prefixes of a text, longest first (a dict per length, no regex alternation)."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.words = {w for w in words if w}
+        self.lengths = sorted({len(w) for w in self.words}, reverse=True)
+
+    def at_start(self, text: str) -> str | None:
+        """The longest word `text` starts with, if any."""
+        for length in self.lengths:
+            if length <= len(text) and text[:length] in self.words:
+                return text[:length]
+        return None
+
+
 # --- Matching -----------------------------------------------------------------
 
 
@@ -357,34 +451,80 @@ class Match:
 
 
 class AddressIndex:
-    """The building register, indexed for matching addresses (raw, normalised, fuzzy).
+    """The building register, indexed for matching addresses (raw, normalised, by name, fuzzy).
 
-    Fuzzy matching only compares addresses with the same numbers, which both
-    guards against 88号3栋 ↔ 88号8栋 and keeps each search to a small block.
-    The scorer is rapidfuzz's WRatio: plain Indel similarity for strings of
-    similar length (one wrong character of eight scores 87.5), a partial
-    match scaled by 0.9 when one side carries extra words (a community name
-    the register omits). A tie between different buildings is no match.
+    An address is read as [places] road house-number [estate] building, or
+    [places] [road] estate building (the building's registered name, 玉兰新村4栋).
+    Places are the administrative units `normalize` drops and the store's own
+    street, community and village names (`places`). A road before a house
+    number must be one of the register's: a road the register lacks is never
+    matched to another one (和平里151号 is not 和平路151号), it gets suggestions.
+    Fuzzy matching only compares addresses on the same road with the same
+    numbers, which guards against 88号3栋 ↔ 88号8栋 and keeps each search to a
+    small block. The scorer is rapidfuzz's WRatio: plain Indel similarity for
+    strings of similar length, a partial match scaled by 0.9 when one side
+    carries extra words. A tie between different buildings is no match.
     """
 
-    def __init__(self, buildings: gpd.GeoDataFrame | pd.DataFrame, *, threshold: float = 85.0) -> None:
+    def __init__(
+        self,
+        buildings: gpd.GeoDataFrame | pd.DataFrame,
+        *,
+        places: Iterable[str | None] = (),
+        threshold: float = 85.0,
+    ) -> None:
         has_address = buildings["address"].notna() & buildings["code"].notna()
         codes = buildings.loc[has_address, "code"].astype(str).tolist()
         raw = buildings.loc[has_address, "address"].astype(str).tolist()
+        names: list[str | None] = (
+            normalize_many(buildings.loc[has_address, "name"].astype(object).tolist())
+            if "name" in buildings.columns
+            else [None] * len(codes)
+        )
         self.threshold = threshold
         self._codes = codes
         self._raw = raw
         self._normalised = [n or "" for n in normalize_many(raw)]
         self._choices = np.array(self._normalised, dtype=object)
+        self._names = np.array([n or "" for n in names], dtype=object)
         self._characters = _Characters(self._normalised)
         self._exact: dict[str, int] = {}
         self._by_normalised: dict[str, int] = {}
-        self._blocks: dict[tuple[str, ...], list[int]] = {}
+        self._by_name: dict[str, int] = {}
+        self._blocks: dict[tuple[str | None, tuple[str, ...]], list[int]] = {}
+        self._by_numbers: dict[tuple[str, ...], list[int]] = {}
+        self._by_estate: dict[str, list[int]] = {}
+        self._road_of: list[str | None] = [_road(n) for n in self._normalised]
+        self._estate_of: list[str | None] = [None] * len(codes)
+        for i, name in enumerate(names):
+            m = _ESTATE_BUILDING.match(name or "")
+            if m is not None and len(m.group(1)) >= 2:
+                self._estate_of[i] = m.group(1)
+        self._roads = _Prefixes(r for r in self._road_of if r)
+        self._estates = _Prefixes(e for e in self._estate_of if e)
+        self._places = _Prefixes(place_forms(places))
         # Insert in code order so that duplicates resolve to the same building every time.
         for i in sorted(range(len(codes)), key=codes.__getitem__):
             self._exact.setdefault(raw[i].strip(), i)
             self._by_normalised.setdefault(self._normalised[i], i)
-            self._blocks.setdefault(house_numbers(self._normalised[i]), []).append(i)
+            if len(_LETTERS.findall(names[i] or "")) >= 2:
+                self._by_name.setdefault(names[i] or "", i)
+            numbers = house_numbers(self._normalised[i])
+            self._blocks.setdefault((self._road_of[i], numbers), []).append(i)
+            self._by_numbers.setdefault(numbers, []).append(i)
+            estate = self._estate_of[i]
+            if estate:
+                self._by_estate.setdefault(estate, []).append(i)
+
+    @classmethod
+    def from_frames(cls, frames: Mapping[str, pd.DataFrame], *, threshold: float = 85.0) -> AddressIndex:
+        """The index of `frames["buildings"]`, knowing the street and community names of `frames`."""
+        places: list[str | None] = []
+        for layer in ("streets", "communities"):
+            frame = frames.get(layer)
+            if frame is not None and "name" in frame.columns:
+                places.extend(frame["name"].astype(object).where(frame["name"].notna(), None).tolist())
+        return cls(frames["buildings"], places=places, threshold=threshold)
 
     def __len__(self) -> int:
         return len(self._codes)
@@ -399,15 +539,68 @@ class AddressIndex:
             return self._match(hit, "exact", 1.0)
         return self._match_normalised(normalize(query))
 
-    def _match_normalised(self, normalised: str) -> Match | None:
-        hit = self._by_normalised.get(normalised)
-        if hit is not None:
-            return self._match(hit, "normalized", 1.0)
-        block = self._blocks.get(house_numbers(normalised))
-        if not normalised or not block:
+    def _read(self, normalised: str) -> _Reading:
+        """`normalised` read against the register, dropping known places before the road if need be."""
+        text = normalised
+        for _ in range(_MAX_PREFIX_TOKENS + 1):
+            reading = self._read_road_or_estate(text)
+            if reading is not None:
+                return reading
+            place = self._places.at_start(text)
+            generic = _ANY_COMMUNITY.match(text) or _PREFIX.match(text)
+            length = max(len(place or ""), generic.end() if generic else 0)
+            if not length or length == len(text) or text[length].isdigit():
+                break
+            text = text[length:]
+        m = _ROAD_HOUSE.match(normalised)
+        return _Reading(normalised, unknown_road=m is not None and _CJK.search(m.group(1)) is not None)
+
+    def _read_road_or_estate(self, text: str) -> _Reading | None:
+        """A reading when `text` starts with a road or an estate of the register, else None."""
+        m = _ROAD_HOUSE.match(text)
+        if m is not None and m.group(1) in self._roads.words:
+            rest = text[m.end() :]
+            estate = self._estates.at_start(rest)
+            if estate is not None and len(rest) > len(estate):
+                rest = rest[len(estate) :]
+            return _Reading(text[: m.end()] + rest, road=m.group(1), estate=estate)
+        road = self._roads.at_start(text)
+        body = text[len(road) :] if road is not None and not text[len(road) :][:1].isdigit() else text
+        estate = self._estates.at_start(body)
+        if estate is None:
             return None
-        choices = {i: self._normalised[i] for i in block}
-        best = process.extract(normalised, choices, scorer=fuzz.WRatio, score_cutoff=self.threshold, limit=2)
+        number = _ESTATE_NUMBER.sub(r"\1栋", body[len(estate) :])
+        hit = self._by_name.get(estate + number)
+        if hit is not None and road is not None and body is not text and self._road_of[hit] != road:
+            hit = None
+        return _Reading(text, road=road if body is not text else None, estate=estate, hit=hit)
+
+    def _agrees(self, reading: _Reading, i: int) -> bool:
+        """Whether building `i` is in the estate the address names (when it names one)."""
+        return reading.estate is None or self._estate_of[i] in (None, reading.estate)
+
+    def _match_normalised(self, normalised: str) -> Match | None:
+        if not normalised:
+            return None
+        reading = self._read(normalised)
+        if reading.hit is not None:
+            return self._match(reading.hit, "normalized", 1.0)
+        hit = self._by_normalised.get(reading.text)
+        if hit is None and reading.text != normalised and not reading.unknown_road:
+            hit = self._by_normalised.get(normalised)
+        if hit is None:
+            hit = self._by_name.get(reading.text)
+        if hit is not None and self._agrees(reading, hit):
+            return self._match(hit, "normalized", 1.0)
+        if reading.unknown_road or (reading.estate is not None and reading.road is None):
+            return None
+        block = self._blocks.get((reading.road, house_numbers(reading.text)))
+        if not block:
+            return None
+        choices = {i: self._normalised[i] for i in block if self._agrees(reading, i)}
+        best = process.extract(
+            reading.text, choices, scorer=fuzz.WRatio, score_cutoff=self.threshold, limit=2
+        )
         if not best:
             return None
         _, score, i = best[0]
@@ -431,13 +624,33 @@ class AddressIndex:
         return out
 
     def suggest(self, query: str, n: int = 5) -> list[Match]:
-        """Up to `n` buildings whose address resembles `query`, best first (for a "did you mean")."""
-        normalised = normalize(query)
+        """Up to `n` buildings whose address resembles `query`, likely intended ones first.
+
+        Likely intended: buildings with the same house and building numbers
+        (和平里151号4栋 → 和平路151号4栋) or in the estate the address names,
+        scoring at least 60; then the best of the whole register.
+        """
+        normalised = normalize(query)[:_MAX_SUGGEST_LENGTH]
         if not normalised or not self._codes:
             return []
+        reading = self._read(normalised)
+        same_numbers = (
+            self._by_numbers.get(house_numbers(reading.text), []) if _NUMBERS.search(normalised) else []
+        )
+        ranked = self._likely(normalised, same_numbers, self._choices)
+        if reading.estate is not None:
+            ranked += self._likely(normalised, self._by_estate.get(reading.estate, []), self._names)
+        ranked.sort(key=lambda pair: (-pair[1], pair[0]))
+        out = self._distinct(ranked, n)
+        if len(out) < n:  # the likely ones leave room: rank the whole register (the costly part)
+            out = self._distinct(ranked + self._ranked(normalised, n * 3), n)
+        return out
+
+    def _distinct(self, ranked: list[tuple[int, float]], n: int) -> list[Match]:
+        """The first `n` buildings of `ranked` (position, score), each code once, positive scores only."""
         out: list[Match] = []
         seen: set[str] = set()
-        for i, score in self._ranked(normalised, n * 3):
+        for i, score in ranked:
             if self._codes[i] not in seen and score > 0:
                 seen.add(self._codes[i])
                 out.append(self._match(i, "fuzzy", round(score / 100.0, 4)))
@@ -445,26 +658,41 @@ class AddressIndex:
                 break
         return out
 
+    def _likely(
+        self, normalised: str, members: list[int], texts: npt.NDArray[np.object_]
+    ) -> list[tuple[int, float]]:
+        """(position, WRatio against `texts`) of the `members` scoring at least `_LIKELY`."""
+        if not members:
+            return []
+        choices = texts[np.asarray(members, dtype=np.intp)].tolist()
+        scores = process.cdist([normalised], choices, scorer=fuzz.WRatio, dtype=np.float64)[0]
+        return [
+            (i, float(score)) for i, score in zip(members, scores.tolist(), strict=True) if score >= _LIKELY
+        ]
+
     def _ranked(self, normalised: str, limit: int) -> list[tuple[int, float]]:
         """The `limit` best (position, WRatio) over the register, best first and ties by position.
 
         The same list as scoring every address: addresses are scored in rounds,
         highest score bound first, until no address left could tie or beat the
-        `limit`-th best score found.
+        `limit`-th best score found, or `_MAX_SCORED` addresses were scored (the
+        best of those, for text so unlike every address that bounds rule few out).
         """
         bound = _ScoreBound(self._characters, normalised)
         done = np.zeros(len(bound.bound), dtype=bool)
         positions = np.empty(0, dtype=np.intp)
         scores = np.empty(0, dtype=np.float64)
         floor, size = 0.0, _FIRST_ROUND
-        while True:
+        while len(positions) < _MAX_SCORED:
             pending = np.flatnonzero((bound.bound >= floor - _TOLERANCE) & (bound.bound > 0) & ~done)
             if not len(pending):
                 break
-            if len(pending) > 4 * size:
-                pending = pending[np.argpartition(-bound.bound[pending], 4 * size - 1)[: 4 * size]]
-            bound.tighten(pending)
-            pending = pending[bound.bound[pending] >= floor - _TOLERANCE]
+            size = min(size, _MAX_SCORED - len(positions))
+            if len(normalised) <= _MAX_TIGHTENED_LENGTH:
+                if len(pending) > 4 * size:
+                    pending = pending[np.argpartition(-bound.bound[pending], 4 * size - 1)[: 4 * size]]
+                bound.tighten(pending)
+                pending = pending[bound.bound[pending] >= floor - _TOLERANCE]
             if len(pending) > size:
                 pending = pending[np.argpartition(-bound.bound[pending], size - 1)[:size]]
             done[pending] = True

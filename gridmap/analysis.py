@@ -37,40 +37,16 @@ from gridmap.crs import metric_crs
 from gridmap.frames import WGS84
 from gridmap.linkage import DEFAULT_QUOTA, link_households
 from gridmap.topology import TopologyOptions, check_grids
+from gridmap.vocabulary import GAP_KINDS, grade_thresholds
 
 GeomArray = npt.NDArray[np.object_]
 
 GAP_TEXT: dict[str, tuple[str, str]] = {
-    "speaker_gap": (
-        "网格 {code} 有 {n} 户不在正常广播覆盖范围内",
-        "grid {code}: {n} households outside working speaker range",
-    ),
-    "service_gap": (
-        "网格 {code} 有 {n} 户不在志愿服务点服务半径内",
-        "grid {code}: {n} households beyond service point reach",
-    ),
-    "linkage_gap": (
-        "网格 {code} 有 {n} 户未纳入一户十联",
-        "grid {code}: {n} households not linked to a center household",
-    ),
-    "linkage_quota": (
-        "网格 {code} 有 {n} 个党员中心户联系户数不足",
-        "grid {code}: {n} center households below their linkage quota",
-    ),
-    "no_party_branch": ("网格 {code} 未建立网格党支部", "grid {code} has no party branch"),
-    "no_worker": ("网格 {code} 未配备网格员", "grid {code} has no grid worker"),
+    code: (kind.text_zh, kind.text_en) for code, kind in GAP_KINDS.items() if kind.text_zh
 }
-"""Descriptions of the per-grid gap kinds ({code}: the grid, {n}: how many)."""
+"""Descriptions of the per-grid gap kinds ({code}: the grid, {n}: how many), from `gridmap.vocabulary`."""
 
-GAP_KINDS_ZH: dict[str, str] = {
-    "speaker_gap": "广播覆盖盲区",
-    "service_gap": "志愿服务覆盖盲区",
-    "linkage_gap": "未纳入一户十联",
-    "linkage_quota": "中心户联系不足",
-    "no_party_branch": "未建网格党支部",
-    "no_worker": "未配网格员",
-    "unassigned": "不属于任何网格",
-}
+GAP_KINDS_ZH: dict[str, str] = {code: kind.zh for code, kind in GAP_KINDS.items()}
 """Chinese labels of the gap kinds not coming from topology (those are `topology_<kind>`)."""
 
 COUNT_COLUMNS: tuple[str, ...] = (
@@ -97,9 +73,9 @@ class GradeRule:
     which few grids have yet; one per 30 or so (a share near 0.35) is common.
     """
 
-    speaker: tuple[float, float, float] = (0.95, 0.85, 0.70)
-    service: tuple[float, float, float] = (0.90, 0.75, 0.50)
-    linkage: tuple[float, float, float] = (0.30, 0.20, 0.10)
+    speaker: tuple[float, float, float] = grade_thresholds("speaker")
+    service: tuple[float, float, float] = grade_thresholds("service")
+    linkage: tuple[float, float, float] = grade_thresholds("linkage")
 
     def grade(self, shares: FloatArray, problems: npt.NDArray[np.integer]) -> npt.NDArray[np.object_]:
         """Letter of each unit from its shares (n × 3: speaker, service, linkage; NaN: undefined)."""
@@ -335,7 +311,9 @@ def _subtract_ranges(
     left[covered] = shapely.from_wkt("POLYGON EMPTY")
     keep = ~covered[grid_pos]
     grid_pos, range_pos = grid_pos[keep], range_pos[keep]
-    order = np.argsort(grid_pos, kind="stable")
+    # Ranges in input order within each grid (not the tree's): the same speakers give the same shape
+    # whatever else the tree holds, so a county analysed alone matches the whole run exactly.
+    order = np.lexsort((range_pos, grid_pos))
     grid_pos, range_pos = grid_pos[order], range_pos[order]
     _, starts, sizes = np.unique(grid_pos, return_index=True, return_counts=True)
     turn = np.arange(len(grid_pos)) - np.repeat(starts, sizes)  # 0, 1, 2 … within each grid
@@ -470,7 +448,7 @@ def _gaps(
         parts.append(_gap_rows(kind, grids, rows, shapely.point_on_surface(g_geom[rows])))
 
     parts.append(_topology_gaps(findings, g_code))
-    parts.append(_unassigned_gaps(lost))
+    parts.append(unassigned_gaps(lost))
     parts = [p for p in parts if len(p)]
     if not parts:
         return _empty_gaps()
@@ -500,7 +478,7 @@ def _topology_gaps(findings: gpd.GeoDataFrame, g_code: npt.NDArray[np.object_]) 
     )
 
 
-def _unassigned_gaps(lost: gpd.GeoDataFrame) -> pd.DataFrame:
+def unassigned_gaps(lost: gpd.GeoDataFrame) -> pd.DataFrame:
     """One row per layer with points in no grid."""
     rows = []
     for layer, group in lost.groupby("layer", sort=True):

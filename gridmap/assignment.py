@@ -15,6 +15,10 @@ Rules (DESIGN.md, Analysis):
   A building with no area (a degenerate ring) is placed by its representative point.
 - A household with a `building_code` whose building has a grid belongs to that
   grid; any other household is placed by its point.
+- A point inside a registered building (a household without a building code,
+  a service point, a speaker, a point lookup) belongs to that building's grid,
+  so it agrees with the building's address; overlapping buildings go to the
+  smallest code. Other points are placed by the grid that covers them.
 
 Point location runs on whole arrays: points sorted by longitude once, then each
 grid takes the slice inside its bounding box and tests it with a prepared
@@ -113,6 +117,60 @@ class GridLocator:
         return out
 
 
+class BuildingLocator:
+    """Which registered building contains each point (interior or boundary; the smallest code on overlaps)."""
+
+    def __init__(self, buildings: gpd.GeoDataFrame) -> None:
+        _require_wgs84(buildings, "buildings")
+        geoms = np.asarray(buildings.geometry.values, dtype=object)
+        present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        indexed = geoms.copy()
+        indexed[~present] = None
+        self._tree = shapely.STRtree(indexed)
+        codes = buildings["code"].astype(str).to_numpy(dtype=object)
+        self._by_rank = np.argsort(codes, kind="stable")
+        self._rank = np.empty(len(codes), dtype=np.intp)
+        self._rank[self._by_rank] = np.arange(len(codes))
+        self.size = len(codes)
+
+    def locate(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> IntArray:
+        """Row position in the buildings frame of the building containing each point (-1 for none)."""
+        x = np.asarray(lon, dtype=np.float64).ravel()
+        y = np.asarray(lat, dtype=np.float64).ravel()
+        out = np.full(x.size, -1, dtype=np.intp)
+        if x.size == 0 or self.size == 0:
+            return out
+        point_pos, building_pos = self._tree.query(shapely.points(x, y), predicate="intersects")
+        best = np.full(x.size, self.size, dtype=np.intp)
+        np.minimum.at(best, point_pos, self._rank[building_pos])
+        found = best < self.size
+        out[found] = self._by_rank[best[found]]
+        return out
+
+
+def point_grids(
+    locator: GridLocator,
+    buildings: BuildingLocator,
+    building_grid: IntArray,
+    lon: npt.ArrayLike,
+    lat: npt.ArrayLike,
+) -> tuple[IntArray, IntArray]:
+    """(grid position, building position) of each point: its building's grid when it lies in one.
+
+    `building_grid` is `building_grids(grids, buildings)` for the frame `buildings` indexes.
+    """
+    x = np.asarray(lon, dtype=np.float64).ravel()
+    y = np.asarray(lat, dtype=np.float64).ravel()
+    inside = buildings.locate(x, y)
+    grid = np.full(x.size, -1, dtype=np.intp)
+    held = inside >= 0
+    grid[held] = building_grid[inside[held]]
+    rest = np.flatnonzero(grid < 0)
+    if rest.size:
+        grid[rest] = locator.locate(x[rest], y[rest])
+    return grid, inside
+
+
 def locate_points(grids: gpd.GeoDataFrame, lon: npt.ArrayLike, lat: npt.ArrayLike) -> IntArray:
     """Row positions into `grids` of the grid owning each (lon, lat) in WGS84; -1 where none does."""
     return GridLocator(grids).locate(lon, lat)
@@ -175,8 +233,13 @@ def household_grids(
     households: gpd.GeoDataFrame,
     building_codes: pd.Series,
     building_grid: IntArray,
+    buildings: BuildingLocator | None = None,
 ) -> IntArray:
-    """Grid position of each household: its building's grid when known, else where its point lies."""
+    """Grid position of each household: its building's grid when known, else where its point lies.
+
+    With `buildings` (indexing the frame whose codes are `building_codes`), a
+    point inside a building takes that building's grid.
+    """
     out = np.full(len(households), -1, dtype=np.intp)
     if len(households) == 0:
         return out
@@ -186,7 +249,10 @@ def household_grids(
     by_point = np.flatnonzero(out < 0)
     if by_point.size:
         x, y = point_xy(households.iloc[by_point])
-        out[by_point] = locator.locate(x, y)
+        if buildings is None:
+            out[by_point] = locator.locate(x, y)
+        else:
+            out[by_point] = point_grids(locator, buildings, building_grid, x, y)[0]
     return out
 
 
@@ -209,10 +275,11 @@ def assign_positions(
     pos: dict[str, IntArray] = {}
     buildings = layer_of(frames, "buildings")
     pos["buildings"] = building_grids(grids, buildings)
+    inside = BuildingLocator(buildings)
     households = layer_of(frames, "households")
-    pos["households"] = household_grids(locator, households, buildings["code"], pos["buildings"])
+    pos["households"] = household_grids(locator, households, buildings["code"], pos["buildings"], inside)
     for layer in ("service_points", "speakers"):
-        pos[layer] = locator.locate(*point_xy(layer_of(frames, layer)))
+        pos[layer] = point_grids(locator, inside, pos["buildings"], *point_xy(layer_of(frames, layer)))[0]
     for layer in DERIVED_LAYERS:
         frame = layer_of(frames, layer).copy()
         frame["grid_code"] = codes_at(codes, pos[layer])
@@ -260,7 +327,7 @@ def unassigned(frames: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
             geometry = shapely.point_on_surface(np.asarray(geometry, dtype=object))
         parts.append(
             gpd.GeoDataFrame(
-                {"layer": layer, "code": lost["code"].astype("string").to_numpy()},
+                {"layer": layer, "code": lost["code"].astype("string").array},
                 geometry=gpd.GeoSeries(geometry, crs=WGS84).values,
                 crs=WGS84,
             )

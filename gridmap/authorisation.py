@@ -140,16 +140,11 @@ def _foreign_grids(store: Store, own: frozenset[str], grid_codes: pd.Series) -> 
     given = grid_codes.notna().to_numpy(dtype=bool)
     if not given.any():
         return []
-    wanted = sorted(set(grid_codes[given].astype(str)))
-    grids = store.read("grids", codes=wanted)
-    community = dict(zip(grids["code"].astype(str), grids["community_code"], strict=True))
-    out = []
-    for i in np.flatnonzero(given).tolist():
-        grid = str(grid_codes.iat[i])
-        parent = community.get(grid)
-        if _shown(parent) not in own:
-            out.append((i, grid, _shown(parent)))
-    return out
+    codes = grid_codes.astype(object).where(given, None)
+    grids = store.read("grids", codes=sorted(set(codes[given].astype(str))))
+    parents = codes.map(dict(zip(grids["code"].astype(str), grids["community_code"], strict=True)))
+    foreign = given & ~parents.isin(own).to_numpy(dtype=bool)
+    return [(i, str(codes.iat[i]), _shown(parents.iat[i])) for i in np.flatnonzero(foreign).tolist()]
 
 
 def _foreign_buildings(

@@ -71,6 +71,11 @@ class Layer:
         return [f.name for f in self.fields if f.personal]
 
     @property
+    def versioned(self) -> bool:
+        """Whether the layer keeps boundary versions with validity dates (streets, communities, grids)."""
+        return all(name in self.field_names for name in DATE_FIELDS)
+
+    @property
     def input_fields(self) -> list[Field]:
         """Fields an import may set (derived ones are computed, never trusted)."""
         return [f for f in self.fields if not f.derived]
@@ -90,13 +95,27 @@ def _code(label_zh: str = "编码") -> Field:
 _NAME = Field("name", "text", "名称", "Name", aliases=("名称", "名字", "Name", "NAME"))
 _GRID_CODE = Field("grid_code", "text", "所属网格", "Grid", derived=True, aliases=("所属网格", "网格编码"))
 _ADDRESS = Field("address", "text", "地址", "Address", aliases=("地址", "详细地址", "门牌地址"))
+# Boundary versions (DB11/T 2157 keeps start and end dates for every grid): ISO dates (YYYY-MM-DD).
+# valid_to is set only on closed versions, which the store keeps beside the current rows.
+_VALID_FROM = Field(
+    "valid_from", "text", "启用日期", "Valid from", aliases=("启用日期", "生效日期", "开始日期", "起始日期")
+)
+_VALID_TO = Field(
+    "valid_to", "text", "停用日期", "Valid to", derived=True, aliases=("停用日期", "失效日期", "终止日期")
+)
+DATE_FIELDS = ("valid_from", "valid_to")
 
 STREETS = Layer(
     "streets",
     "街道/乡镇",
     "Streets",
     "MultiPolygon",
-    (_code("街道编码"), Field("name", "text", "名称", "Name", required=True, aliases=_NAME.aliases)),
+    (
+        _code("街道编码"),
+        Field("name", "text", "名称", "Name", required=True, aliases=_NAME.aliases),
+        _VALID_FROM,
+        _VALID_TO,
+    ),
 )
 
 COMMUNITIES = Layer(
@@ -124,6 +143,8 @@ COMMUNITIES = Layer(
             aliases=("类型", "社区类型"),
             choices=("community", "village"),
         ),
+        _VALID_FROM,
+        _VALID_TO,
     ),
     parents=(Parent("street_code", "streets"),),
 )
@@ -156,6 +177,8 @@ GRIDS = Layer(
             personal=True,
             aliases=("网格员电话", "联系电话", "电话", "手机"),
         ),
+        _VALID_FROM,
+        _VALID_TO,
     ),
     parents=(Parent("community_code", "communities"),),
 )

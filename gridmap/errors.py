@@ -80,3 +80,7 @@ class ValidationError(GridmapError):
         shown = "\n".join(f"  {source}: {p.describe()}" for p in problems[:50])
         more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
         super().__init__(f"{source}: {len(problems)} problem(s), nothing was changed\n{shown}{more}")
+
+
+class RevertConflictError(GridmapError):
+    """A revision cannot be reverted because a later revision changed the same features."""

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridmap.analysis import GAP_TEXT, Analysis, AnalysisOptions, _unassigned_gaps, analyze
+from gridmap.analysis import GAP_TEXT, Analysis, AnalysisOptions, analyze, unassigned_gaps
 from gridmap.assignment import GridLocator, codes_at
 from gridmap.coverage import service_radii, speaker_radii
 
@@ -119,7 +119,7 @@ def update_sites(
         out.frames[layer] = _assigned(new, locator)
     out.unassigned = _unassigned(analysis.unassigned, out.frames, list(edited))
     kept = out.gaps[(out.gaps["kind"] != "unassigned").to_numpy(dtype=bool)]
-    out.gaps = _gap_frame([kept, _unassigned_gaps(out.unassigned)], out.grids, analysis.gaps.crs)
+    out.gaps = _gap_frame([kept, unassigned_gaps(out.unassigned)], out.grids, analysis.gaps.crs)
     if streets:
         inside, rows = region(frames, analysis, streets, _widest_reach(frames, opts))
         out = _splice(out, analyze(inside, opts), streets, rows)

@@ -24,11 +24,12 @@ import numpy as np
 import numpy.typing as npt
 
 from gridmap.address import AddressIndex, Match
-from gridmap.assignment import GridLocator, building_grids
+from gridmap.assignment import BuildingLocator, GridLocator, building_grids, point_grids
 from gridmap.crs import parse_crs, to_wgs84
 from gridmap.errors import CRSError, NotFoundError
 from gridmap.privacy import Role, protect
 from gridmap.stores import Store
+from gridmap.versions import parse_date
 
 __all__ = [
     "AddressNotFoundError",
@@ -39,12 +40,15 @@ __all__ = [
 ]
 
 MAX_SUGGESTIONS = 5
+MAX_DATED = 8
+"""Snapshots of past dates kept per service (an "as of" lookup reads and indexes that date's boundaries)."""
 LOOKUP_LAYERS = frozenset({"streets", "communities", "grids", "buildings"})
 """The layers a snapshot is built from; edits elsewhere (households, speakers…) need no rebuild."""
 
 Stamps = dict[str, dt.datetime | None]
 log = logging.getLogger(__name__)
-GRID_FIELDS = ("code", "name", "party_branch", "worker_name")
+GRID_FIELDS = ("code", "name", "party_branch", "worker_name", "worker_phone")
+"""What a lookup says about a grid; `gridmap.privacy.protect` removes or masks by role (README, Roles)."""
 
 
 class AddressNotFoundError(NotFoundError):
@@ -74,7 +78,11 @@ class Snapshot:
     grid_community: list[str | None]
     communities: dict[str, dict[str, Any]]
     streets: dict[str, dict[str, Any]]
-    buildings: dict[str, tuple[str | None, int]]
+    buildings: dict[str, int]
+    """Building code → row of `building_rows` and `building_grid`."""
+    building_rows: list[dict[str, Any]]
+    building_grid: npt.NDArray[np.intp]
+    building_locator: BuildingLocator
     addresses: AddressIndex
 
     @classmethod
@@ -85,11 +93,16 @@ class Snapshot:
         stamps: Stamps | None = None,
         *,
         addresses: AddressIndex | None = None,
+        date: str | None = None,
     ) -> Snapshot:
-        """Read the four layers a lookup touches and index them (`addresses`: an index still valid)."""
-        grids = store.read("grids")
-        communities = store.read("communities")
-        streets = store.read("streets")
+        """Read the four layers a lookup touches and index them (`addresses`: an index still valid).
+
+        With `date`, the boundaries are those in force on that date (`Store.read_as_of`).
+        """
+        boundaries = store.read if date is None else (lambda name: store.read_as_of(name, date))
+        grids = boundaries("grids")
+        communities = boundaries("communities")
+        streets = boundaries("streets")
         buildings = store.read("buildings")
         locator = GridLocator(grids)
         rows: dict[Role, list[dict[str, Any]]] = {}
@@ -100,7 +113,7 @@ class Snapshot:
             rows[role] = [{name: rec.get(name) for name in GRID_FIELDS} for rec in records.to_dict("records")]
         # A building's grid is derived here (largest area share), never trusted from the store.
         b_grid = building_grids(grids, buildings)
-        b_addr = buildings["address"].astype(object).where(buildings["address"].notna(), None)
+        b_rows = _records(buildings, ("code", "name", "address"))
         return cls(
             revision=revision,
             stamps=stamps or {},
@@ -109,11 +122,15 @@ class Snapshot:
             grid_community=_nullable(grids["community_code"]),
             communities=_index(communities, ("code", "name", "street_code")),
             streets=_index(streets, ("code", "name")),
-            buildings={
-                code: (addr, int(pos))
-                for code, addr, pos in zip(buildings["code"].astype(str), b_addr, b_grid, strict=True)
-            },
-            addresses=addresses if addresses is not None else AddressIndex(buildings),
+            buildings={row["code"]: i for i, row in enumerate(b_rows)},
+            building_rows=b_rows,
+            building_grid=b_grid,
+            building_locator=BuildingLocator(buildings),
+            addresses=addresses
+            if addresses is not None
+            else AddressIndex.from_frames(
+                {"buildings": buildings, "streets": streets, "communities": communities}
+            ),
         )
 
     def answer(
@@ -140,10 +157,10 @@ class Snapshot:
         """The reply for an address matched (or not) to a building; `suggest` searches for look-alikes."""
         if found is None:
             raise AddressNotFoundError(address, self.suggestions(address) if suggest else [])
-        building_address, grid_pos = self.buildings[found.building_code]
+        row = self.buildings[found.building_code]
+        building, grid_pos = self.building_rows[row], int(self.building_grid[row])
         if grid_pos < 0:
-            raise OutsideError(f"building {found.building_code} ({building_address}) lies in no grid")
-        building = {"code": found.building_code, "address": building_address}
+            raise OutsideError(f"building {found.building_code} ({building['address']}) lies in no grid")
         match = {"method": found.method, "score": round(float(found.score), 3)}
         return self.answer(grid_pos, role, building, match)
 
@@ -154,21 +171,28 @@ class Snapshot:
             out.append({"code": s.building_code, "address": s.address, "score": round(float(s.score), 3)})
         return out
 
-    def by_points(self, lon: npt.ArrayLike, lat: npt.ArrayLike, crs: str) -> npt.NDArray[np.intp]:
-        """Grid positions of points given in `crs` (-1 where no grid contains the point)."""
+    def by_points(
+        self, lon: npt.ArrayLike, lat: npt.ArrayLike, crs: str
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+        """(grid, building) positions of points in `crs` (-1 for none); a building's point takes its grid."""
         x = np.atleast_1d(np.asarray(lon, dtype=np.float64))
         y = np.atleast_1d(np.asarray(lat, dtype=np.float64))
         spec = parse_crs(crs)
         if not spec.is_wgs84:  # WGS84 and CGCS2000 need no transformation (the usual case, kept cheap)
             x, y = to_wgs84(x, y, spec)
-        return self.locator.locate(x, y)
+        return point_grids(self.locator, self.building_locator, self.building_grid, x, y)
+
+    def point_answer(self, grid_pos: int, building_pos: int, role: Role) -> dict[str, Any]:
+        """The reply for a located point: its grid, and the building it lies in (or null)."""
+        building = self.building_rows[building_pos] if building_pos >= 0 else None
+        return self.answer(grid_pos, role, building, {"method": "point", "score": 1.0})
 
     def by_point(self, lon: float, lat: float, crs: str, role: Role) -> dict[str, Any]:
-        """The grid owning one point."""
-        pos = int(self.by_points([lon], [lat], crs)[0])
-        if pos < 0:
+        """The grid owning one point (its building's grid when it lies inside a registered building)."""
+        grid, building = self.by_points([lon], [lat], crs)
+        if grid[0] < 0:
             raise OutsideError(f"no grid contains the point ({lon}, {lat}) in {crs}")
-        return self.answer(pos, role, None, {"method": "point", "score": 1.0})
+        return self.point_answer(int(grid[0]), int(building[0]), role)
 
 
 def changed_layers(old: Stamps, new: Stamps) -> set[str] | None:
@@ -188,11 +212,17 @@ def _nullable(values: Any) -> list[str | None]:
     return [None if v is None else str(v) for v in values.astype(object).where(values.notna(), None)]
 
 
-def _index(frame: Any, columns: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """`code → {column: value}` with missing values as None."""
+def _records(frame: Any, columns: Sequence[str]) -> list[dict[str, Any]]:
+    """The rows of `frame` as `{column: value}` in frame order, missing values as None."""
     part = frame[list(columns)].astype(object)
     part = part.where(part.notna(), None)
-    return {rec["code"]: rec for rec in part.to_dict("records")}
+    records: list[dict[str, Any]] = part.to_dict("records")
+    return records
+
+
+def _index(frame: Any, columns: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """`code → {column: value}` with missing values as None."""
+    return {rec["code"]: rec for rec in _records(frame, columns)}
 
 
 @dataclass
@@ -205,6 +235,7 @@ class LookupService:
     _snapshot: Snapshot | None = field(default=None, init=False)
     _checked: float = field(default=-math.inf, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _dated: dict[tuple[str, str], Snapshot] = field(default_factory=dict, init=False)
 
     def snapshot(self) -> Snapshot:
         """The current snapshot, never waiting for a refresh once there is one.
@@ -257,52 +288,88 @@ class LookupService:
         addresses = current.addresses if keep and current is not None else None
         self._snapshot = Snapshot.load(self.store, revision, stamps, addresses=addresses)
 
-    def by_address(self, address: str, role: Role = Role.ANONYMOUS) -> dict[str, Any]:
-        """The grid owning the building that `address` names."""
-        return self.snapshot().by_address(address, role)
+    def as_of(self, date: str | None) -> Snapshot:
+        """The snapshot for the boundaries in force on `date` (None: today's), kept for a few dates."""
+        current = self.snapshot()
+        if date is None:
+            return current
+        key = (current.revision, parse_date(date))
+        found = self._dated.get(key)
+        if found is None:
+            found = Snapshot.load(
+                self.store, current.revision, current.stamps, addresses=current.addresses, date=key[1]
+            )
+            while len(self._dated) >= MAX_DATED:
+                self._dated.pop(next(iter(self._dated)), None)
+            self._dated[key] = found
+        return found
+
+    def by_address(
+        self, address: str, role: Role = Role.ANONYMOUS, date: str | None = None
+    ) -> dict[str, Any]:
+        """The grid owning the building that `address` names (on `date`, when given)."""
+        return self.as_of(date).by_address(address, role)
 
     def by_point(
-        self, lon: float, lat: float, crs: str = "wgs84", role: Role = Role.ANONYMOUS
+        self, lon: float, lat: float, crs: str = "wgs84", role: Role = Role.ANONYMOUS, date: str | None = None
     ) -> dict[str, Any]:
-        """The grid owning the point (lon, lat) given in `crs`."""
-        return self.snapshot().by_point(lon, lat, crs, role)
+        """The grid owning the point (lon, lat) given in `crs` (on `date`, when given)."""
+        return self.as_of(date).by_point(lon, lat, crs, role)
 
     def batch(
-        self, queries: Sequence[Query], role: Role = Role.ANONYMOUS, *, suggest: bool = False
+        self,
+        queries: Sequence[Query],
+        role: Role = Role.ANONYMOUS,
+        *,
+        suggest: bool = False,
+        suggest_limit: int | None = None,
+        max_systems: int | None = None,
     ) -> list[dict[str, Any]]:
         """One result per query, in input order; a query that fails gets an error entry, not an exception.
 
-        Points are located together per coordinate system (one vectorised call each).
-        Suggestions for unmatched addresses rank the whole register (about a
-        millisecond each in a city), so a batch of 10,000 gives them only when asked.
+        Points are located together per coordinate system (one vectorised call
+        each); an unknown `crs` fails only its own rows. Suggestions for
+        unmatched addresses rank the whole register (a millisecond or more
+        each in a city), so they come only when asked, for at most
+        `suggest_limit` rows; later unmatched rows get `"suggestions": null`.
+        Rows in a coordinate system beyond the first `max_systems` of the
+        batch are invalid (each system costs a transformation set-up).
         """
         snap = self.snapshot()
         results: list[dict[str, Any]] = [{} for _ in queries]
         by_crs: dict[str, list[int]] = {}
         by_address: list[int] = []
         for i, q in enumerate(queries):
-            if q.address is not None:
+            if q.error is not None:
+                results[i] = {"status": "invalid", "detail": q.error}
+            elif q.address is not None:
                 by_address.append(i)
             else:
                 by_crs.setdefault(q.crs, []).append(i)
         addresses = [queries[i].address or "" for i in by_address]
         matches = snap.addresses.match_many(addresses)
+        left = (len(queries) if suggest_limit is None else suggest_limit) if suggest else 0
         for i, text, match in zip(by_address, addresses, matches, strict=True):
-            results[i] = _attempt(snap, text, match, role, suggest)
-        for crs, positions in by_crs.items():
+            searched = match is None and left > 0
+            left -= searched
+            results[i] = _attempt(snap, text, match, role, searched)
+        for k, (crs, positions) in enumerate(by_crs.items()):
+            if max_systems is not None and k >= max_systems:
+                for i in positions:
+                    results[i] = {"status": "invalid", "detail": f"at most {max_systems} systems per batch"}
+                continue
             lon = np.array([queries[i].lon for i in positions], dtype=np.float64)
             lat = np.array([queries[i].lat for i in positions], dtype=np.float64)
             try:
-                found = snap.by_points(lon, lat, crs)
+                grids, buildings = snap.by_points(lon, lat, crs)
             except CRSError as exc:
                 for i in positions:
                     results[i] = {"status": "invalid", "detail": str(exc)}
                 continue
-            point = {"method": "point", "score": 1.0}
-            for i, pos in zip(positions, found.tolist(), strict=True):
+            for i, grid, building in zip(positions, grids.tolist(), buildings.tolist(), strict=True):
                 results[i] = (
-                    {"status": "ok", **snap.answer(pos, role, None, point)}
-                    if pos >= 0
+                    {"status": "ok", **snap.point_answer(grid, building, role)}
+                    if grid >= 0
                     else {
                         "status": "outside",
                         "detail": f"no grid contains ({queries[i].lon}, {queries[i].lat})",
@@ -319,13 +386,22 @@ class Query:
     lon: float | None = None
     lat: float | None = None
     crs: str = "wgs84"
+    error: str | None = None
+    """Why the row could not be read (it then gets an `invalid` result, the others go on)."""
 
 
 def _attempt(snap: Snapshot, address: str, match: Match | None, role: Role, suggest: bool) -> dict[str, Any]:
-    """One address of a batch: the reply, or the not-found error as an entry."""
+    """One address of a batch: the reply, or the not-found error as an entry.
+
+    `suggestions` is null when they were not searched for, a list (maybe empty) when they were.
+    """
+    if match is None:
+        return {
+            "status": "not_found",
+            "detail": f"no building matches the address {address!r}",
+            "suggestions": snap.suggestions(address) if suggest else None,
+        }
     try:
-        return {"status": "ok", **snap.for_match(address, match, role, suggest=suggest)}
-    except AddressNotFoundError as exc:
-        return {"status": "not_found", "detail": str(exc), "suggestions": exc.suggestions}
+        return {"status": "ok", **snap.for_match(address, match, role)}
     except OutsideError as exc:
         return {"status": "outside", "detail": str(exc)}

@@ -18,9 +18,10 @@ import pyarrow.csv as pacsv
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from gridmap.analysis import GAP_KINDS_ZH, Analysis
+from gridmap.analysis import Analysis
 from gridmap.catalogue import LAYERS
 from gridmap.topology import KIND_LABELS_ZH
+from gridmap.vocabulary import gap_label
 
 HOUSEHOLD_COLUMNS = ["code", "grid_code", "speaker_covered", "service_covered", "linked_to"]
 
@@ -64,7 +65,6 @@ HEADERS_ZH: dict[str, str] = {
 """Chinese headers of the workbook columns."""
 
 _SHEETS = (("grids", "网格"), ("communities", "社区"), ("streets", "街道"))
-_KIND_ZH = {**GAP_KINDS_ZH, **{f"topology_{k}": v for k, v in KIND_LABELS_ZH.items()}}
 _PERSONAL = {name for layer in LAYERS.values() for name in layer.personal_fields}
 
 
@@ -102,7 +102,7 @@ def _csv(table: pd.DataFrame, path: Path) -> Path:
 
 def write_gaps(gaps: gpd.GeoDataFrame, path: str | Path) -> Path:
     """The gap layer as GeoJSON (EPSG:4326), with the Chinese label of each kind."""
-    frame = gaps.assign(kind_zh=gaps["kind"].astype(str).map(_KIND_ZH).astype("string"))
+    frame = gaps.assign(kind_zh=gaps["kind"].astype(str).map(gap_label).astype("string"))
     frame = frame[["kind", "kind_zh", "grid_code", "description_zh", "description_en", "geometry"]]
     path = Path(path)
     path.unlink(missing_ok=True)
@@ -116,7 +116,7 @@ def write_workbook(
     """One sheet per level (网格, 社区, 街道), then the gaps (问题清单) and topology findings (拓扑问题)."""
     tables = tables or {level: _table(getattr(analysis, level)) for level, _ in _SHEETS}
     sheets = [(label, tables[level]) for level, label in _SHEETS]
-    gaps = _table(analysis.gaps).assign(kind=lambda t: t["kind"].astype(str).map(_KIND_ZH))
+    gaps = _table(analysis.gaps).assign(kind=lambda t: t["kind"].astype(str).map(gap_label))
     sheets.append(("问题清单", gaps[["kind", "grid_code", "description_zh"]]))
     findings = _table(analysis.findings)
     findings = findings.assign(kind=findings["kind"].astype(str).map(KIND_LABELS_ZH))

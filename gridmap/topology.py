@@ -27,6 +27,7 @@ from gridmap.arrays import IntArray
 from gridmap.crs import metric_crs
 from gridmap.errors import CRSError
 from gridmap.frames import WGS84
+from gridmap.vocabulary import FINDING_KINDS as KINDS
 
 FindingKind = Literal[
     "overlap",
@@ -39,39 +40,13 @@ FindingKind = Literal[
     "no_community",
 ]
 
-FINDING_KINDS: tuple[str, ...] = (
-    "invalid",
-    "no_community",
-    "overlap",
-    "gap",
-    "outside",
-    "sliver",
-    "too_few_households",
-    "too_many_households",
-)
+FINDING_KINDS: tuple[str, ...] = tuple(KINDS)
 """Every kind, in the order findings are listed (errors first within each severity)."""
 
-SEVERITY: dict[str, str] = {
-    "invalid": "error",
-    "no_community": "error",
-    "overlap": "error",
-    "gap": "error",
-    "outside": "error",
-    "sliver": "warning",
-    "too_few_households": "warning",
-    "too_many_households": "warning",
-}
+SEVERITY: dict[str, str] = {code: kind.severity for code, kind in KINDS.items()}
 
-KIND_LABELS_ZH: dict[str, str] = {
-    "invalid": "几何无效",
-    "no_community": "无所属社区",
-    "overlap": "网格重叠",
-    "gap": "覆盖缝隙",
-    "outside": "超出社区",
-    "sliver": "细碎图斑",
-    "too_few_households": "户数过少",
-    "too_many_households": "户数过多",
-}
+KIND_LABELS_ZH: dict[str, str] = {code: kind.zh for code, kind in KINDS.items()}
+"""Chinese names of the kinds, from the one vocabulary (`gridmap.vocabulary`)."""
 
 FINDING_COLUMNS: list[str] = [
     "kind",

@@ -8,6 +8,10 @@ command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # A CJK font, so map screenshots show Chinese labels instead of empty boxes.
 fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-microhei)
+# pdftotext / pdftoppm: the tests read the meeting report's text and render its pages.
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+# npm installs the console's browser libraries (web/package.json) at build time.
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing system packages: ${need[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -142,9 +142,9 @@ def _register() -> pd.DataFrame:
         ("幸福路八十八号三栋", "B1", "normalized"),
         ("武汉市幸福路88号3号楼2单元301室", "B1", "normalized"),
         ("解放大道一百零五号", "B4", "normalized"),
-        ("辛福路88号3栋", "B1", "fuzzy"),
-        ("丁字桥社区幸福路88号3栋", "B1", "fuzzy"),
-        ("和平大街12号1栋", "B3", "fuzzy"),
+        ("幸福路88号3栋东门", "B1", "fuzzy"),  # extra words after the building, on the same road
+        ("丁字桥社区幸福路88号3栋", "B1", "normalized"),  # a community (any) before a known road
+        ("和平街12号1-2-301", "B3", "normalized"),  # building-unit-room with dashes
     ],
 )
 def test_match_methods(query: str, code: str, method: str) -> None:
@@ -160,6 +160,10 @@ def test_match_methods(query: str, code: str, method: str) -> None:
     [
         "幸福路88号5栋",  # the numbers differ from every building: never a near miss
         "辛福路88号6栋",
+        "辛福路88号3栋",  # a road the register lacks is never matched to another road
+        "和平大街12号1栋",
+        "新幸福路88号3栋",
+        "幸福里88号3栋",
         "和平街13号1栋",
         "完全不同的地址",
         "",
@@ -178,6 +182,82 @@ def test_fuzzy_never_crosses_house_numbers() -> None:
 def test_a_tie_between_buildings_is_no_match() -> None:
     register = pd.DataFrame({"code": ["A", "B"], "address": ["幸福东路5号3栋", "幸福西路5号3栋"]})
     assert AddressIndex(register).match("幸福路5号3栋") is None
+
+
+def _named_register() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "code": ["N1", "N2", "N3", "N4", "V1"],
+            "name": ["玉兰新村4栋", "玉兰新村5栋", "紫荆里4栋", "科技大厦", "青林村2组21号"],
+            "address": ["和平路151号4栋", "和平路151号5栋", "幸福路4号4栋", "光明路9号", "青林村2组21号"],
+        }
+    )
+
+
+_PLACES = ["紫阳街道", "瑞欣社区", "青林村"]
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("瑞欣社区和平路151号4栋", "N1"),  # the store's community name before the road
+        ("紫阳街瑞欣社区居委会和平路151号4栋", "N1"),  # short and long forms of the store's names
+        ("湖北省武汉市武昌区紫阳街道瑞欣社区和平路151号4栋2单元502室", "N1"),
+        ("玉兰新村4栋", "N1"),  # the registered name
+        ("玉兰新村4号楼2单元502室", "N1"),
+        ("玉兰新村四栋", "N1"),
+        ("和平路玉兰新村4栋", "N1"),  # road and estate, no house number
+        ("和平路151号玉兰新村4栋", "N1"),  # road, house number, estate and building
+        ("瑞欣社区玉兰新村5栋", "N2"),
+        ("紫荆里4栋", "N3"),
+        ("科技大厦", "N4"),
+        ("紫阳街道青林村2组21号", "V1"),
+        ("青林村二组二十一号", "V1"),
+    ],
+)
+def test_places_estates_and_registered_names(query: str, code: str) -> None:
+    found = AddressIndex(_named_register(), places=_PLACES).match(query)
+    assert found is not None, query
+    assert (found.building_code, found.method, found.score) == (code, "normalized", 1.0)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "和平里151号4栋",  # a road the register lacks, however close
+        "瑞欣社区和平里151号4栋",
+        "幸福路玉兰新村4栋",  # the estate is on another road
+        "和平路151号紫荆里4栋",  # the estate is at another gate
+        "玉兰新村6栋",  # no such building in the estate
+        "青林村3组21号",  # no such group
+        "科技",
+    ],
+)
+def test_what_names_no_building_matches_nothing(query: str) -> None:
+    assert AddressIndex(_named_register(), places=_PLACES).match(query) is None
+
+
+def test_a_place_name_is_only_dropped_before_a_known_road() -> None:
+    register = pd.DataFrame({"code": ["R1"], "address": ["和平路1号1栋"]})
+    index = AddressIndex(register, places=["和平社区"])  # 和平 is also how the road begins
+    assert index.match("和平路1号1栋").building_code == "R1"
+    assert index.match("和平社区和平路1号1栋").building_code == "R1"
+
+
+def test_suggestions_for_an_unknown_road_put_the_intended_building_first() -> None:
+    index = AddressIndex(_named_register(), places=_PLACES)
+    assert index.suggest("和平里151号4栋")[0].building_code == "N1"
+    assert [s.building_code for s in index.suggest("玉兰新村", n=2)] == ["N1", "N2"]
+
+
+def test_from_frames_knows_the_store_places() -> None:
+    frames = {
+        "buildings": _named_register(),
+        "streets": pd.DataFrame({"code": ["S"], "name": ["紫阳街道"]}),
+        "communities": pd.DataFrame({"code": ["C"], "name": ["瑞欣社区"]}),
+    }
+    assert AddressIndex.from_frames(frames).match("紫阳瑞欣和平路151号4栋").building_code == "N1"
+    assert AddressIndex(_named_register()).match("紫阳瑞欣和平路151号4栋") is None
 
 
 def test_duplicate_normalised_addresses_resolve_to_the_lowest_code() -> None:
@@ -259,20 +339,21 @@ def test_suggestions_on_the_sample_are_the_full_scan_ones(sample_index: AddressI
 _SAMPLE_CHARS = st.sampled_from(sorted(set("".join(_SAMPLE["address"].astype(str))) | set("号栋路村组 abx#")))
 
 
-def _full_scan(query: str, n: int = 5) -> list[tuple[str, float]]:
-    """Suggestions as scoring every address of the sample gives them (the reference)."""
-    out: list[tuple[str, float]] = []
-    for _, score, i in process.extract(normalize(query), _SAMPLE_NORMALISED, scorer=fuzz.WRatio, limit=n * 3):
-        if score > 0 and _SAMPLE_CODES[i] not in [code for code, _ in out]:
-            out.append((_SAMPLE_CODES[i], round(score / 100.0, 4)))
-    return out[:n]
+def _full_scan(query: str, n: int = 15) -> list[tuple[str, float]]:
+    """The `n` best addresses of the sample by WRatio, scoring every one (the reference)."""
+    found = process.extract(normalize(query), _SAMPLE_NORMALISED, scorer=fuzz.WRatio, limit=n)
+    return [(_SAMPLE_CODES[i], round(score, 6)) for _, score, i in found if score > 0]
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(_SAMPLE_CHARS, min_size=1, max_size=24).map("".join))
-def test_suggestions_equal_a_full_scan(sample_index: AddressIndex, query: str) -> None:
-    found = [(s.building_code, s.score) for s in sample_index.suggest(query)]
-    assert found == (_full_scan(query) if normalize(query) else [])
+def test_the_bounded_ranking_equals_a_full_scan(sample_index: AddressIndex, query: str) -> None:
+    """`suggest` ranks the register by scoring only what could reach the top: the same list as scoring all."""
+    normalised = normalize(query)
+    ranked = sample_index._ranked(normalised, 15) if normalised else []
+    assert [(_SAMPLE_CODES[i], round(score, 6)) for i, score in ranked if score > 0] == (
+        _full_scan(query) if normalised else []
+    )
 
 
 def _city_register(n: int = 20_000) -> pd.DataFrame:
@@ -297,7 +378,7 @@ def test_a_batch_of_10000_matches_within_two_seconds() -> None:
                 address,
                 f"湖北省武汉市武昌区{address}2单元301室",
                 address.replace("栋", "号楼"),
-                address[0] + "x" + address[2:],  # a typo in the road name
+                address.replace("号", "号东门", 1),  # extra words: fuzzy on the same road
             ][i % 4]
         )
     start = time.perf_counter()

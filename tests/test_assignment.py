@@ -11,10 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gridmap.assignment import (
+    BuildingLocator,
     GridLocator,
     assign,
     building_grids,
     locate_points,
+    point_grids,
     unassigned,
     write_assignment,
 )
@@ -239,3 +241,45 @@ def test_write_assignment_round_trips_through_the_store(store: Store) -> None:
     back = store.read("households")
     assert dict(zip(back["code"], back["grid_code"], strict=True))["h_building"] == "A"
     assert back["grid_code"].isna().sum() == 1
+
+
+def test_a_point_inside_a_building_takes_the_building_grid() -> None:
+    """A building straddling A (a quarter) and B (three quarters) is B's, and so is every point in it."""
+    grids = grids_frame({"A": cell(0, 0), "B": cell(1, 0)})
+    straddling = shapely.box(LON + 0.009, LAT + 0.002, LON + 0.013, LAT + 0.004)
+    buildings = buildings_frame(
+        {"BS": straddling, "BA": shapely.box(LON + 0.002, LAT + 0.002, LON + 0.004, LAT + 0.004)}
+    )
+    in_a_part = (LON + 0.0095, LAT + 0.003)
+    frames = {
+        "grids": grids,
+        "buildings": buildings,
+        "households": points_frame(
+            "households",
+            {"h_in": in_a_part, "h_beside": (LON + 0.0095, LAT + 0.006)},
+            building_code=[None, None],
+        ),
+        "speakers": points_frame("speakers", {"s_in": in_a_part}),
+        "service_points": points_frame("service_points", {"p_in": in_a_part}),
+    }
+    out = assign(frames)
+    assert dict(zip(out["buildings"]["code"], out["buildings"]["grid_code"], strict=True)) == {
+        "BA": "A",
+        "BS": "B",
+    }
+    assert out["households"]["grid_code"].tolist() == ["B", "A"]
+    assert out["speakers"]["grid_code"].tolist() == ["B"]
+    assert out["service_points"]["grid_code"].tolist() == ["B"]
+    locator, inside = GridLocator(grids), BuildingLocator(buildings)
+    grid, building = point_grids(
+        locator, inside, building_grids(grids, buildings), *zip(in_a_part, (LON + 0.5, LAT), strict=True)
+    )
+    assert grid.tolist() == [grids["code"].tolist().index("B"), -1]
+    assert buildings["code"].iloc[building[0]] == "BS" and building[1] == -1
+
+
+def test_overlapping_buildings_give_a_point_the_smallest_code() -> None:
+    box = shapely.box(LON + 0.002, LAT + 0.002, LON + 0.004, LAT + 0.004)
+    buildings = buildings_frame({"B9": box, "B1": box})
+    found = BuildingLocator(buildings).locate([LON + 0.003, LON + 0.5], [LAT + 0.003, LAT])
+    assert buildings["code"].iloc[found[0]] == "B1" and found[1] == -1

@@ -6,7 +6,9 @@ import datetime as dt
 import time
 from collections.abc import Iterator
 
+import pandas as pd
 import pytest
+import shapely
 
 from gridmap.lookup import (
     AddressNotFoundError,
@@ -67,7 +69,9 @@ def test_batch_keeps_order_and_reports_each_failure(service: LookupService) -> N
 
 def test_only_lookup_layers_trigger_a_rebuild(service: LookupService, store: Store) -> None:
     first = service.snapshot()
-    store.upsert("speakers", district()["speakers"].iloc[[0]])
+    speakers = district()["speakers"]
+    speakers.loc[0, "status"] = "broken"  # a real change: a write that changes nothing makes no revision
+    store.upsert("speakers", speakers.iloc[[0]])
     _wait_for(service, lambda: service.snapshot().revision != first.revision)
     assert service.snapshot().addresses is first.addresses  # reused, not rebuilt
     assert service.snapshot().locator is first.locator
@@ -96,3 +100,47 @@ def test_only_lookup_layers_trigger_a_rebuild(service: LookupService, store: Sto
 )
 def test_change_detection_is_conservative(old: dict, new: dict, expected: set[str] | None) -> None:
     assert changed_layers(old, new) == expected
+
+
+def _with_straddling_building(store: Store) -> None:
+    """Building BX straddles G1 (a sixth of its area, to the south) and G2 (the rest)."""
+    frames = district()
+    extra = frames["buildings"].iloc[[0]].copy()
+    extra["code"], extra["name"], extra["address"] = "BX", "玉兰新村4栋", "幸福路90号4栋"
+    extra["geometry"] = [shapely.box(114.3060, 30.5095, 114.3070, 30.5125)]
+    frames["buildings"] = pd.concat([frames["buildings"], extra], ignore_index=True)
+    store.replace_many(frames)
+
+
+def test_a_point_in_a_building_answers_the_building_grid_like_its_address(store: Store) -> None:
+    _with_straddling_building(store)
+    service = LookupService(store, refresh_seconds=0.0)
+    try:
+        by_point = service.by_point(114.3065, 30.5097)  # in the building, on G1's side of the edge
+        by_address = service.by_address("幸福社区玉兰新村4栋")
+        assert by_point["grid"]["code"] == by_address["grid"]["code"] == "G2"
+        assert (
+            by_point["building"]
+            == by_address["building"]
+            == {
+                "code": "BX",
+                "name": "玉兰新村4栋",
+                "address": "幸福路90号4栋",
+            }
+        )
+        assert service.by_point(114.3075, 30.5097)["grid"]["code"] == "G1"  # beside it: the grid under it
+        batch = service.batch([Query(lon=114.3065, lat=30.5097), Query(address="幸福路90号4栋")])
+        assert [r["grid"]["code"] for r in batch] == ["G2", "G2"]
+        assert [r["building"]["code"] for r in batch] == ["BX", "BX"]
+    finally:
+        service.close()
+
+
+def test_batch_limits_suggestions_and_coordinate_systems(service: LookupService) -> None:
+    queries = [Query(address=f"无此路{i}号") for i in range(4)]
+    results = service.batch(queries, suggest=True, suggest_limit=2)
+    assert [r["suggestions"] is not None for r in results] == [True, True, False, False]
+    points = [Query(lon=114.3045, lat=30.5045, crs=crs) for crs in ("wgs84", "EPSG:4490", "cgcs2000")]
+    limited = service.batch(points, max_systems=2)
+    assert [r["status"] for r in limited] == ["ok", "ok", "invalid"]
+    assert "at most 2" in limited[2]["detail"]

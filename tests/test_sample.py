@@ -19,14 +19,18 @@ from gridmap.sample import (
     DIRTY_DIR,
     PLANTED,
     SAMPLE_DIR,
+    files,
     generate,
     generate_dirty,
     layer_path,
     load_sample,
+    names,
+    plan,
     read_sample,
+    write_district,
     write_sample,
 )
-from gridmap.sample.layout import ROW_BREAK_M
+from gridmap.sample.layout import BAND_ROWS, MAX_SCALE, ROW_BREAK_M, ROWS, build_layout
 from gridmap.stores import Store
 from gridmap.topology import check_grids
 
@@ -362,3 +366,28 @@ def test_written_sample_uses_rfc7946_geojson_and_a_household_csv(tmp_path: Path)
     assert "crs" not in grids and len(grids["features"]) == 61
     exteriors = [shapely.LinearRing(f["geometry"]["coordinates"][0][0]) for f in grids["features"]]
     assert all(ring.is_ccw for ring in exteriors)  # RFC 7946: exterior rings counter-clockwise
+
+
+def test_district_written_in_chunks_is_byte_identical(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(files, "HOUSEHOLD_CHUNK", 7_000)  # four chunks, the last one short
+    write_district(plan(), tmp_path)
+    for layer in LAYER_NAMES:
+        assert layer_path(tmp_path, layer).read_bytes() == layer_path(SAMPLE_DIR, layer).read_bytes(), layer
+
+
+def test_names_stay_unique_up_to_the_largest_scale() -> None:
+    roads = [names.road_name(i) for i in range(MAX_SCALE * ROWS // BAND_ROWS)]
+    streets = [names.street_name(i) for i in range(MAX_SCALE)]
+    villages = [names.village_name(i) for i in range(MAX_SCALE)]
+    for listed in (roads, streets, villages):
+        assert len(set(listed)) == len(listed)
+    assert roads[0] == "幸福路" and roads[420] == "幸福东路" and streets[100] == "紫阳东街道"
+    assert villages[0] == "青林村" and villages[20] == "王家湾村"
+    with pytest.raises(ValueError, match="no unique road name"):
+        names.road_name(len(names.ROAD_PREFIXES) * len(names.ROAD_SUFFIXES) * (len(names.ROAD_QUARTERS) + 1))
+
+
+def test_community_names_are_unique_across_a_city() -> None:
+    layout = build_layout(120, np.random.default_rng(1))  # 840 communities from 100 two-character names
+    assert len(set(layout.community_name)) == len(layout.community_name) == 840
+    assert len(set(layout.grid_name)) == len(layout.grid_name)

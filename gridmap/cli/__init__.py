@@ -10,8 +10,10 @@ from gridmap.cli import analysis as _analysis  # noqa: F401 - registers assign, 
 from gridmap.cli import data as _data  # noqa: F401 - registers import, layers
 from gridmap.cli import demo as _demo  # noqa: F401 - registers demo, sample
 from gridmap.cli import export as _export  # noqa: F401 - registers export
+from gridmap.cli import history as _history  # noqa: F401 - registers history, revert, diff
 from gridmap.cli import lookup as _lookup  # noqa: F401 - registers lookup
 from gridmap.cli import maps as _maps  # noqa: F401 - registers map
+from gridmap.cli import report as _report  # noqa: F401 - registers report
 from gridmap.cli import serve as _serve  # noqa: F401 - registers serve
 from gridmap.cli import validate as _validate  # noqa: F401 - registers validate, site
 from gridmap.cli.app import app, err_console

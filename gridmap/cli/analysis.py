@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +18,7 @@ from gridmap.assignment import assign, unassigned, write_assignment
 from gridmap.catalogue import LAYER_NAMES, LAYERS
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.coverage import CoverageOptions
+from gridmap.distributed import analyze_partitioned, cluster, merge, write_partitions
 from gridmap.reports import write_outputs
 from gridmap.stores import Store, open_store
 
@@ -58,6 +62,13 @@ def assign_command(store: StoreOption = None) -> None:
         console.print(f"[yellow]{len(lost):,} features lie in no grid[/] (see `gridmap analyze --out`)")
 
 
+class Engine(StrEnum):
+    """Where the analysis runs: this process, or dask.distributed county by county."""
+
+    SINGLE = "single"
+    DASK = "dask"
+
+
 @app.command("analyze")
 def analyze_command(
     out: Annotated[
@@ -70,6 +81,21 @@ def analyze_command(
     ambient_db: Annotated[
         float, typer.Option(help="Ambient noise, dB(A), for speaker ranges from power and sensitivity.")
     ] = 55.0,
+    engine: Annotated[
+        Engine,
+        typer.Option(help="single: this process; dask: county by county on dask.distributed."),
+    ] = Engine.SINGLE,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="dask scheduler address (tcp://host:port); default: a local cluster of 2 workers."),
+    ] = None,
+    partitions: Annotated[
+        Path | None,
+        typer.Option(
+            help="dask: directory for the per-county GeoParquet partitions and results "
+            "(every worker must see it; default: a temporary directory)."
+        ),
+    ] = None,
     store: StoreOption = None,
 ) -> None:
     """Coverage, linkage, governance and topology of every grid, community and street."""
@@ -77,13 +103,31 @@ def analyze_command(
     with open_store(store) as opened, _progress() as progress:
         frames = _read_all(opened, progress)
         task = progress.add_task("analysing", total=None)
-        result = analyze(frames, options, on_step=lambda name: progress.update(task, description=name))
+        if engine is Engine.DASK:
+            progress.update(task, description="analysing county by county on dask")
+            result = _analyze_on_dask(frames, options, scheduler, partitions)
+        else:
+            result = analyze(frames, options, on_step=lambda name: progress.update(task, description=name))
         if out is not None:
             progress.update(task, description=f"writing {out}")
             written = write_outputs(result, out)
     _print_summary(result)
     if out is not None:
         console.print(f"wrote {', '.join(p.name for p in written.values())} to {out}", highlight=False)
+
+
+def _analyze_on_dask(
+    frames: dict[str, gpd.GeoDataFrame],
+    options: AnalysisOptions,
+    scheduler: str | None,
+    partitions: Path | None,
+) -> Analysis:
+    """Partition by county, analyse on the cluster, and merge the counties' results."""
+    with contextlib.ExitStack() as stack:
+        root = partitions or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gridmap-dask-")))
+        write_partitions(frames, root)
+        client = stack.enter_context(cluster(scheduler))
+        return merge(analyze_partitioned(root, client, options))
 
 
 def _share(value: float) -> str:

@@ -16,9 +16,20 @@ from gridmap.assignment import write_assignment
 from gridmap.catalogue import LAYER_NAMES, LAYERS
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.maps import coverage_map, grid_map, write_html
-from gridmap.sample import DEFAULT_SEED, generate, generate_dirty, load_sample, write_sample
+from gridmap.sample import (
+    DEFAULT_SEED,
+    DIRTY_DIR,
+    SAMPLE_DIR,
+    District,
+    generate_dirty,
+    load_sample,
+    plan,
+    write_district,
+    write_sample,
+)
 from gridmap.sample.files import directory_size
 from gridmap.sample.layout import MAX_SCALE
+from gridmap.sample.province import CountyWritten, write_province
 from gridmap.stores import open_store
 
 # The steps of the demo, as the progress bar names them; analysis reports its own sub-steps.
@@ -58,7 +69,7 @@ def demo_command(
         worst = str(_by_gap(analysis)["code"].iloc[0])
         detail = write_html(grid_map(analysis, frames, worst), out / f"grid_{worst}.html")
         progress.update(task, advance=1)
-    _print_summary(analysis)
+    _print_summary(analysis, _summary_title(data))
     console.print(f"[bold]打开地图 open the map:[/] {district.resolve()}", highlight=False, soft_wrap=True)
     console.print(f"最需关注的网格 grid most in need: {detail.resolve()}", highlight=False, soft_wrap=True)
 
@@ -84,10 +95,19 @@ def _share(value: object) -> str:
     return f"{value:.1%}" if isinstance(value, float) and value == value else "–"
 
 
-def _print_summary(analysis: Analysis) -> None:
+def _summary_title(data: Path | None) -> str:
+    """The summary names the data it describes: the sample district, or the directory loaded."""
+    if data is None or data.resolve() == SAMPLE_DIR.resolve():
+        return "示例区汇总 Sample district"
+    if data.resolve() == DIRTY_DIR.resolve():
+        return "示例区（含预置问题）汇总 Sample district with planted problems"
+    return f"{data.name} 汇总 Summary of {data}"
+
+
+def _print_summary(analysis: Analysis, title: str) -> None:
     """Counts and shares of the district, then the grids with the largest gaps."""
     t = analysis.totals()
-    summary = Table(title="示例区汇总 Sample district", title_justify="left", show_header=False)
+    summary = Table(title=title, title_justify="left", show_header=False)
     summary.add_column(style="bold")
     summary.add_column(justify="right")
     rows = [
@@ -128,23 +148,78 @@ def sample_command(
     out: Annotated[Path, typer.Option(help="Directory to write the layer files into.")],
     scale: Annotated[
         int,
-        typer.Option(min=1, max=MAX_SCALE, help="Streets side by side (each ~61 grids, 24,000 households)."),
+        typer.Option(
+            min=1,
+            max=MAX_SCALE,
+            help="Streets side by side (each ~61 grids, 24,000 households; 400: ~10 million).",
+        ),
     ] = 1,
     seed: Annotated[
         int, typer.Option(help="Random seed: the same seed gives byte-identical files.")
     ] = DEFAULT_SEED,
     dirty: Annotated[bool, typer.Option(help="Plant the four documented problems (data/README.md).")] = False,
 ) -> None:
-    """Generate the sample district (or a larger one) and write it as GeoJSON and CSV files."""
+    """Generate the sample district (or a larger one) and write it as GeoJSON and CSV files.
+
+    Scale 400 is a city of about ten million households; households are
+    written chunk by chunk, so memory stays a few gigabytes at any scale.
+    """
     started = time.perf_counter()
     with console.status(f"generating scale {scale}"):
-        frames = generate_dirty(scale, seed) if dirty else generate(scale, seed)
+        if dirty:
+            frames = generate_dirty(scale, seed)
+        else:
+            district = plan(scale, seed)
     generated = time.perf_counter() - started
     with console.status(f"writing {out}"):
-        write_sample(frames, out)
-    for layer, frame in frames.items():
-        console.print(f"{LAYERS[layer].label_zh} {layer}: {len(frame):,}", highlight=False)
+        if dirty:
+            write_sample(frames, out)
+        else:
+            write_district(district, out)
+    counts = {k: len(v) for k, v in frames.items()} if dirty else _district_counts(district)
+    for layer, count in counts.items():
+        console.print(f"{LAYERS[layer].label_zh} {layer}: {count:,}", highlight=False)
     console.print(
         f"generated in {generated:.1f} s, wrote {directory_size(out) / 2**20:.1f} MiB to {out}",
         highlight=False,
     )
+
+
+@app.command("province")
+def province_command(
+    out: Annotated[Path, typer.Option(help="Directory for the per-county GeoParquet partitions.")],
+    province: Annotated[str, typer.Option(help="Two-digit province code (GB/T 2260), e.g. 42 湖北.")] = "42",
+    counties: Annotated[int, typer.Option(min=1, help="How many counties, the largest first.")] = 40,
+    scale: Annotated[
+        int, typer.Option(min=1, max=MAX_SCALE, help="Streets per county (~24,000 households each).")
+    ] = 20,
+    seed: Annotated[
+        int, typer.Option(help="Random seed of the first county (the next ones add 1).")
+    ] = DEFAULT_SEED,
+) -> None:
+    """Generate a synthetic province inside real county boundaries, as partitions for `--engine dask`."""
+    started = time.perf_counter()
+    total = 0
+
+    def report(county: CountyWritten) -> None:
+        nonlocal total
+        total += county.households
+        console.print(
+            f"{county.code} {county.name}: {county.streets} streets, {county.grids:,} grids, "
+            f"{county.households:,} households",
+            highlight=False,
+        )
+
+    written = write_province(
+        out, province=province, counties=counties, scale=scale, seed=seed, progress=report
+    )
+    seconds = time.perf_counter() - started
+    console.print(
+        f"{len(written)} counties, {total:,} households in {seconds:.0f} s, written to {out}", highlight=False
+    )
+
+
+def _district_counts(district: District) -> dict[str, int]:
+    counts = {name: len(frame) for name, frame in district.layers.items()}
+    counts["households"] = district.household_count
+    return {name: counts[name] for name in LAYER_NAMES}

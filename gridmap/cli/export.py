@@ -75,6 +75,8 @@ def _analysis_output(
     else:
         households = result.households
         frame, key = households[~households["speaker_covered"].fillna(False).astype(bool)], "grid_code"
+        # A grid worker visits doors: each uncovered household carries its address from the register.
+        frame = frame.assign(address=frame["code"].map(frames["households"].set_index("code")["address"]))
     if grid_codes is not None:
         frame = frame[frame[key].isin(grid_codes).fillna(False).astype(bool)]
     return frame.reset_index(drop=True)

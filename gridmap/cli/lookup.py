@@ -10,32 +10,54 @@ from rich.table import Table
 
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.errors import ConfigError
-from gridmap.lookup import LookupService
+from gridmap.lookup import AddressNotFoundError, LookupService
 from gridmap.privacy import Role
 from gridmap.stores import open_store
 
 
 @app.command()
 def lookup(
-    address: Annotated[str | None, typer.Argument(help="An address, e.g. 幸福路88号3栋2单元301室.")] = None,
+    address: Annotated[
+        str | None,
+        typer.Argument(
+            help="An address, e.g. 和平路151号4栋2单元502室, 瑞欣社区和平路151号4栋, 玉兰新村4栋 "
+            "(addresses of the sample district)."
+        ),
+    ] = None,
     lon: Annotated[float | None, typer.Option(help="Longitude (or x) of a point.")] = None,
     lat: Annotated[float | None, typer.Option(help="Latitude (or y) of a point.")] = None,
     crs: Annotated[str, typer.Option(help="CRS of --lon/--lat: wgs84, cgcs2000, gcj02, bd09, EPSG:n.")] = (
         "wgs84"
     ),
+    date: Annotated[
+        str | None,
+        typer.Option("--date", help="Answer with the boundaries in force on this date (YYYY-MM-DD)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON reply.")] = False,
     store: StoreOption = None,
 ) -> None:
-    """Find the grid, community, street and grid worker for an address or a point."""
+    """Find the grid, community, street and grid worker for an address or a point.
+
+    Examples on the sample district: `gridmap lookup 和平路151号4栋`,
+    `gridmap lookup 湖北省武汉市武昌区紫阳街道和平路151号4栋2单元502室`,
+    `gridmap lookup --lon 114.3004 --lat 30.5645`.
+    """
     if (address is None) == (lon is None or lat is None):
         raise ConfigError("give either an ADDRESS or both --lon and --lat")
     with open_store(store) as opened:
         service = LookupService(opened)
-        if address is not None:
-            reply = service.by_address(address, Role.ADMIN)
-        else:
-            assert lon is not None and lat is not None
-            reply = service.by_point(lon, lat, crs, Role.ADMIN)
+        try:
+            if address is not None:
+                reply = service.by_address(address, Role.ADMIN, date=date)
+            else:
+                assert lon is not None and lat is not None
+                reply = service.by_point(lon, lat, crs, Role.ADMIN, date=date)
+        except AddressNotFoundError as exc:
+            if as_json:
+                console.print_json(json.dumps({"suggestions": exc.suggestions}, ensure_ascii=False))
+            elif exc.suggestions:
+                console.print(_suggestions(exc.suggestions))
+            raise
     if as_json:
         console.print_json(json.dumps(reply, ensure_ascii=False))
         return
@@ -57,4 +79,15 @@ def _table(reply: dict[str, Any]) -> Table:
         table.add_row("楼栋 building", f"{building['address']} ({building['code']})")
     match = reply["match"]
     table.add_row("匹配 match", f"{match['method']} ({match['score']})")
+    return table
+
+
+def _suggestions(suggestions: list[dict[str, Any]]) -> Table:
+    """The API's suggestions for an address that matched nothing, best first."""
+    table = Table(title="您是否要找 did you mean")
+    table.add_column("楼栋 building")
+    table.add_column("地址 address")
+    table.add_column("相似度 score", justify="right")
+    for s in suggestions:
+        table.add_row(s["code"], s["address"], f"{s['score']:.3f}")
     return table

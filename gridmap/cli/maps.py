@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from gridmap.actions import grid_sites
 from gridmap.analysis import analyze
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.cli.app import StoreOption, app, console
@@ -16,13 +17,10 @@ from gridmap.maps import coverage_map, grid_map, resolve_basemap, write_html
 from gridmap.maps.labels import check_lang
 from gridmap.siting import site
 from gridmap.stores import Store, open_store
+from gridmap.vocabulary import MEASURES
 
-
-class Measure(StrEnum):
-    speaker = "speaker"
-    service = "service"
-    linkage = "linkage"
-    grade = "grade"
+Measure = StrEnum("Measure", {code: code for code in MEASURES})  # type: ignore[misc]
+DEFAULT_MEASURE = Measure("speaker")
 
 
 class Lang(StrEnum):
@@ -33,7 +31,7 @@ class Lang(StrEnum):
 @app.command("map")
 def map_command(
     grid: Annotated[str | None, typer.Option("--grid", help="Draw this grid (code) in detail.")] = None,
-    measure: Annotated[Measure, typer.Option(help="What colours the grids.")] = Measure.speaker,
+    measure: Annotated[Measure, typer.Option(help="What colours the grids.")] = DEFAULT_MEASURE,
     basemap: Annotated[
         str,
         typer.Option(help="none (offline), osm, tianditu, amap (GCJ-02), or a tile URL with {z}/{x}/{y}."),
@@ -60,8 +58,14 @@ def map_command(
     with console.status("analysing coverage"):
         analysis = analyze(frames)
     if grid is not None:
+        grid_proposals = None
+        if propose:
+            with console.status(f"choosing {propose} new speaker sites in grid {grid}"):
+                grid_proposals = grid_sites(analysis, frames, grid, propose)
         with console.status(f"drawing grid {grid}"):
-            m = grid_map(analysis, frames, grid, basemap=base, lang=lang.value, data_date=when)
+            m = grid_map(
+                analysis, frames, grid, basemap=base, lang=lang.value, data_date=when, sites=grid_proposals
+            )
         path = out or Path("maps") / f"grid_{grid}.html"
     else:
         sites = None

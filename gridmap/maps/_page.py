@@ -39,11 +39,29 @@ CSS = """
 .gm-popup table{border-collapse:collapse}
 .gm-popup th{text-align:left;padding:1px 10px 1px 0;color:#555;font-weight:normal;white-space:nowrap}
 .gm-popup td{text-align:right;padding:1px 0;font-weight:600;white-space:nowrap}
-.gm-count{display:flex;align-items:center;justify-content:center;border-radius:50%;
+.gm-popup ul{margin:4px 0 0;padding-left:18px;max-width:340px;color:#7f0000}
+.gm-count{box-sizing:border-box;display:flex;align-items:center;justify-content:center;border-radius:50%;
   background:rgba(230,85,13,.85);border:2px solid #fff;color:#fff;font-weight:700;font-size:11px;
   box-shadow:0 0 3px rgba(0,0,0,.4)}
-.gm-site{color:#006d2c;font-size:22px;line-height:22px;text-align:center;
-  text-shadow:0 0 3px #fff,0 0 3px #fff}
+.gm-site{display:flex;align-items:center;justify-content:center;border-radius:50%;
+  background:#006d2c;border:2px solid #fff;color:#fff;font-size:13px;box-shadow:0 0 4px rgba(0,0,0,.6)}
+.gm-box i.gm-ring{width:10px;height:10px;border-radius:50%;margin:0 9px 0 3px;background:none!important;
+  border-width:2px}
+.gm-box i.gm-badge{width:14px;height:14px;border-radius:50%;margin:0 7px 0 1px}
+.gm-name{white-space:nowrap;text-align:center;transform:translate(-50%,-50%);pointer-events:none;
+  font-weight:600;color:#222;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff}
+.gm-name-street{font-size:18px;letter-spacing:2px}
+.gm-name-community{font-size:15px}
+.gm-name-grid{font-size:12px;font-weight:500}
+@media print{
+  @page{size:A4 landscape;margin:8mm}
+  html,body{width:100%;height:100%}
+  .leaflet-control-zoom,.leaflet-control-layers,.gm-search,.leaflet-control-attribution{display:none!important}
+  .gm-title{box-shadow:none;border:1px solid #999}
+  .gm-legend{box-shadow:none;border:1px solid #999;font-size:10px;line-height:14px;padding:4px 6px}
+  .leaflet-bottom.leaflet-right{right:0;bottom:0}
+  .leaflet-popup-pane{display:none}
+}
 """
 
 HELPERS = """
@@ -66,10 +84,11 @@ window.gridmap = (function () {
     rows.forEach(function (r) { html += "<tr><th>" + t(r[0]) + "</th><td>" + r[1] + "</td></tr>"; });
     return html + "</table></div>";
   }
-  function countIcon(n) {
+  function countIcon(n, color) {
     var size = Math.round(22 + 7 * Math.log10(Math.max(n, 1)));
-    return L.divIcon({html: "<div>" + num(n) + "</div>", className: "gm-count",
-                      iconSize: [size, size]});
+    var style = "width:100%%;height:100%%" + (color ? ";background:" + color : "");
+    return L.divIcon({html: '<div class="gm-count" style="' + style + '">' + num(n) + "</div>",
+                      className: "", iconSize: [size, size]});
   }
   return {t: t, esc: esc, text: text, pct: pct, num: num, table: table, countIcon: countIcon,
           layers: {}, map: null, ready: false, renderedAt: null};
@@ -140,12 +159,12 @@ def legend_html(title: str, sections: list[tuple[str, list[LegendEntry]]]) -> st
         if heading:
             out.append(f"<b style='margin-top:6px'>{_esc(heading)}</b>")
         for e in entries:
-            if e.shape == "line":
+            if e.shape in ("line", "ring"):
                 style = f"border-color:{e.color}"
-                cls = " class='gm-line'"
+                cls = f" class='gm-{e.shape}'"
             else:
                 style = f"background:{e.color};border-color:{e.border}"
-                cls = " class='gm-dot'" if e.shape == "dot" else ""
+                cls = f" class='gm-{e.shape}'" if e.shape in ("dot", "badge") else ""
             out.append(f"<div><i{cls} style='{style}'></i>{_esc(e.text)}</div>")
     return "".join(out)
 

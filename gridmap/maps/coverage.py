@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
+from gridmap import vocabulary
+from gridmap.actions import grade_reasons, repairable_speakers
+from gridmap.crs import metric_crs
 from gridmap.errors import NotFoundError
 from gridmap.maps import styles as st
 from gridmap.maps._page import Chrome, Finish, LegendEntry, legend_html, map_frame
 from gridmap.maps.basemaps import NO_BASEMAP_BACKGROUND, Basemap, add_basemap, resolve_basemap
 from gridmap.maps.labels import check_lang, label
 from gridmap.maps.layers import (
-    counted_clusters,
+    grid_counts,
     markers,
-    points_with_ranges,
+    name_labels,
+    numbered_sites,
     shapes,
     speaker_and_service_layers,
 )
@@ -44,6 +50,7 @@ _GRID_PROPS = {
     "linkage_share": "linkage_share",
     "uncovered_households": "uncovered_households",
     "grade": "grade",
+    "reasons": "reasons",
 }
 
 _GRID_POPUP = """
@@ -61,14 +68,18 @@ return gridmap.table((p.name || "") + "（" + p.code + "）", [
   ["linkage_share", gridmap.pct(p.linkage_share)],
   ["uncovered_households", gridmap.num(p.uncovered_households)],
   ["grade", gridmap.text(p.grade)]
-]);"""
+]).replace("</table></div>", "</table>" + (p.reasons && p.reasons.length ? "<b>" + gridmap.t("reasons")
+  + "</b><ul>" + p.reasons.map(function (r) { return "<li>" + gridmap.esc(r) + "</li>"; }).join("")
+  + "</ul>" : "") + "</div>");"""
 
 _FINDING_POPUP = """return gridmap.table(gridmap.t(p.kind), [
   ["severity", gridmap.text(gridmap.t(p.severity))], ["codes", gridmap.text(p.codes)],
   ["community", gridmap.text(p.community_code)], ["area_m2", gridmap.num(p.area_m2)]]);"""
-_SITE_POPUP = """return gridmap.table(gridmap.t("layer_sites") + " " + (p.rank || ""), [
-  ["kind", gridmap.text(gridmap.t(p.kind))], ["newly_covered", gridmap.num(p.newly_covered)],
-  ["radius_m", gridmap.num(p.radius_m)]]);"""
+SITE_POPUP = """return gridmap.table(gridmap.t("layer_sites") + " " + (p.rank || ""), [
+  ["kind", gridmap.text(gridmap.t(p.kind))], ["address", gridmap.text(p.label)],
+  ["newly_covered", gridmap.num(p.newly_covered)], ["radius_m", gridmap.num(p.radius_m)]]);"""
+_STRAY_POPUP = """return gridmap.table(gridmap.t("layer_unassigned"), [
+  ["code", gridmap.text(p.code)], ["layer", gridmap.text(p.layer)]]);"""
 
 # Label keys the page's JavaScript looks up (popups, search box).
 JS_KEYS = [
@@ -137,7 +148,8 @@ def coverage_map(
     `sites` is a siting result (an object with a `sites` frame, or the frame).
     """
     language = check_lang(lang)
-    column = st.measure_column(measure)
+    chosen = vocabulary.measure(measure)
+    column = chosen.column
     base = (
         basemap
         if isinstance(basemap, Basemap)
@@ -152,7 +164,7 @@ def coverage_map(
         out = simplify_polygons(frame, tolerance_m, coverage=coverage) if simplify else frame
         return for_basemap(out, base.crs)
 
-    grids = _grid_table(analysis)
+    grids = _grid_table(analysis, language)
     shown = display(grids, coverage=True)
     minx, miny, maxx, maxy = shown.total_bounds
     m = map_frame((minx, miny, maxx, maxy), background=None if base.tiles else NO_BASEMAP_BACKGROUND)
@@ -175,11 +187,16 @@ def coverage_map(
         tooltip=tooltip,
     ).add_to(m)
 
-    if not analysis.uncovered_areas.empty:
+    if "uncovered_areas" in chosen.layers and not analysis.uncovered_areas.empty:
         areas = display(analysis.uncovered_areas)
-        style = {"color": st.UNCOVERED_AREA, "weight": 0, "fillColor": st.UNCOVERED_AREA, "fillOpacity": 0.35}
+        style = {
+            "color": st.UNCOVERED_AREA,
+            "weight": 0,
+            "fillColor": st.UNCOVERED_AREA,
+            "fillOpacity": 0.3,
+        }
         layers["uncovered_areas"] = shapes(
-            areas, t("layer_uncovered_areas"), properties={}, styles=style, show=False
+            areas, t("layer_uncovered_areas"), properties={}, styles=style
         ).add_to(m)
 
     lacking = grids[~(_flag(grids, "has_party_branch") & _flag(grids, "has_worker"))]
@@ -202,59 +219,96 @@ def coverage_map(
     # Analysis carries its input layers; a caller may pass others (e.g. fresher speakers).
     frames = frames if frames is not None else getattr(analysis, "frames", None) or {}
     speakers, service = frames.get("speakers"), frames.get("service_points")
+    if speakers is not None and "speakers" in chosen.layers:
+        speakers = _with_repair_gain(speakers, analysis, frames)
     layers.update(
         speaker_and_service_layers(
             m,
-            None if speakers is None else display(speakers, simplify=False),
-            None if service is None else display(service, simplify=False),
+            None
+            if speakers is None or "speakers" not in chosen.layers
+            else display(speakers, simplify=False),
+            None
+            if service is None or "service_points" not in chosen.layers
+            else display(service, simplify=False),
             t,
         )
     )
 
-    uncovered = analysis.households[~analysis.households["speaker_covered"].fillna(False).astype(bool)]
-    if not uncovered.empty:
-        cells = for_basemap(_cells(uncovered), base.crs)
-        layers["uncovered"] = counted_clusters(cells, t("layer_uncovered"), unit=t("layer_uncovered")).add_to(
-            m
-        )
+    gap = vocabulary.HOUSEHOLD_GAPS[chosen.gap]
+    missed = _gap_households(analysis.households, gap)
+    if not missed.empty:
+        per_grid, cells = _gap_counts(missed, analysis.grids)
+        layers["household_gap"] = grid_counts(
+            for_basemap(per_grid, base.crs),
+            for_basemap(cells, base.crs),
+            gap.label(language),
+            unit=t("households_unit"),
+            color=gap.color,
+            switch_zoom=_detail_zoom(analysis.grids),
+        ).add_to(m)
 
     if not analysis.findings.empty:
         findings = analysis.findings.copy()
         findings["geometry"] = findings.geometry.representative_point()
         findings["codes"] = findings["codes"].map(_join_codes)
         shown_findings = display(findings, simplify=False)
-        colors = ", ".join(f'"{k}": "{v}"' for k, v in st.FINDING.items())
+        colors = json.dumps({k: v.color for k, v in vocabulary.FINDING_KINDS.items()})
         errors = (findings["severity"] == "error").to_numpy()
         # Errors must be fixed and are shown; warnings (e.g. a grid's household count) can be
         # one per grid at city scale, so they wait behind their own switch.
-        for key, chosen, show in (("findings", errors, True), ("findings_other", ~errors, False)):
-            if chosen.any():
+        for key, picked, show in (("findings", errors, True), ("findings_other", ~errors, False)):
+            if picked.any():
                 layers[key] = markers(
-                    shown_findings[chosen],
+                    shown_findings[picked],
                     t(f"layer_{key}"),
                     properties={k: k for k in ("kind", "severity", "codes", "community_code", "area_m2")},
                     style_js=(
                         "{radius: 6, color: '#000', weight: 2, fillOpacity: 0.95, "
-                        f"fillColor: ({{{colors}}})[p.severity] || '{st.FINDING_OTHER}'}}"
+                        f"fillColor: ({colors})[p.kind] || '{st.FINDING_OTHER}'}}"
                     ),
                     popup=_FINDING_POPUP,
                     show=show,
                 ).add_to(m)
 
+    stray = getattr(analysis, "unassigned", None)
+    if stray is not None and not stray.empty:
+        layers["unassigned"] = markers(
+            display(stray.assign(geometry=stray.geometry.representative_point()), simplify=False),
+            t("layer_unassigned"),
+            properties={k: k for k in ("code", "layer") if k in stray},
+            style_js=f"{{radius: 7, color: '#000', weight: 2, fillOpacity: 1, fillColor: '{st.UNASSIGNED}'}}",
+            popup=_STRAY_POPUP,
+        ).add_to(m)
+
     if sites is not None:
-        site_frame = _site_frame(sites)
+        site_frame = site_frame_of(sites)
         if not site_frame.empty:
-            layers["sites"] = _sites_layer(display(site_frame, simplify=False), t("layer_sites")).add_to(m)
+            layers["sites"] = numbered_sites(
+                display(site_frame, simplify=False), t("layer_sites"), popup=SITE_POPUP
+            ).add_to(m)
+
+    names = name_labels(
+        [
+            ("street", display(analysis.streets)),
+            ("community", display(analysis.communities)),
+            ("grid", shown),
+        ],
+        t("layer_names"),
+        lat=(miny + maxy) / 2,
+    )
+    if names is not None:
+        layers["names"] = names.add_to(m)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     when = data_date or dt.date.today()
     colon = "：" if language == "zh" else ": "
-    subtitle = f"{t('data_date')}{colon}{when}　{t('measure')}{colon}{t(column)}"
+    subtitle = f"{t('data_date')}{colon}{when}　{t('measure')}{colon}{chosen.label(language)}"
     Chrome(
         title=_escape(title or t("coverage_title")),
         subtitle=_escape(subtitle),
         legend=legend_html(
-            t(column), [("", st.measure_legend(column, language)), ("", _symbols(t, set(layers)))]
+            chosen.label(language),
+            [("", st.measure_legend(column, language)), ("", _symbols(t, layers, gap, language))],
         ),
         lang=language,
         keys=JS_KEYS,
@@ -264,9 +318,60 @@ def coverage_map(
     return m
 
 
-def _grid_table(analysis: AnalysisLike) -> gpd.GeoDataFrame:
-    """Analysis.grids with the community's name, for popups."""
+def _gap_households(households: gpd.GeoDataFrame, gap: vocabulary.HouseholdGap) -> gpd.GeoDataFrame:
+    """The households a measure leaves out (not covered; for linkage: not linked)."""
+    values = households[gap.column]
+    if gap.code == "linkage":
+        return households[values.isna().to_numpy()]
+    return households[~values.fillna(False).astype(bool).to_numpy()]
+
+
+def _gap_counts(
+    missed: gpd.GeoDataFrame, grids: gpd.GeoDataFrame
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Per grid: the count at the grid's inside point; and cells that never cross a grid's edge.
+
+    Households in no grid are counted in cells of their own at both levels.
+    """
+    grid_code = missed["grid_code"].astype("string")
+    counts = grid_code.value_counts()
+    owned = grids[grids["code"].isin(counts.index)]
+    per_grid = gpd.GeoDataFrame(
+        {"count": owned["code"].map(counts).astype("int64").to_numpy()},
+        geometry=owned.geometry.representative_point().to_numpy(),
+        crs=grids.crs,
+    )
+    cells = _cells(missed.assign(_grid=grid_code.fillna("").to_numpy()))
+    stray = _cells(missed[grid_code.isna().to_numpy()].assign(_grid=""))
+    if not stray.empty:
+        per_grid = pd.concat([per_grid, stray], ignore_index=True)
+    return per_grid, cells
+
+
+def _detail_zoom(grids: gpd.GeoDataFrame) -> int:
+    """The zoom from which a median grid is about 300 px wide: counts split into cells from there."""
+    metric = grids.to_crs(metric_crs(grids))
+    bounds = metric.geometry.bounds
+    width = float(np.median(np.maximum(bounds["maxx"] - bounds["minx"], 1.0)))
+    lat = float(np.mean(grids.total_bounds[[1, 3]]))
+    return int(np.clip(np.ceil(np.log2(156_543.03 * np.cos(np.radians(lat)) * 300 / width)), 1, 19))
+
+
+def _with_repair_gain(
+    speakers: gpd.GeoDataFrame, analysis: AnalysisLike, frames: Mapping[str, gpd.GeoDataFrame]
+) -> gpd.GeoDataFrame:
+    """Speakers with `would_cover` (uncovered households in reach once repaired) on the broken ones."""
+    if not hasattr(analysis, "frames"):
+        return speakers
+    gains = repairable_speakers(analysis, frames).set_index("code")["would_cover"]  # type: ignore[arg-type]
+    return speakers.assign(would_cover=speakers["code"].map(gains))
+
+
+def _grid_table(analysis: AnalysisLike, lang: vocabulary.Lang) -> gpd.GeoDataFrame:
+    """Analysis.grids with the community's name and the reasons for each grade, for popups."""
     grids = analysis.grids.copy()
+    why = grade_reasons(grids)
+    grids["reasons"] = [[r.text(lang) for r in why[str(code)]] for code in grids["code"]]
     names = analysis.communities.set_index("code")["name"] if "name" in analysis.communities else pd.Series()
     grids["community_name"] = grids["community_code"].map(names).fillna(grids["community_code"])
     return grids
@@ -283,12 +388,12 @@ def _join_codes(codes: Any) -> str:
 
 
 def _cells(households: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Uncovered households counted in the smallest cells that stay under MAX_CELLS."""
+    """Households counted per grid (`_grid`) in the smallest cells that stay under MAX_CELLS."""
     size = FIRST_CELL_M
-    cells = aggregate_points(households, size)
+    cells = aggregate_points(households, size, by="_grid")
     while len(cells) > MAX_CELLS:
         size *= 2
-        cells = aggregate_points(households, size)
+        cells = aggregate_points(households, size, by="_grid")
     return cells
 
 
@@ -296,7 +401,7 @@ def _measure_js(column: str) -> str:
     return "gridmap.text(p.grade)" if column == "grade" else f"gridmap.pct(p.{column})"
 
 
-def _site_frame(sites: Any) -> gpd.GeoDataFrame:
+def site_frame_of(sites: Any) -> gpd.GeoDataFrame:
     """Proposed sites as a frame with rank, kind, radius_m, newly_covered.
 
     Accepts a `gridmap.siting.SitingResult` (its `sites`, `kind`, per-site
@@ -312,31 +417,27 @@ def _site_frame(sites: Any) -> gpd.GeoDataFrame:
         frame["newly_covered"] = frame.get("gain")
     if "radius_m" not in frame:
         frame["radius_m"] = getattr(sites, "radius_m", 0.0)
+    if "label" not in frame:
+        frame["label"] = frame.get("code")
     return frame
 
 
-def _sites_layer(sites: gpd.GeoDataFrame, name: str) -> folium.GeoJson:
-    return points_with_ranges(
-        sites,
-        name,
-        properties={k: k for k in ("rank", "kind", "radius_m", "newly_covered")},
-        color=st.SITE,
-        popup=_SITE_POPUP,
-        radius_px=7,
-        range_style={"color": st.SITE, "weight": 2, "dashArray": "6 4", "fill": False},
-    )
-
-
-def _symbols(t: Any, drawn: set[str]) -> list[LegendEntry]:
-    """Legend rows of the symbol layers the map actually has."""
+def _symbols(
+    t: Any, drawn: Mapping[str, Any], gap: vocabulary.HouseholdGap, lang: vocabulary.Lang
+) -> list[LegendEntry]:
+    """Legend rows of every overlay the map actually has."""
     rows = {
+        "uncovered_areas": LegendEntry(t("layer_uncovered_areas"), st.UNCOVERED_AREA),
+        "household_gap": LegendEntry(gap.label(lang), gap.color, "dot", "#fff"),
         "speakers_working": LegendEntry(t("layer_speakers_working"), st.SPEAKER, "dot", "#fff"),
+        "speaker_ranges": LegendEntry(t("layer_speaker_ranges"), st.SPEAKER, "ring"),
         "speakers_broken": LegendEntry(t("layer_speakers_broken"), st.SPEAKER_BROKEN, "dot", "#fff"),
         "service_points": LegendEntry(t("layer_service_points"), st.SERVICE, "dot", "#fff"),
-        "uncovered": LegendEntry(t("layer_uncovered"), "rgba(230,85,13,.85)", "dot", "#fff"),
+        "service_ranges": LegendEntry(t("layer_service_ranges"), st.SERVICE, "ring"),
         "findings": LegendEntry(t("layer_findings"), st.FINDING["error"], "dot", "#000"),
         "findings_other": LegendEntry(t("layer_findings_other"), st.FINDING["warning"], "dot", "#000"),
-        "sites": LegendEntry(t("layer_sites"), st.SITE, "dot", "#000"),
+        "unassigned": LegendEntry(t("layer_unassigned"), st.UNASSIGNED, "dot", "#000"),
+        "sites": LegendEntry(t("layer_sites"), st.SITE, "badge", "#fff"),
         "governance": LegendEntry(t("layer_governance"), st.GOVERNANCE, "line"),
         "streets": LegendEntry(t("layer_streets"), st.STREET, "line"),
         "communities": LegendEntry(t("layer_communities"), st.COMMUNITY, "line"),

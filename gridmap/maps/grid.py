@@ -18,9 +18,9 @@ from gridmap.errors import NotFoundError
 from gridmap.maps import styles as st
 from gridmap.maps._page import Chrome, Finish, LegendEntry, legend_html, map_frame
 from gridmap.maps.basemaps import NO_BASEMAP_BACKGROUND, Basemap, add_basemap, resolve_basemap
-from gridmap.maps.coverage import JS_KEYS, AnalysisLike
+from gridmap.maps.coverage import JS_KEYS, SITE_POPUP, AnalysisLike, site_frame_of
 from gridmap.maps.labels import check_lang, label
-from gridmap.maps.layers import markers, shapes, speaker_and_service_layers
+from gridmap.maps.layers import markers, numbered_sites, shapes, speaker_and_service_layers
 from gridmap.maps.output import write_html
 from gridmap.maps.simplify import for_basemap, spread_stacked
 
@@ -61,8 +61,12 @@ def grid_map(
     lang: str = "zh",
     data_date: dt.date | str | None = None,
     tianditu_key: str | None = None,
+    sites: Any = None,
 ) -> folium.Map:
-    """One grid in detail, for its grid worker and the community: who is covered, who is linked to whom."""
+    """One grid in detail, for its grid worker and the community: who is covered, who is linked to whom.
+
+    `sites` (a siting result or frame, e.g. `gridmap.actions.grid_sites`) are drawn numbered.
+    """
     language = check_lang(lang)
     base = (
         basemap
@@ -110,6 +114,7 @@ def grid_map(
             display(_reaching(frames.get("speakers"), outline)),
             display(_reaching(frames.get("service_points"), outline)),
             t,
+            show_ranges=True,
         )
     )
 
@@ -149,6 +154,13 @@ def grid_map(
             ),
             popup=_HOUSEHOLD_POPUP,
         ).add_to(m)
+
+    if sites is not None:
+        site_frame = site_frame_of(sites)
+        if not site_frame.empty:
+            layers["sites"] = numbered_sites(display(site_frame), t("layer_sites"), popup=SITE_POPUP).add_to(
+                m
+            )
 
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     row = grid.iloc[0]
@@ -258,6 +270,9 @@ def _legend(t: Any, drawn: set[str]) -> list[LegendEntry]:
         "speakers_working": LegendEntry(t("layer_speakers_working"), st.SPEAKER, "dot", "#fff"),
         "speakers_broken": LegendEntry(t("layer_speakers_broken"), st.SPEAKER_BROKEN, "dot", "#fff"),
         "service_points": LegendEntry(t("layer_service_points"), st.SERVICE, "dot", "#fff"),
+        "speaker_ranges": LegendEntry(t("layer_speaker_ranges"), st.SPEAKER, "ring"),
+        "service_ranges": LegendEntry(t("layer_service_ranges"), st.SERVICE, "ring"),
+        "sites": LegendEntry(t("layer_sites"), st.SITE, "badge", "#fff"),
     }
     return [
         *(LegendEntry(t(key), color, "dot", "#fff") for key, color in st.HOUSEHOLD.items()),

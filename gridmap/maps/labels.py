@@ -1,13 +1,13 @@
-"""Every word a map shows a person, in Chinese (default) and English (`--lang en`)."""
+"""Every word a map shows a person, in Chinese (default) and English (`--lang en`).
+
+Measures, finding kinds, gap kinds and severities come from `gridmap.vocabulary`.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from gridmap.vocabulary import LANGS, Lang, check_lang, term_label
 
-from gridmap.errors import ConfigError
-
-Lang = Literal["zh", "en"]
-LANGS: tuple[Lang, ...] = ("zh", "en")
+__all__ = ["LANGS", "Lang", "check_lang", "label", "labels"]
 
 _LABELS: dict[str, tuple[str, str]] = {
     # titles and controls
@@ -22,10 +22,13 @@ _LABELS: dict[str, tuple[str, str]] = {
     "layer_grids": ("网格", "Grids"),
     "layer_streets": ("街道边界", "Street boundaries"),
     "layer_communities": ("社区边界", "Community boundaries"),
-    "layer_speakers_working": ("广播（正常）及覆盖范围", "Speakers (working) and ranges"),
+    "layer_speakers_working": ("广播（正常）", "Speakers (working)"),
+    "layer_speaker_ranges": ("广播覆盖范围", "Speaker ranges"),
+    "layer_service_ranges": ("志愿服务范围", "Service point ranges"),
+    "layer_names": ("名称标注", "Names"),
+    "layer_unassigned": ("不属于任何网格的要素", "Features in no grid"),
     "layer_speakers_broken": ("广播（故障）", "Speakers (broken)"),
-    "layer_service_points": ("志愿服务点及服务范围", "Service points and ranges"),
-    "layer_uncovered": ("广播未覆盖住户", "Households without speaker coverage"),
+    "layer_service_points": ("志愿服务点", "Service points"),
     "layer_uncovered_areas": ("广播未覆盖区域", "Area without speaker coverage"),
     "layer_findings": ("拓扑错误", "Topology errors"),
     "layer_findings_other": ("拓扑提示（警告）", "Topology warnings"),
@@ -35,11 +38,6 @@ _LABELS: dict[str, tuple[str, str]] = {
     "layer_buildings": ("楼栋", "Buildings"),
     "layer_households": ("住户（按覆盖着色）", "Households (by coverage)"),
     "layer_linkage": ("一户十联连线", "Ten-household linkage"),
-    # measures
-    "speaker_share": ("广播覆盖率", "Speaker coverage"),
-    "service_share": ("志愿服务覆盖率", "Service coverage"),
-    "linkage_share": ("一户十联覆盖率", "Linkage coverage"),
-    "grade": ("综合等级", "Overall grade"),
     # popup fields
     "code": ("编码", "Code"),
     "name": ("名称", "Name"),
@@ -59,6 +57,10 @@ _LABELS: dict[str, tuple[str, str]] = {
     "codes": ("涉及网格", "Grids involved"),
     "severity": ("严重程度", "Severity"),
     "newly_covered": ("新增覆盖户", "Newly covered households"),
+    "would_cover": ("修复后可覆盖未覆盖户", "Uncovered households it would reach if repaired"),
+    "reasons": ("评级原因", "Why this grade"),
+    "layer": ("图层", "Layer"),
+    "households_unit": ("户", "households"),
     "missing": ("缺失", "missing"),
     "none": ("无", "none"),
     "address": ("地址", "Address"),
@@ -79,32 +81,15 @@ _LABELS: dict[str, tuple[str, str]] = {
     "hh_party": ("党员户", "party member household"),
     "yes": ("是", "yes"),
     "no": ("否", "no"),
-    # topology finding kinds
-    "overlap": ("重叠", "overlap"),
-    "gap": ("缝隙", "gap"),
-    "outside": ("超出社区", "outside community"),
-    "sliver": ("细碎多边形", "sliver"),
-    "invalid": ("无效几何", "invalid geometry"),
-    "empty": ("无住户网格", "grid without households"),
-    "household_count": ("住户数异常", "household count"),
-    "error": ("错误", "error"),
-    "warning": ("警告", "warning"),
     "info": ("提示", "info"),
 }
 
 
-def check_lang(lang: str) -> Lang:
-    """`lang` as a Lang, or a ConfigError naming the choices."""
-    if lang not in LANGS:
-        raise ConfigError(f"unknown language {lang!r}; expected one of: {', '.join(LANGS)}")
-    return lang
-
-
 def label(key: str, lang: Lang) -> str:
-    """The label of `key` in `lang`; an unknown key shows as itself (e.g. a new finding kind)."""
+    """The label of `key` in `lang`: the map's own words, then the vocabulary's terms, else the key."""
     pair = _LABELS.get(key)
     if pair is None:
-        return key
+        return term_label(key, lang) or key
     return pair[0] if lang == "zh" else pair[1]
 
 

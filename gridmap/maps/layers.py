@@ -16,16 +16,20 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from branca.element import MacroElement
-from folium.plugins import MarkerCluster
 from folium.template import Template
 from folium.utilities import JsCode
 
+from gridmap.crs import metric_crs
 from gridmap.maps import styles as st
 from gridmap.maps._page import popup_js
 from gridmap.maps.simplify import DECIMALS, features
 
-SPEAKER_POPUP = """return gridmap.table((p.name || "") + "（" + p.code + "）", [
-  ["status", gridmap.text(gridmap.t(p.status))], ["radius_m", gridmap.num(p.radius_m)]]);"""
+SPEAKER_POPUP = """var rows = [["status", gridmap.text(gridmap.t(p.status))],
+            ["radius_m", gridmap.num(p.radius_m)]];
+if (p.status === "broken" && p.would_cover !== undefined) {
+  rows.push(["would_cover", gridmap.num(p.would_cover)]);
+}
+return gridmap.table((p.name || "") + "（" + p.code + "）", rows);"""
 SERVICE_POPUP = """return gridmap.table((p.name || "") + "（" + p.code + "）", [
   ["kind", gridmap.text(p.kind)], ["radius_m", gridmap.num(p.radius_m)]]);"""
 
@@ -71,7 +75,7 @@ def shapes(
     )
 
 
-def points_with_ranges(
+def points(
     frame: gpd.GeoDataFrame,
     name: str,
     *,
@@ -79,26 +83,50 @@ def points_with_ranges(
     color: str,
     popup: str,
     radius_px: int = 4,
-    range_style: dict[str, Any] | None = None,
     show: bool = True,
 ) -> folium.GeoJson:
-    """Point markers, each with a circle of `properties['radius_m']` metres (speakers, service points)."""
-    ring = json.dumps(
-        range_style or {"color": color, "weight": 1, "fillColor": color, "fillOpacity": 0.05, "opacity": 0.5}
-    )
+    """Point markers (speakers, service points) with a lazily built popup."""
     dot = json.dumps(
         {"radius": radius_px, "color": "#ffffff", "weight": 1, "fillColor": color, "fillOpacity": 1}
     )
-    point_to_layer = f"""function (feature, latlng) {{
-        var parts = [L.circleMarker(latlng, {dot})];
-        var r = feature.properties.radius_m;
-        if (r > 0) {{
-            parts.unshift(L.circle(latlng, Object.assign({{radius: r, interactive: false}}, {ring})));
-        }}
-        return L.featureGroup(parts);
-    }}"""
     return folium.GeoJson(
         features(frame, properties),
+        name=name,
+        show=show,
+        on_each_feature=JsCode(popup_js(popup)),
+        point_to_layer=JsCode(f"function (feature, latlng) {{ return L.circleMarker(latlng, {dot}); }}"),
+    )
+
+
+def ranges(
+    frame: gpd.GeoDataFrame, name: str, *, style: dict[str, Any], show: bool = False
+) -> folium.GeoJson:
+    """A circle of `radius_m` metres around each point; off by default so grade colours stay readable."""
+    ring = json.dumps({**style, "interactive": False})
+    point_to_layer = f"""function (feature, latlng) {{
+        return L.circle(latlng, Object.assign({{radius: feature.properties.radius_m || 0}}, {ring}));
+    }}"""
+    return folium.GeoJson(
+        features(frame[frame["radius_m"].fillna(0) > 0], {"radius_m": "radius_m"}),
+        name=name,
+        show=show,
+        interactive=False,
+        point_to_layer=JsCode(point_to_layer),
+    )
+
+
+def numbered_sites(frame: gpd.GeoDataFrame, name: str, *, popup: str, show: bool = True) -> folium.GeoJson:
+    """Proposed sites as numbered badges drawn above every other marker, with their dashed range."""
+    point_to_layer = """function (feature, latlng) {
+        var p = feature.properties;
+        var badge = L.marker(latlng, {zIndexOffset: 10000, icon: L.divIcon({
+            className: "gm-site", html: "<b>" + gridmap.esc(p.rank) + "</b>", iconSize: [24, 24]})});
+        var ring = L.circle(latlng, {radius: p.radius_m || 0, color: SITE_COLOR, weight: 2, dashArray: "6 4",
+                                     fill: false, interactive: false});
+        return L.featureGroup([ring, badge]);
+    }""".replace("SITE_COLOR", json.dumps(st.SITE))
+    return folium.GeoJson(
+        features(frame, {k: k for k in ("rank", "kind", "radius_m", "newly_covered", "label")}),
         name=name,
         show=show,
         on_each_feature=JsCode(popup_js(popup)),
@@ -129,62 +157,152 @@ def markers(
     )
 
 
-_CELLS = Template(
+_COUNTS = Template(
     """
 {% macro script(this, kwargs) %}
 (function () {
-  var cells = {{ this.cells }}, markers = new Array(cells.length);
+  var group = {{ this._parent.get_name() }}, map = {{ this._parent._parent.get_name() }};
+  var levels = [{{ this.grids }}, {{ this.cells }}], built = [null, null];
   var tip = function (m) { return gridmap.num(m.options.count) + " " + {{ this.unit|tojson }}; };
-  for (var i = 0; i < cells.length; i++) {
-    var c = cells[i];
-    markers[i] = L.marker([c[1], c[0]], {icon: gridmap.countIcon(c[2]), count: c[2]})
-      .bindTooltip(tip);
+  function build(i) {
+    if (!built[i]) {
+      built[i] = levels[i].map(function (c) {
+        return L.marker([c[1], c[0]], {icon: gridmap.countIcon(c[2], {{ this.color|tojson }}), count: c[2]})
+          .bindTooltip(tip);
+      });
+    }
+    return built[i];
   }
-  {{ this._parent.get_name() }}.addLayers(markers);
+  var shown = -1;
+  function update() {
+    var level = map.getZoom() >= {{ this.switch_zoom }} ? 1 : 0;
+    if (level === shown) { return; }
+    shown = level;
+    group.clearLayers();
+    build(level).forEach(function (m) { group.addLayer(m); });
+  }
+  map.on("zoomend", update);
+  map.whenReady(update);
 })();
 {% endmacro %}
 """
 )
 
-_SUM_ICON = """function (cluster) {
-    var n = 0;
-    cluster.getAllChildMarkers().forEach(function (m) { n += m.options.count; });
-    return gridmap.countIcon(n);
-}"""
+
+def _cell_array(cells: gpd.GeoDataFrame) -> str:
+    xs = np.round(shapely.get_x(cells.geometry.values), DECIMALS)
+    ys = np.round(shapely.get_y(cells.geometry.values), DECIMALS)
+    counts = cells["count"].to_numpy()
+    return json.dumps([[float(x), float(y), int(n)] for x, y, n in zip(xs, ys, counts, strict=True)])
 
 
-class _Cells(MacroElement):
-    """The counted cells of a cluster layer, as one compact array [[lon, lat, count], …]."""
+class _Counts(MacroElement):
+    """Counted markers: one per grid below `switch_zoom`, one per cell (never across grids) above."""
 
-    def __init__(self, cells: gpd.GeoDataFrame, unit: str) -> None:
+    def __init__(
+        self, per_grid: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, unit: str, color: str, switch_zoom: int
+    ) -> None:
         super().__init__()
-        self._name = "GridmapCells"
-        self._template = _CELLS
-        xs = np.round(shapely.get_x(cells.geometry.values), DECIMALS)
-        ys = np.round(shapely.get_y(cells.geometry.values), DECIMALS)
-        counts = cells["count"].to_numpy()
-        self.cells = json.dumps(
-            [[float(x), float(y), int(n)] for x, y, n in zip(xs, ys, counts, strict=True)]
-        )
+        self._name = "GridmapCounts"
+        self._template = _COUNTS
+        self.grids = _cell_array(per_grid)
+        self.cells = _cell_array(cells)
         self.unit = unit
+        self.color = color
+        self.switch_zoom = switch_zoom
 
 
-def counted_clusters(cells: gpd.GeoDataFrame, name: str, *, unit: str, show: bool = True) -> MarkerCluster:
-    """Cells of counted points, clustered at low zoom with the cluster showing the sum of its counts."""
-    cluster = MarkerCluster(
-        name=name,
-        show=show,
-        icon_create_function=_SUM_ICON,
-        options={
-            "chunkedLoading": True,
-            "showCoverageOnHover": False,
-            "spiderfyOnMaxZoom": False,
-            "disableClusteringAtZoom": 18,
-            "maxClusterRadius": 70,
-        },
-    )
-    _Cells(cells, unit).add_to(cluster)
-    return cluster
+def grid_counts(
+    per_grid: gpd.GeoDataFrame,
+    cells: gpd.GeoDataFrame,
+    name: str,
+    *,
+    unit: str,
+    color: str,
+    switch_zoom: int,
+    show: bool = True,
+) -> folium.FeatureGroup:
+    """Counted households: each grid's count at its inside point when zoomed out, cells when zoomed in.
+
+    A count never mixes grids, so the number on the map is the grid's own figure.
+    """
+    group = folium.FeatureGroup(name=name, show=show)
+    _Counts(per_grid, cells, unit, color, switch_zoom).add_to(group)
+    return group
+
+
+_NAMES = Template(
+    """
+{% macro script(this, kwargs) %}
+(function () {
+  var group = {{ this._parent.get_name() }}, map = {{ this._parent._parent.get_name() }};
+  var names = {{ this.names }}, zooms = {{ this.zooms }};
+  function update() {
+    var z = map.getZoom(), view = map.getBounds().pad(0.2), shown = 0;
+    group.clearLayers();
+    names.forEach(function (n) {
+      var range = zooms[n[3]];
+      if (z < range[0] || z >= range[1] || shown > 600 || !view.contains([n[1], n[0]])) { return; }
+      shown += 1;
+      var icon = L.divIcon({className: "gm-name gm-name-" + n[3], html: gridmap.esc(n[2]), iconSize: null});
+      group.addLayer(L.marker([n[1], n[0]], {interactive: false, keyboard: false, zIndexOffset: 5000,
+                                             icon: icon}));
+    });
+  }
+  map.on("zoomend moveend", update);
+  map.whenReady(update);
+})();
+{% endmacro %}
+"""
+)
+
+
+class _Names(MacroElement):
+    def __init__(self, names: list[list[Any]], zooms: dict[str, tuple[int, int]]) -> None:
+        super().__init__()
+        self._name = "GridmapNames"
+        self._template = _NAMES
+        self.names = json.dumps(names, ensure_ascii=False)
+        self.zooms = json.dumps(zooms)
+
+
+def name_labels(
+    levels: list[tuple[str, gpd.GeoDataFrame]], name: str, *, lat: float, show: bool = True
+) -> folium.FeatureGroup | None:
+    """Street, community and grid names at their inside points, each level from the zoom where it fits.
+
+    A level's names appear once its median unit is about 160 px wide and give
+    way to the next level's names two zooms later; only names in view are drawn.
+    """
+    names: list[list[Any]] = []
+    starts: list[tuple[str, int]] = []
+    for level, frame in levels:
+        if frame is None or frame.empty or "name" not in frame:
+            continue
+        metric = frame.to_crs(metric_crs(frame))
+        width = float(np.median(np.sqrt(np.maximum(metric.geometry.area.to_numpy(), 1.0))))
+        metres_per_px_z0 = 156_543.03 * np.cos(np.radians(lat))
+        start = int(np.clip(np.ceil(np.log2(metres_per_px_z0 * 160 / width)), 0, 20))
+        # A finer level always starts later than the coarser one before it.
+        starts.append((level, max(start, starts[-1][1] + 1) if starts else start))
+        inside = frame.geometry.representative_point()
+        labels = frame["name"].fillna(frame["code"]).astype(str).to_numpy()
+        names.extend(
+            [round(float(x), DECIMALS), round(float(y), DECIMALS), text, level]
+            for x, y, text in zip(
+                shapely.get_x(inside.values), shapely.get_y(inside.values), labels, strict=True
+            )
+        )
+    if not names:
+        return None
+    zooms: dict[str, tuple[int, int]] = {}
+    for i, (level, start) in enumerate(starts):
+        first = 0 if i == 0 else start
+        end = starts[i + 1][1] if i + 1 < len(starts) else 99
+        zooms[level] = (first, max(end, first + 1))
+    group = folium.FeatureGroup(name=name, show=show)
+    _Names(names, zooms).add_to(group)
+    return group
 
 
 def speaker_and_service_layers(
@@ -192,38 +310,54 @@ def speaker_and_service_layers(
     speakers: gpd.GeoDataFrame | None,
     service_points: gpd.GeoDataFrame | None,
     t: Callable[[str], str],
+    *,
+    show_ranges: bool = False,
 ) -> dict[str, folium.GeoJson]:
-    """Working speakers, broken speakers and service points, each with its range, added to `m` by key."""
+    """Working and broken speakers, service points, and their ranges (off unless `show_ranges`), by key.
+
+    A broken speaker's popup says how many uncovered households its repair
+    would reach when the frame carries `would_cover`.
+    """
     added: dict[str, folium.GeoJson] = {}
     if speakers is not None and not speakers.empty:
         working = (speakers["status"].fillna("working") == "working").to_numpy()
-        props = {"code": "code", "name": "name", "radius_m": "radius_m", "status": "status"}
+        props = {k: k for k in ("code", "name", "radius_m", "status", "would_cover") if k in speakers}
         if working.any():
-            added["speakers_working"] = points_with_ranges(
+            added["speakers_working"] = points(
                 speakers[working],
                 t("layer_speakers_working"),
                 properties=props,
                 color=st.SPEAKER,
                 popup=SPEAKER_POPUP,
             )
+            added["speaker_ranges"] = ranges(
+                speakers[working],
+                t("layer_speaker_ranges"),
+                style={"color": st.SPEAKER, "weight": 1, "fillColor": st.SPEAKER, "fillOpacity": 0.05},
+                show=show_ranges,
+            )
         if (~working).any():
-            added["speakers_broken"] = points_with_ranges(
+            added["speakers_broken"] = points(
                 speakers[~working],
                 t("layer_speakers_broken"),
                 properties=props,
                 color=st.SPEAKER_BROKEN,
                 popup=SPEAKER_POPUP,
                 radius_px=5,
-                range_style={"color": st.SPEAKER_BROKEN, "weight": 1, "dashArray": "4 4", "fill": False},
             )
     if service_points is not None and not service_points.empty:
-        added["service_points"] = points_with_ranges(
+        added["service_points"] = points(
             service_points,
             t("layer_service_points"),
             properties={"code": "code", "name": "name", "radius_m": "radius_m", "kind": "kind"},
             color=st.SERVICE,
             popup=SERVICE_POPUP,
-            range_style={"color": st.SERVICE, "weight": 1, "dashArray": "2 4", "fill": False, "opacity": 0.7},
+        )
+        added["service_ranges"] = ranges(
+            service_points,
+            t("layer_service_ranges"),
+            style={"color": st.SERVICE, "weight": 1, "dashArray": "2 4", "fill": False, "opacity": 0.7},
+            show=show_ranges,
         )
     for layer in added.values():
         layer.add_to(m)

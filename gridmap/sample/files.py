@@ -20,6 +20,7 @@ import shapely.geometry
 from gridmap.catalogue import LAYER_NAMES, get_layer
 from gridmap.errors import NotFoundError
 from gridmap.frames import WGS84, conform
+from gridmap.sample.generate import District, generate
 from gridmap.stores.base import Store
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -49,6 +50,26 @@ def write_sample(frames: dict[str, gpd.GeoDataFrame], out_dir: str | Path) -> li
     return written
 
 
+HOUSEHOLD_CHUNK = 500_000
+"""Households spelt out and written at a time by `write_district` (a few hundred MB of strings)."""
+
+
+def write_district(district: District, out_dir: str | Path) -> list[Path]:
+    """Write a generated district like `write_sample`, households chunk by chunk (same bytes).
+
+    Only one chunk of households is ever held as strings, so a city of ten
+    million households is written in a few gigabytes at most.
+    """
+    out = Path(out_dir)
+    written = write_sample(district.layers, out)
+    path = layer_path(out, "households")
+    path.unlink(missing_ok=True)
+    for start in range(0, max(district.household_count, 1), HOUSEHOLD_CHUNK):
+        chunk = district.households(slice(start, start + HOUSEHOLD_CHUNK))
+        _write_csv(chunk, path, append=start > 0)
+    return [*written, path]
+
+
 def _write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:
     """RFC 7946 GeoJSON, one feature per line (readable diffs).
 
@@ -69,15 +90,18 @@ def _write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:
     path.write_text(text, encoding="utf-8", newline="\n")
 
 
-def _write_csv(frame: gpd.GeoDataFrame, path: Path) -> None:
-    """Point layer as CSV: the catalogue fields, then lon and lat; booleans as true/false."""
+def _write_csv(frame: gpd.GeoDataFrame, path: Path, *, append: bool = False) -> None:
+    """Point layer as CSV: the catalogue fields, then lon and lat; booleans as true/false.
+
+    With `append`, the rows go after those already in `path`, without a header.
+    """
     table = pd.DataFrame(frame.drop(columns="geometry"))
     for name in table.columns:
         if table[name].dtype == "boolean":
             table[name] = table[name].map({True: "true", False: "false"}).astype("string")
     table["lon"] = frame.geometry.x.map("{:.7f}".format)
     table["lat"] = frame.geometry.y.map("{:.7f}".format)
-    table.to_csv(path, index=False, lineterminator="\n")
+    table.to_csv(path, index=False, lineterminator="\n", mode="a" if append else "w", header=not append)
 
 
 def read_sample(directory: str | Path | None = None) -> dict[str, gpd.GeoDataFrame]:
@@ -112,12 +136,7 @@ def load_sample(store: Store, path: str | Path | None = None) -> dict[str, int]:
     without the data folder — the district is generated on the fly (same seed,
     same features).
     """
-    if path is None and not SAMPLE_DIR.exists():
-        from gridmap.sample.generate import generate
-
-        frames = generate()
-    else:
-        frames = read_sample(path)
+    frames = generate() if path is None and not SAMPLE_DIR.exists() else read_sample(path)
     store.replace_many(frames)
     return {layer: len(frame) for layer, frame in frames.items()}
 

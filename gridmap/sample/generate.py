@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
@@ -12,27 +14,68 @@ from gridmap.arrays import FloatArray
 from gridmap.frames import WGS84, conform
 from gridmap.sample.buildings import Buildings, build_buildings, number_within
 from gridmap.sample.facilities import Points, build_service_points, build_speakers
-from gridmap.sample.layout import Layout, build_layout, to_lonlat
-from gridmap.sample.people import Households, build_households, build_staff
+from gridmap.sample.layout import WUCHANG, Layout, Place, build_layout, to_lonlat
+from gridmap.sample.people import HouseholdDraws, Households, build_staff, draw_households
 
 DEFAULT_SEED = 20261124
 
 
-def generate(scale: int = 1, seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame]:
+@dataclass(frozen=True)
+class District:
+    """A generated district before its households are spelt out: every other layer, and their draws.
+
+    `households(rows)` gives any slice of the households layer as a canonical
+    frame, so `generate` and the streaming `gridmap sample` writer produce the
+    same rows whatever the slicing.
+    """
+
+    layers: dict[str, gpd.GeoDataFrame]  # every layer but households, canonical and in code order
+    draws: HouseholdDraws
+    building_code: npt.NDArray[np.str_]
+    building_grid_code: npt.NDArray[np.str_]
+    place: Place
+
+    @property
+    def household_count(self) -> int:
+        return len(self.draws)
+
+    def households(self, rows: slice = slice(None)) -> gpd.GeoDataFrame:
+        """Households `rows` (in code order) as a canonical frame."""
+        frame = _households(
+            self.draws.households(rows), self.building_code, self.building_grid_code, self.place
+        )
+        return conform("households", frame)
+
+    def frames(self) -> dict[str, gpd.GeoDataFrame]:
+        """All seven layers (households whole), in the catalogue's order."""
+        out = dict(self.layers)
+        out["households"] = self.households()
+        return {name: out[name] for name in _ORDER}
+
+
+_ORDER = ("streets", "communities", "grids", "buildings", "households", "speakers", "service_points")
+
+
+def generate(scale: int = 1, seed: int = DEFAULT_SEED, place: Place = WUCHANG) -> dict[str, gpd.GeoDataFrame]:
     """The sample district: `scale` streets of ~60 urban grids and one village each, canonical frames.
 
     The same (scale, seed) always gives the same frames. `grid_code` is filled
     with the true answer (what assignment must derive).
     """
+    return plan(scale, seed, place).frames()
+
+
+def plan(scale: int = 1, seed: int = DEFAULT_SEED, place: Place = WUCHANG) -> District:
+    """Everything of the district (`generate`) but the households' strings: `District` makes those."""
     rng = np.random.default_rng(seed)
-    layout = build_layout(scale, rng)
+    layout = build_layout(scale, rng, place)
     buildings = build_buildings(layout, rng)
-    households = build_households(buildings, rng)
+    draws = draw_households(buildings, rng)
     speakers = build_speakers(layout, buildings, rng)
     service_points = build_service_points(layout, rng)
     staff = build_staff(layout.grid_name, rng)
 
-    grid_geoms = _grid_polygons(layout)
+    grid_geoms = _grid_polygons(layout, place)
     grid_code = np.asarray(layout.grid_code)
     building_code = np.char.add(grid_code[buildings.grid], np.char.zfill(buildings.number.astype(str), 4))
     frames = {
@@ -49,30 +92,33 @@ def generate(scale: int = 1, seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataF
             },
             shapely.multipolygons(grid_geoms, indices=np.arange(len(grid_geoms))),
         ),
-        "buildings": _buildings(buildings, building_code, grid_code),
-        "households": _households(households, building_code, grid_code[buildings.grid]),
-        "speakers": _points(speakers, grid_code, prefix="GB", group=speakers.grid, group_codes=grid_code),
+        "buildings": _buildings(buildings, building_code, grid_code, place),
+        "speakers": _points(
+            speakers, grid_code, place, prefix="GB", group=speakers.grid, group_codes=grid_code
+        ),
         "service_points": _points(
             service_points,
             grid_code,
+            place,
             prefix="FW",
             group=layout.grid_community[service_points.grid],
             group_codes=np.asarray(layout.community_code),
         ),
     }
-    return {
+    layers = {
         name: conform(name, frame).sort_values("code", ignore_index=True) for name, frame in frames.items()
     }
+    return District(layers, draws, building_code, grid_code[buildings.grid], place)
 
 
 def _frame(columns: dict[str, object], geometry: npt.ArrayLike) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.DataFrame(columns), geometry=np.asarray(geometry), crs=WGS84)
 
 
-def _grid_polygons(layout: Layout) -> npt.NDArray[np.object_]:
+def _grid_polygons(layout: Layout, place: Place) -> npt.NDArray[np.object_]:
     """Grid polygons in lon/lat; shared vertices convert identically, so the tiling stays exact."""
     sizes = np.array([len(r) for r in layout.grid_rings])
-    lonlat = to_lonlat(np.concatenate(layout.grid_rings))
+    lonlat = to_lonlat(np.concatenate(layout.grid_rings), place)
     rings = shapely.linearrings(lonlat, indices=np.repeat(np.arange(len(sizes)), sizes))
     return shapely.orient_polygons(shapely.polygons(rings))  # counter-clockwise, as RFC 7946 wants
 
@@ -107,14 +153,16 @@ def _communities(layout: Layout, grid_geoms: npt.NDArray[np.object_]) -> gpd.Geo
     )
 
 
-def _rectangles(rect: FloatArray) -> npt.NDArray[np.object_]:
+def _rectangles(rect: FloatArray, place: Place) -> npt.NDArray[np.object_]:
     """Counter-clockwise rectangles (metric x0, y0, x1, y1) as lon/lat polygons."""
     x0, y0, x1, y1 = rect.T
     ring = np.stack([np.stack(c, axis=1) for c in ((x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0))], axis=1)
-    return shapely.polygons(to_lonlat(ring))
+    return shapely.polygons(to_lonlat(ring, place))
 
 
-def _buildings(b: Buildings, code: npt.NDArray[np.str_], grid_code: npt.NDArray[np.str_]) -> gpd.GeoDataFrame:
+def _buildings(
+    b: Buildings, code: npt.NDArray[np.str_], grid_code: npt.NDArray[np.str_], place: Place
+) -> gpd.GeoDataFrame:
     return _frame(
         {
             "code": code,
@@ -123,14 +171,14 @@ def _buildings(b: Buildings, code: npt.NDArray[np.str_], grid_code: npt.NDArray[
             "floors": b.floors,
             "grid_code": grid_code[b.grid],
         },
-        _rectangles(b.rect),
+        _rectangles(b.rect, place),
     )
 
 
 def _households(
-    h: Households, building_code: npt.NDArray[np.str_], building_grid: npt.NDArray[np.str_]
+    h: Households, building_code: npt.NDArray[np.str_], building_grid: npt.NDArray[np.str_], place: Place
 ) -> gpd.GeoDataFrame:
-    lonlat = to_lonlat(h.xy)
+    lonlat = to_lonlat(h.xy, place)
     code = np.char.add(building_code[h.building], np.char.zfill(h.number.astype(str), 4))
     frame = pd.DataFrame(
         {
@@ -153,6 +201,7 @@ def _households(
 def _points(
     p: Points,
     grid_code: npt.NDArray[np.str_],
+    place: Place,
     *,
     prefix: str,
     group: npt.NDArray[np.int64],
@@ -163,7 +212,7 @@ def _points(
     number = np.empty(len(group), dtype=np.int64)
     number[order] = number_within(group[order])
     code = np.char.add(np.char.add(prefix, group_codes[group]), np.char.zfill(number.astype(str), 2))
-    lonlat = to_lonlat(p.xy)
+    lonlat = to_lonlat(p.xy, place)
     frame = pd.DataFrame(
         {
             "code": code,

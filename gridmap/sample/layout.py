@@ -35,6 +35,33 @@ ORIGIN_LONLAT = (114.300, 30.565)  # north-west corner of the district
 # N·cos φ·π/180 and M·π/180 (N, M the prime-vertical and meridional radii at φ = 30.565°).
 METRES_PER_DEGREE = (95935.03359322717, 110862.01883495826)
 
+
+@dataclass(frozen=True)
+class Place:
+    """Where a generated district lies: its county code (GB/T 2260) and its north-west corner.
+
+    `metres_per_degree` (east, north) is the local plane's scale at the corner
+    (see `to_lonlat`); the default place keeps literal constants so its files
+    stay byte-identical on every platform.
+    """
+
+    county: str = COUNTY_CODE
+    origin: tuple[float, float] = ORIGIN_LONLAT
+    metres_per_degree: tuple[float, float] = METRES_PER_DEGREE
+
+    @classmethod
+    def at(cls, county: str, lon: float, lat: float) -> Place:
+        """A place with its north-west corner at (lon, lat), scaled on the WGS84 ellipsoid there."""
+        a, e2 = 6378137.0, 0.00669437999014
+        phi = math.radians(lat)
+        w = 1.0 - e2 * math.sin(phi) ** 2
+        east = a / math.sqrt(w) * math.cos(phi) * math.pi / 180.0
+        north = a * (1.0 - e2) / w**1.5 * math.pi / 180.0
+        return cls(county, (lon, lat), (east, north))
+
+
+WUCHANG = Place()
+
 ROWS = 6  # lattice rows per street: three bands of two rows, one band per community pair
 URBAN_COLS = 10
 BAND_ROWS = 2
@@ -44,7 +71,7 @@ VILLAGE_WIDTH_M = 420.0
 JITTER = 18.0  # max displacement of a shared vertex from its lattice position
 MARGIN = JITTER + 14.0  # road half-width plus setback: the buildable inset of a cell
 ROW_BREAK_M = 100.0
-MAX_SCALE = 100
+MAX_SCALE = 999  # three-digit street numbers; 999 streets hold about 24 million households
 
 
 @dataclass(frozen=True)
@@ -176,16 +203,15 @@ class _Builder:
         )
 
 
-def build_layout(scale: int, rng: np.random.Generator) -> Layout:
+def build_layout(scale: int, rng: np.random.Generator, place: Place = WUCHANG) -> Layout:
     """The polygons of a district of `scale` streets, arranged in a near-square block."""
     if not 1 <= scale <= MAX_SCALE:
         raise ValueError(f"scale must be between 1 and {MAX_SCALE}, got {scale}")
     block_cols = math.ceil(math.sqrt(scale))
     lattice = _jittered_lattice(math.ceil(scale / block_cols) * ROWS, block_cols * (URBAN_COLS + 1), rng)
-    street_code = [f"{COUNTY_CODE}{s + 1:03d}" for s in range(scale)]
-    street_name = [
-        names.pair_name(names.STREET_FIRST, names.STREET_SECOND, s * 11) + "街道" for s in range(scale)
-    ]
+    street_code = [f"{place.county}{s + 1:03d}" for s in range(scale)]
+    street_name = [names.street_name(s) for s in range(scale)]
+    used: set[str] = set()
     village_cells = np.zeros((scale, ROWS, 4))
     out = _Builder()
     for s, street in enumerate(street_code):
@@ -200,6 +226,10 @@ def build_layout(scale: int, rng: np.random.Generator) -> Layout:
         ]
         for number, (band, lo, hi) in enumerate(halves, start=1):
             cname = names.pair_name(names.COMMUNITY_FIRST, names.COMMUNITY_SECOND, int(picks[number - 1]))
+            if cname in used:
+                # Taken by an earlier street: like real cities, the street's name tells them apart.
+                cname = street_name[s].removesuffix("街道") + cname
+            used.add(cname)
             community = out.community(f"{street}{number:03d}", cname + "社区", s, "community")
             cells = [(r, c) for r in range(band * BAND_ROWS, (band + 1) * BAND_ROWS) for c in range(lo, hi)]
             for seq, (r, c) in enumerate(cells, start=1):
@@ -217,7 +247,7 @@ def build_layout(scale: int, rng: np.random.Generator) -> Layout:
                 )
         # The village: the street's eastern column, one grid (GB/T 10114 numbers villages from 200).
         gc, rows = col0 + URBAN_COLS, np.arange(row0, row0 + ROWS)
-        vname = names.VILLAGES[s % len(names.VILLAGES)] + "村"
+        vname = names.village_name(s)
         community = out.community(f"{street}201", vname, s, "village")
         out.grid(
             code=f"{street}201001",
@@ -234,7 +264,7 @@ def build_layout(scale: int, rng: np.random.Generator) -> Layout:
     return out.layout(street_code, street_name, village_cells)
 
 
-def to_lonlat(xy: FloatArray) -> FloatArray:
+def to_lonlat(xy: FloatArray, place: Place = WUCHANG) -> FloatArray:
     """Local metres (…, 2) east and north of the origin to WGS84 lon/lat, rounded to 7 decimals (≈ 1 cm).
 
     A local plane: over a district of a few kilometres (twenty at scale 100)
@@ -242,5 +272,5 @@ def to_lonlat(xy: FloatArray) -> FloatArray:
     constants gives the same coordinates on every platform and library
     version, which keeps the committed files byte-identical when regenerated.
     """
-    degrees = np.asarray(ORIGIN_LONLAT) + xy / np.asarray(METRES_PER_DEGREE)
+    degrees = np.asarray(place.origin) + xy / np.asarray(place.metres_per_degree)
     return np.round(degrees, 7)

@@ -8,6 +8,8 @@ Chinese name (a common surname and one or two given-name characters).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
@@ -34,6 +36,16 @@ ROAD_PREFIXES = (
     "宏图", "兴业", "安居", "康乐", "广福", "永安", "德政", "崇文", "尚武", "育才",
 )  # fmt: skip
 ROAD_SUFFIXES = ("路", "街", "大道", "一路", "二路", "巷")
+ROAD_QUARTERS = ("东", "西", "南", "北", "中", "新", "前", "后", "上")
+"""Beyond the first prefix × suffix roads, the same names repeat with a quarter (幸福东路, 和平西街 …)."""
+
+STREET_QUARTERS = ("东", "西", "南", "北", "新", "中", "湖", "江", "港")
+"""Beyond the first 100 streets, a third character keeps street names unique (紫阳东街道 …)."""
+
+VILLAGE_PLACES = (
+    "湾", "岭", "墩", "畈", "台", "嘴", "冲", "庄", "坳", "河", "桥", "塘", "咀", "岗",
+)  # fmt: skip
+"""Beyond the first `VILLAGES`, villages are named for a family and a place (王家湾, 李家岭 …)."""
 
 COMPOUND_PREFIXES = (
     "锦绣", "翠苑", "书香", "阳光", "金色", "银杏", "紫荆", "丽景", "水岸", "东方",
@@ -71,19 +83,79 @@ def pair_name(first: tuple[str, ...], second: tuple[str, ...], index: int) -> st
 
 
 def road_name(index: int) -> str:
-    """A unique road name for every index below 420 (prefix × suffix)."""
-    if index >= len(ROAD_PREFIXES) * len(ROAD_SUFFIXES):
+    """A unique road name for every index below 4,200 (prefix × suffix, then with a quarter)."""
+    plain = len(ROAD_PREFIXES) * len(ROAD_SUFFIXES)
+    tier, i = divmod(index, plain)
+    if tier > len(ROAD_QUARTERS):
         raise ValueError(f"no unique road name left for index {index}")
-    return ROAD_PREFIXES[index % len(ROAD_PREFIXES)] + ROAD_SUFFIXES[index // len(ROAD_PREFIXES)]
+    quarter = ROAD_QUARTERS[tier - 1] if tier else ""
+    return ROAD_PREFIXES[i % len(ROAD_PREFIXES)] + quarter + ROAD_SUFFIXES[i // len(ROAD_PREFIXES)]
+
+
+def street_name(index: int) -> str:
+    """A unique street (街道) name for every index below 1,000."""
+    plain = len(STREET_FIRST) * len(STREET_SECOND)
+    tier = index // plain
+    if tier > len(STREET_QUARTERS):
+        raise ValueError(f"no unique street name left for index {index}")
+    quarter = STREET_QUARTERS[tier - 1] if tier else ""
+    return pair_name(STREET_FIRST, STREET_SECOND, index * 11) + quarter + "街道"
+
+
+def village_name(index: int) -> str:
+    """A unique village (村) name for every index below 1,070: the list first, then family + place."""
+    if index < len(VILLAGES):
+        return VILLAGES[index] + "村"
+    family, place = divmod(index - len(VILLAGES), len(VILLAGE_PLACES))
+    if family >= len(SURNAMES):
+        raise ValueError(f"no unique village name left for index {index}")
+    return SURNAMES[family] + "家" + VILLAGE_PLACES[place] + "村"
+
+
+@dataclass(frozen=True)
+class PeopleDraws:
+    """The random numbers behind `n` names and phones, kept compact so strings can be made in slices."""
+
+    surname: npt.NDArray[np.int16]
+    first: npt.NDArray[np.int16]
+    second: npt.NDArray[np.int16]  # -1: a one-character given name
+    prefix: npt.NDArray[np.int8]
+    body: npt.NDArray[np.int64]
+
+    def names(self, rows: slice = slice(None)) -> StrArray:
+        """The names of `rows`: a surname and one (30 %) or two given-name characters."""
+        given = np.asarray((*GIVEN, ""))
+        first = np.asarray(SURNAMES)[self.surname[rows]]
+        return np.char.add(np.char.add(first, given[self.first[rows]]), given[self.second[rows]])
+
+    def phones(self, rows: slice = slice(None)) -> StrArray:
+        """The mainland mobile numbers of `rows` (11 digits, common 13x/15x/18x prefixes)."""
+        prefix = np.asarray(PHONE_PREFIXES)[self.prefix[rows]]
+        return np.char.add(prefix, np.char.zfill(self.body[rows].astype(str), 8))
+
+
+def name_draws(rng: np.random.Generator, n: int) -> PeopleDraws:
+    """Draw the names of `n` people, then their phones, in the order the generator always has."""
+    surname, first, second = _name_parts(rng, n)
+    prefix = rng.integers(0, len(PHONE_PREFIXES), n).astype(np.int8)
+    return PeopleDraws(surname, first, second, prefix, rng.integers(0, 10**8, n))
+
+
+def _name_parts(
+    rng: np.random.Generator, n: int
+) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.int16], npt.NDArray[np.int16]]:
+    """Surname, first and second given-name positions (second: len(GIVEN), the empty one, for 30 %)."""
+    surname = rng.integers(0, len(SURNAMES), n).astype(np.int16)
+    first = rng.integers(0, len(GIVEN), n).astype(np.int16)
+    two = rng.random(n) < 0.7
+    second = np.where(two, rng.integers(0, len(GIVEN), n), len(GIVEN)).astype(np.int16)
+    return surname, first, second
 
 
 def person_names(rng: np.random.Generator, n: int) -> StrArray:
     """`n` plausible Chinese names: a surname and one (30 %) or two given-name characters."""
-    surnames = np.asarray(SURNAMES)[rng.integers(0, len(SURNAMES), n)]
-    given = np.asarray(GIVEN)
-    first = given[rng.integers(0, len(given), n)]
-    second = np.where(rng.random(n) < 0.7, given[rng.integers(0, len(given), n)], "")
-    return np.char.add(np.char.add(surnames, first), second)
+    surname, first, second = _name_parts(rng, n)
+    return PeopleDraws(surname, first, second, np.zeros(n, np.int8), np.zeros(n, np.int64)).names()
 
 
 def phones(rng: np.random.Generator, n: int) -> StrArray:

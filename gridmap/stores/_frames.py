@@ -7,18 +7,30 @@ frames with the same messages.
 
 from __future__ import annotations
 
+import datetime as dt
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from gridmap.catalogue import Layer, get_layer
-from gridmap.errors import StoreError
+from gridmap.catalogue import DATE_FIELDS, Layer, get_layer
+from gridmap.changes import LayerChange, change_set, same_rows
+from gridmap.errors import (
+    ConflictError,
+    NotFoundError,
+    Problem,
+    RevertConflictError,
+    StoreError,
+    ValidationError,
+)
 from gridmap.frames import conform, empty_frame
+from gridmap.history import Author, Revision, acting_as, current_author, feature_changes
 from gridmap.stores.base import Store
+from gridmap.versions import stamp_validity
 
 _POLYGON = shapely.GeometryType.POLYGON
 _TYPE_NAMES = {t.value: t.name for t in shapely.GeometryType}
@@ -61,6 +73,10 @@ def _check(spec: Layer, frame: gpd.GeoDataFrame) -> None:
             bad = col.notna() & ~col.isin(f.choices)
             if bad.any():
                 problems.append(f"{f.name} must be one of {', '.join(f.choices)} (see {_sample(codes[bad])})")
+        if f.name in DATE_FIELDS:
+            bad = col.notna() & pd.to_datetime(col, format="%Y-%m-%d", errors="coerce").isna()
+            if bad.any():
+                problems.append(f"{f.name} must be a date like 2025-01-31 (see {_sample(codes[bad])})")
     ordered = codes.to_numpy(dtype=object, na_value=None)  # sorted by code: duplicates are neighbours
     repeated = np.flatnonzero((ordered[1:] == ordered[:-1]) & (ordered[1:] != None))  # noqa: E711
     if len(repeated):
@@ -83,16 +99,30 @@ def geoms_of(frame: gpd.GeoDataFrame) -> np.ndarray:
     return np.asarray(frame.geometry.values, dtype=object)
 
 
-def finish(layer: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def finish(layer: str | Layer, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """A frame read back from a store: canonical, ordered by code."""
     return _by_code(conformed(layer, frame))
 
 
-def conformed(layer: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def conformed(layer: str | Layer, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """A frame read back from a store, canonical, in the order the store returned it."""
     if frame.empty:
         return empty_frame(layer)
     return conform(layer, frame)
+
+
+def in_force(spec: Layer, table: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Rows of current and closed versions valid on one date, one per code.
+
+    `table` holds the layer's fields, `geometry`, `current` (1 for the stored
+    row) and `superseded`. A reverted redrawing leaves its closed version in
+    history while the restored row is current again: the current row wins,
+    then the most recently superseded version.
+    """
+    ordered = table.sort_values(["code", "current", "superseded"], ascending=[True, False, False])
+    chosen = ordered.drop_duplicates("code").drop(columns=["current", "superseded"])
+    frame = gpd.GeoDataFrame(chosen, geometry="geometry", crs="EPSG:4326")
+    return finish(spec, frame)
 
 
 def _by_code(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -102,16 +132,241 @@ def _by_code(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 class PreparingStore(Store):
-    """A store whose whole-layer writes all go through one `_replace_prepared(frames)` step."""
+    """A store whose writes all go through one path: prepare, compare with what is stored, commit.
+
+    The change set (`gridmap.changes`) and the boundary validity dates
+    (`gridmap.versions`) are computed here for both backends; a backend only
+    reads its stored rows and commits a list of `LayerChange`s, with their
+    history and the revision record, in one transaction of its own. Writers
+    are optimistic: a backend refuses the commit when another write landed
+    since the rows were read, and the write is computed again.
+    """
 
     def replace(self, layer: str, frame: gpd.GeoDataFrame) -> int:
         data = prepare(layer, frame)
-        self._replace_prepared({layer: data})
+        self._write({layer: data}, whole=True)
         return len(data)
 
     def replace_many(self, frames: Mapping[str, gpd.GeoDataFrame]) -> None:
-        self._replace_prepared({layer: prepare(layer, frame) for layer, frame in frames.items()})
+        self._write({layer: prepare(layer, frame) for layer, frame in frames.items()}, whole=True)
+
+    def upsert(self, layer: str, frame: gpd.GeoDataFrame) -> int:
+        data = prepare(layer, frame)
+        if data.empty:
+            return 0
+        self._write({layer: data}, whole=False)
+        return len(data)
+
+    def insert(self, layer: str, frame: gpd.GeoDataFrame) -> int:
+        """Create-only: decided on the stored rows read for the write, which the commit checks are
+        still the latest (another write in between makes it read again), so of two simultaneous
+        creates of one code exactly one succeeds."""
+        data = prepare(layer, frame)
+        if data.empty:
+            return 0
+        self._write({layer: data}, whole=False, create_only=True)
+        return len(data)
+
+    def delete(self, layer: str, codes: Sequence[str]) -> int:
+        get_layer(layer)
+        wanted = [str(c) for c in codes]
+        done = self._write({layer: empty_frame(layer)}, whole=False, drop={layer: wanted})
+        return sum(len(c.deleted) for c in done)
+
+    # -- the shared write path -----------------------------------------------
+
+    def _write(
+        self,
+        frames: Mapping[str, gpd.GeoDataFrame],
+        *,
+        whole: bool,
+        drop: Mapping[str, list[str]] | None = None,
+        reverts: int | None = None,
+        create_only: bool = False,
+    ) -> list[LayerChange]:
+        """Compute each layer's change set and commit them as one revision (nothing when nothing changed)."""
+        author = current_author()
+        for _attempt in range(_ATTEMPTS):
+            seen = self._counter()
+            changes = [
+                self._change(
+                    layer, data, whole=whole, drop=(drop or {}).get(layer), exact=reverts is not None
+                )
+                for layer, data in frames.items()
+            ]
+            changed = [c for c in changes if not c.empty]
+            if not changed:
+                return []
+            if self._commit(changed, author, reverts=reverts, expected=seen):
+                return changed
+        raise StoreError(
+            f"{self.url}: other writes kept landing during this one; nothing was changed, try again"
+        )
+
+    def _change(
+        self,
+        layer: str,
+        data: gpd.GeoDataFrame,
+        *,
+        whole: bool,
+        drop: list[str] | None,
+        exact: bool,
+        create_only: bool = False,
+    ) -> LayerChange:
+        spec = get_layer(layer)
+        codes = None if whole else [*data["code"].astype(str), *(drop or [])]
+        before = self._stored(layer, codes)
+        if create_only and len(before):
+            raise ConflictError.taken(layer, before["code"].astype(str).tolist())
+        closed = None
+        if spec.versioned and not exact:
+            populated = len(before) > 0 or (not whole and self.counts()[layer] > 0)
+            new_codes = data["code"].astype(str)
+            fresh = new_codes[~new_codes.isin(before["code"].astype(str))].tolist()
+            retired = self._retired(layer, fresh) if fresh else before.iloc[:0]
+            data, closed = stamp_validity(spec, before, data, populated=populated, retired=retired)
+        return change_set(layer, before, data, whole=whole, closed_on=closed, drop=drop)
+
+    def history(
+        self,
+        *,
+        layer: str | None = None,
+        code: str | None = None,
+        since: dt.datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Revision]:
+        if layer is not None:
+            get_layer(layer)
+        if code is not None and layer is None:
+            raise StoreError("a history by code needs its layer (--layer)")
+        return self._revisions(layer=layer, code=code, since=since, limit=limit)
+
+    def changes(self, revision: int, *, layer: str | None = None, code: str | None = None) -> Revision:
+        found = self._revisions(ids=[revision])
+        if not found:
+            raise NotFoundError(f"{self.url} has no revision {revision}")
+        record = found[0]
+        for name in record.counts:
+            if layer is not None and name != layer:
+                continue
+            before, after = self._revision_rows(name, revision)
+            if code is not None:
+                before, after = before[before["code"] == code], after[after["code"] == code]
+            record.changes += feature_changes(name, before, after)
+        return record
+
+    def revert(self, revision: int) -> int:
+        """Write back every feature's state before `revision`.
+
+        Refused when a feature's stored state is no longer what the revision
+        wrote (a later revision changed it and was not itself reverted): the
+        later change would be overwritten silently.
+        """
+        record = self.changes(revision)
+        restore: dict[str, gpd.GeoDataFrame] = {}
+        drop: dict[str, list[str]] = {}
+        for layer in record.counts:
+            before, after = self._revision_rows(layer, revision)
+            codes = sorted({*before["code"].astype(str), *after["code"].astype(str)})
+            moved_on = _differs(layer, self._stored(layer, codes), after, codes)
+            later = {c: r for c, r in self._last_touch(layer, moved_on).items() if r != revision}
+            if moved_on:
+                shown = ", ".join(f"{c} (revision {later.get(c, '?')})" for c in moved_on[:10])
+                raise RevertConflictError(
+                    f"revision {revision} cannot be reverted: {layer} {shown} changed again since; "
+                    "revert the later revisions first (newest first)"
+                )
+            restore[layer] = prepare(layer, before)
+            drop[layer] = sorted(set(after["code"].astype(str)) - set(before["code"].astype(str)))
+        _check_parents(self, restore, drop, f"revert of revision {revision}")
+        with acting_as_revert(revision):
+            done = self._write(restore, whole=False, drop=drop, reverts=revision)
+        if not done:
+            raise RevertConflictError(f"revision {revision} changed nothing that differs from the store now")
+        return int(self._counter())
+
+    # -- what a backend provides ------------------------------------------------
 
     @abstractmethod
-    def _replace_prepared(self, frames: Mapping[str, gpd.GeoDataFrame]) -> None:
-        """Make each layer exactly its prepared frame, all in one atomic step."""
+    def _counter(self) -> int:
+        """The number of the last committed revision."""
+
+    @abstractmethod
+    def _stored(self, layer: str, codes: Sequence[str] | None) -> gpd.GeoDataFrame:
+        """Stored rows (all, or of `codes`) in the canonical layout plus their `revision`."""
+
+    @abstractmethod
+    def _retired(self, layer: str, codes: Sequence[str]) -> gpd.GeoDataFrame:
+        """The last closed version of each of `codes` that is no longer in the layer."""
+
+    @abstractmethod
+    def _commit(
+        self, changes: list[LayerChange], author: Author, *, reverts: int | None, expected: int
+    ) -> bool:
+        """Apply the changes, their history and the revision record in one transaction.
+
+        Returns False (and changes nothing) when the last revision is no longer `expected`.
+        """
+
+    @abstractmethod
+    def _revision_rows(self, layer: str, revision: int) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+        """The rows of `layer` that `revision` superseded, and those it wrote (with `revision`)."""
+
+    @abstractmethod
+    def _revisions(
+        self,
+        *,
+        ids: Sequence[int] | None = None,
+        layer: str | None = None,
+        code: str | None = None,
+        since: dt.datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Revision]:
+        """Revision records (without their changes), newest first, filtered as `history` describes."""
+
+    @abstractmethod
+    def _last_touch(self, layer: str, codes: Sequence[str]) -> dict[str, int]:
+        """The latest revision that wrote or superseded each of `codes`."""
+
+
+_ATTEMPTS = 5
+
+
+def acting_as_revert(revision: int) -> AbstractContextManager[Author]:
+    """The author of a revert: whoever asked for it, with the command naming the reverted revision."""
+    author = current_author()
+    command = author.command if "revert" in author.command else f"revert {revision}"
+    return acting_as(author.name, author.role, command)
+
+
+def _differs(layer: str, now: gpd.GeoDataFrame, wrote: gpd.GeoDataFrame, codes: list[str]) -> list[str]:
+    """Codes whose stored state is no longer what a revision wrote (present, absent or other values)."""
+    spec = get_layer(layer)
+    now = now.set_index(now["code"].astype(str)).reindex(codes)
+    wrote = wrote.set_index(wrote["code"].astype(str)).reindex(codes)
+    present_now, present_then = now["code"].notna().to_numpy(), wrote["code"].notna().to_numpy()
+    both = present_now & present_then
+    same = present_now == present_then
+    if both.any():
+        same[both] = same_rows(spec, now[both].reset_index(drop=True), wrote[both].reset_index(drop=True))
+    return [c for c, ok in zip(codes, same, strict=True) if not ok]
+
+
+def _check_parents(
+    store: Store, restore: Mapping[str, gpd.GeoDataFrame], drop: Mapping[str, list[str]], source: str
+) -> None:
+    """Features written back must name parents that will exist: the same check as an import."""
+    problems: list[Problem] = []
+    for layer, frame in restore.items():
+        for parent in get_layer(layer).parents:
+            wanted = sorted(set(frame[parent.field].dropna().astype(str)))
+            if not wanted:
+                continue
+            found = set(store.read(parent.layer, codes=wanted)["code"].astype(str))
+            if parent.layer in restore:
+                found |= set(restore[parent.layer]["code"].astype(str))
+            found -= set(drop.get(parent.layer, []))
+            for code in sorted(set(wanted) - found):
+                problems.append(Problem(None, parent.field, f"{parent.layer} {code} no longer exists", code))
+    if problems:
+        raise ValidationError(source, problems)

@@ -9,11 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.stores.query import Page, Value
+
+if TYPE_CHECKING:
+    from gridmap.history import Revision
 
 BBox = tuple[float, float, float, float]
 
@@ -85,6 +89,31 @@ class Store(ABC):
     @abstractmethod
     def revision(self) -> str:
         """A token that changes whenever any layer changes (for caches in other processes)."""
+
+    # -- history and boundary versions (every write above is recorded as one revision) --
+
+    @abstractmethod
+    def history(
+        self,
+        *,
+        layer: str | None = None,
+        code: str | None = None,
+        since: dt.datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Revision]:
+        """Revisions, newest first: all, or those that changed `layer` (and the feature `code`)."""
+
+    @abstractmethod
+    def changes(self, revision: int, *, layer: str | None = None, code: str | None = None) -> Revision:
+        """One revision with each feature it changed, before and after (a NotFoundError if unknown)."""
+
+    @abstractmethod
+    def revert(self, revision: int) -> int:
+        """Restore the state before `revision` as a new revision (returned); refused if changed since."""
+
+    @abstractmethod
+    def read_as_of(self, layer: str, date: str) -> gpd.GeoDataFrame:
+        """The versions of a boundary layer in force on `date` (ISO), with valid_from / valid_to."""
 
     def last_modified(self) -> dict[str, dt.datetime | None]:
         """When each layer last changed (a map's "data date"); None where the backend cannot tell."""

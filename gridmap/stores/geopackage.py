@@ -1,11 +1,14 @@
 """The embedded store: one GeoPackage file, one table per catalogue layer.
 
-Every write copies the file aside (same directory), changes the copy, fsyncs it
-and renames it over the original, so readers and a crash only ever see the old
-file or the new one. Whole-layer writes go through GDAL (pyogrio); upserts and
-deletes edit the copy with sqlite3 directly, writing GeoPackage geometry blobs
-and serving the few ST_ functions the GeoPackage R-tree triggers call, so a
-one-feature edit does not rewrite a million-row layer.
+Writes edit the file in place inside one SQLite transaction (write-ahead log,
+synchronous commits), so an edit costs what it touches, readers keep reading
+the last committed state, and a crash (even kill -9) leaves the old or the
+new state, never a mix. Rows are written with sqlite3 directly as GeoPackage
+geometry blobs, serving the few ST_ functions the R-tree triggers call; a
+whole-layer replace sets the triggers aside and fills the R-tree in bulk.
+Each layer has a `<layer>_history` table beside it (rows superseded by a
+revision) and `gridmap_revisions` records who wrote what. Only a new file (or
+missing layers) is created through GDAL, on a copy renamed into place.
 """
 
 from __future__ import annotations
@@ -20,25 +23,28 @@ import sqlite3
 import struct
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
-from gridmap.errors import ConflictError, StoreError
+from gridmap.changes import REVISION, LayerChange, stamped, versioned_spec
+from gridmap.errors import StoreError
 from gridmap.frames import empty_frame
+from gridmap.history import Author, Revision
 from gridmap.stores._frames import (
     PreparingStore,
     accepted_geometries,
     conformed,
     finish,
     geoms_of,
-    prepare,
+    in_force,
 )
 from gridmap.stores.base import BBox
 from gridmap.stores.query import (
@@ -50,6 +56,7 @@ from gridmap.stores.query import (
     matched_from_page,
     parse_order,
 )
+from gridmap.versions import parse_date
 
 META = "gridmap_meta"
 GEOMETRY_COLUMN = "geom"
@@ -58,6 +65,10 @@ _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 _POINT = shapely.GeometryType.POINT
 _SYNC_OPTION = "OGR_SQLITE_SYNCHRONOUS"
 _BATCH = 2_048  # candidates of a bbox page tested per round
+REVISIONS = "gridmap_revisions"
+_SCRATCH = {name: f"load_{i}" for i, name in enumerate(LAYER_NAMES)}  # schema names of attached loads
+_BUSY_SECONDS = 60.0  # how long a writer waits for another's transaction before giving up
+_SQLITE_TYPES = {"text": "TEXT", "integer": "INTEGER", "real": "REAL", "boolean": "BOOLEAN"}
 
 
 def _ogr_geometry_type(spec: Layer) -> str:
@@ -82,6 +93,11 @@ class GeoPackageStore(PreparingStore):
                         _write_layer(tmp, name, empty_frame(name))
                 with _sqlite(tmp) as conn:
                     _initialise(conn)
+        with _sqlite(self.path, readonly=True) as conn:
+            ready = _schema_ready(conn)
+        if not ready:
+            with _sqlite(self.path, transaction=True) as conn:
+                _upgrade(conn)
 
     def _remove_stale_copies(self) -> None:
         """Delete private copies left beside the store by a writer killed mid-write (kill -9, power loss).
@@ -90,7 +106,9 @@ class GeoPackageStore(PreparingStore):
         copy found while holding the lock has no writer left. When a writer is
         busy the lock is not waited for: the next open cleans up instead.
         """
-        stale = re.compile(rf"\.{re.escape(self.path.stem)}\.[a-z0-9_]{{8}}\.tmp\.gpkg(-journal|-wal|-shm)?")
+        stale = re.compile(
+            rf"\.{re.escape(self.path.stem)}\.[a-z0-9_]{{8}}\.(tmp|load)\.gpkg(-journal|-wal|-shm)?"
+        )
         with _locked(self.path.parent, wait=False) as held:
             if not held:
                 return
@@ -117,23 +135,29 @@ class GeoPackageStore(PreparingStore):
         bbox: BBox | None = None,
         codes: Sequence[str] | None = None,
     ) -> gpd.GeoDataFrame:
-        get_layer(layer)
+        return self._read(get_layer(layer), bbox=bbox, codes=codes)
+
+    def _read(
+        self, spec: Layer, *, bbox: BBox | None = None, codes: Sequence[str] | None = None
+    ) -> gpd.GeoDataFrame:
+        """`read` in the layout of `spec` (the catalogue's, or the stored one with `revision`)."""
+        layer = spec.name
         try:
             if codes is None:
                 frame = pyogrio.read_dataframe(self.path, layer=layer, bbox=bbox, use_arrow=True)
             else:
                 fids = self._fids(layer, codes)
                 if not fids:
-                    return empty_frame(layer)
+                    return empty_frame(spec)
                 frame = pyogrio.read_dataframe(self.path, layer=layer, fids=fids, use_arrow=True)
-                # A writer may have renamed a new file in since the ids were looked up: keep only `codes`.
+                # A writer may have committed since the ids were looked up: keep only `codes`.
                 frame = frame[frame["code"].isin([str(c) for c in codes])]
         except (DataSourceError, DataLayerError) as exc:
             raise StoreError(f"cannot read {layer} from {self.url}: {exc}") from None
         if bbox is not None:
             # The R-tree narrowed the read; this exact test also drops null geometries GDAL lets through.
             frame = frame[shapely.intersects(geoms_of(frame), shapely.box(*bbox))]
-        return finish(layer, frame)
+        return finish(spec, frame)
 
     def query(
         self,
@@ -194,11 +218,13 @@ class GeoPackageStore(PreparingStore):
             }
 
     def revision(self) -> str:
-        """The write counter, plus the file's mtime and size so edits made by QGIS also count."""
-        with _sqlite(self.path, readonly=True) as conn:
-            counter = conn.execute(f"SELECT value FROM {META} WHERE key = 'revision'").fetchone()[0]
-        stat = self.path.stat()
-        return f"{counter}.{stat.st_mtime_ns}.{stat.st_size}"
+        """The write counter, plus the mtime and size of the file and its log (edits made by QGIS count)."""
+        counter = self._counter()
+        stamp = [self.path.stat()]
+        wal = Path(f"{self.path}-wal")
+        if wal.exists():
+            stamp.append(wal.stat())
+        return ".".join([str(counter), *(f"{s.st_mtime_ns}.{s.st_size}" for s in stamp)])
 
     def last_modified(self) -> dict[str, dt.datetime | None]:
         with _sqlite(self.path, readonly=True) as conn:
@@ -207,61 +233,165 @@ class GeoPackageStore(PreparingStore):
 
     # -- writing -----------------------------------------------------------
 
-    def _replace_prepared(self, frames: Mapping[str, gpd.GeoDataFrame]) -> None:
-        with self._aside() as tmp:
-            for layer, data in frames.items():
-                _write_layer(tmp, layer, data)
-            with _sqlite(tmp) as conn:
-                for layer in frames:
-                    _index_codes(conn, layer)
-                _touch(conn, list(frames))
+    def _counter(self) -> int:
+        with _sqlite(self.path, readonly=True) as conn:
+            return int(conn.execute(f"SELECT value FROM {META} WHERE key = 'revision'").fetchone()[0])
 
-    def upsert(self, layer: str, frame: gpd.GeoDataFrame) -> int:
-        return self._write_rows(layer, frame, update=True)
+    def _stored(self, layer: str, codes: Sequence[str] | None) -> gpd.GeoDataFrame:
+        return self._read(versioned_spec(layer), codes=codes)
 
-    def insert(self, layer: str, frame: gpd.GeoDataFrame) -> int:
-        return self._write_rows(layer, frame, update=False)
+    def _commit(
+        self, changes: list[LayerChange], author: Author, *, reverts: int | None, expected: int
+    ) -> bool:
+        loads = [c for c in changes if c.whole is not None]
+        with self._scratch(loads) as scratch, _sqlite(self.path, transaction=True, attach=scratch) as conn:
+            if conn.execute(f"SELECT value FROM {META} WHERE key = 'revision'").fetchone()[0] != expected:
+                conn.execute("ROLLBACK")
+                return False
+            revision = expected + 1
+            for change in changes:
+                _supersede(conn, change, revision)
+                if change.whole is not None:
+                    _load_layer(conn, change.layer, _SCRATCH[change.layer], revision)
+                else:
+                    _delete_codes(conn, change.layer, change.deleted)
+                    _upsert_rows(conn, change.layer, stamped(change.rows, revision))
+            _record(conn, revision, changes, author, reverts)
+            for change in changes:
+                content = change.whole if change.whole is not None else change.rows
+                bounds = content.total_bounds if len(content) else None
+                _touch(conn, [change.layer], bounds=bounds, whole=change.whole is not None)
+            _touch(conn, [])
+        return True
 
-    def _write_rows(self, layer: str, frame: gpd.GeoDataFrame, *, update: bool) -> int:
-        """INSERT the rows, updating existing codes or (not `update`) refusing them by the unique index.
+    @contextmanager
+    def _scratch(self, changes: list[LayerChange]) -> Iterator[dict[str, Path]]:
+        """Each whole-layer change written by GDAL (rows and R-tree, fast) to a file of its own.
 
-        Writers hold the directory lock and copy the current file, so a code
-        inserted by another process a moment earlier is already in the copy.
+        The transaction then copies rows and R-tree pages into the store; the
+        files are removed afterwards, whatever happens. The directory lock is
+        held meanwhile, so an opener never takes them for a killed writer's.
         """
-        spec = get_layer(layer)
-        data = prepare(layer, frame)
-        if data.empty:
-            return 0
-        columns = [GEOMETRY_COLUMN, *spec.field_names]
-        names = ", ".join(f'"{c}"' for c in columns)
-        sql = f'INSERT INTO "{layer}" ({names}) VALUES ({", ".join("?" * len(columns))})'
-        if update:
-            updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != "code")
-            sql += f" ON CONFLICT (code) DO UPDATE SET {updates}"
-        values = [_gpkg_blobs(geoms_of(data))]
-        values += [data[f].astype(object).where(data[f].notna(), None).tolist() for f in spec.field_names]
-        with self._aside() as tmp, _sqlite(tmp) as conn:
+        made: dict[str, Path] = {}
+        with ExitStack() as stack:
+            if changes:
+                stack.enter_context(_locked(self.path.parent))
             try:
-                conn.executemany(sql, zip(*values, strict=True))
-            except sqlite3.IntegrityError:
-                conn.rollback()  # drop the rows inserted before the refused one, then say which codes exist
-                query = f'SELECT code FROM "{layer}" WHERE code IN (SELECT value FROM json_each(?))'
-                taken = conn.execute(query, (_json_list(data["code"].tolist()),)).fetchall()
-                if not taken:
-                    raise  # some other constraint: a StoreError from `_sqlite`
-                raise ConflictError.taken(layer, [row[0] for row in taken]) from None
-            _touch(conn, [layer], bounds=data.total_bounds)
-        return len(data)
+                for change in changes:
+                    assert change.whole is not None
+                    fd, name = tempfile.mkstemp(
+                        prefix=f".{self.path.stem}.", suffix=".load.gpkg", dir=self.path.parent
+                    )
+                    os.close(fd)
+                    made[_SCRATCH[change.layer]] = Path(name)
+                    Path(name).unlink()
+                    _write_layer(Path(name), change.layer, change.whole, spec=versioned_spec(change.layer))
+                yield made
+            finally:
+                for path in made.values():
+                    for leftover in (path, *(Path(f"{path}{s}") for s in ("-journal", "-wal", "-shm"))):
+                        leftover.unlink(missing_ok=True)
 
-    def delete(self, layer: str, codes: Sequence[str]) -> int:
-        get_layer(layer)
-        if not self._fids(layer, codes):
-            return 0
-        with self._aside() as tmp, _sqlite(tmp) as conn:
-            sql = f'DELETE FROM "{layer}" WHERE code IN (SELECT value FROM json_each(?))'
-            deleted = conn.execute(sql, (_json_list(codes),)).rowcount
-            _touch(conn, [layer])
-        return deleted
+    def _retired(self, layer: str, codes: Sequence[str]) -> gpd.GeoDataFrame:
+        sql = (
+            f'SELECT code, {GEOMETRY_COLUMN} FROM "{_history(layer)}" WHERE closed_on IS NOT NULL '
+            "AND code IN (SELECT value FROM json_each(?)) ORDER BY superseded"
+        )
+        with _sqlite(self.path, readonly=True) as conn:
+            rows = conn.execute(sql, (_json_list(codes),)).fetchall()
+        frame = gpd.GeoDataFrame(
+            {"code": [r[0] for r in rows]}, geometry=_from_gpkg_blobs([r[1] for r in rows]), crs="EPSG:4326"
+        )
+        return frame.drop_duplicates("code", keep="last").reset_index(drop=True)
+
+    def _revision_rows(self, layer: str, revision: int) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+        spec = versioned_spec(layer)
+        columns = ", ".join(f'"{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN])
+        with _sqlite(self.path, readonly=True) as conn:
+            before = conn.execute(
+                f'SELECT {columns} FROM "{_history(layer)}" WHERE superseded = ?', (revision,)
+            ).fetchall()
+            after = conn.execute(
+                f'SELECT {columns} FROM "{layer}" WHERE revision = :r '
+                f'UNION ALL SELECT {columns} FROM "{_history(layer)}" WHERE revision = :r',
+                {"r": revision},
+            ).fetchall()
+        return _frame_of_rows(spec, before), _frame_of_rows(spec, after)
+
+    def _last_touch(self, layer: str, codes: Sequence[str]) -> dict[str, int]:
+        sql = f"""
+            SELECT code, max(r) FROM (
+                SELECT code, revision AS r FROM "{layer}" WHERE code IN (SELECT value FROM json_each(:c))
+                UNION ALL SELECT code, revision FROM "{_history(layer)}"
+                    WHERE code IN (SELECT value FROM json_each(:c))
+                UNION ALL SELECT code, superseded FROM "{_history(layer)}"
+                    WHERE code IN (SELECT value FROM json_each(:c))
+            ) GROUP BY code
+        """
+        with _sqlite(self.path, readonly=True) as conn:
+            return {code: int(r) for code, r in conn.execute(sql, {"c": _json_list(codes)})}
+
+    def _revisions(
+        self,
+        *,
+        ids: Sequence[int] | None = None,
+        layer: str | None = None,
+        code: str | None = None,
+        since: dt.datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Revision]:
+        where: list[str] = ["1 = 1"]
+        params: dict[str, object] = {}
+        if ids is not None:
+            where.append("id IN (SELECT value FROM json_each(:ids))")
+            params["ids"] = json.dumps([int(i) for i in ids])
+        if layer is not None:
+            where.append("layers LIKE :layer")
+            params["layer"] = f"%,{layer},%"
+        if since is not None:
+            where.append("at >= :since")
+            params["since"] = _utc_text(since)
+        if layer is not None and code is not None:
+            get_layer(layer)
+            where.append(
+                f'id IN (SELECT revision FROM "{layer}" WHERE code = :code '
+                f'UNION SELECT revision FROM "{_history(layer)}" WHERE code = :code '
+                f'UNION SELECT superseded FROM "{_history(layer)}" WHERE code = :code)'
+            )
+            params["code"] = code
+        sql = (
+            f"SELECT id, at, author, role, command, reverts, counts FROM {REVISIONS} "
+            f"WHERE {' AND '.join(where)} ORDER BY id DESC"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with _sqlite(self.path, readonly=True) as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [
+            Revision(
+                int(i), _parse_time(at) or dt.datetime.now(dt.UTC), who, role, cmd, rev, json.loads(counts)
+            )
+            for i, at, who, role, cmd, rev, counts in rows
+        ]
+
+    def read_as_of(self, layer: str, date: str) -> gpd.GeoDataFrame:
+        spec = get_layer(layer)
+        if not spec.versioned:
+            raise StoreError(f"{layer} keeps no boundary versions; only streets, communities and grids do")
+        day = parse_date(date)
+        columns = ", ".join(f'"{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN] if c != "valid_to")
+        sql = f"""
+            SELECT {columns}, NULL AS valid_to, 1 AS current, 0 AS superseded FROM "{layer}"
+                WHERE valid_from IS NULL OR valid_from <= :d
+            UNION ALL
+            SELECT {columns}, closed_on, 0, superseded FROM "{_history(layer)}"
+                WHERE closed_on > :d AND (valid_from IS NULL OR valid_from <= :d)
+        """
+        with _sqlite(self.path, readonly=True) as conn:
+            rows = conn.execute(sql, {"d": day}).fetchall()
+        names = [c for c in spec.field_names if c != "valid_to"]
+        table = pd.DataFrame(rows, columns=[*names, "geometry", "valid_to", "current", "superseded"])
+        return _in_force(spec, table)
 
     @contextmanager
     def _aside(self) -> Iterator[Path]:
@@ -371,9 +501,9 @@ def _geometries_of_blobs(blobs: list[bytes | None]) -> np.ndarray:
     return shapely.from_wkb(np.array(wkb, dtype=object))
 
 
-def _write_layer(path: Path, layer: str, frame: gpd.GeoDataFrame) -> None:
+def _write_layer(path: Path, layer: str, frame: gpd.GeoDataFrame, spec: Layer | None = None) -> None:
     """(Re)create one layer of the file at `path` from a prepared frame, R-tree included."""
-    spec = get_layer(layer)
+    spec = spec or get_layer(layer)
     try:
         with _unsynced():
             pyogrio.write_dataframe(
@@ -413,42 +543,223 @@ def _initialise(conn: sqlite3.Connection) -> None:
     _touch(conn, [])
 
 
+def _schema_ready(conn: sqlite3.Connection) -> bool:
+    """Whether the file already has this version's columns and tables (so opening writes nothing)."""
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if REVISIONS not in tables or any(_history(name) not in tables for name in LAYER_NAMES):
+        return False
+    for name in LAYER_NAMES:
+        present = {row[1] for row in conn.execute(f'PRAGMA table_info("{name}")')}
+        if not set(versioned_spec(name).field_names) <= present:
+            return False
+    return True
+
+
+def _upgrade(conn: sqlite3.Connection) -> None:
+    """Bring an older file up to this schema: catalogue columns, row revisions, history tables, WAL."""
+    for name in LAYER_NAMES:
+        spec = versioned_spec(name)
+        present = {row[1] for row in conn.execute(f'PRAGMA table_info("{name}")')}
+        for f in spec.fields:
+            if f.name not in present:
+                default = " NOT NULL DEFAULT 0" if f.name == REVISION else ""
+                conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{f.name}" {_SQLITE_TYPES[f.type]}{default}')
+        fields = ", ".join(f'"{f.name}" {_SQLITE_TYPES[f.type]}' for f in spec.fields)
+        history = _history(name)
+        conn.execute(
+            f'CREATE TABLE IF NOT EXISTS "{history}" ({fields}, {GEOMETRY_COLUMN} BLOB, '
+            "superseded INTEGER NOT NULL, closed_on TEXT)"
+        )
+        for column in ("code", "superseded", "revision"):
+            conn.execute(f'CREATE INDEX IF NOT EXISTS "{history}_{column}" ON "{history}" ({column})')
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {REVISIONS} (id INTEGER PRIMARY KEY, at TEXT NOT NULL, author TEXT, "
+        "role TEXT, command TEXT, reverts INTEGER, layers TEXT NOT NULL, counts TEXT NOT NULL)"
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) "
+        f"VALUES ('{REVISIONS}', 'attributes', '{REVISIONS}', 'gridmap revisions: who changed what, when')"
+    )
+
+
+def _history(layer: str) -> str:
+    return f"{layer}_history"
+
+
+def _supersede(conn: sqlite3.Connection, change: LayerChange, revision: int) -> None:
+    """Move the stored rows this change replaces or deletes to the layer's history table."""
+    if not len(change.superseded):
+        return
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS gridmap_closing (code TEXT PRIMARY KEY, closed_on TEXT)")
+    conn.execute("DELETE FROM gridmap_closing")
+    closing = change.superseded.astype(object).where(change.superseded.notna(), None)
+    conn.executemany("INSERT INTO gridmap_closing VALUES (?, ?)", closing.itertuples(index=False, name=None))
+    spec = versioned_spec(change.layer)
+    columns = ", ".join(f'"{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN])
+    picked = ", ".join(f'l."{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN])
+    conn.execute(
+        f'INSERT INTO "{_history(change.layer)}" ({columns}, superseded, closed_on) '
+        f'SELECT {picked}, ?, c.closed_on FROM "{change.layer}" l JOIN gridmap_closing c ON c.code = l.code',
+        (revision,),
+    )
+
+
+def _row_values(layer: str, frame: gpd.GeoDataFrame) -> list[list[object]]:
+    """The columns of a stored-layout frame as Python lists, geometry first as GeoPackage blobs."""
+    spec = versioned_spec(layer)
+    values: list[list[object]] = [list(_gpkg_blobs(geoms_of(frame)))]
+    values += [frame[f].astype(object).where(frame[f].notna(), None).tolist() for f in spec.field_names]
+    return values
+
+
+def _upsert_rows(conn: sqlite3.Connection, layer: str, frame: gpd.GeoDataFrame) -> None:
+    """Insert or update rows by code; the R-tree triggers keep the spatial index."""
+    if not len(frame):
+        return
+    spec = versioned_spec(layer)
+    columns = [GEOMETRY_COLUMN, *spec.field_names]
+    names = ", ".join(f'"{c}"' for c in columns)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != "code")
+    sql = (
+        f'INSERT INTO "{layer}" ({names}) VALUES ({", ".join("?" * len(columns))}) '
+        f"ON CONFLICT (code) DO UPDATE SET {updates}"
+    )
+    conn.executemany(sql, zip(*_row_values(layer, frame), strict=True))
+
+
+def _delete_codes(conn: sqlite3.Connection, layer: str, codes: list[str]) -> None:
+    if codes:
+        conn.execute(
+            f'DELETE FROM "{layer}" WHERE code IN (SELECT value FROM json_each(?))', (_json_list(codes),)
+        )
+
+
+def _load_layer(conn: sqlite3.Connection, layer: str, schema: str, revision: int) -> None:
+    """Make the layer exactly the attached scratch copy: triggers set aside, rows and R-tree copied whole.
+
+    The R-tree is copied as its node tables (GDAL built it in bulk in the
+    scratch file), which is what GDAL's own bulk loader writes too.
+    """
+    triggers = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (layer,)
+    ).fetchall()
+    for name, _sql in triggers:
+        conn.execute(f'DROP TRIGGER "{name}"')
+    spec = versioned_spec(layer)
+    fields = [f'"{c}"' for c in spec.field_names if c != REVISION]
+    columns = ", ".join(["fid", GEOMETRY_COLUMN, *fields])
+    conn.execute(f'DELETE FROM "{layer}"')
+    conn.execute(
+        f'INSERT INTO "{layer}" ({columns}, revision) '
+        f'SELECT {columns}, coalesce(revision, ?) FROM {schema}."{layer}"',
+        (revision,),
+    )
+    rtree = f"rtree_{layer}_{GEOMETRY_COLUMN}"
+    for part in ("node", "rowid", "parent"):
+        conn.execute(f'DELETE FROM "{rtree}_{part}"')
+        conn.execute(f'INSERT INTO "{rtree}_{part}" SELECT * FROM {schema}."{rtree}_{part}"')
+    for _name, sql in triggers:
+        conn.execute(sql)
+    count = conn.execute(f'SELECT count(*) FROM "{layer}"').fetchone()[0]
+    conn.execute(
+        "UPDATE gpkg_ogr_contents SET feature_count = ? WHERE lower(table_name) = lower(?)", (count, layer)
+    )
+
+
+def _record(
+    conn: sqlite3.Connection, revision: int, changes: list[LayerChange], author: Author, reverts: int | None
+) -> None:
+    """The revision's own row: when, who, the command, and per layer how many features changed how."""
+    counts = {c.layer: c.counts for c in changes}
+    conn.execute(
+        f"INSERT INTO {REVISIONS} (id, at, author, role, command, reverts, layers, counts) "
+        f"VALUES (?, {_NOW}, ?, ?, ?, ?, ?, ?)",
+        (
+            revision,
+            author.name,
+            author.role,
+            author.command,
+            reverts,
+            "," + ",".join(counts) + ",",
+            json.dumps(counts),
+        ),
+    )
+
+
 def _index_codes(conn: sqlite3.Connection, layer: str) -> None:
     """The unique index that makes code lookups fast and upserts possible (GDAL drops it on overwrite)."""
     conn.execute(f'CREATE UNIQUE INDEX IF NOT EXISTS "{layer}_code" ON "{layer}" (code)')
 
 
-def _touch(conn: sqlite3.Connection, layers: list[str], bounds: np.ndarray | None = None) -> None:
-    """Bump the revision and stamp the changed layers (and widen their extent after an upsert)."""
-    conn.execute(f"UPDATE {META} SET value = value + 1 WHERE key = 'revision'")
+def _touch(
+    conn: sqlite3.Connection, layers: list[str], bounds: np.ndarray | None = None, whole: bool = False
+) -> None:
+    """Bump the revision (when no layer is named) or stamp the changed layers and their extent.
+
+    An upsert widens the extent; a whole-layer write sets it.
+    """
+    if not layers:
+        conn.execute(f"UPDATE {META} SET value = value + 1 WHERE key = 'revision'")
     for layer in layers:
         conn.execute(f"UPDATE gpkg_contents SET last_change = {_NOW} WHERE table_name = ?", (layer,))
         if bounds is not None and np.isfinite(bounds).all():
             x0, y0, x1, y1 = (float(b) for b in bounds)
+            widen = (
+                "min_x = min(coalesce(min_x, :x0), :x0), min_y = min(coalesce(min_y, :y0), :y0), "
+                "max_x = max(coalesce(max_x, :x1), :x1), max_y = max(coalesce(max_y, :y1), :y1)"
+            )
+            exact = "min_x = :x0, min_y = :y0, max_x = :x1, max_y = :y1"
             conn.execute(
-                "UPDATE gpkg_contents SET min_x = min(coalesce(min_x, :x0), :x0),"
-                " min_y = min(coalesce(min_y, :y0), :y0), max_x = max(coalesce(max_x, :x1), :x1),"
-                " max_y = max(coalesce(max_y, :y1), :y1) WHERE table_name = :layer",
+                f"UPDATE gpkg_contents SET {exact if whole else widen} WHERE table_name = :layer",
                 {"x0": x0, "y0": y0, "x1": x1, "y1": y1, "layer": layer},
             )
 
 
 @contextmanager
-def _sqlite(path: Path, readonly: bool = False) -> Iterator[sqlite3.Connection]:
-    """A connection that commits on success and is always closed; the R-tree functions registered."""
-    uri = path.as_uri() + ("?mode=ro" if readonly else "")
+def _sqlite(
+    path: Path, readonly: bool = False, transaction: bool = False, attach: Mapping[str, Path] | None = None
+) -> Iterator[sqlite3.Connection]:
+    """A connection that commits on success and is always closed; the R-tree functions registered.
+
+    `transaction` is a write to the store itself: write-ahead log, synchronous
+    commits, one `BEGIN IMMEDIATE` transaction (writers queue for it). Without
+    it, a writable connection is to a private copy (no fsync per commit).
+    """
+    # Readers open read-write but query-only: the last connection to close then folds the
+    # write-ahead log back into the file and removes it (a read-only one cannot).
+    uri = path.as_uri() + ("" if path.exists() else "?mode=rw")
     try:
-        conn = sqlite3.connect(uri, uri=True)
+        conn = sqlite3.connect(uri, uri=True, timeout=_BUSY_SECONDS, isolation_level=None)
     except sqlite3.OperationalError as exc:
         raise StoreError(f"cannot open {path}: {exc}") from None
     try:
+        if readonly:
+            conn.execute("PRAGMA query_only = ON")
         if not readonly:
-            conn.execute("PRAGMA synchronous = OFF")  # only ever the private copy, fsynced before the rename
             conn.create_function("ST_IsEmpty", 1, _is_empty, deterministic=True)
             for name, position in (("ST_MinX", 0), ("ST_MaxX", 1), ("ST_MinY", 2), ("ST_MaxY", 3)):
                 conn.create_function(name, 1, _envelope_part(position), deterministic=True)
-        yield conn
-        conn.commit()
+        for schema, other in (attach or {}).items():
+            conn.execute(f"ATTACH DATABASE ? AS {schema}", (str(other),))
+        if transaction:
+            conn.execute("PRAGMA cache_size = -262144")  # 256 MiB: big loads keep their index pages in memory
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("BEGIN IMMEDIATE")
+        elif not readonly:
+            conn.execute("PRAGMA synchronous = OFF")  # only ever the private copy, fsynced before the rename
+            conn.execute("BEGIN")
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+        if transaction:
+            # Fold the log into the file now, so the .gpkg alone holds every committed write.
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except sqlite3.Error as exc:
         raise StoreError(f"{path}: {exc}") from None
     finally:
@@ -494,6 +805,35 @@ def _envelope_part(position: int) -> Callable[[bytes | None], float | None]:
         return float((minx, maxx, miny, maxy)[position])
 
     return part
+
+
+def _from_gpkg_blobs(blobs: Sequence[bytes | None]) -> np.ndarray:
+    """Shapely geometries of GeoPackage blobs (the header's length depends on its envelope kind)."""
+    wkb = [None if b is None else bytes(b[8 + _ENVELOPE_BYTES[(b[3] >> 1) & 0b111] :]) for b in blobs]
+    return shapely.from_wkb(np.array(wkb, dtype=object))
+
+
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+
+def _frame_of_rows(spec: Layer, rows: list[tuple[object, ...]]) -> gpd.GeoDataFrame:
+    """A stored-layout frame from sqlite rows of the spec's fields followed by the geometry blob."""
+    table = pd.DataFrame(rows, columns=[*spec.field_names, GEOMETRY_COLUMN])
+    geometry = _from_gpkg_blobs(table.pop(GEOMETRY_COLUMN).tolist())
+    return finish(spec, gpd.GeoDataFrame(table, geometry=geometry, crs="EPSG:4326"))
+
+
+def _in_force(spec: Layer, table: pd.DataFrame) -> gpd.GeoDataFrame:
+    table = table.copy()
+    table["geometry"] = _from_gpkg_blobs(table["geometry"].tolist())
+    return in_force(spec, table)
+
+
+def _utc_text(moment: dt.datetime) -> str:
+    """A time as the revisions table stores it (UTC, ISO with a Z)."""
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
 
 
 def _json_list(codes: Sequence[str]) -> str:

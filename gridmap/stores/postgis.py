@@ -17,7 +17,9 @@ other layers have typed columns (MultiPolygon, Point).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import re
 import struct
 from collections.abc import Iterator, Mapping, Sequence
@@ -39,11 +41,13 @@ from alembic.config import Config
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
-from gridmap.errors import ConfigError, ConflictError, StoreError
+from gridmap.catalogue import LAYER_NAMES, Field, Layer, get_layer
+from gridmap.changes import LayerChange, stamped, versioned_spec
+from gridmap.errors import ConfigError, StoreError
 from gridmap.frames import WGS84, empty_frame
+from gridmap.history import Author, Revision
 from gridmap.settings import redact
-from gridmap.stores._frames import PreparingStore, conformed, finish, geoms_of, prepare
+from gridmap.stores._frames import PreparingStore, conformed, finish, geoms_of, in_force
 from gridmap.stores.base import BBox
 from gridmap.stores.query import (
     COUNT_LIMIT,
@@ -54,6 +58,7 @@ from gridmap.stores.query import (
     matched_from_page,
     parse_order,
 )
+from gridmap.versions import parse_date
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x6772_6964_6D61_70  # pg_advisory_xact_lock key: openers migrate one at a time
@@ -73,6 +78,11 @@ _PANDAS_TYPES = {
     pa.int64(): pd.Int64Dtype(),
     pa.bool_(): pd.BooleanDtype(),
 }
+_AS_OF_FIELDS = (
+    Field("valid_to", "text", "停用日期", "Valid to"),
+    Field("current", "integer", "", ""),
+    Field("superseded", "integer", "", ""),
+)
 _ARROW_TYPES = {"text": pa.string(), "integer": pa.int64(), "real": pa.float64(), "boolean": pa.bool_()}
 
 
@@ -92,10 +102,6 @@ def migrate(engine: sa.Engine) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
-
-
-class _Conflict(Exception):
-    """A unique key refused a row (turned into a ConflictError once the transaction is rolled back)."""
 
 
 class PostGISStore(PreparingStore):
@@ -126,8 +132,6 @@ class PostGISStore(PreparingStore):
                 assert isinstance(raw, psycopg.Connection)
                 with raw.cursor() as cur:
                     yield cur
-        except psycopg.errors.UniqueViolation:
-            raise _Conflict from None
         except (psycopg.Error, DBAPIError) as exc:
             raise StoreError(f"{self.url}: {_reason(exc)}") from None
 
@@ -166,10 +170,15 @@ class PostGISStore(PreparingStore):
         bbox: BBox | None = None,
         codes: Sequence[str] | None = None,
     ) -> gpd.GeoDataFrame:
-        spec = get_layer(layer)
+        return self._read(get_layer(layer), bbox=bbox, codes=codes)
+
+    def _read(
+        self, spec: Layer, *, bbox: BBox | None = None, codes: Sequence[str] | None = None
+    ) -> gpd.GeoDataFrame:
+        """`read` in the layout of `spec` (the catalogue's, or the stored one with `revision`)."""
         where, params = _where(bbox, codes, {})
-        select = self._select_arrow if codes is None and self._large(layer) else self._select
-        return finish(layer, select(spec, where, params, " ORDER BY code"))
+        select = self._select_arrow if codes is None and self._large(spec.name) else self._rows
+        return finish(spec, select(spec, where, params, " ORDER BY code"))
 
     def _large(self, layer: str) -> bool:
         """Whether the planner's row estimate says `layer` is worth ADBC's connection set-up (~0.1 s)."""
@@ -197,7 +206,7 @@ class PostGISStore(PreparingStore):
         tail = f" ORDER BY {by.name} {'DESC' if by.descending else 'ASC'}{nulls}, code"
         page = {"limit": None if limit is None else limit + 1, "offset": offset}
         tail += " LIMIT %(limit)s OFFSET %(offset)s"
-        frame = self._select(spec, where, {**params, **page}, tail)
+        frame = self._rows(spec, where, {**params, **page}, tail)
         more = limit is not None and len(frame) > limit
         frame = conformed(layer, frame.iloc[:limit] if limit is not None else frame)
         matched = matched_from_page(offset, len(frame), more)
@@ -205,17 +214,19 @@ class PostGISStore(PreparingStore):
             matched = self._count(layer, where, params)
         return Page(frame, matched, more)
 
-    def _select(
-        self, spec: Layer, where: list[str], params: dict[str, object], tail: str
-    ) -> gpd.GeoDataFrame:
-        """The layer's rows meeting `where`, as binary COPY sends them, decoded column-wise."""
+    def _rows(self, spec: Layer, where: list[str], params: dict[str, object], tail: str) -> gpd.GeoDataFrame:
+        """The layer's rows meeting `where`, then `tail` (order, page), through the pooled connection."""
         sql = f"SELECT {', '.join(spec.field_names)}, ST_AsBinary(geometry) FROM {spec.name}"
         if where:
             sql += " WHERE " + " AND ".join(where)
+        return self._select(spec, sql + tail, params)
+
+    def _select(self, spec: Layer, sql: str, params: Mapping[str, object]) -> gpd.GeoDataFrame:
+        """Rows of `sql` (the spec's fields, then the geometry as WKB) decoded from binary COPY."""
         # COPY takes no server-side parameters: psycopg binds these client-side, quoted by the driver.
         with (
             self._cursor() as cur,
-            cur.copy(f"COPY ({sql}{tail}) TO STDOUT (FORMAT binary)", params) as copy,
+            cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)", params) as copy,
         ):
             blocks = [bytes(block) for block in copy]  # one block per row: the row boundaries come free
         return _frame_from_copy(spec, blocks)
@@ -223,7 +234,7 @@ class PostGISStore(PreparingStore):
     def _select_arrow(
         self, spec: Layer, where: list[str], params: dict[str, object], tail: str
     ) -> gpd.GeoDataFrame:
-        """Like `_select`, for many rows: ADBC's libpq driver reads binary COPY into Arrow in C++.
+        """Like `_rows`, for many rows: ADBC's libpq driver reads binary COPY into Arrow in C++.
 
         psycopg hands COPY output to Python one row at a time, which at a city's
         5 million households costs more than the server's own work.
@@ -271,61 +282,140 @@ class PostGISStore(PreparingStore):
 
     # -- writing -----------------------------------------------------------
 
-    def _replace_prepared(self, frames: Mapping[str, gpd.GeoDataFrame]) -> None:
-        """Empty, load and re-index every layer in one transaction: readers see all old or all new."""
+    def _counter(self) -> int:
+        with self._cursor() as cur:
+            row = cur.execute("SELECT revision FROM gridmap_meta WHERE key = 'store'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _stored(self, layer: str, codes: Sequence[str] | None) -> gpd.GeoDataFrame:
+        return self._read(versioned_spec(layer), codes=codes)
+
+    def _commit(
+        self, changes: list[LayerChange], author: Author, *, reverts: int | None, expected: int
+    ) -> bool:
+        """One transaction: history first, then the rows, the revision record and the counter."""
         with self._cursor(write=True) as cur:
+            row = cur.execute("SELECT revision FROM gridmap_meta WHERE key = 'store' FOR UPDATE").fetchone()
+            if row is None or int(row[0]) != expected:
+                return False
+            revision = expected + 1
             cur.execute(f"SET LOCAL maintenance_work_mem = '{_INDEX_MEMORY}'")
-            for layer, data in frames.items():
-                drop, rebuild = _indexes(cur, layer) if len(data) >= _REBUILD_FROM_ROWS else ([], [])
-                cur.execute(f"TRUNCATE {layer}")
-                for statement in drop:
-                    cur.execute(statement)
-                _copy(cur, layer, get_layer(layer), data)
-                for statement in rebuild:
-                    cur.execute(statement)
-                cur.execute(f"ANALYZE {layer}")
-            _bump(cur, list(frames))
+            for change in changes:
+                _supersede(cur, change, revision)
+                if change.whole is not None:
+                    _load_layer(cur, change.layer, stamped(change.whole, revision))
+                else:
+                    _apply_rows(cur, change, stamped(change.rows, revision))
+            counts = {c.layer: c.counts for c in changes}
+            cur.execute(
+                "INSERT INTO gridmap_revisions (id, author, role, command, reverts, layers, counts) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (
+                    revision,
+                    author.name,
+                    author.role,
+                    author.command,
+                    reverts,
+                    list(counts),
+                    json.dumps(counts),
+                ),
+            )
+            _bump(cur, list(counts))
+        return True
 
-    def upsert(self, layer: str, frame: gpd.GeoDataFrame) -> int:
-        return self._write_rows(layer, frame, update=True)
-
-    def insert(self, layer: str, frame: gpd.GeoDataFrame) -> int:
-        return self._write_rows(layer, frame, update=False)
-
-    def _write_rows(self, layer: str, frame: gpd.GeoDataFrame, *, update: bool) -> int:
-        """COPY the rows to a temporary table, then INSERT them: updating existing codes, or
-        (not `update`) letting the primary key refuse them, which also settles concurrent creates."""
+    def _retired(self, layer: str, codes: Sequence[str]) -> gpd.GeoDataFrame:
         spec = get_layer(layer)
-        data = prepare(layer, frame)
-        if data.empty:
-            return 0
-        columns = [*spec.field_names, "geometry"]
-        sql = f"INSERT INTO {layer} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM gridmap_upsert"
-        if update:
-            updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != "code")
-            sql += f" ON CONFLICT (code) DO UPDATE SET {updates}"
-        try:
-            with self._cursor(write=True) as cur:
-                cur.execute(
-                    f"CREATE TEMP TABLE gridmap_upsert (LIKE {layer} INCLUDING DEFAULTS) ON COMMIT DROP"
-                )
-                _copy(cur, "gridmap_upsert", spec, data)
-                cur.execute(sql)
-                written = cur.rowcount
-                _bump(cur, [layer])
-        except _Conflict:
-            taken = self.read(layer, codes=data["code"].tolist())["code"].astype(str).tolist()
-            raise ConflictError.taken(layer, taken) from None
-        return written
+        sql = (
+            f"SELECT DISTINCT ON (code) {', '.join(spec.field_names)}, ST_AsBinary(geometry) "
+            f"FROM {layer}_history WHERE closed_on IS NOT NULL AND code = ANY(%(codes)s) "
+            "ORDER BY code, superseded DESC"
+        )
+        return finish(spec, self._select(spec, sql, {"codes": [str(c) for c in codes]}))
 
-    def delete(self, layer: str, codes: Sequence[str]) -> int:
+    def _revision_rows(self, layer: str, revision: int) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+        spec = versioned_spec(layer)
+        columns = f"{', '.join(spec.field_names)}, ST_AsBinary(geometry)"
+        before = self._select(
+            spec, f"SELECT {columns} FROM {layer}_history WHERE superseded = %(r)s", {"r": revision}
+        )
+        after = self._select(
+            spec,
+            f"SELECT {columns} FROM {layer} WHERE revision = %(r)s "
+            f"UNION ALL SELECT {columns} FROM {layer}_history WHERE revision = %(r)s",
+            {"r": revision},
+        )
+        return finish(spec, before), finish(spec, after)
+
+    def _last_touch(self, layer: str, codes: Sequence[str]) -> dict[str, int]:
         get_layer(layer)
-        with self._cursor(write=True) as cur:
-            cur.execute(f"DELETE FROM {layer} WHERE code = ANY(%s)", ([str(c) for c in codes],))
-            deleted = cur.rowcount
-            if deleted:
-                _bump(cur, [layer])
-        return deleted
+        sql = f"""
+            SELECT code, max(r) FROM (
+                SELECT code, revision AS r FROM {layer} WHERE code = ANY(%(c)s)
+                UNION ALL SELECT code, revision FROM {layer}_history WHERE code = ANY(%(c)s)
+                UNION ALL SELECT code, superseded FROM {layer}_history WHERE code = ANY(%(c)s)
+            ) touched GROUP BY code
+        """
+        with self._cursor() as cur:
+            return {code: int(r) for code, r in cur.execute(sql, {"c": [str(c) for c in codes]}).fetchall()}
+
+    def _revisions(
+        self,
+        *,
+        ids: Sequence[int] | None = None,
+        layer: str | None = None,
+        code: str | None = None,
+        since: dt.datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Revision]:
+        where: list[str] = ["true"]
+        params: dict[str, object] = {}
+        if ids is not None:
+            where.append("id = ANY(%(ids)s)")
+            params["ids"] = [int(i) for i in ids]
+        if layer is not None:
+            get_layer(layer)
+            where.append("layers @> ARRAY[%(layer)s]::text[]")
+            params["layer"] = layer
+        if since is not None:
+            where.append("at >= %(since)s")
+            params["since"] = since if since.tzinfo else since.astimezone()
+        if layer is not None and code is not None:
+            where.append(
+                f"id IN (SELECT revision FROM {layer} WHERE code = %(code)s "
+                f"UNION SELECT revision FROM {layer}_history WHERE code = %(code)s "
+                f"UNION SELECT superseded FROM {layer}_history WHERE code = %(code)s)"
+            )
+            params["code"] = code
+        sql = (
+            "SELECT id, at, author, role, command, reverts, counts FROM gridmap_revisions "
+            f"WHERE {' AND '.join(where)} ORDER BY id DESC"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._cursor() as cur:
+            rows = cur.execute(sql, params).fetchall()
+        return [
+            Revision(int(i), at, who, role, cmd, rev, counts) for i, at, who, role, cmd, rev, counts in rows
+        ]
+
+    def read_as_of(self, layer: str, date: str) -> gpd.GeoDataFrame:
+        spec = get_layer(layer)
+        if not spec.versioned:
+            raise StoreError(f"{layer} keeps no boundary versions; only streets, communities and grids do")
+        names = [name for name in spec.field_names if name != "valid_to"]
+        wide = dataclasses.replace(
+            spec, fields=(*(f for f in spec.fields if f.name != "valid_to"), *_AS_OF_FIELDS)
+        )
+        valid = "(valid_from IS NULL OR valid_from <= %(d)s)"
+        sql = f"""
+            SELECT {", ".join(names)}, NULL::text, 1::bigint, 0::bigint, ST_AsBinary(geometry)
+                FROM {layer} WHERE {valid}
+            UNION ALL
+            SELECT {", ".join(names)}, closed_on, 0, superseded, ST_AsBinary(geometry)
+                FROM {layer}_history WHERE closed_on > %(d)s AND {valid}
+        """
+        table = self._select(wide, sql, {"d": parse_date(date)})
+        return in_force(spec, table)
 
 
 def _numbered(sql: str, params: dict[str, object]) -> tuple[str, tuple[object, ...]]:
@@ -560,6 +650,58 @@ def _decode(data: np.ndarray, at: np.ndarray, lengths: np.ndarray, kind: str) ->
 def _bits_or_bytes(values: np.ndarray) -> np.ndarray:
     """Arrow keeps booleans as bits, numbers as themselves."""
     return np.packbits(values, bitorder="little") if values.dtype == np.bool_ else values
+
+
+def _supersede(cur: psycopg.Cursor[Any], change: LayerChange, revision: int) -> None:
+    """Move the stored rows this change replaces or deletes to the layer's history table."""
+    if not len(change.superseded):
+        return
+    cur.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS gridmap_closing (code text PRIMARY KEY, closed_on text) "
+        "ON COMMIT DROP"
+    )
+    cur.execute("TRUNCATE gridmap_closing")
+    with cur.copy("COPY gridmap_closing (code, closed_on) FROM STDIN") as copy:
+        for code, closed_on in change.superseded.astype(object).itertuples(index=False, name=None):
+            copy.write_row((code, None if pd.isna(closed_on) else closed_on))
+    columns = ", ".join([*versioned_spec(change.layer).field_names, "geometry"])
+    picked = ", ".join(f"l.{c}" for c in columns.split(", "))
+    cur.execute(
+        f"INSERT INTO {change.layer}_history ({columns}, superseded, closed_on) "
+        f"SELECT {picked}, %s, c.closed_on FROM {change.layer} l JOIN gridmap_closing c USING (code)",
+        (revision,),
+    )
+
+
+def _load_layer(cur: psycopg.Cursor[Any], layer: str, data: gpd.GeoDataFrame) -> None:
+    """Empty the layer and COPY its new content; a big load drops the indexes and rebuilds them after."""
+    drop, rebuild = _indexes(cur, layer) if len(data) >= _REBUILD_FROM_ROWS else ([], [])
+    cur.execute(f"TRUNCATE {layer}")
+    for statement in drop:
+        cur.execute(statement)
+    _copy(cur, layer, versioned_spec(layer), data)
+    for statement in rebuild:
+        cur.execute(statement)
+    cur.execute(f"ANALYZE {layer}")
+
+
+def _apply_rows(cur: psycopg.Cursor[Any], change: LayerChange, rows: gpd.GeoDataFrame) -> None:
+    """Delete the change's codes, then insert or update its rows through a COPY-filled temporary table."""
+    layer = change.layer
+    if change.deleted:
+        cur.execute(f"DELETE FROM {layer} WHERE code = ANY(%s)", (change.deleted,))
+    if not len(rows):
+        return
+    spec = versioned_spec(layer)
+    columns = [*spec.field_names, "geometry"]
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != "code")
+    cur.execute(f"CREATE TEMP TABLE gridmap_upsert (LIKE {layer} INCLUDING DEFAULTS) ON COMMIT DROP")
+    _copy(cur, "gridmap_upsert", spec, rows)
+    cur.execute(
+        f"INSERT INTO {layer} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM gridmap_upsert "
+        f"ON CONFLICT (code) DO UPDATE SET {updates}"
+    )
+    cur.execute("DROP TABLE gridmap_upsert")
 
 
 def _bump(cur: psycopg.Cursor[Any], layers: list[str]) -> None:

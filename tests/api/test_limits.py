@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 
 from api.limits import DEFAULT_MAX_BODY_BYTES, json_depth
 from tests.api.conftest import ADMIN, bearer
@@ -26,6 +28,27 @@ ADMIN_JSON = {**bearer(ADMIN), "content-type": "application/json"}
 )
 def test_json_depth_ignores_brackets_in_strings(body: bytes, depth: int) -> None:
     assert json_depth(body) == depth
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    return 0
+
+
+_tricky = st.text(alphabet='[]{}"\\ab\n', max_size=6)
+_values = st.recursive(
+    _tricky | st.integers() | st.none(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_tricky, inner, max_size=3),
+    max_leaves=20,
+)
+
+
+@given(_values)
+def test_json_depth_agrees_with_the_parsed_value(value: object) -> None:
+    assert json_depth(json.dumps(value).encode()) == _depth(value)
 
 
 def test_a_deep_body_is_a_json_422_on_every_route(client: TestClient) -> None:

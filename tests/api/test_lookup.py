@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from fastapi.testclient import TestClient
 
 from gridmap.crs import from_wgs84
-from tests.api.conftest import VIEWER, bearer
+from tests.api.conftest import ADMIN, EDITOR_C1, VIEWER, WORKER_PHONE, bearer
 
 ADDRESS_VARIANTS = [
     ("武汉市武昌区幸福路88号3栋", "exact"),
@@ -18,7 +21,10 @@ ADDRESS_VARIANTS = [
     ("幸福路88号3栋2单元301室", "normalized"),  # with unit and room
     ("湖北省武汉市武昌区幸福路88号3栋", "normalized"),  # with province and city prefix
     ("幸福 路 88 号 3 栋。", "normalized"),  # spaces and punctuation
-    ("幸福璐88号3栋", "fuzzy"),  # a typo
+    ("幸福社区幸福路88号3栋", "normalized"),  # the store's community before the road
+    ("幸福街道幸福社区幸福路88号3栋", "normalized"),  # and its street
+    ("幸福路88号3-1-301", "normalized"),  # building-unit-room
+    ("幸福路88号3栋东门", "fuzzy"),  # extra words on the same road
 ]
 
 
@@ -50,6 +56,15 @@ def test_non_chinese_address(reader: TestClient) -> None:
     assert body["community"]["code"] == "C2"
 
 
+@pytest.mark.parametrize("address", ["幸福璐88号3栋", "幸福里88号3栋", "幸福社区幸福里88号3栋"])
+def test_a_road_not_in_the_register_is_404_with_the_intended_building_first(
+    reader: TestClient, address: str
+) -> None:
+    reply = reader.get("/lookup", params={"address": address})
+    assert reply.status_code == 404, reply.text
+    assert reply.json()["suggestions"][0]["code"] == "B1"
+
+
 def test_unknown_address_is_404_with_suggestions(reader: TestClient) -> None:
     reply = reader.get("/lookup", params={"address": "幸福路99号3栋"})
     assert reply.status_code == 404
@@ -64,8 +79,11 @@ def test_point_lookup_in_wgs84(reader: TestClient) -> None:
     body = reader.get("/lookup", params={"lon": 114.3145, "lat": 30.5045}).json()
     assert body["grid"]["code"] == "G3"
     assert body["community"]["code"] == "C2"
-    assert body["building"] is None
+    assert body["building"] == {"code": "B3", "name": "12号", "address": "武汉市武昌区和平大道12号"}
     assert body["match"] == {"method": "point", "score": 1.0}
+    outside_buildings = reader.get("/lookup", params={"lon": 114.3155, "lat": 30.5045}).json()
+    assert outside_buildings["grid"]["code"] == "G3"
+    assert outside_buildings["building"] is None
 
 
 @pytest.mark.parametrize("crs", ["gcj02", "bd09", "cgcs2000", "EPSG:4490"])
@@ -128,12 +146,30 @@ def test_malformed_input_is_422_naming_the_field(
     assert field in body["detail"] or body["errors"]
 
 
-def test_worker_name_only_with_a_token(reader: TestClient) -> None:
-    anonymous = reader.get("/lookup", params={"address": "幸福路88号3栋"}).json()
-    viewer = reader.get("/lookup", params={"address": "幸福路88号3栋"}, headers=bearer(VIEWER)).json()
-    assert anonymous["grid"]["worker_name"] is None
-    assert viewer["grid"]["worker_name"] == "张三"
-    assert "worker_phone" not in viewer["grid"]
+@pytest.mark.parametrize(
+    ("token", "worker_name", "worker_phone"),
+    [
+        (None, None, None),
+        (VIEWER, "张三", "139****1111"),
+        (EDITOR_C1, "张三", "139****1111"),
+        (ADMIN, "张三", WORKER_PHONE),
+    ],
+)
+def test_what_each_role_gets_from_a_lookup(
+    reader: TestClient, token: str | None, worker_name: str | None, worker_phone: str | None
+) -> None:
+    headers = bearer(token) if token else {}
+    by_address = reader.get("/lookup", params={"address": "幸福路88号3栋"}, headers=headers).json()
+    by_point = reader.get("/lookup", params={"lon": 114.3045, "lat": 30.5045}, headers=headers).json()
+    batch = reader.post("/lookup/batch", json=[{"address": "幸福路88号3栋"}], headers=headers).json()
+    for grid in (by_address["grid"], by_point["grid"], batch["results"][0]["grid"]):
+        assert grid == {
+            "code": "G1",
+            "name": "幸福一网格",
+            "party_branch": "幸福一网格党支部",
+            "worker_name": worker_name,
+            "worker_phone": worker_phone,
+        }
 
 
 def test_batch_json_keeps_input_order(reader: TestClient) -> None:
@@ -152,7 +188,8 @@ def test_batch_json_keeps_input_order(reader: TestClient) -> None:
     assert [r["index"] for r in results] == list(range(len(items)))
     assert [r["status"] for r in results] == ["ok", "ok", "not_found", "outside", "ok", "ok"]
     assert [r.get("grid", {}).get("code") for r in results] == ["G3", "G1", None, None, "G2", "G1"]
-    assert results[2]["suggestions"] == []
+    assert [r["row"] for r in results] == [1, 2, 3, 4, 5, 6]
+    assert results[2]["suggestions"] is None  # not searched for
     suggested = reader.post("/lookup/batch", json={"items": items[2:3], "suggest": True}).json()["results"]
     assert suggested[0]["suggestions"]
     by_query = reader.post("/lookup/batch?suggest=true", json={"items": items[2:3]}).json()["results"]
@@ -171,21 +208,87 @@ def test_batch_csv_upload_and_body(reader: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("item", "reason"),
     [
-        {"items": [{"lon": 114.3}]},
-        {"items": [{"address": "x", "lon": 114.3, "lat": 30.5}]},
-        {"items": [{}]},
-        {"items": [{"lon": 114.3, "lat": 30.5, "crs": "nowhere"}]},
-        {"items": [{"address": "a"}] * 10_001},
-        {"nothing": 1},
-        "not a batch",
+        ({"lon": 114.3}, "both lon and lat"),
+        ({"address": "x", "lon": 114.3, "lat": 30.5}, "not both"),
+        ({}, "give an address"),
+        ({"lon": 114.3, "lat": 30.5, "crs": "nowhere"}, "unknown coordinate system"),
+        ({"address": ""}, "address"),
+        ({"lon": 500, "lat": 30.5}, "lon"),
+        ({"address": "幸福路88号3栋", "extra": {"nested": 1}}, "extra fields"),
+        ("not an object", "expected an object"),
     ],
 )
-def test_batch_rejects_malformed_input(reader: TestClient, body: object) -> None:
+def test_a_bad_item_gets_its_own_error_and_the_others_are_answered(
+    reader: TestClient, item: object, reason: str
+) -> None:
+    items = [{"address": "幸福路88号3栋", "id": "T-1"}, item, {"lon": 114.3145, "lat": 30.5045, "id": 7}]
+    reply = reader.post("/lookup/batch", json={"items": items})
+    assert reply.status_code == 200, reply.text
+    first, bad, last = reply.json()["results"]
+    assert (first["status"], first["grid"]["code"], first["input"]) == ("ok", "G1", {"id": "T-1"})
+    assert (bad["status"], bad["row"]) == ("invalid", 2)
+    assert reason in bad["detail"] and "item 2" in bad["detail"]
+    assert (last["status"], last["grid"]["code"], last["input"]) == ("ok", "G3", {"id": 7})
+
+
+@pytest.mark.parametrize("body", [{"items": [{"address": "a"}] * 10_001}, {"nothing": 1}, "not a batch"])
+def test_batch_rejects_a_body_that_is_not_a_batch(reader: TestClient, body: object) -> None:
     reply = reader.post("/lookup/batch", json=body)
     assert reply.status_code == 422, reply.text
     assert reply.json()["errors"]
+
+
+def test_csv_batch_rows_crs_pass_through_and_csv_reply(reader: TestClient) -> None:
+    gcj_x, gcj_y = from_wgs84([114.3045], [30.5045], "gcj02")
+    text = (
+        "工单号,地址,经度,纬度,坐标系,备注\n"
+        "A-1,幸福社区幸福路88号3栋,,,,急\n"
+        "A-2,,,,,no address\n"
+        f"A-3,,{gcj_x[0]:.8f},{gcj_y[0]:.8f},gcj02,\n"
+        "A-4,,114.3145,30.5045,mars,\n"
+        "A-5,幸福里88号3栋,,,,\n"
+    )
+    as_json = reader.post("/lookup/batch", content=text.encode(), headers={"Content-Type": "text/csv"})
+    assert as_json.status_code == 200, as_json.text
+    results = as_json.json()["results"]
+    assert [r["row"] for r in results] == [2, 3, 4, 5, 6]
+    assert [r["status"] for r in results] == ["ok", "invalid", "ok", "invalid", "not_found"]
+    assert "row 3" in results[1]["detail"] and "unknown coordinate system" in results[3]["detail"]
+    assert results[0]["input"]["工单号"] == "A-1" and results[0]["input"]["备注"] == "急"
+    assert results[2]["grid"]["code"] == "G1" and results[2]["building"]["code"] == "B1"
+
+    reply = reader.post(
+        "/lookup/batch?suggest=true",
+        content=text.encode("gb18030"),
+        headers={"Content-Type": "text/csv", "Accept": "text/csv"},
+    )
+    assert reply.status_code == 200, reply.text
+    assert reply.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(reply.content.decode("utf-8-sig"))))
+    assert [r["工单号"] for r in rows] == ["A-1", "A-2", "A-3", "A-4", "A-5"]
+    assert rows[0]["地址"] == "幸福社区幸福路88号3栋" and rows[0]["备注"] == "急"
+    assert (rows[0]["status"], rows[0]["grid_code"], rows[0]["community_name"]) == ("ok", "G1", "幸福社区")
+    assert (rows[0]["street_name"], rows[0]["building_code"], rows[0]["match_method"]) == (
+        "幸福街道",
+        "B1",
+        "normalized",
+    )
+    assert rows[0]["match_score"] == "1.0" and rows[0]["worker_name"] == ""
+    assert rows[1]["status"] == "invalid" and "row 3" in rows[1]["detail"]
+    assert rows[4]["status"] == "not_found" and rows[4]["suggestions"].startswith(
+        "武汉市武昌区幸福路88号3栋 (B1)"
+    )
+
+
+def test_anonymous_suggestions_are_capped_per_batch(reader: TestClient) -> None:
+    items = [{"address": f"无此路{i}号"} for i in range(150)]
+    anonymous = reader.post("/lookup/batch?suggest=true", json=items).json()["results"]
+    searched = [r["suggestions"] is not None for r in anonymous]
+    assert searched == [True] * 100 + [False] * 50
+    viewer = reader.post("/lookup/batch?suggest=true", json=items, headers=bearer(VIEWER)).json()["results"]
+    assert all(r["suggestions"] is not None for r in viewer)
 
 
 def test_batch_rejects_bad_csv(reader: TestClient) -> None:

@@ -183,3 +183,38 @@ def test_lower_roles_write_nothing(client: TestClient, token: str | None) -> Non
     ):
         assert client.request(method, url, json=body, headers=headers).status_code == 403
     assert snapshot(client) == before
+
+
+@pytest.mark.parametrize(
+    ("props", "field"),
+    [
+        ({"status": "working\u0000"}, "status"),
+        ({"name": ["a", "b"]}, "name"),
+        ({"name": {"zh": "喇叭"}}, "name"),
+        ({"radius_m": [300]}, "radius_m"),
+        ({"radius_m": 1e30}, "radius_m"),
+        ({"code": "K\u00009"}, "code"),
+        ({"code": "K9\r\nX-Injected: 1"}, "code"),
+        ({"code": "K" * 65}, "code"),
+    ],
+)
+def test_values_are_checked_before_anything_is_written(
+    client: TestClient, props: dict[str, Any], field: str
+) -> None:
+    body = feature("K9", point(114.302, 30.502), name="喇叭", status="working")
+    body["properties"].update(props)
+    before = snapshot(client)
+    response = client.post("/collections/speakers/items", json=body, headers=bearer(ADMIN))
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+    assert "location" not in response.headers
+    assert snapshot(client) == before
+
+
+def test_households_with_huge_integers_are_refused(client: TestClient) -> None:
+    for size in (1e30, 99999999999999999999):
+        body = feature("H9", None, building_code="B1", size=size)
+        response = client.post("/collections/households/items", json=body, headers=bearer(ADMIN))
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == "size"
+        assert "out of range" in response.json()["errors"][0]["reason"]

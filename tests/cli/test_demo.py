@@ -79,6 +79,7 @@ def test_demo_on_the_dirty_set_reports_the_planted_problems(tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     assert re.search(r"拓扑错误 topology errors\s+│\s+3 ", result.output)
     assert re.search(r"不在任何网格 features in no grid\s+│\s+1 ", result.output)
+    assert "含预置问题" in result.output and "示例区汇总 Sample district" not in result.output
     with open_store(str(tmp_path / "s.gpkg")) as store:
         households = store.read("households")
     assert households.loc[households["grid_code"].isna(), "code"].tolist() == [PLANTED.stray_household]

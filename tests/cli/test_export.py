@@ -102,3 +102,13 @@ def test_export_proposed_sites(store_path: str, tmp_path: Path) -> None:
     _run("export", "--what", "sites-speakers", "--k", "2", "--store", store_path, "-o", str(out))
     read = pyogrio.read_dataframe(out, GEOM_POSSIBLE_NAMES="wkt", KEEP_GEOM_COLUMNS="NO")
     assert 1 <= len(read) <= 2 and {"rank", "gain"} <= set(read.columns)
+
+
+def test_uncovered_households_carry_their_addresses(store_path: str, tmp_path: Path) -> None:
+    out = tmp_path / "uncovered.csv"
+    _run("export", "--what", "uncovered", "--store", store_path, "-o", str(out), "--format", "csv")
+    exported = gpd.read_file(out)
+    with open_store(store_path) as store:
+        register = store.read("households").set_index("code")["address"]
+    assert len(exported) > 0
+    assert exported["address"].tolist() == register.loc[exported["code"]].fillna("").tolist()

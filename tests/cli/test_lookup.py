@@ -18,7 +18,11 @@ def test_an_address_variant_finds_its_building_and_grid(sample_store: str) -> No
     done = _run("湖北省武汉市武昌区幸福路四号二幢3单元501室", "--json", "--store", sample_store)
     assert done.returncode == 0, done.stderr
     reply = json.loads(done.stdout)
-    assert reply["building"] == {"code": "4201060010010010002", "address": "幸福路4号2栋"}
+    assert reply["building"] == {
+        "code": "4201060010010010002",
+        "name": "紫荆里2栋",
+        "address": "幸福路4号2栋",
+    }
     assert reply["grid"]["code"] == "420106001001001"
     assert reply["community"]["name"] == "福景社区"
     assert reply["street"] == {"code": "420106001", "name": "紫阳街道"}
@@ -47,3 +51,28 @@ def test_the_store_file_is_untouched_by_lookups(sample_store: str) -> None:
     before = Path(sample_store).stat().st_mtime_ns
     _run("幸福路4号1栋", "--store", sample_store)
     assert Path(sample_store).stat().st_mtime_ns == before
+
+
+def test_an_unknown_road_prints_the_api_suggestions(sample_store: str) -> None:
+    done = _run("和平里151号4栋", "--store", sample_store)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == ["error: no building matches the address '和平里151号4栋'"]
+    lines = [line for line in done.stdout.splitlines() if "4201060" in line]
+    assert "4201060010040100004" in lines[0] and "和平路151号4栋" in lines[0]
+    as_json = json.loads(_run("和平里151号4栋", "--json", "--store", sample_store).stdout)
+    assert as_json["suggestions"][0] == {
+        "code": "4201060010040100004",
+        "address": "和平路151号4栋",
+        "score": 0.889,
+    }
+
+
+def test_the_help_examples_are_addresses_of_the_sample(sample_store: str) -> None:
+    help_text = subprocess.run(
+        [*GRIDMAP, "lookup", "--help"], capture_output=True, text=True, timeout=60
+    ).stdout
+    for example in ("和平路151号4栋2单元502室", "瑞欣社区和平路151号4栋", "玉兰新村4栋"):
+        assert example in help_text
+        done = _run(example, "--json", "--store", sample_store)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["building"]["code"] == "4201060010040100004"

@@ -41,8 +41,12 @@ class PageLog:
 
 
 @contextmanager
-def chromium(viewport: tuple[int, int] = (1280, 860)) -> Iterator[BrowserContext]:
-    """A fresh Chromium profile with the network emulated offline."""
+def chromium(viewport: tuple[int, int] = (1280, 860), *, offline: bool = True) -> Iterator[BrowserContext]:
+    """A fresh Chromium profile with the network emulated offline.
+
+    A page served by a local test server needs `offline=False` (Chromium's
+    offline mode refuses loopback too); `guard_origin` then cuts every other host.
+    """
     with tempfile.TemporaryDirectory(prefix="gridmap-chromium-") as profile, sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
             profile,
@@ -50,12 +54,30 @@ def chromium(viewport: tuple[int, int] = (1280, 860)) -> Iterator[BrowserContext
             headless=True,
             args=FLAGS,
             viewport={"width": viewport[0], "height": viewport[1]},
-            offline=True,
+            offline=offline,
         )
         try:
             yield context
         finally:
             context.close()
+
+
+def guard_origin(page: Page, origin: str) -> PageLog:
+    """Refuse every request that leaves `origin` (the test server): the network is cut but for it."""
+    log = PageLog()
+
+    def guard(route: Route) -> None:
+        url = route.request.url
+        if url.startswith((origin, *LOCAL_SCHEMES)):
+            route.continue_()
+        else:
+            log.blocked.append(url)
+            route.abort()
+
+    page.route("**/*", guard)
+    page.on("console", lambda msg: log.console_errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: log.page_errors.append(str(exc)))
+    return log
 
 
 def open_map(context: BrowserContext, html: Path, timeout_ms: float = 30_000) -> tuple[Page, PageLog]:

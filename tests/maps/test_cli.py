@@ -28,6 +28,13 @@ def test_district_and_grid_maps(sample_store: str, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "Grid detail map" in out.read_text()
+    # The grid with the largest speaker gap of the sample district, with proposed sites numbered.
+    result = runner.invoke(
+        app,
+        ["map", "--store", sample_store, "--grid", "420106001004011", "--propose", "2", "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "建议新增站点" in out.read_text() and "gm-site" in out.read_text()
 
 
 def test_unknown_grid_and_basemap(sample_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import folium
 import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
+from gridmap.actions import grid_sites
 from gridmap.analysis import analyze
 from gridmap.errors import ConfigError, NotFoundError
 from gridmap.maps import (
@@ -17,9 +20,10 @@ from gridmap.maps import (
     write_coverage_map,
     write_grid_map,
 )
+from gridmap.maps._page import Chrome
 from gridmap.maps.assets import external_references
-from gridmap.maps.styles import GRADE_COLORS, SHARE_COLORS
-from gridmap.sample import generate_dirty
+from gridmap.maps.styles import GRADE_COLORS
+from gridmap.sample import PLANTED, generate_dirty
 
 
 def _layers(m: folium.Map) -> dict[str, folium.map.Layer]:
@@ -36,9 +40,9 @@ ZH_LAYERS = {
     "网格",
     "社区边界",
     "街道边界",
-    "广播（正常）及覆盖范围",
+    "广播（正常）",
     "广播（故障）",
-    "志愿服务点及服务范围",
+    "广播覆盖范围",
     "广播未覆盖住户",
     "拓扑错误",
     "缺党支部或网格员的网格",
@@ -56,7 +60,7 @@ def test_district_map_has_every_layer_named_in_chinese(fake) -> None:
 def test_english_labels(fake) -> None:
     analysis, frames = fake
     m = coverage_map(analysis, frames=frames, lang="en")
-    assert {"Grids", "Speakers (working) and ranges", "Topology errors"} <= set(_layers(m))
+    assert {"Grids", "Speakers (working)", "Topology errors"} <= set(_layers(m))
     html = render_html(m)
     assert "Grid coverage map" in html and "Search grid code or name" in html
 
@@ -67,8 +71,8 @@ def test_grids_are_coloured_by_the_measure(fake) -> None:
         f["properties"]["code"]: f["properties"]["style"]["fillColor"]
         for f in _geojson(coverage_map(analysis, frames=frames), "网格")["features"]
     }
-    assert fills["G1"] == SHARE_COLORS[-1]  # every household under the working speaker
-    assert fills["G4"] == SHARE_COLORS[0]  # its speaker is broken
+    assert fills["G1"] == GRADE_COLORS["A"]  # every household under the working speaker
+    assert fills["G4"] == GRADE_COLORS["D"]  # its speaker is broken
     graded = _geojson(coverage_map(analysis, frames=frames, measure="grade"), "网格")["features"]
     assert {f["properties"]["style"]["fillColor"] for f in graded} <= set(GRADE_COLORS.values())
 
@@ -86,13 +90,81 @@ def test_grid_popup_data_carries_the_figures(fake) -> None:
     assert "worker_phone" not in g4  # personal data never reaches the page
 
 
-def test_uncovered_households_are_counted_not_drawn_one_by_one(fake) -> None:
+def _counts(m: folium.Map, name: str) -> tuple[list, list]:
+    group = _layers(m)[name]
+    element = next(iter(group._children.values()))
+    return json.loads(element.grids), json.loads(element.cells)
+
+
+def test_household_counts_are_each_grids_own_figure(sample) -> None:
+    analysis, frames = sample
+    per_grid, cells = _counts(coverage_map(analysis, frames=frames), "广播未覆盖住户")
+    uncovered = analysis.grids.loc[analysis.grids["uncovered_households"] > 0, "uncovered_households"]
+    assert sorted(c[2] for c in per_grid) == sorted(uncovered.astype(int))
+    assert sum(c[2] for c in cells) == int(uncovered.sum()) and len(cells) > len(per_grid)
+    # Each cell's position lies in one grid: no count mixes two grids.
+    points = gpd.GeoSeries([Point(c[0], c[1]) for c in per_grid], crs="EPSG:4326")
+    owners = gpd.sjoin(gpd.GeoDataFrame(geometry=points), analysis.grids[["code", "geometry"]])
+    assert owners.index.is_unique and len(owners) == len(per_grid)
+
+
+def test_each_measure_has_its_own_layers_and_classes(sample) -> None:
+    analysis, frames = sample
+    service = coverage_map(analysis, frames=frames, measure="service")
+    names = set(_layers(service))
+    assert "志愿服务未覆盖住户" in names and "志愿服务点" in names
+    assert not {"广播（正常）", "广播未覆盖住户", "广播未覆盖区域"} & names
+    linkage = coverage_map(analysis, frames=frames, measure="linkage")
+    per_grid, _ = _counts(linkage, "未纳入一户十联住户")
+    unlinked = analysis.grids["households"] - analysis.grids["linked"]
+    assert sum(c[2] for c in per_grid) == int(unlinked.sum())
+    # Linkage grade A starts at 30 %: grids above it are green, not red as on the speaker scale.
+    fills = {
+        f["properties"]["code"]: f["properties"]["style"]["fillColor"]
+        for f in _geojson(linkage, "网格")["features"]
+    }
+    good = analysis.grids.loc[analysis.grids["linkage_share"] >= 0.30, "code"]
+    assert len(good) > 0 and {fills[c] for c in good} == {GRADE_COLORS["A"]}
+
+
+def test_ranges_off_and_uncovered_area_on_by_default(fake) -> None:
     analysis, frames = fake
-    html = render_html(coverage_map(analysis, frames=frames))
-    uncovered = int((~analysis.households["speaker_covered"]).sum())
-    cells = html.split("var cells = ", 1)[1].split(", markers", 1)[0]
-    counts = [int(part.split("]")[0]) for part in cells.split(", ")[2::3]]
-    assert sum(counts) == uncovered and len(counts) < uncovered
+    m = coverage_map(analysis, frames=frames)
+    layers = _layers(m)
+    assert layers["广播覆盖范围"].show is False
+    assert _layers(coverage_map(analysis, frames=frames, measure="grade"))["志愿服务范围"].show is False
+    assert layers["广播未覆盖区域"].show is True
+    legend = next(c for c in m._children.values() if isinstance(c, Chrome)).legend_html
+    for name in ("广播未覆盖区域", "广播覆盖范围", "广播未覆盖住户", "≥ 95%（A）"):
+        assert name in legend
+
+
+def test_names_are_drawn_by_level(fake) -> None:
+    analysis, frames = fake
+    group = _layers(coverage_map(analysis, frames=frames))["名称标注"]
+    element = next(iter(group._children.values()))
+    names = {n[2]: n[3] for n in json.loads(element.names)}
+    assert names["示例街道"] == "street" and names["东苑社区"] == "community"
+    assert names["西苑二网格"] == "grid"
+    zooms = json.loads(element.zooms)
+    assert zooms["street"][0] == 0 and zooms["street"][1] <= zooms["community"][0] < zooms["grid"][0]
+
+
+def test_grid_popup_says_why_its_grade(fake) -> None:
+    analysis, frames = fake
+    g4 = next(
+        f["properties"]
+        for f in _geojson(coverage_map(analysis, frames=frames), "网格")["features"]
+        if f["properties"]["code"] == "G4"
+    )
+    assert any("广播覆盖率 0.0%" in r for r in g4["reasons"])
+    assert any("未建网格党支部" in r for r in g4["reasons"])
+
+
+def test_stray_household_is_drawn() -> None:
+    analysis = analyze(generate_dirty(1))
+    stray = _geojson(coverage_map(analysis), "不属于任何网格的要素")["features"]
+    assert [f["properties"]["code"] for f in stray] == [PLANTED.stray_household]
 
 
 def test_proposed_sites_from_a_siting_result(fake) -> None:
@@ -109,7 +181,7 @@ def test_proposed_sites_from_a_siting_result(fake) -> None:
 
     m = coverage_map(analysis, frames=frames, sites=Result())
     props = _geojson(m, "建议新增站点")["features"][0]["properties"]
-    assert props == {"rank": 1, "kind": "speaker", "radius_m": 300.0, "newly_covered": 30}
+    assert props == {"rank": 1, "kind": "speaker", "radius_m": 300.0, "newly_covered": 30, "label": "G4-B1"}
 
 
 def test_amap_basemap_shifts_the_data(fake) -> None:
@@ -164,7 +236,7 @@ def test_grid_map_of_one_grid(fake) -> None:
     # G1-B1-01 links its nine building mates and the first household of B2.
     assert len(_geojson(m, "一户十联连线")["features"]) == 10
     # Both speakers reach G1 (the broken one from 291 m away), and the service point does.
-    assert {"广播（正常）及覆盖范围", "广播（故障）", "志愿服务点及服务范围"} <= set(layers)
+    assert {"广播（正常）", "广播（故障）", "志愿服务点"} <= set(layers)
     household = _geojson(m, "住户（按覆盖着色）")["features"][0]["properties"]
     assert household["address"].startswith("示例路") and household["category"] == "hh_speaker"
     with pytest.raises(NotFoundError, match="G9"):
@@ -188,7 +260,20 @@ def test_write_functions_produce_offline_files(fake, tmp_path) -> None:
     assert external_references(text) == []
 
 
+def test_grid_map_draws_numbered_sites(sample) -> None:
+    analysis, frames = sample
+    worst = analysis.grids.sort_values("uncovered_households").iloc[-1]["code"]
+    sites = grid_sites(analysis, frames, worst, 3)
+    ranks = list(range(1, len(sites) + 1))
+    assert len(sites) >= 1 and list(sites["rank"]) == ranks and (sites["gain"] > 0).all()
+    in_grid = analysis.grids.set_index("code").loc[worst, "uncovered_households"]
+    assert sites["gain"].sum() <= in_grid
+    drawn = _geojson(grid_map(analysis, frames, worst, sites=sites), "建议新增站点")["features"]
+    assert [f["properties"]["rank"] for f in drawn] == ranks
+
+
 def test_speakers_come_from_the_analysis_when_no_frames_are_given(sample) -> None:
     analysis, _ = sample
     layers = _layers(coverage_map(analysis))
-    assert "广播（正常）及覆盖范围" in layers and "志愿服务点及服务范围" in layers
+    assert "广播（正常）" in layers and "广播（故障）" in layers
+    assert "志愿服务点" in _layers(coverage_map(analysis, measure="service"))

@@ -1,11 +1,16 @@
-"""GeoPackage specifics: a file GDAL and QGIS read as they expect, written aside, edits without GDAL."""
+"""GeoPackage specifics: a file GDAL and QGIS read as they expect, edited in place without GDAL."""
 
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import stat
+import subprocess
+import sys
 import threading
+import time
+from contextlib import closing
 from pathlib import Path
 
 import geopandas as gpd
@@ -45,7 +50,7 @@ def test_new_file_is_a_geopackage_with_every_layer(tmp_path: Path) -> None:
         "service_points": "Point",
         "speakers": "Point",
     }
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         assert conn.execute("PRAGMA application_id").fetchone() == (0x47504B47,)  # 'GPKG'
         kind = conn.execute(
             "SELECT data_type FROM gpkg_contents WHERE table_name = ?", ("gridmap_meta",)
@@ -79,7 +84,7 @@ def test_edits_do_not_rewrite_layers(gpkg: GeoPackageStore, monkeypatch: pytest.
     assert gpkg.read("households", codes=["H1"]).geometry.iloc[0].equals(Point(116.3, 39.9))
 
 
-@pytest.mark.parametrize("step", ["_touch", "_fsync"])
+@pytest.mark.parametrize("step", ["_touch", "_record"])
 def test_failed_edit_leaves_store_and_directory_unchanged(
     gpkg: GeoPackageStore, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
@@ -133,3 +138,75 @@ def test_files_that_are_not_geopackages_are_refused(tmp_path: Path) -> None:
         GeoPackageStore(path)
     with pytest.raises(StoreError, match="does not exist"):
         GeoPackageStore(tmp_path / "missing" / "store.gpkg")
+
+
+def test_edits_are_made_in_place_without_copying_the_file(
+    gpkg: GeoPackageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_copies(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a write copied the whole file")
+
+    monkeypatch.setattr(module.shutil, "copyfile", no_copies)
+    inode = gpkg.path.stat().st_ino
+    gpkg.upsert("households", _households(["H1", "H8"], x=116.31))
+    gpkg.replace("speakers", sample_layers()["speakers"].iloc[:1])
+    gpkg.delete("households", ["H8"])
+    assert gpkg.path.stat().st_ino == inode
+    assert gpkg.counts()["speakers"] == 1
+
+
+_KILLED_WRITER = """
+import sys, pathlib
+import geopandas as gpd, numpy as np, shapely
+import gridmap.stores.geopackage as module
+from gridmap.stores.geopackage import GeoPackageStore
+
+path, marker, rows = sys.argv[1], pathlib.Path(sys.argv[2]), int(sys.argv[3])
+store = GeoPackageStore(path)
+real = module._load_layer
+
+def announced(*args, **kwargs):
+    marker.write_text("writing")
+    return real(*args, **kwargs)
+
+module._load_layer = announced
+x = 116.3 + np.arange(rows) * 1e-6
+frame = gpd.GeoDataFrame(
+    {"code": [f"N{i:07d}" for i in range(rows)], "address": ["新"] * rows},
+    geometry=shapely.points(x, np.full(rows, 39.9)), crs=4326,
+)
+store.replace("households", frame)
+marker.write_text("committed")
+"""
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.3, 0.8])
+def test_kill_9_mid_write_leaves_the_old_or_the_new_state(tmp_path: Path, delay: float) -> None:
+    path = tmp_path / "store.gpkg"
+    store = GeoPackageStore(path)
+    store.replace_many(sample_layers())
+    old = store.read("households")
+    revisions = len(store.history())
+    marker = tmp_path / "marker"
+    rows = 150_000
+    child = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(path), str(marker), str(rows)])
+    deadline = time.monotonic() + 60
+    while not marker.exists() and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert marker.exists(), "the writer never started writing"
+    time.sleep(delay)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    after = GeoPackageStore(path)
+    households = after.read("households")
+    if marker.read_text() == "committed":
+        assert len(households) == rows and len(after.history()) == revisions + 1
+    else:
+        assert len(households) in (len(old), rows)
+        if len(households) == len(old):
+            assert households.equals(old) and len(after.history()) == revisions
+    assert after.counts()["households"] == len(households)
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    after.upsert("households", _households(["H9"]))  # and it still takes writes
+    assert "H9" in set(after.read("households", codes=["H9"])["code"])

@@ -45,8 +45,13 @@ def test_schema_matches_the_catalogue(pg: psycopg.Connection) -> None:
             "WHERE table_schema = current_schema() AND table_name = %s ORDER BY ordinal_position",
             (name,),
         ).fetchall()
-        expected = [(f.name, SQL_TYPES[f.type], "NO" if f.required else "YES") for f in spec.fields]
-        assert rows == [*expected, ("geometry", "USER-DEFINED", "YES")], name
+        expected = {f.name: (SQL_TYPES[f.type], "NO" if f.required else "YES") for f in spec.fields}
+        expected |= {"geometry": ("USER-DEFINED", "YES"), "revision": ("bigint", "NO")}
+        assert {column: (kind, nullable) for column, kind, nullable in rows} == expected, name
+        history = pg.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s", (f"{name}_history",)
+        ).fetchall()
+        assert {c for (c,) in history} == {*expected, "superseded", "closed_on"}, name
         geometry = pg.execute(
             "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
             "WHERE attrelid = %s::regclass AND attname = 'geometry'",
@@ -194,7 +199,7 @@ def test_large_layers_read_through_arrow_alike(postgis_url: str, monkeypatch: py
         store.replace_many(sample_layers())
         pooled = {name: store.read(name) for name in LAYER_NAMES}
         monkeypatch.setattr(postgis, "_ARROW_FROM_ROWS", 0)  # every layer counts as large: the ADBC path
-        monkeypatch.setattr(postgis.PostGISStore, "_select", None)  # so the pooled path cannot answer
+        monkeypatch.setattr(postgis.PostGISStore, "_rows", None)  # so the pooled path cannot answer
         for name in LAYER_NAMES:
             assert_geodataframe_equal(store.read(name), pooled[name])
         assert_geodataframe_equal(

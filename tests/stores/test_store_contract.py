@@ -174,13 +174,16 @@ def test_revision_changes_on_every_write_only(store: Store) -> None:
     frames = _load(store)
     seen.add(store.revision())
     assert store.revision() in seen and len(seen) == 2  # reads leave it alone
-    store.replace("speakers", frames["speakers"])
+    store.replace("speakers", frames["speakers"].assign(name="改名"))
     seen.add(store.revision())
     store.upsert("speakers", frames["speakers"].iloc[:1])
     seen.add(store.revision())
     store.delete("speakers", ["K1"])
     seen.add(store.revision())
     assert len(seen) == 5
+    unchanged = store.revision()
+    store.replace("streets", frames["streets"])  # writes nothing new: no revision
+    assert store.revision() == unchanged
 
 
 def test_last_modified_stamps_the_changed_layer(store: Store) -> None:
@@ -188,7 +191,7 @@ def test_last_modified_stamps_the_changed_layer(store: Store) -> None:
     before = store.last_modified()
     assert set(before) == set(LAYER_NAMES)
     assert all(stamp is not None for stamp in before.values())
-    store.upsert("speakers", frames["speakers"])
+    store.upsert("speakers", frames["speakers"].assign(name="改名"))
     after = store.last_modified()
     assert after["speakers"] is not None and before["speakers"] is not None
     assert after["speakers"] > before["speakers"]
@@ -210,7 +213,7 @@ def test_replace_many_is_atomic_under_failure(store: Store, monkeypatch: pytest.
         return wrapper
 
     if isinstance(store, GeoPackageStore):
-        monkeypatch.setattr(geopackage, "_write_layer", fail_on_second_layer(geopackage._write_layer))
+        monkeypatch.setattr(geopackage, "_load_layer", fail_on_second_layer(geopackage._load_layer))
     else:
         monkeypatch.setattr(postgis, "_copy", fail_on_second_layer(postgis._copy))
     empty = {name: empty_frame(name) for name in ("households", "buildings", "grids")}

@@ -1,0 +1,106 @@
+"""`POST /login` turns a token into a session cookie, `POST /logout` ends it (see api/cookies.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import BaseModel, Field
+
+from api.auth import principal_for
+from api.cookies import COOKIE, CSRF_COOKIE, issue
+from api.errors import BadRequestError
+
+router = APIRouter(tags=["session"])
+
+MAX_TOKEN_FORM = 512
+
+
+class Login(BaseModel):
+    """A sign-in: the token as JSON (`{"token": …}`) or as the form field `token`."""
+
+    token: Annotated[str, Field(min_length=1, max_length=MAX_TOKEN_FORM)]
+
+
+async def _login_token(request: Request) -> str:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "application/json":
+        try:
+            body: Any = await request.json()
+        except ValueError:
+            raise BadRequestError("the body is not JSON", field="token") from None
+        raw = body.get("token") if isinstance(body, dict) else None
+    elif kind in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        raw = (await request.form()).get("token")
+    else:
+        raise BadRequestError('send the token as JSON {"token": …} or as the form field token', field="token")
+    if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_TOKEN_FORM:
+        raise BadRequestError("token is missing", field="token")
+    return raw.strip()
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "") and request.headers.get(
+        "content-type", ""
+    ).startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
+
+
+@router.post(
+    "/login",
+    summary="Sign in: a configured token becomes a session cookie",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": Login.model_json_schema()},
+                "application/x-www-form-urlencoded": {"schema": Login.model_json_schema()},
+            },
+            "required": True,
+        }
+    },
+)
+async def login(request: Request) -> Response:
+    """Sets an HttpOnly, SameSite=Strict, expiring cookie; answers the role and the CSRF nonce for writes."""
+    token = await _login_token(request)
+    grants = request.app.state.grants
+    caller = principal_for(token, grants)
+    lifetime = int(request.app.state.settings.session_hours * 3600)
+    value, session = issue(token, grants, lifetime)
+    body = {
+        "role": caller.role.value,
+        "name": caller.name,
+        "communities": sorted(caller.communities),
+        "csrf_token": session.csrf,
+        "expires": session.expires,
+    }
+    response: Response = (
+        RedirectResponse("/", status_code=303) if _wants_html(request) else JSONResponse(body)
+    )
+    secure = request.url.scheme == "https"
+    response.set_cookie(
+        COOKIE, value, max_age=lifetime, httponly=True, samesite="strict", secure=secure, path="/"
+    )
+    # Readable by the console's script (and only by same-origin pages), to send back as X-CSRF-Token.
+    response.set_cookie(
+        CSRF_COOKIE,
+        session.csrf,
+        max_age=lifetime,
+        httponly=False,
+        samesite="strict",
+        secure=secure,
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout", summary="Sign out: the session cookie is removed")
+async def logout(request: Request) -> Response:
+    """Clears the session and CSRF cookies (harmless without a session)."""
+    response: Response = (
+        RedirectResponse("/", status_code=303)
+        if "text/html" in request.headers.get("accept", "")
+        else JSONResponse({"signed_out": True})
+    )
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+    response.delete_cookie(CSRF_COOKIE, path="/", samesite="strict")
+    return response

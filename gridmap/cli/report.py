@@ -1,0 +1,48 @@
+"""`gridmap report`: the meeting report (A4 PDF) of a street, a community, a grid or the district."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gridmap.analysis import analyze
+from gridmap.catalogue import LAYER_NAMES
+from gridmap.cli.app import StoreOption, app, console
+from gridmap.cli.maps import data_date
+from gridmap.errors import ConfigError
+from gridmap.meeting import Scope, report_html, write_report
+from gridmap.stores import open_store
+
+
+@app.command("report")
+def report_command(
+    out: Annotated[Path, typer.Option(help="PDF to write (a .html name writes the HTML instead).")],
+    street: Annotated[str | None, typer.Option(help="Report on this street (code).")] = None,
+    community: Annotated[str | None, typer.Option(help="Report on this community (code).")] = None,
+    grid: Annotated[str | None, typer.Option(help="Report on this grid (code).")] = None,
+    sites: Annotated[int, typer.Option(min=0, max=20, help="Proposed speaker sites to rank.")] = 5,
+    store: StoreOption = None,
+) -> None:
+    """Cover with the data date, a labelled map, the per-grid table and the ranked action list."""
+    chosen = [(s, c) for s, c in (("street", street), ("community", community), ("grid", grid)) if c]
+    if len(chosen) > 1:
+        raise ConfigError("give at most one of --street, --community, --grid")
+    scope: Scope = chosen[0][0] if chosen else "district"  # type: ignore[assignment]
+    code = chosen[0][1] if chosen else None
+    started = time.perf_counter()
+    with open_store(store) as opened, console.status("reading the store"):
+        frames = {name: opened.read(name) for name in LAYER_NAMES}
+        when = data_date(opened)
+    with console.status("analysing"):
+        analysis = analyze(frames)
+    with console.status("laying out the report"):
+        text = report_html(analysis, frames, scope, code, data_date=when, sites=sites)
+    with console.status("printing the PDF"):
+        written = write_report(text, out)
+    console.print(
+        f"wrote {written} ({written.stat().st_size / 1e3:.0f} kB) in {time.perf_counter() - started:.1f} s",
+        highlight=False,
+    )

@@ -1,0 +1,194 @@
+"""Run the analysis county by county on dask.distributed, and put the counties' results together.
+
+`analyze_partitioned(root, client)`: (1) each county's outline and strays, one
+task per county; (2) strays placed and sites lent across county lines
+(`gridmap.distributed.spread`, dask-geopandas); (3) `gridmap.analysis.analyze`,
+the same pure function the single-process run calls, one task per county,
+each writing its result under `ROOT/results/<county>/` as GeoParquet and
+returning only its headline figures; (4) `merge` reads them back into one
+`Analysis` when the caller wants one (a city; a province stays on disk).
+
+`cluster(scheduler)`: a client on the given scheduler address, or on a
+LocalCluster of this machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from distributed import Client, LocalCluster
+
+from gridmap.analysis import Analysis, AnalysisOptions, analyze, unassigned_gaps
+from gridmap.assignment import DERIVED_LAYERS
+from gridmap.distributed.partitions import read_counties
+from gridmap.distributed.spread import (
+    Moves,
+    county_frames,
+    county_outline,
+    lend_sites,
+    outlines_frame,
+    place_strays,
+)
+from gridmap.frames import WGS84
+
+RESULTS = "results"
+TABLES = (
+    "households",
+    "grids",
+    "communities",
+    "streets",
+    "uncovered_areas",
+    "findings",
+    "gaps",
+    "unassigned",
+)
+
+
+@dataclass(frozen=True)
+class CountyRun:
+    """What a county's task sends back: its headline figures, step timings and where its result lies."""
+
+    county: str
+    totals: dict[str, int | float]
+    timings: dict[str, float]
+    path: str
+
+
+@contextlib.contextmanager
+def cluster(
+    scheduler: str | None = None, *, workers: int = 2, memory_limit: str = "4GiB", processes: bool = True
+) -> Iterator[Client]:
+    """A dask.distributed client: on `scheduler` (tcp://host:port) or on a LocalCluster of `workers`.
+
+    The local cluster listens on loopback only; `processes=False` runs its
+    workers as threads of this process (quick to start, for tests).
+    """
+    if scheduler:
+        with Client(scheduler) as client:
+            yield client
+        return
+    with (
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            memory_limit=memory_limit,
+            host="127.0.0.1",
+            protocol="tcp://",
+            scheduler_port=0,
+            dashboard_address=None,
+            processes=processes,
+        ) as local,
+        Client(local) as client,
+    ):
+        yield client
+
+
+def analyze_partitioned(
+    root: str | Path, client: Client, options: AnalysisOptions | None = None
+) -> list[CountyRun]:
+    """Analyse every county of a partition directory on `client`'s cluster; results under ROOT/results."""
+    opts = options or AnalysisOptions()
+    root = str(Path(root).resolve())
+    counties = read_counties(root)
+    outlines = client.gather(client.map(county_outline, [root] * len(counties), counties, pure=False))
+    moves = Moves()
+    place_strays(outlines, moves)
+    lend_sites(root, counties, outlines_frame(outlines), opts.coverage, moves)
+    shared = client.scatter(moves, broadcast=True)
+    futures = client.map(
+        analyze_county, [root] * len(counties), counties, moves=shared, options=opts, pure=False
+    )
+    return list(client.gather(futures))
+
+
+def analyze_county(root: str, county: str, *, moves: Moves, options: AnalysisOptions) -> CountyRun:
+    """The single-process analysis of one county (with its strays and guest sites), written to disk."""
+    result = county_analysis(root, county, moves, options)
+    path = Path(root) / RESULTS / county
+    write_result(result, path)
+    return CountyRun(county, result.totals(), result.timings, str(path))
+
+
+def county_analysis(root: str | Path, county: str, moves: Moves, options: AnalysisOptions) -> Analysis:
+    """`analyze` on one county's layers, without the guest sites in what it reports as the county's own."""
+    frames, guests = county_frames(root, county, moves)
+    result = analyze(frames, options)
+    return _without_guests(result, guests)
+
+
+def _without_guests(result: Analysis, guests: dict[str, set[str]]) -> Analysis:
+    """Drop guest sites from the county's assigned layers and unassigned list (they are their county's)."""
+    if not guests:
+        return _without_unassigned_gaps(result)
+    for layer, codes in guests.items():
+        frame = result.frames[layer]
+        result.frames[layer] = frame[~frame["code"].isin(codes)].reset_index(drop=True)
+    lost = result.unassigned
+    guest = pd.Series(False, index=lost.index)
+    for layer, codes in guests.items():
+        guest |= (lost["layer"] == layer) & lost["code"].isin(codes)
+    result.unassigned = lost[~guest].reset_index(drop=True)
+    return _without_unassigned_gaps(result)
+
+
+def _without_unassigned_gaps(result: Analysis) -> Analysis:
+    """The unassigned summary rows are made once for the whole area, by `merge`."""
+    result.gaps = result.gaps[result.gaps["kind"] != "unassigned"].reset_index(drop=True)
+    return result
+
+
+def write_result(result: Analysis, path: Path) -> None:
+    """One county's result as GeoParquet / Parquet files in `path`."""
+    path.mkdir(parents=True, exist_ok=True)
+    for name in TABLES:
+        getattr(result, name).to_parquet(path / f"{name}.parquet", index=False)
+    result.centers.to_parquet(path / "centers.parquet", index=False)
+    for layer in DERIVED_LAYERS:
+        result.frames[layer].to_parquet(path / f"frame_{layer}.parquet", index=False)
+
+
+def read_result(path: str | Path) -> Analysis:
+    """A county's result as `write_result` left it (gaps without the unassigned summary)."""
+    path = Path(path)
+    tables = {name: gpd.read_parquet(path / f"{name}.parquet") for name in TABLES}
+    frames = {layer: gpd.read_parquet(path / f"frame_{layer}.parquet") for layer in DERIVED_LAYERS}
+    return Analysis(**tables, centers=pd.read_parquet(path / "centers.parquet"), frames=frames, timings={})
+
+
+def merge(runs: list[CountyRun]) -> Analysis:
+    """One `Analysis` from the counties' results: tables concatenated in code order, unassigned summarised."""
+    parts = [read_result(run.path) for run in sorted(runs, key=lambda r: r.county)]
+    tables = {name: _concat([getattr(p, name) for p in parts]) for name in TABLES}
+    for name, key in (
+        ("households", "code"),
+        ("grids", "code"),
+        ("communities", "code"),
+        ("streets", "code"),
+    ):
+        tables[name] = tables[name].sort_values(key, ignore_index=True)
+    summary = unassigned_gaps(tables["unassigned"])
+    if len(summary):
+        gaps = pd.concat([tables["gaps"], summary], ignore_index=True)
+        for name in ("kind", "grid_code", "description_zh", "description_en"):
+            gaps[name] = gaps[name].astype("string")
+        tables["gaps"] = gpd.GeoDataFrame(gaps, geometry="geometry", crs=WGS84)
+    frames = {
+        layer: _concat([p.frames[layer] for p in parts]).sort_values("code", ignore_index=True)
+        for layer in DERIVED_LAYERS
+    }
+    timings: dict[str, float] = {}
+    for run in runs:
+        for step, seconds in run.timings.items():
+            timings[step] = timings.get(step, 0.0) + seconds
+    centers = pd.concat([p.centers for p in parts], ignore_index=True).sort_values("code", ignore_index=True)
+    return Analysis(**tables, centers=centers, frames=frames, timings=timings)
+
+
+def _concat(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    kept = [f for f in frames if len(f)] or frames[:1]
+    return gpd.GeoDataFrame(pd.concat(kept, ignore_index=True), geometry="geometry", crs=WGS84)

@@ -1,0 +1,231 @@
+"""The console in headless Debian Chromium against a real server, with every other host cut off.
+
+A planner signs in, searches an address, opens its grid and reads the action
+list, then signs out; an editor drags a speaker and the grid's coverage
+figure changes; an anonymous visitor sees no personal data. Screenshots go
+to artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import uvicorn
+from playwright.sync_api import BrowserContext, Page
+
+from api.main import create_app
+from api.settings import ApiSettings
+from gridmap.analysis import analyze
+from gridmap.catalogue import LAYER_NAMES
+from gridmap.crs import metric_crs
+from gridmap.sample import load_sample
+from gridmap.stores import open_store
+from tests.maps.browser import CHROMIUM, PageLog, chromium, guard_origin
+from tests.maps.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+
+if not shutil.which(CHROMIUM) and os.environ.get("CI") != "true":
+    pytest.skip(f"no Chromium at {CHROMIUM} (scripts/system-deps.sh installs it)", allow_module_level=True)
+
+VIEWER = "console-viewer-0123456789"
+EDITOR = "console-editor-0123456789"
+COMMUNITY = "420106001003"  # 4 working speakers; its grid 004 has the community's largest speaker gap
+GAP_GRID = "420106001003004"
+PHONE = re.compile(r"\b1[3-9]\d{9}\b")  # a whole mobile number (codes here start with 4 or letters)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module", params=["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """`(origin, store url)` of a real uvicorn server over the sample district, on a free loopback port."""
+    if request.param == "gpkg":
+        url = str(tmp_path_factory.mktemp("console") / "sample.gpkg")
+    else:
+        url = request.getfixturevalue("postgis_url")
+    with open_store(url) as store:
+        load_sample(store)
+    tokens = {
+        VIEWER: {"role": "viewer", "name": "王规划"},
+        EDITOR: {"role": "editor", "communities": [COMMUNITY], "name": "李网格"},
+    }
+    app = create_app(ApiSettings(store=url, tokens=json.dumps(tokens)))  # type: ignore[call-arg]
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", url
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def artifacts() -> Path:
+    """Where screenshots are kept for people to look at (gitignored)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[BrowserContext]:
+    with chromium(viewport=(1400, 900), offline=False) as context:
+        yield context
+
+
+def _open(browser: BrowserContext, origin: str) -> tuple[Page, PageLog, list[str]]:
+    browser.clear_cookies()  # cookies ignore ports: each test starts signed out
+    page = browser.new_page()
+    log = guard_origin(page, origin)
+    bodies: list[str] = []
+    page.on("response", lambda r: bodies.append(r.url) if "/collections/" in r.url else None)
+    page.goto(origin + "/")
+    page.wait_for_function("window.gc && gc.loaded", timeout=60_000)
+    return page, log, bodies
+
+
+def _sign_in(page: Page, token: str) -> None:
+    page.fill("#gc-token", token)
+    page.click("#gc-login button")
+    page.wait_for_function("window.gc && gc.loaded && gc.state.role !== 'anonymous'", timeout=60_000)
+
+
+def _search(page: Page, text: str) -> None:
+    page.fill("#gc-q", text)
+    page.press("#gc-q", "Enter")
+    page.wait_for_selector("#gc-actions, #gc-panel-grid h2", timeout=60_000)
+
+
+def _clean(log: PageLog) -> None:
+    assert log.blocked == [], "requests tried to leave the machine"
+    assert log.page_errors == [] and log.console_errors == []
+
+
+def test_planner_signs_in_finds_an_address_reads_the_action_list_and_signs_out(
+    browser: BrowserContext, server: tuple[str, str], artifacts: Path
+) -> None:
+    origin, url = server
+    with open_store(url) as store:
+        buildings = store.read("buildings")
+    address = str(buildings.loc[buildings["code"].str.startswith(GAP_GRID), "address"].iloc[0])
+    page, log, requested = _open(browser, origin)
+    _sign_in(page, VIEWER)
+    assert "王规划" in page.inner_text("#gc-role")
+    _search(page, address)
+    panel = page.inner_text("#gc-panel-grid")
+    assert GAP_GRID in panel and "评级原因" in panel and "广播覆盖率" in page.inner_text("#gc-reasons")
+    actions = page.inner_text("#gc-actions")
+    assert "建议新增广播站点" in actions and "新增覆盖" in actions
+    assert re.search(r"共 242 户", actions)  # the grid's own count of households without a speaker
+    assert re.search(r"\d{3}\*{4}\d{4}", actions) and not PHONE.search(
+        actions
+    )  # contacts masked for a viewer
+    assert page.locator(".gc-site").count() >= 1  # proposed sites, numbered on the map
+    page.screenshot(path=str(artifacts / "console_grid.png"))
+    # Households and buildings come as vector tiles, never as a whole GeoJSON layer.
+    assert not [u for u in requested if "/collections/households" in u or "/collections/buildings" in u]
+    page.click("#gc-logout")
+    page.wait_for_function("window.gc && gc.loaded && gc.state.role === 'anonymous'", timeout=60_000)
+    assert page.locator("#gc-token").is_visible()
+    _clean(log)
+    page.close()
+
+
+def test_anonymous_visitor_sees_no_personal_data(
+    browser: BrowserContext, server: tuple[str, str], artifacts: Path
+) -> None:
+    origin, _ = server
+    page, log, _ = _open(browser, origin)
+    texts: list[str] = []
+    page.on(
+        "response", lambda r: texts.append(r.text()) if "json" in r.headers.get("content-type", "") else None
+    )
+    _search(page, GAP_GRID)
+    page.wait_for_timeout(300)
+    panel = page.inner_text("#gc-panel-grid")
+    assert GAP_GRID in panel and "网格员电话" not in panel and "评级原因" not in panel
+    assert page.evaluate("gc.layers.households === undefined")
+    assert texts and not any(PHONE.search(t) or "contact_name" in t or "worker_name" in t for t in texts)
+    page.screenshot(path=str(artifacts / "console_anonymous.png"))
+    _clean(log)
+    page.close()
+
+
+def test_editor_drags_a_speaker_and_the_coverage_figure_changes(
+    browser: BrowserContext, server: tuple[str, str], artifacts: Path
+) -> None:
+    origin, url = server
+    with open_store(url) as store:
+        frames = {name: store.read(name) for name in LAYER_NAMES}
+    grid = frames["grids"].set_index("code").loc[GAP_GRID]
+    target = grid.geometry.representative_point()
+    speakers = frames["speakers"]
+    working = speakers[(speakers["status"] == "working") & speakers["grid_code"].str.startswith(COMMUNITY)]
+    metric = metric_crs(working)
+    shifted = gpd.GeoSeries([target], crs=working.crs).to_crs(metric).iloc[0]
+    nearest = working.iloc[int(working.to_crs(metric).geometry.distance(shifted).to_numpy().argmin())]
+    before = analyze(frames).grids.set_index("code").loc[GAP_GRID, "speaker_share"]
+
+    page, log, _ = _open(browser, origin)
+    _sign_in(page, EDITOR)
+    _search(page, GAP_GRID)
+    assert page.inner_text("#gc-speaker-share") == f"{before * 100:.1f}%"
+    page.evaluate(
+        "([a, b]) => { gc.map.fitBounds(L.latLngBounds([a, b]).pad(0.4), {animate: false}); }",
+        [[nearest.geometry.y, nearest.geometry.x], [target.y, target.x]],
+    )
+    code = str(nearest["code"])
+    page.wait_for_function(f"!!gc.layers.speakers.byCode[{json.dumps(code)}]", timeout=30_000)
+    page.click("#gc-move")
+    box = page.locator("#gc-map").bounding_box()
+    assert box is not None
+
+    def screen(lat: float, lon: float) -> tuple[float, float]:
+        x, y = page.evaluate(
+            "([a, b]) => { const p = gc.map.latLngToContainerPoint([a, b]); return [p.x, p.y]; }", [lat, lon]
+        )
+        return box["x"] + x, box["y"] + y
+
+    sx, sy = screen(nearest.geometry.y, nearest.geometry.x)
+    tx, ty = screen(target.y, target.x)
+    page.mouse.move(sx, sy)
+    page.mouse.down()
+    page.mouse.move((sx + tx) / 2, (sy + ty) / 2, steps=5)
+    page.mouse.move(tx, ty, steps=5)
+    page.mouse.up()
+    page.wait_for_function(
+        f"document.querySelector('#gc-speaker-share') && "
+        f"document.querySelector('#gc-speaker-share').textContent !== {json.dumps(f'{before * 100:.1f}%')}",
+        timeout=60_000,
+    )
+    after = float(page.inner_text("#gc-speaker-share").rstrip("%"))
+    assert after > before * 100
+    with open_store(url) as store:
+        moved = store.read("speakers", codes=[code]).geometry.iloc[0]
+    dropped = gpd.GeoSeries([moved, target], crs="EPSG:4326").to_crs(metric)
+    assert dropped.iloc[0].distance(dropped.iloc[1]) < 30  # metres from where it was dropped
+    assert "已保存" in page.inner_text("#gc-panel-grid")
+    page.screenshot(path=str(artifacts / "console_editor.png"))
+    _clean(log)
+    page.close()

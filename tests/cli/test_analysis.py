@@ -1,0 +1,65 @@
+"""`gridmap analyze --engine dask` writes the same outputs as the single-process command, on both stores."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from gridmap.cli import app
+from gridmap.distributed import cluster
+from gridmap.stores import open_store
+from tests.distributed.conftest import two_counties
+
+
+@pytest.fixture(scope="module")
+def counties() -> dict[str, gpd.GeoDataFrame]:
+    return two_counties()
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    """A running dask scheduler on loopback (its workers are threads of this process)."""
+    with cluster(processes=False) as client:
+        yield str(client.scheduler.address)
+
+
+def _analyze(store_url: str, out: Path, *extra: str) -> None:
+    run = CliRunner().invoke(app, ["analyze", "--store", store_url, "--out", str(out), *extra])
+    assert run.exit_code == 0, run.output
+
+
+def test_dask_engine_writes_what_the_single_process_writes(
+    store_url: str, counties: dict[str, gpd.GeoDataFrame], scheduler: str, tmp_path: Path
+) -> None:
+    with open_store(store_url) as store:
+        store.replace_many(counties)
+    _analyze(store_url, tmp_path / "single")
+    parts = tmp_path / "parts"
+    _analyze(
+        store_url, tmp_path / "dask", "--engine", "dask", "--scheduler", scheduler, "--partitions", str(parts)
+    )
+    for name in ("grids", "communities", "streets", "households"):
+        single = pd.read_csv(tmp_path / "single" / f"{name}.csv", dtype=str).sort_values(
+            "code", ignore_index=True
+        )
+        dask = pd.read_csv(tmp_path / "dask" / f"{name}.csv", dtype=str).sort_values(
+            "code", ignore_index=True
+        )
+        pd.testing.assert_frame_equal(single, dask)
+    assert len(single) == 49_980
+    assert sorted(p.name for p in (parts / "households").iterdir()) == [
+        "000000.parquet",
+        "420106.parquet",
+        "420111.parquet",
+    ]
+
+
+def test_an_unknown_engine_is_refused_in_one_line(sample_store: str, tmp_path: Path) -> None:
+    run = CliRunner().invoke(app, ["analyze", "--store", sample_store, "--engine", "spark"])
+    assert run.exit_code == 2
+    assert "spark" in run.output
