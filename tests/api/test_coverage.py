@@ -79,6 +79,10 @@ def test_health_and_docs(reader: TestClient) -> None:
     health = reader.get("/health").json()
     assert health["status"] == "ok"
     assert health["counts"]["grids"] == 3
+    deadline = time.monotonic() + 10  # the counts follow the store's revision once the builder publishes it
+    while health["counts_revision"] != health["revision"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+        health = reader.get("/health").json()
     assert health["counts_revision"] == health["revision"]
     assert reader.get("/docs").status_code == 200
     spec = reader.get("/openapi.json").json()
