@@ -26,6 +26,7 @@ from gridmap.errors import (
     RevertConflictError,
     StoreError,
     TransitionError,
+    UnavailableError,
     UnknownLayerError,
     ValidationError,
 )
@@ -68,6 +69,7 @@ STATUS: tuple[tuple[type[GridmapError], int, str], ...] = (
     (ExportError, 422, "invalid_export"),
     (ConfigError, 503, "misconfigured"),
     (StoreError, 503, "store_unavailable"),
+    (UnavailableError, 503, "not_ready"),
     (GridmapError, 400, "bad_request"),
 )
 

@@ -91,6 +91,12 @@ class ApiSettings(BaseSettings):
     case_intake_per_minute: int = Field(20, ge=1, description="Cases one address may report without a token")
     case_categories: Path | None = None
     case_calendar: Path | None = None
+    # Where the analysis built once per revision is shared by the workers (default: a folder per store
+    # under the system's temporary directory); `thread` builds inside the process instead of in a
+    # builder process of its own (one-process servers and tests).
+    serving_dir: Path | None = None
+    builder: Literal["process", "thread"] = "process"
+    startup_wait_seconds: float = Field(900.0, ge=0.0)
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)
     max_json_depth: int = Field(DEFAULT_MAX_JSON_DEPTH, ge=8)
     session_hours: float = Field(8.0, gt=0.0, le=24.0 * 30)

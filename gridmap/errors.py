@@ -43,6 +43,10 @@ class ImportCancelled(GridmapError):
     """An import whose change set would lose data was not confirmed: nothing was written."""
 
 
+class UnavailableError(GridmapError):
+    """A result that is still being computed for the first time: ask again shortly."""
+
+
 class ConflictError(GridmapError):
     """A create that names a code which already exists (the store's key refused it)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Annotated
 
 import typer
@@ -38,6 +39,13 @@ def serve(
         f"serving {redact(url)} on http://{host}:{port} ({workers} worker(s), {len(grants)} token(s));"
         " docs at /docs"
     )
+    if workers > 1:
+        # uvicorn's own command line, in place of this process: each worker it spawns then starts
+        # from uvicorn's small entry module, not this CLI (which imports every command), so it
+        # answers the supervisor's 5 s health check from its first second even on a busy machine.
+        options = ["--host", host, "--port", str(port), "--workers", str(workers)]
+        command = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", *options]
+        os.execv(sys.executable, [*command, "--log-level", "warning", "--no-access-log"])
     uvicorn.run(
         "api.main:create_app",
         factory=True,

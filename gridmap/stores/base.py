@@ -15,12 +15,11 @@ import geopandas as gpd
 
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.errors import StoreError
-
-if TYPE_CHECKING:
-    from gridmap.stores.cases import CaseBook
+from gridmap.stores.query import Page, Value
 
 if TYPE_CHECKING:
     from gridmap.history import Revision
+    from gridmap.stores.cases import CaseBook
 
 BBox = tuple[float, float, float, float]
 
@@ -49,6 +48,24 @@ class Store(ABC):
         override this default, which selects from `read`.
         """
         return self.read(layer)[[*columns, "geometry"]]
+
+    @abstractmethod
+    def query(
+        self,
+        layer: str,
+        *,
+        bbox: BBox | None = None,
+        codes: Sequence[str] | None = None,
+        equals: Mapping[str, Value] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        order: str = "code",
+    ) -> Page:
+        """One page of the features matching every filter, cut by the database (see `stores.query`).
+
+        `equals` maps fields to values of their type; `order` is a field, `-field`
+        for descending (ties by code, nulls last); `limit` None returns every match.
+        """
 
     @abstractmethod
     def replace(self, layer: str, frame: gpd.GeoDataFrame) -> int:
