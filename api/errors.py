@@ -25,6 +25,7 @@ from gridmap.errors import (
     PermissionDeniedError,
     RevertConflictError,
     StoreError,
+    TransitionError,
     UnknownLayerError,
     ValidationError,
 )
@@ -46,6 +47,10 @@ class BadRequestError(GridmapError):
         self.field = field
 
 
+class RateLimitedError(GridmapError):
+    """Too many requests from one client (the unauthenticated case intake)."""
+
+
 # Most specific first: the first matching class decides the status.
 STATUS: tuple[tuple[type[GridmapError], int, str], ...] = (
     (AuthenticationError, 401, "unauthenticated"),
@@ -53,6 +58,8 @@ STATUS: tuple[tuple[type[GridmapError], int, str], ...] = (
     (UnknownLayerError, 404, "unknown_layer"),
     (NotFoundError, 404, "not_found"),
     (ConflictError, 409, "conflict"),
+    (TransitionError, 409, "conflict"),
+    (RateLimitedError, 429, "rate_limited"),
     (RevertConflictError, 409, "revert_conflict"),
     (InvalidDateError, 422, "invalid_date"),
     (ValidationError, 422, "invalid"),
@@ -93,6 +100,8 @@ def error_body(exc: GridmapError) -> dict[str, Any]:
         ]
     if isinstance(exc, BadRequestError) and exc.field:
         body["errors"] = [{"field": exc.field, "reason": str(exc)}]
+    if isinstance(exc, TransitionError):
+        body["status"] = exc.status
     suggestions = getattr(exc, "suggestions", None)
     if suggestions is not None:
         body["suggestions"] = suggestions

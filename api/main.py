@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import (
+    cases,
     console,
     coverage,
     errors,
@@ -55,6 +56,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             log.warning(warning)
         app.state.lookup = LookupService(store, refresh_seconds=settings.refresh_seconds)
         app.state.analysis = coverage.AnalysisCache(store)
+        app.state.cases = cases.desk_for(store, app.state.lookup, settings)
+        app.state.case_intake = cases.Intake(settings.case_intake_per_minute)
         try:
             yield
         finally:
@@ -78,6 +81,18 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     # comes before the OGC landing page it hands JSON requests to.
     app.include_router(lookup.router)
     console.install(app)
-    for module in (features, coverage, maps, export, tiles, health, history, session, planning, reports):
+    for module in (
+        features,
+        coverage,
+        maps,
+        export,
+        tiles,
+        health,
+        history,
+        session,
+        planning,
+        reports,
+        cases,
+    ):
         app.include_router(module.router)
     return app

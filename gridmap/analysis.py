@@ -61,6 +61,12 @@ COUNT_COLUMNS: tuple[str, ...] = (
 )
 """Per-unit counts that add up from grids to communities to streets."""
 
+INPUT_FIELDS: dict[str, tuple[str, ...]] = {
+    "households": ("code", "building_code", "party_member", "center_household"),
+}
+"""The only fields `analyze` reads of its largest layers: a reader may fetch just these
+(`Store.read_columns`), which at city scale saves most of the reading time and memory."""
+
 _LAYER_ZH = {"buildings": "栋楼栋", "households": "户", "service_points": "个服务点", "speakers": "个广播"}
 
 
@@ -384,14 +390,21 @@ def _grid_problems(table: pd.DataFrame) -> npt.NDArray[np.integer]:
     ).to_numpy()
 
 
-def _grouped_points(geoms: GeomArray, pos: IntArray, n: int) -> tuple[IntArray, GeomArray]:
-    """One MultiPoint per group position (0..n-1) that has any point: (positions, geometries)."""
-    ok = pos >= 0
+def _grouped_points(xy: FloatArray, pos: IntArray, n: int) -> tuple[IntArray, GeomArray]:
+    """One MultiPoint per group position (0..n-1) that has any point: (positions, geometries).
+
+    Built from coordinates (`xy`, n × 2, NaN for a missing point) rather than
+    point objects: millions of gap points take one pass of C. A group whose
+    points all lack a location keeps its row, with an empty MultiPoint.
+    """
+    rows = np.unique(pos[(pos >= 0) & (pos < n)])
+    out = np.full(len(rows), shapely.MultiPoint(), dtype=object)
+    ok = (pos >= 0) & (pos < n) & np.isfinite(xy).all(axis=1)
     order = np.argsort(pos[ok], kind="stable")
-    chosen = pos[ok][order]
-    hit, inverse = np.unique(chosen, return_inverse=True)
-    multi = shapely.multipoints(geoms[ok][order], indices=inverse) if len(hit) else np.zeros(0, dtype=object)
-    return hit[hit < n], np.asarray(multi, dtype=object)
+    hit, inverse = np.unique(pos[ok][order], return_inverse=True)
+    if len(hit):
+        out[np.searchsorted(rows, hit)] = shapely.multipoints(xy[ok][order], indices=inverse)
+    return rows, out
 
 
 def _gap_rows(
@@ -428,6 +441,7 @@ def _gaps(
     """Everything a planner must act on, one row per (kind, grid)."""
     n = len(grids)
     points = np.asarray(households.geometry.values, dtype=object)
+    xy = np.column_stack([shapely.get_x(points), shapely.get_y(points)])
     g_geom = np.asarray(grids.geometry.values, dtype=object)
     g_code = grids["code"].astype(str).to_numpy(dtype=object)
     parts: list[pd.DataFrame] = []
@@ -440,7 +454,7 @@ def _gaps(
         ("linkage_quota", below_quota),
     ):
         pos = np.where(mask, h_grid, -1)
-        rows, shapes = _grouped_points(points, pos, n)
+        rows, shapes = _grouped_points(xy, pos, n)
         parts.append(_gap_rows(kind, grids, rows, shapes, _per_grid(pos, n)))
 
     for kind, flag in (("no_party_branch", "has_party_branch"), ("no_worker", "has_worker")):

@@ -84,3 +84,11 @@ class ValidationError(GridmapError):
 
 class RevertConflictError(GridmapError):
     """A revision cannot be reverted because a later revision changed the same features."""
+
+
+class TransitionError(GridmapError):
+    """A case transition its current status does not allow (or that another caller just made)."""
+
+    def __init__(self, message: str, status: str) -> None:
+        super().__init__(message)
+        self.status = status

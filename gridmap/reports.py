@@ -8,6 +8,7 @@ are left out of every file: reports travel by e-mail and get printed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,11 +16,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+import shapely
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from gridmap.analysis import Analysis
 from gridmap.catalogue import LAYERS
+from gridmap.frames import WGS84
 from gridmap.topology import KIND_LABELS_ZH
 from gridmap.vocabulary import gap_label
 
@@ -68,8 +72,13 @@ _SHEETS = (("grids", "网格"), ("communities", "社区"), ("streets", "街道")
 _PERSONAL = {name for layer in LAYERS.values() for name in layer.personal_fields}
 
 
-def write_outputs(analysis: Analysis, out_dir: str | Path) -> dict[str, Path]:
-    """Write grids/communities/streets/households CSV, gaps.geojson and analysis.xlsx into `out_dir`."""
+def write_outputs(
+    analysis: Analysis, out_dir: str | Path, extra_sheets: Sequence[tuple[str, pd.DataFrame]] = ()
+) -> dict[str, Path]:
+    """Write grids/communities/streets/households CSV, gaps.geojson and analysis.xlsx into `out_dir`.
+
+    `extra_sheets` (name, table) are appended to the workbook as they are, e.g. the case statistics.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
@@ -78,7 +87,7 @@ def write_outputs(analysis: Analysis, out_dir: str | Path) -> dict[str, Path]:
         written[level] = _csv(table, out / f"{level}.csv")
     written["households"] = _csv(pd.DataFrame(analysis.households[HOUSEHOLD_COLUMNS]), out / "households.csv")
     written["gaps"] = write_gaps(analysis.gaps, out / "gaps.geojson")
-    written["workbook"] = write_workbook(analysis, out / "analysis.xlsx", tables)
+    written["workbook"] = write_workbook(analysis, out / "analysis.xlsx", tables, extra_sheets)
     return written
 
 
@@ -101,17 +110,41 @@ def _csv(table: pd.DataFrame, path: Path) -> Path:
 
 
 def write_gaps(gaps: gpd.GeoDataFrame, path: str | Path) -> Path:
-    """The gap layer as GeoJSON (EPSG:4326), with the Chinese label of each kind."""
+    """The gap layer as RFC 7946 GeoJSON (EPSG:4326, 7 decimals), with the Chinese label of each kind.
+
+    Geometries are written by GEOS (`shapely.to_geojson`) and properties by
+    pandas' JSON writer, both in C: the millions of household points of a
+    city's gaps take a second, several times faster than through GDAL.
+    """
     frame = gaps.assign(kind_zh=gaps["kind"].astype(str).map(gap_label).astype("string"))
-    frame = frame[["kind", "kind_zh", "grid_code", "description_zh", "description_en", "geometry"]]
+    properties = pd.DataFrame(frame[["kind", "kind_zh", "grid_code", "description_zh", "description_en"]])
+    geoms = np.asarray(gaps.to_crs(WGS84).geometry.values, dtype=object)
     path = Path(path)
-    path.unlink(missing_ok=True)
-    frame.to_file(path, driver="GeoJSON", engine="pyogrio")
+    with path.open("w", encoding="utf-8", newline="\n") as out:
+        out.write('{"type": "FeatureCollection", "features": [\n')
+        for start in range(0, len(geoms), _GAP_CHUNK):  # a chunk at a time: memory stays small
+            rows = slice(start, start + _GAP_CHUNK)
+            rounded = shapely.transform(geoms[rows], lambda xy: np.round(xy, 7))
+            shapes = np.where(shapely.is_missing(rounded), "null", shapely.to_geojson(rounded).astype(object))
+            chunk = properties.iloc[rows]
+            records = chunk.to_json(orient="records", lines=True, force_ascii=False).splitlines()
+            features = [
+                f'{{"type": "Feature", "properties": {props}, "geometry": {shape}}}'
+                for props, shape in zip(records, shapes, strict=True)
+            ]
+            out.write((",\n" if start else "") + ",\n".join(features))
+        out.write("\n]}\n")
     return path
 
 
+_GAP_CHUNK = 2_000
+
+
 def write_workbook(
-    analysis: Analysis, path: str | Path, tables: dict[str, pd.DataFrame] | None = None
+    analysis: Analysis,
+    path: str | Path,
+    tables: dict[str, pd.DataFrame] | None = None,
+    extra_sheets: Sequence[tuple[str, pd.DataFrame]] = (),
 ) -> Path:
     """One sheet per level (网格, 社区, 街道), then the gaps (问题清单) and topology findings (拓扑问题)."""
     tables = tables or {level: _table(getattr(analysis, level)) for level, _ in _SHEETS}
@@ -122,12 +155,18 @@ def write_workbook(
     findings = findings.assign(kind=findings["kind"].astype(str).map(KIND_LABELS_ZH))
     columns = ["kind", "severity", "codes", "community_code", "area_m2", "location", "message_zh"]
     sheets.append(("拓扑问题", findings[[c for c in columns if c in findings.columns]]))
+    sheets.extend(extra_sheets)
     path = Path(path)
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+    with xlsxwriter.Workbook(path) as book:
+        percent = book.add_format({"num_format": "0.0%"})
+        header = book.add_format({"bold": True})
         for label, table in sheets:
+            sheet = book.add_worksheet(label)
             shown = _for_people(table)
-            shown.to_excel(writer, sheet_name=label, index=False)
-            _format(writer.sheets[label], table)
+            sheet.write_row(0, 0, list(shown.columns), header)
+            for i, name in enumerate(shown.columns):  # a column at a time, no per-row Python of ours
+                sheet.write_column(1, i, shown[name].tolist())
+            _format(sheet, table, percent)
     return path
 
 
@@ -143,12 +182,9 @@ def _for_people(table: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns=lambda c: HEADERS_ZH.get(c, c))
 
 
-def _format(sheet: Worksheet, table: pd.DataFrame) -> None:
-    """Percent format for shares, a frozen header row and readable column widths."""
-    sheet.freeze_panes = "A2"
-    for i, name in enumerate(table.columns, start=1):
+def _format(sheet: Worksheet, table: pd.DataFrame, percent: Format) -> None:
+    """Percent format for shares, a frozen header row and readable column widths (whole columns)."""
+    sheet.freeze_panes(1, 0)
+    for i, name in enumerate(table.columns):
         wide = name in ("name", "description_zh", "message_zh")
-        sheet.column_dimensions[get_column_letter(i)].width = 40 if wide else 14
-        if name.endswith("_share"):
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
-                cell.number_format = "0.0%"
+        sheet.set_column(i, i, 40 if wide else 14, percent if name.endswith("_share") else None)

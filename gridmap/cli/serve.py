@@ -11,6 +11,8 @@ from gridmap.cli.app import StoreOption, app, console
 from gridmap.settings import redact, store_url
 from gridmap.stores import open_store
 
+WORKER_HEALTHCHECK_SECONDS = 60
+
 
 @app.command()
 def serve(
@@ -44,4 +46,7 @@ def serve(
         workers=workers,
         log_level="warning",
         access_log=False,
+        # A worker building its indexes on a busy machine can miss uvicorn's default 5 s ping;
+        # it would be killed and restarted for ever. One minute to answer.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )

@@ -95,15 +95,23 @@ def analyze_partitioned(
     opts = options or AnalysisOptions()
     root = str(Path(root).resolve())
     counties = read_counties(root)
-    outlines = client.gather(client.map(county_outline, [root] * len(counties), counties, pure=False))
-    moves = Moves()
-    place_strays(outlines, moves)
-    lend_sites(root, counties, outlines_frame(outlines), opts.coverage, moves)
+    moves = cross_county_moves(root, client, opts)
     shared = client.scatter(moves, broadcast=True)
     futures = client.map(
         analyze_county, [root] * len(counties), counties, moves=shared, options=opts, pure=False
     )
     return list(client.gather(futures))
+
+
+def cross_county_moves(root: str | Path, client: Client, options: AnalysisOptions) -> Moves:
+    """Settle what crosses county lines: outlines per county on the cluster, then strays and lent sites."""
+    root = str(Path(root).resolve())
+    counties = read_counties(root)
+    outlines = client.gather(client.map(county_outline, [root] * len(counties), counties, pure=False))
+    moves = Moves()
+    place_strays(outlines, moves)
+    lend_sites(root, counties, outlines_frame(outlines), options.coverage, moves)
+    return moves
 
 
 def analyze_county(root: str, county: str, *, moves: Moves, options: AnalysisOptions) -> CountyRun:

@@ -34,6 +34,10 @@ from gridmap.maps.simplify import aggregate_points, for_basemap, simplify_polygo
 
 # The most counted cells the uncovered-household layer may carry; the cell grows until it fits.
 MAX_CELLS = 15_000
+CITY_GRIDS = 4_000
+"""Beyond this many grids the district map colours communities, each with its grids' figures summed,
+and leaves out the grid-level uncovered areas: a city of 12,000 grids stays a few megabytes. Grid
+detail is one grid's map (`gridmap map --grid CODE`) or the served map's vector tiles."""
 FIRST_CELL_M = 25.0
 
 _GRID_PROPS = {
@@ -164,7 +168,8 @@ def coverage_map(
         out = simplify_polygons(frame, tolerance_m, coverage=coverage) if simplify else frame
         return for_basemap(out, base.crs)
 
-    grids = _grid_table(analysis, language)
+    city = len(analysis.grids) > CITY_GRIDS
+    grids = _communities_as_units(analysis) if city else _grid_table(analysis, language)
     shown = display(grids, coverage=True)
     minx, miny, maxx, maxy = shown.total_bounds
     m = map_frame((minx, miny, maxx, maxy), background=None if base.tiles else NO_BASEMAP_BACKGROUND)
@@ -187,7 +192,7 @@ def coverage_map(
         tooltip=tooltip,
     ).add_to(m)
 
-    if "uncovered_areas" in chosen.layers and not analysis.uncovered_areas.empty:
+    if "uncovered_areas" in chosen.layers and not analysis.uncovered_areas.empty and not city:
         areas = display(analysis.uncovered_areas)
         style = {
             "color": st.UNCOVERED_AREA,
@@ -375,6 +380,20 @@ def _grid_table(analysis: AnalysisLike, lang: vocabulary.Lang) -> gpd.GeoDataFra
     names = analysis.communities.set_index("code")["name"] if "name" in analysis.communities else pd.Series()
     grids["community_name"] = grids["community_code"].map(names).fillna(grids["community_code"])
     return grids
+
+
+def _communities_as_units(analysis: AnalysisLike) -> gpd.GeoDataFrame:
+    """Communities in the grids' place on a city's map: the same figure columns, named by their street."""
+    units = analysis.communities.copy()
+    streets = analysis.streets.set_index("code")["name"] if "name" in analysis.streets else pd.Series()
+    units["community_name"] = units["street_code"].map(streets).fillna(units["street_code"])
+    units["community_code"] = units["code"]
+    for name in ("party_branch", "worker_name"):
+        units[name] = None
+    units["has_party_branch"] = units["grids_without_party_branch"] == 0
+    units["has_worker"] = units["grids_without_worker"] == 0
+    units["reasons"] = [[] for _ in range(len(units))]
+    return units
 
 
 def _flag(frame: pd.DataFrame, column: str) -> pd.Series:

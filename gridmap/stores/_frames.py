@@ -15,6 +15,7 @@ from contextlib import AbstractContextManager
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 
 from gridmap.catalogue import DATE_FIELDS, Layer, get_layer
@@ -27,7 +28,7 @@ from gridmap.errors import (
     StoreError,
     ValidationError,
 )
-from gridmap.frames import conform, empty_frame
+from gridmap.frames import WGS84, conform, empty_frame
 from gridmap.history import Author, Revision, acting_as, current_author, feature_changes
 from gridmap.stores.base import Store
 from gridmap.versions import stamp_validity
@@ -185,7 +186,12 @@ class PreparingStore(Store):
             seen = self._counter()
             changes = [
                 self._change(
-                    layer, data, whole=whole, drop=(drop or {}).get(layer), exact=reverts is not None
+                    layer,
+                    data,
+                    whole=whole,
+                    drop=(drop or {}).get(layer),
+                    exact=reverts is not None,
+                    create_only=create_only,
                 )
                 for layer, data in frames.items()
             ]
@@ -365,3 +371,35 @@ def _check_parents(
                 problems.append(Problem(None, parent.field, f"{parent.layer} {code} no longer exists", code))
     if problems:
         raise ValidationError(source, problems)
+
+
+_ARROW_TYPES = {"text": pa.string(), "integer": pa.int64(), "real": pa.float64(), "boolean": pa.bool_()}
+_PANDAS_TYPES = {
+    pa.string(): pd.StringDtype("pyarrow"),
+    pa.large_string(): pd.StringDtype("pyarrow"),
+    pa.int64(): pd.Int64Dtype(),
+    pa.int32(): pd.Int64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+}
+
+
+def arrow_types(layer: str, columns: Sequence[str]) -> dict[str, pa.DataType]:
+    """The Arrow type of each named catalogue field of `layer` (unknown names raise StoreError)."""
+    spec = get_layer(layer)
+    known = {f.name: f for f in spec.fields}
+    unknown = [c for c in columns if c not in known]
+    if unknown:
+        raise StoreError(f"{layer} has no field {', '.join(unknown)}")
+    return {c: _ARROW_TYPES[known[c].type] for c in columns}
+
+
+def arrow_frame(
+    layer: str, table: pa.Table, columns: Sequence[str], wkb: pa.Array | pa.ChunkedArray
+) -> gpd.GeoDataFrame:
+    """`read_columns`' frame from an Arrow table of the fields and a WKB column (binary or hex)."""
+    types = arrow_types(layer, columns)
+    table = table.select(list(columns)).cast(pa.schema([(c, types[c]) for c in columns]))
+    frame = table.to_pandas(types_mapper=_PANDAS_TYPES.get)
+    geometry = shapely.from_wkb(np.asarray(wkb.to_numpy(zero_copy_only=False), dtype=object))
+    out = gpd.GeoDataFrame(frame, geometry=geometry, crs=WGS84)
+    return _by_code(out) if "code" in out.columns else out

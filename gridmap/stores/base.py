@@ -14,6 +14,10 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 
 from gridmap.catalogue import LAYER_NAMES
+from gridmap.errors import StoreError
+
+if TYPE_CHECKING:
+    from gridmap.stores.cases import CaseBook
 
 if TYPE_CHECKING:
     from gridmap.history import Revision
@@ -35,6 +39,16 @@ class Store(ABC):
         codes: Sequence[str] | None = None,
     ) -> gpd.GeoDataFrame:
         """The layer's features (those intersecting `bbox`, or with `codes`), ordered by code."""
+
+    def read_columns(self, layer: str, columns: Sequence[str]) -> gpd.GeoDataFrame:
+        """Every feature's `columns` and geometry, ordered by code, text held by Arrow (bulk analysis).
+
+        Only the named catalogue fields are read, and strings stay in Arrow
+        memory instead of one Python object each: five million households
+        read in seconds and a fraction of the memory of `read`. Backends
+        override this default, which selects from `read`.
+        """
+        return self.read(layer)[[*columns, "geometry"]]
 
     @abstractmethod
     def replace(self, layer: str, frame: gpd.GeoDataFrame) -> int:
@@ -109,6 +123,10 @@ class Store(ABC):
         with a faster encoder of its own (PostGIS's ST_AsMVT) overrides this.
         """
         return None
+
+    def case_book(self) -> CaseBook:
+        """The store's cases (`gridmap.cases`); a backend without case tables says so."""
+        raise StoreError(f"{type(self).__name__} keeps no cases")
 
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release connections or handles."""

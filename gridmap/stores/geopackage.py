@@ -34,12 +34,21 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
-from gridmap.changes import REVISION, LayerChange, stamped, versioned_spec
+from gridmap.changes import REVISION, LayerChange, closing_groups, stamped, versioned_spec
 from gridmap.errors import StoreError
 from gridmap.frames import empty_frame
 from gridmap.history import Author, Revision
-from gridmap.stores._frames import PreparingStore, accepted_geometries, finish, geoms_of, in_force
+from gridmap.stores._frames import (
+    PreparingStore,
+    accepted_geometries,
+    arrow_frame,
+    arrow_types,
+    finish,
+    geoms_of,
+    in_force,
+)
 from gridmap.stores.base import BBox
+from gridmap.stores.cases import CaseBook
 from gridmap.versions import parse_date
 
 META = "gridmap_meta"
@@ -65,6 +74,7 @@ class GeoPackageStore(PreparingStore):
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(os.path.abspath(path))
         self.url = str(self.path)
+        self._case_book: CaseBook | None = None
         if not self.path.parent.is_dir():
             raise StoreError(f"cannot create store {self.url}: directory {self.path.parent} does not exist")
         self._remove_stale_copies()
@@ -98,6 +108,18 @@ class GeoPackageStore(PreparingStore):
             for entry in self.path.parent.iterdir():
                 if stale.fullmatch(entry.name):
                     entry.unlink(missing_ok=True)
+
+    def case_book(self) -> CaseBook:
+        """The file's case tables (created on first use), written the way every write of this store is."""
+        if self._case_book is None:
+            self._case_book = CaseBook.for_geopackage(self.path, self.writing)
+        return self._case_book
+
+    @contextmanager
+    def writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction on the store itself, as every write of this store makes it."""
+        with _sqlite(self.path, transaction=True) as conn:
+            yield conn
 
     def _missing_tables(self) -> list[str]:
         if not self.path.exists():
@@ -141,6 +163,14 @@ class GeoPackageStore(PreparingStore):
             # The R-tree narrowed the read; this exact test also drops null geometries GDAL lets through.
             frame = frame[shapely.intersects(geoms_of(frame), shapely.box(*bbox))]
         return finish(spec, frame)
+
+    def read_columns(self, layer: str, columns: Sequence[str]) -> gpd.GeoDataFrame:
+        arrow_types(layer, columns)
+        try:
+            meta, table = pyogrio.read_arrow(self.path, layer=layer, columns=list(columns))
+        except (DataSourceError, DataLayerError) as exc:
+            raise StoreError(f"cannot read {layer} from {self.url}: {exc}") from None
+        return arrow_frame(layer, table, columns, table[meta["geometry_name"] or "wkb_geometry"])
 
     def _fids(self, layer: str, codes: Sequence[str]) -> list[int]:
         """Feature ids of `codes`, looked up with one bound JSON parameter (no SQL built from values)."""
@@ -443,21 +473,19 @@ def _history(layer: str) -> str:
 
 
 def _supersede(conn: sqlite3.Connection, change: LayerChange, revision: int) -> None:
-    """Move the stored rows this change replaces or deletes to the layer's history table."""
-    if not len(change.superseded):
-        return
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS gridmap_closing (code TEXT PRIMARY KEY, closed_on TEXT)")
-    conn.execute("DELETE FROM gridmap_closing")
-    closing = change.superseded.astype(object).where(change.superseded.notna(), None)
-    conn.executemany("INSERT INTO gridmap_closing VALUES (?, ?)", closing.itertuples(index=False, name=None))
+    """Move the stored rows this change replaces or deletes to the layer's history table.
+
+    One statement per closing date (a write has one or two; none outside the
+    boundary layers), its codes as one JSON parameter: no Python per row.
+    """
     spec = versioned_spec(change.layer)
     columns = ", ".join(f'"{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN])
-    picked = ", ".join(f'l."{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN])
-    conn.execute(
+    sql = (
         f'INSERT INTO "{_history(change.layer)}" ({columns}, superseded, closed_on) '
-        f'SELECT {picked}, ?, c.closed_on FROM "{change.layer}" l JOIN gridmap_closing c ON c.code = l.code',
-        (revision,),
+        f'SELECT {columns}, ?, ? FROM "{change.layer}" WHERE code IN (SELECT value FROM json_each(?))'
     )
+    for closed_on, codes in closing_groups(change):
+        conn.execute(sql, (revision, closed_on, _json_list(codes)))
 
 
 def _row_values(layer: str, frame: gpd.GeoDataFrame) -> list[list[object]]:

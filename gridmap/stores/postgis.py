@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 import json
 import struct
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -30,6 +31,7 @@ import pandas as pd
 import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import shapely
 import sqlalchemy as sa
 from alembic import command
@@ -38,14 +40,17 @@ from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from gridmap.catalogue import LAYER_NAMES, Field, Layer, get_layer
-from gridmap.changes import LayerChange, stamped, versioned_spec
+from gridmap.changes import LayerChange, closing_groups, stamped, versioned_spec
 from gridmap.errors import ConfigError, StoreError
 from gridmap.frames import WGS84, empty_frame
 from gridmap.history import Author, Revision
 from gridmap.settings import redact
-from gridmap.stores._frames import PreparingStore, finish, geoms_of, in_force
+from gridmap.stores._frames import PreparingStore, arrow_frame, arrow_types, finish, geoms_of, in_force
 from gridmap.stores.base import BBox
 from gridmap.versions import parse_date
+
+if TYPE_CHECKING:
+    from gridmap.stores.cases import CaseBook
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x6772_6964_6D61_70  # pg_advisory_xact_lock key: openers migrate one at a time
@@ -106,6 +111,12 @@ class PostGISStore(PreparingStore):
 
     def close(self) -> None:
         self._engine.dispose()
+
+    def case_book(self) -> CaseBook:
+        """The `cases` and `case_events` tables of migration 0003, on this store's engine."""
+        from gridmap.stores.cases import CaseBook
+
+        return CaseBook(self._engine, self.url)
 
     @contextmanager
     def _cursor(self, write: bool = False) -> Iterator[psycopg.Cursor[Any]]:
@@ -184,6 +195,25 @@ class PostGISStore(PreparingStore):
         ):
             blocks = [bytes(block) for block in copy]  # one block per row: the row boundaries come free
         return _frame_from_copy(spec, blocks)
+
+    def read_columns(self, layer: str, columns: Sequence[str]) -> gpd.GeoDataFrame:
+        types = arrow_types(layer, columns)  # also the allow-list of the names put into the SQL
+        sql = (
+            f"COPY (SELECT {', '.join(columns)}, encode(ST_AsBinary(geometry), 'hex') AS wkb "
+            f"FROM {get_layer(layer).name} ORDER BY code) TO STDOUT (FORMAT csv, HEADER)"
+        )
+        with self._cursor() as cur, cur.copy(sql) as copy:
+            data = b"".join(bytes(block) for block in copy)
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            convert_options=pacsv.ConvertOptions(
+                column_types={**types, "wkb": pa.string()},
+                true_values=["t"],
+                false_values=["f"],
+                strings_can_be_null=True,
+            ),
+        )
+        return arrow_frame(layer, table, columns, table["wkb"])  # hex WKB: shapely reads it as it is
 
     def counts(self) -> dict[str, int]:
         sql = " UNION ALL ".join(f"SELECT '{name}', count(*) FROM {name}" for name in LAYER_NAMES)
@@ -534,24 +564,18 @@ def _bits_or_bytes(values: np.ndarray) -> np.ndarray:
 
 
 def _supersede(cur: psycopg.Cursor[Any], change: LayerChange, revision: int) -> None:
-    """Move the stored rows this change replaces or deletes to the layer's history table."""
-    if not len(change.superseded):
-        return
-    cur.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS gridmap_closing (code text PRIMARY KEY, closed_on text) "
-        "ON COMMIT DROP"
-    )
-    cur.execute("TRUNCATE gridmap_closing")
-    with cur.copy("COPY gridmap_closing (code, closed_on) FROM STDIN") as copy:
-        for code, closed_on in change.superseded.astype(object).itertuples(index=False, name=None):
-            copy.write_row((code, None if pd.isna(closed_on) else closed_on))
+    """Move the stored rows this change replaces or deletes to the layer's history table.
+
+    One statement per closing date (a write has one or two; none outside the
+    boundary layers), its codes as one array parameter: no Python per row.
+    """
     columns = ", ".join([*versioned_spec(change.layer).field_names, "geometry"])
-    picked = ", ".join(f"l.{c}" for c in columns.split(", "))
-    cur.execute(
+    sql = (
         f"INSERT INTO {change.layer}_history ({columns}, superseded, closed_on) "
-        f"SELECT {picked}, %s, c.closed_on FROM {change.layer} l JOIN gridmap_closing c USING (code)",
-        (revision,),
+        f"SELECT {columns}, %s, %s FROM {change.layer} WHERE code = ANY(%s)"
     )
+    for closed_on, codes in closing_groups(change):
+        cur.execute(sql, (revision, closed_on, codes))
 
 
 def _load_layer(cur: psycopg.Cursor[Any], layer: str, data: gpd.GeoDataFrame) -> None:

@@ -60,7 +60,7 @@ def test_a_deep_body_is_a_json_422_on_every_route(client: TestClient) -> None:
     # A legal GeoJSON MultiPolygon nests 8 deep and goes through.
     grid = {
         "type": "Feature",
-        "id": "G9",
+        "id": "GDEEP",
         "properties": {"name": "新网格", "community_code": "C1"},
         "geometry": {
             "type": "MultiPolygon",

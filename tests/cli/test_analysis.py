@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from gridmap.cli import app
 from gridmap.distributed import cluster
 from gridmap.stores import open_store
-from tests.distributed.conftest import two_counties
+from tests.distributed.counties import two_counties
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from distributed import Client
 from gridmap.analysis import Analysis, analyze
 from gridmap.distributed.engine import analyze_partitioned, cluster, merge
 from gridmap.distributed.partitions import UNKNOWN, read_counties, write_partitions
-from tests.distributed.conftest import EAST_COUNTY, WEST_COUNTY
+from tests.distributed.counties import EAST_COUNTY, WEST_COUNTY
 
 KEYS = {
     "households": ["code"],

@@ -12,6 +12,7 @@ from shapely.geometry import Point
 from gridmap.actions import grid_sites
 from gridmap.analysis import analyze
 from gridmap.errors import ConfigError, NotFoundError
+from gridmap.maps import coverage as coverage_module
 from gridmap.maps import (
     coverage_map,
     grid_map,
@@ -277,3 +278,16 @@ def test_speakers_come_from_the_analysis_when_no_frames_are_given(sample) -> Non
     layers = _layers(coverage_map(analysis))
     assert "广播（正常）" in layers and "广播（故障）" in layers
     assert "志愿服务点" in _layers(coverage_map(analysis, measure="service"))
+
+
+def test_a_city_map_colours_communities_and_leaves_out_grid_areas(sample, monkeypatch) -> None:
+    analysis, frames = sample
+    monkeypatch.setattr(coverage_module, "CITY_GRIDS", 20)  # the sample's 61 grids count as a city
+    m = coverage_map(analysis, frames=frames)
+    units = _geojson(m, "网格")["features"]
+    assert sorted(f["properties"]["code"] for f in units) == sorted(analysis.communities["code"])
+    households = {f["properties"]["code"]: f["properties"]["households"] for f in units}
+    communities = analysis.communities
+    assert households == dict(zip(communities["code"], communities["households"], strict=True))
+    assert "广播未覆盖区域" not in _layers(m)
+    assert len(_geojson(coverage_map(analysis, frames=frames, measure="grade"), "网格")["features"]) == 7

@@ -1,0 +1,125 @@
+"""City benchmark: `gridmap analyze --out` and `gridmap map` on a 5-million-household GeoPackage store.
+
+    .venv/bin/python -m bench.bench_city [--scale 200] [--baseline DIR]
+
+Workload: `gridmap.sample.plan(scale)` (scale 200: 12,200 grids, 5,023,863
+households, every one a real sample household, no copies), loaded once into
+bench/work/city<scale>.gpkg and reused.
+
+Measured, each command in a forked process as a user runs it (`gridmap …`
+through the CLI): wall time, CPU time (user + system, all threads) and peak
+resident memory. With `--baseline DIR` (a checkout of gridmap's source from
+before this work, e.g. `git archive <commit> gridmap | tar -x -C DIR`), the
+same `gridmap analyze --out` is also run from that source in the same
+session. The city map: its HTML size, and whether it renders in headless
+Chromium (the page reports `gridmap.renderedAt`; no request may leave the
+machine), with the time that took. Writes bench/RESULTS.md section
+"analysis-city".
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from bench.common import WORK, table, write_section
+from gridmap.sample import plan
+from gridmap.stores import open_store
+from tests.maps.browser import chromium, open_map
+
+TARGET_S, TARGET_GIB, TARGET_MAP_MB = 25.0, 4.0, 10.0
+
+
+def _store(scale: int) -> Path:
+    path = WORK / f"city{scale}.gpkg"
+    if not path.exists():
+        district = plan(scale)
+        frames = dict(district.layers)
+        step = 500_000
+        chunks = [district.households(slice(i, i + step)) for i in range(0, district.household_count, step)]
+        frames["households"] = pd.concat(chunks, ignore_index=True)
+        with open_store(str(path)) as store:
+            store.replace_many(frames)
+    return path
+
+
+def _run(args: list[str], pythonpath: str | None = None) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak MiB of `python -m gridmap ARGS` in a child process."""
+    env = dict(os.environ)
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "gridmap", *args], check=True, env=env, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, after.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=200)
+    parser.add_argument("--baseline", type=Path, default=None)
+    args = parser.parse_args()
+    WORK.mkdir(exist_ok=True)
+    store = str(_store(args.scale))
+    with open_store(store) as opened:
+        counts = opened.counts()
+    load = os.getloadavg()[0]
+    rows = []
+    out = WORK / "city-out"
+    if args.baseline:
+        shutil.rmtree(out, ignore_errors=True)
+        wall, cpu, peak = _run(["analyze", "--store", store, "--out", str(out)], str(args.baseline))
+        rows.append(["`gridmap analyze --out` before this work (same store, same session)", wall, cpu, peak])
+        print(rows[-1], flush=True)
+    shutil.rmtree(out, ignore_errors=True)
+    wall, cpu, peak = _run(["analyze", "--store", store, "--out", str(out)])
+    rows.append(["`gridmap analyze --out`", wall, cpu, peak])
+    print(rows[-1], flush=True)
+    analyze_row = rows[-1]
+    html = WORK / "city-map.html"
+    wall, cpu, peak = _run(["map", "--store", store, "--out", str(html)])
+    rows.append(["`gridmap map` (analysis included)", wall, cpu, peak])
+    size_mb = html.stat().st_size / 1e6
+    with chromium() as context:
+        start = time.perf_counter()
+        page, log = open_map(context, html, timeout_ms=300_000)
+        render = time.perf_counter() - start
+        page.close()
+    rendered = not log.page_errors and not log.blocked
+    print(rows[-1], size_mb, render, log, flush=True)
+    shown = [[r[0], f"{r[1]:.1f}", f"{r[2]:.1f}", f"{r[3]:,.0f}"] for r in rows]
+    a_wall, a_peak = analyze_row[1], analyze_row[3] / 1024
+    body = f"""
+Workload: `python -m bench.bench_city --scale {args.scale}`: the sample at scale {args.scale}
+({counts["grids"]:,} grids, {counts["households"]:,} households, {counts["speakers"]:,} speakers,
+{counts["service_points"]:,} service points) in a GeoPackage store. Each command in a child
+process as a user runs it. **Machine shared** with seven other developers' test suites
+(1-minute load average {load:.1f} at the start): wall times are several times a quiet
+machine's; CPU seconds (user + system) are the steadier figure.
+
+{table(["command", "wall s", "CPU s", "peak MiB"], shown)}
+
+- `gridmap analyze --out` at {counts["households"]:,} households: {a_wall:.1f} s wall
+  (target ≤ {TARGET_S:.0f} s: {"met" if a_wall <= TARGET_S else "NOT met on this loaded machine"}),
+  peak {a_peak:.2f} GiB (target ≤ {TARGET_GIB:.0f} GiB: {"met" if a_peak <= TARGET_GIB else "NOT met"}).
+- city map: {size_mb:.1f} MB (target ≤ {TARGET_MAP_MB:.0f} MB:
+  {"met" if size_mb <= TARGET_MAP_MB else "NOT met"}); headless Chromium
+  {"rendered it" if rendered else "did NOT render it"} in {render:.1f} s
+  (page errors {len(log.page_errors)}, requests leaving the machine {len(log.blocked)}).
+"""
+    write_section("analysis-city", body)
+
+
+if __name__ == "__main__":
+    main()
