@@ -73,7 +73,7 @@ def report_command(
     store: StoreOption = None,
 ) -> None:
     """Report a case (上报); it is placed in the grid of its address or point."""
-    with open_store(store) as opened:
+    with open_store(store, create=False) as opened:
         desk = _desk(opened)
         case = desk.report(
             _actor(by),
@@ -92,7 +92,7 @@ def move_command(
     store: StoreOption = None,
 ) -> None:
     """Move a case one step along its lifecycle."""
-    with open_store(store) as opened:
+    with open_store(store, create=False) as opened:
         case = _desk(opened).move(_actor(by), code, action, note=note, department=department)
     status = Status(case["status"])
     due = f", 处置时限 due {case['due_at']:%Y-%m-%d %H:%M %Z}" if case.get("due_at") else ""
@@ -118,7 +118,7 @@ def list_command(
     store: StoreOption = None,
 ) -> None:
     """List cases, newest first; `--output` writes every match in any export format."""
-    with open_store(store) as opened:
+    with open_store(store, create=False) as opened:
         desk = _desk(opened)
         wanted = CaseFilter(
             grid=grid,
@@ -158,7 +158,7 @@ def stats_command(
     """Received, closed, on-time rate, average handling time and overdue cases per group."""
     if by not in LEVEL_LABELS:
         raise ConfigError(f"--by must be one of {', '.join(LEVEL_LABELS)}, not {by!r}")
-    with open_store(store) as opened:
+    with open_store(store, create=False) as opened:
         desk = _desk(opened)
         table = desk.statistics(
             by, since=_date(since, "since", desk), until=_date(until, "until", desk, end=True)
@@ -196,7 +196,7 @@ def seed_command(
     store: StoreOption = None,
 ) -> None:
     """Replace the store's cases with a seeded year of cases over its district (for demos)."""
-    with open_store(store) as opened:
+    with open_store(store, create=False) as opened:
         seeded = seed_cases(opened, count=count, seed=seed)
     console.print(f"{seeded:,} cases seeded over the past year", highlight=False)
 

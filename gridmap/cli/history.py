@@ -53,7 +53,7 @@ def history(
     With --layer and --code, each revision shows that feature's full before and
     after: what is stored about it, and since when.
     """
-    with open_store(store) as opened:
+    with open_store(store, create=False) as opened:
         found = opened.history(layer=layer, code=code, since=_since(since), limit=limit)
         if code is not None or as_json:
             found = [opened.changes(r.id, layer=layer, code=code) if code is not None else r for r in found]
@@ -95,7 +95,7 @@ def revert(
     Refused when a feature has changed since (revert the later revisions first);
     the restored features are checked like an import.
     """
-    with open_store(store) as opened:
+    with open_store(store, create=False) as opened:
         new = opened.revert(revision)
     console.print(f"reverted revision {revision} as revision {new}")
 
@@ -108,7 +108,7 @@ def diff(
     store: StoreOption = None,
 ) -> None:
     """List the buildings and households whose grid differs between two dates (boundary versions)."""
-    with open_store(store) as opened:
+    with open_store(store, create=False) as opened:
         changes = grid_changes(opened, start, end)
     if as_json:
         body = {

@@ -34,7 +34,7 @@ def report_command(
     scope: Scope = chosen[0][0] if chosen else "district"  # type: ignore[assignment]
     code = chosen[0][1] if chosen else None
     started = time.perf_counter()
-    with open_store(store) as opened, console.status("reading the store"):
+    with open_store(store, create=False) as opened, console.status("reading the store"):
         frames = {name: opened.read(name) for name in LAYER_NAMES}
         when = data_date(opened)
         cases = case_statistics_by_grid(opened)

@@ -78,7 +78,7 @@ def test_export_without_out_names_the_file_after_the_layer(
 
 def test_a_store_that_does_not_exist_is_not_created(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.gpkg"
-    for command in (["export", "grids"], ["layers"], ["validate"], ["analyze"]):
+    for command in (["export", "grids"], ["layers"], ["validate"], ["analyze"], ["history"]):
         done = runner.invoke(app, [*command, "--store", str(missing)])
         assert done.exit_code != 0, command
         assert "no gridmap store at" in str(done.exception) + done.output, command
