@@ -32,11 +32,12 @@ _bearer = HTTPBearer(auto_error=False, description="A token configured in GRIDMA
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller: a role, and for an editor the communities they may change."""
+    """The caller: a role, for an editor the communities they may change, for a department its codes."""
 
     role: Role
     communities: frozenset[str] = frozenset()
     name: str | None = None
+    departments: frozenset[str] = frozenset()
 
     def require(self, role: Role, action: str) -> None:
         """Raise PermissionDeniedError unless the caller has at least `role`."""
@@ -71,7 +72,9 @@ def principal_for(token: str | None, grants: dict[str, TokenGrant]) -> Principal
     for known, grant in grants.items():
         # Constant-time comparison so response timing does not reveal a token's prefix.
         if hmac.compare_digest(known.encode(), token.encode()):
-            return Principal(Role(grant.role), frozenset(grant.communities), grant.name)
+            return Principal(
+                Role(grant.role), frozenset(grant.communities), grant.name, frozenset(grant.departments)
+            )
     raise AuthenticationError("unknown or revoked token")
 
 

@@ -1,7 +1,9 @@
 """`/coverage` (figures per grid, community and street) and `/coverage/gaps` (GeoJSON).
 
-The analysis runs over the whole store, so it is computed once per store
-revision and shared by the coverage and map endpoints of this process.
+Both serve the documents `documents` renders once per store revision, which
+one builder publishes for every worker (`gridmap.serving`). The maps still
+take the whole analysis, computed once per revision in each process
+(`AnalysisCache`).
 """
 
 from __future__ import annotations
@@ -9,18 +11,25 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Query, Request
+import pyarrow as pa
+import pyarrow.parquet as pq
+import shapely
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.auth import Caller
 from gridmap.analysis import Analysis, analyze
 from gridmap.catalogue import LAYER_NAMES
+from gridmap.errors import UnavailableError
 from gridmap.privacy import Role, protect
+from gridmap.serving import Edition, Shelf
 from gridmap.stores import Store
 
 router = APIRouter(tags=["coverage"])
@@ -72,20 +81,75 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return result
 
 
+_LEVEL_DOCS: dict[str, Callable[[Analysis, Role], pd.DataFrame]] = {
+    "grids": lambda analysis, role: protect("grids", analysis.grids, role),
+    "communities": lambda analysis, _role: analysis.communities,
+    "streets": lambda analysis, _role: analysis.streets,
+}
+_READERS = [role for role in Role if role.allows(Role.VIEWER)]
+_GAP_COLUMNS = ["kind", "grid_code", "description_zh", "description_en"]
+
+
+def documents(analysis: Analysis) -> dict[str, bytes]:
+    """What the builder publishes per revision: each level's rows as each reader role sees them, the gaps.
+
+    The grids differ by role (personal fields are masked below admin); the
+    other levels carry no personal data. Gaps go as Parquet with WKB
+    geometry (written in bulk: a city's gaps hold a million household
+    points), so a worker reads only the rows a request asks for and turns
+    just those into GeoJSON.
+    """
+    totals = {k: (None if pd.isna(v) else v) for k, v in analysis.totals().items()}
+    out = {"totals.json": json.dumps(totals, ensure_ascii=False).encode()}
+    for level, shown in _LEVEL_DOCS.items():
+        for role in _READERS:
+            out[f"{level}-{role.value}.json"] = json.dumps(
+                records(shown(analysis, role)), ensure_ascii=False
+            ).encode()
+    gaps = analysis.gaps
+    columns = {
+        c: pa.array(gaps[c].astype("string").to_numpy(dtype=object, na_value=None), pa.string())
+        for c in _GAP_COLUMNS
+    }
+    wkb = pa.array(shapely.to_wkb(np.asarray(gaps.geometry.values, dtype=object)), pa.binary())
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table({**columns, "wkb": wkb}), sink)
+    out["gaps.parquet"] = sink.getvalue().to_pybytes()
+    return out
+
+
+def _edition(request: Request) -> Edition:
+    """The newest published analysis; 503 while the first one is still being built."""
+    shelf: Shelf = request.app.state.shelf
+    edition = shelf.newest()
+    if edition is None:
+        raise UnavailableError("the coverage figures are still being computed; retry in a moment")
+    return edition
+
+
+def _published(edition: Edition, body: bytes, media_type: str = "application/json") -> Response:
+    """A published document, labelled with the store revision it was computed from."""
+    return Response(body, media_type=media_type, headers={"X-Gridmap-Revision": edition.revision})
+
+
 @router.get("/coverage", summary="Coverage figures per grid, community and street (viewer)")
 def coverage(
     request: Request,
     caller: Caller,
     level: Annotated[Level | None, Query(description="Only this level (default: all three)")] = None,
-) -> JSONResponse:
-    """Shares of households covered by speakers, service points and linkage, with grades and gaps."""
-    _frames, analysis = cached_analysis(request, caller)
-    totals = {k: (None if pd.isna(v) else v) for k, v in analysis.totals().items()}
+) -> Response:
+    """Shares of households covered by speakers, service points and linkage, with grades and gaps.
+
+    Served from the newest published analysis (the `X-Gridmap-Revision`
+    header names its store revision): never computed while the caller waits.
+    """
+    caller.require(Role.VIEWER, "coverage figures")
+    edition = _edition(request)
     levels: tuple[Level, ...] = (level,) if level else ("grids", "communities", "streets")
-    body: dict[str, Any] = {"totals": totals}
+    parts = [b'{"totals":', edition.read("totals.json")]
     for name in levels:
-        body[name] = records(getattr(analysis, name))
-    return JSONResponse(body)
+        parts += [f',"{name}":'.encode(), edition.read(f"{name}-{caller.role.value}.json")]
+    return _published(edition, b"".join([*parts, b"}"]))
 
 
 @router.get(
@@ -99,17 +163,20 @@ def gaps(
     caller: Caller,
     grid_code: Annotated[str | None, Query(max_length=100)] = None,
     kind: Annotated[str | None, Query(max_length=100)] = None,
-) -> JSONResponse:
+) -> Response:
     """Uncovered households per grid, grids without party branch or worker, topology errors."""
-    _frames, analysis = cached_analysis(request, caller)
-    found = analysis.gaps
-    if grid_code is not None:
-        found = found[(found["grid_code"] == grid_code).fillna(False)]
-    if kind is not None:
-        found = found[(found["kind"] == kind).fillna(False)]
+    caller.require(Role.VIEWER, "coverage figures")
+    edition = _edition(request)
+    wanted = [(name, "=", value) for name, value in (("grid_code", grid_code), ("kind", kind)) if value]
+    table = pq.read_table(pa.BufferReader(edition.read("gaps.parquet")), filters=wanted or None)
+    found = gpd.GeoDataFrame(
+        table.select(_GAP_COLUMNS).to_pandas(),
+        geometry=shapely.from_wkb(table.column("wkb").to_numpy(zero_copy_only=False)),
+        crs="EPSG:4326",
+    )
     collection = (
         found.to_geo_dict(na="null", drop_id=True)
         if len(found)
         else {"type": "FeatureCollection", "features": []}
     )
-    return JSONResponse(collection, media_type=GEOJSON)
+    return _published(edition, json.dumps(collection, ensure_ascii=False).encode(), GEOJSON)

@@ -25,6 +25,8 @@ from gridmap.errors import (
     PermissionDeniedError,
     RevertConflictError,
     StoreError,
+    TransitionError,
+    UnavailableError,
     UnknownLayerError,
     ValidationError,
 )
@@ -46,6 +48,10 @@ class BadRequestError(GridmapError):
         self.field = field
 
 
+class RateLimitedError(GridmapError):
+    """Too many requests from one client (the unauthenticated case intake)."""
+
+
 # Most specific first: the first matching class decides the status.
 STATUS: tuple[tuple[type[GridmapError], int, str], ...] = (
     (AuthenticationError, 401, "unauthenticated"),
@@ -53,6 +59,8 @@ STATUS: tuple[tuple[type[GridmapError], int, str], ...] = (
     (UnknownLayerError, 404, "unknown_layer"),
     (NotFoundError, 404, "not_found"),
     (ConflictError, 409, "conflict"),
+    (TransitionError, 409, "conflict"),
+    (RateLimitedError, 429, "rate_limited"),
     (RevertConflictError, 409, "revert_conflict"),
     (InvalidDateError, 422, "invalid_date"),
     (ValidationError, 422, "invalid"),
@@ -61,6 +69,7 @@ STATUS: tuple[tuple[type[GridmapError], int, str], ...] = (
     (ExportError, 422, "invalid_export"),
     (ConfigError, 503, "misconfigured"),
     (StoreError, 503, "store_unavailable"),
+    (UnavailableError, 503, "not_ready"),
     (GridmapError, 400, "bad_request"),
 )
 
@@ -93,6 +102,8 @@ def error_body(exc: GridmapError) -> dict[str, Any]:
         ]
     if isinstance(exc, BadRequestError) and exc.field:
         body["errors"] = [{"field": exc.field, "reason": str(exc)}]
+    if isinstance(exc, TransitionError):
+        body["status"] = exc.status
     suggestions = getattr(exc, "suggestions", None)
     if suggestions is not None:
         body["suggestions"] = suggestions

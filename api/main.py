@@ -5,13 +5,16 @@ Run with `gridmap serve`, or `uvicorn --factory api.main:create_app`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from api import (
+    cases,
     console,
     coverage,
     errors,
@@ -31,7 +34,8 @@ from api.limits import BodyLimits
 from api.settings import ApiSettings, load_settings, unknown_communities
 from gridmap import __version__
 from gridmap.lookup import LookupService
-from gridmap.stores import open_store
+from gridmap.serving import POLL_SECONDS, BuilderHandle, Shelf, shelf_directory, start_builder
+from gridmap.stores import Store, open_store
 
 log = logging.getLogger("gridmap.api")
 
@@ -40,6 +44,23 @@ coverage figures and maps for community grid governance (网格化管理).
 
 Send `Authorization: Bearer <token>` for more than the public view, or sign in with `POST /login`
 (a session cookie; writes made with it send the `X-CSRF-Token` it returns)."""
+
+
+async def ready(settings: ApiSettings, store: Store, lookup: LookupService) -> tuple[Shelf, BuilderHandle]:
+    """Start (or join) the store's analysis builder and build the lookup indexes before any request.
+
+    Work that takes seconds at city scale runs off the event loop, and the
+    first analysis is awaited here, so the first request finds everything
+    built; a restart finds the last edition already published.
+    """
+    shelf = Shelf(shelf_directory(store.url, settings.serving_dir))
+    in_process = settings.builder == "thread"
+    builder = start_builder(settings.store, shelf, "api.coverage:documents", in_process=in_process)
+    deadline = time.monotonic() + settings.startup_wait_seconds
+    while shelf.newest() is None and time.monotonic() < deadline:  # a stop signal cancels the sleep
+        await asyncio.sleep(POLL_SECONDS)
+    await asyncio.to_thread(lookup.snapshot)
+    return shelf, builder
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
@@ -55,9 +76,13 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             log.warning(warning)
         app.state.lookup = LookupService(store, refresh_seconds=settings.refresh_seconds)
         app.state.analysis = coverage.AnalysisCache(store)
+        app.state.cases = cases.desk_for(store, app.state.lookup, settings)
+        app.state.case_intake = cases.Intake(settings.case_intake_per_minute)
+        app.state.shelf, builder = await ready(settings, store, app.state.lookup)
         try:
             yield
         finally:
+            builder.stop()
             app.state.lookup.close()
             store.close()
 
@@ -78,6 +103,18 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     # comes before the OGC landing page it hands JSON requests to.
     app.include_router(lookup.router)
     console.install(app)
-    for module in (features, coverage, maps, export, tiles, health, history, session, planning, reports):
+    for module in (
+        features,
+        coverage,
+        maps,
+        export,
+        tiles,
+        health,
+        history,
+        session,
+        planning,
+        reports,
+        cases,
+    ):
         app.include_router(module.router)
     return app

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.auth import Caller
-from api.maps import _data_date
+from api.maps import data_date
+from gridmap.cases.desk import case_statistics_by_grid
 from gridmap.meeting import html_to_pdf, report_html
 from gridmap.privacy import Role
 
@@ -20,7 +21,9 @@ Unit = Literal["street", "community", "grid"]
 def _pdf(request: Request, caller: Caller, scope: str, code: str | None, sites: int, html: bool) -> Response:
     caller.require(Role.VIEWER, "a meeting report")
     frames, analysis = request.app.state.analysis.get()
-    text = report_html(analysis, frames, scope, code, data_date=_data_date(request), sites=sites)  # type: ignore[arg-type]
+    cases = case_statistics_by_grid(request.app.state.store)
+    when = data_date(request)
+    text = report_html(analysis, frames, scope, code, data_date=when, sites=sites, cases=cases)  # type: ignore[arg-type]
     if html:
         return Response(text, media_type="text/html; charset=utf-8")
     name = f"report_{scope}{'_' + code if code else ''}.pdf"

@@ -18,7 +18,7 @@ from api.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH
 from gridmap.errors import ConfigError
 from gridmap.settings import DEFAULT_STORE
 
-RoleName = Literal["viewer", "editor", "admin"]
+RoleName = Literal["viewer", "department", "editor", "admin"]
 
 # Tokens that look like a copied example are refused so a deployment never runs on one.
 _PLACEHOLDERS = {"changeme", "changethis", "secret", "token", "password", "admin", "test"}
@@ -33,9 +33,10 @@ class TokenGrant(BaseModel):
 
     role: RoleName
     communities: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
     name: str | None = None
 
-    @field_validator("communities")
+    @field_validator("communities", "departments")
     @classmethod
     def _strip(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(c.strip() for c in value if c.strip())
@@ -87,6 +88,15 @@ class ApiSettings(BaseSettings):
     tokens: str | None = None
     tokens_file: Path | None = None
     refresh_seconds: float = Field(0.5, ge=0.0, le=1.0)
+    case_intake_per_minute: int = Field(20, ge=1, description="Cases one address may report without a token")
+    case_categories: Path | None = None
+    case_calendar: Path | None = None
+    # Where the analysis built once per revision is shared by the workers (default: a folder per store
+    # under the system's temporary directory); `thread` builds inside the process instead of in a
+    # builder process of its own (one-process servers and tests).
+    serving_dir: Path | None = None
+    builder: Literal["process", "thread"] = "process"
+    startup_wait_seconds: float = Field(900.0, ge=0.0)
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)
     max_json_depth: int = Field(DEFAULT_MAX_JSON_DEPTH, ge=8)
     session_hours: float = Field(8.0, gt=0.0, le=24.0 * 30)
@@ -120,5 +130,9 @@ class ApiSettings(BaseSettings):
                 raise ConfigError(f"token {shown}: {exc.errors()[0]['msg']}") from None
             if grant.role == "editor" and not grant.communities:
                 raise ConfigError(f"token {shown}: an editor must be bound to at least one community")
+            if grant.role == "department" and not grant.departments:
+                raise ConfigError(
+                    f"token {shown}: a department token must be bound to at least one department"
+                )
             grants[token] = grant
         return grants

@@ -36,11 +36,12 @@ def vector_tile(
     caller.require_read(spec.name)
     store: Store = request.app.state.store
     data = tile(store, spec.name, z, x, y)
-    # A tile that needs a token must not be kept by a shared cache and handed to the next caller.
+    # A tile that needs a token (or a session cookie) must not be kept by a shared cache and handed
+    # to the next caller.
     headers = (
         {"Cache-Control": "public, max-age=60"}
         if spec.name in PUBLIC_LAYERS
-        else {"Cache-Control": "private, max-age=60", "Vary": "Authorization"}
+        else {"Cache-Control": "private, max-age=60", "Vary": "Authorization, Cookie"}
     )
     if not data:
         return Response(status_code=204, headers=headers)

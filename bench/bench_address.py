@@ -8,7 +8,7 @@
    buildings, and wrong grids from exact or normalised matches; and the
    representative point of every building looked up by point.
 2. With `--baseline DIR` (a checkout of the code before the change, e.g.
-   `git worktree add /tmp/base <commit>`): two `gridmap serve --workers 2`,
+   `git worktree add /tmp/base <commit>`): two `gridmap serve --workers N`,
    the baseline's on `--port` and the current one on `--port`+1, over the
    workload of bench.bench_api (the sample at scale 20, 1,000,000 households).
    wrk drives each in turn with the same single-address requests (3 interleaved
@@ -22,8 +22,12 @@ Writes bench/RESULTS.md section "address".
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -137,16 +141,78 @@ def heavy_batch(base: str, rows: int, seed: int = 10) -> dict[str, float]:
     }
 
 
-def compare(baseline: Path, duration: int, port: int, connections: int) -> tuple[str, str]:
+# Timed in a fresh interpreter per side, so each imports its own checkout (PYTHONPATH).
+_LOOKUP_COST = """
+import json, sys, time
+from gridmap.lookup import LookupService
+from gridmap.privacy import Role
+from gridmap.stores import open_store
+queries = json.load(sys.stdin)
+with open_store(sys.argv[1]) as store:
+    service = LookupService(store, refresh_seconds=1e9)
+    snapshot = service.snapshot()
+    times = {"ok": [], "not_found": []}
+    for query in queries:
+        start = time.perf_counter()
+        try:
+            snapshot.by_address(query, Role.ANONYMOUS)
+            kind = "ok"
+        except Exception:
+            kind = "not_found"
+        times[kind].append(1000 * (time.perf_counter() - start))
+    service.close()
+print(json.dumps(times))
+"""
+
+
+def lookup_cost(store_path: Path, queries: list[str], env: dict[str, str]) -> dict[str, list[float]]:
+    """Milliseconds per address lookup in one process (matched, and not found with suggestions).
+
+    `env` holds the PYTHONPATH of the checkout to time.
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", _LOOKUP_COST, str(store_path.resolve())],
+        cwd=env["PYTHONPATH"],  # `-c` puts the working directory first on the path
+        input=json.dumps(queries),
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **env},
+    )
+    times: dict[str, list[float]] = json.loads(done.stdout)
+    return times
+
+
+def in_process(baseline: Path, store_path: Path, queries: list[str]) -> str:
+    """Per-lookup cost inside one process, old and new alternately (less sensitive to a loaded machine)."""
+    sides = {"before": {"PYTHONPATH": str(baseline)}, "after": {"PYTHONPATH": str(Path(__file__).parents[1])}}
+    runs: dict[str, dict[str, list[float]]] = {side: {"ok": [], "not_found": []} for side in sides}
+    for _ in range(ROUNDS):
+        for side, env in sides.items():
+            for kind, times in lookup_cost(store_path, queries, env).items():
+                runs[side][kind].extend(times)
+    rows: list[list[object]] = []
+    for side, kinds in runs.items():
+        for kind, times in kinds.items():
+            ordered = sorted(times) or [0.0]
+            p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+            rows.append(
+                [side, kind, f"{len(times) // ROUNDS:,}", f"{statistics.median(ordered):.3f}", f"{p99:.3f}"]
+            )
+    return table(["code", "answer", "lookups", "p50 ms", "p99 ms"], rows)
+
+
+def compare(baseline: Path, duration: int, port: int, connections: int, workers: int) -> tuple[str, str]:
     """Old and new servers side by side: single address lookups under wrk, a 10,000-row batch, heavy batch."""
     wrk = ensure_wrk()
     store_path = workload(20, 1_000_000)
     paths = [f"/lookup?address={quote(a)}" for a in addresses(store_path, QUERIES)]
     batch = {"items": [{"address": a} for a in addresses(store_path, BATCH, seed=11)]}
     sides = {"before": {"PYTHONPATH": str(baseline)}, "after": {}}
+    cost = in_process(baseline, store_path, addresses(store_path, QUERIES))
     with ExitStack() as stack:
         bases = {
-            side: stack.enter_context(server(store_path, port + k, env, start_seconds=600))
+            side: stack.enter_context(server(store_path, port + k, env, start_seconds=600, workers=workers))
             for k, (side, env) in enumerate(sides.items())
         }
         for base in bases.values():
@@ -210,7 +276,11 @@ def compare(baseline: Path, duration: int, port: int, connections: int) -> tuple
             f"meanwhile waited up to {heavy_before['max']:.0f} ms (the batch ran on the event loop)",
         ]
     )
-    return lookups, heavy
+    return (
+        f"{lookups}\n\nThe same {QUERIES:,} address lookups timed inside one process per code "
+        f"(`Snapshot.by_address`, {ROUNDS} alternating runs):\n\n{cost}",
+        heavy,
+    )
 
 
 def main() -> None:
@@ -219,6 +289,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=30)
     parser.add_argument("--port", type=int, default=8130)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2, help="worker processes of each server")
     args = parser.parse_args()
     forms, points = corpus_rates()
     body = f"""
@@ -231,12 +302,15 @@ Point lookup at the representative point of every building gives that building's
 {"; ".join(points)}.
 """
     if args.baseline is not None:
-        lookups, heavy = compare(args.baseline, args.duration, args.port, args.connections)
+        load_before = os.getloadavg()[0]
+        lookups, heavy = compare(args.baseline, args.duration, args.port, args.connections, args.workers)
+        load_after = os.getloadavg()[0]
         body += f"""
 Before and after at 1,000,000 households (the bench.bench_api workload: 21,425 buildings), two
-`gridmap serve --workers 2` side by side on 127.0.0.1, driven in turn by wrk (2 threads,
+`gridmap serve --workers {args.workers}` side by side on 127.0.0.1, driven in turn by wrk (2 threads,
 {args.connections} connections, {args.duration} s per workload and code in {ROUNDS} interleaved slices,
-medians), on the machine's 2 cores shared with other work. "before" is `{args.baseline}`.
+medians), on the machine's 2 cores shared with other work (load average {load_before:.0f} when the
+comparison began, {load_after:.0f} when it ended). "before" is `{args.baseline}`.
 The address requests are bench.bench_api's: 40 % as registered, 50 % rewritten, 10 % with a
 character of a name changed, which now includes roads the register lacks (404 with suggestions,
 where before some matched another road).

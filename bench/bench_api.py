@@ -156,7 +156,11 @@ def _free_port() -> int:
 
 @contextmanager
 def server(
-    store_path: Path, port: int | None = None, env: dict[str, str] | None = None, start_seconds: float = 120
+    store_path: Path,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+    start_seconds: float = 120,
+    workers: int = WORKERS,
 ) -> Iterator[str]:
     """`gridmap serve --workers 2` on `port` (a free loopback port by default); stopped on exit.
 
@@ -175,7 +179,7 @@ def server(
                 "--port",
                 str(port),
                 "--workers",
-                str(WORKERS),
+                str(workers),
             ],
             stdout=out,
             stderr=out,

@@ -23,7 +23,6 @@ from gridmap.coverage import metric_xy, speaker_radii, working
 from gridmap.crs import metric_crs
 from gridmap.errors import NotFoundError
 from gridmap.privacy import Role, protect
-from gridmap.siting import site
 from gridmap.vocabulary import GAP_KINDS, GRADES, MEASURES, Lang
 
 SHARE_MEASURES = tuple(m for m in MEASURES.values() if m.thresholds is not None)
@@ -161,6 +160,10 @@ def grid_sites(
     Candidates are the grid's buildings; existing working speakers anywhere
     count as coverage. Empty when the grid has no uncovered household left.
     """
+    # Imported here: scipy.optimize (the MIP solver) takes about a second to import, and every API
+    # worker imports this module at start while few requests ever site anything.
+    from gridmap.siting import site
+
     derived = getattr(analysis, "frames", None) or frames
     households = derived["households"]
     mine = households[(households["grid_code"] == grid_code).fillna(False)]
@@ -191,7 +194,9 @@ def grid_actions(
     if match.empty:
         raise NotFoundError(f"no grid with code {grid_code!r}")
     row = protect("grids", match.drop(columns="geometry"), role).iloc[0]
-    grid = {k: _plain(v) for k, v in row.items()}
+    grid = {str(k): _plain(v) for k, v in row.items()}
+    names = analysis.communities.set_index("code")["name"]
+    grid["community_name"] = _plain(names.get(grid.get("community_code")))
     reasons = grade_reasons(match)[grid_code]
     repair = repair if repair is not None else repairable_speakers(analysis, frames)
     fixes = repair[(repair["grid_code"] == grid_code).fillna(False) & (repair["would_cover"] > 0)]

@@ -2,12 +2,13 @@
 
 The one rule, for every route that writes (the API's POST, PUT and DELETE):
 
-- an admin may write anything; a role below editor may write nothing;
+- an admin may write anything; any role but editor and admin may write nothing;
 - streets and communities are admin-only layers;
 - for an editor, every feature the write would leave behind (`after`) and
   every feature it replaces or deletes (`before`) must lie in the editor's
   communities: its whole geometry inside their union (up to EDGE_TOLERANCE_M,
-  so a feature drawn along a shared edge is not refused for rounding), its
+  so a feature drawn along a shared edge is not refused for rounding; a
+  feature without a geometry lies in no community), its
   derived `grid_code` naming a grid of those communities, and its parent code
   (a grid's `community_code`, a household's `building_code`) naming a feature
   of those communities (a parent building judged by these same rules).
@@ -79,7 +80,7 @@ def authorise_layer(role: Role, layer: str, action: str) -> None:
     """
     if role is Role.ADMIN:
         return
-    if not role.allows(Role.EDITOR):
+    if role is not Role.EDITOR:
         raise PermissionDeniedError(f"{action} needs the editor role (you are {role.value})")
     if layer in ADMIN_ONLY:
         raise PermissionDeniedError(f"{action}: {layer} may be changed only by an admin")
@@ -121,15 +122,12 @@ def _reasons(
 
 
 def _outside(area: gpd.GeoSeries, frame: gpd.GeoDataFrame) -> np.ndarray:
-    """Which features have a geometry not wholly inside `area` (a null geometry is judged by its codes)."""
+    """Which features are not wholly inside `area` (one without a geometry is inside nothing)."""
     geoms = np.asarray(frame.geometry.values, dtype=object)
-    present = ~shapely.is_missing(geoms)
-    outside = np.zeros(len(frame), dtype=bool)
-    if not present.any():
-        return outside
-    if area.empty:
-        outside[present] = True
-        return outside
+    present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    outside = ~present
+    if area.empty or not present.any():
+        return np.ones(len(frame), dtype=bool)
     metric = gpd.GeoSeries(geoms[present], crs=frame.crs).to_crs(area.crs)
     outside[present] = ~shapely.covered_by(np.asarray(metric.values, dtype=object), area.iloc[0])
     return outside

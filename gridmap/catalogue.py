@@ -299,6 +299,38 @@ SPEAKERS = Layer(
     ),
 )
 
+CASES = Layer(
+    "cases",
+    "案件",
+    "Cases",
+    "Point",
+    (
+        _code("案件编号"),
+        Field("category", "text", "案件类别", "Category", required=True, aliases=("类别", "小类")),
+        Field("description", "text", "问题描述", "Description", aliases=("描述", "问题描述")),
+        Field("source", "text", "来源", "Source", aliases=("来源", "案件来源")),
+        Field("reported_at", "text", "上报时间", "Reported at", required=True),
+        Field("reporter_name", "text", "上报人", "Reporter", personal=True, aliases=("上报人", "举报人")),
+        Field("reporter_phone", "text", "上报人电话", "Reporter phone", personal=True, aliases=("联系电话",)),
+        _ADDRESS,
+        Field("building_code", "text", "所属楼栋", "Building", derived=True),
+        _GRID_CODE,
+        Field("community_code", "text", "所属社区", "Community", derived=True),
+        Field("street_code", "text", "所属街道", "Street", derived=True),
+        Field("department", "text", "处置部门", "Department"),
+        Field("status", "text", "状态", "Status", required=True),
+        Field("due_at", "text", "处置时限", "Due at", derived=True),
+        Field("overdue", "boolean", "已超期", "Overdue", derived=True),
+        Field("handler", "text", "处置人", "Handler", derived=True),
+        Field("checker", "text", "核查人", "Checker", derived=True),
+        Field("closed_at", "text", "结案时间", "Closed at", derived=True),
+        Field("on_time", "boolean", "按期处置", "Handled on time", derived=True),
+    ),
+)
+"""Cases (案件) are declared here with the layers but kept out of `LAYERS`: they change only through
+their lifecycle (`gridmap.cases`), and only callers the case concerns may read them, so the generic
+layer paths (features, tiles, imports, exports of every layer) must not reach them."""
+
 LAYERS: dict[str, Layer] = {
     layer.name: layer
     for layer in (STREETS, COMMUNITIES, GRIDS, BUILDINGS, HOUSEHOLDS, SERVICE_POINTS, SPEAKERS)

@@ -133,6 +133,19 @@ def change_set(
     )
 
 
+def closing_groups(change: LayerChange) -> list[tuple[str | None, list[str]]]:
+    """The superseded codes grouped by the date their version closes (None: not a closing)."""
+    table = change.superseded
+    if not len(table):
+        return []
+    dates = table["closed_on"].astype(object).where(table["closed_on"].notna(), None)
+    groups: dict[str | None, list[str]] = {}
+    for date in pd.unique(dates.to_numpy(dtype=object)):
+        chosen = (dates == date) if date is not None else dates.isna()
+        groups[date] = table.loc[chosen.to_numpy(dtype=bool), "code"].astype(str).tolist()
+    return list(groups.items())
+
+
 def stamped(frame: gpd.GeoDataFrame, revision: int) -> gpd.GeoDataFrame:
     """`frame` with the NA revisions (rows this write sets) filled with `revision`."""
     out = frame.copy()

@@ -39,6 +39,14 @@ class StoreError(GridmapError):
     """The store could not be opened, read or written."""
 
 
+class ImportCancelled(GridmapError):
+    """An import whose change set would lose data was not confirmed: nothing was written."""
+
+
+class UnavailableError(GridmapError):
+    """A result that is still being computed for the first time: ask again shortly."""
+
+
 class ConflictError(GridmapError):
     """A create that names a code which already exists (the store's key refused it)."""
 
@@ -80,3 +88,11 @@ class ValidationError(GridmapError):
 
 class RevertConflictError(GridmapError):
     """A revision cannot be reverted because a later revision changed the same features."""
+
+
+class TransitionError(GridmapError):
+    """A case transition its current status does not allow (or that another caller just made)."""
+
+    def __init__(self, message: str, status: str) -> None:
+        super().__init__(message)
+        self.status = status

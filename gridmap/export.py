@@ -14,12 +14,14 @@ a name of 10 characters or fewer is kept; otherwise every word keeps its
 first letter and drops its later vowels (center_household → cntr_hshld);
 if that is still too long the underscores go, then the end is cut; a name
 that would repeat an earlier one ends in `_2`, `_3`, … instead. The zip
-holds a README with the mapping and the Chinese labels.
+holds a README with the mapping and the Chinese labels, and a sidecar
+`<layer>.gridmap.json` ({"fields": {short: full}, "crs", "encoding"}) that
+`gridmap import` reads to restore the full names and the true CRS.
 """
 
 from __future__ import annotations
 
-import re
+import json
 import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -37,6 +39,8 @@ import shapely
 from gridmap.catalogue import LAYERS, get_layer
 from gridmap.crs import CRSInput, CRSSpec, frame_from_wgs84, parse_crs
 from gridmap.errors import GridmapError, NotFoundError
+from gridmap.ingest.columns import short_field_names
+from gridmap.ingest.readers import FIELDS_SIDECAR
 from gridmap.privacy import Role, protect
 from gridmap.stores.base import BBox, Store
 
@@ -46,6 +50,7 @@ __all__ = [
     "crs_note",
     "export_layer",
     "export_layers",
+    "personal_columns",
     "select_features",
     "short_field_names",
 ]
@@ -127,32 +132,23 @@ def _with_crs_in_name(path: Path, spec: CRSSpec) -> Path:
     return path.with_name(f"{path.stem}_{spec.name}{path.suffix}")
 
 
-def short_field_names(names: Sequence[str], limit: int = 10) -> dict[str, str]:
-    """Map each name to a unique name of at most `limit` characters (the rule in the module docstring)."""
-    out: dict[str, str] = {}
-    used: set[str] = set()
-    for name in names:
-        short = name if len(name) <= limit else _abbreviate(name, limit)
-        n = 2
-        while short.lower() in used:
-            suffix = f"_{n}"
-            short = short[: limit - len(suffix)] + suffix
-            n += 1
-        used.add(short.lower())
-        out[name] = short
-    return out
+def personal_columns(frame: gpd.GeoDataFrame, layer: str | None) -> list[str]:
+    """The personal fields `frame` holds: its catalogue layer's, or any layer's for other frames."""
+    specs = [get_layer(layer)] if layer in LAYERS else list(LAYERS.values())
+    personal = {name for spec in specs for name in spec.personal_fields}
+    return [c for c in frame.columns if c in personal]
 
 
-def _abbreviate(name: str, limit: int) -> str:
-    words = [w[0] + re.sub("[aeiou]", "", w[1:]) for w in name.split("_") if w]
-    short = "_".join(words)
-    if len(short) > limit:
-        short = "".join(words)
-    return short[:limit]
+def _protect_any(
+    frame: gpd.GeoDataFrame, layer: str | None, role: Role, *, with_personal: bool = True
+) -> gpd.GeoDataFrame:
+    """Apply the role to a catalogue layer, or to any frame by every layer's personal fields.
 
-
-def _protect_any(frame: gpd.GeoDataFrame, layer: str | None, role: Role) -> gpd.GeoDataFrame:
-    """Apply the role to a catalogue layer, or to any frame by every layer's personal fields."""
+    Without `with_personal` the personal fields are left out whatever the role:
+    a file travels further than the store.
+    """
+    if not with_personal:
+        frame = frame.drop(columns=personal_columns(frame, layer))
     if layer in LAYERS:
         return protect(layer, frame, role)
     for spec in LAYERS.values():
@@ -184,6 +180,7 @@ def export_layer(
     role: Role | str = Role.ADMIN,
     encoding: str | None = None,
     csv_geometry: CsvGeometry = "wkt",
+    with_personal: bool = True,
 ) -> Path:
     """Write `frame` to `path` as `fmt` in `crs`; returns the path written.
 
@@ -191,8 +188,10 @@ def export_layer(
     any other frame is protected by every layer's personal fields); `name` is
     the layer name inside the file (default: `layer` or the file stem).
     `encoding` applies to Shapefile and CSV (UTF-8 by default; e.g. GBK for
-    old ArcGIS or Excel). The path may change: a Shapefile is a `.zip`, and
-    GCJ-02 / BD-09 output carries the system in its file name.
+    old ArcGIS or Excel). `with_personal=False` leaves the personal fields out
+    (the command line's default). The path may change: a Shapefile is a `.zip`, and
+    GCJ-02 / BD-09 output carries the system in its file name, and a name without a
+    suffix gets the format's.
     """
     target = Path(path)
     key = parse_format(fmt, target)
@@ -203,12 +202,14 @@ def export_layer(
         raise ExportError("KML is always longitude/latitude: export it as wgs84, cgcs2000, gcj02 or bd09")
     if key == "xlsx" and len(frame) > XLSX_MAX_ROWS:
         raise ExportError(f"{len(frame):,} rows do not fit an Excel sheet (at most {XLSX_MAX_ROWS:,})")
+    if not target.suffix:
+        target = target.with_name(target.name + FORMATS[key].suffix)
     if key == "shp" and target.suffix.lower() != ".zip":
         target = target.with_name(target.name + ".zip")
     target = _with_crs_in_name(target, spec)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.unlink(missing_ok=True)
-    out = frame_from_wgs84(_protect_any(frame, layer, Role(role)), spec)
+    out = frame_from_wgs84(_protect_any(frame, layer, Role(role), with_personal=with_personal), spec)
     layer_name = name or layer or target.stem.split(".")[0]
     _WRITERS[key](_Job(out, target, layer_name, spec, layer, encoding, csv_geometry))
     return target
@@ -220,13 +221,14 @@ def export_layers(
     crs: CRSInput = "wgs84",
     *,
     role: Role | str = Role.ADMIN,
+    with_personal: bool = True,
 ) -> Path:
     """Several layers in one GeoPackage (each protected by its own catalogue entry)."""
     spec = parse_crs(crs)
     target = _with_crs_in_name(Path(path), spec)
     target.unlink(missing_ok=True)
     for layer, frame in frames.items():
-        out = frame_from_wgs84(_protect_any(frame, layer, Role(role)), spec)
+        out = frame_from_wgs84(_protect_any(frame, layer, Role(role), with_personal=with_personal), spec)
         _write_gpkg(_Job(out, target, layer, spec, layer))
     return target
 
@@ -322,10 +324,16 @@ def _write_shp(job: _Job) -> None:
             "字段 Fields (shapefile ← gridmap, 中文):",
         ]
         readme += [f"{short[c]:<10} ← {c}  {labels.get(c, '')}".rstrip() for c in columns]
+        sidecar = {
+            "fields": {short[c]: c for c in columns if short[c] != c},
+            "crs": job.spec.name,
+            "encoding": codec,
+        }
         with zipfile.ZipFile(job.path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for part in sorted(Path(tmp).iterdir()):
                 archive.write(part, part.name)
             archive.writestr("README.txt", "\n".join(readme) + "\n")
+            archive.writestr(f"{job.name}{FIELDS_SIDECAR}", json.dumps(sidecar, ensure_ascii=False, indent=1))
 
 
 def _kml_colours(frame: gpd.GeoDataFrame) -> pd.Series:
@@ -372,9 +380,8 @@ def _kml_geometry(geom: shapely.Geometry | None) -> str:
 def _kml_placemarks(frame: gpd.GeoDataFrame, labels: dict[str, str], colours: pd.Series) -> list[str]:
     """One Placemark per feature: name, an HTML table labelled in Chinese, style, ExtendedData, geometry."""
     columns = [c for c in frame.columns if c != frame.geometry.name]
+    # The title is the name itself (GDAL reads it back as the name), or the code where there is no name field.
     title = frame["name"] if "name" in frame.columns else frame.get("code", pd.Series("", index=frame.index))
-    if "code" in frame.columns:
-        title = title.astype(object).where(title.notna(), frame["code"])
     rows = pd.Series("", index=frame.index, dtype=object)
     data = pd.Series("", index=frame.index, dtype=object)
     for column in columns:

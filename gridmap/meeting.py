@@ -29,7 +29,6 @@ from jinja2 import Environment
 from gridmap.actions import grade_reasons, repairable_speakers
 from gridmap.analysis import Analysis
 from gridmap.errors import ConfigError, NotFoundError
-from gridmap.siting import site
 from gridmap.vocabulary import GRADE_COLORS, MEASURES, NO_DATA_COLOR
 
 Scope = Literal["district", "street", "community", "grid"]
@@ -74,8 +73,13 @@ def report_html(
     *,
     data_date: dt.date | None = None,
     sites: int = 5,
+    cases: pd.DataFrame | None = None,
 ) -> str:
-    """The report as one HTML document laid out for A4 (no external resource)."""
+    """The report as one HTML document laid out for A4 (no external resource).
+
+    `cases`: the case statistics per grid (`CaseDesk.statistics("grid")`); the
+    report then ends with how the area's grids handle their cases.
+    """
     if scope not in SCOPES:
         raise ConfigError(f"unknown report scope {scope!r}; expected one of: {', '.join(SCOPES)}")
     area = select_area(analysis, scope, code)
@@ -178,8 +182,29 @@ def report_html(
         ],
         "uncovered": uncovered_list,
         "grade_colors": GRADE_COLORS,
+        "cases": _case_rows(cases, codes),
     }
     return _TEMPLATE.render(**context)
+
+
+def _case_rows(cases: pd.DataFrame | None, codes: set[str]) -> list[dict[str, str]]:
+    """The area's grids with cases, most overdue first: received, closed, on-time rate, overdue now."""
+    if cases is None or cases.empty:
+        return []
+    mine = cases[cases["key"].astype(str).isin(codes)]
+    mine = mine.sort_values(["overdue_now", "received", "key"], ascending=[False, False, True])
+    rows = [{str(k): v for k, v in r.items()} for r in mine.to_dict("records")]
+    return [
+        {
+            "code": str(r["key"]),
+            "name": str(r["name"]) if isinstance(r["name"], str) else str(r["key"]),
+            "received": f"{int(r['received']):,}",
+            "closed": f"{int(r['closed']):,}",
+            "rate": _pct(r["on_time_rate"]),
+            "overdue": f"{int(r['overdue_now']):,}",
+        }
+        for r in rows
+    ]
 
 
 def write_report(html_text: str, out: str | Path) -> Path:
@@ -230,6 +255,10 @@ def _sites(
     analysis: Analysis, frames: Mapping[str, gpd.GeoDataFrame], codes: set[str], k: int
 ) -> gpd.GeoDataFrame | None:
     """Up to `k` new speaker sites for the area's uncovered households (candidates: its buildings)."""
+    # Imported here: scipy.optimize (the MIP solver) takes about a second to import, and every API
+    # worker imports this module at start while few requests ever site anything.
+    from gridmap.siting import site
+
     derived = getattr(analysis, "frames", None) or frames
     households = derived["households"]
     mine = households[households["grid_code"].isin(codes)]

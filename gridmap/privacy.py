@@ -37,6 +37,7 @@ class Role(StrEnum):
 
     ANONYMOUS = "anonymous"
     VIEWER = "viewer"
+    DEPARTMENT = "department"  # reads like a viewer; handles the cases dispatched to its departments
     EDITOR = "editor"
     ADMIN = "admin"
 
@@ -118,7 +119,7 @@ def protect(
     """`frame` as `role` may read it; `frame` itself is never modified.
 
     - anonymous: personal fields and `worker_name` are removed;
-    - viewer: personal fields are masked (phones 138****1234, names 张**);
+    - viewer and department: personal fields are masked (phones 138****1234, names 张**);
     - editor: like a viewer when reading; with `for_editing=True` (an editor
       opening records of their own community to change them) unmasked;
     - admin: everything, unmasked (the frame is returned as it is).

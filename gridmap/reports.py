@@ -8,6 +8,7 @@ are left out of every file: reports travel by e-mail and get printed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -71,8 +72,13 @@ _SHEETS = (("grids", "网格"), ("communities", "社区"), ("streets", "街道")
 _PERSONAL = {name for layer in LAYERS.values() for name in layer.personal_fields}
 
 
-def write_outputs(analysis: Analysis, out_dir: str | Path) -> dict[str, Path]:
-    """Write grids/communities/streets/households CSV, gaps.geojson and analysis.xlsx into `out_dir`."""
+def write_outputs(
+    analysis: Analysis, out_dir: str | Path, extra_sheets: Sequence[tuple[str, pd.DataFrame]] = ()
+) -> dict[str, Path]:
+    """Write grids/communities/streets/households CSV, gaps.geojson and analysis.xlsx into `out_dir`.
+
+    `extra_sheets` (name, table) are appended to the workbook as they are, e.g. the case statistics.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
@@ -81,7 +87,7 @@ def write_outputs(analysis: Analysis, out_dir: str | Path) -> dict[str, Path]:
         written[level] = _csv(table, out / f"{level}.csv")
     written["households"] = _csv(pd.DataFrame(analysis.households[HOUSEHOLD_COLUMNS]), out / "households.csv")
     written["gaps"] = write_gaps(analysis.gaps, out / "gaps.geojson")
-    written["workbook"] = write_workbook(analysis, out / "analysis.xlsx", tables)
+    written["workbook"] = write_workbook(analysis, out / "analysis.xlsx", tables, extra_sheets)
     return written
 
 
@@ -135,7 +141,10 @@ _GAP_CHUNK = 2_000
 
 
 def write_workbook(
-    analysis: Analysis, path: str | Path, tables: dict[str, pd.DataFrame] | None = None
+    analysis: Analysis,
+    path: str | Path,
+    tables: dict[str, pd.DataFrame] | None = None,
+    extra_sheets: Sequence[tuple[str, pd.DataFrame]] = (),
 ) -> Path:
     """One sheet per level (网格, 社区, 街道), then the gaps (问题清单) and topology findings (拓扑问题)."""
     tables = tables or {level: _table(getattr(analysis, level)) for level, _ in _SHEETS}
@@ -146,6 +155,7 @@ def write_workbook(
     findings = findings.assign(kind=findings["kind"].astype(str).map(KIND_LABELS_ZH))
     columns = ["kind", "severity", "codes", "community_code", "area_m2", "location", "message_zh"]
     sheets.append(("拓扑问题", findings[[c for c in columns if c in findings.columns]]))
+    sheets.extend(extra_sheets)
     path = Path(path)
     with xlsxwriter.Workbook(path) as book:
         percent = book.add_format({"num_format": "0.0%"})

@@ -19,3 +19,11 @@ _PASSWORD = re.compile(r"(?<=://)([^/@:]*):[^/]*@")
 def redact(url: str) -> str:
     """`url` with any password replaced by *** for messages and logs: `user:secret@host` → `user:***@host`."""
     return _PASSWORD.sub(r"\1:***@", url)
+
+
+SERVICE_AREA_VARIABLE = "GRIDMAP_SERVICE_AREA"
+
+
+def service_area_setting() -> str:
+    """Where data may lie: `china` (default), `world`, `streets` or `minlon,minlat,maxlon,maxlat`."""
+    return os.environ.get(SERVICE_AREA_VARIABLE, "").strip() or "china"

@@ -24,7 +24,7 @@ import pandas as pd
 import shapely
 
 from gridmap.arrays import IntArray
-from gridmap.crs import metric_crs
+from gridmap.crs import metric_crs, to_metric
 from gridmap.errors import CRSError
 from gridmap.frames import WGS84
 from gridmap.vocabulary import FINDING_KINDS as KINDS
@@ -87,7 +87,10 @@ class TopologyOptions:
     """Tolerances and ranges of the checks.
 
     Areas below the tolerances are digitising noise (two surveys of one shared
-    edge never agree to the millimetre) and are not reported. A grid part is a
+    edge never agree to the millimetre) and are not reported; so are hairlines,
+    pieces whose mean width 2A/P is under `hairline_width_m` whatever their
+    area (along a 5 km shared edge a 1 mm misfit is 5 m² but no real gap; a
+    1 m wide gap is always reported). A grid part is a
     sliver when its area is below `sliver_area_m2` or its thinness 4πA/P²
     (1 for a circle, 0.785 for a square, about 0.03 for a 1 × 100 strip) is
     below `sliver_thinness`. Household ranges are inclusive; urban communities
@@ -97,6 +100,7 @@ class TopologyOptions:
     overlap_tolerance_m2: float = 0.5
     gap_tolerance_m2: float = 0.5
     outside_tolerance_m2: float = 0.5
+    hairline_width_m: float = 0.05
     sliver_area_m2: float = 50.0
     sliver_thinness: float = 0.03
     urban_households: tuple[int, int] = (300, 500)
@@ -125,14 +129,14 @@ def check_grids(
     g_code = grids["code"].astype(str).to_numpy()
     g_comm = grids["community_code"].astype("string").fillna("").to_numpy(dtype=object)
     c_code = communities["code"].astype(str).to_numpy()
-    g_geom = _valid_polygons(grids.geometry.to_crs(metric).to_numpy())
-    c_geom = _valid_polygons(communities.geometry.to_crs(metric).to_numpy())
+    g_geom = _metric_polygons(grids.geometry, metric)
+    c_geom = _metric_polygons(communities.geometry, metric)
     c_pos = pd.Index(c_code).get_indexer(g_comm)  # community row of each grid, -1 if unknown
 
     metric_findings = [
-        _overlaps(g_code, g_comm, g_geom, opts.overlap_tolerance_m2),
-        _gaps(c_code, c_geom, c_pos, g_geom, opts.gap_tolerance_m2),
-        _outside(g_code, g_comm, g_geom, c_geom, c_pos, opts.outside_tolerance_m2),
+        _overlaps(g_code, g_comm, g_geom, opts.overlap_tolerance_m2, opts.hairline_width_m),
+        _gaps(c_code, c_geom, c_pos, g_geom, opts.gap_tolerance_m2, opts.hairline_width_m),
+        _outside(g_code, g_comm, g_geom, c_geom, c_pos, opts.outside_tolerance_m2, opts.hairline_width_m),
         _slivers(g_code, g_comm, g_geom, opts),
         _no_community(g_code, g_comm, g_geom, c_pos),
     ]
@@ -152,6 +156,17 @@ def check_grids(
 
 
 # --- geometry helpers --------------------------------------------------------
+
+
+def _metric_polygons(geoms: gpd.GeoSeries, metric: Any) -> GeomArray:
+    """Valid polygons in the metric CRS, long edges following their curved image (`gridmap.crs.to_metric`).
+
+    Repaired before densifying (an added vertex can land on a bowtie's
+    crossing and change what the repair makes of it) and again after, so set
+    operations never fail on a projection's rounding.
+    """
+    repaired = gpd.GeoSeries(_valid_polygons(np.asarray(geoms.values, dtype=object)), crs=geoms.crs)
+    return _valid_polygons(to_metric(repaired, metric))
 
 
 def _valid_polygons(geoms: GeomArray) -> GeomArray:
@@ -189,10 +204,20 @@ def _regroup(parts: GeomArray, owner: IntArray, n: int) -> GeomArray:
     return out
 
 
-def _significant_parts(geoms: GeomArray, tolerance_m2: float) -> tuple[GeomArray, IntArray]:
-    """Polygon parts of `geoms` larger than `tolerance_m2`, with their owner positions."""
+def _significant_parts(
+    geoms: GeomArray, tolerance_m2: float, hairline_m: float
+) -> tuple[GeomArray, IntArray]:
+    """Polygon parts of `geoms` larger than `tolerance_m2` and no hairline, with their owner positions.
+
+    A part's mean width is 2A/P (exact for a long strip, less for a wedge):
+    narrower than `hairline_m`, it is a misfit of coordinates, not a gap or an overlap.
+    """
     parts, owner = _flat_parts(geoms)
-    keep = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (shapely.area(parts) > tolerance_m2)
+    area = shapely.area(parts)
+    perimeter = shapely.length(parts)
+    width = np.divide(2.0 * area, perimeter, out=np.zeros_like(area), where=perimeter > 0)
+    keep = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (area > tolerance_m2)
+    keep &= width >= hairline_m
     return parts[keep], owner[keep]
 
 
@@ -213,13 +238,15 @@ def _frame(kind: str, **columns: Any) -> pd.DataFrame:
 # --- the checks ---------------------------------------------------------------
 
 
-def _overlaps(code: npt.NDArray[Any], comm: GeomArray, geom: GeomArray, tolerance_m2: float) -> pd.DataFrame:
+def _overlaps(
+    code: npt.NDArray[Any], comm: GeomArray, geom: GeomArray, tolerance_m2: float, hairline_m: float
+) -> pd.DataFrame:
     """Each pair of grids of one community sharing more than the tolerance of area."""
     tree = shapely.STRtree(geom)
     left, right = tree.query(geom, predicate="intersects")
     pair = (left < right) & (comm[left] == comm[right]) & (comm[left] != "")
     left, right = left[pair], right[pair]
-    parts, owner = _significant_parts(shapely.intersection(geom[left], geom[right]), tolerance_m2)
+    parts, owner = _significant_parts(shapely.intersection(geom[left], geom[right]), tolerance_m2, hairline_m)
     hit, inverse = np.unique(owner, return_inverse=True)
     shapes = _regroup(parts, inverse.astype(np.intp), len(hit))
     a, b = code[left[hit]], code[right[hit]]
@@ -236,7 +263,12 @@ def _overlaps(code: npt.NDArray[Any], comm: GeomArray, geom: GeomArray, toleranc
 
 
 def _gaps(
-    c_code: npt.NDArray[Any], c_geom: GeomArray, c_pos: IntArray, g_geom: GeomArray, tolerance_m2: float
+    c_code: npt.NDArray[Any],
+    c_geom: GeomArray,
+    c_pos: IntArray,
+    g_geom: GeomArray,
+    tolerance_m2: float,
+    hairline_m: float,
 ) -> pd.DataFrame:
     """Each connected part of a community that none of its grids covers."""
     covered = np.array([shapely.from_wkt("POLYGON EMPTY")] * len(c_geom), dtype=object)
@@ -246,7 +278,7 @@ def _gaps(
     for pos, rows in zip(positions, groups, strict=True):
         if pos >= 0:
             covered[pos] = shapely.union_all(g_geom[rows])
-    parts, owner = _significant_parts(shapely.difference(c_geom, covered), tolerance_m2)
+    parts, owner = _significant_parts(shapely.difference(c_geom, covered), tolerance_m2, hairline_m)
     comm = c_code[owner]
     area = shapely.area(parts)
     return _frame(
@@ -269,11 +301,12 @@ def _outside(
     c_geom: GeomArray,
     c_pos: IntArray,
     tolerance_m2: float,
+    hairline_m: float,
 ) -> pd.DataFrame:
     """The part of each grid lying outside its own community."""
     known = np.flatnonzero(c_pos >= 0)
     beyond = shapely.difference(g_geom[known], c_geom[c_pos[known]])
-    parts, owner = _significant_parts(beyond, tolerance_m2)
+    parts, owner = _significant_parts(beyond, tolerance_m2, hairline_m)
     hit, inverse = np.unique(owner, return_inverse=True)
     shapes = _regroup(parts, inverse.astype(np.intp), len(hit))
     rows = known[hit]

@@ -131,7 +131,8 @@ def _check_areas(
             None,
             "geometry",
             f"code {codes[np.flatnonzero(check)[i]]} would be reused for a different area "
-            f"(it shares {ratio[i]:.0%} with its previous version); a new area needs a new code",
+            f"(it shares {ratio[i]:.0%} with its previous version); a new area needs a new code "
+            "(a mistaken import is undone with gridmap revert)",
             str(codes[np.flatnonzero(check)[i]]),
         )
         for i in bad

@@ -23,12 +23,22 @@ from gridmap.stores import Store
 
 LAYERS = ("streets", "communities", "grids", "buildings")
 DISTRICTS = {"committed sample": read_sample, "seed 7": lambda: generate(seed=7)}
+PARENTS = ("code", "street_code", "community_code")
 
 
 @pytest.fixture(params=list(DISTRICTS))
 def district(request: pytest.FixtureRequest) -> dict[str, gpd.GeoDataFrame]:
+    """The lookup layers of one district, codes prefixed by it (a store never reuses a code elsewhere)."""
     frames = DISTRICTS[request.param]()
-    return {name: frames[name] for name in LAYERS}
+    prefix = "S7-" if request.param == "seed 7" else ""
+    out = {}
+    for name in LAYERS:
+        frame = frames[name].copy()
+        for column in PARENTS:
+            if column in frame.columns:
+                frame[column] = prefix + frame[column].astype("string")
+        out[name] = frame
+    return out
 
 
 @pytest.fixture

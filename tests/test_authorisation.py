@@ -82,6 +82,8 @@ def test_editor_known_answers(loaded: Store) -> None:
     assert "K9: geometry is not inside" in verdict(_speaker("K9", 114.31002, 30.505, "G1"))  # 2 m over
     assert "K9: its grid G3 is in community C2" in verdict(_speaker("K9", 114.305, 30.505, "G3"))
     assert verdict(_speaker("K9", 114.305, 30.505, None)) == "ok"  # in no grid, but inside C1
+    nowhere = _speaker("K9", 114.305, 30.505, None).set_geometry(gpd.GeoSeries([None], crs=WGS84))
+    assert "K9: geometry is not inside" in verdict(empty_frame("speakers"), nowhere)  # only an admin
     old_c2 = loaded.read("speakers", codes=["K2"])
     assert "old speakers K2" in verdict(_speaker("K2", 114.305, 30.505, "G1"), old_c2)
     assert verdict(empty_frame("speakers"), old_c2).startswith("w reaches outside your communities (C1)")

@@ -6,6 +6,7 @@ import geopandas as gpd
 import numpy as np
 import pyproj
 import pytest
+import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
@@ -186,7 +187,9 @@ def test_frame_round_trip_every_geometry_type(crs: str) -> None:
     assert "crs_name" not in back.attrs
     assert list(back["code"]) == list(frame["code"])
     for a, b in zip(frame.geometry[:4], back.geometry[:4], strict=True):
-        assert a.equals_exact(b, tolerance=1e-8)
+        # Long edges come back as the same line within a centimetre (densified, then simplified to 1 mm each
+        # way; BD-09's extra sine term bends the most).
+        assert shapely.hausdorff_distance(a, b) < 1e-7 and a.geom_type == b.geom_type
     assert len(back.geometry.iloc[2].interiors) == 1
 
 

@@ -114,8 +114,9 @@ def _max_error_m(original: gpd.GeoDataFrame, read: gpd.GeoDataFrame, crs: str) -
         np.asarray(by_code.geometry.values, dtype=object),
         lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], crs)),
     )
+    # Long edges may gain vertices where their image curves by more than a millimetre; none are lost.
     assert (
-        shapely.get_num_coordinates(back).sum() == shapely.get_num_coordinates(original.geometry.values).sum()
+        shapely.get_num_coordinates(back).sum() >= shapely.get_num_coordinates(original.geometry.values).sum()
     )
     return (
         float(np.max(shapely.hausdorff_distance(np.asarray(original.geometry.values, dtype=object), back)))

@@ -87,8 +87,24 @@ def test_overlap_is_reported_with_its_area_and_location() -> None:
 def test_overlap_below_tolerance_is_digitising_noise() -> None:
     layout = grids(("G1", rect(0, 0, 100.002, 100)), ("G2", rect(100, 0, 200, 100)))
     assert check_grids(layout, C1).empty
-    strict = check_grids(layout, C1, options=TopologyOptions(overlap_tolerance_m2=0.01))
+    strict = check_grids(layout, C1, options=TopologyOptions(overlap_tolerance_m2=0.01, hairline_width_m=0))
     assert only(strict, "overlap")["area_m2"].iloc[0] == pytest.approx(0.2, rel=0.05)
+
+
+LONG = communities(("C1", rect(0, 0, 5000, 100), "community"))
+
+
+def test_hairlines_are_told_from_real_gaps_by_width_not_area() -> None:
+    """A 1 cm misfit along a 5 km edge (50 m²) is no finding; a 1 m wide gap of the same length is."""
+    hairline = grids(("G1", rect(0, 0, 5000, 50.01)), ("G2", rect(0, 50, 5000, 100)))
+    assert check_grids(hairline, LONG).empty
+    sliver_gap = grids(("G1", rect(0, 0, 5000, 49.99)), ("G2", rect(0, 50, 5000, 100)))
+    assert check_grids(sliver_gap, LONG).empty
+    real = grids(("G1", rect(0, 0, 5000, 49)), ("G2", rect(0, 50, 5000, 100)))
+    gap = only(check_grids(real, LONG), "gap")
+    assert gap["area_m2"].to_numpy() == pytest.approx([5000.0], rel=0.01)
+    wide = grids(("G1", rect(0, 0, 5000, 51)), ("G2", rect(0, 50, 5000, 100)))
+    assert only(check_grids(wide, LONG), "overlap")["area_m2"].to_numpy() == pytest.approx([5000.0], rel=0.01)
 
 
 def test_each_gap_part_is_its_own_finding() -> None:

@@ -8,8 +8,8 @@
     grids: {}, figures: {}, measure: "speaker", current: null, timings: {}, ready: false,
   };
   var started = performance.now();
-  var RANK = {anonymous: 0, viewer: 1, editor: 2, admin: 3};
-  var ROLE_ZH = {anonymous: "访客", viewer: "查看", editor: "编辑", admin: "管理员"};
+  var RANK = {anonymous: 0, viewer: 1, department: 1.5, editor: 2, admin: 3};
+  var ROLE_ZH = {anonymous: "访客", viewer: "查看", department: "职能部门", editor: "编辑", admin: "管理员"};
   var KIND_ZH = {grid: "网格", community: "社区", street: "街道", address: "地址", point: "坐标"};
 
   function esc(s) {
@@ -297,9 +297,9 @@
 
   /* ---- grid panel ---- */
   function figureTable(g) {
-    var rows = [["网格编码", esc(g.code)], ["所属社区", esc(g.community_code)],
+    var rows = [["网格编码", esc(g.code)], ["所属社区", esc(g.community_name || g.community_code)],
       ["网格党支部", g.party_branch ? esc(g.party_branch) : '<span class="gc-warn">缺失</span>'],
-      ["网格员", g.worker_name === undefined ? "—" : g.worker_name ? esc(g.worker_name) : '<span class="gc-warn">缺失</span>']];
+      ["网格员", g.worker_name === undefined ? '<span class="gc-muted">登录后可见</span>' : g.worker_name ? esc(g.worker_name) : '<span class="gc-warn">缺失</span>']];
     if (g.worker_phone) { rows.push(["网格员电话", esc(g.worker_phone)]); }
     if (g.households !== undefined) {
       rows.push(["住户数", num(g.households)], ["党员户", num(g.party_members)], ["党员中心户", num(g.center_households)],
@@ -338,6 +338,7 @@
     if (a.reasons) {
       html.push("<h3>评级原因</h3>", a.reasons.length ? "<ul id=\"gc-reasons\">" + a.reasons.map(function (r) {
         return "<li>" + esc(r.text) + "</li>"; }).join("") + "</ul>" : '<p class="gc-ok">各项均达 A 级</p>');
+      if (gc.editable(g.community_code)) { html.push(gc.editorHtml()); }  // editors act first, read after
       html.push("<h3>待办事项</h3>", '<div id="gc-actions">');
       html.push("<h4>修复故障广播</h4>", a.repair.length ? "<ol>" + a.repair.map(function (s) {
         return "<li>" + esc(s.name || s.code) + "（" + esc(s.code) + "）：修复后可覆盖 " + num(s.would_cover) + " 户</li>"; }).join("") + "</ol>" : '<p class="gc-muted">无</p>');
@@ -352,9 +353,8 @@
       html.push('<p><a href="/reports/grid/' + encodeURIComponent(g.code) + '.pdf" target="_blank">打印本网格会议报告（PDF）</a> · ' +
         '<a href="/maps/grid/' + encodeURIComponent(g.code) + '" target="_blank">网格详图</a></p>');
     }
-    if (gc.editable(g.community_code)) { html.push(gc.editorHtml()); }
     section.innerHTML = html.join("");
-    if (gc.editable(g.community_code)) { gc.bindEditor(section); }
+    if (a.reasons && gc.editable(g.community_code)) { gc.bindEditor(section); }
   }
   gc.openGrid = function (code) {
     if (code !== gc.current) { gc.lastEdit = ""; }
@@ -393,7 +393,9 @@
   }
   function showError(err) {
     var detail = err.body && err.body.errors ? err.body.errors.map(function (e) { return e.reason; }).join("；") : "";
-    status('<span class="gc-warn">未保存：' + esc(err.message) + (detail ? "（" + esc(detail) + "）" : "") + "</span>");
+    var html = '<span class="gc-warn">未保存：' + esc(err.message) + (detail ? "（" + esc(detail) + "）" : "") + "</span>";
+    var findings = document.getElementById("gc-findings");  // while redrawing, keep the controls
+    if (findings) { findings.innerHTML = "<p>" + html + "</p>"; } else { status(html); }
   }
   gc.bindEditor = function (section) {
     section.querySelector("#gc-move").addEventListener("click", function () {

@@ -7,6 +7,7 @@ import sys
 from rich.markup import escape
 
 from gridmap.cli import analysis as _analysis  # noqa: F401 - registers assign, analyze
+from gridmap.cli import cases as _cases  # noqa: F401 - registers cases report|list|move|stats|seed
 from gridmap.cli import data as _data  # noqa: F401 - registers import, layers
 from gridmap.cli import demo as _demo  # noqa: F401 - registers demo, sample
 from gridmap.cli import export as _export  # noqa: F401 - registers export

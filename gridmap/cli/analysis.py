@@ -9,16 +9,19 @@ from pathlib import Path
 from typing import Annotated
 
 import geopandas as gpd
+import pandas as pd
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from gridmap.analysis import INPUT_FIELDS, Analysis, AnalysisOptions, analyze
 from gridmap.assignment import assign, unassigned, write_assignment
+from gridmap.cases.desk import CaseDesk
 from gridmap.catalogue import LAYER_NAMES, LAYERS
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.coverage import CoverageOptions
 from gridmap.distributed import analyze_partitioned, cluster, merge, write_partitions
+from gridmap.lookup import LookupService
 from gridmap.reports import write_outputs
 from gridmap.stores import Store, open_store
 
@@ -51,7 +54,7 @@ def _progress() -> Progress:
 @app.command("assign")
 def assign_command(store: StoreOption = None) -> None:
     """Derive grid_code of buildings, households, service points and speakers, and save it in the store."""
-    with open_store(store) as opened, _progress() as progress:
+    with open_store(store, create=False) as opened, _progress() as progress:
         frames = _read_all(opened, progress)
         progress.add_task("assigning", total=None)
         assigned = assign(frames)
@@ -66,6 +69,10 @@ def assign_command(store: StoreOption = None) -> None:
         console.print(f"[yellow]{len(lost):,} features lie in no grid[/] (see `gridmap analyze --out`)")
 
 
+def case_sheets(store: Store) -> list[tuple[str, pd.DataFrame]]:
+    """The case statistics sheets of the workbook (none when the store holds no cases)."""
+    desk = CaseDesk(store, LookupService(store))
+    return desk.workbook_sheets() if desk.book.count() else []
 class Engine(StrEnum):
     """Where the analysis runs: this process, or dask.distributed county by county."""
 
@@ -104,7 +111,7 @@ def analyze_command(
 ) -> None:
     """Coverage, linkage, governance and topology of every grid, community and street."""
     options = AnalysisOptions(coverage=CoverageOptions(ambient_db=ambient_db), quota=quota)
-    with open_store(store) as opened, _progress() as progress:
+    with open_store(store, create=False) as opened, _progress() as progress:
         frames = _read_all(opened, progress, INPUT_FIELDS if engine is Engine.SINGLE else None)
         task = progress.add_task("analysing", total=None)
         if engine is Engine.DASK:
@@ -114,7 +121,7 @@ def analyze_command(
             result = analyze(frames, options, on_step=lambda name: progress.update(task, description=name))
         if out is not None:
             progress.update(task, description=f"writing {out}")
-            written = write_outputs(result, out)
+            written = write_outputs(result, out, case_sheets(opened))
     _print_summary(result)
     if out is not None:
         console.print(f"wrote {', '.join(p.name for p in written.values())} to {out}", highlight=False)

@@ -1,7 +1,8 @@
-"""`gridmap import` and `gridmap layers`: loading files into the store and seeing what it holds."""
+"""`gridmap import`, `init` and `layers`: loading files into the store and seeing what it holds."""
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, cast
@@ -11,8 +12,12 @@ from rich.table import Table
 
 from gridmap.catalogue import LAYERS, get_layer
 from gridmap.cli.app import StoreOption, app, console
+from gridmap.errors import GridmapError, ImportCancelled
 from gridmap.ingest import ImportReport, Mode, import_file
-from gridmap.stores import open_store
+from gridmap.ingest.changes import CHANGE_KINDS, CHANGE_LABELS_ZH, ChangeSet
+from gridmap.ingest.rejects import write_rejects
+from gridmap.settings import store_url
+from gridmap.stores import Store, open_store, store_exists
 
 
 class ImportMode(StrEnum):
@@ -30,7 +35,7 @@ def import_command(
         typer.Argument(
             exists=True,
             dir_okay=False,
-            help="GeoJSON, GeoPackage, Shapefile (.shp or .zip), KML, CSV or XLSX file.",
+            help="GeoJSON, GeoPackage, Shapefile (.shp or .zip), KML, CSV, XLSX or FlatGeobuf file.",
         ),
     ],
     crs: Annotated[
@@ -45,34 +50,188 @@ def import_command(
         typer.Option(help="replace the layer, or append (new codes inserted, existing codes updated)."),
     ] = ImportMode.REPLACE,
     fix: Annotated[
-        bool, typer.Option("--fix", help="Repair invalid polygons (make_valid) instead of refusing them.")
+        bool,
+        typer.Option(
+            "--fix",
+            help="Repair what has an obvious safe repair, and list it: invalid polygons (make_valid), "
+            "a unit after a number (3层), a fraction of an integer (2.5 floors → 3), 是（备注） for yes/no.",
+        ),
     ] = False,
     source_layer: Annotated[
         str | None,
         typer.Option(help="Layer (GeoPackage, KML, zip) or sheet (XLSX) to read, when there are several."),
     ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            help="Text encoding of a Shapefile or CSV, e.g. gbk (default: .cpg, else UTF-8 or GBK)."
+        ),
+    ] = None,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option("--ignore", help="A column to leave out although it looks like a field (repeatable)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what the import would change, and change nothing.")
+    ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", "-y", help="Do not ask before removing features or clearing a field the file lacks."
+        ),
+    ] = False,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid", help="Load the valid rows; refused rows go to --rejects with reasons."
+        ),
+    ] = False,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV file for the rows --skip-invalid refuses (their cells and the reasons).", dir_okay=False
+        ),
+    ] = None,
     store: StoreOption = None,
 ) -> None:
-    """Import FILE into LAYER after validating all of it; a file with any problem changes nothing."""
+    """Import FILE into LAYER: validate all of it, show what would change, then write (or, with a
+    problem, change nothing)."""
     get_layer(layer)  # an unknown layer fails before a store file is created
+    if skip_invalid and rejects is None:
+        raise typer.BadParameter("--skip-invalid needs --rejects FILE, so no refused row goes unseen")
+    if rejects is not None and not skip_invalid:
+        raise typer.BadParameter("--rejects is written only with --skip-invalid")
+    creating = not store_exists(store)
     with open_store(store) as opened, console.status(f"importing {file.name}") as status:
-        report = import_file(
-            opened,
-            layer,
-            file,
-            crs=crs,
-            mode=cast(Mode, mode.value),
-            fix=fix,
-            source_layer=source_layer,
-            progress=status.update,
+
+        def preview(report: ImportReport) -> None:
+            status.stop()
+            _print_report(report)
+            if report.rejected is not None and rejects is not None:
+                written = write_rejects(report.rejected, rejects)
+                console.print(
+                    f"[yellow]{len(report.rejected):,} row(s) refused[/], "
+                    f"written with their reasons to {written}",
+                    highlight=False,
+                )
+
+        try:
+            report = import_file(
+                opened,
+                layer,
+                file,
+                crs=crs,
+                mode=cast(Mode, mode.value),
+                fix=fix,
+                source_layer=source_layer,
+                progress=status.update,
+                encoding=encoding,
+                ignore=ignore or (),
+                skip_invalid=skip_invalid,
+                dry_run=dry_run,
+                preview=preview,
+                confirm=None if yes else _confirm_removal,
+            )
+        except GridmapError:
+            if creating:
+                _remove_new_store(opened)
+            raise
+        if dry_run:
+            if creating:
+                _remove_new_store(opened)
+            console.print("[bold]dry run[/]: nothing was changed", highlight=False)
+            return
+    _print_written(report)
+
+
+def _confirm_removal(changes: ChangeSet) -> bool:
+    """Ask on a terminal before anything is lost; anywhere else it needs --yes."""
+    if not _interactive():
+        raise ImportCancelled(
+            f"this import would {changes.loss_text()}; nothing was changed "
+            "(pass --yes to confirm, or --mode append to keep features the file does not hold)"
         )
-    _print_report(report)
+    return typer.confirm(f"{changes.loss_text()}?", default=False)
+
+
+def _interactive() -> bool:
+    """Whether someone at a terminal can answer a question."""
+    return sys.stdin.isatty()
+
+
+def _remove_new_store(store: Store) -> None:
+    """A GeoPackage this failed import created is removed again: a refused file leaves nothing behind."""
+    path = getattr(store, "path", None)
+    store.close()
+    if isinstance(path, Path):
+        path.unlink(missing_ok=True)
 
 
 _SHOW_RATE_FROM = 10_000  # below this the rate is start-up noise
 
 
 def _print_report(report: ImportReport) -> None:
+    """What was read and how, then the change set: shown before anything is written."""
+    label = LAYERS[report.layer].label_zh
+    details = [f"format {report.format}", f"CRS {report.crs}"]
+    if report.source_layer:
+        details.append(f"layer {report.source_layer}")
+    if report.encoding:
+        details.append(f"encoding {report.encoding}")
+    console.print(
+        f"[bold]read[/] {report.rows:,} {report.layer} ({label}) from {report.source} "
+        f"[dim]({', '.join(details)})[/]",
+        highlight=False,
+    )
+    columns = Table(title="columns", title_justify="left")
+    columns.add_column("source column")
+    columns.add_column("→")
+    for name, column in report.mapping.items():
+        note = " [dim](name from the sidecar)[/]" if column in report.renamed.values() else ""
+        columns.add_row(column, f"{name} ({LAYERS[report.layer].get(name).label_zh}){note}")
+    for role, column in report.geometry_columns.items():
+        columns.add_row(column, f"geometry ({role})")
+    for column, why in report.ignored.items():
+        columns.add_row(column, f"[yellow]ignored[/]: {why}")
+    console.print(columns)
+    for problem in report.repaired:
+        field = f" {problem.field}" if problem.field and problem.field != "geometry" else ""
+        console.print(
+            f"  [yellow]repaired[/] row {problem.row}{field}: {problem.reason.removeprefix('repaired: ')}",
+            highlight=False,
+        )
+    if report.placed_at_building:
+        console.print(f"  {report.placed_at_building:,} household(s) placed at their building's point")
+    if report.changes is not None:
+        _print_changes(report.changes)
+
+
+def _print_changes(changes: ChangeSet) -> None:
+    table = Table(title=f"changes to {changes.layer} ({changes.mode})", title_justify="left")
+    table.add_column("change")
+    table.add_column("features", justify="right")
+    table.add_column("codes (sample)")
+    for kind in CHANGE_KINDS:
+        count = changes.counts[kind]
+        style = "red" if kind == "removed" and count else ""
+        more = " …" if count > len(changes.samples[kind]) else ""
+        table.add_row(
+            f"{CHANGE_LABELS_ZH[kind]} {kind}",
+            f"[{style}]{count:,}[/]" if style else f"{count:,}",
+            ", ".join(changes.samples[kind]) + more,
+        )
+    console.print(table)
+    if changes.changed_fields:
+        fields = ", ".join(f"{name} {count:,}" for name, count in changes.changed_fields.items())
+        console.print(f"  changed fields: {fields}", highlight=False)
+    for name, count in changes.cleared.items():
+        console.print(
+            f"  [red]{count:,} {changes.layer} would lose their {name}[/]: the file has no {name} column",
+            highlight=False,
+        )
+
+
+def _print_written(report: ImportReport) -> None:
     label = LAYERS[report.layer].label_zh
     timing = f"{report.mode}, {report.seconds:.1f} s"
     if report.rows >= _SHOW_RATE_FROM:
@@ -86,33 +245,22 @@ def _print_report(report: ImportReport) -> None:
         console.print(
             f"  {report.inserted:,} inserted, {report.updated:,} updated (codes already in the store)"
         )
-    details = [f"format {report.format}", f"CRS {report.crs}"]
-    if report.source_layer:
-        details.append(f"layer {report.source_layer}")
-    if report.encoding:
-        details.append(f"encoding {report.encoding}")
-    console.print("  " + ", ".join(details), highlight=False)
 
-    columns = Table(title="columns", title_justify="left")
-    columns.add_column("source column")
-    columns.add_column("→")
-    for name, column in report.mapping.items():
-        columns.add_row(column, f"{name} ({LAYERS[report.layer].get(name).label_zh})")
-    for role, column in report.geometry_columns.items():
-        columns.add_row(column, f"geometry ({role})")
-    for column, why in report.ignored.items():
-        columns.add_row(column, f"[yellow]ignored[/]: {why}")
-    console.print(columns)
-    for problem in report.repaired:
-        console.print(f"  [yellow]repaired[/] row {problem.row}: {problem.reason.removeprefix('repaired: ')}")
-    if report.placed_at_building:
-        console.print(f"  {report.placed_at_building:,} household(s) placed at their building's point")
+
+@app.command("init")
+def init_command(store: StoreOption = None) -> None:
+    """Create an empty store (all seven layers, no features); an existing store is left as it is."""
+    if store_exists(store):
+        raise GridmapError(f"a gridmap store already exists at {store_url(store)}; nothing was changed")
+    with open_store(store) as opened:
+        counts = opened.counts()
+    console.print(f"created an empty store at {opened.url} ({len(counts)} layers)", highlight=False)
 
 
 @app.command("layers")
 def layers_command(store: StoreOption = None) -> None:
     """List every layer with its Chinese label and feature count."""
-    with open_store(store) as opened:
+    with open_store(store, create=False) as opened:
         counts = opened.counts()
     table = Table(title=f"layers in {opened.url}", title_justify="left")
     table.add_column("layer")

@@ -13,8 +13,11 @@ from rich.table import Table
 
 from gridmap.analysis import Analysis, analyze
 from gridmap.assignment import write_assignment
+from gridmap.cases.desk import CaseDesk
 from gridmap.catalogue import LAYER_NAMES, LAYERS
 from gridmap.cli.app import StoreOption, app, console
+from gridmap.cli.cases import seed_cases
+from gridmap.lookup import LookupService
 from gridmap.maps import coverage_map, grid_map, write_html
 from gridmap.sample import (
     DEFAULT_SEED,
@@ -38,6 +41,7 @@ _STEPS = (
     "读取图层 read layers",
     "分析 analyse",
     "保存归属 save grid codes",
+    "生成案件 seed a year of cases",
     "绘制地图 draw maps",
 )
 TOP_GAPS = 5
@@ -65,11 +69,15 @@ def demo_command(
         progress.update(task, advance=1, description=_STEPS[3])
         write_assignment(opened, analysis.frames)
         progress.update(task, advance=1, description=_STEPS[4])
+        seeded = seed_cases(opened)
+        cases = CaseDesk(opened, LookupService(opened)).statistics("street")
+        progress.update(task, advance=1, description=_STEPS[5])
         district = write_html(coverage_map(analysis, frames=frames), out / "coverage.html")
         worst = str(_by_gap(analysis)["code"].iloc[0])
         detail = write_html(grid_map(analysis, frames, worst), out / f"grid_{worst}.html")
         progress.update(task, advance=1)
     _print_summary(analysis, _summary_title(data))
+    _print_cases(seeded, cases)
     console.print(f"[bold]打开地图 open the map:[/] {district.resolve()}", highlight=False, soft_wrap=True)
     console.print(f"最需关注的网格 grid most in need: {detail.resolve()}", highlight=False, soft_wrap=True)
 
@@ -141,6 +149,23 @@ def _print_summary(analysis: Analysis, title: str) -> None:
             str(row.grade),
         )
     console.print(gaps)
+
+
+def _print_cases(seeded: int, by_street: pd.DataFrame) -> None:
+    """The seeded year of cases in one line per street: the loop the console and the API show."""
+    table = Table(title=f"近一年案件 Cases of the past year ({seeded:,})", title_justify="left")
+    for header in ("街道", "受理", "结案", "按期结案率", "平均处置(工作小时)", "当前超期"):
+        table.add_column(header, justify="left" if header == "街道" else "right")
+    for row in by_street.itertuples():
+        table.add_row(
+            str(row.name),
+            f"{row.received:,}",
+            f"{row.closed:,}",
+            _share(row.on_time_rate),
+            f"{row.avg_handling_hours:.1f}",
+            f"{row.overdue_now:,}",
+        )
+    console.print(table)
 
 
 @app.command("sample")

@@ -21,6 +21,7 @@ from gridmap.export import (
     export_layer,
     export_layers,
     parse_format,
+    personal_columns,
     select_features,
 )
 from gridmap.privacy import Role
@@ -29,6 +30,7 @@ from gridmap.stores import Store, open_store
 from gridmap.stores.base import BBox
 
 ALL = "all"
+DEFAULT_FORMAT = "geojson"
 
 
 class AnalysisOutput(StrEnum):
@@ -110,10 +112,20 @@ def export_command(
         str | None,
         typer.Argument(help=f"Layer to export: {', '.join(LAYERS)}, or all (GeoPackage); or use --what."),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output file.", dir_okay=False)] = Path("export"),
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output file (default: LAYER and the format's suffix, e.g. grids.geojson).",
+            dir_okay=False,
+        ),
+    ] = None,
     fmt: Annotated[
         str | None,
-        typer.Option("--format", "-f", help=f"{'|'.join(FORMATS)} (default: from the file suffix)."),
+        typer.Option(
+            "--format", "-f", help=f"{'|'.join(FORMATS)} (default: from the --out suffix, else geojson)."
+        ),
     ] = None,
     crs: Annotated[
         str, typer.Option(help="wgs84, cgcs2000, gcj02 (Amap/Tencent), bd09 (Baidu) or EPSG:n.")
@@ -126,6 +138,13 @@ def export_command(
     public: Annotated[
         bool,
         typer.Option("--public", help="Remove personal fields and grid worker names (the default is admin)."),
+    ] = False,
+    with_personal: Annotated[
+        bool,
+        typer.Option(
+            "--with-personal",
+            help="Write the personal fields (household contacts, grid worker phones); left out by default.",
+        ),
     ] = False,
     encoding: Annotated[
         str | None,
@@ -149,7 +168,9 @@ def export_command(
         raise typer.BadParameter("give a LAYER or --what, not both")
     if layer is not None and layer != ALL:
         get_layer(layer)
-    key = parse_format(fmt, out)
+    key = parse_format(fmt, out) if out is not None else parse_format(fmt or DEFAULT_FORMAT, Path())
+    if layer == ALL and fmt is None and out is None:
+        key = "gpkg"
     if layer == ALL and key != "gpkg":
         raise typer.BadParameter("`all` layers go into one GeoPackage: use --format gpkg")
     spec = parse_crs(crs)
@@ -158,7 +179,8 @@ def export_command(
     geometry: CsvGeometry = "wkt" if csv_geometry == "wkt" else "lonlat"
     window = _parse_bbox(bbox)
     role = Role.ANONYMOUS if public else Role.ADMIN
-    with open_store(store) as opened:
+    keep_personal = with_personal and not public
+    with open_store(store, create=False) as opened:
         if layer == ALL:
             with console.status("reading every layer"):
                 frames = {
@@ -166,13 +188,16 @@ def export_command(
                     for name in LAYER_NAMES
                 }
             written = export_layers(
-                frames, out if out != Path("export") else Path("gridmap.gpkg"), spec, role=role
+                frames, out or Path("gridmap.gpkg"), spec, role=role, with_personal=keep_personal
             )
             console.print(f"{sum(len(f) for f in frames.values()):,} features in 7 layers → {written}")
             console.print(crs_note(spec), highlight=False)
+            _say_personal(
+                sorted({c for n, f in frames.items() for c in personal_columns(f, n)}), keep_personal
+            )
             return
         frame, name = _frame_to_export(opened, layer, what, k, community=community, grid=grid, bbox=window)
-    if out == Path("export"):
+    if out is None:
         out = Path(f"{name}{FORMATS[key].suffix}")
     with console.status(f"writing {FORMATS[key].label}"):
         try:
@@ -186,6 +211,7 @@ def export_command(
                 role=role,
                 encoding=encoding,
                 csv_geometry=geometry,
+                with_personal=keep_personal,
             )
         except UnicodeEncodeError as exc:
             raise GridmapError(f"text cannot be written as {encoding}: {exc.reason}") from None
@@ -194,3 +220,16 @@ def export_command(
         f"{len(frame):,} features → {written} ({FORMATS[key].label}, {size / 1024:,.0f} KiB)", highlight=False
     )
     console.print(crs_note(spec), highlight=False)
+    _say_personal(personal_columns(frame, layer), keep_personal)
+
+
+def _say_personal(columns: list[str], kept: bool) -> None:
+    """Say which personal fields the file holds, or that they were left out and how to include them."""
+    if not columns:
+        return
+    if kept:
+        console.print(f"[yellow]with personal fields[/]: {', '.join(columns)}", highlight=False)
+    else:
+        console.print(
+            f"personal fields left out: {', '.join(columns)} (--with-personal writes them)", highlight=False
+        )

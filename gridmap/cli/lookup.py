@@ -44,7 +44,7 @@ def lookup(
     """
     if (address is None) == (lon is None or lat is None):
         raise ConfigError("give either an ADDRESS or both --lon and --lat")
-    with open_store(store) as opened:
+    with open_store(store, create=False) as opened:
         service = LookupService(opened)
         try:
             if address is not None:

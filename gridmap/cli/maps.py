@@ -52,7 +52,7 @@ def map_command(
 ) -> None:
     """Write an interactive map that opens with no network (all scripts inlined)."""
     base = resolve_basemap(basemap, lang=check_lang(lang.value), tianditu_key=tianditu_key)
-    with open_store(store) as opened, console.status("reading the store"):
+    with open_store(store, create=False) as opened, console.status("reading the store"):
         # The district map needs only the households' analysis fields: read those through Arrow.
         narrow = INPUT_FIELDS if grid is None and not propose else {}
         frames = {

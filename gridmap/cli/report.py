@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from gridmap.analysis import analyze
+from gridmap.cases.desk import case_statistics_by_grid
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.cli.maps import data_date
@@ -36,10 +37,11 @@ def report_command(
     with open_store(store) as opened, console.status("reading the store"):
         frames = {name: opened.read(name) for name in LAYER_NAMES}
         when = data_date(opened)
+        cases = case_statistics_by_grid(opened)
     with console.status("analysing"):
         analysis = analyze(frames)
     with console.status("laying out the report"):
-        text = report_html(analysis, frames, scope, code, data_date=when, sites=sites)
+        text = report_html(analysis, frames, scope, code, data_date=when, sites=sites, cases=cases)
     with console.status("printing the PDF"):
         written = write_report(text, out)
     console.print(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Annotated
 
 import typer
@@ -10,6 +11,8 @@ import typer
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.settings import redact, store_url
 from gridmap.stores import open_store
+
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 @app.command()
@@ -28,7 +31,7 @@ def serve(
     # Workers read the store from the environment; checking here gives one clear error instead of N.
     os.environ["GRIDMAP_STORE"] = url
     grants = load_settings().grants()
-    with open_store(url) as opened:
+    with open_store(url, create=False) as opened:
         known = set(opened.read("communities")["code"].astype(str))
     for warning in unknown_communities(grants, known):
         console.print(f"warning: {warning}")
@@ -36,6 +39,13 @@ def serve(
         f"serving {redact(url)} on http://{host}:{port} ({workers} worker(s), {len(grants)} token(s));"
         " docs at /docs"
     )
+    if workers > 1:
+        # uvicorn's own command line, in place of this process: each worker it spawns then starts
+        # from uvicorn's small entry module, not this CLI (which imports every command), so it
+        # answers the supervisor's 5 s health check from its first second even on a busy machine.
+        options = ["--host", host, "--port", str(port), "--workers", str(workers)]
+        command = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", *options]
+        os.execv(sys.executable, [*command, "--log-level", "warning", "--no-access-log"])
     uvicorn.run(
         "api.main:create_app",
         factory=True,
@@ -44,4 +54,7 @@ def serve(
         workers=workers,
         log_level="warning",
         access_log=False,
+        # A worker building its indexes on a busy machine can miss uvicorn's default 5 s ping;
+        # it would be killed and restarted for ever. One minute to answer.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )

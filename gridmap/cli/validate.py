@@ -58,7 +58,10 @@ def validate_command(
 
     Exits 1 when any finding is an error (warnings alone exit 0).
     """
-    with open_store(store) as opened, console.status("reading grids, communities and households"):
+    with (
+        open_store(store, create=False) as opened,
+        console.status("reading grids, communities and households"),
+    ):
         frames = {name: opened.read(name) for name in ("communities", "grids", "buildings", "households")}
     options = TopologyOptions(
         overlap_tolerance_m2=tolerance,
@@ -153,7 +156,7 @@ def site_command(
     store: StoreOption = None,
 ) -> None:
     """Propose K new sites covering the most households not yet covered (working sites count as covering)."""
-    with open_store(store) as opened, console.status("reading households, buildings and sites"):
+    with open_store(store, create=False) as opened, console.status("reading households, buildings and sites"):
         frames = {name: opened.read(name) for name in ("households", "buildings", kind.value)}
     with console.status(f"siting {k} {kind.value}"):
         result = site(

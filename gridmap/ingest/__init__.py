@@ -1,4 +1,4 @@
-"""Validated import of GeoJSON, GeoPackage, Shapefile, KML, CSV and XLSX files into a store."""
+"""Validated import of GeoJSON, GeoPackage, Shapefile, KML, CSV, XLSX and FlatGeobuf files into a store."""
 
 from __future__ import annotations
 

@@ -15,8 +15,9 @@ import pandas as pd
 import shapely
 
 from gridmap.catalogue import Layer
-from gridmap.crs import CRSSpec, to_wgs84
+from gridmap.crs import CRSSpec, geoms_to_wgs84, to_wgs84
 from gridmap.errors import Problem
+from gridmap.ingest.area import CHINA_AREA, ServiceArea
 from gridmap.ingest.columns import ColumnMapping
 from gridmap.ingest.values import as_text, parse_numbers
 
@@ -24,9 +25,6 @@ Geoms = npt.NDArray[np.object_]
 Floats = npt.NDArray[np.float64]
 GEOMETRY = "geometry"
 
-# Roughly China's extent, South China Sea islands included: data outside it is misplaced.
-CHINA = (73.0, 3.0, 136.0, 54.0)
-CHINA_TEXT = "China's extent (lon 73–136, lat 3–54)"
 
 _POINT, _POLYGON, _MULTIPOINT, _MULTIPOLYGON = 0, 3, 4, 6
 _TYPE_NAMES = {
@@ -61,8 +59,21 @@ def has_geometry_columns(mapping: ColumnMapping) -> bool:
 
 
 def from_columns(table: pd.DataFrame, mapping: ColumnMapping) -> tuple[Geoms, list[Problem]]:
-    """Points from lon/lat columns, or any geometry from a WKT column; None where the cells are empty."""
+    """Any geometry from a WKT column, else points from lon/lat columns; None where the cells are empty.
+
+    WKT wins when a table has both (an XLSX export carries lon/lat for people and WKT for the shape).
+    """
     n = len(table)
+    if "wkt" in mapping.geometry:
+        column = mapping.geometry["wkt"]
+        text = as_text(table[column])
+        given = text.notna().to_numpy()
+        geoms: Geoms = np.full(n, None, dtype=object)
+        geoms[given] = shapely.from_wkt(text[given].to_numpy(dtype=object), on_invalid="ignore")
+        unreadable = given & shapely.is_missing(geoms)
+        return geoms, _problems(
+            unreadable, lambda i: f"{str(text.iat[i])[:60]!r} is not WKT (column {column})"
+        )
     if "lon" in mapping.geometry and "lat" in mapping.geometry:
         lon_col, lat_col = mapping.geometry["lon"], mapping.geometry["lat"]
         x, x_problems = _coordinate(table[lon_col], lon_col)
@@ -74,19 +85,9 @@ def from_columns(table: pd.DataFrame, mapping: ColumnMapping) -> tuple[Geoms, li
         problems += _problems(given_x & ~given_y, lambda _i: f"{lon_col} is given but {lat_col} is empty")
         problems += _problems(given_y & ~given_x, lambda _i: f"{lat_col} is given but {lon_col} is empty")
         both = has_x & has_y
-        geoms: Geoms = np.full(n, None, dtype=object)
+        geoms = np.full(n, None, dtype=object)
         geoms[both] = shapely.points(x[both], y[both])
         return geoms, problems
-    if "wkt" in mapping.geometry:
-        column = mapping.geometry["wkt"]
-        text = as_text(table[column])
-        given = text.notna().to_numpy()
-        geoms = np.full(n, None, dtype=object)
-        geoms[given] = shapely.from_wkt(text[given].to_numpy(dtype=object), on_invalid="ignore")
-        unreadable = given & shapely.is_missing(geoms)
-        return geoms, _problems(
-            unreadable, lambda i: f"{str(text.iat[i])[:60]!r} is not WKT (column {column})"
-        )
     return np.full(n, None, dtype=object), []
 
 
@@ -98,7 +99,9 @@ def _coordinate(series: pd.Series, column: str) -> tuple[npt.NDArray[np.float64]
     return number, _problems(bad, lambda i: f"{text.iat[i]!r} is not a number (column {column})")
 
 
-def check_and_transform(layer: Layer, geoms: Geoms, crs: CRSSpec, *, fix: bool) -> GeometryResult:
+def check_and_transform(
+    layer: Layer, geoms: Geoms, crs: CRSSpec, *, fix: bool, area: ServiceArea = CHINA_AREA
+) -> GeometryResult:
     """Check type, emptiness, coordinates and validity; promote, repair (with `fix`) and move to WGS84.
 
     Rows without a geometry stay None: whether that is an error depends on the
@@ -110,21 +113,17 @@ def check_and_transform(layer: Layer, geoms: Geoms, crs: CRSSpec, *, fix: bool) 
     result.problems += _problems(empty, lambda _i: "empty geometry")
     usable = present & ~empty
     _conform_types(layer, result, usable)
-    _check_coordinates(result, crs, usable)
-    if not crs.is_wgs84:
-        result.geoms[usable] = shapely.transform(result.geoms[usable], lambda c: _to_wgs84(c, crs))
+    _check_coordinates(result, crs, usable, area)
+    # Validity is judged on the file's own coordinates: the densified transform must start from valid rings.
     if layer.geometry != "Point":
         _check_validity(layer, result, usable, fix=fix)
+    if not crs.is_wgs84:
+        result.geoms[usable] = geoms_to_wgs84(result.geoms[usable], crs)
     return result
 
 
-def _to_wgs84(coords: npt.NDArray[np.float64], crs: CRSSpec) -> npt.NDArray[np.float64]:
-    lon, lat = to_wgs84(coords[:, 0], coords[:, 1], crs)
-    return np.column_stack([lon, lat])
-
-
 def _conform_types(layer: Layer, result: GeometryResult, usable: npt.NDArray[np.bool_]) -> None:
-    """Reject the wrong kind of geometry; make single-part multipoints points and polygons multipolygons.
+    """Reject the wrong kind of geometry; make one-part multipoints points, and polygons what the layer holds.
 
     Like the other checks, it narrows `usable` in place to the rows still worth checking.
     """
@@ -135,6 +134,10 @@ def _conform_types(layer: Layer, result: GeometryResult, usable: npt.NDArray[np.
         result.geoms[single] = shapely.get_geometry(result.geoms[single], 0)
         accepted = (types == _POINT) | single
     else:
+        # A polygon layer keeps a one-part multipolygon as the polygon it is (GDAL promotes them on export).
+        if layer.geometry == "Polygon":
+            single = usable & (types == _MULTIPOLYGON) & (parts == 1)
+            result.geoms[single] = shapely.get_geometry(result.geoms[single], 0)
         promote = usable & (types == _POLYGON) & (layer.geometry == "MultiPolygon")
         if promote.any():
             result.geoms[promote] = shapely.multipolygons(
@@ -147,19 +150,22 @@ def _conform_types(layer: Layer, result: GeometryResult, usable: npt.NDArray[np.
     usable &= accepted
 
 
-def _in_china(x0: Floats, y0: Floats, x1: Floats, y1: Floats) -> npt.NDArray[np.bool_]:
-    return (x0 >= CHINA[0]) & (x1 <= CHINA[2]) & (y0 >= CHINA[1]) & (y1 <= CHINA[3])
+def _inside(area: ServiceArea, x0: Floats, y0: Floats, x1: Floats, y1: Floats) -> npt.NDArray[np.bool_]:
+    a = area.bounds
+    return (x0 >= a[0]) & (x1 <= a[2]) & (y0 >= a[1]) & (y1 <= a[3])
 
 
-def _check_coordinates(result: GeometryResult, crs: CRSSpec, usable: npt.NDArray[np.bool_]) -> None:
-    """Coordinates must lie in the declared CRS's valid area and, once in WGS84, within China."""
+def _check_coordinates(
+    result: GeometryResult, crs: CRSSpec, usable: npt.NDArray[np.bool_], area: ServiceArea
+) -> None:
+    """Coordinates must lie in the declared CRS's valid area and, once in WGS84, in the service area."""
     x0, y0, x1, y1 = shapely.bounds(result.geoms).T
     if crs.is_offset or crs.pyproj_crs.is_geographic:
-        inside = _in_china(x0, y0, x1, y1)
-        swapped = usable & ~inside & _in_china(y0, x0, y1, x1)
+        inside = _inside(area, x0, y0, x1, y1)
+        swapped = usable & ~inside & _inside(area, y0, x0, y1, x1)
         world = (x0 >= -180) & (x1 <= 180) & (y0 >= -90) & (y1 <= 90)
         result.problems += _problems(
-            swapped, lambda i: f"lon/lat look swapped: ({x0[i]:g}, {y0[i]:g}) is outside {CHINA_TEXT}"
+            swapped, lambda i: f"lon/lat look swapped: ({x0[i]:g}, {y0[i]:g}) is outside {area.text}"
         )
         result.problems += _problems(
             usable & ~swapped & ~world,
@@ -170,13 +176,13 @@ def _check_coordinates(result: GeometryResult, crs: CRSSpec, usable: npt.NDArray
         )
         result.problems += _problems(
             usable & ~inside & ~swapped & world,
-            lambda i: f"coordinates ({x0[i]:g}, {y0[i]:g}) are outside {CHINA_TEXT}",
+            lambda i: f"coordinates ({x0[i]:g}, {y0[i]:g}) are outside {area.text}",
         )
     else:
         lon0, lat0 = to_wgs84(x0, y0, crs)
         lon1, lat1 = to_wgs84(x1, y1, crs)
         lost = usable & ~(np.isfinite(lon0) & np.isfinite(lat0) & np.isfinite(lon1) & np.isfinite(lat1))
-        inside = _in_china(lon0, lat0, lon1, lat1)
+        inside = _inside(area, lon0, lat0, lon1, lat1)
         result.problems += _problems(
             lost, lambda i: f"coordinates ({x0[i]:.2f}, {y0[i]:.2f}) are outside the valid area of {crs.name}"
         )
@@ -184,7 +190,7 @@ def _check_coordinates(result: GeometryResult, crs: CRSSpec, usable: npt.NDArray
             usable & ~lost & ~inside,
             lambda i: (
                 f"coordinates ({x0[i]:.2f}, {y0[i]:.2f}) in {crs.name} land at "
-                f"({lon0[i]:.4f}, {lat0[i]:.4f}), outside {CHINA_TEXT}: is the CRS right?"
+                f"({lon0[i]:.4f}, {lat0[i]:.4f}), outside {area.text}: is the CRS right?"
             ),
         )
     usable &= inside

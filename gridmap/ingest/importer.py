@@ -14,7 +14,7 @@ raised by the store's unique key, and nothing is written.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -29,19 +29,21 @@ import shapely
 
 from gridmap.catalogue import Layer, get_layer
 from gridmap.crs import CRSInput, CRSSpec, parse_crs
-from gridmap.errors import CRSError, GridmapError, Problem, ValidationError
+from gridmap.errors import CRSError, GridmapError, ImportCancelled, Problem, ValidationError
 from gridmap.frames import WGS84, conform
+from gridmap.ingest.area import service_area
+from gridmap.ingest.changes import ChangeSet, change_set
 from gridmap.ingest.columns import ColumnMapping, map_columns
 from gridmap.ingest.derive import with_grid_codes
 from gridmap.ingest.geometry import (
     GEOMETRY,
-    GeometryResult,
     Geoms,
     check_and_transform,
     from_columns,
     has_geometry_columns,
 )
 from gridmap.ingest.readers import Source, read_source
+from gridmap.ingest.rejects import rejected_rows
 from gridmap.ingest.values import TEXT, read_fields
 from gridmap.stores.base import Store
 
@@ -54,7 +56,7 @@ Check = Callable[[gpd.GeoDataFrame], None]
 
 @dataclass
 class ImportReport:
-    """What an import read, how it mapped the columns, what it repaired or filled in, and what it wrote."""
+    """What an import read, how it mapped the columns, what it repaired, refused, would change and wrote."""
 
     layer: str
     source: str
@@ -73,10 +75,19 @@ class ImportReport:
     inserted: int | None = None
     updated: int | None = None
     seconds: float = 0.0
+    changes: ChangeSet | None = None
+    rejected: pd.DataFrame | None = None
+    """Rows refused under `skip_invalid`: the file's own cells plus `row` and `reasons`."""
+    renamed: dict[str, str] = field(default_factory=dict)
+    """Shapefile columns given back their full names by gridmap's sidecar."""
+    dry_run: bool = False
 
     @property
     def rows_per_second(self) -> float:
         return self.rows / self.seconds if self.seconds > 0 else float("inf")
+
+
+Confirm = Callable[[ChangeSet], bool]
 
 
 def import_file(
@@ -89,15 +100,30 @@ def import_file(
     fix: bool = False,
     source_layer: str | None = None,
     progress: Progress | None = None,
+    encoding: str | None = None,
+    ignore: Collection[str] = (),
+    skip_invalid: bool = False,
+    dry_run: bool = False,
+    preview: Callable[[ImportReport], None] | None = None,
+    confirm: Confirm | None = None,
     check: Check | None = None,
 ) -> ImportReport:
     """Import `path` into `layer` of `store`, or raise ValidationError (and change nothing).
 
     `crs` says what the coordinates are in (it wins over the file's own CRS;
     CSV/XLSX without it are WGS84); `fix` repairs invalid polygons with
-    make_valid; `source_layer` picks a layer or sheet of a multi-layer file;
+    make_valid and cells with an obvious safe repair (2.5 floors, "3层");
+    `source_layer` picks a layer or sheet of a multi-layer file; `encoding`
+    overrides the text encoding; columns in `ignore` are left out even when
+    they look like a field. With `skip_invalid`, rows with problems are
+    refused (listed in `ImportReport.rejected`) and the others loaded.
     `check` sees the validated frame, grid codes derived, before the write
     (the API's write authorisation judges it there).
+
+    The change set is computed before anything is written and handed to
+    `preview`; `dry_run` stops there. A write that would remove features (a
+    replace) or clear values of a field the file has no column for asks
+    `confirm` (when given) and raises ImportCancelled on a no.
     """
     started = time.perf_counter()
     spec = get_layer(layer)
@@ -107,16 +133,23 @@ def import_file(
     say = progress or (lambda _message: None)
 
     say(f"reading {file.name}")
-    source = read_source(file, spec, source_layer=source_layer)
-    mapping = map_columns(spec, source.table.columns, tabular=source.tabular)
+    source = read_source(file, spec, source_layer=source_layer, encoding=encoding)
+    mapping = map_columns(spec, source.table.columns, tabular=source.tabular, ignore=ignore)
     declared = _declared_crs(source, crs)
 
     say(f"validating {len(source.table):,} rows")
-    frame, checked, placed = _validated(store, spec, source, mapping, declared, fix=fix)
-    frame = with_grid_codes(store, spec, frame)
+    checked = _validated(store, spec, source, mapping, declared, fix=fix, skip_invalid=skip_invalid)
+    frame = with_grid_codes(store, spec, checked.frame)
     if check is not None:
         check(frame)
-    say(f"writing {len(frame):,} {spec.name}")
+    say("comparing with the store")
+    # A replace compares with the whole layer (what it would remove); other modes only with their codes.
+    current = (
+        store.read(spec.name)
+        if mode == "replace"
+        else store.read(spec.name, codes=frame["code"].astype(str).tolist())
+    )
+    changes = change_set(spec.name, current, frame, mode, provided=mapping.fields.keys())
     report = ImportReport(
         layer=spec.name,
         source=str(file),
@@ -131,36 +164,72 @@ def import_file(
         geometry_columns=dict(mapping.geometry),
         ignored=dict(mapping.ignored),
         repaired=checked.repaired,
-        placed_at_building=placed,
+        placed_at_building=checked.placed,
+        changes=changes,
+        rejected=checked.rejected,
+        renamed=dict(source.renamed or {}),
+        dry_run=dry_run,
     )
+    if preview is not None:
+        preview(report)
+    if dry_run:
+        report.seconds = time.perf_counter() - started
+        return report
+    if changes.loses_data and confirm is not None and not confirm(changes):
+        raise ImportCancelled(f"{file}: import not confirmed; nothing was changed")
+    say(f"writing {len(frame):,} {spec.name}")
     if mode == "replace":
         report.written = store.replace(spec.name, frame)
     elif mode == "create":
         report.written = report.inserted = store.insert(spec.name, frame)
         report.updated = 0
     else:
-        before = store.counts().get(spec.name, 0)
         report.written = store.upsert(spec.name, frame)
-        report.inserted = store.counts().get(spec.name, 0) - before
-        report.updated = report.written - report.inserted
+        report.inserted = changes.added
+        report.updated = report.written - changes.added
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _validated(
-    store: Store, spec: Layer, source: Source, mapping: ColumnMapping, declared: CRSSpec, *, fix: bool
-) -> tuple[gpd.GeoDataFrame, GeometryResult, int]:
-    """The canonical frame to write, the geometry repairs, and how many households took a building's point.
+@dataclass
+class _Checked:
+    """The canonical frame to write, and what validation repaired, placed and refused on the way."""
 
-    Every check runs over the whole file before anything is raised, so one
-    ValidationError lists all of the file's problems.
+    frame: gpd.GeoDataFrame
+    repaired: list[Problem]
+    placed: int
+    rejected: pd.DataFrame | None
+
+
+def _validated(
+    store: Store,
+    spec: Layer,
+    source: Source,
+    mapping: ColumnMapping,
+    declared: CRSSpec,
+    *,
+    fix: bool,
+    skip_invalid: bool,
+) -> _Checked:
+    """The canonical frame to write, or a ValidationError listing every problem of the file.
+
+    Every check runs over the whole file before anything is raised. With
+    `skip_invalid` the rows with problems are set aside instead (problems of
+    the file as a whole still refuse it).
     """
     if source.table.empty:
         raise ValidationError(str(source.path), [Problem(None, None, "the file holds no rows")])
-    values, problems = read_fields(spec, source.table, mapping)
+    problems = [
+        Problem(None, column, f"{why}: rename the column, or pass --ignore {column}")
+        for column, why in mapping.unmapped.items()
+    ]
+    read = read_fields(spec, source.table, mapping, fix=fix)
+    values = read.values
+    problems += read.problems
     geoms, geometry_problems = _source_geometries(source, mapping)
     problems += geometry_problems
-    checked = check_and_transform(spec, geoms, declared, fix=fix)
+    area = service_area(store, spec.name, declared)
+    checked = check_and_transform(spec, geoms, declared, fix=fix, area=area)
     problems += checked.problems
     problems += _duplicate_codes(values)
     parents = {parent.layer: store.read(parent.layer) for parent in spec.parents}
@@ -172,18 +241,38 @@ def _validated(
         spec, source, mapping, values, checked.geoms, parents.get("buildings"), reported
     )
     problems += unplaced
+    repaired = read.repaired + checked.repaired
+    rejected: pd.DataFrame | None = None
+    keep = np.ones(len(values), dtype=bool)
     if problems:
-        raise ValidationError(
-            str(source.path), sorted(_with_codes(problems, values), key=_problem_order(spec))
-        )
-    frame = conform(spec, gpd.GeoDataFrame(values, geometry=gpd.GeoSeries(checked.geoms), crs=WGS84))
-    return frame, checked, placed
+        problems = sorted(_with_codes(problems, values), key=_problem_order(spec))
+        whole_file = [p for p in problems if p.row is None]
+        if not skip_invalid or whole_file:
+            raise ValidationError(str(source.path), whole_file if skip_invalid else problems)
+        rejected = rejected_rows(source.table, problems)
+        keep[rejected["row"].to_numpy() - 1] = False
+        if not keep.any():
+            raise ValidationError(
+                str(source.path), [Problem(None, None, f"every one of the {len(keep):,} rows has a problem")]
+            )
+        repaired = [p for p in repaired if p.row is None or keep[p.row - 1]]
+    frame = conform(
+        spec,
+        gpd.GeoDataFrame(
+            values[keep].reset_index(drop=True),
+            geometry=gpd.GeoSeries(checked.geoms[keep]),
+            crs=WGS84,
+        ),
+    )
+    return _Checked(frame, repaired, placed, rejected)
 
 
 def _declared_crs(source: Source, crs: CRSInput | None) -> CRSSpec:
     """The CRS the coordinates are in: the caller's word, else the file's, else WGS84 for tables."""
     if crs is not None:
         return parse_crs(crs)
+    if source.declared_crs is not None:
+        return parse_crs(source.declared_crs)
     if source.crs is not None:
         return parse_crs(source.crs)
     if source.tabular:

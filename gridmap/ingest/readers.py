@@ -8,8 +8,10 @@ encoding is detected rather than assumed.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import json
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,7 +30,7 @@ from gridmap.errors import Problem, ValidationError
 from gridmap.ingest.columns import map_columns, name_key
 from gridmap.ingest.values import TEXT
 
-Format = Literal["csv", "xlsx", "geojson", "gpkg", "shapefile", "kml"]
+Format = Literal["csv", "xlsx", "geojson", "gpkg", "shapefile", "kml", "fgb"]
 
 _FORMATS: dict[str, Format] = {
     ".csv": "csv",
@@ -42,7 +44,13 @@ _FORMATS: dict[str, Format] = {
     ".zip": "shapefile",
     ".kml": "kml",
     ".kmz": "kml",
+    ".fgb": "fgb",
 }
+
+FIELDS_SIDECAR = ".gridmap.json"
+"""Suffix of the file beside a Shapefile that gridmap exports: its full field names, CRS and encoding."""
+
+_KML_TITLE = "Name"  # LIBKML's column for a placemark's <name>; an ExtendedData `name` then becomes `name2`
 
 # Bookkeeping columns the LIBKML driver adds to every layer; they are not data.
 _KML_INTERNAL = {
@@ -74,6 +82,10 @@ class Source:
     crs: pyproj.CRS | None
     layer: str | None = None
     encoding: str | None = None
+    declared_crs: str | None = None
+    """The CRS a gridmap sidecar names (gcj02 and bd09 files are labelled EPSG:4326 inside)."""
+    renamed: dict[str, str] | None = None
+    """Shapefile columns given back their full names by the sidecar: {short: full}."""
 
     @property
     def tabular(self) -> bool:
@@ -81,24 +93,42 @@ class Source:
         return self.geometry is None
 
 
-def read_source(path: Path, target: Layer, *, source_layer: str | None = None) -> Source:
-    """Read `path` (format from its suffix) for import into `target`."""
+def read_source(
+    path: Path, target: Layer, *, source_layer: str | None = None, encoding: str | None = None
+) -> Source:
+    """Read `path` (format from its suffix) for import into `target`.
+
+    `encoding` is the caller's word on the text encoding of a Shapefile or
+    CSV; without it a Shapefile's .cpg is honoured, and otherwise the text is
+    read as UTF-8 or else GBK (GB18030), and `Source.encoding` says which.
+    """
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
         accepted = ", ".join(sorted(_FORMATS))
         raise _file_error(path, f"unsupported file type {path.suffix!r}; accepted: {accepted}")
     if not path.exists():
         raise _file_error(path, "file not found")
+    if encoding is not None:
+        encoding = _codec(path, encoding)
     if fmt == "csv":
-        table, encoding = _read_csv(path)
-        source = Source(path, fmt, table, None, None, encoding=encoding)
+        table, used = _read_csv(path, encoding)
+        source = Source(path, fmt, table, None, None, encoding=used)
     elif fmt == "xlsx":
         sheet, table = _read_xlsx(path, target, source_layer)
         source = Source(path, fmt, table, None, None, layer=sheet)
     else:
-        source = _read_vector(path, fmt, target, source_layer)
+        source = _read_vector(path, fmt, target, source_layer, encoding)
     source.table.columns = _unique_names(source.table.columns)
     return source
+
+
+def _codec(path: Path, encoding: str) -> str:
+    """The Python codec named by `encoding` (gbk, GB18030, cp936, utf-8 …), or one clear error."""
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise _file_error(path, f"unknown encoding {encoding!r} (e.g. utf-8, gbk, gb18030)") from None
+    return GBK if name in ("gbk", "gb2312", "cp936") else name
 
 
 def _unique_names(names: Iterable[object]) -> list[str]:
@@ -122,8 +152,15 @@ class _NotUTF8(Exception):
     """Arrow met bytes that are not UTF-8: the file is read again as GBK."""
 
 
-def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
-    """All columns as text, read by Arrow's multithreaded parser; UTF-8 (with or without BOM), else GBK."""
+def _read_csv(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
+    """All columns as text, read by Arrow's multithreaded parser; UTF-8 (with or without BOM), else GBK.
+
+    With `encoding` the text is decoded as that and nothing is guessed.
+    """
+    if encoding is not None:
+        utf8 = io.BytesIO(_decoded(path, encoding).encode("utf-8"))
+        header = utf8.readline().decode("utf-8")
+        return _parse_csv(utf8, header, path), encoding
     with path.open("rb") as fh:
         first_line = fh.readline()
     try:
@@ -135,15 +172,24 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
             return _parse_csv(path, header, path), "utf-8"
         except _NotUTF8:
             pass
-    return _parse_csv(_utf8_from_gbk(path), first_line.decode(GBK), path), "gbk"
-
-
-def _utf8_from_gbk(path: Path) -> io.BytesIO:
     try:
-        text = path.read_bytes().decode(GBK)
+        header = first_line.decode(GBK)
     except UnicodeDecodeError as exc:
-        raise _file_error(path, f"text is neither UTF-8 nor GBK (byte {exc.start})") from None
-    return io.BytesIO(text.encode("utf-8"))
+        raise _file_error(
+            path, f"text is neither UTF-8 nor GBK (byte {exc.start}); pass --encoding"
+        ) from None
+    return _parse_csv(io.BytesIO(_decoded(path, GBK).encode("utf-8")), header, path), "gbk (detected)"
+
+
+def _decoded(path: Path, encoding: str) -> str:
+    try:
+        return path.read_bytes().decode(encoding).removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        if encoding == GBK:
+            raise _file_error(
+                path, f"text is neither UTF-8 nor GBK (byte {exc.start}); pass --encoding"
+            ) from None
+        raise _file_error(path, f"text is not {encoding} (byte {exc.start}: {exc.reason})") from None
 
 
 def _parse_csv(source: Path | io.BytesIO, header: str, path: Path) -> pd.DataFrame:
@@ -225,39 +271,105 @@ def _header_row(top: pd.DataFrame, target: Layer) -> int:
 
 @dataclass(frozen=True)
 class _Location:
-    """Where GDAL reads one layer, and whether a .cpg beside it names its encoding."""
+    """Where GDAL reads one layer, whether a .cpg beside it names its encoding, and gridmap's sidecar."""
 
     source: str
     cpg: bool = False
+    sidecar: str | None = None
 
 
-def _read_vector(path: Path, fmt: Format, target: Layer, source_layer: str | None) -> Source:
+def _read_vector(
+    path: Path, fmt: Format, target: Layer, source_layer: str | None, encoding: str | None
+) -> Source:
     locations = _layer_locations(path)
     if not locations:
         raise _file_error(path, "the file holds no layer")
     layer = _pick(path, list(locations), target, source_layer, kind="layer")
     where = locations[layer]
-    encoding: str | None = None
+    used: str | None = encoding
     if fmt != "shapefile":
         frame = _read_layer(path, where.source, layer, None)
+    elif encoding is not None:
+        try:
+            frame = _read_layer(path, where.source, layer, encoding)
+        except _NotUTF8:
+            raise _file_error(path, "text is not utf-8; pass the file's --encoding (e.g. gbk)") from None
     elif where.cpg:
-        encoding = "per .cpg"
+        used = "per .cpg"
         frame = _read_layer(path, where.source, layer, None)
     else:
         # No .cpg: GDAL would assume Latin-1; Chinese files are UTF-8 or GBK, and only UTF-8 can fail.
         try:
-            encoding = "utf-8"
+            used = "utf-8"
             frame = _read_layer(path, where.source, layer, "utf-8")
-        except UnicodeDecodeError:
-            encoding = "gbk"
+        except _NotUTF8:
+            used = "gbk (detected, no .cpg)"
             frame = _read_layer(path, where.source, layer, GBK)
+    sidecar = _read_sidecar(path, where.sidecar)
+    renamed = {short: full for short, full in sidecar.fields.items() if short in frame.columns}
+    frame = frame.rename(columns=renamed)
     if not isinstance(frame, gpd.GeoDataFrame):
         # A table without geometry (a GeoPackage attribute table): rows are placed by lon/lat or WKT columns.
-        return Source(path, fmt, frame, None, None, layer=layer, encoding=encoding)
+        return Source(path, fmt, frame, None, None, layer=layer, encoding=used, renamed=renamed or None)
     attributes = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     if fmt == "kml":
-        attributes = attributes.drop(columns=[c for c in attributes.columns if c in _KML_INTERNAL])
-    return Source(path, fmt, attributes, frame.geometry, frame.crs, layer=layer, encoding=encoding)
+        attributes = _kml_attributes(attributes)
+    return Source(
+        path,
+        fmt,
+        attributes,
+        frame.geometry,
+        frame.crs,
+        layer=layer,
+        encoding=used,
+        declared_crs=sidecar.crs,
+        renamed=renamed or None,
+    )
+
+
+def _kml_attributes(attributes: pd.DataFrame) -> pd.DataFrame:
+    """Drop LIBKML's bookkeeping and its echo of a placemark's title.
+
+    LIBKML reads a placemark's <name> as `Name` and an ExtendedData `name`
+    as an empty `name2`: the title is then the name. A title that only
+    repeats the code (gridmap's title for features without a name) adds nothing.
+    """
+    attributes = attributes.drop(columns=[c for c in attributes.columns if c in _KML_INTERNAL])
+    if "name2" in attributes.columns and attributes["name2"].isna().all():
+        attributes = attributes.drop(columns="name2")
+    if _KML_TITLE in attributes.columns and "code" in attributes.columns:
+        title = attributes[_KML_TITLE].astype(object)
+        if title.equals(attributes["code"].astype(object)):
+            attributes = attributes.drop(columns=_KML_TITLE)
+    return attributes
+
+
+@dataclass(frozen=True)
+class _Sidecar:
+    """What gridmap wrote beside a Shapefile: full field names by short name, and the true CRS."""
+
+    fields: dict[str, str]
+    crs: str | None = None
+
+
+def _read_sidecar(path: Path, sidecar: str | None) -> _Sidecar:
+    """gridmap's sidecar of a Shapefile (empty when there is none); a damaged one is a clear error."""
+    if sidecar is None:
+        return _Sidecar({})
+    try:
+        if path.suffix.lower() == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                text = archive.read(sidecar).decode("utf-8")
+        else:
+            text = Path(sidecar).read_text(encoding="utf-8")
+        data = json.loads(text)
+    except (OSError, KeyError, UnicodeDecodeError, json.JSONDecodeError, zipfile.BadZipFile) as exc:
+        raise _file_error(path, f"cannot read the field-name sidecar {sidecar}: {exc}") from None
+    fields = data.get("fields", {}) if isinstance(data, dict) else None
+    if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
+        raise _file_error(path, f"the field-name sidecar {sidecar} is not a gridmap sidecar")
+    crs = data.get("crs")
+    return _Sidecar({str(k): v for k, v in fields.items()}, crs if isinstance(crs, str) else None)
 
 
 def _layer_locations(path: Path) -> dict[str, _Location]:
@@ -268,10 +380,12 @@ def _layer_locations(path: Path) -> dict[str, _Location]:
                 names = archive.namelist()
         except zipfile.BadZipFile as exc:
             raise _file_error(path, f"cannot open zip: {exc}") from None
-        lowered = {n.lower() for n in names}
+        lowered = {n.lower(): n for n in names}
         return {
             PurePosixPath(m).stem: _Location(
-                f"/vsizip/{path.resolve()}/{m}", m[:-4].lower() + ".cpg" in lowered
+                f"/vsizip/{path.resolve()}/{m}",
+                m[:-4].lower() + ".cpg" in lowered,
+                lowered.get(m[:-4].lower() + FIELDS_SIDECAR),
             )
             for m in names
             if m.lower().endswith(".shp")
@@ -280,20 +394,38 @@ def _layer_locations(path: Path) -> dict[str, _Location]:
         listed = pyogrio.list_layers(path)
     except pyogrio.errors.DataSourceError as exc:
         raise _file_error(path, f"cannot open: {exc}") from None
-    siblings = {p.name.lower() for p in path.parent.iterdir()} if path.suffix.lower() == ".shp" else set()
-    return {str(row[0]): _Location(str(path), f"{path.stem}.cpg".lower() in siblings) for row in listed}
+    siblings = {p.name.lower(): p for p in path.parent.iterdir()} if path.suffix.lower() == ".shp" else {}
+    sidecar = siblings.get(f"{path.stem}{FIELDS_SIDECAR}".lower())
+    return {
+        str(row[0]): _Location(
+            str(path), f"{path.stem}.cpg".lower() in siblings, str(sidecar) if sidecar else None
+        )
+        for row in listed
+    }
 
 
 def _read_layer(path: Path, source: str, layer: str, encoding: str | None) -> gpd.GeoDataFrame:
+    """One layer; text that does not decode is one clear error (or `_NotUTF8` while guessing UTF-8)."""
     try:
-        return pyogrio.read_dataframe(source, layer=layer, encoding=encoding, use_arrow=True)
-    except UnicodeDecodeError as exc:
+        frame = pyogrio.read_dataframe(source, layer=layer, encoding=encoding, use_arrow=True)
+        _check_text(frame)
+        return frame
+    except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
+        if isinstance(exc, pa.ArrowInvalid) and "utf" not in str(exc).lower():
+            raise _file_error(path, f"cannot read layer {layer!r}: {exc}") from None
         if encoding == "utf-8":
-            raise
-        reason = f"text is not in its declared encoding ({exc.reason} at byte {exc.start} of {exc.object!r})"
-        raise _file_error(path, reason) from None
+            raise _NotUTF8 from None
+        declared = encoding or "the encoding its .cpg declares"
+        raise _file_error(path, f"text is not {declared} ({exc}); pass --encoding") from None
     except pyogrio.errors.DataSourceError as exc:
         raise _file_error(path, f"cannot read layer {layer!r}: {exc}") from None
+
+
+def _check_text(frame: pd.DataFrame) -> None:
+    """Arrow hands GDAL's bytes over unchecked: text in another encoding must fail here, not later."""
+    for column in frame.columns:
+        if pd.api.types.is_string_dtype(frame[column].dtype) and frame[column].dtype != object:
+            pa.chunked_array(pa.array(frame[column].array)).validate(full=True)
 
 
 def _match_layer(names: list[str], target: Layer) -> str | None:

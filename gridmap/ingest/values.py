@@ -7,7 +7,10 @@ so a million-row file costs a handful of array operations.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -38,6 +41,31 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "community": ("社区", "居委会", "居民委员会", "城市社区"),
     "village": ("村", "行政村", "村委会", "村民委员会"),
 }
+
+
+# A number followed by the unit people type after it: "3层", "2.5 F", "４人", "300米".
+_NUMBER_WITH_UNIT = re.compile(r"^([-+]?\d+(?:\.\d+)?)\s*(?:层|楼|f|人|口|户|米|m|个|间|座)?$", re.IGNORECASE)
+# A yes/no with a remark in brackets ("是（党员）") or written as a decimal by a spreadsheet ("1.0").
+_ANNOTATED_BOOLEAN = re.compile(r"^(.+?)\s*[（(].*[)）]$")
+_DECIMAL_BOOLEAN = {"1.0": "1", "0.0": "0"}
+
+
+@dataclass
+class FieldValue:
+    """Typed values of one field, its unreadable cells, and (with --fix) the cells repaired."""
+
+    values: pd.Series
+    problems: list[Problem] = field(default_factory=list)
+    repaired: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class FieldValues:
+    """Typed values of the mapped fields, the unreadable cells, and (with --fix) the cells repaired."""
+
+    values: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+    repaired: list[Problem] = field(default_factory=list)
 
 
 def choice_lookup(f: Field) -> dict[str, str]:
@@ -79,7 +107,19 @@ def _problems(rows: npt.NDArray[np.intp], f: Field, reason: Callable[[int], str]
     return [Problem(int(i) + 1, f.name, reason(int(i))) for i in rows]
 
 
-def _numbers(f: Field, column: str, series: pd.Series) -> tuple[pd.Series, list[Problem]]:
+def _unit_numbers(text: pd.Series, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
+    """The number in each of `rows`' cells written with a unit or in full width ("3层"), else NaN."""
+    distinct, codes = np.unique(text.iloc[rows].astype(str).to_numpy(), return_inverse=True)
+    parsed = []
+    for cell in distinct:
+        found = _NUMBER_WITH_UNIT.match(unicodedata.normalize("NFKC", cell).strip())
+        parsed.append(float(found.group(1)) if found else np.nan)
+    return np.asarray(parsed, dtype=np.float64)[codes]
+
+
+def _numbers(f: Field, column: str, series: pd.Series, *, fix: bool) -> FieldValue:
+    """Numbers of one field; with `fix`, a unit after the number is dropped and a fraction of an
+    integer field is rounded half up (OpenStreetMap's 2.5 floors → 3), each repair listed."""
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
         number = np.array(series.to_numpy(dtype=np.float64, na_value=np.nan))
         text = series.astype(TEXT)
@@ -87,16 +127,44 @@ def _numbers(f: Field, column: str, series: pd.Series) -> tuple[pd.Series, list[
         text = as_text(series)
         number = parse_numbers(text)
     given = text.notna().to_numpy()
-    unreadable = given & ~np.isfinite(number)
     kind = "an integer" if f.type == "integer" else "a number"
     label = _label(f, column)
-    problems = _problems(np.flatnonzero(unreadable), f, lambda i: f"{text.iat[i]!r} is not {kind}{label}")
+    repaired: list[Problem] = []
+    rows = np.flatnonzero(given & ~np.isfinite(number))
+    repairable = np.zeros(len(number), dtype=bool)
+    if rows.size:
+        candidates = _unit_numbers(text, rows)
+        repairable[rows] = np.isfinite(candidates)
+        if fix:
+            number[rows] = candidates
+            repaired += _problems(
+                np.flatnonzero(repairable), f, lambda i: f"repaired: {text.iat[i]!r} → {number[i]:g}{label}"
+            )
+    unreadable = given & ~np.isfinite(number)
+    problems = _problems(
+        np.flatnonzero(unreadable),
+        f,
+        lambda i: (
+            f"{text.iat[i]!r} is not {kind}{label}" + (" (--fix drops the unit)" if repairable[i] else "")
+        ),
+    )
     if f.type == "integer":
         fractional = np.isfinite(number) & (number != np.round(number))
-        problems += _problems(
-            np.flatnonzero(fractional), f, lambda i: f"{text.iat[i]!r} is not {kind}{label}"
-        )
-        number[fractional] = np.nan
+        if fix:
+            rounded = np.floor(number + 0.5)
+            repaired += _problems(
+                np.flatnonzero(fractional),
+                f,
+                lambda i: f"repaired: {text.iat[i]!r} → {rounded[i]:g} (rounded half up){label}",
+            )
+            number = np.where(fractional, rounded, number)
+        else:
+            problems += _problems(
+                np.flatnonzero(fractional),
+                f,
+                lambda i: f"{text.iat[i]!r} is not {kind}{label} (--fix rounds it half up)",
+            )
+            number[fractional] = np.nan
     huge = np.isfinite(number) & (np.abs(number) > MAX_INTEGER)
     out_of_range = f"is out of range (at most {MAX_INTEGER:,}){label}"
     problems += _problems(np.flatnonzero(huge), f, lambda i: f"{text.iat[i]!r} {out_of_range}")
@@ -104,7 +172,7 @@ def _numbers(f: Field, column: str, series: pd.Series) -> tuple[pd.Series, list[
     negative = np.flatnonzero(number < 0)
     problems += _problems(negative, f, lambda i: f"negative {f.name} {text.iat[i]}{label}")
     values = pd.Series(np.where(np.isfinite(number), number, np.nan), index=series.index)
-    return values.astype("Int64" if f.type == "integer" else "float64"), problems
+    return FieldValue(values.astype("Int64" if f.type == "integer" else "float64"), problems, repaired)
 
 
 def _lookup_positions(text: pd.Series, keys: list[str]) -> npt.NDArray[np.intp]:
@@ -166,31 +234,59 @@ def text_problems(f: Field, raw: pd.Series, label: str = "") -> list[Problem]:
     return _problems(np.flatnonzero(control), f, lambda i: f"holds control characters{label}")
 
 
-def read_field(f: Field, column: str, series: pd.Series) -> tuple[pd.Series, list[Problem]]:
-    """Typed values of one field and the problems of the cells that are not valid."""
+def _boolean_repairs(f: Field, column: str, series: pd.Series) -> tuple[pd.Series, list[Problem]]:
+    """Yes/no cells with a remark in brackets ("是（党员）") or written as 1.0/0.0, reduced to the yes/no."""
+    text = as_text(series)
+    found = _lookup_positions(text, list(BOOLEANS))
+    rows = np.flatnonzero(text.notna().to_numpy() & (found < 0))
+    repaired: list[Problem] = []
+    if not rows.size:
+        return series, repaired
+    fixed = text.copy()
+    label = _label(f, column)
+    for i in rows.tolist():
+        cell = unicodedata.normalize("NFKC", str(text.iat[i])).strip()
+        bracketed = _ANNOTATED_BOOLEAN.match(cell)
+        candidate = _DECIMAL_BOOLEAN.get(cell) or (bracketed.group(1) if bracketed else None)
+        if candidate is not None and name_key(candidate) in BOOLEANS:
+            fixed.iat[i] = candidate
+            repaired.append(Problem(i + 1, f.name, f"repaired: {text.iat[i]!r} → {candidate}{label}"))
+    return fixed, repaired
+
+
+def read_field(f: Field, column: str, series: pd.Series, *, fix: bool = False) -> FieldValue:
+    """Typed values of one field, the problems of the cells that are not valid, and the repairs (`fix`)."""
     if f.type in ("integer", "real"):
-        return _numbers(f, column, series)
+        return _numbers(f, column, series, fix=fix)
     if f.type == "boolean":
+        repaired: list[Problem] = []
+        if fix:
+            series, repaired = _boolean_repairs(f, column, series)
         positions, problems = _mapped(
             f, column, series, dict(BOOLEANS), "yes/no (是/否, Y/N, 1/0, true/false)"
         )
         truth = np.array([*BOOLEANS.values(), False], dtype=bool)[positions]
-        return pd.Series(pd.arrays.BooleanArray(truth, positions < 0), index=series.index), problems
+        values = pd.Series(pd.arrays.BooleanArray(truth, positions < 0), index=series.index)
+        return FieldValue(values, problems, repaired)
     if f.choices:
         lookup = choice_lookup(f)
         spellings = ", ".join(f"{c} ({'/'.join(_SYNONYMS.get(c, ())[:2])})" for c in f.choices)
         positions, problems = _mapped(f, column, series, dict(lookup), f"one of {spellings}")
         chosen = np.array([*lookup.values(), None], dtype=object)[positions]
-        return pd.Series(chosen, index=series.index, dtype=TEXT), problems
-    return as_text(series), text_problems(f, series, _label(f, column))
+        return FieldValue(pd.Series(chosen, index=series.index, dtype=TEXT), problems)
+    return FieldValue(as_text(series), text_problems(f, series, _label(f, column)))
 
 
 def read_fields(
-    layer: Layer, table: pd.DataFrame, mapping: ColumnMapping
-) -> tuple[pd.DataFrame, list[Problem]]:
-    """Every mapped field, typed; problems for unreadable values, missing required columns and empty cells."""
+    layer: Layer, table: pd.DataFrame, mapping: ColumnMapping, *, fix: bool = False
+) -> FieldValues:
+    """Every mapped field, typed; problems for unreadable values, missing required columns and empty cells.
+
+    With `fix`, cells with an obvious safe repair are repaired and listed (see `read_field`).
+    """
     columns: dict[str, pd.Series] = {}
     problems: list[Problem] = []
+    repaired: list[Problem] = []
     for f in layer.input_fields:
         column = mapping.fields.get(f.name)
         if column is None:
@@ -200,10 +296,11 @@ def read_fields(
                     Problem(None, f.name, f"required column is missing (accepted names: {names})")
                 )
             continue
-        values, found = read_field(f, column, table[column])
-        problems += found
+        read = read_field(f, column, table[column], fix=fix)
+        problems += read.problems
+        repaired += read.repaired
         if f.required:
-            empty = np.flatnonzero(values.isna().to_numpy())
+            empty = np.flatnonzero(read.values.isna().to_numpy())
             problems += _problems(empty, f, lambda _i: "required value is empty")
-        columns[f.name] = values
-    return pd.DataFrame(columns, index=table.index), problems
+        columns[f.name] = read.values
+    return FieldValues(pd.DataFrame(columns, index=table.index), problems, repaired)

@@ -55,7 +55,10 @@ CSS = """
 .gm-name-grid{font-size:12px;font-weight:500}
 @media print{
   @page{size:A4 landscape;margin:8mm}
-  html,body{width:100%;height:100%}
+  /* A fixed page-sized map: the refit on entering print (gridmap.fit) then knows the size the
+     paper will have, and keeps the data clear of the title and the legend. */
+  .folium-map{position:absolute!important;left:0!important;top:0!important;width:1060px!important;
+    height:730px!important}
   .leaflet-control-zoom,.leaflet-control-layers,.gm-search,.leaflet-control-attribution{display:none!important}
   .gm-title{box-shadow:none;border:1px solid #999}
   .gm-legend{box-shadow:none;border:1px solid #999;font-size:10px;line-height:14px;padding:4px 6px}
@@ -224,7 +227,18 @@ _FINISH = Template(
   });
   list.innerHTML = options.join("");
   {%- endif %}
-  gridmap.map.fitBounds({{ this.bounds|tojson }}, {padding: [10, 10], animate: false});
+  // Fit the data between the title and the legend, so neither covers a grid; again when printing.
+  gridmap.fit = function () {
+    var legend = document.querySelector(".gm-legend"), title = document.querySelector(".gm-title");
+    gridmap.map.invalidateSize({animate: false});
+    gridmap.map.fitBounds({{ this.bounds|tojson }}, {animate: false,
+      paddingTopLeft: [10, title ? title.offsetHeight + 20 : 10],
+      paddingBottomRight: [legend ? legend.offsetWidth + 20 : 10, 10]});
+  };
+  gridmap.fit();
+  window.addEventListener("beforeprint", gridmap.fit);
+  window.addEventListener("afterprint", gridmap.fit);
+  if (window.matchMedia) { window.matchMedia("print").addEventListener("change", gridmap.fit); }
   gridmap.ready = true;
   requestAnimationFrame(function () {
     requestAnimationFrame(function () { gridmap.renderedAt = performance.now(); });

@@ -102,9 +102,14 @@ def geoms_of(frame: gpd.GeoDataFrame) -> np.ndarray:
 
 def finish(layer: str | Layer, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """A frame read back from a store: canonical, ordered by code."""
+    return _by_code(conformed(layer, frame))
+
+
+def conformed(layer: str | Layer, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A frame read back from a store, canonical, in the order the store returned it."""
     if frame.empty:
         return empty_frame(layer)
-    return _by_code(conform(layer, frame))
+    return conform(layer, frame)
 
 
 def in_force(spec: Layer, table: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -186,7 +191,12 @@ class PreparingStore(Store):
             seen = self._counter()
             changes = [
                 self._change(
-                    layer, data, whole=whole, drop=(drop or {}).get(layer), exact=reverts is not None
+                    layer,
+                    data,
+                    whole=whole,
+                    drop=(drop or {}).get(layer),
+                    exact=reverts is not None,
+                    create_only=create_only,
                 )
                 for layer, data in frames.items()
             ]

@@ -14,9 +14,12 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 
 from gridmap.catalogue import LAYER_NAMES
+from gridmap.errors import StoreError
+from gridmap.stores.query import Page, Value
 
 if TYPE_CHECKING:
     from gridmap.history import Revision
+    from gridmap.stores.cases import CaseBook
 
 BBox = tuple[float, float, float, float]
 
@@ -45,6 +48,24 @@ class Store(ABC):
         override this default, which selects from `read`.
         """
         return self.read(layer)[[*columns, "geometry"]]
+
+    @abstractmethod
+    def query(
+        self,
+        layer: str,
+        *,
+        bbox: BBox | None = None,
+        codes: Sequence[str] | None = None,
+        equals: Mapping[str, Value] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        order: str = "code",
+    ) -> Page:
+        """One page of the features matching every filter, cut by the database (see `stores.query`).
+
+        `equals` maps fields to values of their type; `order` is a field, `-field`
+        for descending (ties by code, nulls last); `limit` None returns every match.
+        """
 
     @abstractmethod
     def replace(self, layer: str, frame: gpd.GeoDataFrame) -> int:
@@ -119,6 +140,10 @@ class Store(ABC):
         with a faster encoder of its own (PostGIS's ST_AsMVT) overrides this.
         """
         return None
+
+    def case_book(self) -> CaseBook:
+        """The store's cases (`gridmap.cases`); a backend without case tables says so."""
+        raise StoreError(f"{type(self).__name__} keeps no cases")
 
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release connections or handles."""

@@ -34,7 +34,7 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
-from gridmap.changes import REVISION, LayerChange, stamped, versioned_spec
+from gridmap.changes import REVISION, LayerChange, closing_groups, stamped, versioned_spec
 from gridmap.errors import StoreError
 from gridmap.frames import empty_frame
 from gridmap.history import Author, Revision
@@ -43,11 +43,22 @@ from gridmap.stores._frames import (
     accepted_geometries,
     arrow_frame,
     arrow_types,
+    conformed,
     finish,
     geoms_of,
     in_force,
 )
 from gridmap.stores.base import BBox
+from gridmap.stores.cases import CaseBook
+from gridmap.stores.query import (
+    COUNT_LIMIT,
+    Page,
+    Value,
+    check_equals,
+    check_window,
+    matched_from_page,
+    parse_order,
+)
 from gridmap.versions import parse_date
 
 META = "gridmap_meta"
@@ -56,6 +67,7 @@ SRS_ID = 4326
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 _POINT = shapely.GeometryType.POINT
 _SYNC_OPTION = "OGR_SQLITE_SYNCHRONOUS"
+_BATCH = 2_048  # candidates of a bbox page tested per round
 REVISIONS = "gridmap_revisions"
 _SCRATCH = {name: f"load_{i}" for i, name in enumerate(LAYER_NAMES)}  # schema names of attached loads
 _BUSY_SECONDS = 60.0  # how long a writer waits for another's transaction before giving up
@@ -73,6 +85,7 @@ class GeoPackageStore(PreparingStore):
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(os.path.abspath(path))
         self.url = str(self.path)
+        self._case_book: CaseBook | None = None
         if not self.path.parent.is_dir():
             raise StoreError(f"cannot create store {self.url}: directory {self.path.parent} does not exist")
         self._remove_stale_copies()
@@ -106,6 +119,18 @@ class GeoPackageStore(PreparingStore):
             for entry in self.path.parent.iterdir():
                 if stale.fullmatch(entry.name):
                     entry.unlink(missing_ok=True)
+
+    def case_book(self) -> CaseBook:
+        """The file's case tables (created on first use), written the way every write of this store is."""
+        if self._case_book is None:
+            self._case_book = CaseBook.for_geopackage(self.path, self.writing)
+        return self._case_book
+
+    @contextmanager
+    def writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction on the store itself, as every write of this store makes it."""
+        with _sqlite(self.path, transaction=True) as conn:
+            yield conn
 
     def _missing_tables(self) -> list[str]:
         if not self.path.exists():
@@ -157,6 +182,48 @@ class GeoPackageStore(PreparingStore):
         except (DataSourceError, DataLayerError) as exc:
             raise StoreError(f"cannot read {layer} from {self.url}: {exc}") from None
         return arrow_frame(layer, table, columns, table[meta["geometry_name"] or "wkb_geometry"])
+    def query(
+        self,
+        layer: str,
+        *,
+        bbox: BBox | None = None,
+        codes: Sequence[str] | None = None,
+        equals: Mapping[str, Value] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        order: str = "code",
+    ) -> Page:
+        spec = get_layer(layer)
+        by = parse_order(spec, order)
+        check_window(limit, offset)
+        where, params = _where(layer, bbox, codes, check_equals(spec, equals))
+        column = f't."{by.name}"'
+        # Nulls last in both directions, as in PostGIS (SQLite sorts them first when ascending).
+        key = f"{column} DESC" if by.descending else column
+        if by.name != "code":
+            key = (key if by.descending else f"{column} IS NULL, {column}") + ", t.code"
+        selected = "t.fid" if bbox is None else f't.fid, t."{GEOMETRY_COLUMN}"'
+        sql = f'SELECT {selected} FROM "{layer}" t'
+        sql += (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY {key}"
+        with _sqlite(self.path, readonly=True) as conn:
+            if bbox is None:
+                fids, matched, more = _window(conn, layer, sql, where, params, limit, offset)
+            else:
+                fids, matched, more = _window_exact(conn.execute(sql, params), bbox, limit, offset)
+        return Page(self._by_fids(layer, fids), matched, more)
+
+    def _by_fids(self, layer: str, fids: list[int]) -> gpd.GeoDataFrame:
+        """The features with these ids, in this order (a page: a few rows read through GDAL)."""
+        if not fids:
+            return empty_frame(layer)
+        try:
+            frame = pyogrio.read_dataframe(
+                self.path, layer=layer, fids=fids, use_arrow=True, fid_as_index=True
+            )
+        except (DataSourceError, DataLayerError) as exc:
+            raise StoreError(f"cannot read {layer} from {self.url}: {exc}") from None
+        # A writer may have renamed a new file in since the ids were chosen: keep the ids still present.
+        return conformed(layer, frame.reindex([f for f in fids if f in frame.index]))
 
     def _fids(self, layer: str, codes: Sequence[str]) -> list[int]:
         """Feature ids of `codes`, looked up with one bound JSON parameter (no SQL built from values)."""
@@ -373,6 +440,90 @@ class GeoPackageStore(PreparingStore):
                 raise
 
 
+def _where(
+    layer: str, bbox: BBox | None, codes: Sequence[str] | None, equals: Mapping[str, Value]
+) -> tuple[list[str], dict[str, object]]:
+    """SQL conditions with named parameters; the bbox narrows through the R-tree (exact test later)."""
+    where: list[str] = []
+    params: dict[str, object] = {}
+    if bbox is not None:
+        where.append(
+            f't.fid IN (SELECT id FROM "rtree_{layer}_{GEOMETRY_COLUMN}" '
+            "WHERE maxx >= :x0 AND minx <= :x1 AND maxy >= :y0 AND miny <= :y1)"
+        )
+        params.update(zip(("x0", "y0", "x1", "y1"), (float(v) for v in bbox), strict=True))
+    if codes is not None:
+        where.append("t.code IN (SELECT value FROM json_each(:codes))")
+        params["codes"] = _json_list(codes)
+    for i, (name, value) in enumerate(equals.items()):
+        where.append(f't."{name}" = :eq{i}')
+        params[f"eq{i}"] = int(value) if isinstance(value, bool) else value  # GDAL keeps booleans as 0/1
+    return where, params
+
+
+def _window(
+    conn: sqlite3.Connection,
+    layer: str,
+    sql: str,
+    where: list[str],
+    params: dict[str, object],
+    limit: int | None,
+    offset: int,
+) -> tuple[list[int], int | None, bool]:
+    """Ids of one page cut by SQL, the capped count of all matches, and whether more follow."""
+    rows = conn.execute(
+        f"{sql} LIMIT :limit OFFSET :offset", {**params, "limit": _sql_limit(limit), "offset": offset}
+    )
+    fids = [row[0] for row in rows]
+    more = limit is not None and len(fids) > limit
+    fids = fids[:limit] if limit is not None else fids
+    matched = matched_from_page(offset, len(fids), more)
+    if matched is None:
+        counted = f'SELECT 1 FROM "{layer}" t' + (" WHERE " + " AND ".join(where) if where else "")
+        n = conn.execute(f"SELECT count(*) FROM ({counted} LIMIT {COUNT_LIMIT + 1})", params).fetchone()[0]
+        matched = n if n <= COUNT_LIMIT else None
+    return fids, matched, more
+
+
+def _window_exact(
+    rows: sqlite3.Cursor, bbox: BBox, limit: int | None, offset: int
+) -> tuple[list[int], int | None, bool]:
+    """One page of the R-tree's candidates that truly meet `bbox`, tested a batch at a time.
+
+    The R-tree keeps boxes rounded outwards to 32-bit floats, so every
+    candidate's geometry is tested exactly; reading stops once the page, the
+    row after it and the capped count are known.
+    """
+    box = shapely.box(*bbox)
+    wanted = None if limit is None else offset + limit + 1
+    found: list[int] = []
+    total = 0
+    while batch := rows.fetchmany(_BATCH):
+        fids = np.array([row[0] for row in batch], dtype=np.int64)
+        geoms = _geometries_of_blobs([row[1] for row in batch])
+        hits = fids[shapely.intersects(geoms, box)]
+        total += len(hits)
+        if wanted is None or len(found) < wanted:
+            found += hits[: None if wanted is None else wanted - len(found)].tolist()
+        if wanted is not None and len(found) >= wanted and total > COUNT_LIMIT:
+            break
+    page = found[offset:] if limit is None else found[offset : offset + limit]
+    more = limit is not None and len(found) > offset + limit
+    return page, total if total <= COUNT_LIMIT else None, more
+
+
+def _sql_limit(limit: int | None) -> int:
+    """SQLite's LIMIT for a page (one row more, to tell whether another page follows); -1: no limit."""
+    return -1 if limit is None else limit + 1
+
+
+def _geometries_of_blobs(blobs: list[bytes | None]) -> np.ndarray:
+    """Shapely geometries of GeoPackage blobs: the WKB after the header and its envelope."""
+    sizes = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+    wkb = [None if b is None else b[8 + sizes.get((b[3] >> 1) & 0b111, 0) :] for b in blobs]
+    return shapely.from_wkb(np.array(wkb, dtype=object))
+
+
 def _write_layer(path: Path, layer: str, frame: gpd.GeoDataFrame, spec: Layer | None = None) -> None:
     """(Re)create one layer of the file at `path` from a prepared frame, R-tree included."""
     spec = spec or get_layer(layer)
@@ -459,21 +610,19 @@ def _history(layer: str) -> str:
 
 
 def _supersede(conn: sqlite3.Connection, change: LayerChange, revision: int) -> None:
-    """Move the stored rows this change replaces or deletes to the layer's history table."""
-    if not len(change.superseded):
-        return
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS gridmap_closing (code TEXT PRIMARY KEY, closed_on TEXT)")
-    conn.execute("DELETE FROM gridmap_closing")
-    closing = change.superseded.astype(object).where(change.superseded.notna(), None)
-    conn.executemany("INSERT INTO gridmap_closing VALUES (?, ?)", closing.itertuples(index=False, name=None))
+    """Move the stored rows this change replaces or deletes to the layer's history table.
+
+    One statement per closing date (a write has one or two; none outside the
+    boundary layers), its codes as one JSON parameter: no Python per row.
+    """
     spec = versioned_spec(change.layer)
     columns = ", ".join(f'"{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN])
-    picked = ", ".join(f'l."{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN])
-    conn.execute(
+    sql = (
         f'INSERT INTO "{_history(change.layer)}" ({columns}, superseded, closed_on) '
-        f'SELECT {picked}, ?, c.closed_on FROM "{change.layer}" l JOIN gridmap_closing c ON c.code = l.code',
-        (revision,),
+        f'SELECT {columns}, ?, ? FROM "{change.layer}" WHERE code IN (SELECT value FROM json_each(?))'
     )
+    for closed_on, codes in closing_groups(change):
+        conn.execute(sql, (revision, closed_on, _json_list(codes)))
 
 
 def _row_values(layer: str, frame: gpd.GeoDataFrame) -> list[list[object]]:

@@ -4,9 +4,11 @@ The schema is Alembic's (`migrations/`), upgraded on open. Writes run in one
 transaction each: bulk data goes in with binary COPY, assembled from whole
 columns by Arrow (EWKB for geometry), so no Python runs per row; a big
 whole-layer replace drops the layer's indexes, loads, and rebuilds them.
-Reads come back through binary COPY too, decoded column by column with
-numpy; bbox reads use `&&` on an envelope (the GiST index) then an exact
-ST_Intersects, so both stores return the same features.
+Reads come back through binary COPY too: whole layers through ADBC's libpq
+driver straight into Arrow, pages through psycopg decoded column by column
+with numpy (`query` filters, orders and cuts them in SQL); bbox reads use
+`&&` on an envelope (the GiST index) then an exact ST_Intersects, so both
+stores return the same features.
 
 Buildings keep Polygon and MultiPolygon as given: their column is generic
 `geometry(Geometry, 4326)` with a CHECK on the type (migration 0001); the
@@ -19,12 +21,14 @@ import dataclasses
 import datetime as dt
 import io
 import json
+import re
 import struct
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import adbc_driver_postgresql.dbapi as adbc
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -40,24 +44,46 @@ from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from gridmap.catalogue import LAYER_NAMES, Field, Layer, get_layer
-from gridmap.changes import LayerChange, stamped, versioned_spec
+from gridmap.changes import LayerChange, closing_groups, stamped, versioned_spec
 from gridmap.errors import ConfigError, StoreError
 from gridmap.frames import WGS84, empty_frame
 from gridmap.history import Author, Revision
 from gridmap.settings import redact
-from gridmap.stores._frames import PreparingStore, arrow_frame, arrow_types, finish, geoms_of, in_force
+from gridmap.stores._frames import (
+    PreparingStore,
+    arrow_frame,
+    arrow_types,
+    conformed,
+    finish,
+    geoms_of,
+    in_force,
+)
 from gridmap.stores.base import BBox
+from gridmap.stores.query import (
+    COUNT_LIMIT,
+    Page,
+    Value,
+    check_equals,
+    check_window,
+    matched_from_page,
+    parse_order,
+)
 from gridmap.versions import parse_date
+
+if TYPE_CHECKING:
+    from gridmap.stores.cases import CaseBook
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x6772_6964_6D61_70  # pg_advisory_xact_lock key: openers migrate one at a time
 _REBUILD_FROM_ROWS = 20_000  # loads this big drop the indexes and build them afresh afterwards
 _INDEX_MEMORY = "256MB"  # maintenance_work_mem for the index builds after a bulk load: sort in memory
+_ARROW_FROM_ROWS = 50_000  # whole-layer reads of at least this many (estimated) rows go through ADBC
 _CHUNK_ROWS = 100_000  # rows per COPY chunk: Python builds the next chunk while the server parses this one
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)  # signature, flags, no extension
 _COPY_TRAILER = struct.pack(">h", -1)
 _POINT = shapely.GeometryType.POINT
 _WKB_POINT = np.array([1, 1, 0, 0, 0], dtype=np.uint8)  # little-endian WKB header of a 2D point
+_WKB_POINT_SIZE = 21  # that header and x, y
 _NUMPY_TYPES = {"integer": "int64", "real": "float64", "boolean": "bool"}
 _WIRE_TYPES = {"integer": ">i8", "real": ">f8", "boolean": "u1"}  # int8, float8 and bool in binary COPY
 _PANDAS_TYPES = {
@@ -100,6 +126,7 @@ class PostGISStore(PreparingStore):
         except (ArgumentError, NoSuchModuleError, ValueError) as exc:
             raise ConfigError(f"unusable store URL {redact(url)!r}: {redact(str(exc))}") from None
         self.url = self._engine.url.render_as_string(hide_password=True)
+        self._libpq_url = self._engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         try:
             migrate(self._engine)
         except DBAPIError as exc:
@@ -108,6 +135,12 @@ class PostGISStore(PreparingStore):
 
     def close(self) -> None:
         self._engine.dispose()
+
+    def case_book(self) -> CaseBook:
+        """The `cases` and `case_events` tables of migration 0003, on this store's engine."""
+        from gridmap.stores.cases import CaseBook
+
+        return CaseBook(self._engine, self.url)
 
     @contextmanager
     def _cursor(self, write: bool = False) -> Iterator[psycopg.Cursor[Any]]:
@@ -162,20 +195,50 @@ class PostGISStore(PreparingStore):
         self, spec: Layer, *, bbox: BBox | None = None, codes: Sequence[str] | None = None
     ) -> gpd.GeoDataFrame:
         """`read` in the layout of `spec` (the catalogue's, or the stored one with `revision`)."""
-        where: list[str] = []
-        params: dict[str, object] = {}
-        if bbox is not None:
-            envelope = "ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4326)"
-            where.append(f"geometry && {envelope} AND ST_Intersects(geometry, {envelope})")
-            params.update(zip(("x0", "y0", "x1", "y1"), (float(v) for v in bbox), strict=True))
-        if codes is not None:
-            where.append("code = ANY(%(codes)s)")
-            # PostgreSQL text cannot hold NUL, so no stored code has one: such a code matches nothing.
-            params["codes"] = [str(c) for c in codes if "\x00" not in str(c)]
+        where, params = _where(bbox, codes, {})
+        select = self._select_arrow if codes is None and self._large(spec.name) else self._rows
+        return finish(spec, select(spec, where, params, " ORDER BY code"))
+
+    def _large(self, layer: str) -> bool:
+        """Whether the planner's row estimate says `layer` is worth ADBC's connection set-up (~0.1 s)."""
+        with self._cursor() as cur:
+            row = cur.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (layer,)).fetchone()
+        return row is not None and row[0] >= _ARROW_FROM_ROWS
+
+    def query(
+        self,
+        layer: str,
+        *,
+        bbox: BBox | None = None,
+        codes: Sequence[str] | None = None,
+        equals: Mapping[str, Value] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        order: str = "code",
+    ) -> Page:
+        spec = get_layer(layer)
+        by = parse_order(spec, order)
+        check_window(limit, offset)
+        where, params = _where(bbox, codes, check_equals(spec, equals))
+        # Code is never null: plain ORDER BY code walks the primary key either way.
+        nulls = "" if by.name == "code" else " NULLS LAST"
+        tail = f" ORDER BY {by.name} {'DESC' if by.descending else 'ASC'}{nulls}, code"
+        page = {"limit": None if limit is None else limit + 1, "offset": offset}
+        tail += " LIMIT %(limit)s OFFSET %(offset)s"
+        frame = self._rows(spec, where, {**params, **page}, tail)
+        more = limit is not None and len(frame) > limit
+        frame = conformed(layer, frame.iloc[:limit] if limit is not None else frame)
+        matched = matched_from_page(offset, len(frame), more)
+        if matched is None:
+            matched = self._count(layer, where, params)
+        return Page(frame, matched, more)
+
+    def _rows(self, spec: Layer, where: list[str], params: dict[str, object], tail: str) -> gpd.GeoDataFrame:
+        """The layer's rows meeting `where`, then `tail` (order, page), through the pooled connection."""
         sql = f"SELECT {', '.join(spec.field_names)}, ST_AsBinary(geometry) FROM {spec.name}"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        return finish(spec, self._select(spec, f"{sql} ORDER BY code", params))
+        return self._select(spec, sql + tail, params)
 
     def _select(self, spec: Layer, sql: str, params: Mapping[str, object]) -> gpd.GeoDataFrame:
         """Rows of `sql` (the spec's fields, then the geometry as WKB) decoded from binary COPY."""
@@ -205,6 +268,39 @@ class PostGISStore(PreparingStore):
             ),
         )
         return arrow_frame(layer, table, columns, table["wkb"])  # hex WKB: shapely reads it as it is
+    def _select_arrow(
+        self, spec: Layer, where: list[str], params: dict[str, object], tail: str
+    ) -> gpd.GeoDataFrame:
+        """Like `_rows`, for many rows: ADBC's libpq driver reads binary COPY into Arrow in C++.
+
+        psycopg hands COPY output to Python one row at a time, which at a city's
+        5 million households costs more than the server's own work.
+        """
+        sql = f"SELECT {', '.join(spec.field_names)}, ST_AsBinary(geometry) AS wkb FROM {spec.name}"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        numbered, values = _numbered(sql + tail, params)
+        try:
+            with adbc.connect(self._libpq_url) as conn, conn.cursor() as cur:
+                cur.execute(numbered, parameters=values)
+                table = cur.fetch_arrow_table()
+        except adbc.Error as exc:
+            raise StoreError(f"{self.url}: {_reason(exc)}") from None
+        if table.num_rows == 0:
+            return empty_frame(spec)
+        frame = table.drop_columns(["wkb"]).to_pandas(types_mapper=_PANDAS_TYPES.get)
+        wkb = table.column("wkb").combine_chunks().cast(pa.large_binary())
+        return gpd.GeoDataFrame(frame, geometry=_geometries(wkb), crs=WGS84)
+
+    def _count(self, layer: str, where: list[str], params: dict[str, object]) -> int | None:
+        """How many rows meet `where`, counted no further than COUNT_LIMIT (None beyond)."""
+        sql = f"SELECT 1 FROM {layer}" + (" WHERE " + " AND ".join(where) if where else "")
+        with self._cursor() as cur:
+            row = cur.execute(
+                f"SELECT count(*) FROM ({sql} LIMIT %(cap)s) AS s", {**params, "cap": COUNT_LIMIT + 1}
+            )
+            n = int(row.fetchone()[0])  # type: ignore[index]
+        return n if n <= COUNT_LIMIT else None
 
     def counts(self) -> dict[str, int]:
         sql = " UNION ALL ".join(f"SELECT '{name}', count(*) FROM {name}" for name in LAYER_NAMES)
@@ -357,6 +453,41 @@ class PostGISStore(PreparingStore):
         """
         table = self._select(wide, sql, {"d": parse_date(date)})
         return in_force(spec, table)
+
+
+def _numbered(sql: str, params: dict[str, object]) -> tuple[str, tuple[object, ...]]:
+    """`%(name)s` placeholders as libpq's `$n` and their values in that order (each name bound once)."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match[1] not in names:
+            names.append(match[1])
+        return f"${names.index(match[1]) + 1}"
+
+    return re.sub(r"%\((\w+)\)s", number, sql), tuple(params[name] for name in names)
+
+
+def _where(
+    bbox: BBox | None, codes: Sequence[str] | None, equals: Mapping[str, Value]
+) -> tuple[list[str], dict[str, object]]:
+    """SQL conditions with bound parameters; column names come from the catalogue, never the caller."""
+    where: list[str] = []
+    params: dict[str, object] = {}
+    if bbox is not None:
+        envelope = "ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4326)"
+        where.append(f"geometry && {envelope} AND ST_Intersects(geometry, {envelope})")
+        params.update(zip(("x0", "y0", "x1", "y1"), (float(v) for v in bbox), strict=True))
+    if codes is not None:
+        where.append("code = ANY(%(codes)s)")
+        # PostgreSQL text cannot hold NUL, so no stored code has one: such a code matches nothing.
+        params["codes"] = [str(c) for c in codes if "\x00" not in str(c)]
+    for i, (name, value) in enumerate(equals.items()):
+        if isinstance(value, str) and "\x00" in value:  # nor any stored text: nothing matches
+            where.append("FALSE")
+            continue
+        where.append(f"{name} = %(eq{i})s")
+        params[f"eq{i}"] = value
+    return where, params
 
 
 def _indexes(cur: psycopg.Cursor[Any], layer: str) -> tuple[list[str], list[str]]:
@@ -513,6 +644,10 @@ def _geometries(wkb: pa.Array) -> np.ndarray:
     """Shapely geometries from WKB; 2D points (most rows of a big layer) straight from their coordinates."""
     offsets = np.frombuffer(wkb.buffers()[1], dtype=np.int64)[: len(wkb) + 1]
     data = np.frombuffer(wkb.buffers()[2], dtype=np.uint8) if len(wkb) else np.empty(0, np.uint8)
+    if len(wkb) and not wkb.null_count and offsets[-1] - offsets[0] == _WKB_POINT_SIZE * len(wkb):
+        rows = data[offsets[0] : offsets[-1]].reshape(-1, _WKB_POINT_SIZE)  # every row a 2D point
+        if (rows[:, :5] == _WKB_POINT).all():
+            return np.asarray(shapely.points(rows[:, 5:].copy().view("<f8")), dtype=object)
     starts = offsets[:-1][np.diff(offsets) > 0]
     header = data[starts[:, None] + np.arange(5)] if len(starts) else np.empty((0, 5), np.uint8)
     if len(starts) != len(wkb) - wkb.null_count or not (header == _WKB_POINT).all():
@@ -555,24 +690,18 @@ def _bits_or_bytes(values: np.ndarray) -> np.ndarray:
 
 
 def _supersede(cur: psycopg.Cursor[Any], change: LayerChange, revision: int) -> None:
-    """Move the stored rows this change replaces or deletes to the layer's history table."""
-    if not len(change.superseded):
-        return
-    cur.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS gridmap_closing (code text PRIMARY KEY, closed_on text) "
-        "ON COMMIT DROP"
-    )
-    cur.execute("TRUNCATE gridmap_closing")
-    with cur.copy("COPY gridmap_closing (code, closed_on) FROM STDIN") as copy:
-        for code, closed_on in change.superseded.astype(object).itertuples(index=False, name=None):
-            copy.write_row((code, None if pd.isna(closed_on) else closed_on))
+    """Move the stored rows this change replaces or deletes to the layer's history table.
+
+    One statement per closing date (a write has one or two; none outside the
+    boundary layers), its codes as one array parameter: no Python per row.
+    """
     columns = ", ".join([*versioned_spec(change.layer).field_names, "geometry"])
-    picked = ", ".join(f"l.{c}" for c in columns.split(", "))
-    cur.execute(
+    sql = (
         f"INSERT INTO {change.layer}_history ({columns}, superseded, closed_on) "
-        f"SELECT {picked}, %s, c.closed_on FROM {change.layer} l JOIN gridmap_closing c USING (code)",
-        (revision,),
+        f"SELECT {columns}, %s, %s FROM {change.layer} WHERE code = ANY(%s)"
     )
+    for closed_on, codes in closing_groups(change):
+        cur.execute(sql, (revision, closed_on, codes))
 
 
 def _load_layer(cur: psycopg.Cursor[Any], layer: str, data: gpd.GeoDataFrame) -> None:

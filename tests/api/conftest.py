@@ -8,7 +8,9 @@ grids G1 south and G2 north, sharing the edge lat 30.51) and community C2
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import geopandas as gpd
 import pytest
@@ -151,16 +153,22 @@ def loaded(store: Store) -> Store:
 
 
 def settings_for(store_url: str, **extra: object) -> ApiSettings:
+    """Settings of a test app: the analysis built in a thread of its own, shared in a fresh folder."""
+    extra = {"builder": "thread", "serving_dir": Path(tempfile.mkdtemp(prefix="gridmap-serving-")), **extra}
     return ApiSettings(store=store_url, tokens=json.dumps(TOKENS), **extra)  # type: ignore[arg-type]
 
 
 @pytest.fixture
-def make_client(loaded: Store, store_url: str) -> Iterator[Callable[..., TestClient]]:
-    """A factory of clients, each over its own app instance on the same store."""
+def make_client(loaded: Store, store_url: str, tmp_path: Path) -> Iterator[Callable[..., TestClient]]:
+    """A factory of clients, each over its own app instance on the same store.
+
+    Like the workers of one server, they share one folder of published analyses (one builds).
+    """
     opened: list[TestClient] = []
 
     def make(**extra: object) -> TestClient:
-        client = TestClient(create_app(settings_for(store_url, **extra)), raise_server_exceptions=False)
+        settings = settings_for(store_url, **{"serving_dir": tmp_path / "serving", **extra})
+        client = TestClient(create_app(settings), raise_server_exceptions=False)
         client.__enter__()
         opened.append(client)
         return client

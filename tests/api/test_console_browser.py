@@ -28,8 +28,10 @@ from api.settings import ApiSettings
 from gridmap.analysis import analyze
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.crs import metric_crs
+from gridmap.maps.styles import measure_colors
 from gridmap.sample import load_sample
 from gridmap.stores import open_store
+from gridmap.vocabulary import MEASURES
 from tests.maps.browser import CHROMIUM, PageLog, chromium, guard_origin
 from tests.maps.conftest import ARTIFACTS
 
@@ -227,5 +229,52 @@ def test_editor_drags_a_speaker_and_the_coverage_figure_changes(
     assert dropped.iloc[0].distance(dropped.iloc[1]) < 30  # metres from where it was dropped
     assert "已保存" in page.inner_text("#gc-panel-grid")
     page.screenshot(path=str(artifacts / "console_editor.png"))
+    _clean(log)
+    page.close()
+
+
+def test_editor_sees_the_topology_check_before_saving_a_redrawn_grid(
+    browser: BrowserContext, server: tuple[str, str], artifacts: Path
+) -> None:
+    origin, url = server
+    page, log, _ = _open(browser, origin)
+    _sign_in(page, EDITOR)
+    _search(page, GAP_GRID)
+    fills = (
+        "() => { const out = {}; gc.layers.grids.eachLayer(l => {"
+        " out[l.feature.properties.code] = l.options.fillColor; }); return out; }"
+    )
+    with open_store(url) as store:
+        grids = analyze({name: store.read(name) for name in LAYER_NAMES}).grids
+    # The measure switch recolours every grid on the map by its own grade on that measure.
+    for measure in ("speaker", "linkage"):
+        page.select_option("#gc-measure", measure)
+        shown = page.evaluate(fills)
+        column = MEASURES[measure].column
+        expected = dict(zip(grids["code"], measure_colors(grids[column], column), strict=True))
+        assert len(shown) > 10 and shown == {code: expected[code] for code in shown}
+    page.click("#gc-redraw")
+    page.wait_for_selector("#gc-check")
+    handle = page.locator(".leaflet-marker-draggable").first
+    box = handle.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    centre = page.evaluate(
+        "(code) => { const c = gc.map.latLngToContainerPoint("
+        "L.geoJSON(gc.grids[code]).getBounds().getCenter());"
+        " const r = gc.map.getContainer().getBoundingClientRect(); return [r.left + c.x, r.top + c.y]; }",
+        GAP_GRID,
+    )
+    # Pull a corner towards the grid's centre: the community now has a gap its grids do not cover.
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + (centre[0] - x) * 0.4, y + (centre[1] - y) * 0.4, steps=6)
+    page.mouse.up()
+    page.click("#gc-check")
+    page.wait_for_selector("#gc-findings li, #gc-findings p")
+    findings = page.inner_text("#gc-findings")
+    assert "覆盖缝隙" in findings and page.locator("#gc-save").is_disabled()
+    page.screenshot(path=str(artifacts / "console_redraw_check.png"))
+    page.click("#gc-cancel")
     _clean(log)
     page.close()

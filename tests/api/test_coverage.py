@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import time
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
+from shapely.geometry import Point
 
-from tests.api.conftest import ADMIN, EDITOR_C1, PHONE, VIEWER, WORKER_PHONE, bearer
+from api.coverage import documents
+from gridmap.analysis import analyze
+from gridmap.frames import WGS84
+from tests.api.conftest import ADMIN, EDITOR_C1, PHONE, VIEWER, WORKER_PHONE, bearer, district
 
 
 def test_coverage_needs_a_token(reader: TestClient) -> None:
@@ -69,7 +79,47 @@ def test_health_and_docs(reader: TestClient) -> None:
     health = reader.get("/health").json()
     assert health["status"] == "ok"
     assert health["counts"]["grids"] == 3
+    deadline = time.monotonic() + 10  # the counts follow the store's revision once the builder publishes it
+    while health["counts_revision"] != health["revision"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+        health = reader.get("/health").json()
+    assert health["counts_revision"] == health["revision"]
     assert reader.get("/docs").status_code == 200
     spec = reader.get("/openapi.json").json()
     assert spec["openapi"] == "3.0.3"
     assert {"/lookup", "/lookup/batch", "/collections/{layer}/items", "/coverage"} <= spec["paths"].keys()
+
+
+def test_a_moved_speaker_reaches_coverage_with_its_revision(client: TestClient) -> None:
+    def g1_share() -> tuple[float, str]:
+        reply = client.get("/coverage", params={"level": "grids"}, headers=bearer(VIEWER))
+        grids = {g["code"]: g for g in reply.json()["grids"]}
+        return grids["G1"]["speaker_share"], reply.headers["X-Gridmap-Revision"]
+
+    share, revision = g1_share()
+    assert (share, revision) == (1.0, client.get("/health").json()["revision"])
+    far = {  # K1 moved to the north-east corner of the street: H1 (in G1) is no longer in its range
+        "type": "Feature",
+        "properties": {"name": "1号喇叭", "status": "working"},
+        "geometry": {"type": "Point", "coordinates": [114.3195, 30.5195]},
+    }
+    assert client.put("/collections/speakers/items/K1", json=far, headers=bearer(ADMIN)).status_code == 200
+    written = client.get("/health").json()["revision"]
+    deadline = time.monotonic() + 10
+    while (now := g1_share())[1] != written and time.monotonic() < deadline:
+        assert now == (1.0, revision)  # the last published figures until the new ones are ready
+        time.sleep(0.05)
+    assert now == (0.0, written)
+
+
+def test_documents_keep_gaps_that_name_no_grid() -> None:
+    frames = district()
+    outside = frames["speakers"].iloc[[0]].assign(code="K9")
+    frames["speakers"] = pd.concat(
+        [frames["speakers"], outside.set_geometry([Point(100.0, 10.0)], crs=WGS84)]
+    )
+    table = pq.read_table(pa.BufferReader(documents(analyze(frames))["gaps.parquet"]))
+    lost = table.filter(pc.equal(table.column("kind"), "unassigned")).to_pylist()
+    assert [(row["grid_code"], row["description_en"]) for row in lost] == [
+        (None, "1 speakers lie in no grid")
+    ]

@@ -60,7 +60,7 @@ def test_a_deep_body_is_a_json_422_on_every_route(client: TestClient) -> None:
     # A legal GeoJSON MultiPolygon nests 8 deep and goes through.
     grid = {
         "type": "Feature",
-        "id": "G9",
+        "id": "GDEEP",
         "properties": {"name": "新网格", "community_code": "C1"},
         "geometry": {
             "type": "MultiPolygon",
@@ -128,13 +128,13 @@ def test_an_unexpected_failure_is_a_json_500_without_its_text(client: TestClient
     def explode(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("secret internals at /srv/gridmap")
 
-    original = store.counts
-    store.counts = explode
+    original = store.revision  # /health's one store read
+    store.revision = explode
     try:
         response = client.get("/collections/speakers/items/K1")
         assert response.status_code == 200
         health = client.get("/health")
     finally:
-        store.counts = original
+        store.revision = original
     assert health.status_code == 500
     assert health.json() == {"detail": "internal error; the server log has the details", "code": "internal"}

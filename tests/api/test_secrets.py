@@ -30,7 +30,7 @@ def test_token_only_tiles_are_private(reader: TestClient) -> None:
     households = reader.get(f"/tiles/households/14/{x}/{y}.mvt", headers=bearer(VIEWER))
     assert households.status_code == 200
     assert households.headers["cache-control"] == "private, max-age=60"
-    assert households.headers["vary"] == "Authorization"
+    assert households.headers["vary"] == "Authorization, Cookie"
     grids = reader.get(f"/tiles/grids/14/{x}/{y}.mvt")
     assert grids.headers["cache-control"] == "public, max-age=60"
     assert "vary" not in grids.headers
@@ -105,6 +105,7 @@ def test_editor_bound_to_a_missing_community_is_reported(
     assert not any("'C1'" in message for message in caplog.messages)
 
     monkeypatch.setenv("GRIDMAP_TOKENS", json.dumps(tokens))
+    monkeypatch.setenv("GRIDMAP_STORE", store_url)  # serve sets it for its workers: restored after the test
     monkeypatch.setattr("uvicorn.run", lambda *_a, **_k: None)
     result = CliRunner().invoke(cli, ["serve", "--store", store_url, "--port", "8109"])
     assert result.exit_code == 0, result.output
@@ -122,6 +123,7 @@ def test_no_password_or_database_text_leaves_the_server(
         with open_store(with_password) as store:
             store.replace_many(district())
         monkeypatch.delenv("GRIDMAP_TOKENS", raising=False)
+        monkeypatch.setenv("GRIDMAP_STORE", with_password)
         monkeypatch.setattr("uvicorn.run", lambda *_a, **_k: None)
         started = CliRunner().invoke(cli, ["serve", "--store", with_password, "--port", "8109"])
         assert started.exit_code == 0, started.output

@@ -16,7 +16,7 @@ import pytest
 
 from gridmap.stores import open_store
 from tests.api.conftest import ADMIN, EDITOR_C1, TOKENS, bearer, district
-from tests.api.test_serve import _free_port, _healthy
+from tests.api.test_serve import _free_port
 from tests.conftest import fresh_postgis_database
 
 ROUNDS = 12
@@ -39,8 +39,8 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             proc = subprocess.Popen(command, env=env, stdout=sink, stderr=sink)
             base = f"http://127.0.0.1:{port}"
             try:
-                deadline = time.monotonic() + 60
-                while not _healthy(base):
+                deadline = time.monotonic() + 180  # two workers starting on a busy 2-core machine
+                while not _up(base):
                     if proc.poll() is not None or time.monotonic() > deadline:
                         pytest.fail(f"gridmap serve did not start: {log.read_text()}")
                     time.sleep(0.2)
@@ -48,6 +48,13 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             finally:
                 proc.terminate()
                 proc.wait(timeout=20)
+
+
+def _up(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/health", timeout=10).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 class _nothing:

@@ -88,8 +88,9 @@ def test_grid_geometry_and_parent_must_both_be_inside(client: TestClient) -> Non
         feature("G3", box(114.312, 30.50, 114.318, 30.51), name="x", community_code="C1"),
     )
     refused(client, "DELETE", f"{url}/G3")
-    # Drawn exactly along the shared edge: inside (the edge is C1's too).
-    inside = feature("G9", box(114.305, 30.50, 114.31, 30.51), name="x", community_code="C1")
+    # Drawn exactly along the shared edge: inside (the edge is C1's too); a code of its own, since
+    # a retired code (an earlier test's G9, in the history) is never reused for another area.
+    inside = feature("GEDGE", box(114.305, 30.50, 114.31, 30.51), name="x", community_code="C1")
     assert client.post(url, json=inside, headers=EDITOR).status_code == 201
 
 

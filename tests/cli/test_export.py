@@ -50,8 +50,39 @@ def test_public_export_drops_personal_fields_and_worker_names(store_path: str, t
     _run("export", "grids", "--store", store_path, "-o", str(out), "--public")
     read = pyogrio.read_dataframe(out)
     assert not {"worker_name", "worker_phone"} & set(read.columns)
-    _run("export", "grids", "--store", store_path, "-o", str(out))
+    _run("export", "grids", "--store", store_path, "-o", str(out), "--with-personal")
     assert pyogrio.read_dataframe(out)["worker_phone"].iloc[0] == "13710832669"
+
+
+def test_personal_fields_stay_out_unless_asked_for(store_path: str, tmp_path: Path) -> None:
+    out = tmp_path / "grids.geojson"
+    done = _run("export", "grids", "--store", store_path, "-o", str(out))
+    assert "personal fields left out: worker_phone (--with-personal writes them)" in done
+    read = pyogrio.read_dataframe(out)
+    assert "worker_phone" not in read.columns and read["worker_name"].notna().all()
+    done = _run("export", "grids", "--store", store_path, "-o", str(out), "--with-personal")
+    assert "with personal fields: worker_phone" in done
+
+
+def test_export_without_out_names_the_file_after_the_layer(
+    store_path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _run("export", "grids", "--store", store_path)
+    assert pyogrio.read_dataframe(tmp_path / "grids.geojson")["code"].tolist() == ["G1", "G2"]
+    _run("export", "grids", "--store", store_path, "--format", "shp", "--crs", "gcj02")
+    assert (tmp_path / "grids_gcj02.zip").is_file()
+    _run("export", "all", "--store", store_path)
+    assert (tmp_path / "gridmap.gpkg").is_file()
+
+
+def test_a_store_that_does_not_exist_is_not_created(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.gpkg"
+    for command in (["export", "grids"], ["layers"], ["validate"], ["analyze"]):
+        done = runner.invoke(app, [*command, "--store", str(missing)])
+        assert done.exit_code != 0, command
+        assert "no gridmap store at" in str(done.exception) + done.output, command
+        assert not missing.exists(), command
 
 
 def test_export_an_analysis_output(store_path: str, tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ def test_history_revert_diff_and_dated_lookup(tmp_path: Path) -> None:
         opened.replace_many(district())
     speakers = tmp_path / "speakers.csv"
     speakers.write_text("编码,名称,lon,lat\nK7,七号喇叭,114.305,30.505\n", encoding="utf-8")
-    done = _run("import", "speakers", str(speakers), "--store", store)
+    done = _run("import", "speakers", str(speakers), "--store", store, "--yes")  # it removes K1 and K2
     assert done.returncode == 0, done.stderr
     listed = json.loads(_run("history", "--layer", "speakers", "--json", "--store", store).stdout)
     latest = listed[0]

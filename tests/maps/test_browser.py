@@ -137,3 +137,40 @@ def test_grid_map_in_chromium(browser, district, tmp_path: Path, artifacts: Path
     assert page.evaluate("gridmap.layers.households.getLayers().length") == households
     _assert_clean(log)
     page.close()
+
+
+def test_printing_hides_the_controls_and_names_are_drawn(
+    browser, district, tmp_path: Path, artifacts: Path
+) -> None:
+    analysis, frames, _, _ = district
+    page, log = open_map(browser, write_html(coverage_map(analysis, frames=frames), tmp_path / "p.html"))
+    names = page.locator(".gm-name").all_inner_texts()
+    assert set(names) & set(analysis.communities["name"])  # community names at the district's zoom
+    assert page.locator(".gm-search").is_visible() and page.locator(".leaflet-control-layers").is_visible()
+    page.emulate_media(media="print")
+    assert not page.locator(".gm-search").is_visible()
+    assert not page.locator(".leaflet-control-layers").is_visible()
+    assert not page.locator(".leaflet-control-zoom").is_visible()
+    assert page.locator(".gm-legend").is_visible() and page.locator(".gm-title").is_visible()
+    # On paper the legend and the title sit beside the grids, not over them (the village at the east edge).
+    overlaps = page.evaluate(
+        """() => {
+          const map = gridmap.map, box = map.getContainer().getBoundingClientRect();
+          const b = gridmap.layers.grids.getBounds();
+          const ne = map.latLngToContainerPoint(b.getNorthEast());
+          const sw = map.latLngToContainerPoint(b.getSouthWest());
+          const data = {left: sw.x, right: ne.x, top: ne.y, bottom: sw.y};
+          return [".gm-legend", ".gm-title"].map(sel => {
+            const r = document.querySelector(sel).getBoundingClientRect();
+            const x0 = r.left - box.left, x1 = r.right - box.left;
+            const y0 = r.top - box.top, y1 = r.bottom - box.top;
+            return x0 < data.right && x1 > data.left && y0 < data.bottom && y1 > data.top;
+          });
+        }"""
+    )
+    assert overlaps == [False, False]
+    page.pdf(
+        path=str(artifacts / "map_coverage_print.pdf"), format="A4", landscape=True, print_background=True
+    )
+    _assert_clean(log)
+    page.close()

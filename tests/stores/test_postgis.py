@@ -12,9 +12,10 @@ import pytest
 import shapely
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import MultiPolygon, Point, box
 
-from gridmap.catalogue import LAYERS
+from gridmap.catalogue import LAYER_NAMES, LAYERS
 from gridmap.errors import ConfigError, StoreError
 from gridmap.frames import empty_frame
 from gridmap.stores import open_store, postgis
@@ -115,7 +116,12 @@ def test_bulk_replace_rebuilds_key_and_spatial_index(
     indexes = [
         name for (name,) in pg.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'households'")
     ]
-    assert sorted(indexes) == ["households_geometry_gist", "households_pkey"]
+    assert sorted(indexes) == [
+        "households_building_code_btree",
+        "households_geometry_gist",
+        "households_grid_code_btree",
+        "households_pkey",
+    ]
     with pytest.raises(psycopg.errors.UniqueViolation):
         pg.execute("INSERT INTO households (code) VALUES ('H1')")
     with pg.transaction():
@@ -186,3 +192,17 @@ def test_bulk_load_of_chunked_columns(postgis_url: str) -> None:
         got = store.read("households")
     assert got["address"].tolist()[:2] == ["史家胡同1号1单元102室", ""]
     assert got["code"].tolist() == ["H1", "H2", "H3", "H4"]
+
+
+def test_large_layers_read_through_arrow_alike(postgis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with open_store(postgis_url) as store:
+        store.replace_many(sample_layers())
+        pooled = {name: store.read(name) for name in LAYER_NAMES}
+        monkeypatch.setattr(postgis, "_ARROW_FROM_ROWS", 0)  # every layer counts as large: the ADBC path
+        monkeypatch.setattr(postgis.PostGISStore, "_rows", None)  # so the pooled path cannot answer
+        for name in LAYER_NAMES:
+            assert_geodataframe_equal(store.read(name), pooled[name])
+        assert_geodataframe_equal(
+            store.read("households", bbox=(116.30, 39.90, 116.35, 40.0)),
+            pooled["households"][pooled["households"].geometry.x < 116.35].reset_index(drop=True),
+        )

@@ -1,0 +1,238 @@
+"""`/cases`: report, move, list and count cases (案件) routed by grid.
+
+Reporting is open to everyone (anonymous callers are rate-limited per client
+address); reading and moving cases is confined by `gridmap.cases` to what the
+caller answers for: editors their communities, departments the cases
+dispatched to them, admins everything. Statistics are aggregates without
+personal data, for any token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from limits import RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from pydantic import BaseModel, Field
+
+from api.auth import Caller, Principal
+from api.errors import RateLimitedError
+from api.settings import ApiSettings
+from gridmap.cases.calendar import load_calendar
+from gridmap.cases.categories import load_catalogue
+from gridmap.cases.desk import CaseDesk, CaseReport
+from gridmap.cases.lifecycle import Actor
+from gridmap.cases.records import cases_frame, local_time, properties
+from gridmap.cases.statistics import LABELS, headers
+from gridmap.cases.vocabulary import ACTION_LABELS, SOURCES, STATUS_LABELS, Action, Status
+from gridmap.lookup import LookupService
+from gridmap.privacy import Role
+from gridmap.stores import Store
+from gridmap.stores.cases import GROUPS, CaseFilter
+
+router = APIRouter(tags=["cases"])
+
+MAX_LIMIT = 10_000
+MAX_TEXT = 2000
+CodeParam = Annotated[str, Path(max_length=40, description="Case number")]
+ListFormat = Literal["json", "geojson", "csv"]
+
+
+class Intake:
+    """The rate limit of unauthenticated reports: `per_minute` from one client address (moving window)."""
+
+    def __init__(self, per_minute: int) -> None:
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._item = RateLimitItemPerMinute(per_minute)
+
+    def admit(self, client: str) -> None:
+        if not self._limiter.hit(self._item, "cases", client):
+            raise RateLimitedError(
+                f"too many cases reported from {client} without a token "
+                f"(at most {self._item.amount} a minute); try again shortly or call 12345"
+            )
+
+
+def desk_for(store: Store, lookup: LookupService, settings: ApiSettings) -> CaseDesk:
+    """The app's case desk, with the configured category catalogue and working calendar."""
+    return CaseDesk(
+        store,
+        lookup,
+        catalogue=load_catalogue(settings.case_categories),
+        calendar=load_calendar(settings.case_calendar),
+    )
+
+
+def actor_of(caller: Principal) -> Actor:
+    return Actor(caller.role, caller.name, caller.communities, caller.departments)
+
+
+class CaseIn(BaseModel):
+    """A new case: its category (小类 code), what is wrong, and where (an address, a point, or both)."""
+
+    category: str = Field(max_length=20, examples=["0102"])
+    description: str | None = Field(None, max_length=MAX_TEXT)
+    address: str | None = Field(None, max_length=300, examples=["武汉市武昌区幸福路88号3栋"])
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    crs: str = Field("wgs84", max_length=40, description="wgs84, cgcs2000, gcj02, bd09 or EPSG:n")
+    source: str = Field("resident", description=", ".join(SOURCES))
+    reporter_name: str | None = Field(None, max_length=100)
+    reporter_phone: str | None = Field(None, max_length=40)
+
+
+class MoveIn(BaseModel):
+    """A transition's note (required to 退回 or 作废) and, to dispatch, the department.
+
+    The department defaults to the one the category names.
+    """
+
+    note: str | None = Field(None, max_length=MAX_TEXT)
+    department: str | None = Field(None, max_length=40)
+
+
+def _desk(request: Request) -> CaseDesk:
+    desk: CaseDesk = request.app.state.cases
+    return desk
+
+
+def _one(desk: CaseDesk, case: dict[str, Any], role: Role) -> dict[str, Any]:
+    frame = cases_frame([case], now=desk.clock(), zone=desk.calendar.zone, role=role)
+    return properties(frame)[0]
+
+
+@router.get("/cases/categories", summary="The case categories, departments, statuses and sources")
+def categories(request: Request) -> dict[str, Any]:
+    desk = _desk(request)
+    return {
+        **desk.catalogue.as_dict(),
+        "statuses": [
+            {"code": s.value, "name_zh": zh, "name_en": en} for s, (zh, en) in STATUS_LABELS.items()
+        ],
+        "actions": [{"code": a.value, "name_zh": zh, "name_en": en} for a, (zh, en) in ACTION_LABELS.items()],
+        "sources": [{"code": s.code, "name_zh": s.label_zh, "name_en": s.label_en} for s in SOURCES.values()],
+    }
+
+
+@router.post("/cases", status_code=201, summary="Report a case (上报); routed to its grid like a lookup")
+def report(request: Request, caller: Caller, body: CaseIn) -> dict[str, Any]:
+    """Anyone may report; without a token, a client address may report a few cases a minute."""
+    if caller.role is Role.ANONYMOUS:
+        request.app.state.case_intake.admit(request.client.host if request.client else "unknown")
+    desk = _desk(request)
+    case = desk.report(actor_of(caller), CaseReport(**body.model_dump()))
+    return _one(desk, case, caller.role)
+
+
+@router.get("/cases", summary="The cases you may see, filtered; JSON, GeoJSON or CSV")
+def list_cases(
+    request: Request,
+    caller: Caller,
+    grid: Annotated[str | None, Query(max_length=100)] = None,
+    community: Annotated[str | None, Query(max_length=100)] = None,
+    street: Annotated[str | None, Query(max_length=100)] = None,
+    department: Annotated[str | None, Query(max_length=40)] = None,
+    status: Annotated[list[Status] | None, Query(description="One or more statuses")] = None,
+    category: Annotated[
+        str | None, Query(max_length=20, description="A category or subcategory code")
+    ] = None,
+    overdue: Annotated[bool | None, Query(description="Only overdue (true) or not overdue (false)")] = None,
+    since: Annotated[dt.date | None, Query(description="Reported on or after this local date")] = None,
+    until: Annotated[dt.date | None, Query(description="Reported on or before this local date")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    format: ListFormat = "json",
+) -> Response:
+    desk = _desk(request)
+    start, end = desk.calendar.period(since, until)
+    wanted = CaseFilter(
+        grid=grid,
+        community=community,
+        street=street,
+        department=department,
+        statuses=[s.value for s in status] if status else None,
+        category=category,
+        overdue=overdue,
+        since=start,
+        until=end,
+    )
+    rows, total = desk.search(actor_of(caller), wanted, limit=limit, offset=offset)
+    frame = cases_frame(rows, now=desk.clock(), zone=desk.calendar.zone, role=caller.role)
+    headers_ = {"X-Total-Count": str(total)}
+    if format == "geojson":
+        return Response(
+            frame.to_json(drop_id=True, ensure_ascii=False),
+            media_type="application/geo+json",
+            headers=headers_,
+        )
+    records = properties(frame)
+    if format == "csv":
+        buffer = io.StringIO()
+        columns = [c for c in frame.columns if c != "geometry"] + ["lon", "lat"]
+        import csv
+
+        writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(records)
+        return Response(
+            "\ufeff" + buffer.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={**headers_, "Content-Disposition": 'attachment; filename="cases.csv"'},
+        )
+    body = {"numberMatched": total, "numberReturned": len(records), "cases": records}
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json", headers=headers_)
+
+
+@router.get("/cases/stats", summary="Case statistics per grid, community, street or department over a period")
+def stats(
+    request: Request,
+    caller: Caller,
+    by: Annotated[Literal["grid", "community", "street", "department"], Query()] = "grid",
+    since: Annotated[dt.date | None, Query(description="Reported on or after this local date")] = None,
+    until: Annotated[dt.date | None, Query(description="Reported on or before this local date")] = None,
+) -> dict[str, Any]:
+    """Aggregates only (no personal data): any token may read them."""
+    caller.require(Role.VIEWER, "case statistics")
+    desk = _desk(request)
+    start, end = desk.calendar.period(since, until)
+    table = desk.statistics(by, since=start, until=end)
+    rows = table.astype(object).where(table.notna(), None).to_dict("records")
+    return {
+        "by": by,
+        "since": since.isoformat() if since else None,
+        "until": until.isoformat() if until else None,
+        "labels": headers(desk.catalogue),
+        "rows": rows,
+    }
+
+
+@router.get("/cases/{code}", summary="One case with its transitions")
+def get_case(request: Request, caller: Caller, code: CodeParam) -> dict[str, Any]:
+    desk = _desk(request)
+    actor = actor_of(caller)
+    case = desk.get(actor, code)
+    events = [
+        {**event, "at": local_time(event["at"], desk.calendar.zone)} for event in desk.book.events(code)
+    ]
+    return {**_one(desk, case, caller.role), "events": events}
+
+
+@router.post(
+    "/cases/{code}/{action}", summary="Move a case: accept, dispatch, handle, check, close, return, void"
+)
+def move(
+    request: Request, caller: Caller, code: CodeParam, action: Action, body: MoveIn | None = None
+) -> dict[str, Any]:
+    """An illegal transition is a 409 naming the case's current status."""
+    desk = _desk(request)
+    body = body or MoveIn(note=None, department=None)
+    case = desk.move(actor_of(caller), code, action, note=body.note, department=body.department)
+    return _one(desk, case, caller.role)
+
+
+__all__ = ["GROUPS", "LABELS", "Intake", "desk_for", "router"]

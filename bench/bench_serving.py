@@ -1,0 +1,367 @@
+"""City-scale serving: pages, lookups and /health at 5M households, and a speaker moved under load.
+
+    .venv/bin/python -m bench.bench_serving [--households 5000000] [--scale 100] [--port 8140]
+
+Workloads, both in PostGIS databases built on first use and reused while
+their counts match: the sample district (`gridmap demo`'s 24,451 households)
+and the city (`gridmap.sample.generate(scale)` topped up to `--households`,
+with 8 speakers and 2 service points per 1,000 households, as bench.workload
+does). Each is served by `gridmap serve --workers 2` on 127.0.0.1 with an
+empty folder of published analyses, so start-up includes the first build.
+
+Per store, after start-up (timed until /health answers):
+- the first point lookup on each of a few new connections (each worker's first);
+- 300 sequential requests each of: `items?limit=10`, a bbox page (limit 10,
+  random ~200 m boxes), one item by code (random codes), `/health`; p50/p99;
+- a speaker moved through the API (PUT) while 4 client threads keep asking for
+  pages, lookups, /health and /coverage: the time until /coverage carries the
+  revision of the write, the slowest request meanwhile, failed requests, and
+  whether every worker process survived.
+Today's costs of the same requests (the paths the API took before this
+change) are timed in-process in the same run: a whole-layer read and pandas
+page, `counts()`, building the lookup indexes, the whole analysis.
+Writes bench/RESULTS.md section "serving".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import psutil
+import psycopg
+
+from bench.common import WORK, table, write_section
+from bench.workload import city
+from gridmap.analysis import analyze
+from gridmap.catalogue import LAYER_NAMES
+from gridmap.lookup import Snapshot
+from gridmap.sample import load_sample
+from gridmap.stores import Store, open_store
+
+ADMIN_TOKEN = secrets.token_urlsafe(24)
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+REQUESTS = 300
+WORKERS = 2
+
+
+def database(name: str) -> str:
+    """The URL of database `name`, created (with PostGIS) if missing."""
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def sample_store() -> str:
+    url = database("gridmap_bench_sample")
+    with open_store(url) as store:
+        if store.counts()["households"] != 24_451:
+            load_sample(store)
+    return url
+
+
+def city_store(name: str, scale: int, households: int) -> str:
+    url = database(name)
+    with open_store(url) as store:
+        if store.counts()["households"] != households:
+            store.replace_many(city(scale, households, households * 8 // 1000, households * 2 // 1000))
+    return url
+
+
+@contextmanager
+def server(url: str, port: int, label: str) -> Iterator[tuple[str, psutil.Process, float]]:
+    """`gridmap serve --workers 2` with a fresh folder of published analyses; (base, process, start-up s)."""
+    folder = WORK / f"serving-{label}"
+    shutil.rmtree(folder, ignore_errors=True)
+    log = WORK / f"bench_serving_{label}.log"
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "GRIDMAP_TOKENS_FILE"},
+        "GRIDMAP_TOKENS": json.dumps({ADMIN_TOKEN: {"role": "admin"}}),
+        "GRIDMAP_SERVING_DIR": str(folder),
+    }
+    gridmap = Path(sys.executable).with_name("gridmap")
+    command = [str(gridmap), "serve", "--store", url, "--port", str(port), "--workers", str(WORKERS)]
+    started = time.monotonic()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=out, env=env)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            while True:
+                try:
+                    if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if proc.poll() is not None or time.monotonic() - started > 1800:
+                    raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
+                time.sleep(0.2)
+            yield base, psutil.Process(proc.pid), time.monotonic() - started
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+
+
+def timed(client: httpx.Client, path: str, **kwargs: object) -> float:
+    """Milliseconds for one GET that must succeed."""
+    start = time.perf_counter()
+    reply = client.get(path, **kwargs)  # type: ignore[arg-type]
+    elapsed = (time.perf_counter() - start) * 1000
+    if reply.status_code != 200:
+        raise RuntimeError(f"{path}: {reply.status_code} {reply.text[:300]}")
+    return elapsed
+
+
+def p50_p99(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def requests(store: Store, rng: random.Random) -> dict[str, Callable[[], str]]:
+    """Request makers of each kind, from the store's own codes and extent."""
+    codes = store.query("households", limit=2000, offset=rng.randrange(0, 10_000)).frame["code"].tolist()
+    grids = store.read("grids")
+    x0, y0, x1, y1 = grids.total_bounds
+    spots = grids.geometry.representative_point().tolist()  # inside a grid: every lookup is a 200
+
+    def bbox() -> str:
+        x, y = rng.uniform(x0, x1 - 0.002), rng.uniform(y0, y1 - 0.002)
+        return f"/collections/households/items?limit=10&bbox={x},{y},{x + 0.002},{y + 0.002}"
+
+    return {
+        "items?limit=10": lambda: "/collections/households/items?limit=10",
+        "bbox page (limit 10)": bbox,
+        "item by code": lambda: f"/collections/households/items/{rng.choice(codes)}",
+        "/health": lambda: "/health",
+        "point lookup": lambda: (lambda p: f"/lookup?lon={p.x}&lat={p.y}")(rng.choice(spots)),
+    }
+
+
+def first_lookups(base: str, point: str) -> list[float]:
+    """The first lookups after start-up, each on a new connection (so both workers answer some)."""
+    out = []
+    for _ in range(6):
+        with httpx.Client(base_url=base, timeout=60) as client:
+            start = time.perf_counter()
+            status = client.get(point).status_code
+            out.append((time.perf_counter() - start) * 1000)
+            assert status in (200, 404), status
+    return out
+
+
+def move_speaker(
+    base: str, store: Store, proc: psutil.Process, makers: dict[str, Callable[[], str]]
+) -> dict[str, object]:
+    """PUT a speaker 150 m east under load; how long until /coverage shows the write, and the load's worst."""
+    workers = {p.pid for p in proc.children(recursive=True)}
+    stop = threading.Event()
+    latencies: list[float] = []
+    failures: list[str] = []
+    kinds = [*makers.values(), lambda: "/coverage?level=streets"]
+
+    def load(seed: int) -> None:
+        rng = random.Random(seed)
+        with httpx.Client(base_url=base, timeout=30, headers=ADMIN) as client:
+            while not stop.is_set():
+                path = rng.choice(kinds)()
+                start = time.perf_counter()
+                try:
+                    status = client.get(path).status_code
+                    if status >= 500:
+                        failures.append(f"{path}: {status}")
+                except httpx.TransportError as exc:
+                    failures.append(f"{path}: {type(exc).__name__}")
+                latencies.append((time.perf_counter() - start) * 1000)
+
+    threads = [threading.Thread(target=load, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(3)
+    before_load = len(latencies)
+    speaker = store.query("speakers", equals={"status": "working"}, limit=1).frame
+    code = str(speaker["code"].iloc[0])
+    point = speaker.geometry.iloc[0]
+    feature = {
+        "type": "Feature",
+        "properties": {"code": code, "name": speaker["name"].iloc[0], "status": "working", "radius_m": 300},
+        "geometry": {"type": "Point", "coordinates": [point.x + 0.0015, point.y]},
+    }
+    with httpx.Client(base_url=base, timeout=60, headers=ADMIN) as client:
+        start = time.perf_counter()
+        put = client.put(f"/collections/speakers/items/{code}", json=feature)
+        written = time.perf_counter()
+        assert put.status_code == 200, put.text[:300]
+        revision = store.revision()
+        while True:
+            reply = client.get("/coverage", params={"level": "streets"})
+            if reply.headers.get("X-Gridmap-Revision") == revision:
+                break
+            if time.perf_counter() - written > 120:
+                raise RuntimeError("the write never reached /coverage")
+            time.sleep(0.05)
+        visible = time.perf_counter()
+    time.sleep(2)
+    stop.set()
+    for t in threads:
+        t.join()
+    during = latencies[before_load:]
+    alive = {p.pid for p in proc.children(recursive=True)}
+    return {
+        "put_s": written - start,
+        "visible_s": visible - written,
+        "max_ms": max(during),
+        "p99_ms": p50_p99(during)[1],
+        "requests": len(during),
+        "failures": len(failures),
+        "workers_lost": len(workers - alive),
+    }
+
+
+def todays_costs(store: Store) -> dict[str, float]:
+    """Seconds the pre-change paths take, in-process: what each endpoint used to do per request."""
+    out = {}
+    start = time.perf_counter()
+    frame = store.read("households")
+    frame.iloc[0:10]
+    out["items?limit=10 (whole-layer read, pandas page)"] = time.perf_counter() - start
+    start = time.perf_counter()
+    store.counts()
+    out["/health (count every layer)"] = time.perf_counter() - start
+    start = time.perf_counter()
+    Snapshot.load(store, store.revision())
+    out["first lookup (build the indexes on the request)"] = time.perf_counter() - start
+    frames = {name: store.read(name) for name in LAYER_NAMES if name != "households"}
+    frames["households"] = frame
+    start = time.perf_counter()
+    analyze(frames)
+    out["/coverage after an edit (whole analysis, frames in memory)"] = time.perf_counter() - start
+    return out
+
+
+def measure(url: str, port: int, label: str) -> dict[str, object]:
+    rng = random.Random(11)
+    with open_store(url) as store, server(url, port, label) as (base, proc, startup):
+        makers = requests(store, rng)
+        first = first_lookups(base, makers["point lookup"]())
+        pages: dict[str, tuple[float, float]] = {}
+        with httpx.Client(base_url=base, timeout=60, headers=ADMIN) as client:
+            for kind, make in makers.items():
+                samples = [timed(client, make()) for _ in range(REQUESTS)]
+                pages[kind] = p50_p99(samples)
+        moved = move_speaker(base, store, proc, makers)
+        rss = {p.pid: p.memory_info().rss / 2**20 for p in proc.children(recursive=True)}
+        counts = store.counts()
+    return {
+        "startup_s": startup,
+        "first_ms": first,
+        "pages": pages,
+        "moved": moved,
+        "rss": rss,
+        "counts": counts,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--households", type=int, default=5_000_000)
+    parser.add_argument("--scale", type=int, default=100)
+    parser.add_argument("--database", default="gridmap_bench_city5m")
+    parser.add_argument("--port", type=int, default=8140)
+    parser.add_argument("--skip-today", action="store_true", help="do not time the pre-change paths")
+    args = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    stores = {"sample": sample_store(), "city": city_store(args.database, args.scale, args.households)}
+    results = {label: measure(url, args.port + i, label) for i, (label, url) in enumerate(stores.items())}
+    print(json.dumps(results, indent=1, default=str), flush=True)
+    write_section("serving", report(results, {}, args))
+    if not args.skip_today:
+        with open_store(stores["city"]) as store:
+            today = todays_costs(store)
+        print(json.dumps(today, indent=1), flush=True)
+        write_section("serving", report(results, today, args))
+
+
+def report(results: dict[str, dict[str, object]], today: dict[str, float], args: argparse.Namespace) -> str:
+    sample, city_ = results["sample"], results["city"]
+    rows = []
+    for kind in sample["pages"]:  # type: ignore[attr-defined]
+        s50, s99 = sample["pages"][kind]  # type: ignore[index]
+        c50, c99 = city_["pages"][kind]  # type: ignore[index]
+        rows.append([kind, f"{s50:.1f}", f"{s99:.1f}", f"{c50:.1f}", f"{c99:.1f}", f"{c99 / s99:.2f}"])
+    moved = [
+        [
+            label,
+            f"{r['moved']['put_s']:.2f}",  # type: ignore[index]
+            f"{r['moved']['visible_s']:.2f}",  # type: ignore[index]
+            f"{r['moved']['max_ms']:.0f}",  # type: ignore[index]
+            f"{r['moved']['p99_ms']:.0f}",  # type: ignore[index]
+            r["moved"]["requests"],  # type: ignore[index]
+            r["moved"]["failures"],  # type: ignore[index]
+            r["moved"]["workers_lost"],  # type: ignore[index]
+        ]
+        for label, r in results.items()
+    ]
+    counts = city_["counts"]
+    lines = [
+        f"Workload: `python -m bench.bench_serving --households {args.households} --scale {args.scale}`;"
+        f" PostGIS; city {counts['grids']:,} grids, {counts['households']:,} households,"  # type: ignore[index]
+        f" {counts['speakers']:,} speakers; sample district 24,451 households."  # type: ignore[index]
+        f" `gridmap serve --workers {WORKERS}`; {REQUESTS} sequential requests per kind (ms)."
+        " Machine shared with other work (other developers' tests and benchmarks ran meanwhile).",
+        "",
+        table(["request", "sample p50", "sample p99", "city p50", "city p99", "city/sample p99"], rows),
+        "",
+        f"- start-up to the first /health (first analysis included): sample {sample['startup_s']:.1f} s,"
+        f" city {city_['startup_s']:.1f} s",
+        "- first lookups after start-up, each on a new connection (ms): "
+        + "; ".join(
+            f"{label} {', '.join(f'{v:.1f}' for v in r['first_ms'])}" for label, r in results.items()
+        ),  # type: ignore[attr-defined]
+        "- resident memory after the run (MiB), server's processes: "
+        + "; ".join(
+            f"{label} {', '.join(f'{v:.0f}' for v in r['rss'].values())}" for label, r in results.items()
+        ),  # type: ignore[attr-defined]
+        "",
+        "A speaker moved 150 m through the API (PUT) while 4 client threads kept requesting pages,"
+        " lookups, /health and /coverage:",
+        "",
+        table(
+            [
+                "store",
+                "PUT (s)",
+                "until /coverage shows it (s)",
+                "slowest request meanwhile (ms)",
+                "p99 meanwhile (ms)",
+                "requests",
+                "failed",
+                "workers lost",
+            ],
+            moved,
+        ),
+    ]
+    if today:
+        lines += [
+            "",
+            "Today's paths at the city, timed in-process in the same run (what each request used to cost):",
+            "",
+            table(["request, as it was served", "seconds"], [[k, f"{v:.2f}"] for k, v in today.items()]),
+        ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

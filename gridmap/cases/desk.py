@@ -1,0 +1,253 @@
+"""The case desk: report, move, read and count cases, with the rules applied once.
+
+The API and the CLI both call a `CaseDesk`; it routes a new case by the
+lookup rules, plans each transition with `gridmap.cases.lifecycle`, confines
+every read and write to what the actor answers for, and writes through the
+store's `CaseBook`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pandas as pd
+
+from gridmap.cases.calendar import WorkingCalendar
+from gridmap.cases.categories import DEFAULT_CATALOGUE, CategoryCatalogue
+from gridmap.cases.lifecycle import Actor, plan
+from gridmap.cases.routing import route
+from gridmap.cases.statistics import LEVEL_LABELS, case_statistics, group_names, workbook_sheets
+from gridmap.cases.vocabulary import SOURCES, Action, Status
+from gridmap.errors import NotFoundError, PermissionDeniedError, Problem, TransitionError, ValidationError
+from gridmap.lookup import LookupService
+from gridmap.privacy import Role
+from gridmap.stores import Store
+from gridmap.stores.cases import CaseBook, CaseFilter
+
+MAX_TEXT = 2000
+"""Longest description, address or note accepted (a hotline record, not a document)."""
+_CODE_ATTEMPTS = 8
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class CaseReport:
+    """What a reporter says: a category, a description, where (address and/or point) and who."""
+
+    category: str
+    description: str | None = None
+    address: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    crs: str = "wgs84"
+    source: str = "resident"
+    reporter_name: str | None = None
+    reporter_phone: str | None = None
+
+
+@dataclass
+class CaseDesk:
+    """Cases of one store, routed with one lookup service, deadlines by one calendar."""
+
+    store: Store
+    lookup: LookupService
+    catalogue: CategoryCatalogue = DEFAULT_CATALOGUE
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+    clock: Callable[[], dt.datetime] = utc_now
+
+    @property
+    def book(self) -> CaseBook:
+        return self.store.case_book()
+
+    def report(self, actor: Actor, report: CaseReport) -> dict[str, Any]:
+        """Register a new case (上报) in the grid its address or point belongs to; returns it."""
+        _check_report(report, self.catalogue)
+        place = route(
+            self.lookup, self.store, address=report.address, lon=report.lon, lat=report.lat, crs=report.crs
+        )
+        now = self.clock()
+        case: dict[str, Any] = {
+            "category": report.category,
+            "description": _text(report.description),
+            "source": report.source,
+            "reported_at": now,
+            "reporter_name": _text(report.reporter_name),
+            "reporter_phone": _text(report.reporter_phone),
+            "address": _text(report.address),
+            "building_code": place.building_code,
+            "lon": place.lon,
+            "lat": place.lat,
+            "grid_code": place.grid_code,
+            "community_code": place.community_code,
+            "street_code": place.street_code,
+            "status": Status.REPORTED.value,
+        }
+        for _ in range(_CODE_ATTEMPTS):
+            case["code"] = _new_code(now, self.calendar)
+            event = {
+                "case_code": case["code"],
+                "action": "report",
+                "from_status": None,
+                "to_status": Status.REPORTED.value,
+                "actor": actor.identity,
+                "role": actor.role.value,
+                "at": now,
+                "note": None,
+            }
+            if self.book.insert(case, event):
+                stored = self.book.get(case["code"])
+                assert stored is not None
+                return stored
+        raise TransitionError("could not allocate a new case number; try again", Status.REPORTED.value)
+
+    def get(self, actor: Actor, code: str) -> dict[str, Any]:
+        """One case the actor may see (NotFoundError / PermissionDeniedError otherwise)."""
+        case = self.book.get(code)
+        if case is None:
+            raise NotFoundError(f"no case {code!r}")
+        if not actor.can_see(case):
+            raise PermissionDeniedError(_unseen(case, actor))
+        return case
+
+    def history(self, actor: Actor, code: str) -> list[dict[str, Any]]:
+        """The transitions of a case the actor may see, oldest first."""
+        self.get(actor, code)
+        return self.book.events(code)
+
+    def move(
+        self,
+        actor: Actor,
+        code: str,
+        action: Action | str,
+        *,
+        note: str | None = None,
+        department: str | None = None,
+    ) -> dict[str, Any]:
+        """Make one transition; returns the case as it is afterwards.
+
+        A transition the status does not allow is a TransitionError naming the
+        current status, also when another caller moved the case first.
+        """
+        action = _action(action)
+        if note is not None and len(note) > MAX_TEXT:
+            raise ValidationError(
+                f"case {code}", [Problem(None, "note", f"longer than {MAX_TEXT} characters")]
+            )
+        case = self.get(actor, code)
+        changes, event = plan(
+            case,
+            action,
+            actor,
+            now=self.clock(),
+            calendar=self.calendar,
+            catalogue=self.catalogue,
+            note=note,
+            department=department,
+        )
+        if not self.book.update(code, int(case["version"]), changes, event):
+            current = self.book.get(code) or case
+            raise TransitionError(
+                f"case {code} changed meanwhile; it is now {Status(current['status']).label_zh} "
+                f"({current['status']})",
+                str(current["status"]),
+            )
+        moved = self.book.get(code)
+        assert moved is not None
+        return moved
+
+    def statistics(
+        self, by: str, *, since: dt.datetime | None = None, until: dt.datetime | None = None
+    ) -> pd.DataFrame:
+        """`gridmap.cases.statistics.case_statistics` per `by`, the groups named from the store."""
+        return case_statistics(
+            self.book,
+            by,
+            catalogue=self.catalogue,
+            names=group_names(self.store, by),
+            since=since,
+            until=until,
+            now=self.clock(),
+        )
+
+    def workbook_sheets(self) -> list[tuple[str, pd.DataFrame]]:
+        """Statistics of every case per grid, community, street and department, as workbook sheets."""
+        return workbook_sheets({by: self.statistics(by) for by in LEVEL_LABELS}, self.catalogue)
+
+    def search(
+        self, actor: Actor, wanted: CaseFilter, *, limit: int | None = None, offset: int = 0
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of the cases the actor may see that match `wanted`, and how many match in all."""
+        return self.book.query(confine(actor, wanted).where(self.clock()), limit=limit, offset=offset)
+
+
+def confine(actor: Actor, wanted: CaseFilter) -> CaseFilter:
+    """`wanted` narrowed to the cases the actor may see (nothing for viewers and anonymous callers)."""
+    if actor.role is Role.ADMIN:
+        return wanted
+    if actor.role is Role.EDITOR:
+        return replace(wanted, communities_in=actor.communities)
+    if actor.role is Role.DEPARTMENT:
+        return replace(wanted, departments_in=actor.departments)
+    return replace(wanted, communities_in=frozenset(), departments_in=frozenset())
+
+
+def _check_report(report: CaseReport, catalogue: CategoryCatalogue) -> None:
+    """Every problem of a report at once (category, source, lengths), before anything is routed."""
+    problems: list[Problem] = []
+    if report.category not in catalogue.subcategory_codes:
+        problems.append(
+            Problem(None, "category", f"unknown category {report.category!r}; see /cases/categories")
+        )
+    if report.source not in SOURCES:
+        problems.append(Problem(None, "source", f"source must be one of {', '.join(SOURCES)}"))
+    for name in ("description", "address", "reporter_name", "reporter_phone"):
+        value = getattr(report, name)
+        if value is not None and len(value) > MAX_TEXT:
+            problems.append(Problem(None, name, f"longer than {MAX_TEXT} characters"))
+    if problems:
+        raise ValidationError("case", problems)
+
+
+def _action(action: Action | str) -> Action:
+    try:
+        return Action(action)
+    except ValueError:
+        allowed = ", ".join(f"{a.value} ({a.label_zh})" for a in Action)
+        raise ValidationError(
+            "case", [Problem(None, "action", f"unknown action {action!r}; expected {allowed}")]
+        ) from None
+
+
+def _text(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+def _new_code(now: dt.datetime, calendar: WorkingCalendar) -> str:
+    """A case number people can read out on the phone: the local date and six random digits."""
+    local = now.astimezone(calendar.zone)
+    return f"{local:%Y%m%d}{secrets.randbelow(10**6):06d}"
+
+
+def _unseen(case: dict[str, Any], actor: Actor) -> str:
+    if actor.role is Role.DEPARTMENT:
+        mine = ", ".join(sorted(actor.departments))
+        return f"case {case['code']} is not dispatched to your department(s) {mine}"
+    if actor.role is Role.EDITOR:
+        return (
+            f"case {case['code']} is in community {case.get('community_code') or '(none)'}; "
+            f"your token covers {', '.join(sorted(actor.communities))}"
+        )
+    return f"reading cases needs an editor, department or admin token (you are {actor.role.value})"
+
+
+def case_statistics_by_grid(store: Store) -> pd.DataFrame | None:
+    """Every case's statistics per grid for the meeting report (None when the store holds no cases)."""
+    desk = CaseDesk(store, LookupService(store))
+    return desk.statistics("grid") if desk.book.count() else None

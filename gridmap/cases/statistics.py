@@ -1,0 +1,125 @@
+"""How each grid, community, street and department does with its cases over a period.
+
+For the cases reported in [since, until): received; closed; closed on time
+(handled by its deadline) and the on-time rate among the closed; the
+average handling time in working hours (dispatch to handling) of the
+closed; overdue now (dispatched, unhandled, past the deadline); voided; and
+the count per main category. The database does the counting (GROUP BY on
+the case table), so a million cases cost one scan, not a Python loop.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from gridmap.cases.categories import CategoryCatalogue
+from gridmap.stores import Store
+from gridmap.stores.cases import GROUPS, CaseBook, CaseFilter
+
+FIGURES = (
+    "received",
+    "closed",
+    "closed_on_time",
+    "on_time_rate",
+    "avg_handling_hours",
+    "overdue_now",
+    "void",
+)
+
+LABELS: dict[str, tuple[str, str]] = {
+    "key": ("编码", "Code"),
+    "name": ("名称", "Name"),
+    "received": ("受理数", "Received"),
+    "closed": ("结案数", "Closed"),
+    "closed_on_time": ("按期结案数", "Closed on time"),
+    "on_time_rate": ("按期结案率", "On-time rate"),
+    "avg_handling_hours": ("平均处置时长(工作小时)", "Average handling (working hours)"),
+    "overdue_now": ("当前超期数", "Overdue now"),
+    "void": ("作废数", "Void"),
+}
+"""Labels of the statistics columns; category columns are labelled by the category catalogue."""
+
+LEVEL_LABELS: dict[str, tuple[str, str]] = {
+    "grid": ("网格", "Grid"),
+    "community": ("社区", "Community"),
+    "street": ("街道", "Street"),
+    "department": ("部门", "Department"),
+}
+
+
+def case_statistics(
+    book: CaseBook,
+    by: str,
+    *,
+    catalogue: CategoryCatalogue,
+    names: Mapping[str, str] | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    now: dt.datetime,
+    wanted: CaseFilter | None = None,
+) -> pd.DataFrame:
+    """One row per group with the figures above and one `category_<code>` column per main category.
+
+    `names` maps a group's code to its name (grids, communities, streets);
+    departments are named by the catalogue. Groups with no cases are absent.
+    """
+    if by not in GROUPS:
+        raise KeyError(by)
+    base = wanted or CaseFilter()
+    conditions = CaseFilter(**{**base.__dict__, "since": since, "until": until}).where(now)
+    figures, per_category = book.statistics(by, conditions, now)
+    columns = ["key", "name", *FIGURES, *(f"category_{c.code}" for c in catalogue.categories)]
+    if figures.empty:
+        return pd.DataFrame({name: pd.Series(dtype=_dtype(name)) for name in columns})
+    table = figures.assign(key=figures["key"].astype("string"))
+    for name in ("received", "closed", "closed_on_time", "overdue_now", "void"):
+        table[name] = table[name].fillna(0).astype("int64")
+    table["avg_handling_hours"] = table["avg_handling_hours"].astype("float64").round(2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = table["closed_on_time"] / table["closed"].where(table["closed"] > 0)
+    table["on_time_rate"] = rate.astype("float64").round(4)
+    departments = {d.code: d.name_zh for d in catalogue.departments}
+    named = departments if by == "department" else dict(names or {})
+    table["name"] = table["key"].map(named).astype("string")
+    pivot = per_category.pivot_table(index="key", columns="category", values="cases", aggfunc="sum")
+    pivot.index = pivot.index.astype("string")
+    for category in catalogue.categories:
+        counts = pivot[category.code] if category.code in pivot.columns else pd.Series(dtype="float64")
+        table[f"category_{category.code}"] = table["key"].map(counts).fillna(0).astype("int64")
+    return table[columns].sort_values("key", kind="stable", ignore_index=True)
+
+
+def group_names(store: Store, by: str) -> dict[str, str]:
+    """Names of the grids, communities or streets (departments are named by the catalogue)."""
+    layer = {"grid": "grids", "community": "communities", "street": "streets"}.get(by)
+    if layer is None:
+        return {}
+    frame = store.read(layer)
+    return dict(zip(frame["code"].astype(str), frame["name"].astype(object), strict=True))
+
+
+def workbook_sheets(
+    tables: Mapping[str, pd.DataFrame], catalogue: CategoryCatalogue
+) -> list[tuple[str, pd.DataFrame]]:
+    """Statistics tables per level as workbook sheets (案件统计-网格 …) with Chinese headers."""
+    labels = headers(catalogue)
+    return [(f"案件统计-{LEVEL_LABELS[by][0]}", table.rename(columns=labels)) for by, table in tables.items()]
+
+
+def headers(catalogue: CategoryCatalogue, language: str = "zh") -> dict[str, str]:
+    """Column → label for a statistics table, in Chinese (`zh`) or English (`en`)."""
+    i = 0 if language == "zh" else 1
+    out = {name: labels[i] for name, labels in LABELS.items()}
+    for category in catalogue.categories:
+        out[f"category_{category.code}"] = category.name_zh if i == 0 else category.name_en
+    return out
+
+
+def _dtype(name: str) -> str:
+    if name in ("key", "name"):
+        return "string"
+    return "float64" if name in ("on_time_rate", "avg_handling_hours") else "int64"

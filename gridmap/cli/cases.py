@@ -1,0 +1,208 @@
+"""`gridmap cases report|list|move|stats|seed`: the case loop from the command line.
+
+The command line speaks for whoever runs it against the store, so it acts as
+an admin; `--by` names the person recorded in each transition (a checker
+must name someone other than the handler).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from gridmap.cases.desk import CaseDesk, CaseReport, utc_now
+from gridmap.cases.lifecycle import Actor
+from gridmap.cases.records import cases_frame
+from gridmap.cases.sample import DEFAULT_SEED, sample_cases
+from gridmap.cases.statistics import LEVEL_LABELS, headers
+from gridmap.cases.vocabulary import Action, Status
+from gridmap.catalogue import LAYER_NAMES
+from gridmap.cli.app import StoreOption, app, console
+from gridmap.errors import ConfigError
+from gridmap.export import export_layer
+from gridmap.lookup import LookupService
+from gridmap.privacy import Role
+from gridmap.stores import Store, open_store
+from gridmap.stores.cases import CaseFilter
+
+cases_app = typer.Typer(help="案件 Cases: report, list, move (立案/派遣/处置/核查/结案/退回/作废) and count.")
+app.add_typer(cases_app, name="cases")
+
+ByOption = Annotated[str | None, typer.Option("--by", help="Who is acting (recorded in the history).")]
+SinceOption = Annotated[str | None, typer.Option(help="Reported on or after this date (YYYY-MM-DD).")]
+UntilOption = Annotated[str | None, typer.Option(help="Reported on or before this date (YYYY-MM-DD).")]
+SHOWN = ("code", "status", "category", "grid_code", "department", "reported_at", "due_at", "overdue")
+
+
+def _desk(store: Store) -> CaseDesk:
+    return CaseDesk(store, LookupService(store))
+
+
+def _actor(by: str | None) -> Actor:
+    return Actor(Role.ADMIN, by or getpass.getuser())
+
+
+def _date(text: str | None, name: str, desk: CaseDesk, *, end: bool = False) -> dt.datetime | None:
+    """A local date as the instant its day starts (`end`: the next day's start)."""
+    if text is None:
+        return None
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--{name} must be a date YYYY-MM-DD, not {text!r}") from None
+    return dt.datetime.combine(day + dt.timedelta(days=int(end)), dt.time(), tzinfo=desk.calendar.zone)
+
+
+@cases_app.command("report")
+def report_command(
+    category: Annotated[str, typer.Argument(help="Subcategory code, e.g. 0102 (暴露垃圾).")],
+    description: Annotated[str | None, typer.Option(help="What is wrong.")] = None,
+    address: Annotated[str | None, typer.Option(help="Where: an address of the building register.")] = None,
+    lon: Annotated[float | None, typer.Option(help="Where: longitude (or x).")] = None,
+    lat: Annotated[float | None, typer.Option(help="Where: latitude (or y).")] = None,
+    crs: Annotated[str, typer.Option(help="CRS of --lon/--lat.")] = "wgs84",
+    source: Annotated[str, typer.Option(help="grid_worker, resident, hotline or other.")] = "hotline",
+    reporter_name: Annotated[str | None, typer.Option(help="Who reported it.")] = None,
+    reporter_phone: Annotated[str | None, typer.Option(help="Their phone.")] = None,
+    by: ByOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Report a case (上报); it is placed in the grid of its address or point."""
+    with open_store(store) as opened:
+        desk = _desk(opened)
+        case = desk.report(
+            _actor(by),
+            CaseReport(category, description, address, lon, lat, crs, source, reporter_name, reporter_phone),
+        )
+    console.print(f"上报 reported {case['code']} → 网格 grid {case['grid_code']}", highlight=False)
+
+
+@cases_app.command("move")
+def move_command(
+    code: Annotated[str, typer.Argument(help="Case number.")],
+    action: Annotated[Action, typer.Argument(help="accept, dispatch, handle, check, close, return or void.")],
+    note: Annotated[str | None, typer.Option(help="A note (the reason, to return or void).")] = None,
+    department: Annotated[str | None, typer.Option(help="To dispatch: the department code.")] = None,
+    by: ByOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Move a case one step along its lifecycle."""
+    with open_store(store) as opened:
+        case = _desk(opened).move(_actor(by), code, action, note=note, department=department)
+    status = Status(case["status"])
+    due = f", 处置时限 due {case['due_at']:%Y-%m-%d %H:%M %Z}" if case.get("due_at") else ""
+    console.print(f"{code}: {status.label_zh} {status.value}{due}", highlight=False)
+
+
+@cases_app.command("list")
+def list_command(
+    grid: Annotated[str | None, typer.Option(help="Only this grid.")] = None,
+    community: Annotated[str | None, typer.Option(help="Only this community.")] = None,
+    department: Annotated[str | None, typer.Option(help="Only this department.")] = None,
+    status: Annotated[list[Status] | None, typer.Option(help="Only these statuses (repeatable).")] = None,
+    overdue: Annotated[
+        bool | None, typer.Option("--overdue/--not-overdue", help="Only overdue cases.")
+    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many (newest first) in the table.")] = 50,
+    output: Annotated[
+        Path | None, typer.Option(help="Write all matches to a file (.csv, .geojson…).")
+    ] = None,
+    with_personal: Annotated[bool, typer.Option(help="Keep reporters' names and phones unmasked.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """List cases, newest first; `--output` writes every match in any export format."""
+    with open_store(store) as opened:
+        desk = _desk(opened)
+        wanted = CaseFilter(
+            grid=grid,
+            community=community,
+            department=department,
+            statuses=[s.value for s in status] if status else None,
+            overdue=overdue,
+            since=_date(since, "since", desk),
+            until=_date(until, "until", desk, end=True),
+        )
+        actor = _actor(None)
+        rows, total = desk.search(actor, wanted, limit=None if output else limit)
+    role = Role.ADMIN if with_personal else Role.VIEWER
+    frame = cases_frame(rows, now=desk.clock(), zone=desk.calendar.zone, role=role)
+    if output is not None:
+        path = export_layer(frame, output, None, role=role)
+        console.print(f"{total:,} cases → {path}", highlight=False)
+        return
+    table = Table(title=f"案件 cases: {len(frame):,} of {total:,}", title_justify="left")
+    for name in SHOWN:
+        table.add_column(name)
+    for record in (
+        frame[list(SHOWN)].astype(object).where(frame[list(SHOWN)].notna(), None).to_dict("records")
+    ):
+        table.add_row(*("" if record[n] is None else str(record[n]) for n in SHOWN))
+    console.print(table)
+
+
+@cases_app.command("stats")
+def stats_command(
+    by: Annotated[str, typer.Option(help="grid, community, street or department.")] = "community",
+    since: SinceOption = None,
+    until: UntilOption = None,
+    output: Annotated[Path | None, typer.Option(help="Write the table as CSV.")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Received, closed, on-time rate, average handling time and overdue cases per group."""
+    if by not in LEVEL_LABELS:
+        raise ConfigError(f"--by must be one of {', '.join(LEVEL_LABELS)}, not {by!r}")
+    with open_store(store) as opened:
+        desk = _desk(opened)
+        table = desk.statistics(
+            by, since=_date(since, "since", desk), until=_date(until, "until", desk, end=True)
+        )
+    if output is not None:
+        table.rename(columns=headers(desk.catalogue)).to_csv(output, index=False, encoding="utf-8-sig")
+        console.print(f"{len(table):,} rows → {output}", highlight=False)
+        return
+    labels = headers(desk.catalogue)
+    shown = Table(title=f"案件统计 case statistics by {LEVEL_LABELS[by][0]}", title_justify="left")
+    columns = ["key", "name", "received", "closed", "on_time_rate", "avg_handling_hours", "overdue_now"]
+    for name in columns:
+        shown.add_column(labels[name], justify="left" if name in ("key", "name") else "right")
+    for record in table.to_dict("records"):
+        rate = record["on_time_rate"]
+        hours = record["avg_handling_hours"]
+        shown.add_row(
+            str(record["key"]),
+            str(record["name"] or ""),
+            f"{record['received']:,}",
+            f"{record['closed']:,}",
+            "–" if rate != rate else f"{rate:.1%}",
+            "–" if hours != hours else f"{hours:.1f}",
+            f"{record['overdue_now']:,}",
+        )
+    console.print(shown)
+
+
+@cases_app.command("seed")
+def seed_command(
+    count: Annotated[
+        int | None, typer.Option(min=1, help="How many cases (default: one per 4 households).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = DEFAULT_SEED,
+    store: StoreOption = None,
+) -> None:
+    """Replace the store's cases with a seeded year of cases over its district (for demos)."""
+    with open_store(store) as opened:
+        seeded = seed_cases(opened, count=count, seed=seed)
+    console.print(f"{seeded:,} cases seeded over the past year", highlight=False)
+
+
+def seed_cases(store: Store, *, count: int | None = None, seed: int = DEFAULT_SEED) -> int:
+    """A year of cases up to now over the store's district, replacing any cases it held."""
+    frames = {name: store.read(name) for name in LAYER_NAMES if name != "service_points"}
+    cases, events = sample_cases(frames, now=utc_now(), seed=seed, count=count)
+    return store.case_book().replace(cases, events)

@@ -1,0 +1,296 @@
+"""The analysis a server shows, built once per store revision and shared by all its workers.
+
+One builder per store keeps the whole analysis in memory and publishes each
+revision's results as files in a shared directory (a `Shelf`): documents
+rendered once (the coverage figures as JSON, the gaps as GeoJSON features)
+plus the feature counts. Workers only read the newest published edition, so
+a reply costs a file read whatever the city's size, a reader never waits for
+a rebuild, and no worker ever holds the interpreter for the analysis.
+
+After a write the builder picks the cheapest correct refresh: edits to
+speakers or service points redo only the streets they reach
+(`gridmap.incremental`); other edits rebuild everything, in the background,
+while workers keep serving the last edition with its revision.
+
+With several worker processes, every worker starts a standby builder
+process (`python -m gridmap.serving`); the first to take the shelf's lock
+builds, the others wait on the lock and take over if it dies. A builder
+exits when the worker that started it is gone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import hashlib
+import importlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+from gridmap.analysis import Analysis, AnalysisOptions, analyze
+from gridmap.assignment import GridLocator
+from gridmap.catalogue import LAYER_NAMES
+from gridmap.incremental import SITE_LAYERS, update_sites
+from gridmap.lookup import Stamps, changed_layers
+from gridmap.stores import Store, open_store
+
+log = logging.getLogger(__name__)
+
+Render = Callable[[Analysis], Mapping[str, bytes]]
+"""Turns an analysis into the named documents workers serve (supplied by the API)."""
+
+POLL_SECONDS = 0.2
+_POINTER = "current"
+_LOCK = "builder.lock"
+_KEEP = 3  # editions kept: the newest and two a slow reader may still be reading
+
+
+def shelf_directory(store_url: str, base: Path | None = None) -> Path:
+    """Where the editions of the store at `store_url` live (one directory per store)."""
+    root = base if base is not None else Path(tempfile.gettempdir()) / "gridmap-serving"
+    return root / hashlib.sha256(store_url.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Edition:
+    """One published revision: its documents on disk and what was built."""
+
+    path: Path
+    revision: str
+    counts: dict[str, int]
+    built_at: float
+    seconds: float
+    streets: list[str] | None  # the streets recomputed, or None for a whole rebuild
+
+    def read(self, name: str) -> bytes:
+        """One document of this edition."""
+        return (self.path / name).read_bytes()
+
+
+class Shelf:
+    """A directory of editions: one builder publishes, any number of readers take the newest."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self._seen: tuple[int, int] | None = None
+        self._newest: Edition | None = None
+        self._lock = threading.Lock()
+
+    def publish(
+        self, revision: str, documents: Mapping[str, bytes], counts: Mapping[str, int], **meta: Any
+    ) -> Edition:
+        """Write the documents aside, then point readers at them in one atomic rename."""
+        name = f"e-{time.time_ns()}-{uuid.uuid4().hex[:6]}"
+        staging = self.directory / f".{name}"
+        staging.mkdir()
+        for doc, body in documents.items():
+            (staging / doc).write_bytes(body)
+        info = {"revision": revision, "counts": dict(counts), "built_at": time.time(), **meta}
+        (staging / "meta.json").write_text(json.dumps(info), encoding="utf-8")
+        staging.rename(self.directory / name)
+        pointer = self.directory / f".{_POINTER}.{uuid.uuid4().hex[:6]}"
+        pointer.write_text(name, encoding="utf-8")
+        os.replace(pointer, self.directory / _POINTER)
+        self._prune(keep=name)
+        edition = self.newest()
+        assert edition is not None
+        return edition
+
+    def newest(self) -> Edition | None:
+        """The newest complete edition (None before the first); one stat when nothing changed."""
+        try:
+            stat = (self.directory / _POINTER).stat()
+        except FileNotFoundError:
+            return None
+        seen = (stat.st_ino, stat.st_mtime_ns)
+        if seen == self._seen:
+            return self._newest
+        with self._lock:
+            try:
+                name = (self.directory / _POINTER).read_text(encoding="utf-8").strip()
+                info = json.loads((self.directory / name / "meta.json").read_text(encoding="utf-8"))
+            except FileNotFoundError:  # replaced while being read: the next call sees the newer one
+                return self._newest
+            self._newest = Edition(
+                path=self.directory / name,
+                revision=str(info["revision"]),
+                counts={k: int(v) for k, v in info["counts"].items()},
+                built_at=float(info["built_at"]),
+                seconds=float(info.get("seconds", 0.0)),
+                streets=info.get("streets"),
+            )
+            self._seen = seen
+            return self._newest
+
+    def _prune(self, keep: str) -> None:
+        editions = sorted(p for p in self.directory.glob("e-*") if p.is_dir())
+        for old in editions[:-_KEEP]:
+            if old.name != keep:
+                shutil.rmtree(old, ignore_errors=True)
+        for staging in self.directory.glob(".e-*"):
+            if time.time() - staging.stat().st_mtime > 3600:  # left by a builder killed mid-write
+                shutil.rmtree(staging, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def builder_lock(self, stop: threading.Event, parent: int | None = None) -> Iterator[bool]:
+        """Hold the shelf's builder lock, waiting for it; yields False if stopped (or orphaned) first."""
+        fd = os.open(self.directory / _LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if stop.wait(POLL_SECONDS * 5) or orphaned(parent):
+                        yield False
+                        return
+            yield True
+        finally:
+            os.close(fd)
+
+
+def orphaned(parent: int | None) -> bool:
+    """Whether the process that started this one is gone (its children are then re-parented)."""
+    return parent is not None and os.getppid() != parent
+
+
+@dataclass
+class Builder:
+    """The whole store's frames and analysis for the newest revision it has seen, published to a shelf."""
+
+    store: Store
+    shelf: Shelf
+    render: Render
+    options: AnalysisOptions = field(default_factory=AnalysisOptions)
+    revision: str | None = field(default=None, init=False)
+    frames: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, init=False)
+    analysis: Analysis | None = field(default=None, init=False)
+    _stamps: Stamps = field(default_factory=dict, init=False)
+    _locator: GridLocator | None = field(default=None, init=False)
+
+    def step(self) -> Edition | None:
+        """Publish the store's current revision if it is not published yet (None when nothing changed)."""
+        revision = self.store.revision()
+        if revision == self.revision:
+            return None
+        started = time.perf_counter()
+        stamps = self.store.last_modified()
+        changed = changed_layers(self._stamps, stamps) if self.analysis is not None else None
+        streets: list[str] | None = None
+        if changed is not None and changed <= set(SITE_LAYERS) and self.analysis and self._locator:
+            edited = {layer: self.store.read(layer) for layer in sorted(changed)}
+            self.analysis, streets = update_sites(
+                self.frames, self.analysis, edited, self._locator, self.options
+            )
+        else:
+            self.frames = {name: self.store.read(name) for name in LAYER_NAMES}
+            self.analysis = analyze(self.frames, self.options)
+            self._locator = GridLocator(self.frames["grids"])
+        self.revision, self._stamps = revision, stamps
+        counts = {name: len(frame) for name, frame in self.frames.items()}
+        documents = self.render(self.analysis)
+        seconds = time.perf_counter() - started
+        edition = self.shelf.publish(revision, documents, counts, seconds=seconds, streets=streets)
+        log.info("published revision %s in %.2f s (%s)", revision, seconds, streets or "whole store")
+        return edition
+
+    def run(self, stop: threading.Event) -> None:
+        """Publish every new revision until `stop` is set; a failed step is logged and retried."""
+        while not stop.is_set():
+            try:
+                self.step()
+            except Exception:
+                log.exception("analysis not published; retrying")
+                self.revision = None  # rebuild from scratch next time
+                self.analysis = None
+                stop.wait(POLL_SECONDS * 10)
+            stop.wait(POLL_SECONDS)
+
+
+def resolve(reference: str) -> Render:
+    """`module:function` as the callable it names."""
+    module, _, name = reference.partition(":")
+    render: Render = getattr(importlib.import_module(module), name)
+    return render
+
+
+@dataclass
+class BuilderHandle:
+    """A builder running for this process: a thread, or a standby process; `stop` ends it."""
+
+    stop_event: threading.Event
+    thread: threading.Thread | None = None
+    process: subprocess.Popen[bytes] | None = None
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self.thread is not None:
+            self.thread.join(timeout=30)
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def start_builder(store_url: str, shelf: Shelf, render: str, *, in_process: bool) -> BuilderHandle:
+    """Start this process's builder: a thread (`in_process`), or a standby `python -m gridmap.serving`."""
+    stop = threading.Event()
+    if not in_process:
+        command = [sys.executable, "-m", "gridmap.serving", str(shelf.directory), render, str(os.getpid())]
+        env = {**os.environ, "GRIDMAP_STORE": store_url}
+        return BuilderHandle(stop, process=subprocess.Popen(command, env=env))
+
+    def run() -> None:
+        with shelf.builder_lock(stop) as held:
+            if held:
+                with open_store(store_url) as store:
+                    Builder(store, shelf, resolve(render)).run(stop)
+
+    thread = threading.Thread(target=run, name="analysis-builder", daemon=True)
+    thread.start()
+    return BuilderHandle(stop, thread=thread)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """A builder process: wait for the shelf's lock, then publish revisions until the parent is gone."""
+    parser = argparse.ArgumentParser(prog="python -m gridmap.serving")
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("render", help="module:function turning an Analysis into documents")
+    parser.add_argument("parent", type=int, help="pid of the worker that started this builder")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s builder %(process)d: %(message)s")
+    log.setLevel(logging.INFO)  # its own progress; the libraries' only when they warn
+    shelf, stop = Shelf(args.directory), threading.Event()
+
+    def watch_parent() -> None:
+        while not stop.wait(POLL_SECONDS * 5):
+            if orphaned(args.parent):
+                stop.set()
+
+    threading.Thread(target=watch_parent, daemon=True).start()
+    with shelf.builder_lock(stop, args.parent) as held:
+        if held:
+            with open_store(os.environ["GRIDMAP_STORE"]) as store:
+                Builder(store, shelf, resolve(args.render)).run(stop)
+
+
+if __name__ == "__main__":
+    main()

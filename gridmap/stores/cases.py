@@ -1,0 +1,396 @@
+"""Where cases and their transitions live, in either store, through one SQL definition.
+
+Cases are not a catalogue layer of `LAYERS` (see `gridmap.catalogue.CASES`):
+they have their own two tables, `cases` and `case_events`, declared here once
+as SQLAlchemy Core tables so filters and statistics are written once and run
+in the database on both backends (GROUP BY, COUNT, paging). In PostGIS the
+tables come from migration 0003 (with a generated Point geometry and a GiST
+index for GIS tools); in a GeoPackage they are created on first use and
+registered as attribute tables. A transition is one conditional UPDATE (on
+the case's `version`) plus its event in one transaction, so two callers
+racing on one case cannot both win.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool, StaticPool
+
+from gridmap.cases.vocabulary import Status
+from gridmap.errors import StoreError
+from gridmap.stores.postgis import _reason
+
+UTC = dt.UTC
+Writing = Callable[[], AbstractContextManager[sqlite3.Connection]]
+"""A GeoPackage store's write transaction: a context manager giving its open sqlite3 connection."""
+
+
+class UTCDateTime(sa.TypeDecorator[dt.datetime]):
+    """Aware datetimes in, aware UTC datetimes out (SQLite keeps them as naive UTC text)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise StoreError(f"case times must carry a timezone, got {value!r}")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = sa.MetaData()
+
+CASES_TABLE = sa.Table(
+    "cases",
+    metadata,
+    sa.Column("code", sa.Text, primary_key=True),
+    sa.Column("category", sa.Text, nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("source", sa.Text),
+    sa.Column("reported_at", UTCDateTime, nullable=False),
+    sa.Column("reporter_name", sa.Text),
+    sa.Column("reporter_phone", sa.Text),
+    sa.Column("address", sa.Text),
+    sa.Column("building_code", sa.Text),
+    sa.Column("lon", sa.Float),
+    sa.Column("lat", sa.Float),
+    sa.Column("grid_code", sa.Text),
+    sa.Column("community_code", sa.Text),
+    sa.Column("street_code", sa.Text),
+    sa.Column("department", sa.Text),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("due_at", UTCDateTime),
+    sa.Column("accepted_at", UTCDateTime),
+    sa.Column("dispatched_at", UTCDateTime),
+    sa.Column("handled_at", UTCDateTime),
+    sa.Column("checked_at", UTCDateTime),
+    sa.Column("closed_at", UTCDateTime),
+    sa.Column("handler", sa.Text),
+    sa.Column("checker", sa.Text),
+    sa.Column("handling_hours", sa.Float),
+    sa.Column("on_time", sa.Boolean),
+    sa.Column("version", sa.Integer, nullable=False, server_default="0"),
+)
+for _name in ("status", "grid_code", "community_code", "street_code", "department", "reported_at", "due_at"):
+    sa.Index(f"cases_{_name}", CASES_TABLE.c[_name])
+
+EVENTS_TABLE = sa.Table(
+    "case_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("case_code", sa.Text, nullable=False, index=True),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("from_status", sa.Text),
+    sa.Column("to_status", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("note", sa.Text),
+)
+
+CASE_COLUMNS: tuple[str, ...] = tuple(c.name for c in CASES_TABLE.columns)
+EVENT_COLUMNS: tuple[str, ...] = tuple(c.name for c in EVENTS_TABLE.columns if c.name != "id")
+GROUPS = {
+    "grid": CASES_TABLE.c.grid_code,
+    "community": CASES_TABLE.c.community_code,
+    "street": CASES_TABLE.c.street_code,
+    "department": CASES_TABLE.c.department,
+}
+"""The levels statistics are given for, and the column each groups by."""
+
+_MAIN_CODE = sa.func.substr(CASES_TABLE.c.category, 1, 2)
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """Which cases a list or a statistic covers; `None` means any."""
+
+    grid: str | None = None
+    community: str | None = None
+    street: str | None = None
+    department: str | None = None
+    statuses: Sequence[str] | None = None
+    category: str | None = None
+    overdue: bool | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    communities_in: frozenset[str] | None = None
+    departments_in: frozenset[str] | None = None
+
+    def where(self, now: dt.datetime) -> list[sa.ColumnElement[bool]]:
+        """The SQL conditions (bound parameters only) of this filter at time `now`."""
+        c = CASES_TABLE.c
+        out: list[sa.ColumnElement[bool]] = []
+        for column, value in (
+            (c.grid_code, self.grid),
+            (c.community_code, self.community),
+            (c.street_code, self.street),
+            (c.department, self.department),
+        ):
+            if value is not None:
+                out.append(column == value)
+        if self.statuses is not None:
+            out.append(c.status.in_(list(self.statuses)))
+        if self.category is not None:
+            out.append(c.category.startswith(self.category, autoescape=True))
+        if self.overdue is not None:
+            late = overdue_condition(now)
+            out.append(late if self.overdue else sa.not_(late))
+        if self.since is not None:
+            out.append(c.reported_at >= self.since)
+        if self.until is not None:
+            out.append(c.reported_at < self.until)
+        if self.communities_in is not None:
+            out.append(c.community_code.in_(sorted(self.communities_in)))
+        if self.departments_in is not None:
+            out.append(c.department.in_(sorted(self.departments_in)))
+        return out
+
+
+def overdue_condition(now: dt.datetime) -> sa.ColumnElement[bool]:
+    """Dispatched, not yet handled, and past its deadline."""
+    c = CASES_TABLE.c
+    return sa.and_(c.status == Status.DISPATCHED.value, c.due_at.is_not(None), c.due_at < now)
+
+
+class CaseBook:
+    """The cases of one store (`Store.case_book()`)."""
+
+    def __init__(self, engine: sa.Engine, url: str, writing: Writing | None = None) -> None:
+        self._engine = engine
+        self.url = url
+        self._writing = writing
+
+    @classmethod
+    def for_geopackage(cls, path: Path, writing: Writing) -> CaseBook:
+        """The case tables of a GeoPackage, written in the store's own write transaction (`writing`).
+
+        The tables are created and registered in gpkg_contents on first use;
+        readers open the file query-only.
+        """
+        engine = sa.create_engine(f"sqlite:///{path}", poolclass=NullPool)
+        sa.event.listen(engine, "connect", _query_only)
+        book = cls(engine, str(path), writing)
+        with book._read() as conn:
+            present = sa.inspect(conn).has_table(CASES_TABLE.name)
+        if not present:
+            with book._write() as conn:
+                metadata.create_all(conn, checkfirst=True)
+                for table in (CASES_TABLE, EVENTS_TABLE):
+                    conn.execute(
+                        sa.text(
+                            "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "
+                            "description) VALUES (:name, 'attributes', :name, :text)"
+                        ),
+                        {"name": table.name, "text": f"gridmap {table.name}"},
+                    )
+        return book
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        """One transaction, committed only if the block succeeds (a GeoPackage's: the store's own)."""
+        try:
+            if self._writing is None:
+                with self._engine.begin() as conn:
+                    yield conn
+                return
+            with self._writing() as raw:
+                # The store's connection is in its transaction already; it commits when the block ends.
+                engine = sa.create_engine(
+                    "sqlite://", creator=lambda: raw, poolclass=StaticPool, pool_reset_on_return=None
+                )
+                with engine.connect() as conn:
+                    yield conn
+        except DBAPIError as exc:
+            raise StoreError(f"{self.url}: {_reason(exc)}") from None
+
+    @contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        try:
+            with self._engine.connect() as conn:
+                yield conn
+        except DBAPIError as exc:
+            raise StoreError(f"{self.url}: {_reason(exc)}") from None
+
+    # -- one case ----------------------------------------------------------
+
+    def insert(self, case: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
+        """Add a new case with its first event; False when the code is taken (nothing written)."""
+        with self._write() as conn:
+            taken = conn.execute(sa.select(CASES_TABLE.c.code).where(CASES_TABLE.c.code == case["code"]))
+            if taken.first() is not None:
+                return False
+            conn.execute(CASES_TABLE.insert().values(**case, version=0))
+            conn.execute(EVENTS_TABLE.insert().values(**event))
+        return True
+
+    def get(self, code: str) -> dict[str, Any] | None:
+        with self._read() as conn:
+            row = conn.execute(sa.select(CASES_TABLE).where(CASES_TABLE.c.code == code)).mappings().first()
+        return dict(row) if row is not None else None
+
+    def events(self, code: str) -> list[dict[str, Any]]:
+        """The transitions of a case, oldest first."""
+        query = (
+            sa.select(*(EVENTS_TABLE.c[name] for name in EVENT_COLUMNS))
+            .where(EVENTS_TABLE.c.case_code == code)
+            .order_by(EVENTS_TABLE.c.at, EVENTS_TABLE.c.id)
+        )
+        with self._read() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+    def update(self, code: str, version: int, changes: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
+        """Apply a transition if the case is still at `version`; False when someone changed it first."""
+        c = CASES_TABLE.c
+        statement = (
+            CASES_TABLE.update()
+            .where(c.code == code, c.version == version)
+            .values(**changes, version=version + 1)
+        )
+        with self._write() as conn:
+            if conn.execute(statement).rowcount != 1:
+                return False
+            conn.execute(EVENTS_TABLE.insert().values(**event))
+        return True
+
+    # -- many cases --------------------------------------------------------
+
+    def query(
+        self, where: Sequence[sa.ColumnElement[bool]], *, limit: int | None = None, offset: int = 0
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of the cases matching `where` (newest first) and how many match in all."""
+        c = CASES_TABLE.c
+        select = sa.select(CASES_TABLE).where(*where).order_by(c.reported_at.desc(), c.code)
+        if limit is not None:
+            select = select.limit(limit)
+        counted = sa.select(sa.func.count()).select_from(CASES_TABLE).where(*where)
+        with self._read() as conn:
+            rows = [dict(row) for row in conn.execute(select.offset(offset)).mappings()]
+            total = int(conn.execute(counted).scalar_one())
+        return rows, total
+
+    def statistics(
+        self, by: str, where: Sequence[sa.ColumnElement[bool]], now: dt.datetime
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Figures per `by` group (see `gridmap.cases.statistics`) and the case count per main category."""
+        c = CASES_TABLE.c
+        key = GROUPS[by].label("key")
+        where = [*where, GROUPS[by].is_not(None)]  # cases not yet dispatched have no department
+        closed = c.status == Status.CLOSED.value
+
+        def count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+            return sa.func.sum(sa.case((condition, 1), else_=0))
+
+        figures = (
+            sa.select(
+                key,
+                sa.func.count().label("received"),
+                count_if(closed).label("closed"),
+                count_if(sa.and_(closed, c.on_time.is_(True))).label("closed_on_time"),
+                sa.func.avg(sa.case((closed, c.handling_hours), else_=None)).label("avg_handling_hours"),
+                count_if(overdue_condition(now)).label("overdue_now"),
+                count_if(c.status == Status.VOID.value).label("void"),
+            )
+            .where(*where)
+            .group_by(key)
+        )
+        categories = (
+            sa.select(key, _MAIN_CODE.label("category"), sa.func.count().label("cases"))
+            .where(*where)
+            .group_by(key, _MAIN_CODE)
+        )
+        with self._read() as conn:
+            table = pd.DataFrame(conn.execute(figures).mappings().all())
+            by_category = pd.DataFrame(conn.execute(categories).mappings().all())
+        return table, by_category
+
+    def count(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(CASES_TABLE)).scalar_one())
+
+    def replace(self, cases: pd.DataFrame, events: pd.DataFrame) -> int:
+        """Make the book exactly these cases and events, in one transaction (seeding, benchmarks)."""
+        with self._write() as conn:
+            conn.execute(EVENTS_TABLE.delete())
+            conn.execute(CASES_TABLE.delete())
+            self._load(conn, cases, events)
+        return len(cases)
+
+    def _load(self, conn: sa.Connection, cases: pd.DataFrame, events: pd.DataFrame) -> None:
+        """Bulk insert: COPY into PostgreSQL, one executemany into SQLite."""
+        cases = cases.assign(version=0) if "version" not in cases.columns else cases
+        if conn.dialect.name == "postgresql":
+            raw = conn.connection.driver_connection
+            assert isinstance(raw, psycopg.Connection)
+            with raw.cursor() as cur:
+                _copy_rows(cur, CASES_TABLE.name, list(CASE_COLUMNS), cases)
+                _copy_rows(cur, EVENTS_TABLE.name, list(EVENT_COLUMNS), events)
+            return
+        for table, columns, frame in (
+            (CASES_TABLE, CASE_COLUMNS, cases),
+            (EVENTS_TABLE, EVENT_COLUMNS, events),
+        ):
+            if len(frame):
+                conn.execute(table.insert(), _records(frame, columns))
+
+
+def _query_only(dbapi_connection: Any, _record: object) -> None:
+    """Readers of a GeoPackage never write (they still fold the write-ahead log when last to close)."""
+    dbapi_connection.execute("PRAGMA query_only = ON")
+
+
+def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows as dicts with None for missing values and Python datetimes (what the driver binds)."""
+    part = frame[list(columns)].astype(object)
+    return [
+        {
+            str(k): (None if _missing(v) else (v.to_pydatetime() if isinstance(v, pd.Timestamp) else v))
+            for k, v in r.items()
+        }
+        for r in part.to_dict("records")
+    ]
+
+
+def _missing(value: object) -> bool:
+    return (
+        value is None or value is pd.NaT or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+    )
+
+
+def _copy_rows(cur: psycopg.Cursor[Any], table: str, columns: list[str], frame: pd.DataFrame) -> None:
+    """COPY a frame into `table` as CSV written by pandas' C writer (a million rows in seconds).
+
+    Empty unquoted fields are NULL; times carry their UTC offset.
+    """
+    if frame.empty:
+        return
+    data = frame[columns].copy()
+    for name in columns:
+        if isinstance(data[name].dtype, pd.DatetimeTZDtype) or data[name].map(_is_time).any():
+            data[name] = pd.to_datetime(data[name], utc=True).dt.strftime("%Y-%m-%d %H:%M:%S.%f+00")
+    text = data.to_csv(index=False, header=False)
+    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
+        copy.write(text.encode("utf-8"))
+
+
+def _is_time(value: object) -> bool:
+    return isinstance(value, dt.datetime)

@@ -1,0 +1,50 @@
+"""Cases are routed like lookups: an address to its building's grid, a point in any CRS to its grid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gridmap.cases.desk import CaseDesk, CaseReport
+from gridmap.crs import from_wgs84
+from gridmap.errors import ValidationError
+from gridmap.lookup import AddressNotFoundError, OutsideError
+from gridmap.stores.cases import CaseFilter
+from tests.cases.conftest import ADDRESS_G1, ADDRESS_G3, ADMIN, RESIDENT
+
+CRSES = ("wgs84", "cgcs2000", "gcj02", "bd09", "EPSG:3857", "EPSG:4547")
+# Near the east edge of G2 and the west edge of G3, so an unconverted GCJ-02/BD-09 point lands elsewhere.
+POINTS = {(114.3080, 30.5145): ("G2", "C1"), (114.3120, 30.5045): ("G3", "C2")}
+
+
+def test_by_address_the_building_decides(desk: CaseDesk) -> None:
+    case = desk.report(RESIDENT, CaseReport("0102", address=ADDRESS_G1))
+    assert (case["grid_code"], case["community_code"], case["street_code"]) == ("G1", "C1", "S1")
+    assert case["building_code"] == "B1"
+    assert 114.3040 < case["lon"] < 114.3050 and 30.5040 < case["lat"] < 30.5050  # drawn inside B1
+    # An address and a point in another grid: the address's building still decides, the point is kept.
+    both = desk.report(RESIDENT, CaseReport("0102", address=ADDRESS_G3, lon=114.305, lat=30.515))
+    assert both["grid_code"] == "G3" and (both["lon"], both["lat"]) == (114.305, 30.515)
+
+
+def test_by_point_in_every_crs(desk: CaseDesk) -> None:
+    for crs in CRSES:
+        for (lon, lat), (grid, community) in POINTS.items():
+            x, y = from_wgs84(np.array([lon]), np.array([lat]), crs)
+            case = desk.report(RESIDENT, CaseReport("0404", lon=float(x[0]), lat=float(y[0]), crs=crs))
+            assert (case["grid_code"], case["community_code"]) == (grid, community), crs
+            assert case["lon"] == pytest.approx(lon, abs=1e-5) and case["lat"] == pytest.approx(lat, abs=1e-5)
+
+
+def test_unroutable_cases_are_refused_and_nothing_is_written(desk: CaseDesk) -> None:
+    with pytest.raises(AddressNotFoundError) as caught:
+        desk.report(RESIDENT, CaseReport("0102", address="武汉市武昌区解放路999号"))
+    assert caught.value.suggestions
+    with pytest.raises(OutsideError):
+        desk.report(RESIDENT, CaseReport("0102", lon=116.4, lat=39.9))
+    with pytest.raises(ValidationError, match="give an address, or both lon and lat"):
+        desk.report(RESIDENT, CaseReport("0102", lon=114.3))
+    with pytest.raises(ValidationError, match="unknown category '9999'") as bad:
+        desk.report(RESIDENT, CaseReport("9999", address=ADDRESS_G1, source="rumour"))
+    assert [p.field for p in bad.value.problems] == ["category", "source"]
+    assert desk.search(ADMIN, CaseFilter())[1] == 0

@@ -1,0 +1,118 @@
+"""Statistics per grid, community, street and department: known answers on both stores."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from gridmap.analysis import analyze
+from gridmap.cases.categories import DEFAULT_CATALOGUE
+from gridmap.cases.desk import CaseDesk
+from gridmap.cases.statistics import case_statistics
+from gridmap.cases.vocabulary import Action
+from gridmap.catalogue import LAYER_NAMES
+from gridmap.meeting import report_html
+from gridmap.reports import write_outputs
+from tests.cases.conftest import (
+    ADDRESS_G1,
+    ADDRESS_G3,
+    CITY,
+    EDITOR_C1,
+    EDITOR_C2,
+    START,
+    WATER,
+    Clock,
+    report,
+)
+
+SINCE = dt.datetime(2026, 12, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+def close(desk: CaseDesk, code: str, department: object) -> None:
+    desk.move(department, code, Action.HANDLE)  # type: ignore[arg-type]
+    desk.move(EDITOR_C1, code, Action.CHECK)
+    desk.move(EDITOR_C1, code, Action.CLOSE)
+
+
+@pytest.fixture
+def figures(desk: CaseDesk, clock: Clock) -> CaseDesk:
+    """G1: one case closed on time (1 working hour), one closed late (22); G3: one overdue, one void."""
+    clock.now = START - dt.timedelta(days=30)
+    report(desk)  # before the period
+    clock.now = START
+    on_time, late = report(desk, ADDRESS_G1, "0102"), report(desk, ADDRESS_G1, "0505")
+    overdue, void = report(desk, ADDRESS_G3, "0102"), report(desk, ADDRESS_G3, "0601")
+    for code, editor in ((on_time, EDITOR_C1), (late, EDITOR_C1), (overdue, EDITOR_C2)):
+        desk.move(editor, code, Action.ACCEPT)
+        desk.move(editor, code, Action.DISPATCH)
+    desk.move(EDITOR_C2, void, Action.VOID, note="重复")
+    clock.advance(hours=1)
+    close(desk, on_time, CITY)
+    clock.advance(days=3)  # Friday 10:00: 22 working hours after dispatch (Tuesday 09:00)
+    close(desk, late, WATER)
+    return desk
+
+
+def stats(desk: CaseDesk, by: str) -> pd.DataFrame:
+    names = {"G1": "幸福一网格", "G3": "和平网格"}
+    table = case_statistics(
+        desk.book, by, catalogue=DEFAULT_CATALOGUE, names=names, since=SINCE, now=desk.clock()
+    )
+    return table.set_index("key")
+
+
+def test_per_grid(figures: CaseDesk) -> None:
+    table = stats(figures, "grid")
+    assert list(table.index) == ["G1", "G3"]
+    g1, g3 = table.loc["G1"], table.loc["G3"]
+    assert g1["name"] == "幸福一网格"
+    counts = ["received", "closed", "closed_on_time", "overdue_now", "void"]
+    assert g1[counts].to_numpy().tolist() == [2, 2, 1, 0, 0]
+    assert g1["on_time_rate"] == 0.5
+    assert g1["avg_handling_hours"] == pytest.approx(11.5)  # (1 + 22) / 2
+    assert (g1["category_01"], g1["category_05"], g1["category_06"]) == (1, 1, 0)
+    assert (g3["received"], g3["closed"], g3["overdue_now"], g3["void"]) == (2, 0, 1, 1)
+    assert pd.isna(g3["on_time_rate"]) and pd.isna(g3["avg_handling_hours"])
+    assert (g3["category_01"], g3["category_06"]) == (1, 1)
+
+
+def test_per_community_street_and_department(figures: CaseDesk) -> None:
+    assert stats(figures, "community")["received"].to_dict() == {"C1": 2, "C2": 2}
+    assert stats(figures, "street")["received"].to_dict() == {"S1": 4}
+    everything = case_statistics(figures.book, "street", catalogue=DEFAULT_CATALOGUE, now=figures.clock())
+    assert everything["received"].tolist() == [5]  # without a period: the case of November too
+    departments = stats(figures, "department")
+    assert departments["received"].to_dict() == {"cgj": 2, "swj": 1}  # the void case was never dispatched
+    assert departments.loc["cgj", "name"] == "城市管理局"
+    assert departments["overdue_now"].to_dict() == {"cgj": 1, "swj": 0}
+    assert departments["closed_on_time"].to_dict() == {"cgj": 1, "swj": 0}
+
+
+def test_no_cases_gives_an_empty_table(desk: CaseDesk) -> None:
+    table = case_statistics(desk.book, "grid", catalogue=DEFAULT_CATALOGUE, now=desk.clock())
+    assert table.empty and "on_time_rate" in table.columns and "category_06" in table.columns
+
+
+def test_the_analysis_workbook_gets_the_case_sheets(figures: CaseDesk, tmp_path: Path) -> None:
+    frames = {name: figures.store.read(name) for name in LAYER_NAMES}
+    written = write_outputs(analyze(frames), tmp_path, figures.workbook_sheets())
+    book = openpyxl.load_workbook(written["workbook"])
+    assert book.sheetnames[-4:] == ["案件统计-网格", "案件统计-社区", "案件统计-街道", "案件统计-部门"]
+    sheet = book["案件统计-网格"]
+    header = [cell.value for cell in sheet[1]]
+    assert header[:4] == ["编码", "名称", "受理数", "结案数"] and "按期结案率" in header
+    assert [cell.value for cell in sheet[2]][:4] == ["G1", "幸福一网格", 3, 2]  # every case, November too
+
+
+def test_the_meeting_report_ends_with_the_case_table(figures: CaseDesk) -> None:
+    frames = {name: figures.store.read(name) for name in LAYER_NAMES}
+    analysis = analyze(frames)
+    text = report_html(analysis, frames, "district", cases=figures.statistics("grid"))
+    section = text[text.index("四、案件办理") :]
+    assert section.index("和平网格") < section.index("幸福一网格")  # the grid with an overdue case first
+    assert "<td>50.0%</td>" in section  # G1: one of two closed on time
+    assert "四、案件办理" not in report_html(analysis, frames, "district")

@@ -1,0 +1,66 @@
+"""`gridmap cases` as a user runs it, on both stores: report, move, list, stats, seed."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from gridmap.cli import app
+from gridmap.stores import Store, open_store
+from tests.api.conftest import district
+from tests.cases.conftest import ADDRESS_G1, empty_book
+
+runner = CliRunner()
+
+
+def run(store_url: str, *args: str) -> str:
+    result = runner.invoke(app, ["cases", *args, "--store", store_url], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_report_move_list_and_stats(store: Store, store_url: str, tmp_path: Path) -> None:
+    store.replace_many(district())
+    empty_book(store)
+    out = run(store_url, "report", "0102", "--address", ADDRESS_G1, "--reporter-phone", "13812341234")
+    code = out.split()[2]
+    assert "网格 grid G1" in out
+    run(store_url, "report", "0404", "--lon", "114.3145", "--lat", "30.5045")  # by point: G3
+    for action, by in (
+        ("accept", "张"),
+        ("dispatch", "张"),
+        ("handle", "城管"),
+        ("check", "张"),
+        ("close", "张"),
+    ):
+        out = run(store_url, "move", code, action, "--by", by)
+    assert "结案 closed" in out
+    path = tmp_path / "cases.csv"
+    run(store_url, "list", "--grid", "G1", "--output", str(path))
+    rows = list(csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines()))
+    assert [(r["code"], r["status"], r["reporter_phone"]) for r in rows] == [(code, "closed", "138****1234")]
+    stats = run(store_url, "stats", "--by", "grid")
+    assert "G1" in stats and "G3" in stats and "100.0%" in stats
+    listed = run(store_url, "list", "--status", "reported")
+    assert "1 of 1" in listed
+
+
+def test_seed_and_an_illegal_move(tmp_path: Path) -> None:
+    path = str(tmp_path / "district.gpkg")
+    with open_store(path) as store:
+        store.replace_many(district())
+    assert "40 cases seeded" in run(path, "seed", "--count", "40")
+    with open_store(path) as store:
+        assert store.case_book().count() == 40
+    done = subprocess.run(
+        [sys.executable, "-m", "gridmap", "cases", "move", "19990101000000", "close", "--store", path],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == "error: no case '19990101000000'"

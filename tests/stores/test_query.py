@@ -1,0 +1,117 @@
+"""`Store.query`: pages filtered, ordered and cut by the database, on both stores alike."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from gridmap.errors import StoreError
+from gridmap.frames import WGS84, conform
+from gridmap.stores import Store, query
+
+# 30 households on a line of longitude 116.300 … 116.329 (one per 0.001°), every third a party
+# member, sizes 1, 2, 3 and rooms "0", "1", "2" repeating, codes H00 … H29; H05 has no room.
+# Two buildings, one a diamond whose bounding box meets a corner box its shape does not.
+N = 30
+
+
+def _households() -> gpd.GeoDataFrame:
+    frame = gpd.GeoDataFrame(
+        {
+            "code": [f"H{i:02d}" for i in range(N)][::-1],  # stored out of order on purpose
+            "size": [i % 3 + 1 for i in range(N)][::-1],
+            "room": [None if i == 5 else str(i % 3) for i in range(N)][::-1],
+            "party_member": [i % 3 == 0 for i in range(N)][::-1],
+            "grid_code": ["G1" if i < 10 else "G2" for i in range(N)][::-1],
+        },
+        geometry=shapely.points(116.300 + np.arange(N)[::-1] * 0.001, np.full(N, 39.95)),
+        crs=WGS84,
+    )
+    return conform("households", frame)
+
+
+def _buildings() -> gpd.GeoDataFrame:
+    diamond = shapely.Polygon([(116.31, 39.90), (116.32, 39.91), (116.31, 39.92), (116.30, 39.91)])
+    square = shapely.box(116.33, 39.90, 116.34, 39.91)
+    return conform(
+        "buildings", gpd.GeoDataFrame({"code": ["B1", "B2"]}, geometry=[diamond, square], crs=WGS84)
+    )
+
+
+@pytest.fixture
+def loaded(store: Store) -> Store:
+    store.replace_many({"households": _households(), "buildings": _buildings()})
+    return store
+
+
+def _codes(page: query.Page) -> list[str]:
+    return page.frame["code"].tolist()
+
+
+def test_pages_follow_each_other_by_code(loaded: Store) -> None:
+    first = loaded.query("households", limit=12)
+    second = loaded.query("households", limit=12, offset=12)
+    last = loaded.query("households", limit=12, offset=24)
+    assert _codes(first) == [f"H{i:02d}" for i in range(12)]
+    assert _codes(second) == [f"H{i:02d}" for i in range(12, 24)]
+    assert _codes(last) == [f"H{i:02d}" for i in range(24, 30)]
+    assert (first.more, second.more, last.more) == (True, True, False)
+    assert first.matched == second.matched == last.matched == N
+    assert list(first.frame.columns) == list(loaded.read("households").columns)
+    assert loaded.query("households", limit=5, offset=40).frame.empty
+
+
+def test_filters_by_field_values_with_their_types(loaded: Store) -> None:
+    party = loaded.query("households", equals={"party_member": True})
+    assert _codes(party) == [f"H{i:02d}" for i in range(0, N, 3)]
+    two = loaded.query("households", equals={"size": 2, "grid_code": "G2"})
+    assert _codes(two) == [f"H{i:02d}" for i in range(10, N) if i % 3 == 1]
+    assert loaded.query("households", equals={"size": 2.5}).matched == 0
+    assert _codes(loaded.query("households", codes=["H07", "H03", "nope"])) == ["H03", "H07"]
+
+
+def test_bbox_pages_are_exact_for_points_and_shapes(loaded: Store) -> None:
+    box = (116.3045, 39.9, 116.3105, 40.0)  # holds H05 … H10
+    page = loaded.query("households", bbox=box, limit=4)
+    assert _codes(page) == ["H05", "H06", "H07", "H08"]
+    assert (page.matched, page.more) == (6, True)
+    assert _codes(loaded.query("households", bbox=box, limit=4, offset=4)) == ["H09", "H10"]
+    # The corner box meets the diamond's envelope but not the diamond.
+    assert _codes(loaded.query("buildings", bbox=(116.300, 39.900, 116.304, 39.904))) == []
+    assert _codes(loaded.query("buildings", bbox=(116.300, 39.900, 116.335, 39.905))) == ["B1", "B2"]
+
+
+def test_order_by_any_field_ties_by_code_nulls_last(loaded: Store) -> None:
+    ascending = loaded.query("households", order="room", limit=11)
+    assert _codes(ascending)[:10] == [f"H{i:02d}" for i in range(0, N, 3)]  # room "0", by code
+    descending = _codes(loaded.query("households", order="-room"))
+    assert descending[:3] == ["H02", "H08", "H11"]  # room "2" (H05 has none), by code
+    assert descending[-1] == "H05" == _codes(loaded.query("households", order="room"))[-1]
+    assert _codes(loaded.query("households", order="-code", limit=2)) == ["H29", "H28"]
+
+
+def test_count_is_capped(loaded: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    for module in ("gridmap.stores.postgis", "gridmap.stores.geopackage"):
+        monkeypatch.setattr(f"{module}.COUNT_LIMIT", 20)
+    page = loaded.query("households", limit=5)
+    assert (page.matched, page.more) == (None, True)
+    assert loaded.query("households", bbox=(116.2, 39.0, 116.4, 40.0), limit=5).matched is None
+    assert loaded.query("households", equals={"grid_code": "G1"}, limit=5).matched == 10
+    assert loaded.query("households", bbox=(116.2, 39.0, 116.3095, 40.0), limit=5).matched == 10
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"order": "nope"}, "cannot be ordered by 'nope'"),
+        ({"equals": {"nope": 1}}, "has no field 'nope'"),
+        ({"equals": {"size": "big"}}, "size is integer"),
+        ({"equals": {"party_member": 1}}, "party_member is boolean"),
+        ({"limit": -1}, "limit ≥ 0"),
+    ],
+)
+def test_bad_queries_are_refused(loaded: Store, kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(StoreError, match=message):
+        loaded.query("households", **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,76 @@
+"""An edit to speakers or service points redoes only the streets it reaches, and equals a full analysis."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from gridmap.analysis import Analysis, analyze
+from gridmap.assignment import GridLocator
+from gridmap.incremental import changed_codes, update_sites
+from gridmap.sample import generate
+
+
+@pytest.fixture(scope="module")
+def city() -> tuple[dict[str, gpd.GeoDataFrame], Analysis]:
+    """The sample at scale 2: two streets."""
+    frames = generate(scale=2)
+    return frames, analyze(frames)
+
+
+def _same(got: Analysis, want: Analysis) -> None:
+    for name in ("grids", "communities", "streets", "uncovered_areas", "gaps", "households", "unassigned"):
+        a, b = getattr(got, name), getattr(want, name)
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(a.drop(columns="geometry")),
+            pd.DataFrame(b.drop(columns="geometry")),
+            check_dtype=False,
+        )
+        ga, gb = np.asarray(a.geometry.values, dtype=object), np.asarray(b.geometry.values, dtype=object)
+        # Ranges subtracted in another order leave the same area, its vertices listed differently and
+        # off by rounding (1e-15°): the shapes may differ by no more than a square centimetre.
+        apart = shapely.area(shapely.symmetric_difference(ga, gb)) * 111_000.0**2
+        assert (shapely.is_empty(ga) == shapely.is_empty(gb)).all() and (apart < 1e-4).all(), name
+    for layer in ("speakers", "service_points"):
+        pd.testing.assert_series_equal(got.frames[layer]["grid_code"], want.frames[layer]["grid_code"])
+
+
+def test_moving_a_speaker_redoes_its_street_only(city: tuple[dict[str, gpd.GeoDataFrame], Analysis]) -> None:
+    frames, before = city
+    speakers = frames["speakers"].copy()
+    first_street = sorted(before.streets["code"])[0]
+    target = (
+        before.frames["speakers"]["grid_code"].str.startswith(first_street).fillna(False).to_numpy().argmax()
+    )
+    point = speakers.geometry.iloc[target]
+    moved = speakers.geometry.to_numpy().copy()
+    moved[target] = shapely.Point(point.x + 0.0005, point.y)  # about 50 m east, inside its street
+    speakers = speakers.set_geometry(moved)
+    assert changed_codes(frames["speakers"], speakers) == [speakers["code"].iloc[target]]
+
+    after, streets = update_sites(dict(frames), before, {"speakers": speakers}, GridLocator(frames["grids"]))
+    assert streets == [first_street]
+    _same(after, analyze({**frames, "speakers": speakers}))
+
+
+def test_site_edits_anywhere_equal_a_full_analysis(
+    city: tuple[dict[str, gpd.GeoDataFrame], Analysis],
+) -> None:
+    frames, before = city
+    speakers = frames["speakers"].copy()
+    speakers.loc[5, "status"] = "broken"
+    moved = speakers.geometry.to_numpy().copy()
+    moved[3] = shapely.Point(100.0, 10.0)  # far outside every grid: unassigned
+    speakers = speakers.set_geometry(moved).drop(index=7).reset_index(drop=True)
+    service = frames["service_points"].iloc[1:].reset_index(drop=True)  # the first one removed
+    edited = {"speakers": speakers, "service_points": service}
+
+    after, streets = update_sites(dict(frames), before, edited, GridLocator(frames["grids"]))
+    want = analyze({**frames, **edited})
+    _same(after, want)
+    assert set(streets) <= set(before.streets["code"])
+    assert frames["speakers"]["code"].iloc[3] in set(after.unassigned["code"])
+    assert after.totals() == pytest.approx(want.totals())

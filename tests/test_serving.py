@@ -1,0 +1,78 @@
+"""The analysis built once per revision: published to a shelf, refreshed street by street after site edits."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+import shapely
+
+from gridmap.analysis import Analysis, analyze
+from gridmap.catalogue import LAYER_NAMES
+from gridmap.sample import load_sample
+from gridmap.serving import Builder, Shelf
+from gridmap.stores import Store
+
+
+def _render(analysis: Analysis) -> dict[str, bytes]:
+    return {"totals.json": json.dumps(analysis.totals()).encode()}
+
+
+def _totals(store: Store) -> dict[str, float]:
+    return json.loads(json.dumps(analyze({name: store.read(name) for name in LAYER_NAMES}).totals()))
+
+
+def test_shelf_serves_the_newest_edition(tmp_path: Path) -> None:
+    shelf, reader = Shelf(tmp_path), Shelf(tmp_path)  # the builder's and a worker's view of one folder
+    assert reader.newest() is None
+    shelf.publish("7", {"a.json": b"[1]"}, {"grids": 3})
+    first = reader.newest()
+    assert first is not None and (first.revision, first.counts, first.read("a.json")) == (
+        "7",
+        {"grids": 3},
+        b"[1]",
+    )
+    for revision in ("8", "9", "10", "11"):
+        shelf.publish(revision, {"a.json": revision.encode()}, {})
+    newest = reader.newest()
+    assert newest is not None and (newest.revision, newest.read("a.json")) == ("11", b"11")
+    assert len(list(tmp_path.glob("e-*"))) == 3  # older editions pruned
+
+
+def test_one_builder_holds_the_lock(tmp_path: Path) -> None:
+    shelf, stop = Shelf(tmp_path), threading.Event()
+    with shelf.builder_lock(threading.Event()) as first:
+        stop.set()
+        with shelf.builder_lock(stop) as second:
+            assert (first, second) == (True, False)
+    with shelf.builder_lock(threading.Event()) as again:
+        assert again
+
+
+def test_builder_publishes_each_revision_and_redoes_only_reached_streets(
+    store: Store, tmp_path: Path
+) -> None:
+    load_sample(store)
+    builder = Builder(store, Shelf(tmp_path), _render)
+    full = builder.step()
+    assert full is not None and full.streets is None
+    assert full.revision == store.revision()
+    assert full.counts == store.counts()
+    assert json.loads(full.read("totals.json")) == _totals(store)
+    assert builder.step() is None  # nothing changed
+
+    speaker = store.read("speakers").iloc[[0]]
+    point = speaker.geometry.iloc[0]
+    store.upsert("speakers", speaker.set_geometry([shapely.Point(point.x + 0.002, point.y)], crs=speaker.crs))
+    moved = builder.step()
+    assert moved is not None and moved.streets == sorted(store.read("streets")["code"])[:1]
+    assert moved.revision == store.revision() != full.revision
+    assert json.loads(moved.read("totals.json")) == pytest.approx(_totals(store))
+
+    grid = store.read("grids").iloc[[0]].assign(party_branch=None)
+    store.upsert("grids", grid)
+    rebuilt = builder.step()
+    assert rebuilt is not None and rebuilt.streets is None  # a grid edit takes the whole analysis
+    assert json.loads(rebuilt.read("totals.json")) == _totals(store)
