@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import dask
 import geopandas as gpd
 import pandas as pd
 from distributed import Client, LocalCluster
@@ -37,6 +38,7 @@ from gridmap.distributed.spread import (
 from gridmap.frames import WGS84
 
 RESULTS = "results"
+_CONNECT_TIMEOUT = "120s"  # a busy machine can take long to start a cluster: wait rather than fail
 TABLES = (
     "households",
     "grids",
@@ -69,10 +71,11 @@ def cluster(
     workers as threads of this process (quick to start, for tests).
     """
     if scheduler:
-        with Client(scheduler) as client:
+        with Client(scheduler, timeout=_CONNECT_TIMEOUT) as client:
             yield client
         return
     with (
+        dask.config.set({"distributed.comm.timeouts.connect": _CONNECT_TIMEOUT}),
         LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
