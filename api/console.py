@@ -18,13 +18,17 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import features
-from gridmap.errors import ConfigError
+from gridmap.errors import ConfigError, NotFoundError
 
 router = APIRouter(include_in_schema=False)
 
 STATIC = Path(__file__).with_name("static")
 WEB_MODULES = Path(__file__).resolve().parents[1] / "web" / "node_modules"
-VECTORGRID = WEB_MODULES / "leaflet.vectorgrid" / "dist" / "Leaflet.VectorGrid.bundled.min.js"
+# Browser libraries installed from npm at build time (web/package.json), served by name.
+VENDOR = {
+    "vectorgrid.js": WEB_MODULES / "leaflet.vectorgrid" / "dist" / "Leaflet.VectorGrid.bundled.min.js",
+    "heat.js": WEB_MODULES / "leaflet.heat" / "dist" / "leaflet-heat.js",
+}
 
 
 def _package_dir(module: str, attribute: str) -> Path:
@@ -67,12 +71,15 @@ async def docs() -> HTMLResponse:
     )
 
 
-@router.get("/static/vendor/vectorgrid.js")
-async def vectorgrid() -> FileResponse:
-    """Leaflet.VectorGrid (draws the MVT tiles); installed from npm at build time."""
-    if not VECTORGRID.exists():
-        raise ConfigError(f"{VECTORGRID} is missing: run `make` (npm ci --prefix web) to install it")
-    return FileResponse(VECTORGRID, media_type="text/javascript")
+@router.get("/static/vendor/{name}")
+async def vendor(name: str) -> FileResponse:
+    """Leaflet.VectorGrid (draws the MVT tiles) and Leaflet.heat (the case heat map), from npm."""
+    path = VENDOR.get(name)
+    if path is None:
+        raise NotFoundError(f"no browser library {name!r}")
+    if not path.exists():
+        raise ConfigError(f"{path} is missing: run `make` (npm ci --prefix web) to install it")
+    return FileResponse(path, media_type="text/javascript")
 
 
 def install(app: FastAPI) -> None:

@@ -11,7 +11,7 @@
   };
   var NEEDS_NOTE = {"return": true, "void": true};
   var COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"];
-  var vocab = null, filter = {status: "", overdue: false}, month = "", message = "";
+  var vocab = null, filter = {status: "", overdue: false}, month = "", category = "", message = "";
 
   function label(list, code) {
     var hit = (list || []).filter(function (x) { return x.code === code; })[0];
@@ -93,26 +93,33 @@
     for (var m = 1; m <= 12; m += 1) {
       months.push('<option value="' + m + '"' + (String(m) === month ? " selected" : "") + ">" + m + "月</option>");
     }
-    var legend = (vocab ? vocab.categories : []).map(function (c) {
-      return '<span class="gc-swatch" style="background:' + colour(c.code) + '"></span>' + esc(c.name_zh);
-    }).join(" ");
-    return '<h2>案件分布</h2><p><button id="gc-case-spread">在地图上显示</button> <select id="gc-case-month">' +
-      months.join("") + "</select></p><p class=\"gc-muted\">" + legend + "</p>";
+    var kinds = ['<option value="">全部类别</option>'].concat((vocab ? vocab.categories : []).map(function (c) {
+      return '<option value="' + esc(c.code) + '"' + (c.code === category ? " selected" : "") + ">" +
+        esc(c.name_zh) + "</option>";
+    }));
+    return '<h2>案件热力图</h2><p><button id="gc-case-spread">在地图上显示</button> ' +
+      '<select id="gc-case-month">' + months.join("") + '</select> <select id="gc-case-kind">' +
+      kinds.join("") + '</select></p><p class="gc-muted" id="gc-case-spread-note"></p>';
   }
 
-  /* Cases as translucent dots coloured by main category: where they pile up, the colour deepens. */
+  /* A heat map of the cases of one month and category (all by default): where they pile up, it glows. */
   function showSpread() {
     gc.api("/cases?format=geojson&limit=10000").then(function (fc) {
       var group = layer();
       group.clearLayers();
+      var points = [];
       fc.features.forEach(function (f) {
         if (!f.geometry) { return; }
         var when = new Date(f.properties.reported_at);
         if (month && when.getMonth() + 1 !== Number(month)) { return; }
-        var ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
-        group.addLayer(L.circleMarker(ll, {radius: 6, stroke: false, fillColor: colour(f.properties.category),
-          fillOpacity: 0.25}));
+        if (category && String(f.properties.category).slice(0, 2) !== category) { return; }
+        points.push([f.geometry.coordinates[1], f.geometry.coordinates[0], 1]);
       });
+      var hot = category ? colour(category) : "#b2182b";
+      group.addLayer(L.heatLayer(points, {radius: 20, blur: 16, minOpacity: 0.25, maxZoom: 17,
+        gradient: {0.3: "#fee8c8", 0.6: "#fdbb84", 1.0: hot}}));
+      var note = document.getElementById("gc-case-spread-note");
+      if (note) { note.textContent = "共 " + points.length + " 件" + (fc.features.length >= 10000 ? "（前 10000 件）" : ""); }
     }).catch(function (err) { alert(err.message); });
   }
 
@@ -189,6 +196,7 @@
       });
       section.querySelector("#gc-case-month").addEventListener("change", function (e) { month = e.target.value; });
       section.querySelector("#gc-case-spread").addEventListener("click", showSpread);
+      section.querySelector("#gc-case-kind").addEventListener("change", function (e) { category = e.target.value; });
     }
   }
 

@@ -124,3 +124,30 @@ def test_report_dispatch_handle_check_close_from_the_console(
     page.screenshot(path=str(artifacts / "console_cases.png"))
     _clean(log)
     page.close()
+
+
+def test_heat_map_of_cases_by_category_and_month(
+    browser: BrowserContext, server: str, artifacts: Path
+) -> None:
+    page, log, _ = _open(browser, server)
+    _sign_in(page, EDITOR)
+    _inbox(page)
+    for description in ("占道经营", "占道经营又来了"):
+        page.select_option("#gc-case-category", "0102")
+        page.fill("#gc-case-address", ADDRESS_G1)
+        page.fill("#gc-case-description", description)
+        page.click("#gc-case-report button[type=submit]")
+        page.wait_for_function("document.getElementById('gc-case-reported').textContent.includes('已上报')")
+        page.evaluate("document.getElementById('gc-case-reported').textContent = ''")
+    page.select_option("#gc-case-kind", "01")
+    page.click("#gc-case-spread")
+    page.wait_for_function("document.getElementById('gc-case-spread-note').textContent.includes('件')")
+    shown = page.inner_text("#gc-case-spread-note")
+    assert shown.startswith("共 ") and int(shown.split()[1]) >= 2
+    assert page.locator("canvas.leaflet-heatmap-layer").count() == 1  # drawn by Leaflet.heat
+    page.screenshot(path=str(artifacts / "console_cases_heat.png"))
+    page.select_option("#gc-case-kind", "05")  # 突发事件: none reported
+    page.click("#gc-case-spread")
+    page.wait_for_function("document.getElementById('gc-case-spread-note').textContent === '共 0 件'")
+    _clean(log)
+    page.close()
