@@ -27,7 +27,7 @@ def report_command(
     sites: Annotated[int, typer.Option(min=0, max=20, help="Proposed speaker sites to rank.")] = 5,
     store: StoreOption = None,
 ) -> None:
-    """Cover with the data date, a labelled map, the per-grid table and the ranked action list."""
+    """Write the printable meeting report (A4 PDF): cover, labelled map, per-grid table, action list."""
     chosen = [(s, c) for s, c in (("street", street), ("community", community), ("grid", grid)) if c]
     if len(chosen) > 1:
         raise ConfigError("give at most one of --street, --community, --grid")
