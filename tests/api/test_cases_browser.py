@@ -22,7 +22,8 @@ from api.main import create_app
 from api.settings import ApiSettings
 from gridmap.stores import open_store
 from tests.api.conftest import district
-from tests.api.test_console_browser import _clean, _free_port, _open, _sign_in, artifacts, browser
+from tests.api.serving import free_port
+from tests.api.test_console_browser import _clean, _open, _sign_in, artifacts, browser
 from tests.cases.conftest import ADDRESS_G1, empty_book
 
 pytestmark = pytest.mark.browser
@@ -47,7 +48,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         store.replace_many(district())
         empty_book(store)
     app = create_app(ApiSettings(store=url, tokens=json.dumps(TOKENS)))  # type: ignore[call-arg]
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from gridmap.maps.styles import measure_colors
 from gridmap.sample import load_sample
 from gridmap.stores import open_store
 from gridmap.vocabulary import MEASURES
+from tests.api.serving import free_port
 from tests.maps.browser import CHROMIUM, PageLog, chromium, guard_origin
 from tests.maps.conftest import ARTIFACTS
 
@@ -47,11 +47,6 @@ GAP_GRID = "420106001003004"
 PHONE = re.compile(r"\b1[3-9]\d{9}\b")  # a whole mobile number (codes here start with 4 or letters)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module", params=["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)])
@@ -70,7 +65,7 @@ def server(
         EDITOR: {"role": "editor", "communities": [COMMUNITY], "name": "李网格"},
     }
     app = create_app(ApiSettings(store=url, tokens=json.dumps(tokens)))  # type: ignore[call-arg]
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -10,10 +10,7 @@ from __future__ import annotations
 import json
 import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,23 +22,10 @@ import pytest
 from gridmap.sample.files import read_sample
 from gridmap.stores import open_store
 from tests.api.conftest import TOKENS, VIEWER, bearer
+from tests.api.serving import running_serve
 
 LAYERS = ("streets", "communities", "grids", "buildings")
 ROWS = 400
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _healthy(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/health", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 @pytest.fixture
@@ -50,29 +34,10 @@ def server(store_url: str, tmp_path: Path) -> Iterator[str]:
     frames = read_sample()
     with open_store(store_url) as store:
         store.replace_many({name: frames[name] for name in LAYERS})
-    port = _free_port()
     env = {**os.environ, "GRIDMAP_TOKENS": json.dumps(TOKENS)}
     env.pop("GRIDMAP_TOKENS_FILE", None)
-    log = tmp_path / "serve.log"
-    base = f"http://127.0.0.1:{port}"
-    gridmap = Path(sys.executable).with_name("gridmap")
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(gridmap), "serve", "--store", store_url, "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=out,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while not _healthy(base):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"gridmap serve did not start: {log.read_text()}")
-                time.sleep(0.2)
-            yield base
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    with running_serve(store_url, env, tmp_path / "serve.log") as base:
+        yield base
 
 
 def test_health_and_single_lookups_answer_while_a_heavy_batch_runs(server: str) -> None:

@@ -5,28 +5,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import pytest
 
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.stores import open_store
 from tests.api.conftest import PHONE, TOKENS, VIEWER, district
+from tests.api.serving import running_serve
 
 pytestmark = pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="ogrinfo (gdal-bin) is not installed")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
@@ -35,35 +24,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     path = tmp_path_factory.mktemp("serve") / "district.gpkg"
     with open_store(str(path)) as store:
         store.replace_many(district())
-    port = _free_port()
     env = {**os.environ, "GRIDMAP_TOKENS": json.dumps(TOKENS)}
-    gridmap = Path(sys.executable).with_name("gridmap")
-    log = path.with_suffix(".log")
-    base = f"http://127.0.0.1:{port}"
-    with log.open("wb") as log_file:
-        proc = subprocess.Popen(
-            [str(gridmap), "serve", "--store", str(path), "--port", str(port)],
-            env=env,
-            stdout=log_file,
-            stderr=log_file,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while not _healthy(base):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"gridmap serve did not start: {log.read_text()}")
-                time.sleep(0.2)
-            yield base
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-
-
-def _healthy(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/health", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
+    with running_serve(str(path), env, path.with_suffix(".log"), start_seconds=30) as base:
+        yield base
 
 
 def _ogrinfo(*args: str, token: str | None = None) -> str:

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from gridmap.stores import open_store
 from tests.api.conftest import ADMIN, EDITOR_C1, TOKENS, bearer, district
-from tests.api.test_serve import _free_port
+from tests.api.serving import running_serve
 from tests.conftest import fresh_postgis_database
 
 ROUNDS = 12
@@ -30,31 +26,10 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         url = pg or str(directory / "district.gpkg")
         with open_store(url) as store:
             store.replace_many(district())
-        port = _free_port()
         env = {**os.environ, "GRIDMAP_TOKENS": json.dumps(TOKENS)}
-        gridmap = str(Path(sys.executable).with_name("gridmap"))
-        log = directory / "serve.log"
-        with log.open("wb") as sink:
-            command = [gridmap, "serve", "--store", url, "--port", str(port), "--workers", "2"]
-            proc = subprocess.Popen(command, env=env, stdout=sink, stderr=sink)
-            base = f"http://127.0.0.1:{port}"
-            try:
-                deadline = time.monotonic() + 180  # two workers starting on a busy 2-core machine
-                while not _up(base):
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        pytest.fail(f"gridmap serve did not start: {log.read_text()}")
-                    time.sleep(0.2)
-                yield base
-            finally:
-                proc.terminate()
-                proc.wait(timeout=20)
-
-
-def _up(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/health", timeout=10).status_code == 200
-    except httpx.TransportError:
-        return False
+        # Two workers starting on a busy 2-core machine may take a while.
+        with running_serve(url, env, directory / "serve.log", workers=2, start_seconds=180) as base:
+            yield base
 
 
 class _nothing:
