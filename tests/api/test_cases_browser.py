@@ -9,20 +9,17 @@ the closed case, and the case is drawn on the map with its grid selected.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import BrowserContext, Page
 
 from api.main import create_app
 from api.settings import ApiSettings
 from gridmap.stores import open_store
 from tests.api.conftest import district
-from tests.api.serving import free_port
+from tests.api.serving import running_app
 from tests.api.test_console_browser import _clean, _open, _sign_in, artifacts, browser
 from tests.cases.conftest import ADDRESS_G1, empty_book
 
@@ -48,17 +45,8 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         store.replace_many(district())
         empty_book(store)
     app = create_app(ApiSettings(store=url, tokens=json.dumps(TOKENS)))  # type: ignore[call-arg]
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with running_app(app) as origin:
+        yield origin
 
 
 def _inbox(page: Page) -> None:

@@ -12,14 +12,11 @@ import json
 import os
 import re
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
-import uvicorn
 from playwright.sync_api import BrowserContext, Page
 
 from api.main import create_app
@@ -31,7 +28,7 @@ from gridmap.maps.styles import measure_colors
 from gridmap.sample import load_sample
 from gridmap.stores import open_store
 from gridmap.vocabulary import MEASURES
-from tests.api.serving import free_port
+from tests.api.serving import running_app
 from tests.maps.browser import CHROMIUM, PageLog, chromium, guard_origin
 from tests.maps.conftest import ARTIFACTS
 
@@ -65,17 +62,8 @@ def server(
         EDITOR: {"role": "editor", "communities": [COMMUNITY], "name": "李网格"},
     }
     app = create_app(ApiSettings(store=url, tokens=json.dumps(tokens)))  # type: ignore[call-arg]
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with running_app(app) as origin:
+        yield origin, url
 
 
 @pytest.fixture(scope="module")
