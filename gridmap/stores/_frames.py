@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -187,24 +188,27 @@ class PreparingStore(Store):
     ) -> list[LayerChange]:
         """Compute each layer's change set and commit them as one revision (nothing when nothing changed)."""
         author = current_author()
-        for _attempt in range(_ATTEMPTS):
-            seen = self._counter()
-            changes = [
-                self._change(
-                    layer,
-                    data,
-                    whole=whole,
-                    drop=(drop or {}).get(layer),
-                    exact=reverts is not None,
-                    create_only=create_only,
-                )
-                for layer, data in frames.items()
-            ]
-            changed = [c for c in changes if not c.empty]
-            if not changed:
-                return []
-            if self._commit(changed, author, reverts=reverts, expected=seen):
-                return changed
+        for attempt in range(_ATTEMPTS):
+            # The last attempt holds the writers' turn from reading to commit, so it cannot be overtaken.
+            holding = attempt == _ATTEMPTS - 1
+            with self._writers_turn() if holding else nullcontext() as turn:
+                seen = self._counter()
+                changes = [
+                    self._change(
+                        layer,
+                        data,
+                        whole=whole,
+                        drop=(drop or {}).get(layer),
+                        exact=reverts is not None,
+                        create_only=create_only,
+                    )
+                    for layer, data in frames.items()
+                ]
+                changed = [c for c in changes if not c.empty]
+                if not changed:
+                    return []
+                if self._commit(changed, author, reverts=reverts, expected=seen, turn=turn):
+                    return changed
         raise StoreError(
             f"{self.url}: other writes kept landing during this one; nothing was changed, try again"
         )
@@ -306,12 +310,28 @@ class PreparingStore(Store):
         """The last closed version of each of `codes` that is no longer in the layer."""
 
     @abstractmethod
+    def _writers_turn(self) -> AbstractContextManager[Any]:
+        """Exclusive among every writer of this store, in any process, while the block runs.
+
+        Every commit takes it; a writer overtaken too often holds it from reading the
+        stored rows to its commit, so a busy store slows writers down but never fails one.
+        """
+
+    @abstractmethod
     def _commit(
-        self, changes: list[LayerChange], author: Author, *, reverts: int | None, expected: int
+        self,
+        changes: list[LayerChange],
+        author: Author,
+        *,
+        reverts: int | None,
+        expected: int,
+        turn: Any = None,
     ) -> bool:
         """Apply the changes, their history and the revision record in one transaction.
 
-        Returns False (and changes nothing) when the last revision is no longer `expected`.
+        `turn` is what `_writers_turn` yielded when the caller holds it; otherwise the
+        commit takes the turn itself. Returns False (and changes nothing) when the last
+        revision is no longer `expected`.
         """
 
     @abstractmethod
@@ -335,7 +355,7 @@ class PreparingStore(Store):
         """The latest revision that wrote or superseded each of `codes`."""
 
 
-_ATTEMPTS = 5
+_ATTEMPTS = 3
 
 
 def acting_as_revert(revision: int) -> AbstractContextManager[Author]:

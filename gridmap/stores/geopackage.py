@@ -23,8 +23,9 @@ import sqlite3
 import struct
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -256,6 +257,12 @@ class GeoPackageStore(PreparingStore):
 
     # -- writing -----------------------------------------------------------
 
+    @contextmanager
+    def _writers_turn(self) -> Iterator[bool]:
+        """The directory lock: it also keeps an opener from taking a commit's scratch files for litter."""
+        with _locked(self.path.parent) as held:
+            yield held
+
     def _counter(self) -> int:
         with _sqlite(self.path, readonly=True) as conn:
             return int(conn.execute(f"SELECT value FROM {META} WHERE key = 'revision'").fetchone()[0])
@@ -264,10 +271,20 @@ class GeoPackageStore(PreparingStore):
         return self._read(versioned_spec(layer), codes=codes)
 
     def _commit(
-        self, changes: list[LayerChange], author: Author, *, reverts: int | None, expected: int
+        self,
+        changes: list[LayerChange],
+        author: Author,
+        *,
+        reverts: int | None,
+        expected: int,
+        turn: Any = None,
     ) -> bool:
         loads = [c for c in changes if c.whole is not None]
-        with self._scratch(loads) as scratch, _sqlite(self.path, transaction=True, attach=scratch) as conn:
+        with (
+            nullcontext() if turn is not None else self._writers_turn(),
+            self._scratch(loads) as scratch,
+            _sqlite(self.path, transaction=True, attach=scratch) as conn,
+        ):
             if conn.execute(f"SELECT value FROM {META} WHERE key = 'revision'").fetchone()[0] != expected:
                 conn.execute("ROLLBACK")
                 return False
@@ -292,28 +309,26 @@ class GeoPackageStore(PreparingStore):
         """Each whole-layer change written by GDAL (rows and R-tree, fast) to a file of its own.
 
         The transaction then copies rows and R-tree pages into the store; the
-        files are removed afterwards, whatever happens. The directory lock is
-        held meanwhile, so an opener never takes them for a killed writer's.
+        files are removed afterwards, whatever happens. Only a commit makes them,
+        and it holds the writers' turn (the directory lock) meanwhile, so an
+        opener never takes them for a killed writer's.
         """
         made: dict[str, Path] = {}
-        with ExitStack() as stack:
-            if changes:
-                stack.enter_context(_locked(self.path.parent))
-            try:
-                for change in changes:
-                    assert change.whole is not None
-                    fd, name = tempfile.mkstemp(
-                        prefix=f".{self.path.stem}.", suffix=".load.gpkg", dir=self.path.parent
-                    )
-                    os.close(fd)
-                    made[_SCRATCH[change.layer]] = Path(name)
-                    Path(name).unlink()
-                    _write_layer(Path(name), change.layer, change.whole, spec=versioned_spec(change.layer))
-                yield made
-            finally:
-                for path in made.values():
-                    for leftover in (path, *(Path(f"{path}{s}") for s in ("-journal", "-wal", "-shm"))):
-                        leftover.unlink(missing_ok=True)
+        try:
+            for change in changes:
+                assert change.whole is not None
+                fd, name = tempfile.mkstemp(
+                    prefix=f".{self.path.stem}.", suffix=".load.gpkg", dir=self.path.parent
+                )
+                os.close(fd)
+                made[_SCRATCH[change.layer]] = Path(name)
+                Path(name).unlink()
+                _write_layer(Path(name), change.layer, change.whole, spec=versioned_spec(change.layer))
+            yield made
+        finally:
+            for path in made.values():
+                for leftover in (path, *(Path(f"{path}{s}") for s in ("-journal", "-wal", "-shm"))):
+                    leftover.unlink(missing_ok=True)
 
     def _retired(self, layer: str, codes: Sequence[str]) -> gpd.GeoDataFrame:
         sql = (
@@ -877,9 +892,9 @@ def _fsync(path: Path) -> None:
 
 @contextmanager
 def _locked(directory: Path, wait: bool = True) -> Iterator[bool]:
-    """Serialise writers: each copies the file, so two at once would lose one's change.
+    """Serialise writers on the store's directory, in any process or thread.
 
-    Yields whether the lock is held (always, unless `wait` is False and another process holds it).
+    Yields whether the lock is held (always, unless `wait` is False and another holder has it).
     """
     fd = os.open(directory, os.O_RDONLY)
     try:

@@ -24,7 +24,7 @@ import json
 import re
 import struct
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +75,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x6772_6964_6D61_70  # pg_advisory_xact_lock key: openers migrate one at a time
+_WRITERS_LOCK = 0x6772_6964_6D61_71  # pg_advisory_xact_lock key: writers commit one at a time
 _REBUILD_FROM_ROWS = 20_000  # loads this big drop the indexes and build them afresh afterwards
 _INDEX_MEMORY = "256MB"  # maintenance_work_mem for the index builds after a bulk load: sort in memory
 _ARROW_FROM_ROWS = 50_000  # whole-layer reads of at least this many (estimated) rows go through ADBC
@@ -319,6 +320,13 @@ class PostGISStore(PreparingStore):
 
     # -- writing -----------------------------------------------------------
 
+    @contextmanager
+    def _writers_turn(self) -> Iterator[psycopg.Cursor[Any]]:
+        """A write transaction holding the writers' advisory lock; the holder's commit runs in it."""
+        with self._cursor(write=True) as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITERS_LOCK,))
+            yield cur
+
     def _counter(self) -> int:
         with self._cursor() as cur:
             row = cur.execute("SELECT revision FROM gridmap_meta WHERE key = 'store'").fetchone()
@@ -328,10 +336,16 @@ class PostGISStore(PreparingStore):
         return self._read(versioned_spec(layer), codes=codes)
 
     def _commit(
-        self, changes: list[LayerChange], author: Author, *, reverts: int | None, expected: int
+        self,
+        changes: list[LayerChange],
+        author: Author,
+        *,
+        reverts: int | None,
+        expected: int,
+        turn: Any = None,
     ) -> bool:
         """One transaction: history first, then the rows, the revision record and the counter."""
-        with self._cursor(write=True) as cur:
+        with nullcontext(turn) if turn is not None else self._writers_turn() as cur:
             row = cur.execute("SELECT revision FROM gridmap_meta WHERE key = 'store' FOR UPDATE").fetchone()
             if row is None or int(row[0]) != expected:
                 return False
