@@ -99,7 +99,7 @@ def greedy_links(
             return partner
         # A household accepts the offer of its nearest center with quota (its own grid: others are far).
         offered, inverse = np.unique(pair_h, return_inverse=True)
-        _, near = cKDTree(shifted[cs]).query(shifted[offered], k=1)
+        _, near = cKDTree(shifted[cs]).query(shifted[offered], k=1, workers=-1)
         take = cs[near[inverse]] == pair_c
         if not take.any():
             # Only exact distance ties can stall the rounds; the shortest pair is always safe.
@@ -134,7 +134,7 @@ def _offers(
         again = []
         for k in np.unique(ks):
             batch = todo[ks == k]
-            dist, idx = households.query(xy[batch], k=int(k), distance_upper_bound=span / 2)
+            dist, idx = households.query(xy[batch], k=int(k), distance_upper_bound=span / 2, workers=-1)
             dist, idx = dist.reshape(batch.size, k), idx.reshape(batch.size, k)
             found = idx < households.n
             member = np.where(found, h_all[np.minimum(idx, households.n - 1)], -1)

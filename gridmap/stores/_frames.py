@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from gridmap.catalogue import DATE_FIELDS, Layer, get_layer
@@ -32,6 +33,7 @@ from gridmap.errors import (
 from gridmap.frames import WGS84, conform, empty_frame
 from gridmap.history import Author, Revision, acting_as, current_author, feature_changes
 from gridmap.stores.base import Store
+from gridmap.stores.wkb import geometries
 from gridmap.versions import stamp_validity
 
 _POLYGON = shapely.GeometryType.POLYGON
@@ -128,9 +130,19 @@ def in_force(spec: Layer, table: pd.DataFrame) -> gpd.GeoDataFrame:
 
 
 def _by_code(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    if frame["code"].is_monotonic_increasing:
+    if _ascending(frame["code"]):
         return frame
     return frame.sort_values("code", kind="stable", ignore_index=True)
+
+
+def _ascending(codes: pd.Series) -> bool:
+    """Whether `codes` never decrease; Arrow-backed text is compared in Arrow (pandas would box each)."""
+    if not isinstance(codes.dtype, pd.StringDtype) or codes.dtype.storage != "pyarrow" or len(codes) < 2:
+        return bool(codes.is_monotonic_increasing)
+    values = pa.array(codes.array)
+    if values.null_count:
+        return False
+    return bool(pc.all(pc.less_equal(values[:-1], values[1:])).as_py())
 
 
 class PreparingStore(Store):
@@ -425,6 +437,6 @@ def arrow_frame(
     types = arrow_types(layer, columns)
     table = table.select(list(columns)).cast(pa.schema([(c, types[c]) for c in columns]))
     frame = table.to_pandas(types_mapper=_PANDAS_TYPES.get)
-    geometry = shapely.from_wkb(np.asarray(wkb.to_numpy(zero_copy_only=False), dtype=object))
+    geometry = geometries(wkb)
     out = gpd.GeoDataFrame(frame, geometry=geometry, crs=WGS84)
     return _by_code(out) if "code" in out.columns else out

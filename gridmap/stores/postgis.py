@@ -68,6 +68,7 @@ from gridmap.stores.query import (
     matched_from_page,
     parse_order,
 )
+from gridmap.stores.wkb import geometries
 from gridmap.versions import parse_date
 
 if TYPE_CHECKING:
@@ -83,8 +84,6 @@ _CHUNK_ROWS = 100_000  # rows per COPY chunk: Python builds the next chunk while
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)  # signature, flags, no extension
 _COPY_TRAILER = struct.pack(">h", -1)
 _POINT = shapely.GeometryType.POINT
-_WKB_POINT = np.array([1, 1, 0, 0, 0], dtype=np.uint8)  # little-endian WKB header of a 2D point
-_WKB_POINT_SIZE = 21  # that header and x, y
 _NUMPY_TYPES = {"integer": "int64", "real": "float64", "boolean": "bool"}
 _WIRE_TYPES = {"integer": ">i8", "real": ">f8", "boolean": "u1"}  # int8, float8 and bool in binary COPY
 _PANDAS_TYPES = {
@@ -291,7 +290,7 @@ class PostGISStore(PreparingStore):
             return empty_frame(spec)
         frame = table.drop_columns(["wkb"]).to_pandas(types_mapper=_PANDAS_TYPES.get)
         wkb = table.column("wkb").combine_chunks().cast(pa.large_binary())
-        return gpd.GeoDataFrame(frame, geometry=_geometries(wkb), crs=WGS84)
+        return gpd.GeoDataFrame(frame, geometry=geometries(wkb), crs=WGS84)
 
     def _count(self, layer: str, where: list[str], params: dict[str, object]) -> int | None:
         """How many rows meet `where`, counted no further than COUNT_LIMIT (None beyond)."""
@@ -651,25 +650,7 @@ def _frame_from_copy(spec: Layer, blocks: list[bytes]) -> gpd.GeoDataFrame:
     arrays = [pa.chunked_array(chunks) for chunks in columns]
     table = pa.Table.from_arrays(arrays[:-1], names=spec.field_names)
     frame = table.to_pandas(types_mapper=_PANDAS_TYPES.get)
-    return gpd.GeoDataFrame(frame, geometry=_geometries(arrays[-1].combine_chunks()), crs=WGS84)
-
-
-def _geometries(wkb: pa.Array) -> np.ndarray:
-    """Shapely geometries from WKB; 2D points (most rows of a big layer) straight from their coordinates."""
-    offsets = np.frombuffer(wkb.buffers()[1], dtype=np.int64)[: len(wkb) + 1]
-    data = np.frombuffer(wkb.buffers()[2], dtype=np.uint8) if len(wkb) else np.empty(0, np.uint8)
-    if len(wkb) and not wkb.null_count and offsets[-1] - offsets[0] == _WKB_POINT_SIZE * len(wkb):
-        rows = data[offsets[0] : offsets[-1]].reshape(-1, _WKB_POINT_SIZE)  # every row a 2D point
-        if (rows[:, :5] == _WKB_POINT).all():
-            return np.asarray(shapely.points(rows[:, 5:].copy().view("<f8")), dtype=object)
-    starts = offsets[:-1][np.diff(offsets) > 0]
-    header = data[starts[:, None] + np.arange(5)] if len(starts) else np.empty((0, 5), np.uint8)
-    if len(starts) != len(wkb) - wkb.null_count or not (header == _WKB_POINT).all():
-        return shapely.from_wkb(wkb.to_numpy(zero_copy_only=False))
-    xy = data[starts[:, None] + np.arange(5, 21)].copy().view("<f8")
-    geometries = np.full(len(wkb), None, dtype=object)
-    geometries[np.diff(offsets) > 0] = shapely.points(xy)
-    return geometries
+    return gpd.GeoDataFrame(frame, geometry=geometries(arrays[-1].combine_chunks()), crs=WGS84)
 
 
 def _read_be(data: np.ndarray, at: np.ndarray, dtype: str) -> np.ndarray:
