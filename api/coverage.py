@@ -13,7 +13,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -74,11 +74,10 @@ def cached_analysis(request: Request, caller: Caller) -> tuple[dict[str, gpd.Geo
     return for_role(*cache.get(), caller.role)
 
 
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows without geometry as JSON-ready dicts (NaN and NA become null)."""
+def records_json(frame: pd.DataFrame) -> str:
+    """Rows without geometry as a JSON array of objects (NaN and NA become null), written by pandas in C."""
     plain = pd.DataFrame(frame.drop(columns=[c for c in ("geometry",) if c in frame.columns]))
-    result: list[dict[str, Any]] = json.loads(plain.to_json(orient="records", force_ascii=False))
-    return result
+    return plain.to_json(orient="records", force_ascii=False)
 
 
 _LEVEL_DOCS: dict[str, Callable[[Analysis, Role], pd.DataFrame]] = {
@@ -102,10 +101,11 @@ def documents(analysis: Analysis) -> dict[str, bytes]:
     totals = {k: (None if pd.isna(v) else v) for k, v in analysis.totals().items()}
     out = {"totals.json": json.dumps(totals, ensure_ascii=False).encode()}
     for level, shown in _LEVEL_DOCS.items():
+        written: dict[int, bytes] = {}  # a level the roles see alike is written once
         for role in _READERS:
-            out[f"{level}-{role.value}.json"] = json.dumps(
-                records(shown(analysis, role)), ensure_ascii=False
-            ).encode()
+            frame = shown(analysis, role)
+            body = written.get(id(frame)) or records_json(frame).encode()
+            written[id(frame)] = out[f"{level}-{role.value}.json"] = body
     gaps = analysis.gaps
     columns = {
         c: pa.array(gaps[c].astype("string").to_numpy(dtype=object, na_value=None), pa.string())

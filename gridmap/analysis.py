@@ -36,6 +36,7 @@ from gridmap.coverage import CoverageOptions, metric_xy, service_coverage, speak
 from gridmap.crs import metric_crs
 from gridmap.frames import WGS84
 from gridmap.linkage import DEFAULT_QUOTA, link_households
+from gridmap.stores.base import Store
 from gridmap.topology import TopologyOptions, check_grids
 from gridmap.vocabulary import GAP_KINDS, grade_thresholds
 
@@ -66,6 +67,24 @@ INPUT_FIELDS: dict[str, tuple[str, ...]] = {
 }
 """The only fields `analyze` reads of its largest layers: a reader may fetch just these
 (`Store.read_columns`), which at city scale saves most of the reading time and memory."""
+
+
+
+def read_inputs(
+    store: Store, *, narrow: bool = True, on_layer: Callable[[str], None] | None = None
+) -> dict[str, gpd.GeoDataFrame]:
+    """Every layer as `analyze` reads it: with `narrow`, the largest only with `INPUT_FIELDS` (Arrow).
+
+    `on_layer` is called with each layer's name before it is read (for progress bars).
+    """
+    frames = {}
+    for name in LAYER_NAMES:
+        if on_layer is not None:
+            on_layer(name)
+        wanted = INPUT_FIELDS.get(name) if narrow else None
+        frames[name] = store.read(name) if wanted is None else store.read_columns(name, wanted)
+    return frames
+
 
 _LAYER_ZH = {"buildings": "栋楼栋", "households": "户", "service_points": "个服务点", "speakers": "个广播"}
 

@@ -42,9 +42,8 @@ from typing import Any
 
 import geopandas as gpd
 
-from gridmap.analysis import Analysis, AnalysisOptions, analyze
+from gridmap.analysis import Analysis, AnalysisOptions, analyze, read_inputs
 from gridmap.assignment import GridLocator
-from gridmap.catalogue import LAYER_NAMES
 from gridmap.incremental import SITE_LAYERS, update_sites
 from gridmap.lookup import Stamps, changed_layers
 from gridmap.stores import Store, open_store
@@ -57,6 +56,8 @@ Render = Callable[[Analysis], Mapping[str, bytes]]
 POLL_SECONDS = 0.2
 _POINTER = "current"
 _LOCK = "builder.lock"
+BUILDER_NICENESS = 10
+"""How much lower than the workers a builder process runs (`nice`), so a rebuild never slows a reply."""
 _KEEP = 3  # editions kept: the newest and two a slow reader may still be reading
 
 
@@ -199,7 +200,7 @@ class Builder:
                 self.frames, self.analysis, edited, self._locator, self.options
             )
         else:
-            self.frames = {name: self.store.read(name) for name in LAYER_NAMES}
+            self.frames = read_inputs(self.store)  # only the fields the analysis reads: half the memory
             self.analysis = analyze(self.frames, self.options)
             self._locator = GridLocator(self.frames["grids"])
         self.revision, self._stamps = revision, stamps
@@ -276,6 +277,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("render", help="module:function turning an Analysis into documents")
     parser.add_argument("parent", type=int, help="pid of the worker that started this builder")
     args = parser.parse_args(argv)
+    # Background work: the workers answering requests get the CPU first when both want it.
+    os.nice(BUILDER_NICENESS)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s builder %(process)d: %(message)s")
     log.setLevel(logging.INFO)  # its own progress; the libraries' only when they warn
     shelf, stop = Shelf(args.directory), threading.Event()

@@ -14,7 +14,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from gridmap.analysis import INPUT_FIELDS, Analysis, AnalysisOptions, analyze
+from gridmap.analysis import Analysis, AnalysisOptions, analyze, read_inputs
 from gridmap.assignment import assign, unassigned, write_assignment
 from gridmap.cases.desk import CaseDesk
 from gridmap.catalogue import LAYER_NAMES, LAYERS
@@ -26,17 +26,14 @@ from gridmap.reports import write_outputs
 from gridmap.stores import Store, open_store
 
 
-def _read_all(
-    store: Store, progress: Progress, fields: dict[str, tuple[str, ...]] | None = None
-) -> dict[str, gpd.GeoDataFrame]:
-    """Every layer; those named in `fields` with only those fields, through Arrow."""
+def _read_all(store: Store, progress: Progress, narrow: bool = False) -> dict[str, gpd.GeoDataFrame]:
+    """Every layer; with `narrow`, the largest with only the fields the analysis reads (Arrow)."""
     task = progress.add_task("reading layers", total=len(LAYER_NAMES))
-    frames = {}
-    for name in LAYER_NAMES:
-        progress.update(task, description=f"reading {name}")
-        wanted = (fields or {}).get(name)
-        frames[name] = store.read(name) if wanted is None else store.read_columns(name, wanted)
-        progress.advance(task)
+
+    def reading(name: str) -> None:
+        progress.update(task, description=f"reading {name}", completed=list(LAYER_NAMES).index(name))
+
+    frames = read_inputs(store, narrow=narrow, on_layer=reading)
     progress.remove_task(task)
     return frames
 
@@ -112,7 +109,7 @@ def analyze_command(
     """Coverage, linkage, governance and topology of every grid, community and street."""
     options = AnalysisOptions(coverage=CoverageOptions(ambient_db=ambient_db), quota=quota)
     with open_store(store, create=False) as opened, _progress() as progress:
-        frames = _read_all(opened, progress, INPUT_FIELDS if engine is Engine.SINGLE else None)
+        frames = _read_all(opened, progress, narrow=engine is Engine.SINGLE)
         task = progress.add_task("analysing", total=None)
         if engine is Engine.DASK:
             progress.update(task, description="analysing county by county on dask")

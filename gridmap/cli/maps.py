@@ -10,8 +10,7 @@ from typing import Annotated
 import typer
 
 from gridmap.actions import grid_sites
-from gridmap.analysis import INPUT_FIELDS, analyze
-from gridmap.catalogue import LAYER_NAMES
+from gridmap.analysis import analyze, read_inputs
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.maps import coverage_map, grid_map, resolve_basemap, write_html
 from gridmap.maps.labels import check_lang
@@ -54,11 +53,7 @@ def map_command(
     base = resolve_basemap(basemap, lang=check_lang(lang.value), tianditu_key=tianditu_key)
     with open_store(store, create=False) as opened, console.status("reading the store"):
         # The district map needs only the households' analysis fields: read those through Arrow.
-        narrow = INPUT_FIELDS if grid is None and not propose else {}
-        frames = {
-            name: opened.read_columns(name, narrow[name]) if name in narrow else opened.read(name)
-            for name in LAYER_NAMES
-        }
+        frames = read_inputs(opened, narrow=grid is None and not propose)
         when = data_date(opened)
     with console.status("analysing coverage"):
         analysis = analyze(frames)

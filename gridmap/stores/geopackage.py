@@ -13,6 +13,7 @@ missing layers) is created through GDAL, on a copy renamed into place.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import json
@@ -245,9 +246,10 @@ class GeoPackageStore(PreparingStore):
         """The write counter, plus the mtime and size of the file and its log (edits made by QGIS count)."""
         counter = self._counter()
         stamp = [self.path.stat()]
-        wal = Path(f"{self.path}-wal")
-        if wal.exists():
-            stamp.append(wal.stat())
+        with contextlib.suppress(FileNotFoundError):
+            wal = Path(f"{self.path}-wal").stat()
+            if wal.st_size:  # an empty log (a read-only reader such as GDAL leaves one) holds no change
+                stamp.append(wal)
         return ".".join([str(counter), *(f"{s.st_mtime_ns}.{s.st_size}" for s in stamp)])
 
     def last_modified(self) -> dict[str, dt.datetime | None]:

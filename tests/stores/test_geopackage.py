@@ -210,3 +210,18 @@ def test_kill_9_mid_write_leaves_the_old_or_the_new_state(tmp_path: Path, delay:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     after.upsert("households", _households(["H9"]))  # and it still takes writes
     assert "H9" in set(after.read("households", codes=["H9"])["code"])
+
+
+def test_revision_holds_while_gdal_reads_and_moves_on_a_write(gpkg: GeoPackageStore) -> None:
+    """GDAL opens read-only and leaves an empty write-ahead log behind: no change, so no new revision."""
+    gpkg.upsert("households", _households(["H1"]))
+    before = gpkg.revision()
+    pyogrio.read_arrow(gpkg.path, layer="households", columns=["code"])
+    gpkg.read_columns("households", ["code"])
+    # A reader still open (as the builder's is while a worker asks) keeps the empty log in place.
+    with closing(sqlite3.connect(f"{gpkg.path.as_uri()}?mode=ro", uri=True)) as reader:
+        reader.execute("SELECT count(*) FROM households").fetchone()
+        assert gpkg.revision() == before
+        assert Path(f"{gpkg.path}-wal").exists()
+    gpkg.upsert("households", _households(["H9"]))
+    assert gpkg.revision() != before
