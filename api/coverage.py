@@ -89,6 +89,29 @@ _READERS = [role for role in Role if role.allows(Role.VIEWER)]
 _GAP_COLUMNS = ["kind", "grid_code", "description_zh", "description_en"]
 
 
+class _WkbMemo:
+    """WKB of the geometries last encoded, reused by object: after a street's refresh most gaps
+    are the very objects of the previous revision (a city's hold millions of household points)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._geoms = np.empty(0, dtype=object)  # held, so no id below is reused by a new object
+        self._wkb = np.empty(0, dtype=object)
+
+    def encode(self, geoms: np.ndarray) -> np.ndarray:
+        with self._lock:
+            known = {id(g): i for i, g in enumerate(self._geoms)}
+            at = np.fromiter((known.get(id(g), -1) for g in geoms), dtype=np.intp, count=len(geoms))
+            out = np.empty(len(geoms), dtype=object)
+            out[at >= 0] = self._wkb[at[at >= 0]]
+            out[at < 0] = shapely.to_wkb(geoms[at < 0])
+            self._geoms, self._wkb = geoms, out
+            return out
+
+
+_GAP_WKB = _WkbMemo()
+
+
 def documents(analysis: Analysis) -> dict[str, bytes]:
     """What the builder publishes per revision: each level's rows as each reader role sees them, the gaps.
 
@@ -111,7 +134,7 @@ def documents(analysis: Analysis) -> dict[str, bytes]:
         c: pa.array(gaps[c].astype("string").to_numpy(dtype=object, na_value=None), pa.string())
         for c in _GAP_COLUMNS
     }
-    wkb = pa.array(shapely.to_wkb(np.asarray(gaps.geometry.values, dtype=object)), pa.binary())
+    wkb = pa.array(_GAP_WKB.encode(np.asarray(gaps.geometry.values, dtype=object)), pa.binary())
     sink = pa.BufferOutputStream()
     pq.write_table(pa.table({**columns, "wkb": wkb}), sink)
     out["gaps.parquet"] = sink.getvalue().to_pybytes()

@@ -218,13 +218,15 @@ def move_speaker(
     stop.set()
     for t in threads:
         t.join()
-    during = latencies[before_load:]
+    during, quiet = latencies[before_load:], latencies[:before_load]
     alive = {p.pid for p in proc.children(recursive=True)}
     return {
         "put_s": written - start,
         "visible_s": visible - written,
         "max_ms": max(during),
         "p99_ms": p50_p99(during)[1],
+        "max_before_ms": max(quiet),
+        "p99_before_ms": p50_p99(quiet)[1],
         "requests": len(during),
         "failures": len(failures),
         "workers_lost": len(workers - alive),
@@ -283,6 +285,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8140)
     parser.add_argument("--skip-today", action="store_true", help="do not time the pre-change paths")
     args = parser.parse_args()
+    args.load = os.getloadavg()
     WORK.mkdir(parents=True, exist_ok=True)
     stores = {"sample": sample_store(), "city": city_store(args.database, args.scale, args.households)}
     results = {label: measure(url, args.port + i, label) for i, (label, url) in enumerate(stores.items())}
@@ -309,6 +312,7 @@ def report(results: dict[str, dict[str, object]], today: dict[str, float], args:
             f"{r['moved']['visible_s']:.2f}",  # type: ignore[index]
             f"{r['moved']['max_ms']:.0f}",  # type: ignore[index]
             f"{r['moved']['p99_ms']:.0f}",  # type: ignore[index]
+            f"{r['moved']['max_before_ms']:.0f} / {r['moved']['p99_before_ms']:.0f}",  # type: ignore[index]
             r["moved"]["requests"],  # type: ignore[index]
             r["moved"]["failures"],  # type: ignore[index]
             r["moved"]["workers_lost"],  # type: ignore[index]
@@ -321,7 +325,8 @@ def report(results: dict[str, dict[str, object]], today: dict[str, float], args:
         f" PostGIS; city {counts['grids']:,} grids, {counts['households']:,} households,"  # type: ignore[index]
         f" {counts['speakers']:,} speakers; sample district 24,451 households."  # type: ignore[index]
         f" `gridmap serve --workers {WORKERS}`; {REQUESTS} sequential requests per kind (ms)."
-        " Machine shared with other work (other developers' tests and benchmarks ran meanwhile).",
+        f" 1-minute load average {args.load[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+        " (2 cores; the client threads run on the same machine).",
         "",
         table(["request", "sample p50", "sample p99", "city p50", "city p99", "city/sample p99"], rows),
         "",
@@ -346,6 +351,7 @@ def report(results: dict[str, dict[str, object]], today: dict[str, float], args:
                 "until /coverage shows it (s)",
                 "slowest request meanwhile (ms)",
                 "p99 meanwhile (ms)",
+                "slowest / p99 in the 3 s before the PUT (ms)",
                 "requests",
                 "failed",
                 "workers lost",

@@ -29,7 +29,6 @@ same seam by answering the same question for the same arrays.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -42,6 +41,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from gridmap.arrays import BoolArray, FloatArray
+from gridmap.crs import transformer
 from gridmap.errors import CRSError
 
 DEFAULT_SPEAKER_RADIUS_M = 300.0
@@ -230,18 +230,6 @@ def speaker_ranges(
     radii = speaker_radii(speakers, options)[on]
     keep = np.isfinite(xy).all(axis=1) & np.isfinite(radii) & (radii > 0)
     return shapely.buffer(shapely.points(xy[keep]), radii[keep], quad_segs=16)
-
-
-_local = threading.local()
-
-
-def transformer(source: pyproj.CRS, target: pyproj.CRS) -> pyproj.Transformer:
-    """A cached lon/lat-ordered transformer (building one costs ~0.1 s); one cache per thread."""
-    cache: dict[tuple[str, str], pyproj.Transformer] = _local.__dict__.setdefault("transformers", {})
-    key = (source.srs, target.srs)
-    if key not in cache:
-        cache[key] = pyproj.Transformer.from_crs(source, target, always_xy=True)
-    return cache[key]
 
 
 def _column(frame: gpd.GeoDataFrame, name: str, default: float) -> FloatArray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pandas as pd
@@ -9,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+import shapely
 from fastapi.testclient import TestClient
 from shapely.geometry import Point
 
@@ -123,3 +125,23 @@ def test_documents_keep_gaps_that_name_no_grid() -> None:
     assert [(row["grid_code"], row["description_en"]) for row in lost] == [
         (None, "1 speakers lie in no grid")
     ]
+
+
+def test_gap_geometries_reencoded_only_where_they_changed() -> None:
+    """The second revision reuses the first one's WKB for the same objects, and encodes new ones."""
+    analysis = analyze(district())
+
+    def gap_shapes(docs: dict[str, bytes]) -> list[object]:
+        table = pq.read_table(pa.BufferReader(docs["gaps.parquet"]))
+        return list(shapely.from_wkb(table.column("wkb").to_numpy(zero_copy_only=False)))
+
+    first = gap_shapes(documents(analysis))
+    assert len(first) > 1
+    assert all(shapely.equals_exact(a, b, 0) for a, b in zip(first, analysis.gaps.geometry, strict=True))
+    moved = analysis.gaps.copy()
+    moved.loc[0, "geometry"] = Point(114.31, 30.51)
+    second = gap_shapes(documents(dataclasses.replace(analysis, gaps=moved)))
+    assert second[0].equals(Point(114.31, 30.51))
+    assert all(shapely.equals_exact(a, b, 0) for a, b in zip(second[1:], first[1:], strict=True))
+    again = gap_shapes(documents(analysis))
+    assert all(shapely.equals_exact(a, b, 0) for a, b in zip(again, first, strict=True))
