@@ -56,8 +56,6 @@ Render = Callable[[Analysis], Mapping[str, bytes]]
 POLL_SECONDS = 0.2
 _POINTER = "current"
 _LOCK = "builder.lock"
-BUILDER_NICENESS = 10
-"""How much lower than the workers a builder process runs (`nice`), so a rebuild never slows a reply."""
 _KEEP = 3  # editions kept: the newest and two a slow reader may still be reading
 
 
@@ -277,8 +275,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("render", help="module:function turning an Analysis into documents")
     parser.add_argument("parent", type=int, help="pid of the worker that started this builder")
     args = parser.parse_args(argv)
-    # Background work: the workers answering requests get the CPU first when both want it.
-    os.nice(BUILDER_NICENESS)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s builder %(process)d: %(message)s")
     log.setLevel(logging.INFO)  # its own progress; the libraries' only when they warn
     shelf, stop = Shelf(args.directory), threading.Event()
