@@ -14,6 +14,8 @@ import datetime as dt
 import json
 import pathlib
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import geopandas as gpd
@@ -27,12 +29,12 @@ from api.auth import Caller, Principal
 from api.errors import BadRequestError
 from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
 from gridmap.errors import ConflictError, NotFoundError, PermissionDeniedError, Problem, ValidationError
+from gridmap.export import geojson_features
 from gridmap.frames import empty_frame
 from gridmap.ingest import Mode, import_file
 from gridmap.ingest.values import text_problems
 from gridmap.privacy import PUBLIC_HIDDEN, Role, protect
-from gridmap.stores import BBox, Store
-from gridmap.stores.query import Value
+from gridmap.stores import BBox, Store, query
 
 router = APIRouter(tags=["features"])
 
@@ -136,23 +138,20 @@ def collection(request: Request, caller: Caller, layer: LayerParam) -> JSONRespo
 
 
 def parse_bbox(value: str | None) -> BBox | None:
-    """A `minlon,minlat,maxlon,maxlat` parameter (a 3D box loses its heights); malformed is a 422."""
+    """A `minlon,minlat,maxlon,maxlat` parameter (`gridmap.stores.query.parse_bbox`); malformed is a 422."""
     if value is None:
         return None
+    with _bad_request():
+        return query.parse_bbox(value)
+
+
+@contextmanager
+def _bad_request() -> Iterator[None]:
+    """A query the library cannot read becomes a 422 naming the parameter at fault."""
     try:
-        parts = [float(p) for p in value.split(",")]
-    except ValueError:
-        raise BadRequestError(
-            "bbox must be four numbers: minlon,minlat,maxlon,maxlat", field="bbox"
-        ) from None
-    if len(parts) == 6:  # a 3D box: drop the heights
-        parts = [parts[0], parts[1], parts[3], parts[4]]
-    if len(parts) != 4 or not all(np.isfinite(parts)):
-        raise BadRequestError("bbox must be four numbers: minlon,minlat,maxlon,maxlat", field="bbox")
-    minx, miny, maxx, maxy = parts
-    if minx > maxx or miny > maxy or not (-180 <= minx <= 180 and -90 <= miny <= 90):
-        raise BadRequestError("bbox must have min ≤ max, lon in [-180, 180], lat in [-90, 90]", field="bbox")
-    return (minx, miny, maxx, maxy)
+        yield
+    except query.QueryError as exc:
+        raise BadRequestError(str(exc), field=exc.field) from None
 
 
 def filterable(spec: Layer, role: Role) -> list[str]:
@@ -181,39 +180,6 @@ def _filters(spec: Layer, role: Role, params: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def _typed_filters(spec: Layer, filters: dict[str, str]) -> dict[str, Value]:
-    """Query-string values as their fields' types (booleans accept true/false/1/0); malformed is a 422."""
-    out: dict[str, Value] = {}
-    for name, raw in filters.items():
-        field = spec.get(name)
-        if field.type == "boolean":
-            wanted = {"true": True, "1": True, "false": False, "0": False}.get(raw.strip().lower())
-            if wanted is None:
-                raise BadRequestError(f"{name} must be true or false", field=name)
-            out[name] = wanted
-        elif field.type in ("integer", "real"):
-            try:
-                number = float(raw)
-            except ValueError:
-                raise BadRequestError(f"{name} must be a number", field=name) from None
-            if not np.isfinite(number):
-                raise BadRequestError(f"{name} must be a finite number", field=name)
-            out[name] = int(number) if field.type == "integer" and number.is_integer() else number
-        else:
-            out[name] = raw
-    return out
-
-
-def to_features(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    """GeoJSON features with `id` = code; missing values become null."""
-    if len(frame) == 0:
-        return []
-    features: list[dict[str, Any]] = frame.to_geo_dict(na="null", drop_id=True)["features"]
-    for feature in features:
-        feature["id"] = feature["properties"]["code"]
-    return features
-
-
 @router.get(
     "/collections/{layer}/items",
     summary="Features of a layer (GeoJSON), filtered by bbox and by field equality",
@@ -232,9 +198,10 @@ def items(
     spec = get_layer(layer)
     caller.require_read(spec.name)
     box = parse_bbox(bbox)
-    filters = _typed_filters(spec, _filters(spec, caller.role, dict(request.query_params)))
+    with _bad_request():
+        filters = query.typed_equals(spec, _filters(spec, caller.role, dict(request.query_params)))
     page = _store(request).query(spec.name, bbox=box, equals=filters, limit=limit, offset=offset)
-    features = to_features(protect(spec, page.frame, caller.role))
+    features = geojson_features(protect(spec, page.frame, caller.role))
     links = [
         {"href": str(request.url), "rel": "self", "type": GEOJSON},
         {
@@ -275,7 +242,7 @@ def item(request: Request, caller: Caller, layer: LayerParam, code: str) -> JSON
     spec = get_layer(layer)
     caller.require_read(spec.name)
     frame = protect(spec, _one(_store(request), spec, code), caller.role)
-    feature = to_features(frame)[0]
+    feature = geojson_features(frame)[0]
     base = _base(request)
     feature["links"] = [
         {"href": f"{base}/collections/{spec.name}/items/{code}", "rel": "self", "type": GEOJSON},
@@ -428,7 +395,7 @@ def _keep_masked_values(spec: Layer, features: list[dict[str, Any]], existing: g
 
 def _written(request: Request, spec: Layer, codes: list[str], caller: Principal) -> dict[str, Any]:
     frame = _store(request).read(spec.name, codes=codes)
-    return {"type": "FeatureCollection", "features": to_features(protect(spec, frame, caller.role))}
+    return {"type": "FeatureCollection", "features": geojson_features(protect(spec, frame, caller.role))}
 
 
 @router.post(

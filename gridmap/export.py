@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TextIO
 
 import geopandas as gpd
 import numpy as np
@@ -43,6 +43,7 @@ from gridmap.ingest.columns import short_field_names
 from gridmap.ingest.readers import FIELDS_SIDECAR
 from gridmap.privacy import Role, protect
 from gridmap.stores.base import BBox, Store
+from gridmap.stores.query import Value
 
 __all__ = [
     "FORMATS",
@@ -50,9 +51,11 @@ __all__ = [
     "crs_note",
     "export_layer",
     "export_layers",
+    "geojson_features",
     "personal_columns",
     "select_features",
     "short_field_names",
+    "write_csv",
 ]
 
 ExportFormat = Literal["geojson", "gpkg", "shp", "kml", "csv", "xlsx", "fgb"]
@@ -442,6 +445,21 @@ def _table(frame: gpd.GeoDataFrame, spec: CRSSpec, geometry: CsvGeometry) -> pd.
     return table
 
 
+def write_csv(frame: gpd.GeoDataFrame, out: TextIO) -> None:
+    """A WGS84 frame as the CSV export's table (attributes, then the geometry as WKT) on a text stream."""
+    _table(frame, parse_crs("wgs84"), "wkt").to_csv(out, index=False)
+
+
+def geojson_features(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """GeoJSON features with `id` = code; missing values become null."""
+    if len(frame) == 0:
+        return []
+    features: list[dict[str, Any]] = frame.to_geo_dict(na="null", drop_id=True)["features"]
+    for feature in features:
+        feature["id"] = feature["properties"]["code"]
+    return features
+
+
 def _write_csv(job: _Job) -> None:
     # A byte-order mark lets Excel open UTF-8 Chinese text correctly; GDAL skips it.
     codec = (
@@ -487,7 +505,7 @@ _WRITERS = {
 
 
 def _area_of(store: Store, layer: str, code: str) -> shapely.Geometry:
-    found = store.read(layer, codes=[code])
+    found = store.query(layer, codes=[code], limit=1).frame
     if found.empty:
         raise NotFoundError(f"no {get_layer(layer).label_en.lower().rstrip('s')} with code {code!r}")
     return found.geometry.iloc[0]
@@ -505,7 +523,10 @@ def select_features(
 
     Grids and communities are selected by their codes; every other feature
     by its representative point lying in the community's or grid's area, so
-    the answer does not depend on `grid_code` having been derived.
+    the answer does not depend on `grid_code` having been derived. A subset
+    is asked of the store (`Store.query`: the window, the code, the grids'
+    community), which reads only what may be in it; with no subset asked
+    the whole layer is read as such.
     """
     get_layer(layer)
     areas = []
@@ -513,26 +534,32 @@ def select_features(
         areas.append(("communities", community))
     if grid is not None:
         areas.append(("grids", grid))
+    if not areas and bbox is None:
+        return store.read(layer)
     shapes = [_area_of(store, area_layer, code) for area_layer, code in areas]
     window: BBox | None = bbox
     for shape in shapes:
         x0, y0, x1, y1 = shape.bounds
         window = (x0, y0, x1, y1) if window is None else _intersect(window, (x0, y0, x1, y1))
-    frame = store.read(layer, bbox=window) if window is not None else store.read(layer)
-    keep = np.ones(len(frame), dtype=bool)
+    codes: list[str] | None = None
+    equals: dict[str, Value] = {}
+    spatial = []
     for (area_layer, code), shape in zip(areas, shapes, strict=True):
         if layer == area_layer:
-            keep &= (frame["code"] == code).to_numpy(dtype=bool)
+            codes = [code]
         elif layer == "grids" and area_layer == "communities":
-            keep &= (frame["community_code"] == code).fillna(False).to_numpy(dtype=bool)
-        elif layer in ("streets", "communities"):
-            # A parent of the area: the one holding the area's interior point.
-            keep &= shapely.covers(
-                np.asarray(frame.geometry.values, dtype=object), shapely.point_on_surface(shape)
-            )
+            equals["community_code"] = code
         else:
-            points = shapely.point_on_surface(np.asarray(frame.geometry.values, dtype=object))
-            keep &= shapely.covers(shape, points)
+            spatial.append(shape)
+    frame = store.query(layer, bbox=window, codes=codes, equals=equals).frame
+    keep = np.ones(len(frame), dtype=bool)
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    for shape in spatial:
+        if layer in ("streets", "communities"):
+            # A parent of the area: the one holding the area's interior point.
+            keep &= shapely.covers(geoms, shapely.point_on_surface(shape))
+        else:
+            keep &= shapely.covers(shape, shapely.point_on_surface(geoms))
     return frame[keep].reset_index(drop=True)
 
 

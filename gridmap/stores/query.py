@@ -7,22 +7,41 @@ of a city-sized layer would cost as much as reading it, so `Page.matched` is
 exact only up to `COUNT_LIMIT` matches and None beyond (OGC API – Features
 lets a server omit numberMatched); `Page.more` always says whether another
 page follows.
+
+Callers that receive a query as text (the API's query string, the command
+line's options) turn it into typed arguments with `parse_bbox` and
+`typed_equals`, so both read a box and a filter value the same way.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 
 from gridmap.catalogue import Field, Layer
-from gridmap.errors import StoreError
+from gridmap.errors import GridmapError, StoreError
+
+if TYPE_CHECKING:
+    from gridmap.stores.base import BBox
 
 COUNT_LIMIT = 10_000
 """Matches counted exactly; a selection with more has `matched` None."""
 
 Value = str | int | float | bool
+
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+
+
+class QueryError(GridmapError):
+    """A query given as text that cannot be used; `field` names the part at fault (a field, or bbox)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -84,3 +103,54 @@ def check_window(limit: int | None, offset: int) -> None:
 def matched_from_page(offset: int, returned: int, more: bool) -> int | None:
     """The number matched when the page itself tells it (first page, nothing after); else None."""
     return returned if offset == 0 and not more else None
+
+
+def parse_bbox(text: str) -> BBox:
+    """`minlon,minlat,maxlon,maxlat` in WGS84 (a 3D box loses its heights); anything else is a QueryError."""
+    shape = "bbox must be four numbers: minlon,minlat,maxlon,maxlat"
+    try:
+        parts = [float(p) for p in text.split(",")]
+    except ValueError:
+        raise QueryError(shape, "bbox") from None
+    if len(parts) == 6:  # a 3D box: drop the heights
+        parts = [parts[0], parts[1], parts[3], parts[4]]
+    if len(parts) != 4 or not all(math.isfinite(p) for p in parts):
+        raise QueryError(shape, "bbox")
+    minx, miny, maxx, maxy = parts
+    if minx > maxx or miny > maxy or not (-180 <= minx <= 180 and -90 <= miny <= 90):
+        raise QueryError("bbox must have min ≤ max, lon in [-180, 180], lat in [-90, 90]", "bbox")
+    return (minx, miny, maxx, maxy)
+
+
+def typed_equals(spec: Layer, raw: Mapping[str, str]) -> dict[str, Value]:
+    """Field → text filters as `equals` for `Store.query`: each value read as its field's type.
+
+    Booleans accept true/false/1/0, numbers must be finite; an unknown field
+    or a value its field cannot hold is a QueryError naming the field.
+    """
+    out: dict[str, Value] = {}
+    for name, text in raw.items():
+        if name not in spec.field_names:
+            raise QueryError(
+                f"{spec.name} has no field {name!r}; it can be filtered by: {', '.join(spec.field_names)}",
+                name,
+            )
+        out[name] = _typed(spec.get(name), text)
+    return out
+
+
+def _typed(field: Field, text: str) -> Value:
+    if field.type == "boolean":
+        wanted = _BOOLEANS.get(text.strip().lower())
+        if wanted is None:
+            raise QueryError(f"{field.name} must be true or false", field.name)
+        return wanted
+    if field.type in ("integer", "real"):
+        try:
+            number = float(text)
+        except ValueError:
+            raise QueryError(f"{field.name} must be a number", field.name) from None
+        if not math.isfinite(number):
+            raise QueryError(f"{field.name} must be a finite number", field.name)
+        return int(number) if field.type == "integer" and number.is_integer() else number
+    return text
