@@ -11,6 +11,7 @@ from gridmap.cli import cases as _cases  # noqa: F401 - registers cases report|l
 from gridmap.cli import data as _data  # noqa: F401 - registers import, layers
 from gridmap.cli import demo as _demo  # noqa: F401 - registers demo, sample
 from gridmap.cli import export as _export  # noqa: F401 - registers export
+from gridmap.cli import features as _features  # noqa: F401 - registers features
 from gridmap.cli import history as _history  # noqa: F401 - registers history, revert, diff
 from gridmap.cli import lookup as _lookup  # noqa: F401 - registers lookup
 from gridmap.cli import maps as _maps  # noqa: F401 - registers map
