@@ -9,7 +9,6 @@ are left out of every file: reports travel by e-mail and get printed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import geopandas as gpd
@@ -82,19 +81,14 @@ def write_outputs(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
     tables = {level: _table(getattr(analysis, level)) for level, _ in _SHEETS}
-    households = pd.DataFrame(analysis.households[HOUSEHOLD_COLUMNS])
-    # The workbook is Python (xlsxwriter) and the rest mostly C (Arrow, GEOS): side by side
-    # in threads, the files take little more than the workbook alone.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        jobs = {
-            "workbook": pool.submit(write_workbook, analysis, out / "analysis.xlsx", tables, extra_sheets),
-            **{level: pool.submit(_csv, table, out / f"{level}.csv") for level, table in tables.items()},
-            "households": pool.submit(_csv, households, out / "households.csv"),
-            "gaps": pool.submit(write_gaps, analysis.gaps, out / "gaps.geojson"),
-        }
-        written = {name: job.result() for name, job in jobs.items()}
-    return {name: written[name] for name in (*tables, "households", "gaps", "workbook")}
+    for level, table in tables.items():
+        written[level] = _csv(table, out / f"{level}.csv")
+    written["households"] = _csv(pd.DataFrame(analysis.households[HOUSEHOLD_COLUMNS]), out / "households.csv")
+    written["gaps"] = write_gaps(analysis.gaps, out / "gaps.geojson")
+    written["workbook"] = write_workbook(analysis, out / "analysis.xlsx", tables, extra_sheets)
+    return written
 
 
 def _table(frame: gpd.GeoDataFrame | pd.DataFrame) -> pd.DataFrame:
