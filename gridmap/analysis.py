@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -67,7 +68,6 @@ INPUT_FIELDS: dict[str, tuple[str, ...]] = {
 }
 """The only fields `analyze` reads of its largest layers: a reader may fetch just these
 (`Store.read_columns`), which at city scale saves most of the reading time and memory."""
-
 
 
 def read_inputs(
@@ -188,24 +188,30 @@ def analyze(
 
     clock.step("coverage")
     h_xy = metric_xy(households, metric)
-    by_speaker = speaker_coverage(h_xy, layers["speakers"], metric, opts.coverage)
-    by_service = service_coverage(h_xy, layers["service_points"], metric, opts.coverage)
-
-    clock.step("linkage")
     center = households["center_household"].fillna(False).to_numpy(dtype=bool)
-    links = link_households(households["code"], households["grid_code"], h_xy, center, opts.quota)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="linkage") as pool:
+        # Linkage is KD-trees and numpy, which let go of the interpreter: it runs on the
+        # second core while coverage, topology and the uncovered areas run on this one.
+        linking = pool.submit(
+            link_households, households["code"], households["grid_code"], h_xy, center, opts.quota
+        )
+        by_speaker = speaker_coverage(h_xy, layers["speakers"], metric, opts.coverage)
+        by_service = service_coverage(h_xy, layers["service_points"], metric, opts.coverage)
+
+        clock.step("topology")
+        household_counts = pd.Series(_per_grid(h_grid, len(g_code)), index=g_code)
+        findings = check_grids(grids, layers["communities"], household_counts, opts.topology)
+
+        clock.step("uncovered areas")
+        uncovered = _uncovered_areas(grids, layers["speakers"], metric, opts.coverage)
+
+        clock.step("linkage")
+        links = linking.result()
     below_quota = np.zeros(len(households), dtype=bool)
     below_quota[links.center_rows[links.centers["missing"].to_numpy() > 0]] = True
-
-    clock.step("topology")
     linked = links.linked_to.notna().to_numpy()
     counts = _grid_counts(households, h_grid, len(g_code), by_speaker, by_service, linked, center)
     counts["centers_under_quota"] = _per_grid(np.where(below_quota, h_grid, -1), len(g_code))
-    household_counts = pd.Series(counts["households"], index=g_code)
-    findings = check_grids(grids, layers["communities"], household_counts, opts.topology)
-
-    clock.step("uncovered areas")
-    uncovered = _uncovered_areas(grids, layers["speakers"], metric, opts.coverage)
 
     clock.step("summaries")
     h_out = _households(households, by_speaker, by_service, links.linked_to)
