@@ -20,7 +20,6 @@ from gridmap.cases.desk import CaseDesk
 from gridmap.catalogue import LAYER_NAMES, LAYERS
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.coverage import CoverageOptions
-from gridmap.distributed import analyze_partitioned, cluster, merge, write_partitions
 from gridmap.lookup import LookupService
 from gridmap.reports import write_outputs
 from gridmap.stores import Store, open_store
@@ -131,6 +130,10 @@ def _analyze_on_dask(
     partitions: Path | None,
 ) -> Analysis:
     """Partition by county, analyse on the cluster, and merge the counties' results."""
+    # dask takes about a second to import: only the commands that use it pay for it.
+    from gridmap.distributed.engine import analyze_partitioned, cluster, merge
+    from gridmap.distributed.partitions import write_partitions
+
     with contextlib.ExitStack() as stack:
         root = partitions or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gridmap-dask-")))
         write_partitions(frames, root)

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gridmap.cli import app
-from gridmap.distributed import cluster
+from gridmap.distributed.engine import cluster
 from gridmap.stores import open_store
 from tests.distributed.counties import two_counties
 
