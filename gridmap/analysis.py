@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import geopandas as gpd
 import numpy as np
@@ -426,10 +427,23 @@ def _grouped_points(xy: FloatArray, pos: IntArray, n: int) -> tuple[IntArray, Ge
     out = np.full(len(rows), shapely.MultiPoint(), dtype=object)
     ok = (pos >= 0) & (pos < n) & np.isfinite(xy).all(axis=1)
     order = np.argsort(pos[ok], kind="stable")
-    hit, inverse = np.unique(pos[ok][order], return_inverse=True)
-    if len(hit):
-        out[np.searchsorted(rows, hit)] = shapely.multipoints(xy[ok][order], indices=inverse)
+    hit, inverse, sizes = np.unique(pos[ok][order], return_inverse=True, return_counts=True)
+    coords = xy[ok][order]
+    # GEOS makes each point, then copies it into its MultiPoint: a batch of groups at a
+    # time keeps those passing points to a batch's worth instead of a city's.
+    ends = np.cumsum(sizes)
+    cuts = np.searchsorted(ends, np.arange(_POINT_BATCH, ends[-1] if len(ends) else 0, _POINT_BATCH))
+    for first, last in pairwise([0, *np.unique(cuts + 1).tolist(), len(hit)]):
+        if first >= last:
+            continue
+        start, stop = (ends[first - 1] if first else 0), ends[last - 1]
+        out[np.searchsorted(rows, hit[first:last])] = shapely.multipoints(
+            coords[start:stop], indices=inverse[start:stop] - first
+        )
     return rows, out
+
+
+_POINT_BATCH = 500_000
 
 
 def _gap_rows(

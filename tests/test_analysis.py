@@ -11,6 +11,7 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import gridmap.analysis as analysis_module
 from gridmap.analysis import Analysis, AnalysisOptions, GradeRule, analyze
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.frames import conform, empty_frame
@@ -266,3 +267,19 @@ def test_same_results_from_geopackage_and_postgis(store: Store) -> None:
     assert from_store.uncovered_areas["area_m2"].to_numpy() == pytest.approx(
         in_memory.uncovered_areas["area_m2"].to_numpy()
     )
+
+
+@pytest.mark.parametrize("batch", [1, 3, 7, 1_000])
+def test_gap_multipoints_are_the_same_whatever_the_batch(monkeypatch: pytest.MonkeyPatch, batch: int) -> None:
+    """One MultiPoint per group holding exactly its located points, in their order, however they are cut."""
+    rng = np.random.default_rng(batch)
+    xy = rng.uniform(0, 100, (60, 2))
+    xy[rng.choice(60, 5, replace=False)] = np.nan  # points with no location
+    pos = rng.integers(-1, 9, 60)  # -1: in no group
+    monkeypatch.setattr(analysis_module, "_POINT_BATCH", batch)
+    rows, shapes = analysis_module._grouped_points(xy, pos, 9)
+    assert rows.tolist() == sorted(set(pos[pos >= 0].tolist()))
+    for row, shape in zip(rows, shapes, strict=True):
+        mine = xy[(pos == row) & np.isfinite(xy).all(axis=1)]
+        assert shape.geom_type == "MultiPoint"
+        assert shapely.get_coordinates(shape).tolist() == mine.tolist()
