@@ -124,11 +124,14 @@ def documents(analysis: Analysis) -> dict[str, bytes]:
     totals = {k: (None if pd.isna(v) else v) for k, v in analysis.totals().items()}
     out = {"totals.json": json.dumps(totals, ensure_ascii=False).encode()}
     for level, shown in _LEVEL_DOCS.items():
-        written: dict[int, bytes] = {}  # a level the roles see alike is written once
+        # A level the roles see alike (the very same frame) is written once; each frame is
+        # held beside its body, so no id is reused by a frame made for a later role.
+        written: dict[int, tuple[pd.DataFrame, bytes]] = {}
         for role in _READERS:
             frame = shown(analysis, role)
-            body = written.get(id(frame)) or records_json(frame).encode()
-            written[id(frame)] = out[f"{level}-{role.value}.json"] = body
+            body = written[id(frame)][1] if id(frame) in written else records_json(frame).encode()
+            written[id(frame)] = (frame, body)
+            out[f"{level}-{role.value}.json"] = body
     gaps = analysis.gaps
     columns = {
         c: pa.array(gaps[c].astype("string").to_numpy(dtype=object, na_value=None), pa.string())

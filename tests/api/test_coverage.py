@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 
 import pandas as pd
@@ -17,6 +18,7 @@ from shapely.geometry import Point
 from api.coverage import documents
 from gridmap.analysis import analyze
 from gridmap.frames import WGS84
+from gridmap.privacy import Role
 from tests.api.conftest import ADMIN, EDITOR_C1, PHONE, VIEWER, WORKER_PHONE, bearer, district
 
 
@@ -145,3 +147,15 @@ def test_gap_geometries_reencoded_only_where_they_changed() -> None:
     assert all(shapely.equals_exact(a, b, 0) for a, b in zip(second[1:], first[1:], strict=True))
     again = gap_shapes(documents(analysis))
     assert all(shapely.equals_exact(a, b, 0) for a, b in zip(again, first, strict=True))
+
+
+def test_each_role_gets_the_grids_as_that_role_may_read_them() -> None:
+    """Roles share a document only when they see the very same rows: the worker's phone only for admin."""
+    docs = documents(analyze(district()))
+    for role in Role:
+        name = f"grids-{role.value}.json"
+        if name not in docs:
+            continue
+        phones = {g.get("worker_phone") for g in json.loads(docs[name])}
+        assert (WORKER_PHONE in phones) == (role is Role.ADMIN), role
+    assert docs["streets-viewer.json"] == docs["streets-admin.json"]
