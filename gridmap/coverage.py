@@ -192,7 +192,7 @@ def metric_xy(frame: gpd.GeoDataFrame, crs: pyproj.CRS) -> FloatArray:
         raise CRSError("frame has no CRS")
     geoms = np.asarray(frame.geometry.values, dtype=object)
     x, y = shapely.get_x(geoms), shapely.get_y(geoms)
-    tx, ty = transformer(pyproj.CRS(frame.crs), crs).transform(x, y)
+    tx, ty = transformer(frame.crs, crs).transform(x, y)
     return np.column_stack([np.asarray(tx, dtype=np.float64), np.asarray(ty, dtype=np.float64)])
 
 

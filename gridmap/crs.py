@@ -12,7 +12,6 @@ identical, as the product contract says.
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -233,8 +232,14 @@ def bd09_to_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, F
 # --- Points and frames ------------------------------------------------------
 
 
+def transformer(source: CRSInput, target: CRSInput) -> pyproj.Transformer:
+    """A lon/lat-ordered transformer between two CRSs, built once (building one costs ~0.1 s)."""
+    return _transformer(parse_crs(source), parse_crs(target))
+
+
 @lru_cache(maxsize=64)
 def _transformer(source: CRSSpec, target: CRSSpec) -> pyproj.Transformer:
+    # pyproj's transformers are thread-safe (3.1+): one per pair serves every thread.
     return pyproj.Transformer.from_crs(source.pyproj_crs, target.pyproj_crs, always_xy=True)
 
 
@@ -349,23 +354,11 @@ def geoms_from_wgs84(geoms: _GeomArray, crs: CRSInput) -> _GeomArray:
     return transform_geoms(geoms, WGS84, spec, lambda x, y: from_wgs84(x, y, spec))
 
 
-_local = threading.local()
-
-
-def transformer(source: pyproj.CRS, target: pyproj.CRS) -> pyproj.Transformer:
-    """A cached lon/lat-ordered transformer (building one costs ~0.1 s); one cache per thread."""
-    cache: dict[tuple[str, str], pyproj.Transformer] = _local.__dict__.setdefault("transformers", {})
-    key = (source.srs, target.srs)
-    if key not in cache:
-        cache[key] = pyproj.Transformer.from_crs(source, target, always_xy=True)
-    return cache[key]
-
-
 def to_metric(geoms: gpd.GeoSeries, metric: pyproj.CRS) -> _GeomArray:
     """A metric copy of lon/lat `geoms` for areas and topology, edges following their curved image."""
     source = parse_crs(geoms.crs) if geoms.crs is not None else WGS84
     target = parse_crs(metric)
-    moving = transformer(pyproj.CRS(geoms.crs or WGS84_EPSG), pyproj.CRS(metric))
+    moving = _transformer(source, target)
 
     def project(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
         px, py = moving.transform(x, y)
@@ -426,8 +419,7 @@ def _lonlat_bounds(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> Bounds:
     if not gdf.crs.is_geographic or gdf.crs.to_epsg() not in (WGS84_EPSG, CGCS2000_EPSG):
         if np.isnan(bounds).any():
             return (math.nan, math.nan, math.nan, math.nan)
-        t = pyproj.Transformer.from_crs(gdf.crs, WGS84_EPSG, always_xy=True)
-        return tuple(float(v) for v in t.transform_bounds(*bounds))  # type: ignore[return-value]
+        return tuple(float(v) for v in transformer(gdf.crs, WGS84).transform_bounds(*bounds))  # type: ignore[return-value]
     return (float(bounds[0]), float(bounds[1]), float(bounds[2]), float(bounds[3]))
 
 

@@ -289,8 +289,7 @@ class PostGISStore(PreparingStore):
         if table.num_rows == 0:
             return empty_frame(spec)
         frame = table.drop_columns(["wkb"]).to_pandas(types_mapper=_PANDAS_TYPES.get)
-        wkb = table.column("wkb").combine_chunks().cast(pa.large_binary())
-        return gpd.GeoDataFrame(frame, geometry=geometries(wkb), crs=WGS84)
+        return gpd.GeoDataFrame(frame, geometry=geometries(table.column("wkb")), crs=WGS84)
 
     def _count(self, layer: str, where: list[str], params: dict[str, object]) -> int | None:
         """How many rows meet `where`, counted no further than COUNT_LIMIT (None beyond)."""
@@ -650,7 +649,7 @@ def _frame_from_copy(spec: Layer, blocks: list[bytes]) -> gpd.GeoDataFrame:
     arrays = [pa.chunked_array(chunks) for chunks in columns]
     table = pa.Table.from_arrays(arrays[:-1], names=spec.field_names)
     frame = table.to_pandas(types_mapper=_PANDAS_TYPES.get)
-    return gpd.GeoDataFrame(frame, geometry=geometries(arrays[-1].combine_chunks()), crs=WGS84)
+    return gpd.GeoDataFrame(frame, geometry=geometries(arrays[-1]), crs=WGS84)
 
 
 def _read_be(data: np.ndarray, at: np.ndarray, dtype: str) -> np.ndarray:
