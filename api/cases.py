@@ -34,6 +34,7 @@ from gridmap.lookup import LookupService
 from gridmap.privacy import Role
 from gridmap.stores import Store
 from gridmap.stores.cases import GROUPS, CaseFilter
+from gridmap.stores.query import MAX_OFFSET
 
 router = APIRouter(tags=["cases"])
 
@@ -145,7 +146,7 @@ def list_cases(
     since: Annotated[dt.date | None, Query(description="Reported on or after this local date")] = None,
     until: Annotated[dt.date | None, Query(description="Reported on or before this local date")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     format: ListFormat = "json",
 ) -> Response:
     desk = _desk(request)

@@ -192,7 +192,7 @@ def items(
     layer: LayerParam,
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS84)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=query.MAX_OFFSET)] = 0,
 ) -> JSONResponse:
     """Any other query parameter named after a field of the layer filters by equality (`?grid_code=G01`)."""
     spec = get_layer(layer)

@@ -24,7 +24,7 @@ from gridmap.cli.app import StoreOption, app, console, err_console
 from gridmap.export import geojson_features, write_csv
 from gridmap.privacy import Role, protect
 from gridmap.stores import open_store
-from gridmap.stores.query import Page, QueryError, parse_bbox, typed_equals
+from gridmap.stores.query import MAX_OFFSET, Page, QueryError, parse_bbox, typed_equals
 
 
 class Output(StrEnum):
@@ -99,7 +99,7 @@ def features_command(
     ] = "code",
     limit: Annotated[int, typer.Option(min=1, help="Features per page.")] = 20,
     offset: Annotated[
-        int, typer.Option(min=0, help="Features to skip (the previous page's next offset).")
+        int, typer.Option(min=0, max=MAX_OFFSET, help="Features to skip (the previous page's next offset).")
     ] = 0,
     fmt: Annotated[Output, typer.Option("--format", "-f", help="table, or geojson / csv to stdout.")] = (
         Output.TABLE

@@ -33,6 +33,9 @@ COUNT_LIMIT = 10_000
 
 Value = str | int | float | bool
 
+MAX_OFFSET = 2**53
+"""The largest page offset asked of a store: past any layer's end, and inside every database's integers."""
+
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 
@@ -95,9 +98,11 @@ def check_equals(spec: Layer, equals: Mapping[str, Value] | None) -> dict[str, V
 
 
 def check_window(limit: int | None, offset: int) -> None:
-    """A page window the stores can cut: limit ≥ 0 (None: every match), offset ≥ 0."""
-    if (limit is not None and limit < 0) or offset < 0:
-        raise StoreError(f"a page needs limit ≥ 0 and offset ≥ 0, not limit={limit}, offset={offset}")
+    """A page window the stores can cut: limit ≥ 0 (None: every match), 0 ≤ offset ≤ MAX_OFFSET."""
+    if (limit is not None and limit < 0) or not 0 <= offset <= MAX_OFFSET:
+        raise StoreError(
+            f"a page needs limit ≥ 0 and 0 ≤ offset ≤ {MAX_OFFSET}, not limit={limit}, offset={offset}"
+        )
 
 
 def matched_from_page(offset: int, returned: int, more: bool) -> int | None:

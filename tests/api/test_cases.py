@@ -187,3 +187,10 @@ def test_a_department_token_must_name_its_departments() -> None:
     tokens = {CITY: {"role": "department"}}
     with pytest.raises(ConfigError, match="bound to at least one department"):
         create_app(ApiSettings(tokens=json.dumps(tokens)))  # type: ignore[call-arg]
+
+
+def test_case_list_offsets_are_bounded(api: TestClient) -> None:
+    too_far = api.get("/cases", params={"offset": 99999999999999999999}, headers=bearer(ADMIN))
+    assert too_far.status_code == 422 and too_far.json()["errors"][0]["field"]
+    past_end = api.get("/cases", params={"offset": 2**53}, headers=bearer(ADMIN))
+    assert past_end.status_code == 200 and past_end.json()["cases"] == []

@@ -57,6 +57,7 @@ def test_items_paging(reader: TestClient) -> None:
         ({"limit": 0}, 422),
         ({"limit": 10_001}, 422),
         ({"offset": -1}, 422),
+        ({"offset": 99999999999999999999}, 422),  # past every database's integers
         ({"bbox": "1,2,3"}, 422),
         ({"bbox": "a,b,c,d"}, 422),
         ({"bbox": "3,2,1,0"}, 422),
@@ -141,3 +142,9 @@ def test_unknown_token_is_401(reader: TestClient) -> None:
     reply = reader.get("/collections", headers=bearer("not-a-configured-token-at-all"))
     assert reply.status_code == 401
     assert reply.headers["www-authenticate"] == "Bearer"
+
+
+def test_an_offset_past_the_end_is_an_empty_page(reader: TestClient) -> None:
+    reply = reader.get("/collections/buildings/items", params={"offset": 2**53, "limit": 5})
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["features"] == []

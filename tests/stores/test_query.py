@@ -115,3 +115,9 @@ def test_count_is_capped(loaded: Store, monkeypatch: pytest.MonkeyPatch) -> None
 def test_bad_queries_are_refused(loaded: Store, kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(StoreError, match=message):
         loaded.query("households", **kwargs)  # type: ignore[arg-type]
+
+
+def test_offset_is_bounded_where_every_store_can_take_it(loaded: Store) -> None:
+    assert len(loaded.query("households", offset=query.MAX_OFFSET, limit=3).frame) == 0
+    with pytest.raises(StoreError, match="offset"):
+        loaded.query("households", offset=query.MAX_OFFSET + 1, limit=3)
