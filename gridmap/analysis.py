@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from itertools import pairwise
 
 import geopandas as gpd
 import numpy as np
@@ -39,6 +38,7 @@ from gridmap.crs import metric_crs
 from gridmap.frames import WGS84
 from gridmap.linkage import DEFAULT_QUOTA, link_households
 from gridmap.stores.base import Store
+from gridmap.stores.wkb import multipoints
 from gridmap.topology import TopologyOptions, check_grids
 from gridmap.vocabulary import GAP_KINDS, grade_thresholds
 
@@ -416,34 +416,22 @@ def _grid_problems(table: pd.DataFrame) -> npt.NDArray[np.integer]:
     ).to_numpy()
 
 
-def _grouped_points(xy: FloatArray, pos: IntArray, n: int) -> tuple[IntArray, GeomArray]:
+def _grouped_points(
+    xy: FloatArray, pos: IntArray, n: int, located: npt.NDArray[np.bool_] | None = None
+) -> tuple[IntArray, GeomArray]:
     """One MultiPoint per group position (0..n-1) that has any point: (positions, geometries).
 
-    Built from coordinates (`xy`, n × 2, NaN for a missing point) rather than
-    point objects: millions of gap points take one pass of C. A group whose
-    points all lack a location keeps its row, with an empty MultiPoint.
+    Built from coordinates (`xy`, n × 2, NaN for a missing point) through WKB,
+    never a Python point per household. A group whose points all lack a
+    location keeps its row, with an empty MultiPoint. `located` (which rows
+    of `xy` are finite) may be given when several groupings share `xy`.
     """
-    rows = np.unique(pos[(pos >= 0) & (pos < n)])
-    out = np.full(len(rows), shapely.MultiPoint(), dtype=object)
-    ok = (pos >= 0) & (pos < n) & np.isfinite(xy).all(axis=1)
+    grouped = (pos >= 0) & (pos < n)
+    rows = np.unique(pos[grouped])
+    ok = grouped & (np.isfinite(xy).all(axis=1) if located is None else located)
     order = np.argsort(pos[ok], kind="stable")
-    hit, inverse, sizes = np.unique(pos[ok][order], return_inverse=True, return_counts=True)
-    coords = xy[ok][order]
-    # GEOS makes each point, then copies it into its MultiPoint: a batch of groups at a
-    # time keeps those passing points to a batch's worth instead of a city's.
-    ends = np.cumsum(sizes)
-    cuts = np.searchsorted(ends, np.arange(_POINT_BATCH, ends[-1] if len(ends) else 0, _POINT_BATCH))
-    for first, last in pairwise([0, *np.unique(cuts + 1).tolist(), len(hit)]):
-        if first >= last:
-            continue
-        start, stop = (ends[first - 1] if first else 0), ends[last - 1]
-        out[np.searchsorted(rows, hit[first:last])] = shapely.multipoints(
-            coords[start:stop], indices=inverse[start:stop] - first
-        )
-    return rows, out
-
-
-_POINT_BATCH = 500_000
+    sizes = np.bincount(pos[ok], minlength=n)[rows]
+    return rows, multipoints(xy[ok][order], sizes)
 
 
 def _gap_rows(
@@ -481,6 +469,7 @@ def _gaps(
     n = len(grids)
     points = np.asarray(households.geometry.values, dtype=object)
     xy = np.column_stack([shapely.get_x(points), shapely.get_y(points)])
+    located = np.isfinite(xy).all(axis=1)
     g_geom = np.asarray(grids.geometry.values, dtype=object)
     g_code = grids["code"].astype(str).to_numpy(dtype=object)
     parts: list[pd.DataFrame] = []
@@ -493,7 +482,7 @@ def _gaps(
         ("linkage_quota", below_quota),
     ):
         pos = np.where(mask, h_grid, -1)
-        rows, shapes = _grouped_points(xy, pos, n)
+        rows, shapes = _grouped_points(xy, pos, n, located)
         parts.append(_gap_rows(kind, grids, rows, shapes, _per_grid(pos, n)))
 
     for kind, flag in (("no_party_branch", "has_party_branch"), ("no_worker", "has_worker")):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from unittest.mock import patch
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -9,7 +12,8 @@ import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gridmap.stores.wkb import geometries
+from gridmap.stores import wkb as wkb_module
+from gridmap.stores.wkb import geometries, multipoints
 
 POINTS = [shapely.Point(114.3, 30.5), shapely.Point(-0.5, 1e-9), shapely.Point()]
 MIXED = [shapely.Point(1, 2), shapely.box(0, 0, 1, 1), shapely.LineString([(0, 0), (2, 3)])]
@@ -58,3 +62,27 @@ def test_not_hex_is_refused() -> None:
 def test_any_points_and_nulls(rows: list[tuple[float, float] | None]) -> None:
     shapes = [None if r is None else shapely.Point(*r) for r in rows]
     assert _same(geometries(_column(shapes)), shapes)
+
+
+@given(st.lists(st.integers(min_value=0, max_value=5), max_size=12), st.sampled_from([1, 3, 7, 500_000]))
+def test_multipoints_equal_shapely_multipoints(sizes: list[int], batch: int) -> None:
+    """Each run is one MultiPoint of exactly its points, empty runs included, however batched."""
+    with patch.object(wkb_module, "_BATCH_POINTS", batch):
+        rng = np.random.default_rng(len(sizes))
+        xy = rng.uniform(-180, 180, (sum(sizes), 2))
+        got = multipoints(xy, np.array(sizes, dtype=np.int64))
+        starts = np.cumsum([0, *sizes])
+        want = [
+            shapely.MultiPoint(xy[a:b].tolist()) if b > a else shapely.MultiPoint()
+            for a, b in itertools.pairwise(starts)
+        ]
+        assert len(got) == len(sizes)
+        for g, w in zip(got, want, strict=True):
+            assert g.geom_type == "MultiPoint"
+            assert g.is_empty == w.is_empty and (g.is_empty or shapely.equals_exact(g, w, 0))
+            assert shapely.get_coordinates(g).tolist() == shapely.get_coordinates(w).tolist()
+
+
+def test_multipoints_refuse_sizes_not_adding_up() -> None:
+    with pytest.raises(ValueError, match="add up"):
+        multipoints(np.zeros((3, 2)), np.array([1, 1]))
