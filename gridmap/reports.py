@@ -9,6 +9,7 @@ are left out of every file: reports travel by e-mail and get printed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import geopandas as gpd
@@ -83,12 +84,19 @@ def write_outputs(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
-    tables = {level: _table(getattr(analysis, level)) for level, _ in _SHEETS}
-    for level, table in tables.items():
-        written[level] = _csv(table, out / f"{level}.csv")
-    written["households"] = _csv(pd.DataFrame(analysis.households[HOUSEHOLD_COLUMNS]), out / "households.csv")
-    written["gaps"] = write_gaps(analysis.gaps, out / "gaps.geojson")
-    written["workbook"] = write_workbook(analysis, out / "analysis.xlsx", tables, extra_sheets)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="outputs") as pool:
+        # The big files are Arrow's work, which lets go of the interpreter: they are written
+        # on the second core while the workbook, Python through and through, is written here.
+        households = pool.submit(
+            _csv, pd.DataFrame(analysis.households[HOUSEHOLD_COLUMNS]), out / "households.csv"
+        )
+        gaps = pool.submit(write_gaps, analysis.gaps, out / "gaps.geojson")
+        tables = {level: _table(getattr(analysis, level)) for level, _ in _SHEETS}
+        for level, table in tables.items():
+            written[level] = _csv(table, out / f"{level}.csv")
+        workbook = write_workbook(analysis, out / "analysis.xlsx", tables, extra_sheets)
+        written["households"], written["gaps"] = households.result(), gaps.result()
+    written["workbook"] = workbook
     return written
 
 
