@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 
 from gridmap.analysis import GAP_TEXT, Analysis, AnalysisOptions, analyze, unassigned_gaps
-from gridmap.assignment import GridLocator, codes_at
+from gridmap.assignment import GridLocator, codes_at, index_in
 from gridmap.coverage import service_radii, speaker_radii
 
 SITE_LAYERS = ("speakers", "service_points")
@@ -108,15 +108,14 @@ def update_sites(
     """
     opts = options or AnalysisOptions()
     boxes = [np.empty((0, 4))]
+    out = dataclasses.replace(analysis, frames=dict(analysis.frames), timings={})
     for layer, new in edited.items():
         codes = changed_codes(frames[layer], new)
         for version in (frames[layer], new):
             boxes.append(reach(layer, version[version["code"].isin(codes)], opts))
         frames[layer] = new
+        out.frames[layer] = _assigned(new, locator, analysis.frames[layer], codes)
     streets = affected_streets(analysis, np.concatenate(boxes))
-    out = dataclasses.replace(analysis, frames=dict(analysis.frames), timings={})
-    for layer, new in edited.items():
-        out.frames[layer] = _assigned(new, locator)
     out.unassigned = _unassigned(analysis.unassigned, out.frames, list(edited))
     kept = out.gaps[(out.gaps["kind"] != "unassigned").to_numpy(dtype=bool)]
     out.gaps = _gap_frame([kept, unassigned_gaps(out.unassigned)], out.grids, analysis.gaps.crs)
@@ -134,11 +133,22 @@ def _widest_reach(frames: Mapping[str, gpd.GeoDataFrame], options: AnalysisOptio
     return np.array([np.max(boxes[:, 2] - boxes[:, 0]), np.max(boxes[:, 3] - boxes[:, 1])]) / 2
 
 
-def _assigned(sites: gpd.GeoDataFrame, locator: GridLocator) -> gpd.GeoDataFrame:
-    """Sites with `grid_code` derived from the grids they lie in."""
-    geoms = np.asarray(sites.geometry.values, dtype=object)
-    pos = locator.locate(shapely.get_x(geoms), shapely.get_y(geoms))
-    return sites.assign(grid_code=codes_at(locator.codes, pos))
+def _assigned(
+    sites: gpd.GeoDataFrame, locator: GridLocator, before: gpd.GeoDataFrame, changed: list[str]
+) -> gpd.GeoDataFrame:
+    """Sites with `grid_code` derived from the grids they lie in.
+
+    Sites not in `changed` keep the grid they had in `before` (the previous derived layer):
+    only the edited ones are located again.
+    """
+    kept = index_in(sites["code"], before["code"])
+    fresh = (kept < 0) | sites["code"].isin(changed).to_numpy(dtype=bool)
+    grid_code = codes_at(before["grid_code"], np.where(fresh, -1, kept))
+    if fresh.any():
+        geoms = np.asarray(sites.geometry.values, dtype=object)[fresh]
+        pos = locator.locate(shapely.get_x(geoms), shapely.get_y(geoms))
+        grid_code[np.flatnonzero(fresh)] = codes_at(locator.codes, pos)
+    return sites.assign(grid_code=grid_code)
 
 
 def _unassigned(

@@ -64,7 +64,10 @@ def test_site_edits_anywhere_equal_a_full_analysis(
     speakers.loc[5, "status"] = "broken"
     moved = speakers.geometry.to_numpy().copy()
     moved[3] = shapely.Point(100.0, 10.0)  # far outside every grid: unassigned
+    moved[4] = moved[9]  # into the grid of another speaker
     speakers = speakers.set_geometry(moved).drop(index=7).reset_index(drop=True)
+    added = speakers.iloc[[0]].assign(code="NEW-SPEAKER").set_geometry([moved[12]], crs=speakers.crs)
+    speakers = gpd.GeoDataFrame(pd.concat([speakers, added], ignore_index=True), crs=speakers.crs)
     service = frames["service_points"].iloc[1:].reset_index(drop=True)  # the first one removed
     edited = {"speakers": speakers, "service_points": service}
 
@@ -73,4 +76,8 @@ def test_site_edits_anywhere_equal_a_full_analysis(
     _same(after, want)
     assert set(streets) <= set(before.streets["code"])
     assert frames["speakers"]["code"].iloc[3] in set(after.unassigned["code"])
+    derived = after.frames["speakers"].set_index("code")["grid_code"]
+    was = before.frames["speakers"].set_index("code")["grid_code"]
+    assert was.iloc[4] != was.iloc[9]  # so keeping the old grid would be caught
+    assert derived["NEW-SPEAKER"] == was.iloc[12] and derived.iloc[4] == was.iloc[9]
     assert after.totals() == pytest.approx(want.totals())
