@@ -28,7 +28,7 @@ from api.auth import Caller
 from gridmap.analysis import Analysis, analyze
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.errors import UnavailableError
-from gridmap.privacy import Role, protect
+from gridmap.privacy import Role, protect, sight
 from gridmap.serving import Edition, Shelf
 from gridmap.stores import Store
 
@@ -124,14 +124,12 @@ def documents(analysis: Analysis) -> dict[str, bytes]:
     totals = {k: (None if pd.isna(v) else v) for k, v in analysis.totals().items()}
     out = {"totals.json": json.dumps(totals, ensure_ascii=False).encode()}
     for level, shown in _LEVEL_DOCS.items():
-        # A level the roles see alike (the very same frame) is written once; each frame is
-        # held beside its body, so no id is reused by a frame made for a later role.
-        written: dict[int, tuple[pd.DataFrame, bytes]] = {}
+        written: dict[str, bytes] = {}  # roles of one sight see the very same rows
         for role in _READERS:
-            frame = shown(analysis, role)
-            body = written[id(frame)][1] if id(frame) in written else records_json(frame).encode()
-            written[id(frame)] = (frame, body)
-            out[f"{level}-{role.value}.json"] = body
+            seen = sight(role)
+            if seen not in written:
+                written[seen] = records_json(shown(analysis, role)).encode()
+            out[f"{level}-{role.value}.json"] = written[seen]
     gaps = analysis.gaps
     columns = {
         c: pa.array(gaps[c].astype("string").to_numpy(dtype=object, na_value=None), pa.string())

@@ -113,6 +113,17 @@ def mask_name(value: str | None) -> str | None:
     return _mask_one(mask_names, value)
 
 
+def sight(role: Role | str, *, for_editing: bool = False) -> str:
+    """How much of personal data `role` sees: "all", "masked" or "none" (`protect` of one sight agrees).
+
+    Roles of one sight get the very same rows, so a caller may protect a frame once per sight.
+    """
+    role = Role(role)
+    if role is Role.ADMIN or (role is Role.EDITOR and for_editing):
+        return "all"
+    return "none" if role is Role.ANONYMOUS else "masked"
+
+
 def protect(
     layer: str | Layer, frame: gpd.GeoDataFrame, role: Role | str, *, for_editing: bool = False
 ) -> gpd.GeoDataFrame:
@@ -128,10 +139,11 @@ def protect(
     """
     role = Role(role)
     spec = get_layer(layer) if isinstance(layer, str) else layer
-    if role is Role.ADMIN or (role is Role.EDITOR and for_editing):
+    seen = sight(role, for_editing=for_editing)
+    if seen == "all":
         return frame
     personal = [name for name in spec.personal_fields if name in frame.columns]
-    if role is Role.ANONYMOUS:
+    if seen == "none":
         hidden = [*personal, *(name for name in PUBLIC_HIDDEN if name in frame.columns)]
         return frame.drop(columns=hidden) if hidden else frame
     if not personal:

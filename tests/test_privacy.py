@@ -11,7 +11,7 @@ from shapely.geometry import Point
 
 from gridmap.catalogue import get_layer
 from gridmap.frames import conform
-from gridmap.privacy import Role, mask_name, mask_names, mask_phone, mask_phones, protect
+from gridmap.privacy import Role, mask_name, mask_names, mask_phone, mask_phones, protect, sight
 
 
 @pytest.mark.parametrize(
@@ -154,3 +154,20 @@ def test_protect_ignores_missing_columns() -> None:
     ]
     assert list(protect("households", projected, Role.ANONYMOUS).columns) == ["code", "geometry"]
     assert isinstance(protect("households", projected, Role.ANONYMOUS), gpd.GeoDataFrame)
+
+
+@pytest.mark.parametrize("for_editing", [False, True])
+def test_roles_of_one_sight_get_the_same_rows(for_editing: bool) -> None:
+    """`sight` groups roles exactly as `protect` treats them, so one protected frame may serve a group."""
+    original = _households()
+    seen: dict[str, pd.DataFrame] = {}
+    for role in Role:
+        out = pd.DataFrame(protect("households", original, role, for_editing=for_editing))
+        group = sight(role, for_editing=for_editing)
+        if group in seen:
+            pd.testing.assert_frame_equal(out, seen[group])
+        seen[group] = out
+    assert set(seen) == {"all", "masked", "none"}
+    assert sight(Role.DEPARTMENT) == sight(Role.VIEWER) == sight(Role.EDITOR) == "masked"
+    assert sight(Role.EDITOR, for_editing=True) == sight(Role.ADMIN) == "all"
+    assert sight("anonymous") == "none"
