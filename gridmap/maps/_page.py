@@ -277,7 +277,8 @@ def map_frame(bounds: tuple[float, float, float, float], *, background: str | No
     """An empty canvas-rendered map around lon/lat `bounds`, with a scale bar and no tiles.
 
     `Finish` fits the view to the bounds without animation, so the first
-    frame is already the final one.
+    frame is already the final one. The +/- buttons step whole zooms; the fit
+    and the wheel stop at quarters.
     """
     minx, miny, maxx, maxy = bounds
     m = folium.Map(
@@ -287,6 +288,8 @@ def map_frame(bounds: tuple[float, float, float, float], *, background: str | No
         control_scale=True,
         zoom_start=13,
         maxZoom=20,  # on the map itself: with no tile layer, nothing else sets it
+        # Quarter zooms let the opening fit fill the window: whole zooms can leave half of it empty.
+        zoom_snap=0.25,
     )
     if background:
         figure = m.get_root()

@@ -10,12 +10,10 @@ from typing import Any, Protocol
 
 import folium
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from gridmap import vocabulary
 from gridmap.actions import grade_reasons, repairable_speakers
-from gridmap.crs import metric_crs
 from gridmap.errors import NotFoundError
 from gridmap.maps import styles as st
 from gridmap.maps._page import Chrome, Finish, LegendEntry, legend_html, map_frame
@@ -31,6 +29,7 @@ from gridmap.maps.layers import (
 )
 from gridmap.maps.output import write_html
 from gridmap.maps.simplify import aggregate_points, for_basemap, simplify_polygons
+from gridmap.maps.zooms import count_zooms
 
 # The most counted cells the uncovered-household layer may carry; the cell grows until it fits.
 MAX_CELLS = 15_000
@@ -169,6 +168,8 @@ def coverage_map(
         return for_basemap(out, base.crs)
 
     city = len(analysis.grids) > CITY_GRIDS
+    # Points and counts show their detail once the grids are big enough on screen to carry it.
+    zooms = count_zooms(analysis.grids)
     grids = _communities_as_units(analysis) if city else _grid_table(analysis, language)
     shown = display(grids, coverage=True)
     minx, miny, maxx, maxy = shown.total_bounds
@@ -236,6 +237,7 @@ def coverage_map(
             if service is None or "service_points" not in chosen.layers
             else display(service, simplify=False),
             t,
+            detail_zoom=zooms[0],
         )
     )
 
@@ -249,7 +251,7 @@ def coverage_map(
             gap.label(language),
             unit=t("households_unit"),
             color=gap.color,
-            switch_zoom=_detail_zoom(analysis.grids),
+            zooms=zooms,
         ).add_to(m)
 
     if not analysis.findings.empty:
@@ -292,12 +294,10 @@ def coverage_map(
                 display(site_frame, simplify=False), t("layer_sites"), popup=SITE_POPUP
             ).add_to(m)
 
+    # A city's map draws communities, not grids: grid names would label shapes that are not there.
+    name_levels = [("street", display(analysis.streets)), ("community", display(analysis.communities))]
     names = name_labels(
-        [
-            ("street", display(analysis.streets)),
-            ("community", display(analysis.communities)),
-            ("grid", shown),
-        ],
+        name_levels if city else [*name_levels, ("grid", shown)],
         t("layer_names"),
         lat=(miny + maxy) / 2,
     )
@@ -351,15 +351,6 @@ def _gap_counts(
     if not stray.empty:
         per_grid = pd.concat([per_grid, stray], ignore_index=True)
     return per_grid, cells
-
-
-def _detail_zoom(grids: gpd.GeoDataFrame) -> int:
-    """The zoom from which a median grid is about 300 px wide: counts split into cells from there."""
-    metric = grids.to_crs(metric_crs(grids))
-    bounds = metric.geometry.bounds
-    width = float(np.median(np.maximum(bounds["maxx"] - bounds["minx"], 1.0)))
-    lat = float(np.mean(grids.total_bounds[[1, 3]]))
-    return int(np.clip(np.ceil(np.log2(156_543.03 * np.cos(np.radians(lat)) * 300 / width)), 1, 19))
 
 
 def _with_repair_gain(

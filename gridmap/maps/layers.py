@@ -19,10 +19,10 @@ from branca.element import MacroElement
 from folium.template import Template
 from folium.utilities import JsCode
 
-from gridmap.crs import metric_crs
 from gridmap.maps import styles as st
 from gridmap.maps._page import popup_js
 from gridmap.maps.simplify import DECIMALS, features
+from gridmap.maps.zooms import COUNT_PX, metres_per_px_z0, unit_sizes, zoom_where
 
 SPEAKER_POPUP = """var rows = [["status", gridmap.text(gridmap.t(p.status))],
             ["radius_m", gridmap.num(p.radius_m)]];
@@ -75,6 +75,41 @@ def shapes(
     )
 
 
+_SHRINK = Template(
+    """
+{% macro script(this, kwargs) %}
+(function () {
+  var layer = {{ this._parent.get_name() }}, map = {{ this._parent._parent.get_name() }};
+  var shown = null;
+  function update() {
+    var full = map.getZoom() >= {{ this.zoom }};
+    if (full === shown) { return; }
+    shown = full;
+    layer.eachLayer(function (m) {
+      m.setRadius(full ? {{ this.radius }} : {{ this.small }});
+      m.setStyle({weight: full ? 1 : 0});
+    });
+  }
+  map.on("zoomend", update);
+  map.whenReady(update);
+})();
+{% endmacro %}
+"""
+)
+
+
+class _Shrink(MacroElement):
+    """Shrinks its parent's circle markers below `zoom`, so thousands of them leave the fills visible."""
+
+    def __init__(self, zoom: int, radius: int) -> None:
+        super().__init__()
+        self._name = "GridmapShrink"
+        self._template = _SHRINK
+        self.zoom = zoom
+        self.radius = radius
+        self.small = max(1.5, round(radius * 0.4, 1))
+
+
 def points(
     frame: gpd.GeoDataFrame,
     name: str,
@@ -84,18 +119,22 @@ def points(
     popup: str,
     radius_px: int = 4,
     show: bool = True,
+    detail_zoom: int | None = None,
 ) -> folium.GeoJson:
-    """Point markers (speakers, service points) with a lazily built popup."""
+    """Point markers (speakers, service points) with a lazily built popup; small dots below `detail_zoom`."""
     dot = json.dumps(
         {"radius": radius_px, "color": "#ffffff", "weight": 1, "fillColor": color, "fillOpacity": 1}
     )
-    return folium.GeoJson(
+    layer = folium.GeoJson(
         features(frame, properties),
         name=name,
         show=show,
         on_each_feature=JsCode(popup_js(popup)),
         point_to_layer=JsCode(f"function (feature, latlng) {{ return L.circleMarker(latlng, {dot}); }}"),
     )
+    if detail_zoom is not None:
+        _Shrink(detail_zoom, radius_px).add_to(layer)
+    return layer
 
 
 def ranges(
@@ -162,20 +201,32 @@ _COUNTS = Template(
 {% macro script(this, kwargs) %}
 (function () {
   var group = {{ this._parent.get_name() }}, map = {{ this._parent._parent.get_name() }};
-  var levels = [{{ this.grids }}, {{ this.cells }}], built = [null, null];
+  var color = {{ this.color|tojson }}, levels = [{{ this.grids }}, {{ this.grids }}, {{ this.cells }}];
+  var built = [null, null, null];
   var tip = function (m) { return gridmap.num(m.options.count) + " " + {{ this.unit|tojson }}; };
+  // Zoomed out, a grid's count is a see-through dot, its radius at most 15% of a median grid's
+  // width on screen (COUNT_PX at the count zoom, halving per zoom out): the grid's colour stays readable.
+  function radius(n) {
+    var room = {{ this.count_px }} * 0.15 * Math.pow(2, map.getZoom() - {{ this.count_zoom }});
+    return Math.max(1, Math.min(room, 2 + 1.3 * Math.log10(Math.max(n, 1))));
+  }
+  function dot(c) {
+    return L.circleMarker([c[1], c[0]], {radius: radius(c[2]), count: c[2], color: "#fff", weight: 0.5,
+      opacity: 0.8, fillColor: color, fillOpacity: 0.6});
+  }
+  function bubble(c) {
+    return L.marker([c[1], c[0]], {icon: gridmap.countIcon(c[2], color), count: c[2]});
+  }
   function build(i) {
     if (!built[i]) {
-      built[i] = levels[i].map(function (c) {
-        return L.marker([c[1], c[0]], {icon: gridmap.countIcon(c[2], {{ this.color|tojson }}), count: c[2]})
-          .bindTooltip(tip);
-      });
+      built[i] = levels[i].map(function (c) { return (i === 0 ? dot(c) : bubble(c)).bindTooltip(tip); });
     }
     return built[i];
   }
   var shown = -1;
   function update() {
-    var level = map.getZoom() >= {{ this.switch_zoom }} ? 1 : 0;
+    var z = map.getZoom(), level = z >= {{ this.cell_zoom }} ? 2 : z >= {{ this.count_zoom }} ? 1 : 0;
+    if (level === 0 && built[0]) { built[0].forEach(function (m) { m.setRadius(radius(m.options.count)); }); }
     if (level === shown) { return; }
     shown = level;
     group.clearLayers();
@@ -197,10 +248,15 @@ def _cell_array(cells: gpd.GeoDataFrame) -> str:
 
 
 class _Counts(MacroElement):
-    """Counted markers: one per grid below `switch_zoom`, one per cell (never across grids) above."""
+    """Per grid a dot below `count_zoom`, a numbered bubble from it, and per cell from `cell_zoom`."""
 
     def __init__(
-        self, per_grid: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, unit: str, color: str, switch_zoom: int
+        self,
+        per_grid: gpd.GeoDataFrame,
+        cells: gpd.GeoDataFrame,
+        unit: str,
+        color: str,
+        zooms: tuple[int, int],
     ) -> None:
         super().__init__()
         self._name = "GridmapCounts"
@@ -209,7 +265,8 @@ class _Counts(MacroElement):
         self.cells = _cell_array(cells)
         self.unit = unit
         self.color = color
-        self.switch_zoom = switch_zoom
+        self.count_zoom, self.cell_zoom = zooms
+        self.count_px = COUNT_PX
 
 
 def grid_counts(
@@ -219,15 +276,18 @@ def grid_counts(
     *,
     unit: str,
     color: str,
-    switch_zoom: int,
+    zooms: tuple[int, int],
     show: bool = True,
 ) -> folium.FeatureGroup:
     """Counted households: each grid's count at its inside point when zoomed out, cells when zoomed in.
 
-    A count never mixes grids, so the number on the map is the grid's own figure.
+    `zooms` are where the numbers appear (before, a dot sized by the count
+    marks the grid without hiding its colour) and where cells take over. A
+    count never mixes grids, so the number on the map is the grid's own figure.
     """
+    count_zoom, cell_zoom = zooms
     group = folium.FeatureGroup(name=name, show=show)
-    _Counts(per_grid, cells, unit, color, switch_zoom).add_to(group)
+    _Counts(per_grid, cells, unit, color, (count_zoom, max(cell_zoom, count_zoom))).add_to(group)
     return group
 
 
@@ -236,14 +296,41 @@ _NAMES = Template(
 {% macro script(this, kwargs) %}
 (function () {
   var group = {{ this._parent.get_name() }}, map = {{ this._parent._parent.get_name() }};
-  var names = {{ this.names }}, zooms = {{ this.zooms }};
+  // names: [lon, lat, text, level, unit width m, unit height m], coarse levels first, big units first.
+  var names = {{ this.names }}, zooms = {{ this.zooms }}, top = {{ this.top|tojson }};
+  var metresPerPx0 = {{ this.metres_per_px }}, most = {{ this.most }};
+  var ruler = document.createElement("canvas").getContext("2d"), fonts = {};
+  // A level's font and line height as its CSS draws them, read once from a hidden probe.
+  function font(level) {
+    if (!fonts[level]) {
+      var probe = L.DomUtil.create("div", "gm-name gm-name-" + level, map.getContainer());
+      probe.style.visibility = "hidden";
+      probe.textContent = "网";
+      var css = getComputedStyle(probe);
+      fonts[level] = {css: css.fontWeight + " " + css.fontSize + " " + css.fontFamily,
+                      spacing: parseFloat(css.letterSpacing) || 0, height: probe.offsetHeight};
+      L.DomUtil.remove(probe);
+    }
+    return fonts[level];
+  }
+  function overlaps(a, b) { return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]; }
   function update() {
-    var z = map.getZoom(), view = map.getBounds().pad(0.2), shown = 0;
+    var z = map.getZoom(), view = map.getBounds().pad(0.2), mpp = metresPerPx0 / Math.pow(2, z);
+    var placed = [];
     group.clearLayers();
     names.forEach(function (n) {
       var range = zooms[n[3]];
-      if (z < range[0] || z >= range[1] || shown > 600 || !view.contains([n[1], n[0]])) { return; }
-      shown += 1;
+      if (z < range[0] || z >= range[1] || placed.length >= most || !view.contains([n[1], n[0]])) { return; }
+      var f = font(n[3]);
+      ruler.font = f.css;
+      var w = ruler.measureText(n[2]).width + f.spacing * n[2].length, h = f.height;
+      // Below the top level a name waits until its unit is wider and taller on screen than the name.
+      if (n[3] !== top && (n[4] / mpp < w || n[5] / mpp < h)) { return; }
+      // A margin of half a line keeps neighbouring names apart; a name that would touch one is left out.
+      var p = map.latLngToContainerPoint([n[1], n[0]]), pad = h / 2;
+      var box = [p.x - w / 2 - pad, p.y - h / 2 - pad, p.x + w / 2 + pad, p.y + h / 2 + pad];
+      if (placed.some(function (b) { return overlaps(b, box); })) { return; }
+      placed.push(box);
       var icon = L.divIcon({className: "gm-name gm-name-" + n[3], html: gridmap.esc(n[2]), iconSize: null});
       group.addLayer(L.marker([n[1], n[0]], {interactive: false, keyboard: false, zIndexOffset: 5000,
                                              icon: icon}));
@@ -256,14 +343,24 @@ _NAMES = Template(
 """
 )
 
+MOST_NAMES = 600
+"""The most names drawn at once: beyond it a page is text, not a map (and slow to pan)."""
+NAME_PX = 160
+"""A level's names take over once its median unit is this many pixels across."""
+
 
 class _Names(MacroElement):
-    def __init__(self, names: list[list[Any]], zooms: dict[str, tuple[int, int]]) -> None:
+    def __init__(
+        self, names: list[list[Any]], zooms: dict[str, tuple[int, int]], top: str, metres_per_px: float
+    ) -> None:
         super().__init__()
         self._name = "GridmapNames"
         self._template = _NAMES
         self.names = json.dumps(names, ensure_ascii=False)
         self.zooms = json.dumps(zooms)
+        self.top = top
+        self.metres_per_px = round(metres_per_px, 2)
+        self.most = MOST_NAMES
 
 
 def name_labels(
@@ -271,27 +368,35 @@ def name_labels(
 ) -> folium.FeatureGroup | None:
     """Street, community and grid names at their inside points, each level from the zoom where it fits.
 
-    A level's names appear once its median unit is about 160 px wide and give
-    way to the next level's names two zooms later; only names in view are drawn.
+    A level's names appear once its median unit is about `NAME_PX` wide and
+    give way to the next level's names from that level's start. Within a
+    level the browser draws only names in view whose unit is larger on screen
+    than the name (the top level is exempt, so the opening view is never
+    blank), biggest units first, and leaves out any name that would touch one
+    already drawn: the set stays legible at any size of area.
     """
     names: list[list[Any]] = []
     starts: list[tuple[str, int]] = []
     for level, frame in levels:
         if frame is None or frame.empty or "name" not in frame:
             continue
-        metric = frame.to_crs(metric_crs(frame))
-        width = float(np.median(np.sqrt(np.maximum(metric.geometry.area.to_numpy(), 1.0))))
-        metres_per_px_z0 = 156_543.03 * np.cos(np.radians(lat))
-        start = int(np.clip(np.ceil(np.log2(metres_per_px_z0 * 160 / width)), 0, 20))
+        side, width, height = unit_sizes(frame)
+        start = zoom_where(float(np.median(side)), NAME_PX, lat)
         # A finer level always starts later than the coarser one before it.
         starts.append((level, max(start, starts[-1][1] + 1) if starts else start))
-        inside = frame.geometry.representative_point()
-        labels = frame["name"].fillna(frame["code"]).astype(str).to_numpy()
+        # Biggest units first: where two names collide, the bigger unit keeps its name.
+        order = np.argsort(-side, kind="stable")
+        inside = frame.geometry.representative_point().to_numpy()[order]
+        xs = np.round(shapely.get_x(inside), DECIMALS).tolist()
+        ys = np.round(shapely.get_y(inside), DECIMALS).tolist()
+        labels = frame["name"].fillna(frame["code"]).astype(str).to_numpy()[order].tolist()
+        sizes = zip(
+            np.round(width[order]).astype(int).tolist(),
+            np.round(height[order]).astype(int).tolist(),
+            strict=True,
+        )
         names.extend(
-            [round(float(x), DECIMALS), round(float(y), DECIMALS), text, level]
-            for x, y, text in zip(
-                shapely.get_x(inside.values), shapely.get_y(inside.values), labels, strict=True
-            )
+            [x, y, text, level, w, h] for x, y, text, (w, h) in zip(xs, ys, labels, sizes, strict=True)
         )
     if not names:
         return None
@@ -301,7 +406,7 @@ def name_labels(
         end = starts[i + 1][1] if i + 1 < len(starts) else 99
         zooms[level] = (first, max(end, first + 1))
     group = folium.FeatureGroup(name=name, show=show)
-    _Names(names, zooms).add_to(group)
+    _Names(names, zooms, starts[0][0], metres_per_px_z0(lat)).add_to(group)
     return group
 
 
@@ -312,11 +417,13 @@ def speaker_and_service_layers(
     t: Callable[[str], str],
     *,
     show_ranges: bool = False,
+    detail_zoom: int | None = None,
 ) -> dict[str, folium.GeoJson]:
     """Working and broken speakers, service points, and their ranges (off unless `show_ranges`), by key.
 
     A broken speaker's popup says how many uncovered households its repair
-    would reach when the frame carries `would_cover`.
+    would reach when the frame carries `would_cover`. Below `detail_zoom` the
+    points are small dots (see `points`).
     """
     added: dict[str, folium.GeoJson] = {}
     if speakers is not None and not speakers.empty:
@@ -329,6 +436,7 @@ def speaker_and_service_layers(
                 properties=props,
                 color=st.SPEAKER,
                 popup=SPEAKER_POPUP,
+                detail_zoom=detail_zoom,
             )
             added["speaker_ranges"] = ranges(
                 speakers[working],
@@ -344,6 +452,7 @@ def speaker_and_service_layers(
                 color=st.SPEAKER_BROKEN,
                 popup=SPEAKER_POPUP,
                 radius_px=5,
+                detail_zoom=detail_zoom,
             )
     if service_points is not None and not service_points.empty:
         added["service_points"] = points(
@@ -352,6 +461,7 @@ def speaker_and_service_layers(
             properties={"code": "code", "name": "name", "radius_m": "radius_m", "kind": "kind"},
             color=st.SERVICE,
             popup=SERVICE_POPUP,
+            detail_zoom=detail_zoom,
         )
         added["service_ranges"] = ranges(
             service_points,

@@ -183,3 +183,111 @@ def build() -> tuple[FakeAnalysis, dict[str, gpd.GeoDataFrame]]:
         "service_points": service_points,
     }
     return analysis, frames
+
+
+STREET_W, STREET_H = 3200.0, 1500.0
+"""A street of the sample city (bench/work/city200.gpkg): 3.2 km × 1.5 km."""
+
+
+def city(streets: int = 200, columns: int = 14) -> FakeAnalysis:
+    """A city of `streets` streets side by side, each one community of 2 × 2 grids with 10 households.
+
+    Shaped like the sample city's streets, with names as long as theirs, so what a map does at a
+    city's opening zoom can be checked in seconds.
+    """
+    origin = gpd.GeoSeries([Point(LON0, LAT0)], crs=WGS84)
+    crs = metric_crs(origin)
+    ox, oy = origin.to_crs(crs).iloc[0].coords[0]
+    corners = [(ox + (i % columns) * STREET_W, oy + (i // columns) * STREET_H) for i in range(streets)]
+    street_codes = [f"S{i:03d}" for i in range(streets)]
+    blocks = [MultiPolygon([box(x, y, x + STREET_W, y + STREET_H)]) for x, y in corners]
+    syllables = "紫阳青林金湖碧园白溪丹峰翠山云岭松桥玉川"
+    names = [
+        f"{syllables[i % 20]}{syllables[(i // 20) % 20]}{'东' if i >= 400 else ''}街道"
+        for i in range(streets)
+    ]
+
+    def frame(data: dict, geoms: list) -> gpd.GeoDataFrame:
+        return _to_wgs84(gpd.GeoDataFrame(data, geometry=geoms, crs=crs))
+
+    streets_frame = frame({"code": street_codes, "name": names}, blocks)
+    communities = frame(
+        {
+            "code": [f"C{c[1:]}" for c in street_codes],
+            "name": [n.replace("街道", "社区") for n in names],
+            "street_code": street_codes,
+        },
+        blocks,
+    )
+    half_w, half_h = STREET_W / 2, STREET_H / 2
+    grid_rows = [
+        (f"G{s[1:]}{k}", f"{n[:2]}第{k + 1}网格", f"C{s[1:]}", s, x + (k % 2) * half_w, y + (k // 2) * half_h)
+        for s, n, (x, y) in zip(street_codes, names, corners, strict=True)
+        for k in range(4)
+    ]
+    count = len(grid_rows)
+    share = np.resize([1.0, 0.9, 0.75, 0.4], count)
+    households = 10
+    grids = frame(
+        {
+            "code": [r[0] for r in grid_rows],
+            "name": [r[1] for r in grid_rows],
+            "community_code": [r[2] for r in grid_rows],
+            "party_branch": ["支部"] * count,
+            "worker_name": ["网格员"] * count,
+            "worker_phone": ["13800000001"] * count,
+            "street_code": [r[3] for r in grid_rows],
+            "households": [households] * count,
+            "party_members": [1] * count,
+            "center_households": [1] * count,
+            "speaker_share": share,
+            "service_share": share,
+            "linkage_share": share,
+            "uncovered_households": (households * (1 - share)).round().astype(int),
+            "has_party_branch": [True] * count,
+            "has_worker": [True] * count,
+            "gap_count": [0] * count,
+            "grade": ["A" if s >= 0.95 else "B" if s >= 0.8 else "C" if s >= 0.5 else "D" for s in share],
+            "uncovered_area_m2": [0.0] * count,
+        },
+        [MultiPolygon([box(r[4], r[5], r[4] + half_w, r[5] + half_h)]) for r in grid_rows],
+    )
+    # A city's map colours communities by their grids' figures summed.
+    figures = grids.groupby("community_code").agg(
+        households=("households", "sum"),
+        uncovered_households=("uncovered_households", "sum"),
+        party_members=("party_members", "sum"),
+        center_households=("center_households", "sum"),
+        speaker_share=("speaker_share", "mean"),
+        service_share=("service_share", "mean"),
+        linkage_share=("linkage_share", "mean"),
+    )
+    communities = communities.join(figures, on="code").assign(
+        grade="C", grids_without_party_branch=0, grids_without_worker=0
+    )
+    uncovered = grids.loc[grids["uncovered_households"] > 0]
+    points = uncovered.to_crs(crs).geometry.centroid
+    homes = frame(
+        {
+            "code": [f"H{c}" for c in uncovered["code"]],
+            "grid_code": uncovered["code"].to_numpy(),
+            "building_code": [None] * len(uncovered),
+            "party_member": [False] * len(uncovered),
+            "center_household": [False] * len(uncovered),
+            "speaker_covered": [False] * len(uncovered),
+            "service_covered": [False] * len(uncovered),
+            "linked_to": [None] * len(uncovered),
+        },
+        list(points),
+    )
+    empty = gpd.GeoDataFrame({"kind": []}, geometry=[], crs=WGS84)
+    return FakeAnalysis(
+        grids=grids,
+        communities=communities,
+        streets=streets_frame,
+        households=homes,
+        uncovered_areas=gpd.GeoDataFrame({"grid_code": [], "area_m2": []}, geometry=[], crs=WGS84),
+        findings=empty,
+        gaps=empty,
+        unassigned=empty,
+    )

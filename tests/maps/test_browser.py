@@ -17,8 +17,10 @@ from gridmap.analysis import analyze
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.cli.maps import data_date
 from gridmap.maps import coverage_map, grid_map, write_html
+from gridmap.maps.zooms import count_zooms
 from gridmap.stores import open_store
 from tests.maps.browser import CHROMIUM, chromium, open_map
+from tests.maps.fake import city
 
 pytestmark = pytest.mark.browser
 
@@ -73,6 +75,26 @@ def _click_grid(page: Page, lon: float, lat: float) -> str:
     return page.locator(".leaflet-popup-content").inner_text()
 
 
+def _names(page: Page) -> list[dict]:
+    """The names drawn on the map: text, level and box on screen."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll(".gm-name")].map(e => {
+             const r = e.getBoundingClientRect();
+             const level = [...e.classList].find(c => c.startsWith("gm-name-")).slice(8);
+             return {text: e.textContent, level, x0: r.left, y0: r.top, x1: r.right, y1: r.bottom};
+           })"""
+    )
+
+
+def _overlapping(names: list[dict]) -> list[tuple[str, str]]:
+    return [
+        (a["text"], b["text"])
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+        if a["x0"] < b["x1"] and b["x0"] < a["x1"] and a["y0"] < b["y1"] and b["y0"] < a["y1"]
+    ]
+
+
 def _assert_clean(log) -> None:
     assert log.blocked == [], "requests tried to leave the machine"
     assert log.console_errors == [] and log.page_errors == []
@@ -106,6 +128,34 @@ def test_district_map_in_chromium(browser, district, tmp_path: Path, artifacts: 
     assert f"{grid['linkage_share'] * 100:.1f}%" in text
     page.wait_for_timeout(300)  # the popup fades in
     page.screenshot(path=str(artifacts / "map_coverage_popup.png"))
+    _assert_clean(log)
+    page.close()
+
+
+def test_a_city_opens_with_street_names_apart_and_grid_colours_in_view(
+    browser, tmp_path: Path, artifacts: Path
+) -> None:
+    town = city()  # 200 streets of the sample city's size, 800 grids
+    page, log = open_map(browser, write_html(coverage_map(town), tmp_path / "city.html"))
+    page.screenshot(path=str(artifacts / "map_city.png"))
+    names = _names(page)
+    assert len(names) >= 20 and {n["level"] for n in names} == {"street"}
+    assert _overlapping(names) == []
+    # Uncovered households are small dots, not numbered bubbles over the grids' colours.
+    assert page.locator(".gm-count").count() == 0
+    radii = page.evaluate("gridmap.layers.household_gap.getLayers().map(l => l.getRadius())")
+    assert len(radii) == int((town.grids["uncovered_households"] > 0).sum()) and max(radii) <= 2
+
+    # Zooming in, community then grid names take over, never touching; counts become numbers.
+    numbers, _ = count_zooms(town.grids)
+    levels = set()
+    for zoom in range(int(page.evaluate("gridmap.map.getZoom()")) + 1, 18):
+        page.evaluate(f"gridmap.map.setZoom({zoom}, {{animate: false}}); 0")
+        names = _names(page)
+        assert names and _overlapping(names) == [], zoom
+        levels |= {n["level"] for n in names}
+        assert (page.locator(".gm-count").count() > 0) == (zoom >= numbers), zoom
+    assert levels == {"street", "community", "grid"}
     _assert_clean(log)
     page.close()
 
@@ -146,6 +196,7 @@ def test_printing_hides_the_controls_and_names_are_drawn(
     page, log = open_map(browser, write_html(coverage_map(analysis, frames=frames), tmp_path / "p.html"))
     names = page.locator(".gm-name").all_inner_texts()
     assert set(names) & set(analysis.communities["name"])  # community names at the district's zoom
+    assert _overlapping(_names(page)) == []
     assert page.locator(".gm-search").is_visible() and page.locator(".leaflet-control-layers").is_visible()
     page.emulate_media(media="print")
     assert not page.locator(".gm-search").is_visible()
