@@ -44,8 +44,6 @@ GAP_GRID = "420106001003004"
 PHONE = re.compile(r"\b1[3-9]\d{9}\b")  # a whole mobile number (codes here start with 4 or letters)
 
 
-
-
 @pytest.fixture(scope="module", params=["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)])
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
