@@ -18,7 +18,6 @@ from gridmap.catalogue import LAYER_NAMES, LAYERS
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.cli.cases import seed_cases
 from gridmap.lookup import LookupService
-from gridmap.maps import coverage_map, grid_map, write_html
 from gridmap.sample import (
     DEFAULT_SEED,
     DIRTY_DIR,
@@ -57,6 +56,8 @@ def demo_command(
     store: StoreOption = None,
 ) -> None:
     """Load the sample district (replacing the store's layers), analyse it and write the coverage map."""
+    from gridmap.maps import coverage_map, grid_map, write_html  # a third of a second: only demo pays
+
     with open_store(store) as opened, _progress() as progress:
         task = progress.add_task(_STEPS[0], total=len(_STEPS))
         load_sample(opened, data)

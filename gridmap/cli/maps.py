@@ -12,8 +12,6 @@ import typer
 from gridmap.actions import grid_sites
 from gridmap.analysis import analyze, read_inputs
 from gridmap.cli.app import StoreOption, app, console
-from gridmap.maps import coverage_map, grid_map, resolve_basemap, write_html
-from gridmap.maps.labels import check_lang
 from gridmap.siting import site
 from gridmap.stores import Store, open_store
 from gridmap.vocabulary import MEASURES
@@ -50,6 +48,10 @@ def map_command(
     store: StoreOption = None,
 ) -> None:
     """Write an interactive map that opens with no network (all scripts inlined)."""
+    # folium and the map code take a third of a second to import: only this command pays for them.
+    from gridmap.maps import coverage_map, grid_map, resolve_basemap, write_html
+    from gridmap.maps.labels import check_lang
+
     base = resolve_basemap(basemap, lang=check_lang(lang.value), tianditu_key=tianditu_key)
     with open_store(store, create=False) as opened, console.status("reading the store"):
         # The district map needs only the households' analysis fields: read those through Arrow.
