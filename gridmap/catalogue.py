@@ -50,10 +50,23 @@ class Layer:
     fields: tuple[Field, ...]
     parents: tuple[Parent, ...] = ()
     accepted_geometries: tuple[str, ...] = field(default=())
+    table_fields: tuple[str, ...] = ()
+    """The fields a table of features shows unless asked for others, chosen to be read whole in
+    80 terminal columns (empty: every field)."""
+
+    def __post_init__(self) -> None:
+        unknown = set(self.table_fields) - set(self.field_names)
+        if unknown:
+            raise ValueError(f"{self.name}.table_fields names no field of the layer: {sorted(unknown)}")
 
     @property
     def field_names(self) -> list[str]:
         return [f.name for f in self.fields]
+
+    @property
+    def table_columns(self) -> list[str]:
+        """`table_fields`, or every field when the layer names none."""
+        return list(self.table_fields) or self.field_names
 
     @property
     def columns(self) -> list[str]:
@@ -181,6 +194,7 @@ GRIDS = Layer(
         _VALID_TO,
     ),
     parents=(Parent("community_code", "communities"),),
+    table_fields=("code", "name", "party_branch", "worker_name", "worker_phone"),
 )
 
 BUILDINGS = Layer(
@@ -245,6 +259,7 @@ HOUSEHOLDS = Layer(
         _GRID_CODE,
     ),
     parents=(Parent("building_code", "buildings"),),
+    table_fields=("code", "address", "size", "contact_name", "contact_phone"),
 )
 
 SERVICE_POINTS = Layer(
@@ -266,6 +281,7 @@ SERVICE_POINTS = Layer(
         ),
         _GRID_CODE,
     ),
+    table_fields=("code", "name", "kind", "radius_m"),
 )
 
 SPEAKERS = Layer(
@@ -297,6 +313,7 @@ SPEAKERS = Layer(
         Field("sensitivity_db", "real", "灵敏度(dB)", "Sensitivity (dB)", aliases=("灵敏度", "灵敏度(dB)")),
         _GRID_CODE,
     ),
+    table_fields=("code", "name", "status", "radius_m"),
 )
 
 CASES = Layer(

@@ -5,6 +5,9 @@ what a page holds, never a read of the whole layer. Filters given as text are
 typed by the catalogue exactly as the API's items endpoint types its query
 string (`gridmap.stores.query.typed_equals`), and personal fields are masked
 by `gridmap.privacy.protect` unless `--with-personal` asks for them.
+`--fields` chooses and orders the columns of every format; without it a table
+shows the layer's `table_fields` (read whole in 80 columns) and GeoJSON / CSV
+every field.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from __future__ import annotations
 import json
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import geopandas as gpd
 import typer
+from rich.cells import cell_len
 from rich.markup import escape
 from rich.table import Table
 
@@ -49,13 +53,27 @@ def _wheres(spec: Layer, wheres: list[str]) -> dict[str, str]:
     return out
 
 
+def _fields(spec: Layer, text: str) -> list[str]:
+    """`--fields` as field names of the layer, in the order given; a QueryError names what is wrong."""
+    names = [name.strip() for name in text.split(",")]
+    for name in names:
+        if not name:
+            raise QueryError(f"--fields needs FIELD,FIELD,..., not {text!r}", "fields")
+        if name not in spec.field_names:
+            raise QueryError(
+                f"{spec.name} has no field {name!r}; its fields are: {', '.join(spec.field_names)}", name
+            )
+        if names.count(name) > 1:
+            raise QueryError(f"--fields names {spec.name}.{name} twice", name)
+    return names
+
+
 def _summary(page: Page, offset: int, limit: int) -> str:
     """How many of how many (or that more follow, past the store's count) and the next page's offset."""
     shown = len(page.frame)
-    if page.matched is not None:
-        summary = f"{shown:,} of {page.matched:,}"
-    else:
-        summary = f"{shown:,}, more follow" if page.more else f"{shown:,}, the last page"
+    if page.matched is None and not page.more:  # an empty page past the end of an uncounted selection
+        return f"none from offset {offset:,}: past the last match"
+    summary = f"{shown:,} of {page.matched:,}" if page.matched is not None else f"{shown:,}, more follow"
     if offset:
         summary += f" from offset {offset:,}"
     if page.more:
@@ -63,20 +81,55 @@ def _summary(page: Page, offset: int, limit: int) -> str:
     return summary
 
 
-def _table(spec: Layer, frame: gpd.GeoDataFrame, title: str) -> Table:
-    """The page's fields under their Chinese labels (the field name beneath, for --where and --order)."""
-    table = Table(title=title, title_justify="left")
-    for field in spec.fields:
-        numeric = field.type in ("integer", "real")
+_COLUMN_EDGES = 3
+"""Terminal columns a table column takes beyond its text: a space each side and one border."""
+
+
+def _table(
+    spec: Layer, frame: gpd.GeoDataFrame, fields: list[str], title: str, caption: str | None, width: int
+) -> Table:
+    """The fields under their Chinese labels (the field name beneath, for --where, --order and --fields).
+
+    In `width` terminal columns only values wider than their field's name (an
+    address, a name) are folded onto more lines, so codes, numbers and the
+    names of fields stay whole; when even that cannot fit, every column but
+    `code` folds. The code, the key to look a feature up by, stays on one line.
+    """
+    values = frame[fields].astype(object)
+    rows = [
+        ["" if value is None else str(value) for value in record]
+        for record in values.where(values.notna(), None).itertuples(index=False)
+    ]
+    heads = [max(cell_len(spec.get(name).label_zh), cell_len(name)) for name in fields]
+    widest = [max([head, *(cell_len(row[i]) for row in rows)]) for i, head in enumerate(heads)]
+    folds = [name != "code" and wide > head for name, wide, head in zip(fields, widest, heads, strict=True)]
+    narrowest = 1 + sum(
+        _COLUMN_EDGES + (head if fold else wide)
+        for fold, wide, head in zip(folds, widest, heads, strict=True)
+    )
+    if narrowest > width:
+        folds = [name != "code" for name in fields]
+    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
+    for name, fold in zip(fields, folds, strict=True):
+        field = spec.get(name)
         table.add_column(
-            f"{field.label_zh}\n[dim]{field.name}[/]",
-            justify="right" if numeric else "left",
-            no_wrap=field.name == "code",  # the key to look a feature up by is never cut
+            f"{field.label_zh}\n[dim]{name}[/]",
+            justify="right" if field.type in ("integer", "real") else "left",
+            no_wrap=not fold,
+            overflow="fold" if fold else "ellipsis",
         )
-    values = frame[spec.field_names].astype(object)
-    for record in values.where(values.notna(), None).itertuples(index=False):
-        table.add_row(*("" if value is None else escape(str(value)) for value in record))
+    for row in rows:
+        table.add_row(*map(escape, row))
     return table
+
+
+def _geojson(frame: gpd.GeoDataFrame, fields: list[str]) -> dict[str, Any]:
+    """The page as a FeatureCollection whose properties are `fields`, in that order (`id` stays the code)."""
+    features = geojson_features(frame)
+    for feature in features:
+        properties = feature["properties"]
+        feature["properties"] = {name: properties[name] for name in fields}
+    return {"type": "FeatureCollection", "features": features}
 
 
 @app.command("features")
@@ -104,6 +157,14 @@ def features_command(
     fmt: Annotated[Output, typer.Option("--format", "-f", help="table, or geojson / csv to stdout.")] = (
         Output.TABLE
     ),
+    fields: Annotated[
+        str | None,
+        typer.Option(
+            "--fields",
+            help="FIELD,FIELD,...: the columns to show, in this order, in every format "
+            "(default: GeoJSON and CSV every field, a table the layer's main fields).",
+        ),
+    ] = None,
     with_personal: Annotated[
         bool,
         typer.Option(
@@ -115,6 +176,7 @@ def features_command(
 ) -> None:
     """Show one page of LAYER, filtered by --bbox and --where, in --order; the store cuts the page."""
     spec = get_layer(layer)
+    chosen = None if fields is None else _fields(spec, fields)
     box = None if bbox is None else parse_bbox(bbox)
     equals = typed_equals(spec, _wheres(spec, where or []))
     with open_store(store, create=False) as opened:
@@ -122,12 +184,16 @@ def features_command(
     frame = protect(spec, page.frame, Role.ADMIN if with_personal else Role.VIEWER)
     summary = _summary(page, offset, limit)
     if fmt is Output.TABLE:
-        console.print(_table(spec, frame, f"{spec.label_zh} {spec.name}"))
+        columns = chosen or spec.table_columns
+        left_out = [] if chosen else [name for name in spec.field_names if name not in columns]
+        caption = f"Not shown: {', '.join(left_out)} (choose columns with --fields)" if left_out else None
+        title = f"{spec.label_zh} {spec.name}"
+        console.print(_table(spec, frame, columns, title, caption, console.width))
         console.print(summary, highlight=False)
         return
+    columns = chosen or spec.field_names
     if fmt is Output.GEOJSON:
-        collection = {"type": "FeatureCollection", "features": geojson_features(frame)}
-        sys.stdout.write(json.dumps(collection, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(_geojson(frame, columns), ensure_ascii=False) + "\n")
     else:
-        write_csv(frame, sys.stdout)
+        write_csv(frame[[*columns, "geometry"]], sys.stdout)
     err_console.print(summary, highlight=False)

@@ -4,9 +4,9 @@ A page costs what the page holds, not what the layer holds: both stores
 filter, order and cut the page in SQL over their indexes (GiST and B-tree in
 PostGIS, the R-tree and the code index in a GeoPackage). Counting every match
 of a city-sized layer would cost as much as reading it, so `Page.matched` is
-exact only up to `COUNT_LIMIT` matches and None beyond (OGC API – Features
-lets a server omit numberMatched); `Page.more` always says whether another
-page follows.
+exact up to `COUNT_LIMIT` matches and on a last page (offset + the rows it
+holds), and None otherwise (OGC API – Features lets a server omit
+numberMatched); `Page.more` always says whether another page follows.
 
 Callers that receive a query as text (the API's query string, the command
 line's options) turn it into typed arguments with `parse_bbox` and
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from gridmap.stores.base import BBox
 
 COUNT_LIMIT = 10_000
-"""Matches counted exactly; a selection with more has `matched` None."""
+"""Matches counted exactly; past it `matched` is None, except on a last page (which tells the total)."""
 
 Value = str | int | float | bool
 
@@ -106,8 +106,14 @@ def check_window(limit: int | None, offset: int) -> None:
 
 
 def matched_from_page(offset: int, returned: int, more: bool) -> int | None:
-    """The number matched when the page itself tells it (first page, nothing after); else None."""
-    return returned if offset == 0 and not more else None
+    """The number matched when the page itself tells it, without counting; else None.
+
+    A page with nothing after it ends the selection: offset + returned. An
+    empty page past the first tells nothing (its offset may lie past the end).
+    """
+    if more or (returned == 0 and offset > 0):
+        return None
+    return offset + returned
 
 
 def parse_bbox(text: str) -> BBox:

@@ -51,6 +51,24 @@ def test_items_paging(reader: TestClient) -> None:
     assert reader.get("/collections/buildings/items", params={"offset": 10}).json()["features"] == []
 
 
+def test_items_last_page_tells_number_matched_past_the_count(
+    reader: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the count's cap, numberMatched is left out until a page with no next page ends the selection."""
+    for module in ("gridmap.stores.postgis", "gridmap.stores.geopackage"):
+        monkeypatch.setattr(f"{module}.COUNT_LIMIT", 2)
+    url = "/collections/buildings/items"
+    first = reader.get(url, params={"limit": 3}).json()
+    assert "numberMatched" not in first and first["numberReturned"] == 3
+    following = next(link["href"] for link in first["links"] if link["rel"] == "next")
+    last = reader.get(following).json()
+    assert (last["numberMatched"], last["numberReturned"]) == (4, 1)
+    assert not any(link["rel"] == "next" for link in last["links"])
+    whole = reader.get(url, params={"limit": 2, "offset": 2}).json()  # full, and nothing after it
+    assert (whole["numberMatched"], whole["numberReturned"]) == (4, 2)
+    assert "numberMatched" not in reader.get(url, params={"offset": 10}).json()  # past the end: unknown
+
+
 @pytest.mark.parametrize(
     ("params", "status"),
     [

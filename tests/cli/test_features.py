@@ -18,10 +18,12 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 import pytest
+from rich.cells import cell_len
 from typer.testing import CliRunner, Result
 
-from gridmap.catalogue import get_layer
+from gridmap.catalogue import LAYER_NAMES, get_layer
 from gridmap.cli import app, main
+from gridmap.cli.app import console
 from gridmap.sample import load_sample
 from gridmap.sample.files import SAMPLE_DIR
 from gridmap.stores import open_store
@@ -129,6 +131,88 @@ def test_the_table_shows_the_catalogue_labels(sample_url: str) -> None:
     assert shown.rstrip().endswith("7 of 7")
 
 
+@pytest.mark.parametrize("layer", LAYER_NAMES)
+def test_the_default_table_is_read_whole_in_80_columns(
+    sample_url: str, layer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing is cut behind an ellipsis and no line is wider than the terminal; the rest is named."""
+    monkeypatch.setattr(console, "width", 80)
+    shown = _run(sample_url, layer, "--limit", "5").stdout
+    assert "…" not in shown
+    assert max(cell_len(line) for line in shown.splitlines()) <= 80
+    spec = get_layer(layer)
+    assert all(spec.get(name).label_zh in shown for name in spec.table_columns)
+    left_out = [name for name in spec.field_names if name not in spec.table_columns]
+    note = f"Not shown: {', '.join(left_out)} (choose columns with --fields)"
+    assert note in " ".join(shown.split()) if left_out else "Not shown" not in shown
+
+
+def test_the_households_table_in_80_columns(sample_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Codes and phones on one line each, a long address folded onto two, contacts masked."""
+    monkeypatch.setattr(console, "width", 80)
+    shown = _run(sample_url, "households", "--where", f"grid_code={GRID}", "--limit", "1").stdout
+    lines = shown.splitlines()
+    first = next(i for i, line in enumerate(lines) if "42010600100100100010001" in line)
+    cells = [cell.strip() for cell in lines[first].split("│")[1:-1]]
+    below = [cell.strip() for cell in lines[first + 1].split("│")[1:-1]]
+    assert cells == ["42010600100100100010001", "幸福路4号1栋", "5", "孙**", "136****1754"]
+    assert below == ["", "1单元101室", "", "", ""]
+    assert "Not shown: building_code, unit, room, party_member, center_household, grid_code" in " ".join(
+        shown.split()
+    )
+
+
+def test_fields_choose_and_order_the_columns_of_every_format(
+    sample_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = (
+        "households",
+        "--where",
+        f"grid_code={GRID}",
+        "--limit",
+        "2",
+        "--fields",
+        "contact_phone,code,size",
+    )
+    rows, _ = _csv(sample_url, *args)
+    assert list(rows[0]) == ["contact_phone", "code", "size", "wkt"]
+    assert [list(row.values()) for row in rows] == [
+        ["136****1754", "42010600100100100010001", "5", "POINT (114.300438 30.5645401)"],
+        ["158****7171", "42010600100100100010002", "3", "POINT (114.3005005 30.5645401)"],
+    ]
+    one = ("households", "--where", f"grid_code={GRID}", "--limit", "1", "--format", "geojson")
+    feature = json.loads(_run(sample_url, *one, "--fields", "size,contact_name").stdout)["features"][0]
+    assert feature["id"] == "42010600100100100010001"
+    assert list(feature["properties"].items()) == [("size", 5), ("contact_name", "孙**")]
+    assert feature["geometry"] == {"type": "Point", "coordinates": [114.300438, 30.5645401]}
+    whole = json.loads(_run(sample_url, *one, "--fields", "contact_name", "--with-personal").stdout)
+    assert whole["features"][0]["properties"] == {"contact_name": "孙凯伟"}
+    everything = json.loads(_run(sample_url, *one).stdout)["features"][0]["properties"]
+    assert list(everything) == get_layer("households").field_names
+    monkeypatch.setattr(console, "width", 80)
+    table = _run(sample_url, *args[:-2], "--fields", "room,party_member").stdout
+    lines = table.splitlines()
+    assert [cell.strip() for cell in lines[2].split("┃")[1:-1]] == ["室", "党员户"]
+    assert [cell.strip() for cell in lines[3].split("┃")[1:-1]] == ["room", "party_member"]
+    assert [cell.strip() for cell in lines[5].split("│")[1:-1]] == ["101室", "False"]
+    assert "Not shown" not in table and "42010600100100100010001" not in table
+
+
+def test_the_last_page_tells_the_total_past_the_count(sample_url: str, households: pd.DataFrame) -> None:
+    """24,451 households: more than the store counts, yet the last page ends the selection."""
+    total = len(households)
+    assert total == 24_451
+    _, first = _csv(sample_url, "households", "--limit", "10", "--fields", "code")
+    assert first == "10, more follow; next page: --offset 10"
+    rows, last = _csv(
+        sample_url, "households", "--offset", str(total - 6), "--limit", "10", "--fields", "code"
+    )
+    assert [r["code"] for r in rows] == sorted(households["code"])[-6:]
+    assert last == f"6 of 24,451 from offset {total - 6:,}"
+    _, past = _csv(sample_url, "households", "--offset", "30000", "--fields", "code")
+    assert past == "none from offset 30,000: past the last match"
+
+
 def test_a_bbox_and_a_community_filter(sample_url: str) -> None:
     box = "114.300,30.564,114.3006,30.5646"
     rows, summary = _csv(sample_url, "households", "--bbox", box, "--limit", "50")
@@ -150,6 +234,13 @@ def test_a_bbox_and_a_community_filter(sample_url: str) -> None:
         (("--where", "size"), "--where needs FIELD=VALUE"),
         (("--order", "-floors"), "households cannot be ordered by 'floors'"),
         (("--bbox", "114.3,30.5"), "bbox must be four numbers"),
+        (
+            ("--fields", "code,floors"),
+            "households has no field 'floors'; its fields are: code, address, building_code, unit, room, "
+            "size, party_member, center_household, contact_name, contact_phone, grid_code",
+        ),
+        (("--fields", "size,size"), "--fields names households.size twice"),
+        (("--fields", "code,,size"), "--fields needs FIELD,FIELD,..., not 'code,,size'"),
     ],
 )
 def test_bad_input_is_one_error_naming_it(

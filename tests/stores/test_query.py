@@ -102,6 +102,25 @@ def test_count_is_capped(loaded: Store, monkeypatch: pytest.MonkeyPatch) -> None
     assert loaded.query("households", bbox=(116.2, 39.0, 116.3095, 40.0), limit=5).matched == 10
 
 
+@pytest.mark.parametrize("bbox", [None, (116.2, 39.0, 116.4, 40.0)])
+def test_a_last_page_tells_the_total_past_the_count(
+    loaded: Store, monkeypatch: pytest.MonkeyPatch, bbox: tuple[float, float, float, float] | None
+) -> None:
+    """Past COUNT_LIMIT, a page with nothing after it still ends the selection at offset + returned."""
+    for module in ("gridmap.stores.postgis", "gridmap.stores.geopackage"):
+        monkeypatch.setattr(f"{module}.COUNT_LIMIT", 20)
+    last = loaded.query("households", bbox=bbox, limit=12, offset=24)
+    assert (len(last.frame), last.matched, last.more) == (6, N, False)
+    full = loaded.query("households", bbox=bbox, limit=5, offset=25)  # a full page, nothing after it
+    assert (len(full.frame), full.matched, full.more) == (5, N, False)
+    assert loaded.query("households", bbox=bbox, offset=3).matched == N  # no limit: the rest
+    assert loaded.query("households", bbox=bbox, limit=5, offset=20).matched is None  # more follow
+    past = loaded.query("households", bbox=bbox, limit=5, offset=40)  # the offset may lie anywhere past
+    assert (len(past.frame), past.matched, past.more) == (0, None, False)
+    ordered = loaded.query("households", bbox=bbox, order="-size", limit=10, offset=28)
+    assert (ordered.matched, _codes(ordered)) == (N, ["H24", "H27"])  # the last of size 1, by code
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
