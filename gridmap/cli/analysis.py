@@ -69,6 +69,8 @@ def case_sheets(store: Store) -> list[tuple[str, pd.DataFrame]]:
     """The case statistics sheets of the workbook (none when the store holds no cases)."""
     desk = CaseDesk(store, LookupService(store))
     return desk.workbook_sheets() if desk.book.count() else []
+
+
 class Engine(StrEnum):
     """Where the analysis runs: this process, or dask.distributed county by county."""
 

@@ -268,6 +268,7 @@ class PostGISStore(PreparingStore):
             ),
         )
         return arrow_frame(layer, table, columns, table["wkb"])  # hex WKB: shapely reads it as it is
+
     def _select_arrow(
         self, spec: Layer, where: list[str], params: dict[str, object], tail: str
     ) -> gpd.GeoDataFrame:
