@@ -8,8 +8,10 @@ import threading
 from collections.abc import Iterator
 
 import httpx
+import psutil
 import pytest
 
+from api.main import WORKER_NICENESS
 from gridmap.stores import open_store
 from tests.api.conftest import ADMIN, EDITOR_C1, TOKENS, bearer, district
 from tests.api.serving import running_serve
@@ -71,3 +73,18 @@ def test_two_creates_of_one_code_give_one_201_and_one_409(server: str) -> None:
     assert sorted(f["id"] for f in listed["features"] if f["id"].startswith("KR")) == sorted(
         f"KR{i}" for i in range(ROUNDS)
     )
+
+
+def test_workers_yield_the_cpu_to_the_builder(server: str) -> None:
+    """Workers run a notch below their builder, so a refresh is not starved by busy workers."""
+    port = server.rsplit(":", 1)[1]
+    (serve,) = [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if "uvicorn" in " ".join(p.info["cmdline"] or []) and port in (p.info["cmdline"] or [])
+    ]
+    builders = [p for p in serve.children(recursive=True) if "gridmap.serving" in " ".join(p.cmdline())]
+    assert builders, "each worker starts a builder process"
+    for builder in builders:
+        assert builder.nice() == os.getpriority(os.PRIO_PROCESS, 0)
+        assert builder.parent().nice() == max(builder.nice(), WORKER_NICENESS)
