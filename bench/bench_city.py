@@ -11,9 +11,10 @@ through the CLI): wall time, CPU time (user + system, all threads) and peak
 resident memory. With `--baseline DIR` (a checkout of gridmap's source from
 before this work, e.g. `git archive <commit> gridmap | tar -x -C DIR`), the
 same `gridmap analyze --out` is also run from that source in the same
-session. The city map: its HTML size, and whether it renders in headless
-Chromium (the page reports `gridmap.renderedAt`; no request may leave the
-machine), with the time that took. Writes bench/RESULTS.md section
+session, the two taken in turn `--runs` times (medians reported). The city
+map: its HTML size, and whether it renders in headless Chromium (the page
+reports `gridmap.renderedAt`; no request may leave the machine), with the
+time that took. Writes bench/RESULTS.md section
 "analysis-city".
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -71,25 +73,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=200)
     parser.add_argument("--baseline", type=Path, default=None)
+    parser.add_argument("--runs", type=int, default=3, help="runs of each analyze command (medians reported)")
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
     store = str(_store(args.scale))
     with open_store(store) as opened:
         counts = opened.counts()
     load = os.getloadavg()[0]
-    rows = []
     out = WORK / "city-out"
+    command = ["analyze", "--store", store, "--out", str(out)]
+    sources: dict[str, str | None] = {"`gridmap analyze --out`": None}
     if args.baseline:
-        shutil.rmtree(out, ignore_errors=True)
-        wall, cpu, peak = _run(["analyze", "--store", store, "--out", str(out)], str(args.baseline))
         label = f"`gridmap analyze --out` from {args.baseline} (same store, same session)"
-        rows.append([label, wall, cpu, peak])
-        print(rows[-1], flush=True)
-    shutil.rmtree(out, ignore_errors=True)
-    wall, cpu, peak = _run(["analyze", "--store", store, "--out", str(out)])
-    rows.append(["`gridmap analyze --out`", wall, cpu, peak])
-    print(rows[-1], flush=True)
+        sources = {label: str(args.baseline), **sources}
+    runs: dict[str, list[tuple[float, float, float]]] = {label: [] for label in sources}
+    for _ in range(args.runs):  # the two sources in turn, so a drift of the machine's speed hits both
+        for label, source in sources.items():
+            shutil.rmtree(out, ignore_errors=True)
+            runs[label].append(_run(command, source))
+            print(label, runs[label][-1], flush=True)
+    rows = [
+        [label, *(statistics.median(r[i] for r in done) for i in range(3))] for label, done in runs.items()
+    ]
     analyze_row = rows[-1]
+    walls = {label: sorted(r[0] for r in done) for label, done in runs.items()}
     html = WORK / "city-map.html"
     wall, cpu, peak = _run(["map", "--store", store, "--out", str(html)])
     rows.append(["`gridmap map` (analysis included)", wall, cpu, peak])
@@ -111,6 +118,9 @@ process as a user runs it; 1-minute load average {load:.1f} at the start and
 {os.getloadavg()[0]:.1f} at the end (2 cores). CPU seconds are user + system of all threads.
 
 {table(["command", "wall s", "CPU s", "peak MiB"], shown)}
+
+Analyze rows are medians of {args.runs} runs, the sources taken in turn; every run's wall seconds:
+{"; ".join(f"{label}: {', '.join(f'{w:.1f}' for w in ws)}" for label, ws in walls.items())}.
 
 - `gridmap analyze --out` at {counts["households"]:,} households: {a_wall:.1f} s wall
   (target ≤ {TARGET_S:.0f} s: {"met" if a_wall <= TARGET_S else "NOT met"}),
