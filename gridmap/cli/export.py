@@ -28,6 +28,7 @@ from gridmap.privacy import Role
 from gridmap.siting import SiteKind, site
 from gridmap.stores import Store, open_store
 from gridmap.stores.base import BBox
+from gridmap.stores.query import parse_bbox
 
 ALL = "all"
 DEFAULT_FORMAT = "geojson"
@@ -41,18 +42,6 @@ class AnalysisOutput(StrEnum):
     UNCOVERED = "uncovered"
     SITES_SPEAKERS = "sites-speakers"
     SITES_SERVICE_POINTS = "sites-service-points"
-
-
-def _parse_bbox(text: str | None) -> BBox | None:
-    if text is None:
-        return None
-    try:
-        x0, y0, x1, y1 = (float(v) for v in text.split(","))
-    except ValueError:
-        raise typer.BadParameter(
-            "expected minlon,minlat,maxlon,maxlat (WGS84), e.g. 114.28,30.53,114.33,30.57"
-        ) from None
-    return (x0, y0, x1, y1)
 
 
 def _analysis_output(
@@ -177,7 +166,7 @@ def export_command(
     if csv_geometry not in ("wkt", "lonlat"):
         raise typer.BadParameter("--csv-geometry must be wkt or lonlat")
     geometry: CsvGeometry = "wkt" if csv_geometry == "wkt" else "lonlat"
-    window = _parse_bbox(bbox)
+    window = None if bbox is None else parse_bbox(bbox)
     role = Role.ANONYMOUS if public else Role.ADMIN
     keep_personal = with_personal and not public
     with open_store(store, create=False) as opened:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -10,7 +11,7 @@ import pytest
 from shapely.geometry import Point
 from typer.testing import CliRunner
 
-from gridmap.cli import app
+from gridmap.cli import app, main
 from gridmap.frames import conform
 from gridmap.stores import open_store
 from tests.test_export import _district
@@ -143,3 +144,31 @@ def test_uncovered_households_carry_their_addresses(store_path: str, tmp_path: P
         register = store.read("households").set_index("code")["address"]
     assert len(exported) > 0
     assert exported["address"].tolist() == register.loc[exported["code"]].fillna("").tolist()
+
+
+@pytest.mark.parametrize(
+    ("box", "named"),
+    [
+        ("114.3,30.5", "bbox must be four numbers"),
+        ("114.3,30.5,nan,30.6", "bbox must be four numbers"),
+        ("114.4,30.5,114.3,30.6", "bbox must have min ≤ max"),
+    ],
+)
+def test_a_bad_bbox_is_one_error_and_writes_nothing(
+    store_path: str,
+    tmp_path: Path,
+    box: str,
+    named: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The same rule as `gridmap features` and the API's bbox: one message, exit 1, no file."""
+    out = tmp_path / "grids.geojson"
+    argv = ["gridmap", "export", "grids", "--bbox", box, "--out", str(out), "--store", store_path]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 1
+    _, err = capsys.readouterr()
+    assert err.startswith("error: ") and named in " ".join(err.split())
+    assert not out.exists()
