@@ -96,3 +96,9 @@ class TransitionError(GridmapError):
     def __init__(self, message: str, status: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+def driver_reason(exc: BaseException) -> str:
+    """The first line of a database driver's error, without SQLAlchemy's statement dump."""
+    inner = getattr(exc, "orig", None) or exc
+    return str(inner).strip().splitlines()[0] if str(inner).strip() else type(inner).__name__

@@ -29,8 +29,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool, StaticPool
 
 from gridmap.cases.vocabulary import Status
-from gridmap.errors import StoreError
-from gridmap.stores.postgis import _reason
+from gridmap.errors import StoreError, driver_reason
 
 UTC = dt.UTC
 Writing = Callable[[], AbstractContextManager[sqlite3.Connection]]
@@ -221,7 +220,7 @@ class CaseBook:
                 with engine.connect() as conn:
                     yield conn
         except DBAPIError as exc:
-            raise StoreError(f"{self.url}: {_reason(exc)}") from None
+            raise StoreError(f"{self.url}: {driver_reason(exc)}") from None
 
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
@@ -229,7 +228,7 @@ class CaseBook:
             with self._engine.connect() as conn:
                 yield conn
         except DBAPIError as exc:
-            raise StoreError(f"{self.url}: {_reason(exc)}") from None
+            raise StoreError(f"{self.url}: {driver_reason(exc)}") from None
 
     # -- one case ----------------------------------------------------------
 

@@ -26,7 +26,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -51,7 +51,6 @@ from gridmap.stores._frames import (
     in_force,
 )
 from gridmap.stores.base import BBox
-from gridmap.stores.cases import CaseBook
 from gridmap.stores.query import (
     COUNT_LIMIT,
     Page,
@@ -62,6 +61,9 @@ from gridmap.stores.query import (
     parse_order,
 )
 from gridmap.versions import parse_date
+
+if TYPE_CHECKING:
+    from gridmap.stores.cases import CaseBook
 
 META = "gridmap_meta"
 GEOMETRY_COLUMN = "geom"
@@ -139,6 +141,8 @@ class GeoPackageStore(PreparingStore):
     def case_book(self) -> CaseBook:
         """The file's case tables (created on first use), written the way every write of this store is."""
         if self._case_book is None:
+            from gridmap.stores.cases import CaseBook  # SQLAlchemy: only a store's cases need it
+
             self._case_book = CaseBook.for_geopackage(self.path, self.writing)
         return self._case_book
 

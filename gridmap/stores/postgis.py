@@ -45,7 +45,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from gridmap.catalogue import LAYER_NAMES, Field, Layer, get_layer
 from gridmap.changes import LayerChange, closing_groups, stamped, versioned_spec
-from gridmap.errors import ConfigError, StoreError
+from gridmap.errors import ConfigError, StoreError, driver_reason
 from gridmap.frames import WGS84, empty_frame
 from gridmap.history import Author, Revision
 from gridmap.settings import redact
@@ -131,7 +131,7 @@ class PostGISStore(PreparingStore):
             migrate(self._engine)
         except DBAPIError as exc:
             self._engine.dispose()
-            raise StoreError(f"cannot open {self.url}: {_reason(exc)}") from None
+            raise StoreError(f"cannot open {self.url}: {driver_reason(exc)}") from None
 
     def close(self) -> None:
         self._engine.dispose()
@@ -152,7 +152,7 @@ class PostGISStore(PreparingStore):
                 with raw.cursor() as cur:
                     yield cur
         except (psycopg.Error, DBAPIError) as exc:
-            raise StoreError(f"{self.url}: {_reason(exc)}") from None
+            raise StoreError(f"{self.url}: {driver_reason(exc)}") from None
 
     def native_tile(
         self, layer: str, z: int, x: int, y: int, *, columns: Sequence[str], extent: int, buffer: int
@@ -286,7 +286,7 @@ class PostGISStore(PreparingStore):
                 cur.execute(numbered, parameters=values)
                 table = cur.fetch_arrow_table()
         except adbc.Error as exc:
-            raise StoreError(f"{self.url}: {_reason(exc)}") from None
+            raise StoreError(f"{self.url}: {driver_reason(exc)}") from None
         if table.num_rows == 0:
             return empty_frame(spec)
         frame = table.drop_columns(["wkb"]).to_pandas(types_mapper=_PANDAS_TYPES.get)
@@ -737,9 +737,3 @@ def _bump(cur: psycopg.Cursor[Any], layers: list[str]) -> None:
         "WHERE key = 'store' OR key = ANY(%s)",
         (layers,),
     )
-
-
-def _reason(exc: BaseException) -> str:
-    """The first line of a driver error, without SQLAlchemy's statement dump."""
-    inner = getattr(exc, "orig", None) or exc
-    return str(inner).strip().splitlines()[0] if str(inner).strip() else type(inner).__name__
