@@ -14,7 +14,7 @@ take the whole analysis (`Refresh.full`).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 
 from gridmap.analysis import GAP_TEXT, Analysis, AnalysisOptions, analyze, unassigned_gaps
-from gridmap.assignment import GridLocator, codes_at, index_in
+from gridmap.assignment import BuildingLocator, GridLocator, codes_at, index_in, point_grids
 from gridmap.coverage import service_radii, speaker_radii
 
 SITE_LAYERS = ("speakers", "service_points")
@@ -100,21 +100,26 @@ def update_sites(
     edited: Mapping[str, gpd.GeoDataFrame],
     locator: GridLocator,
     options: AnalysisOptions | None = None,
+    buildings: BuildingLocator | None = None,
 ) -> tuple[Analysis, list[str]]:
     """The analysis with site layers replaced by `edited` (whole new versions), and the streets redone.
 
     `frames` is updated in place to the new layers; the returned analysis
     equals `analyze(frames)` (tests/test_incremental.py holds it to that).
+    `buildings` indexes `analysis.frames["buildings"]`: a site inside a
+    building takes the building's grid, as `analyze` gives it (without it,
+    the grid its point lies in).
     """
     opts = options or AnalysisOptions()
     boxes = [np.empty((0, 4))]
     out = dataclasses.replace(analysis, frames=dict(analysis.frames), timings={})
+    place = _placer(analysis, locator, buildings)
     for layer, new in edited.items():
         codes = changed_codes(frames[layer], new)
         for version in (frames[layer], new):
             boxes.append(reach(layer, version[version["code"].isin(codes)], opts))
         frames[layer] = new
-        out.frames[layer] = _assigned(new, locator, analysis.frames[layer], codes)
+        out.frames[layer] = _assigned(new, analysis.frames[layer], codes, place)
     streets = affected_streets(analysis, np.concatenate(boxes))
     out.unassigned = _unassigned(analysis.unassigned, out.frames, list(edited))
     kept = out.gaps[(out.gaps["kind"] != "unassigned").to_numpy(dtype=bool)]
@@ -133,21 +138,32 @@ def _widest_reach(frames: Mapping[str, gpd.GeoDataFrame], options: AnalysisOptio
     return np.array([np.max(boxes[:, 2] - boxes[:, 0]), np.max(boxes[:, 3] - boxes[:, 1])]) / 2
 
 
+Placer = Callable[[np.ndarray, np.ndarray], pd.api.extensions.ExtensionArray]
+"""The grid code (null for none) of each lon/lat point."""
+
+
+def _placer(analysis: Analysis, locator: GridLocator, buildings: BuildingLocator | None) -> Placer:
+    """Where `analyze` puts a site: its building's grid when it lies in one, else the grid around it."""
+    if buildings is None:
+        return lambda x, y: codes_at(locator.codes, locator.locate(x, y))
+    building_grid = index_in(analysis.frames["buildings"]["grid_code"], locator.codes)
+    return lambda x, y: codes_at(locator.codes, point_grids(locator, buildings, building_grid, x, y)[0])
+
+
 def _assigned(
-    sites: gpd.GeoDataFrame, locator: GridLocator, before: gpd.GeoDataFrame, changed: list[str]
+    sites: gpd.GeoDataFrame, before: gpd.GeoDataFrame, changed: list[str], place: Placer
 ) -> gpd.GeoDataFrame:
-    """Sites with `grid_code` derived from the grids they lie in.
+    """Sites with `grid_code` derived from where they lie (`place` gives their grids).
 
     Sites not in `changed` keep the grid they had in `before` (the previous derived layer):
-    only the edited ones are located again.
+    only the edited ones are placed again.
     """
     kept = index_in(sites["code"], before["code"])
     fresh = (kept < 0) | sites["code"].isin(changed).to_numpy(dtype=bool)
     grid_code = codes_at(before["grid_code"], np.where(fresh, -1, kept))
     if fresh.any():
         geoms = np.asarray(sites.geometry.values, dtype=object)[fresh]
-        pos = locator.locate(shapely.get_x(geoms), shapely.get_y(geoms))
-        grid_code[np.flatnonzero(fresh)] = codes_at(locator.codes, pos)
+        grid_code[np.flatnonzero(fresh)] = place(shapely.get_x(geoms), shapely.get_y(geoms))
     return sites.assign(grid_code=grid_code)
 
 

@@ -43,7 +43,7 @@ from typing import Any
 import geopandas as gpd
 
 from gridmap.analysis import Analysis, AnalysisOptions, analyze, read_inputs
-from gridmap.assignment import GridLocator
+from gridmap.assignment import BuildingLocator, GridLocator
 from gridmap.incremental import SITE_LAYERS, update_sites
 from gridmap.lookup import Stamps, changed_layers
 from gridmap.stores import Store, open_store
@@ -185,6 +185,7 @@ class Builder:
     analysis: Analysis | None = field(default=None, init=False)
     _stamps: Stamps = field(default_factory=dict, init=False)
     _locator: GridLocator | None = field(default=None, init=False)
+    _buildings: BuildingLocator | None = field(default=None, init=False)
 
     def step(self) -> Edition | None:
         """Publish the store's current revision if it is not published yet (None when nothing changed)."""
@@ -198,12 +199,13 @@ class Builder:
         if changed is not None and changed <= set(SITE_LAYERS) and self.analysis and self._locator:
             edited = {layer: self.store.read(layer) for layer in sorted(changed)}
             self.analysis, streets = update_sites(
-                self.frames, self.analysis, edited, self._locator, self.options
+                self.frames, self.analysis, edited, self._locator, self.options, self._buildings
             )
         else:
             self.frames = read_inputs(self.store)  # only the fields the analysis reads: half the memory
             self.analysis = analyze(self.frames, self.options)
             self._locator = GridLocator(self.frames["grids"])
+            self._buildings = BuildingLocator(self.analysis.frames["buildings"])
         self.revision, self._stamps = revision, stamps
         counts = {name: len(frame) for name, frame in self.frames.items()}
         documents = self.render(self.analysis)

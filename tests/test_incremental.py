@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import shapely.ops
 
 from gridmap.analysis import Analysis, analyze
-from gridmap.assignment import GridLocator
+from gridmap.assignment import BuildingLocator, GridLocator
 from gridmap.incremental import changed_codes, update_sites
 from gridmap.sample import generate
 
@@ -81,3 +82,39 @@ def test_site_edits_anywhere_equal_a_full_analysis(
     assert was.iloc[4] != was.iloc[9]  # so keeping the old grid would be caught
     assert derived["NEW-SPEAKER"] == was.iloc[12] and derived.iloc[4] == was.iloc[9]
     assert after.totals() == pytest.approx(want.totals())
+
+
+def test_a_site_inside_a_building_takes_the_buildings_grid() -> None:
+    """A speaker moved into a building reaching over its grid's edge takes the building's grid, as a
+    whole analysis gives it, not the grid its point lies in."""
+    frames = generate(scale=2)
+    grids = frames["grids"].set_index("code").geometry
+    first = analyze(frames).frames["buildings"].iloc[0]
+    own = grids[first["grid_code"]]
+    # The building stretched to a small square across its grid's edge: most of it stays inside.
+    edge, _ = shapely.ops.nearest_points(own.boundary, first.geometry)
+    half = np.sqrt(first.geometry.area) / 6
+    square = shapely.box(edge.x - half, edge.y - half, edge.x + half, edge.y + half)
+    stretched = shapely.convex_hull(shapely.union(first.geometry, square))
+    moved = frames["buildings"].geometry.to_numpy().copy()
+    moved[0] = stretched
+    frames["buildings"] = frames["buildings"].set_geometry(moved)
+    before = analyze(frames)
+    spot = stretched.difference(own).point_on_surface()
+    locator = GridLocator(frames["grids"])
+    assert locator.codes[locator.locate([spot.x], [spot.y])[0]] != first["grid_code"]
+
+    speakers = frames["speakers"].copy()
+    points = speakers.geometry.to_numpy().copy()
+    points[0] = spot
+    speakers = speakers.set_geometry(points)
+    after, _ = update_sites(
+        dict(frames),
+        before,
+        {"speakers": speakers},
+        locator,
+        buildings=BuildingLocator(before.frames["buildings"]),
+    )
+    want = analyze({**frames, "speakers": speakers})
+    assert after.frames["speakers"]["grid_code"].iloc[0] == first["grid_code"]
+    _same(after, want)
