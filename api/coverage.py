@@ -25,11 +25,10 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.auth import Caller
-from gridmap.analysis import Analysis, analyze
-from gridmap.catalogue import LAYER_NAMES
+from gridmap.analysis import Analysis
 from gridmap.errors import UnavailableError
 from gridmap.privacy import Role, protect, sight
-from gridmap.serving import Edition, Shelf
+from gridmap.serving import Edition, LiveAnalysis, Shelf
 from gridmap.stores import Store
 
 router = APIRouter(tags=["coverage"])
@@ -40,23 +39,25 @@ Level = Literal["grids", "communities", "streets"]
 
 @dataclass
 class AnalysisCache:
-    """The store's frames and their analysis, recomputed only when the store's revision changes."""
+    """The store's whole frames and their analysis for maps and action lists, kept at its revision.
+
+    A speaker or service-point edit redoes only the streets it reaches, as the builder does
+    (`gridmap.serving.LiveAnalysis`); other edits take the whole analysis again.
+    """
 
     store: Store
-    _revision: str | None = field(default=None, init=False)
-    _frames: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, init=False)
-    _analysis: Analysis | None = field(default=None, init=False)
+    _live: LiveAnalysis = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    def __post_init__(self) -> None:
+        self._live = LiveAnalysis(self.store, narrow=False)
 
     def get(self) -> tuple[dict[str, gpd.GeoDataFrame], Analysis]:
         """The current frames and analysis (one caller computes; the others wait for it)."""
         with self._lock:
-            revision = self.store.revision()
-            if self._analysis is None or revision != self._revision:
-                self._frames = {name: self.store.read(name) for name in LAYER_NAMES}
-                self._analysis = analyze(self._frames)
-                self._revision = revision
-            return self._frames, self._analysis
+            self._live.refresh()
+            assert self._live.analysis is not None
+            return self._live.frames, self._live.analysis
 
 
 def for_role(

@@ -173,13 +173,18 @@ def orphaned(parent: int | None) -> bool:
 
 
 @dataclass
-class Builder:
-    """The whole store's frames and analysis for the newest revision it has seen, published to a shelf."""
+class LiveAnalysis:
+    """A store's frames and analysis, brought to its newest revision on `refresh`.
+
+    Edits to speakers and service points only redo the streets they reach
+    (`gridmap.incremental.update_sites`); any other edit takes the whole
+    analysis. With `narrow`, the largest layers hold only the fields the
+    analysis reads (the builder's case); maps and action lists want them whole.
+    """
 
     store: Store
-    shelf: Shelf
-    render: Render
     options: AnalysisOptions = field(default_factory=AnalysisOptions)
+    narrow: bool = True
     revision: str | None = field(default=None, init=False)
     frames: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, init=False)
     analysis: Analysis | None = field(default=None, init=False)
@@ -187,12 +192,11 @@ class Builder:
     _locator: GridLocator | None = field(default=None, init=False)
     _buildings: BuildingLocator | None = field(default=None, init=False)
 
-    def step(self) -> Edition | None:
-        """Publish the store's current revision if it is not published yet (None when nothing changed)."""
+    def refresh(self) -> Refresh | None:
+        """Catch up with the store: what was redone, or None when its revision has not moved."""
         revision = self.store.revision()
-        if revision == self.revision:
+        if revision == self.revision and self.analysis is not None:
             return None
-        started = time.perf_counter()
         stamps = self.store.last_modified()
         changed = changed_layers(self._stamps, stamps) if self.analysis is not None else None
         streets: list[str] | None = None
@@ -202,16 +206,49 @@ class Builder:
                 self.frames, self.analysis, edited, self._locator, self.options, self._buildings
             )
         else:
-            self.frames = read_inputs(self.store)  # only the fields the analysis reads: half the memory
+            self.frames = read_inputs(self.store, narrow=self.narrow)
             self.analysis = analyze(self.frames, self.options)
             self._locator = GridLocator(self.frames["grids"])
             self._buildings = BuildingLocator(self.analysis.frames["buildings"])
         self.revision, self._stamps = revision, stamps
-        counts = {name: len(frame) for name, frame in self.frames.items()}
-        documents = self.render(self.analysis)
+        return Refresh(revision, streets)
+
+
+@dataclass(frozen=True)
+class Refresh:
+    """What a `LiveAnalysis.refresh` did: the revision reached, the streets redone (None: all)."""
+
+    revision: str
+    streets: list[str] | None
+
+
+@dataclass
+class Builder:
+    """The whole store's analysis for the newest revision it has seen, published to a shelf."""
+
+    store: Store
+    shelf: Shelf
+    render: Render
+    options: AnalysisOptions = field(default_factory=AnalysisOptions)
+    live: LiveAnalysis = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Only the fields the analysis reads: half the memory of whole layers.
+        self.live = LiveAnalysis(self.store, self.options, narrow=True)
+
+    def step(self) -> Edition | None:
+        """Publish the store's current revision if it is not published yet (None when nothing changed)."""
+        started = time.perf_counter()
+        done = self.live.refresh()
+        if done is None:
+            return None
+        assert self.live.analysis is not None
+        counts = {name: len(frame) for name, frame in self.live.frames.items()}
+        documents = self.render(self.live.analysis)
         seconds = time.perf_counter() - started
-        edition = self.shelf.publish(revision, documents, counts, seconds=seconds, streets=streets)
-        log.info("published revision %s in %.2f s (%s)", revision, seconds, streets or "whole store")
+        edition = self.shelf.publish(done.revision, documents, counts, seconds=seconds, streets=done.streets)
+        redone = done.streets or "whole store"
+        log.info("published revision %s in %.2f s (%s)", done.revision, seconds, redone)
         return edition
 
     def run(self, stop: threading.Event) -> None:
@@ -221,8 +258,7 @@ class Builder:
                 self.step()
             except Exception:
                 log.exception("analysis not published; retrying")
-                self.revision = None  # rebuild from scratch next time
-                self.analysis = None
+                self.live = LiveAnalysis(self.store, self.options)  # rebuild from scratch next time
                 stop.wait(POLL_SECONDS * 10)
             stop.wait(REVISION_POLL_SECONDS)
 

@@ -13,7 +13,7 @@ import shapely
 from gridmap.analysis import Analysis, analyze
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.sample import load_sample
-from gridmap.serving import Builder, Shelf, start_builder
+from gridmap.serving import Builder, LiveAnalysis, Shelf, start_builder
 from gridmap.stores import Store, open_store
 
 
@@ -77,6 +77,27 @@ def test_builder_publishes_each_revision_and_redoes_only_reached_streets(
     rebuilt = builder.step()
     assert rebuilt is not None and rebuilt.streets is None  # a grid edit takes the whole analysis
     assert json.loads(rebuilt.read("totals.json")) == _totals(store)
+
+
+def test_whole_frames_follow_a_site_edit_street_by_street(store: Store) -> None:
+    """What maps and action lists read (whole layers) catches up with a moved speaker by its street only,
+    and equals an analysis of the store as it now is."""
+    load_sample(store)
+    live = LiveAnalysis(store, narrow=False)
+    first = live.refresh()
+    assert first is not None and first.streets is None
+    assert "address" in live.frames["households"].columns  # whole layers, not the analysis' fields
+    assert live.refresh() is None
+    analysed = live.analysis
+
+    speaker = store.read("speakers").iloc[[0]]
+    point = speaker.geometry.iloc[0]
+    store.upsert("speakers", speaker.set_geometry([shapely.Point(point.x + 0.002, point.y)], crs=speaker.crs))
+    moved = live.refresh()
+    assert moved is not None and moved.streets == sorted(store.read("streets")["code"])[:1]
+    assert live.analysis is not analysed and moved.revision == store.revision()
+    assert live.frames["speakers"].geometry.iloc[0].x == pytest.approx(point.x + 0.002)
+    assert json.loads(json.dumps(live.analysis.totals())) == pytest.approx(_totals(store))
 
 
 def test_builder_process_publishes_the_store(tmp_path: Path) -> None:
