@@ -42,13 +42,9 @@ def zoom_where(size_m: float, px: float, lat: float) -> int:
     return int(np.clip(np.ceil(np.log2(metres_per_px_z0(lat) * px / size_m)), 0, MAX_ZOOM))
 
 
-def median_unit_zoom(frame: gpd.GeoDataFrame, px: float) -> int:
-    """The zoom from which the median unit of `frame` is about `px` pixels across."""
-    side, _, _ = unit_sizes(frame)
-    lat = float(np.mean(frame.total_bounds[[1, 3]]))
-    return zoom_where(float(np.median(side)), px, lat)
-
-
 def count_zooms(grids: gpd.GeoDataFrame) -> tuple[int, int]:
     """Where grid counts become numbered bubbles and where cells take over, from the grids' size."""
-    return median_unit_zoom(grids, COUNT_PX), median_unit_zoom(grids, CELL_PX)
+    side, _, _ = unit_sizes(grids)
+    median = float(np.median(side))
+    lat = float(np.mean(grids.total_bounds[[1, 3]]))
+    return zoom_where(median, COUNT_PX, lat), zoom_where(median, CELL_PX, lat)
