@@ -193,10 +193,28 @@ class LiveAnalysis:
     _buildings: BuildingLocator | None = field(default=None, init=False)
 
     def refresh(self) -> Refresh | None:
-        """Catch up with the store: what was redone, or None when its revision has not moved."""
+        """Catch up with the store: what was redone, or None when its revision has not moved.
+
+        A refresh that fails part way forgets everything (the site path replaces frames in
+        place), so the next one starts from the whole store rather than from half an edit.
+        """
         revision = self.store.revision()
         if revision == self.revision and self.analysis is not None:
             return None
+        try:
+            streets = self._catch_up(revision)
+        except BaseException:
+            self.forget()
+            raise
+        return Refresh(revision, streets)
+
+    def forget(self) -> None:
+        """Drop the frames and analysis: the next `refresh` reads and analyses the whole store."""
+        self.revision, self.analysis, self.frames, self._stamps = None, None, {}, {}
+        self._locator = self._buildings = None
+
+    def _catch_up(self, revision: str) -> list[str] | None:
+        """Bring frames and analysis to `revision`, the store's; the streets redone (None: all)."""
         stamps = self.store.last_modified()
         changed = changed_layers(self._stamps, stamps) if self.analysis is not None else None
         streets: list[str] | None = None
@@ -211,7 +229,7 @@ class LiveAnalysis:
             self._locator = GridLocator(self.frames["grids"])
             self._buildings = BuildingLocator(self.analysis.frames["buildings"])
         self.revision, self._stamps = revision, stamps
-        return Refresh(revision, streets)
+        return streets
 
 
 @dataclass(frozen=True)
@@ -258,7 +276,7 @@ class Builder:
                 self.step()
             except Exception:
                 log.exception("analysis not published; retrying")
-                self.live = LiveAnalysis(self.store, self.options)  # rebuild from scratch next time
+                self.live.forget()  # rebuild and publish from scratch next time
                 stop.wait(POLL_SECONDS * 10)
             stop.wait(REVISION_POLL_SECONDS)
 

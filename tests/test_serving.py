@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import shapely
 
+from gridmap import serving
 from gridmap.analysis import Analysis, analyze
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.sample import load_sample
@@ -117,3 +118,27 @@ def test_builder_process_publishes_the_store(tmp_path: Path) -> None:
     finally:
         handle.stop()
     assert handle.process.poll() is not None
+
+
+def test_a_failed_refresh_starts_again_from_the_whole_store(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A site refresh failing part way leaves no half-updated frames: the next refresh is whole and right."""
+    load_sample(store)
+    live = LiveAnalysis(store)
+    live.refresh()
+    speaker = store.read("speakers").iloc[[0]]
+    point = speaker.geometry.iloc[0]
+    store.upsert("speakers", speaker.set_geometry([shapely.Point(point.x + 0.002, point.y)], crs=speaker.crs))
+
+    def broken(frames: dict[str, object], *args: object) -> None:
+        frames["speakers"] = store.read("speakers")  # as update_sites does, before it fails
+        raise RuntimeError("refresh interrupted")
+
+    monkeypatch.setattr(serving, "update_sites", broken)
+    with pytest.raises(RuntimeError):
+        live.refresh()
+    monkeypatch.undo()
+    again = live.refresh()
+    assert again is not None and again.streets is None and again.revision == store.revision()
+    assert json.loads(json.dumps(live.analysis.totals())) == _totals(store)
