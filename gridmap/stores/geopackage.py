@@ -13,9 +13,9 @@ missing layers) is created through GDAL, on a copy renamed into place.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -262,14 +262,16 @@ class GeoPackageStore(PreparingStore):
             }
 
     def revision(self) -> str:
-        """The write counter, plus the mtime and size of the file and its log (edits made by QGIS count)."""
-        counter = self._counter()
-        stamp = [self.path.stat()]
-        with contextlib.suppress(FileNotFoundError):
-            wal = Path(f"{self.path}-wal").stat()
-            if wal.st_size:  # an empty log (a read-only reader such as GDAL leaves one) holds no change
-                stamp.append(wal)
-        return ".".join([str(counter), *(f"{s.st_mtime_ns}.{s.st_size}" for s in stamp)])
+        """The write counter, plus when each table last changed (GDAL, so QGIS, stamps its edits there).
+
+        Only the file's content counts, never its layout: a reader that closes last folds the
+        write-ahead log back into the file, which moves its mtime and size but changes nothing.
+        """
+        with _sqlite(self.path, readonly=True) as conn:
+            counter = conn.execute(f"SELECT value FROM {META} WHERE key = 'revision'").fetchone()[0]
+            stamps = conn.execute("SELECT table_name, last_change FROM gpkg_contents ORDER BY table_name")
+            digest = hashlib.blake2b(repr(stamps.fetchall()).encode(), digest_size=6).hexdigest()
+        return f"{int(counter)}.{digest}"
 
     def last_modified(self) -> dict[str, dt.datetime | None]:
         with _sqlite(self.path, readonly=True) as conn:

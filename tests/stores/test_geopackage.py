@@ -225,3 +225,17 @@ def test_revision_holds_while_gdal_reads_and_moves_on_a_write(gpkg: GeoPackageSt
         assert Path(f"{gpkg.path}-wal").exists()
     gpkg.upsert("households", _households(["H9"]))
     assert gpkg.revision() != before
+
+
+def test_revision_ignores_the_log_folding_back_and_sees_a_gdal_edit(gpkg: GeoPackageStore) -> None:
+    """A checkpoint moves the file's mtime and size but not its content; an edit made through GDAL counts."""
+    gpkg.upsert("households", _households(["H1", "H2"]))
+    written = gpkg.revision()
+    with closing(sqlite3.connect(gpkg.path)) as reader:  # the last reader to close folds the log back
+        reader.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    os.utime(gpkg.path, ns=(0, 10**18))
+    assert gpkg.revision() == written
+    time.sleep(0.01)  # GDAL stamps the change to the millisecond
+    extra = gpd.GeoDataFrame({"code": ["Q1"]}, geometry=[Point(114.3, 30.5)], crs=4326)
+    pyogrio.write_dataframe(extra, gpkg.path, layer="speakers", append=True)
+    assert gpkg.revision() != written
