@@ -4,7 +4,11 @@ The rule, precisely. Within each grid, take every pair (center household,
 other household) in order of distance, shortest first; link the pair when the
 center still has quota (fewer than N links) and the household is not yet
 linked. This is the greedy by distance: nearest first for both sides, each
-household linked at most once, a center never over quota. A center household
+household linked at most once, a center never over quota. Pairs at exactly
+the same distance (households geocoded to one building share a point) go
+center first listed, then household first listed, so a grid's links depend
+on its own households alone: a street, a county or the whole city analysed
+gives each grid the same links. A center household
 is linked to itself and is never linked to another center; households outside
 any grid are never linked.
 
@@ -64,7 +68,9 @@ def greedy_links(
     """Position of the center each household is linked to (itself for a center, -1 for none).
 
     `xy`: n × 2 metric coordinates; `group`: grid number of each household
-    (-1 outside any grid); `is_center`: center households.
+    (-1 outside any grid); `is_center`: center households. Pairs at exactly the
+    same distance go in row order (the center listed first, then the household),
+    so a grid's links depend on that grid alone, never on what else is analysed.
     """
     n = len(xy)
     partner = np.full(n, -1, dtype=np.intp)
@@ -75,13 +81,13 @@ def greedy_links(
     h_all = np.flatnonzero(~is_center & usable)
     if c_all.size == 0 or h_all.size == 0 or quota <= 0:
         return partner
-    shifted, span = _separate_groups(xy, group, usable)
+    space = _Space(xy, group, usable)
     left = np.zeros(n, dtype=np.intp)
     left[c_all] = quota
     free = np.zeros(n, dtype=bool)
     free[h_all] = True
     pool = h_all
-    households = cKDTree(shifted[pool])
+    households = cKDTree(space.shifted[pool])
     reach = np.full(n, 2 * quota, dtype=np.intp)  # neighbours each center asks for; grows with linking
     while True:
         has_free = np.zeros(int(group.max()) + 1, dtype=bool)
@@ -92,64 +98,146 @@ def greedy_links(
         if 2 * np.count_nonzero(free[pool]) < pool.size:
             # Most of the tree is linked by now: rebuild it on the free households of open grids.
             pool = h_all[free[h_all] & np.isin(group[h_all], group[cs])]
-            households = cKDTree(shifted[pool])
+            households = cKDTree(space.shifted[pool])
             reach[:] = 2 * quota
-        pair_c, pair_h, pair_d = _offers(households, pool, shifted, cs, left, reach, free, group, span)
+        pair_c, pair_h, pair_d = _offers(households, pool, space, cs, left, reach, free)
         if pair_c.size == 0:
             return partner
         # A household accepts the offer of its nearest center with quota (its own grid: others are far).
         offered, inverse = np.unique(pair_h, return_inverse=True)
-        _, near = cKDTree(shifted[cs]).query(shifted[offered], k=1, workers=-1)
-        take = cs[near[inverse]] == pair_c
-        if not take.any():
-            # Only exact distance ties can stall the rounds; the shortest pair is always safe.
-            take[np.argmin(pair_d)] = True
+        take = _nearest_centers(space, cs, offered)[inverse] == pair_c
+        if not take.any():  # cannot happen: the first pair in (distance, center, household) order qualifies
+            take[np.lexsort((pair_h, pair_c, pair_d))[0]] = True
         chosen_h, chosen_c = pair_h[take], pair_c[take]
         partner[chosen_h] = chosen_c
         free[chosen_h] = False
         np.subtract.at(left, chosen_c, 1)
 
 
+@dataclass(frozen=True)
+class _Space:
+    """Households placed for KD-trees (each group shifted far from the others) and measured exactly.
+
+    The trees only find candidates: their distances carry the rounding of the
+    shift, so the order of a pair is always its distance from the original
+    coordinates, and a search goes on until nothing within `slack` of its last
+    pick can be missing.
+    """
+
+    xy: FloatArray
+    group: IntArray
+    shifted: FloatArray
+    span: float
+    slack: float
+
+    def __init__(self, xy: FloatArray, group: IntArray, usable: BoolArray) -> None:
+        shifted, span = _separate_groups(xy, group, usable)
+        largest = float(np.abs(shifted).max()) + span
+        object.__setattr__(self, "xy", xy)
+        object.__setattr__(self, "group", group)
+        object.__setattr__(self, "shifted", shifted)
+        object.__setattr__(self, "span", span)
+        object.__setattr__(self, "slack", 64 * float(np.spacing(largest)) + 1e-9)
+
+    def distance(self, a: IntArray, b: IntArray) -> FloatArray:
+        """The exact distance between rows `a` and `b` (pairwise), the same whatever else is analysed."""
+        d = self.xy[a] - self.xy[b]
+        return np.hypot(d[..., 0], d[..., 1])
+
+
 def _offers(
     households: cKDTree,
     h_all: IntArray,
-    xy: FloatArray,
+    space: _Space,
     cs: IntArray,
     left: IntArray,
     reach: IntArray,
     free: BoolArray,
-    group: IntArray,
-    span: float,
 ) -> tuple[IntArray, IntArray, FloatArray]:
     """Each center's `left` nearest free households of its grid: (center, household, distance).
 
-    The tree holds every household, linked or not, so a center that saw too
-    few free ones asks again for twice as many neighbours (and keeps that
-    number for later rounds) until it has enough or has seen its whole grid.
+    The tree holds households linked or not, so a center that saw too few free
+    ones, or whose last pick ties with a neighbour it has not seen, asks again
+    for twice as many neighbours (and keeps that number for later rounds) until
+    it has enough or has seen its whole grid. Among what it saw, its picks are
+    the nearest by exact distance, then the first listed.
     """
     out_c, out_h, out_d = [], [], []
     todo = cs
+    group = space.group
     while todo.size:
         ks = np.minimum(reach[todo], households.n)
         again = []
         for k in np.unique(ks):
             batch = todo[ks == k]
-            dist, idx = households.query(xy[batch], k=int(k), distance_upper_bound=span / 2, workers=-1)
+            dist, idx = households.query(
+                space.shifted[batch], k=int(k), distance_upper_bound=space.span / 2, workers=-1
+            )
             dist, idx = dist.reshape(batch.size, k), idx.reshape(batch.size, k)
             found = idx < households.n
             member = np.where(found, h_all[np.minimum(idx, households.n - 1)], -1)
             ok = found & free[member] & (group[member] == group[batch][:, None])
             rank = np.cumsum(ok, axis=1)
-            # Done when enough were seen, or the query ran past the grid (fewer than k within reach).
-            done = (rank[:, -1] >= left[batch]) | ~found[:, -1] | (k >= households.n)
-            rows, cols = np.nonzero(ok & (rank <= left[batch][:, None]) & done[:, None])
-            out_c.append(batch[rows])
-            out_h.append(member[rows, cols])
-            out_d.append(dist[rows, cols])
+            enough = rank[:, -1] >= left[batch]
+            # The tree's distance of the last pick it would make: a neighbour past the end of the
+            # query must be farther than that by more than the rounding, or it may belong in.
+            pick = np.where(ok & (rank == left[batch][:, None]), dist, np.inf).min(axis=1)
+            clear = dist[:, -1] > pick + space.slack
+            done = (enough & clear) | ~found[:, -1] | (k >= households.n)
+            rows, cols = np.nonzero(ok & done[:, None])  # by center, each in the tree's order
+            c, h, d = batch[rows], member[rows, cols], dist[rows, cols]
+            _exact_order(space, rows, c, h, d)
+            first = np.flatnonzero(np.diff(rows, prepend=-1))
+            nth = np.arange(rows.size) - np.repeat(first, np.diff(np.r_[first, rows.size]))
+            keep = nth < left[c]
+            out_c.append(c[keep])
+            out_h.append(h[keep])
+            out_d.append(d[keep])
             again.append(batch[~done])
         todo = np.concatenate(again)
         reach[todo] *= 2
     return np.concatenate(out_c), np.concatenate(out_h), np.concatenate(out_d)
+
+
+def _exact_order(space: _Space, rows: IntArray, c: IntArray, h: IntArray, d: FloatArray) -> None:
+    """Put each row's pairs (c, h) in exact-distance order, then household order, in place.
+
+    They come in the tree's order, which only near-ties (within the rounding) can
+    get wrong: rows holding one are measured exactly and sorted; `d` becomes exact there.
+    """
+    close = (rows[1:] == rows[:-1]) & (d[1:] - d[:-1] <= space.slack)
+    if not close.any():
+        return
+    where = np.flatnonzero(np.isin(rows, rows[1:][close]))
+    exact = space.distance(c[where], h[where])
+    order = np.lexsort((h[where], exact, rows[where]))
+    c[where], h[where], d[where] = c[where][order], h[where][order], exact[order]
+
+
+def _nearest_centers(space: _Space, cs: IntArray, households: IntArray) -> IntArray:
+    """For each household, the nearest of the centers `cs` (exact distance, then the first listed).
+
+    Every household here has a center of its own grid among `cs`; other grids are far away.
+    """
+    tree = cKDTree(space.shifted[cs])
+    out = np.empty(households.size, dtype=np.intp)
+    todo, k = np.arange(households.size), 2
+    while todo.size:
+        kk = min(k, cs.size)
+        dist, idx = tree.query(space.shifted[households[todo]], k=kk, workers=-1)
+        dist, idx = dist.reshape(todo.size, kk), idx.reshape(todo.size, kk)
+        within = dist <= dist[:, :1] + 2 * space.slack  # may be the nearest, the rounding aside
+        clear = ~within[:, -1] | (kk >= cs.size)
+        alone = clear & ~within[:, 1] if kk > 1 else clear
+        out[todo[alone]] = cs[idx[alone, 0]]
+        rows, cols = np.nonzero((clear & ~alone)[:, None] & within)
+        c, h = cs[idx[rows, cols]], todo[rows]
+        order = np.lexsort((c, space.distance(c, households[h]), h))
+        h, c = h[order], c[order]
+        first = np.diff(h, prepend=-1) != 0
+        out[h[first]] = c[first]
+        todo, k = todo[~clear], k * 2
+    return out
 
 
 def _separate_groups(xy: FloatArray, group: IntArray, usable: BoolArray) -> tuple[FloatArray, float]:

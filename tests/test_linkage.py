@@ -104,3 +104,29 @@ def test_vectorised_rounds_equal_the_greedy_by_distance(
     linked = got[~center & (got >= 0)]
     assert (np.bincount(linked, minlength=n) <= quota).all()  # no center over quota
     assert (group[linked] == group[~center & (got >= 0)]).all()  # same grid
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 150), st.integers(1, 6), st.integers(1, 4))
+def test_ties_go_in_row_order_as_the_greedy_takes_them(seed: int, n: int, quota: int, spots: int) -> None:
+    """Households geocoded to their building share a point: many pairs at exactly the same distance."""
+    rng = np.random.default_rng(seed)
+    xy = rng.integers(0, spots, (n, 2)).astype(float) * 7.5 + 1_000_000.0
+    group = rng.integers(-1, 3, n)
+    center = rng.random(n) < 0.2
+    assert (greedy_links(xy, group, center, quota) == brute_force(xy, group, center, quota)).all()
+
+
+def test_a_grids_links_do_not_depend_on_the_other_grids() -> None:
+    """Analysed alone (a street, a county) or with a whole city, a grid links the same households."""
+    rng = np.random.default_rng(7)
+    n = 4000
+    buildings = rng.uniform(0, 40_000, (300, 2)) + np.array([500_000.0, 3_300_000.0])
+    xy = buildings[rng.integers(0, len(buildings), n)]  # each household at its building's point
+    group = ((xy[:, 0] - 500_000.0) // 2_000).astype(np.intp)  # 20 strip-shaped grids
+    center = rng.random(n) < 0.05
+    whole = greedy_links(xy, group, center, 10)
+    for g in (0, 7, 19):
+        mine = np.flatnonzero(group == g)
+        alone = greedy_links(xy[mine], np.zeros(mine.size, dtype=np.intp), center[mine], 10)
+        assert (np.where(alone >= 0, mine[np.maximum(alone, 0)], -1) == whole[mine]).all()
