@@ -122,6 +122,28 @@ class AnalysisOptions:
     grades: GradeRule = field(default_factory=GradeRule)
 
 
+@dataclass(frozen=True)
+class Projections:
+    """The metric CRSs an analysis measures in: distances and areas (`analysis`), topology's.
+
+    Chosen from the data's extent (`projections`); an analysis of a part of a
+    larger whole (a street redone after an edit) is given the whole's, so it
+    measures every distance exactly as the whole analysis does.
+    """
+
+    analysis: pyproj.CRS
+    topology: pyproj.CRS
+
+
+def projections(frames: Mapping[str, gpd.GeoDataFrame]) -> Projections:
+    """The CRSs `analyze(frames)` measures in."""
+    grids, communities = layer_of(frames, "grids"), layer_of(frames, "communities")
+    return Projections(
+        analysis=metric_crs(grids if len(grids) else layer_of(frames, "households")),
+        topology=metric_crs(communities if len(communities) else grids),
+    )
+
+
 @dataclass
 class Analysis:
     """The result; field names are a contract (docs/ARCHITECTURE.md).
@@ -169,10 +191,12 @@ def analyze(
     options: AnalysisOptions | None = None,
     *,
     on_step: Callable[[str], None] | None = None,
+    measure: Projections | None = None,
 ) -> Analysis:
     """Run the analysis on canonical frames (`{layer: frame}`; missing layers count as empty).
 
-    `on_step` is called with the name of each step as it starts (for progress bars).
+    `on_step` is called with the name of each step as it starts (for progress bars);
+    `measure` overrides the CRSs chosen from the frames (`projections`).
     """
     opts = options or AnalysisOptions()
     timings: dict[str, float] = {}
@@ -182,7 +206,8 @@ def analyze(
     assigned, positions = assign_positions(frames)
     layers = {name: layer_of(assigned, name) for name in LAYER_NAMES}
     grids, households = layers["grids"], layers["households"]
-    metric = metric_crs(grids if len(grids) else households)
+    measure = measure or projections(frames)
+    metric = measure.analysis
     g_code = grids["code"].astype(str).to_numpy(dtype=object)
     h_grid = positions["households"]
     lost = unassigned(assigned)
@@ -201,7 +226,9 @@ def analyze(
 
         clock.step("topology")
         household_counts = pd.Series(_per_grid(h_grid, len(g_code)), index=g_code)
-        findings = check_grids(grids, layers["communities"], household_counts, opts.topology)
+        findings = check_grids(
+            grids, layers["communities"], household_counts, opts.topology, metric=measure.topology
+        )
 
         clock.step("uncovered areas")
         uncovered = _uncovered_areas(grids, layers["speakers"], metric, opts.coverage)

@@ -6,9 +6,9 @@ center still has quota (fewer than N links) and the household is not yet
 linked. This is the greedy by distance: nearest first for both sides, each
 household linked at most once, a center never over quota. Pairs at exactly
 the same distance (households geocoded to one building share a point) go
-center first listed, then household first listed, so a grid's links depend
-on its own households alone: a street, a county or the whole city analysed
-gives each grid the same links. A center household
+by code, the center's first, then the household's, so a grid's links depend
+on its own households alone: a street, a county or the whole city analysed,
+in any row order, gives each grid the same links. A center household
 is linked to itself and is never linked to another center; households outside
 any grid are never linked.
 
@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.spatial import cKDTree
 
 from gridmap.arrays import BoolArray, FloatArray, IntArray
@@ -63,14 +65,19 @@ class LinkageResult:
 
 
 def greedy_links(
-    xy: FloatArray, group: IntArray, is_center: BoolArray, quota: int = DEFAULT_QUOTA
+    xy: FloatArray,
+    group: IntArray,
+    is_center: BoolArray,
+    quota: int = DEFAULT_QUOTA,
+    names: object = None,
 ) -> IntArray:
     """Position of the center each household is linked to (itself for a center, -1 for none).
 
     `xy`: n × 2 metric coordinates; `group`: grid number of each household
     (-1 outside any grid); `is_center`: center households. Pairs at exactly the
-    same distance go in row order (the center listed first, then the household),
-    so a grid's links depend on that grid alone, never on what else is analysed.
+    same distance go by `names` (the codes; by row without them): the center's
+    first, then the household's, so a grid's links depend on that grid alone,
+    never on what else is analysed or in which order the rows come.
     """
     n = len(xy)
     partner = np.full(n, -1, dtype=np.intp)
@@ -81,7 +88,7 @@ def greedy_links(
     h_all = np.flatnonzero(~is_center & usable)
     if c_all.size == 0 or h_all.size == 0 or quota <= 0:
         return partner
-    space = _Space(xy, group, usable)
+    space = _Space(xy, group, usable, names)
     left = np.zeros(n, dtype=np.intp)
     left[c_all] = quota
     free = np.zeros(n, dtype=bool)
@@ -114,35 +121,35 @@ def greedy_links(
         np.subtract.at(left, chosen_c, 1)
 
 
-@dataclass(frozen=True)
 class _Space:
     """Households placed for KD-trees (each group shifted far from the others) and measured exactly.
 
     The trees only find candidates: their distances carry the rounding of the
     shift, so the order of a pair is always its distance from the original
     coordinates, and a search goes on until nothing within `slack` of its last
-    pick can be missing.
+    pick can be missing. Exact ties go by `names` (codes) when given, else by row.
     """
 
-    xy: FloatArray
-    group: IntArray
-    shifted: FloatArray
-    span: float
-    slack: float
-
-    def __init__(self, xy: FloatArray, group: IntArray, usable: BoolArray) -> None:
-        shifted, span = _separate_groups(xy, group, usable)
-        largest = float(np.abs(shifted).max()) + span
-        object.__setattr__(self, "xy", xy)
-        object.__setattr__(self, "group", group)
-        object.__setattr__(self, "shifted", shifted)
-        object.__setattr__(self, "span", span)
-        object.__setattr__(self, "slack", 64 * float(np.spacing(largest)) + 1e-9)
+    def __init__(self, xy: FloatArray, group: IntArray, usable: BoolArray, names: object) -> None:
+        self.xy, self.group, self.names = xy, group, names
+        self.shifted, self.span = _separate_groups(xy, group, usable)
+        self.slack = 64 * float(np.spacing(float(np.abs(self.shifted).max()) + self.span)) + 1e-9
+        self._ranks: IntArray | None = None
 
     def distance(self, a: IntArray, b: IntArray) -> FloatArray:
         """The exact distance between rows `a` and `b` (pairwise), the same whatever else is analysed."""
         d = self.xy[a] - self.xy[b]
         return np.hypot(d[..., 0], d[..., 1])
+
+    def rank(self, rows: IntArray) -> IntArray:
+        """Each row's place in tie order; the codes are ranked (one sort) only once a tie needs them."""
+        if self.names is None:
+            return rows
+        if self._ranks is None:
+            text = pa.array(self.names, type=pa.large_string())
+            ranked = pc.rank(text, sort_keys="ascending", tiebreaker="first")
+            self._ranks = np.asarray(ranked, dtype=np.intp)
+        return self._ranks[rows]
 
 
 def _offers(
@@ -210,8 +217,17 @@ def _exact_order(space: _Space, rows: IntArray, c: IntArray, h: IntArray, d: Flo
         return
     where = np.flatnonzero(np.isin(rows, rows[1:][close]))
     exact = space.distance(c[where], h[where])
-    order = np.lexsort((h[where], exact, rows[where]))
+    order = _tie_order(space, rows[where], exact, h[where])
     c[where], h[where], d[where] = c[where][order], h[where][order], exact[order]
+
+
+def _tie_order(space: _Space, first: IntArray, d: FloatArray, rows: IntArray) -> IntArray:
+    """The order by `first`, then exact distance `d`, then `rows` in tie order (ranked only on a tie)."""
+    order = np.lexsort((rows, d, first))
+    f, e = first[order], d[order]
+    if space.names is None or not ((f[1:] == f[:-1]) & (e[1:] == e[:-1])).any():
+        return order
+    return np.lexsort((space.rank(rows), d, first))
 
 
 def _nearest_centers(space: _Space, cs: IntArray, households: IntArray) -> IntArray:
@@ -232,7 +248,7 @@ def _nearest_centers(space: _Space, cs: IntArray, households: IntArray) -> IntAr
         out[todo[alone]] = cs[idx[alone, 0]]
         rows, cols = np.nonzero((clear & ~alone)[:, None] & within)
         c, h = cs[idx[rows, cols]], todo[rows]
-        order = np.lexsort((c, space.distance(c, households[h]), h))
+        order = _tie_order(space, h, space.distance(c, households[h]), c)
         h, c = h[order], c[order]
         first = np.diff(h, prepend=-1) != 0
         out[h[first]] = c[first]
@@ -262,7 +278,7 @@ def link_households(
     codes = pd.Series(codes).astype("string").reset_index(drop=True)
     grid = pd.Series(grid_codes).astype("string").reset_index(drop=True)
     group, _ = pd.factorize(grid, use_na_sentinel=True)
-    partner = greedy_links(xy, np.asarray(group, dtype=np.intp), is_center, quota)
+    partner = greedy_links(xy, np.asarray(group, dtype=np.intp), is_center, quota, codes.array)
     centers = np.flatnonzero(is_center)
     links = np.bincount(partner[partner >= 0], minlength=len(codes))[centers] - 1  # minus the self-link
     table = pd.DataFrame(

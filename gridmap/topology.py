@@ -21,6 +21,7 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyproj
 import shapely
 
 from gridmap.arrays import IntArray
@@ -112,11 +113,15 @@ def check_grids(
     communities: gpd.GeoDataFrame,
     household_counts: pd.Series | None = None,
     options: TopologyOptions | None = None,
+    *,
+    metric: pyproj.CRS | None = None,
 ) -> gpd.GeoDataFrame:
     """Topology findings for `grids` against their `communities` (EPSG:4326 frame).
 
     `household_counts` maps grid code to its number of households; without
-    it the household range is not checked. Columns: see `FINDING_COLUMNS`.
+    it the household range is not checked. Areas and widths are measured in
+    `metric` (by default the CRS chosen from the communities' extent).
+    Columns: see `FINDING_COLUMNS`.
     """
     opts = options or TopologyOptions()
     for name, frame in (("grids", grids), ("communities", communities)):
@@ -124,7 +129,7 @@ def check_grids(
             raise CRSError(f"{name}: frame has no CRS")
     grids = grids.to_crs(WGS84).reset_index(drop=True)
     communities = communities.to_crs(WGS84).reset_index(drop=True)
-    metric = metric_crs(communities if len(communities) else grids)
+    metric = metric or metric_crs(communities if len(communities) else grids)
 
     g_code = grids["code"].astype(str).to_numpy()
     g_comm = grids["community_code"].astype("string").fillna("").to_numpy(dtype=object)

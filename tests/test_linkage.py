@@ -130,3 +130,15 @@ def test_a_grids_links_do_not_depend_on_the_other_grids() -> None:
         mine = np.flatnonzero(group == g)
         alone = greedy_links(xy[mine], np.zeros(mine.size, dtype=np.intp), center[mine], 10)
         assert (np.where(alone >= 0, mine[np.maximum(alone, 0)], -1) == whole[mine]).all()
+
+
+def test_ties_go_by_code_whatever_the_row_order() -> None:
+    """Three households at one point, one center with room for two: the two first codes are linked."""
+    codes = ["H3", "H1", "C1", "H2"]
+    grid = pd.Series(["G"] * 4, dtype="string")
+    xy = np.array([(5.0, 0.0), (5.0, 0.0), (0.0, 0.0), (5.0, 0.0)])
+    center = np.array([False, False, True, False])
+    for order in ([0, 1, 2, 3], [3, 2, 1, 0], [1, 3, 0, 2]):
+        result = link_households([codes[i] for i in order], grid, xy[order], center[order], quota=2)
+        linked = dict(zip([codes[i] for i in order], result.linked_to, strict=True))
+        assert linked == {"H1": "C1", "H2": "C1", "H3": pd.NA, "C1": "C1"}
