@@ -516,7 +516,7 @@ def _gaps(
         rows = np.flatnonzero(~grids[flag].to_numpy(dtype=bool))
         parts.append(_gap_rows(kind, grids, rows, shapely.point_on_surface(g_geom[rows])))
 
-    parts.append(_topology_gaps(findings, g_code))
+    parts.append(topology_gaps(findings, g_code))
     parts.append(unassigned_gaps(lost))
     parts = [p for p in parts if len(p)]
     if not parts:
@@ -527,7 +527,7 @@ def _gaps(
     return gpd.GeoDataFrame(table, geometry="geometry", crs=WGS84)
 
 
-def _topology_gaps(findings: gpd.GeoDataFrame, g_code: npt.NDArray[np.object_]) -> pd.DataFrame:
+def topology_gaps(findings: gpd.GeoDataFrame, g_code: npt.NDArray[np.object_]) -> pd.DataFrame:
     """One row per topology finding and grid it names (a finding naming no grid keeps a null grid)."""
     if len(findings) == 0:
         return pd.DataFrame()

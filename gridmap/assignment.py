@@ -301,6 +301,13 @@ def index_in(values: object, keys: object) -> IntArray:
     return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.intp)
 
 
+def same_text(a: object, b: object) -> npt.NDArray[np.bool_]:
+    """Row by row, whether two text columns hold the same value (two nulls count as the same)."""
+    x, y = _arrow_text(a), _arrow_text(b)
+    same = pc.or_kleene(pc.equal(x, y), pc.and_(pc.is_null(x), pc.is_null(y)))
+    return np.asarray(pc.fill_null(same, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _strings(values: object) -> pd.api.extensions.ExtensionArray:
     """`values` (a Series, an array, a list) as a pandas string array, without copying when it is one."""
     series = values if isinstance(values, pd.Series) else pd.Series(values, dtype="string")

@@ -1,34 +1,65 @@
-"""The analysis after an edit to speakers or service points, recomputed only where the edit reaches.
+"""The analysis after an edit, recomputed only for the streets the edit can reach.
 
-A site's edit changes which households it covers, so only the grids within
-its old and new range can change. Their figures, and those of their
-communities and streets, are recomputed by running the very same
-`gridmap.analysis.analyze` on the streets holding those grids, and spliced
-into the previous analysis; everything else is kept. A street is the unit
-because every figure of the analysis (grid counts, uncovered areas, gaps,
-community and street roll-ups, grades) depends only on the layers inside and
-around it. Edits to other layers change assignment, topology or linkage and
-take the whole analysis (`Refresh.full`).
+Every figure of the analysis (grid counts, coverage, 一户十联 links, uncovered
+areas, topology findings, gaps, community and street roll-ups, grades)
+depends only on the layers inside a street and the sites within reach of it:
+topology compares grids of one community, linkage pairs households of one
+grid (ties by code, never by what else is analysed), and a distance is
+measured in the whole city's CRS (`Projections`). So an edit redoes the
+streets it touches by running the very same `gridmap.analysis.analyze` on
+them alone, and splices the result into the previous analysis; the rest is
+kept. A street is touched when an edited grid, community or street is in it
+(before or after), when a building, household or site is assigned into or
+out of one of its grids, and, for speakers and service points, when its
+grids lie within an edited site's reach. Site edits keep every other
+feature's grid and place only the edited sites; other edits assign the whole
+city again (cheap next to analysing it), which is what tells where every
+feature now belongs. `update` equals `analyze` on the edited frames
+(tests/test_incremental.py holds it to that).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from gridmap.analysis import GAP_TEXT, Analysis, AnalysisOptions, analyze, unassigned_gaps
-from gridmap.assignment import BuildingLocator, GridLocator, codes_at, index_in, point_grids
-from gridmap.coverage import service_radii, speaker_radii
+from gridmap.analysis import (
+    GAP_TEXT,
+    Analysis,
+    AnalysisOptions,
+    Projections,
+    analyze,
+    projections,
+    topology_gaps,
+    unassigned_gaps,
+)
+from gridmap.assignment import (
+    DERIVED_LAYERS,
+    BuildingLocator,
+    GridLocator,
+    assign_positions,
+    codes_at,
+    index_in,
+    point_grids,
+    same_text,
+    unassigned,
+)
+from gridmap.coverage import metric_xy, service_coverage, service_radii, speaker_coverage, speaker_radii
+from gridmap.topology import finding_order
 
 SITE_LAYERS = ("speakers", "service_points")
-"""Layers whose edits are recomputed street by street."""
+"""Layers whose edits need no new assignment of the others."""
+
+WHOLE_SHARE = 0.5
+"""When the touched streets hold more than this share of households, the whole is analysed again."""
 
 _METRES_PER_DEGREE = 110_574.0  # of latitude; longitude scales by cos(latitude)
+_NO_STREET = ""  # the street key of grids whose community, or whose community's street, is unknown
 
 
 def changed_codes(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> list[str]:
@@ -59,75 +90,163 @@ def reach(layer: str, sites: gpd.GeoDataFrame, options: AnalysisOptions) -> np.n
     return boxes[np.isfinite(boxes).all(axis=1)]
 
 
-def affected_streets(analysis: Analysis, boxes: np.ndarray) -> list[str]:
-    """Streets holding a grid that meets any of `boxes`."""
-    grids = analysis.grids
+def affected_streets(grids: gpd.GeoDataFrame, streets: pd.Series, boxes: np.ndarray) -> set[str]:
+    """Street keys (`streets`, aligned with `grids`) of the grids meeting any of `boxes`."""
     if not len(boxes) or not len(grids):
-        return []
+        return set()
     tree = shapely.STRtree(np.asarray(grids.geometry.values, dtype=object))
     _, hit = tree.query(shapely.box(*boxes.T), predicate="intersects")
-    return sorted(set(grids["street_code"].iloc[np.unique(hit)].dropna().astype(str)))
+    return set(streets.iloc[np.unique(hit)])
+
+
+def grid_streets(grids: pd.DataFrame, communities: pd.DataFrame) -> pd.Series:
+    """The street key of each grid (aligned with `grids`): its community's street, "" when unknown."""
+    street = pd.Series(communities["street_code"].to_numpy(), index=communities["code"].to_numpy())
+    keys = grids["community_code"].map(street)
+    return pd.Series(keys.astype(object).where(keys.notna(), _NO_STREET).to_numpy(dtype=object))
+
+
+def update(
+    frames: dict[str, gpd.GeoDataFrame],
+    analysis: Analysis,
+    edited: Mapping[str, gpd.GeoDataFrame],
+    options: AnalysisOptions | None = None,
+    *,
+    locator: GridLocator | None = None,
+    buildings: BuildingLocator | None = None,
+    whole_share: float = WHOLE_SHARE,
+) -> tuple[Analysis, list[str] | None]:
+    """The analysis with the `edited` layers (whole new versions), and the streets whose figures may
+    have changed (None: any).
+
+    `frames` (what `analysis` was computed from) is updated in place. With
+    `locator` (of the grids) and `buildings` (of `analysis.frames["buildings"]`),
+    an edit to sites alone places just the edited sites. When the streets to
+    redo hold more than `whole_share` of the households, the whole is analysed.
+    """
+    opts = options or AnalysisOptions()
+    old = dict(frames)
+    frames.update(edited)
+    measure = projections(frames)
+    changed = {layer: changed_codes(old[layer], new) for layer, new in edited.items()}
+    changed = {layer: codes for layer, codes in changed.items() if codes}
+    if measure != projections(old):  # the city's extent moved into another zone: all is measured anew
+        return analyze(frames, opts, measure=measure), None
+    if set(changed) <= set(SITE_LAYERS) and locator is not None:
+        place = _placer(analysis, locator, buildings)
+        derived = dict(analysis.frames)
+        for layer, codes in changed.items():
+            derived[layer] = _assigned(frames[layer], analysis.frames[layer], codes, place)
+    else:
+        assigned, _ = assign_positions(frames)
+        derived = {name: assigned[name] for name in DERIVED_LAYERS}
+    new_streets = grid_streets(frames["grids"], frames["communities"])
+    streets = _touched(frames, old, analysis, derived, changed, new_streets, opts)
+    region_grids = frames["grids"]["code"][new_streets.isin(streets).to_numpy()]
+    inside, rows = region(frames, derived, streets, region_grids, _widest_reach(frames, opts))
+    if len(rows) > whole_share * max(len(frames["households"]), 1):  # the same figures, sooner
+        return analyze(frames, opts, measure=measure), sorted(streets)
+    part = analyze(inside, opts, measure=measure) if streets else None
+    return _splice(analysis, part, frames, derived, streets, rows, opts, measure), sorted(streets)
+
+
+def _touched(
+    frames: Mapping[str, gpd.GeoDataFrame],
+    old: Mapping[str, gpd.GeoDataFrame],
+    analysis: Analysis,
+    derived: Mapping[str, gpd.GeoDataFrame],
+    changed: Mapping[str, list[str]],
+    new_streets: pd.Series,
+    options: AnalysisOptions,
+) -> set[str]:
+    """The street keys an edit reaches (see the module docstring)."""
+    was = pd.Series(
+        analysis.grids["street_code"].astype(object).fillna(_NO_STREET).to_numpy(dtype=object),
+        index=analysis.grids["code"].astype(object).to_numpy(),
+    )
+    now = pd.Series(new_streets.to_numpy(), index=frames["grids"]["code"].astype(object).to_numpy())
+    out: set[str] = set(changed.get("streets", []))
+    if "communities" in changed:
+        codes = changed["communities"]
+        for version in (old["communities"], frames["communities"]):
+            mine = version[version["code"].isin(codes)]["street_code"]
+            out |= set(mine.astype(object).fillna(_NO_STREET))
+    if "grids" in changed:
+        out |= _streets_of(was, changed["grids"]) | _streets_of(now, changed["grids"])
+    for layer in DERIVED_LAYERS:
+        before, after = analysis.frames[layer], derived[layer]
+        moved = _moved(before, after, changed.get(layer, []))
+        out |= _streets_of(was, before["grid_code"].iloc[moved[0]]) | _streets_of(
+            now, after["grid_code"].iloc[moved[1]]
+        )
+    boxes = [np.empty((0, 4))]
+    for layer in SITE_LAYERS:
+        codes = changed.get(layer, [])
+        for version in (old[layer], frames[layer]):
+            boxes.append(reach(layer, version[version["code"].isin(codes)], options))
+    reached = np.concatenate(boxes)
+    out |= affected_streets(analysis.grids, was.reset_index(drop=True), reached)
+    out |= affected_streets(frames["grids"], new_streets, reached)
+    return out
+
+
+def _streets_of(streets: pd.Series, grid_codes: object) -> set[str]:
+    """The street keys of the (non-null) `grid_codes` that `streets` knows."""
+    codes = pd.Series(grid_codes).dropna().astype(object).unique()
+    return set(streets.reindex(codes).dropna())
+
+
+def _moved(before: pd.DataFrame, after: pd.DataFrame, edited: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of `before` and of `after` whose feature is edited, new, gone or in another grid now."""
+    if _same_codes(before, after):
+        differs = ~same_text(before["grid_code"], after["grid_code"])
+        rows = np.flatnonzero(differs | after["code"].isin(edited).to_numpy(dtype=bool))
+        return rows, rows
+    at = index_in(after["code"], before["code"])
+    was = pd.Series(codes_at(before["grid_code"], at))
+    differs = (at < 0) | after["code"].isin(edited).to_numpy(dtype=bool) | ~same_text(was, after["grid_code"])
+    gone = np.flatnonzero(index_in(before["code"], after["code"]) < 0)
+    return np.union1d(at[differs & (at >= 0)], gone), np.flatnonzero(differs)
+
+
+def _same_codes(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Whether two versions of a layer hold the same codes in the same rows."""
+    return len(a) == len(b) and bool(same_text(a["code"], b["code"]).all())
 
 
 def region(
-    frames: Mapping[str, gpd.GeoDataFrame], analysis: Analysis, streets: list[str], margin: np.ndarray
+    frames: Mapping[str, gpd.GeoDataFrame],
+    derived: Mapping[str, gpd.GeoDataFrame],
+    streets: set[str],
+    grid_codes: pd.Series,
+    margin: np.ndarray,
 ) -> tuple[dict[str, gpd.GeoDataFrame], np.ndarray]:
-    """The layers the analysis of `streets` reads, and the positions of its households among all.
+    """The layers the analysis of `streets` (holding `grid_codes`) reads, and its households' rows.
 
-    Their areas, what was assigned inside them, and the sites within `margin` (degrees) around.
+    Their areas, what is assigned inside them (`derived`), and the sites within
+    `margin` (degrees) around them; the rows are positions among all households.
     """
-    grid_codes = analysis.grids.loc[analysis.grids["street_code"].isin(streets), "code"]
+    communities = frames["communities"]
     inside = {
         "streets": frames["streets"][frames["streets"]["code"].isin(streets)],
-        "communities": frames["communities"][frames["communities"]["street_code"].isin(streets)],
+        "communities": communities[
+            communities["street_code"].astype(object).fillna(_NO_STREET).isin(streets).to_numpy()
+        ],
         "grids": frames["grids"][frames["grids"]["code"].isin(grid_codes)],
     }
     rows = np.empty(0, dtype=np.intp)
-    for layer in ("buildings", "households"):  # both in frame order, with grid_code derived
-        rows = np.flatnonzero(analysis.frames[layer]["grid_code"].isin(grid_codes).to_numpy(dtype=bool))
+    for layer in ("buildings", "households"):  # both in frame order
+        rows = np.flatnonzero(derived[layer]["grid_code"].isin(grid_codes).to_numpy(dtype=bool))
         inside[layer] = frames[layer].iloc[rows]
-    x0, y0, x1, y1 = inside["grids"].total_bounds
-    window = shapely.box(x0 - margin[0], y0 - margin[1], x1 + margin[0], y1 + margin[1])
+    if len(inside["grids"]):
+        x0, y0, x1, y1 = inside["grids"].total_bounds
+        window = shapely.box(x0 - margin[0], y0 - margin[1], x1 + margin[0], y1 + margin[1])
+    else:
+        window = shapely.Polygon()
     for layer in SITE_LAYERS:
         sites = frames[layer]
         inside[layer] = sites[shapely.intersects(np.asarray(sites.geometry.values, dtype=object), window)]
     return {name: frame.reset_index(drop=True) for name, frame in inside.items()}, rows
-
-
-def update_sites(
-    frames: dict[str, gpd.GeoDataFrame],
-    analysis: Analysis,
-    edited: Mapping[str, gpd.GeoDataFrame],
-    locator: GridLocator,
-    options: AnalysisOptions | None = None,
-    buildings: BuildingLocator | None = None,
-) -> tuple[Analysis, list[str]]:
-    """The analysis with site layers replaced by `edited` (whole new versions), and the streets redone.
-
-    `frames` is updated in place to the new layers; the returned analysis
-    equals `analyze(frames)` (tests/test_incremental.py holds it to that).
-    `buildings` indexes `analysis.frames["buildings"]`: a site inside a
-    building takes the building's grid, as `analyze` gives it (without it,
-    the grid its point lies in).
-    """
-    opts = options or AnalysisOptions()
-    boxes = [np.empty((0, 4))]
-    out = dataclasses.replace(analysis, frames=dict(analysis.frames), timings={})
-    place = _placer(analysis, locator, buildings)
-    for layer, new in edited.items():
-        codes = changed_codes(frames[layer], new)
-        for version in (frames[layer], new):
-            boxes.append(reach(layer, version[version["code"].isin(codes)], opts))
-        frames[layer] = new
-        out.frames[layer] = _assigned(new, analysis.frames[layer], codes, place)
-    streets = affected_streets(analysis, np.concatenate(boxes))
-    out.unassigned = _unassigned(analysis.unassigned, out.frames, list(edited))
-    kept = out.gaps[(out.gaps["kind"] != "unassigned").to_numpy(dtype=bool)]
-    out.gaps = _gap_frame([kept, unassigned_gaps(out.unassigned)], out.grids, analysis.gaps.crs)
-    if streets:
-        inside, rows = region(frames, analysis, streets, _widest_reach(frames, opts))
-        out = _splice(out, analyze(inside, opts), streets, rows)
-    return out, streets
 
 
 def _widest_reach(frames: Mapping[str, gpd.GeoDataFrame], options: AnalysisOptions) -> np.ndarray:
@@ -167,58 +286,157 @@ def _assigned(
     return sites.assign(grid_code=grid_code)
 
 
-def _unassigned(
-    previous: gpd.GeoDataFrame, derived: Mapping[str, gpd.GeoDataFrame], layers: list[str]
-) -> gpd.GeoDataFrame:
-    """The previous unassigned features with the edited layers' own taken afresh."""
-    keep = previous[~previous["layer"].isin(layers)]
-    parts = [keep]
-    for layer in layers:
-        sites = derived[layer]
-        lost = sites[
-            sites["grid_code"].isna() & ~shapely.is_missing(np.asarray(sites.geometry.values, dtype=object))
-        ]
-        parts.append(
-            gpd.GeoDataFrame(
-                {"layer": layer, "code": lost["code"].to_numpy()},
-                geometry=lost.geometry.to_numpy(),
-                crs=previous.crs,
-            ).reindex(columns=previous.columns)
-        )
-    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=previous.crs)
+def _splice(
+    before: Analysis,
+    part: Analysis | None,
+    frames: Mapping[str, gpd.GeoDataFrame],
+    derived: dict[str, gpd.GeoDataFrame],
+    streets: set[str],
+    rows: np.ndarray,
+    options: AnalysisOptions,
+    measure: Projections,
+) -> Analysis:
+    """`before` with the figures of `streets` taken from `part` (the analysis of those streets alone).
 
-
-def _replace_rows(whole: pd.DataFrame, part: pd.DataFrame, key: str, keys: Iterable[str]) -> pd.DataFrame:
-    """`whole` with its rows whose `key` is in `keys` replaced by `part`'s, in `whole`'s order."""
-    mine = whole[key].isin(keys).to_numpy(dtype=bool)
-    if not mine.any():
-        return whole
-    position = pd.Index(part[key].astype(object)).get_indexer(whole.loc[mine, key].astype(object))
-    out = whole.copy()
-    out.loc[mine, list(part.columns)] = part.iloc[position].set_axis(out.index[mine]).to_numpy()
-    return out
-
-
-def _splice(out: Analysis, part: Analysis, streets: list[str], rows: np.ndarray) -> Analysis:
-    """`out` with the figures of `streets` taken from `part` (the analysis of those streets alone).
-
-    `rows` are the positions in `out.households` of the households `part` was given, in its order.
+    `rows` are the positions among all households of those `part` was given, in its order.
     """
-    grid_codes = part.grids["code"]
-    out.grids = _replace_rows(out.grids, part.grids, "code", grid_codes)
-    out.communities = _replace_rows(out.communities, part.communities, "code", part.communities["code"])
-    out.streets = _replace_rows(out.streets, part.streets, "code", streets)
-    out.uncovered_areas = _replace_rows(out.uncovered_areas, part.uncovered_areas, "grid_code", grid_codes)
-    households = out.households.copy(deep=False)  # the two columns below are replaced, not written into
-    for column in ("speaker_covered", "service_covered"):
-        values = households[column].to_numpy(copy=True)
-        values[rows] = part.households[column].to_numpy()
-        households[column] = values
-    out.households = households
-    per_grid = out.gaps["kind"].isin(list(GAP_TEXT)) & out.gaps["grid_code"].isin(grid_codes)
-    fresh = part.gaps[part.gaps["kind"].isin(list(GAP_TEXT))]
-    out.gaps = _gap_frame([out.gaps[~per_grid.to_numpy(dtype=bool)], fresh], out.grids, out.gaps.crs)
+    if part is None:
+        part = dataclasses.replace(before, **{n: getattr(before, n).iloc[:0] for n in _TABLES})
+    grid_codes = {
+        *part.grids["code"],
+        *before.grids["code"][
+            before.grids["street_code"].astype(object).fillna(_NO_STREET).isin(streets).to_numpy()
+        ],
+    }
+    community_codes = {
+        *part.communities["code"],
+        *before.communities["code"][
+            before.communities["street_code"].astype(object).fillna(_NO_STREET).isin(streets).to_numpy()
+        ],
+    }
+    out = dataclasses.replace(before, frames=derived, timings={})
+    out.grids = _merged(before.grids, part.grids, "code", grid_codes, frames["grids"]["code"])
+    out.communities = _merged(
+        before.communities, part.communities, "code", community_codes, frames["communities"]["code"]
+    )
+    out.streets = _merged(before.streets, part.streets, "code", streets, frames["streets"]["code"])
+    out.uncovered_areas = _merged(
+        before.uncovered_areas, part.uncovered_areas, "grid_code", grid_codes, frames["grids"]["code"]
+    )
+    out.findings = _findings(before.findings, part.findings, grid_codes, community_codes)
+    out.unassigned = unassigned(derived)
+    out.households = _households(before.households, part.households, frames, derived, rows, options, measure)
+    out.centers = _centers(before.centers, part.centers, out.households, options.quota)
+    per_grid = before.gaps["kind"].isin(list(GAP_TEXT)).to_numpy(dtype=bool)
+    kept = before.gaps[per_grid & ~before.gaps["grid_code"].isin(grid_codes).to_numpy(dtype=bool)]
+    fresh = part.gaps[part.gaps["kind"].isin(list(GAP_TEXT)).to_numpy(dtype=bool)]
+    topology = topology_gaps(out.findings, out.grids["code"].astype(str).to_numpy(dtype=object))
+    out.gaps = _gap_frame(
+        [kept, fresh, topology, unassigned_gaps(out.unassigned)], out.grids, before.gaps.crs
+    )
     return out
+
+
+_TABLES = ("households", "grids", "communities", "streets", "uncovered_areas", "findings", "gaps", "centers")
+
+
+def _merged(
+    whole: pd.DataFrame, part: pd.DataFrame, key: str, redone: object, order: pd.Series
+) -> pd.DataFrame:
+    """`whole`'s rows whose `key` is not in `redone`, and `part`'s, in the order of the codes `order`."""
+    kept = whole[~whole[key].isin(list(redone)).to_numpy(dtype=bool)]  # type: ignore[call-overload]
+    both = pd.concat([kept, part], ignore_index=True) if len(part) else kept.reset_index(drop=True)
+    at = index_in(order, both[key])
+    if (at < 0).any():
+        missing = order[at < 0].tolist()[:5]
+        raise AssertionError(f"incremental analysis lost rows keyed {missing}")
+    out = both.iloc[at].reset_index(drop=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=whole.crs) if "geometry" in out else out
+
+
+def _findings(
+    whole: gpd.GeoDataFrame, part: gpd.GeoDataFrame, grids: set[str], communities: set[str]
+) -> gpd.GeoDataFrame:
+    """Findings of the redone grids and communities from `part`, the others kept, in report order."""
+    named = whole["codes"].astype("string").fillna("").str.split(",")
+    theirs = named.map(lambda codes: any(c in grids or c in communities for c in codes))
+    mine = whole["community_code"].isin(list(communities)).to_numpy(dtype=bool) | theirs.to_numpy(dtype=bool)
+    both = pd.concat([whole[~mine], part], ignore_index=True)
+    return gpd.GeoDataFrame(
+        both.iloc[finding_order(both)].reset_index(drop=True), geometry="geometry", crs=whole.crs
+    )
+
+
+def _households(
+    whole: gpd.GeoDataFrame,
+    part: gpd.GeoDataFrame,
+    frames: Mapping[str, gpd.GeoDataFrame],
+    derived: Mapping[str, gpd.GeoDataFrame],
+    rows: np.ndarray,
+    options: AnalysisOptions,
+    measure: Projections,
+) -> gpd.GeoDataFrame:
+    """The household table in the new frame's order: the redone `rows` from `part`, the others kept.
+
+    Households in no grid belong to no street: their coverage (sites may have
+    moved near them) and their link (a center's to itself) are worked out here.
+    """
+    households = frames["households"]
+    same = _same_codes(households, whole)
+    at = np.arange(len(whole)) if same else index_in(households["code"], whole["code"])
+    lost = np.flatnonzero(derived["households"]["grid_code"].isna().to_numpy(dtype=bool))
+    covered = np.zeros(len(households), dtype=bool)
+    covered[rows] = True
+    covered[lost] = True
+    if not covered[at < 0].all():
+        raise AssertionError("incremental analysis met a household no street redid")
+    mine = households.iloc[lost]
+    metric = measure.analysis
+    xy = metric_xy(mine, metric)
+    center = mine["center_household"].fillna(False).to_numpy(dtype=bool)
+    own = {
+        "code": mine["code"],
+        "grid_code": pd.Series(pd.NA, index=mine.index, dtype="string"),
+        "building_code": mine["building_code"],
+        "party_member": mine["party_member"],
+        "center_household": mine["center_household"],
+        "speaker_covered": speaker_coverage(xy, derived["speakers"], metric, options.coverage),
+        "service_covered": service_coverage(xy, derived["service_points"], metric, options.coverage),
+        "linked_to": mine["code"].astype("string").where(center, pd.NA),
+        "geometry": mine.geometry,
+    }
+    columns = {}
+    for name in whole.columns:
+        values = whole[name].array if same else whole[name].array.take(np.maximum(at, 0))
+        values = values.copy() if same else values
+        values[rows] = part[name].array
+        values[lost] = pd.Series(own[name]).array
+        columns[name] = values
+    return gpd.GeoDataFrame(columns, geometry="geometry", crs=whole.crs)
+
+
+def _centers(whole: pd.DataFrame, part: pd.DataFrame, households: pd.DataFrame, quota: int) -> pd.DataFrame:
+    """One row per center household in frame order: links from `part` where redone, else as they were."""
+    rows = np.flatnonzero(households["center_household"].fillna(False).to_numpy(dtype=bool))
+    codes = households["code"].iloc[rows]
+    grid = households["grid_code"].iloc[rows].astype("string")
+    redone, kept = index_in(codes, part["code"]), index_in(codes, whole["code"])
+    linked = np.where(
+        redone >= 0,
+        part["linked"].to_numpy()[np.maximum(redone, 0)] if len(part) else 0,
+        whole["linked"].to_numpy()[np.maximum(kept, 0)] if len(whole) else 0,
+    )
+    linked = np.where(grid.isna().to_numpy(dtype=bool) | ((redone < 0) & (kept < 0)), 0, linked)
+    table = pd.DataFrame(
+        {
+            "code": codes.astype("string").to_numpy(),
+            "grid_code": grid.to_numpy(),
+            "linked": linked.astype(np.int64),
+            "quota": np.full(rows.size, quota, dtype=np.int64),
+        }
+    ).astype({"code": "string", "grid_code": "string"})
+    table["missing"] = table["quota"] - table["linked"]
+    return table
 
 
 def _gap_frame(parts: list[pd.DataFrame], grids: pd.DataFrame, crs: object) -> gpd.GeoDataFrame:

@@ -44,7 +44,7 @@ import geopandas as gpd
 
 from gridmap.analysis import Analysis, AnalysisOptions, analyze, read_inputs
 from gridmap.assignment import BuildingLocator, GridLocator
-from gridmap.incremental import SITE_LAYERS, update_sites
+from gridmap.incremental import SITE_LAYERS, update
 from gridmap.lookup import Stamps, changed_layers
 from gridmap.stores import Store, open_store
 
@@ -220,8 +220,13 @@ class LiveAnalysis:
         streets: list[str] | None = None
         if changed is not None and changed <= set(SITE_LAYERS) and self.analysis and self._locator:
             edited = {layer: self.store.read(layer) for layer in sorted(changed)}
-            self.analysis, streets = update_sites(
-                self.frames, self.analysis, edited, self._locator, self.options, self._buildings
+            self.analysis, streets = update(
+                self.frames,
+                self.analysis,
+                edited,
+                self.options,
+                locator=self._locator,
+                buildings=self._buildings,
             )
         else:
             self.frames = read_inputs(self.store, narrow=self.narrow)

@@ -480,14 +480,20 @@ def _fill_location(df: pd.DataFrame, points: Callable[[], GeomArray]) -> pd.Data
     return df
 
 
+def finding_order(findings: pd.DataFrame) -> IntArray:
+    """Row order of findings as reported: by kind (errors first), then codes, else as found."""
+    rank = findings["kind"].map({k: i for i, k in enumerate(FINDING_KINDS)}).to_numpy()
+    codes = findings["codes"].astype(object).fillna("").to_numpy()
+    return np.lexsort((np.arange(len(findings)), codes, rank)) if len(findings) else np.empty(0, np.intp)
+
+
 def _finish(df: pd.DataFrame) -> gpd.GeoDataFrame:
     """Typed columns in `FINDING_COLUMNS` order, errors first, then by kind and codes."""
     df["severity"] = df["kind"].map(SEVERITY)
     df["location"] = [
         "" if np.isnan(x) else f"{x:.6f},{y:.6f}" for x, y in zip(df["lon"], df["lat"], strict=True)
     ]
-    rank = df["kind"].map({k: i for i, k in enumerate(FINDING_KINDS)})
-    df = df.assign(_rank=rank).sort_values(["_rank", "codes"], kind="stable").reset_index(drop=True)
+    df = df.iloc[finding_order(df)].reset_index(drop=True)
     out = gpd.GeoDataFrame(
         {
             "kind": df["kind"].astype("string"),

@@ -1,4 +1,4 @@
-"""An edit to speakers or service points redoes only the streets it reaches, and equals a full analysis."""
+"""An edit to any layer redoes only the streets it reaches, and equals a full analysis."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import shapely
 import shapely.ops
 
 from gridmap.analysis import Analysis, analyze
-from gridmap.assignment import BuildingLocator, GridLocator
-from gridmap.incremental import changed_codes, update_sites
+from gridmap.assignment import DERIVED_LAYERS, BuildingLocator, GridLocator
+from gridmap.incremental import changed_codes, update
 from gridmap.sample import generate
 
 
@@ -35,8 +35,16 @@ def _same(got: Analysis, want: Analysis) -> None:
         # off by rounding (1e-15°): the shapes may differ by no more than a square centimetre.
         apart = shapely.area(shapely.symmetric_difference(ga, gb)) * 111_000.0**2
         assert (shapely.is_empty(ga) == shapely.is_empty(gb)).all() and (apart < 1e-4).all(), name
-    for layer in ("speakers", "service_points"):
-        pd.testing.assert_series_equal(got.frames[layer]["grid_code"], want.frames[layer]["grid_code"])
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(got.findings.drop(columns="geometry")),
+        pd.DataFrame(want.findings.drop(columns="geometry")),
+        check_dtype=False,
+    )
+    pd.testing.assert_frame_equal(got.centers, want.centers, check_dtype=False)
+    for layer in DERIVED_LAYERS:
+        pd.testing.assert_series_equal(
+            got.frames[layer]["grid_code"], want.frames[layer]["grid_code"], check_dtype=False
+        )
 
 
 def test_moving_a_speaker_redoes_its_street_only(city: tuple[dict[str, gpd.GeoDataFrame], Analysis]) -> None:
@@ -52,7 +60,9 @@ def test_moving_a_speaker_redoes_its_street_only(city: tuple[dict[str, gpd.GeoDa
     speakers = speakers.set_geometry(moved)
     assert changed_codes(frames["speakers"], speakers) == [speakers["code"].iloc[target]]
 
-    after, streets = update_sites(dict(frames), before, {"speakers": speakers}, GridLocator(frames["grids"]))
+    after, streets = update(
+        dict(frames), before, {"speakers": speakers}, locator=GridLocator(frames["grids"])
+    )
     assert streets == [first_street]
     _same(after, analyze({**frames, "speakers": speakers}))
 
@@ -72,7 +82,7 @@ def test_site_edits_anywhere_equal_a_full_analysis(
     service = frames["service_points"].iloc[1:].reset_index(drop=True)  # the first one removed
     edited = {"speakers": speakers, "service_points": service}
 
-    after, streets = update_sites(dict(frames), before, edited, GridLocator(frames["grids"]))
+    after, streets = update(dict(frames), before, edited, locator=GridLocator(frames["grids"]))
     want = analyze({**frames, **edited})
     _same(after, want)
     assert set(streets) <= set(before.streets["code"])
@@ -108,13 +118,121 @@ def test_a_site_inside_a_building_takes_the_buildings_grid() -> None:
     points = speakers.geometry.to_numpy().copy()
     points[0] = spot
     speakers = speakers.set_geometry(points)
-    after, _ = update_sites(
+    after, _ = update(
         dict(frames),
         before,
         {"speakers": speakers},
-        locator,
+        locator=locator,
         buildings=BuildingLocator(before.frames["buildings"]),
     )
     want = analyze({**frames, "speakers": speakers})
     assert after.frames["speakers"]["grid_code"].iloc[0] == first["grid_code"]
     _same(after, want)
+
+
+@pytest.fixture(scope="module", params=["sample", "shared points"])
+def town(request: pytest.FixtureRequest) -> tuple[dict[str, gpd.GeoDataFrame], Analysis]:
+    """Three streets; in "shared points" every household sits at its building's point, as geocoded
+    addresses do, so linkage meets exact distance ties everywhere."""
+    frames = generate(scale=3)
+    if request.param == "shared points":
+        buildings = frames["buildings"].set_index("code").geometry.representative_point()
+        at = buildings.reindex(frames["households"]["building_code"]).to_numpy()
+        frames["households"] = frames["households"].set_geometry(at, crs=frames["households"].crs)
+    return frames, analyze(frames)
+
+
+def _street_grids(analysis: Analysis, street: str) -> list[str]:
+    return analysis.grids.loc[analysis.grids["street_code"] == street, "code"].tolist()
+
+
+def _check(
+    town: tuple[dict[str, gpd.GeoDataFrame], Analysis], edited: dict[str, gpd.GeoDataFrame]
+) -> list[str] | None:
+    frames, before = town
+    after, streets = update(dict(frames), before, edited, whole_share=1.0)
+    _same(after, analyze({**frames, **edited}))
+    return streets
+
+
+def test_household_edits_equal_a_full_analysis(town: tuple[dict[str, gpd.GeoDataFrame], Analysis]) -> None:
+    frames, before = town
+    first, second = sorted(before.streets["code"])[:2]
+    households = frames["households"].copy()
+    mine = np.flatnonzero(households["grid_code"].str.startswith(first).fillna(False).to_numpy())
+    other = frames["buildings"]["code"][frames["buildings"]["code"].str.startswith(second)].iloc[3]
+    households.loc[mine[0], "center_household"] = True
+    households.loc[mine[0], "party_member"] = True
+    households.loc[mine[1], "building_code"] = other  # into a grid of the second street
+    households.loc[mine[4], "building_code"] = None
+    moved = households.geometry.to_numpy().copy()
+    moved[mine[4]] = shapely.Point(100.0, 10.0)  # in no grid
+    households = households.set_geometry(moved)
+    added = households.iloc[[mine[3]]].assign(code="NEW-HOUSEHOLD")
+    households = pd.concat([households.drop(index=mine[2]), added], ignore_index=True)
+    streets = _check(town, {"households": gpd.GeoDataFrame(households, crs=frames["households"].crs)})
+    assert streets == [first, second]
+
+
+def test_a_center_household_edit_stays_in_its_street(
+    town: tuple[dict[str, gpd.GeoDataFrame], Analysis],
+) -> None:
+    frames, before = town
+    first = sorted(before.streets["code"])[0]
+    households = frames["households"].copy()
+    row = np.flatnonzero(households["grid_code"].str.startswith(first).fillna(False).to_numpy())[7]
+    households.loc[row, "center_household"] = not bool(households.loc[row, "center_household"])
+    assert _check(town, {"households": households}) == [first]
+
+
+def test_building_edits_equal_a_full_analysis(town: tuple[dict[str, gpd.GeoDataFrame], Analysis]) -> None:
+    frames, before = town
+    first, second = sorted(before.streets["code"])[:2]
+    buildings = frames["buildings"].copy()
+    there = before.grids.set_index("code").geometry[_street_grids(before, second)[2]].representative_point()
+    shapes = buildings.geometry.to_numpy().copy()
+    mine = np.flatnonzero(buildings["code"].str.startswith(first).to_numpy())
+    here = shapes[mine[0]].centroid
+    shapes[mine[0]] = shapely.affinity.translate(shapes[mine[0]], there.x - here.x, there.y - here.y)
+    buildings = buildings.set_geometry(shapes).drop(index=mine[5]).reset_index(drop=True)  # its households
+    streets = _check(town, {"buildings": buildings})  # fall back to where their points lie
+    assert streets == [first, second]
+
+
+def test_grid_edits_equal_a_full_analysis(town: tuple[dict[str, gpd.GeoDataFrame], Analysis]) -> None:
+    frames, before = town
+    first = sorted(before.streets["code"])[0]
+    grids = frames["grids"].copy()
+    codes = _street_grids(before, first)
+    rows = np.flatnonzero(grids["code"].isin(codes).to_numpy())
+    grids.loc[rows[0], "party_branch"] = None
+    shapes = grids.geometry.to_numpy().copy()
+    shapes[rows[1]] = shapes[rows[1]].buffer(-0.0004)  # shrunk: households at its edge fall out
+    grids = (
+        grids.set_geometry(shapes).drop(index=rows[2]).reset_index(drop=True)
+    )  # gone: a gap in its community
+    assert _check(town, {"grids": grids}) == [first]
+
+
+def test_community_and_street_edits_equal_a_full_analysis(
+    town: tuple[dict[str, gpd.GeoDataFrame], Analysis],
+) -> None:
+    frames, before = town
+    first, second, third = sorted(before.streets["code"])[:3]
+    communities = frames["communities"].copy()
+    row = np.flatnonzero((communities["street_code"] == first).to_numpy())[1]
+    communities.loc[row, "street_code"] = second  # handed over to the next street
+    streets = frames["streets"].copy()
+    streets.loc[streets["code"] == third, "name"] = "新街道"
+    assert _check(town, {"communities": communities, "streets": streets}) == [first, second, third]
+
+
+def test_a_large_edit_takes_the_whole_analysis_with_the_same_figures(
+    town: tuple[dict[str, gpd.GeoDataFrame], Analysis],
+) -> None:
+    frames, before = town
+    households = frames["households"].copy()
+    households["center_household"] = ~households["center_household"].astype(bool)
+    after, streets = update(dict(frames), before, {"households": households})
+    assert streets == sorted(before.streets["code"])
+    _same(after, analyze({**frames, "households": households}))

@@ -131,11 +131,11 @@ def test_a_failed_refresh_starts_again_from_the_whole_store(
     point = speaker.geometry.iloc[0]
     store.upsert("speakers", speaker.set_geometry([shapely.Point(point.x + 0.002, point.y)], crs=speaker.crs))
 
-    def broken(frames: dict[str, object], *args: object) -> None:
-        frames["speakers"] = store.read("speakers")  # as update_sites does, before it fails
+    def broken(frames: dict[str, object], *args: object, **kwargs: object) -> None:
+        frames["speakers"] = store.read("speakers")  # as update does, before it fails
         raise RuntimeError("refresh interrupted")
 
-    monkeypatch.setattr(serving, "update_sites", broken)
+    monkeypatch.setattr(serving, "update", broken)
     with pytest.raises(RuntimeError):
         live.refresh()
     monkeypatch.undo()
