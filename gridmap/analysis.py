@@ -82,9 +82,14 @@ def read_inputs(
     for name in LAYER_NAMES:
         if on_layer is not None:
             on_layer(name)
-        wanted = INPUT_FIELDS.get(name) if narrow else None
-        frames[name] = store.read(name) if wanted is None else store.read_columns(name, wanted)
+        frames[name] = read_input(store, name, narrow=narrow)
     return frames
+
+
+def read_input(store: Store, layer: str, *, narrow: bool = True) -> gpd.GeoDataFrame:
+    """One layer as `read_inputs` reads it."""
+    wanted = INPUT_FIELDS.get(layer) if narrow else None
+    return store.read(layer) if wanted is None else store.read_columns(layer, wanted)
 
 
 _LAYER_ZH = {"buildings": "栋楼栋", "households": "户", "service_points": "个服务点", "speakers": "个广播"}

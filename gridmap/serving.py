@@ -7,10 +7,11 @@ plus the feature counts. Workers only read the newest published edition, so
 a reply costs a file read whatever the city's size, a reader never waits for
 a rebuild, and no worker ever holds the interpreter for the analysis.
 
-After a write the builder picks the cheapest correct refresh: edits to
-speakers or service points redo only the streets they reach
-(`gridmap.incremental`); other edits rebuild everything, in the background,
-while workers keep serving the last edition with its revision.
+After a write the builder redoes only the streets the edit reaches
+(`gridmap.incremental`: the edited layers are read again, the rest kept in
+memory); a change it cannot place (a backend without change times) rebuilds
+everything. Either way it works in the background, while workers keep
+serving the last edition with its revision.
 
 With several worker processes, every worker starts a standby builder
 process (`python -m gridmap.serving`); the first to take the shelf's lock
@@ -42,9 +43,9 @@ from typing import Any
 
 import geopandas as gpd
 
-from gridmap.analysis import Analysis, AnalysisOptions, analyze, read_inputs
+from gridmap.analysis import Analysis, AnalysisOptions, analyze, read_input, read_inputs
 from gridmap.assignment import BuildingLocator, GridLocator
-from gridmap.incremental import SITE_LAYERS, update
+from gridmap.incremental import update
 from gridmap.lookup import Stamps, changed_layers
 from gridmap.stores import Store, open_store
 
@@ -176,9 +177,9 @@ def orphaned(parent: int | None) -> bool:
 class LiveAnalysis:
     """A store's frames and analysis, brought to its newest revision on `refresh`.
 
-    Edits to speakers and service points only redo the streets they reach
-    (`gridmap.incremental.update_sites`); any other edit takes the whole
-    analysis. With `narrow`, the largest layers hold only the fields the
+    An edit redoes only the streets it reaches (`gridmap.incremental.update`:
+    the edited layers are read again); a change the store cannot place in a
+    layer takes the whole analysis. With `narrow`, the largest layers hold only the fields the
     analysis reads (the builder's case); maps and action lists want them whole.
     """
 
@@ -217,21 +218,25 @@ class LiveAnalysis:
         """Bring frames and analysis to `revision`, the store's; the streets redone (None: all)."""
         stamps = self.store.last_modified()
         changed = changed_layers(self._stamps, stamps) if self.analysis is not None else None
-        streets: list[str] | None = None
-        if changed is not None and changed <= set(SITE_LAYERS) and self.analysis and self._locator:
-            edited = {layer: self.store.read(layer) for layer in sorted(changed)}
-            self.analysis, streets = update(
-                self.frames,
-                self.analysis,
-                edited,
-                self.options,
-                locator=self._locator,
-                buildings=self._buildings,
-            )
-        else:
+        if changed is None or self.analysis is None or self._locator is None:
             self.frames = read_inputs(self.store, narrow=self.narrow)
             self.analysis = analyze(self.frames, self.options)
             self._locator = GridLocator(self.frames["grids"])
+            self._buildings = BuildingLocator(self.analysis.frames["buildings"])
+            self.revision, self._stamps = revision, stamps
+            return None
+        edited = {layer: read_input(self.store, layer, narrow=self.narrow) for layer in sorted(changed)}
+        self.analysis, streets = update(
+            self.frames,
+            self.analysis,
+            edited,
+            self.options,
+            locator=self._locator,
+            buildings=self._buildings,
+        )
+        if "grids" in changed:
+            self._locator = GridLocator(self.frames["grids"])
+        if "buildings" in changed:
             self._buildings = BuildingLocator(self.analysis.frames["buildings"])
         self.revision, self._stamps = revision, stamps
         return streets

@@ -7,13 +7,14 @@ import threading
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import shapely
 
 from gridmap import serving
-from gridmap.analysis import Analysis, analyze
+from gridmap.analysis import Analysis, analyze, read_inputs
 from gridmap.catalogue import LAYER_NAMES
-from gridmap.sample import load_sample
+from gridmap.sample import generate, load_sample
 from gridmap.serving import Builder, LiveAnalysis, Shelf, start_builder
 from gridmap.stores import Store, open_store
 
@@ -75,9 +76,36 @@ def test_builder_publishes_each_revision_and_redoes_only_reached_streets(
 
     grid = store.read("grids").iloc[[0]].assign(party_branch=None)
     store.upsert("grids", grid)
-    rebuilt = builder.step()
-    assert rebuilt is not None and rebuilt.streets is None  # a grid edit takes the whole analysis
-    assert json.loads(rebuilt.read("totals.json")) == _totals(store)
+    redone = builder.step()
+    assert redone is not None and redone.streets == sorted(store.read("streets")["code"])[:1]  # its street
+    assert json.loads(redone.read("totals.json")) == _totals(store)
+
+
+def test_a_household_edit_redoes_its_street_from_the_edited_layer(store: Store) -> None:
+    """A household moved to another building and a new center household: the builder's frames and
+    figures equal an analysis of the store as it now is, and only their street is redone."""
+    store.replace_many(generate(scale=2))  # two streets
+    live = LiveAnalysis(store)
+    live.refresh()
+    first = sorted(store.read("streets")["code"])[0]
+    households = store.read("households")
+    buildings = store.read("buildings")
+    moved = households.iloc[[0, 1]].copy()
+    assert moved["grid_code"].str.startswith(first).all()
+    moved["building_code"] = [buildings["code"][buildings["code"].str.startswith(first)].iloc[-1], None]
+    moved["center_household"] = [False, True]
+    store.upsert("households", moved)
+    done = live.refresh()
+    assert done is not None and done.streets == [first]
+    want = analyze(read_inputs(store))
+    assert live.analysis is not None
+    for name in ("grids", "communities", "streets"):
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(getattr(live.analysis, name)).drop(columns="geometry"),
+            pd.DataFrame(getattr(want, name)).drop(columns="geometry"),
+        )
+    pd.testing.assert_frame_equal(live.analysis.centers, want.centers)
+    assert live.analysis.households["linked_to"].equals(want.households["linked_to"])
 
 
 def test_whole_frames_follow_a_site_edit_street_by_street(store: Store) -> None:
