@@ -21,7 +21,7 @@ feature now belongs. `update` equals `analyze` on the edited frames
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -63,20 +63,61 @@ _NO_STREET = ""  # the street key of grids whose community, or whose community's
 
 
 def changed_codes(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> list[str]:
-    """Codes added, removed, or whose fields or geometry differ between two versions of a layer."""
-    a = old.set_index("code", drop=False)
-    b = new.set_index("code", drop=False)
-    added = b.index.difference(a.index)
-    removed = a.index.difference(b.index)
-    both = a.index.intersection(b.index)
-    a, b = a.loc[both], b.loc[both]
-    fields = [c for c in a.columns if c != "geometry"]
-    differs = ~(a[fields].astype(object).fillna("\0").eq(b[fields].astype(object).fillna("\0"))).all(axis=1)
+    """Codes added, removed, or whose fields or geometry differ between two versions of a layer.
+
+    Column by column over whole arrays (Arrow for text): five million rows compare in about a second.
+    """
+    at = index_in(new["code"], old["code"])
+    both = np.flatnonzero(at >= 0)
+    a = old.iloc[at[both]] if len(both) != len(old) or (at[both] != np.arange(len(old))).any() else old
+    b = new.iloc[both] if len(both) != len(new) else new
+    differs = np.zeros(len(both), dtype=bool)
+    for name in (c for c in new.columns if c != "geometry"):
+        if name in old.columns:
+            differs |= ~_same_values(a[name], b[name])
+        else:
+            differs |= b[name].notna().to_numpy(dtype=bool)
     ga, gb = np.asarray(a.geometry.values, dtype=object), np.asarray(b.geometry.values, dtype=object)
     differs |= ~shapely.equals_exact(ga, gb, tolerance=0.0) & ~(
         shapely.is_missing(ga) & shapely.is_missing(gb)
     )
-    return sorted([*added, *removed, *both[differs.to_numpy()]])
+    added = new["code"].iloc[np.flatnonzero(at < 0)]
+    removed = old["code"].iloc[np.flatnonzero(index_in(old["code"], new["code"]) < 0)]
+    edited = b["code"].iloc[np.flatnonzero(differs)]
+    return sorted({*added.astype(str), *removed.astype(str), *edited.astype(str)})
+
+
+def _same_values(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Row by row, whether two columns hold the same value (two nulls are the same)."""
+    if pd.api.types.is_string_dtype(a.dtype) or pd.api.types.is_string_dtype(b.dtype):
+        return same_text(a, b)
+    x, y = a.reset_index(drop=True), b.reset_index(drop=True)
+    equal = (x == y).fillna(False).to_numpy(dtype=bool)
+    return equal | (x.isna() & y.isna()).to_numpy(dtype=bool)
+
+
+def patched(frame: gpd.GeoDataFrame, fresh: gpd.GeoDataFrame, codes: Sequence[str]) -> gpd.GeoDataFrame:
+    """`frame` (a layer as read) with the features `codes` as `fresh` now holds them (absent: gone).
+
+    What `codes` does not name stays where it was; an edited feature is replaced
+    in its row, and new ones come last (a layer whose rows only changed is patched in place).
+    """
+    fresh = gpd.GeoDataFrame(
+        {name: fresh[name].astype(frame[name].dtype) for name in frame.columns if name != "geometry"},
+        geometry=fresh.geometry.to_numpy(),
+        crs=frame.crs,
+    )[list(frame.columns)]
+    at = index_in(fresh["code"], frame["code"])
+    named = index_in(frame["code"], pd.Series(list(codes), dtype="string")) >= 0
+    if (at >= 0).all() and np.count_nonzero(named) == len(fresh):  # only edits in place
+        columns = {}
+        for name in frame.columns:
+            values = frame[name].array.copy()
+            values[at] = fresh[name].array
+            columns[name] = values
+        return gpd.GeoDataFrame(columns, geometry="geometry", crs=frame.crs)
+    kept = frame[~named]
+    return gpd.GeoDataFrame(pd.concat([kept, fresh], ignore_index=True), geometry="geometry", crs=frame.crs)
 
 
 def reach(layer: str, sites: gpd.GeoDataFrame, options: AnalysisOptions) -> np.ndarray:
@@ -115,6 +156,7 @@ def update(
     locator: GridLocator | None = None,
     buildings: BuildingLocator | None = None,
     whole_share: float = WHOLE_SHARE,
+    codes: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[Analysis, list[str] | None]:
     """The analysis with the `edited` layers (whole new versions), and the streets whose figures may
     have changed (None: any).
@@ -123,20 +165,26 @@ def update(
     `locator` (of the grids) and `buildings` (of `analysis.frames["buildings"]`),
     an edit to sites alone places just the edited sites. When the streets to
     redo hold more than `whole_share` of the households, the whole is analysed.
+    `codes` names, per edited layer, every feature the edit may have changed
+    (from the store's log), which spares comparing the two versions whole.
     """
     opts = options or AnalysisOptions()
     old = dict(frames)
     frames.update(edited)
     measure = projections(frames)
-    changed = {layer: changed_codes(old[layer], new) for layer, new in edited.items()}
-    changed = {layer: codes for layer, codes in changed.items() if codes}
+    known = codes or {}
+    changed = {
+        layer: list(known[layer]) if layer in known else changed_codes(old[layer], new)
+        for layer, new in edited.items()
+    }
+    changed = {layer: names for layer, names in changed.items() if names}
     if measure != projections(old):  # the city's extent moved into another zone: all is measured anew
         return analyze(frames, opts, measure=measure), None
     if set(changed) <= set(SITE_LAYERS) and locator is not None:
         place = _placer(analysis, locator, buildings)
         derived = dict(analysis.frames)
-        for layer, codes in changed.items():
-            derived[layer] = _assigned(frames[layer], analysis.frames[layer], codes, place)
+        for layer, names in changed.items():
+            derived[layer] = _assigned(frames[layer], analysis.frames[layer], names, place)
     else:
         assigned, _ = assign_positions(frames)
         derived = {name: assigned[name] for name in DERIVED_LAYERS}

@@ -45,7 +45,8 @@ import geopandas as gpd
 
 from gridmap.analysis import Analysis, AnalysisOptions, analyze, read_input, read_inputs
 from gridmap.assignment import BuildingLocator, GridLocator
-from gridmap.incremental import update
+from gridmap.catalogue import LAYER_NAMES
+from gridmap.incremental import patched, update
 from gridmap.lookup import Stamps, changed_layers
 from gridmap.stores import Store, open_store
 
@@ -190,6 +191,7 @@ class LiveAnalysis:
     frames: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, init=False)
     analysis: Analysis | None = field(default=None, init=False)
     _stamps: Stamps = field(default_factory=dict, init=False)
+    _position: int | None = field(default=None, init=False)
     _locator: GridLocator | None = field(default=None, init=False)
     _buildings: BuildingLocator | None = field(default=None, init=False)
 
@@ -213,9 +215,11 @@ class LiveAnalysis:
         """Drop the frames and analysis: the next `refresh` reads and analyses the whole store."""
         self.revision, self.analysis, self.frames, self._stamps = None, None, {}, {}
         self._locator = self._buildings = None
+        self._position = None
 
     def _catch_up(self, revision: str) -> list[str] | None:
         """Bring frames and analysis to `revision`, the store's; the streets redone (None: all)."""
+        position = self.store.log_position()  # before any layer is read: they are at least this recent
         stamps = self.store.last_modified()
         changed = changed_layers(self._stamps, stamps) if self.analysis is not None else None
         if changed is None or self.analysis is None or self._locator is None:
@@ -223,9 +227,9 @@ class LiveAnalysis:
             self.analysis = analyze(self.frames, self.options)
             self._locator = GridLocator(self.frames["grids"])
             self._buildings = BuildingLocator(self.analysis.frames["buildings"])
-            self.revision, self._stamps = revision, stamps
+            self.revision, self._stamps, self._position = revision, stamps, position
             return None
-        edited = {layer: read_input(self.store, layer, narrow=self.narrow) for layer in sorted(changed)}
+        edited, codes = self._edits(changed)
         self.analysis, streets = update(
             self.frames,
             self.analysis,
@@ -233,13 +237,34 @@ class LiveAnalysis:
             self.options,
             locator=self._locator,
             buildings=self._buildings,
+            codes=codes,
         )
-        if "grids" in changed:
+        if "grids" in edited:
             self._locator = GridLocator(self.frames["grids"])
-        if "buildings" in changed:
+        if "buildings" in edited:
             self._buildings = BuildingLocator(self.analysis.frames["buildings"])
-        self.revision, self._stamps = revision, stamps
+        self.revision, self._stamps, self._position = revision, stamps, position
         return streets
+
+    def _edits(self, changed: set[str]) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, list[str]]]:
+        """The new version of each changed layer, and the codes the log says were touched.
+
+        A layer the log names a few features of is patched with just those (a
+        household edit reads one row, not five million); one changed outside
+        the log (QGIS), or by a large write, is read whole.
+        """
+        touched = self.store.touched_since(self._position) if self._position is not None else None
+        layers = changed | {name for name in touched or {} if name in LAYER_NAMES}
+        edited: dict[str, gpd.GeoDataFrame] = {}
+        codes: dict[str, list[str]] = {}
+        for layer in sorted(layers):
+            names = None if touched is None else touched.get(layer)
+            if names is None:
+                edited[layer] = read_input(self.store, layer, narrow=self.narrow)
+            else:
+                fresh = self.store.read(layer, codes=names)
+                edited[layer], codes[layer] = patched(self.frames[layer], fresh, names), names
+        return edited, codes
 
 
 @dataclass(frozen=True)

@@ -277,6 +277,25 @@ class PreparingStore(Store):
             record.changes += feature_changes(name, before, after)
         return record
 
+    def log_position(self) -> int | None:
+        return int(self._counter())
+
+    def touched_since(self, position: int, *, most: int = 100_000) -> dict[str, list[str]] | None:
+        last = int(self._counter())
+        if last <= position:
+            return {}
+        records = self._revisions(ids=list(range(position + 1, last + 1)))
+        if len(records) != last - position:
+            return None
+        if sum(n for record in records for ops in record.counts.values() for n in ops.values()) > most:
+            return None
+        touched: dict[str, set[str]] = {}
+        for record in records:
+            for layer in record.counts:
+                before, after = self._revision_rows(layer, record.id)
+                touched.setdefault(layer, set()).update(before["code"].astype(str), after["code"].astype(str))
+        return {layer: sorted(codes) for layer, codes in touched.items()}
+
     def revert(self, revision: int) -> int:
         """Write back every feature's state before `revision`.
 

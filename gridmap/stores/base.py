@@ -102,6 +102,22 @@ class Store(ABC):
     def revision(self) -> str:
         """A token that changes whenever any layer changes (for caches in other processes)."""
 
+    def log_position(self) -> int | None:
+        """The number of the last write in the store's log (None for a backend without one).
+
+        Read it before the layers: whatever is read then is at least that recent.
+        """
+        return None
+
+    def touched_since(self, position: int, *, most: int = 100_000) -> dict[str, list[str]] | None:
+        """The codes, per layer, that the logged writes after `position` touched.
+
+        None when the log cannot tell (no log, a revision missing) or when they
+        touched more than `most` features (reading those layers whole is cheaper).
+        Edits made outside gridmap (QGIS on a GeoPackage) are not in the log.
+        """
+        return None
+
     # -- history and boundary versions (every write above is recorded as one revision) --
 
     @abstractmethod

@@ -616,7 +616,8 @@ def _schema_ready(conn: sqlite3.Connection) -> bool:
         present = {row[1] for row in conn.execute(f'PRAGMA table_info("{name}")')}
         if not set(versioned_spec(name).field_names) <= present:
             return False
-    return True
+    indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    return all(f"{name}_{REVISION}" in indexes for name in LAYER_NAMES)
 
 
 def _upgrade(conn: sqlite3.Connection) -> None:
@@ -636,6 +637,8 @@ def _upgrade(conn: sqlite3.Connection) -> None:
         )
         for column in ("code", "superseded", "revision"):
             conn.execute(f'CREATE INDEX IF NOT EXISTS "{history}_{column}" ON "{history}" ({column})')
+        # What a write touched, found without reading the layer (`Store.touched_since`).
+        conn.execute(f'CREATE INDEX IF NOT EXISTS "{name}_{REVISION}" ON "{name}" ({REVISION})')
     conn.execute(
         f"CREATE TABLE IF NOT EXISTS {REVISIONS} (id INTEGER PRIMARY KEY, at TEXT NOT NULL, author TEXT, "
         "role TEXT, command TEXT, reverts INTEGER, layers TEXT NOT NULL, counts TEXT NOT NULL)"

@@ -50,6 +50,20 @@ def test_every_kind_of_write_is_one_revision_with_before_and_after(store: Store)
     assert {(c.code, c.op) for c in replace.changes} == {("K2", "deleted"), ("K9", "updated")}
 
 
+def test_the_log_tells_what_writes_since_a_position_touched(store: Store) -> None:
+    """What a server catching up reads: the codes each layer's writes touched, not the layers."""
+    _load(store)
+    position = store.log_position()
+    assert position is not None and store.touched_since(position) == {}
+    store.upsert("speakers", _speaker("K2", 116.31, "改名"))
+    store.upsert("speakers", _speaker("K9", 116.32))
+    assert store.delete("households", ["H1"]) == 1
+    assert store.touched_since(position) == {"speakers": ["K2", "K9"], "households": ["H1"]}
+    assert store.touched_since(position + 2) == {"households": ["H1"]}
+    assert store.touched_since(position, most=2) is None  # three features: reading whole is cheaper
+    assert store.log_position() == position + 3
+
+
 def test_revert_restores_and_is_itself_revertible(store: Store) -> None:
     _load(store)
     before = store.read("households")

@@ -121,6 +121,7 @@ def test_bulk_replace_rebuilds_key_and_spatial_index(
         "households_geometry_gist",
         "households_grid_code_btree",
         "households_pkey",
+        "households_revision_btree",
     ]
     with pytest.raises(psycopg.errors.UniqueViolation):
         pg.execute("INSERT INTO households (code) VALUES ('H1')")
