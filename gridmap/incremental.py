@@ -11,10 +11,10 @@ them alone, and splices the result into the previous analysis; the rest is
 kept. A street is touched when an edited grid, community or street is in it
 (before or after), when a building, household or site is assigned into or
 out of one of its grids, and, for speakers and service points, when its
-grids lie within an edited site's reach. Site edits keep every other
-feature's grid and place only the edited sites; other edits assign the whole
-city again (cheap next to analysing it), which is what tells where every
-feature now belongs. `update` equals `analyze` on the edited frames
+grids lie within an edited site's reach. Edits to households and sites keep
+every other feature's grid and place only the edited features; edits to
+buildings and areas assign the whole city again (cheap next to analysing
+it), which is what tells where every feature now belongs. `update` equals `analyze` on the edited frames
 (tests/test_incremental.py holds it to that).
 """
 
@@ -44,8 +44,10 @@ from gridmap.assignment import (
     GridLocator,
     assign_positions,
     codes_at,
+    household_grids,
     index_in,
     point_grids,
+    point_xy,
     same_text,
     unassigned,
 )
@@ -53,7 +55,10 @@ from gridmap.coverage import metric_xy, service_coverage, service_radii, speaker
 from gridmap.topology import finding_order
 
 SITE_LAYERS = ("speakers", "service_points")
-"""Layers whose edits need no new assignment of the others."""
+"""Layers whose features reach households around them."""
+
+PLACED_LAYERS = ("households", *SITE_LAYERS)
+"""Layers whose edits leave every other feature in its grid: only the edited ones are placed."""
 
 WHOLE_SHARE = 0.5
 """When the touched streets hold more than this share of households, the whole is analysed again."""
@@ -107,8 +112,10 @@ def patched(frame: gpd.GeoDataFrame, fresh: gpd.GeoDataFrame, codes: Sequence[st
         geometry=fresh.geometry.to_numpy(),
         crs=frame.crs,
     )[list(frame.columns)]
-    at = index_in(fresh["code"], frame["code"])
     named = index_in(frame["code"], pd.Series(list(codes), dtype="string")) >= 0
+    rows = np.flatnonzero(named)  # a few: no hash of the whole layer's codes
+    found = index_in(fresh["code"], frame["code"].iloc[rows])
+    at = np.where(found >= 0, rows[np.maximum(found, 0)], -1)
     if (at >= 0).all() and np.count_nonzero(named) == len(fresh):  # only edits in place
         columns = {}
         for name in frame.columns:
@@ -163,8 +170,9 @@ def update(
 
     `frames` (what `analysis` was computed from) is updated in place. With
     `locator` (of the grids) and `buildings` (of `analysis.frames["buildings"]`),
-    an edit to sites alone places just the edited sites. When the streets to
-    redo hold more than `whole_share` of the households, the whole is analysed.
+    an edit to households and sites alone places just the edited features.
+    When the streets to redo hold more than `whole_share` of the households,
+    the whole is analysed.
     `codes` names, per edited layer, every feature the edit may have changed
     (from the store's log), which spares comparing the two versions whole.
     """
@@ -180,11 +188,11 @@ def update(
     changed = {layer: names for layer, names in changed.items() if names}
     if measure != projections(old):  # the city's extent moved into another zone: all is measured anew
         return analyze(frames, opts, measure=measure), None
-    if set(changed) <= set(SITE_LAYERS) and locator is not None:
+    if set(changed) <= set(PLACED_LAYERS) and locator is not None:
         place = _placer(analysis, locator, buildings)
         derived = dict(analysis.frames)
         for layer, names in changed.items():
-            derived[layer] = _assigned(frames[layer], analysis.frames[layer], names, place)
+            derived[layer] = _assigned(layer, frames[layer], analysis.frames[layer], names, place)
     else:
         assigned, _ = assign_positions(frames)
         derived = {name: assigned[name] for name in DERIVED_LAYERS}
@@ -305,33 +313,46 @@ def _widest_reach(frames: Mapping[str, gpd.GeoDataFrame], options: AnalysisOptio
     return np.array([np.max(boxes[:, 2] - boxes[:, 0]), np.max(boxes[:, 3] - boxes[:, 1])]) / 2
 
 
-Placer = Callable[[np.ndarray, np.ndarray], pd.api.extensions.ExtensionArray]
-"""The grid code (null for none) of each lon/lat point."""
+Placer = Callable[[str, gpd.GeoDataFrame], pd.api.extensions.ExtensionArray]
+"""The grid code (null for none) `analyze` gives each feature of a layer."""
 
 
 def _placer(analysis: Analysis, locator: GridLocator, buildings: BuildingLocator | None) -> Placer:
-    """Where `analyze` puts a site: its building's grid when it lies in one, else the grid around it."""
-    if buildings is None:
-        return lambda x, y: codes_at(locator.codes, locator.locate(x, y))
+    """Where `analyze` puts a feature: a household in its registered building's grid, else (as a
+    site) in the grid of the building it lies in, else in the grid around it."""
+    building_codes = analysis.frames["buildings"]["code"]
     building_grid = index_in(analysis.frames["buildings"]["grid_code"], locator.codes)
-    return lambda x, y: codes_at(locator.codes, point_grids(locator, buildings, building_grid, x, y)[0])
+
+    def place(layer: str, features: gpd.GeoDataFrame) -> pd.api.extensions.ExtensionArray:
+        if layer == "households":
+            pos = household_grids(locator, features, building_codes, building_grid, buildings)
+        else:
+            x, y = point_xy(features)
+            if buildings is None:
+                pos = locator.locate(x, y)
+            else:
+                pos = point_grids(locator, buildings, building_grid, x, y)[0]
+        return codes_at(locator.codes, pos)
+
+    return place
 
 
 def _assigned(
-    sites: gpd.GeoDataFrame, before: gpd.GeoDataFrame, changed: list[str], place: Placer
+    layer: str, features: gpd.GeoDataFrame, before: gpd.GeoDataFrame, changed: list[str], place: Placer
 ) -> gpd.GeoDataFrame:
-    """Sites with `grid_code` derived from where they lie (`place` gives their grids).
-
-    Sites not in `changed` keep the grid they had in `before` (the previous derived layer):
-    only the edited ones are placed again.
-    """
-    kept = index_in(sites["code"], before["code"])
-    fresh = (kept < 0) | sites["code"].isin(changed).to_numpy(dtype=bool)
+    """A layer with `grid_code` derived: the features in `changed` (or new) placed by `place`,
+    the others keeping the grid they had in `before` (the previous derived layer)."""
+    kept = (
+        np.arange(len(features))
+        if _same_codes(features, before)
+        else index_in(features["code"], before["code"])
+    )
+    fresh = (kept < 0) | (index_in(features["code"], pd.Series(changed, dtype="string")) >= 0)
     grid_code = codes_at(before["grid_code"], np.where(fresh, -1, kept))
     if fresh.any():
-        geoms = np.asarray(sites.geometry.values, dtype=object)[fresh]
-        grid_code[np.flatnonzero(fresh)] = place(shapely.get_x(geoms), shapely.get_y(geoms))
-    return sites.assign(grid_code=grid_code)
+        rows = np.flatnonzero(fresh)
+        grid_code[rows] = place(layer, features.iloc[rows])
+    return features.assign(grid_code=grid_code)
 
 
 def _splice(
@@ -426,12 +447,17 @@ def _households(
 ) -> gpd.GeoDataFrame:
     """The household table in the new frame's order: the redone `rows` from `part`, the others kept.
 
-    Households in no grid belong to no street: their coverage (sites may have
-    moved near them) and their link (a center's to itself) are worked out here.
+    The fields it takes over come from the frames as `analyze` takes them; only
+    the figures are spliced. Households in no grid belong to no street: their
+    coverage (sites may have moved near them) and their link (a center's to
+    itself) are worked out here.
     """
     households = frames["households"]
-    same = _same_codes(households, whole)
-    at = np.arange(len(whole)) if same else index_in(households["code"], whole["code"])
+    at = (
+        np.arange(len(whole))
+        if _same_codes(households, whole)
+        else index_in(households["code"], whole["code"])
+    )
     lost = np.flatnonzero(derived["households"]["grid_code"].isna().to_numpy(dtype=bool))
     covered = np.zeros(len(households), dtype=bool)
     covered[rows] = True
@@ -442,23 +468,23 @@ def _households(
     metric = measure.analysis
     xy = metric_xy(mine, metric)
     center = mine["center_household"].fillna(False).to_numpy(dtype=bool)
-    own = {
-        "code": mine["code"],
-        "grid_code": pd.Series(pd.NA, index=mine.index, dtype="string"),
-        "building_code": mine["building_code"],
-        "party_member": mine["party_member"],
-        "center_household": mine["center_household"],
+    figures = {
         "speaker_covered": speaker_coverage(xy, derived["speakers"], metric, options.coverage),
         "service_covered": service_coverage(xy, derived["service_points"], metric, options.coverage),
-        "linked_to": mine["code"].astype("string").where(center, pd.NA),
-        "geometry": mine.geometry,
+        "linked_to": mine["code"].astype("string").where(center, pd.NA).array,
     }
-    columns = {}
+    whole_rows = np.maximum(at, 0)
+    columns: dict[str, object] = {}
     for name in whole.columns:
-        values = whole[name].array if same else whole[name].array.take(np.maximum(at, 0))
-        values = values.copy() if same else values
-        values[rows] = part[name].array
-        values[lost] = pd.Series(own[name]).array
+        if name in figures:
+            values = whole[name].array.take(whole_rows)
+            values[np.concatenate([rows, lost])] = pd.concat(
+                [part[name], pd.Series(figures[name], dtype=part[name].dtype)], ignore_index=True
+            ).array
+        elif name == "grid_code":
+            values = derived["households"][name].array
+        else:
+            values = households[name].array if name != "geometry" else households.geometry.array
         columns[name] = values
     return gpd.GeoDataFrame(columns, geometry="geometry", crs=whole.crs)
 

@@ -85,7 +85,7 @@ def test_site_edits_anywhere_equal_a_full_analysis(
     after, streets = update(dict(frames), before, edited, locator=GridLocator(frames["grids"]))
     want = analyze({**frames, **edited})
     _same(after, want)
-    assert set(streets) <= set(before.streets["code"])
+    assert streets is not None and set(streets) <= set(before.streets["code"])
     assert frames["speakers"]["code"].iloc[3] in set(after.unassigned["code"])
     derived = after.frames["speakers"].set_index("code")["grid_code"]
     was = before.frames["speakers"].set_index("code")["grid_code"]
@@ -150,8 +150,16 @@ def _check(
     town: tuple[dict[str, gpd.GeoDataFrame], Analysis], edited: dict[str, gpd.GeoDataFrame]
 ) -> list[str] | None:
     frames, before = town
-    after, streets = update(dict(frames), before, edited, whole_share=1.0)
-    _same(after, analyze({**frames, **edited}))
+    want = analyze({**frames, **edited})
+    after, streets = update(dict(frames), before, edited, whole_share=1.0)  # the city assigned again
+    _same(after, want)
+    # With the locators, edits to households and sites place only the edited features.
+    locator, buildings = GridLocator(frames["grids"]), BuildingLocator(before.frames["buildings"])
+    placed, again = update(
+        dict(frames), before, edited, whole_share=1.0, locator=locator, buildings=buildings
+    )
+    _same(placed, want)
+    assert again == streets
     return streets
 
 
