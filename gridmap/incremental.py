@@ -117,14 +117,37 @@ def patched(frame: gpd.GeoDataFrame, fresh: gpd.GeoDataFrame, codes: Sequence[st
     found = index_in(fresh["code"], frame["code"].iloc[rows])
     at = np.where(found >= 0, rows[np.maximum(found, 0)], -1)
     if (at >= 0).all() and np.count_nonzero(named) == len(fresh):  # only edits in place
-        columns = {}
-        for name in frame.columns:
-            values = frame[name].array.copy()
-            values[at] = fresh[name].array
-            columns[name] = values
-        return gpd.GeoDataFrame(columns, geometry="geometry", crs=frame.crs)
+        return gpd.GeoDataFrame(
+            {name: _put(frame[name], at, fresh[name]) for name in frame.columns},
+            geometry="geometry",
+            crs=frame.crs,
+        )
     kept = frame[~named]
     return gpd.GeoDataFrame(pd.concat([kept, fresh], ignore_index=True), geometry="geometry", crs=frame.crs)
+
+
+def _put(column: pd.Series, rows: np.ndarray, values: pd.Series) -> pd.api.extensions.ExtensionArray:
+    """`column`'s values with `values` at `rows`; the column itself when they are there already.
+
+    Text held by Arrow is rebuilt whole on any change, so an edit that leaves a
+    column as it was (most of an edit's fields) costs nothing.
+    """
+    if column.name == "geometry":
+        old = np.asarray(column.array[rows], dtype=object)
+        new = np.asarray(values.array, dtype=object)
+        unchanged = bool(
+            (
+                shapely.equals_exact(old, new, tolerance=0.0)
+                | (shapely.is_missing(old) & shapely.is_missing(new))
+            ).all()
+        )
+    else:
+        unchanged = bool(_same_values(column.iloc[rows], values).all())
+    if unchanged:
+        return column.array
+    out = column.array.copy()  # Arrow-held text: a new wrapper around the same buffers
+    out[rows] = values.array
+    return out
 
 
 def reach(layer: str, sites: gpd.GeoDataFrame, options: AnalysisOptions) -> np.ndarray:
@@ -342,16 +365,15 @@ def _assigned(
 ) -> gpd.GeoDataFrame:
     """A layer with `grid_code` derived: the features in `changed` (or new) placed by `place`,
     the others keeping the grid they had in `before` (the previous derived layer)."""
-    kept = (
-        np.arange(len(features))
-        if _same_codes(features, before)
-        else index_in(features["code"], before["code"])
-    )
+    same = _same_codes(features, before)
+    kept = np.arange(len(features)) if same else index_in(features["code"], before["code"])
     fresh = (kept < 0) | (index_in(features["code"], pd.Series(changed, dtype="string")) >= 0)
+    rows = np.flatnonzero(fresh)
+    placed = pd.Series(place(layer, features.iloc[rows]), name="grid_code")
+    if same:
+        return features.assign(grid_code=_put(before["grid_code"], rows, placed))
     grid_code = codes_at(before["grid_code"], np.where(fresh, -1, kept))
-    if fresh.any():
-        rows = np.flatnonzero(fresh)
-        grid_code[rows] = place(layer, features.iloc[rows])
+    grid_code[rows] = placed.array
     return features.assign(grid_code=grid_code)
 
 
@@ -453,11 +475,8 @@ def _households(
     itself) are worked out here.
     """
     households = frames["households"]
-    at = (
-        np.arange(len(whole))
-        if _same_codes(households, whole)
-        else index_in(households["code"], whole["code"])
-    )
+    same = _same_codes(households, whole)
+    at = np.arange(len(whole)) if same else index_in(households["code"], whole["code"])
     lost = np.flatnonzero(derived["households"]["grid_code"].isna().to_numpy(dtype=bool))
     covered = np.zeros(len(households), dtype=bool)
     covered[rows] = True
@@ -477,7 +496,7 @@ def _households(
     columns: dict[str, object] = {}
     for name in whole.columns:
         if name in figures:
-            values = whole[name].array.take(whole_rows)
+            values = whole[name].array.copy() if same else whole[name].array.take(whole_rows)
             values[np.concatenate([rows, lost])] = pd.concat(
                 [part[name], pd.Series(figures[name], dtype=part[name].dtype)], ignore_index=True
             ).array
