@@ -244,3 +244,25 @@ def test_a_large_edit_takes_the_whole_analysis_with_the_same_figures(
     after, streets = update(dict(frames), before, {"households": households})
     assert streets == sorted(before.streets["code"])
     _same(after, analyze({**frames, "households": households}))
+
+
+def test_a_site_moved_near_a_household_in_no_grid_covers_it() -> None:
+    """A household outside every grid belongs to no street, yet a speaker moved next to it covers it."""
+    frames = generate(scale=2)
+    x0, _, x1, y1 = frames["grids"].total_bounds
+    outside = shapely.Point((x0 + x1) / 2, y1 + 0.01)  # a kilometre north of every grid
+    households = frames["households"].copy()
+    households.loc[0, "building_code"] = None
+    households = households.set_geometry([outside, *households.geometry.iloc[1:]])
+    frames["households"] = households
+    before = analyze(frames)
+    assert (
+        pd.isna(before.households["grid_code"].iloc[0]) and not before.households["speaker_covered"].iloc[0]
+    )
+    speakers = frames["speakers"].copy()
+    speakers = speakers.set_geometry(
+        [shapely.Point(outside.x + 0.0005, outside.y), *speakers.geometry.iloc[1:]]
+    )
+    after, _ = update(dict(frames), before, {"speakers": speakers}, locator=GridLocator(frames["grids"]))
+    assert after.households["speaker_covered"].iloc[0]
+    _same(after, analyze({**frames, "speakers": speakers}))
