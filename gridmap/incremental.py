@@ -115,7 +115,8 @@ def patched(frame: gpd.GeoDataFrame, fresh: gpd.GeoDataFrame, codes: Sequence[st
     named = index_in(frame["code"], pd.Series(list(codes), dtype="string")) >= 0
     rows = np.flatnonzero(named)  # a few: no hash of the whole layer's codes
     found = index_in(fresh["code"], frame["code"].iloc[rows])
-    at = np.where(found >= 0, rows[np.maximum(found, 0)], -1)
+    at = np.full(len(fresh), -1, dtype=np.intp)
+    at[found >= 0] = rows[found[found >= 0]]
     if (at >= 0).all() and np.count_nonzero(named) == len(fresh):  # only edits in place
         return gpd.GeoDataFrame(
             {name: _put(frame[name], at, fresh[name]) for name in frame.columns},

@@ -11,7 +11,7 @@ import shapely.ops
 
 from gridmap.analysis import Analysis, analyze
 from gridmap.assignment import DERIVED_LAYERS, BuildingLocator, GridLocator
-from gridmap.incremental import changed_codes, update
+from gridmap.incremental import changed_codes, patched, update
 from gridmap.sample import generate
 
 
@@ -266,3 +266,19 @@ def test_a_site_moved_near_a_household_in_no_grid_covers_it() -> None:
     after, _ = update(dict(frames), before, {"speakers": speakers}, locator=GridLocator(frames["grids"]))
     assert after.households["speaker_covered"].iloc[0]
     _same(after, analyze({**frames, "speakers": speakers}))
+
+
+def test_a_layer_is_patched_with_what_the_log_names() -> None:
+    """Edited rows in place, a new one last, a deleted one gone, the rest as they were."""
+    frame = generate(scale=1)["speakers"].iloc[:5].reset_index(drop=True)
+    codes = frame["code"].tolist()
+    edited = frame.iloc[[1]].assign(name="改名")
+    born = frame.iloc[[2]].assign(code="NEW")
+    only_edits = patched(frame, edited, [codes[1]])
+    assert only_edits["name"].tolist() == [*frame["name"].iloc[:1], "改名", *frame["name"].iloc[2:]]
+    assert only_edits["code"].tolist() == codes
+    mixed = patched(frame, pd.concat([edited, born]), [codes[1], codes[3], "NEW"])  # codes[3] deleted
+    assert mixed["code"].tolist() == [codes[0], codes[2], codes[4], codes[1], "NEW"]
+    assert mixed.set_index("code").loc[codes[1], "name"] == "改名"
+    assert patched(frame, born, ["NEW"])["code"].tolist() == [*codes, "NEW"]
+    assert patched(frame, frame.iloc[:0], [codes[0]])["code"].tolist() == codes[1:]
