@@ -72,7 +72,7 @@ def changed_codes(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> list[str]:
 
     Column by column over whole arrays (Arrow for text): five million rows compare in about a second.
     """
-    at = index_in(new["code"], old["code"])
+    at, gone = _matched(new, old)
     both = np.flatnonzero(at >= 0)
     a = old.iloc[at[both]] if len(both) != len(old) or (at[both] != np.arange(len(old))).any() else old
     b = new.iloc[both] if len(both) != len(new) else new
@@ -87,7 +87,7 @@ def changed_codes(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> list[str]:
         shapely.is_missing(ga) & shapely.is_missing(gb)
     )
     added = new["code"].iloc[np.flatnonzero(at < 0)]
-    removed = old["code"].iloc[np.flatnonzero(index_in(old["code"], new["code"]) < 0)]
+    removed = old["code"].iloc[gone]
     edited = b["code"].iloc[np.flatnonzero(differs)]
     return sorted({*added.astype(str), *removed.astype(str), *edited.astype(str)})
 
@@ -117,14 +117,22 @@ def patched(frame: gpd.GeoDataFrame, fresh: gpd.GeoDataFrame, codes: Sequence[st
     found = index_in(fresh["code"], frame["code"].iloc[rows])
     at = np.full(len(fresh), -1, dtype=np.intp)
     at[found >= 0] = rows[found[found >= 0]]
-    if (at >= 0).all() and np.count_nonzero(named) == len(fresh):  # only edits in place
+    if np.count_nonzero(at >= 0) < rows.size:  # some are gone: the rows left close up
+        kept = frame[~named]
         return gpd.GeoDataFrame(
-            {name: _put(frame[name], at, fresh[name]) for name in frame.columns},
-            geometry="geometry",
-            crs=frame.crs,
+            pd.concat([kept, fresh], ignore_index=True), geometry="geometry", crs=frame.crs
         )
-    kept = frame[~named]
-    return gpd.GeoDataFrame(pd.concat([kept, fresh], ignore_index=True), geometry="geometry", crs=frame.crs)
+    here = at >= 0
+    edited = gpd.GeoDataFrame(
+        {name: _put(frame[name], at[here], fresh[name][here]) for name in frame.columns},
+        geometry="geometry",
+        crs=frame.crs,
+    )
+    if here.all():
+        return edited
+    return gpd.GeoDataFrame(
+        pd.concat([edited, fresh[~here]], ignore_index=True), geometry="geometry", crs=frame.crs
+    )
 
 
 def _put(column: pd.Series, rows: np.ndarray, values: pd.Series) -> pd.api.extensions.ExtensionArray:
@@ -278,20 +286,26 @@ def _streets_of(streets: pd.Series, grid_codes: object) -> set[str]:
 
 def _moved(before: pd.DataFrame, after: pd.DataFrame, edited: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Rows of `before` and of `after` whose feature is edited, new, gone or in another grid now."""
-    if _same_codes(before, after):
-        differs = ~same_text(before["grid_code"], after["grid_code"])
-        rows = np.flatnonzero(differs | after["code"].isin(edited).to_numpy(dtype=bool))
+    at, gone = _matched(after, before)
+    edits = index_in(after["code"], pd.Series(edited, dtype="string")) >= 0
+    if len(after) == len(before) and not len(gone):  # the same rows: compare in place
+        rows = np.flatnonzero(~same_text(before["grid_code"], after["grid_code"]) | edits)
         return rows, rows
-    at = index_in(after["code"], before["code"])
     was = pd.Series(codes_at(before["grid_code"], at))
-    differs = (at < 0) | after["code"].isin(edited).to_numpy(dtype=bool) | ~same_text(was, after["grid_code"])
-    gone = np.flatnonzero(index_in(before["code"], after["code"]) < 0)
+    differs = (at < 0) | edits | ~same_text(was, after["grid_code"])
     return np.union1d(at[differs & (at >= 0)], gone), np.flatnonzero(differs)
 
 
-def _same_codes(a: pd.DataFrame, b: pd.DataFrame) -> bool:
-    """Whether two versions of a layer hold the same codes in the same rows."""
-    return len(a) == len(b) and bool(same_text(a["code"], b["code"]).all())
+def _matched(new: pd.DataFrame, old: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The row of `old` holding each row of `new`'s feature (-1: new), and the rows of `old` gone.
+
+    Cheap when `new` is `old` with rows edited in place and new ones after them
+    (as a patched layer is): codes are unique, so a tail past `old`'s rows is all new.
+    """
+    n = len(old)
+    if len(new) >= n and bool(same_text(new["code"].iloc[:n], old["code"]).all()):
+        return np.concatenate([np.arange(n), np.full(len(new) - n, -1)]), np.empty(0, dtype=np.intp)
+    return index_in(new["code"], old["code"]), np.flatnonzero(index_in(old["code"], new["code"]) < 0)
 
 
 def region(
@@ -366,8 +380,8 @@ def _assigned(
 ) -> gpd.GeoDataFrame:
     """A layer with `grid_code` derived: the features in `changed` (or new) placed by `place`,
     the others keeping the grid they had in `before` (the previous derived layer)."""
-    same = _same_codes(features, before)
-    kept = np.arange(len(features)) if same else index_in(features["code"], before["code"])
+    kept, _ = _matched(features, before)
+    same = len(features) == len(before) and bool((kept == np.arange(len(kept))).all())
     fresh = (kept < 0) | (index_in(features["code"], pd.Series(changed, dtype="string")) >= 0)
     rows = np.flatnonzero(fresh)
     placed = pd.Series(place(layer, features.iloc[rows]), name="grid_code")
@@ -476,8 +490,8 @@ def _households(
     itself) are worked out here.
     """
     households = frames["households"]
-    same = _same_codes(households, whole)
-    at = np.arange(len(whole)) if same else index_in(households["code"], whole["code"])
+    at, _ = _matched(households, whole)
+    same = len(households) == len(whole) and bool((at == np.arange(len(at))).all())
     lost = np.flatnonzero(derived["households"]["grid_code"].isna().to_numpy(dtype=bool))
     covered = np.zeros(len(households), dtype=bool)
     covered[rows] = True
