@@ -12,8 +12,9 @@ kept. A street is touched when an edited grid, community or street is in it
 (before or after), when a building, household or site is assigned into or
 out of one of its grids, and, for speakers and service points, when its
 grids lie within an edited site's reach. Edits to households and sites keep
-every other feature's grid and place only the edited features; edits to
-buildings and areas assign the whole city again (cheap next to analysing
+every other feature's grid and place only the edited features, edits to
+streets and communities place nothing (assignment reads neither); edits to
+buildings and grids assign the whole city again (cheap next to analysing
 it), which is what tells where every feature now belongs. `update` equals `analyze` on the edited frames
 (tests/test_incremental.py holds it to that).
 """
@@ -58,7 +59,9 @@ SITE_LAYERS = ("speakers", "service_points")
 """Layers whose features reach households around them."""
 
 PLACED_LAYERS = ("households", *SITE_LAYERS)
-"""Layers whose edits leave every other feature in its grid: only the edited ones are placed."""
+"""Layers whose edited features are placed one by one (no other feature changes grid)."""
+
+_NO_PLACING = ("streets", "communities")  # assignment reads only grids and buildings
 
 WHOLE_SHARE = 0.5
 """When the touched streets hold more than this share of households, the whole is analysed again."""
@@ -220,11 +223,12 @@ def update(
     changed = {layer: names for layer, names in changed.items() if names}
     if measure != projections(old):  # the city's extent moved into another zone: all is measured anew
         return analyze(frames, opts, measure=measure), None
-    if set(changed) <= set(PLACED_LAYERS) and locator is not None:
+    if set(changed) <= {*PLACED_LAYERS, *_NO_PLACING} and locator is not None:
         place = _placer(analysis, locator, buildings)
         derived = dict(analysis.frames)
         for layer, names in changed.items():
-            derived[layer] = _assigned(layer, frames[layer], analysis.frames[layer], names, place)
+            if layer in PLACED_LAYERS:
+                derived[layer] = _assigned(layer, frames[layer], analysis.frames[layer], names, place)
     else:
         assigned, _ = assign_positions(frames)
         derived = {name: assigned[name] for name in DERIVED_LAYERS}
@@ -263,6 +267,8 @@ def _touched(
         out |= _streets_of(was, changed["grids"]) | _streets_of(now, changed["grids"])
     for layer in DERIVED_LAYERS:
         before, after = analysis.frames[layer], derived[layer]
+        if after is before:  # kept as it was: nothing in it moved
+            continue
         moved = _moved(before, after, changed.get(layer, []))
         out |= _streets_of(was, before["grid_code"].iloc[moved[0]]) | _streets_of(
             now, after["grid_code"].iloc[moved[1]]
@@ -432,7 +438,11 @@ def _splice(
     out.findings = _findings(before.findings, part.findings, grid_codes, community_codes)
     out.unassigned = unassigned(derived)
     out.households = _households(before.households, part.households, frames, derived, rows, options, measure)
-    out.centers = _centers(before.centers, part.centers, out.households, options.quota)
+    # Links depend on households and their grids alone: when neither moved, the centers stand.
+    linked = derived["households"] is not before.frames["households"]
+    out.centers = (
+        _centers(before.centers, part.centers, out.households, options.quota) if linked else before.centers
+    )
     per_grid = before.gaps["kind"].isin(list(GAP_TEXT)).to_numpy(dtype=bool)
     kept = before.gaps[per_grid & ~before.gaps["grid_code"].isin(grid_codes).to_numpy(dtype=bool)]
     fresh = part.gaps[part.gaps["kind"].isin(list(GAP_TEXT)).to_numpy(dtype=bool)]
