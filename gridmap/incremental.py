@@ -221,6 +221,8 @@ def update(
         for layer, new in edited.items()
     }
     changed = {layer: names for layer, names in changed.items() if names}
+    if not changed:  # written again as it was
+        return dataclasses.replace(analysis, timings={}), []
     if measure != projections(old):  # the city's extent moved into another zone: all is measured anew
         return analyze(frames, opts, measure=measure), None
     if set(changed) <= {*PLACED_LAYERS, *_NO_PLACING} and locator is not None:

@@ -282,3 +282,11 @@ def test_a_layer_is_patched_with_what_the_log_names() -> None:
     assert mixed.set_index("code").loc[codes[1], "name"] == "改名"
     assert patched(frame, born, ["NEW"])["code"].tolist() == [*codes, "NEW"]
     assert patched(frame, frame.iloc[:0], [codes[0]])["code"].tolist() == codes[1:]
+
+
+def test_a_layer_written_again_as_it_was_redoes_nothing(
+    city: tuple[dict[str, gpd.GeoDataFrame], Analysis],
+) -> None:
+    frames, before = city
+    after, streets = update(dict(frames), before, {"grids": frames["grids"].copy()})
+    assert streets == [] and after.grids is before.grids and after.households is before.households
