@@ -416,18 +416,8 @@ def _splice(
     """
     if part is None:
         part = dataclasses.replace(before, **{n: getattr(before, n).iloc[:0] for n in _TABLES})
-    grid_codes = {
-        *part.grids["code"],
-        *before.grids["code"][
-            before.grids["street_code"].astype(object).fillna(_NO_STREET).isin(streets).to_numpy()
-        ],
-    }
-    community_codes = {
-        *part.communities["code"],
-        *before.communities["code"][
-            before.communities["street_code"].astype(object).fillna(_NO_STREET).isin(streets).to_numpy()
-        ],
-    }
+    grid_codes = {*part.grids["code"], *_in_streets(before.grids, streets)}
+    community_codes = {*part.communities["code"], *_in_streets(before.communities, streets)}
     out = dataclasses.replace(before, frames=derived, timings={})
     out.grids = _merged(before.grids, part.grids, "code", grid_codes, frames["grids"]["code"])
     out.communities = _merged(
@@ -438,8 +428,17 @@ def _splice(
         before.uncovered_areas, part.uncovered_areas, "grid_code", grid_codes, frames["grids"]["code"]
     )
     out.findings = _findings(before.findings, part.findings, grid_codes, community_codes)
-    out.unassigned = unassigned(derived)
-    out.households = _households(before.households, part.households, frames, derived, rows, options, measure)
+    out.unassigned = _unassigned(before, derived)
+    out.households = _households(
+        before.households,
+        part.households,
+        frames,
+        derived,
+        rows,
+        options,
+        measure,
+        before.frames["households"],
+    )
     # Links depend on households and their grids alone: when neither moved, the centers stand.
     linked = derived["households"] is not before.frames["households"]
     out.centers = (
@@ -454,6 +453,30 @@ def _splice(
     )
     return out
 
+
+def _in_streets(table: pd.DataFrame, streets: set[str]) -> list[str]:
+    """The codes of `table`'s rows (grids or communities) whose street key is in `streets`."""
+    keys = table["street_code"].astype(object).fillna(_NO_STREET)
+    return table["code"][keys.isin(streets).to_numpy(dtype=bool)].astype(str).tolist()
+
+
+def _unassigned(before: Analysis, derived: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """What lies in no grid, as `unassigned(derived)` lists it: a layer kept as it was keeps its rows."""
+    fresh = {layer: frame for layer, frame in derived.items() if frame is not before.frames[layer]}
+    if not fresh:
+        return before.unassigned
+    mine = unassigned(fresh)
+    layers = before.unassigned["layer"].astype(object).to_numpy()
+    parts = [
+        mine[mine["layer"] == layer] if layer in fresh else before.unassigned[layers == layer]
+        for layer in DERIVED_LAYERS
+    ]
+    return gpd.GeoDataFrame(
+        pd.concat(parts, ignore_index=True), geometry="geometry", crs=before.unassigned.crs
+    )
+
+
+_COVERAGE = ("speaker_covered", "service_covered")
 
 _TABLES = ("households", "grids", "communities", "streets", "uncovered_areas", "findings", "gaps", "centers")
 
@@ -493,6 +516,7 @@ def _households(
     rows: np.ndarray,
     options: AnalysisOptions,
     measure: Projections,
+    before_frame: gpd.GeoDataFrame,
 ) -> gpd.GeoDataFrame:
     """The household table in the new frame's order: the redone `rows` from `part`, the others kept.
 
@@ -502,8 +526,12 @@ def _households(
     itself) are worked out here.
     """
     households = frames["households"]
-    at, _ = _matched(households, whole)
-    same = len(households) == len(whole) and bool((at == np.arange(len(at))).all())
+    kept = derived["households"] is before_frame
+    if kept:  # nor moved nor edited: the rows, their grids and links stand; only coverage is redone
+        at, same = np.arange(len(whole)), True
+    else:
+        at, _ = _matched(households, whole)
+        same = len(households) == len(whole) and bool((at == np.arange(len(at))).all())
     lost = np.flatnonzero(derived["households"]["grid_code"].isna().to_numpy(dtype=bool))
     covered = np.zeros(len(households), dtype=bool)
     covered[rows] = True
@@ -522,7 +550,9 @@ def _households(
     whole_rows = np.maximum(at, 0)
     columns: dict[str, object] = {}
     for name in whole.columns:
-        if name in figures:
+        if kept and name not in _COVERAGE:
+            values = whole[name].array
+        elif name in figures:
             values = whole[name].array.copy() if same else whole[name].array.take(whole_rows)
             values[np.concatenate([rows, lost])] = pd.concat(
                 [part[name], pd.Series(figures[name], dtype=part[name].dtype)], ignore_index=True
