@@ -549,10 +549,8 @@ def _households(
     }
     whole_rows = np.maximum(at, 0)
     columns: dict[str, object] = {}
-    for name in whole.columns:
-        if kept and name not in _COVERAGE:
-            values = whole[name].array
-        elif name in figures:
+    for name in _COVERAGE if kept else whole.columns:
+        if name in figures:
             values = whole[name].array.copy() if same else whole[name].array.take(whole_rows)
             values[np.concatenate([rows, lost])] = pd.concat(
                 [part[name], pd.Series(figures[name], dtype=part[name].dtype)], ignore_index=True
@@ -562,6 +560,11 @@ def _households(
         else:
             values = households[name].array if name != "geometry" else households.geometry.array
         columns[name] = values
+    if kept:  # the other columns shared with the previous table, not copied
+        out = whole.copy(deep=False)
+        for name, values in columns.items():
+            out[name] = values
+        return out
     return gpd.GeoDataFrame(columns, geometry="geometry", crs=whole.crs)
 
 
