@@ -255,7 +255,7 @@ def analyze(
     )
     grid_table["grade"] = opts.grades.grade(_share_matrix(grid_table), _grid_problems(grid_table))
     community_table = _community_table(grid_table, layers["communities"], findings, opts.grades)
-    street_table = _street_table(community_table, layers["streets"], opts.grades)
+    street_table = street_table_of(community_table, layers["streets"], opts.grades)
     clock.stop()
     return Analysis(
         households=h_out,
@@ -623,7 +623,7 @@ def _names_a_grid(findings: gpd.GeoDataFrame, g_code: npt.NDArray[np.object_]) -
     )
 
 
-def _street_table(
+def street_table_of(
     communities: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, rule: GradeRule
 ) -> gpd.GeoDataFrame:
     """Community figures summed per street, with its own grade."""

@@ -1,21 +1,22 @@
-"""The analysis after an edit, recomputed only for the streets the edit can reach.
+"""The analysis after an edit, recomputed only for the communities the edit can reach.
 
-Every figure of the analysis (grid counts, coverage, 一户十联 links, uncovered
-areas, topology findings, gaps, community and street roll-ups, grades)
-depends only on the layers inside a street and the sites within reach of it:
-topology compares grids of one community, linkage pairs households of one
-grid (ties by code, never by what else is analysed), and a distance is
-measured in the whole city's CRS (`Projections`). So an edit redoes the
-streets it touches by running the very same `gridmap.analysis.analyze` on
-them alone, and splices the result into the previous analysis; the rest is
-kept. A street is touched when an edited grid, community or street is in it
-(before or after), when a building, household or site is assigned into or
-out of one of its grids, and, for speakers and service points, when its
-grids lie within an edited site's reach. Edits to households and sites keep
-every other feature's grid and place only the edited features, edits to
-streets and communities place nothing (assignment reads neither); edits to
-buildings and grids assign the whole city again (cheap next to analysing
-it), which is what tells where every feature now belongs. `update` equals `analyze` on the edited frames
+Every figure of a grid and of a community (counts, coverage, 一户十联 links,
+uncovered areas, topology findings, gaps, grades) depends only on the layers
+inside that community and the sites within reach of it: topology compares
+grids of one community, linkage pairs households of one grid (ties by code,
+never by what else is analysed), and a distance is measured in the whole
+city's CRS (`Projections`). So an edit redoes the communities it touches by
+running the very same `gridmap.analysis.analyze` on them alone, splices the
+result into the previous analysis, and sums the streets again from the
+communities; the rest is kept. A community is touched when it is edited,
+when an edited grid is in it (before or after), when a building, household
+or site is assigned into or out of one of its grids, and, for speakers and
+service points, when its grids lie within an edited site's reach. Edits to
+households and sites keep every other feature's grid and place only the
+edited features, edits to streets and communities place nothing (assignment
+reads neither); edits to buildings and grids assign the whole city again
+(cheap next to analysing it), which is what tells where every feature now
+belongs. `update` equals `analyze` on the edited frames
 (tests/test_incremental.py holds it to that).
 """
 
@@ -36,6 +37,7 @@ from gridmap.analysis import (
     Projections,
     analyze,
     projections,
+    street_table_of,
     topology_gaps,
     unassigned_gaps,
 )
@@ -67,7 +69,7 @@ WHOLE_SHARE = 0.5
 """When the touched streets hold more than this share of households, the whole is analysed again."""
 
 _METRES_PER_DEGREE = 110_574.0  # of latitude; longitude scales by cos(latitude)
-_NO_STREET = ""  # the street key of grids whose community, or whose community's street, is unknown
+_NO_COMMUNITY = ""  # the key of grids whose community is unknown
 
 
 def changed_codes(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> list[str]:
@@ -173,20 +175,19 @@ def reach(layer: str, sites: gpd.GeoDataFrame, options: AnalysisOptions) -> np.n
     return boxes[np.isfinite(boxes).all(axis=1)]
 
 
-def affected_streets(grids: gpd.GeoDataFrame, streets: pd.Series, boxes: np.ndarray) -> set[str]:
-    """Street keys (`streets`, aligned with `grids`) of the grids meeting any of `boxes`."""
+def reached(grids: gpd.GeoDataFrame, units: pd.Series, boxes: np.ndarray) -> set[str]:
+    """Community keys (`units`, aligned with `grids`) of the grids meeting any of `boxes`."""
     if not len(boxes) or not len(grids):
         return set()
     tree = shapely.STRtree(np.asarray(grids.geometry.values, dtype=object))
     _, hit = tree.query(shapely.box(*boxes.T), predicate="intersects")
-    return set(streets.iloc[np.unique(hit)])
+    return set(units.iloc[np.unique(hit)])
 
 
-def grid_streets(grids: pd.DataFrame, communities: pd.DataFrame) -> pd.Series:
-    """The street key of each grid (aligned with `grids`): its community's street, "" when unknown."""
-    street = pd.Series(communities["street_code"].to_numpy(), index=communities["code"].to_numpy())
-    keys = grids["community_code"].map(street)
-    return pd.Series(keys.astype(object).where(keys.notna(), _NO_STREET).to_numpy(dtype=object))
+def grid_units(grids: pd.DataFrame) -> pd.Series:
+    """The community key of each grid (aligned with `grids`): its community's code, "" when unknown."""
+    keys = grids["community_code"].astype(object)
+    return pd.Series(keys.where(keys.notna(), _NO_COMMUNITY).to_numpy(dtype=object))
 
 
 def update(
@@ -201,13 +202,13 @@ def update(
     codes: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[Analysis, list[str] | None]:
     """The analysis with the `edited` layers (whole new versions), and the streets whose figures may
-    have changed (None: any).
+    have changed (None: any); the communities the edit reaches are analysed again.
 
     `frames` (what `analysis` was computed from) is updated in place. With
     `locator` (of the grids) and `buildings` (of `analysis.frames["buildings"]`),
     an edit to households and sites alone places just the edited features.
-    When the streets to redo hold more than `whole_share` of the households,
-    the whole is analysed.
+    When the communities to redo hold more than `whole_share` of the
+    households, the whole is analysed.
     `codes` names, per edited layer, every feature the edit may have changed
     (from the store's log), which spares comparing the two versions whole.
     """
@@ -234,14 +235,15 @@ def update(
     else:
         assigned, _ = assign_positions(frames)
         derived = {name: assigned[name] for name in DERIVED_LAYERS}
-    new_streets = grid_streets(frames["grids"], frames["communities"])
-    streets = _touched(frames, old, analysis, derived, changed, new_streets, opts)
-    region_grids = frames["grids"]["code"][new_streets.isin(streets).to_numpy()]
-    inside, rows = region(frames, derived, streets, region_grids, _widest_reach(frames, opts))
+    units = grid_units(frames["grids"])
+    touched = _touched(frames, old, analysis, derived, changed, units, opts)
+    streets = _streets_redone(old, frames, touched, changed.get("streets", []))
+    region_grids = frames["grids"]["code"][units.isin(touched).to_numpy()]
+    inside, rows = region(frames, derived, touched, region_grids, _widest_reach(frames, opts))
     if len(rows) > whole_share * max(len(frames["households"]), 1):  # the same figures, sooner
-        return analyze(frames, opts, measure=measure), sorted(streets)
-    part = analyze(inside, opts, measure=measure) if streets else None
-    return _splice(analysis, part, frames, derived, streets, rows, opts, measure), sorted(streets)
+        return analyze(frames, opts, measure=measure), streets
+    part = analyze(inside, opts, measure=measure) if touched else None
+    return _splice(analysis, part, frames, derived, touched, rows, opts, measure), streets
 
 
 def _touched(
@@ -250,46 +252,50 @@ def _touched(
     analysis: Analysis,
     derived: Mapping[str, gpd.GeoDataFrame],
     changed: Mapping[str, list[str]],
-    new_streets: pd.Series,
+    units: pd.Series,
     options: AnalysisOptions,
 ) -> set[str]:
-    """The street keys an edit reaches (see the module docstring)."""
-    was = pd.Series(
-        analysis.grids["street_code"].astype(object).fillna(_NO_STREET).to_numpy(dtype=object),
-        index=analysis.grids["code"].astype(object).to_numpy(),
-    )
-    now = pd.Series(new_streets.to_numpy(), index=frames["grids"]["code"].astype(object).to_numpy())
-    out: set[str] = set(changed.get("streets", []))
-    if "communities" in changed:
-        codes = changed["communities"]
-        for version in (old["communities"], frames["communities"]):
-            mine = version[version["code"].isin(codes)]["street_code"]
-            out |= set(mine.astype(object).fillna(_NO_STREET))
+    """The community keys an edit reaches (see the module docstring)."""
+    was_units = grid_units(analysis.grids)
+    was = pd.Series(was_units.to_numpy(), index=analysis.grids["code"].astype(object).to_numpy())
+    now = pd.Series(units.to_numpy(), index=frames["grids"]["code"].astype(object).to_numpy())
+    out: set[str] = set(changed.get("communities", []))
     if "grids" in changed:
-        out |= _streets_of(was, changed["grids"]) | _streets_of(now, changed["grids"])
+        out |= _units_of(was, changed["grids"]) | _units_of(now, changed["grids"])
     for layer in DERIVED_LAYERS:
         before, after = analysis.frames[layer], derived[layer]
         if after is before:  # kept as it was: nothing in it moved
             continue
-        moved = _moved(before, after, changed.get(layer, []))
-        out |= _streets_of(was, before["grid_code"].iloc[moved[0]]) | _streets_of(
-            now, after["grid_code"].iloc[moved[1]]
-        )
+        gone, came = _moved(before, after, changed.get(layer, []))
+        out |= _units_of(was, before["grid_code"].iloc[gone]) | _units_of(now, after["grid_code"].iloc[came])
     boxes = [np.empty((0, 4))]
     for layer in SITE_LAYERS:
         codes = changed.get(layer, [])
         for version in (old[layer], frames[layer]):
             boxes.append(reach(layer, version[version["code"].isin(codes)], options))
-    reached = np.concatenate(boxes)
-    out |= affected_streets(analysis.grids, was.reset_index(drop=True), reached)
-    out |= affected_streets(frames["grids"], new_streets, reached)
-    return out
+    hits = np.concatenate(boxes)
+    return out | reached(analysis.grids, was_units, hits) | reached(frames["grids"], units, hits)
 
 
-def _streets_of(streets: pd.Series, grid_codes: object) -> set[str]:
-    """The street keys of the (non-null) `grid_codes` that `streets` knows."""
+def _streets_redone(
+    old: Mapping[str, gpd.GeoDataFrame],
+    frames: Mapping[str, gpd.GeoDataFrame],
+    units: set[str],
+    edited: list[str],
+) -> list[str]:
+    """The streets whose figures the redone communities (their street before and after) and the
+    edited streets change."""
+    out = set(edited)
+    for version in (old["communities"], frames["communities"]):
+        mine = version["street_code"][version["code"].isin(list(units)).to_numpy(dtype=bool)]
+        out |= set(mine.dropna().astype(str))
+    return sorted(out)
+
+
+def _units_of(units: pd.Series, grid_codes: object) -> set[str]:
+    """The community keys of the (non-null) `grid_codes` that `units` knows."""
     codes = pd.Series(grid_codes).dropna().astype(object).unique()
-    return set(streets.reindex(codes).dropna())
+    return set(units.reindex(codes).dropna())
 
 
 def _moved(before: pd.DataFrame, after: pd.DataFrame, edited: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -319,21 +325,20 @@ def _matched(new: pd.DataFrame, old: pd.DataFrame) -> tuple[np.ndarray, np.ndarr
 def region(
     frames: Mapping[str, gpd.GeoDataFrame],
     derived: Mapping[str, gpd.GeoDataFrame],
-    streets: set[str],
+    units: set[str],
     grid_codes: pd.Series,
     margin: np.ndarray,
 ) -> tuple[dict[str, gpd.GeoDataFrame], np.ndarray]:
-    """The layers the analysis of `streets` (holding `grid_codes`) reads, and its households' rows.
+    """The layers the analysis of the communities `units` (holding `grid_codes`) reads, and its
+    households' rows.
 
     Their areas, what is assigned inside them (`derived`), and the sites within
     `margin` (degrees) around them; the rows are positions among all households.
     """
-    communities = frames["communities"]
+    communities = frames["communities"][frames["communities"]["code"].isin(list(units)).to_numpy(dtype=bool)]
     inside = {
-        "streets": frames["streets"][frames["streets"]["code"].isin(streets)],
-        "communities": communities[
-            communities["street_code"].astype(object).fillna(_NO_STREET).isin(streets).to_numpy()
-        ],
+        "streets": frames["streets"][frames["streets"]["code"].isin(communities["street_code"].dropna())],
+        "communities": communities,
         "grids": frames["grids"][frames["grids"]["code"].isin(grid_codes)],
     }
     rows = np.empty(0, dtype=np.intp)
@@ -405,25 +410,27 @@ def _splice(
     part: Analysis | None,
     frames: Mapping[str, gpd.GeoDataFrame],
     derived: dict[str, gpd.GeoDataFrame],
-    streets: set[str],
+    units: set[str],
     rows: np.ndarray,
     options: AnalysisOptions,
     measure: Projections,
 ) -> Analysis:
-    """`before` with the figures of `streets` taken from `part` (the analysis of those streets alone).
+    """`before` with the figures of the communities `units` taken from `part` (their analysis
+    alone); the street roll-ups are summed again from the communities.
 
     `rows` are the positions among all households of those `part` was given, in its order.
     """
     if part is None:
         part = dataclasses.replace(before, **{n: getattr(before, n).iloc[:0] for n in _TABLES})
-    grid_codes = {*part.grids["code"], *_in_streets(before.grids, streets)}
-    community_codes = {*part.communities["code"], *_in_streets(before.communities, streets)}
+    old_grids = before.grids["code"][grid_units(before.grids).isin(units).to_numpy()]
+    grid_codes = {*part.grids["code"], *old_grids.astype(str)}
+    community_codes = {*part.communities["code"], *(units - {_NO_COMMUNITY})}
     out = dataclasses.replace(before, frames=derived, timings={})
     out.grids = _merged(before.grids, part.grids, "code", grid_codes, frames["grids"]["code"])
     out.communities = _merged(
         before.communities, part.communities, "code", community_codes, frames["communities"]["code"]
     )
-    out.streets = _merged(before.streets, part.streets, "code", streets, frames["streets"]["code"])
+    out.streets = street_table_of(out.communities, frames["streets"], options.grades)
     out.uncovered_areas = _merged(
         before.uncovered_areas, part.uncovered_areas, "grid_code", grid_codes, frames["grids"]["code"]
     )
@@ -452,12 +459,6 @@ def _splice(
         [kept, fresh, topology, unassigned_gaps(out.unassigned)], out.grids, before.gaps.crs
     )
     return out
-
-
-def _in_streets(table: pd.DataFrame, streets: set[str]) -> list[str]:
-    """The codes of `table`'s rows (grids or communities) whose street key is in `streets`."""
-    keys = table["street_code"].astype(object).fillna(_NO_STREET)
-    return table["code"][keys.isin(streets).to_numpy(dtype=bool)].astype(str).tolist()
 
 
 def _unassigned(before: Analysis, derived: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
@@ -521,7 +522,7 @@ def _households(
     """The household table in the new frame's order: the redone `rows` from `part`, the others kept.
 
     The fields it takes over come from the frames as `analyze` takes them; only
-    the figures are spliced. Households in no grid belong to no street: their
+    the figures are spliced. Households in no grid belong to no community: their
     coverage (sites may have moved near them) and their link (a center's to
     itself) are worked out here.
     """
@@ -537,7 +538,7 @@ def _households(
     covered[rows] = True
     covered[lost] = True
     if not covered[at < 0].all():
-        raise AssertionError("incremental analysis met a household no street redid")
+        raise AssertionError("incremental analysis met a household no community redid")
     mine = households.iloc[lost]
     metric = measure.analysis
     xy = metric_xy(mine, metric)

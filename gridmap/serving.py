@@ -7,9 +7,9 @@ plus the feature counts. Workers only read the newest published edition, so
 a reply costs a file read whatever the city's size, a reader never waits for
 a rebuild, and no worker ever holds the interpreter for the analysis.
 
-After a write the builder redoes only the streets the edit reaches
-(`gridmap.incremental`: the edited layers are read again, the rest kept in
-memory); a change it cannot place (a backend without change times) rebuilds
+After a write the builder redoes only the communities the edit reaches
+(`gridmap.incremental`: the features the store's log names are read again,
+the rest kept in memory); a change it cannot place (a backend without change times) rebuilds
 everything. Either way it works in the background, while workers keep
 serving the last edition with its revision.
 
@@ -178,8 +178,8 @@ def orphaned(parent: int | None) -> bool:
 class LiveAnalysis:
     """A store's frames and analysis, brought to its newest revision on `refresh`.
 
-    An edit redoes only the streets it reaches (`gridmap.incremental.update`:
-    the edited layers are read again); a change the store cannot place in a
+    An edit redoes only the communities it reaches (`gridmap.incremental.update`:
+    the features the store's log names are read again); a change the store cannot place in a
     layer takes the whole analysis. With `narrow`, the largest layers hold only the fields the
     analysis reads (the builder's case); maps and action lists want them whole.
     """
