@@ -41,8 +41,8 @@ Level = Literal["grids", "communities", "streets"]
 class AnalysisCache:
     """The store's whole frames and their analysis for maps and action lists, kept at its revision.
 
-    A speaker or service-point edit redoes only the streets it reaches, as the builder does
-    (`gridmap.serving.LiveAnalysis`); other edits take the whole analysis again.
+    An edit redoes only the communities it reaches, as the builder does
+    (`gridmap.serving.LiveAnalysis`).
     """
 
     store: Store

@@ -66,7 +66,7 @@ PLACED_LAYERS = ("households", *SITE_LAYERS)
 _NO_PLACING = ("streets", "communities")  # assignment reads only grids and buildings
 
 WHOLE_SHARE = 0.5
-"""When the touched streets hold more than this share of households, the whole is analysed again."""
+"""When the touched communities hold more than this share of households, the whole is analysed again."""
 
 _METRES_PER_DEGREE = 110_574.0  # of latitude; longitude scales by cos(latitude)
 _NO_COMMUNITY = ""  # the key of grids whose community is unknown

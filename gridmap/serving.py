@@ -300,7 +300,7 @@ class Builder:
         documents = self.render(self.live.analysis)
         seconds = time.perf_counter() - started
         edition = self.shelf.publish(done.revision, documents, counts, seconds=seconds, streets=done.streets)
-        redone = done.streets or "whole store"
+        redone = "whole store" if done.streets is None else done.streets
         log.info("published revision %s in %.2f s (%s)", done.revision, seconds, redone)
         return edition
 
