@@ -11,7 +11,7 @@ moved 100 m, a service point moved, a household made a center household, a
 household registered (inserted), a building moved 20 m, a grid's party
 branch changed, a community's name changed. Each round also times a whole
 refresh (`forget` then `refresh`: what every non-site edit cost before edits
-were redone street by street), the baseline the edits are measured against in
+were redone community by community), the baseline the edits are measured against in
 the same run. After the last round the live analysis is compared with a fresh
 analysis of the edited store (grid, community and street tables, and every
 household's figures), so the figures are known to be right, not only fast.
@@ -156,11 +156,14 @@ def main() -> None:
             f"(the builder's) of {counts['households']:,} households, {counts['buildings']:,} buildings and "
             f"{counts['grids']:,} grids in a GeoPackage store; each round one edit of every kind written "
             "through the store, and the refresh after it timed. Baseline, in the same run: a whole "
-            "refresh (what every edit but a site's cost before edits were redone street by street). "
+            "refresh (what every edit but a site's cost before edits were redone community by community). "
             f"First read and analysis: {first:.1f} s; peak memory {peak:,.0f} MiB. After the last round "
             "the live figures equal a fresh analysis of the edited store (grids, communities, streets, "
             "every household's grid, coverage and link).",
-            table(["edit", "refresh median (s)", "slowest (s)", "streets redone", "vs whole"], rows),
+            table(
+                ["edit", "refresh median (s)", "slowest (s)", "streets whose figures changed", "vs whole"],
+                rows,
+            ),
         ]
     )
     write_section("edits-city", body)
