@@ -45,7 +45,6 @@ from gridmap.stores._frames import (
     accepted_geometries,
     arrow_frame,
     arrow_types,
-    conformed,
     finish,
     geoms_of,
     in_force,
@@ -182,12 +181,10 @@ class GeoPackageStore(PreparingStore):
             if codes is None:
                 frame = pyogrio.read_dataframe(self.path, layer=layer, bbox=bbox, use_arrow=True)
             else:
-                fids = self._fids(layer, codes)
-                if not fids:
-                    return empty_frame(spec)
-                frame = pyogrio.read_dataframe(self.path, layer=layer, fids=fids, use_arrow=True)
-                # A writer may have committed since the ids were looked up: keep only `codes`.
-                frame = frame[frame["code"].isin([str(c) for c in codes])]
+                # Through SQLite, never GDAL: a read-only GDAL open that finds no write-ahead log
+                # (a writer just folded it back) falls back to an immutable open, which can read a
+                # stale file, and a write deciding on stale rows would overwrite silently.
+                return self._rows(spec, codes, bbox)
         except (DataSourceError, DataLayerError) as exc:
             raise StoreError(f"cannot read {layer} from {self.url}: {exc}") from None
         if bbox is not None:
@@ -234,26 +231,35 @@ class GeoPackageStore(PreparingStore):
         return Page(self._by_fids(layer, fids), matched, more)
 
     def _by_fids(self, layer: str, fids: list[int]) -> gpd.GeoDataFrame:
-        """The features with these ids, in this order (a page: a few rows read through GDAL)."""
-        if not fids:
-            return empty_frame(layer)
-        try:
-            frame = pyogrio.read_dataframe(
-                self.path, layer=layer, fids=fids, use_arrow=True, fid_as_index=True
-            )
-        except (DataSourceError, DataLayerError) as exc:
-            raise StoreError(f"cannot read {layer} from {self.url}: {exc}") from None
-        # A writer may have renamed a new file in since the ids were chosen: keep the ids still present.
-        return conformed(layer, frame.reindex([f for f in fids if f in frame.index]))
-
-    def _fids(self, layer: str, codes: Sequence[str]) -> list[int]:
-        """Feature ids of `codes`, looked up with one bound JSON parameter (no SQL built from values)."""
+        """The features with these ids, in this order (a page: a few rows, read through SQLite)."""
+        spec = get_layer(layer)
+        columns = ", ".join(f'"{c}"' for c in ["fid", *spec.field_names, GEOMETRY_COLUMN])
         with _sqlite(self.path, readonly=True) as conn:
             rows = conn.execute(
-                f'SELECT fid FROM "{layer}" WHERE code IN (SELECT value FROM json_each(?))',
+                f'SELECT {columns} FROM "{layer}" WHERE fid IN (SELECT value FROM json_each(?))',
+                (json.dumps(fids),),
+            ).fetchall()
+        at = {row[0]: i for i, row in enumerate(rows)}
+        # A writer may have deleted a row since the ids were chosen: keep the ids still present.
+        ordered = [rows[at[f]][1:] for f in fids if f in at]
+        frame = _frame_of_rows(spec, ordered)  # in code order: put back in the page's
+        code = spec.field_names.index("code")
+        position = pd.Index(frame["code"].astype(str)).get_indexer([str(row[code]) for row in ordered])
+        return frame.iloc[position].reset_index(drop=True)
+
+    def _rows(self, spec: Layer, codes: Sequence[str], bbox: BBox | None) -> gpd.GeoDataFrame:
+        """The stored rows of `codes` (within `bbox`), read in one SQLite snapshot."""
+        columns = ", ".join(f'"{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN])
+        with _sqlite(self.path, readonly=True) as conn:
+            rows = conn.execute(
+                f'SELECT {columns} FROM "{spec.name}" WHERE code IN (SELECT value FROM json_each(?)) '
+                "ORDER BY code",
                 (_json_list(codes),),
-            )
-            return [row[0] for row in rows]
+            ).fetchall()
+        frame = _frame_of_rows(spec, rows)
+        if bbox is not None:
+            frame = frame[shapely.intersects(geoms_of(frame), shapely.box(*bbox))]
+        return frame
 
     def counts(self) -> dict[str, int]:
         with _sqlite(self.path, readonly=True) as conn:

@@ -20,7 +20,7 @@ from shapely.geometry import Point
 
 import gridmap.stores.geopackage as module
 from gridmap.catalogue import LAYER_NAMES
-from gridmap.errors import StoreError
+from gridmap.errors import ConflictError, StoreError
 from gridmap.stores.geopackage import GeoPackageStore
 
 from .conftest import sample_layers
@@ -239,3 +239,23 @@ def test_revision_ignores_the_log_folding_back_and_sees_a_gdal_edit(gpkg: GeoPac
     extra = gpd.GeoDataFrame({"code": ["Q1"]}, geometry=[Point(114.3, 30.5)], crs=4326)
     pyogrio.write_dataframe(extra, gpkg.path, layer="speakers", append=True)
     assert gpkg.revision() != written
+
+
+def test_point_reads_pages_and_what_a_write_decides_on_never_go_through_gdal(
+    gpkg: GeoPackageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only GDAL open that finds no write-ahead log (a writer just folded it back) retries as an
+    immutable open, which can read a stale file: a create deciding on it let two creates of one code
+    both answer 201 (seen in CI). Rows by code, pages and a write's before-state are read by SQLite."""
+    gpkg.upsert("households", _households(["H1", "H2", "H3"]))
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("read through GDAL")
+
+    monkeypatch.setattr(module.pyogrio, "read_dataframe", refused)
+    assert gpkg.read("households", codes=["H2", "H1"])["code"].tolist() == ["H1", "H2"]
+    assert gpkg.query("households", limit=2, offset=1).frame["code"].tolist() == ["H2", "H3"]
+    with pytest.raises(ConflictError):
+        gpkg.insert("households", _households(["H3"]))
+    gpkg.upsert("households", _households(["H4"]))
+    assert gpkg.read("households", codes=["H4"])["code"].tolist() == ["H4"]
