@@ -81,6 +81,12 @@ def _check(spec: Layer, frame: gpd.GeoDataFrame) -> None:
             bad = col.notna() & pd.to_datetime(col, format="%Y-%m-%d", errors="coerce").isna()
             if bad.any():
                 problems.append(f"{f.name} must be a date like 2025-01-31 (see {_sample(codes[bad])})")
+        if f.type == "text":
+            # SQLite keeps text only up to a NUL and PostgreSQL refuses one: never stored cut short.
+            bad = col.astype("string").str.contains("\x00", regex=False).fillna(False).to_numpy(dtype=bool)
+            if bad.any():
+                shown = codes[bad].astype("string").str.replace("\x00", "\\0", regex=False)
+                problems.append(f"{f.name} must not contain a NUL character (see {_sample(shown)})")
     ordered = codes.to_numpy(dtype=object, na_value=None)  # sorted by code: duplicates are neighbours
     repeated = np.flatnonzero((ordered[1:] == ordered[:-1]) & (ordered[1:] != None))  # noqa: E711
     if len(repeated):

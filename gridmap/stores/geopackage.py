@@ -257,9 +257,11 @@ class GeoPackageStore(PreparingStore):
                 (_json_list(codes),),
             ).fetchall()
         frame = _frame_of_rows(spec, rows)
+        # SQLite compares text up to a NUL: "H2\x00" finds H2. Only the codes asked for, exactly.
+        frame = frame[frame["code"].isin([str(c) for c in codes]).to_numpy(dtype=bool)]
         if bbox is not None:
             frame = frame[shapely.intersects(geoms_of(frame), shapely.box(*bbox))]
-        return frame
+        return frame.reset_index(drop=True)
 
     def counts(self) -> dict[str, int]:
         with _sqlite(self.path, readonly=True) as conn:
@@ -908,7 +910,9 @@ def _utc_text(moment: dt.datetime) -> str:
 
 
 def _json_list(codes: Sequence[str]) -> str:
-    return json.dumps([str(c) for c in codes], ensure_ascii=False)
+    """Codes as one bound JSON parameter. A code holding a NUL is left out: SQLite compares text
+    only up to one, so "H2\x00" would find (or delete) H2, and no stored code holds one."""
+    return json.dumps([str(c) for c in codes if "\x00" not in str(c)], ensure_ascii=False)
 
 
 def _parse_time(value: str | None) -> dt.datetime | None:

@@ -259,3 +259,6 @@ def test_point_reads_pages_and_what_a_write_decides_on_never_go_through_gdal(
         gpkg.insert("households", _households(["H3"]))
     gpkg.upsert("households", _households(["H4"]))
     assert gpkg.read("households", codes=["H4"])["code"].tolist() == ["H4"]
+    # SQLite compares text up to a NUL; a code with one is another code.
+    assert gpkg.read("households", codes=["H1\x00"]).empty
+    assert gpkg.query("households", codes=["H1\x00"]).frame.empty

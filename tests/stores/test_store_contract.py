@@ -280,3 +280,20 @@ def test_null_geometry_round_trips(store: Store) -> None:
     got = store.read("households")
     assert got.geometry.isna().tolist() == [True, False]
     assert _codes(store.read("households", bbox=(116.2, 39.8, 116.4, 40.0))) == ["H2"]
+
+
+def test_text_with_a_nul_is_refused_and_never_found(store: Store) -> None:
+    """SQLite keeps text only up to a NUL (H9\\0 was stored as H9), PostgreSQL refuses it: one error,
+    nothing written; and a code with a NUL finds nothing (it used to find, and delete, H1)."""
+    _load(store)
+    before = store.read("speakers")
+    speaker = before.iloc[[0]]
+    for bad in (speaker.assign(code="K9\x00"), speaker.assign(name="村口\x00大喇叭")):
+        with pytest.raises(StoreError, match="must not contain a NUL"):
+            store.upsert("speakers", bad)
+    assert_geodataframe_equal(store.read("speakers"), before)
+    code = str(speaker["code"].iloc[0])
+    assert store.read("speakers", codes=[f"{code}\x00"]).empty
+    assert store.query("speakers", codes=[f"{code}\x00"]).frame.empty
+    assert store.delete("speakers", [f"{code}\x00"]) == 0
+    assert code in _codes(store.read("speakers"))
