@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import pathlib
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -25,6 +23,7 @@ import shapely
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from api import scratch
 from api.auth import Caller, Principal
 from api.errors import BadRequestError
 from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
@@ -364,8 +363,8 @@ def _write(
     def judge(after: gpd.GeoDataFrame) -> None:
         caller.authorise(store, spec.name, after=after, before=before, action=action)
 
-    with tempfile.TemporaryDirectory(prefix="gridmap-write-") as tmp:
-        path = pathlib.Path(tmp) / f"{spec.name}.geojson"
+    with scratch.folder("write") as tmp:
+        path = tmp / f"{spec.name}.geojson"
         path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
         try:
             import_file(store, spec.name, path, crs="wgs84", mode=mode, check=judge)

@@ -28,10 +28,12 @@ from api import (
     openapi,
     planning,
     reports,
+    scratch,
     session,
     tiles,
 )
 from api.limits import BodyLimits
+from api.offload import Offload
 from api.settings import ApiSettings, load_settings, unknown_communities
 from gridmap import __version__
 from gridmap.lookup import LookupService
@@ -87,10 +89,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.state.analysis = coverage.AnalysisCache(store)
         app.state.cases = cases.desk_for(store, app.state.lookup, settings)
         app.state.case_intake = cases.Intake(settings.case_intake_per_minute)
+        app.state.offload = Offload()
+        for left in scratch.sweep():
+            log.warning("removed %s, left by a process that stopped mid-request", left)
         app.state.shelf, builder = await ready(settings, store, app.state.lookup)
         try:
             yield
         finally:
+            app.state.offload.close()
             builder.stop()
             app.state.lookup.close()
             store.close()
