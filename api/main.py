@@ -32,6 +32,7 @@ from api import (
     session,
     tiles,
 )
+from api.headers import SecurityHeaders
 from api.limits import BodyLimits
 from api.offload import Offload
 from api.settings import ApiSettings, load_settings, unknown_communities
@@ -113,6 +114,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.grants = grants
     errors.install(app)
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
+    app.add_middleware(SecurityHeaders)  # outermost: the refusals above get the headers too
     openapi.install(app)
     # Lookups first: routes are matched in order, and /lookup is the hot path. The console's `/`
     # comes before the OGC landing page it hands JSON requests to.

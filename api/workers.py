@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import pickle
+import time
 
 import uvicorn
-from uvicorn.supervisors.multiprocess import Multiprocess
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 log = logging.getLogger("gridmap.workers")
 APP = "api.main:create_app"
@@ -26,22 +29,65 @@ Work that holds the interpreter lock for long runs in a process of its own
 worker building its indexes on a saturated machine."""
 
 
+_SLICE_SECONDS = 0.25
+
+
 class Supervisor(Multiprocess):
-    """uvicorn's supervisor, logging each replaced worker as a warning."""
+    """uvicorn's supervisor, warning of each replaced worker and replacing a dead one at once.
+
+    uvicorn pings a worker and waits the whole health-check time for the
+    answer, even when the worker died after the ping (its end of the pipe
+    stays open in the supervisor): one killed at that moment was replaced a
+    minute late, and the supervisor heard no signal meanwhile.
+    """
 
     def keep_subprocess_alive(self) -> None:
-        before = list(self.processes)
-        super().keep_subprocess_alive()
-        for old, new in zip(before, self.processes, strict=False):
-            if old is not new:
-                log.warning(
-                    "worker %s stopped (exit code %s: it died, or missed the %s s health check and was"
-                    " killed); requests in flight on it were dropped; started worker %s",
-                    old.pid,
-                    old.exitcode,
-                    self.config.timeout_worker_healthcheck,
-                    new.pid,
-                )
+        if self.should_exit.is_set():
+            return
+        for idx, process in enumerate(self.processes):
+            if self._answers(process):
+                continue
+            process.kill()
+            process.join()
+            if process.exitcode == STARTUP_FAILURE:
+                log.error("worker %s failed to start; stopping", process.pid)
+                self.should_exit.set()
+                return
+            if self.should_exit.is_set():
+                return
+            replacement = Process(self.config, self.sockets)
+            replacement.start()
+            self.processes[idx] = replacement
+            log.warning(
+                "worker %s stopped (exit code %s: it died, or missed the %s s health check and was"
+                " killed); requests in flight on it were dropped; started worker %s",
+                process.pid,
+                process.exitcode,
+                self.config.timeout_worker_healthcheck,
+                replacement.pid,
+            )
+
+    def _answers(self, process: Process) -> bool:
+        """Ping `process`; False once it is dead or has not answered within the health-check time."""
+        if not process.process.is_alive():
+            return False
+        try:
+            process.parent_conn.send(b"ping")
+        except OSError:
+            return False
+        deadline = time.monotonic() + self.config.timeout_worker_healthcheck
+        while time.monotonic() < deadline:
+            if process.parent_conn.poll(_SLICE_SECONDS):
+                try:
+                    process.parent_conn.recv()
+                except (OSError, EOFError, pickle.UnpicklingError):
+                    return False
+                return True
+            if not process.process.is_alive():
+                return False
+            if self.signal_queue:  # a stop signal waits for no ping
+                return True
+        return False
 
 
 def serve(host: str, port: int, workers: int) -> None:
