@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import geopandas as gpd
 import numpy as np
@@ -418,7 +419,10 @@ def create_items(
     _write(store, spec, features, caller, f"adding {spec.name}", before=taken, mode="create")
     response = _json(_written(request, spec, codes, caller), media_type=GEOJSON, status=201)
     if len(codes) == 1:
-        response.headers["Location"] = f"{_base(request)}/collections/{spec.name}/items/{codes[0]}"
+        # Percent-encoded: a header is Latin-1, and a code may be Chinese (the write has committed by now).
+        response.headers["Location"] = (
+            f"{_base(request)}/collections/{spec.name}/items/{quote(codes[0], safe='')}"
+        )
     return response
 
 
