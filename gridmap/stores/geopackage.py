@@ -970,7 +970,11 @@ def _sqlite(
                 conn.execute(f"DELETE FROM {gpkg_triggers.WRITING}")
             conn.execute("COMMIT")
         if transaction:
-            # Fold the log into the file now, so the .gpkg alone holds every committed write.
+            # Fold the log into the file now, so the .gpkg alone holds every committed write. Without
+            # waiting: a truncating checkpoint holds the write lock while it waits for readers, and
+            # QGIS's commit, reading before it writes, would be refused at once meanwhile. A reader
+            # in the way leaves the rest of the log to the next commit or the last connection closed.
+            conn.execute("PRAGMA busy_timeout = 0")
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except sqlite3.Error as exc:
         raise StoreError(f"{path}: {exc}") from None
