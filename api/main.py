@@ -30,6 +30,7 @@ from api import (
     reports,
     session,
     tiles,
+    web,
 )
 from api.limits import BodyLimits
 from api.settings import ApiSettings, load_settings, unknown_communities
@@ -108,6 +109,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
     openapi.install(app)
+    web.install(app, settings.cors_origins, settings.cors_credentials)
     # Lookups first: routes are matched in order, and /lookup is the hot path. The console's `/`
     # comes before the OGC landing page it hands JSON requests to.
     app.include_router(lookup.router)
