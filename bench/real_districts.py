@@ -155,9 +155,13 @@ def real_district(seed: int, *, streets: int = 4, per_street: int = 6, held_out:
     chosen = [t for t in towns if sum(n.endswith("社区") for n in t[1]) >= per_street]
     chosen = sorted(rng.sample(chosen, streets), key=towns.index)
     builder = _Builder(rng, county)
+    # A street without a 村 of its own takes one of the county's (urban districts have few).
+    county_villages = sorted({n for _, names in county.towns for n in names if n.endswith("村")})
     for s, (town, names) in enumerate(chosen):
         urban = [n for n in names if n.endswith("社区") and len(base_name(n)) >= 2]
-        villages = [n for n in names if n.endswith("村") and len(base_name(n)) >= 2]
+        villages = [n for n in names if n.endswith("村") and len(base_name(n)) >= 2] or [
+            n for n in county_villages if len(base_name(n)) >= 2 and n not in builder.community_names
+        ]
         picked = rng.sample(urban, per_street) + (rng.sample(villages, 1) if villages else [])
         builder.street(s, town, [n for n in picked if n not in builder.community_names])
     return builder.finish(held_out)
@@ -321,19 +325,28 @@ class _Builder:
         self.parts.append({**part, "code": code, "address": address, "name": name})
 
     def finish(self, held_out: int) -> DistrictPlan:
-        """The frames, with `held_out` registered houses (with neighbours on both sides) taken out."""
+        """The frames, with `held_out` registered houses taken out, each kept between two on its side."""
         by_road: dict[str, list[int]] = {}
         for house, _ in self.houses:
             by_road.setdefault(house.road, []).append(house.number)
-        inner = [
-            h
-            for h, _ in self.houses
-            if not h.road.endswith("组")
-            and min(by_road[h.road]) < h.number - 2
-            and h.number + 2 < max(by_road[h.road])
-        ]
-        chosen = self.rng.sample(inner, min(held_out, len(inner)))
-        removed = {(h.road, h.number) for h in chosen}
+        candidates = [h for h, _ in self.houses if not h.road.endswith("组")]
+        self.rng.shuffle(candidates)
+        chosen: list[House] = []
+        removed: set[tuple[str, int]] = set()
+        kept_for: set[tuple[str, int]] = set()  # the neighbours a held-out house is placed between
+        for h in candidates:
+            if len(chosen) == held_out or (h.road, h.number) in kept_for:
+                continue
+            side = [
+                n
+                for n in by_road[h.road]
+                if n % 2 == h.number % 2 and n != h.number and (h.road, n) not in removed
+            ]
+            below, above = [n for n in side if n < h.number], [n for n in side if n > h.number]
+            if below and above:
+                chosen.append(h)
+                removed.add((h.road, h.number))
+                kept_for.update({(h.road, max(below)), (h.road, min(above))})
         addresses = {f"{r}{n}号" for r, n in removed}
         kept = [i for i, p in enumerate(self.parts) if f"{p['road']}{p['house']}号" not in addresses]
         beyond = [
