@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Caller, principal_of
-from api.errors import BadRequestError, error_body
+from api.errors import BadRequestError
 from api.openapi import inline_schema
 from gridmap.crs import parse_crs
 from gridmap.errors import CRSError
@@ -221,7 +221,7 @@ async def lookup(request: Request) -> JSONResponse:
             suggestions = await anyio.to_thread.run_sync(
                 snapshot.suggestions, address, limiter=_limiter(request, "suggestions")
             )
-            return _not_found(AddressNotFoundError(address, suggestions, candidates))
+            raise AddressNotFoundError(address, suggestions, candidates)
         return JSONResponse(snapshot.for_match(address, found, caller.role))
     if lon is None or lat is None:
         missing = "lat" if lon is not None else "lon"
@@ -283,14 +283,6 @@ async def lookup_batch(request: Request, caller: Caller) -> Response:
     # process, in a worker thread, so /health and single lookups keep being answered.
     content, media_type = await anyio.to_thread.run_sync(job, limiter=_limiter(request, "batch"))
     return Response(content, media_type=media_type)
-
-
-def _not_found(exc: AddressNotFoundError) -> JSONResponse:
-    """The 404 of an address that names no building, with the grids its house number may lie in."""
-    body = error_body(exc)
-    if exc.candidates:
-        body["candidates"] = exc.candidates
-    return JSONResponse(body, status_code=404)
 
 
 def _limiter(request: Request, work: str) -> anyio.CapacityLimiter:
