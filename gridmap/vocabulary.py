@@ -256,6 +256,18 @@ GAP_KINDS: dict[str, GapKind] = {
 }
 """Gap kinds not coming from topology (those are `topology_<finding kind>`)."""
 
+MATCH_METHODS: dict[str, Term] = {
+    t.code: t
+    for t in (
+        Term("exact", "地址完全一致", "exact address"),
+        Term("normalized", "规范化后一致", "same address once normalised"),
+        Term("fuzzy", "近似匹配", "close match on the same road and numbers"),
+        Term("interpolated", "按门牌号推定", "placed between registered house numbers"),
+        Term("point", "坐标定位", "located by its coordinates"),
+    )
+}
+"""How a lookup found its answer: `match.method` of every lookup reply (address.MatchMethod and the rest)."""
+
 
 def gap_label(kind: str, lang: Lang = "zh") -> str:
     """The label of a gap kind, including `topology_<finding kind>`; an unknown kind shows as itself."""

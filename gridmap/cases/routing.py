@@ -3,7 +3,10 @@
 A case at an address belongs to the grid of the building the address names
 (`LookupService.by_address`); a case given only by a point belongs to the
 grid `LookupService.by_point` finds for it, in any supported CRS. Routing
-never forks the lookup: whatever rule lookups follow, cases follow.
+never forks the lookup: whatever rule lookups follow, cases follow — so an
+address on a known road whose house number the register lacks is routed to
+the grid a lookup interpolates (no building, and no point unless one is
+given), and one the lookup cannot place is refused with its candidate grids.
 """
 
 from __future__ import annotations
@@ -43,8 +46,9 @@ def route(
 ) -> Place:
     """The place of a case given by an address, a point, or both (the address decides the grid).
 
-    Raises the lookup's own errors: an unknown address (with suggestions), a
-    point or building in no grid, an unknown CRS.
+    Raises the lookup's own errors: an unknown address (with suggestions and,
+    for a number the register lacks, candidate grids), a point or building in
+    no grid, an unknown CRS.
     """
     address = (address or "").strip() or None
     has_point = lon is not None and lat is not None
