@@ -26,7 +26,8 @@ import pandas as pd
 import shapely
 from jinja2 import Environment
 
-from gridmap.actions import grade_reasons, repairable_speakers
+from gridmap.action_plan import speaker_plan
+from gridmap.actions import grade_reasons
 from gridmap.analysis import Analysis
 from gridmap.errors import ConfigError, NotFoundError
 from gridmap.vocabulary import GRADE_COLORS, MEASURES, NO_DATA_COLOR
@@ -84,9 +85,9 @@ def report_html(
         raise ConfigError(f"unknown report scope {scope!r}; expected one of: {', '.join(SCOPES)}")
     area = select_area(analysis, scope, code)
     codes = set(area.grids["code"].astype(str))
-    repair = repairable_speakers(analysis, frames)
-    repair = repair[repair["grid_code"].isin(codes) & (repair["would_cover"] > 0)]
-    proposed = _sites(analysis, frames, codes, sites)
+    plan = speaker_plan(analysis, frames, None if scope == "district" else codes, sites=sites)
+    repair = plan.repairs
+    proposed = plan.sites if len(plan.sites) else None
     reasons = grade_reasons(area.grids)
     communities = analysis.communities.set_index("code")["name"].astype(str)
     table = area.grids.assign(
@@ -144,14 +145,17 @@ def report_html(
             }
             for i, r in enumerate(table.itertuples(), start=1)
         ],
+        "coverage_now": _pct(plan.share(plan.covered_before)),
         "repair": [
             {
+                "rank": int(r["rank"]),
                 "code": r["code"],
                 "name": r["name"] or "",
                 "grid": r["grid_code"],
-                "gain": f"{r['would_cover']:,}",
+                "gain": int(r["gain"]),
+                "after": _pct(r["share_after"]),
             }
-            for r in repair.head(TOP).to_dict(orient="records")
+            for r in repair.to_dict(orient="records")
         ],
         "sites": [
             {
@@ -249,27 +253,6 @@ def _flag(frame: pd.DataFrame, column: str) -> pd.Series:
 
 def _pct(value: Any) -> str:
     return "—" if value is None or pd.isna(value) else f"{float(value) * 100:.1f}%"
-
-
-def _sites(
-    analysis: Analysis, frames: Mapping[str, gpd.GeoDataFrame], codes: set[str], k: int
-) -> gpd.GeoDataFrame | None:
-    """Up to `k` new speaker sites for the area's uncovered households (candidates: its buildings)."""
-    # Imported here: scipy.optimize (the MIP solver) takes about a second to import, and every API
-    # worker imports this module at start while few requests ever site anything.
-    from gridmap.siting import site
-
-    derived = getattr(analysis, "frames", None) or frames
-    households = derived["households"]
-    mine = households[households["grid_code"].isin(codes)]
-    buildings = derived.get("buildings")
-    if k < 1 or mine.empty or buildings is None or "grid_code" not in buildings:
-        return None
-    candidates = buildings[buildings["grid_code"].isin(codes)]
-    if candidates.empty:
-        return None
-    found = site({"households": mine, "buildings": candidates, "speakers": frames["speakers"]}, "speakers", k)
-    return found.sites if len(found.sites) else None
 
 
 def _uncovered_addresses(

@@ -35,9 +35,13 @@ def test_street_report_lists_grids_and_ranked_actions(sample) -> None:
     assert "紫阳街道网格治理会议报告" in html and "数据日期" in html
     assert html.count('<td class="g"') == len(analysis.grids) == 61
     actions = html.split("三、待办事项", 1)[1]
-    repair = re.findall(r"（(GB\d+)，\d+）：修复后可覆盖 ([\d,]+) 户", actions)
-    gains = [int(n.replace(",", "")) for _, n in repair]
-    assert repair and gains == sorted(gains, reverse=True)  # ranked by households reached
+    repair = re.findall(r"（(GB\d+)，\d+）：修复后(?:新增覆盖 ([\d,]+) 户|不新增覆盖户)", actions)
+    gains = [int(n.replace(",", "") or 0) for _, n in repair]
+    # Every broken speaker, ranked by what each adds after those above it: the figures add up.
+    assert len(repair) == 5 and repair[-1][0] == "GB42010600100500802"
+    assert gains == sorted(gains, reverse=True) and sum(gains) == 1275
+    assert "广播覆盖率现为 87.2%" in actions and "累计覆盖率 92.4%" in actions
+    assert html.split("一、网格分布图", 1)[1].split("</svg>", 1)[0].count('fill="#b2182b"') == 5  # on the map too
     assert re.findall(r"站点 (\d)：", actions) == ["1", "2", "3"]
     lacking = analysis.grids[~(analysis.grids["has_party_branch"] & analysis.grids["has_worker"])]
     assert all(code in actions for code in lacking["code"])
