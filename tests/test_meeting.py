@@ -41,7 +41,8 @@ def test_street_report_lists_grids_and_ranked_actions(sample) -> None:
     assert len(repair) == 5 and repair[-1][0] == "GB42010600100500802"
     assert gains == sorted(gains, reverse=True) and sum(gains) == 1275
     assert "广播覆盖率现为 87.2%" in actions and "累计覆盖率 92.4%" in actions
-    assert html.split("一、网格分布图", 1)[1].split("</svg>", 1)[0].count('fill="#b2182b"') == 5  # on the map too
+    drawn = html.split("一、网格分布图", 1)[1].split("</svg>", 1)[0]
+    assert drawn.count('fill="#b2182b"') == 5  # on the map too
     assert re.findall(r"站点 (\d)：", actions) == ["1", "2", "3"]
     lacking = analysis.grids[~(analysis.grids["has_party_branch"] & analysis.grids["has_worker"])]
     assert all(code in actions for code in lacking["code"])
