@@ -91,7 +91,7 @@ def test_topology_check_before_saving_a_boundary(reader: TestClient) -> None:
 
 def test_vocabulary_is_the_registry(reader: TestClient) -> None:
     body = reader.get("/vocabulary").json()
-    assert body["measures"]["linkage"]["thresholds"] == [0.3, 0.2, 0.1]
+    assert body["measures"]["linkage"]["thresholds"] == [0.9, 0.75, 0.5]
     assert body["finding_kinds"]["too_few_households"]["zh"] == "户数过少"
     assert body["gap_kinds"]["no_worker"]["en"] == "no grid worker"
 
