@@ -27,7 +27,9 @@ from jinja2 import Environment
 from gridmap.action_plan import speaker_plan
 from gridmap.actions import Reason, grade_reasons
 from gridmap.analysis import Analysis
+from gridmap.cases.desk import CasePeriods
 from gridmap.errors import ConfigError, NotFoundError
+from gridmap.meeting_cases import case_section
 from gridmap.meeting_map import frames_of, meeting_map
 from gridmap.vocabulary import GRADE_COLORS, MEASURES, NO_DATA_COLOR
 
@@ -78,12 +80,13 @@ def report_html(
     *,
     data_date: dt.date | None = None,
     sites: int = 5,
-    cases: pd.DataFrame | None = None,
+    cases: CasePeriods | None = None,
 ) -> str:
     """The report as one HTML document laid out for A4 (no external resource).
 
-    `cases`: the case statistics per grid (`CaseDesk.statistics("grid")`); the
-    report then ends with how the area's grids handle their cases.
+    `cases`: the case statistics per grid over a period and the one before it
+    (`gridmap.cases.desk.case_periods`); the report then ends with how the
+    area's grids handle their cases, and the trend.
     """
     if scope not in SCOPES:
         raise ConfigError(f"unknown report scope {scope!r}; expected one of: {', '.join(SCOPES)}")
@@ -207,7 +210,7 @@ def report_html(
         ],
         "uncovered": uncovered_list,
         "grade_colors": GRADE_COLORS,
-        "cases": _case_rows(cases, codes),
+        "cases": case_section(cases, codes),
     }
     return _TEMPLATE.render(**context)
 
@@ -249,26 +252,6 @@ def _one_grid(area: Area, reasons: Mapping[str, list[Reason]]) -> dict[str, Any]
         "color": GRADE_COLORS.get(grade, NO_DATA_COLOR),
         "why": [r.zh for r in reasons[str(row["code"])]],
     }
-
-
-def _case_rows(cases: pd.DataFrame | None, codes: set[str]) -> list[dict[str, str]]:
-    """The area's grids with cases, most overdue first: received, closed, on-time rate, overdue now."""
-    if cases is None or cases.empty:
-        return []
-    mine = cases[cases["key"].astype(str).isin(codes)]
-    mine = mine.sort_values(["overdue_now", "received", "key"], ascending=[False, False, True])
-    rows = [{str(k): v for k, v in r.items()} for r in mine.to_dict("records")]
-    return [
-        {
-            "code": str(r["key"]),
-            "name": str(r["name"]) if isinstance(r["name"], str) else str(r["key"]),
-            "received": f"{int(r['received']):,}",
-            "closed": f"{int(r['closed']):,}",
-            "rate": _pct(r["on_time_rate"]),
-            "overdue": f"{int(r['overdue_now']):,}",
-        }
-        for r in rows
-    ]
 
 
 def write_report(html_text: str, out: str | Path) -> Path:
