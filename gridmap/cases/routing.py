@@ -79,6 +79,8 @@ def route(
             return _placed(store, lookup.by_address(address, Role.ADMIN), point, "address")
         except AddressNotFoundError as exc:
             why = f"address not in the register: {address}"
+            if exc.candidates:
+                why += f"; its house number may lie in grid {' or '.join(exc.candidates)}"
             suggestions = tuple(str(s.get("address") or s) for s in (exc.suggestions or ())[:5])
         except OutsideError:
             why = f"the building at {address} lies in no grid"
