@@ -17,6 +17,7 @@ import datetime as dt
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -41,6 +42,7 @@ from gridmap.errors import StoreError
 from gridmap.frames import empty_frame
 from gridmap.history import Author, Revision
 from gridmap.stores._frames import (
+    Committed,
     PreparingStore,
     accepted_geometries,
     arrow_frame,
@@ -48,7 +50,9 @@ from gridmap.stores._frames import (
     finish,
     geoms_of,
     in_force,
+    read_back_codes,
 )
+from gridmap.stores._gate import gate
 from gridmap.stores.base import BBox
 from gridmap.stores.query import (
     COUNT_LIMIT,
@@ -64,6 +68,8 @@ from gridmap.versions import parse_date
 if TYPE_CHECKING:
     from gridmap.stores.cases import CaseBook
 
+log = logging.getLogger(__name__)
+
 META = "gridmap_meta"
 GEOMETRY_COLUMN = "geom"
 SRS_ID = 4326
@@ -75,6 +81,7 @@ _BATCH = 2_048  # candidates of a bbox page tested per round
 REVISIONS = "gridmap_revisions"
 _SCRATCH = {name: f"load_{i}" for i, name in enumerate(LAYER_NAMES)}  # schema names of attached loads
 _BUSY_SECONDS = 60.0  # how long a writer waits for another's transaction before giving up
+_FOLD_SECONDS = 1.0  # how long a commit waits for readers to leave the write-ahead log before folding it
 _SQLITE_TYPES = {"text": "TEXT", "integer": "INTEGER", "real": "REAL", "boolean": "BOOLEAN"}
 
 
@@ -179,7 +186,8 @@ class GeoPackageStore(PreparingStore):
         layer = spec.name
         try:
             if codes is None:
-                frame = pyogrio.read_dataframe(self.path, layer=layer, bbox=bbox, use_arrow=True)
+                with gate(self.path).held("other"):
+                    frame = pyogrio.read_dataframe(self.path, layer=layer, bbox=bbox, use_arrow=True)
             else:
                 # Through SQLite, never GDAL: a read-only GDAL open that finds no write-ahead log
                 # (a writer just folded it back) falls back to an immutable open, which can read a
@@ -195,7 +203,8 @@ class GeoPackageStore(PreparingStore):
     def read_columns(self, layer: str, columns: Sequence[str]) -> gpd.GeoDataFrame:
         arrow_types(layer, columns)
         try:
-            meta, table = pyogrio.read_arrow(self.path, layer=layer, columns=list(columns))
+            with gate(self.path).held("other"):
+                meta, table = pyogrio.read_arrow(self.path, layer=layer, columns=list(columns))
         except (DataSourceError, DataLayerError) as exc:
             raise StoreError(f"cannot read {layer} from {self.url}: {exc}") from None
         return arrow_frame(layer, table, columns, table[meta["geometry_name"] or "wkb_geometry"])
@@ -249,16 +258,8 @@ class GeoPackageStore(PreparingStore):
 
     def _rows(self, spec: Layer, codes: Sequence[str], bbox: BBox | None) -> gpd.GeoDataFrame:
         """The stored rows of `codes` (within `bbox`), read in one SQLite snapshot."""
-        columns = ", ".join(f'"{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN])
         with _sqlite(self.path, readonly=True) as conn:
-            rows = conn.execute(
-                f'SELECT {columns} FROM "{spec.name}" WHERE code IN (SELECT value FROM json_each(?)) '
-                "ORDER BY code",
-                (_json_list(codes),),
-            ).fetchall()
-        frame = _frame_of_rows(spec, rows)
-        # SQLite compares text up to a NUL: "H2\x00" finds H2. Only the codes asked for, exactly.
-        frame = frame[frame["code"].isin([str(c) for c in codes]).to_numpy(dtype=bool)]
+            frame = _rows_in(conn, spec, codes)
         if bbox is not None:
             frame = frame[shapely.intersects(geoms_of(frame), shapely.box(*bbox))]
         return frame.reset_index(drop=True)
@@ -309,7 +310,8 @@ class GeoPackageStore(PreparingStore):
         reverts: int | None,
         expected: int,
         turn: Any = None,
-    ) -> bool:
+        read_back: bool = False,
+    ) -> Committed | None:
         loads = [c for c in changes if c.whole is not None]
         with (
             nullcontext() if turn is not None else self._writers_turn(),
@@ -318,7 +320,7 @@ class GeoPackageStore(PreparingStore):
         ):
             if conn.execute(f"SELECT value FROM {META} WHERE key = 'revision'").fetchone()[0] != expected:
                 conn.execute("ROLLBACK")
-                return False
+                return None
             revision = expected + 1
             for change in changes:
                 _supersede(conn, change, revision)
@@ -333,7 +335,12 @@ class GeoPackageStore(PreparingStore):
                 bounds = content.total_bounds if len(content) else None
                 _touch(conn, [change.layer], bounds=bounds, whole=change.whole is not None)
             _touch(conn, [])
-        return True
+            written: dict[str, gpd.GeoDataFrame] = {}
+            for change in changes if read_back else []:
+                codes = read_back_codes(change)
+                if codes is not None:
+                    written[change.layer] = _rows_in(conn, get_layer(change.layer), codes)
+        return revision, written
 
     @contextmanager
     def _scratch(self, changes: list[LayerChange]) -> Iterator[dict[str, Path]]:
@@ -472,7 +479,8 @@ class GeoPackageStore(PreparingStore):
             tmp = Path(name)
             try:
                 if self.path.exists():
-                    shutil.copyfile(self.path, tmp)
+                    with gate(self.path).held("other"):  # a plain open and close of the store's file
+                        shutil.copyfile(self.path, tmp)
                     shutil.copymode(self.path, tmp)
                 else:
                     tmp.unlink()  # GDAL creates the new file itself
@@ -484,6 +492,18 @@ class GeoPackageStore(PreparingStore):
                 for leftover in (tmp, *(Path(f"{tmp}{s}") for s in ("-journal", "-wal", "-shm"))):
                     leftover.unlink(missing_ok=True)
                 raise
+
+
+def _rows_in(conn: sqlite3.Connection, spec: Layer, codes: Sequence[str]) -> gpd.GeoDataFrame:
+    """The rows of `codes` as `conn`'s transaction sees them, in the layout of `spec`, by code."""
+    columns = ", ".join(f'"{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN])
+    rows = conn.execute(
+        f'SELECT {columns} FROM "{spec.name}" WHERE code IN (SELECT value FROM json_each(?)) ORDER BY code',
+        (_json_list(codes),),
+    ).fetchall()
+    frame = _frame_of_rows(spec, rows)
+    # SQLite compares text up to a NUL: "H2\x00" finds H2. Only the codes asked for, exactly.
+    return frame[frame["code"].isin([str(c) for c in codes]).to_numpy(dtype=bool)].reset_index(drop=True)
 
 
 def _where(
@@ -798,6 +818,16 @@ def _sqlite(
     commits, one `BEGIN IMMEDIATE` transaction (writers queue for it). Without
     it, a writable connection is to a private copy (no fsync per commit).
     """
+    # Never while GDAL has the file open in this process (`gridmap.stores._gate`).
+    with gate(path).held("sqlite"), _connection(path, readonly, transaction, attach) as conn:
+        yield conn
+
+
+@contextmanager
+def _connection(
+    path: Path, readonly: bool, transaction: bool, attach: Mapping[str, Path] | None
+) -> Iterator[sqlite3.Connection]:
+    """`_sqlite`'s connection, once the file's gate is held."""
     # Readers open read-write but query-only: the last connection to close then folds the
     # write-ahead log back into the file and removes it (a read-only one cannot).
     uri = path.as_uri() + ("" if path.exists() else "?mode=rw")
@@ -830,13 +860,27 @@ def _sqlite(
             raise
         if conn.in_transaction:
             conn.execute("COMMIT")
-        if transaction:
-            # Fold the log into the file now, so the .gpkg alone holds every committed write.
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except sqlite3.Error as exc:
         raise StoreError(f"{path}: {exc}") from None
+    else:
+        if transaction:
+            _fold_log(conn, path)
     finally:
         conn.close()
+
+
+def _fold_log(conn: sqlite3.Connection, path: Path) -> None:
+    """Fold the write-ahead log into the file, so the .gpkg alone holds every committed write.
+
+    Only after the commit, and never its failure: a reader still in the log makes the
+    fold wait a moment and then give up (the next commit folds it), while the write
+    it follows is committed and must be acknowledged.
+    """
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(_FOLD_SECONDS * 1000)}")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    except sqlite3.Error as exc:
+        log.info("%s: write-ahead log not folded back yet (%s)", path, exc)
 
 
 def _gpkg_blobs(geoms: np.ndarray) -> list[bytes | None]:

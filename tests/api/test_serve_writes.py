@@ -1,4 +1,9 @@
-"""Concurrent creates against a real `gridmap serve --workers 2`, on both stores: one 201, one 409."""
+"""Concurrent writes against a real `gridmap serve --workers 2`, on both stores.
+
+Two creates of one code give one 201 and one 409; writers at full tilt (while
+readers export whole layers) lose nothing and see exactly what they wrote
+acknowledged; a revert racing an edit either lands first or answers 409.
+"""
 
 from __future__ import annotations
 
@@ -21,8 +26,10 @@ ROUNDS = 12
 
 
 @pytest.fixture(scope="module", params=["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)])
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`gridmap serve --workers 2` over the district, on a free loopback port."""
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """`gridmap serve --workers 2` over the district, on a free loopback port: its base URL and store."""
     directory = tmp_path_factory.mktemp("serve-writes")
     with fresh_postgis_database("gridmap_serve") if request.param == "postgis" else _nothing() as pg:
         url = pg or str(directory / "district.gpkg")
@@ -31,7 +38,12 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         env = {**os.environ, "GRIDMAP_TOKENS": json.dumps(TOKENS)}
         # Two workers starting on a busy 2-core machine may take a while.
         with running_serve(url, env, directory / "serve.log", workers=2, start_seconds=180) as base:
-            yield base
+            yield base, url
+
+
+@pytest.fixture
+def server(served: tuple[str, str]) -> str:
+    return served[0]
 
 
 class _nothing:
@@ -88,3 +100,127 @@ def test_workers_yield_the_cpu_to_the_builder(server: str) -> None:
     for builder in builders:
         assert builder.nice() == os.getpriority(os.PRIO_PROCESS, 0)
         assert builder.parent().nice() == max(builder.nice(), WORKER_NICENESS)
+
+
+WRITERS = 8
+
+
+def _speaker_body(code: str, name: str, lon: float = 114.302) -> dict[str, object]:
+    return {
+        "type": "Feature",
+        "properties": {"code": code, "name": name, "status": "working"},
+        "geometry": {"type": "Point", "coordinates": [lon, 30.502]},
+    }
+
+
+def _hammer(
+    base: str, writer: int, operations: int, acked: dict[str, list[str]], problems: list[str]
+) -> None:
+    """Every other operation creates a speaker, the rest rename the newest; each reply checked."""
+    with httpx.Client(timeout=120, headers=bearer(EDITOR_C1)) as client:
+        code = ""
+        for op in range(operations):
+            if op % 2 == 0:
+                code, name = f"LW{writer}-{op}", f"w{writer} create {op}"
+                reply = client.post(f"{base}/collections/speakers/items", json=_speaker_body(code, name))
+                expected, shown = 201, reply.json().get("features", []) if reply.status_code == 201 else []
+            else:
+                name = f"w{writer} rename {op}"
+                reply = client.put(
+                    f"{base}/collections/speakers/items/{code}", json=_speaker_body(code, name)
+                )
+                expected, shown = 200, [reply.json()] if reply.status_code == 200 else []
+            if reply.status_code != expected:
+                problems.append(f"{reply.request.method} {code}: {reply.status_code} {reply.text[:200]}")
+                continue
+            echoed = [(f["properties"]["code"], f["properties"]["name"]) for f in shown]
+            if echoed != [(code, name)]:
+                problems.append(f"{reply.request.method} {code} {name!r} acknowledged with {echoed}")
+            acked.setdefault(code, []).append(name)
+
+
+def _readers(base: str, stop: threading.Event) -> None:
+    """Whole-layer exports meanwhile: GDAL reads the store in the workers while they write."""
+    with httpx.Client(timeout=120, headers=bearer(ADMIN)) as client:
+        while not stop.is_set():
+            client.get(f"{base}/export/speakers", params={"format": "geojson"})
+
+
+def _writers_at_full_tilt(served: tuple[str, str], operations: int) -> None:
+    base, url = served
+    acked: dict[str, list[str]] = {}
+    problems: list[str] = []
+    stop = threading.Event()
+    reader = threading.Thread(target=_readers, args=(base, stop))
+    writers = [
+        threading.Thread(target=_hammer, args=(base, w, operations, acked, problems)) for w in range(WRITERS)
+    ]
+    reader.start()
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    stop.set()
+    reader.join()
+    assert problems == []
+    assert sum(len(names) for names in acked.values()) == WRITERS * operations
+    with open_store(url) as store:
+        stored = store.read("speakers", codes=sorted(acked)).set_index("code")["name"]
+        assert stored.to_dict() == {code: names[-1] for code, names in acked.items()}  # none lost or stale
+        for code, names in acked.items():  # each acknowledged write is one revision of its feature
+            assert len(store.history(layer="speakers", code=code)) == len(names), code
+
+
+def test_writers_at_full_tilt_lose_nothing_and_see_what_they_wrote(served: tuple[str, str]) -> None:
+    _writers_at_full_tilt(served, operations=12)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("GRIDMAP_SLOW"), reason="the full load runs with GRIDMAP_SLOW=1")
+def test_eight_writers_of_two_hundred_operations_lose_nothing(served: tuple[str, str]) -> None:
+    _writers_at_full_tilt(served, operations=200)
+
+
+REVERT_ROUNDS = 30
+
+
+def _race(base: str, revision: int, code: str) -> dict[str, int]:
+    """Revert `revision` and edit `code` at the same moment; the status of each."""
+    barrier = threading.Barrier(2)
+    replies: dict[str, int] = {}
+
+    def revert() -> None:
+        with httpx.Client(timeout=120, headers=bearer(ADMIN)) as own:
+            barrier.wait()
+            replies["revert"] = own.post(f"{base}/history/{revision}/revert").status_code
+
+    def edit() -> None:
+        with httpx.Client(timeout=120, headers=bearer(ADMIN)) as own:
+            barrier.wait()
+            body = _speaker_body(code, "third", lon=114.303)
+            replies["edit"] = own.put(f"{base}/collections/speakers/items/{code}", json=body).status_code
+
+    threads = [threading.Thread(target=revert), threading.Thread(target=edit)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return replies
+
+
+def test_a_revert_racing_an_edit_never_undoes_it(served: tuple[str, str]) -> None:
+    """Create, edit (revision R), then revert R and edit again at once: the second edit always stands.
+
+    Either the revert lands first (201) and the edit then replaces its result, or the
+    edit lands first and the revert, finding the feature changed since R, answers 409.
+    """
+    base, url = served
+    items = f"{base}/collections/speakers/items"
+    with httpx.Client(timeout=120, headers=bearer(ADMIN)) as client, open_store(url) as store:
+        for round_ in range(REVERT_ROUNDS):
+            code = f"RV{round_}"
+            assert client.post(items, json=_speaker_body(code, "first")).status_code == 201
+            assert client.put(f"{items}/{code}", json=_speaker_body(code, "second")).status_code == 200
+            replies = _race(base, store.history(layer="speakers", code=code)[0].id, code)
+            assert replies["edit"] == 200 and replies["revert"] in (201, 409), (round_, replies)
+            assert store.read("speakers", codes=[code])["name"].tolist() == ["third"], (round_, replies)
