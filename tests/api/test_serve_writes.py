@@ -121,7 +121,7 @@ def _hammer(
         code = ""
         for op in range(operations):
             if op % 2 == 0:
-                code, name = f"LW{writer}-{op}", f"w{writer} create {op}"
+                code, name = f"LW{operations}-{writer}-{op}", f"w{writer} create {op}"
                 reply = client.post(f"{base}/collections/speakers/items", json=_speaker_body(code, name))
                 expected, shown = 201, reply.json().get("features", []) if reply.status_code == 201 else []
             else:
@@ -140,10 +140,16 @@ def _hammer(
 
 
 def _readers(base: str, stop: threading.Event) -> None:
-    """Whole-layer exports meanwhile: GDAL reads the store in the workers while they write."""
+    """Whole-layer exports meanwhile: GDAL reads the store in the workers while they write.
+
+    Only the load matters here: how an export itself fares is the export tests' business.
+    """
     with httpx.Client(timeout=120, headers=bearer(ADMIN)) as client:
         while not stop.is_set():
-            client.get(f"{base}/export/speakers", params={"format": "geojson"})
+            try:
+                client.get(f"{base}/export/speakers", params={"format": "geojson"})
+            except httpx.TransportError:
+                stop.wait(0.5)
 
 
 def _writers_at_full_tilt(served: tuple[str, str], operations: int) -> None:
@@ -172,16 +178,13 @@ def _writers_at_full_tilt(served: tuple[str, str], operations: int) -> None:
 
 
 def test_writers_at_full_tilt_lose_nothing_and_see_what_they_wrote(served: tuple[str, str]) -> None:
-    _writers_at_full_tilt(served, operations=12)
+    _writers_at_full_tilt(served, operations=8)
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not os.environ.get("GRIDMAP_SLOW"), reason="the full load runs with GRIDMAP_SLOW=1")
 def test_eight_writers_of_two_hundred_operations_lose_nothing(served: tuple[str, str]) -> None:
     _writers_at_full_tilt(served, operations=200)
-
-
-REVERT_ROUNDS = 30
 
 
 def _race(base: str, revision: int, code: str) -> dict[str, int]:
@@ -209,6 +212,16 @@ def _race(base: str, revision: int, code: str) -> dict[str, int]:
 
 
 def test_a_revert_racing_an_edit_never_undoes_it(served: tuple[str, str]) -> None:
+    _reverts_racing_edits(served, rounds=10)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("GRIDMAP_SLOW"), reason="the full load runs with GRIDMAP_SLOW=1")
+def test_thirty_reverts_racing_edits_never_undo_one(served: tuple[str, str]) -> None:
+    _reverts_racing_edits(served, rounds=30, first=10)
+
+
+def _reverts_racing_edits(served: tuple[str, str], rounds: int, first: int = 0) -> None:
     """Create, edit (revision R), then revert R and edit again at once: the second edit always stands.
 
     Either the revert lands first (201) and the edit then replaces its result, or the
@@ -217,7 +230,7 @@ def test_a_revert_racing_an_edit_never_undoes_it(served: tuple[str, str]) -> Non
     base, url = served
     items = f"{base}/collections/speakers/items"
     with httpx.Client(timeout=120, headers=bearer(ADMIN)) as client, open_store(url) as store:
-        for round_ in range(REVERT_ROUNDS):
+        for round_ in range(first, first + rounds):
             code = f"RV{round_}"
             assert client.post(items, json=_speaker_body(code, "first")).status_code == 201
             assert client.put(f"{items}/{code}", json=_speaker_body(code, "second")).status_code == 200
