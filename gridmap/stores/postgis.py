@@ -50,6 +50,7 @@ from gridmap.frames import WGS84, empty_frame
 from gridmap.history import Author, Revision, current_author
 from gridmap.settings import redact
 from gridmap.stores._frames import (
+    Committed,
     PreparingStore,
     arrow_frame,
     arrow_types,
@@ -57,6 +58,7 @@ from gridmap.stores._frames import (
     finish,
     geoms_of,
     in_force,
+    read_back_codes,
 )
 from gridmap.stores.base import BBox
 from gridmap.stores.conditions import Condition, to_postgres
@@ -261,13 +263,8 @@ class PostGISStore(PreparingStore):
 
     def _select(self, spec: Layer, sql: str, params: Mapping[str, object]) -> gpd.GeoDataFrame:
         """Rows of `sql` (the spec's fields, then the geometry as WKB) decoded from binary COPY."""
-        # COPY takes no server-side parameters: psycopg binds these client-side, quoted by the driver.
-        with (
-            self._cursor() as cur,
-            cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)", params) as copy,
-        ):
-            blocks = [bytes(block) for block in copy]  # one block per row: the row boundaries come free
-        return _frame_from_copy(spec, blocks)
+        with self._cursor() as cur:
+            return _copy_rows(cur, spec, sql, params)
 
     def read_columns(self, layer: str, columns: Sequence[str]) -> gpd.GeoDataFrame:
         types = arrow_types(layer, columns)  # also the allow-list of the names put into the SQL
@@ -375,12 +372,13 @@ class PostGISStore(PreparingStore):
         reverts: int | None,
         expected: int,
         turn: Any = None,
-    ) -> bool:
+        read_back: bool = False,
+    ) -> Committed | None:
         """One transaction: history first, then the rows, the revision record and the counter."""
         with nullcontext(turn) if turn is not None else self._writers_turn() as cur:
             row = cur.execute("SELECT revision FROM gridmap_meta WHERE key = 'store' FOR UPDATE").fetchone()
             if row is None or int(row[0]) != expected:
-                return False
+                return None
             revision = expected + 1
             cur.execute(f"SET LOCAL maintenance_work_mem = '{_INDEX_MEMORY}'")
             for change in changes:
@@ -404,7 +402,16 @@ class PostGISStore(PreparingStore):
                 ),
             )
             _bump(cur, list(counts))
-        return True
+            written: dict[str, gpd.GeoDataFrame] = {}
+            for change in changes if read_back else []:
+                codes = read_back_codes(change)
+                if codes is not None:
+                    spec = get_layer(change.layer)
+                    where, params = _where(None, codes, {})
+                    sql = f"SELECT {', '.join(spec.field_names)}, ST_AsBinary(geometry) FROM {spec.name}"
+                    sql += " WHERE " + " AND ".join(where) + " ORDER BY code"
+                    written[change.layer] = finish(spec, _copy_rows(cur, spec, sql, params))
+        return revision, written
 
     def _retired(self, layer: str, codes: Sequence[str]) -> gpd.GeoDataFrame:
         spec = get_layer(layer)
@@ -499,6 +506,16 @@ class PostGISStore(PreparingStore):
         """
         table = self._select(wide, sql, {"d": parse_date(date)})
         return in_force(spec, table)
+
+
+def _copy_rows(
+    cur: psycopg.Cursor[Any], spec: Layer, sql: str, params: Mapping[str, object]
+) -> gpd.GeoDataFrame:
+    """Rows of `sql` (the spec's fields, then the geometry as WKB) in `cur`'s transaction, by binary COPY."""
+    # COPY takes no server-side parameters: psycopg binds these client-side, quoted by the driver.
+    with cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)", params) as copy:
+        blocks = [bytes(block) for block in copy]  # one block per row: the row boundaries come free
+    return _frame_from_copy(spec, blocks)
 
 
 def _numbered(sql: str, params: dict[str, object]) -> tuple[str, tuple[object, ...]]:
