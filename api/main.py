@@ -32,6 +32,7 @@ from api import (
     session,
     tiles,
 )
+from api.cookies import EndedSessions
 from api.headers import SecurityHeaders
 from api.limits import BodyLimits
 from api.offload import Offload
@@ -94,6 +95,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         for left in scratch.sweep():
             log.warning("removed %s, left by a process that stopped mid-request", left)
         app.state.shelf, builder = await ready(settings, store, app.state.lookup)
+        app.state.ended_sessions = EndedSessions(app.state.shelf.directory / "ended-sessions")
         try:
             yield
         finally:
