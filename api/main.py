@@ -32,6 +32,7 @@ from api import (
     session,
     tiles,
 )
+from api.auth import TokenGuard
 from api.cookies import EndedSessions
 from api.headers import SecurityHeaders
 from api.limits import BodyLimits
@@ -114,6 +115,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.grants = grants
+    app.state.token_guard = TokenGuard(settings.token_failures_per_minute)
     errors.install(app)
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
     app.add_middleware(SecurityHeaders)  # outermost: the refusals above get the headers too

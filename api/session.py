@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
-from api.auth import principal_for
+from api.auth import authenticate
 from api.cookies import COOKIE, CSRF_COOKIE, check_csrf, issue, refuse_cross_site, verify
 from api.errors import AuthenticationError, BadRequestError
 
@@ -64,7 +64,7 @@ async def login(request: Request) -> Response:
     refuse_cross_site(request, "signing in")
     token = await _login_token(request)
     grants = request.app.state.grants
-    caller = principal_for(token, grants)
+    caller = authenticate(request, token)
     lifetime = int(request.app.state.settings.session_hours * 3600)
     value, session = issue(token, grants, lifetime)
     body = {
