@@ -30,6 +30,7 @@ from gridmap.cases.lifecycle import Actor
 from gridmap.cases.records import cases_frame, local_time, properties
 from gridmap.cases.statistics import LABELS, headers
 from gridmap.cases.vocabulary import ACTION_LABELS, SOURCES, STATUS_LABELS, Action, Status
+from gridmap.formulas import neutralise_text
 from gridmap.lookup import LookupService
 from gridmap.privacy import Role
 from gridmap.stores import Store
@@ -179,7 +180,10 @@ def list_cases(
 
         writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(records)
+        writer.writerows(
+            {key: neutralise_text(value) if isinstance(value, str) else value for key, value in row.items()}
+            for row in records
+        )
         return Response(
             "\ufeff" + buffer.getvalue(),
             media_type="text/csv; charset=utf-8",

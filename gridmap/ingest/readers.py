@@ -27,6 +27,7 @@ import pyproj
 
 from gridmap.catalogue import Layer
 from gridmap.errors import Problem, ValidationError
+from gridmap.formulas import restore
 from gridmap.ingest.columns import map_columns, name_key
 from gridmap.ingest.values import TEXT
 
@@ -112,7 +113,7 @@ def read_source(
         encoding = _codec(path, encoding)
     if fmt == "csv":
         table, used = _read_csv(path, encoding)
-        source = Source(path, fmt, table, None, None, encoding=used)
+        source = Source(path, fmt, restore(table), None, None, encoding=used)
     elif fmt == "xlsx":
         sheet, table = _read_xlsx(path, target, source_layer)
         source = Source(path, fmt, table, None, None, layer=sheet)
