@@ -32,8 +32,8 @@ def _is_text(column: pd.Series) -> bool:
 def neutralise(table: pd.DataFrame) -> pd.DataFrame:
     """A copy of `table` whose text cells are safe to open in a spreadsheet (numbers are left as they are)."""
     out = table.copy()
-    for name in out.columns:
-        column = out[name]
+    for position in range(out.shape[1]):  # by position: a header may repeat a name
+        column = out.iloc[:, position]
         if not _is_text(column):
             continue
         text = column.astype("string[pyarrow]")
@@ -41,14 +41,14 @@ def neutralise(table: pd.DataFrame) -> pd.DataFrame:
         if risky.any():
             quoted = column.astype(object).copy()
             quoted[risky] = "'" + text[risky].astype(object)
-            out[name] = quoted
+            out.isetitem(position, quoted.to_numpy())
     return out
 
 
 def restore(table: pd.DataFrame) -> pd.DataFrame:
     """`table` read from a CSV with the quote `neutralise` added removed from its text cells."""
-    for name in table.columns:
-        column = table[name]
+    for position in range(table.shape[1]):
+        column = table.iloc[:, position]
         if not _is_text(column):
             continue
         text = column.astype("string[pyarrow]")
@@ -56,5 +56,5 @@ def restore(table: pd.DataFrame) -> pd.DataFrame:
         if quoted.any():
             restored = column.astype(object).copy()
             restored[quoted] = text[quoted].str.slice(1).astype(object)
-            table[name] = restored
+            table.isetitem(position, restored.to_numpy())
     return table
