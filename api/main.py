@@ -31,6 +31,7 @@ from api import (
     scratch,
     session,
     tiles,
+    web,
 )
 from api.auth import TokenGuard
 from api.cookies import EndedSessions
@@ -120,6 +121,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
     app.add_middleware(SecurityHeaders)  # outermost: the refusals above get the headers too
     openapi.install(app)
+    web.install(app, settings.cors_origins, settings.cors_credentials)
     # Lookups first: routes are matched in order, and /lookup is the hot path. The console's `/`
     # comes before the OGC landing page it hands JSON requests to.
     app.include_router(lookup.router)

@@ -306,6 +306,7 @@ class Builder:
     def step(self) -> Edition | None:
         """Publish the store's current revision if it is not published yet (None when nothing changed)."""
         started = time.perf_counter()
+        self.store.settle()  # edits made in QGIS get their grid_code before they are published
         done = self.live.refresh()
         if done is None:
             return None
