@@ -119,7 +119,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.token_guard = TokenGuard(settings.token_failures_per_minute)
     errors.install(app)
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
-    app.add_middleware(SecurityHeaders)  # outermost: the refusals above get the headers too
+    app.add_middleware(SecurityHeaders)  # around BodyLimits: its refusals get the headers too
     openapi.install(app)
     web.install(app, settings.cors_origins, settings.cors_credentials)
     # Lookups first: routes are matched in order, and /lookup is the hot path. The console's `/`
