@@ -53,24 +53,46 @@ def json_depth(body: bytes) -> int:
     return int(np.cumsum(steps).max(initial=0))
 
 
-def _nul_in_value(value: Any, path: str) -> str | None:
-    """The JSON path of the first string (key or value) in `value` holding a NUL, or None."""
+class _Constant:
+    """Where Python's JSON parser met NaN, Infinity or -Infinity (not JSON, though it accepts them)."""
+
+
+def _first_bad(value: Any, path: str) -> tuple[str, str] | None:
+    """(JSON path, what) of the first NaN/Infinity, or string (key or value) holding a NUL, in `value`."""
+    if isinstance(value, _Constant):
+        return path, "is NaN or Infinity, which JSON has no number for"
     if isinstance(value, str):
-        return path if "\0" in value else None
+        return (path, "holds a NUL character") if "\0" in value else None
     if isinstance(value, dict):
         for key, item in value.items():
             where = f"{path}.{key}" if path else str(key)
             if "\0" in str(key):
-                return where
-            found = _nul_in_value(item, where)
+                return where, "holds a NUL character"
+            found = _first_bad(item, where)
             if found is not None:
                 return found
     if isinstance(value, list):
         for i, item in enumerate(value):
-            found = _nul_in_value(item, f"{path}[{i}]")
+            found = _first_bad(item, f"{path}[{i}]")
             if found is not None:
                 return found
     return None
+
+
+def bad_json_value(body: bytes) -> tuple[str, str] | None:
+    """(where, what) of the first NaN/Infinity literal or NUL in a JSON body, or None.
+
+    Python's parser reads `NaN` as a float, which then became a field's
+    default (radius 300, size 1); JSON has no such number.
+    """
+    if b"\\u0000" not in body and b"NaN" not in body and b"Infinity" not in body:
+        return None
+    try:
+        value = json.loads(body, parse_constant=lambda _name: _Constant())
+    except ValueError:
+        return None  # the route says what is wrong with the JSON
+    found = _first_bad(value, "")
+    return None if found is None else (found[0] or "body", found[1])
 
 
 def nul_field(scope: Scope, body: bytes) -> str | None:
@@ -85,12 +107,6 @@ def nul_field(scope: Scope, body: bytes) -> str | None:
         return "query"
     if b"\0" in body and _is_text(scope):  # a binary upload may hold NUL bytes
         return "body"
-    if _is_json(scope) and b"\\u0000" in body:
-        try:
-            found = _nul_in_value(json.loads(body), "")
-        except ValueError:
-            return None  # the route says what is wrong with the JSON
-        return None if found is None else (found or "body")
     if _is_form(scope) and b"%00" in body and b"\0" in unquote_to_bytes(body.replace(b"+", b" ")):
         return "body"
     return None
@@ -171,9 +187,13 @@ class BodyLimits:
                 detail = f"JSON nested {depth} deep; at most {self.max_depth} levels are accepted"
                 await self._refuse(send, 422, "invalid", detail)
                 return
-        where = nul_field(scope, body)  # after the depth check: it may parse the JSON
+        where = nul_field(scope, body)
         if where is not None:
             await self._refuse(send, 422, "invalid", f"{where} holds a NUL character", field=where)
+            return
+        found = bad_json_value(body) if body and _is_json(scope) else None  # after the depth check
+        if found is not None:
+            await self._refuse(send, 422, "invalid", f"{found[0]} {found[1]}", field=found[0])
             return
         await self.app(scope, _replay(body, receive), send)
 

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyogrio
 import pyproj
+import shapely
 
 from gridmap.catalogue import Layer
 from gridmap.errors import Problem, ValidationError
@@ -411,6 +412,8 @@ def _read_layer(path: Path, source: str, layer: str, encoding: str | None) -> gp
         frame = pyogrio.read_dataframe(source, layer=layer, encoding=encoding, use_arrow=True)
         _check_text(frame)
         return frame
+    except shapely.errors.GEOSException as exc:  # e.g. an unclosed ring, a ring of 2 points
+        raise ValidationError(str(path), [Problem(None, "geometry", f"invalid geometry: {exc}")]) from None
     except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
         if isinstance(exc, pa.ArrowInvalid) and "utf" not in str(exc).lower():
             raise _file_error(path, f"cannot read layer {layer!r}: {exc}") from None

@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from gridmap.catalogue import get_layer
+from gridmap.catalogue import MAX_CODE_LENGTH, get_layer
 from gridmap.errors import ValidationError
 from gridmap.ingest import import_file
-from gridmap.ingest.values import MAX_CODE_LENGTH, text_problems
+from gridmap.ingest.values import text_problems
 from gridmap.stores import Store
 from tests.ingest.conftest import BUILDING, write_text
 
