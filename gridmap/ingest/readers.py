@@ -235,6 +235,7 @@ def _delimiter(header: str) -> str:
 
 def _read_xlsx(path: Path, target: Layer, source_layer: str | None) -> tuple[str, pd.DataFrame]:
     """The chosen sheet (by name, one named like the layer, else the first) with every cell as text."""
+    _check_inflation(path)
     try:
         sheets = pd.ExcelFile(path, engine="openpyxl")
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
@@ -257,6 +258,32 @@ def _read_xlsx(path: Path, target: Layer, source_layer: str | None) -> tuple[str
 
 
 _HEADER_SCAN_ROWS = 10
+XLSX_MAX_INFLATED = 2 * 1024**3
+"""The most a workbook may inflate to: a sheet of a million rows of a dozen fields is about 0.5 GB."""
+XLSX_MAX_RATIO = 100
+"""Workbooks compress 5–20 times; a zip bomb (1.5 MB inflating to 1.84 GB) a thousand."""
+_RATIO_FROM = 64 * 1024**2  # small workbooks are cheap whatever their ratio
+
+
+def _check_inflation(path: Path) -> None:
+    """Refuse a workbook whose members declare an absurd size, before anything is inflated.
+
+    Python's zip reader (openpyxl's) stops at the size a member declares, so
+    the declared sizes bound the work.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise _file_error(path, f"cannot open workbook: {exc}") from None
+    inflated = sum(m.file_size for m in members)
+    packed = max(1, sum(m.compress_size for m in members))
+    if inflated > XLSX_MAX_INFLATED or (inflated > _RATIO_FROM and inflated / packed > XLSX_MAX_RATIO):
+        raise _file_error(
+            path,
+            f"the workbook would inflate from {packed:,} to {inflated:,} bytes"
+            f" ({inflated / packed:,.0f} times); refused as a likely zip bomb",
+        )
 
 
 def _header_row(top: pd.DataFrame, target: Layer) -> int:
