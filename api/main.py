@@ -94,6 +94,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.state.cases = cases.desk_for(store, app.state.lookup, settings)
         app.state.case_intake = cases.Intake(settings.case_intake_per_minute)
         app.state.offload = Offload()
+        app.state.health_probe = health.StoreProbe(store)
         for left in scratch.sweep():
             log.warning("removed %s, left by a process that stopped mid-request", left)
         app.state.shelf, builder = await ready(settings, store, app.state.lookup)
@@ -102,6 +103,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             yield
         finally:
             app.state.offload.close()
+            app.state.health_probe.close()
             builder.stop()
             app.state.lookup.close()
             store.close()
