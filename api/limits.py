@@ -1,5 +1,6 @@
 """Bounded requests: a body over the size limit is a 413 and JSON nested too deep a 422, before any parsing;
-a NUL character anywhere in the path, the query or the body is a 422 naming where.
+a NUL character anywhere in the path, the query or the body, or a NaN/Infinity literal in JSON, a 422
+naming where.
 
 Pure ASGI middleware in front of every route: the size is judged from
 Content-Length when given, else while the body streams in (reading stops at
@@ -191,7 +192,13 @@ class BodyLimits:
         if where is not None:
             await self._refuse(send, 422, "invalid", f"{where} holds a NUL character", field=where)
             return
-        found = bad_json_value(body) if body and _is_json(scope) else None  # after the depth check
+        found = None
+        if body and _is_json(scope):  # after the depth check: it may parse the body
+            found = (
+                bad_json_value(body)
+                if len(body) < _IN_THREAD
+                else await anyio.to_thread.run_sync(bad_json_value, body)
+            )
         if found is not None:
             await self._refuse(send, 422, "invalid", f"{found[0]} {found[1]}", field=found[0])
             return
