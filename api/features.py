@@ -432,8 +432,15 @@ def _check_values(spec: Layer, features: list[dict[str, Any]]) -> None:
     problems: list[Problem] = []
     for i, feature in enumerate(features):
         for name, value in feature["properties"].items():
-            if name in spec.field_names and isinstance(value, list | dict):
+            if name not in spec.field_names:
+                fields = ", ".join(spec.field_names)
+                problems.append(Problem(i + 1, name, f"{spec.name} has no such field (its fields: {fields})"))
+            elif isinstance(value, list | dict):
                 problems.append(Problem(i + 1, name, "must be a single value, not a JSON list or object"))
+        if _dimensions(feature["geometry"]) > 2:
+            problems.append(
+                Problem(i + 1, "geometry", "has Z (height) or M values, which gridmap does not keep")
+            )
     if not problems:
         for f in spec.fields:
             if f.type == "text":
@@ -443,6 +450,22 @@ def _check_values(spec: Layer, features: list[dict[str, Any]]) -> None:
                 problems += text_problems(f, raw)
     if problems:
         raise ValidationError("request body", sorted(problems, key=lambda p: p.row or 0))
+
+
+def _dimensions(geometry: Any) -> int:
+    """The most numbers in any position of a GeoJSON geometry (2 for lon/lat, 3 with a height)."""
+    if not isinstance(geometry, dict):
+        return 0
+    if geometry.get("type") == "GeometryCollection":
+        return max((_dimensions(g) for g in geometry.get("geometries") or ()), default=0)
+    most, stack = 0, [geometry.get("coordinates")]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list) and item and all(isinstance(v, int | float) for v in item):
+            most = max(most, len(item))
+        elif isinstance(item, list):
+            stack.extend(item)
+    return most
 
 
 def _text_or_none(value: object) -> str | None:

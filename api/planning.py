@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from fastapi import APIRouter, Body, Query, Request
@@ -165,10 +166,13 @@ def check(
         raise NotFoundError(f"no grid with code {code!r}")
     try:
         shape = shapely.geometry.shape(geometry)
-    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+    except (ValueError, TypeError, AttributeError, KeyError, shapely.errors.GEOSException) as exc:
         raise ValidationError("geometry", [_problem(f"not a GeoJSON geometry: {exc}")]) from None
     if shape.geom_type not in ("Polygon", "MultiPolygon"):
         raise ValidationError("geometry", [_problem(f"a grid is a polygon, not a {shape.geom_type}")])
+    xy = shapely.get_coordinates(shape)
+    if not (np.isfinite(xy).all() and (np.abs(xy) <= (180.0, 90.0)).all()):
+        raise ValidationError("geometry", [_problem("coordinates must be finite lon/lat within ±180/±90")])
     community = str(grids.loc[grids["code"] == code, "community_code"].iloc[0])
     before = grids[grids["code"] == code]
     redrawn = shapely.MultiPolygon([shape]) if shape.geom_type == "Polygon" else shape

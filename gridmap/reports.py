@@ -25,6 +25,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from gridmap.analysis import Analysis
 from gridmap.catalogue import LAYERS
+from gridmap.formulas import neutralise
 from gridmap.frames import WGS84
 from gridmap.topology import KIND_LABELS_ZH
 from gridmap.vocabulary import gap_label
@@ -114,7 +115,7 @@ def _table(frame: gpd.GeoDataFrame | pd.DataFrame) -> pd.DataFrame:
 
 def _csv(table: pd.DataFrame, path: Path) -> Path:
     """UTF-8 CSV through Arrow (a million rows in a fraction of a second); nulls are empty cells."""
-    pacsv.write_csv(pa.Table.from_pandas(table, preserve_index=False), path)
+    pacsv.write_csv(pa.Table.from_pandas(neutralise(table), preserve_index=False), path)
     return path
 
 
