@@ -30,26 +30,20 @@ def _has_gdal_bindings() -> bool:
     return probe.returncode == 0
 
 
-def gdal_writer(path: str, *, retry_locked: bool = False, locked: list[int] | None = None) -> Writer:
-    """Edits applied by GDAL's Python bindings in a process of their own, one transaction each.
-
-    `retry_locked` saves again an edit refused with "database is locked" (each retry is
-    counted in `locked`).
-    """
+def gdal_writer(path: str) -> Writer:
+    """Edits applied by GDAL's Python bindings in a process of their own, one transaction each."""
     if not _has_gdal_bindings():
         pytest.fail("GDAL's Python bindings are missing: scripts/system-deps.sh installs python3-gdal")
 
     def write(edits: list[Edit]) -> list[str | None]:
         done = subprocess.run(
-            [SYSTEM_PYTHON, str(GDAL_WRITER), path, *(["--retry-locked"] if retry_locked else [])],
+            [SYSTEM_PYTHON, str(GDAL_WRITER), path],
             input="\n".join(json.dumps(e) for e in edits),
             capture_output=True,
             text=True,
             check=True,
         )
         answers = [json.loads(line) for line in done.stdout.splitlines()]
-        if locked is not None:
-            locked.extend(a["locked"] for a in answers)
         return [None if a["ok"] else a["error"] for a in answers]
 
     return write
