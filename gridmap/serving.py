@@ -59,6 +59,9 @@ POLL_SECONDS = 0.2
 REVISION_POLL_SECONDS = 0.05
 SETTLE_SECONDS = 0.2
 """How often the builder looks for external edits (QGIS on a GeoPackage) to derive `grid_code` for."""
+LISTEN_SECONDS = 0.5
+"""The longest wait for a store's change notice (PostGIS NOTIFY) before looking anyway; bounds how
+long a stop request waits."""
 """How often the builder asks the store for its revision: one cheap query or stat, so an edit
 waits a few hundredths of a second, not a fifth, before its refresh starts."""
 _POINTER = "current"
@@ -322,7 +325,8 @@ class Builder:
                 log.exception("analysis not published; retrying")
                 self.live.forget()  # rebuild and publish from scratch next time
                 stop.wait(POLL_SECONDS * 10)
-            stop.wait(REVISION_POLL_SECONDS)
+            if self.store.wait_for_change(LISTEN_SECONDS) is None:
+                stop.wait(REVISION_POLL_SECONDS)
 
 
 def settle_until(store: Store, stop: threading.Event) -> None:

@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -221,4 +222,19 @@ def test_coverage_follows_an_external_edit(edited: tuple[Store, Writer]) -> None
     assert live.refresh() is not None
     covered = live.analysis.households.set_index("code")["speaker_covered"]
     assert not bool(covered["H9"])
+    store.close()
+
+
+def test_postgis_tells_its_listeners_of_every_commit(edited: tuple[Store, Writer], store_url: str) -> None:
+    store, write = edited
+    if store_url.endswith(".gpkg"):
+        assert store.wait_for_change(0.01) is None  # a GeoPackage cannot tell: its readers poll
+        store.close()
+        return
+    assert store.wait_for_change(0.05) is False  # listening from now on; nothing happened
+    assert write([{"op": "set", "layer": "speakers", "code": "K1", "fields": {"name": "改名"}}]) == [None]
+    started = time.monotonic()
+    assert store.wait_for_change(5.0) is True
+    assert time.monotonic() - started < 1.0
+    assert store.wait_for_change(0.05) is False  # one commit, one notice
     store.close()
