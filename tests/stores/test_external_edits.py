@@ -238,3 +238,21 @@ def test_postgis_tells_its_listeners_of_every_commit(edited: tuple[Store, Writer
     assert time.monotonic() - started < 1.0
     assert store.wait_for_change(0.05) is False  # one commit, one notice
     store.close()
+
+
+@pytest.mark.postgis
+def test_a_case_written_by_sql_is_placed_and_its_version_bumped(postgis_url: str) -> None:
+    with open_store(postgis_url) as store:
+        store.replace_many(sample_layers())
+    with psycopg.connect(postgis_url.replace("+psycopg", ""), autocommit=True) as pg:
+        pg.execute("DELETE FROM cases")
+        pg.execute(
+            "INSERT INTO cases (code, category, reported_at, status, lon, lat) "
+            "VALUES ('A1', '市容环境', now(), 'reported', 116.38, 39.95)"
+        )
+        placed = pg.execute("SELECT grid_code, community_code, street_code, version FROM cases").fetchone()
+        assert placed == ("G2", "C1", "S1", 0)
+        pg.execute("UPDATE cases SET lon = 116.32, lat = 39.95 WHERE code = 'A1'")
+        assert pg.execute("SELECT grid_code, version FROM cases").fetchone() == ("G1", 1)
+        pg.execute("UPDATE cases SET status = status WHERE code = 'A1'")  # nothing changed: no new version
+        assert pg.execute("SELECT version FROM cases").fetchone() == (1,)
