@@ -15,8 +15,10 @@ from typing import Any
 import psycopg
 import pytest
 
+from gridmap.errors import StoreError
 from gridmap.serving import LiveAnalysis
 from gridmap.stores import Store, open_store
+from gridmap.stores.constraints import all_constraints
 from tests.stores.conftest import sample_layers
 
 SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin") or sys.executable
@@ -256,3 +258,26 @@ def test_a_case_written_by_sql_is_placed_and_its_version_bumped(postgis_url: str
         assert pg.execute("SELECT grid_code, version FROM cases").fetchone() == ("G1", 1)
         pg.execute("UPDATE cases SET status = status WHERE code = 'A1'")  # nothing changed: no new version
         assert pg.execute("SELECT version FROM cases").fetchone() == (1,)
+
+
+@pytest.mark.postgis
+def test_the_database_checks_are_the_catalogue_constraints(postgis_url: str) -> None:
+    with open_store(postgis_url):  # migrated
+        pass
+    with psycopg.connect(postgis_url.replace("+psycopg", "")) as pg:
+        found = {
+            (table, name)
+            for table, name in pg.execute(
+                "SELECT conrelid::regclass::text, conname FROM pg_constraint WHERE contype = 'c' "
+                "AND conname LIKE '%\\_must\\_%'"
+            )
+        }
+    assert found == {(rule.layer, rule.name) for rule in all_constraints()}
+
+
+def test_gridmap_refuses_what_the_store_would(store: Store) -> None:
+    frame = sample_layers()["speakers"].assign(radius_m=[-5.0, 10.0], code=["K\x01", "K2"])
+    with pytest.raises(StoreError) as refused:
+        store.upsert("speakers", frame)
+    assert "radius_m must not be negative (see K?)" in str(refused.value)
+    assert "code must not contain control characters (see K?)" in str(refused.value)
