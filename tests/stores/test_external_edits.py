@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -281,3 +282,30 @@ def test_gridmap_refuses_what_the_store_would(store: Store) -> None:
         store.upsert("speakers", frame)
     assert "radius_m must not be negative (see K?)" in str(refused.value)
     assert "code must not contain control characters (see K?)" in str(refused.value)
+
+
+def test_an_older_geopackage_is_upgraded_so_gdal_can_insert(tmp_path: Path) -> None:
+    path = str(tmp_path / "old.gpkg")
+    with open_store(path) as store:
+        store.replace_many(sample_layers())
+    with sqlite3.connect(path) as conn:  # as the previous version left it: no triggers, revision NOT NULL
+        triggers = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'gridmap%'"
+        for (name,) in conn.execute(triggers).fetchall():
+            conn.execute(f'DROP TRIGGER "{name}"')
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute(
+            "UPDATE sqlite_master SET sql = replace(sql, '\"revision\" INTEGER DEFAULT 0', "
+            "'\"revision\" INTEGER NOT NULL DEFAULT 0') WHERE type = 'table'"
+        )
+        version = conn.execute("PRAGMA schema_version").fetchone()[0]
+        conn.execute(f"PRAGMA schema_version = {version + 1}")
+        conn.execute("PRAGMA writable_schema = OFF")
+    # QGIS gives a new feature's empty attributes as NULL, the internal ones included.
+    added = {"op": "add", "layer": "speakers", "wkt": "POINT (116.31 39.91)", "fields": {"revision": None}}
+    assert "NOT NULL" in str(gdal_writer(path)([{**added, "code": "K8"}])[0])
+    with open_store(path) as store:  # upgraded on open
+        write = gdal_writer(path)
+        assert write([{**added, "code": "K9"}]) == [None]
+        assert write([{"op": "set", "layer": "speakers", "code": "K1", "fields": {"status": "lost"}}])[0]
+        store.settle()
+        assert _row(store, "speakers", "K9")["grid_code"] == "G1"
