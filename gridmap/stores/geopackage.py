@@ -52,10 +52,13 @@ from gridmap.stores._frames import (
     prepare,
 )
 from gridmap.stores.base import BBox
+from gridmap.stores.conditions import Condition, to_sqlite
 from gridmap.stores.query import (
     COUNT_LIMIT,
     Page,
     Value,
+    bbox_parts,
+    bbox_shape,
     check_equals,
     check_window,
     matched_from_page,
@@ -183,7 +186,11 @@ class GeoPackageStore(PreparingStore):
         layer = spec.name
         try:
             if codes is None:
-                frame = pyogrio.read_dataframe(self.path, layer=layer, bbox=bbox, use_arrow=True)
+                parts = [None] if bbox is None else bbox_parts(bbox)  # two across the antimeridian
+                frames = [
+                    pyogrio.read_dataframe(self.path, layer=layer, bbox=box, use_arrow=True) for box in parts
+                ]
+                frame = frames[0] if len(frames) == 1 else pd.concat(frames).drop_duplicates("code")
             else:
                 # Through SQLite, never GDAL: a read-only GDAL open that finds no write-ahead log
                 # (a writer just folded it back) falls back to an immutable open, which can read a
@@ -193,7 +200,7 @@ class GeoPackageStore(PreparingStore):
             raise StoreError(f"cannot read {layer} from {self.url}: {exc}") from None
         if bbox is not None:
             # The R-tree narrowed the read; this exact test also drops null geometries GDAL lets through.
-            frame = frame[shapely.intersects(geoms_of(frame), shapely.box(*bbox))]
+            frame = frame[shapely.intersects(geoms_of(frame), bbox_shape(bbox))]
         return finish(spec, frame)
 
     def read_columns(self, layer: str, columns: Sequence[str]) -> gpd.GeoDataFrame:
@@ -211,6 +218,7 @@ class GeoPackageStore(PreparingStore):
         bbox: BBox | None = None,
         codes: Sequence[str] | None = None,
         equals: Mapping[str, Value] | None = None,
+        where: Condition | None = None,
         limit: int | None = None,
         offset: int = 0,
         order: str = "code",
@@ -218,7 +226,11 @@ class GeoPackageStore(PreparingStore):
         spec = get_layer(layer)
         by = parse_order(spec, order)
         check_window(limit, offset)
-        where, params = _where(layer, bbox, codes, check_equals(spec, equals))
+        conditions, params = _where(layer, bbox, codes, check_equals(spec, equals))
+        if where is not None:
+            sql_condition, bound = to_sqlite(where)
+            conditions.append(f"({sql_condition})")
+            params.update(bound)
         column = f't."{by.name}"'
         # Nulls last in both directions, as in PostGIS (SQLite sorts them first when ascending).
         key = f"{column} DESC" if by.descending else column
@@ -226,10 +238,10 @@ class GeoPackageStore(PreparingStore):
             key = (key if by.descending else f"{column} IS NULL, {column}") + ", t.code"
         selected = "t.fid" if bbox is None else f't.fid, t."{GEOMETRY_COLUMN}"'
         sql = f'SELECT {selected} FROM "{layer}" t'
-        sql += (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY {key}"
+        sql += (" WHERE " + " AND ".join(conditions) if conditions else "") + f" ORDER BY {key}"
         with _sqlite(self.path, readonly=True) as conn:
             if bbox is None:
-                fids, matched, more = _window(conn, layer, sql, where, params, limit, offset)
+                fids, matched, more = _window(conn, layer, sql, conditions, params, limit, offset)
             else:
                 fids, matched, more = _window_exact(conn.execute(sql, params), bbox, limit, offset)
         return Page(self._by_fids(layer, fids), matched, more)
@@ -264,8 +276,21 @@ class GeoPackageStore(PreparingStore):
         # SQLite compares text up to a NUL: "H2\x00" finds H2. Only the codes asked for, exactly.
         frame = frame[frame["code"].isin([str(c) for c in codes]).to_numpy(dtype=bool)]
         if bbox is not None:
-            frame = frame[shapely.intersects(geoms_of(frame), shapely.box(*bbox))]
+            frame = frame[shapely.intersects(geoms_of(frame), bbox_shape(bbox))]
         return frame.reset_index(drop=True)
+
+    def extent(self, layer: str) -> tuple[BBox | None, str | None]:
+        """From the R-tree (boxes rounded outwards: they cover the layer) and the validity dates."""
+        spec = get_layer(layer)
+        with _sqlite(self.path, readonly=True) as conn:
+            row = conn.execute(
+                f'SELECT min(minx), min(miny), max(maxx), max(maxy) FROM "rtree_{layer}_{GEOMETRY_COLUMN}"'
+            ).fetchone()
+            first = None
+            if "valid_from" in spec.field_names:
+                first = conn.execute(f'SELECT min(valid_from) FROM "{layer}"').fetchone()[0]
+        box = None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+        return box, first
 
     def counts(self) -> dict[str, int]:
         with _sqlite(self.path, readonly=True) as conn:
@@ -588,11 +613,13 @@ def _where(
     where: list[str] = []
     params: dict[str, object] = {}
     if bbox is not None:
-        where.append(
-            f't.fid IN (SELECT id FROM "rtree_{layer}_{GEOMETRY_COLUMN}" '
-            "WHERE maxx >= :x0 AND minx <= :x1 AND maxy >= :y0 AND miny <= :y1)"
-        )
-        params.update(zip(("x0", "y0", "x1", "y1"), (float(v) for v in bbox), strict=True))
+        boxes = []
+        for i, part in enumerate(bbox_parts(bbox)):  # two across the antimeridian
+            boxes.append(f"(maxx >= :x0_{i} AND minx <= :x1_{i} AND maxy >= :y0_{i} AND miny <= :y1_{i})")
+            names = (f"x0_{i}", f"y0_{i}", f"x1_{i}", f"y1_{i}")
+            params.update(zip(names, (float(v) for v in part), strict=True))
+        rtree = f'"rtree_{layer}_{GEOMETRY_COLUMN}"'
+        where.append(f"t.fid IN (SELECT id FROM {rtree} WHERE {' OR '.join(boxes)})")
     if codes is not None:
         where.append("t.code IN (SELECT value FROM json_each(:codes))")
         params["codes"] = _json_list(codes)
@@ -635,7 +662,7 @@ def _window_exact(
     candidate's geometry is tested exactly; reading stops once the page, the
     row after it and the capped count are known.
     """
-    box = shapely.box(*bbox)
+    box = bbox_shape(bbox)
     wanted = None if limit is None else offset + limit + 1
     found: list[int] = []
     total = 0
