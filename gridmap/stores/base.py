@@ -171,6 +171,14 @@ class Store(ABC):
         """
         return None
 
+    def wait_for_change(self, seconds: float) -> bool | None:
+        """Block until the store says it changed (True) or `seconds` pass (False).
+
+        None, at once, from a backend that cannot tell (a GeoPackage): the caller polls
+        `revision`. PostGIS listens for the NOTIFY every commit sends, whoever writes.
+        """
+        return None
+
     def settle(self) -> bool:
         """Derive what the store itself could not for edits made outside gridmap; whether any were pending.
 

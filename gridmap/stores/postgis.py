@@ -142,6 +142,7 @@ class PostGISStore(PreparingStore):
         except (ArgumentError, NoSuchModuleError, ValueError) as exc:
             raise ConfigError(f"unusable store URL {redact(url)!r}: {redact(str(exc))}") from None
         self.url = self._engine.url.render_as_string(hide_password=True)
+        self._listener: psycopg.Connection[Any] | None = None
         self._libpq_url = self._engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         try:
             migrate(self._engine)
@@ -150,7 +151,27 @@ class PostGISStore(PreparingStore):
             raise StoreError(f"cannot open {self.url}: {driver_reason(exc)}") from None
 
     def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
         self._engine.dispose()
+
+    def wait_for_change(self, seconds: float) -> bool | None:
+        """Wait for `NOTIFY gridmap_revision` (migration 0006: every commit that moves the revision).
+
+        One connection of its own, listening from the first call on, so a commit made
+        between two calls is reported by the next one. A lost connection answers None
+        (poll meanwhile) and is opened again next time.
+        """
+        try:
+            if self._listener is None:
+                self._listener = psycopg.connect(self._libpq_url, autocommit=True)
+                self._listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            return any(True for _ in self._listener.notifies(timeout=seconds, stop_after=1))
+        except psycopg.Error:
+            if self._listener is not None:
+                self._listener.close()
+            self._listener = None
+            return None
 
     def case_book(self) -> CaseBook:
         """The `cases` and `case_events` tables of migration 0003, on this store's engine."""
