@@ -418,6 +418,9 @@ _PLACE_END = re.compile(
     r"特别行政区|自治区|自治州|自治县|[省市区县旗盟州镇乡村]"
 )
 _MAX_PLACE = 12
+_FIRST_DIGIT = re.compile(r"\d")
+# Heads of addresses (what precedes the first digit) whose cuts are kept: a district has a few thousand.
+_CUT_CACHE = 65_536
 _HAN = re.compile(r"[\u4e00-\u9fff]+")
 # Suffixes a street, community or village name is written with or without.
 _PLACE_SUFFIX = re.compile(r"(?:街道办事处|街道办|街道|社区居委会|社区|居委会|村委会|村|镇|乡)$")
@@ -645,6 +648,8 @@ class AddressIndex:
     def _set_places(self, places: Iterable[str | None], areas: Sequence[Iterable[str | None]] | None) -> None:
         self._place_names, self._areas = self._read_places(places, areas)
         self._places = _Prefixes(self._place_names)
+        self._digit_places = any(_FIRST_DIGIT.search(form) for form in self._place_names)
+        self._cut_cache: dict[str, dict[int, tuple[int, tuple[frozenset[str], ...]]]] = {}
 
     def _read_places(
         self, places: Iterable[str | None], areas: Sequence[Iterable[str | None]] | None
@@ -670,6 +675,8 @@ class AddressIndex:
         other = copy.copy(self)
         other._place_names, other._areas = names, kept
         other._places = _Prefixes(names)
+        other._digit_places = any(_FIRST_DIGIT.search(form) for form in names)
+        other._cut_cache = {}
         return other
 
     @classmethod
@@ -716,7 +723,23 @@ class AddressIndex:
         form, provinces and administrative units `normalize` knows, and any
         2–12 Chinese characters ending in a place suffix (街道, 社区, 区, 村 …).
         Per position, the cut recognising most of the store's places is kept.
+        No place holds a digit (unless the store names one so), so the cuts
+        depend only on the text before its first digit: addresses of one
+        district share those heads, and each head is cut once.
         """
+        if self._digit_places:
+            return self._cut(text)
+        digit = _FIRST_DIGIT.search(text)
+        head = text if digit is None else text[: digit.start()]
+        cuts = self._cut_cache.get(head)
+        if cuts is None:
+            if len(self._cut_cache) >= _CUT_CACHE:
+                self._cut_cache.clear()
+            cuts = self._cut_cache[head] = self._cut(head)
+        return cuts
+
+    def _cut(self, text: str) -> dict[int, tuple[int, tuple[frozenset[str], ...]]]:
+        """`_cuts` worked out."""
         ends = [m.end() for m in _PLACE_END.finditer(text)]
         run_end = list(range(len(text)))  # per position, where its run of Chinese characters ends
         for run in _HAN.finditer(text):
@@ -738,7 +761,7 @@ class AddressIndex:
             for k, count, places in steps:
                 if k < len(text) and (k not in best or count > best[k][0]):
                     best[k] = (count, places)
-        return {k: v for k, v in best.items() if not text[k].isdigit()}
+        return {k: v for k, v in best.items() if k < len(text) and not text[k].isdigit()}
 
     def _readings(self, text: str) -> list[_Reading]:
         """Every reading of `text` on a road or an estate of the register, after every cut of its places.
