@@ -763,21 +763,27 @@ class AddressIndex:
                     best[k] = (count, places)
         return {k: v for k, v in best.items() if k < len(text) and not text[k].isdigit()}
 
-    def _readings(self, text: str) -> list[_Reading]:
+    def _readings(self, text: str) -> Iterator[_Reading]:
         """Every reading of `text` on a road or an estate of the register, after every cut of its places.
 
-        Text that begins with a road and house number of the register is read
-        as such alone: no place is ever cut out of a road's own characters.
+        Best first: the cuts recognising most of the store's places, then the
+        least cut off. Text that begins with a road and house number of the
+        register is read as such alone: no place is ever cut out of a road's
+        own characters.
         """
-        out: list[_Reading] = []
         m = _ROAD_HOUSE.match(text)
         if m is not None and m.group(1) in self._roads.words:
-            return list(self._readings_at(text))
-        for k, (known, written) in sorted(self._cuts(text).items()):
-            out.extend(self._readings_at(text[k:], written, known, k))
-            if len(out) >= _MAX_READINGS:
-                break
-        return out
+            yield from self._readings_at(text)
+            return
+        cuts = self._cuts(text)
+        count = 0
+        for k in sorted(cuts, key=lambda k: (-cuts[k][0], k)):
+            known, written = cuts[k]
+            for reading in self._readings_at(text[k:], written, known, k):
+                yield reading
+                count += 1
+            if count >= _MAX_READINGS:
+                return
 
     def _readings_at(
         self, text: str, written: tuple[frozenset[str], ...] = (), known: int = 0, cut: int = 0
@@ -853,16 +859,22 @@ class AddressIndex:
         text = _finish(clean)
         if not text:
             return None
-        readings = self._readings(text)
-        found: list[tuple[tuple[bool, int, int], int, _Reading]] = []
-        for reading in readings:
+        # Readings come best first: the first whose building lies in the places written wins,
+        # else the first that finds a building at all (flagged with the places it disagrees with).
+        readings: list[_Reading] = []
+        disagreeing: tuple[int, tuple[str, ...]] | None = None
+        for reading in self._readings(text):
+            readings.append(reading)
             hit = self._hit(reading)
-            if hit is not None:
-                disagrees = bool(self._disagrees(reading.written, (hit,)))
-                found.append(((disagrees, -reading.known, reading.cut), hit, reading))
-        if found:
-            _, hit, reading = min(found, key=lambda f: f[0])
-            return self._match(hit, "normalized", 1.0, self._disagrees(reading.written, (hit,)))
+            if hit is None:
+                continue
+            disagrees = self._disagrees(reading.written, (hit,))
+            if not disagrees:
+                return self._match(hit, "normalized", 1.0)
+            if disagreeing is None:
+                disagreeing = (hit, disagrees)
+        if disagreeing is not None:
+            return self._match(disagreeing[0], "normalized", 1.0, disagreeing[1])
         if not readings:
             return self._match_unread(_finish(_strip_prefix(clean)))
         scored: list[tuple[tuple[bool, float, int, int], int, float, _Reading]] = []
@@ -870,8 +882,8 @@ class AddressIndex:
             fuzzy = self._fuzzy(reading)
             if fuzzy is not None:
                 i, score = fuzzy
-                disagrees = bool(self._disagrees(reading.written, (i,)))
-                scored.append(((disagrees, -score, -reading.known, reading.cut), i, score, reading))
+                differs = bool(self._disagrees(reading.written, (i,)))
+                scored.append(((differs, -score, -reading.known, reading.cut), i, score, reading))
         if not scored:
             return None
         _, i, score, reading = min(scored, key=lambda f: f[0])
@@ -910,10 +922,9 @@ class AddressIndex:
         the same side of the road (odd or even numbers, where the register
         holds both), which a lookup turns into a grid when they share one.
         """
-        readings = [r for r in self._readings(spelled(query)) if r.road is not None]
-        if not readings:
+        reading = next((r for r in self._readings(spelled(query)) if r.road is not None), None)
+        if reading is None:
             return None
-        reading = min(readings, key=lambda r: (-r.known, r.cut))
         m = _ROAD_HOUSE.match(reading.text)
         if m is None:
             return None
@@ -947,8 +958,7 @@ class AddressIndex:
         normalised = normalize(query)[:_MAX_SUGGEST_LENGTH]
         if not normalised or not self._codes:
             return []
-        readings = self._readings(spelled(query)[:_MAX_SUGGEST_LENGTH])
-        reading = min(readings, key=lambda r: (-r.known, r.cut)) if readings else _Reading(normalised)
+        reading = next(self._readings(spelled(query)[:_MAX_SUGGEST_LENGTH]), _Reading(normalised))
         same_numbers = (
             self._by_numbers.get(house_numbers(reading.text), []) if _NUMBERS.search(normalised) else []
         )
