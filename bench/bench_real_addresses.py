@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -84,9 +85,11 @@ def main() -> None:
     args = parser.parse_args()
     before: dict[int, dict[str, Any]] = {}
     after: dict[int, dict[str, Any]] = {}
+    load_before = os.getloadavg()[0]
     for seed in args.seeds:
         before[seed] = _baseline(args.baseline, seed, args.rounds)
         after[seed] = measure(seed, args.rounds)
+    load_after = os.getloadavg()[0]
     forms = list(dict.fromkeys(f for seed in args.seeds for f in after[seed]["forms"]))
     rows: list[list[object]] = []
     for form in forms:
@@ -133,7 +136,8 @@ another grid answered. "answered with a grid": status ok.
 {table(header, rows)}
 
 Lookups per second, the whole corpus of each seed through `LookupService.batch` (median of
-{args.rounds}; the machine's 2 cores shared with other work):
+{args.rounds}; before and after alternate per seed, on the machine's 2 cores shared with other
+work: load average {load_before:.0f} when the runs began, {load_after:.0f} when they ended):
 
 {speed}
 """
