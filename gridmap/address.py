@@ -657,7 +657,14 @@ class AddressIndex:
         if areas is None:
             return place_names(places), None
         every = list(areas)
-        kept = [frozenset(place_name(n) for n in every[k] if n) for k in self._kept.tolist()]
+        shared: dict[tuple[str | None, ...], frozenset[str]] = {}  # one set per street and community
+        kept = []
+        for k in self._kept.tolist():
+            key = tuple(every[k])
+            area = shared.get(key)
+            if area is None:
+                area = shared[key] = frozenset(place_name(n) for n in key if n)
+            kept.append(area)
         return place_names(places), kept
 
     def with_places(
