@@ -40,7 +40,6 @@ __all__ = [
     "house_numbers",
     "normalize",
     "normalize_many",
-    "place_forms",
     "place_names",
     "spelled",
 ]
@@ -471,11 +470,6 @@ def place_names(names: Iterable[str | None]) -> dict[str, frozenset[str]]:
         for form in forms:
             out.setdefault(_spell(form), set()).add(text)
     return {form: frozenset(meant) for form, meant in out.items()}
-
-
-def place_forms(names: Iterable[str | None]) -> set[str]:
-    """The ways the store's street, community and village names are written before a road."""
-    return set(place_names(names))
 
 
 @dataclass(frozen=True)
