@@ -417,10 +417,12 @@ _PLACE_END = re.compile(
     r"特别行政区|自治区|自治州|自治县|[省市区县旗盟州镇乡村]"
 )
 _MAX_PLACE = 12
-_FIRST_DIGIT = re.compile(r"\d")
+# The first house, group or building number: places lie before it (a numeral inside a place's name,
+# 三门社区 spelt 3门社区, is followed by more of the name).
+_FIRST_NUMBER = re.compile(r"\d+(?=$|[^\u4e00-\u9fff]|号|组|栋|单元|室|层|楼)")
 # Heads of addresses (what precedes the first digit) whose cuts are kept: a district has a few thousand.
 _CUT_CACHE = 65_536
-_HAN = re.compile(r"[\u4e00-\u9fff]+")
+_HAN = re.compile(r"[\u4e00-\u9fff0-9]+")
 # Suffixes a street, community or village name is written with or without.
 _PLACE_SUFFIX = re.compile(r"(?:街道办事处|街道办|街道|社区居委会|社区|居委会|村委会|村|镇|乡)$")
 # The forms a place is written in, by the suffix of its registered name: a 街道 is never written
@@ -642,7 +644,6 @@ class AddressIndex:
     def _set_places(self, places: Iterable[str | None], areas: Sequence[Iterable[str | None]] | None) -> None:
         self._place_names, self._areas = self._read_places(places, areas)
         self._places = _Prefixes(self._place_names)
-        self._digit_places = any(_FIRST_DIGIT.search(form) for form in self._place_names)
         self._cut_cache: dict[str, dict[int, tuple[int, tuple[frozenset[str], ...]]]] = {}
 
     def _read_places(
@@ -676,7 +677,6 @@ class AddressIndex:
         other = copy.copy(self)
         other._place_names, other._areas = names, kept
         other._places = _Prefixes(names)
-        other._digit_places = any(_FIRST_DIGIT.search(form) for form in names)
         other._cut_cache = {}
         return other
 
@@ -722,16 +722,14 @@ class AddressIndex:
 
         Places are cut off one after another: the store's own names in every
         form, provinces and administrative units `normalize` knows, and any
-        2–12 Chinese characters ending in a place suffix (街道, 社区, 区, 村 …).
+        2–12 characters ending in a place suffix (街道, 社区, 区, 村 …).
         Per position, the cut recognising most of the store's places is kept.
-        No place holds a digit (unless the store names one so), so the cuts
-        depend only on the text before its first digit: addresses of one
-        district share those heads, and each head is cut once.
+        Places come before the first house number, so the cuts depend only on
+        the text before it: addresses of one district share those heads, and
+        each head is cut once.
         """
-        if self._digit_places:
-            return self._cut(text)
-        digit = _FIRST_DIGIT.search(text)
-        head = text if digit is None else text[: digit.start()]
+        number = _FIRST_NUMBER.search(text)
+        head = text if number is None else text[: number.start()]
         cuts = self._cut_cache.get(head)
         if cuts is None:
             if len(self._cut_cache) >= _CUT_CACHE:
@@ -742,7 +740,7 @@ class AddressIndex:
     def _cut(self, text: str) -> dict[int, tuple[int, tuple[frozenset[str], ...]]]:
         """`_cuts` worked out."""
         ends = [m.end() for m in _PLACE_END.finditer(text)]
-        run_end = list(range(len(text)))  # per position, where its run of Chinese characters ends
+        run_end = list(range(len(text)))  # per position, where its run of Chinese characters and digits ends
         for run in _HAN.finditer(text):
             run_end[run.start() : run.end()] = [run.end()] * (run.end() - run.start())
         best: dict[int, tuple[int, tuple[frozenset[str], ...]]] = {0: (0, ())}
