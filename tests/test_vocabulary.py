@@ -43,8 +43,8 @@ def test_gap_labels_cover_analysis_and_topology_kinds() -> None:
 
 def test_grade_rule_defaults_come_from_the_measures() -> None:
     rule = analysis.GradeRule()
-    assert rule.linkage == grade_thresholds("linkage") == (0.30, 0.20, 0.10)
-    assert rule.speaker == MEASURES["speaker"].thresholds
+    assert rule.thresholds["linkage"] == grade_thresholds("linkage") == (0.30, 0.20, 0.10)
+    assert rule.thresholds["speaker"] == MEASURES["speaker"].thresholds
     with pytest.raises(ConfigError, match="no thresholds"):
         grade_thresholds("grade")
 
