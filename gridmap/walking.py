@@ -297,16 +297,7 @@ def node_distances(network: Network, facilities: Snap, cutoff_m: float) -> tuple
     placed = np.flatnonzero(facilities.segment >= 0)
     if not n or not len(placed):
         return np.full(n, np.inf), np.full(n, -1, dtype=np.intp)
-    seg = facilities.segment[placed]
-    leg, along = facilities.leg[placed], facilities.along[placed]
-    own = n + np.arange(len(placed))
-    rows = np.concatenate([own, own])
-    cols = np.concatenate([network.u[seg], network.v[seg]])
-    weight = np.concatenate([leg + along, leg + network.length[seg] - along])
-    weight = np.maximum(weight, 1e-9)  # scipy reads an explicit zero as no edge
-    size = n + len(placed)
-    ties = sp.csr_matrix((weight, (rows, cols)), shape=(size, size))
-    graph = sp.block_diag([network.graph, sp.csr_matrix((len(placed), len(placed)))], format="csr") + ties
+    graph, own = _tied(network, facilities)
     distance, _, source = dijkstra(
         graph, directed=False, indices=own, min_only=True, limit=cutoff_m, return_predecessors=True
     )
@@ -434,3 +425,61 @@ def walk_bands(
         geometry=gpd.GeoSeries(shapes, crs=crs).to_crs("EPSG:4326").to_numpy(),
         crs="EPSG:4326",
     )
+
+
+_MATRIX_CELLS = 20_000_000  # distances held at once while building a walking matrix (160 MB)
+
+
+def walk_matrix(network: Network, origins: Snap, targets: Snap, within_m: float) -> sp.csr_matrix:
+    """Origins × targets, 1 where the target lies within `within_m` on foot of the origin.
+
+    A siting coverage matrix on the network: origins a chunk at a time, each
+    chunk one Dijkstra from its origins (each a node tied to its segment, as
+    facilities are) stopped at `within_m`; legs added as in `walk_to_nearest`,
+    and along the segment directly when both lie on it.
+    """
+    n_o, n_t, n = len(origins.segment), len(targets.segment), network.nodes
+    shape = (n_o, n_t)
+    hit = np.flatnonzero(targets.segment >= 0)
+    if not n or not len(hit):
+        return sp.csr_matrix(shape, dtype=np.int8)
+    t_seg, t_along, t_leg = targets.segment[hit], targets.along[hit], targets.leg[hit]
+    chunk = max(1, _MATRIX_CELLS // max(n + len(hit), 1))
+    rows: list[IntArray] = []
+    cols: list[IntArray] = []
+    placed = np.flatnonzero(origins.segment >= 0)
+    for lo in range(0, len(placed), chunk):
+        mine = placed[lo : lo + chunk]
+        part = Snap(origins.segment[mine], origins.along[mine], origins.leg[mine])
+        graph, own = _tied(network, part)
+        node = dijkstra(graph, directed=False, indices=own, limit=within_m)[:, :n]
+        via_u = node[:, network.u[t_seg]] + t_along
+        via_v = node[:, network.v[t_seg]] + network.length[t_seg] - t_along
+        metres = np.minimum(via_u, via_v) + t_leg
+        same = part.segment[:, None] == t_seg[None, :]
+        direct = part.leg[:, None] + np.abs(part.along[:, None] - t_along[None, :]) + t_leg[None, :]
+        metres = np.where(same, np.minimum(metres, direct), metres)
+        r, c = np.nonzero(metres <= within_m)
+        rows.append(mine[r])
+        cols.append(hit[c])
+    row, col = np.concatenate(rows), np.concatenate(cols)
+    matrix = sp.csr_matrix((np.ones(len(row), dtype=np.int8), (row, col)), shape=shape)
+    matrix.sort_indices()
+    return matrix
+
+
+def _tied(network: Network, facilities: Snap) -> tuple[sp.csr_matrix, IntArray]:
+    """The network with one node per placed facility tied to its segment's two ends, and those nodes."""
+    n = network.nodes
+    placed = np.flatnonzero(facilities.segment >= 0)
+    seg = facilities.segment[placed]
+    leg, along = facilities.leg[placed], facilities.along[placed]
+    own = n + np.arange(len(placed))
+    rows = np.concatenate([own, own])
+    cols = np.concatenate([network.u[seg], network.v[seg]])
+    weight = np.concatenate([leg + along, leg + network.length[seg] - along])
+    weight = np.maximum(weight, 1e-9)  # scipy reads an explicit zero as no edge
+    size = n + len(placed)
+    ties = sp.csr_matrix((weight, (rows, cols)), shape=(size, size))
+    graph = sp.block_diag([network.graph, sp.csr_matrix((len(placed), len(placed)))], format="csr") + ties
+    return graph, own

@@ -21,6 +21,7 @@ from gridmap.catalogue import LAYER_NAMES, LAYERS
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.coverage import CoverageOptions
 from gridmap.lookup import LookupService
+from gridmap.measures.walking import life_circles_by_kind
 from gridmap.reports import write_outputs
 from gridmap.stores import Store, open_store
 from gridmap.vocabulary import share_measures
@@ -120,7 +121,9 @@ def analyze_command(
             result = analyze(frames, options, on_step=lambda name: progress.update(task, description=name))
         if out is not None:
             progress.update(task, description=f"writing {out}")
-            written = write_outputs(result, out, case_sheets(opened))
+            circles = life_circles_by_kind(result, frames.get("roads"), options.walking)
+            extra = [*case_sheets(opened), *([("生活圈", circles)] if len(circles) else [])]
+            written = write_outputs(result, out, extra)
     _print_summary(result)
     if out is not None:
         console.print(f"wrote {', '.join(p.name for p in written.values())} to {out}", highlight=False)

@@ -9,12 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from typer.testing import CliRunner
 
 from gridmap.analysis import Analysis, AnalysisOptions, analyze
+from gridmap.cli import app
 from gridmap.frames import conform
 from gridmap.incremental import update
-from gridmap.measures.walking import NO_ROADS
+from gridmap.measures.walking import NO_ROADS, life_circles_by_kind
 from gridmap.reports import write_outputs
+from gridmap.siting import site
+from gridmap.walking import build_network, snap, walk_matrix
 from tests.test_analysis import METRIC, NO_RANGE, X0, Y0, frame
 
 
@@ -143,3 +147,63 @@ def test_an_edit_that_leaves_the_roads_alone_keeps_their_network() -> None:
     assert options.walking.networks.network is not built  # new roads: built again
     # The north bank is now its own piece, left out: h1 walks 200 m to the south bank road.
     assert again.households.set_index("code").loc["h1", "service_walk_m"] == pytest.approx(200.0)
+
+
+def test_siting_on_foot_keeps_the_service_point_and_crosses_no_river() -> None:
+    frames = river_district()
+    candidates = gpd.GeoDataFrame(
+        {"code": ["C_south", "C_north"]},
+        geometry=[shapely.Point(X0 + 500, Y0 + 380), shapely.Point(X0 + 700, Y0 + 620)],
+        crs=METRIC,
+    )
+    straight = site(frames, "service_points", 1, candidates, radius_m=500.0)
+    assert straight.covered_before == 3 and straight.sites.empty  # every home within P1's 600 m
+    walked = site(frames, "service_points", 1, candidates, radius_m=500.0, roads=frames["roads"])
+    assert walked.walking and walked.covered_before == 1  # h3 only, 70 m on foot from P1
+    # C_south is 220 m from h1 as the crow flies but across the river; C_north reaches h1 and h2.
+    assert walked.sites["code"].tolist() == ["C_north"] and walked.sites["gain"].tolist() == [2]
+    with pytest.raises(ValueError, match="heard, not walked"):
+        site(frames, "speakers", 1, candidates, roads=frames["roads"])
+
+
+def test_walk_matrix_matches_the_nearest_walk() -> None:
+    frames = river_district()
+    network = build_network(frames["roads"], METRIC)
+    origins = snap(network, np.array([[X0 + 500, Y0 + 400], [X0 + 1500, Y0 + 610]]))
+    targets = snap(network, np.array([[X0 + 500, Y0 + 600], [X0 + 450, Y0 + 420], [X0 + 1000, Y0 + 650]]))
+    matrix = walk_matrix(network, origins, targets, 1000.0).toarray()
+    # From the south point: h1 1,200 m (no), h3 70 m, h2 750 m; from the north-east one: 1,010 m, …
+    assert matrix.tolist() == [[0, 1, 1], [0, 0, 1]]
+
+
+def test_life_circles_per_service_point_kind() -> None:
+    frames = river_district()
+    frames["service_points"] = frame(
+        "service_points",
+        [shapely.Point(500, 400), shapely.Point(500, 620)],  # P2 on the north bank
+        code=["P1", "P2"],
+        kind=["党群服务中心", "养老"],
+        radius_m=[600.0, 600.0],
+    )
+    result = analyze(frames, NO_RANGE)
+    table = life_circles_by_kind(result, frames["roads"]).set_index(["层级", "服务点类型"])
+    centre, care = table.loc[("网格", "党群服务中心")], table.loc[("网格", "养老")]
+    # P1 on the south bank reaches h3 within 300 m; P2 on the north bank reaches h1 and h2 within 1,000 m.
+    assert (centre["步行300米内户数"], centre["步行1000米内户数"]) == (1, 2)
+    assert (care["步行300米内户数"], care["步行1000米内户数"]) == (1, 2)
+    assert care["15分钟生活圈住户覆盖率"] == pytest.approx(2 / 3, abs=1e-4)
+    assert set(table.index.get_level_values(0)) == {"网格", "社区", "街道"}
+    assert life_circles_by_kind(result, None).empty
+
+
+def test_analyze_out_on_the_sample_walks_its_roads(sample_store: str, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run = CliRunner().invoke(app, ["analyze", "--store", sample_store, "--out", str(out)], terminal_width=200)
+    assert run.exit_code == 0, run.output
+    assert "no roads loaded" not in run.output
+    homes = pd.read_csv(out / "households.csv", dtype={"service_walk_code": str})
+    assert homes["service_walk_m"].notna().mean() > 0.9
+    assert homes["service_walk_code"].str.startswith("FW").fillna(True).all()
+    sheets = pd.read_excel(out / "analysis.xlsx", sheet_name=None)
+    assert {"党群服务中心", "志愿服务站"} <= set(sheets["生活圈"]["服务点类型"])
+    assert "10分钟生活圈住户覆盖率" in sheets["网格"].columns
