@@ -322,3 +322,15 @@ def test_a_walking_measure_without_roads_says_why() -> None:
     del frames["roads"]
     with pytest.raises(NotFoundError, match="no roads loaded"):
         coverage_map(analyze(frames, NO_RANGE), frames=frames, measure="walk_500")
+
+
+def test_every_finding_kind_and_measure_is_named_on_the_page() -> None:
+    from gridmap.maps.labels import labels
+    from gridmap.vocabulary import FINDING_KINDS, share_measures
+
+    named = labels(coverage_module.JS_KEYS, "zh")
+    # Topology kinds once showed as raw keys (no_community, too_few_households, too_many_households).
+    for code, kind in FINDING_KINDS.items():
+        assert named[code] == kind.zh
+    for m in share_measures():
+        assert named[m.column] == m.zh
