@@ -30,7 +30,10 @@ from gridmap.vocabulary import (
     GRADE_COLORS,
     HOUSEHOLD_GAPS,
     MEASURES,
+    NO_DATA_COLOR,
+    WALK_BANDS,
     Lang,
+    column_terms,
     term_label,
 )
 
@@ -206,9 +209,25 @@ def vocabulary() -> JSONResponse:
     return JSONResponse(
         {
             "grades": GRADE_COLORS,
+            "no_data": NO_DATA_COLOR,
             "measures": {
-                m.code: {"zh": m.zh, "en": m.en, "column": m.column, "thresholds": m.thresholds, "gap": m.gap}
+                m.code: {
+                    "zh": m.zh,
+                    "en": m.en,
+                    "column": m.column,
+                    "count": m.count,
+                    "base": m.base,
+                    "thresholds": m.thresholds,
+                    "graded": m.graded,
+                    "gap": m.gap,
+                    "classes": [{"text": t, "color": c, "low": low} for t, c, low in m.class_bounds()],
+                }
                 for m in MEASURES.values()
+            },
+            "columns": {code: {"zh": t.zh, "en": t.en} for code, t in column_terms().items()},
+            "walk_bands": {
+                b.code: {"zh": b.zh, "en": b.en, "minutes": b.minutes, "metres": b.metres, "color": b.color}
+                for b in WALK_BANDS.values()
             },
             "household_gaps": {
                 g.code: {"zh": g.zh, "en": g.en, "color": g.color} for g in HOUSEHOLD_GAPS.values()
