@@ -350,7 +350,9 @@ def _unseen(case: dict[str, Any], actor: Actor) -> str:
             f"case {case['code']} is in community {case.get('community_code') or '(none)'}; "
             f"your token covers {', '.join(sorted(actor.communities))}"
         )
-    return f"reading cases needs an editor, department or admin token (you are {actor.role.value})"
+    if actor.role is Role.REVIEWER:
+        return f"case {case['code']} is not closed: a reviewer follows up closed cases only"
+    return f"reading cases needs an editor, department, reviewer or admin token (you are {actor.role.value})"
 
 
 def case_statistics_by_grid(store: Store) -> pd.DataFrame | None:
