@@ -19,6 +19,7 @@ import pandas as pd
 from gridmap.cases.calendar import WorkingCalendar
 from gridmap.cases.categories import DEFAULT_CATALOGUE, CategoryCatalogue
 from gridmap.cases.lifecycle import Actor, Details, plan
+from gridmap.cases.reminders import DEFAULT_ESCALATE_AFTER, Reminder, reminders, window
 from gridmap.cases.routing import Place, place_in_grid, route
 from gridmap.cases.statistics import LEVEL_LABELS, case_statistics, group_names, workbook_sheets
 from gridmap.cases.vocabulary import SOURCES, Action, Status
@@ -278,6 +279,14 @@ class CaseDesk:
     def workbook_sheets(self) -> list[tuple[str, pd.DataFrame]]:
         """Statistics of every case per grid, community, street and department, as workbook sheets."""
         return workbook_sheets({by: self.statistics(by) for by in LEVEL_LABELS}, self.catalogue)
+
+    def due(
+        self, actor: Actor, day: dt.date, *, escalate_after: int = DEFAULT_ESCALATE_AFTER
+    ) -> list[Reminder]:
+        """The day's list of cases to chase (催办, 催办通知, 督办, due today) that the actor may see."""
+        wanted = CaseFilter(statuses=[Status.DISPATCHED.value], due_before=window(day, self.calendar))
+        rows, _ = self.search(actor, wanted)
+        return reminders(rows, day, self.calendar, escalate_after=escalate_after)
 
     def search(
         self, actor: Actor, wanted: CaseFilter, *, limit: int | None = None, offset: int = 0

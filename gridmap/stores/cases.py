@@ -214,6 +214,7 @@ class CaseFilter:
     awaiting_review: bool | None = None
     pending: bool | None = None
     followed_up_only: bool = False
+    due_before: dt.datetime | None = None
 
     def where(self, now: dt.datetime) -> list[sa.ColumnElement[bool]]:
         """The SQL conditions (bound parameters only) of this filter at time `now`."""
@@ -252,6 +253,8 @@ class CaseFilter:
             out.append(waiting if self.awaiting_review else sa.not_(waiting))
         if self.pending is not None:
             out.append(c.pending_request.is_not(None) if self.pending else c.pending_request.is_(None))
+        if self.due_before is not None:
+            out.append(sa.and_(c.due_at.is_not(None), c.due_at < self.due_before))
         if self.followed_up_only:
             out.append(sa.or_(c.closed_at.is_not(None), c.reviewed_at.is_not(None)))
         return out
