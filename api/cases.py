@@ -172,7 +172,7 @@ def report(request: Request, caller: Caller, body: CaseIn) -> dict[str, Any]:
         request.app.state.case_intake.admit(request.client.host if request.client else "unknown")
     desk = _desk(request)
     case = desk.report(actor_of(caller), CaseReport(**body.model_dump()))
-    return {**_one(desk, case, caller.role), "placement": case["placement"]}
+    return {**_one(desk, case, caller.role), "placement": case["placement"], "duplicates": case["duplicates"]}
 
 
 @router.get("/cases", summary="The cases you may see, filtered; JSON, GeoJSON or CSV")
@@ -320,6 +320,19 @@ def place(request: Request, caller: Caller, code: CodeParam, body: PlaceIn) -> d
     """Editors place cases in their own communities; admins anywhere."""
     desk = _desk(request)
     case = desk.place(actor_of(caller), code, **body.model_dump())
+    return _one(desk, case, caller.role)
+
+
+class MergeIn(BaseModel):
+    """The case a report repeats (并单)."""
+
+    into: str = Field(max_length=40)
+
+
+@router.post("/cases/{code}/merge", summary="并单: confirm that a report repeats another case")
+def merge(request: Request, caller: Caller, code: CodeParam, body: MergeIn) -> dict[str, Any]:
+    desk = _desk(request)
+    case = desk.merge(actor_of(caller), code, body.into)
     return _one(desk, case, caller.role)
 
 

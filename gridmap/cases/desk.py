@@ -18,6 +18,7 @@ import pandas as pd
 
 from gridmap.cases.calendar import WorkingCalendar
 from gridmap.cases.categories import DEFAULT_CATALOGUE, CategoryCatalogue
+from gridmap.cases.duplicates import DuplicateRule, bbox_around, nearest
 from gridmap.cases.lifecycle import Actor, Details, plan
 from gridmap.cases.reminders import DEFAULT_ESCALATE_AFTER, Reminder, reminders, window
 from gridmap.cases.routing import Place, place_in_grid, route
@@ -27,7 +28,7 @@ from gridmap.errors import NotFoundError, PermissionDeniedError, Problem, Transi
 from gridmap.lookup import LookupService
 from gridmap.privacy import Role
 from gridmap.stores import Store
-from gridmap.stores.cases import CaseBook, CaseFilter
+from gridmap.stores.cases import CaseBook, CaseFilter, duplicate_condition
 
 MAX_TEXT = 2000
 """Longest description, address or note accepted (a hotline record, not a document)."""
@@ -63,6 +64,7 @@ class CaseDesk:
     catalogue: CategoryCatalogue = DEFAULT_CATALOGUE
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
     clock: Callable[[], dt.datetime] = utc_now
+    duplicates: DuplicateRule = field(default_factory=DuplicateRule)
 
     @property
     def book(self) -> CaseBook:
@@ -99,9 +101,71 @@ class CaseDesk:
             "level": self.catalogue.subcategory(report.category).level,
             "status": Status.REPORTED.value,
         }
+        repeats = self._repeats(report.category, place.lon, place.lat, now)
+        case["duplicate_proposal"] = repeats[0]["code"] if repeats else None
         note = None if place.grid_code else f"待定位 unplaced: {place.why}"
         stored = self._insert(case, actor, now, note)
-        return {**stored, "placement": _placement(place)}
+        return {**stored, "placement": _placement(place), "duplicates": repeats}
+
+    def _repeats(
+        self, category: str, lon: float | None, lat: float | None, now: dt.datetime
+    ) -> list[dict[str, Any]]:
+        """The cases a report at (lon, lat) may repeat (并单), nearest first."""
+        if lon is None or lat is None:
+            return []
+        rule = self.duplicates
+        where = duplicate_condition(category, bbox_around(lon, lat, rule.radius_m), rule.closed_since(now))
+        rows, _ = self.book.query(where)
+        return [
+            {"code": case["code"], "status": case["status"], "distance_m": round(meters, 1)}
+            for case, meters in nearest(rows, lon, lat, rule.radius_m)
+        ]
+
+    def merge(self, actor: Actor, code: str, into: str) -> dict[str, Any]:
+        """并单: an editor confirms that case `code` repeats case `into`; it is merged into it.
+
+        The merged report keeps its reporter (followed up with the case it
+        joined) and leaves the loop; only a case not yet dispatched is merged,
+        into a case of the same category that is not itself merged.
+        """
+        case = self.get(actor, code)
+        target = self.get(actor, into)
+        if not actor.answers_for(case, frozenset({"community"})):
+            raise PermissionDeniedError(
+                f"并单 (merge) of case {code} is for an editor of community {case.get('community_code')} "
+                "or an admin"
+            )
+        status = Status(case["status"])
+        if status not in (Status.REPORTED, Status.ACCEPTED):
+            raise TransitionError(
+                f"case {code} is {status.label_zh} ({status.value}); only a case not dispatched is merged",
+                status.value,
+            )
+        problems = []
+        if code == into or target["status"] in (Status.MERGED.value, Status.VOID.value):
+            problems.append(f"case {into} cannot take duplicates (it is {target['status']})")
+        if target["category"] != case["category"]:
+            problems.append(f"case {into} is of another category ({target['category']})")
+        if problems:
+            raise ValidationError(f"case {code}", [Problem(None, "into", p, code) for p in problems])
+        event = {
+            "case_code": code,
+            "action": "merge",
+            "from_status": status.value,
+            "to_status": Status.MERGED.value,
+            "actor": actor.identity,
+            "role": actor.role.value,
+            "at": self.clock(),
+            "note": f"并入案件 {into}",
+        }
+        changes = {"status": Status.MERGED.value, "duplicate_of": into, "duplicate_proposal": None}
+        return self._write(case, changes, event)
+
+    def merged_reports(self, actor: Actor, code: str) -> list[dict[str, Any]]:
+        """The reports merged into a case (their reporters are followed up with it)."""
+        self.get(actor, code)
+        rows, _ = self.book.query(CaseFilter(duplicate_of=code).where(self.clock()))
+        return rows
 
     def _insert(
         self, case: dict[str, Any], actor: Actor, now: dt.datetime, note: str | None

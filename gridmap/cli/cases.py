@@ -124,6 +124,19 @@ def place_command(
     console.print(f"{code} → 网格 grid {case['grid_code']}", highlight=False)
 
 
+@cases_app.command("merge")
+def merge_command(
+    code: Annotated[str, typer.Argument(help="The repeated report.")],
+    into: Annotated[str, typer.Argument(help="The case it repeats.")],
+    by: ByOption = None,
+    store: StoreOption = None,
+) -> None:
+    """并单: merge a report into the case it repeats (proposed at intake, confirmed here)."""
+    with open_store(store, create=False) as opened:
+        _desk(opened).merge(_actor(by), code, into)
+    console.print(f"{code} 并入 merged into {into}", highlight=False)
+
+
 @cases_app.command("move")
 def move_command(
     code: Annotated[str, typer.Argument(help="Case number.")],
