@@ -100,6 +100,7 @@ class CaseDesk:
             "placed_by": place.placed_by,
             "level": self.catalogue.subcategory(report.category).level,
             "status": Status.REPORTED.value,
+            "integrator": actor.identity if actor.role is Role.INTEGRATOR else None,
         }
         repeats = self._repeats(report.category, place.lon, place.lat, now)
         case["duplicate_proposal"] = repeats[0]["code"] if repeats else None
@@ -369,6 +370,8 @@ def confine(actor: Actor, wanted: CaseFilter) -> CaseFilter:
         return replace(wanted, departments_in=actor.departments)
     if actor.role is Role.REVIEWER:
         return replace(wanted, followed_up_only=True)
+    if actor.role is Role.INTEGRATOR:
+        return replace(wanted, integrator=actor.identity)
     return replace(wanted, communities_in=frozenset(), departments_in=frozenset())
 
 

@@ -109,6 +109,7 @@ CASES_TABLE = sa.Table(
     sa.Column("duplicate_of", sa.Text),
     sa.Column("speaker_code", sa.Text),
     sa.Column("duplicate_proposal", sa.Text),
+    sa.Column("integrator", sa.Text),
 )
 for _name in (
     "status",
@@ -121,6 +122,7 @@ for _name in (
     "ticket_no",
     "duplicate_of",
     "speaker_code",
+    "integrator",
 ):
     sa.Index(f"cases_{_name}", CASES_TABLE.c[_name])
 
@@ -144,6 +146,7 @@ ADDED_COLUMNS: tuple[str, ...] = (
     "duplicate_of",
     "speaker_code",
     "duplicate_proposal",
+    "integrator",
 )
 """The columns migration 0008 added; a GeoPackage made before them gets them on open."""
 
@@ -218,6 +221,8 @@ class CaseFilter:
     followed_up_only: bool = False
     due_before: dt.datetime | None = None
     duplicate_of: str | None = None
+    integrator: str | None = None
+    codes: Sequence[str] | None = None
 
     def where(self, now: dt.datetime) -> list[sa.ColumnElement[bool]]:
         """The SQL conditions (bound parameters only) of this filter at time `now`."""
@@ -256,6 +261,10 @@ class CaseFilter:
             out.append(waiting if self.awaiting_review else sa.not_(waiting))
         if self.pending is not None:
             out.append(c.pending_request.is_not(None) if self.pending else c.pending_request.is_(None))
+        if self.integrator is not None:
+            out.append(c.integrator == self.integrator)
+        if self.codes is not None:
+            out.append(c.code.in_(list(self.codes)))
         if self.duplicate_of is not None:
             out.append(c.duplicate_of == self.duplicate_of)
         if self.due_before is not None:

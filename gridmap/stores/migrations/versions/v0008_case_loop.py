@@ -6,7 +6,8 @@ response on time, the level it sits and was solved at, the pending request
 and the counts of approved returns, extensions and suspensions, the
 follow-up (回访: reviewer, channel, reached, satisfaction and reason) and the
 reopenings it caused, the case a duplicate was merged into, and the speaker
-a repair ticket is for, and the duplicate proposed at intake (并单); allows the
+a repair ticket is for, and the duplicate proposed at intake (并单), the integrator (Open311) that reported
+it; allows the
 statuses `suspended` (缓办) and `merged` (已并单); and creates the
 approval ledger `case_requests` (审批台账). A fixed snapshot of
 `gridmap.stores.cases` as it was when written.
@@ -46,8 +47,9 @@ COLUMNS = (
     ("duplicate_of", "text"),
     ("speaker_code", "text"),
     ("duplicate_proposal", "text"),
+    ("integrator", "text"),
 )
-INDEXED = ("ticket_no", "duplicate_of", "speaker_code")
+INDEXED = ("ticket_no", "duplicate_of", "speaker_code", "integrator")
 STATUSES = (
     "reported",
     "accepted",
