@@ -53,6 +53,8 @@ class CaseReport:
     reporter_name: str | None = None
     reporter_phone: str | None = None
     ticket_no: str | None = None
+    speaker_code: str | None = None
+    uncovered_households: int | None = None
 
 
 @dataclass
@@ -101,6 +103,8 @@ class CaseDesk:
             "level": self.catalogue.subcategory(report.category).level,
             "status": Status.REPORTED.value,
             "integrator": actor.identity if actor.role is Role.INTEGRATOR else None,
+            "speaker_code": report.speaker_code,
+            "uncovered_households": report.uncovered_households,
         }
         repeats = self._repeats(report.category, place.lon, place.lat, now)
         case["duplicate_proposal"] = repeats[0]["code"] if repeats else None

@@ -110,6 +110,7 @@ CASES_TABLE = sa.Table(
     sa.Column("speaker_code", sa.Text),
     sa.Column("duplicate_proposal", sa.Text),
     sa.Column("integrator", sa.Text),
+    sa.Column("uncovered_households", sa.Integer),
 )
 for _name in (
     "status",
@@ -147,6 +148,7 @@ ADDED_COLUMNS: tuple[str, ...] = (
     "speaker_code",
     "duplicate_proposal",
     "integrator",
+    "uncovered_households",
 )
 """The columns migration 0008 added; a GeoPackage made before them gets them on open."""
 

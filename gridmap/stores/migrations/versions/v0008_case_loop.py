@@ -48,6 +48,7 @@ COLUMNS = (
     ("speaker_code", "text"),
     ("duplicate_proposal", "text"),
     ("integrator", "text"),
+    ("uncovered_households", "integer"),
 )
 INDEXED = ("ticket_no", "duplicate_of", "speaker_code", "integrator")
 STATUSES = (
