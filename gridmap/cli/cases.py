@@ -342,5 +342,5 @@ def seed_command(
 def seed_cases(store: Store, *, count: int | None = None, seed: int = DEFAULT_SEED) -> int:
     """A year of cases up to now over the store's district, replacing any cases it held."""
     frames = {name: store.read(name) for name in LAYER_NAMES if name != "service_points"}
-    cases, events = sample_cases(frames, now=utc_now(), seed=seed, count=count)
-    return store.case_book().replace(cases, events)
+    cases, events, ledger = sample_cases(frames, now=utc_now(), seed=seed, count=count)
+    return store.case_book().replace(cases, events, ledger)
