@@ -100,6 +100,10 @@ class ApiSettings(BaseSettings):
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)
     max_json_depth: int = Field(DEFAULT_MAX_JSON_DEPTH, ge=8)
     session_hours: float = Field(8.0, gt=0.0, le=24.0 * 30)
+    # Origins of web pages allowed to read (CORS): comma-separated, `*` for any, empty for none.
+    cors_origins: str = ""
+    # Whether those pages may send the session cookie (never with `*`).
+    cors_credentials: bool = False
 
     def grants(self) -> dict[str, TokenGrant]:
         """The configured tokens; a malformed or placeholder token is a ConfigError."""

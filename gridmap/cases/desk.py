@@ -435,7 +435,39 @@ def _unseen(case: dict[str, Any], actor: Actor) -> str:
     return f"reading cases needs an editor, department, reviewer or admin token (you are {actor.role.value})"
 
 
-def case_statistics_by_grid(store: Store) -> pd.DataFrame | None:
-    """Every case's statistics per grid for the meeting report (None when the store holds no cases)."""
+REPORT_DAYS = 90
+"""The meeting report's case period: the last 90 days, against the 90 before them."""
+
+
+@dataclass(frozen=True)
+class CasePeriods:
+    """Case statistics per group over a period and over the period of equal length just before it.
+
+    `since` and `until` (UTC) bound the current period (cases reported in
+    [since, until)); `previous` covers [since - (until - since), since), so a
+    report can show each figure's trend.
+    """
+
+    since: dt.datetime
+    until: dt.datetime
+    current: pd.DataFrame
+    previous: pd.DataFrame
+
+    @property
+    def days(self) -> int:
+        return round((self.until - self.since).total_seconds() / 86400)
+
+
+def case_periods(desk: CaseDesk, by: str = "grid", days: int = REPORT_DAYS) -> CasePeriods:
+    """`desk`'s statistics per `by` over the last `days` days and the `days` before them."""
+    until = desk.clock()
+    since = until - dt.timedelta(days=days)
+    current = desk.statistics(by, since=since, until=until)
+    previous = desk.statistics(by, since=since - dt.timedelta(days=days), until=since)
+    return CasePeriods(since, until, current, previous)
+
+
+def case_statistics_by_grid(store: Store, days: int = REPORT_DAYS) -> CasePeriods | None:
+    """The meeting report's case figures per grid (None when the store holds no cases)."""
     desk = CaseDesk(store, LookupService(store))
-    return desk.statistics("grid") if desk.book.count() else None
+    return case_periods(desk, "grid", days) if desk.book.count() else None

@@ -3,12 +3,15 @@
 A case at an address belongs to the grid of the building the address names
 (`LookupService.by_address`); a case given only by a point belongs to the
 grid `LookupService.by_point` finds for it, in any supported CRS. Routing
-never forks the lookup: whatever rule lookups follow, cases follow.
+never forks the lookup: whatever rule lookups follow, cases follow — so an
+address on a known road whose house number the register lacks is routed to
+the grid a lookup interpolates (no building, and no point unless one is
+given).
 
 A case is always taken (a hotline cannot hang up on a caller): an address
 the register does not know falls back to the point, and a case with neither
 a known address nor a point in a grid is kept unplaced (待定位), with the
-lookup's suggestions, for an editor to place.
+lookup's suggestions (and candidate grids), for an editor to place.
 """
 
 from __future__ import annotations
@@ -76,6 +79,8 @@ def route(
             return _placed(store, lookup.by_address(address, Role.ADMIN), point, "address")
         except AddressNotFoundError as exc:
             why = f"address not in the register: {address}"
+            if exc.candidates:
+                why += f"; its house number may lie in grid {' or '.join(exc.candidates)}"
             suggestions = tuple(str(s.get("address") or s) for s in (exc.suggestions or ())[:5])
         except OutsideError:
             why = f"the building at {address} lies in no grid"

@@ -76,3 +76,13 @@ def test_malformed_reports_are_refused_and_nothing_is_written(desk: CaseDesk) ->
         desk.report(RESIDENT, CaseReport("9999", address=ADDRESS_G1, source="rumour"))
     assert [p.field for p in bad.value.problems] == ["category", "source"]
     assert desk.search(ADMIN, CaseFilter())[1] == 0
+
+
+def test_a_number_the_register_lacks_is_routed_like_its_lookup(desk: CaseDesk) -> None:
+    # 和平大道12号 is registered (G3), its building 3 is not: interpolated, as a lookup answers.
+    case = desk.report(RESIDENT, CaseReport("0102", address="和平大道12号3栋"))
+    assert (case["grid_code"], case["community_code"], case["building_code"]) == ("G3", "C2", None)
+    # Past the road's last number: no confident grid, so the case waits unplaced, naming the candidate.
+    unplaced = desk.report(RESIDENT, CaseReport("0102", address="和平大道20号"))
+    assert unplaced["grid_code"] is None
+    assert "may lie in grid G3" in unplaced["placement"]["reason"]

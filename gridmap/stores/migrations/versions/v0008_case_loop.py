@@ -13,7 +13,7 @@ approval ledger `case_requests` (审批台账). A fixed snapshot of
 `gridmap.stores.cases` as it was when written.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-07
 """
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
