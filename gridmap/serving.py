@@ -47,9 +47,12 @@ import geopandas as gpd
 
 from gridmap.analysis import Analysis, AnalysisOptions, analyze, read_input, read_inputs
 from gridmap.assignment import BuildingLocator, GridLocator
+from gridmap.cases.desk import CaseDesk
+from gridmap.cases.repairs import RepairSync, sync_repairs
 from gridmap.catalogue import LAYER_NAMES
+from gridmap.errors import GridmapError
 from gridmap.incremental import patched, update
-from gridmap.lookup import Stamps, changed_layers
+from gridmap.lookup import LookupService, Stamps, changed_layers
 from gridmap.stores import Store, open_store
 
 log = logging.getLogger(__name__)
@@ -303,10 +306,28 @@ class Builder:
     render: Render
     options: AnalysisOptions = field(default_factory=AnalysisOptions)
     live: LiveAnalysis = field(init=False)
+    desk: CaseDesk | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         # Only the fields the analysis reads: half the memory of whole layers.
         self.live = LiveAnalysis(self.store, self.options, narrow=True)
+
+    def sync_repairs(self) -> RepairSync | None:
+        """Repair tickets follow the speakers of the revision just analysed, however they were edited.
+
+        A failure is logged and tried again with the next revision; it never keeps the analysis from
+        being published.
+        """
+        try:
+            if self.desk is None:
+                self.desk = CaseDesk(self.store, LookupService(self.store))
+            done = sync_repairs(self.desk, self.live.frames["speakers"], self.live.frames["households"])
+        except GridmapError:
+            log.exception("repair tickets not synchronised")
+            return None
+        if done.opened or done.closed:
+            log.info("repair tickets: opened %s, closed %s", done.opened, done.closed)
+        return done
 
     def step(self) -> Edition | None:
         """Publish the store's current revision if it is not published yet (None when nothing changed)."""
@@ -321,6 +342,7 @@ class Builder:
         edition = self.shelf.publish(done.revision, documents, counts, seconds=seconds, streets=done.streets)
         redone = "whole store" if done.streets is None else done.streets
         log.info("published revision %s in %.2f s (%s)", done.revision, seconds, redone)
+        self.sync_repairs()
         return edition
 
     def run(self, stop: threading.Event) -> None:

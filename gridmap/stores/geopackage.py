@@ -304,10 +304,14 @@ class GeoPackageStore(PreparingStore):
 
         Only the file's content counts, never its layout: a reader that closes last folds the
         write-ahead log back into the file, which moves its mtime and size but changes nothing.
+        The case tables are not layers: registering them or writing cases moves no revision.
         """
         with _sqlite(self.path, readonly=True) as conn:
             counter = conn.execute(f"SELECT value FROM {META} WHERE key = 'revision'").fetchone()[0]
-            stamps = conn.execute("SELECT table_name, last_change FROM gpkg_contents ORDER BY table_name")
+            stamps = conn.execute(
+                "SELECT table_name, last_change FROM gpkg_contents "
+                "WHERE table_name NOT IN ('cases', 'case_events', 'case_requests') ORDER BY table_name"
+            )
             digest = hashlib.blake2b(repr(stamps.fetchall()).encode(), digest_size=6).hexdigest()
         return f"{int(counter)}.{digest}"
 
