@@ -10,6 +10,8 @@ $(STAMP): pyproject.toml web/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
+	# The OGC API test suite, pinned (tests/api/test_ogctests.py); --no-deps: see pyproject.toml.
+	$(BIN)/pip install -q --no-deps 'ogctests==0.1.15'
 	# The console's browser libraries (Leaflet.VectorGrid) from npm, pinned by the lock file.
 	command -v npm >/dev/null 2>&1 || bash scripts/system-deps.sh
 	npm ci --prefix web --no-audit --no-fund --ignore-scripts

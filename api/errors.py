@@ -48,6 +48,14 @@ class BadRequestError(GridmapError):
         self.field = field
 
 
+class QueryParameterError(BadRequestError):
+    """A query parameter of an OGC API route that is unknown or invalid (OGC API – Features: 400)."""
+
+
+class PreconditionFailedError(GridmapError):
+    """An `If-Match` naming a version of a feature that is no longer the stored one."""
+
+
 class RateLimitedError(GridmapError):
     """Too many requests from one client (the unauthenticated case intake)."""
 
@@ -59,11 +67,13 @@ STATUS: tuple[tuple[type[GridmapError], int, str], ...] = (
     (UnknownLayerError, 404, "unknown_layer"),
     (NotFoundError, 404, "not_found"),
     (ConflictError, 409, "conflict"),
+    (PreconditionFailedError, 412, "precondition_failed"),
     (TransitionError, 409, "conflict"),
     (RateLimitedError, 429, "rate_limited"),
     (RevertConflictError, 409, "revert_conflict"),
     (InvalidDateError, 422, "invalid_date"),
     (ValidationError, 422, "invalid"),
+    (QueryParameterError, 400, "invalid_parameter"),
     (CRSError, 422, "invalid_crs"),
     (BadRequestError, 422, "invalid"),
     (ExportError, 422, "invalid_export"),
@@ -107,6 +117,9 @@ def error_body(exc: GridmapError) -> dict[str, Any]:
     suggestions = getattr(exc, "suggestions", None)
     if suggestions is not None:
         body["suggestions"] = suggestions
+    candidates = getattr(exc, "candidates", None)
+    if candidates:
+        body["candidates"] = candidates
     return body
 
 

@@ -11,22 +11,24 @@ checked exactly like a file import and a bad one changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
-import pathlib
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from fastapi import APIRouter, Body, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Header, Path, Request, Response
 from fastapi.responses import JSONResponse
 
+from api import ogc, openapi, scratch
 from api.auth import Caller, Principal
-from api.errors import BadRequestError
+from api.errors import BadRequestError, PreconditionFailedError
+from gridmap import crs_uris, filtering
 from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
 from gridmap.errors import ConflictError, NotFoundError, PermissionDeniedError, Problem, ValidationError
 from gridmap.export import geojson_features
@@ -40,20 +42,30 @@ router = APIRouter(tags=["features"])
 
 GEOJSON = "application/geo+json"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+OPENAPI_JSON = openapi.MEDIA_TYPE
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking-etags",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
 ]
-MAX_LIMIT = 10_000
-DEFAULT_LIMIT = 100
 MAX_WRITE = 10_000
 # Documented as an enum so clients see the allowed names; checked by `get_layer` (404 when unknown).
 LayerParam = Annotated[
     str, Path(description="A layer of the catalogue", json_schema_extra={"enum": list(LAYER_NAMES)})
 ]
-# Query parameters of /items that are not property filters.
-_ITEMS_PARAMS = {"bbox", "bbox-crs", "limit", "offset", "f"}
 
 
 def _store(request: Request) -> Store:
@@ -72,6 +84,7 @@ def _json(body: dict[str, Any], media_type: str = "application/json", status: in
 @router.get("/", summary="Landing page")
 async def landing(request: Request) -> JSONResponse:
     """Links to the API description, the conformance classes and the collections."""
+    ogc.only(request, ["f"])
     base = _base(request)
     return _json(
         {
@@ -82,7 +95,7 @@ async def landing(request: Request) -> JSONResponse:
                 {
                     "href": f"{base}/openapi.json",
                     "rel": "service-desc",
-                    "type": "application/vnd.oai.openapi+json;version=3.0",
+                    "type": OPENAPI_JSON,
                     "title": "The API definition",
                 },
                 {"href": f"{base}/docs", "rel": "service-doc", "type": "text/html", "title": "API docs"},
@@ -99,42 +112,114 @@ async def landing(request: Request) -> JSONResponse:
 
 
 @router.get("/conformance", summary="Conformance classes")
-async def conformance() -> JSONResponse:
+async def conformance(request: Request) -> JSONResponse:
+    ogc.only(request, ["f"])
     return _json({"conformsTo": CONFORMANCE})
 
 
-def _collection(base: str, spec: Layer) -> dict[str, Any]:
+_EXTENTS: dict[tuple[int, str], tuple[str, tuple[BBox | None, str | None]]] = {}
+
+
+def _stored_extent(store: Store, layer: str) -> tuple[BBox | None, str | None]:
+    """`Store.extent`, worked out again only when the store has changed (a city's layer takes a scan)."""
+    revision = store.revision()
+    known = _EXTENTS.get((id(store), layer))
+    if known is None or known[0] != revision:
+        known = (revision, store.extent(layer))
+        _EXTENTS[(id(store), layer)] = known
+    return known[1]
+
+
+def _extent(store: Store, spec: Layer) -> dict[str, Any]:
+    """The spatial extent (CRS84) and, for layers with validity dates, the temporal one."""
+    box, first_day = _stored_extent(store, spec.name)
+    extent: dict[str, Any] = {
+        "spatial": {"bbox": [list(box) if box else [-180.0, -90.0, 180.0, 90.0]], "crs": crs_uris.CRS84.uri}
+    }
+    if filtering.has_validity(spec):
+        start = f"{first_day}T00:00:00+08:00" if first_day else None
+        extent["temporal"] = {
+            "interval": [[start, None]],
+            "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
+        }
+    return extent
+
+
+def _collection(base: str, store: Store, spec: Layer) -> dict[str, Any]:
     href = f"{base}/collections/{spec.name}"
     return {
         "id": spec.name,
         "title": f"{spec.label_zh} {spec.label_en}",
         "description": f"{spec.label_en}: {', '.join(spec.field_names)}",
         "itemType": "feature",
-        "crs": [CRS84],
+        "extent": _extent(store, spec),
+        "crs": [c.uri for c in crs_uris.SUPPORTED],
+        "storageCrs": crs_uris.CRS84.uri,
+        "x-gridmap-crs-extensions": crs_uris.EXTENSION_URIS,
         "links": [
             {"href": href, "rel": "self", "type": "application/json", "title": spec.label_en},
             {"href": f"{href}/items", "rel": "items", "type": GEOJSON, "title": f"{spec.label_en} features"},
+            {
+                "href": f"{href}/queryables",
+                "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                "type": "application/schema+json",
+                "title": f"{spec.label_en}: the properties a filter may use",
+            },
         ],
     }
 
 
 @router.get("/collections", summary="The layers this caller may read")
 def collections(request: Request, caller: Caller) -> JSONResponse:
+    ogc.only(request, ["f"])
     base = _base(request)
     readable = [get_layer(name) for name in LAYER_NAMES if caller.can_read(name)]
+    store = _store(request)
     return _json(
         {
             "links": [{"href": f"{base}/collections", "rel": "self", "type": "application/json"}],
-            "collections": [_collection(base, spec) for spec in readable],
+            "collections": [_collection(base, store, spec) for spec in readable],
         }
     )
 
 
 @router.get("/collections/{layer}", summary="One layer")
 def collection(request: Request, caller: Caller, layer: LayerParam) -> JSONResponse:
+    ogc.only(request, ["f"])
     spec = get_layer(layer)
     caller.require_read(spec.name)
-    return _json(_collection(_base(request), spec))
+    return _json(_collection(_base(request), _store(request), spec))
+
+
+_JSON_TYPES = {"text": "string", "integer": "integer", "real": "number", "boolean": "boolean"}
+
+
+@router.get(
+    "/collections/{layer}/queryables",
+    summary="The properties this caller may filter the layer by (JSON Schema)",
+    responses={200: {"content": {"application/schema+json": {}}}},
+)
+def queryables(request: Request, caller: Caller, layer: LayerParam) -> JSONResponse:
+    """Personal fields appear only for the roles that read them unmasked (as for every filter)."""
+    ogc.only(request, ["f"])
+    spec = get_layer(layer)
+    caller.require_read(spec.name)
+    properties: dict[str, Any] = {}
+    for name in filterable(spec, caller.role):
+        f = spec.get(name)
+        prop: dict[str, Any] = {"title": f"{f.label_zh} {f.label_en}", "type": _JSON_TYPES[f.type]}
+        if f.choices:
+            prop["enum"] = list(f.choices)
+        properties[name] = prop
+    body = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{_base(request)}/collections/{spec.name}/queryables",
+        "type": "object",
+        "title": f"{spec.label_zh} {spec.label_en}",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    return _json(body, media_type="application/schema+json")
 
 
 def parse_bbox(value: str | None) -> BBox | None:
@@ -162,46 +247,45 @@ def filterable(spec: Layer, role: Role) -> list[str]:
     return [name for name in spec.field_names if name not in hidden]
 
 
-def _filters(spec: Layer, role: Role, params: dict[str, str]) -> dict[str, str]:
+def _check_equality_fields(spec: Layer, role: Role, params: Mapping[str, str]) -> None:
+    """A property a role reads masked cannot be compared (403), as in `filter`."""
     allowed = filterable(spec, role)
-    out: dict[str, str] = {}
-    for key, value in params.items():
-        if key in _ITEMS_PARAMS:
-            continue
-        if key in allowed:
-            out[key] = value
-        elif key in spec.field_names:
+    for key in params:
+        if key in spec.field_names and key not in allowed:
             raise PermissionDeniedError(f"filtering {spec.name} by {key} needs a higher role")
-        else:
-            raise BadRequestError(
-                f"unknown query parameter {key!r}; {spec.name} can be filtered by: {', '.join(allowed)}",
-                field=key,
-            )
+
+
+def _in_crs(frame: gpd.GeoDataFrame, target: crs_uris.CrsUri) -> gpd.GeoDataFrame:
+    if target == crs_uris.CRS84 or len(frame) == 0:
+        return frame
+    out = frame.copy()
+    out.geometry = gpd.GeoSeries(crs_uris.from_crs84(frame.geometry.values, target), index=frame.index)
     return out
+
+
+def _content_crs(response: Response, target: crs_uris.CrsUri) -> Response:
+    response.headers["Content-Crs"] = f"<{target.uri}>"
+    return response
 
 
 @router.get(
     "/collections/{layer}/items",
-    summary="Features of a layer (GeoJSON), filtered by bbox and by field equality",
+    summary="Features of a layer (GeoJSON), filtered by bbox, datetime, CQL2 and field equality",
     response_class=JSONResponse,
     responses={200: {"content": {GEOJSON: {}}}},
+    openapi_extra={"parameters": ogc.ITEMS_PARAMETERS},
 )
-def items(
-    request: Request,
-    caller: Caller,
-    layer: LayerParam,
-    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS84)")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0, le=query.MAX_OFFSET)] = 0,
-) -> JSONResponse:
+def items(request: Request, caller: Caller, layer: LayerParam) -> Response:
     """Any other query parameter named after a field of the layer filters by equality (`?grid_code=G01`)."""
     spec = get_layer(layer)
     caller.require_read(spec.name)
-    box = parse_bbox(bbox)
-    with _bad_request():
-        filters = query.typed_equals(spec, _filters(spec, caller.role, dict(request.query_params)))
-    page = _store(request).query(spec.name, bbox=box, equals=filters, limit=limit, offset=offset)
-    features = geojson_features(protect(spec, page.frame, caller.role))
+    _check_equality_fields(spec, caller.role, request.query_params)
+    asked = ogc.items_query(request, spec, filterable(spec, caller.role))
+    limit, offset = asked.limit, asked.offset
+    page = _store(request).query(
+        spec.name, bbox=asked.bbox, equals=asked.equals, where=asked.where, limit=limit, offset=offset
+    )
+    features = geojson_features(_in_crs(protect(spec, page.frame, caller.role), asked.crs))
     links = [
         {"href": str(request.url), "rel": "self", "type": GEOJSON},
         {
@@ -222,7 +306,7 @@ def items(
     body["numberReturned"] = len(features)
     body["timeStamp"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     body["links"] = links
-    return _json(body, media_type=GEOJSON)
+    return _content_crs(_json(body, media_type=GEOJSON), asked.crs)
 
 
 def _one(store: Store, spec: Layer, code: str) -> gpd.GeoDataFrame:
@@ -232,23 +316,50 @@ def _one(store: Store, spec: Layer, code: str) -> gpd.GeoDataFrame:
     return frame
 
 
+def etag(frame: gpd.GeoDataFrame) -> str:
+    """The strong entity tag of a stored feature: a digest of everything stored about it.
+
+    Computed from the stored values, not the caller's (masked) view, so every
+    role sees the same tag for the same version and an edit changes it.
+    """
+    text = json.dumps(geojson_features(frame)[0], sort_keys=True, ensure_ascii=False, default=str)
+    return '"' + hashlib.blake2b(text.encode(), digest_size=12).hexdigest() + '"'
+
+
+def _check_if_match(if_match: str | None, current: gpd.GeoDataFrame, what: str) -> None:
+    """412 when `If-Match` names no version of the feature as stored now (`*` matches any)."""
+    if if_match is None:
+        return
+    wanted = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+    if "*" in wanted or etag(current) in wanted:
+        return
+    raise PreconditionFailedError(
+        f"{what} has changed since it was read (If-Match {if_match}, now {etag(current)}): read it again"
+    )
+
+
 @router.get(
     "/collections/{layer}/items/{code}",
     summary="One feature by code",
     response_class=JSONResponse,
     responses={200: {"content": {GEOJSON: {}}}},
+    openapi_extra={"parameters": ogc.FEATURE_PARAMETERS},
 )
-def item(request: Request, caller: Caller, layer: LayerParam, code: str) -> JSONResponse:
+def item(request: Request, caller: Caller, layer: LayerParam, code: str) -> Response:
+    ogc.only(request, ["crs", "f"])
+    target = ogc.crs(request)
     spec = get_layer(layer)
     caller.require_read(spec.name)
-    frame = protect(spec, _one(_store(request), spec, code), caller.role)
-    feature = geojson_features(frame)[0]
+    stored = _one(_store(request), spec, code)
+    feature = geojson_features(_in_crs(protect(spec, stored, caller.role), target))[0]
     base = _base(request)
     feature["links"] = [
         {"href": f"{base}/collections/{spec.name}/items/{code}", "rel": "self", "type": GEOJSON},
         {"href": f"{base}/collections/{spec.name}", "rel": "collection", "type": "application/json"},
     ]
-    return _json(feature, media_type=GEOJSON)
+    response = _content_crs(_json(feature, media_type=GEOJSON), target)
+    response.headers["ETag"] = etag(stored)
+    return response
 
 
 # -- writes ----------------------------------------------------------------
@@ -264,6 +375,15 @@ _FEATURE_BODY = Body(
         }
     ],
 )
+
+
+_PATCH_BODY = Body(
+    description="The properties to change (null clears one) and/or a new geometry, in WGS84",
+    examples=[{"properties": {"status": "broken"}}],
+)
+IfMatch = Annotated[
+    str | None, Header(description="The ETag the feature was read with: 412 when it has changed since")
+]
 
 
 def _features_of(spec: Layer, body: Any, code: str | None = None) -> list[dict[str, Any]]:
@@ -364,8 +484,8 @@ def _write(
     def judge(after: gpd.GeoDataFrame) -> None:
         caller.authorise(store, spec.name, after=after, before=before, action=action)
 
-    with tempfile.TemporaryDirectory(prefix="gridmap-write-") as tmp:
-        path = pathlib.Path(tmp) / f"{spec.name}.geojson"
+    with scratch.folder("write") as tmp:
+        path = tmp / f"{spec.name}.geojson"
         path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
         try:
             import_file(store, spec.name, path, crs="wgs84", mode=mode, check=judge)
@@ -419,7 +539,10 @@ def create_items(
     _write(store, spec, features, caller, f"adding {spec.name}", before=taken, mode="create")
     response = _json(_written(request, spec, codes, caller), media_type=GEOJSON, status=201)
     if len(codes) == 1:
-        response.headers["Location"] = f"{_base(request)}/collections/{spec.name}/items/{codes[0]}"
+        # Percent-encoded: a header is Latin-1, and a code may be Chinese (the write has committed by now).
+        response.headers["Location"] = (
+            f"{_base(request)}/collections/{spec.name}/items/{quote(codes[0], safe='')}"
+        )
     return response
 
 
@@ -429,15 +552,65 @@ def create_items(
     responses={200: {"content": {GEOJSON: {}}}},
 )
 def replace_item(
-    request: Request, caller: Caller, layer: LayerParam, code: str, body: Annotated[Any, _FEATURE_BODY]
+    request: Request,
+    caller: Caller,
+    layer: LayerParam,
+    code: str,
+    body: Annotated[Any, _FEATURE_BODY],
+    if_match: IfMatch = None,
 ) -> JSONResponse:
     spec = get_layer(layer)
     caller.require_writer(spec.name, f"changing {spec.name}")
     features = _features_of(spec, body, code)
     store = _store(request)
     existing = _one(store, spec, code)
+    _check_if_match(if_match, existing, f"{spec.name} {code}")
     _write(store, spec, features, caller, f"changing {spec.name} {code}", before=existing, mode="append")
-    return _json(_written(request, spec, [code], caller)["features"][0], media_type=GEOJSON)
+    return _replied(request, spec, code, caller)
+
+
+def _replied(request: Request, spec: Layer, code: str, caller: Principal) -> JSONResponse:
+    """The feature as now stored, in the caller's view, with its new ETag."""
+    stored = _one(_store(request), spec, code)
+    response = _json(geojson_features(protect(spec, stored, caller.role))[0], media_type=GEOJSON)
+    response.headers["ETag"] = etag(stored)
+    return response
+
+
+@router.patch(
+    "/collections/{layer}/items/{code}",
+    summary="Change properties or the geometry of one feature (editor inside their communities, or admin)",
+    responses={200: {"content": {GEOJSON: {}}}, 412: {"description": "If-Match names a stale version"}},
+)
+def update_item(
+    request: Request,
+    caller: Caller,
+    layer: LayerParam,
+    code: str,
+    body: Annotated[Any, _PATCH_BODY],
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """A JSON merge patch (RFC 7396) of the feature: properties given replace, null clears, absent stay."""
+    spec = get_layer(layer)
+    caller.require_writer(spec.name, f"changing {spec.name}")
+    store = _store(request)
+    existing = _one(store, spec, code)
+    _check_if_match(if_match, existing, f"{spec.name} {code}")
+    if not isinstance(body, dict):
+        raise BadRequestError("a patch must be a JSON object (a partial GeoJSON Feature)", field="body")
+    props = body.get("properties", {})
+    if not isinstance(props, dict):
+        raise BadRequestError("properties must be an object", field="properties")
+    unknown = sorted(set(props) - set(spec.field_names))
+    if unknown:
+        raise BadRequestError(f"{spec.name} has no field {unknown[0]!r}", field=unknown[0])
+    current = geojson_features(protect(spec, existing, caller.role))[0]
+    merged = {k: v for k, v in {**current["properties"], **props}.items() if k in spec.field_names}
+    geometry = body["geometry"] if "geometry" in body else current["geometry"]
+    feature = {"type": "Feature", "properties": {**merged, "code": code}, "geometry": geometry}
+    features = _features_of(spec, feature, code)
+    _write(store, spec, features, caller, f"changing {spec.name} {code}", before=existing, mode="append")
+    return _replied(request, spec, code, caller)
 
 
 @router.put(
@@ -476,11 +649,14 @@ def replace_items(
     status_code=204,
     summary="Delete one feature (editor inside their communities, or admin)",
 )
-def delete_item(request: Request, caller: Caller, layer: LayerParam, code: str) -> Response:
+def delete_item(
+    request: Request, caller: Caller, layer: LayerParam, code: str, if_match: IfMatch = None
+) -> Response:
     spec = get_layer(layer)
     caller.require_writer(spec.name, f"deleting {spec.name}")
     store = _store(request)
     existing = _one(store, spec, code)
+    _check_if_match(if_match, existing, f"{spec.name} {code}")
     caller.authorise(
         store, spec.name, after=empty_frame(spec), before=existing, action=f"deleting {spec.name} {code}"
     )

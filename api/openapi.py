@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 OPENAPI_VERSION = "3.0.3"
+MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
 
 
 def _null_free(options: list[Any]) -> tuple[list[Any], bool]:
@@ -115,5 +117,16 @@ def openapi_30(app: FastAPI) -> dict[str, Any]:
 
 
 def install(app: FastAPI) -> None:
-    """Make `app.openapi()` (and so /openapi.json and /docs) serve the 3.0 document."""
+    """Make `app.openapi()` (and so /openapi.json and /docs) serve the 3.0 document.
+
+    /openapi.json is sent as the media type its `service-desc` link names
+    (OGC API – Features /req/oas30/oas-impl), not as plain JSON.
+    """
     app.openapi = lambda: openapi_30(app)  # type: ignore[method-assign]
+    path = app.openapi_url or "/openapi.json"
+    app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", None) != path]
+
+    async def document(_: Request) -> Response:
+        return JSONResponse(app.openapi(), media_type=MEDIA_TYPE)
+
+    app.add_route(path, document, methods=["GET"], include_in_schema=False)

@@ -18,7 +18,7 @@ from api.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH
 from gridmap.errors import ConfigError
 from gridmap.settings import DEFAULT_STORE
 
-RoleName = Literal["viewer", "department", "editor", "admin"]
+RoleName = Literal["integrator", "viewer", "department", "reviewer", "editor", "admin"]
 
 # Tokens that look like a copied example are refused so a deployment never runs on one.
 _PLACEHOLDERS = {"changeme", "changethis", "secret", "token", "password", "admin", "test"}
@@ -100,6 +100,10 @@ class ApiSettings(BaseSettings):
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)
     max_json_depth: int = Field(DEFAULT_MAX_JSON_DEPTH, ge=8)
     session_hours: float = Field(8.0, gt=0.0, le=24.0 * 30)
+    # Origins of web pages allowed to read (CORS): comma-separated, `*` for any, empty for none.
+    cors_origins: str = ""
+    # Whether those pages may send the session cookie (never with `*`).
+    cors_credentials: bool = False
 
     def grants(self) -> dict[str, TokenGrant]:
         """The configured tokens; a malformed or placeholder token is a ConfigError."""

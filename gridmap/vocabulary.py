@@ -154,6 +154,49 @@ HOUSEHOLD_GAPS: dict[str, HouseholdGap] = {
 """The household gap of each measure (`Measure.gap`); linkage's column is null where unlinked."""
 
 
+CASE_RATES: dict[str, Measure] = {
+    m.code: m
+    for m in (
+        Measure(
+            "response_rate", "响应率", "Response rate", column="response_rate", thresholds=(0.95, 0.90, 0.80)
+        ),
+        Measure(
+            "resolution_rate",
+            "解决率",
+            "Resolution rate",
+            column="resolution_rate",
+            thresholds=(0.90, 0.80, 0.70),
+        ),
+        Measure(
+            "satisfaction_rate",
+            "满意率",
+            "Satisfaction rate",
+            column="satisfaction_rate",
+            thresholds=(0.95, 0.90, 0.80),
+        ),
+    )
+}
+"""The three rates (三率) hotline centres and street offices are ranked on; thresholds are the lowest
+shares of grades A, B and C, as the city's 12345 assessment bands them (A ≥ 95 % …)."""
+
+
+def rate_grade(code: str, value: float | None) -> str | None:
+    """The grade (A–D) of a value of one of `CASE_RATES`; None when there is no value."""
+    thresholds = CASE_RATES[code].thresholds
+    if value is None or value != value or thresholds is None:
+        return None
+    for grade, lowest in zip(GRADES, thresholds, strict=False):
+        if value >= lowest:
+            return grade
+    return GRADES[-1]
+
+
+def rate_color(code: str, value: float | None) -> str:
+    """The colour of a value of one of `CASE_RATES` (its grade's, grey without a value)."""
+    grade = rate_grade(code, value)
+    return NO_DATA_COLOR if grade is None else GRADE_COLORS[grade]
+
+
 def measure(code: str) -> Measure:
     """The measure named `code` (a --measure name or its column), or a ConfigError naming the choices."""
     for m in MEASURES.values():
@@ -273,6 +316,18 @@ GAP_KINDS: dict[str, GapKind] = {
     )
 }
 """Gap kinds not coming from topology (those are `topology_<finding kind>`)."""
+
+MATCH_METHODS: dict[str, Term] = {
+    t.code: t
+    for t in (
+        Term("exact", "地址完全一致", "exact address"),
+        Term("normalized", "规范化后一致", "same address once normalised"),
+        Term("fuzzy", "近似匹配", "close match on the same road and numbers"),
+        Term("interpolated", "按门牌号推定", "placed between registered house numbers"),
+        Term("point", "坐标定位", "located by its coordinates"),
+    )
+}
+"""How a lookup found its answer: `match.method` of every lookup reply (address.MatchMethod and the rest)."""
 
 
 def gap_label(kind: str, lang: Lang = "zh") -> str:

@@ -12,7 +12,7 @@ import shapely
 from shapely.geometry import box
 
 from gridmap.frames import conform
-from gridmap.tiles import BUFFER, EXTENT, TileError, tile, tile_bounds
+from gridmap.tiles import BUFFER, EXTENT, LABELLED, TileError, label_layer, tile, tile_bounds
 from tests.test_export import _district
 
 TO_LONLAT = pyproj.Transformer.from_crs(3857, 4326, always_xy=True)
@@ -96,3 +96,30 @@ def test_tile_bounds_known_answer() -> None:
     assert tile_bounds(0, 0, 0) == pytest.approx((-20037508.34, -20037508.34, 20037508.34, 20037508.34))
     minx, miny, maxx, _ = tile_bounds(1, 1, 0)
     assert (minx, miny) == pytest.approx((0.0, 0.0)) and maxx == pytest.approx(20037508.34)
+
+
+def test_each_area_has_one_label_point_per_zoom(loaded) -> None:
+    """Every street, community and grid is labelled once at each zoom, inside itself, on both stores."""
+    for layer in LABELLED:
+        frame = loaded.read(layer)
+        for z in (12, 14, 16):
+            x0, y0 = tile_of(114.290, 30.570, z)
+            x1, y1 = tile_of(114.330, 30.540, z)
+            labels: dict[str, list[shapely.Point]] = {}
+            for x in range(x0, x1 + 1):
+                for y in range(y0, y1 + 1):
+                    data = tile(loaded, layer, z, x, y)
+                    decoded = _decode(data) if data else {}
+                    minx, _, maxx, maxy = tile_bounds(z, x, y)
+                    size = maxx - minx
+                    for feature in decoded.get(label_layer(layer), {"features": []})["features"]:
+                        assert set(feature["properties"]) == {"code", "name"}
+                        px, py = feature["geometry"]["coordinates"]
+                        assert 0 <= px <= EXTENT and 0 <= py <= EXTENT  # never in a neighbour's buffer
+                        lon, lat = TO_LONLAT.transform(minx + px / EXTENT * size, maxy - py / EXTENT * size)
+                        labels.setdefault(feature["properties"]["code"], []).append(shapely.Point(lon, lat))
+            assert sorted(labels) == sorted(frame["code"]), (layer, z)
+            assert all(len(points) == 1 for points in labels.values()), (layer, z)
+            shapes = frame.set_index("code").geometry
+            for code, (point,) in labels.items():  # within a tile unit of the area (tile rounding)
+                assert shapes[code].distance(point) < 2 * (360 / 2**z) / EXTENT, (layer, z, code)

@@ -12,9 +12,11 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
+import pandas as pd
 
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.errors import StoreError
+from gridmap.stores.conditions import Condition
 from gridmap.stores.query import Page, Value
 
 if TYPE_CHECKING:
@@ -57,15 +59,28 @@ class Store(ABC):
         bbox: BBox | None = None,
         codes: Sequence[str] | None = None,
         equals: Mapping[str, Value] | None = None,
+        where: Condition | None = None,
         limit: int | None = None,
         offset: int = 0,
         order: str = "code",
     ) -> Page:
         """One page of the features matching every filter, cut by the database (see `stores.query`).
 
-        `equals` maps fields to values of their type; `order` is a field, `-field`
-        for descending (ties by code, nulls last); `limit` None returns every match.
+        `equals` maps fields to values of their type; `where` is a further condition over
+        the layer's columns (`stores.conditions`: a CQL2 filter, a validity interval);
+        `order` is a field, `-field` for descending (ties by code, nulls last); `limit`
+        None returns every match.
         """
+
+    def extent(self, layer: str) -> tuple[BBox | None, str | None]:
+        """The layer's WGS84 bounding box and its earliest `valid_from` (None: empty, or no dates).
+
+        This default reads the layer; both stores answer from their indexes instead.
+        """
+        frame = self.read(layer)
+        box = None if frame.geometry.isna().all() or len(frame) == 0 else tuple(frame.total_bounds)
+        first = frame["valid_from"].dropna().min() if "valid_from" in frame.columns else None
+        return box, (None if first is None or pd.isna(first) else str(first))
 
     @abstractmethod
     def replace(self, layer: str, frame: gpd.GeoDataFrame) -> int:
@@ -114,9 +129,18 @@ class Store(ABC):
 
         None when the log cannot tell (no log, a revision missing) or when they
         touched more than `most` features (reading those layers whole is cheaper).
-        Edits made outside gridmap (QGIS on a GeoPackage) are not in the log.
+        Edits made outside gridmap (QGIS, GDAL, psql) are in the log: the store's
+        triggers record them as revisions of their own.
         """
         return None
+
+    def settle(self) -> bool:
+        """Derive what the store itself could not for edits made outside gridmap; whether any were pending.
+
+        PostGIS derives everything in its triggers (nothing to do); a GeoPackage's
+        triggers log changed rows, and `grid_code` (point in polygon) is derived here.
+        """
+        return False
 
     # -- history and boundary versions (every write above is recorded as one revision) --
 

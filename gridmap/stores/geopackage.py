@@ -36,10 +36,11 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
-from gridmap.changes import REVISION, LayerChange, closing_groups, stamped, versioned_spec
+from gridmap.changes import REVISION, LayerChange, change_set, closing_groups, stamped, versioned_spec
 from gridmap.errors import StoreError
 from gridmap.frames import empty_frame
 from gridmap.history import Author, Revision
+from gridmap.stores import gpkg_triggers
 from gridmap.stores._frames import (
     PreparingStore,
     accepted_geometries,
@@ -48,17 +49,22 @@ from gridmap.stores._frames import (
     finish,
     geoms_of,
     in_force,
+    prepare,
 )
 from gridmap.stores.base import BBox
+from gridmap.stores.conditions import Condition, to_sqlite
 from gridmap.stores.query import (
     COUNT_LIMIT,
     Page,
     Value,
+    bbox_parts,
+    bbox_shape,
     check_equals,
     check_window,
     matched_from_page,
     parse_order,
 )
+from gridmap.stores.settling import settled_grids
 from gridmap.versions import parse_date
 
 if TYPE_CHECKING:
@@ -119,6 +125,7 @@ class GeoPackageStore(PreparingStore):
         if not ready:
             with _sqlite(self.path, transaction=True) as conn:
                 _upgrade(conn)
+        self.settle()  # before anything reads the store: external edits get their derived fields
 
     def _remove_stale_copies(self) -> None:
         """Delete private copies left beside the store by a writer killed mid-write (kill -9, power loss).
@@ -179,7 +186,11 @@ class GeoPackageStore(PreparingStore):
         layer = spec.name
         try:
             if codes is None:
-                frame = pyogrio.read_dataframe(self.path, layer=layer, bbox=bbox, use_arrow=True)
+                parts = [None] if bbox is None else bbox_parts(bbox)  # two across the antimeridian
+                frames = [
+                    pyogrio.read_dataframe(self.path, layer=layer, bbox=box, use_arrow=True) for box in parts
+                ]
+                frame = frames[0] if len(frames) == 1 else pd.concat(frames).drop_duplicates("code")
             else:
                 # Through SQLite, never GDAL: a read-only GDAL open that finds no write-ahead log
                 # (a writer just folded it back) falls back to an immutable open, which can read a
@@ -189,7 +200,7 @@ class GeoPackageStore(PreparingStore):
             raise StoreError(f"cannot read {layer} from {self.url}: {exc}") from None
         if bbox is not None:
             # The R-tree narrowed the read; this exact test also drops null geometries GDAL lets through.
-            frame = frame[shapely.intersects(geoms_of(frame), shapely.box(*bbox))]
+            frame = frame[shapely.intersects(geoms_of(frame), bbox_shape(bbox))]
         return finish(spec, frame)
 
     def read_columns(self, layer: str, columns: Sequence[str]) -> gpd.GeoDataFrame:
@@ -207,6 +218,7 @@ class GeoPackageStore(PreparingStore):
         bbox: BBox | None = None,
         codes: Sequence[str] | None = None,
         equals: Mapping[str, Value] | None = None,
+        where: Condition | None = None,
         limit: int | None = None,
         offset: int = 0,
         order: str = "code",
@@ -214,7 +226,11 @@ class GeoPackageStore(PreparingStore):
         spec = get_layer(layer)
         by = parse_order(spec, order)
         check_window(limit, offset)
-        where, params = _where(layer, bbox, codes, check_equals(spec, equals))
+        conditions, params = _where(layer, bbox, codes, check_equals(spec, equals))
+        if where is not None:
+            sql_condition, bound = to_sqlite(where)
+            conditions.append(f"({sql_condition})")
+            params.update(bound)
         column = f't."{by.name}"'
         # Nulls last in both directions, as in PostGIS (SQLite sorts them first when ascending).
         key = f"{column} DESC" if by.descending else column
@@ -222,10 +238,10 @@ class GeoPackageStore(PreparingStore):
             key = (key if by.descending else f"{column} IS NULL, {column}") + ", t.code"
         selected = "t.fid" if bbox is None else f't.fid, t."{GEOMETRY_COLUMN}"'
         sql = f'SELECT {selected} FROM "{layer}" t'
-        sql += (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY {key}"
+        sql += (" WHERE " + " AND ".join(conditions) if conditions else "") + f" ORDER BY {key}"
         with _sqlite(self.path, readonly=True) as conn:
             if bbox is None:
-                fids, matched, more = _window(conn, layer, sql, where, params, limit, offset)
+                fids, matched, more = _window(conn, layer, sql, conditions, params, limit, offset)
             else:
                 fids, matched, more = _window_exact(conn.execute(sql, params), bbox, limit, offset)
         return Page(self._by_fids(layer, fids), matched, more)
@@ -260,8 +276,21 @@ class GeoPackageStore(PreparingStore):
         # SQLite compares text up to a NUL: "H2\x00" finds H2. Only the codes asked for, exactly.
         frame = frame[frame["code"].isin([str(c) for c in codes]).to_numpy(dtype=bool)]
         if bbox is not None:
-            frame = frame[shapely.intersects(geoms_of(frame), shapely.box(*bbox))]
+            frame = frame[shapely.intersects(geoms_of(frame), bbox_shape(bbox))]
         return frame.reset_index(drop=True)
+
+    def extent(self, layer: str) -> tuple[BBox | None, str | None]:
+        """From the R-tree (boxes rounded outwards: they cover the layer) and the validity dates."""
+        spec = get_layer(layer)
+        with _sqlite(self.path, readonly=True) as conn:
+            row = conn.execute(
+                f'SELECT min(minx), min(miny), max(maxx), max(maxy) FROM "rtree_{layer}_{GEOMETRY_COLUMN}"'
+            ).fetchone()
+            first = None
+            if "valid_from" in spec.field_names:
+                first = conn.execute(f'SELECT min(valid_from) FROM "{layer}"').fetchone()[0]
+        box = None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+        return box, first
 
     def counts(self) -> dict[str, int]:
         with _sqlite(self.path, readonly=True) as conn:
@@ -320,6 +349,7 @@ class GeoPackageStore(PreparingStore):
                 conn.execute("ROLLBACK")
                 return False
             revision = expected + 1
+            conn.execute(f"DELETE FROM {gpkg_triggers.EXTERNAL}")  # later external edits open their own
             for change in changes:
                 _supersede(conn, change, revision)
                 if change.whole is not None:
@@ -333,6 +363,59 @@ class GeoPackageStore(PreparingStore):
                 bounds = content.total_bounds if len(content) else None
                 _touch(conn, [change.layer], bounds=bounds, whole=change.whole is not None)
             _touch(conn, [])
+        return True
+
+    def settle(self) -> bool:
+        """Derive `grid_code` for the rows QGIS or GDAL changed since gridmap last looked.
+
+        One gridmap revision ("derive grid_code after external edits") writes the
+        rows whose grid changes, with their history; the changes log is marked
+        settled in the same transaction. Returns whether anything was pending.
+        """
+        with _sqlite(self.path, readonly=True) as conn:
+            pending = conn.execute(
+                f"SELECT 1 FROM {gpkg_triggers.CHANGES} WHERE settled = 0 LIMIT 1"
+            ).fetchone()
+        if pending is None:
+            return False
+        with self._writers_turn(), _sqlite(self.path, transaction=True) as conn:
+            logged = conn.execute(
+                f"SELECT id, layer, code FROM {gpkg_triggers.CHANGES} WHERE settled = 0"
+            ).fetchall()
+            if not logged:
+                return False
+            touched: dict[str, set[str]] = {}
+            for _id, layer, code in logged:
+                if layer in LAYER_NAMES and code is not None:
+                    touched.setdefault(layer, set()).add(str(code))
+            rows = _TransactionRows(conn)
+            found = settled_grids(rows, {k: sorted(v) for k, v in touched.items()})
+            changes = [
+                change_set(
+                    layer,
+                    rows(layer, codes=new["code"].astype(str).tolist()),
+                    prepare(layer, new.drop(columns=[REVISION])),
+                    whole=False,
+                )
+                for layer, new in found.items()
+            ]
+            changes = [c for c in changes if not c.empty]
+            conn.execute(f"DELETE FROM {gpkg_triggers.EXTERNAL}")
+            if changes:
+                counter = conn.execute(f"SELECT value FROM {META} WHERE key = 'revision'").fetchone()[0]
+                revision = int(counter) + 1
+                for change in changes:
+                    _supersede(conn, change, revision)
+                    _upsert_rows(conn, change.layer, stamped(change.rows, revision))
+                author = Author("gridmap", None, "derive grid_code after external edits")
+                _record(conn, revision, changes, author, None)
+                for change in changes:
+                    _touch(conn, [change.layer])
+                _touch(conn, [])
+            conn.execute(
+                f"UPDATE {gpkg_triggers.CHANGES} SET settled = 1 WHERE settled = 0 AND id <= ?",
+                (max(row[0] for row in logged),),
+            )
         return True
 
     @contextmanager
@@ -486,6 +569,43 @@ class GeoPackageStore(PreparingStore):
                 raise
 
 
+class _TransactionRows:
+    """Stored rows read inside one write transaction (`gridmap.stores.settling.Rows`)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __call__(
+        self,
+        layer: str,
+        *,
+        codes: list[str] | None = None,
+        bbox: BBox | None = None,
+        building_codes: list[str] | None = None,
+    ) -> gpd.GeoDataFrame:
+        spec = versioned_spec(layer)
+        columns = ", ".join(f'"{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN])
+        sql = f'SELECT {columns} FROM "{layer}" t'
+        where, params = _where(layer, bbox, codes, {})
+        if building_codes is not None:
+            where.append("t.building_code IN (SELECT value FROM json_each(:named))")
+            params["named"] = _json_list(building_codes)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return _frame_of_rows(spec, self._conn.execute(sql, params).fetchall())
+
+    def old(self, layer: str, codes: list[str]) -> gpd.GeoDataFrame:
+        spec = versioned_spec(layer)
+        columns = ", ".join(f'"{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN])
+        found = self._conn.execute(
+            f'SELECT {columns} FROM "{_history(layer)}" '
+            "WHERE code IN (SELECT value FROM json_each(?)) ORDER BY superseded",
+            (_json_list(codes),),
+        ).fetchall()
+        latest = list({row[0]: row for row in found}.values())
+        return _frame_of_rows(spec, latest)
+
+
 def _where(
     layer: str, bbox: BBox | None, codes: Sequence[str] | None, equals: Mapping[str, Value]
 ) -> tuple[list[str], dict[str, object]]:
@@ -493,11 +613,13 @@ def _where(
     where: list[str] = []
     params: dict[str, object] = {}
     if bbox is not None:
-        where.append(
-            f't.fid IN (SELECT id FROM "rtree_{layer}_{GEOMETRY_COLUMN}" '
-            "WHERE maxx >= :x0 AND minx <= :x1 AND maxy >= :y0 AND miny <= :y1)"
-        )
-        params.update(zip(("x0", "y0", "x1", "y1"), (float(v) for v in bbox), strict=True))
+        boxes = []
+        for i, part in enumerate(bbox_parts(bbox)):  # two across the antimeridian
+            boxes.append(f"(maxx >= :x0_{i} AND minx <= :x1_{i} AND maxy >= :y0_{i} AND miny <= :y1_{i})")
+            names = (f"x0_{i}", f"y0_{i}", f"x1_{i}", f"y1_{i}")
+            params.update(zip(names, (float(v) for v in part), strict=True))
+        rtree = f'"rtree_{layer}_{GEOMETRY_COLUMN}"'
+        where.append(f"t.fid IN (SELECT id FROM {rtree} WHERE {' OR '.join(boxes)})")
     if codes is not None:
         where.append("t.code IN (SELECT value FROM json_each(:codes))")
         params["codes"] = _json_list(codes)
@@ -540,7 +662,7 @@ def _window_exact(
     candidate's geometry is tested exactly; reading stops once the page, the
     row after it and the capped count are known.
     """
-    box = shapely.box(*bbox)
+    box = bbox_shape(bbox)
     wanted = None if limit is None else offset + limit + 1
     found: list[int] = []
     total = 0
@@ -625,7 +747,18 @@ def _schema_ready(conn: sqlite3.Connection) -> bool:
         if not set(versioned_spec(name).field_names) <= present:
             return False
     indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    return all(f"{name}_{REVISION}" in indexes for name in LAYER_NAMES)
+    if not all(f"{name}_{REVISION}" in indexes for name in LAYER_NAMES):
+        return False
+    if {gpkg_triggers.WRITING, gpkg_triggers.CHANGES, gpkg_triggers.EXTERNAL} - tables:
+        return False
+    made = {row[0] for row in conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger'")}
+    wanted = {sql for name in LAYER_NAMES for sql in gpkg_triggers.triggers(name)}
+    return wanted <= made and not any(_required_revision(conn, n) for n in LAYER_NAMES)
+
+
+def _required_revision(conn: sqlite3.Connection, layer: str) -> bool:
+    """Whether `revision` is still NOT NULL (older files): a plain GDAL insert, naming it NULL, fails."""
+    return any(row[1] == REVISION and row[3] for row in conn.execute(f'PRAGMA table_info("{layer}")'))
 
 
 def _upgrade(conn: sqlite3.Connection) -> None:
@@ -635,7 +768,7 @@ def _upgrade(conn: sqlite3.Connection) -> None:
         present = {row[1] for row in conn.execute(f'PRAGMA table_info("{name}")')}
         for f in spec.fields:
             if f.name not in present:
-                default = " NOT NULL DEFAULT 0" if f.name == REVISION else ""
+                default = " DEFAULT 0" if f.name == REVISION else ""
                 conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{f.name}" {_SQLITE_TYPES[f.type]}{default}')
         fields = ", ".join(f'"{f.name}" {_SQLITE_TYPES[f.type]}' for f in spec.fields)
         history = _history(name)
@@ -655,6 +788,35 @@ def _upgrade(conn: sqlite3.Connection) -> None:
         "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) "
         f"VALUES ('{REVISIONS}', 'attributes', '{REVISIONS}', 'gridmap revisions: who changed what, when')"
     )
+    _keep_truths(conn)
+
+
+def _keep_truths(conn: sqlite3.Connection) -> None:
+    """The change log, the optional revision stamp and the triggers of `gridmap.stores.gpkg_triggers`.
+
+    Files written before had `revision INTEGER NOT NULL`; SQLite cannot alter a
+    column, so the NOT NULL is taken out of the stored table definition (a
+    change SQLite documents as safe: no row's format depends on it). The
+    triggers are dropped and made again, so a file always has this version's.
+    """
+    for statement in gpkg_triggers.tables():
+        conn.execute(statement)
+    loose = [name for name in LAYER_NAMES if _required_revision(conn, name)]
+    if loose:
+        version = conn.execute("PRAGMA schema_version").fetchone()[0]
+        conn.execute("PRAGMA writable_schema = ON")
+        for name in loose:
+            conn.execute(
+                "UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = ?",
+                (f'"{REVISION}" INTEGER NOT NULL DEFAULT 0', f'"{REVISION}" INTEGER DEFAULT 0', name),
+            )
+        conn.execute(f"PRAGMA schema_version = {int(version) + 1}")
+        conn.execute("PRAGMA writable_schema = OFF")
+    for name in LAYER_NAMES:
+        for trigger in gpkg_triggers.trigger_names(name):
+            conn.execute(f'DROP TRIGGER IF EXISTS "{trigger}"')
+        for statement in gpkg_triggers.triggers(name):
+            conn.execute(statement)
 
 
 def _history(layer: str) -> str:
@@ -814,11 +976,13 @@ def _sqlite(
                 conn.create_function(name, 1, _envelope_part(position), deterministic=True)
         for schema, other in (attach or {}).items():
             conn.execute(f"ATTACH DATABASE ? AS {schema}", (str(other),))
+        marked = False
         if transaction:
             conn.execute("PRAGMA cache_size = -262144")  # 256 MiB: big loads keep their index pages in memory
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("BEGIN IMMEDIATE")
+            marked = _mark_writing(conn)
         elif not readonly:
             conn.execute("PRAGMA synchronous = OFF")  # only ever the private copy, fsynced before the rename
             conn.execute("BEGIN")
@@ -829,14 +993,32 @@ def _sqlite(
                 conn.execute("ROLLBACK")
             raise
         if conn.in_transaction:
+            if marked:
+                conn.execute(f"DELETE FROM {gpkg_triggers.WRITING}")
             conn.execute("COMMIT")
         if transaction:
-            # Fold the log into the file now, so the .gpkg alone holds every committed write.
+            # Fold the log into the file now, so the .gpkg alone holds every committed write. Without
+            # waiting: a truncating checkpoint holds the write lock while it waits for readers, and
+            # QGIS's commit, reading before it writes, would be refused at once meanwhile. A reader
+            # in the way leaves the rest of the log to the next commit or the last connection closed.
+            conn.execute("PRAGMA busy_timeout = 0")
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except sqlite3.Error as exc:
         raise StoreError(f"{path}: {exc}") from None
     finally:
         conn.close()
+
+
+def _mark_writing(conn: sqlite3.Connection) -> bool:
+    """Tell the triggers this transaction is gridmap's (it keeps its own history); no other
+    connection ever sees the mark, which is removed before the commit."""
+    known = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (gpkg_triggers.WRITING,)
+    ).fetchone()
+    if known is None:
+        return False
+    conn.execute(f"INSERT INTO {gpkg_triggers.WRITING} (id) VALUES (1)")
+    return True
 
 
 def _gpkg_blobs(geoms: np.ndarray) -> list[bytes | None]:

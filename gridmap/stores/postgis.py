@@ -47,7 +47,7 @@ from gridmap.catalogue import LAYER_NAMES, Field, Layer, get_layer
 from gridmap.changes import LayerChange, closing_groups, stamped, versioned_spec
 from gridmap.errors import ConfigError, StoreError, driver_reason
 from gridmap.frames import WGS84, empty_frame
-from gridmap.history import Author, Revision
+from gridmap.history import Author, Revision, current_author
 from gridmap.settings import redact
 from gridmap.stores._frames import (
     PreparingStore,
@@ -59,10 +59,12 @@ from gridmap.stores._frames import (
     in_force,
 )
 from gridmap.stores.base import BBox
+from gridmap.stores.conditions import Condition, to_postgres
 from gridmap.stores.query import (
     COUNT_LIMIT,
     Page,
     Value,
+    bbox_parts,
     check_equals,
     check_window,
     matched_from_page,
@@ -77,6 +79,8 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x6772_6964_6D61_70  # pg_advisory_xact_lock key: openers migrate one at a time
 _WRITERS_LOCK = 0x6772_6964_6D61_71  # pg_advisory_xact_lock key: writers commit one at a time
+AUTHOR_SETTING = "gridmap.author"  # set in gridmap's write transactions; unset, the triggers record the edit
+NOTIFY_CHANNEL = "gridmap_revision"  # pg_notify channel: the new store revision, at each commit
 _REBUILD_FROM_ROWS = 20_000  # loads this big drop the indexes and build them afresh afterwards
 _INDEX_MEMORY = "256MB"  # maintenance_work_mem for the index builds after a bulk load: sort in memory
 _ARROW_FROM_ROWS = 50_000  # whole-layer reads of at least this many (estimated) rows go through ADBC
@@ -105,6 +109,16 @@ def driver_url(url: str) -> str:
     if not sep or scheme.split("+")[0] not in ("postgresql", "postgres"):
         raise ConfigError(f"not a PostgreSQL URL: {redact(url)!r}")
     return f"postgresql+psycopg://{rest}"
+
+
+def mark_as_gridmap(cur: psycopg.Cursor[Any]) -> None:
+    """Tell the store's triggers (migration 0006) that gridmap writes this transaction.
+
+    gridmap records its own history and derives `grid_code` itself, so the
+    triggers that do both for QGIS, ogr2ogr and psql step aside; the setting
+    ends with the transaction.
+    """
+    cur.execute("SELECT set_config(%s, %s, true)", (AUTHOR_SETTING, current_author().name or "gridmap"))
 
 
 def migrate(engine: sa.Engine) -> None:
@@ -212,6 +226,7 @@ class PostGISStore(PreparingStore):
         bbox: BBox | None = None,
         codes: Sequence[str] | None = None,
         equals: Mapping[str, Value] | None = None,
+        where: Condition | None = None,
         limit: int | None = None,
         offset: int = 0,
         order: str = "code",
@@ -219,18 +234,22 @@ class PostGISStore(PreparingStore):
         spec = get_layer(layer)
         by = parse_order(spec, order)
         check_window(limit, offset)
-        where, params = _where(bbox, codes, check_equals(spec, equals))
+        conditions, params = _where(bbox, codes, check_equals(spec, equals))
+        if where is not None:
+            sql_condition, bound = to_postgres(where)
+            conditions.append(f"({sql_condition})")
+            params.update(bound)
         # Code is never null: plain ORDER BY code walks the primary key either way.
         nulls = "" if by.name == "code" else " NULLS LAST"
         tail = f" ORDER BY {by.name} {'DESC' if by.descending else 'ASC'}{nulls}, code"
         page = {"limit": None if limit is None else limit + 1, "offset": offset}
         tail += " LIMIT %(limit)s OFFSET %(offset)s"
-        frame = self._rows(spec, where, {**params, **page}, tail)
+        frame = self._rows(spec, conditions, {**params, **page}, tail)
         more = limit is not None and len(frame) > limit
         frame = conformed(layer, frame.iloc[:limit] if limit is not None else frame)
         matched = matched_from_page(offset, len(frame), more)
         if matched is None:
-            matched = self._count(layer, where, params)
+            matched = self._count(layer, conditions, params)
         return Page(frame, matched, more)
 
     def _rows(self, spec: Layer, where: list[str], params: dict[str, object], tail: str) -> gpd.GeoDataFrame:
@@ -302,6 +321,19 @@ class PostGISStore(PreparingStore):
             n = int(row.fetchone()[0])  # type: ignore[index]
         return n if n <= COUNT_LIMIT else None
 
+    def extent(self, layer: str) -> tuple[BBox | None, str | None]:
+        """ST_Extent over the layer (its bounding boxes, read from the rows) and the first valid_from."""
+        spec = get_layer(layer)
+        first = ", min(valid_from)" if "valid_from" in spec.field_names else ", NULL"
+        with self._cursor() as cur:
+            row = cur.execute(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), f FROM "
+                f"(SELECT ST_Extent(geometry) AS e{first} AS f FROM {spec.name}) AS s"
+            ).fetchone()
+        assert row is not None
+        box = None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+        return box, row[4]
+
     def counts(self) -> dict[str, int]:
         sql = " UNION ALL ".join(f"SELECT '{name}', count(*) FROM {name}" for name in LAYER_NAMES)
         with self._cursor() as cur:
@@ -324,6 +356,7 @@ class PostGISStore(PreparingStore):
         """A write transaction holding the writers' advisory lock; the holder's commit runs in it."""
         with self._cursor(write=True) as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITERS_LOCK,))
+            mark_as_gridmap(cur)
             yield cur
 
     def _counter(self) -> int:
@@ -487,9 +520,13 @@ def _where(
     where: list[str] = []
     params: dict[str, object] = {}
     if bbox is not None:
-        envelope = "ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4326)"
-        where.append(f"geometry && {envelope} AND ST_Intersects(geometry, {envelope})")
-        params.update(zip(("x0", "y0", "x1", "y1"), (float(v) for v in bbox), strict=True))
+        boxes = []
+        for i, part in enumerate(bbox_parts(bbox)):  # two across the antimeridian
+            envelope = f"ST_MakeEnvelope(%(x0_{i})s, %(y0_{i})s, %(x1_{i})s, %(y1_{i})s, 4326)"
+            boxes.append(f"(geometry && {envelope} AND ST_Intersects(geometry, {envelope}))")
+            names = (f"x0_{i}", f"y0_{i}", f"x1_{i}", f"y1_{i}")
+            params.update(zip(names, (float(v) for v in part), strict=True))
+        where.append(boxes[0] if len(boxes) == 1 else f"({' OR '.join(boxes)})")
     if codes is not None:
         where.append("code = ANY(%(codes)s)")
         # PostgreSQL text cannot hold NUL, so no stored code has one: such a code matches nothing.

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
+import shapely
 
 from gridmap.catalogue import Field, Layer
 from gridmap.errors import GridmapError, StoreError
@@ -116,9 +117,26 @@ def matched_from_page(offset: int, returned: int, more: bool) -> int | None:
     return offset + returned
 
 
+def bbox_parts(bbox: BBox) -> list[BBox]:
+    """The box as boxes with min ≤ max: two when it crosses the antimeridian (minlon > maxlon)."""
+    minx, miny, maxx, maxy = bbox
+    if minx <= maxx:
+        return [bbox]
+    return [(minx, miny, 180.0, maxy), (-180.0, miny, maxx, maxy)]
+
+
+def bbox_shape(bbox: BBox) -> shapely.Geometry:
+    """The area a box covers, for exact tests (a MultiPolygon when it crosses the antimeridian)."""
+    boxes = [shapely.box(*part) for part in bbox_parts(bbox)]
+    return boxes[0] if len(boxes) == 1 else shapely.MultiPolygon(boxes)
+
+
 def parse_bbox(text: str) -> BBox:
-    """`minlon,minlat,maxlon,maxlat` in WGS84 (a 3D box loses its heights); anything else is a QueryError."""
-    shape = "bbox must be four numbers: minlon,minlat,maxlon,maxlat"
+    """`minlon,minlat,maxlon,maxlat` in WGS84 (a 3D box loses its heights); anything else is a QueryError.
+
+    minlon > maxlon is a box crossing the antimeridian (OGC API – Features, /req/core/fc-bbox-response).
+    """
+    shape = "bbox must be four or six numbers: minlon,minlat,maxlon,maxlat"
     try:
         parts = [float(p) for p in text.split(",")]
     except ValueError:
@@ -127,10 +145,16 @@ def parse_bbox(text: str) -> BBox:
         parts = [parts[0], parts[1], parts[3], parts[4]]
     if len(parts) != 4 or not all(math.isfinite(p) for p in parts):
         raise QueryError(shape, "bbox")
-    minx, miny, maxx, maxy = parts
-    if minx > maxx or miny > maxy or not (-180 <= minx <= 180 and -90 <= miny <= 90):
-        raise QueryError("bbox must have min ≤ max, lon in [-180, 180], lat in [-90, 90]", "bbox")
-    return (minx, miny, maxx, maxy)
+    return check_bbox((parts[0], parts[1], parts[2], parts[3]))
+
+
+def check_bbox(bbox: BBox) -> BBox:
+    """A WGS84 box with minlat ≤ maxlat and every value in range; anything else is a QueryError."""
+    minx, miny, maxx, maxy = bbox
+    inside = all(-180 <= x <= 180 for x in (minx, maxx)) and all(-90 <= y <= 90 for y in (miny, maxy))
+    if miny > maxy or not inside:
+        raise QueryError("bbox must have minlat ≤ maxlat, lon in [-180, 180], lat in [-90, 90]", "bbox")
+    return bbox
 
 
 def typed_equals(spec: Layer, raw: Mapping[str, str]) -> dict[str, Value]:

@@ -46,6 +46,13 @@ def test_search_finds_grids_communities_addresses_and_points(reader: TestClient)
     assert missing.status_code == 404 and "suggestions" in missing.json()
 
 
+def test_search_places_a_number_the_register_lacks(reader: TestClient) -> None:
+    found = reader.get("/search", params={"q": "和平大道12号3栋"}).json()  # building 3 is not registered
+    assert found["results"][0]["grid_code"] == "G3" and found["match"]["method"] == "interpolated"
+    between = reader.get("/search", params={"q": "幸福路88号5栋"})  # buildings of 88号 lie in G1 and G2
+    assert between.status_code == 404 and between.json()["candidates"] == ["G1", "G2"]
+
+
 def test_grid_actions_say_why_and_what_to_do(reader: TestClient) -> None:
     assert reader.get("/grids/G1/actions").status_code == 403  # anonymous: no figures
     body = reader.get("/grids/G3/actions", headers=bearer(VIEWER)).json()

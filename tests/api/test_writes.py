@@ -216,3 +216,18 @@ def test_saving_what_an_editor_read_keeps_the_real_phone(client: TestClient) -> 
     assert client.put("/collections/households/items/H1", json=household, headers=editor).status_code == 200
     changed = client.get("/collections/households/items/H1", headers=bearer(ADMIN)).json()["properties"]
     assert changed["contact_phone"] == "13600000000"
+
+
+def test_a_chinese_code_is_created_once_and_found_at_its_location(client: TestClient) -> None:
+    """The Location header failed to encode a non-Latin-1 code: a 500 after the commit, a 409 on retry."""
+    body = {
+        "type": "Feature",
+        "properties": {"code": "喇叭一号", "name": "一号喇叭", "status": "working"},
+        "geometry": {"type": "Point", "coordinates": [114.302, 30.502]},
+    }
+    created = client.post("/collections/speakers/items", json=body, headers=bearer(ADMIN))
+    assert created.status_code == 201, created.text
+    location = created.headers["location"]
+    assert location.endswith("/collections/speakers/items/%E5%96%87%E5%8F%AD%E4%B8%80%E5%8F%B7")
+    found = client.get(location)
+    assert found.status_code == 200 and found.json()["id"] == "喇叭一号"

@@ -20,6 +20,7 @@ from gridmap.reports import write_outputs
 from tests.cases.conftest import (
     ADDRESS_G1,
     ADDRESS_G3,
+    ADMIN,
     CITY,
     EDITOR_C1,
     EDITOR_C2,
@@ -44,12 +45,13 @@ def figures(desk: CaseDesk, clock: Clock) -> CaseDesk:
     clock.now = START - dt.timedelta(days=30)
     report(desk)  # before the period
     clock.now = START
-    on_time, late = report(desk, ADDRESS_G1, "0102"), report(desk, ADDRESS_G1, "0505")
+    on_time, late = report(desk, ADDRESS_G1, "0102"), report(desk, ADDRESS_G1, "0504")
     overdue, void = report(desk, ADDRESS_G3, "0102"), report(desk, ADDRESS_G3, "0601")
     for code, editor in ((on_time, EDITOR_C1), (late, EDITOR_C1), (overdue, EDITOR_C2)):
         desk.move(editor, code, Action.ACCEPT)
         desk.move(editor, code, Action.DISPATCH)
     desk.move(EDITOR_C2, void, Action.VOID, note="重复")
+    desk.move(ADMIN, void, Action.APPROVE)
     clock.advance(hours=1)
     close(desk, on_time, CITY)
     clock.advance(days=3)  # Friday 10:00: 22 working hours after dispatch (Tuesday 09:00)

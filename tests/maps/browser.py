@@ -28,6 +28,7 @@ FLAGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
+WEBGL_FLAGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"]
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 
 
@@ -41,18 +42,21 @@ class PageLog:
 
 
 @contextmanager
-def chromium(viewport: tuple[int, int] = (1280, 860), *, offline: bool = True) -> Iterator[BrowserContext]:
+def chromium(
+    viewport: tuple[int, int] = (1280, 860), *, offline: bool = True, webgl: bool = False
+) -> Iterator[BrowserContext]:
     """A fresh Chromium profile with the network emulated offline.
 
     A page served by a local test server needs `offline=False` (Chromium's
     offline mode refuses loopback too); `guard_origin` then cuts every other host.
+    `webgl` gives pages WebGL on the CPU (SwiftShader), for MapLibre GL.
     """
     with tempfile.TemporaryDirectory(prefix="gridmap-chromium-") as profile, sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
             profile,
             executable_path=CHROMIUM,
             headless=True,
-            args=FLAGS,
+            args=FLAGS + (WEBGL_FLAGS if webgl else []),
             viewport={"width": viewport[0], "height": viewport[1]},
             offline=offline,
         )
