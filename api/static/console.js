@@ -276,7 +276,10 @@
         if (results.length) { gc.go(results[0]); }
       }).catch(function (err) {
         var s = (err.body && err.body.suggestions) || [], grids = (err.body && err.body.candidates) || [];
-        list.innerHTML = '<li class="gc-warn">未找到：' + esc(err.message) + "</li>" + grids.map(function (code) {
+        // Said in Chinese from what was asked, not the API's English detail.
+        var said = err.status === 404 ? "未找到“" + q + "”对应的地址、网格、社区或坐标" + (s.length || grids.length ? "，可点选下列建议" : "")
+          : "搜索失败（" + (err.status || "网络错误") + "），请稍后重试";
+        list.innerHTML = '<li class="gc-warn">' + esc(said) + "</li>" + grids.map(function (code) {
           return '<li data-grid="' + esc(code) + '">' + esc(code) + '<span class="gc-kind">门牌号可能所在网格</span></li>';
         }).join("") + s.map(function (x) {
           return '<li data-q="' + esc(x.address) + '">' + esc(x.address) + '<span class="gc-kind">建议</span></li>';

@@ -289,4 +289,10 @@ def test_editor_sees_the_topology_check_before_saving_a_redrawn_grid(
     kinds = set(check_grids(mine, communities)["kind"].astype(str))
     assert not kinds & {"overlap", "gap", "outside"}
     _clean(log)
+    # An address that matches nothing is said in Chinese, not with the API's English detail.
+    page.fill("#gc-q", "火星路1号")
+    page.press("#gc-q", "Enter")
+    page.wait_for_selector("#gc-results .gc-warn")
+    said = page.inner_text("#gc-results .gc-warn")
+    assert said.startswith("未找到“火星路1号”") and not re.search(r"[A-Za-z]{3,}", said)
     page.close()

@@ -8,9 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from gridmap.cli import app
+from gridmap.cli.app import console as cli_console
 from gridmap.stores import Store, open_store
 from tests.api.conftest import district
 from tests.cases.conftest import ADDRESS_G1, empty_book
@@ -24,7 +26,10 @@ def run(store_url: str, *args: str) -> str:
     return result.output
 
 
-def test_report_move_list_and_stats(store: Store, store_url: str, tmp_path: Path) -> None:
+def test_report_move_list_and_stats(
+    store: Store, store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli_console, "_width", 200)  # a wide terminal: each cell on one line
     store.replace_many(district())
     empty_book(store)
     out = run(store_url, "report", "0102", "--address", ADDRESS_G1, "--reporter-phone", "13812341234")
