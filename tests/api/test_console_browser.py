@@ -279,7 +279,7 @@ def test_editor_sees_the_topology_check_before_saving_a_redrawn_grid(
     with open_store(url) as store:
         before = store.read("grids", codes=[GAP_GRID, neighbour]).set_index("code").geometry
     page.click("#gc-save")
-    page.wait_for_function("() => document.body.innerText.includes('已保存网格')")
+    page.get_by_text("已保存网格").first.wait_for(timeout=60_000)
     with open_store(url) as store:
         after = store.read("grids", codes=[GAP_GRID, neighbour]).set_index("code").geometry
         mine = store.read("grids")
