@@ -85,14 +85,14 @@ def _open(browser: BrowserContext, origin: str) -> tuple[Page, PageLog, list[str
     bodies: list[str] = []
     page.on("response", lambda r: bodies.append(r.url) if "/collections/" in r.url else None)
     page.goto(origin + "/")
-    page.wait_for_function("window.gc && gc.loaded", timeout=60_000)
+    page.wait_for_function("() => window.gc && gc.loaded", timeout=60_000)
     return page, log, bodies
 
 
 def _sign_in(page: Page, token: str) -> None:
     page.fill("#gc-token", token)
     page.click("#gc-login button")
-    page.wait_for_function("window.gc && gc.loaded && gc.state.role !== 'anonymous'", timeout=60_000)
+    page.wait_for_function("() => window.gc && gc.loaded && gc.state.role !== 'anonymous'", timeout=60_000)
 
 
 def _search(page: Page, text: str) -> None:
@@ -130,7 +130,7 @@ def test_planner_signs_in_finds_an_address_reads_the_action_list_and_signs_out(
     # Households and buildings come as vector tiles, never as a whole GeoJSON layer.
     assert not [u for u in requested if "/collections/households" in u or "/collections/buildings" in u]
     page.click("#gc-logout")
-    page.wait_for_function("window.gc && gc.loaded && gc.state.role === 'anonymous'", timeout=60_000)
+    page.wait_for_function("() => window.gc && gc.loaded && gc.state.role === 'anonymous'", timeout=60_000)
     assert page.locator("#gc-token").is_visible()
     _clean(log)
     page.close()
@@ -180,7 +180,7 @@ def test_editor_drags_a_speaker_and_the_coverage_figure_changes(
         [[nearest.geometry.y, nearest.geometry.x], [target.y, target.x]],
     )
     code = str(nearest["code"])
-    page.wait_for_function(f"!!gc.layers.speakers.byCode[{json.dumps(code)}]", timeout=30_000)
+    page.wait_for_function(f"() => !!gc.layers.speakers.byCode[{json.dumps(code)}]", timeout=30_000)
     page.click("#gc-move")
     box = page.locator("#gc-map").bounding_box()
     assert box is not None
@@ -199,7 +199,7 @@ def test_editor_drags_a_speaker_and_the_coverage_figure_changes(
     page.mouse.move(tx, ty, steps=5)
     page.mouse.up()
     page.wait_for_function(
-        f"document.querySelector('#gc-speaker-share') && "
+        f"() => document.querySelector('#gc-speaker-share') && "
         f"document.querySelector('#gc-speaker-share').textContent !== {json.dumps(f'{before * 100:.1f}%')}",
         timeout=60_000,
     )
