@@ -650,6 +650,37 @@ def update_item(
     return _replied(request, spec, code, caller, got)
 
 
+@router.put(
+    "/collections/{layer}/items",
+    summary="Replace several existing features in one write (editor inside their communities, or admin)",
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def replace_items(
+    request: Request, caller: Caller, layer: LayerParam, body: Annotated[Any, _FEATURE_BODY]
+) -> JSONResponse:
+    """All or nothing, one revision: two grids sharing a redrawn edge are saved together, so neither
+    is ever stored overlapping the other."""
+    spec = get_layer(layer)
+    caller.require_writer(spec.name, f"changing {spec.name}")
+    features = _features_of(spec, body)
+    codes = [str(f["properties"]["code"]) for f in features]
+    store = _store(request)
+    existing = store.read(spec.name, codes=codes)
+    missing = sorted(set(codes) - set(existing["code"].astype(str)))
+    if missing:
+        raise NotFoundError(f"{spec.name} has no feature with code {', '.join(map(repr, missing))}")
+    got = _write(
+        store,
+        spec,
+        features,
+        caller,
+        f"changing {spec.name} {', '.join(codes)}",
+        before=existing,
+        mode="append",
+    )
+    return _json(_written(request, spec, codes, caller, got), media_type=GEOJSON)
+
+
 @router.delete(
     "/collections/{layer}/items/{code}",
     status_code=204,
