@@ -78,8 +78,9 @@ COUNT_COLUMNS: tuple[str, ...] = (
 )
 """Per-unit counts that add up from grids to communities to streets (a measure's may be absent)."""
 
-OPTIONAL_LAYERS: tuple[str, ...] = ("roads",)
-"""Layers some measure reads besides the derived ones (passed through as given)."""
+OPTIONAL_LAYERS: tuple[str, ...] = ("roads", "visit_status")
+"""Layers some measure reads besides the derived ones (passed through as given); `visit_status`
+is not a layer but the visit coverage input (`gridmap.visits.service.coverage_input`)."""
 
 INPUT_FIELDS: dict[str, tuple[str, ...]] = {
     "households": ("code", "building_code", "party_member", "center_household"),
@@ -100,6 +101,11 @@ def read_inputs(
         if on_layer is not None:
             on_layer(name)
         frames[name] = read_input(store, name, narrow=narrow)
+    from gridmap.visits.service import coverage_input  # SQLAlchemy: only when visits are read
+
+    status = coverage_input(store, frames["households"]["code"])
+    if status is not None:
+        frames["visit_status"] = status
     return frames
 
 

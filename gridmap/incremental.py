@@ -68,7 +68,7 @@ PLACED_LAYERS = ("households", *SITE_LAYERS)
 
 _NO_PLACING = ("streets", "communities")  # assignment reads only grids and buildings
 
-WHOLE_LAYERS = ("roads",)
+WHOLE_LAYERS = ("roads", "visit_status")
 """Layers read whole by every part of the analysis (the walking network is the whole city's)."""
 
 WHOLE_SHARE = 0.5
@@ -650,7 +650,12 @@ def _lost_figures(
     center = mine["center_household"].fillna(False).to_numpy(dtype=bool)
     buildings = derived["buildings"].iloc[:0]  # their counts are per grid: none here
     inputs = Inputs(
-        layers={**derived, "buildings": buildings, **{n: frames[n] for n in WHOLE_LAYERS if n in frames}},
+        layers={
+            **derived,
+            "households": mine,  # row for row with households_xy, as in `analyze`
+            "buildings": buildings,
+            **{n: frames[n] for n in WHOLE_LAYERS if n in frames},
+        },
         households_xy=metric_xy(mine, metric),
         metric=metric,
         grids=0,

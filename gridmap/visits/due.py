@@ -186,3 +186,12 @@ def _nearest_neighbour(metres: FloatArray) -> IntArray:
         left = np.where(seen, np.inf, metres[at])
         at = int(np.argmin(left)) if np.isfinite(left).any() else int(np.flatnonzero(~seen)[0])
     return tour
+
+
+def visit_status(codes: pd.Series, care: pd.DataFrame, last: pd.Series, on: dt.date) -> gpd.GeoDataFrame:
+    """Per household code: visited within its frequency on `on` (`in_time`), or `overdue` (the visit
+    coverage measure's input, `gridmap.measures.visits`). A frame without geometry."""
+    table = schedule(pd.DataFrame({"code": codes.astype(str).to_numpy()}), care, last, on)
+    late = table["days_overdue"]
+    overdue = (late.isna() | (late > 0)).to_numpy(dtype=bool)
+    return gpd.GeoDataFrame({"code": table["code"].to_numpy(), "in_time": ~overdue, "overdue": overdue})

@@ -13,11 +13,13 @@ from typing import Any
 
 import pandas as pd
 
-from gridmap.errors import NotFoundError, Problem, ValidationError
+from gridmap.errors import NotFoundError, Problem, StoreError, ValidationError
+from gridmap.localtime import BEIJING
 from gridmap.privacy import Role, protect_care
 from gridmap.stores import Store
-from gridmap.visits.due import day_end, due_list
+from gridmap.visits.due import day_end, due_list, visit_status
 from gridmap.visits.rules import check_category
+from gridmap.visits.sample import DEFAULT_SEED, sample_visits
 
 
 @dataclass(frozen=True)
@@ -103,3 +105,24 @@ def stats(store: Store, since: dt.date, until: dt.date, grids: list[str] | None 
 
 def _text(value: Any) -> str | None:
     return None if value is None or pd.isna(value) else str(value)
+
+
+def coverage_input(store: Store, households: pd.Series, on: dt.date | None = None) -> pd.DataFrame | None:
+    """The visit coverage measure's input for these household codes on `on` (default: today in
+    Beijing); None when the store keeps no visits or has none recorded (the measure is then left out)."""
+    try:
+        book = store.visit_book()
+    except StoreError:
+        return None
+    day = on or dt.datetime.now(BEIJING).date()
+    last = book.last_visits(day_end(day))
+    if not len(last):
+        return None
+    return visit_status(households, book.care(), last, day)
+
+
+def seed_visits(store: Store, now: dt.datetime | None = None, seed: int = DEFAULT_SEED) -> int:
+    """A year of visits up to `now` over the store's households, replacing any it held (the demo)."""
+    households = store.read_columns("households", ["code", "grid_code"])
+    visits, care = sample_visits(households, store.read("grids"), now or dt.datetime.now(dt.UTC), seed)
+    return store.visit_book().replace(visits, care)
