@@ -6,13 +6,15 @@ import datetime as dt
 
 import geopandas as gpd
 import pandas as pd
+import psycopg
 import pytest
 import shapely
 
 from gridmap.errors import NotFoundError, ValidationError
 from gridmap.localtime import BEIJING
 from gridmap.privacy import Role, protect_care
-from gridmap.stores import Store
+from gridmap.stores import Store, open_store
+from gridmap.stores.visits import CARE_TABLE, VISITS_TABLE
 from gridmap.visits.rules import FREQUENCY_DAYS, check_category, frequency_days
 from gridmap.visits.service import Visit, due, log_visit, set_care, stats
 
@@ -145,3 +147,17 @@ def test_a_retried_visit_is_recorded_once(street: Store) -> None:
         _visit(street, "C", when, key=" ")
     figures = stats(street, dt.date(2026, 11, 1), dt.date(2026, 12, 7), ["G1"])
     assert figures[["grid_code", "visits", "households_visited"]].values.tolist() == [["G1", 4, 4]]
+
+
+@pytest.mark.postgis
+def test_migration_matches_the_table_definition(postgis_url: str) -> None:
+    with open_store(postgis_url):
+        pass
+    with psycopg.connect(postgis_url.replace("+psycopg", "")) as conn:
+        for table in (VISITS_TABLE, CARE_TABLE):
+            rows = conn.execute(
+                "SELECT column_name, is_nullable FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = %s ORDER BY ordinal_position",
+                (table.name,),
+            ).fetchall()
+            assert rows == [(c.name, "YES" if c.nullable else "NO") for c in table.columns], table.name
