@@ -29,6 +29,7 @@ from gridmap.cases.categories import load_catalogue
 from gridmap.cases.desk import CaseDesk, CaseReport
 from gridmap.cases.lifecycle import Actor
 from gridmap.cases.records import cases_frame, local_time, properties
+from gridmap.cases.reminders import REMINDER_KINDS
 from gridmap.cases.statistics import LABELS, headers
 from gridmap.cases.vocabulary import (
     ACTION_LABELS,
@@ -50,6 +51,7 @@ from gridmap.privacy import Role
 from gridmap.stores import Store
 from gridmap.stores.cases import GROUPS, CaseFilter
 from gridmap.stores.query import MAX_OFFSET
+from gridmap.vocabulary import CASE_RATES, rate_color, rate_grade
 
 router = APIRouter(tags=["cases"])
 
@@ -195,7 +197,7 @@ def report(request: Request, caller: Caller, body: CaseIn) -> dict[str, Any]:
         request.app.state.case_intake.admit(request.client.host if request.client else "unknown")
     desk = _desk(request)
     case = desk.report(actor_of(caller), CaseReport(**body.model_dump()))
-    return {**_one(desk, case, caller.role), "placement": case["placement"]}
+    return {**_one(desk, case, caller.role), "placement": case["placement"], "duplicates": case["duplicates"]}
 
 
 @router.get("/cases", summary="The cases you may see, filtered; JSON, GeoJSON or CSV")
@@ -282,12 +284,43 @@ def stats(
     start, end = desk.calendar.period(since, until)
     table = desk.statistics(by, since=start, until=end)
     rows = table.astype(object).where(table.notna(), None).to_dict("records")
+    for row in rows:
+        row["grades"] = {
+            code: {"grade": rate_grade(code, row[code]), "color": rate_color(code, row[code])}
+            for code in CASE_RATES
+        }
     return {
         "by": by,
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,
         "labels": headers(desk.catalogue),
         "rows": rows,
+    }
+
+
+@router.get("/cases/due", summary="The day's cases to chase: 督办, 催办通知, due today, 催办")
+def due(
+    request: Request,
+    caller: Caller,
+    on: Annotated[dt.date | None, Query(description="The local day (today by default)")] = None,
+    escalate_after: Annotated[int, Query(ge=1, le=60, description="Working days before 督办")] = 3,
+) -> dict[str, Any]:
+    """Each role's own list: editors their communities, departments their cases."""
+    desk = _desk(request)
+    day = on or desk.clock().astimezone(desk.calendar.zone).date()
+    chase = desk.due(actor_of(caller), day, escalate_after=escalate_after)
+    return {
+        "on": day.isoformat(),
+        "items": [
+            {
+                "kind": item.kind,
+                "kind_zh": REMINDER_KINDS[item.kind].label_zh,
+                "overdue_working_days": item.overdue_days,
+                "escalate_to": item.escalate_to,
+                "case": _one(desk, dict(item.case), caller.role),
+            }
+            for item in chase
+        ],
     }
 
 
@@ -315,6 +348,19 @@ def place(request: Request, caller: Caller, code: CodeParam, body: PlaceIn) -> d
     """Editors place cases in their own communities; admins anywhere."""
     desk = _desk(request)
     case = desk.place(actor_of(caller), code, **body.model_dump())
+    return _one(desk, case, caller.role)
+
+
+class MergeIn(BaseModel):
+    """The case a report repeats (并单)."""
+
+    into: str = Field(max_length=40)
+
+
+@router.post("/cases/{code}/merge", summary="并单: confirm that a report repeats another case")
+def merge(request: Request, caller: Caller, code: CodeParam, body: MergeIn) -> dict[str, Any]:
+    desk = _desk(request)
+    case = desk.merge(actor_of(caller), code, body.into)
     return _one(desk, case, caller.role)
 
 

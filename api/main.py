@@ -25,6 +25,7 @@ from api import (
     history,
     lookup,
     maps,
+    open311,
     openapi,
     planning,
     reports,
@@ -140,6 +141,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         planning,
         reports,
         cases,
+        open311,
     ):
         app.include_router(module.router)
     return app

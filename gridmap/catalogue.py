@@ -1,4 +1,4 @@
-"""The one definition of gridmap's seven layers and their fields.
+"""The one definition of gridmap's layers and their fields.
 
 Stores, import validation, API schemas and exports are all derived from this
 table, so a field is added here once and appears everywhere.
@@ -13,7 +13,7 @@ from typing import Literal
 from gridmap.errors import UnknownLayerError
 
 FieldType = Literal["text", "integer", "real", "boolean"]
-GeometryKind = Literal["MultiPolygon", "Polygon", "Point"]
+GeometryKind = Literal["MultiPolygon", "Polygon", "Point", "MultiLineString"]
 
 # What any text may hold, judged by import validation, the API and the stores alike.
 MAX_CODE_LENGTH = 64
@@ -343,6 +343,29 @@ SPEAKERS = Layer(
     table_fields=("code", "name", "status", "radius_m"),
 )
 
+ROADS = Layer(
+    "roads",
+    "道路",
+    "Roads",
+    "MultiLineString",
+    (
+        _code("道路编码"),
+        Field("name", "text", "名称", "Name", aliases=(*_NAME.aliases, "道路名称", "路名")),
+        Field("kind", "text", "道路类型", "Kind", aliases=("类型", "道路类型", "道路等级", "highway")),
+        Field(
+            "walkable",
+            "boolean",
+            "可步行",
+            "Walkable",
+            default=True,
+            aliases=("可步行", "步行", "是否可步行", "foot"),
+        ),
+    ),
+    accepted_geometries=("LineString", "MultiLineString"),
+    table_fields=("code", "name", "kind", "walkable"),
+)
+"""The walking network (`gridmap.walking`): lines kept as given, joined where their vertices coincide."""
+
 CASES = Layer(
     "cases",
     "案件",
@@ -398,7 +421,7 @@ layer paths (features, tiles, imports, exports of every layer) must not reach th
 
 LAYERS: dict[str, Layer] = {
     layer.name: layer
-    for layer in (STREETS, COMMUNITIES, GRIDS, BUILDINGS, HOUSEHOLDS, SERVICE_POINTS, SPEAKERS)
+    for layer in (STREETS, COMMUNITIES, GRIDS, BUILDINGS, HOUSEHOLDS, SERVICE_POINTS, SPEAKERS, ROADS)
 }
 LAYER_NAMES: tuple[str, ...] = tuple(LAYERS)
 

@@ -30,9 +30,10 @@ from gridmap.catalogue import Layer
 from gridmap.errors import Problem, ValidationError
 from gridmap.formulas import restore
 from gridmap.ingest.columns import map_columns, name_key
+from gridmap.ingest.osm import read_osm_roads
 from gridmap.ingest.values import TEXT
 
-Format = Literal["csv", "xlsx", "geojson", "gpkg", "shapefile", "kml", "fgb"]
+Format = Literal["csv", "xlsx", "geojson", "gpkg", "shapefile", "kml", "fgb", "osm"]
 
 _FORMATS: dict[str, Format] = {
     ".csv": "csv",
@@ -47,6 +48,8 @@ _FORMATS: dict[str, Format] = {
     ".kml": "kml",
     ".kmz": "kml",
     ".fgb": "fgb",
+    ".pbf": "osm",
+    ".osm": "osm",
 }
 
 FIELDS_SIDECAR = ".gridmap.json"
@@ -118,6 +121,12 @@ def read_source(
     elif fmt == "xlsx":
         sheet, table = _read_xlsx(path, target, source_layer)
         source = Source(path, fmt, table, None, None, layer=sheet)
+    elif fmt == "osm":
+        if target.name != "roads":
+            raise _file_error(path, f"an OpenStreetMap extract imports as roads, not {target.name}")
+        frame = read_osm_roads(path)
+        attributes = pd.DataFrame(frame.drop(columns="geometry"))
+        source = Source(path, fmt, attributes, frame.geometry, frame.crs, layer="highways")
     else:
         source = _read_vector(path, fmt, target, source_layer, encoding)
     source.table.columns = _unique_names(source.table.columns)
