@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 
 from gridmap.analysis import (
@@ -220,6 +222,23 @@ def update(
     `codes` names, per edited layer, every feature the edit may have changed
     (from the store's log), which spares comparing the two versions whole.
     """
+    analysis, streets = _update(frames, analysis, edited, options, locator, buildings, whole_share, codes)
+    for name, frame in frames.items():
+        frames[name] = compacted(frame)
+    return _compacted_analysis(analysis), streets
+
+
+def _update(
+    frames: dict[str, gpd.GeoDataFrame],
+    analysis: Analysis,
+    edited: Mapping[str, gpd.GeoDataFrame],
+    options: AnalysisOptions | None,
+    locator: GridLocator | None,
+    buildings: BuildingLocator | None,
+    whole_share: float,
+    codes: Mapping[str, Sequence[str]] | None,
+) -> tuple[Analysis, list[str] | None]:
+    """`update` before the tables are compacted."""
     opts = options or AnalysisOptions()
     old = dict(frames)
     frames.update(edited)
@@ -254,6 +273,44 @@ def update(
         return analyze(frames, opts, measure=measure), streets
     part = analyze(inside, opts, measure=measure) if touched else None
     return _splice(analysis, part, frames, derived, touched, rows, opts, measure), streets
+
+
+MOST_CHUNKS = 8
+"""Arrow-held columns spliced in more pieces than this are put together again (`compacted`)."""
+
+
+def compacted(frame: pd.DataFrame, most: int = MOST_CHUNKS) -> pd.DataFrame:
+    """`frame` with every Arrow-held column of more than `most` chunks combined into one (else itself).
+
+    Splicing concatenates Arrow columns chunk by chunk: a patched layer gains
+    a chunk per edit, and a table filtered and concatenated again keeps every
+    chunk of each part, so their number multiplies edit after edit, and with it
+    the memory and time of every later step. Put together, a column costs one
+    copy now and then.
+    """
+    combined: dict[str, pd.api.extensions.ExtensionArray] = {}
+    for name in frame.columns:
+        values = frame[name].array
+        chunked = getattr(values, "_pa_array", None)
+        if isinstance(chunked, pa.ChunkedArray) and chunked.num_chunks > most:
+            combined[name] = type(values)(pa.chunked_array([chunked.combine_chunks()], type=chunked.type))
+    if not combined:
+        return frame
+    out = frame.copy(deep=False)
+    for name, values in combined.items():
+        out[name] = pd.Series(values, index=out.index, name=name)
+    return out
+
+
+def _compacted_analysis(analysis: Analysis) -> Analysis:
+    """Every table and derived layer of `analysis` `compacted` (the analysis itself when none needs it)."""
+    tables: dict[str, Any] = {name: compacted(getattr(analysis, name)) for name in (*_TABLES, "unassigned")}
+    derived = {name: compacted(frame) for name, frame in analysis.frames.items()}
+    if all(tables[n] is getattr(analysis, n) for n in tables) and all(
+        derived[n] is analysis.frames[n] for n in derived
+    ):
+        return analysis
+    return dataclasses.replace(analysis, frames=derived, **tables)
 
 
 def _touched(

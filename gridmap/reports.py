@@ -25,10 +25,11 @@ from xlsxwriter.worksheet import Worksheet
 
 from gridmap.analysis import Analysis
 from gridmap.catalogue import LAYERS
+from gridmap.formulas import neutralise
 from gridmap.frames import WGS84
 from gridmap.measures import computations
 from gridmap.topology import KIND_LABELS_ZH
-from gridmap.vocabulary import column_terms, gap_label
+from gridmap.vocabulary import CASE_RATES, GRADE_COLORS, GRADES, column_terms, gap_label
 
 HOUSEHOLD_COLUMNS = [
     "code",
@@ -86,7 +87,7 @@ def _table(frame: gpd.GeoDataFrame | pd.DataFrame) -> pd.DataFrame:
 
 def _csv(table: pd.DataFrame, path: Path) -> Path:
     """UTF-8 CSV through Arrow (a million rows in a fraction of a second); nulls are empty cells."""
-    pacsv.write_csv(pa.Table.from_pandas(table, preserve_index=False), path)
+    pacsv.write_csv(pa.Table.from_pandas(neutralise(table), preserve_index=False), path)
     return path
 
 
@@ -181,7 +182,24 @@ def write_workbook(
             for i, name in enumerate(shown.columns):  # a column at a time, no per-row Python of ours
                 sheet.write_column(1, i, shown[name].tolist())
             _format(sheet, table, percent)
+            _grade_rates(book, sheet, list(shown.columns), len(shown))
     return path
+
+
+def _grade_rates(book: xlsxwriter.Workbook, sheet: Worksheet, headers: list[str], rows: int) -> None:
+    """The three case rates (三率) as percentages coloured by grade, with the vocabulary's thresholds."""
+    for rate in CASE_RATES.values():
+        if rate.zh not in headers or rate.thresholds is None or rows == 0:
+            continue
+        column = headers.index(rate.zh)
+        sheet.set_column(column, column, 12, book.add_format({"num_format": "0.0%"}))
+        # Excel applies the first rule that holds: no colour for an empty cell, then A, B, C, D.
+        sheet.conditional_format(1, column, rows, column, {"type": "blanks", "stop_if_true": True})
+        bounds = [*rate.thresholds, -1.0]
+        for grade, lowest in zip(GRADES, bounds, strict=True):
+            fill = book.add_format({"bg_color": GRADE_COLORS[grade], "num_format": "0.0%"})
+            rule = {"type": "cell", "criteria": ">=", "value": lowest, "format": fill, "stop_if_true": True}
+            sheet.conditional_format(1, column, rows, column, rule)
 
 
 def _for_people(table: pd.DataFrame) -> pd.DataFrame:

@@ -283,7 +283,10 @@
         if (results.length) { gc.go(results[0]); }
       }).catch(function (err) {
         var s = (err.body && err.body.suggestions) || [], grids = (err.body && err.body.candidates) || [];
-        list.innerHTML = '<li class="gc-warn">未找到：' + esc(err.message) + "</li>" + grids.map(function (code) {
+        // Said in Chinese from what was asked, not the API's English detail.
+        var said = err.status === 404 ? "未找到“" + q + "”对应的地址、网格、社区或坐标" + (s.length || grids.length ? "，可点选下列建议" : "")
+          : "搜索失败（" + (err.status || "网络错误") + "），请稍后重试";
+        list.innerHTML = '<li class="gc-warn">' + esc(said) + "</li>" + grids.map(function (code) {
           return '<li data-grid="' + esc(code) + '">' + esc(code) + '<span class="gc-kind">门牌号可能所在网格</span></li>';
         }).join("") + s.map(function (x) {
           return '<li data-q="' + esc(x.address) + '">' + esc(x.address) + '<span class="gc-kind">建议</span></li>';
@@ -457,22 +460,56 @@
       .then(function (saved) { feature.geometry = saved.geometry; return afterWrite("已保存 " + props.code + " 的新位置"); })
       .catch(showError);
   };
+  /* Redraw a grid's outline. Its neighbours' vertices that coincide with its own move with them, so an
+     edge shared with a neighbour moves for both grids at once: they are checked together and saved in
+     one write (PUT /collections/grids/items), and never overlap on the way. */
   gc.redraw = function (code) {
     var feature = gc.grids[code];
     if (!feature) { status('<span class="gc-warn">网格边界未加载</span>'); return; }
-    var ring = (feature.geometry.type === "MultiPolygon" ? feature.geometry.coordinates[0][0] : feature.geometry.coordinates[0]).slice(0, -1);
-    var polygon = L.polygon(ring.map(function (p) { return [p[1], p[0]]; }), {color: "#ff6f00", weight: 3, fillOpacity: 0.1}).addTo(gc.map);
-    var handles = ring.map(function (p, i) {
-      var h = L.marker([p[1], p[0]], {draggable: true, icon: L.divIcon({className: "", html: '<div style="width:10px;height:10px;background:#ff6f00;border:1px solid #fff"></div>', iconSize: [10, 10]})}).addTo(gc.map);
-      h.on("drag", function () { ring[i] = [h.getLatLng().lng, h.getLatLng().lat]; polygon.setLatLngs(ring.map(function (q) { return [q[1], q[0]]; })); });
+    var rings = {}, polygons = {}, changed = {};
+    rings[code] = outerRing(feature);
+    var mine = {};
+    rings[code].forEach(function (p) { mine[vertexKey(p)] = true; });
+    Object.keys(gc.grids).forEach(function (c) {
+      if (c === code) { return; }
+      var ring = outerRing(gc.grids[c]);
+      if (ring.some(function (p) { return mine[vertexKey(p)]; })) { rings[c] = ring; }
+    });
+    Object.keys(rings).forEach(function (c) {
+      var own = c === code;
+      polygons[c] = L.polygon(toLatLngs(rings[c]), {color: own ? "#ff6f00" : "#1f78b4", weight: own ? 3 : 2, dashArray: own ? null : "4 3", fillOpacity: 0.1}).addTo(gc.map);
+    });
+    var handles = rings[code].map(function (p) {
+      var here = vertexKey(p), holders = [];
+      Object.keys(rings).forEach(function (c) {
+        rings[c].forEach(function (q, j) { if (vertexKey(q) === here) { holders.push([c, j]); } });
+      });
+      var shared = holders.length > 1;
+      var h = L.marker([p[1], p[0]], {draggable: true, icon: L.divIcon({className: "", html: '<div style="width:10px;height:10px;background:' + (shared ? "#1f78b4" : "#ff6f00") + ';border:1px solid #fff"></div>', iconSize: [10, 10]})}).addTo(gc.map);
+      h.on("drag", function () {
+        var at = [h.getLatLng().lng, h.getLatLng().lat];
+        holders.forEach(function (w) { rings[w[0]][w[1]] = at; changed[w[0]] = true; polygons[w[0]].setLatLngs(toLatLngs(rings[w[0]])); });
+        document.getElementById("gc-save").disabled = true;  // moved since the last check
+      });
       return h;
     });
-    function geometry() { var closed = ring.concat([ring[0]]); return {type: "Polygon", coordinates: [closed]}; }
-    function done() { gc.map.removeLayer(polygon); handles.forEach(function (h) { gc.map.removeLayer(h); }); }
-    status('拖动橙色顶点改边界，然后 <button id="gc-check">检查拓扑</button> <button id="gc-save" disabled>保存</button> <button id="gc-cancel">取消</button><div id="gc-findings"></div>');
+    changed[code] = true;
+    function redrawn() {
+      return {type: "FeatureCollection", features: Object.keys(changed).map(function (c) {
+        return {type: "Feature", properties: Object.assign({}, gc.grids[c].properties, {code: c}),
+          geometry: {type: "Polygon", coordinates: [rings[c].concat([rings[c][0]])]}};
+      })};
+    }
+    function done() {
+      Object.keys(polygons).forEach(function (c) { gc.map.removeLayer(polygons[c]); });
+      handles.forEach(function (h) { gc.map.removeLayer(h); });
+    }
+    var others = Object.keys(rings).length - 1;
+    status('拖动顶点改边界' + (others ? '（蓝色顶点为与相邻 ' + others + ' 个网格共用的顶点，相邻网格随之一起修改）' : '') +
+      '，然后 <button id="gc-check">检查拓扑</button> <button id="gc-save" disabled>保存</button> <button id="gc-cancel">取消</button><div id="gc-findings"></div>');
     document.getElementById("gc-cancel").addEventListener("click", function () { done(); status(""); });
     document.getElementById("gc-check").addEventListener("click", function () {
-      gc.api("/grids/" + encodeURIComponent(code) + "/check", {method: "POST", json: geometry()}).then(function (r) {
+      gc.api("/grids/check", {method: "POST", json: redrawn()}).then(function (r) {
         document.getElementById("gc-findings").innerHTML = r.findings.length ? "<ul>" + r.findings.map(function (f) {
           return '<li class="' + (f.severity === "error" ? "gc-warn" : "") + '">' + esc(f.label) + "：" + esc(f.message) + "</li>"; }).join("") + "</ul>"
           : '<p class="gc-ok">拓扑检查通过：无重叠、无缝隙、未超出社区</p>';
@@ -480,14 +517,21 @@
       }).catch(showError);
     });
     document.getElementById("gc-save").addEventListener("click", function () {
-      var props = Object.assign({}, feature.properties);
-      gc.api("/collections/grids/items/" + encodeURIComponent(code), {method: "PUT",
-        json: {type: "Feature", properties: props, geometry: geometry()}}).then(function (saved) {
-        done(); gc.grids[code] = saved; gc.layers.grids.clearLayers(); gc.layers.grids.addData(Object.values(gc.grids));
-        return afterWrite("已保存网格 " + code + " 的新边界");
+      var codes = Object.keys(changed);
+      gc.api("/collections/grids/items", {method: "PUT", json: redrawn()}).then(function (saved) {
+        done();
+        saved.features.forEach(function (f) { gc.grids[f.properties.code] = f; });
+        gc.layers.grids.clearLayers(); gc.layers.grids.addData(Object.values(gc.grids));
+        return afterWrite("已保存网格 " + codes.join("、") + " 的新边界");
       }).catch(showError);
     });
   };
+  function outerRing(f) {
+    var g = f.geometry;
+    return (g.type === "MultiPolygon" ? g.coordinates[0][0] : g.coordinates[0]).slice(0, -1).map(function (p) { return [p[0], p[1]]; });
+  }
+  function vertexKey(p) { return p[0].toFixed(7) + "," + p[1].toFixed(7); }  // about a centimetre
+  function toLatLngs(ring) { return ring.map(function (q) { return [q[1], q[0]]; }); }
 
   /* ---- start ---- */
   gc.registerPanel("grid", "网格", renderGrid);
