@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from fastapi import APIRouter, Body, Query, Request
@@ -29,7 +30,10 @@ from gridmap.vocabulary import (
     GRADE_COLORS,
     HOUSEHOLD_GAPS,
     MEASURES,
+    NO_DATA_COLOR,
+    WALK_BANDS,
     Lang,
+    column_terms,
     term_label,
 )
 
@@ -189,10 +193,13 @@ def _shape(geometry: Any, field: str) -> shapely.Geometry:
     """A redrawn boundary as a MultiPolygon; anything else is a 422 naming `field`."""
     try:
         shape = shapely.geometry.shape(geometry)
-    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+    except (ValueError, TypeError, AttributeError, KeyError, shapely.errors.GEOSException) as exc:
         raise ValidationError(field, [_problem(f"not a GeoJSON geometry: {exc}")]) from None
     if shape.geom_type not in ("Polygon", "MultiPolygon"):
         raise ValidationError(field, [_problem(f"a grid is a polygon, not a {shape.geom_type}")])
+    xy = shapely.get_coordinates(shape)
+    if not (np.isfinite(xy).all() and (np.abs(xy) <= (180.0, 90.0)).all()):
+        raise ValidationError(field, [_problem("coordinates must be finite lon/lat within ±180/±90")])
     return shapely.MultiPolygon([shape]) if shape.geom_type == "Polygon" else shape
 
 
@@ -240,9 +247,25 @@ def vocabulary() -> JSONResponse:
     return JSONResponse(
         {
             "grades": GRADE_COLORS,
+            "no_data": NO_DATA_COLOR,
             "measures": {
-                m.code: {"zh": m.zh, "en": m.en, "column": m.column, "thresholds": m.thresholds, "gap": m.gap}
+                m.code: {
+                    "zh": m.zh,
+                    "en": m.en,
+                    "column": m.column,
+                    "count": m.count,
+                    "base": m.base,
+                    "thresholds": m.thresholds,
+                    "graded": m.graded,
+                    "gap": m.gap,
+                    "classes": [{"text": t, "color": c, "low": low} for t, c, low in m.class_bounds()],
+                }
                 for m in MEASURES.values()
+            },
+            "columns": {code: {"zh": t.zh, "en": t.en} for code, t in column_terms().items()},
+            "walk_bands": {
+                b.code: {"zh": b.zh, "en": b.en, "minutes": b.minutes, "metres": b.metres, "color": b.color}
+                for b in WALK_BANDS.values()
             },
             "household_gaps": {
                 g.code: {"zh": g.zh, "en": g.en, "color": g.color} for g in HOUSEHOLD_GAPS.values()

@@ -39,6 +39,7 @@ import shapely
 from gridmap.catalogue import LAYERS, get_layer
 from gridmap.crs import CRSInput, CRSSpec, frame_from_wgs84, parse_crs
 from gridmap.errors import GridmapError, NotFoundError
+from gridmap.formulas import neutralise
 from gridmap.ingest.columns import short_field_names
 from gridmap.ingest.readers import FIELDS_SIDECAR
 from gridmap.privacy import Role, protect
@@ -457,7 +458,7 @@ def _table(frame: gpd.GeoDataFrame, spec: CRSSpec, geometry: CsvGeometry) -> pd.
 
 def write_csv(frame: gpd.GeoDataFrame, out: TextIO) -> None:
     """A WGS84 frame as the CSV export's table (attributes, then the geometry as WKT) on a text stream."""
-    _table(frame, parse_crs("wgs84"), "wkt").to_csv(out, index=False)
+    neutralise(_table(frame, parse_crs("wgs84"), "wkt")).to_csv(out, index=False)
 
 
 def geojson_features(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
@@ -477,7 +478,9 @@ def _write_csv(job: _Job) -> None:
         if job.encoding is None or job.encoding.lower().replace("-", "") == "utf8"
         else job.encoding
     )
-    _table(job.frame, job.spec, job.csv_geometry).to_csv(job.path, index=False, encoding=codec)
+    # Text a spreadsheet would run as a formula is quoted (gridmap.formulas); importing unquotes it.
+    table = neutralise(_table(job.frame, job.spec, job.csv_geometry))
+    table.to_csv(job.path, index=False, encoding=codec)
 
 
 def _write_xlsx(job: _Job) -> None:

@@ -90,12 +90,14 @@
   }
 
   /* ---- map ---- */
+  /* A value's colour is its class from /vocabulary (the grade rule lives in gridmap.vocabulary):
+     a letter's own class, or the first class whose lowest share the value reaches. */
   function gradeColor(value, measure) {
-    var v = gc.vocabulary, m = v.measures[measure];
-    if (value === null || value === undefined) { return "#bdbdbd"; }
-    if (!m.thresholds) { return v.grades[value] || "#bdbdbd"; }
-    var t = m.thresholds, letter = value >= t[0] ? "A" : value >= t[1] ? "B" : value >= t[2] ? "C" : "D";
-    return v.grades[letter];
+    var v = gc.vocabulary, classes = v.measures[measure].classes;
+    if (value === null || value === undefined) { return v.no_data; }
+    if (typeof value === "string") { return v.grades[value] || v.no_data; }
+    for (var i = 0; i < classes.length; i++) { if (value >= classes[i].low) { return classes[i].color; } }
+    return v.no_data;
   }
   function gridStyle(feature) {
     var f = gc.figures[feature.properties.code], m = gc.vocabulary.measures[gc.measure];
@@ -216,11 +218,7 @@
 
   function drawLegend() {
     var m = gc.vocabulary.measures[gc.measure], rows = ["<b>" + esc(m.zh) + "</b>"];
-    var t = m.thresholds, g = gc.vocabulary.grades;
-    var classes = t ? [["≥ " + Math.round(t[0] * 100) + "%（A）", g.A], [Math.round(t[1] * 100) + "–" + Math.round(t[0] * 100) + "%（B）", g.B],
-                       [Math.round(t[2] * 100) + "–" + Math.round(t[1] * 100) + "%（C）", g.C], ["< " + Math.round(t[2] * 100) + "%（D）", g.D]]
-                    : [["A", g.A], ["B", g.B], ["C", g.C], ["D", g.D]];
-    classes.forEach(function (c) { rows.push('<div><i style="background:' + c[1] + '"></i>' + esc(c[0]) + "</div>"); });
+    m.classes.forEach(function (c) { rows.push('<div><i style="background:' + c.color + '"></i>' + esc(c.text) + "</div>"); });
     if (!can("viewer")) { rows.push('<div class="gc-muted">登录后显示覆盖率</div>'); }
     gc.legendBox.innerHTML = rows.join("");
   }
@@ -235,11 +233,20 @@
     select.addEventListener("change", function () { gc.measure = select.value; gc.restyle(); drawLegend(); });
   }
 
+  /* A measure the analysis could not take (walking without roads) has no column: not offered. */
+  function offerTakenMeasures(row) {
+    if (!row) { return; }
+    Array.prototype.forEach.call(document.getElementById("gc-measure").options, function (o) {
+      o.hidden = row[gc.vocabulary.measures[o.value].column] === undefined;
+    });
+  }
+
   gc.loadFigures = function () {
     if (!can("viewer")) { return Promise.resolve(); }
     return gc.api("/coverage?level=grids").then(function (body) {
       gc.figures = {};
       body.grids.forEach(function (g) { gc.figures[g.code] = g; });
+      offerTakenMeasures(body.grids[0]);
       gc.restyle();
     });
   };
@@ -311,9 +318,13 @@
     if (g.worker_phone) { rows.push(["网格员电话", esc(g.worker_phone)]); }
     if (g.households !== undefined) {
       rows.push(["住户数", num(g.households)], ["党员户", num(g.party_members)], ["党员中心户", num(g.center_households)],
-        ["广播覆盖率", '<span id="gc-speaker-share">' + pct(g.speaker_share) + "</span>"],
-        ["志愿服务覆盖率", pct(g.service_share)], ["一户十联覆盖率", pct(g.linkage_share)],
         ["广播未覆盖户", num(g.uncovered_households)]);
+      Object.keys(gc.vocabulary.measures).forEach(function (code) {
+        var m = gc.vocabulary.measures[code];
+        if (!m.count || g[m.column] === undefined) { return; }
+        var value = pct(g[m.column]);
+        rows.push([esc(m.zh), code === "speaker" ? '<span id="gc-speaker-share">' + value + "</span>" : value]);
+      });
     }
     return "<table>" + rows.map(function (r) { return "<tr><th>" + r[0] + "</th><td>" + r[1] + "</td></tr>"; }).join("") + "</table>";
   }

@@ -20,9 +20,10 @@ from gridmap.cases.categories import Department, Subcategory
 from gridmap.cases.desk import CaseDesk, CaseReport, utc_now
 from gridmap.cases.lifecycle import Actor
 from gridmap.cases.records import cases_frame
+from gridmap.cases.reminders import DEFAULT_ESCALATE_AFTER, REMINDER_KINDS
 from gridmap.cases.sample import DEFAULT_SEED, sample_cases
-from gridmap.cases.statistics import LEVEL_LABELS, headers
-from gridmap.cases.vocabulary import Action, Status
+from gridmap.cases.statistics import LEVEL_LABELS, group_names, headers
+from gridmap.cases.vocabulary import LEVELS, Action, Status
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.errors import ConfigError, GridmapError
@@ -32,8 +33,11 @@ from gridmap.lookup import LookupService
 from gridmap.privacy import Role
 from gridmap.stores import Store, open_store
 from gridmap.stores.cases import CaseFilter
+from gridmap.vocabulary import CASE_RATES, GRADE_COLORS, rate_grade
 
-cases_app = typer.Typer(help="案件 Cases: report, list, move (立案/派遣/处置/核查/结案/退回/作废) and count.")
+cases_app = typer.Typer(
+    help="案件 Cases: report, place, list, move (立案/派遣/处置/核查/结案/回访 …), chase (催办/督办), count."
+)
 app.add_typer(cases_app, name="cases")
 
 ByOption = Annotated[str | None, typer.Option("--by", help="Who is acting (recorded in the history).")]
@@ -131,6 +135,19 @@ def place_command(
     with open_store(store, create=False) as opened:
         case = _desk(opened).place(_actor(by), code, grid=grid, address=address, lon=lon, lat=lat, crs=crs)
     console.print(f"{code} → 网格 grid {case['grid_code']}", highlight=False)
+
+
+@cases_app.command("merge")
+def merge_command(
+    code: Annotated[str, typer.Argument(help="The repeated report.")],
+    into: Annotated[str, typer.Argument(help="The case it repeats.")],
+    by: ByOption = None,
+    store: StoreOption = None,
+) -> None:
+    """并单: merge a report into the case it repeats (proposed at intake, confirmed here)."""
+    with open_store(store, create=False) as opened:
+        _desk(opened).merge(_actor(by), code, into)
+    console.print(f"{code} 并入 merged into {into}", highlight=False)
 
 
 @cases_app.command("move")
@@ -267,7 +284,10 @@ def stats_command(
     output: Annotated[Path | None, typer.Option(help="Write the table as CSV.")] = None,
     store: StoreOption = None,
 ) -> None:
-    """Received, closed, on-time rate, average handling time and overdue cases per group."""
+    """Received, closed, the three rates (三率, coloured by grade) and overdue cases per group.
+
+    `--output` writes every figure (on-time rate, handling hours, follow-ups, approvals, levels…).
+    """
     if by not in LEVEL_LABELS:
         raise ConfigError(f"--by must be one of {', '.join(LEVEL_LABELS)}, not {by!r}")
     with open_store(store, create=False) as opened:
@@ -281,22 +301,78 @@ def stats_command(
         return
     labels = headers(desk.catalogue)
     shown = Table(title=f"案件统计 case statistics by {LEVEL_LABELS[by][0]}", title_justify="left")
-    columns = ["key", "name", "received", "closed", "on_time_rate", "avg_handling_hours", "overdue_now"]
+    columns = [
+        "key",
+        "name",
+        "received",
+        "closed",
+        *CASE_RATES,
+        "overdue_now",
+    ]
     for name in columns:
-        shown.add_column(labels[name], justify="left" if name in ("key", "name") else "right")
+        shown.add_column(
+            labels[name], justify="left" if name in ("key", "name") else "right", no_wrap=name != "name"
+        )
     for record in table.to_dict("records"):
-        rate = record["on_time_rate"]
-        hours = record["avg_handling_hours"]
         shown.add_row(
             str(record["key"]),
             str(record["name"] or ""),
             f"{record['received']:,}",
             f"{record['closed']:,}",
-            "–" if rate != rate else f"{rate:.1%}",
-            "–" if hours != hours else f"{hours:.1f}",
+            *(_graded(code, record[code]) for code in CASE_RATES),
             f"{record['overdue_now']:,}",
         )
     console.print(shown)
+
+
+def _graded(code: str, value: float) -> str:
+    """A rate in its grade's colour (the vocabulary's thresholds), with the grade letter."""
+    grade = rate_grade(code, value)
+    if grade is None:
+        return "–"
+    return f"[{GRADE_COLORS[grade]}]{value:.1%} {grade}[/]"
+
+
+@cases_app.command("due")
+def due_command(
+    on: Annotated[str | None, typer.Option(help="The day (YYYY-MM-DD; today by default).")] = None,
+    escalate_after: Annotated[
+        int, typer.Option(min=1, help="Working days overdue before escalation (督办).")
+    ] = DEFAULT_ESCALATE_AFTER,
+    store: StoreOption = None,
+) -> None:
+    """The day's list: 督办 (escalate), 催办通知 (overdue notice), 今日到期 (due today), 催办 (reminder)."""
+    with open_store(store, create=False) as opened:
+        desk = _desk(opened)
+        day = _day(on, desk)
+        chase = desk.due(_actor(None), day, escalate_after=escalate_after)
+        names = group_names(opened, "grid")
+    table = Table(title=f"催办督办清单 cases to chase on {day}: {len(chase):,}", title_justify="left")
+    for name in ("类型", "案件编号", "类别", "网格", "部门", "处置时限", "超期工作日", "上报至"):
+        table.add_column(name)
+    for item in chase:
+        case = item.case
+        sub = desk.catalogue.subcategory(case["category"])
+        table.add_row(
+            REMINDER_KINDS[item.kind].label_zh,
+            str(case["code"]),
+            sub.name_zh,
+            names.get(case.get("grid_code") or "", case.get("grid_code") or "待定位"),
+            desk.catalogue.department(case["department"]).name_zh if case.get("department") else "",
+            f"{case['due_at'].astimezone(desk.calendar.zone):%Y-%m-%d %H:%M}",
+            str(item.overdue_days) if item.overdue_days else "",
+            LEVELS[item.escalate_to].label_zh if item.escalate_to else "",
+        )
+    console.print(table)
+
+
+def _day(text: str | None, desk: CaseDesk) -> dt.date:
+    if text is None:
+        return desk.clock().astimezone(desk.calendar.zone).date()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--on must be a date YYYY-MM-DD, not {text!r}") from None
 
 
 @cases_app.command("seed")
@@ -316,5 +392,5 @@ def seed_command(
 def seed_cases(store: Store, *, count: int | None = None, seed: int = DEFAULT_SEED) -> int:
     """A year of cases up to now over the store's district, replacing any cases it held."""
     frames = {name: store.read(name) for name in LAYER_NAMES if name != "service_points"}
-    cases, events = sample_cases(frames, now=utc_now(), seed=seed, count=count)
-    return store.case_book().replace(cases, events)
+    cases, events, ledger = sample_cases(frames, now=utc_now(), seed=seed, count=count)
+    return store.case_book().replace(cases, events, ledger)

@@ -75,3 +75,27 @@ def test_seed_and_an_illegal_move(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert done.stderr.strip() == "error: no case '19990101000000'"
+
+
+def test_hotline_intake_follow_up_rates_and_the_daily_list(store: Store, store_url: str) -> None:
+    store.replace_many(district())
+    empty_book(store)
+    out = run(store_url, "report", "0102", "--address", "解放路999号", "--ticket-no", "GD-0001")
+    assert "待定位 unplaced" in out and "address not in the register" in out
+    code = out.split()[2]
+    assert "0 of 0" in run(store_url, "list", "--ticket-no", "GD-0002")
+    assert "1 of 1" in run(store_url, "list", "--ticket-no", "GD-0001", "--unplaced")
+    assert "网格 grid G1" in run(store_url, "place", code, "--grid", "G1")
+    for action, by in (
+        ("accept", "张"),
+        ("dispatch", "张"),
+        ("handle", "城管"),
+        ("check", "张"),
+        ("close", "张"),
+    ):
+        run(store_url, "move", code, action, "--by", by)
+    out = run(store_url, "move", code, "review", "--reached", "--satisfaction", "satisfied", "--by", "回访员")
+    assert "结案 closed" in out
+    stats = run(store_url, "stats", "--by", "grid")
+    assert "响应率" in stats and "解决率" in stats and "满意率" in stats and "100.0% A" in stats
+    assert "cases to chase" in run(store_url, "due", "--on", "2026-12-07")
