@@ -78,9 +78,15 @@ COUNT_COLUMNS: tuple[str, ...] = (
 )
 """Per-unit counts that add up from grids to communities to streets (a measure's may be absent)."""
 
-OPTIONAL_LAYERS: tuple[str, ...] = ("roads", "visit_status")
-"""Layers some measure reads besides the derived ones (passed through as given); `visit_status`
-is not a layer but the visit coverage input (`gridmap.visits.service.coverage_input`)."""
+WHOLE_LAYERS: tuple[str, ...] = ("roads",)
+"""Layers some measure reads besides the derived ones, passed through as given and always whole:
+the walking network is the whole city's, whatever part is analysed (`gridmap.incremental.region`
+and the distributed engine hand them whole to every part)."""
+
+WHOLE_INPUTS: tuple[str, ...] = (*WHOLE_LAYERS, "visit_status")
+"""`WHOLE_LAYERS` and the inputs that are no layer, keyed by household code and handed whole to
+every part as well: `visit_status`, the visit coverage input (`gridmap.visits.service.coverage_input`;
+the distributed engine reads layers only, so its analyses leave visit coverage out)."""
 
 INPUT_FIELDS: dict[str, tuple[str, ...]] = {
     "households": ("code", "building_code", "party_member", "center_household"),
@@ -261,7 +267,7 @@ def analyze(
             link_households, households["code"], households["grid_code"], h_xy, center, opts.quota
         )
         inputs = Inputs(
-            layers={**layers, **{name: frames[name] for name in OPTIONAL_LAYERS if name in frames}},
+            layers={**layers, **{name: frames[name] for name in WHOLE_INPUTS if name in frames}},
             households_xy=h_xy,
             metric=metric,
             grids=len(g_code),

@@ -34,6 +34,7 @@ import shapely
 
 from gridmap.analysis import (
     GAP_TEXT,
+    WHOLE_INPUTS,
     Analysis,
     AnalysisOptions,
     Projections,
@@ -68,8 +69,6 @@ PLACED_LAYERS = ("households", *SITE_LAYERS)
 
 _NO_PLACING = ("streets", "communities")  # assignment reads only grids and buildings
 
-WHOLE_LAYERS = ("roads", "visit_status")
-"""Layers read whole by every part of the analysis (the walking network is the whole city's)."""
 
 WHOLE_SHARE = 0.5
 """When the touched communities hold more than this share of households, the whole is analysed again."""
@@ -254,7 +253,7 @@ def _update(
         return dataclasses.replace(analysis, timings={}), []
     if measure != projections(old):  # the city's extent moved into another zone: all is measured anew
         return analyze(frames, opts, measure=measure), None
-    if set(changed) & set(WHOLE_LAYERS):  # a road edit may change any walk: all is walked anew
+    if set(changed) & set(WHOLE_INPUTS):  # a road edit may change any walk: all is walked anew
         return analyze(frames, opts, measure=measure), None
     if set(changed) <= {*PLACED_LAYERS, *_NO_PLACING} and locator is not None:
         place = _placer(analysis, locator, buildings)
@@ -424,7 +423,7 @@ def region(
         inside[layer] = sites[shapely.intersects(np.asarray(sites.geometry.values, dtype=object), window)]
     out = {name: frame.reset_index(drop=True) for name, frame in inside.items()}
     # The whole layers as they are (the same objects: the walking network built of them is reused).
-    out |= {layer: frames[layer] for layer in WHOLE_LAYERS if layer in frames}
+    out |= {layer: frames[layer] for layer in WHOLE_INPUTS if layer in frames}
     return out, rows
 
 
@@ -654,7 +653,7 @@ def _lost_figures(
             **derived,
             "households": mine,  # row for row with households_xy, as in `analyze`
             "buildings": buildings,
-            **{n: frames[n] for n in WHOLE_LAYERS if n in frames},
+            **{n: frames[n] for n in WHOLE_INPUTS if n in frames},
         },
         households_xy=metric_xy(mine, metric),
         metric=metric,
