@@ -3,8 +3,9 @@
 Reads the `visit_status` input (`gridmap.visits.due.visit_status`: per
 household code, whether its last visit is still within its frequency on the
 analysis day, and whether it is overdue). A household the input does not name
-was never visited: overdue. Without the input (no visits recorded in the
-store) nothing is measured and the analysis says so.
+was never visited: overdue. Without the input (a store that records no
+visits) the measure is simply not taken: no columns, and no note, since most
+analyses of boundaries and sites have nothing to do with visits.
 """
 
 from __future__ import annotations
@@ -14,16 +15,11 @@ import pandas as pd
 
 from gridmap.measures import Computation, Figures, Inputs
 
-NO_VISITS = (
-    "未记录走访：走访覆盖率未计算",
-    "no visits recorded: visit coverage not measured",
-)
-
 
 def _visits(inputs: Inputs) -> Figures:
     status = inputs.layers.get("visit_status")
     if status is None or not len(status):
-        return Figures(note=NO_VISITS)
+        return Figures()
     codes = pd.Index(status["code"].astype(str))
     households = inputs.layers["households"]["code"].astype(str).to_numpy(dtype=object)
     at = codes.get_indexer(households)

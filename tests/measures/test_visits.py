@@ -13,7 +13,6 @@ import shapely
 from gridmap.analysis import analyze
 from gridmap.incremental import update
 from gridmap.localtime import BEIJING
-from gridmap.measures.visits import NO_VISITS
 from gridmap.sample import generate
 from gridmap.visits.due import visit_status
 
@@ -69,7 +68,7 @@ def test_without_visits_the_measure_is_left_out() -> None:
     frames = generate(scale=1)
     result = analyze(frames)
     assert "visit_share" not in result.grids.columns
-    assert NO_VISITS in result.notes
+    assert "visited_in_time" not in result.households.columns and result.notes == ()
 
 
 def test_household_edits_equal_a_full_analysis(town: dict[str, gpd.GeoDataFrame]) -> None:
