@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
+import numpy as np
+import shapely
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -98,9 +100,11 @@ def get_due(
     if caller.role is Role.EDITOR and not own:
         raise PermissionDeniedError(f"grid {grid} is not in your communities")
     day = on or dt.datetime.now(BEIJING).date()
-    table = due(store, grid, day, caller.role, for_editing=own)
+    table = due(store, grid, day, caller.role, for_editing=own).to_crs(4326)
+    points = np.asarray(table.geometry.values, dtype=object)
+    located = table.drop(columns="geometry").assign(lon=shapely.get_x(points), lat=shapely.get_y(points))
     rows = []
-    for record in table.astype(object).to_dict("records"):
+    for record in located.astype(object).to_dict("records"):
         row = {str(k): _json(v) for k, v in record.items()}
         if "categories" in row:
             codes = [c for c in str(row["categories"] or "").split(",") if c]

@@ -92,10 +92,10 @@ def due_list(
     roads: gpd.GeoDataFrame | None = None,
     *,
     networks: NetworkCache | None = None,
-) -> pd.DataFrame:
+) -> gpd.GeoDataFrame:
     """The households to visit on `on`: overdue first, then due within a week, each part in walking order.
 
-    Columns are `COLUMNS`; `order` numbers the whole list from 1.
+    Columns are `COLUMNS` and the households' points; `order` numbers the whole list from 1.
     """
     table = schedule(households, care, last, on)
     table["address"] = households["address"].astype("string").fillna("").to_numpy()
@@ -104,14 +104,16 @@ def due_list(
     overdue = (late.isna() | (late > 0)).to_numpy(dtype=bool)
     soon = (~overdue) & (late >= -DUE_SOON_DAYS).fillna(False).to_numpy(dtype=bool)
     network = _network(households, roads, networks)
-    parts = []
+    parts, positions = [], []
     for status, mask in ((OVERDUE, overdue), (DUE_SOON, soon)):
         rows = np.flatnonzero(mask)
         order = walking_order(households.iloc[rows], network)
+        positions.append(rows[order])
         parts.append(table.iloc[rows[order]].assign(status=status))
-    result = pd.concat(parts, ignore_index=True) if parts else table.iloc[:0].assign(status="")
+    result = pd.concat(parts, ignore_index=True)
     result["order"] = np.arange(1, len(result) + 1)
-    return result[list(COLUMNS)]
+    points = np.asarray(households.geometry.values, dtype=object)[np.concatenate(positions)]
+    return gpd.GeoDataFrame(result[list(COLUMNS)], geometry=list(points), crs=households.crs)
 
 
 def _network(

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 
 from gridmap.errors import NotFoundError, Problem, StoreError, ValidationError
@@ -74,7 +75,9 @@ def grid_households(store: Store, grid: str) -> pd.DataFrame:
     return store.query("households", equals={"grid_code": grid}).frame
 
 
-def due(store: Store, grid: str, on: dt.date, role: Role | str, *, for_editing: bool = False) -> pd.DataFrame:
+def due(
+    store: Store, grid: str, on: dt.date, role: Role | str, *, for_editing: bool = False
+) -> gpd.GeoDataFrame:
     """The due list of `grid` on `on` (see `gridmap.visits.due`), care categories as `role` may read them."""
     households = grid_households(store, grid)
     book = store.visit_book()
@@ -83,7 +86,7 @@ def due(store: Store, grid: str, on: dt.date, role: Role | str, *, for_editing: 
     last = book.last_visits(day_end(on), grids=[grid])
     roads = store.read("roads") if store.counts().get("roads") else None
     table = due_list(households, care, last, on, roads)
-    return protect_care(table, role, for_editing=for_editing)
+    return gpd.GeoDataFrame(protect_care(table, role, for_editing=for_editing))
 
 
 def set_care(
