@@ -70,7 +70,7 @@ def log_visit(store: Store, visit: Visit, now: dt.datetime | None = None) -> tup
     return book.log(row)
 
 
-def grid_households(store: Store, grid: str) -> pd.DataFrame:
+def grid_households(store: Store, grid: str) -> gpd.GeoDataFrame:
     """The households of one grid (every field), by code."""
     return store.query("households", equals={"grid_code": grid}).frame
 
@@ -84,9 +84,22 @@ def due(
     codes = households["code"].astype(str).tolist()
     care = book.care(codes) if codes else book.care([])
     last = book.last_visits(day_end(on), grids=[grid])
-    roads = store.read("roads") if store.counts().get("roads") else None
-    table = due_list(households, care, last, on, roads)
+    table = due_list(households, care, last, on, _roads_near(store, households))
     return gpd.GeoDataFrame(protect_care(table, role, for_editing=for_editing))
+
+
+ROAD_MARGIN_DEG = 0.005
+"""How far (about 500 m) beyond a grid's households its walk may lead along the roads."""
+
+
+def _roads_near(store: Store, households: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """The roads around the households (a grid's walk needs no city-wide network); None without any."""
+    if not len(households) or households.geometry.isna().all():
+        return None
+    west, south, east, north = households.to_crs(4326).total_bounds
+    m = ROAD_MARGIN_DEG
+    roads = store.read("roads", bbox=(west - m, south - m, east + m, north + m))
+    return roads if len(roads) else None
 
 
 def set_care(
