@@ -473,6 +473,7 @@ def _write(
     *,
     before: gpd.GeoDataFrame,
     mode: Mode,
+    if_match: str | None = None,
 ) -> None:
     """Import the features (all or nothing), once the caller may make the result so.
 
@@ -484,6 +485,9 @@ def _write(
 
     def judge(after: gpd.GeoDataFrame) -> None:
         caller.authorise(store, spec.name, after=after, before=before, action=action)
+        if if_match is not None:  # once more, just before the write: an edit may have landed meanwhile
+            code = str(after["code"].iat[0])
+            _check_if_match(if_match, _one(store, spec, code), f"{spec.name} {code}")
 
     with tempfile.TemporaryDirectory(prefix="gridmap-write-") as tmp:
         path = pathlib.Path(tmp) / f"{spec.name}.geojson"
@@ -563,7 +567,8 @@ def replace_item(
     store = _store(request)
     existing = _one(store, spec, code)
     _check_if_match(if_match, existing, f"{spec.name} {code}")
-    _write(store, spec, features, caller, f"changing {spec.name} {code}", before=existing, mode="append")
+    action = f"changing {spec.name} {code}"
+    _write(store, spec, features, caller, action, before=existing, mode="append", if_match=if_match)
     return _replied(request, spec, code, caller)
 
 
@@ -607,7 +612,8 @@ def update_item(
     geometry = body["geometry"] if "geometry" in body else current["geometry"]
     feature = {"type": "Feature", "properties": {**merged, "code": code}, "geometry": geometry}
     features = _features_of(spec, feature, code)
-    _write(store, spec, features, caller, f"changing {spec.name} {code}", before=existing, mode="append")
+    action = f"changing {spec.name} {code}"
+    _write(store, spec, features, caller, action, before=existing, mode="append", if_match=if_match)
     return _replied(request, spec, code, caller)
 
 
