@@ -1,10 +1,10 @@
-# Two commands for a fresh machine: `make demo` and `make test`.
+# Two commands for a fresh machine: `make demo` and `make test` (`make check`: the fast lane).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint system-deps bench clean
+.PHONY: demo check test lint system-deps bench clean
 
 $(STAMP): pyproject.toml web/package-lock.json
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ system-deps:
 lint: $(STAMP)
 	$(BIN)/ruff check gridmap api tests bench
 	$(BIN)/mypy gridmap api
+
+# The fast lane: lint and every test not marked slow (a few minutes; `make test` runs them all).
+check: lint
+	$(BIN)/pytest -p no:cacheprovider -q -m "not slow"
 
 test: $(STAMP) system-deps lint
 	GRIDMAP_REQUIRE_POSTGIS=1 $(BIN)/pytest -p no:cacheprovider

@@ -29,7 +29,19 @@ from gridmap.cases.desk import CaseDesk, CaseReport
 from gridmap.cases.lifecycle import Actor
 from gridmap.cases.records import cases_frame, local_time, properties
 from gridmap.cases.statistics import LABELS, headers
-from gridmap.cases.vocabulary import ACTION_LABELS, SOURCES, STATUS_LABELS, Action, Status
+from gridmap.cases.vocabulary import (
+    ACTION_LABELS,
+    CHANNELS,
+    DECISIONS,
+    DISSATISFACTION_REASONS,
+    LEVELS,
+    PLACEMENTS,
+    SATISFACTION,
+    SOURCES,
+    STATUS_LABELS,
+    Action,
+    Status,
+)
 from gridmap.lookup import LookupService
 from gridmap.privacy import Role
 from gridmap.stores import Store
@@ -85,16 +97,31 @@ class CaseIn(BaseModel):
     source: str = Field("resident", description=", ".join(SOURCES))
     reporter_name: str | None = Field(None, max_length=100)
     reporter_phone: str | None = Field(None, max_length=40)
+    ticket_no: str | None = Field(None, max_length=64, description="The 12345 work-order number (工单编号)")
 
 
 class MoveIn(BaseModel):
-    """A transition's note (required to 退回 or 作废) and, to dispatch, the department.
-
-    The department defaults to the one the category names.
-    """
+    """What a step says: its note (a reason, required for requests, level changes and rejections), the
+    department to dispatch to (the category's by default), the extra hours of 延期, and a follow-up's
+    result (回访: reached, satisfaction, reason, channel)."""
 
     note: str | None = Field(None, max_length=MAX_TEXT)
     department: str | None = Field(None, max_length=40)
+    hours: float | None = Field(None, gt=0, le=24 * 30)
+    reached: bool | None = None
+    satisfaction: Literal["satisfied", "basic", "dissatisfied"] | None = None
+    reason: str | None = Field(None, max_length=40, description="Why dissatisfied (see /cases/categories)")
+    channel: Literal["phone", "channel"] | None = None
+
+
+class PlaceIn(BaseModel):
+    """Where an editor places a case: a grid code, an address, or a point."""
+
+    grid: str | None = Field(None, max_length=100)
+    address: str | None = Field(None, max_length=300)
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    crs: str = Field("wgs84", max_length=40)
 
 
 def _desk(request: Request) -> CaseDesk:
@@ -117,17 +144,33 @@ def categories(request: Request) -> dict[str, Any]:
         ],
         "actions": [{"code": a.value, "name_zh": zh, "name_en": en} for a, (zh, en) in ACTION_LABELS.items()],
         "sources": [{"code": s.code, "name_zh": s.label_zh, "name_en": s.label_en} for s in SOURCES.values()],
+        **{
+            name: [{"code": t.code, "name_zh": t.label_zh, "name_en": t.label_en} for t in terms.values()]
+            for name, terms in (
+                ("satisfaction", SATISFACTION),
+                ("dissatisfaction_reasons", DISSATISFACTION_REASONS),
+                ("channels", CHANNELS),
+                ("levels", LEVELS),
+                ("placements", PLACEMENTS),
+                ("decisions", DECISIONS),
+            )
+        },
     }
 
 
 @router.post("/cases", status_code=201, summary="Report a case (上报); routed to its grid like a lookup")
 def report(request: Request, caller: Caller, body: CaseIn) -> dict[str, Any]:
-    """Anyone may report; without a token, a client address may report a few cases a minute."""
+    """Anyone may report; without a token, a client address may report a few cases a minute.
+
+    A case is always taken: with an address the register does not know, a
+    point in no grid, or neither, it is kept unplaced (待定位) and
+    `placement` says why, with suggested addresses.
+    """
     if caller.role is Role.ANONYMOUS:
         request.app.state.case_intake.admit(request.client.host if request.client else "unknown")
     desk = _desk(request)
     case = desk.report(actor_of(caller), CaseReport(**body.model_dump()))
-    return _one(desk, case, caller.role)
+    return {**_one(desk, case, caller.role), "placement": case["placement"]}
 
 
 @router.get("/cases", summary="The cases you may see, filtered; JSON, GeoJSON or CSV")
@@ -145,6 +188,10 @@ def list_cases(
     overdue: Annotated[bool | None, Query(description="Only overdue (true) or not overdue (false)")] = None,
     since: Annotated[dt.date | None, Query(description="Reported on or after this local date")] = None,
     until: Annotated[dt.date | None, Query(description="Reported on or before this local date")] = None,
+    ticket_no: Annotated[str | None, Query(max_length=64, description="A 12345 work-order number")] = None,
+    placed: Annotated[bool | None, Query(description="Only placed (true) or unplaced (false) cases")] = None,
+    awaiting_review: Annotated[bool | None, Query(description="Only closed cases not followed up")] = None,
+    pending: Annotated[bool | None, Query(description="Only cases with a request to approve")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     format: ListFormat = "json",
@@ -161,6 +208,10 @@ def list_cases(
         overdue=overdue,
         since=start,
         until=end,
+        ticket_no=ticket_no,
+        placed=placed,
+        awaiting_review=awaiting_review,
+        pending=pending,
     )
     rows, total = desk.search(actor_of(caller), wanted, limit=limit, offset=offset)
     frame = cases_frame(rows, now=desk.clock(), zone=desk.calendar.zone, role=caller.role)
@@ -220,19 +271,37 @@ def get_case(request: Request, caller: Caller, code: CodeParam) -> dict[str, Any
     events = [
         {**event, "at": local_time(event["at"], desk.calendar.zone)} for event in desk.book.events(code)
     ]
-    return {**_one(desk, case, caller.role), "events": events}
+    requests = [
+        {
+            **entry,
+            "requested_at": local_time(entry["requested_at"], desk.calendar.zone),
+            "decided_at": local_time(entry["decided_at"], desk.calendar.zone),
+        }
+        for entry in desk.book.requests(code)
+    ]
+    return {**_one(desk, case, caller.role), "events": events, "requests": requests}
+
+
+@router.post("/cases/{code}/place", summary="Place an unplaced case (待定位) by grid, address or point")
+def place(request: Request, caller: Caller, code: CodeParam, body: PlaceIn) -> dict[str, Any]:
+    """Editors place cases in their own communities; admins anywhere."""
+    desk = _desk(request)
+    case = desk.place(actor_of(caller), code, **body.model_dump())
+    return _one(desk, case, caller.role)
 
 
 @router.post(
-    "/cases/{code}/{action}", summary="Move a case: accept, dispatch, handle, check, close, return, void"
+    "/cases/{code}/{action}",
+    summary="Move a case: accept, dispatch, handle, check, close; request return, void, extend or suspend; "
+    "approve or reject a request; resume; follow up (review); raise or send down a level",
 )
 def move(
     request: Request, caller: Caller, code: CodeParam, action: Action, body: MoveIn | None = None
 ) -> dict[str, Any]:
     """An illegal transition is a 409 naming the case's current status."""
     desk = _desk(request)
-    body = body or MoveIn(note=None, department=None)
-    case = desk.move(actor_of(caller), code, action, note=body.note, department=body.department)
+    body = body or MoveIn.model_validate({})
+    case = desk.move(actor_of(caller), code, action, **body.model_dump())
     return _one(desk, case, caller.role)
 
 

@@ -117,6 +117,9 @@ def error_body(exc: GridmapError) -> dict[str, Any]:
     suggestions = getattr(exc, "suggestions", None)
     if suggestions is not None:
         body["suggestions"] = suggestions
+    candidates = getattr(exc, "candidates", None)
+    if candidates:
+        body["candidates"] = candidates
     return body
 
 

@@ -13,11 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import pathlib
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import geopandas as gpd
 import numpy as np
@@ -26,7 +25,7 @@ import shapely
 from fastapi import APIRouter, Body, Header, Path, Request, Response
 from fastapi.responses import JSONResponse
 
-from api import ogc, openapi
+from api import ogc, openapi, scratch
 from api.auth import Caller, Principal
 from api.errors import BadRequestError, PreconditionFailedError
 from gridmap import crs_uris, filtering
@@ -489,8 +488,8 @@ def _write(
             code = str(after["code"].iat[0])
             _check_if_match(if_match, _one(store, spec, code), f"{spec.name} {code}")
 
-    with tempfile.TemporaryDirectory(prefix="gridmap-write-") as tmp:
-        path = pathlib.Path(tmp) / f"{spec.name}.geojson"
+    with scratch.folder("write") as tmp:
+        path = tmp / f"{spec.name}.geojson"
         path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
         try:
             import_file(store, spec.name, path, crs="wgs84", mode=mode, check=judge)
@@ -544,7 +543,10 @@ def create_items(
     _write(store, spec, features, caller, f"adding {spec.name}", before=taken, mode="create")
     response = _json(_written(request, spec, codes, caller), media_type=GEOJSON, status=201)
     if len(codes) == 1:
-        response.headers["Location"] = f"{_base(request)}/collections/{spec.name}/items/{codes[0]}"
+        # Percent-encoded: a header is Latin-1, and a code may be Chinese (the write has committed by now).
+        response.headers["Location"] = (
+            f"{_base(request)}/collections/{spec.name}/items/{quote(codes[0], safe='')}"
+        )
     return response
 
 

@@ -25,6 +25,7 @@ from gridmap.lookup import AddressNotFoundError, LookupService
 from gridmap.lookup import Query as LookupQuery
 from gridmap.privacy import Role
 from gridmap.versions import InvalidDateError, parse_date
+from gridmap.vocabulary import MATCH_METHODS
 
 router = APIRouter(tags=["lookup"])
 
@@ -65,8 +66,18 @@ class BuildingOut(BaseModel):
 
 
 class MatchOut(BaseModel):
-    method: str = Field(description="exact, normalized, fuzzy or point")
+    method: str = Field(
+        description="; ".join(f"{t.code}: {t.en} ({t.zh})" for t in MATCH_METHODS.values()),
+        json_schema_extra={"enum": list(MATCH_METHODS)},
+    )
     score: float
+    disagrees: list[str] = Field(
+        default_factory=list,
+        description="Streets or communities written in the address that the answer does not lie in",
+    )
+    between: list[int] | None = Field(
+        None, description="interpolated: the registered house numbers on either side of the one asked"
+    )
 
 
 class LookupOut(BaseModel):
@@ -172,7 +183,10 @@ def _number(raw: str | None, name: str, bound: float) -> float | None:
     "/lookup",
     response_model=LookupOut,
     responses={
-        404: {"description": "No building matches (with suggestions), or the point is outside"},
+        404: {
+            "description": "No building matches (with suggestions; with `candidates`, the grids a house "
+            "number the register lacks may lie in), or the point is outside"
+        },
         422: {"description": "Malformed input; `errors` names the field"},
     },
     summary="Which grid owns an address or a point",
@@ -200,11 +214,14 @@ async def lookup(request: Request) -> JSONResponse:
             snapshot = service.snapshot()
         found = snapshot.addresses.match(address)
         if found is None:
+            placed, candidates = snapshot.placed(address, caller.role)
+            if placed is not None:
+                return JSONResponse(placed)
             # Ranking the register for suggestions is CPU work: off the event loop, one at a time.
             suggestions = await anyio.to_thread.run_sync(
                 snapshot.suggestions, address, limiter=_limiter(request, "suggestions")
             )
-            raise AddressNotFoundError(address, suggestions)
+            raise AddressNotFoundError(address, suggestions, candidates)
         return JSONResponse(snapshot.for_match(address, found, caller.role))
     if lon is None or lat is None:
         missing = "lat" if lon is not None else "lon"
@@ -251,7 +268,9 @@ async def lookup_batch(request: Request, caller: Caller) -> Response:
     """One result per input row, in order: `status` ok, not_found, outside or invalid (with `detail`).
 
     `row` is the CSV line (the header is line 1) or the item's 1-based number;
-    a bad row never fails the batch. `Accept: text/csv` answers CSV: the input
+    a bad row never fails the batch. An address on a road the register holds,
+    with a house number it lacks, is answered by interpolation (match
+    `interpolated`) or is not_found with the `candidates` grids. `Accept: text/csv` answers CSV: the input
     columns, then status, grid, community, street, building, match and detail.
     """
     raw = request.query_params.get("suggest", "false").strip().lower()
@@ -453,7 +472,9 @@ _CSV_RESULT = (
     "building_address",
     "match_method",
     "match_score",
+    "match_disagrees",
     "detail",
+    "candidates",
     "suggestions",
 )
 
@@ -478,7 +499,8 @@ def _flatten(result: dict[str, Any]) -> Iterator[tuple[str, Any]]:
         for name, value in (result.get(part) or {}).items():
             yield (
                 (name if part == "grid" and name in _CSV_RESULT else f"{part}_{name}"),
-                ("" if value is None else value),
+                ("" if value is None else " | ".join(map(str, value)) if isinstance(value, list) else value),
             )
+    yield "candidates", " | ".join(result.get("candidates") or [])
     suggestions = result.get("suggestions") or []
     yield "suggestions", " | ".join(f"{s['address']} ({s['code']})" for s in suggestions)

@@ -28,11 +28,14 @@ from api import (
     openapi,
     planning,
     reports,
+    scratch,
     session,
     tiles,
     web,
 )
+from api.headers import SecurityHeaders
 from api.limits import BodyLimits
+from api.offload import Offload
 from api.settings import ApiSettings, load_settings, unknown_communities
 from gridmap import __version__
 from gridmap.lookup import LookupService
@@ -88,10 +91,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.state.analysis = coverage.AnalysisCache(store)
         app.state.cases = cases.desk_for(store, app.state.lookup, settings)
         app.state.case_intake = cases.Intake(settings.case_intake_per_minute)
+        app.state.offload = Offload()
+        for left in scratch.sweep():
+            log.warning("removed %s, left by a process that stopped mid-request", left)
         app.state.shelf, builder = await ready(settings, store, app.state.lookup)
         try:
             yield
         finally:
+            app.state.offload.close()
             builder.stop()
             app.state.lookup.close()
             store.close()
@@ -108,6 +115,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.grants = grants
     errors.install(app)
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
+    app.add_middleware(SecurityHeaders)  # outermost: the refusals above get the headers too
     openapi.install(app)
     web.install(app, settings.cors_origins, settings.cors_credentials)
     # Lookups first: routes are matched in order, and /lookup is the hot path. The console's `/`

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from api.auth import Caller
 from api.coverage import AnalysisCache
-from gridmap.actions import grid_actions, repairable_speakers
+from gridmap.actions import grid_actions
 from gridmap.errors import NotFoundError, Problem, ValidationError
 from gridmap.lookup import LookupService
 from gridmap.privacy import Role
@@ -144,12 +144,7 @@ def actions(
     caller.require(Role.VIEWER, "a grid's action list")
     cache: AnalysisCache = request.app.state.analysis
     frames, analysis = cache.get()
-    # Which broken speakers to repair is a district-wide computation: once per analysis, not per panel.
-    held = getattr(request.app.state, "repair", None)
-    if held is None or held[0] is not analysis:
-        held = (analysis, repairable_speakers(analysis, frames))
-        request.app.state.repair = held
-    found = grid_actions(analysis, frames, code, role=caller.role, propose=propose, repair=held[1])
+    found = grid_actions(analysis, frames, code, role=caller.role, propose=propose)
     return JSONResponse(found.as_dict(lang))
 
 

@@ -18,7 +18,7 @@ from api.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH
 from gridmap.errors import ConfigError
 from gridmap.settings import DEFAULT_STORE
 
-RoleName = Literal["viewer", "department", "editor", "admin"]
+RoleName = Literal["integrator", "viewer", "department", "reviewer", "editor", "admin"]
 
 # Tokens that look like a copied example are refused so a deployment never runs on one.
 _PLACEHOLDERS = {"changeme", "changethis", "secret", "token", "password", "admin", "test"}

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from gridmap.action_plan import speaker_plan
 from gridmap.analysis import Analysis, GradeRule
 from gridmap.coverage import metric_xy, speaker_radii, working
 from gridmap.crs import metric_crs
@@ -185,10 +186,15 @@ def grid_actions(
     *,
     role: Role | str = Role.VIEWER,
     propose: int = 3,
-    repair: pd.DataFrame | None = None,
     limit: int = LIST_LIMIT,
 ) -> GridActions:
-    """The figures, grade reasons and action list of one grid, with personal fields as `role` may read."""
+    """The figures, grade reasons and action list of one grid, with personal fields as `role` may read.
+
+    The grid's broken speakers and proposed sites come from its speaker plan
+    (`gridmap.action_plan`): each repair with what it adds after those above
+    it (`would_cover`), every broken speaker listed, sites chosen after them.
+    """
+
     grids = analysis.grids
     match = grids[grids["code"] == grid_code]
     if match.empty:
@@ -198,13 +204,13 @@ def grid_actions(
     names = analysis.communities.set_index("code")["name"]
     grid["community_name"] = _plain(names.get(grid.get("community_code")))
     reasons = grade_reasons(match)[grid_code]
-    repair = repair if repair is not None else repairable_speakers(analysis, frames)
-    fixes = repair[(repair["grid_code"] == grid_code).fillna(False) & (repair["would_cover"] > 0)]
+    plan = speaker_plan(analysis, frames, [grid_code], sites=propose)
+    fixes = plan.repairs.assign(would_cover=plan.repairs["gain"])
     households = analysis.households[(analysis.households["grid_code"] == grid_code).fillna(False)]
     register = frames.get("households")
     uncovered = households[~households["speaker_covered"].fillna(False).astype(bool)]
     unlinked = households[households["linked_to"].isna()]
-    sites = grid_sites(analysis, frames, grid_code, propose) if propose and not uncovered.empty else None
+    sites = plan.sites if propose else None
     findings = analysis.findings
     mine = (
         findings[findings["codes"].map(lambda codes: grid_code in _codes(codes))]

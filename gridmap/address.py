@@ -14,10 +14,12 @@ the score, from the characters two addresses share, rules out the rest.
 
 from __future__ import annotations
 
+import bisect
+import copy
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
@@ -28,7 +30,20 @@ import numpy.typing as npt
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-__all__ = ["AddressIndex", "Match", "house_numbers", "normalize", "normalize_many", "place_forms"]
+from gridmap.assignment import building_grids
+
+__all__ = [
+    "AddressIndex",
+    "Match",
+    "Placement",
+    "building_areas",
+    "house_numbers",
+    "normalize",
+    "normalize_many",
+    "place_forms",
+    "place_names",
+    "spelled",
+]
 
 MatchMethod = Literal["exact", "normalized", "fuzzy"]
 
@@ -39,7 +54,12 @@ _PROVINCES = (
     "北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|"
     "海南|四川|贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门"
 )
-_KNOWN_PREFIX = rf"(?:{_PROVINCES})(?:省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)?"
+# A province written without its suffix is dropped only when no road or place name goes on from it:
+# 山东路, 北京东路 and 河南街道 are not 山东 + 路, 北京 + 东路, 河南 + 街道.
+_KNOWN_PREFIX = (
+    rf"(?:{_PROVINCES})(?:(?:省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)"
+    r"|(?![东西南北中]?(?:路|街|大道|道|巷|弄|里|社区|村|镇|乡)))"
+)
 # Any other administrative unit: 2–6 Chinese characters and a suffix, unless the
 # suffix is really part of a road or place name (新区大道, 农贸市场, 幸福小区, 古镇路).
 _STREET_SUFFIX = r"(?:街道办事处|街道办|街道)"
@@ -56,7 +76,11 @@ _GENERIC_PREFIX = (
     + _ADMIN_SUFFIX
     + _NOT_AFTER
 )
-_PREFIX = re.compile(rf"^(?:{_KNOWN_PREFIX}|{_GENERIC_PREFIX})")
+_PREFIX = re.compile(rf"(?:{_KNOWN_PREFIX}|{_GENERIC_PREFIX})")  # anchored by match(text, pos)
+# In a register a bare province name begins a road or a name (北京花园路, 山东大厦), not a prefix.
+_REGISTER_PREFIX = re.compile(
+    rf"(?:{_PROVINCES})(?:省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)|{_GENERIC_PREFIX}"
+)
 _MAX_PREFIX_TOKENS = 6
 
 # --- Numerals -----------------------------------------------------------------
@@ -124,10 +148,10 @@ def _replace_numeral(m: re.Match[str]) -> str:
     return m.group(0)
 
 
-def _strip_prefix(text: str) -> str:
+def _strip_prefix(text: str, prefix: re.Pattern[str] = _PREFIX) -> str:
     """Drop leading province / city / district / street / town tokens, keeping something behind."""
     for _ in range(_MAX_PREFIX_TOKENS):
-        m = _PREFIX.match(text)
+        m = prefix.match(text)
         if m is None or m.end() == len(text):
             break
         text = text[m.end() :].lstrip(" -#")
@@ -152,31 +176,50 @@ def _squeeze_spaces(text: str) -> str:
     return _SPACES.sub("" if _CJK.search(text) else " ", text).strip()
 
 
-def normalize(address: str) -> str:
+def _clean(address: str) -> str:
+    """Full-width → half-width, case-folded, punctuation and (in Chinese) spaces dropped."""
+    text = unicodedata.normalize("NFKC", address).casefold()
+    text = _DASHES.sub("-", text)
+    text = _PUNCTUATION.sub(" ", text).replace("_", " ")
+    return _squeeze_spaces(text).lstrip(" -#")
+
+
+def _spell(text: str) -> str:
+    """Chinese numerals → digits where they count something, 号楼/幢/座/# → 栋, 弄 → 巷."""
+    text = _NUMERAL.sub(_replace_numeral, text)
+    text = _HASH_BUILDING.sub(r"\1栋", text)
+    for pattern, replacement in _SYNONYMS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _finish(text: str) -> str:
+    return _strip_unit_room(_squeeze_spaces(_spell(text)).strip(" -#")).strip(" -#")
+
+
+def normalize(address: str, *, register: bool = False) -> str:
     """The building-level form of an address, for comparing addresses written differently.
 
     Full-width → half-width and case-folded; punctuation dropped and spaces
     dropped in Chinese text, collapsed elsewhere; leading administrative units
     (省/市/区/县/街道/镇/乡) removed; Chinese numerals → digits (三栋 → 3栋,
     一百零五号 → 105号); 号楼/幢/座 → 栋, 弄 → 巷; unit and room removed.
+    `register`: an address or name of the register, where a province is only
+    dropped when written with its suffix (湖北省, 北京市).
     """
-    text = unicodedata.normalize("NFKC", address).casefold()
-    text = _DASHES.sub("-", text)
-    text = _PUNCTUATION.sub(" ", text).replace("_", " ")
-    text = _squeeze_spaces(text)
-    text = _strip_prefix(text.lstrip(" -#"))
-    text = _NUMERAL.sub(_replace_numeral, text)
-    text = _HASH_BUILDING.sub(r"\1栋", text)
-    for pattern, replacement in _SYNONYMS:
-        text = pattern.sub(replacement, text)
-    return _strip_unit_room(_squeeze_spaces(text).strip(" -#")).strip(" -#")
+    return _finish(_strip_prefix(_clean(address), _REGISTER_PREFIX if register else _PREFIX))
 
 
-def normalize_many(addresses: Iterable[str | None]) -> list[str | None]:
-    """`normalize` over a whole register; each distinct address is normalised once."""
+def spelled(address: str) -> str:
+    """`normalize` without dropping leading places: what `AddressIndex` reads places and roads from."""
+    return _finish(_clean(address))
+
+
+def normalize_many(addresses: Iterable[str | None], *, register: bool = False) -> list[str | None]:
+    """`normalize` over many addresses (a whole register); each distinct address is normalised once."""
     values = pd.Series(list(addresses), dtype=object)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    normalised = [normalize(str(u)) for u in uniques]
+    normalised = [normalize(str(u), register=register) for u in uniques]
     return [normalised[c] if c >= 0 else None for c in codes]
 
 
@@ -368,51 +411,81 @@ _ROAD_HOUSE = re.compile(r"^(\D.*?)(\d+)号")
 _ESTATE_BUILDING = re.compile(r"^(\D.*?)(\d+栋.*)$")
 # What may follow an estate name for its building: 4栋, 4号 (a building called by number), 4.
 _ESTATE_NUMBER = re.compile(r"^(\d+)(?:号|栋)?$")
-# A community named before the road, even one the store does not know (丁字桥社区和平路…).
-_ANY_COMMUNITY = re.compile(r"^[\u4e00-\u9fff]{2,8}?社区(?:居委会|居民委员会)?")
+# Where a place name may end, for places the store does not know (another district, a mistyped
+# community): 2 to `_MAX_PLACE` Chinese characters up to one of these suffixes.
+_PLACE_END = re.compile(
+    r"街道办事处|街道办|街道|社区居委会|社区居民委员会|居民委员会|社区|居委会|村民委员会|村委会|"
+    r"特别行政区|自治区|自治州|自治县|[省市区县旗盟州镇乡村]"
+)
+_MAX_PLACE = 12
+_HAN = re.compile(r"[\u4e00-\u9fff]+")
 # Suffixes a street, community or village name is written with or without.
 _PLACE_SUFFIX = re.compile(r"(?:街道办事处|街道办|街道|社区居委会|社区|居委会|村委会|村|镇|乡)$")
-_PLACE_FORMS = ("", "街道", "街道办事处", "街道办", "街", "社区", "社区居委会", "社区居民委员会", "居委会")
-_VILLAGE_FORMS = ("村", "村委会", "村民委员会", "镇", "乡")
+# The forms a place is written in, by the suffix of its registered name: a 街道 is never written
+# 某某社区, nor a 社区 某某街道 (so 沈巷社区 before a road is not 沈巷镇).
+_STREET_FORMS = ("", "街道", "街道办事处", "街道办", "街")
+_TOWN_FORMS = ("", "镇", "乡")
+_COMMUNITY_FORMS = ("", "社区", "社区居委会", "社区居民委员会", "居委会")
+_VILLAGE_FORMS = ("", "村", "村委会", "村民委员会")
+_FORMS_BY_SUFFIX = (
+    (("街道办事处", "街道办", "街道"), _STREET_FORMS),
+    (("镇", "乡"), _TOWN_FORMS),
+    (("社区居委会", "社区", "居委会"), _COMMUNITY_FORMS),
+    (("村委会", "村"), _VILLAGE_FORMS),
+)
 # A registered name says something beyond a number (科技大厦, 玉兰新村4栋; not 3栋 or 12号).
 _LETTERS = re.compile(r"[^\W\d_栋号]")
 # Likely intended buildings (same numbers, the named estate) must score at least this to be suggested first.
 _LIKELY = 60.0
+# Readings tried for one address (every way its places can be cut off before a road); a bound on work.
+_MAX_READINGS = 32
 
 
-def _road(normalised: str) -> str | None:
-    """The road of a normalised Chinese address (what precedes its house number), if it has one."""
-    m = _ROAD_HOUSE.match(normalised)
-    return m.group(1) if m is not None and _CJK.search(m.group(1)) else None
+def place_name(name: str) -> str:
+    """A street's or community's name as compared with what an address writes (full-width, case, spaces)."""
+    return _squeeze_spaces(unicodedata.normalize("NFKC", str(name)).casefold())
 
 
-def place_forms(names: Iterable[str | None]) -> set[str]:
-    """The ways the store's street, community and village names are written before a road.
+def place_names(names: Iterable[str | None]) -> dict[str, frozenset[str]]:
+    """Every way the store's street, community and village names are written, and the names each may mean.
 
     紫阳街道 → 紫阳街道, 紫阳街道办事处, 紫阳街, 紫阳 …; 瑞欣社区 → 瑞欣社区, 瑞欣社区居委会, 瑞欣 ….
-    A form is only ever dropped when a road or an estate of the register follows it.
+    A form two places share (武铁 of 武铁街道 and 武铁社区) means either. A form is only ever
+    dropped when a road or an estate of the register follows it.
     """
-    out: set[str] = set()
+    out: dict[str, set[str]] = {}
     for name in names:
         if not name:
             continue
-        text = _squeeze_spaces(unicodedata.normalize("NFKC", str(name)).casefold())
+        text = place_name(name)
         base = _PLACE_SUFFIX.sub("", text)
-        out.add(text)
+        kinds = [forms for suffixes, forms in _FORMS_BY_SUFFIX if text.endswith(suffixes)] or [
+            forms for _, forms in _FORMS_BY_SUFFIX
+        ]
+        forms = {text}
         if len(base) >= 2:
-            out.update(base + form for form in (*_PLACE_FORMS, *_VILLAGE_FORMS))
-    return out
+            forms.update(base + form for kind in kinds for form in kind)
+        for form in forms:
+            out.setdefault(_spell(form), set()).add(text)
+    return {form: frozenset(meant) for form, meant in out.items()}
+
+
+def place_forms(names: Iterable[str | None]) -> set[str]:
+    """The ways the store's street, community and village names are written before a road."""
+    return set(place_names(names))
 
 
 @dataclass(frozen=True)
 class _Reading:
     """What an address names, read against the register.
 
-    `text` is the normalised address with known places dropped and an estate
-    name between house and building number dropped (和平路151号玉兰新村4栋 →
-    和平路151号4栋); `road` is set when the road is one of the register's,
-    `hit` when the address named a building by its registered name, and
-    `unknown_road` when it names, before a house number, a road the register lacks.
+    `text` is the address from its road on, with an estate name between house
+    and building number dropped (和平路151号玉兰新村4栋 → 和平路151号4栋);
+    `road` is set when the road is one of the register's, `hit` when the
+    address named a building by its registered name, `unknown_road` when it
+    names, before a house number, a road the register lacks. `written` are the
+    store's places written before the road (each: the names it may mean) and
+    `known` how many characters they cover.
     """
 
     text: str
@@ -420,21 +493,53 @@ class _Reading:
     estate: str | None = None
     hit: int | None = None
     unknown_road: bool = False
+    written: tuple[frozenset[str], ...] = ()
+    known: int = 0
+    cut: int = 0
 
 
 class _Prefixes:
-    """Strings looked up as prefixes of a text, longest first (a dict per length, no regex alternation)."""
+    """Strings looked up as prefixes of a text, longest first: per first character, the lengths to try."""
 
     def __init__(self, words: Iterable[str]) -> None:
         self.words = {w for w in words if w}
-        self.lengths = sorted({len(w) for w in self.words}, reverse=True)
+        lengths: dict[str, set[int]] = {}
+        for w in self.words:
+            lengths.setdefault(w[0], set()).add(len(w))
+        self.first = {c: sorted(n, reverse=True) for c, n in lengths.items()}
 
-    def at_start(self, text: str) -> str | None:
-        """The longest word `text` starts with, if any."""
-        for length in self.lengths:
-            if length <= len(text) and text[:length] in self.words:
-                return text[:length]
-        return None
+    def all_at_start(self, text: str, start: int = 0) -> list[str]:
+        """Every word `text[start:]` starts with, longest first."""
+        lengths = self.first.get(text[start : start + 1])
+        if lengths is None:
+            return []
+        room = len(text) - start
+        words = self.words
+        return [text[start : start + n] for n in lengths if n <= room and text[start : start + n] in words]
+
+    def at_start(self, text: str, start: int = 0) -> str | None:
+        """The longest word `text[start:]` starts with, if any."""
+        found = self.all_at_start(text, start)
+        return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a house number the register lacks lies on a road it holds, between registered numbers.
+
+    `numbers` are the registered numbers on each side of `number` on the same
+    side of the road (one: the number itself is registered, its building is
+    not; one also when the number lies past the last registered one or on a
+    side the register holds nothing of). `between` says whether the number is
+    bracketed by registered ones; `codes` are the buildings at `numbers`.
+    """
+
+    road: str
+    number: int
+    numbers: tuple[int, ...]
+    codes: tuple[str, ...]
+    between: bool
+    disagrees: tuple[str, ...] = ()
 
 
 # --- Matching -----------------------------------------------------------------
@@ -442,12 +547,17 @@ class _Prefixes:
 
 @dataclass(frozen=True)
 class Match:
-    """A building found for an address; `score` is 1.0 for exact and normalised matches, else 0–1."""
+    """A building found for an address; `score` is 1.0 for exact and normalised matches, else 0–1.
+
+    `disagrees` names the store's places written before the road that the
+    building does not lie in (中山社区 written before a building of 武铁社区).
+    """
 
     building_code: str
     method: MatchMethod
     score: float
     address: str
+    disagrees: tuple[str, ...] = ()
 
 
 class AddressIndex:
@@ -456,9 +566,16 @@ class AddressIndex:
     An address is read as [places] road house-number [estate] building, or
     [places] [road] estate building (the building's registered name, 玉兰新村4栋).
     Places are the administrative units `normalize` drops and the store's own
-    street, community and village names (`places`). A road before a house
-    number must be one of the register's: a road the register lacks is never
-    matched to another one (和平里151号 is not 和平路151号), it gets suggestions.
+    street, community and village names (`places`); every way of cutting them
+    off before a road or an estate of the register is tried (a community is
+    often named after its road: 武铁社区武铁路…, 中山路社区中山路…), and the
+    reading kept is the one whose building lies in the places written
+    (`areas`: per building, the names of its street and community), then the
+    one recognising most of the text as the store's places. A building that
+    does not lie in the places written is still answered when no reading
+    agrees, with `Match.disagrees` naming them. A road before a house number
+    must be one of the register's: a road the register lacks is never matched
+    to another one (和平里151号 is not 和平路151号), it gets suggestions.
     Fuzzy matching only compares addresses on the same road with the same
     numbers, which guards against 88号3栋 ↔ 88号8栋 and keeps each search to a
     small block. The scorer is rapidfuzz's WRatio: plain Indel similarity for
@@ -471,20 +588,22 @@ class AddressIndex:
         buildings: gpd.GeoDataFrame | pd.DataFrame,
         *,
         places: Iterable[str | None] = (),
+        areas: Sequence[Iterable[str | None]] | None = None,
         threshold: float = 85.0,
     ) -> None:
         has_address = buildings["address"].notna() & buildings["code"].notna()
         codes = buildings.loc[has_address, "code"].astype(str).tolist()
         raw = buildings.loc[has_address, "address"].astype(str).tolist()
         names: list[str | None] = (
-            normalize_many(buildings.loc[has_address, "name"].astype(object).tolist())
+            normalize_many(buildings.loc[has_address, "name"].astype(object).tolist(), register=True)
             if "name" in buildings.columns
             else [None] * len(codes)
         )
         self.threshold = threshold
+        self._kept = np.flatnonzero(has_address.to_numpy())
         self._codes = codes
         self._raw = raw
-        self._normalised = [n or "" for n in normalize_many(raw)]
+        self._normalised = [n or "" for n in normalize_many(raw, register=True)]
         self._choices = np.array(self._normalised, dtype=object)
         self._names = np.array([n or "" for n in names], dtype=object)
         self._characters = _Characters(self._normalised)
@@ -494,7 +613,11 @@ class AddressIndex:
         self._blocks: dict[tuple[str | None, tuple[str, ...]], list[int]] = {}
         self._by_numbers: dict[tuple[str, ...], list[int]] = {}
         self._by_estate: dict[str, list[int]] = {}
-        self._road_of: list[str | None] = [_road(n) for n in self._normalised]
+        self._houses: dict[str, dict[int, list[int]]] = {}
+        road_house = [_ROAD_HOUSE.match(n) for n in self._normalised]
+        self._road_of: list[str | None] = [
+            m.group(1) if m is not None and _CJK.search(m.group(1)) else None for m in road_house
+        ]
         self._estate_of: list[str | None] = [None] * len(codes)
         for i, name in enumerate(names):
             m = _ESTATE_BUILDING.match(name or "")
@@ -502,7 +625,7 @@ class AddressIndex:
                 self._estate_of[i] = m.group(1)
         self._roads = _Prefixes(r for r in self._road_of if r)
         self._estates = _Prefixes(e for e in self._estate_of if e)
-        self._places = _Prefixes(place_forms(places))
+        self._set_places(places, areas)
         # Insert in code order so that duplicates resolve to the same building every time.
         for i in sorted(range(len(codes)), key=codes.__getitem__):
             self._exact.setdefault(raw[i].strip(), i)
@@ -515,83 +638,177 @@ class AddressIndex:
             estate = self._estate_of[i]
             if estate:
                 self._by_estate.setdefault(estate, []).append(i)
+            road, house = self._road_of[i], road_house[i]
+            if road is not None and house is not None:
+                self._houses.setdefault(road, {}).setdefault(int(house.group(2)), []).append(i)
+
+    def _set_places(self, places: Iterable[str | None], areas: Sequence[Iterable[str | None]] | None) -> None:
+        self._place_names, self._areas = self._read_places(places, areas)
+        self._places = _Prefixes(self._place_names)
+
+    def _read_places(
+        self, places: Iterable[str | None], areas: Sequence[Iterable[str | None]] | None
+    ) -> tuple[dict[str, frozenset[str]], list[frozenset[str]] | None]:
+        if areas is None:
+            return place_names(places), None
+        every = list(areas)
+        kept = [frozenset(place_name(n) for n in every[k] if n) for k in self._kept.tolist()]
+        return place_names(places), kept
+
+    def with_places(
+        self, places: Iterable[str | None], areas: Sequence[Iterable[str | None]] | None = None
+    ) -> AddressIndex:
+        """This index (sharing the register's indexes) with other street and community names and areas.
+
+        What changes when boundaries are redrawn but no building is: rebuilding
+        the register's indexes is the costly part. `areas` is per building row
+        of the frame the index was built from. The same index when nothing changed.
+        """
+        names, kept = self._read_places(places, areas)
+        if names == self._place_names and kept == self._areas:
+            return self
+        other = copy.copy(self)
+        other._place_names, other._areas = names, kept
+        other._places = _Prefixes(names)
+        return other
 
     @classmethod
     def from_frames(cls, frames: Mapping[str, pd.DataFrame], *, threshold: float = 85.0) -> AddressIndex:
-        """The index of `frames["buildings"]`, knowing the street and community names of `frames`."""
+        """The index of `frames["buildings"]`, knowing the street and community names of `frames`.
+
+        With `frames["grids"]` too, each building's street and community (of
+        the grid holding most of it) are known, so the places an address writes
+        are checked against the building it leads to.
+        """
         places: list[str | None] = []
         for layer in ("streets", "communities"):
             frame = frames.get(layer)
             if frame is not None and "name" in frame.columns:
                 places.extend(frame["name"].astype(object).where(frame["name"].notna(), None).tolist())
-        return cls(frames["buildings"], places=places, threshold=threshold)
+        areas = None
+        if all(name in frames for name in ("grids", "communities", "streets")) and isinstance(
+            frames["buildings"], gpd.GeoDataFrame
+        ):
+            grids = frames["grids"]
+            positions = building_grids(grids, frames["buildings"])
+            areas = building_areas(
+                positions, grids["community_code"].tolist(), frames["communities"], frames["streets"]
+            )
+        return cls(frames["buildings"], places=places, areas=areas, threshold=threshold)
 
     def __len__(self) -> int:
         return len(self._codes)
 
-    def _match(self, i: int, method: MatchMethod, score: float) -> Match:
-        return Match(self._codes[i], method, score, self._raw[i])
+    def _match(self, i: int, method: MatchMethod, score: float, disagrees: tuple[str, ...] = ()) -> Match:
+        return Match(self._codes[i], method, score, self._raw[i], disagrees)
 
     def match(self, query: str) -> Match | None:
         """The building `query` names: exact, then normalised, then fuzzy; None if none is good enough."""
         hit = self._exact.get(query.strip())
         if hit is not None:
             return self._match(hit, "exact", 1.0)
-        return self._match_normalised(normalize(query))
+        return self._match_text(_clean(query))
 
-    def _read(self, normalised: str) -> _Reading:
-        """`normalised` read against the register, dropping known places before the road if need be."""
-        text = normalised
-        for _ in range(_MAX_PREFIX_TOKENS + 1):
-            reading = self._read_road_or_estate(text)
-            if reading is not None:
-                return reading
-            place = self._places.at_start(text)
-            generic = _ANY_COMMUNITY.match(text) or _PREFIX.match(text)
-            length = max(len(place or ""), generic.end() if generic else 0)
-            if not length or length == len(text) or text[length].isdigit():
+    def _cuts(self, text: str) -> dict[int, tuple[int, tuple[frozenset[str], ...]]]:
+        """Where a road may begin in `text`: position → (characters of the store's places before it, places).
+
+        Places are cut off one after another: the store's own names in every
+        form, provinces and administrative units `normalize` knows, and any
+        2–12 Chinese characters ending in a place suffix (街道, 社区, 区, 村 …).
+        Per position, the cut recognising most of the store's places is kept.
+        """
+        ends = [m.end() for m in _PLACE_END.finditer(text)]
+        run_end = list(range(len(text)))  # per position, where its run of Chinese characters ends
+        for run in _HAN.finditer(text):
+            run_end[run.start() : run.end()] = [run.end()] * (run.end() - run.start())
+        best: dict[int, tuple[int, tuple[frozenset[str], ...]]] = {0: (0, ())}
+        for j in range(len(text)):
+            if j not in best:
+                continue
+            known, written = best[j]
+            steps: list[tuple[int, int, tuple[frozenset[str], ...]]] = [
+                (j + len(f), known + len(f), (*written, self._place_names[f]))
+                for f in self._places.all_at_start(text, j)
+            ]
+            admin = _PREFIX.match(text, j)
+            if admin is not None:
+                steps.append((admin.end(), known, written))
+            last = min(j + _MAX_PLACE, run_end[j])
+            steps += [(e, known, written) for e in ends if j + 2 <= e <= last]
+            for k, count, places in steps:
+                if k < len(text) and (k not in best or count > best[k][0]):
+                    best[k] = (count, places)
+        return {k: v for k, v in best.items() if not text[k].isdigit()}
+
+    def _readings(self, text: str) -> list[_Reading]:
+        """Every reading of `text` on a road or an estate of the register, after every cut of its places.
+
+        Text that begins with a road and house number of the register is read
+        as such alone: no place is ever cut out of a road's own characters.
+        """
+        out: list[_Reading] = []
+        m = _ROAD_HOUSE.match(text)
+        if m is not None and m.group(1) in self._roads.words:
+            return list(self._readings_at(text))
+        for k, (known, written) in sorted(self._cuts(text).items()):
+            out.extend(self._readings_at(text[k:], written, known, k))
+            if len(out) >= _MAX_READINGS:
                 break
-            text = text[length:]
-        m = _ROAD_HOUSE.match(normalised)
-        return _Reading(normalised, unknown_road=m is not None and _CJK.search(m.group(1)) is not None)
+        return out
 
-    def _read_road_or_estate(self, text: str) -> _Reading | None:
-        """A reading when `text` starts with a road or an estate of the register, else None."""
+    def _readings_at(
+        self, text: str, written: tuple[frozenset[str], ...] = (), known: int = 0, cut: int = 0
+    ) -> Iterator[_Reading]:
+        """Readings of `text` starting with a road (and house number) or an estate of the register."""
+        if text[:1] not in self._roads.first and text[:1] not in self._estates.first:
+            return
         m = _ROAD_HOUSE.match(text)
         if m is not None and m.group(1) in self._roads.words:
             rest = text[m.end() :]
             estate = self._estates.at_start(rest)
             if estate is not None and len(rest) > len(estate):
                 rest = rest[len(estate) :]
-            return _Reading(text[: m.end()] + rest, road=m.group(1), estate=estate)
+            yield _Reading(text[: m.end()] + rest, m.group(1), estate, None, False, written, known, cut)
+            return
         road = self._roads.at_start(text)
-        body = text[len(road) :] if road is not None and not text[len(road) :][:1].isdigit() else text
-        estate = self._estates.at_start(body)
-        if estate is None:
-            return None
-        number = _ESTATE_NUMBER.sub(r"\1栋", body[len(estate) :])
-        hit = self._by_name.get(estate + number)
-        if hit is not None and road is not None and body is not text and self._road_of[hit] != road:
-            hit = None
-        return _Reading(text, road=road if body is not text else None, estate=estate, hit=hit)
+        if road is not None and not text[len(road) :][:1].isdigit():
+            body = text[len(road) :]
+            estate = self._estates.at_start(body)
+            if estate is not None:
+                hit = self._by_name.get(estate + _ESTATE_NUMBER.sub(r"\1栋", body[len(estate) :]))
+                if hit is not None and self._road_of[hit] != road:
+                    hit = None
+                yield _Reading(text, road, estate, hit, False, written, known, cut)
+        estate = self._estates.at_start(text)
+        if estate is not None:
+            hit = self._by_name.get(estate + _ESTATE_NUMBER.sub(r"\1栋", text[len(estate) :]))
+            yield _Reading(text, None, estate, hit, False, written, known, cut)
 
     def _agrees(self, reading: _Reading, i: int) -> bool:
         """Whether building `i` is in the estate the address names (when it names one)."""
         return reading.estate is None or self._estate_of[i] in (None, reading.estate)
 
-    def _match_normalised(self, normalised: str) -> Match | None:
-        if not normalised:
-            return None
-        reading = self._read(normalised)
+    def _disagrees(self, written: tuple[frozenset[str], ...], positions: Iterable[int]) -> tuple[str, ...]:
+        """The places written that a building at `positions` does not lie in (none when areas are unknown)."""
+        if self._areas is None:
+            return ()
+        out = []
+        for meant in written:
+            if not all(meant & self._areas[i] for i in positions):
+                out.append(min(meant))
+        return tuple(out)
+
+    def _hit(self, reading: _Reading) -> int | None:
+        """The building a reading names exactly (normalised address or registered name), if any."""
         if reading.hit is not None:
-            return self._match(reading.hit, "normalized", 1.0)
+            return reading.hit
         hit = self._by_normalised.get(reading.text)
-        if hit is None and reading.text != normalised and not reading.unknown_road:
-            hit = self._by_normalised.get(normalised)
         if hit is None:
             hit = self._by_name.get(reading.text)
-        if hit is not None and self._agrees(reading, hit):
-            return self._match(hit, "normalized", 1.0)
+        return hit if hit is not None and self._agrees(reading, hit) else None
+
+    def _fuzzy(self, reading: _Reading) -> tuple[int, float] | None:
+        """The one building on the reading's road with its numbers that resembles it, and the score."""
         if reading.unknown_road or (reading.estate is not None and reading.road is None):
             return None
         block = self._blocks.get((reading.road, house_numbers(reading.text)))
@@ -606,22 +823,96 @@ class AddressIndex:
         _, score, i = best[0]
         if len(best) > 1 and best[1][1] == score and self._codes[best[1][2]] != self._codes[i]:
             return None
-        return self._match(i, "fuzzy", round(score / 100.0, 4))
+        return i, float(score)
+
+    def _match_text(self, clean: str) -> Match | None:
+        """The building of an address (as `_clean` leaves it): the best consistent reading."""
+        text = _finish(clean)
+        if not text:
+            return None
+        readings = self._readings(text)
+        found: list[tuple[tuple[bool, int, int], int, _Reading]] = []
+        for reading in readings:
+            hit = self._hit(reading)
+            if hit is not None:
+                disagrees = bool(self._disagrees(reading.written, (hit,)))
+                found.append(((disagrees, -reading.known, reading.cut), hit, reading))
+        if found:
+            _, hit, reading = min(found, key=lambda f: f[0])
+            return self._match(hit, "normalized", 1.0, self._disagrees(reading.written, (hit,)))
+        if not readings:
+            return self._match_unread(_finish(_strip_prefix(clean)))
+        scored: list[tuple[tuple[bool, float, int, int], int, float, _Reading]] = []
+        for reading in readings:
+            fuzzy = self._fuzzy(reading)
+            if fuzzy is not None:
+                i, score = fuzzy
+                disagrees = bool(self._disagrees(reading.written, (i,)))
+                scored.append(((disagrees, -score, -reading.known, reading.cut), i, score, reading))
+        if not scored:
+            return None
+        _, i, score, reading = min(scored, key=lambda f: f[0])
+        return self._match(i, "fuzzy", round(score / 100.0, 4), self._disagrees(reading.written, (i,)))
+
+    def _match_unread(self, normalised: str) -> Match | None:
+        """An address naming no road or estate of the register: its normalised form or registered name."""
+        if not normalised:
+            return None
+        m = _ROAD_HOUSE.match(normalised)
+        reading = _Reading(normalised, unknown_road=m is not None and _CJK.search(m.group(1)) is not None)
+        hit = self._hit(reading)
+        if hit is not None:
+            return self._match(hit, "normalized", 1.0)
+        fuzzy = self._fuzzy(reading)
+        return None if fuzzy is None else self._match(fuzzy[0], "fuzzy", round(fuzzy[1] / 100.0, 4))
 
     def match_many(self, queries: Sequence[str]) -> list[Match | None]:
-        """`match` for a batch; the queries are normalised together."""
+        """`match` for a batch; each distinct query is read once."""
         out: list[Match | None] = [None] * len(queries)
-        pending: list[int] = []
+        seen: dict[str, Match | None] = {}
         for k, query in enumerate(queries):
             hit = self._exact.get(query.strip())
-            if hit is None:
-                pending.append(k)
-            else:
+            if hit is not None:
                 out[k] = self._match(hit, "exact", 1.0)
-        normalised = normalize_many(queries[k] for k in pending)
-        for k, norm in zip(pending, normalised, strict=True):
-            out[k] = self._match_normalised(norm or "")
+            elif query in seen:
+                out[k] = seen[query]
+            else:
+                out[k] = seen[query] = self._match_text(_clean(query))
         return out
+
+    def place(self, query: str) -> Placement | None:
+        """Where `query`'s house number lies on its road, when the road is the register's; else None.
+
+        For an address that names no building: its registered neighbours on
+        the same side of the road (odd or even numbers, where the register
+        holds both), which a lookup turns into a grid when they share one.
+        """
+        readings = [r for r in self._readings(spelled(query)) if r.road is not None]
+        if not readings:
+            return None
+        reading = min(readings, key=lambda r: (-r.known, r.cut))
+        m = _ROAD_HOUSE.match(reading.text)
+        if m is None:
+            return None
+        road, number = m.group(1), int(m.group(2))
+        houses = self._houses.get(road)
+        if not houses:
+            return None
+        numbers = sorted(houses)
+        if number in houses:
+            neighbours, between = [number], True
+        else:
+            # Where the register holds both sides of the road, only this side's numbers are neighbours;
+            # where it holds only the other side, the number lies across the road from all of them.
+            same = [n for n in numbers if n % 2 == number % 2]
+            side = same or numbers
+            at = bisect.bisect(side, number)
+            neighbours = side[max(at - 1, 0) : at + 1]
+            between = bool(same) and 0 < at < len(side)
+        positions = [i for n in neighbours for i in houses[n]]
+        codes = tuple(dict.fromkeys(self._codes[i] for i in positions))
+        disagrees = self._disagrees(reading.written, positions)
+        return Placement(road, number, tuple(neighbours), codes, between, disagrees)
 
     def suggest(self, query: str, n: int = 5) -> list[Match]:
         """Up to `n` buildings whose address resembles `query`, likely intended ones first.
@@ -633,7 +924,8 @@ class AddressIndex:
         normalised = normalize(query)[:_MAX_SUGGEST_LENGTH]
         if not normalised or not self._codes:
             return []
-        reading = self._read(normalised)
+        readings = self._readings(spelled(query)[:_MAX_SUGGEST_LENGTH])
+        reading = min(readings, key=lambda r: (-r.known, r.cut)) if readings else _Reading(normalised)
         same_numbers = (
             self._by_numbers.get(house_numbers(reading.text), []) if _NUMBERS.search(normalised) else []
         )
@@ -709,3 +1001,23 @@ class AddressIndex:
         """WRatio of `normalised` against the addresses at `positions` (no score_cutoff: it rounds)."""
         choices = self._choices[positions].tolist()
         return process.cdist([normalised], choices, scorer=fuzz.WRatio, dtype=np.float64)[0]
+
+
+def building_areas(
+    grid_positions: npt.ArrayLike,
+    grid_communities: Sequence[str | None],
+    communities: pd.DataFrame,
+    streets: pd.DataFrame,
+) -> list[tuple[str | None, str | None]]:
+    """Per building, the names of its street and community, from the position of its grid (-1: none)."""
+    community = dict(zip(communities["code"].astype(str), communities["name"], strict=True))
+    street_of = dict(zip(communities["code"].astype(str), communities["street_code"], strict=True))
+    street = dict(zip(streets["code"].astype(str), streets["name"], strict=True))
+    out: list[tuple[str | None, str | None]] = []
+    for pos in np.asarray(grid_positions, dtype=np.intp).tolist():
+        code = grid_communities[pos] if pos >= 0 else None
+        if code is None:
+            out.append((None, None))
+            continue
+        out.append((street.get(str(street_of.get(str(code)))), community.get(str(code))))
+    return out

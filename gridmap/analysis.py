@@ -7,7 +7,8 @@ names are fixed in docs/ARCHITECTURE.md.
 Grades (A–D, `GradeRule`): each of a unit's three shares — households
 covered by a working speaker, by a service point, and linked (一户十联) — earns
 a grade by its own thresholds (speaker A ≥ 0.95, B ≥ 0.85, C ≥ 0.70; service
-0.90 / 0.75 / 0.50; linkage 0.30 / 0.20 / 0.10; D below), and the worst of the
+0.90 / 0.75 / 0.50; linkage 0.90 / 0.75 / 0.50, as 一户十联 aims to link every
+household; D below; the thresholds and their source are in gridmap/vocabulary.py), and the worst of the
 three starts the unit's grade. A share is undefined for a unit without
 households and is then left out. Each governance
 or topology problem lowers the grade one step (D at worst): no party branch,
@@ -99,9 +100,11 @@ _LAYER_ZH = {"buildings": "栋楼栋", "households": "户", "service_points": "�
 class GradeRule:
     """Lowest share for grades A, B and C, per share (see the module docstring for the whole rule).
 
-    Linkage targets are lower than coverage targets: with N = 10 links per
-    center household, linking everyone takes one center per 11 households,
-    which few grids have yet; one per 30 or so (a share near 0.35) is common.
+    Every default is the registry's (`gridmap.vocabulary.MEASURES`, which
+    states each source). Linkage is held to the policy's goal, every
+    household linked: with N = 10 links per center household that takes one
+    center per 11 households; a grid with one per 30 (a share near 0.35)
+    has most of its households unlinked and grades D, not A.
     """
 
     speaker: tuple[float, float, float] = grade_thresholds("speaker")

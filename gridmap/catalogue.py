@@ -342,6 +342,17 @@ CASES = Layer(
         Field("checker", "text", "核查人", "Checker", derived=True),
         Field("closed_at", "text", "结案时间", "Closed at", derived=True),
         Field("on_time", "boolean", "按期处置", "Handled on time", derived=True),
+        Field("ticket_no", "text", "工单编号", "Work-order number", aliases=("工单号", "12345工单号")),
+        Field("placed_by", "text", "定位方式", "Placed by", derived=True),
+        Field("level", "text", "办理层级", "Level", derived=True),
+        Field("pending_request", "text", "待审批申请", "Pending request", derived=True),
+        Field("extensions", "integer", "延期次数", "Extensions", derived=True),
+        Field("reopened", "integer", "重办次数", "Reopened", derived=True),
+        Field("reviewed_at", "text", "回访时间", "Followed up at", derived=True),
+        Field("reached", "boolean", "回访联系上", "Reporter reached", derived=True),
+        Field("satisfaction", "text", "满意度", "Satisfaction", derived=True),
+        Field("duplicate_of", "text", "并入案件", "Merged into", derived=True),
+        Field("speaker_code", "text", "故障广播", "Broken speaker", derived=True),
     ),
 )
 """Cases (案件) are declared here with the layers but kept out of `LAYERS`: they change only through

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from gridmap.address import AddressIndex, Match
+from gridmap.address import AddressIndex, Match, building_areas
 from gridmap.assignment import BuildingLocator, GridLocator, building_grids, point_grids
 from gridmap.crs import parse_crs, to_wgs84
 from gridmap.errors import CRSError, NotFoundError
@@ -40,6 +40,8 @@ __all__ = [
 ]
 
 MAX_SUGGESTIONS = 5
+INTERPOLATED_SCORE = 0.8
+"""The score of an interpolated answer: the grid is known (both neighbours share it), the building not."""
 MAX_DATED = 8
 """Snapshots of past dates kept per service (an "as of" lookup reads and indexes that date's boundaries)."""
 LOOKUP_LAYERS = frozenset({"streets", "communities", "grids", "buildings"})
@@ -52,13 +54,24 @@ GRID_FIELDS = ("code", "name", "party_branch", "worker_name", "worker_phone")
 
 
 class AddressNotFoundError(NotFoundError):
-    """No building matches an address; carries up to five suggestions."""
+    """No building matches an address; carries up to five suggestions.
+
+    `candidates` are the grids a house number the register lacks may lie in,
+    when it is on a road the register holds but its registered neighbours are
+    in different grids (or it lies past them, or across the road from them).
+    """
 
     reason = "not_found"
 
-    def __init__(self, address: str, suggestions: list[dict[str, Any]]) -> None:
-        super().__init__(f"no building matches the address {address!r}")
+    def __init__(
+        self, address: str, suggestions: list[dict[str, Any]], candidates: Sequence[str] = ()
+    ) -> None:
+        message = f"no building matches the address {address!r}"
+        if candidates:
+            message += f"; its house number may lie in grid {' or '.join(candidates)}"
+        super().__init__(message)
         self.suggestions = suggestions
+        self.candidates = list(candidates)
 
 
 class OutsideError(NotFoundError):
@@ -95,7 +108,11 @@ class Snapshot:
         addresses: AddressIndex | None = None,
         date: str | None = None,
     ) -> Snapshot:
-        """Read the four layers a lookup touches and index them (`addresses`: an index still valid).
+        """Read the four layers a lookup touches and index them (`addresses`: an index of the same buildings).
+
+        The address index learns the street and community names and, per
+        building, where it lies, from these boundaries (cheap: the register's
+        own indexes are kept).
 
         With `date`, the boundaries are those in force on that date (`Store.read_as_of`).
         """
@@ -114,23 +131,24 @@ class Snapshot:
         # A building's grid is derived here (largest area share), never trusted from the store.
         b_grid = building_grids(grids, buildings)
         b_rows = _records(buildings, ("code", "name", "address"))
+        grid_community = _nullable(grids["community_code"])
+        places = [*_nullable(streets["name"]), *_nullable(communities["name"])]
+        areas = building_areas(b_grid, grid_community, communities, streets)
         return cls(
             revision=revision,
             stamps=stamps or {},
             locator=locator,
             grid_rows=rows,
-            grid_community=_nullable(grids["community_code"]),
+            grid_community=grid_community,
             communities=_index(communities, ("code", "name", "street_code")),
             streets=_index(streets, ("code", "name")),
             buildings={row["code"]: i for i, row in enumerate(b_rows)},
             building_rows=b_rows,
             building_grid=b_grid,
             building_locator=BuildingLocator(buildings),
-            addresses=addresses
+            addresses=addresses.with_places(places, areas)
             if addresses is not None
-            else AddressIndex.from_frames(
-                {"buildings": buildings, "streets": streets, "communities": communities}
-            ),
+            else AddressIndex(buildings, places=places, areas=areas),
         )
 
     def answer(
@@ -154,15 +172,51 @@ class Snapshot:
     def for_match(
         self, address: str, found: Match | None, role: Role, *, suggest: bool = True
     ) -> dict[str, Any]:
-        """The reply for an address matched (or not) to a building; `suggest` searches for look-alikes."""
+        """The reply for an address matched (or not) to a building; `suggest` searches for look-alikes.
+
+        An address that names no building may still be placed between the
+        registered numbers of its road (`placed`).
+        """
         if found is None:
-            raise AddressNotFoundError(address, self.suggestions(address) if suggest else [])
+            reply, candidates = self.placed(address, role)
+            if reply is not None:
+                return reply
+            raise AddressNotFoundError(address, self.suggestions(address) if suggest else [], candidates)
         row = self.buildings[found.building_code]
         building, grid_pos = self.building_rows[row], int(self.building_grid[row])
         if grid_pos < 0:
             raise OutsideError(f"building {found.building_code} ({building['address']}) lies in no grid")
-        match = {"method": found.method, "score": round(float(found.score), 3)}
+        match = {
+            "method": found.method,
+            "score": round(float(found.score), 3),
+            "disagrees": list(found.disagrees),
+        }
         return self.answer(grid_pos, role, building, match)
+
+    def placed(self, address: str, role: Role) -> tuple[dict[str, Any] | None, list[str]]:
+        """An address on a road of the register whose number it lacks: the reply, or the candidate grids.
+
+        The number is placed between the registered numbers around it on the
+        same side of the road; when the buildings there all lie in one grid,
+        that grid answers (match `interpolated`, no building). Otherwise, and
+        for a number past the road's last or across the road from every
+        registered one, there is no answer, only the grids it may lie in. A
+        road the register lacks places nothing.
+        """
+        placement = self.addresses.place(address)
+        if placement is None:
+            return None, []
+        grids = sorted({int(self.building_grid[self.buildings[code]]) for code in placement.codes})
+        candidates = [str(self.grid_rows[role][g]["code"]) for g in grids if g >= 0]
+        if not placement.between or len(grids) != 1 or grids[0] < 0:
+            return None, candidates
+        match = {
+            "method": "interpolated",
+            "score": INTERPOLATED_SCORE,
+            "disagrees": list(placement.disagrees),
+            "between": list(placement.numbers),
+        }
+        return self.answer(grids[0], role, None, match), candidates
 
     def suggestions(self, address: str) -> list[dict[str, Any]]:
         """Up to five buildings whose address resembles `address`, best first."""
@@ -391,17 +445,23 @@ class Query:
 
 
 def _attempt(snap: Snapshot, address: str, match: Match | None, role: Role, suggest: bool) -> dict[str, Any]:
-    """One address of a batch: the reply, or the not-found error as an entry.
+    """One address of a batch: the reply (maybe interpolated), or the not-found error as an entry.
 
-    `suggestions` is null when they were not searched for, a list (maybe empty) when they were.
+    `suggestions` is null when they were not searched for, a list (maybe empty) when they were;
+    `candidates` lists the grids a number the register lacks may lie in (maybe none).
     """
-    if match is None:
-        return {
-            "status": "not_found",
-            "detail": f"no building matches the address {address!r}",
-            "suggestions": snap.suggestions(address) if suggest else None,
-        }
     try:
+        if match is None:
+            reply, candidates = snap.placed(address, role)
+            if reply is None:
+                error = AddressNotFoundError(address, [], candidates)
+                return {
+                    "status": "not_found",
+                    "detail": str(error),
+                    "candidates": candidates,
+                    "suggestions": snap.suggestions(address) if suggest else None,
+                }
+            return {"status": "ok", **reply}
         return {"status": "ok", **snap.for_match(address, match, role)}
     except OutsideError as exc:
         return {"status": "outside", "detail": str(exc)}

@@ -13,22 +13,24 @@ No personal field is ever written: reports get e-mailed and printed.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 from jinja2 import Environment
 
-from gridmap.actions import grade_reasons, repairable_speakers
+from gridmap.action_plan import speaker_plan
+from gridmap.actions import Reason, grade_reasons
 from gridmap.analysis import Analysis
+from gridmap.cases.desk import CasePeriods
 from gridmap.errors import ConfigError, NotFoundError
+from gridmap.meeting_cases import case_section
+from gridmap.meeting_map import frames_of, meeting_map
 from gridmap.vocabulary import GRADE_COLORS, MEASURES, NO_DATA_COLOR
 
 Scope = Literal["district", "street", "community", "grid"]
@@ -36,6 +38,11 @@ SCOPES: tuple[Scope, ...] = ("district", "street", "community", "grid")
 SCOPE_ZH = {"district": "全区", "street": "街道", "community": "社区", "grid": "网格"}
 CHROMIUM = os.environ.get("GRIDMAP_CHROMIUM", "/usr/bin/chromium")
 MAP_W, MAP_H = 760.0, 560.0
+FOOTER = (
+    '<div style="font-size:8pt;width:100%;text-align:center;color:#555;font-family:sans-serif">'
+    '第 <span class="pageNumber"></span> 页 / 共 <span class="totalPages"></span> 页</div>'
+)
+"""Chromium's page footer: the page number of every printed page."""
 TOP = 15
 """Rows per ranked list in the action section."""
 
@@ -73,20 +80,32 @@ def report_html(
     *,
     data_date: dt.date | None = None,
     sites: int = 5,
-    cases: pd.DataFrame | None = None,
+    cases: CasePeriods | None = None,
 ) -> str:
     """The report as one HTML document laid out for A4 (no external resource).
 
-    `cases`: the case statistics per grid (`CaseDesk.statistics("grid")`); the
-    report then ends with how the area's grids handle their cases.
+    `cases`: the case statistics per grid over a period and the one before it
+    (`gridmap.cases.desk.case_periods`); the report then ends with how the
+    area's grids handle their cases, and the trend.
     """
     if scope not in SCOPES:
         raise ConfigError(f"unknown report scope {scope!r}; expected one of: {', '.join(SCOPES)}")
     area = select_area(analysis, scope, code)
     codes = set(area.grids["code"].astype(str))
-    repair = repairable_speakers(analysis, frames)
-    repair = repair[repair["grid_code"].isin(codes) & (repair["would_cover"] > 0)]
-    proposed = _sites(analysis, frames, codes, sites)
+    plan = speaker_plan(analysis, frames, None if scope == "district" else codes, sites=sites)
+    repair = plan.repairs
+    proposed = plan.sites if len(plan.sites) else None
+    drawn = meeting_map(
+        analysis.grids,
+        analysis.communities,
+        area.grids,
+        detail=scope in ("community", "grid"),
+        buildings=frames_of(analysis, frames, "buildings"),
+        households=analysis.households,
+        speakers=frames_of(analysis, frames, "speakers"),
+        sites=proposed,
+        repairs=repair,
+    )
     reasons = grade_reasons(area.grids)
     communities = analysis.communities.set_index("code")["name"].astype(str)
     table = area.grids.assign(
@@ -115,17 +134,23 @@ def report_html(
         "code": area.code,
         "data_date": str(data_date or dt.date.today()),
         "made": dt.date.today().isoformat(),
-        "figures": [
-            ("网格数", f"{len(area.grids):,}"),
-            ("住户数", f"{households:,}"),
-            *[(m.zh, _pct(share(m.column))) for m in MEASURES.values() if m.thresholds],
-            ("广播未覆盖户", f"{int(area.grids['uncovered_households'].sum()):,}"),
-            ("D 级网格", f"{int((area.grids['grade'] == 'D').sum()):,}"),
-            ("缺党支部网格", f"{int((~_flag(area.grids, 'has_party_branch')).sum()):,}"),
-            ("缺网格员网格", f"{int((~_flag(area.grids, 'has_worker')).sum()):,}"),
+        "figures": _cover_figures(area, households, share),
+        "grades": (
+            []
+            if scope == "grid"
+            else [(g, GRADE_COLORS[g], int((area.grids["grade"] == g).sum())) for g in GRADE_COLORS]
+        ),
+        "one_grid": _one_grid(area, reasons) if scope == "grid" else None,
+        "standards": [
+            (m.zh, "；".join(text for text, _ in m.classes()), m.source("zh"))
+            for m in MEASURES.values()
+            if m.thresholds
         ],
-        "grades": [(g, GRADE_COLORS[g], int((area.grids["grade"] == g).sum())) for g in GRADE_COLORS],
-        "map": _map_svg(analysis, frames, area, proposed, repair),
+        "landscape": drawn.landscape,
+        "detail": scope in ("community", "grid"),
+        "drew_households": drawn.households,
+        "drew_context": drawn.context,
+        "map": drawn.svg,
         "rows": [
             {
                 "n": i,
@@ -144,14 +169,17 @@ def report_html(
             }
             for i, r in enumerate(table.itertuples(), start=1)
         ],
+        "coverage_now": _pct(plan.share(plan.covered_before)),
         "repair": [
             {
+                "rank": int(r["rank"]),
                 "code": r["code"],
                 "name": r["name"] or "",
                 "grid": r["grid_code"],
-                "gain": f"{r['would_cover']:,}",
+                "gain": int(r["gain"]),
+                "after": _pct(r["share_after"]),
             }
-            for r in repair.head(TOP).to_dict(orient="records")
+            for r in repair.to_dict(orient="records")
         ],
         "sites": [
             {
@@ -182,29 +210,48 @@ def report_html(
         ],
         "uncovered": uncovered_list,
         "grade_colors": GRADE_COLORS,
-        "cases": _case_rows(cases, codes),
+        "cases": case_section(cases, codes),
     }
     return _TEMPLATE.render(**context)
 
 
-def _case_rows(cases: pd.DataFrame | None, codes: set[str]) -> list[dict[str, str]]:
-    """The area's grids with cases, most overdue first: received, closed, on-time rate, overdue now."""
-    if cases is None or cases.empty:
-        return []
-    mine = cases[cases["key"].astype(str).isin(codes)]
-    mine = mine.sort_values(["overdue_now", "received", "key"], ascending=[False, False, True])
-    rows = [{str(k): v for k, v in r.items()} for r in mine.to_dict("records")]
-    return [
-        {
-            "code": str(r["key"]),
-            "name": str(r["name"]) if isinstance(r["name"], str) else str(r["key"]),
-            "received": f"{int(r['received']):,}",
-            "closed": f"{int(r['closed']):,}",
-            "rate": _pct(r["on_time_rate"]),
-            "overdue": f"{int(r['overdue_now']):,}",
-        }
-        for r in rows
+def _cover_figures(
+    area: Area, households: int, share: Callable[[str], float | None]
+) -> list[tuple[str, str]]:
+    """The cover's headline figures; a single grid's own state instead of counts of grids."""
+    grids = area.grids
+    head = [
+        ("住户数", f"{households:,}"),
+        *[(m.zh, _pct(share(m.column))) for m in MEASURES.values() if m.thresholds],
     ]
+    uncovered = ("广播未覆盖户", f"{int(grids['uncovered_households'].sum()):,}")
+    if area.scope == "grid":
+        row = grids.iloc[0]
+        return [
+            *head,
+            uncovered,
+            ("网格党支部", "已建立" if bool(row.get("has_party_branch")) else "未建立"),
+            ("网格员", "已配备" if bool(row.get("has_worker")) else "未配备"),
+        ]
+    return [
+        ("网格数", f"{len(grids):,}"),
+        *head,
+        uncovered,
+        ("D 级网格", f"{int((grids['grade'] == 'D').sum()):,}"),
+        ("缺党支部网格", f"{int((~_flag(grids, 'has_party_branch')).sum()):,}"),
+        ("缺网格员网格", f"{int((~_flag(grids, 'has_worker')).sum()):,}"),
+    ]
+
+
+def _one_grid(area: Area, reasons: Mapping[str, list[Reason]]) -> dict[str, Any]:
+    """A grid's grade, its colour and the reasons for it, for the cover of its own report."""
+    row = area.grids.iloc[0]
+    grade = str(row["grade"])
+    return {
+        "grade": grade,
+        "color": GRADE_COLORS.get(grade, NO_DATA_COLOR),
+        "why": [r.zh for r in reasons[str(row["code"])]],
+    }
 
 
 def write_report(html_text: str, out: str | Path) -> Path:
@@ -235,7 +282,14 @@ def html_to_pdf(html_text: str) -> bytes:
             try:
                 page = browser.new_page(offline=True)
                 page.set_content(html_text, wait_until="load")
-                pdf: bytes = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
+                pdf: bytes = page.pdf(
+                    format="A4",
+                    print_background=True,
+                    prefer_css_page_size=True,
+                    display_header_footer=True,
+                    header_template="<span></span>",
+                    footer_template=FOOTER,
+                )
             finally:
                 browser.close()
     except PlaywrightError as exc:
@@ -251,27 +305,6 @@ def _pct(value: Any) -> str:
     return "—" if value is None or pd.isna(value) else f"{float(value) * 100:.1f}%"
 
 
-def _sites(
-    analysis: Analysis, frames: Mapping[str, gpd.GeoDataFrame], codes: set[str], k: int
-) -> gpd.GeoDataFrame | None:
-    """Up to `k` new speaker sites for the area's uncovered households (candidates: its buildings)."""
-    # Imported here: scipy.optimize (the MIP solver) takes about a second to import, and every API
-    # worker imports this module at start while few requests ever site anything.
-    from gridmap.siting import site
-
-    derived = getattr(analysis, "frames", None) or frames
-    households = derived["households"]
-    mine = households[households["grid_code"].isin(codes)]
-    buildings = derived.get("buildings")
-    if k < 1 or mine.empty or buildings is None or "grid_code" not in buildings:
-        return None
-    candidates = buildings[buildings["grid_code"].isin(codes)]
-    if candidates.empty:
-        return None
-    found = site({"households": mine, "buildings": candidates, "speakers": frames["speakers"]}, "speakers", k)
-    return found.sites if len(found.sites) else None
-
-
 def _uncovered_addresses(
     analysis: Analysis, frames: Mapping[str, gpd.GeoDataFrame], codes: set[str]
 ) -> list[str]:
@@ -282,102 +315,15 @@ def _uncovered_addresses(
     if register is None or "address" not in register:
         return list(missed["code"].astype(str))
     addresses = missed["code"].map(register.set_index("code")["address"]).fillna(missed["code"])
-    return sorted(addresses.astype(str))
+    return sorted(addresses.astype(str), key=natural_key)
 
 
-# --- the map ----------------------------------------------------------------------
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key reading runs of digits as numbers: 1栋, 2栋, …, 10栋 (not 10栋, 11栋, 1栋)."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in _DIGITS.split(text) if part)
 
 
-def _map_svg(
-    analysis: Analysis,
-    frames: Mapping[str, gpd.GeoDataFrame],
-    area: Area,
-    proposed: gpd.GeoDataFrame | None,
-    repair: pd.DataFrame,
-) -> str:
-    """Grids coloured by grade with their names, community outlines, broken speakers, numbered sites."""
-    grids = area.grids
-    minx, miny, maxx, maxy = grids.total_bounds
-    pad_x, pad_y = (maxx - minx) * 0.04 or 0.001, (maxy - miny) * 0.04 or 0.001
-    minx, maxx, miny, maxy = minx - pad_x, maxx + pad_x, miny - pad_y, maxy + pad_y
-    kx = np.cos(np.radians((miny + maxy) / 2))
-    scale = min(MAP_W / ((maxx - minx) * kx), MAP_H / (maxy - miny))
-    width, height = (maxx - minx) * kx * scale, (maxy - miny) * scale
-
-    def xy(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return (x - minx) * kx * scale, (maxy - y) * scale
-
-    def path(geom: shapely.Geometry) -> str:
-        parts = []
-        for polygon in getattr(geom, "geoms", [geom]):
-            for ring in [polygon.exterior, *polygon.interiors]:
-                coords = np.asarray(ring.coords)
-                px, py = xy(coords[:, 0], coords[:, 1])
-                parts.append("M" + "L".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py, strict=True)) + "Z")
-        return "".join(parts)
-
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" class="map">']
-    opacity = 0.3 if area.scope == "grid" else 0.7  # one grid: its households' dots must stand out
-    for r in grids.itertuples():
-        color = GRADE_COLORS.get(str(r.grade), NO_DATA_COLOR)
-        out.append(
-            f'<path d="{path(r.geometry)}" fill="{color}" fill-opacity="{opacity}" '
-            'stroke="#444" stroke-width="0.6"/>'
-        )
-    if area.scope == "grid":
-        out.extend(_grid_detail(analysis, set(grids["code"].astype(str)), xy, path))
-    communities = analysis.communities[analysis.communities["code"].isin(set(grids["community_code"]))]
-    for g in communities.geometry:
-        out.append(f'<path d="{path(g)}" fill="none" stroke="#111" stroke-width="1.8"/>')
-    font = max(6.0, min(11.0, float(np.sqrt(width * height / max(len(grids), 1))) / 7))
-    inside = grids.geometry.representative_point()
-    lx, ly = xy(shapely.get_x(inside.values), shapely.get_y(inside.values))
-    for x, y, name in zip(lx, ly, grids["name"].astype(str), strict=True):
-        short = name.split("社区")[-1].split("村")[-1] or name
-        out.append(
-            f'<text x="{x:.1f}" y="{y:.1f}" font-size="{font:.1f}" class="lbl">{html.escape(short)}</text>'
-        )
-    if len(communities) > 1 or area.scope in ("street", "district"):
-        inner = communities.geometry.representative_point()
-        cx, cy = xy(shapely.get_x(inner.values), shapely.get_y(inner.values))
-        for x, y, name in zip(cx, cy, communities["name"].astype(str), strict=True):
-            out.append(
-                f'<text x="{x:.1f}" y="{y - font * 1.6:.1f}" font-size="{font * 1.5:.1f}" '
-                f'class="big">{html.escape(name)}</text>'
-            )
-    if len(repair):
-        rx, ry = xy(repair["lon"].to_numpy(), repair["lat"].to_numpy())
-        for x, y in zip(rx, ry, strict=True):
-            out.append(
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#b2182b" stroke="#fff" stroke-width="1"/>'
-            )
-    if proposed is not None:
-        sx, sy = xy(shapely.get_x(proposed.geometry.values), shapely.get_y(proposed.geometry.values))
-        for x, y, rank in zip(sx, sy, proposed["rank"], strict=True):
-            out.append(
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="8" fill="#006d2c" stroke="#fff" stroke-width="1.5"/>'
-                f'<text x="{x:.1f}" y="{y + 3.5:.1f}" font-size="10" class="site">{int(rank)}</text>'
-            )
-    out.append("</svg>")
-    return "".join(out)
-
-
-def _grid_detail(analysis: Analysis, codes: set[str], xy: Any, path: Any) -> list[str]:
-    """One grid's buildings, and its households as dots: red without a speaker, blue with one."""
-    out = []
-    derived = getattr(analysis, "frames", {}) or {}
-    buildings = derived.get("buildings")
-    if buildings is not None and "grid_code" in buildings:
-        for g in buildings[buildings["grid_code"].isin(codes)].geometry:
-            out.append(f'<path d="{path(g)}" fill="#f0f0f0" stroke="#666" stroke-width="0.5"/>')
-    hh = analysis.households[analysis.households["grid_code"].isin(codes)]
-    covered = hh["speaker_covered"].fillna(False).astype(bool).to_numpy()
-    hx, hy = xy(shapely.get_x(hh.geometry.values), shapely.get_y(hh.geometry.values))
-    for x, y, ok in zip(hx, hy, covered, strict=True):
-        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="1.6" fill="{"#2166ac" if ok else "#d7191c"}"/>')
-    return out
-
-
+_DIGITS = re.compile(r"(\d+)")
 _TEMPLATE = Environment(autoescape=True).from_string(
     (Path(__file__).with_name("meeting.html")).read_text(encoding="utf-8")
 )

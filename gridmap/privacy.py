@@ -36,8 +36,10 @@ class Role(StrEnum):
     """Who is asking, from least to most trusted."""
 
     ANONYMOUS = "anonymous"
+    INTEGRATOR = "integrator"  # an external system (12345, Open311 apps): reports and follows its cases
     VIEWER = "viewer"
     DEPARTMENT = "department"  # reads like a viewer; handles the cases dispatched to its departments
+    REVIEWER = "reviewer"  # a third party (第三方回访): reads like a viewer; follows up closed cases
     EDITOR = "editor"
     ADMIN = "admin"
 
@@ -121,7 +123,7 @@ def sight(role: Role | str, *, for_editing: bool = False) -> str:
     role = Role(role)
     if role is Role.ADMIN or (role is Role.EDITOR and for_editing):
         return "all"
-    return "none" if role is Role.ANONYMOUS else "masked"
+    return "none" if role in (Role.ANONYMOUS, Role.INTEGRATOR) else "masked"
 
 
 def protect(
@@ -129,8 +131,8 @@ def protect(
 ) -> gpd.GeoDataFrame:
     """`frame` as `role` may read it; `frame` itself is never modified.
 
-    - anonymous: personal fields and `worker_name` are removed;
-    - viewer and department: personal fields are masked (phones 138****1234, names 张**);
+    - anonymous and integrator: personal fields and `worker_name` are removed;
+    - viewer, department and reviewer: personal fields are masked (phones 138****1234, names 张**);
     - editor: like a viewer when reading; with `for_editing=True` (an editor
       opening records of their own community to change them) unmasked;
     - admin: everything, unmasked (the frame is returned as it is).

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import fcntl
 import hashlib
 import importlib
@@ -30,6 +31,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -61,6 +63,7 @@ REVISION_POLL_SECONDS = 0.05
 waits a few hundredths of a second, not a fifth, before its refresh starts."""
 _POINTER = "current"
 _LOCK = "builder.lock"
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _KEEP = 3  # editions kept: the newest and two a slow reader may still be reading
 
 
@@ -167,6 +170,17 @@ class Shelf:
             yield True
         finally:
             os.close(fd)
+
+
+def die_with_parent() -> None:
+    """Ask Linux to terminate this process when its parent dies (prctl PR_SET_PDEATHSIG); elsewhere a no-op.
+
+    The parent polling in `main` covers the moment before this call and other systems.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def orphaned(parent: int | None) -> bool:
@@ -292,6 +306,7 @@ class Builder:
     def step(self) -> Edition | None:
         """Publish the store's current revision if it is not published yet (None when nothing changed)."""
         started = time.perf_counter()
+        self.store.settle()  # edits made in QGIS get their grid_code before they are published
         done = self.live.refresh()
         if done is None:
             return None
@@ -373,10 +388,16 @@ def main(argv: list[str] | None = None) -> None:
     log.setLevel(logging.INFO)  # its own progress; the libraries' only when they warn
     shelf, stop = Shelf(args.directory), threading.Event()
 
+    die_with_parent()
+
     def watch_parent() -> None:
+        # Exits at once, not after the step under way: a refresh can run for minutes, and an
+        # orphan has no worker left to read what it publishes.
         while not stop.wait(POLL_SECONDS * 5):
             if orphaned(args.parent):
-                stop.set()
+                log.warning("the worker %s that started this builder is gone; exiting", args.parent)
+                logging.shutdown()
+                os._exit(0)
 
     threading.Thread(target=watch_parent, daemon=True).start()
     with shelf.builder_lock(stop, args.parent) as held:

@@ -50,12 +50,19 @@ class Measure(Term):
     that measure. The grade measure has no thresholds (its value is a letter).
     `layers` are the map layers that explain the measure (the others are left
     off), `gap` the household gap counted on the map (`HOUSEHOLD_GAPS`).
+    `source_zh` / `source_en` say where the thresholds come from, for the
+    report's grading note (empty: the project's own choice).
     """
 
     column: str = ""
     thresholds: tuple[float, float, float] | None = None
+    source_zh: str = ""
+    source_en: str = ""
     layers: tuple[str, ...] = ()
     gap: str = "speaker"
+
+    def source(self, lang: Lang = "zh") -> str:
+        return self.source_zh if lang == "zh" else self.source_en
 
     def classes(self, lang: Lang = "zh") -> list[tuple[str, str]]:
         """Legend rows (text, colour), best first."""
@@ -96,7 +103,18 @@ MEASURES: dict[str, Measure] = {
             "一户十联覆盖率",
             "Linkage coverage",
             column="linkage_share",
-            thresholds=(0.30, 0.20, 0.10),
+            # 一户十联 asks every household to be linked to a 党员中心户 (about ten each, 全覆盖):
+            # A leaves at most one household in ten out; B and C are the service bands.
+            thresholds=(0.90, 0.75, 0.50),
+            source_zh=(
+                "一户十联要求党员中心户联系本网格住户全覆盖（每户联系约 10 户）："
+                "A 级至多一成住户未联系，B、C 级同志愿服务覆盖率"
+            ),
+            source_en=(
+                "一户十联 asks that every household be linked to a party-member center household "
+                "(about ten each): grade A leaves at most one household in ten unlinked; B and C "
+                "follow the service-coverage bands"
+            ),
             layers=(),
             gap="linkage",
         ),
@@ -134,6 +152,49 @@ HOUSEHOLD_GAPS: dict[str, HouseholdGap] = {
     )
 }
 """The household gap of each measure (`Measure.gap`); linkage's column is null where unlinked."""
+
+
+CASE_RATES: dict[str, Measure] = {
+    m.code: m
+    for m in (
+        Measure(
+            "response_rate", "响应率", "Response rate", column="response_rate", thresholds=(0.95, 0.90, 0.80)
+        ),
+        Measure(
+            "resolution_rate",
+            "解决率",
+            "Resolution rate",
+            column="resolution_rate",
+            thresholds=(0.90, 0.80, 0.70),
+        ),
+        Measure(
+            "satisfaction_rate",
+            "满意率",
+            "Satisfaction rate",
+            column="satisfaction_rate",
+            thresholds=(0.95, 0.90, 0.80),
+        ),
+    )
+}
+"""The three rates (三率) hotline centres and street offices are ranked on; thresholds are the lowest
+shares of grades A, B and C, as the city's 12345 assessment bands them (A ≥ 95 % …)."""
+
+
+def rate_grade(code: str, value: float | None) -> str | None:
+    """The grade (A–D) of a value of one of `CASE_RATES`; None when there is no value."""
+    thresholds = CASE_RATES[code].thresholds
+    if value is None or value != value or thresholds is None:
+        return None
+    for grade, lowest in zip(GRADES, thresholds, strict=False):
+        if value >= lowest:
+            return grade
+    return GRADES[-1]
+
+
+def rate_color(code: str, value: float | None) -> str:
+    """The colour of a value of one of `CASE_RATES` (its grade's, grey without a value)."""
+    grade = rate_grade(code, value)
+    return NO_DATA_COLOR if grade is None else GRADE_COLORS[grade]
 
 
 def measure(code: str) -> Measure:
@@ -255,6 +316,18 @@ GAP_KINDS: dict[str, GapKind] = {
     )
 }
 """Gap kinds not coming from topology (those are `topology_<finding kind>`)."""
+
+MATCH_METHODS: dict[str, Term] = {
+    t.code: t
+    for t in (
+        Term("exact", "地址完全一致", "exact address"),
+        Term("normalized", "规范化后一致", "same address once normalised"),
+        Term("fuzzy", "近似匹配", "close match on the same road and numbers"),
+        Term("interpolated", "按门牌号推定", "placed between registered house numbers"),
+        Term("point", "坐标定位", "located by its coordinates"),
+    )
+}
+"""How a lookup found its answer: `match.method` of every lookup reply (address.MatchMethod and the rest)."""
 
 
 def gap_label(kind: str, lang: Lang = "zh") -> str:

@@ -4,6 +4,8 @@
 set -euo pipefail
 need=()
 [ -f /usr/share/postgresql/15/extension/postgis.control ] || need+=(postgresql-15-postgis-3)
+# GDAL's Python bindings: the second writer of the external-edit tests (tests/stores/gdal_writer.py).
+/usr/bin/python3 -c "from osgeo import ogr" >/dev/null 2>&1 || need+=(python3-gdal)
 command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # A CJK font, so map screenshots show Chinese labels instead of empty boxes.

@@ -39,8 +39,12 @@ def postgis_url() -> Iterator[str]:
 
 @contextmanager
 def fresh_postgis_database(prefix: str = "gridmap_test") -> Iterator[str]:
-    """Create a database with the postgis extension; yield its URL; drop it afterwards."""
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    """Create a database with the postgis extension; yield its URL; drop it afterwards.
+
+    Every name starts with `gridmap_test_` (README, Development), so what a run leaves behind is
+    recognisable on a shared server.
+    """
+    name = f"{database_prefix(prefix)}_{uuid.uuid4().hex[:12]}"
     try:
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
@@ -52,6 +56,11 @@ def fresh_postgis_database(prefix: str = "gridmap_test") -> Iterator[str]:
     yield f"postgresql+psycopg://{host_part}/{name}"
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def database_prefix(prefix: str) -> str:
+    """`gridmap_api` -> `gridmap_test_api`: the test databases share one documented prefix."""
+    return prefix if prefix.startswith("gridmap_test") else "gridmap_test_" + prefix.removeprefix("gridmap_")
 
 
 def _with_db(url: str, db: str) -> str:

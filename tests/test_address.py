@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz, process
 
-from gridmap.address import AddressIndex, house_numbers, normalize, normalize_many
+from gridmap.address import AddressIndex, house_numbers, normalize, normalize_many, place_names
 from gridmap.sample import read_sample
 
 
@@ -390,3 +390,153 @@ def test_a_batch_of_10000_matches_within_two_seconds() -> None:
     assert len(found) >= 9_500
     assert {r.method for r in found} == {"exact", "normalized", "fuzzy"}
     assert results == [index.match(q) for q in queries[:200]] + results[200:]
+
+
+# --- Real names: communities and streets named after their roads (issue 22) ------------------------
+
+_ROADS = pd.DataFrame(
+    {
+        "code": ["W3", "W15", "D25", "Z8", "Z10", "S8", "B8", "H6"],
+        "name": [
+            "武铁佳苑3栋",
+            "武铁佳苑5栋",
+            "东门小区5栋",
+            "中山花园1栋",
+            "中华小区1栋",
+            "山东大厦",
+            "北京花园1栋",
+            "华中里6栋",
+        ],
+        "address": [
+            "武铁路3号1栋",
+            "武铁路15号5栋",
+            "大东门路25号5栋",
+            "中山路8号",
+            "中华路10号",
+            "山东路8号1栋",
+            "北京路8号1栋",
+            "华中路6号6栋",
+        ],
+    }
+)
+_ROAD_PLACES = ["中华路街道", "大东门街道", "武铁社区", "大东门社区", "中山路社区", "华中社区"]
+# Street, community per building (the areas a lookup derives from the grids).
+_ROAD_AREAS = [
+    ("中华路街道", "武铁社区"),
+    ("中华路街道", "武铁社区"),
+    ("大东门街道", "大东门社区"),
+    ("中华路街道", "中山路社区"),
+    ("中华路街道", "中山路社区"),
+    ("大东门街道", "大东门社区"),
+    ("大东门街道", "大东门社区"),
+    ("中华路街道", "华中社区"),
+]
+
+
+@pytest.fixture(scope="module")
+def road_index() -> AddressIndex:
+    return AddressIndex(_ROADS, places=_ROAD_PLACES, areas=_ROAD_AREAS)
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("武铁社区武铁路15号5栋", "W15"),  # the community is named after the road
+        ("武铁武铁路15号5栋", "W15"),
+        ("武铁社区居委会武铁路十五号五栋", "W15"),
+        ("大东门社区大东门路25号5栋", "D25"),
+        ("大东门街道大东门社区大东门路25号5栋2单元301室", "D25"),
+        ("湖北省武汉市武昌区大东门街道大东门路25号5幢", "D25"),
+        ("中山路社区中山路8号", "Z8"),
+        ("中华路街道中华路10号", "Z10"),  # a street named after its road
+        ("中华路街道中山路社区中山路8号", "Z8"),
+        ("中华路中山路社区中山路8号", "Z8"),
+        ("华中社区华中路6号6栋", "H6"),
+        ("武铁社区武铁佳苑5栋", "W15"),
+        ("大东门街道山东路8号1号楼", "S8"),  # 山东 is a province, here the road's first characters
+        ("北京路8号1号楼", "B8"),  # was 路8号1栋, which 山东路8号1栋 also became
+        ("河南省北京路8号1栋", "B8"),
+        ("北京花园1栋", "B8"),
+        ("端州区大东门路25号5栋", "D25"),  # a county the register does not know, with its suffix
+        ("武贴社区武铁路15号5栋", "W15"),  # a mistyped community: the road decides
+    ],
+)
+def test_places_sharing_their_road_s_name(road_index: AddressIndex, query: str, code: str) -> None:
+    found = road_index.match(query)
+    assert found is not None, query
+    assert (found.building_code, found.disagrees) == (code, ())
+
+
+def test_a_community_the_building_does_not_lie_in_is_reported(road_index: AddressIndex) -> None:
+    found = road_index.match("大东门社区武铁路15号5栋")
+    assert found is not None
+    assert (found.building_code, found.disagrees) == ("W15", ("大东门社区",))
+    found = road_index.match("大东门街道武铁社区武铁路15号5栋")
+    assert found is not None and found.disagrees == ("大东门街道",)
+    # Without areas nothing can disagree.
+    assert AddressIndex(_ROADS, places=_ROAD_PLACES).match("大东门社区武铁路15号5栋").disagrees == ()
+
+
+def test_a_street_form_is_not_a_community_form() -> None:
+    names = place_names(["沈巷镇", "沈巷社区", "紫阳街道"])
+    assert names["沈巷社区"] == frozenset({"沈巷社区"})
+    assert names["沈巷镇"] == frozenset({"沈巷镇"})
+    assert names["沈巷"] == frozenset({"沈巷镇", "沈巷社区"})
+    assert "紫阳社区" not in names and "紫阳街" in names
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "武铁社区武铁里15号5栋",  # a road the register lacks, behind a known community
+        "中山路社区中山里8号",
+        "路8号1栋",
+        "武铁社区",
+    ],
+)
+def test_a_place_never_makes_an_unknown_road_known(road_index: AddressIndex, query: str) -> None:
+    assert road_index.match(query) is None
+
+
+# --- Placing a house number the register lacks -------------------------------------------------------
+
+_SIDES = pd.DataFrame(
+    {
+        "code": ["O1", "O3", "O7", "E2", "E6", "O11", "O11b", "V5"],
+        "address": [
+            "解放路1号1栋",
+            "解放路3号1栋",
+            "解放路7号1栋",
+            "解放路2号",
+            "解放路6号2栋",
+            "解放路11号1栋",
+            "解放路11号2栋",
+            "单边街5号",
+        ],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("query", "numbers", "codes", "between"),
+    [
+        ("解放路5号", (3, 7), ("O3", "O7"), True),  # odd side: 3 and 7, not 4 and 6
+        ("解放路4号2栋", (2, 6), ("E2", "E6"), True),
+        ("解放路9号", (7, 11), ("O7", "O11", "O11b"), True),
+        ("解放路11号3栋", (11,), ("O11", "O11b"), True),  # the house is registered, its building not
+        ("解放路13号", (11,), ("O11", "O11b"), False),  # past the last odd number
+        ("湖北省武汉市解放路五号", (3, 7), ("O3", "O7"), True),
+        ("单边街8号", (5,), ("V5",), False),  # the register holds only the other side of this road
+    ],
+)
+def test_a_number_is_placed_between_its_side_s_neighbours(
+    query: str, numbers: tuple[int, ...], codes: tuple[str, ...], between: bool
+) -> None:
+    placed = AddressIndex(_SIDES).place(query)
+    assert placed is not None
+    assert (placed.numbers, placed.codes, placed.between) == (numbers, codes, between)
+
+
+@pytest.mark.parametrize("query", ["解放里5号", "新解放路5号", "解放路", "光明小区3栋", "完全不同"])
+def test_a_road_the_register_lacks_places_nothing(query: str) -> None:
+    assert AddressIndex(_SIDES).place(query) is None

@@ -126,9 +126,9 @@ def test_grade_rule() -> None:
     rule = GradeRule()
     shares = np.array(
         [
-            [1.0, 1.0, 0.35],  # A
-            [0.96, 0.80, 0.35],  # service B
-            [0.96, 0.95, 0.15],  # linkage C
+            [1.0, 1.0, 0.92],  # A
+            [0.96, 0.80, 0.92],  # service B
+            [0.96, 0.95, 0.60],  # linkage C
             [0.50, 1.0, 1.0],  # speaker D
             [np.nan, np.nan, np.nan],  # no households: nothing to hold against it
             [1.0, 1.0, 1.0],  # A, but two problems
@@ -137,6 +137,8 @@ def test_grade_rule() -> None:
     )
     got = rule.grade(shares, np.array([0, 0, 0, 0, 0, 2, 3]))
     assert got.tolist() == ["A", "B", "C", "D", "A", "C", "D"]
+    # 30 % linked leaves most households out: D, never A (it was A under a 30 % line).
+    assert rule.grade(np.array([[1.0, 1.0, 0.30]]), np.array([0])).tolist() == ["D"]
 
 
 def test_governance_gaps(result: Analysis) -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 import time
 from collections.abc import Iterator
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
@@ -144,3 +145,138 @@ def test_batch_limits_suggestions_and_coordinate_systems(service: LookupService)
     limited = service.batch(points, max_systems=2)
     assert [r["status"] for r in limited] == ["ok", "ok", "invalid"]
     assert "at most 2" in limited[2]["detail"]
+
+
+def _numbered_road() -> dict[str, gpd.GeoDataFrame]:
+    """武铁路 through 武铁社区 (odd side in G1, even side in G2) and on into 大东门社区 (G3)."""
+    box = shapely.box
+
+    def frame(rows: list[dict[str, object]]) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+
+    buildings = [
+        (f"R{n}", f"武铁路{n}号1栋", x)
+        for n, x in (
+            (1, 114.301),
+            (3, 114.302),
+            (7, 114.304),
+            (2, 114.301),
+            (6, 114.304),
+            (11, 114.312),
+            (15, 114.314),
+        )
+    ]
+    return {
+        "streets": frame(
+            [{"code": "S1", "name": "中华路街道", "geometry": box(114.30, 30.50, 114.32, 30.52)}]
+        ),
+        "communities": frame(
+            [
+                {
+                    "code": "C1",
+                    "name": "武铁社区",
+                    "street_code": "S1",
+                    "geometry": box(114.30, 30.50, 114.31, 30.52),
+                },
+                {
+                    "code": "C2",
+                    "name": "大东门社区",
+                    "street_code": "S1",
+                    "geometry": box(114.31, 30.50, 114.32, 30.52),
+                },
+            ]
+        ),
+        "grids": frame(
+            [
+                {
+                    "code": "G1",
+                    "name": "一",
+                    "community_code": "C1",
+                    "geometry": box(114.30, 30.51, 114.31, 30.52),
+                },
+                {
+                    "code": "G2",
+                    "name": "二",
+                    "community_code": "C1",
+                    "geometry": box(114.30, 30.50, 114.31, 30.51),
+                },
+                {
+                    "code": "G3",
+                    "name": "三",
+                    "community_code": "C2",
+                    "geometry": box(114.31, 30.50, 114.32, 30.52),
+                },
+            ]
+        ),
+        "buildings": frame(
+            [
+                {
+                    "code": code,
+                    "name": None,
+                    "address": address,
+                    "geometry": box(x, y, x + 0.0004, y + 0.0004),
+                }
+                for code, address, x in buildings
+                for y in [30.515 if int(code[1:]) % 2 or int(code[1:]) > 10 else 30.505]
+            ]
+        ),
+    }
+
+
+@pytest.fixture
+def road_service(store: Store) -> Iterator[LookupService]:
+    store.replace_many(_numbered_road())
+    service = LookupService(store, refresh_seconds=0.0)
+    yield service
+    service.close()
+
+
+def test_a_community_named_after_its_road_and_one_that_disagrees(road_service: LookupService) -> None:
+    bare = road_service.by_address("武铁路3号1栋")
+    prefixed = road_service.by_address("中华路街道武铁社区武铁路3号1栋")
+    assert prefixed["building"] == bare["building"] and prefixed["grid"]["code"] == "G1"
+    assert prefixed["match"]["disagrees"] == []
+    other = road_service.by_address("大东门社区武铁路3号1栋")
+    assert other["building"]["code"] == "R3" and other["match"]["disagrees"] == ["大东门社区"]
+
+
+@pytest.mark.parametrize(
+    ("address", "grid", "between"),
+    [
+        ("武铁路5号", "G1", [3, 7]),  # odd side, between 3 and 7
+        ("武铁社区武铁路4号2栋", "G2", [2, 6]),  # even side
+        ("武铁路3号2栋", "G1", [3]),  # a registered house, a building the register lacks
+        ("大东门社区武铁路13号", "G3", [11, 15]),
+    ],
+)
+def test_a_number_the_register_lacks_is_interpolated(
+    road_service: LookupService, address: str, grid: str, between: list[int]
+) -> None:
+    reply = road_service.by_address(address)
+    assert reply["grid"]["code"] == grid and reply["building"] is None
+    assert reply["match"]["method"] == "interpolated" and reply["match"]["between"] == between
+
+
+@pytest.mark.parametrize(
+    ("address", "candidates"),
+    [
+        ("武铁路9号", ["G1", "G3"]),  # between 7 (G1) and 11 (G3): no confident answer
+        ("武铁路17号", ["G3"]),  # past the last number
+        ("武铁里5号", []),  # a road the register lacks
+    ],
+)
+def test_no_confident_answer_names_the_candidate_grids(
+    road_service: LookupService, address: str, candidates: list[str]
+) -> None:
+    with pytest.raises(AddressNotFoundError) as caught:
+        road_service.by_address(address)
+    assert caught.value.candidates == candidates
+
+
+def test_batch_interpolates_and_names_candidates(road_service: LookupService) -> None:
+    results = road_service.batch(
+        [Query(address="武铁路5号"), Query(address="武铁路9号"), Query(address="武铁里5号")]
+    )
+    assert [r["status"] for r in results] == ["ok", "not_found", "not_found"]
+    assert results[0]["match"]["method"] == "interpolated" and results[0]["grid"]["code"] == "G1"
+    assert results[1]["candidates"] == ["G1", "G3"] and results[2]["candidates"] == []

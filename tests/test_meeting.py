@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from gridmap.analysis import Analysis, analyze
 from gridmap.cli import app
 from gridmap.errors import ConfigError, NotFoundError
-from gridmap.meeting import CHROMIUM, html_to_pdf, report_html
+from gridmap.meeting import CHROMIUM, html_to_pdf, natural_key, report_html
 from gridmap.sample import generate
 
 STREET = "420106001"
@@ -35,9 +35,14 @@ def test_street_report_lists_grids_and_ranked_actions(sample) -> None:
     assert "紫阳街道网格治理会议报告" in html and "数据日期" in html
     assert html.count('<td class="g"') == len(analysis.grids) == 61
     actions = html.split("三、待办事项", 1)[1]
-    repair = re.findall(r"（(GB\d+)，\d+）：修复后可覆盖 ([\d,]+) 户", actions)
-    gains = [int(n.replace(",", "")) for _, n in repair]
-    assert repair and gains == sorted(gains, reverse=True)  # ranked by households reached
+    repair = re.findall(r"（(GB\d+)，\d+）：修复后(?:新增覆盖 ([\d,]+) 户|不新增覆盖户)", actions)
+    gains = [int(n.replace(",", "") or 0) for _, n in repair]
+    # Every broken speaker, ranked by what each adds after those above it: the figures add up.
+    assert len(repair) == 5 and repair[-1][0] == "GB42010600100500802"
+    assert gains == sorted(gains, reverse=True) and sum(gains) == 1275
+    assert "广播覆盖率现为 87.2%" in actions and "累计覆盖率 92.4%" in actions
+    drawn = html.split("一、网格分布图", 1)[1].split("</svg>", 1)[0]
+    assert drawn.count('fill="#b2182b"') == 5  # on the map too
     assert re.findall(r"站点 (\d)：", actions) == ["1", "2", "3"]
     lacking = analysis.grids[~(analysis.grids["has_party_branch"] & analysis.grids["has_worker"])]
     assert all(code in actions for code in lacking["code"])
@@ -74,9 +79,16 @@ def test_pdf_is_a4_with_chinese_text(sample) -> None:
         ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
     ).stdout
     assert "瑞欣社区第11网格治理会议报告" in text and "网格分布图" in text and "待办事项" in text
-    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, check=True, text=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", _pdfinfo(path)).group(1))
+    numbers = re.findall(r"第\s*(\d+)\s*页\s*/\s*共\s*(\d+)\s*页", text)
+    assert numbers == [(str(n), str(pages)) for n in range(1, pages + 1)]  # every page numbered
+    info = _pdfinfo(path)
     assert re.search(r"Page size:\s+59[45]\.\d+ x 841\.\d+ pts \(A4\)", info)
     subprocess.run(["pdftoppm", "-r", "50", "-png", str(path), str(ARTIFACTS / "report_grid")], check=True)
+
+
+def _pdfinfo(path: Path) -> str:
+    return subprocess.run(["pdfinfo", str(path)], capture_output=True, check=True, text=True).stdout
 
 
 def test_report_command(sample_store: str, tmp_path: Path) -> None:
@@ -90,3 +102,72 @@ def test_report_command(sample_store: str, tmp_path: Path) -> None:
         app, ["report", "--store", sample_store, "--street", STREET, "--grid", WORST, "--out", str(out)]
     )
     assert isinstance(both.exception, ConfigError)
+
+
+def _texts(svg: str) -> list[tuple[float, float, float, str]]:
+    return [
+        (float(x), float(y), float(size), text)
+        for x, y, size, text in re.findall(
+            r'<text x="([\d.]+)" y="([\d.]+)" font-size="([\d.]+)" class="(?:lbl|big|ctx)">([^<]+)</text>',
+            svg,
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("scope", "code"), [("street", STREET), ("community", "420106001004"), ("grid", WORST)]
+)
+def test_map_fills_its_page_and_no_labels_overlap(sample, scope, code) -> None:
+    from gridmap.meeting_map import LANDSCAPE_MM, PORTRAIT_MM, _text_width
+
+    analysis, frames = sample
+    html = report_html(analysis, frames, scope, code, sites=3)
+    svg = html.split("一、网格分布图", 1)[1].split("</svg>", 1)[0]
+    width, height = (float(v) for v in re.search(r'style="width:([\d.]+)mm;height:([\d.]+)mm"', svg).groups())
+    page = LANDSCAPE_MM if 'class="section wide"' in html else PORTRAIT_MM
+    assert width <= page[0] + 0.1 and height <= page[1] + 0.1
+    assert width >= page[0] - 0.5 or height >= page[1] - 0.5  # one side fills the page's content box
+    if scope == "street":  # twice as wide as tall: a landscape page, the map at its full width
+        assert 'class="section wide"' in html and width == pytest.approx(LANDSCAPE_MM[0], abs=0.5)
+    view_w, view_h = (float(v) for v in re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg).groups())
+    boxes = []
+    for x, y, size, text in _texts(svg):
+        half = _text_width(text) * size / 2
+        assert x - half >= 0 and x + half <= view_w + 1 and 0 <= y <= view_h  # not cut at the edge
+        boxes.append((x - half, y - size, x + half, y))
+    assert len(boxes) >= 3
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+
+
+def test_a_village_map_shows_its_neighbours_buildings_and_households(sample) -> None:
+    analysis, frames = sample
+    html = report_html(analysis, frames, "community", "420106001201")
+    svg = html.split("一、网格分布图", 1)[1].split("</svg>", 1)[0]
+    assert svg.count('fill="#f3f3f3"') >= 3  # the grids next door
+    assert svg.count('fill="#fafafa"') > 10  # its buildings
+    assert svg.count('r="2.2"') == int(
+        analysis.grids.loc[analysis.grids["community_code"] == "420106001201", "households"].sum()
+    )
+    assert "相邻网格" in html and "楼栋" in html
+
+
+def test_a_one_grid_cover_shows_the_grid_not_counts_of_grids(sample) -> None:
+    analysis, frames = sample
+    cover = report_html(analysis, frames, "grid", WORST).split('<div class="section', 1)[0]
+    assert "网格数" not in cover and "D 级网格" not in cover and "缺党支部网格" not in cover
+    assert "综合等级" in cover and "广播覆盖率 14.5%" in cover  # the grade and why
+    street = report_html(analysis, frames, "street", STREET).split('<div class="section', 1)[0]
+    assert "网格数" in street and "D 级网格" in street
+
+
+def test_door_to_door_list_in_natural_order() -> None:
+    addresses = ["和平路12号10栋", "和平路12号1栋", "和平路12号2栋", "和平路3号1栋", "和平路12号11栋"]
+    assert sorted(addresses, key=natural_key) == [
+        "和平路3号1栋",
+        "和平路12号1栋",
+        "和平路12号2栋",
+        "和平路12号10栋",
+        "和平路12号11栋",
+    ]

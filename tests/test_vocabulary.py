@@ -43,15 +43,17 @@ def test_gap_labels_cover_analysis_and_topology_kinds() -> None:
 
 def test_grade_rule_defaults_come_from_the_measures() -> None:
     rule = analysis.GradeRule()
-    assert rule.linkage == grade_thresholds("linkage") == (0.30, 0.20, 0.10)
+    assert rule.linkage == grade_thresholds("linkage") == (0.90, 0.75, 0.50)
+    linkage = MEASURES["linkage"]
+    assert "全覆盖" in linkage.source("zh") and "every household" in linkage.source("en")
     assert rule.speaker == MEASURES["speaker"].thresholds
     with pytest.raises(ConfigError, match="no thresholds"):
         grade_thresholds("grade")
 
 
 def test_colour_classes_are_the_measure_grades() -> None:
-    # linkage A starts at 30 %: a 35 % grid is green on linkage, red on speaker.
-    shares = pd.Series([0.35, 0.25, 0.15, 0.05, None])
+    # linkage A starts at 90 %: a grid with 30 % linked is red, not green (most households unlinked).
+    shares = pd.Series([0.92, 0.80, 0.60, 0.30, None])
     assert measure_colors(shares, "linkage_share") == [
         GRADE_COLORS["A"],
         GRADE_COLORS["B"],
@@ -60,7 +62,7 @@ def test_colour_classes_are_the_measure_grades() -> None:
         "#bdbdbd",
     ]
     assert measure_colors(pd.Series([0.35]), "speaker_share") == [GRADE_COLORS["D"]]
-    assert measure("linkage").classes()[0][0] == "≥ 30%（A）"
+    assert measure("linkage").classes()[0][0] == "≥ 90%（A）"
 
 
 def test_unknown_measure_names_the_choices() -> None:

@@ -275,11 +275,16 @@
         });
         if (results.length) { gc.go(results[0]); }
       }).catch(function (err) {
-        var s = (err.body && err.body.suggestions) || [];
-        list.innerHTML = '<li class="gc-warn">未找到：' + esc(err.message) + "</li>" + s.map(function (x) {
+        var s = (err.body && err.body.suggestions) || [], grids = (err.body && err.body.candidates) || [];
+        list.innerHTML = '<li class="gc-warn">未找到：' + esc(err.message) + "</li>" + grids.map(function (code) {
+          return '<li data-grid="' + esc(code) + '">' + esc(code) + '<span class="gc-kind">门牌号可能所在网格</span></li>';
+        }).join("") + s.map(function (x) {
           return '<li data-q="' + esc(x.address) + '">' + esc(x.address) + '<span class="gc-kind">建议</span></li>';
         }).join("");
         list.hidden = false;
+        list.querySelectorAll("li[data-grid]").forEach(function (li) {
+          li.addEventListener("click", function () { list.hidden = true; gc.openGrid(li.dataset.grid); });
+        });
         list.querySelectorAll("li[data-q]").forEach(function (li) {
           li.addEventListener("click", function () {
             document.getElementById("gc-q").value = li.dataset.q; list.hidden = true; form.requestSubmit();

@@ -129,6 +129,41 @@ class WorkingCalendar:
             day += dt.timedelta(days=1)
         raise ConfigError(f"working calendar: no {hours} working hours within {MAX_DAYS} days of {start}")
 
+    def deadline(self, start: dt.datetime, hours: float, clock: str = "working") -> dt.datetime:
+        """`hours` after `start` on `clock`: working hours, or calendar hours (emergencies, day and night)."""
+        _require_aware(start)
+        if clock == "calendar":
+            return start + dt.timedelta(hours=max(hours, 0.0))
+        return self.add_hours(start, hours)
+
+    def elapsed(self, start: dt.datetime, end: dt.datetime, clock: str = "working") -> float:
+        """Hours from `start` to `end` on `clock` (0 when `end` is not later)."""
+        if clock == "calendar":
+            _require_aware(start)
+            _require_aware(end)
+            return max((end - start) / _HOUR, 0.0)
+        return self.hours_between(start, end)
+
+    def add_working_days(self, day: dt.date, days: int) -> dt.date:
+        """The working day `days` working days after (or, negative, before) `day`."""
+        step = dt.timedelta(days=1 if days >= 0 else -1)
+        left = abs(days)
+        for _ in range(MAX_DAYS):
+            if left == 0:
+                return day
+            day += step
+            if self.is_working_day(day):
+                left -= 1
+        raise ConfigError(f"working calendar: no {days} working days within {MAX_DAYS} days of {day}")
+
+    def working_days_between(self, start: dt.date, end: dt.date) -> int:
+        """Working days after `start` up to and including `end` (0 when `end` is not later)."""
+        count, day = 0, start
+        while day < end:
+            day += dt.timedelta(days=1)
+            count += self.is_working_day(day)
+        return count
+
     def hours_between(self, start: dt.datetime, end: dt.datetime) -> float:
         """Working hours from `start` to `end` (0 when `end` is not later)."""
         _require_aware(start)

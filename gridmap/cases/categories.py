@@ -1,11 +1,13 @@
 """The two-level case category catalogue and the departments cases are dispatched to.
 
 The default follows the event classes of the national digital city-management
-standards (市容环境, 宣传广告, 施工管理, 街面秩序, 突发事件, 其他), each subcategory
-with a handling deadline in working hours and the department that usually
-handles it. A city replaces it with its own JSON file (`GRIDMAP_CASE_CATEGORIES`):
-`{"departments": [{code, name_zh, name_en}], "categories": [{code, name_zh,
-name_en, children: [{code, name_zh, name_en, hours, department}]}]}`. A
+standards (市容环境, 宣传广告, 施工管理, 街面秩序, 突发事件, 其他) plus 设施维修 (the
+repair tickets of broken speakers), each subcategory with a handling deadline —
+working hours, or calendar hours for emergencies — the department that usually
+handles it and the level that should solve it. A city replaces it with its own
+JSON file (`GRIDMAP_CASE_CATEGORIES`): `{"departments": [{code, name_zh,
+name_en}], "categories": [{code, name_zh, name_en, children: [{code, name_zh,
+name_en, hours, department, clock, response_hours, level, substantive}]}]}`. A
 subcategory's code starts with its main category's code, so statistics group
 by main category with a prefix in the database.
 """
@@ -14,10 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, PositiveFloat
 
 from gridmap.cases._config import read_model
+from gridmap.cases.vocabulary import DISSATISFACTION_REASONS
 from gridmap.errors import ConfigError
 
 MAIN_CODE_LENGTH = 2
@@ -32,14 +36,29 @@ class Department(BaseModel):
     name_en: str
 
 
+Level = Literal["grid", "community", "street"]
+Clock = Literal["working", "calendar"]
+"""How a category's hours run: working hours (office time) or calendar hours (emergencies, day and night)."""
+
+
 class Subcategory(BaseModel):
-    """A kind of case with its deadline (working hours from dispatch) and default department."""
+    """A kind of case: its deadline from dispatch, its response time, department and level.
+
+    `hours` and `response_hours` (report to 立案) run on `clock`: working
+    hours for ordinary cases, calendar hours for emergencies that cannot wait
+    for Monday. `level` is where the case should be solved (网格, 社区, 街道);
+    `substantive` names the dissatisfaction reasons that reopen a closed case.
+    """
 
     code: str = Field(min_length=MAIN_CODE_LENGTH + 1)
     name_zh: str
     name_en: str
     hours: PositiveFloat
     department: str
+    clock: Clock = "working"
+    response_hours: PositiveFloat = 2.0
+    level: Level = "grid"
+    substantive: list[str] = Field(default_factory=lambda: ["unsolved", "recurred", "partly"])
 
 
 class Category(BaseModel):
@@ -76,6 +95,11 @@ class CategoryCatalogue:
                     problems.append(f"subcategory {sub.code} must start with its category code {main.code}")
                 if sub.department not in depts:
                     problems.append(f"subcategory {sub.code} names unknown department {sub.department!r}")
+                problems += [
+                    f"subcategory {sub.code} names unknown dissatisfaction reason {reason!r}"
+                    for reason in sub.substantive
+                    if reason not in DISSATISFACTION_REASONS
+                ]
         if problems:
             raise ConfigError("case categories: " + "; ".join(problems))
 
@@ -129,8 +153,22 @@ def _repeated(values: list[str]) -> list[str]:
     return [v for v in values if v in seen or seen.add(v)]  # type: ignore[func-returns-value]
 
 
-def _sub(code: str, zh: str, en: str, hours: float, department: str) -> Subcategory:
-    return Subcategory(code=code, name_zh=zh, name_en=en, hours=hours, department=department)
+def _sub(code: str, zh: str, en: str, hours: float, department: str, *, level: Level = "grid") -> Subcategory:
+    return Subcategory(code=code, name_zh=zh, name_en=en, hours=hours, department=department, level=level)
+
+
+def _emergency(code: str, zh: str, en: str, hours: float, department: str) -> Subcategory:
+    """An emergency: calendar hours day and night, answered within half an hour, solved by the street."""
+    return Subcategory(
+        code=code,
+        name_zh=zh,
+        name_en=en,
+        hours=hours,
+        department=department,
+        clock="calendar",
+        response_hours=0.5,
+        level="street",
+    )
 
 
 _DEPARTMENTS = (
@@ -150,7 +188,7 @@ _CATEGORIES = (
         name_zh="市容环境",
         name_en="City appearance",
         children=[
-            _sub("0101", "私搭乱建", "Illegal structure", 40, "cgj"),
+            _sub("0101", "私搭乱建", "Illegal structure", 40, "cgj", level="community"),
             _sub("0102", "暴露垃圾", "Exposed rubbish", 4, "cgj"),
             _sub("0103", "积存垃圾渣土", "Piled rubbish or muck", 8, "cgj"),
             _sub("0104", "道路不洁", "Dirty road", 4, "cgj"),
@@ -177,7 +215,7 @@ _CATEGORIES = (
             _sub("0301", "施工扰民", "Construction noise", 8, "zjj"),
             _sub("0302", "工地扬尘", "Construction dust", 8, "sthj"),
             _sub("0303", "道路遗撒", "Spillage on the road", 4, "cgj"),
-            _sub("0304", "无证掘路", "Unlicensed road digging", 16, "zjj"),
+            _sub("0304", "无证掘路", "Unlicensed road digging", 16, "zjj", level="community"),
         ],
     ),
     Category(
@@ -198,12 +236,12 @@ _CATEGORIES = (
         name_zh="突发事件",
         name_en="Emergencies",
         children=[
-            _sub("0501", "路面塌陷", "Road collapse", 2, "zjj"),
-            _sub("0502", "自来水管破裂", "Burst water main", 2, "swj"),
-            _sub("0503", "燃气管道破裂", "Gas pipe leak", 1, "rq"),
-            _sub("0504", "下水道堵塞或破损", "Blocked or broken sewer", 4, "swj"),
-            _sub("0505", "道路积水", "Flooded road", 2, "swj"),
-            _sub("0506", "道路积雪结冰", "Snow or ice on the road", 4, "cgj"),
+            _emergency("0501", "路面塌陷", "Road collapse", 2, "zjj"),
+            _emergency("0502", "自来水管破裂", "Burst water main", 2, "swj"),
+            _emergency("0503", "燃气管道破裂", "Gas pipe leak", 1, "rq"),
+            _sub("0504", "下水道堵塞或破损", "Blocked or broken sewer", 4, "swj", level="community"),
+            _emergency("0505", "道路积水", "Flooded road", 2, "swj"),
+            _sub("0506", "道路积雪结冰", "Snow or ice on the road", 4, "cgj", level="community"),
         ],
     ),
     Category(
@@ -211,6 +249,23 @@ _CATEGORIES = (
         name_zh="其他",
         name_en="Other",
         children=[_sub("0601", "其他事件", "Other event", 16, "jdb")],
+    ),
+    Category(
+        code="07",
+        name_zh="设施维修",
+        name_en="Facility repair",
+        children=[
+            Subcategory(
+                code="0701",
+                name_zh="应急广播故障",
+                name_en="Broken broadcast speaker",
+                hours=24,
+                department="jdb",
+                clock="calendar",
+                response_hours=2,
+                level="street",
+            ),
+        ],
     ),
 )
 

@@ -18,8 +18,8 @@ import pandas as pd
 
 from gridmap.cases.calendar import WorkingCalendar
 from gridmap.cases.categories import DEFAULT_CATALOGUE, CategoryCatalogue
-from gridmap.cases.lifecycle import Actor, plan
-from gridmap.cases.routing import route
+from gridmap.cases.lifecycle import Actor, Details, plan
+from gridmap.cases.routing import Place, place_in_grid, route
 from gridmap.cases.statistics import LEVEL_LABELS, case_statistics, group_names, workbook_sheets
 from gridmap.cases.vocabulary import SOURCES, Action, Status
 from gridmap.errors import NotFoundError, PermissionDeniedError, Problem, TransitionError, ValidationError
@@ -50,6 +50,7 @@ class CaseReport:
     source: str = "resident"
     reporter_name: str | None = None
     reporter_phone: str | None = None
+    ticket_no: str | None = None
 
 
 @dataclass
@@ -67,7 +68,12 @@ class CaseDesk:
         return self.store.case_book()
 
     def report(self, actor: Actor, report: CaseReport) -> dict[str, Any]:
-        """Register a new case (上报) in the grid its address or point belongs to; returns it."""
+        """Register a new case (上报) in the grid its address or point belongs to; returns it.
+
+        A case is always taken: one that cannot be placed is kept unplaced
+        (待定位) for an editor to place, and the returned case's `placement`
+        says how it was placed or why it was not, with suggested addresses.
+        """
         _check_report(report, self.catalogue)
         place = route(
             self.lookup, self.store, address=report.address, lon=report.lon, lat=report.lat, crs=report.crs
@@ -81,14 +87,25 @@ class CaseDesk:
             "reporter_name": _text(report.reporter_name),
             "reporter_phone": _text(report.reporter_phone),
             "address": _text(report.address),
+            "ticket_no": _text(report.ticket_no),
             "building_code": place.building_code,
             "lon": place.lon,
             "lat": place.lat,
             "grid_code": place.grid_code,
             "community_code": place.community_code,
             "street_code": place.street_code,
+            "placed_by": place.placed_by,
+            "level": self.catalogue.subcategory(report.category).level,
             "status": Status.REPORTED.value,
         }
+        note = None if place.grid_code else f"待定位 unplaced: {place.why}"
+        stored = self._insert(case, actor, now, note)
+        return {**stored, "placement": _placement(place)}
+
+    def _insert(
+        self, case: dict[str, Any], actor: Actor, now: dt.datetime, note: str | None
+    ) -> dict[str, Any]:
+        """Store a new case under a fresh number, with its first event."""
         for _ in range(_CODE_ATTEMPTS):
             case["code"] = _new_code(now, self.calendar)
             event = {
@@ -99,13 +116,69 @@ class CaseDesk:
                 "actor": actor.identity,
                 "role": actor.role.value,
                 "at": now,
-                "note": None,
+                "note": note,
             }
             if self.book.insert(case, event):
                 stored = self.book.get(case["code"])
                 assert stored is not None
                 return stored
         raise TransitionError("could not allocate a new case number; try again", Status.REPORTED.value)
+
+    def place(
+        self,
+        actor: Actor,
+        code: str,
+        *,
+        grid: str | None = None,
+        address: str | None = None,
+        lon: float | None = None,
+        lat: float | None = None,
+        crs: str = "wgs84",
+    ) -> dict[str, Any]:
+        """Place (or correct the place of) a case not yet dispatched: by grid, address or point.
+
+        An editor may place a case only in their own communities; an admin anywhere.
+        """
+        case = self.get(actor, code)
+        if actor.role not in (Role.EDITOR, Role.ADMIN):
+            raise PermissionDeniedError(f"placing case {code} needs an editor or admin token")
+        status = Status(case["status"])
+        if status not in (Status.REPORTED, Status.ACCEPTED):
+            raise TransitionError(
+                f"case {code} is {status.label_zh} ({status.value}); only a case not dispatched is placed",
+                status.value,
+            )
+        if grid is not None:
+            place = place_in_grid(self.store, grid)
+        else:
+            place = route(self.lookup, self.store, address=address, lon=lon, lat=lat, crs=crs)
+            if place.grid_code is None:
+                raise ValidationError(f"case {code}", [Problem(None, "address", place.why or "not placed")])
+        if actor.role is Role.EDITOR and place.community_code not in actor.communities:
+            raise PermissionDeniedError(
+                f"grid {place.grid_code} is in community {place.community_code}; "
+                f"your token covers {', '.join(sorted(actor.communities))}"
+            )
+        changes: dict[str, Any] = {
+            "grid_code": place.grid_code,
+            "community_code": place.community_code,
+            "street_code": place.street_code,
+            "placed_by": "editor",
+        }
+        if place.lon is not None:
+            changes.update(lon=place.lon, lat=place.lat, building_code=place.building_code)
+        now = self.clock()
+        event = {
+            "case_code": code,
+            "action": "place",
+            "from_status": status.value,
+            "to_status": status.value,
+            "actor": actor.identity,
+            "role": actor.role.value,
+            "at": now,
+            "note": f"定位到网格 {place.grid_code}",
+        }
+        return self._write(case, changes, event)
 
     def get(self, actor: Actor, code: str) -> dict[str, Any]:
         """One case the actor may see (NotFoundError / PermissionDeniedError otherwise)."""
@@ -129,10 +202,15 @@ class CaseDesk:
         *,
         note: str | None = None,
         department: str | None = None,
+        hours: float | None = None,
+        reached: bool | None = None,
+        satisfaction: str | None = None,
+        reason: str | None = None,
+        channel: str | None = None,
     ) -> dict[str, Any]:
-        """Make one transition; returns the case as it is afterwards.
+        """Make one step (a transition, a request, a decision, a follow-up); returns the case afterwards.
 
-        A transition the status does not allow is a TransitionError naming the
+        A step the status does not allow is a TransitionError naming the
         current status, also when another caller moved the case first.
         """
         action = _action(action)
@@ -141,17 +219,33 @@ class CaseDesk:
                 f"case {code}", [Problem(None, "note", f"longer than {MAX_TEXT} characters")]
             )
         case = self.get(actor, code)
-        changes, event = plan(
+        details = Details(note, department, hours, reached, satisfaction, reason, channel)
+        pending = self.book.pending_request(code) if case.get("pending_request") else None
+        step = plan(
             case,
             action,
             actor,
             now=self.clock(),
             calendar=self.calendar,
             catalogue=self.catalogue,
-            note=note,
-            department=department,
+            details=details,
+            pending=pending,
         )
-        if not self.book.update(code, int(case["version"]), changes, event):
+        return self._write(case, step.changes, step.event, request=step.request, decision=step.decision)
+
+    def _write(
+        self,
+        case: dict[str, Any],
+        changes: dict[str, Any],
+        event: dict[str, Any],
+        *,
+        request: dict[str, Any] | None = None,
+        decision: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        code = str(case["code"])
+        if not self.book.update(
+            code, int(case["version"]), changes, event, request=request, decision=decision
+        ):
             current = self.book.get(code) or case
             raise TransitionError(
                 f"case {code} changed meanwhile; it is now {Status(current['status']).label_zh} "
@@ -161,6 +255,11 @@ class CaseDesk:
         moved = self.book.get(code)
         assert moved is not None
         return moved
+
+    def requests(self, actor: Actor, code: str) -> list[dict[str, Any]]:
+        """The approval ledger of a case the actor may see, oldest first."""
+        self.get(actor, code)
+        return self.book.requests(code)
 
     def statistics(
         self, by: str, *, since: dt.datetime | None = None, until: dt.datetime | None = None
@@ -188,13 +287,15 @@ class CaseDesk:
 
 
 def confine(actor: Actor, wanted: CaseFilter) -> CaseFilter:
-    """`wanted` narrowed to the cases the actor may see (nothing for viewers and anonymous callers)."""
+    """`wanted` narrowed to the cases the actor may see (as `Actor.can_see`; nothing for viewers)."""
     if actor.role is Role.ADMIN:
         return wanted
     if actor.role is Role.EDITOR:
-        return replace(wanted, communities_in=actor.communities)
+        return replace(wanted, communities_in=actor.communities, unplaced_too=True)
     if actor.role is Role.DEPARTMENT:
         return replace(wanted, departments_in=actor.departments)
+    if actor.role is Role.REVIEWER:
+        return replace(wanted, followed_up_only=True)
     return replace(wanted, communities_in=frozenset(), departments_in=frozenset())
 
 
@@ -207,7 +308,7 @@ def _check_report(report: CaseReport, catalogue: CategoryCatalogue) -> None:
         )
     if report.source not in SOURCES:
         problems.append(Problem(None, "source", f"source must be one of {', '.join(SOURCES)}"))
-    for name in ("description", "address", "reporter_name", "reporter_phone"):
+    for name in ("description", "address", "reporter_name", "reporter_phone", "ticket_no"):
         value = getattr(report, name)
         if value is not None and len(value) > MAX_TEXT:
             problems.append(Problem(None, name, f"longer than {MAX_TEXT} characters"))
@@ -223,6 +324,11 @@ def _action(action: Action | str) -> Action:
         raise ValidationError(
             "case", [Problem(None, "action", f"unknown action {action!r}; expected {allowed}")]
         ) from None
+
+
+def _placement(place: Place) -> dict[str, Any]:
+    """How a new case was placed, or why not and what the register suggests (待定位)."""
+    return {"method": place.placed_by, "reason": place.why, "suggestions": list(place.suggestions)}
 
 
 def _text(value: str | None) -> str | None:
@@ -247,7 +353,39 @@ def _unseen(case: dict[str, Any], actor: Actor) -> str:
     return f"reading cases needs an editor, department or admin token (you are {actor.role.value})"
 
 
-def case_statistics_by_grid(store: Store) -> pd.DataFrame | None:
-    """Every case's statistics per grid for the meeting report (None when the store holds no cases)."""
+REPORT_DAYS = 90
+"""The meeting report's case period: the last 90 days, against the 90 before them."""
+
+
+@dataclass(frozen=True)
+class CasePeriods:
+    """Case statistics per group over a period and over the period of equal length just before it.
+
+    `since` and `until` (UTC) bound the current period (cases reported in
+    [since, until)); `previous` covers [since - (until - since), since), so a
+    report can show each figure's trend.
+    """
+
+    since: dt.datetime
+    until: dt.datetime
+    current: pd.DataFrame
+    previous: pd.DataFrame
+
+    @property
+    def days(self) -> int:
+        return round((self.until - self.since).total_seconds() / 86400)
+
+
+def case_periods(desk: CaseDesk, by: str = "grid", days: int = REPORT_DAYS) -> CasePeriods:
+    """`desk`'s statistics per `by` over the last `days` days and the `days` before them."""
+    until = desk.clock()
+    since = until - dt.timedelta(days=days)
+    current = desk.statistics(by, since=since, until=until)
+    previous = desk.statistics(by, since=since - dt.timedelta(days=days), until=since)
+    return CasePeriods(since, until, current, previous)
+
+
+def case_statistics_by_grid(store: Store, days: int = REPORT_DAYS) -> CasePeriods | None:
+    """The meeting report's case figures per grid (None when the store holds no cases)."""
     desk = CaseDesk(store, LookupService(store))
-    return desk.statistics("grid") if desk.book.count() else None
+    return case_periods(desk, "grid", days) if desk.book.count() else None

@@ -1,27 +1,47 @@
 """The case lifecycle as explicit transitions, and who may make each one.
 
-上报 → 立案 → 派遣 → 处置 → 核查 → 结案; 退回 sends a dispatched, handled or
-checked case back to be dispatched again; 作废 voids a case not yet
-dispatched, with a reason. `plan` judges one request against a case as it is
-and returns what the store must write (the changed columns and the event),
-so the rules live here once and both stores apply them the same way.
+上报 → 立案 → 派遣 → 处置 → 核查 → 结案 → 回访. Four steps are requests that take
+effect only when the level above approves them, each kept in a ledger with
+its reason (审批台账): 退回 sends a dispatched, handled or checked case back to
+be dispatched again, 作废 voids a case not yet dispatched, 延期 moves the
+deadline once, 缓办 suspends a dispatched case (恢复办理 resumes it with the
+time it had left). A follow-up (回访) by a third party records whether the
+reporter was reached and satisfied; dissatisfaction for a reason the category
+calls substantive reopens the case to dispatch. A case can be raised a level
+(网格 → 社区 → 街道) or sent down.
+
+`plan` judges one request against a case as it is and returns what the
+store must write (the changed columns, the event, and the ledger entry), so
+the rules live here once and both stores apply them the same way.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from gridmap.cases.calendar import WorkingCalendar
-from gridmap.cases.categories import CategoryCatalogue
-from gridmap.cases.vocabulary import Action, Status
+from gridmap.cases.categories import CategoryCatalogue, Subcategory
+from gridmap.cases.vocabulary import (
+    CHANNELS,
+    DISSATISFACTION_REASONS,
+    LEVEL_ORDER,
+    LEVELS,
+    REQUESTED,
+    SATISFACTION,
+    Action,
+    Status,
+)
 from gridmap.errors import PermissionDeniedError, Problem, TransitionError, ValidationError
 from gridmap.privacy import Role
 
-Duty = Literal["community", "department"]
-"""Who answers for a step: the editors of the case's community, or the department it was dispatched to."""
+Duty = Literal["community", "department", "reviewer"]
+"""Who answers for a step: the editors of the case's community, its department, or a third party."""
+
+_HANDLING = (Status.DISPATCHED, Status.HANDLED, Status.CHECKED)
+_BEFORE_HANDLING = (Status.REPORTED, Status.ACCEPTED, Status.DISPATCHED)
 
 TRANSITIONS: dict[Action, dict[Status, Status]] = {
     Action.ACCEPT: {Status.REPORTED: Status.ACCEPTED},
@@ -29,26 +49,57 @@ TRANSITIONS: dict[Action, dict[Status, Status]] = {
     Action.HANDLE: {Status.DISPATCHED: Status.HANDLED},
     Action.CHECK: {Status.HANDLED: Status.CHECKED},
     Action.CLOSE: {Status.CHECKED: Status.CLOSED},
-    Action.RETURN: {
-        Status.DISPATCHED: Status.ACCEPTED,
-        Status.HANDLED: Status.ACCEPTED,
-        Status.CHECKED: Status.ACCEPTED,
-    },
+    Action.RETURN: {s: Status.ACCEPTED for s in _HANDLING},
     Action.VOID: {Status.REPORTED: Status.VOID, Status.ACCEPTED: Status.VOID},
+    Action.EXTEND: {Status.DISPATCHED: Status.DISPATCHED},
+    Action.SUSPEND: {Status.DISPATCHED: Status.SUSPENDED},
+    Action.RESUME: {Status.SUSPENDED: Status.DISPATCHED},
+    Action.REVIEW: {Status.CLOSED: Status.CLOSED},  # or back to ACCEPTED: a substantive dissatisfaction
+    Action.RAISE: {
+        Status.REPORTED: Status.REPORTED,
+        Status.ACCEPTED: Status.ACCEPTED,
+        Status.DISPATCHED: Status.ACCEPTED,
+    },
+    Action.SEND_DOWN: {
+        Status.REPORTED: Status.REPORTED,
+        Status.ACCEPTED: Status.ACCEPTED,
+        Status.DISPATCHED: Status.ACCEPTED,
+    },
+}
+"""Where each action leads from each status. For a request (`REQUESTED`) this is where it leads once
+approved; approving and rejecting act on the pending request, whatever the status."""
+
+_COMMUNITY: frozenset[Duty] = frozenset({"community"})
+_EITHER: frozenset[Duty] = frozenset({"community", "department"})
+DUTIES: dict[Action, frozenset[Duty]] = {
+    Action.ACCEPT: _COMMUNITY,
+    Action.DISPATCH: _COMMUNITY,
+    Action.HANDLE: frozenset({"department"}),
+    Action.CHECK: _COMMUNITY,
+    Action.CLOSE: _COMMUNITY,
+    Action.RETURN: _EITHER,  # a department hands back a case that is not its business
+    Action.VOID: _COMMUNITY,
+    Action.EXTEND: _EITHER,
+    Action.SUSPEND: _EITHER,
+    Action.RESUME: _EITHER,
+    Action.REVIEW: frozenset({"reviewer"}),
+    Action.RAISE: _COMMUNITY,
+    Action.SEND_DOWN: _COMMUNITY,
 }
 
-DUTIES: dict[tuple[Action, Status], frozenset[Duty]] = {
-    (action, source): frozenset({"department"} if action is Action.HANDLE else {"community"})
-    for action, moves in TRANSITIONS.items()
-    for source in moves
-}
-# A department may also hand back a case that is not its business (退回), before handling it.
-DUTIES[(Action.RETURN, Status.DISPATCHED)] = frozenset({"community", "department"})
+NEEDS_NOTE = frozenset({*REQUESTED, Action.RAISE, Action.SEND_DOWN, Action.REJECT})
+"""Steps that must say why (every request, a level change, a rejection)."""
 
-NEEDS_NOTE = frozenset({Action.RETURN, Action.VOID})
-"""Transitions that must say why (退回 and 作废)."""
-
-_CLEARED_ON_DISPATCH = ("handler", "handled_at", "handling_hours", "on_time", "checker", "checked_at")
+MAX_EXTENSION_HOURS = 24 * 30
+_CLEARED_ON_DISPATCH = (
+    "handler",
+    "handled_at",
+    "handling_hours",
+    "on_time",
+    "checker",
+    "checked_at",
+    "suspended_at",
+)
 
 
 @dataclass(frozen=True)
@@ -66,13 +117,16 @@ class Actor:
         return self.name or self.role.value
 
     def can_see(self, case: Mapping[str, Any]) -> bool:
-        """Admins see every case, editors those of their communities, departments those dispatched to them."""
+        """Admins see every case; editors those of their communities and the unplaced ones (to place
+        them); departments those dispatched to them; reviewers the closed ones (to follow them up)."""
         if self.role is Role.ADMIN:
             return True
         if self.role is Role.EDITOR:
-            return case.get("community_code") in self.communities
+            return case.get("community_code") in self.communities or case.get("community_code") is None
         if self.role is Role.DEPARTMENT:
             return case.get("department") in self.departments
+        if self.role is Role.REVIEWER:
+            return case.get("closed_at") is not None or case.get("reviewed_at") is not None
         return False
 
     def answers_for(self, case: Mapping[str, Any], duties: frozenset[Duty]) -> bool:
@@ -82,7 +136,31 @@ class Actor:
             return case.get("community_code") in self.communities
         if "department" in duties and self.role is Role.DEPARTMENT:
             return case.get("department") in self.departments
-        return False
+        return "reviewer" in duties and self.role is Role.REVIEWER
+
+
+@dataclass(frozen=True)
+class Details:
+    """What a step says beyond its action: a note, and what some steps need."""
+
+    note: str | None = None
+    department: str | None = None
+    hours: float | None = None
+    reached: bool | None = None
+    satisfaction: str | None = None
+    reason: str | None = None
+    channel: str | None = None
+
+
+@dataclass
+class Plan:
+    """What one step writes: the case's changed columns, its event, and the ledger entry it opens or
+    decides (`request`: a new pending request; `decision`: the pending one's decision)."""
+
+    changes: dict[str, Any]
+    event: dict[str, Any]
+    request: dict[str, Any] | None = None
+    decision: dict[str, Any] | None = field(default=None)
 
 
 def plan(
@@ -93,15 +171,19 @@ def plan(
     now: dt.datetime,
     calendar: WorkingCalendar,
     catalogue: CategoryCatalogue,
-    note: str | None = None,
-    department: str | None = None,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The columns `action` changes on `case` and the event recording it.
+    details: Details = Details(),
+    pending: Mapping[str, Any] | None = None,
+) -> Plan:
+    """What `action` by `actor` writes on `case` (`pending`: its pending request, if any).
 
     Raises TransitionError (the status does not allow it), PermissionDeniedError
-    (the actor does not answer for this step, or would check their own work)
-    or ValidationError (a missing reason, an unknown department).
+    (the actor does not answer for this step, would check or follow up their
+    own work, or approve their own request) or ValidationError (a missing
+    reason, an unknown department, a bad follow-up).
     """
+    note = (details.note or "").strip() or None
+    if action in (Action.APPROVE, Action.REJECT):
+        return _decide(case, action, actor, now, calendar, catalogue, note, pending)
     status = Status(case["status"])
     target = TRANSITIONS[action].get(status)
     if target is None:
@@ -111,24 +193,28 @@ def plan(
             f"{action.label_zh} ({action.value}) needs {allowed}",
             status.value,
         )
-    duties = DUTIES[(action, status)]
+    duties = DUTIES[action]
     if not actor.answers_for(case, duties):
         raise PermissionDeniedError(_refusal(case, action, actor, duties))
-    note = (note or "").strip() or None
     if action in NEEDS_NOTE and note is None:
-        reason = f"{action.label_zh} ({action.value}) must give a reason"
-        raise ValidationError(f"case {case['code']}", [Problem(None, "note", reason, case["code"])])
+        raise _invalid(case, "note", f"{action.label_zh} ({action.value}) must give a reason")
+    if action in REQUESTED:
+        return _request(case, action, actor, now, calendar, catalogue, note, details, pending)
     changes: dict[str, Any] = {"status": target.value}
+    sub = catalogue.subcategory(case["category"])
     if action is Action.ACCEPT:
-        changes["accepted_at"] = now
+        elapsed = calendar.elapsed(case["reported_at"], now, sub.clock)
+        changes.update(accepted_at=now, response_on_time=elapsed <= sub.response_hours)
     elif action is Action.DISPATCH:
-        changes.update(_dispatch(case, now, calendar, catalogue, department))
+        if case.get("grid_code") is None:
+            raise _invalid(case, "grid", "an unplaced case (待定位) must be placed before it is dispatched")
+        changes.update(_dispatch(case, now, calendar, catalogue, details.department))
     elif action is Action.HANDLE:
         due = case.get("due_at")
         changes.update(
             handler=actor.identity,
             handled_at=now,
-            handling_hours=calendar.hours_between(case["dispatched_at"], now),
+            handling_hours=calendar.elapsed(case["dispatched_at"], now, sub.clock),
             on_time=due is None or now <= due,
         )
     elif action is Action.CHECK:
@@ -138,20 +224,254 @@ def plan(
             )
         changes.update(checker=actor.identity, checked_at=now)
     elif action is Action.CLOSE:
-        changes["closed_at"] = now
-    elif action is Action.RETURN:
-        changes.update(dict.fromkeys(_CLEARED_ON_DISPATCH), due_at=None)
-    event = {
+        changes.update(closed_at=now, solved_level=case.get("level"))
+    elif action is Action.RESUME:
+        changes.update(_resume(case, now, calendar, sub))
+    elif action is Action.REVIEW:
+        changes.update(_review(case, actor, now, sub, details))
+        target = Status(changes["status"])
+    else:
+        changes.update(_level(case, action, actor))
+        if status is Status.DISPATCHED:
+            changes.update(dict.fromkeys(_CLEARED_ON_DISPATCH), due_at=None, dispatched_at=None)
+    return Plan(changes, _event(case, action, actor, now, status, target, note))
+
+
+def _request(
+    case: Mapping[str, Any],
+    action: Action,
+    actor: Actor,
+    now: dt.datetime,
+    calendar: WorkingCalendar,
+    catalogue: CategoryCatalogue,
+    note: str | None,
+    details: Details,
+    pending: Mapping[str, Any] | None,
+) -> Plan:
+    """A request for the level above; an admin (the top level) has it approved as it is made."""
+    status = Status(case["status"])
+    if pending is not None:
+        raise TransitionError(
+            f"case {case['code']} already has a pending request ({Action(pending['kind']).label_zh} "
+            f"{pending['kind']}); it must be approved or rejected first",
+            status.value,
+        )
+    hours = None
+    if action is Action.EXTEND:
+        if int(case.get("extensions") or 0) >= 1:
+            raise TransitionError(
+                f"case {case['code']} was extended once already (延期 moves a deadline only once)",
+                status.value,
+            )
+        hours = details.hours
+        if hours is None or not 0 < hours <= MAX_EXTENSION_HOURS:
+            raise _invalid(
+                case, "hours", f"延期 needs the extra hours, more than 0 and at most {MAX_EXTENSION_HOURS}"
+            )
+    request = {
         "case_code": case["code"],
-        "action": action.value,
+        "kind": action.value,
+        "reason": note,
+        "hours": hours,
         "from_status": status.value,
-        "to_status": target.value,
-        "actor": actor.identity,
-        "role": actor.role.value,
-        "at": now,
-        "note": note,
+        "requested_by": actor.identity,
+        "requested_role": actor.role.value,
+        "requested_at": now,
+        "decision": "pending",
+        "decided_by": None,
+        "decided_role": None,
+        "decided_at": None,
+        "decision_note": None,
     }
-    return changes, event
+    event = _event(case, action, actor, now, status, status, note)
+    if actor.role is not Role.ADMIN:
+        return Plan({"pending_request": action.value}, event, request=request)
+    approved = _decide(case, Action.APPROVE, actor, now, calendar, catalogue, None, request, own_request=True)
+    approved.request = {**request, **(approved.decision or {})}
+    approved.decision = None
+    approved.event = {**event, "to_status": approved.event["to_status"]}
+    return approved
+
+
+def _decide(
+    case: Mapping[str, Any],
+    action: Action,
+    actor: Actor,
+    now: dt.datetime,
+    calendar: WorkingCalendar,
+    catalogue: CategoryCatalogue,
+    note: str | None,
+    pending: Mapping[str, Any] | None,
+    *,
+    own_request: bool = False,
+) -> Plan:
+    """Approve or reject the pending request: by the level above the one that asked."""
+    status = Status(case["status"])
+    if pending is None:
+        raise TransitionError(
+            f"case {case['code']} has no pending request to {action.label_zh} ({action.value})", status.value
+        )
+    if action is Action.REJECT and note is None:
+        raise _invalid(case, "note", "驳回 (reject) must give a reason")
+    kind = Action(pending["kind"])
+    if not own_request:
+        _check_approver(case, kind, actor, pending)
+    decision = {
+        "decision": "approved" if action is Action.APPROVE else "rejected",
+        "decided_by": actor.identity,
+        "decided_role": actor.role.value,
+        "decided_at": now,
+        "decision_note": note,
+    }
+    changes: dict[str, Any] = {"pending_request": None}
+    target = status
+    if action is Action.APPROVE:
+        target = TRANSITIONS[kind].get(status)  # type: ignore[assignment]
+        if target is None:
+            raise TransitionError(
+                f"case {case['code']} is {status.label_zh} ({status.value}) now; "
+                f"its {kind.label_zh} ({kind.value}) request can only be rejected",
+                status.value,
+            )
+        changes.update(_effect(case, kind, now, calendar, catalogue, pending))
+        changes["status"] = target.value
+    event = _event(case, action, actor, now, status, target, note or pending.get("reason"))
+    event["note"] = f"{kind.label_zh}: {event['note']}" if event["note"] else kind.label_zh
+    return Plan(changes, event, decision=decision)
+
+
+def _check_approver(case: Mapping[str, Any], kind: Action, actor: Actor, pending: Mapping[str, Any]) -> None:
+    """A department's request is approved by the case's community editors or an admin, an editor's by
+    an admin; nobody approves their own."""
+    asked_by = Role(pending["requested_role"])
+    if actor.identity == pending["requested_by"]:
+        raise PermissionDeniedError(
+            f"case {case['code']}: a request is approved by the level above, not by who made it "
+            f"({actor.identity})"
+        )
+    if actor.role is Role.ADMIN:
+        return
+    if asked_by is Role.DEPARTMENT and actor.answers_for(case, _COMMUNITY):
+        return
+    above = "an editor of the case's community or an admin" if asked_by is Role.DEPARTMENT else "an admin"
+    raise PermissionDeniedError(
+        f"the {kind.label_zh} ({kind.value}) request on case {case['code']} was made by a "
+        f"{asked_by.value}; it is approved by {above} (you are {actor.role.value})"
+    )
+
+
+def _effect(
+    case: Mapping[str, Any],
+    kind: Action,
+    now: dt.datetime,
+    calendar: WorkingCalendar,
+    catalogue: CategoryCatalogue,
+    request: Mapping[str, Any],
+) -> dict[str, Any]:
+    """What an approved request does to the case."""
+    if kind is Action.RETURN:
+        return {
+            **dict.fromkeys(_CLEARED_ON_DISPATCH),
+            "due_at": None,
+            "returns": int(case.get("returns") or 0) + 1,
+        }
+    if kind is Action.VOID:
+        return {}
+    if kind is Action.EXTEND:
+        sub = catalogue.subcategory(case["category"])
+        return {
+            "due_at": calendar.deadline(case["due_at"], float(request["hours"]), sub.clock),
+            "extensions": int(case.get("extensions") or 0) + 1,
+        }
+    return {"suspended_at": now, "suspensions": int(case.get("suspensions") or 0) + 1}
+
+
+def _resume(
+    case: Mapping[str, Any], now: dt.datetime, calendar: WorkingCalendar, sub: Subcategory
+) -> dict[str, Any]:
+    """Back to handling with the time the case had left when it was suspended (none if it was late)."""
+    suspended, due = case.get("suspended_at"), case.get("due_at")
+    if suspended is None or due is None:
+        return {"suspended_at": None}
+    left = calendar.elapsed(suspended, due, sub.clock)
+    return {"suspended_at": None, "due_at": calendar.deadline(now, left, sub.clock)}
+
+
+def _review(
+    case: Mapping[str, Any], actor: Actor, now: dt.datetime, sub: Subcategory, details: Details
+) -> dict[str, Any]:
+    """A follow-up (回访 and 评价) of a closed case; a substantive dissatisfaction reopens it."""
+    code = case["code"]
+    reviewed, closed = case.get("reviewed_at"), case.get("closed_at")
+    if reviewed is not None and closed is not None and reviewed >= closed:
+        raise TransitionError(f"case {code} was followed up after it closed already", Status.CLOSED.value)
+    if actor.identity in (case.get("handler"), case.get("checker")):
+        raise PermissionDeniedError(
+            f"case {code}: the follow-up (回访) must be made by neither its handler nor its checker "
+            f"({actor.identity})"
+        )
+    channel = details.channel or ("phone" if case.get("reporter_phone") else "channel")
+    if channel not in CHANNELS:
+        raise _invalid(case, "channel", f"channel must be one of {', '.join(CHANNELS)}")
+    if channel == "phone" and not case.get("reporter_phone"):
+        raise _invalid(
+            case, "channel", "the reporter left no phone (anonymous): follow up through the reporting channel"
+        )
+    if details.reached is None:
+        raise _invalid(case, "reached", "say whether the reporter was reached")
+    satisfaction, reason = details.satisfaction, details.reason
+    if details.reached:
+        if satisfaction not in SATISFACTION:
+            raise _invalid(case, "satisfaction", f"satisfaction must be one of {', '.join(SATISFACTION)}")
+        if satisfaction == "dissatisfied" and reason not in DISSATISFACTION_REASONS:
+            raise _invalid(
+                case,
+                "reason",
+                f"a dissatisfied reporter's reason must be one of {', '.join(DISSATISFACTION_REASONS)}",
+            )
+    elif satisfaction is not None:
+        raise _invalid(case, "satisfaction", "a reporter not reached gives no satisfaction")
+    if satisfaction != "dissatisfied":
+        reason = None
+    changes: dict[str, Any] = {
+        "reviewed_at": now,
+        "reviewer": actor.identity,
+        "review_channel": channel,
+        "reached": details.reached,
+        "satisfaction": satisfaction,
+        "dissatisfaction_reason": reason,
+        "status": Status.CLOSED.value,
+    }
+    if reason is not None and reason in sub.substantive:
+        changes.update(
+            {
+                **dict.fromkeys(_CLEARED_ON_DISPATCH),
+                "status": Status.ACCEPTED.value,
+                "due_at": None,
+                "dispatched_at": None,
+                "closed_at": None,
+                "reopened": int(case.get("reopened") or 0) + 1,
+            }
+        )
+    return changes
+
+
+def _level(case: Mapping[str, Any], action: Action, actor: Actor) -> dict[str, Any]:
+    """One level up (网格 → 社区 → 街道) or down; only an admin sends a case down from the street."""
+    level = case.get("level") or LEVEL_ORDER[0]
+    index = LEVEL_ORDER.index(level) + (1 if action is Action.RAISE else -1)
+    if not 0 <= index < len(LEVEL_ORDER):
+        edge = "highest" if action is Action.RAISE else "lowest"
+        raise TransitionError(
+            f"case {case['code']} is at the {edge} level ({LEVELS[level].label_zh}); it cannot go "
+            f"{'up' if action is Action.RAISE else 'down'}",
+            str(case["status"]),
+        )
+    if action is Action.SEND_DOWN and level == "street" and actor.role is not Role.ADMIN:
+        raise PermissionDeniedError(
+            f"case {case['code']} is at the street level; only an admin sends it down"
+        )
+    return {"level": LEVEL_ORDER[index]}
 
 
 def _dispatch(
@@ -161,18 +481,43 @@ def _dispatch(
     catalogue: CategoryCatalogue,
     department: str | None,
 ) -> dict[str, Any]:
-    """Department (the category's by default) and the deadline in working hours from now."""
+    """Department (the category's by default) and the deadline from now on the category's clock."""
     sub = catalogue.subcategory(case["category"])
     chosen = department or sub.department
     if chosen not in catalogue.department_codes:
         reason = f"unknown department {chosen!r}; expected one of {', '.join(catalogue.department_codes)}"
-        raise ValidationError(f"case {case['code']}", [Problem(None, "department", reason, case["code"])])
+        raise _invalid(case, "department", reason)
     return {
         "department": chosen,
         "dispatched_at": now,
-        "due_at": calendar.add_hours(now, sub.hours),
+        "due_at": calendar.deadline(now, sub.hours, sub.clock),
         **dict.fromkeys(_CLEARED_ON_DISPATCH),
     }
+
+
+def _event(
+    case: Mapping[str, Any],
+    action: Action,
+    actor: Actor,
+    now: dt.datetime,
+    source: Status,
+    target: Status,
+    note: str | None,
+) -> dict[str, Any]:
+    return {
+        "case_code": case["code"],
+        "action": action.value,
+        "from_status": source.value,
+        "to_status": target.value,
+        "actor": actor.identity,
+        "role": actor.role.value,
+        "at": now,
+        "note": note,
+    }
+
+
+def _invalid(case: Mapping[str, Any], name: str, reason: str) -> ValidationError:
+    return ValidationError(f"case {case['code']}", [Problem(None, name, reason, case["code"])])
 
 
 def _refusal(case: Mapping[str, Any], action: Action, actor: Actor, duties: frozenset[Duty]) -> str:
@@ -182,6 +527,8 @@ def _refusal(case: Mapping[str, Any], action: Action, actor: Actor, duties: froz
         who.append(f"an editor of community {case.get('community_code') or '(none)'}")
     if "department" in duties:
         who.append(f"department {case.get('department') or '(none)'}")
+    if "reviewer" in duties:
+        who.append("a reviewer (第三方回访)")
     bound = ", ".join(sorted(actor.communities | actor.departments)) or "nothing"
     return (
         f"{action.label_zh} ({action.value}) of case {case['code']} is for {' or '.join(who)} or an admin; "

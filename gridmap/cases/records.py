@@ -21,7 +21,7 @@ from gridmap.catalogue import CASES
 from gridmap.frames import WGS84, conform, empty_frame
 from gridmap.privacy import Role, protect
 
-TIME_FIELDS = ("reported_at", "due_at", "closed_at")
+TIME_FIELDS = ("reported_at", "due_at", "closed_at", "reviewed_at")
 
 
 def is_overdue(case: Mapping[str, Any], now: dt.datetime) -> bool:

@@ -3,33 +3,49 @@
 A case at an address belongs to the grid of the building the address names
 (`LookupService.by_address`); a case given only by a point belongs to the
 grid `LookupService.by_point` finds for it, in any supported CRS. Routing
-never forks the lookup: whatever rule lookups follow, cases follow.
+never forks the lookup: whatever rule lookups follow, cases follow — so an
+address on a known road whose house number the register lacks is routed to
+the grid a lookup interpolates (no building, and no point unless one is
+given).
+
+A case is always taken (a hotline cannot hang up on a caller): an address
+the register does not know falls back to the point, and a case with neither
+a known address nor a point in a grid is kept unplaced (待定位), with the
+lookup's suggestions (and candidate grids), for an editor to place.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
 
 from gridmap.crs import to_wgs84
 from gridmap.errors import Problem, ValidationError
-from gridmap.lookup import LookupService
+from gridmap.lookup import AddressNotFoundError, LookupService, OutsideError
 from gridmap.privacy import Role
 from gridmap.stores import Store
 
 
 @dataclass(frozen=True)
 class Place:
-    """Where a case is: its derived grid, community, street (and building), and its point in WGS84."""
+    """Where a case is: its derived grid, community, street (and building), and its point in WGS84.
 
-    grid_code: str
+    `placed_by` says how (address, point, editor); an unplaced case has no grid and `why` says why,
+    with the addresses the register suggests.
+    """
+
+    grid_code: str | None
     community_code: str | None
     street_code: str | None
     building_code: str | None
     lon: float | None
     lat: float | None
+    placed_by: str | None = None
+    why: str | None = None
+    suggestions: tuple[str, ...] = ()
 
 
 def route(
@@ -41,28 +57,52 @@ def route(
     lat: float | None = None,
     crs: str = "wgs84",
 ) -> Place:
-    """The place of a case given by an address, a point, or both (the address decides the grid).
+    """The place of a case given by an address, a point, both, or neither (the address decides the grid).
 
-    Raises the lookup's own errors: an unknown address (with suggestions), a
-    point or building in no grid, an unknown CRS.
+    An unknown address, a point in no grid, or nothing at all give an
+    unplaced Place; malformed input (half a point, an unknown CRS) still
+    raises.
     """
     address = (address or "").strip() or None
-    has_point = lon is not None and lat is not None
-    if address is None and not has_point:
-        problems = [Problem(None, "address", "give an address, or both lon and lat")]
-        raise ValidationError("case", problems)
+    if (lon is None) != (lat is None):
+        raise ValidationError("case", [Problem(None, "lon", "give both lon and lat, or neither")])
     point: tuple[float, float] | None = None
-    if has_point:
-        assert lon is not None and lat is not None
+    if lon is not None and lat is not None:
         if not (np.isfinite(lon) and np.isfinite(lat)):
             raise ValidationError("case", [Problem(None, "lon", "lon and lat must be finite numbers")])
         x, y = to_wgs84(np.array([lon]), np.array([lat]), crs)
         point = (float(x[0]), float(y[0]))
-    reply = (
-        lookup.by_address(address, Role.ADMIN)
-        if address is not None
-        else lookup.by_point(float(lon or 0.0), float(lat or 0.0), crs, Role.ADMIN)
+    why = "neither an address nor a point was given"
+    suggestions: tuple[str, ...] = ()
+    if address is not None:
+        try:
+            return _placed(store, lookup.by_address(address, Role.ADMIN), point, "address")
+        except AddressNotFoundError as exc:
+            why = f"address not in the register: {address}"
+            if exc.candidates:
+                why += f"; its house number may lie in grid {' or '.join(exc.candidates)}"
+            suggestions = tuple(str(s.get("address") or s) for s in (exc.suggestions or ())[:5])
+        except OutsideError:
+            why = f"the building at {address} lies in no grid"
+    if point is not None:
+        try:
+            return _placed(store, lookup.by_point(point[0], point[1], "wgs84", Role.ADMIN), point, "point")
+        except OutsideError:
+            why = f"{why}; the point lies in no grid" if address else "the point lies in no grid"
+    return Place(
+        None,
+        None,
+        None,
+        None,
+        point[0] if point else None,
+        point[1] if point else None,
+        why=why,
+        suggestions=suggestions,
     )
+
+
+def _placed(store: Store, reply: dict[str, Any], point: tuple[float, float] | None, method: str) -> Place:
+    """A lookup's reply as the place of a case (drawn inside its building when no point was given)."""
     building = reply.get("building") or None
     building_code = building["code"] if building else None
     if point is None and building_code is not None:
@@ -76,6 +116,7 @@ def route(
         building_code=building_code,
         lon=point[0] if point else None,
         lat=point[1] if point else None,
+        placed_by=method,
     )
 
 
@@ -86,3 +127,22 @@ def _building_point(store: Store, code: str) -> tuple[float, float] | None:
         return None
     inside = shapely.point_on_surface(found.geometry.iloc[0])
     return float(inside.x), float(inside.y)
+
+
+def place_in_grid(store: Store, grid: str) -> Place:
+    """The place of a case an editor puts in grid `grid` by hand (its community and street from the store)."""
+    grids = store.read("grids", codes=[grid])
+    if grids.empty:
+        raise ValidationError("case", [Problem(None, "grid", f"no grid {grid!r}")])
+    community = grids["community_code"].iloc[0]
+    communities = store.read("communities", codes=[community]) if isinstance(community, str) else None
+    street = communities["street_code"].iloc[0] if communities is not None and not communities.empty else None
+    return Place(
+        grid_code=grid,
+        community_code=community if isinstance(community, str) else None,
+        street_code=street if isinstance(street, str) else None,
+        building_code=None,
+        lon=None,
+        lat=None,
+        placed_by="editor",
+    )

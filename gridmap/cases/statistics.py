@@ -2,10 +2,21 @@
 
 For the cases reported in [since, until): received; closed; closed on time
 (handled by its deadline) and the on-time rate among the closed; the
-average handling time in working hours (dispatch to handling) of the
-closed; overdue now (dispatched, unhandled, past the deadline); voided; and
-the count per main category. The database does the counting (GROUP BY on
-the case table), so a million cases cost one scan, not a Python loop.
+average handling time (dispatch to handling, on the category's clock) of
+the closed; overdue now (dispatched, unhandled, past the deadline); voided;
+the three rates (三率) the 12345 assessment ranks on —
+
+- response rate (响应率): accepted within the category's response time,
+  among the cases received and not voided;
+- resolution rate (解决率): closed and never reopened by a follow-up, among
+  the cases received and not voided;
+- satisfaction rate (满意率): satisfied or basically satisfied, among the
+  reporters a follow-up reached —
+
+the shares of cases returned, extended and suspended (approved requests),
+the share of closed cases solved at each level (网格, 社区, 街道), and the
+count per main category. The database does the counting (GROUP BY on the
+case table), so a million cases cost one scan, not a Python loop.
 """
 
 from __future__ import annotations
@@ -17,9 +28,38 @@ import numpy as np
 import pandas as pd
 
 from gridmap.cases.categories import CategoryCatalogue
+from gridmap.cases.vocabulary import LEVEL_ORDER, LEVELS
 from gridmap.stores import Store
 from gridmap.stores.cases import GROUPS, CaseBook, CaseFilter
 
+COUNTS = (
+    "received",
+    "closed",
+    "closed_on_time",
+    "overdue_now",
+    "void",
+    "responded_in_time",
+    "resolved",
+    "followed_up",
+    "reached",
+    "satisfied",
+    "awaiting_review",
+    "reopened",
+    "returned",
+    "extended",
+    "suspended",
+    *(f"solved_{level}" for level in LEVEL_ORDER),
+)
+RATES = (
+    "on_time_rate",
+    "response_rate",
+    "resolution_rate",
+    "satisfaction_rate",
+    "return_share",
+    "extension_share",
+    "suspension_share",
+    *(f"solved_{level}_share" for level in LEVEL_ORDER),
+)
 FIGURES = (
     "received",
     "closed",
@@ -28,6 +68,24 @@ FIGURES = (
     "avg_handling_hours",
     "overdue_now",
     "void",
+    "response_rate",
+    "resolution_rate",
+    "satisfaction_rate",
+    "responded_in_time",
+    "resolved",
+    "followed_up",
+    "reached",
+    "satisfied",
+    "awaiting_review",
+    "reopened",
+    "returned",
+    "extended",
+    "suspended",
+    "return_share",
+    "extension_share",
+    "suspension_share",
+    *(f"solved_{level}" for level in LEVEL_ORDER),
+    *(f"solved_{level}_share" for level in LEVEL_ORDER),
 )
 
 LABELS: dict[str, tuple[str, str]] = {
@@ -40,6 +98,27 @@ LABELS: dict[str, tuple[str, str]] = {
     "avg_handling_hours": ("平均处置时长(工作小时)", "Average handling (working hours)"),
     "overdue_now": ("当前超期数", "Overdue now"),
     "void": ("作废数", "Void"),
+    "response_rate": ("响应率", "Response rate"),
+    "resolution_rate": ("解决率", "Resolution rate"),
+    "satisfaction_rate": ("满意率", "Satisfaction rate"),
+    "responded_in_time": ("按时响应数", "Responded in time"),
+    "resolved": ("解决数", "Resolved"),
+    "followed_up": ("回访数", "Followed up"),
+    "reached": ("回访联系上数", "Reporters reached"),
+    "satisfied": ("满意及基本满意数", "Satisfied"),
+    "awaiting_review": ("待回访数", "Awaiting follow-up"),
+    "reopened": ("重办数", "Reopened"),
+    "returned": ("退回数", "Returned"),
+    "extended": ("延期数", "Extended"),
+    "suspended": ("缓办数", "Suspended"),
+    "return_share": ("退回率", "Return share"),
+    "extension_share": ("延期率", "Extension share"),
+    "suspension_share": ("缓办率", "Suspension share"),
+    **{f"solved_{code}": (f"{t.label_zh}解决数", f"Solved by the {code}") for code, t in LEVELS.items()},
+    **{
+        f"solved_{code}_share": (f"{t.label_zh}解决占比", f"Share solved by the {code}")
+        for code, t in LEVELS.items()
+    },
 }
 """Labels of the statistics columns; category columns are labelled by the category catalogue."""
 
@@ -76,12 +155,21 @@ def case_statistics(
     if figures.empty:
         return pd.DataFrame({name: pd.Series(dtype=_dtype(name)) for name in columns})
     table = figures.assign(key=figures["key"].astype("string"))
-    for name in ("received", "closed", "closed_on_time", "overdue_now", "void"):
+    for name in COUNTS:
         table[name] = table[name].fillna(0).astype("int64")
     table["avg_handling_hours"] = table["avg_handling_hours"].astype("float64").round(2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate = table["closed_on_time"] / table["closed"].where(table["closed"] > 0)
-    table["on_time_rate"] = rate.astype("float64").round(4)
+    counted = table["received"] - table["void"]
+    for name, part, whole in (
+        ("on_time_rate", "closed_on_time", table["closed"]),
+        ("response_rate", "responded_in_time", counted),
+        ("resolution_rate", "resolved", counted),
+        ("satisfaction_rate", "satisfied", table["reached"]),
+        ("return_share", "returned", table["received"]),
+        ("extension_share", "extended", table["received"]),
+        ("suspension_share", "suspended", table["received"]),
+        *((f"solved_{lv}_share", f"solved_{lv}", table["closed"]) for lv in LEVEL_ORDER),
+    ):
+        table[name] = _share(table[part], whole)
     departments = {d.code: d.name_zh for d in catalogue.departments}
     named = departments if by == "department" else dict(names or {})
     table["name"] = table["key"].map(named).astype("string")
@@ -91,6 +179,12 @@ def case_statistics(
         counts = pivot[category.code] if category.code in pivot.columns else pd.Series(dtype="float64")
         table[f"category_{category.code}"] = table["key"].map(counts).fillna(0).astype("int64")
     return table[columns].sort_values("key", kind="stable", ignore_index=True)
+
+
+def _share(part: pd.Series, whole: pd.Series) -> pd.Series:
+    """part / whole rounded to 4 places; NaN where there is nothing to divide by."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (part / whole.where(whole > 0)).astype("float64").round(4)
 
 
 def group_names(store: Store, by: str) -> dict[str, str]:
@@ -122,4 +216,4 @@ def headers(catalogue: CategoryCatalogue, language: str = "zh") -> dict[str, str
 def _dtype(name: str) -> str:
     if name in ("key", "name"):
         return "string"
-    return "float64" if name in ("on_time_rate", "avg_handling_hours") else "int64"
+    return "float64" if name in RATES or name == "avg_handling_hours" else "int64"

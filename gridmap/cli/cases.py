@@ -69,31 +69,89 @@ def report_command(
     source: Annotated[str, typer.Option(help="grid_worker, resident, hotline or other.")] = "hotline",
     reporter_name: Annotated[str | None, typer.Option(help="Who reported it.")] = None,
     reporter_phone: Annotated[str | None, typer.Option(help="Their phone.")] = None,
+    ticket_no: Annotated[str | None, typer.Option(help="The 12345 work-order number (工单编号).")] = None,
     by: ByOption = None,
     store: StoreOption = None,
 ) -> None:
-    """Report a case (上报); it is placed in the grid of its address or point."""
+    """Report a case (上报); it is placed in the grid of its address or point, or left to place (待定位)."""
     with open_store(store, create=False) as opened:
         desk = _desk(opened)
         case = desk.report(
             _actor(by),
-            CaseReport(category, description, address, lon, lat, crs, source, reporter_name, reporter_phone),
+            CaseReport(
+                category,
+                description,
+                address,
+                lon,
+                lat,
+                crs,
+                source,
+                reporter_name,
+                reporter_phone,
+                ticket_no,
+            ),
         )
+    if case["grid_code"] is None:
+        placement = case["placement"]
+        hints = "；".join(placement["suggestions"])
+        console.print(
+            f"上报 reported {case['code']} → 待定位 unplaced ({placement['reason']})"
+            + (f"; 建议地址 suggestions: {hints}" if hints else ""),
+            highlight=False,
+        )
+        return
     console.print(f"上报 reported {case['code']} → 网格 grid {case['grid_code']}", highlight=False)
+
+
+@cases_app.command("place")
+def place_command(
+    code: Annotated[str, typer.Argument(help="Case number.")],
+    grid: Annotated[str | None, typer.Option(help="Put it in this grid.")] = None,
+    address: Annotated[str | None, typer.Option(help="Or at this address of the register.")] = None,
+    lon: Annotated[float | None, typer.Option(help="Or at this point: longitude.")] = None,
+    lat: Annotated[float | None, typer.Option(help="Latitude.")] = None,
+    crs: Annotated[str, typer.Option(help="CRS of --lon/--lat.")] = "wgs84",
+    by: ByOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Place a case that intake could not place (待定位), by grid, address or point."""
+    with open_store(store, create=False) as opened:
+        case = _desk(opened).place(_actor(by), code, grid=grid, address=address, lon=lon, lat=lat, crs=crs)
+    console.print(f"{code} → 网格 grid {case['grid_code']}", highlight=False)
 
 
 @cases_app.command("move")
 def move_command(
     code: Annotated[str, typer.Argument(help="Case number.")],
-    action: Annotated[Action, typer.Argument(help="accept, dispatch, handle, check, close, return or void.")],
-    note: Annotated[str | None, typer.Option(help="A note (the reason, to return or void).")] = None,
+    action: Annotated[Action, typer.Argument(help="accept, dispatch, handle, check, close, return, void, …")],
+    note: Annotated[str | None, typer.Option(help="A note (the reason of a request).")] = None,
     department: Annotated[str | None, typer.Option(help="To dispatch: the department code.")] = None,
+    hours: Annotated[float | None, typer.Option(help="To extend (延期): the extra hours.")] = None,
+    reached: Annotated[
+        bool | None, typer.Option("--reached/--not-reached", help="Follow-up: was the reporter reached?")
+    ] = None,
+    satisfaction: Annotated[
+        str | None, typer.Option(help="Follow-up: satisfied, basic or dissatisfied.")
+    ] = None,
+    reason: Annotated[str | None, typer.Option(help="Follow-up: why dissatisfied (unsolved, …).")] = None,
+    channel: Annotated[str | None, typer.Option(help="Follow-up: phone or channel.")] = None,
     by: ByOption = None,
     store: StoreOption = None,
 ) -> None:
-    """Move a case one step along its lifecycle."""
+    """Move a case one step: a transition, a request and its approval, a follow-up or a level change."""
     with open_store(store, create=False) as opened:
-        case = _desk(opened).move(_actor(by), code, action, note=note, department=department)
+        case = _desk(opened).move(
+            _actor(by),
+            code,
+            action,
+            note=note,
+            department=department,
+            hours=hours,
+            reached=reached,
+            satisfaction=satisfaction,
+            reason=reason,
+            channel=channel,
+        )
     status = Status(case["status"])
     due = f", 处置时限 due {case['due_at']:%Y-%m-%d %H:%M %Z}" if case.get("due_at") else ""
     console.print(f"{code}: {status.label_zh} {status.value}{due}", highlight=False)
@@ -110,6 +168,8 @@ def list_command(
     ] = None,
     since: SinceOption = None,
     until: UntilOption = None,
+    ticket_no: Annotated[str | None, typer.Option(help="Only the case of this 12345 work order.")] = None,
+    unplaced: Annotated[bool, typer.Option(help="Only cases waiting to be placed (待定位).")] = False,
     limit: Annotated[int, typer.Option(min=1, help="At most this many (newest first) in the table.")] = 50,
     output: Annotated[
         Path | None, typer.Option(help="Write all matches to a file (.csv, .geojson…).")
@@ -128,6 +188,8 @@ def list_command(
             overdue=overdue,
             since=_date(since, "since", desk),
             until=_date(until, "until", desk, end=True),
+            ticket_no=ticket_no,
+            placed=False if unplaced else None,
         )
         actor = _actor(None)
         rows, total = desk.search(actor, wanted, limit=None if output else limit)

@@ -13,6 +13,7 @@ from gridmap.errors import ConfigError
 from gridmap.lookup import AddressNotFoundError, LookupService
 from gridmap.privacy import Role
 from gridmap.stores import open_store
+from gridmap.vocabulary import MATCH_METHODS
 
 
 @app.command()
@@ -54,7 +55,8 @@ def lookup(
                 reply = service.by_point(lon, lat, crs, Role.ADMIN, date=date)
         except AddressNotFoundError as exc:
             if as_json:
-                console.print_json(json.dumps({"suggestions": exc.suggestions}, ensure_ascii=False))
+                body = {"suggestions": exc.suggestions, "candidates": exc.candidates}
+                console.print_json(json.dumps(body, ensure_ascii=False))
             elif exc.suggestions:
                 console.print(_suggestions(exc.suggestions))
             raise
@@ -78,7 +80,11 @@ def _table(reply: dict[str, Any]) -> Table:
     if building:
         table.add_row("楼栋 building", f"{building['address']} ({building['code']})")
     match = reply["match"]
-    table.add_row("匹配 match", f"{match['method']} ({match['score']})")
+    method = MATCH_METHODS.get(match["method"])
+    label = f"{method.zh} {method.code}" if method else match["method"]
+    table.add_row("匹配 match", f"{label} ({match['score']})")
+    if match.get("disagrees"):
+        table.add_row("地址所写不符 not where written", "、".join(match["disagrees"]))
     return table
 
 

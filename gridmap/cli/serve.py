@@ -12,8 +12,6 @@ from gridmap.cli.app import StoreOption, app, console
 from gridmap.settings import redact, store_url
 from gridmap.stores import open_store
 
-WORKER_HEALTHCHECK_SECONDS = 60
-
 
 @app.command()
 def serve(
@@ -40,21 +38,16 @@ def serve(
         " docs at /docs"
     )
     if workers > 1:
-        # uvicorn's own command line, in place of this process: each worker it spawns then starts
-        # from uvicorn's small entry module, not this CLI (which imports every command), so it
-        # answers the supervisor's 5 s health check from its first second even on a busy machine.
+        # The supervisor's small entry module in place of this process: each worker it spawns then
+        # starts from it, not from this CLI (which imports every command), so it answers the
+        # supervisor's health check from its first second even on a busy machine.
         options = ["--host", host, "--port", str(port), "--workers", str(workers)]
-        command = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", *options]
-        os.execv(sys.executable, [*command, "--log-level", "warning", "--no-access-log"])
+        os.execv(sys.executable, [sys.executable, "-m", "api.workers", *options])
     uvicorn.run(
         "api.main:create_app",
         factory=True,
         host=host,
         port=port,
-        workers=workers,
         log_level="warning",
         access_log=False,
-        # A worker building its indexes on a busy machine can miss uvicorn's default 5 s ping;
-        # it would be killed and restarted for ever. One minute to answer.
-        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )

@@ -33,6 +33,7 @@ from gridmap.errors import (
 from gridmap.frames import WGS84, conform, empty_frame
 from gridmap.history import Author, Revision, acting_as, current_author, feature_changes
 from gridmap.stores.base import Store
+from gridmap.stores.constraints import Constraint, constraints
 from gridmap.stores.wkb import geometries
 from gridmap.versions import stamp_validity
 
@@ -69,14 +70,18 @@ def _check(spec: Layer, frame: gpd.GeoDataFrame) -> None:
     """Raise a StoreError naming the first offending codes of each kind of problem (frame sorted by code)."""
     problems: list[str] = []
     codes = frame["code"]
+    constraints_of: dict[str, list[Constraint]] = {}
+    for rule in constraints(spec):
+        constraints_of.setdefault(rule.field, []).append(rule)
     for f in spec.fields:
         col = frame[f.name]
         if f.required and col.isna().any():
             problems.append(f"{f.name} is required but empty in {_sample(codes[col.isna()])}")
-        if f.choices:
-            bad = col.notna() & ~col.isin(f.choices)
+        for rule in constraints_of.get(f.name, []):
+            bad = rule.broken(col)
             if bad.any():
-                problems.append(f"{f.name} must be one of {', '.join(f.choices)} (see {_sample(codes[bad])})")
+                shown = codes[bad].astype("string").str.replace(r"[\x00-\x1f\x7f]", "?", regex=True)
+                problems.append(f"{rule.reason} (see {_sample(shown)})")
         if f.name in DATE_FIELDS:
             bad = col.notna() & pd.to_datetime(col, format="%Y-%m-%d", errors="coerce").isna()
             if bad.any():

@@ -129,9 +129,18 @@ class Store(ABC):
 
         None when the log cannot tell (no log, a revision missing) or when they
         touched more than `most` features (reading those layers whole is cheaper).
-        Edits made outside gridmap (QGIS on a GeoPackage) are not in the log.
+        Edits made outside gridmap (QGIS, GDAL, psql) are in the log: the store's
+        triggers record them as revisions of their own.
         """
         return None
+
+    def settle(self) -> bool:
+        """Derive what the store itself could not for edits made outside gridmap; whether any were pending.
+
+        PostGIS derives everything in its triggers (nothing to do); a GeoPackage's
+        triggers log changed rows, and `grid_code` (point in polygon) is derived here.
+        """
+        return False
 
     # -- history and boundary versions (every write above is recorded as one revision) --
 

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool, StaticPool
 
-from gridmap.cases.vocabulary import Status
+from gridmap.cases.vocabulary import LEVEL_ORDER, SATISFIED, Status
 from gridmap.errors import StoreError, driver_reason
 
 UTC = dt.UTC
@@ -88,9 +88,82 @@ CASES_TABLE = sa.Table(
     sa.Column("handling_hours", sa.Float),
     sa.Column("on_time", sa.Boolean),
     sa.Column("version", sa.Integer, nullable=False, server_default="0"),
+    # Added by migration 0008: intake, response, requests, follow-up, levels, duplicates, repairs.
+    sa.Column("ticket_no", sa.Text),
+    sa.Column("placed_by", sa.Text),
+    sa.Column("response_on_time", sa.Boolean),
+    sa.Column("level", sa.Text),
+    sa.Column("solved_level", sa.Text),
+    sa.Column("pending_request", sa.Text),
+    sa.Column("returns", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("extensions", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("suspensions", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("reopened", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("suspended_at", UTCDateTime),
+    sa.Column("reviewed_at", UTCDateTime),
+    sa.Column("reviewer", sa.Text),
+    sa.Column("review_channel", sa.Text),
+    sa.Column("reached", sa.Boolean),
+    sa.Column("satisfaction", sa.Text),
+    sa.Column("dissatisfaction_reason", sa.Text),
+    sa.Column("duplicate_of", sa.Text),
+    sa.Column("speaker_code", sa.Text),
 )
-for _name in ("status", "grid_code", "community_code", "street_code", "department", "reported_at", "due_at"):
+for _name in (
+    "status",
+    "grid_code",
+    "community_code",
+    "street_code",
+    "department",
+    "reported_at",
+    "due_at",
+    "ticket_no",
+    "duplicate_of",
+    "speaker_code",
+):
     sa.Index(f"cases_{_name}", CASES_TABLE.c[_name])
+
+COUNTERS = ("returns", "extensions", "suspensions", "reopened")
+"""Case columns that count approved requests and reopenings (0 for a new case)."""
+ADDED_COLUMNS: tuple[str, ...] = (
+    "ticket_no",
+    "placed_by",
+    "response_on_time",
+    "level",
+    "solved_level",
+    "pending_request",
+    *COUNTERS,
+    "suspended_at",
+    "reviewed_at",
+    "reviewer",
+    "review_channel",
+    "reached",
+    "satisfaction",
+    "dissatisfaction_reason",
+    "duplicate_of",
+    "speaker_code",
+)
+"""The columns migration 0008 added; a GeoPackage made before them gets them on open."""
+
+REQUESTS_TABLE = sa.Table(
+    "case_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("case_code", sa.Text, nullable=False, index=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("hours", sa.Float),
+    sa.Column("from_status", sa.Text),
+    sa.Column("requested_by", sa.Text, nullable=False),
+    sa.Column("requested_role", sa.Text, nullable=False),
+    sa.Column("requested_at", UTCDateTime, nullable=False),
+    sa.Column("decision", sa.Text, nullable=False),
+    sa.Column("decided_by", sa.Text),
+    sa.Column("decided_role", sa.Text),
+    sa.Column("decided_at", UTCDateTime),
+    sa.Column("decision_note", sa.Text),
+)
+"""The approval ledger (审批台账) of 退回, 作废, 延期 and 缓办: who asked, why, who decided and when."""
 
 EVENTS_TABLE = sa.Table(
     "case_events",
@@ -108,6 +181,7 @@ EVENTS_TABLE = sa.Table(
 
 CASE_COLUMNS: tuple[str, ...] = tuple(c.name for c in CASES_TABLE.columns)
 EVENT_COLUMNS: tuple[str, ...] = tuple(c.name for c in EVENTS_TABLE.columns if c.name != "id")
+REQUEST_COLUMNS: tuple[str, ...] = tuple(c.name for c in REQUESTS_TABLE.columns if c.name != "id")
 GROUPS = {
     "grid": CASES_TABLE.c.grid_code,
     "community": CASES_TABLE.c.community_code,
@@ -134,6 +208,12 @@ class CaseFilter:
     until: dt.datetime | None = None
     communities_in: frozenset[str] | None = None
     departments_in: frozenset[str] | None = None
+    unplaced_too: bool = False
+    ticket_no: str | None = None
+    placed: bool | None = None
+    awaiting_review: bool | None = None
+    pending: bool | None = None
+    followed_up_only: bool = False
 
     def where(self, now: dt.datetime) -> list[sa.ColumnElement[bool]]:
         """The SQL conditions (bound parameters only) of this filter at time `now`."""
@@ -159,10 +239,31 @@ class CaseFilter:
         if self.until is not None:
             out.append(c.reported_at < self.until)
         if self.communities_in is not None:
-            out.append(c.community_code.in_(sorted(self.communities_in)))
+            mine = c.community_code.in_(sorted(self.communities_in))
+            out.append(sa.or_(mine, c.community_code.is_(None)) if self.unplaced_too else mine)
         if self.departments_in is not None:
             out.append(c.department.in_(sorted(self.departments_in)))
+        if self.ticket_no is not None:
+            out.append(c.ticket_no == self.ticket_no)
+        if self.placed is not None:
+            out.append(c.grid_code.is_not(None) if self.placed else c.grid_code.is_(None))
+        if self.awaiting_review is not None:
+            waiting = awaiting_review_condition()
+            out.append(waiting if self.awaiting_review else sa.not_(waiting))
+        if self.pending is not None:
+            out.append(c.pending_request.is_not(None) if self.pending else c.pending_request.is_(None))
+        if self.followed_up_only:
+            out.append(sa.or_(c.closed_at.is_not(None), c.reviewed_at.is_not(None)))
         return out
+
+
+def awaiting_review_condition() -> sa.ColumnElement[bool]:
+    """Closed and not followed up since it closed (待回访)."""
+    c = CASES_TABLE.c
+    return sa.and_(
+        c.status == Status.CLOSED.value,
+        sa.or_(c.reviewed_at.is_(None), c.reviewed_at < c.closed_at),
+    )
 
 
 def overdue_condition(now: dt.datetime) -> sa.ColumnElement[bool]:
@@ -190,18 +291,30 @@ class CaseBook:
         sa.event.listen(engine, "connect", _query_only)
         book = cls(engine, str(path), writing)
         with book._read() as conn:
-            present = sa.inspect(conn).has_table(CASES_TABLE.name)
-        if not present:
-            with book._write() as conn:
-                metadata.create_all(conn, checkfirst=True)
-                for table in (CASES_TABLE, EVENTS_TABLE):
-                    conn.execute(
-                        sa.text(
-                            "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "
-                            "description) VALUES (:name, 'attributes', :name, :text)"
-                        ),
-                        {"name": table.name, "text": f"gridmap {table.name}"},
-                    )
+            inspector = sa.inspect(conn)
+            complete = all(inspector.has_table(name) for name in metadata.tables)
+            have = (
+                {col["name"] for col in inspector.get_columns(CASES_TABLE.name)}
+                if inspector.has_table(CASES_TABLE.name)
+                else set(CASE_COLUMNS)
+            )
+        missing = [name for name in ADDED_COLUMNS if name not in have]
+        if complete and not missing:
+            return book
+        with book._write() as conn:
+            for name in missing:  # a GeoPackage made before migration 0008
+                kind = CASES_TABLE.c[name].type.compile(conn.dialect)
+                default = " NOT NULL DEFAULT 0" if name in COUNTERS else ""
+                conn.execute(sa.text(f"ALTER TABLE cases ADD COLUMN {name} {kind}{default}"))
+            metadata.create_all(conn, checkfirst=True)
+            for table in metadata.tables.values():
+                conn.execute(
+                    sa.text(
+                        "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "
+                        "description) VALUES (:name, 'attributes', :name, :text)"
+                    ),
+                    {"name": table.name, "text": f"gridmap {table.name}"},
+                )
         return book
 
     @contextmanager
@@ -210,6 +323,8 @@ class CaseBook:
         try:
             if self._writing is None:
                 with self._engine.begin() as conn:
+                    # gridmap places its cases itself: the store's triggers for other writers step aside.
+                    conn.execute(sa.text("SELECT set_config('gridmap.author', 'gridmap', true)"))
                     yield conn
                 return
             with self._writing() as raw:
@@ -257,8 +372,20 @@ class CaseBook:
         with self._read() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
 
-    def update(self, code: str, version: int, changes: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
-        """Apply a transition if the case is still at `version`; False when someone changed it first."""
+    def update(
+        self,
+        code: str,
+        version: int,
+        changes: Mapping[str, Any],
+        event: Mapping[str, Any],
+        *,
+        request: Mapping[str, Any] | None = None,
+        decision: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Apply a transition if the case is still at `version`; False when someone changed it first.
+
+        `request` adds an entry to the approval ledger; `decision` decides the case's pending one.
+        """
         c = CASES_TABLE.c
         statement = (
             CASES_TABLE.update()
@@ -269,7 +396,32 @@ class CaseBook:
             if conn.execute(statement).rowcount != 1:
                 return False
             conn.execute(EVENTS_TABLE.insert().values(**event))
+            if request is not None:
+                conn.execute(REQUESTS_TABLE.insert().values(**request))
+            if decision is not None:
+                r = REQUESTS_TABLE.c
+                conn.execute(
+                    REQUESTS_TABLE.update()
+                    .where(r.case_code == code, r.decision == "pending")
+                    .values(**decision)
+                )
         return True
+
+    def requests(self, code: str | None = None, *, pending: bool | None = None) -> list[dict[str, Any]]:
+        """The approval ledger (of one case when `code` is given), oldest first."""
+        r = REQUESTS_TABLE.c
+        query = sa.select(REQUESTS_TABLE).order_by(r.requested_at, r.id)
+        if code is not None:
+            query = query.where(r.case_code == code)
+        if pending is not None:
+            query = query.where((r.decision == "pending") if pending else (r.decision != "pending"))
+        with self._read() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+    def pending_request(self, code: str) -> dict[str, Any] | None:
+        """The request of a case waiting for approval, if any."""
+        found = self.requests(code, pending=True)
+        return found[-1] if found else None
 
     # -- many cases --------------------------------------------------------
 
@@ -308,6 +460,22 @@ class CaseBook:
                 sa.func.avg(sa.case((closed, c.handling_hours), else_=None)).label("avg_handling_hours"),
                 count_if(overdue_condition(now)).label("overdue_now"),
                 count_if(c.status == Status.VOID.value).label("void"),
+                count_if(c.response_on_time.is_(True)).label("responded_in_time"),
+                count_if(sa.and_(closed, c.reopened == 0)).label("resolved"),
+                count_if(c.reviewed_at.is_not(None)).label("followed_up"),
+                count_if(c.reached.is_(True)).label("reached"),
+                count_if(sa.and_(c.reached.is_(True), c.satisfaction.in_(sorted(SATISFIED)))).label(
+                    "satisfied"
+                ),
+                count_if(awaiting_review_condition()).label("awaiting_review"),
+                count_if(c.reopened > 0).label("reopened"),
+                count_if(c.returns > 0).label("returned"),
+                count_if(c.extensions > 0).label("extended"),
+                count_if(c.suspensions > 0).label("suspended"),
+                *(
+                    count_if(sa.and_(closed, c.solved_level == level)).label(f"solved_{level}")
+                    for level in LEVEL_ORDER
+                ),
             )
             .where(*where)
             .group_by(key)
@@ -326,28 +494,42 @@ class CaseBook:
         with self._read() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(CASES_TABLE)).scalar_one())
 
-    def replace(self, cases: pd.DataFrame, events: pd.DataFrame) -> int:
-        """Make the book exactly these cases and events, in one transaction (seeding, benchmarks)."""
+    def replace(self, cases: pd.DataFrame, events: pd.DataFrame, requests: pd.DataFrame | None = None) -> int:
+        """Make the book exactly these cases, events and ledger, in one transaction (seeding, benchmarks).
+
+        Columns a frame lacks are empty (counters 0).
+        """
         with self._write() as conn:
-            conn.execute(EVENTS_TABLE.delete())
-            conn.execute(CASES_TABLE.delete())
-            self._load(conn, cases, events)
+            for table in (REQUESTS_TABLE, EVENTS_TABLE, CASES_TABLE):
+                conn.execute(table.delete())
+            self._load(conn, cases, events, requests)
         return len(cases)
 
-    def _load(self, conn: sa.Connection, cases: pd.DataFrame, events: pd.DataFrame) -> None:
+    def _load(
+        self, conn: sa.Connection, cases: pd.DataFrame, events: pd.DataFrame, requests: pd.DataFrame | None
+    ) -> None:
         """Bulk insert: COPY into PostgreSQL, one executemany into SQLite."""
-        cases = cases.assign(version=0) if "version" not in cases.columns else cases
+        cases = cases.reindex(columns=list(CASE_COLUMNS))
+        cases["version"] = cases["version"].fillna(0).astype("int64")
+        for name in COUNTERS:
+            cases[name] = cases[name].fillna(0).astype("int64")
+        events = events.reindex(columns=list(EVENT_COLUMNS))
+        requests = (requests if requests is not None else pd.DataFrame()).reindex(
+            columns=list(REQUEST_COLUMNS)
+        )
+        parts = (
+            (CASES_TABLE, CASE_COLUMNS, cases),
+            (EVENTS_TABLE, EVENT_COLUMNS, events),
+            (REQUESTS_TABLE, REQUEST_COLUMNS, requests),
+        )
         if conn.dialect.name == "postgresql":
             raw = conn.connection.driver_connection
             assert isinstance(raw, psycopg.Connection)
             with raw.cursor() as cur:
-                _copy_rows(cur, CASES_TABLE.name, list(CASE_COLUMNS), cases)
-                _copy_rows(cur, EVENTS_TABLE.name, list(EVENT_COLUMNS), events)
+                for table, columns, frame in parts:
+                    _copy_rows(cur, table.name, list(columns), frame)
             return
-        for table, columns, frame in (
-            (CASES_TABLE, CASE_COLUMNS, cases),
-            (EVENTS_TABLE, EVENT_COLUMNS, events),
-        ):
+        for table, columns, frame in parts:
             if len(frame):
                 conn.execute(table.insert(), _records(frame, columns))
 

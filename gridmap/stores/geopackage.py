@@ -36,10 +36,11 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
-from gridmap.changes import REVISION, LayerChange, closing_groups, stamped, versioned_spec
+from gridmap.changes import REVISION, LayerChange, change_set, closing_groups, stamped, versioned_spec
 from gridmap.errors import StoreError
 from gridmap.frames import empty_frame
 from gridmap.history import Author, Revision
+from gridmap.stores import gpkg_triggers
 from gridmap.stores._frames import (
     PreparingStore,
     accepted_geometries,
@@ -48,6 +49,7 @@ from gridmap.stores._frames import (
     finish,
     geoms_of,
     in_force,
+    prepare,
 )
 from gridmap.stores.base import BBox
 from gridmap.stores.conditions import Condition, to_sqlite
@@ -62,6 +64,7 @@ from gridmap.stores.query import (
     matched_from_page,
     parse_order,
 )
+from gridmap.stores.settling import settled_grids
 from gridmap.versions import parse_date
 
 if TYPE_CHECKING:
@@ -122,6 +125,7 @@ class GeoPackageStore(PreparingStore):
         if not ready:
             with _sqlite(self.path, transaction=True) as conn:
                 _upgrade(conn)
+        self.settle()  # before anything reads the store: external edits get their derived fields
 
     def _remove_stale_copies(self) -> None:
         """Delete private copies left beside the store by a writer killed mid-write (kill -9, power loss).
@@ -345,6 +349,7 @@ class GeoPackageStore(PreparingStore):
                 conn.execute("ROLLBACK")
                 return False
             revision = expected + 1
+            conn.execute(f"DELETE FROM {gpkg_triggers.EXTERNAL}")  # later external edits open their own
             for change in changes:
                 _supersede(conn, change, revision)
                 if change.whole is not None:
@@ -358,6 +363,59 @@ class GeoPackageStore(PreparingStore):
                 bounds = content.total_bounds if len(content) else None
                 _touch(conn, [change.layer], bounds=bounds, whole=change.whole is not None)
             _touch(conn, [])
+        return True
+
+    def settle(self) -> bool:
+        """Derive `grid_code` for the rows QGIS or GDAL changed since gridmap last looked.
+
+        One gridmap revision ("derive grid_code after external edits") writes the
+        rows whose grid changes, with their history; the changes log is marked
+        settled in the same transaction. Returns whether anything was pending.
+        """
+        with _sqlite(self.path, readonly=True) as conn:
+            pending = conn.execute(
+                f"SELECT 1 FROM {gpkg_triggers.CHANGES} WHERE settled = 0 LIMIT 1"
+            ).fetchone()
+        if pending is None:
+            return False
+        with self._writers_turn(), _sqlite(self.path, transaction=True) as conn:
+            logged = conn.execute(
+                f"SELECT id, layer, code FROM {gpkg_triggers.CHANGES} WHERE settled = 0"
+            ).fetchall()
+            if not logged:
+                return False
+            touched: dict[str, set[str]] = {}
+            for _id, layer, code in logged:
+                if layer in LAYER_NAMES and code is not None:
+                    touched.setdefault(layer, set()).add(str(code))
+            rows = _TransactionRows(conn)
+            found = settled_grids(rows, {k: sorted(v) for k, v in touched.items()})
+            changes = [
+                change_set(
+                    layer,
+                    rows(layer, codes=new["code"].astype(str).tolist()),
+                    prepare(layer, new.drop(columns=[REVISION])),
+                    whole=False,
+                )
+                for layer, new in found.items()
+            ]
+            changes = [c for c in changes if not c.empty]
+            conn.execute(f"DELETE FROM {gpkg_triggers.EXTERNAL}")
+            if changes:
+                counter = conn.execute(f"SELECT value FROM {META} WHERE key = 'revision'").fetchone()[0]
+                revision = int(counter) + 1
+                for change in changes:
+                    _supersede(conn, change, revision)
+                    _upsert_rows(conn, change.layer, stamped(change.rows, revision))
+                author = Author("gridmap", None, "derive grid_code after external edits")
+                _record(conn, revision, changes, author, None)
+                for change in changes:
+                    _touch(conn, [change.layer])
+                _touch(conn, [])
+            conn.execute(
+                f"UPDATE {gpkg_triggers.CHANGES} SET settled = 1 WHERE settled = 0 AND id <= ?",
+                (max(row[0] for row in logged),),
+            )
         return True
 
     @contextmanager
@@ -511,6 +569,43 @@ class GeoPackageStore(PreparingStore):
                 raise
 
 
+class _TransactionRows:
+    """Stored rows read inside one write transaction (`gridmap.stores.settling.Rows`)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __call__(
+        self,
+        layer: str,
+        *,
+        codes: list[str] | None = None,
+        bbox: BBox | None = None,
+        building_codes: list[str] | None = None,
+    ) -> gpd.GeoDataFrame:
+        spec = versioned_spec(layer)
+        columns = ", ".join(f'"{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN])
+        sql = f'SELECT {columns} FROM "{layer}" t'
+        where, params = _where(layer, bbox, codes, {})
+        if building_codes is not None:
+            where.append("t.building_code IN (SELECT value FROM json_each(:named))")
+            params["named"] = _json_list(building_codes)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return _frame_of_rows(spec, self._conn.execute(sql, params).fetchall())
+
+    def old(self, layer: str, codes: list[str]) -> gpd.GeoDataFrame:
+        spec = versioned_spec(layer)
+        columns = ", ".join(f'"{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN])
+        found = self._conn.execute(
+            f'SELECT {columns} FROM "{_history(layer)}" '
+            "WHERE code IN (SELECT value FROM json_each(?)) ORDER BY superseded",
+            (_json_list(codes),),
+        ).fetchall()
+        latest = list({row[0]: row for row in found}.values())
+        return _frame_of_rows(spec, latest)
+
+
 def _where(
     layer: str, bbox: BBox | None, codes: Sequence[str] | None, equals: Mapping[str, Value]
 ) -> tuple[list[str], dict[str, object]]:
@@ -652,7 +747,18 @@ def _schema_ready(conn: sqlite3.Connection) -> bool:
         if not set(versioned_spec(name).field_names) <= present:
             return False
     indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    return all(f"{name}_{REVISION}" in indexes for name in LAYER_NAMES)
+    if not all(f"{name}_{REVISION}" in indexes for name in LAYER_NAMES):
+        return False
+    if {gpkg_triggers.WRITING, gpkg_triggers.CHANGES, gpkg_triggers.EXTERNAL} - tables:
+        return False
+    made = {row[0] for row in conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger'")}
+    wanted = {sql for name in LAYER_NAMES for sql in gpkg_triggers.triggers(name)}
+    return wanted <= made and not any(_required_revision(conn, n) for n in LAYER_NAMES)
+
+
+def _required_revision(conn: sqlite3.Connection, layer: str) -> bool:
+    """Whether `revision` is still NOT NULL (older files): a plain GDAL insert, naming it NULL, fails."""
+    return any(row[1] == REVISION and row[3] for row in conn.execute(f'PRAGMA table_info("{layer}")'))
 
 
 def _upgrade(conn: sqlite3.Connection) -> None:
@@ -662,7 +768,7 @@ def _upgrade(conn: sqlite3.Connection) -> None:
         present = {row[1] for row in conn.execute(f'PRAGMA table_info("{name}")')}
         for f in spec.fields:
             if f.name not in present:
-                default = " NOT NULL DEFAULT 0" if f.name == REVISION else ""
+                default = " DEFAULT 0" if f.name == REVISION else ""
                 conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{f.name}" {_SQLITE_TYPES[f.type]}{default}')
         fields = ", ".join(f'"{f.name}" {_SQLITE_TYPES[f.type]}' for f in spec.fields)
         history = _history(name)
@@ -682,6 +788,35 @@ def _upgrade(conn: sqlite3.Connection) -> None:
         "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) "
         f"VALUES ('{REVISIONS}', 'attributes', '{REVISIONS}', 'gridmap revisions: who changed what, when')"
     )
+    _keep_truths(conn)
+
+
+def _keep_truths(conn: sqlite3.Connection) -> None:
+    """The change log, the optional revision stamp and the triggers of `gridmap.stores.gpkg_triggers`.
+
+    Files written before had `revision INTEGER NOT NULL`; SQLite cannot alter a
+    column, so the NOT NULL is taken out of the stored table definition (a
+    change SQLite documents as safe: no row's format depends on it). The
+    triggers are dropped and made again, so a file always has this version's.
+    """
+    for statement in gpkg_triggers.tables():
+        conn.execute(statement)
+    loose = [name for name in LAYER_NAMES if _required_revision(conn, name)]
+    if loose:
+        version = conn.execute("PRAGMA schema_version").fetchone()[0]
+        conn.execute("PRAGMA writable_schema = ON")
+        for name in loose:
+            conn.execute(
+                "UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = ?",
+                (f'"{REVISION}" INTEGER NOT NULL DEFAULT 0', f'"{REVISION}" INTEGER DEFAULT 0', name),
+            )
+        conn.execute(f"PRAGMA schema_version = {int(version) + 1}")
+        conn.execute("PRAGMA writable_schema = OFF")
+    for name in LAYER_NAMES:
+        for trigger in gpkg_triggers.trigger_names(name):
+            conn.execute(f'DROP TRIGGER IF EXISTS "{trigger}"')
+        for statement in gpkg_triggers.triggers(name):
+            conn.execute(statement)
 
 
 def _history(layer: str) -> str:
@@ -841,11 +976,13 @@ def _sqlite(
                 conn.create_function(name, 1, _envelope_part(position), deterministic=True)
         for schema, other in (attach or {}).items():
             conn.execute(f"ATTACH DATABASE ? AS {schema}", (str(other),))
+        marked = False
         if transaction:
             conn.execute("PRAGMA cache_size = -262144")  # 256 MiB: big loads keep their index pages in memory
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("BEGIN IMMEDIATE")
+            marked = _mark_writing(conn)
         elif not readonly:
             conn.execute("PRAGMA synchronous = OFF")  # only ever the private copy, fsynced before the rename
             conn.execute("BEGIN")
@@ -856,14 +993,32 @@ def _sqlite(
                 conn.execute("ROLLBACK")
             raise
         if conn.in_transaction:
+            if marked:
+                conn.execute(f"DELETE FROM {gpkg_triggers.WRITING}")
             conn.execute("COMMIT")
         if transaction:
-            # Fold the log into the file now, so the .gpkg alone holds every committed write.
+            # Fold the log into the file now, so the .gpkg alone holds every committed write. Without
+            # waiting: a truncating checkpoint holds the write lock while it waits for readers, and
+            # QGIS's commit, reading before it writes, would be refused at once meanwhile. A reader
+            # in the way leaves the rest of the log to the next commit or the last connection closed.
+            conn.execute("PRAGMA busy_timeout = 0")
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except sqlite3.Error as exc:
         raise StoreError(f"{path}: {exc}") from None
     finally:
         conn.close()
+
+
+def _mark_writing(conn: sqlite3.Connection) -> bool:
+    """Tell the triggers this transaction is gridmap's (it keeps its own history); no other
+    connection ever sees the mark, which is removed before the commit."""
+    known = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (gpkg_triggers.WRITING,)
+    ).fetchone()
+    if known is None:
+        return False
+    conn.execute(f"INSERT INTO {gpkg_triggers.WRITING} (id) VALUES (1)")
+    return True
 
 
 def _gpkg_blobs(geoms: np.ndarray) -> list[bytes | None]:

@@ -47,7 +47,7 @@ from gridmap.catalogue import LAYER_NAMES, Field, Layer, get_layer
 from gridmap.changes import LayerChange, closing_groups, stamped, versioned_spec
 from gridmap.errors import ConfigError, StoreError, driver_reason
 from gridmap.frames import WGS84, empty_frame
-from gridmap.history import Author, Revision
+from gridmap.history import Author, Revision, current_author
 from gridmap.settings import redact
 from gridmap.stores._frames import (
     PreparingStore,
@@ -79,6 +79,8 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x6772_6964_6D61_70  # pg_advisory_xact_lock key: openers migrate one at a time
 _WRITERS_LOCK = 0x6772_6964_6D61_71  # pg_advisory_xact_lock key: writers commit one at a time
+AUTHOR_SETTING = "gridmap.author"  # set in gridmap's write transactions; unset, the triggers record the edit
+NOTIFY_CHANNEL = "gridmap_revision"  # pg_notify channel: the new store revision, at each commit
 _REBUILD_FROM_ROWS = 20_000  # loads this big drop the indexes and build them afresh afterwards
 _INDEX_MEMORY = "256MB"  # maintenance_work_mem for the index builds after a bulk load: sort in memory
 _ARROW_FROM_ROWS = 50_000  # whole-layer reads of at least this many (estimated) rows go through ADBC
@@ -107,6 +109,16 @@ def driver_url(url: str) -> str:
     if not sep or scheme.split("+")[0] not in ("postgresql", "postgres"):
         raise ConfigError(f"not a PostgreSQL URL: {redact(url)!r}")
     return f"postgresql+psycopg://{rest}"
+
+
+def mark_as_gridmap(cur: psycopg.Cursor[Any]) -> None:
+    """Tell the store's triggers (migration 0006) that gridmap writes this transaction.
+
+    gridmap records its own history and derives `grid_code` itself, so the
+    triggers that do both for QGIS, ogr2ogr and psql step aside; the setting
+    ends with the transaction.
+    """
+    cur.execute("SELECT set_config(%s, %s, true)", (AUTHOR_SETTING, current_author().name or "gridmap"))
 
 
 def migrate(engine: sa.Engine) -> None:
@@ -344,6 +356,7 @@ class PostGISStore(PreparingStore):
         """A write transaction holding the writers' advisory lock; the holder's commit runs in it."""
         with self._cursor(write=True) as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITERS_LOCK,))
+            mark_as_gridmap(cur)
             yield cur
 
     def _counter(self) -> int:

@@ -75,13 +75,39 @@ def test_anonymous_intake_is_routed_masked_and_rate_limited(api: TestClient) -> 
     assert listed["numberMatched"] == INTAKE_PER_MINUTE + 1
 
 
-def test_bad_reports_are_422_or_404_and_write_nothing(api: TestClient) -> None:
+def test_bad_reports_are_422_and_write_nothing(api: TestClient) -> None:
     assert api.post("/cases", json={"category": "9999", "address": ADDRESS_G1}).status_code == 422
     assert api.post("/cases", json={"category": "0102", "lon": 200, "lat": 30}).status_code == 422
-    missing = api.post("/cases", json={"category": "0102", "address": "武汉市武昌区解放路999号"})
-    assert missing.status_code == 404
-    assert api.post("/cases", json={"category": "0102", "lon": 116.4, "lat": 39.9}).status_code == 404
+    half = api.post("/cases", json={"category": "0102", "lon": 114.3})
+    assert half.status_code == 422 and half.json()["errors"][0]["field"] == "lon"
     assert api.get("/cases", headers=bearer(ADMIN)).json()["numberMatched"] == 0
+
+
+def test_hotline_intake_never_loses_a_case(api: TestClient) -> None:
+    """An unknown address, a point in no grid, no address: 201, kept unplaced with the ticket number."""
+    bodies = [
+        {"category": "0102", "address": "武汉市武昌区解放路999号", "ticket_no": "GD20261201-0001"},
+        {"category": "0102", "lon": 116.4, "lat": 39.9, "ticket_no": "GD20261201-0002"},
+        {"category": "0102", "description": "来电人说不清地址", "ticket_no": "GD20261201-0003"},
+    ]
+    codes = []
+    for body in bodies:
+        reply = api.post("/cases", json={**body, "source": "hotline"}, headers=bearer(VIEWER))
+        assert reply.status_code == 201, reply.text
+        case = reply.json()
+        assert case["grid_code"] is None and case["placement"]["method"] is None
+        assert case["ticket_no"] == body["ticket_no"]
+        codes.append(case["code"])
+    assert api.post("/cases", json=bodies[0]).json()["placement"]["suggestions"]
+    found = api.get("/cases?ticket_no=GD20261201-0002", headers=bearer(ADMIN)).json()
+    assert [c["code"] for c in found["cases"]] == [codes[1]]
+    unplaced = api.get("/cases?placed=false", headers=bearer(EDITOR_C1)).json()
+    assert unplaced["numberMatched"] == 4
+    refused = api.post(f"/cases/{codes[2]}/place", json={"grid": "G3"}, headers=bearer(EDITOR_C1))
+    assert refused.status_code == 403
+    placed = api.post(f"/cases/{codes[2]}/place", json={"address": ADDRESS_G1}, headers=bearer(EDITOR_C1))
+    assert placed.status_code == 200 and placed.json()["grid_code"] == "G1"
+    assert placed.json()["placed_by"] == "editor"
 
 
 def test_the_loop_over_http(api: TestClient) -> None:
@@ -179,8 +205,11 @@ def test_categories_are_served(api: TestClient) -> None:
         "街面秩序",
         "突发事件",
         "其他",
+        "设施维修",
     ]
     assert {"code": "void", "name_zh": "作废", "name_en": "Void"} in body["actions"]
+    assert [t["name_zh"] for t in body["satisfaction"]] == ["满意", "基本满意", "不满意"]
+    assert [t["code"] for t in body["levels"]] == ["grid", "community", "street"]
 
 
 def test_a_department_token_must_name_its_departments() -> None:

@@ -46,14 +46,21 @@ def test_search_finds_grids_communities_addresses_and_points(reader: TestClient)
     assert missing.status_code == 404 and "suggestions" in missing.json()
 
 
+def test_search_places_a_number_the_register_lacks(reader: TestClient) -> None:
+    found = reader.get("/search", params={"q": "和平大道12号3栋"}).json()  # building 3 is not registered
+    assert found["results"][0]["grid_code"] == "G3" and found["match"]["method"] == "interpolated"
+    between = reader.get("/search", params={"q": "幸福路88号5栋"})  # buildings of 88号 lie in G1 and G2
+    assert between.status_code == 404 and between.json()["candidates"] == ["G1", "G2"]
+
+
 def test_grid_actions_say_why_and_what_to_do(reader: TestClient) -> None:
     assert reader.get("/grids/G1/actions").status_code == 403  # anonymous: no figures
     body = reader.get("/grids/G3/actions", headers=bearer(VIEWER)).json()
     assert body["grid"]["code"] == "G3" and body["grid"]["grade"] == "D"
     rules = {r["rule"] for r in body["reasons"]}
     assert {"speaker", "no_party_branch"} <= rules
-    # K2 is broken and 1.1 km from H2: repairing it reaches nobody, so it is not listed.
-    assert body["repair"] == []
+    # K2 is broken and 1.1 km from H2: repairing it reaches nobody, and it is listed all the same.
+    assert [(r["code"], r["would_cover"]) for r in body["repair"]] == [("K2", 0)]
     assert body["uncovered"]["total"] == 1
     h2 = body["uncovered"]["households"][0]
     assert h2["address"] == "武汉市武昌区和平大道12号2单元301室" and h2["contact_phone"] == "137****4321"
@@ -91,7 +98,7 @@ def test_topology_check_before_saving_a_boundary(reader: TestClient) -> None:
 
 def test_vocabulary_is_the_registry(reader: TestClient) -> None:
     body = reader.get("/vocabulary").json()
-    assert body["measures"]["linkage"]["thresholds"] == [0.3, 0.2, 0.1]
+    assert body["measures"]["linkage"]["thresholds"] == [0.9, 0.75, 0.5]
     assert body["finding_kinds"]["too_few_households"]["zh"] == "户数过少"
     assert body["gap_kinds"]["no_worker"]["en"] == "no grid worker"
 

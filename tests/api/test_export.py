@@ -5,12 +5,22 @@ from __future__ import annotations
 import io
 import json
 import math
+import threading
+import time
 import zipfile
+from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
+import shapely
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import ADMIN, PHONE, VIEWER, WORKER_PHONE, bearer
+from api.main import create_app
+from gridmap.frames import WGS84, conform
+from gridmap.stores import Store
+from tests.api.conftest import ADMIN, PHONE, VIEWER, WORKER_PHONE, bearer, district, settings_for
 
 
 def test_export_geojson_subset(reader: TestClient) -> None:
@@ -81,3 +91,65 @@ def test_vector_tiles(reader: TestClient) -> None:
     assert reader.get(f"/tiles/households/14/{x}/{y}.mvt", headers=bearer(VIEWER)).status_code == 200
     assert reader.get("/tiles/grids/2/9/0.mvt").status_code == 404
     assert reader.get("/tiles/grids/30/0/0.mvt").status_code == 422
+
+
+class _Stalls:
+    """The longest time a thread of this process waited to run while something else went on."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._probe, daemon=True)
+
+    def _probe(self) -> None:
+        while not self._done.is_set():
+            started = time.perf_counter()
+            time.sleep(0.005)
+            self.worst = max(self.worst, time.perf_counter() - started - 0.005)
+
+    def __enter__(self) -> _Stalls:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+
+MANY = 20_000
+
+
+def _many_households() -> gpd.GeoDataFrame:
+    """MANY households spread over grid G1 (an XLSX of them takes GDAL seconds)."""
+    rng = np.random.default_rng(7)
+    return conform(
+        "households",
+        gpd.GeoDataFrame(
+            {
+                "code": [f"HM{i:06d}" for i in range(MANY)],
+                "address": [f"武汉市武昌区幸福路{i}号" for i in range(MANY)],
+                "size": 3,
+                "contact_name": "孙八",
+                "contact_phone": PHONE,
+            },
+            geometry=shapely.points(114.30 + rng.random(MANY) * 0.01, 30.50 + rng.random(MANY) * 0.01),
+            crs=WGS84,
+        ),
+    )
+
+
+def test_an_xlsx_export_never_stalls_the_worker(store: Store, store_url: str, tmp_path: Path) -> None:
+    """GDAL's XLSX writer holds the interpreter lock for the whole file: in the worker it starved every
+    other thread, uvicorn's health-check responder included, for seconds (the supervisor killed it)."""
+    layers = district()
+    layers["households"] = _many_households()
+    store.replace_many(layers)
+    settings = settings_for(store_url, serving_dir=tmp_path / "serving")
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        client.get("/export/grids", params={"format": "xlsx"})  # the export process started
+        with _Stalls() as stalls:
+            reply = client.get("/export/households", params={"format": "xlsx"}, headers=bearer(ADMIN))
+    assert reply.status_code == 200, reply.text
+    sheet = pd.read_excel(io.BytesIO(reply.content), sheet_name="households", dtype={"contact_phone": str})
+    assert len(sheet) == MANY and set(sheet["contact_phone"]) == {PHONE}
+    assert stalls.worst < 0.5, f"other threads waited {stalls.worst:.2f} s"

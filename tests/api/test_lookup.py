@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gridmap.crs import from_wgs84
+from gridmap.vocabulary import MATCH_METHODS
 from tests.api.conftest import ADMIN, EDITOR_C1, VIEWER, WORKER_PHONE, bearer
 
 ADDRESS_VARIANTS = [
@@ -297,3 +298,34 @@ def test_batch_rejects_bad_csv(reader: TestClient) -> None:
     assert reply.json()["errors"][0]["field"] == "file"
     broken = reader.post("/lookup/batch", content=b"{not json", headers={"Content-Type": "application/json"})
     assert broken.status_code == 422
+
+
+def test_a_number_the_register_lacks_is_interpolated_or_404_naming_candidate_grids(
+    reader: TestClient,
+) -> None:
+    # 和平大道12号 (G3) is registered, its building 3 is not; 幸福路88号 has buildings in G1 and G2.
+    body = reader.get("/lookup", params={"address": "和平社区和平大道12号3栋"}).json()
+    assert (body["grid"]["code"], body["building"]) == ("G3", None)
+    assert body["match"] == {"method": "interpolated", "score": 0.8, "disagrees": [], "between": [12]}
+    reply = reader.get("/lookup", params={"address": "幸福路88号5栋"})
+    assert reply.status_code == 404
+    assert reply.json()["candidates"] == ["G1", "G2"] and reply.json()["suggestions"]
+    assert "grid G1 or G2" in reply.json()["detail"]
+    unknown = reader.get("/lookup", params={"address": "幸福里88号5栋"}).json()
+    assert "candidates" not in unknown  # a road the register lacks: never a grid
+    disagree = reader.get("/lookup", params={"address": "和平社区幸福路88号3栋"}).json()
+    assert disagree["building"]["code"] == "B1" and disagree["match"]["disagrees"] == ["和平社区"]
+
+    text = "地址\n和平大道12号3栋\n幸福路88号5栋\n"
+    reply = reader.post(
+        "/lookup/batch", content=text.encode(), headers={"Content-Type": "text/csv", "Accept": "text/csv"}
+    )
+    rows = list(csv.DictReader(io.StringIO(reply.content.decode("utf-8-sig"))))
+    assert (rows[0]["status"], rows[0]["grid_code"], rows[0]["match_method"]) == ("ok", "G3", "interpolated")
+    assert (rows[1]["status"], rows[1]["candidates"]) == ("not_found", "G1 | G2")
+
+
+def test_the_match_methods_are_the_vocabulary_s(reader: TestClient) -> None:
+    schema = reader.get("/openapi.json").json()["components"]["schemas"]["MatchOut"]
+    assert schema["properties"]["method"]["enum"] == list(MATCH_METHODS)
+    assert "interpolated" in MATCH_METHODS and "interpolated" in schema["properties"]["method"]["description"]

@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import pytest
@@ -127,3 +128,19 @@ def test_periods_are_local_days_and_bounded() -> None:
         CAL.period(dt.date(2026, 2, 1), dt.date(2026, 1, 1))
     with pytest.raises(ValidationError, match="9999-12-31 is outside"):
         CAL.period(None, dt.date.max)
+
+
+def test_calendar_hours_run_day_and_night() -> None:
+    """An emergency's hours are clock hours: no lunch break, no weekend, no holiday."""
+    calendar = WorkingCalendar()
+    beijing = ZoneInfo("Asia/Shanghai")
+    noon = dt.datetime(2026, 12, 1, 11, 24, 57, tzinfo=beijing)  # a Tuesday
+    assert calendar.deadline(noon, 1, "calendar") == dt.datetime(2026, 12, 1, 12, 24, 57, tzinfo=beijing)
+    assert calendar.deadline(noon, 1, "working") == dt.datetime(2026, 12, 1, 13, 54, 57, tzinfo=beijing)
+    friday = dt.datetime(2026, 12, 4, 19, 0, tzinfo=beijing)
+    assert calendar.deadline(friday, 1, "calendar") == dt.datetime(2026, 12, 4, 20, 0, tzinfo=beijing)
+    assert calendar.elapsed(friday, friday + dt.timedelta(hours=60), "calendar") == 60
+    assert calendar.elapsed(friday, friday + dt.timedelta(hours=60), "working") == 0
+    assert calendar.add_working_days(dt.date(2026, 12, 4), 1) == dt.date(2026, 12, 7)
+    assert calendar.add_working_days(dt.date(2026, 12, 7), -1) == dt.date(2026, 12, 4)
+    assert calendar.working_days_between(dt.date(2026, 12, 4), dt.date(2026, 12, 8)) == 2

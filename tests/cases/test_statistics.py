@@ -11,7 +11,7 @@ import pytest
 
 from gridmap.analysis import analyze
 from gridmap.cases.categories import DEFAULT_CATALOGUE
-from gridmap.cases.desk import CaseDesk
+from gridmap.cases.desk import CaseDesk, case_periods
 from gridmap.cases.statistics import case_statistics
 from gridmap.cases.vocabulary import Action
 from gridmap.catalogue import LAYER_NAMES
@@ -20,6 +20,7 @@ from gridmap.reports import write_outputs
 from tests.cases.conftest import (
     ADDRESS_G1,
     ADDRESS_G3,
+    ADMIN,
     CITY,
     EDITOR_C1,
     EDITOR_C2,
@@ -44,12 +45,13 @@ def figures(desk: CaseDesk, clock: Clock) -> CaseDesk:
     clock.now = START - dt.timedelta(days=30)
     report(desk)  # before the period
     clock.now = START
-    on_time, late = report(desk, ADDRESS_G1, "0102"), report(desk, ADDRESS_G1, "0505")
+    on_time, late = report(desk, ADDRESS_G1, "0102"), report(desk, ADDRESS_G1, "0504")
     overdue, void = report(desk, ADDRESS_G3, "0102"), report(desk, ADDRESS_G3, "0601")
     for code, editor in ((on_time, EDITOR_C1), (late, EDITOR_C1), (overdue, EDITOR_C2)):
         desk.move(editor, code, Action.ACCEPT)
         desk.move(editor, code, Action.DISPATCH)
     desk.move(EDITOR_C2, void, Action.VOID, note="重复")
+    desk.move(ADMIN, void, Action.APPROVE)
     clock.advance(hours=1)
     close(desk, on_time, CITY)
     clock.advance(days=3)  # Friday 10:00: 22 working hours after dispatch (Tuesday 09:00)
@@ -111,8 +113,16 @@ def test_the_analysis_workbook_gets_the_case_sheets(figures: CaseDesk, tmp_path:
 def test_the_meeting_report_ends_with_the_case_table(figures: CaseDesk) -> None:
     frames = {name: figures.store.read(name) for name in LAYER_NAMES}
     analysis = analyze(frames)
-    text = report_html(analysis, frames, "district", cases=figures.statistics("grid"))
+    periods = case_periods(figures, "grid", days=30)
+    text = report_html(analysis, frames, "district", cases=periods)
     section = text[text.index("四、案件办理") :]
     assert section.index("和平网格") < section.index("幸福一网格")  # the grid with an overdue case first
-    assert "<td>50.0%</td>" in section  # G1: one of two closed on time
+    assert '<td class="n">50.0%</td>' in section  # G1: one of two closed on time
+    # The period in Beijing dates, and the trend against the 30 days before it: G1 had one case then.
+    assert "统计期：2026-11-04 至 2026-12-03（近 30 天，北京时间）" in section
+    assert "上一期（2026-10-05 至 2026-11-03）" in section and "受理 4 件（↑3）" in section
+    g1 = section[section.index("幸福一网格") :].split("</tr>", 1)[0]
+    assert '<td class="n">2</td><td class="n">↑1</td>' in g1
+    g3 = section[section.index("和平网格") :].split("</tr>", 1)[0]
+    assert '<td class="n">新增</td>' in g3
     assert "四、案件办理" not in report_html(analysis, frames, "district")

@@ -25,6 +25,7 @@ from gridmap.maps._page import Chrome
 from gridmap.maps.assets import external_references
 from gridmap.maps.styles import GRADE_COLORS
 from gridmap.sample import PLANTED, generate_dirty
+from gridmap.vocabulary import MEASURES
 
 
 def _layers(m: folium.Map) -> dict[str, folium.map.Layer]:
@@ -119,13 +120,16 @@ def test_each_measure_has_its_own_layers_and_classes(sample) -> None:
     per_grid, _ = _counts(linkage, "未纳入一户十联住户")
     unlinked = analysis.grids["households"] - analysis.grids["linked"]
     assert sum(c[2] for c in per_grid) == int(unlinked.sum())
-    # Linkage grade A starts at 30 %: grids above it are green, not red as on the speaker scale.
+    # Each grid is coloured by its grade on the linkage scale (A from 90 %, D below 50 %).
     fills = {
         f["properties"]["code"]: f["properties"]["style"]["fillColor"]
         for f in _geojson(linkage, "网格")["features"]
     }
-    good = analysis.grids.loc[analysis.grids["linkage_share"] >= 0.30, "code"]
-    assert len(good) > 0 and {fills[c] for c in good} == {GRADE_COLORS["A"]}
+    share = analysis.grids.set_index("code")["linkage_share"]
+    a, _, c = MEASURES["linkage"].thresholds or (0, 0, 0)
+    assert {fills[g] for g in share[share < c].index} <= {GRADE_COLORS["D"]}
+    assert {fills[g] for g in share[share >= a].index} <= {GRADE_COLORS["A"]}
+    assert len(share[share < c]) > 0
 
 
 def test_ranges_off_and_uncovered_area_on_by_default(fake) -> None:

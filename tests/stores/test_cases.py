@@ -10,7 +10,7 @@ import pytest
 
 from gridmap.frames import empty_frame
 from gridmap.stores import Store, open_store
-from gridmap.stores.cases import CASES_TABLE, EVENTS_TABLE
+from gridmap.stores.cases import CASES_TABLE, EVENTS_TABLE, REQUESTS_TABLE
 from tests.cases.conftest import empty_book
 
 NOW = dt.datetime(2026, 12, 1, 1, tzinfo=dt.UTC)
@@ -30,7 +30,7 @@ def test_migration_matches_the_table_definition(postgis_url: str) -> None:
     with open_store(postgis_url):
         pass
     with psycopg.connect(postgis_url.replace("+psycopg", "")) as conn:
-        for table in (CASES_TABLE, EVENTS_TABLE):
+        for table in (CASES_TABLE, EVENTS_TABLE, REQUESTS_TABLE):
             rows = conn.execute(
                 "SELECT column_name, is_nullable FROM information_schema.columns "
                 "WHERE table_schema = current_schema() AND table_name = %s AND column_name <> 'geometry' "
@@ -62,4 +62,20 @@ def test_geopackage_registers_its_case_tables(tmp_path: object) -> None:
         store.case_book()
     with sqlite3.connect(path) as conn:
         kinds = dict(conn.execute("SELECT table_name, data_type FROM gpkg_contents"))
-    assert kinds["cases"] == kinds["case_events"] == "attributes"
+    assert kinds["cases"] == kinds["case_events"] == kinds["case_requests"] == "attributes"
+
+
+def test_a_geopackage_from_before_the_case_loop_gets_its_new_columns(tmp_path: object) -> None:
+    """A file whose case table predates migration 0008 is upgraded on open and keeps its cases."""
+    path = f"{tmp_path}/old.gpkg"
+    with open_store(path) as store:
+        store.case_book().insert(CASE, EVENT)
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE case_requests")
+        conn.execute("DROP INDEX cases_ticket_no")
+        for name in ("ticket_no", "returns", "reviewed_at"):
+            conn.execute(f"ALTER TABLE cases DROP COLUMN {name}")
+    with open_store(path) as store:
+        case = store.case_book().get("C1")
+        assert store.case_book().requests("C1") == []
+    assert case is not None and case["returns"] == 0 and case["ticket_no"] is None

@@ -1,0 +1,230 @@
+"""Contract: a second writer that is not gridmap (GDAL on a GeoPackage, psycopg SQL on PostGIS) gets
+the same derived fields, checks, history and refresh as gridmap's own writes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from gridmap.serving import LiveAnalysis
+from gridmap.stores import Store, open_store
+from tests.stores.conftest import sample_layers
+
+SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin") or sys.executable
+GDAL_WRITER = Path(__file__).with_name("gdal_writer.py")
+
+Edit = dict[str, Any]
+Writer = Callable[[list[Edit]], list[str | None]]
+
+
+def _has_gdal_bindings() -> bool:
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "from osgeo import ogr"], capture_output=True)
+    return probe.returncode == 0
+
+
+def gdal_writer(path: str, *, retry_locked: bool = False, locked: list[int] | None = None) -> Writer:
+    """Edits applied by GDAL's Python bindings in a process of their own, one transaction each.
+
+    `retry_locked` saves again an edit refused with "database is locked" (each retry is
+    counted in `locked`).
+    """
+    if not _has_gdal_bindings():
+        pytest.fail("GDAL's Python bindings are missing: scripts/system-deps.sh installs python3-gdal")
+
+    def write(edits: list[Edit]) -> list[str | None]:
+        done = subprocess.run(
+            [SYSTEM_PYTHON, str(GDAL_WRITER), path, *(["--retry-locked"] if retry_locked else [])],
+            input="\n".join(json.dumps(e) for e in edits),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        answers = [json.loads(line) for line in done.stdout.splitlines()]
+        if locked is not None:
+            locked.extend(a["locked"] for a in answers)
+        return [None if a["ok"] else a["error"] for a in answers]
+
+    return write
+
+
+def sql_writer(url: str) -> Writer:
+    """Edits made by psql-like SQL under another application name, one transaction each."""
+
+    def write(edits: list[Edit]) -> list[str | None]:
+        out: list[str | None] = []
+        with psycopg.connect(url.replace("+psycopg", ""), application_name="QGIS 3.22") as conn:
+            for edit in edits:
+                try:
+                    with conn.transaction():
+                        _sql(conn, edit)
+                    out.append(None)
+                except psycopg.Error as exc:
+                    out.append(str(exc))
+        return out
+
+    return write
+
+
+def _sql(conn: psycopg.Connection, edit: Edit) -> None:
+    layer, fields = edit["layer"], dict(edit.get("fields", {}))
+    assert layer.isidentifier() and all(name.isidentifier() for name in fields)
+    if edit["op"] == "delete":
+        conn.execute(f"DELETE FROM {layer} WHERE code = %s", (edit["code"],))
+        return
+    if "wkt" in edit:
+        fields["geometry"] = edit["wkt"]
+    value = {name: "ST_GeomFromText(%s, 4326)" if name == "geometry" else "%s" for name in fields}
+    if edit["op"] == "add":
+        names = ["code", *fields]
+        conn.execute(
+            f"INSERT INTO {layer} ({', '.join(names)}) VALUES (%s, {', '.join(value.values())})",
+            (edit["code"], *fields.values()),
+        )
+    else:
+        sets = ", ".join(f"{name} = {value[name]}" for name in fields)
+        conn.execute(f"UPDATE {layer} SET {sets} WHERE code = %s", (*fields.values(), edit["code"]))
+
+
+@pytest.fixture
+def edited(store_url: str) -> tuple[Store, Writer]:
+    """A store holding the sample layers, and a writer that is not gridmap."""
+    with open_store(store_url) as store:
+        store.replace_many(sample_layers())
+    writer = gdal_writer(store_url) if store_url.endswith(".gpkg") else sql_writer(store_url)
+    return open_store(store_url), writer
+
+
+def _row(store: Store, layer: str, code: str) -> dict[str, Any]:
+    frame = store.read(layer, codes=[code])
+    assert len(frame) == 1, (layer, code)
+    return frame.iloc[0].to_dict()
+
+
+def _settled(store: Store) -> Store:
+    store.settle()
+    return store
+
+
+def _last_external(store: Store, layer: str, code: str) -> Any:
+    external = [r for r in store.history(layer=layer, code=code) if "external edit" in (r.author or "")]
+    assert external, f"no external revision of {layer} {code}"
+    return store.changes(external[0].id, layer=layer, code=code)
+
+
+@pytest.mark.parametrize(
+    ("layer", "code", "wkt", "grid"),
+    [
+        ("speakers", "K2", "POINT (116.38 39.95)", "G2"),  # moved from G1 into G2
+        ("service_points", "P1", "POINT (116.38 39.95)", "G2"),
+        ("households", "H2", "POINT (116.32 39.95)", "G1"),  # no building: by its point
+    ],
+)
+def test_a_moved_point_takes_its_new_grid_and_keeps_its_old_values_in_history(
+    edited: tuple[Store, Writer], layer: str, code: str, wkt: str, grid: str
+) -> None:
+    store, write = edited
+    before = _row(store, layer, code)
+    position = store.log_position()
+    assert position is not None
+    assert write([{"op": "move", "layer": layer, "code": code, "wkt": wkt}]) == [None]
+    after = _row(_settled(store), layer, code)
+    assert after["grid_code"] == grid
+    assert after["geometry"].wkt == wkt
+    change = _last_external(store, layer, code)
+    assert change.changes[0].before["geometry"] == before["geometry"].wkt  # the old place is kept
+    assert change.changes[0].after is not None
+    touched = store.touched_since(position)
+    assert touched is not None and code in touched[layer]
+    assert int(store.log_position() or 0) > position
+    store.close()
+
+
+def test_an_added_feature_gets_its_grid_and_defaults(edited: tuple[Store, Writer]) -> None:
+    store, write = edited
+    assert write([{"op": "add", "layer": "speakers", "code": "K9", "wkt": "POINT (116.31 39.91)"}]) == [None]
+    row = _row(_settled(store), "speakers", "K9")
+    assert row["grid_code"] == "G1"
+    assert row["status"] == "working" and row["radius_m"] == 300.0
+    assert _last_external(store, "speakers", "K9").changes[0].op == "inserted"
+    store.close()
+
+
+def test_a_deleted_feature_stays_in_history(edited: tuple[Store, Writer]) -> None:
+    store, write = edited
+    assert write([{"op": "delete", "layer": "households", "code": "H4"}]) == [None]
+    assert store.read("households", codes=["H4"]).empty
+    change = _last_external(store, "households", "H4").changes[0]
+    assert change.op == "deleted" and change.before is not None and change.before["room"] == "1801"
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("layer", "code", "fields", "constraint"),
+    [
+        ("speakers", "K1", {"status": "坏了"}, "speakers_status_must_be_working_or_broken"),
+        ("speakers", "K1", {"radius_m": -5}, "speakers_radius_m_must_not_be_negative"),
+        ("service_points", "P1", {"radius_m": -1}, "service_points_radius_m_must_not_be_negative"),
+        ("households", "H1", {"size": -2}, "households_size_must_not_be_negative"),
+        ("buildings", "B2", {"floors": -1}, "buildings_floors_must_not_be_negative"),
+        ("communities", "C1", {"kind": "town"}, "communities_kind_must_be_community_or_village"),
+        ("grids", "G1", {"community_code": "C\x07"}, "grids_community_code_must_have_no_control_characters"),
+    ],
+)
+def test_a_forbidden_value_is_refused_by_the_store_naming_the_rule(
+    edited: tuple[Store, Writer], layer: str, code: str, fields: dict[str, Any], constraint: str
+) -> None:
+    store, write = edited
+    revision = store.log_position()
+    [error] = write([{"op": "set", "layer": layer, "code": code, "fields": fields}])
+    assert error is not None and constraint in error
+    assert store.log_position() == revision  # nothing was written, nothing recorded
+    store.close()
+
+
+def test_a_moved_building_takes_its_households_along(edited: tuple[Store, Writer]) -> None:
+    store, write = edited
+    moved = "POLYGON ((116.38 39.96, 116.381 39.96, 116.381 39.961, 116.38 39.961, 116.38 39.96))"
+    assert write([{"op": "move", "layer": "buildings", "code": "B1", "wkt": moved}]) == [None]
+    _settled(store)
+    assert _row(store, "buildings", "B1")["grid_code"] == "G2"
+    for household in ("H1", "H3"):  # their building_code is B1
+        assert _row(store, "households", household)["grid_code"] == "G2"
+    store.close()
+
+
+def test_a_redrawn_grid_reassigns_what_it_now_holds(edited: tuple[Store, Writer]) -> None:
+    store, write = edited
+    wider = "MULTIPOLYGON (((116.30 39.90, 116.395 39.90, 116.395 40.0, 116.30 40.0, 116.30 39.90)))"
+    assert write([{"op": "move", "layer": "grids", "code": "G1", "wkt": wider}]) == [None]
+    _settled(store)
+    assert _row(store, "buildings", "B3")["grid_code"] == "G1"  # both its parts lie in both grids: G1 wins
+    assert _row(store, "households", "H4")["grid_code"] == "G1"  # via building B3
+    assert _row(store, "speakers", "K1")["grid_code"] == "G1"  # 116.39: inside the overlap, smallest code
+    store.close()
+
+
+def test_coverage_follows_an_external_edit(edited: tuple[Store, Writer]) -> None:
+    store, write = edited
+    live = LiveAnalysis(store)
+    assert live.refresh() is not None
+    near = {"op": "add", "layer": "households", "code": "H9", "wkt": "POINT (116.3905 39.9905)"}
+    assert write([near]) == [None]
+    store.settle()
+    assert live.refresh() is not None
+    assert live.analysis is not None
+    covered = live.analysis.households.set_index("code")["speaker_covered"]
+    assert bool(covered["H9"])  # 70 m from K1, working, 250 m range
+    assert write([{"op": "set", "layer": "speakers", "code": "K1", "fields": {"status": "broken"}}]) == [None]
+    store.settle()
+    assert live.refresh() is not None
+    covered = live.analysis.households.set_index("code")["speaker_covered"]
+    assert not bool(covered["H9"])
+    store.close()

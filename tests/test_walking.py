@@ -1,0 +1,113 @@
+"""Walking distance on the road network: known answers on hand-drawn roads (metres, UTM 50N)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import pytest
+import shapely
+
+from gridmap.walking import build_network, reachable_lines, snap, walk_to_nearest
+
+UTM = pyproj.CRS.from_epsg(32650)
+
+
+def roads(*lines: list[tuple[float, float]], walkable: list[bool] | None = None) -> gpd.GeoDataFrame:
+    frame = gpd.GeoDataFrame(
+        {"code": [f"R{i}" for i in range(len(lines))]},
+        geometry=[shapely.LineString(line) for line in lines],
+        crs=UTM,
+    )
+    if walkable is not None:
+        frame["walkable"] = walkable
+    return frame
+
+
+def walk(
+    network_roads: gpd.GeoDataFrame, points: list[tuple[float, float]], sites: list[tuple[float, float]]
+):
+    network = build_network(network_roads, UTM)
+    return walk_to_nearest(
+        network, snap(network, np.array(points, float)), snap(network, np.array(sites, float))
+    )
+
+
+# A river between y = -100 and y = 100, one road on each bank, one bridge at x = 500, and a
+# railway over the river at x = 0 that meets neither road (its crossings are not junctions).
+RIVER = roads(
+    [(-1000, 100), (500, 100), (1000, 100)],
+    [(-1000, -100), (500, -100), (1000, -100)],
+    [(500, 100), (500, -100)],
+    [(0, 150), (0, -150)],
+)
+
+
+def test_a_river_with_one_bridge() -> None:
+    reach = walk(RIVER, [(0, 100)], [(0, -100)])
+    # 200 m as the crow flies, 500 m to the bridge, 200 m over it and 500 m back: 1,200 m.
+    assert reach.metres[0] == pytest.approx(1200.0)
+    assert reach.facility[0] == 0
+    assert not reach.metres[0] <= 500  # outside the 10-minute circle
+
+
+def test_lines_crossing_without_a_shared_vertex_are_not_joined() -> None:
+    network = build_network(RIVER, UTM)
+    assert network.length_m == pytest.approx(4200.0)
+    assert [(p.segments, p.length_m) for p in network.pieces] == [(1, pytest.approx(300.0))]
+
+
+def test_snapping_beside_the_middle_of_a_long_segment() -> None:
+    long_road = roads([(0, 0), (2000, 0)])
+    reach = walk(long_road, [(1000, 30)], [(0, -20)])
+    # 30 m to the road, 1,000 m along it, 20 m to the service point; the nearest node is 1,000 m away.
+    assert reach.metres[0] == pytest.approx(1050.0)
+
+
+def test_two_points_on_one_segment_walk_along_it() -> None:
+    reach = walk(roads([(0, 0), (1000, 0)]), [(600, -10)], [(400, 10)])
+    assert reach.metres[0] == pytest.approx(220.0)
+
+
+def test_the_nearest_of_several_facilities_and_the_cut_off() -> None:
+    line = roads([(0, 0), (1000, 0), (3000, 0), (6000, 0)])
+    network = build_network(line, UTM)
+    points = snap(network, np.array([[900.0, 0], [2900, 5], [5900, 0]]))
+    sites = snap(network, np.array([[0.0, 0], [3000, 0]]))
+    reach = walk_to_nearest(network, points, sites, cutoff_m=2000.0)
+    assert reach.metres[:2] == pytest.approx([900.0, 105.0])
+    assert reach.facility.tolist() == [0, 1, -1]
+    assert np.isnan(reach.metres[2])  # 2,900 m on foot: beyond the 2,000 m cut-off
+
+
+def test_unreachable_pieces_are_left_out_and_reported() -> None:
+    main = [(0, 0), (1000, 0)]
+    island = [(0, 500), (100, 500)]  # a path of its own, 500 m north
+    network = build_network(roads(main, island, [(5000, 0), (5000, 50)]), UTM)
+    assert network.segments == 1
+    assert [(p.segments, round(p.length_m)) for p in network.pieces] == [(1, 100), (1, 50)]
+    # A household beside the island walks to the main network: its leg is 500 m.
+    reach = walk_to_nearest(
+        network, snap(network, np.array([[50.0, 500]])), snap(network, np.array([[0.0, 0]]))
+    )
+    assert reach.metres[0] == pytest.approx(550.0)
+
+
+def test_roads_that_are_not_walkable_are_left_out() -> None:
+    network = build_network(roads([(0, 0), (100, 0)], [(100, 0), (200, 0)], walkable=[True, False]), UTM)
+    assert network.length_m == pytest.approx(100.0)
+
+
+def test_points_without_a_location_reach_nothing() -> None:
+    reach = walk(roads([(0, 0), (100, 0)]), [(np.nan, np.nan), (50, 0)], [(0, 0)])
+    assert np.isnan(reach.metres[0]) and reach.facility[0] == -1
+    assert reach.metres[1] == pytest.approx(50.0)
+
+
+def test_reachable_lines_follow_the_network() -> None:
+    network = build_network(RIVER, UTM)
+    sites = snap(network, np.array([[0.0, -100]]))
+    band = shapely.union_all(reachable_lines(network, sites, 600.0))
+    # Along the south bank 600 m each way, 100 m up the bridge; nothing of the north bank.
+    assert band.length == pytest.approx(1200.0 + 100.0)
+    assert not band.intersects(shapely.Point(0, 100))
