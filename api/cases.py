@@ -12,13 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from api.auth import Caller, Principal
 from api.errors import RateLimitedError
@@ -28,6 +29,7 @@ from gridmap.cases.categories import load_catalogue
 from gridmap.cases.desk import CaseDesk, CaseReport
 from gridmap.cases.lifecycle import Actor
 from gridmap.cases.records import cases_frame, local_time, properties
+from gridmap.cases.reminders import REMINDER_KINDS
 from gridmap.cases.statistics import LABELS, headers
 from gridmap.cases.vocabulary import (
     ACTION_LABELS,
@@ -42,11 +44,14 @@ from gridmap.cases.vocabulary import (
     Action,
     Status,
 )
+from gridmap.catalogue import PHONE, PHONE_SEPARATORS, UNSAFE_TEXT
+from gridmap.formulas import neutralise_text
 from gridmap.lookup import LookupService
 from gridmap.privacy import Role
 from gridmap.stores import Store
 from gridmap.stores.cases import GROUPS, CaseFilter
 from gridmap.stores.query import MAX_OFFSET
+from gridmap.vocabulary import CASE_RATES, rate_color, rate_grade
 
 router = APIRouter(tags=["cases"])
 
@@ -88,6 +93,8 @@ def actor_of(caller: Principal) -> Actor:
 class CaseIn(BaseModel):
     """A new case: its category (小类 code), what is wrong, and where (an address, a point, or both)."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not dropped
+
     category: str = Field(max_length=20, examples=["0102"])
     description: str | None = Field(None, max_length=MAX_TEXT)
     address: str | None = Field(None, max_length=300, examples=["武汉市武昌区幸福路88号3栋"])
@@ -99,11 +106,29 @@ class CaseIn(BaseModel):
     reporter_phone: str | None = Field(None, max_length=40)
     ticket_no: str | None = Field(None, max_length=64, description="The 12345 work-order number (工单编号)")
 
+    @field_validator("description", "address", "reporter_name", "reporter_phone", "ticket_no")
+    @classmethod
+    def _safe_text(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """The catalogue's rules for text: no control characters or bidi overrides; a phone is a phone."""
+        if value is None:
+            return value
+        if re.search(UNSAFE_TEXT, value):
+            raise ValueError("holds control characters or bidirectional overrides")
+        if info.field_name == "reporter_phone" and value.strip():
+            digits = PHONE_SEPARATORS.sub("", value)
+            if not PHONE.fullmatch(digits):
+                raise ValueError(
+                    "is not a phone number (a mobile like 13812341234, or a landline with its area code)"
+                )
+        return value
+
 
 class MoveIn(BaseModel):
     """What a step says: its note (a reason, required for requests, level changes and rejections), the
     department to dispatch to (the category's by default), the extra hours of 延期, and a follow-up's
     result (回访: reached, satisfaction, reason, channel)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     note: str | None = Field(None, max_length=MAX_TEXT)
     department: str | None = Field(None, max_length=40)
@@ -116,6 +141,8 @@ class MoveIn(BaseModel):
 
 class PlaceIn(BaseModel):
     """Where an editor places a case: a grid code, an address, or a point."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not dropped
 
     grid: str | None = Field(None, max_length=100)
     address: str | None = Field(None, max_length=300)
@@ -170,7 +197,7 @@ def report(request: Request, caller: Caller, body: CaseIn) -> dict[str, Any]:
         request.app.state.case_intake.admit(request.client.host if request.client else "unknown")
     desk = _desk(request)
     case = desk.report(actor_of(caller), CaseReport(**body.model_dump()))
-    return {**_one(desk, case, caller.role), "placement": case["placement"]}
+    return {**_one(desk, case, caller.role), "placement": case["placement"], "duplicates": case["duplicates"]}
 
 
 @router.get("/cases", summary="The cases you may see, filtered; JSON, GeoJSON or CSV")
@@ -230,7 +257,10 @@ def list_cases(
 
         writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(records)
+        writer.writerows(
+            {key: neutralise_text(value) if isinstance(value, str) else value for key, value in row.items()}
+            for row in records
+        )
         return Response(
             "\ufeff" + buffer.getvalue(),
             media_type="text/csv; charset=utf-8",
@@ -254,12 +284,43 @@ def stats(
     start, end = desk.calendar.period(since, until)
     table = desk.statistics(by, since=start, until=end)
     rows = table.astype(object).where(table.notna(), None).to_dict("records")
+    for row in rows:
+        row["grades"] = {
+            code: {"grade": rate_grade(code, row[code]), "color": rate_color(code, row[code])}
+            for code in CASE_RATES
+        }
     return {
         "by": by,
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,
         "labels": headers(desk.catalogue),
         "rows": rows,
+    }
+
+
+@router.get("/cases/due", summary="The day's cases to chase: 督办, 催办通知, due today, 催办")
+def due(
+    request: Request,
+    caller: Caller,
+    on: Annotated[dt.date | None, Query(description="The local day (today by default)")] = None,
+    escalate_after: Annotated[int, Query(ge=1, le=60, description="Working days before 督办")] = 3,
+) -> dict[str, Any]:
+    """Each role's own list: editors their communities, departments their cases."""
+    desk = _desk(request)
+    day = on or desk.clock().astimezone(desk.calendar.zone).date()
+    chase = desk.due(actor_of(caller), day, escalate_after=escalate_after)
+    return {
+        "on": day.isoformat(),
+        "items": [
+            {
+                "kind": item.kind,
+                "kind_zh": REMINDER_KINDS[item.kind].label_zh,
+                "overdue_working_days": item.overdue_days,
+                "escalate_to": item.escalate_to,
+                "case": _one(desk, dict(item.case), caller.role),
+            }
+            for item in chase
+        ],
     }
 
 
@@ -287,6 +348,19 @@ def place(request: Request, caller: Caller, code: CodeParam, body: PlaceIn) -> d
     """Editors place cases in their own communities; admins anywhere."""
     desk = _desk(request)
     case = desk.place(actor_of(caller), code, **body.model_dump())
+    return _one(desk, case, caller.role)
+
+
+class MergeIn(BaseModel):
+    """The case a report repeats (并单)."""
+
+    into: str = Field(max_length=40)
+
+
+@router.post("/cases/{code}/merge", summary="并单: confirm that a report repeats another case")
+def merge(request: Request, caller: Caller, code: CodeParam, body: MergeIn) -> dict[str, Any]:
+    desk = _desk(request)
+    case = desk.merge(actor_of(caller), code, body.into)
     return _one(desk, case, caller.role)
 
 

@@ -154,7 +154,7 @@ def million(url: str, n: int) -> float:
     """Fill the case table with `n` cases (the seeded year, repeated with fresh numbers); seconds to load."""
     with open_store(url) as store:
         frames = {name: store.read(name) for name in LAYER_NAMES}
-        base, _events = sample_cases(frames, now=NOW, count=min(n, PER_SEED))
+        base, _events, _ledger = sample_cases(frames, now=NOW, count=min(n, PER_SEED))
         parts = []
         for k in range(-(-n // len(base))):
             part = base.assign(code=base["code"] + f"-{k:03d}")

@@ -2,8 +2,9 @@
 
 Each format has one key (the name on the command line and in the API), the
 file names it is written as and read from, its GDAL driver and its media
-type. `gridmap.export` writes every format here and `gridmap.ingest.readers`
-reads every one (tests hold both to this list), so a format is declared once.
+type. `gridmap.export` writes every format of `FORMATS` and
+`gridmap.ingest.readers` reads every one of `READ` (tests hold both to these
+lists), so a format is declared once.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 FormatKey = Literal["geojson", "gpkg", "shp", "kml", "csv", "xlsx", "fgb"]
+ReadKey = FormatKey | Literal["osm"]
 
 
 @dataclass(frozen=True)
@@ -20,7 +22,7 @@ class FileFormat:
     """One format: `suffixes` are the names written and read (the first is the default), `also_read`
     names only read (an exported .kmz would not be zipped, so gridmap never writes one)."""
 
-    key: FormatKey
+    key: ReadKey
     label: str
     suffixes: tuple[str, ...]
     driver: str
@@ -32,30 +34,42 @@ class FileFormat:
         """The suffix of the files gridmap writes."""
         return self.suffixes[0]
 
+    @property
+    def written(self) -> bool:
+        """Whether gridmap writes this format (OpenStreetMap extracts are only read)."""
+        return bool(self.suffixes)
 
-FORMATS: dict[str, FileFormat] = {
-    f.key: f
-    for f in (
-        FileFormat("geojson", "GeoJSON (RFC 7946)", (".geojson", ".json"), "GeoJSON", "application/geo+json"),
-        FileFormat("gpkg", "GeoPackage", (".gpkg",), "GPKG", "application/geopackage+sqlite3"),
-        FileFormat("shp", "Shapefile (zip)", (".zip", ".shp"), "ESRI Shapefile", "application/zip"),
-        FileFormat(
-            "kml", "KML", (".kml",), "KML", "application/vnd.google-earth.kml+xml", also_read=(".kmz",)
-        ),
-        FileFormat(
-            "csv", "CSV (WKT or lon/lat)", (".csv",), "CSV", "text/csv; charset=utf-8", also_read=(".txt",)
-        ),
-        FileFormat(
-            "xlsx",
-            "Excel workbook",
-            (".xlsx",),
-            "XLSX",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            also_read=(".xlsm",),
-        ),
-        FileFormat("fgb", "FlatGeobuf", (".fgb",), "FlatGeobuf", "application/flatgeobuf"),
-    )
-}
+
+_ALL: tuple[FileFormat, ...] = (
+    FileFormat("geojson", "GeoJSON (RFC 7946)", (".geojson", ".json"), "GeoJSON", "application/geo+json"),
+    FileFormat("gpkg", "GeoPackage", (".gpkg",), "GPKG", "application/geopackage+sqlite3"),
+    FileFormat("shp", "Shapefile (zip)", (".zip", ".shp"), "ESRI Shapefile", "application/zip"),
+    FileFormat("kml", "KML", (".kml",), "KML", "application/vnd.google-earth.kml+xml", also_read=(".kmz",)),
+    FileFormat(
+        "csv", "CSV (WKT or lon/lat)", (".csv",), "CSV", "text/csv; charset=utf-8", also_read=(".txt",)
+    ),
+    FileFormat(
+        "xlsx",
+        "Excel workbook",
+        (".xlsx",),
+        "XLSX",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        also_read=(".xlsm",),
+    ),
+    FileFormat("fgb", "FlatGeobuf", (".fgb",), "FlatGeobuf", "application/flatgeobuf"),
+    FileFormat(
+        "osm",
+        "OpenStreetMap extract (roads)",
+        (),
+        "OSM",
+        "application/vnd.openstreetmap.data+xml",
+        also_read=(".osm", ".pbf"),
+    ),
+)
+FORMATS: dict[str, FileFormat] = {f.key: f for f in _ALL if f.written}
+"""The formats gridmap writes (export, the API's /export)."""
+READ: dict[str, FileFormat] = {f.key: f for f in _ALL}
+"""Every format the importer reads: those written, and OpenStreetMap extracts."""
 
 GPKG_CREATION = {"VERSION": "1.3"}
 """Exports are GeoPackage 1.3, not GDAL's default 1.4: GDAL 3.6 and QGIS 3.22 (Debian 12) open a 1.4
@@ -73,9 +87,9 @@ def written_as(path: Path) -> FileFormat | None:
 def read_as(path: Path) -> FileFormat | None:
     """The format gridmap reads a file named like `path` as (None: not one it reads)."""
     suffix = path.suffix.lower()
-    return next((f for f in FORMATS.values() if suffix in f.suffixes + f.also_read), None)
+    return next((f for f in READ.values() if suffix in f.suffixes + f.also_read), None)
 
 
 def readable_suffixes() -> list[str]:
     """Every suffix the importer accepts, for its error message."""
-    return sorted(s for f in FORMATS.values() for s in f.suffixes + f.also_read)
+    return sorted(s for f in READ.values() for s in f.suffixes + f.also_read)

@@ -47,9 +47,12 @@ import geopandas as gpd
 
 from gridmap.analysis import Analysis, AnalysisOptions, analyze, read_input, read_inputs
 from gridmap.assignment import BuildingLocator, GridLocator
+from gridmap.cases.desk import CaseDesk
+from gridmap.cases.repairs import RepairSync, sync_repairs
 from gridmap.catalogue import LAYER_NAMES
+from gridmap.errors import GridmapError
 from gridmap.incremental import patched, update
-from gridmap.lookup import Stamps, changed_layers
+from gridmap.lookup import LookupService, Stamps, changed_layers
 from gridmap.stores import Store, open_store
 
 log = logging.getLogger(__name__)
@@ -59,6 +62,11 @@ Render = Callable[[Analysis], Mapping[str, bytes]]
 
 POLL_SECONDS = 0.2
 REVISION_POLL_SECONDS = 0.05
+SETTLE_SECONDS = 0.2
+"""How often the builder looks for external edits (QGIS on a GeoPackage) to derive `grid_code` for."""
+LISTEN_SECONDS = 0.5
+"""The longest wait for a store's change notice (PostGIS NOTIFY) before looking anyway; bounds how
+long a stop request waits."""
 """How often the builder asks the store for its revision: one cheap query or stat, so an edit
 waits a few hundredths of a second, not a fifth, before its refresh starts."""
 _POINTER = "current"
@@ -298,15 +306,32 @@ class Builder:
     render: Render
     options: AnalysisOptions = field(default_factory=AnalysisOptions)
     live: LiveAnalysis = field(init=False)
+    desk: CaseDesk | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         # Only the fields the analysis reads: half the memory of whole layers.
         self.live = LiveAnalysis(self.store, self.options, narrow=True)
 
+    def sync_repairs(self) -> RepairSync | None:
+        """Repair tickets follow the speakers of the revision just analysed, however they were edited.
+
+        A failure is logged and tried again with the next revision; it never keeps the analysis from
+        being published.
+        """
+        try:
+            if self.desk is None:
+                self.desk = CaseDesk(self.store, LookupService(self.store))
+            done = sync_repairs(self.desk, self.live.frames["speakers"], self.live.frames["households"])
+        except GridmapError:
+            log.exception("repair tickets not synchronised")
+            return None
+        if done.opened or done.closed:
+            log.info("repair tickets: opened %s, closed %s", done.opened, done.closed)
+        return done
+
     def step(self) -> Edition | None:
         """Publish the store's current revision if it is not published yet (None when nothing changed)."""
         started = time.perf_counter()
-        self.store.settle()  # edits made in QGIS get their grid_code before they are published
         done = self.live.refresh()
         if done is None:
             return None
@@ -317,10 +342,18 @@ class Builder:
         edition = self.shelf.publish(done.revision, documents, counts, seconds=seconds, streets=done.streets)
         redone = "whole store" if done.streets is None else done.streets
         log.info("published revision %s in %.2f s (%s)", done.revision, seconds, redone)
+        self.sync_repairs()
         return edition
 
     def run(self, stop: threading.Event) -> None:
-        """Publish every new revision until `stop` is set; a failed step is logged and retried."""
+        """Publish every new revision until `stop` is set; a failed step is logged and retried.
+
+        Beside it, a thread settles external edits (`Store.settle`) every
+        `SETTLE_SECONDS`, so a feature QGIS moved gets its grid within a second
+        even while an analysis is being built.
+        """
+        settler = threading.Thread(target=settle_until, args=(self.store, stop), name="settler", daemon=True)
+        settler.start()
         while not stop.is_set():
             try:
                 self.step()
@@ -328,7 +361,17 @@ class Builder:
                 log.exception("analysis not published; retrying")
                 self.live.forget()  # rebuild and publish from scratch next time
                 stop.wait(POLL_SECONDS * 10)
-            stop.wait(REVISION_POLL_SECONDS)
+            if self.store.wait_for_change(LISTEN_SECONDS) is None:
+                stop.wait(REVISION_POLL_SECONDS)
+
+
+def settle_until(store: Store, stop: threading.Event) -> None:
+    """Derive what the store could not for edits made outside gridmap, until `stop` is set."""
+    while not stop.wait(SETTLE_SECONDS):
+        try:
+            store.settle()
+        except Exception:
+            log.exception("external edits not settled; retrying")
 
 
 def resolve(reference: str) -> Render:

@@ -5,11 +5,15 @@
   "use strict";
   var gc = window.gc, esc = gc.esc;
   var NEXT = {  // the buttons each duty gets for a case in each status (the server judges again)
-    editor: {reported: ["accept", "void"], accepted: ["dispatch", "void"], handled: ["check", "return"],
-             checked: ["close", "return"], dispatched: ["return"]},
-    department: {dispatched: ["handle", "return"]},
+    editor: {reported: ["accept", "void", "raise"], accepted: ["dispatch", "void", "raise", "send_down"],
+             handled: ["check", "return"], checked: ["close", "return"],
+             dispatched: ["return", "extend", "suspend", "raise"], suspended: ["resume"]},
+    department: {dispatched: ["handle", "return", "extend", "suspend"], suspended: ["resume"]},
+    reviewer: {closed: ["review"]},
   };
-  var NEEDS_NOTE = {"return": true, "void": true};
+  var NEEDS_NOTE = {"return": true, "void": true, "extend": true, "suspend": true, "raise": true,
+                    "send_down": true, "reject": true};
+  var gridNames = {};
   var COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"];
   var vocab = null, filter = {status: "", overdue: false}, month = "", category = "", message = "";
 
@@ -30,12 +34,28 @@
   }
   function actionsFor(c) {
     var role = gc.state.role;
+    if (c.pending_request) {  // a request waits: the level above approves or rejects it
+      return role === "admin" || role === "editor" ? ["approve", "reject"] : [];
+    }
     if (role === "admin") {
-      return (NEXT.editor[c.status] || []).concat(NEXT.department[c.status] || []).filter(function (a, i, all) {
-        return all.indexOf(a) === i;
-      });
+      return ["editor", "department", "reviewer"].reduce(function (all, duty) {
+        return all.concat(NEXT[duty][c.status] || []);
+      }, []).filter(function (a, i, all) { return all.indexOf(a) === i; });
     }
     return (NEXT[role] || {})[c.status] || [];
+  }
+  /* The deadline in the colour of its urgency: red past it, orange within a day, green otherwise. */
+  function dueCell(c) {
+    if (!c.due_at) { return "<td></td>"; }
+    var left = (new Date(c.due_at).getTime() - Date.now()) / 3600000;
+    var tone = left < 0 ? "#d7191c" : (left < 24 ? "#fdae61" : "#1a9641");
+    return '<td style="white-space:nowrap"><span style="border-left:6px solid ' + tone + ';padding-left:4px">' +
+      esc(c.due_at.slice(0, 16).replace("T", " ")) + "</span></td>";
+  }
+  function rate(r, code) {
+    var g = (r.grades || {})[code] || {};
+    return '<td style="background:' + (g.color || "transparent") + '">' + gc.pct(r[code]) +
+      (g.grade ? " " + g.grade : "") + "</td>";
   }
   function layer() {
     if (!gc.layers.cases) { gc.layers.cases = L.layerGroup().addTo(gc.map); }
@@ -62,9 +82,11 @@
       }).join(" ");
       return '<tr class="' + (c.overdue ? "gc-overdue" : "") + '" data-row="' + esc(c.code) + '">' +
         '<td><a href="#" data-show="' + esc(c.code) + '">' + esc(c.code) + "</a></td>" +
-        "<td>" + esc(subName(c.category)) + "</td><td>" + esc(c.grid_code) + "</td>" +
-        '<td class="gc-case-status">' + esc(label(vocab.statuses, c.status)) + (c.overdue ? "（超期）" : "") + "</td>" +
-        "<td>" + esc(c.due_at ? c.due_at.slice(0, 16).replace("T", " ") : "") + "</td><td>" + buttons + "</td></tr>";
+        '<td style="white-space:nowrap">' + esc(subName(c.category)) + "</td>" +
+        '<td style="white-space:nowrap">' + esc(c.grid_code ? (gridNames[c.grid_code] || c.grid_code) : "待定位") + "</td>" +
+        '<td class="gc-case-status">' + esc(label(vocab.statuses, c.status)) + (c.overdue ? "（超期）" : "") +
+        (c.pending_request ? "（待审批：" + esc(label(vocab.actions, c.pending_request)) + "）" : "") + "</td>" +
+        dueCell(c) + "<td>" + buttons + "</td></tr>";
     });
     var statuses = vocab.statuses.map(function (s) {
       return '<option value="' + s.code + '"' + (filter.status === s.code ? " selected" : "") + ">" + esc(s.name_zh) + "</option>";
@@ -81,11 +103,12 @@
     var rows = stats.rows.map(function (r) {
       return '<tr data-stat="' + esc(r.key) + '"><td>' + esc(r.name || r.key) + "</td><td>" + gc.num(r.received) +
         '</td><td class="gc-stat-closed">' + gc.num(r.closed) + "</td><td>" + gc.pct(r.on_time_rate) +
-        "</td><td>" + gc.num(r.overdue_now) + "</td></tr>";
+        "</td>" + rate(r, "response_rate") + rate(r, "resolution_rate") + rate(r, "satisfaction_rate") +
+        "<td>" + gc.num(r.overdue_now) + "</td><td>" + gc.num(r.awaiting_review) + "</td></tr>";
     });
     return '<h2>案件统计（按社区）</h2><table class="gc-table" id="gc-case-stats"><thead><tr><th>社区</th>' +
-      "<th>受理</th><th>结案</th><th>按期结案率</th><th>当前超期</th></tr></thead><tbody>" + rows.join("") +
-      "</tbody></table>";
+      "<th>受理</th><th>结案</th><th>按期结案率</th><th>响应率</th><th>解决率</th><th>满意率</th>" +
+      "<th>当前超期</th><th>待回访</th></tr></thead><tbody>" + rows.join("") + "</tbody></table>";
   }
 
   function distributionHtml() {
@@ -147,6 +170,20 @@
       if (!note) { return; }
       body.note = note;
     }
+    if (action === "extend") {
+      body.hours = Number(window.prompt("延期小时数", "8"));
+      if (!body.hours) { return; }
+    }
+    if (action === "review") {
+      var said = window.prompt("回访结果：满意 / 基本满意 / 不满意 / 未联系上", "满意");
+      if (!said) { return; }
+      var codes = {"满意": "satisfied", "基本满意": "basic", "不满意": "dissatisfied"};
+      body.reached = said !== "未联系上";
+      if (body.reached) { body.satisfaction = codes[said] || "satisfied"; }
+      if (body.satisfaction === "dissatisfied") {
+        body.reason = window.prompt("不满意原因：unsolved（未解决）/ attitude（态度）/ slow（不及时）", "unsolved");
+      }
+    }
     gc.api("/cases/" + encodeURIComponent(code) + "/" + action, {method: "POST", json: body})
       .then(function () { gc.showPanel("cases"); })
       .catch(function (err) { alert(err.message); gc.showPanel("cases"); });
@@ -158,8 +195,10 @@
     parts.push(reads ? gc.api("/cases?limit=100" + (filter.status ? "&status=" + filter.status : "") +
                               (filter.overdue ? "&overdue=true" : "")) : Promise.resolve(null));
     parts.push(reads ? gc.api("/cases/stats?by=community") : Promise.resolve(null));
+    parts.push(reads ? gc.api("/cases/stats?by=grid") : Promise.resolve(null));
     Promise.all(parts).then(function (got) {
       vocab = got[0];
+      (got[3] ? got[3].rows : []).forEach(function (r) { gridNames[r.key] = r.name || r.key; });
       var html = [reportForm()];
       if (got[1]) { html.push(inboxHtml(got[1]), distributionHtml()); }
       if (got[2]) { html.push(statsHtml(got[2])); }
@@ -176,7 +215,8 @@
                   description: section.querySelector("#gc-case-description").value || null};
       gc.api("/cases", {method: "POST", json: body}).then(function (c) {
         gc.lastCase = c.code;
-        message = "已上报 " + c.code + "，网格 " + c.grid_code;
+        message = "已上报 " + c.code + "，" + (c.grid_code ? "网格 " + (gridNames[c.grid_code] || c.grid_code) :
+          "待定位（" + (c.placement && c.placement.reason || "") + "）");
         render(section);
       }).catch(function (err) {
         section.querySelector("#gc-case-reported").textContent = "上报失败：" + err.message;

@@ -18,7 +18,9 @@ import pandas as pd
 
 from gridmap.cases.calendar import WorkingCalendar
 from gridmap.cases.categories import DEFAULT_CATALOGUE, CategoryCatalogue
+from gridmap.cases.duplicates import DuplicateRule, bbox_around, nearest
 from gridmap.cases.lifecycle import Actor, Details, plan
+from gridmap.cases.reminders import DEFAULT_ESCALATE_AFTER, Reminder, reminders, window
 from gridmap.cases.routing import Place, place_in_grid, route
 from gridmap.cases.statistics import LEVEL_LABELS, case_statistics, group_names, workbook_sheets
 from gridmap.cases.vocabulary import SOURCES, Action, Status
@@ -26,7 +28,7 @@ from gridmap.errors import NotFoundError, PermissionDeniedError, Problem, Transi
 from gridmap.lookup import LookupService
 from gridmap.privacy import Role
 from gridmap.stores import Store
-from gridmap.stores.cases import CaseBook, CaseFilter
+from gridmap.stores.cases import CaseBook, CaseFilter, duplicate_condition
 
 MAX_TEXT = 2000
 """Longest description, address or note accepted (a hotline record, not a document)."""
@@ -51,6 +53,8 @@ class CaseReport:
     reporter_name: str | None = None
     reporter_phone: str | None = None
     ticket_no: str | None = None
+    speaker_code: str | None = None
+    uncovered_households: int | None = None
 
 
 @dataclass
@@ -62,6 +66,7 @@ class CaseDesk:
     catalogue: CategoryCatalogue = DEFAULT_CATALOGUE
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
     clock: Callable[[], dt.datetime] = utc_now
+    duplicates: DuplicateRule = field(default_factory=DuplicateRule)
 
     @property
     def book(self) -> CaseBook:
@@ -97,10 +102,75 @@ class CaseDesk:
             "placed_by": place.placed_by,
             "level": self.catalogue.subcategory(report.category).level,
             "status": Status.REPORTED.value,
+            "integrator": actor.identity if actor.role is Role.INTEGRATOR else None,
+            "speaker_code": report.speaker_code,
+            "uncovered_households": report.uncovered_households,
         }
+        repeats = self._repeats(report.category, place.lon, place.lat, now)
+        case["duplicate_proposal"] = repeats[0]["code"] if repeats else None
         note = None if place.grid_code else f"待定位 unplaced: {place.why}"
         stored = self._insert(case, actor, now, note)
-        return {**stored, "placement": _placement(place)}
+        return {**stored, "placement": _placement(place), "duplicates": repeats}
+
+    def _repeats(
+        self, category: str, lon: float | None, lat: float | None, now: dt.datetime
+    ) -> list[dict[str, Any]]:
+        """The cases a report at (lon, lat) may repeat (并单), nearest first."""
+        if lon is None or lat is None:
+            return []
+        rule = self.duplicates
+        where = duplicate_condition(category, bbox_around(lon, lat, rule.radius_m), rule.closed_since(now))
+        rows, _ = self.book.query(where)
+        return [
+            {"code": case["code"], "status": case["status"], "distance_m": round(meters, 1)}
+            for case, meters in nearest(rows, lon, lat, rule.radius_m)
+        ]
+
+    def merge(self, actor: Actor, code: str, into: str) -> dict[str, Any]:
+        """并单: an editor confirms that case `code` repeats case `into`; it is merged into it.
+
+        The merged report keeps its reporter (followed up with the case it
+        joined) and leaves the loop; only a case not yet dispatched is merged,
+        into a case of the same category that is not itself merged.
+        """
+        case = self.get(actor, code)
+        target = self.get(actor, into)
+        if not actor.answers_for(case, frozenset({"community"})):
+            raise PermissionDeniedError(
+                f"并单 (merge) of case {code} is for an editor of community {case.get('community_code')} "
+                "or an admin"
+            )
+        status = Status(case["status"])
+        if status not in (Status.REPORTED, Status.ACCEPTED):
+            raise TransitionError(
+                f"case {code} is {status.label_zh} ({status.value}); only a case not dispatched is merged",
+                status.value,
+            )
+        problems = []
+        if code == into or target["status"] in (Status.MERGED.value, Status.VOID.value):
+            problems.append(f"case {into} cannot take duplicates (it is {target['status']})")
+        if target["category"] != case["category"]:
+            problems.append(f"case {into} is of another category ({target['category']})")
+        if problems:
+            raise ValidationError(f"case {code}", [Problem(None, "into", p, code) for p in problems])
+        event = {
+            "case_code": code,
+            "action": "merge",
+            "from_status": status.value,
+            "to_status": Status.MERGED.value,
+            "actor": actor.identity,
+            "role": actor.role.value,
+            "at": self.clock(),
+            "note": f"并入案件 {into}",
+        }
+        changes = {"status": Status.MERGED.value, "duplicate_of": into, "duplicate_proposal": None}
+        return self._write(case, changes, event)
+
+    def merged_reports(self, actor: Actor, code: str) -> list[dict[str, Any]]:
+        """The reports merged into a case (their reporters are followed up with it)."""
+        self.get(actor, code)
+        rows, _ = self.book.query(CaseFilter(duplicate_of=code).where(self.clock()))
+        return rows
 
     def _insert(
         self, case: dict[str, Any], actor: Actor, now: dt.datetime, note: str | None
@@ -279,6 +349,14 @@ class CaseDesk:
         """Statistics of every case per grid, community, street and department, as workbook sheets."""
         return workbook_sheets({by: self.statistics(by) for by in LEVEL_LABELS}, self.catalogue)
 
+    def due(
+        self, actor: Actor, day: dt.date, *, escalate_after: int = DEFAULT_ESCALATE_AFTER
+    ) -> list[Reminder]:
+        """The day's list of cases to chase (催办, 催办通知, 督办, due today) that the actor may see."""
+        wanted = CaseFilter(statuses=[Status.DISPATCHED.value], due_before=window(day, self.calendar))
+        rows, _ = self.search(actor, wanted)
+        return reminders(rows, day, self.calendar, escalate_after=escalate_after)
+
     def search(
         self, actor: Actor, wanted: CaseFilter, *, limit: int | None = None, offset: int = 0
     ) -> tuple[list[dict[str, Any]], int]:
@@ -296,6 +374,8 @@ def confine(actor: Actor, wanted: CaseFilter) -> CaseFilter:
         return replace(wanted, departments_in=actor.departments)
     if actor.role is Role.REVIEWER:
         return replace(wanted, followed_up_only=True)
+    if actor.role is Role.INTEGRATOR:
+        return replace(wanted, integrator=actor.identity)
     return replace(wanted, communities_in=frozenset(), departments_in=frozenset())
 
 
@@ -350,7 +430,9 @@ def _unseen(case: dict[str, Any], actor: Actor) -> str:
             f"case {case['code']} is in community {case.get('community_code') or '(none)'}; "
             f"your token covers {', '.join(sorted(actor.communities))}"
         )
-    return f"reading cases needs an editor, department or admin token (you are {actor.role.value})"
+    if actor.role is Role.REVIEWER:
+        return f"case {case['code']} is not closed: a reviewer follows up closed cases only"
+    return f"reading cases needs an editor, department, reviewer or admin token (you are {actor.role.value})"
 
 
 REPORT_DAYS = 90

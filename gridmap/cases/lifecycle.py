@@ -127,6 +127,8 @@ class Actor:
             return case.get("department") in self.departments
         if self.role is Role.REVIEWER:
             return case.get("closed_at") is not None or case.get("reviewed_at") is not None
+        if self.role is Role.INTEGRATOR:
+            return case.get("integrator") == self.identity
         return False
 
     def answers_for(self, case: Mapping[str, Any], duties: frozenset[Duty]) -> bool:

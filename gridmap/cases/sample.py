@@ -5,8 +5,12 @@ in summer, snow and ice in winter, construction in spring and autumn), a few
 hot spots (three buildings — a market, a night-food street, a building site
 — draw a fifth of all reports), most cases close on time, some late, a few
 are voided or returned, and some of the latest are still open and overdue.
-Each case's deadline and handling time run on the working calendar, so the
-seeded year obeys the same rules as cases moved by hand.
+Around them the rest of the loop: late responses, extensions (延期) and
+returns approved in the ledger, cases raised a level (上报上级), repeated
+reports merged into the case they repeat (并单), follow-ups by a third party
+(回访) with their satisfaction, and reopenings of the unsolved. Each case's
+deadline and handling time run on its category's clock, so the seeded year
+obeys the same rules as cases moved by hand.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from gridmap.cases.calendar import WorkingCalendar
 from gridmap.cases.categories import DEFAULT_CATALOGUE, CategoryCatalogue
 from gridmap.cases.vocabulary import Status
 from gridmap.sample.names import person_names, phones
-from gridmap.stores.cases import CASE_COLUMNS, EVENT_COLUMNS
+from gridmap.stores.cases import CASE_COLUMNS, EVENT_COLUMNS, REQUEST_COLUMNS
 
 DEFAULT_SEED = 16
 HOUSEHOLDS_PER_CASE = 4
@@ -34,6 +38,15 @@ HOT_SPOTS = 3
 HOT_SHARE = 0.2
 VOID_SHARE = 0.03
 RETURN_SHARE = 0.04
+EXTEND_SHARE = 0.06
+RAISE_SHARE = 0.05
+DUPLICATE_SHARE = 0.04
+LATE_RESPONSE_SHARE = 0.08
+FOLLOW_UP_SHARE = 0.85
+REACHED_SHARE = 0.9
+SATISFACTION = (("satisfied", 0.74), ("basic", 0.16), ("dissatisfied", 0.10))
+REASONS = (("unsolved", 0.4), ("attitude", 0.3), ("slow", 0.3))
+REVIEWER = "第三方回访中心"
 SOURCES = (("grid_worker", 0.55), ("hotline", 0.25), ("resident", 0.15), ("other", 0.05))
 CENTRE = "区网格化服务管理中心"
 
@@ -62,8 +75,9 @@ def sample_cases(
     count: int | None = None,
     catalogue: CategoryCatalogue = DEFAULT_CATALOGUE,
     calendar: WorkingCalendar | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The cases reported in the year before `now`, and their events, as the case book stores them.
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The cases reported in the year before `now`, their events and their approval ledger, as the
+    case book stores them.
 
     `frames` are the district's layers (grids, communities, buildings;
     households only for the default count). The same frames, seed and `now`
@@ -75,7 +89,11 @@ def sample_cases(
     n = count if count is not None else max(100, len(frames["households"]) // HOUSEHOLDS_PER_CASE)
     placed = _placed_buildings(frames)
     if placed.empty:
-        return pd.DataFrame(columns=list(CASE_COLUMNS)), pd.DataFrame(columns=list(EVENT_COLUMNS))
+        return (
+            pd.DataFrame(columns=list(CASE_COLUMNS)),
+            pd.DataFrame(columns=list(EVENT_COLUMNS)),
+            pd.DataFrame(columns=list(REQUEST_COLUMNS)),
+        )
 
     reported = _report_times(rng, n, now, calendar)
     months = np.array([t.astimezone(calendar.zone).month for t in reported])
@@ -95,7 +113,9 @@ def sample_cases(
 
     cases: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
+    ledger: list[dict[str, Any]] = []
     serial: dict[str, int] = {}
+    latest: dict[tuple[str, str], dict[str, Any]] = {}  # (building, category) → its latest case
     for i in order:
         at = reported[i]
         day = at.astimezone(calendar.zone).strftime("%Y%m%d")
@@ -116,10 +136,40 @@ def sample_cases(
             "community_code": places[i]["community_code"],
             "street_code": places[i]["street_code"],
             "status": Status.REPORTED.value,
+            "ticket_no": f"GD{day}{serial[day]:05d}" if sources[i] == "hotline" else None,
+            "placed_by": "address",
+            "level": catalogue.subcategory(categories[i]).level,
         }
-        events.extend(_lifecycle(rng, case, now, calendar, catalogue))
+        key = (str(places[i]["code"]), categories[i])
+        repeated = latest.get(key)
+        if (
+            repeated is not None
+            and repeated["status"] not in (Status.VOID.value, Status.MERGED.value)
+            and at - repeated["reported_at"] < dt.timedelta(days=3)
+            and rng.random() < DUPLICATE_SHARE * 6
+        ):
+            events.extend(_merged(case, repeated))
+        else:
+            events.extend(_lifecycle(rng, case, now, calendar, catalogue, ledger))
+            latest[key] = case
         cases.append(case)
-    return _table(cases, CASE_COLUMNS), _table(events, EVENT_COLUMNS)
+    return _table(cases, CASE_COLUMNS), _table(events, EVENT_COLUMNS), _table(ledger, REQUEST_COLUMNS)
+
+
+def _merged(case: dict[str, Any], into: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A report repeating a case of the same category at the same building within days (并单)."""
+    case.update(status=Status.MERGED.value, duplicate_of=into["code"])
+    reported = _event(case, "report", None, Status.REPORTED, "市民", case["reported_at"])
+    merged = _event(
+        case,
+        "merge",
+        Status.REPORTED,
+        Status.MERGED,
+        CENTRE,
+        case["reported_at"] + dt.timedelta(minutes=20),
+        f"并入案件 {into['code']}",
+    )
+    return [reported, merged]
 
 
 def _placed_buildings(frames: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
@@ -181,8 +231,10 @@ def _lifecycle(
     now: dt.datetime,
     calendar: WorkingCalendar,
     catalogue: CategoryCatalogue,
+    ledger: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
-    """Walk one case through its steps until `now`; fills the case's columns, returns its events."""
+    """Walk one case through its steps until `now`; fills the case's columns and its ledger entries,
+    returns its events."""
     sub = catalogue.subcategory(case["category"])
     department = catalogue.department(sub.department)
     events = [
@@ -198,59 +250,152 @@ def _lifecycle(
     checker = f"{case['community_code']}社区监督员"
     handler = f"{department.name_zh}处置员"
     recent = (now - case["reported_at"]) < dt.timedelta(days=30)
+    case.update(returns=0, extensions=0, suspensions=0, reopened=0)
 
     def step(
-        action: str, source: Status, target: Status, actor: str, hours: float, note: str | None = None
+        action: str,
+        source: Status,
+        target: Status,
+        actor: str,
+        hours: float,
+        note: str | None = None,
+        role: str | None = None,
     ) -> bool:
         at = calendar.add_hours(events[-1]["at"], hours)
         if at >= now:
             return False
-        events.append(_event(case, action, source, target, actor, at, note))
+        events.append(_event(case, action, source, target, actor, at, note, role))
         case["status"] = target.value
         return True
 
-    if not step("accept", Status.REPORTED, Status.ACCEPTED, CENTRE, rng.uniform(0.1, 1.5)):
+    def approved(kind: str, status: Status, target: Status, asker: str, reason: str, **extra: Any) -> bool:
+        """A request and its approval by the centre, in the events and the ledger."""
+        if not step(kind, status, status, asker, rng.uniform(0.2, 2), reason):
+            return False
+        asked = events[-1]["at"]
+        if not step("approve", status, target, CENTRE, rng.uniform(0.2, 3), f"{kind}: {reason}", "admin"):
+            return False
+        ledger.append(
+            {
+                "case_code": case["code"],
+                "kind": kind,
+                "reason": reason,
+                "hours": extra.get("hours"),
+                "from_status": status.value,
+                "requested_by": asker,
+                "requested_role": "department" if asker == handler else "editor",
+                "requested_at": asked,
+                "decision": "approved",
+                "decided_by": CENTRE,
+                "decided_role": "admin",
+                "decided_at": events[-1]["at"],
+                "decision_note": None,
+            }
+        )
+        return True
+
+    late = rng.random() < LATE_RESPONSE_SHARE
+    if not step(
+        "accept",
+        Status.REPORTED,
+        Status.ACCEPTED,
+        CENTRE,
+        rng.uniform(2.5, 6) if late else rng.uniform(0.1, 1.5),
+    ):
         return events
     case["accepted_at"] = events[-1]["at"]
+    elapsed = calendar.elapsed(case["reported_at"], case["accepted_at"], sub.clock)
+    case["response_on_time"] = bool(elapsed <= sub.response_hours)
     if rng.random() < VOID_SHARE:
-        step(
-            "void", Status.ACCEPTED, Status.VOID, CENTRE, 0.2, str(rng.choice(["重复上报", "不属于受理范围"]))
-        )
+        reason = str(rng.choice(["重复上报", "不属于受理范围"]))
+        approved("void", Status.ACCEPTED, Status.VOID, checker, reason)
         return events
+    if case["level"] != "street" and rng.random() < RAISE_SHARE:
+        if not step(
+            "raise",
+            Status.ACCEPTED,
+            Status.ACCEPTED,
+            checker,
+            rng.uniform(0.2, 2),
+            "网格无法解决，提请社区协调",
+        ):
+            return events
+        case["level"] = "community" if case["level"] == "grid" else "street"
     returns = 1 if rng.random() < RETURN_SHARE else 0
+    reviews = 0
     while True:
         if not step("dispatch", Status.ACCEPTED, Status.DISPATCHED, CENTRE, rng.uniform(0.1, 1.0)):
             return events
         dispatched = events[-1]["at"]
-        due = calendar.add_hours(dispatched, sub.hours)
+        due = calendar.deadline(dispatched, sub.hours, sub.clock)
         case.update(department=department.code, dispatched_at=dispatched, due_at=due)
         slow = 1.3 if department.code == "zjj" else 1.0
         stuck = 5.0 if recent and rng.random() < 0.15 else 1.0
         hours = sub.hours * slow * stuck * float(rng.lognormal(-0.55, 0.5))
-        if not step("handle", Status.DISPATCHED, Status.HANDLED, handler, hours):
+        if sub.clock == "working" and not case["extensions"] and rng.random() < EXTEND_SHARE:
+            extra = round(sub.hours * 0.5, 1)
+            if not approved(
+                "extend", Status.DISPATCHED, Status.DISPATCHED, handler, "需协调相关单位", hours=extra
+            ):
+                return events
+            due = calendar.deadline(due, extra, sub.clock)
+            case.update(due_at=due, extensions=1)
+            hours *= 1.3
+        if not step("handle", Status.DISPATCHED, Status.HANDLED, handler, hours, role="department"):
             return events
         case.update(
             handler=handler,
             handled_at=events[-1]["at"],
-            handling_hours=round(calendar.hours_between(dispatched, events[-1]["at"]), 4),
+            handling_hours=round(calendar.elapsed(dispatched, events[-1]["at"], sub.clock), 4),
             on_time=bool(events[-1]["at"] <= due),
         )
         if returns:
             returns -= 1
-            if not step(
-                "return", Status.HANDLED, Status.ACCEPTED, checker, rng.uniform(0.5, 3), "处置不到位"
-            ):
+            if not approved("return", Status.HANDLED, Status.ACCEPTED, checker, "处置不到位"):
                 return events
+            case["returns"] += 1
             for name in ("handler", "handled_at", "handling_hours", "on_time", "due_at"):
                 case[name] = None
             continue
-        break
-    if not step("check", Status.HANDLED, Status.CHECKED, checker, rng.uniform(0.5, 4)):
-        return events
-    case.update(checker=checker, checked_at=events[-1]["at"])
-    if step("close", Status.CHECKED, Status.CLOSED, CENTRE, rng.uniform(0.1, 2)):
-        case["closed_at"] = events[-1]["at"]
-    return events
+        if not step("check", Status.HANDLED, Status.CHECKED, checker, rng.uniform(0.5, 4)):
+            return events
+        case.update(checker=checker, checked_at=events[-1]["at"])
+        if not step("close", Status.CHECKED, Status.CLOSED, CENTRE, rng.uniform(0.1, 2)):
+            return events
+        case.update(closed_at=events[-1]["at"], solved_level=case["level"])
+        if reviews or rng.random() >= FOLLOW_UP_SHARE:
+            return events
+        reviews += 1
+        if not _follow_up(rng, case, step, events):
+            return events
+        case.update(reopened=1, closed_at=None, handler=None, checker=None, due_at=None)
+
+
+def _follow_up(
+    rng: np.random.Generator, case: dict[str, Any], step: Any, events: list[dict[str, Any]]
+) -> bool:
+    """A third party's follow-up a working day after closing; True when it reopens the case."""
+    phone = case["reporter_phone"]
+    reached = bool(rng.random() < REACHED_SHARE) if isinstance(phone, str) and phone else False
+    said = str(rng.choice([s for s, _ in SATISFACTION], p=[p for _, p in SATISFACTION])) if reached else None
+    reason = (
+        str(rng.choice([r for r, _ in REASONS], p=[p for _, p in REASONS]))
+        if said == "dissatisfied"
+        else None
+    )
+    reopen = reason == "unsolved"
+    target = Status.ACCEPTED if reopen else Status.CLOSED
+    if not step("review", Status.CLOSED, target, REVIEWER, rng.uniform(4, 12), None, "reviewer"):
+        return False
+    case.update(
+        reviewed_at=events[-1]["at"],
+        reviewer=REVIEWER,
+        review_channel="phone" if isinstance(phone, str) and phone else "channel",
+        reached=reached,
+        satisfaction=said,
+        dissatisfaction_reason=reason,
+    )
+    return reopen
 
 
 def _event(
@@ -261,8 +406,9 @@ def _event(
     actor: str,
     at: dt.datetime,
     note: str | None = None,
+    role: str | None = None,
 ) -> dict[str, Any]:
-    role = {"report": "viewer", "handle": "department"}.get(action, "editor")
+    role = role or {"report": "viewer", "handle": "department"}.get(action, "editor")
     return {
         "case_code": case["code"],
         "action": action,

@@ -7,9 +7,9 @@ the closed; overdue now (dispatched, unhandled, past the deadline); voided;
 the three rates (三率) the 12345 assessment ranks on —
 
 - response rate (响应率): accepted within the category's response time,
-  among the cases received and not voided;
+  among the cases received, neither voided nor merged into another;
 - resolution rate (解决率): closed and never reopened by a follow-up, among
-  the cases received and not voided;
+  the same cases;
 - satisfaction rate (满意率): satisfied or basically satisfied, among the
   reporters a follow-up reached —
 
@@ -38,6 +38,7 @@ COUNTS = (
     "closed_on_time",
     "overdue_now",
     "void",
+    "merged",
     "responded_in_time",
     "resolved",
     "followed_up",
@@ -68,6 +69,7 @@ FIGURES = (
     "avg_handling_hours",
     "overdue_now",
     "void",
+    "merged",
     "response_rate",
     "resolution_rate",
     "satisfaction_rate",
@@ -98,6 +100,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "avg_handling_hours": ("平均处置时长(工作小时)", "Average handling (working hours)"),
     "overdue_now": ("当前超期数", "Overdue now"),
     "void": ("作废数", "Void"),
+    "merged": ("并单数", "Merged duplicates"),
     "response_rate": ("响应率", "Response rate"),
     "resolution_rate": ("解决率", "Resolution rate"),
     "satisfaction_rate": ("满意率", "Satisfaction rate"),
@@ -158,7 +161,7 @@ def case_statistics(
     for name in COUNTS:
         table[name] = table[name].fillna(0).astype("int64")
     table["avg_handling_hours"] = table["avg_handling_hours"].astype("float64").round(2)
-    counted = table["received"] - table["void"]
+    counted = table["received"] - table["void"] - table["merged"]
     for name, part, whole in (
         ("on_time_rate", "closed_on_time", table["closed"]),
         ("response_rate", "responded_in_time", counted),

@@ -21,6 +21,7 @@ class Status(StrEnum):
     CHECKED = "checked"
     CLOSED = "closed"
     VOID = "void"
+    MERGED = "merged"
 
     @property
     def label_zh(self) -> str:
@@ -40,6 +41,7 @@ STATUS_LABELS: dict[Status, tuple[str, str]] = {
     Status.CHECKED: ("核查", "Checked"),
     Status.CLOSED: ("结案", "Closed"),
     Status.VOID: ("作废", "Void"),
+    Status.MERGED: ("已并单", "Merged"),
 }
 
 OPEN_STATUSES = frozenset(

@@ -9,34 +9,51 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from gridmap.cases.categories import Department, Subcategory
 from gridmap.cases.desk import CaseDesk, CaseReport, utc_now
 from gridmap.cases.lifecycle import Actor
 from gridmap.cases.records import cases_frame
+from gridmap.cases.reminders import DEFAULT_ESCALATE_AFTER, REMINDER_KINDS
 from gridmap.cases.sample import DEFAULT_SEED, sample_cases
-from gridmap.cases.statistics import LEVEL_LABELS, headers
-from gridmap.cases.vocabulary import Action, Status
+from gridmap.cases.statistics import LEVEL_LABELS, group_names, headers
+from gridmap.cases.vocabulary import LEVELS, Action, Status
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.cli.app import StoreOption, app, console
-from gridmap.errors import ConfigError
+from gridmap.errors import ConfigError, GridmapError
 from gridmap.export import export_layer
+from gridmap.localtime import beijing
 from gridmap.lookup import LookupService
 from gridmap.privacy import Role
 from gridmap.stores import Store, open_store
 from gridmap.stores.cases import CaseFilter
+from gridmap.vocabulary import CASE_RATES, GRADE_COLORS, rate_grade
 
-cases_app = typer.Typer(help="案件 Cases: report, list, move (立案/派遣/处置/核查/结案/退回/作废) and count.")
+cases_app = typer.Typer(
+    help="案件 Cases: report, place, list, move (立案/派遣/处置/核查/结案/回访 …), chase (催办/督办), count."
+)
 app.add_typer(cases_app, name="cases")
 
 ByOption = Annotated[str | None, typer.Option("--by", help="Who is acting (recorded in the history).")]
 SinceOption = Annotated[str | None, typer.Option(help="Reported on or after this date (YYYY-MM-DD).")]
 UntilOption = Annotated[str | None, typer.Option(help="Reported on or before this date (YYYY-MM-DD).")]
-SHOWN = ("code", "status", "category", "grid_code", "department", "reported_at", "due_at", "overdue")
+SHOWN: dict[str, str] = {
+    "code": "案件编号",
+    "status": "状态",
+    "category": "类别",
+    "grid_code": "网格",
+    "department": "处置部门",
+    "reported_at": "上报时间",
+    "due_at": "处置时限",
+    "overdue": "超期",
+}
+"""The table's columns and their Chinese headers (times in Beijing time, codes as their names)."""
 
 
 def _desk(store: Store) -> CaseDesk:
@@ -120,6 +137,19 @@ def place_command(
     console.print(f"{code} → 网格 grid {case['grid_code']}", highlight=False)
 
 
+@cases_app.command("merge")
+def merge_command(
+    code: Annotated[str, typer.Argument(help="The repeated report.")],
+    into: Annotated[str, typer.Argument(help="The case it repeats.")],
+    by: ByOption = None,
+    store: StoreOption = None,
+) -> None:
+    """并单: merge a report into the case it repeats (proposed at intake, confirmed here)."""
+    with open_store(store, create=False) as opened:
+        _desk(opened).merge(_actor(by), code, into)
+    console.print(f"{code} 并入 merged into {into}", highlight=False)
+
+
 @cases_app.command("move")
 def move_command(
     code: Annotated[str, typer.Argument(help="Case number.")],
@@ -153,7 +183,7 @@ def move_command(
             channel=channel,
         )
     status = Status(case["status"])
-    due = f", 处置时限 due {case['due_at']:%Y-%m-%d %H:%M %Z}" if case.get("due_at") else ""
+    due = f"，处置时限 {beijing(case['due_at'])}（北京时间）" if case.get("due_at") else ""
     console.print(f"{code}: {status.label_zh} {status.value}{due}", highlight=False)
 
 
@@ -193,20 +223,57 @@ def list_command(
         )
         actor = _actor(None)
         rows, total = desk.search(actor, wanted, limit=None if output else limit)
+        grids = opened.read("grids") if rows and output is None else None
     role = Role.ADMIN if with_personal else Role.VIEWER
     frame = cases_frame(rows, now=desk.clock(), zone=desk.calendar.zone, role=role)
     if output is not None:
         path = export_layer(frame, output, None, role=role)
         console.print(f"{total:,} cases → {path}", highlight=False)
         return
-    table = Table(title=f"案件 cases: {len(frame):,} of {total:,}", title_justify="left")
-    for name in SHOWN:
-        table.add_column(name)
+    table = Table(title=f"案件 {len(frame):,} / {total:,} 件（北京时间）", title_justify="left")
+    for header in SHOWN.values():
+        table.add_column(header, overflow="fold")
+    names = (
+        {} if grids is None else dict(zip(grids["code"].astype(str), grids["name"].astype(str), strict=True))
+    )
     for record in (
         frame[list(SHOWN)].astype(object).where(frame[list(SHOWN)].notna(), None).to_dict("records")
     ):
-        table.add_row(*("" if record[n] is None else str(record[n]) for n in SHOWN))
+        table.add_row(*_shown(record, desk, names))
     console.print(table)
+
+
+def _shown(record: dict[str, Any], desk: CaseDesk, grids: dict[str, str]) -> list[str]:
+    """One case as a 社区 worker reads it: labels for codes, Beijing times, 是/否."""
+    catalogue = desk.catalogue
+    out = []
+    for name in SHOWN:
+        value = record[name]
+        if value is None:
+            out.append("")
+        elif name == "status":
+            out.append(Status(value).label_zh)
+        elif name == "category":
+            out.append(_label(catalogue.subcategory, value))
+        elif name == "department":
+            out.append(_label(catalogue.department, value))
+        elif name == "grid_code":
+            out.append(grids.get(str(value), str(value)))
+        elif name in ("reported_at", "due_at"):
+            out.append(beijing(value))
+        elif name == "overdue":
+            out.append("是" if bool(value) else "否")
+        else:
+            out.append(str(value))
+    return out
+
+
+def _label(find: Callable[[str], Subcategory | Department], code: object) -> str:
+    """The name a catalogue gives `code`, or the code itself when the catalogue no longer has it."""
+    try:
+        return find(str(code)).name_zh
+    except (KeyError, GridmapError):
+        return str(code)
 
 
 @cases_app.command("stats")
@@ -217,7 +284,10 @@ def stats_command(
     output: Annotated[Path | None, typer.Option(help="Write the table as CSV.")] = None,
     store: StoreOption = None,
 ) -> None:
-    """Received, closed, on-time rate, average handling time and overdue cases per group."""
+    """Received, closed, the three rates (三率, coloured by grade) and overdue cases per group.
+
+    `--output` writes every figure (on-time rate, handling hours, follow-ups, approvals, levels…).
+    """
     if by not in LEVEL_LABELS:
         raise ConfigError(f"--by must be one of {', '.join(LEVEL_LABELS)}, not {by!r}")
     with open_store(store, create=False) as opened:
@@ -231,22 +301,78 @@ def stats_command(
         return
     labels = headers(desk.catalogue)
     shown = Table(title=f"案件统计 case statistics by {LEVEL_LABELS[by][0]}", title_justify="left")
-    columns = ["key", "name", "received", "closed", "on_time_rate", "avg_handling_hours", "overdue_now"]
+    columns = [
+        "key",
+        "name",
+        "received",
+        "closed",
+        *CASE_RATES,
+        "overdue_now",
+    ]
     for name in columns:
-        shown.add_column(labels[name], justify="left" if name in ("key", "name") else "right")
+        shown.add_column(
+            labels[name], justify="left" if name in ("key", "name") else "right", no_wrap=name != "name"
+        )
     for record in table.to_dict("records"):
-        rate = record["on_time_rate"]
-        hours = record["avg_handling_hours"]
         shown.add_row(
             str(record["key"]),
             str(record["name"] or ""),
             f"{record['received']:,}",
             f"{record['closed']:,}",
-            "–" if rate != rate else f"{rate:.1%}",
-            "–" if hours != hours else f"{hours:.1f}",
+            *(_graded(code, record[code]) for code in CASE_RATES),
             f"{record['overdue_now']:,}",
         )
     console.print(shown)
+
+
+def _graded(code: str, value: float) -> str:
+    """A rate in its grade's colour (the vocabulary's thresholds), with the grade letter."""
+    grade = rate_grade(code, value)
+    if grade is None:
+        return "–"
+    return f"[{GRADE_COLORS[grade]}]{value:.1%} {grade}[/]"
+
+
+@cases_app.command("due")
+def due_command(
+    on: Annotated[str | None, typer.Option(help="The day (YYYY-MM-DD; today by default).")] = None,
+    escalate_after: Annotated[
+        int, typer.Option(min=1, help="Working days overdue before escalation (督办).")
+    ] = DEFAULT_ESCALATE_AFTER,
+    store: StoreOption = None,
+) -> None:
+    """The day's list: 督办 (escalate), 催办通知 (overdue notice), 今日到期 (due today), 催办 (reminder)."""
+    with open_store(store, create=False) as opened:
+        desk = _desk(opened)
+        day = _day(on, desk)
+        chase = desk.due(_actor(None), day, escalate_after=escalate_after)
+        names = group_names(opened, "grid")
+    table = Table(title=f"催办督办清单 cases to chase on {day}: {len(chase):,}", title_justify="left")
+    for name in ("类型", "案件编号", "类别", "网格", "部门", "处置时限", "超期工作日", "上报至"):
+        table.add_column(name)
+    for item in chase:
+        case = item.case
+        sub = desk.catalogue.subcategory(case["category"])
+        table.add_row(
+            REMINDER_KINDS[item.kind].label_zh,
+            str(case["code"]),
+            sub.name_zh,
+            names.get(case.get("grid_code") or "", case.get("grid_code") or "待定位"),
+            desk.catalogue.department(case["department"]).name_zh if case.get("department") else "",
+            f"{case['due_at'].astimezone(desk.calendar.zone):%Y-%m-%d %H:%M}",
+            str(item.overdue_days) if item.overdue_days else "",
+            LEVELS[item.escalate_to].label_zh if item.escalate_to else "",
+        )
+    console.print(table)
+
+
+def _day(text: str | None, desk: CaseDesk) -> dt.date:
+    if text is None:
+        return desk.clock().astimezone(desk.calendar.zone).date()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--on must be a date YYYY-MM-DD, not {text!r}") from None
 
 
 @cases_app.command("seed")
@@ -266,5 +392,5 @@ def seed_command(
 def seed_cases(store: Store, *, count: int | None = None, seed: int = DEFAULT_SEED) -> int:
     """A year of cases up to now over the store's district, replacing any cases it held."""
     frames = {name: store.read(name) for name in LAYER_NAMES if name != "service_points"}
-    cases, events = sample_cases(frames, now=utc_now(), seed=seed, count=count)
-    return store.case_book().replace(cases, events)
+    cases, events, ledger = sample_cases(frames, now=utc_now(), seed=seed, count=count)
+    return store.case_book().replace(cases, events, ledger)

@@ -17,7 +17,7 @@ import datetime as dt
 import math
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,8 +28,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool, StaticPool
 
-from gridmap.cases.vocabulary import LEVEL_ORDER, SATISFIED, Status
+from gridmap.cases.vocabulary import LEVEL_ORDER, OPEN_STATUSES, SATISFIED, Status
 from gridmap.errors import StoreError, driver_reason
+from gridmap.stores._gate import gate
 
 UTC = dt.UTC
 Writing = Callable[[], AbstractContextManager[sqlite3.Connection]]
@@ -108,6 +109,9 @@ CASES_TABLE = sa.Table(
     sa.Column("dissatisfaction_reason", sa.Text),
     sa.Column("duplicate_of", sa.Text),
     sa.Column("speaker_code", sa.Text),
+    sa.Column("duplicate_proposal", sa.Text),
+    sa.Column("integrator", sa.Text),
+    sa.Column("uncovered_households", sa.Integer),
 )
 for _name in (
     "status",
@@ -120,6 +124,7 @@ for _name in (
     "ticket_no",
     "duplicate_of",
     "speaker_code",
+    "integrator",
 ):
     sa.Index(f"cases_{_name}", CASES_TABLE.c[_name])
 
@@ -142,6 +147,9 @@ ADDED_COLUMNS: tuple[str, ...] = (
     "dissatisfaction_reason",
     "duplicate_of",
     "speaker_code",
+    "duplicate_proposal",
+    "integrator",
+    "uncovered_households",
 )
 """The columns migration 0008 added; a GeoPackage made before them gets them on open."""
 
@@ -214,6 +222,10 @@ class CaseFilter:
     awaiting_review: bool | None = None
     pending: bool | None = None
     followed_up_only: bool = False
+    due_before: dt.datetime | None = None
+    duplicate_of: str | None = None
+    integrator: str | None = None
+    codes: Sequence[str] | None = None
 
     def where(self, now: dt.datetime) -> list[sa.ColumnElement[bool]]:
         """The SQL conditions (bound parameters only) of this filter at time `now`."""
@@ -252,9 +264,34 @@ class CaseFilter:
             out.append(waiting if self.awaiting_review else sa.not_(waiting))
         if self.pending is not None:
             out.append(c.pending_request.is_not(None) if self.pending else c.pending_request.is_(None))
+        if self.integrator is not None:
+            out.append(c.integrator == self.integrator)
+        if self.codes is not None:
+            out.append(c.code.in_(list(self.codes)))
+        if self.duplicate_of is not None:
+            out.append(c.duplicate_of == self.duplicate_of)
+        if self.due_before is not None:
+            out.append(sa.and_(c.due_at.is_not(None), c.due_at < self.due_before))
         if self.followed_up_only:
             out.append(sa.or_(c.closed_at.is_not(None), c.reviewed_at.is_not(None)))
         return out
+
+
+def duplicate_condition(
+    category: str, bbox: tuple[float, float, float, float], closed_since: dt.datetime
+) -> list[sa.ColumnElement[bool]]:
+    """Cases of `category` in `bbox` (lon/lat) that a new report may repeat: still open (and not
+    merged themselves), or closed since `closed_since`."""
+    c = CASES_TABLE.c
+    west, south, east, north = bbox
+    still_open = c.status.in_(sorted(s.value for s in OPEN_STATUSES))
+    recently_closed = sa.and_(c.status == Status.CLOSED.value, c.closed_at >= closed_since)
+    return [
+        c.category == category,
+        c.lon.between(west, east),
+        c.lat.between(south, north),
+        sa.or_(still_open, recently_closed),
+    ]
 
 
 def awaiting_review_condition() -> sa.ColumnElement[bool]:
@@ -275,10 +312,17 @@ def overdue_condition(now: dt.datetime) -> sa.ColumnElement[bool]:
 class CaseBook:
     """The cases of one store (`Store.case_book()`)."""
 
-    def __init__(self, engine: sa.Engine, url: str, writing: Writing | None = None) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        url: str,
+        writing: Writing | None = None,
+        reading: Callable[[], AbstractContextManager[object]] = nullcontext,
+    ) -> None:
         self._engine = engine
         self.url = url
         self._writing = writing
+        self._reading = reading  # held while a reading connection is open (a GeoPackage's gate)
 
     @classmethod
     def for_geopackage(cls, path: Path, writing: Writing) -> CaseBook:
@@ -289,7 +333,7 @@ class CaseBook:
         """
         engine = sa.create_engine(f"sqlite:///{path}", poolclass=NullPool)
         sa.event.listen(engine, "connect", _query_only)
-        book = cls(engine, str(path), writing)
+        book = cls(engine, str(path), writing, reading=lambda: gate(path).held("sqlite"))
         with book._read() as conn:
             inspector = sa.inspect(conn)
             complete = all(inspector.has_table(name) for name in metadata.tables)
@@ -340,7 +384,7 @@ class CaseBook:
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
         try:
-            with self._engine.connect() as conn:
+            with self._reading(), self._engine.connect() as conn:
                 yield conn
         except DBAPIError as exc:
             raise StoreError(f"{self.url}: {driver_reason(exc)}") from None
@@ -460,6 +504,7 @@ class CaseBook:
                 sa.func.avg(sa.case((closed, c.handling_hours), else_=None)).label("avg_handling_hours"),
                 count_if(overdue_condition(now)).label("overdue_now"),
                 count_if(c.status == Status.VOID.value).label("void"),
+                count_if(c.status == Status.MERGED.value).label("merged"),
                 count_if(c.response_on_time.is_(True)).label("responded_in_time"),
                 count_if(sa.and_(closed, c.reopened == 0)).label("resolved"),
                 count_if(c.reviewed_at.is_not(None)).label("followed_up"),

@@ -223,3 +223,16 @@ def test_case_list_offsets_are_bounded(api: TestClient) -> None:
     assert too_far.status_code == 422 and too_far.json()["errors"][0]["field"]
     past_end = api.get("/cases", params={"offset": 2**53}, headers=bearer(ADMIN))
     assert past_end.status_code == 200 and past_end.json()["cases"] == []
+
+
+def test_the_days_list_and_graded_rates_over_http(api: TestClient) -> None:
+    code = new_case(api)
+    move(api, code, "accept", EDITOR_C1)
+    move(api, code, "dispatch", EDITOR_C1)
+    listed = api.get("/cases/due?on=2099-01-05", headers=bearer(EDITOR_C1)).json()
+    assert [(i["kind"], i["case"]["code"]) for i in listed["items"]] == [("escalate", code)]
+    assert listed["items"][0]["kind_zh"] == "督办" and listed["items"][0]["escalate_to"] == "community"
+    assert api.get("/cases/due?on=2099-01-05", headers=bearer(WATER)).json()["items"] == []
+    rows = api.get("/cases/stats?by=grid", headers=bearer(VIEWER)).json()["rows"]
+    assert rows[0]["grades"]["response_rate"] == {"grade": "A", "color": "#1a9641"}
+    assert rows[0]["grades"]["satisfaction_rate"]["grade"] is None

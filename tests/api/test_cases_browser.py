@@ -77,7 +77,7 @@ def test_report_dispatch_handle_check_close_from_the_console(
     page.fill("#gc-case-address", ADDRESS_G1)
     page.fill("#gc-case-description", "楼下垃圾堆放")
     page.click("#gc-case-report button[type=submit]")
-    page.wait_for_function("document.getElementById('gc-case-reported').textContent.includes('已上报')")
+    page.wait_for_function("() => document.getElementById('gc-case-reported').textContent.includes('已上报')")
     assert "网格 G1" in page.inner_text("#gc-case-reported")
     code = str(page.evaluate("gc.lastCase"))
     assert page.locator("#gc-case-stats").count() == 0  # a visitor reports, but reads no inbox
@@ -109,7 +109,9 @@ def test_report_dispatch_handle_check_close_from_the_console(
     _step(page, code, "close", "结案")
     assert _closed(page) == "1"
     page.click(f"a[data-show='{code}']")
-    page.wait_for_function("gc.current === 'G1' && gc.layers.cases.getLayers().length === 1", timeout=30_000)
+    page.wait_for_function(
+        "() => gc.current === 'G1' && gc.layers.cases.getLayers().length === 1", timeout=30_000
+    )
     page.screenshot(path=str(artifacts / "console_cases.png"))
     _clean(log)
     page.close()
@@ -126,17 +128,19 @@ def test_heat_map_of_cases_by_category_and_month(
         page.fill("#gc-case-address", ADDRESS_G1)
         page.fill("#gc-case-description", description)
         page.click("#gc-case-report button[type=submit]")
-        page.wait_for_function("document.getElementById('gc-case-reported').textContent.includes('已上报')")
+        page.wait_for_function(
+            "() => document.getElementById('gc-case-reported').textContent.includes('已上报')"
+        )
         page.evaluate("document.getElementById('gc-case-reported').textContent = ''")
     page.select_option("#gc-case-kind", "01")
     page.click("#gc-case-spread")
-    page.wait_for_function("document.getElementById('gc-case-spread-note').textContent.includes('件')")
+    page.wait_for_function("() => document.getElementById('gc-case-spread-note').textContent.includes('件')")
     shown = page.inner_text("#gc-case-spread-note")
     assert shown.startswith("共 ") and int(shown.split()[1]) >= 2
     assert page.locator("canvas.leaflet-heatmap-layer").count() == 1  # drawn by Leaflet.heat
     page.screenshot(path=str(artifacts / "console_cases_heat.png"))
     page.select_option("#gc-case-kind", "05")  # 突发事件: none reported
     page.click("#gc-case-spread")
-    page.wait_for_function("document.getElementById('gc-case-spread-note').textContent === '共 0 件'")
+    page.wait_for_function("() => document.getElementById('gc-case-spread-note').textContent === '共 0 件'")
     _clean(log)
     page.close()

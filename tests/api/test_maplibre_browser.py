@@ -111,7 +111,7 @@ def test_maplibre_on_another_origin_draws_tiles_items_and_each_grid_name_once(
         page.route("**/*", guard)
         page.goto(f"{site}/?gridmap={gridmap}", wait_until="load")
         try:
-            page.wait_for_function("window.result !== null", timeout=60_000)
+            page.wait_for_function("() => window.result !== null", timeout=60_000)
         except PlaywrightTimeout:
             raise AssertionError(f"the map never drew: {page.evaluate('window.errors')}") from None
         result = page.evaluate("window.result")

@@ -11,7 +11,7 @@ import pytest
 from gridmap.cases.calendar import WorkingCalendar
 from gridmap.cases.lifecycle import TRANSITIONS
 from gridmap.cases.sample import HOT_SHARE, sample_cases
-from gridmap.cases.vocabulary import Action, Status
+from gridmap.cases.vocabulary import REQUESTED, Action, Status
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.stores import open_store
 
@@ -26,22 +26,26 @@ def frames(sample_store: str) -> dict[str, gpd.GeoDataFrame]:
 
 
 @pytest.fixture(scope="module")
-def seeded(frames: dict[str, gpd.GeoDataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def seeded(frames: dict[str, gpd.GeoDataFrame]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     return sample_cases(frames, now=NOW, count=COUNT)
 
 
 def test_the_same_seed_gives_the_same_year(
-    frames: dict[str, gpd.GeoDataFrame], seeded: tuple[pd.DataFrame, pd.DataFrame]
+    frames: dict[str, gpd.GeoDataFrame], seeded: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
 ) -> None:
     again = sample_cases(frames, now=NOW, count=COUNT)
     pd.testing.assert_frame_equal(seeded[0], again[0])
     assert not sample_cases(frames, now=NOW, count=COUNT, seed=1)[0].equals(seeded[0])
 
 
-def test_every_case_follows_the_lifecycle(seeded: tuple[pd.DataFrame, pd.DataFrame]) -> None:
-    cases, events = seeded
+def test_every_case_follows_the_lifecycle(seeded: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> None:
+    cases, events, _ledger = seeded
     assert len(cases) == COUNT and cases["code"].is_unique
     legal = {(a.value, s.value, t.value) for a, moves in TRANSITIONS.items() for s, t in moves.items()}
+    # Requests leave the status as it is until approved; a follow-up may reopen; a merge ends a report.
+    legal |= {(a.value, s.value, s.value) for a in REQUESTED for s in TRANSITIONS[a]}
+    legal |= {("approve", s.value, t.value) for a in REQUESTED for s, t in TRANSITIONS[a].items()}
+    legal |= {("review", "closed", "accepted"), ("merge", "reported", "merged")}
     ordered = events.sort_values(["case_code", "at"], kind="stable")
     last: dict[str, str] = {}
     for event in ordered[["case_code", "action", "from_status", "to_status"]].to_dict("records"):
@@ -58,8 +62,8 @@ def test_every_case_follows_the_lifecycle(seeded: tuple[pd.DataFrame, pd.DataFra
     assert closed["on_time"].notna().all() and (closed["closed_at"] > closed["dispatched_at"]).all()
 
 
-def test_seasons_hot_spots_and_overdue(seeded: tuple[pd.DataFrame, pd.DataFrame]) -> None:
-    cases, events = seeded
+def test_seasons_hot_spots_and_overdue(seeded: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> None:
+    cases, events, _ledger = seeded
     zone = WorkingCalendar().zone
     month = cases["reported_at"].map(lambda t: t.astimezone(zone).month)
     flooded, snowy = cases["category"] == "0505", cases["category"] == "0506"
@@ -74,3 +78,21 @@ def test_seasons_hot_spots_and_overdue(seeded: tuple[pd.DataFrame, pd.DataFrame]
     assert overdue.sum() >= 3
     assert 0.7 < cases["on_time"].dropna().astype(bool).mean() < 0.95
     assert (events["action"] == Action.VOID.value).any() and (events["action"] == Action.RETURN.value).any()
+
+
+def test_the_year_has_follow_ups_extensions_duplicates_and_escalations(
+    seeded: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+) -> None:
+    """Every figure of the console and the three rates is non-trivial in the demo's year."""
+    cases, events, ledger = seeded
+    actions = events["action"].value_counts()
+    for action in ("review", "extend", "approve", "raise", "merge", "return", "void"):
+        assert actions.get(action, 0) >= 3, action
+    assert set(ledger["kind"]) == {"void", "return", "extend"} and (ledger["decision"] == "approved").all()
+    merged = cases[cases["status"] == "merged"]
+    assert merged["duplicate_of"].isin(cases["code"]).all() and len(merged) >= 3
+    reviewed = cases[cases["reviewed_at"].notna()]
+    assert 0.5 < reviewed["reached"].astype(bool).mean() < 1
+    assert (cases["reopened"] > 0).sum() >= 2 and (cases["extensions"] > 0).sum() >= 3
+    assert (cases["level"] != "grid").any() and cases["ticket_no"].notna().any()
+    assert 0.5 < cases["response_on_time"].dropna().astype(bool).mean() < 1

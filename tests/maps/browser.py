@@ -102,7 +102,7 @@ def open_map(context: BrowserContext, html: Path, timeout_ms: float = 30_000) ->
     page.on("pageerror", lambda exc: log.page_errors.append(str(exc)))
     page.goto(html.resolve().as_uri(), wait_until="load", timeout=timeout_ms)
     try:
-        page.wait_for_function("window.gridmap && gridmap.renderedAt !== null", timeout=timeout_ms)
+        page.wait_for_function("() => window.gridmap && gridmap.renderedAt !== null", timeout=timeout_ms)
     except PlaywrightTimeout:
         raise AssertionError(f"{html.name} never rendered: {log}") from None
     return page, log

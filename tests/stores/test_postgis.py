@@ -26,7 +26,13 @@ from .conftest import sample_layers
 pytestmark = pytest.mark.postgis
 
 SQL_TYPES = {"text": "text", "integer": "bigint", "real": "double precision", "boolean": "boolean"}
-GEOMETRY_TYPES = {"MultiPolygon": "MultiPolygon", "Point": "Point", "Polygon": "Geometry"}  # buildings: both
+# buildings and roads keep both their types in a generic column
+GEOMETRY_TYPES = {
+    "MultiPolygon": "MultiPolygon",
+    "Point": "Point",
+    "Polygon": "Geometry",
+    "MultiLineString": "Geometry",
+}
 
 
 @pytest.fixture
@@ -84,6 +90,12 @@ def test_database_refuses_what_the_catalogue_forbids(pg: psycopg.Connection) -> 
         pg.execute("INSERT INTO streets (code) VALUES ('S1')")
     with pytest.raises(psycopg.errors.CheckViolation):
         pg.execute("INSERT INTO buildings (code, geometry) VALUES ('B1', 'SRID=4326;POINT(116.3 39.9)')")
+    with pytest.raises(psycopg.errors.CheckViolation):  # a road is a line
+        pg.execute("INSERT INTO roads (code, geometry) VALUES ('R1', 'SRID=4326;POINT(116.3 39.9)')")
+    pg.execute(
+        "INSERT INTO roads (code, geometry) VALUES ('R1', 'SRID=4326;LINESTRING(116.3 39.9, 116.4 39.9)')"
+    )
+    assert pg.execute("SELECT walkable FROM roads").fetchone() == (True,)
     with pytest.raises(psycopg.errors.InvalidParameterValue):  # typmod: SRID and type are part of the column
         pg.execute("INSERT INTO households (code, geometry) VALUES ('H1', 'SRID=3857;POINT(1 2)')")
     pg.execute("INSERT INTO households (code, geometry) VALUES ('H1', 'SRID=4326;POINT(116.3 39.9)')")

@@ -6,7 +6,9 @@ response on time, the level it sits and was solved at, the pending request
 and the counts of approved returns, extensions and suspensions, the
 follow-up (回访: reviewer, channel, reached, satisfaction and reason) and the
 reopenings it caused, the case a duplicate was merged into, and the speaker
-a repair ticket is for; allows the status `suspended` (缓办); and creates the
+a repair ticket is for, and the duplicate proposed at intake (并单), the integrator (Open311) that reported
+it; allows the
+statuses `suspended` (缓办) and `merged` (已并单); and creates the
 approval ledger `case_requests` (审批台账). A fixed snapshot of
 `gridmap.stores.cases` as it was when written.
 
@@ -44,9 +46,22 @@ COLUMNS = (
     ("dissatisfaction_reason", "text"),
     ("duplicate_of", "text"),
     ("speaker_code", "text"),
+    ("duplicate_proposal", "text"),
+    ("integrator", "text"),
+    ("uncovered_households", "integer"),
 )
-INDEXED = ("ticket_no", "duplicate_of", "speaker_code")
-STATUSES = ("reported", "accepted", "dispatched", "suspended", "handled", "checked", "closed", "void")
+INDEXED = ("ticket_no", "duplicate_of", "speaker_code", "integrator")
+STATUSES = (
+    "reported",
+    "accepted",
+    "dispatched",
+    "suspended",
+    "handled",
+    "checked",
+    "closed",
+    "void",
+    "merged",
+)
 
 
 def upgrade() -> None:
@@ -89,7 +104,8 @@ def downgrade() -> None:
     op.execute("DROP TABLE case_requests")
     op.execute("UPDATE cases SET status = 'dispatched' WHERE status = 'suspended'")
     op.execute("ALTER TABLE cases DROP CONSTRAINT IF EXISTS cases_status_check")
-    allowed = ", ".join(f"'{s}'" for s in STATUSES if s != "suspended")
+    op.execute("UPDATE cases SET status = 'void' WHERE status = 'merged'")
+    allowed = ", ".join(f"'{s}'" for s in STATUSES if s not in ("suspended", "merged"))
     op.execute(f"ALTER TABLE cases ADD CONSTRAINT cases_status_check CHECK (status IN ({allowed}))")
     for name in INDEXED:
         op.execute(f"DROP INDEX IF EXISTS cases_{name}")

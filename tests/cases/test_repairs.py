@@ -1,0 +1,86 @@
+"""Repair tickets: a speaker marked broken by any route (a direct SQL edit of a GeoPackage) gets exactly
+one repair case with a 24-hour calendar deadline and the households only it covered; repairing closes it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gridmap.cases.repairs import REPAIR_CATEGORY
+from gridmap.serving import Builder, Shelf
+from gridmap.stores import Store
+from gridmap.stores.cases import CaseFilter
+from gridmap.stores.geopackage import _envelope_part, _is_empty
+from tests.api.conftest import district
+from tests.cases.conftest import empty_book
+
+
+def _render(_analysis: Any) -> dict[str, bytes]:
+    return {}
+
+
+def direct_edit(store: Store, store_url: str, status: str) -> None:
+    """Mark K1 `status` behind gridmap's back: in a GeoPackage as QGIS (GDAL) writes it, an UPDATE that
+    stamps the table's last change; in PostGIS through the store (its triggers that notice a bare psql
+    UPDATE come with the store's own change log)."""
+    if store_url.startswith("postgresql"):
+        speaker = store.read("speakers", codes=["K1"]).assign(status=status)
+        store.upsert("speakers", speaker)
+        return
+    sql = f"UPDATE speakers SET status = '{status}' WHERE code = 'K1'"
+    with closing(sqlite3.connect(store_url)) as conn, conn:
+        # The functions GDAL (QGIS) gives SQLite, which the GeoPackage's R-tree triggers call.
+        conn.create_function("ST_IsEmpty", 1, _is_empty)
+        for name, position in (("ST_MinX", 0), ("ST_MaxX", 1), ("ST_MinY", 2), ("ST_MaxY", 3)):
+            conn.create_function(name, 1, _envelope_part(position))
+        conn.execute(sql)
+        # GDAL stamps the table's last change, as the GeoPackage standard asks of every writer.
+        conn.execute(
+            "UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+            "WHERE table_name = 'speakers'"
+        )
+
+
+def repairs(store: Store) -> dict[str, dict[str, Any]]:
+    rows, _ = store.case_book().query(CaseFilter(category=REPAIR_CATEGORY).where(dt.datetime.now(dt.UTC)))
+    return {f"{r['speaker_code']}:{r['status']}": r for r in rows}
+
+
+def test_a_broken_speaker_opens_exactly_one_repair_case(store: Store, store_url: str, tmp_path: Path) -> None:
+    store.replace_many(district())
+    empty_book(store)
+    builder = Builder(store, Shelf(tmp_path), _render)
+    builder.step()
+    assert set(repairs(store)) == {"K2:dispatched"}  # K2 was broken in the district already
+    assert repairs(store)["K2:dispatched"]["uncovered_households"] == 0
+
+    direct_edit(store, store_url, "broken")
+    builder.step()
+    builder.sync_repairs()  # once more: still one case per speaker
+    opened = repairs(store)
+    assert set(opened) == {"K1:dispatched", "K2:dispatched"}
+    k1 = opened["K1:dispatched"]
+    assert k1["uncovered_households"] == 1 and k1["grid_code"] == "G1" and k1["department"] == "jdb"
+    assert k1["due_at"] - k1["dispatched_at"] == dt.timedelta(hours=24)
+    assert "仅由其覆盖的 1 户" in k1["description"]
+
+    direct_edit(store, store_url, "working")
+    builder.step()
+    after = repairs(store)
+    assert set(after) == {"K1:closed", "K2:dispatched"}
+    assert after["K1:closed"]["handler"] != after["K1:closed"]["checker"]
+
+
+@pytest.mark.parametrize("status", ["working"])
+def test_no_ticket_while_every_speaker_works(store: Store, tmp_path: Path, status: str) -> None:
+    layers = district()
+    layers["speakers"] = layers["speakers"].assign(status=status)
+    store.replace_many(layers)
+    empty_book(store)
+    Builder(store, Shelf(tmp_path), _render).step()
+    assert repairs(store) == {}
