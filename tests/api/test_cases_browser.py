@@ -109,7 +109,9 @@ def test_report_dispatch_handle_check_close_from_the_console(
     _step(page, code, "close", "结案")
     assert _closed(page) == "1"
     page.click(f"a[data-show='{code}']")
-    page.wait_for_function("() => gc.current === 'G1' && gc.layers.cases.getLayers().length === 1", timeout=30_000)
+    page.wait_for_function(
+        "() => gc.current === 'G1' && gc.layers.cases.getLayers().length === 1", timeout=30_000
+    )
     page.screenshot(path=str(artifacts / "console_cases.png"))
     _clean(log)
     page.close()
@@ -126,7 +128,9 @@ def test_heat_map_of_cases_by_category_and_month(
         page.fill("#gc-case-address", ADDRESS_G1)
         page.fill("#gc-case-description", description)
         page.click("#gc-case-report button[type=submit]")
-        page.wait_for_function("() => document.getElementById('gc-case-reported').textContent.includes('已上报')")
+        page.wait_for_function(
+            "() => document.getElementById('gc-case-reported').textContent.includes('已上报')"
+        )
         page.evaluate("document.getElementById('gc-case-reported').textContent = ''")
     page.select_option("#gc-case-kind", "01")
     page.click("#gc-case-spread")
