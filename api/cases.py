@@ -12,13 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from api.auth import Caller, Principal
 from api.errors import RateLimitedError
@@ -43,6 +44,8 @@ from gridmap.cases.vocabulary import (
     Action,
     Status,
 )
+from gridmap.catalogue import PHONE, PHONE_SEPARATORS, UNSAFE_TEXT
+from gridmap.formulas import neutralise_text
 from gridmap.lookup import LookupService
 from gridmap.privacy import Role
 from gridmap.stores import Store
@@ -90,6 +93,8 @@ def actor_of(caller: Principal) -> Actor:
 class CaseIn(BaseModel):
     """A new case: its category (小类 code), what is wrong, and where (an address, a point, or both)."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not dropped
+
     category: str = Field(max_length=20, examples=["0102"])
     description: str | None = Field(None, max_length=MAX_TEXT)
     address: str | None = Field(None, max_length=300, examples=["武汉市武昌区幸福路88号3栋"])
@@ -101,11 +106,29 @@ class CaseIn(BaseModel):
     reporter_phone: str | None = Field(None, max_length=40)
     ticket_no: str | None = Field(None, max_length=64, description="The 12345 work-order number (工单编号)")
 
+    @field_validator("description", "address", "reporter_name", "reporter_phone", "ticket_no")
+    @classmethod
+    def _safe_text(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """The catalogue's rules for text: no control characters or bidi overrides; a phone is a phone."""
+        if value is None:
+            return value
+        if re.search(UNSAFE_TEXT, value):
+            raise ValueError("holds control characters or bidirectional overrides")
+        if info.field_name == "reporter_phone" and value.strip():
+            digits = PHONE_SEPARATORS.sub("", value)
+            if not PHONE.fullmatch(digits):
+                raise ValueError(
+                    "is not a phone number (a mobile like 13812341234, or a landline with its area code)"
+                )
+        return value
+
 
 class MoveIn(BaseModel):
     """What a step says: its note (a reason, required for requests, level changes and rejections), the
     department to dispatch to (the category's by default), the extra hours of 延期, and a follow-up's
     result (回访: reached, satisfaction, reason, channel)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     note: str | None = Field(None, max_length=MAX_TEXT)
     department: str | None = Field(None, max_length=40)
@@ -118,6 +141,8 @@ class MoveIn(BaseModel):
 
 class PlaceIn(BaseModel):
     """Where an editor places a case: a grid code, an address, or a point."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not dropped
 
     grid: str | None = Field(None, max_length=100)
     address: str | None = Field(None, max_length=300)
@@ -232,7 +257,10 @@ def list_cases(
 
         writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(records)
+        writer.writerows(
+            {key: neutralise_text(value) if isinstance(value, str) else value for key, value in row.items()}
+            for row in records
+        )
         return Response(
             "\ufeff" + buffer.getvalue(),
             media_type="text/csv; charset=utf-8",

@@ -8,18 +8,27 @@ configured tokens, so every worker accepts it and revoking any token ends all
 sessions. It is HttpOnly and SameSite=Strict; a write made with the cookie
 must also send the nonce back in the `X-CSRF-Token` header (double submit),
 which a cross-site page cannot read.
+
+Signing out ends the session on the server too: its id goes into a small
+file beside the published analyses (`EndedSessions`), which every worker of
+the machine reads, so a copy of the cookie taken before stops working.
+Sign-in and sign-out refuse a request a browser marks as cross-site.
 """
 
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import hmac
 import json
+import os
 import secrets
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from fastapi import Request
 
@@ -40,6 +49,70 @@ class Session:
     grant: str
     expires: int
     csrf: str
+
+    @property
+    def id(self) -> str:
+        """Names the session in the ended-sessions file (the nonce itself is not written down)."""
+        return hashlib.sha256(b"gridmap-session-id\0" + self.csrf.encode()).hexdigest()[:32]
+
+
+class EndedSessions:
+    """Sessions signed out before they expired, shared by the workers through one append-only file.
+
+    Each line is `id expiry`; a worker reads the file again when its size or
+    modification time changed (one stat a request), and lines past their
+    expiry are dropped when the file is rewritten.
+    """
+
+    _REWRITE_BYTES = 256 * 1024
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._seen: tuple[int, int] | None = None
+        self._ended: dict[str, int] = {}
+
+    def end(self, session: Session) -> None:
+        """Record `session` as ended (every worker refuses it from now on)."""
+        line = f"{session.id} {session.expires}\n".encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.write(fd, line)
+            if os.fstat(fd).st_size > self._REWRITE_BYTES:
+                self._rewrite()
+        finally:
+            os.close(fd)
+
+    def ended(self, session: Session) -> bool:
+        return session.id in self._current()
+
+    def _current(self) -> dict[str, int]:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return {}
+        with self._lock:
+            if self._seen != (stat.st_size, stat.st_mtime_ns):
+                self._ended = self._read()
+                self._seen = (stat.st_size, stat.st_mtime_ns)
+            return self._ended
+
+    def _read(self) -> dict[str, int]:
+        ended: dict[str, int] = {}
+        for line in self.path.read_text(encoding="ascii", errors="replace").splitlines():
+            sid, _, expires = line.partition(" ")
+            if expires.isdigit():
+                ended[sid] = int(expires)
+        return ended
+
+    def _rewrite(self) -> None:
+        """Keep only the sessions not yet expired (called holding the file's lock)."""
+        now = time.time()
+        keep = "".join(f"{sid} {exp}\n" for sid, exp in self._read().items() if exp >= now)
+        staging = self.path.with_name(self.path.name + ".new")
+        staging.write_text(keep, encoding="ascii")
+        os.replace(staging, self.path)
 
 
 def _fingerprint(token: str) -> str:
@@ -68,8 +141,8 @@ def issue(token: str, grants: Mapping[str, TokenGrant], lifetime_s: int) -> tupl
     return f"{payload}.{signature}", session
 
 
-def verify(value: str, grants: Mapping[str, TokenGrant]) -> Session:
-    """The session of a cookie value; a forged, expired or revoked one is an AuthenticationError."""
+def verify(value: str, grants: Mapping[str, TokenGrant], ended: EndedSessions | None = None) -> Session:
+    """The session of a cookie value; a forged, expired, ended or revoked one is an AuthenticationError."""
     payload, _, signature = value.partition(".")
     expected = _b64(hmac.new(_key(grants), payload.encode(), hashlib.sha256).digest())
     if not signature or not hmac.compare_digest(expected, signature):
@@ -81,6 +154,8 @@ def verify(value: str, grants: Mapping[str, TokenGrant]) -> Session:
         raise AuthenticationError("the session cookie is not valid: sign in again") from None
     if session.expires < time.time():
         raise AuthenticationError("the session has expired: sign in again")
+    if ended is not None and ended.ended(session):
+        raise AuthenticationError("this session was signed out: sign in again")
     return session
 
 
@@ -107,6 +182,18 @@ def session_token(request: Request) -> str | None:
     if not value:
         return None
     grants = request.app.state.grants
-    session = verify(value, grants)
+    session = verify(value, grants, request.app.state.ended_sessions)
     check_csrf(request, session)
     return token_of(session, grants)
+
+
+def refuse_cross_site(request: Request, action: str) -> None:
+    """Refuse a request a browser says comes from another site (Sec-Fetch-Site, or a foreign Origin).
+
+    Clients that are not browsers send neither header and pass.
+    """
+    fetch_site = request.headers.get("sec-fetch-site")
+    origin = request.headers.get("origin")
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    if fetch_site not in (None, "same-origin", "none") or (origin is not None and origin != own):
+        raise PermissionDeniedError(f"{action} from another site is refused")

@@ -57,7 +57,16 @@ class PreconditionFailedError(GridmapError):
 
 
 class RateLimitedError(GridmapError):
-    """Too many requests from one client (the unauthenticated case intake)."""
+    """Too many requests from one client (the unauthenticated case intake, wrong tokens)."""
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+CHALLENGE = 'Bearer realm="gridmap"'
+"""What a 401 asks for. Clients that are not browsers are offered Basic too (the token as the password,
+QGIS's built-in method); a browser page is not, as it would put up its own sign-in dialog."""
 
 
 # Most specific first: the first matching class decides the status.
@@ -123,12 +132,21 @@ def error_body(exc: GridmapError) -> dict[str, Any]:
     return body
 
 
-async def _domain(_: Request, exc: Exception) -> JSONResponse:
+def _challenge(request: Request) -> str:
+    from_browser = "sec-fetch-site" in request.headers or "cookie" in request.headers
+    return CHALLENGE if from_browser else f'{CHALLENGE}, Basic realm="gridmap", charset="UTF-8"'
+
+
+async def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GridmapError)
     status, _code = status_of(exc)
     if status >= 500:
         log.error("%s: %s", type(exc).__name__, exc)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = _challenge(request)
+    if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
     return JSONResponse(jsonable_encoder(error_body(exc)), status_code=status, headers=headers)
 
 

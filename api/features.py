@@ -36,7 +36,7 @@ from gridmap.frames import empty_frame
 from gridmap.ingest import Mode, import_file
 from gridmap.ingest.values import text_problems
 from gridmap.privacy import PUBLIC_HIDDEN, Role, protect
-from gridmap.stores import BBox, Store, query
+from gridmap.stores import BBox, Receipt, Store, query, receipt
 
 router = APIRouter(tags=["features"])
 
@@ -432,8 +432,15 @@ def _check_values(spec: Layer, features: list[dict[str, Any]]) -> None:
     problems: list[Problem] = []
     for i, feature in enumerate(features):
         for name, value in feature["properties"].items():
-            if name in spec.field_names and isinstance(value, list | dict):
+            if name not in spec.field_names:
+                fields = ", ".join(spec.field_names)
+                problems.append(Problem(i + 1, name, f"{spec.name} has no such field (its fields: {fields})"))
+            elif isinstance(value, list | dict):
                 problems.append(Problem(i + 1, name, "must be a single value, not a JSON list or object"))
+        if _dimensions(feature["geometry"]) > 2:
+            problems.append(
+                Problem(i + 1, "geometry", "has Z (height) or M values, which gridmap does not keep")
+            )
     if not problems:
         for f in spec.fields:
             if f.type == "text":
@@ -443,6 +450,22 @@ def _check_values(spec: Layer, features: list[dict[str, Any]]) -> None:
                 problems += text_problems(f, raw)
     if problems:
         raise ValidationError("request body", sorted(problems, key=lambda p: p.row or 0))
+
+
+def _dimensions(geometry: Any) -> int:
+    """The most numbers in any position of a GeoJSON geometry (2 for lon/lat, 3 with a height)."""
+    if not isinstance(geometry, dict):
+        return 0
+    if geometry.get("type") == "GeometryCollection":
+        return max((_dimensions(g) for g in geometry.get("geometries") or ()), default=0)
+    most, stack = 0, [geometry.get("coordinates")]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list) and item and all(isinstance(v, int | float) for v in item):
+            most = max(most, len(item))
+        elif isinstance(item, list):
+            stack.extend(item)
+    return most
 
 
 def _text_or_none(value: object) -> str | None:
@@ -472,12 +495,13 @@ def _write(
     *,
     before: gpd.GeoDataFrame,
     mode: Mode,
-) -> None:
+) -> Receipt:
     """Import the features (all or nothing), once the caller may make the result so.
 
     The importer validates and derives grid codes, then hands over the frame
     exactly as it would be stored: that frame, and `before` (what it replaces),
-    are what the write authorisation judges.
+    are what the write authorisation judges. The receipt holds the rows as the
+    committing transaction left them: what the reply reports.
     """
     _keep_masked_values(spec, features, before)
 
@@ -488,9 +512,11 @@ def _write(
         path = tmp / f"{spec.name}.geojson"
         path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
         try:
-            import_file(store, spec.name, path, crs="wgs84", mode=mode, check=judge)
+            with receipt() as got:
+                import_file(store, spec.name, path, crs="wgs84", mode=mode, check=judge)
         except ValidationError as exc:
             raise ValidationError("request body", exc.problems) from None
+    return got
 
 
 def _keep_masked_values(spec: Layer, features: list[dict[str, Any]], existing: gpd.GeoDataFrame) -> None:
@@ -513,8 +539,14 @@ def _keep_masked_values(spec: Layer, features: list[dict[str, Any]], existing: g
                 props[name] = real
 
 
-def _written(request: Request, spec: Layer, codes: list[str], caller: Principal) -> dict[str, Any]:
-    frame = _store(request).read(spec.name, codes=codes)
+def _written(
+    request: Request, spec: Layer, codes: list[str], caller: Principal, got: Receipt
+) -> dict[str, Any]:
+    """The features as the write committed them; as stored now when it changed nothing (sent as they were)."""
+    frame = got.rows.get(spec.name)
+    if frame is None:
+        frame = _store(request).read(spec.name, codes=codes)
+    frame = frame[frame["code"].isin(codes).to_numpy(dtype=bool)]
     return {"type": "FeatureCollection", "features": geojson_features(protect(spec, frame, caller.role))}
 
 
@@ -536,8 +568,8 @@ def create_items(
     if len(taken):
         raise ConflictError.taken(spec.name, taken["code"].astype(str).tolist())
     # Create-only: should another request create one of these codes meanwhile, the store's key refuses it.
-    _write(store, spec, features, caller, f"adding {spec.name}", before=taken, mode="create")
-    response = _json(_written(request, spec, codes, caller), media_type=GEOJSON, status=201)
+    got = _write(store, spec, features, caller, f"adding {spec.name}", before=taken, mode="create")
+    response = _json(_written(request, spec, codes, caller, got), media_type=GEOJSON, status=201)
     if len(codes) == 1:
         # Percent-encoded: a header is Latin-1, and a code may be Chinese (the write has committed by now).
         response.headers["Location"] = (
@@ -565,13 +597,17 @@ def replace_item(
     store = _store(request)
     existing = _one(store, spec, code)
     _check_if_match(if_match, existing, f"{spec.name} {code}")
-    _write(store, spec, features, caller, f"changing {spec.name} {code}", before=existing, mode="append")
-    return _replied(request, spec, code, caller)
+    action = f"changing {spec.name} {code}"
+    got = _write(store, spec, features, caller, action, before=existing, mode="append")
+    return _replied(request, spec, code, caller, got)
 
 
-def _replied(request: Request, spec: Layer, code: str, caller: Principal) -> JSONResponse:
-    """The feature as now stored, in the caller's view, with its new ETag."""
-    stored = _one(_store(request), spec, code)
+def _replied(request: Request, spec: Layer, code: str, caller: Principal, got: Receipt) -> JSONResponse:
+    """The feature as its write committed it (as now stored when the write changed nothing), in the
+    caller's view, with its new ETag."""
+    committed = got.rows.get(spec.name)
+    mine = None if committed is None else committed[(committed["code"] == code).to_numpy(dtype=bool)]
+    stored = _one(_store(request), spec, code) if mine is None or mine.empty else mine.reset_index(drop=True)
     response = _json(geojson_features(protect(spec, stored, caller.role))[0], media_type=GEOJSON)
     response.headers["ETag"] = etag(stored)
     return response
@@ -609,8 +645,40 @@ def update_item(
     geometry = body["geometry"] if "geometry" in body else current["geometry"]
     feature = {"type": "Feature", "properties": {**merged, "code": code}, "geometry": geometry}
     features = _features_of(spec, feature, code)
-    _write(store, spec, features, caller, f"changing {spec.name} {code}", before=existing, mode="append")
-    return _replied(request, spec, code, caller)
+    action = f"changing {spec.name} {code}"
+    got = _write(store, spec, features, caller, action, before=existing, mode="append")
+    return _replied(request, spec, code, caller, got)
+
+
+@router.put(
+    "/collections/{layer}/items",
+    summary="Replace several existing features in one write (editor inside their communities, or admin)",
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def replace_items(
+    request: Request, caller: Caller, layer: LayerParam, body: Annotated[Any, _FEATURE_BODY]
+) -> JSONResponse:
+    """All or nothing, one revision: two grids sharing a redrawn edge are saved together, so neither
+    is ever stored overlapping the other."""
+    spec = get_layer(layer)
+    caller.require_writer(spec.name, f"changing {spec.name}")
+    features = _features_of(spec, body)
+    codes = [str(f["properties"]["code"]) for f in features]
+    store = _store(request)
+    existing = store.read(spec.name, codes=codes)
+    missing = sorted(set(codes) - set(existing["code"].astype(str)))
+    if missing:
+        raise NotFoundError(f"{spec.name} has no feature with code {', '.join(map(repr, missing))}")
+    got = _write(
+        store,
+        spec,
+        features,
+        caller,
+        f"changing {spec.name} {', '.join(codes)}",
+        before=existing,
+        mode="append",
+    )
+    return _json(_written(request, spec, codes, caller, got), media_type=GEOJSON)
 
 
 @router.delete(

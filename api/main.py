@@ -34,6 +34,8 @@ from api import (
     tiles,
     web,
 )
+from api.auth import TokenGuard
+from api.cookies import EndedSessions
 from api.headers import SecurityHeaders
 from api.limits import BodyLimits
 from api.offload import Offload
@@ -93,13 +95,16 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.state.cases = cases.desk_for(store, app.state.lookup, settings)
         app.state.case_intake = cases.Intake(settings.case_intake_per_minute)
         app.state.offload = Offload()
+        app.state.health_probe = health.StoreProbe(store)
         for left in scratch.sweep():
             log.warning("removed %s, left by a process that stopped mid-request", left)
         app.state.shelf, builder = await ready(settings, store, app.state.lookup)
+        app.state.ended_sessions = EndedSessions(app.state.shelf.directory / "ended-sessions")
         try:
             yield
         finally:
             app.state.offload.close()
+            app.state.health_probe.close()
             builder.stop()
             app.state.lookup.close()
             store.close()
@@ -114,9 +119,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.grants = grants
+    app.state.token_guard = TokenGuard(settings.token_failures_per_minute)
     errors.install(app)
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
-    app.add_middleware(SecurityHeaders)  # outermost: the refusals above get the headers too
+    app.add_middleware(SecurityHeaders)  # around BodyLimits: its refusals get the headers too
     openapi.install(app)
     web.install(app, settings.cors_origins, settings.cors_credentials)
     # Lookups first: routes are matched in order, and /lookup is the hot path. The console's `/`

@@ -100,6 +100,59 @@ def _walk(node: Any) -> Any:
     return out
 
 
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Every error: what went wrong, a short code, and for a 422 or 400 the fields at fault.",
+    "required": ["detail", "code"],
+    "properties": {
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["reason"],
+                "properties": {
+                    "field": {"type": "string", "nullable": True},
+                    "reason": {"type": "string"},
+                    "row": {"type": "integer", "nullable": True},
+                    "code": {"type": "string", "nullable": True},
+                    "location": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+ERRORS = {
+    "401": "The token (Bearer, or the Basic password) is unknown, or the session ended",
+    "403": "The caller's role may not do this",
+    "404": "No such layer, feature or resource",
+    "422": "A parameter or the body is invalid; `errors` names each field",
+}
+_FASTAPI_422 = ("HTTPValidationError", "ValidationError")
+_METHODS = ("get", "put", "post", "delete", "patch", "head")
+
+
+def _document_errors(doc: dict[str, Any]) -> None:
+    """Every operation declares the error body it really sends (not FastAPI's HTTPValidationError), and
+    the 401, 403, 404 and 422 any of them can answer."""
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = ERROR_SCHEMA
+    for name in _FASTAPI_422:
+        schemas.pop(name, None)
+    for path, item in doc.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            for status, description in ERRORS.items():
+                if status == "404" and "{" not in path and status not in responses:
+                    continue
+                declared = responses.setdefault(status, {"description": description})
+                declared["content"] = {"application/json": {"schema": ERROR_REF}}
+
+
 def openapi_30(app: FastAPI) -> dict[str, Any]:
     """The app's OpenAPI document in 3.0 form, built once and cached on the app."""
     if app.openapi_schema is None:
@@ -111,6 +164,7 @@ def openapi_30(app: FastAPI) -> dict[str, Any]:
             tags=app.openapi_tags,
         )
         doc = _walk(doc)
+        _document_errors(doc)
         doc["openapi"] = OPENAPI_VERSION
         app.openapi_schema = doc
     return app.openapi_schema

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from fastapi import APIRouter, Body, Query, Request
@@ -29,7 +30,10 @@ from gridmap.vocabulary import (
     GRADE_COLORS,
     HOUSEHOLD_GAPS,
     MEASURES,
+    NO_DATA_COLOR,
+    WALK_BANDS,
     Lang,
+    column_terms,
     term_label,
 )
 
@@ -159,25 +163,66 @@ def check(
     lang: Annotated[Lang, Query()] = "zh",
 ) -> JSONResponse:
     """The findings the community would have with this boundary; nothing is written."""
-    store: Store = request.app.state.store
-    grids = store.read("grids")
-    if code not in set(grids["code"].astype(str)):
-        raise NotFoundError(f"no grid with code {code!r}")
+    return JSONResponse(_check(request, caller, {code: _shape(geometry, "geometry")}, lang))
+
+
+@router.post("/grids/check", summary="Topology of several redrawn grid boundaries at once (editor)")
+def check_many(
+    request: Request,
+    caller: Caller,
+    body: Annotated[
+        dict[str, Any],
+        Body(description="A GeoJSON FeatureCollection of the redrawn grids (properties.code, geometry)"),
+    ],
+    lang: Annotated[Lang, Query()] = "zh",
+) -> JSONResponse:
+    """The findings with all these boundaries redrawn together (a shared edge moved for both grids)."""
+    features = body.get("features") if body.get("type") == "FeatureCollection" else None
+    if not isinstance(features, list) or not features:
+        raise ValidationError("body", [_problem("a FeatureCollection with at least one grid")])
+    redrawn: dict[str, shapely.Geometry] = {}
+    for i, feature in enumerate(features):
+        code = ((feature or {}).get("properties") or {}).get("code") if isinstance(feature, dict) else None
+        if not isinstance(code, str) or not code:
+            raise ValidationError("body", [_problem(f"features.{i} has no properties.code")])
+        redrawn[code] = _shape(feature.get("geometry"), f"features.{i}.geometry")
+    return JSONResponse(_check(request, caller, redrawn, lang))
+
+
+def _shape(geometry: Any, field: str) -> shapely.Geometry:
+    """A redrawn boundary as a MultiPolygon; anything else is a 422 naming `field`."""
     try:
         shape = shapely.geometry.shape(geometry)
-    except (ValueError, TypeError, AttributeError, KeyError) as exc:
-        raise ValidationError("geometry", [_problem(f"not a GeoJSON geometry: {exc}")]) from None
+    except (ValueError, TypeError, AttributeError, KeyError, shapely.errors.GEOSException) as exc:
+        raise ValidationError(field, [_problem(f"not a GeoJSON geometry: {exc}")]) from None
     if shape.geom_type not in ("Polygon", "MultiPolygon"):
-        raise ValidationError("geometry", [_problem(f"a grid is a polygon, not a {shape.geom_type}")])
-    community = str(grids.loc[grids["code"] == code, "community_code"].iloc[0])
-    before = grids[grids["code"] == code]
-    redrawn = shapely.MultiPolygon([shape]) if shape.geom_type == "Polygon" else shape
-    after = before.assign(geometry=[redrawn])
+        raise ValidationError(field, [_problem(f"a grid is a polygon, not a {shape.geom_type}")])
+    xy = shapely.get_coordinates(shape)
+    if not (np.isfinite(xy).all() and (np.abs(xy) <= (180.0, 90.0)).all()):
+        raise ValidationError(field, [_problem("coordinates must be finite lon/lat within ±180/±90")])
+    return shapely.MultiPolygon([shape]) if shape.geom_type == "Polygon" else shape
+
+
+def _check(
+    request: Request, caller: Caller, redrawn: dict[str, shapely.Geometry], lang: Lang
+) -> dict[str, Any]:
+    """Findings of every community a redrawn grid belongs to, with all the grids redrawn at once."""
+    store: Store = request.app.state.store
+    grids = store.read("grids")
+    missing = sorted(set(redrawn) - set(grids["code"].astype(str)))
+    if missing:
+        raise NotFoundError(f"no grid with code {', '.join(map(repr, missing))}")
+    before = grids[grids["code"].isin(redrawn)]
+    after = before.assign(geometry=[redrawn[str(c)] for c in before["code"]])
     # The same rule as the write it would become: an editor may only redraw inside their communities.
-    caller.authorise(store, "grids", after=after, before=before, action=f"redrawing grid {code}")
-    mine = grids[grids["community_code"] == community].copy()
-    mine.loc[mine["code"] == code, "geometry"] = redrawn
-    communities = store.read("communities", codes=[community])
+    caller.authorise(
+        store, "grids", after=after, before=before, action=f"redrawing grids {', '.join(redrawn)}"
+    )
+    touched = sorted(set(before["community_code"].astype(str)))
+    mine = grids[grids["community_code"].isin(touched)].copy()
+    changed = mine["code"].isin(redrawn)
+    mine.loc[changed, "geometry"] = [redrawn[str(c)] for c in mine.loc[changed, "code"]]
+    communities = store.read("communities", codes=touched)
     findings = check_grids(gpd.GeoDataFrame(mine, crs=grids.crs), communities)
     rows = [
         {
@@ -189,7 +234,7 @@ def check(
         }
         for f in findings.itertuples()
     ]
-    return JSONResponse({"ok": not any(r["severity"] == "error" for r in rows), "findings": rows})
+    return {"ok": not any(r["severity"] == "error" for r in rows), "findings": rows}
 
 
 def _problem(reason: str) -> Problem:
@@ -202,9 +247,25 @@ def vocabulary() -> JSONResponse:
     return JSONResponse(
         {
             "grades": GRADE_COLORS,
+            "no_data": NO_DATA_COLOR,
             "measures": {
-                m.code: {"zh": m.zh, "en": m.en, "column": m.column, "thresholds": m.thresholds, "gap": m.gap}
+                m.code: {
+                    "zh": m.zh,
+                    "en": m.en,
+                    "column": m.column,
+                    "count": m.count,
+                    "base": m.base,
+                    "thresholds": m.thresholds,
+                    "graded": m.graded,
+                    "gap": m.gap,
+                    "classes": [{"text": t, "color": c, "low": low} for t, c, low in m.class_bounds()],
+                }
                 for m in MEASURES.values()
+            },
+            "columns": {code: {"zh": t.zh, "en": t.en} for code, t in column_terms().items()},
+            "walk_bands": {
+                b.code: {"zh": b.zh, "en": b.en, "minutes": b.minutes, "metres": b.metres, "color": b.color}
+                for b in WALK_BANDS.values()
             },
             "household_gaps": {
                 g.code: {"zh": g.zh, "en": g.en, "color": g.color} for g in HOUSEHOLD_GAPS.values()

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
-from api.auth import principal_for
-from api.cookies import COOKIE, CSRF_COOKIE, issue
-from api.errors import BadRequestError
+from api.auth import authenticate
+from api.cookies import COOKIE, CSRF_COOKIE, check_csrf, issue, refuse_cross_site, verify
+from api.errors import AuthenticationError, BadRequestError
 
 router = APIRouter(tags=["session"])
 
@@ -61,9 +61,10 @@ def _wants_html(request: Request) -> bool:
 )
 async def login(request: Request) -> Response:
     """Sets an HttpOnly, SameSite=Strict, expiring cookie; answers the role and the CSRF nonce for writes."""
+    refuse_cross_site(request, "signing in")
     token = await _login_token(request)
     grants = request.app.state.grants
-    caller = principal_for(token, grants)
+    caller = authenticate(request, token)
     lifetime = int(request.app.state.settings.session_hours * 3600)
     value, session = issue(token, grants, lifetime)
     body = {
@@ -93,9 +94,23 @@ async def login(request: Request) -> Response:
     return response
 
 
-@router.post("/logout", summary="Sign out: the session cookie is removed")
+@router.post("/logout", summary="Sign out: the session ends and its cookie is removed")
 async def logout(request: Request) -> Response:
-    """Clears the session and CSRF cookies (harmless without a session)."""
+    """Ends the session on the server (a copy of its cookie stops working) and clears the cookies.
+
+    With a session cookie the request must echo its CSRF nonce, as every write
+    does; a cross-site request is refused. Harmless without a session.
+    """
+    refuse_cross_site(request, "signing out")
+    value = request.cookies.get(COOKIE)
+    if value:
+        try:
+            session = verify(value, request.app.state.grants, request.app.state.ended_sessions)
+        except AuthenticationError:
+            session = None  # expired, ended or forged: nothing left to end
+        if session is not None:
+            check_csrf(request, session)
+            request.app.state.ended_sessions.end(session)
     response: Response = (
         RedirectResponse("/", status_code=303)
         if "text/html" in request.headers.get("accept", "")

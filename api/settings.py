@@ -89,6 +89,9 @@ class ApiSettings(BaseSettings):
     tokens_file: Path | None = None
     refresh_seconds: float = Field(0.5, ge=0.0, le=1.0)
     case_intake_per_minute: int = Field(20, ge=1, description="Cases one address may report without a token")
+    token_failures_per_minute: int = Field(
+        20, ge=1, description="Unknown tokens one address may present a minute before it is refused (429)"
+    )
     case_categories: Path | None = None
     case_calendar: Path | None = None
     # Where the analysis built once per revision is shared by the workers (default: a folder per store

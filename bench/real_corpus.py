@@ -47,13 +47,18 @@ class Case:
 
 @dataclass(frozen=True)
 class FormResult:
-    """How one form fared: cases, right answers, wrong answers (another building or grid), no answer."""
+    """How one form fared: cases, right answers, wrong answers (another building or grid), no answer.
+
+    `answered` counts the cases answered with a grid (status ok): for a number the register lacks,
+    "right" also counts a 404 naming the right grid among its candidates, `answered` does not.
+    """
 
     form: str
     cases: int
     right: int
     wrong: int
     unanswered: int
+    answered: int = 0
 
     @property
     def rate(self) -> float:
@@ -190,9 +195,17 @@ def evaluate(service: LookupService, cases: Sequence[Case]) -> list[FormResult]:
     results = service.batch([Query(address=c.text) for c in cases])
     tally: dict[str, dict[str, int]] = {}
     for case, result in zip(cases, results, strict=True):
-        counts = tally.setdefault(case.form, {"right": 0, "wrong": 0, "unanswered": 0})
+        counts = tally.setdefault(case.form, {"right": 0, "wrong": 0, "unanswered": 0, "answered": 0})
         counts[_judge(case, result)] += 1
+        counts["answered"] += result.get("status") == "ok"
     return [
-        FormResult(form, sum(c.values()), c["right"], c["wrong"], c["unanswered"])
+        FormResult(
+            form,
+            c["right"] + c["wrong"] + c["unanswered"],
+            c["right"],
+            c["wrong"],
+            c["unanswered"],
+            c["answered"],
+        )
         for form, c in tally.items()
     ]

@@ -147,10 +147,28 @@ def _urban_counties(streets: int, per_street: int) -> list[County]:
     return found
 
 
-def real_district(seed: int, *, streets: int = 4, per_street: int = 6, held_out: int = 60) -> DistrictPlan:
-    """A district on `streets` real 街道 of one real county, `per_street` communities each (a village too)."""
+def real_district(
+    seed: int,
+    *,
+    streets: int = 4,
+    per_street: int = 6,
+    held_out: int = 60,
+    county_name: str | None = None,
+) -> DistrictPlan:
+    """A district on `streets` real 街道 of one real county, `per_street` communities each (a village too).
+
+    The county is drawn by `seed` among the urban ones, or is the one whose
+    province, city and name end with `county_name` (湖北省武汉市武昌区, 武汉市武昌区).
+    """
     rng = random.Random(seed)
-    county = rng.choice(_urban_counties(streets, per_street))
+    urban = _urban_counties(streets, per_street)
+    if county_name is not None:
+        named = [c for c in urban if (c.province + c.city + c.name).endswith(county_name)]
+        if len(named) != 1:
+            raise ValueError(f"{county_name!r} names {len(named)} counties with {streets} urban streets")
+        county = named[0]
+    else:
+        county = rng.choice(urban)
     towns = [t for t in county.towns if t[0].endswith(_STREET_KINDS)]
     chosen = [t for t in towns if sum(n.endswith("社区") for n in t[1]) >= per_street]
     chosen = sorted(rng.sample(chosen, streets), key=towns.index)

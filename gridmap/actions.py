@@ -24,9 +24,8 @@ from gridmap.coverage import metric_xy, speaker_radii, working
 from gridmap.crs import metric_crs
 from gridmap.errors import NotFoundError
 from gridmap.privacy import Role, protect
-from gridmap.vocabulary import GAP_KINDS, GRADES, MEASURES, Lang
+from gridmap.vocabulary import GAP_KINDS, GRADES, Lang, grade_levels, graded_measures
 
-SHARE_MEASURES = tuple(m for m in MEASURES.values() if m.thresholds is not None)
 LIST_LIMIT = 200
 """Most households listed per kind for one grid (the counts stay exact)."""
 
@@ -49,10 +48,12 @@ def grade_reasons(grids: pd.DataFrame, rule: GradeRule | None = None) -> dict[st
     rule = rule or GradeRule()
     reasons: dict[str, list[Reason]] = {str(c): [] for c in grids["code"]}
     codes = grids["code"].astype(str).to_numpy()
-    for m in SHARE_MEASURES:
-        a, b, c = getattr(rule, m.code)
+    for m in graded_measures():
+        if m.code not in rule.thresholds:
+            continue
+        a, b, c = rule.thresholds[m.code]
         share = pd.to_numeric(grids[m.column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        level = np.select([share >= a, share >= b, share >= c], [0, 1, 2], default=3)
+        level = grade_levels(share, (a, b, c))
         for i in np.flatnonzero(np.isfinite(share) & (level > 0)):
             letter = GRADES[level[i]]
             need = (a, b, c)[level[i] - 1]

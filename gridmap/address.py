@@ -40,7 +40,6 @@ __all__ = [
     "house_numbers",
     "normalize",
     "normalize_many",
-    "place_forms",
     "place_names",
     "spelled",
 ]
@@ -418,7 +417,12 @@ _PLACE_END = re.compile(
     r"特别行政区|自治区|自治州|自治县|[省市区县旗盟州镇乡村]"
 )
 _MAX_PLACE = 12
-_HAN = re.compile(r"[\u4e00-\u9fff]+")
+# The first house, group or building number: places lie before it (a numeral inside a place's name,
+# 三门社区 spelt 3门社区, is followed by more of the name).
+_FIRST_NUMBER = re.compile(r"\d+(?=$|[^\u4e00-\u9fff]|号|组|栋|单元|室|层|楼)")
+# Heads of addresses (what precedes the first digit) whose cuts are kept: a district has a few thousand.
+_CUT_CACHE = 65_536
+_HAN = re.compile(r"[\u4e00-\u9fff0-9]+")
 # Suffixes a street, community or village name is written with or without.
 _PLACE_SUFFIX = re.compile(r"(?:街道办事处|街道办|街道|社区居委会|社区|居委会|村委会|村|镇|乡)$")
 # The forms a place is written in, by the suffix of its registered name: a 街道 is never written
@@ -468,11 +472,6 @@ def place_names(names: Iterable[str | None]) -> dict[str, frozenset[str]]:
         for form in forms:
             out.setdefault(_spell(form), set()).add(text)
     return {form: frozenset(meant) for form, meant in out.items()}
-
-
-def place_forms(names: Iterable[str | None]) -> set[str]:
-    """The ways the store's street, community and village names are written before a road."""
-    return set(place_names(names))
 
 
 @dataclass(frozen=True)
@@ -645,6 +644,7 @@ class AddressIndex:
     def _set_places(self, places: Iterable[str | None], areas: Sequence[Iterable[str | None]] | None) -> None:
         self._place_names, self._areas = self._read_places(places, areas)
         self._places = _Prefixes(self._place_names)
+        self._cut_cache: dict[str, dict[int, tuple[int, tuple[frozenset[str], ...]]]] = {}
 
     def _read_places(
         self, places: Iterable[str | None], areas: Sequence[Iterable[str | None]] | None
@@ -652,7 +652,14 @@ class AddressIndex:
         if areas is None:
             return place_names(places), None
         every = list(areas)
-        kept = [frozenset(place_name(n) for n in every[k] if n) for k in self._kept.tolist()]
+        shared: dict[tuple[str | None, ...], frozenset[str]] = {}  # one set per street and community
+        kept = []
+        for k in self._kept.tolist():
+            key = tuple(every[k])
+            area = shared.get(key)
+            if area is None:
+                area = shared[key] = frozenset(place_name(n) for n in key if n)
+            kept.append(area)
         return place_names(places), kept
 
     def with_places(
@@ -670,6 +677,7 @@ class AddressIndex:
         other = copy.copy(self)
         other._place_names, other._areas = names, kept
         other._places = _Prefixes(names)
+        other._cut_cache = {}
         return other
 
     @classmethod
@@ -714,11 +722,25 @@ class AddressIndex:
 
         Places are cut off one after another: the store's own names in every
         form, provinces and administrative units `normalize` knows, and any
-        2–12 Chinese characters ending in a place suffix (街道, 社区, 区, 村 …).
+        2–12 characters ending in a place suffix (街道, 社区, 区, 村 …).
         Per position, the cut recognising most of the store's places is kept.
+        Places come before the first house number, so the cuts depend only on
+        the text before it: addresses of one district share those heads, and
+        each head is cut once.
         """
+        number = _FIRST_NUMBER.search(text)
+        head = text if number is None else text[: number.start()]
+        cuts = self._cut_cache.get(head)
+        if cuts is None:
+            if len(self._cut_cache) >= _CUT_CACHE:
+                self._cut_cache.clear()
+            cuts = self._cut_cache[head] = self._cut(head)
+        return cuts
+
+    def _cut(self, text: str) -> dict[int, tuple[int, tuple[frozenset[str], ...]]]:
+        """`_cuts` worked out."""
         ends = [m.end() for m in _PLACE_END.finditer(text)]
-        run_end = list(range(len(text)))  # per position, where its run of Chinese characters ends
+        run_end = list(range(len(text)))  # per position, where its run of Chinese characters and digits ends
         for run in _HAN.finditer(text):
             run_end[run.start() : run.end()] = [run.end()] * (run.end() - run.start())
         best: dict[int, tuple[int, tuple[frozenset[str], ...]]] = {0: (0, ())}
@@ -738,23 +760,29 @@ class AddressIndex:
             for k, count, places in steps:
                 if k < len(text) and (k not in best or count > best[k][0]):
                     best[k] = (count, places)
-        return {k: v for k, v in best.items() if not text[k].isdigit()}
+        return {k: v for k, v in best.items() if k < len(text) and not text[k].isdigit()}
 
-    def _readings(self, text: str) -> list[_Reading]:
+    def _readings(self, text: str) -> Iterator[_Reading]:
         """Every reading of `text` on a road or an estate of the register, after every cut of its places.
 
-        Text that begins with a road and house number of the register is read
-        as such alone: no place is ever cut out of a road's own characters.
+        Best first: the cuts recognising most of the store's places, then the
+        least cut off. Text that begins with a road and house number of the
+        register is read as such alone: no place is ever cut out of a road's
+        own characters.
         """
-        out: list[_Reading] = []
         m = _ROAD_HOUSE.match(text)
         if m is not None and m.group(1) in self._roads.words:
-            return list(self._readings_at(text))
-        for k, (known, written) in sorted(self._cuts(text).items()):
-            out.extend(self._readings_at(text[k:], written, known, k))
-            if len(out) >= _MAX_READINGS:
-                break
-        return out
+            yield from self._readings_at(text)
+            return
+        cuts = self._cuts(text)
+        count = 0
+        for k in sorted(cuts, key=lambda k: (-cuts[k][0], k)):
+            known, written = cuts[k]
+            for reading in self._readings_at(text[k:], written, known, k):
+                yield reading
+                count += 1
+            if count >= _MAX_READINGS:
+                return
 
     def _readings_at(
         self, text: str, written: tuple[frozenset[str], ...] = (), known: int = 0, cut: int = 0
@@ -830,16 +858,22 @@ class AddressIndex:
         text = _finish(clean)
         if not text:
             return None
-        readings = self._readings(text)
-        found: list[tuple[tuple[bool, int, int], int, _Reading]] = []
-        for reading in readings:
+        # Readings come best first: the first whose building lies in the places written wins,
+        # else the first that finds a building at all (flagged with the places it disagrees with).
+        readings: list[_Reading] = []
+        disagreeing: tuple[int, tuple[str, ...]] | None = None
+        for reading in self._readings(text):
+            readings.append(reading)
             hit = self._hit(reading)
-            if hit is not None:
-                disagrees = bool(self._disagrees(reading.written, (hit,)))
-                found.append(((disagrees, -reading.known, reading.cut), hit, reading))
-        if found:
-            _, hit, reading = min(found, key=lambda f: f[0])
-            return self._match(hit, "normalized", 1.0, self._disagrees(reading.written, (hit,)))
+            if hit is None:
+                continue
+            disagrees = self._disagrees(reading.written, (hit,))
+            if not disagrees:
+                return self._match(hit, "normalized", 1.0)
+            if disagreeing is None:
+                disagreeing = (hit, disagrees)
+        if disagreeing is not None:
+            return self._match(disagreeing[0], "normalized", 1.0, disagreeing[1])
         if not readings:
             return self._match_unread(_finish(_strip_prefix(clean)))
         scored: list[tuple[tuple[bool, float, int, int], int, float, _Reading]] = []
@@ -847,8 +881,8 @@ class AddressIndex:
             fuzzy = self._fuzzy(reading)
             if fuzzy is not None:
                 i, score = fuzzy
-                disagrees = bool(self._disagrees(reading.written, (i,)))
-                scored.append(((disagrees, -score, -reading.known, reading.cut), i, score, reading))
+                differs = bool(self._disagrees(reading.written, (i,)))
+                scored.append(((differs, -score, -reading.known, reading.cut), i, score, reading))
         if not scored:
             return None
         _, i, score, reading = min(scored, key=lambda f: f[0])
@@ -887,10 +921,9 @@ class AddressIndex:
         the same side of the road (odd or even numbers, where the register
         holds both), which a lookup turns into a grid when they share one.
         """
-        readings = [r for r in self._readings(spelled(query)) if r.road is not None]
-        if not readings:
+        reading = next((r for r in self._readings(spelled(query)) if r.road is not None), None)
+        if reading is None:
             return None
-        reading = min(readings, key=lambda r: (-r.known, r.cut))
         m = _ROAD_HOUSE.match(reading.text)
         if m is None:
             return None
@@ -924,8 +957,7 @@ class AddressIndex:
         normalised = normalize(query)[:_MAX_SUGGEST_LENGTH]
         if not normalised or not self._codes:
             return []
-        readings = self._readings(spelled(query)[:_MAX_SUGGEST_LENGTH])
-        reading = min(readings, key=lambda r: (-r.known, r.cut)) if readings else _Reading(normalised)
+        reading = next(self._readings(spelled(query)[:_MAX_SUGGEST_LENGTH]), _Reading(normalised))
         same_numbers = (
             self._by_numbers.get(house_numbers(reading.text), []) if _NUMBERS.search(normalised) else []
         )

@@ -4,12 +4,18 @@
 `Analysis` out. Maps, the API, reports and exports read its fields, whose
 names are fixed in docs/ARCHITECTURE.md.
 
-Grades (A–D, `GradeRule`): each of a unit's three shares — households
-covered by a working speaker, by a service point, and linked (一户十联) — earns
-a grade by its own thresholds (speaker A ≥ 0.95, B ≥ 0.85, C ≥ 0.70; service
-0.90 / 0.75 / 0.50; linkage 0.90 / 0.75 / 0.50, as 一户十联 aims to link every
-household; D below; the thresholds and their source are in gridmap/vocabulary.py), and the worst of the
-three starts the unit's grade. A share is undefined for a unit without
+Measures are the entries of `gridmap.vocabulary.MEASURES`, each computed by
+its `gridmap.measures` computation: this module runs them, sums their counts
+per grid, community and street and divides them into shares; nothing here
+names a measure.
+
+Grades (A–D, `GradeRule`): each graded share (`Measure.graded`: households
+covered by a working speaker, by a service point, and linked (一户十联)) earns
+a grade by its own thresholds (`gridmap.vocabulary.grade_levels`; speaker A ≥
+0.95, B ≥ 0.85, C ≥ 0.70; service 0.90 / 0.75 / 0.50; linkage 0.90 / 0.75 /
+0.50, as 一户十联 aims to link every household; D below; the thresholds and
+their source are in gridmap/vocabulary.py), and the worst of them starts the
+unit's grade. A share is undefined for a unit without
 households and is then left out. Each governance
 or topology problem lowers the grade one step (D at worst): no party branch,
 no grid worker, an error-level topology finding. For a community or a street
@@ -34,14 +40,23 @@ import shapely
 from gridmap.arrays import FloatArray, IntArray
 from gridmap.assignment import DERIVED_LAYERS, assign_positions, layer_of, unassigned
 from gridmap.catalogue import LAYER_NAMES
-from gridmap.coverage import CoverageOptions, metric_xy, service_coverage, speaker_coverage, speaker_ranges
+from gridmap.coverage import CoverageOptions, metric_xy, speaker_ranges
 from gridmap.crs import metric_crs
 from gridmap.frames import WGS84
 from gridmap.linkage import DEFAULT_QUOTA, link_households
+from gridmap.measures import Figures, Inputs, computations, per_grid
 from gridmap.stores.base import Store
 from gridmap.stores.wkb import multipoints
 from gridmap.topology import TopologyOptions, check_grids
-from gridmap.vocabulary import GAP_KINDS, grade_thresholds
+from gridmap.vocabulary import (
+    GAP_KINDS,
+    HOUSEHOLD_GAPS,
+    grade_letters,
+    grade_levels,
+    graded_measures,
+    share_measures,
+)
+from gridmap.walking import WalkingOptions
 
 GeomArray = npt.NDArray[np.object_]
 
@@ -53,17 +68,20 @@ GAP_TEXT: dict[str, tuple[str, str]] = {
 GAP_KINDS_ZH: dict[str, str] = {code: kind.zh for code, kind in GAP_KINDS.items()}
 """Chinese labels of the gap kinds not coming from topology (those are `topology_<kind>`)."""
 
+BASE_COUNTS: tuple[str, ...] = ("households", "party_members", "center_households")
+"""Per-unit counts of households themselves, before any measure."""
+
 COUNT_COLUMNS: tuple[str, ...] = (
-    "households",
-    "party_members",
-    "center_households",
-    "speaker_covered",
-    "service_covered",
-    "linked",
-    "uncovered_households",
+    *BASE_COUNTS,
+    *dict.fromkeys(name for c in computations().values() for name in c.counts),
     "centers_under_quota",
 )
-"""Per-unit counts that add up from grids to communities to streets."""
+"""Per-unit counts that add up from grids to communities to streets (a measure's may be absent)."""
+
+WHOLE_LAYERS: tuple[str, ...] = ("roads",)
+"""Layers some measure reads besides the derived ones, passed through as given and always whole:
+the walking network is the whole city's, whatever part is analysed (`gridmap.incremental.region`
+and the distributed engine hand them whole to every part)."""
 
 INPUT_FIELDS: dict[str, tuple[str, ...]] = {
     "households": ("code", "building_code", "party_member", "center_household"),
@@ -96,9 +114,13 @@ def read_input(store: Store, layer: str, *, narrow: bool = True) -> gpd.GeoDataF
 _LAYER_ZH = {"buildings": "栋楼栋", "households": "户", "service_points": "个服务点", "speakers": "个广播"}
 
 
+def _graded_thresholds() -> dict[str, tuple[float, float, float]]:
+    return {m.code: m.thresholds for m in graded_measures() if m.thresholds is not None}
+
+
 @dataclass(frozen=True)
 class GradeRule:
-    """Lowest share for grades A, B and C, per share (see the module docstring for the whole rule).
+    """Lowest share for grades A, B and C, per graded measure code (see the module docstring).
 
     Every default is the registry's (`gridmap.vocabulary.MEASURES`, which
     states each source). Linkage is held to the policy's goal, every
@@ -107,17 +129,23 @@ class GradeRule:
     has most of its households unlinked and grades D, not A.
     """
 
-    speaker: tuple[float, float, float] = grade_thresholds("speaker")
-    service: tuple[float, float, float] = grade_thresholds("service")
-    linkage: tuple[float, float, float] = grade_thresholds("linkage")
+    thresholds: Mapping[str, tuple[float, float, float]] = field(default_factory=_graded_thresholds)
+
+    def shares(self, table: pd.DataFrame) -> FloatArray:
+        """The graded shares of a unit table, one column per measure in `thresholds` order."""
+        columns = [m.column for m in graded_measures() if m.code in self.thresholds]
+        return table[columns].to_numpy(dtype=np.float64)
+
+    def levels(self, shares: FloatArray) -> npt.NDArray[np.intp]:
+        """Per unit and graded measure (n × k, `thresholds` order), its level 0 (A) to 3 (D)."""
+        return np.column_stack(
+            [grade_levels(shares[:, i], t) for i, t in enumerate(self.thresholds.values())]
+            or [np.zeros(len(shares), dtype=np.intp)]
+        )
 
     def grade(self, shares: FloatArray, problems: npt.NDArray[np.integer]) -> npt.NDArray[np.object_]:
-        """Letter of each unit from its shares (n × 3: speaker, service, linkage; NaN: undefined)."""
-        level = np.zeros(len(shares), dtype=np.intp)
-        for column, (a, b, c) in enumerate((self.speaker, self.service, self.linkage)):
-            share = np.nan_to_num(shares[:, column], nan=1.0)
-            level = np.maximum(level, np.select([share >= a, share >= b, share >= c], [0, 1, 2], default=3))
-        return np.array(list("ABCD"), dtype=object)[np.minimum(level + problems, 3)]
+        """Letter of each unit from its shares (n × k in `thresholds` order; NaN: undefined)."""
+        return grade_letters(self.levels(shares).max(axis=1) + problems)
 
 
 @dataclass(frozen=True)
@@ -128,6 +156,7 @@ class AnalysisOptions:
     quota: int = DEFAULT_QUOTA
     topology: TopologyOptions = field(default_factory=TopologyOptions)
     grades: GradeRule = field(default_factory=GradeRule)
+    walking: WalkingOptions = field(default_factory=WalkingOptions)
 
 
 @dataclass(frozen=True)
@@ -173,18 +202,16 @@ class Analysis:
     centers: pd.DataFrame
     frames: dict[str, gpd.GeoDataFrame]
     timings: dict[str, float]
+    notes: tuple[tuple[str, str], ...] = ()
+    """What people should know about how the figures were taken (Chinese, English), e.g. no roads."""
 
     def totals(self) -> dict[str, int | float]:
         """Headline figures for the whole area: counts as integers, households-weighted shares."""
         g = self.grids
-        out: dict[str, int | float] = {name: int(g[name].sum()) for name in COUNT_COLUMNS}
-        households = out["households"]
-        for share, count in (
-            ("speaker_share", "speaker_covered"),
-            ("service_share", "service_covered"),
-            ("linkage_share", "linked"),
-        ):
-            out[share] = out[count] / households if households else float("nan")
+        out: dict[str, int | float] = {name: int(g[name].sum()) for name in COUNT_COLUMNS if name in g}
+        for m in share_measures():
+            if m.count in out and m.base in out:
+                out[m.column] = out[m.count] / out[m.base] if out[m.base] else float("nan")
         out["grids"] = len(g)
         out["grids_without_party_branch"] = int((~g["has_party_branch"]).sum())
         out["grids_without_worker"] = int((~g["has_worker"]).sum())
@@ -229,8 +256,19 @@ def analyze(
         linking = pool.submit(
             link_households, households["code"], households["grid_code"], h_xy, center, opts.quota
         )
-        by_speaker = speaker_coverage(h_xy, layers["speakers"], metric, opts.coverage)
-        by_service = service_coverage(h_xy, layers["service_points"], metric, opts.coverage)
+        inputs = Inputs(
+            layers={**layers, **{name: frames[name] for name in WHOLE_LAYERS if name in frames}},
+            households_xy=h_xy,
+            metric=metric,
+            grids=len(g_code),
+            household_grid=h_grid,
+            building_grid=positions["buildings"],
+            links=lambda: linking.result().linked_to,
+            coverage=opts.coverage,
+            walking=opts.walking,
+        )
+        # Computations waiting for the linkage run last, so the linkage overlaps the others.
+        figures = {path: c.run(inputs) for path, c in computations().items() if not c.waits}
 
         clock.step("topology")
         household_counts = pd.Series(_per_grid(h_grid, len(g_code)), index=g_code)
@@ -243,20 +281,21 @@ def analyze(
 
         clock.step("linkage")
         links = linking.result()
+        figures.update({path: c.run(inputs) for path, c in computations().items() if c.waits})
+    figures = {path: figures[path] for path in computations()}
     below_quota = np.zeros(len(households), dtype=bool)
     below_quota[links.center_rows[links.centers["missing"].to_numpy() > 0]] = True
-    linked = links.linked_to.notna().to_numpy()
-    counts = _grid_counts(households, h_grid, len(g_code), by_speaker, by_service, linked, center)
+    counts = _grid_counts(households, h_grid, len(g_code), center, figures)
     counts["centers_under_quota"] = _per_grid(np.where(below_quota, h_grid, -1), len(g_code))
 
     clock.step("summaries")
-    h_out = _households(households, by_speaker, by_service, links.linked_to)
+    h_out = _households(households, figures)
     grid_table = _grid_table(grids, layers["communities"], counts, uncovered, findings)
     gaps = _gaps(grid_table, h_out, h_grid, below_quota, households, findings, lost)
     grid_table["gap_count"] = _per_grid(
         pd.Index(g_code).get_indexer(gaps["grid_code"].astype(object).to_numpy()), len(g_code)
     )
-    grid_table["grade"] = opts.grades.grade(_share_matrix(grid_table), _grid_problems(grid_table))
+    grid_table["grade"] = opts.grades.grade(opts.grades.shares(grid_table), _grid_problems(grid_table))
     community_table = _community_table(grid_table, layers["communities"], findings, opts.grades)
     street_table = street_table_of(community_table, layers["streets"], opts.grades)
     clock.stop()
@@ -272,6 +311,7 @@ def analyze(
         centers=links.centers,
         frames={name: assigned[name] for name in DERIVED_LAYERS},
         timings=timings,
+        notes=tuple(f.note for f in figures.values() if f.note is not None),
     )
 
 
@@ -297,47 +337,35 @@ class _Clock:
 
 def _per_grid(pos: IntArray, n: int, weights: npt.ArrayLike | None = None) -> IntArray:
     """Count (or weighted sum) per grid position, ignoring -1."""
-    ok = pos >= 0
-    w = None if weights is None else np.asarray(weights)[ok]
-    return np.bincount(pos[ok], weights=w, minlength=n)[:n].astype(np.intp)
+    return per_grid(pos, n, weights)
 
 
 def _grid_counts(
     households: gpd.GeoDataFrame,
     h_grid: IntArray,
     n: int,
-    by_speaker: npt.NDArray[np.bool_],
-    by_service: npt.NDArray[np.bool_],
-    linked: npt.NDArray[np.bool_],
     center: npt.NDArray[np.bool_],
+    figures: Mapping[str, Figures],
 ) -> dict[str, IntArray]:
-    """Household counts of each of the `n` grids."""
+    """Counts of each of the `n` grids: households themselves, then every measure's in registry order."""
     party = households["party_member"].fillna(False).to_numpy(dtype=bool)
-    total = _per_grid(h_grid, n)
-    speaker = _per_grid(h_grid, n, by_speaker)
-    return {
-        "households": total,
+    out = {
+        "households": _per_grid(h_grid, n),
         "party_members": _per_grid(h_grid, n, party),
         "center_households": _per_grid(h_grid, n, center),
-        "speaker_covered": speaker,
-        "service_covered": _per_grid(h_grid, n, by_service),
-        "linked": _per_grid(h_grid, n, linked),
-        "uncovered_households": total - speaker,
     }
+    for found in figures.values():
+        out.update(found.counts)
+    return out
 
 
-def _households(
-    households: gpd.GeoDataFrame,
-    by_speaker: npt.NDArray[np.bool_],
-    by_service: npt.NDArray[np.bool_],
-    linked_to: pd.Series,
-) -> gpd.GeoDataFrame:
+def _households(households: gpd.GeoDataFrame, figures: Mapping[str, Figures]) -> gpd.GeoDataFrame:
     """The contract's household table (columns taken over as they are: no per-row conversion)."""
     columns = ("code", "grid_code", "building_code", "party_member", "center_household")
     out = pd.DataFrame({name: households[name].array for name in columns})
-    out["speaker_covered"] = by_speaker
-    out["service_covered"] = by_service
-    out["linked_to"] = linked_to.array
+    for found in figures.values():
+        for name, values in found.households.items():
+            out[name] = values
     return gpd.GeoDataFrame(out, geometry=households.geometry.array, crs=WGS84)
 
 
@@ -418,7 +446,8 @@ def _grid_table(
         grids["community_code"].map(streets).astype(object).to_numpy(), dtype="string"
     )
     for name in COUNT_COLUMNS:
-        out[name] = counts[name]
+        if name in counts:
+            out[name] = counts[name]
     _shares(out)
     out["has_party_branch"] = _text_present(grids["party_branch"])
     out["has_worker"] = _text_present(grids["worker_name"])
@@ -428,19 +457,14 @@ def _grid_table(
 
 
 def _shares(table: pd.DataFrame) -> None:
-    """Add the three coverage shares (NaN where a unit has no households)."""
-    total = table["households"].to_numpy(dtype=np.float64)
+    """Add every measure's share whose counts the table holds (NaN where a unit has none to count)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        for share, count in (
-            ("speaker_share", "speaker_covered"),
-            ("service_share", "service_covered"),
-            ("linkage_share", "linked"),
-        ):
-            table[share] = np.where(total > 0, table[count].to_numpy(dtype=np.float64) / total, np.nan)
-
-
-def _share_matrix(table: pd.DataFrame) -> FloatArray:
-    return table[["speaker_share", "service_share", "linkage_share"]].to_numpy(dtype=np.float64)
+        for m in share_measures():
+            if m.count in table and m.base in table:
+                total = table[m.base].to_numpy(dtype=np.float64)
+                table[m.column] = np.where(
+                    total > 0, table[m.count].to_numpy(dtype=np.float64) / total, np.nan
+                )
 
 
 def _grid_problems(table: pd.DataFrame) -> npt.NDArray[np.integer]:
@@ -509,20 +533,23 @@ def _gaps(
     g_code = grids["code"].astype(str).to_numpy(dtype=object)
     parts: list[pd.DataFrame] = []
 
-    # Households left out, as one MultiPoint per grid.
-    for kind, mask in (
-        ("speaker_gap", ~h_out["speaker_covered"].to_numpy(dtype=bool)),
-        ("service_gap", ~h_out["service_covered"].to_numpy(dtype=bool)),
-        ("linkage_gap", h_out["linked_to"].isna().to_numpy()),
-        ("linkage_quota", below_quota),
-    ):
+    # Households left out, as one MultiPoint per grid, for every measure's household gap.
+    left_out: dict[str, npt.NDArray[np.bool_]] = {}
+    for m in share_measures():
+        gap = HOUSEHOLD_GAPS[m.gap]
+        if f"{gap.code}_gap" in GAP_TEXT and gap.column in h_out:
+            left_out[f"{gap.code}_gap"] = gap.left_out(h_out)
+    left_out["linkage_quota"] = below_quota
+    per_kind: dict[str, pd.DataFrame] = {}
+    for kind, mask in left_out.items():
         pos = np.where(mask, h_grid, -1)
         rows, shapes = _grouped_points(xy, pos, n, located)
-        parts.append(_gap_rows(kind, grids, rows, shapes, _per_grid(pos, n)))
+        per_kind[kind] = _gap_rows(kind, grids, rows, shapes, _per_grid(pos, n))
 
     for kind, flag in (("no_party_branch", "has_party_branch"), ("no_worker", "has_worker")):
         rows = np.flatnonzero(~grids[flag].to_numpy(dtype=bool))
-        parts.append(_gap_rows(kind, grids, rows, shapely.point_on_surface(g_geom[rows])))
+        per_kind[kind] = _gap_rows(kind, grids, rows, shapely.point_on_surface(g_geom[rows]))
+    parts.extend(per_kind[kind] for kind in GAP_TEXT if kind in per_kind)  # in the registry's order
 
     parts.append(topology_gaps(findings, g_code))
     parts.append(unassigned_gaps(lost))
@@ -602,7 +629,7 @@ def _community_table(
     child["grids_without_party_branch"] = (~child["has_party_branch"]).astype(int)
     child["grids_without_worker"] = (~child["has_worker"]).astype(int)
     levels = ["grids", "grids_without_party_branch", "grids_without_worker", "gap_count", "uncovered_area_m2"]
-    out = _rollup(child, "community_code", communities, [*COUNT_COLUMNS, *levels])
+    out = _rollup(child, "community_code", communities, [*_counted(child), *levels])
     codes = out["code"].astype(str).to_numpy()
     errors = findings[findings["severity"] == "error"]
     out["topology_errors"] = errors.groupby("community_code").size().reindex(codes, fill_value=0).to_numpy()
@@ -611,6 +638,11 @@ def _community_table(
     own = findings[~_names_a_grid(findings, g_code)]
     out["gap_count"] += own.groupby("community_code").size().reindex(codes, fill_value=0).to_numpy()
     return _finish_level(out, communities.geometry.to_numpy(), rule)
+
+
+def _counted(table: pd.DataFrame) -> list[str]:
+    """The count columns a unit table holds (a measure that could not be taken has none)."""
+    return [name for name in COUNT_COLUMNS if name in table]
 
 
 def _names_a_grid(findings: gpd.GeoDataFrame, g_code: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
@@ -641,7 +673,7 @@ def street_table_of(
         "gap_count",
         "uncovered_area_m2",
     ]
-    out = _rollup(child, "street_code", streets, [*COUNT_COLUMNS, *levels])
+    out = _rollup(child, "street_code", streets, [*_counted(child), *levels])
     return _finish_level(out, streets.geometry.to_numpy(), rule)
 
 
@@ -656,5 +688,5 @@ def _finish_level(out: pd.DataFrame, geometry: GeomArray, rule: GradeRule) -> gp
         + (out["grids_without_worker"] > 0).astype(int)
         + (out["topology_errors"] > 0).astype(int)
     ).to_numpy()
-    out["grade"] = rule.grade(_share_matrix(out), problems)
+    out["grade"] = rule.grade(rule.shares(out), problems)
     return gpd.GeoDataFrame(out, geometry=geometry, crs=WGS84)

@@ -1,4 +1,4 @@
-"""The one definition of gridmap's seven layers and their fields.
+"""The one definition of gridmap's layers and their fields.
 
 Stores, import validation, API schemas and exports are all derived from this
 table, so a field is added here once and appears everywhere.
@@ -6,13 +6,32 @@ table, so a field is added here once and appears everywhere.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
 from gridmap.errors import UnknownLayerError
 
 FieldType = Literal["text", "integer", "real", "boolean"]
-GeometryKind = Literal["MultiPolygon", "Polygon", "Point"]
+GeometryKind = Literal["MultiPolygon", "Polygon", "Point", "MultiLineString"]
+
+# What any text may hold, judged by import validation, the API and the stores alike.
+MAX_CODE_LENGTH = 64
+CODE_FORBIDDEN = "/?#"
+"""Characters a code may not hold: a feature's URL (`/collections/{layer}/items/{code}`) could not
+name it again."""
+TEXT_MAX_LENGTH = 200
+"""The longest text a field holds unless it says otherwise (`Field.max_length`)."""
+UNSAFE_TEXT = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+"""Control characters and bidirectional overrides (which make text read differently from how it is
+stored: "\u202e" turns a name around); tab and line breaks are allowed in free text."""
+MASKED_PHONE = re.compile(r"\d{3}\*{4}\d{4}")
+"""A phone as shown below the role that sees it (`gridmap.privacy.mask_phone`): sent back, it stands for
+the stored number."""
+PHONE = re.compile(r"(?:\+?86)?(?:1[3-9]\d{9}|0\d{9,11}|[2-9]\d{6,7})")
+"""A Chinese mobile (11 digits from 13), a landline with its area code, or a local landline number;
+spaces, dashes and brackets between digits are allowed (`PHONE_SEPARATORS`)."""
+PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
 
 
 @dataclass(frozen=True)
@@ -29,6 +48,10 @@ class Field:
     derived: bool = False
     aliases: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()
+    max_length: int = TEXT_MAX_LENGTH
+    """The longest text it holds (text fields)."""
+    phone: bool = False
+    """Must look like a phone number (`PHONE`)."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +130,9 @@ def _code(label_zh: str = "编码") -> Field:
 
 _NAME = Field("name", "text", "名称", "Name", aliases=("名称", "名字", "Name", "NAME"))
 _GRID_CODE = Field("grid_code", "text", "所属网格", "Grid", derived=True, aliases=("所属网格", "网格编码"))
-_ADDRESS = Field("address", "text", "地址", "Address", aliases=("地址", "详细地址", "门牌地址"))
+_ADDRESS = Field(
+    "address", "text", "地址", "Address", aliases=("地址", "详细地址", "门牌地址"), max_length=300
+)
 # Boundary versions (DB11/T 2157 keeps start and end dates for every grid): ISO dates (YYYY-MM-DD).
 # valid_to is set only on closed versions, which the store keeps beside the current rows.
 _VALID_FROM = Field(
@@ -188,6 +213,7 @@ GRIDS = Layer(
             "网格员电话",
             "Worker phone",
             personal=True,
+            phone=True,
             aliases=("网格员电话", "联系电话", "电话", "手机"),
         ),
         _VALID_FROM,
@@ -254,6 +280,7 @@ HOUSEHOLDS = Layer(
             "联系电话",
             "Contact phone",
             personal=True,
+            phone=True,
             aliases=("联系电话", "电话", "手机", "手机号"),
         ),
         _GRID_CODE,
@@ -316,6 +343,29 @@ SPEAKERS = Layer(
     table_fields=("code", "name", "status", "radius_m"),
 )
 
+ROADS = Layer(
+    "roads",
+    "道路",
+    "Roads",
+    "MultiLineString",
+    (
+        _code("道路编码"),
+        Field("name", "text", "名称", "Name", aliases=(*_NAME.aliases, "道路名称", "路名")),
+        Field("kind", "text", "道路类型", "Kind", aliases=("类型", "道路类型", "道路等级", "highway")),
+        Field(
+            "walkable",
+            "boolean",
+            "可步行",
+            "Walkable",
+            default=True,
+            aliases=("可步行", "步行", "是否可步行", "foot"),
+        ),
+    ),
+    accepted_geometries=("LineString", "MultiLineString"),
+    table_fields=("code", "name", "kind", "walkable"),
+)
+"""The walking network (`gridmap.walking`): lines kept as given, joined where their vertices coincide."""
+
 CASES = Layer(
     "cases",
     "案件",
@@ -324,11 +374,21 @@ CASES = Layer(
     (
         _code("案件编号"),
         Field("category", "text", "案件类别", "Category", required=True, aliases=("类别", "小类")),
-        Field("description", "text", "问题描述", "Description", aliases=("描述", "问题描述")),
+        Field(
+            "description", "text", "问题描述", "Description", aliases=("描述", "问题描述"), max_length=2000
+        ),
         Field("source", "text", "来源", "Source", aliases=("来源", "案件来源")),
         Field("reported_at", "text", "上报时间", "Reported at", required=True),
         Field("reporter_name", "text", "上报人", "Reporter", personal=True, aliases=("上报人", "举报人")),
-        Field("reporter_phone", "text", "上报人电话", "Reporter phone", personal=True, aliases=("联系电话",)),
+        Field(
+            "reporter_phone",
+            "text",
+            "上报人电话",
+            "Reporter phone",
+            personal=True,
+            aliases=("联系电话",),
+            phone=True,
+        ),
         _ADDRESS,
         Field("building_code", "text", "所属楼栋", "Building", derived=True),
         _GRID_CODE,
@@ -361,7 +421,7 @@ layer paths (features, tiles, imports, exports of every layer) must not reach th
 
 LAYERS: dict[str, Layer] = {
     layer.name: layer
-    for layer in (STREETS, COMMUNITIES, GRIDS, BUILDINGS, HOUSEHOLDS, SERVICE_POINTS, SPEAKERS)
+    for layer in (STREETS, COMMUNITIES, GRIDS, BUILDINGS, HOUSEHOLDS, SERVICE_POINTS, SPEAKERS, ROADS)
 }
 LAYER_NAMES: tuple[str, ...] = tuple(LAYERS)
 

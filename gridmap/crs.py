@@ -111,9 +111,12 @@ def parse_crs(name: CRSInput) -> CRSSpec:
     key = name.strip().lower()
     if key in _NAMED:
         return _NAMED[key]
-    if key.startswith("epsg:") and key[5:].isdigit():
+    if key.startswith("epsg:") and key[5:].isdigit() and len(key) <= _EPSG_MAX_DIGITS + 5:
         return _from_epsg(int(key[5:]), name.strip())
     raise CRSError(f"unknown coordinate system {name!r}; expected {ACCEPTED}")
+
+
+_EPSG_MAX_DIGITS = 6  # EPSG codes run to 6 digits; 5,000 digits were a 500
 
 
 def _from_epsg(code: int, label: str) -> CRSSpec:

@@ -39,6 +39,7 @@ import shapely
 from gridmap.catalogue import LAYERS, get_layer
 from gridmap.crs import CRSInput, CRSSpec, frame_from_wgs84, parse_crs
 from gridmap.errors import GridmapError, NotFoundError
+from gridmap.formulas import neutralise
 from gridmap.ingest.columns import short_field_names
 from gridmap.ingest.readers import FIELDS_SIDECAR
 from gridmap.privacy import Role, protect
@@ -60,6 +61,10 @@ __all__ = [
 
 ExportFormat = Literal["geojson", "gpkg", "shp", "kml", "csv", "xlsx", "fgb"]
 CsvGeometry = Literal["wkt", "lonlat"]
+Headers = Literal["zh", "canonical"]
+HEADERS: tuple[str, ...] = ("zh", "canonical")
+_XY_ZH = {"lon": "经度", "lat": "纬度", "x": "x坐标", "y": "y坐标"}
+"""Chinese headers of the coordinate columns (each one the importer reads back as that coordinate)."""
 
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
 _LONLAT_DECIMALS = 9  # 1e-9 degree ≈ 0.1 mm
@@ -184,6 +189,7 @@ def export_layer(
     encoding: str | None = None,
     csv_geometry: CsvGeometry = "wkt",
     with_personal: bool = True,
+    headers: Headers = "zh",
 ) -> Path:
     """Write `frame` to `path` as `fmt` in `crs`; returns the path written.
 
@@ -192,7 +198,9 @@ def export_layer(
     the layer name inside the file (default: `layer` or the file stem).
     `encoding` applies to Shapefile and CSV (UTF-8 by default; e.g. GBK for
     old ArcGIS or Excel). `with_personal=False` leaves the personal fields out
-    (the command line's default). The path may change: a Shapefile is a `.zip`, and
+    (the command line's default). `headers` applies to XLSX, written for 社区
+    staff: Chinese column labels and 是/否 by default, `canonical` for the
+    field names; the importer reads either back. The path may change: a Shapefile is a `.zip`, and
     GCJ-02 / BD-09 output carries the system in its file name, and a name without a
     suffix gets the format's.
     """
@@ -214,7 +222,9 @@ def export_layer(
     target.unlink(missing_ok=True)
     out = frame_from_wgs84(_protect_any(frame, layer, Role(role), with_personal=with_personal), spec)
     layer_name = name or layer or target.stem.split(".")[0]
-    _WRITERS[key](_Job(out, target, layer_name, spec, layer, encoding, csv_geometry))
+    if headers not in HEADERS:
+        raise ExportError(f"headers must be one of {', '.join(HEADERS)}, not {headers!r}")
+    _WRITERS[key](_Job(out, target, layer_name, spec, layer, encoding, csv_geometry, headers))
     return target
 
 
@@ -250,6 +260,7 @@ class _Job:
     layer: str | None
     encoding: str | None = None
     csv_geometry: CsvGeometry = "wkt"
+    headers: Headers = "canonical"
 
 
 def _is_lonlat(spec: CRSSpec) -> bool:
@@ -447,7 +458,7 @@ def _table(frame: gpd.GeoDataFrame, spec: CRSSpec, geometry: CsvGeometry) -> pd.
 
 def write_csv(frame: gpd.GeoDataFrame, out: TextIO) -> None:
     """A WGS84 frame as the CSV export's table (attributes, then the geometry as WKT) on a text stream."""
-    _table(frame, parse_crs("wgs84"), "wkt").to_csv(out, index=False)
+    neutralise(_table(frame, parse_crs("wgs84"), "wkt")).to_csv(out, index=False)
 
 
 def geojson_features(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
@@ -467,7 +478,9 @@ def _write_csv(job: _Job) -> None:
         if job.encoding is None or job.encoding.lower().replace("-", "") == "utf8"
         else job.encoding
     )
-    _table(job.frame, job.spec, job.csv_geometry).to_csv(job.path, index=False, encoding=codec)
+    # Text a spreadsheet would run as a formula is quoted (gridmap.formulas); importing unquotes it.
+    table = neutralise(_table(job.frame, job.spec, job.csv_geometry))
+    table.to_csv(job.path, index=False, encoding=codec)
 
 
 def _write_xlsx(job: _Job) -> None:
@@ -478,11 +491,17 @@ def _write_xlsx(job: _Job) -> None:
     table = _table(job.frame, job.spec, "lonlat")
     if job.csv_geometry == "wkt":
         table["wkt"] = _table(job.frame, job.spec, "wkt")["wkt"]
-    pyogrio.write_dataframe(table, job.path, layer=job.name, driver="XLSX")
     labels = _labels(list(table.columns), job.layer)
+    shown = table
+    if job.headers == "zh":
+        shown = table.rename(columns={c: labels.get(c) or _XY_ZH.get(c, c) for c in table.columns})
+        for column in shown.columns[shown.dtypes.astype(str).isin(["bool", "boolean"])]:
+            shown[column] = shown[column].map({True: "是", False: "否"})
+    pyogrio.write_dataframe(shown, job.path, layer=job.name, driver="XLSX")
     fields = pd.DataFrame(
         {
             "序号": range(1, len(table.columns) + 2),
+            "column": [*list(shown.columns), ""],
             "field": [*list(table.columns), "crs"],
             "label_zh": [labels.get(c, "") for c in table.columns] + [crs_note(job.spec)],
         }

@@ -24,14 +24,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 
 from gridmap.analysis import (
     GAP_TEXT,
+    WHOLE_LAYERS,
     Analysis,
     AnalysisOptions,
     Projections,
@@ -54,7 +57,8 @@ from gridmap.assignment import (
     same_text,
     unassigned,
 )
-from gridmap.coverage import metric_xy, service_coverage, service_radii, speaker_coverage, speaker_radii
+from gridmap.coverage import metric_xy, service_radii, speaker_radii
+from gridmap.measures import Inputs, computations
 from gridmap.topology import finding_order
 
 SITE_LAYERS = ("speakers", "service_points")
@@ -64,6 +68,7 @@ PLACED_LAYERS = ("households", *SITE_LAYERS)
 """Layers whose edited features are placed one by one (no other feature changes grid)."""
 
 _NO_PLACING = ("streets", "communities")  # assignment reads only grids and buildings
+
 
 WHOLE_SHARE = 0.5
 """When the touched communities hold more than this share of households, the whole is analysed again."""
@@ -164,9 +169,14 @@ def _put(column: pd.Series, rows: np.ndarray, values: pd.Series) -> pd.api.exten
     return out
 
 
-def reach(layer: str, sites: gpd.GeoDataFrame, options: AnalysisOptions) -> np.ndarray:
-    """Boxes (lon/lat, n × 4) around each site holding every point it can reach."""
+def reach(
+    layer: str, sites: gpd.GeoDataFrame, options: AnalysisOptions, *, walking: bool = False
+) -> np.ndarray:
+    """Boxes (lon/lat, n × 4) around each site holding every point it can reach (`walking`: on foot
+    too, within the walking cut-off, never farther than as the crow flies)."""
     radii = speaker_radii(sites, options.coverage) if layer == "speakers" else service_radii(sites)
+    if walking and layer == "service_points":
+        radii = np.maximum(radii, options.walking.cutoff_m)
     geoms = np.asarray(sites.geometry.values, dtype=object)
     x, y = shapely.get_x(geoms), shapely.get_y(geoms)
     dy = radii / _METRES_PER_DEGREE * 1.01  # a margin for the metric projection's scale
@@ -212,6 +222,23 @@ def update(
     `codes` names, per edited layer, every feature the edit may have changed
     (from the store's log), which spares comparing the two versions whole.
     """
+    analysis, streets = _update(frames, analysis, edited, options, locator, buildings, whole_share, codes)
+    for name, frame in frames.items():
+        frames[name] = compacted(frame)
+    return _compacted_analysis(analysis), streets
+
+
+def _update(
+    frames: dict[str, gpd.GeoDataFrame],
+    analysis: Analysis,
+    edited: Mapping[str, gpd.GeoDataFrame],
+    options: AnalysisOptions | None,
+    locator: GridLocator | None,
+    buildings: BuildingLocator | None,
+    whole_share: float,
+    codes: Mapping[str, Sequence[str]] | None,
+) -> tuple[Analysis, list[str] | None]:
+    """`update` before the tables are compacted."""
     opts = options or AnalysisOptions()
     old = dict(frames)
     frames.update(edited)
@@ -225,6 +252,8 @@ def update(
     if not changed:  # written again as it was
         return dataclasses.replace(analysis, timings={}), []
     if measure != projections(old):  # the city's extent moved into another zone: all is measured anew
+        return analyze(frames, opts, measure=measure), None
+    if set(changed) & set(WHOLE_LAYERS):  # a road edit may change any walk: all is walked anew
         return analyze(frames, opts, measure=measure), None
     if set(changed) <= {*PLACED_LAYERS, *_NO_PLACING} and locator is not None:
         place = _placer(analysis, locator, buildings)
@@ -244,6 +273,44 @@ def update(
         return analyze(frames, opts, measure=measure), streets
     part = analyze(inside, opts, measure=measure) if touched else None
     return _splice(analysis, part, frames, derived, touched, rows, opts, measure), streets
+
+
+MOST_CHUNKS = 8
+"""Arrow-held columns spliced in more pieces than this are put together again (`compacted`)."""
+
+
+def compacted(frame: pd.DataFrame, most: int = MOST_CHUNKS) -> pd.DataFrame:
+    """`frame` with every Arrow-held column of more than `most` chunks combined into one (else itself).
+
+    Splicing concatenates Arrow columns chunk by chunk: a patched layer gains
+    a chunk per edit, and a table filtered and concatenated again keeps every
+    chunk of each part, so their number multiplies edit after edit, and with it
+    the memory and time of every later step. Put together, a column costs one
+    copy now and then.
+    """
+    combined: dict[str, pd.api.extensions.ExtensionArray] = {}
+    for name in frame.columns:
+        values = frame[name].array
+        chunked = getattr(values, "_pa_array", None)
+        if isinstance(chunked, pa.ChunkedArray) and chunked.num_chunks > most:
+            combined[name] = type(values)(pa.chunked_array([chunked.combine_chunks()], type=chunked.type))
+    if not combined:
+        return frame
+    out = frame.copy(deep=False)
+    for name, values in combined.items():
+        out[name] = pd.Series(values, index=out.index, name=name)
+    return out
+
+
+def _compacted_analysis(analysis: Analysis) -> Analysis:
+    """Every table and derived layer of `analysis` `compacted` (the analysis itself when none needs it)."""
+    tables: dict[str, Any] = {name: compacted(getattr(analysis, name)) for name in (*_TABLES, "unassigned")}
+    derived = {name: compacted(frame) for name, frame in analysis.frames.items()}
+    if all(tables[n] is getattr(analysis, n) for n in tables) and all(
+        derived[n] is analysis.frames[n] for n in derived
+    ):
+        return analysis
+    return dataclasses.replace(analysis, frames=derived, **tables)
 
 
 def _touched(
@@ -269,10 +336,11 @@ def _touched(
         gone, came = _moved(before, after, changed.get(layer, []))
         out |= _units_of(was, before["grid_code"].iloc[gone]) | _units_of(now, after["grid_code"].iloc[came])
     boxes = [np.empty((0, 4))]
+    walking = _walks(frames)
     for layer in SITE_LAYERS:
         codes = changed.get(layer, [])
         for version in (old[layer], frames[layer]):
-            boxes.append(reach(layer, version[version["code"].isin(codes)], options))
+            boxes.append(reach(layer, version[version["code"].isin(codes)], options, walking=walking))
     hits = np.concatenate(boxes)
     return out | reached(analysis.grids, was_units, hits) | reached(frames["grids"], units, hits)
 
@@ -353,15 +421,24 @@ def region(
     for layer in SITE_LAYERS:
         sites = frames[layer]
         inside[layer] = sites[shapely.intersects(np.asarray(sites.geometry.values, dtype=object), window)]
-    return {name: frame.reset_index(drop=True) for name, frame in inside.items()}, rows
+    out = {name: frame.reset_index(drop=True) for name, frame in inside.items()}
+    # The whole layers as they are (the same objects: the walking network built of them is reused).
+    out |= {layer: frames[layer] for layer in WHOLE_LAYERS if layer in frames}
+    return out, rows
 
 
 def _widest_reach(frames: Mapping[str, gpd.GeoDataFrame], options: AnalysisOptions) -> np.ndarray:
     """Half the width and height (degrees) of the widest reach of any site: how far around sites matter."""
-    boxes = np.concatenate([reach(layer, frames[layer], options) for layer in SITE_LAYERS])
+    walking = _walks(frames)
+    boxes = np.concatenate([reach(layer, frames[layer], options, walking=walking) for layer in SITE_LAYERS])
     if not len(boxes):
         return np.zeros(2)
     return np.array([np.max(boxes[:, 2] - boxes[:, 0]), np.max(boxes[:, 3] - boxes[:, 1])]) / 2
+
+
+def _walks(frames: Mapping[str, gpd.GeoDataFrame]) -> bool:
+    """Whether the analysis walks the roads (some are loaded)."""
+    return "roads" in frames and len(frames["roads"]) > 0
 
 
 Placer = Callable[[str, gpd.GeoDataFrame], pd.api.extensions.ExtensionArray]
@@ -477,8 +554,6 @@ def _unassigned(before: Analysis, derived: Mapping[str, gpd.GeoDataFrame]) -> gp
     )
 
 
-_COVERAGE = ("speaker_covered", "service_covered")
-
 _TABLES = ("households", "grids", "communities", "streets", "uncovered_areas", "findings", "gaps", "centers")
 
 
@@ -539,18 +614,11 @@ def _households(
     covered[lost] = True
     if not covered[at < 0].all():
         raise AssertionError("incremental analysis met a household no community redid")
-    mine = households.iloc[lost]
-    metric = measure.analysis
-    xy = metric_xy(mine, metric)
-    center = mine["center_household"].fillna(False).to_numpy(dtype=bool)
-    figures = {
-        "speaker_covered": speaker_coverage(xy, derived["speakers"], metric, options.coverage),
-        "service_covered": service_coverage(xy, derived["service_points"], metric, options.coverage),
-        "linked_to": mine["code"].astype("string").where(center, pd.NA).array,
-    }
+    figures = _lost_figures(households.iloc[lost], frames, derived, options, measure)
     whole_rows = np.maximum(at, 0)
     columns: dict[str, object] = {}
-    for name in _COVERAGE if kept else whole.columns:
+    redone = [name for c in computations().values() if c.reads for name in c.columns if name in whole]
+    for name in redone if kept else whole.columns:
         if name in figures:
             values = whole[name].array.copy() if same else whole[name].array.take(whole_rows)
             values[np.concatenate([rows, lost])] = pd.concat(
@@ -567,6 +635,34 @@ def _households(
             out[name] = values
         return out
     return gpd.GeoDataFrame(columns, geometry="geometry", crs=whole.crs)
+
+
+def _lost_figures(
+    mine: gpd.GeoDataFrame,
+    frames: Mapping[str, gpd.GeoDataFrame],
+    derived: Mapping[str, gpd.GeoDataFrame],
+    options: AnalysisOptions,
+    measure: Projections,
+) -> dict[str, object]:
+    """Every measure's household columns for households in no grid (a center is linked to itself)."""
+    metric = measure.analysis
+    center = mine["center_household"].fillna(False).to_numpy(dtype=bool)
+    buildings = derived["buildings"].iloc[:0]  # their counts are per grid: none here
+    inputs = Inputs(
+        layers={**derived, "buildings": buildings, **{n: frames[n] for n in WHOLE_LAYERS if n in frames}},
+        households_xy=metric_xy(mine, metric),
+        metric=metric,
+        grids=0,
+        household_grid=np.full(len(mine), -1, dtype=np.intp),
+        building_grid=np.empty(0, dtype=np.intp),
+        links=lambda: mine["code"].astype("string").where(center, pd.NA),
+        coverage=options.coverage,
+        walking=options.walking,
+    )
+    out: dict[str, object] = {}
+    for computation in computations().values():
+        out.update(computation.run(inputs).households)
+    return out
 
 
 def _centers(whole: pd.DataFrame, part: pd.DataFrame, households: pd.DataFrame, quota: int) -> pd.DataFrame:

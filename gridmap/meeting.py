@@ -31,7 +31,13 @@ from gridmap.cases.desk import CasePeriods
 from gridmap.errors import ConfigError, NotFoundError
 from gridmap.meeting_cases import case_section
 from gridmap.meeting_map import frames_of, meeting_map
-from gridmap.vocabulary import GRADE_COLORS, MEASURES, NO_DATA_COLOR
+from gridmap.vocabulary import (
+    GRADE_COLORS,
+    NO_DATA_COLOR,
+    Measure,
+    graded_measures,
+    share_measures,
+)
 
 Scope = Literal["district", "street", "community", "grid"]
 SCOPES: tuple[Scope, ...] = ("district", "street", "community", "grid")
@@ -112,16 +118,11 @@ def report_html(
         community_name=area.grids["community_code"].map(communities).fillna(area.grids["community_code"])
     ).sort_values(["grade", "speaker_share", "code"], ascending=[False, True, True])
     households = int(area.grids["households"].sum())
+    graded = graded_measures()
 
-    def share(column: str) -> float | None:
-        if households == 0:
-            return None
-        covered = {
-            "speaker_share": "speaker_covered",
-            "service_share": "service_covered",
-            "linkage_share": "linked",
-        }
-        return float(area.grids[covered[column]].sum()) / households
+    def share(m: Measure) -> float | None:
+        base = float(area.grids[m.base].sum())
+        return float(area.grids[m.count].sum()) / base if base else None
 
     lacking = table[~(_flag(table, "has_party_branch") & _flag(table, "has_worker"))]
     unlinked = (table["households"] - table["linked"]).astype(int)
@@ -141,11 +142,7 @@ def report_html(
             else [(g, GRADE_COLORS[g], int((area.grids["grade"] == g).sum())) for g in GRADE_COLORS]
         ),
         "one_grid": _one_grid(area, reasons) if scope == "grid" else None,
-        "standards": [
-            (m.zh, "；".join(text for text, _ in m.classes()), m.source("zh"))
-            for m in MEASURES.values()
-            if m.thresholds
-        ],
+        "standards": [(m.zh, "；".join(text for text, _ in m.classes()), m.source("zh")) for m in graded],
         "landscape": drawn.landscape,
         "detail": scope in ("community", "grid"),
         "drew_households": drawn.households,
@@ -158,9 +155,7 @@ def report_html(
                 "name": r.name,
                 "community": r.community_name,
                 "households": f"{int(r.households):,}",
-                "speaker": _pct(r.speaker_share),
-                "service": _pct(r.service_share),
-                "linkage": _pct(r.linkage_share),
+                "shares": [_pct(getattr(r, m.column)) for m in graded],
                 "branch": "✓" if bool(r.has_party_branch) else "✗",
                 "worker": "✓" if bool(r.has_worker) else "✗",
                 "grade": r.grade,
@@ -210,19 +205,21 @@ def report_html(
         ],
         "uncovered": uncovered_list,
         "grade_colors": GRADE_COLORS,
+        "share_headers": [m.short() for m in graded],
+        "notes": [zh for zh, _ in analysis.notes],
         "cases": case_section(cases, codes),
     }
     return _TEMPLATE.render(**context)
 
 
 def _cover_figures(
-    area: Area, households: int, share: Callable[[str], float | None]
+    area: Area, households: int, share: Callable[[Measure], float | None]
 ) -> list[tuple[str, str]]:
     """The cover's headline figures; a single grid's own state instead of counts of grids."""
     grids = area.grids
     head = [
         ("住户数", f"{households:,}"),
-        *[(m.zh, _pct(share(m.column))) for m in MEASURES.values() if m.thresholds],
+        *[(m.zh, _pct(share(m))) for m in share_measures() if m.column in grids],
     ]
     uncovered = ("广播未覆盖户", f"{int(grids['uncovered_households'].sum()):,}")
     if area.scope == "grid":

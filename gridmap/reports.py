@@ -25,50 +25,21 @@ from xlsxwriter.worksheet import Worksheet
 
 from gridmap.analysis import Analysis
 from gridmap.catalogue import LAYERS
+from gridmap.formulas import neutralise
 from gridmap.frames import WGS84
+from gridmap.measures import computations
 from gridmap.topology import KIND_LABELS_ZH
-from gridmap.vocabulary import CASE_RATES, GRADE_COLORS, GRADES, gap_label
+from gridmap.vocabulary import CASE_RATES, GRADE_COLORS, GRADES, column_terms, gap_label
 
-HOUSEHOLD_COLUMNS = ["code", "grid_code", "speaker_covered", "service_covered", "linked_to"]
+HOUSEHOLD_COLUMNS = [
+    "code",
+    "grid_code",
+    *(name for c in computations().values() for name in c.columns),
+]
+"""households.csv: each household's figures, every measure's household columns in registry order."""
 
-HEADERS_ZH: dict[str, str] = {
-    "code": "编码",
-    "name": "名称",
-    "community_code": "所属社区",
-    "street_code": "所属街道",
-    "party_branch": "网格党支部",
-    "worker_name": "网格员",
-    "kind": "类型",
-    "communities": "社区数",
-    "grids": "网格数",
-    "households": "户数",
-    "party_members": "党员户数",
-    "center_households": "党员中心户数",
-    "speaker_covered": "广播覆盖户数",
-    "service_covered": "服务点覆盖户数",
-    "linked": "一户十联户数",
-    "uncovered_households": "广播未覆盖户数",
-    "centers_under_quota": "联系不足的中心户数",
-    "speaker_share": "广播覆盖率",
-    "service_share": "服务点覆盖率",
-    "linkage_share": "一户十联覆盖率",
-    "has_party_branch": "已建网格党支部",
-    "has_worker": "已配网格员",
-    "grids_without_party_branch": "未建党支部网格数",
-    "grids_without_worker": "未配网格员网格数",
-    "topology_errors": "拓扑错误数",
-    "gap_count": "问题数",
-    "grade": "等级",
-    "uncovered_area_m2": "广播未覆盖面积(平方米)",
-    "grid_code": "所属网格",
-    "description_zh": "说明",
-    "severity": "严重程度",
-    "codes": "涉及编码",
-    "area_m2": "面积(平方米)",
-    "location": "位置(经度,纬度)",
-    "message_zh": "说明",
-}
-"""Chinese headers of the workbook columns."""
+HEADERS_ZH: dict[str, str] = {code: term.zh for code, term in column_terms().items()}
+"""Chinese headers of the workbook columns (from the registry)."""
 
 _SHEETS = (("grids", "网格"), ("communities", "社区"), ("streets", "街道"))
 _PERSONAL = {name for layer in LAYERS.values() for name in layer.personal_fields}
@@ -88,7 +59,9 @@ def write_outputs(
         # The big files are Arrow's work, which lets go of the interpreter: they are written
         # on the second core while the workbook, Python through and through, is written here.
         households = pool.submit(
-            _csv, pd.DataFrame(analysis.households[HOUSEHOLD_COLUMNS]), out / "households.csv"
+            _csv,
+            pd.DataFrame(analysis.households[[c for c in HOUSEHOLD_COLUMNS if c in analysis.households]]),
+            out / "households.csv",
         )
         gaps = pool.submit(write_gaps, analysis.gaps, out / "gaps.geojson")
         tables = {level: _table(getattr(analysis, level)) for level, _ in _SHEETS}
@@ -114,7 +87,7 @@ def _table(frame: gpd.GeoDataFrame | pd.DataFrame) -> pd.DataFrame:
 
 def _csv(table: pd.DataFrame, path: Path) -> Path:
     """UTF-8 CSV through Arrow (a million rows in a fraction of a second); nulls are empty cells."""
-    pacsv.write_csv(pa.Table.from_pandas(table, preserve_index=False), path)
+    pacsv.write_csv(pa.Table.from_pandas(neutralise(table), preserve_index=False), path)
     return path
 
 

@@ -62,6 +62,11 @@ Render = Callable[[Analysis], Mapping[str, bytes]]
 
 POLL_SECONDS = 0.2
 REVISION_POLL_SECONDS = 0.05
+SETTLE_SECONDS = 0.2
+"""How often the builder looks for external edits (QGIS on a GeoPackage) to derive `grid_code` for."""
+LISTEN_SECONDS = 0.5
+"""The longest wait for a store's change notice (PostGIS NOTIFY) before looking anyway; bounds how
+long a stop request waits."""
 """How often the builder asks the store for its revision: one cheap query or stat, so an edit
 waits a few hundredths of a second, not a fifth, before its refresh starts."""
 _POINTER = "current"
@@ -327,7 +332,6 @@ class Builder:
     def step(self) -> Edition | None:
         """Publish the store's current revision if it is not published yet (None when nothing changed)."""
         started = time.perf_counter()
-        self.store.settle()  # edits made in QGIS get their grid_code before they are published
         done = self.live.refresh()
         if done is None:
             return None
@@ -342,7 +346,14 @@ class Builder:
         return edition
 
     def run(self, stop: threading.Event) -> None:
-        """Publish every new revision until `stop` is set; a failed step is logged and retried."""
+        """Publish every new revision until `stop` is set; a failed step is logged and retried.
+
+        Beside it, a thread settles external edits (`Store.settle`) every
+        `SETTLE_SECONDS`, so a feature QGIS moved gets its grid within a second
+        even while an analysis is being built.
+        """
+        settler = threading.Thread(target=settle_until, args=(self.store, stop), name="settler", daemon=True)
+        settler.start()
         while not stop.is_set():
             try:
                 self.step()
@@ -350,7 +361,17 @@ class Builder:
                 log.exception("analysis not published; retrying")
                 self.live.forget()  # rebuild and publish from scratch next time
                 stop.wait(POLL_SECONDS * 10)
-            stop.wait(REVISION_POLL_SECONDS)
+            if self.store.wait_for_change(LISTEN_SECONDS) is None:
+                stop.wait(REVISION_POLL_SECONDS)
+
+
+def settle_until(store: Store, stop: threading.Event) -> None:
+    """Derive what the store could not for edits made outside gridmap, until `stop` is set."""
+    while not stop.wait(SETTLE_SECONDS):
+        try:
+            store.settle()
+        except Exception:
+            log.exception("external edits not settled; retrying")
 
 
 def resolve(reference: str) -> Render:

@@ -43,6 +43,7 @@ from gridmap.coverage import CoverageOptions, metric_xy, service_coverage, speak
 from gridmap.crs import metric_crs
 from gridmap.errors import CRSError, NotFoundError
 from gridmap.frames import WGS84
+from gridmap.walking import Network, build_network, snap, walk_matrix, walk_to_nearest
 
 SiteKind = Literal["speakers", "service_points"]
 SITE_KINDS: tuple[str, ...] = ("speakers", "service_points")
@@ -80,6 +81,8 @@ class SitingResult:
     greedy_total: int
     exact_total: int | None
     seconds: float
+    walking: bool = False
+    """Whether reach was walked along the roads (`gridmap.walking`) rather than measured straight."""
 
     @property
     def newly_covered(self) -> int:
@@ -108,6 +111,7 @@ def site(
     time_limit_s: float = 20.0,
     aggregate: bool | None = None,
     coverage_options: CoverageOptions | None = None,
+    roads: gpd.GeoDataFrame | None = None,
 ) -> SitingResult:
     """Propose up to `k` new `kind` sites maximising newly covered households.
 
@@ -118,6 +122,11 @@ def site(
     sites cover as in `gridmap.coverage` (working speakers only, acoustic
     range when power and sensitivity are known). Fewer than k
     sites come back when the rest would cover nobody new.
+
+    With `roads` (service points only), reach is walked: a household counts
+    as covered, now and by a candidate, when it lies within `radius_m` on foot
+    (`gridmap.walking`; e.g. 500 m, the 10-minute life circle), existing
+    service points kept where they are.
     """
     start = time.perf_counter()
     if kind not in SITE_KINDS:
@@ -131,7 +140,14 @@ def site(
     households = households[~(households.geometry.isna() | households.geometry.is_empty)]
     metric = metric_crs(households)
     hh_xy = _xy(households.geometry, metric)
-    covered = _covered_now(frames, kind, hh_xy, metric, coverage_options)
+    walking = roads is not None and len(roads) > 0
+    if walking and kind != "service_points":
+        raise ValueError("walking reach is for service points; speakers are heard, not walked to")
+    network = build_network(roads, metric) if walking and roads is not None else None
+    if network is not None:
+        covered = _walked_now(network, frames, hh_xy, metric, radius)
+    else:
+        covered = _covered_now(frames, kind, hh_xy, metric, coverage_options)
 
     buildings = frames.get("buildings")
     aggregate = bool((~covered).sum() > AGGREGATE_ABOVE) if aggregate is None else aggregate
@@ -139,7 +155,10 @@ def site(
     cand = _candidates(candidates, buildings)
     cand_xy = _xy(cand.geometry, metric)
 
-    matrix = _coverage_matrix(cand_xy, demand_xy, radius)
+    if network is not None:
+        matrix = walk_matrix(network, snap(network, cand_xy), snap(network, demand_xy), radius)
+    else:
+        matrix = _coverage_matrix(cand_xy, demand_xy, radius)
     useful = np.flatnonzero(np.diff(matrix.indptr) > 0)
     matrix = matrix[useful]
     greedy_rows, greedy_gains = _reorder(
@@ -190,6 +209,7 @@ def site(
         greedy_total=int(sum(greedy_gains)),
         exact_total=exact_total,
         seconds=time.perf_counter() - start,
+        walking=network is not None,
     )
 
 
@@ -224,6 +244,22 @@ def _covered_now(
     if kind == "speakers":
         return speaker_coverage(households_xy, sites, metric, options)
     return service_coverage(households_xy, sites, metric, options)
+
+
+def _walked_now(
+    network: Network,
+    frames: Mapping[str, gpd.GeoDataFrame],
+    households_xy: FloatArray,
+    metric: pyproj.CRS,
+    radius: float,
+) -> BoolArray:
+    """Households within `radius` on foot of an existing service point."""
+    sites = frames.get("service_points")
+    if sites is None or sites.empty:
+        return np.zeros(len(households_xy), dtype=bool)
+    facilities = snap(network, metric_xy(sites, metric))
+    reach = walk_to_nearest(network, snap(network, households_xy), facilities, radius)
+    return np.asarray(reach.metres <= radius, dtype=bool)
 
 
 def _demand(

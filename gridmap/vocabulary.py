@@ -11,6 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
 from gridmap.errors import ConfigError
 
 Lang = Literal["zh", "en"]
@@ -43,39 +47,80 @@ class Term:
 
 @dataclass(frozen=True)
 class Measure(Term):
-    """A share a grid is judged by: its Analysis column, grade thresholds and the map layers it needs.
+    """A share a unit is judged by, declared once: how it is computed, its columns, grades, labels, maps.
 
-    `thresholds` are the lowest shares of grades A, B and C; the map's colour
-    classes are these same thresholds, so a grid's colour is its grade on
-    that measure. The grade measure has no thresholds (its value is a letter).
-    `layers` are the map layers that explain the measure (the others are left
-    off), `gap` the household gap counted on the map (`HOUSEHOLD_GAPS`).
+    `compute` names the function computing it (`module:function`, resolved by
+    `gridmap.measures`): it returns the household columns and the per-grid
+    counts the measure reads; measures sharing one function share one run.
+    `column` = `count` / `base` per grid, community and street (`count` and
+    `base` add up from grids upwards). `thresholds` are the lowest shares of
+    grades A, B and C (`grade_levels`); the map's colour classes are these same
+    thresholds, so a unit's colour is its grade on that measure. `graded`
+    measures make up the overall grade. The grade measure has no thresholds
+    (its value is a letter). `layers` are the map layers that explain the
+    measure (the others are left off), `gap` its household gap
+    (`HOUSEHOLD_GAPS`), `bands` the walking-time bands its map draws.
     `source_zh` / `source_en` say where the thresholds come from, for the
     report's grading note (empty: the project's own choice).
     """
 
     column: str = ""
+    count: str = ""
+    base: str = "households"
     thresholds: tuple[float, float, float] | None = None
+    graded: bool = False
     source_zh: str = ""
     source_en: str = ""
     layers: tuple[str, ...] = ()
     gap: str = "speaker"
+    compute: str = ""
+    counted_zh: str = ""
+    counted_en: str = ""
+    """Label of the `count` column (e.g. 广播覆盖户数)."""
+    short_zh: str = ""
+    """The label in a narrow table's header (e.g. 广播); the full label when empty."""
+
+    def short(self) -> str:
+        return self.short_zh or self.zh
 
     def source(self, lang: Lang = "zh") -> str:
         return self.source_zh if lang == "zh" else self.source_en
 
     def classes(self, lang: Lang = "zh") -> list[tuple[str, str]]:
         """Legend rows (text, colour), best first."""
-        if self.thresholds is None:
-            return [(g, GRADE_COLORS[g]) for g in GRADES]
-        a, b, c = (round(t * 100) for t in self.thresholds)
-        return [
-            (f"≥ {a}%（A）", GRADE_COLORS["A"]),
-            (f"{b}–{a}%（B）", GRADE_COLORS["B"]),
-            (f"{c}–{b}%（C）", GRADE_COLORS["C"]),
-            (f"< {c}%（D）", GRADE_COLORS["D"]),
-        ]
+        return [(text, color) for text, color, _ in self.class_bounds()]
 
+    def class_bounds(self) -> list[tuple[str, str, float | None]]:
+        """Legend rows (text, colour, lowest share of the class; None for the grade letters), best first."""
+        if self.thresholds is None:
+            return [(g, GRADE_COLORS[g], None) for g in GRADES]
+        a, b, c = (round(t * 100) for t in self.thresholds)
+        lows = (*self.thresholds, 0.0)
+        texts = (f"≥ {a}%（A）", f"{b}–{a}%（B）", f"{c}–{b}%（C）", f"< {c}%（D）")
+        return [(t, GRADE_COLORS[g], low) for t, g, low in zip(texts, GRADES, lows, strict=True)]
+
+
+def grade_levels(shares: npt.ArrayLike, thresholds: tuple[float, float, float]) -> npt.NDArray[np.intp]:
+    """The grade rule, the one place it is written: 0 (A) to 3 (D) for each share.
+
+    A share reaching `thresholds[0]` is A, `[1]` B, `[2]` C, less D; an
+    undefined share (NaN: a unit without households) counts as A, nothing to
+    hold against it.
+    """
+    a, b, c = thresholds
+    share = np.nan_to_num(np.asarray(shares, dtype=np.float64), nan=1.0)
+    return np.select([share >= a, share >= b, share >= c], [0, 1, 2], default=3).astype(np.intp)
+
+
+def grade_letters(levels: npt.ArrayLike) -> npt.NDArray[np.object_]:
+    """Letters A–D of grade levels 0–3 (levels beyond 3 are D)."""
+    return np.array(list(GRADES), dtype=object)[np.minimum(np.asarray(levels, dtype=np.intp), 3)]
+
+
+LIFE_CIRCLES: tuple[tuple[int, int], ...] = ((5, 300), (10, 500), (15, 1000))
+"""The 5-, 10- and 15-minute life circles as (minutes, metres on foot), GB 50180-2018."""
+
+_WALK = "gridmap.measures.walking:walking"
 
 MEASURES: dict[str, Measure] = {
     m.code: m
@@ -85,24 +130,38 @@ MEASURES: dict[str, Measure] = {
             "广播覆盖率",
             "Speaker coverage",
             column="speaker_share",
+            count="speaker_covered",
             thresholds=(0.95, 0.85, 0.70),
+            graded=True,
             layers=("speakers", "uncovered_areas"),
             gap="speaker",
+            short_zh="广播",
+            counted_zh="广播覆盖户数",
+            counted_en="Households in speaker range",
+            compute="gridmap.measures.reach:speakers",
         ),
         Measure(
             "service",
             "志愿服务覆盖率",
             "Service coverage",
             column="service_share",
+            count="service_covered",
             thresholds=(0.90, 0.75, 0.50),
+            graded=True,
             layers=("service_points",),
             gap="service",
+            short_zh="志愿服务",
+            counted_zh="志愿服务覆盖户数",
+            counted_en="Households in service point range",
+            compute="gridmap.measures.reach:service_points",
         ),
         Measure(
             "linkage",
             "一户十联覆盖率",
             "Linkage coverage",
             column="linkage_share",
+            count="linked",
+            graded=True,
             # 一户十联 asks every household to be linked to a 党员中心户 (about ten each, 全覆盖):
             # A leaves at most one household in ten out; B and C are the service bands.
             thresholds=(0.90, 0.75, 0.50),
@@ -117,6 +176,10 @@ MEASURES: dict[str, Measure] = {
             ),
             layers=(),
             gap="linkage",
+            short_zh="十联",
+            counted_zh="一户十联户数",
+            counted_en="Households linked",
+            compute="gridmap.measures.linked:linkage",
         ),
         Measure(
             "grade",
@@ -126,17 +189,135 @@ MEASURES: dict[str, Measure] = {
             layers=("speakers", "service_points", "uncovered_areas"),
             gap="speaker",
         ),
+        *(
+            Measure(
+                f"walk_{metres}",
+                f"{minutes}分钟生活圈住户覆盖率",
+                f"{minutes}-minute walk: households",
+                column=f"walk_{metres}_share",
+                count=f"walk_{metres}_households",
+                thresholds=(0.85, 0.70, 0.50),
+                layers=("service_points", "walk_bands"),
+                gap=f"walk_{metres}",
+                short_zh=f"{minutes}分钟",
+                counted_zh=f"步行{metres}米内户数",
+                counted_en=f"Households within {metres} m on foot",
+                compute=_WALK,
+            )
+            for minutes, metres in LIFE_CIRCLES
+        ),
+        *(
+            Measure(
+                f"walk_{metres}_buildings",
+                f"{minutes}分钟生活圈楼栋覆盖率",
+                f"{minutes}-minute walk: buildings",
+                column=f"walk_{metres}_building_share",
+                count=f"walk_{metres}_buildings",
+                base="buildings",
+                thresholds=(0.85, 0.70, 0.50),
+                layers=("service_points", "walk_bands"),
+                gap=f"walk_{metres}",
+                short_zh=f"{minutes}分钟楼栋",
+                counted_zh=f"步行{metres}米内楼栋数",
+                counted_en=f"Buildings within {metres} m on foot",
+                compute=_WALK,
+            )
+            for minutes, metres in LIFE_CIRCLES
+        ),
     )
 }
-"""--measure name -> its declaration."""
+"""--measure name -> its declaration, in the order tables, reports and the console list them."""
+
+
+COLUMN_TERMS: dict[str, Term] = {
+    t.code: t
+    for t in (
+        Term("code", "编码", "Code"),
+        Term("name", "名称", "Name"),
+        Term("community_code", "所属社区", "Community"),
+        Term("street_code", "所属街道", "Street"),
+        Term("party_branch", "网格党支部", "Party branch"),
+        Term("worker_name", "网格员", "Grid worker"),
+        Term("kind", "类型", "Kind"),
+        Term("communities", "社区数", "Communities"),
+        Term("grids", "网格数", "Grids"),
+        Term("households", "户数", "Households"),
+        Term("buildings", "楼栋数", "Buildings"),
+        Term("party_members", "党员户数", "Party member households"),
+        Term("center_households", "党员中心户数", "Center households"),
+        Term("uncovered_households", "广播未覆盖户数", "Households without speaker coverage"),
+        Term("centers_under_quota", "联系不足的中心户数", "Center households below quota"),
+        Term("has_party_branch", "已建网格党支部", "Has a party branch"),
+        Term("has_worker", "已配网格员", "Has a grid worker"),
+        Term("grids_without_party_branch", "未建党支部网格数", "Grids without a party branch"),
+        Term("grids_without_worker", "未配网格员网格数", "Grids without a grid worker"),
+        Term("topology_errors", "拓扑错误数", "Topology errors"),
+        Term("gap_count", "问题数", "Gaps"),
+        Term("uncovered_area_m2", "广播未覆盖面积(平方米)", "Area without speaker coverage (m²)"),
+        Term("grid_code", "所属网格", "Grid"),
+        Term("description_zh", "说明", "Description"),
+        Term("severity", "严重程度", "Severity"),
+        Term("codes", "涉及编码", "Codes"),
+        Term("area_m2", "面积(平方米)", "Area (m²)"),
+        Term("location", "位置(经度,纬度)", "Location (lon, lat)"),
+        Term("message_zh", "说明", "Description"),
+        Term("grade", "等级", "Grade"),
+        Term("linked_to", "联系的中心户", "Linked to center household"),
+        Term("service_walk_m", "步行至最近志愿服务点(米)", "Walk to the nearest service point (m)"),
+        Term("service_walk_code", "最近志愿服务点", "Nearest service point on foot"),
+    )
+}
+"""Labels of the table columns people read that are not a measure's (those come from `MEASURES`)."""
+
+
+def column_terms() -> dict[str, Term]:
+    """Every table column's label: each measure's share and count columns, then `COLUMN_TERMS`
+    (a unit's grade column is headed 等级 in tables, the grade measure 综合等级 on maps)."""
+    out: dict[str, Term] = {}
+    for m in MEASURES.values():
+        out[m.column] = Term(m.column, m.zh, m.en)
+        if m.count:
+            out[m.count] = Term(m.count, m.counted_zh or m.zh, m.counted_en or m.en)
+    return out | COLUMN_TERMS
+
+
+def column_label(name: str, lang: Lang = "zh") -> str:
+    """The label of a table column; an unregistered one shows as itself."""
+    found = column_terms().get(name)
+    return found.label(lang) if found else name
+
+
+def share_measures() -> tuple[Measure, ...]:
+    """The measures that are shares (every one but the overall grade), in registry order."""
+    return tuple(m for m in MEASURES.values() if m.count)
+
+
+def graded_measures() -> tuple[Measure, ...]:
+    """The shares that make up the overall grade, in registry order."""
+    return tuple(m for m in MEASURES.values() if m.graded)
 
 
 @dataclass(frozen=True)
 class HouseholdGap(Term):
-    """Households a measure leaves out: the Analysis.households column that marks them, and the colour."""
+    """Households a measure leaves out: the Analysis.households column that marks them, and the colour.
+
+    A flag column leaves out where it is false, any other column where it is
+    null; with `within` (metres), where it is null or beyond that distance.
+    """
 
     column: str = ""
     color: str = ""
+    within: float | None = None
+
+    def left_out(self, households: pd.DataFrame) -> npt.NDArray[np.bool_]:
+        """Which rows of `households` (an Analysis.households table) the measure leaves out."""
+        values = households[self.column]
+        if self.within is not None:
+            metres = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            return ~(metres <= self.within)
+        if pd.api.types.is_bool_dtype(values.dtype):
+            return ~values.fillna(False).to_numpy(dtype=bool)
+        return values.isna().to_numpy(dtype=bool)
 
 
 HOUSEHOLD_GAPS: dict[str, HouseholdGap] = {
@@ -146,12 +327,53 @@ HOUSEHOLD_GAPS: dict[str, HouseholdGap] = {
             "speaker", "广播未覆盖住户", "Households without speaker coverage", "speaker_covered", "#e6550d"
         ),
         HouseholdGap(
-            "service", "志愿服务未覆盖住户", "Households beyond service points", "service_covered", "#7b3294"
+            "service",
+            "志愿服务未覆盖住户",
+            "Households beyond service points",
+            "service_covered",
+            "#7b3294",
         ),
         HouseholdGap("linkage", "未纳入一户十联住户", "Households not linked", "linked_to", "#8c510a"),
+        *(
+            HouseholdGap(
+                f"walk_{metres}",
+                f"步行{minutes}分钟外住户",
+                f"Households beyond a {minutes}-minute walk",
+                "service_walk_m",
+                color,
+                float(metres),
+            )
+            for (minutes, metres), color in zip(LIFE_CIRCLES, ("#54278f", "#756bb1", "#9e9ac8"), strict=True)
+        ),
     )
 }
 """The household gap of each measure (`Measure.gap`); linkage's column is null where unlinked."""
+
+
+@dataclass(frozen=True)
+class WalkBand(Term):
+    """A walking-time band on the maps: the network within `metres` on foot of a facility."""
+
+    minutes: int = 0
+    metres: int = 0
+    color: str = ""
+
+
+WALK_BANDS: dict[str, WalkBand] = {
+    b.code: b
+    for b in (
+        WalkBand(
+            f"walk_band_{minutes}",
+            f"步行{minutes}分钟可达",
+            f"within a {minutes}-minute walk",
+            minutes,
+            metres,
+            color,
+        )
+        for (minutes, metres), color in zip(LIFE_CIRCLES, ("#1a9850", "#91cf60", "#d9ef8b"), strict=True)
+    )
+}
+"""The 5/10/15-minute bands the maps draw, nearest first."""
 
 
 CASE_RATES: dict[str, Measure] = {
@@ -185,10 +407,7 @@ def rate_grade(code: str, value: float | None) -> str | None:
     thresholds = CASE_RATES[code].thresholds
     if value is None or value != value or thresholds is None:
         return None
-    for grade, lowest in zip(GRADES, thresholds, strict=False):
-        if value >= lowest:
-            return grade
-    return GRADES[-1]
+    return str(grade_letters(grade_levels([value], thresholds))[0])
 
 
 def rate_color(code: str, value: float | None) -> str:
@@ -312,6 +531,18 @@ GAP_KINDS: dict[str, GapKind] = {
             "配备网格员",
             "appoint a grid worker",
         ),
+        *(
+            GapKind(
+                f"walk_{metres}_gap",
+                f"{minutes}分钟生活圈盲区",
+                f"beyond the {minutes}-minute walk",
+                f"网格 {{code}} 有 {{n}} 户步行 {metres} 米内没有志愿服务点",
+                f"grid {{code}}: {{n}} households with no service point within a {metres} m walk",
+                "增设志愿服务点或打通步行路径",
+                "add a service point or open a walking path",
+            )
+            for minutes, metres in LIFE_CIRCLES
+        ),
         GapKind("unassigned", "不属于任何网格", "in no grid", "", "", "核实位置", "check the location"),
     )
 }
@@ -341,10 +572,11 @@ def gap_label(kind: str, lang: Lang = "zh") -> str:
 
 def term_label(code: str, lang: Lang = "zh") -> str | None:
     """The label of any registered code (measure, measure column, finding kind, gap kind, severity)."""
-    for table in (FINDING_KINDS, GAP_KINDS, SEVERITY_TERMS):
+    for table in (FINDING_KINDS, GAP_KINDS, SEVERITY_TERMS, WALK_BANDS):
         if code in table:
             return table[code].label(lang)
     for m in MEASURES.values():
         if code == m.column:
             return m.label(lang)
-    return None
+    found = column_terms().get(code)
+    return found.label(lang) if found else None

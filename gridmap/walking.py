@@ -30,21 +30,43 @@ import pyproj
 import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.spatial import cKDTree
 
 from gridmap.arrays import BoolArray, FloatArray, IntArray
+from gridmap.coverage import metric_xy
 
 DEFAULT_CUTOFF_M = 2000.0
 WALKING_SPEED_M_PER_MIN = 1000.0 / 15.0
 """GB 50180-2018 puts the 15-minute life circle at about 1,000 m on foot: 66.7 m a minute."""
 
 _SNAP_DECIMALS = 3  # coordinates equal to the millimetre are one node
+SAMPLE_SPACING_M = 10.0
+_CANDIDATES = 16  # sample points asked per point before falling back to the STRtree
+
+
+@dataclass
+class NetworkCache:
+    """The last network built, handed out again while the same roads frame (the same object: frames
+    are replaced, never edited in place) is asked for in the same CRS, so an edit that leaves the
+    roads alone does not build the city's network again."""
+
+    roads: gpd.GeoDataFrame | None = None
+    crs: pyproj.CRS | None = None
+    network: Network | None = None
+
+    def network_of(self, roads: gpd.GeoDataFrame, crs: pyproj.CRS) -> Network:
+        if self.network is None or self.roads is not roads or self.crs != crs:
+            self.network, self.roads, self.crs = build_network(roads, crs), roads, crs
+        return self.network
 
 
 @dataclass(frozen=True)
 class WalkingOptions:
-    """How far the search goes (metres): beyond `cutoff_m` a point counts as out of reach."""
+    """How far the search goes (metres): beyond `cutoff_m` a point counts as out of reach; the
+    network last built (`NetworkCache`, one per options object)."""
 
     cutoff_m: float = DEFAULT_CUTOFF_M
+    networks: NetworkCache = field(default_factory=lambda: NetworkCache(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -76,6 +98,10 @@ class Network:
     nodes: int
     graph: sp.csr_matrix
     tree: shapely.STRtree
+    samples: cKDTree
+    """Points every `SAMPLE_SPACING_M` or closer along each segment (`sample_segment`): what `snap`
+    asks first, exactly, before the STRtree."""
+    sample_segment: IntArray
     pieces: tuple[Piece, ...] = field(default=())
 
     @property
@@ -140,6 +166,7 @@ def build_network(roads: gpd.GeoDataFrame, crs: pyproj.CRS) -> Network:
     segments = (
         shapely.linestrings(np.stack([start, end], axis=1)) if len(start) else np.empty(0, dtype=object)
     )
+    samples, sample_segment = _samples(start, end, length)
     return Network(
         crs=crs,
         start=start,
@@ -150,8 +177,20 @@ def build_network(roads: gpd.GeoDataFrame, crs: pyproj.CRS) -> Network:
         nodes=len(used),
         graph=_graph(u, v, length, len(used)),
         tree=shapely.STRtree(segments),
+        samples=cKDTree(samples),
+        sample_segment=sample_segment,
         pieces=pieces,
     )
+
+
+def _samples(start: FloatArray, end: FloatArray, length: FloatArray) -> tuple[FloatArray, IntArray]:
+    """Points along every segment, both ends included, at most `SAMPLE_SPACING_M` apart."""
+    counts = np.ceil(length / SAMPLE_SPACING_M).astype(np.intp) + 1
+    segment = np.repeat(np.arange(len(length)), counts)
+    first = np.cumsum(counts) - counts
+    t = (np.arange(counts.sum()) - np.repeat(first, counts)) / np.repeat(counts - 1, counts)
+    points = start[segment] + (end - start)[segment] * t[:, None]
+    return (points if len(points) else np.empty((0, 2))), segment
 
 
 def _largest_piece(
@@ -196,13 +235,47 @@ def snap(network: Network, xy: FloatArray) -> Snap:
     ok = np.flatnonzero(np.isfinite(xy).all(axis=1))
     if not network.segments or not len(ok):
         return Snap(segment, along, leg)
-    points = shapely.points(xy[ok])
-    (at, seg), distance = network.tree.query_nearest(points, return_distance=True, all_matches=False)
-    rows = ok[at]
-    segment[rows] = seg
-    leg[rows] = distance
-    along[rows] = _along(network, seg, xy[rows])
+    seg, distance = _nearest_segments(network, xy[ok])
+    segment[ok] = seg
+    leg[ok] = distance
+    along[ok] = _along(network, seg, xy[ok])
     return Snap(segment, along, leg)
+
+
+def _nearest_segments(network: Network, xy: FloatArray) -> tuple[IntArray, FloatArray]:
+    """Each point's nearest segment and its distance, exactly.
+
+    The k nearest sample points name candidate segments. A segment at distance
+    d ≤ d0 (d0: the nearest sample's distance, an upper bound) has a sample
+    within d0 + spacing / 2, so when the k-th sample lies beyond that the
+    candidates hold the nearest segment; the few points where it does not
+    ask the STRtree.
+    """
+    k = min(_CANDIDATES, len(network.sample_segment))
+    near, at = network.samples.query(xy, k=k, workers=-1)
+    near, at = near.reshape(len(xy), k), at.reshape(len(xy), k)
+    candidate = network.sample_segment[at]
+    distance = _distances(network, candidate, xy)
+    pick = np.argmin(distance, axis=1)
+    rows = np.arange(len(xy))
+    seg, best = candidate[rows, pick], distance[rows, pick]
+    unsure = np.flatnonzero(near[:, -1] <= near[:, 0] + SAMPLE_SPACING_M / 2)
+    if k < len(network.sample_segment) and len(unsure):
+        (found, hit), exact = network.tree.query_nearest(
+            shapely.points(xy[unsure]), return_distance=True, all_matches=False
+        )
+        seg[unsure[found]], best[unsure[found]] = hit, exact
+    return seg.astype(np.intp), best
+
+
+def _distances(network: Network, segment: IntArray, xy: FloatArray) -> FloatArray:
+    """Distance from each point (row of `xy`) to each of its candidate segments (n × k)."""
+    ax, ay = network.start[:, 0][segment], network.start[:, 1][segment]
+    dx, dy = network.end[:, 0][segment] - ax, network.end[:, 1][segment] - ay
+    px, py = xy[:, 0, None] - ax, xy[:, 1, None] - ay
+    span = dx * dx + dy * dy
+    t = np.clip((px * dx + py * dy) / np.where(span > 0, span, 1.0), 0.0, 1.0)
+    return np.hypot(px - dx * t, py - dy * t)
 
 
 def _along(network: Network, seg: IntArray, xy: FloatArray) -> FloatArray:
@@ -224,16 +297,7 @@ def node_distances(network: Network, facilities: Snap, cutoff_m: float) -> tuple
     placed = np.flatnonzero(facilities.segment >= 0)
     if not n or not len(placed):
         return np.full(n, np.inf), np.full(n, -1, dtype=np.intp)
-    seg = facilities.segment[placed]
-    leg, along = facilities.leg[placed], facilities.along[placed]
-    own = n + np.arange(len(placed))
-    rows = np.concatenate([own, own])
-    cols = np.concatenate([network.u[seg], network.v[seg]])
-    weight = np.concatenate([leg + along, leg + network.length[seg] - along])
-    weight = np.maximum(weight, 1e-9)  # scipy reads an explicit zero as no edge
-    size = n + len(placed)
-    ties = sp.csr_matrix((weight, (rows, cols)), shape=(size, size))
-    graph = sp.block_diag([network.graph, sp.csr_matrix((len(placed), len(placed)))], format="csr") + ties
+    graph, own = _tied(network, facilities)
     distance, _, source = dijkstra(
         graph, directed=False, indices=own, min_only=True, limit=cutoff_m, return_predecessors=True
     )
@@ -246,6 +310,18 @@ def walk_to_nearest(
 ) -> Reach:
     """Each point's walking distance to its nearest facility: leg + network path + facility leg."""
     node_distance, node_facility = node_distances(network, facilities, cutoff_m)
+    return walk_from_nodes(network, points, facilities, node_distance, node_facility, cutoff_m)
+
+
+def walk_from_nodes(
+    network: Network,
+    points: Snap,
+    facilities: Snap,
+    node_distance: FloatArray,
+    node_facility: IntArray,
+    cutoff_m: float = DEFAULT_CUTOFF_M,
+) -> Reach:
+    """`walk_to_nearest` given each node's distance to its nearest facility (and which, -1: unknown)."""
     n = len(points.segment)
     metres, facility = np.full(n, np.inf), np.full(n, -1, dtype=np.intp)
     on = np.flatnonzero(points.segment >= 0)
@@ -322,3 +398,88 @@ def reachable_lines(network: Network, facilities: Snap, within_m: float) -> npt.
     p = network.start[seg] + direction * a[:, None]
     q = network.start[seg] + direction * b[:, None]
     return np.asarray(shapely.linestrings(np.stack([p, q], axis=1)), dtype=object)
+
+
+def walk_bands(
+    roads: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    crs: pyproj.CRS,
+    bands: tuple[tuple[int, int], ...],
+    *,
+    width_m: float = 30.0,
+) -> gpd.GeoDataFrame:
+    """Walking-time bands (`minutes`, `metres`, geometry in EPSG:4326), widest first: the network
+    within each reach of a facility, widened by `width_m` either side so it reads as an area."""
+    network = build_network(roads, crs)
+    xy = metric_xy(facilities, crs)
+    sites = snap(network, xy[np.isfinite(xy).all(axis=1)])
+    rows = sorted(bands, key=lambda band: -band[1])
+    shapes = [
+        shapely.union_all(
+            shapely.buffer(reachable_lines(network, sites, float(metres)), width_m, quad_segs=2)
+        )
+        for _, metres in rows
+    ]
+    return gpd.GeoDataFrame(
+        {"minutes": [m for m, _ in rows], "metres": [d for _, d in rows]},
+        geometry=gpd.GeoSeries(shapes, crs=crs).to_crs("EPSG:4326").to_numpy(),
+        crs="EPSG:4326",
+    )
+
+
+_MATRIX_CELLS = 20_000_000  # distances held at once while building a walking matrix (160 MB)
+
+
+def walk_matrix(network: Network, origins: Snap, targets: Snap, within_m: float) -> sp.csr_matrix:
+    """Origins × targets, 1 where the target lies within `within_m` on foot of the origin.
+
+    A siting coverage matrix on the network: origins a chunk at a time, each
+    chunk one Dijkstra from its origins (each a node tied to its segment, as
+    facilities are) stopped at `within_m`; legs added as in `walk_to_nearest`,
+    and along the segment directly when both lie on it.
+    """
+    n_o, n_t, n = len(origins.segment), len(targets.segment), network.nodes
+    shape = (n_o, n_t)
+    hit = np.flatnonzero(targets.segment >= 0)
+    if not n or not len(hit):
+        return sp.csr_matrix(shape, dtype=np.int8)
+    t_seg, t_along, t_leg = targets.segment[hit], targets.along[hit], targets.leg[hit]
+    chunk = max(1, _MATRIX_CELLS // max(n + len(hit), 1))
+    rows: list[IntArray] = []
+    cols: list[IntArray] = []
+    placed = np.flatnonzero(origins.segment >= 0)
+    for lo in range(0, len(placed), chunk):
+        mine = placed[lo : lo + chunk]
+        part = Snap(origins.segment[mine], origins.along[mine], origins.leg[mine])
+        graph, own = _tied(network, part)
+        node = dijkstra(graph, directed=False, indices=own, limit=within_m)[:, :n]
+        via_u = node[:, network.u[t_seg]] + t_along
+        via_v = node[:, network.v[t_seg]] + network.length[t_seg] - t_along
+        metres = np.minimum(via_u, via_v) + t_leg
+        same = part.segment[:, None] == t_seg[None, :]
+        direct = part.leg[:, None] + np.abs(part.along[:, None] - t_along[None, :]) + t_leg[None, :]
+        metres = np.where(same, np.minimum(metres, direct), metres)
+        r, c = np.nonzero(metres <= within_m)
+        rows.append(mine[r])
+        cols.append(hit[c])
+    row, col = np.concatenate(rows), np.concatenate(cols)
+    matrix = sp.csr_matrix((np.ones(len(row), dtype=np.int8), (row, col)), shape=shape)
+    matrix.sort_indices()
+    return matrix
+
+
+def _tied(network: Network, facilities: Snap) -> tuple[sp.csr_matrix, IntArray]:
+    """The network with one node per placed facility tied to its segment's two ends, and those nodes."""
+    n = network.nodes
+    placed = np.flatnonzero(facilities.segment >= 0)
+    seg = facilities.segment[placed]
+    leg, along = facilities.leg[placed], facilities.along[placed]
+    own = n + np.arange(len(placed))
+    rows = np.concatenate([own, own])
+    cols = np.concatenate([network.u[seg], network.v[seg]])
+    weight = np.concatenate([leg + along, leg + network.length[seg] - along])
+    weight = np.maximum(weight, 1e-9)  # scipy reads an explicit zero as no edge
+    size = n + len(placed)
+    ties = sp.csr_matrix((weight, (rows, cols)), shape=(size, size))
+    graph = sp.block_diag([network.graph, sp.csr_matrix((len(placed), len(placed)))], format="csr") + ties
+    return graph, own

@@ -459,6 +459,7 @@ def road_index() -> AddressIndex:
         ("北京花园1栋", "B8"),
         ("端州区大东门路25号5栋", "D25"),  # a county the register does not know, with its suffix
         ("武贴社区武铁路15号5栋", "W15"),  # a mistyped community: the road decides
+        ("三门社区武铁路15号5栋", "W15"),  # one spelt with a digit (3门社区): a name, not a house number
     ],
 )
 def test_places_sharing_their_road_s_name(road_index: AddressIndex, query: str, code: str) -> None:

@@ -68,6 +68,7 @@ def district(g2: shapely.Geometry | None = None) -> dict[str, gpd.GeoDataFrame]:
         ),
         "service_points": frame("service_points", [shapely.Point(500, 500)], code=["P1"], radius_m=[600.0]),
         "buildings": empty_frame("buildings"),
+        "roads": empty_frame("roads"),
     }
 
 

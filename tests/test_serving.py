@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pandas as pd
+import psutil
+import pyarrow as pa
 import pytest
 import shapely
 
 from gridmap import serving
 from gridmap.analysis import Analysis, analyze, read_inputs
 from gridmap.catalogue import LAYER_NAMES
+from gridmap.incremental import MOST_CHUNKS
 from gridmap.sample import generate, load_sample
 from gridmap.serving import Builder, LiveAnalysis, Shelf, start_builder
 from gridmap.stores import Store, open_store
@@ -190,3 +196,98 @@ def test_a_failed_refresh_starts_again_from_the_whole_store(
     again = live.refresh()
     assert again is not None and again.streets is None and again.revision == store.revision()
     assert json.loads(json.dumps(live.analysis.totals())) == _totals(store)
+
+
+def _chunks(frame: pd.DataFrame) -> int:
+    """The most Arrow chunks any column of `frame` is held in (0 when none is Arrow-held)."""
+    counts = [getattr(frame[name].array, "_pa_array", None) for name in frame.columns]
+    return max((c.num_chunks for c in counts if isinstance(c, pa.ChunkedArray)), default=0)
+
+
+def _held(live: LiveAnalysis) -> int:
+    assert live.analysis is not None
+    tables = [getattr(live.analysis, name) for name in _TABLES]
+    return max(_chunks(frame) for frame in [*tables, *live.frames.values(), *live.analysis.frames.values()])
+
+
+def _rss_mib() -> float:
+    return psutil.Process().memory_info().rss / 2**20
+
+
+EDITS = 60
+_TABLES = ("households", "grids", "communities", "streets", "uncovered_areas", "findings", "gaps", "centers")
+_TABLES += ("unassigned",)
+
+
+def test_sustained_edits_keep_the_live_analysis_bounded(store: Store) -> None:
+    """Sixty edits one after the other (households registered, moved, renamed; a few landing
+    together before one refresh): the tables stay in a few Arrow chunks, memory and refresh time
+    stay flat, and the analysis caught up equals a fresh one."""
+    load_sample(store)
+    live = LiveAnalysis(store)
+    live.refresh()
+    households = store.read("households")
+    seconds: list[float] = []
+    memory: list[float] = []
+    for i in range(EDITS):
+        row = households.iloc[[i * 37 % len(households)]]
+        point = row.geometry.iloc[0]
+        moved = row.set_geometry([shapely.Point(point.x + 1e-5 * (i % 5 - 2), point.y)], crs=row.crs)
+        store.insert("households", moved.assign(code=f"BOUND{i:04d}"))
+        if i % 10 == 9:  # several revisions land while no refresh runs: one refresh takes them all
+            store.upsert("households", moved.assign(address=f"改址 {i}"))
+            store.upsert("households", row)
+        started = time.perf_counter()
+        done = live.refresh()
+        seconds.append(time.perf_counter() - started)
+        memory.append(_rss_mib())
+        assert done is not None and done.revision == store.revision(), i
+        assert _held(live) <= MOST_CHUNKS, i
+    assert len(live.frames["households"]) == len(households) + EDITS
+    early, late = sorted(seconds[:10])[5], sorted(seconds[-10:])[5]
+    assert late < 3 * early + 1.0, (early, late)
+    assert max(memory[10:]) - memory[10] < 150, memory
+    _equals_a_fresh_analysis(live, store)
+
+
+def _slow_render(analysis: Analysis) -> dict[str, bytes]:
+    """A publish that takes its time: a builder busy with a refresh of a big city."""
+    time.sleep(600)
+    return _render(analysis)
+
+
+def test_a_builder_whose_worker_died_exits_even_mid_refresh(tmp_path: Path) -> None:
+    """The worker that started a builder is killed while the builder is busy: the builder exits at
+    once instead of finishing (and growing) for nobody."""
+    url = str(tmp_path / "district.gpkg")
+    with open_store(url) as store:
+        store.replace_many(generate(scale=1))
+    shelf = tmp_path / "shelf"
+    script = (
+        "import os, subprocess, sys, time;"
+        f"p = subprocess.Popen([sys.executable, '-m', 'gridmap.serving', {str(shelf)!r}, "
+        "'tests.test_serving:_slow_render', str(os.getpid())]);"
+        "print(p.pid, flush=True); time.sleep(600)"
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "GRIDMAP_STORE": url},
+        text=True,
+    )
+    assert worker.stdout is not None
+    builder = psutil.Process(int(worker.stdout.readline()))
+    try:
+        deadline = time.monotonic() + 120
+        while not (shelf / "builder.lock").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(5)  # analysing, then asleep in the render
+        assert builder.is_running()
+        worker.kill()
+        worker.wait()
+        builder.wait(timeout=15)
+    finally:
+        worker.kill()
+        worker.stdout.close()
+        if builder.is_running():
+            builder.kill()

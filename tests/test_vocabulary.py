@@ -43,10 +43,10 @@ def test_gap_labels_cover_analysis_and_topology_kinds() -> None:
 
 def test_grade_rule_defaults_come_from_the_measures() -> None:
     rule = analysis.GradeRule()
-    assert rule.linkage == grade_thresholds("linkage") == (0.90, 0.75, 0.50)
+    assert rule.thresholds["linkage"] == grade_thresholds("linkage") == (0.90, 0.75, 0.50)
     linkage = MEASURES["linkage"]
     assert "全覆盖" in linkage.source("zh") and "every household" in linkage.source("en")
-    assert rule.speaker == MEASURES["speaker"].thresholds
+    assert rule.thresholds["speaker"] == MEASURES["speaker"].thresholds
     with pytest.raises(ConfigError, match="no thresholds"):
         grade_thresholds("grade")
 

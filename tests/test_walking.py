@@ -111,3 +111,20 @@ def test_reachable_lines_follow_the_network() -> None:
     # Along the south bank 600 m each way, 100 m up the bridge; nothing of the north bank.
     assert band.length == pytest.approx(1200.0 + 100.0)
     assert not band.intersects(shapely.Point(0, 100))
+
+
+def test_snapping_finds_the_nearest_segment_exactly() -> None:
+    rng = np.random.default_rng(7)
+    # A jittered lattice of roads (segments of 20–400 m) and points anywhere among and beyond them.
+    xs, ys = np.cumsum(rng.uniform(20, 400, 12)), np.cumsum(rng.uniform(20, 400, 9))
+    lines = [[(x, ys[0]), (x, ys[-1])] for x in xs] + [[(xs[0], y), (xs[-1], y)] for y in ys]
+    lines += [[(xs[0], ys[0]), (xs[-1], ys[-1])]]
+    network = build_network(roads(*lines), UTM)
+    points = rng.uniform([xs[0] - 500, ys[0] - 500], [xs[-1] + 500, ys[-1] + 500], (5000, 2))
+    got = snap(network, points)
+    segments = shapely.linestrings(np.stack([network.start, network.end], axis=1))
+    _, exact = shapely.STRtree(segments).query_nearest(
+        shapely.points(points), return_distance=True, all_matches=False
+    )
+    assert got.leg == pytest.approx(exact, abs=1e-9)
+    assert shapely.distance(segments[got.segment], shapely.points(points)) == pytest.approx(exact, abs=1e-9)

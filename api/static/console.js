@@ -90,12 +90,14 @@
   }
 
   /* ---- map ---- */
+  /* A value's colour is its class from /vocabulary (the grade rule lives in gridmap.vocabulary):
+     a letter's own class, or the first class whose lowest share the value reaches. */
   function gradeColor(value, measure) {
-    var v = gc.vocabulary, m = v.measures[measure];
-    if (value === null || value === undefined) { return "#bdbdbd"; }
-    if (!m.thresholds) { return v.grades[value] || "#bdbdbd"; }
-    var t = m.thresholds, letter = value >= t[0] ? "A" : value >= t[1] ? "B" : value >= t[2] ? "C" : "D";
-    return v.grades[letter];
+    var v = gc.vocabulary, classes = v.measures[measure].classes;
+    if (value === null || value === undefined) { return v.no_data; }
+    if (typeof value === "string") { return v.grades[value] || v.no_data; }
+    for (var i = 0; i < classes.length; i++) { if (value >= classes[i].low) { return classes[i].color; } }
+    return v.no_data;
   }
   function gridStyle(feature) {
     var f = gc.figures[feature.properties.code], m = gc.vocabulary.measures[gc.measure];
@@ -216,11 +218,7 @@
 
   function drawLegend() {
     var m = gc.vocabulary.measures[gc.measure], rows = ["<b>" + esc(m.zh) + "</b>"];
-    var t = m.thresholds, g = gc.vocabulary.grades;
-    var classes = t ? [["≥ " + Math.round(t[0] * 100) + "%（A）", g.A], [Math.round(t[1] * 100) + "–" + Math.round(t[0] * 100) + "%（B）", g.B],
-                       [Math.round(t[2] * 100) + "–" + Math.round(t[1] * 100) + "%（C）", g.C], ["< " + Math.round(t[2] * 100) + "%（D）", g.D]]
-                    : [["A", g.A], ["B", g.B], ["C", g.C], ["D", g.D]];
-    classes.forEach(function (c) { rows.push('<div><i style="background:' + c[1] + '"></i>' + esc(c[0]) + "</div>"); });
+    m.classes.forEach(function (c) { rows.push('<div><i style="background:' + c.color + '"></i>' + esc(c.text) + "</div>"); });
     if (!can("viewer")) { rows.push('<div class="gc-muted">登录后显示覆盖率</div>'); }
     gc.legendBox.innerHTML = rows.join("");
   }
@@ -235,11 +233,20 @@
     select.addEventListener("change", function () { gc.measure = select.value; gc.restyle(); drawLegend(); });
   }
 
+  /* A measure the analysis could not take (walking without roads) has no column: not offered. */
+  function offerTakenMeasures(row) {
+    if (!row) { return; }
+    Array.prototype.forEach.call(document.getElementById("gc-measure").options, function (o) {
+      o.hidden = row[gc.vocabulary.measures[o.value].column] === undefined;
+    });
+  }
+
   gc.loadFigures = function () {
     if (!can("viewer")) { return Promise.resolve(); }
     return gc.api("/coverage?level=grids").then(function (body) {
       gc.figures = {};
       body.grids.forEach(function (g) { gc.figures[g.code] = g; });
+      offerTakenMeasures(body.grids[0]);
       gc.restyle();
     });
   };
@@ -276,7 +283,10 @@
         if (results.length) { gc.go(results[0]); }
       }).catch(function (err) {
         var s = (err.body && err.body.suggestions) || [], grids = (err.body && err.body.candidates) || [];
-        list.innerHTML = '<li class="gc-warn">未找到：' + esc(err.message) + "</li>" + grids.map(function (code) {
+        // Said in Chinese from what was asked, not the API's English detail.
+        var said = err.status === 404 ? "未找到“" + q + "”对应的地址、网格、社区或坐标" + (s.length || grids.length ? "，可点选下列建议" : "")
+          : "搜索失败（" + (err.status || "网络错误") + "），请稍后重试";
+        list.innerHTML = '<li class="gc-warn">' + esc(said) + "</li>" + grids.map(function (code) {
           return '<li data-grid="' + esc(code) + '">' + esc(code) + '<span class="gc-kind">门牌号可能所在网格</span></li>';
         }).join("") + s.map(function (x) {
           return '<li data-q="' + esc(x.address) + '">' + esc(x.address) + '<span class="gc-kind">建议</span></li>';
@@ -308,9 +318,13 @@
     if (g.worker_phone) { rows.push(["网格员电话", esc(g.worker_phone)]); }
     if (g.households !== undefined) {
       rows.push(["住户数", num(g.households)], ["党员户", num(g.party_members)], ["党员中心户", num(g.center_households)],
-        ["广播覆盖率", '<span id="gc-speaker-share">' + pct(g.speaker_share) + "</span>"],
-        ["志愿服务覆盖率", pct(g.service_share)], ["一户十联覆盖率", pct(g.linkage_share)],
         ["广播未覆盖户", num(g.uncovered_households)]);
+      Object.keys(gc.vocabulary.measures).forEach(function (code) {
+        var m = gc.vocabulary.measures[code];
+        if (!m.count || g[m.column] === undefined) { return; }
+        var value = pct(g[m.column]);
+        rows.push([esc(m.zh), code === "speaker" ? '<span id="gc-speaker-share">' + value + "</span>" : value]);
+      });
     }
     return "<table>" + rows.map(function (r) { return "<tr><th>" + r[0] + "</th><td>" + r[1] + "</td></tr>"; }).join("") + "</table>";
   }
@@ -446,22 +460,56 @@
       .then(function (saved) { feature.geometry = saved.geometry; return afterWrite("已保存 " + props.code + " 的新位置"); })
       .catch(showError);
   };
+  /* Redraw a grid's outline. Its neighbours' vertices that coincide with its own move with them, so an
+     edge shared with a neighbour moves for both grids at once: they are checked together and saved in
+     one write (PUT /collections/grids/items), and never overlap on the way. */
   gc.redraw = function (code) {
     var feature = gc.grids[code];
     if (!feature) { status('<span class="gc-warn">网格边界未加载</span>'); return; }
-    var ring = (feature.geometry.type === "MultiPolygon" ? feature.geometry.coordinates[0][0] : feature.geometry.coordinates[0]).slice(0, -1);
-    var polygon = L.polygon(ring.map(function (p) { return [p[1], p[0]]; }), {color: "#ff6f00", weight: 3, fillOpacity: 0.1}).addTo(gc.map);
-    var handles = ring.map(function (p, i) {
-      var h = L.marker([p[1], p[0]], {draggable: true, icon: L.divIcon({className: "", html: '<div style="width:10px;height:10px;background:#ff6f00;border:1px solid #fff"></div>', iconSize: [10, 10]})}).addTo(gc.map);
-      h.on("drag", function () { ring[i] = [h.getLatLng().lng, h.getLatLng().lat]; polygon.setLatLngs(ring.map(function (q) { return [q[1], q[0]]; })); });
+    var rings = {}, polygons = {}, changed = {};
+    rings[code] = outerRing(feature);
+    var mine = {};
+    rings[code].forEach(function (p) { mine[vertexKey(p)] = true; });
+    Object.keys(gc.grids).forEach(function (c) {
+      if (c === code) { return; }
+      var ring = outerRing(gc.grids[c]);
+      if (ring.some(function (p) { return mine[vertexKey(p)]; })) { rings[c] = ring; }
+    });
+    Object.keys(rings).forEach(function (c) {
+      var own = c === code;
+      polygons[c] = L.polygon(toLatLngs(rings[c]), {color: own ? "#ff6f00" : "#1f78b4", weight: own ? 3 : 2, dashArray: own ? null : "4 3", fillOpacity: 0.1}).addTo(gc.map);
+    });
+    var handles = rings[code].map(function (p) {
+      var here = vertexKey(p), holders = [];
+      Object.keys(rings).forEach(function (c) {
+        rings[c].forEach(function (q, j) { if (vertexKey(q) === here) { holders.push([c, j]); } });
+      });
+      var shared = holders.length > 1;
+      var h = L.marker([p[1], p[0]], {draggable: true, icon: L.divIcon({className: "", html: '<div style="width:10px;height:10px;background:' + (shared ? "#1f78b4" : "#ff6f00") + ';border:1px solid #fff"></div>', iconSize: [10, 10]})}).addTo(gc.map);
+      h.on("drag", function () {
+        var at = [h.getLatLng().lng, h.getLatLng().lat];
+        holders.forEach(function (w) { rings[w[0]][w[1]] = at; changed[w[0]] = true; polygons[w[0]].setLatLngs(toLatLngs(rings[w[0]])); });
+        document.getElementById("gc-save").disabled = true;  // moved since the last check
+      });
       return h;
     });
-    function geometry() { var closed = ring.concat([ring[0]]); return {type: "Polygon", coordinates: [closed]}; }
-    function done() { gc.map.removeLayer(polygon); handles.forEach(function (h) { gc.map.removeLayer(h); }); }
-    status('拖动橙色顶点改边界，然后 <button id="gc-check">检查拓扑</button> <button id="gc-save" disabled>保存</button> <button id="gc-cancel">取消</button><div id="gc-findings"></div>');
+    changed[code] = true;
+    function redrawn() {
+      return {type: "FeatureCollection", features: Object.keys(changed).map(function (c) {
+        return {type: "Feature", properties: Object.assign({}, gc.grids[c].properties, {code: c}),
+          geometry: {type: "Polygon", coordinates: [rings[c].concat([rings[c][0]])]}};
+      })};
+    }
+    function done() {
+      Object.keys(polygons).forEach(function (c) { gc.map.removeLayer(polygons[c]); });
+      handles.forEach(function (h) { gc.map.removeLayer(h); });
+    }
+    var others = Object.keys(rings).length - 1;
+    status('拖动顶点改边界' + (others ? '（蓝色顶点为与相邻 ' + others + ' 个网格共用的顶点，相邻网格随之一起修改）' : '') +
+      '，然后 <button id="gc-check">检查拓扑</button> <button id="gc-save" disabled>保存</button> <button id="gc-cancel">取消</button><div id="gc-findings"></div>');
     document.getElementById("gc-cancel").addEventListener("click", function () { done(); status(""); });
     document.getElementById("gc-check").addEventListener("click", function () {
-      gc.api("/grids/" + encodeURIComponent(code) + "/check", {method: "POST", json: geometry()}).then(function (r) {
+      gc.api("/grids/check", {method: "POST", json: redrawn()}).then(function (r) {
         document.getElementById("gc-findings").innerHTML = r.findings.length ? "<ul>" + r.findings.map(function (f) {
           return '<li class="' + (f.severity === "error" ? "gc-warn" : "") + '">' + esc(f.label) + "：" + esc(f.message) + "</li>"; }).join("") + "</ul>"
           : '<p class="gc-ok">拓扑检查通过：无重叠、无缝隙、未超出社区</p>';
@@ -469,14 +517,21 @@
       }).catch(showError);
     });
     document.getElementById("gc-save").addEventListener("click", function () {
-      var props = Object.assign({}, feature.properties);
-      gc.api("/collections/grids/items/" + encodeURIComponent(code), {method: "PUT",
-        json: {type: "Feature", properties: props, geometry: geometry()}}).then(function (saved) {
-        done(); gc.grids[code] = saved; gc.layers.grids.clearLayers(); gc.layers.grids.addData(Object.values(gc.grids));
-        return afterWrite("已保存网格 " + code + " 的新边界");
+      var codes = Object.keys(changed);
+      gc.api("/collections/grids/items", {method: "PUT", json: redrawn()}).then(function (saved) {
+        done();
+        saved.features.forEach(function (f) { gc.grids[f.properties.code] = f; });
+        gc.layers.grids.clearLayers(); gc.layers.grids.addData(Object.values(gc.grids));
+        return afterWrite("已保存网格 " + codes.join("、") + " 的新边界");
       }).catch(showError);
     });
   };
+  function outerRing(f) {
+    var g = f.geometry;
+    return (g.type === "MultiPolygon" ? g.coordinates[0][0] : g.coordinates[0]).slice(0, -1).map(function (p) { return [p[0], p[1]]; });
+  }
+  function vertexKey(p) { return p[0].toFixed(7) + "," + p[1].toFixed(7); }  // about a centimetre
+  function toLatLngs(ring) { return ring.map(function (q) { return [q[1], q[0]]; }); }
 
   /* ---- start ---- */
   gc.registerPanel("grid", "网格", renderGrid);

@@ -21,8 +21,10 @@ from gridmap.catalogue import LAYER_NAMES, LAYERS
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.coverage import CoverageOptions
 from gridmap.lookup import LookupService
+from gridmap.measures.walking import life_circles_by_kind
 from gridmap.reports import write_outputs
 from gridmap.stores import Store, open_store
+from gridmap.vocabulary import share_measures
 
 
 def _read_all(store: Store, progress: Progress, narrow: bool = False) -> dict[str, gpd.GeoDataFrame]:
@@ -119,7 +121,9 @@ def analyze_command(
             result = analyze(frames, options, on_step=lambda name: progress.update(task, description=name))
         if out is not None:
             progress.update(task, description=f"writing {out}")
-            written = write_outputs(result, out, case_sheets(opened))
+            circles = life_circles_by_kind(result, frames.get("roads"), options.walking)
+            extra = [*case_sheets(opened), *([("生活圈", circles)] if len(circles) else [])]
+            written = write_outputs(result, out, extra)
     _print_summary(result)
     if out is not None:
         console.print(f"wrote {', '.join(p.name for p in written.values())} to {out}", highlight=False)
@@ -148,30 +152,31 @@ def _share(value: float) -> str:
 
 
 def _print_summary(result: Analysis) -> None:
+    shown = [m for m in share_measures() if m.column in result.streets and m.base == "households"]
     table = Table(title="街道汇总 Streets", title_justify="left")
-    for header in ("街道", "户数", "广播", "服务点", "十联", "无支部", "无网格员", "问题", "等级"):
+    headers = ("街道", "户数", *(m.short() for m in shown), "无支部", "无网格员", "问题", "等级")
+    for header in headers:
         table.add_column(header, justify="left" if header == "街道" else "right")
-    for row in result.streets.itertuples():
+    for row in result.streets.to_dict("records"):
         table.add_row(
-            str(row.name),
-            f"{row.households:,}",
-            _share(row.speaker_share),
-            _share(row.service_share),
-            _share(row.linkage_share),
-            f"{row.grids_without_party_branch:,}",
-            f"{row.grids_without_worker:,}",
-            f"{row.gap_count:,}",
-            str(row.grade),
+            str(row["name"]),
+            f"{row['households']:,}",
+            *(_share(row[m.column]) for m in shown),
+            f"{row['grids_without_party_branch']:,}",
+            f"{row['grids_without_worker']:,}",
+            f"{row['gap_count']:,}",
+            str(row["grade"]),
         )
     console.print(table)
     t = result.totals()
     grades = result.grids["grade"].value_counts().reindex(list("ABCD"), fill_value=0)
     console.print(
         f"[bold]{int(t['households']):,}[/] households in [bold]{int(t['grids']):,}[/] grids: "
-        f"speakers {_share(t['speaker_share'])}, service points {_share(t['service_share'])}, "
-        f"linkage {_share(t['linkage_share'])}",
+        + ", ".join(f"{m.en} {_share(t[m.column])}" for m in shown),
         highlight=False,
     )
+    for zh, en in result.notes:
+        console.print(f"{zh} ({en})", highlight=False)
     console.print(
         "grids by grade: "
         + ", ".join(f"{g} {n:,}" for g, n in grades.items())

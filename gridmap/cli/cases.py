@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from gridmap.cases.categories import Department, Subcategory
 from gridmap.cases.desk import CaseDesk, CaseReport, utc_now
 from gridmap.cases.lifecycle import Actor
 from gridmap.cases.records import cases_frame
@@ -24,8 +26,9 @@ from gridmap.cases.statistics import LEVEL_LABELS, group_names, headers
 from gridmap.cases.vocabulary import LEVELS, Action, Status
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.cli.app import StoreOption, app, console
-from gridmap.errors import ConfigError
+from gridmap.errors import ConfigError, GridmapError
 from gridmap.export import export_layer
+from gridmap.localtime import beijing
 from gridmap.lookup import LookupService
 from gridmap.privacy import Role
 from gridmap.stores import Store, open_store
@@ -40,7 +43,17 @@ app.add_typer(cases_app, name="cases")
 ByOption = Annotated[str | None, typer.Option("--by", help="Who is acting (recorded in the history).")]
 SinceOption = Annotated[str | None, typer.Option(help="Reported on or after this date (YYYY-MM-DD).")]
 UntilOption = Annotated[str | None, typer.Option(help="Reported on or before this date (YYYY-MM-DD).")]
-SHOWN = ("code", "status", "category", "grid_code", "department", "reported_at", "due_at", "overdue")
+SHOWN: dict[str, str] = {
+    "code": "案件编号",
+    "status": "状态",
+    "category": "类别",
+    "grid_code": "网格",
+    "department": "处置部门",
+    "reported_at": "上报时间",
+    "due_at": "处置时限",
+    "overdue": "超期",
+}
+"""The table's columns and their Chinese headers (times in Beijing time, codes as their names)."""
 
 
 def _desk(store: Store) -> CaseDesk:
@@ -170,7 +183,7 @@ def move_command(
             channel=channel,
         )
     status = Status(case["status"])
-    due = f", 处置时限 due {case['due_at']:%Y-%m-%d %H:%M %Z}" if case.get("due_at") else ""
+    due = f"，处置时限 {beijing(case['due_at'])}（北京时间）" if case.get("due_at") else ""
     console.print(f"{code}: {status.label_zh} {status.value}{due}", highlight=False)
 
 
@@ -210,20 +223,57 @@ def list_command(
         )
         actor = _actor(None)
         rows, total = desk.search(actor, wanted, limit=None if output else limit)
+        grids = opened.read("grids") if rows and output is None else None
     role = Role.ADMIN if with_personal else Role.VIEWER
     frame = cases_frame(rows, now=desk.clock(), zone=desk.calendar.zone, role=role)
     if output is not None:
         path = export_layer(frame, output, None, role=role)
         console.print(f"{total:,} cases → {path}", highlight=False)
         return
-    table = Table(title=f"案件 cases: {len(frame):,} of {total:,}", title_justify="left")
-    for name in SHOWN:
-        table.add_column(name)
+    table = Table(title=f"案件 {len(frame):,} / {total:,} 件（北京时间）", title_justify="left")
+    for header in SHOWN.values():
+        table.add_column(header, overflow="fold")
+    names = (
+        {} if grids is None else dict(zip(grids["code"].astype(str), grids["name"].astype(str), strict=True))
+    )
     for record in (
         frame[list(SHOWN)].astype(object).where(frame[list(SHOWN)].notna(), None).to_dict("records")
     ):
-        table.add_row(*("" if record[n] is None else str(record[n]) for n in SHOWN))
+        table.add_row(*_shown(record, desk, names))
     console.print(table)
+
+
+def _shown(record: dict[str, Any], desk: CaseDesk, grids: dict[str, str]) -> list[str]:
+    """One case as a 社区 worker reads it: labels for codes, Beijing times, 是/否."""
+    catalogue = desk.catalogue
+    out = []
+    for name in SHOWN:
+        value = record[name]
+        if value is None:
+            out.append("")
+        elif name == "status":
+            out.append(Status(value).label_zh)
+        elif name == "category":
+            out.append(_label(catalogue.subcategory, value))
+        elif name == "department":
+            out.append(_label(catalogue.department, value))
+        elif name == "grid_code":
+            out.append(grids.get(str(value), str(value)))
+        elif name in ("reported_at", "due_at"):
+            out.append(beijing(value))
+        elif name == "overdue":
+            out.append("是" if bool(value) else "否")
+        else:
+            out.append(str(value))
+    return out
+
+
+def _label(find: Callable[[str], Subcategory | Department], code: object) -> str:
+    """The name a catalogue gives `code`, or the code itself when the catalogue no longer has it."""
+    try:
+        return find(str(code)).name_zh
+    except (KeyError, GridmapError):
+        return str(code)
 
 
 @cases_app.command("stats")

@@ -33,6 +33,7 @@ from gridmap.sample.files import directory_size
 from gridmap.sample.layout import MAX_SCALE
 from gridmap.sample.province import CountyWritten, write_province
 from gridmap.stores import open_store
+from gridmap.vocabulary import graded_measures, share_measures
 
 # The steps of the demo, as the progress bar names them; analysis reports its own sub-steps.
 _STEPS = (
@@ -124,9 +125,7 @@ def _print_summary(analysis: Analysis, title: str) -> None:
         ("社区/村 communities", f"{len(analysis.communities):,}"),
         ("网格 grids", f"{len(analysis.grids):,}"),
         ("户 households", f"{int(t['households']):,}"),
-        ("广播覆盖 speaker coverage", _share(t["speaker_share"])),
-        ("服务点覆盖 service coverage", _share(t["service_share"])),
-        ("一户十联 linkage", _share(t["linkage_share"])),
+        *((f"{m.zh} {m.en}", _share(t[m.column])) for m in share_measures() if m.column in t),
         ("无党支部网格 grids without party branch", f"{int(t['grids_without_party_branch']):,}"),
         ("无网格员网格 grids without worker", f"{int(t['grids_without_worker']):,}"),
         ("拓扑错误 topology errors", f"{int(t['topology_errors']):,}"),
@@ -138,16 +137,16 @@ def _print_summary(analysis: Analysis, title: str) -> None:
 
     top = _by_gap(analysis).head(TOP_GAPS)
     gaps = Table(title="广播盲区最大的网格 Top speaker gaps", title_justify="left")
-    for header in ("网格编码", "名称", "盲区户", "广播", "服务点", "等级"):
+    shown = graded_measures()
+    for header in ("网格编码", "名称", "盲区户", *(m.short() for m in shown), "等级"):
         gaps.add_column(header, justify="left" if header in ("网格编码", "名称") else "right", no_wrap=True)
-    for row in top.itertuples():
+    for row in top.to_dict("records"):
         gaps.add_row(
-            str(row.code),
-            str(row.name),
-            f"{row.uncovered_households:,}",
-            _share(row.speaker_share),
-            _share(row.service_share),
-            str(row.grade),
+            str(row["code"]),
+            str(row["name"]),
+            f"{row['uncovered_households']:,}",
+            *(_share(row[m.column]) for m in shown),
+            str(row["grade"]),
         )
     console.print(gaps)
 

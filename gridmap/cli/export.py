@@ -16,7 +16,9 @@ from gridmap.crs import parse_crs
 from gridmap.errors import GridmapError
 from gridmap.export import (
     FORMATS,
+    HEADERS,
     CsvGeometry,
+    Headers,
     crs_note,
     export_layer,
     export_layers,
@@ -142,6 +144,13 @@ def export_command(
     csv_geometry: Annotated[
         str, typer.Option(help="CSV geometry: wkt, or lonlat (a point per feature).")
     ] = "wkt",
+    headers: Annotated[
+        str,
+        typer.Option(
+            help="XLSX column headers: zh (Chinese labels and 是/否, for 社区 staff) or canonical "
+            "(the field names); both import back."
+        ),
+    ] = "zh",
     what: Annotated[
         AnalysisOutput | None,
         typer.Option(
@@ -166,6 +175,9 @@ def export_command(
     if csv_geometry not in ("wkt", "lonlat"):
         raise typer.BadParameter("--csv-geometry must be wkt or lonlat")
     geometry: CsvGeometry = "wkt" if csv_geometry == "wkt" else "lonlat"
+    if headers not in HEADERS:
+        raise typer.BadParameter(f"--headers must be one of {', '.join(HEADERS)}")
+    chosen_headers: Headers = "zh" if headers == "zh" else "canonical"
     window = None if bbox is None else parse_bbox(bbox)
     role = Role.ANONYMOUS if public else Role.ADMIN
     keep_personal = with_personal and not public
@@ -201,6 +213,7 @@ def export_command(
                 encoding=encoding,
                 csv_geometry=geometry,
                 with_personal=keep_personal,
+                headers=chosen_headers,
             )
         except UnicodeEncodeError as exc:
             raise GridmapError(f"text cannot be written as {encoding}: {exc.reason}") from None

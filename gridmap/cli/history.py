@@ -11,6 +11,7 @@ from rich.table import Table
 
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.history import Revision
+from gridmap.localtime import beijing
 from gridmap.regrid import grid_changes
 from gridmap.stores import open_store
 from gridmap.versions import InvalidDateError
@@ -61,12 +62,14 @@ def history(
         console.print_json(json.dumps([r.as_dict() for r in found], ensure_ascii=False, default=str))
         return
     table = Table(title="修改记录 history")
-    for column in ("版本 revision", "时间 at", "修改人 author", "命令 command", "变更 changes"):
-        table.add_column(column)
+    for column in ("版本 revision", "时间 at（北京时间）", "修改人 author", "命令 command", "变更 changes"):
+        table.add_column(
+            column, no_wrap=column.startswith("时间"), min_width=19 if column.startswith("时间") else None
+        )
     for r in found:
         who = r.author if r.role is None else f"{r.author} ({r.role})"
         command = r.command if r.reverts is None else f"{r.command} (reverts {r.reverts})"
-        table.add_row(str(r.id), r.at.isoformat(timespec="seconds"), who, command, _summary(r))
+        table.add_row(str(r.id), beijing(r.at, seconds=True), who, command, _summary(r))
         for change in r.changes:
             table.add_row(
                 "", "", "", f"  {change.layer} {change.code} {change.op}", _sides(change.before, change.after)

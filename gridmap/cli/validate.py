@@ -15,6 +15,7 @@ from rich.table import Table
 from gridmap.assignment import assign
 from gridmap.catalogue import LAYERS
 from gridmap.cli.app import StoreOption, app, console
+from gridmap.errors import NotFoundError
 from gridmap.siting import EXACT_LIMIT, SiteKind, SitingResult, site
 from gridmap.stores import open_store
 from gridmap.topology import KIND_LABELS_ZH, TopologyOptions, check_grids
@@ -152,15 +153,32 @@ def site_command(
         int,
         typer.Option(help="Largest coverage matrix (pairs) solved exactly; larger ones use greedy.", min=0),
     ] = EXACT_LIMIT,
+    walking: Annotated[
+        bool,
+        typer.Option(
+            "--walking",
+            help="Service points: cover households within the radius on foot along the roads "
+            "(e.g. --radius 500, the 10-minute life circle), existing points kept.",
+        ),
+    ] = False,
     out: OutOption = None,
     store: StoreOption = None,
 ) -> None:
     """Propose K new sites covering the most households not yet covered (working sites count as covering)."""
     with open_store(store, create=False) as opened, console.status("reading households, buildings and sites"):
         frames = {name: opened.read(name) for name in ("households", "buildings", kind.value)}
+        roads = opened.read("roads") if walking else None
+    if roads is not None and roads.empty:
+        raise NotFoundError("no roads loaded: import roads (gridmap import roads FILE) to site on foot")
     with console.status(f"siting {k} {kind.value}"):
         result = site(
-            frames, cast(SiteKind, kind.value), k, candidates, radius_m=radius, exact_limit=exact_limit
+            frames,
+            cast(SiteKind, kind.value),
+            k,
+            candidates,
+            radius_m=radius,
+            exact_limit=exact_limit,
+            roads=roads,
         )
     _print_sites(result)
     if out is not None:
@@ -172,7 +190,7 @@ def _print_sites(result: SitingResult) -> None:
     share = result.covered_before / result.total_households if result.total_households else 0.0
     console.print(
         f"[bold]proposed {len(result.sites)} of {result.k} {result.kind} ({label})[/], "
-        f"radius {result.radius_m:,.0f} m: "
+        f"radius {result.radius_m:,.0f} m{' on foot' if result.walking else ''}: "
         f"{result.newly_covered:,} more households covered "
         f"({result.covered_before:,} → {result.covered_after:,} of {result.total_households:,}; "
         f"{share:.1%} before)",

@@ -26,7 +26,7 @@ Floats = npt.NDArray[np.float64]
 GEOMETRY = "geometry"
 
 
-_POINT, _POLYGON, _MULTIPOINT, _MULTIPOLYGON = 0, 3, 4, 6
+_POINT, _LINESTRING, _POLYGON, _MULTIPOINT, _MULTILINESTRING, _MULTIPOLYGON = 0, 1, 3, 4, 5, 6
 _TYPE_NAMES = {
     -1: "nothing",
     0: "Point",
@@ -115,7 +115,7 @@ def check_and_transform(
     _conform_types(layer, result, usable)
     _check_coordinates(result, crs, usable, area)
     # Validity is judged on the file's own coordinates: the densified transform must start from valid rings.
-    if layer.geometry != "Point":
+    if layer.geometry in ("Polygon", "MultiPolygon"):
         _check_validity(layer, result, usable, fix=fix)
     if not crs.is_wgs84:
         result.geoms[usable] = geoms_to_wgs84(result.geoms[usable], crs)
@@ -133,6 +133,9 @@ def _conform_types(layer: Layer, result: GeometryResult, usable: npt.NDArray[np.
         single = usable & (types == _MULTIPOINT) & (parts == 1)
         result.geoms[single] = shapely.get_geometry(result.geoms[single], 0)
         accepted = (types == _POINT) | single
+    elif layer.geometry == "MultiLineString":
+        # Lines are kept as given: a road is one line or several, and a line of one point is no road.
+        accepted = ((types == _LINESTRING) | (types == _MULTILINESTRING)) & (shapely.length(result.geoms) > 0)
     else:
         # A polygon layer keeps a one-part multipolygon as the polygon it is (GDAL promotes them on export).
         if layer.geometry == "Polygon":
@@ -145,7 +148,9 @@ def _conform_types(layer: Layer, result: GeometryResult, usable: npt.NDArray[np.
             )
         accepted = (types == _POLYGON) | (types == _MULTIPOLYGON)
     wrong = usable & ~accepted
-    wanted = "a Point" if layer.geometry == "Point" else "a Polygon or MultiPolygon"
+    wanted = {"Point": "a Point", "MultiLineString": "a LineString or MultiLineString of some length"}.get(
+        layer.geometry, "a Polygon or MultiPolygon"
+    )
     result.problems += _problems(wrong, lambda i: f"expected {wanted}, got a {_TYPE_NAMES[int(types[i])]}")
     usable &= accepted
 

@@ -24,13 +24,16 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyogrio
 import pyproj
+import shapely
 
 from gridmap.catalogue import Layer
 from gridmap.errors import Problem, ValidationError
+from gridmap.formulas import restore
 from gridmap.ingest.columns import map_columns, name_key
+from gridmap.ingest.osm import read_osm_roads
 from gridmap.ingest.values import TEXT
 
-Format = Literal["csv", "xlsx", "geojson", "gpkg", "shapefile", "kml", "fgb"]
+Format = Literal["csv", "xlsx", "geojson", "gpkg", "shapefile", "kml", "fgb", "osm"]
 
 _FORMATS: dict[str, Format] = {
     ".csv": "csv",
@@ -45,6 +48,8 @@ _FORMATS: dict[str, Format] = {
     ".kml": "kml",
     ".kmz": "kml",
     ".fgb": "fgb",
+    ".pbf": "osm",
+    ".osm": "osm",
 }
 
 FIELDS_SIDECAR = ".gridmap.json"
@@ -112,10 +117,16 @@ def read_source(
         encoding = _codec(path, encoding)
     if fmt == "csv":
         table, used = _read_csv(path, encoding)
-        source = Source(path, fmt, table, None, None, encoding=used)
+        source = Source(path, fmt, restore(table), None, None, encoding=used)
     elif fmt == "xlsx":
         sheet, table = _read_xlsx(path, target, source_layer)
         source = Source(path, fmt, table, None, None, layer=sheet)
+    elif fmt == "osm":
+        if target.name != "roads":
+            raise _file_error(path, f"an OpenStreetMap extract imports as roads, not {target.name}")
+        frame = read_osm_roads(path)
+        attributes = pd.DataFrame(frame.drop(columns="geometry"))
+        source = Source(path, fmt, attributes, frame.geometry, frame.crs, layer="highways")
     else:
         source = _read_vector(path, fmt, target, source_layer, encoding)
     source.table.columns = _unique_names(source.table.columns)
@@ -233,6 +244,7 @@ def _delimiter(header: str) -> str:
 
 def _read_xlsx(path: Path, target: Layer, source_layer: str | None) -> tuple[str, pd.DataFrame]:
     """The chosen sheet (by name, one named like the layer, else the first) with every cell as text."""
+    _check_inflation(path)
     try:
         sheets = pd.ExcelFile(path, engine="openpyxl")
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
@@ -255,6 +267,32 @@ def _read_xlsx(path: Path, target: Layer, source_layer: str | None) -> tuple[str
 
 
 _HEADER_SCAN_ROWS = 10
+XLSX_MAX_INFLATED = 2 * 1024**3
+"""The most a workbook may inflate to: a sheet of a million rows of a dozen fields is about 0.5 GB."""
+XLSX_MAX_RATIO = 100
+"""Workbooks compress 5–20 times; a zip bomb (1.5 MB inflating to 1.84 GB) a thousand."""
+_RATIO_FROM = 64 * 1024**2  # small workbooks are cheap whatever their ratio
+
+
+def _check_inflation(path: Path) -> None:
+    """Refuse a workbook whose members declare an absurd size, before anything is inflated.
+
+    Python's zip reader (openpyxl's) stops at the size a member declares, so
+    the declared sizes bound the work.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise _file_error(path, f"cannot open workbook: {exc}") from None
+    inflated = sum(m.file_size for m in members)
+    packed = max(1, sum(m.compress_size for m in members))
+    if inflated > XLSX_MAX_INFLATED or (inflated > _RATIO_FROM and inflated / packed > XLSX_MAX_RATIO):
+        raise _file_error(
+            path,
+            f"the workbook would inflate from {packed:,} to {inflated:,} bytes"
+            f" ({inflated / packed:,.0f} times); refused as a likely zip bomb",
+        )
 
 
 def _header_row(top: pd.DataFrame, target: Layer) -> int:
@@ -410,6 +448,8 @@ def _read_layer(path: Path, source: str, layer: str, encoding: str | None) -> gp
         frame = pyogrio.read_dataframe(source, layer=layer, encoding=encoding, use_arrow=True)
         _check_text(frame)
         return frame
+    except shapely.errors.GEOSException as exc:  # e.g. an unclosed ring, a ring of 2 points
+        raise ValidationError(str(path), [Problem(None, "geometry", f"invalid geometry: {exc}")]) from None
     except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
         if isinstance(exc, pa.ArrowInvalid) and "utf" not in str(exc).lower():
             raise _file_error(path, f"cannot read layer {layer!r}: {exc}") from None

@@ -18,17 +18,24 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gridmap.catalogue import Field, Layer
+from gridmap.catalogue import (
+    CODE_FORBIDDEN,
+    MASKED_PHONE,
+    MAX_CODE_LENGTH,
+    PHONE,
+    PHONE_SEPARATORS,
+    UNSAFE_TEXT,
+    Field,
+    Layer,
+)
 from gridmap.errors import Problem
 from gridmap.ingest.columns import ColumnMapping, name_key
 
 TEXT = pd.StringDtype("pyarrow")
 
-MAX_CODE_LENGTH = 64
 # Integers travel through float64 on the way in: beyond 2**53 they are no longer exact.
 MAX_INTEGER = 2**53
 # Control characters no text field may hold (tab and line breaks are allowed outside codes).
-_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 
 _TRUE = ("是", "y", "yes", "1", "true", "t", "√", "✓", "有")
 _FALSE = ("否", "n", "no", "0", "false", "f", "×", "✗", "无")
@@ -213,25 +220,63 @@ def is_code(f: Field) -> bool:
 def text_problems(f: Field, raw: pd.Series, label: str = "") -> list[Problem]:
     """Cells of text field `f` that cannot be stored as given, judged before any trimming.
 
-    A code is printable (no control characters, not even a trailing line break
-    that trimming would hide) and at most MAX_CODE_LENGTH characters; any text
-    is free of NUL and other control characters, which some stores drop silently.
+    The rules are the catalogue's: a code is printable (no control characters,
+    not even a trailing line break that trimming would hide), holds none of
+    `CODE_FORBIDDEN` and at most MAX_CODE_LENGTH characters; any text is free
+    of control characters and bidirectional overrides (`UNSAFE_TEXT`) and at
+    most its field's `max_length`; a phone field holds a phone number.
     """
     text = raw.astype(TEXT)
     given = text.notna().to_numpy()
     if is_code(f):
         printable = pc.utf8_is_printable(pa.array(text.array)).fill_null(True)
         bad = given & ~np.asarray(printable.to_numpy(zero_copy_only=False), dtype=bool)
-        long = given & (text.str.len().fillna(0).to_numpy() > MAX_CODE_LENGTH)
-        return _problems(
-            np.flatnonzero(bad),
-            f,
-            lambda i: f"{text.iat[i]!r} holds control or non-printing characters{label}",
-        ) + _problems(
-            np.flatnonzero(long & ~bad), f, lambda i: f"longer than {MAX_CODE_LENGTH} characters{label}"
+        bad |= given & _matches(text, UNSAFE_TEXT)
+        forbidden = given & ~bad & _matches(text, f"[{re.escape(CODE_FORBIDDEN)}]")
+        long = given & ~bad & (text.str.len().fillna(0).to_numpy() > MAX_CODE_LENGTH)
+        return (
+            _problems(
+                np.flatnonzero(bad),
+                f,
+                lambda i: f"{text.iat[i]!r} holds control or non-printing characters{label}",
+            )
+            + _problems(
+                np.flatnonzero(forbidden),
+                f,
+                lambda i: (
+                    f"{text.iat[i]!r} holds one of {' '.join(CODE_FORBIDDEN)}, which a URL cannot name{label}"
+                ),
+            )
+            + _problems(np.flatnonzero(long), f, lambda i: f"longer than {MAX_CODE_LENGTH} characters{label}")
         )
-    control = given & text.str.contains(_CONTROL, regex=True).fillna(False).to_numpy(dtype=bool)
-    return _problems(np.flatnonzero(control), f, lambda i: f"holds control characters{label}")
+    unsafe = given & _matches(text, UNSAFE_TEXT)
+    long = given & ~unsafe & (text.str.len().fillna(0).to_numpy() > f.max_length)
+    problems = _problems(
+        np.flatnonzero(unsafe), f, lambda i: f"holds control characters or bidirectional overrides{label}"
+    ) + _problems(
+        np.flatnonzero(long),
+        f,
+        lambda i: f"{len(str(text.iat[i])):,} characters; at most {f.max_length} are kept{label}",
+    )
+    if f.phone:
+        checked = given & ~unsafe & ~long
+        digits = text.fillna("").str.replace(PHONE_SEPARATORS.pattern, "", regex=True)
+        masked = digits.str.fullmatch(MASKED_PHONE.pattern).fillna(False).to_numpy(dtype=bool)
+        phone = digits.str.fullmatch(PHONE.pattern).fillna(False).to_numpy(dtype=bool)
+        wrong = checked & ~phone & ~masked & (digits.str.len().to_numpy() > 0)
+        problems += _problems(
+            np.flatnonzero(wrong),
+            f,
+            lambda i: (
+                f"{text.iat[i]!r} is not a phone number (a mobile like 13812341234, or a landline"
+                f" with its area code){label}"
+            ),
+        )
+    return problems
+
+
+def _matches(text: pd.Series, pattern: str) -> npt.NDArray[np.bool_]:
+    return np.asarray(text.str.contains(pattern, regex=True).fillna(False).to_numpy(dtype=bool), dtype=bool)
 
 
 def _boolean_repairs(f: Field, column: str, series: pd.Series) -> tuple[pd.Series, list[Problem]]:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from gridmap import vocabulary
 from gridmap.actions import grade_reasons, repairable_speakers
+from gridmap.crs import metric_crs
 from gridmap.errors import NotFoundError
 from gridmap.maps import styles as st
 from gridmap.maps._page import Chrome, Finish, LegendEntry, legend_html, map_frame
@@ -30,6 +31,7 @@ from gridmap.maps.layers import (
 from gridmap.maps.output import write_html
 from gridmap.maps.simplify import aggregate_points, for_basemap, simplify_polygons
 from gridmap.maps.zooms import count_zooms
+from gridmap.walking import walk_bands
 
 # The most counted cells the uncovered-household layer may carry; the cell grows until it fits.
 MAX_CELLS = 15_000
@@ -39,7 +41,7 @@ and leaves out the grid-level uncovered areas: a city of 12,000 grids stays a fe
 detail is one grid's map (`gridmap map --grid CODE`) or the served map's vector tiles."""
 FIRST_CELL_M = 25.0
 
-_GRID_PROPS = {
+_GRID_FIELDS = {
     "code": "code",
     "name": "name",
     "community": "community_name",
@@ -48,15 +50,22 @@ _GRID_PROPS = {
     "households": "households",
     "party_members": "party_members",
     "center_households": "center_households",
-    "speaker_share": "speaker_share",
-    "service_share": "service_share",
-    "linkage_share": "linkage_share",
+}
+_GRID_PROPS = {
+    **_GRID_FIELDS,
+    **{m.column: m.column for m in vocabulary.share_measures()},
     "uncovered_households": "uncovered_households",
     "grade": "grade",
     "reasons": "reasons",
 }
+"""Every property a grid's popup may show; a measure the analysis could not take is left out."""
 
-_GRID_POPUP = """
+
+def _grid_popup(shares: list[str]) -> str:
+    """The grid popup's script: its fields, then each measure's share that the map carries."""
+    measures = "".join(f'  ["{c}", gridmap.pct(p.{c})],\n' for c in shares)
+    return (
+        """
 var missing = '<span style="color:#c51b7d">' + gridmap.t("missing") + "</span>";
 return gridmap.table((p.name || "") + "（" + p.code + "）", [
   ["code", gridmap.text(p.code)],
@@ -66,14 +75,15 @@ return gridmap.table((p.name || "") + "（" + p.code + "）", [
   ["households", gridmap.num(p.households)],
   ["party_members", gridmap.num(p.party_members)],
   ["center_households", gridmap.num(p.center_households)],
-  ["speaker_share", gridmap.pct(p.speaker_share)],
-  ["service_share", gridmap.pct(p.service_share)],
-  ["linkage_share", gridmap.pct(p.linkage_share)],
-  ["uncovered_households", gridmap.num(p.uncovered_households)],
+"""
+        + measures
+        + """  ["uncovered_households", gridmap.num(p.uncovered_households)],
   ["grade", gridmap.text(p.grade)]
 ]).replace("</table></div>", "</table>" + (p.reasons && p.reasons.length ? "<b>" + gridmap.t("reasons")
   + "</b><ul>" + p.reasons.map(function (r) { return "<li>" + gridmap.esc(r) + "</li>"; }).join("")
   + "</ul>" : "") + "</div>");"""
+    )
+
 
 _FINDING_POPUP = """return gridmap.table(gridmap.t(p.kind), [
   ["severity", gridmap.text(gridmap.t(p.severity))], ["codes", gridmap.text(p.codes)],
@@ -102,16 +112,8 @@ JS_KEYS = [
     "layer_sites",
     "speaker",
     "service",
-    "overlap",
-    "gap",
-    "outside",
-    "sliver",
-    "invalid",
-    "empty",
-    "household_count",
-    "error",
-    "warning",
-    "info",
+    *vocabulary.FINDING_KINDS,
+    *vocabulary.SEVERITY_TERMS,
 ]
 
 
@@ -160,6 +162,9 @@ def coverage_map(
     )
     if analysis.grids.empty:
         raise NotFoundError("there are no grids to draw: import grids first (or run `gridmap demo`)")
+    if column not in analysis.grids:
+        notes = "; ".join(en for _, en in getattr(analysis, "notes", ())) or "its figures are missing"
+        raise NotFoundError(f"measure {chosen.code} was not taken: {notes}")
 
     def display(
         frame: gpd.GeoDataFrame, *, coverage: bool = False, simplify: bool = True
@@ -184,12 +189,14 @@ def coverage_map(
         for c in fills
     ]
     tooltip = f'gridmap.esc(p.name || p.code) + "：" + {_measure_js(column)}'
+    carried = {key: name for key, name in _GRID_PROPS.items() if name in shown}
+    shares = [m.column for m in vocabulary.share_measures() if m.column in carried]
     layers["grids"] = shapes(
         shown,
         t("layer_grids"),
-        properties=_GRID_PROPS,
+        properties=carried,
         styles=grid_styles,
-        popup=_GRID_POPUP,
+        popup=_grid_popup(shares),
         tooltip=tooltip,
     ).add_to(m)
 
@@ -240,6 +247,17 @@ def coverage_map(
             detail_zoom=zooms[0],
         )
     )
+
+    roads = frames.get("roads")
+    if "walk_bands" in chosen.layers and roads is not None and len(roads) and service is not None:
+        bands = walk_bands(roads, service, metric_crs(analysis.grids), vocabulary.LIFE_CIRCLES)
+        for minutes, band in zip(bands["minutes"], bands.geometry, strict=True):
+            term = vocabulary.WALK_BANDS[f"walk_band_{minutes}"]
+            style = {"color": term.color, "weight": 0, "fillColor": term.color, "fillOpacity": 0.45}
+            frame = gpd.GeoDataFrame(geometry=[band], crs=bands.crs)
+            layers[term.code] = shapes(
+                for_basemap(frame, base.crs), term.label(language), properties={}, styles=style
+            ).add_to(m)
 
     gap = vocabulary.HOUSEHOLD_GAPS[chosen.gap]
     missed = _gap_households(analysis.households, gap)
@@ -325,10 +343,9 @@ def coverage_map(
 
 def _gap_households(households: gpd.GeoDataFrame, gap: vocabulary.HouseholdGap) -> gpd.GeoDataFrame:
     """The households a measure leaves out (not covered; for linkage: not linked)."""
-    values = households[gap.column]
-    if gap.code == "linkage":
-        return households[values.isna().to_numpy()]
-    return households[~values.fillna(False).astype(bool).to_numpy()]
+    if gap.column not in households:
+        return households.iloc[:0]
+    return households[gap.left_out(households)]
 
 
 def _gap_counts(
@@ -448,6 +465,7 @@ def _symbols(
         "findings_other": LegendEntry(t("layer_findings_other"), st.FINDING["warning"], "dot", "#000"),
         "unassigned": LegendEntry(t("layer_unassigned"), st.UNASSIGNED, "dot", "#000"),
         "sites": LegendEntry(t("layer_sites"), st.SITE, "badge", "#fff"),
+        **{code: LegendEntry(band.label(lang), band.color) for code, band in vocabulary.WALK_BANDS.items()},
         "governance": LegendEntry(t("layer_governance"), st.GOVERNANCE, "line"),
         "streets": LegendEntry(t("layer_streets"), st.STREET, "line"),
         "communities": LegendEntry(t("layer_communities"), st.COMMUNITY, "line"),

@@ -11,7 +11,15 @@ import pandas as pd
 
 from gridmap.maps._page import LegendEntry
 from gridmap.maps.labels import Lang, label
-from gridmap.vocabulary import GRADE_COLORS, GRADES, MEASURES, NO_DATA_COLOR, SEVERITY_COLORS, measure
+from gridmap.vocabulary import (
+    GRADE_COLORS,
+    MEASURES,
+    NO_DATA_COLOR,
+    SEVERITY_COLORS,
+    grade_letters,
+    grade_levels,
+    measure,
+)
 
 __all__ = ["GRADE_COLORS", "MEASURES", "measure_colors", "measure_column", "measure_legend"]
 
@@ -51,11 +59,8 @@ def measure_colors(values: pd.Series, column: str) -> list[str]:
     if m.thresholds is None:
         return [GRADE_COLORS.get(str(v), NO_DATA) if pd.notna(v) else NO_DATA for v in values]
     shares = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    a, b, c = m.thresholds
-    # digitize against ascending (C, B, A) gives 0 for D … 3 for A.
-    classes = np.digitize(np.nan_to_num(shares, nan=0.0), (c, b, a))
-    colors = [GRADE_COLORS[g] for g in reversed(GRADES)]
-    return [NO_DATA if np.isnan(s) else colors[k] for s, k in zip(shares, classes, strict=True)]
+    letters = grade_letters(grade_levels(shares, m.thresholds))
+    return [NO_DATA if np.isnan(s) else GRADE_COLORS[g] for s, g in zip(shares, letters, strict=True)]
 
 
 def measure_legend(column: str, lang: Lang) -> list[LegendEntry]:

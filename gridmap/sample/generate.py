@@ -1,4 +1,4 @@
-"""Assemble the sample district's seven canonical layers from one seeded generator."""
+"""Assemble the sample district's canonical layers from one seeded generator."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from gridmap.sample.buildings import Buildings, build_buildings, number_within
 from gridmap.sample.facilities import Points, build_service_points, build_speakers
 from gridmap.sample.layout import WUCHANG, Layout, Place, build_layout, to_lonlat
 from gridmap.sample.people import HouseholdDraws, Households, build_staff, draw_households
+from gridmap.sample.roads import Roads, build_roads
 
 DEFAULT_SEED = 20261124
 
@@ -47,13 +48,13 @@ class District:
         return conform("households", frame)
 
     def frames(self) -> dict[str, gpd.GeoDataFrame]:
-        """All seven layers (households whole), in the catalogue's order."""
+        """Every layer (households whole), in the catalogue's order."""
         out = dict(self.layers)
         out["households"] = self.households()
         return {name: out[name] for name in _ORDER}
 
 
-_ORDER = ("streets", "communities", "grids", "buildings", "households", "speakers", "service_points")
+_ORDER = ("streets", "communities", "grids", "buildings", "households", "speakers", "service_points", "roads")
 
 
 def generate(scale: int = 1, seed: int = DEFAULT_SEED, place: Place = WUCHANG) -> dict[str, gpd.GeoDataFrame]:
@@ -96,6 +97,7 @@ def plan(scale: int = 1, seed: int = DEFAULT_SEED, place: Place = WUCHANG) -> Di
         "speakers": _points(
             speakers, grid_code, place, prefix="GB", group=speakers.grid, group_codes=grid_code
         ),
+        "roads": _roads(build_roads(layout, place.county), place),
         "service_points": _points(
             service_points,
             grid_code,
@@ -150,6 +152,17 @@ def _communities(layout: Layout, grid_geoms: npt.NDArray[np.object_]) -> gpd.Geo
             "kind": layout.community_kind,
         },
         geoms,
+    )
+
+
+def _roads(roads: Roads, place: Place) -> gpd.GeoDataFrame:
+    """Road lines in lon/lat; vertices shared by two roads convert identically, so they stay joined."""
+    sizes = np.array([len(line) for line in roads.lines])
+    lonlat = to_lonlat(np.concatenate(roads.lines), place)
+    lines = shapely.linestrings(lonlat, indices=np.repeat(np.arange(len(sizes)), sizes))
+    return _frame(
+        {"code": roads.code, "name": roads.name, "kind": roads.kind, "walkable": True},
+        lines,
     )
 
 

@@ -94,6 +94,7 @@ class Layout:
     grid_col: IntArray  # lattice column within its street
     road_index: IntArray  # per grid: index of the road its compound fronts (urban)
     village_cells: FloatArray  # (streets, ROWS, 4) buildable rectangles of each village's cells
+    lattice: _Lattice  # the road lines every grid edge follows (`gridmap.sample.roads`)
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,9 @@ class _Builder:
         for key, value in values.items():
             self.grids[key].append(value)
 
-    def layout(self, street_code: list[str], street_name: list[str], village_cells: FloatArray) -> Layout:
+    def layout(
+        self, street_code: list[str], street_name: list[str], village_cells: FloatArray, lattice: _Lattice
+    ) -> Layout:
         g = self.grids
         return Layout(
             street_code=street_code,
@@ -200,6 +203,7 @@ class _Builder:
             grid_col=np.asarray(g["col"]),
             road_index=np.asarray(g["road"]),
             village_cells=village_cells,
+            lattice=lattice,
         )
 
 
@@ -261,7 +265,7 @@ def build_layout(scale: int, rng: np.random.Generator, place: Place = WUCHANG) -
             road=-1,
         )
         village_cells[s] = [lattice.rect(int(r), int(r), gc) for r in rows]
-    return out.layout(street_code, street_name, village_cells)
+    return out.layout(street_code, street_name, village_cells, lattice)
 
 
 def to_lonlat(xy: FloatArray, place: Place = WUCHANG) -> FloatArray:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from gridmap.errors import ConfigError, StoreError
 from gridmap.settings import redact, store_url
-from gridmap.stores.base import BBox, Store
+from gridmap.stores.base import BBox, Receipt, Store, receipt
 
-__all__ = ["BBox", "Store", "open_store", "store_exists"]
+__all__ = ["BBox", "Receipt", "Store", "open_store", "receipt", "store_exists"]
 
 CREATE_HINT = "create one with `gridmap init`, `gridmap import` or `gridmap demo`"
 

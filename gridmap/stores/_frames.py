@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -32,7 +32,7 @@ from gridmap.errors import (
 )
 from gridmap.frames import WGS84, conform, empty_frame
 from gridmap.history import Author, Revision, acting_as, current_author, feature_changes
-from gridmap.stores.base import Store
+from gridmap.stores.base import Store, current_receipt, receipt
 from gridmap.stores.constraints import Constraint, constraints
 from gridmap.stores.wkb import geometries
 from gridmap.versions import stamp_validity
@@ -208,14 +208,25 @@ class PreparingStore(Store):
         drop: Mapping[str, list[str]] | None = None,
         reverts: int | None = None,
         create_only: bool = False,
+        plan: Plan | None = None,
     ) -> list[LayerChange]:
-        """Compute each layer's change set and commit them as one revision (nothing when nothing changed)."""
+        """Compute each layer's change set and commit them as one revision (nothing when nothing changed).
+
+        With `plan`, the frames and codes to drop are what `plan()` decides on the
+        store as it stands, asked again on every attempt after the revision is
+        noted: a commit lands only on the state its decision read (a revert's
+        conflict check cannot be overtaken by an edit). A `receipt()` being
+        collected gets the written rows as the committing transaction left them.
+        """
         author = current_author()
+        wanted = current_receipt()
         for attempt in range(_ATTEMPTS):
             # The last attempt holds the writers' turn from reading to commit, so it cannot be overtaken.
             holding = attempt == _ATTEMPTS - 1
             with self._writers_turn() if holding else nullcontext() as turn:
                 seen = self._counter()
+                if plan is not None:
+                    frames, drop = plan()
                 changes = [
                     self._change(
                         layer,
@@ -230,7 +241,13 @@ class PreparingStore(Store):
                 changed = [c for c in changes if not c.empty]
                 if not changed:
                     return []
-                if self._commit(changed, author, reverts=reverts, expected=seen, turn=turn):
+                done = self._commit(
+                    changed, author, reverts=reverts, expected=seen, turn=turn, read_back=wanted is not None
+                )
+                if done is not None:
+                    if wanted is not None:
+                        wanted.revision, _ = done
+                        wanted.rows.update(done[1])
                     return changed
         raise StoreError(
             f"{self.url}: other writes kept landing during this one; nothing was changed, try again"
@@ -315,27 +332,37 @@ class PreparingStore(Store):
         later change would be overwritten silently.
         """
         record = self.changes(revision)
-        restore: dict[str, gpd.GeoDataFrame] = {}
-        drop: dict[str, list[str]] = {}
-        for layer in record.counts:
-            before, after = self._revision_rows(layer, revision)
-            codes = sorted({*before["code"].astype(str), *after["code"].astype(str)})
-            moved_on = _differs(layer, self._stored(layer, codes), after, codes)
-            later = {c: r for c, r in self._last_touch(layer, moved_on).items() if r != revision}
-            if moved_on:
-                shown = ", ".join(f"{c} (revision {later.get(c, '?')})" for c in moved_on[:10])
-                raise RevertConflictError(
-                    f"revision {revision} cannot be reverted: {layer} {shown} changed again since; "
-                    "revert the later revisions first (newest first)"
-                )
-            restore[layer] = prepare(layer, before)
-            drop[layer] = sorted(set(after["code"].astype(str)) - set(before["code"].astype(str)))
-        _check_parents(self, restore, drop, f"revert of revision {revision}")
-        with acting_as_revert(revision):
-            done = self._write(restore, whole=False, drop=drop, reverts=revision)
-        if not done:
+        # What the revision wrote and replaced never changes; only the store's state does.
+        rows = {layer: self._revision_rows(layer, revision) for layer in record.counts}
+
+        def plan() -> tuple[dict[str, gpd.GeoDataFrame], dict[str, list[str]]]:
+            """Decided on the store as it stands at this attempt (see `_write`)."""
+            restore: dict[str, gpd.GeoDataFrame] = {}
+            drop: dict[str, list[str]] = {}
+            for layer, (before, after) in rows.items():
+                codes = sorted({*before["code"].astype(str), *after["code"].astype(str)})
+                moved_on = _differs(layer, self._stored(layer, codes), after, codes)
+                if moved_on:
+                    later = {c: r for c, r in self._last_touch(layer, moved_on).items() if r != revision}
+                    shown = ", ".join(f"{c} (revision {later.get(c, '?')})" for c in moved_on[:10])
+                    raise RevertConflictError(
+                        f"revision {revision} cannot be reverted: {layer} {shown} changed again since; "
+                        "revert the later revisions first (newest first)"
+                    )
+                restore[layer] = prepare(layer, before)
+                drop[layer] = sorted(set(after["code"].astype(str)) - set(before["code"].astype(str)))
+            _check_parents(self, restore, drop, f"revert of revision {revision}")
+            return restore, drop
+
+        with acting_as_revert(revision), receipt() as got:
+            done = self._write({}, whole=False, reverts=revision, plan=plan)
+        if not done or got.revision is None:
             raise RevertConflictError(f"revision {revision} changed nothing that differs from the store now")
-        return int(self._counter())
+        outer = current_receipt()
+        if outer is not None:
+            outer.revision = got.revision
+            outer.rows.update(got.rows)
+        return got.revision
 
     # -- what a backend provides ------------------------------------------------
 
@@ -368,12 +395,15 @@ class PreparingStore(Store):
         reverts: int | None,
         expected: int,
         turn: Any = None,
-    ) -> bool:
+        read_back: bool = False,
+    ) -> Committed | None:
         """Apply the changes, their history and the revision record in one transaction.
 
         `turn` is what `_writers_turn` yielded when the caller holds it; otherwise the
-        commit takes the turn itself. Returns False (and changes nothing) when the last
-        revision is no longer `expected`.
+        commit takes the turn itself. Returns None (and changes nothing) when the last
+        revision is no longer `expected`, else the new revision and, with `read_back`,
+        the rows of every code a change wrote or deleted (not of whole-layer loads)
+        as this transaction left them, in the catalogue's layout.
         """
 
     @abstractmethod
@@ -398,6 +428,19 @@ class PreparingStore(Store):
 
 
 _ATTEMPTS = 3
+
+Plan = Callable[[], tuple[Mapping[str, gpd.GeoDataFrame], Mapping[str, list[str]]]]
+"""A write decided on the store as it stands: the frames to write and, per layer, the codes to drop."""
+
+Committed = tuple[int, dict[str, gpd.GeoDataFrame]]
+"""A commit's revision and the rows it read back (`PreparingStore._commit`)."""
+
+
+def read_back_codes(change: LayerChange) -> list[str] | None:
+    """The codes whose committed rows a receipt reports for `change` (None: a whole-layer load)."""
+    if change.whole is not None:
+        return None
+    return sorted({*change.rows["code"].astype(str), *change.deleted})
 
 
 def acting_as_revert(revision: int) -> AbstractContextManager[Author]:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -24,6 +27,40 @@ if TYPE_CHECKING:
     from gridmap.stores.cases import CaseBook
 
 BBox = tuple[float, float, float, float]
+
+
+@dataclass
+class Receipt:
+    """What the writes made inside `receipt()` committed, read back in their own transactions.
+
+    `rows` holds, per layer, the features a write wrote or deleted exactly as its
+    transaction left them (a deleted one is absent); `revision` is the last
+    revision recorded (None when nothing changed). An acknowledgement built from
+    it reports what was committed, never a later read another write may have
+    overtaken.
+    """
+
+    revision: int | None = None
+    rows: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+
+
+_RECEIPT: ContextVar[Receipt | None] = ContextVar("gridmap_receipt", default=None)
+
+
+@contextmanager
+def receipt() -> Iterator[Receipt]:
+    """Collect what the store writes of this thread (or task) commit while the block runs."""
+    mine = Receipt()
+    token = _RECEIPT.set(mine)
+    try:
+        yield mine
+    finally:
+        _RECEIPT.reset(token)
+
+
+def current_receipt() -> Receipt | None:
+    """The receipt being collected, if any (the write path fills it)."""
+    return _RECEIPT.get()
 
 
 class Store(ABC):
@@ -131,6 +168,14 @@ class Store(ABC):
         touched more than `most` features (reading those layers whole is cheaper).
         Edits made outside gridmap (QGIS, GDAL, psql) are in the log: the store's
         triggers record them as revisions of their own.
+        """
+        return None
+
+    def wait_for_change(self, seconds: float) -> bool | None:
+        """Block until the store says it changed (True) or `seconds` pass (False).
+
+        None, at once, from a backend that cannot tell (a GeoPackage): the caller polls
+        `revision`. PostGIS listens for the NOTIFY every commit sends, whoever writes.
         """
         return None
 

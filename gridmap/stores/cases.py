@@ -17,7 +17,7 @@ import datetime as dt
 import math
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from sqlalchemy.pool import NullPool, StaticPool
 
 from gridmap.cases.vocabulary import LEVEL_ORDER, OPEN_STATUSES, SATISFIED, Status
 from gridmap.errors import StoreError, driver_reason
+from gridmap.stores._gate import gate
 
 UTC = dt.UTC
 Writing = Callable[[], AbstractContextManager[sqlite3.Connection]]
@@ -311,10 +312,17 @@ def overdue_condition(now: dt.datetime) -> sa.ColumnElement[bool]:
 class CaseBook:
     """The cases of one store (`Store.case_book()`)."""
 
-    def __init__(self, engine: sa.Engine, url: str, writing: Writing | None = None) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        url: str,
+        writing: Writing | None = None,
+        reading: Callable[[], AbstractContextManager[object]] = nullcontext,
+    ) -> None:
         self._engine = engine
         self.url = url
         self._writing = writing
+        self._reading = reading  # held while a reading connection is open (a GeoPackage's gate)
 
     @classmethod
     def for_geopackage(cls, path: Path, writing: Writing) -> CaseBook:
@@ -325,7 +333,7 @@ class CaseBook:
         """
         engine = sa.create_engine(f"sqlite:///{path}", poolclass=NullPool)
         sa.event.listen(engine, "connect", _query_only)
-        book = cls(engine, str(path), writing)
+        book = cls(engine, str(path), writing, reading=lambda: gate(path).held("sqlite"))
         with book._read() as conn:
             inspector = sa.inspect(conn)
             complete = all(inspector.has_table(name) for name in metadata.tables)
@@ -376,7 +384,7 @@ class CaseBook:
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
         try:
-            with self._engine.connect() as conn:
+            with self._reading(), self._engine.connect() as conn:
                 yield conn
         except DBAPIError as exc:
             raise StoreError(f"{self.url}: {driver_reason(exc)}") from None

@@ -17,6 +17,7 @@ import datetime as dt
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -42,6 +43,7 @@ from gridmap.frames import empty_frame
 from gridmap.history import Author, Revision
 from gridmap.stores import gpkg_triggers
 from gridmap.stores._frames import (
+    Committed,
     PreparingStore,
     accepted_geometries,
     arrow_frame,
@@ -50,7 +52,9 @@ from gridmap.stores._frames import (
     geoms_of,
     in_force,
     prepare,
+    read_back_codes,
 )
+from gridmap.stores._gate import gate
 from gridmap.stores.base import BBox
 from gridmap.stores.conditions import Condition, to_sqlite
 from gridmap.stores.query import (
@@ -69,6 +73,8 @@ from gridmap.versions import parse_date
 
 if TYPE_CHECKING:
     from gridmap.stores.cases import CaseBook
+
+log = logging.getLogger(__name__)
 
 META = "gridmap_meta"
 GEOMETRY_COLUMN = "geom"
@@ -187,9 +193,11 @@ class GeoPackageStore(PreparingStore):
         try:
             if codes is None:
                 parts = [None] if bbox is None else bbox_parts(bbox)  # two across the antimeridian
-                frames = [
-                    pyogrio.read_dataframe(self.path, layer=layer, bbox=box, use_arrow=True) for box in parts
-                ]
+                with gate(self.path).held("other"):
+                    frames = [
+                        pyogrio.read_dataframe(self.path, layer=layer, bbox=box, use_arrow=True)
+                        for box in parts
+                    ]
                 frame = frames[0] if len(frames) == 1 else pd.concat(frames).drop_duplicates("code")
             else:
                 # Through SQLite, never GDAL: a read-only GDAL open that finds no write-ahead log
@@ -206,7 +214,8 @@ class GeoPackageStore(PreparingStore):
     def read_columns(self, layer: str, columns: Sequence[str]) -> gpd.GeoDataFrame:
         arrow_types(layer, columns)
         try:
-            meta, table = pyogrio.read_arrow(self.path, layer=layer, columns=list(columns))
+            with gate(self.path).held("other"):
+                meta, table = pyogrio.read_arrow(self.path, layer=layer, columns=list(columns))
         except (DataSourceError, DataLayerError) as exc:
             raise StoreError(f"cannot read {layer} from {self.url}: {exc}") from None
         return arrow_frame(layer, table, columns, table[meta["geometry_name"] or "wkb_geometry"])
@@ -265,16 +274,8 @@ class GeoPackageStore(PreparingStore):
 
     def _rows(self, spec: Layer, codes: Sequence[str], bbox: BBox | None) -> gpd.GeoDataFrame:
         """The stored rows of `codes` (within `bbox`), read in one SQLite snapshot."""
-        columns = ", ".join(f'"{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN])
         with _sqlite(self.path, readonly=True) as conn:
-            rows = conn.execute(
-                f'SELECT {columns} FROM "{spec.name}" WHERE code IN (SELECT value FROM json_each(?)) '
-                "ORDER BY code",
-                (_json_list(codes),),
-            ).fetchall()
-        frame = _frame_of_rows(spec, rows)
-        # SQLite compares text up to a NUL: "H2\x00" finds H2. Only the codes asked for, exactly.
-        frame = frame[frame["code"].isin([str(c) for c in codes]).to_numpy(dtype=bool)]
+            frame = _rows_in(conn, spec, codes)
         if bbox is not None:
             frame = frame[shapely.intersects(geoms_of(frame), bbox_shape(bbox))]
         return frame.reset_index(drop=True)
@@ -342,7 +343,8 @@ class GeoPackageStore(PreparingStore):
         reverts: int | None,
         expected: int,
         turn: Any = None,
-    ) -> bool:
+        read_back: bool = False,
+    ) -> Committed | None:
         loads = [c for c in changes if c.whole is not None]
         with (
             nullcontext() if turn is not None else self._writers_turn(),
@@ -351,7 +353,7 @@ class GeoPackageStore(PreparingStore):
         ):
             if conn.execute(f"SELECT value FROM {META} WHERE key = 'revision'").fetchone()[0] != expected:
                 conn.execute("ROLLBACK")
-                return False
+                return None
             revision = expected + 1
             conn.execute(f"DELETE FROM {gpkg_triggers.EXTERNAL}")  # later external edits open their own
             for change in changes:
@@ -367,7 +369,12 @@ class GeoPackageStore(PreparingStore):
                 bounds = content.total_bounds if len(content) else None
                 _touch(conn, [change.layer], bounds=bounds, whole=change.whole is not None)
             _touch(conn, [])
-        return True
+            written: dict[str, gpd.GeoDataFrame] = {}
+            for change in changes if read_back else []:
+                codes = read_back_codes(change)
+                if codes is not None:
+                    written[change.layer] = _rows_in(conn, get_layer(change.layer), codes)
+        return revision, written
 
     def settle(self) -> bool:
         """Derive `grid_code` for the rows QGIS or GDAL changed since gridmap last looked.
@@ -559,7 +566,8 @@ class GeoPackageStore(PreparingStore):
             tmp = Path(name)
             try:
                 if self.path.exists():
-                    shutil.copyfile(self.path, tmp)
+                    with gate(self.path).held("other"):  # a plain open and close of the store's file
+                        shutil.copyfile(self.path, tmp)
                     shutil.copymode(self.path, tmp)
                 else:
                     tmp.unlink()  # GDAL creates the new file itself
@@ -571,6 +579,18 @@ class GeoPackageStore(PreparingStore):
                 for leftover in (tmp, *(Path(f"{tmp}{s}") for s in ("-journal", "-wal", "-shm"))):
                     leftover.unlink(missing_ok=True)
                 raise
+
+
+def _rows_in(conn: sqlite3.Connection, spec: Layer, codes: Sequence[str]) -> gpd.GeoDataFrame:
+    """The rows of `codes` as `conn`'s transaction sees them, in the layout of `spec`, by code."""
+    columns = ", ".join(f'"{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN])
+    rows = conn.execute(
+        f'SELECT {columns} FROM "{spec.name}" WHERE code IN (SELECT value FROM json_each(?)) ORDER BY code',
+        (_json_list(codes),),
+    ).fetchall()
+    frame = _frame_of_rows(spec, rows)
+    # SQLite compares text up to a NUL: "H2\x00" finds H2. Only the codes asked for, exactly.
+    return frame[frame["code"].isin([str(c) for c in codes]).to_numpy(dtype=bool)].reset_index(drop=True)
 
 
 class _TransactionRows:
@@ -964,6 +984,16 @@ def _sqlite(
     commits, one `BEGIN IMMEDIATE` transaction (writers queue for it). Without
     it, a writable connection is to a private copy (no fsync per commit).
     """
+    # Never while GDAL has the file open in this process (`gridmap.stores._gate`).
+    with gate(path).held("sqlite"), _connection(path, readonly, transaction, attach) as conn:
+        yield conn
+
+
+@contextmanager
+def _connection(
+    path: Path, readonly: bool, transaction: bool, attach: Mapping[str, Path] | None
+) -> Iterator[sqlite3.Connection]:
+    """`_sqlite`'s connection, once the file's gate is held."""
     # Readers open read-write but query-only: the last connection to close then folds the
     # write-ahead log back into the file and removes it (a read-only one cannot).
     uri = path.as_uri() + ("" if path.exists() else "?mode=rw")
@@ -1000,17 +1030,29 @@ def _sqlite(
             if marked:
                 conn.execute(f"DELETE FROM {gpkg_triggers.WRITING}")
             conn.execute("COMMIT")
-        if transaction:
-            # Fold the log into the file now, so the .gpkg alone holds every committed write. Without
-            # waiting: a truncating checkpoint holds the write lock while it waits for readers, and
-            # QGIS's commit, reading before it writes, would be refused at once meanwhile. A reader
-            # in the way leaves the rest of the log to the next commit or the last connection closed.
-            conn.execute("PRAGMA busy_timeout = 0")
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except sqlite3.Error as exc:
         raise StoreError(f"{path}: {exc}") from None
+    else:
+        if transaction:
+            _fold_log(conn, path)
     finally:
         conn.close()
+
+
+def _fold_log(conn: sqlite3.Connection, path: Path) -> None:
+    """Fold the write-ahead log into the file, so the .gpkg alone holds every committed write.
+
+    Only after the commit, and never its failure: the write it follows is committed and
+    must be acknowledged. Without waiting: a truncating checkpoint holds the write lock
+    while it waits for readers, and QGIS's commit, reading before it writes, would be
+    refused at once meanwhile. A reader in the way leaves the rest of the log to the next
+    commit or the last connection closed.
+    """
+    try:
+        conn.execute("PRAGMA busy_timeout = 0")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    except sqlite3.Error as exc:
+        log.info("%s: write-ahead log not folded back yet (%s)", path, exc)
 
 
 def _mark_writing(conn: sqlite3.Connection) -> bool:

@@ -116,8 +116,9 @@ def _changes(layer: str) -> list[str]:
     old = ", ".join(f'OLD."{c}"' for c in columns)
     current = f"(SELECT revision FROM {EXTERNAL})"
     external = f"NOT EXISTS (SELECT 1 FROM {WRITING})"
-    # An update that changes nothing (QGIS saving an untouched feature) records nothing; nor does
-    # the trigger's own stamp of the revision.
+    # An update that changes nothing but the revision records nothing: QGIS saving an untouched
+    # feature, and the triggers' own stamp. Whatever revision an external writer sends (GDAL
+    # writes back the one it read, perhaps stale) is replaced by the stamp.
     same = " AND ".join(f'NEW."{c}" IS OLD."{c}"' for c in columns if c != REVISION)
     history = (
         f'INSERT INTO "{layer}_history" ({names}, superseded, closed_on) '
@@ -139,7 +140,7 @@ def _changes(layer: str) -> list[str]:
         f'CREATE TRIGGER "gridmap_{layer}_insert" AFTER INSERT ON "{layer}" WHEN {external}\n'
         f"BEGIN{_open_revision(layer, 'inserted')}\n    {stamp}\n    {log('inserted', 'NEW')}\nEND",
         f'CREATE TRIGGER "gridmap_{layer}_update" AFTER UPDATE ON "{layer}" '
-        f"WHEN {external} AND NEW.revision IS OLD.revision AND NOT ({same})\n"
+        f"WHEN {external} AND NOT ({same})\n"
         f"BEGIN{_open_revision(layer, 'updated')}\n    {history}\n    {stamp}\n"
         f"    {log('updated', 'NEW')}\n    {renamed}\nEND",
         f'CREATE TRIGGER "gridmap_{layer}_delete" AFTER DELETE ON "{layer}" WHEN {external}\n'

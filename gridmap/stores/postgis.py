@@ -50,6 +50,7 @@ from gridmap.frames import WGS84, empty_frame
 from gridmap.history import Author, Revision, current_author
 from gridmap.settings import redact
 from gridmap.stores._frames import (
+    Committed,
     PreparingStore,
     arrow_frame,
     arrow_types,
@@ -57,6 +58,7 @@ from gridmap.stores._frames import (
     finish,
     geoms_of,
     in_force,
+    read_back_codes,
 )
 from gridmap.stores.base import BBox
 from gridmap.stores.conditions import Condition, to_postgres
@@ -140,6 +142,7 @@ class PostGISStore(PreparingStore):
         except (ArgumentError, NoSuchModuleError, ValueError) as exc:
             raise ConfigError(f"unusable store URL {redact(url)!r}: {redact(str(exc))}") from None
         self.url = self._engine.url.render_as_string(hide_password=True)
+        self._listener: psycopg.Connection[Any] | None = None
         self._libpq_url = self._engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         try:
             migrate(self._engine)
@@ -148,7 +151,27 @@ class PostGISStore(PreparingStore):
             raise StoreError(f"cannot open {self.url}: {driver_reason(exc)}") from None
 
     def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
         self._engine.dispose()
+
+    def wait_for_change(self, seconds: float) -> bool | None:
+        """Wait for `NOTIFY gridmap_revision` (migration 0006: every commit that moves the revision).
+
+        One connection of its own, listening from the first call on, so a commit made
+        between two calls is reported by the next one. A lost connection answers None
+        (poll meanwhile) and is opened again next time.
+        """
+        try:
+            if self._listener is None:
+                self._listener = psycopg.connect(self._libpq_url, autocommit=True)
+                self._listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            return any(True for _ in self._listener.notifies(timeout=seconds, stop_after=1))
+        except psycopg.Error:
+            if self._listener is not None:
+                self._listener.close()
+            self._listener = None
+            return None
 
     def case_book(self) -> CaseBook:
         """The `cases` and `case_events` tables of migration 0003, on this store's engine."""
@@ -261,13 +284,8 @@ class PostGISStore(PreparingStore):
 
     def _select(self, spec: Layer, sql: str, params: Mapping[str, object]) -> gpd.GeoDataFrame:
         """Rows of `sql` (the spec's fields, then the geometry as WKB) decoded from binary COPY."""
-        # COPY takes no server-side parameters: psycopg binds these client-side, quoted by the driver.
-        with (
-            self._cursor() as cur,
-            cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)", params) as copy,
-        ):
-            blocks = [bytes(block) for block in copy]  # one block per row: the row boundaries come free
-        return _frame_from_copy(spec, blocks)
+        with self._cursor() as cur:
+            return _copy_rows(cur, spec, sql, params)
 
     def read_columns(self, layer: str, columns: Sequence[str]) -> gpd.GeoDataFrame:
         types = arrow_types(layer, columns)  # also the allow-list of the names put into the SQL
@@ -375,12 +393,13 @@ class PostGISStore(PreparingStore):
         reverts: int | None,
         expected: int,
         turn: Any = None,
-    ) -> bool:
+        read_back: bool = False,
+    ) -> Committed | None:
         """One transaction: history first, then the rows, the revision record and the counter."""
         with nullcontext(turn) if turn is not None else self._writers_turn() as cur:
             row = cur.execute("SELECT revision FROM gridmap_meta WHERE key = 'store' FOR UPDATE").fetchone()
             if row is None or int(row[0]) != expected:
-                return False
+                return None
             revision = expected + 1
             cur.execute(f"SET LOCAL maintenance_work_mem = '{_INDEX_MEMORY}'")
             for change in changes:
@@ -404,7 +423,16 @@ class PostGISStore(PreparingStore):
                 ),
             )
             _bump(cur, list(counts))
-        return True
+            written: dict[str, gpd.GeoDataFrame] = {}
+            for change in changes if read_back else []:
+                codes = read_back_codes(change)
+                if codes is not None:
+                    spec = get_layer(change.layer)
+                    where, params = _where(None, codes, {})
+                    sql = f"SELECT {', '.join(spec.field_names)}, ST_AsBinary(geometry) FROM {spec.name}"
+                    sql += " WHERE " + " AND ".join(where) + " ORDER BY code"
+                    written[change.layer] = finish(spec, _copy_rows(cur, spec, sql, params))
+        return revision, written
 
     def _retired(self, layer: str, codes: Sequence[str]) -> gpd.GeoDataFrame:
         spec = get_layer(layer)
@@ -499,6 +527,16 @@ class PostGISStore(PreparingStore):
         """
         table = self._select(wide, sql, {"d": parse_date(date)})
         return in_force(spec, table)
+
+
+def _copy_rows(
+    cur: psycopg.Cursor[Any], spec: Layer, sql: str, params: Mapping[str, object]
+) -> gpd.GeoDataFrame:
+    """Rows of `sql` (the spec's fields, then the geometry as WKB) in `cur`'s transaction, by binary COPY."""
+    # COPY takes no server-side parameters: psycopg binds these client-side, quoted by the driver.
+    with cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)", params) as copy:
+        blocks = [bytes(block) for block in copy]  # one block per row: the row boundaries come free
+    return _frame_from_copy(spec, blocks)
 
 
 def _numbered(sql: str, params: dict[str, object]) -> tuple[str, tuple[object, ...]]:

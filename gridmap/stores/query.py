@@ -157,6 +157,9 @@ def check_bbox(bbox: BBox) -> BBox:
     return bbox
 
 
+_INT64 = 2.0**63
+
+
 def typed_equals(spec: Layer, raw: Mapping[str, str]) -> dict[str, Value]:
     """Field → text filters as `equals` for `Store.query`: each value read as its field's type.
 
@@ -187,5 +190,7 @@ def _typed(field: Field, text: str) -> Value:
             raise QueryError(f"{field.name} must be a number", field.name) from None
         if not math.isfinite(number):
             raise QueryError(f"{field.name} must be a finite number", field.name)
+        if not -_INT64 <= number < _INT64:  # beyond what either store's integers hold
+            raise QueryError(f"{field.name} must lie between -2^63 and 2^63", field.name)
         return int(number) if field.type == "integer" and number.is_integer() else number
     return text

@@ -154,7 +154,13 @@ def loaded(store: Store) -> Store:
 
 def settings_for(store_url: str, **extra: object) -> ApiSettings:
     """Settings of a test app: the analysis built in a thread of its own, shared in a fresh folder."""
-    extra = {"builder": "thread", "serving_dir": Path(tempfile.mkdtemp(prefix="gridmap-serving-")), **extra}
+    extra = {
+        "builder": "thread",
+        "serving_dir": Path(tempfile.mkdtemp(prefix="gridmap-serving-")),
+        # Many tests send unknown tokens from the one test client; test_sign_in checks the bound.
+        "token_failures_per_minute": 10_000,
+        **extra,
+    }
     return ApiSettings(store=store_url, tokens=json.dumps(TOKENS), **extra)  # type: ignore[arg-type]
 
 

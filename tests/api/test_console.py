@@ -96,6 +96,40 @@ def test_topology_check_before_saving_a_boundary(reader: TestClient) -> None:
     )
 
 
+def test_a_shared_edge_is_checked_for_both_grids_at_once(reader: TestClient) -> None:
+    def grid(code: str, y0: float, y1: float) -> dict:
+        ring = [[114.30, y0], [114.31, y0], [114.31, y1], [114.30, y1], [114.30, y0]]
+        return {
+            "type": "Feature",
+            "properties": {"code": code},
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+        }
+
+    # G1 and G2 share the edge y = 30.51; moving it for G1 alone overlaps G2 ...
+    alone = reader.post(
+        "/grids/G1/check", json=grid("G1", 30.50, 30.512)["geometry"], headers=bearer(EDITOR_C1)
+    )
+    assert alone.json()["ok"] is False and "overlap" in {f["kind"] for f in alone.json()["findings"]}
+    # ... moving it for both is sound.
+    both = {"type": "FeatureCollection", "features": [grid("G1", 30.50, 30.512), grid("G2", 30.512, 30.52)]}
+    assert reader.post("/grids/check", json=both, headers=bearer(EDITOR_C1)).json() == {
+        "ok": True,
+        "findings": [],
+    }
+    assert (
+        reader.post(
+            "/grids/check", json={"type": "FeatureCollection", "features": []}, headers=bearer(ADMIN)
+        ).status_code
+        == 422
+    )
+    unknown = {"type": "FeatureCollection", "features": [grid("G9", 30.50, 30.51)]}
+    assert reader.post("/grids/check", json=unknown, headers=bearer(ADMIN)).status_code == 404
+    other = {"type": "FeatureCollection", "features": [grid("G1", 30.50, 30.512), grid("G3", 30.50, 30.51)]}
+    assert (
+        reader.post("/grids/check", json=other, headers=bearer(EDITOR_C1)).status_code == 403
+    )  # G3 is in C2
+
+
 def test_vocabulary_is_the_registry(reader: TestClient) -> None:
     body = reader.get("/vocabulary").json()
     assert body["measures"]["linkage"]["thresholds"] == [0.9, 0.75, 0.5]

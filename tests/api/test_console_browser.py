@@ -27,6 +27,7 @@ from gridmap.crs import metric_crs
 from gridmap.maps.styles import measure_colors
 from gridmap.sample import load_sample
 from gridmap.stores import open_store
+from gridmap.topology import check_grids
 from gridmap.vocabulary import MEASURES
 from tests.api.serving import running_app
 from tests.maps.browser import CHROMIUM, PageLog, chromium, guard_origin
@@ -236,26 +237,62 @@ def test_editor_sees_the_topology_check_before_saving_a_redrawn_grid(
         assert len(shown) > 10 and shown == {code: expected[code] for code in shown}
     page.click("#gc-redraw")
     page.wait_for_selector("#gc-check")
-    handle = page.locator(".leaflet-marker-draggable").first
-    box = handle.bounding_box()
-    assert box is not None
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    # Every vertex of the sample's grids is shared with a neighbour. Take one shared only with grids of
+    # the editor's community: dragging it moves that corner for both grids at once.
+    shared = page.evaluate(
+        """([code, community]) => {
+          const ring = f => (f.geometry.type === "MultiPolygon" ? f.geometry.coordinates[0][0]
+                                                                 : f.geometry.coordinates[0]).slice(0, -1);
+          const key = p => p[0].toFixed(7) + "," + p[1].toFixed(7);
+          for (const p of ring(gc.grids[code])) {
+            const holders = Object.keys(gc.grids).filter(c => ring(gc.grids[c]).some(q => key(q) === key(p)));
+            const ours = holders.every(c => gc.grids[c].properties.community_code === community);
+            if (holders.length === 2 && ours) {
+              const r = gc.map.getContainer().getBoundingClientRect();
+              const at = gc.map.latLngToContainerPoint([p[1], p[0]]);
+              return {holders: holders, x: r.left + at.x, y: r.top + at.y};
+            }
+          }
+          return null;
+        }""",
+        [GAP_GRID, COMMUNITY],
+    )
+    assert shared is not None and GAP_GRID in shared["holders"]
+    (neighbour,) = set(shared["holders"]) - {GAP_GRID}
+    assert "相邻" in page.inner_text("#gc-edit-status")  # the editor is told the neighbours move too
     centre = page.evaluate(
         "(code) => { const c = gc.map.latLngToContainerPoint("
         "L.geoJSON(gc.grids[code]).getBounds().getCenter());"
         " const r = gc.map.getContainer().getBoundingClientRect(); return [r.left + c.x, r.top + c.y]; }",
         GAP_GRID,
     )
-    # Pull a corner towards the grid's centre: the community now has a gap its grids do not cover.
+    x, y = shared["x"], shared["y"]
     page.mouse.move(x, y)
     page.mouse.down()
-    page.mouse.move(x + (centre[0] - x) * 0.4, y + (centre[1] - y) * 0.4, steps=6)
+    page.mouse.move(x + (centre[0] - x) * 0.3, y + (centre[1] - y) * 0.3, steps=6)
     page.mouse.up()
     page.click("#gc-check")
     page.wait_for_selector("#gc-findings li, #gc-findings p")
-    findings = page.inner_text("#gc-findings")
-    assert "覆盖缝隙" in findings and page.locator("#gc-save").is_disabled()
+    # The neighbour moved with it: no overlap, no gap, and the two can be saved together.
+    assert "拓扑检查通过" in page.inner_text("#gc-findings") and page.locator("#gc-save").is_enabled()
     page.screenshot(path=str(artifacts / "console_redraw_check.png"))
-    page.click("#gc-cancel")
+    with open_store(url) as store:
+        before = store.read("grids", codes=[GAP_GRID, neighbour]).set_index("code").geometry
+    page.click("#gc-save")
+    page.get_by_text("已保存网格").first.wait_for(timeout=60_000)
+    with open_store(url) as store:
+        after = store.read("grids", codes=[GAP_GRID, neighbour]).set_index("code").geometry
+        mine = store.read("grids")
+        mine = mine[mine["community_code"] == COMMUNITY]
+        communities = store.read("communities", codes=[COMMUNITY])
+    assert all(not before[c].equals(after[c]) for c in (GAP_GRID, neighbour))  # both redrawn
+    kinds = set(check_grids(mine, communities)["kind"].astype(str))
+    assert not kinds & {"overlap", "gap", "outside"}
     _clean(log)
+    # An address that matches nothing is said in Chinese, not with the API's English detail.
+    page.fill("#gc-q", "火星路1号")
+    page.press("#gc-q", "Enter")
+    page.wait_for_selector("#gc-results .gc-warn")
+    said = page.inner_text("#gc-results .gc-warn")
+    assert said.startswith("未找到“火星路1号”") and not re.search(r"[A-Za-z]{3,}", said)
     page.close()

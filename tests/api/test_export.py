@@ -19,7 +19,8 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from gridmap.frames import WGS84, conform
-from gridmap.stores import Store
+from gridmap.ingest import import_file
+from gridmap.stores import Store, open_store
 from tests.api.conftest import ADMIN, PHONE, VIEWER, WORKER_PHONE, bearer, district, settings_for
 
 
@@ -153,3 +154,29 @@ def test_an_xlsx_export_never_stalls_the_worker(store: Store, store_url: str, tm
     sheet = pd.read_excel(io.BytesIO(reply.content), sheet_name="households", dtype={"contact_phone": str})
     assert len(sheet) == MANY and set(sheet["contact_phone"]) == {PHONE}
     assert stalls.worst < 0.5, f"other threads waited {stalls.worst:.2f} s"
+
+
+FORMULA = "=cmd|' /C calc'!A0"
+
+
+def test_csv_cells_never_run_as_formulas_and_import_back_unchanged(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """An anonymous case's text and a speaker's name beginning with = were exported as they were."""
+    speaker = {
+        "type": "Feature",
+        "properties": {"code": "KF", "name": FORMULA, "status": "working"},
+        "geometry": {"type": "Point", "coordinates": [114.302, 30.502]},
+    }
+    assert client.post("/collections/speakers/items", json=speaker, headers=bearer(ADMIN)).status_code == 201
+    case = {"category": "0102", "lon": 114.302, "lat": 30.502, "description": '=HYPERLINK("http://x","y")'}
+    assert client.post("/cases", json=case).status_code == 201
+    layer_csv = client.get("/export/speakers", params={"format": "csv"}).text
+    assert f"'{FORMULA}" in layer_csv and "\n=" not in layer_csv and ",=" not in layer_csv
+    cases_csv = client.get("/cases", params={"format": "csv"}, headers=bearer(ADMIN)).text
+    assert "'=HYPERLINK" in cases_csv and ",=" not in cases_csv and '"=' not in cases_csv
+    path = tmp_path / "speakers.csv"
+    path.write_text(layer_csv, encoding="utf-8")
+    with open_store(str(tmp_path / "back.gpkg")) as back:
+        import_file(back, "speakers", path)
+        assert back.read("speakers", codes=["KF"])["name"].iloc[0] == FORMULA

@@ -69,3 +69,11 @@ def test_gdal_spatial_and_attribute_filters(server: str) -> None:
     )
     assert "code (String) = B3" in out
     assert "B1" not in out
+
+
+def test_gdal_signs_in_with_basic_as_qgis_does(server: str) -> None:
+    """QGIS's Basic method sends user:password; the token as the password reads households masked."""
+    basic = ["--config", "GDAL_HTTP_AUTH", "BASIC", "--config", "GDAL_HTTP_USERPWD", f"qgis:{VIEWER}"]
+    out = _ogrinfo(*basic, "-al", "-q", f"OAPIF:{server}", "households")
+    assert out.count("OGRFeature(households):") == len(district()["households"])
+    assert PHONE not in out and "138****1234" in out

@@ -1,5 +1,7 @@
 """A real `gridmap serve --workers 2`, on both stores: concurrent creates give one 201 and one 409;
-a worker that dies is replaced and said so, and its builder goes with it."""
+a worker that dies is replaced and said so, and its builder goes with it; writers at full tilt
+(while readers export whole layers) lose nothing and see exactly what they wrote acknowledged; a
+revert racing an edit either lands first or answers 409."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from tests.conftest import fresh_postgis_database
 
 ROUNDS = 12
 LOGS: dict[str, Path] = {}
+STORES: dict[str, str] = {}  # each server's store, by its base URL
 
 
 @pytest.fixture(scope="module", params=["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)])
@@ -37,6 +40,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         env = {**os.environ, "GRIDMAP_TOKENS": json.dumps(TOKENS)}
         # Two workers starting on a busy 2-core machine may take a while.
         with running_serve(url, env, LOGS[request.param], workers=2, start_seconds=180) as base:
+            STORES[base] = url
             yield base
 
 
@@ -122,3 +126,146 @@ def test_a_dead_worker_is_replaced_said_so_and_its_builder_exits(
         time.sleep(0.2)
     assert f"worker {victim.pid} stopped" in log.read_text()
     assert httpx.get(f"{server}/health", timeout=30).status_code == 200
+
+
+@pytest.fixture
+def served(server: str) -> tuple[str, str]:
+    """The server's base URL and its store."""
+    return server, STORES[server]
+
+
+WRITERS = 8
+
+
+def _speaker_body(code: str, name: str, lon: float = 114.302) -> dict[str, object]:
+    return {
+        "type": "Feature",
+        "properties": {"code": code, "name": name, "status": "working"},
+        "geometry": {"type": "Point", "coordinates": [lon, 30.502]},
+    }
+
+
+def _hammer(
+    base: str, writer: int, operations: int, acked: dict[str, list[str]], problems: list[str]
+) -> None:
+    """Every other operation creates a speaker, the rest rename the newest; each reply checked."""
+    with httpx.Client(timeout=120, headers=bearer(EDITOR_C1)) as client:
+        code = ""
+        for op in range(operations):
+            if op % 2 == 0:
+                code, name = f"LW{operations}-{writer}-{op}", f"w{writer} create {op}"
+                reply = client.post(f"{base}/collections/speakers/items", json=_speaker_body(code, name))
+                expected, shown = 201, reply.json().get("features", []) if reply.status_code == 201 else []
+            else:
+                name = f"w{writer} rename {op}"
+                reply = client.put(
+                    f"{base}/collections/speakers/items/{code}", json=_speaker_body(code, name)
+                )
+                expected, shown = 200, [reply.json()] if reply.status_code == 200 else []
+            if reply.status_code != expected:
+                problems.append(f"{reply.request.method} {code}: {reply.status_code} {reply.text[:200]}")
+                continue
+            echoed = [(f["properties"]["code"], f["properties"]["name"]) for f in shown]
+            if echoed != [(code, name)]:
+                problems.append(f"{reply.request.method} {code} {name!r} acknowledged with {echoed}")
+            acked.setdefault(code, []).append(name)
+
+
+def _readers(base: str, stop: threading.Event) -> None:
+    """Whole-layer exports meanwhile: GDAL reads the store in the workers while they write.
+
+    Only the load matters here: how an export itself fares is the export tests' business.
+    """
+    with httpx.Client(timeout=120, headers=bearer(ADMIN)) as client:
+        while not stop.is_set():
+            try:
+                client.get(f"{base}/export/speakers", params={"format": "geojson"})
+            except httpx.TransportError:
+                stop.wait(0.5)
+
+
+def _writers_at_full_tilt(served: tuple[str, str], operations: int) -> None:
+    base, url = served
+    acked: dict[str, list[str]] = {}
+    problems: list[str] = []
+    stop = threading.Event()
+    reader = threading.Thread(target=_readers, args=(base, stop))
+    writers = [
+        threading.Thread(target=_hammer, args=(base, w, operations, acked, problems)) for w in range(WRITERS)
+    ]
+    reader.start()
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    stop.set()
+    reader.join()
+    assert problems == []
+    assert sum(len(names) for names in acked.values()) == WRITERS * operations
+    with open_store(url) as store:
+        stored = store.read("speakers", codes=sorted(acked)).set_index("code")["name"]
+        assert stored.to_dict() == {code: names[-1] for code, names in acked.items()}  # none lost or stale
+        for code, names in acked.items():  # each acknowledged write is one revision of its feature
+            assert len(store.history(layer="speakers", code=code)) == len(names), code
+
+
+def test_writers_at_full_tilt_lose_nothing_and_see_what_they_wrote(served: tuple[str, str]) -> None:
+    _writers_at_full_tilt(served, operations=8)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("GRIDMAP_SLOW"), reason="the full load runs with GRIDMAP_SLOW=1")
+def test_eight_writers_of_two_hundred_operations_lose_nothing(served: tuple[str, str]) -> None:
+    _writers_at_full_tilt(served, operations=200)
+
+
+def _race(base: str, revision: int, code: str) -> dict[str, int]:
+    """Revert `revision` and edit `code` at the same moment; the status of each."""
+    barrier = threading.Barrier(2)
+    replies: dict[str, int] = {}
+
+    def revert() -> None:
+        with httpx.Client(timeout=120, headers=bearer(ADMIN)) as own:
+            barrier.wait()
+            replies["revert"] = own.post(f"{base}/history/{revision}/revert").status_code
+
+    def edit() -> None:
+        with httpx.Client(timeout=120, headers=bearer(ADMIN)) as own:
+            barrier.wait()
+            body = _speaker_body(code, "third", lon=114.303)
+            replies["edit"] = own.put(f"{base}/collections/speakers/items/{code}", json=body).status_code
+
+    threads = [threading.Thread(target=revert), threading.Thread(target=edit)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return replies
+
+
+def test_a_revert_racing_an_edit_never_undoes_it(served: tuple[str, str]) -> None:
+    _reverts_racing_edits(served, rounds=10)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("GRIDMAP_SLOW"), reason="the full load runs with GRIDMAP_SLOW=1")
+def test_thirty_reverts_racing_edits_never_undo_one(served: tuple[str, str]) -> None:
+    _reverts_racing_edits(served, rounds=30, first=10)
+
+
+def _reverts_racing_edits(served: tuple[str, str], rounds: int, first: int = 0) -> None:
+    """Create, edit (revision R), then revert R and edit again at once: the second edit always stands.
+
+    Either the revert lands first (201) and the edit then replaces its result, or the
+    edit lands first and the revert, finding the feature changed since R, answers 409.
+    """
+    base, url = served
+    items = f"{base}/collections/speakers/items"
+    with httpx.Client(timeout=120, headers=bearer(ADMIN)) as client, open_store(url) as store:
+        for round_ in range(first, first + rounds):
+            code = f"RV{round_}"
+            assert client.post(items, json=_speaker_body(code, "first")).status_code == 201
+            assert client.put(f"{items}/{code}", json=_speaker_body(code, "second")).status_code == 200
+            replies = _race(base, store.history(layer="speakers", code=code)[0].id, code)
+            assert replies["edit"] == 200 and replies["revert"] in (201, 409), (round_, replies)
+            assert store.read("speakers", codes=[code])["name"].tolist() == ["third"], (round_, replies)

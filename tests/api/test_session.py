@@ -48,7 +48,8 @@ def test_a_signed_in_browser_opens_coverage_and_maps_as_links(reader: TestClient
         households = reader.get("/collections/households/items").json()["features"]
         assert {f["properties"]["contact_phone"] for f in households} >= {"138****1234"}
         assert PHONE not in reader.get("/collections/households/items").text
-        reader.post("/logout")
+        out = reader.post("/logout", headers={"X-CSRF-Token": reader.cookies[CSRF_COOKIE]})
+        assert out.status_code == 200
         assert reader.get("/session").json()["role"] == "anonymous"
         assert reader.get("/coverage").status_code == 403
     finally:
@@ -98,3 +99,42 @@ def test_bearer_header_keeps_working_without_csrf(make_client: Callable[..., Tes
         "/collections/speakers/items/K1", json=SPEAKER, headers={"Authorization": f"Bearer {EDITOR_C1}"}
     )
     assert response.status_code == 200, response.text
+
+
+def test_signing_out_ends_the_session_for_every_worker(make_client: Callable[..., TestClient]) -> None:
+    """A cookie copied before sign-out kept admin reads and writes working for its 8 hours."""
+    first, second = make_client(), make_client()  # two workers sharing one serving folder
+    nonce = _login(first, VIEWER)["csrf_token"]
+    copied = first.cookies[COOKIE]
+    assert second.get("/coverage", cookies={COOKIE: copied}).status_code == 200
+    assert first.post("/logout", headers={"X-CSRF-Token": nonce}).status_code == 200
+    for client in (first, second):
+        client.cookies.clear()
+        reply = client.get("/coverage", cookies={COOKIE: copied})
+        assert reply.status_code == 401 and "signed out" in reply.json()["detail"]
+    assert _login(second, VIEWER)["role"] == "viewer"  # signing in again works
+    assert second.get("/coverage").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+        {},
+    ],
+)
+def test_sign_out_refuses_cross_site_and_nonce_less_requests(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    _login(client, VIEWER)
+    reply = client.post("/logout", headers=headers)
+    assert reply.status_code == 403, reply.text
+    assert client.get("/coverage").status_code == 200  # still signed in
+    refused = client.post("/login", json={"token": VIEWER}, headers=headers)
+    assert refused.status_code == (403 if headers else 200)
+    same_origin = {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}
+    assert client.post(
+        "/logout", headers={**same_origin, "X-CSRF-Token": client.cookies[CSRF_COOKIE]}
+    ).is_success

@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+import shapely.geometry
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import ADMIN, EDITOR_C1, PHONE, VIEWER, bearer
@@ -167,6 +169,38 @@ def test_write_in_one_instance_is_seen_by_another_once_it_reads_the_change(
     assert lookup.snapshot().revision == revision, "the other instance never read the store's new revision"
     reply = other.get("/lookup", params={"address": address})
     assert reply.status_code == 200 and reply.json()["grid"]["code"] == "G2"
+
+
+def test_two_grids_sharing_a_redrawn_edge_are_saved_in_one_write(client: TestClient) -> None:
+    grids = {
+        f["properties"]["code"]: f
+        for f in client.get("/collections/grids/items", headers=bearer(ADMIN)).json()["features"]
+    }
+    revisions = len(client.get("/history", headers=bearer(ADMIN)).json()["revisions"])
+    moved = []
+    for code, (y0, y1) in (("G1", (30.50, 30.512)), ("G2", (30.512, 30.52))):
+        ring = [[114.30, y0], [114.31, y0], [114.31, y1], [114.30, y1], [114.30, y0]]
+        moved.append({**grids[code], "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    editor = bearer(EDITOR_C1)
+    saved = client.put(
+        "/collections/grids/items", json={"type": "FeatureCollection", "features": moved}, headers=editor
+    )
+    assert saved.status_code == 200, saved.text
+    bounds = {
+        f["properties"]["code"]: shapely.geometry.shape(f["geometry"]).bounds
+        for f in saved.json()["features"]
+    }
+    assert bounds["G1"][3] == pytest.approx(30.512) and bounds["G2"][1] == pytest.approx(30.512)
+    history = client.get("/history", headers=bearer(ADMIN)).json()["revisions"]
+    assert len(history) == revisions + 1  # one revision for both grids
+    assert history[0]["command"] == "PUT /collections/grids/items" and "grids" in str(history[0])
+    missing = {**moved[0], "properties": {**moved[0]["properties"], "code": "G9"}}
+    nothing = client.put(
+        "/collections/grids/items",
+        json={"type": "FeatureCollection", "features": [missing]},
+        headers=bearer(ADMIN),
+    )
+    assert nothing.status_code == 404 and "G9" in nothing.json()["detail"]
 
 
 def test_saving_what_an_editor_read_keeps_the_real_phone(client: TestClient) -> None:

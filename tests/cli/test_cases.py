@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import csv
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from gridmap.cli import app
+from gridmap.cli.app import console as cli_console
 from gridmap.stores import Store, open_store
 from tests.api.conftest import district
 from tests.cases.conftest import ADDRESS_G1, empty_book
@@ -23,7 +26,10 @@ def run(store_url: str, *args: str) -> str:
     return result.output
 
 
-def test_report_move_list_and_stats(store: Store, store_url: str, tmp_path: Path) -> None:
+def test_report_move_list_and_stats(
+    store: Store, store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli_console, "_width", 200)  # a wide terminal: each cell on one line
     store.replace_many(district())
     empty_book(store)
     out = run(store_url, "report", "0102", "--address", ADDRESS_G1, "--reporter-phone", "13812341234")
@@ -38,6 +44,8 @@ def test_report_move_list_and_stats(store: Store, store_url: str, tmp_path: Path
         ("close", "张"),
     ):
         out = run(store_url, "move", code, action, "--by", by)
+        if action == "dispatch":  # the deadline in Beijing time, never UTC
+            assert re.search(r"处置时限 \d{4}-\d\d-\d\d \d\d:\d\d（北京时间）", out) and "UTC" not in out
     assert "结案 closed" in out
     path = tmp_path / "cases.csv"
     run(store_url, "list", "--grid", "G1", "--output", str(path))
@@ -46,7 +54,10 @@ def test_report_move_list_and_stats(store: Store, store_url: str, tmp_path: Path
     stats = run(store_url, "stats", "--by", "grid")
     assert "G1" in stats and "G3" in stats and "100.0%" in stats
     listed = run(store_url, "list", "--status", "reported")
-    assert "1 of 1" in listed
+    assert "1 / 1 件" in listed
+    # Labels, not codes: the status, the category, the grid's name, 否 for not overdue; Beijing time.
+    assert "上报" in listed and "机动车乱停放" in listed and "和平网格" in listed and "否" in listed
+    assert not {"reported", "0404", "False", "UTC", "+00:00"} & set(re.split(r"[\s│┃]+", listed))
 
 
 def test_seed_and_an_illegal_move(tmp_path: Path) -> None:
@@ -72,8 +83,8 @@ def test_hotline_intake_follow_up_rates_and_the_daily_list(store: Store, store_u
     out = run(store_url, "report", "0102", "--address", "解放路999号", "--ticket-no", "GD-0001")
     assert "待定位 unplaced" in out and "address not in the register" in out
     code = out.split()[2]
-    assert "0 of 0" in run(store_url, "list", "--ticket-no", "GD-0002")
-    assert "1 of 1" in run(store_url, "list", "--ticket-no", "GD-0001", "--unplaced")
+    assert "0 / 0 件" in run(store_url, "list", "--ticket-no", "GD-0002")
+    assert "1 / 1 件" in run(store_url, "list", "--ticket-no", "GD-0001", "--unplaced")
     assert "网格 grid G1" in run(store_url, "place", code, "--grid", "G1")
     for action, by in (
         ("accept", "张"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import json
 import subprocess
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 
 from gridmap.cli import app
 from gridmap.errors import RevertConflictError
+from gridmap.localtime import beijing
 from gridmap.lookup import OutsideError
 from gridmap.stores import open_store
 from gridmap.versions import InvalidDateError
@@ -68,6 +70,11 @@ def test_history_revert_diff_and_dated_lookup(tmp_path: Path) -> None:
     assert [(h["code"], h["grid_from"], h["grid_to"]) for h in diff["households"]] == [("H1", "G1", None)]
     history = _cli("history", "--layer", "grids", "--code", "G1", "--store", store)
     assert history.exit_code == 0 and "geometry:" in history.output
+    # When, in Beijing time (the store keeps UTC): no "+00:00", the revision's instant at +8 hours.
+    assert "北京时间" in history.output and "+00:00" not in history.output
+    newest = json.loads(_cli("history", "--limit", "1", "--json", "--store", store).stdout)[0]
+    table = _cli("history", "--limit", "1", "--store", store).output
+    assert beijing(dt.datetime.fromisoformat(newest["at"]), seconds=True) in table
     bad = _cli("diff", "--from", "2029-02-30", "--to", "2031-01-01", "--store", store)
     assert isinstance(bad.exception, InvalidDateError) and "date must look like 2025-01-31" in str(
         bad.exception

@@ -13,7 +13,7 @@ import shapely
 from openpyxl import Workbook
 
 from gridmap.errors import CRSError, ValidationError
-from gridmap.ingest import import_file
+from gridmap.ingest import import_file, readers
 from gridmap.stores import Store
 from tests.ingest.conftest import BUILDING, STREET, households_frame, streets_frame, write_text
 
@@ -275,3 +275,23 @@ def test_repeated_header_keeps_both_columns(tmp_path: Path, gpkg_store: Store) -
     report = import_file(gpkg_store, "households", path)
     assert report.mapping == {"code": "code", "address": "address"}
     assert report.ignored == {"address (2)": "not a field of households"}
+
+
+def test_a_workbook_that_would_inflate_absurdly_is_refused_before_reading(
+    tmp_path: Path, gpkg_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 1.5 MB workbook inflated to 1.84 GB and ran 95 s; its declared sizes tell before inflating."""
+    monkeypatch.setattr(readers, "_RATIO_FROM", 1024**2)  # the rule at a test's scale
+    path = tmp_path / "households.xlsx"
+    book = Workbook()
+    book.active.append(["code", "address", "lon", "lat"])
+    book.active.append(["H1", "幸福路1号", 114.3, 30.5])
+    book.save(path)
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/media/padding.bin", b"\0" * (8 * 1024**2))
+    with pytest.raises(ValidationError, match=r"inflate from .* refused as a likely zip bomb"):
+        import_file(gpkg_store, "households", path)
+    assert len(gpkg_store.read("households")) == 0
+    monkeypatch.setattr(readers, "_RATIO_FROM", 64 * 1024**2)
+    import_file(gpkg_store, "households", path)  # at the real threshold 8 MB is fine
+    assert gpkg_store.read("households")["code"].tolist() == ["H1"]

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 import shapely
 
 from gridmap.catalogue import LAYER_NAMES, get_layer
-from gridmap.export import FORMATS, export_layer
+from gridmap.export import FORMATS, Headers, export_layer
 from gridmap.ingest import import_file
 from gridmap.stores import Store, open_store
 from tests.ingest.district import district
@@ -40,11 +41,14 @@ def assert_same_layer(layer: str, expected: gpd.GeoDataFrame, got: gpd.GeoDataFr
     assert got.geometry.geom_type.tolist() == expected.geometry.geom_type.tolist(), layer
 
 
-def round_trip(store: Store, folder: Path, fmt: str, crs: str, *, declare: bool = True) -> None:
+def round_trip(
+    store: Store, folder: Path, fmt: str, crs: str, *, declare: bool = True, headers: Headers = "zh"
+) -> None:
     """Export each layer of the district, import it into `store` (empty) in order, compare."""
     layers = district()
     for layer in LAYER_NAMES:
-        out = export_layer(layers[layer], folder / f"{layer}{FORMATS[fmt].suffix}", fmt, crs, layer=layer)
+        path = folder / f"{layer}{FORMATS[fmt].suffix}"
+        out = export_layer(layers[layer], path, fmt, crs, layer=layer, headers=headers)
         report = import_file(store, layer, out, crs=crs if declare else None)
         assert report.changes is not None and report.changes.added == len(layers[layer])
         assert_same_layer(layer, layers[layer], store.read(layer))
@@ -59,6 +63,20 @@ def test_every_layer_survives_every_format(tmp_path: Path, gpkg_store: Store, fm
 @pytest.mark.parametrize("fmt", ["shp", "xlsx"])
 def test_round_trip_into_either_store(tmp_path: Path, store: Store, fmt: str) -> None:
     round_trip(store, tmp_path, fmt, "gcj02")
+
+
+def test_xlsx_for_community_staff_has_chinese_headers_and_imports_back(tmp_path: Path, store: Store) -> None:
+    """The workbook 社区 staff open reads 编码/地址/是否党员户 and 是/否; it imports back unchanged, as does
+    the one with canonical headers (for scripts)."""
+    out = export_layer(district()["households"], tmp_path / "h.xlsx", "xlsx", layer="households")
+    sheet = openpyxl.load_workbook(out)["households"]
+    header = [c.value for c in sheet[1]]
+    households = get_layer("households")
+    assert header[:2] == [households.get("code").label_zh, households.get("address").label_zh]
+    assert "经度" in header and "纬度" in header and "code" not in header
+    party = header.index(households.get("party_member").label_zh)
+    assert {row[party].value for row in sheet.iter_rows(min_row=2)} <= {"是", "否", None}
+    round_trip(store, tmp_path / "canonical", "xlsx", "wgs84", headers="canonical")
 
 
 def test_shapefile_sidecar_restores_names_and_crs(tmp_path: Path, gpkg_store: Store) -> None:

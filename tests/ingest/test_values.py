@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from gridmap.catalogue import get_layer
+from gridmap.catalogue import MAX_CODE_LENGTH, get_layer
 from gridmap.errors import ValidationError
 from gridmap.ingest import import_file
-from gridmap.ingest.values import MAX_CODE_LENGTH, text_problems
+from gridmap.ingest.values import text_problems
 from gridmap.stores import Store
 from tests.ingest.conftest import BUILDING, write_text
 
@@ -49,7 +49,7 @@ def test_codes_must_be_printable_and_short(tmp_path: Path, gpkg_store: Store) ->
             "building_code",
             "unknown building_code 'B\\x01': no such code in buildings (buildings is empty: import it first)",
         ),
-        (3, "room", "holds control characters"),
+        (3, "room", "holds control characters or bidirectional overrides"),
     ]
 
 
@@ -78,3 +78,24 @@ def test_cli_import_reports_the_row_not_a_traceback(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "row 1 (code H1), field size: '1e30' is out of range" in done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_text_is_bounded_by_the_catalogue(tmp_path: Path, gpkg_store: Store) -> None:
+    """A 100,000-character address, a 5,000-digit phone, phone 12345, a bidi override and a code with
+    a slash were all stored."""
+    rows = [
+        f"H1,,1,101,{LON},{LAT},{'幸' * 301},13812341234",
+        f"H2,,1,101,{LON},{LAT},幸福路1号,12345",
+        f"H3,,1,101,{LON},{LAT},幸福路\u202e号1,027-8765 4321",
+        f"H/4,,1,101,{LON},{LAT},幸福路4号,138 1234 1234",
+        f"H5,,1,101,{LON},{LAT},幸福路5号,{'1' * 5000}",
+    ]
+    header = HEADER.rstrip("\n") + ",address,contact_phone\n"
+    path = write_text(tmp_path / "households.csv", header + "\n".join(rows) + "\n")
+    assert [(row, field) for row, field, _reason in found(gpkg_store, path)] == [
+        (1, "address"),
+        (2, "contact_phone"),
+        (3, "address"),
+        (4, "code"),
+        (5, "contact_phone"),
+    ]

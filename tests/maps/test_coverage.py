@@ -7,7 +7,7 @@ import json
 import folium
 import geopandas as gpd
 import pytest
-from shapely.geometry import Point
+from shapely.geometry import Point, shape
 
 from gridmap.actions import grid_sites
 from gridmap.analysis import analyze
@@ -295,3 +295,42 @@ def test_a_city_map_colours_communities_and_leaves_out_grid_areas(sample, monkey
     assert households == dict(zip(communities["code"], communities["households"], strict=True))
     assert "广播未覆盖区域" not in _layers(m)
     assert len(_geojson(coverage_map(analysis, frames=frames, measure="grade"), "网格")["features"]) == 7
+
+
+def test_walking_bands_follow_the_network_not_circles() -> None:
+    from tests.measures.test_walking import river_district
+    from tests.test_analysis import NO_RANGE
+
+    frames = river_district()
+    analysis = analyze(frames, NO_RANGE)
+    m = coverage_map(analysis, frames=frames, measure="walk_500")
+    names = set(_layers(m))
+    assert {"步行5分钟可达", "步行10分钟可达", "步行15分钟可达", "步行10分钟外住户"} <= names
+    band = _geojson(m, "步行10分钟可达")["features"][0]["geometry"]
+    # 500 m from the service point on the south bank: the bridge (500 m east) is at the edge of
+    # reach, so nothing of the north bank road 200 m across the water is inside the band.
+    homes = analysis.households.set_index("code").geometry
+    assert not shape(band).contains(homes["h1"])  # on the north bank, 1,200 m on foot
+    assert shape(band).contains(homes["h3"])  # on the south bank, 70 m on foot
+
+
+def test_a_walking_measure_without_roads_says_why() -> None:
+    from tests.measures.test_walking import river_district
+    from tests.test_analysis import NO_RANGE
+
+    frames = river_district()
+    del frames["roads"]
+    with pytest.raises(NotFoundError, match="no roads loaded"):
+        coverage_map(analyze(frames, NO_RANGE), frames=frames, measure="walk_500")
+
+
+def test_every_finding_kind_and_measure_is_named_on_the_page() -> None:
+    from gridmap.maps.labels import labels
+    from gridmap.vocabulary import FINDING_KINDS, share_measures
+
+    named = labels(coverage_module.JS_KEYS, "zh")
+    # Topology kinds once showed as raw keys (no_community, too_few_households, too_many_households).
+    for code, kind in FINDING_KINDS.items():
+        assert named[code] == kind.zh
+    for m in share_measures():
+        assert named[m.column] == m.zh

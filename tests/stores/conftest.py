@@ -1,12 +1,13 @@
 """Small hand-made layers with every awkward value a store must keep: Chinese text, nulls, empty
-strings, booleans, integers, reals, Polygon and MultiPolygon buildings, Polygons to promote."""
+strings, booleans, integers, reals, Polygon and MultiPolygon buildings, Polygons to promote, LineString
+and MultiLineString roads."""
 
 from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
 import pytest
-from shapely.geometry import MultiPolygon, Point, Polygon, box
+from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon, box
 
 from gridmap.catalogue import LAYER_NAMES
 
@@ -101,6 +102,18 @@ def sample_layers() -> dict[str, gpd.GeoDataFrame]:
                 "grid_code": [NA, "G2"],
             },
             [Point(116.31, 39.95), Point(116.39, 39.99)],
+        ),
+        "roads": _frame(
+            {
+                "code": ["R2", "R1"],
+                "name": ["长安街", NA],
+                "kind": ["primary", NA],
+                "walkable": [True, False],
+            },
+            [
+                LineString([(116.30, 39.95), (116.35, 39.95), (116.40, 39.95)]),
+                MultiLineString([[(116.32, 39.90), (116.32, 39.94)], [(116.33, 39.94), (116.33, 39.99)]]),
+            ],
         ),
     }
 

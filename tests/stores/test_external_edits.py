@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,8 +16,10 @@ from typing import Any
 import psycopg
 import pytest
 
+from gridmap.errors import StoreError
 from gridmap.serving import LiveAnalysis
 from gridmap.stores import Store, open_store
+from gridmap.stores.constraints import all_constraints
 from tests.stores.conftest import sample_layers
 
 SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin") or sys.executable
@@ -30,26 +34,20 @@ def _has_gdal_bindings() -> bool:
     return probe.returncode == 0
 
 
-def gdal_writer(path: str, *, retry_locked: bool = False, locked: list[int] | None = None) -> Writer:
-    """Edits applied by GDAL's Python bindings in a process of their own, one transaction each.
-
-    `retry_locked` saves again an edit refused with "database is locked" (each retry is
-    counted in `locked`).
-    """
+def gdal_writer(path: str) -> Writer:
+    """Edits applied by GDAL's Python bindings in a process of their own, one transaction each."""
     if not _has_gdal_bindings():
         pytest.fail("GDAL's Python bindings are missing: scripts/system-deps.sh installs python3-gdal")
 
     def write(edits: list[Edit]) -> list[str | None]:
         done = subprocess.run(
-            [SYSTEM_PYTHON, str(GDAL_WRITER), path, *(["--retry-locked"] if retry_locked else [])],
+            [SYSTEM_PYTHON, str(GDAL_WRITER), path],
             input="\n".join(json.dumps(e) for e in edits),
             capture_output=True,
             text=True,
             check=True,
         )
         answers = [json.loads(line) for line in done.stdout.splitlines()]
-        if locked is not None:
-            locked.extend(a["locked"] for a in answers)
         return [None if a["ok"] else a["error"] for a in answers]
 
     return write
@@ -228,3 +226,86 @@ def test_coverage_follows_an_external_edit(edited: tuple[Store, Writer]) -> None
     covered = live.analysis.households.set_index("code")["speaker_covered"]
     assert not bool(covered["H9"])
     store.close()
+
+
+def test_postgis_tells_its_listeners_of_every_commit(edited: tuple[Store, Writer], store_url: str) -> None:
+    store, write = edited
+    if store_url.endswith(".gpkg"):
+        assert store.wait_for_change(0.01) is None  # a GeoPackage cannot tell: its readers poll
+        store.close()
+        return
+    assert store.wait_for_change(0.05) is False  # listening from now on; nothing happened
+    assert write([{"op": "set", "layer": "speakers", "code": "K1", "fields": {"name": "改名"}}]) == [None]
+    started = time.monotonic()
+    assert store.wait_for_change(5.0) is True
+    assert time.monotonic() - started < 1.0
+    assert store.wait_for_change(0.05) is False  # one commit, one notice
+    store.close()
+
+
+@pytest.mark.postgis
+def test_a_case_written_by_sql_is_placed_and_its_version_bumped(postgis_url: str) -> None:
+    with open_store(postgis_url) as store:
+        store.replace_many(sample_layers())
+    with psycopg.connect(postgis_url.replace("+psycopg", ""), autocommit=True) as pg:
+        pg.execute("DELETE FROM cases")
+        pg.execute(
+            "INSERT INTO cases (code, category, reported_at, status, lon, lat) "
+            "VALUES ('A1', '市容环境', now(), 'reported', 116.38, 39.95)"
+        )
+        placed = pg.execute("SELECT grid_code, community_code, street_code, version FROM cases").fetchone()
+        assert placed == ("G2", "C1", "S1", 0)
+        pg.execute("UPDATE cases SET lon = 116.32, lat = 39.95 WHERE code = 'A1'")
+        assert pg.execute("SELECT grid_code, version FROM cases").fetchone() == ("G1", 1)
+        pg.execute("UPDATE cases SET status = status WHERE code = 'A1'")  # nothing changed: no new version
+        assert pg.execute("SELECT version FROM cases").fetchone() == (1,)
+
+
+@pytest.mark.postgis
+def test_the_database_checks_are_the_catalogue_constraints(postgis_url: str) -> None:
+    with open_store(postgis_url):  # migrated
+        pass
+    with psycopg.connect(postgis_url.replace("+psycopg", "")) as pg:
+        found = {
+            (table, name)
+            for table, name in pg.execute(
+                "SELECT conrelid::regclass::text, conname FROM pg_constraint WHERE contype = 'c' "
+                "AND conname LIKE '%\\_must\\_%'"
+            )
+        }
+    assert found == {(rule.layer, rule.name) for rule in all_constraints()}
+
+
+def test_gridmap_refuses_what_the_store_would(store: Store) -> None:
+    frame = sample_layers()["speakers"].assign(radius_m=[-5.0, 10.0], code=["K\x01", "K2"])
+    with pytest.raises(StoreError) as refused:
+        store.upsert("speakers", frame)
+    assert "radius_m must not be negative (see K?)" in str(refused.value)
+    assert "code must not contain control characters (see K?)" in str(refused.value)
+
+
+def test_an_older_geopackage_is_upgraded_so_gdal_can_insert(tmp_path: Path) -> None:
+    path = str(tmp_path / "old.gpkg")
+    with open_store(path) as store:
+        store.replace_many(sample_layers())
+    with sqlite3.connect(path) as conn:  # as the previous version left it: no triggers, revision NOT NULL
+        triggers = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'gridmap%'"
+        for (name,) in conn.execute(triggers).fetchall():
+            conn.execute(f'DROP TRIGGER "{name}"')
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute(
+            "UPDATE sqlite_master SET sql = replace(sql, '\"revision\" INTEGER DEFAULT 0', "
+            "'\"revision\" INTEGER NOT NULL DEFAULT 0') WHERE type = 'table'"
+        )
+        version = conn.execute("PRAGMA schema_version").fetchone()[0]
+        conn.execute(f"PRAGMA schema_version = {version + 1}")
+        conn.execute("PRAGMA writable_schema = OFF")
+    # QGIS gives a new feature's empty attributes as NULL, the internal ones included.
+    added = {"op": "add", "layer": "speakers", "wkt": "POINT (116.31 39.91)", "fields": {"revision": None}}
+    assert "NOT NULL" in str(gdal_writer(path)([{**added, "code": "K8"}])[0])
+    with open_store(path) as store:  # upgraded on open
+        write = gdal_writer(path)
+        assert write([{**added, "code": "K9"}]) == [None]
+        assert write([{"op": "set", "layer": "speakers", "code": "K1", "fields": {"status": "lost"}}])[0]
+        store.settle()
+        assert _row(store, "speakers", "K9")["grid_code"] == "G1"

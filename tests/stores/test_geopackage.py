@@ -49,6 +49,7 @@ def test_new_file_is_a_geopackage_with_every_layer(tmp_path: Path) -> None:
         "households": "Point",
         "service_points": "Point",
         "speakers": "Point",
+        "roads": "Unknown",  # generic GEOMETRY: LineString and MultiLineString as given
     }
     with closing(sqlite3.connect(path)) as conn:
         assert conn.execute("PRAGMA application_id").fetchone() == (0x47504B47,)  # 'GPKG'

@@ -3,6 +3,8 @@ boundary versions across a split, a merge and a moved boundary."""
 
 from __future__ import annotations
 
+import threading
+
 import geopandas as gpd
 import pandas as pd
 import pytest
@@ -11,7 +13,7 @@ from shapely.geometry import Point, box
 from gridmap.errors import RevertConflictError, StoreError, ValidationError
 from gridmap.history import acting_as, visible
 from gridmap.privacy import Role
-from gridmap.stores import Store
+from gridmap.stores import Store, open_store
 
 from .conftest import sample_layers
 
@@ -188,3 +190,70 @@ def test_a_code_is_never_reused_for_a_different_area(store: Store) -> None:
     store.upsert("grids", _grids({"Y2": (1, 0, 2.2, 1)}, "2024-01-01"))  # the same area, a little moved
     with pytest.raises(StoreError, match="valid_from must be a date"):
         store.upsert("grids", _grids({"G3": (7, 7, 8, 8)}, "2024-13-45"))
+
+
+def test_an_edit_landing_while_a_revert_decides_makes_it_a_conflict(store: Store, store_url: str) -> None:
+    """The edit commits right after the revert has found the feature as revision R left it:
+    the revert's commit must see it and refuse, not write the old state over the edit."""
+    store.upsert("speakers", _speaker("K1", 116.30, "first"))
+    store.upsert("speakers", _speaker("K1", 116.30, "second"))
+    edited = store.history(layer="speakers", code="K1")[0].id
+    stored = store._stored  # type: ignore[attr-defined]
+    landed: list[int] = []
+
+    with open_store(store_url) as other:
+
+        def edit_meanwhile(layer: str, codes: object) -> object:
+            found = stored(layer, codes)
+            if not landed:
+                other.upsert("speakers", _speaker("K1", 116.30, "third"))
+                landed.append(other.history(limit=1)[0].id)
+            return found
+
+        store._stored = edit_meanwhile  # type: ignore[attr-defined]
+        try:
+            with pytest.raises(RevertConflictError, match="changed again since"):
+                store.revert(edited)
+        finally:
+            store._stored = stored  # type: ignore[attr-defined]
+    assert store.read("speakers", codes=["K1"])["name"].tolist() == ["third"]
+
+
+def test_a_revert_racing_an_edit_reverts_first_or_answers_409(store: Store, store_url: str) -> None:
+    """Thirty rounds of revert and edit started at once: the edit is never undone."""
+    outcomes: list[str] = []
+    with open_store(store_url) as reverter, open_store(store_url) as editor:
+        for round_ in range(30):
+            code = f"R{round_}"
+            store.upsert("speakers", _speaker(code, 116.30, "first"))
+            store.upsert("speakers", _speaker(code, 116.30, "second"))
+            edited = store.history(layer="speakers", code=code)[0].id
+            barrier = threading.Barrier(2)
+            errors: list[BaseException] = []
+
+            def revert(
+                revision: int = edited,
+                barrier: threading.Barrier = barrier,
+                errors: list[BaseException] = errors,
+            ) -> None:
+                barrier.wait()
+                try:
+                    reverter.revert(revision)
+                    outcomes.append("reverted")
+                except RevertConflictError:
+                    outcomes.append("conflict")
+                except BaseException as exc:  # reported below
+                    errors.append(exc)
+
+            def edit(code: str = code, barrier: threading.Barrier = barrier) -> None:
+                barrier.wait()
+                editor.upsert("speakers", _speaker(code, 116.31, "third"))
+
+            threads = [threading.Thread(target=revert), threading.Thread(target=edit)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert errors == []
+            assert store.read("speakers", codes=[code])["name"].tolist() == ["third"], round_
+    assert len(outcomes) == 30

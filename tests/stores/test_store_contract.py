@@ -269,9 +269,9 @@ def test_frames_are_brought_to_wgs84(store: Store) -> None:
 
 def test_unknown_layer(store: Store) -> None:
     with pytest.raises(UnknownLayerError, match="expected one of: streets"):
-        store.read("roads")
+        store.read("rivers")
     with pytest.raises(UnknownLayerError):
-        store.delete("roads; DROP TABLE streets", ["x"])
+        store.delete("rivers; DROP TABLE streets", ["x"])
 
 
 def test_null_geometry_round_trips(store: Store) -> None:

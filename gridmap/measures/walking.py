@@ -1,0 +1,172 @@
+"""The 5-, 10- and 15-minute life circles: households and buildings within 300 / 500 / 1,000 m on foot
+of a service point (GB 50180-2018), walked along the roads (`gridmap.walking`).
+
+Each household gets `service_walk_m` (metres to the nearest service point on
+foot, empty beyond the cut-off) and `service_walk_code` (that service point);
+each grid the households and buildings inside each circle. Buildings walk
+from their representative point. Without roads nothing is measured and the
+analysis says so (straight-line service coverage stands).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridmap.coverage import metric_xy
+from gridmap.crs import metric_crs, transformer
+from gridmap.measures import Computation, Figures, Inputs
+from gridmap.vocabulary import LIFE_CIRCLES, column_terms, share_measures
+from gridmap.walking import Snap, WalkingOptions, snap, walk_to_nearest
+
+if TYPE_CHECKING:
+    from gridmap.analysis import Analysis
+
+NO_ROADS = (
+    "未载入道路图层：步行距离（5/10/15 分钟生活圈）未计算，志愿服务点覆盖按直线距离计",
+    "no roads loaded: walking distance (5/10/15-minute life circles) not measured; "
+    "service point coverage is straight-line",
+)
+
+COUNTS = (
+    "buildings",
+    *(f"walk_{metres}_households" for _, metres in LIFE_CIRCLES),
+    *(f"walk_{metres}_buildings" for _, metres in LIFE_CIRCLES),
+)
+
+
+def _walking(inputs: Inputs) -> Figures:
+    roads = inputs.layers.get("roads")
+    if roads is None or not len(roads):
+        return Figures(note=NO_ROADS)
+    network = inputs.walking.networks.network_of(roads, inputs.metric)
+    if not network.segments:
+        return Figures(note=NO_ROADS)
+    sites = inputs.layers["service_points"]
+    facilities = snap(network, metric_xy(sites, inputs.metric))
+    cutoff = inputs.walking.cutoff_m
+    households = walk_to_nearest(network, snap(network, inputs.households_xy), facilities, cutoff)
+    buildings = inputs.layers["buildings"]
+    centres = shapely.point_on_surface(np.asarray(buildings.geometry.values, dtype=object))
+    x, y = transformer(buildings.crs, inputs.metric).transform(shapely.get_x(centres), shapely.get_y(centres))
+    by_building = walk_to_nearest(network, snap(network, np.column_stack([x, y])), facilities, cutoff)
+    codes = pd.array(sites["code"].astype("string").to_numpy(), dtype="string")
+    counts = {"buildings": inputs.per_grid(inputs.building_grid)}
+    for _, metres in LIFE_CIRCLES:
+        counts[f"walk_{metres}_households"] = inputs.per_grid(
+            inputs.household_grid, households.metres <= metres
+        )
+    for _, metres in LIFE_CIRCLES:
+        counts[f"walk_{metres}_buildings"] = inputs.per_grid(
+            inputs.building_grid, by_building.metres <= metres
+        )
+    return Figures(
+        households={
+            "service_walk_m": households.metres,
+            "service_walk_code": codes.take(households.facility, allow_fill=True),
+        },
+        counts=counts,
+    )
+
+
+walking = Computation(
+    _walking,
+    reads=("service_points", "roads", "buildings"),
+    columns=("service_walk_m", "service_walk_code"),
+    counts=COUNTS,
+)
+
+
+LEVELS = (("grids", "网格"), ("communities", "社区"), ("streets", "街道"))
+NO_KIND = "未分类"
+
+
+def life_circles_by_kind(
+    analysis: Analysis, roads: gpd.GeoDataFrame | None, options: WalkingOptions | None = None
+) -> pd.DataFrame:
+    """Per grid, community and street and per service-point kind: households and buildings within
+    300 / 500 / 1,000 m on foot of a service point of that kind (the workbook's 生活圈 sheet).
+
+    Kinds are the service points' `kind` (未分类 where empty); one multi-source search per kind on
+    the network the analysis walked. Empty without roads. Labels come from the registry.
+    """
+    opts = options or WalkingOptions()
+    sites = analysis.frames["service_points"]
+    if roads is None or not len(roads) or not len(sites):
+        return pd.DataFrame()
+    metric = metric_crs(analysis.grids)
+    network = opts.networks.network_of(roads, metric)
+    if not network.segments:
+        return pd.DataFrame()
+    households, buildings = analysis.households, analysis.frames["buildings"]
+    homes = snap(network, metric_xy(households, metric))
+    centres = shapely.point_on_surface(np.asarray(buildings.geometry.values, dtype=object))
+    bx, by = transformer(buildings.crs, metric).transform(shapely.get_x(centres), shapely.get_y(centres))
+    blocks = snap(network, np.column_stack([bx, by]))
+    kinds = sites["kind"].astype("string").fillna(NO_KIND).str.strip().replace("", NO_KIND)
+    places = snap(network, metric_xy(sites, metric))
+    grid_of = {"households": households["grid_code"], "buildings": buildings["grid_code"]}
+    parts = []
+    for kind in sorted(kinds.unique()):
+        mine = (kinds == kind).to_numpy(dtype=bool)
+        facilities = Snap(places.segment[mine], places.along[mine], places.leg[mine])
+        walked = {
+            "households": walk_to_nearest(network, homes, facilities, opts.cutoff_m).metres,
+            "buildings": walk_to_nearest(network, blocks, facilities, opts.cutoff_m).metres,
+        }
+        per_grid = _per_grid_counts(analysis.grids, grid_of, walked)
+        parts.extend(_levels(analysis, per_grid, str(kind)))
+    return _labelled(pd.concat(parts, ignore_index=True))
+
+
+def _per_grid_counts(
+    grids: pd.DataFrame, grid_of: dict[str, pd.Series], walked: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    """Per grid code: how many households and buildings, and how many within each circle."""
+    index = pd.Index(grids["code"].astype(str))
+    out = pd.DataFrame(index=index)
+    for unit, metres in walked.items():
+        at = index.get_indexer(pd.Index(grid_of[unit].astype(object)))
+        out[unit] = np.bincount(at[at >= 0], minlength=len(index))
+        for _, m in LIFE_CIRCLES:
+            out[f"walk_{m}_{unit}"] = np.bincount(at[(at >= 0) & (metres <= m)], minlength=len(index))
+    return out
+
+
+def _levels(analysis: Analysis, per_grid: pd.DataFrame, kind: str) -> list[pd.DataFrame]:
+    """The grid counts and their sums per community and street, each with its shares."""
+    community = analysis.grids.set_index(analysis.grids["code"].astype(str))["community_code"].astype(str)
+    street = analysis.communities.set_index(analysis.communities["code"].astype(str))["street_code"]
+    by = {
+        "grids": per_grid,
+        "communities": per_grid.groupby(community.reindex(per_grid.index).to_numpy()).sum(),
+        "streets": per_grid.groupby(
+            street.astype(str).reindex(community.reindex(per_grid.index).to_numpy()).to_numpy()
+        ).sum(),
+    }
+    out = []
+    for level, label in LEVELS:
+        table = by[level].copy()
+        names = getattr(analysis, level).set_index(getattr(analysis, level)["code"].astype(str))["name"]
+        table.insert(0, "name", names.reindex(table.index).to_numpy())
+        table.insert(0, "code", table.index.to_numpy())
+        table.insert(0, "kind", kind)
+        table.insert(0, "level", label)
+        for m in share_measures():
+            if m.count in table and m.base in table:  # this table holds the walking counts alone
+                total = table[m.base].to_numpy(dtype=np.float64)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    table[m.column] = np.where(total > 0, table[m.count] / total, np.nan).round(4)
+        out.append(table.reset_index(drop=True))
+    return out
+
+
+def _labelled(table: pd.DataFrame) -> pd.DataFrame:
+    """Headers people read, from the registry."""
+    terms = column_terms()
+    named = {"level": "层级", "kind": "服务点类型"}
+    return table.rename(columns=lambda c: named.get(c) or (terms[c].zh if c in terms else c))
