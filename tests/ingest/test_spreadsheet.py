@@ -64,7 +64,7 @@ def test_a_mangled_column_is_one_error_naming_it(
 def test_codes_and_phones_as_typed_pass_the_check(tmp_path: Path, gpkg_store: Store) -> None:
     rows = [
         "0101,和平路1号,3,02788889999,116.33,39.93",
-        "0102,和平路2号,2,4008123123,116.33,39.93",  # a 400 service number keeps its 4
+        "0102,和平路2号,2,01062345678,116.33,39.93",
         "0103,和平路3号,2,13812341234,116.33,39.93",
     ]
     path = write_text(tmp_path / "households.csv", HEADER + "".join(f"{row}\n" for row in rows))
