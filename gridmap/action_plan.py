@@ -111,9 +111,7 @@ def speaker_plan(
     return SpeakerPlan(total, before, repairs, chosen)
 
 
-def _derived(
-    analysis: Analysis, frames: Mapping[str, gpd.GeoDataFrame], name: str
-) -> gpd.GeoDataFrame:
+def _derived(analysis: Analysis, frames: Mapping[str, gpd.GeoDataFrame], name: str) -> gpd.GeoDataFrame:
     """A layer with its derived `grid_code` (the analysis's copy, else the input's)."""
     derived = getattr(analysis, "frames", None) or {}
     frame = derived.get(name)

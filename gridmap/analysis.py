@@ -78,8 +78,10 @@ COUNT_COLUMNS: tuple[str, ...] = (
 )
 """Per-unit counts that add up from grids to communities to streets (a measure's may be absent)."""
 
-OPTIONAL_LAYERS: tuple[str, ...] = ("roads",)
-"""Layers some measure reads besides the derived ones (passed through as given)."""
+WHOLE_LAYERS: tuple[str, ...] = ("roads",)
+"""Layers some measure reads besides the derived ones, passed through as given and always whole:
+the walking network is the whole city's, whatever part is analysed (`gridmap.incremental.region`
+and the distributed engine hand them whole to every part)."""
 
 INPUT_FIELDS: dict[str, tuple[str, ...]] = {
     "households": ("code", "building_code", "party_member", "center_household"),
@@ -255,7 +257,7 @@ def analyze(
             link_households, households["code"], households["grid_code"], h_xy, center, opts.quota
         )
         inputs = Inputs(
-            layers={**layers, **{name: frames[name] for name in OPTIONAL_LAYERS if name in frames}},
+            layers={**layers, **{name: frames[name] for name in WHOLE_LAYERS if name in frames}},
             households_xy=h_xy,
             metric=metric,
             grids=len(g_code),

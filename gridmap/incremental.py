@@ -34,6 +34,7 @@ import shapely
 
 from gridmap.analysis import (
     GAP_TEXT,
+    WHOLE_LAYERS,
     Analysis,
     AnalysisOptions,
     Projections,
@@ -68,8 +69,6 @@ PLACED_LAYERS = ("households", *SITE_LAYERS)
 
 _NO_PLACING = ("streets", "communities")  # assignment reads only grids and buildings
 
-WHOLE_LAYERS = ("roads",)
-"""Layers read whole by every part of the analysis (the walking network is the whole city's)."""
 
 WHOLE_SHARE = 0.5
 """When the touched communities hold more than this share of households, the whole is analysed again."""

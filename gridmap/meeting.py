@@ -33,7 +33,6 @@ from gridmap.meeting_cases import case_section
 from gridmap.meeting_map import frames_of, meeting_map
 from gridmap.vocabulary import (
     GRADE_COLORS,
-    MEASURES,
     NO_DATA_COLOR,
     Measure,
     graded_measures,
@@ -143,11 +142,7 @@ def report_html(
             else [(g, GRADE_COLORS[g], int((area.grids["grade"] == g).sum())) for g in GRADE_COLORS]
         ),
         "one_grid": _one_grid(area, reasons) if scope == "grid" else None,
-        "standards": [
-            (m.zh, "；".join(text for text, _ in m.classes()), m.source("zh"))
-            for m in MEASURES.values()
-            if m.thresholds
-        ],
+        "standards": [(m.zh, "；".join(text for text, _ in m.classes()), m.source("zh")) for m in graded],
         "landscape": drawn.landscape,
         "detail": scope in ("community", "grid"),
         "drew_households": drawn.households,

@@ -65,12 +65,13 @@ class _Labels:
             w = _text_width(text) * font / 2 + 1
             h = font / 2 + 1
             cx = min(max(x, w + 2), self.width - w - 2)  # pulled inside the map, never cut at an edge
-            if cx - w < 0 or cx + w > self.width or y - h < 0 or y + h > self.height:
-                continue
-            box = (cx - w, y - h, cx + w, y + h)
-            if not any(_overlap(box, b) for b in self.boxes):
-                self.boxes.append(box)
-                return cx, y + font * 0.35, font
+            for cy in (y, y - 2.4 * h, y + 2.4 * h):  # on its point, else just above or below it
+                if cx - w < 0 or cx + w > self.width or cy - h < 0 or cy + h > self.height:
+                    continue
+                box = (cx - w, cy - h, cx + w, cy + h)
+                if not any(_overlap(box, b) for b in self.boxes):
+                    self.boxes.append(box)
+                    return cx, cy + font * 0.35, font
         return None
 
 

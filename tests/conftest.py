@@ -86,10 +86,15 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "gpkg":
         return str(tmp_path / "store.gpkg")
     url: str = request.getfixturevalue("postgis_url")
+    return emptied(url)
+
+
+def emptied(url: str) -> str:
+    """The session's PostGIS database migrated and emptied, history and cases included: a test's
+    codes must not meet an earlier test's retired boundaries or cases."""
     with open_store(url):  # migrated
         pass
-    # Empty, history and cases included: a test's codes must not meet an earlier test's
-    # retired boundaries or cases. Every table the migrations made, but their own bookkeeping.
+    # Every table the migrations made, but their own bookkeeping.
     with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
         tables = [
             row[0]

@@ -95,11 +95,11 @@ def add(
         grant["departments"] = _split(departments)
     token = secrets.token_urlsafe(24)
     _write(path, {**tokens, token: grant})
-    console.print(f"added token {name!r} ({role}) to {path}:", highlight=False)
+    console.print(f"已添加令牌 added token {name!r} ({role}) → {path}:", highlight=False)
     console.print(token, highlight=False, soft_wrap=True)
     console.print(
-        f"keep it: it is not shown again. Serve with GRIDMAP_TOKENS_FILE={path} gridmap serve, "
-        "then sign in to the console at http://127.0.0.1:8000/ with it.",
+        f"请妥善保存，不再显示 keep it: it is not shown again. 启动 serve with GRIDMAP_TOKENS_FILE={path} "
+        "gridmap serve, 然后用它登录工作台 then sign in to the console at http://127.0.0.1:8000/",
         highlight=False,
     )
 
@@ -109,7 +109,9 @@ def list_tokens(file: FileOption = None) -> None:
     """The tokens in the file: name, role, communities, departments and the token's first characters."""
     path = _path(file)
     tokens = _read(path)
-    table = Table("name", "role", "communities", "departments", "token", title=str(path))
+    table = Table(
+        "名称 name", "角色 role", "社区 communities", "部门 departments", "令牌 token", title=str(path)
+    )
     for token, spec in tokens.items():
         table.add_row(
             str(spec.get("name") or ""),
@@ -119,7 +121,7 @@ def list_tokens(file: FileOption = None) -> None:
             f"{token[:4]}…",
         )
     console.print(table)
-    console.print(f"{len(tokens)} token(s)", highlight=False)
+    console.print(f"{len(tokens)} 个令牌 token(s)", highlight=False)
 
 
 @token_app.command("remove")
@@ -138,4 +140,6 @@ def remove(
         known = ", ".join(str(spec.get("name") or f"{t[:4]}…") for t, spec in tokens.items()) or "none"
         raise NotFoundError(f"no single token named {name!r} in {path} (tokens: {known})")
     _write(path, {t: spec for t, spec in tokens.items() if t != gone[0]})
-    console.print(f"removed token {name!r} from {path}", highlight=False)
+    console.print(
+        f"已删除令牌 removed token {name!r} from {path}（重启服务后生效 restart the server）", highlight=False
+    )

@@ -26,7 +26,7 @@ from distributed import Client, LocalCluster
 
 from gridmap.analysis import Analysis, AnalysisOptions, analyze, unassigned_gaps
 from gridmap.assignment import DERIVED_LAYERS
-from gridmap.distributed.partitions import read_counties
+from gridmap.distributed.partitions import read_counties, read_whole
 from gridmap.distributed.spread import (
     Moves,
     county_frames,
@@ -113,7 +113,9 @@ def cross_county_moves(root: str | Path, client: Client, options: AnalysisOption
     outlines = client.gather(client.map(county_outline, [root] * len(counties), counties, pure=False))
     moves = Moves()
     place_strays(outlines, moves)
-    lend_sites(root, counties, outlines_frame(outlines), options.coverage, moves)
+    walks = len(read_whole(root, "roads")) > 0
+    walking_m = options.walking.cutoff_m if walks else 0.0
+    lend_sites(root, counties, outlines_frame(outlines), options.coverage, moves, walking_m)
     return moves
 
 

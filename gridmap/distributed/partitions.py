@@ -88,6 +88,15 @@ def read_county(root: str | Path, county: str) -> dict[str, gpd.GeoDataFrame]:
     return {layer: read_layer(root, layer, county) for layer in LAYER_NAMES}
 
 
+def read_whole(root: str | Path, layer: str) -> gpd.GeoDataFrame:
+    """One layer of every county, canonical, in code order."""
+    parts = [read_layer(root, layer, county) for county in read_counties(root)]
+    frames = [frame for frame in parts if len(frame)]
+    if not frames:
+        return empty_frame(layer)
+    return conform(layer, pd.concat(frames, ignore_index=True)).sort_values("code", ignore_index=True)
+
+
 def read_layer(root: str | Path, layer: str, county: str) -> gpd.GeoDataFrame:
     """One layer of one county, canonical (empty when the file holds no rows)."""
     frame = gpd.read_parquet(layer_file(root, layer, county))

@@ -26,9 +26,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridmap.analysis import WHOLE_LAYERS
 from gridmap.assignment import DERIVED_LAYERS
 from gridmap.coverage import CoverageOptions, service_radii, speaker_radii
-from gridmap.distributed.partitions import county_of, layer_file, read_county, read_layer
+from gridmap.distributed.partitions import county_of, layer_file, read_county, read_layer, read_whole
 from gridmap.frames import WGS84
 
 SITE_LAYERS = ("speakers", "service_points")
@@ -125,11 +126,13 @@ def lend_sites(
     outlines: gpd.GeoDataFrame,
     options: CoverageOptions,
     moves: Moves,
+    walking_m: float = 0.0,
 ) -> None:
-    """Lend each speaker and service point to every other county its range reaches (dask-geopandas join)."""
+    """Lend each speaker and service point to every other county its range reaches (dask-geopandas join);
+    a service point reaches at least `walking_m` when households walk to it (never farther on foot)."""
     for layer in SITE_LAYERS:
         sites = dask_geopandas.read_parquet([str(layer_file(root, layer, county)) for county in counties])
-        reach = sites.map_partitions(_reach_boxes, layer, options, meta=_reach_meta())
+        reach = sites.map_partitions(_reach_boxes, layer, options, walking_m, meta=_reach_meta())
         pairs = dask_geopandas.sjoin(reach, outlines, how="inner", predicate="intersects")
         found = pairs[["code", "county"]].compute()
         filed = county_of(found["code"]).to_numpy()
@@ -140,9 +143,14 @@ def lend_sites(
                 moves.source[(layer, code)] = file
 
 
-def _reach_boxes(sites: gpd.GeoDataFrame, layer: str, options: CoverageOptions) -> gpd.GeoDataFrame:
+def _reach_boxes(
+    sites: gpd.GeoDataFrame, layer: str, options: CoverageOptions, walking_m: float = 0.0
+) -> gpd.GeoDataFrame:
     """A lon/lat box around each site's range (a little larger than the circle)."""
-    radii = speaker_radii(sites, options) if layer == "speakers" else service_radii(sites)
+    if layer == "speakers":
+        radii = speaker_radii(sites, options)
+    else:
+        radii = np.maximum(service_radii(sites), walking_m)
     radii = np.nan_to_num(radii, nan=0.0)
     x, y = shapely.get_x(sites.geometry.values), shapely.get_y(sites.geometry.values)
     dy = radii / _METRES_PER_DEGREE_LAT
@@ -182,6 +190,8 @@ def county_frames(
         frames[layer] = pd.concat([frames[layer], *extra], ignore_index=True).sort_values(
             "code", ignore_index=True
         )
+    for layer in WHOLE_LAYERS:  # the walking network is the whole area's, as in one process
+        frames[layer] = read_whole(root, layer)
     guests = {layer: set(codes) for layer, codes in moves.guests.get(county, {}).items()}
     return frames, guests
 

@@ -83,8 +83,8 @@ def test_hotline_intake_follow_up_rates_and_the_daily_list(store: Store, store_u
     out = run(store_url, "report", "0102", "--address", "解放路999号", "--ticket-no", "GD-0001")
     assert "待定位 unplaced" in out and "address not in the register" in out
     code = out.split()[2]
-    assert "0 of 0" in run(store_url, "list", "--ticket-no", "GD-0002")
-    assert "1 of 1" in run(store_url, "list", "--ticket-no", "GD-0001", "--unplaced")
+    assert "0 / 0 件" in run(store_url, "list", "--ticket-no", "GD-0002")
+    assert "1 / 1 件" in run(store_url, "list", "--ticket-no", "GD-0001", "--unplaced")
     assert "网格 grid G1" in run(store_url, "place", code, "--grid", "G1")
     for action, by in (
         ("accept", "张"),
