@@ -189,12 +189,12 @@ def test_lower_roles_write_nothing(client: TestClient, token: str | None) -> Non
 @pytest.mark.parametrize(
     ("props", "field"),
     [
-        ({"status": "working\u0000"}, "status"),
+        ({"status": "working\u0000"}, "properties.status"),  # a NUL: named by its JSON path
         ({"name": ["a", "b"]}, "name"),
         ({"name": {"zh": "喇叭"}}, "name"),
         ({"radius_m": [300]}, "radius_m"),
         ({"radius_m": 1e30}, "radius_m"),
-        ({"code": "K\u00009"}, "code"),
+        ({"code": "K\u00009"}, "properties.code"),
         ({"code": "K9\r\nX-Injected: 1"}, "code"),
         ({"code": "K" * 65}, "code"),
     ],
