@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
@@ -14,22 +14,12 @@ from api.auth import Caller
 from api.features import LayerParam, parse_bbox
 from api.offload import Offload, helper_store
 from gridmap.catalogue import get_layer
-from gridmap.export import FORMATS, export_layer, select_features
+from gridmap.export import export_layer, select_features
+from gridmap.formats import FORMATS, FormatKey
 from gridmap.privacy import Role
 from gridmap.stores import BBox, Store
 
 router = APIRouter(tags=["export"])
-
-ExportFormat = Literal["geojson", "gpkg", "shp", "kml", "csv", "xlsx", "fgb"]
-MEDIA_TYPES = {
-    "geojson": "application/geo+json",
-    "gpkg": "application/geopackage+sqlite3",
-    "shp": "application/zip",
-    "kml": "application/vnd.google-earth.kml+xml",
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "fgb": "application/flatgeobuf",
-}
 
 
 @router.get(
@@ -41,7 +31,7 @@ def export(
     request: Request,
     caller: Caller,
     layer: LayerParam,
-    format: Annotated[ExportFormat, Query(description=", ".join(FORMATS))] = "geojson",
+    format: Annotated[FormatKey, Query(description=", ".join(FORMATS))] = "geojson",
     crs: Annotated[str, Query(description="wgs84, cgcs2000, gcj02, bd09 or EPSG:n", max_length=40)] = "wgs84",
     community: Annotated[str | None, Query(max_length=100, description="Only this community")] = None,
     grid: Annotated[str | None, Query(max_length=100, description="Only this grid")] = None,
@@ -76,7 +66,7 @@ def export(
         raise
     return FileResponse(
         path,
-        media_type=MEDIA_TYPES[format],
+        media_type=FORMATS[format].media_type,
         filename=path.name,
         background=BackgroundTask(scratch.remove, folder),
     )

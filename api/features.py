@@ -495,6 +495,7 @@ def _write(
     *,
     before: gpd.GeoDataFrame,
     mode: Mode,
+    if_match: str | None = None,
 ) -> Receipt:
     """Import the features (all or nothing), once the caller may make the result so.
 
@@ -507,6 +508,9 @@ def _write(
 
     def judge(after: gpd.GeoDataFrame) -> None:
         caller.authorise(store, spec.name, after=after, before=before, action=action)
+        if if_match is not None:  # once more, just before the write: an edit may have landed meanwhile
+            code = str(after["code"].iat[0])
+            _check_if_match(if_match, _one(store, spec, code), f"{spec.name} {code}")
 
     with scratch.folder("write") as tmp:
         path = tmp / f"{spec.name}.geojson"
@@ -598,7 +602,7 @@ def replace_item(
     existing = _one(store, spec, code)
     _check_if_match(if_match, existing, f"{spec.name} {code}")
     action = f"changing {spec.name} {code}"
-    got = _write(store, spec, features, caller, action, before=existing, mode="append")
+    got = _write(store, spec, features, caller, action, before=existing, mode="append", if_match=if_match)
     return _replied(request, spec, code, caller, got)
 
 
@@ -646,7 +650,7 @@ def update_item(
     feature = {"type": "Feature", "properties": {**merged, "code": code}, "geometry": geometry}
     features = _features_of(spec, feature, code)
     action = f"changing {spec.name} {code}"
-    got = _write(store, spec, features, caller, action, before=existing, mode="append")
+    got = _write(store, spec, features, caller, action, before=existing, mode="append", if_match=if_match)
     return _replied(request, spec, code, caller, got)
 
 

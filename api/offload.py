@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import functools
 import multiprocessing
+import pickle
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import ParamSpec, TypeVar
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar, cast
 
 from gridmap.errors import UnavailableError
 from gridmap.stores import Store, open_store
@@ -30,6 +32,39 @@ T = TypeVar("T")
 def helper_store(url: str) -> Store:
     """The store at `url`, opened once per helper process (what it reads, it reads itself)."""
     return open_store(url, create=False)
+
+
+@dataclass(frozen=True)
+class _Raised:
+    """An exception of the helper, sent back as its class, args and attributes.
+
+    Pickling an exception re-calls its class with `args`, which fails for
+    classes whose `__init__` takes other arguments (`ValidationError(source,
+    problems)`): the pool would break and the caller get a 503 instead of the 422.
+    """
+
+    cls: type[BaseException]
+    args: tuple[Any, ...]
+    state: dict[str, Any]
+
+    def rebuilt(self) -> BaseException:
+        exc = self.cls.__new__(self.cls)
+        exc.args = self.args
+        exc.__dict__.update(self.state)
+        return exc
+
+
+def _call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Run in the helper: `fn`'s result, or its exception as a `_Raised`."""
+    try:
+        return fn(*args, **kwargs)
+    except Exception as exc:
+        raised = _Raised(type(exc), exc.args, dict(vars(exc)))
+        try:
+            pickle.dumps(raised)
+        except Exception:
+            return _Raised(RuntimeError, (f"{type(exc).__name__}: {exc}",), {})
+        return raised
 
 
 class Offload:
@@ -52,12 +87,15 @@ class Offload:
         """`fn(*args, **kwargs)` in the helper process; its exceptions are raised here."""
         pool = self._executor()
         try:
-            return pool.submit(fn, *args, **kwargs).result()
+            result = pool.submit(_call, fn, args, kwargs).result()
         except BrokenProcessPool:
             with self._lock:  # the helper died (killed for memory?): the next call starts a new one
                 if self._pool is pool:
                     self._pool = None
             raise UnavailableError("the export process stopped; try again") from None
+        if isinstance(result, _Raised):
+            raise result.rebuilt()
+        return cast(T, result)
 
     def close(self) -> None:
         with self._lock:

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import Request
 
 from api.errors import QueryParameterError
@@ -160,14 +161,9 @@ def items_query(request: Request, spec: Layer, allowed: Collection[str]) -> Item
     equal_to = {k: v for k, v in params.items() if k not in ITEMS_PARAMS}
     with named("filter"):
         equals = query.typed_equals(spec, equal_to)
-    conditions = [
-        c
-        for c in (datetime_condition(request, spec), filter_condition(request, spec, allowed))
-        if c is not None
-    ]
-    where = (
-        None if not conditions else conditions[0] if len(conditions) == 1 else conditions[0] & conditions[1]
-    )
+    asked = (datetime_condition(request, spec), filter_condition(request, spec, allowed))
+    conditions = [c for c in asked if c is not None]
+    where = sa.and_(*conditions) if conditions else None
     return ItemsQuery(
         bbox=bbox(request),
         equals=equals,

@@ -39,6 +39,7 @@ import shapely
 from gridmap.catalogue import LAYERS, get_layer
 from gridmap.crs import CRSInput, CRSSpec, frame_from_wgs84, parse_crs
 from gridmap.errors import GridmapError, NotFoundError
+from gridmap.formats import FORMATS, GPKG_CREATION, FormatKey, written_as
 from gridmap.formulas import neutralise
 from gridmap.ingest.columns import short_field_names
 from gridmap.ingest.readers import FIELDS_SIDECAR
@@ -59,7 +60,7 @@ __all__ = [
     "write_csv",
 ]
 
-ExportFormat = Literal["geojson", "gpkg", "shp", "kml", "csv", "xlsx", "fgb"]
+ExportFormat = FormatKey
 CsvGeometry = Literal["wkt", "lonlat"]
 Headers = Literal["zh", "canonical"]
 HEADERS: tuple[str, ...] = ("zh", "canonical")
@@ -76,27 +77,6 @@ class ExportError(GridmapError):
     """An export that cannot be written as asked (format, CRS or size)."""
 
 
-@dataclass(frozen=True)
-class Format:
-    """An output format: its GDAL driver (None when written by pandas) and file suffix."""
-
-    driver: str
-    suffix: str
-    label: str
-
-
-FORMATS: dict[str, Format] = {
-    "geojson": Format("GeoJSON", ".geojson", "GeoJSON (RFC 7946)"),
-    "gpkg": Format("GPKG", ".gpkg", "GeoPackage"),
-    "shp": Format("ESRI Shapefile", ".zip", "Shapefile (zip)"),
-    "kml": Format("KML", ".kml", "KML"),
-    "csv": Format("CSV", ".csv", "CSV (WKT or lon/lat)"),
-    "xlsx": Format("XLSX", ".xlsx", "Excel workbook"),
-    "fgb": Format("FlatGeobuf", ".fgb", "FlatGeobuf"),
-}
-
-_SUFFIXES = {".json": "geojson", ".zip": "shp", ".shp": "shp", **{f.suffix: k for k, f in FORMATS.items()}}
-
 # KML fill and line colours (aabbggrr) per coverage grade, per covered flag and per speaker status.
 _GRADE_COLOURS = {"A": "8000a000", "B": "8000d0a0", "C": "8000a0ff", "D": "800000e0"}
 _FLAG_COLOURS = {True: "ff00a000", False: "ff0000e0"}
@@ -106,10 +86,10 @@ _DEFAULT_COLOUR = "80e08000"
 def parse_format(fmt: str | None, path: Path) -> str:
     """The format named by `fmt`, or guessed from the file suffix."""
     if fmt is None:
-        guessed = _SUFFIXES.get(path.suffix.lower())
+        guessed = written_as(path)
         if guessed is None:
             raise ExportError(f"cannot tell the format of {path.name}; use one of: {', '.join(FORMATS)}")
-        return guessed
+        return guessed.key
     key = fmt.strip().lower()
     if key not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; expected one of: {', '.join(FORMATS)}")
@@ -304,6 +284,7 @@ def _write_gpkg(job: _Job) -> None:
         layer=job.name,
         driver="GPKG",
         use_arrow=True,
+        dataset_options=None if job.path.exists() else GPKG_CREATION,
         promote_to_multi=_has_mixed_polygons(job.frame),
         layer_options={"IDENTIFIER": f"{label} ({job.name})", "DESCRIPTION": crs_note(job.spec)},
     )

@@ -81,7 +81,16 @@ def test_masking_is_vectorised_and_keeps_missing_values() -> None:
 
 
 def test_role_order() -> None:
-    assert [r.value for r in Role] == ["anonymous", "viewer", "department", "editor", "admin"]
+    assert [r.value for r in Role] == [
+        "anonymous",
+        "integrator",
+        "viewer",
+        "department",
+        "reviewer",
+        "editor",
+        "admin",
+    ]
+    assert not Role.INTEGRATOR.allows(Role.VIEWER) and Role.REVIEWER.allows(Role.VIEWER)
     assert Role.DEPARTMENT.allows(Role.VIEWER) and not Role.DEPARTMENT.allows(Role.EDITOR)
     assert Role.ADMIN.allows(Role.EDITOR) and Role.EDITOR.allows(Role.VIEWER)
     assert not Role.VIEWER.allows(Role.EDITOR) and not Role.ANONYMOUS.allows(Role.VIEWER)

@@ -44,6 +44,7 @@ from gridmap.ingest.geometry import (
 )
 from gridmap.ingest.readers import Source, read_source
 from gridmap.ingest.rejects import rejected_rows
+from gridmap.ingest.spreadsheet import mangled_columns
 from gridmap.ingest.values import TEXT, read_fields
 from gridmap.stores.base import Store
 
@@ -223,6 +224,9 @@ def _validated(
         Problem(None, column, f"{why}: rename the column, or pass --ignore {column}")
         for column, why in mapping.unmapped.items()
     ]
+    mangled = mangled_columns(spec, source.table, mapping)
+    if mangled:  # every row would fail on its code: say why once instead
+        raise ValidationError(str(source.path), mangled)
     read = read_fields(spec, source.table, mapping, fix=fix)
     values = read.values
     problems += read.problems

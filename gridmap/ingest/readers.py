@@ -16,7 +16,6 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Literal
 
 import geopandas as gpd
 import pandas as pd
@@ -28,29 +27,13 @@ import shapely
 
 from gridmap.catalogue import Layer
 from gridmap.errors import Problem, ValidationError
+from gridmap.formats import ReadKey, read_as, readable_suffixes
 from gridmap.formulas import restore
 from gridmap.ingest.columns import map_columns, name_key
 from gridmap.ingest.osm import read_osm_roads
 from gridmap.ingest.values import TEXT
 
-Format = Literal["csv", "xlsx", "geojson", "gpkg", "shapefile", "kml", "fgb", "osm"]
-
-_FORMATS: dict[str, Format] = {
-    ".csv": "csv",
-    ".txt": "csv",
-    ".xlsx": "xlsx",
-    ".xlsm": "xlsx",
-    ".geojson": "geojson",
-    ".json": "geojson",
-    ".gpkg": "gpkg",
-    ".shp": "shapefile",
-    ".zip": "shapefile",
-    ".kml": "kml",
-    ".kmz": "kml",
-    ".fgb": "fgb",
-    ".pbf": "osm",
-    ".osm": "osm",
-}
+Format = ReadKey
 
 FIELDS_SIDECAR = ".gridmap.json"
 """Suffix of the file beside a Shapefile that gridmap exports: its full field names, CRS and encoding."""
@@ -107,10 +90,11 @@ def read_source(
     CSV; without it a Shapefile's .cpg is honoured, and otherwise the text is
     read as UTF-8 or else GBK (GB18030), and `Source.encoding` says which.
     """
-    fmt = _FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        accepted = ", ".join(sorted(_FORMATS))
+    found = read_as(path)
+    if found is None:
+        accepted = ", ".join(readable_suffixes())
         raise _file_error(path, f"unsupported file type {path.suffix!r}; accepted: {accepted}")
+    fmt = found.key
     if not path.exists():
         raise _file_error(path, "file not found")
     if encoding is not None:
@@ -325,7 +309,7 @@ def _read_vector(
     layer = _pick(path, list(locations), target, source_layer, kind="layer")
     where = locations[layer]
     used: str | None = encoding
-    if fmt != "shapefile":
+    if fmt != "shp":
         frame = _read_layer(path, where.source, layer, None)
     elif encoding is not None:
         try:

@@ -149,9 +149,9 @@ def test_uncovered_households_carry_their_addresses(store_path: str, tmp_path: P
 @pytest.mark.parametrize(
     ("box", "named"),
     [
-        ("114.3,30.5", "bbox must be four numbers"),
-        ("114.3,30.5,nan,30.6", "bbox must be four numbers"),
-        ("114.4,30.5,114.3,30.6", "bbox must have min ≤ max"),
+        ("114.3,30.5", "bbox must be four or six numbers"),
+        ("114.3,30.5,nan,30.6", "bbox must be four or six numbers"),
+        ("114.3,30.6,114.4,30.5", "bbox must have minlat ≤ maxlat"),
     ],
 )
 def test_a_bad_bbox_is_one_error_and_writes_nothing(

@@ -233,7 +233,7 @@ def test_a_bbox_and_a_community_filter(sample_url: str) -> None:
         (("--where", "floors=3"), "households has no field 'floors'"),
         (("--where", "size"), "--where needs FIELD=VALUE"),
         (("--order", "-floors"), "households cannot be ordered by 'floors'"),
-        (("--bbox", "114.3,30.5"), "bbox must be four numbers"),
+        (("--bbox", "114.3,30.5"), "bbox must be four or six numbers"),
         (
             ("--fields", "code,floors"),
             "households has no field 'floors'; its fields are: code, address, building_code, unit, room, "

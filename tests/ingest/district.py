@@ -1,4 +1,4 @@
-"""A small district of all seven layers with awkward values, for round trips through every format.
+"""A small district of every layer with awkward values, for round trips through every format.
 
 Codes with leading zeros, Chinese text, empty optional fields, booleans
 true/false/empty, fractional radii, and a long straight street edge that the
@@ -91,6 +91,18 @@ def district() -> dict[str, gpd.GeoDataFrame]:
                 shapely.Point(X0 + 0.004, Y0 + 0.004),
                 shapely.Point(X0 + 0.006, Y0 + 0.016),
                 shapely.Point(X0 + 0.016, Y0 + 0.006),
+            ],
+        },
+        "roads": {
+            "code": ["R001", "R002"],
+            "name": ["首义路", None],
+            "kind": ["residential", None],
+            "walkable": [True, False],
+            "geometry": [
+                shapely.LineString(
+                    [(X0 + 0.001, Y0 + 0.003), (X0 + 0.010, Y0 + 0.003), (X0 + 0.019, Y0 + 0.004)]
+                ),
+                shapely.LineString([(X0 + 0.010, Y0 + 0.003), (X0 + 0.010, Y0 + 0.018)]),
             ],
         },
     }

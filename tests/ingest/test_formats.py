@@ -84,7 +84,7 @@ def _zip(folder: Path, stem: str) -> Path:
 def test_zipped_shapefile(tmp_path: Path, gpkg_store: Store) -> None:
     _short_names().to_file(tmp_path / "streets.shp", encoding="utf-8")
     report = import_file(gpkg_store, "streets", _zip(tmp_path, "streets"))
-    assert report.format == "shapefile"
+    assert report.format == "shp"
     assert report.encoding == "per .cpg"
     _assert_streets(gpkg_store)
 
