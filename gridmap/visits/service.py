@@ -38,7 +38,10 @@ class Visit:
 
 
 def log_visit(store: Store, visit: Visit, now: dt.datetime | None = None) -> tuple[dict[str, Any], bool]:
-    """Record `visit` once: (the stored visit, whether this call wrote it). The household must exist."""
+    """Record `visit` once: (the stored visit, whether this call wrote it).
+
+    The household must exist, and the case raised from the visit, when named, too.
+    """
     problems = []
     if not visit.key.strip():
         problems.append(Problem(None, "key", "an idempotency key is required"))
@@ -55,6 +58,8 @@ def log_visit(store: Store, visit: Visit, now: dt.datetime | None = None) -> tup
     found = store.read("households", codes=[visit.household_code])
     if not len(found):
         raise NotFoundError(f"no household {visit.household_code!r}")
+    if visit.case_code and store.case_book().get(visit.case_code) is None:
+        raise NotFoundError(f"no case {visit.case_code!r} (report the case first, then link it)")
     row = {
         "key": visit.key,
         "household_code": visit.household_code,

@@ -145,8 +145,22 @@ def test_a_retried_visit_is_recorded_once(street: Store) -> None:
         _visit(street, "nope", when)
     with pytest.raises(ValidationError):
         _visit(street, "C", when, key=" ")
+    with pytest.raises(NotFoundError, match="no case"):
+        log_visit(street, Visit("k-2", "C", "王网格", when, follow_up=True, case_code="C404"))
+    case = {"code": "C1", "category": "0102", "reported_at": when, "status": "reported"}
+    event = {
+        "case_code": "C1",
+        "action": "report",
+        "to_status": "reported",
+        "actor": "a",
+        "role": "admin",
+        "at": when,
+    }
+    assert street.case_book().insert(case, event)
+    linked, _ = log_visit(street, Visit("k-3", "C", "王网格", when, follow_up=True, case_code="C1"))
+    assert linked["case_code"] == "C1" and linked["follow_up"] is True
     figures = stats(street, dt.date(2026, 11, 1), dt.date(2026, 12, 7), ["G1"])
-    assert figures[["grid_code", "visits", "households_visited"]].values.tolist() == [["G1", 4, 4]]
+    assert figures[["grid_code", "visits", "households_visited"]].values.tolist() == [["G1", 5, 4]]
 
 
 @pytest.mark.postgis
