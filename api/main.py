@@ -32,6 +32,7 @@ from api import (
     scratch,
     session,
     tiles,
+    visits,
     web,
 )
 from api.auth import TokenGuard
@@ -142,6 +143,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         reports,
         cases,
         open311,
+        visits,
     ):
         app.include_router(module.router)
     return app

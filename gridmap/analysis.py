@@ -83,6 +83,11 @@ WHOLE_LAYERS: tuple[str, ...] = ("roads",)
 the walking network is the whole city's, whatever part is analysed (`gridmap.incremental.region`
 and the distributed engine hand them whole to every part)."""
 
+WHOLE_INPUTS: tuple[str, ...] = (*WHOLE_LAYERS, "visit_status")
+"""`WHOLE_LAYERS` and the inputs that are no layer, keyed by household code and handed whole to
+every part as well: `visit_status`, the visit coverage input (`gridmap.visits.service.coverage_input`;
+the distributed engine reads layers only, so its analyses leave visit coverage out)."""
+
 INPUT_FIELDS: dict[str, tuple[str, ...]] = {
     "households": ("code", "building_code", "party_member", "center_household"),
 }
@@ -102,6 +107,11 @@ def read_inputs(
         if on_layer is not None:
             on_layer(name)
         frames[name] = read_input(store, name, narrow=narrow)
+    from gridmap.visits.service import coverage_input  # SQLAlchemy: only when visits are read
+
+    status = coverage_input(store, frames["households"]["code"])
+    if status is not None:
+        frames["visit_status"] = status
     return frames
 
 
@@ -257,7 +267,7 @@ def analyze(
             link_households, households["code"], households["grid_code"], h_xy, center, opts.quota
         )
         inputs = Inputs(
-            layers={**layers, **{name: frames[name] for name in WHOLE_LAYERS if name in frames}},
+            layers={**layers, **{name: frames[name] for name in WHOLE_INPUTS if name in frames}},
             households_xy=h_xy,
             metric=metric,
             grids=len(g_code),

@@ -34,7 +34,7 @@ import shapely
 
 from gridmap.analysis import (
     GAP_TEXT,
-    WHOLE_LAYERS,
+    WHOLE_INPUTS,
     Analysis,
     AnalysisOptions,
     Projections,
@@ -253,7 +253,7 @@ def _update(
         return dataclasses.replace(analysis, timings={}), []
     if measure != projections(old):  # the city's extent moved into another zone: all is measured anew
         return analyze(frames, opts, measure=measure), None
-    if set(changed) & set(WHOLE_LAYERS):  # a road edit may change any walk: all is walked anew
+    if set(changed) & set(WHOLE_INPUTS):  # a road edit may change any walk: all is walked anew
         return analyze(frames, opts, measure=measure), None
     if set(changed) <= {*PLACED_LAYERS, *_NO_PLACING} and locator is not None:
         place = _placer(analysis, locator, buildings)
@@ -423,7 +423,7 @@ def region(
         inside[layer] = sites[shapely.intersects(np.asarray(sites.geometry.values, dtype=object), window)]
     out = {name: frame.reset_index(drop=True) for name, frame in inside.items()}
     # The whole layers as they are (the same objects: the walking network built of them is reused).
-    out |= {layer: frames[layer] for layer in WHOLE_LAYERS if layer in frames}
+    out |= {layer: frames[layer] for layer in WHOLE_INPUTS if layer in frames}
     return out, rows
 
 
@@ -649,7 +649,12 @@ def _lost_figures(
     center = mine["center_household"].fillna(False).to_numpy(dtype=bool)
     buildings = derived["buildings"].iloc[:0]  # their counts are per grid: none here
     inputs = Inputs(
-        layers={**derived, "buildings": buildings, **{n: frames[n] for n in WHOLE_LAYERS if n in frames}},
+        layers={
+            **derived,
+            "households": mine,  # row for row with households_xy, as in `analyze`
+            "buildings": buildings,
+            **{n: frames[n] for n in WHOLE_INPUTS if n in frames},
+        },
         households_xy=metric_xy(mine, metric),
         metric=metric,
         grids=0,

@@ -17,13 +17,26 @@ import pandas as pd
 
 from gridmap.catalogue import Layer, get_layer
 
-__all__ = ["PUBLIC_HIDDEN", "Role", "mask_name", "mask_names", "mask_phone", "mask_phones", "protect"]
+__all__ = [
+    "CARE_FIELDS",
+    "PUBLIC_HIDDEN",
+    "Role",
+    "mask_name",
+    "mask_names",
+    "mask_phone",
+    "mask_phones",
+    "protect",
+    "protect_care",
+]
 
 # Not personal data in the catalogue's sense (grid workers are named on public
 # notice boards), but an anonymous caller still does not get it.
 PUBLIC_HIDDEN = ("worker_name",)
 
 STARS = "****"
+
+CARE_FIELDS = ("categories", "category")
+"""Columns holding care categories (`gridmap.visits.rules`): personal data, masked by `protect_care`."""
 
 # A Chinese mobile, optionally +86 / 0086 and separated 3-4-4: keep 3 + 4 digits.
 _MOBILE = r"^(\+?86[\s-]?|0086[\s-]?)?(1\d{2})[\s-]?\d{4}[\s-]?(\d{4})$"
@@ -153,4 +166,40 @@ def protect(
     out = frame.copy(deep=False)
     for name in personal:
         out[name] = mask_phones(frame[name]) if name.endswith("phone") else mask_names(frame[name])
+    return out
+
+
+def protect_care(frame: pd.DataFrame, role: Role | str, *, for_editing: bool = False) -> pd.DataFrame:
+    """`frame`'s care categories (`CARE_FIELDS`, comma-separated codes) as `role` may read them.
+
+    The same sight as the other personal fields (`sight`), with one more rule:
+    a category marked admin-only (社区矫正) is seen by an admin alone.
+    - admin: as they are;
+    - editor opening their own community's records (`for_editing`): as they are, but an
+      admin-only category reads as the generic 关爱对象;
+    - viewer, department, reviewer, editor reading: any category reads as 关爱对象;
+    - anonymous and integrator: the columns are removed.
+    """
+    from gridmap.visits.rules import CARE_CATEGORIES, CARE_HIDDEN
+
+    role = Role(role)
+    present = [name for name in CARE_FIELDS if name in frame.columns]
+    if not present or role is Role.ADMIN:
+        return frame
+    seen = sight(role, for_editing=for_editing)
+    if seen == "none":
+        return frame.drop(columns=present)
+    secret = {c.code for c in CARE_CATEGORIES.values() if c.admin_only}
+    out = frame.copy(deep=False)
+    for name in present:
+        text = frame[name].astype("string")
+        filled = (text.fillna("").str.strip() != "").to_numpy(dtype=bool)
+        if seen == "masked":
+            out[name] = text.where(~filled, CARE_HIDDEN)
+            continue
+        parts = text.fillna("").str.split(",")
+        shown = parts.map(
+            lambda codes: ",".join(dict.fromkeys(CARE_HIDDEN if c in secret else c for c in codes))
+        )
+        out[name] = shown.astype("string").where(filled, text)
     return out

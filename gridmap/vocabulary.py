@@ -224,6 +224,27 @@ MEASURES: dict[str, Measure] = {
             )
             for minutes, metres in LIFE_CIRCLES
         ),
+        Measure(
+            "visits",
+            "走访覆盖率",
+            "Visit coverage",
+            column="visit_share",
+            count="visited_in_time",
+            # Local rules: every household visited within its frequency (ordinary twice a year,
+            # care households monthly); street offices assess the share.
+            thresholds=(0.95, 0.85, 0.70),
+            source_zh="入户走访按频次全覆盖（一般户每半年、关爱对象每月）：A 级至多二十户中一户逾期",
+            source_en=(
+                "every household visited within its frequency (ordinary twice a year, care households "
+                "monthly): grade A leaves at most one household in twenty overdue"
+            ),
+            layers=(),
+            gap="visits",
+            short_zh="走访",
+            counted_zh="按期走访户数",
+            counted_en="Households visited within their frequency",
+            compute="gridmap.measures.visits:visits",
+        ),
     )
 }
 """--measure name -> its declaration, in the order tables, reports and the console list them."""
@@ -265,6 +286,7 @@ COLUMN_TERMS: dict[str, Term] = {
         Term("linked_to", "联系的中心户", "Linked to center household"),
         Term("service_walk_m", "步行至最近志愿服务点(米)", "Walk to the nearest service point (m)"),
         Term("service_walk_code", "最近志愿服务点", "Nearest service point on foot"),
+        Term("visits_overdue", "走访逾期户数", "Households overdue for a visit"),
     )
 }
 """Labels of the table columns people read that are not a measure's (those come from `MEASURES`)."""
@@ -334,6 +356,9 @@ HOUSEHOLD_GAPS: dict[str, HouseholdGap] = {
             "#7b3294",
         ),
         HouseholdGap("linkage", "未纳入一户十联住户", "Households not linked", "linked_to", "#8c510a"),
+        HouseholdGap(
+            "visits", "逾期未走访住户", "Households overdue for a visit", "visited_in_time", "#d6604d"
+        ),
         *(
             HouseholdGap(
                 f"walk_{metres}",

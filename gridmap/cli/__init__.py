@@ -19,6 +19,7 @@ from gridmap.cli import report as _report  # noqa: F401 - registers report
 from gridmap.cli import serve as _serve  # noqa: F401 - registers serve
 from gridmap.cli import tokens as _tokens  # noqa: F401 - registers token add|list|remove
 from gridmap.cli import validate as _validate  # noqa: F401 - registers validate, site
+from gridmap.cli import visits as _visits  # noqa: F401 - registers visits log|due|stats|care
 from gridmap.cli.app import app, err_console
 from gridmap.errors import GridmapError
 

@@ -33,11 +33,12 @@ from gridmap.sample.files import directory_size
 from gridmap.sample.layout import MAX_SCALE
 from gridmap.sample.province import CountyWritten, write_province
 from gridmap.stores import open_store
+from gridmap.visits.service import coverage_input, seed_visits
 from gridmap.vocabulary import graded_measures, share_measures
 
 # The steps of the demo, as the progress bar names them; analysis reports its own sub-steps.
 _STEPS = (
-    "载入示例数据 load sample",
+    "载入示例数据与一年走访 load sample and a year of visits",
     "读取图层 read layers",
     "分析 analyse",
     "保存归属 save grid codes",
@@ -62,8 +63,12 @@ def demo_command(
     with open_store(store) as opened, _progress() as progress:
         task = progress.add_task(_STEPS[0], total=len(_STEPS))
         load_sample(opened, data)
+        visits = seed_visits(opened)
         progress.update(task, advance=1, description=_STEPS[1])
         frames = {name: opened.read(name) for name in LAYER_NAMES}
+        status = coverage_input(opened, frames["households"]["code"])
+        if status is not None:
+            frames["visit_status"] = status
         progress.update(task, advance=1, description=_STEPS[2])
         analysis = analyze(
             frames, on_step=lambda step: progress.update(task, description=f"{_STEPS[2]}: {step}")
@@ -80,6 +85,7 @@ def demo_command(
         progress.update(task, advance=1)
     _print_summary(analysis, _summary_title(data))
     _print_cases(seeded, cases)
+    console.print(f"近一年走访 visits of the past year: {visits:,}", highlight=False)
     console.print(f"[bold]打开地图 open the map:[/] {district.resolve()}", highlight=False, soft_wrap=True)
     console.print(f"最需关注的网格 grid most in need: {detail.resolve()}", highlight=False, soft_wrap=True)
 

@@ -25,6 +25,7 @@ from gridmap.stores.query import Page, Value
 if TYPE_CHECKING:
     from gridmap.history import Revision
     from gridmap.stores.cases import CaseBook
+    from gridmap.stores.visits import VisitBook
 
 BBox = tuple[float, float, float, float]
 
@@ -229,6 +230,10 @@ class Store(ABC):
     def case_book(self) -> CaseBook:
         """The store's cases (`gridmap.cases`); a backend without case tables says so."""
         raise StoreError(f"{type(self).__name__} keeps no cases")
+
+    def visit_book(self) -> VisitBook:
+        """The store's visits and care register (`gridmap.visits`); a backend without them says so."""
+        raise StoreError(f"{type(self).__name__} keeps no visits")
 
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release connections or handles."""

@@ -73,6 +73,7 @@ from gridmap.versions import parse_date
 
 if TYPE_CHECKING:
     from gridmap.stores.cases import CaseBook
+    from gridmap.stores.visits import VisitBook
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,7 @@ class GeoPackageStore(PreparingStore):
         self.path = Path(os.path.abspath(path))
         self.url = str(self.path)
         self._case_book: CaseBook | None = None
+        self._visit_book: VisitBook | None = None
         if not self.path.parent.is_dir():
             raise StoreError(f"cannot create store {self.url}: directory {self.path.parent} does not exist")
         self._remove_stale_copies()
@@ -157,6 +159,14 @@ class GeoPackageStore(PreparingStore):
 
             self._case_book = CaseBook.for_geopackage(self.path, self.writing)
         return self._case_book
+
+    def visit_book(self) -> VisitBook:
+        """The file's visit tables (created on first use), written the way every write of this store is."""
+        if self._visit_book is None:
+            from gridmap.stores.visits import VisitBook
+
+            self._visit_book = VisitBook.for_geopackage(self.path, self.writing)
+        return self._visit_book
 
     @contextmanager
     def writing(self) -> Iterator[sqlite3.Connection]:
@@ -304,13 +314,15 @@ class GeoPackageStore(PreparingStore):
 
         Only the file's content counts, never its layout: a reader that closes last folds the
         write-ahead log back into the file, which moves its mtime and size but changes nothing.
-        The case tables are not layers: registering them or writing cases moves no revision.
+        The case and visit tables are not layers: registering them or writing to them moves no revision.
         """
         with _sqlite(self.path, readonly=True) as conn:
             counter = conn.execute(f"SELECT value FROM {META} WHERE key = 'revision'").fetchone()[0]
             stamps = conn.execute(
                 "SELECT table_name, last_change FROM gpkg_contents "
-                "WHERE table_name NOT IN ('cases', 'case_events', 'case_requests') ORDER BY table_name"
+                "WHERE table_name NOT IN "
+                "('cases', 'case_events', 'case_requests', 'visits', 'household_care') "
+                "ORDER BY table_name"
             )
             digest = hashlib.blake2b(repr(stamps.fetchall()).encode(), digest_size=6).hexdigest()
         return f"{int(counter)}.{digest}"

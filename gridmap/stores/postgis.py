@@ -77,6 +77,7 @@ from gridmap.versions import parse_date
 
 if TYPE_CHECKING:
     from gridmap.stores.cases import CaseBook
+    from gridmap.stores.visits import VisitBook
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x6772_6964_6D61_70  # pg_advisory_xact_lock key: openers migrate one at a time
@@ -178,6 +179,12 @@ class PostGISStore(PreparingStore):
         from gridmap.stores.cases import CaseBook
 
         return CaseBook(self._engine, self.url)
+
+    def visit_book(self) -> VisitBook:
+        """The `visits` and `household_care` tables of migration 0010, on this store's engine."""
+        from gridmap.stores.visits import VisitBook
+
+        return VisitBook(self._engine, self.url)
 
     @contextmanager
     def _cursor(self, write: bool = False) -> Iterator[psycopg.Cursor[Any]]:

@@ -1,0 +1,271 @@
+"""Where visits and the care register live, in either store, through one SQL definition.
+
+Like the cases (`gridmap.stores.cases`), visits are not a catalogue layer:
+two tables declared once as SQLAlchemy Core tables, made by migration 0010 in
+PostGIS and on first use in a GeoPackage (registered as attribute tables).
+`visits` holds one row per visit, keyed by the caller's idempotency key so a
+retried POST never writes twice; `household_care` one row per household and
+care category (personal data, see `gridmap.privacy.protect_care`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool, StaticPool
+
+from gridmap.errors import StoreError, driver_reason
+from gridmap.stores._gate import gate
+from gridmap.stores.cases import UTCDateTime, Writing, _copy_rows, _query_only, _records
+
+metadata = sa.MetaData()
+
+VISITS_TABLE = sa.Table(
+    "visits",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.Text, nullable=False, unique=True),
+    sa.Column("household_code", sa.Text, nullable=False),
+    sa.Column("grid_code", sa.Text),
+    sa.Column("visitor", sa.Text, nullable=False),
+    sa.Column("visited_at", UTCDateTime, nullable=False),
+    sa.Column("reached", sa.Boolean, nullable=False),
+    sa.Column("notes", sa.Text),
+    sa.Column("follow_up", sa.Boolean, nullable=False),
+    sa.Column("case_code", sa.Text),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+)
+sa.Index("visits_household_visited", VISITS_TABLE.c.household_code, VISITS_TABLE.c.visited_at)
+sa.Index("visits_grid_visited", VISITS_TABLE.c.grid_code, VISITS_TABLE.c.visited_at)
+
+CARE_TABLE = sa.Table(
+    "household_care",
+    metadata,
+    sa.Column("household_code", sa.Text, primary_key=True),
+    sa.Column("category", sa.Text, primary_key=True),
+    sa.Column("noted_by", sa.Text),
+    sa.Column("noted_at", UTCDateTime),
+)
+
+TABLES = tuple(metadata.tables)
+"""The table names (a GeoPackage's revision leaves them out: they are not layers)."""
+VISIT_COLUMNS: tuple[str, ...] = tuple(c.name for c in VISITS_TABLE.columns if c.name != "id")
+CARE_COLUMNS: tuple[str, ...] = tuple(c.name for c in CARE_TABLE.columns)
+
+
+class VisitBook:
+    """The visits and care register of one store (`Store.visit_book()`)."""
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        url: str,
+        writing: Writing | None = None,
+        reading: Callable[[], AbstractContextManager[object]] = nullcontext,
+    ) -> None:
+        self._engine = engine
+        self.url = url
+        self._writing = writing
+        self._reading = reading
+
+    @classmethod
+    def for_geopackage(cls, path: Path, writing: Writing) -> VisitBook:
+        """The visit tables of a GeoPackage (created and registered on first use)."""
+        engine = sa.create_engine(f"sqlite:///{path}", poolclass=NullPool)
+        sa.event.listen(engine, "connect", _query_only)
+        book = cls(engine, str(path), writing, reading=lambda: gate(path).held("sqlite"))
+        with book._read() as conn:
+            inspector = sa.inspect(conn)
+            if all(inspector.has_table(name) for name in TABLES):
+                return book
+        with book._write() as conn:
+            metadata.create_all(conn, checkfirst=True)
+            for name in TABLES:
+                conn.execute(
+                    sa.text(
+                        "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "
+                        "description) VALUES (:name, 'attributes', :name, :text)"
+                    ),
+                    {"name": name, "text": f"gridmap {name}"},
+                )
+        return book
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        try:
+            if self._writing is None:
+                with self._engine.begin() as conn:
+                    yield conn
+                return
+            with self._writing() as raw:
+                engine = sa.create_engine(
+                    "sqlite://", creator=lambda: raw, poolclass=StaticPool, pool_reset_on_return=None
+                )
+                with engine.connect() as conn:
+                    yield conn
+        except DBAPIError as exc:
+            raise StoreError(f"{self.url}: {driver_reason(exc)}") from None
+
+    @contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        try:
+            with self._reading(), self._engine.connect() as conn:
+                yield conn
+        except DBAPIError as exc:
+            raise StoreError(f"{self.url}: {driver_reason(exc)}") from None
+
+    # -- visits ------------------------------------------------------------
+
+    def log(self, visit: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Record a visit unless its `key` was recorded already: (the stored visit, whether it is new).
+
+        The key is unique in the table, so two racing retries cannot both insert; the loser reads
+        the winner's row.
+        """
+        v = VISITS_TABLE.c
+        try:
+            with self._write() as conn:
+                found = conn.execute(sa.select(VISITS_TABLE).where(v.key == visit["key"])).mappings().first()
+                if found is not None:
+                    return dict(found), False
+                conn.execute(VISITS_TABLE.insert().values(**visit))
+                row = conn.execute(sa.select(VISITS_TABLE).where(v.key == visit["key"])).mappings().one()
+                return dict(row), True
+        except StoreError:
+            again = self.by_key(str(visit["key"]))
+            if again is None:
+                raise
+            return again, False
+
+    def by_key(self, key: str) -> dict[str, Any] | None:
+        with self._read() as conn:
+            row = conn.execute(sa.select(VISITS_TABLE).where(VISITS_TABLE.c.key == key)).mappings().first()
+        return dict(row) if row is not None else None
+
+    def visits(
+        self,
+        *,
+        grids: Sequence[str] | None = None,
+        household: str | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Visits matching the filters, newest first."""
+        v = VISITS_TABLE.c
+        query = sa.select(VISITS_TABLE).order_by(v.visited_at.desc(), v.id.desc())
+        if grids is not None:
+            query = query.where(v.grid_code.in_(list(grids)))
+        if household is not None:
+            query = query.where(v.household_code == household)
+        if since is not None:
+            query = query.where(v.visited_at >= since)
+        if until is not None:
+            query = query.where(v.visited_at < until)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._read() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+    def last_visits(self, until: dt.datetime, grids: Sequence[str] | None = None) -> pd.Series:
+        """Household code -> its last visit before `until` (UTC), computed by the database (GROUP BY)."""
+        v = VISITS_TABLE.c
+        query = (
+            sa.select(v.household_code, sa.func.max(v.visited_at).label("last"))
+            .where(v.visited_at < until)
+            .group_by(v.household_code)
+        )
+        if grids is not None:
+            query = query.where(v.grid_code.in_(list(grids)))
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        if not rows:
+            return pd.Series([], dtype="datetime64[ns, UTC]", name="last_visit")
+        codes = [r[0] for r in rows]
+        # SQLite's MAX gives back text: parse every value the same way on both stores.
+        times = pd.to_datetime([r[1] for r in rows], utc=True, format="mixed")
+        return pd.Series(times, index=pd.Index(codes, name="household_code"), name="last_visit")
+
+    def counts(
+        self, since: dt.datetime, until: dt.datetime, grids: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Per grid and visitor: visits, reached, follow-ups needed and cases raised in [since, until)."""
+        v = VISITS_TABLE.c
+
+        def count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+            return sa.func.sum(sa.case((condition, 1), else_=0))
+
+        query = (
+            sa.select(
+                v.grid_code,
+                v.visitor,
+                sa.func.count().label("visits"),
+                count_if(v.reached.is_(True)).label("reached"),
+                count_if(v.follow_up.is_(True)).label("follow_ups"),
+                count_if(v.case_code.is_not(None)).label("cases"),
+                sa.func.count(sa.distinct(v.household_code)).label("households_visited"),
+            )
+            .where(v.visited_at >= since, v.visited_at < until)
+            .group_by(v.grid_code, v.visitor)
+            .order_by(v.grid_code, v.visitor)
+        )
+        if grids is not None:
+            query = query.where(v.grid_code.in_(list(grids)))
+        with self._read() as conn:
+            rows = conn.execute(query).mappings().all()
+        columns = ["grid_code", "visitor", "visits", "reached", "follow_ups", "cases", "households_visited"]
+        return pd.DataFrame([dict(r) for r in rows], columns=columns)
+
+    # -- care register -----------------------------------------------------
+
+    def care(self, households: Sequence[str] | None = None) -> pd.DataFrame:
+        """The care register (household_code, category, noted_by, noted_at), by household and category."""
+        c = CARE_TABLE.c
+        query = sa.select(CARE_TABLE).order_by(c.household_code, c.category)
+        if households is not None:
+            query = query.where(c.household_code.in_(list(households)))
+        with self._read() as conn:
+            rows = conn.execute(query).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows], columns=list(CARE_COLUMNS))
+
+    def set_care(self, household: str, categories: Sequence[str], by: str, at: dt.datetime) -> None:
+        """Make `categories` the household's care categories (none: an ordinary household)."""
+        c = CARE_TABLE.c
+        with self._write() as conn:
+            conn.execute(CARE_TABLE.delete().where(c.household_code == household))
+            for category in dict.fromkeys(categories):
+                conn.execute(
+                    CARE_TABLE.insert().values(
+                        household_code=household, category=category, noted_by=by, noted_at=at
+                    )
+                )
+
+    # -- bulk --------------------------------------------------------------
+
+    def replace(self, visits: pd.DataFrame, care: pd.DataFrame) -> int:
+        """Make the book exactly these visits and care rows, in one transaction (seeding, benchmarks)."""
+        visits = visits.reindex(columns=list(VISIT_COLUMNS))
+        care = care.reindex(columns=list(CARE_COLUMNS))
+        with self._write() as conn:
+            conn.execute(VISITS_TABLE.delete())
+            conn.execute(CARE_TABLE.delete())
+            parts = ((VISITS_TABLE, VISIT_COLUMNS, visits), (CARE_TABLE, CARE_COLUMNS, care))
+            if conn.dialect.name == "postgresql":  # COPY: a year of a city's visits in seconds
+                raw = conn.connection.driver_connection
+                assert isinstance(raw, psycopg.Connection)
+                with raw.cursor() as cur:
+                    for table, columns, frame in parts:
+                        _copy_rows(cur, table.name, list(columns), frame)
+                return len(visits)
+            for table, columns, frame in parts:
+                if len(frame):
+                    conn.execute(table.insert(), _records(frame, columns))
+        return len(visits)
