@@ -67,6 +67,19 @@ def _with_db(url: str, db: str) -> str:
     return url.rsplit("/", 1)[0] + "/" + db
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Full-size load tests (minutes each) run only with GRIDMAP_SLOW=1; their smaller twins always run.
+
+    Deselected rather than skipped, so a run without them is not a run with PostGIS tests skipped.
+    """
+    if os.environ.get("GRIDMAP_SLOW") == "1":
+        return
+    load = [item for item in items if item.get_closest_marker("load")]
+    if load:
+        config.hook.pytest_deselected(items=load)
+        items[:] = [item for item in items if not item.get_closest_marker("load")]
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.skipped and "postgis" in report.keywords:
         _skipped_postgis.append(report.nodeid)

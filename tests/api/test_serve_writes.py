@@ -214,7 +214,7 @@ def test_writers_at_full_tilt_lose_nothing_and_see_what_they_wrote(served: tuple
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("GRIDMAP_SLOW"), reason="the full load runs with GRIDMAP_SLOW=1")
+@pytest.mark.load
 def test_eight_writers_of_two_hundred_operations_lose_nothing(served: tuple[str, str]) -> None:
     _writers_at_full_tilt(served, operations=200)
 
@@ -248,7 +248,7 @@ def test_a_revert_racing_an_edit_never_undoes_it(served: tuple[str, str]) -> Non
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("GRIDMAP_SLOW"), reason="the full load runs with GRIDMAP_SLOW=1")
+@pytest.mark.load
 def test_thirty_reverts_racing_edits_never_undo_one(served: tuple[str, str]) -> None:
     _reverts_racing_edits(served, rounds=30, first=10)
 

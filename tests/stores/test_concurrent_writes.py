@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -152,6 +151,6 @@ def test_processes_writing_while_gdal_reads_lose_nothing(tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("GRIDMAP_SLOW"), reason="the full load runs with GRIDMAP_SLOW=1")
+@pytest.mark.load
 def test_processes_writing_while_gdal_reads_lose_nothing_at_length(tmp_path: Path) -> None:
     _processes_writing_while_gdal_reads(tmp_path, writes=50)
