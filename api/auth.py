@@ -35,7 +35,9 @@ from gridmap.privacy import Role
 from gridmap.stores import Store
 
 # Layers an anonymous caller may read; households (where people live) need a token.
-PUBLIC_LAYERS = frozenset({"streets", "communities", "grids", "buildings", "service_points", "speakers"})
+PUBLIC_LAYERS = frozenset(
+    {"streets", "communities", "grids", "buildings", "service_points", "speakers", "roads"}
+)
 
 _bearer = HTTPBearer(auto_error=False, description="A token configured in GRIDMAP_TOKENS")
 _basic = HTTPBasic(auto_error=False, description="Any user name, a configured token as the password (QGIS)")

@@ -49,7 +49,8 @@ def test_gdal_lists_the_public_collections(server: str) -> None:
 @pytest.mark.parametrize("layer", LAYER_NAMES)
 def test_gdal_reads_every_collection(server: str, layer: str) -> None:
     out = _ogrinfo("-al", "-q", f"OAPIF:{server}", layer, token=VIEWER)
-    expected = len(district()[layer])
+    layers = district()
+    expected = len(layers[layer]) if layer in layers else 0  # the test district has no roads
     assert out.count(f"OGRFeature({layer}):") == expected
     assert PHONE not in out
 

@@ -114,6 +114,7 @@ def test_export_all_layers_into_one_geopackage(store_path: str, tmp_path: Path) 
         "households",
         "service_points",
         "speakers",
+        "roads",
     }
     assert pyogrio.read_dataframe(out, layer="households")["code"].tolist() == ["H1", "H2"]
     refused = runner.invoke(
