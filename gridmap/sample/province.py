@@ -121,8 +121,14 @@ def _write_county(
     streets = district.layers["streets"]
     shapely.prepare(boundary)
     inside = set(streets["code"][shapely.within(streets.geometry.values, boundary)].astype(str))
+    kept = streets["code"].astype(str).isin(inside).to_numpy()
+    kept_area = shapely.union_all(streets.geometry.values[kept])
     for layer, frame in district.layers.items():
-        write_layer(_keep(layer, frame, inside), out_dir, layer, code)
+        if layer == "roads":  # lines belong to no grid: the roads that reach the kept streets
+            rows = frame[shapely.intersects(frame.geometry.values, kept_area)]
+        else:
+            rows = _keep(layer, frame, inside)
+        write_layer(rows, out_dir, layer, code)
     households = _keep("households", district.households(), inside)
     write_layer(households, out_dir, "households", code)
     grids = _keep("grids", district.layers["grids"], inside)
