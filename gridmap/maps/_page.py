@@ -234,6 +234,7 @@ _FINISH = Template(
     gridmap.map.fitBounds({{ this.bounds|tojson }}, {animate: false,
       paddingTopLeft: [10, title ? title.offsetHeight + 20 : 10],
       paddingBottomRight: [legend ? legend.offsetWidth + 20 : 10, 10]});
+    gridmap.fits = (gridmap.fits || 0) + 1;  // the media change arrives later: a reader can wait on it
   };
   gridmap.fit();
   window.addEventListener("beforeprint", gridmap.fit);

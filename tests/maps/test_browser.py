@@ -198,7 +198,10 @@ def test_printing_hides_the_controls_and_names_are_drawn(
     assert set(names) & set(analysis.communities["name"])  # community names at the district's zoom
     assert _overlapping(_names(page)) == []
     assert page.locator(".gm-search").is_visible() and page.locator(".leaflet-control-layers").is_visible()
+    fits = page.evaluate("() => gridmap.fits")
     page.emulate_media(media="print")
+    # The map refits on the media change, which the page hears after emulate_media returns.
+    page.wait_for_function("(before) => gridmap.fits > before", arg=fits, timeout=10_000)
     assert not page.locator(".gm-search").is_visible()
     assert not page.locator(".leaflet-control-layers").is_visible()
     assert not page.locator(".leaflet-control-zoom").is_visible()
