@@ -361,33 +361,12 @@ class CaseBook:
                 )
         return book
 
-    @contextmanager
-    def _write(self) -> Iterator[sa.Connection]:
-        """One transaction, committed only if the block succeeds (a GeoPackage's: the store's own)."""
-        try:
-            if self._writing is None:
-                with self._engine.begin() as conn:
-                    # gridmap places its cases itself: the store's triggers for other writers step aside.
-                    conn.execute(sa.text("SELECT set_config('gridmap.author', 'gridmap', true)"))
-                    yield conn
-                return
-            with self._writing() as raw:
-                # The store's connection is in its transaction already; it commits when the block ends.
-                engine = sa.create_engine(
-                    "sqlite://", creator=lambda: raw, poolclass=StaticPool, pool_reset_on_return=None
-                )
-                with engine.connect() as conn:
-                    yield conn
-        except DBAPIError as exc:
-            raise StoreError(f"{self.url}: {driver_reason(exc)}") from None
+    def _write(self) -> AbstractContextManager[sa.Connection]:
+        # gridmap places its cases itself: the store's triggers for other writers step aside.
+        return transaction(self._engine, self._writing, self.url, as_gridmap=True)
 
-    @contextmanager
-    def _read(self) -> Iterator[sa.Connection]:
-        try:
-            with self._reading(), self._engine.connect() as conn:
-                yield conn
-        except DBAPIError as exc:
-            raise StoreError(f"{self.url}: {driver_reason(exc)}") from None
+    def _read(self) -> AbstractContextManager[sa.Connection]:
+        return snapshot(self._engine, self._reading, self.url)
 
     # -- one case ----------------------------------------------------------
 
@@ -620,3 +599,42 @@ def _copy_rows(cur: psycopg.Cursor[Any], table: str, columns: list[str], frame: 
 
 def _is_time(value: object) -> bool:
     return isinstance(value, dt.datetime)
+
+
+@contextmanager
+def transaction(
+    engine: sa.Engine, writing: Writing | None, url: str, *, as_gridmap: bool = False
+) -> Iterator[sa.Connection]:
+    """One transaction of a book's tables, committed only if the block succeeds.
+
+    A GeoPackage's (`writing` given) is the store's own: its connection is in its transaction already
+    and commits when the block ends. `as_gridmap` marks a PostGIS transaction as gridmap's, so the
+    store's triggers for other writers step aside.
+    """
+    try:
+        if writing is None:
+            with engine.begin() as conn:
+                if as_gridmap:
+                    conn.execute(sa.text("SELECT set_config('gridmap.author', 'gridmap', true)"))
+                yield conn
+            return
+        with writing() as raw:
+            own = sa.create_engine(
+                "sqlite://", creator=lambda: raw, poolclass=StaticPool, pool_reset_on_return=None
+            )
+            with own.connect() as conn:
+                yield conn
+    except DBAPIError as exc:
+        raise StoreError(f"{url}: {driver_reason(exc)}") from None
+
+
+@contextmanager
+def snapshot(
+    engine: sa.Engine, reading: Callable[[], AbstractContextManager[object]], url: str
+) -> Iterator[sa.Connection]:
+    """A read of a book's tables, under the store's read gate."""
+    try:
+        with reading(), engine.connect() as conn:
+            yield conn
+    except DBAPIError as exc:
+        raise StoreError(f"{url}: {driver_reason(exc)}") from None

@@ -11,20 +11,27 @@ care category (personal data, see `gridmap.privacy.protect_care`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import psycopg
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import NullPool, StaticPool
+from sqlalchemy.pool import NullPool
 
-from gridmap.errors import StoreError, driver_reason
+from gridmap.errors import StoreError
 from gridmap.stores._gate import gate
-from gridmap.stores.cases import UTCDateTime, Writing, _copy_rows, _query_only, _records
+from gridmap.stores.cases import (
+    UTCDateTime,
+    Writing,
+    _copy_rows,
+    _query_only,
+    _records,
+    snapshot,
+    transaction,
+)
 
 metadata = sa.MetaData()
 
@@ -98,29 +105,11 @@ class VisitBook:
                 )
         return book
 
-    @contextmanager
-    def _write(self) -> Iterator[sa.Connection]:
-        try:
-            if self._writing is None:
-                with self._engine.begin() as conn:
-                    yield conn
-                return
-            with self._writing() as raw:
-                engine = sa.create_engine(
-                    "sqlite://", creator=lambda: raw, poolclass=StaticPool, pool_reset_on_return=None
-                )
-                with engine.connect() as conn:
-                    yield conn
-        except DBAPIError as exc:
-            raise StoreError(f"{self.url}: {driver_reason(exc)}") from None
+    def _write(self) -> AbstractContextManager[sa.Connection]:
+        return transaction(self._engine, self._writing, self.url)
 
-    @contextmanager
-    def _read(self) -> Iterator[sa.Connection]:
-        try:
-            with self._reading(), self._engine.connect() as conn:
-                yield conn
-        except DBAPIError as exc:
-            raise StoreError(f"{self.url}: {driver_reason(exc)}") from None
+    def _read(self) -> AbstractContextManager[sa.Connection]:
+        return snapshot(self._engine, self._reading, self.url)
 
     # -- visits ------------------------------------------------------------
 
