@@ -4,7 +4,7 @@ Collection names come only from the catalogue (`get_layer` is the allow-list);
 filters compare catalogue fields with bound values, never SQL text: the store
 cuts each page in the database (`Store.query`), so a page costs the same
 whatever the layer's size.
-Writes go through the importer's validation (`import_file`), so an edit is
+Writes go through the importer's validation and write (`import_source`, from memory), so an edit is
 checked exactly like a file import and a bad one changes nothing.
 """
 
@@ -19,13 +19,11 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 from fastapi import APIRouter, Body, Header, Path, Request, Response
 from fastapi.responses import JSONResponse
 
-from api import ogc, openapi, scratch
+from api import ogc, openapi
 from api.auth import Caller, Principal
 from api.errors import BadRequestError, PreconditionFailedError
 from gridmap import crs_uris, filtering
@@ -33,7 +31,7 @@ from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
 from gridmap.errors import ConflictError, NotFoundError, PermissionDeniedError, Problem, ValidationError
 from gridmap.export import geojson_features
 from gridmap.frames import empty_frame
-from gridmap.ingest import Mode, import_file
+from gridmap.ingest import Mode, features_source, import_source
 from gridmap.ingest.values import text_problems
 from gridmap.privacy import PUBLIC_HIDDEN, Role, protect
 from gridmap.stores import BBox, Receipt, Store, query, receipt
@@ -472,20 +470,6 @@ def _text_or_none(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _geometries(features: list[dict[str, Any]]) -> np.ndarray:
-    """The features' geometries (None where absent); unparseable GeoJSON is a 422."""
-    out = np.empty(len(features), dtype=object)
-    for i, feature in enumerate(features):
-        if feature["geometry"] is None:
-            out[i] = None
-            continue
-        try:
-            out[i] = shapely.from_geojson(json.dumps(feature["geometry"]))
-        except (shapely.errors.GEOSException, ValueError, TypeError) as exc:
-            raise BadRequestError(f"feature {i}: invalid geometry ({exc})", field="geometry") from None
-    return out
-
-
 def _write(
     store: Store,
     spec: Layer,
@@ -512,14 +496,8 @@ def _write(
             code = str(after["code"].iat[0])
             _check_if_match(if_match, _one(store, spec, code), f"{spec.name} {code}")
 
-    with scratch.folder("write") as tmp:
-        path = tmp / f"{spec.name}.geojson"
-        path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
-        try:
-            with receipt() as got:
-                import_file(store, spec.name, path, crs="wgs84", mode=mode, check=judge)
-        except ValidationError as exc:
-            raise ValidationError("request body", exc.problems) from None
+    with receipt() as got:
+        import_source(store, spec.name, features_source(features), crs="wgs84", mode=mode, check=judge)
     return got
 
 

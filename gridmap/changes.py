@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
+from gridmap import sameness
 from gridmap.catalogue import Field, Layer, get_layer
 
 REVISION = "revision"
@@ -63,16 +63,9 @@ class LayerChange:
 
 
 def same_rows(spec: Layer, a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> np.ndarray:
-    """Row-wise equality of two aligned canonical frames: every field and the exact geometry."""
-    equal = np.ones(len(a), dtype=bool)
-    for name in spec.field_names:
-        left, right = a[name].reset_index(drop=True), b[name].reset_index(drop=True)
-        same = (left == right).fillna(False).to_numpy(dtype=bool)  # typed columns compare in C
-        equal &= same | (left.isna().to_numpy() & right.isna().to_numpy())
-    left_wkb = shapely.to_wkb(np.asarray(a.geometry.values, dtype=object))
-    right_wkb = shapely.to_wkb(np.asarray(b.geometry.values, dtype=object))
-    equal &= np.asarray(left_wkb == right_wkb, dtype=bool)
-    return equal
+    """Row-wise sameness of two aligned canonical frames: every field and the geometry, as
+    `gridmap.sameness` defines it."""
+    return sameness.same_rows(spec.field_names, a, b)
 
 
 def change_set(
@@ -120,7 +113,7 @@ def change_set(
         if unchanged.any():
             kept = before[REVISION].to_numpy(dtype=object, na_value=None)[position[unchanged]]
             revisions[np.flatnonzero(unchanged)] = pd.array(list(kept), dtype="Int64")
-        content = after.copy()
+        content = _keeping(after, before, np.flatnonzero(unchanged), position[unchanged])
         content[REVISION] = revisions
     return LayerChange(
         layer=spec.name,
@@ -131,6 +124,22 @@ def change_set(
         updated=len(updated_codes),
         whole=content,
     )
+
+
+def _keeping(
+    after: gpd.GeoDataFrame, before: gpd.GeoDataFrame, rows: np.ndarray, stored: np.ndarray
+) -> gpd.GeoDataFrame:
+    """`after` with its unchanged `rows` as stored (at `stored` in `before`): a difference within the
+    tolerance of `gridmap.sameness` is no edit, so it is neither recorded nor written."""
+    content = after.copy()
+    if not rows.size:
+        return content
+    for name in after.columns:
+        if name in before.columns:
+            column = content[name].array.copy()
+            column[rows] = before[name].array[stored]
+            content[name] = column
+    return content
 
 
 def closing_groups(change: LayerChange) -> list[tuple[str | None, list[str]]]:

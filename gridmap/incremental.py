@@ -59,6 +59,7 @@ from gridmap.assignment import (
 )
 from gridmap.coverage import metric_xy, service_radii, speaker_radii
 from gridmap.measures import Inputs, computations
+from gridmap.sameness import same_geometries, same_values
 from gridmap.topology import finding_order
 
 SITE_LAYERS = ("speakers", "service_points")
@@ -86,29 +87,16 @@ def changed_codes(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> list[str]:
     both = np.flatnonzero(at >= 0)
     a = old.iloc[at[both]] if len(both) != len(old) or (at[both] != np.arange(len(old))).any() else old
     b = new.iloc[both] if len(both) != len(new) else new
-    differs = np.zeros(len(both), dtype=bool)
+    differs = ~same_geometries(a.geometry.values, b.geometry.values)
     for name in (c for c in new.columns if c != "geometry"):
         if name in old.columns:
-            differs |= ~_same_values(a[name], b[name])
+            differs |= ~same_values(a[name], b[name])
         else:
             differs |= b[name].notna().to_numpy(dtype=bool)
-    ga, gb = np.asarray(a.geometry.values, dtype=object), np.asarray(b.geometry.values, dtype=object)
-    differs |= ~shapely.equals_exact(ga, gb, tolerance=0.0) & ~(
-        shapely.is_missing(ga) & shapely.is_missing(gb)
-    )
     added = new["code"].iloc[np.flatnonzero(at < 0)]
     removed = old["code"].iloc[gone]
     edited = b["code"].iloc[np.flatnonzero(differs)]
     return sorted({*added.astype(str), *removed.astype(str), *edited.astype(str)})
-
-
-def _same_values(a: pd.Series, b: pd.Series) -> np.ndarray:
-    """Row by row, whether two columns hold the same value (two nulls are the same)."""
-    if pd.api.types.is_string_dtype(a.dtype) or pd.api.types.is_string_dtype(b.dtype):
-        return same_text(a, b)
-    x, y = a.reset_index(drop=True), b.reset_index(drop=True)
-    equal = (x == y).fillna(False).to_numpy(dtype=bool)
-    return equal | (x.isna() & y.isna()).to_numpy(dtype=bool)
 
 
 def patched(frame: gpd.GeoDataFrame, fresh: gpd.GeoDataFrame, codes: Sequence[str]) -> gpd.GeoDataFrame:
@@ -152,16 +140,9 @@ def _put(column: pd.Series, rows: np.ndarray, values: pd.Series) -> pd.api.exten
     column as it was (most of an edit's fields) costs nothing.
     """
     if column.name == "geometry":
-        old = np.asarray(column.array[rows], dtype=object)
-        new = np.asarray(values.array, dtype=object)
-        unchanged = bool(
-            (
-                shapely.equals_exact(old, new, tolerance=0.0)
-                | (shapely.is_missing(old) & shapely.is_missing(new))
-            ).all()
-        )
+        unchanged = bool(same_geometries(column.array[rows], values.array).all())
     else:
-        unchanged = bool(_same_values(column.iloc[rows], values).all())
+        unchanged = bool(same_values(column.iloc[rows], values).all())
     if unchanged:
         return column.array
     out = column.array.copy()  # Arrow-held text: a new wrapper around the same buffers

@@ -8,7 +8,7 @@ current layer holds only the boundaries in force now. The rules:
 - a new feature takes the `valid_from` it is given; without one, the date of
   the write (the first load of an empty layer keeps it empty: in force since
   before records began);
-- a feature whose geometry changed is a new version: its `valid_from` is the
+- a feature whose geometry changed (`gridmap.sameness`) is a new version: its `valid_from` is the
   one given when later than the old version's, else the write's effective
   date, and the old version closes on that date;
 - a feature whose geometry did not change keeps its `valid_from` unless given
@@ -30,6 +30,7 @@ import shapely
 
 from gridmap.catalogue import Layer
 from gridmap.errors import GridmapError, Problem, ValidationError
+from gridmap.sameness import same_geometries
 
 MIN_OVERLAP = 0.5
 """A new version of a code must share at least this part of the smaller area with its previous version."""
@@ -79,7 +80,7 @@ def stamp_validity(
     old_geoms = np.full(len(out), None, dtype=object)
     old_geoms[common] = np.asarray(before.geometry.values, dtype=object)[position[common]]
     new_geoms = np.asarray(out.geometry.values, dtype=object)
-    moved = common & (shapely.to_wkb(old_geoms) != shapely.to_wkb(new_geoms))
+    moved = common & ~same_geometries(old_geoms, new_geoms)
     old_from = np.full(len(out), None, dtype=object)
     old_from[common] = before["valid_from"].to_numpy(dtype=object, na_value=None)[position[common]]
     given = out["valid_from"].to_numpy(dtype=object, na_value=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from gridmap.ingest.importer import MODES, ImportReport, Mode, import_file
+from gridmap.ingest.features import features_source
+from gridmap.ingest.importer import MODES, ImportReport, Mode, import_file, import_source
 
-__all__ = ["MODES", "ImportReport", "Mode", "import_file"]
+__all__ = ["MODES", "ImportReport", "Mode", "features_source", "import_file", "import_source"]

@@ -4,9 +4,10 @@ A grid administrator sees this before anything is written (and `--dry-run`
 stops there), so a file that would remove 47 of 50 speakers cannot do so
 unnoticed. Features are matched by `code`; a feature is changed when any
 input field or its geometry differs. Derived fields (`grid_code`) are left
-out: they follow from the geometry. Geometries are compared within
-`GEOMETRY_TOLERANCE_DEG`, so a file that went out to GCJ-02 and came back
-(a sub-millimetre round trip) counts as unchanged.
+out: they follow from the geometry. Values and geometries are compared as
+`gridmap.sameness` defines it (the store records the same), so a file that
+went out to GCJ-02 and came back (a sub-millimetre round trip) counts as
+unchanged.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import shapely
 
 from gridmap.catalogue import get_layer
+from gridmap.sameness import same_geometries, same_values
 
 ChangeKind = Literal["added", "changed", "removed", "unchanged"]
 CHANGE_KINDS: tuple[ChangeKind, ...] = ("added", "changed", "removed", "unchanged")
@@ -33,9 +34,6 @@ CHANGE_LABELS_ZH: dict[ChangeKind, str] = {
     "removed": "删除",
     "unchanged": "不变",
 }
-
-GEOMETRY_TOLERANCE_DEG = 1e-7
-"""About 1 cm: geometries closer than this are the same place."""
 
 SAMPLE_SIZE = 5
 
@@ -116,13 +114,13 @@ def change_set(
     for f in spec.input_fields:
         if f.name not in incoming.columns or f.name not in current.columns:
             continue
-        unequal = ~_same_values(current[f.name].iloc[rows_old], incoming[f.name].iloc[rows_new])
+        unequal = ~same_values(current[f.name].iloc[rows_old], incoming[f.name].iloc[rows_new])
         differs[rows_new[unequal]] = True
         if unequal.any():
             changed_fields[f.name] = int(unequal.sum())
             if provided is not None and f.name not in provided:
                 cleared[f.name] = int(unequal.sum())
-    moved = ~_same_geometries(
+    moved = ~same_geometries(
         np.asarray(current.geometry.values, dtype=object)[rows_old],
         np.asarray(incoming.geometry.values, dtype=object)[rows_new],
     )
@@ -156,36 +154,3 @@ def _smallest(codes: pa.Array, mask: npt.NDArray[np.bool_]) -> list[str]:
         return []
     first = pc.take(chosen, pc.bottom_k_unstable(chosen, SAMPLE_SIZE))  # bottom_k gives positions
     return sorted(str(c) for c in first.to_pylist())
-
-
-def _same_values(old: pd.Series, new: pd.Series) -> npt.NDArray[np.bool_]:
-    """Element-wise equality where two missing values are equal and numbers match to 1e-9."""
-    a = old.reset_index(drop=True)
-    b = new.reset_index(drop=True)
-    both_missing = (a.isna() & b.isna()).to_numpy()
-    one_missing = (a.isna() ^ b.isna()).to_numpy()
-    if (
-        pd.api.types.is_numeric_dtype(a.dtype)
-        and pd.api.types.is_numeric_dtype(b.dtype)
-        and not (pd.api.types.is_bool_dtype(a.dtype) or pd.api.types.is_bool_dtype(b.dtype))
-    ):
-        x = a.to_numpy(dtype=np.float64, na_value=np.nan)
-        y = b.to_numpy(dtype=np.float64, na_value=np.nan)
-        equal = np.isclose(x, y, rtol=0.0, atol=1e-9)
-    else:
-        # Arrow compares text and booleans column-wise; a missing value compares as null, i.e. not equal.
-        same = pc.equal(pa.array(a.array), pa.array(b.array)).fill_null(False)
-        equal = np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool)
-    return both_missing | (~one_missing & equal)
-
-
-def _same_geometries(old: npt.NDArray[np.object_], new: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
-    """Equal within the tolerance: vertex by vertex, else by Hausdorff distance (same shape)."""
-    same = np.asarray(shapely.equals_exact(old, new, tolerance=GEOMETRY_TOLERANCE_DEG), dtype=bool)
-    missing = shapely.is_missing(old) | shapely.is_missing(new)
-    same |= shapely.is_missing(old) & shapely.is_missing(new)
-    check = np.flatnonzero(~same & ~missing)
-    if check.size:
-        near = shapely.hausdorff_distance(old[check], new[check]) <= GEOMETRY_TOLERANCE_DEG
-        same[check[near]] = True
-    return same

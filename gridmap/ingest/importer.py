@@ -34,7 +34,7 @@ from gridmap.frames import WGS84, conform
 from gridmap.ingest.area import service_area
 from gridmap.ingest.changes import ChangeSet, change_set
 from gridmap.ingest.columns import ColumnMapping, map_columns
-from gridmap.ingest.derive import with_grid_codes
+from gridmap.ingest.derive import SMALL_WRITE, with_grid_codes
 from gridmap.ingest.geometry import (
     GEOMETRY,
     Geoms,
@@ -127,14 +127,50 @@ def import_file(
     `confirm` (when given) and raises ImportCancelled on a no.
     """
     started = time.perf_counter()
-    spec = get_layer(layer)
-    if mode not in MODES:
-        raise GridmapError(f"unknown import mode {mode!r}; expected one of: {', '.join(MODES)}")
+    spec = _layer(layer, mode)
     file = Path(path)
-    say = progress or (lambda _message: None)
-
-    say(f"reading {file.name}")
+    (progress or _quiet)(f"reading {file.name}")
     source = read_source(file, spec, source_layer=source_layer, encoding=encoding)
+    return import_source(
+        store,
+        layer,
+        source,
+        crs=crs,
+        mode=mode,
+        fix=fix,
+        progress=progress,
+        ignore=ignore,
+        skip_invalid=skip_invalid,
+        dry_run=dry_run,
+        preview=preview,
+        confirm=confirm,
+        check=check,
+        started=started,
+    )
+
+
+def import_source(
+    store: Store,
+    layer: str,
+    source: Source,
+    *,
+    crs: CRSInput | None = None,
+    mode: Mode = "replace",
+    fix: bool = False,
+    progress: Progress | None = None,
+    ignore: Collection[str] = (),
+    skip_invalid: bool = False,
+    dry_run: bool = False,
+    preview: Callable[[ImportReport], None] | None = None,
+    confirm: Confirm | None = None,
+    check: Check | None = None,
+    started: float | None = None,
+) -> ImportReport:
+    """The one validation and write of every import, whether read from a file or handed over in
+    memory (the API's edits: `gridmap.ingest.features`); options as for `import_file`."""
+    started = time.perf_counter() if started is None else started
+    spec = _layer(layer, mode)
+    say = progress or _quiet
     mapping = map_columns(spec, source.table.columns, tabular=source.tabular, ignore=ignore)
     declared = _declared_crs(source, crs)
 
@@ -153,7 +189,7 @@ def import_file(
     changes = change_set(spec.name, current, frame, mode, provided=mapping.fields.keys())
     report = ImportReport(
         layer=spec.name,
-        source=str(file),
+        source=str(source.path),
         format=source.format,
         source_layer=source.layer,
         encoding=source.encoding,
@@ -177,7 +213,7 @@ def import_file(
         report.seconds = time.perf_counter() - started
         return report
     if changes.loses_data and confirm is not None and not confirm(changes):
-        raise ImportCancelled(f"{file}: import not confirmed; nothing was changed")
+        raise ImportCancelled(f"{source.path}: import not confirmed; nothing was changed")
     say(f"writing {len(frame):,} {spec.name}")
     if mode == "replace":
         report.written = store.replace(spec.name, frame)
@@ -190,6 +226,17 @@ def import_file(
         report.updated = report.written - changes.added
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _quiet(_message: str) -> None:
+    """No progress shown."""
+
+
+def _layer(layer: str, mode: str) -> Layer:
+    spec = get_layer(layer)
+    if mode not in MODES:
+        raise GridmapError(f"unknown import mode {mode!r}; expected one of: {', '.join(MODES)}")
+    return spec
 
 
 @dataclass
@@ -236,13 +283,13 @@ def _validated(
     checked = check_and_transform(spec, geoms, declared, fix=fix, area=area)
     problems += checked.problems
     problems += _duplicate_codes(values)
-    parents = {parent.layer: store.read(parent.layer) for parent in spec.parents}
+    parents = {parent.layer: _parents(store, parent.layer, values, parent.field) for parent in spec.parents}
     for parent in spec.parents:
-        problems += _unknown_parents(values, parent.field, parent.layer, parents[parent.layer])
+        problems += _unknown_parents(store, values, parent.field, parent.layer, parents[parent.layer])
     reported = np.zeros(len(values), dtype=bool)
     reported[[p.row - 1 for p in geometry_problems if p.row]] = True
     placed, unplaced = _fill_missing(
-        spec, source, mapping, values, checked.geoms, parents.get("buildings"), reported
+        spec, source, mapping, values, checked.geoms, parents.get("buildings"), reported, store
     )
     problems += unplaced
     repaired = read.repaired + checked.repaired
@@ -305,14 +352,26 @@ def _duplicate_codes(values: pd.DataFrame) -> list[Problem]:
     ]
 
 
-def _unknown_parents(values: pd.DataFrame, name: str, layer: str, known: gpd.GeoDataFrame) -> list[Problem]:
+def _parents(store: Store, layer: str, values: pd.DataFrame, name: str) -> gpd.GeoDataFrame:
+    """The parent features `values` name: only those for a small write (a one-feature edit reads its
+    own parents, not the layer), the whole layer for a bulk import (one scan beats a long code list)."""
+    if name in values and len(values) <= SMALL_WRITE:
+        return store.read(layer, codes=values[name].dropna().astype(str).unique().tolist())
+    return store.read(layer)
+
+
+def _unknown_parents(
+    store: Store, values: pd.DataFrame, name: str, layer: str, known: gpd.GeoDataFrame
+) -> list[Problem]:
     if name not in values:
         return []
     refs = values[name]
     # Arrow's hash lookup: a million references against the parent codes in milliseconds.
     found = pc.is_in(pa.array(refs.astype(TEXT).array), value_set=pa.array(known["code"].astype(TEXT).array))
     unknown = refs.notna().to_numpy() & ~np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
-    hint = f" ({layer} is empty: import it first)" if known.empty else ""
+    if not unknown.any():
+        return []
+    hint = f" ({layer} is empty: import it first)" if store.counts().get(layer, 0) == 0 else ""
     return [
         Problem(int(i) + 1, name, f"unknown {name} {ref!r}: no such code in {layer}{hint}")
         for i, ref in zip(np.flatnonzero(unknown), refs[unknown], strict=True)
@@ -332,11 +391,14 @@ def _fill_missing(
     geoms: Geoms,
     buildings: gpd.GeoDataFrame | None,
     reported: npt.NDArray[np.bool_],
+    store: Store,
 ) -> tuple[int, list[Problem]]:
     """Rows without geometry: households take their building's point (by code, else address); others fail.
 
-    Returns how many households were placed, and a problem for each row left without a geometry
-    (except the `reported` rows, whose coordinates were already found unreadable).
+    `buildings` are those the rows name by code; the whole register is read only when some row must
+    be placed by its address. Returns how many households were placed, and a problem for each row
+    left without a geometry (except the `reported` rows, whose coordinates were already found
+    unreadable).
     """
     missing = shapely.is_missing(geoms) & ~reported
     if not missing.any():
@@ -346,21 +408,30 @@ def _fill_missing(
             return 0, [Problem(None, GEOMETRY, _NO_GEOMETRY_COLUMNS)]
         return 0, [Problem(int(i) + 1, GEOMETRY, "no geometry") for i in np.flatnonzero(missing)]
     rows = np.flatnonzero(missing)
-    found = np.full(len(rows), -1)
-    if buildings is not None and not buildings.empty:
-        points = shapely.point_on_surface(np.asarray(buildings.geometry.values, dtype=object))
-        if "building_code" in values:
-            found = pd.Index(buildings["code"]).get_indexer(values["building_code"].iloc[rows])
-        if "address" in values:
-            keys = _address_key(buildings["address"])
-            unique = keys[keys.notna() & ~keys.duplicated(keep=False)]
-            by_address = pd.Index(unique).get_indexer(_address_key(values["address"].iloc[rows]))
-            by_address = np.where(by_address >= 0, unique.index.to_numpy()[by_address], -1)
-            found = np.where(found >= 0, found, by_address)
-        placed = found >= 0
-        geoms[rows[placed]] = points[found[placed]]
+    found = np.zeros(len(rows), dtype=bool)
+    if buildings is not None and not buildings.empty and "building_code" in values:
+        at = pd.Index(buildings["code"]).get_indexer(values["building_code"].iloc[rows])
+        found = _place(geoms, rows, at, buildings)
+    if "address" in values and not found.all():
+        everyone = store.read("buildings")
+        keys = _address_key(everyone["address"])
+        unique = keys[keys.notna() & ~keys.duplicated(keep=False)]
+        by_address = pd.Index(unique).get_indexer(_address_key(values["address"].iloc[rows[~found]]))
+        at = np.where(by_address >= 0, unique.index.to_numpy()[by_address], -1)
+        found[~found] = _place(geoms, rows[~found], at, everyone)
     reason = "no geometry, and no building matches its building_code or address"
-    return int((found >= 0).sum()), [Problem(int(i) + 1, GEOMETRY, reason) for i in rows[found < 0]]
+    return int(found.sum()), [Problem(int(i) + 1, GEOMETRY, reason) for i in rows[~found]]
+
+
+def _place(
+    geoms: Geoms, rows: npt.NDArray[np.intp], at: npt.NDArray[np.intp], buildings: gpd.GeoDataFrame
+) -> npt.NDArray[np.bool_]:
+    """Rows given the point of the building at their position in `buildings` (-1: none); which were."""
+    placed = at >= 0
+    if placed.any():
+        points = shapely.point_on_surface(np.asarray(buildings.geometry.values, dtype=object)[at[placed]])
+        geoms[rows[placed]] = points
+    return placed
 
 
 _NO_GEOMETRY_COLUMNS = (

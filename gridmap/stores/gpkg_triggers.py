@@ -13,7 +13,10 @@ untouched. For every layer:
   "external edit (GeoPackage)"), the row is stamped with that revision, and
   every changed row is logged in `gridmap_changes` for gridmap to derive
   what SQL cannot (`grid_code`: point in polygon, area shares), see
-  `gridmap.stores.settling`.
+  `gridmap.stores.settling`; a boundary (street, community, grid) redrawn,
+  added or deleted gets its validity dates as `gridmap.versions` gives
+  gridmap's own writes (a new version from the day of the edit, the old one
+  closed that day).
 
 gridmap's own write transactions insert a row into `gridmap_writing` first
 and delete it before they commit, so no other connection ever sees it and
@@ -35,6 +38,8 @@ EXTERNAL = "gridmap_external"
 EXTERNAL_AUTHOR = "external edit (GeoPackage)"
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 _GEOMETRY = "geom"
+_TODAY = "date('now', 'localtime')"
+"""The day of an external edit, as `gridmap.versions.today` gives gridmap's own (the local calendar)."""
 
 
 def tables() -> list[str]:
@@ -120,9 +125,20 @@ def _changes(layer: str) -> list[str]:
     # feature, and the triggers' own stamp. Whatever revision an external writer sends (GDAL
     # writes back the one it read, perhaps stale) is replaced by the stamp.
     same = " AND ".join(f'NEW."{c}" IS OLD."{c}"' for c in columns if c != REVISION)
-    history = (
-        f'INSERT INTO "{layer}_history" ({names}, superseded, closed_on) '
-        f"SELECT {old}, {current}, NULL WHERE OLD.revision IS NOT {current};"
+    dated = spec.versioned
+
+    def history(closed: str) -> str:
+        return (
+            f'INSERT INTO "{layer}_history" ({names}, superseded, closed_on) '
+            f"SELECT {old}, {current}, {closed if dated else 'NULL'} WHERE OLD.revision IS NOT {current};"
+        )
+
+    # A boundary redrawn is a new version from today (unless given a later start), the old one closing
+    # then; an inserted one starts today unless given a start; a deleted one closes today.
+    moved = f"NEW.{_GEOMETRY} IS NOT OLD.{_GEOMETRY}"
+    starts = (
+        f"CASE WHEN {moved} AND (NEW.valid_from IS NULL OR NEW.valid_from <= OLD.valid_from) "
+        f"THEN {_TODAY} ELSE NEW.valid_from END"
     )
 
     def log(op: str, row: str) -> str:
@@ -136,13 +152,17 @@ def _changes(layer: str) -> list[str]:
         f"SELECT {current}, '{layer}', OLD.code, 'deleted' WHERE OLD.code IS NOT NEW.code;"
     )
     stamp = f'UPDATE "{layer}" SET revision = {current} WHERE fid = NEW.fid;'
+    inserted, updated = stamp, stamp
+    if dated:
+        inserted = stamp.replace(" WHERE", f", valid_from = coalesce(valid_from, {_TODAY}) WHERE")
+        updated = stamp.replace(" WHERE", f", valid_from = {starts}, valid_to = NULL WHERE")
     return [
         f'CREATE TRIGGER "gridmap_{layer}_insert" AFTER INSERT ON "{layer}" WHEN {external}\n'
-        f"BEGIN{_open_revision(layer, 'inserted')}\n    {stamp}\n    {log('inserted', 'NEW')}\nEND",
+        f"BEGIN{_open_revision(layer, 'inserted')}\n    {inserted}\n    {log('inserted', 'NEW')}\nEND",
         f'CREATE TRIGGER "gridmap_{layer}_update" AFTER UPDATE ON "{layer}" '
         f"WHEN {external} AND NOT ({same})\n"
-        f"BEGIN{_open_revision(layer, 'updated')}\n    {history}\n    {stamp}\n"
-        f"    {log('updated', 'NEW')}\n    {renamed}\nEND",
+        f"BEGIN{_open_revision(layer, 'updated')}\n    {history(f'CASE WHEN {moved} THEN {starts} END')}\n"
+        f"    {updated}\n    {log('updated', 'NEW')}\n    {renamed}\nEND",
         f'CREATE TRIGGER "gridmap_{layer}_delete" AFTER DELETE ON "{layer}" WHEN {external}\n'
-        f"BEGIN{_open_revision(layer, 'deleted')}\n    {history}\n    {log('deleted', 'OLD')}\nEND",
+        f"BEGIN{_open_revision(layer, 'deleted')}\n    {history(_TODAY)}\n    {log('deleted', 'OLD')}\nEND",
     ]

@@ -3,6 +3,7 @@ the same derived fields, checks, history and refresh as gridmap's own writes."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import sqlite3
@@ -13,8 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import psycopg
 import pytest
+import shapely
 
 from gridmap.errors import StoreError
 from gridmap.serving import LiveAnalysis
@@ -206,6 +209,33 @@ def test_a_redrawn_grid_reassigns_what_it_now_holds(edited: tuple[Store, Writer]
     assert _row(store, "buildings", "B3")["grid_code"] == "G1"  # both its parts lie in both grids: G1 wins
     assert _row(store, "households", "H4")["grid_code"] == "G1"  # via building B3
     assert _row(store, "speakers", "K1")["grid_code"] == "G1"  # 116.39: inside the overlap, smallest code
+    store.close()
+
+
+def test_a_boundary_edited_outside_gridmap_gets_its_validity_dates(edited: tuple[Store, Writer]) -> None:
+    """Redrawn: a new version from today, the old one closed today; added: in force from today;
+    renamed only: its dates kept (as gridmap's own writes do, `gridmap.versions`)."""
+    store, write = edited
+    today = dt.date.today()
+    wider = "MULTIPOLYGON (((116.30 39.90, 116.36 39.90, 116.36 40.0, 116.30 40.0, 116.30 39.90)))"
+    before = _row(store, "grids", "G1")
+    assert write([{"op": "move", "layer": "grids", "code": "G1", "wkt": wider}]) == [None]
+    _settled(store)
+    redrawn = _row(store, "grids", "G1")
+    assert redrawn["valid_from"] == today.isoformat() and pd.isna(redrawn["valid_to"])
+    assert store.read_as_of("grids", (today - dt.timedelta(days=1)).isoformat()).set_index("code").loc[
+        "G1", "geometry"
+    ].equals(before["geometry"])  # the old version, closed today
+    now = store.read_as_of("grids", today.isoformat()).set_index("code").loc["G1", "geometry"]
+    assert now.equals(shapely.from_wkt(wider))
+    added = {"op": "add", "layer": "streets", "code": "S9", "fields": {"name": "新街道"}}
+    added["wkt"] = "MULTIPOLYGON (((116.50 39.90, 116.51 39.90, 116.51 39.91, 116.50 39.90)))"
+    renamed = {"op": "set", "layer": "grids", "code": "G1", "fields": {"name": "第一网格（新）"}}
+    assert write([added, renamed]) == [None, None]
+    assert _row(store, "streets", "S9")["valid_from"] == today.isoformat()
+    assert _row(store, "grids", "G1")["valid_from"] == today.isoformat()
+    assert write([{"op": "delete", "layer": "streets", "code": "S9"}]) == [None]
+    assert store.read_as_of("streets", today.isoformat())["code"].tolist().count("S9") == 0
     store.close()
 
 
