@@ -18,6 +18,8 @@ import pytest
 
 from gridmap.export import export_layer, export_layers
 from gridmap.frames import conform
+from gridmap.sample import load_sample
+from gridmap.stores import open_store
 from tests.test_export import _district
 
 VALIDATOR = next(
@@ -73,6 +75,31 @@ def test_every_layer_exported_as_a_geopackage_is_valid(tmp_path: Path) -> None:
         export_layer(frames["grids"], tmp_path / "grids_gcj02.gpkg", "gpkg", "gcj02", layer="grids")
     )
     check_geopackage(export_layers(frames, tmp_path / "gridmap.gpkg"))
+
+
+def test_the_store_itself_is_a_geopackage_1_3_every_tool_opens(tmp_path: Path) -> None:
+    """QGIS and GDAL open the store file itself (Editing in QGIS): no warning, a valid GeoPackage."""
+    path = tmp_path / "store.gpkg"
+    with open_store(str(path)) as store:
+        load_sample(store)
+    check_geopackage(path)
+
+
+def test_an_older_store_stops_registering_its_metadata_table(tmp_path: Path) -> None:
+    """Files made before registered `gridmap_meta` as an attributes table with a TEXT key (Req 119)."""
+    path = tmp_path / "store.gpkg"
+    open_store(str(path)).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier) "
+            "VALUES ('gridmap_meta', 'attributes', 'gridmap_meta')"
+        )
+    with open_store(str(path)) as store:
+        assert store.counts()["grids"] == 0
+    with sqlite3.connect(path) as conn:
+        registered = conn.execute("SELECT 1 FROM gpkg_contents WHERE table_name = 'gridmap_meta'").fetchone()
+    assert registered is None
+    check_geopackage(path)
 
 
 @pytest.mark.skipif(VALIDATOR is None, reason="python3-gdal's validate_gpkg.py is not installed")

@@ -180,6 +180,9 @@ class GeoPackageStore(PreparingStore):
         try:
             with _sqlite(self.path, readonly=True) as conn:
                 tables = {row[0] for row in conn.execute("SELECT table_name FROM gpkg_contents")}
+                tables |= {
+                    row[0] for row in conn.execute(f"SELECT name FROM sqlite_master WHERE name = '{META}'")
+                }
         except StoreError as exc:
             raise StoreError(f"{self.url} is not a GeoPackage ({exc})") from None
         return [name for name in (*LAYER_NAMES, META) if name not in tables]
@@ -744,6 +747,9 @@ def _write_layer(path: Path, layer: str, frame: gpd.GeoDataFrame, spec: Layer | 
                 geometry_type=_ogr_geometry_type(spec),
                 promote_to_multi=False,
                 use_arrow=True,
+                # 1.3: the newest version GDAL 3.6 and QGIS 3.22 (Debian 12) open without a warning and
+                # GDAL's validate_gpkg.py checks; its R-tree triggers are the ones they know.
+                dataset_options=None if path.exists() else {"VERSION": "1.3"},
             )
     except (DataSourceError, DataLayerError) as exc:
         raise StoreError(f"cannot write {layer} to {path}: {exc}") from None
@@ -761,13 +767,13 @@ def _unsynced() -> Iterator[None]:
 
 
 def _initialise(conn: sqlite3.Connection) -> None:
-    """Create gridmap's own metadata table (registered as a GeoPackage attributes table)."""
+    """Create gridmap's own metadata table.
+
+    Not registered in gpkg_contents: an attributes table there needs an INTEGER
+    primary key (GeoPackage 1.3, requirement 119), and this one is keyed by name.
+    """
     conn.execute(f"CREATE TABLE IF NOT EXISTS {META} (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
     conn.execute(f"INSERT OR IGNORE INTO {META} (key, value) VALUES ('revision', 0)")
-    conn.execute(
-        "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) "
-        f"VALUES ('{META}', 'attributes', '{META}', 'gridmap store revision')"
-    )
     for name in LAYER_NAMES:
         _index_codes(conn, name)
     _touch(conn, [])
@@ -789,7 +795,8 @@ def _schema_ready(conn: sqlite3.Connection) -> bool:
         return False
     made = {row[0] for row in conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger'")}
     wanted = {sql for name in LAYER_NAMES for sql in gpkg_triggers.triggers(name)}
-    return wanted <= made and not any(_required_revision(conn, n) for n in LAYER_NAMES)
+    registered = conn.execute(f"SELECT 1 FROM gpkg_contents WHERE table_name = '{META}'").fetchone()
+    return wanted <= made and not registered and not any(_required_revision(conn, n) for n in LAYER_NAMES)
 
 
 def _required_revision(conn: sqlite3.Connection, layer: str) -> bool:
@@ -824,6 +831,8 @@ def _upgrade(conn: sqlite3.Connection) -> None:
         "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) "
         f"VALUES ('{REVISIONS}', 'attributes', '{REVISIONS}', 'gridmap revisions: who changed what, when')"
     )
+    # Files made before 2026-12 registered the metadata table, which GeoPackage validators refuse.
+    conn.execute(f"DELETE FROM gpkg_contents WHERE table_name = '{META}'")
     _keep_truths(conn)
 
 
@@ -884,18 +893,35 @@ def _row_values(layer: str, frame: gpd.GeoDataFrame) -> list[list[object]]:
 
 
 def _upsert_rows(conn: sqlite3.Connection, layer: str, frame: gpd.GeoDataFrame) -> None:
-    """Insert or update rows by code; the R-tree triggers keep the spatial index."""
+    """Update the rows whose code exists, insert the others; the R-tree triggers keep the spatial index.
+
+    Two plain statements, not an UPSERT: GeoPackage 1.3's R-tree triggers (`INSERT OR REPLACE`
+    into the R-tree) fail under an UPSERT's conflict handling.
+    """
     if not len(frame):
         return
     spec = versioned_spec(layer)
     columns = [GEOMETRY_COLUMN, *spec.field_names]
-    names = ", ".join(f'"{c}"' for c in columns)
-    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != "code")
-    sql = (
-        f'INSERT INTO "{layer}" ({names}) VALUES ({", ".join("?" * len(columns))}) '
-        f"ON CONFLICT (code) DO UPDATE SET {updates}"
-    )
-    conn.executemany(sql, zip(*_row_values(layer, frame), strict=True))
+    codes = frame["code"].astype(str).tolist()
+    stored = {
+        row[0]
+        for row in conn.execute(
+            f'SELECT code FROM "{layer}" WHERE code IN (SELECT value FROM json_each(?))', (_json_list(codes),)
+        )
+    }
+    rows = list(zip(*_row_values(layer, frame), strict=True))
+    code_at = columns.index("code")
+    changed = [row for row in rows if row[code_at] in stored]
+    added = [row for row in rows if row[code_at] not in stored]
+    if changed:
+        sets = ", ".join(f'"{c}" = ?' for c in columns if c != "code")
+        conn.executemany(
+            f'UPDATE "{layer}" SET {sets} WHERE code = ?',
+            ([*row[:code_at], *row[code_at + 1 :], row[code_at]] for row in changed),
+        )
+    if added:
+        names = ", ".join(f'"{c}"' for c in columns)
+        conn.executemany(f'INSERT INTO "{layer}" ({names}) VALUES ({", ".join("?" * len(columns))})', added)
 
 
 def _delete_codes(conn: sqlite3.Connection, layer: str, codes: list[str]) -> None:
