@@ -109,6 +109,10 @@ def _ogr_geometry_type(spec: Layer) -> str:
     return spec.geometry if len(accepted_geometries(spec)) == 1 else "Unknown"
 
 
+SMALL_READ = 2_000
+"""Up to this many rows, a bbox read goes through SQLite and the R-tree (no GDAL open)."""
+
+
 class GeoPackageStore(PreparingStore):
     """A GeoPackage file; created with all seven (empty) layers when it does not exist."""
 
@@ -203,6 +207,10 @@ class GeoPackageStore(PreparingStore):
     ) -> gpd.GeoDataFrame:
         """`read` in the layout of `spec` (the catalogue's, or the stored one with `revision`)."""
         layer = spec.name
+        if codes is None and bbox is not None:
+            near = self._rows_near(spec, bbox)
+            if near is not None:
+                return near
         try:
             if codes is None:
                 parts = [None] if bbox is None else bbox_parts(bbox)  # two across the antimeridian
@@ -292,6 +300,23 @@ class GeoPackageStore(PreparingStore):
         if bbox is not None:
             frame = frame[shapely.intersects(geoms_of(frame), bbox_shape(bbox))]
         return frame.reset_index(drop=True)
+
+    def _rows_near(self, spec: Layer, bbox: BBox) -> gpd.GeoDataFrame | None:
+        """The rows meeting `bbox` through SQLite and the R-tree, in one snapshot, when there are at most
+        `SMALL_READ` (a write's grids, a map's few features); None for more (GDAL's Arrow reader is
+        faster in bulk)."""
+        where, params = _where(spec.name, bbox, None, {})
+        condition = " AND ".join(where)
+        columns = ", ".join(f't."{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN])
+        with _sqlite(self.path, readonly=True) as conn:
+            found = conn.execute(f'SELECT count(*) FROM "{spec.name}" t WHERE {condition}', params).fetchone()
+            if found[0] > SMALL_READ:
+                return None
+            rows = conn.execute(
+                f'SELECT {columns} FROM "{spec.name}" t WHERE {condition} ORDER BY t.code', params
+            ).fetchall()
+        frame = _frame_of_rows(spec, rows)
+        return frame[shapely.intersects(geoms_of(frame), bbox_shape(bbox))].reset_index(drop=True)
 
     def extent(self, layer: str) -> tuple[BBox | None, str | None]:
         """From the R-tree (boxes rounded outwards: they cover the layer) and the validity dates."""
