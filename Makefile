@@ -27,12 +27,17 @@ lint: $(STAMP)
 	$(BIN)/ruff check gridmap api tests bench
 	$(BIN)/mypy gridmap api
 
-# The fast lane: lint and every test not marked slow (a few minutes; `make test` runs them all).
+# Tests run two at a time (one per core, each test file on one worker); those asserting a wall-clock
+# bound (marked `timing`) run afterwards, alone, so that the other worker's load cannot fail them.
+PARALLEL := -n 2 --dist loadfile
+
+# The fast lane: lint and every test not marked slow (under 3 minutes; `make test` runs them all).
 check: lint
-	$(BIN)/pytest -p no:cacheprovider -q -m "not slow"
+	$(BIN)/pytest -p no:cacheprovider -q $(PARALLEL) -m "not slow and not timing"
 
 test: $(STAMP) system-deps lint
-	GRIDMAP_REQUIRE_POSTGIS=1 $(BIN)/pytest -p no:cacheprovider
+	GRIDMAP_REQUIRE_POSTGIS=1 $(BIN)/pytest -p no:cacheprovider $(PARALLEL) -m "not timing"
+	GRIDMAP_REQUIRE_POSTGIS=1 $(BIN)/pytest -p no:cacheprovider -m timing
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

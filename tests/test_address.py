@@ -367,6 +367,7 @@ def _city_register(n: int = 20_000) -> pd.DataFrame:
     return pd.DataFrame({"code": [f"B{i:05d}" for i in range(n)], "address": addresses})
 
 
+@pytest.mark.timing
 def test_a_batch_of_10000_matches_within_two_seconds() -> None:
     register = _city_register()
     addresses = register["address"].tolist()

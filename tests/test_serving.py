@@ -219,6 +219,7 @@ _TABLES = ("households", "grids", "communities", "streets", "uncovered_areas", "
 _TABLES += ("unassigned",)
 
 
+@pytest.mark.timing
 def test_sustained_edits_keep_the_live_analysis_bounded(store: Store) -> None:
     """Sixty edits one after the other (households registered, moved, renamed; a few landing
     together before one refresh): the tables stay in a few Arrow chunks, memory and refresh time

@@ -221,6 +221,7 @@ def test_findings_round_trip_through_geojson(tmp_path) -> None:
     assert sorted(back["kind"]) == ["gap", "overlap"]
 
 
+@pytest.mark.timing
 def test_many_grids_validate_quickly() -> None:
     """A 20 × 20 block of grids with jittered shared edges: noise ignored, real errors found."""
     rng = np.random.default_rng(7)

@@ -139,6 +139,7 @@ def _many_households() -> gpd.GeoDataFrame:
     )
 
 
+@pytest.mark.timing
 def test_an_xlsx_export_never_stalls_the_worker(store: Store, store_url: str, tmp_path: Path) -> None:
     """GDAL's XLSX writer holds the interpreter lock for the whole file: in the worker it starved every
     other thread, uvicorn's health-check responder included, for seconds (the supervisor killed it)."""

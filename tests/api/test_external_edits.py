@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import VIEWER, bearer
@@ -30,6 +31,7 @@ def _by(deadline: float, check: Callable[[], bool]) -> bool:
     return True
 
 
+@pytest.mark.timing
 def test_an_external_edit_reaches_every_reader_within_two_seconds(client: TestClient, store_url: str) -> None:
     def g1_share() -> tuple[float, str]:
         reply = client.get("/coverage", params={"level": "grids"}, headers=bearer(VIEWER))

@@ -40,6 +40,7 @@ def server(store_url: str, tmp_path: Path) -> Iterator[str]:
         yield base
 
 
+@pytest.mark.timing
 def test_health_and_single_lookups_answer_while_a_heavy_batch_runs(server: str) -> None:
     rng = random.Random(10)
     alphabet = "幸福和平友谊路街号栋单元室紫荆玉兰新村花园小区社区街道武汉市区0123456789abcdefgh "
