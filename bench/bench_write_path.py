@@ -1,0 +1,154 @@
+"""One-feature write benchmark: the in-memory write path against the file path it replaced, in one run.
+
+    .venv/bin/python -m bench.bench_write_path [--scale 1] [--rounds 30]
+
+Workload: `gridmap.sample.generate(scale)` loaded into a GeoPackage and a
+PostGIS store (a fresh database, dropped afterwards). Each round moves one
+speaker 30 m and sets one household's phone (a different feature each round),
+as an API PUT hands them to gridmap, by the two paths taking turns:
+- file: the features written to a temporary GeoJSON file and imported with
+  `import_file` (GDAL reads the file), every parent and every grid read
+  whole: what an API write did before;
+- memory: `import_source(features_source(...))`, reading only the parents
+  the features name and the grids meeting their extent.
+Both answers are checked (the speaker's derived grid, the phone stored).
+Median and slowest of `--rounds` per path, store and edit.
+Writes bench/RESULTS.md section "write-path".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psycopg
+import shapely
+
+from bench.common import table, write_section
+from gridmap.export import geojson_features
+from gridmap.ingest import derive, features_source, import_file, import_source, importer
+from gridmap.sample import generate
+from gridmap.stores import Store, open_store
+
+PG_ADMIN = os.environ.get("GRIDMAP_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@contextmanager
+def _postgis() -> Iterator[str]:
+    name = f"gridmap_test_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(PG_ADMIN.rsplit("/", 1)[0] + "/" + name, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION postgis")
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/" + name
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def _whole_reads() -> Iterator[None]:
+    """The file path's reads: every parent and grid read whole (no write counts as small)."""
+    before = derive.SMALL_WRITE, importer.SMALL_WRITE
+    derive.SMALL_WRITE = importer.SMALL_WRITE = 0
+    try:
+        yield
+    finally:
+        derive.SMALL_WRITE, importer.SMALL_WRITE = before
+
+
+def _by_file(store: Store, layer: str, features: list[dict[str, Any]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp, _whole_reads():
+        path = Path(tmp) / f"{layer}.geojson"
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+        import_file(store, layer, path, crs="wgs84", mode="append")
+
+
+def _in_memory(store: Store, layer: str, features: list[dict[str, Any]]) -> None:
+    import_source(store, layer, features_source(features), crs="wgs84", mode="append")
+
+
+PATHS: dict[str, Callable[[Store, str, list[dict[str, Any]]], None]] = {
+    "file": _by_file,
+    "memory": _in_memory,
+}
+EAST_30_M = np.array([0.0003, 0.0])
+
+
+def _measure(url: str, layers: dict, rounds: int) -> dict[tuple[str, str], list[float]]:
+    with open_store(url) as store:
+        store.replace_many(layers)
+        speakers = store.read("speakers")
+        households = store.read("households").iloc[: rounds * 2 + 2]
+        grids = store.read("grids")
+        times: dict[tuple[str, str], list[float]] = {}
+        for i in range(rounds * 2 + 2):
+            path = "file" if i % 2 else "memory"
+            speaker = speakers.iloc[[i % len(speakers)]].copy()
+            speaker["geometry"] = shapely.transform(speaker.geometry.values, lambda xy: xy + EAST_30_M)
+            household = households.iloc[[i]].copy()
+            household["contact_phone"] = f"1380000{i:04d}"
+            for edit, frame in (("speaker moved 30 m", speaker), ("household phone", household)):
+                features = geojson_features(frame.drop(columns=["grid_code"], errors="ignore"))
+                started = time.perf_counter()
+                PATHS[path](store, edit.split()[0] + "s", features)
+                if i >= 2:  # the first round of each path warms caches
+                    times.setdefault((path, edit), []).append(time.perf_counter() - started)
+            code = str(speaker["code"].iat[0])
+            stored = store.read("speakers", codes=[code])
+            inside = grids[grids.contains(stored.geometry.iat[0])]["code"].tolist()
+            assert stored["grid_code"].iat[0] == (inside[0] if inside else None), (code, inside)
+            phone = store.read("households", codes=[str(household["code"].iat[0])])["contact_phone"].iat[0]
+            assert phone == household["contact_phone"].iat[0]
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=30)
+    args = parser.parse_args()
+    layers = generate(scale=args.scale)
+    count = len(layers["households"])
+    rows: list[list[object]] = []
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in ("GeoPackage", "PostGIS"):
+            if kind == "GeoPackage":
+                times = _measure(str(Path(tmp) / "bench.gpkg"), layers, args.rounds)
+            else:
+                with _postgis() as url:
+                    times = _measure(url, layers, args.rounds)
+            for edit in ("speaker moved 30 m", "household phone"):
+                file, memory = times[("file", edit)], times[("memory", edit)]
+                rows.append(
+                    [
+                        kind,
+                        edit,
+                        f"{statistics.median(file) * 1000:.0f} / {max(file) * 1000:.0f}",
+                        f"{statistics.median(memory) * 1000:.0f} / {max(memory) * 1000:.0f}",
+                        f"{statistics.median(memory) / statistics.median(file):.2f}",
+                    ]
+                )
+                print(*rows[-1], flush=True)
+    body = (
+        f"Scale {args.scale} ({count:,} households), {args.rounds} rounds per path, the two paths taking "
+        f"turns; load average {load:.1f} at the start.\n\n"
+        + table(["store", "edit", "file path ms (median / slowest)", "memory path ms", "memory / file"], rows)
+    )
+    write_section(f"write-path-scale-{args.scale}", body)
+
+
+if __name__ == "__main__":
+    main()
