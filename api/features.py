@@ -283,7 +283,14 @@ def items(request: Request, caller: Caller, layer: LayerParam) -> Response:
     asked = ogc.items_query(request, spec, filterable(spec, caller.role))
     limit, offset = asked.limit, asked.offset
     page = _store(request).query(
-        spec.name, bbox=asked.bbox, equals=asked.equals, where=asked.where, limit=limit, offset=offset
+        spec.name,
+        bbox=asked.bbox,
+        equals=asked.equals,
+        where=asked.where,
+        limit=limit,
+        offset=offset,
+        after=asked.after,
+        before=asked.before,
     )
     features = geojson_features(_in_crs(protect(spec, page.frame, caller.role), asked.crs))
     links = [
@@ -293,13 +300,8 @@ def items(request: Request, caller: Caller, layer: LayerParam) -> Response:
             "rel": "collection",
             "type": "application/json",
         },
+        *_page_links(request, asked, page),
     ]
-    if page.more:
-        nxt = request.url.include_query_params(offset=offset + limit, limit=limit)
-        links.append({"href": str(nxt), "rel": "next", "type": GEOJSON, "title": "next page"})
-    if offset > 0:
-        prev = request.url.include_query_params(offset=max(offset - limit, 0), limit=limit)
-        links.append({"href": str(prev), "rel": "prev", "type": GEOJSON, "title": "previous page"})
     body: dict[str, Any] = {"type": "FeatureCollection", "features": features}
     if page.matched is not None:  # omitted where counting would cost a scan (OGC API allows it)
         body["numberMatched"] = page.matched
@@ -307,6 +309,30 @@ def items(request: Request, caller: Caller, layer: LayerParam) -> Response:
     body["timeStamp"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     body["links"] = links
     return _content_crs(_json(body, media_type=GEOJSON), asked.crs)
+
+
+def _page_links(request: Request, asked: ogc.ItemsQuery, page: query.Page) -> list[dict[str, str]]:
+    """`next` and `prev`: keyset cursors on the page's last and first codes (`stores.query`).
+
+    A next link carries `after=<last code>`, so following it costs what the first
+    page did at any depth; a prev link carries `before=<first code>`. A page asked
+    by `offset` (a link a client kept from before) still gets an offset prev link.
+    """
+    codes = page.frame["code"]
+    backwards = asked.before is not None
+    keyed = backwards or asked.after is not None
+    bare = request.url.remove_query_params(["offset", "after", "before"])
+    links = []
+    if len(codes) and (page.more or backwards):
+        nxt = bare.include_query_params(after=str(codes.iloc[-1]), limit=asked.limit)
+        links.append({"href": str(nxt), "rel": "next", "type": GEOJSON, "title": "next page"})
+    if keyed and len(codes) and (page.more or not backwards):
+        prev = bare.include_query_params(before=str(codes.iloc[0]), limit=asked.limit)
+        links.append({"href": str(prev), "rel": "prev", "type": GEOJSON, "title": "previous page"})
+    elif not keyed and asked.offset > 0:
+        back = request.url.include_query_params(offset=max(asked.offset - asked.limit, 0), limit=asked.limit)
+        links.append({"href": str(back), "rel": "prev", "type": GEOJSON, "title": "previous page"})
+    return links
 
 
 def _one(store: Store, spec: Layer, code: str) -> gpd.GeoDataFrame:

@@ -63,6 +63,7 @@ from gridmap.stores.query import (
     Value,
     bbox_parts,
     bbox_shape,
+    check_cursor,
     check_equals,
     check_window,
     matched_from_page,
@@ -241,10 +242,13 @@ class GeoPackageStore(PreparingStore):
         limit: int | None = None,
         offset: int = 0,
         order: str = "code",
+        after: str | None = None,
+        before: str | None = None,
     ) -> Page:
         spec = get_layer(layer)
         by = parse_order(spec, order)
         check_window(limit, offset)
+        cursor = check_cursor(order, offset, after, before)
         conditions, params = _where(layer, bbox, codes, check_equals(spec, equals))
         if where is not None:
             sql_condition, bound = to_sqlite(where)
@@ -255,14 +259,29 @@ class GeoPackageStore(PreparingStore):
         key = f"{column} DESC" if by.descending else column
         if by.name != "code":
             key = (key if by.descending else f"{column} IS NULL, {column}") + ", t.code"
+        page_conditions = list(conditions)
+        if cursor is not None:
+            # The code index starts at the cursor: no row before it is read.
+            page_conditions.append("t.code < :cursor" if cursor.backwards else "t.code > :cursor")
+            params["cursor"] = cursor.bound
+            key = f"{column} DESC" if cursor.backwards else column
         selected = "t.fid" if bbox is None else f't.fid, t."{GEOMETRY_COLUMN}"'
         sql = f'SELECT {selected} FROM "{layer}" t'
-        sql += (" WHERE " + " AND ".join(conditions) if conditions else "") + f" ORDER BY {key}"
+        sql += (" WHERE " + " AND ".join(page_conditions) if page_conditions else "") + f" ORDER BY {key}"
         with _sqlite(self.path, readonly=True) as conn:
             if bbox is None:
-                fids, matched, more = _window(conn, layer, sql, conditions, params, limit, offset)
+                fids, matched, more = _window(
+                    conn, layer, sql, conditions, params, limit, offset, count=cursor is not None
+                )
             else:
                 fids, matched, more = _window_exact(conn.execute(sql, params), bbox, limit, offset)
+                if cursor is not None:  # the whole selection's count, not the rows past the cursor
+                    whole = f'SELECT t.fid, t."{GEOMETRY_COLUMN}" FROM "{layer}" t WHERE ' + " AND ".join(
+                        conditions
+                    )
+                    matched = _window_exact(conn.execute(whole, params), bbox, 0, 0)[1]
+        if cursor is not None and cursor.backwards:
+            fids = fids[::-1]
         return Page(self._by_fids(layer, fids), matched, more)
 
     def _by_fids(self, layer: str, fids: list[int]) -> gpd.GeoDataFrame:
@@ -673,15 +692,20 @@ def _window(
     params: dict[str, object],
     limit: int | None,
     offset: int,
+    *,
+    count: bool = False,
 ) -> tuple[list[int], int | None, bool]:
-    """Ids of one page cut by SQL, the capped count of all matches, and whether more follow."""
+    """Ids of one page cut by SQL, the capped count of all matches (`where`), and whether more follow.
+
+    `count`: count even when the page could tell (a cursor page does not know its offset).
+    """
     rows = conn.execute(
         f"{sql} LIMIT :limit OFFSET :offset", {**params, "limit": _sql_limit(limit), "offset": offset}
     )
     fids = [row[0] for row in rows]
     more = limit is not None and len(fids) > limit
     fids = fids[:limit] if limit is not None else fids
-    matched = matched_from_page(offset, len(fids), more)
+    matched = None if count else matched_from_page(offset, len(fids), more)
     if matched is None:
         counted = f'SELECT 1 FROM "{layer}" t' + (" WHERE " + " AND ".join(where) if where else "")
         n = conn.execute(f"SELECT count(*) FROM ({counted} LIMIT {COUNT_LIMIT + 1})", params).fetchone()[0]

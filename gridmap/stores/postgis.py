@@ -67,6 +67,7 @@ from gridmap.stores.query import (
     Page,
     Value,
     bbox_parts,
+    check_cursor,
     check_equals,
     check_window,
     matched_from_page,
@@ -260,24 +261,37 @@ class PostGISStore(PreparingStore):
         limit: int | None = None,
         offset: int = 0,
         order: str = "code",
+        after: str | None = None,
+        before: str | None = None,
     ) -> Page:
         spec = get_layer(layer)
         by = parse_order(spec, order)
         check_window(limit, offset)
+        cursor = check_cursor(order, offset, after, before)
         conditions, params = _where(bbox, codes, check_equals(spec, equals))
         if where is not None:
             sql_condition, bound = to_postgres(where)
             conditions.append(f"({sql_condition})")
             params.update(bound)
+        page_conditions = list(conditions)
+        descending = by.descending
+        if cursor is not None:
+            # The primary key's B-tree starts at the cursor: no row before it is read.
+            page_conditions.append("code < %(cursor)s" if cursor.backwards else "code > %(cursor)s")
+            descending = cursor.backwards
         # Code is never null: plain ORDER BY code walks the primary key either way.
         nulls = "" if by.name == "code" else " NULLS LAST"
-        tail = f" ORDER BY {by.name} {'DESC' if by.descending else 'ASC'}{nulls}, code"
+        tail = f" ORDER BY {by.name} {'DESC' if descending else 'ASC'}{nulls}, code"
         page = {"limit": None if limit is None else limit + 1, "offset": offset}
         tail += " LIMIT %(limit)s OFFSET %(offset)s"
-        frame = self._rows(spec, conditions, {**params, **page}, tail)
+        cut = {} if cursor is None else {"cursor": cursor.bound}
+        frame = self._rows(spec, page_conditions, {**params, **page, **cut}, tail)
         more = limit is not None and len(frame) > limit
-        frame = conformed(layer, frame.iloc[:limit] if limit is not None else frame)
-        matched = matched_from_page(offset, len(frame), more)
+        frame = frame.iloc[:limit] if limit is not None else frame
+        if cursor is not None and cursor.backwards:
+            frame = frame.iloc[::-1]
+        frame = conformed(layer, frame)
+        matched = matched_from_page(offset, len(frame), more) if cursor is None else None
         if matched is None:
             matched = self._count(layer, conditions, params)
         return Page(frame, matched, more)
