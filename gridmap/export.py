@@ -460,12 +460,11 @@ def geojson_features(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
         for geom, empty in zip(geoms, shapely.is_missing(geoms) | shapely.is_empty(geoms), strict=True)
     ]
     rows = zip(*columns, strict=True) if columns else ((),) * len(frame)
-    features = [
-        {"type": "Feature", "properties": dict(zip(names, row, strict=True)), "geometry": shape}
-        for row, shape in zip(rows, shapes, strict=True)
-    ]
-    for feature in features:
-        feature["id"] = feature["properties"]["code"]
+    features: list[dict[str, Any]] = []
+    for row, shape in zip(rows, shapes, strict=True):
+        properties = dict(zip(names, row, strict=True))
+        feature = {"type": "Feature", "properties": properties, "geometry": shape, "id": properties["code"]}
+        features.append(feature)
     return features
 
 
