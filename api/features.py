@@ -348,7 +348,12 @@ def etag(frame: gpd.GeoDataFrame) -> str:
     Computed from the stored values, not the caller's (masked) view, so every
     role sees the same tag for the same version and an edit changes it.
     """
-    text = json.dumps(geojson_features(frame)[0], sort_keys=True, ensure_ascii=False, default=str)
+    return _etag_of(geojson_features(frame)[0])
+
+
+def _etag_of(stored: dict[str, Any]) -> str:
+    """`etag` of a stored feature already in GeoJSON."""
+    text = json.dumps(stored, sort_keys=True, ensure_ascii=False, default=str)
     return '"' + hashlib.blake2b(text.encode(), digest_size=12).hexdigest() + '"'
 
 
@@ -377,14 +382,18 @@ def item(request: Request, caller: Caller, layer: LayerParam, code: str) -> Resp
     spec = get_layer(layer)
     caller.require_read(spec.name)
     stored = _one(_store(request), spec, code)
-    feature = geojson_features(_in_crs(protect(spec, stored, caller.role), target))[0]
+    as_stored = geojson_features(stored)[0]
+    tag = _etag_of(as_stored)
+    shown = _in_crs(protect(spec, stored, caller.role), target)
+    # An admin reading CRS84 sees the feature as stored: its GeoJSON is made once.
+    feature = as_stored if shown is stored else geojson_features(shown)[0]
     base = _base(request)
     feature["links"] = [
         {"href": f"{base}/collections/{spec.name}/items/{code}", "rel": "self", "type": GEOJSON},
         {"href": f"{base}/collections/{spec.name}", "rel": "collection", "type": "application/json"},
     ]
     response = _content_crs(_json(feature, media_type=GEOJSON), target)
-    response.headers["ETag"] = etag(stored)
+    response.headers["ETag"] = tag
     return response
 
 

@@ -42,7 +42,7 @@ def conform(layer: str | Layer, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     spec = get_layer(layer) if isinstance(layer, str) else layer
     if frame.crs is None:
         raise CRSError(f"{spec.name}: frame has no CRS")
-    if not frame.crs.equals(_WGS84_CRS):
+    if not frame.crs.equals(WGS84_CRS):
         frame = frame.to_crs(WGS84)
     out: dict[str, pd.Series] = {}
     n = len(frame)
@@ -57,8 +57,23 @@ def conform(layer: str | Layer, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         wanted = _PANDAS_DTYPES[f.type]
         values = col.array if col.dtype == wanted else col.astype(wanted).array
         out[f.name] = pd.Series(values, index=index, copy=False)
-    return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(frame.geometry.values, index=index), crs=_WGS84_CRS)
+    return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(frame.geometry.values, index=index), crs=WGS84_CRS)
+
+
+def is_canonical(spec: Layer, frame: gpd.GeoDataFrame) -> bool:
+    """Whether `conform(spec, frame)` would hold exactly `frame`'s values: the columns in order,
+    typed, numbered from 0, in EPSG:4326, no default to fill in. A check, not a copy."""
+    if list(frame.columns) != [*spec.field_names, "geometry"] or frame.geometry.name != "geometry":
+        return False
+    if not frame.index.equals(pd.RangeIndex(len(frame))) or frame.crs != WGS84_CRS:
+        return False
+    for f in spec.fields:
+        col = frame[f.name]
+        if col.dtype != _PANDAS_DTYPES[f.type] or (f.default is not None and col.isna().to_numpy().any()):
+            return False
+    return True
 
 
 _PANDAS_DTYPES = {kind: pandas_dtype(name) for kind, name in _DTYPES.items()}
-_WGS84_CRS = pyproj.CRS(WGS84)
+WGS84_CRS = pyproj.CRS(WGS84)
+"""EPSG:4326 parsed once: a frame made with it skips pyproj's parsing of the name."""
