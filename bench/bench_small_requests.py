@@ -1,7 +1,7 @@
 """Small OGC API requests side by side with tipg on the same PostGIS table (issue 27).
 
     .venv/bin/python -m bench.bench_small_requests [--scale 1] [--requests 200] \
-        [--tipg-python /tmp/tipgvenv/bin/python]
+        [--tipg-python /tmp/tipgvenv/bin/python] [--before DIR]
 
 tipg is not a dependency of gridmap: install it into a virtual environment of
 its own and name that environment's python with `--tipg-python` (or
@@ -24,6 +24,9 @@ first, `--requests` of each kind, each kind the same requests for both:
 - deep page: `limit=10` at 80 % of the layer (400,000 at 500,000 households);
   gridmap follows a next link (`after=<code>`), tipg takes `offset`; gridmap's
   own `offset` is timed too (the old next links).
+With `--before DIR` (a checkout of gridmap before this work, e.g. `git
+archive <commit> | tar -x -C DIR`) that version is served too, on the same
+table, as the baseline of the same run; its next links carried `offset`.
 gridmap reads as an admin (every field, as tipg serves them) and, for the bbox
 page and the item, as a viewer (personal fields masked). Medians and 90th
 percentiles of the whole request (client side, keep-alive connections);
@@ -42,7 +45,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -126,7 +129,7 @@ def _code_at(url: str, position: int) -> str:
     return str(row[0])
 
 
-def run(scale: int, requests: int, tipg_python: str) -> str:
+def run(scale: int, requests: int, tipg_python: str, before: Path | None) -> str:
     url = database(scale)
     with psycopg.connect(url.replace("+psycopg", "")) as conn:
         n = int(conn.execute("SELECT count(*) FROM households").fetchone()[0])  # type: ignore[index]
@@ -142,78 +145,88 @@ def run(scale: int, requests: int, tipg_python: str) -> str:
     ]
     mine = "/collections/households/items"
     theirs = "/collections/public.households/items"
-    kinds = {
+    # Each kind: this branch's paths, the baseline checkout's (its next links carried offset), tipg's.
+    kinds: dict[str, tuple[list[str], list[str], list[str]]] = {
         "bbox page (limit 10)": (
+            [f"{mine}?limit=10&bbox={b}" for b in boxes],
             [f"{mine}?limit=10&bbox={b}" for b in boxes],
             [f"{theirs}?limit=10&bbox={b}" for b in boxes],
         ),
-        "item by id": ([f"{mine}/{c}" for c, _, _ in rows], [f"{theirs}/{c}" for c, _, _ in rows]),
-        "first page (limit 10)": ([f"{mine}?limit=10"] * requests, [f"{theirs}?limit=10"] * requests),
-        f"deep page at {deep:,}: gridmap after= (next link), tipg offset": (
+        "item by id": (
+            [f"{mine}/{c}" for c, _, _ in rows],
+            [f"{mine}/{c}" for c, _, _ in rows],
+            [f"{theirs}/{c}" for c, _, _ in rows],
+        ),
+        "first page (limit 10)": (
+            [f"{mine}?limit=10"] * requests,
+            [f"{mine}?limit=10"] * requests,
+            [f"{theirs}?limit=10"] * requests,
+        ),
+        f"deep page at {deep:,} by its next link (gridmap after=; before and tipg offset)": (
             [f"{mine}?limit=10&after={cursor}"] * requests,
+            [f"{mine}?limit=10&offset={deep}"] * requests,
             [f"{theirs}?limit=10&offset={deep}"] * requests,
         ),
-        f"deep page at {deep:,}: gridmap offset, tipg offset": (
+        f"deep page at {deep:,} by offset (a link kept from before)": (
+            [f"{mine}?limit=10&offset={deep}"] * requests,
             [f"{mine}?limit=10&offset={deep}"] * requests,
             [f"{theirs}?limit=10&offset={deep}"] * requests,
         ),
     }
     viewer_kinds = {"bbox page (limit 10)", "item by id"}
     tokens = {ADMIN: {"role": "admin", "name": "bench"}, VIEWER: {"role": "viewer", "name": "bench-viewer"}}
+    env = {"GRIDMAP_TOKENS": json.dumps(tokens)}
     load_before = os.getloadavg()
     results: list[list[object]] = []
-    with (
-        server(url, env={"GRIDMAP_TOKENS": json.dumps(tokens)}, workers=1) as gm_base,  # type: ignore[arg-type]
-        tipg(url, tipg_python, WORKER_NICENESS) as tp_base,
-        httpx.Client(base_url=gm_base, timeout=60) as gm,
-        httpx.Client(base_url=tp_base, timeout=60) as tp,
-    ):
-        for kind, (gm_paths, tp_paths) in kinds.items():
+    with ExitStack() as stack:
+        bases = [stack.enter_context(server(url, env=env, workers=1, start_seconds=900))]  # type: ignore[arg-type]
+        if before is not None:
+            old = {**env, "PYTHONPATH": str(before)}
+            bases.append(stack.enter_context(server(url, env=old, workers=1, start_seconds=900)))  # type: ignore[arg-type]
+        bases.append(stack.enter_context(tipg(url, tipg_python, WORKER_NICENESS)))
+        clients = [stack.enter_context(httpx.Client(base_url=b, timeout=120)) for b in bases]
+        for kind, paths in kinds.items():
+            chosen = list(paths) if before is not None else [paths[0], paths[2]]
             roles = [("admin", ADMIN)] + ([("viewer", VIEWER)] if kind in viewer_kinds else [])
             for role, token in roles:
-                headers = {"Authorization": f"Bearer {token}"}
-                for path, other in list(zip(gm_paths, tp_paths, strict=True))[:5]:  # warm both
-                    _timed(gm, path, headers)
-                    _timed(tp, other)
-                ours: list[float] = []
-                tipgs: list[float] = []
-                for i, (path, other) in enumerate(zip(gm_paths, tp_paths, strict=True)):
-                    if i % 2:
-                        ours.append(_timed(gm, path, headers))
-                        tipgs.append(_timed(tp, other))
-                    else:
-                        tipgs.append(_timed(tp, other))
-                        ours.append(_timed(gm, path, headers))
-                results.append([f"{kind}, gridmap as {role}", *_figures(ours, tipgs)])
+                headers = [{"Authorization": f"Bearer {token}"}] * (len(clients) - 1) + [{}]
+                times: list[list[float]] = [[] for _ in clients]
+                for i in range(-5, requests):  # five to warm up, then the timed ones
+                    for k in _rotated(len(clients), i):  # who goes first changes request by request
+                        took = _timed(clients[k], chosen[k][max(i, 0)], headers[k])
+                        if i >= 0:
+                            times[k].append(took)
+                results.append([f"{kind}, gridmap as {role}", *_figures(times)])
                 print(results[-1], flush=True)
     load_after = os.getloadavg()
+    baseline = f"gridmap before this work (`{before}`), " if before is not None else ""
     header = (
         f"`python -m bench.bench_small_requests --scale {scale} --requests {requests}`: {n:,} households "
-        f"in PostGIS; gridmap (`gridmap serve --workers 1`, this branch) and tipg "
+        f"in PostGIS; gridmap (`gridmap serve --workers 1`), {baseline}and tipg "
         f"({_tipg_version(tipg_python)}, niceness {WORKER_NICENESS} like gridmap's worker) on the same "
-        f"table, {requests} requests of each kind, alternating request by request. Load average "
-        f"(1/5/15 min) before: {_load(load_before)}, after: {_load(load_after)} (2 shared cores)."
+        f"table, {requests} requests of each kind, taking turns request by request. Milliseconds per "
+        f"whole request (median / p90). Load average (1/5/15 min) before: {_load(load_before)}, after: "
+        f"{_load(load_after)} (2 shared cores)."
     )
-    headers = [
-        "request",
-        "gridmap median (ms)",
-        "gridmap p90",
-        "tipg median (ms)",
-        "tipg p90",
-        "gridmap / tipg",
+    names = ["gridmap", "before", "tipg"] if before is not None else ["gridmap", "tipg"]
+    columns = ["request", *(f"{name} median / p90" for name in names), "gridmap / tipg"]
+    if before is not None:
+        columns.append("before / tipg")
+    return f"{header}\n\n{table(columns, results)}"
+
+
+def _rotated(n: int, i: int) -> list[int]:
+    return [(i + k) % n for k in range(n)]
+
+
+def _figures(times: list[list[float]]) -> list[object]:
+    """Median / 90th percentile of each server in ms, then each gridmap's median over tipg's."""
+    medians = [statistics.median(t) for t in times]
+    spreads = [
+        f"{m * 1000:.1f} / {statistics.quantiles(t, n=10)[8] * 1000:.1f}"
+        for m, t in zip(medians, times, strict=True)
     ]
-    return f"{header}\n\n{table(headers, results)}"
-
-
-def _figures(ours: list[float], tipgs: list[float]) -> list[object]:
-    """Median and 90th percentile of each, in ms, and the ratio of the medians."""
-
-    def ms(seconds: float) -> float:
-        return round(seconds * 1000, 1)
-
-    mid, other_mid = statistics.median(ours), statistics.median(tipgs)
-    p90, other_p90 = statistics.quantiles(ours, n=10)[8], statistics.quantiles(tipgs, n=10)[8]
-    return [ms(mid), ms(p90), ms(other_mid), ms(other_p90), f"{mid / other_mid:.2f}"]
+    return [*spreads, *(f"{m / medians[-1]:.2f}" for m in medians[:-1])]
 
 
 def _load(avg: tuple[float, float, float]) -> str:
@@ -235,13 +248,16 @@ def main() -> None:
         default=os.environ.get("GRIDMAP_TIPG_PYTHON", "/tmp/tipgvenv/bin/python"),
         help="python of a virtual environment holding tipg and uvicorn (see above)",
     )
+    parser.add_argument(
+        "--before", type=Path, help="a checkout of gridmap before this work, served beside it as a baseline"
+    )
     parser.add_argument("--section", default="small-requests", help="the RESULTS.md section to write")
     args = parser.parse_args()
     if not Path(args.tipg_python).exists():
         make = "python3 -m venv /tmp/tipgvenv && /tmp/tipgvenv/bin/pip install tipg uvicorn"
         sys.exit(f"no python at {args.tipg_python}; make one: {make}")
     WORK.mkdir(parents=True, exist_ok=True)
-    body = run(args.scale, args.requests, args.tipg_python)
+    body = run(args.scale, args.requests, args.tipg_python, args.before)
     write_section(args.section, f"### Issue 27: small requests and keyset pages, gridmap vs tipg\n\n{body}")
     print(body)
 
