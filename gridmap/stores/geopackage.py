@@ -39,7 +39,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
 from gridmap.changes import REVISION, LayerChange, change_set, closing_groups, stamped, versioned_spec
 from gridmap.errors import StoreError
-from gridmap.frames import empty_frame
+from gridmap.frames import WGS84_CRS, empty_frame
 from gridmap.history import Author, Revision
 from gridmap.stores import gpkg_triggers
 from gridmap.stores._frames import (
@@ -269,6 +269,7 @@ class GeoPackageStore(PreparingStore):
         sql = f'SELECT {selected} FROM "{layer}" t'
         sql += (" WHERE " + " AND ".join(page_conditions) if page_conditions else "") + f" ORDER BY {key}"
         with _sqlite(self.path, readonly=True) as conn:
+            conn.execute("BEGIN")  # one read transaction: the page's ids and its rows from one snapshot
             if bbox is None:
                 fids, matched, more = _window(
                     conn, layer, sql, conditions, params, limit, offset, count=cursor is not None
@@ -280,26 +281,10 @@ class GeoPackageStore(PreparingStore):
                         conditions
                     )
                     matched = _window_exact(conn.execute(whole, params), bbox, 0, 0)[1]
-        if cursor is not None and cursor.backwards:
-            fids = fids[::-1]
-        return Page(self._by_fids(layer, fids), matched, more)
-
-    def _by_fids(self, layer: str, fids: list[int]) -> gpd.GeoDataFrame:
-        """The features with these ids, in this order (a page: a few rows, read through SQLite)."""
-        spec = get_layer(layer)
-        columns = ", ".join(f'"{c}"' for c in ["fid", *spec.field_names, GEOMETRY_COLUMN])
-        with _sqlite(self.path, readonly=True) as conn:
-            rows = conn.execute(
-                f'SELECT {columns} FROM "{layer}" WHERE fid IN (SELECT value FROM json_each(?))',
-                (json.dumps(fids),),
-            ).fetchall()
-        at = {row[0]: i for i, row in enumerate(rows)}
-        # A writer may have deleted a row since the ids were chosen: keep the ids still present.
-        ordered = [rows[at[f]][1:] for f in fids if f in at]
-        frame = _frame_of_rows(spec, ordered)  # in code order: put back in the page's
-        code = spec.field_names.index("code")
-        position = pd.Index(frame["code"].astype(str)).get_indexer([str(row[code]) for row in ordered])
-        return frame.iloc[position].reset_index(drop=True)
+            if cursor is not None and cursor.backwards:
+                fids = fids[::-1]
+            # The rows in the same transaction as their ids: one open of the file, every id still there.
+            return Page(_by_fids(conn, spec, fids), matched, more)
 
     def _rows(self, spec: Layer, codes: Sequence[str], bbox: BBox | None) -> gpd.GeoDataFrame:
         """The stored rows of `codes` (within `bbox`), read in one SQLite snapshot."""
@@ -610,6 +595,21 @@ class GeoPackageStore(PreparingStore):
                 for leftover in (tmp, *(Path(f"{tmp}{s}") for s in ("-journal", "-wal", "-shm"))):
                     leftover.unlink(missing_ok=True)
                 raise
+
+
+def _by_fids(conn: sqlite3.Connection, spec: Layer, fids: list[int]) -> gpd.GeoDataFrame:
+    """The features with these ids, in this order (a page: a few rows, read through SQLite)."""
+    columns = ", ".join(f'"{c}"' for c in ["fid", *spec.field_names, GEOMETRY_COLUMN])
+    rows = conn.execute(
+        f'SELECT {columns} FROM "{spec.name}" WHERE fid IN (SELECT value FROM json_each(?))',
+        (json.dumps(fids),),
+    ).fetchall()
+    at = {row[0]: i for i, row in enumerate(rows)}
+    ordered = [rows[at[f]][1:] for f in fids if f in at]
+    frame = _frame_of_rows(spec, ordered)  # in code order: put back in the page's
+    code = spec.field_names.index("code")
+    position = pd.Index(frame["code"].astype(str)).get_indexer([str(row[code]) for row in ordered])
+    return frame.iloc[position].reset_index(drop=True)
 
 
 def _rows_in(conn: sqlite3.Connection, spec: Layer, codes: Sequence[str]) -> gpd.GeoDataFrame:
@@ -1157,7 +1157,7 @@ def _frame_of_rows(spec: Layer, rows: list[tuple[object, ...]]) -> gpd.GeoDataFr
     """A stored-layout frame from sqlite rows of the spec's fields followed by the geometry blob."""
     table = pd.DataFrame(rows, columns=[*spec.field_names, GEOMETRY_COLUMN])
     geometry = _from_gpkg_blobs(table.pop(GEOMETRY_COLUMN).tolist())
-    return finish(spec, gpd.GeoDataFrame(table, geometry=geometry, crs="EPSG:4326"))
+    return finish(spec, gpd.GeoDataFrame(table, geometry=geometry, crs=WGS84_CRS))
 
 
 def _in_force(spec: Layer, table: pd.DataFrame) -> gpd.GeoDataFrame:
