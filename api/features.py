@@ -281,7 +281,14 @@ def items(request: Request, caller: Caller, layer: LayerParam) -> Response:
     asked = ogc.items_query(request, spec, filterable(spec, caller.role))
     limit, offset = asked.limit, asked.offset
     page = _store(request).query(
-        spec.name, bbox=asked.bbox, equals=asked.equals, where=asked.where, limit=limit, offset=offset
+        spec.name,
+        bbox=asked.bbox,
+        equals=asked.equals,
+        where=asked.where,
+        limit=limit,
+        offset=offset,
+        after=asked.after,
+        before=asked.before,
     )
     features = geojson_features(_in_crs(protect(spec, page.frame, caller.role), asked.crs))
     links = [
@@ -291,13 +298,8 @@ def items(request: Request, caller: Caller, layer: LayerParam) -> Response:
             "rel": "collection",
             "type": "application/json",
         },
+        *_page_links(request, asked, page),
     ]
-    if page.more:
-        nxt = request.url.include_query_params(offset=offset + limit, limit=limit)
-        links.append({"href": str(nxt), "rel": "next", "type": GEOJSON, "title": "next page"})
-    if offset > 0:
-        prev = request.url.include_query_params(offset=max(offset - limit, 0), limit=limit)
-        links.append({"href": str(prev), "rel": "prev", "type": GEOJSON, "title": "previous page"})
     body: dict[str, Any] = {"type": "FeatureCollection", "features": features}
     if page.matched is not None:  # omitted where counting would cost a scan (OGC API allows it)
         body["numberMatched"] = page.matched
@@ -305,6 +307,30 @@ def items(request: Request, caller: Caller, layer: LayerParam) -> Response:
     body["timeStamp"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     body["links"] = links
     return _content_crs(_json(body, media_type=GEOJSON), asked.crs)
+
+
+def _page_links(request: Request, asked: ogc.ItemsQuery, page: query.Page) -> list[dict[str, str]]:
+    """`next` and `prev`: keyset cursors on the page's last and first codes (`stores.query`).
+
+    A next link carries `after=<last code>`, so following it costs what the first
+    page did at any depth; a prev link carries `before=<first code>`. A page asked
+    by `offset` (a link a client kept from before) still gets an offset prev link.
+    """
+    codes = page.frame["code"]
+    backwards = asked.before is not None
+    keyed = backwards or asked.after is not None
+    bare = request.url.remove_query_params(["offset", "after", "before"])
+    links = []
+    if len(codes) and (page.more or backwards):
+        nxt = bare.include_query_params(after=str(codes.iloc[-1]), limit=asked.limit)
+        links.append({"href": str(nxt), "rel": "next", "type": GEOJSON, "title": "next page"})
+    if keyed and len(codes) and (page.more or not backwards):
+        prev = bare.include_query_params(before=str(codes.iloc[0]), limit=asked.limit)
+        links.append({"href": str(prev), "rel": "prev", "type": GEOJSON, "title": "previous page"})
+    elif not keyed and asked.offset > 0:
+        back = request.url.include_query_params(offset=max(asked.offset - asked.limit, 0), limit=asked.limit)
+        links.append({"href": str(back), "rel": "prev", "type": GEOJSON, "title": "previous page"})
+    return links
 
 
 def _one(store: Store, spec: Layer, code: str) -> gpd.GeoDataFrame:
@@ -320,7 +346,12 @@ def etag(frame: gpd.GeoDataFrame) -> str:
     Computed from the stored values, not the caller's (masked) view, so every
     role sees the same tag for the same version and an edit changes it.
     """
-    text = json.dumps(geojson_features(frame)[0], sort_keys=True, ensure_ascii=False, default=str)
+    return _etag_of(geojson_features(frame)[0])
+
+
+def _etag_of(stored: dict[str, Any]) -> str:
+    """`etag` of a stored feature already in GeoJSON."""
+    text = json.dumps(stored, sort_keys=True, ensure_ascii=False, default=str)
     return '"' + hashlib.blake2b(text.encode(), digest_size=12).hexdigest() + '"'
 
 
@@ -349,14 +380,18 @@ def item(request: Request, caller: Caller, layer: LayerParam, code: str) -> Resp
     spec = get_layer(layer)
     caller.require_read(spec.name)
     stored = _one(_store(request), spec, code)
-    feature = geojson_features(_in_crs(protect(spec, stored, caller.role), target))[0]
+    as_stored = geojson_features(stored)[0]
+    tag = _etag_of(as_stored)
+    shown = _in_crs(protect(spec, stored, caller.role), target)
+    # An admin reading CRS84 sees the feature as stored: its GeoJSON is made once.
+    feature = as_stored if shown is stored else geojson_features(shown)[0]
     base = _base(request)
     feature["links"] = [
         {"href": f"{base}/collections/{spec.name}/items/{code}", "rel": "self", "type": GEOJSON},
         {"href": f"{base}/collections/{spec.name}", "rel": "collection", "type": "application/json"},
     ]
     response = _content_crs(_json(feature, media_type=GEOJSON), target)
-    response.headers["ETag"] = etag(stored)
+    response.headers["ETag"] = tag
     return response
 
 

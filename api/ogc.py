@@ -29,7 +29,8 @@ MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 100
 FORMATS = ("json", "geojson")
 FILTER_PARAMS = ("filter", "filter-lang", "filter-crs")
-ITEMS_PARAMS = ("bbox", "bbox-crs", "crs", "datetime", "limit", "offset", "f", *FILTER_PARAMS)
+CURSOR_PARAMS = ("after", "before")
+ITEMS_PARAMS = ("bbox", "bbox-crs", "crs", "datetime", "limit", "offset", *CURSOR_PARAMS, "f", *FILTER_PARAMS)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class ItemsQuery:
     limit: int
     offset: int
     crs: CrsUri
+    after: str | None = None
+    before: str | None = None
 
 
 @contextmanager
@@ -164,14 +167,34 @@ def items_query(request: Request, spec: Layer, allowed: Collection[str]) -> Item
     asked = (datetime_condition(request, spec), filter_condition(request, spec, allowed))
     conditions = [c for c in asked if c is not None]
     where = sa.and_(*conditions) if conditions else None
+    offset = _integer(request, "offset", 0, 0, query.MAX_OFFSET)
+    after, before = cursor(request, offset)
     return ItemsQuery(
         bbox=bbox(request),
         equals=equals,
         where=where,
         limit=limit(request),
-        offset=_integer(request, "offset", 0, 0, query.MAX_OFFSET),
+        offset=offset,
         crs=crs(request),
+        after=after,
+        before=before,
     )
+
+
+def cursor(request: Request, offset: int) -> tuple[str | None, str | None]:
+    """`after` / `before`: the keyset cursor of the next and prev links (a code), instead of `offset`."""
+    params = request.query_params
+    after, before = params.get("after"), params.get("before")
+    if after is not None and before is not None:
+        raise QueryParameterError("give after or before, not both", "before")
+    for name, value in (("after", after), ("before", before)):
+        if value is None:
+            continue
+        if offset:
+            raise QueryParameterError(f"{name} cuts the page by code: not with offset as well", name)
+        if not value or any(ord(c) < 32 or c == "\x7f" for c in value):
+            raise QueryParameterError(f"{name} must be a feature code", name)
+    return after, before
 
 
 # -- the OpenAPI description of the parameters --------------------------------
@@ -203,7 +226,21 @@ ITEMS_PARAMETERS: list[dict[str, Any]] = [
         {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
         f"Features per page; a larger value is served as {MAX_LIMIT}",
     ),
-    _param("offset", {"type": "integer", "minimum": 0, "default": 0}, "Features skipped before the page"),
+    _param(
+        "offset",
+        {"type": "integer", "minimum": 0, "default": 0},
+        "Features skipped before the page (older links; the next links carry `after`, as cheap at any depth)",
+    ),
+    _param(
+        "after",
+        {"type": "string"},
+        "A code: the page holds the features whose codes follow it, in code order (the next link's cursor)",
+    ),
+    _param(
+        "before",
+        {"type": "string"},
+        "A code: the page holds the `limit` features whose codes precede it (the prev link's cursor)",
+    ),
     _param(
         "bbox",
         {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},

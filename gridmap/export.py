@@ -443,12 +443,28 @@ def write_csv(frame: gpd.GeoDataFrame, out: TextIO) -> None:
 
 
 def geojson_features(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    """GeoJSON features with `id` = code; missing values become null."""
+    """GeoJSON features with `id` = code; missing values become null (as `to_geo_dict(na="null")`).
+
+    Built column by column: each column becomes Python values in one call and
+    each geometry its `__geo_interface__`, so a page of ten features costs
+    microseconds instead of the milliseconds pandas spends per row and per call.
+    """
     if len(frame) == 0:
         return []
-    features: list[dict[str, Any]] = frame.to_geo_dict(na="null", drop_id=True)["features"]
-    for feature in features:
-        feature["id"] = feature["properties"]["code"]
+    geometry = frame.geometry.name
+    names = [str(name) for name in frame.columns if name != geometry]
+    columns = [frame[name].to_numpy(dtype=object, na_value=None) for name in names]
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    shapes = [
+        None if empty else geom.__geo_interface__
+        for geom, empty in zip(geoms, shapely.is_missing(geoms) | shapely.is_empty(geoms), strict=True)
+    ]
+    rows = zip(*columns, strict=True) if columns else ((),) * len(frame)
+    features: list[dict[str, Any]] = []
+    for row, shape in zip(rows, shapes, strict=True):
+        properties = dict(zip(names, row, strict=True))
+        feature = {"type": "Feature", "properties": properties, "geometry": shape, "id": properties["code"]}
+        features.append(feature)
     return features
 
 

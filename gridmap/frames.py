@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
+import pyproj
+from pandas.api.types import pandas_dtype
 
 from gridmap.catalogue import Field, Layer, get_layer
 from gridmap.errors import CRSError
@@ -34,21 +36,44 @@ def conform(layer: str | Layer, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
     Missing optional columns are added with their default; extra columns are
     dropped. The frame must carry a CRS: a missing one is an error, not a guess.
+    A column already of its dtype and without gaps to fill is taken as it is:
+    a store's page of ten rows is conformed in a fraction of a millisecond.
     """
     spec = get_layer(layer) if isinstance(layer, str) else layer
     if frame.crs is None:
         raise CRSError(f"{spec.name}: frame has no CRS")
-    if not frame.crs.equals(WGS84):
+    if not frame.crs.equals(WGS84_CRS):
         frame = frame.to_crs(WGS84)
     out: dict[str, pd.Series] = {}
     n = len(frame)
+    index = pd.RangeIndex(n)
     for f in spec.fields:
         if f.name in frame.columns:
             col = frame[f.name]
-            if f.default is not None:
+            if f.default is not None and col.isna().to_numpy().any():
                 col = col.where(col.notna(), f.default)
         else:
             col = pd.Series([f.default] * n, index=frame.index)
-        out[f.name] = col.astype(dtype_of(f))
-    result = gpd.GeoDataFrame(out, geometry=frame.geometry.values, index=frame.index, crs=WGS84)
-    return result.reset_index(drop=True)
+        wanted = _PANDAS_DTYPES[f.type]
+        values = col.array if col.dtype == wanted else col.astype(wanted).array
+        out[f.name] = pd.Series(values, index=index, copy=False)
+    return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(frame.geometry.values, index=index), crs=WGS84_CRS)
+
+
+def is_canonical(spec: Layer, frame: gpd.GeoDataFrame) -> bool:
+    """Whether `conform(spec, frame)` would hold exactly `frame`'s values: the columns in order,
+    typed, numbered from 0, in EPSG:4326, no default to fill in. A check, not a copy."""
+    if list(frame.columns) != [*spec.field_names, "geometry"] or frame.geometry.name != "geometry":
+        return False
+    if not frame.index.equals(pd.RangeIndex(len(frame))) or frame.crs != WGS84_CRS:
+        return False
+    for f in spec.fields:
+        col = frame[f.name]
+        if col.dtype != _PANDAS_DTYPES[f.type] or (f.default is not None and col.isna().to_numpy().any()):
+            return False
+    return True
+
+
+_PANDAS_DTYPES = {kind: pandas_dtype(name) for kind, name in _DTYPES.items()}
+WGS84_CRS = pyproj.CRS(WGS84)
+"""EPSG:4326 parsed once: a frame made with it skips pyproj's parsing of the name."""

@@ -8,6 +8,7 @@ million-household layer is masked without a Python loop per row.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -43,6 +44,9 @@ _MOBILE = r"^(\+?86[\s-]?|0086[\s-]?)?(1\d{2})[\s-]?\d{4}[\s-]?(\d{4})$"
 # A landline with area code, e.g. 027-88886666, (010)6552 1234, 0755 8888666 转 12:
 # keep the area code and the last 4 digits, drop any extension.
 _LANDLINE = r"^\(?(0\d{2,3})\)?[\s-]?\d{3,4}[\s-]?(\d{4})(?:\s*(?:-|转|ext\.?|x)\s*\d{1,6})?$"
+_MOBILE_RE = re.compile(_MOBILE)
+_LANDLINE_RE = re.compile(_LANDLINE)
+_NOT_DIGIT = re.compile(r"\D")
 
 
 class Role(StrEnum):
@@ -72,29 +76,40 @@ def mask_phones(values: pd.Series) -> pd.Series:
     area code and last 4 digits (027-****6666); anything else keeps at most
     its last 4 digits, fewer for short numbers, none for 4 digits or less.
     """
-    text = values.astype("string").str.strip()
-    digits = text.str.replace(r"\D", "", regex=True)
-    n = digits.str.len().fillna(0).to_numpy(dtype=np.int64)
-    mobile = text.str.fullmatch(_MOBILE).fillna(False).to_numpy(dtype=bool)
-    landline = text.str.fullmatch(_LANDLINE).fillna(False).to_numpy(dtype=bool)
-    # Regex replacement with groups is slow on a million rows: mobiles are
-    # rebuilt from their digits, only the (rare) landlines use the regex.
-    international = pd.Series(np.where(n > 11, "+86 ", ""), index=values.index, dtype="string")
-    landlines = text[landline].str.replace(_LANDLINE, r"\1-****\2", regex=True)
-    candidates = [
-        international + digits.str[-11:-8] + STARS + digits.str[-4:],
-        landlines.reindex(values.index),
-        digits.str[:3] + STARS + digits.str[-4:],
-        STARS + digits.str[-4:],
-        STARS + digits.str[-2:],
-        pd.Series(STARS, index=values.index, dtype="string"),
-    ]
-    conditions = [mobile, landline, n >= 11, n >= 7, n >= 5, np.ones(len(text), dtype=bool)]
-    result = pd.Series(pd.NA, index=values.index, dtype="string")
-    for condition, candidate in zip(reversed(conditions), reversed(candidates), strict=True):
-        result = candidate.where(condition, result)
-    keep = (text.isna() | (text == "")).fillna(True).to_numpy(dtype=bool)
-    return result.where(~keep, values.astype("string"))
+    return _mask_each(values, _masked_phone)
+
+
+def _masked_phone(text: str) -> str:
+    """One stripped, non-empty phone number masked (see `mask_phones`)."""
+    digits = _NOT_DIGIT.sub("", text)
+    n = len(digits)
+    if _MOBILE_RE.fullmatch(text):
+        return ("+86 " if n > 11 else "") + digits[-11:-8] + STARS + digits[-4:]
+    if _LANDLINE_RE.fullmatch(text):
+        return _LANDLINE_RE.sub(r"\1-****\2", text)
+    if n >= 11:
+        return digits[:3] + STARS + digits[-4:]
+    if n >= 7:
+        return STARS + digits[-4:]
+    return STARS + digits[-2:] if n >= 5 else STARS
+
+
+def _mask_each(values: pd.Series, mask: Callable[[str], str]) -> pd.Series:
+    """`values` as text with every stripped, non-empty value masked by `mask`; the rest as they are.
+
+    The patterns hold `\\s`, which pandas matches with Python's `re` value by
+    value in any case (RE2's `\\s` differs), so the values are masked in one
+    pass of compiled patterns: a page of ten costs well under a millisecond
+    (two dozen column operations cost 10–20 ms), and a million rows half the time.
+    """
+    original = values.astype("string")
+    text = original.str.strip()
+    shown = ~(text.isna() | (text == "")).fillna(True).to_numpy(dtype=bool)
+    if not shown.any():
+        return original
+    masked = original.to_numpy(dtype=object)
+    masked[np.flatnonzero(shown)] = [mask(value) for value in text[shown].tolist()]
+    return pd.Series(masked, index=values.index, dtype="string")
 
 
 def _mask_one(mask: Callable[[pd.Series], pd.Series], value: str | None) -> str | None:
@@ -115,12 +130,11 @@ def mask_names(values: pd.Series) -> pd.Series:
 
     A one-character name would be shown whole, so it becomes a single star.
     """
-    text = values.astype("string").str.strip()
-    length = text.str.len().fillna(0).to_numpy(dtype=np.int64)
-    stars = pd.Series("*", index=values.index, dtype="string").str.repeat(np.maximum(length - 1, 1).tolist())
-    masked = (text.str[0] + stars).where(length > 1, "*")
-    keep = (text.isna() | (text == "")).fillna(True).to_numpy(dtype=bool)
-    return masked.where(~keep, values.astype("string"))
+    return _mask_each(values, _masked_name)
+
+
+def _masked_name(text: str) -> str:
+    return text[0] + "*" * (len(text) - 1) if len(text) > 1 else "*"
 
 
 def mask_name(value: str | None) -> str | None:

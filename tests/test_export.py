@@ -22,11 +22,13 @@ from gridmap.export import (
     ExportError,
     export_layer,
     export_layers,
+    geojson_features,
     select_features,
     short_field_names,
 )
 from gridmap.frames import conform
 from gridmap.privacy import Role
+from tests.stores.conftest import sample_layers
 
 ANALYSIS_GRID_COLUMNS = [
     "street_code",
@@ -373,3 +375,19 @@ def test_kml_written_in_chunks_is_the_same(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr("gridmap.export._KML_CHUNK", 2)
     chunked = export_layer(_households(), tmp_path / "chunked.kml", "kml", layer="households").read_text()
     assert chunked == whole and whole.count("<Placemark>") == 3
+
+
+@pytest.mark.parametrize("layer", sorted(sample_layers()))
+def test_geojson_features_equal_geopandas_own_features(layer: str) -> None:
+    """Built column by column, the features are geopandas' `to_geo_dict` ones, value and type alike."""
+    frame = conform(layer, sample_layers()[layer])
+    frame.loc[0, "geometry"] = None  # a feature without geometry has a null one
+    expected = frame.to_geo_dict(na="null", drop_id=True)["features"]
+    for feature in expected:
+        feature["id"] = feature["properties"]["code"]
+    got = geojson_features(frame)
+    assert got == expected
+    assert got[0]["geometry"] is None and [list(f) for f in got] == [list(f) for f in expected]
+    for mine, theirs in zip(got, expected, strict=True):
+        values = zip(mine["properties"].values(), theirs["properties"].values(), strict=True)
+        assert all(type(a) is type(b) for a, b in values)

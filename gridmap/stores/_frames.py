@@ -30,7 +30,7 @@ from gridmap.errors import (
     StoreError,
     ValidationError,
 )
-from gridmap.frames import WGS84, conform, empty_frame
+from gridmap.frames import WGS84, conform, empty_frame, is_canonical
 from gridmap.history import Author, Revision, acting_as, current_author, feature_changes
 from gridmap.stores.base import Store, current_receipt, receipt
 from gridmap.stores.constraints import Constraint, constraints
@@ -120,10 +120,15 @@ def finish(layer: str | Layer, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def conformed(layer: str | Layer, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """A frame read back from a store, canonical, in the order the store returned it."""
+    """A frame read back from a store, canonical, in the order the store returned it.
+
+    The store made `frame` for this call alone, so one already canonical is
+    returned as it is rather than copied (half the cost of a page of ten).
+    """
     if frame.empty:
         return empty_frame(layer)
-    return conform(layer, frame)
+    spec = get_layer(layer) if isinstance(layer, str) else layer
+    return frame if is_canonical(spec, frame) else conform(spec, frame)
 
 
 def in_force(spec: Layer, table: pd.DataFrame) -> gpd.GeoDataFrame:

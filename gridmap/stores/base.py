@@ -101,8 +101,14 @@ class Store(ABC):
         limit: int | None = None,
         offset: int = 0,
         order: str = "code",
+        after: str | None = None,
+        before: str | None = None,
     ) -> Page:
         """One page of the features matching every filter, cut by the database (see `stores.query`).
+
+        `after` / `before` cut the page by a keyset cursor instead of `offset`: the
+        codes following `after`, or the `limit` codes just before `before` (then `more`
+        says whether earlier ones exist); code order only, every page as cheap as the first.
 
         `equals` maps fields to values of their type; `where` is a further condition over
         the layer's columns (`stores.conditions`: a CQL2 filter, a validity interval);

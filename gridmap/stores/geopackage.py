@@ -39,7 +39,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
 from gridmap.changes import REVISION, LayerChange, change_set, closing_groups, stamped, versioned_spec
 from gridmap.errors import StoreError
-from gridmap.frames import empty_frame
+from gridmap.frames import WGS84_CRS, empty_frame
 from gridmap.history import Author, Revision
 from gridmap.stores import gpkg_triggers
 from gridmap.stores._frames import (
@@ -63,6 +63,7 @@ from gridmap.stores.query import (
     Value,
     bbox_parts,
     bbox_shape,
+    check_cursor,
     check_equals,
     check_window,
     matched_from_page,
@@ -252,10 +253,13 @@ class GeoPackageStore(PreparingStore):
         limit: int | None = None,
         offset: int = 0,
         order: str = "code",
+        after: str | None = None,
+        before: str | None = None,
     ) -> Page:
         spec = get_layer(layer)
         by = parse_order(spec, order)
         check_window(limit, offset)
+        cursor = check_cursor(order, offset, after, before)
         conditions, params = _where(layer, bbox, codes, check_equals(spec, equals))
         if where is not None:
             sql_condition, bound = to_sqlite(where)
@@ -266,32 +270,32 @@ class GeoPackageStore(PreparingStore):
         key = f"{column} DESC" if by.descending else column
         if by.name != "code":
             key = (key if by.descending else f"{column} IS NULL, {column}") + ", t.code"
+        page_conditions = list(conditions)
+        if cursor is not None:
+            # The code index starts at the cursor: no row before it is read.
+            page_conditions.append("t.code < :cursor" if cursor.backwards else "t.code > :cursor")
+            params["cursor"] = cursor.bound
+            key = f"{column} DESC" if cursor.backwards else column
         selected = "t.fid" if bbox is None else f't.fid, t."{GEOMETRY_COLUMN}"'
         sql = f'SELECT {selected} FROM "{layer}" t'
-        sql += (" WHERE " + " AND ".join(conditions) if conditions else "") + f" ORDER BY {key}"
+        sql += (" WHERE " + " AND ".join(page_conditions) if page_conditions else "") + f" ORDER BY {key}"
         with _sqlite(self.path, readonly=True) as conn:
+            conn.execute("BEGIN")  # one read transaction: the page's ids and its rows from one snapshot
             if bbox is None:
-                fids, matched, more = _window(conn, layer, sql, conditions, params, limit, offset)
+                fids, matched, more = _window(
+                    conn, layer, sql, conditions, params, limit, offset, count=cursor is not None
+                )
             else:
                 fids, matched, more = _window_exact(conn.execute(sql, params), bbox, limit, offset)
-        return Page(self._by_fids(layer, fids), matched, more)
-
-    def _by_fids(self, layer: str, fids: list[int]) -> gpd.GeoDataFrame:
-        """The features with these ids, in this order (a page: a few rows, read through SQLite)."""
-        spec = get_layer(layer)
-        columns = ", ".join(f'"{c}"' for c in ["fid", *spec.field_names, GEOMETRY_COLUMN])
-        with _sqlite(self.path, readonly=True) as conn:
-            rows = conn.execute(
-                f'SELECT {columns} FROM "{layer}" WHERE fid IN (SELECT value FROM json_each(?))',
-                (json.dumps(fids),),
-            ).fetchall()
-        at = {row[0]: i for i, row in enumerate(rows)}
-        # A writer may have deleted a row since the ids were chosen: keep the ids still present.
-        ordered = [rows[at[f]][1:] for f in fids if f in at]
-        frame = _frame_of_rows(spec, ordered)  # in code order: put back in the page's
-        code = spec.field_names.index("code")
-        position = pd.Index(frame["code"].astype(str)).get_indexer([str(row[code]) for row in ordered])
-        return frame.iloc[position].reset_index(drop=True)
+                if cursor is not None:  # the whole selection's count, not the rows past the cursor
+                    whole = f'SELECT t.fid, t."{GEOMETRY_COLUMN}" FROM "{layer}" t WHERE ' + " AND ".join(
+                        conditions
+                    )
+                    matched = _window_exact(conn.execute(whole, params), bbox, 0, 0)[1]
+            if cursor is not None and cursor.backwards:
+                fids = fids[::-1]
+            # The rows in the same transaction as their ids: one open of the file, every id still there.
+            return Page(_by_fids(conn, spec, fids), matched, more)
 
     def _rows(self, spec: Layer, codes: Sequence[str], bbox: BBox | None) -> gpd.GeoDataFrame:
         """The stored rows of `codes` (within `bbox`), read in one SQLite snapshot."""
@@ -621,6 +625,21 @@ class GeoPackageStore(PreparingStore):
                 raise
 
 
+def _by_fids(conn: sqlite3.Connection, spec: Layer, fids: list[int]) -> gpd.GeoDataFrame:
+    """The features with these ids, in this order (a page: a few rows, read through SQLite)."""
+    columns = ", ".join(f'"{c}"' for c in ["fid", *spec.field_names, GEOMETRY_COLUMN])
+    rows = conn.execute(
+        f'SELECT {columns} FROM "{spec.name}" WHERE fid IN (SELECT value FROM json_each(?))',
+        (json.dumps(fids),),
+    ).fetchall()
+    at = {row[0]: i for i, row in enumerate(rows)}
+    ordered = [rows[at[f]][1:] for f in fids if f in at]
+    frame = _frame_of_rows(spec, ordered)  # in code order: put back in the page's
+    code = spec.field_names.index("code")
+    position = pd.Index(frame["code"].astype(str)).get_indexer([str(row[code]) for row in ordered])
+    return frame.iloc[position].reset_index(drop=True)
+
+
 def _rows_in(conn: sqlite3.Connection, spec: Layer, codes: Sequence[str]) -> gpd.GeoDataFrame:
     """The rows of `codes` as `conn`'s transaction sees them, in the layout of `spec`, by code."""
     columns = ", ".join(f'"{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN])
@@ -701,15 +720,20 @@ def _window(
     params: dict[str, object],
     limit: int | None,
     offset: int,
+    *,
+    count: bool = False,
 ) -> tuple[list[int], int | None, bool]:
-    """Ids of one page cut by SQL, the capped count of all matches, and whether more follow."""
+    """Ids of one page cut by SQL, the capped count of all matches (`where`), and whether more follow.
+
+    `count`: count even when the page could tell (a cursor page does not know its offset).
+    """
     rows = conn.execute(
         f"{sql} LIMIT :limit OFFSET :offset", {**params, "limit": _sql_limit(limit), "offset": offset}
     )
     fids = [row[0] for row in rows]
     more = limit is not None and len(fids) > limit
     fids = fids[:limit] if limit is not None else fids
-    matched = matched_from_page(offset, len(fids), more)
+    matched = None if count else matched_from_page(offset, len(fids), more)
     if matched is None:
         counted = f'SELECT 1 FROM "{layer}" t' + (" WHERE " + " AND ".join(where) if where else "")
         n = conn.execute(f"SELECT count(*) FROM ({counted} LIMIT {COUNT_LIMIT + 1})", params).fetchone()[0]
@@ -1184,7 +1208,7 @@ def _frame_of_rows(spec: Layer, rows: list[tuple[object, ...]]) -> gpd.GeoDataFr
     """A stored-layout frame from sqlite rows of the spec's fields followed by the geometry blob."""
     table = pd.DataFrame(rows, columns=[*spec.field_names, GEOMETRY_COLUMN])
     geometry = _from_gpkg_blobs(table.pop(GEOMETRY_COLUMN).tolist())
-    return finish(spec, gpd.GeoDataFrame(table, geometry=geometry, crs="EPSG:4326"))
+    return finish(spec, gpd.GeoDataFrame(table, geometry=geometry, crs=WGS84_CRS))
 
 
 def _in_force(spec: Layer, table: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -46,7 +46,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from gridmap.catalogue import LAYER_NAMES, Field, Layer, get_layer
 from gridmap.changes import LayerChange, closing_groups, stamped, versioned_spec
 from gridmap.errors import ConfigError, StoreError, driver_reason
-from gridmap.frames import WGS84, empty_frame
+from gridmap.frames import WGS84_CRS, empty_frame
 from gridmap.history import Author, Revision, current_author
 from gridmap.settings import redact
 from gridmap.stores._frames import (
@@ -67,6 +67,7 @@ from gridmap.stores.query import (
     Page,
     Value,
     bbox_parts,
+    check_cursor,
     check_equals,
     check_window,
     matched_from_page,
@@ -95,6 +96,7 @@ _NUMPY_TYPES = {"integer": "int64", "real": "float64", "boolean": "bool"}
 _WIRE_TYPES = {"integer": ">i8", "real": ">f8", "boolean": "u1"}  # int8, float8 and bool in binary COPY
 _PANDAS_TYPES = {
     pa.string(): pd.StringDtype("pyarrow"),
+    pa.large_string(): pd.StringDtype("pyarrow"),  # what a page decoded from binary COPY holds
     pa.int64(): pd.Int64Dtype(),
     pa.bool_(): pd.BooleanDtype(),
 }
@@ -260,34 +262,47 @@ class PostGISStore(PreparingStore):
         limit: int | None = None,
         offset: int = 0,
         order: str = "code",
+        after: str | None = None,
+        before: str | None = None,
     ) -> Page:
         spec = get_layer(layer)
         by = parse_order(spec, order)
         check_window(limit, offset)
+        cursor = check_cursor(order, offset, after, before)
         conditions, params = _where(bbox, codes, check_equals(spec, equals))
         if where is not None:
             sql_condition, bound = to_postgres(where)
             conditions.append(f"({sql_condition})")
             params.update(bound)
+        page_conditions = list(conditions)
+        descending = by.descending
+        if cursor is not None:
+            # The primary key's B-tree starts at the cursor: no row before it is read.
+            page_conditions.append("code < %(cursor)s" if cursor.backwards else "code > %(cursor)s")
+            descending = cursor.backwards
         # Code is never null: plain ORDER BY code walks the primary key either way.
         nulls = "" if by.name == "code" else " NULLS LAST"
-        tail = f" ORDER BY {by.name} {'DESC' if by.descending else 'ASC'}{nulls}, code"
+        tail = f" ORDER BY {by.name} {'DESC' if descending else 'ASC'}{nulls}, code"
         page = {"limit": None if limit is None else limit + 1, "offset": offset}
         tail += " LIMIT %(limit)s OFFSET %(offset)s"
-        frame = self._rows(spec, conditions, {**params, **page}, tail)
-        more = limit is not None and len(frame) > limit
-        frame = conformed(layer, frame.iloc[:limit] if limit is not None else frame)
-        matched = matched_from_page(offset, len(frame), more)
-        if matched is None:
-            matched = self._count(layer, conditions, params)
+        cut = {} if cursor is None else {"cursor": cursor.bound}
+        # The page and its count share one pooled connection: one checkout, one liveness check.
+        with self._cursor() as cur:
+            sql = _select_sql(spec, page_conditions) + tail
+            frame = _copy_rows(cur, spec, sql, {**params, **page, **cut})
+            more = limit is not None and len(frame) > limit
+            frame = frame.iloc[:limit] if limit is not None else frame
+            if cursor is not None and cursor.backwards:
+                frame = frame.iloc[::-1].reset_index(drop=True)
+            frame = conformed(layer, frame)
+            matched = matched_from_page(offset, len(frame), more) if cursor is None else None
+            if matched is None:
+                matched = _count(cur, layer, conditions, params)
         return Page(frame, matched, more)
 
     def _rows(self, spec: Layer, where: list[str], params: dict[str, object], tail: str) -> gpd.GeoDataFrame:
         """The layer's rows meeting `where`, then `tail` (order, page), through the pooled connection."""
-        sql = f"SELECT {', '.join(spec.field_names)}, ST_AsBinary(geometry) FROM {spec.name}"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        return self._select(spec, sql + tail, params)
+        return self._select(spec, _select_sql(spec, where) + tail, params)
 
     def _select(self, spec: Layer, sql: str, params: Mapping[str, object]) -> gpd.GeoDataFrame:
         """Rows of `sql` (the spec's fields, then the geometry as WKB) decoded from binary COPY."""
@@ -334,17 +349,7 @@ class PostGISStore(PreparingStore):
         if table.num_rows == 0:
             return empty_frame(spec)
         frame = table.drop_columns(["wkb"]).to_pandas(types_mapper=_PANDAS_TYPES.get)
-        return gpd.GeoDataFrame(frame, geometry=geometries(table.column("wkb")), crs=WGS84)
-
-    def _count(self, layer: str, where: list[str], params: dict[str, object]) -> int | None:
-        """How many rows meet `where`, counted no further than COUNT_LIMIT (None beyond)."""
-        sql = f"SELECT 1 FROM {layer}" + (" WHERE " + " AND ".join(where) if where else "")
-        with self._cursor() as cur:
-            row = cur.execute(
-                f"SELECT count(*) FROM ({sql} LIMIT %(cap)s) AS s", {**params, "cap": COUNT_LIMIT + 1}
-            )
-            n = int(row.fetchone()[0])  # type: ignore[index]
-        return n if n <= COUNT_LIMIT else None
+        return gpd.GeoDataFrame(frame, geometry=geometries(table.column("wkb")), crs=WGS84_CRS)
 
     def extent(self, layer: str) -> tuple[BBox | None, str | None]:
         """ST_Extent over the layer (its bounding boxes, read from the rows) and the first valid_from."""
@@ -534,6 +539,20 @@ class PostGISStore(PreparingStore):
         """
         table = self._select(wide, sql, {"d": parse_date(date)})
         return in_force(spec, table)
+
+
+def _select_sql(spec: Layer, where: list[str]) -> str:
+    """SELECT of the layer's fields and WKB geometry meeting `where` (names from the catalogue)."""
+    sql = f"SELECT {', '.join(spec.field_names)}, ST_AsBinary(geometry) FROM {spec.name}"
+    return sql + (" WHERE " + " AND ".join(where) if where else "")
+
+
+def _count(cur: psycopg.Cursor[Any], layer: str, where: list[str], params: dict[str, object]) -> int | None:
+    """How many rows meet `where`, counted no further than COUNT_LIMIT (None beyond)."""
+    sql = f"SELECT 1 FROM {layer}" + (" WHERE " + " AND ".join(where) if where else "")
+    row = cur.execute(f"SELECT count(*) FROM ({sql} LIMIT %(cap)s) AS s", {**params, "cap": COUNT_LIMIT + 1})
+    n = int(row.fetchone()[0])  # type: ignore[index]
+    return n if n <= COUNT_LIMIT else None
 
 
 def _copy_rows(
@@ -732,7 +751,7 @@ def _frame_from_copy(spec: Layer, blocks: list[bytes]) -> gpd.GeoDataFrame:
     arrays = [pa.chunked_array(chunks) for chunks in columns]
     table = pa.Table.from_arrays(arrays[:-1], names=spec.field_names)
     frame = table.to_pandas(types_mapper=_PANDAS_TYPES.get)
-    return gpd.GeoDataFrame(frame, geometry=geometries(arrays[-1]), crs=WGS84)
+    return gpd.GeoDataFrame(frame, geometry=geometries(arrays[-1]), crs=WGS84_CRS)
 
 
 def _read_be(data: np.ndarray, at: np.ndarray, dtype: str) -> np.ndarray:

@@ -8,6 +8,15 @@ exact up to `COUNT_LIMIT` matches and on a last page (offset + the rows it
 holds), and None otherwise (OGC API – Features lets a server omit
 numberMatched); `Page.more` always says whether another page follows.
 
+Pages are cut two ways. By `offset` (skip that many matches), which costs
+what the skipped rows cost: PostgreSQL walks 400,000 index entries to skip
+them. Or by a keyset cursor on `code` (`after`: the codes following the
+last one seen; `before`: the codes preceding the first one seen, read
+backwards), which starts from the code index, so every page costs what the
+first does and a feature inserted or deleted between two pages neither
+repeats nor skips any other. A cursor page's `matched` counts the whole
+selection (the filters without the cursor), capped like any other.
+
 Callers that receive a query as text (the API's query string, the command
 line's options) turn it into typed arguments with `parse_bbox` and
 `typed_equals`, so both read a box and a filter value the same way.
@@ -96,6 +105,38 @@ def check_equals(spec: Layer, equals: Mapping[str, Value] | None) -> dict[str, V
             raise StoreError(f"{spec.name}.{name} is {kind}: cannot compare it with {value!r}")
         out[name] = value
     return out
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A keyset position in code order: the codes after `after`, or the `limit` codes just before `before`."""
+
+    after: str | None = None
+    before: str | None = None
+
+    @property
+    def backwards(self) -> bool:
+        """Whether the page is read from `before` backwards (then `Page.more` says earlier rows exist)."""
+        return self.before is not None
+
+    @property
+    def bound(self) -> str | None:
+        return self.before if self.before is not None else self.after
+
+
+def check_cursor(order: str, offset: int, after: str | None, before: str | None) -> Cursor | None:
+    """The keyset cursor of a query (None: an offset page); one of after/before, by code, no offset."""
+    if after is None and before is None:
+        return None
+    if after is not None and before is not None:
+        raise StoreError("a page is cut after one code or before one, not both")
+    if offset:
+        raise StoreError(f"a page is cut by offset or by a cursor on code, not both (offset={offset})")
+    if order != "code":
+        raise StoreError(f"a cursor pages in code order only, not by {order!r}")
+    if "\x00" in (after or before or ""):
+        raise StoreError("a cursor is a code, and no code holds a NUL character")
+    return Cursor(after=after, before=before)
 
 
 def check_window(limit: int | None, offset: int) -> None:

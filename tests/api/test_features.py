@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from urllib.parse import parse_qsl, urlsplit
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -49,6 +52,68 @@ def test_items_paging(reader: TestClient) -> None:
     assert reader.get("/collections/buildings/items", params={"offset": 10}).json()["features"] == []
 
 
+def _links(body: dict[str, object]) -> dict[str, str]:
+    return {link["rel"]: link["href"] for link in body["links"]}  # type: ignore[attr-defined, index]
+
+
+def _walk(reader: TestClient, params: dict[str, object], headers: dict[str, str] | None = None) -> list[dict]:
+    """Every page of a selection, following the next links from the first."""
+    pages = [reader.get("/collections/buildings/items", params=params, headers=headers).json()]
+    while "next" in _links(pages[-1]):
+        assert len(pages) < 10
+        pages.append(reader.get(_links(pages[-1])["next"], headers=headers).json())
+    return pages
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"limit": 1}, ["B1", "B2", "B3", "B4"]),
+        ({"limit": 3}, ["B1", "B2", "B3", "B4"]),
+        ({"limit": 1, "bbox": "114.3035,30.5035,114.3155,30.5155"}, ["B1", "B2", "B3"]),
+        ({"limit": 1, "floors": "6"}, ["B1", "B2"]),
+        (
+            {"limit": 1, "bbox": "114.3035,30.5035,114.3175,30.5175", "filter": "floors > 5"},
+            ["B1", "B2", "B3"],
+        ),
+    ],
+)
+def test_next_links_carry_the_last_code_and_walk_every_feature_once(
+    reader: TestClient, params: dict[str, object], expected: list[str]
+) -> None:
+    pages = _walk(reader, params)
+    assert [f["id"] for page in pages for f in page["features"]] == expected
+    assert {page["numberMatched"] for page in pages} == {len(expected)}
+    assert sum(page["numberReturned"] for page in pages) == len(expected)
+    for page in pages[:-1]:
+        following = dict(parse_qsl(urlsplit(_links(page)["next"]).query))
+        # The cursor replaces the offset; the filters and the limit travel with it.
+        assert following == {**{k: str(v) for k, v in params.items()}, "after": page["features"][-1]["id"]}
+    assert "prev" not in _links(pages[0])
+    for before, page in itertools.pairwise(pages):  # prev goes back to the page before
+        back = reader.get(_links(page)["prev"]).json()
+        assert [f["id"] for f in back["features"]] == [f["id"] for f in before["features"]]
+        assert "before=" in _links(page)["prev"]
+
+
+def test_prev_links_stop_at_the_first_page_and_lead_forward_again(reader: TestClient) -> None:
+    url = "/collections/buildings/items"
+    back = reader.get(url, params={"limit": 2, "before": "B4"}).json()
+    assert [f["id"] for f in back["features"]] == ["B2", "B3"]
+    first = reader.get(_links(back)["prev"]).json()
+    assert [f["id"] for f in first["features"]] == ["B1"] and "prev" not in _links(first)
+    assert [f["id"] for f in reader.get(_links(first)["next"]).json()["features"]] == ["B2", "B3"]
+
+
+def test_offset_links_clients_kept_still_work(reader: TestClient) -> None:
+    body = reader.get("/collections/buildings/items", params={"limit": 2, "offset": 1}).json()
+    assert [f["id"] for f in body["features"]] == ["B2", "B3"]
+    assert (body["numberMatched"], body["numberReturned"]) == (4, 2)
+    links = _links(body)
+    assert "offset=0" in links["prev"] and "after=B3" in links["next"]
+    assert [f["id"] for f in reader.get(links["next"]).json()["features"]] == ["B4"]
+
+
 def test_items_last_page_tells_number_matched_past_the_count(
     reader: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -59,9 +124,11 @@ def test_items_last_page_tells_number_matched_past_the_count(
     first = reader.get(url, params={"limit": 3}).json()
     assert "numberMatched" not in first and first["numberReturned"] == 3
     following = next(link["href"] for link in first["links"] if link["rel"] == "next")
-    last = reader.get(following).json()
-    assert (last["numberMatched"], last["numberReturned"]) == (4, 1)
+    last = reader.get(following).json()  # a cursor page: it does not know how many came before
+    assert "numberMatched" not in last and last["numberReturned"] == 1
     assert not any(link["rel"] == "next" for link in last["links"])
+    by_offset = reader.get(url, params={"limit": 3, "offset": 3}).json()
+    assert (by_offset["numberMatched"], by_offset["numberReturned"]) == (4, 1)
     whole = reader.get(url, params={"limit": 2, "offset": 2}).json()  # full, and nothing after it
     assert (whole["numberMatched"], whole["numberReturned"]) == (4, 2)
     assert "numberMatched" not in reader.get(url, params={"offset": 10}).json()  # past the end: unknown
@@ -74,6 +141,10 @@ def test_items_last_page_tells_number_matched_past_the_count(
         {"limit": "unlimited"},
         {"offset": -1},
         {"offset": 99999999999999999999},  # past every database's integers
+        {"after": "B1", "offset": 2},
+        {"before": "B3", "after": "B1"},
+        {"after": ""},
+        {"before": "B\x01"},
         {"bbox": "1,2,3"},
         {"bbox": "a,b,c,d"},
         {"bbox": "1,3,2,0"},  # minlat above maxlat

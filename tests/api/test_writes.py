@@ -231,3 +231,20 @@ def test_a_chinese_code_is_created_once_and_found_at_its_location(client: TestCl
     assert location.endswith("/collections/speakers/items/%E5%96%87%E5%8F%AD%E4%B8%80%E5%8F%B7")
     found = client.get(location)
     assert found.status_code == 200 and found.json()["id"] == "喇叭一号"
+
+
+def test_next_links_neither_repeat_nor_skip_features_added_between_pages(client: TestClient) -> None:
+    """A feature created after the cursor shows up once; one created before it is not met; none repeats."""
+    admin = bearer(ADMIN)
+    first = client.get("/collections/speakers/items", params={"limit": 1}, headers=admin).json()
+    assert [f["id"] for f in first["features"]] == ["K1"]
+    for code in ("K0", "K15"):  # before the cursor, and between the pages to come
+        created = client.post("/collections/speakers/items", json=speaker(code, *IN_C1), headers=admin)
+        assert created.status_code == 201
+    seen = ["K1"]
+    page = first
+    while nxt := next((link["href"] for link in page["links"] if link["rel"] == "next"), None):
+        page = client.get(nxt, headers=admin).json()
+        seen += [f["id"] for f in page["features"]]
+    assert seen == ["K1", "K15", "K2"]
+    assert codes(client, "speakers") == ["K0", "K1", "K15", "K2"]

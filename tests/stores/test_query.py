@@ -140,3 +140,84 @@ def test_offset_is_bounded_where_every_store_can_take_it(loaded: Store) -> None:
     assert len(loaded.query("households", offset=query.MAX_OFFSET, limit=3).frame) == 0
     with pytest.raises(StoreError, match="offset"):
         loaded.query("households", offset=query.MAX_OFFSET + 1, limit=3)
+
+
+def _walk(store: Store, limit: int, **filters: object) -> tuple[list[str], list[query.Page]]:
+    """Every page of a selection, each cut after the previous page's last code."""
+    pages = [store.query("households", limit=limit, **filters)]  # type: ignore[arg-type]
+    while pages[-1].more:
+        last = str(pages[-1].frame["code"].iloc[-1])
+        pages.append(store.query("households", limit=limit, after=last, **filters))  # type: ignore[arg-type]
+    return [code for page in pages for code in _codes(page)], pages
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({}, [f"H{i:02d}" for i in range(N)]),
+        ({"bbox": (116.3045, 39.9, 116.3185, 40.0)}, [f"H{i:02d}" for i in range(5, 19)]),
+        ({"equals": {"party_member": True}}, [f"H{i:02d}" for i in range(0, N, 3)]),
+        (
+            {"bbox": (116.3045, 39.9, 116.3185, 40.0), "equals": {"grid_code": "G2"}},
+            [f"H{i:02d}" for i in range(10, 19)],
+        ),
+    ],
+)
+def test_keyset_pages_walk_the_whole_selection_once(
+    loaded: Store, filters: dict[str, object], expected: list[str]
+) -> None:
+    codes, pages = _walk(loaded, 4, **filters)
+    assert codes == expected  # the same codes as one full read, in order: none twice, none missing
+    assert codes == _codes(loaded.query("households", **filters))  # type: ignore[arg-type]
+    assert [len(p.frame) for p in pages] == [4] * (len(expected) // 4) + (
+        [len(expected) % 4] if len(expected) % 4 else []
+    )
+    assert {p.matched for p in pages} == {len(expected)}  # the whole selection, on every page
+    assert [p.more for p in pages] == [True] * (len(pages) - 1) + [False]
+
+
+def test_keyset_pages_before_a_code_read_backwards(loaded: Store) -> None:
+    page = loaded.query("households", limit=4, before="H10")
+    assert (_codes(page), page.more, page.matched) == (["H06", "H07", "H08", "H09"], True, N)
+    first = loaded.query("households", limit=4, before="H02")
+    assert (_codes(first), first.more) == (["H00", "H01"], False)
+    box = (116.3045, 39.9, 116.3185, 40.0)  # H05 … H18
+    boxed = loaded.query("households", bbox=box, limit=3, before="H09")
+    assert (_codes(boxed), boxed.more, boxed.matched) == (["H06", "H07", "H08"], True, 14)
+    assert _codes(loaded.query("households", bbox=box, limit=3, after="H16")) == ["H17", "H18"]
+
+
+def test_keyset_pages_stay_whole_when_codes_come_and_go_between_pages(loaded: Store) -> None:
+    """A code inserted after the cursor is met once, one inserted before it is not, a deleted one is gone."""
+    first = loaded.query("households", limit=10)
+    assert _codes(first)[-1] == "H09"
+    added = conform(
+        "households",
+        gpd.GeoDataFrame(
+            {"code": ["H045", "H155"]}, geometry=shapely.points([116.3, 116.3], [39.95, 39.95]), crs=WGS84
+        ),
+    )
+    loaded.insert("households", added)
+    loaded.delete("households", ["H20"])
+    seen = _codes(first)
+    page = first
+    while page.more:
+        page = loaded.query("households", limit=10, after=seen[-1])
+        seen += _codes(page)
+    expected = [f"H{i:02d}" for i in range(N) if i != 20]
+    expected.insert(expected.index("H16"), "H155")
+    assert seen == expected  # H155 once; H045, before the cursor, not; nothing repeated
+    assert len(seen) == len(set(seen))
+
+
+def test_bad_cursors_are_refused(store: Store) -> None:
+    """Checked before any SQL: one cursor, on code, not with an offset, and a code (no NUL)."""
+    refused = [
+        ({"after": "H03", "offset": 2}, "offset or by a cursor"),
+        ({"after": "H03", "before": "H09"}, "not both"),
+        ({"after": "H03", "order": "size"}, "code order only"),
+        ({"after": "H0\x003"}, "NUL"),
+    ]
+    for kwargs, message in refused:
+        with pytest.raises(StoreError, match=message):
+            store.query("households", limit=3, **kwargs)  # type: ignore[arg-type]
