@@ -3,10 +3,13 @@
 `analyze_partitioned(root, client)`: (1) each county's outline and strays, one
 task per county; (2) strays placed and sites lent across county lines
 (`gridmap.distributed.spread`, dask-geopandas); (3) `gridmap.analysis.analyze`,
-the same pure function the single-process run calls, one task per county,
-each writing its result under `ROOT/results/<county>/` as GeoParquet and
-returning only its headline figures; (4) `merge` reads them back into one
-`Analysis` when the caller wants one (a city; a province stays on disk).
+the same pure function the single-process run calls, one task per county, or,
+for a county of more than `max_households` households (a city), one task to
+cut it into parts of whole communities (`gridmap.distributed.parts`) and one
+per part; each task writes its result under `ROOT/results/<county>[/<part>]/`
+as GeoParquet and returns only its headline figures; (4) `merge` reads them
+back into one `Analysis` when the caller wants one (a city; a province stays
+on disk), summing streets again from their communities.
 
 `cluster(scheduler)`: a client on the given scheduler address, or on a
 LocalCluster of this machine.
@@ -22,11 +25,21 @@ from pathlib import Path
 import dask
 import geopandas as gpd
 import pandas as pd
-from distributed import Client, LocalCluster
+from distributed import Client, LocalCluster, as_completed
 
-from gridmap.analysis import Analysis, AnalysisOptions, analyze, unassigned_gaps
+from gridmap.analysis import (
+    WHOLE_LAYERS,
+    Analysis,
+    AnalysisOptions,
+    GradeRule,
+    Projections,
+    analyze,
+    street_table_of,
+    unassigned_gaps,
+)
 from gridmap.assignment import DERIVED_LAYERS
-from gridmap.distributed.partitions import read_counties, read_whole
+from gridmap.distributed.partitions import layer_rows, read_counties, read_layer
+from gridmap.distributed.parts import MAX_HOUSEHOLDS, CountySplit, part_frames, split_county
 from gridmap.distributed.spread import (
     Moves,
     county_frames,
@@ -38,6 +51,7 @@ from gridmap.distributed.spread import (
 from gridmap.frames import WGS84
 
 RESULTS = "results"
+STREET_LAYER = "street_layer"  # the streets a result's table was made of, to sum them again in `merge`
 _CONNECT_TIMEOUT = "120s"  # a busy machine can take long to start a cluster: wait rather than fail
 TABLES = (
     "households",
@@ -92,17 +106,45 @@ def cluster(
 
 
 def analyze_partitioned(
-    root: str | Path, client: Client, options: AnalysisOptions | None = None
+    root: str | Path,
+    client: Client,
+    options: AnalysisOptions | None = None,
+    *,
+    max_households: int = MAX_HOUSEHOLDS,
 ) -> list[CountyRun]:
-    """Analyse every county of a partition directory on `client`'s cluster; results under ROOT/results."""
+    """Analyse every county of a partition directory on `client`'s cluster; results under ROOT/results.
+
+    A county of more than `max_households` households is cut into parts of at
+    most that many (whole communities), analysed one task each.
+    """
     opts = options or AnalysisOptions()
     root = str(Path(root).resolve())
     counties = read_counties(root)
     moves = cross_county_moves(root, client, opts)
     shared = client.scatter(moves, broadcast=True)
-    futures = client.map(
-        analyze_county, [root] * len(counties), counties, moves=shared, options=opts, pure=False
+    large = [c for c in counties if layer_rows(root, "households", c) > max_households]
+    small = [c for c in counties if c not in large]
+    futures = client.map(analyze_county, [root] * len(small), small, moves=shared, options=opts, pure=False)
+    splits = client.map(
+        split_county,
+        [root] * len(large),
+        large,
+        moves=shared,
+        options=opts,
+        max_households=max_households,
+        pure=False,
     )
+    for done in as_completed(splits):  # a county's parts start as soon as it is cut
+        split: CountySplit = done.result()
+        futures += client.map(
+            analyze_part,
+            [root] * len(split.parts),
+            [split.county] * len(split.parts),
+            split.parts,
+            measure=split.measure,
+            options=opts,
+            pure=False,
+        )
     return list(client.gather(futures))
 
 
@@ -113,7 +155,7 @@ def cross_county_moves(root: str | Path, client: Client, options: AnalysisOption
     outlines = client.gather(client.map(county_outline, [root] * len(counties), counties, pure=False))
     moves = Moves()
     place_strays(outlines, moves)
-    walks = len(read_whole(root, "roads")) > 0
+    walks = sum(layer_rows(root, layer, c) for layer in WHOLE_LAYERS for c in counties) > 0
     walking_m = options.walking.cutoff_m if walks else 0.0
     lend_sites(root, counties, outlines_frame(outlines), options.coverage, moves, walking_m)
     return moves
@@ -123,8 +165,19 @@ def analyze_county(root: str, county: str, *, moves: Moves, options: AnalysisOpt
     """The single-process analysis of one county (with its strays and guest sites), written to disk."""
     result = county_analysis(root, county, moves, options)
     path = Path(root) / RESULTS / county
-    write_result(result, path)
+    write_result(result, path, read_layer(root, "streets", county))
     return CountyRun(county, result.totals(), result.timings, str(path))
+
+
+def analyze_part(
+    root: str, county: str, part: str, *, measure: Projections, options: AnalysisOptions
+) -> CountyRun:
+    """The single-process analysis of one part of a county (with its guest sites), written to disk."""
+    frames, guests = part_frames(root, county, part)
+    result = _without_guests(analyze(frames, options, measure=measure), guests)
+    path = Path(root) / RESULTS / county / part
+    write_result(result, path, frames["streets"])
+    return CountyRun(f"{county}/{part}", result.totals(), result.timings, str(path))
 
 
 def county_analysis(root: str | Path, county: str, moves: Moves, options: AnalysisOptions) -> Analysis:
@@ -155,14 +208,16 @@ def _without_unassigned_gaps(result: Analysis) -> Analysis:
     return result
 
 
-def write_result(result: Analysis, path: Path) -> None:
-    """One county's result as GeoParquet / Parquet files in `path`."""
+def write_result(result: Analysis, path: Path, streets: gpd.GeoDataFrame) -> None:
+    """One county's (or part's) result as GeoParquet / Parquet files in `path`, with the `streets`
+    layer its street table was made of."""
     path.mkdir(parents=True, exist_ok=True)
     for name in TABLES:
         getattr(result, name).to_parquet(path / f"{name}.parquet", index=False)
     result.centers.to_parquet(path / "centers.parquet", index=False)
     for layer in DERIVED_LAYERS:
         result.frames[layer].to_parquet(path / f"frame_{layer}.parquet", index=False)
+    streets.to_parquet(path / f"{STREET_LAYER}.parquet", index=False)
 
 
 def read_result(path: str | Path) -> Analysis:
@@ -173,17 +228,17 @@ def read_result(path: str | Path) -> Analysis:
     return Analysis(**tables, centers=pd.read_parquet(path / "centers.parquet"), frames=frames, timings={})
 
 
-def merge(runs: list[CountyRun]) -> Analysis:
-    """One `Analysis` from the counties' results: tables concatenated in code order, unassigned summarised."""
-    parts = [read_result(run.path) for run in sorted(runs, key=lambda r: r.county)]
+def merge(runs: list[CountyRun], grades: GradeRule | None = None) -> Analysis:
+    """One `Analysis` from the counties' (and parts') results: tables concatenated in code order,
+    streets summed again from all communities (by `grades`: the analysis' rule), unassigned summarised."""
+    ordered = sorted(runs, key=lambda r: r.county)
+    parts = [read_result(run.path) for run in ordered]
     tables = {name: _concat([getattr(p, name) for p in parts]) for name in TABLES}
-    for name, key in (
-        ("households", "code"),
-        ("grids", "code"),
-        ("communities", "code"),
-        ("streets", "code"),
-    ):
+    for name, key in (("households", "code"), ("grids", "code"), ("communities", "code")):
         tables[name] = tables[name].sort_values(key, ignore_index=True)
+    layer = _concat([gpd.read_parquet(Path(run.path) / f"{STREET_LAYER}.parquet") for run in ordered])
+    layer = layer.drop_duplicates("code").sort_values("code", ignore_index=True)
+    tables["streets"] = street_table_of(tables["communities"], layer, grades or GradeRule())
     summary = unassigned_gaps(tables["unassigned"])
     if len(summary):
         gaps = pd.concat([tables["gaps"], summary], ignore_index=True)

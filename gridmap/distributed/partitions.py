@@ -19,6 +19,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow.parquet as pq
 
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.errors import NotFoundError
@@ -95,6 +96,11 @@ def read_whole(root: str | Path, layer: str) -> gpd.GeoDataFrame:
     if not frames:
         return empty_frame(layer)
     return conform(layer, pd.concat(frames, ignore_index=True)).sort_values("code", ignore_index=True)
+
+
+def layer_rows(root: str | Path, layer: str, county: str) -> int:
+    """How many rows one layer of one county holds (from the file's footer: nothing else is read)."""
+    return int(pq.ParquetFile(layer_file(root, layer, county)).metadata.num_rows)
 
 
 def read_layer(root: str | Path, layer: str, county: str) -> gpd.GeoDataFrame:
