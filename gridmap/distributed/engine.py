@@ -38,8 +38,8 @@ from gridmap.analysis import (
     unassigned_gaps,
 )
 from gridmap.assignment import DERIVED_LAYERS
-from gridmap.distributed.partitions import layer_rows, read_counties, read_layer
-from gridmap.distributed.parts import MAX_HOUSEHOLDS, CountySplit, part_frames, split_county
+from gridmap.distributed.partitions import MAX_HOUSEHOLDS, layer_rows, read_counties, read_layer
+from gridmap.distributed.parts import CountySplit, part_frames, split_county
 from gridmap.distributed.spread import (
     Moves,
     county_frames,
@@ -98,6 +98,8 @@ def cluster(
             protocol="tcp://",
             scheduler_port=0,
             dashboard_address=None,
+            # Its HTTP routes (health, metrics) on a free port: 8787 may be another cluster's.
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             processes=processes,
         ) as local,
         Client(local) as client,

@@ -42,15 +42,13 @@ from gridmap.analysis import WHOLE_LAYERS, AnalysisOptions, Projections, project
 from gridmap.arrays import IntArray
 from gridmap.assignment import DERIVED_LAYERS, assign_positions
 from gridmap.catalogue import LAYER_NAMES
-from gridmap.distributed.partitions import read_whole
+from gridmap.distributed.partitions import MAX_HOUSEHOLDS, read_whole
 from gridmap.distributed.spread import SITE_LAYERS, Moves, _reach_boxes, county_frames
 from gridmap.frames import conform, empty_frame
 
 PARTS = "parts"
 LOST = "lost"
 GUESTS = "guests.json"
-MAX_HOUSEHOLDS = 250_000
-"""Households per part by default: a part's analysis stays well inside a 4 GiB worker."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,12 @@ def part_dir(root: str | Path, county: str, part: str) -> Path:
 
 
 def split_county(
-    root: str | Path, county: str, *, moves: Moves, options: AnalysisOptions, max_households: int
+    root: str | Path,
+    county: str,
+    *,
+    moves: Moves,
+    options: AnalysisOptions,
+    max_households: int = MAX_HOUSEHOLDS,
 ) -> CountySplit:
     """Assign a county once, cut it into parts of whole communities and write each part's layers."""
     frames, county_guests = county_frames(root, county, moves)
