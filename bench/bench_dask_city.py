@@ -1,7 +1,7 @@
 """Dask city benchmark (issue 27): `gridmap analyze --engine dask` on one city against the single process.
 
     .venv/bin/python -m bench.bench_dask_city [--scale 40] [--part-households 250000] [--port 8170]
-        [--memory-limit 4GiB]
+        [--memory-limit 4GiB] [--baseline DIR]
 
 Workload: the sample at `--scale` (one county: scale 40 is about a million
 households), loaded once into bench/work/city<scale>.gpkg (`bench.bench_city`)
@@ -17,7 +17,11 @@ resident memory (the driver), each worker's peak resident memory (its
 process's maxrss, asked through a client at the end), how many parts the
 county was cut into; and whether every output file of the two commands is
 the same (the CSV tables compared cell by cell, as text; gaps.geojson feature
-by feature). Writes bench/RESULTS.md section "dask-city".
+by feature). With `--baseline DIR` (gridmap's source from before the parts,
+e.g. `git archive <commit> gridmap | tar -x -C DIR`), that source's `gridmap
+analyze --engine dask --out` (one task per county, the driver reading every
+layer whole) runs too, on a fresh cluster of its own, in the same session.
+Writes bench/RESULTS.md section "dask-city".
 """
 
 from __future__ import annotations
@@ -26,8 +30,8 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -58,6 +62,23 @@ def _same_outputs(a: Path, b: Path) -> dict[str, bool]:
     return same
 
 
+def _on_cluster(
+    args: argparse.Namespace, command: list[str], source: str | None
+) -> tuple[tuple[float, float, float], dict[str, float]]:
+    """`gridmap COMMAND --scheduler …` (from `source`) on a fresh cluster: its figures, worker peaks."""
+    procs = _start_cluster(args.port, args.memory_limit)
+    try:
+        with Client(f"tcp://127.0.0.1:{args.port}", timeout=60) as client:
+            client.wait_for_workers(2, timeout=120)
+            run = _run([*command, "--scheduler", f"tcp://127.0.0.1:{args.port}"], source)
+            return run, client.run(_peak_mib)
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=60)
+
+
 def _figures(run: tuple[float, float, float]) -> list[str]:
     return [f"{run[0]:.1f}", f"{run[1]:.1f}", f"{run[2]:,.0f}"]
 
@@ -68,6 +89,7 @@ def main() -> None:
     parser.add_argument("--part-households", type=int, default=MAX_HOUSEHOLDS)
     parser.add_argument("--port", type=int, default=8170)
     parser.add_argument("--memory-limit", default="4GiB")
+    parser.add_argument("--baseline", type=Path, default=None)
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
     store = str(_store(args.scale))
@@ -80,23 +102,22 @@ def main() -> None:
 
     single = _run(["analyze", "--store", store, "--out", str(single_out)])
     print("single", single, flush=True)
-    procs = _start_cluster(args.port, args.memory_limit)
-    try:
-        with Client(f"tcp://127.0.0.1:{args.port}", timeout=60) as client:
-            client.wait_for_workers(2, timeout=120)
-            start = time.perf_counter()
-            dask = _run(
-                ["analyze", "--engine", "dask", "--store", store, "--out", str(dask_out),
-                 "--partitions", str(root), "--part-households", str(args.part_households),
-                 "--scheduler", f"tcp://127.0.0.1:{args.port}"]
-            )  # fmt: skip
-            print("dask", dask, time.perf_counter() - start, flush=True)
-            peaks = client.run(_peak_mib)
-    finally:
-        for proc in reversed(procs):
-            proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=60)
+    command = ["analyze", "--engine", "dask", "--store", store, "--out"]
+    parts_flag = ["--part-households", str(args.part_households)]
+    dask, peaks = _on_cluster(args, [*command, str(dask_out), "--partitions", str(root), *parts_flag], None)
+    print("dask", dask, peaks, flush=True)
+    baseline = None
+    if args.baseline:
+        old_root, old_out = WORK / "dask-city-baseline-parts", WORK / "dask-city-baseline"
+        for path in (old_root, old_out):
+            shutil.rmtree(path, ignore_errors=True)
+        old = [*command, str(old_out), "--partitions", str(old_root)]
+        try:
+            baseline = _on_cluster(args, old, str(args.baseline))
+        except subprocess.CalledProcessError as error:
+            baseline = None
+            print("baseline failed", error, flush=True)
+        print("baseline", baseline, flush=True)
     end_load = os.getloadavg()[0]
     parts = sorted(p.name for p in (root / "parts").glob("*/*") if p.is_dir())
     same = _same_outputs(single_out, dask_out)
@@ -106,6 +127,18 @@ def main() -> None:
         ["`gridmap analyze --out` (single process)", *_figures(single), ""],
         ["`gridmap analyze --engine dask --out` (driver)", *_figures(dask), worker_peaks],
     ]
+    if args.baseline:
+        if baseline is None:
+            rows.append(["before the parts: the same command (one task per county)", "failed", "", "", ""])
+        else:
+            old_peaks = ", ".join(f"{peak:,.0f}" for peak in sorted(baseline[1].values()))
+            rows.append(
+                [
+                    "before the parts: the same command (one task per county)",
+                    *_figures(baseline[0]),
+                    old_peaks,
+                ]
+            )
     body = f"""
 Workload: `python -m bench.bench_dask_city --scale {args.scale} --part-households {args.part_households}`
 (see the module docstring): the sample at scale {args.scale}, one county ({counts["grids"]:,} grids,

@@ -20,9 +20,9 @@ from gridmap.cases.desk import CaseDesk
 from gridmap.catalogue import LAYER_NAMES, LAYERS
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.coverage import CoverageOptions
-from gridmap.distributed.partitions import MANIFEST, MAX_HOUSEHOLDS, read_whole, write_layers
+from gridmap.distributed.partitions import MANIFEST, MAX_HOUSEHOLDS, write_layers
 from gridmap.lookup import LookupService
-from gridmap.measures.walking import life_circles_by_kind
+from gridmap.measures.walking import life_circle_counts, life_circles_of
 from gridmap.reports import write_outputs
 from gridmap.stores import Store, open_store
 from gridmap.vocabulary import share_measures
@@ -119,18 +119,19 @@ def analyze_command(
 ) -> None:
     """Coverage, linkage, governance and topology of every grid, community and street."""
     options = AnalysisOptions(coverage=CoverageOptions(ambient_db=ambient_db), quota=quota)
+    circles = out is not None
     if engine is Engine.DASK and partitions is not None and (partitions / MANIFEST).exists():
         with _progress() as progress:
             task = progress.add_task(f"analysing the partitions in {partitions} on dask", total=None)
-            result = _dask_result(partitions, options, scheduler, part_households)
+            result, counts = _dask_result(partitions, options, scheduler, part_households, circles)
             if out is not None:
                 progress.update(task, description=f"writing {out}")
-                written = _write(result, out, read_whole(partitions, "roads"), options, [])
+                written = _write(result, out, life_circles_of(result, counts), [])
     else:
         with open_store(store, create=False) as opened, _progress() as progress:
             if engine is Engine.DASK:
-                result, roads = _analyze_on_dask(
-                    opened, progress, options, scheduler, partitions, part_households
+                result, counts = _analyze_on_dask(
+                    opened, progress, options, scheduler, partitions, part_households, circles
                 )
             else:
                 frames = _read_all(opened, progress, narrow=True)
@@ -138,24 +139,23 @@ def analyze_command(
                 result = analyze(
                     frames, options, on_step=lambda name: progress.update(task, description=name)
                 )
-                roads = frames.get("roads")
+                counts = (
+                    life_circle_counts(result, frames.get("roads"), options.walking)
+                    if circles
+                    else pd.DataFrame()
+                )
             if out is not None:
                 progress.add_task(f"writing {out}", total=None)
-                written = _write(result, out, roads, options, case_sheets(opened))
+                written = _write(result, out, life_circles_of(result, counts), case_sheets(opened))
     _print_summary(result)
     if out is not None:
         console.print(f"wrote {', '.join(p.name for p in written.values())} to {out}", highlight=False)
 
 
 def _write(
-    result: Analysis,
-    out: Path,
-    roads: gpd.GeoDataFrame | None,
-    options: AnalysisOptions,
-    sheets: list[tuple[str, pd.DataFrame]],
+    result: Analysis, out: Path, circles: pd.DataFrame, sheets: list[tuple[str, pd.DataFrame]]
 ) -> dict[str, Path]:
-    """The output files, with the life circles (when roads are loaded) and `sheets` in the workbook."""
-    circles = life_circles_by_kind(result, roads, options.walking)
+    """The output files, with `sheets` and the life circles (when roads are loaded) in the workbook."""
     return write_outputs(result, out, [*sheets, *([("生活圈", circles)] if len(circles) else [])])
 
 
@@ -166,9 +166,10 @@ def _analyze_on_dask(
     scheduler: str | None,
     partitions: Path | None,
     part_households: int,
-) -> tuple[Analysis, gpd.GeoDataFrame]:
+    circles: bool,
+) -> tuple[Analysis, pd.DataFrame]:
     """Write the store's layers as county partitions (one layer at a time, only the fields the
-    analysis reads), analyse them on the cluster, and merge the results; also the roads."""
+    analysis reads), analyse them on the cluster, and merge the results (`_dask_result`)."""
     with contextlib.ExitStack() as stack:
         root = partitions or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gridmap-dask-")))
         task = progress.add_task("reading layers", total=None)
@@ -179,19 +180,22 @@ def _analyze_on_dask(
 
         write_layers(read, root)
         progress.update(task, description="analysing on dask")
-        return _dask_result(root, options, scheduler, part_households), read_whole(root, "roads")
+        return _dask_result(root, options, scheduler, part_households, circles)
 
 
 def _dask_result(
-    root: Path, options: AnalysisOptions, scheduler: str | None, part_households: int
-) -> Analysis:
-    """Analyse the partitions under `root` on the cluster and merge the results."""
+    root: Path, options: AnalysisOptions, scheduler: str | None, part_households: int, circles: bool
+) -> tuple[Analysis, pd.DataFrame]:
+    """Analyse the partitions under `root` on the cluster and merge the results (without the derived
+    layers, which the outputs do not read); with `circles`, the life-circle counts the workers took."""
     # dask takes about a second to import: only the commands that use it pay for it.
-    from gridmap.distributed.engine import analyze_partitioned, cluster, merge
+    from gridmap.distributed.engine import analyze_partitioned, cluster, life_circles, merge
 
     with cluster(scheduler) as client:
-        runs = analyze_partitioned(root, client, options, max_households=part_households)
-    return merge(runs, options.grades)
+        runs = analyze_partitioned(
+            root, client, options, max_households=part_households, life_circles=circles
+        )
+    return merge(runs, options.grades, layers=()), life_circles(runs)
 
 
 def _share(value: float) -> str:

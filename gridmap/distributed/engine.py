@@ -18,13 +18,14 @@ LocalCluster of this machine.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import dask
 import geopandas as gpd
 import pandas as pd
+import pyproj
 from distributed import Client, LocalCluster, as_completed
 
 from gridmap.analysis import (
@@ -38,7 +39,7 @@ from gridmap.analysis import (
     unassigned_gaps,
 )
 from gridmap.assignment import DERIVED_LAYERS
-from gridmap.distributed.partitions import MAX_HOUSEHOLDS, layer_rows, read_counties, read_layer
+from gridmap.distributed.partitions import MAX_HOUSEHOLDS, layer_rows, read_counties
 from gridmap.distributed.parts import CountySplit, part_frames, split_county
 from gridmap.distributed.spread import (
     Moves,
@@ -49,8 +50,10 @@ from gridmap.distributed.spread import (
     place_strays,
 )
 from gridmap.frames import WGS84
+from gridmap.measures.walking import life_circle_counts
 
 RESULTS = "results"
+CIRCLES = "life_circles"
 STREET_LAYER = "street_layer"  # the streets a result's table was made of, to sum them again in `merge`
 _CONNECT_TIMEOUT = "120s"  # a busy machine can take long to start a cluster: wait rather than fail
 TABLES = (
@@ -113,11 +116,14 @@ def analyze_partitioned(
     options: AnalysisOptions | None = None,
     *,
     max_households: int = MAX_HOUSEHOLDS,
+    life_circles: bool = False,
 ) -> list[CountyRun]:
     """Analyse every county of a partition directory on `client`'s cluster; results under ROOT/results.
 
     A county of more than `max_households` households is cut into parts of at
-    most that many (whole communities), analysed one task each.
+    most that many (whole communities), analysed one task each. With
+    `life_circles`, each task also counts its grids' life circles (`life_circles`
+    reads them back), so the driver never walks the city.
     """
     opts = options or AnalysisOptions()
     root = str(Path(root).resolve())
@@ -145,6 +151,7 @@ def analyze_partitioned(
             split.parts,
             measure=split.measure,
             options=opts,
+            circles=life_circles,
             pure=False,
         )
     return list(client.gather(futures))
@@ -163,30 +170,53 @@ def cross_county_moves(root: str | Path, client: Client, options: AnalysisOption
     return moves
 
 
-def analyze_county(root: str, county: str, *, moves: Moves, options: AnalysisOptions) -> CountyRun:
-    """The single-process analysis of one county (with its strays and guest sites), written to disk."""
-    result = county_analysis(root, county, moves, options)
-    path = Path(root) / RESULTS / county
-    write_result(result, path, read_layer(root, "streets", county))
-    return CountyRun(county, result.totals(), result.timings, str(path))
+def analyze_county(
+    root: str, county: str, *, moves: Moves, options: AnalysisOptions, circles: bool = False
+) -> CountyRun:
+    """The single-process analysis of one county (with its strays and guest sites), written to disk
+    (with `circles`, its life-circle counts too)."""
+    frames, guests = county_frames(root, county, moves)
+    result = analyze(frames, options)
+    return _finish(result, guests, frames, Path(root) / RESULTS / county, county, options, circles, None)
 
 
 def analyze_part(
-    root: str, county: str, part: str, *, measure: Projections, options: AnalysisOptions
+    root: str,
+    county: str,
+    part: str,
+    *,
+    measure: Projections,
+    options: AnalysisOptions,
+    circles: bool = False,
 ) -> CountyRun:
     """The single-process analysis of one part of a county (with its guest sites), written to disk."""
     frames, guests = part_frames(root, county, part)
-    result = _without_guests(analyze(frames, options, measure=measure), guests)
+    result = analyze(frames, options, measure=measure)
     path = Path(root) / RESULTS / county / part
-    write_result(result, path, frames["streets"])
-    return CountyRun(f"{county}/{part}", result.totals(), result.timings, str(path))
+    return _finish(result, guests, frames, path, f"{county}/{part}", options, circles, measure.analysis)
+
+
+def _finish(
+    result: Analysis,
+    guests: dict[str, set[str]],
+    frames: dict[str, gpd.GeoDataFrame],
+    path: Path,
+    name: str,
+    options: AnalysisOptions,
+    circles: bool,
+    metric: pyproj.CRS | None,
+) -> CountyRun:
+    """Write a county's or part's result without its guests; its life circles walk to them too."""
+    counts = life_circle_counts(result, frames.get("roads"), options.walking, metric) if circles else None
+    result = _without_guests(result, guests)
+    write_result(result, path, frames["streets"], counts)
+    return CountyRun(name, result.totals(), result.timings, str(path))
 
 
 def county_analysis(root: str | Path, county: str, moves: Moves, options: AnalysisOptions) -> Analysis:
     """`analyze` on one county's layers, without the guest sites in what it reports as the county's own."""
     frames, guests = county_frames(root, county, moves)
-    result = analyze(frames, options)
-    return _without_guests(result, guests)
+    return _without_guests(analyze(frames, options), guests)
 
 
 def _without_guests(result: Analysis, guests: dict[str, set[str]]) -> Analysis:
@@ -210,9 +240,11 @@ def _without_unassigned_gaps(result: Analysis) -> Analysis:
     return result
 
 
-def write_result(result: Analysis, path: Path, streets: gpd.GeoDataFrame) -> None:
+def write_result(
+    result: Analysis, path: Path, streets: gpd.GeoDataFrame, circles: pd.DataFrame | None = None
+) -> None:
     """One county's (or part's) result as GeoParquet / Parquet files in `path`, with the `streets`
-    layer its street table was made of."""
+    layer its street table was made of and its life-circle counts (when taken)."""
     path.mkdir(parents=True, exist_ok=True)
     for name in TABLES:
         getattr(result, name).to_parquet(path / f"{name}.parquet", index=False)
@@ -220,21 +252,40 @@ def write_result(result: Analysis, path: Path, streets: gpd.GeoDataFrame) -> Non
     for layer in DERIVED_LAYERS:
         result.frames[layer].to_parquet(path / f"frame_{layer}.parquet", index=False)
     streets.to_parquet(path / f"{STREET_LAYER}.parquet", index=False)
+    if circles is not None:
+        circles.to_parquet(path / f"{CIRCLES}.parquet", index=False)
 
 
-def read_result(path: str | Path) -> Analysis:
-    """A county's result as `write_result` left it (gaps without the unassigned summary)."""
+def life_circles(runs: list[CountyRun]) -> pd.DataFrame:
+    """The life-circle counts of every county and part (`gridmap.measures.walking.life_circles_of`
+    makes the sheet of them)."""
+    found = [Path(run.path) / f"{CIRCLES}.parquet" for run in runs]
+    tables = [pd.read_parquet(path) for path in found if path.exists()]
+    return (
+        pd.concat([t for t in tables if len(t)], ignore_index=True)
+        if any(len(t) for t in tables)
+        else pd.DataFrame()
+    )
+
+
+def read_result(path: str | Path, layers: Sequence[str] = DERIVED_LAYERS) -> Analysis:
+    """A county's result as `write_result` left it (gaps without the unassigned summary), with the
+    derived `layers` asked for."""
     path = Path(path)
     tables = {name: gpd.read_parquet(path / f"{name}.parquet") for name in TABLES}
-    frames = {layer: gpd.read_parquet(path / f"frame_{layer}.parquet") for layer in DERIVED_LAYERS}
+    frames = {layer: gpd.read_parquet(path / f"frame_{layer}.parquet") for layer in layers}
     return Analysis(**tables, centers=pd.read_parquet(path / "centers.parquet"), frames=frames, timings={})
 
 
-def merge(runs: list[CountyRun], grades: GradeRule | None = None) -> Analysis:
+def merge(
+    runs: list[CountyRun], grades: GradeRule | None = None, layers: Sequence[str] = DERIVED_LAYERS
+) -> Analysis:
     """One `Analysis` from the counties' (and parts') results: tables concatenated in code order,
-    streets summed again from all communities (by `grades`: the analysis' rule), unassigned summarised."""
+    streets summed again from all communities (by `grades`: the analysis' rule), unassigned
+    summarised; of the derived layers (`Analysis.frames`) only `layers`, which a caller writing
+    only the outputs does without."""
     ordered = sorted(runs, key=lambda r: r.county)
-    parts = [read_result(run.path) for run in ordered]
+    parts = [read_result(run.path, layers) for run in ordered]
     tables = {name: _concat([getattr(p, name) for p in parts]) for name in TABLES}
     for name, key in (("households", "code"), ("grids", "code"), ("communities", "code")):
         tables[name] = tables[name].sort_values(key, ignore_index=True)
@@ -249,7 +300,7 @@ def merge(runs: list[CountyRun], grades: GradeRule | None = None) -> Analysis:
         tables["gaps"] = gpd.GeoDataFrame(gaps, geometry="geometry", crs=WGS84)
     frames = {
         layer: _concat([p.frames[layer] for p in parts]).sort_values("code", ignore_index=True)
-        for layer in DERIVED_LAYERS
+        for layer in layers
     }
     timings: dict[str, float] = {}
     for run in runs:

@@ -11,9 +11,10 @@ import pytest
 from distributed import Client
 
 from gridmap.analysis import Analysis
-from gridmap.distributed.engine import CountyRun, analyze_partitioned, merge
+from gridmap.distributed.engine import CountyRun, analyze_partitioned, life_circles, merge
 from gridmap.distributed.partitions import write_partitions
 from gridmap.distributed.parts import LOST, part_dir
+from gridmap.measures.walking import life_circles_by_kind, life_circles_of
 from tests.distributed.counties import EAST_COUNTY, EDGE_SPEAKER, LOST_HOUSEHOLD, WEST_COUNTY
 from tests.distributed.test_engine import KEYS, _sorted
 
@@ -26,7 +27,7 @@ def runs(
 ) -> tuple[Path, list[CountyRun]]:
     root = tmp_path_factory.mktemp("city")
     write_partitions(counties, root)
-    return root, analyze_partitioned(root, client, max_households=PART_HOUSEHOLDS)
+    return root, analyze_partitioned(root, client, max_households=PART_HOUSEHOLDS, life_circles=True)
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +74,12 @@ def test_totals_links_and_derived_layers_are_the_same(both: tuple[Analysis, Anal
             pd.DataFrame(_sorted(frame, ["code"]).drop(columns="geometry")),
             pd.DataFrame(_sorted(distributed.frames[layer], ["code"]).drop(columns="geometry")),
         )
+
+
+def test_life_circles_counted_by_the_parts_are_the_single_process_sheet(
+    counties: dict[str, gpd.GeoDataFrame], both: tuple[Analysis, Analysis], runs: tuple[Path, list[CountyRun]]
+) -> None:
+    single, distributed = both
+    expected = life_circles_by_kind(single, counties["roads"])
+    assert len(expected) > 100
+    pd.testing.assert_frame_equal(life_circles_of(distributed, life_circles(runs[1])), expected)
