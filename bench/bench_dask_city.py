@@ -21,7 +21,7 @@ by feature). With `--baseline DIR` (gridmap's source from before the parts,
 e.g. `git archive <commit> gridmap | tar -x -C DIR`), that source's `gridmap
 analyze --engine dask --out` (one task per county, the driver reading every
 layer whole) runs too, on a fresh cluster of its own, in the same session.
-Writes bench/RESULTS.md section "dask-city".
+Writes bench/RESULTS.md section "dask-city-<scale>".
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ load average {load:.1f} at the start, {end_load:.1f} at the end (2 cores).
 
 Outputs equal, file by file: {", ".join(f"{name} {'yes' if ok else 'NO'}" for name, ok in same.items())}.
 """
-    write_section("dask-city", body)
+    write_section(f"dask-city-{args.scale}", body)
 
 
 if __name__ == "__main__":
