@@ -132,7 +132,15 @@ def analyze_partitioned(
     shared = client.scatter(moves, broadcast=True)
     large = [c for c in counties if layer_rows(root, "households", c) > max_households]
     small = [c for c in counties if c not in large]
-    futures = client.map(analyze_county, [root] * len(small), small, moves=shared, options=opts, pure=False)
+    futures = client.map(
+        analyze_county,
+        [root] * len(small),
+        small,
+        moves=shared,
+        options=opts,
+        circles=life_circles,
+        pure=False,
+    )
     splits = client.map(
         split_county,
         [root] * len(large),

@@ -10,8 +10,9 @@ import pytest
 from distributed import Client
 
 from gridmap.analysis import Analysis
-from gridmap.distributed.engine import analyze_partitioned, merge
+from gridmap.distributed.engine import CountyRun, analyze_partitioned, life_circles, merge
 from gridmap.distributed.partitions import UNKNOWN, read_counties, write_partitions
+from gridmap.measures.walking import life_circles_by_kind, life_circles_of
 from tests.distributed.counties import EAST_COUNTY, WEST_COUNTY
 
 KEYS = {
@@ -27,12 +28,15 @@ KEYS = {
 
 
 @pytest.fixture(scope="module")
-def both(
-    counties: dict[str, gpd.GeoDataFrame], single: Analysis, client: Client, tmp_path_factory
-) -> tuple[Analysis, Analysis]:
+def runs(counties: dict[str, gpd.GeoDataFrame], client: Client, tmp_path_factory) -> list[CountyRun]:
     root = tmp_path_factory.mktemp("partitions")
     write_partitions(counties, root)
-    return single, merge(analyze_partitioned(root, client))
+    return analyze_partitioned(root, client, life_circles=True)
+
+
+@pytest.fixture(scope="module")
+def both(single: Analysis, runs: list[CountyRun]) -> tuple[Analysis, Analysis]:
+    return single, merge(runs)
 
 
 def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -59,6 +63,15 @@ def test_totals_and_links_are_the_same(both: tuple[Analysis, Analysis]) -> None:
             pd.DataFrame(_sorted(frame, ["code"]).drop(columns="geometry")),
             pd.DataFrame(_sorted(distributed.frames[layer], ["code"]).drop(columns="geometry")),
         )
+
+
+def test_life_circles_counted_by_the_counties_are_the_single_process_sheet(
+    counties: dict[str, gpd.GeoDataFrame], both: tuple[Analysis, Analysis], runs: list[CountyRun]
+) -> None:
+    single, distributed = both
+    expected = life_circles_by_kind(single, counties["roads"])
+    assert len(expected) > 100
+    pd.testing.assert_frame_equal(life_circles_of(distributed, life_circles(runs)), expected)
 
 
 def test_features_filed_under_the_wrong_county_are_analysed_where_they_lie(
