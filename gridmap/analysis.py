@@ -248,11 +248,11 @@ def analyze(
     clock = _Clock(timings, on_step)
 
     clock.step("assign")
-    assigned, positions = assign_positions(frames)
-    layers = {name: layer_of(assigned, name) for name in LAYER_NAMES}
-    grids, households = layers["grids"], layers["households"]
     measure = measure or projections(frames)
     metric = measure.analysis
+    assigned, positions = assign_positions(frames, metric)
+    layers = {name: layer_of(assigned, name) for name in LAYER_NAMES}
+    grids, households = layers["grids"], layers["households"]
     g_code = grids["code"].astype(str).to_numpy(dtype=object)
     h_grid = positions["households"]
     lost = unassigned(assigned)

@@ -36,6 +36,7 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyproj
 import shapely
 
 from gridmap.arrays import FloatArray, IntArray
@@ -182,14 +183,20 @@ def point_xy(frame: gpd.GeoDataFrame) -> tuple[FloatArray, FloatArray]:
     return shapely.get_x(geoms), shapely.get_y(geoms)
 
 
-def building_grids(grids: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> IntArray:
-    """Row position into `grids` of the grid holding each building's largest area share (-1 for none)."""
+def building_grids(
+    grids: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, metric: pyproj.CRS | None = None
+) -> IntArray:
+    """Row position into `grids` of the grid holding each building's largest area share (-1 for none).
+
+    Areas are measured in `metric` (default: the CRS chosen from the grids' extent); a part of a
+    larger whole passes the whole's, so its shares and ties are the whole's.
+    """
     _require_wgs84(grids, "grids")
     _require_wgs84(buildings, "buildings")
     out = np.full(len(buildings), -1, dtype=np.intp)
     if len(buildings) == 0 or len(grids) == 0:
         return out
-    metric = metric_crs(grids)
+    metric = metric or metric_crs(grids)
     g_geom = np.asarray(grids.geometry.to_crs(metric).values, dtype=object)
     b_geom = np.asarray(buildings.geometry.to_crs(metric).values, dtype=object)
     b_area = shapely.area(b_geom)
@@ -265,16 +272,17 @@ def assign(frames: Mapping[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame
 
 
 def assign_positions(
-    frames: Mapping[str, gpd.GeoDataFrame],
+    frames: Mapping[str, gpd.GeoDataFrame], metric: pyproj.CRS | None = None
 ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, IntArray]]:
-    """`assign`, also returning each derived layer's grid row positions (-1 for none)."""
+    """`assign`, also returning each derived layer's grid row positions (-1 for none);
+    building shares measured in `metric` (see `building_grids`)."""
     grids = layer_of(frames, "grids")
     locator = GridLocator(grids)
     codes = pd.array(locator.codes, dtype="string")
     out = dict(frames)
     pos: dict[str, IntArray] = {}
     buildings = layer_of(frames, "buildings")
-    pos["buildings"] = building_grids(grids, buildings)
+    pos["buildings"] = building_grids(grids, buildings, metric)
     inside = BuildingLocator(buildings)
     households = layer_of(frames, "households")
     pos["households"] = household_grids(locator, households, buildings["code"], pos["buildings"], inside)

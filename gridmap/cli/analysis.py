@@ -14,14 +14,15 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from gridmap.analysis import Analysis, AnalysisOptions, analyze, read_inputs
+from gridmap.analysis import Analysis, AnalysisOptions, analyze, read_input, read_inputs
 from gridmap.assignment import assign, unassigned, write_assignment
 from gridmap.cases.desk import CaseDesk
 from gridmap.catalogue import LAYER_NAMES, LAYERS
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.coverage import CoverageOptions
+from gridmap.distributed.partitions import MANIFEST, MAX_HOUSEHOLDS, write_layers
 from gridmap.lookup import LookupService
-from gridmap.measures.walking import life_circles_by_kind
+from gridmap.measures.walking import life_circle_counts, life_circles_of
 from gridmap.reports import write_outputs
 from gridmap.stores import Store, open_store
 from gridmap.vocabulary import share_measures
@@ -103,48 +104,98 @@ def analyze_command(
     partitions: Annotated[
         Path | None,
         typer.Option(
-            help="dask: directory for the per-county GeoParquet partitions and results "
-            "(every worker must see it; default: a temporary directory)."
+            help="dask: a directory of county partitions to analyse, as `gridmap province` writes them "
+            "(the store is not read), or, when it holds none, where to write the store's layers as "
+            "partitions (every worker must see it; default: a temporary directory)."
         ),
     ] = None,
+    part_households: Annotated[
+        int,
+        typer.Option(
+            min=1, help="dask: a county of more households is analysed in parts of at most this many."
+        ),
+    ] = MAX_HOUSEHOLDS,
     store: StoreOption = None,
 ) -> None:
     """Coverage, linkage, governance and topology of every grid, community and street."""
     options = AnalysisOptions(coverage=CoverageOptions(ambient_db=ambient_db), quota=quota)
-    with open_store(store, create=False) as opened, _progress() as progress:
-        frames = _read_all(opened, progress, narrow=engine is Engine.SINGLE)
-        task = progress.add_task("analysing", total=None)
-        if engine is Engine.DASK:
-            progress.update(task, description="analysing county by county on dask")
-            result = _analyze_on_dask(frames, options, scheduler, partitions)
-        else:
-            result = analyze(frames, options, on_step=lambda name: progress.update(task, description=name))
-        if out is not None:
-            progress.update(task, description=f"writing {out}")
-            circles = life_circles_by_kind(result, frames.get("roads"), options.walking)
-            extra = [*case_sheets(opened), *([("生活圈", circles)] if len(circles) else [])]
-            written = write_outputs(result, out, extra)
+    circles = out is not None
+    if engine is Engine.DASK and partitions is not None and (partitions / MANIFEST).exists():
+        with _progress() as progress:
+            task = progress.add_task(f"analysing the partitions in {partitions} on dask", total=None)
+            result, counts = _dask_result(partitions, options, scheduler, part_households, circles)
+            if out is not None:
+                progress.update(task, description=f"writing {out}")
+                written = _write(result, out, life_circles_of(result, counts), [])
+    else:
+        with open_store(store, create=False) as opened, _progress() as progress:
+            if engine is Engine.DASK:
+                result, counts = _analyze_on_dask(
+                    opened, progress, options, scheduler, partitions, part_households, circles
+                )
+            else:
+                frames = _read_all(opened, progress, narrow=True)
+                task = progress.add_task("analysing", total=None)
+                result = analyze(
+                    frames, options, on_step=lambda name: progress.update(task, description=name)
+                )
+                counts = (
+                    life_circle_counts(result, frames.get("roads"), options.walking)
+                    if circles
+                    else pd.DataFrame()
+                )
+            if out is not None:
+                progress.add_task(f"writing {out}", total=None)
+                written = _write(result, out, life_circles_of(result, counts), case_sheets(opened))
     _print_summary(result)
     if out is not None:
         console.print(f"wrote {', '.join(p.name for p in written.values())} to {out}", highlight=False)
 
 
+def _write(
+    result: Analysis, out: Path, circles: pd.DataFrame, sheets: list[tuple[str, pd.DataFrame]]
+) -> dict[str, Path]:
+    """The output files, with `sheets` and the life circles (when roads are loaded) in the workbook."""
+    return write_outputs(result, out, [*sheets, *([("生活圈", circles)] if len(circles) else [])])
+
+
 def _analyze_on_dask(
-    frames: dict[str, gpd.GeoDataFrame],
+    store: Store,
+    progress: Progress,
     options: AnalysisOptions,
     scheduler: str | None,
     partitions: Path | None,
-) -> Analysis:
-    """Partition by county, analyse on the cluster, and merge the counties' results."""
-    # dask takes about a second to import: only the commands that use it pay for it.
-    from gridmap.distributed.engine import analyze_partitioned, cluster, merge
-    from gridmap.distributed.partitions import write_partitions
-
+    part_households: int,
+    circles: bool,
+) -> tuple[Analysis, pd.DataFrame]:
+    """Write the store's layers as county partitions (one layer at a time, only the fields the
+    analysis reads), analyse them on the cluster, and merge the results (`_dask_result`)."""
     with contextlib.ExitStack() as stack:
         root = partitions or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gridmap-dask-")))
-        write_partitions(frames, root)
-        client = stack.enter_context(cluster(scheduler))
-        return merge(analyze_partitioned(root, client, options))
+        task = progress.add_task("reading layers", total=None)
+
+        def read(layer: str) -> gpd.GeoDataFrame:
+            progress.update(task, description=f"reading {layer} into partitions")
+            return read_input(store, layer, narrow=True)
+
+        write_layers(read, root)
+        progress.update(task, description="analysing on dask")
+        return _dask_result(root, options, scheduler, part_households, circles)
+
+
+def _dask_result(
+    root: Path, options: AnalysisOptions, scheduler: str | None, part_households: int, circles: bool
+) -> tuple[Analysis, pd.DataFrame]:
+    """Analyse the partitions under `root` on the cluster and merge the results (without the derived
+    layers, which the outputs do not read); with `circles`, the life-circle counts the workers took."""
+    # dask takes about a second to import: only the commands that use it pay for it.
+    from gridmap.distributed.engine import analyze_partitioned, cluster, life_circles, merge
+
+    with cluster(scheduler) as client:
+        runs = analyze_partitioned(
+            root, client, options, max_households=part_households, life_circles=circles
+        )
+    return merge(runs, options.grades, layers=()), life_circles(runs)
 
 
 def _share(value: float) -> str:

@@ -14,11 +14,12 @@ worker of a cluster must see ROOT (a shared or network file system).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow.parquet as pq
 
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.errors import NotFoundError
@@ -27,6 +28,9 @@ from gridmap.frames import conform, empty_frame
 COUNTY_DIGITS = 6
 UNKNOWN = "000000"
 MANIFEST = "counties.json"
+MAX_HOUSEHOLDS = 250_000
+"""Households of a county above which the engine cuts it into parts (`gridmap.distributed.parts`):
+a part's analysis then stays well inside a 4 GiB worker."""
 
 
 def county_of(codes: pd.Series) -> pd.Series:
@@ -41,21 +45,32 @@ def layer_file(root: str | Path, layer: str, county: str) -> Path:
 
 
 def write_partitions(frames: Mapping[str, gpd.GeoDataFrame], root: str | Path) -> list[str]:
-    """Split every layer of `frames` by county into GeoParquet files under `root`; returns the counties.
+    """Split every layer of `frames` by county into GeoParquet files under `root`; returns the counties."""
+    return write_layers(lambda layer: frames.get(layer, empty_frame(layer)), root)
 
-    Counties are those of the grids (and of any feature whose county has no
-    grids, so nothing is left out). A layer with no rows in a county gets an
-    empty file, so every county has all seven layers.
+
+def write_layers(read: Callable[[str], gpd.GeoDataFrame], root: str | Path) -> list[str]:
+    """Split each layer `read(layer)` gives by county into GeoParquet files under `root`, one layer
+    in memory at a time; returns the counties.
+
+    Counties are those of any feature of any layer, so nothing is left out. A
+    layer with no rows in a county gets an empty file, so every county has
+    all seven layers.
     """
-    root = Path(root)
-    keyed = {layer: frames.get(layer, empty_frame(layer)) for layer in LAYER_NAMES}
-    keys = {layer: county_of(frame["code"]) for layer, frame in keyed.items()}
-    counties = sorted(set().union(*(set(k.unique()) for k in keys.values())))
-    for layer, frame in keyed.items():
-        groups = dict(iter(frame.groupby(keys[layer].to_numpy(), sort=False)))
+    written: dict[str, set[str]] = {}
+    for layer in LAYER_NAMES:
+        frame = read(layer)
+        keys = county_of(frame["code"]).to_numpy()
+        written[layer] = set()
+        for county, part in frame.groupby(keys, sort=False):
+            write_layer(part, root, layer, str(county))
+            written[layer].add(str(county))
+        del frame
+    counties = sorted(set().union(*written.values()))
+    for layer in LAYER_NAMES:
         for county in counties:
-            part = groups.get(county, frame.iloc[0:0])
-            write_layer(part, root, layer, county)
+            if county not in written[layer]:
+                write_layer(empty_frame(layer), root, layer, county)
     write_manifest(root, counties)
     return counties
 
@@ -95,6 +110,11 @@ def read_whole(root: str | Path, layer: str) -> gpd.GeoDataFrame:
     if not frames:
         return empty_frame(layer)
     return conform(layer, pd.concat(frames, ignore_index=True)).sort_values("code", ignore_index=True)
+
+
+def layer_rows(root: str | Path, layer: str, county: str) -> int:
+    """How many rows one layer of one county holds (from the file's footer: nothing else is read)."""
+    return int(pq.ParquetFile(layer_file(root, layer, county)).metadata.num_rows)
 
 
 def read_layer(root: str | Path, layer: str, county: str) -> gpd.GeoDataFrame:

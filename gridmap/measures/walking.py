@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
 from gridmap.coverage import metric_xy
@@ -83,6 +84,7 @@ walking = Computation(
 
 LEVELS = (("grids", "网格"), ("communities", "社区"), ("streets", "街道"))
 NO_KIND = "未分类"
+_ALL_KINDS = ""  # the kind of the rows counting every household and building of a grid
 
 
 def life_circles_by_kind(
@@ -94,47 +96,78 @@ def life_circles_by_kind(
     Kinds are the service points' `kind` (未分类 where empty); one multi-source search per kind on
     the network the analysis walked. Empty without roads. Labels come from the registry.
     """
+    return life_circles_of(analysis, life_circle_counts(analysis, roads, options))
+
+
+def life_circle_counts(
+    analysis: Analysis,
+    roads: gpd.GeoDataFrame | None,
+    options: WalkingOptions | None = None,
+    metric: pyproj.CRS | None = None,
+) -> pd.DataFrame:
+    """The grid counts `life_circles_of` sums: per grid its households and buildings (kind ""), and
+    per service-point kind and grid those within each circle; a kind when there are no grids, one
+    row without a code. Parts of a whole (the distributed engine) count their own grids, walking
+    to every service point that reaches them, in the whole's `metric`; their rows add up."""
     opts = options or WalkingOptions()
-    sites = analysis.frames["service_points"]
-    if roads is None or not len(roads) or not len(sites):
+    if roads is None or not len(roads):
         return pd.DataFrame()
-    metric = metric_crs(analysis.grids)
+    metric = metric or metric_crs(analysis.grids)
     network = opts.networks.network_of(roads, metric)
     if not network.segments:
         return pd.DataFrame()
     households, buildings = analysis.households, analysis.frames["buildings"]
+    index = pd.Index(analysis.grids["code"].astype(str))
+    at = {
+        unit: index.get_indexer(pd.Index(frame["grid_code"].astype(object)))
+        for unit, frame in (("households", households), ("buildings", buildings))
+    }
+
+    def count(unit: str, within: np.ndarray | bool = True) -> np.ndarray:
+        return np.bincount(at[unit][(at[unit] >= 0) & within], minlength=len(index))
+
+    rows = [pd.DataFrame({"kind": _ALL_KINDS, "code": index, **{unit: count(unit) for unit in at}})]
+    sites = analysis.frames["service_points"]
+    if not len(sites):
+        return rows[0]
     homes = snap(network, metric_xy(households, metric))
     centres = shapely.point_on_surface(np.asarray(buildings.geometry.values, dtype=object))
     bx, by = transformer(buildings.crs, metric).transform(shapely.get_x(centres), shapely.get_y(centres))
-    blocks = snap(network, np.column_stack([bx, by]))
+    places = {"households": homes, "buildings": snap(network, np.column_stack([bx, by]))}
     kinds = sites["kind"].astype("string").fillna(NO_KIND).str.strip().replace("", NO_KIND)
-    places = snap(network, metric_xy(sites, metric))
-    grid_of = {"households": households["grid_code"], "buildings": buildings["grid_code"]}
-    parts = []
+    site_places = snap(network, metric_xy(sites, metric))
     for kind in sorted(kinds.unique()):
         mine = (kinds == kind).to_numpy(dtype=bool)
-        facilities = Snap(places.segment[mine], places.along[mine], places.leg[mine])
-        walked = {
-            "households": walk_to_nearest(network, homes, facilities, opts.cutoff_m).metres,
-            "buildings": walk_to_nearest(network, blocks, facilities, opts.cutoff_m).metres,
-        }
-        per_grid = _per_grid_counts(analysis.grids, grid_of, walked)
-        parts.extend(_levels(analysis, per_grid, str(kind)))
+        facilities = Snap(site_places.segment[mine], site_places.along[mine], site_places.leg[mine])
+        table: dict[str, object] = {"kind": str(kind), "code": index if len(index) else [None]}
+        for unit, snapped in places.items():
+            metres = walk_to_nearest(network, snapped, facilities, opts.cutoff_m).metres
+            for _, m in LIFE_CIRCLES:
+                table[f"walk_{m}_{unit}"] = count(unit, metres <= m) if len(index) else [0]
+        rows.append(pd.DataFrame(table))
+    return pd.concat(rows, ignore_index=True)
+
+
+def life_circles_of(analysis: Analysis, counts: pd.DataFrame) -> pd.DataFrame:
+    """The 生活圈 sheet from `life_circle_counts` rows (of the whole, or of its parts together)."""
+    kinds = sorted(set(counts["kind"]) - {_ALL_KINDS}) if len(counts) else []
+    if not kinds:
+        return pd.DataFrame()
+    codes = analysis.grids["code"].astype(str)
+    known = counts[counts["code"].notna()]
+    units = ("households", "buildings")
+    base = known[known["kind"] == _ALL_KINDS].set_index("code")[list(units)].reindex(codes, fill_value=0)
+    parts = []
+    for kind in kinds:
+        walks = known[known["kind"] == kind].set_index("code")
+        per_grid = pd.DataFrame(index=pd.Index(codes.to_numpy()))
+        for unit in units:
+            per_grid[unit] = base[unit].to_numpy(dtype=np.int64)
+            for _, m in LIFE_CIRCLES:
+                name = f"walk_{m}_{unit}"
+                per_grid[name] = walks[name].reindex(codes, fill_value=0).to_numpy(dtype=np.int64)
+        parts.extend(_levels(analysis, per_grid, kind))
     return _labelled(pd.concat(parts, ignore_index=True))
-
-
-def _per_grid_counts(
-    grids: pd.DataFrame, grid_of: dict[str, pd.Series], walked: dict[str, np.ndarray]
-) -> pd.DataFrame:
-    """Per grid code: how many households and buildings, and how many within each circle."""
-    index = pd.Index(grids["code"].astype(str))
-    out = pd.DataFrame(index=index)
-    for unit, metres in walked.items():
-        at = index.get_indexer(pd.Index(grid_of[unit].astype(object)))
-        out[unit] = np.bincount(at[at >= 0], minlength=len(index))
-        for _, m in LIFE_CIRCLES:
-            out[f"walk_{m}_{unit}"] = np.bincount(at[(at >= 0) & (metres <= m)], minlength=len(index))
-    return out
 
 
 def _levels(analysis: Analysis, per_grid: pd.DataFrame, kind: str) -> list[pd.DataFrame]:

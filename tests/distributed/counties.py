@@ -11,6 +11,8 @@ from gridmap.sample import generate
 from gridmap.sample.layout import Place
 
 EAST_COUNTY, WEST_COUNTY = "420111", "420106"
+LOST_HOUSEHOLD = f"{EAST_COUNTY}999999999999"
+EDGE_SPEAKER = f"{EAST_COUNTY}SPK999"
 
 
 def two_counties() -> dict[str, gpd.GeoDataFrame]:
@@ -18,7 +20,8 @@ def two_counties() -> dict[str, gpd.GeoDataFrame]:
 
     - household `…0001` of the west county's first building lies in an east county building;
     - the west county's first speaker stands in the east county;
-    - a household whose code has no county lies in the west county.
+    - a household whose code has no county lies in the west county;
+    - a household of the east county lies in no grid, east of everything, where a speaker reaches it.
     """
     west = generate(1, 11, Place.at(WEST_COUNTY, 114.300, 30.565))
     east_edge = float(west["grids"].total_bounds[2])
@@ -32,10 +35,17 @@ def two_counties() -> dict[str, gpd.GeoDataFrame]:
     stray = households.iloc[[1]].copy()
     stray["code"], stray["building_code"] = "NOCODE-1", None
     stray["geometry"] = [west["buildings"].geometry.iloc[3].centroid]
-    frames["households"] = pd.concat([households, stray], ignore_index=True)
+    _, y0, x1, y1 = frames["grids"].total_bounds
+    lost = households.iloc[[5]].copy()
+    lost["code"], lost["building_code"] = LOST_HOUSEHOLD, None
+    lost["geometry"] = [shapely.Point(x1 + 0.002, (y0 + y1) / 2)]
+    frames["households"] = pd.concat([households, stray, lost], ignore_index=True)
     first = speakers["code"].str.contains(WEST_COUNTY).idxmax()
     speakers.loc[first, "geometry"] = shapely.Point(target.x + 0.0005, target.y)
-    frames["speakers"] = speakers
+    edge = speakers.iloc[[0]].copy()
+    edge["code"], edge["status"], edge["radius_m"] = EDGE_SPEAKER, "working", 300.0
+    edge["geometry"] = [shapely.Point(x1 - 0.001, (y0 + y1) / 2)]
+    frames["speakers"] = pd.concat([speakers, edge], ignore_index=True)
     return {
         layer: conform(layer, frame).sort_values("code", ignore_index=True) for layer, frame in frames.items()
     }

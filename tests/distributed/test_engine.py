@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -10,9 +9,10 @@ import pandas as pd
 import pytest
 from distributed import Client
 
-from gridmap.analysis import Analysis, analyze
-from gridmap.distributed.engine import analyze_partitioned, cluster, merge
+from gridmap.analysis import Analysis
+from gridmap.distributed.engine import CountyRun, analyze_partitioned, life_circles, merge
 from gridmap.distributed.partitions import UNKNOWN, read_counties, write_partitions
+from gridmap.measures.walking import life_circles_by_kind, life_circles_of
 from tests.distributed.counties import EAST_COUNTY, WEST_COUNTY
 
 KEYS = {
@@ -28,18 +28,15 @@ KEYS = {
 
 
 @pytest.fixture(scope="module")
-def client() -> Iterator[Client]:
-    with cluster(processes=False) as c:
-        yield c
+def runs(counties: dict[str, gpd.GeoDataFrame], client: Client, tmp_path_factory) -> list[CountyRun]:
+    root = tmp_path_factory.mktemp("partitions")
+    write_partitions(counties, root)
+    return analyze_partitioned(root, client, life_circles=True)
 
 
 @pytest.fixture(scope="module")
-def both(
-    counties: dict[str, gpd.GeoDataFrame], client: Client, tmp_path_factory
-) -> tuple[Analysis, Analysis]:
-    root = tmp_path_factory.mktemp("partitions")
-    write_partitions(counties, root)
-    return analyze(counties), merge(analyze_partitioned(root, client))
+def both(single: Analysis, runs: list[CountyRun]) -> tuple[Analysis, Analysis]:
+    return single, merge(runs)
 
 
 def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -68,6 +65,15 @@ def test_totals_and_links_are_the_same(both: tuple[Analysis, Analysis]) -> None:
         )
 
 
+def test_life_circles_counted_by_the_counties_are_the_single_process_sheet(
+    counties: dict[str, gpd.GeoDataFrame], both: tuple[Analysis, Analysis], runs: list[CountyRun]
+) -> None:
+    single, distributed = both
+    expected = life_circles_by_kind(single, counties["roads"])
+    assert len(expected) > 100
+    pd.testing.assert_frame_equal(life_circles_of(distributed, life_circles(runs)), expected)
+
+
 def test_features_filed_under_the_wrong_county_are_analysed_where_they_lie(
     both: tuple[Analysis, Analysis],
 ) -> None:
@@ -76,7 +82,7 @@ def test_features_filed_under_the_wrong_county_are_analysed_where_they_lie(
     # Filed in the west county, standing in the east one: the east county's grid owns it.
     assert households.loc[f"{WEST_COUNTY}00100100100010001", "grid_code"].startswith(EAST_COUNTY)
     assert households.loc["NOCODE-1", "grid_code"].startswith(WEST_COUNTY)
-    assert distributed.totals()["unassigned"] == 0
+    assert distributed.totals()["unassigned"] == 1  # LOST_HOUSEHOLD, in no grid
 
 
 def test_partitions_are_per_county_geoparquet(counties: dict[str, gpd.GeoDataFrame], tmp_path: Path) -> None:
