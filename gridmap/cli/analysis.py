@@ -22,6 +22,7 @@ from gridmap.cli.app import StoreOption, app, console
 from gridmap.coverage import CoverageOptions
 from gridmap.lookup import LookupService
 from gridmap.measures.walking import life_circles_by_kind
+from gridmap.party.service import party_sheets
 from gridmap.reports import write_outputs
 from gridmap.stores import Store, open_store
 from gridmap.vocabulary import share_measures
@@ -122,7 +123,8 @@ def analyze_command(
         if out is not None:
             progress.update(task, description=f"writing {out}")
             circles = life_circles_by_kind(result, frames.get("roads"), options.walking)
-            extra = [*case_sheets(opened), *([("生活圈", circles)] if len(circles) else [])]
+            circle_sheets = [("生活圈", circles)] if len(circles) else []
+            extra = [*case_sheets(opened), *circle_sheets, *party_sheets(opened)]
             written = write_outputs(result, out, extra)
     _print_summary(result)
     if out is not None:
