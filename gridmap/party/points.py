@@ -96,6 +96,7 @@ def annual_totals(
 
 def branch_of(members: pd.DataFrame, orgs: pd.DataFrame) -> pd.Series:
     """The branch each member is ranked in: its organisation, or a building group's parent branch."""
+    orgs = orgs.drop_duplicates("code", keep="last")  # versions ordered by start: the newest
     kind = pd.Series(orgs["kind"].to_numpy(), index=orgs["code"].to_numpy())
     parent = pd.Series(orgs["parent_code"].to_numpy(), index=orgs["code"].to_numpy())
     org = members["org_code"].astype(str)
@@ -112,6 +113,7 @@ def ranking(totals: pd.DataFrame) -> pd.DataFrame:
 
 def public_list(ranked: pd.DataFrame, orgs: pd.DataFrame) -> pd.DataFrame:
     """The posting for a notice board: branch, rank, points and nothing that names a person."""
+    orgs = orgs.drop_duplicates("code", keep="last")
     names = pd.Series(orgs["name"].to_numpy(), index=orgs["code"].to_numpy())
     return pd.DataFrame(
         {
