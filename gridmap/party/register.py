@@ -258,6 +258,14 @@ def org_tree(orgs: pd.DataFrame) -> list[dict[str, Any]]:
 
 def save_member(store: Store, member: Member, on: dt.date | None = None) -> None:
     """Write (or replace) one member after checking its organisation, household and figures."""
+    problems = member_problems(store, member, on)
+    if problems:
+        raise ValidationError(f"member {member.code}", problems)
+    store.party_book().upsert("party_members", asdict(member))
+
+
+def member_problems(store: Store, member: Member, on: dt.date | None = None) -> list[Problem]:
+    """What is wrong with `member`: its code, name, phone, hours, organisation in force and household."""
     book = store.party_book()
     problems = []
     if not member.code.strip():
@@ -272,9 +280,7 @@ def save_member(store: Store, member: Member, on: dt.date | None = None) -> None
         problems.append(Problem(None, "org_code", f"no organisation {member.org_code} in force"))
     if member.household_code and not len(store.read("households", codes=[member.household_code])):
         problems.append(Problem(None, "household_code", f"no household {member.household_code}"))
-    if problems:
-        raise ValidationError(f"member {member.code}", problems)
-    book.upsert("party_members", asdict(member))
+    return problems
 
 
 def save_unit(store: Store, unit: Unit, on: dt.date | None = None) -> None:

@@ -25,6 +25,7 @@ import shapely
 
 from gridmap.crs import metric_crs
 from gridmap.linkage import link_households
+from gridmap.party.points import DEFAULT_RULES
 from gridmap.party.vocabulary import (
     BUILDING_GROUP,
     BUILDING_ORG,
@@ -300,8 +301,10 @@ def _confirmed_links(
 
 
 def seed_chain(store: Store, seed: int = DEFAULT_SEED) -> dict[str, int]:
-    """Replace the store's party registers with the seeded chain over its layers; counts per register."""
+    """Replace the store's party registers with the seeded chain over its layers, and the points
+    ledger's rules with the default ones; counts per register."""
     frames = {
         name: store.read(name) for name in ("streets", "communities", "grids", "buildings", "households")
     }
-    return store.party_book().replace(sample_chain(frames, seed).frames())
+    registers = {**sample_chain(frames, seed).frames(), "party_point_rules": DEFAULT_RULES}
+    return store.party_book().replace(registers)

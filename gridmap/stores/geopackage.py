@@ -90,9 +90,18 @@ REVISIONS = "gridmap_revisions"
 _NOT_LAYERS = ", ".join(
     f"'{name}'"
     for name in (
-        "cases", "case_events", "case_requests", "visits", "household_care",
-        "party_orgs", "party_units", "party_members", "party_links",
-        "party_point_rules", "party_points", "party_funds",
+        "cases",
+        "case_events",
+        "case_requests",
+        "visits",
+        "household_care",
+        "party_orgs",
+        "party_units",
+        "party_members",
+        "party_links",
+        "party_point_rules",
+        "party_points",
+        "party_funds",
     )
 )  # attribute tables of the books: writing to them moves no layer revision
 _SCRATCH = {name: f"load_{i}" for i, name in enumerate(LAYER_NAMES)}  # schema names of attached loads

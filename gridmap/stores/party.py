@@ -256,6 +256,15 @@ class PartyBook:
         with self._write() as conn:
             return int(conn.execute(t.delete().where(key == code)).rowcount or 0)
 
+    def replace_rows(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Write rows of a register keyed by code, replacing those with the same codes, in one transaction."""
+        t = metadata.tables[table]
+        key = next(iter(t.primary_key.columns))
+        with self._write() as conn:
+            conn.execute(t.delete().where(key.in_([r[key.name] for r in rows])))
+            if rows:
+                conn.execute(t.insert(), list(rows))
+
     def set_links(self, center: str, rows: Sequence[Mapping[str, Any]]) -> None:
         """Make `rows` the center household's confirmed links (replacing its earlier ones)."""
         with self._write() as conn:
