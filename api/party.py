@@ -32,6 +32,7 @@ from gridmap.party.register import (
     save_org,
 )
 from gridmap.party.service import store_findings
+from gridmap.party.vocabulary import ORG_KINDS
 from gridmap.privacy import Role, protect_party
 from gridmap.stores import Store
 
@@ -133,7 +134,8 @@ def get_tree(
     tree = org_tree(rows)
     if street is not None:
         tree = [t for t in tree if t["area_code"] == street]
-    return {"on": (on or _today()).isoformat(), "orgs": tree}
+    kinds = {code: kind.zh for code, kind in ORG_KINDS.items()}
+    return {"on": (on or _today()).isoformat(), "kinds": kinds, "orgs": tree}
 
 
 @router.get("/orgs/{code}", summary="Every version of one organisation (its history)")
