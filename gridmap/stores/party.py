@@ -153,39 +153,49 @@ class PartyBook:
         self.url = url
         self._writing = writing
         self._reading = reading
+        self._made = True  # PostGIS: migration 0011 made the tables
 
     @classmethod
     def for_geopackage(cls, path: Path, writing: Writing) -> PartyBook:
-        """The party tables of a GeoPackage (created and registered on first use)."""
+        """The party tables of a GeoPackage: created and registered by the first write, so a file that
+        never held a party register is never written by reading one (it reads as empty)."""
         engine = sa.create_engine(f"sqlite:///{path}", poolclass=NullPool)
         sa.event.listen(engine, "connect", _query_only)
         book = cls(engine, str(path), writing, reading=lambda: gate(path).held("sqlite"))
-        with book._read() as conn:
-            inspector = sa.inspect(conn)
-            if all(inspector.has_table(name) for name in TABLES):
-                return book
-        with book._write() as conn:
-            metadata.create_all(conn, checkfirst=True)
-            for name in TABLES:
-                conn.execute(
-                    sa.text(
-                        "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "
-                        "description) VALUES (:name, 'attributes', :name, :text)"
-                    ),
-                    {"name": name, "text": f"gridmap {name}"},
-                )
+        book._made = book._has_tables()
         return book
 
+    def _has_tables(self) -> bool:
+        with self._read() as conn:
+            inspector = sa.inspect(conn)
+            return all(inspector.has_table(name) for name in TABLES)
+
     def _write(self) -> AbstractContextManager[sa.Connection]:
+        if not self._made:
+            with transaction(self._engine, self._writing, self.url) as conn:
+                metadata.create_all(conn, checkfirst=True)
+                for name in TABLES:
+                    conn.execute(
+                        sa.text(
+                            "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "
+                            "description) VALUES (:name, 'attributes', :name, :text)"
+                        ),
+                        {"name": name, "text": f"gridmap {name}"},
+                    )
+            self._made = True
         return transaction(self._engine, self._writing, self.url)
 
     def _read(self) -> AbstractContextManager[sa.Connection]:
         return snapshot(self._engine, self._reading, self.url)
 
     def _frame(self, query: sa.Select[Any], table: sa.Table) -> pd.DataFrame:
+        names = [c.name for c in table.columns]
+        if not self._made and not self._has_tables():  # a GeoPackage without a register yet
+            return pd.DataFrame(columns=names)
+        self._made = True
         with self._read() as conn:
             rows = conn.execute(query).mappings().all()
-        return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in table.columns])
+        return pd.DataFrame([dict(r) for r in rows], columns=names)
 
     # -- organisations -----------------------------------------------------
 
