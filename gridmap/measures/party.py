@@ -33,8 +33,12 @@ def _party(inputs: Inputs) -> Figures:
     home = households["building_code"].astype("string")
     in_grouped = home.isin(buildings[grouped]).to_numpy(dtype=bool)
     branch_grids = served[(kind == GRID_BRANCH) & (orgs["area_kind"] == "grid")]
-    grid_codes = inputs.layers["grids"]["code"].astype(str)
-    branches = grid_codes.map(branch_grids.value_counts()).fillna(0).to_numpy(dtype=np.intp)
+    grids = inputs.layers.get("grids")  # absent when only households in no grid are measured
+    branches = (
+        np.zeros(inputs.grids, dtype=np.intp)
+        if grids is None
+        else grids["code"].astype(str).map(branch_grids.value_counts()).fillna(0).to_numpy(dtype=np.intp)
+    )
     b_grid = inputs.building_grid
     return Figures(
         households={"party_group": pd.array(in_grouped, dtype="boolean")},

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 
 from gridmap.analysis import analyze, read_inputs
+from gridmap.incremental import update
 from gridmap.party.findings import party_findings
 from gridmap.party.register import confirm_links
+from gridmap.party.sample import sample_chain
+from gridmap.sample import generate
 from gridmap.stores import Store
 from tests.party.conftest import district, load_chain
 
@@ -62,3 +66,41 @@ def test_findings_beyond_the_grid(chain: Store) -> None:
     (street,) = found["two_coverages"].to_dict("records")
     assert (street["units"], street["organised"], street["worked"]) == (3, 1, 2)
     assert street["organised_share"] == 1 / 3 and street["worked_share"] == 2 / 3
+
+
+@pytest.fixture(scope="module")
+def town() -> dict[str, gpd.GeoDataFrame]:
+    """A generated town with the seeded chain's organisations in force and its confirmed links."""
+    frames = generate(scale=1)
+    assigned = analyze(frames).frames
+    chain = sample_chain({**frames, **assigned})
+    return {**frames, "party_orgs": chain.orgs, "party_links": chain.links[["household_code", "center_code"]]}
+
+
+def test_edits_equal_a_full_analysis(town: dict[str, gpd.GeoDataFrame]) -> None:
+    before = analyze(town)
+    assert before.grids["ungrouped_buildings"].sum() > 0 and before.grids["groups_without_center"].sum() > 0
+    buildings = town["buildings"].copy()
+    grouped = set(town["party_orgs"].loc[town["party_orgs"]["kind"] == "building_group", "area_code"])
+    gone = buildings.index[buildings["code"].isin(grouped)][0]
+    edited = {
+        "buildings": gpd.GeoDataFrame(buildings.drop(index=gone).reset_index(drop=True), crs=buildings.crs)
+    }
+    after, _ = update(dict(town), before, edited, whole_share=1.0)
+    want = analyze({**town, **edited})
+    columns = [
+        "code",
+        "party_buildings",
+        "grouped_buildings",
+        "groups_without_center",
+        "has_party_branch",
+        "linked",
+    ]
+    for name in ("grids", "communities"):
+        shown = [c for c in columns if c in getattr(want, name)]
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(getattr(after, name)[shown]).reset_index(drop=True),
+            pd.DataFrame(getattr(want, name)[shown]).reset_index(drop=True),
+            check_dtype=False,
+        )
+    assert want.grids["grouped_buildings"].sum() == before.grids["grouped_buildings"].sum() - 1
