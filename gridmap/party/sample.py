@@ -34,6 +34,7 @@ from gridmap.party.vocabulary import (
     NON_PUBLIC,
     SOCIAL_ORG,
     STREET_COMMITTEE,
+    SUPPORT_YUAN,
 )
 from gridmap.stores import Store
 
@@ -300,11 +301,70 @@ def _confirmed_links(
     return links.assign(confirmed_by="seed", confirmed_on=dt.date(2025, 3, 1)).reset_index(drop=True)
 
 
+def sample_ledgers(chain: PartyChain, year: int, seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:
+    """A year of points entries and funds for `chain`: most members study monthly and volunteer, a few
+    miss meetings; grid branches receive their funds but one in five only part of it, 共建 units pay
+    their support but one in four only half; every organisation spends part of what came in."""
+    rng = np.random.default_rng(seed + year)
+    members = chain.members["code"].to_numpy(dtype=object)
+    n = len(members)
+    plan = (
+        ("study", rng.integers(0, 16, n)),
+        ("volunteer", rng.integers(0, 9, n)),
+        ("absent", rng.poisson(0.3, n)),
+    )
+    parts = []
+    for rule, counts in plan:
+        keep = counts > 0
+        day = [dt.date(year, int(m), 15) for m in rng.integers(1, 13, int(keep.sum()))]
+        parts.append(
+            pd.DataFrame(
+                {"member_code": members[keep], "rule_code": rule, "occurred_on": day, "events": counts[keep]}
+            )
+        )
+    points = pd.concat(parts, ignore_index=True).assign(
+        evidence="签到表", approver="支部书记", recorded_at=pd.Timestamp(year, 12, 31, tz="UTC")
+    )
+    branches = chain.orgs.loc[chain.orgs["kind"] == GRID_BRANCH, "code"].to_numpy(dtype=object)
+    short = rng.random(len(branches)) < 0.2
+    units = chain.units[chain.units["tier"].notna()]
+    half = rng.random(len(units)) < 0.25
+    receipts = pd.concat(
+        [
+            pd.DataFrame(
+                {"org_code": branches, "source": "branch_funds", "amount": np.where(short, 6_000.0, 10_000.0)}
+            ),
+            pd.DataFrame(
+                {
+                    "org_code": units["member_of"].to_numpy(),
+                    "source": units["code"].to_numpy(),
+                    "amount": units["tier"].astype(np.int64).map(SUPPORT_YUAN).to_numpy()
+                    * np.where(half, 0.5, 1.0),
+                }
+            ),
+        ],
+        ignore_index=True,
+    ).assign(flow="receipt", category=None, evidence="银行回单")
+    spent = receipts.groupby("org_code", as_index=False)["amount"].sum()
+    spent["amount"] = np.round(spent["amount"] * rng.uniform(0.4, 0.95, len(spent)), 2)
+    spending = spent.assign(flow="spending", source="branch_funds", category="service", evidence="发票")
+    funds = pd.concat([receipts, spending], ignore_index=True).assign(
+        year=year, recorded_on=dt.date(year, 12, 31)
+    )
+    return {"party_points": points, "party_funds": funds}
+
+
 def seed_chain(store: Store, seed: int = DEFAULT_SEED) -> dict[str, int]:
-    """Replace the store's party registers with the seeded chain over its layers, and the points
-    ledger's rules with the default ones; counts per register."""
+    """Replace the store's party registers with the seeded chain over its layers, the points ledger's
+    rules with the default ones, and both ledgers with last year's (`sample_ledgers`); counts per register."""
     frames = {
         name: store.read(name) for name in ("streets", "communities", "grids", "buildings", "households")
     }
-    registers = {**sample_chain(frames, seed).frames(), "party_point_rules": DEFAULT_RULES}
+    chain = sample_chain(frames, seed)
+    last_year = dt.date.today().year - 1
+    registers = {
+        **chain.frames(),
+        "party_point_rules": DEFAULT_RULES,
+        **sample_ledgers(chain, last_year, seed),
+    }
     return store.party_book().replace(registers)

@@ -6,7 +6,9 @@ import geopandas as gpd
 import pytest
 
 from gridmap.party.findings import party_findings
-from gridmap.party.sample import sample_chain
+from gridmap.party.funds import balances, entitlements, shortfalls
+from gridmap.party.points import DEFAULT_RULES, Scheme, annual_totals
+from gridmap.party.sample import sample_chain, sample_ledgers
 from gridmap.party.vocabulary import AREA_LAYERS, DEDICATED, LINK_QUOTA, ORG_KINDS
 from gridmap.sample.files import read_sample
 
@@ -53,3 +55,15 @@ def test_the_seeded_chain_is_realistic_and_valid(frames: dict[str, gpd.GeoDataFr
     assert len(found["committees_without_units"]) == 7 // 4
     street = found["two_coverages"].iloc[0]
     assert street["units"] == 12 and 0 < street["organised"] < 12
+
+
+def test_the_seeded_ledgers_show_caps_and_shortfalls(frames: dict[str, gpd.GeoDataFrame]) -> None:
+    chain = sample_chain(frames)
+    ledgers = sample_ledgers(chain, 2025)
+    totals = annual_totals(ledgers["party_points"], DEFAULT_RULES, chain.members, chain.orgs, Scheme())
+    assert totals["capped"].gt(0).any() and totals["deducted"].gt(0).any()
+    assert totals["total"].between(0, 60 + 12 + 24 + 30 + 20 + 16).all()
+    owed = shortfalls(entitlements(chain.orgs, chain.units, 2025), ledgers["party_funds"])
+    assert 0 < owed["short"].gt(0).sum() < len(owed)
+    assert set(owed.loc[owed["short"].gt(0), "short"]) <= {4_000.0, 15_000.0, 10_000.0, 500.0}
+    assert not balances(ledgers["party_funds"])["overspent"].any()
