@@ -22,6 +22,7 @@ from gridmap.errors import NotFoundError, PermissionDeniedError
 from gridmap.party.access import PartyAccess, below
 from gridmap.party.funds import FundsEntry, record_funds, year_funds
 from gridmap.party.points import PointEntry, Scheme, public_list, record_points, year_ranking
+from gridmap.party.proposal import propose_links
 from gridmap.party.register import (
     Member,
     Organisation,
@@ -194,6 +195,12 @@ def get_links(
     caller.require(Role.VIEWER, "reading the 一户十联 register")
     links = _store(request).party_book().links(centers=[center] if center else None)
     return {"count": len(links), "links": records(links)}
+
+
+@router.get("/links/{center}/proposal", summary="The computed links proposed for a center household")
+def get_proposal(request: Request, caller: Caller, center: str) -> dict[str, Any]:
+    caller.require(Role.VIEWER, "reading the 一户十联 proposal")
+    return {"center": center, "households": propose_links(_store(request), center)}
 
 
 @router.put("/links/{center}", summary="Confirm a center household's links (its community's editors)")

@@ -29,6 +29,7 @@ from gridmap.party.points import (
     set_rules,
     year_ranking,
 )
+from gridmap.party.proposal import propose_links
 from gridmap.party.register import (
     Organisation,
     close_org,
@@ -167,6 +168,16 @@ def link_command(
     with open_store(store, create=False) as opened:
         rows = confirm_links(opened, center, households, by=getpass.getuser())
     console.print(f"{center}: {len(rows)} households confirmed", highlight=False)
+
+
+@party_app.command("propose")
+def propose_command(
+    center: Annotated[str, typer.Argument(help="The 党员中心户's household code.")], store: StoreOption = None
+) -> None:
+    """The computed links proposed for a center household (households not linked yet, nearest first)."""
+    with open_store(store, create=False) as opened:
+        proposed = propose_links(opened, center)
+    console.print(f"{center}: {' '.join(proposed) or '—'}", highlight=False)
 
 
 @party_app.command("findings")

@@ -39,6 +39,7 @@ READS = (
     "/party/members",
     "/party/members?org=PG1",
     "/party/links",
+    "/party/links/H1/proposal",
     "/party/findings",
     "/party/points/ranking?year=2025",
     "/party/funds?year=2025",
