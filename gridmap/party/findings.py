@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from gridmap.party.access import below
 from gridmap.party.vocabulary import BUILDING_GROUP, COMMUNITY_COMMITTEE, GRID_BRANCH, UNIT_KINDS
 from gridmap.vocabulary import Term
 
@@ -66,6 +67,13 @@ PARTY_FINDINGS: dict[str, PartyFinding] = {
             "two coverages",
             "组建或派驻党组织",
             "set up or send a party organisation",
+        ),
+        PartyFinding(
+            "dual_reports",
+            "在职党员双报到",
+            "in-service members reporting",
+            "动员在职党员到社区报到服务",
+            "ask in-service members to report and serve",
         ),
     )
 }
@@ -132,14 +140,42 @@ def two_coverages(streets: pd.DataFrame, units: pd.DataFrame, orgs: pd.DataFrame
     return out.reset_index(drop=True)
 
 
+def dual_reports(members: pd.DataFrame, orgs: pd.DataFrame) -> pd.DataFrame:
+    """Per 大党委 in force: its members (in it or below it), the in-service ones, those of them
+    registered with the community (双报到) and their service hours."""
+    rows = []
+    for committee in orgs[orgs["kind"] == COMMUNITY_COMMITTEE].itertuples():  # a few per street
+        mine = members[members["org_code"].isin(below(orgs, frozenset([str(committee.code)])))]
+        serving = mine[mine["in_service"].astype(bool)]
+        rows.append(
+            {
+                "code": committee.code,
+                "community_code": committee.area_code,
+                "members": len(mine),
+                "in_service": len(serving),
+                "reported": int(serving["reported_on"].notna().sum()),
+                "service_hours": float(serving["service_hours"].sum()),
+            }
+        )
+    columns = ["code", "community_code", "members", "in_service", "reported", "service_hours"]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def party_findings(
-    frames: dict[str, pd.DataFrame], orgs: pd.DataFrame, units: pd.DataFrame
+    frames: dict[str, pd.DataFrame],
+    orgs: pd.DataFrame,
+    units: pd.DataFrame,
+    members: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every finding kind of `PARTY_FINDINGS` over the layers (with grid codes) and the registers."""
-    return {
+    """Every finding kind of `PARTY_FINDINGS` over the layers (with grid codes) and the registers
+    (`dual_reports` only when the members are given)."""
+    found = {
         "ungrouped_buildings": ungrouped_buildings(frames["buildings"], orgs),
         "groups_without_center": groups_without_center(frames["households"], orgs),
         "grids_without_branch": grids_without_branch(frames["grids"], orgs),
         "committees_without_units": committees_without_units(orgs, units),
         "two_coverages": two_coverages(frames["streets"], units, orgs),
     }
+    if members is not None:
+        found["dual_reports"] = dual_reports(members, orgs)
+    return found

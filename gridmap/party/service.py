@@ -27,7 +27,7 @@ def store_findings(store: Store, on: dt.date | None = None) -> dict[str, pd.Data
         "buildings": store.read_columns("buildings", ["code", "name", "grid_code"]),
         "households": store.read_columns("households", ["code", "building_code", "center_household"]),
     }
-    return party_findings(frames, orgs, book.units())
+    return party_findings(frames, orgs, book.units(), book.members())
 
 
 def party_sheets(store: Store, on: dt.date | None = None) -> list[tuple[str, pd.DataFrame]]:

@@ -58,7 +58,7 @@ def test_the_linkage_measure_reads_the_confirmed_register(chain: Store) -> None:
 
 def test_findings_beyond_the_grid(chain: Store) -> None:
     book = chain.party_book()
-    found = party_findings(district(), book.orgs(on=dt.date(2025, 1, 1)), book.units())
+    found = party_findings(district(), book.orgs(on=dt.date(2025, 1, 1)), book.units(), book.members())
     assert found["ungrouped_buildings"]["code"].tolist() == ["B2", "B4"]
     assert found["groups_without_center"]["code"].tolist() == ["PB3"]
     assert found["grids_without_branch"]["code"].tolist() == ["G3"]
@@ -66,6 +66,9 @@ def test_findings_beyond_the_grid(chain: Store) -> None:
     (street,) = found["two_coverages"].to_dict("records")
     assert (street["units"], street["organised"], street["worked"]) == (3, 1, 2)
     assert street["organised_share"] == 1 / 3 and street["worked_share"] == 2 / 3
+    reports = found["dual_reports"].set_index("code")
+    assert reports.loc["PC1"].tolist() == ["C1", 3, 1, 1, 12.5]  # M2 serves, registered 2024-03-01
+    assert reports.loc["PC2", "members"] == 0
 
 
 @pytest.fixture(scope="module")
