@@ -155,10 +155,9 @@ def put_org(request: Request, caller: Caller, code: str, body: OrganisationIn) -
     store = _store(request)
     access = _access(caller)
     access.require_version(code, "changing an organisation")
-    row = save_org(store, Organisation(code=code, **body.model_dump()), by=access.name)
-    return records(_shown_orgs(store.party_book().orgs(codes=[code]).tail(1), caller, store))[0] | {
-        "valid_from": row["valid_from"].isoformat()
-    }
+    save_org(store, Organisation(code=code, **body.model_dump()), by=access.name)
+    newest = store.party_book().orgs(codes=[code]).tail(1)  # versions by their first day
+    return records(_shown_orgs(newest, caller, store))[0]
 
 
 @router.get("/members", summary="Members of an organisation and those below it (names masked but for own)")
