@@ -51,7 +51,6 @@ def _access(caller: Principal) -> PartyAccess:
     return PartyAccess(
         admin=caller.role is Role.ADMIN,
         own=caller.party_orgs,
-        communities=caller.communities if caller.role is Role.EDITOR else frozenset(),
         name=caller.name or f"{caller.role.value} token",
     )
 

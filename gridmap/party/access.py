@@ -41,7 +41,6 @@ class PartyAccess:
 
     admin: bool
     own: frozenset[str] = field(default_factory=frozenset)
-    communities: frozenset[str] = field(default_factory=frozenset)
     name: str = ""
 
     def reach(self, orgs: pd.DataFrame) -> set[str] | None:

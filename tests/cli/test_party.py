@@ -118,3 +118,38 @@ def test_the_chain_from_the_command_line(store: Store, store_url: str, tmp_path:
     frame.to_csv(good, index=False)
     assert "4 rows" in _run(store_url, "import", "members", str(good))
     assert store.party_book().members()["code"].tolist() == ["M1", "M2", "M3", "M9"]
+
+
+def test_organisations_import_as_new_versions(store: Store, store_url: str, tmp_path: Path) -> None:
+    load_chain(store)
+    exported = tmp_path / "orgs.csv"
+    _run(store_url, "export", "orgs", str(exported), "--with-personal")
+    orgs = pd.read_csv(exported, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    assert NAMES[0] in orgs.to_csv()  # PG1's secretary, whole
+    pg1 = orgs[orgs["code"] == "PG1"].assign(name="第1网格联合党支部", valid_from="2026-01-01")
+    new = pg1.assign(
+        code="PB2",
+        name="2栋党小组",
+        kind="building_group",
+        parent_code="PG1",
+        area_kind="building",
+        area_code="B2",
+        valid_from="2026-01-02",
+    )
+    wrong = new.assign(code="PB4", parent_code="PS1", area_code="B4")
+    bad = tmp_path / "bad.csv"
+    pd.concat([pg1, new, wrong]).to_csv(bad, index=False)
+    refused = runner.invoke(app, ["party", "import", "orgs", str(bad), "--store", store_url])
+    assert (
+        refused.exit_code == 1
+        and "row 4" in str(refused.exception)
+        and "parent_code" in str(refused.exception)
+    )
+    assert len(store.party_book().orgs()) == 8  # nothing written
+    good = tmp_path / "good.csv"
+    pd.concat([pg1, new]).to_csv(good, index=False)
+    assert "2 rows" in _run(store_url, "import", "orgs", str(good))
+    versions = store.party_book().orgs(codes=["PG1"])
+    assert versions["name"].tolist() == ["PG1组织", "第1网格联合党支部"]
+    assert [str(d) for d in versions["valid_to"]] == ["2026-01-01", "None"]
+    assert store.party_book().orgs(codes=["PB2"])["parent_code"].tolist() == ["PG1"]
