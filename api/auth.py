@@ -51,6 +51,7 @@ class Principal:
     communities: frozenset[str] = frozenset()
     name: str | None = None
     departments: frozenset[str] = frozenset()
+    party_orgs: frozenset[str] = frozenset()
 
     def require(self, role: Role, action: str) -> None:
         """Raise PermissionDeniedError unless the caller has at least `role`."""
@@ -86,7 +87,11 @@ def principal_for(token: str | None, grants: dict[str, TokenGrant]) -> Principal
         # Constant-time comparison so response timing does not reveal a token's prefix.
         if hmac.compare_digest(known.encode(), token.encode()):
             return Principal(
-                Role(grant.role), frozenset(grant.communities), grant.name, frozenset(grant.departments)
+                Role(grant.role),
+                frozenset(grant.communities),
+                grant.name,
+                frozenset(grant.departments),
+                frozenset(grant.party_orgs) if grant.role == "editor" else frozenset(),
             )
     raise AuthenticationError("unknown or revoked token")
 

@@ -106,6 +106,7 @@ SERVER_SIDE = {
     "misconfigured": "the server is misconfigured; its log says why",
     "store_unavailable": "the store is unavailable; the server log has the details",
     "internal": "internal error; the server log has the details",
+    "not_ready": "not ready yet; try again shortly",
 }
 
 

@@ -34,9 +34,11 @@ class TokenGrant(BaseModel):
     role: RoleName
     communities: tuple[str, ...] = ()
     departments: tuple[str, ...] = ()
+    party_orgs: tuple[str, ...] = ()
+    """Party organisations the token's holder answers for (a branch secretary's branch)."""
     name: str | None = None
 
-    @field_validator("communities", "departments")
+    @field_validator("communities", "departments", "party_orgs")
     @classmethod
     def _strip(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(c.strip() for c in value if c.strip())

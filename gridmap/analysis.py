@@ -83,10 +83,12 @@ WHOLE_LAYERS: tuple[str, ...] = ("roads",)
 the walking network is the whole city's, whatever part is analysed (`gridmap.incremental.region`
 and the distributed engine hand them whole to every part)."""
 
-WHOLE_INPUTS: tuple[str, ...] = (*WHOLE_LAYERS, "visit_status")
+WHOLE_INPUTS: tuple[str, ...] = (*WHOLE_LAYERS, "visit_status", "party_orgs", "party_links")
 """`WHOLE_LAYERS` and the inputs that are no layer, keyed by household code and handed whole to
 every part as well: `visit_status`, the visit coverage input (`gridmap.visits.service.coverage_input`;
-the distributed engine reads layers only, so its analyses leave visit coverage out)."""
+the distributed engine reads layers only, so its analyses leave visit coverage out); `party_orgs`,
+the party organisations in force, and `party_links`, the confirmed 一户十联 register
+(`gridmap.party.register`)."""
 
 INPUT_FIELDS: dict[str, tuple[str, ...]] = {
     "households": ("code", "building_code", "party_member", "center_household"),
@@ -112,7 +114,16 @@ def read_inputs(
     status = coverage_input(store, frames["households"]["code"])
     if status is not None:
         frames["visit_status"] = status
+    frames.update(party_inputs(store))
     return frames
+
+
+def party_inputs(store: Store) -> dict[str, pd.DataFrame]:
+    """The party chain's inputs (`WHOLE_INPUTS`) the store holds: organisations in force, confirmed links."""
+    from gridmap.party.register import link_register, orgs_in_force  # SQLAlchemy: only when read
+
+    found = {"party_orgs": orgs_in_force(store), "party_links": link_register(store)}
+    return {name: frame for name, frame in found.items() if frame is not None}
 
 
 def read_input(store: Store, layer: str, *, narrow: bool = True) -> gpd.GeoDataFrame:
@@ -459,7 +470,9 @@ def _grid_table(
         if name in counts:
             out[name] = counts[name]
     _shares(out)
-    out["has_party_branch"] = _text_present(grids["party_branch"])
+    # With a party register the branches in force say it, else the grids' branch names.
+    branches = counts.get("party_branches")
+    out["has_party_branch"] = _text_present(grids["party_branch"]) if branches is None else branches > 0
     out["has_worker"] = _text_present(grids["worker_name"])
     out["topology_errors"] = _findings_per_grid(findings, grids["code"].astype(str).to_numpy(dtype=object))
     out["uncovered_area_m2"] = uncovered["area_m2"].to_numpy()
@@ -559,6 +572,11 @@ def _gaps(
     for kind, flag in (("no_party_branch", "has_party_branch"), ("no_worker", "has_worker")):
         rows = np.flatnonzero(~grids[flag].to_numpy(dtype=bool))
         per_kind[kind] = _gap_rows(kind, grids, rows, shapely.point_on_surface(g_geom[rows]))
+    for code, gap_kind in GAP_KINDS.items():  # kinds a per-grid count declares
+        if gap_kind.count and gap_kind.count in grids:
+            number = grids[gap_kind.count].to_numpy(dtype=np.int64)
+            rows = np.flatnonzero(number > 0)
+            per_kind[code] = _gap_rows(code, grids, rows, shapely.point_on_surface(g_geom[rows]), number)
     parts.extend(per_kind[kind] for kind in GAP_TEXT if kind in per_kind)  # in the registry's order
 
     parts.append(topology_gaps(findings, g_code))

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from gridmap.catalogue import Layer, get_layer
@@ -28,6 +29,7 @@ __all__ = [
     "mask_phones",
     "protect",
     "protect_care",
+    "protect_party",
 ]
 
 # Not personal data in the catalogue's sense (grid workers are named on public
@@ -216,4 +218,27 @@ def protect_care(frame: pd.DataFrame, role: Role | str, *, for_editing: bool = F
             lambda codes: ",".join(dict.fromkeys(CARE_HIDDEN if c in secret else c for c in codes))
         )
         out[name] = shown.astype("string").where(filled, text)
+    return out
+
+
+PARTY_PERSONAL: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "party_members": (("name",), ("phone",)),
+    "party_orgs": (("secretary",), ("secretary_phone",)),
+}
+"""Personal fields of the party registers (names, phones): seen whole by an admin and by the editors
+of the organisation a row belongs to (`gridmap.party`), masked for everyone else."""
+
+
+def protect_party(register: str, frame: pd.DataFrame, whole: npt.ArrayLike) -> pd.DataFrame:
+    """`frame` (rows of a party register) with its personal fields masked where `whole` is false."""
+    names, phones = PARTY_PERSONAL[register]
+    out = frame.copy()
+    masked = ~np.asarray(whole, dtype=bool)
+    if not masked.any():
+        return out
+    for columns, mask in ((names, mask_names), (phones, mask_phones)):
+        for name in columns:
+            if name in out:
+                text = out[name].astype("string")
+                out[name] = text.where(~masked, mask(text[masked]).reindex(text.index))
     return out

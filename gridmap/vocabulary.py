@@ -245,6 +245,24 @@ MEASURES: dict[str, Measure] = {
             counted_en="Households visited within their frequency",
             compute="gridmap.measures.visits:visits",
         ),
+        Measure(
+            "party_groups",
+            "楼栋党小组覆盖率",
+            "Building party group coverage",
+            column="party_group_share",
+            count="grouped_buildings",
+            base="party_buildings",
+            # 支部建在网格上、党小组建在楼栋上: every building has its group.
+            thresholds=(1.0, 0.9, 0.75),
+            source_zh="党小组建在楼栋上：A 级每栋楼均建有楼栋党小组",
+            source_en="a party group in every building: grade A leaves no building without one",
+            layers=("buildings",),
+            gap="party_groups",
+            short_zh="党小组",
+            counted_zh="已建党小组楼栋数",
+            counted_en="Buildings with a party group",
+            compute="gridmap.measures.party:party",
+        ),
     )
 }
 """--measure name -> its declaration, in the order tables, reports and the console list them."""
@@ -358,6 +376,13 @@ HOUSEHOLD_GAPS: dict[str, HouseholdGap] = {
         HouseholdGap("linkage", "未纳入一户十联住户", "Households not linked", "linked_to", "#8c510a"),
         HouseholdGap(
             "visits", "逾期未走访住户", "Households overdue for a visit", "visited_in_time", "#d6604d"
+        ),
+        HouseholdGap(
+            "party_groups",
+            "楼栋未建党小组住户",
+            "Households in buildings without a party group",
+            "party_group",
+            "#b2182b",
         ),
         *(
             HouseholdGap(
@@ -497,6 +522,8 @@ class GapKind(Term):
     text_en: str = ""
     action_zh: str = ""
     action_en: str = ""
+    count: str = ""
+    """A per-grid count (`Analysis.grids`): the kind is a gap of each grid where it is above zero."""
 
 
 GAP_KINDS: dict[str, GapKind] = {
@@ -546,6 +573,26 @@ GAP_KINDS: dict[str, GapKind] = {
             "grid {code} has no party branch",
             "建立网格党支部",
             "set up a party branch",
+        ),
+        GapKind(
+            "ungrouped_buildings",
+            "楼栋未建党小组",
+            "buildings without a party group",
+            "网格 {code} 有 {n} 栋楼未建立楼栋党小组",
+            "grid {code}: {n} buildings without a building party group",
+            "在这些楼栋建立党小组",
+            "set up a party group in these buildings",
+            count="ungrouped_buildings",
+        ),
+        GapKind(
+            "groups_without_center",
+            "党小组无党员中心户",
+            "party groups without a center household",
+            "网格 {code} 有 {n} 个楼栋党小组没有党员中心户",
+            "grid {code}: {n} building party groups without a center household",
+            "在这些楼栋确定党员中心户",
+            "name a center household in these buildings",
+            count="groups_without_center",
         ),
         GapKind(
             "no_worker",

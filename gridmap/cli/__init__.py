@@ -15,6 +15,7 @@ from gridmap.cli import features as _features  # noqa: F401 - registers features
 from gridmap.cli import history as _history  # noqa: F401 - registers history, revert, diff
 from gridmap.cli import lookup as _lookup  # noqa: F401 - registers lookup
 from gridmap.cli import maps as _maps  # noqa: F401 - registers map
+from gridmap.cli import party as _party  # noqa: F401 - registers party …
 from gridmap.cli import report as _report  # noqa: F401 - registers report
 from gridmap.cli import serve as _serve  # noqa: F401 - registers serve
 from gridmap.cli import tokens as _tokens  # noqa: F401 - registers token add|list|remove

@@ -23,6 +23,7 @@ from gridmap.coverage import CoverageOptions
 from gridmap.distributed.partitions import MANIFEST, MAX_HOUSEHOLDS, write_layers
 from gridmap.lookup import LookupService
 from gridmap.measures.walking import life_circle_counts, life_circles_of
+from gridmap.party.service import party_sheets
 from gridmap.reports import write_outputs
 from gridmap.stores import Store, open_store
 from gridmap.vocabulary import share_measures
@@ -146,7 +147,12 @@ def analyze_command(
                 )
             if out is not None:
                 progress.add_task(f"writing {out}", total=None)
-                written = _write(result, out, life_circles_of(result, counts), case_sheets(opened))
+                written = _write(
+                    result,
+                    out,
+                    life_circles_of(result, counts),
+                    [*case_sheets(opened), *party_sheets(opened)],
+                )
     _print_summary(result)
     if out is not None:
         console.print(f"wrote {', '.join(p.name for p in written.values())} to {out}", highlight=False)

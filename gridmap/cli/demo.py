@@ -11,13 +11,14 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from gridmap.analysis import Analysis, analyze
+from gridmap.analysis import Analysis, analyze, party_inputs
 from gridmap.assignment import write_assignment
 from gridmap.cases.desk import CaseDesk
 from gridmap.catalogue import LAYER_NAMES, LAYERS
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.cli.cases import seed_cases
 from gridmap.lookup import LookupService
+from gridmap.party.sample import seed_chain
 from gridmap.sample import (
     DEFAULT_SEED,
     DIRTY_DIR,
@@ -64,11 +65,13 @@ def demo_command(
         task = progress.add_task(_STEPS[0], total=len(_STEPS))
         load_sample(opened, data)
         visits = seed_visits(opened)
+        chain = seed_chain(opened)
         progress.update(task, advance=1, description=_STEPS[1])
         frames = {name: opened.read(name) for name in LAYER_NAMES}
         status = coverage_input(opened, frames["households"]["code"])
         if status is not None:
             frames["visit_status"] = status
+        frames.update(party_inputs(opened))
         progress.update(task, advance=1, description=_STEPS[2])
         analysis = analyze(
             frames, on_step=lambda step: progress.update(task, description=f"{_STEPS[2]}: {step}")
@@ -86,6 +89,11 @@ def demo_command(
     _print_summary(analysis, _summary_title(data))
     _print_cases(seeded, cases)
     console.print(f"近一年走访 visits of the past year: {visits:,}", highlight=False)
+    console.print(
+        f"党组织 party organisations: {chain['party_orgs']:,}, 党员 members: {chain['party_members']:,}, "
+        f"一户十联确认 confirmed links: {chain['party_links']:,}",
+        highlight=False,
+    )
     console.print(f"[bold]打开地图 open the map:[/] {district.resolve()}", highlight=False, soft_wrap=True)
     console.print(f"最需关注的网格 grid most in need: {detail.resolve()}", highlight=False, soft_wrap=True)
 

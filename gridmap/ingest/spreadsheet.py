@@ -81,7 +81,5 @@ def mangled_columns(spec: Layer, table: pd.DataFrame, mapping: ColumnMapping) ->
         found = _damage(f, text)
         if found is not None:
             how, row = found
-            problems.append(
-                Problem(None, f.name, f"column {column!r} holds {how} (row {row + 1}): {ADVICE}")
-            )
+            problems.append(Problem(None, f.name, f"column {column!r} holds {how} (row {row + 1}): {ADVICE}"))
     return problems

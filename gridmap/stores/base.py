@@ -25,6 +25,7 @@ from gridmap.stores.query import Page, Value
 if TYPE_CHECKING:
     from gridmap.history import Revision
     from gridmap.stores.cases import CaseBook
+    from gridmap.stores.party import PartyBook
     from gridmap.stores.visits import VisitBook
 
 BBox = tuple[float, float, float, float]
@@ -240,6 +241,10 @@ class Store(ABC):
     def visit_book(self) -> VisitBook:
         """The store's visits and care register (`gridmap.visits`); a backend without them says so."""
         raise StoreError(f"{type(self).__name__} keeps no visits")
+
+    def party_book(self) -> PartyBook:
+        """The store's party organisation chain (`gridmap.party`); a backend without it says so."""
+        raise StoreError(f"{type(self).__name__} keeps no party registers")
 
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release connections or handles."""

@@ -623,7 +623,12 @@ def transaction(
                 "sqlite://", creator=lambda: raw, poolclass=StaticPool, pool_reset_on_return=None
             )
             with own.connect() as conn:
+                if not raw.in_transaction:
+                    # SQLAlchemy rolls a new connection back once it has read the dialect's settings,
+                    # which ended the store's transaction: every statement would commit on its own.
+                    raw.execute("BEGIN IMMEDIATE")
                 yield conn
+                conn.commit()  # closing uncommitted would roll the block back
     except DBAPIError as exc:
         raise StoreError(f"{url}: {driver_reason(exc)}") from None
 

@@ -74,6 +74,7 @@ from gridmap.versions import parse_date
 
 if TYPE_CHECKING:
     from gridmap.stores.cases import CaseBook
+    from gridmap.stores.party import PartyBook
     from gridmap.stores.visits import VisitBook
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,23 @@ _SYNC_OPTION = "OGR_SQLITE_SYNCHRONOUS"
 _READ_THREADS_OPTION = "OGR_GPKG_NUM_THREADS"
 _BATCH = 2_048  # candidates of a bbox page tested per round
 REVISIONS = "gridmap_revisions"
+_NOT_LAYERS = ", ".join(
+    f"'{name}'"
+    for name in (
+        "cases",
+        "case_events",
+        "case_requests",
+        "visits",
+        "household_care",
+        "party_orgs",
+        "party_units",
+        "party_members",
+        "party_links",
+        "party_point_rules",
+        "party_points",
+        "party_funds",
+    )
+)  # attribute tables of the books: writing to them moves no layer revision
 _SCRATCH = {name: f"load_{i}" for i, name in enumerate(LAYER_NAMES)}  # schema names of attached loads
 _BUSY_SECONDS = 60.0  # how long a writer waits for another's transaction before giving up
 _SQLITE_TYPES = {"text": "TEXT", "integer": "INTEGER", "real": "REAL", "boolean": "BOOLEAN"}
@@ -122,6 +140,7 @@ class GeoPackageStore(PreparingStore):
         self.url = str(self.path)
         self._case_book: CaseBook | None = None
         self._visit_book: VisitBook | None = None
+        self._party_book: PartyBook | None = None
         if not self.path.parent.is_dir():
             raise StoreError(f"cannot create store {self.url}: directory {self.path.parent} does not exist")
         self._remove_stale_copies()
@@ -172,6 +191,14 @@ class GeoPackageStore(PreparingStore):
 
             self._visit_book = VisitBook.for_geopackage(self.path, self.writing)
         return self._visit_book
+
+    def party_book(self) -> PartyBook:
+        """The file's party tables (created on first use), written the way every write of this store is."""
+        if self._party_book is None:
+            from gridmap.stores.party import PartyBook
+
+            self._party_book = PartyBook.for_geopackage(self.path, self.writing)
+        return self._party_book
 
     @contextmanager
     def writing(self) -> Iterator[sqlite3.Connection]:
@@ -346,15 +373,13 @@ class GeoPackageStore(PreparingStore):
 
         Only the file's content counts, never its layout: a reader that closes last folds the
         write-ahead log back into the file, which moves its mtime and size but changes nothing.
-        The case and visit tables are not layers: registering them or writing to them moves no revision.
+        The case, visit and party tables are not layers: registering or writing them moves no revision.
         """
         with _sqlite(self.path, readonly=True) as conn:
             counter = conn.execute(f"SELECT value FROM {META} WHERE key = 'revision'").fetchone()[0]
             stamps = conn.execute(
                 "SELECT table_name, last_change FROM gpkg_contents "
-                "WHERE table_name NOT IN "
-                "('cases', 'case_events', 'case_requests', 'visits', 'household_care') "
-                "ORDER BY table_name"
+                f"WHERE table_name NOT IN ({_NOT_LAYERS}) ORDER BY table_name"
             )
             digest = hashlib.blake2b(repr(stamps.fetchall()).encode(), digest_size=6).hexdigest()
         return f"{int(counter)}.{digest}"

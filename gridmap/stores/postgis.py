@@ -78,6 +78,7 @@ from gridmap.versions import parse_date
 
 if TYPE_CHECKING:
     from gridmap.stores.cases import CaseBook
+    from gridmap.stores.party import PartyBook
     from gridmap.stores.visits import VisitBook
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -187,6 +188,12 @@ class PostGISStore(PreparingStore):
         from gridmap.stores.visits import VisitBook
 
         return VisitBook(self._engine, self.url)
+
+    def party_book(self) -> PartyBook:
+        """The party tables of migration 0012, on this store's engine."""
+        from gridmap.stores.party import PartyBook
+
+        return PartyBook(self._engine, self.url)
 
     @contextmanager
     def _cursor(self, write: bool = False) -> Iterator[psycopg.Cursor[Any]]:

@@ -1,0 +1,296 @@
+"""`gridmap party …`: the party organisation chain from the command line.
+
+The command line speaks for whoever runs it against the store (an admin);
+names and phones are masked in tables and exports unless `--with-personal`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.table import Table
+from rich.tree import Tree
+
+from gridmap.cli.app import StoreOption, app, console
+from gridmap.errors import ConfigError
+from gridmap.party.files import REGISTERS, import_register, register_frame, write_register
+from gridmap.party.findings import PARTY_FINDINGS
+from gridmap.party.funds import BRANCH_FUNDS, FundsEntry, record_funds, year_funds
+from gridmap.party.points import (
+    PointEntry,
+    Scheme,
+    public_list,
+    record_points,
+    set_rules,
+    year_ranking,
+)
+from gridmap.party.proposal import propose_links
+from gridmap.party.register import (
+    Organisation,
+    close_org,
+    confirm_links,
+    org_tree,
+    revert_org,
+    save_org,
+)
+from gridmap.party.sample import seed_chain
+from gridmap.party.service import store_findings
+from gridmap.party.vocabulary import ORG_KINDS
+from gridmap.privacy import protect_party
+from gridmap.stores import open_store
+
+party_app = typer.Typer(help="党建 Party chain: organisations, members, 一户十联 links, points, funds.")
+points_app = typer.Typer(help="党员积分 Points: rules, entries, the year's ranking.")
+funds_app = typer.Typer(help="经费 Funds: receipts, spending, who is short.")
+party_app.add_typer(points_app, name="points")
+party_app.add_typer(funds_app, name="funds")
+app.add_typer(party_app, name="party")
+
+WithPersonal = Annotated[bool, typer.Option(help="Show names and phones unmasked (as an admin).")]
+OnOption = Annotated[str | None, typer.Option("--on", help="The day (YYYY-MM-DD). Default: today.")]
+
+
+def _day(text: str | None, name: str = "on") -> dt.date:
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--{name} must be a date YYYY-MM-DD, not {text!r}") from None
+
+
+def _print_table(title: str, frame: pd.DataFrame) -> None:
+    shown = Table(title=title, title_justify="left")
+    for name in frame.columns:
+        shown.add_column(str(name), overflow="fold")
+    for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
+        shown.add_row(*("" if v is None else str(v) for v in row))
+    console.print(shown)
+
+
+@party_app.command("seed")
+def seed_command(store: StoreOption = None) -> None:
+    """Replace the party registers with a realistic chain over the store's layers (the demo's)."""
+    with open_store(store, create=False) as opened:
+        counts = seed_chain(opened)
+    console.print(", ".join(f"{name}: {n:,}" for name, n in counts.items()), highlight=False)
+
+
+@party_app.command("tree")
+def tree_command(
+    on: OnOption = None,
+    street: Annotated[str | None, typer.Option(help="Only this street's committee.")] = None,
+    with_personal: WithPersonal = False,
+    store: StoreOption = None,
+) -> None:
+    """The organisation tree in force on a day, with each organisation's secretary."""
+    with open_store(store, create=False) as opened:
+        orgs = opened.party_book().orgs(on=_day(on))
+    orgs = protect_party("party_orgs", orgs, [with_personal] * len(orgs))
+
+    def add(node: Tree, org: dict[str, Any]) -> None:
+        label = f"{org['name']} [dim]{org['code']} {ORG_KINDS[org['kind']].zh} {org['area_code']}[/]"
+        branch = node.add(f"{label} 书记 {org['secretary'] or '—'}")
+        for child in org["children"]:
+            add(branch, child)
+
+    for top in org_tree(orgs):
+        if street is None or top["area_code"] == street:
+            root = Tree(f"[bold]{top['name']}[/] {top['code']} 书记 {top['secretary'] or '—'}")
+            for child in top["children"]:
+                add(root, child)
+            console.print(root)
+
+
+@party_app.command("org")
+def org_command(
+    code: Annotated[str, typer.Argument(help="The organisation's code.")],
+    name: Annotated[str, typer.Option(help="Its name.")],
+    kind: Annotated[str, typer.Option(help=f"One of {', '.join(ORG_KINDS)}.")],
+    area_kind: Annotated[str, typer.Option(help="street, community, grid, building or dedicated.")],
+    area: Annotated[str, typer.Option(help="The code of the area served (dedicated: its community).")],
+    parent: Annotated[str | None, typer.Option(help="The parent organisation's code.")] = None,
+    wkt: Annotated[str | None, typer.Option(help="A dedicated grid's polygon (WKT, WGS84).")] = None,
+    secretary: Annotated[str | None, typer.Option(help="The secretary's name.")] = None,
+    phone: Annotated[str | None, typer.Option(help="The secretary's phone.")] = None,
+    valid_from: Annotated[str | None, typer.Option("--from", help="First day (default today).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Open a new version of an organisation (closing the one in force on its first day)."""
+    org = Organisation(
+        code, name, kind, area_kind, area, parent, wkt, secretary, phone, _day(valid_from, "from")
+    )
+    with open_store(store, create=False) as opened:
+        row = save_org(opened, org, by=getpass.getuser())
+    console.print(f"organisation {code} in force from {row['valid_from']}", highlight=False)
+
+
+@party_app.command("close")
+def close_command(code: str, on: OnOption = None, store: StoreOption = None) -> None:
+    """Close an organisation (its children must be closed first)."""
+    with open_store(store, create=False) as opened:
+        close_org(opened, code, _day(on))
+    console.print(f"organisation {code} closed on {_day(on)}", highlight=False)
+
+
+@party_app.command("revert")
+def revert_command(code: str, store: StoreOption = None) -> None:
+    """Undo an organisation's newest version (or its closing)."""
+    with open_store(store, create=False) as opened:
+        revert_org(opened, code)
+    console.print(f"organisation {code}: newest version undone", highlight=False)
+
+
+@party_app.command("history")
+def history_command(code: str, with_personal: WithPersonal = False, store: StoreOption = None) -> None:
+    """Every version of an organisation."""
+    with open_store(store, create=False) as opened:
+        versions = opened.party_book().orgs(codes=[code])
+    if not len(versions):
+        raise ConfigError(f"no organisation {code}")
+    versions = protect_party("party_orgs", versions, [with_personal] * len(versions))
+    shown = ["valid_from", "valid_to", "name", "parent_code", "area_code", "secretary", "changed_by"]
+    _print_table(f"{code} 历次版本 versions", versions[shown])
+
+
+@party_app.command("link")
+def link_command(
+    center: Annotated[str, typer.Argument(help="The 党员中心户's household code.")],
+    households: Annotated[list[str], typer.Argument(help="The households it is linked with (at most 10).")],
+    store: StoreOption = None,
+) -> None:
+    """Confirm a center household's 一户十联 links (replacing its earlier ones)."""
+    with open_store(store, create=False) as opened:
+        rows = confirm_links(opened, center, households, by=getpass.getuser())
+    console.print(f"{center}: {len(rows)} households confirmed", highlight=False)
+
+
+@party_app.command("propose")
+def propose_command(
+    center: Annotated[str, typer.Argument(help="The 党员中心户's household code.")], store: StoreOption = None
+) -> None:
+    """The computed links proposed for a center household (households not linked yet, nearest first)."""
+    with open_store(store, create=False) as opened:
+        proposed = propose_links(opened, center)
+    console.print(f"{center}: {' '.join(proposed) or '—'}", highlight=False)
+
+
+@party_app.command("findings")
+def findings_command(on: OnOption = None, store: StoreOption = None) -> None:
+    """Buildings without a group, groups without a 中心户, grids without a branch, 大党委 without units,
+    两个覆盖 per street."""
+    with open_store(store, create=False) as opened:
+        found = store_findings(opened, _day(on))
+    if found is None:
+        raise ConfigError("the store keeps no party organisations (gridmap party seed or import)")
+    for kind, table in found.items():
+        _print_table(f"{PARTY_FINDINGS[kind].zh} {PARTY_FINDINGS[kind].en}: {len(table):,}", table.head(20))
+
+
+@party_app.command("export")
+def export_command(
+    register: Annotated[str, typer.Argument(help=f"One of {', '.join(REGISTERS)}.")],
+    output: Annotated[Path, typer.Argument(help="A .csv or .xlsx file.")],
+    with_personal: WithPersonal = False,
+    store: StoreOption = None,
+) -> None:
+    """Write a register to a file office staff open (names and phones masked unless --with-personal)."""
+    with open_store(store, create=False) as opened:
+        frame = register_frame(opened, register, whole=with_personal)
+    write_register(frame, output)
+    console.print(f"{len(frame):,} rows → {output}", highlight=False)
+
+
+@party_app.command("import")
+def import_command(
+    register: Annotated[str, typer.Argument(help="orgs or members.")],
+    source: Annotated[Path, typer.Argument(help="A .csv or .xlsx file with the register's columns.")],
+    store: StoreOption = None,
+) -> None:
+    """Add the rows of a file to a register: all of them, or none and every bad row named."""
+    with open_store(store, create=False) as opened:
+        n = import_register(opened, register, source, by=getpass.getuser())
+    console.print(f"{n:,} rows written to {register}", highlight=False)
+
+
+@points_app.command("add")
+def points_add_command(
+    member: str,
+    rule: str,
+    on: Annotated[str, typer.Option("--on", help="When it happened (YYYY-MM-DD).")],
+    approver: Annotated[str, typer.Option(help="Who approved it.")],
+    evidence: Annotated[str, typer.Option(help="Minutes, photo or sign-in sheet reference.")],
+    events: Annotated[int, typer.Option(help="How many events.")] = 1,
+    store: StoreOption = None,
+) -> None:
+    """Record an approved points entry."""
+    with open_store(store, create=False) as opened:
+        record_points(opened, PointEntry(member, rule, _day(on), approver, evidence, events))
+    console.print(f"{member}: {events} × {rule} recorded", highlight=False)
+
+
+@points_app.command("rank")
+def points_rank_command(
+    year: int,
+    base: Annotated[int, typer.Option(help="Points every member starts the year with.")] = Scheme.base,
+    floor: Annotated[int, typer.Option(help="The lowest a year's total may fall to.")] = Scheme.floor,
+    public: Annotated[bool, typer.Option(help="The public posting list (no personal field).")] = False,
+    output: Annotated[Path | None, typer.Option(help="Write it to a .csv or .xlsx file.")] = None,
+    store: StoreOption = None,
+) -> None:
+    """The year's totals (caps applied) ranked per branch."""
+    with open_store(store, create=False) as opened:
+        ranked = year_ranking(opened, year, Scheme(base, floor))
+        table = public_list(ranked, opened.party_book().orgs()) if public else ranked
+    if output is not None:
+        write_register(table, output)
+        console.print(f"{len(table):,} rows → {output}", highlight=False)
+        return
+    _print_table(f"{year} 年党员积分 points", table)
+
+
+@points_app.command("rules")
+def points_rules_command(
+    source: Annotated[Path | None, typer.Option(help="Replace the rules with this file's.")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Show the rules, or replace them (code, name_zh, name_en, points, annual_cap)."""
+    from gridmap.party.files import read_register
+
+    with open_store(store, create=False) as opened:
+        if source is not None:
+            rules = read_register(source).astype({"points": "Int64", "annual_cap": "Int64"})
+            set_rules(opened, rules)
+        shown = opened.party_book().point_rules()
+    _print_table("积分规则 point rules", shown)
+
+
+@funds_app.command("add")
+def funds_add_command(
+    org: str,
+    year: int,
+    flow: Annotated[str, typer.Argument(help="receipt or spending")],
+    amount: float,
+    source: Annotated[str, typer.Option(help=f"{BRANCH_FUNDS} or a 共建 unit's code.")] = BRANCH_FUNDS,
+    category: Annotated[str | None, typer.Option(help="What was spent on.")] = None,
+    evidence: Annotated[str | None, typer.Option(help="Invoice or receipt reference.")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Record a receipt or spending."""
+    with open_store(store, create=False) as opened:
+        record_funds(opened, FundsEntry(org, year, flow, amount, source, category, evidence))
+    console.print(f"{org} {year}: {flow} ¥{amount:,.2f}", highlight=False)
+
+
+@funds_app.command("year")
+def funds_year_command(year: int, store: StoreOption = None) -> None:
+    """What each organisation is owed, received and short of, and its balance."""
+    with open_store(store, create=False) as opened:
+        short, balance = year_funds(opened, year)
+    _print_table(f"{year} 年经费到位 entitlements", short)
+    _print_table(f"{year} 年收支 balances", balance)
