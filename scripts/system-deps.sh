@@ -20,6 +20,14 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+# QGIS itself, headless (tests/qgis: its OAPIF reader and its edits of both stores).
+if ! /usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1; then
+  echo "installing system packages: python3-qgis qgis-providers"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    python3-qgis qgis-providers >/dev/null
+fi
 # Make sure the local server is up (it is started before sessions, but may have stopped).
 if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
