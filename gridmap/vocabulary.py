@@ -16,9 +16,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from gridmap.errors import ConfigError
-
-Lang = Literal["zh", "en"]
-LANGS: tuple[Lang, ...] = ("zh", "en")
+from gridmap.texts import LANGS, Lang
 
 GRADES: tuple[str, ...] = ("A", "B", "C", "D")
 # Red (act here) to green (fine): ColorBrewer RdYlGn, one colour per grade.

@@ -22,6 +22,7 @@ from gridmap.cli import validate as _validate  # noqa: F401 - registers validate
 from gridmap.cli import visits as _visits  # noqa: F401 - registers visits log|due|stats|care
 from gridmap.cli.app import app, err_console
 from gridmap.errors import GridmapError
+from gridmap.texts import say
 
 __all__ = ["app", "main"]
 
@@ -31,5 +32,5 @@ def main() -> None:
     try:
         app()
     except GridmapError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        err_console.print(f"[bold red]{say('cli.error')}[/] {escape(str(exc))}", highlight=False)
         sys.exit(1)

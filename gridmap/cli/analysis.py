@@ -84,28 +84,21 @@ class Engine(StrEnum):
 def analyze_command(
     out: Annotated[
         Path | None,
-        typer.Option(
-            help="Directory for grids/communities/streets/households CSV, gaps.geojson, analysis.xlsx."
-        ),
+        typer.Option(),
     ] = None,
-    quota: Annotated[int, typer.Option(help="一户十联: households each center household links.")] = 10,
-    ambient_db: Annotated[
-        float, typer.Option(help="Ambient noise, dB(A), for speaker ranges from power and sensitivity.")
-    ] = 55.0,
+    quota: Annotated[int, typer.Option()] = 10,
+    ambient_db: Annotated[float, typer.Option()] = 55.0,
     engine: Annotated[
         Engine,
-        typer.Option(help="single: this process; dask: county by county on dask.distributed."),
+        typer.Option(),
     ] = Engine.SINGLE,
     scheduler: Annotated[
         str | None,
-        typer.Option(help="dask scheduler address (tcp://host:port); default: a local cluster of 2 workers."),
+        typer.Option(),
     ] = None,
     partitions: Annotated[
         Path | None,
-        typer.Option(
-            help="dask: directory for the per-county GeoParquet partitions and results "
-            "(every worker must see it; default: a temporary directory)."
-        ),
+        typer.Option(),
     ] = None,
     store: StoreOption = None,
 ) -> None:

@@ -26,6 +26,7 @@ from gridmap.cases.statistics import LEVEL_LABELS, group_names, headers
 from gridmap.cases.vocabulary import LEVELS, Action, Status
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.cli.app import StoreOption, app, console
+from gridmap.cli.localised import LocalisedTyper
 from gridmap.errors import ConfigError, GridmapError
 from gridmap.export import export_layer
 from gridmap.localtime import beijing
@@ -35,14 +36,12 @@ from gridmap.stores import Store, open_store
 from gridmap.stores.cases import CaseFilter
 from gridmap.vocabulary import CASE_RATES, GRADE_COLORS, rate_grade
 
-cases_app = typer.Typer(
-    help="案件 Cases: report, place, list, move (立案/派遣/处置/核查/结案/回访 …), chase (催办/督办), count."
-)
+cases_app = LocalisedTyper()
 app.add_typer(cases_app, name="cases")
 
-ByOption = Annotated[str | None, typer.Option("--by", help="Who is acting (recorded in the history).")]
-SinceOption = Annotated[str | None, typer.Option(help="Reported on or after this date (YYYY-MM-DD).")]
-UntilOption = Annotated[str | None, typer.Option(help="Reported on or before this date (YYYY-MM-DD).")]
+ByOption = Annotated[str | None, typer.Option("--by")]
+SinceOption = Annotated[str | None, typer.Option()]
+UntilOption = Annotated[str | None, typer.Option()]
 SHOWN: dict[str, str] = {
     "code": "案件编号",
     "status": "状态",
@@ -77,16 +76,16 @@ def _date(text: str | None, name: str, desk: CaseDesk, *, end: bool = False) -> 
 
 @cases_app.command("report")
 def report_command(
-    category: Annotated[str, typer.Argument(help="Subcategory code, e.g. 0102 (暴露垃圾).")],
-    description: Annotated[str | None, typer.Option(help="What is wrong.")] = None,
-    address: Annotated[str | None, typer.Option(help="Where: an address of the building register.")] = None,
-    lon: Annotated[float | None, typer.Option(help="Where: longitude (or x).")] = None,
-    lat: Annotated[float | None, typer.Option(help="Where: latitude (or y).")] = None,
-    crs: Annotated[str, typer.Option(help="CRS of --lon/--lat.")] = "wgs84",
-    source: Annotated[str, typer.Option(help="grid_worker, resident, hotline or other.")] = "hotline",
-    reporter_name: Annotated[str | None, typer.Option(help="Who reported it.")] = None,
-    reporter_phone: Annotated[str | None, typer.Option(help="Their phone.")] = None,
-    ticket_no: Annotated[str | None, typer.Option(help="The 12345 work-order number (工单编号).")] = None,
+    category: Annotated[str, typer.Argument()],
+    description: Annotated[str | None, typer.Option()] = None,
+    address: Annotated[str | None, typer.Option()] = None,
+    lon: Annotated[float | None, typer.Option()] = None,
+    lat: Annotated[float | None, typer.Option()] = None,
+    crs: Annotated[str, typer.Option()] = "wgs84",
+    source: Annotated[str, typer.Option()] = "hotline",
+    reporter_name: Annotated[str | None, typer.Option()] = None,
+    reporter_phone: Annotated[str | None, typer.Option()] = None,
+    ticket_no: Annotated[str | None, typer.Option()] = None,
     by: ByOption = None,
     store: StoreOption = None,
 ) -> None:
@@ -122,12 +121,12 @@ def report_command(
 
 @cases_app.command("place")
 def place_command(
-    code: Annotated[str, typer.Argument(help="Case number.")],
-    grid: Annotated[str | None, typer.Option(help="Put it in this grid.")] = None,
-    address: Annotated[str | None, typer.Option(help="Or at this address of the register.")] = None,
-    lon: Annotated[float | None, typer.Option(help="Or at this point: longitude.")] = None,
-    lat: Annotated[float | None, typer.Option(help="Latitude.")] = None,
-    crs: Annotated[str, typer.Option(help="CRS of --lon/--lat.")] = "wgs84",
+    code: Annotated[str, typer.Argument()],
+    grid: Annotated[str | None, typer.Option()] = None,
+    address: Annotated[str | None, typer.Option()] = None,
+    lon: Annotated[float | None, typer.Option()] = None,
+    lat: Annotated[float | None, typer.Option()] = None,
+    crs: Annotated[str, typer.Option()] = "wgs84",
     by: ByOption = None,
     store: StoreOption = None,
 ) -> None:
@@ -139,8 +138,8 @@ def place_command(
 
 @cases_app.command("merge")
 def merge_command(
-    code: Annotated[str, typer.Argument(help="The repeated report.")],
-    into: Annotated[str, typer.Argument(help="The case it repeats.")],
+    code: Annotated[str, typer.Argument()],
+    into: Annotated[str, typer.Argument()],
     by: ByOption = None,
     store: StoreOption = None,
 ) -> None:
@@ -152,19 +151,15 @@ def merge_command(
 
 @cases_app.command("move")
 def move_command(
-    code: Annotated[str, typer.Argument(help="Case number.")],
-    action: Annotated[Action, typer.Argument(help="accept, dispatch, handle, check, close, return, void, …")],
-    note: Annotated[str | None, typer.Option(help="A note (the reason of a request).")] = None,
-    department: Annotated[str | None, typer.Option(help="To dispatch: the department code.")] = None,
-    hours: Annotated[float | None, typer.Option(help="To extend (延期): the extra hours.")] = None,
-    reached: Annotated[
-        bool | None, typer.Option("--reached/--not-reached", help="Follow-up: was the reporter reached?")
-    ] = None,
-    satisfaction: Annotated[
-        str | None, typer.Option(help="Follow-up: satisfied, basic or dissatisfied.")
-    ] = None,
-    reason: Annotated[str | None, typer.Option(help="Follow-up: why dissatisfied (unsolved, …).")] = None,
-    channel: Annotated[str | None, typer.Option(help="Follow-up: phone or channel.")] = None,
+    code: Annotated[str, typer.Argument()],
+    action: Annotated[Action, typer.Argument()],
+    note: Annotated[str | None, typer.Option()] = None,
+    department: Annotated[str | None, typer.Option()] = None,
+    hours: Annotated[float | None, typer.Option()] = None,
+    reached: Annotated[bool | None, typer.Option("--reached/--not-reached")] = None,
+    satisfaction: Annotated[str | None, typer.Option()] = None,
+    reason: Annotated[str | None, typer.Option()] = None,
+    channel: Annotated[str | None, typer.Option()] = None,
     by: ByOption = None,
     store: StoreOption = None,
 ) -> None:
@@ -189,22 +184,18 @@ def move_command(
 
 @cases_app.command("list")
 def list_command(
-    grid: Annotated[str | None, typer.Option(help="Only this grid.")] = None,
-    community: Annotated[str | None, typer.Option(help="Only this community.")] = None,
-    department: Annotated[str | None, typer.Option(help="Only this department.")] = None,
-    status: Annotated[list[Status] | None, typer.Option(help="Only these statuses (repeatable).")] = None,
-    overdue: Annotated[
-        bool | None, typer.Option("--overdue/--not-overdue", help="Only overdue cases.")
-    ] = None,
+    grid: Annotated[str | None, typer.Option()] = None,
+    community: Annotated[str | None, typer.Option()] = None,
+    department: Annotated[str | None, typer.Option()] = None,
+    status: Annotated[list[Status] | None, typer.Option()] = None,
+    overdue: Annotated[bool | None, typer.Option("--overdue/--not-overdue")] = None,
     since: SinceOption = None,
     until: UntilOption = None,
-    ticket_no: Annotated[str | None, typer.Option(help="Only the case of this 12345 work order.")] = None,
-    unplaced: Annotated[bool, typer.Option(help="Only cases waiting to be placed (待定位).")] = False,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many (newest first) in the table.")] = 50,
-    output: Annotated[
-        Path | None, typer.Option(help="Write all matches to a file (.csv, .geojson…).")
-    ] = None,
-    with_personal: Annotated[bool, typer.Option(help="Keep reporters' names and phones unmasked.")] = False,
+    ticket_no: Annotated[str | None, typer.Option()] = None,
+    unplaced: Annotated[bool, typer.Option()] = False,
+    limit: Annotated[int, typer.Option(min=1)] = 50,
+    output: Annotated[Path | None, typer.Option()] = None,
+    with_personal: Annotated[bool, typer.Option()] = False,
     store: StoreOption = None,
 ) -> None:
     """List cases, newest first; `--output` writes every match in any export format."""
@@ -278,10 +269,10 @@ def _label(find: Callable[[str], Subcategory | Department], code: object) -> str
 
 @cases_app.command("stats")
 def stats_command(
-    by: Annotated[str, typer.Option(help="grid, community, street or department.")] = "community",
+    by: Annotated[str, typer.Option()] = "community",
     since: SinceOption = None,
     until: UntilOption = None,
-    output: Annotated[Path | None, typer.Option(help="Write the table as CSV.")] = None,
+    output: Annotated[Path | None, typer.Option()] = None,
     store: StoreOption = None,
 ) -> None:
     """Received, closed, the three rates (三率, coloured by grade) and overdue cases per group.
@@ -335,10 +326,8 @@ def _graded(code: str, value: float) -> str:
 
 @cases_app.command("due")
 def due_command(
-    on: Annotated[str | None, typer.Option(help="The day (YYYY-MM-DD; today by default).")] = None,
-    escalate_after: Annotated[
-        int, typer.Option(min=1, help="Working days overdue before escalation (督办).")
-    ] = DEFAULT_ESCALATE_AFTER,
+    on: Annotated[str | None, typer.Option()] = None,
+    escalate_after: Annotated[int, typer.Option(min=1)] = DEFAULT_ESCALATE_AFTER,
     store: StoreOption = None,
 ) -> None:
     """The day's list: 督办 (escalate), 催办通知 (overdue notice), 今日到期 (due today), 催办 (reminder)."""
@@ -377,10 +366,8 @@ def _day(text: str | None, desk: CaseDesk) -> dt.date:
 
 @cases_app.command("seed")
 def seed_command(
-    count: Annotated[
-        int | None, typer.Option(min=1, help="How many cases (default: one per 4 households).")
-    ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = DEFAULT_SEED,
+    count: Annotated[int | None, typer.Option(min=1)] = None,
+    seed: Annotated[int, typer.Option()] = DEFAULT_SEED,
     store: StoreOption = None,
 ) -> None:
     """Replace the store's cases with a seeded year of cases over its district (for demos)."""

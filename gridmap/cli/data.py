@@ -29,68 +29,52 @@ class ImportMode(StrEnum):
 
 @app.command("import")
 def import_command(
-    layer: Annotated[str, typer.Argument(help=f"Target layer: {', '.join(LAYERS)}.")],
+    layer: Annotated[str, typer.Argument()],
     file: Annotated[
         Path,
         typer.Argument(
             exists=True,
             dir_okay=False,
-            help="GeoJSON, GeoPackage, Shapefile (.shp or .zip), KML, CSV, XLSX or FlatGeobuf file.",
         ),
     ],
     crs: Annotated[
         str | None,
-        typer.Option(
-            help="Coordinates of the file: wgs84, cgcs2000, gcj02, bd09 or EPSG:n "
-            "(default: the file's own; WGS84 for CSV/XLSX)."
-        ),
+        typer.Option(),
     ] = None,
     mode: Annotated[
         ImportMode,
-        typer.Option(help="replace the layer, or append (new codes inserted, existing codes updated)."),
+        typer.Option(),
     ] = ImportMode.REPLACE,
     fix: Annotated[
         bool,
         typer.Option(
             "--fix",
-            help="Repair what has an obvious safe repair, and list it: invalid polygons (make_valid), "
-            "a unit after a number (3层), a fraction of an integer (2.5 floors → 3), 是（备注） for yes/no.",
         ),
     ] = False,
     source_layer: Annotated[
         str | None,
-        typer.Option(help="Layer (GeoPackage, KML, zip) or sheet (XLSX) to read, when there are several."),
+        typer.Option(),
     ] = None,
     encoding: Annotated[
         str | None,
-        typer.Option(
-            help="Text encoding of a Shapefile or CSV, e.g. gbk (default: .cpg, else UTF-8 or GBK)."
-        ),
+        typer.Option(),
     ] = None,
     ignore: Annotated[
         list[str] | None,
-        typer.Option("--ignore", help="A column to leave out although it looks like a field (repeatable)."),
+        typer.Option("--ignore"),
     ] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what the import would change, and change nothing.")
-    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
     yes: Annotated[
         bool,
-        typer.Option(
-            "--yes", "-y", help="Do not ask before removing features or clearing a field the file lacks."
-        ),
+        typer.Option("--yes", "-y"),
     ] = False,
     skip_invalid: Annotated[
         bool,
-        typer.Option(
-            "--skip-invalid", help="Load the valid rows; refused rows go to --rejects with reasons."
-        ),
+        typer.Option("--skip-invalid"),
     ] = False,
     rejects: Annotated[
         Path | None,
-        typer.Option(
-            help="CSV file for the rows --skip-invalid refuses (their cells and the reasons).", dir_okay=False
-        ),
+        typer.Option(dir_okay=False),
     ] = None,
     store: StoreOption = None,
 ) -> None:

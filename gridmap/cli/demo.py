@@ -50,10 +50,10 @@ TOP_GAPS = 5
 
 @app.command("demo")
 def demo_command(
-    out: Annotated[Path, typer.Option(help="Directory for the HTML maps.")] = Path("maps"),
+    out: Annotated[Path, typer.Option()] = Path("maps"),
     data: Annotated[
         Path | None,
-        typer.Option(help="Sample directory to load (default data/sample; data/dirty shows validation)."),
+        typer.Option(),
     ] = None,
     store: StoreOption = None,
 ) -> None:
@@ -176,19 +176,16 @@ def _print_cases(seeded: int, by_street: pd.DataFrame) -> None:
 
 @app.command("sample")
 def sample_command(
-    out: Annotated[Path, typer.Option(help="Directory to write the layer files into.")],
+    out: Annotated[Path, typer.Option()],
     scale: Annotated[
         int,
         typer.Option(
             min=1,
             max=MAX_SCALE,
-            help="Streets side by side (each ~61 grids, 24,000 households; 400: ~10 million).",
         ),
     ] = 1,
-    seed: Annotated[
-        int, typer.Option(help="Random seed: the same seed gives byte-identical files.")
-    ] = DEFAULT_SEED,
-    dirty: Annotated[bool, typer.Option(help="Plant the four documented problems (data/README.md).")] = False,
+    seed: Annotated[int, typer.Option()] = DEFAULT_SEED,
+    dirty: Annotated[bool, typer.Option()] = False,
 ) -> None:
     """Generate the sample district (or a larger one) and write it as GeoJSON and CSV files.
 
@@ -218,15 +215,11 @@ def sample_command(
 
 @app.command("province")
 def province_command(
-    out: Annotated[Path, typer.Option(help="Directory for the per-county GeoParquet partitions.")],
-    province: Annotated[str, typer.Option(help="Two-digit province code (GB/T 2260), e.g. 42 湖北.")] = "42",
-    counties: Annotated[int, typer.Option(min=1, help="How many counties, the largest first.")] = 40,
-    scale: Annotated[
-        int, typer.Option(min=1, max=MAX_SCALE, help="Streets per county (~24,000 households each).")
-    ] = 20,
-    seed: Annotated[
-        int, typer.Option(help="Random seed of the first county (the next ones add 1).")
-    ] = DEFAULT_SEED,
+    out: Annotated[Path, typer.Option()],
+    province: Annotated[str, typer.Option()] = "42",
+    counties: Annotated[int, typer.Option(min=1)] = 40,
+    scale: Annotated[int, typer.Option(min=1, max=MAX_SCALE)] = 20,
+    seed: Annotated[int, typer.Option()] = DEFAULT_SEED,
 ) -> None:
     """Generate a synthetic province inside real county boundaries, as partitions for `--engine dask`."""
     started = time.perf_counter()

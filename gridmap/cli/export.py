@@ -10,7 +10,7 @@ import geopandas as gpd
 import typer
 
 from gridmap.analysis import analyze
-from gridmap.catalogue import LAYER_NAMES, LAYERS, get_layer
+from gridmap.catalogue import LAYER_NAMES, get_layer
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.crs import parse_crs
 from gridmap.errors import GridmapError
@@ -101,64 +101,48 @@ def _frame_to_export(
 def export_command(
     layer: Annotated[
         str | None,
-        typer.Argument(help=f"Layer to export: {', '.join(LAYERS)}, or all (GeoPackage); or use --what."),
+        typer.Argument(),
     ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
             "--out",
             "-o",
-            help="Output file (default: LAYER and the format's suffix, e.g. grids.geojson).",
             dir_okay=False,
         ),
     ] = None,
     fmt: Annotated[
         str | None,
-        typer.Option(
-            "--format", "-f", help=f"{'|'.join(FORMATS)} (default: from the --out suffix, else geojson)."
-        ),
+        typer.Option("--format", "-f"),
     ] = None,
-    crs: Annotated[
-        str, typer.Option(help="wgs84, cgcs2000, gcj02 (Amap/Tencent), bd09 (Baidu) or EPSG:n.")
-    ] = ("wgs84"),
-    community: Annotated[str | None, typer.Option(help="Only this community (code).")] = None,
-    grid: Annotated[str | None, typer.Option(help="Only this grid (code).")] = None,
-    bbox: Annotated[
-        str | None, typer.Option(help="Only features in minlon,minlat,maxlon,maxlat (WGS84).")
-    ] = None,
+    crs: Annotated[str, typer.Option()] = ("wgs84"),
+    community: Annotated[str | None, typer.Option()] = None,
+    grid: Annotated[str | None, typer.Option()] = None,
+    bbox: Annotated[str | None, typer.Option()] = None,
     public: Annotated[
         bool,
-        typer.Option("--public", help="Remove personal fields and grid worker names (the default is admin)."),
+        typer.Option("--public"),
     ] = False,
     with_personal: Annotated[
         bool,
         typer.Option(
             "--with-personal",
-            help="Write the personal fields (household contacts, grid worker phones); left out by default.",
         ),
     ] = False,
     encoding: Annotated[
         str | None,
-        typer.Option(help="Shapefile / CSV text encoding, e.g. gbk for old ArcGIS (default UTF-8)."),
+        typer.Option(),
     ] = None,
-    csv_geometry: Annotated[
-        str, typer.Option(help="CSV geometry: wkt, or lonlat (a point per feature).")
-    ] = "wkt",
+    csv_geometry: Annotated[str, typer.Option()] = "wkt",
     headers: Annotated[
         str,
-        typer.Option(
-            help="XLSX column headers: zh (Chinese labels and 是/否, for 社区 staff) or canonical "
-            "(the field names); both import back."
-        ),
+        typer.Option(),
     ] = "zh",
     what: Annotated[
         AnalysisOutput | None,
-        typer.Option(
-            help="Export an analysis output instead of a layer (grids with coverage figures, gaps, "
-            "uncovered households, or K proposed sites)."
-        ),
+        typer.Option(),
     ] = None,
-    k: Annotated[int, typer.Option("--k", min=1, help="Number of sites for --what sites-….")] = 10,
+    k: Annotated[int, typer.Option("--k", min=1)] = 10,
     store: StoreOption = None,
 ) -> None:
     """Export LAYER (or an analysis output) as GeoJSON, GeoPackage, Shapefile, KML, CSV, XLSX, FlatGeobuf."""

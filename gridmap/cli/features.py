@@ -23,7 +23,7 @@ from rich.cells import cell_len
 from rich.markup import escape
 from rich.table import Table
 
-from gridmap.catalogue import LAYERS, Layer, get_layer
+from gridmap.catalogue import Layer, get_layer
 from gridmap.cli.app import StoreOption, app, console, err_console
 from gridmap.export import geojson_features, write_csv
 from gridmap.privacy import Role, protect
@@ -134,42 +134,29 @@ def _geojson(frame: gpd.GeoDataFrame, fields: list[str]) -> dict[str, Any]:
 
 @app.command("features")
 def features_command(
-    layer: Annotated[str, typer.Argument(help=f"Layer to page through: {', '.join(LAYERS)}.")],
-    bbox: Annotated[
-        str | None, typer.Option(help="Only features meeting minlon,minlat,maxlon,maxlat (WGS84).")
-    ] = None,
+    layer: Annotated[str, typer.Argument()],
+    bbox: Annotated[str | None, typer.Option()] = None,
     where: Annotated[
         list[str] | None,
         typer.Option(
             "--where",
             "-w",
-            help="FIELD=VALUE: only features whose field equals the value (repeatable; "
-            "booleans true/false, numbers as numbers).",
         ),
     ] = None,
-    order: Annotated[
-        str, typer.Option(help="Order by FIELD, or -FIELD for descending (ties by code).")
-    ] = "code",
-    limit: Annotated[int, typer.Option(min=1, help="Features per page.")] = 20,
-    offset: Annotated[
-        int, typer.Option(min=0, max=MAX_OFFSET, help="Features to skip (the previous page's next offset).")
-    ] = 0,
-    fmt: Annotated[Output, typer.Option("--format", "-f", help="table, or geojson / csv to stdout.")] = (
-        Output.TABLE
-    ),
+    order: Annotated[str, typer.Option()] = "code",
+    limit: Annotated[int, typer.Option(min=1)] = 20,
+    offset: Annotated[int, typer.Option(min=0, max=MAX_OFFSET)] = 0,
+    fmt: Annotated[Output, typer.Option("--format", "-f")] = (Output.TABLE),
     fields: Annotated[
         str | None,
         typer.Option(
             "--fields",
-            help="FIELD,FIELD,...: the columns to show, in this order, in every format "
-            "(default: GeoJSON and CSV every field, a table the layer's main fields).",
         ),
     ] = None,
     with_personal: Annotated[
         bool,
         typer.Option(
             "--with-personal",
-            help="Show the personal fields (household contacts, grid worker phones) unmasked.",
         ),
     ] = False,
     store: StoreOption = None,

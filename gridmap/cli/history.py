@@ -38,15 +38,11 @@ def _summary(revision: Revision) -> str:
 
 @app.command()
 def history(
-    layer: Annotated[str | None, typer.Option(help="Only revisions that changed this layer.")] = None,
-    code: Annotated[
-        str | None, typer.Option(help="Only revisions that changed this feature (with --layer).")
-    ] = None,
-    since: Annotated[str | None, typer.Option(help="Only revisions since this date or time.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many revisions, newest first.")] = 50,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print JSON, with each feature's before and after.")
-    ] = False,
+    layer: Annotated[str | None, typer.Option()] = None,
+    code: Annotated[str | None, typer.Option()] = None,
+    since: Annotated[str | None, typer.Option()] = None,
+    limit: Annotated[int, typer.Option()] = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
     store: StoreOption = None,
 ) -> None:
     """List the revisions (every write is one): when, who, the command and what changed.
@@ -90,7 +86,7 @@ def _sides(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
 
 @app.command()
 def revert(
-    revision: Annotated[int, typer.Argument(help="The revision to undo (see `gridmap history`).")],
+    revision: Annotated[int, typer.Argument()],
     store: StoreOption = None,
 ) -> None:
     """Restore every feature a revision changed to its state before it, as a new revision.
@@ -105,9 +101,9 @@ def revert(
 
 @app.command()
 def diff(
-    start: Annotated[str, typer.Option("--from", help="The earlier date (YYYY-MM-DD).")],
-    end: Annotated[str, typer.Option("--to", help="The later date (YYYY-MM-DD).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    start: Annotated[str, typer.Option("--from")],
+    end: Annotated[str, typer.Option("--to")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
     store: StoreOption = None,
 ) -> None:
     """List the buildings and households whose grid differs between two dates (boundary versions)."""

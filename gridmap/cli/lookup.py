@@ -20,21 +20,16 @@ from gridmap.vocabulary import MATCH_METHODS
 def lookup(
     address: Annotated[
         str | None,
-        typer.Argument(
-            help="An address, e.g. 和平路151号4栋2单元502室, 瑞欣社区和平路151号4栋, 玉兰新村4栋 "
-            "(addresses of the sample district)."
-        ),
+        typer.Argument(),
     ] = None,
-    lon: Annotated[float | None, typer.Option(help="Longitude (or x) of a point.")] = None,
-    lat: Annotated[float | None, typer.Option(help="Latitude (or y) of a point.")] = None,
-    crs: Annotated[str, typer.Option(help="CRS of --lon/--lat: wgs84, cgcs2000, gcj02, bd09, EPSG:n.")] = (
-        "wgs84"
-    ),
+    lon: Annotated[float | None, typer.Option()] = None,
+    lat: Annotated[float | None, typer.Option()] = None,
+    crs: Annotated[str, typer.Option()] = "wgs84",
     date: Annotated[
         str | None,
-        typer.Option("--date", help="Answer with the boundaries in force on this date (YYYY-MM-DD)."),
+        typer.Option("--date"),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON reply.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
     store: StoreOption = None,
 ) -> None:
     """Find the grid, community, street and grid worker for an address or a point.

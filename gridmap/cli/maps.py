@@ -27,24 +27,20 @@ class Lang(StrEnum):
 
 @app.command("map")
 def map_command(
-    grid: Annotated[str | None, typer.Option("--grid", help="Draw this grid (code) in detail.")] = None,
-    measure: Annotated[Measure, typer.Option(help="What colours the grids.")] = DEFAULT_MEASURE,
+    grid: Annotated[str | None, typer.Option("--grid")] = None,
+    measure: Annotated[Measure, typer.Option()] = DEFAULT_MEASURE,
     basemap: Annotated[
         str,
-        typer.Option(help="none (offline), osm, tianditu, amap (GCJ-02), or a tile URL with {z}/{x}/{y}."),
+        typer.Option(),
     ] = "none",
-    lang: Annotated[Lang, typer.Option(help="Language of labels, legends and popups.")] = Lang.zh,
-    propose: Annotated[
-        int, typer.Option(help="Also propose this many new speaker sites and draw them.", min=0)
-    ] = 0,
-    title: Annotated[str | None, typer.Option(help="Title shown on the map.")] = None,
+    lang: Annotated[Lang, typer.Option()] = Lang.zh,
+    propose: Annotated[int, typer.Option(min=0)] = 0,
+    title: Annotated[str | None, typer.Option()] = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="HTML file to write (default maps/coverage.html or maps/grid_<code>.html)."),
+        typer.Option(),
     ] = None,
-    tianditu_key: Annotated[
-        str | None, typer.Option(envvar="GRIDMAP_TIANDITU_KEY", help="Tianditu key for --basemap tianditu.")
-    ] = None,
+    tianditu_key: Annotated[str | None, typer.Option(envvar="GRIDMAP_TIANDITU_KEY")] = None,
     store: StoreOption = None,
 ) -> None:
     """Write an interactive map that opens with no network (all scripts inlined)."""

@@ -20,11 +20,11 @@ from gridmap.stores import open_store
 
 @app.command("report")
 def report_command(
-    out: Annotated[Path, typer.Option(help="PDF to write (a .html name writes the HTML instead).")],
-    street: Annotated[str | None, typer.Option(help="Report on this street (code).")] = None,
-    community: Annotated[str | None, typer.Option(help="Report on this community (code).")] = None,
-    grid: Annotated[str | None, typer.Option(help="Report on this grid (code).")] = None,
-    sites: Annotated[int, typer.Option(min=0, max=20, help="Proposed speaker sites to rank.")] = 5,
+    out: Annotated[Path, typer.Option()],
+    street: Annotated[str | None, typer.Option()] = None,
+    community: Annotated[str | None, typer.Option()] = None,
+    grid: Annotated[str | None, typer.Option()] = None,
+    sites: Annotated[int, typer.Option(min=0, max=20)] = 5,
     store: StoreOption = None,
 ) -> None:
     """Write the printable meeting report (A4 PDF): cover, labelled map, per-grid table, action list."""

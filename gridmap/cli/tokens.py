@@ -19,9 +19,10 @@ import typer
 from rich.table import Table
 
 from gridmap.cli.app import app, console
+from gridmap.cli.localised import LocalisedTyper
 from gridmap.errors import ConfigError, NotFoundError
 
-token_app = typer.Typer(help="API tokens (the file GRIDMAP_TOKENS_FILE names): add, list, remove.")
+token_app = LocalisedTyper()
 app.add_typer(token_app, name="token")
 
 DEFAULT_FILE = Path("tokens.json")
@@ -30,7 +31,6 @@ FileOption = Annotated[
     typer.Option(
         "--file",
         envvar="GRIDMAP_TOKENS_FILE",
-        help="The tokens file (default: GRIDMAP_TOKENS_FILE, else ./tokens.json).",
     ),
 ]
 
@@ -70,15 +70,13 @@ def _split(values: list[str] | None) -> list[str]:
 
 @token_app.command("add")
 def add(
-    name: Annotated[str, typer.Argument(help="Who holds the token (recorded as who made each change).")],
-    role: Annotated[str, typer.Option(help="viewer, editor, department or admin.")],
+    name: Annotated[str, typer.Argument()],
+    role: Annotated[str, typer.Option()],
     communities: Annotated[
         list[str] | None,
-        typer.Option("--communities", help="Community codes an editor may write (comma-separated)."),
+        typer.Option("--communities"),
     ] = None,
-    departments: Annotated[
-        list[str] | None, typer.Option("--departments", help="Department codes a department token handles.")
-    ] = None,
+    departments: Annotated[list[str] | None, typer.Option("--departments")] = None,
     file: FileOption = None,
 ) -> None:
     """Make a new random token and add it to the tokens file; the token is printed once."""
@@ -126,7 +124,7 @@ def list_tokens(file: FileOption = None) -> None:
 
 @token_app.command("remove")
 def remove(
-    name: Annotated[str, typer.Argument(help="The token's name (or its first characters, as listed).")],
+    name: Annotated[str, typer.Argument()],
     file: FileOption = None,
 ) -> None:
     """Remove a token from the file (a running server stops accepting it once restarted)."""

@@ -24,7 +24,7 @@ _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow"}
 
 OutOption = Annotated[
     Path | None,
-    typer.Option("--out", help="Also write the result as GeoJSON (EPSG:4326) to this file.", dir_okay=False),
+    typer.Option("--out", dir_okay=False),
 ]
 
 
@@ -33,24 +33,16 @@ def validate_command(
     out: OutOption = None,
     tolerance: Annotated[
         float,
-        typer.Option(
-            help="Overlaps, gaps and parts outside a community below this many m² are noise.", min=0
-        ),
+        typer.Option(min=0),
     ] = 0.5,
-    sliver_area: Annotated[
-        float, typer.Option(help="Grid parts below this many m² are slivers.", min=0)
-    ] = 50.0,
-    sliver_thinness: Annotated[
-        float, typer.Option(help="Grid parts with 4πA/P² below this are slivers (a circle is 1).", min=0)
-    ] = 0.03,
+    sliver_area: Annotated[float, typer.Option(min=0)] = 50.0,
+    sliver_thinness: Annotated[float, typer.Option(min=0)] = 0.03,
     urban_households: Annotated[
         tuple[int, int],
-        typer.Option(help="Allowed households per grid of an urban community (社区): MIN MAX."),
+        typer.Option(),
     ] = (300, 500),
-    village_households: Annotated[
-        tuple[int, int], typer.Option(help="Allowed households per grid of a village (村): MIN MAX.")
-    ] = (0, 300),
-    limit: Annotated[int, typer.Option(help="Show at most this many findings in the table.", min=1)] = 50,
+    village_households: Annotated[tuple[int, int], typer.Option()] = (0, 300),
+    limit: Annotated[int, typer.Option(min=1)] = 50,
     store: StoreOption = None,
 ) -> None:
     """Check grid topology: overlaps, gaps, grids outside their community, slivers, invalid rings.
@@ -135,30 +127,27 @@ class SiteKindChoice(StrEnum):
 
 @app.command("site")
 def site_command(
-    kind: Annotated[SiteKindChoice, typer.Argument(help="speakers (广播) or service_points (志愿服务点).")],
-    k: Annotated[int, typer.Option("--k", help="How many new sites to propose.", min=1)] = 5,
+    kind: Annotated[SiteKindChoice, typer.Argument()],
+    k: Annotated[int, typer.Option("--k", min=1)] = 5,
     candidates: Annotated[
         Path | None,
         typer.Option(
-            help="File of candidate points or polygons (default: building representative points).",
             exists=True,
             dir_okay=False,
         ),
     ] = None,
     radius: Annotated[
         float | None,
-        typer.Option(help="Radius of the new sites in metres (default: the layer's default).", min=1),
+        typer.Option(min=1),
     ] = None,
     exact_limit: Annotated[
         int,
-        typer.Option(help="Largest coverage matrix (pairs) solved exactly; larger ones use greedy.", min=0),
+        typer.Option(min=0),
     ] = EXACT_LIMIT,
     walking: Annotated[
         bool,
         typer.Option(
             "--walking",
-            help="Service points: cover households within the radius on foot along the roads "
-            "(e.g. --radius 500, the 10-minute life circle), existing points kept.",
         ),
     ] = False,
     out: OutOption = None,
