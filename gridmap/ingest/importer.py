@@ -47,6 +47,7 @@ from gridmap.ingest.rejects import rejected_rows
 from gridmap.ingest.spreadsheet import mangled_columns
 from gridmap.ingest.values import TEXT, read_fields
 from gridmap.stores.base import Store
+from gridmap.texts import Message
 
 Mode = Literal["replace", "append", "create"]
 Progress = Callable[[str], None]
@@ -177,7 +178,7 @@ def import_file(
         report.seconds = time.perf_counter() - started
         return report
     if changes.loses_data and confirm is not None and not confirm(changes):
-        raise ImportCancelled(f"{file}: import not confirmed; nothing was changed")
+        raise ImportCancelled(Message("import.not_confirmed", file=file))
     say(f"writing {len(frame):,} {spec.name}")
     if mode == "replace":
         report.written = store.replace(spec.name, frame)
@@ -219,9 +220,9 @@ def _validated(
     the file as a whole still refuse it).
     """
     if source.table.empty:
-        raise ValidationError(str(source.path), [Problem(None, None, "the file holds no rows")])
+        raise ValidationError(str(source.path), [Problem(None, None, Message("import.no_rows"))])
     problems = [
-        Problem(None, column, f"{why}: rename the column, or pass --ignore {column}")
+        Problem(None, column, Message("import.unmapped", why=why, column=column))
         for column, why in mapping.unmapped.items()
     ]
     mangled = mangled_columns(spec, source.table, mapping)
@@ -257,7 +258,7 @@ def _validated(
         keep[rejected["row"].to_numpy() - 1] = False
         if not keep.any():
             raise ValidationError(
-                str(source.path), [Problem(None, None, f"every one of the {len(keep):,} rows has a problem")]
+                str(source.path), [Problem(None, None, Message("import.every_row", n=len(keep)))]
             )
         repaired = [p for p in repaired if p.row is None or keep[p.row - 1]]
     frame = conform(
@@ -300,7 +301,12 @@ def _duplicate_codes(values: pd.DataFrame) -> list[Problem]:
         return []
     first_rows = pd.Series(np.arange(len(codes)) + 1, index=codes.to_numpy()).groupby(level=0).min()
     return [
-        Problem(int(i) + 1, "code", f"duplicate code {code!r} (first in row {first_rows[code]})", str(code))
+        Problem(
+            int(i) + 1,
+            "code",
+            Message("import.duplicate", code=repr(code), first=int(first_rows[code])),
+            str(code),
+        )
         for i, code in zip(np.flatnonzero(repeated.to_numpy()), codes[repeated], strict=True)
     ]
 
@@ -312,9 +318,13 @@ def _unknown_parents(values: pd.DataFrame, name: str, layer: str, known: gpd.Geo
     # Arrow's hash lookup: a million references against the parent codes in milliseconds.
     found = pc.is_in(pa.array(refs.astype(TEXT).array), value_set=pa.array(known["code"].astype(TEXT).array))
     unknown = refs.notna().to_numpy() & ~np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
-    hint = f" ({layer} is empty: import it first)" if known.empty else ""
+    hint = Message("import.parent_empty", layer=layer) if known.empty else ""
     return [
-        Problem(int(i) + 1, name, f"unknown {name} {ref!r}: no such code in {layer}{hint}")
+        Problem(
+            int(i) + 1,
+            name,
+            Message("import.unknown_parent", field=name, ref=repr(ref), layer=layer, hint=hint),
+        )
         for i, ref in zip(np.flatnonzero(unknown), refs[unknown], strict=True)
     ]
 
@@ -344,7 +354,9 @@ def _fill_missing(
     if spec.name != "households":
         if source.tabular and not has_geometry_columns(mapping):
             return 0, [Problem(None, GEOMETRY, _NO_GEOMETRY_COLUMNS)]
-        return 0, [Problem(int(i) + 1, GEOMETRY, "no geometry") for i in np.flatnonzero(missing)]
+        return 0, [
+            Problem(int(i) + 1, GEOMETRY, Message("import.no_geometry")) for i in np.flatnonzero(missing)
+        ]
     rows = np.flatnonzero(missing)
     found = np.full(len(rows), -1)
     if buildings is not None and not buildings.empty:
@@ -359,14 +371,11 @@ def _fill_missing(
             found = np.where(found >= 0, found, by_address)
         placed = found >= 0
         geoms[rows[placed]] = points[found[placed]]
-    reason = "no geometry, and no building matches its building_code or address"
+    reason = Message("import.no_building")
     return int((found >= 0).sum()), [Problem(int(i) + 1, GEOMETRY, reason) for i in rows[found < 0]]
 
 
-_NO_GEOMETRY_COLUMNS = (
-    "no geometry columns: expected lon/lat (经度/纬度, lon/lng/longitude/x, lat/latitude/y) "
-    "or WKT (wkt/geometry/几何)"
-)
+_NO_GEOMETRY_COLUMNS = Message("import.no_geometry_columns")
 
 
 def _with_codes(problems: list[Problem], values: pd.DataFrame) -> list[Problem]:

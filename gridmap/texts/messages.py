@@ -32,5 +32,322 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "validation.line": ("  {source} {problem}", "  {source}: {problem}"),
     "validation.more": ("  … 另有 {n} 个问题", "  … and {n} more"),
+    # the importer's reasons for refusing (or repairing) a cell, gridmap.ingest.values
+    "import.in_column": ("（列 {column}）", " (column {column})"),
+    "import.an_integer": ("整数", "an integer"),
+    "import.a_number": ("数字", "a number"),
+    "import.not_kind": ("{cell} 不是{kind}{label}{hint}", "{cell} is not {kind}{label}{hint}"),
+    "import.hint_drop_unit": ("（--fix 可去掉单位）", " (--fix drops the unit)"),
+    "import.hint_round": ("（--fix 可四舍五入）", " (--fix rounds it half up)"),
+    "import.repaired": ("已修复：{what}", "repaired: {what}"),
+    "import.replaced": ("{cell} → {value}{label}", "{cell} → {value}{label}"),
+    "import.rounded": ("{cell} → {value}（四舍五入）{label}", "{cell} → {value} (rounded half up){label}"),
+    "import.out_of_range": (
+        "{cell} 超出范围（最大 {most:,}）{label}",
+        "{cell} is out of range (at most {most:,}){label}",
+    ),
+    "import.negative": ("{field} 不能为负数：{cell}{label}", "negative {field} {cell}{label}"),
+    "import.not_expected": ("{cell} 无法识别，应为{expected}{label}", "{cell} is not {expected}{label}"),
+    "import.expected_yes_no": (
+        "是或否（是/否、Y/N、1/0、true/false）",
+        "yes/no (是/否, Y/N, 1/0, true/false)",
+    ),
+    "import.expected_one_of": ("以下之一：{spellings}", "one of {spellings}"),
+    "import.code_unprintable": (
+        "{cell} 含有控制字符或不可打印字符{label}",
+        "{cell} holds control or non-printing characters{label}",
+    ),
+    "import.code_forbidden": (
+        "{cell} 含有 {chars} 之一，网址中无法引用{label}",
+        "{cell} holds one of {chars}, which a URL cannot name{label}",
+    ),
+    "import.code_long": ("超过 {most} 个字符{label}", "longer than {most} characters{label}"),
+    "import.text_unsafe": (
+        "含有控制字符或双向文本控制符{label}",
+        "holds control characters or bidirectional overrides{label}",
+    ),
+    "import.text_long": (
+        "共 {n:,} 个字符，最多保留 {most} 个{label}",
+        "{n:,} characters; at most {most} are kept{label}",
+    ),
+    "import.not_phone": (
+        "{cell} 不是电话号码（应为手机号如 13812341234，或带区号的固定电话）{label}",
+        "{cell} is not a phone number (a mobile like 13812341234, or a landline with its area code){label}",
+    ),
+    "import.required_column": (
+        "缺少必填列（可用的列名：{names}）",
+        "required column is missing (accepted names: {names})",
+    ),
+    "import.required_empty": ("必填值为空", "required value is empty"),
+    # gridmap.ingest.geometry and gridmap.ingest.area
+    "import.not_wkt": ("{cell} 不是 WKT（列 {column}）", "{cell} is not WKT (column {column})"),
+    "import.half_point": ("填了 {given}，但 {empty} 为空", "{given} is given but {empty} is empty"),
+    "import.not_coordinate": ("{cell} 不是数字（列 {column}）", "{cell} is not a number (column {column})"),
+    "import.empty_geometry": ("几何为空", "empty geometry"),
+    "import.want_point": ("点（Point）", "a Point"),
+    "import.want_line": (
+        "有长度的线（LineString 或 MultiLineString）",
+        "a LineString or MultiLineString of some length",
+    ),
+    "import.want_polygon": ("面（Polygon 或 MultiPolygon）", "a Polygon or MultiPolygon"),
+    "import.wrong_type": ("几何类型应为{wanted}，实为 {got}", "expected {wanted}, got a {got}"),
+    "import.swapped": (
+        "经纬度似乎写反了：({x}, {y}) 在{area}之外",
+        "lon/lat look swapped: ({x}, {y}) is outside {area}",
+    ),
+    "import.not_lonlat": (
+        "坐标 ({x}, {y}) 不是经纬度（超出 ±180/±90）：投影坐标须用 --crs EPSG:<代码> 指明",
+        "coordinates ({x}, {y}) are not lon/lat (outside ±180/±90): projected data needs --crs EPSG:<code>",
+    ),
+    "import.outside": ("坐标 ({x}, {y}) 在{area}之外", "coordinates ({x}, {y}) are outside {area}"),
+    "import.outside_crs": (
+        "坐标 ({x}, {y}) 超出 {crs} 的有效范围",
+        "coordinates ({x}, {y}) are outside the valid area of {crs}",
+    ),
+    "import.lands_outside": (
+        "{crs} 坐标 ({x}, {y}) 换算后为 ({lon}, {lat})，在{area}之外：坐标系是否正确？",
+        "coordinates ({x}, {y}) in {crs} land at ({lon}, {lat}), outside {area}: is the CRS right?",
+    ),
+    "import.invalid_geometry_fix": (
+        "几何无效：{reason}（可用 --fix 修复）",
+        "invalid geometry: {reason} (repair with --fix)",
+    ),
+    "import.invalid_geometry_lost": (
+        "几何无效：{reason}；修复后已不剩任何多边形",
+        "invalid geometry: {reason}; no polygon is left after repair",
+    ),
+    "area.box": ("经度 {x0}–{x1}、纬度 {y0}–{y1}", "lon {x0}–{x1}, lat {y0}–{y1}"),
+    "area.china": (
+        "中国范围（{box}；可用 {variable} 另设范围）",
+        "China's extent ({box}; {variable} sets another area)",
+    ),
+    "area.world": ("全球范围", "the world"),
+    "area.setting": ("服务范围（{box}，{variable}）", "the service area ({box}, {variable})"),
+    "area.streets": ("已载入街道的范围（{box}）", "the loaded streets' extent ({box})"),
+    "area.crs": ("{crs} 的有效范围（{box}）", "the valid area of {crs} ({box})"),
+    "area.china_crs": (
+        "中国范围，即 {crs} 的定义范围（{box}）",
+        "China's extent, where {crs} is defined ({box})",
+    ),
+    "area.within_china": (
+        "{area}中位于中国境内、{crs} 有定义的部分",
+        "{area} within China, where {crs} is defined",
+    ),
+    # gridmap.ingest.readers: a file that cannot be read
+    "read.unsupported": (
+        "不支持的文件类型 {suffix}；可导入：{accepted}",
+        "unsupported file type {suffix}; accepted: {accepted}",
+    ),
+    "read.not_found": ("文件不存在", "file not found"),
+    "read.osm_roads": (
+        "OpenStreetMap 数据只能导入为道路（roads），不能导入为 {layer}",
+        "an OpenStreetMap extract imports as roads, not {layer}",
+    ),
+    "read.unknown_encoding": (
+        "未知的编码 {encoding}（如 utf-8、gbk、gb18030）",
+        "unknown encoding {encoding} (e.g. utf-8, gbk, gb18030)",
+    ),
+    "read.not_utf8_gbk": (
+        "文字既不是 UTF-8 也不是 GBK（第 {byte} 字节）；请用 --encoding 指明",
+        "text is neither UTF-8 nor GBK (byte {byte}); pass --encoding",
+    ),
+    "read.not_encoding": (
+        "文字不是 {encoding}（第 {byte} 字节：{why}）",
+        "text is not {encoding} (byte {byte}: {why})",
+    ),
+    "read.no_header": ("空文件：没有表头行", "empty file: no header row"),
+    "read.bad_csv": ("无法解析 CSV：{why}", "cannot parse CSV: {why}"),
+    "read.bad_workbook": ("无法打开工作簿：{why}", "cannot open workbook: {why}"),
+    "read.zip_bomb": (
+        "工作簿将从 {packed:,} 字节解压到 {inflated:,} 字节（{times:,.0f} 倍），疑为压缩炸弹，拒绝读取",
+        "the workbook would inflate from {packed:,} to {inflated:,} bytes ({times:,.0f} times); refused as a likely zip bomb",
+    ),
+    "read.no_layer": ("文件中没有图层", "the file holds no layer"),
+    "read.shp_not_utf8": (
+        "文字不是 utf-8；请用 --encoding 指明文件的编码（如 gbk）",
+        "text is not utf-8; pass the file's --encoding (e.g. gbk)",
+    ),
+    "read.bad_sidecar": (
+        "无法读取字段名附属文件 {sidecar}：{why}",
+        "cannot read the field-name sidecar {sidecar}: {why}",
+    ),
+    "read.not_sidecar": (
+        "字段名附属文件 {sidecar} 不是 gridmap 的附属文件",
+        "the field-name sidecar {sidecar} is not a gridmap sidecar",
+    ),
+    "read.bad_zip": ("无法打开 zip：{why}", "cannot open zip: {why}"),
+    "read.cannot_open": ("无法打开：{why}", "cannot open: {why}"),
+    "read.invalid_geometry": ("几何无效：{why}", "invalid geometry: {why}"),
+    "read.bad_layer": ("无法读取图层 {layer}：{why}", "cannot read layer {layer}: {why}"),
+    "read.cpg_encoding": (".cpg 声明的编码", "the encoding its .cpg declares"),
+    "read.not_declared": (
+        "文字不是{encoding}（{why}）；请用 --encoding 指明",
+        "text is not {encoding} ({why}); pass --encoding",
+    ),
+    "read.no_such_layer": (
+        "没有名为 {wanted} 的图层；文件中有：{names}",
+        "no layer {wanted}; the file has: {names}",
+    ),
+    "read.no_such_sheet": (
+        "没有名为 {wanted} 的工作表；文件中有：{names}",
+        "no sheet {wanted}; the file has: {names}",
+    ),
+    "read.which_layer": (
+        "文件有 {n} 个图层（{names}），没有一个名为 {layer}：请用 --source-layer 选择",
+        "{n} layers ({names}) and none is named {layer}: choose one with --source-layer",
+    ),
+    "read.which_sheet": (
+        "文件有 {n} 个工作表（{names}），没有一个名为 {layer}：请用 --source-layer 选择",
+        "{n} sheets ({names}) and none is named {layer}: choose one with --source-layer",
+    ),
+    # gridmap.ingest.importer, columns, spreadsheet, rejects
+    "import.no_rows": ("文件中没有数据行", "the file holds no rows"),
+    "import.unmapped": (
+        "{why}：请改列名，或加 --ignore {column}",
+        "{why}: rename the column, or pass --ignore {column}",
+    ),
+    "import.every_row": ("全部 {n:,} 行都有问题", "every one of the {n:,} rows has a problem"),
+    "import.duplicate": (
+        "编码 {code} 重复（首次出现在第 {first} 行）",
+        "duplicate code {code} (first in row {first})",
+    ),
+    "import.parent_empty": ("（{layer} 为空：请先导入它）", " ({layer} is empty: import it first)"),
+    "import.unknown_parent": (
+        "{field} {ref} 不存在：{layer} 中没有这个编码{hint}",
+        "unknown {field} {ref}: no such code in {layer}{hint}",
+    ),
+    "import.no_geometry": ("没有几何", "no geometry"),
+    "import.no_building": (
+        "没有几何，也没有楼栋与其 building_code 或地址相符",
+        "no geometry, and no building matches its building_code or address",
+    ),
+    "import.no_geometry_columns": (
+        "没有几何列：应有经纬度列（经度/纬度、lon/lng/longitude/x、lat/latitude/y）或 WKT 列（wkt/geometry/几何）",
+        "no geometry columns: expected lon/lat (经度/纬度, lon/lng/longitude/x, lat/latitude/y) or WKT (wkt/geometry/几何)",
+    ),
+    "import.rejects_unwritable": (
+        "无法把被拒的行写入 {path}：{why}",
+        "cannot write the rejected rows to {path}: {why}",
+    ),
+    "columns.ignored_as_asked": ("按要求忽略（--ignore）", "ignored as asked (--ignore)"),
+    "columns.cut_name": (
+        "被截成 {limit} 个字符的列名，可能是 {fields} 中任一个",
+        "a name cut to {limit} characters that could be any of {fields}",
+    ),
+    "columns.looks_like": (
+        "看似 {layer} 的 {fields}，但列名不对",
+        "looks like {fields} of {layer} but is not its name",
+    ),
+    "columns.not_a_field": ("不是 {layer} 的字段", "not a field of {layer}"),
+    "columns.also": ("同样对应 {field}；已使用列 {used}", "also matches {field}; column {used} is used"),
+    "columns.derived": (
+        "{field} 由 gridmap 推算，从不取自导入文件",
+        "{field} is derived by gridmap, never taken from input",
+    ),
+    "sheet.scientific": ("科学计数法，如 {example}", "scientific notation such as {example}"),
+    "sheet.decimal": ("带小数尾巴的数字，如 {example}", "numbers with a decimal tail such as {example}"),
+    "sheet.lost_zero": (
+        "丢了开头 0 的号码，如 {example}",
+        "numbers that lost their leading 0 such as {example}",
+    ),
+    "sheet.lost_zeros": (
+        "丢了开头 0 的编码，如 {example}",
+        "codes that lost their leading zeros such as {example}",
+    ),
+    "sheet.mangled": (
+        "列 {column} 中有{how}（第 {row} 行）：电子表格把它们转成了数字，丢失的数字无法从这个文件恢复。"
+        "请从 gridmap 重新导出为 XLSX（编码和电话在 Excel 中保持为文本），"
+        "或在 Excel 中通过“数据 → 从文本/CSV”打开该 CSV，并把这些列设为文本",
+        "column {column} holds {how} (row {row}): a spreadsheet turned them into numbers; the lost digits cannot "
+        "be recovered from this file. Export the layer again from gridmap as XLSX (codes and phones stay text in "
+        "Excel), or open the CSV through Excel's Data → From Text/CSV with these columns set to Text",
+    ),
+    "list.separator": ("；", "; "),
+    # gridmap.ingest.changes: what an import would change
+    "changes.added": ("新增", "added"),
+    "changes.changed": ("修改", "changed"),
+    "changes.removed": ("删除", "removed"),
+    "changes.unchanged": ("不变", "unchanged"),
+    "changes.remove": ("删除 {n:,} 个 {layer}", "remove {n:,} {layer}"),
+    "changes.clear": (
+        "清空 {n:,} 个 {layer} 的 {field}（文件中没有 {field} 列）",
+        "clear {field} of {n:,} {layer} (the file has no {field} column)",
+    ),
+    "import.not_confirmed": (
+        "{file}：导入未经确认，未作任何更改",
+        "{file}: import not confirmed; nothing was changed",
+    ),
+    # gridmap import, init, layers (gridmap.cli.data)
+    "cli.import.skip_needs_rejects": (
+        "--skip-invalid 须同时给出 --rejects 文件，被拒的行才不会无人知晓",
+        "--skip-invalid needs --rejects FILE, so no refused row goes unseen",
+    ),
+    "cli.import.rejects_needs_skip": (
+        "--rejects 只在 --skip-invalid 时写出",
+        "--rejects is written only with --skip-invalid",
+    ),
+    "cli.import.importing": ("正在导入 {file}", "importing {file}"),
+    "cli.import.refused": (
+        "[yellow]{n:,} 行被拒[/]，连同原因写入 {path}",
+        "[yellow]{n:,} row(s) refused[/], written with their reasons to {path}",
+    ),
+    "cli.import.cancelled": (
+        "这次导入将{loss}；未作任何更改（确认请加 --yes，或用 --mode append 保留文件中没有的要素）",
+        "this import would {loss}; nothing was changed (pass --yes to confirm, or --mode append to keep features the file does not hold)",
+    ),
+    "cli.import.confirm": ("{loss}？", "{loss}?"),
+    "cli.import.dry_run": ("[bold]试运行[/]：未作任何更改", "[bold]dry run[/]: nothing was changed"),
+    "cli.import.format": ("格式 {value}", "format {value}"),
+    "cli.import.crs": ("坐标系 {value}", "CRS {value}"),
+    "cli.import.layer": ("图层 {value}", "layer {value}"),
+    "cli.import.encoding": ("编码 {value}", "encoding {value}"),
+    "cli.import.read": (
+        "[bold]已读取[/] {source} 中的 {n:,} 条{label}（{layer}） [dim]（{details}）[/]",
+        "[bold]read[/] {n:,} {layer} ({label}) from {source} [dim]({details})[/]",
+    ),
+    "cli.import.columns": ("列的对应", "columns"),
+    "cli.import.source_column": ("文件中的列", "source column"),
+    "cli.import.from_sidecar": (" [dim]（列名取自附属文件）[/]", " [dim](name from the sidecar)[/]"),
+    "cli.import.geometry": ("几何（{role}）", "geometry ({role})"),
+    "cli.import.ignored": ("[yellow]已忽略[/]：{why}", "[yellow]ignored[/]: {why}"),
+    "cli.import.repaired": (
+        "  [yellow]已修复[/] 第 {row} 行{field}：{what}",
+        "  [yellow]repaired[/] row {row}{field}: {what}",
+    ),
+    "cli.import.placed": (
+        "  {n:,} 户按所在楼栋的位置定位",
+        "  {n:,} household(s) placed at their building's point",
+    ),
+    "cli.import.changes": ("{layer} 的更改（{mode}）", "changes to {layer} ({mode})"),
+    "cli.import.change": ("更改", "change"),
+    "cli.import.features": ("要素数", "features"),
+    "cli.import.sample": ("编码（示例）", "codes (sample)"),
+    "cli.import.changed_fields": ("  修改的字段：{fields}", "  changed fields: {fields}"),
+    "cli.import.would_clear": (
+        "  [red]{n:,} 个 {layer} 将失去 {field}[/]：文件中没有 {field} 列",
+        "  [red]{n:,} {layer} would lose their {field}[/]: the file has no {field} column",
+    ),
+    "cli.import.done": (
+        "[bold green]已导入[/] {source} 中的 {n:,} 条{label}（{layer}） [dim]（{timing}）[/]",
+        "[bold green]imported[/] {n:,} {layer} ({label}) from {source} [dim]({timing})[/]",
+    ),
+    "cli.import.timing": ("{mode}，{seconds:.1f} 秒", "{mode}, {seconds:.1f} s"),
+    "cli.import.rate": ("，每秒 {rate:,.0f} 行", ", {rate:,.0f} rows/s"),
+    "cli.import.upserted": (
+        "  新增 {inserted:,} 条，更新 {updated:,} 条（编码已在库中）",
+        "  {inserted:,} inserted, {updated:,} updated (codes already in the store)",
+    ),
+    "cli.init.exists": (
+        "{url} 已有 gridmap 数据库；未作任何更改",
+        "a gridmap store already exists at {url}; nothing was changed",
+    ),
+    "cli.init.created": (
+        "已在 {url} 新建空数据库（{n} 个图层）",
+        "created an empty store at {url} ({n} layers)",
+    ),
+    "cli.layers.title": ("{url} 中的图层", "layers in {url}"),
+    "cli.layers.layer": ("图层", "layer"),
+    "cli.layers.label": ("名称", "label"),
+    "cli.layers.features": ("要素数", "features"),
 }
 """Key -> (Chinese, English)."""
