@@ -164,7 +164,7 @@ def _print_report(report: ImportReport) -> None:
             layer=report.layer,
             label=LAYERS[report.layer].label_zh,
             source=report.source,
-            details=say("list.separator").join(details),
+            details=say("list.comma").join(details),
         ),
         highlight=False,
     )
@@ -212,7 +212,7 @@ def _print_changes(changes: ChangeSet) -> None:
         )
     console.print(table)
     if changes.changed_fields:
-        fields = ", ".join(f"{name} {count:,}" for name, count in changes.changed_fields.items())
+        fields = say("list.comma").join(f"{name} {count:,}" for name, count in changes.changed_fields.items())
         console.print(say("cli.import.changed_fields", fields=fields), highlight=False)
     for name, count in changes.cleared.items():
         console.print(

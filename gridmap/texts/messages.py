@@ -263,6 +263,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Excel), or open the CSV through Excel's Data → From Text/CSV with these columns set to Text",
     ),
     "list.separator": ("；", "; "),
+    "list.comma": ("，", ", "),
     # gridmap.ingest.changes: what an import would change
     "changes.added": ("新增", "added"),
     "changes.changed": ("修改", "changed"),
@@ -302,7 +303,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.import.layer": ("图层 {value}", "layer {value}"),
     "cli.import.encoding": ("编码 {value}", "encoding {value}"),
     "cli.import.read": (
-        "[bold]已读取[/] {source} 中的 {n:,} 条{label}（{layer}） [dim]（{details}）[/]",
+        "[bold]已读取[/] {source} 中的 {n:,} 条{label}（{layer}）[dim]（{details}）[/]",
         "[bold]read[/] {n:,} {layer} ({label}) from {source} [dim]({details})[/]",
     ),
     "cli.import.columns": ("列的对应", "columns"),
@@ -328,7 +329,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "  [red]{n:,} {layer} would lose their {field}[/]: the file has no {field} column",
     ),
     "cli.import.done": (
-        "[bold green]已导入[/] {source} 中的 {n:,} 条{label}（{layer}） [dim]（{timing}）[/]",
+        "[bold green]已导入[/] {source} 中的 {n:,} 条{label}（{layer}）[dim]（{timing}）[/]",
         "[bold green]imported[/] {n:,} {layer} ({label}) from {source} [dim]({timing})[/]",
     ),
     "cli.import.timing": ("{mode}，{seconds:.1f} 秒", "{mode}, {seconds:.1f} s"),
@@ -349,5 +350,98 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.layers.layer": ("图层", "layer"),
     "cli.layers.label": ("名称", "label"),
     "cli.layers.features": ("要素数", "features"),
+    # gridmap.lookup: what an address or point lookup could not answer
+    "lookup.no_building": ("未找到与地址 {address} 相符的楼栋", "no building matches the address {address}"),
+    "lookup.no_building_near": (
+        "未找到与地址 {address} 相符的楼栋；该门牌号可能位于网格 {grids}",
+        "no building matches the address {address}; its house number may lie in grid {grids}",
+    ),
+    "lookup.building_outside": (
+        "楼栋 {building}（{address}）不在任何网格内",
+        "building {building} ({address}) lies in no grid",
+    ),
+    "lookup.point_outside": (
+        "坐标点 ({lon}, {lat})（{crs}）不在任何网格内",
+        "no grid contains the point ({lon}, {lat}) in {crs}",
+    ),
+    # api/errors.py: a request FastAPI could not parse
+    "api.invalid": ("参数无效：{fields}", "invalid {fields}"),
+    "api.invalid_request": ("请求无效", "invalid request"),
+    # gridmap lookup (gridmap.cli.lookup)
+    "cli.lookup.either": (
+        "请给出地址 ADDRESS，或同时给出 --lon 和 --lat",
+        "give either an ADDRESS or both --lon and --lat",
+    ),
+    "cli.lookup.title": ("查询结果", "lookup"),
+    "cli.lookup.grid": ("网格", "grid"),
+    "cli.lookup.party_branch": ("网格党支部", "party branch"),
+    "cli.lookup.worker": ("网格员", "grid worker"),
+    "cli.lookup.community": ("社区", "community"),
+    "cli.lookup.street": ("街道", "street"),
+    "cli.lookup.building": ("楼栋", "building"),
+    "cli.lookup.address": ("地址", "address"),
+    "cli.lookup.score": ("相似度", "score"),
+    "cli.lookup.match": ("匹配方式", "match"),
+    "cli.lookup.disagrees": ("与地址所写不符", "not where written"),
+    "cli.lookup.did_you_mean": ("您是否要找", "did you mean"),
+    # gridmap validate and gridmap site (gridmap.cli.validate)
+    "cli.wrote_features": ("已把 {n:,} 个要素写入 {path}", "wrote {n:,} feature(s) to {path}"),
+    "cli.validate.reading": ("正在读取网格、社区和住户", "reading grids, communities and households"),
+    "cli.validate.checking": ("正在检查网格拓扑", "validating grid topology"),
+    "cli.validate.clean": (
+        "[bold green]未发现问题[/]：{n:,} 个网格完整覆盖所属社区",
+        "[bold green]no findings[/]: {n:,} grids cover their communities cleanly",
+    ),
+    "cli.validate.title": (
+        "网格拓扑：{errors:,} 个错误，{warnings:,} 个警告",
+        "grid topology: {errors:,} error(s), {warnings:,} warning(s)",
+    ),
+    "cli.validate.more": (
+        "… 另有 {n:,} 条（用 --out 取得全部）",
+        "… and {n:,} more (use --out to get them all)",
+    ),
+    "cli.site.no_roads": (
+        "没有道路数据：请先导入道路（gridmap import roads 文件）再按步行选址",
+        "no roads loaded: import roads (gridmap import roads FILE) to site on foot",
+    ),
+    "cli.site.reading": ("正在读取住户、楼栋和已有点位", "reading households, buildings and sites"),
+    "cli.site.siting": ("正在为 {kind} 选址 {k} 处", "siting {k} {kind}"),
+    "cli.site.on_foot": ("（步行）", " on foot"),
+    "cli.site.proposed": (
+        "[bold]建议新增{label}（{kind}）{n} 处（共求 {k} 处）[/]，半径 {radius:,.0f} 米{on_foot}：新覆盖 {gain:,} 户"
+        "（{before:,} → {after:,}，共 {total:,} 户；新增前覆盖率 {share:.1%}）",
+        "[bold]proposed {n} of {k} {kind} ({label})[/], radius {radius:,.0f} m{on_foot}: {gain:,} more households covered "
+        "({before:,} → {after:,} of {total:,}; {share:.1%} before)",
+    ),
+    "cli.site.exact": ("精确最优解（混合整数规划，HiGHS）", "exact optimum (MIP, HiGHS)"),
+    "cli.site.greedy": ("贪心算法加单点交换改进", "greedy with 1-swap improvement"),
+    "cli.site.method": ("方法：{method}；{status}", "method: {method}; {status}"),
+    "cli.site.greedy_gap": (
+        "；贪心算法只能达到 {total:,}（少 {gap:.1%}）",
+        "; greedy would reach {total:,} ({gap:.1%} below)",
+    ),
+    "cli.site.details": (
+        "{details}\n候选点 {candidates:,} 个，需求点 {points:,} 个（{demand}），用时 {seconds:.1f} 秒",
+        "{details}\n{candidates:,} candidates, {points:,} demand points ({demand}), {seconds:.1f} s",
+    ),
+    "cli.site.rank": ("序号", "rank"),
+    "cli.site.candidate": ("候选点", "candidate"),
+    "cli.site.label": ("名称/地址", "name/address"),
+    "cli.site.gain": ("新增户数", "new households"),
+    "cli.site.covered": ("累计户数", "households covered"),
+    "cli.site.share": ("覆盖率", "coverage"),
+    # api/lookup.py: a lookup's own 422s
+    "api.lookup.not_number": ("{name} 必须是数字", "{name} must be a number"),
+    "api.lookup.range": (
+        "{name} 必须在 -{bound} 到 {bound} 之间",
+        "{name} must be between -{bound} and {bound}",
+    ),
+    "api.lookup.both": ("地址和经纬度只能给出一种", "give either address or lon/lat, not both"),
+    "api.lookup.blank": ("地址为空", "address is blank"),
+    "api.lookup.long": ("地址超过 {most} 个字符", "address is longer than {most} characters"),
+    "api.lookup.missing": (
+        "请给出地址，或同时给出经度和纬度（缺少 {missing}）",
+        "give an address, or both lon and lat ({missing} is missing)",
+    ),
 }
 """Key -> (Chinese, English)."""
