@@ -443,5 +443,87 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "请给出地址，或同时给出经度和纬度（缺少 {missing}）",
         "give an address, or both lon and lat ({missing} is missing)",
     ),
+    # gridmap map, report and serve
+    "cli.reading_store": ("正在读取数据库", "reading the store"),
+    "cli.analysing": ("正在分析", "analysing"),
+    "cli.map.analysing": ("正在分析覆盖情况", "analysing coverage"),
+    "cli.map.siting_grid": (
+        "正在为网格 {grid} 选 {k} 处新广播点位",
+        "choosing {k} new speaker sites in grid {grid}",
+    ),
+    "cli.map.drawing_grid": ("正在绘制网格 {grid}", "drawing grid {grid}"),
+    "cli.map.siting": ("正在选 {k} 处新广播点位", "choosing {k} new speaker sites"),
+    "cli.map.drawing": ("正在绘制辖区地图", "drawing the district"),
+    "cli.map.writing": ("正在写出 HTML", "writing HTML"),
+    "cli.map.wrote": (
+        "已写出 {path}（{mb:.1f} MB）；用浏览器打开即可，无需联网",
+        "wrote {path} ({mb:.1f} MB); open it in a browser, no network needed",
+    ),
+    "cli.report.one_scope": (
+        "--street、--community、--grid 最多只能给一个",
+        "give at most one of --street, --community, --grid",
+    ),
+    "cli.report.laying_out": ("正在排版报告", "laying out the report"),
+    "cli.report.printing": ("正在打印 PDF", "printing the PDF"),
+    "cli.report.wrote": (
+        "已写出 {path}（{kb:.0f} kB），用时 {seconds:.1f} 秒",
+        "wrote {path} ({kb:.0f} kB) in {seconds:.1f} s",
+    ),
+    "cli.serve.warning": ("警告：{warning}", "warning: {warning}"),
+    "cli.serve.serving": (
+        "正在提供 {store} 的服务：http://{host}:{port}（{workers} 个工作进程，{tokens} 个令牌）；接口文档见 /docs",
+        "serving {store} on http://{host}:{port} ({workers} worker(s), {tokens} token(s)); docs at /docs",
+    ),
+    # gridmap assign and analyze (gridmap.cli.analysis)
+    "cli.assign.counted": (
+        "{label}（{layer}）：{total:,} 个中有 {n:,} 个在网格内",
+        "{layer} ({label}): {n:,} of {total:,} in a grid",
+    ),
+    "cli.assign.lost": (
+        "[yellow]{n:,} 个要素不在任何网格内[/]（见 `gridmap analyze --out`）",
+        "[yellow]{n:,} features lie in no grid[/] (see `gridmap analyze --out`)",
+    ),
+    "cli.analyze.wrote": ("已把 {files} 写入 {out}", "wrote {files} to {out}"),
+    "cli.analyze.streets": ("街道汇总", "Streets"),
+    "cli.analyze.street": ("街道", "street"),
+    "cli.analyze.households": ("户数", "households"),
+    "cli.analyze.no_branch": ("无支部", "no branch"),
+    "cli.analyze.no_worker": ("无网格员", "no worker"),
+    "cli.analyze.gaps": ("问题", "gaps"),
+    "cli.analyze.grade": ("等级", "grade"),
+    "cli.analyze.totals": (
+        "[bold]{grids:,}[/] 个网格共 [bold]{households:,}[/] 户：{shares}",
+        "[bold]{households:,}[/] households in [bold]{grids:,}[/] grids: {shares}",
+    ),
+    "cli.analyze.grades": (
+        "各等级网格数：{grades}；未建党支部 {no_branch:,}，未配网格员 {no_worker:,}",
+        "grids by grade: {grades}; without party branch {no_branch:,}, without worker {no_worker:,}",
+    ),
+    "cli.analyze.gaps_line": (
+        "{uncovered:,} 户不在正常广播覆盖范围内，未覆盖面积 {km2:,.2f} 平方公里；{centers:,} 个党员中心户联系不足；"
+        "{topology:,} 个拓扑错误；{unassigned:,} 个要素不在任何网格内",
+        "{uncovered:,} households outside working speaker range, uncovered area {km2:,.2f} km²; "
+        "{centers:,} center households under quota; {topology:,} topology errors; {unassigned:,} features in no grid",
+    ),
+    # gridmap history, revert, diff (gridmap.cli.history)
+    "history.inserted": ("新增", "inserted"),
+    "history.updated": ("修改", "updated"),
+    "history.deleted": ("删除", "deleted"),
+    "cli.history.bad_since": (
+        "--since 应为日期或时间，如 2025-01-31 或 2025-01-31T08:00，而不是 {value}",
+        "--since must be a date or time like 2025-01-31 or 2025-01-31T08:00, not {value}",
+    ),
+    "cli.history.title": ("修改记录", "history"),
+    "cli.history.revision": ("版本", "revision"),
+    "cli.history.at": ("时间（北京时间）", "at (Beijing time)"),
+    "cli.history.author": ("修改人", "author"),
+    "cli.history.command": ("命令", "command"),
+    "cli.history.changes": ("变更", "changes"),
+    "cli.history.reverts": ("{command}（撤销版本 {n}）", "{command} (reverts {n})"),
+    "cli.history.reverted": ("已撤销版本 {old}，记为版本 {new}", "reverted revision {old} as revision {new}"),
+    "cli.diff.title": (
+        "{layer}：{start} 至 {end} 之间所属网格变化的有 {n:,} 个",
+        "{layer}: {n:,} changed grid between {start} and {end}",
+    ),
 }
 """Key -> (Chinese, English)."""
