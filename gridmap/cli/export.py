@@ -31,6 +31,7 @@ from gridmap.siting import SiteKind, site
 from gridmap.stores import Store, open_store
 from gridmap.stores.base import BBox
 from gridmap.stores.query import parse_bbox
+from gridmap.texts import Message, say
 
 ALL = "all"
 DEFAULT_FORMAT = "geojson"
@@ -57,9 +58,9 @@ def _analysis_output(
     frames = {name: store.read(name) for name in LAYER_NAMES}
     if what in (AnalysisOutput.SITES_SPEAKERS, AnalysisOutput.SITES_SERVICE_POINTS):
         kind: SiteKind = "speakers" if what is AnalysisOutput.SITES_SPEAKERS else "service_points"
-        with console.status(f"siting {k} {kind}"):
+        with console.status(say("cli.site.siting", k=k, kind=kind)):
             return site(frames, kind, k).sites
-    with console.status("analysing"):
+    with console.status(say("cli.analysing")):
         result = analyze(frames)
     if what is AnalysisOutput.GRIDS_COVERAGE:
         frame, key = result.grids, "code"
@@ -88,7 +89,7 @@ def _frame_to_export(
     """The frame to write and its layer name: a (subset of a) layer, or an analysis output."""
     if what is None:
         assert layer is not None
-        with console.status(f"reading {layer}"):
+        with console.status(say("cli.export.reading", layer=layer)):
             return select_features(store, layer, community=community, grid=grid, bbox=bbox), layer
     grid_codes = None
     if community or grid or bbox:
@@ -147,27 +148,27 @@ def export_command(
 ) -> None:
     """Export LAYER (or an analysis output) as GeoJSON, GeoPackage, Shapefile, KML, CSV, XLSX, FlatGeobuf."""
     if (layer is None) == (what is None):
-        raise typer.BadParameter("give a LAYER or --what, not both")
+        raise typer.BadParameter(say("cli.export.layer_or_what"))
     if layer is not None and layer != ALL:
         get_layer(layer)
     key = parse_format(fmt, out) if out is not None else parse_format(fmt or DEFAULT_FORMAT, Path())
     if layer == ALL and fmt is None and out is None:
         key = "gpkg"
     if layer == ALL and key != "gpkg":
-        raise typer.BadParameter("`all` layers go into one GeoPackage: use --format gpkg")
+        raise typer.BadParameter(say("cli.export.all_gpkg"))
     spec = parse_crs(crs)
     if csv_geometry not in ("wkt", "lonlat"):
-        raise typer.BadParameter("--csv-geometry must be wkt or lonlat")
+        raise typer.BadParameter(say("cli.export.csv_geometry"))
     geometry: CsvGeometry = "wkt" if csv_geometry == "wkt" else "lonlat"
     if headers not in HEADERS:
-        raise typer.BadParameter(f"--headers must be one of {', '.join(HEADERS)}")
+        raise typer.BadParameter(say("cli.export.headers", choices=", ".join(HEADERS)))
     chosen_headers: Headers = "zh" if headers == "zh" else "canonical"
     window = None if bbox is None else parse_bbox(bbox)
     role = Role.ANONYMOUS if public else Role.ADMIN
     keep_personal = with_personal and not public
     with open_store(store, create=False) as opened:
         if layer == ALL:
-            with console.status("reading every layer"):
+            with console.status(say("cli.export.reading_all")):
                 frames = {
                     name: select_features(opened, name, community=community, grid=grid, bbox=window)
                     for name in LAYER_NAMES
@@ -175,7 +176,7 @@ def export_command(
             written = export_layers(
                 frames, out or Path("gridmap.gpkg"), spec, role=role, with_personal=keep_personal
             )
-            console.print(f"{sum(len(f) for f in frames.values()):,} features in 7 layers → {written}")
+            console.print(say("cli.export.all_written", n=sum(len(f) for f in frames.values()), path=written))
             console.print(crs_note(spec), highlight=False)
             _say_personal(
                 sorted({c for n, f in frames.items() for c in personal_columns(f, n)}), keep_personal
@@ -184,7 +185,7 @@ def export_command(
         frame, name = _frame_to_export(opened, layer, what, k, community=community, grid=grid, bbox=window)
     if out is None:
         out = Path(f"{name}{FORMATS[key].suffix}")
-    with console.status(f"writing {FORMATS[key].label}"):
+    with console.status(say("cli.export.writing", format=FORMATS[key].label)):
         try:
             written = export_layer(
                 frame,
@@ -200,10 +201,11 @@ def export_command(
                 headers=chosen_headers,
             )
         except UnicodeEncodeError as exc:
-            raise GridmapError(f"text cannot be written as {encoding}: {exc.reason}") from None
+            raise GridmapError(Message("cli.export.encoding", encoding=encoding, why=exc.reason)) from None
     size = written.stat().st_size
     console.print(
-        f"{len(frame):,} features → {written} ({FORMATS[key].label}, {size / 1024:,.0f} KiB)", highlight=False
+        say("cli.export.written", n=len(frame), path=written, format=FORMATS[key].label, kib=size / 1024),
+        highlight=False,
     )
     console.print(crs_note(spec), highlight=False)
     _say_personal(personal_columns(frame, layer), keep_personal)
@@ -214,8 +216,6 @@ def _say_personal(columns: list[str], kept: bool) -> None:
     if not columns:
         return
     if kept:
-        console.print(f"[yellow]with personal fields[/]: {', '.join(columns)}", highlight=False)
+        console.print(say("cli.export.with_personal", fields=", ".join(columns)), highlight=False)
     else:
-        console.print(
-            f"personal fields left out: {', '.join(columns)} (--with-personal writes them)", highlight=False
-        )
+        console.print(say("cli.export.personal_left_out", fields=", ".join(columns)), highlight=False)

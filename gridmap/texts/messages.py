@@ -525,5 +525,114 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{layer}：{start} 至 {end} 之间所属网格变化的有 {n:,} 个",
         "{layer}: {n:,} changed grid between {start} and {end}",
     ),
+    # gridmap export (gridmap.cli.export)
+    "cli.export.reading": ("正在读取 {layer}", "reading {layer}"),
+    "cli.export.reading_all": ("正在读取全部图层", "reading every layer"),
+    "cli.export.layer_or_what": (
+        "请给出图层 LAYER 或 --what，二者只能选一",
+        "give a LAYER or --what, not both",
+    ),
+    "cli.export.all_gpkg": (
+        "`all` 把全部图层写入一个 GeoPackage：请用 --format gpkg",
+        "`all` layers go into one GeoPackage: use --format gpkg",
+    ),
+    "cli.export.csv_geometry": (
+        "--csv-geometry 只能是 wkt 或 lonlat",
+        "--csv-geometry must be wkt or lonlat",
+    ),
+    "cli.export.headers": ("--headers 只能是以下之一：{choices}", "--headers must be one of {choices}"),
+    "cli.export.all_written": ("7 个图层共 {n:,} 个要素 → {path}", "{n:,} features in 7 layers → {path}"),
+    "cli.export.writing": ("正在写出 {format}", "writing {format}"),
+    "cli.export.encoding": (
+        "文字无法用 {encoding} 编码写出：{why}",
+        "text cannot be written as {encoding}: {why}",
+    ),
+    "cli.export.written": (
+        "{n:,} 个要素 → {path}（{format}，{kib:,.0f} KiB）",
+        "{n:,} features → {path} ({format}, {kib:,.0f} KiB)",
+    ),
+    "cli.export.with_personal": (
+        "[yellow]含个人信息字段[/]：{fields}",
+        "[yellow]with personal fields[/]: {fields}",
+    ),
+    "cli.export.personal_left_out": (
+        "未写出个人信息字段：{fields}（--with-personal 可写出）",
+        "personal fields left out: {fields} (--with-personal writes them)",
+    ),
+    # gridmap token add|list|remove (gridmap.cli.tokens)
+    "cli.token.not_object": (
+        "{path}：应为把令牌映射到 {{role, communities}} 的 JSON 对象",
+        "{path}: expected a JSON object mapping token to {{role, communities}}",
+    ),
+    "cli.token.exists": (
+        "{path} 中已有名为 {name} 的令牌；请先删除它或换个名称",
+        "a token named {name} is already in {path}; remove it first or pick another name",
+    ),
+    "cli.token.added": ("已添加令牌 {name}（{role}）→ {path}：", "added token {name} ({role}) → {path}:"),
+    "cli.token.keep_it": (
+        "请妥善保存，令牌不再显示。用 GRIDMAP_TOKENS_FILE={path} gridmap serve 启动服务，"
+        "然后用它登录工作台 http://127.0.0.1:8000/",
+        "keep it: it is not shown again. Start the server with GRIDMAP_TOKENS_FILE={path} gridmap serve, "
+        "then sign in to the console at http://127.0.0.1:8000/",
+    ),
+    "cli.token.name": ("名称", "name"),
+    "cli.token.role": ("角色", "role"),
+    "cli.token.communities": ("社区", "communities"),
+    "cli.token.departments": ("部门", "departments"),
+    "cli.token.token": ("令牌", "token"),
+    "cli.token.count": ("{n} 个令牌", "{n} token(s)"),
+    "cli.token.not_found": (
+        "{path} 中没有唯一名为 {name} 的令牌（现有：{known}）",
+        "no single token named {name} in {path} (tokens: {known})",
+    ),
+    "cli.token.removed": (
+        "已从 {path} 删除令牌 {name}（重启服务后生效）",
+        "removed token {name} from {path} (takes effect when the server restarts)",
+    ),
+    # gridmap demo, sample, province (gridmap.cli.demo)
+    "cli.demo.step.load": ("载入示例数据与一年走访", "load sample and a year of visits"),
+    "cli.demo.step.read": ("读取图层", "read layers"),
+    "cli.demo.step.analyse": ("分析", "analyse"),
+    "cli.demo.step.save": ("保存归属", "save grid codes"),
+    "cli.demo.step.cases": ("生成案件", "seed a year of cases"),
+    "cli.demo.step.maps": ("绘制地图", "draw maps"),
+    "cli.demo.visits": ("近一年走访：{n:,} 次", "visits of the past year: {n:,}"),
+    "cli.demo.open_map": ("[bold]打开地图：[/]{path}", "[bold]open the map:[/] {path}"),
+    "cli.demo.worst_grid": ("最需关注的网格：{path}", "grid most in need: {path}"),
+    "cli.demo.sample": ("示例区汇总", "Sample district"),
+    "cli.demo.dirty": ("示例区（含预置问题）汇总", "Sample district with planted problems"),
+    "cli.demo.summary_of": ("{name} 汇总", "Summary of {path}"),
+    "cli.demo.streets": ("街道", "streets"),
+    "cli.demo.communities": ("社区/村", "communities"),
+    "cli.demo.grids": ("网格", "grids"),
+    "cli.demo.households": ("户", "households"),
+    "cli.demo.no_branch": ("无党支部网格", "grids without party branch"),
+    "cli.demo.no_worker": ("无网格员网格", "grids without worker"),
+    "cli.demo.topology": ("拓扑错误", "topology errors"),
+    "cli.demo.unassigned": ("不在任何网格", "features in no grid"),
+    "cli.demo.top_gaps": ("广播盲区最大的网格", "Top speaker gaps"),
+    "cli.demo.grid_code": ("网格编码", "grid"),
+    "cli.demo.name": ("名称", "name"),
+    "cli.demo.uncovered": ("盲区户", "uncovered"),
+    "cli.demo.cases": ("近一年案件（{n:,}）", "Cases of the past year ({n:,})"),
+    "cli.demo.cases.received": ("受理", "received"),
+    "cli.demo.cases.closed": ("结案", "closed"),
+    "cli.demo.cases.on_time": ("按期结案率", "closed on time"),
+    "cli.demo.cases.hours": ("平均处置(工作小时)", "mean handling (working hours)"),
+    "cli.demo.cases.overdue": ("当前超期", "overdue now"),
+    "cli.sample.generating": ("正在生成规模 {scale} 的辖区", "generating scale {scale}"),
+    "cli.sample.writing": ("正在写出 {out}", "writing {out}"),
+    "cli.sample.done": (
+        "生成用时 {seconds:.1f} 秒，已写出 {mib:.1f} MiB 到 {out}",
+        "generated in {seconds:.1f} s, wrote {mib:.1f} MiB to {out}",
+    ),
+    "cli.province.county": (
+        "{code} {name}：{streets} 个街道，{grids:,} 个网格，{households:,} 户",
+        "{code} {name}: {streets} streets, {grids:,} grids, {households:,} households",
+    ),
+    "cli.province.done": (
+        "{counties} 个区县，共 {households:,} 户，用时 {seconds:.0f} 秒，写入 {out}",
+        "{counties} counties, {households:,} households in {seconds:.0f} s, written to {out}",
+    ),
 }
 """Key -> (Chinese, English)."""
