@@ -113,7 +113,7 @@ def _summary_title(data: Path | None) -> str:
         return say("cli.demo.sample")
     if data.resolve() == DIRTY_DIR.resolve():
         return say("cli.demo.dirty")
-    return say("cli.demo.summary_of", name=data.name, path=data)
+    return say("cli.demo.summary_of", name=data.name)
 
 
 def _print_summary(analysis: Analysis, title: str) -> None:

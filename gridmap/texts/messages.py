@@ -601,7 +601,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.demo.worst_grid": ("最需关注的网格：{path}", "grid most in need: {path}"),
     "cli.demo.sample": ("示例区汇总", "Sample district"),
     "cli.demo.dirty": ("示例区（含预置问题）汇总", "Sample district with planted problems"),
-    "cli.demo.summary_of": ("{name} 汇总", "Summary of {path}"),
+    "cli.demo.summary_of": ("{name} 汇总", "Summary of {name}"),
     "cli.demo.streets": ("街道", "streets"),
     "cli.demo.communities": ("社区/村", "communities"),
     "cli.demo.grids": ("网格", "grids"),

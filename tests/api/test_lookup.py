@@ -310,7 +310,7 @@ def test_a_number_the_register_lacks_is_interpolated_or_404_naming_candidate_gri
     reply = reader.get("/lookup", params={"address": "幸福路88号5栋"})
     assert reply.status_code == 404
     assert reply.json()["candidates"] == ["G1", "G2"] and reply.json()["suggestions"]
-    assert "grid G1 or G2" in reply.json()["detail"]
+    assert "grid G1 / G2" in reply.json()["detail"]
     unknown = reader.get("/lookup", params={"address": "幸福里88号5栋"}).json()
     assert "candidates" not in unknown  # a road the register lacks: never a grid
     disagree = reader.get("/lookup", params={"address": "和平社区幸福路88号3栋"}).json()
