@@ -634,5 +634,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{counties} 个区县，共 {households:,} 户，用时 {seconds:.0f} 秒，写入 {out}",
         "{counties} counties, {households:,} households in {seconds:.0f} s, written to {out}",
     ),
+    # gridmap features (gridmap.cli.features)
+    "cli.features.where": ("--where 应为 字段=值，而不是 {text}", "--where needs FIELD=VALUE, not {text}"),
+    "cli.features.fields": (
+        "--fields 应为 字段,字段,…，而不是 {text}",
+        "--fields needs FIELD,FIELD,..., not {text}",
+    ),
+    "cli.features.twice": ("{option} 两次给出 {field}", "{option} names {field} twice"),
+    "cli.features.no_field": (
+        "{layer} 没有字段 {name}；它的字段有：{fields}",
+        "{layer} has no field {name}; its fields are: {fields}",
+    ),
+    "cli.features.past_end": (
+        "从第 {offset:,} 个起没有要素：已超过最后一个",
+        "none from offset {offset:,}: past the last match",
+    ),
+    "cli.features.of": ("{matched:,} 个中的 {shown:,} 个", "{shown:,} of {matched:,}"),
+    "cli.features.more_follow": ("{shown:,} 个，后面还有", "{shown:,}, more follow"),
+    "cli.features.from": ("，从第 {offset:,} 个起", " from offset {offset:,}"),
+    "cli.features.next": ("；下一页：--offset {offset}", "; next page: --offset {offset}"),
+    "cli.features.not_shown": (
+        "未显示：{fields}（用 --fields 选择列）",
+        "Not shown: {fields} (choose columns with --fields)",
+    ),
 }
 """Key -> (Chinese, English)."""
