@@ -34,6 +34,7 @@ from gridmap.lookup import LookupService
 from gridmap.privacy import Role
 from gridmap.stores import Store, open_store
 from gridmap.stores.cases import CaseFilter
+from gridmap.texts import Message, say
 from gridmap.vocabulary import CASE_RATES, GRADE_COLORS, rate_grade
 
 cases_app = LocalisedTyper()
@@ -70,7 +71,7 @@ def _date(text: str | None, name: str, desk: CaseDesk, *, end: bool = False) -> 
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
-        raise ConfigError(f"--{name} must be a date YYYY-MM-DD, not {text!r}") from None
+        raise ConfigError(Message("cli.bad_date", option=f"--{name}", text=repr(text))) from None
     return dt.datetime.combine(day + dt.timedelta(days=int(end)), dt.time(), tzinfo=desk.calendar.zone)
 
 
@@ -109,14 +110,14 @@ def report_command(
         )
     if case["grid_code"] is None:
         placement = case["placement"]
-        hints = "；".join(placement["suggestions"])
+        hints = say("list.separator").join(placement["suggestions"])
         console.print(
-            f"上报 reported {case['code']} → 待定位 unplaced ({placement['reason']})"
-            + (f"; 建议地址 suggestions: {hints}" if hints else ""),
+            say("cli.cases.unplaced", code=case["code"], reason=placement["reason"])
+            + (say("cli.cases.suggestions", hints=hints) if hints else ""),
             highlight=False,
         )
         return
-    console.print(f"上报 reported {case['code']} → 网格 grid {case['grid_code']}", highlight=False)
+    console.print(say("cli.cases.reported", code=case["code"], grid=case["grid_code"]), highlight=False)
 
 
 @cases_app.command("place")
@@ -133,7 +134,7 @@ def place_command(
     """Place a case that intake could not place (待定位), by grid, address or point."""
     with open_store(store, create=False) as opened:
         case = _desk(opened).place(_actor(by), code, grid=grid, address=address, lon=lon, lat=lat, crs=crs)
-    console.print(f"{code} → 网格 grid {case['grid_code']}", highlight=False)
+    console.print(say("cli.cases.placed", code=code, grid=case["grid_code"]), highlight=False)
 
 
 @cases_app.command("merge")
@@ -146,7 +147,7 @@ def merge_command(
     """并单: merge a report into the case it repeats (proposed at intake, confirmed here)."""
     with open_store(store, create=False) as opened:
         _desk(opened).merge(_actor(by), code, into)
-    console.print(f"{code} 并入 merged into {into}", highlight=False)
+    console.print(say("cli.cases.merged", code=code, into=into), highlight=False)
 
 
 @cases_app.command("move")
@@ -178,8 +179,11 @@ def move_command(
             channel=channel,
         )
     status = Status(case["status"])
-    due = f"，处置时限 {beijing(case['due_at'])}（北京时间）" if case.get("due_at") else ""
-    console.print(f"{code}: {status.label_zh} {status.value}{due}", highlight=False)
+    due = say("cli.cases.due", at=beijing(case["due_at"])) if case.get("due_at") else ""
+    console.print(
+        say("cli.cases.moved", code=code, label=status.label_zh, status=status.value, due=due),
+        highlight=False,
+    )
 
 
 @cases_app.command("list")
@@ -219,7 +223,7 @@ def list_command(
     frame = cases_frame(rows, now=desk.clock(), zone=desk.calendar.zone, role=role)
     if output is not None:
         path = export_layer(frame, output, None, role=role)
-        console.print(f"{total:,} cases → {path}", highlight=False)
+        console.print(say("cli.cases.written", n=total, path=path), highlight=False)
         return
     table = Table(title=f"案件 {len(frame):,} / {total:,} 件（北京时间）", title_justify="left")
     for header in SHOWN.values():
@@ -280,7 +284,7 @@ def stats_command(
     `--output` writes every figure (on-time rate, handling hours, follow-ups, approvals, levels…).
     """
     if by not in LEVEL_LABELS:
-        raise ConfigError(f"--by must be one of {', '.join(LEVEL_LABELS)}, not {by!r}")
+        raise ConfigError(Message("cli.cases.by", choices=", ".join(LEVEL_LABELS), by=repr(by)))
     with open_store(store, create=False) as opened:
         desk = _desk(opened)
         table = desk.statistics(
@@ -288,7 +292,7 @@ def stats_command(
         )
     if output is not None:
         table.rename(columns=headers(desk.catalogue)).to_csv(output, index=False, encoding="utf-8-sig")
-        console.print(f"{len(table):,} rows → {output}", highlight=False)
+        console.print(say("cli.rows_written", n=len(table), path=output), highlight=False)
         return
     labels = headers(desk.catalogue)
     shown = Table(title=f"案件统计 case statistics by {LEVEL_LABELS[by][0]}", title_justify="left")
@@ -361,7 +365,7 @@ def _day(text: str | None, desk: CaseDesk) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise ConfigError(f"--on must be a date YYYY-MM-DD, not {text!r}") from None
+        raise ConfigError(Message("cli.bad_date", option="--on", text=repr(text))) from None
 
 
 @cases_app.command("seed")
@@ -373,7 +377,7 @@ def seed_command(
     """Replace the store's cases with a seeded year of cases over its district (for demos)."""
     with open_store(store, create=False) as opened:
         seeded = seed_cases(opened, count=count, seed=seed)
-    console.print(f"{seeded:,} cases seeded over the past year", highlight=False)
+    console.print(say("cli.cases.seeded", n=seeded), highlight=False)
 
 
 def seed_cases(store: Store, *, count: int | None = None, seed: int = DEFAULT_SEED) -> int:

@@ -22,6 +22,7 @@ from gridmap.export import export_layer
 from gridmap.localtime import BEIJING, beijing
 from gridmap.privacy import Role
 from gridmap.stores import open_store
+from gridmap.texts import Message, say
 from gridmap.visits.due import STATUS_LABELS
 from gridmap.visits.rules import category_label
 from gridmap.visits.service import Visit, due, log_visit, set_care, stats
@@ -38,7 +39,7 @@ def _day(text: str | None, name: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise ConfigError(f"--{name} must be a date YYYY-MM-DD, not {text!r}") from None
+        raise ConfigError(Message("cli.bad_date", option=f"--{name}", text=repr(text))) from None
 
 
 def _when(text: str | None) -> dt.datetime:
@@ -48,7 +49,7 @@ def _when(text: str | None) -> dt.datetime:
     try:
         when = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise ConfigError(f"--at must be a time YYYY-MM-DDTHH:MM, not {text!r}") from None
+        raise ConfigError(Message("cli.visits.bad_time", text=repr(text))) from None
     return when if when.tzinfo is not None else when.replace(tzinfo=BEIJING)
 
 
@@ -77,9 +78,9 @@ def log_command(
     )
     with open_store(store, create=False) as opened:
         row, created = log_visit(opened, visit)
-    state = "recorded" if created else "already recorded"
+    said = "cli.visits.recorded" if created else "cli.visits.already"
     console.print(
-        f"visit {row['key']} of {household} {state} ({beijing(row['visited_at'])})", highlight=False
+        say(said, key=row["key"], household=household, at=beijing(row["visited_at"])), highlight=False
     )
 
 
@@ -98,7 +99,7 @@ def due_command(
         table = due(opened, grid, day, role)
     if output is not None:
         path = export_layer(table, output, None, role=role)
-        console.print(f"{len(table):,} households → {path}", highlight=False)
+        console.print(say("cli.visits.written", n=len(table), path=path), highlight=False)
         return
     shown = Table(title=f"网格 {grid} 走访清单 {day.isoformat()}：{len(table):,} 户", title_justify="left")
     for header in (
@@ -159,4 +160,5 @@ def care_command(
     """Set a household's care categories (the visit frequency follows)."""
     with open_store(store, create=False) as opened:
         codes = set_care(opened, household, category or [], by or getpass.getuser())
-    console.print(f"{household}: {', '.join(codes) or 'ordinary'}", highlight=False)
+    shown = say("list.comma").join(codes) or say("cli.visits.ordinary")
+    console.print(f"{household}: {shown}", highlight=False)

@@ -657,5 +657,39 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "未显示：{fields}（用 --fields 选择列）",
         "Not shown: {fields} (choose columns with --fields)",
     ),
+    # gridmap cases (gridmap.cli.cases)
+    "cli.bad_date": (
+        "{option} 应为日期 YYYY-MM-DD，而不是 {text}",
+        "{option} must be a date YYYY-MM-DD, not {text}",
+    ),
+    "cli.rows_written": ("{n:,} 行 → {path}", "{n:,} rows → {path}"),
+    "cli.cases.reported": ("已上报 {code} → 网格 {grid}", "reported {code} → grid {grid}"),
+    "cli.cases.unplaced": ("已上报 {code} → 待定位（{reason}）", "reported {code} → unplaced ({reason})"),
+    "cli.cases.suggestions": ("；建议地址：{hints}", "; suggestions: {hints}"),
+    "cli.cases.placed": ("{code} → 网格 {grid}", "{code} → grid {grid}"),
+    "cli.cases.merged": ("{code} 已并入 {into}", "{code} merged into {into}"),
+    "cli.cases.due": ("，处置时限 {at}（北京时间）", ", due {at} (Beijing time)"),
+    "cli.cases.moved": ("{code}：{label}（{status}）{due}", "{code}: {status} ({label}){due}"),
+    "cli.cases.written": ("{n:,} 件案件 → {path}", "{n:,} cases → {path}"),
+    "cli.cases.by": (
+        "--by 只能是以下之一：{choices}，而不是 {by}",
+        "--by must be one of {choices}, not {by}",
+    ),
+    "cli.cases.seeded": ("已生成过去一年的 {n:,} 件案件", "{n:,} cases seeded over the past year"),
+    # gridmap visits (gridmap.cli.visits)
+    "cli.visits.bad_time": (
+        "--at 应为时间 YYYY-MM-DDTHH:MM，而不是 {text}",
+        "--at must be a time YYYY-MM-DDTHH:MM, not {text}",
+    ),
+    "cli.visits.recorded": (
+        "已记录 {household} 的走访 {key}（{at}）",
+        "visit {key} of {household} recorded ({at})",
+    ),
+    "cli.visits.already": (
+        "{household} 的走访 {key} 此前已记录（{at}）",
+        "visit {key} of {household} already recorded ({at})",
+    ),
+    "cli.visits.written": ("{n:,} 户 → {path}", "{n:,} households → {path}"),
+    "cli.visits.ordinary": ("一般户", "ordinary"),
 }
 """Key -> (Chinese, English)."""
