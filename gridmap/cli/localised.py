@@ -27,6 +27,9 @@ _TYPER_WORDS = {
     "DEFAULT_STRING": "cli.help.default",
     "REQUIRED_LONG_STRING": "cli.help.required",
     "ENVVAR_STRING": "cli.help.envvar",
+    "ERRORS_PANEL_TITLE": "cli.help.error",
+    "RICH_HELP": "cli.help.try",
+    "ABORTED_TEXT": "cli.help.aborted",
 }
 
 
@@ -82,7 +85,7 @@ def _folding(make: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
-def _typer_words(lang: Lang) -> Iterator[None]:
+def typer_words(lang: Lang) -> Iterator[None]:
     """typer's own words around the help (panel titles, [default: …]) in `lang`, and help text that
     folds, for one help screen."""
     names = [*_TYPER_WORDS, "_make_rich_text"]
@@ -100,7 +103,7 @@ def _typer_words(lang: Lang) -> Iterator[None]:
 def _format_help(fmt: Callable[[Any, Any], None], command: Any, ctx: Any, formatter: Any) -> None:
     lang = language()
     localise(command, ctx, lang)
-    with _typer_words(lang):
+    with typer_words(lang):
         fmt(ctx, formatter)
 
 

@@ -24,8 +24,14 @@ def language() -> Lang:
     if chosen not in LANGS:
         from gridmap.errors import ConfigError
 
-        raise ConfigError(f"GRIDMAP_LANG={chosen!r} is not a language gridmap speaks; expected zh or en")
+        raise ConfigError(Message("settings.language", value=repr(chosen)))
     return chosen
+
+
+def _readable_language() -> Lang:
+    """`language()` for saying something: never an error (an unknown GRIDMAP_LANG is refused where it is
+    read, by `language()`; meanwhile messages, that refusal among them, are said in Chinese)."""
+    return "en" if language_setting() == "en" else "zh"
 
 
 def _table() -> dict[str, tuple[str, str]]:
@@ -40,7 +46,7 @@ def say(key: str, lang: Lang | None = None, /, **values: Any) -> str:
     Without values the text is returned as written (typer's `[default: {}]` keeps its braces).
     """
     zh, en = _table()[key]
-    template = zh if (lang or language()) == "zh" else en
+    template = en if (lang or _readable_language()) == "en" else zh
     if not values:
         return template
     return template.format(**{name: render(value, lang) for name, value in values.items()})

@@ -18,8 +18,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.help.default": ("[默认：{}]", "[default: {}]"),
     "cli.help.required": ("[必填]", "[required]"),
     "cli.help.envvar": ("[环境变量：{}]", "[env var: {}]"),
+    "cli.help.error": ("错误", "Error"),
+    "cli.help.try": (
+        "用 [blue]'{command_path} {help_option}'[/] 查看帮助。",
+        "Try [blue]'{command_path} {help_option}'[/] for help.",
+    ),
+    "cli.help.aborted": ("已中止。", "Aborted."),
     # the CLI's one line for an error (gridmap.cli.main)
     "cli.error": ("错误：", "error:"),
+    "settings.language": (
+        "GRIDMAP_LANG={value} 不是 gridmap 支持的语言；应为 zh 或 en",
+        "GRIDMAP_LANG={value} is not a language gridmap speaks; expected zh or en",
+    ),
     # a refused file or row (gridmap.errors.Problem, ValidationError)
     "problem.file": ("文件", "file"),
     "problem.row": ("第 {row} 行", "row {row}"),
