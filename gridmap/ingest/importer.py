@@ -282,7 +282,7 @@ def _declared_crs(source: Source, crs: CRSInput | None) -> CRSSpec:
         return parse_crs(source.crs)
     if source.tabular:
         return parse_crs("wgs84")
-    raise CRSError(f"{source.path}: the file does not say its coordinate system; pass --crs")
+    raise CRSError(Message("import.no_crs", file=source.path))
 
 
 def _source_geometries(source: Source, mapping: ColumnMapping) -> tuple[Geoms, list[Problem]]:

@@ -212,6 +212,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # gridmap.ingest.importer, columns, spreadsheet, rejects
     "import.no_rows": ("文件中没有数据行", "the file holds no rows"),
+    "import.no_crs": (
+        "{file}：文件没有说明坐标系；请用 --crs 指明",
+        "{file}: the file does not say its coordinate system; pass --crs",
+    ),
     "import.unmapped": (
         "{why}：请改列名，或加 --ignore {column}",
         "{why}: rename the column, or pass --ignore {column}",
