@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.language import request_language
 from gridmap.errors import (
     ConfigError,
     ConflictError,
@@ -31,6 +32,7 @@ from gridmap.errors import (
     ValidationError,
 )
 from gridmap.export import ExportError
+from gridmap.texts import Lang, say, text
 from gridmap.versions import InvalidDateError
 
 log = logging.getLogger("gridmap.api")
@@ -110,18 +112,23 @@ SERVER_SIDE = {
 }
 
 
-def error_body(exc: GridmapError) -> dict[str, Any]:
-    """The JSON body for a domain error: message, code and any structured details it carries."""
+def error_body(exc: GridmapError, lang: Lang | None = None) -> dict[str, Any]:
+    """The JSON body for a domain error: message (in `lang`), code and any structured details it carries.
+
+    `detail` and each error's `reason` are for people, in the caller's language; `code`, `status`,
+    fields, rows and suggestions are for programs and read the same in every language.
+    """
     status, code = status_of(exc)
     if status >= 500:
         return {"detail": SERVER_SIDE[code], "code": code}
-    body: dict[str, Any] = {"detail": str(exc), "code": getattr(exc, "reason", None) or code}
+    body: dict[str, Any] = {"detail": exc.text(lang), "code": getattr(exc, "reason", None) or code}
     if isinstance(exc, ValidationError):
         body["errors"] = [
-            {"row": p.row, "field": p.field, "reason": p.reason, "code": p.code} for p in exc.problems
+            {"row": p.row, "field": p.field, "reason": text(p.reason, lang), "code": p.code}
+            for p in exc.problems
         ]
     if isinstance(exc, BadRequestError) and exc.field:
-        body["errors"] = [{"field": exc.field, "reason": str(exc)}]
+        body["errors"] = [{"field": exc.field, "reason": exc.text(lang)}]
     if isinstance(exc, TransitionError):
         body["status"] = exc.status
     suggestions = getattr(exc, "suggestions", None)
@@ -148,10 +155,11 @@ async def _domain(request: Request, exc: Exception) -> JSONResponse:
         headers["WWW-Authenticate"] = _challenge(request)
     if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
         headers["Retry-After"] = str(exc.retry_after)
-    return JSONResponse(jsonable_encoder(error_body(exc)), status_code=status, headers=headers)
+    body = error_body(exc, request_language(request))
+    return JSONResponse(jsonable_encoder(body), status_code=status, headers=headers)
 
 
-async def _request_validation(_: Request, exc: Exception) -> JSONResponse:
+async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
         {
@@ -161,8 +169,10 @@ async def _request_validation(_: Request, exc: Exception) -> JSONResponse:
         }
         for err in exc.errors()
     ]
-    named = ", ".join(e["field"] for e in errors if e["field"]) or "request"
-    body = {"detail": f"invalid {named}", "code": "invalid", "errors": errors}
+    lang = request_language(request)
+    named = ", ".join(e["field"] for e in errors if e["field"])
+    detail = say("api.invalid", lang, fields=named) if named else say("api.invalid_request", lang)
+    body = {"detail": detail, "code": "invalid", "errors": errors}
     return JSONResponse(jsonable_encoder(body), status_code=422)
 
 

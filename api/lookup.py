@@ -24,6 +24,7 @@ from gridmap.errors import CRSError
 from gridmap.lookup import AddressNotFoundError, LookupService
 from gridmap.lookup import Query as LookupQuery
 from gridmap.privacy import Role
+from gridmap.texts import Message
 from gridmap.versions import InvalidDateError, parse_date
 from gridmap.vocabulary import MATCH_METHODS
 
@@ -173,9 +174,9 @@ def _number(raw: str | None, name: str, bound: float) -> float | None:
     try:
         value = float(raw)
     except ValueError:
-        raise BadRequestError(f"{name} must be a number", field=name) from None
+        raise BadRequestError(Message("api.lookup.not_number", name=name), field=name) from None
     if not -bound <= value <= bound:  # also rejects NaN
-        raise BadRequestError(f"{name} must be between -{bound:g} and {bound:g}", field=name)
+        raise BadRequestError(Message("api.lookup.range", name=name, bound=f"{bound:g}"), field=name)
     return value
 
 
@@ -203,11 +204,11 @@ async def lookup(request: Request) -> JSONResponse:
     date = _date(params.get("date"))
     if address is not None:
         if lon is not None or lat is not None:
-            raise BadRequestError("give either address or lon/lat, not both", field="address")
+            raise BadRequestError(Message("api.lookup.both"), field="address")
         if not address.strip():
-            raise BadRequestError("address is blank", field="address")
+            raise BadRequestError(Message("api.lookup.blank"), field="address")
         if len(address) > MAX_ADDRESS:
-            raise BadRequestError(f"address is longer than {MAX_ADDRESS} characters", field="address")
+            raise BadRequestError(Message("api.lookup.long", most=MAX_ADDRESS), field="address")
         if date is not None:  # a past date's indexes may have to be built: off the event loop
             snapshot = await run_in_threadpool(service.as_of, date)
         else:
@@ -225,7 +226,7 @@ async def lookup(request: Request) -> JSONResponse:
         return JSONResponse(snapshot.for_match(address, found, caller.role))
     if lon is None or lat is None:
         missing = "lat" if lon is not None else "lon"
-        raise BadRequestError(f"give an address, or both lon and lat ({missing} is missing)", field=missing)
+        raise BadRequestError(Message("api.lookup.missing", missing=missing), field=missing)
     crs = params.get("crs") or "wgs84"
     if date is not None:  # a past date's indexes may have to be built: off the event loop
         reply = await run_in_threadpool(service.by_point, lon, lat, _check_crs(crs), caller.role, date)

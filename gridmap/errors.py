@@ -4,9 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gridmap.texts import Lang, Message, text
+
 
 class GridmapError(Exception):
-    """Base of every error gridmap raises on purpose."""
+    """Base of every error gridmap raises on purpose.
+
+    Its message may be a `gridmap.texts.Message`: `str(error)` says it in the
+    reader's language (GRIDMAP_LANG), `error.text(lang)` in any.
+    """
+
+    def text(self, lang: Lang | None = None) -> str:
+        """The message in `lang` (default: `gridmap.texts.language()`)."""
+        return text(self.args[0], lang) if len(self.args) == 1 else super().__str__()
+
+    def __str__(self) -> str:
+        first = self.args[0] if len(self.args) == 1 else None
+        return first.render() if isinstance(first, Message) else super().__str__()
 
 
 class ConfigError(GridmapError):
@@ -64,15 +78,26 @@ class Problem:
     row: int | None
     field: str | None
     reason: str
+    """A `gridmap.texts.Message` where the reason is said to people (its `str` is the English)."""
     code: str | None = None
 
-    def describe(self) -> str:
-        where = "file" if self.row is None else f"row {self.row}"
-        if self.code:
-            where += f" (code {self.code})"
-        if self.field:
-            where += f", field {self.field}"
-        return f"{where}: {self.reason}"
+    def describe(self, lang: Lang | None = None) -> str:
+        """Where (the row, its code, the field) and why, in `lang` (default: the reader's)."""
+        where = Message("problem.file") if self.row is None else Message("problem.row", row=self.row)
+        return text(
+            Message(
+                "problem.describe",
+                where=where,
+                code=Message("problem.code", code=self.code) if self.code else "",
+                field=Message("problem.field", field=self.field) if self.field else "",
+                reason=self.reason,
+            ),
+            lang,
+        )
+
+
+SHOWN_PROBLEMS = 50
+"""Problems a ValidationError's message lists (all of them stay in `problems`)."""
 
 
 class ValidationError(GridmapError):
@@ -81,9 +106,20 @@ class ValidationError(GridmapError):
     def __init__(self, source: str, problems: list[Problem]) -> None:
         self.source = source
         self.problems = problems
-        shown = "\n".join(f"  {source}: {p.describe()}" for p in problems[:50])
-        more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
-        super().__init__(f"{source}: {len(problems)} problem(s), nothing was changed\n{shown}{more}")
+        super().__init__(self.text("en"))
+
+    def text(self, lang: Lang | None = None) -> str:
+        lines = [text(Message("validation.header", source=self.source, n=len(self.problems)), lang)]
+        lines += [
+            text(Message("validation.line", source=self.source, problem=p.describe(lang)), lang)
+            for p in self.problems[:SHOWN_PROBLEMS]
+        ]
+        if len(self.problems) > SHOWN_PROBLEMS:
+            lines.append(text(Message("validation.more", n=len(self.problems) - SHOWN_PROBLEMS), lang))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text()
 
 
 class RevertConflictError(GridmapError):

@@ -29,6 +29,7 @@ from gridmap.crs import parse_crs, to_wgs84
 from gridmap.errors import CRSError, NotFoundError
 from gridmap.privacy import Role, protect
 from gridmap.stores import Store
+from gridmap.texts import Message
 from gridmap.versions import parse_date
 
 __all__ = [
@@ -66,10 +67,12 @@ class AddressNotFoundError(NotFoundError):
     def __init__(
         self, address: str, suggestions: list[dict[str, Any]], candidates: Sequence[str] = ()
     ) -> None:
-        message = f"no building matches the address {address!r}"
         if candidates:
-            message += f"; its house number may lie in grid {' or '.join(candidates)}"
-        super().__init__(message)
+            super().__init__(
+                Message("lookup.no_building_near", address=repr(address), grids=" / ".join(candidates))
+            )
+        else:
+            super().__init__(Message("lookup.no_building", address=repr(address)))
         self.suggestions = suggestions
         self.candidates = list(candidates)
 
@@ -185,7 +188,9 @@ class Snapshot:
         row = self.buildings[found.building_code]
         building, grid_pos = self.building_rows[row], int(self.building_grid[row])
         if grid_pos < 0:
-            raise OutsideError(f"building {found.building_code} ({building['address']}) lies in no grid")
+            raise OutsideError(
+                Message("lookup.building_outside", building=found.building_code, address=building["address"])
+            )
         match = {
             "method": found.method,
             "score": round(float(found.score), 3),
@@ -245,7 +250,7 @@ class Snapshot:
         """The grid owning one point (its building's grid when it lies inside a registered building)."""
         grid, building = self.by_points([lon], [lat], crs)
         if grid[0] < 0:
-            raise OutsideError(f"no grid contains the point ({lon}, {lat}) in {crs}")
+            raise OutsideError(Message("lookup.point_outside", lon=lon, lat=lat, crs=crs))
         return self.point_answer(int(grid[0]), int(building[0]), role)
 
 

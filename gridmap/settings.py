@@ -27,3 +27,11 @@ SERVICE_AREA_VARIABLE = "GRIDMAP_SERVICE_AREA"
 def service_area_setting() -> str:
     """Where data may lie: `china` (default), `world`, `streets` or `minlon,minlat,maxlon,maxlat`."""
     return os.environ.get(SERVICE_AREA_VARIABLE, "").strip() or "china"
+
+
+LANG_VARIABLE = "GRIDMAP_LANG"
+
+
+def language_setting() -> str:
+    """The language people read: `zh` (default) or `en` (checked by `gridmap.texts.language`)."""
+    return os.environ.get(LANG_VARIABLE, "").strip().lower() or "zh"

@@ -16,9 +16,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from gridmap.errors import ConfigError
-
-Lang = Literal["zh", "en"]
-LANGS: tuple[Lang, ...] = ("zh", "en")
+from gridmap.texts import LANGS, Lang
 
 GRADES: tuple[str, ...] = ("A", "B", "C", "D")
 # Red (act here) to green (fine): ColorBrewer RdYlGn, one colour per grade.
@@ -80,8 +78,9 @@ class Measure(Term):
     short_zh: str = ""
     """The label in a narrow table's header (e.g. 广播); the full label when empty."""
 
-    def short(self) -> str:
-        return self.short_zh or self.zh
+    def short(self, lang: Lang = "zh") -> str:
+        """The label in a narrow table's header (English has no short form)."""
+        return (self.short_zh or self.zh) if lang == "zh" else self.en
 
     def source(self, lang: Lang = "zh") -> str:
         return self.source_zh if lang == "zh" else self.source_en

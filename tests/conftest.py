@@ -18,6 +18,10 @@ import pytest
 from gridmap.sample import load_sample
 from gridmap.stores import Store, open_store
 
+# People read gridmap in Chinese by default; the suite's assertions on messages read the English
+# (tests/test_texts.py and tests/cli/test_language.py check the Chinese default, unsetting this).
+os.environ["GRIDMAP_LANG"] = "en"
+
 ADMIN_URL = os.environ.get("GRIDMAP_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 REQUIRE_POSTGIS = os.environ.get("GRIDMAP_REQUIRE_POSTGIS") == "1" or os.environ.get("CI") == "true"
 

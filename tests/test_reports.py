@@ -90,7 +90,9 @@ def test_cli_analyze_writes_outputs_and_prints_a_summary(tmp_path: Path) -> None
         frames = district()
         store.replace_many({name: frames[name] for name in LAYER_NAMES})
     out = tmp_path / "out"
-    run = CliRunner().invoke(app, ["analyze", "--store", str(store_path), "--out", str(out)])
+    run = CliRunner().invoke(
+        app, ["analyze", "--store", str(store_path), "--out", str(out)], env={"COLUMNS": "200"}
+    )
     assert run.exit_code == 0, run.output
     assert "紫阳街道" in run.output and "6 households in 2 grids" in run.output
     assert (out / "analysis.xlsx").exists()

@@ -26,10 +26,11 @@
   }
   gc.esc = esc; gc.pct = pct; gc.num = num; gc.can = can;
 
-  /* Every call goes with the session cookie; writes echo the CSRF nonce. */
+  /* Every call goes with the session cookie; writes echo the CSRF nonce. The console is Chinese, so the
+     API's error details it shows are asked for in Chinese whatever the browser's own language. */
   gc.api = function (path, options) {
     options = options || {};
-    var headers = Object.assign({"Accept": "application/json"}, options.headers || {});
+    var headers = Object.assign({"Accept": "application/json", "Accept-Language": "zh-CN"}, options.headers || {});
     if (options.method && options.method !== "GET") { headers["X-CSRF-Token"] = cookie("gridmap_csrf"); }
     if (options.json !== undefined) {
       headers["Content-Type"] = "application/json";
@@ -283,7 +284,7 @@
         if (results.length) { gc.go(results[0]); }
       }).catch(function (err) {
         var s = (err.body && err.body.suggestions) || [], grids = (err.body && err.body.candidates) || [];
-        // Said in Chinese from what was asked, not the API's English detail.
+        // Said from what was asked (the API's detail names only the address).
         var said = err.status === 404 ? "未找到“" + q + "”对应的地址、网格、社区或坐标" + (s.length || grids.length ? "，可点选下列建议" : "")
           : "搜索失败（" + (err.status || "网络错误") + "），请稍后重试";
         list.innerHTML = '<li class="gc-warn">' + esc(said) + "</li>" + grids.map(function (code) {

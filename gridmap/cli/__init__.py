@@ -22,15 +22,20 @@ from gridmap.cli import tokens as _tokens  # noqa: F401 - registers token add|li
 from gridmap.cli import validate as _validate  # noqa: F401 - registers validate, site
 from gridmap.cli import visits as _visits  # noqa: F401 - registers visits log|due|stats|care
 from gridmap.cli.app import app, err_console
+from gridmap.cli.localised import typer_words
 from gridmap.errors import GridmapError
+from gridmap.texts import Lang, language, say
 
 __all__ = ["app", "main"]
 
 
 def main() -> None:
     """Entry point: run the app; a GridmapError prints one clear message and exits 1."""
+    lang: Lang = "zh"  # until GRIDMAP_LANG is read: a value gridmap cannot speak is refused in Chinese
     try:
-        app()
+        lang = language()
+        with typer_words(lang):  # typer's own words (a usage error's frame) in the reader's language
+            app()
     except GridmapError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        err_console.print(f"[bold red]{say('cli.error', lang)}[/] {escape(exc.text(lang))}", highlight=False)
         sys.exit(1)

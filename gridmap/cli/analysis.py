@@ -26,6 +26,7 @@ from gridmap.measures.walking import life_circle_counts, life_circles_of
 from gridmap.party.service import party_sheets
 from gridmap.reports import write_outputs
 from gridmap.stores import Store, open_store
+from gridmap.texts import LANGS, language, say
 from gridmap.vocabulary import share_measures
 
 
@@ -62,11 +63,12 @@ def assign_command(store: StoreOption = None) -> None:
     for layer, count in written.items():
         total = len(assigned[layer])
         console.print(
-            f"{layer} ({LAYERS[layer].label_zh}): {count:,} of {total:,} in a grid", highlight=False
+            say("cli.assign.counted", layer=layer, label=LAYERS[layer].label_zh, n=count, total=total),
+            highlight=False,
         )
     lost = unassigned(assigned)
     if len(lost):
-        console.print(f"[yellow]{len(lost):,} features lie in no grid[/] (see `gridmap analyze --out`)")
+        console.print(say("cli.assign.lost", n=len(lost)))
 
 
 def case_sheets(store: Store) -> list[tuple[str, pd.DataFrame]]:
@@ -86,35 +88,25 @@ class Engine(StrEnum):
 def analyze_command(
     out: Annotated[
         Path | None,
-        typer.Option(
-            help="Directory for grids/communities/streets/households CSV, gaps.geojson, analysis.xlsx."
-        ),
+        typer.Option(),
     ] = None,
-    quota: Annotated[int, typer.Option(help="一户十联: households each center household links.")] = 10,
-    ambient_db: Annotated[
-        float, typer.Option(help="Ambient noise, dB(A), for speaker ranges from power and sensitivity.")
-    ] = 55.0,
+    quota: Annotated[int, typer.Option()] = 10,
+    ambient_db: Annotated[float, typer.Option()] = 55.0,
     engine: Annotated[
         Engine,
-        typer.Option(help="single: this process; dask: county by county on dask.distributed."),
+        typer.Option(),
     ] = Engine.SINGLE,
     scheduler: Annotated[
         str | None,
-        typer.Option(help="dask scheduler address (tcp://host:port); default: a local cluster of 2 workers."),
+        typer.Option(),
     ] = None,
     partitions: Annotated[
         Path | None,
-        typer.Option(
-            help="dask: a directory of county partitions to analyse, as `gridmap province` writes them "
-            "(the store is not read), or, when it holds none, where to write the store's layers as "
-            "partitions (every worker must see it; default: a temporary directory)."
-        ),
+        typer.Option(),
     ] = None,
     part_households: Annotated[
         int,
-        typer.Option(
-            min=1, help="dask: a county of more households is analysed in parts of at most this many."
-        ),
+        typer.Option(min=1),
     ] = MAX_HOUSEHOLDS,
     store: StoreOption = None,
 ) -> None:
@@ -155,7 +147,8 @@ def analyze_command(
                 )
     _print_summary(result)
     if out is not None:
-        console.print(f"wrote {', '.join(p.name for p in written.values())} to {out}", highlight=False)
+        names = say("list.comma").join(p.name for p in written.values())
+        console.print(say("cli.analyze.wrote", files=names, out=out), highlight=False)
 
 
 def _write(
@@ -210,10 +203,19 @@ def _share(value: float) -> str:
 
 def _print_summary(result: Analysis) -> None:
     shown = [m for m in share_measures() if m.column in result.streets and m.base == "households"]
-    table = Table(title="街道汇总 Streets", title_justify="left")
-    headers = ("街道", "户数", *(m.short() for m in shown), "无支部", "无网格员", "问题", "等级")
+    lang = language()
+    table = Table(title=say("cli.analyze.streets"), title_justify="left")
+    table.add_column(say("cli.analyze.street"))
+    headers = (
+        say("cli.analyze.households"),
+        *(m.short(lang) for m in shown),
+        say("cli.analyze.no_branch"),
+        say("cli.analyze.no_worker"),
+        say("cli.analyze.gaps"),
+        say("cli.analyze.grade"),
+    )
     for header in headers:
-        table.add_column(header, justify="left" if header == "街道" else "right")
+        table.add_column(header, justify="right")
     for row in result.streets.to_dict("records"):
         table.add_row(
             str(row["name"]),
@@ -227,24 +229,35 @@ def _print_summary(result: Analysis) -> None:
     console.print(table)
     t = result.totals()
     grades = result.grids["grade"].value_counts().reindex(list("ABCD"), fill_value=0)
+    comma = say("list.comma")
     console.print(
-        f"[bold]{int(t['households']):,}[/] households in [bold]{int(t['grids']):,}[/] grids: "
-        + ", ".join(f"{m.en} {_share(t[m.column])}" for m in shown),
+        say(
+            "cli.analyze.totals",
+            households=int(t["households"]),
+            grids=int(t["grids"]),
+            shares=comma.join(f"{m.label(lang)} {_share(t[m.column])}" for m in shown),
+        ),
         highlight=False,
     )
-    for zh, en in result.notes:
-        console.print(f"{zh} ({en})", highlight=False)
+    for note in result.notes:
+        console.print(note[LANGS.index(lang)], highlight=False)
     console.print(
-        "grids by grade: "
-        + ", ".join(f"{g} {n:,}" for g, n in grades.items())
-        + f"; without party branch {int(t['grids_without_party_branch']):,}, "
-        f"without worker {int(t['grids_without_worker']):,}",
+        say(
+            "cli.analyze.grades",
+            grades=comma.join(f"{g} {n:,}" for g, n in grades.items()),
+            no_branch=int(t["grids_without_party_branch"]),
+            no_worker=int(t["grids_without_worker"]),
+        ),
         highlight=False,
     )
     console.print(
-        f"{int(t['uncovered_households']):,} households outside working speaker range, "
-        f"uncovered area {t['uncovered_area_m2'] / 1e6:,.2f} km²; "
-        f"{int(t['centers_under_quota']):,} center households under quota; "
-        f"{int(t['topology_errors']):,} topology errors; {int(t['unassigned']):,} features in no grid",
+        say(
+            "cli.analyze.gaps_line",
+            uncovered=int(t["uncovered_households"]),
+            km2=t["uncovered_area_m2"] / 1e6,
+            centers=int(t["centers_under_quota"]),
+            topology=int(t["topology_errors"]),
+            unassigned=int(t["unassigned"]),
+        ),
         highlight=False,
     )

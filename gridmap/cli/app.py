@@ -7,9 +7,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-app = typer.Typer(
+from gridmap.cli.localised import LocalisedTyper
+
+app = LocalisedTyper(
     name="gridmap",
-    help="Grid mapping for community grid governance (网格化管理).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -22,6 +23,5 @@ StoreOption = Annotated[
     typer.Option(
         "--store",
         envvar="GRIDMAP_STORE",
-        help="GeoPackage path or postgresql+psycopg://user@host/db (default ./gridmap.gpkg).",
     ),
 ]

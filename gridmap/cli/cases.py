@@ -26,6 +26,7 @@ from gridmap.cases.statistics import LEVEL_LABELS, group_names, headers
 from gridmap.cases.vocabulary import LEVELS, Action, Status
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.cli.app import StoreOption, app, console
+from gridmap.cli.localised import LocalisedTyper
 from gridmap.errors import ConfigError, GridmapError
 from gridmap.export import export_layer
 from gridmap.localtime import beijing
@@ -33,16 +34,15 @@ from gridmap.lookup import LookupService
 from gridmap.privacy import Role
 from gridmap.stores import Store, open_store
 from gridmap.stores.cases import CaseFilter
+from gridmap.texts import Message, say
 from gridmap.vocabulary import CASE_RATES, GRADE_COLORS, rate_grade
 
-cases_app = typer.Typer(
-    help="案件 Cases: report, place, list, move (立案/派遣/处置/核查/结案/回访 …), chase (催办/督办), count."
-)
+cases_app = LocalisedTyper()
 app.add_typer(cases_app, name="cases")
 
-ByOption = Annotated[str | None, typer.Option("--by", help="Who is acting (recorded in the history).")]
-SinceOption = Annotated[str | None, typer.Option(help="Reported on or after this date (YYYY-MM-DD).")]
-UntilOption = Annotated[str | None, typer.Option(help="Reported on or before this date (YYYY-MM-DD).")]
+ByOption = Annotated[str | None, typer.Option("--by")]
+SinceOption = Annotated[str | None, typer.Option()]
+UntilOption = Annotated[str | None, typer.Option()]
 SHOWN: dict[str, str] = {
     "code": "案件编号",
     "status": "状态",
@@ -71,22 +71,22 @@ def _date(text: str | None, name: str, desk: CaseDesk, *, end: bool = False) -> 
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
-        raise ConfigError(f"--{name} must be a date YYYY-MM-DD, not {text!r}") from None
+        raise ConfigError(Message("cli.bad_date", option=f"--{name}", text=repr(text))) from None
     return dt.datetime.combine(day + dt.timedelta(days=int(end)), dt.time(), tzinfo=desk.calendar.zone)
 
 
 @cases_app.command("report")
 def report_command(
-    category: Annotated[str, typer.Argument(help="Subcategory code, e.g. 0102 (暴露垃圾).")],
-    description: Annotated[str | None, typer.Option(help="What is wrong.")] = None,
-    address: Annotated[str | None, typer.Option(help="Where: an address of the building register.")] = None,
-    lon: Annotated[float | None, typer.Option(help="Where: longitude (or x).")] = None,
-    lat: Annotated[float | None, typer.Option(help="Where: latitude (or y).")] = None,
-    crs: Annotated[str, typer.Option(help="CRS of --lon/--lat.")] = "wgs84",
-    source: Annotated[str, typer.Option(help="grid_worker, resident, hotline or other.")] = "hotline",
-    reporter_name: Annotated[str | None, typer.Option(help="Who reported it.")] = None,
-    reporter_phone: Annotated[str | None, typer.Option(help="Their phone.")] = None,
-    ticket_no: Annotated[str | None, typer.Option(help="The 12345 work-order number (工单编号).")] = None,
+    category: Annotated[str, typer.Argument()],
+    description: Annotated[str | None, typer.Option()] = None,
+    address: Annotated[str | None, typer.Option()] = None,
+    lon: Annotated[float | None, typer.Option()] = None,
+    lat: Annotated[float | None, typer.Option()] = None,
+    crs: Annotated[str, typer.Option()] = "wgs84",
+    source: Annotated[str, typer.Option()] = "hotline",
+    reporter_name: Annotated[str | None, typer.Option()] = None,
+    reporter_phone: Annotated[str | None, typer.Option()] = None,
+    ticket_no: Annotated[str | None, typer.Option()] = None,
     by: ByOption = None,
     store: StoreOption = None,
 ) -> None:
@@ -110,61 +110,57 @@ def report_command(
         )
     if case["grid_code"] is None:
         placement = case["placement"]
-        hints = "；".join(placement["suggestions"])
+        hints = say("list.separator").join(placement["suggestions"])
         console.print(
-            f"上报 reported {case['code']} → 待定位 unplaced ({placement['reason']})"
-            + (f"; 建议地址 suggestions: {hints}" if hints else ""),
+            say("cli.cases.unplaced", code=case["code"], reason=placement["reason"])
+            + (say("cli.cases.suggestions", hints=hints) if hints else ""),
             highlight=False,
         )
         return
-    console.print(f"上报 reported {case['code']} → 网格 grid {case['grid_code']}", highlight=False)
+    console.print(say("cli.cases.reported", code=case["code"], grid=case["grid_code"]), highlight=False)
 
 
 @cases_app.command("place")
 def place_command(
-    code: Annotated[str, typer.Argument(help="Case number.")],
-    grid: Annotated[str | None, typer.Option(help="Put it in this grid.")] = None,
-    address: Annotated[str | None, typer.Option(help="Or at this address of the register.")] = None,
-    lon: Annotated[float | None, typer.Option(help="Or at this point: longitude.")] = None,
-    lat: Annotated[float | None, typer.Option(help="Latitude.")] = None,
-    crs: Annotated[str, typer.Option(help="CRS of --lon/--lat.")] = "wgs84",
+    code: Annotated[str, typer.Argument()],
+    grid: Annotated[str | None, typer.Option()] = None,
+    address: Annotated[str | None, typer.Option()] = None,
+    lon: Annotated[float | None, typer.Option()] = None,
+    lat: Annotated[float | None, typer.Option()] = None,
+    crs: Annotated[str, typer.Option()] = "wgs84",
     by: ByOption = None,
     store: StoreOption = None,
 ) -> None:
     """Place a case that intake could not place (待定位), by grid, address or point."""
     with open_store(store, create=False) as opened:
         case = _desk(opened).place(_actor(by), code, grid=grid, address=address, lon=lon, lat=lat, crs=crs)
-    console.print(f"{code} → 网格 grid {case['grid_code']}", highlight=False)
+    console.print(say("cli.cases.placed", code=code, grid=case["grid_code"]), highlight=False)
 
 
 @cases_app.command("merge")
 def merge_command(
-    code: Annotated[str, typer.Argument(help="The repeated report.")],
-    into: Annotated[str, typer.Argument(help="The case it repeats.")],
+    code: Annotated[str, typer.Argument()],
+    into: Annotated[str, typer.Argument()],
     by: ByOption = None,
     store: StoreOption = None,
 ) -> None:
     """并单: merge a report into the case it repeats (proposed at intake, confirmed here)."""
     with open_store(store, create=False) as opened:
         _desk(opened).merge(_actor(by), code, into)
-    console.print(f"{code} 并入 merged into {into}", highlight=False)
+    console.print(say("cli.cases.merged", code=code, into=into), highlight=False)
 
 
 @cases_app.command("move")
 def move_command(
-    code: Annotated[str, typer.Argument(help="Case number.")],
-    action: Annotated[Action, typer.Argument(help="accept, dispatch, handle, check, close, return, void, …")],
-    note: Annotated[str | None, typer.Option(help="A note (the reason of a request).")] = None,
-    department: Annotated[str | None, typer.Option(help="To dispatch: the department code.")] = None,
-    hours: Annotated[float | None, typer.Option(help="To extend (延期): the extra hours.")] = None,
-    reached: Annotated[
-        bool | None, typer.Option("--reached/--not-reached", help="Follow-up: was the reporter reached?")
-    ] = None,
-    satisfaction: Annotated[
-        str | None, typer.Option(help="Follow-up: satisfied, basic or dissatisfied.")
-    ] = None,
-    reason: Annotated[str | None, typer.Option(help="Follow-up: why dissatisfied (unsolved, …).")] = None,
-    channel: Annotated[str | None, typer.Option(help="Follow-up: phone or channel.")] = None,
+    code: Annotated[str, typer.Argument()],
+    action: Annotated[Action, typer.Argument()],
+    note: Annotated[str | None, typer.Option()] = None,
+    department: Annotated[str | None, typer.Option()] = None,
+    hours: Annotated[float | None, typer.Option()] = None,
+    reached: Annotated[bool | None, typer.Option("--reached/--not-reached")] = None,
+    satisfaction: Annotated[str | None, typer.Option()] = None,
+    reason: Annotated[str | None, typer.Option()] = None,
+    channel: Annotated[str | None, typer.Option()] = None,
     by: ByOption = None,
     store: StoreOption = None,
 ) -> None:
@@ -183,28 +179,27 @@ def move_command(
             channel=channel,
         )
     status = Status(case["status"])
-    due = f"，处置时限 {beijing(case['due_at'])}（北京时间）" if case.get("due_at") else ""
-    console.print(f"{code}: {status.label_zh} {status.value}{due}", highlight=False)
+    due = say("cli.cases.due", at=beijing(case["due_at"])) if case.get("due_at") else ""
+    console.print(
+        say("cli.cases.moved", code=code, label=status.label_zh, status=status.value, due=due),
+        highlight=False,
+    )
 
 
 @cases_app.command("list")
 def list_command(
-    grid: Annotated[str | None, typer.Option(help="Only this grid.")] = None,
-    community: Annotated[str | None, typer.Option(help="Only this community.")] = None,
-    department: Annotated[str | None, typer.Option(help="Only this department.")] = None,
-    status: Annotated[list[Status] | None, typer.Option(help="Only these statuses (repeatable).")] = None,
-    overdue: Annotated[
-        bool | None, typer.Option("--overdue/--not-overdue", help="Only overdue cases.")
-    ] = None,
+    grid: Annotated[str | None, typer.Option()] = None,
+    community: Annotated[str | None, typer.Option()] = None,
+    department: Annotated[str | None, typer.Option()] = None,
+    status: Annotated[list[Status] | None, typer.Option()] = None,
+    overdue: Annotated[bool | None, typer.Option("--overdue/--not-overdue")] = None,
     since: SinceOption = None,
     until: UntilOption = None,
-    ticket_no: Annotated[str | None, typer.Option(help="Only the case of this 12345 work order.")] = None,
-    unplaced: Annotated[bool, typer.Option(help="Only cases waiting to be placed (待定位).")] = False,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many (newest first) in the table.")] = 50,
-    output: Annotated[
-        Path | None, typer.Option(help="Write all matches to a file (.csv, .geojson…).")
-    ] = None,
-    with_personal: Annotated[bool, typer.Option(help="Keep reporters' names and phones unmasked.")] = False,
+    ticket_no: Annotated[str | None, typer.Option()] = None,
+    unplaced: Annotated[bool, typer.Option()] = False,
+    limit: Annotated[int, typer.Option(min=1)] = 50,
+    output: Annotated[Path | None, typer.Option()] = None,
+    with_personal: Annotated[bool, typer.Option()] = False,
     store: StoreOption = None,
 ) -> None:
     """List cases, newest first; `--output` writes every match in any export format."""
@@ -228,7 +223,7 @@ def list_command(
     frame = cases_frame(rows, now=desk.clock(), zone=desk.calendar.zone, role=role)
     if output is not None:
         path = export_layer(frame, output, None, role=role)
-        console.print(f"{total:,} cases → {path}", highlight=False)
+        console.print(say("cli.cases.written", n=total, path=path), highlight=False)
         return
     table = Table(title=f"案件 {len(frame):,} / {total:,} 件（北京时间）", title_justify="left")
     for header in SHOWN.values():
@@ -278,10 +273,10 @@ def _label(find: Callable[[str], Subcategory | Department], code: object) -> str
 
 @cases_app.command("stats")
 def stats_command(
-    by: Annotated[str, typer.Option(help="grid, community, street or department.")] = "community",
+    by: Annotated[str, typer.Option()] = "community",
     since: SinceOption = None,
     until: UntilOption = None,
-    output: Annotated[Path | None, typer.Option(help="Write the table as CSV.")] = None,
+    output: Annotated[Path | None, typer.Option()] = None,
     store: StoreOption = None,
 ) -> None:
     """Received, closed, the three rates (三率, coloured by grade) and overdue cases per group.
@@ -289,7 +284,7 @@ def stats_command(
     `--output` writes every figure (on-time rate, handling hours, follow-ups, approvals, levels…).
     """
     if by not in LEVEL_LABELS:
-        raise ConfigError(f"--by must be one of {', '.join(LEVEL_LABELS)}, not {by!r}")
+        raise ConfigError(Message("cli.cases.by", choices=", ".join(LEVEL_LABELS), by=repr(by)))
     with open_store(store, create=False) as opened:
         desk = _desk(opened)
         table = desk.statistics(
@@ -297,7 +292,7 @@ def stats_command(
         )
     if output is not None:
         table.rename(columns=headers(desk.catalogue)).to_csv(output, index=False, encoding="utf-8-sig")
-        console.print(f"{len(table):,} rows → {output}", highlight=False)
+        console.print(say("cli.rows_written", n=len(table), path=output), highlight=False)
         return
     labels = headers(desk.catalogue)
     shown = Table(title=f"案件统计 case statistics by {LEVEL_LABELS[by][0]}", title_justify="left")
@@ -335,10 +330,8 @@ def _graded(code: str, value: float) -> str:
 
 @cases_app.command("due")
 def due_command(
-    on: Annotated[str | None, typer.Option(help="The day (YYYY-MM-DD; today by default).")] = None,
-    escalate_after: Annotated[
-        int, typer.Option(min=1, help="Working days overdue before escalation (督办).")
-    ] = DEFAULT_ESCALATE_AFTER,
+    on: Annotated[str | None, typer.Option()] = None,
+    escalate_after: Annotated[int, typer.Option(min=1)] = DEFAULT_ESCALATE_AFTER,
     store: StoreOption = None,
 ) -> None:
     """The day's list: 督办 (escalate), 催办通知 (overdue notice), 今日到期 (due today), 催办 (reminder)."""
@@ -372,21 +365,19 @@ def _day(text: str | None, desk: CaseDesk) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise ConfigError(f"--on must be a date YYYY-MM-DD, not {text!r}") from None
+        raise ConfigError(Message("cli.bad_date", option="--on", text=repr(text))) from None
 
 
 @cases_app.command("seed")
 def seed_command(
-    count: Annotated[
-        int | None, typer.Option(min=1, help="How many cases (default: one per 4 households).")
-    ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = DEFAULT_SEED,
+    count: Annotated[int | None, typer.Option(min=1)] = None,
+    seed: Annotated[int, typer.Option()] = DEFAULT_SEED,
     store: StoreOption = None,
 ) -> None:
     """Replace the store's cases with a seeded year of cases over its district (for demos)."""
     with open_store(store, create=False) as opened:
         seeded = seed_cases(opened, count=count, seed=seed)
-    console.print(f"{seeded:,} cases seeded over the past year", highlight=False)
+    console.print(say("cli.cases.seeded", n=seeded), highlight=False)
 
 
 def seed_cases(store: Store, *, count: int | None = None, seed: int = DEFAULT_SEED) -> int:

@@ -14,10 +14,11 @@ from gridmap.catalogue import LAYERS, get_layer
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.errors import GridmapError, ImportCancelled
 from gridmap.ingest import ImportReport, Mode, import_file
-from gridmap.ingest.changes import CHANGE_KINDS, CHANGE_LABELS_ZH, ChangeSet
+from gridmap.ingest.changes import CHANGE_KINDS, ChangeSet
 from gridmap.ingest.rejects import write_rejects
 from gridmap.settings import store_url
 from gridmap.stores import Store, open_store, store_exists
+from gridmap.texts import Message, say
 
 
 class ImportMode(StrEnum):
@@ -29,68 +30,52 @@ class ImportMode(StrEnum):
 
 @app.command("import")
 def import_command(
-    layer: Annotated[str, typer.Argument(help=f"Target layer: {', '.join(LAYERS)}.")],
+    layer: Annotated[str, typer.Argument()],
     file: Annotated[
         Path,
         typer.Argument(
             exists=True,
             dir_okay=False,
-            help="GeoJSON, GeoPackage, Shapefile (.shp or .zip), KML, CSV, XLSX or FlatGeobuf file.",
         ),
     ],
     crs: Annotated[
         str | None,
-        typer.Option(
-            help="Coordinates of the file: wgs84, cgcs2000, gcj02, bd09 or EPSG:n "
-            "(default: the file's own; WGS84 for CSV/XLSX)."
-        ),
+        typer.Option(),
     ] = None,
     mode: Annotated[
         ImportMode,
-        typer.Option(help="replace the layer, or append (new codes inserted, existing codes updated)."),
+        typer.Option(),
     ] = ImportMode.REPLACE,
     fix: Annotated[
         bool,
         typer.Option(
             "--fix",
-            help="Repair what has an obvious safe repair, and list it: invalid polygons (make_valid), "
-            "a unit after a number (3层), a fraction of an integer (2.5 floors → 3), 是（备注） for yes/no.",
         ),
     ] = False,
     source_layer: Annotated[
         str | None,
-        typer.Option(help="Layer (GeoPackage, KML, zip) or sheet (XLSX) to read, when there are several."),
+        typer.Option(),
     ] = None,
     encoding: Annotated[
         str | None,
-        typer.Option(
-            help="Text encoding of a Shapefile or CSV, e.g. gbk (default: .cpg, else UTF-8 or GBK)."
-        ),
+        typer.Option(),
     ] = None,
     ignore: Annotated[
         list[str] | None,
-        typer.Option("--ignore", help="A column to leave out although it looks like a field (repeatable)."),
+        typer.Option("--ignore"),
     ] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what the import would change, and change nothing.")
-    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
     yes: Annotated[
         bool,
-        typer.Option(
-            "--yes", "-y", help="Do not ask before removing features or clearing a field the file lacks."
-        ),
+        typer.Option("--yes", "-y"),
     ] = False,
     skip_invalid: Annotated[
         bool,
-        typer.Option(
-            "--skip-invalid", help="Load the valid rows; refused rows go to --rejects with reasons."
-        ),
+        typer.Option("--skip-invalid"),
     ] = False,
     rejects: Annotated[
         Path | None,
-        typer.Option(
-            help="CSV file for the rows --skip-invalid refuses (their cells and the reasons).", dir_okay=False
-        ),
+        typer.Option(dir_okay=False),
     ] = None,
     store: StoreOption = None,
 ) -> None:
@@ -98,11 +83,11 @@ def import_command(
     problem, change nothing)."""
     get_layer(layer)  # an unknown layer fails before a store file is created
     if skip_invalid and rejects is None:
-        raise typer.BadParameter("--skip-invalid needs --rejects FILE, so no refused row goes unseen")
+        raise typer.BadParameter(say("cli.import.skip_needs_rejects"))
     if rejects is not None and not skip_invalid:
-        raise typer.BadParameter("--rejects is written only with --skip-invalid")
+        raise typer.BadParameter(say("cli.import.rejects_needs_skip"))
     creating = not store_exists(store)
-    with open_store(store) as opened, console.status(f"importing {file.name}") as status:
+    with open_store(store) as opened, console.status(say("cli.import.importing", file=file.name)) as status:
 
         def preview(report: ImportReport) -> None:
             status.stop()
@@ -110,9 +95,7 @@ def import_command(
             if report.rejected is not None and rejects is not None:
                 written = write_rejects(report.rejected, rejects)
                 console.print(
-                    f"[yellow]{len(report.rejected):,} row(s) refused[/], "
-                    f"written with their reasons to {written}",
-                    highlight=False,
+                    say("cli.import.refused", n=len(report.rejected), path=written), highlight=False
                 )
 
         try:
@@ -139,7 +122,7 @@ def import_command(
         if dry_run:
             if creating:
                 _remove_new_store(opened)
-            console.print("[bold]dry run[/]: nothing was changed", highlight=False)
+            console.print(say("cli.import.dry_run"), highlight=False)
             return
     _print_written(report)
 
@@ -147,11 +130,8 @@ def import_command(
 def _confirm_removal(changes: ChangeSet) -> bool:
     """Ask on a terminal before anything is lost; anywhere else it needs --yes."""
     if not _interactive():
-        raise ImportCancelled(
-            f"this import would {changes.loss_text()}; nothing was changed "
-            "(pass --yes to confirm, or --mode append to keep features the file does not hold)"
-        )
-    return typer.confirm(f"{changes.loss_text()}?", default=False)
+        raise ImportCancelled(Message("cli.import.cancelled", loss=changes.loss_text()))
+    return typer.confirm(say("cli.import.confirm", loss=changes.loss_text()), default=False)
 
 
 def _interactive() -> bool:
@@ -172,89 +152,101 @@ _SHOW_RATE_FROM = 10_000  # below this the rate is start-up noise
 
 def _print_report(report: ImportReport) -> None:
     """What was read and how, then the change set: shown before anything is written."""
-    label = LAYERS[report.layer].label_zh
-    details = [f"format {report.format}", f"CRS {report.crs}"]
+    details = [say("cli.import.format", value=report.format), say("cli.import.crs", value=report.crs)]
     if report.source_layer:
-        details.append(f"layer {report.source_layer}")
+        details.append(say("cli.import.layer", value=report.source_layer))
     if report.encoding:
-        details.append(f"encoding {report.encoding}")
+        details.append(say("cli.import.encoding", value=report.encoding))
     console.print(
-        f"[bold]read[/] {report.rows:,} {report.layer} ({label}) from {report.source} "
-        f"[dim]({', '.join(details)})[/]",
+        say(
+            "cli.import.read",
+            n=report.rows,
+            layer=report.layer,
+            label=LAYERS[report.layer].label_zh,
+            source=report.source,
+            details=say("list.comma").join(details),
+        ),
         highlight=False,
     )
-    columns = Table(title="columns", title_justify="left")
-    columns.add_column("source column")
+    columns = Table(title=say("cli.import.columns"), title_justify="left")
+    columns.add_column(say("cli.import.source_column"))
     columns.add_column("→")
     for name, column in report.mapping.items():
-        note = " [dim](name from the sidecar)[/]" if column in report.renamed.values() else ""
+        note = say("cli.import.from_sidecar") if column in report.renamed.values() else ""
         columns.add_row(column, f"{name} ({LAYERS[report.layer].get(name).label_zh}){note}")
     for role, column in report.geometry_columns.items():
-        columns.add_row(column, f"geometry ({role})")
+        columns.add_row(column, say("cli.import.geometry", role=role))
     for column, why in report.ignored.items():
-        columns.add_row(column, f"[yellow]ignored[/]: {why}")
+        columns.add_row(column, say("cli.import.ignored", why=why))
     console.print(columns)
     for problem in report.repaired:
         field = f" {problem.field}" if problem.field and problem.field != "geometry" else ""
-        console.print(
-            f"  [yellow]repaired[/] row {problem.row}{field}: {problem.reason.removeprefix('repaired: ')}",
-            highlight=False,
+        reason = problem.reason
+        what = (
+            reason.values["what"]
+            if isinstance(reason, Message) and reason.key == "import.repaired"
+            else reason
         )
+        console.print(say("cli.import.repaired", row=problem.row, field=field, what=what), highlight=False)
     if report.placed_at_building:
-        console.print(f"  {report.placed_at_building:,} household(s) placed at their building's point")
+        console.print(say("cli.import.placed", n=report.placed_at_building))
     if report.changes is not None:
         _print_changes(report.changes)
 
 
 def _print_changes(changes: ChangeSet) -> None:
-    table = Table(title=f"changes to {changes.layer} ({changes.mode})", title_justify="left")
-    table.add_column("change")
-    table.add_column("features", justify="right")
-    table.add_column("codes (sample)")
+    table = Table(
+        title=say("cli.import.changes", layer=changes.layer, mode=changes.mode), title_justify="left"
+    )
+    table.add_column(say("cli.import.change"))
+    table.add_column(say("cli.import.features"), justify="right")
+    table.add_column(say("cli.import.sample"))
     for kind in CHANGE_KINDS:
         count = changes.counts[kind]
         style = "red" if kind == "removed" and count else ""
         more = " …" if count > len(changes.samples[kind]) else ""
         table.add_row(
-            f"{CHANGE_LABELS_ZH[kind]} {kind}",
+            say(f"changes.{kind}"),
             f"[{style}]{count:,}[/]" if style else f"{count:,}",
             ", ".join(changes.samples[kind]) + more,
         )
     console.print(table)
     if changes.changed_fields:
-        fields = ", ".join(f"{name} {count:,}" for name, count in changes.changed_fields.items())
-        console.print(f"  changed fields: {fields}", highlight=False)
+        fields = say("list.comma").join(f"{name} {count:,}" for name, count in changes.changed_fields.items())
+        console.print(say("cli.import.changed_fields", fields=fields), highlight=False)
     for name, count in changes.cleared.items():
         console.print(
-            f"  [red]{count:,} {changes.layer} would lose their {name}[/]: the file has no {name} column",
-            highlight=False,
+            say("cli.import.would_clear", n=count, layer=changes.layer, field=name), highlight=False
         )
 
 
 def _print_written(report: ImportReport) -> None:
-    label = LAYERS[report.layer].label_zh
-    timing = f"{report.mode}, {report.seconds:.1f} s"
+    timing = say("cli.import.timing", mode=report.mode, seconds=report.seconds)
     if report.rows >= _SHOW_RATE_FROM:
-        timing += f", {report.rows_per_second:,.0f} rows/s"
+        timing += say("cli.import.rate", rate=report.rows_per_second)
     console.print(
-        f"[bold green]imported[/] {report.written:,} {report.layer} ({label}) from {report.source} "
-        f"[dim]({timing})[/]",
+        say(
+            "cli.import.done",
+            n=report.written,
+            layer=report.layer,
+            label=LAYERS[report.layer].label_zh,
+            source=report.source,
+            timing=timing,
+        ),
         highlight=False,
     )
     if report.inserted is not None:
-        console.print(
-            f"  {report.inserted:,} inserted, {report.updated:,} updated (codes already in the store)"
-        )
+        console.print(say("cli.import.upserted", inserted=report.inserted, updated=report.updated))
 
 
 @app.command("init")
 def init_command(store: StoreOption = None) -> None:
     """Create an empty store (all seven layers, no features); an existing store is left as it is."""
     if store_exists(store):
-        raise GridmapError(f"a gridmap store already exists at {store_url(store)}; nothing was changed")
+        raise GridmapError(Message("cli.init.exists", url=store_url(store)))
     with open_store(store) as opened:
         counts = opened.counts()
-    console.print(f"created an empty store at {opened.url} ({len(counts)} layers)", highlight=False)
+    console.print(say("cli.init.created", url=opened.url, n=len(counts)), highlight=False)
 
 
 @app.command("layers")
@@ -262,10 +254,10 @@ def layers_command(store: StoreOption = None) -> None:
     """List every layer with its Chinese label and feature count."""
     with open_store(store, create=False) as opened:
         counts = opened.counts()
-    table = Table(title=f"layers in {opened.url}", title_justify="left")
-    table.add_column("layer")
-    table.add_column("名称")
-    table.add_column("features", justify="right")
+    table = Table(title=say("cli.layers.title", url=opened.url), title_justify="left")
+    table.add_column(say("cli.layers.layer"))
+    table.add_column(say("cli.layers.label"))
+    table.add_column(say("cli.layers.features"), justify="right")
     for name, spec in LAYERS.items():
         table.add_row(name, spec.label_zh, f"{counts.get(name, 0):,}")
     console.print(table)

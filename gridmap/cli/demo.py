@@ -34,68 +34,68 @@ from gridmap.sample.files import directory_size
 from gridmap.sample.layout import MAX_SCALE
 from gridmap.sample.province import CountyWritten, write_province
 from gridmap.stores import open_store
+from gridmap.texts import language, say
 from gridmap.visits.service import coverage_input, seed_visits
 from gridmap.vocabulary import graded_measures, share_measures
 
 # The steps of the demo, as the progress bar names them; analysis reports its own sub-steps.
-_STEPS = (
-    "载入示例数据与一年走访 load sample and a year of visits",
-    "读取图层 read layers",
-    "分析 analyse",
-    "保存归属 save grid codes",
-    "生成案件 seed a year of cases",
-    "绘制地图 draw maps",
-)
+_STEPS = ("load", "read", "analyse", "save", "cases", "maps")
+"""The demo's steps, each said by `cli.demo.step.<step>`."""
 TOP_GAPS = 5
 
 
 @app.command("demo")
 def demo_command(
-    out: Annotated[Path, typer.Option(help="Directory for the HTML maps.")] = Path("maps"),
+    out: Annotated[Path, typer.Option()] = Path("maps"),
     data: Annotated[
         Path | None,
-        typer.Option(help="Sample directory to load (default data/sample; data/dirty shows validation)."),
+        typer.Option(),
     ] = None,
     store: StoreOption = None,
 ) -> None:
     """Load the sample district (replacing the store's layers), analyse it and write the coverage map."""
     from gridmap.maps import coverage_map, grid_map, write_html  # a third of a second: only demo pays
 
+    steps = [say(f"cli.demo.step.{step}") for step in _STEPS]
     with open_store(store) as opened, _progress() as progress:
-        task = progress.add_task(_STEPS[0], total=len(_STEPS))
+        task = progress.add_task(steps[0], total=len(steps))
         load_sample(opened, data)
         visits = seed_visits(opened)
         chain = seed_chain(opened)
-        progress.update(task, advance=1, description=_STEPS[1])
+        progress.update(task, advance=1, description=steps[1])
         frames = {name: opened.read(name) for name in LAYER_NAMES}
         status = coverage_input(opened, frames["households"]["code"])
         if status is not None:
             frames["visit_status"] = status
         frames.update(party_inputs(opened))
-        progress.update(task, advance=1, description=_STEPS[2])
+        progress.update(task, advance=1, description=steps[2])
         analysis = analyze(
-            frames, on_step=lambda step: progress.update(task, description=f"{_STEPS[2]}: {step}")
+            frames, on_step=lambda step: progress.update(task, description=f"{steps[2]}: {step}")
         )
-        progress.update(task, advance=1, description=_STEPS[3])
+        progress.update(task, advance=1, description=steps[3])
         write_assignment(opened, analysis.frames)
-        progress.update(task, advance=1, description=_STEPS[4])
+        progress.update(task, advance=1, description=steps[4])
         seeded = seed_cases(opened)
         cases = CaseDesk(opened, LookupService(opened)).statistics("street")
-        progress.update(task, advance=1, description=_STEPS[5])
+        progress.update(task, advance=1, description=steps[5])
         district = write_html(coverage_map(analysis, frames=frames), out / "coverage.html")
         worst = str(_by_gap(analysis)["code"].iloc[0])
         detail = write_html(grid_map(analysis, frames, worst), out / f"grid_{worst}.html")
         progress.update(task, advance=1)
     _print_summary(analysis, _summary_title(data))
     _print_cases(seeded, cases)
-    console.print(f"近一年走访 visits of the past year: {visits:,}", highlight=False)
+    console.print(say("cli.demo.visits", n=visits), highlight=False)
     console.print(
-        f"党组织 party organisations: {chain['party_orgs']:,}, 党员 members: {chain['party_members']:,}, "
-        f"一户十联确认 confirmed links: {chain['party_links']:,}",
+        say(
+            "cli.demo.party",
+            orgs=chain["party_orgs"],
+            members=chain["party_members"],
+            links=chain["party_links"],
+        ),
         highlight=False,
     )
-    console.print(f"[bold]打开地图 open the map:[/] {district.resolve()}", highlight=False, soft_wrap=True)
-    console.print(f"最需关注的网格 grid most in need: {detail.resolve()}", highlight=False, soft_wrap=True)
+    console.print(say("cli.demo.open_map", path=district.resolve()), highlight=False, soft_wrap=True)
+    console.print(say("cli.demo.worst_grid", path=detail.resolve()), highlight=False, soft_wrap=True)
 
 
 def _progress() -> Progress:
@@ -122,10 +122,10 @@ def _share(value: object) -> str:
 def _summary_title(data: Path | None) -> str:
     """The summary names the data it describes: the sample district, or the directory loaded."""
     if data is None or data.resolve() == SAMPLE_DIR.resolve():
-        return "示例区汇总 Sample district"
+        return say("cli.demo.sample")
     if data.resolve() == DIRTY_DIR.resolve():
-        return "示例区（含预置问题）汇总 Sample district with planted problems"
-    return f"{data.name} 汇总 Summary of {data}"
+        return say("cli.demo.dirty")
+    return say("cli.demo.summary_of", name=data.name)
 
 
 def _print_summary(analysis: Analysis, title: str) -> None:
@@ -134,26 +134,29 @@ def _print_summary(analysis: Analysis, title: str) -> None:
     summary = Table(title=title, title_justify="left", show_header=False)
     summary.add_column(style="bold")
     summary.add_column(justify="right")
+    lang = language()
     rows = [
-        ("街道 streets", f"{len(analysis.streets):,}"),
-        ("社区/村 communities", f"{len(analysis.communities):,}"),
-        ("网格 grids", f"{len(analysis.grids):,}"),
-        ("户 households", f"{int(t['households']):,}"),
-        *((f"{m.zh} {m.en}", _share(t[m.column])) for m in share_measures() if m.column in t),
-        ("无党支部网格 grids without party branch", f"{int(t['grids_without_party_branch']):,}"),
-        ("无网格员网格 grids without worker", f"{int(t['grids_without_worker']):,}"),
-        ("拓扑错误 topology errors", f"{int(t['topology_errors']):,}"),
-        ("不在任何网格 features in no grid", f"{int(t['unassigned']):,}"),
+        (say("cli.demo.streets"), f"{len(analysis.streets):,}"),
+        (say("cli.demo.communities"), f"{len(analysis.communities):,}"),
+        (say("cli.demo.grids"), f"{len(analysis.grids):,}"),
+        (say("cli.demo.households"), f"{int(t['households']):,}"),
+        *((m.label(lang), _share(t[m.column])) for m in share_measures() if m.column in t),
+        (say("cli.demo.no_branch"), f"{int(t['grids_without_party_branch']):,}"),
+        (say("cli.demo.no_worker"), f"{int(t['grids_without_worker']):,}"),
+        (say("cli.demo.topology"), f"{int(t['topology_errors']):,}"),
+        (say("cli.demo.unassigned"), f"{int(t['unassigned']):,}"),
     ]
     for label, value in rows:
         summary.add_row(label, value)
     console.print(summary)
 
     top = _by_gap(analysis).head(TOP_GAPS)
-    gaps = Table(title="广播盲区最大的网格 Top speaker gaps", title_justify="left")
+    gaps = Table(title=say("cli.demo.top_gaps"), title_justify="left")
     shown = graded_measures()
-    for header in ("网格编码", "名称", "盲区户", *(m.short() for m in shown), "等级"):
-        gaps.add_column(header, justify="left" if header in ("网格编码", "名称") else "right", no_wrap=True)
+    gaps.add_column(say("cli.demo.grid_code"), no_wrap=True)
+    gaps.add_column(say("cli.demo.name"), no_wrap=True)
+    for header in (say("cli.demo.uncovered"), *(m.short(lang) for m in shown), say("cli.analyze.grade")):
+        gaps.add_column(header, justify="right", no_wrap=True)
     for row in top.to_dict("records"):
         gaps.add_row(
             str(row["code"]),
@@ -167,9 +170,10 @@ def _print_summary(analysis: Analysis, title: str) -> None:
 
 def _print_cases(seeded: int, by_street: pd.DataFrame) -> None:
     """The seeded year of cases in one line per street: the loop the console and the API show."""
-    table = Table(title=f"近一年案件 Cases of the past year ({seeded:,})", title_justify="left")
-    for header in ("街道", "受理", "结案", "按期结案率", "平均处置(工作小时)", "当前超期"):
-        table.add_column(header, justify="left" if header == "街道" else "right")
+    table = Table(title=say("cli.demo.cases", n=seeded), title_justify="left")
+    table.add_column(say("cli.analyze.street"))
+    for header in ("received", "closed", "on_time", "hours", "overdue"):
+        table.add_column(say(f"cli.demo.cases.{header}"), justify="right")
     for row in by_street.itertuples():
         table.add_row(
             str(row.name),
@@ -184,19 +188,16 @@ def _print_cases(seeded: int, by_street: pd.DataFrame) -> None:
 
 @app.command("sample")
 def sample_command(
-    out: Annotated[Path, typer.Option(help="Directory to write the layer files into.")],
+    out: Annotated[Path, typer.Option()],
     scale: Annotated[
         int,
         typer.Option(
             min=1,
             max=MAX_SCALE,
-            help="Streets side by side (each ~61 grids, 24,000 households; 400: ~10 million).",
         ),
     ] = 1,
-    seed: Annotated[
-        int, typer.Option(help="Random seed: the same seed gives byte-identical files.")
-    ] = DEFAULT_SEED,
-    dirty: Annotated[bool, typer.Option(help="Plant the four documented problems (data/README.md).")] = False,
+    seed: Annotated[int, typer.Option()] = DEFAULT_SEED,
+    dirty: Annotated[bool, typer.Option()] = False,
 ) -> None:
     """Generate the sample district (or a larger one) and write it as GeoJSON and CSV files.
 
@@ -204,13 +205,13 @@ def sample_command(
     written chunk by chunk, so memory stays a few gigabytes at any scale.
     """
     started = time.perf_counter()
-    with console.status(f"generating scale {scale}"):
+    with console.status(say("cli.sample.generating", scale=scale)):
         if dirty:
             frames = generate_dirty(scale, seed)
         else:
             district = plan(scale, seed)
     generated = time.perf_counter() - started
-    with console.status(f"writing {out}"):
+    with console.status(say("cli.sample.writing", out=out)):
         if dirty:
             write_sample(frames, out)
         else:
@@ -219,22 +220,17 @@ def sample_command(
     for layer, count in counts.items():
         console.print(f"{LAYERS[layer].label_zh} {layer}: {count:,}", highlight=False)
     console.print(
-        f"generated in {generated:.1f} s, wrote {directory_size(out) / 2**20:.1f} MiB to {out}",
-        highlight=False,
+        say("cli.sample.done", seconds=generated, mib=directory_size(out) / 2**20, out=out), highlight=False
     )
 
 
 @app.command("province")
 def province_command(
-    out: Annotated[Path, typer.Option(help="Directory for the per-county GeoParquet partitions.")],
-    province: Annotated[str, typer.Option(help="Two-digit province code (GB/T 2260), e.g. 42 湖北.")] = "42",
-    counties: Annotated[int, typer.Option(min=1, help="How many counties, the largest first.")] = 40,
-    scale: Annotated[
-        int, typer.Option(min=1, max=MAX_SCALE, help="Streets per county (~24,000 households each).")
-    ] = 20,
-    seed: Annotated[
-        int, typer.Option(help="Random seed of the first county (the next ones add 1).")
-    ] = DEFAULT_SEED,
+    out: Annotated[Path, typer.Option()],
+    province: Annotated[str, typer.Option()] = "42",
+    counties: Annotated[int, typer.Option(min=1)] = 40,
+    scale: Annotated[int, typer.Option(min=1, max=MAX_SCALE)] = 20,
+    seed: Annotated[int, typer.Option()] = DEFAULT_SEED,
 ) -> None:
     """Generate a synthetic province inside real county boundaries, as partitions for `--engine dask`."""
     started = time.perf_counter()
@@ -244,8 +240,14 @@ def province_command(
         nonlocal total
         total += county.households
         console.print(
-            f"{county.code} {county.name}: {county.streets} streets, {county.grids:,} grids, "
-            f"{county.households:,} households",
+            say(
+                "cli.province.county",
+                code=county.code,
+                name=county.name,
+                streets=county.streets,
+                grids=county.grids,
+                households=county.households,
+            ),
             highlight=False,
         )
 
@@ -254,7 +256,8 @@ def province_command(
     )
     seconds = time.perf_counter() - started
     console.print(
-        f"{len(written)} counties, {total:,} households in {seconds:.0f} s, written to {out}", highlight=False
+        say("cli.province.done", counties=len(written), households=total, seconds=seconds, out=out),
+        highlight=False,
     )
 
 

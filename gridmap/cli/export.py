@@ -10,7 +10,7 @@ import geopandas as gpd
 import typer
 
 from gridmap.analysis import analyze
-from gridmap.catalogue import LAYER_NAMES, LAYERS, get_layer
+from gridmap.catalogue import LAYER_NAMES, get_layer
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.crs import parse_crs
 from gridmap.errors import GridmapError
@@ -31,6 +31,7 @@ from gridmap.siting import SiteKind, site
 from gridmap.stores import Store, open_store
 from gridmap.stores.base import BBox
 from gridmap.stores.query import parse_bbox
+from gridmap.texts import Message, say
 
 ALL = "all"
 DEFAULT_FORMAT = "geojson"
@@ -57,9 +58,9 @@ def _analysis_output(
     frames = {name: store.read(name) for name in LAYER_NAMES}
     if what in (AnalysisOutput.SITES_SPEAKERS, AnalysisOutput.SITES_SERVICE_POINTS):
         kind: SiteKind = "speakers" if what is AnalysisOutput.SITES_SPEAKERS else "service_points"
-        with console.status(f"siting {k} {kind}"):
+        with console.status(say("cli.site.siting", k=k, kind=kind)):
             return site(frames, kind, k).sites
-    with console.status("analysing"):
+    with console.status(say("cli.analysing")):
         result = analyze(frames)
     if what is AnalysisOutput.GRIDS_COVERAGE:
         frame, key = result.grids, "code"
@@ -88,7 +89,7 @@ def _frame_to_export(
     """The frame to write and its layer name: a (subset of a) layer, or an analysis output."""
     if what is None:
         assert layer is not None
-        with console.status(f"reading {layer}"):
+        with console.status(say("cli.export.reading", layer=layer)):
             return select_features(store, layer, community=community, grid=grid, bbox=bbox), layer
     grid_codes = None
     if community or grid or bbox:
@@ -101,89 +102,73 @@ def _frame_to_export(
 def export_command(
     layer: Annotated[
         str | None,
-        typer.Argument(help=f"Layer to export: {', '.join(LAYERS)}, or all (GeoPackage); or use --what."),
+        typer.Argument(),
     ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
             "--out",
             "-o",
-            help="Output file (default: LAYER and the format's suffix, e.g. grids.geojson).",
             dir_okay=False,
         ),
     ] = None,
     fmt: Annotated[
         str | None,
-        typer.Option(
-            "--format", "-f", help=f"{'|'.join(FORMATS)} (default: from the --out suffix, else geojson)."
-        ),
+        typer.Option("--format", "-f"),
     ] = None,
-    crs: Annotated[
-        str, typer.Option(help="wgs84, cgcs2000, gcj02 (Amap/Tencent), bd09 (Baidu) or EPSG:n.")
-    ] = ("wgs84"),
-    community: Annotated[str | None, typer.Option(help="Only this community (code).")] = None,
-    grid: Annotated[str | None, typer.Option(help="Only this grid (code).")] = None,
-    bbox: Annotated[
-        str | None, typer.Option(help="Only features in minlon,minlat,maxlon,maxlat (WGS84).")
-    ] = None,
+    crs: Annotated[str, typer.Option()] = ("wgs84"),
+    community: Annotated[str | None, typer.Option()] = None,
+    grid: Annotated[str | None, typer.Option()] = None,
+    bbox: Annotated[str | None, typer.Option()] = None,
     public: Annotated[
         bool,
-        typer.Option("--public", help="Remove personal fields and grid worker names (the default is admin)."),
+        typer.Option("--public"),
     ] = False,
     with_personal: Annotated[
         bool,
         typer.Option(
             "--with-personal",
-            help="Write the personal fields (household contacts, grid worker phones); left out by default.",
         ),
     ] = False,
     encoding: Annotated[
         str | None,
-        typer.Option(help="Shapefile / CSV text encoding, e.g. gbk for old ArcGIS (default UTF-8)."),
+        typer.Option(),
     ] = None,
-    csv_geometry: Annotated[
-        str, typer.Option(help="CSV geometry: wkt, or lonlat (a point per feature).")
-    ] = "wkt",
+    csv_geometry: Annotated[str, typer.Option()] = "wkt",
     headers: Annotated[
         str,
-        typer.Option(
-            help="XLSX column headers: zh (Chinese labels and 是/否, for 社区 staff) or canonical "
-            "(the field names); both import back."
-        ),
+        typer.Option(),
     ] = "zh",
     what: Annotated[
         AnalysisOutput | None,
-        typer.Option(
-            help="Export an analysis output instead of a layer (grids with coverage figures, gaps, "
-            "uncovered households, or K proposed sites)."
-        ),
+        typer.Option(),
     ] = None,
-    k: Annotated[int, typer.Option("--k", min=1, help="Number of sites for --what sites-….")] = 10,
+    k: Annotated[int, typer.Option("--k", min=1)] = 10,
     store: StoreOption = None,
 ) -> None:
     """Export LAYER (or an analysis output) as GeoJSON, GeoPackage, Shapefile, KML, CSV, XLSX, FlatGeobuf."""
     if (layer is None) == (what is None):
-        raise typer.BadParameter("give a LAYER or --what, not both")
+        raise typer.BadParameter(say("cli.export.layer_or_what"))
     if layer is not None and layer != ALL:
         get_layer(layer)
     key = parse_format(fmt, out) if out is not None else parse_format(fmt or DEFAULT_FORMAT, Path())
     if layer == ALL and fmt is None and out is None:
         key = "gpkg"
     if layer == ALL and key != "gpkg":
-        raise typer.BadParameter("`all` layers go into one GeoPackage: use --format gpkg")
+        raise typer.BadParameter(say("cli.export.all_gpkg"))
     spec = parse_crs(crs)
     if csv_geometry not in ("wkt", "lonlat"):
-        raise typer.BadParameter("--csv-geometry must be wkt or lonlat")
+        raise typer.BadParameter(say("cli.export.csv_geometry"))
     geometry: CsvGeometry = "wkt" if csv_geometry == "wkt" else "lonlat"
     if headers not in HEADERS:
-        raise typer.BadParameter(f"--headers must be one of {', '.join(HEADERS)}")
+        raise typer.BadParameter(say("cli.export.headers", choices=", ".join(HEADERS)))
     chosen_headers: Headers = "zh" if headers == "zh" else "canonical"
     window = None if bbox is None else parse_bbox(bbox)
     role = Role.ANONYMOUS if public else Role.ADMIN
     keep_personal = with_personal and not public
     with open_store(store, create=False) as opened:
         if layer == ALL:
-            with console.status("reading every layer"):
+            with console.status(say("cli.export.reading_all")):
                 frames = {
                     name: select_features(opened, name, community=community, grid=grid, bbox=window)
                     for name in LAYER_NAMES
@@ -191,7 +176,7 @@ def export_command(
             written = export_layers(
                 frames, out or Path("gridmap.gpkg"), spec, role=role, with_personal=keep_personal
             )
-            console.print(f"{sum(len(f) for f in frames.values()):,} features in 7 layers → {written}")
+            console.print(say("cli.export.all_written", n=sum(len(f) for f in frames.values()), path=written))
             console.print(crs_note(spec), highlight=False)
             _say_personal(
                 sorted({c for n, f in frames.items() for c in personal_columns(f, n)}), keep_personal
@@ -200,7 +185,7 @@ def export_command(
         frame, name = _frame_to_export(opened, layer, what, k, community=community, grid=grid, bbox=window)
     if out is None:
         out = Path(f"{name}{FORMATS[key].suffix}")
-    with console.status(f"writing {FORMATS[key].label}"):
+    with console.status(say("cli.export.writing", format=FORMATS[key].label)):
         try:
             written = export_layer(
                 frame,
@@ -216,10 +201,11 @@ def export_command(
                 headers=chosen_headers,
             )
         except UnicodeEncodeError as exc:
-            raise GridmapError(f"text cannot be written as {encoding}: {exc.reason}") from None
+            raise GridmapError(Message("cli.export.encoding", encoding=encoding, why=exc.reason)) from None
     size = written.stat().st_size
     console.print(
-        f"{len(frame):,} features → {written} ({FORMATS[key].label}, {size / 1024:,.0f} KiB)", highlight=False
+        say("cli.export.written", n=len(frame), path=written, format=FORMATS[key].label, kib=size / 1024),
+        highlight=False,
     )
     console.print(crs_note(spec), highlight=False)
     _say_personal(personal_columns(frame, layer), keep_personal)
@@ -230,8 +216,6 @@ def _say_personal(columns: list[str], kept: bool) -> None:
     if not columns:
         return
     if kept:
-        console.print(f"[yellow]with personal fields[/]: {', '.join(columns)}", highlight=False)
+        console.print(say("cli.export.with_personal", fields=", ".join(columns)), highlight=False)
     else:
-        console.print(
-            f"personal fields left out: {', '.join(columns)} (--with-personal writes them)", highlight=False
-        )
+        console.print(say("cli.export.personal_left_out", fields=", ".join(columns)), highlight=False)

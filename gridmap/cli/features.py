@@ -23,12 +23,13 @@ from rich.cells import cell_len
 from rich.markup import escape
 from rich.table import Table
 
-from gridmap.catalogue import LAYERS, Layer, get_layer
+from gridmap.catalogue import Layer, get_layer
 from gridmap.cli.app import StoreOption, app, console, err_console
 from gridmap.export import geojson_features, write_csv
 from gridmap.privacy import Role, protect
 from gridmap.stores import open_store
 from gridmap.stores.query import MAX_OFFSET, Page, QueryError, parse_bbox, typed_equals
+from gridmap.texts import Message, say
 
 
 class Output(StrEnum):
@@ -46,9 +47,11 @@ def _wheres(spec: Layer, wheres: list[str]) -> dict[str, str]:
         name, equals, value = text.partition("=")
         name = name.strip()
         if not equals or not name:
-            raise QueryError(f"--where needs FIELD=VALUE, not {text!r}", "where")
+            raise QueryError(Message("cli.features.where", text=repr(text)), "where")
         if name in out:
-            raise QueryError(f"--where names {spec.name}.{name} twice", name)
+            raise QueryError(
+                Message("cli.features.twice", option="--where", field=f"{spec.name}.{name}"), name
+            )
         out[name] = value
     return out
 
@@ -58,13 +61,16 @@ def _fields(spec: Layer, text: str) -> list[str]:
     names = [name.strip() for name in text.split(",")]
     for name in names:
         if not name:
-            raise QueryError(f"--fields needs FIELD,FIELD,..., not {text!r}", "fields")
+            raise QueryError(Message("cli.features.fields", text=repr(text)), "fields")
         if name not in spec.field_names:
+            fields = ", ".join(spec.field_names)
             raise QueryError(
-                f"{spec.name} has no field {name!r}; its fields are: {', '.join(spec.field_names)}", name
+                Message("cli.features.no_field", layer=spec.name, name=repr(name), fields=fields), name
             )
         if names.count(name) > 1:
-            raise QueryError(f"--fields names {spec.name}.{name} twice", name)
+            raise QueryError(
+                Message("cli.features.twice", option="--fields", field=f"{spec.name}.{name}"), name
+            )
     return names
 
 
@@ -72,12 +78,15 @@ def _summary(page: Page, offset: int, limit: int) -> str:
     """How many of how many (or that more follow, past the store's count) and the next page's offset."""
     shown = len(page.frame)
     if page.matched is None and not page.more:  # an empty page past the end of an uncounted selection
-        return f"none from offset {offset:,}: past the last match"
-    summary = f"{shown:,} of {page.matched:,}" if page.matched is not None else f"{shown:,}, more follow"
+        return say("cli.features.past_end", offset=offset)
+    if page.matched is not None:
+        summary = say("cli.features.of", shown=shown, matched=page.matched)
+    else:
+        summary = say("cli.features.more_follow", shown=shown)
     if offset:
-        summary += f" from offset {offset:,}"
+        summary += say("cli.features.from", offset=offset)
     if page.more:
-        summary += f"; next page: --offset {offset + limit}"
+        summary += say("cli.features.next", offset=offset + limit)
     return summary
 
 
@@ -134,42 +143,29 @@ def _geojson(frame: gpd.GeoDataFrame, fields: list[str]) -> dict[str, Any]:
 
 @app.command("features")
 def features_command(
-    layer: Annotated[str, typer.Argument(help=f"Layer to page through: {', '.join(LAYERS)}.")],
-    bbox: Annotated[
-        str | None, typer.Option(help="Only features meeting minlon,minlat,maxlon,maxlat (WGS84).")
-    ] = None,
+    layer: Annotated[str, typer.Argument()],
+    bbox: Annotated[str | None, typer.Option()] = None,
     where: Annotated[
         list[str] | None,
         typer.Option(
             "--where",
             "-w",
-            help="FIELD=VALUE: only features whose field equals the value (repeatable; "
-            "booleans true/false, numbers as numbers).",
         ),
     ] = None,
-    order: Annotated[
-        str, typer.Option(help="Order by FIELD, or -FIELD for descending (ties by code).")
-    ] = "code",
-    limit: Annotated[int, typer.Option(min=1, help="Features per page.")] = 20,
-    offset: Annotated[
-        int, typer.Option(min=0, max=MAX_OFFSET, help="Features to skip (the previous page's next offset).")
-    ] = 0,
-    fmt: Annotated[Output, typer.Option("--format", "-f", help="table, or geojson / csv to stdout.")] = (
-        Output.TABLE
-    ),
+    order: Annotated[str, typer.Option()] = "code",
+    limit: Annotated[int, typer.Option(min=1)] = 20,
+    offset: Annotated[int, typer.Option(min=0, max=MAX_OFFSET)] = 0,
+    fmt: Annotated[Output, typer.Option("--format", "-f")] = (Output.TABLE),
     fields: Annotated[
         str | None,
         typer.Option(
             "--fields",
-            help="FIELD,FIELD,...: the columns to show, in this order, in every format "
-            "(default: GeoJSON and CSV every field, a table the layer's main fields).",
         ),
     ] = None,
     with_personal: Annotated[
         bool,
         typer.Option(
             "--with-personal",
-            help="Show the personal fields (household contacts, grid worker phones) unmasked.",
         ),
     ] = False,
     store: StoreOption = None,
@@ -186,7 +182,7 @@ def features_command(
     if fmt is Output.TABLE:
         columns = chosen or spec.table_columns
         left_out = [] if chosen else [name for name in spec.field_names if name not in columns]
-        caption = f"Not shown: {', '.join(left_out)} (choose columns with --fields)" if left_out else None
+        caption = say("cli.features.not_shown", fields=", ".join(left_out)) if left_out else None
         title = f"{spec.label_zh} {spec.name}"
         console.print(_table(spec, frame, columns, title, caption, console.width))
         console.print(summary, highlight=False)

@@ -14,6 +14,7 @@ from gridmap.history import Revision
 from gridmap.localtime import beijing
 from gridmap.regrid import grid_changes
 from gridmap.stores import open_store
+from gridmap.texts import Message, say
 from gridmap.versions import InvalidDateError
 
 
@@ -23,30 +24,24 @@ def _since(value: str | None) -> dt.datetime | None:
     try:
         return dt.datetime.fromisoformat(value)
     except ValueError:
-        raise InvalidDateError(
-            f"--since must be a date or time like 2025-01-31 or 2025-01-31T08:00, not {value!r}"
-        ) from None
+        raise InvalidDateError(Message("cli.history.bad_since", value=repr(value))) from None
 
 
 def _summary(revision: Revision) -> str:
     parts = []
     for layer, counts in revision.counts.items():
-        shown = ", ".join(f"{op} {n:,}" for op, n in counts.items() if n)
+        shown = say("list.comma").join(f"{say(f'history.{op}')} {n:,}" for op, n in counts.items() if n)
         parts.append(f"{layer}: {shown}")
-    return "; ".join(parts)
+    return say("list.separator").join(parts)
 
 
 @app.command()
 def history(
-    layer: Annotated[str | None, typer.Option(help="Only revisions that changed this layer.")] = None,
-    code: Annotated[
-        str | None, typer.Option(help="Only revisions that changed this feature (with --layer).")
-    ] = None,
-    since: Annotated[str | None, typer.Option(help="Only revisions since this date or time.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many revisions, newest first.")] = 50,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print JSON, with each feature's before and after.")
-    ] = False,
+    layer: Annotated[str | None, typer.Option()] = None,
+    code: Annotated[str | None, typer.Option()] = None,
+    since: Annotated[str | None, typer.Option()] = None,
+    limit: Annotated[int, typer.Option()] = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
     store: StoreOption = None,
 ) -> None:
     """List the revisions (every write is one): when, who, the command and what changed.
@@ -61,18 +56,24 @@ def history(
     if as_json:
         console.print_json(json.dumps([r.as_dict() for r in found], ensure_ascii=False, default=str))
         return
-    table = Table(title="修改记录 history")
-    for column in ("版本 revision", "时间 at（北京时间）", "修改人 author", "命令 command", "变更 changes"):
-        table.add_column(
-            column, no_wrap=column.startswith("时间"), min_width=19 if column.startswith("时间") else None
-        )
+    table = Table(title=say("cli.history.title"))
+    table.add_column(say("cli.history.revision"))
+    table.add_column(say("cli.history.at"), no_wrap=True, min_width=19)
+    for column in ("cli.history.author", "cli.history.command", "cli.history.changes"):
+        table.add_column(say(column))
     for r in found:
         who = r.author if r.role is None else f"{r.author} ({r.role})"
-        command = r.command if r.reverts is None else f"{r.command} (reverts {r.reverts})"
+        command = (
+            r.command if r.reverts is None else say("cli.history.reverts", command=r.command, n=r.reverts)
+        )
         table.add_row(str(r.id), beijing(r.at, seconds=True), who, command, _summary(r))
         for change in r.changes:
             table.add_row(
-                "", "", "", f"  {change.layer} {change.code} {change.op}", _sides(change.before, change.after)
+                "",
+                "",
+                "",
+                f"  {change.layer} {change.code} {say(f'history.{change.op}')}",
+                _sides(change.before, change.after),
             )
     console.print(table)
 
@@ -90,7 +91,7 @@ def _sides(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
 
 @app.command()
 def revert(
-    revision: Annotated[int, typer.Argument(help="The revision to undo (see `gridmap history`).")],
+    revision: Annotated[int, typer.Argument()],
     store: StoreOption = None,
 ) -> None:
     """Restore every feature a revision changed to its state before it, as a new revision.
@@ -100,14 +101,14 @@ def revert(
     """
     with open_store(store, create=False) as opened:
         new = opened.revert(revision)
-    console.print(f"reverted revision {revision} as revision {new}")
+    console.print(say("cli.history.reverted", old=revision, new=new))
 
 
 @app.command()
 def diff(
-    start: Annotated[str, typer.Option("--from", help="The earlier date (YYYY-MM-DD).")],
-    end: Annotated[str, typer.Option("--to", help="The later date (YYYY-MM-DD).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    start: Annotated[str, typer.Option("--from")],
+    end: Annotated[str, typer.Option("--to")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
     store: StoreOption = None,
 ) -> None:
     """List the buildings and households whose grid differs between two dates (boundary versions)."""
@@ -121,7 +122,7 @@ def diff(
         console.print_json(json.dumps(body, ensure_ascii=False))
         return
     for layer, frame in changes.items():
-        table = Table(title=f"{layer}: {len(frame):,} changed grid between {start} and {end}")
+        table = Table(title=say("cli.diff.title", layer=layer, n=len(frame), start=start, end=end))
         for column in frame.columns:
             table.add_column(column)
         for row in frame.astype(object).where(frame.notna(), "—").itertuples(index=False):

@@ -13,6 +13,7 @@ from gridmap.errors import ConfigError
 from gridmap.lookup import AddressNotFoundError, LookupService
 from gridmap.privacy import Role
 from gridmap.stores import open_store
+from gridmap.texts import Message, language, say
 from gridmap.vocabulary import MATCH_METHODS
 
 
@@ -20,21 +21,16 @@ from gridmap.vocabulary import MATCH_METHODS
 def lookup(
     address: Annotated[
         str | None,
-        typer.Argument(
-            help="An address, e.g. 和平路151号4栋2单元502室, 瑞欣社区和平路151号4栋, 玉兰新村4栋 "
-            "(addresses of the sample district)."
-        ),
+        typer.Argument(),
     ] = None,
-    lon: Annotated[float | None, typer.Option(help="Longitude (or x) of a point.")] = None,
-    lat: Annotated[float | None, typer.Option(help="Latitude (or y) of a point.")] = None,
-    crs: Annotated[str, typer.Option(help="CRS of --lon/--lat: wgs84, cgcs2000, gcj02, bd09, EPSG:n.")] = (
-        "wgs84"
-    ),
+    lon: Annotated[float | None, typer.Option()] = None,
+    lat: Annotated[float | None, typer.Option()] = None,
+    crs: Annotated[str, typer.Option()] = "wgs84",
     date: Annotated[
         str | None,
-        typer.Option("--date", help="Answer with the boundaries in force on this date (YYYY-MM-DD)."),
+        typer.Option("--date"),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON reply.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
     store: StoreOption = None,
 ) -> None:
     """Find the grid, community, street and grid worker for an address or a point.
@@ -44,7 +40,7 @@ def lookup(
     `gridmap lookup --lon 114.3004 --lat 30.5645`.
     """
     if (address is None) == (lon is None or lat is None):
-        raise ConfigError("give either an ADDRESS or both --lon and --lat")
+        raise ConfigError(Message("cli.lookup.either"))
     with open_store(store, create=False) as opened:
         service = LookupService(opened)
         try:
@@ -68,32 +64,33 @@ def lookup(
 
 def _table(reply: dict[str, Any]) -> Table:
     """The reply as a two-column table a person can read."""
-    table = Table(show_header=False, title="查询结果 lookup")
+    lang = language()
+    table = Table(show_header=False, title=say("cli.lookup.title"))
     grid = reply["grid"]
-    table.add_row("网格 grid", f"{grid['name']} ({grid['code']})")
-    table.add_row("网格党支部 party branch", grid.get("party_branch") or "—")
-    table.add_row("网格员 grid worker", grid.get("worker_name") or "—")
-    for key, label in (("community", "社区 community"), ("street", "街道 street")):
+    table.add_row(say("cli.lookup.grid"), f"{grid['name']} ({grid['code']})")
+    table.add_row(say("cli.lookup.party_branch"), grid.get("party_branch") or "—")
+    table.add_row(say("cli.lookup.worker"), grid.get("worker_name") or "—")
+    for key in ("community", "street"):
         part = reply.get(key)
-        table.add_row(label, f"{part['name']} ({part['code']})" if part else "—")
+        table.add_row(say(f"cli.lookup.{key}"), f"{part['name']} ({part['code']})" if part else "—")
     building = reply.get("building")
     if building:
-        table.add_row("楼栋 building", f"{building['address']} ({building['code']})")
+        table.add_row(say("cli.lookup.building"), f"{building['address']} ({building['code']})")
     match = reply["match"]
     method = MATCH_METHODS.get(match["method"])
-    label = f"{method.zh} {method.code}" if method else match["method"]
-    table.add_row("匹配 match", f"{label} ({match['score']})")
+    label = method.label(lang) if method else match["method"]
+    table.add_row(say("cli.lookup.match"), f"{label} ({match['score']})")
     if match.get("disagrees"):
-        table.add_row("地址所写不符 not where written", "、".join(match["disagrees"]))
+        table.add_row(say("cli.lookup.disagrees"), say("list.separator").join(match["disagrees"]))
     return table
 
 
 def _suggestions(suggestions: list[dict[str, Any]]) -> Table:
     """The API's suggestions for an address that matched nothing, best first."""
-    table = Table(title="您是否要找 did you mean")
-    table.add_column("楼栋 building")
-    table.add_column("地址 address")
-    table.add_column("相似度 score", justify="right")
+    table = Table(title=say("cli.lookup.did_you_mean"))
+    table.add_column(say("cli.lookup.building"))
+    table.add_column(say("cli.lookup.address"))
+    table.add_column(say("cli.lookup.score"), justify="right")
     for s in suggestions:
         table.add_row(s["code"], s["address"], f"{s['score']:.3f}")
     return table

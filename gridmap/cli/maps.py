@@ -14,6 +14,7 @@ from gridmap.analysis import analyze, read_inputs
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.siting import site
 from gridmap.stores import Store, open_store
+from gridmap.texts import say
 from gridmap.vocabulary import MEASURES
 
 Measure = StrEnum("Measure", {code: code for code in MEASURES})  # type: ignore[misc]
@@ -27,24 +28,20 @@ class Lang(StrEnum):
 
 @app.command("map")
 def map_command(
-    grid: Annotated[str | None, typer.Option("--grid", help="Draw this grid (code) in detail.")] = None,
-    measure: Annotated[Measure, typer.Option(help="What colours the grids.")] = DEFAULT_MEASURE,
+    grid: Annotated[str | None, typer.Option("--grid")] = None,
+    measure: Annotated[Measure, typer.Option()] = DEFAULT_MEASURE,
     basemap: Annotated[
         str,
-        typer.Option(help="none (offline), osm, tianditu, amap (GCJ-02), or a tile URL with {z}/{x}/{y}."),
+        typer.Option(),
     ] = "none",
-    lang: Annotated[Lang, typer.Option(help="Language of labels, legends and popups.")] = Lang.zh,
-    propose: Annotated[
-        int, typer.Option(help="Also propose this many new speaker sites and draw them.", min=0)
-    ] = 0,
-    title: Annotated[str | None, typer.Option(help="Title shown on the map.")] = None,
+    lang: Annotated[Lang, typer.Option()] = Lang.zh,
+    propose: Annotated[int, typer.Option(min=0)] = 0,
+    title: Annotated[str | None, typer.Option()] = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="HTML file to write (default maps/coverage.html or maps/grid_<code>.html)."),
+        typer.Option(),
     ] = None,
-    tianditu_key: Annotated[
-        str | None, typer.Option(envvar="GRIDMAP_TIANDITU_KEY", help="Tianditu key for --basemap tianditu.")
-    ] = None,
+    tianditu_key: Annotated[str | None, typer.Option(envvar="GRIDMAP_TIANDITU_KEY")] = None,
     store: StoreOption = None,
 ) -> None:
     """Write an interactive map that opens with no network (all scripts inlined)."""
@@ -53,18 +50,18 @@ def map_command(
     from gridmap.maps.labels import check_lang
 
     base = resolve_basemap(basemap, lang=check_lang(lang.value), tianditu_key=tianditu_key)
-    with open_store(store, create=False) as opened, console.status("reading the store"):
+    with open_store(store, create=False) as opened, console.status(say("cli.reading_store")):
         # The district map needs only the households' analysis fields: read those through Arrow.
         frames = read_inputs(opened, narrow=grid is None and not propose)
         when = data_date(opened)
-    with console.status("analysing coverage"):
+    with console.status(say("cli.map.analysing")):
         analysis = analyze(frames)
     if grid is not None:
         grid_proposals = None
         if propose:
-            with console.status(f"choosing {propose} new speaker sites in grid {grid}"):
+            with console.status(say("cli.map.siting_grid", k=propose, grid=grid)):
                 grid_proposals = grid_sites(analysis, frames, grid, propose)
-        with console.status(f"drawing grid {grid}"):
+        with console.status(say("cli.map.drawing_grid", grid=grid)):
             m = grid_map(
                 analysis, frames, grid, basemap=base, lang=lang.value, data_date=when, sites=grid_proposals
             )
@@ -72,9 +69,9 @@ def map_command(
     else:
         sites = None
         if propose:
-            with console.status(f"choosing {propose} new speaker sites"):
+            with console.status(say("cli.map.siting", k=propose)):
                 sites = site(frames, "speakers", propose)
-        with console.status("drawing the district"):
+        with console.status(say("cli.map.drawing")):
             m = coverage_map(
                 analysis,
                 frames=frames,
@@ -86,11 +83,9 @@ def map_command(
                 data_date=when,
             )
         path = out or Path("maps") / "coverage.html"
-    with console.status("writing HTML"):
+    with console.status(say("cli.map.writing")):
         written = write_html(m, path)
-    console.print(
-        f"wrote {written} ({written.stat().st_size / 1e6:.1f} MB); open it in a browser, no network needed"
-    )
+    console.print(say("cli.map.wrote", path=written, mb=written.stat().st_size / 1e6))
 
 
 def data_date(store: Store) -> dt.date:

@@ -11,14 +11,15 @@ import typer
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.settings import redact, store_url
 from gridmap.stores import open_store
+from gridmap.texts import say
 
 
 @app.command()
 def serve(
     store: StoreOption = None,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes (each keeps its own indexes).")] = 1,
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(min=1)] = 1,
 ) -> None:
     """Serve the API; tokens come from GRIDMAP_TOKENS or GRIDMAP_TOKENS_FILE (none: everyone is anonymous)."""
     import uvicorn
@@ -32,10 +33,9 @@ def serve(
     with open_store(url, create=False) as opened:
         known = set(opened.read("communities")["code"].astype(str))
     for warning in unknown_communities(grants, known):
-        console.print(f"warning: {warning}")
+        console.print(say("cli.serve.warning", warning=warning))
     console.print(
-        f"serving {redact(url)} on http://{host}:{port} ({workers} worker(s), {len(grants)} token(s));"
-        " docs at /docs"
+        say("cli.serve.serving", store=redact(url), host=host, port=port, workers=workers, tokens=len(grants))
     )
     if workers > 1:
         # The supervisor's small entry module in place of this process: each worker it spawns then

@@ -19,9 +19,11 @@ import typer
 from rich.table import Table
 
 from gridmap.cli.app import app, console
+from gridmap.cli.localised import LocalisedTyper
 from gridmap.errors import ConfigError, NotFoundError
+from gridmap.texts import Message, say
 
-token_app = typer.Typer(help="API tokens (the file GRIDMAP_TOKENS_FILE names): add, list, remove.")
+token_app = LocalisedTyper()
 app.add_typer(token_app, name="token")
 
 DEFAULT_FILE = Path("tokens.json")
@@ -30,7 +32,6 @@ FileOption = Annotated[
     typer.Option(
         "--file",
         envvar="GRIDMAP_TOKENS_FILE",
-        help="The tokens file (default: GRIDMAP_TOKENS_FILE, else ./tokens.json).",
     ),
 ]
 
@@ -47,7 +48,7 @@ def _read(path: Path) -> dict[str, dict[str, Any]]:
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a JSON object mapping token to {{role, communities}}")
+        raise ConfigError(Message("cli.token.not_object", path=path))
     return raw
 
 
@@ -70,24 +71,20 @@ def _split(values: list[str] | None) -> list[str]:
 
 @token_app.command("add")
 def add(
-    name: Annotated[str, typer.Argument(help="Who holds the token (recorded as who made each change).")],
-    role: Annotated[str, typer.Option(help="viewer, editor, department or admin.")],
+    name: Annotated[str, typer.Argument()],
+    role: Annotated[str, typer.Option()],
     communities: Annotated[
         list[str] | None,
-        typer.Option("--communities", help="Community codes an editor may write (comma-separated)."),
+        typer.Option("--communities"),
     ] = None,
-    departments: Annotated[
-        list[str] | None, typer.Option("--departments", help="Department codes a department token handles.")
-    ] = None,
+    departments: Annotated[list[str] | None, typer.Option("--departments")] = None,
     file: FileOption = None,
 ) -> None:
     """Make a new random token and add it to the tokens file; the token is printed once."""
     path = _path(file)
     tokens = _read(path)
     if any(spec.get("name") == name for spec in tokens.values()):
-        raise ConfigError(
-            f"a token named {name!r} is already in {path}; remove it first or pick another name"
-        )
+        raise ConfigError(Message("cli.token.exists", name=repr(name), path=path))
     grant: dict[str, Any] = {"name": name, "role": role}
     if _split(communities):
         grant["communities"] = _split(communities)
@@ -95,13 +92,9 @@ def add(
         grant["departments"] = _split(departments)
     token = secrets.token_urlsafe(24)
     _write(path, {**tokens, token: grant})
-    console.print(f"已添加令牌 added token {name!r} ({role}) → {path}:", highlight=False)
+    console.print(say("cli.token.added", name=repr(name), role=role, path=path), highlight=False)
     console.print(token, highlight=False, soft_wrap=True)
-    console.print(
-        f"请妥善保存，不再显示 keep it: it is not shown again. 启动 serve with GRIDMAP_TOKENS_FILE={path} "
-        "gridmap serve, 然后用它登录工作台 then sign in to the console at http://127.0.0.1:8000/",
-        highlight=False,
-    )
+    console.print(say("cli.token.keep_it", path=path), highlight=False)
 
 
 @token_app.command("list")
@@ -110,7 +103,8 @@ def list_tokens(file: FileOption = None) -> None:
     path = _path(file)
     tokens = _read(path)
     table = Table(
-        "名称 name", "角色 role", "社区 communities", "部门 departments", "令牌 token", title=str(path)
+        *(say(f"cli.token.{c}") for c in ("name", "role", "communities", "departments", "token")),
+        title=str(path),
     )
     for token, spec in tokens.items():
         table.add_row(
@@ -121,12 +115,12 @@ def list_tokens(file: FileOption = None) -> None:
             f"{token[:4]}…",
         )
     console.print(table)
-    console.print(f"{len(tokens)} 个令牌 token(s)", highlight=False)
+    console.print(say("cli.token.count", n=len(tokens)), highlight=False)
 
 
 @token_app.command("remove")
 def remove(
-    name: Annotated[str, typer.Argument(help="The token's name (or its first characters, as listed).")],
+    name: Annotated[str, typer.Argument()],
     file: FileOption = None,
 ) -> None:
     """Remove a token from the file (a running server stops accepting it once restarted)."""
@@ -138,8 +132,6 @@ def remove(
     ]
     if len(gone) != 1:
         known = ", ".join(str(spec.get("name") or f"{t[:4]}…") for t, spec in tokens.items()) or "none"
-        raise NotFoundError(f"no single token named {name!r} in {path} (tokens: {known})")
+        raise NotFoundError(Message("cli.token.not_found", name=repr(name), path=path, known=known))
     _write(path, {t: spec for t, spec in tokens.items() if t != gone[0]})
-    console.print(
-        f"已删除令牌 removed token {name!r} from {path}（重启服务后生效 restart the server）", highlight=False
-    )
+    console.print(say("cli.token.removed", name=repr(name), path=path), highlight=False)

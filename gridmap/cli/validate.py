@@ -18,13 +18,15 @@ from gridmap.cli.app import StoreOption, app, console
 from gridmap.errors import NotFoundError
 from gridmap.siting import EXACT_LIMIT, SiteKind, SitingResult, site
 from gridmap.stores import open_store
-from gridmap.topology import KIND_LABELS_ZH, TopologyOptions, check_grids
+from gridmap.texts import Message, language, say
+from gridmap.topology import TopologyOptions, check_grids
+from gridmap.vocabulary import FINDING_KINDS, column_label
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow"}
 
 OutOption = Annotated[
     Path | None,
-    typer.Option("--out", help="Also write the result as GeoJSON (EPSG:4326) to this file.", dir_okay=False),
+    typer.Option("--out", dir_okay=False),
 ]
 
 
@@ -33,24 +35,16 @@ def validate_command(
     out: OutOption = None,
     tolerance: Annotated[
         float,
-        typer.Option(
-            help="Overlaps, gaps and parts outside a community below this many m² are noise.", min=0
-        ),
+        typer.Option(min=0),
     ] = 0.5,
-    sliver_area: Annotated[
-        float, typer.Option(help="Grid parts below this many m² are slivers.", min=0)
-    ] = 50.0,
-    sliver_thinness: Annotated[
-        float, typer.Option(help="Grid parts with 4πA/P² below this are slivers (a circle is 1).", min=0)
-    ] = 0.03,
+    sliver_area: Annotated[float, typer.Option(min=0)] = 50.0,
+    sliver_thinness: Annotated[float, typer.Option(min=0)] = 0.03,
     urban_households: Annotated[
         tuple[int, int],
-        typer.Option(help="Allowed households per grid of an urban community (社区): MIN MAX."),
+        typer.Option(),
     ] = (300, 500),
-    village_households: Annotated[
-        tuple[int, int], typer.Option(help="Allowed households per grid of a village (村): MIN MAX.")
-    ] = (0, 300),
-    limit: Annotated[int, typer.Option(help="Show at most this many findings in the table.", min=1)] = 50,
+    village_households: Annotated[tuple[int, int], typer.Option()] = (0, 300),
+    limit: Annotated[int, typer.Option(min=1)] = 50,
     store: StoreOption = None,
 ) -> None:
     """Check grid topology: overlaps, gaps, grids outside their community, slivers, invalid rings.
@@ -61,7 +55,7 @@ def validate_command(
     """
     with (
         open_store(store, create=False) as opened,
-        console.status("reading grids, communities and households"),
+        console.status(say("cli.validate.reading")),
     ):
         frames = {name: opened.read(name) for name in ("communities", "grids", "buildings", "households")}
     options = TopologyOptions(
@@ -73,7 +67,7 @@ def validate_command(
         urban_households=urban_households,
         rural_households=village_households,
     )
-    with console.status("validating grid topology"):
+    with console.status(say("cli.validate.checking")):
         findings = check_grids(frames["grids"], frames["communities"], household_counts(frames), options)
     _print_findings(findings, len(frames["grids"]), limit)
     if out is not None:
@@ -92,38 +86,44 @@ def _print_findings(findings: gpd.GeoDataFrame, n_grids: int, limit: int) -> Non
     errors = int((findings["severity"] == "error").sum())
     warnings = int((findings["severity"] == "warning").sum())
     if findings.empty:
-        console.print(f"[bold green]no findings[/]: {n_grids:,} grids cover their communities cleanly")
+        console.print(say("cli.validate.clean", n=n_grids))
         return
-    table = Table(title=f"grid topology: {errors:,} error(s), {warnings:,} warning(s)", title_justify="left")
+    lang = language()
+    table = Table(title=say("cli.validate.title", errors=errors, warnings=warnings), title_justify="left")
     wide = console.width >= 110  # coordinates only when they fit; the GeoJSON always has them
-    table.add_column("类型", no_wrap=True)
-    table.add_column("编码", no_wrap=True)
-    table.add_column("面积(m²)", justify="right", no_wrap=True)
+    table.add_column(column_label("kind", lang), no_wrap=True)
+    table.add_column(column_label("codes", lang), no_wrap=True)
+    table.add_column(column_label("area_m2", lang), justify="right", no_wrap=True)
     if wide:
-        table.add_column("位置(经度,纬度)", no_wrap=True)
-    table.add_column("说明")
+        table.add_column(column_label("location", lang), no_wrap=True)
+    table.add_column(column_label("message_zh", lang))
     for row in findings.head(limit).itertuples():
         style = _SEVERITY_STYLE[str(row.severity)]
         cells = [
-            f"[{style}]{KIND_LABELS_ZH[str(row.kind)]}[/]",
+            f"[{style}]{FINDING_KINDS[str(row.kind)].label(lang)}[/]",
             escape(str(row.codes).replace(",", "\n")),
             f"{row.area_m2:,.1f}",
             *([str(row.location)] if wide else []),
-            escape(str(row.message_zh)),
+            escape(str(getattr(row, f"message_{lang}"))),
         ]
         table.add_row(*cells)
     console.print(table)
     if len(findings) > limit:
-        console.print(f"… and {len(findings) - limit:,} more (use --out to get them all)")
+        console.print(say("cli.validate.more", n=len(findings) - limit))
     counts = findings.groupby("kind", sort=False).size()
-    console.print(", ".join(f"{kind} {n:,}" for kind, n in counts.items()), highlight=False)
+    console.print(
+        say("list.separator").join(
+            f"{FINDING_KINDS[str(kind)].label(lang)} {n:,}" for kind, n in counts.items()
+        ),
+        highlight=False,
+    )
 
 
 def _write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     frame.to_file(path, driver="GeoJSON")
-    console.print(f"wrote {len(frame):,} feature(s) to {path}")
+    console.print(say("cli.wrote_features", n=len(frame), path=path))
 
 
 class SiteKindChoice(StrEnum):
@@ -135,42 +135,39 @@ class SiteKindChoice(StrEnum):
 
 @app.command("site")
 def site_command(
-    kind: Annotated[SiteKindChoice, typer.Argument(help="speakers (广播) or service_points (志愿服务点).")],
-    k: Annotated[int, typer.Option("--k", help="How many new sites to propose.", min=1)] = 5,
+    kind: Annotated[SiteKindChoice, typer.Argument()],
+    k: Annotated[int, typer.Option("--k", min=1)] = 5,
     candidates: Annotated[
         Path | None,
         typer.Option(
-            help="File of candidate points or polygons (default: building representative points).",
             exists=True,
             dir_okay=False,
         ),
     ] = None,
     radius: Annotated[
         float | None,
-        typer.Option(help="Radius of the new sites in metres (default: the layer's default).", min=1),
+        typer.Option(min=1),
     ] = None,
     exact_limit: Annotated[
         int,
-        typer.Option(help="Largest coverage matrix (pairs) solved exactly; larger ones use greedy.", min=0),
+        typer.Option(min=0),
     ] = EXACT_LIMIT,
     walking: Annotated[
         bool,
         typer.Option(
             "--walking",
-            help="Service points: cover households within the radius on foot along the roads "
-            "(e.g. --radius 500, the 10-minute life circle), existing points kept.",
         ),
     ] = False,
     out: OutOption = None,
     store: StoreOption = None,
 ) -> None:
     """Propose K new sites covering the most households not yet covered (working sites count as covering)."""
-    with open_store(store, create=False) as opened, console.status("reading households, buildings and sites"):
+    with open_store(store, create=False) as opened, console.status(say("cli.site.reading")):
         frames = {name: opened.read(name) for name in ("households", "buildings", kind.value)}
         roads = opened.read("roads") if walking else None
     if roads is not None and roads.empty:
-        raise NotFoundError("no roads loaded: import roads (gridmap import roads FILE) to site on foot")
-    with console.status(f"siting {k} {kind.value}"):
+        raise NotFoundError(Message("cli.site.no_roads"))
+    with console.status(say("cli.site.siting", k=k, kind=kind.value)):
         result = site(
             frames,
             cast(SiteKind, kind.value),
@@ -186,36 +183,50 @@ def site_command(
 
 
 def _print_sites(result: SitingResult) -> None:
-    label = LAYERS[result.kind].label_zh
     share = result.covered_before / result.total_households if result.total_households else 0.0
     console.print(
-        f"[bold]proposed {len(result.sites)} of {result.k} {result.kind} ({label})[/], "
-        f"radius {result.radius_m:,.0f} m{' on foot' if result.walking else ''}: "
-        f"{result.newly_covered:,} more households covered "
-        f"({result.covered_before:,} → {result.covered_after:,} of {result.total_households:,}; "
-        f"{share:.1%} before)",
+        say(
+            "cli.site.proposed",
+            n=len(result.sites),
+            k=result.k,
+            kind=result.kind,
+            label=LAYERS[result.kind].label_zh,
+            radius=result.radius_m,
+            on_foot=say("cli.site.on_foot") if result.walking else "",
+            gain=result.newly_covered,
+            before=result.covered_before,
+            after=result.covered_after,
+            total=result.total_households,
+            share=share,
+        ),
         highlight=False,
     )
-    method = "exact optimum (MIP, HiGHS)" if result.method == "exact" else "greedy with 1-swap improvement"
-    details = f"method: {method}; {result.exact_status}"
+    method = say("cli.site.exact" if result.method == "exact" else "cli.site.greedy")
+    details = say("cli.site.method", method=method, status=result.exact_status)
     if result.greedy_gap is not None:
-        details += f"; greedy would reach {result.greedy_total:,} ({result.greedy_gap:.1%} below)"
+        details += say("cli.site.greedy_gap", total=result.greedy_total, gap=result.greedy_gap)
     console.print(
-        f"{details}\n{result.candidates:,} candidates, {result.demand_points:,} demand points "
-        f"({result.demand}), {result.seconds:.1f} s",
+        say(
+            "cli.site.details",
+            details=details,
+            candidates=result.candidates,
+            points=result.demand_points,
+            demand=result.demand,
+            seconds=result.seconds,
+        ),
         highlight=False,
     )
     if result.sites.empty:
         return
     table = Table(title_justify="left")
     wide = console.width >= 110  # coordinates only when they fit; the GeoJSON always has them
-    table.add_column("序号", justify="right", no_wrap=True)
-    table.add_column("候选点", no_wrap=True)
-    table.add_column("名称/地址")
-    for header in ("新增户数", "累计户数", "覆盖率"):
-        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column(say("cli.site.rank"), justify="right", no_wrap=True)
+    table.add_column(say("cli.site.candidate"), no_wrap=True)
+    table.add_column(say("cli.site.label"))
+    for header in ("cli.site.gain", "cli.site.covered", "cli.site.share"):
+        table.add_column(say(header), justify="right", no_wrap=True)
     if wide:
-        table.add_column("位置(经度,纬度)", no_wrap=True)
+        table.add_column(column_label("location"), no_wrap=True)
     for row in result.sites.itertuples():
         cells = [
             str(row.rank),

@@ -16,21 +16,21 @@ import typer
 from rich.table import Table
 
 from gridmap.cli.app import StoreOption, app, console
+from gridmap.cli.localised import LocalisedTyper
 from gridmap.errors import ConfigError
 from gridmap.export import export_layer
 from gridmap.localtime import BEIJING, beijing
 from gridmap.privacy import Role
 from gridmap.stores import open_store
+from gridmap.texts import Message, say
 from gridmap.visits.due import STATUS_LABELS
 from gridmap.visits.rules import category_label
 from gridmap.visits.service import Visit, due, log_visit, set_care, stats
 
-visits_app = typer.Typer(
-    help="走访 Visits: record a visit, a grid's due list, visit figures, care categories."
-)
+visits_app = LocalisedTyper()
 app.add_typer(visits_app, name="visits")
 
-WithPersonal = Annotated[bool, typer.Option(help="Show care categories unmasked (as an admin).")]
+WithPersonal = Annotated[bool, typer.Option()]
 
 
 def _day(text: str | None, name: str) -> dt.date:
@@ -39,7 +39,7 @@ def _day(text: str | None, name: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise ConfigError(f"--{name} must be a date YYYY-MM-DD, not {text!r}") from None
+        raise ConfigError(Message("cli.bad_date", option=f"--{name}", text=repr(text))) from None
 
 
 def _when(text: str | None) -> dt.datetime:
@@ -49,24 +49,20 @@ def _when(text: str | None) -> dt.datetime:
     try:
         when = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise ConfigError(f"--at must be a time YYYY-MM-DDTHH:MM, not {text!r}") from None
+        raise ConfigError(Message("cli.visits.bad_time", text=repr(text))) from None
     return when if when.tzinfo is not None else when.replace(tzinfo=BEIJING)
 
 
 @visits_app.command("log")
 def log_command(
-    household: Annotated[str, typer.Argument(help="Household code.")],
-    at: Annotated[
-        str | None, typer.Option(help="When (ISO; Beijing time without a zone). Default: now.")
-    ] = None,
-    by: Annotated[str | None, typer.Option("--by", help="Who visited.")] = None,
-    reached: Annotated[bool, typer.Option("--reached/--not-reached", help="Whether anyone was met.")] = True,
-    notes: Annotated[str | None, typer.Option(help="民情日记: what was found.")] = None,
-    follow_up: Annotated[bool, typer.Option(help="A follow-up visit is needed.")] = False,
-    case: Annotated[str | None, typer.Option(help="Code of the case raised from this visit.")] = None,
-    key: Annotated[
-        str | None, typer.Option(help="Idempotency key (a repeat with it writes nothing).")
-    ] = None,
+    household: Annotated[str, typer.Argument()],
+    at: Annotated[str | None, typer.Option()] = None,
+    by: Annotated[str | None, typer.Option("--by")] = None,
+    reached: Annotated[bool, typer.Option("--reached/--not-reached")] = True,
+    notes: Annotated[str | None, typer.Option()] = None,
+    follow_up: Annotated[bool, typer.Option()] = False,
+    case: Annotated[str | None, typer.Option()] = None,
+    key: Annotated[str | None, typer.Option()] = None,
     store: StoreOption = None,
 ) -> None:
     """Record one visit."""
@@ -82,17 +78,17 @@ def log_command(
     )
     with open_store(store, create=False) as opened:
         row, created = log_visit(opened, visit)
-    state = "recorded" if created else "already recorded"
+    said = "cli.visits.recorded" if created else "cli.visits.already"
     console.print(
-        f"visit {row['key']} of {household} {state} ({beijing(row['visited_at'])})", highlight=False
+        say(said, key=row["key"], household=household, at=beijing(row["visited_at"])), highlight=False
     )
 
 
 @visits_app.command("due")
 def due_command(
-    grid: Annotated[str, typer.Option(help="The grid whose list to make.")],
-    on: Annotated[str | None, typer.Option(help="The day (YYYY-MM-DD, Beijing). Default: today.")] = None,
-    output: Annotated[Path | None, typer.Option(help="Write the list to a file (.csv, .xlsx…).")] = None,
+    grid: Annotated[str, typer.Option()],
+    on: Annotated[str | None, typer.Option()] = None,
+    output: Annotated[Path | None, typer.Option()] = None,
     with_personal: WithPersonal = False,
     store: StoreOption = None,
 ) -> None:
@@ -103,7 +99,7 @@ def due_command(
         table = due(opened, grid, day, role)
     if output is not None:
         path = export_layer(table, output, None, role=role)
-        console.print(f"{len(table):,} households → {path}", highlight=False)
+        console.print(say("cli.visits.written", n=len(table), path=path), highlight=False)
         return
     shown = Table(title=f"网格 {grid} 走访清单 {day.isoformat()}：{len(table):,} 户", title_justify="left")
     for header in (
@@ -136,9 +132,9 @@ def due_command(
 
 @visits_app.command("stats")
 def stats_command(
-    since: Annotated[str | None, typer.Option(help="First day (YYYY-MM-DD). Default: 30 days ago.")] = None,
-    until: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD). Default: today.")] = None,
-    grid: Annotated[list[str] | None, typer.Option(help="Only these grids (repeatable).")] = None,
+    since: Annotated[str | None, typer.Option()] = None,
+    until: Annotated[str | None, typer.Option()] = None,
+    grid: Annotated[list[str] | None, typer.Option()] = None,
     store: StoreOption = None,
 ) -> None:
     """Visits per grid and worker in a period: visits, reached, follow-ups, cases raised."""
@@ -156,14 +152,13 @@ def stats_command(
 
 @visits_app.command("care")
 def care_command(
-    household: Annotated[str, typer.Argument(help="Household code.")],
-    category: Annotated[
-        list[str] | None, typer.Option(help="Care category code or label (repeatable); none: ordinary.")
-    ] = None,
-    by: Annotated[str | None, typer.Option("--by", help="Who notes it.")] = None,
+    household: Annotated[str, typer.Argument()],
+    category: Annotated[list[str] | None, typer.Option()] = None,
+    by: Annotated[str | None, typer.Option("--by")] = None,
     store: StoreOption = None,
 ) -> None:
     """Set a household's care categories (the visit frequency follows)."""
     with open_store(store, create=False) as opened:
         codes = set_care(opened, household, category or [], by or getpass.getuser())
-    console.print(f"{household}: {', '.join(codes) or 'ordinary'}", highlight=False)
+    shown = say("list.comma").join(codes) or say("cli.visits.ordinary")
+    console.print(f"{household}: {shown}", highlight=False)

@@ -18,6 +18,7 @@ from gridmap.crs import Bounds, CRSSpec, valid_area
 from gridmap.errors import ConfigError
 from gridmap.settings import SERVICE_AREA_VARIABLE, service_area_setting
 from gridmap.stores.base import Store
+from gridmap.texts import Message
 
 CHINA: Bounds = (73.0, 3.0, 136.0, 54.0)
 """Roughly China's extent, South China Sea islands included."""
@@ -34,13 +35,13 @@ class ServiceArea:
     text: str
 
 
-def _box_text(bounds: Bounds) -> str:
-    return f"lon {bounds[0]:g}–{bounds[2]:g}, lat {bounds[1]:g}–{bounds[3]:g}"
+def _box_text(bounds: Bounds) -> Message:
+    return Message(
+        "area.box", x0=f"{bounds[0]:g}", x1=f"{bounds[2]:g}", y0=f"{bounds[1]:g}", y1=f"{bounds[3]:g}"
+    )
 
 
-CHINA_AREA = ServiceArea(
-    CHINA, f"China's extent ({_box_text(CHINA)}; {SERVICE_AREA_VARIABLE} sets another area)"
-)
+CHINA_AREA = ServiceArea(CHINA, Message("area.china", box=_box_text(CHINA), variable=SERVICE_AREA_VARIABLE))
 
 
 def _parse_box(text: str) -> Bounds:
@@ -63,12 +64,14 @@ def service_area(store: Store, layer: str, crs: CRSSpec, setting: str | None = N
     if chosen == "china":
         area = CHINA_AREA
     elif chosen == "world":
-        area = ServiceArea(WORLD, "the world")
+        area = ServiceArea(WORLD, Message("area.world"))
     elif chosen == "streets":
         area = _streets_area(store, layer, crs)
     else:
         bounds = _parse_box(chosen)
-        area = ServiceArea(bounds, f"the service area ({_box_text(bounds)}, {SERVICE_AREA_VARIABLE})")
+        area = ServiceArea(
+            bounds, Message("area.setting", box=_box_text(bounds), variable=SERVICE_AREA_VARIABLE)
+        )
     if crs.is_offset:
         return _within_china(area, crs)
     return area
@@ -81,9 +84,9 @@ def _streets_area(store: Store, layer: str, crs: CRSSpec) -> ServiceArea:
             x0, y0, x1, y1 = (float(v) for v in streets.total_bounds)
             m = STREETS_MARGIN_DEG
             bounds = (max(x0 - m, -180.0), max(y0 - m, -90.0), min(x1 + m, 180.0), min(y1 + m, 90.0))
-            return ServiceArea(bounds, f"the loaded streets' extent ({_box_text(bounds)})")
+            return ServiceArea(bounds, Message("area.streets", box=_box_text(bounds)))
     bounds = valid_area(crs)
-    return ServiceArea(bounds, f"the valid area of {crs.name} ({_box_text(bounds)})")
+    return ServiceArea(bounds, Message("area.crs", crs=crs.name, box=_box_text(bounds)))
 
 
 def _within_china(area: ServiceArea, crs: CRSSpec) -> ServiceArea:
@@ -95,5 +98,5 @@ def _within_china(area: ServiceArea, crs: CRSSpec) -> ServiceArea:
     if area.bounds == CHINA:
         return area
     if x0 >= x1 or y0 >= y1 or bounds == CHINA:
-        return ServiceArea(CHINA, f"China's extent, where {crs.name} is defined ({_box_text(CHINA)})")
-    return ServiceArea(bounds, f"{area.text} within China, where {crs.name} is defined")
+        return ServiceArea(CHINA, Message("area.china_crs", crs=crs.name, box=_box_text(CHINA)))
+    return ServiceArea(bounds, Message("area.within_china", area=area.text, crs=crs.name))

@@ -25,15 +25,10 @@ import pyarrow.compute as pc
 
 from gridmap.catalogue import get_layer
 from gridmap.sameness import same_geometries, same_values
+from gridmap.texts import say
 
 ChangeKind = Literal["added", "changed", "removed", "unchanged"]
 CHANGE_KINDS: tuple[ChangeKind, ...] = ("added", "changed", "removed", "unchanged")
-CHANGE_LABELS_ZH: dict[ChangeKind, str] = {
-    "added": "新增",
-    "changed": "修改",
-    "removed": "删除",
-    "unchanged": "不变",
-}
 
 SAMPLE_SIZE = 5
 
@@ -76,15 +71,15 @@ class ChangeSet:
         return bool((self.mode == "replace" and self.removed) or self.cleared)
 
     def loss_text(self) -> str:
-        """What would be lost, in one line."""
-        parts = []
+        """What would be lost, in one line in the reader's language."""
+        parts: list[str] = []
         if self.mode == "replace" and self.removed:
-            parts.append(f"remove {self.removed:,} {self.layer}")
+            parts.append(say("changes.remove", n=self.removed, layer=self.layer))
         parts += [
-            f"clear {name} of {count:,} {self.layer} (the file has no {name} column)"
+            say("changes.clear", field=name, n=count, layer=self.layer)
             for name, count in self.cleared.items()
         ]
-        return "; ".join(parts)
+        return say("list.separator").join(parts)
 
 
 def change_set(

@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from gridmap.catalogue import Field, Layer
+from gridmap.texts import Message
 
 # Columns that carry a table's geometry rather than a field.
 LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度", "东经", "x坐标")
@@ -142,7 +143,7 @@ def map_columns(
     for column in columns:
         col = str(column)
         if col in wanted:
-            mapping.ignored[col] = "ignored as asked (--ignore)"
+            mapping.ignored[col] = Message("columns.ignored_as_asked")
             continue
         match = ranks.get(name_key(col))
         if match is None and len(col) == SHAPEFILE_NAME_LIMIT:
@@ -150,32 +151,33 @@ def map_columns(
             if len(cut) == 1:
                 match = (cut.pop(), _TRUNCATED)
             elif cut:
-                mapping.unmapped[col] = (
-                    f"a name cut to {SHAPEFILE_NAME_LIMIT} characters that could be any of "
-                    f"{', '.join(sorted(cut))}"
+                mapping.unmapped[col] = Message(
+                    "columns.cut_name", limit=SHAPEFILE_NAME_LIMIT, fields=", ".join(sorted(cut))
                 )
                 continue
         if match is None:
             alike = _resembles(col, keys)
             if alike:
-                mapping.unmapped[col] = f"looks like {' or '.join(alike)} of {layer.name} but is not its name"
+                mapping.unmapped[col] = Message(
+                    "columns.looks_like", fields=" / ".join(alike), layer=layer.name
+                )
             else:
-                mapping.ignored[col] = f"not a field of {layer.name}"
+                mapping.ignored[col] = Message("columns.not_a_field", layer=layer.name)
             continue
         target, rank = match
         previous = best.get(target)
         if previous is not None and previous[0] <= rank:
-            mapping.ignored[col] = f"also matches {target.lstrip('@')}; column {previous[1]!r} is used"
+            mapping.ignored[col] = Message("columns.also", field=target.lstrip("@"), used=repr(previous[1]))
             continue
         if previous is not None:
-            mapping.ignored[previous[1]] = f"also matches {target.lstrip('@')}; column {col!r} is used"
+            mapping.ignored[previous[1]] = Message("columns.also", field=target.lstrip("@"), used=repr(col))
         best[target] = (rank, col)
 
     for target, (_, col) in best.items():
         if target.startswith("@"):
             mapping.geometry[target[1:]] = col
         elif layer.get(target).derived:
-            mapping.ignored[col] = f"{target} is derived by gridmap, never taken from input"
+            mapping.ignored[col] = Message("columns.derived", field=target)
         else:
             mapping.fields[target] = col
     return mapping

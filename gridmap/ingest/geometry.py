@@ -20,6 +20,7 @@ from gridmap.errors import Problem
 from gridmap.ingest.area import CHINA_AREA, ServiceArea
 from gridmap.ingest.columns import ColumnMapping
 from gridmap.ingest.values import as_text, parse_numbers
+from gridmap.texts import Message
 
 Geoms = npt.NDArray[np.object_]
 Floats = npt.NDArray[np.float64]
@@ -72,7 +73,7 @@ def from_columns(table: pd.DataFrame, mapping: ColumnMapping) -> tuple[Geoms, li
         geoms[given] = shapely.from_wkt(text[given].to_numpy(dtype=object), on_invalid="ignore")
         unreadable = given & shapely.is_missing(geoms)
         return geoms, _problems(
-            unreadable, lambda i: f"{str(text.iat[i])[:60]!r} is not WKT (column {column})"
+            unreadable, lambda i: Message("import.not_wkt", cell=repr(str(text.iat[i])[:60]), column=column)
         )
     if "lon" in mapping.geometry and "lat" in mapping.geometry:
         lon_col, lat_col = mapping.geometry["lon"], mapping.geometry["lat"]
@@ -82,8 +83,12 @@ def from_columns(table: pd.DataFrame, mapping: ColumnMapping) -> tuple[Geoms, li
         has_x, has_y = ~np.isnan(x), ~np.isnan(y)
         given_x = table[lon_col].notna().to_numpy()
         given_y = table[lat_col].notna().to_numpy()
-        problems += _problems(given_x & ~given_y, lambda _i: f"{lon_col} is given but {lat_col} is empty")
-        problems += _problems(given_y & ~given_x, lambda _i: f"{lat_col} is given but {lon_col} is empty")
+        problems += _problems(
+            given_x & ~given_y, lambda _i: Message("import.half_point", given=lon_col, empty=lat_col)
+        )
+        problems += _problems(
+            given_y & ~given_x, lambda _i: Message("import.half_point", given=lat_col, empty=lon_col)
+        )
         both = has_x & has_y
         geoms = np.full(n, None, dtype=object)
         geoms[both] = shapely.points(x[both], y[both])
@@ -96,7 +101,9 @@ def _coordinate(series: pd.Series, column: str) -> tuple[npt.NDArray[np.float64]
     number = parse_numbers(text)
     bad = text.notna().to_numpy() & ~np.isfinite(number)
     number[bad] = np.nan
-    return number, _problems(bad, lambda i: f"{text.iat[i]!r} is not a number (column {column})")
+    return number, _problems(
+        bad, lambda i: Message("import.not_coordinate", cell=repr(text.iat[i]), column=column)
+    )
 
 
 def check_and_transform(
@@ -110,7 +117,7 @@ def check_and_transform(
     result = GeometryResult(geoms)
     present = ~shapely.is_missing(result.geoms)
     empty = present & shapely.is_empty(result.geoms)
-    result.problems += _problems(empty, lambda _i: "empty geometry")
+    result.problems += _problems(empty, lambda _i: Message("import.empty_geometry"))
     usable = present & ~empty
     _conform_types(layer, result, usable)
     _check_coordinates(result, crs, usable, area)
@@ -148,10 +155,14 @@ def _conform_types(layer: Layer, result: GeometryResult, usable: npt.NDArray[np.
             )
         accepted = (types == _POLYGON) | (types == _MULTIPOLYGON)
     wrong = usable & ~accepted
-    wanted = {"Point": "a Point", "MultiLineString": "a LineString or MultiLineString of some length"}.get(
-        layer.geometry, "a Polygon or MultiPolygon"
+    wanted = Message(
+        {"Point": "import.want_point", "MultiLineString": "import.want_line"}.get(
+            layer.geometry, "import.want_polygon"
+        )
     )
-    result.problems += _problems(wrong, lambda i: f"expected {wanted}, got a {_TYPE_NAMES[int(types[i])]}")
+    result.problems += _problems(
+        wrong, lambda i: Message("import.wrong_type", wanted=wanted, got=_TYPE_NAMES[int(types[i])])
+    )
     usable &= accepted
 
 
@@ -170,18 +181,15 @@ def _check_coordinates(
         swapped = usable & ~inside & _inside(area, y0, x0, y1, x1)
         world = (x0 >= -180) & (x1 <= 180) & (y0 >= -90) & (y1 <= 90)
         result.problems += _problems(
-            swapped, lambda i: f"lon/lat look swapped: ({x0[i]:g}, {y0[i]:g}) is outside {area.text}"
+            swapped, lambda i: Message("import.swapped", x=f"{x0[i]:g}", y=f"{y0[i]:g}", area=area.text)
         )
         result.problems += _problems(
             usable & ~swapped & ~world,
-            lambda i: (
-                f"coordinates ({x0[i]:g}, {y0[i]:g}) are not lon/lat (outside ±180/±90): "
-                "projected data needs --crs EPSG:<code>"
-            ),
+            lambda i: Message("import.not_lonlat", x=f"{x0[i]:g}", y=f"{y0[i]:g}"),
         )
         result.problems += _problems(
             usable & ~inside & ~swapped & world,
-            lambda i: f"coordinates ({x0[i]:g}, {y0[i]:g}) are outside {area.text}",
+            lambda i: Message("import.outside", x=f"{x0[i]:g}", y=f"{y0[i]:g}", area=area.text),
         )
     else:
         lon0, lat0 = to_wgs84(x0, y0, crs)
@@ -189,13 +197,19 @@ def _check_coordinates(
         lost = usable & ~(np.isfinite(lon0) & np.isfinite(lat0) & np.isfinite(lon1) & np.isfinite(lat1))
         inside = _inside(area, lon0, lat0, lon1, lat1)
         result.problems += _problems(
-            lost, lambda i: f"coordinates ({x0[i]:.2f}, {y0[i]:.2f}) are outside the valid area of {crs.name}"
+            lost,
+            lambda i: Message("import.outside_crs", x=f"{x0[i]:.2f}", y=f"{y0[i]:.2f}", crs=crs.name),
         )
         result.problems += _problems(
             usable & ~lost & ~inside,
-            lambda i: (
-                f"coordinates ({x0[i]:.2f}, {y0[i]:.2f}) in {crs.name} land at "
-                f"({lon0[i]:.4f}, {lat0[i]:.4f}), outside {area.text}: is the CRS right?"
+            lambda i: Message(
+                "import.lands_outside",
+                x=f"{x0[i]:.2f}",
+                y=f"{y0[i]:.2f}",
+                crs=crs.name,
+                lon=f"{lon0[i]:.4f}",
+                lat=f"{lat0[i]:.4f}",
+                area=area.text,
             ),
         )
     usable &= inside
@@ -212,7 +226,7 @@ def _check_validity(
     reasons = shapely.is_valid_reason(result.geoms[positions])
     if not fix:
         result.problems += [
-            Problem(int(i) + 1, GEOMETRY, f"invalid geometry: {reason} (repair with --fix)")
+            Problem(int(i) + 1, GEOMETRY, Message("import.invalid_geometry_fix", reason=reason))
             for i, reason in zip(positions, reasons, strict=True)
         ]
         return
@@ -221,10 +235,10 @@ def _check_validity(
     for i, reason, gone in zip(positions, reasons, lost, strict=True):
         if gone:
             result.problems.append(
-                Problem(int(i) + 1, GEOMETRY, f"invalid geometry: {reason}; no polygon is left after repair")
+                Problem(int(i) + 1, GEOMETRY, Message("import.invalid_geometry_lost", reason=reason))
             )
         else:
-            result.repaired.append(Problem(int(i) + 1, GEOMETRY, f"repaired: {reason}"))
+            result.repaired.append(Problem(int(i) + 1, GEOMETRY, Message("import.repaired", what=reason)))
     result.geoms[positions] = repaired
 
 

@@ -47,6 +47,7 @@ from gridmap.ingest.rejects import rejected_rows
 from gridmap.ingest.spreadsheet import mangled_columns
 from gridmap.ingest.values import TEXT, read_fields
 from gridmap.stores.base import Store
+from gridmap.texts import Message
 
 Mode = Literal["replace", "append", "create"]
 Progress = Callable[[str], None]
@@ -213,7 +214,7 @@ def import_source(
         report.seconds = time.perf_counter() - started
         return report
     if changes.loses_data and confirm is not None and not confirm(changes):
-        raise ImportCancelled(f"{source.path}: import not confirmed; nothing was changed")
+        raise ImportCancelled(Message("import.not_confirmed", file=source.path))
     say(f"writing {len(frame):,} {spec.name}")
     if mode == "replace":
         report.written = store.replace(spec.name, frame)
@@ -266,9 +267,9 @@ def _validated(
     the file as a whole still refuse it).
     """
     if source.table.empty:
-        raise ValidationError(str(source.path), [Problem(None, None, "the file holds no rows")])
+        raise ValidationError(str(source.path), [Problem(None, None, Message("import.no_rows"))])
     problems = [
-        Problem(None, column, f"{why}: rename the column, or pass --ignore {column}")
+        Problem(None, column, Message("import.unmapped", why=why, column=column))
         for column, why in mapping.unmapped.items()
     ]
     mangled = mangled_columns(spec, source.table, mapping)
@@ -304,7 +305,7 @@ def _validated(
         keep[rejected["row"].to_numpy() - 1] = False
         if not keep.any():
             raise ValidationError(
-                str(source.path), [Problem(None, None, f"every one of the {len(keep):,} rows has a problem")]
+                str(source.path), [Problem(None, None, Message("import.every_row", n=len(keep)))]
             )
         repaired = [p for p in repaired if p.row is None or keep[p.row - 1]]
     frame = conform(
@@ -328,7 +329,7 @@ def _declared_crs(source: Source, crs: CRSInput | None) -> CRSSpec:
         return parse_crs(source.crs)
     if source.tabular:
         return parse_crs("wgs84")
-    raise CRSError(f"{source.path}: the file does not say its coordinate system; pass --crs")
+    raise CRSError(Message("import.no_crs", file=source.path))
 
 
 def _source_geometries(source: Source, mapping: ColumnMapping) -> tuple[Geoms, list[Problem]]:
@@ -347,7 +348,12 @@ def _duplicate_codes(values: pd.DataFrame) -> list[Problem]:
         return []
     first_rows = pd.Series(np.arange(len(codes)) + 1, index=codes.to_numpy()).groupby(level=0).min()
     return [
-        Problem(int(i) + 1, "code", f"duplicate code {code!r} (first in row {first_rows[code]})", str(code))
+        Problem(
+            int(i) + 1,
+            "code",
+            Message("import.duplicate", code=repr(code), first=int(first_rows[code])),
+            str(code),
+        )
         for i, code in zip(np.flatnonzero(repeated.to_numpy()), codes[repeated], strict=True)
     ]
 
@@ -371,9 +377,13 @@ def _unknown_parents(
     unknown = refs.notna().to_numpy() & ~np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
     if not unknown.any():
         return []
-    hint = f" ({layer} is empty: import it first)" if store.counts().get(layer, 0) == 0 else ""
+    hint = Message("import.parent_empty", layer=layer) if store.counts().get(layer, 0) == 0 else ""
     return [
-        Problem(int(i) + 1, name, f"unknown {name} {ref!r}: no such code in {layer}{hint}")
+        Problem(
+            int(i) + 1,
+            name,
+            Message("import.unknown_parent", field=name, ref=repr(ref), layer=layer, hint=hint),
+        )
         for i, ref in zip(np.flatnonzero(unknown), refs[unknown], strict=True)
     ]
 
@@ -406,7 +416,9 @@ def _fill_missing(
     if spec.name != "households":
         if source.tabular and not has_geometry_columns(mapping):
             return 0, [Problem(None, GEOMETRY, _NO_GEOMETRY_COLUMNS)]
-        return 0, [Problem(int(i) + 1, GEOMETRY, "no geometry") for i in np.flatnonzero(missing)]
+        return 0, [
+            Problem(int(i) + 1, GEOMETRY, Message("import.no_geometry")) for i in np.flatnonzero(missing)
+        ]
     rows = np.flatnonzero(missing)
     found = np.zeros(len(rows), dtype=bool)
     if buildings is not None and not buildings.empty and "building_code" in values:
@@ -419,7 +431,7 @@ def _fill_missing(
         by_address = pd.Index(unique).get_indexer(_address_key(values["address"].iloc[rows[~found]]))
         at = np.where(by_address >= 0, unique.index.to_numpy()[by_address], -1)
         found[~found] = _place(geoms, rows[~found], at, everyone)
-    reason = "no geometry, and no building matches its building_code or address"
+    reason = Message("import.no_building")
     return int(found.sum()), [Problem(int(i) + 1, GEOMETRY, reason) for i in rows[~found]]
 
 
@@ -434,10 +446,7 @@ def _place(
     return placed
 
 
-_NO_GEOMETRY_COLUMNS = (
-    "no geometry columns: expected lon/lat (经度/纬度, lon/lng/longitude/x, lat/latitude/y) "
-    "or WKT (wkt/geometry/几何)"
-)
+_NO_GEOMETRY_COLUMNS = Message("import.no_geometry_columns")
 
 
 def _with_codes(problems: list[Problem], values: pd.DataFrame) -> list[Problem]:

@@ -32,6 +32,7 @@ from gridmap.formulas import restore
 from gridmap.ingest.columns import map_columns, name_key
 from gridmap.ingest.osm import read_osm_roads
 from gridmap.ingest.values import TEXT
+from gridmap.texts import Message
 
 Format = ReadKey
 
@@ -93,10 +94,10 @@ def read_source(
     found = read_as(path)
     if found is None:
         accepted = ", ".join(readable_suffixes())
-        raise _file_error(path, f"unsupported file type {path.suffix!r}; accepted: {accepted}")
+        raise _file_error(path, Message("read.unsupported", suffix=repr(path.suffix), accepted=accepted))
     fmt = found.key
     if not path.exists():
-        raise _file_error(path, "file not found")
+        raise _file_error(path, Message("read.not_found"))
     if encoding is not None:
         encoding = _codec(path, encoding)
     if fmt == "csv":
@@ -107,7 +108,7 @@ def read_source(
         source = Source(path, fmt, table, None, None, layer=sheet)
     elif fmt == "osm":
         if target.name != "roads":
-            raise _file_error(path, f"an OpenStreetMap extract imports as roads, not {target.name}")
+            raise _file_error(path, Message("read.osm_roads", layer=target.name))
         frame = read_osm_roads(path)
         attributes = pd.DataFrame(frame.drop(columns="geometry"))
         source = Source(path, fmt, attributes, frame.geometry, frame.crs, layer="highways")
@@ -122,7 +123,7 @@ def _codec(path: Path, encoding: str) -> str:
     try:
         name = codecs.lookup(encoding).name
     except LookupError:
-        raise _file_error(path, f"unknown encoding {encoding!r} (e.g. utf-8, gbk, gb18030)") from None
+        raise _file_error(path, Message("read.unknown_encoding", encoding=repr(encoding))) from None
     return GBK if name in ("gbk", "gb2312", "cp936") else name
 
 
@@ -136,7 +137,7 @@ def _unique_names(names: Iterable[object]) -> list[str]:
     return out
 
 
-def _file_error(path: Path, reason: str) -> ValidationError:
+def _file_error(path: Path, reason: Message) -> ValidationError:
     return ValidationError(str(path), [Problem(None, None, reason)])
 
 
@@ -170,9 +171,7 @@ def _read_csv(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
     try:
         header = first_line.decode(GBK)
     except UnicodeDecodeError as exc:
-        raise _file_error(
-            path, f"text is neither UTF-8 nor GBK (byte {exc.start}); pass --encoding"
-        ) from None
+        raise _file_error(path, Message("read.not_utf8_gbk", byte=exc.start)) from None
     return _parse_csv(io.BytesIO(_decoded(path, GBK).encode("utf-8")), header, path), "gbk (detected)"
 
 
@@ -181,10 +180,10 @@ def _decoded(path: Path, encoding: str) -> str:
         return path.read_bytes().decode(encoding).removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         if encoding == GBK:
-            raise _file_error(
-                path, f"text is neither UTF-8 nor GBK (byte {exc.start}); pass --encoding"
-            ) from None
-        raise _file_error(path, f"text is not {encoding} (byte {exc.start}: {exc.reason})") from None
+            raise _file_error(path, Message("read.not_utf8_gbk", byte=exc.start)) from None
+        raise _file_error(
+            path, Message("read.not_encoding", encoding=encoding, byte=exc.start, why=exc.reason)
+        ) from None
 
 
 def _parse_csv(source: Path | io.BytesIO, header: str, path: Path) -> pd.DataFrame:
@@ -192,7 +191,7 @@ def _parse_csv(source: Path | io.BytesIO, header: str, path: Path) -> pd.DataFra
     delimiter = _delimiter(header)
     names = next(csv.reader([header.strip("\r\n")], delimiter=delimiter), [])
     if not names:
-        raise _file_error(path, "empty file: no header row")
+        raise _file_error(path, Message("read.no_header"))
     convert = pacsv.ConvertOptions(
         column_types={name: pa.string() for name in names},
         null_values=[""],
@@ -207,7 +206,7 @@ def _parse_csv(source: Path | io.BytesIO, header: str, path: Path) -> pd.DataFra
         try:
             table = _arrow_csv(source, delimiter, convert, newlines_in_values=True)
         except pa.ArrowInvalid as again:
-            raise _file_error(path, f"cannot parse CSV: {again}") from None
+            raise _file_error(path, Message("read.bad_csv", why=str(again))) from None
     return table.to_pandas(types_mapper={pa.string(): TEXT}.get)
 
 
@@ -232,7 +231,7 @@ def _read_xlsx(path: Path, target: Layer, source_layer: str | None) -> tuple[str
     try:
         sheets = pd.ExcelFile(path, engine="openpyxl")
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise _file_error(path, f"cannot open workbook: {exc}") from None
+        raise _file_error(path, Message("read.bad_workbook", why=str(exc))) from None
     with sheets:
         names = [str(n) for n in sheets.sheet_names]
         if source_layer is not None:
@@ -268,14 +267,13 @@ def _check_inflation(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (OSError, zipfile.BadZipFile) as exc:
-        raise _file_error(path, f"cannot open workbook: {exc}") from None
+        raise _file_error(path, Message("read.bad_workbook", why=str(exc))) from None
     inflated = sum(m.file_size for m in members)
     packed = max(1, sum(m.compress_size for m in members))
     if inflated > XLSX_MAX_INFLATED or (inflated > _RATIO_FROM and inflated / packed > XLSX_MAX_RATIO):
         raise _file_error(
             path,
-            f"the workbook would inflate from {packed:,} to {inflated:,} bytes"
-            f" ({inflated / packed:,.0f} times); refused as a likely zip bomb",
+            Message("read.zip_bomb", packed=packed, inflated=inflated, times=inflated / packed),
         )
 
 
@@ -305,7 +303,7 @@ def _read_vector(
 ) -> Source:
     locations = _layer_locations(path)
     if not locations:
-        raise _file_error(path, "the file holds no layer")
+        raise _file_error(path, Message("read.no_layer"))
     layer = _pick(path, list(locations), target, source_layer, kind="layer")
     where = locations[layer]
     used: str | None = encoding
@@ -315,7 +313,7 @@ def _read_vector(
         try:
             frame = _read_layer(path, where.source, layer, encoding)
         except _NotUTF8:
-            raise _file_error(path, "text is not utf-8; pass the file's --encoding (e.g. gbk)") from None
+            raise _file_error(path, Message("read.shp_not_utf8")) from None
     elif where.cpg:
         used = "per .cpg"
         frame = _read_layer(path, where.source, layer, None)
@@ -386,10 +384,10 @@ def _read_sidecar(path: Path, sidecar: str | None) -> _Sidecar:
             text = Path(sidecar).read_text(encoding="utf-8")
         data = json.loads(text)
     except (OSError, KeyError, UnicodeDecodeError, json.JSONDecodeError, zipfile.BadZipFile) as exc:
-        raise _file_error(path, f"cannot read the field-name sidecar {sidecar}: {exc}") from None
+        raise _file_error(path, Message("read.bad_sidecar", sidecar=sidecar, why=str(exc))) from None
     fields = data.get("fields", {}) if isinstance(data, dict) else None
     if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
-        raise _file_error(path, f"the field-name sidecar {sidecar} is not a gridmap sidecar")
+        raise _file_error(path, Message("read.not_sidecar", sidecar=sidecar))
     crs = data.get("crs")
     return _Sidecar({str(k): v for k, v in fields.items()}, crs if isinstance(crs, str) else None)
 
@@ -401,7 +399,7 @@ def _layer_locations(path: Path) -> dict[str, _Location]:
             with zipfile.ZipFile(path) as archive:
                 names = archive.namelist()
         except zipfile.BadZipFile as exc:
-            raise _file_error(path, f"cannot open zip: {exc}") from None
+            raise _file_error(path, Message("read.bad_zip", why=str(exc))) from None
         lowered = {n.lower(): n for n in names}
         return {
             PurePosixPath(m).stem: _Location(
@@ -415,7 +413,7 @@ def _layer_locations(path: Path) -> dict[str, _Location]:
     try:
         listed = pyogrio.list_layers(path)
     except pyogrio.errors.DataSourceError as exc:
-        raise _file_error(path, f"cannot open: {exc}") from None
+        raise _file_error(path, Message("read.cannot_open", why=str(exc))) from None
     siblings = {p.name.lower(): p for p in path.parent.iterdir()} if path.suffix.lower() == ".shp" else {}
     sidecar = siblings.get(f"{path.stem}{FIELDS_SIDECAR}".lower())
     return {
@@ -433,16 +431,18 @@ def _read_layer(path: Path, source: str, layer: str, encoding: str | None) -> gp
         _check_text(frame)
         return frame
     except shapely.errors.GEOSException as exc:  # e.g. an unclosed ring, a ring of 2 points
-        raise ValidationError(str(path), [Problem(None, "geometry", f"invalid geometry: {exc}")]) from None
+        raise ValidationError(
+            str(path), [Problem(None, "geometry", Message("read.invalid_geometry", why=str(exc)))]
+        ) from None
     except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
         if isinstance(exc, pa.ArrowInvalid) and "utf" not in str(exc).lower():
-            raise _file_error(path, f"cannot read layer {layer!r}: {exc}") from None
+            raise _file_error(path, Message("read.bad_layer", layer=repr(layer), why=str(exc))) from None
         if encoding == "utf-8":
             raise _NotUTF8 from None
-        declared = encoding or "the encoding its .cpg declares"
-        raise _file_error(path, f"text is not {declared} ({exc}); pass --encoding") from None
+        declared = encoding or Message("read.cpg_encoding")
+        raise _file_error(path, Message("read.not_declared", encoding=declared, why=str(exc))) from None
     except pyogrio.errors.DataSourceError as exc:
-        raise _file_error(path, f"cannot read layer {layer!r}: {exc}") from None
+        raise _file_error(path, Message("read.bad_layer", layer=repr(layer), why=str(exc))) from None
 
 
 def _check_text(frame: pd.DataFrame) -> None:
@@ -465,14 +465,13 @@ def _pick(path: Path, names: list[str], target: Layer, wanted: str | None, *, ki
     if wanted is not None:
         if wanted in names:
             return wanted
-        raise _file_error(path, f"no {kind} {wanted!r}; the file has: {', '.join(names)}")
+        raise _file_error(path, Message(f"read.no_such_{kind}", wanted=repr(wanted), names=", ".join(names)))
     if len(names) == 1:
         return names[0]
     match = _match_layer(names, target)
     if match is None:
         raise _file_error(
             path,
-            f"{len(names)} {kind}s ({', '.join(names)}) and none is named {target.name}: "
-            "choose one with --source-layer",
+            Message(f"read.which_{kind}", n=len(names), names=", ".join(names), layer=target.name),
         )
     return match

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from gridmap.errors import GridmapError, Problem
+from gridmap.texts import Message, text
 
 ROW = "row"
 REASONS = "reasons"
@@ -25,7 +26,7 @@ def rejected_rows(table: pd.DataFrame, problems: Sequence[Problem]) -> pd.DataFr
     for p in problems:
         if p.row is not None:
             where = f"{p.field}: " if p.field else ""
-            reasons.setdefault(p.row, []).append(where + p.reason)
+            reasons.setdefault(p.row, []).append(where + text(p.reason))
     rows = sorted(reasons)
     cells = table.iloc[[r - 1 for r in rows]].reset_index(drop=True)
     out = pd.DataFrame({ROW: rows, REASONS: ["; ".join(reasons[r]) for r in rows]})
@@ -39,5 +40,5 @@ def write_rejects(rejected: pd.DataFrame, path: str | Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         rejected.to_csv(target, index=False, encoding="utf-8-sig")
     except OSError as exc:
-        raise GridmapError(f"cannot write the rejected rows to {target}: {exc.strerror}") from None
+        raise GridmapError(Message("import.rejects_unwritable", path=target, why=exc.strerror)) from None
     return target

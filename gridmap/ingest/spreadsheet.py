@@ -18,16 +18,11 @@ from gridmap.catalogue import Field, Layer
 from gridmap.errors import Problem
 from gridmap.ingest.columns import ColumnMapping
 from gridmap.ingest.values import as_text, is_code
+from gridmap.texts import Message
 
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
 _DECIMAL_TAIL = re.compile(r"^\d+\.0+$")
 _DIGITS = re.compile(r"^\d+$")
-
-ADVICE = (
-    "a spreadsheet turned them into numbers; the lost digits cannot be recovered from this file. "
-    "Export the layer again from gridmap as XLSX (codes and phones stay text in Excel), "
-    "or open the CSV through Excel's Data → From Text/CSV with these columns set to Text"
-)
 
 
 def _is_phone(f: Field) -> bool:
@@ -39,7 +34,7 @@ def _row(found: pd.Series) -> int:
     return int(found.index.to_numpy()[0])
 
 
-def _damage(f: Field, text: pd.Series) -> tuple[str, int] | None:
+def _damage(f: Field, text: pd.Series) -> tuple[Message, int] | None:
     """How the column was mangled and the first row showing it, or None when it looks as typed."""
     given = text.dropna().astype(str).str.strip()
     given = given[given != ""]
@@ -47,10 +42,10 @@ def _damage(f: Field, text: pd.Series) -> tuple[str, int] | None:
         return None
     scientific = given[given.str.match(_SCIENTIFIC)]
     if not scientific.empty:
-        return f"scientific notation such as {scientific.iat[0]!r}", _row(scientific)
+        return Message("sheet.scientific", example=repr(scientific.iat[0])), _row(scientific)
     decimal = given[given.str.match(_DECIMAL_TAIL)]
     if not decimal.empty:
-        return f"numbers with a decimal tail such as {decimal.iat[0]!r}", _row(decimal)
+        return Message("sheet.decimal", example=repr(decimal.iat[0])), _row(decimal)
     digits = given[given.str.match(_DIGITS)]
     if _is_phone(f):
         # Mobiles start with 1 and landlines with their area code's 0 (400/800 service numbers
@@ -58,7 +53,7 @@ def _damage(f: Field, text: pd.Series) -> tuple[str, int] | None:
         service = (digits.str.len() == 10) & digits.str[:3].isin(["400", "800"])
         lost = digits[~digits.str[0].isin(["0", "1"]) & ~service]
         if not lost.empty:
-            return f"numbers that lost their leading 0 such as {lost.iat[0]!r}", _row(lost)
+            return Message("sheet.lost_zero", example=repr(lost.iat[0])), _row(lost)
         return None
     if len(digits) == len(given) and len(given) > 1:
         lengths = digits.str.len()
@@ -66,7 +61,7 @@ def _damage(f: Field, text: pd.Series) -> tuple[str, int] | None:
         with_zero = (digits.str[0] == "0") & (lengths == usual)
         short = digits[lengths < usual]
         if with_zero.any() and not short.empty:
-            return f"codes that lost their leading zeros such as {short.iat[0]!r}", _row(short)
+            return Message("sheet.lost_zeros", example=repr(short.iat[0])), _row(short)
     return None
 
 
@@ -81,5 +76,6 @@ def mangled_columns(spec: Layer, table: pd.DataFrame, mapping: ColumnMapping) ->
         found = _damage(f, text)
         if found is not None:
             how, row = found
-            problems.append(Problem(None, f.name, f"column {column!r} holds {how} (row {row + 1}): {ADVICE}"))
+            reason = Message("sheet.mangled", column=repr(column), how=how, row=row + 1)
+            problems.append(Problem(None, f.name, reason))
     return problems

@@ -30,6 +30,7 @@ from gridmap.catalogue import (
 )
 from gridmap.errors import Problem
 from gridmap.ingest.columns import ColumnMapping, name_key
+from gridmap.texts import Message
 
 TEXT = pd.StringDtype("pyarrow")
 
@@ -106,7 +107,14 @@ def parse_numbers(text: pd.Series) -> npt.NDArray[np.float64]:
 
 
 def _label(f: Field, column: str) -> str:
-    return "" if column == f.name else f" (column {column})"
+    return "" if column == f.name else Message("import.in_column", column=column)
+
+
+def _repaired(cell: object, value: str, label: str) -> Message:
+    """The reason of a cell `--fix` repaired: what it held and what it holds now."""
+    return Message(
+        "import.repaired", what=Message("import.replaced", cell=repr(cell), value=value, label=label)
+    )
 
 
 def _problems(rows: npt.NDArray[np.intp], f: Field, reason: Callable[[int], str]) -> list[Problem]:
@@ -134,7 +142,7 @@ def _numbers(f: Field, column: str, series: pd.Series, *, fix: bool) -> FieldVal
         text = as_text(series)
         number = parse_numbers(text)
     given = text.notna().to_numpy()
-    kind = "an integer" if f.type == "integer" else "a number"
+    kind = Message("import.an_integer" if f.type == "integer" else "import.a_number")
     label = _label(f, column)
     repaired: list[Problem] = []
     rows = np.flatnonzero(given & ~np.isfinite(number))
@@ -145,14 +153,18 @@ def _numbers(f: Field, column: str, series: pd.Series, *, fix: bool) -> FieldVal
         if fix:
             number[rows] = candidates
             repaired += _problems(
-                np.flatnonzero(repairable), f, lambda i: f"repaired: {text.iat[i]!r} → {number[i]:g}{label}"
+                np.flatnonzero(repairable), f, lambda i: _repaired(text.iat[i], f"{number[i]:g}", label)
             )
     unreadable = given & ~np.isfinite(number)
     problems = _problems(
         np.flatnonzero(unreadable),
         f,
-        lambda i: (
-            f"{text.iat[i]!r} is not {kind}{label}" + (" (--fix drops the unit)" if repairable[i] else "")
+        lambda i: Message(
+            "import.not_kind",
+            cell=repr(text.iat[i]),
+            kind=kind,
+            label=label,
+            hint=Message("import.hint_drop_unit") if repairable[i] else "",
         ),
     )
     if f.type == "integer":
@@ -162,22 +174,38 @@ def _numbers(f: Field, column: str, series: pd.Series, *, fix: bool) -> FieldVal
             repaired += _problems(
                 np.flatnonzero(fractional),
                 f,
-                lambda i: f"repaired: {text.iat[i]!r} → {rounded[i]:g} (rounded half up){label}",
+                lambda i: Message(
+                    "import.repaired",
+                    what=Message(
+                        "import.rounded", cell=repr(text.iat[i]), value=f"{rounded[i]:g}", label=label
+                    ),
+                ),
             )
             number = np.where(fractional, rounded, number)
         else:
             problems += _problems(
                 np.flatnonzero(fractional),
                 f,
-                lambda i: f"{text.iat[i]!r} is not {kind}{label} (--fix rounds it half up)",
+                lambda i: Message(
+                    "import.not_kind",
+                    cell=repr(text.iat[i]),
+                    kind=kind,
+                    label=label,
+                    hint=Message("import.hint_round"),
+                ),
             )
             number[fractional] = np.nan
     huge = np.isfinite(number) & (np.abs(number) > MAX_INTEGER)
-    out_of_range = f"is out of range (at most {MAX_INTEGER:,}){label}"
-    problems += _problems(np.flatnonzero(huge), f, lambda i: f"{text.iat[i]!r} {out_of_range}")
+    problems += _problems(
+        np.flatnonzero(huge),
+        f,
+        lambda i: Message("import.out_of_range", cell=repr(text.iat[i]), most=MAX_INTEGER, label=label),
+    )
     number[huge] = np.nan
     negative = np.flatnonzero(number < 0)
-    problems += _problems(negative, f, lambda i: f"negative {f.name} {text.iat[i]}{label}")
+    problems += _problems(
+        negative, f, lambda i: Message("import.negative", field=f.name, cell=text.iat[i], label=label)
+    )
     values = pd.Series(np.where(np.isfinite(number), number, np.nan), index=series.index)
     return FieldValue(values.astype("Int64" if f.type == "integer" else "float64"), problems, repaired)
 
@@ -202,14 +230,18 @@ def _lookup_positions(text: pd.Series, keys: list[str]) -> npt.NDArray[np.intp]:
 
 
 def _mapped(
-    f: Field, column: str, series: pd.Series, lookup: dict[str, object], expected: str
+    f: Field, column: str, series: pd.Series, lookup: dict[str, object], expected: Message
 ) -> tuple[npt.NDArray[np.intp], list[Problem]]:
     """Positions into `lookup` of each cell (-1 where empty); a problem for each cell not in it."""
     text = as_text(series)
     positions = _lookup_positions(text, list(lookup))
     bad = np.flatnonzero(text.notna().to_numpy() & (positions < 0))
     label = _label(f, column)
-    return positions, _problems(bad, f, lambda i: f"{text.iat[i]!r} is not {expected}{label}")
+    return positions, _problems(
+        bad,
+        f,
+        lambda i: Message("import.not_expected", cell=repr(text.iat[i]), expected=expected, label=label),
+    )
 
 
 def is_code(f: Field) -> bool:
@@ -238,25 +270,32 @@ def text_problems(f: Field, raw: pd.Series, label: str = "") -> list[Problem]:
             _problems(
                 np.flatnonzero(bad),
                 f,
-                lambda i: f"{text.iat[i]!r} holds control or non-printing characters{label}",
+                lambda i: Message("import.code_unprintable", cell=repr(text.iat[i]), label=label),
             )
             + _problems(
                 np.flatnonzero(forbidden),
                 f,
-                lambda i: (
-                    f"{text.iat[i]!r} holds one of {' '.join(CODE_FORBIDDEN)}, which a URL cannot name{label}"
+                lambda i: Message(
+                    "import.code_forbidden",
+                    cell=repr(text.iat[i]),
+                    chars=" ".join(CODE_FORBIDDEN),
+                    label=label,
                 ),
             )
-            + _problems(np.flatnonzero(long), f, lambda i: f"longer than {MAX_CODE_LENGTH} characters{label}")
+            + _problems(
+                np.flatnonzero(long),
+                f,
+                lambda i: Message("import.code_long", most=MAX_CODE_LENGTH, label=label),
+            )
         )
     unsafe = given & _matches(text, UNSAFE_TEXT)
     long = given & ~unsafe & (text.str.len().fillna(0).to_numpy() > f.max_length)
     problems = _problems(
-        np.flatnonzero(unsafe), f, lambda i: f"holds control characters or bidirectional overrides{label}"
+        np.flatnonzero(unsafe), f, lambda i: Message("import.text_unsafe", label=label)
     ) + _problems(
         np.flatnonzero(long),
         f,
-        lambda i: f"{len(str(text.iat[i])):,} characters; at most {f.max_length} are kept{label}",
+        lambda i: Message("import.text_long", n=len(str(text.iat[i])), most=f.max_length, label=label),
     )
     if f.phone:
         checked = given & ~unsafe & ~long
@@ -267,10 +306,7 @@ def text_problems(f: Field, raw: pd.Series, label: str = "") -> list[Problem]:
         problems += _problems(
             np.flatnonzero(wrong),
             f,
-            lambda i: (
-                f"{text.iat[i]!r} is not a phone number (a mobile like 13812341234, or a landline"
-                f" with its area code){label}"
-            ),
+            lambda i: Message("import.not_phone", cell=repr(text.iat[i]), label=label),
         )
     return problems
 
@@ -295,7 +331,7 @@ def _boolean_repairs(f: Field, column: str, series: pd.Series) -> tuple[pd.Serie
         candidate = _DECIMAL_BOOLEAN.get(cell) or (bracketed.group(1) if bracketed else None)
         if candidate is not None and name_key(candidate) in BOOLEANS:
             fixed.iat[i] = candidate
-            repaired.append(Problem(i + 1, f.name, f"repaired: {text.iat[i]!r} → {candidate}{label}"))
+            repaired.append(Problem(i + 1, f.name, _repaired(text.iat[i], candidate, label)))
     return fixed, repaired
 
 
@@ -307,16 +343,16 @@ def read_field(f: Field, column: str, series: pd.Series, *, fix: bool = False) -
         repaired: list[Problem] = []
         if fix:
             series, repaired = _boolean_repairs(f, column, series)
-        positions, problems = _mapped(
-            f, column, series, dict(BOOLEANS), "yes/no (是/否, Y/N, 1/0, true/false)"
-        )
+        positions, problems = _mapped(f, column, series, dict(BOOLEANS), Message("import.expected_yes_no"))
         truth = np.array([*BOOLEANS.values(), False], dtype=bool)[positions]
         values = pd.Series(pd.arrays.BooleanArray(truth, positions < 0), index=series.index)
         return FieldValue(values, problems, repaired)
     if f.choices:
         lookup = choice_lookup(f)
         spellings = ", ".join(f"{c} ({'/'.join(_SYNONYMS.get(c, ())[:2])})" for c in f.choices)
-        positions, problems = _mapped(f, column, series, dict(lookup), f"one of {spellings}")
+        positions, problems = _mapped(
+            f, column, series, dict(lookup), Message("import.expected_one_of", spellings=spellings)
+        )
         chosen = np.array([*lookup.values(), None], dtype=object)[positions]
         return FieldValue(pd.Series(chosen, index=series.index, dtype=TEXT), problems)
     return FieldValue(as_text(series), text_problems(f, series, _label(f, column)))
@@ -337,15 +373,13 @@ def read_fields(
         if column is None:
             if f.required:
                 names = "/".join(dict.fromkeys([f.name, f.label_zh, *f.aliases]))
-                problems.append(
-                    Problem(None, f.name, f"required column is missing (accepted names: {names})")
-                )
+                problems.append(Problem(None, f.name, Message("import.required_column", names=names)))
             continue
         read = read_field(f, column, table[column], fix=fix)
         problems += read.problems
         repaired += read.repaired
         if f.required:
             empty = np.flatnonzero(read.values.isna().to_numpy())
-            problems += _problems(empty, f, lambda _i: "required value is empty")
+            problems += _problems(empty, f, lambda _i: Message("import.required_empty"))
         columns[f.name] = read.values
     return FieldValues(pd.DataFrame(columns, index=table.index), problems, repaired)

@@ -310,7 +310,7 @@ def test_a_number_the_register_lacks_is_interpolated_or_404_naming_candidate_gri
     reply = reader.get("/lookup", params={"address": "幸福路88号5栋"})
     assert reply.status_code == 404
     assert reply.json()["candidates"] == ["G1", "G2"] and reply.json()["suggestions"]
-    assert "grid G1 or G2" in reply.json()["detail"]
+    assert "grid G1 / G2" in reply.json()["detail"]
     unknown = reader.get("/lookup", params={"address": "幸福里88号5栋"}).json()
     assert "candidates" not in unknown  # a road the register lacks: never a grid
     disagree = reader.get("/lookup", params={"address": "和平社区幸福路88号3栋"}).json()
@@ -329,3 +329,42 @@ def test_the_match_methods_are_the_vocabulary_s(reader: TestClient) -> None:
     schema = reader.get("/openapi.json").json()["components"]["schemas"]["MatchOut"]
     assert schema["properties"]["method"]["enum"] == list(MATCH_METHODS)
     assert "interpolated" in MATCH_METHODS and "interpolated" in schema["properties"]["method"]["description"]
+
+
+ZH_404 = "未找到与地址 '幸福路99号3栋' 相符的楼栋；该门牌号可能位于网格 G1 / G2"
+EN_404 = "no building matches the address '幸福路99号3栋'; its house number may lie in grid G1 / G2"
+
+
+@pytest.mark.parametrize(
+    ("accept", "detail"),
+    [
+        (None, ZH_404),
+        ("zh-CN,zh;q=0.9,en;q=0.8", ZH_404),
+        ("en-US,en;q=0.9", EN_404),
+        ("fr, en;q=0.5, zh;q=0.1", EN_404),
+    ],
+)
+def test_the_404_detail_is_in_the_caller_s_language_and_the_codes_are_not(
+    reader: TestClient, accept: str | None, detail: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chinese unless Accept-Language prefers English; `code` and the suggestions read the same."""
+    monkeypatch.delenv("GRIDMAP_LANG")
+    headers = {"Accept-Language": accept} if accept else {}
+    reply = reader.get("/lookup", params={"address": "幸福路99号3栋"}, headers=headers)
+    assert reply.status_code == 404
+    body = reply.json()
+    assert body["detail"] == detail
+    assert body["code"] == "not_found" and "B1" in {s["code"] for s in body["suggestions"]}
+
+
+@pytest.mark.parametrize(
+    ("accept", "detail"), [("zh", "lat 必须在 -90 到 90 之间"), ("en", "lat must be between -90 and 90")]
+)
+def test_a_422_says_what_is_wrong_in_the_caller_s_language(
+    reader: TestClient, accept: str, detail: str
+) -> None:
+    reply = reader.get("/lookup", params={"lon": 114.3, "lat": 95}, headers={"Accept-Language": accept})
+    assert reply.status_code == 422
+    body = reply.json()
+    assert body["code"] == "invalid"
+    assert body["detail"] == detail and body["errors"] == [{"field": "lat", "reason": detail}]

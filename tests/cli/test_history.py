@@ -71,7 +71,7 @@ def test_history_revert_diff_and_dated_lookup(tmp_path: Path) -> None:
     history = _cli("history", "--layer", "grids", "--code", "G1", "--store", store)
     assert history.exit_code == 0 and "geometry:" in history.output
     # When, in Beijing time (the store keeps UTC): no "+00:00", the revision's instant at +8 hours.
-    assert "北京时间" in history.output and "+00:00" not in history.output
+    assert "Beijing time" in history.output and "+00:00" not in history.output
     newest = json.loads(_cli("history", "--limit", "1", "--json", "--store", store).stdout)[0]
     table = _cli("history", "--limit", "1", "--store", store).output
     assert beijing(dt.datetime.fromisoformat(newest["at"]), seconds=True) in table

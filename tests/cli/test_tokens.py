@@ -39,7 +39,7 @@ def test_add_list_remove(tmp_path: Path) -> None:
     assert run("add", "区级", "--role", "viewer", "--file", str(path)).exit_code == 0
     listed = run("list", "--file", str(path))
     assert "王网格长" in listed.output and "区级" in listed.output and token not in listed.output
-    assert "2 个令牌 token(s)" in listed.output
+    assert "2 token(s)" in listed.output
     assert run("remove", "王网格长", "--file", str(path)).exit_code == 0
     assert list(json.loads(path.read_text(encoding="utf-8")).values()) == [{"name": "区级", "role": "viewer"}]
 

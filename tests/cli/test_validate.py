@@ -20,8 +20,8 @@ from tests.test_topology import GK_114, X0, Y0, communities, grids, rect
 GRIDMAP = str(Path(sys.executable).with_name("gridmap"))
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+def run(*args: str, lang: str = "en") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "GRIDMAP_LANG": lang}
     return subprocess.run([GRIDMAP, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
@@ -54,7 +54,7 @@ def test_validate_reports_errors_writes_geojson_and_exits_1(store_url: str, tmp_
         **buildings_and_households({"B1": (50, 50, 3), "B2": (150, 50, 2)}),
     )
     out = tmp_path / "findings.geojson"
-    result = run("validate", "--store", store_url, "--out", str(out))
+    result = run("validate", "--store", store_url, "--out", str(out), lang="zh")
     assert result.returncode == 1, result.stderr
     assert "网格重叠" in result.stdout and "网格 G1 与网格 G2 重叠 1000.0 平方米" in result.stdout
     assert "户数过少" in result.stdout  # 3 and 2 households, far below 300
@@ -112,8 +112,8 @@ def test_validate_finds_the_planted_problems_of_the_dirty_sample(tmp_path: Path)
     with open_store(url) as store:
         store.replace_many(generate_dirty(1))
     out = tmp_path / "findings.geojson"
-    result = run("validate", "--store", url, "--out", str(out))
+    result = run("validate", "--store", url, "--out", str(out), lang="zh")
     assert result.returncode == 1
-    assert "grid topology: 3 error(s), 0 warning(s)" in result.stdout
+    assert "网格拓扑：3 个错误，0 个警告" in result.stdout
     assert "几何无效" in result.stdout and PLANTED.self_intersection in result.stdout
     assert sorted(gpd.read_file(out)["kind"]) == ["gap", "invalid", "overlap"]

@@ -81,7 +81,7 @@ def test_cli_preview_dry_run_and_yes(tmp_path: Path, speakers_store: Store) -> N
 
     dry = runner.invoke(app, [*args, "--dry-run"], env={"COLUMNS": "200"})
     assert dry.exit_code == 0, dry.output
-    assert "删除 removed" in dry.output and "S002, S003" in dry.output
+    assert "removed" in dry.output and "S002, S003" in dry.output
     assert "dry run: nothing was changed" in dry.output
 
     refused = runner.invoke(app, args, env={"COLUMNS": "200"})

@@ -1,0 +1,90 @@
+"""Every sentence gridmap says to a person, in Chinese (the default) and English.
+
+The words live in two tables: `gridmap.texts.messages.MESSAGES` (what the
+library, the CLI and the API say) and `gridmap.texts.help.HELP` (the CLI's
+`--help`), each entry a key and its (Chinese, English) pair. Code never
+branches on the language: it makes a `Message` from a key and values, and
+whatever shows it renders it in the reader's language — `GRIDMAP_LANG`
+(`zh` by default, `en`) for the CLI, the request's Accept-Language for the API.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from gridmap.settings import language_setting
+
+Lang = Literal["zh", "en"]
+LANGS: tuple[Lang, ...] = ("zh", "en")
+
+
+def language() -> Lang:
+    """The language people read here: GRIDMAP_LANG (zh or en), Chinese when unset."""
+    chosen = language_setting()
+    if chosen not in LANGS:
+        from gridmap.errors import ConfigError
+
+        raise ConfigError(Message("settings.language", value=repr(chosen)))
+    return chosen
+
+
+def _readable_language() -> Lang:
+    """`language()` for saying something: never an error (an unknown GRIDMAP_LANG is refused where it is
+    read, by `language()`; meanwhile messages, that refusal among them, are said in Chinese)."""
+    return "en" if language_setting() == "en" else "zh"
+
+
+def _table() -> dict[str, tuple[str, str]]:
+    from gridmap.texts.messages import MESSAGES
+
+    return MESSAGES
+
+
+def say(key: str, lang: Lang | None = None, /, **values: Any) -> str:
+    """The message `key` with `values` filled in, in `lang` (default: `language()`).
+
+    Without values the text is returned as written (typer's `[default: {}]` keeps its braces).
+    """
+    zh, en = _table()[key]
+    template = en if (lang or _readable_language()) == "en" else zh
+    if not values:
+        return template
+    return template.format(**{name: render(value, lang) for name, value in values.items()})
+
+
+class Message(str):
+    """A sentence for a person, kept with its key and values so it can be said in either language.
+
+    As a `str` it is its English text: what logs, comparisons and machine
+    readers see, whatever the reader's language. `render` (or `render(text,
+    lang)` on anything that may be a Message) says it in a language.
+    """
+
+    key: str
+    values: dict[str, Any]
+
+    def __new__(cls, key: str, /, **values: Any) -> Message:
+        made = super().__new__(cls, say(key, "en", **values))
+        made.key = key
+        made.values = values
+        return made
+
+    def render(self, lang: Lang | None = None) -> str:
+        return say(self.key, lang, **self.values)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_message, (self.key, self.values))
+
+
+def _message(key: str, values: dict[str, Any]) -> Message:
+    return Message(key, **values)
+
+
+def render(text: object, lang: Lang | None = None) -> object:
+    """`text` in `lang` when it is a Message (numbers and plain strings are left as they are)."""
+    return text.render(lang) if isinstance(text, Message) else text
+
+
+def text(value: object, lang: Lang | None = None) -> str:
+    """`value` as a string a person reads in `lang`."""
+    return str(render(value, lang))

@@ -1,0 +1,170 @@
+"""The command line speaks Chinese by default and English with GRIDMAP_LANG=en: help, messages, errors."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from gridmap.cli import app, main
+from gridmap.cli.localised import help_key, help_text
+from gridmap.texts.help import HELP
+
+_FRAME = re.compile(r"[\s│╭╮╰╯─]+")
+
+
+def _commands(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """Every command of the app (groups too), with its path, as typer builds them."""
+    yield path, command
+    if hasattr(command, "list_commands"):
+        ctx = typer.Context(command)
+        for name in command.list_commands(ctx):
+            yield from _commands(command.get_command(ctx, name), (*path, name))
+
+
+ROOT = typer.main.get_command(app)  # built once: typer rebuilds every command on each run
+COMMANDS = list(_commands(ROOT))
+
+
+def _help(path: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> str:
+    """What `gridmap PATH --help` prints (the help option asks the command's context for its help)."""
+    ctx = typer.Context(ROOT, info_name="gridmap")
+    command = ROOT
+    for name in path:
+        command = command.get_command(ctx, name)
+        ctx = typer.Context(command, info_name=name, parent=ctx)
+    capsys.readouterr()
+    command.get_help(ctx)
+    return capsys.readouterr().out
+
+
+def _flat(text: str) -> str:
+    """Help output without spaces, line breaks and table frames: what a wrapped cell says."""
+    return _FRAME.sub("", text)
+
+
+def test_the_app_has_its_commands() -> None:
+    paths = {" ".join(path) for path, _ in COMMANDS}
+    assert {"", "import", "lookup", "cases list", "token add", "visits due"} <= paths
+    assert len(paths) >= 38
+
+
+def test_every_command_and_option_has_help_in_both_languages() -> None:
+    keys = {
+        key
+        for path, command in COMMANDS
+        for key in (
+            help_key(" ".join(path)),
+            *(help_key(" ".join(path), p.name) for p in [*command.params] if p.name),
+            help_key(" ".join(path), "help"),
+        )
+    }
+    assert sorted(keys - HELP.keys()) == []
+    assert sorted(k for k in HELP.keys() - keys) == []  # no help for something that is gone
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize(
+    ("path", "command"), COMMANDS, ids=lambda v: " ".join(v) if isinstance(v, tuple) else ""
+)
+def test_help_of_every_command_reads_in_the_language(
+    path: tuple[str, ...],
+    command: Any,
+    lang: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if lang == "zh":
+        monkeypatch.delenv("GRIDMAP_LANG")  # the default
+    else:
+        monkeypatch.setenv("GRIDMAP_LANG", lang)
+    monkeypatch.setenv("COLUMNS", "1000")  # no cell wraps
+    other = "en" if lang == "zh" else "zh"
+    output = _help(path, capsys)
+    shown = _flat(output)
+    name = " ".join(path)
+    first = help_text(help_key(name), lang).split("\n\n")[0]
+    assert _flat(first) in shown
+    assert _flat(help_text(help_key(name), other).split("\n\n")[0]) not in shown
+    for param in command.params:
+        assert _flat(help_text(help_key(name, param.name), lang)) in shown, param.name
+    assert ("用法：" in output) == (lang == "zh")
+    assert ("选项" in output) == (lang == "zh")
+
+
+def test_help_is_what_the_help_option_prints() -> None:
+    done = CliRunner().invoke(app, ["lookup", "--help"], env={"GRIDMAP_LANG": "zh", "COLUMNS": "1000"})
+    assert done.exit_code == 0
+    assert "用法：" in done.output and help_text("lookup lon", "zh") in done.output
+
+
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _run(args: list[str], lang: str | None, cwd: Path, pytest_env: tuple[Any, Any]) -> Ran:
+    """`gridmap ARGS` in `cwd` as the entry point runs it (in this process: a new one takes seconds)."""
+    monkeypatch, capsys = pytest_env
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(sys, "argv", ["gridmap", *args])
+    if lang is None:
+        monkeypatch.delenv("GRIDMAP_LANG")
+    else:
+        monkeypatch.setenv("GRIDMAP_LANG", lang)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exited:
+        main()
+    out = capsys.readouterr()
+    return Ran(exited.value.code or 0, out.out, out.err)
+
+
+@pytest.fixture
+def pytest_env(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[Any, Any]:
+    return monkeypatch, capsys
+
+
+def test_a_refused_import_names_file_row_and_reason_in_chinese_by_default_and_in_english(
+    tmp_path: Path, pytest_env: tuple[Any, Any]
+) -> None:
+    (tmp_path / "households.csv").write_text(
+        "code,address,size,lon,lat\nH1,幸福路1号,abc,114.30,30.56\nH2,幸福路2号,3,114.30,30.56\n",
+        encoding="utf-8",
+    )
+    args = ["import", "households", "households.csv", "--store", "s.gpkg"]
+    zh = _run(args, None, tmp_path, pytest_env)
+    assert zh.returncode == 1
+    assert zh.stderr.splitlines() == [
+        "错误： households.csv：1 个问题，未作任何更改",
+        "  households.csv 第 1 行（编码 H1），字段 size：'abc' 不是整数",
+    ]
+    en = _run(args, "en", tmp_path, pytest_env)
+    assert en.returncode == 1
+    assert en.stderr.splitlines() == [
+        "error: households.csv: 1 problem(s), nothing was changed",
+        "  households.csv: row 1 (code H1), field size: 'abc' is not an integer",
+    ]
+    assert not (tmp_path / "s.gpkg").exists()  # a refused file leaves nothing behind
+
+
+def test_an_import_reports_what_it_read_in_the_language(tmp_path: Path, pytest_env: tuple[Any, Any]) -> None:
+    (tmp_path / "speakers.csv").write_text(
+        "编码,名称,经度,纬度\nS1,一号广播,114.30,30.56\n", encoding="utf-8"
+    )
+    args = ["import", "speakers", "speakers.csv", "--store", "s.gpkg"]
+    zh = _run(args, None, tmp_path, pytest_env)
+    assert zh.returncode == 0, zh.stderr
+    assert "已读取 speakers.csv 中的 1 条广播(村村响)（speakers）" in zh.stdout
+    assert "已导入 speakers.csv 中的 1 条广播(村村响)（speakers）" in zh.stdout
+    en = _run([*args[:-1], "s2.gpkg"], "en", tmp_path, pytest_env)
+    assert "read 1 speakers (广播(村村响)) from speakers.csv" in en.stdout
+    assert "imported 1 speakers (广播(村村响)) from speakers.csv" in en.stdout
