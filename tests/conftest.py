@@ -71,11 +71,59 @@ def _with_db(url: str, db: str) -> str:
     return url.rsplit("/", 1)[0] + "/" + db
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Full-size load tests (minutes each) run only with GRIDMAP_SLOW=1; their smaller twins always run.
+# Test files whose tests are end-to-end (servers, whole districts, both stores) and together take most
+# of the suite's time: `make check` (the fast lane, `-m "not slow"`) leaves them to `make test`.
+SLOW_FILES = frozenset(
+    {
+        "tests/api/test_write_access.py",
+        "tests/api/test_cases.py",
+        "tests/api/test_ogc_parts.py",
+        "tests/api/test_ogctests.py",
+        "tests/api/test_open311.py",
+        "tests/api/test_export.py",
+        "tests/api/test_session.py",
+        "tests/api/test_writes.py",
+        "tests/api/test_coverage.py",
+        "tests/api/test_lookup.py",
+        "tests/api/test_serve.py",
+        "tests/api/test_serve_writes.py",
+        "tests/api/test_limits.py",
+        "tests/api/test_party.py",
+        "tests/api/test_visits.py",
+        "tests/api/test_history.py",
+        "tests/api/test_external_edits.py",
+        "tests/api/test_schema.py",
+        "tests/stores/test_external_edits.py",
+        "tests/stores/test_external_stress.py",
+        "tests/stores/test_concurrent_writes.py",
+        "tests/stores/test_store_contract.py",
+        "tests/stores/test_history.py",
+        "tests/ingest/test_round_trip.py",
+        "tests/ingest/test_preview.py",
+        "tests/test_lookup.py",
+        "tests/test_incremental.py",
+        "tests/test_serving.py",
+        "tests/test_export.py",
+        "tests/cases/test_lifecycle.py",
+        "tests/cli/test_features.py",
+        "tests/cli/test_demo.py",
+        "tests/cli/test_analysis.py",
+        "tests/distributed/test_parts.py",
+        "tests/distributed/test_engine.py",
+    }
+)
 
-    Deselected rather than skipped, so a run without them is not a run with PostGIS tests skipped.
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests and the files of `SLOW_FILES` are `slow`. Full-size load tests (minutes each) run
+    only with GRIDMAP_SLOW=1; their smaller twins always run.
+
+    Load tests are deselected rather than skipped, so a run without them is not a run with PostGIS
+    tests skipped.
     """
+    for item in items:
+        if item.get_closest_marker("browser") or item.nodeid.split("::")[0] in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
     if os.environ.get("GRIDMAP_SLOW") == "1":
         return
     load = [item for item in items if item.get_closest_marker("load")]
