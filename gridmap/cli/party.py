@@ -17,8 +17,9 @@ from rich.table import Table
 from rich.tree import Tree
 
 from gridmap.cli.app import StoreOption, app, console
+from gridmap.cli.localised import LocalisedTyper
 from gridmap.errors import ConfigError
-from gridmap.party.files import REGISTERS, import_register, register_frame, write_register
+from gridmap.party.files import import_register, register_frame, write_register
 from gridmap.party.findings import PARTY_FINDINGS
 from gridmap.party.funds import BRANCH_FUNDS, FundsEntry, record_funds, year_funds
 from gridmap.party.points import (
@@ -43,16 +44,17 @@ from gridmap.party.service import store_findings
 from gridmap.party.vocabulary import ORG_KINDS
 from gridmap.privacy import protect_party
 from gridmap.stores import open_store
+from gridmap.texts import Message
 
-party_app = typer.Typer(help="党建 Party chain: organisations, members, 一户十联 links, points, funds.")
-points_app = typer.Typer(help="党员积分 Points: rules, entries, the year's ranking.")
-funds_app = typer.Typer(help="经费 Funds: receipts, spending, who is short.")
+party_app = LocalisedTyper()
+points_app = LocalisedTyper()
+funds_app = LocalisedTyper()
 party_app.add_typer(points_app, name="points")
 party_app.add_typer(funds_app, name="funds")
 app.add_typer(party_app, name="party")
 
-WithPersonal = Annotated[bool, typer.Option(help="Show names and phones unmasked (as an admin).")]
-OnOption = Annotated[str | None, typer.Option("--on", help="The day (YYYY-MM-DD). Default: today.")]
+WithPersonal = Annotated[bool, typer.Option()]
+OnOption = Annotated[str | None, typer.Option("--on")]
 
 
 def _day(text: str | None, name: str = "on") -> dt.date:
@@ -61,7 +63,7 @@ def _day(text: str | None, name: str = "on") -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise ConfigError(f"--{name} must be a date YYYY-MM-DD, not {text!r}") from None
+        raise ConfigError(Message("cli.bad_date", option=f"--{name}", text=repr(text))) from None
 
 
 def _print_table(title: str, frame: pd.DataFrame) -> None:
@@ -84,7 +86,7 @@ def seed_command(store: StoreOption = None) -> None:
 @party_app.command("tree")
 def tree_command(
     on: OnOption = None,
-    street: Annotated[str | None, typer.Option(help="Only this street's committee.")] = None,
+    street: Annotated[str | None, typer.Option()] = None,
     with_personal: WithPersonal = False,
     store: StoreOption = None,
 ) -> None:
@@ -109,16 +111,16 @@ def tree_command(
 
 @party_app.command("org")
 def org_command(
-    code: Annotated[str, typer.Argument(help="The organisation's code.")],
-    name: Annotated[str, typer.Option(help="Its name.")],
-    kind: Annotated[str, typer.Option(help=f"One of {', '.join(ORG_KINDS)}.")],
-    area_kind: Annotated[str, typer.Option(help="street, community, grid, building or dedicated.")],
-    area: Annotated[str, typer.Option(help="The code of the area served (dedicated: its community).")],
-    parent: Annotated[str | None, typer.Option(help="The parent organisation's code.")] = None,
-    wkt: Annotated[str | None, typer.Option(help="A dedicated grid's polygon (WKT, WGS84).")] = None,
-    secretary: Annotated[str | None, typer.Option(help="The secretary's name.")] = None,
-    phone: Annotated[str | None, typer.Option(help="The secretary's phone.")] = None,
-    valid_from: Annotated[str | None, typer.Option("--from", help="First day (default today).")] = None,
+    code: Annotated[str, typer.Argument()],
+    name: Annotated[str, typer.Option()],
+    kind: Annotated[str, typer.Option()],
+    area_kind: Annotated[str, typer.Option()],
+    area: Annotated[str, typer.Option()],
+    parent: Annotated[str | None, typer.Option()] = None,
+    wkt: Annotated[str | None, typer.Option()] = None,
+    secretary: Annotated[str | None, typer.Option()] = None,
+    phone: Annotated[str | None, typer.Option()] = None,
+    valid_from: Annotated[str | None, typer.Option("--from")] = None,
     store: StoreOption = None,
 ) -> None:
     """Open a new version of an organisation (closing the one in force on its first day)."""
@@ -160,8 +162,8 @@ def history_command(code: str, with_personal: WithPersonal = False, store: Store
 
 @party_app.command("link")
 def link_command(
-    center: Annotated[str, typer.Argument(help="The 党员中心户's household code.")],
-    households: Annotated[list[str], typer.Argument(help="The households it is linked with (at most 10).")],
+    center: Annotated[str, typer.Argument()],
+    households: Annotated[list[str], typer.Argument()],
     store: StoreOption = None,
 ) -> None:
     """Confirm a center household's 一户十联 links (replacing its earlier ones)."""
@@ -171,9 +173,7 @@ def link_command(
 
 
 @party_app.command("propose")
-def propose_command(
-    center: Annotated[str, typer.Argument(help="The 党员中心户's household code.")], store: StoreOption = None
-) -> None:
+def propose_command(center: Annotated[str, typer.Argument()], store: StoreOption = None) -> None:
     """The computed links proposed for a center household (households not linked yet, nearest first)."""
     with open_store(store, create=False) as opened:
         proposed = propose_links(opened, center)
@@ -194,8 +194,8 @@ def findings_command(on: OnOption = None, store: StoreOption = None) -> None:
 
 @party_app.command("export")
 def export_command(
-    register: Annotated[str, typer.Argument(help=f"One of {', '.join(REGISTERS)}.")],
-    output: Annotated[Path, typer.Argument(help="A .csv or .xlsx file.")],
+    register: Annotated[str, typer.Argument()],
+    output: Annotated[Path, typer.Argument()],
     with_personal: WithPersonal = False,
     store: StoreOption = None,
 ) -> None:
@@ -208,8 +208,8 @@ def export_command(
 
 @party_app.command("import")
 def import_command(
-    register: Annotated[str, typer.Argument(help="orgs or members.")],
-    source: Annotated[Path, typer.Argument(help="A .csv or .xlsx file with the register's columns.")],
+    register: Annotated[str, typer.Argument()],
+    source: Annotated[Path, typer.Argument()],
     store: StoreOption = None,
 ) -> None:
     """Add the rows of a file to a register: all of them, or none and every bad row named."""
@@ -222,10 +222,10 @@ def import_command(
 def points_add_command(
     member: str,
     rule: str,
-    on: Annotated[str, typer.Option("--on", help="When it happened (YYYY-MM-DD).")],
-    approver: Annotated[str, typer.Option(help="Who approved it.")],
-    evidence: Annotated[str, typer.Option(help="Minutes, photo or sign-in sheet reference.")],
-    events: Annotated[int, typer.Option(help="How many events.")] = 1,
+    on: Annotated[str, typer.Option("--on")],
+    approver: Annotated[str, typer.Option()],
+    evidence: Annotated[str, typer.Option()],
+    events: Annotated[int, typer.Option()] = 1,
     store: StoreOption = None,
 ) -> None:
     """Record an approved points entry."""
@@ -237,10 +237,10 @@ def points_add_command(
 @points_app.command("rank")
 def points_rank_command(
     year: int,
-    base: Annotated[int, typer.Option(help="Points every member starts the year with.")] = Scheme.base,
-    floor: Annotated[int, typer.Option(help="The lowest a year's total may fall to.")] = Scheme.floor,
-    public: Annotated[bool, typer.Option(help="The public posting list (no personal field).")] = False,
-    output: Annotated[Path | None, typer.Option(help="Write it to a .csv or .xlsx file.")] = None,
+    base: Annotated[int, typer.Option()] = Scheme.base,
+    floor: Annotated[int, typer.Option()] = Scheme.floor,
+    public: Annotated[bool, typer.Option()] = False,
+    output: Annotated[Path | None, typer.Option()] = None,
     store: StoreOption = None,
 ) -> None:
     """The year's totals (caps applied) ranked per branch."""
@@ -256,7 +256,7 @@ def points_rank_command(
 
 @points_app.command("rules")
 def points_rules_command(
-    source: Annotated[Path | None, typer.Option(help="Replace the rules with this file's.")] = None,
+    source: Annotated[Path | None, typer.Option()] = None,
     store: StoreOption = None,
 ) -> None:
     """Show the rules, or replace them (code, name_zh, name_en, points, annual_cap)."""
@@ -274,11 +274,11 @@ def points_rules_command(
 def funds_add_command(
     org: str,
     year: int,
-    flow: Annotated[str, typer.Argument(help="receipt or spending")],
+    flow: Annotated[str, typer.Argument()],
     amount: float,
-    source: Annotated[str, typer.Option(help=f"{BRANCH_FUNDS} or a 共建 unit's code.")] = BRANCH_FUNDS,
-    category: Annotated[str | None, typer.Option(help="What was spent on.")] = None,
-    evidence: Annotated[str | None, typer.Option(help="Invoice or receipt reference.")] = None,
+    source: Annotated[str, typer.Option()] = BRANCH_FUNDS,
+    category: Annotated[str | None, typer.Option()] = None,
+    evidence: Annotated[str | None, typer.Option()] = None,
     store: StoreOption = None,
 ) -> None:
     """Record a receipt or spending."""

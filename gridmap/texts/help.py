@@ -8,6 +8,8 @@ reads it when help is shown, so the decorators carry no help text.
 
 from __future__ import annotations
 
+from gridmap.party.vocabulary import AREA_KINDS, GRID_BRANCH_FUNDS_YUAN, LINK_QUOTA, ORG_KINDS
+
 HELP: dict[str, tuple[str, str]] = {
     "gridmap": (
         "网格化管理：社区网格的划分、覆盖分析、地址查询与案件办理。",
@@ -609,6 +611,167 @@ HELP: dict[str, tuple[str, str]] = {
         "Care category code or label (repeatable); none: ordinary.",
     ),
     "visits care by": ("登记人。", "Who notes it."),
+    "party": (
+        "党建：党组织链条（街道党委—社区大党委—网格党支部—楼栋党小组—党员中心户）、党员、一户十联、"
+        "党员积分和经费。",
+        "Party chain (党建): organisations from street committee to building group and center household, "
+        "members, 一户十联 links, points, funds.",
+    ),
+    "party seed": (
+        "按数据库中的图层生成一套完整的党组织链条（演示用），替换现有的党建登记。",
+        "Replace the party registers with a realistic chain over the store's layers (the demo's).",
+    ),
+    "party tree": (
+        "某日有效的党组织树，附各组织书记。",
+        "The organisation tree in force on a day, with each organisation's secretary.",
+    ),
+    "party tree on": ("日期（YYYY-MM-DD）。默认：今天。", "The day (YYYY-MM-DD). Default: today."),
+    "party tree street": (
+        "只显示这个街道的街道党委（街道编码）。",
+        "Only this street's committee (street code).",
+    ),
+    "party tree with_personal": (
+        "显示完整的姓名和电话（管理员）；默认脱敏。",
+        "Show names and phones unmasked (as an admin); masked by default.",
+    ),
+    "party org": (
+        "新建党组织或开启其新版本（同时结束首日有效的旧版本）。",
+        "Open a new version of an organisation (closing the one in force on its first day).",
+    ),
+    "party org code": ("党组织编码。", "The organisation's code."),
+    "party org name": ("党组织名称。", "Its name."),
+    "party org kind": (
+        "组织类型：" + "、".join(f"{code}（{kind.zh}）" for code, kind in ORG_KINDS.items()) + "。",
+        "Its kind: " + ", ".join(f"{code} ({kind.en})" for code, kind in ORG_KINDS.items()) + ".",
+    ),
+    "party org area_kind": (
+        "服务区域类型：" + "、".join(f"{code}（{area.zh}）" for code, area in AREA_KINDS.items()) + "。",
+        "Kind of area served: " + ", ".join(f"{code} ({area.en})" for code, area in AREA_KINDS.items()) + ".",
+    ),
+    "party org area": (
+        "所服务区域的编码（专属网格：所在社区的编码）。",
+        "The code of the area served (dedicated: its community).",
+    ),
+    "party org parent": ("上级党组织编码。", "The parent organisation's code."),
+    "party org wkt": ("专属网格的范围多边形（WKT，WGS84）。", "A dedicated grid's polygon (WKT, WGS84)."),
+    "party org secretary": ("书记姓名。", "The secretary's name."),
+    "party org phone": ("书记电话。", "The secretary's phone."),
+    "party org valid_from": ("生效日（YYYY-MM-DD）。默认：今天。", "First day (YYYY-MM-DD). Default: today."),
+    "party close": (
+        "撤销一个党组织（须先撤销其下级组织）。",
+        "Close an organisation (its children must be closed first).",
+    ),
+    "party close code": ("党组织编码。", "The organisation's code."),
+    "party close on": (
+        "撤销日（YYYY-MM-DD）。默认：今天。",
+        "The day it closes (YYYY-MM-DD). Default: today.",
+    ),
+    "party revert": (
+        "撤回一个党组织的最新版本（或撤回其撤销）。",
+        "Undo an organisation's newest version (or its closing).",
+    ),
+    "party revert code": ("党组织编码。", "The organisation's code."),
+    "party history": ("一个党组织的历次版本。", "Every version of an organisation."),
+    "party history code": ("党组织编码。", "The organisation's code."),
+    "party history with_personal": (
+        "显示完整的书记姓名（管理员）；默认脱敏。",
+        "Show secretaries' names unmasked (as an admin); masked by default.",
+    ),
+    "party link": (
+        f"确认一个党员中心户的一户十联联系户（替换此前的联系户，至多 {LINK_QUOTA} 户）。",
+        f"Confirm a center household's 一户十联 links (replacing its earlier ones; at most {LINK_QUOTA}).",
+    ),
+    "party link center": ("党员中心户的住户编码。", "The 党员中心户's household code."),
+    "party link households": (
+        f"与其联系的住户编码（至多 {LINK_QUOTA} 户）。",
+        f"The households it is linked with (at most {LINK_QUOTA}).",
+    ),
+    "party propose": (
+        "为一个党员中心户推算的一户十联联系户建议（尚未联系的住户，由近及远）。",
+        "The computed links proposed for a center household (households not linked yet, nearest first).",
+    ),
+    "party propose center": ("党员中心户的住户编码。", "The 党员中心户's household code."),
+    "party findings": (
+        "党建问题清单：未建楼栋党小组的楼栋、没有党员中心户的党小组、未建网格党支部的网格、"
+        "没有共建单位的社区大党委，以及各街道的两个覆盖。",
+        "Buildings without a group, groups without a 中心户, grids without a branch, 大党委 without 共建 "
+        "units, 两个覆盖 per street.",
+    ),
+    "party findings on": ("日期（YYYY-MM-DD）。默认：今天。", "The day (YYYY-MM-DD). Default: today."),
+    "party export": (
+        "把一份党建登记写成办公文件（CSV 或 Excel）；除非 --with-personal，姓名和电话脱敏。",
+        "Write a register to a file office staff open (names and phones masked unless --with-personal).",
+    ),
+    "party export register": (
+        "登记：orgs（党组织）、members（党员）、units（共建单位）、links（一户十联）。",
+        "The register: orgs, members, units (共建 units) or links (一户十联).",
+    ),
+    "party export output": ("输出文件（.csv 或 .xlsx）。", "A .csv or .xlsx file."),
+    "party export with_personal": (
+        "写入完整的姓名和电话（管理员）；默认脱敏。",
+        "Write names and phones unmasked (as an admin); masked by default.",
+    ),
+    "party import": (
+        "把文件中的行加入一份党建登记：全部写入，或有问题时一行不写并列出每个问题行。",
+        "Add the rows of a file to a register: all of them, or none and every bad row named.",
+    ),
+    "party import register": ("登记：orgs（党组织）或 members（党员）。", "The register: orgs or members."),
+    "party import source": (
+        "含该登记各列的 .csv 或 .xlsx 文件。",
+        "A .csv or .xlsx file with the register's columns.",
+    ),
+    "party points": (
+        "党员积分：积分规则、积分记录和年度排名。",
+        "Party member points (党员积分): rules, entries, the year's ranking.",
+    ),
+    "party points add": ("登记一条已审核的党员积分记录。", "Record an approved points entry."),
+    "party points add member": ("党员编码。", "The member's code."),
+    "party points add rule": ("积分规则编码。", "The points rule's code."),
+    "party points add on": ("活动日期（YYYY-MM-DD）。", "When it happened (YYYY-MM-DD)."),
+    "party points add approver": ("审核人。", "Who approved it."),
+    "party points add evidence": (
+        "佐证材料：会议记录、照片或签到表的编号。",
+        "Evidence: minutes, photo or sign-in sheet reference.",
+    ),
+    "party points add events": ("次数。", "How many events."),
+    "party points rank": (
+        "年度积分（按规则封顶）在各党支部内的排名。",
+        "The year's totals (caps applied) ranked per branch.",
+    ),
+    "party points rank year": ("年度。", "The year."),
+    "party points rank base": ("每名党员年初的基础分。", "Points every member starts the year with."),
+    "party points rank floor": ("年度总分的下限。", "The lowest a year's total may fall to."),
+    "party points rank public": (
+        "公示用名单（不含个人信息）。",
+        "The public posting list (no personal field).",
+    ),
+    "party points rank output": ("写入 .csv 或 .xlsx 文件。", "Write it to a .csv or .xlsx file."),
+    "party points rules": (
+        "显示积分规则，或用文件替换（列：code、name_zh、name_en、points、annual_cap）。",
+        "Show the rules, or replace them (code, name_zh, name_en, points, annual_cap).",
+    ),
+    "party points rules source": ("用这个文件中的规则替换现有规则。", "Replace the rules with this file's."),
+    "party funds": (
+        "经费：到位、支出和缺口。",
+        "Funds (经费): receipts, spending, who is short.",
+    ),
+    "party funds add": ("登记一笔经费收入或支出。", "Record a receipt or spending."),
+    "party funds add org": ("党组织编码。", "The organisation's code."),
+    "party funds add year": ("年度。", "The year."),
+    "party funds add flow": ("receipt（收入）或 spending（支出）。", "receipt or spending."),
+    "party funds add amount": ("金额（元）。", "The amount, in yuan."),
+    "party funds add source": (
+        f"来源：branch_funds（网格党支部工作经费，每年 {GRID_BRANCH_FUNDS_YUAN:,} 元）或共建单位编码。",
+        f"Source: branch_funds (a grid branch's working funds, ¥{GRID_BRANCH_FUNDS_YUAN:,} a year) or a 共建 "
+        "unit's code.",
+    ),
+    "party funds add category": ("支出用途。", "What was spent on."),
+    "party funds add evidence": ("发票或收据编号。", "Invoice or receipt reference."),
+    "party funds year": (
+        "各党组织某年应到位、已到位和缺口的经费，以及收支结余。",
+        "What each organisation is owed, received and short of, and its balance.",
+    ),
+    "party funds year year": ("年度。", "The year."),
     "* store": (
         "GeoPackage 文件路径或 postgresql+psycopg://用户@主机/库名（默认 ./gridmap.gpkg）。",
         "GeoPackage path or postgresql+psycopg://user@host/db (default ./gridmap.gpkg).",
