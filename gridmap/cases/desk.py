@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -452,6 +452,8 @@ class CasePeriods:
     until: dt.datetime
     current: pd.DataFrame
     previous: pd.DataFrame
+    levels: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    """The current period's statistics per street and per community (`current` is per `by`)."""
 
     @property
     def days(self) -> int:
@@ -464,7 +466,11 @@ def case_periods(desk: CaseDesk, by: str = "grid", days: int = REPORT_DAYS) -> C
     since = until - dt.timedelta(days=days)
     current = desk.statistics(by, since=since, until=until)
     previous = desk.statistics(by, since=since - dt.timedelta(days=days), until=since)
-    return CasePeriods(since, until, current, previous)
+    levels = {
+        level: current if level == by else desk.statistics(level, since=since, until=until)
+        for level in ("street", "community", "grid")
+    }
+    return CasePeriods(since, until, current, previous, levels)
 
 
 def case_statistics_by_grid(store: Store, days: int = REPORT_DAYS) -> CasePeriods | None:

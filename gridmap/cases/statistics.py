@@ -32,63 +32,38 @@ from gridmap.cases.vocabulary import LEVEL_ORDER, LEVELS
 from gridmap.stores import Store
 from gridmap.stores.cases import GROUPS, CaseBook, CaseFilter
 
-COUNTS = (
-    "received",
-    "closed",
-    "closed_on_time",
-    "overdue_now",
-    "void",
-    "merged",
-    "responded_in_time",
-    "resolved",
-    "followed_up",
-    "reached",
-    "satisfied",
-    "awaiting_review",
-    "reopened",
-    "returned",
-    "extended",
-    "suspended",
-    *(f"solved_{level}" for level in LEVEL_ORDER),
-)
-RATES = (
-    "on_time_rate",
-    "response_rate",
-    "resolution_rate",
-    "satisfaction_rate",
-    "return_share",
-    "extension_share",
-    "suspension_share",
-    *(f"solved_{level}_share" for level in LEVEL_ORDER),
-)
-FIGURES = (
-    "received",
-    "closed",
-    "closed_on_time",
-    "on_time_rate",
-    "avg_handling_hours",
-    "overdue_now",
-    "void",
-    "merged",
-    "response_rate",
-    "resolution_rate",
-    "satisfaction_rate",
-    "responded_in_time",
-    "resolved",
-    "followed_up",
-    "reached",
-    "satisfied",
-    "awaiting_review",
-    "reopened",
-    "returned",
-    "extended",
-    "suspended",
-    "return_share",
-    "extension_share",
-    "suspension_share",
-    *(f"solved_{level}" for level in LEVEL_ORDER),
-    *(f"solved_{level}_share" for level in LEVEL_ORDER),
-)
+FIGURES: dict[str, str] = {
+    "received": "count",
+    "closed": "count",
+    "closed_on_time": "count",
+    "on_time_rate": "rate",
+    "avg_handling_hours": "hours",
+    "overdue_now": "count",
+    "void": "count",
+    "merged": "count",
+    "response_rate": "rate",
+    "resolution_rate": "rate",
+    "satisfaction_rate": "rate",
+    "responded_in_time": "count",
+    "resolved": "count",
+    "followed_up": "count",
+    "reached": "count",
+    "satisfied": "count",
+    "awaiting_review": "count",
+    "reopened": "count",
+    "returned": "count",
+    "extended": "count",
+    "suspended": "count",
+    "return_share": "rate",
+    "extension_share": "rate",
+    "suspension_share": "rate",
+    **{f"solved_{level}": "count" for level in LEVEL_ORDER},
+    **{f"solved_{level}_share": "rate" for level in LEVEL_ORDER},
+}
+"""Every figure of a statistics table, in column order, with its kind (a count, a rate, hours): the one
+list the columns, their types and the counts to fill come from."""
+COUNTS = tuple(name for name, kind in FIGURES.items() if kind == "count")
+RATES = tuple(name for name, kind in FIGURES.items() if kind == "rate")
 
 LABELS: dict[str, tuple[str, str]] = {
     "key": ("编码", "Code"),
@@ -219,4 +194,4 @@ def headers(catalogue: CategoryCatalogue, language: str = "zh") -> dict[str, str
 def _dtype(name: str) -> str:
     if name in ("key", "name"):
         return "string"
-    return "float64" if name in RATES or name == "avg_handling_hours" else "int64"
+    return "int64" if FIGURES.get(name, "count") == "count" else "float64"
