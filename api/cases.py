@@ -277,12 +277,16 @@ def stats(
     by: Annotated[Literal["grid", "community", "street", "department"], Query()] = "grid",
     since: Annotated[dt.date | None, Query(description="Reported on or after this local date")] = None,
     until: Annotated[dt.date | None, Query(description="Reported on or before this local date")] = None,
+    period: Annotated[
+        Literal["month"] | None,
+        Query(description="month: one row per calendar month (Beijing time) and group"),
+    ] = None,
 ) -> dict[str, Any]:
     """Aggregates only (no personal data): any token may read them."""
     caller.require(Role.VIEWER, "case statistics")
     desk = _desk(request)
     start, end = desk.calendar.period(since, until)
-    table = desk.statistics(by, since=start, until=end)
+    table = desk.statistics(by, since=start, until=end, period=period)
     rows = table.astype(object).where(table.notna(), None).to_dict("records")
     for row in rows:
         row["grades"] = {
@@ -293,6 +297,7 @@ def stats(
         "by": by,
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,
+        "period": period,
         "labels": headers(desk.catalogue),
         "rows": rows,
     }

@@ -22,7 +22,7 @@ from gridmap.cases.duplicates import DuplicateRule, bbox_around, nearest
 from gridmap.cases.lifecycle import Actor, Details, plan
 from gridmap.cases.reminders import DEFAULT_ESCALATE_AFTER, Reminder, reminders, window
 from gridmap.cases.routing import Place, place_in_grid, route
-from gridmap.cases.statistics import LEVEL_LABELS, case_statistics, group_names, workbook_sheets
+from gridmap.cases.statistics import LEVEL_LABELS, Period, case_statistics, group_names, workbook_sheets
 from gridmap.cases.vocabulary import SOURCES, Action, Status
 from gridmap.errors import NotFoundError, PermissionDeniedError, Problem, TransitionError, ValidationError
 from gridmap.lookup import LookupService
@@ -332,9 +332,16 @@ class CaseDesk:
         return self.book.requests(code)
 
     def statistics(
-        self, by: str, *, since: dt.datetime | None = None, until: dt.datetime | None = None
+        self,
+        by: str,
+        *,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        period: Period | None = None,
+        wanted: CaseFilter | None = None,
     ) -> pd.DataFrame:
-        """`gridmap.cases.statistics.case_statistics` per `by`, the groups named from the store."""
+        """`gridmap.cases.statistics.case_statistics` per `by` (and per month with `period="month"`, in the
+        calendar's zone), the groups named from the store."""
         return case_statistics(
             self.book,
             by,
@@ -343,6 +350,9 @@ class CaseDesk:
             since=since,
             until=until,
             now=self.clock(),
+            wanted=wanted,
+            period=period,
+            calendar=self.calendar,
         )
 
     def workbook_sheets(self) -> list[tuple[str, pd.DataFrame]]:

@@ -26,7 +26,10 @@ import pandas as pd
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import NullPool, StaticPool
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from gridmap.cases.vocabulary import LEVEL_ORDER, OPEN_STATUSES, SATISFIED, Status
 from gridmap.errors import StoreError, driver_reason
@@ -199,6 +202,26 @@ GROUPS = {
 """The levels statistics are given for, and the column each groups by."""
 
 _MAIN_CODE = sa.func.substr(CASES_TABLE.c.category, 1, 2)
+
+
+class HoursBetween(FunctionElement[float]):
+    """Hours from one time column to another, on both databases (SQLite: Julian days; PostgreSQL: epoch)."""
+
+    type = sa.Float()
+    inherit_cache = True
+    name = "hours_between"
+
+
+@compiles(HoursBetween, "sqlite")
+def _hours_sqlite(element: HoursBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"((julianday({end}) - julianday({start})) * 24.0)"
+
+
+@compiles(HoursBetween, "postgresql")
+def _hours_postgresql(element: HoursBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 3600.0)"
 
 
 @dataclass(frozen=True)
@@ -463,20 +486,33 @@ class CaseBook:
         return rows, total
 
     def statistics(
-        self, by: str, where: Sequence[sa.ColumnElement[bool]], now: dt.datetime
+        self,
+        by: str,
+        where: Sequence[sa.ColumnElement[bool]],
+        now: dt.datetime,
+        period: sa.ColumnElement[str] | None = None,
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Figures per `by` group (see `gridmap.cases.statistics`) and the case count per main category."""
+        """Figures per `by` group (see `gridmap.cases.statistics`) and the case count per main category;
+        per `period` (a column `period`) and group when a period expression is given."""
         c = CASES_TABLE.c
-        key = GROUPS[by].label("key")
+        keys = [GROUPS[by].label("key"), *([] if period is None else [period.label("period")])]
+        # Grouped by the output name: the period's bound parameters would differ between SELECT and GROUP BY.
+        grouping = [GROUPS[by], *([] if period is None else [sa.literal_column("period")])]
         where = [*where, GROUPS[by].is_not(None)]  # cases not yet dispatched have no department
         closed = c.status == Status.CLOSED.value
+        repairing = sa.and_(
+            c.speaker_code.is_not(None), c.status.not_in([Status.VOID.value, Status.MERGED.value])
+        )
+        without = c.uncovered_households * HoursBetween(
+            c.reported_at, sa.func.coalesce(c.closed_at, sa.literal(now, UTCDateTime()))
+        )
 
         def count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
             return sa.func.sum(sa.case((condition, 1), else_=0))
 
         figures = (
             sa.select(
-                key,
+                *keys,
                 sa.func.count().label("received"),
                 count_if(closed).label("closed"),
                 count_if(sa.and_(closed, c.on_time.is_(True))).label("closed_on_time"),
@@ -500,19 +536,34 @@ class CaseBook:
                     count_if(sa.and_(closed, c.solved_level == level)).label(f"solved_{level}")
                     for level in LEVEL_ORDER
                 ),
+                sa.func.sum(sa.case((repairing, without), else_=0.0)).label("household_hours_uncovered"),
             )
             .where(*where)
-            .group_by(key)
+            .group_by(*grouping)
         )
         categories = (
-            sa.select(key, _MAIN_CODE.label("category"), sa.func.count().label("cases"))
+            sa.select(*keys, _MAIN_CODE.label("category"), sa.func.count().label("cases"))
             .where(*where)
-            .group_by(key, _MAIN_CODE)
+            .group_by(*grouping, _MAIN_CODE)
         )
         with self._read() as conn:
             table = pd.DataFrame(conn.execute(figures).mappings().all())
             by_category = pd.DataFrame(conn.execute(categories).mappings().all())
         return table, by_category
+
+    def reported_range(
+        self, where: Sequence[sa.ColumnElement[bool]]
+    ) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """When the first and the last of the cases matching `where` were reported (None: no case)."""
+        c = CASES_TABLE.c
+        query = sa.select(sa.func.min(c.reported_at), sa.func.max(c.reported_at)).where(*where)
+        with self._read() as conn:
+            first, last = conn.execute(query).one()
+        convert = UTCDateTime().process_result_value
+        dialect = self._engine.dialect
+        if isinstance(first, str):  # SQLite's aggregate loses the column type: text back
+            first, last = dt.datetime.fromisoformat(first), dt.datetime.fromisoformat(last)
+        return convert(first, dialect), convert(last, dialect)
 
     def count(self) -> int:
         with self._read() as conn:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections.abc import Iterator
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -196,6 +198,11 @@ def test_statistics_over_http(api: TestClient) -> None:
     assert after["labels"]["on_time_rate"] == "按期结案率"
     assert api.get("/cases/stats").status_code == 403
     assert api.get("/cases/stats?by=planet", headers=bearer(VIEWER)).status_code == 422
+    month = api.get("/cases/stats?by=grid&period=month", headers=bearer(VIEWER)).json()
+    this_month = dt.datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    assert [(r["period"], r["key"], r["closed"]) for r in month["rows"]] == [(this_month, "G1", 1)]
+    assert month["period"] == "month" and month["labels"]["period"] == "统计月份"
+    assert api.get("/cases/stats?period=week", headers=bearer(VIEWER)).status_code == 422
 
 
 def test_categories_are_served(api: TestClient) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import re
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
@@ -99,3 +101,15 @@ def test_hotline_intake_follow_up_rates_and_the_daily_list(store: Store, store_u
     stats = run(store_url, "stats", "--by", "grid")
     assert "响应率" in stats and "解决率" in stats and "满意率" in stats and "100.0% A" in stats
     assert "cases to chase" in run(store_url, "due", "--on", "2026-12-07")
+
+
+def test_stats_per_month(store: Store, store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli_console, "_width", 200)
+    store.replace_many(district())
+    empty_book(store)
+    run(store_url, "report", "0102", "--address", ADDRESS_G1)
+    out = run(store_url, "stats", "--by", "grid", "--period", "month")
+    this_month = dt.datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    assert "统计月份" in out and re.search(rf"{this_month}\s+│\s+G1", out), out
+    refused = runner.invoke(app, ["cases", "stats", "--period", "week", "--store", store_url])
+    assert refused.exit_code == 1 and "--period must be one of month" in str(refused.exception)
