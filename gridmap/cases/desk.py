@@ -291,6 +291,7 @@ class CaseDesk:
         case = self.get(actor, code)
         details = Details(note, department, hours, reached, satisfaction, reason, channel)
         pending = self.book.pending_request(code) if case.get("pending_request") else None
+        joined = self.book.get(case["duplicate_of"]) if case.get("duplicate_of") else None
         step = plan(
             case,
             action,
@@ -300,6 +301,7 @@ class CaseDesk:
             catalogue=self.catalogue,
             details=details,
             pending=pending,
+            joined=joined,
         )
         return self._write(case, step.changes, step.event, request=step.request, decision=step.decision)
 

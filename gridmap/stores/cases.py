@@ -246,6 +246,7 @@ class CaseFilter:
     pending: bool | None = None
     followed_up_only: bool = False
     due_before: dt.datetime | None = None
+    due_from: dt.datetime | None = None
     duplicate_of: str | None = None
     integrator: str | None = None
     codes: Sequence[str] | None = None
@@ -295,8 +296,12 @@ class CaseFilter:
             out.append(c.duplicate_of == self.duplicate_of)
         if self.due_before is not None:
             out.append(sa.and_(c.due_at.is_not(None), c.due_at < self.due_before))
+        if self.due_from is not None:
+            out.append(c.due_at >= self.due_from)
         if self.followed_up_only:
-            out.append(sa.or_(c.closed_at.is_not(None), c.reviewed_at.is_not(None)))
+            out.append(
+                sa.or_(c.closed_at.is_not(None), c.reviewed_at.is_not(None), c.status == Status.MERGED.value)
+            )
         return out
 
 
@@ -318,11 +323,21 @@ def duplicate_condition(
 
 
 def awaiting_review_condition() -> sa.ColumnElement[bool]:
-    """Closed and not followed up since it closed (待回访)."""
+    """Closed and not followed up since it closed, or a merged report whose reporter is not followed up
+    and whose case is closed (待回访: every reporter of a merged case is followed up)."""
     c = CASES_TABLE.c
-    return sa.and_(
-        c.status == Status.CLOSED.value,
-        sa.or_(c.reviewed_at.is_(None), c.reviewed_at < c.closed_at),
+    joined = CASES_TABLE.alias("joined")
+    closed_case = (
+        sa.select(joined.c.code)
+        .where(joined.c.code == c.duplicate_of, joined.c.status == Status.CLOSED.value)
+        .exists()
+    )
+    return sa.or_(
+        sa.and_(
+            c.status == Status.CLOSED.value,
+            sa.or_(c.reviewed_at.is_(None), c.reviewed_at < c.closed_at),
+        ),
+        sa.and_(c.status == Status.MERGED.value, c.reviewed_at.is_(None), closed_case),
     )
 
 
