@@ -26,6 +26,7 @@ from api.errors import RateLimitedError
 from api.settings import ApiSettings
 from gridmap.cases.calendar import load_calendar
 from gridmap.cases.categories import load_catalogue
+from gridmap.cases.dashboard import dashboard
 from gridmap.cases.desk import CaseDesk, CaseReport
 from gridmap.cases.lifecycle import Actor
 from gridmap.cases.records import cases_frame, local_time, properties
@@ -327,6 +328,21 @@ def due(
             for item in chase
         ],
     }
+
+
+@router.get(
+    "/cases/dashboard", summary="街道网格化综合管理中心: due today, overdue, follow-ups, rates this month"
+)
+def case_dashboard(
+    request: Request,
+    caller: Caller,
+    on: Annotated[dt.date | None, Query(description="The local day (today by default)")] = None,
+) -> dict[str, Any]:
+    """Counts and rates of the caller's own area (no personal data)."""
+    caller.require(Role.VIEWER, "the case dashboard")
+    desk = _desk(request)
+    day = on or desk.clock().astimezone(desk.calendar.zone).date()
+    return dashboard(desk, actor_of(caller), day).as_dict()
 
 
 @router.get("/cases/{code}", summary="One case with its transitions")
