@@ -71,9 +71,8 @@ class Dashboard:
 
 def dashboard(desk: CaseDesk, actor: Actor, day: dt.date) -> Dashboard:
     """The actor's dashboard on local `day`: its cases' counts and this month's three rates."""
-    zone = desk.calendar.zone
-    start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
-    end = start + dt.timedelta(days=1)
+    start, end = desk.calendar.period(day, day)  # a day beyond the calendar's dates is a ValidationError
+    assert start is not None and end is not None
     _, due_today = desk.search(
         actor, CaseFilter(statuses=[Status.DISPATCHED.value], due_from=start, due_before=end), limit=0
     )

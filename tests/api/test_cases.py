@@ -245,3 +245,16 @@ def test_the_days_list_and_graded_rates_over_http(api: TestClient) -> None:
     rows = api.get("/cases/stats?by=grid", headers=bearer(VIEWER)).json()["rows"]
     assert rows[0]["grades"]["response_rate"] == {"grade": "A", "color": "#1a9641"}
     assert rows[0]["grades"]["satisfaction_rate"]["grade"] is None
+
+
+def test_the_dashboard_over_http(api: TestClient) -> None:
+    code = new_case(api)
+    move(api, code, "accept", EDITOR_C1)
+    move(api, code, "dispatch", EDITOR_C1)
+    mine = api.get("/cases/dashboard?on=2099-01-05", headers=bearer(EDITOR_C1)).json()
+    counts = {c["code"]: (c["value"], c["label_zh"]) for c in mine["counts"]}
+    assert counts["overdue"] == (0, "超期") and counts["due_today"] == (0, "今日到期")
+    assert mine["day"] == "2099-01-05" and mine["month"] == "2099-01"
+    assert [r["label_zh"] for r in mine["rates"]] == ["响应率", "解决率", "满意率"]
+    assert api.get("/cases/dashboard").status_code == 403
+    assert api.get("/cases/dashboard?on=0001-01-01", headers=bearer(VIEWER)).status_code == 422

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from gridmap.cases.dashboard import dashboard
 from gridmap.cases.desk import CaseDesk
 from gridmap.cases.vocabulary import Action
+from gridmap.errors import ValidationError
 from gridmap.vocabulary import GRADE_COLORS, NO_DATA_COLOR
 from tests.cases.conftest import (
     ADDRESS_G1,
@@ -75,3 +78,8 @@ def test_the_dashboard_of_an_editor_and_of_the_admin(desk: CaseDesk, clock: Cloc
     ]
     assert dashboard(desk, ADMIN, dt.date(2026, 12, 3)).counts["due_today"] == 1  # b
     assert dashboard(desk, ADMIN, dt.date(2026, 11, 30)).rates["response_rate"] == 1.0  # N, in November
+
+
+def test_a_day_out_of_range_is_refused(desk: CaseDesk) -> None:
+    with pytest.raises(ValidationError, match="outside"):
+        dashboard(desk, ADMIN, dt.date(1, 1, 1))
