@@ -19,7 +19,7 @@ import pandas as pd
 from gridmap.cases.calendar import WorkingCalendar
 from gridmap.cases.categories import DEFAULT_CATALOGUE, CategoryCatalogue
 from gridmap.cases.duplicates import DuplicateRule, bbox_around, nearest
-from gridmap.cases.lifecycle import Actor, Details, plan
+from gridmap.cases.lifecycle import Actor, Details, Reopening, plan
 from gridmap.cases.reminders import DEFAULT_ESCALATE_AFTER, Reminder, reminders, window
 from gridmap.cases.routing import Place, place_in_grid, route
 from gridmap.cases.statistics import LEVEL_LABELS, Period, case_statistics, group_names, workbook_sheets
@@ -303,7 +303,9 @@ class CaseDesk:
             pending=pending,
             joined=joined,
         )
-        return self._write(case, step.changes, step.event, request=step.request, decision=step.decision)
+        return self._write(
+            case, step.changes, step.event, request=step.request, decision=step.decision, also=step.also
+        )
 
     def _write(
         self,
@@ -313,10 +315,12 @@ class CaseDesk:
         *,
         request: dict[str, Any] | None = None,
         decision: dict[str, Any] | None = None,
+        also: Reopening | None = None,
     ) -> dict[str, Any]:
         code = str(case["code"])
+        second = None if also is None else (also.code, also.version, also.changes, also.event)
         if not self.book.update(
-            code, int(case["version"]), changes, event, request=request, decision=decision
+            code, int(case["version"]), changes, event, request=request, decision=decision, also=second
         ):
             current = self.book.get(code) or case
             raise TransitionError(

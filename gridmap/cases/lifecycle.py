@@ -159,15 +159,28 @@ class Details:
     channel: str | None = None
 
 
+@dataclass(frozen=True)
+class Reopening:
+    """Another case a step moves in the same transaction: the case a merged report joined, reopened by
+    its merged reporter's dissatisfaction (`version`: the version it was read at)."""
+
+    code: str
+    version: int
+    changes: dict[str, Any]
+    event: dict[str, Any]
+
+
 @dataclass
 class Plan:
     """What one step writes: the case's changed columns, its event, and the ledger entry it opens or
-    decides (`request`: a new pending request; `decision`: the pending one's decision)."""
+    decides (`request`: a new pending request; `decision`: the pending one's decision); `also`:
+    another case reopened with it."""
 
     changes: dict[str, Any]
     event: dict[str, Any]
     request: dict[str, Any] | None = None
     decision: dict[str, Any] | None = field(default=None)
+    also: Reopening | None = None
 
 
 def plan(
@@ -238,6 +251,13 @@ def plan(
         changes.update(_resume(case, now, calendar, sub))
     elif action is Action.REVIEW and status is Status.MERGED:
         changes.update(_review_merged(case, joined, actor, now, sub, details))
+        reason = changes["dissatisfaction_reason"]
+        if joined is not None and reason in sub.substantive and joined["status"] == Status.CLOSED.value:
+            return Plan(
+                changes,
+                _event(case, action, actor, now, status, target, note),
+                also=_reopen_joined(case, joined, actor, now, note),
+            )
     elif action is Action.REVIEW:
         changes.update(_review(case, actor, now, sub, details))
         target = Status(changes["status"])
@@ -454,17 +474,20 @@ def _review(
         "status": Status.CLOSED.value,
     }
     if reason is not None and reason in sub.substantive:
-        changes.update(
-            {
-                **dict.fromkeys(_CLEARED_ON_DISPATCH),
-                "status": Status.ACCEPTED.value,
-                "due_at": None,
-                "dispatched_at": None,
-                "closed_at": None,
-                "reopened": int(case.get("reopened") or 0) + 1,
-            }
-        )
+        changes.update(_reopen(case))
     return changes
+
+
+def _reopen(case: Mapping[str, Any]) -> dict[str, Any]:
+    """A closed case back to dispatch after a substantive dissatisfaction (重办)."""
+    return {
+        **dict.fromkeys(_CLEARED_ON_DISPATCH),
+        "status": Status.ACCEPTED.value,
+        "due_at": None,
+        "dispatched_at": None,
+        "closed_at": None,
+        "reopened": int(case.get("reopened") or 0) + 1,
+    }
 
 
 def _review_merged(
@@ -489,6 +512,16 @@ def _review_merged(
     worked = {**case, "handler": joined.get("handler"), "checker": joined.get("checker"), "closed_at": None}
     changes = _review(worked, actor, now, sub, details)
     return {name: changes[name] for name in _REVIEWED}
+
+
+def _reopen_joined(
+    case: Mapping[str, Any], joined: Mapping[str, Any], actor: Actor, now: dt.datetime, note: str | None
+) -> Reopening:
+    """The case a merged report joined, back to dispatch: its merged reporter was substantively
+    dissatisfied."""
+    event = _event(joined, Action.REVIEW, actor, now, Status.CLOSED, Status.ACCEPTED, note)
+    event["note"] = f"并单诉求人（案件 {case['code']}）回访不满意，重办" + (f"：{note}" if note else "")
+    return Reopening(str(joined["code"]), int(joined["version"]), _reopen(joined), event)
 
 
 _REVIEWED = ("reviewed_at", "reviewer", "review_channel", "reached", "satisfaction", "dissatisfaction_reason")

@@ -347,6 +347,10 @@ def overdue_condition(now: dt.datetime) -> sa.ColumnElement[bool]:
     return sa.and_(c.status == Status.DISPATCHED.value, c.due_at.is_not(None), c.due_at < now)
 
 
+class _Changed(Exception):
+    """A case of a transaction changed since it was read: the transaction is rolled back."""
+
+
 class CaseBook:
     """The cases of one store (`Store.case_book()`)."""
 
@@ -442,31 +446,47 @@ class CaseBook:
         *,
         request: Mapping[str, Any] | None = None,
         decision: Mapping[str, Any] | None = None,
+        also: tuple[str, int, Mapping[str, Any], Mapping[str, Any]] | None = None,
     ) -> bool:
         """Apply a transition if the case is still at `version`; False when someone changed it first.
 
-        `request` adds an entry to the approval ledger; `decision` decides the case's pending one.
+        `request` adds an entry to the approval ledger; `decision` decides the case's pending one;
+        `also` (code, version, changes, event) moves a second case in the same transaction, and
+        nothing is written when that one changed first.
         """
         c = CASES_TABLE.c
-        statement = (
-            CASES_TABLE.update()
-            .where(c.code == code, c.version == version)
-            .values(**changes, version=version + 1)
-        )
-        with self._write() as conn:
-            if conn.execute(statement).rowcount != 1:
-                return False
-            conn.execute(EVENTS_TABLE.insert().values(**event))
-            if request is not None:
-                conn.execute(REQUESTS_TABLE.insert().values(**request))
-            if decision is not None:
-                r = REQUESTS_TABLE.c
-                conn.execute(
-                    REQUESTS_TABLE.update()
-                    .where(r.case_code == code, r.decision == "pending")
-                    .values(**decision)
-                )
+        moves = [(code, version, changes, event), *([also] if also is not None else [])]
+        try:
+            with self._write() as conn:
+                for number, seen, changed, happened in moves:
+                    statement = (
+                        CASES_TABLE.update()
+                        .where(c.code == number, c.version == seen)
+                        .values(**changed, version=seen + 1)
+                    )
+                    if conn.execute(statement).rowcount != 1:
+                        raise _Changed
+                    conn.execute(EVENTS_TABLE.insert().values(**happened))
+                self._ledger(conn, code, request, decision)
+        except _Changed:
+            return False
         return True
+
+    def _ledger(
+        self,
+        conn: sa.Connection,
+        code: str,
+        request: Mapping[str, Any] | None,
+        decision: Mapping[str, Any] | None,
+    ) -> None:
+        """A new request of the approval ledger, or the decision of the case's pending one."""
+        if request is not None:
+            conn.execute(REQUESTS_TABLE.insert().values(**request))
+        if decision is not None:
+            r = REQUESTS_TABLE.c
+            conn.execute(
+                REQUESTS_TABLE.update().where(r.case_code == code, r.decision == "pending").values(**decision)
+            )
 
     def requests(self, code: str | None = None, *, pending: bool | None = None) -> list[dict[str, Any]]:
         """The approval ledger (of one case when `code` is given), oldest first."""

@@ -128,3 +128,25 @@ def test_every_reporter_of_a_merged_case_is_followed_up(desk: CaseDesk, clock: C
     assert row["satisfaction_rate"] == pytest.approx(0.6667)
     assert row["awaiting_review"] == 0
     assert [e["action"] for e in desk.history(ADMIN, y)] == ["report", "merge", "review"]
+
+
+def test_a_merged_reporters_substantive_dissatisfaction_reopens_the_case(desk: CaseDesk) -> None:
+    x = report(desk, reporter_phone="13812341234")
+    y = report(desk, reporter_phone="13912345678")
+    desk.merge(EDITOR_C1, y, x)
+    for action, actor in (
+        (Action.ACCEPT, EDITOR_C1),
+        (Action.DISPATCH, EDITOR_C1),
+        (Action.HANDLE, CITY),
+        (Action.CHECK, EDITOR_C1),
+        (Action.CLOSE, EDITOR_C1),
+    ):
+        desk.move(actor, x, action)
+    said = desk.move(REVIEWER, y, Action.REVIEW, reached=True, satisfaction="dissatisfied", reason="unsolved")
+    assert (said["status"], said["dissatisfaction_reason"]) == ("merged", "unsolved")
+    case = desk.get(ADMIN, x)
+    assert (case["status"], case["reopened"], case["closed_at"]) == ("accepted", 1, None)
+    last = desk.history(ADMIN, x)[-1]
+    assert (last["action"], last["to_status"]) == ("review", "accepted") and y in last["note"]
+    row = desk.statistics("grid").set_index("key").loc["G1"]
+    assert (row["reached"], row["satisfied"], row["resolved"], row["reopened"]) == (1, 0, 0, 1)
