@@ -311,16 +311,9 @@ def stats_command(
     labels = headers(desk.catalogue)
     shown = Table(title=f"案件统计 case statistics by {LEVEL_LABELS[by][0]}", title_justify="left")
     months = ["period"] if period else []
-    columns = [
-        *months,
-        "key",
-        "name",
-        "received",
-        "closed",
-        *CASE_RATES,
-        "overdue_now",
-        "household_hours_uncovered",
-    ]
+    # Household-hours without coverage only where a repair ticket recorded some (a narrow terminal).
+    uncovered = ["household_hours_uncovered"] if (table["household_hours_uncovered"] > 0).any() else []
+    columns = [*months, "key", "name", "received", "closed", *CASE_RATES, "overdue_now", *uncovered]
     for name in columns:
         shown.add_column(
             labels[name],
@@ -336,7 +329,7 @@ def stats_command(
             f"{record['closed']:,}",
             *(_graded(code, record[code]) for code in CASE_RATES),
             f"{record['overdue_now']:,}",
-            f"{record['household_hours_uncovered']:,.1f}",
+            *(f"{record[name]:,.1f}" for name in uncovered),
         )
     console.print(shown)
 
