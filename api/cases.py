@@ -26,6 +26,7 @@ from api.errors import RateLimitedError
 from api.settings import ApiSettings
 from gridmap.cases.calendar import load_calendar
 from gridmap.cases.categories import load_catalogue
+from gridmap.cases.dashboard import dashboard
 from gridmap.cases.desk import CaseDesk, CaseReport
 from gridmap.cases.lifecycle import Actor
 from gridmap.cases.records import cases_frame, local_time, properties
@@ -277,12 +278,16 @@ def stats(
     by: Annotated[Literal["grid", "community", "street", "department"], Query()] = "grid",
     since: Annotated[dt.date | None, Query(description="Reported on or after this local date")] = None,
     until: Annotated[dt.date | None, Query(description="Reported on or before this local date")] = None,
+    period: Annotated[
+        Literal["month"] | None,
+        Query(description="month: one row per calendar month (Beijing time) and group"),
+    ] = None,
 ) -> dict[str, Any]:
     """Aggregates only (no personal data): any token may read them."""
     caller.require(Role.VIEWER, "case statistics")
     desk = _desk(request)
     start, end = desk.calendar.period(since, until)
-    table = desk.statistics(by, since=start, until=end)
+    table = desk.statistics(by, since=start, until=end, period=period)
     rows = table.astype(object).where(table.notna(), None).to_dict("records")
     for row in rows:
         row["grades"] = {
@@ -293,6 +298,7 @@ def stats(
         "by": by,
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,
+        "period": period,
         "labels": headers(desk.catalogue),
         "rows": rows,
     }
@@ -322,6 +328,21 @@ def due(
             for item in chase
         ],
     }
+
+
+@router.get(
+    "/cases/dashboard", summary="街道网格化综合管理中心: due today, overdue, follow-ups, rates this month"
+)
+def case_dashboard(
+    request: Request,
+    caller: Caller,
+    on: Annotated[dt.date | None, Query(description="The local day (today by default)")] = None,
+) -> dict[str, Any]:
+    """Counts and rates of the caller's own area (no personal data)."""
+    caller.require(Role.VIEWER, "the case dashboard")
+    desk = _desk(request)
+    day = on or desk.clock().astimezone(desk.calendar.zone).date()
+    return dashboard(desk, actor_of(caller), day).as_dict()
 
 
 @router.get("/cases/{code}", summary="One case with its transitions")

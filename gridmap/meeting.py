@@ -207,7 +207,7 @@ def report_html(
         "grade_colors": GRADE_COLORS,
         "share_headers": [m.short() for m in graded],
         "notes": [zh for zh, _ in analysis.notes],
-        "cases": case_section(cases, codes),
+        "cases": case_section(cases, area.grids),
     }
     return _TEMPLATE.render(**context)
 

@@ -4,6 +4,8 @@ A figure alone does not tell a meeting whether things are getting better:
 each grid's received count and on-time rate are shown beside the change
 from the previous period of equal length, and the section names both
 periods in Beijing dates (the people reading it count days in Beijing).
+The three rates (三率) follow for the area's street, communities and grids,
+each cell coloured by its grade under the vocabulary's `CASE_RATES`.
 """
 
 from __future__ import annotations
@@ -15,14 +17,21 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from gridmap.cases.desk import CasePeriods
+from gridmap.vocabulary import CASE_RATES, rate_color, rate_grade
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
 
-def case_section(periods: CasePeriods | None, codes: set[str]) -> dict[str, Any] | None:
-    """Period, area totals with trends, and the area's grids most overdue first (None: no cases)."""
+LEVEL_ZH = {"street": "街道", "community": "社区", "grid": "网格"}
+
+
+def case_section(periods: CasePeriods | None, grids: pd.DataFrame) -> dict[str, Any] | None:
+    """Period, area totals with trends, the area's grids most overdue first, and the three rates of its
+    street, communities and grids (None: no cases). `grids` are the area's grids (code,
+    community_code, street_code)."""
     if periods is None:
         return None
+    codes = set(grids["code"].astype(str))
     now = _mine(periods.current, codes)
     before = _mine(periods.previous, codes)
     if now.empty and before.empty:
@@ -61,6 +70,43 @@ def case_section(periods: CasePeriods | None, codes: set[str]) -> dict[str, Any]
         "rate_trend": _rate_trend(rate, rate_before),
         "overdue": f"{int(now['overdue_now'].sum()):,}",
         "rows": rows,
+        "rate_headers": [m.zh for m in CASE_RATES.values()],
+        "rates": _rate_rows(periods, grids),
+        "rate_standards": [(m.zh, "；".join(text for text, _ in m.classes())) for m in CASE_RATES.values()],
+    }
+
+
+def _rate_rows(periods: CasePeriods, grids: pd.DataFrame) -> list[dict[str, Any]]:
+    """The area's streets, then its communities, then its grids, each with its three graded rates."""
+    area = {
+        "street": set(grids["street_code"].dropna().astype(str)),
+        "community": set(grids["community_code"].dropna().astype(str)),
+        "grid": set(grids["code"].astype(str)),
+    }
+    out = []
+    for level, codes in area.items():
+        table = periods.levels.get(level)
+        if table is None:
+            continue
+        for r in _mine(table, codes).sort_values("key").to_dict("records"):
+            out.append(
+                {
+                    "level": LEVEL_ZH[level],
+                    "code": str(r["key"]),
+                    "name": r["name"] if isinstance(r["name"], str) else str(r["key"]),
+                    "rates": [_graded(code, r[code]) for code in CASE_RATES],
+                }
+            )
+    return out
+
+
+def _graded(code: str, value: Any) -> dict[str, str]:
+    """A rate as the report prints it: the percentage with its grade letter, and the grade's colour."""
+    number = None if value is None or pd.isna(value) else float(value)
+    grade = rate_grade(code, number)
+    return {
+        "text": _pct(number) + (f" {grade}" if grade else ""),
+        "color": rate_color(code, number),
     }
 
 

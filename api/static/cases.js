@@ -9,7 +9,7 @@
              handled: ["check", "return"], checked: ["close", "return"],
              dispatched: ["return", "extend", "suspend", "raise"], suspended: ["resume"]},
     department: {dispatched: ["handle", "return", "extend", "suspend"], suspended: ["resume"]},
-    reviewer: {closed: ["review"]},
+    reviewer: {closed: ["review"], merged: ["review"]},
   };
   var NEEDS_NOTE = {"return": true, "void": true, "extend": true, "suspend": true, "raise": true,
                     "send_down": true, "reject": true};

@@ -67,6 +67,19 @@ class WorkingCalendar:
         """Where the working hours are read (local time of the city)."""
         return self._zone
 
+    def month_starts(self, first: dt.datetime, last: dt.datetime) -> list[dt.datetime]:
+        """The local midnights opening each calendar month from the one holding `first` to the one holding
+        `last` (a case reported at 00:30 Beijing on 1 December is December's, though UTC says 30 November)."""
+        _require_aware(first)
+        _require_aware(last)
+        month = first.astimezone(self._zone).date().replace(day=1)
+        end = last.astimezone(self._zone).date()
+        out = []
+        while month <= end:
+            out.append(dt.datetime.combine(month, dt.time(), tzinfo=self._zone))
+            month = (month + dt.timedelta(days=32)).replace(day=1)
+        return out
+
     def period(
         self, since: dt.date | None, until: dt.date | None
     ) -> tuple[dt.datetime | None, dt.datetime | None]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -19,10 +19,10 @@ import pandas as pd
 from gridmap.cases.calendar import WorkingCalendar
 from gridmap.cases.categories import DEFAULT_CATALOGUE, CategoryCatalogue
 from gridmap.cases.duplicates import DuplicateRule, bbox_around, nearest
-from gridmap.cases.lifecycle import Actor, Details, plan
+from gridmap.cases.lifecycle import Actor, Details, Reopening, plan
 from gridmap.cases.reminders import DEFAULT_ESCALATE_AFTER, Reminder, reminders, window
 from gridmap.cases.routing import Place, place_in_grid, route
-from gridmap.cases.statistics import LEVEL_LABELS, case_statistics, group_names, workbook_sheets
+from gridmap.cases.statistics import LEVEL_LABELS, Period, case_statistics, group_names, workbook_sheets
 from gridmap.cases.vocabulary import SOURCES, Action, Status
 from gridmap.errors import NotFoundError, PermissionDeniedError, Problem, TransitionError, ValidationError
 from gridmap.lookup import LookupService
@@ -291,6 +291,7 @@ class CaseDesk:
         case = self.get(actor, code)
         details = Details(note, department, hours, reached, satisfaction, reason, channel)
         pending = self.book.pending_request(code) if case.get("pending_request") else None
+        joined = self.book.get(case["duplicate_of"]) if case.get("duplicate_of") else None
         step = plan(
             case,
             action,
@@ -300,8 +301,11 @@ class CaseDesk:
             catalogue=self.catalogue,
             details=details,
             pending=pending,
+            joined=joined,
         )
-        return self._write(case, step.changes, step.event, request=step.request, decision=step.decision)
+        return self._write(
+            case, step.changes, step.event, request=step.request, decision=step.decision, also=step.also
+        )
 
     def _write(
         self,
@@ -311,10 +315,12 @@ class CaseDesk:
         *,
         request: dict[str, Any] | None = None,
         decision: dict[str, Any] | None = None,
+        also: Reopening | None = None,
     ) -> dict[str, Any]:
         code = str(case["code"])
+        second = None if also is None else (also.code, also.version, also.changes, also.event)
         if not self.book.update(
-            code, int(case["version"]), changes, event, request=request, decision=decision
+            code, int(case["version"]), changes, event, request=request, decision=decision, also=second
         ):
             current = self.book.get(code) or case
             raise TransitionError(
@@ -332,9 +338,16 @@ class CaseDesk:
         return self.book.requests(code)
 
     def statistics(
-        self, by: str, *, since: dt.datetime | None = None, until: dt.datetime | None = None
+        self,
+        by: str,
+        *,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        period: Period | None = None,
+        wanted: CaseFilter | None = None,
     ) -> pd.DataFrame:
-        """`gridmap.cases.statistics.case_statistics` per `by`, the groups named from the store."""
+        """`gridmap.cases.statistics.case_statistics` per `by` (and per month with `period="month"`, in the
+        calendar's zone), the groups named from the store."""
         return case_statistics(
             self.book,
             by,
@@ -343,6 +356,9 @@ class CaseDesk:
             since=since,
             until=until,
             now=self.clock(),
+            wanted=wanted,
+            period=period,
+            calendar=self.calendar,
         )
 
     def workbook_sheets(self) -> list[tuple[str, pd.DataFrame]]:
@@ -452,6 +468,8 @@ class CasePeriods:
     until: dt.datetime
     current: pd.DataFrame
     previous: pd.DataFrame
+    levels: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    """The current period's statistics per street and per community (`current` is per `by`)."""
 
     @property
     def days(self) -> int:
@@ -464,7 +482,11 @@ def case_periods(desk: CaseDesk, by: str = "grid", days: int = REPORT_DAYS) -> C
     since = until - dt.timedelta(days=days)
     current = desk.statistics(by, since=since, until=until)
     previous = desk.statistics(by, since=since - dt.timedelta(days=days), until=since)
-    return CasePeriods(since, until, current, previous)
+    levels = {
+        level: current if level == by else desk.statistics(level, since=since, until=until)
+        for level in ("street", "community", "grid")
+    }
+    return CasePeriods(since, until, current, previous, levels)
 
 
 def case_statistics_by_grid(store: Store, days: int = REPORT_DAYS) -> CasePeriods | None:

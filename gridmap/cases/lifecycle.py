@@ -54,7 +54,8 @@ TRANSITIONS: dict[Action, dict[Status, Status]] = {
     Action.EXTEND: {Status.DISPATCHED: Status.DISPATCHED},
     Action.SUSPEND: {Status.DISPATCHED: Status.SUSPENDED},
     Action.RESUME: {Status.SUSPENDED: Status.DISPATCHED},
-    Action.REVIEW: {Status.CLOSED: Status.CLOSED},  # or back to ACCEPTED: a substantive dissatisfaction
+    # Or back to ACCEPTED: a substantive dissatisfaction. A merged report's reporter is followed up too.
+    Action.REVIEW: {Status.CLOSED: Status.CLOSED, Status.MERGED: Status.MERGED},
     Action.RAISE: {
         Status.REPORTED: Status.REPORTED,
         Status.ACCEPTED: Status.ACCEPTED,
@@ -125,8 +126,12 @@ class Actor:
             return case.get("community_code") in self.communities or case.get("community_code") is None
         if self.role is Role.DEPARTMENT:
             return case.get("department") in self.departments
-        if self.role is Role.REVIEWER:
-            return case.get("closed_at") is not None or case.get("reviewed_at") is not None
+        if self.role is Role.REVIEWER:  # merged reports too: their reporters are followed up
+            return (
+                case.get("closed_at") is not None
+                or case.get("reviewed_at") is not None
+                or case.get("status") == Status.MERGED.value
+            )
         if self.role is Role.INTEGRATOR:
             return case.get("integrator") == self.identity
         return False
@@ -154,15 +159,28 @@ class Details:
     channel: str | None = None
 
 
+@dataclass(frozen=True)
+class Reopening:
+    """Another case a step moves in the same transaction: the case a merged report joined, reopened by
+    its merged reporter's dissatisfaction (`version`: the version it was read at)."""
+
+    code: str
+    version: int
+    changes: dict[str, Any]
+    event: dict[str, Any]
+
+
 @dataclass
 class Plan:
     """What one step writes: the case's changed columns, its event, and the ledger entry it opens or
-    decides (`request`: a new pending request; `decision`: the pending one's decision)."""
+    decides (`request`: a new pending request; `decision`: the pending one's decision); `also`:
+    another case reopened with it."""
 
     changes: dict[str, Any]
     event: dict[str, Any]
     request: dict[str, Any] | None = None
     decision: dict[str, Any] | None = field(default=None)
+    also: Reopening | None = None
 
 
 def plan(
@@ -175,8 +193,10 @@ def plan(
     catalogue: CategoryCatalogue,
     details: Details = Details(),
     pending: Mapping[str, Any] | None = None,
+    joined: Mapping[str, Any] | None = None,
 ) -> Plan:
-    """What `action` by `actor` writes on `case` (`pending`: its pending request, if any).
+    """What `action` by `actor` writes on `case` (`pending`: its pending request, if any; `joined`: the
+    case a merged report was merged into, whose closing opens its reporter's follow-up).
 
     Raises TransitionError (the status does not allow it), PermissionDeniedError
     (the actor does not answer for this step, would check or follow up their
@@ -229,6 +249,15 @@ def plan(
         changes.update(closed_at=now, solved_level=case.get("level"))
     elif action is Action.RESUME:
         changes.update(_resume(case, now, calendar, sub))
+    elif action is Action.REVIEW and status is Status.MERGED:
+        changes.update(_review_merged(case, joined, actor, now, sub, details))
+        reason = changes["dissatisfaction_reason"]
+        if joined is not None and reason in sub.substantive and joined["status"] == Status.CLOSED.value:
+            return Plan(
+                changes,
+                _event(case, action, actor, now, status, target, note),
+                also=_reopen_joined(case, joined, actor, now, note),
+            )
     elif action is Action.REVIEW:
         changes.update(_review(case, actor, now, sub, details))
         target = Status(changes["status"])
@@ -445,17 +474,57 @@ def _review(
         "status": Status.CLOSED.value,
     }
     if reason is not None and reason in sub.substantive:
-        changes.update(
-            {
-                **dict.fromkeys(_CLEARED_ON_DISPATCH),
-                "status": Status.ACCEPTED.value,
-                "due_at": None,
-                "dispatched_at": None,
-                "closed_at": None,
-                "reopened": int(case.get("reopened") or 0) + 1,
-            }
-        )
+        changes.update(_reopen(case))
     return changes
+
+
+def _reopen(case: Mapping[str, Any]) -> dict[str, Any]:
+    """A closed case back to dispatch after a substantive dissatisfaction (重办)."""
+    return {
+        **dict.fromkeys(_CLEARED_ON_DISPATCH),
+        "status": Status.ACCEPTED.value,
+        "due_at": None,
+        "dispatched_at": None,
+        "closed_at": None,
+        "reopened": int(case.get("reopened") or 0) + 1,
+    }
+
+
+def _review_merged(
+    case: Mapping[str, Any],
+    joined: Mapping[str, Any] | None,
+    actor: Actor,
+    now: dt.datetime,
+    sub: Subcategory,
+    details: Details,
+) -> dict[str, Any]:
+    """The follow-up of a merged report's own reporter (并单: every reporter is followed up), once the case
+    it joined is closed; recorded on the report itself, so satisfaction counts once per reporter."""
+    code = case["code"]
+    if joined is None or joined.get("closed_at") is None:
+        raise TransitionError(
+            f"case {code} was merged into case {case.get('duplicate_of')}, which is not closed yet: its "
+            "reporter is followed up once that case closes",
+            Status.MERGED.value,
+        )
+    if case.get("reviewed_at") is not None:
+        raise TransitionError(f"the reporter of case {code} was followed up already", Status.MERGED.value)
+    worked = {**case, "handler": joined.get("handler"), "checker": joined.get("checker"), "closed_at": None}
+    changes = _review(worked, actor, now, sub, details)
+    return {name: changes[name] for name in _REVIEWED}
+
+
+def _reopen_joined(
+    case: Mapping[str, Any], joined: Mapping[str, Any], actor: Actor, now: dt.datetime, note: str | None
+) -> Reopening:
+    """The case a merged report joined, back to dispatch: its merged reporter was substantively
+    dissatisfied."""
+    event = _event(joined, Action.REVIEW, actor, now, Status.CLOSED, Status.ACCEPTED, note)
+    event["note"] = f"并单诉求人（案件 {case['code']}）回访不满意，重办" + (f"：{note}" if note else "")
+    return Reopening(str(joined["code"]), int(joined["version"]), _reopen(joined), event)
+
+
+_REVIEWED = ("reviewed_at", "reviewer", "review_channel", "reached", "satisfaction", "dissatisfaction_reason")
 
 
 def _level(case: Mapping[str, Any], action: Action, actor: Actor) -> dict[str, Any]:

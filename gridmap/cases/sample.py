@@ -153,7 +153,42 @@ def sample_cases(
             events.extend(_lifecycle(rng, case, now, calendar, catalogue, ledger))
             latest[key] = case
         cases.append(case)
+    events.extend(_merged_follow_ups(rng, cases, now))
     return _table(cases, CASE_COLUMNS), _table(events, EVENT_COLUMNS), _table(ledger, REQUEST_COLUMNS)
+
+
+def _merged_follow_ups(
+    rng: np.random.Generator, cases: list[dict[str, Any]], now: dt.datetime
+) -> list[dict[str, Any]]:
+    """The reporters of merged reports, followed up once the case they joined closed (every reporter is
+    asked); their complaints are about the service, not the solution, so no case reopens."""
+    closed = {c["code"]: c for c in cases if c["status"] == Status.CLOSED.value and c.get("closed_at")}
+    out = []
+    for case in cases:
+        joined = closed.get(case.get("duplicate_of"))
+        if joined is None or rng.random() >= FOLLOW_UP_SHARE:
+            continue
+        at = joined["closed_at"] + dt.timedelta(hours=float(rng.uniform(4, 12)))
+        if at >= now:
+            continue
+        phone = case["reporter_phone"]
+        reached = bool(rng.random() < REACHED_SHARE) if isinstance(phone, str) and phone else False
+        said = (
+            str(rng.choice([s for s, _ in SATISFACTION], p=[p for _, p in SATISFACTION])) if reached else None
+        )
+        kept = [(r, p) for r, p in REASONS if r != "unsolved"]
+        weights = np.array([p for _, p in kept]) / sum(p for _, p in kept)
+        reason = str(rng.choice([r for r, _ in kept], p=weights)) if said == "dissatisfied" else None
+        case.update(
+            reviewed_at=at,
+            reviewer=REVIEWER,
+            review_channel="phone" if isinstance(phone, str) and phone else "channel",
+            reached=reached,
+            satisfaction=said,
+            dissatisfaction_reason=reason,
+        )
+        out.append(_event(case, "review", Status.MERGED, Status.MERGED, REVIEWER, at, None, "reviewer"))
+    return out
 
 
 def _merged(case: dict[str, Any], into: Mapping[str, Any]) -> list[dict[str, Any]]:

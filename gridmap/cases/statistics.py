@@ -15,7 +15,12 @@ the three rates (三率) the 12345 assessment ranks on —
 
 the shares of cases returned, extended and suspended (approved requests),
 the share of closed cases solved at each level (网格, 社区, 街道), and the
-count per main category. The database does the counting (GROUP BY on the
+count per main category; and the household-hours without speaker coverage
+that repair tickets record (the households only a broken speaker covered,
+times the hours from its break to its repair, or to now while it is open).
+With `period="month"` every figure is given per calendar month of the
+report time in the calendar's zone (Beijing), as a `period` column
+("2026-12"). The database does the counting (GROUP BY on the
 case table), so a million cases cost one scan, not a Python loop.
 """
 
@@ -23,72 +28,55 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import Literal
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
+from gridmap.cases.calendar import WorkingCalendar
 from gridmap.cases.categories import CategoryCatalogue
 from gridmap.cases.vocabulary import LEVEL_ORDER, LEVELS
 from gridmap.stores import Store
-from gridmap.stores.cases import GROUPS, CaseBook, CaseFilter
+from gridmap.stores.cases import CASES_TABLE, GROUPS, CaseBook, CaseFilter
 
-COUNTS = (
-    "received",
-    "closed",
-    "closed_on_time",
-    "overdue_now",
-    "void",
-    "merged",
-    "responded_in_time",
-    "resolved",
-    "followed_up",
-    "reached",
-    "satisfied",
-    "awaiting_review",
-    "reopened",
-    "returned",
-    "extended",
-    "suspended",
-    *(f"solved_{level}" for level in LEVEL_ORDER),
-)
-RATES = (
-    "on_time_rate",
-    "response_rate",
-    "resolution_rate",
-    "satisfaction_rate",
-    "return_share",
-    "extension_share",
-    "suspension_share",
-    *(f"solved_{level}_share" for level in LEVEL_ORDER),
-)
-FIGURES = (
-    "received",
-    "closed",
-    "closed_on_time",
-    "on_time_rate",
-    "avg_handling_hours",
-    "overdue_now",
-    "void",
-    "merged",
-    "response_rate",
-    "resolution_rate",
-    "satisfaction_rate",
-    "responded_in_time",
-    "resolved",
-    "followed_up",
-    "reached",
-    "satisfied",
-    "awaiting_review",
-    "reopened",
-    "returned",
-    "extended",
-    "suspended",
-    "return_share",
-    "extension_share",
-    "suspension_share",
-    *(f"solved_{level}" for level in LEVEL_ORDER),
-    *(f"solved_{level}_share" for level in LEVEL_ORDER),
-)
+Period = Literal["month"]
+PERIODS: tuple[Period, ...] = ("month",)
+"""The periods statistics can be split by (calendar months of the report time, local)."""
+
+FIGURES: dict[str, str] = {
+    "received": "count",
+    "closed": "count",
+    "closed_on_time": "count",
+    "on_time_rate": "rate",
+    "avg_handling_hours": "hours",
+    "overdue_now": "count",
+    "void": "count",
+    "merged": "count",
+    "response_rate": "rate",
+    "resolution_rate": "rate",
+    "satisfaction_rate": "rate",
+    "responded_in_time": "count",
+    "resolved": "count",
+    "followed_up": "count",
+    "reached": "count",
+    "satisfied": "count",
+    "awaiting_review": "count",
+    "reopened": "count",
+    "returned": "count",
+    "extended": "count",
+    "suspended": "count",
+    "return_share": "rate",
+    "extension_share": "rate",
+    "suspension_share": "rate",
+    "household_hours_uncovered": "hours",
+    **{f"solved_{level}": "count" for level in LEVEL_ORDER},
+    **{f"solved_{level}_share": "rate" for level in LEVEL_ORDER},
+}
+"""Every figure of a statistics table, in column order, with its kind (a count, a rate, hours): the one
+list the columns, their types and the counts to fill come from."""
+COUNTS = tuple(name for name, kind in FIGURES.items() if kind == "count")
+RATES = tuple(name for name, kind in FIGURES.items() if kind == "rate")
 
 LABELS: dict[str, tuple[str, str]] = {
     "key": ("编码", "Code"),
@@ -117,6 +105,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "return_share": ("退回率", "Return share"),
     "extension_share": ("延期率", "Extension share"),
     "suspension_share": ("缓办率", "Suspension share"),
+    "household_hours_uncovered": ("无广播覆盖户时(户·小时)", "Household-hours without speaker coverage"),
+    "period": ("统计月份", "Month"),
     **{f"solved_{code}": (f"{t.label_zh}解决数", f"Solved by the {code}") for code, t in LEVELS.items()},
     **{
         f"solved_{code}_share": (f"{t.label_zh}解决占比", f"Share solved by the {code}")
@@ -143,24 +133,33 @@ def case_statistics(
     until: dt.datetime | None = None,
     now: dt.datetime,
     wanted: CaseFilter | None = None,
+    period: Period | None = None,
+    calendar: WorkingCalendar | None = None,
 ) -> pd.DataFrame:
     """One row per group with the figures above and one `category_<code>` column per main category.
 
     `names` maps a group's code to its name (grids, communities, streets);
     departments are named by the catalogue. Groups with no cases are absent.
+    `period="month"`: one row per month and group, months read in
+    `calendar`'s zone (Beijing by default).
     """
     if by not in GROUPS:
         raise KeyError(by)
+    if period is not None and period not in PERIODS:
+        raise KeyError(period)
     base = wanted or CaseFilter()
     conditions = CaseFilter(**{**base.__dict__, "since": since, "until": until}).where(now)
-    figures, per_category = book.statistics(by, conditions, now)
-    columns = ["key", "name", *FIGURES, *(f"category_{c.code}" for c in catalogue.categories)]
+    bucket = _months(book, conditions, calendar or WorkingCalendar()) if period else None
+    figures, per_category = book.statistics(by, conditions, now, bucket)
+    keys = ["key"] if period is None else ["period", "key"]
+    columns = [*keys, "name", *FIGURES, *(f"category_{c.code}" for c in catalogue.categories)]
     if figures.empty:
         return pd.DataFrame({name: pd.Series(dtype=_dtype(name)) for name in columns})
-    table = figures.assign(key=figures["key"].astype("string"))
+    table = figures.assign(**{k: figures[k].astype("string") for k in keys})
     for name in COUNTS:
         table[name] = table[name].fillna(0).astype("int64")
-    table["avg_handling_hours"] = table["avg_handling_hours"].astype("float64").round(2)
+    for name in ("avg_handling_hours", "household_hours_uncovered"):
+        table[name] = table[name].astype("float64").round(2)
     counted = table["received"] - table["void"] - table["merged"]
     for name, part, whole in (
         ("on_time_rate", "closed_on_time", table["closed"]),
@@ -176,12 +175,32 @@ def case_statistics(
     departments = {d.code: d.name_zh for d in catalogue.departments}
     named = departments if by == "department" else dict(names or {})
     table["name"] = table["key"].map(named).astype("string")
-    pivot = per_category.pivot_table(index="key", columns="category", values="cases", aggfunc="sum")
-    pivot.index = pivot.index.astype("string")
+    per_category = per_category.assign(**{k: per_category[k].astype("string") for k in keys})
+    pivot = per_category.pivot_table(index=keys, columns="category", values="cases", aggfunc="sum")
+    counts = table[keys].join(pivot, on=keys)
     for category in catalogue.categories:
-        counts = pivot[category.code] if category.code in pivot.columns else pd.Series(dtype="float64")
-        table[f"category_{category.code}"] = table["key"].map(counts).fillna(0).astype("int64")
-    return table[columns].sort_values("key", kind="stable", ignore_index=True)
+        found = counts[category.code] if category.code in counts.columns else 0
+        table[f"category_{category.code}"] = pd.Series(found, index=table.index).fillna(0).astype("int64")
+    return table[columns].sort_values(keys, kind="stable", ignore_index=True)
+
+
+def _months(
+    book: CaseBook, where: list[sa.ColumnElement[bool]], calendar: WorkingCalendar
+) -> sa.ColumnElement[str]:
+    """The month ("2026-12", local) of each case's report time, as SQL: a CASE over the month boundaries
+    in the calendar's zone computed here, so both databases agree whatever their own timezone rules."""
+    first, last = book.reported_range(where)
+    if first is None or last is None:
+        return sa.literal("")
+    starts = calendar.month_starts(first, last)
+    labels = [f"{start:%Y-%m}" for start in starts]
+    reported = CASES_TABLE.c.reported_at
+    if len(starts) == 1:
+        return sa.literal(labels[0])
+    return sa.case(
+        *((reported < start, label) for start, label in zip(starts[1:], labels, strict=False)),
+        else_=labels[-1],
+    )
 
 
 def _share(part: pd.Series, whole: pd.Series) -> pd.Series:
@@ -217,6 +236,6 @@ def headers(catalogue: CategoryCatalogue, language: str = "zh") -> dict[str, str
 
 
 def _dtype(name: str) -> str:
-    if name in ("key", "name"):
+    if name in ("key", "name", "period"):
         return "string"
-    return "float64" if name in RATES or name == "avg_handling_hours" else "int64"
+    return "int64" if FIGURES.get(name, "count") == "count" else "float64"

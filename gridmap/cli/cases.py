@@ -22,7 +22,7 @@ from gridmap.cases.lifecycle import Actor
 from gridmap.cases.records import cases_frame
 from gridmap.cases.reminders import DEFAULT_ESCALATE_AFTER, REMINDER_KINDS
 from gridmap.cases.sample import DEFAULT_SEED, sample_cases
-from gridmap.cases.statistics import LEVEL_LABELS, group_names, headers
+from gridmap.cases.statistics import LEVEL_LABELS, PERIODS, group_names, headers
 from gridmap.cases.vocabulary import LEVELS, Action, Status
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.cli.app import StoreOption, app, console
@@ -276,19 +276,26 @@ def stats_command(
     by: Annotated[str, typer.Option()] = "community",
     since: SinceOption = None,
     until: UntilOption = None,
+    period: Annotated[str | None, typer.Option()] = None,
     output: Annotated[Path | None, typer.Option()] = None,
     store: StoreOption = None,
 ) -> None:
-    """Received, closed, the three rates (三率, coloured by grade) and overdue cases per group.
+    """Received, closed, the three rates (三率, coloured by grade), overdue cases and the household-hours
+    without speaker coverage per group (and per month with `--period month`).
 
     `--output` writes every figure (on-time rate, handling hours, follow-ups, approvals, levels…).
     """
     if by not in LEVEL_LABELS:
         raise ConfigError(Message("cli.cases.by", choices=", ".join(LEVEL_LABELS), by=repr(by)))
+    if period is not None and period not in PERIODS:
+        raise ConfigError(Message("cli.cases.period", choices=", ".join(PERIODS), period=repr(period)))
     with open_store(store, create=False) as opened:
         desk = _desk(opened)
         table = desk.statistics(
-            by, since=_date(since, "since", desk), until=_date(until, "until", desk, end=True)
+            by,
+            since=_date(since, "since", desk),
+            until=_date(until, "until", desk, end=True),
+            period="month" if period else None,
         )
     if output is not None:
         table.rename(columns=headers(desk.catalogue)).to_csv(output, index=False, encoding="utf-8-sig")
@@ -296,26 +303,26 @@ def stats_command(
         return
     labels = headers(desk.catalogue)
     shown = Table(title=f"案件统计 case statistics by {LEVEL_LABELS[by][0]}", title_justify="left")
-    columns = [
-        "key",
-        "name",
-        "received",
-        "closed",
-        *CASE_RATES,
-        "overdue_now",
-    ]
+    months = ["period"] if period else []
+    # Household-hours without coverage only where a repair ticket recorded some (a narrow terminal).
+    uncovered = ["household_hours_uncovered"] if (table["household_hours_uncovered"] > 0).any() else []
+    columns = [*months, "key", "name", "received", "closed", *CASE_RATES, "overdue_now", *uncovered]
     for name in columns:
         shown.add_column(
-            labels[name], justify="left" if name in ("key", "name") else "right", no_wrap=name != "name"
+            labels[name],
+            justify="left" if name in ("period", "key", "name") else "right",
+            no_wrap=name != "name",
         )
     for record in table.to_dict("records"):
         shown.add_row(
+            *(str(record[m]) for m in months),
             str(record["key"]),
             str(record["name"] or ""),
             f"{record['received']:,}",
             f"{record['closed']:,}",
             *(_graded(code, record[code]) for code in CASE_RATES),
             f"{record['overdue_now']:,}",
+            *(f"{record[name]:,.1f}" for name in uncovered),
         )
     console.print(shown)
 

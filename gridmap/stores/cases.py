@@ -26,7 +26,10 @@ import pandas as pd
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import NullPool, StaticPool
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from gridmap.cases.vocabulary import LEVEL_ORDER, OPEN_STATUSES, SATISFIED, Status
 from gridmap.errors import StoreError, driver_reason
@@ -201,6 +204,26 @@ GROUPS = {
 _MAIN_CODE = sa.func.substr(CASES_TABLE.c.category, 1, 2)
 
 
+class HoursBetween(FunctionElement[float]):
+    """Hours from one time column to another, on both databases (SQLite: Julian days; PostgreSQL: epoch)."""
+
+    type = sa.Float()
+    inherit_cache = True
+    name = "hours_between"
+
+
+@compiles(HoursBetween, "sqlite")
+def _hours_sqlite(element: HoursBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"((julianday({end}) - julianday({start})) * 24.0)"
+
+
+@compiles(HoursBetween, "postgresql")
+def _hours_postgresql(element: HoursBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 3600.0)"
+
+
 @dataclass(frozen=True)
 class CaseFilter:
     """Which cases a list or a statistic covers; `None` means any."""
@@ -223,6 +246,7 @@ class CaseFilter:
     pending: bool | None = None
     followed_up_only: bool = False
     due_before: dt.datetime | None = None
+    due_from: dt.datetime | None = None
     duplicate_of: str | None = None
     integrator: str | None = None
     codes: Sequence[str] | None = None
@@ -272,8 +296,12 @@ class CaseFilter:
             out.append(c.duplicate_of == self.duplicate_of)
         if self.due_before is not None:
             out.append(sa.and_(c.due_at.is_not(None), c.due_at < self.due_before))
+        if self.due_from is not None:
+            out.append(c.due_at >= self.due_from)
         if self.followed_up_only:
-            out.append(sa.or_(c.closed_at.is_not(None), c.reviewed_at.is_not(None)))
+            out.append(
+                sa.or_(c.closed_at.is_not(None), c.reviewed_at.is_not(None), c.status == Status.MERGED.value)
+            )
         return out
 
 
@@ -295,11 +323,21 @@ def duplicate_condition(
 
 
 def awaiting_review_condition() -> sa.ColumnElement[bool]:
-    """Closed and not followed up since it closed (待回访)."""
+    """Closed and not followed up since it closed, or a merged report whose reporter is not followed up
+    and whose case is closed (待回访: every reporter of a merged case is followed up)."""
     c = CASES_TABLE.c
-    return sa.and_(
-        c.status == Status.CLOSED.value,
-        sa.or_(c.reviewed_at.is_(None), c.reviewed_at < c.closed_at),
+    joined = CASES_TABLE.alias("joined")
+    closed_case = (
+        sa.select(joined.c.code)
+        .where(joined.c.code == c.duplicate_of, joined.c.status == Status.CLOSED.value)
+        .exists()
+    )
+    return sa.or_(
+        sa.and_(
+            c.status == Status.CLOSED.value,
+            sa.or_(c.reviewed_at.is_(None), c.reviewed_at < c.closed_at),
+        ),
+        sa.and_(c.status == Status.MERGED.value, c.reviewed_at.is_(None), closed_case),
     )
 
 
@@ -307,6 +345,10 @@ def overdue_condition(now: dt.datetime) -> sa.ColumnElement[bool]:
     """Dispatched, not yet handled, and past its deadline."""
     c = CASES_TABLE.c
     return sa.and_(c.status == Status.DISPATCHED.value, c.due_at.is_not(None), c.due_at < now)
+
+
+class _Changed(Exception):
+    """A case of a transaction changed since it was read: the transaction is rolled back."""
 
 
 class CaseBook:
@@ -404,31 +446,47 @@ class CaseBook:
         *,
         request: Mapping[str, Any] | None = None,
         decision: Mapping[str, Any] | None = None,
+        also: tuple[str, int, Mapping[str, Any], Mapping[str, Any]] | None = None,
     ) -> bool:
         """Apply a transition if the case is still at `version`; False when someone changed it first.
 
-        `request` adds an entry to the approval ledger; `decision` decides the case's pending one.
+        `request` adds an entry to the approval ledger; `decision` decides the case's pending one;
+        `also` (code, version, changes, event) moves a second case in the same transaction, and
+        nothing is written when that one changed first.
         """
         c = CASES_TABLE.c
-        statement = (
-            CASES_TABLE.update()
-            .where(c.code == code, c.version == version)
-            .values(**changes, version=version + 1)
-        )
-        with self._write() as conn:
-            if conn.execute(statement).rowcount != 1:
-                return False
-            conn.execute(EVENTS_TABLE.insert().values(**event))
-            if request is not None:
-                conn.execute(REQUESTS_TABLE.insert().values(**request))
-            if decision is not None:
-                r = REQUESTS_TABLE.c
-                conn.execute(
-                    REQUESTS_TABLE.update()
-                    .where(r.case_code == code, r.decision == "pending")
-                    .values(**decision)
-                )
+        moves = [(code, version, changes, event), *([also] if also is not None else [])]
+        try:
+            with self._write() as conn:
+                for number, seen, changed, happened in moves:
+                    statement = (
+                        CASES_TABLE.update()
+                        .where(c.code == number, c.version == seen)
+                        .values(**changed, version=seen + 1)
+                    )
+                    if conn.execute(statement).rowcount != 1:
+                        raise _Changed
+                    conn.execute(EVENTS_TABLE.insert().values(**happened))
+                self._ledger(conn, code, request, decision)
+        except _Changed:
+            return False
         return True
+
+    def _ledger(
+        self,
+        conn: sa.Connection,
+        code: str,
+        request: Mapping[str, Any] | None,
+        decision: Mapping[str, Any] | None,
+    ) -> None:
+        """A new request of the approval ledger, or the decision of the case's pending one."""
+        if request is not None:
+            conn.execute(REQUESTS_TABLE.insert().values(**request))
+        if decision is not None:
+            r = REQUESTS_TABLE.c
+            conn.execute(
+                REQUESTS_TABLE.update().where(r.case_code == code, r.decision == "pending").values(**decision)
+            )
 
     def requests(self, code: str | None = None, *, pending: bool | None = None) -> list[dict[str, Any]]:
         """The approval ledger (of one case when `code` is given), oldest first."""
@@ -463,20 +521,33 @@ class CaseBook:
         return rows, total
 
     def statistics(
-        self, by: str, where: Sequence[sa.ColumnElement[bool]], now: dt.datetime
+        self,
+        by: str,
+        where: Sequence[sa.ColumnElement[bool]],
+        now: dt.datetime,
+        period: sa.ColumnElement[str] | None = None,
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Figures per `by` group (see `gridmap.cases.statistics`) and the case count per main category."""
+        """Figures per `by` group (see `gridmap.cases.statistics`) and the case count per main category;
+        per `period` (a column `period`) and group when a period expression is given."""
         c = CASES_TABLE.c
-        key = GROUPS[by].label("key")
+        keys = [GROUPS[by].label("key"), *([] if period is None else [period.label("period")])]
+        # Grouped by the output name: the period's bound parameters would differ between SELECT and GROUP BY.
+        grouping = [GROUPS[by], *([] if period is None else [sa.literal_column("period")])]
         where = [*where, GROUPS[by].is_not(None)]  # cases not yet dispatched have no department
         closed = c.status == Status.CLOSED.value
+        repairing = sa.and_(
+            c.speaker_code.is_not(None), c.status.not_in([Status.VOID.value, Status.MERGED.value])
+        )
+        without = c.uncovered_households * HoursBetween(
+            c.reported_at, sa.func.coalesce(c.closed_at, sa.literal(now, UTCDateTime()))
+        )
 
         def count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
             return sa.func.sum(sa.case((condition, 1), else_=0))
 
         figures = (
             sa.select(
-                key,
+                *keys,
                 sa.func.count().label("received"),
                 count_if(closed).label("closed"),
                 count_if(sa.and_(closed, c.on_time.is_(True))).label("closed_on_time"),
@@ -500,19 +571,34 @@ class CaseBook:
                     count_if(sa.and_(closed, c.solved_level == level)).label(f"solved_{level}")
                     for level in LEVEL_ORDER
                 ),
+                sa.func.sum(sa.case((repairing, without), else_=0.0)).label("household_hours_uncovered"),
             )
             .where(*where)
-            .group_by(key)
+            .group_by(*grouping)
         )
         categories = (
-            sa.select(key, _MAIN_CODE.label("category"), sa.func.count().label("cases"))
+            sa.select(*keys, _MAIN_CODE.label("category"), sa.func.count().label("cases"))
             .where(*where)
-            .group_by(key, _MAIN_CODE)
+            .group_by(*grouping, _MAIN_CODE)
         )
         with self._read() as conn:
             table = pd.DataFrame(conn.execute(figures).mappings().all())
             by_category = pd.DataFrame(conn.execute(categories).mappings().all())
         return table, by_category
+
+    def reported_range(
+        self, where: Sequence[sa.ColumnElement[bool]]
+    ) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """When the first and the last of the cases matching `where` were reported (None: no case)."""
+        c = CASES_TABLE.c
+        query = sa.select(sa.func.min(c.reported_at), sa.func.max(c.reported_at)).where(*where)
+        with self._read() as conn:
+            first, last = conn.execute(query).one()
+        convert = UTCDateTime().process_result_value
+        dialect = self._engine.dialect
+        if isinstance(first, str):  # SQLite's aggregate loses the column type: text back
+            first, last = dt.datetime.fromisoformat(first), dt.datetime.fromisoformat(last)
+        return convert(first, dialect), convert(last, dialect)
 
     def count(self) -> int:
         with self._read() as conn:

@@ -496,6 +496,10 @@ HELP: dict[str, tuple[str, str]] = {
         "上报日期不晚于这一天（YYYY-MM-DD）。",
         "Reported on or before this date (YYYY-MM-DD).",
     ),
+    "cases stats period": (
+        "month：按自然月（北京时间）和分组各一行。",
+        "month: one row per calendar month (Beijing time) and group.",
+    ),
     "cases stats output": ("把表格写成 CSV。", "Write the table as CSV."),
     "cases due": (
         "当天的清单：督办、催办通知（已超期）、今日到期、催办（提醒）。",

@@ -693,6 +693,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "--by 只能是以下之一：{choices}，而不是 {by}",
         "--by must be one of {choices}, not {by}",
     ),
+    "cli.cases.period": (
+        "--period 只能是以下之一：{choices}，而不是 {period}",
+        "--period must be one of {choices}, not {period}",
+    ),
     "cli.cases.seeded": ("已生成过去一年的 {n:,} 件案件", "{n:,} cases seeded over the past year"),
     # gridmap visits (gridmap.cli.visits)
     "cli.visits.bad_time": (

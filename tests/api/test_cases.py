@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections.abc import Iterator
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -196,6 +198,11 @@ def test_statistics_over_http(api: TestClient) -> None:
     assert after["labels"]["on_time_rate"] == "按期结案率"
     assert api.get("/cases/stats").status_code == 403
     assert api.get("/cases/stats?by=planet", headers=bearer(VIEWER)).status_code == 422
+    month = api.get("/cases/stats?by=grid&period=month", headers=bearer(VIEWER)).json()
+    this_month = dt.datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    assert [(r["period"], r["key"], r["closed"]) for r in month["rows"]] == [(this_month, "G1", 1)]
+    assert month["period"] == "month" and month["labels"]["period"] == "统计月份"
+    assert api.get("/cases/stats?period=week", headers=bearer(VIEWER)).status_code == 422
 
 
 def test_categories_are_served(api: TestClient) -> None:
@@ -238,3 +245,16 @@ def test_the_days_list_and_graded_rates_over_http(api: TestClient) -> None:
     rows = api.get("/cases/stats?by=grid", headers=bearer(VIEWER)).json()["rows"]
     assert rows[0]["grades"]["response_rate"] == {"grade": "A", "color": "#1a9641"}
     assert rows[0]["grades"]["satisfaction_rate"]["grade"] is None
+
+
+def test_the_dashboard_over_http(api: TestClient) -> None:
+    code = new_case(api)
+    move(api, code, "accept", EDITOR_C1)
+    move(api, code, "dispatch", EDITOR_C1)
+    mine = api.get("/cases/dashboard?on=2099-01-05", headers=bearer(EDITOR_C1)).json()
+    counts = {c["code"]: (c["value"], c["label_zh"]) for c in mine["counts"]}
+    assert counts["overdue"] == (0, "超期") and counts["due_today"] == (0, "今日到期")
+    assert mine["day"] == "2099-01-05" and mine["month"] == "2099-01"
+    assert [r["label_zh"] for r in mine["rates"]] == ["响应率", "解决率", "满意率"]
+    assert api.get("/cases/dashboard").status_code == 403
+    assert api.get("/cases/dashboard?on=0001-01-01", headers=bearer(VIEWER)).status_code == 422

@@ -11,13 +11,15 @@ from typing import Any
 
 import pytest
 
-from gridmap.cases.repairs import REPAIR_CATEGORY
+from gridmap.cases.desk import CaseDesk, CaseReport
+from gridmap.cases.repairs import REPAIR_CATEGORY, SYSTEM, sync_repairs
+from gridmap.cases.statistics import case_statistics
 from gridmap.serving import Builder, Shelf
 from gridmap.stores import Store
 from gridmap.stores.cases import CaseFilter
 from gridmap.stores.geopackage import _envelope_part, _is_empty
 from tests.api.conftest import district
-from tests.cases.conftest import empty_book
+from tests.cases.conftest import ADDRESS_G3, Clock, empty_book
 
 
 def _render(_analysis: Any) -> dict[str, bytes]:
@@ -84,3 +86,36 @@ def test_no_ticket_while_every_speaker_works(store: Store, tmp_path: Path, statu
     empty_book(store)
     Builder(store, Shelf(tmp_path), _render).step()
     assert repairs(store) == {}
+
+
+def test_household_hours_without_coverage_per_grid(desk: CaseDesk, clock: Clock) -> None:
+    """K1 (G1) breaks at 09:00 Beijing, leaving H1 alone without a speaker, and is repaired at 19:00:
+    1 household × 10 h. A ticket of G3 carrying 3 households opens at 19:00 and is still open at the
+    21:00 the statistics are read: 3 × 2 h. K2 (G3) is broken but orphans nobody: 0. Per grid: G1 10,
+    G3 6; per community C1 10, C2 6; the street 16; the repair department 10 (the hand-made ticket was
+    never dispatched)."""
+    speakers = desk.store.read("speakers").assign(status="broken")
+    households = desk.store.read("households")
+    opened = sync_repairs(desk, speakers, households)
+    assert set(opened.opened) == {"K1", "K2"}
+    clock.advance(hours=10)
+    repaired = sync_repairs(desk, speakers.assign(status=["working", "broken"]), households)
+    assert set(repaired.closed) == {"K1"}
+    extra = CaseReport(
+        REPAIR_CATEGORY,
+        "广播故障",
+        address=ADDRESS_G3,
+        source="system",
+        speaker_code="K9",
+        uncovered_households=3,
+    )
+    desk.report(SYSTEM, extra)
+    clock.advance(hours=2)
+    column = "household_hours_uncovered"
+    assert desk.statistics("grid").set_index("key")[column].to_dict() == {"G1": 10.0, "G3": 6.0}
+    assert desk.statistics("community").set_index("key")[column].to_dict() == {"C1": 10.0, "C2": 6.0}
+    assert desk.statistics("street")[column].tolist() == [16.0]
+    departments = case_statistics(desk.book, "department", catalogue=desk.catalogue, now=desk.clock())
+    assert departments[column].sum() == 10.0
+    sheets = dict(desk.workbook_sheets())
+    assert sheets["案件统计-网格"]["无广播覆盖户时(户·小时)"].tolist() == [10.0, 6.0]

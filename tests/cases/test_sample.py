@@ -91,6 +91,9 @@ def test_the_year_has_follow_ups_extensions_duplicates_and_escalations(
     assert set(ledger["kind"]) == {"void", "return", "extend"} and (ledger["decision"] == "approved").all()
     merged = cases[cases["status"] == "merged"]
     assert merged["duplicate_of"].isin(cases["code"]).all() and len(merged) >= 3
+    asked = merged[merged["reviewed_at"].notna()]  # every reporter of a merged case is followed up
+    closed = cases.set_index("code").loc[asked["duplicate_of"]]
+    assert len(asked) >= 1 and (asked["reviewed_at"].to_numpy() > closed["closed_at"].to_numpy()).all()
     reviewed = cases[cases["reviewed_at"].notna()]
     assert 0.5 < reviewed["reached"].astype(bool).mean() < 1
     assert (cases["reopened"] > 0).sum() >= 2 and (cases["extensions"] > 0).sum() >= 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import openpyxl
@@ -17,6 +18,7 @@ from gridmap.cases.vocabulary import Action
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.meeting import report_html
 from gridmap.reports import write_outputs
+from gridmap.vocabulary import GRADE_COLORS, NO_DATA_COLOR
 from tests.cases.conftest import (
     ADDRESS_G1,
     ADDRESS_G3,
@@ -126,3 +128,28 @@ def test_the_meeting_report_ends_with_the_case_table(figures: CaseDesk) -> None:
     g3 = section[section.index("和平网格") :].split("</tr>", 1)[0]
     assert '<td class="n">新增</td>' in g3
     assert "四、案件办理" not in report_html(analysis, frames, "district")
+
+
+def test_the_meeting_report_gives_the_three_rates_of_street_communities_and_grids(figures: CaseDesk) -> None:
+    """S1 and C1/C2 and G1/G3 over the last 30 days: every case accepted at once (responded in time);
+    G1 closed both (resolution 100 %: A), G3 none of its one counted case (0 %: D), S1 2 of 3 (66.7 %: D);
+    nobody followed up yet (satisfaction —, grey)."""
+    frames = {name: figures.store.read(name) for name in LAYER_NAMES}
+    text = report_html(analyze(frames), frames, "district", cases=case_periods(figures, "grid", days=30))
+    table = text[text.index('id="case-rates"') :].split("</table>", 1)[0]
+    rows = table.split("<tr>")[2:]
+    shown = [(r.split("</td>")[0][-2:], r.split('<span class="muted">')[1].split("<")[0]) for r in rows]
+    assert shown == [("街道", "S1"), ("社区", "C1"), ("社区", "C2"), ("网格", "G1"), ("网格", "G3")]
+    cells = {
+        key: re.findall(r'background:(#[0-9a-fA-F]{6})">([^<]*)</td>', row)
+        for (_, key), row in zip(shown, rows, strict=True)
+    }
+    grey, a = (NO_DATA_COLOR, "—"), (GRADE_COLORS["A"], "100.0% A")
+    assert cells["S1"] == [a, (GRADE_COLORS["D"], "66.7% D"), grey]
+    assert cells["G1"] == cells["C1"] == [a, a, grey]
+    assert cells["G3"] == cells["C2"] == [a, (GRADE_COLORS["D"], "0.0% D"), grey]
+    assert "响应率 ≥ 95%（A）" in text  # the grading standards, from the registry
+    periods = case_periods(figures, "grid", days=30)
+    community = report_html(analyze(frames), frames, "community", "C2", cases=periods)
+    table = community[community.index('id="case-rates"') :].split("</table>", 1)[0]
+    assert "C2" in table and "G3" in table and "C1" not in table and "G1" not in table

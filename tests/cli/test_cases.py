@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import re
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
 
+from gridmap.cases.desk import CaseDesk
+from gridmap.cases.repairs import sync_repairs
 from gridmap.cli import app
 from gridmap.cli.app import console as cli_console
+from gridmap.lookup import LookupService
 from gridmap.stores import Store, open_store
 from tests.api.conftest import district
 from tests.cases.conftest import ADDRESS_G1, empty_book
@@ -101,3 +106,32 @@ def test_hotline_intake_follow_up_rates_and_the_daily_list(store: Store, store_u
     stats = run(store_url, "stats", "--by", "grid")
     assert "响应率" in stats and "解决率" in stats and "满意率" in stats and "100.0% A" in stats
     assert "cases to chase" in run(store_url, "due", "--on", "2026-12-07")
+
+
+def test_stats_per_month(store: Store, store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli_console, "_width", 200)
+    store.replace_many(district())
+    empty_book(store)
+    run(store_url, "report", "0102", "--address", ADDRESS_G1)
+    out = run(store_url, "stats", "--by", "grid", "--period", "month")
+    this_month = dt.datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    assert "统计月份" in out and re.search(rf"{this_month}\s+│\s+G1", out), out
+    refused = runner.invoke(app, ["cases", "stats", "--period", "week", "--store", store_url])
+    assert refused.exit_code == 1 and "--period must be one of month" in str(refused.exception)
+
+
+def test_stats_show_household_hours_where_a_repair_ticket_recorded_some(
+    store: Store, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli_console, "_width", 200)
+    store.replace_many(district())
+    empty_book(store)
+    run(store_url, "report", "0102", "--address", ADDRESS_G1)
+    assert "无广播覆盖户时" not in run(store_url, "stats", "--by", "grid")
+    speakers = store.read("speakers").assign(status="broken")
+    two_hours_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)  # K1 broke then, 1 household alone
+    sync_repairs(
+        CaseDesk(store, LookupService(store), clock=lambda: two_hours_ago), speakers, store.read("households")
+    )
+    shown = run(store_url, "stats", "--by", "grid")
+    assert "无广播覆盖户时" in shown and re.search(r"G1 .*│\s+2\.0 │", shown), shown
