@@ -27,6 +27,7 @@ from api import (
     maps,
     open311,
     openapi,
+    patrols,
     planning,
     reports,
     scratch,
@@ -144,6 +145,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         cases,
         open311,
         visits,
+        patrols,
     ):
         app.include_router(module.router)
     return app

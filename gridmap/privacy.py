@@ -203,3 +203,9 @@ def protect_care(frame: pd.DataFrame, role: Role | str, *, for_editing: bool = F
         )
         out[name] = shown.astype("string").where(filled, text)
     return out
+
+
+def may_see_track(role: Role | str, reader: str | None, worker: str) -> bool:
+    """Whether a patrol track (where a worker walked, when) may be read: by an admin, or by the
+    worker themself; nobody else, whatever their role, reads it (figures without the track are open)."""
+    return Role(role) is Role.ADMIN or (bool(reader) and reader == worker)

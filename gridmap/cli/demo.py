@@ -33,12 +33,14 @@ from gridmap.sample.files import directory_size
 from gridmap.sample.layout import MAX_SCALE
 from gridmap.sample.province import CountyWritten, write_province
 from gridmap.stores import open_store
+from gridmap.visits.patrols import seed_patrols
+from gridmap.visits.sample import PATROL_WEEKS
 from gridmap.visits.service import coverage_input, seed_visits
 from gridmap.vocabulary import graded_measures, share_measures
 
 # The steps of the demo, as the progress bar names them; analysis reports its own sub-steps.
 _STEPS = (
-    "载入示例数据与一年走访 load sample and a year of visits",
+    "载入示例数据、一年走访与巡查 load sample, a year of visits, patrols",
     "读取图层 read layers",
     "分析 analyse",
     "保存归属 save grid codes",
@@ -64,6 +66,7 @@ def demo_command(
         task = progress.add_task(_STEPS[0], total=len(_STEPS))
         load_sample(opened, data)
         visits = seed_visits(opened)
+        patrols = seed_patrols(opened)
         progress.update(task, advance=1, description=_STEPS[1])
         frames = {name: opened.read(name) for name in LAYER_NAMES}
         status = coverage_input(opened, frames["households"]["code"])
@@ -86,6 +89,9 @@ def demo_command(
     _print_summary(analysis, _summary_title(data))
     _print_cases(seeded, cases)
     console.print(f"近一年走访 visits of the past year: {visits:,}", highlight=False)
+    console.print(
+        f"近{PATROL_WEEKS}周巡查 patrols of the past {PATROL_WEEKS} weeks: {patrols:,}", highlight=False
+    )
     console.print(f"[bold]打开地图 open the map:[/] {district.resolve()}", highlight=False, soft_wrap=True)
     console.print(f"最需关注的网格 grid most in need: {detail.resolve()}", highlight=False, soft_wrap=True)
 

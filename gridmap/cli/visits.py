@@ -1,4 +1,4 @@
-"""`gridmap visits log|due|stats|care`: door-to-door visits (走访) from the command line.
+"""`gridmap visits log|due|stats|care|patrol`: visits (走访) and patrols (巡查) from the command line.
 
 The command line speaks for whoever runs it against the store (an admin);
 tables show care categories masked unless `--with-personal` is given.
@@ -22,6 +22,7 @@ from gridmap.localtime import BEIJING, beijing
 from gridmap.privacy import Role
 from gridmap.stores import open_store
 from gridmap.visits.due import STATUS_LABELS
+from gridmap.visits.patrols import import_gpx, week_of, week_stats
 from gridmap.visits.rules import category_label
 from gridmap.visits.service import Visit, due, log_visit, set_care, stats
 
@@ -167,3 +168,55 @@ def care_command(
     with open_store(store, create=False) as opened:
         codes = set_care(opened, household, category or [], by or getpass.getuser())
     console.print(f"{household}: {', '.join(codes) or 'ordinary'}", highlight=False)
+
+
+patrol_app = typer.Typer(help="巡查 Patrols: import a GPX track, a week's patrol figures per grid.")
+visits_app.add_typer(patrol_app, name="patrol")
+
+
+@patrol_app.command("import")
+def patrol_import_command(
+    file: Annotated[Path, typer.Argument(help="GPX file of one patrol (every track point needs a time).")],
+    worker: Annotated[str, typer.Option(help="Who walked it (the grid's worker_name picks the grid).")],
+    grid: Annotated[
+        str | None, typer.Option(help="The grid patrolled. Default: the grid the worker works.")
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Record a GPX track as a patrol; importing the same file again records nothing."""
+    with open_store(store, create=False) as opened:
+        row, created = import_gpx(opened, file, worker, grid)
+    state = "recorded" if created else "already recorded"
+    console.print(
+        f"patrol of {row['grid_code']} on {row['day']} {state}: {row['inside_m'] / 1000:.2f} km and "
+        f"{row['inside_s'] / 60:.0f} min inside the grid ({row['length_m'] / 1000:.2f} km walked)",
+        highlight=False,
+    )
+
+
+@patrol_app.command("week")
+def patrol_week_command(
+    on: Annotated[str | None, typer.Option(help="A day of the week (YYYY-MM-DD). Default: today.")] = None,
+    grid: Annotated[list[str] | None, typer.Option(help="Only these grids (repeatable).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Per grid, one week (Monday to Sunday): patrols, km and minutes inside, share of roads walked."""
+    day = _day(on, "on")
+    with open_store(store, create=False) as opened:
+        table = week_stats(opened, day, grid)
+    monday, sunday = week_of(day)
+    shown = Table(title=f"巡查 {monday} — {sunday}", title_justify="left")
+    for header in ("网格", "巡查次数", "天数", "网格内公里", "网格内分钟", "道路公里", "走过道路占比"):
+        shown.add_column(header)
+    for r in table.astype(object).to_dict("records"):
+        share = r["road_share"]
+        shown.add_row(
+            str(r["grid_code"]),
+            str(r["patrols"]),
+            str(r["days"]),
+            f"{r['inside_km']:.2f}",
+            f"{r['inside_minutes']:.0f}",
+            f"{r['road_km']:.2f}",
+            "无道路" if share is None or share != share else f"{share:.0%}",
+        )
+    console.print(shown)

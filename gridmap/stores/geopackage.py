@@ -314,14 +314,14 @@ class GeoPackageStore(PreparingStore):
 
         Only the file's content counts, never its layout: a reader that closes last folds the
         write-ahead log back into the file, which moves its mtime and size but changes nothing.
-        The case and visit tables are not layers: registering them or writing to them moves no revision.
+        The case, visit and patrol tables are not layers: registering or writing them moves no revision.
         """
         with _sqlite(self.path, readonly=True) as conn:
             counter = conn.execute(f"SELECT value FROM {META} WHERE key = 'revision'").fetchone()[0]
             stamps = conn.execute(
                 "SELECT table_name, last_change FROM gpkg_contents "
                 "WHERE table_name NOT IN "
-                "('cases', 'case_events', 'case_requests', 'visits', 'household_care') "
+                "('cases', 'case_events', 'case_requests', 'visits', 'household_care', 'patrols') "
                 "ORDER BY table_name"
             )
             digest = hashlib.blake2b(repr(stamps.fetchall()).encode(), digest_size=6).hexdigest()
