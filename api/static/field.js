@@ -1,5 +1,5 @@
 /* The grid worker's phone page (/field): today's visits, patrols and case reports.
-   Visits and patrols are queued on the phone (localStorage) and sent when the connection allows,
+   Visits, patrols and cases are queued on the phone (localStorage) and sent when the connection allows,
    each with an idempotency key chosen once: a resend after a lost answer never records twice. */
 (function () {
   "use strict";
@@ -59,7 +59,7 @@
     api(item.path, {method: "POST", json: item.body}).then(function () {
       done(item.body.key, null);
     }, function (err) {
-      if (err.status && err.status < 500 && err.status !== 408 && err.status !== 429) {
+      if (err.status && err.status < 500 && [408, 409, 429].indexOf(err.status) < 0) {
         done(item.body.key, err.message);  // refused for good: resending cannot help
       } else {
         state.flushing = false; showNet();  // no answer: keep it, try again later
@@ -91,6 +91,7 @@
       initMap();
       resumePatrol();
       loadGrids();
+      loadCategories();  // kept on the phone: a case can be reported where there is no signal
     }, function () { $("fd-who").textContent = "离线：请联网后打开"; });
   }
   $("fd-login").addEventListener("submit", function (e) {
@@ -228,31 +229,38 @@
     showPatrol();
   });
 
-  /* ---- a case where the worker stands (sent at once: a case needs the connection) ---- */
+  /* ---- a case where the worker stands, queued like the rest ---- */
   $("fd-case").addEventListener("click", function () {
     var form = $("fd-case-form");
     form.hidden = !form.hidden;
-    if (form.hidden || $("fd-case-category").options.length) { return; }
-    api("/cases/categories").then(function (vocab) {
-      $("fd-case-category").innerHTML = vocab.categories.map(function (c) {
-        return '<optgroup label="' + esc(c.name_zh) + '">' + c.children.map(function (s) {
-          return '<option value="' + esc(s.code) + '">' + esc(s.name_zh) + "</option>";
-        }).join("") + "</optgroup>";
-      }).join("");
-    });
+    if (!form.hidden && !$("fd-case-category").options.length) { loadCategories(); }
   });
+  function loadCategories() {
+    var kept = localStorage.getItem("gridmap-field-categories");
+    api("/cases/categories").then(function (vocab) {
+      localStorage.setItem("gridmap-field-categories", JSON.stringify(vocab.categories));
+      fillCategories(vocab.categories);
+    }, function () { fillCategories(kept ? JSON.parse(kept) : []); });  // offline: the list last loaded
+  }
+  function fillCategories(categories) {
+    $("fd-case-category").innerHTML = categories.map(function (c) {
+      return '<optgroup label="' + esc(c.name_zh) + '">' + c.children.map(function (s) {
+        return '<option value="' + esc(s.code) + '">' + esc(s.name_zh) + "</option>";
+      }).join("") + "</optgroup>";
+    }).join("");
+  }
   $("fd-case-form").addEventListener("submit", function (e) {
     e.preventDefault();
-    if (!navigator.onLine) { alert("上报案件需要联网，请稍后再试"); return; }
+    var category = $("fd-case-category").value;
+    if (!category) { alert("请先选择案件类别（首次需联网载入）"); return; }
     locate(function (position) {
       showMe(position);
-      api("/cases", {method: "POST", json: {category: $("fd-case-category").value, source: "grid_worker",
-                                            description: $("fd-case-text").value || null,
-                                            lon: position.coords.longitude, lat: position.coords.latitude}})
-        .then(function (c) {
-          alert("已上报，案件编号 " + c.code + (c.grid_code ? "，所属网格 " + c.grid_code : ""));
-          $("fd-case-text").value = ""; $("fd-case-form").hidden = true;
-        }, function (err) { alert("上报失败：" + err.message); });
+      enqueue("/cases", {key: newKey(), category: category, source: "grid_worker",
+                         description: $("fd-case-text").value || null,
+                         lon: position.coords.longitude, lat: position.coords.latitude});
+      $("fd-case-text").value = ""; $("fd-case-form").hidden = true;
+      $("fd-case-state").hidden = false;
+      $("fd-case-state").textContent = "案件已记录，" + (navigator.onLine ? "正在上报" : "联网后自动上报");
     });
   });
 

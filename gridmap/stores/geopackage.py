@@ -321,7 +321,8 @@ class GeoPackageStore(PreparingStore):
             stamps = conn.execute(
                 "SELECT table_name, last_change FROM gpkg_contents "
                 "WHERE table_name NOT IN "
-                "('cases', 'case_events', 'case_requests', 'visits', 'household_care', 'patrols') "
+                "('cases', 'case_events', 'case_requests', 'visits', 'household_care', 'patrols', "
+                "'case_keys') "
                 "ORDER BY table_name"
             )
             digest = hashlib.blake2b(repr(stamps.fetchall()).encode(), digest_size=6).hexdigest()

@@ -86,6 +86,16 @@ PATROLS_TABLE = sa.Table(
 sa.Index("patrols_grid_day", PATROLS_TABLE.c.grid_code, PATROLS_TABLE.c.day)
 sa.Index("patrols_worker_day", PATROLS_TABLE.c.worker, PATROLS_TABLE.c.day)
 
+CASE_KEYS_TABLE = sa.Table(
+    "case_keys",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("case_code", sa.Text),
+    sa.Column("claimed_at", UTCDateTime, nullable=False),
+)
+"""The idempotency keys of cases reported from the phone page: a key is claimed before its case is
+reported and settled with the case's code after, so a resent report never makes a second case."""
+
 TABLES = tuple(metadata.tables)
 """The table names (a GeoPackage's revision leaves them out: they are not layers)."""
 VISIT_COLUMNS: tuple[str, ...] = tuple(c.name for c in VISITS_TABLE.columns if c.name != "id")
@@ -339,6 +349,38 @@ class VisitBook:
             rows = conn.execute(query).mappings().all()
         columns = ["grid_code", "worker", "patrols", "days", "inside_m", "inside_s"]
         return pd.DataFrame([dict(r) for r in rows], columns=columns)
+
+    # -- case keys -----------------------------------------------------------
+
+    def claim_case_key(self, key: str, now: dt.datetime, stale: dt.timedelta) -> tuple[bool, str | None]:
+        """(whether this call may report the case, the code of the case already reported with `key`).
+
+        A claim left unsettled for longer than `stale` (its reporter failed mid-way) may be taken again.
+        """
+        k = CASE_KEYS_TABLE.c
+        try:
+            with self._write() as conn:
+                row = conn.execute(sa.select(CASE_KEYS_TABLE).where(k.key == key)).mappings().first()
+                if row is None:
+                    conn.execute(CASE_KEYS_TABLE.insert().values(key=key, case_code=None, claimed_at=now))
+                    return True, None
+                if row["case_code"] is not None:
+                    return False, str(row["case_code"])
+                if row["claimed_at"] < now - stale:
+                    conn.execute(CASE_KEYS_TABLE.update().where(k.key == key).values(claimed_at=now))
+                    return True, None
+                return False, None
+        except StoreError:  # a racing claim of the same key inserted first
+            return False, None
+
+    def settle_case_key(self, key: str, case_code: str | None) -> None:
+        """Note the case reported with `key` (None: the report failed, the key is free again)."""
+        k = CASE_KEYS_TABLE.c
+        with self._write() as conn:
+            if case_code is None:
+                conn.execute(CASE_KEYS_TABLE.delete().where(k.key == key))
+            else:
+                conn.execute(CASE_KEYS_TABLE.update().where(k.key == key).values(case_code=case_code))
 
     def replace_patrols(self, patrols: pd.DataFrame) -> int:
         """Make the patrols exactly these rows, in one transaction (seeding)."""

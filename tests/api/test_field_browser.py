@@ -1,8 +1,8 @@
 """The grid worker's phone page (/field) in headless Chromium at phone size, with mocked geolocation.
 
-张三 works grid G1 (community C1). Online, they record a visit and a patrol; offline, a visit and a
-patrol more, which wait on the phone; back online, those four records reach the store exactly once
-each. The page shows G1's households only, and the server refuses another community's list.
+张三 works grid G1 (community C1). Online, they record a visit and a patrol; offline, a visit, a
+patrol and a case report more, which wait on the phone; back online, those records reach the store
+exactly once each. The page shows G1's households only, and the server refuses another community's list.
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ from playwright.sync_api import BrowserContext, Page
 from api.main import create_app
 from api.settings import ApiSettings
 from gridmap.stores import Store, open_store
+from gridmap.stores.cases import CASES_TABLE
 from tests.api.conftest import district
 from tests.api.serving import running_app
+from tests.cases.conftest import empty_book
 from tests.maps.browser import chromium, guard_origin
 from tests.maps.conftest import ARTIFACTS
 
@@ -67,6 +69,7 @@ def server(
     with open_store(url) as store:
         store.replace_many(_layers())
         _empty_field_book(store)
+        empty_book(store)
     app = create_app(ApiSettings(store=url, tokens=json.dumps(TOKENS)))  # type: ignore[call-arg]
     with running_app(app) as origin:
         yield origin, url
@@ -137,7 +140,11 @@ def test_records_made_offline_arrive_once_when_the_signal_returns(
     phone.set_offline(True)
     _visit(page, "H3")
     _patrol(page, phone)
-    _waiting(page, 2)
+    page.click("#fd-case")
+    page.select_option("#fd-case-category", "0102")
+    page.fill("#fd-case-text", "楼道堆放杂物")
+    page.click("#fd-case-form button[type=submit]")
+    _waiting(page, 3)
     with open_store(url) as store:
         assert len(store.visit_book().visits()) == 1 and len(store.visit_book().patrols()) == 1
     phone.set_offline(False)
@@ -146,10 +153,14 @@ def test_records_made_offline_arrive_once_when_the_signal_returns(
     with open_store(url) as store:
         visits = store.visit_book().visits()
         patrols = store.visit_book().patrols()
+        cases, _ = store.case_book().query([CASES_TABLE.c.source == "grid_worker"])
     assert sorted(v["household_code"] for v in visits) == ["H1", "H3"]
     assert len({v["key"] for v in visits}) == 2 and {v["visitor"] for v in visits} == {"张三"}
     assert len(patrols) == 2 and len({p["key"] for p in patrols}) == 2
     assert all(p["grid_code"] == "G1" and p["points"] >= 3 and p["inside_m"] > 100 for p in patrols)
+    assert [(c["category"], c["grid_code"], c["description"]) for c in cases] == [
+        ("0102", "G1", "楼道堆放杂物")
+    ]
     assert log.blocked == [] and log.page_errors == []
     page.close()
 

@@ -1,4 +1,4 @@
-"""Patrol tracks of grid workers: `patrols`.
+"""Patrol tracks of grid workers: `patrols`; the phone page's case idempotency keys: `case_keys`.
 
 One row per patrol (a worker may patrol several times a day): who, which grid,
 the Beijing day, start and end, where it came from (phone, GPX, seed), the
@@ -6,6 +6,8 @@ figures measured when it was recorded (metres walked, metres and seconds
 inside the grid), and the track itself (hex WKB of a lon/lat line, and each
 fix's seconds since the first) — personal data, read by the worker and admins
 alone. `key` is the caller's idempotency key (unique: a retry never writes twice).
+`case_keys` holds the key of each case reported from the phone page, claimed
+before the case is written and settled with its code after.
 A fixed snapshot of `gridmap.stores.visits` as it was when written.
 
 Revision ID: 0011
@@ -49,7 +51,17 @@ def upgrade() -> None:
     )
     op.execute("CREATE INDEX patrols_grid_day ON patrols (grid_code, day)")
     op.execute("CREATE INDEX patrols_worker_day ON patrols (worker, day)")
+    op.execute(
+        """
+        CREATE TABLE case_keys (
+            key text PRIMARY KEY,
+            case_code text,
+            claimed_at timestamptz NOT NULL
+        )
+        """
+    )
 
 
 def downgrade() -> None:
+    op.execute("DROP TABLE case_keys")
     op.execute("DROP TABLE patrols")
