@@ -52,6 +52,7 @@ from gridmap.privacy import Role
 from gridmap.stores import Store
 from gridmap.stores.cases import GROUPS, CaseFilter
 from gridmap.stores.query import MAX_OFFSET
+from gridmap.visits.intake import report_once
 from gridmap.vocabulary import CASE_RATES, rate_color, rate_grade
 
 router = APIRouter(tags=["cases"])
@@ -106,6 +107,12 @@ class CaseIn(BaseModel):
     reporter_name: str | None = Field(None, max_length=100)
     reporter_phone: str | None = Field(None, max_length=40)
     ticket_no: str | None = Field(None, max_length=64, description="The 12345 work-order number (工单编号)")
+    key: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="Idempotency key (e.g. a UUID): sent again, the answer is the case already reported",
+    )
 
     @field_validator("description", "address", "reporter_name", "reporter_phone", "ticket_no")
     @classmethod
@@ -187,17 +194,25 @@ def categories(request: Request) -> dict[str, Any]:
 
 
 @router.post("/cases", status_code=201, summary="Report a case (上报); routed to its grid like a lookup")
-def report(request: Request, caller: Caller, body: CaseIn) -> dict[str, Any]:
+def report(request: Request, response: Response, caller: Caller, body: CaseIn) -> dict[str, Any]:
     """Anyone may report; without a token, a client address may report a few cases a minute.
 
     A case is always taken: with an address the register does not know, a
     point in no grid, or neither, it is kept unplaced (待定位) and
-    `placement` says why, with suggested addresses.
+    `placement` says why, with suggested addresses. With a `key` (the phone
+    page's queue), a report sent again answers 200 with the case already made.
     """
     if caller.role is Role.ANONYMOUS:
         request.app.state.case_intake.admit(request.client.host if request.client else "unknown")
     desk = _desk(request)
-    case = desk.report(actor_of(caller), CaseReport(**body.model_dump()))
+    fields = body.model_dump(exclude={"key"})
+    if body.key is not None:
+        case, created = report_once(desk, actor_of(caller), CaseReport(**fields), body.key)
+        if not created:
+            response.status_code = 200
+            return {**_one(desk, case, caller.role), "created": False}
+    else:
+        case = desk.report(actor_of(caller), CaseReport(**fields))
     return {**_one(desk, case, caller.role), "placement": case["placement"], "duplicates": case["duplicates"]}
 
 

@@ -59,6 +59,12 @@ async def home(request: Request) -> Response:
     return await features.landing(request)
 
 
+@router.get("/field")
+async def field() -> FileResponse:
+    """The grid worker's phone page (today's visits, patrols, case reports; works offline)."""
+    return FileResponse(STATIC / "field.html", media_type="text/html; charset=utf-8")
+
+
 @router.get("/docs")
 async def docs() -> HTMLResponse:
     """Swagger UI with its script and stylesheet from the installed swagger-ui-bundle package."""

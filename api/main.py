@@ -28,6 +28,7 @@ from api import (
     open311,
     openapi,
     party,
+    patrols,
     planning,
     reports,
     scratch,
@@ -146,6 +147,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         open311,
         visits,
         party,
+        patrols,
     ):
         app.include_router(module.router)
     return app

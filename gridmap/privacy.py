@@ -242,3 +242,9 @@ def protect_party(register: str, frame: pd.DataFrame, whole: npt.ArrayLike) -> p
                 text = out[name].astype("string")
                 out[name] = text.where(~masked, mask(text[masked]).reindex(text.index))
     return out
+
+
+def may_see_track(role: Role | str, reader: str | None, worker: str) -> bool:
+    """Whether a patrol track (where a worker walked, when) may be read: by an admin, or by the
+    worker themself; nobody else, whatever their role, reads it (figures without the track are open)."""
+    return Role(role) is Role.ADMIN or (bool(reader) and reader == worker)

@@ -35,6 +35,8 @@ from gridmap.sample.layout import MAX_SCALE
 from gridmap.sample.province import CountyWritten, write_province
 from gridmap.stores import open_store
 from gridmap.texts import language, say
+from gridmap.visits.patrols import seed_patrols
+from gridmap.visits.sample import PATROL_WEEKS
 from gridmap.visits.service import coverage_input, seed_visits
 from gridmap.vocabulary import graded_measures, share_measures
 
@@ -61,6 +63,7 @@ def demo_command(
         task = progress.add_task(steps[0], total=len(steps))
         load_sample(opened, data)
         visits = seed_visits(opened)
+        patrols = seed_patrols(opened)
         chain = seed_chain(opened)
         progress.update(task, advance=1, description=steps[1])
         frames = {name: opened.read(name) for name in LAYER_NAMES}
@@ -85,6 +88,7 @@ def demo_command(
     _print_summary(analysis, _summary_title(data))
     _print_cases(seeded, cases)
     console.print(say("cli.demo.visits", n=visits), highlight=False)
+    console.print(say("cli.demo.patrols", weeks=PATROL_WEEKS, n=patrols), highlight=False)
     console.print(
         say(
             "cli.demo.party",

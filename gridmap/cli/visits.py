@@ -1,4 +1,4 @@
-"""`gridmap visits log|due|stats|care`: door-to-door visits (走访) from the command line.
+"""`gridmap visits log|due|stats|care|patrol`: visits (走访) and patrols (巡查) from the command line.
 
 The command line speaks for whoever runs it against the store (an admin);
 tables show care categories masked unless `--with-personal` is given.
@@ -24,6 +24,7 @@ from gridmap.privacy import Role
 from gridmap.stores import open_store
 from gridmap.texts import Message, say
 from gridmap.visits.due import STATUS_LABELS
+from gridmap.visits.patrols import import_gpx, week_of, week_stats
 from gridmap.visits.rules import category_label
 from gridmap.visits.service import Visit, due, log_visit, set_care, stats
 
@@ -162,3 +163,56 @@ def care_command(
         codes = set_care(opened, household, category or [], by or getpass.getuser())
     shown = say("list.comma").join(codes) or say("cli.visits.ordinary")
     console.print(f"{household}: {shown}", highlight=False)
+
+
+patrol_app = LocalisedTyper()
+visits_app.add_typer(patrol_app, name="patrol")
+
+
+@patrol_app.command("import")
+def patrol_import_command(
+    file: Annotated[Path, typer.Argument()],
+    worker: Annotated[str, typer.Option()],
+    grid: Annotated[str | None, typer.Option()] = None,
+    store: StoreOption = None,
+) -> None:
+    """Record a GPX track as a patrol; importing the same file again records nothing."""
+    with open_store(store, create=False) as opened:
+        row, created = import_gpx(opened, file, worker, grid)
+    said = say(
+        "cli.patrol.recorded" if created else "cli.patrol.already",
+        grid=row["grid_code"],
+        day=row["day"],
+        km=row["inside_m"] / 1000,
+        minutes=row["inside_s"] / 60,
+        walked=row["length_m"] / 1000,
+    )
+    console.print(said, highlight=False)
+
+
+@patrol_app.command("week")
+def patrol_week_command(
+    on: Annotated[str | None, typer.Option()] = None,
+    grid: Annotated[list[str] | None, typer.Option()] = None,
+    store: StoreOption = None,
+) -> None:
+    """Per grid, one week (Monday to Sunday): patrols, km and minutes inside, share of roads walked."""
+    day = _day(on, "on")
+    with open_store(store, create=False) as opened:
+        table = week_stats(opened, day, grid)
+    monday, sunday = week_of(day)
+    shown = Table(title=f"巡查 {monday} — {sunday}", title_justify="left")
+    for header in ("网格", "巡查次数", "天数", "网格内公里", "网格内分钟", "道路公里", "走过道路占比"):
+        shown.add_column(header)
+    for r in table.astype(object).to_dict("records"):
+        share = r["road_share"]
+        shown.add_row(
+            str(r["grid_code"]),
+            str(r["patrols"]),
+            str(r["days"]),
+            f"{r['inside_km']:.2f}",
+            f"{r['inside_minutes']:.0f}",
+            f"{r['road_km']:.2f}",
+            "无道路" if share is None or share != share else f"{share:.0%}",
+        )
+    console.print(shown)

@@ -95,6 +95,8 @@ _NOT_LAYERS = ", ".join(
         "case_events",
         "case_requests",
         "visits",
+        "patrols",
+        "case_keys",
         "household_care",
         "party_orgs",
         "party_units",
@@ -373,7 +375,8 @@ class GeoPackageStore(PreparingStore):
 
         Only the file's content counts, never its layout: a reader that closes last folds the
         write-ahead log back into the file, which moves its mtime and size but changes nothing.
-        The case, visit and party tables are not layers: registering or writing them moves no revision.
+        The case, visit, patrol and party tables are not layers: registering or writing them moves no
+        revision.
         """
         with _sqlite(self.path, readonly=True) as conn:
             counter = conn.execute(f"SELECT value FROM {META} WHERE key = 'revision'").fetchone()[0]

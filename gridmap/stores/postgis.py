@@ -184,7 +184,7 @@ class PostGISStore(PreparingStore):
         return CaseBook(self._engine, self.url)
 
     def visit_book(self) -> VisitBook:
-        """The `visits` and `household_care` tables of migration 0010, on this store's engine."""
+        """The `visits` and `household_care` tables (migration 0010) and `patrols` (0011), on this engine."""
         from gridmap.stores.visits import VisitBook
 
         return VisitBook(self._engine, self.url)

@@ -5,7 +5,9 @@ two tables declared once as SQLAlchemy Core tables, made by migration 0010 in
 PostGIS and on first use in a GeoPackage (registered as attribute tables).
 `visits` holds one row per visit, keyed by the caller's idempotency key so a
 retried POST never writes twice; `household_care` one row per household and
-care category (personal data, see `gridmap.privacy.protect_care`).
+care category (personal data, see `gridmap.privacy.protect_care`); `patrols` one row per
+patrol, with its figures and its track (personal data: `gridmap.privacy.may_see_track`),
+made by migration 0013, keyed by an idempotency key like a visit.
 """
 
 from __future__ import annotations
@@ -62,10 +64,45 @@ CARE_TABLE = sa.Table(
     sa.Column("noted_at", UTCDateTime),
 )
 
+PATROLS_TABLE = sa.Table(
+    "patrols",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.Text, nullable=False, unique=True),
+    sa.Column("worker", sa.Text, nullable=False),
+    sa.Column("grid_code", sa.Text, nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("ended_at", UTCDateTime, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("points", sa.Integer, nullable=False),
+    sa.Column("length_m", sa.Float, nullable=False),
+    sa.Column("inside_m", sa.Float, nullable=False),
+    sa.Column("inside_s", sa.Float, nullable=False),
+    sa.Column("track", sa.Text, nullable=False),
+    sa.Column("seconds", sa.Text, nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+)
+sa.Index("patrols_grid_day", PATROLS_TABLE.c.grid_code, PATROLS_TABLE.c.day)
+sa.Index("patrols_worker_day", PATROLS_TABLE.c.worker, PATROLS_TABLE.c.day)
+
+CASE_KEYS_TABLE = sa.Table(
+    "case_keys",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("case_code", sa.Text),
+    sa.Column("claimed_at", UTCDateTime, nullable=False),
+)
+"""The idempotency keys of cases reported from the phone page: a key is claimed before its case is
+reported and settled with the case's code after, so a resent report never makes a second case."""
+
 TABLES = tuple(metadata.tables)
 """The table names (a GeoPackage's revision leaves them out: they are not layers)."""
 VISIT_COLUMNS: tuple[str, ...] = tuple(c.name for c in VISITS_TABLE.columns if c.name != "id")
 CARE_COLUMNS: tuple[str, ...] = tuple(c.name for c in CARE_TABLE.columns)
+PATROL_COLUMNS: tuple[str, ...] = tuple(c.name for c in PATROLS_TABLE.columns if c.name != "id")
+PATROL_FIGURES: tuple[str, ...] = tuple(c for c in PATROL_COLUMNS if c not in ("track", "seconds"))
+"""A patrol without its track: what figures need (the track is personal, and long)."""
 
 
 class VisitBook:
@@ -236,6 +273,128 @@ class VisitBook:
                         household_code=household, category=category, noted_by=by, noted_at=at
                     )
                 )
+
+    # -- patrols ------------------------------------------------------------
+
+    def log_patrol(self, patrol: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Record a patrol unless its `key` was recorded already: (the stored patrol, whether it is new)."""
+        p = PATROLS_TABLE.c
+        try:
+            with self._write() as conn:
+                found = (
+                    conn.execute(sa.select(PATROLS_TABLE).where(p.key == patrol["key"])).mappings().first()
+                )
+                if found is not None:
+                    return dict(found), False
+                conn.execute(PATROLS_TABLE.insert().values(**patrol))
+                row = conn.execute(sa.select(PATROLS_TABLE).where(p.key == patrol["key"])).mappings().one()
+                return dict(row), True
+        except StoreError:
+            again = self.patrol_by_key(str(patrol["key"]))
+            if again is None:
+                raise
+            return again, False
+
+    def patrol_by_key(self, key: str) -> dict[str, Any] | None:
+        with self._read() as conn:
+            row = conn.execute(sa.select(PATROLS_TABLE).where(PATROLS_TABLE.c.key == key)).mappings().first()
+        return dict(row) if row is not None else None
+
+    def patrols(
+        self,
+        *,
+        grids: Sequence[str] | None = None,
+        worker: str | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        tracks: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Patrols of the Beijing days [since, until] matching the filters, by day and start;
+        their tracks only when asked (`tracks`)."""
+        p = PATROLS_TABLE.c
+        columns = [p[name] for name in (PATROL_COLUMNS if tracks else PATROL_FIGURES)]
+        query = sa.select(*columns).order_by(p.day, p.started_at, p.id)
+        if grids is not None:
+            query = query.where(p.grid_code.in_(list(grids)))
+        if worker is not None:
+            query = query.where(p.worker == worker)
+        if since is not None:
+            query = query.where(p.day >= since)
+        if until is not None:
+            query = query.where(p.day <= until)
+        with self._read() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+    def patrol_counts(
+        self, since: dt.date, until: dt.date, grids: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Per grid and worker in the Beijing days [since, until]: patrols, days, metres, seconds inside."""
+        p = PATROLS_TABLE.c
+        query = (
+            sa.select(
+                p.grid_code,
+                p.worker,
+                sa.func.count().label("patrols"),
+                sa.func.count(sa.distinct(p.day)).label("days"),
+                sa.func.sum(p.inside_m).label("inside_m"),
+                sa.func.sum(p.inside_s).label("inside_s"),
+            )
+            .where(p.day >= since, p.day <= until)
+            .group_by(p.grid_code, p.worker)
+            .order_by(p.grid_code, p.worker)
+        )
+        if grids is not None:
+            query = query.where(p.grid_code.in_(list(grids)))
+        with self._read() as conn:
+            rows = conn.execute(query).mappings().all()
+        columns = ["grid_code", "worker", "patrols", "days", "inside_m", "inside_s"]
+        return pd.DataFrame([dict(r) for r in rows], columns=columns)
+
+    # -- case keys -----------------------------------------------------------
+
+    def claim_case_key(self, key: str, now: dt.datetime, stale: dt.timedelta) -> tuple[bool, str | None]:
+        """(whether this call may report the case, the code of the case already reported with `key`).
+
+        A claim left unsettled for longer than `stale` (its reporter failed mid-way) may be taken again.
+        """
+        k = CASE_KEYS_TABLE.c
+        try:
+            with self._write() as conn:
+                row = conn.execute(sa.select(CASE_KEYS_TABLE).where(k.key == key)).mappings().first()
+                if row is None:
+                    conn.execute(CASE_KEYS_TABLE.insert().values(key=key, case_code=None, claimed_at=now))
+                    return True, None
+                if row["case_code"] is not None:
+                    return False, str(row["case_code"])
+                if row["claimed_at"] < now - stale:
+                    conn.execute(CASE_KEYS_TABLE.update().where(k.key == key).values(claimed_at=now))
+                    return True, None
+                return False, None
+        except StoreError:  # a racing claim of the same key inserted first
+            return False, None
+
+    def settle_case_key(self, key: str, case_code: str | None) -> None:
+        """Note the case reported with `key` (None: the report failed, the key is free again)."""
+        k = CASE_KEYS_TABLE.c
+        with self._write() as conn:
+            if case_code is None:
+                conn.execute(CASE_KEYS_TABLE.delete().where(k.key == key))
+            else:
+                conn.execute(CASE_KEYS_TABLE.update().where(k.key == key).values(case_code=case_code))
+
+    def replace_patrols(self, patrols: pd.DataFrame) -> int:
+        """Make the patrols exactly these rows, in one transaction (seeding)."""
+        patrols = patrols.reindex(columns=list(PATROL_COLUMNS))
+        with self._write() as conn:
+            conn.execute(PATROLS_TABLE.delete())
+            if conn.dialect.name == "postgresql":
+                raw = conn.connection.driver_connection
+                assert isinstance(raw, psycopg.Connection)
+                with raw.cursor() as cur:
+                    _copy_rows(cur, PATROLS_TABLE.name, list(PATROL_COLUMNS), patrols)
+            elif len(patrols):
+                conn.execute(PATROLS_TABLE.insert(), _records(patrols, PATROL_COLUMNS))
+        return len(patrols)
 
     # -- bulk --------------------------------------------------------------
 

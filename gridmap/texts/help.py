@@ -569,6 +569,35 @@ HELP: dict[str, tuple[str, str]] = {
         "走访 Visits: record a visit, a grid's due list, visit figures, care categories.",
     ),
     "visits log": ("记录一次走访。", "Record one visit."),
+    "visits patrol": (
+        "巡查：导入 GPX 轨迹，按网格看一周巡查情况。",
+        "Patrols: import a GPX track, a week's patrol figures per grid.",
+    ),
+    "visits patrol import": (
+        "把一条 GPX 轨迹记录为一次巡查；同一文件再导入不会重复记录。",
+        "Record a GPX track as a patrol; importing the same file again records nothing.",
+    ),
+    "visits patrol import file": (
+        "一次巡查的 GPX 文件（每个轨迹点都须有时间）。",
+        "GPX file of one patrol (every track point needs a time).",
+    ),
+    "visits patrol import worker": (
+        "巡查人（按网格的网格员姓名确定网格）。",
+        "Who walked it (the grid's worker_name picks the grid).",
+    ),
+    "visits patrol import grid": (
+        "巡查的网格；默认是该网格员负责的网格。",
+        "The grid patrolled. Default: the grid the worker works.",
+    ),
+    "visits patrol week": (
+        "按网格统计一周（周一至周日）：巡查次数、网格内公里和分钟、走过道路占比。",
+        "Per grid, one week (Monday to Sunday): patrols, km and minutes inside, share of roads walked.",
+    ),
+    "visits patrol week on": (
+        "这一周中的某一天（YYYY-MM-DD），默认今天。",
+        "A day of the week (YYYY-MM-DD). Default: today.",
+    ),
+    "visits patrol week grid": ("只看这些网格（可重复）。", "Only these grids (repeatable)."),
     "visits log at": (
         "走访时间（ISO 格式；不带时区时为北京时间）。默认：现在。",
         "When (ISO; Beijing time without a zone). Default: now.",

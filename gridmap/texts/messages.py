@@ -604,13 +604,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "removed token {name} from {path} (takes effect when the server restarts)",
     ),
     # gridmap demo, sample, province (gridmap.cli.demo)
-    "cli.demo.step.load": ("载入示例数据与一年走访", "load sample and a year of visits"),
+    "cli.demo.step.load": ("载入示例数据、一年走访与巡查", "load sample, a year of visits and patrols"),
     "cli.demo.step.read": ("读取图层", "read layers"),
     "cli.demo.step.analyse": ("分析", "analyse"),
     "cli.demo.step.save": ("保存归属", "save grid codes"),
     "cli.demo.step.cases": ("生成案件", "seed a year of cases"),
     "cli.demo.step.maps": ("绘制地图", "draw maps"),
     "cli.demo.visits": ("近一年走访：{n:,} 次", "visits of the past year: {n:,}"),
+    "cli.demo.patrols": ("近 {weeks} 周巡查：{n:,} 次", "patrols of the past {weeks} weeks: {n:,}"),
     "cli.demo.party": (
         "党组织 {orgs:,} 个，党员 {members:,} 名，一户十联确认 {links:,} 户",
         "party organisations: {orgs:,}, members: {members:,}, confirmed 一户十联 links: {links:,}",
@@ -713,5 +714,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "cli.visits.written": ("{n:,} 户 → {path}", "{n:,} households → {path}"),
     "cli.visits.ordinary": ("一般户", "ordinary"),
+    "cli.patrol.recorded": (
+        "已记录 {grid} 网格 {day} 的巡查：网格内 {km:.2f} 公里、{minutes:.0f} 分钟（共走 {walked:.2f} 公里）",
+        "patrol of {grid} on {day} recorded: {km:.2f} km and {minutes:.0f} min inside the grid "
+        "({walked:.2f} km walked)",
+    ),
+    "cli.patrol.already": (
+        "{grid} 网格 {day} 的这次巡查已记录过：网格内 {km:.2f} 公里、{minutes:.0f} 分钟（共走 {walked:.2f} 公里）",
+        "patrol of {grid} on {day} already recorded: {km:.2f} km and {minutes:.0f} min inside the grid "
+        "({walked:.2f} km walked)",
+    ),
 }
 """Key -> (Chinese, English)."""

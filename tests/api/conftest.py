@@ -25,10 +25,16 @@ from tests.conftest import fresh_postgis_database
 
 VIEWER = "viewer-token-0123456789"
 EDITOR_C1 = "editor-c1-token-0123456789"
+WORKER_ZHANG = "worker-zhang-token-0123456789"
+"""张三, who works grid G1 (an editor of C1 with a name: patrols are theirs)."""
+WORKER_LI = "worker-li-token-0123456789"
+"""李四, who works grid G2 of the same community."""
 ADMIN = "admin-token-0123456789abcdef"
 TOKENS = {
     VIEWER: {"role": "viewer"},
     EDITOR_C1: {"role": "editor", "communities": ["C1"]},
+    WORKER_ZHANG: {"role": "editor", "communities": ["C1"], "name": "张三"},
+    WORKER_LI: {"role": "editor", "communities": ["C1"], "name": "李四"},
     ADMIN: {"role": "admin"},
 }
 PHONE = "13812341234"
