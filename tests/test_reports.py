@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from gridmap.analysis import Analysis, analyze
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.cli import app
+from gridmap.cli.app import console as cli_console
 from gridmap.reports import _geojson_geometries, write_outputs
 from gridmap.stores import open_store
 from tests.test_analysis import NO_RANGE, district
@@ -84,7 +85,10 @@ def test_workbook_has_one_sheet_per_level_with_chinese_headers(written: tuple[An
     assert sheet.cell(row=3, column=headers.index("已建网格党支部") + 1).value == "否"
 
 
-def test_cli_analyze_writes_outputs_and_prints_a_summary(tmp_path: Path) -> None:
+def test_cli_analyze_writes_outputs_and_prints_a_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli_console, "width", 200)  # a wide terminal: every measure's column, names whole
     store_path = tmp_path / "store.gpkg"
     with open_store(str(store_path)) as store:
         frames = district()
