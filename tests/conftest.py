@@ -110,6 +110,20 @@ SLOW_FILES = frozenset(
         "tests/cli/test_analysis.py",
         "tests/distributed/test_parts.py",
         "tests/distributed/test_engine.py",
+        "tests/cases/test_lifecycle_machine.py",
+        "tests/cases/test_statistics.py",
+        "tests/cases/test_duplicates.py",
+        "tests/test_authorisation.py",
+        "tests/test_tiles.py",
+        "tests/test_address_real_names.py",
+        "tests/cli/test_lookup.py",
+        "tests/cli/test_validate.py",
+        "tests/cli/test_cases.py",
+        "tests/stores/test_geopackage.py",
+        "tests/stores/test_query.py",
+        "tests/api/test_secrets.py",
+        "tests/api/test_sign_in.py",
+        "tests/api/test_console.py",
     }
 )
 
