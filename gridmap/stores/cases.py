@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -393,14 +393,7 @@ class CaseBook:
                 default = " NOT NULL DEFAULT 0" if name in COUNTERS else ""
                 conn.execute(sa.text(f"ALTER TABLE cases ADD COLUMN {name} {kind}{default}"))
             metadata.create_all(conn, checkfirst=True)
-            for table in metadata.tables.values():
-                conn.execute(
-                    sa.text(
-                        "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "
-                        "description) VALUES (:name, 'attributes', :name, :text)"
-                    ),
-                    {"name": table.name, "text": f"gridmap {table.name}"},
-                )
+            register_attributes(conn, metadata.tables)
         return book
 
     def _write(self) -> AbstractContextManager[sa.Connection]:
@@ -685,6 +678,19 @@ def _copy_rows(cur: psycopg.Cursor[Any], table: str, columns: list[str], frame: 
 
 def _is_time(value: object) -> bool:
     return isinstance(value, dt.datetime)
+
+
+def register_attributes(conn: sa.Connection, names: Iterable[str]) -> None:
+    """Register a book's tables in a GeoPackage's gpkg_contents as attributes tables (GDAL and QGIS
+    list them); a table already registered is left as it is."""
+    for name in names:
+        conn.execute(
+            sa.text(
+                "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "
+                "description) VALUES (:name, 'attributes', :name, :text)"
+            ),
+            {"name": name, "text": f"gridmap {name}"},
+        )
 
 
 @contextmanager

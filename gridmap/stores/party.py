@@ -23,7 +23,15 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 from gridmap.stores._gate import gate
-from gridmap.stores.cases import UTCDateTime, Writing, _query_only, _records, snapshot, transaction
+from gridmap.stores.cases import (
+    UTCDateTime,
+    Writing,
+    _query_only,
+    _records,
+    register_attributes,
+    snapshot,
+    transaction,
+)
 
 metadata = sa.MetaData()
 
@@ -174,14 +182,7 @@ class PartyBook:
         if not self._made:
             with transaction(self._engine, self._writing, self.url) as conn:
                 metadata.create_all(conn, checkfirst=True)
-                for name in TABLES:
-                    conn.execute(
-                        sa.text(
-                            "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "
-                            "description) VALUES (:name, 'attributes', :name, :text)"
-                        ),
-                        {"name": name, "text": f"gridmap {name}"},
-                    )
+                register_attributes(conn, TABLES)
             self._made = True
         return transaction(self._engine, self._writing, self.url)
 

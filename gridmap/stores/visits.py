@@ -31,6 +31,7 @@ from gridmap.stores.cases import (
     _copy_rows,
     _query_only,
     _records,
+    register_attributes,
     snapshot,
     transaction,
 )
@@ -132,14 +133,7 @@ class VisitBook:
                 return book
         with book._write() as conn:
             metadata.create_all(conn, checkfirst=True)
-            for name in TABLES:
-                conn.execute(
-                    sa.text(
-                        "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "
-                        "description) VALUES (:name, 'attributes', :name, :text)"
-                    ),
-                    {"name": name, "text": f"gridmap {name}"},
-                )
+            register_attributes(conn, TABLES)
         return book
 
     def _write(self) -> AbstractContextManager[sa.Connection]:
