@@ -92,7 +92,7 @@ _STEPS: tuple[tuple[str, str], ...] = (
     ("edges_index", "CREATE INDEX ON walk_edges USING gist (geom)"),
     ("edges_analyse", "ANALYZE walk_edges"),
     (
-        "points",
+        "snap",
         """
         CREATE TEMP TABLE walk_points ON COMMIT DROP AS
         WITH points AS (
@@ -168,6 +168,6 @@ def walk_in_database(
         start = time.perf_counter()
         found = dict(cur.execute(sql.SQL(_ANSWER).format(**params)).fetchall())
         codes = [row[0] for row in cur.execute("SELECT code FROM households ORDER BY code")]
-        seconds["answer"] = time.perf_counter() - start
+        seconds["fetch"] = time.perf_counter() - start
     metres = np.array([found.get(code, np.nan) for code in codes], dtype=np.float64)
     return pd.DataFrame({"code": codes, "metres": metres}), seconds
