@@ -6,12 +6,12 @@ vertices by `ST_DumpSegments`, ends joined where they coincide on the
 millimetre grid, `ST_SnapToGrid`), the largest connected piece is taken with
 `pgr_connectedComponents`, households and service points join it at the
 nearest point of their nearest segment (the KNN `<->` operator,
-`ST_LineLocatePoint`), and every segment is split at the points on it, so
-that each point is a vertex of the graph. A virtual super-source is tied to
-every service point's vertex by the service point's straight leg; one
-`pgr_drivingDistance` from it, stopped at the cut-off, gives every vertex its
-walking distance to the nearest service point, and a household adds its own
-leg.
+`ST_LineLocatePoint`; buildings from `ST_PointOnSurface`), and every segment
+is split at the points on it, so that each point is a vertex of the graph. A
+virtual super-source is tied to every service point's vertex by the service
+point's straight leg; one `pgr_drivingDistance` from it, stopped at the
+cut-off, gives every vertex its walking distance to the nearest service
+point, and a household adds its own leg.
 
 Used by the tests (tests/test_walking_pgrouting.py: the same answers as the
 scipy path) and by bench/bench_walking_pgrouting.py (which engine is faster
@@ -30,8 +30,9 @@ from psycopg import sql
 
 from gridmap.walking import DEFAULT_CUTOFF_M
 
-POINT_LAYERS = ("households", "service_points")
-"""The layers whose points join the network (an allow-list: their names go into the SQL)."""
+WALKERS = {"households": "geometry", "buildings": "ST_PointOnSurface(geometry)"}
+"""The layers that can walk and the point each walks from (gridmap's analysis walks buildings from
+their representative point): an allow-list, its names and expressions go into the SQL."""
 
 _STEPS: tuple[tuple[str, str], ...] = (
     (
@@ -96,8 +97,8 @@ _STEPS: tuple[tuple[str, str], ...] = (
         """
         CREATE TEMP TABLE walk_points ON COMMIT DROP AS
         WITH points AS (
-            SELECT 'households' AS layer, code, ST_Transform(geometry, {srid}) AS geom
-            FROM households WHERE geometry IS NOT NULL AND NOT ST_IsEmpty(geometry)
+            SELECT {walker_layer} AS layer, code, ST_Transform({walker_point}, {srid}) AS geom
+            FROM {walkers} WHERE geometry IS NOT NULL AND NOT ST_IsEmpty(geometry)
             UNION ALL
             SELECT 'service_points', code, ST_Transform(geometry, {srid})
             FROM service_points WHERE geometry IS NOT NULL AND NOT ST_IsEmpty(geometry)
@@ -146,20 +147,32 @@ _STEPS: tuple[tuple[str, str], ...] = (
 _ANSWER = """
     SELECT p.code, r.agg_cost + p.leg AS metres
     FROM walk_points p JOIN walk_reached r ON r.node = p.vertex
-    WHERE p.layer = 'households' AND r.agg_cost + p.leg <= {cutoff}
+    WHERE p.layer = {walker_layer} AND r.agg_cost + p.leg <= {cutoff}
 """
 
 
 def walk_in_database(
-    conn: psycopg.Connection[Any], srid: int, cutoff_m: float = DEFAULT_CUTOFF_M
+    conn: psycopg.Connection[Any],
+    srid: int,
+    cutoff_m: float = DEFAULT_CUTOFF_M,
+    walkers: str = "households",
 ) -> tuple[pd.DataFrame, dict[str, float]]:
-    """Each household's walking distance to its nearest service point (metres in EPSG `srid`;
-    NaN beyond `cutoff_m` or without a location) and the seconds each SQL step took.
+    """Each household's (or building's: `walkers`) walking distance to its nearest service point
+    (metres in EPSG `srid`; NaN beyond `cutoff_m` or without a location) by code, and the seconds
+    each SQL step took.
 
     The temporary tables live in one transaction, rolled back at the end: the store is left as found.
     """
     seconds: dict[str, float] = {}
-    params = {"srid": sql.Literal(int(srid)), "cutoff": sql.Literal(float(cutoff_m))}
+    if walkers not in WALKERS:
+        raise ValueError(f"walkers: expected one of {', '.join(WALKERS)}, got {walkers!r}")
+    params = {
+        "srid": sql.Literal(int(srid)),
+        "cutoff": sql.Literal(float(cutoff_m)),
+        "walkers": sql.Identifier(walkers),
+        "walker_layer": sql.Literal(walkers),
+        "walker_point": sql.SQL(WALKERS[walkers]),
+    }
     with conn.transaction(force_rollback=True), conn.cursor() as cur:
         for name, statement in _STEPS:
             start = time.perf_counter()
@@ -167,7 +180,10 @@ def walk_in_database(
             seconds[name] = time.perf_counter() - start
         start = time.perf_counter()
         found = dict(cur.execute(sql.SQL(_ANSWER).format(**params)).fetchall())
-        codes = [row[0] for row in cur.execute("SELECT code FROM households ORDER BY code")]
+        codes = [
+            row[0]
+            for row in cur.execute(sql.SQL("SELECT code FROM {} ORDER BY code").format(params["walkers"]))
+        ]
         seconds["fetch"] = time.perf_counter() - start
     metres = np.array([found.get(code, np.nan) for code in codes], dtype=np.float64)
     return pd.DataFrame({"code": codes, "metres": metres}), seconds

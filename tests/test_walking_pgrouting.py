@@ -19,6 +19,7 @@ import psycopg
 import pyproj
 import pytest
 import shapely
+from psycopg import sql
 
 from bench.walking_pgrouting import walk_in_database
 from gridmap.analysis import analyze, projections, read_inputs
@@ -163,24 +164,44 @@ def test_a_district_with_one_bridge_gives_the_same_shares(store: Store) -> None:
     metric = projections(inputs).analysis
     routed, scipy = both(store, metric)
     households = analysis.households.set_index("code")
-    gridmap = households["service_walk_m"].astype(float).reindex(sorted(households.index)).to_numpy()
+    codes = sorted(households.index)
+    gridmap = households["service_walk_m"].astype(float).reindex(codes).to_numpy()
     np.testing.assert_allclose(routed, gridmap, rtol=0, atol=TOLERANCE_M)
     np.testing.assert_allclose(scipy, gridmap, rtol=0, atol=TOLERANCE_M)
     # The river matters: households within 300 m of a service point as the crow flies, beyond
     # 1,000 m on foot.
     straight = _straight_to_nearest(inputs, metric)
     assert ((straight <= 300) & ~(routed <= 1000)).sum() > 0
-    # Per grid, the share within each circle from the database's distances is the analysis' share.
+    # Per grid, the households and buildings within each circle by the database's distances (its
+    # buildings walking from ST_PointOnSurface) are the analysis' counts, and so are the shares.
+    epsg = int(metric.to_epsg())
     with psycopg.connect(store.url.replace("+psycopg", "")) as conn:
-        grid_of = dict(conn.execute("SELECT code, grid_code FROM households").fetchall())
-    codes = sorted(households.index)
-    per_grid = pd.DataFrame({"grid": [grid_of[c] for c in codes], "metres": routed})
+        by_building, _ = walk_in_database(conn, epsg, walkers="buildings")
+        per_grid = {
+            "households": _within_per_grid(
+                conn, "households", pd.DataFrame({"code": codes, "metres": routed})
+            ),
+            "buildings": _within_per_grid(conn, "buildings", by_building),
+        }
     grids = analysis.grids.set_index("code")
     for _, metres in LIFE_CIRCLES:
-        within = per_grid.assign(inside=per_grid["metres"] <= metres).groupby("grid")["inside"]
-        share = (within.sum() / within.count()).reindex(grids.index)
-        np.testing.assert_array_equal(share.to_numpy(), grids[f"walk_{metres}_share"].to_numpy(dtype=float))
-        assert 0 < share.mean() < 1
+        for unit, column in (("households", "share"), ("buildings", "building_share")):
+            counted = per_grid[unit][metres].reindex(grids.index, fill_value=0)
+            np.testing.assert_array_equal(counted.to_numpy(), grids[f"walk_{metres}_{unit}"].to_numpy())
+            share = counted / per_grid[unit]["all"].reindex(grids.index)
+            np.testing.assert_array_equal(share.to_numpy(), grids[f"walk_{metres}_{column}"].to_numpy(float))
+            assert 0 < share.mean() < 1
+
+
+def _within_per_grid(conn: psycopg.Connection, layer: str, walks: pd.DataFrame) -> pd.DataFrame:
+    """Per grid (the store's `grid_code`) how many of `layer` in all and within each circle."""
+    query = sql.SQL("SELECT code, grid_code FROM {}").format(sql.Identifier(layer))
+    grid_of = dict(conn.execute(query).fetchall())
+    frame = walks.assign(grid=walks["code"].map(grid_of))
+    counts = {"all": frame.groupby("grid").size()}
+    for _, metres in LIFE_CIRCLES:
+        counts[metres] = frame[frame["metres"] <= metres].groupby("grid").size()
+    return pd.DataFrame(counts).fillna(0).astype(int)
 
 
 def _straight_to_nearest(inputs: dict[str, gpd.GeoDataFrame], crs: pyproj.CRS) -> np.ndarray:
