@@ -45,8 +45,9 @@ def routed_url(postgis_url: str) -> str:
     return postgis_url
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def store(routed_url: str) -> Iterator[Store]:
+    """One emptied store for the module: every test replaces the layers it walks."""
     with open_store(emptied(routed_url)) as opened:
         yield opened
 
