@@ -165,7 +165,8 @@ def main() -> None:
         f"{DEFAULT_CUTOFF_M:,.0f} m: pgRouting in the database (`bench/walking_pgrouting.py`: roads noded "
         "in SQL, points made vertices, one `pgr_drivingDistance` from a super-source) against the roads "
         "and points read from the store into gridmap's scipy path (`gridmap.walking`). Median of "
-        f"{args.repeat} runs each, every run on a new connection; seconds. Load average (1/5/15 min) "
+        f"{args.repeat} runs each, every run on a new connection (pgRouting's `segments` step holds "
+        "PROJ's set-up in a new backend, about 0.2–0.4 s); seconds. Load average (1/5/15 min) "
         f"{load_before} before, {load_after} after (the machine is shared).\n\n"
         + table(
             [
