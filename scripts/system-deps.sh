@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the system packages the test suite uses, only when missing:
-# PostGIS for PostgreSQL 15, GDAL's command-line tools (ogrinfo) and Chromium.
+# PostGIS and pgRouting for PostgreSQL 15, GDAL's command-line tools (ogrinfo) and Chromium.
 set -euo pipefail
 need=()
 [ -f /usr/share/postgresql/15/extension/postgis.control ] || need+=(postgresql-15-postgis-3)
@@ -19,6 +19,14 @@ if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+# pgRouting, the second engine tests/test_walking_pgrouting.py checks walking distances against.
+if [ ! -f /usr/share/postgresql/15/extension/pgrouting.control ]; then
+  echo "installing system packages: postgresql-15-pgrouting"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    postgresql-15-pgrouting >/dev/null
 fi
 # QGIS itself, headless (tests/qgis: its OAPIF reader and its edits of both stores).
 if ! /usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1; then
