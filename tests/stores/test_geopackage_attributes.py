@@ -88,21 +88,14 @@ def test_the_code_stays_unique_and_required_whoever_writes(tmp_path: Path) -> No
             conn.execute("INSERT INTO party_units (name, kind, street_code) VALUES ('n', 'k', 'S1')")
 
 
-def _old_store(path: Path) -> tuple[str, list[Revision]]:
-    """A store whose book tables are made as gridmap made them before: the shared definitions' DDL,
-    keyed by text, with a few rows, an index and a trigger of someone else's. Returns its revision
-    and history."""
-    with open_store(str(path)) as store:
-        store.replace_many(sample_layers())
-        store.case_book()  # today's form of the case tables: dropped below, made again the old way
-        revision = store.revision()
-        history = store.history()
-    assert history
+def old_book_tables(path: Path) -> None:
+    """Make a store's book tables as gridmap made them before: the shared definitions' DDL, keyed by
+    text, with a few rows, and an index and a trigger of someone else's."""
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
-        for name in cases.metadata.tables:
-            conn.execute(sa.text(f"DROP TABLE {name}"))
         for metadata in SHARED:
+            for name in metadata.tables:
+                conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
             metadata.create_all(conn)
             register_attributes(conn, metadata.tables)
         conn.execute(cases.CASES_TABLE.insert().values(**CASE, version=0))
@@ -129,7 +122,18 @@ def _old_store(path: Path) -> tuple[str, list[Revision]]:
         )
     engine.dispose()
     with sqlite3.connect(path) as conn:
-        assert _keys(conn, "cases") == [("code", "TEXT")]  # the old form, as the test means it
+        assert _keys(conn, "cases") == [("code", "TEXT")]  # the old form, as the tests mean it
+
+
+def _old_store(path: Path) -> tuple[str, list[Revision]]:
+    """A store with layers, a history and old book tables; returns its revision and history."""
+    with open_store(str(path)) as store:
+        store.replace_many(sample_layers())
+        store.case_book()  # today's form of the case tables: made again the old way below
+        revision = store.revision()
+        history = store.history()
+    assert history
+    old_book_tables(path)
     return revision, history
 
 
