@@ -114,6 +114,8 @@ def old_book_tables(path: Path) -> None:
         conn.execute(party.UNITS.insert().values(**UNIT))
         conn.execute(party.LINKS.insert().values(household_code="H2", center_code="H1"))
         conn.execute(sa.text("CREATE INDEX party_units_by_name ON party_units (name)"))
+        view = "CREATE VIEW reported_cases AS SELECT code FROM cases WHERE status = 'reported'"
+        conn.execute(sa.text(view))
         conn.execute(
             sa.text(
                 "CREATE TRIGGER party_units_named BEFORE INSERT ON party_units WHEN NEW.name = '' "
@@ -173,6 +175,7 @@ def test_an_older_store_gets_integer_keys_and_keeps_everything(tmp_path: Path) -
         store.visit_book().set_care("H2", ["disabled"], "b", NOW)
         assert len(store.visit_book().care(["H2"])) == 1
     with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT code FROM reported_cases ORDER BY code").fetchall() == [("C1",), ("C2",)]
         with pytest.raises(sqlite3.IntegrityError, match="a unit needs a name"):
             conn.execute(
                 "INSERT INTO party_units (code, name, kind, street_code) VALUES ('U2', '', 'k', 'S1')"
