@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +34,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from gridmap.cases.vocabulary import LEVEL_ORDER, OPEN_STATUSES, SATISFIED, Status
 from gridmap.errors import StoreError, driver_reason
 from gridmap.stores._gate import gate
+from gridmap.stores.gpkg_attributes import create_tables, geopackage_metadata
 
 UTC = dt.UTC
 Writing = Callable[[], AbstractContextManager[sqlite3.Connection]]
@@ -189,6 +190,9 @@ EVENTS_TABLE = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Column("note", sa.Text),
 )
+
+GPKG_METADATA = geopackage_metadata(metadata)
+"""The tables as a GeoPackage holds them (`gridmap.stores.gpkg_attributes`)."""
 
 CASE_COLUMNS: tuple[str, ...] = tuple(c.name for c in CASES_TABLE.columns)
 EVENT_COLUMNS: tuple[str, ...] = tuple(c.name for c in EVENTS_TABLE.columns if c.name != "id")
@@ -392,8 +396,7 @@ class CaseBook:
                 kind = CASES_TABLE.c[name].type.compile(conn.dialect)
                 default = " NOT NULL DEFAULT 0" if name in COUNTERS else ""
                 conn.execute(sa.text(f"ALTER TABLE cases ADD COLUMN {name} {kind}{default}"))
-            metadata.create_all(conn, checkfirst=True)
-            register_attributes(conn, metadata.tables)
+            create_tables(conn, GPKG_METADATA)
         return book
 
     def _write(self) -> AbstractContextManager[sa.Connection]:
@@ -678,19 +681,6 @@ def _copy_rows(cur: psycopg.Cursor[Any], table: str, columns: list[str], frame: 
 
 def _is_time(value: object) -> bool:
     return isinstance(value, dt.datetime)
-
-
-def register_attributes(conn: sa.Connection, names: Iterable[str]) -> None:
-    """Register a book's tables in a GeoPackage's gpkg_contents as attributes tables (GDAL and QGIS
-    list them); a table already registered is left as it is."""
-    for name in names:
-        conn.execute(
-            sa.text(
-                "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "
-                "description) VALUES (:name, 'attributes', :name, :text)"
-            ),
-            {"name": name, "text": f"gridmap {name}"},
-        )
 
 
 @contextmanager

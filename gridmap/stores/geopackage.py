@@ -41,7 +41,7 @@ from gridmap.changes import REVISION, LayerChange, change_set, closing_groups, s
 from gridmap.errors import StoreError
 from gridmap.frames import WGS84_CRS, empty_frame
 from gridmap.history import Author, Revision
-from gridmap.stores import gpkg_triggers
+from gridmap.stores import gpkg_triggers, gpkg_version
 from gridmap.stores._frames import (
     Committed,
     PreparingStore,
@@ -88,25 +88,25 @@ _SYNC_OPTION = "OGR_SQLITE_SYNCHRONOUS"
 _READ_THREADS_OPTION = "OGR_GPKG_NUM_THREADS"
 _BATCH = 2_048  # candidates of a bbox page tested per round
 REVISIONS = "gridmap_revisions"
-_NOT_LAYERS = ", ".join(
-    f"'{name}'"
-    for name in (
-        "cases",
-        "case_events",
-        "case_requests",
-        "visits",
-        "patrols",
-        "case_keys",
-        "household_care",
-        "party_orgs",
-        "party_units",
-        "party_members",
-        "party_links",
-        "party_point_rules",
-        "party_points",
-        "party_funds",
-    )
-)  # attribute tables of the books: writing to them moves no layer revision
+BOOK_TABLES = (
+    "cases",
+    "case_events",
+    "case_requests",
+    "visits",
+    "patrols",
+    "case_keys",
+    "household_care",
+    "party_orgs",
+    "party_units",
+    "party_members",
+    "party_links",
+    "party_point_rules",
+    "party_points",
+    "party_funds",
+)
+"""The books' attribute tables (`gridmap.stores.cases`, `.visits`, `.party`): writing to them moves no
+layer revision."""
+_NOT_LAYERS = ", ".join(f"'{name}'" for name in BOOK_TABLES)
 _SCRATCH = {name: f"load_{i}" for i, name in enumerate(LAYER_NAMES)}  # schema names of attached loads
 _BUSY_SECONDS = 60.0  # how long a writer waits for another's transaction before giving up
 _SQLITE_TYPES = {"text": "TEXT", "integer": "INTEGER", "real": "REAL", "boolean": "BOOLEAN"}
@@ -873,7 +873,27 @@ def _schema_ready(conn: sqlite3.Connection) -> bool:
     made = {row[0] for row in conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger'")}
     wanted = {sql for name in LAYER_NAMES for sql in gpkg_triggers.triggers(name)}
     registered = conn.execute(f"SELECT 1 FROM gpkg_contents WHERE table_name = '{META}'").fetchone()
-    return wanted <= made and not registered and not any(_required_revision(conn, n) for n in LAYER_NAMES)
+    return (
+        wanted <= made
+        and not registered
+        and not any(_required_revision(conn, n) for n in LAYER_NAMES)
+        and not gpkg_version.is_1_4(conn)
+        and not _text_keyed(conn)
+    )
+
+
+def _text_keyed(conn: sqlite3.Connection) -> list[str]:
+    """The book tables registered as attributes tables but not keyed by one INTEGER column (files made
+    before they took an `fid`: GeoPackage requirement 119, `gridmap.stores.gpkg_attributes`)."""
+    registered = {
+        row[0] for row in conn.execute("SELECT table_name FROM gpkg_contents WHERE data_type = 'attributes'")
+    }
+    out = []
+    for name in BOOK_TABLES:
+        columns = conn.execute(f'PRAGMA table_info("{name}")').fetchall() if name in registered else []
+        if columns and [row[2].upper() for row in columns if row[5]] != ["INTEGER"]:
+            out.append(name)
+    return out
 
 
 def _required_revision(conn: sqlite3.Connection, layer: str) -> bool:
@@ -882,7 +902,8 @@ def _required_revision(conn: sqlite3.Connection, layer: str) -> bool:
 
 
 def _upgrade(conn: sqlite3.Connection) -> None:
-    """Bring an older file up to this schema: catalogue columns, row revisions, history tables, WAL."""
+    """Bring an older file up to this schema: catalogue columns, row revisions, history tables, WAL,
+    GeoPackage 1.3 and integer-keyed book tables."""
     for name in LAYER_NAMES:
         spec = versioned_spec(name)
         present = {row[1] for row in conn.execute(f'PRAGMA table_info("{name}")')}
@@ -911,6 +932,16 @@ def _upgrade(conn: sqlite3.Connection) -> None:
     # Files made before 2026-12 registered the metadata table, which GeoPackage validators refuse.
     conn.execute(f"DELETE FROM gpkg_contents WHERE table_name = '{META}'")
     _keep_truths(conn)
+    # ... and were GeoPackage 1.4, their book tables keyed by text.
+    if gpkg_version.is_1_4(conn):
+        gpkg_version.to_1_3(conn)
+    text_keyed = _text_keyed(conn)
+    if text_keyed:
+        from gridmap.stores.gpkg_attributes import book_tables, rebuild  # SQLAlchemy: only for the books
+
+        tables = book_tables()
+        for name in text_keyed:
+            rebuild(conn, tables[name])
 
 
 def _keep_truths(conn: sqlite3.Connection) -> None:

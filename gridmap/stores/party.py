@@ -28,10 +28,10 @@ from gridmap.stores.cases import (
     Writing,
     _query_only,
     _records,
-    register_attributes,
     snapshot,
     transaction,
 )
+from gridmap.stores.gpkg_attributes import create_tables, geopackage_metadata
 
 metadata = sa.MetaData()
 
@@ -138,6 +138,8 @@ FUNDS = sa.Table(
 )
 sa.Index("party_funds_org_year", FUNDS.c.org_code, FUNDS.c.year)
 
+GPKG_METADATA = geopackage_metadata(metadata)
+"""The tables as a GeoPackage holds them (`gridmap.stores.gpkg_attributes`)."""
 TABLES = tuple(metadata.tables)
 """The table names (a GeoPackage's revision leaves them out: they are not layers)."""
 
@@ -181,8 +183,7 @@ class PartyBook:
     def _write(self) -> AbstractContextManager[sa.Connection]:
         if not self._made:
             with transaction(self._engine, self._writing, self.url) as conn:
-                metadata.create_all(conn, checkfirst=True)
-                register_attributes(conn, TABLES)
+                create_tables(conn, GPKG_METADATA)
             self._made = True
         return transaction(self._engine, self._writing, self.url)
 

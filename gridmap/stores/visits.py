@@ -31,10 +31,10 @@ from gridmap.stores.cases import (
     _copy_rows,
     _query_only,
     _records,
-    register_attributes,
     snapshot,
     transaction,
 )
+from gridmap.stores.gpkg_attributes import create_tables, geopackage_metadata
 
 metadata = sa.MetaData()
 
@@ -97,6 +97,8 @@ CASE_KEYS_TABLE = sa.Table(
 """The idempotency keys of cases reported from the phone page: a key is claimed before its case is
 reported and settled with the case's code after, so a resent report never makes a second case."""
 
+GPKG_METADATA = geopackage_metadata(metadata)
+"""The tables as a GeoPackage holds them (`gridmap.stores.gpkg_attributes`)."""
 TABLES = tuple(metadata.tables)
 """The table names (a GeoPackage's revision leaves them out: they are not layers)."""
 VISIT_COLUMNS: tuple[str, ...] = tuple(c.name for c in VISITS_TABLE.columns if c.name != "id")
@@ -132,8 +134,7 @@ class VisitBook:
             if all(inspector.has_table(name) for name in TABLES):
                 return book
         with book._write() as conn:
-            metadata.create_all(conn, checkfirst=True)
-            register_attributes(conn, TABLES)
+            create_tables(conn, GPKG_METADATA)
         return book
 
     def _write(self) -> AbstractContextManager[sa.Connection]:
