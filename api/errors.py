@@ -66,6 +66,10 @@ class RateLimitedError(GridmapError):
         self.retry_after = retry_after
 
 
+NOT_READY_RETRY_SECONDS = (
+    5  # what a 503 "not ready" asks a client to wait (the first analysis, a restarted export process)
+)
+
 CHALLENGE = 'Bearer realm="gridmap"'
 """What a 401 asks for. Clients that are not browsers are offered Basic too (the token as the password,
 QGIS's built-in method); a browser page is not, as it would put up its own sign-in dialog."""
@@ -155,6 +159,8 @@ async def _domain(request: Request, exc: Exception) -> JSONResponse:
         headers["WWW-Authenticate"] = _challenge(request)
     if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
         headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, UnavailableError):
+        headers["Retry-After"] = str(NOT_READY_RETRY_SECONDS)
     body = error_body(exc, request_language(request))
     return JSONResponse(jsonable_encoder(body), status_code=status, headers=headers)
 

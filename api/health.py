@@ -62,6 +62,8 @@ async def health(request: Request) -> JSONResponse:
         )
     edition = shelf.newest()
     body: dict[str, object] = {"status": "ok", "version": __version__, "revision": revision}
-    if edition is not None:
-        body |= {"counts": edition.counts, "counts_revision": edition.revision}
+    if edition is None:
+        body["analysis"] = "building"  # the first analysis: /coverage answers 503 until it is published
+    else:
+        body |= {"analysis": "published", "counts": edition.counts, "counts_revision": edition.revision}
     return JSONResponse(body)

@@ -63,9 +63,12 @@ Send `Authorization: Bearer <token>` for more than the public view, or sign in w
 async def ready(settings: ApiSettings, store: Store, lookup: LookupService) -> tuple[Shelf, BuilderHandle]:
     """Start (or join) the store's analysis builder and build the lookup indexes before any request.
 
-    Work that takes seconds at city scale runs off the event loop, and the
-    first analysis is awaited here, so the first request finds everything
-    built; a restart finds the last edition already published.
+    Work that takes seconds at city scale runs off the event loop. The first
+    analysis takes minutes at city scale, so a worker does not wait for it
+    (unless `startup_wait_seconds` says so): lookups, pages and /health are
+    served as soon as the lookup indexes are built, and the routes that read
+    the analysis answer 503 with Retry-After until it is published. A restart
+    finds the last edition already published.
     """
     shelf = Shelf(shelf_directory(store.url, settings.serving_dir))
     in_process = settings.builder == "thread"

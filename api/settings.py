@@ -101,7 +101,10 @@ class ApiSettings(BaseSettings):
     # builder process of its own (one-process servers and tests).
     serving_dir: Path | None = None
     builder: Literal["process", "thread"] = "process"
-    startup_wait_seconds: float = Field(900.0, ge=0.0)
+    # How long a worker waits, starting, for the first published analysis before taking requests. By
+    # default none: lookups, pages and /health are served at once, and the few routes that read the
+    # analysis (/coverage, /coverage/gaps) answer 503 with Retry-After until it is published.
+    startup_wait_seconds: float = Field(0.0, ge=0.0)
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)
     max_json_depth: int = Field(DEFAULT_MAX_JSON_DEPTH, ge=8)
     session_hours: float = Field(8.0, gt=0.0, le=24.0 * 30)

@@ -45,7 +45,7 @@ import numpy as np
 import shapely
 from shapely.geometry import mapping, shape
 
-from bench.common import WORK, median_seconds, table, write_section
+from bench.common import WORK, analysed, median_seconds, table, write_section
 from bench.workload import densify
 from gridmap.sample import generate
 from gridmap.stores import open_store
@@ -193,11 +193,8 @@ def server(
         try:
             deadline = time.monotonic() + start_seconds
             while True:
-                try:
-                    if httpx.get(f"{base}/health", timeout=10).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
+                if analysed(base, timeout=10):
+                    break
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
                 time.sleep(0.5)

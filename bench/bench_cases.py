@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import psycopg
 
-from bench.common import WORK, median_seconds, table, write_section
+from bench.common import WORK, analysed, median_seconds, table, write_section
 from gridmap.cases.desk import CaseDesk
 from gridmap.cases.lifecycle import Actor
 from gridmap.cases.sample import sample_cases
@@ -82,11 +82,8 @@ def server(url: str, port: int) -> Iterator[str]:
         try:
             deadline = time.monotonic() + 600  # a shared machine can take minutes to start two workers
             while True:
-                try:
-                    if httpx.get(f"{base}/health", timeout=30).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
+                if analysed(base, timeout=30):
+                    break
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"server did not start ({proc.poll()}): {log.read_text()[-2000:]}")
                 time.sleep(0.5)

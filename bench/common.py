@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 RESULTS = Path(__file__).with_name("RESULTS.md")
 WORK = Path(__file__).with_name("work")
 
@@ -79,3 +81,16 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
     out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(out)
+
+
+def analysed(base: str, timeout: float) -> bool:
+    """Whether the server at `base` answers /health and has published its first analysis.
+
+    A server takes requests at once and builds its first analysis meanwhile; the
+    benchmarks that read coverage wait for both.
+    """
+    try:
+        answer = httpx.get(f"{base}/health", timeout=timeout)
+    except httpx.TransportError:
+        return False
+    return answer.status_code == 200 and answer.json().get("analysis") == "published"

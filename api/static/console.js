@@ -40,6 +40,13 @@
                         credentials: "same-origin"}).then(function (r) {
       if (r.status === 204) { return null; }
       return r.json().then(function (body) {
+        if (r.status === 503 && body.code === "not_ready" && !options.method) {
+          /* The server is building its first analysis: ask again when it says to. */
+          var seconds = Number(r.headers.get("Retry-After")) || 5;
+          return new Promise(function (done) { setTimeout(done, seconds * 1000); }).then(function () {
+            return gc.api(path, options);
+          });
+        }
         if (!r.ok) { var e = new Error(body.detail || r.statusText); e.status = r.status; e.body = body; throw e; }
         return body;
       });

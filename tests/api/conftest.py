@@ -165,6 +165,8 @@ def settings_for(store_url: str, **extra: object) -> ApiSettings:
         "serving_dir": Path(tempfile.mkdtemp(prefix="gridmap-serving-")),
         # Many tests send unknown tokens from the one test client; test_sign_in checks the bound.
         "token_failures_per_minute": 10_000,
+        # Tests read coverage right after start: wait for the first analysis, as a server can be told to.
+        "startup_wait_seconds": 900.0,
         **extra,
     }
     return ApiSettings(store=store_url, tokens=json.dumps(TOKENS), **extra)  # type: ignore[arg-type]

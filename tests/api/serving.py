@@ -26,16 +26,20 @@ def free_port() -> int:
 
 
 def healthy(base: str, timeout: float = 1.0) -> bool:
-    """Whether the server at `base` answers /health with 200."""
+    """Whether the server at `base` answers /health with 200 and has published its first analysis.
+
+    A server takes requests before its first analysis is published; the tests read coverage at once.
+    """
     try:
-        return httpx.get(f"{base}/health", timeout=timeout).status_code == 200
+        answer = httpx.get(f"{base}/health", timeout=timeout)
     except httpx.TransportError:
         return False
+    return answer.status_code == 200 and answer.json().get("analysis") == "published"
 
 
 @contextmanager
 def running_serve(
-    store: str, env: Mapping[str, str], log: Path, *, workers: int = 1, start_seconds: float = 60.0
+    store: str, env: Mapping[str, str], log: Path, *, workers: int = 1, start_seconds: float = 180.0
 ) -> Iterator[str]:
     """`gridmap serve` over `store` on a free port, its output in `log`; yields its base URL.
 
@@ -63,14 +67,17 @@ def running_serve(
 
 
 @contextmanager
-def running_app(app: FastAPI, start_seconds: float = 30.0) -> Iterator[str]:
-    """`app` served by uvicorn in a thread of this process on a free port; yields its base URL."""
+def running_app(app: FastAPI, start_seconds: float = 120.0, *, analysed: bool = True) -> Iterator[str]:
+    """`app` served by uvicorn in a thread of this process on a free port; yields its base URL.
+
+    With `analysed`, once its first analysis is published (the tests read coverage at once).
+    """
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + start_seconds
-    while not server.started:
+    while not server.started or (analysed and not healthy(f"http://127.0.0.1:{port}")):
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.05)
     try:

@@ -25,7 +25,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with open_store(str(path)) as store:
         store.replace_many(district())
     env = {**os.environ, "GRIDMAP_TOKENS": json.dumps(TOKENS)}
-    with running_serve(str(path), env, path.with_suffix(".log"), start_seconds=30) as base:
+    with running_serve(str(path), env, path.with_suffix(".log")) as base:
         yield base
 
 
