@@ -74,8 +74,8 @@ READ: dict[str, FileFormat] = {f.key: f for f in _ALL}
 GPKG_CREATION = {"VERSION": "1.3"}
 """Exports are GeoPackage 1.3, not GDAL's default 1.4: GDAL 3.6 and QGIS 3.22 (Debian 12) open a 1.4
 file with "may only be partially supported", and GDAL 3.6's validate_gpkg.py fails 1.4's R-tree
-triggers. The store's own file keeps 1.4: its writes update geometries through SQLite, which 1.3's
-R-tree triggers refuse (UNIQUE constraint on the R-tree id)."""
+triggers. The store's own file is 1.3 too (`gridmap.stores.geopackage`), and one an earlier version
+wrote as 1.4 is converted when opened (`gridmap.stores.gpkg_version`)."""
 
 
 def written_as(path: Path) -> FileFormat | None:
