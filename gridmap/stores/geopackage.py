@@ -41,7 +41,7 @@ from gridmap.changes import REVISION, LayerChange, change_set, closing_groups, s
 from gridmap.errors import StoreError
 from gridmap.frames import WGS84_CRS, empty_frame
 from gridmap.history import Author, Revision
-from gridmap.stores import gpkg_triggers
+from gridmap.stores import gpkg_triggers, party_checks
 from gridmap.stores._frames import (
     Committed,
     PreparingStore,
@@ -873,6 +873,8 @@ def _schema_ready(conn: sqlite3.Connection) -> bool:
     made = {row[0] for row in conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger'")}
     wanted = {sql for name in LAYER_NAMES for sql in gpkg_triggers.triggers(name)}
     registered = conn.execute(f"SELECT 1 FROM gpkg_contents WHERE table_name = '{META}'").fetchone()
+    if not party_checks.sqlite_ready(tables, made):
+        return False
     return wanted <= made and not registered and not any(_required_revision(conn, n) for n in LAYER_NAMES)
 
 
@@ -939,6 +941,9 @@ def _keep_truths(conn: sqlite3.Connection) -> None:
             conn.execute(f'DROP TRIGGER IF EXISTS "{trigger}"')
         for statement in gpkg_triggers.triggers(name):
             conn.execute(statement)
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for statement in party_checks.sqlite_statements(tables):  # party tables made by an older version
+        conn.execute(statement)
 
 
 def _history(layer: str) -> str:

@@ -5,7 +5,9 @@ tables declared once as SQLAlchemy Core, made by migration 0012 in PostGIS and
 on first use in a GeoPackage (registered as attribute tables, so they move no
 layer revision). `party_orgs` keeps every version of an organisation (a change
 closes the version in force and opens a new one: its history); the others are
-registers the domain code in `gridmap.party` validates before it writes.
+registers the domain code in `gridmap.party` validates before it writes; the
+kinds and parents of organisations the database checks too, whoever writes
+(`gridmap.stores.party_checks`).
 A 专属网格 (dedicated grid) is kept as WKT beside its organisation, not in the
 grids layer, so it may overlap base grids without being a topology finding.
 """
@@ -22,6 +24,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
+from gridmap.stores import party_checks
 from gridmap.stores._gate import gate
 from gridmap.stores.cases import (
     UTCDateTime,
@@ -183,6 +186,8 @@ class PartyBook:
             with transaction(self._engine, self._writing, self.url) as conn:
                 metadata.create_all(conn, checkfirst=True)
                 register_attributes(conn, TABLES)
+                for statement in party_checks.sqlite_statements(set(TABLES)):
+                    conn.exec_driver_sql(statement)
             self._made = True
         return transaction(self._engine, self._writing, self.url)
 
@@ -324,6 +329,8 @@ class PartyBook:
             for name, frame in frames.items():
                 table = metadata.tables[name]
                 conn.execute(table.delete())
+                if name == ORGS.name:  # the database refuses a child written before its parent
+                    frame = party_checks.parents_first(frame)
                 wanted = columns(table)
                 if len(frame):
                     conn.execute(table.insert(), _records(frame.reindex(columns=wanted), wanted))
