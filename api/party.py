@@ -72,6 +72,9 @@ class OrganisationIn(BaseModel):
     area_wkt: str | None = Field(None, max_length=100_000)
     secretary: Text | None = None
     secretary_phone: Text | None = None
+    secretary_code: Code | None = Field(
+        None, description="The secretary's member code: its name and phone are the member's"
+    )
     valid_from: dt.date | None = None
 
 

@@ -120,12 +120,23 @@ def org_command(
     wkt: Annotated[str | None, typer.Option()] = None,
     secretary: Annotated[str | None, typer.Option()] = None,
     phone: Annotated[str | None, typer.Option()] = None,
+    secretary_code: Annotated[str | None, typer.Option()] = None,
     valid_from: Annotated[str | None, typer.Option("--from")] = None,
     store: StoreOption = None,
 ) -> None:
     """Open a new version of an organisation (closing the one in force on its first day)."""
     org = Organisation(
-        code, name, kind, area_kind, area, parent, wkt, secretary, phone, _day(valid_from, "from")
+        code,
+        name,
+        kind,
+        area_kind,
+        area,
+        parent_code=parent,
+        area_wkt=wkt,
+        secretary=secretary,
+        secretary_phone=phone,
+        secretary_code=secretary_code,
+        valid_from=_day(valid_from, "from"),
     )
     with open_store(store, create=False) as opened:
         row = save_org(opened, org, by=getpass.getuser())
@@ -156,7 +167,16 @@ def history_command(code: str, with_personal: WithPersonal = False, store: Store
     if not len(versions):
         raise ConfigError(f"no organisation {code}")
     versions = protect_party("party_orgs", versions, [with_personal] * len(versions))
-    shown = ["valid_from", "valid_to", "name", "parent_code", "area_code", "secretary", "changed_by"]
+    shown = [
+        "valid_from",
+        "valid_to",
+        "name",
+        "parent_code",
+        "area_code",
+        "secretary",
+        "secretary_code",
+        "changed_by",
+    ]
     _print_table(f"{code} 历次版本 versions", versions[shown])
 
 

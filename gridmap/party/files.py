@@ -18,7 +18,7 @@ import pandas as pd
 
 from gridmap.errors import ConfigError, Problem, ValidationError
 from gridmap.formulas import neutralise, restore
-from gridmap.party.register import Member, Organisation, member_problems, org_problems
+from gridmap.party.register import Member, Organisation, member_problems, org_problems, with_secretary
 from gridmap.privacy import PARTY_PERSONAL, protect_party
 from gridmap.stores import Store
 from gridmap.stores.party import MEMBERS, ORGS, columns
@@ -132,7 +132,12 @@ def _orgs(
         problems += [Problem(i, p.field, p.reason) for p in found]
         current = known[(known["code"] == org.code) & known["valid_to"].isna()]
         closes = None if not len(current) else (org.code, current["valid_from"].iloc[0], on)
-        row = {**org.__dict__, "valid_to": None, "changed_by": by, "changed_at": now}
+        row = {
+            **(org.__dict__ if found else with_secretary(store, org)),
+            "valid_to": None,
+            "changed_by": by,
+            "changed_at": now,
+        }
         if closes is not None:
             known.loc[current.index, "valid_to"] = on
         known = pd.concat([known, pd.DataFrame([row])], ignore_index=True)

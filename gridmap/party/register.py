@@ -12,7 +12,10 @@ the chain's rules are written once:
   day; a code keeps its kind for ever (never reused for a different kind);
   an organisation with children in force cannot close; a revert drops the
   newest version and reopens the one before it;
-- one secretary per version, so one current secretary per organisation;
+- one secretary per version, so one current secretary per organisation: a
+  member of it or of an organisation below it in force (`secretary_code`),
+  whose name and phone the version takes; a name and phone without a member
+  are read as written (versions from before the link);
 - a member belongs to an organisation in force and, when given, a household
   that exists; service hours are never negative;
 - a confirmed link joins a 党员中心户 (`center_household`) to at most
@@ -33,6 +36,7 @@ from shapely import wkt as shapely_wkt
 
 from gridmap.catalogue import PHONE, PHONE_SEPARATORS
 from gridmap.errors import NotFoundError, Problem, StoreError, ValidationError
+from gridmap.party.access import below
 from gridmap.party.vocabulary import AREA_LAYERS, DEDICATED, LINK_QUOTA, ORG_KINDS, UNIT_KINDS
 from gridmap.stores import Store
 
@@ -54,6 +58,7 @@ class Organisation:
     secretary: str | None = None
     secretary_phone: str | None = None
     valid_from: dt.date | None = None
+    secretary_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,8 @@ def org_problems(store: Store, org: Organisation, on: dt.date, orgs: pd.DataFram
         problems.append(Problem(None, "secretary_phone", "not a phone number"))
     problems += _parent_problems(org, on, orgs)
     problems += _area_problems(store, org)
+    if org.secretary_code:
+        problems += _secretary_problems(store, org, on, orgs)
     mine = orgs[orgs["code"] == org.code]
     if len(mine):
         if (mine["kind"] != org.kind).any():
@@ -150,6 +157,29 @@ def _parent_problems(org: Organisation, on: dt.date, orgs: pd.DataFrame) -> list
             )
         ]
     return []
+
+
+def _secretary_problems(store: Store, org: Organisation, on: dt.date, orgs: pd.DataFrame) -> list[Problem]:
+    """The secretary is a member of the organisation, or of one below it in force on `on` (a building
+    group's members are members of its branch too); a name or phone given must be the member's."""
+    found = store.party_book().members(codes=[str(org.secretary_code)])
+    if not len(found):
+        return [Problem(None, "secretary_code", f"no member {org.secretary_code}")]
+    member = found.iloc[0]
+    if member["org_code"] not in below(_in_force(orgs, on), frozenset({org.code})):
+        return [
+            Problem(
+                None,
+                "secretary_code",
+                f"member {org.secretary_code} belongs to {member['org_code']}, not to {org.code} or below it",
+            )
+        ]
+    problems = []
+    for field, column in (("secretary", "name"), ("secretary_phone", "phone")):
+        given = getattr(org, field)
+        if given and given != member[column]:
+            problems.append(Problem(None, field, f"is not the {column} of member {org.secretary_code}"))
+    return problems
 
 
 def _area_problems(store: Store, org: Organisation) -> list[Problem]:
@@ -195,9 +225,19 @@ def save_org(store: Store, org: Organisation, *, by: str, now: dt.datetime | Non
         raise ValidationError(f"organisation {org.code}", problems)
     current = orgs[(orgs["code"] == org.code) & orgs["valid_to"].isna()]
     closes = None if not len(current) else (org.code, current["valid_from"].iloc[0], on)
-    row = {**asdict(org), "valid_from": on, "valid_to": None, "changed_by": by}
+    row = {**with_secretary(store, org), "valid_from": on, "valid_to": None, "changed_by": by}
     row["changed_at"] = now or dt.datetime.now(dt.UTC)
     book.save_org(row, closes)
+    return row
+
+
+def with_secretary(store: Store, org: Organisation) -> dict[str, Any]:
+    """The version's row, its secretary's name and phone the member's when it names one (a copy kept for
+    readers of the table itself, QGIS's; gridmap reads them from the member)."""
+    row = asdict(org)
+    if org.secretary_code:
+        member = store.party_book().members(codes=[org.secretary_code]).iloc[0]
+        row["secretary"], row["secretary_phone"] = member["name"], member["phone"]
     return row
 
 

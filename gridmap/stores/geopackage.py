@@ -24,7 +24,7 @@ import shutil
 import sqlite3
 import struct
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -873,7 +873,7 @@ def _schema_ready(conn: sqlite3.Connection) -> bool:
     made = {row[0] for row in conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger'")}
     wanted = {sql for name in LAYER_NAMES for sql in gpkg_triggers.triggers(name)}
     registered = conn.execute(f"SELECT 1 FROM gpkg_contents WHERE table_name = '{META}'").fetchone()
-    if not party_checks.sqlite_ready(tables, made):
+    if not party_checks.sqlite_ready(tables, made, _columns(conn, party_checks.ADDED_COLUMNS)):
         return False
     return wanted <= made and not registered and not any(_required_revision(conn, n) for n in LAYER_NAMES)
 
@@ -942,8 +942,14 @@ def _keep_truths(conn: sqlite3.Connection) -> None:
         for statement in gpkg_triggers.triggers(name):
             conn.execute(statement)
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    for statement in party_checks.sqlite_statements(tables):  # party tables made by an older version
+    columns = _columns(conn, party_checks.ADDED_COLUMNS)
+    for statement in party_checks.sqlite_statements(tables, columns):  # party tables of an older version
         conn.execute(statement)
+
+
+def _columns(conn: sqlite3.Connection, tables: Iterable[str]) -> dict[str, set[str]]:
+    """Each table's columns (none for a table the file lacks)."""
+    return {name: {row[1] for row in conn.execute(f'PRAGMA table_info("{name}")')} for name in tables}
 
 
 def _history(layer: str) -> str:

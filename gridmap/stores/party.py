@@ -52,6 +52,7 @@ ORGS = sa.Table(
     sa.Column("area_wkt", sa.Text),
     sa.Column("secretary", sa.Text),
     sa.Column("secretary_phone", sa.Text),
+    sa.Column("secretary_code", sa.Text),
     sa.Column("changed_by", sa.Text),
     sa.Column("changed_at", UTCDateTime),
     sa.CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="party_orgs_dates"),
@@ -150,6 +151,20 @@ def columns(table: sa.Table) -> list[str]:
     return [c.name for c in table.columns if c.name != "id"]
 
 
+def _orgs_with_secretaries() -> sa.Select[Any]:
+    """The organisation versions, a secretary's name and phone read from the member the version names
+    (so a member's new phone reaches their organisations); a version naming none keeps its own."""
+    secretary = MEMBERS.alias("secretary_member")
+    linked = secretary.c.code.is_not(None)
+    from_member = {"secretary": secretary.c.name, "secretary_phone": secretary.c.phone}
+    return sa.select(
+        *(
+            sa.case((linked, from_member[c.name]), else_=c).label(c.name) if c.name in from_member else c
+            for c in ORGS.c
+        )
+    ).select_from(ORGS.outerjoin(secretary, secretary.c.code == ORGS.c.secretary_code))
+
+
 class PartyBook:
     """The party registers of one store (`Store.party_book()`)."""
 
@@ -208,7 +223,7 @@ class PartyBook:
     def orgs(self, *, on: dt.date | None = None, codes: Sequence[str] | None = None) -> pd.DataFrame:
         """Organisation versions by code and start; `on` keeps those in force that day (all otherwise)."""
         o = ORGS.c
-        query = sa.select(ORGS).order_by(o.code, o.valid_from)
+        query = _orgs_with_secretaries().order_by(o.code, o.valid_from)
         if on is not None:
             query = query.where(o.valid_from <= on, sa.or_(o.valid_to.is_(None), o.valid_to > on))
         if codes is not None:

@@ -210,17 +210,37 @@ def sqlite_triggers() -> dict[str, str]:
     return made
 
 
-def sqlite_ready(present: set[str], made: set[str]) -> bool:
-    """Whether a file's triggers are this version's (`present`: its tables; `made`: its triggers' SQL):
-    true too for a file that holds no party tables yet (they are made with their triggers)."""
-    return _ORGS not in present or set(sqlite_triggers().values()) <= made
+ADDED_COLUMNS: dict[str, dict[str, str]] = {_ORGS: {"secretary_code": "TEXT"}}
+"""Columns the party tables gained after they were first made (PostGIS: by migration), with their
+SQLite types: a GeoPackage made before gets them when opened."""
 
 
-def sqlite_statements(present: set[str]) -> list[str]:
-    """Drop and make again the triggers of the party tables `present` holds (none: nothing to do)."""
+def sqlite_ready(present: set[str], made: set[str], columns: dict[str, set[str]]) -> bool:
+    """Whether a file's party tables are this version's (`present`: its tables; `made`: its triggers'
+    SQL; `columns`: each table's columns): true too for a file that holds no party tables yet (they are
+    made whole)."""
+    if _ORGS not in present:
+        return True
+    return set(sqlite_triggers().values()) <= made and not _missing(columns)
+
+
+def _missing(columns: dict[str, set[str]]) -> list[tuple[str, str, str]]:
+    return [
+        (table, name, kind)
+        for table, added in ADDED_COLUMNS.items()
+        for name, kind in added.items()
+        if name not in columns.get(table, set())
+    ]
+
+
+def sqlite_statements(present: set[str], columns: dict[str, set[str]] | None = None) -> list[str]:
+    """Add the columns the party tables `present` lack (`columns`: each table's; None: a table just made)
+    and make their triggers again (none present: nothing to do)."""
     if _ORGS not in present:
         return []
-    return [
+    missing = [] if columns is None else _missing(columns)
+    added = [f'ALTER TABLE "{table}" ADD COLUMN "{name}" {kind}' for table, name, kind in missing]
+    return added + [
         statement
         for name, sql in sqlite_triggers().items()
         for statement in (f'DROP TRIGGER IF EXISTS "{name}"', sql)

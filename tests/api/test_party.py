@@ -132,3 +132,26 @@ def test_a_secretary_edits_their_own_organisation_only(client: TestClient) -> No
     assert linked.status_code == 200 and linked.json()["links"] == ["H2", "H3"]
     refused = client.put("/party/links/H1", json={"households": ["H7"]}, headers=_as(EDITOR_C1))
     assert refused.status_code == 422 and "households" in refused.text
+
+
+def test_a_secretary_named_by_member_code_is_masked_below_the_right(client: TestClient) -> None:
+    version = {
+        "name": "第1网格党支部",
+        "kind": "grid_branch",
+        "area_kind": "grid",
+        "area_code": "G1",
+        "parent_code": "PC1",
+        "secretary_code": "M1",
+        "valid_from": "2025-07-01",
+    }
+    wrong = client.put("/party/orgs/PG1", json={**version, "secretary_code": "M3"}, headers=_as(ADMIN))
+    assert wrong.status_code == 422 and "secretary_code" in wrong.text and "PB3" in wrong.text
+    done = client.put("/party/orgs/PG1", json=version, headers=_as(SECRETARY_PG1))
+    assert done.status_code == 200, done.text
+    assert (done.json()["secretary"], done.json()["secretary_phone"]) == (NAMES[0], PHONES[0])
+    for token in (VIEWER, SECRETARY_PG2):
+        newest = client.get("/party/orgs/PG1", headers=_as(token)).json()["versions"][-1]
+        assert newest["secretary_code"] == "M1" and newest["secretary"] == "王**"
+        assert newest["secretary_phone"] == "139****5678"
+    whole = client.get("/party/orgs/PG1", headers=_as(ADMIN)).json()["versions"][-1]
+    assert (whole["secretary"], whole["secretary_phone"]) == (NAMES[0], PHONES[0])

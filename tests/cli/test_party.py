@@ -153,3 +153,47 @@ def test_organisations_import_as_new_versions(store: Store, store_url: str, tmp_
     assert versions["name"].tolist() == ["PG1组织", "第1网格联合党支部"]
     assert [str(d) for d in versions["valid_to"]] == ["2026-01-01", "None"]
     assert store.party_book().orgs(codes=["PB2"])["parent_code"].tolist() == ["PG1"]
+
+
+def test_a_secretary_by_member_code_from_the_command_line_and_a_file(
+    store: Store, store_url: str, tmp_path: Path
+) -> None:
+    load_chain(store)
+    area = ("--kind", "grid_branch", "--area-kind", "grid", "--area", "G1", "--parent", "PC1")
+    _run(
+        store_url,
+        "org",
+        "PG1",
+        "--name",
+        "第1网格党支部",
+        *area,
+        "--secretary-code",
+        "M1",
+        "--from",
+        "2025-07-01",
+    )
+    history = _run(store_url, "history", "PG1", "--with-personal")
+    assert "M1" in history and NAMES[0] in history
+    assert NAMES[0] not in _run(store_url, "history", "PG1")
+    orgs = tmp_path / "orgs.csv"
+    _run(store_url, "export", "orgs", str(orgs), "--with-personal")
+    frame = pd.read_csv(orgs, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    pg1 = frame[(frame["code"] == "PG1") & (frame["valid_to"] == "")]
+    assert pg1["secretary_code"].tolist() == ["M1"]
+    moved = pg1.assign(secretary_code="M3", secretary="", secretary_phone="", valid_from="2026-01-01")
+    bad = tmp_path / "bad.csv"
+    moved.to_csv(bad, index=False)
+    refused = runner.invoke(app, ["party", "import", "orgs", str(bad), "--store", store_url])
+    assert refused.exit_code == 1 and "row 2" in str(refused.exception)
+    assert "secretary_code" in str(refused.exception)
+    good = tmp_path / "good.csv"
+    pg1.assign(secretary_code="M2", secretary="", secretary_phone="", valid_from="2026-01-01").to_csv(
+        good, index=False
+    )
+    _run(store_url, "import", "orgs", str(good))
+    newest = store.party_book().orgs(codes=["PG1"]).iloc[-1]
+    assert (newest["secretary_code"], newest["secretary"], newest["secretary_phone"]) == (
+        "M2",
+        NAMES[1],
+        PHONES[1],
+    )
