@@ -43,6 +43,7 @@ READS = (
     "/party/findings",
     "/party/points/ranking?year=2025",
     "/party/funds?year=2025",
+    "/reports/street/S1.pdf?html=true",
 )
 SECRETS = (*NAMES, *PHONES)
 
@@ -155,3 +156,10 @@ def test_a_secretary_named_by_member_code_is_masked_below_the_right(client: Test
         assert newest["secretary_phone"] == "139****5678"
     whole = client.get("/party/orgs/PG1", headers=_as(ADMIN)).json()["versions"][-1]
     assert (whole["secretary"], whole["secretary_phone"]) == (NAMES[0], PHONES[0])
+
+
+def test_the_meeting_report_carries_the_party_findings(client: TestClient) -> None:
+    html = client.get("/reports/street/S1.pdf?html=true", headers=_as(VIEWER)).text
+    section = html.split('id="party"', 1)[1]
+    assert "大党委无共建单位" in section and "PC2组织" in section and "两个覆盖" in section
+    assert "33.3%" in section and "12.5" in section and not any(s in html for s in SECRETS)
