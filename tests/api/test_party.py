@@ -163,3 +163,34 @@ def test_the_meeting_report_carries_the_party_findings(client: TestClient) -> No
     section = html.split('id="party"', 1)[1]
     assert "大党委无共建单位" in section and "PC2组织" in section and "两个覆盖" in section
     assert "33.3%" in section and "12.5" in section and not any(s in html for s in SECRETS)
+
+
+def test_the_dedicated_grids_as_geojson(client: TestClient) -> None:
+    assert client.get("/party/dedicated").status_code == 403  # anonymous
+    assert client.get("/party/dedicated", headers=_as(VIEWER)).json()["features"] == []
+    shape = "POLYGON ((114.314 30.504, 114.317 30.504, 114.317 30.507, 114.314 30.507, 114.314 30.504))"
+    version = {
+        "name": "和平商圈党支部",
+        "kind": "building_org",
+        "area_kind": "dedicated",
+        "area_code": "C2",
+        "parent_code": "PC2",
+        "area_wkt": shape,
+        "valid_from": "2025-01-01",
+    }
+    assert client.put("/party/orgs/PD1", json=version, headers=_as(ADMIN)).status_code == 200
+    body = client.get("/party/dedicated", headers=_as(VIEWER)).json()
+    assert body["label"] == "专属网格" and body["kinds"]["building_org"] == "商圈楼宇党组织"
+    (feature,) = body["features"]
+    assert feature["properties"] == {
+        "code": "PD1",
+        "name": "和平商圈党支部",
+        "kind": "building_org",
+        "community_code": "C2",
+    }
+    assert feature["geometry"]["type"] == "Polygon" and feature["geometry"]["coordinates"][0][2] == [
+        114.317,
+        30.507,
+    ]
+    before = client.get("/party/dedicated?on=2024-06-01", headers=_as(VIEWER)).json()
+    assert before["features"] == []  # not in force yet
