@@ -79,28 +79,6 @@ PARTY_FINDINGS: dict[str, PartyFinding] = {
 }
 """Every party finding kind, in the order the CLI and the workbook list them."""
 
-FINDING_COLUMNS: dict[str, Term] = {
-    t.code: t
-    for t in (
-        Term("code", "编码", "code"),
-        Term("name", "名称", "name"),
-        Term("grid_code", "所属网格", "grid"),
-        Term("building_code", "所在楼栋", "building"),
-        Term("community_code", "所属社区", "community"),
-        Term("street_code", "街道", "street"),
-        Term("units", "非公企业和社会组织", "enterprises and social organisations"),
-        Term("organised", "组织覆盖", "organisation coverage"),
-        Term("organised_share", "组织覆盖率", "organisation coverage rate"),
-        Term("worked", "工作覆盖", "work coverage"),
-        Term("worked_share", "工作覆盖率", "work coverage rate"),
-        Term("members", "党员", "members"),
-        Term("in_service", "在职党员", "in-service members"),
-        Term("reported", "已双报到", "reported to the community"),
-        Term("service_hours", "服务时长（小时）", "service hours"),
-    )
-}
-"""The columns of the finding tables, labelled once for the CLI, the meeting report and the workbook."""
-
 
 def ungrouped_buildings(buildings: pd.DataFrame, orgs: pd.DataFrame) -> pd.DataFrame:
     """Buildings (code, name, grid_code) no building group in force serves."""
