@@ -12,6 +12,7 @@ Points rankings below those rights are the public posting list.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import Caller, Principal
 from gridmap.errors import NotFoundError, PermissionDeniedError
 from gridmap.party.access import PartyAccess, below
+from gridmap.party.dedicated import dedicated_grids
 from gridmap.party.funds import FundsEntry, record_funds, year_funds
 from gridmap.party.points import PointEntry, Scheme, public_list, record_points, year_ranking
 from gridmap.party.proposal import propose_links
@@ -33,7 +35,7 @@ from gridmap.party.register import (
     save_org,
 )
 from gridmap.party.service import store_findings
-from gridmap.party.vocabulary import ORG_KINDS
+from gridmap.party.vocabulary import AREA_KINDS, DEDICATED, ORG_KINDS
 from gridmap.privacy import Role, protect_party
 from gridmap.stores import Store
 
@@ -72,6 +74,9 @@ class OrganisationIn(BaseModel):
     area_wkt: str | None = Field(None, max_length=100_000)
     secretary: Text | None = None
     secretary_phone: Text | None = None
+    secretary_code: Code | None = Field(
+        None, description="The secretary's member code: its name and phone are the member's"
+    )
     valid_from: dt.date | None = None
 
 
@@ -214,6 +219,17 @@ def put_links(request: Request, caller: Caller, center: str, body: LinksIn) -> d
             raise PermissionDeniedError(f"household {center} is not in your communities")
     rows = confirm_links(store, center, body.households, by=_access(caller).name)
     return {"center": center, "count": len(rows), "links": [r["household_code"] for r in rows]}
+
+
+@router.get(
+    "/dedicated", summary="The 专属网格 of the organisations in force on a day, as GeoJSON (no personal data)"
+)
+def get_dedicated(request: Request, caller: Caller, on: dt.date | None = None) -> dict[str, Any]:
+    caller.require(Role.VIEWER, "reading the party organisations")
+    found = dedicated_grids(_store(request).party_book().orgs(on=on or _today()))
+    collection: dict[str, Any] = json.loads(found.to_json(drop_id=True, ensure_ascii=False))
+    kinds = {code: kind.zh for code, kind in ORG_KINDS.items()}
+    return {**collection, "label": AREA_KINDS[DEDICATED].zh, "kinds": kinds}
 
 
 @router.get(

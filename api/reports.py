@@ -10,6 +10,7 @@ from api.auth import Caller
 from api.maps import data_date
 from gridmap.cases.desk import case_statistics_by_grid
 from gridmap.meeting import html_to_pdf, report_html
+from gridmap.party.service import store_findings
 from gridmap.privacy import Role
 
 router = APIRouter(tags=["reports"])
@@ -22,8 +23,18 @@ def _pdf(request: Request, caller: Caller, scope: str, code: str | None, sites: 
     caller.require(Role.VIEWER, "a meeting report")
     frames, analysis = request.app.state.analysis.get()
     cases = case_statistics_by_grid(request.app.state.store)
+    party = store_findings(request.app.state.store)
     when = data_date(request)
-    text = report_html(analysis, frames, scope, code, data_date=when, sites=sites, cases=cases)  # type: ignore[arg-type]
+    text = report_html(
+        analysis,
+        frames,
+        scope,  # type: ignore[arg-type]
+        code,
+        data_date=when,
+        sites=sites,
+        cases=cases,
+        party=party,
+    )
     if html:
         return Response(text, media_type="text/html; charset=utf-8")
     name = f"report_{scope}{'_' + code if code else ''}.pdf"

@@ -2,7 +2,8 @@
 
 A cover with the data date and the headline figures, a labelled map, the
 per-grid table and a ranked action list (repair these speakers, add these
-sites, these grids lack a branch or a worker, these households to link).
+sites, these grids lack a branch or a worker, these households to link),
+then the cases and the party chain beyond the grid when the store keeps them.
 The report is HTML laid out for print (`@page` A4, Chinese fonts) and turned
 into PDF by headless Chromium's print-to-PDF through Playwright, driving the
 system's Chromium (`/usr/bin/chromium`, or `GRIDMAP_CHROMIUM`). The map is an
@@ -29,8 +30,9 @@ from gridmap.actions import Reason, grade_reasons
 from gridmap.analysis import Analysis
 from gridmap.cases.desk import CasePeriods
 from gridmap.errors import ConfigError, NotFoundError
-from gridmap.meeting_cases import case_section
+from gridmap.meeting_cases import case_section, percent
 from gridmap.meeting_map import frames_of, meeting_map
+from gridmap.meeting_party import party_section
 from gridmap.vocabulary import (
     GRADE_COLORS,
     NO_DATA_COLOR,
@@ -87,12 +89,15 @@ def report_html(
     data_date: dt.date | None = None,
     sites: int = 5,
     cases: CasePeriods | None = None,
+    party: Mapping[str, pd.DataFrame] | None = None,
 ) -> str:
     """The report as one HTML document laid out for A4 (no external resource).
 
     `cases`: the case statistics per grid over a period and the one before it
     (`gridmap.cases.desk.case_periods`); the report then ends with how the
-    area's grids handle their cases, and the trend.
+    area's grids handle their cases, and the trend. `party`: the party chain's findings
+    (`gridmap.party.service.store_findings`); a section then shows the area's 大党委 without 共建
+    units, 两个覆盖 per street and 双报到 per 大党委.
     """
     if scope not in SCOPES:
         raise ConfigError(f"unknown report scope {scope!r}; expected one of: {', '.join(SCOPES)}")
@@ -155,7 +160,7 @@ def report_html(
                 "name": r.name,
                 "community": r.community_name,
                 "households": f"{int(r.households):,}",
-                "shares": [_pct(getattr(r, m.column)) for m in graded],
+                "shares": [percent(getattr(r, m.column)) for m in graded],
                 "branch": "✓" if bool(r.has_party_branch) else "✗",
                 "worker": "✓" if bool(r.has_worker) else "✗",
                 "grade": r.grade,
@@ -164,7 +169,7 @@ def report_html(
             }
             for i, r in enumerate(table.itertuples(), start=1)
         ],
-        "coverage_now": _pct(plan.share(plan.covered_before)),
+        "coverage_now": percent(plan.share(plan.covered_before)),
         "repair": [
             {
                 "rank": int(r["rank"]),
@@ -172,7 +177,7 @@ def report_html(
                 "name": r["name"] or "",
                 "grid": r["grid_code"],
                 "gain": int(r["gain"]),
-                "after": _pct(r["share_after"]),
+                "after": percent(r["share_after"]),
             }
             for r in repair.to_dict(orient="records")
         ],
@@ -181,7 +186,7 @@ def report_html(
                 "rank": int(r.rank),
                 "label": r.label or r.code,
                 "gain": f"{int(r.gain):,}",
-                "after": _pct(r.share_after),
+                "after": percent(r.share_after),
             }
             for r in proposed.itertuples()
         ]
@@ -200,7 +205,7 @@ def report_html(
             for r in lacking.itertuples()
         ],
         "to_link": [
-            {"code": r.code, "name": r.name, "n": f"{int(r.unlinked):,}", "share": _pct(r.linkage_share)}
+            {"code": r.code, "name": r.name, "n": f"{int(r.unlinked):,}", "share": percent(r.linkage_share)}
             for r in to_link.itertuples()
         ],
         "uncovered": uncovered_list,
@@ -208,6 +213,7 @@ def report_html(
         "share_headers": [m.short() for m in graded],
         "notes": [zh for zh, _ in analysis.notes],
         "cases": case_section(cases, area.grids),
+        "party": party_section(party, area.grids, analysis.communities),
     }
     return _TEMPLATE.render(**context)
 
@@ -219,7 +225,7 @@ def _cover_figures(
     grids = area.grids
     head = [
         ("住户数", f"{households:,}"),
-        *[(m.zh, _pct(share(m))) for m in share_measures() if m.column in grids],
+        *[(m.zh, percent(share(m))) for m in share_measures() if m.column in grids],
     ]
     uncovered = ("广播未覆盖户", f"{int(grids['uncovered_households'].sum()):,}")
     if area.scope == "grid":
@@ -296,10 +302,6 @@ def html_to_pdf(html_text: str) -> bytes:
 
 def _flag(frame: pd.DataFrame, column: str) -> pd.Series:
     return frame[column].fillna(False).astype(bool)
-
-
-def _pct(value: Any) -> str:
-    return "—" if value is None or pd.isna(value) else f"{float(value) * 100:.1f}%"
 
 
 def _uncovered_addresses(

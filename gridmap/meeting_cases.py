@@ -54,7 +54,7 @@ def case_section(periods: CasePeriods | None, grids: pd.DataFrame) -> dict[str, 
                     int(r["received"]), None if old is None else int(old["received"])
                 ),
                 "closed": f"{int(r['closed']):,}",
-                "rate": _pct(r["on_time_rate"]),
+                "rate": percent(r["on_time_rate"]),
                 "rate_trend": _rate_trend(r["on_time_rate"], None if old is None else old["on_time_rate"]),
                 "overdue": f"{int(r['overdue_now']):,}",
             }
@@ -66,7 +66,7 @@ def case_section(periods: CasePeriods | None, grids: pd.DataFrame) -> dict[str, 
         "previous": previous,
         "received": f"{received:,}",
         "received_trend": _count_trend(received, received_before),
-        "rate": _pct(rate),
+        "rate": percent(rate),
         "rate_trend": _rate_trend(rate, rate_before),
         "overdue": f"{int(now['overdue_now'].sum()):,}",
         "rows": rows,
@@ -105,7 +105,7 @@ def _graded(code: str, value: Any) -> dict[str, str]:
     number = None if value is None or pd.isna(value) else float(value)
     grade = rate_grade(code, number)
     return {
-        "text": _pct(number) + (f" {grade}" if grade else ""),
+        "text": percent(number) + (f" {grade}" if grade else ""),
         "color": rate_color(code, number),
     }
 
@@ -123,7 +123,8 @@ def _rate(table: pd.DataFrame) -> float | None:
     return int(table["closed_on_time"].sum()) / closed if closed else None
 
 
-def _pct(value: Any) -> str:
+def percent(value: Any) -> str:
+    """A share as a percentage with one decimal ("—" when there is none)."""
     return "—" if value is None or pd.isna(value) else f"{float(value) * 100:.1f}%"
 
 

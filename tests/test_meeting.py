@@ -11,11 +11,16 @@ import geopandas as gpd
 import pytest
 from typer.testing import CliRunner
 
-from gridmap.analysis import Analysis, analyze
+from gridmap.analysis import Analysis, analyze, read_inputs
 from gridmap.cli import app
 from gridmap.errors import ConfigError, NotFoundError
 from gridmap.meeting import CHROMIUM, html_to_pdf, natural_key, report_html
+from gridmap.party.findings import PARTY_FINDINGS, party_findings
+from gridmap.party.sample import sample_chain
+from gridmap.party.service import store_findings
 from gridmap.sample import generate
+from gridmap.stores import Store
+from tests.party.conftest import NAMES, PHONES, load_chain
 
 STREET = "420106001"
 WORST = "420106001004011"  # the sample's grid with the most households outside speaker range (354)
@@ -171,3 +176,77 @@ def test_door_to_door_list_in_natural_order() -> None:
         "和平路12号10栋",
         "和平路12号11栋",
     ]
+
+
+def _section(html: str, kind: str) -> str:
+    return html.split(f'id="party-{kind}"', 1)[1].split("<h3", 1)[0]
+
+
+def _cells(html: str) -> list[list[str]]:
+    return [re.findall(r"<td[^>]*>([^<]*)</td>", row) for row in re.findall(r"<tr><td.*?</tr>", html)]
+
+
+def test_the_party_section_reads_the_stores_findings(store: Store) -> None:
+    """The small chain of tests/party on each store: PC2 has no 共建 unit; S1 counts 3 enterprises and
+    organisations, 1 with a party organisation, 2 reached by party work; PC1's 3 members, 1 in service,
+    reported, 12.5 hours."""
+    load_chain(store)
+    frames = read_inputs(store)
+    analysis = analyze(frames)
+    found = store_findings(store)
+    assert found is not None
+    html = report_html(analysis, frames, "street", "S1", party=found)
+    assert "四、党建引领" in html  # no cases: the fourth section
+    assert _cells(_section(html, "committees_without_units")) == [["PC2组织", "PC2", "和平社区"]]
+    assert _cells(_section(html, "two_coverages")) == [["紫阳街道", "3", "1", "33.3%", "2", "66.7%"]]
+    assert _cells(_section(html, "dual_reports")) == [
+        ["PC1组织", "福景社区", "3", "1", "1", "12.5"],
+        ["PC2组织", "和平社区", "0", "0", "0", "0.0"],
+    ]
+    for kind in ("committees_without_units", "two_coverages", "dual_reports"):
+        assert PARTY_FINDINGS[kind].zh in html
+    assert "组织覆盖率" in html and "服务时长（小时）" in html  # column labels from the vocabulary
+    assert not any(secret in html for secret in (*NAMES, *PHONES, "吴六"))
+    one = report_html(analysis, frames, "community", "C1", party=found)
+    assert "无。" in _section(one, "committees_without_units")  # PC1 has its 共建 unit
+    assert [r[0] for r in _cells(_section(one, "dual_reports"))] == ["PC1组织"]
+    assert 'id="party"' not in report_html(analysis, frames, "street", "S1")  # no register: no section
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which("pdftotext") is None, reason="needs chromium")
+def test_the_party_section_in_a_printed_street_report(sample) -> None:
+    """The generated district with its seeded chain, printed: the section's titles and figures."""
+    analysis, frames = sample
+    chain = sample_chain({**frames, **analysis.frames})
+    found = party_findings({**frames, **analysis.frames}, chain.orgs, chain.units, chain.members)
+    pdf = html_to_pdf(report_html(analysis, frames, "street", STREET, sites=2, party=found))
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / "report_street_party.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    assert "党建引领" in text and "大党委无共建单位" in text and "在职党员双报到" in text
+    street = found["two_coverages"].iloc[0]
+    assert re.search(rf"紫阳街道\s+{street['units']}\s+{street['organised']}\s+", text)
+    reports = found["dual_reports"]
+    assert len(reports) == len(analysis.communities)
+    for row in reports.itertuples():
+        assert re.search(rf"{row.name}\s+\S+\s+{row.members:,}\s+{row.in_service:,}\s+{row.reported:,}", text)
+    assert not any(name in text for name in chain.members["name"].head(50))
+    pages = int(re.search(r"Pages:\s+(\d+)", _pdfinfo(path)).group(1))
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "60",
+            "-png",
+            "-f",
+            str(pages),
+            "-l",
+            str(pages),
+            str(path),
+            str(ARTIFACTS / "report_party"),
+        ],
+        check=True,
+    )

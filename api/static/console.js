@@ -6,6 +6,7 @@
   var gc = window.gc = {
     map: null, layers: {}, panels: {}, order: [], state: {role: "anonymous"}, vocabulary: null,
     grids: {}, figures: {}, measure: "speaker", current: null, timings: {}, ready: false,
+    mapHooks: [], legendRows: [],
   };
   var started = performance.now();
   var RANK = {anonymous: 0, viewer: 1, department: 1.5, editor: 2, admin: 3};
@@ -209,7 +210,7 @@
       });
       overlays["住户（矢量瓦片）"] = gc.layers.households;
     }
-    L.control.layers(null, overlays, {collapsed: true}).addTo(gc.map);
+    gc.overlays = L.control.layers(null, overlays, {collapsed: true}).addTo(gc.map);
     var legend = L.control({position: "bottomright"});
     legend.onAdd = function () { gc.legendBox = L.DomUtil.create("div", "gc-legend"); return gc.legendBox; };
     legend.addTo(gc.map);
@@ -228,8 +229,9 @@
     var m = gc.vocabulary.measures[gc.measure], rows = ["<b>" + esc(m.zh) + "</b>"];
     m.classes.forEach(function (c) { rows.push('<div><i style="background:' + c.color + '"></i>' + esc(c.text) + "</div>"); });
     if (!can("viewer")) { rows.push('<div class="gc-muted">登录后显示覆盖率</div>'); }
-    gc.legendBox.innerHTML = rows.join("");
+    gc.legendBox.innerHTML = rows.concat(gc.legendRows).join("");
   }
+  gc.drawLegend = drawLegend;
 
   function fillMeasures() {
     var select = document.getElementById("gc-measure");
@@ -573,6 +575,7 @@
     gc.firstMapAt = performance.now();
     gc.timings.firstMap = gc.firstMapAt - started;
     gc.ready = true;
+    gc.mapHooks.forEach(function (hook) { hook(); });  // other panels' layers (e.g. party.js)
     return Promise.all([loadGrids(), gc.loadFigures()]);
   }).then(function () {
     loadPoints();

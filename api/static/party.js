@@ -1,6 +1,8 @@
 /* The party organisation tree of the console (党组织): the chain in force today from /party/orgs,
  * one street committee at a time; a community's 大党委 opens to its branches and groups, and a
- * 楼栋党小组 leads to its building on the map (from /collections/buildings/items). */
+ * 楼栋党小组 leads to its building on the map (from /collections/buildings/items).
+ * On the map, the 专属网格 of the organisations in force (/party/dedicated): dashed outlines
+ * labelled with each organisation's name, apart from the base grids' solid lines. */
 (function () {
   "use strict";
   var gc = window.gc, esc = gc.esc;
@@ -46,5 +48,21 @@
     });
   }
 
+  var DEDICATED = {color: "#d95f02", weight: 2.5, dashArray: "8 6", fill: false};
+
+  function drawDedicated() {
+    if (!gc.state || gc.state.role === "anonymous") { return; }
+    gc.api("/party/dedicated").then(function (fc) {
+      if (!fc.features.length) { return; }
+      gc.layers.dedicated = L.geoJSON(fc, {style: DEDICATED, interactive: false, onEachFeature: function (f, layer) {
+        layer.bindTooltip(esc(f.properties.name), {permanent: true, direction: "center", className: "gc-dedicated"});
+      }}).addTo(gc.map);
+      gc.overlays.addOverlay(gc.layers.dedicated, esc(fc.label));
+      gc.legendRows.push('<div><i class="gc-dash" style="border-color:' + DEDICATED.color + '"></i>' + esc(fc.label) + "</div>");
+      gc.drawLegend();
+    }).catch(function () { /* no party register: nothing to draw */ });
+  }
+
+  gc.mapHooks.push(drawDedicated);
   gc.registerPanel("party", "党组织", render);
 })();

@@ -8,20 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import pandas as pd
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.cli.localised import LocalisedTyper
 from gridmap.errors import ConfigError
-from gridmap.party.files import import_register, register_frame, write_register
+from gridmap.meeting_cases import percent
+from gridmap.party.files import REGISTERS, import_register, register_frame, write_register
 from gridmap.party.findings import PARTY_FINDINGS
-from gridmap.party.funds import BRANCH_FUNDS, FundsEntry, record_funds, year_funds
+from gridmap.party.funds import BRANCH_FUNDS, FLOWS, SOURCES, FundsEntry, record_funds, year_funds
 from gridmap.party.points import (
     PointEntry,
     Scheme,
@@ -41,10 +45,11 @@ from gridmap.party.register import (
 )
 from gridmap.party.sample import seed_chain
 from gridmap.party.service import store_findings
-from gridmap.party.vocabulary import ORG_KINDS
+from gridmap.party.vocabulary import ORG_KINDS, column_label
 from gridmap.privacy import protect_party
 from gridmap.stores import open_store
-from gridmap.texts import Message
+from gridmap.texts import Lang, Message, language, say
+from gridmap.vocabulary import Term
 
 party_app = LocalisedTyper()
 points_app = LocalisedTyper()
@@ -53,6 +58,8 @@ party_app.add_typer(points_app, name="points")
 party_app.add_typer(funds_app, name="funds")
 app.add_typer(party_app, name="party")
 
+SHOWN_ROWS = 20
+"""Rows of a finding listed on the terminal (the workbook and the API have them all)."""
 WithPersonal = Annotated[bool, typer.Option()]
 OnOption = Annotated[str | None, typer.Option("--on")]
 
@@ -67,12 +74,27 @@ def _day(text: str | None, name: str = "on") -> dt.date:
 
 
 def _print_table(title: str, frame: pd.DataFrame) -> None:
+    """A table with its columns labelled and its kinds, flows and yes/no in the reader's language."""
+    lang = language()
     shown = Table(title=title, title_justify="left")
     for name in frame.columns:
-        shown.add_column(str(name), overflow="fold")
-    for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
-        shown.add_row(*("" if v is None else str(v) for v in row))
+        shown.add_column(column_label(str(name), lang), overflow="fold")
+    words: dict[str, Mapping[str, Term]] = {"kind": ORG_KINDS, "flow": FLOWS, "source": SOURCES}
+    for row in frame.astype(object).where(frame.notna(), None).to_dict("records"):
+        shown.add_row(*(_cell(str(k), words.get(str(k)), v, lang) for k, v in row.items()))
     console.print(shown)
+
+
+def _cell(column: str, terms: Mapping[str, Term] | None, value: object, lang: Lang) -> str:
+    if value is None:
+        return ""
+    if column.endswith("_share") and isinstance(value, float):
+        return percent(value)
+    if isinstance(value, bool | np.bool_):
+        return say("cli.party.yes" if value else "cli.party.no", lang)
+    if terms is not None and str(value) in terms:
+        return terms[str(value)].label(lang)
+    return str(value)
 
 
 @party_app.command("seed")
@@ -80,7 +102,7 @@ def seed_command(store: StoreOption = None) -> None:
     """Replace the party registers with a realistic chain over the store's layers (the demo's)."""
     with open_store(store, create=False) as opened:
         counts = seed_chain(opened)
-    console.print(", ".join(f"{name}: {n:,}" for name, n in counts.items()), highlight=False)
+    console.print(say("cli.party.seeded", **counts), highlight=False)
 
 
 @party_app.command("tree")
@@ -95,15 +117,21 @@ def tree_command(
         orgs = opened.party_book().orgs(on=_day(on))
     orgs = protect_party("party_orgs", orgs, [with_personal] * len(orgs))
 
+    lang = language()
+
+    def secretary(org: dict[str, Any]) -> str:
+        return say("cli.party.secretary", lang, name=escape(org["secretary"] or "—"))
+
     def add(node: Tree, org: dict[str, Any]) -> None:
-        label = f"{org['name']} [dim]{org['code']} {ORG_KINDS[org['kind']].zh} {org['area_code']}[/]"
-        branch = node.add(f"{label} 书记 {org['secretary'] or '—'}")
+        kind = ORG_KINDS[org["kind"]].label(lang)
+        label = f"{escape(org['name'])} [dim]{org['code']} {kind} {org['area_code']}[/]"
+        branch = node.add(f"{label} {secretary(org)}")
         for child in org["children"]:
             add(branch, child)
 
     for top in org_tree(orgs):
         if street is None or top["area_code"] == street:
-            root = Tree(f"[bold]{top['name']}[/] {top['code']} 书记 {top['secretary'] or '—'}")
+            root = Tree(f"[bold]{escape(top['name'])}[/] {top['code']} {secretary(top)}")
             for child in top["children"]:
                 add(root, child)
             console.print(root)
@@ -120,16 +148,27 @@ def org_command(
     wkt: Annotated[str | None, typer.Option()] = None,
     secretary: Annotated[str | None, typer.Option()] = None,
     phone: Annotated[str | None, typer.Option()] = None,
+    secretary_code: Annotated[str | None, typer.Option()] = None,
     valid_from: Annotated[str | None, typer.Option("--from")] = None,
     store: StoreOption = None,
 ) -> None:
     """Open a new version of an organisation (closing the one in force on its first day)."""
     org = Organisation(
-        code, name, kind, area_kind, area, parent, wkt, secretary, phone, _day(valid_from, "from")
+        code,
+        name,
+        kind,
+        area_kind,
+        area,
+        parent_code=parent,
+        area_wkt=wkt,
+        secretary=secretary,
+        secretary_phone=phone,
+        secretary_code=secretary_code,
+        valid_from=_day(valid_from, "from"),
     )
     with open_store(store, create=False) as opened:
         row = save_org(opened, org, by=getpass.getuser())
-    console.print(f"organisation {code} in force from {row['valid_from']}", highlight=False)
+    console.print(say("cli.party.org_saved", code=code, day=row["valid_from"]), highlight=False)
 
 
 @party_app.command("close")
@@ -137,7 +176,7 @@ def close_command(code: str, on: OnOption = None, store: StoreOption = None) -> 
     """Close an organisation (its children must be closed first)."""
     with open_store(store, create=False) as opened:
         close_org(opened, code, _day(on))
-    console.print(f"organisation {code} closed on {_day(on)}", highlight=False)
+    console.print(say("cli.party.closed", code=code, day=_day(on)), highlight=False)
 
 
 @party_app.command("revert")
@@ -145,7 +184,7 @@ def revert_command(code: str, store: StoreOption = None) -> None:
     """Undo an organisation's newest version (or its closing)."""
     with open_store(store, create=False) as opened:
         revert_org(opened, code)
-    console.print(f"organisation {code}: newest version undone", highlight=False)
+    console.print(say("cli.party.reverted", code=code), highlight=False)
 
 
 @party_app.command("history")
@@ -156,8 +195,17 @@ def history_command(code: str, with_personal: WithPersonal = False, store: Store
     if not len(versions):
         raise ConfigError(f"no organisation {code}")
     versions = protect_party("party_orgs", versions, [with_personal] * len(versions))
-    shown = ["valid_from", "valid_to", "name", "parent_code", "area_code", "secretary", "changed_by"]
-    _print_table(f"{code} 历次版本 versions", versions[shown])
+    shown = [
+        "valid_from",
+        "valid_to",
+        "name",
+        "parent_code",
+        "area_code",
+        "secretary",
+        "secretary_code",
+        "changed_by",
+    ]
+    _print_table(say("cli.party.versions", code=code), versions[shown])
 
 
 @party_app.command("link")
@@ -169,7 +217,7 @@ def link_command(
     """Confirm a center household's 一户十联 links (replacing its earlier ones)."""
     with open_store(store, create=False) as opened:
         rows = confirm_links(opened, center, households, by=getpass.getuser())
-    console.print(f"{center}: {len(rows)} households confirmed", highlight=False)
+    console.print(say("cli.party.linked", center=center, n=len(rows)), highlight=False)
 
 
 @party_app.command("propose")
@@ -177,7 +225,9 @@ def propose_command(center: Annotated[str, typer.Argument()], store: StoreOption
     """The computed links proposed for a center household (households not linked yet, nearest first)."""
     with open_store(store, create=False) as opened:
         proposed = propose_links(opened, center)
-    console.print(f"{center}: {' '.join(proposed) or '—'}", highlight=False)
+    console.print(
+        say("cli.party.proposed", center=center, households=" ".join(proposed) or "—"), highlight=False
+    )
 
 
 @party_app.command("findings")
@@ -187,9 +237,13 @@ def findings_command(on: OnOption = None, store: StoreOption = None) -> None:
     with open_store(store, create=False) as opened:
         found = store_findings(opened, _day(on))
     if found is None:
-        raise ConfigError("the store keeps no party organisations (gridmap party seed or import)")
+        raise ConfigError(Message("cli.party.no_register"))
+    lang = language()
     for kind, table in found.items():
-        _print_table(f"{PARTY_FINDINGS[kind].zh} {PARTY_FINDINGS[kind].en}: {len(table):,}", table.head(20))
+        title = say("cli.party.finding", lang, label=PARTY_FINDINGS[kind].label(lang), n=len(table))
+        if len(table) > SHOWN_ROWS:
+            title += say("cli.party.shown_first", lang, shown=SHOWN_ROWS)
+        _print_table(title, table.head(SHOWN_ROWS))
 
 
 @party_app.command("export")
@@ -203,7 +257,7 @@ def export_command(
     with open_store(store, create=False) as opened:
         frame = register_frame(opened, register, whole=with_personal)
     write_register(frame, output)
-    console.print(f"{len(frame):,} rows → {output}", highlight=False)
+    console.print(say("cli.rows_written", n=len(frame), path=output), highlight=False)
 
 
 @party_app.command("import")
@@ -215,7 +269,9 @@ def import_command(
     """Add the rows of a file to a register: all of them, or none and every bad row named."""
     with open_store(store, create=False) as opened:
         n = import_register(opened, register, source, by=getpass.getuser())
-    console.print(f"{n:,} rows written to {register}", highlight=False)
+    console.print(
+        say("cli.party.imported", register=REGISTERS[register].label(language()), n=n), highlight=False
+    )
 
 
 @points_app.command("add")
@@ -231,7 +287,9 @@ def points_add_command(
     """Record an approved points entry."""
     with open_store(store, create=False) as opened:
         record_points(opened, PointEntry(member, rule, _day(on), approver, evidence, events))
-    console.print(f"{member}: {events} × {rule} recorded", highlight=False)
+        rules = opened.party_book().point_rules().set_index("code")
+    name = rules.loc[rule, "name_zh" if language() == "zh" else "name_en"]
+    console.print(say("cli.party.points_recorded", member=member, rule=name, events=events), highlight=False)
 
 
 @points_app.command("rank")
@@ -249,9 +307,9 @@ def points_rank_command(
         table = public_list(ranked, opened.party_book().orgs()) if public else ranked
     if output is not None:
         write_register(table, output)
-        console.print(f"{len(table):,} rows → {output}", highlight=False)
+        console.print(say("cli.rows_written", n=len(table), path=output), highlight=False)
         return
-    _print_table(f"{year} 年党员积分 points", table)
+    _print_table(say("cli.party.points_title", year=year), table)
 
 
 @points_app.command("rules")
@@ -267,7 +325,8 @@ def points_rules_command(
             rules = read_register(source).astype({"points": "Int64", "annual_cap": "Int64"})
             set_rules(opened, rules)
         shown = opened.party_book().point_rules()
-    _print_table("积分规则 point rules", shown)
+    other = "name_en" if language() == "zh" else "name_zh"  # the rule's name in the reader's language
+    _print_table(say("cli.party.rules_title"), shown.drop(columns=other))
 
 
 @funds_app.command("add")
@@ -284,7 +343,10 @@ def funds_add_command(
     """Record a receipt or spending."""
     with open_store(store, create=False) as opened:
         record_funds(opened, FundsEntry(org, year, flow, amount, source, category, evidence))
-    console.print(f"{org} {year}: {flow} ¥{amount:,.2f}", highlight=False)
+    flow_label = FLOWS[flow].label(language())
+    console.print(
+        say("cli.party.funds_recorded", org=org, year=year, flow=flow_label, amount=amount), highlight=False
+    )
 
 
 @funds_app.command("year")
@@ -292,5 +354,5 @@ def funds_year_command(year: int, store: StoreOption = None) -> None:
     """What each organisation is owed, received and short of, and its balance."""
     with open_store(store, create=False) as opened:
         short, balance = year_funds(opened, year)
-    _print_table(f"{year} 年经费到位 entitlements", short)
-    _print_table(f"{year} 年收支 balances", balance)
+    _print_table(say("cli.party.entitlements_title", year=year), short)
+    _print_table(say("cli.party.balances_title", year=year), balance)

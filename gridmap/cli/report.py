@@ -15,6 +15,7 @@ from gridmap.cli.app import StoreOption, app, console
 from gridmap.cli.maps import data_date
 from gridmap.errors import ConfigError
 from gridmap.meeting import Scope, report_html, write_report
+from gridmap.party.service import store_findings
 from gridmap.stores import open_store
 from gridmap.texts import Message, say
 
@@ -39,10 +40,13 @@ def report_command(
         frames = {name: opened.read(name) for name in LAYER_NAMES}
         when = data_date(opened)
         cases = case_statistics_by_grid(opened)
+        party = store_findings(opened)
     with console.status(say("cli.analysing")):
         analysis = analyze(frames)
     with console.status(say("cli.report.laying_out")):
-        text = report_html(analysis, frames, scope, code, data_date=when, sites=sites, cases=cases)
+        text = report_html(
+            analysis, frames, scope, code, data_date=when, sites=sites, cases=cases, party=party
+        )
     with console.status(say("cli.report.printing")):
         written = write_report(text, out)
     console.print(

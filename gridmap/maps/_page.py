@@ -33,6 +33,9 @@ CSS = """
   border:1px solid #666}
 .gm-box i.gm-dot{width:10px;height:10px;border-radius:50%;margin:0 9px 0 3px}
 .gm-box i.gm-line{height:0;border-width:2px 0 0 0;margin-bottom:3px}
+.gm-box i.gm-dash{height:0;border-width:2px 0 0 0;border-style:dashed;margin-bottom:3px}
+.gm-area-label{background:rgba(255,255,255,.85);border:1px dashed #d95f02;color:#a63603;font-weight:600;
+box-shadow:none;padding:1px 5px}
 .gm-search input{width:210px;padding:5px 8px;font-size:13px;border:1px solid #999;border-radius:4px}
 .gm-search .gm-miss{color:#c00;font-size:12px;padding:2px 4px}
 .gm-popup h3{margin:0 0 4px;font-size:14px}
@@ -162,7 +165,7 @@ def legend_html(title: str, sections: list[tuple[str, list[LegendEntry]]]) -> st
         if heading:
             out.append(f"<b style='margin-top:6px'>{_esc(heading)}</b>")
         for e in entries:
-            if e.shape in ("line", "ring"):
+            if e.shape in ("line", "dash", "ring"):
                 style = f"border-color:{e.color}"
                 cls = f" class='gm-{e.shape}'"
             else:

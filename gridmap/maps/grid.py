@@ -1,4 +1,5 @@
-"""One grid: buildings, households by coverage, 一户十联 links, nearby speakers and service points."""
+"""One grid: buildings, households by coverage, 一户十联 links, nearby speakers and service points, and the
+专属网格 of party organisations reaching into it (dashed, labelled with the organisation's name)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from gridmap.maps.labels import check_lang, label
 from gridmap.maps.layers import markers, numbered_sites, shapes, speaker_and_service_layers
 from gridmap.maps.output import write_html
 from gridmap.maps.simplify import for_basemap, spread_stacked
+from gridmap.party.dedicated import dedicated_within
 
 GRID_JS_KEYS = [
     *JS_KEYS,
@@ -106,6 +108,16 @@ def grid_map(
             properties={k: k for k in ("code", "name", "address", "floors", "households")},
             styles={"color": "#737373", "weight": 1, "fillColor": "#d9d9d9", "fillOpacity": 0.8},
             popup=_BUILDING_POPUP,
+        ).add_to(m)
+
+    dedicated = dedicated_within(frames.get("party_orgs"), outline)
+    if not dedicated.empty:
+        layers["dedicated"] = shapes(
+            display(dedicated),
+            t("layer_dedicated"),
+            properties={"code": "code", "name": "name"},
+            styles={"color": st.DEDICATED, "weight": 2.5, "dashArray": "8 6", "fill": False},
+            label="gridmap.esc(p.name)",
         ).add_to(m)
 
     layers.update(
@@ -267,6 +279,7 @@ def _legend(t: Any, drawn: set[str]) -> list[LegendEntry]:
     """Household colours always; the other symbols when their layer is on the map."""
     symbols = {
         "linkage": LegendEntry(t("layer_linkage"), st.LINKAGE, "line"),
+        "dedicated": LegendEntry(t("layer_dedicated"), st.DEDICATED, "dash"),
         "speakers_working": LegendEntry(t("layer_speakers_working"), st.SPEAKER, "dot", "#fff"),
         "speakers_broken": LegendEntry(t("layer_speakers_broken"), st.SPEAKER_BROKEN, "dot", "#fff"),
         "service_points": LegendEntry(t("layer_service_points"), st.SERVICE, "dot", "#fff"),

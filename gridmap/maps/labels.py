@@ -5,6 +5,7 @@ Measures, finding kinds, gap kinds and severities come from `gridmap.vocabulary`
 
 from __future__ import annotations
 
+from gridmap.party.vocabulary import AREA_KINDS, DEDICATED
 from gridmap.vocabulary import LANGS, Lang, check_lang, term_label
 
 __all__ = ["LANGS", "Lang", "check_lang", "label", "labels"]
@@ -38,6 +39,10 @@ _LABELS: dict[str, tuple[str, str]] = {
     "layer_buildings": ("楼栋", "Buildings"),
     "layer_households": ("住户（按覆盖着色）", "Households (by coverage)"),
     "layer_linkage": ("一户十联连线", "Ten-household linkage"),
+    "layer_dedicated": (
+        f"{AREA_KINDS[DEDICATED].zh}（党组织）",
+        f"Party organisations' {AREA_KINDS[DEDICATED].en}s",
+    ),
     # popup fields
     "code": ("编码", "Code"),
     "name": ("名称", "Name"),

@@ -53,9 +53,13 @@ def shapes(
     styles: list[dict[str, Any]] | dict[str, Any],
     popup: str | None = None,
     tooltip: str | None = None,
+    label: str | None = None,
     show: bool = True,
 ) -> folium.GeoJson:
-    """A polygon or line layer; without `popup` it is not interactive, so clicks reach the layers below."""
+    """A polygon or line layer; without `popup` it is not interactive, so clicks reach the layers below.
+
+    `tooltip` is shown on hover, `label` always, at the shape's centre (both JavaScript of `p`, the
+    feature's properties)."""
     handlers = []
     if popup:
         handlers.append(popup_js(popup))
@@ -63,6 +67,12 @@ def shapes(
         handlers.append(
             "function (feature, layer) { var p = feature.properties; "
             f"layer.bindTooltip({tooltip}, {{sticky: true}}); }}"
+        )
+    if label:
+        handlers.append(
+            "function (feature, layer) { var p = feature.properties; "
+            f"layer.bindTooltip({label}, "
+            '{permanent: true, direction: "center", className: "gm-area-label"}); }'
         )
     on_each = "function (f, l) { " + " ".join(f"({h})(f, l);" for h in handlers) + " }" if handlers else None
     return folium.GeoJson(

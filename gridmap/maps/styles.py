@@ -46,6 +46,8 @@ HOUSEHOLD = {
 }
 CENTER_RING = "#b30000"
 LINKAGE = "#b30000"
+DEDICATED = "#d95f02"
+"""A 专属网格's dashed outline: apart from the base grids' solid dark lines."""
 
 
 def measure_column(code: str) -> str:

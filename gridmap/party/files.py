@@ -18,12 +18,22 @@ import pandas as pd
 
 from gridmap.errors import ConfigError, Problem, ValidationError
 from gridmap.formulas import neutralise, restore
-from gridmap.party.register import Member, Organisation, member_problems, org_problems
+from gridmap.party.register import Member, Organisation, member_problems, org_problems, with_secretary
 from gridmap.privacy import PARTY_PERSONAL, protect_party
 from gridmap.stores import Store
 from gridmap.stores.party import MEMBERS, ORGS, columns
+from gridmap.texts import Message
+from gridmap.vocabulary import Term
 
-REGISTERS = ("orgs", "members", "units", "links")
+REGISTERS: dict[str, Term] = {
+    t.code: t
+    for t in (
+        Term("orgs", "党组织登记", "organisations"),
+        Term("members", "党员登记", "members"),
+        Term("units", "单位登记", "units"),
+        Term("links", "一户十联登记", "一户十联 links"),
+    )
+}
 """What `gridmap party export` writes; `orgs` and `members` import back."""
 _TABLES = {"orgs": "party_orgs", "members": "party_members", "units": "party_units", "links": "party_links"}
 SUFFIXES = (".csv", ".xlsx")
@@ -31,13 +41,15 @@ SUFFIXES = (".csv", ".xlsx")
 
 def _check_suffix(path: Path) -> None:
     if path.suffix.lower() not in SUFFIXES:
-        raise ConfigError(f"{path.name}: a party register is a .csv or .xlsx file")
+        raise ConfigError(Message("party.file_suffix", name=path.name))
 
 
 def register_frame(store: Store, register: str, *, whole: bool) -> pd.DataFrame:
     """A register as its file holds it; personal fields masked unless `whole`."""
     if register not in REGISTERS:
-        raise ConfigError(f"register must be one of {', '.join(REGISTERS)}, not {register!r}")
+        raise ConfigError(
+            Message("party.register_unknown", registers=", ".join(REGISTERS), register=repr(register))
+        )
     book = store.party_book()
     if register == "orgs":
         frame = book.orgs()
@@ -65,7 +77,7 @@ def read_register(path: Path) -> pd.DataFrame:
     """Every cell as text (codes keep their leading zeros), empty cells missing."""
     _check_suffix(path)
     if not path.exists():
-        raise ConfigError(f"{path}: no such file")
+        raise ConfigError(Message("party.no_file", path=path))
     if path.suffix.lower() == ".xlsx":
         frame = pd.read_excel(path, dtype=str)
     else:
@@ -80,7 +92,7 @@ def _date(value: object, row: int, name: str, problems: list[Problem]) -> dt.dat
     try:
         return dt.date.fromisoformat(str(value)[:10])
     except ValueError:
-        problems.append(Problem(row, name, f"not a date (YYYY-MM-DD): {value!r}"))
+        problems.append(Problem(row, name, Message("party.not_a_date", value=repr(value))))
         return None
 
 
@@ -92,11 +104,11 @@ def import_register(store: Store, register: str, path: Path, *, by: str) -> int:
         "members": set(columns(MEMBERS)),
     }
     if register not in wanted:
-        raise ConfigError(f"only orgs and members import, not {register!r}")
+        raise ConfigError(Message("party.import_only", register=repr(register)))
     missing = {"code", "name"} - set(frame.columns)
     if missing:
         raise ValidationError(
-            path.name, [Problem(None, m, "a required column is missing") for m in sorted(missing)]
+            path.name, [Problem(None, m, Message("party.column_missing")) for m in sorted(missing)]
         )
     table = frame.reindex(columns=sorted(wanted[register])).astype(object)
     table = table.where(table.notna(), None)  # a column the file lacks: every cell missing
@@ -132,7 +144,12 @@ def _orgs(
         problems += [Problem(i, p.field, p.reason) for p in found]
         current = known[(known["code"] == org.code) & known["valid_to"].isna()]
         closes = None if not len(current) else (org.code, current["valid_from"].iloc[0], on)
-        row = {**org.__dict__, "valid_to": None, "changed_by": by, "changed_at": now}
+        row = {
+            **(org.__dict__ if found else with_secretary(store, org)),
+            "valid_to": None,
+            "changed_by": by,
+            "changed_at": now,
+        }
         if closes is not None:
             known.loc[current.index, "valid_to"] = on
         known = pd.concat([known, pd.DataFrame([row])], ignore_index=True)
@@ -146,7 +163,11 @@ def _members(store: Store, rows: list[dict[str, object]], problems: list[Problem
         try:
             hours = float(str(raw.get("service_hours") or 0))
         except ValueError:
-            problems.append(Problem(i, "service_hours", f"not a number: {raw.get('service_hours')!r}"))
+            problems.append(
+                Problem(
+                    i, "service_hours", Message("party.not_a_number", value=repr(raw.get("service_hours")))
+                )
+            )
             hours = 0.0
         in_service = str(raw.get("in_service") or "").strip().lower() in ("1", "true", "yes", "是", "y")
         member = Member(
@@ -163,5 +184,7 @@ def _members(store: Store, rows: list[dict[str, object]], problems: list[Problem
         problems += [Problem(i, p.field, p.reason) for p in member_problems(store, member)]
         out.append(member.__dict__)
     codes = pd.Series([m["code"] for m in out])
-    problems += [Problem(None, "code", f"{c} is given twice") for c in codes[codes.duplicated()]]
+    problems += [
+        Problem(None, "code", Message("party.given_twice", code=c)) for c in codes[codes.duplicated()]
+    ]
     return out

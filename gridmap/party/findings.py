@@ -150,6 +150,7 @@ def dual_reports(members: pd.DataFrame, orgs: pd.DataFrame) -> pd.DataFrame:
         rows.append(
             {
                 "code": committee.code,
+                "name": committee.name,
                 "community_code": committee.area_code,
                 "members": len(mine),
                 "in_service": len(serving),
@@ -157,7 +158,7 @@ def dual_reports(members: pd.DataFrame, orgs: pd.DataFrame) -> pd.DataFrame:
                 "service_hours": float(serving["service_hours"].sum()),
             }
         )
-    columns = ["code", "community_code", "members", "in_service", "reported", "service_hours"]
+    columns = ["code", "name", "community_code", "members", "in_service", "reported", "service_hours"]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -19,12 +19,19 @@ import pandas as pd
 from gridmap.errors import Problem, ValidationError
 from gridmap.party.vocabulary import GRID_BRANCH, GRID_BRANCH_FUNDS_YUAN, SUPPORT_YUAN
 from gridmap.stores import Store
+from gridmap.texts import Message
 from gridmap.vocabulary import Term
 
 BRANCH_FUNDS = "branch_funds"
 """The source of a grid branch's yearly working funds (other sources are unit codes)."""
+SOURCES: dict[str, Term] = {
+    BRANCH_FUNDS: Term(BRANCH_FUNDS, "网格党支部工作经费", "grid branch working funds")
+}
+"""Sources of funds that are not a unit, labelled."""
 
-FLOWS = ("receipt", "spending")
+FLOWS: dict[str, Term] = {
+    t.code: t for t in (Term("receipt", "到位", "receipt"), Term("spending", "支出", "spending"))
+}
 SPENDING_CATEGORIES: dict[str, Term] = {
     t.code: t
     for t in (
@@ -102,24 +109,32 @@ def record_funds(store: Store, entry: FundsEntry) -> int:
     book = store.party_book()
     problems = []
     if entry.flow not in FLOWS:
-        problems.append(Problem(None, "flow", f"must be {' or '.join(FLOWS)}"))
+        problems.append(Problem(None, "flow", Message("party.flow", flows=" or ".join(FLOWS))))
     if not entry.amount > 0:
-        problems.append(Problem(None, "amount", "must be more than zero"))
+        problems.append(Problem(None, "amount", Message("party.not_positive")))
     if not len(book.orgs(codes=[entry.org_code])):
-        problems.append(Problem(None, "org_code", f"no organisation {entry.org_code}"))
+        problems.append(Problem(None, "org_code", Message("party.no_org", code=entry.org_code)))
     if (
         entry.flow == "receipt"
         and entry.source != BRANCH_FUNDS
         and entry.source not in set(book.units()["code"])
     ):
-        problems.append(Problem(None, "source", f"{BRANCH_FUNDS} or a unit's code, not {entry.source!r}"))
+        problems.append(
+            Problem(
+                None, "source", Message("party.funds_source", branch=BRANCH_FUNDS, source=repr(entry.source))
+            )
+        )
     if entry.flow == "spending":
         if entry.category not in SPENDING_CATEGORIES:
-            problems.append(Problem(None, "category", f"one of {', '.join(SPENDING_CATEGORIES)}"))
+            problems.append(
+                Problem(
+                    None, "category", Message("party.category", categories=", ".join(SPENDING_CATEGORIES))
+                )
+            )
         if not (entry.evidence or "").strip():
-            problems.append(Problem(None, "evidence", "spending needs its evidence (invoice, receipt)"))
+            problems.append(Problem(None, "evidence", Message("party.no_funds_evidence")))
     if problems:
-        raise ValidationError("funds entry", problems)
+        raise ValidationError(Message("party.source_funds"), problems)
     row = {**entry.__dict__, "recorded_on": entry.recorded_on or dt.date.today()}
     return book.add_funds(row)
 

@@ -20,6 +20,7 @@ import pandas as pd
 from gridmap.errors import NotFoundError, Problem, ValidationError
 from gridmap.party.vocabulary import BUILDING_GROUP
 from gridmap.stores import Store
+from gridmap.texts import Message
 
 
 @dataclass(frozen=True)
@@ -52,16 +53,16 @@ def check_rules(rules: pd.DataFrame) -> None:
     problems = []
     for i, row in enumerate(rules.to_dict("records")):
         if not str(row.get("code") or "").strip():
-            problems.append(Problem(i + 1, "code", "a code is required"))
+            problems.append(Problem(i + 1, "code", Message("party.code_required")))
         if not row.get("points"):
-            problems.append(Problem(i + 1, "points", "a rule gives or takes points (not zero)"))
+            problems.append(Problem(i + 1, "points", Message("party.rule_zero")))
         cap = row.get("annual_cap")
         if cap is not None and not pd.isna(cap) and int(cap) < 0:
-            problems.append(Problem(i + 1, "annual_cap", "a cap is a size: zero or more"))
+            problems.append(Problem(i + 1, "annual_cap", Message("party.cap_negative")))
     duplicated = rules["code"][rules["code"].duplicated()]
-    problems += [Problem(None, "code", f"{code} is given twice") for code in duplicated]
+    problems += [Problem(None, "code", Message("party.given_twice", code=code)) for code in duplicated]
     if problems:
-        raise ValidationError("point rules", problems)
+        raise ValidationError(Message("party.source_rules"), problems)
 
 
 def annual_totals(
@@ -144,22 +145,20 @@ def record_points(store: Store, entry: PointEntry, now: dt.datetime | None = Non
     book = store.party_book()
     problems = []
     if entry.events < 1:
-        problems.append(Problem(None, "events", "at least one event"))
+        problems.append(Problem(None, "events", Message("party.no_events")))
     if not entry.approver.strip():
-        problems.append(Problem(None, "approver", "an entry needs its approver"))
+        problems.append(Problem(None, "approver", Message("party.no_approver")))
     if not entry.evidence.strip():
-        problems.append(
-            Problem(None, "evidence", "an entry needs its evidence (minutes, photo, sign-in sheet)")
-        )
+        problems.append(Problem(None, "evidence", Message("party.no_points_evidence")))
     moment = now or dt.datetime.now(dt.UTC)
     if entry.occurred_on > moment.date() + dt.timedelta(days=1):
-        problems.append(Problem(None, "occurred_on", "an entry cannot be in the future"))
+        problems.append(Problem(None, "occurred_on", Message("party.in_future")))
     if entry.rule_code not in set(book.point_rules()["code"]):
-        problems.append(Problem(None, "rule_code", f"no rule {entry.rule_code}"))
+        problems.append(Problem(None, "rule_code", Message("party.no_rule", code=entry.rule_code)))
     if problems:
-        raise ValidationError("points entry", problems)
+        raise ValidationError(Message("party.source_points"), problems)
     if not len(book.members(codes=[entry.member_code])):
-        raise NotFoundError(f"no member {entry.member_code}")
+        raise NotFoundError(Message("party.no_member", code=entry.member_code))
     return book.add_point({**entry.__dict__, "recorded_at": moment})
 
 
@@ -178,8 +177,6 @@ def set_rules(store: Store, rules: pd.DataFrame) -> int:
     check_rules(rules)
     used = set(store.party_book().points()["rule_code"]) - set(rules["code"])
     if used:
-        problems = [
-            Problem(None, "code", f"entries use rule {code}: it cannot be removed") for code in sorted(used)
-        ]
-        raise ValidationError("point rules", problems)
+        problems = [Problem(None, "code", Message("party.rule_in_use", code=code)) for code in sorted(used)]
+        raise ValidationError(Message("party.source_rules"), problems)
     return store.party_book().replace({"party_point_rules": rules})["party_point_rules"]

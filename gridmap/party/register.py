@@ -12,7 +12,10 @@ the chain's rules are written once:
   day; a code keeps its kind for ever (never reused for a different kind);
   an organisation with children in force cannot close; a revert drops the
   newest version and reopens the one before it;
-- one secretary per version, so one current secretary per organisation;
+- one secretary per version, so one current secretary per organisation: a
+  member of it or of an organisation below it in force (`secretary_code`),
+  whose name and phone the version takes; a name and phone without a member
+  are read as written (versions from before the link);
 - a member belongs to an organisation in force and, when given, a household
   that exists; service hours are never negative;
 - a confirmed link joins a 党员中心户 (`center_household`) to at most
@@ -33,8 +36,10 @@ from shapely import wkt as shapely_wkt
 
 from gridmap.catalogue import PHONE, PHONE_SEPARATORS
 from gridmap.errors import NotFoundError, Problem, StoreError, ValidationError
+from gridmap.party.access import below
 from gridmap.party.vocabulary import AREA_LAYERS, DEDICATED, LINK_QUOTA, ORG_KINDS, UNIT_KINDS
 from gridmap.stores import Store
+from gridmap.texts import Message
 
 INSIDE_TOLERANCE_DEG = 1e-6
 """How far (degrees, about 0.1 m) a 专属网格 may stray over its community's edge (digitising noise)."""
@@ -54,6 +59,7 @@ class Organisation:
     secretary: str | None = None
     secretary_phone: str | None = None
     valid_from: dt.date | None = None
+    secretary_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,29 +107,34 @@ def org_problems(store: Store, org: Organisation, on: dt.date, orgs: pd.DataFram
     problems: list[Problem] = []
     kind = ORG_KINDS.get(org.kind)
     if not org.code.strip():
-        problems.append(Problem(None, "code", "a code is required"))
+        problems.append(Problem(None, "code", Message("party.code_required")))
     if not org.name.strip():
-        problems.append(Problem(None, "name", "a name is required"))
+        problems.append(Problem(None, "name", Message("party.name_required")))
     if kind is None:
-        return [*problems, Problem(None, "kind", f"must be one of {', '.join(ORG_KINDS)}, not {org.kind!r}")]
+        return [
+            *problems,
+            Problem(
+                None, "kind", Message("party.kind_unknown", kinds=", ".join(ORG_KINDS), kind=repr(org.kind))
+            ),
+        ]
     if not _phone_ok(org.secretary_phone):
-        problems.append(Problem(None, "secretary_phone", "not a phone number"))
+        problems.append(Problem(None, "secretary_phone", Message("party.not_a_phone")))
     problems += _parent_problems(org, on, orgs)
     problems += _area_problems(store, org)
+    if org.secretary_code:
+        problems += _secretary_problems(store, org, on, orgs)
     mine = orgs[orgs["code"] == org.code]
     if len(mine):
         if (mine["kind"] != org.kind).any():
             problems.append(
-                Problem(
-                    None, "kind", f"code {org.code} was a {mine['kind'].iloc[-1]}: codes are never reused"
-                )
+                Problem(None, "kind", Message("party.code_reused", code=org.code, kind=mine["kind"].iloc[-1]))
             )
         if (pd.to_datetime(mine["valid_from"]) >= pd.Timestamp(on)).any():
             problems.append(
                 Problem(
                     None,
                     "valid_from",
-                    f"must be later than {max(mine['valid_from'])}, the latest version's start",
+                    Message("party.start_too_early", day=max(mine["valid_from"])),
                 )
             )
     return problems
@@ -133,49 +144,96 @@ def _parent_problems(org: Organisation, on: dt.date, orgs: pd.DataFrame) -> list
     allowed = ORG_KINDS[org.kind].parents
     if not allowed:
         if org.parent_code:
-            return [Problem(None, "parent_code", f"a {org.kind} is the top of the chain and has no parent")]
+            return [Problem(None, "parent_code", Message("party.top_has_no_parent", kind=org.kind))]
         return []
     if not org.parent_code:
-        return [Problem(None, "parent_code", f"a {org.kind} needs a parent ({', '.join(allowed)})")]
+        return [
+            Problem(
+                None,
+                "parent_code",
+                Message("party.parent_required", kind=org.kind, allowed=", ".join(allowed)),
+            )
+        ]
     parent = _in_force(orgs, on)
     parent = parent[parent["code"] == org.parent_code]
     if not len(parent):
-        return [Problem(None, "parent_code", f"no organisation {org.parent_code} in force on {on}")]
+        return [Problem(None, "parent_code", Message("party.no_org_on", code=org.parent_code, day=on))]
     if parent["kind"].iloc[0] not in allowed:
         return [
             Problem(
                 None,
                 "parent_code",
-                f"a {org.kind}'s parent must be {' or '.join(allowed)}, not {parent['kind'].iloc[0]}",
+                Message(
+                    "party.parent_kind",
+                    kind=org.kind,
+                    allowed=" or ".join(allowed),
+                    parent=parent["kind"].iloc[0],
+                ),
             )
         ]
     return []
+
+
+def _secretary_problems(store: Store, org: Organisation, on: dt.date, orgs: pd.DataFrame) -> list[Problem]:
+    """The secretary is a member of the organisation, or of one below it in force on `on` (a building
+    group's members are members of its branch too); a name or phone given must be the member's."""
+    found = store.party_book().members(codes=[str(org.secretary_code)])
+    if not len(found):
+        return [Problem(None, "secretary_code", Message("party.no_member", code=org.secretary_code))]
+    member = found.iloc[0]
+    if member["org_code"] not in below(_in_force(orgs, on), frozenset({org.code})):
+        return [
+            Problem(
+                None,
+                "secretary_code",
+                Message(
+                    "party.secretary_elsewhere",
+                    member=org.secretary_code,
+                    org=member["org_code"],
+                    code=org.code,
+                ),
+            )
+        ]
+    problems = []
+    for field, column in (("secretary", "name"), ("secretary_phone", "phone")):
+        given = getattr(org, field)
+        if given and given != member[column]:
+            problems.append(
+                Problem(None, field, Message(f"party.secretary_{column}", member=org.secretary_code))
+            )
+    return problems
 
 
 def _area_problems(store: Store, org: Organisation) -> list[Problem]:
     allowed = ORG_KINDS[org.kind].areas
     if org.area_kind not in allowed:
         return [
-            Problem(None, "area_kind", f"a {org.kind} serves a {' or '.join(allowed)}, not {org.area_kind!r}")
+            Problem(
+                None,
+                "area_kind",
+                Message(
+                    "party.area_kind", kind=org.kind, allowed=" or ".join(allowed), area=repr(org.area_kind)
+                ),
+            )
         ]
     layer = "communities" if org.area_kind == DEDICATED else AREA_LAYERS[org.area_kind]
     found = store.read(layer, codes=[org.area_code])
     if not len(found):
-        return [Problem(None, "area_code", f"no {layer} feature {org.area_code!r}")]
+        return [Problem(None, "area_code", Message("party.no_area", layer=layer, code=repr(org.area_code)))]
     if org.area_kind != DEDICATED:
         return (
             []
             if org.area_wkt is None
-            else [Problem(None, "area_wkt", "only a dedicated grid has its own polygon")]
+            else [Problem(None, "area_wkt", Message("party.polygon_only_dedicated"))]
         )
     try:
         shape = shapely_wkt.loads(org.area_wkt or "")
     except shapely.errors.GEOSException:
-        return [Problem(None, "area_wkt", "a dedicated grid needs its polygon as WKT")]
+        return [Problem(None, "area_wkt", Message("party.dedicated_needs_wkt"))]
     if shape.geom_type not in ("Polygon", "MultiPolygon") or not shape.is_valid or shape.is_empty:
-        return [Problem(None, "area_wkt", "the dedicated grid must be a valid polygon")]
+        return [Problem(None, "area_wkt", Message("party.dedicated_invalid"))]
     if not shape.within(found.geometry.iloc[0].buffer(INSIDE_TOLERANCE_DEG)):
-        return [Problem(None, "area_wkt", f"the dedicated grid must lie inside community {org.area_code}")]
+        return [Problem(None, "area_wkt", Message("party.dedicated_outside", community=org.area_code))]
     return []
 
 
@@ -192,12 +250,22 @@ def save_org(store: Store, org: Organisation, *, by: str, now: dt.datetime | Non
     orgs = book.orgs()
     problems = org_problems(store, org, on, orgs)
     if problems:
-        raise ValidationError(f"organisation {org.code}", problems)
+        raise ValidationError(Message("party.source_org", code=org.code), problems)
     current = orgs[(orgs["code"] == org.code) & orgs["valid_to"].isna()]
     closes = None if not len(current) else (org.code, current["valid_from"].iloc[0], on)
-    row = {**asdict(org), "valid_from": on, "valid_to": None, "changed_by": by}
+    row = {**with_secretary(store, org), "valid_from": on, "valid_to": None, "changed_by": by}
     row["changed_at"] = now or dt.datetime.now(dt.UTC)
     book.save_org(row, closes)
+    return row
+
+
+def with_secretary(store: Store, org: Organisation) -> dict[str, Any]:
+    """The version's row, its secretary's name and phone the member's when it names one (a copy kept for
+    readers of the table itself, QGIS's; gridmap reads them from the member)."""
+    row = asdict(org)
+    if org.secretary_code:
+        member = store.party_book().members(codes=[org.secretary_code]).iloc[0]
+        row["secretary"], row["secretary_phone"] = member["name"], member["phone"]
     return row
 
 
@@ -207,10 +275,12 @@ def close_org(store: Store, code: str, on: dt.date) -> None:
     orgs = book.orgs()
     current = orgs[(orgs["code"] == code) & orgs["valid_to"].isna()]
     if not len(current):
-        raise NotFoundError(f"no organisation {code} in force")
+        raise NotFoundError(Message("party.no_org_in_force", code=code))
     problems = []
     if current["valid_from"].iloc[0] >= on:
-        problems.append(Problem(None, "valid_to", f"must be later than {current['valid_from'].iloc[0]}"))
+        problems.append(
+            Problem(None, "valid_to", Message("party.close_too_early", day=current["valid_from"].iloc[0]))
+        )
     children = _in_force(orgs, on)
     children = children[children["parent_code"] == code]
     if len(children):
@@ -218,12 +288,16 @@ def close_org(store: Store, code: str, on: dt.date) -> None:
             Problem(
                 None,
                 "code",
-                f"{len(children)} organisations under {code} are still in force: "
-                + ", ".join(children["code"][:5]),
+                Message(
+                    "party.children_in_force",
+                    n=len(children),
+                    code=code,
+                    children=", ".join(children["code"][:5]),
+                ),
             )
         )
     if problems:
-        raise ValidationError(f"organisation {code}", problems)
+        raise ValidationError(Message("party.source_org", code=code), problems)
     book.close_org(code, current["valid_from"].iloc[0], on)
 
 
@@ -232,7 +306,7 @@ def revert_org(store: Store, code: str) -> None:
     book = store.party_book()
     mine = book.orgs(codes=[code])
     if not len(mine):
-        raise NotFoundError(f"no organisation {code}")
+        raise NotFoundError(Message("party.no_org", code=code))
     newest = mine.iloc[-1]
     if newest["valid_to"] is not None and not pd.isna(newest["valid_to"]):
         # The newest version was closed: the revert reopens it.
@@ -260,7 +334,7 @@ def save_member(store: Store, member: Member, on: dt.date | None = None) -> None
     """Write (or replace) one member after checking its organisation, household and figures."""
     problems = member_problems(store, member, on)
     if problems:
-        raise ValidationError(f"member {member.code}", problems)
+        raise ValidationError(Message("party.source_member", code=member.code), problems)
     store.party_book().upsert("party_members", asdict(member))
 
 
@@ -269,17 +343,19 @@ def member_problems(store: Store, member: Member, on: dt.date | None = None) -> 
     book = store.party_book()
     problems = []
     if not member.code.strip():
-        problems.append(Problem(None, "code", "a code is required"))
+        problems.append(Problem(None, "code", Message("party.code_required")))
     if not member.name.strip():
-        problems.append(Problem(None, "name", "a name is required"))
+        problems.append(Problem(None, "name", Message("party.name_required")))
     if not _phone_ok(member.phone):
-        problems.append(Problem(None, "phone", "not a phone number"))
+        problems.append(Problem(None, "phone", Message("party.not_a_phone")))
     if member.service_hours < 0:
-        problems.append(Problem(None, "service_hours", "must not be negative"))
+        problems.append(Problem(None, "service_hours", Message("party.negative")))
     if not len(book.orgs(on=on or _today(), codes=[member.org_code])):
-        problems.append(Problem(None, "org_code", f"no organisation {member.org_code} in force"))
+        problems.append(Problem(None, "org_code", Message("party.no_org_in_force", code=member.org_code)))
     if member.household_code and not len(store.read("households", codes=[member.household_code])):
-        problems.append(Problem(None, "household_code", f"no household {member.household_code}"))
+        problems.append(
+            Problem(None, "household_code", Message("party.no_household", code=member.household_code))
+        )
     return problems
 
 
@@ -288,21 +364,21 @@ def save_unit(store: Store, unit: Unit, on: dt.date | None = None) -> None:
     book = store.party_book()
     problems = []
     if unit.kind not in UNIT_KINDS:
-        problems.append(Problem(None, "kind", f"must be one of {', '.join(UNIT_KINDS)}"))
+        problems.append(Problem(None, "kind", Message("party.unit_kind", kinds=", ".join(UNIT_KINDS))))
     if unit.tier is not None and unit.tier not in (1, 2, 3):
-        problems.append(Problem(None, "tier", "the 321 support tiers are 3, 2 and 1"))
+        problems.append(Problem(None, "tier", Message("party.tiers")))
     if unit.tier is not None and not unit.member_of:
-        problems.append(Problem(None, "tier", "only a 共建 member unit (member_of) has a support tier"))
+        problems.append(Problem(None, "tier", Message("party.tier_without_member_of")))
     if not len(store.read("streets", codes=[unit.street_code])):
-        problems.append(Problem(None, "street_code", f"no street {unit.street_code}"))
+        problems.append(Problem(None, "street_code", Message("party.no_street", code=unit.street_code)))
     in_force = book.orgs(on=on or _today())
     kinds = dict(zip(in_force["code"], in_force["kind"], strict=True))
     if unit.member_of and kinds.get(unit.member_of) != "community_committee":
-        problems.append(Problem(None, "member_of", f"{unit.member_of} is no 社区大党委 in force"))
+        problems.append(Problem(None, "member_of", Message("party.not_a_committee", code=unit.member_of)))
     if unit.covered_by and unit.covered_by not in kinds:
-        problems.append(Problem(None, "covered_by", f"no organisation {unit.covered_by} in force"))
+        problems.append(Problem(None, "covered_by", Message("party.no_org_in_force", code=unit.covered_by)))
     if problems:
-        raise ValidationError(f"unit {unit.code}", problems)
+        raise ValidationError(Message("party.source_unit", code=unit.code), problems)
     book.upsert("party_units", asdict(unit))
 
 
@@ -318,30 +394,32 @@ def confirm_links(
     found = found.set_index(found["code"].astype(str))
     is_center = found["center_household"].fillna(False).astype(bool)
     if center not in found.index:
-        raise NotFoundError(f"no household {center}")
+        raise NotFoundError(Message("party.no_household", code=center))
     problems: list[Problem] = []
     if not is_center[center]:
-        problems.append(Problem(None, "center", f"household {center} is not a 党员中心户"))
+        problems.append(Problem(None, "center", Message("party.not_a_center", code=center)))
     if len(wanted) > LINK_QUOTA:
         problems.append(
-            Problem(None, "households", f"a center household links at most {LINK_QUOTA}, not {len(wanted)}")
+            Problem(None, "households", Message("party.too_many_links", most=LINK_QUOTA, n=len(wanted)))
         )
     grid = found.loc[center, "grid_code"]
     others = store.party_book().links()
     taken = dict(zip(others["household_code"], others["center_code"], strict=True))
     for i, code in enumerate(wanted):
         if code == center:
-            problems.append(Problem(i, "households", "a center household is not linked to itself"))
+            problems.append(Problem(i, "households", Message("party.linked_to_itself")))
         elif code not in found.index:
-            problems.append(Problem(i, "households", f"no household {code}"))
+            problems.append(Problem(i, "households", Message("party.no_household", code=code)))
         elif is_center[code]:
-            problems.append(Problem(i, "households", f"{code} is a center household itself"))
+            problems.append(Problem(i, "households", Message("party.center_itself", code=code)))
         elif found.loc[code, "grid_code"] != grid:
-            problems.append(Problem(i, "households", f"{code} is not in the center's grid {grid}"))
+            problems.append(Problem(i, "households", Message("party.other_grid", code=code, grid=grid)))
         elif taken.get(code, center) != center:
-            problems.append(Problem(i, "households", f"{code} is linked to {taken[code]} already"))
+            problems.append(
+                Problem(i, "households", Message("party.linked_already", code=code, center=taken[code]))
+            )
     if problems:
-        raise ValidationError(f"links of {center}", problems)
+        raise ValidationError(Message("party.source_links", center=center), problems)
     rows = [
         {"household_code": h, "center_code": center, "confirmed_by": by, "confirmed_on": on or _today()}
         for h in wanted

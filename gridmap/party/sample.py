@@ -136,8 +136,8 @@ def sample_chain(frames: dict[str, gpd.GeoDataFrame], seed: int = DEFAULT_SEED) 
     orgs += _dedicated(communities, buildings)
     units, joint = _units(streets, communities, rng)
     table = pd.DataFrame([*orgs, *joint])
-    table = _secretaries(table, party, buildings, grids, rng)
     members = _members(party, table, buildings, rng)
+    table = _secretaries(table, members, party, rng)
     links = _confirmed_links(households, grids, communities)
     return PartyChain(table, units, members, links)
 
@@ -215,37 +215,30 @@ def _units(
 
 
 def _secretaries(
-    orgs: pd.DataFrame,
-    party: pd.DataFrame,
-    buildings: gpd.GeoDataFrame,
-    grids: gpd.GeoDataFrame,
-    rng: np.random.Generator,
+    orgs: pd.DataFrame, members: pd.DataFrame, party: pd.DataFrame, rng: np.random.Generator
 ) -> pd.DataFrame:
-    """Each organisation's secretary: a party member living in its area where one does, its phone too."""
-    grid_of_building = dict(
-        zip(buildings["code"].astype(str), buildings["grid_code"].astype("string"), strict=True)
-    )
-    community_of_grid = dict(zip(grids["code"].astype(str), grids["community_code"].astype(str), strict=True))
-    people = party.assign(
-        building=party["building_code"].astype("string"),
-        grid=party["building_code"].astype("string").map(grid_of_building),
-    )
-    people["community"] = people["grid"].map(community_of_grid)
-    by_area = {
-        "building": people.groupby("building").head(1).set_index("building"),
-        "grid": people.groupby("grid").head(1).set_index("grid"),
-        "community": people.groupby("community").head(1).set_index("community"),
-    }
-    secretary, phone = [], []
-    for kind, code in zip(orgs["area_kind"], orgs["area_code"], strict=True):
-        found = by_area.get(kind)
-        row = found.loc[code] if found is not None and code in found.index else None
-        if row is None:
-            i = int(rng.integers(0, len(party)))
-            row = party.iloc[i]
-        secretary.append(row["contact_name"])
-        phone.append(row["contact_phone"])
-    return orgs.assign(secretary=secretary, secretary_phone=phone)
+    """Each organisation's secretary: one of its members, else the nearest below it (first by code), as a
+    link to the member; an organisation with no member at or below it gets a resident's name and phone."""
+    parent = dict(zip(orgs["code"], orgs["parent_code"], strict=True))
+    best: dict[str, tuple[int, str]] = {}
+    for member, org in sorted(zip(members["code"], members["org_code"], strict=True)):
+        depth, at = 0, org
+        while isinstance(at, str) and at:
+            if at not in best or (depth, member) < best[at]:
+                best[at] = (depth, member)
+            depth, at = depth + 1, parent.get(at)
+    people = members.set_index("code")
+    rows: list[tuple[object, object, str | None]] = []
+    for org in orgs["code"]:
+        if org in best:
+            member = best[org][1]
+            rows.append((people.at[member, "name"], people.at[member, "phone"], member))
+        else:
+            resident = party.iloc[int(rng.integers(0, len(party)))]
+            rows.append((resident["contact_name"], resident["contact_phone"], None))
+    columns = ["secretary", "secretary_phone", "secretary_code"]
+    picked = pd.DataFrame(rows, columns=columns, index=orgs.index, dtype=object)
+    return orgs.assign(**{c: picked[c] for c in columns})
 
 
 def _members(

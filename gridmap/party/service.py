@@ -8,6 +8,7 @@ import pandas as pd
 
 from gridmap.errors import StoreError
 from gridmap.party.findings import PARTY_FINDINGS, party_findings
+from gridmap.party.vocabulary import column_label
 from gridmap.stores import Store
 
 
@@ -31,11 +32,15 @@ def store_findings(store: Store, on: dt.date | None = None) -> dict[str, pd.Data
 
 
 def party_sheets(store: Store, on: dt.date | None = None) -> list[tuple[str, pd.DataFrame]]:
-    """The workbook's party sheets, one per finding kind labelled from the registry (none: no register)."""
+    """The workbook's party sheets, one per finding kind labelled from the registry, their columns from
+    the party vocabulary (none: no register)."""
     found = store_findings(store, on)
     if found is None:
         return []
     return [
-        (f"党建-{PARTY_FINDINGS[kind].zh}", pd.DataFrame(table.drop(columns="geometry", errors="ignore")))
+        (
+            f"党建-{PARTY_FINDINGS[kind].zh}",
+            pd.DataFrame(table.drop(columns="geometry", errors="ignore")).rename(columns=column_label),
+        )
         for kind, table in found.items()
     ]

@@ -137,3 +137,63 @@ GRID_BRANCH_FUNDS_YUAN = 10_000
 
 LINK_QUOTA = 10
 """一户十联: a center household confirms links with at most this many households."""
+
+COLUMNS: dict[str, Term] = {
+    t.code: t
+    for t in (
+        Term("code", "编码", "code"),
+        Term("name", "名称", "name"),
+        Term("kind", "类型", "kind"),
+        Term("valid_from", "生效日", "from"),
+        Term("valid_to", "失效日", "to"),
+        Term("parent_code", "上级组织", "parent"),
+        Term("area_kind", "服务区域类型", "area kind"),
+        Term("area_code", "服务区域", "area"),
+        Term("secretary", "书记", "secretary"),
+        Term("secretary_phone", "书记电话", "secretary's phone"),
+        Term("secretary_code", "书记党员编码", "secretary's member code"),
+        Term("changed_by", "修改人", "changed by"),
+        Term("grid_code", "所属网格", "grid"),
+        Term("building_code", "所在楼栋", "building"),
+        Term("community_code", "所属社区", "community"),
+        Term("street_code", "街道", "street"),
+        Term("units", "非公企业和社会组织", "enterprises and social organisations"),
+        Term("organised", "组织覆盖", "organisation coverage"),
+        Term("organised_share", "组织覆盖率", "organisation coverage rate"),
+        Term("worked", "工作覆盖", "work coverage"),
+        Term("worked_share", "工作覆盖率", "work coverage rate"),
+        Term("members", "党员", "members"),
+        Term("in_service", "在职党员", "in-service members"),
+        Term("reported", "已双报到", "reported to the community"),
+        Term("service_hours", "服务时长（小时）", "service hours"),
+        Term("member_code", "党员编码", "member"),
+        Term("branch_code", "支部编码", "branch"),
+        Term("branch_name", "支部", "branch name"),
+        Term("rank", "名次", "rank"),
+        Term("base", "基础分", "base"),
+        Term("earned", "加分", "earned"),
+        Term("deducted", "扣分", "deducted"),
+        Term("capped", "超上限未计", "over the caps"),
+        Term("total", "总分", "total"),
+        Term("name_zh", "中文名称", "Chinese name"),
+        Term("name_en", "英文名称", "English name"),
+        Term("points", "每次分值", "points per event"),
+        Term("annual_cap", "年度上限", "annual cap"),
+        Term("org_code", "党组织编码", "organisation"),
+        Term("source", "来源", "source"),
+        Term("entitled", "应拨（元）", "entitled (yuan)"),
+        Term("received", "已到位（元）", "received (yuan)"),
+        Term("short", "缺口（元）", "short (yuan)"),
+        Term("spent", "已支出（元）", "spent (yuan)"),
+        Term("balance", "结余（元）", "balance (yuan)"),
+        Term("overspent", "超支", "overspent"),
+    )
+}
+"""The columns of the party tables people read (findings, versions, points, funds), labelled once for
+the CLI, the meeting report and the workbook."""
+
+
+def column_label(name: str, lang: str = "zh") -> str:
+    """A column's label in `lang` (its name where the table has no label for it)."""
+    found = COLUMNS.get(name)
+    return name if found is None else (found.zh if lang == "zh" else found.en)

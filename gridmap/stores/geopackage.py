@@ -24,7 +24,7 @@ import shutil
 import sqlite3
 import struct
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,7 +41,7 @@ from gridmap.changes import REVISION, LayerChange, change_set, closing_groups, s
 from gridmap.errors import StoreError
 from gridmap.frames import WGS84_CRS, empty_frame
 from gridmap.history import Author, Revision
-from gridmap.stores import gpkg_triggers, gpkg_version
+from gridmap.stores import gpkg_triggers, gpkg_version, party_checks
 from gridmap.stores._frames import (
     Committed,
     PreparingStore,
@@ -873,6 +873,8 @@ def _schema_ready(conn: sqlite3.Connection) -> bool:
     made = {row[0] for row in conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger'")}
     wanted = {sql for name in LAYER_NAMES for sql in gpkg_triggers.triggers(name)}
     registered = conn.execute(f"SELECT 1 FROM gpkg_contents WHERE table_name = '{META}'").fetchone()
+    if not party_checks.sqlite_ready(tables, made, _columns(conn, party_checks.ADDED_COLUMNS)):
+        return False
     return (
         wanted <= made
         and not registered
@@ -970,6 +972,15 @@ def _keep_truths(conn: sqlite3.Connection) -> None:
             conn.execute(f'DROP TRIGGER IF EXISTS "{trigger}"')
         for statement in gpkg_triggers.triggers(name):
             conn.execute(statement)
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    columns = _columns(conn, party_checks.ADDED_COLUMNS)
+    for statement in party_checks.sqlite_statements(tables, columns):  # party tables of an older version
+        conn.execute(statement)
+
+
+def _columns(conn: sqlite3.Connection, tables: Iterable[str]) -> dict[str, set[str]]:
+    """Each table's columns (none for a table the file lacks)."""
+    return {name: {row[1] for row in conn.execute(f'PRAGMA table_info("{name}")')} for name in tables}
 
 
 def _history(layer: str) -> str:

@@ -5,7 +5,9 @@ tables declared once as SQLAlchemy Core, made by migration 0012 in PostGIS and
 on first use in a GeoPackage (registered as attribute tables, so they move no
 layer revision). `party_orgs` keeps every version of an organisation (a change
 closes the version in force and opens a new one: its history); the others are
-registers the domain code in `gridmap.party` validates before it writes.
+registers the domain code in `gridmap.party` validates before it writes; the
+kinds and parents of organisations the database checks too, whoever writes
+(`gridmap.stores.party_checks`).
 A 专属网格 (dedicated grid) is kept as WKT beside its organisation, not in the
 grids layer, so it may overlap base grids without being a topology finding.
 """
@@ -22,6 +24,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
+from gridmap.stores import party_checks
 from gridmap.stores._gate import gate
 from gridmap.stores.cases import (
     UTCDateTime,
@@ -49,6 +52,7 @@ ORGS = sa.Table(
     sa.Column("area_wkt", sa.Text),
     sa.Column("secretary", sa.Text),
     sa.Column("secretary_phone", sa.Text),
+    sa.Column("secretary_code", sa.Text),
     sa.Column("changed_by", sa.Text),
     sa.Column("changed_at", UTCDateTime),
     sa.CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="party_orgs_dates"),
@@ -149,6 +153,20 @@ def columns(table: sa.Table) -> list[str]:
     return [c.name for c in table.columns if c.name != "id"]
 
 
+def _orgs_with_secretaries() -> sa.Select[Any]:
+    """The organisation versions, a secretary's name and phone read from the member the version names
+    (so a member's new phone reaches their organisations); a version naming none keeps its own."""
+    secretary = MEMBERS.alias("secretary_member")
+    linked = secretary.c.code.is_not(None)
+    from_member = {"secretary": secretary.c.name, "secretary_phone": secretary.c.phone}
+    return sa.select(
+        *(
+            sa.case((linked, from_member[c.name]), else_=c).label(c.name) if c.name in from_member else c
+            for c in ORGS.c
+        )
+    ).select_from(ORGS.outerjoin(secretary, secretary.c.code == ORGS.c.secretary_code))
+
+
 class PartyBook:
     """The party registers of one store (`Store.party_book()`)."""
 
@@ -184,6 +202,8 @@ class PartyBook:
         if not self._made:
             with transaction(self._engine, self._writing, self.url) as conn:
                 create_tables(conn, GPKG_METADATA)
+                for statement in party_checks.sqlite_statements(set(TABLES)):
+                    conn.exec_driver_sql(statement)
             self._made = True
         return transaction(self._engine, self._writing, self.url)
 
@@ -204,7 +224,7 @@ class PartyBook:
     def orgs(self, *, on: dt.date | None = None, codes: Sequence[str] | None = None) -> pd.DataFrame:
         """Organisation versions by code and start; `on` keeps those in force that day (all otherwise)."""
         o = ORGS.c
-        query = sa.select(ORGS).order_by(o.code, o.valid_from)
+        query = _orgs_with_secretaries().order_by(o.code, o.valid_from)
         if on is not None:
             query = query.where(o.valid_from <= on, sa.or_(o.valid_to.is_(None), o.valid_to > on))
         if codes is not None:
@@ -325,6 +345,8 @@ class PartyBook:
             for name, frame in frames.items():
                 table = metadata.tables[name]
                 conn.execute(table.delete())
+                if name == ORGS.name:  # the database refuses a child written before its parent
+                    frame = party_checks.parents_first(frame)
                 wanted = columns(table)
                 if len(frame):
                     conn.execute(table.insert(), _records(frame.reindex(columns=wanted), wanted))

@@ -689,6 +689,10 @@ HELP: dict[str, tuple[str, str]] = {
     "party org wkt": ("专属网格的范围多边形（WKT，WGS84）。", "A dedicated grid's polygon (WKT, WGS84)."),
     "party org secretary": ("书记姓名。", "The secretary's name."),
     "party org phone": ("书记电话。", "The secretary's phone."),
+    "party org secretary_code": (
+        "书记的党员编码（本组织或其下级组织的党员；姓名和电话取自党员登记）。",
+        "The secretary's member code (a member of it or of one below it; name and phone from the member).",
+    ),
     "party org valid_from": ("生效日（YYYY-MM-DD）。默认：今天。", "First day (YYYY-MM-DD). Default: today."),
     "party close": (
         "撤销一个党组织（须先撤销其下级组织）。",

@@ -724,5 +724,168 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "patrol of {grid} on {day} already recorded: {km:.2f} km and {minutes:.0f} min inside the grid "
         "({walked:.2f} km walked)",
     ),
+    # ---- gridmap party (gridmap.cli.party, gridmap.party): its own block, kept last ----
+    "cli.party.seeded": (
+        "已生成党建登记：党组织 {party_orgs:,} 个，单位 {party_units:,} 个，党员 {party_members:,} 名，"
+        "一户十联联系户 {party_links:,} 户，积分规则 {party_point_rules:,} 条，积分记录 {party_points:,} 条，"
+        "经费记录 {party_funds:,} 条",
+        "party registers seeded: {party_orgs:,} organisations, {party_units:,} units, "
+        "{party_members:,} members, {party_links:,} linked households, {party_point_rules:,} point rules, "
+        "{party_points:,} points entries, {party_funds:,} funds entries",
+    ),
+    "cli.party.secretary": ("书记 {name}", "secretary {name}"),
+    "cli.party.org_saved": ("党组织 {code} 自 {day} 起生效", "organisation {code} in force from {day}"),
+    "cli.party.closed": ("党组织 {code} 已于 {day} 撤销", "organisation {code} closed on {day}"),
+    "cli.party.reverted": ("党组织 {code}：已撤回最新版本", "organisation {code}: newest version undone"),
+    "cli.party.versions": ("{code} 历次版本", "{code}: versions"),
+    "cli.party.linked": ("{center}：已确认联系户 {n:,} 户", "{center}: {n:,} households confirmed"),
+    "cli.party.proposed": ("{center}：建议联系 {households}", "{center}: proposed {households}"),
+    "cli.party.finding": ("{label}：{n:,}", "{label}: {n:,}"),
+    "cli.party.shown_first": ("（显示前 {shown:,} 个）", " (the first {shown:,} shown)"),
+    "cli.party.no_register": (
+        "数据库中没有党组织登记（先运行 gridmap party seed 或 gridmap party import）",
+        "the store keeps no party organisations (gridmap party seed or gridmap party import)",
+    ),
+    "cli.party.imported": ("已写入{register} {n:,} 行", "{n:,} rows written to {register}"),
+    "cli.party.points_recorded": (
+        "{member}：已记录{rule} {events:,} 次",
+        "{member}: {events:,} × {rule} recorded",
+    ),
+    "cli.party.points_title": ("{year} 年党员积分", "{year}: members' points"),
+    "cli.party.rules_title": ("积分规则", "point rules"),
+    "cli.party.funds_recorded": (
+        "{org} {year} 年{flow} ¥{amount:,.2f}",
+        "{org} {year}: {flow} ¥{amount:,.2f}",
+    ),
+    "cli.party.entitlements_title": ("{year} 年经费到位", "{year}: funds owed and received"),
+    "cli.party.balances_title": ("{year} 年经费收支", "{year}: received and spent"),
+    "cli.party.yes": ("是", "yes"),
+    "cli.party.no": ("否", "no"),
+    "party.code_required": ("须填写编码", "a code is required"),
+    "party.name_required": ("须填写名称", "a name is required"),
+    "party.kind_unknown": (
+        "类型只能是以下之一：{kinds}，而不是 {kind}",
+        "must be one of {kinds}, not {kind}",
+    ),
+    "party.not_a_phone": ("不是电话号码", "not a phone number"),
+    "party.code_reused": (
+        "编码 {code} 曾是 {kind}：编码不得用于其他类型",
+        "code {code} was a {kind}: codes are never reused",
+    ),
+    "party.start_too_early": (
+        "须晚于最新版本的生效日 {day}",
+        "must be later than {day}, the latest version's start",
+    ),
+    "party.top_has_no_parent": (
+        "{kind} 是链条顶端，没有上级组织",
+        "a {kind} is the top of the chain and has no parent",
+    ),
+    "party.parent_required": ("{kind} 须有上级组织（{allowed}）", "a {kind} needs a parent ({allowed})"),
+    "party.no_org_on": ("{day} 没有有效的党组织 {code}", "no organisation {code} in force on {day}"),
+    "party.parent_kind": (
+        "{kind} 的上级组织须为 {allowed}，而不是 {parent}",
+        "a {kind}'s parent must be {allowed}, not {parent}",
+    ),
+    "party.no_member": ("没有党员 {code}", "no member {code}"),
+    "party.secretary_elsewhere": (
+        "党员 {member} 属于 {org}，不属于 {code} 或其下级组织",
+        "member {member} belongs to {org}, not to {code} or below it",
+    ),
+    "party.secretary_name": ("与党员 {member} 的姓名不符", "is not the name of member {member}"),
+    "party.secretary_phone": ("与党员 {member} 的电话不符", "is not the phone of member {member}"),
+    "party.area_kind": (
+        "{kind} 的服务区域应为 {allowed}，而不是 {area}",
+        "a {kind} serves a {allowed}, not {area}",
+    ),
+    "party.no_area": ("{layer} 中没有 {code}", "no {layer} feature {code}"),
+    "party.polygon_only_dedicated": (
+        "只有专属网格有自己的范围多边形",
+        "only a dedicated grid has its own polygon",
+    ),
+    "party.dedicated_needs_wkt": (
+        "专属网格须以 WKT 给出范围多边形",
+        "a dedicated grid needs its polygon as WKT",
+    ),
+    "party.dedicated_invalid": ("专属网格须为有效的多边形", "the dedicated grid must be a valid polygon"),
+    "party.dedicated_outside": (
+        "专属网格须位于社区 {community} 之内",
+        "the dedicated grid must lie inside community {community}",
+    ),
+    "party.source_org": ("党组织 {code}", "organisation {code}"),
+    "party.source_member": ("党员 {code}", "member {code}"),
+    "party.source_unit": ("单位 {code}", "unit {code}"),
+    "party.source_links": ("{center} 的一户十联", "links of {center}"),
+    "party.no_org_in_force": ("没有有效的党组织 {code}", "no organisation {code} in force"),
+    "party.no_org": ("没有党组织 {code}", "no organisation {code}"),
+    "party.close_too_early": ("须晚于 {day}", "must be later than {day}"),
+    "party.children_in_force": (
+        "{code} 下仍有 {n:,} 个有效的党组织：{children}",
+        "{n} organisations under {code} are still in force: {children}",
+    ),
+    "party.negative": ("不得为负数", "must not be negative"),
+    "party.no_household": ("没有住户 {code}", "no household {code}"),
+    "party.unit_kind": ("类型只能是以下之一：{kinds}", "must be one of {kinds}"),
+    "party.tiers": ("“321”支持档次为 3、2、1", "the 321 support tiers are 3, 2 and 1"),
+    "party.tier_without_member_of": (
+        "只有共建单位（member_of）才有支持档次",
+        "only a 共建 member unit (member_of) has a support tier",
+    ),
+    "party.no_street": ("没有街道 {code}", "no street {code}"),
+    "party.not_a_committee": ("{code} 不是有效的社区大党委", "{code} is no 社区大党委 in force"),
+    "party.not_a_center": ("住户 {code} 不是党员中心户", "household {code} is not a 党员中心户"),
+    "party.too_many_links": (
+        "一个党员中心户至多联系 {most} 户，而不是 {n} 户",
+        "a center household links at most {most}, not {n}",
+    ),
+    "party.linked_to_itself": ("党员中心户不与自己联系", "a center household is not linked to itself"),
+    "party.center_itself": ("{code} 本身是党员中心户", "{code} is a center household itself"),
+    "party.other_grid": ("{code} 不在中心户所在的网格 {grid}", "{code} is not in the center's grid {grid}"),
+    "party.linked_already": ("{code} 已与 {center} 联系", "{code} is linked to {center} already"),
+    "party.rule_zero": ("积分规则须加分或扣分（不能为零）", "a rule gives or takes points (not zero)"),
+    "party.cap_negative": ("年度上限须为零或正数", "a cap is a size: zero or more"),
+    "party.given_twice": ("{code} 重复出现", "{code} is given twice"),
+    "party.source_rules": ("积分规则", "point rules"),
+    "party.source_points": ("积分记录", "points entry"),
+    "party.source_funds": ("经费记录", "funds entry"),
+    "party.no_events": ("至少一次", "at least one event"),
+    "party.no_approver": ("须填写审核人", "an entry needs its approver"),
+    "party.no_points_evidence": (
+        "须附佐证材料（会议记录、照片、签到表）",
+        "an entry needs its evidence (minutes, photo, sign-in sheet)",
+    ),
+    "party.in_future": ("不能晚于今天", "an entry cannot be in the future"),
+    "party.no_rule": ("没有积分规则 {code}", "no rule {code}"),
+    "party.rule_in_use": (
+        "已有积分记录使用规则 {code}，不能删除",
+        "entries use rule {code}: it cannot be removed",
+    ),
+    "party.file_suffix": (
+        "{name}：党建登记须为 .csv 或 .xlsx 文件",
+        "{name}: a party register is a .csv or .xlsx file",
+    ),
+    "party.register_unknown": (
+        "登记只能是以下之一：{registers}，而不是 {register}",
+        "register must be one of {registers}, not {register}",
+    ),
+    "party.no_file": ("{path}：文件不存在", "{path}: no such file"),
+    "party.not_a_date": ("不是日期（YYYY-MM-DD）：{value}", "not a date (YYYY-MM-DD): {value}"),
+    "party.import_only": (
+        "只有 orgs 和 members 可以导入，不能导入 {register}",
+        "only orgs and members import, not {register}",
+    ),
+    "party.column_missing": ("缺少必需的列", "a required column is missing"),
+    "party.not_a_number": ("不是数字：{value}", "not a number: {value}"),
+    "party.no_center": ("没有党员中心户 {code}", "no 党员中心户 {code}"),
+    "party.flow": ("须为 {flows}", "must be {flows}"),
+    "party.not_positive": ("须大于零", "must be more than zero"),
+    "party.funds_source": (
+        "须为 {branch} 或单位编码，而不是 {source}",
+        "{branch} or a unit's code, not {source}",
+    ),
+    "party.category": ("须为以下之一：{categories}", "one of {categories}"),
+    "party.no_funds_evidence": (
+        "支出须附佐证材料（发票、收据）",
+        "spending needs its evidence (invoice, receipt)",
+    ),
 }
 """Key -> (Chinese, English)."""

@@ -43,6 +43,7 @@ READS = (
     "/party/findings",
     "/party/points/ranking?year=2025",
     "/party/funds?year=2025",
+    "/reports/street/S1.pdf?html=true",
 )
 SECRETS = (*NAMES, *PHONES)
 
@@ -132,3 +133,64 @@ def test_a_secretary_edits_their_own_organisation_only(client: TestClient) -> No
     assert linked.status_code == 200 and linked.json()["links"] == ["H2", "H3"]
     refused = client.put("/party/links/H1", json={"households": ["H7"]}, headers=_as(EDITOR_C1))
     assert refused.status_code == 422 and "households" in refused.text
+
+
+def test_a_secretary_named_by_member_code_is_masked_below_the_right(client: TestClient) -> None:
+    version = {
+        "name": "第1网格党支部",
+        "kind": "grid_branch",
+        "area_kind": "grid",
+        "area_code": "G1",
+        "parent_code": "PC1",
+        "secretary_code": "M1",
+        "valid_from": "2025-07-01",
+    }
+    wrong = client.put("/party/orgs/PG1", json={**version, "secretary_code": "M3"}, headers=_as(ADMIN))
+    assert wrong.status_code == 422 and "secretary_code" in wrong.text and "PB3" in wrong.text
+    done = client.put("/party/orgs/PG1", json=version, headers=_as(SECRETARY_PG1))
+    assert done.status_code == 200, done.text
+    assert (done.json()["secretary"], done.json()["secretary_phone"]) == (NAMES[0], PHONES[0])
+    for token in (VIEWER, SECRETARY_PG2):
+        newest = client.get("/party/orgs/PG1", headers=_as(token)).json()["versions"][-1]
+        assert newest["secretary_code"] == "M1" and newest["secretary"] == "王**"
+        assert newest["secretary_phone"] == "139****5678"
+    whole = client.get("/party/orgs/PG1", headers=_as(ADMIN)).json()["versions"][-1]
+    assert (whole["secretary"], whole["secretary_phone"]) == (NAMES[0], PHONES[0])
+
+
+def test_the_meeting_report_carries_the_party_findings(client: TestClient) -> None:
+    html = client.get("/reports/street/S1.pdf?html=true", headers=_as(VIEWER)).text
+    section = html.split('id="party"', 1)[1]
+    assert "大党委无共建单位" in section and "PC2组织" in section and "两个覆盖" in section
+    assert "33.3%" in section and "12.5" in section and not any(s in html for s in SECRETS)
+
+
+def test_the_dedicated_grids_as_geojson(client: TestClient) -> None:
+    assert client.get("/party/dedicated").status_code == 403  # anonymous
+    assert client.get("/party/dedicated", headers=_as(VIEWER)).json()["features"] == []
+    shape = "POLYGON ((114.314 30.504, 114.317 30.504, 114.317 30.507, 114.314 30.507, 114.314 30.504))"
+    version = {
+        "name": "和平商圈党支部",
+        "kind": "building_org",
+        "area_kind": "dedicated",
+        "area_code": "C2",
+        "parent_code": "PC2",
+        "area_wkt": shape,
+        "valid_from": "2025-01-01",
+    }
+    assert client.put("/party/orgs/PD1", json=version, headers=_as(ADMIN)).status_code == 200
+    body = client.get("/party/dedicated", headers=_as(VIEWER)).json()
+    assert body["label"] == "专属网格" and body["kinds"]["building_org"] == "商圈楼宇党组织"
+    (feature,) = body["features"]
+    assert feature["properties"] == {
+        "code": "PD1",
+        "name": "和平商圈党支部",
+        "kind": "building_org",
+        "community_code": "C2",
+    }
+    assert feature["geometry"]["type"] == "Polygon" and feature["geometry"]["coordinates"][0][2] == [
+        114.317,
+        30.507,
+    ]
+    before = client.get("/party/dedicated?on=2024-06-01", headers=_as(VIEWER)).json()
+    assert before["features"] == []  # not in force yet

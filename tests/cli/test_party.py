@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
 from typer.testing import CliRunner
 
 from gridmap.cli import app
+from gridmap.party.points import DEFAULT_RULES, set_rules
 from gridmap.stores import Store
 from tests.party.conftest import NAMES, PHONES, load_chain
 
@@ -66,7 +68,7 @@ def test_the_chain_from_the_command_line(store: Store, store_url: str, tmp_path:
     assert "PG3" in _run(store_url, "history", "PG3")
     assert [str(d) for d in store.party_book().orgs(codes=["PG3"])["valid_from"]] == ["2025-02-01"]
     findings = _run(store_url, "findings", "--on", "2025-06-01")
-    assert "楼栋未建党小组" in findings and "B4" in findings and "PC2" in findings
+    assert "buildings without a" in findings and "B4" in findings and "PC2" in findings
     _run(store_url, "link", "H1", "H2", "H3")
     assert store.party_book().links()["household_code"].tolist() == ["H2", "H3"]
 
@@ -153,3 +155,101 @@ def test_organisations_import_as_new_versions(store: Store, store_url: str, tmp_
     assert versions["name"].tolist() == ["PG1组织", "第1网格联合党支部"]
     assert [str(d) for d in versions["valid_to"]] == ["2026-01-01", "None"]
     assert store.party_book().orgs(codes=["PB2"])["parent_code"].tolist() == ["PG1"]
+
+
+def test_a_secretary_by_member_code_from_the_command_line_and_a_file(
+    store: Store, store_url: str, tmp_path: Path
+) -> None:
+    load_chain(store)
+    area = ("--kind", "grid_branch", "--area-kind", "grid", "--area", "G1", "--parent", "PC1")
+    _run(
+        store_url,
+        "org",
+        "PG1",
+        "--name",
+        "第1网格党支部",
+        *area,
+        "--secretary-code",
+        "M1",
+        "--from",
+        "2025-07-01",
+    )
+    history = _run(store_url, "history", "PG1", "--with-personal")
+    assert "M1" in history and NAMES[0] in history
+    assert NAMES[0] not in _run(store_url, "history", "PG1")
+    orgs = tmp_path / "orgs.csv"
+    _run(store_url, "export", "orgs", str(orgs), "--with-personal")
+    frame = pd.read_csv(orgs, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    pg1 = frame[(frame["code"] == "PG1") & (frame["valid_to"] == "")]
+    assert pg1["secretary_code"].tolist() == ["M1"]
+    moved = pg1.assign(secretary_code="M3", secretary="", secretary_phone="", valid_from="2026-01-01")
+    bad = tmp_path / "bad.csv"
+    moved.to_csv(bad, index=False)
+    refused = runner.invoke(app, ["party", "import", "orgs", str(bad), "--store", store_url])
+    assert refused.exit_code == 1 and "row 2" in str(refused.exception)
+    assert "secretary_code" in str(refused.exception)
+    good = tmp_path / "good.csv"
+    pg1.assign(secretary_code="M2", secretary="", secretary_phone="", valid_from="2026-01-01").to_csv(
+        good, index=False
+    )
+    _run(store_url, "import", "orgs", str(good))
+    newest = store.party_book().orgs(codes=["PG1"]).iloc[-1]
+    assert (newest["secretary_code"], newest["secretary"], newest["secretary_phone"]) == (
+        "M2",
+        NAMES[1],
+        PHONES[1],
+    )
+
+
+ENGLISH = re.compile(r"\b[a-z]{3,}\b")
+"""A word of English: what no output line holds in Chinese (codes, paths and ¥ amounts aside)."""
+
+
+def _english(output: str, *allowed: str) -> list[str]:
+    for text in allowed:
+        output = output.replace(text, "")
+    return ENGLISH.findall(output)
+
+
+def test_party_output_is_chinese_by_default(store: Store, store_url: str, tmp_path: Path) -> None:
+    load_chain(store)
+    set_rules(store, DEFAULT_RULES)
+    env = {"GRIDMAP_LANG": None, "COLUMNS": "1000"}
+
+    def said(*args: str, ok: bool = True) -> str:
+        result = runner.invoke(app, ["party", *args, "--store", store_url], env=env)
+        assert (result.exit_code == 0) is ok, result.output
+        return result.output if ok else result.exception.text("zh")  # type: ignore[union-attr]
+
+    area = ("--kind", "grid_branch", "--area-kind", "grid", "--area", "G3")
+    outputs = {
+        "tree": said("tree", "--on", "2025-01-01"),
+        "org": said(
+            "org", "PG3", "--name", "第3网格党支部", *area, "--parent", "PC2", "--from", "2025-02-01"
+        ),
+        "refused": said("org", "PG4", "--name", "x", *area, "--parent", "PS1", ok=False),
+        "history": said("history", "PG1"),
+        "findings": said("findings", "--on", "2025-06-01"),
+        "link": said("link", "H1", "H2", "H3"),
+        "propose": said("propose", "H1"),
+        "points": said(
+            "points", "add", "M1", "study", "--on", "2025-03-01", "--approver", "书记", "--evidence", "表"
+        ),
+        "rank": said("points", "rank", "2025"),
+        "funds": said("funds", "add", "PG1", "2025", "receipt", "6000"),
+        "year": said("funds", "year", "2025"),
+        "close": said("close", "PG3", "--on", "2025-06-01"),
+        "revert": said("revert", "PG3"),
+    }
+    assert "书记 李*" in outputs["tree"] and "网格（小区）党支部" in outputs["tree"]
+    assert outputs["org"].strip() == "党组织 PG3 自 2025-02-01 起生效"
+    assert "上级组织须为 community_committee，而不是 street_committee" in outputs["refused"]
+    assert "楼栋未建党小组：2" in outputs["findings"] and "组织覆盖率" in outputs["findings"]
+    assert outputs["link"].strip() == "H1：已确认联系户 2 户"
+    assert "已记录" in outputs["points"] and "到位 ¥6,000.00" in outputs["funds"]
+    assert "网格党支部工作经费" in outputs["year"] and "缺口（元）" in outputs["year"]
+    allowed = ("street_committee", "community_committee", "grid_branch", "gridmap", "│ test ")  # codes, data
+    for name, output in outputs.items():
+        assert _english(output, *allowed) == [], (name, output)
+    rules = said("points", "rules")
+    assert "积分规则" in rules and "每次分值" in rules and "学习" in rules

@@ -67,7 +67,7 @@ def test_findings_beyond_the_grid(chain: Store) -> None:
     assert (street["units"], street["organised"], street["worked"]) == (3, 1, 2)
     assert street["organised_share"] == 1 / 3 and street["worked_share"] == 2 / 3
     reports = found["dual_reports"].set_index("code")
-    assert reports.loc["PC1"].tolist() == ["C1", 3, 1, 1, 12.5]  # M2 serves, registered 2024-03-01
+    assert reports.loc["PC1"].tolist() == ["PC1组织", "C1", 3, 1, 1, 12.5]  # M2 serves, registered 2024-03-01
     assert reports.loc["PC2", "members"] == 0
 
 

@@ -13,8 +13,8 @@ from tests.party.conftest import district
 def test_one_sheet_per_finding(chain: Store) -> None:
     sheets = dict(party_sheets(chain, dt.date(2025, 1, 1)))
     assert list(sheets) == [f"党建-{f.zh}" for f in PARTY_FINDINGS.values()]
-    assert sheets["党建-楼栋未建党小组"]["code"].tolist() == ["B2", "B4"]
-    assert sheets["党建-两个覆盖"]["organised"].tolist() == [1]
+    assert sheets["党建-楼栋未建党小组"]["编码"].tolist() == ["B2", "B4"]
+    assert sheets["党建-两个覆盖"]["组织覆盖"].tolist() == [1]
     assert party_sheets(chain, dt.date(2023, 1, 1)) == []  # nothing in force before the chain began
 
 

@@ -23,12 +23,12 @@ OLD_ORG = {
     "code": "P1",
     "valid_from": dt.date(2024, 1, 1),
     "valid_to": dt.date(2025, 1, 1),
-    "name": "第一网格党支部",
-    "kind": "branch",
-    "area_kind": "grid",
-    "area_code": "G1",
+    "name": "幸福街道党工委",
+    "kind": "street_committee",  # the top of the chain: no parent to make first
+    "area_kind": "street",
+    "area_code": "S1",
 }
-ORG = {**OLD_ORG, "valid_from": dt.date(2025, 1, 1), "valid_to": None, "name": "福景网格党支部"}
+ORG = {**OLD_ORG, "valid_from": dt.date(2025, 1, 1), "valid_to": None, "name": "幸福街道党委"}
 UNIT = {"code": "U1", "name": "华中物流", "kind": "non_public", "street_code": "S1"}
 
 
@@ -85,7 +85,7 @@ def test_the_code_stays_unique_and_required_whoever_writes(tmp_path: Path) -> No
                 "VALUES ('C1', '0101', '2026-12-01', 'x')"
             )
         with pytest.raises(sqlite3.IntegrityError, match="NOT NULL"):
-            conn.execute("INSERT INTO party_units (name, kind, street_code) VALUES ('n', 'k', 'S1')")
+            conn.execute("INSERT INTO party_units (name, kind, street_code) VALUES ('n', 'non_public', 'S1')")
 
 
 def old_book_tables(path: Path) -> None:
@@ -169,7 +169,7 @@ def test_an_older_store_gets_integer_keys_and_keeps_everything(tmp_path: Path) -
         ]
         assert store.visit_book().claim_case_key("k1", NOW, dt.timedelta(hours=1)) == (False, "C1")
         orgs = store.party_book().orgs()
-        assert orgs["name"].tolist() == ["第一网格党支部", "福景网格党支部"]  # the organisation's history
+        assert orgs["name"].tolist() == ["幸福街道党工委", "幸福街道党委"]  # the organisation's history
         assert orgs["valid_to"].tolist()[0] == dt.date(2025, 1, 1)
         assert store.party_book().links()["center_code"].tolist() == ["H1"]
         store.visit_book().set_care("H2", ["disabled"], "b", NOW)
@@ -178,12 +178,13 @@ def test_an_older_store_gets_integer_keys_and_keeps_everything(tmp_path: Path) -
         assert conn.execute("SELECT code FROM reported_cases ORDER BY code").fetchall() == [("C1",), ("C2",)]
         with pytest.raises(sqlite3.IntegrityError, match="a unit needs a name"):
             conn.execute(
-                "INSERT INTO party_units (code, name, kind, street_code) VALUES ('U2', '', 'k', 'S1')"
+                "INSERT INTO party_units (code, name, kind, street_code) "
+                "VALUES ('U2', '', 'non_public', 'S1')"
             )
         with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):  # one organisation version in force
             conn.execute(
                 "INSERT INTO party_orgs (code, valid_from, name, kind, area_kind, area_code) "
-                "VALUES ('P1', '2026-01-01', 'n', 'branch', 'grid', 'G1')"
+                "VALUES ('P1', '2026-01-01', 'n', 'street_committee', 'street', 'S1')"
             )
 
 
