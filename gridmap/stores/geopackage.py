@@ -1032,15 +1032,44 @@ def _upsert_rows(conn: sqlite3.Connection, layer: str, frame: gpd.GeoDataFrame) 
     code_at = columns.index("code")
     changed = [row for row in rows if row[code_at] in stored]
     added = [row for row in rows if row[code_at] not in stored]
-    if changed:
-        sets = ", ".join(f'"{c}" = ?' for c in columns if c != "code")
-        conn.executemany(
-            f'UPDATE "{layer}" SET {sets} WHERE code = ?',
-            ([*row[:code_at], *row[code_at + 1 :], row[code_at]] for row in changed),
-        )
-    if added:
-        names = ", ".join(f'"{c}"' for c in columns)
-        conn.executemany(f'INSERT INTO "{layer}" ({names}) VALUES ({", ".join("?" * len(columns))})', added)
+    with _log_aside(conn, layer, len(rows)):
+        if changed:
+            sets = ", ".join(f'"{c}" = ?' for c in columns if c != "code")
+            conn.executemany(
+                f'UPDATE "{layer}" SET {sets} WHERE code = ?',
+                ([*row[:code_at], *row[code_at + 1 :], row[code_at]] for row in changed),
+            )
+        if added:
+            names = ", ".join(f'"{c}"' for c in columns)
+            marks = ", ".join("?" * len(columns))
+            conn.executemany(f'INSERT INTO "{layer}" ({names}) VALUES ({marks})', added)
+
+
+LOG_ASIDE_ROWS = 1000
+"""From this many rows, gridmap's own upsert sets the layer's change-log triggers aside for the
+statements: their `WHEN` (is gridmap writing?) is false for its writes, but evaluating it cost a
+third of a 30,000-household append. The check triggers stay."""
+
+
+@contextmanager
+def _log_aside(conn: sqlite3.Connection, layer: str, rows: int) -> Iterator[None]:
+    """The change-log triggers dropped and made again inside the write's own transaction, so no
+    other connection ever sees the layer without them (`gridmap.stores.gpkg_triggers`)."""
+    names = [n for n in gpkg_triggers.trigger_names(layer) if "_check_" not in n]
+    triggers = (
+        conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
+            f"({', '.join('?' * len(names))})",
+            names,
+        ).fetchall()
+        if rows >= LOG_ASIDE_ROWS
+        else []
+    )
+    for name, _sql in triggers:
+        conn.execute(f'DROP TRIGGER "{name}"')
+    yield
+    for _name, sql in triggers:
+        conn.execute(sql)
 
 
 def _delete_codes(conn: sqlite3.Connection, layer: str, codes: list[str]) -> None:

@@ -76,6 +76,26 @@ def test_gdal_sees_edits_made_with_sqlite(gpkg: GeoPackageStore) -> None:
     assert box == pytest.approx((116.5, 116.5, 39.9, 39.9))
 
 
+def test_a_large_upsert_keeps_the_change_log_for_other_writers(gpkg: GeoPackageStore) -> None:
+    """gridmap's own write of many rows sets the change-log triggers aside for its statements only."""
+    with sqlite3.connect(gpkg.path) as conn:
+        before = sorted(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
+    codes = [f"HB{i:04d}" for i in range(module.LOG_ASIDE_ROWS + 200)]
+    gpkg.upsert("households", _households(codes))
+    gpkg.upsert("households", _households(codes, x=116.31))  # the same codes again: an update
+    near = pyogrio.read_dataframe(gpkg.path, layer="households", bbox=(116.309, 39.89, 116.311, 39.91))
+    assert sorted(near["code"]) == codes  # the R-tree followed both statements
+    with sqlite3.connect(gpkg.path) as conn:
+        assert sorted(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")) == before
+        assert conn.execute("SELECT count(*) FROM gridmap_changes").fetchone()[0] == 0  # gridmap's own
+        conn.create_function("ST_IsEmpty", 1, module._is_empty)  # what GDAL gives the R-tree triggers
+        for name, position in (("ST_MinX", 0), ("ST_MaxX", 1), ("ST_MinY", 2), ("ST_MaxY", 3)):
+            conn.create_function(name, 1, module._envelope_part(position))
+        conn.execute("UPDATE households SET contact_name = '王五' WHERE code = 'HB0001'")  # someone else
+        logged = conn.execute("SELECT layer, code, op FROM gridmap_changes").fetchall()
+    assert logged == [("households", "HB0001", "updated")]
+
+
 def test_edits_do_not_rewrite_layers(gpkg: GeoPackageStore, monkeypatch: pytest.MonkeyPatch) -> None:
     def no_gdal_writes(*args: object, **kwargs: object) -> None:
         raise AssertionError("an upsert or delete rewrote a whole layer")
