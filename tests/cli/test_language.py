@@ -168,3 +168,83 @@ def test_an_import_reports_what_it_read_in_the_language(tmp_path: Path, pytest_e
     en = _run([*args[:-1], "s2.gpkg"], "en", tmp_path, pytest_env)
     assert "read 1 speakers (广播(村村响)) from speakers.csv" in en.stdout
     assert "imported 1 speakers (广播(村村响)) from speakers.csv" in en.stdout
+
+
+def _panel(text: str) -> str:
+    """The message inside typer's error panel, its lines joined (the frame and padding taken off)."""
+    lines = [line.strip("│ ") for line in text.splitlines() if line.startswith("│")]
+    return "".join(lines) if any("\u4e00" <= ch <= "\u9fff" for ch in "".join(lines)) else " ".join(lines)
+
+
+@pytest.mark.parametrize(
+    ("args", "zh", "en"),
+    [
+        (["import"], "缺少参数 'layer'。", "Missing argument 'layer'."),
+        (["import", "households", "--bogus"], "没有选项 --bogus", "No such option: --bogus"),
+        (
+            ["cases", "list", "--limit"],
+            "选项 '--limit' 需要一个值。",
+            "Option '--limit' requires an argument.",
+        ),
+        (
+            ["cases", "list", "--limit", "abc"],
+            "'--limit' 的值无效：应为整数，无法解析为整数",
+            "Invalid value for '--limit': Input should be a valid integer, "
+            "unable to parse string as an integer",
+        ),
+        (
+            ["cases", "list", "--limit", "0"],
+            "'--limit' 的值无效：应大于或等于 1",
+            "Invalid value for '--limit': Input should be greater than or equal to 1",
+        ),
+        (
+            ["import", "households", "missing.csv"],
+            "'file' 的值无效：文件 'missing.csv' 不存在。",
+            "Invalid value for 'file': file 'missing.csv' does not exist.",
+        ),
+        (
+            ["import", "households", "here.csv", "extra"],
+            "多余的参数（extra）",
+            "Got unexpected extra argument(s) (extra)",
+        ),
+        (["cases"], "缺少命令。", "Missing command."),
+        (["nosuch"], "没有命令 'nosuch'。", "No such command 'nosuch'."),
+        (
+            ["importt"],
+            "没有命令 'importt'。您是否要用 'import', 'report', 'export'？",
+            "No such command 'importt'. Did you mean 'import', 'report', 'export'?",
+        ),
+        (
+            ["map", "--lang", "fr"],
+            "'--lang' 的值无效：'fr' 不是可选值之一：'zh', 'en'。",
+            "Invalid value for '--lang': Value error, 'fr' is not one of 'zh', 'en'.",
+        ),
+    ],
+)
+def test_a_usage_error_reads_in_the_language(
+    args: list[str], zh: str, en: str, tmp_path: Path, pytest_env: tuple[Any, Any]
+) -> None:
+    (tmp_path / "here.csv").write_text("code\n", encoding="utf-8")
+    monkeypatch, _ = pytest_env
+    monkeypatch.setenv("COLUMNS", "1000")  # the panel holds the message on one line
+    chinese = _run(args, None, tmp_path, pytest_env)
+    assert chinese.returncode == 2
+    assert _panel(chinese.stderr) == zh
+    assert "─ 错误 ─" in chinese.stderr and "Usage" not in chinese.stderr
+    english = _run(args, "en", tmp_path, pytest_env)
+    assert english.returncode == 2
+    assert _panel(english.stderr) == en
+    assert "─ Error ─" in english.stderr and "用法" not in english.stderr
+
+
+def test_the_map_s_labels_follow_gridmap_lang(
+    sample_store: str, tmp_path: Path, pytest_env: tuple[Any, Any]
+) -> None:
+    args = ["map", "--store", sample_store, "--out", "coverage.html"]
+    assert _run(args, "en", tmp_path, pytest_env).returncode == 0
+    english = (tmp_path / "coverage.html").read_text(encoding="utf-8")
+    assert "Grid coverage map" in english and "网格覆盖图" not in english
+    assert _run(args, None, tmp_path, pytest_env).returncode == 0
+    assert "网格覆盖图" in (tmp_path / "coverage.html").read_text(encoding="utf-8")
+    assert _run([*args, "--lang", "zh"], "en", tmp_path, pytest_env).returncode == 0  # asked for: Chinese
+    assert "网格覆盖图" in (tmp_path / "coverage.html").read_text(encoding="utf-8")
