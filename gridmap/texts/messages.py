@@ -24,6 +24,223 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Try [blue]'{command_path} {help_option}'[/] for help.",
     ),
     "cli.help.aborted": ("已中止。", "Aborted."),
+    # the case desk and its lifecycle (gridmap.cases): refusals and reasons
+    "case.source": ("案件 {code}", "case {code}"),
+    "case.source_new": ("案件", "case"),
+    "case.none": ("（无）", "(none)"),
+    "case.nothing": ("无", "nothing"),
+    "case.or": ("{first}或{second}", "{first} or {second}"),
+    "case.not_found": ("没有案件 {code}", "no case {code}"),
+    "case.merge_not_editor": (
+        "案件 {code} 的并单只能由社区 {community} 的编辑或管理员操作",
+        "并单 (merge) of case {code} is for an editor of community {community} or an admin",
+    ),
+    "case.merge_status": (
+        "案件 {code} 当前为{status}（{value}）；只有尚未派遣的案件可以并单",
+        "case {code} is {status} ({value}); only a case not dispatched is merged",
+    ),
+    "case.no_duplicates": (
+        "案件 {into} 不能再并入重复案件（其状态为 {status}）",
+        "case {into} cannot take duplicates (it is {status})",
+    ),
+    "case.other_category": (
+        "案件 {into} 属于另一类别（{category}）",
+        "case {into} is of another category ({category})",
+    ),
+    "case.no_number": ("无法分配新的案件编号，请重试", "could not allocate a new case number; try again"),
+    "case.place_needs_editor": (
+        "为案件 {code} 定位需要编辑或管理员令牌",
+        "placing case {code} needs an editor or admin token",
+    ),
+    "case.place_status": (
+        "案件 {code} 当前为{status}（{value}）；只有尚未派遣的案件可以定位",
+        "case {code} is {status} ({value}); only a case not dispatched is placed",
+    ),
+    "case.not_placed": ("未能定位", "not placed"),
+    "case.grid_elsewhere": (
+        "网格 {grid} 属于社区 {community}；您的令牌只管辖 {covers}",
+        "grid {grid} is in community {community}; your token covers {covers}",
+    ),
+    "case.too_long": ("超过 {most} 个字符", "longer than {most} characters"),
+    "case.unknown_category": (
+        "未知的类别 {category}；见 /cases/categories",
+        "unknown category {category}; see /cases/categories",
+    ),
+    "case.bad_source": ("来源只能是以下之一：{choices}", "source must be one of {choices}"),
+    "case.unknown_action": (
+        "未知的操作 {action}；应为 {allowed}",
+        "unknown action {action}; expected {allowed}",
+    ),
+    "case.unseen_department": (
+        "案件 {code} 没有派遣给您的部门 {mine}",
+        "case {code} is not dispatched to your department(s) {mine}",
+    ),
+    "case.unseen_community": (
+        "案件 {code} 属于社区 {community}；您的令牌只管辖 {covers}",
+        "case {code} is in community {community}; your token covers {covers}",
+    ),
+    "case.unseen_reviewer": (
+        "案件 {code} 尚未结案：回访员只回访已结案的案件",
+        "case {code} is not closed: a reviewer follows up closed cases only",
+    ),
+    "case.unseen_role": (
+        "查看案件需要编辑、部门、回访员或管理员令牌（您是 {role}）",
+        "reading cases needs an editor, department, reviewer or admin token (you are {role})",
+    ),
+    "case.not_allowed": (
+        "案件 {code} 当前为{status}（{value}），不能{action}（{verb}）；{action}只适用于：{allowed}",
+        "case {code} is {status} ({value}); {action} ({verb}) needs {allowed}",
+    ),
+    "case.needs_reason": ("{action}（{verb}）必须说明理由", "{action} ({verb}) must give a reason"),
+    "case.place_first": (
+        "待定位的案件须先定位才能派遣",
+        "an unplaced case (待定位) must be placed before it is dispatched",
+    ),
+    "case.checker_is_handler": (
+        "案件 {code}：核查人不能是处置人（{who}）",
+        "case {code}: the checker (核查) must not be its handler ({who})",
+    ),
+    "case.pending": (
+        "案件 {code} 已有待审批的申请（{action} {verb}），须先批准或驳回",
+        "case {code} already has a pending request ({action} {verb}); it must be approved or rejected first",
+    ),
+    "case.extended_once": (
+        "案件 {code} 已延期过一次（延期只能一次）",
+        "case {code} was extended once already (延期 moves a deadline only once)",
+    ),
+    "case.extension_hours": (
+        "延期须给出延长的小时数，大于 0 且不超过 {most}",
+        "延期 needs the extra hours, more than 0 and at most {most}",
+    ),
+    "case.no_pending": (
+        "案件 {code} 没有可{action}（{verb}）的申请",
+        "case {code} has no pending request to {action} ({verb})",
+    ),
+    "case.only_reject": (
+        "案件 {code} 现为{status}（{value}）；其{action}（{verb}）申请只能驳回",
+        "case {code} is {status} ({value}) now; its {action} ({verb}) request can only be rejected",
+    ),
+    "case.own_request": (
+        "案件 {code}：申请须由上一级批准，不能由申请人本人批准（{who}）",
+        "case {code}: a request is approved by the level above, not by who made it ({who})",
+    ),
+    "case.above_department": (
+        "该案件所在社区的编辑或管理员",
+        "an editor of the case's community or an admin",
+    ),
+    "case.above_editor": ("管理员", "an admin"),
+    "case.approver": (
+        "案件 {code} 的{action}（{verb}）申请由 {asked_by} 提出，须由{above}批准（您是 {role}）",
+        "the {action} ({verb}) request on case {code} was made by a {asked_by}; it is approved by {above} "
+        "(you are {role})",
+    ),
+    "case.reviewed_already": (
+        "案件 {code} 结案后已回访过",
+        "case {code} was followed up after it closed already",
+    ),
+    "case.reviewer_worked": (
+        "案件 {code}：回访不能由其处置人或核查人进行（{who}）",
+        "case {code}: the follow-up (回访) must be made by neither its handler nor its checker ({who})",
+    ),
+    "case.one_of": ("{name} 只能是以下之一：{choices}", "{name} must be one of {choices}"),
+    "case.no_phone": (
+        "上报人未留电话（匿名）：请通过上报渠道回访",
+        "the reporter left no phone (anonymous): follow up through the reporting channel",
+    ),
+    "case.say_reached": ("请说明是否联系上了上报人", "say whether the reporter was reached"),
+    "case.dissatisfied_reason": (
+        "不满意的原因只能是以下之一：{choices}",
+        "a dissatisfied reporter's reason must be one of {choices}",
+    ),
+    "case.not_reached": ("未联系上的上报人不作满意度评价", "a reporter not reached gives no satisfaction"),
+    "case.joined_open": (
+        "案件 {code} 已并入案件 {into}，该案件尚未结案：其上报人待该案件结案后再回访",
+        "case {code} was merged into case {into}, which is not closed yet: its reporter is followed up "
+        "once that case closes",
+    ),
+    "case.reporter_reviewed": (
+        "案件 {code} 的上报人已回访过",
+        "the reporter of case {code} was followed up already",
+    ),
+    "case.level_top": (
+        "案件 {code} 已在最高层级（{level}），不能再上报",
+        "case {code} is at the highest level ({level}); it cannot go up",
+    ),
+    "case.level_bottom": (
+        "案件 {code} 已在最低层级（{level}），不能再下派",
+        "case {code} is at the lowest level ({level}); it cannot go down",
+    ),
+    "case.street_down": (
+        "案件 {code} 在街道层级；只有管理员可以下派",
+        "case {code} is at the street level; only an admin sends it down",
+    ),
+    "case.unknown_department": (
+        "未知的部门 {department}；应为以下之一：{choices}",
+        "unknown department {department}; expected one of {choices}",
+    ),
+    "case.duty_community": ("社区 {community} 的编辑", "an editor of community {community}"),
+    "case.duty_department": ("部门 {department}", "department {department}"),
+    "case.duty_reviewer": ("回访员（第三方回访）", "a reviewer (第三方回访)"),
+    "case.refusal": (
+        "案件 {code} 的{action}（{verb}）只能由{who}或管理员操作；您是 {role}，管辖 {bound}",
+        "{action} ({verb}) of case {code} is for {who} or an admin; you are {role} bound to {bound}",
+    ),
+    "case.half_point": ("经纬度须同时给出或都不给", "give both lon and lat, or neither"),
+    "case.not_finite": ("经纬度必须是有限的数字", "lon and lat must be finite numbers"),
+    "case.no_grid": ("没有网格 {grid}", "no grid {grid}"),
+    "case.why.nothing": ("既没有地址也没有坐标", "neither an address nor a point was given"),
+    "case.why.not_registered": ("地址不在登记册中：{address}", "address not in the register: {address}"),
+    "case.why.maybe_grid": (
+        "{why}；其门牌号可能位于网格 {grids}",
+        "{why}; its house number may lie in grid {grids}",
+    ),
+    "case.why.building_outside": (
+        "{address} 的楼栋不在任何网格内",
+        "the building at {address} lies in no grid",
+    ),
+    "case.why.point_outside": ("坐标点不在任何网格内", "the point lies in no grid"),
+    "case.why.also_point": ("{why}；坐标点也不在任何网格内", "{why}; the point lies in no grid"),
+    "period.source": ("时段", "period"),
+    "period.order": ("截止日期不能早于开始日期", "until must not be before since"),
+    "period.outside": ("{day} 超出 {first}…{last}", "{day} is outside {first}…{last}"),
+    # visits and patrols (gridmap.visits)
+    "visit.source.visit": ("走访", "visit"),
+    "visit.source.patrol": ("巡查", "patrol"),
+    "visit.source.care": ("关爱", "care"),
+    "visit.gpx_large": ("超过 {most:,} 字节", "larger than {most:,} bytes"),
+    "visit.not_gpx": ("不是 GPX 文件：{why}", "not a GPX file: {why}"),
+    "visit.no_points": ("文件中没有轨迹点", "the file holds no track points"),
+    "visit.untimed": (
+        "{n:,} 个轨迹点没有 <time>（第一个：第 {first} 个点）",
+        "{n:,} track points carry no <time> (the first: point {first})",
+    ),
+    "visit.blank_key": ("幂等键不能为空", "an idempotency key must not be blank"),
+    "visit.key_busy": (
+        "键为 {key} 的案件正在记录中；请稍后重发",
+        "the case with key {key} is being recorded; send it again shortly",
+    ),
+    "visit.key_required": ("需要幂等键", "an idempotency key is required"),
+    "visit.worker_required": ("需要填写巡查人", "who patrolled is required"),
+    "visit.visitor_required": ("需要填写走访人", "who visited is required"),
+    "visit.timezone": ("时间必须带时区", "the time must carry a timezone"),
+    "visit.one_of": ("应为以下之一：{choices}", "expected one of {choices}"),
+    "visit.many_grids": (
+        "{worker} 负责 {n} 个网格；请用 --grid 指明网格",
+        "{worker} works {n} grids; name the grid with --grid",
+    ),
+    "visit.unknown_care": (
+        "未知的关爱类别 {code}；应为以下之一：{choices}",
+        "unknown care category {code}; expected one of: {choices}",
+    ),
+    "visit.no_household": ("没有住户 {code}", "no household {code}"),
+    "visit.no_case": (
+        "没有案件 {code}（请先上报案件，再关联）",
+        "no case {code} (report the case first, then link it)",
+    ),
+    "visit.no_positions": ("巡查至少需要一个位置", "a patrol needs at least one position"),
+    "visit.too_many_positions": ("{n:,} 个位置；最多 {most:,} 个", "{n:,} positions; at most {most:,}"),
+    "visit.not_lonlat": ("位置 ({x}, {y}) 不是经纬度", "position ({x}, {y}) is not a lon/lat"),
+    "visit.backwards": ("时间不能倒退", "times must not run backwards"),
     # typer's own usage errors, said again (gridmap.cli.usage); the English is typer's sentence
     "usage.missing": ("缺少{kind} {hint}。", "Missing {kind} {hint}."),
     "usage.kind.argument": ("参数", "argument"),
@@ -88,7 +305,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "String should have at most {max_length} characters",
     ),
     "input.string_pattern_mismatch": ("应符合格式 {pattern}", "String should match pattern '{pattern}'"),
-    "input.too_short": ("{field_type}至少应有 {min_length} 项", "{field_type} should have at least {min_length} items"),
+    "input.too_short": (
+        "{field_type}至少应有 {min_length} 项",
+        "{field_type} should have at least {min_length} items",
+    ),
     "input.too_long": (
         "{field_type}最多只能有 {max_length} 项，实有 {actual_length} 项",
         "{field_type} should have at most {max_length} items after validation, not {actual_length}",
