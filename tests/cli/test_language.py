@@ -118,7 +118,7 @@ def _run(args: list[str], lang: str | None, cwd: Path, pytest_env: tuple[Any, An
     monkeypatch.chdir(cwd)
     monkeypatch.setattr(sys, "argv", ["gridmap", *args])
     if lang is None:
-        monkeypatch.delenv("GRIDMAP_LANG")
+        monkeypatch.delenv("GRIDMAP_LANG", raising=False)
     else:
         monkeypatch.setenv("GRIDMAP_LANG", lang)
     capsys.readouterr()
@@ -248,3 +248,75 @@ def test_the_map_s_labels_follow_gridmap_lang(
     assert "网格覆盖图" in (tmp_path / "coverage.html").read_text(encoding="utf-8")
     assert _run([*args, "--lang", "zh"], "en", tmp_path, pytest_env).returncode == 0  # asked for: Chinese
     assert "网格覆盖图" in (tmp_path / "coverage.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def district_store(tmp_path: Path) -> str:
+    """A GeoPackage holding the small test district (three grids, two communities), no cases yet."""
+    from gridmap.stores import open_store
+    from tests.api.conftest import district
+
+    path = str(tmp_path / "district.gpkg")
+    with open_store(path) as store:
+        store.replace_many(district())
+    return path
+
+
+def test_a_case_transition_refused_reads_in_the_language(
+    district_store: str, tmp_path: Path, pytest_env: tuple[Any, Any]
+) -> None:
+    pytest_env[0].setenv("COLUMNS", "1000")  # the error on one line
+    reported = _run(
+        ["cases", "report", "0102", "--address", "武汉市武昌区幸福路88号3栋", "--store", district_store],
+        None,
+        tmp_path,
+        pytest_env,
+    )
+    assert reported.returncode == 0, reported.stderr
+    code = reported.stdout.split()[1]
+    args = ["cases", "move", code, "close", "--by", "张", "--store", district_store]
+    zh = _run(args, None, tmp_path, pytest_env)
+    assert zh.returncode == 1
+    assert zh.stderr.strip() == (
+        f"错误： 案件 {code} 当前为上报（reported），不能结案（close）；结案只适用于：核查 (checked)"
+    )
+    en = _run(args, "en", tmp_path, pytest_env)
+    assert en.stderr.strip() == f"error: case {code} is 上报 (reported); 结案 (close) needs 核查 (checked)"
+    missing = _run(
+        ["cases", "move", "19990101000000", "close", "--store", district_store], None, tmp_path, pytest_env
+    )
+    assert missing.stderr.strip() == "错误： 没有案件 '19990101000000'"
+    bad = _run(
+        ["cases", "move", code, "dispatch", "--note", "x" * 2001, "--store", district_store],
+        None,
+        tmp_path,
+        pytest_env,
+    )
+    assert bad.stderr.splitlines() == [
+        f"错误： 案件 {code}：1 个问题，未作任何更改",
+        f"  案件 {code} 文件，字段 note：超过 2000 个字符",
+    ]
+
+
+def test_the_case_tables_read_only_the_reader_s_language(
+    district_store: str, tmp_path: Path, pytest_env: tuple[Any, Any]
+) -> None:
+    monkeypatch, _ = pytest_env
+    monkeypatch.setenv("COLUMNS", "200")
+    report = ["cases", "report", "0102", "--address", "解放路999号", "--store", district_store]
+    unplaced = _run(report, None, tmp_path, pytest_env)
+    assert "待定位（地址不在登记册中：解放路999号）" in unplaced.stdout
+    listed = _run(["cases", "list", "--store", district_store], None, tmp_path, pytest_env)
+    assert "案件 1 / 1 件（北京时间）" in listed.stdout
+    assert all(word in listed.stdout for word in ("案件编号", "状态", "处置时限", "上报", "否"))
+    english = _run(["cases", "list", "--store", district_store], "en", tmp_path, pytest_env)
+    assert "cases: 1 of 1 (Beijing time)" in english.stdout
+    assert "Reported" in english.stdout and "上报" not in english.stdout and "案件" not in english.stdout
+    stats = _run(["cases", "stats", "--by", "grid", "--store", district_store], None, tmp_path, pytest_env)
+    assert "案件统计（按网格）" in stats.stdout and "case statistics" not in stats.stdout
+    stats = _run(["cases", "stats", "--by", "grid", "--store", district_store], "en", tmp_path, pytest_env)
+    assert "case statistics by Grid" in stats.stdout and "案件统计" not in stats.stdout
+    due = _run(["cases", "due", "--on", "2026-12-07", "--store", district_store], None, tmp_path, pytest_env)
+    assert "催办督办清单 2026-12-07：0 件" in due.stdout and "cases to chase" not in due.stdout
+    due = _run(["cases", "due", "--on", "2026-12-07", "--store", district_store], "en", tmp_path, pytest_env)
+    assert "cases to chase on 2026-12-07: 0" in due.stdout and "催办" not in due.stdout
