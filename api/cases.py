@@ -52,6 +52,7 @@ from gridmap.privacy import Role
 from gridmap.stores import Store
 from gridmap.stores.cases import GROUPS, CaseFilter
 from gridmap.stores.query import MAX_OFFSET
+from gridmap.texts import Message
 from gridmap.visits.intake import report_once
 from gridmap.vocabulary import CASE_RATES, rate_color, rate_grade
 
@@ -299,7 +300,7 @@ def stats(
     ] = None,
 ) -> dict[str, Any]:
     """Aggregates only (no personal data): any token may read them."""
-    caller.require(Role.VIEWER, "case statistics")
+    caller.require(Role.VIEWER, Message("api.action.case_statistics"))
     desk = _desk(request)
     start, end = desk.calendar.period(since, until)
     table = desk.statistics(by, since=start, until=end, period=period)
@@ -354,7 +355,7 @@ def case_dashboard(
     on: Annotated[dt.date | None, Query(description="The local day (today by default)")] = None,
 ) -> dict[str, Any]:
     """Counts and rates of the caller's own area (no personal data)."""
-    caller.require(Role.VIEWER, "the case dashboard")
+    caller.require(Role.VIEWER, Message("api.action.case_dashboard"))
     desk = _desk(request)
     day = on or desk.clock().astimezone(desk.calendar.zone).date()
     return dashboard(desk, actor_of(caller), day).as_dict()

@@ -20,6 +20,7 @@ import pandas as pd
 from gridmap.errors import NotFoundError, Problem, ValidationError
 from gridmap.party.vocabulary import BUILDING_GROUP
 from gridmap.stores import Store
+from gridmap.texts import Message
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ def record_points(store: Store, entry: PointEntry, now: dt.datetime | None = Non
     if problems:
         raise ValidationError("points entry", problems)
     if not len(book.members(codes=[entry.member_code])):
-        raise NotFoundError(f"no member {entry.member_code}")
+        raise NotFoundError(Message("party.no_member", code=entry.member_code))
     return book.add_point({**entry.__dict__, "recorded_at": moment})
 
 

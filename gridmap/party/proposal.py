@@ -17,13 +17,14 @@ from gridmap.errors import NotFoundError
 from gridmap.linkage import link_households
 from gridmap.party.vocabulary import LINK_QUOTA
 from gridmap.stores import Store
+from gridmap.texts import Message
 
 
 def propose_links(store: Store, center: str) -> list[str]:
     """Household codes proposed for center household `center`, nearest first."""
     found = store.read("households", codes=[center])
     if not len(found) or not bool(found["center_household"].fillna(False).iloc[0]):
-        raise NotFoundError(f"no 党员中心户 {center}")
+        raise NotFoundError(Message("party.no_center", code=center))
     grid = found["grid_code"].iloc[0]
     if not isinstance(grid, str):
         return []

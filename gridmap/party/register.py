@@ -35,6 +35,7 @@ from gridmap.catalogue import PHONE, PHONE_SEPARATORS
 from gridmap.errors import NotFoundError, Problem, StoreError, ValidationError
 from gridmap.party.vocabulary import AREA_LAYERS, DEDICATED, LINK_QUOTA, ORG_KINDS, UNIT_KINDS
 from gridmap.stores import Store
+from gridmap.texts import Message
 
 INSIDE_TOLERANCE_DEG = 1e-6
 """How far (degrees, about 0.1 m) a 专属网格 may stray over its community's edge (digitising noise)."""
@@ -207,7 +208,7 @@ def close_org(store: Store, code: str, on: dt.date) -> None:
     orgs = book.orgs()
     current = orgs[(orgs["code"] == code) & orgs["valid_to"].isna()]
     if not len(current):
-        raise NotFoundError(f"no organisation {code} in force")
+        raise NotFoundError(Message("party.no_org_in_force", code=code))
     problems = []
     if current["valid_from"].iloc[0] >= on:
         problems.append(Problem(None, "valid_to", f"must be later than {current['valid_from'].iloc[0]}"))
@@ -232,7 +233,7 @@ def revert_org(store: Store, code: str) -> None:
     book = store.party_book()
     mine = book.orgs(codes=[code])
     if not len(mine):
-        raise NotFoundError(f"no organisation {code}")
+        raise NotFoundError(Message("party.no_org", code=code))
     newest = mine.iloc[-1]
     if newest["valid_to"] is not None and not pd.isna(newest["valid_to"]):
         # The newest version was closed: the revert reopens it.
@@ -318,7 +319,7 @@ def confirm_links(
     found = found.set_index(found["code"].astype(str))
     is_center = found["center_household"].fillna(False).astype(bool)
     if center not in found.index:
-        raise NotFoundError(f"no household {center}")
+        raise NotFoundError(Message("visit.no_household", code=center))
     problems: list[Problem] = []
     if not is_center[center]:
         problems.append(Problem(None, "center", f"household {center} is not a 党员中心户"))
