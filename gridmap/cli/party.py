@@ -44,7 +44,9 @@ from gridmap.party.service import store_findings
 from gridmap.party.vocabulary import ORG_KINDS
 from gridmap.privacy import protect_party
 from gridmap.stores import open_store
-from gridmap.texts import Message
+from gridmap.texts import Message, language, say
+from gridmap.texts.messages import MESSAGES
+from gridmap.vocabulary import column_label
 
 party_app = LocalisedTyper()
 points_app = LocalisedTyper()
@@ -66,10 +68,16 @@ def _day(text: str | None, name: str = "on") -> dt.date:
         raise ConfigError(Message("cli.bad_date", option=f"--{name}", text=repr(text))) from None
 
 
+def _header(name: str) -> str:
+    """A register column's header in the reader's language (`party.col.<name>`, else the vocabulary's)."""
+    key = f"party.col.{name}"
+    return say(key) if key in MESSAGES else column_label(name, language())
+
+
 def _print_table(title: str, frame: pd.DataFrame) -> None:
     shown = Table(title=title, title_justify="left")
     for name in frame.columns:
-        shown.add_column(str(name), overflow="fold")
+        shown.add_column(_header(str(name)), overflow="fold")
     for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
         shown.add_row(*("" if v is None else str(v) for v in row))
     console.print(shown)
@@ -95,15 +103,18 @@ def tree_command(
         orgs = opened.party_book().orgs(on=_day(on))
     orgs = protect_party("party_orgs", orgs, [with_personal] * len(orgs))
 
+    lang = language()
+
     def add(node: Tree, org: dict[str, Any]) -> None:
-        label = f"{org['name']} [dim]{org['code']} {ORG_KINDS[org['kind']].zh} {org['area_code']}[/]"
-        branch = node.add(f"{label} 书记 {org['secretary'] or '—'}")
+        label = f"{org['name']} [dim]{org['code']} {ORG_KINDS[org['kind']].label(lang)} {org['area_code']}[/]"
+        branch = node.add(say("party.tree.node", label=label, secretary=org["secretary"] or "—"))
         for child in org["children"]:
             add(branch, child)
 
     for top in org_tree(orgs):
         if street is None or top["area_code"] == street:
-            root = Tree(f"[bold]{top['name']}[/] {top['code']} 书记 {top['secretary'] or '—'}")
+            label = f"[bold]{top['name']}[/] {top['code']}"
+            root = Tree(say("party.tree.node", label=label, secretary=top["secretary"] or "—"))
             for child in top["children"]:
                 add(root, child)
             console.print(root)
@@ -129,7 +140,7 @@ def org_command(
     )
     with open_store(store, create=False) as opened:
         row = save_org(opened, org, by=getpass.getuser())
-    console.print(f"organisation {code} in force from {row['valid_from']}", highlight=False)
+    console.print(say("party.saved", code=code, day=row["valid_from"]), highlight=False)
 
 
 @party_app.command("close")
@@ -137,7 +148,7 @@ def close_command(code: str, on: OnOption = None, store: StoreOption = None) -> 
     """Close an organisation (its children must be closed first)."""
     with open_store(store, create=False) as opened:
         close_org(opened, code, _day(on))
-    console.print(f"organisation {code} closed on {_day(on)}", highlight=False)
+    console.print(say("party.closed", code=code, day=_day(on)), highlight=False)
 
 
 @party_app.command("revert")
@@ -145,7 +156,7 @@ def revert_command(code: str, store: StoreOption = None) -> None:
     """Undo an organisation's newest version (or its closing)."""
     with open_store(store, create=False) as opened:
         revert_org(opened, code)
-    console.print(f"organisation {code}: newest version undone", highlight=False)
+    console.print(say("party.reverted", code=code), highlight=False)
 
 
 @party_app.command("history")
@@ -154,10 +165,10 @@ def history_command(code: str, with_personal: WithPersonal = False, store: Store
     with open_store(store, create=False) as opened:
         versions = opened.party_book().orgs(codes=[code])
     if not len(versions):
-        raise ConfigError(f"no organisation {code}")
+        raise ConfigError(Message("party.no_org", code=code))
     versions = protect_party("party_orgs", versions, [with_personal] * len(versions))
     shown = ["valid_from", "valid_to", "name", "parent_code", "area_code", "secretary", "changed_by"]
-    _print_table(f"{code} 历次版本 versions", versions[shown])
+    _print_table(say("party.versions", code=code), versions[shown])
 
 
 @party_app.command("link")
@@ -169,7 +180,7 @@ def link_command(
     """Confirm a center household's 一户十联 links (replacing its earlier ones)."""
     with open_store(store, create=False) as opened:
         rows = confirm_links(opened, center, households, by=getpass.getuser())
-    console.print(f"{center}: {len(rows)} households confirmed", highlight=False)
+    console.print(say("party.linked", center=center, n=len(rows)), highlight=False)
 
 
 @party_app.command("propose")
@@ -187,9 +198,12 @@ def findings_command(on: OnOption = None, store: StoreOption = None) -> None:
     with open_store(store, create=False) as opened:
         found = store_findings(opened, _day(on))
     if found is None:
-        raise ConfigError("the store keeps no party organisations (gridmap party seed or import)")
+        raise ConfigError(Message("party.no_registers"))
+    lang = language()
     for kind, table in found.items():
-        _print_table(f"{PARTY_FINDINGS[kind].zh} {PARTY_FINDINGS[kind].en}: {len(table):,}", table.head(20))
+        finding = PARTY_FINDINGS[kind]
+        title = say("party.finding", label=finding.label(lang), n=len(table))
+        _print_table(title, table.head(20))
 
 
 @party_app.command("export")
@@ -203,7 +217,7 @@ def export_command(
     with open_store(store, create=False) as opened:
         frame = register_frame(opened, register, whole=with_personal)
     write_register(frame, output)
-    console.print(f"{len(frame):,} rows → {output}", highlight=False)
+    console.print(say("cli.rows_written", n=len(frame), path=output), highlight=False)
 
 
 @party_app.command("import")
@@ -215,7 +229,7 @@ def import_command(
     """Add the rows of a file to a register: all of them, or none and every bad row named."""
     with open_store(store, create=False) as opened:
         n = import_register(opened, register, source, by=getpass.getuser())
-    console.print(f"{n:,} rows written to {register}", highlight=False)
+    console.print(say("party.imported", n=n, register=register), highlight=False)
 
 
 @points_app.command("add")
@@ -231,7 +245,7 @@ def points_add_command(
     """Record an approved points entry."""
     with open_store(store, create=False) as opened:
         record_points(opened, PointEntry(member, rule, _day(on), approver, evidence, events))
-    console.print(f"{member}: {events} × {rule} recorded", highlight=False)
+    console.print(say("party.points_recorded", member=member, events=events, rule=rule), highlight=False)
 
 
 @points_app.command("rank")
@@ -249,9 +263,9 @@ def points_rank_command(
         table = public_list(ranked, opened.party_book().orgs()) if public else ranked
     if output is not None:
         write_register(table, output)
-        console.print(f"{len(table):,} rows → {output}", highlight=False)
+        console.print(say("cli.rows_written", n=len(table), path=output), highlight=False)
         return
-    _print_table(f"{year} 年党员积分 points", table)
+    _print_table(say("party.points_title", year=year), table)
 
 
 @points_app.command("rules")
@@ -267,7 +281,7 @@ def points_rules_command(
             rules = read_register(source).astype({"points": "Int64", "annual_cap": "Int64"})
             set_rules(opened, rules)
         shown = opened.party_book().point_rules()
-    _print_table("积分规则 point rules", shown)
+    _print_table(say("party.rules_title"), shown)
 
 
 @funds_app.command("add")
@@ -284,7 +298,7 @@ def funds_add_command(
     """Record a receipt or spending."""
     with open_store(store, create=False) as opened:
         record_funds(opened, FundsEntry(org, year, flow, amount, source, category, evidence))
-    console.print(f"{org} {year}: {flow} ¥{amount:,.2f}", highlight=False)
+    console.print(say("party.funds_recorded", org=org, year=year, flow=flow, amount=amount), highlight=False)
 
 
 @funds_app.command("year")
@@ -292,5 +306,5 @@ def funds_year_command(year: int, store: StoreOption = None) -> None:
     """What each organisation is owed, received and short of, and its balance."""
     with open_store(store, create=False) as opened:
         short, balance = year_funds(opened, year)
-    _print_table(f"{year} 年经费到位 entitlements", short)
-    _print_table(f"{year} 年收支 balances", balance)
+    _print_table(say("party.entitlements_title", year=year), short)
+    _print_table(say("party.balances_title", year=year), balance)

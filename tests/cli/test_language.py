@@ -320,3 +320,34 @@ def test_the_case_tables_read_only_the_reader_s_language(
     assert "催办督办清单 2026-12-07：0 件" in due.stdout and "cases to chase" not in due.stdout
     due = _run(["cases", "due", "--on", "2026-12-07", "--store", district_store], "en", tmp_path, pytest_env)
     assert "cases to chase on 2026-12-07: 0" in due.stdout and "催办" not in due.stdout
+
+
+def test_party_output_reads_in_the_language(tmp_path: Path, pytest_env: tuple[Any, Any]) -> None:
+    from gridmap.stores import open_store
+    from tests.party.conftest import load_chain
+
+    path = str(tmp_path / "party.gpkg")
+    with open_store(path) as store:
+        load_chain(store)
+    pytest_env[0].setenv("COLUMNS", "200")
+    base = ["--store", path]
+    zh = _run(["party", "findings", "--on", "2025-06-01", *base], None, tmp_path, pytest_env)
+    assert "楼栋未建党小组：" in zh.stdout and "buildings without" not in zh.stdout
+    assert re.search(r"┃ 编码 +┃ 名称 +┃ 网格 +┃", zh.stdout), zh.stdout
+    en = _run(["party", "findings", "--on", "2025-06-01", *base], "en", tmp_path, pytest_env)
+    assert re.search(r"buildings without a\s+party group: 2", en.stdout) and "楼栋未建党小组" not in en.stdout
+    assert re.search(r"┃ code +┃ name +┃ grid +┃", en.stdout), en.stdout
+    history = _run(["party", "history", "PB1", *base], None, tmp_path, pytest_env)
+    assert (
+        "PB1 历次版本" in history.stdout
+        and "生效日期" in history.stdout
+        and "valid_from" not in history.stdout
+    )
+    funds = _run(["party", "funds", "year", "2025", *base], None, tmp_path, pytest_env)
+    assert "2025 年经费到位" in funds.stdout and "应拨" in funds.stdout and "entitled" not in funds.stdout
+    linked = _run(["party", "link", "H1", "H2", "H3", *base], None, tmp_path, pytest_env)
+    assert linked.stdout.strip() == "H1：已确认联系 2 户"
+    linked = _run(["party", "link", "H1", "H2", "H3", *base], "en", tmp_path, pytest_env)
+    assert linked.stdout.strip() == "H1: 2 households confirmed"
+    tree = _run(["party", "tree", "--on", "2025-01-01", *base], None, tmp_path, pytest_env)
+    assert " 书记 " in tree.stdout and "secretary" not in tree.stdout
