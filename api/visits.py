@@ -19,12 +19,12 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Caller, Principal
+from api.language import request_language
 from gridmap.errors import NotFoundError, PermissionDeniedError
 from gridmap.localtime import BEIJING
 from gridmap.privacy import Role
 from gridmap.stores import Store
-from gridmap.texts import Message
-from gridmap.visits.due import STATUS_LABELS
+from gridmap.texts import Message, say
 from gridmap.visits.rules import category_label
 from gridmap.visits.service import Visit, due, log_visit, stats
 
@@ -104,14 +104,15 @@ def get_due(
     table = due(store, grid, day, caller.role, for_editing=own).to_crs(4326)
     points = np.asarray(table.geometry.values, dtype=object)
     located = table.drop(columns="geometry").assign(lon=shapely.get_x(points), lat=shapely.get_y(points))
+    lang = request_language(request)
     rows = []
     for record in located.astype(object).to_dict("records"):
         row = {str(k): _json(v) for k, v in record.items()}
         if "categories" in row:
             codes = [c for c in str(row["categories"] or "").split(",") if c]
             row["categories"] = codes
-            row["category_labels"] = [category_label(c) for c in codes]
-        row["status_label"] = STATUS_LABELS[str(row["status"])]
+            row["category_labels"] = [category_label(c, lang) for c in codes]
+        row["status_label"] = say(f"visit.status.{row['status']}", lang)
         rows.append(row)
     return {"grid": grid, "on": day.isoformat(), "count": len(rows), "households": rows}
 

@@ -351,3 +351,23 @@ def test_party_output_reads_in_the_language(tmp_path: Path, pytest_env: tuple[An
     assert linked.stdout.strip() == "H1: 2 households confirmed"
     tree = _run(["party", "tree", "--on", "2025-01-01", *base], None, tmp_path, pytest_env)
     assert " 书记 " in tree.stdout and "secretary" not in tree.stdout
+
+
+def test_visit_tables_read_only_the_reader_s_language(
+    district_store: str, tmp_path: Path, pytest_env: tuple[Any, Any]
+) -> None:
+    pytest_env[0].setenv("COLUMNS", "200")
+    due = ["visits", "due", "--grid", "G1", "--on", "2026-12-07", "--store", district_store]
+    zh = _run(due, None, tmp_path, pytest_env)
+    assert (
+        "网格 G1 走访清单 2026-12-07：" in zh.stdout
+        and "户编码" in zh.stdout
+        and "household" not in zh.stdout
+    )
+    en = _run(due, "en", tmp_path, pytest_env)
+    assert "visits due in grid G1 on 2026-12-07:" in en.stdout and "户编码" not in en.stdout
+    week = ["visits", "patrol", "week", "--on", "2026-12-09", "--store", district_store]
+    zh = _run(week, None, tmp_path, pytest_env)
+    assert "巡查 2026-12-07 — 2026-12-13" in zh.stdout and "巡查次数" in zh.stdout
+    en = _run(week, "en", tmp_path, pytest_env)
+    assert "patrols 2026-12-07 — 2026-12-13" in en.stdout and "巡查" not in en.stdout
