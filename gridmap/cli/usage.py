@@ -44,10 +44,11 @@ def usage_text(error: usage.ClickException, lang: Lang) -> str:
         return _bad_value(error, lang)
     if isinstance(error, usage.FileError):
         return say("usage.cannot_open", lang, path=repr(error.ui_filename), why=error.message)
-    if isinstance(error, usage.UsageError) and english.endswith("?") and ". Did you mean " in english:
-        asked, _, suggestions = english[:-1].partition(". Did you mean ")
+    suggested = read_back("usage.did_you_mean", english)  # typer's suggestion after an unknown command
+    if suggested is not None:
+        asked = suggested["message"]
         said = say_again(f"{asked}.", _PLAIN, lang) or asked
-        return say("usage.did_you_mean", lang, message=said, suggestions=suggestions)
+        return say("usage.did_you_mean", lang, message=said, suggestions=suggested["suggestions"])
     return say_again(english, (*_PLAIN, *_OPTION), lang) or english
 
 
