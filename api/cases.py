@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from api.auth import Caller, Principal
 from api.errors import RateLimitedError
+from api.language import request_language
 from api.settings import ApiSettings
 from gridmap.cases.calendar import load_calendar
 from gridmap.cases.categories import load_catalogue
@@ -52,7 +53,7 @@ from gridmap.privacy import Role
 from gridmap.stores import Store
 from gridmap.stores.cases import GROUPS, CaseFilter
 from gridmap.stores.query import MAX_OFFSET
-from gridmap.texts import Message
+from gridmap.texts import Message, text
 from gridmap.visits.intake import report_once
 from gridmap.vocabulary import CASE_RATES, rate_color, rate_grade
 
@@ -214,7 +215,10 @@ def report(request: Request, response: Response, caller: Caller, body: CaseIn) -
             return {**_one(desk, case, caller.role), "created": False}
     else:
         case = desk.report(actor_of(caller), CaseReport(**fields))
-    return {**_one(desk, case, caller.role), "placement": case["placement"], "duplicates": case["duplicates"]}
+    placement = case["placement"]
+    if placement["reason"] is not None:  # why it is unplaced, said to the caller in their language
+        placement = {**placement, "reason": text(placement["reason"], request_language(request))}
+    return {**_one(desk, case, caller.role), "placement": placement, "duplicates": case["duplicates"]}
 
 
 @router.get("/cases", summary="The cases you may see, filtered; JSON, GeoJSON or CSV")

@@ -135,3 +135,15 @@ def test_a_case_transition_refused_over_http_reads_in_the_language(client: TestC
         "没有案件 '19990101000000'",
         "no case '19990101000000'",
     )
+
+
+def test_why_a_case_is_unplaced_reads_in_the_language(client: TestClient) -> None:
+    body = {"category": "0102", "address": "解放路999号"}
+    for accept, reason in (
+        ("zh-CN", "地址不在登记册中：解放路999号"),
+        ("en", "address not in the register: 解放路999号"),
+    ):
+        reply = client.post("/cases", json=body, headers={**bearer(ADMIN), "Accept-Language": accept})
+        assert reply.status_code == 201, reply.text
+        assert reply.json()["placement"]["reason"] == reason
+        assert reply.json()["placement"]["method"] is None
