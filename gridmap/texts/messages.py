@@ -844,6 +844,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{action}：只有管理员或 {code} 自己的编辑可以修改",
         "{action}: only an admin or {code}'s own editors may change it",
     ),
+    "error.no_scope": ("没有编码为 {code} 的{scope}", "no {scope} with code {code}"),
+    "error.scope.street": ("街道", "street"),
+    "error.scope.community": ("社区", "community"),
+    "error.scope.grid": ("网格", "grid"),
+    "siting.needs_layer": ("选址需要 {layer} 图层", "siting needs the {layer} layer"),
+    "siting.no_candidates": (
+        "没有候选点位：数据库中没有楼栋，也没有给出候选点",
+        "no candidate sites: the store has no buildings and no candidates were given",
+    ),
+    "siting.no_geometry": ("没有带几何的候选点位", "no candidate sites with a geometry"),
+    "history.no_revision": ("{store} 中没有版本 {revision}", "{store} has no revision {revision}"),
+    "history.nothing_to_revert": (
+        "版本 {revision} 所做的改动与当前数据已无差别，无可撤销",
+        "revision {revision} changed nothing that differs from the store now",
+    ),
     # api/errors.py: a request FastAPI could not parse
     "api.invalid": ("参数无效：{fields}", "invalid {fields}"),
     "api.invalid_request": ("请求无效", "invalid request"),
