@@ -33,6 +33,7 @@ from gridmap.errors import PermissionDeniedError
 from gridmap.history import Author, set_author
 from gridmap.privacy import Role
 from gridmap.stores import Store
+from gridmap.texts import Message
 
 # Layers an anonymous caller may read; households (where people live) need a token.
 PUBLIC_LAYERS = frozenset(
@@ -56,14 +57,16 @@ class Principal:
     def require(self, role: Role, action: str) -> None:
         """Raise PermissionDeniedError unless the caller has at least `role`."""
         if not self.role.allows(role):
-            raise PermissionDeniedError(f"{action} needs the {role.value} role (you are {self.role.value})")
+            raise PermissionDeniedError(
+                Message("api.needs_role", action=action, role=role.value, you=self.role.value)
+            )
 
     def can_read(self, layer: str) -> bool:
         return layer in PUBLIC_LAYERS or self.role.allows(Role.VIEWER)
 
     def require_read(self, layer: str) -> None:
         if not self.can_read(layer):
-            raise PermissionDeniedError(f"reading {layer} needs a viewer token")
+            raise PermissionDeniedError(Message("api.needs_viewer", layer=layer))
 
     def require_writer(self, layer: str, action: str) -> None:
         """May this caller write `layer` at all? (before the request is even validated)"""
@@ -93,7 +96,7 @@ def principal_for(token: str | None, grants: dict[str, TokenGrant]) -> Principal
                 frozenset(grant.departments),
                 frozenset(grant.party_orgs) if grant.role == "editor" else frozenset(),
             )
-    raise AuthenticationError("unknown or revoked token")
+    raise AuthenticationError(Message("api.unknown_token"))
 
 
 class TokenGuard:
@@ -112,9 +115,7 @@ class TokenGuard:
         if not self._limiter.test(self._item, "tokens", client):
             reset, _left = self._limiter.get_window_stats(self._item, "tokens", client)
             wait = max(1, int(reset - time.time()) + 1)
-            raise RateLimitedError(
-                f"too many unknown tokens from {client}; try again in {wait} s", retry_after=wait
-            )
+            raise RateLimitedError(Message("api.too_many_tokens", client=client, wait=wait), retry_after=wait)
 
     def failed(self, client: str) -> None:
         self._limiter.hit(self._item, "tokens", client)
@@ -137,11 +138,11 @@ def _basic_token(credentials: str) -> str:
     try:
         decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        raise AuthenticationError("the Basic credentials are not base64 of user:password") from None
+        raise AuthenticationError(Message("api.basic_not_base64")) from None
     user, _, password = decoded.partition(":")
     token = (password or user).strip()
     if not token:
-        raise AuthenticationError("send the token as the password of Basic authentication")
+        raise AuthenticationError(Message("api.basic_no_token"))
     return token
 
 
@@ -154,7 +155,7 @@ def principal_of(request: Request) -> Principal:
     if scheme.lower() == "basic" and credentials.strip():
         return authenticate(request, _basic_token(credentials.strip()))
     if scheme.lower() != "bearer" or not credentials.strip():
-        raise AuthenticationError("the Authorization header must be `Bearer <token>` or Basic")
+        raise AuthenticationError(Message("api.bad_authorization"))
     return authenticate(request, credentials.strip())
 
 

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from api.auth import Caller, Principal
 from api.errors import RateLimitedError
+from api.language import request_language
 from api.settings import ApiSettings
 from gridmap.cases.calendar import load_calendar
 from gridmap.cases.categories import load_catalogue
@@ -52,6 +53,7 @@ from gridmap.privacy import Role
 from gridmap.stores import Store
 from gridmap.stores.cases import GROUPS, CaseFilter
 from gridmap.stores.query import MAX_OFFSET
+from gridmap.texts import Message, text
 from gridmap.visits.intake import report_once
 from gridmap.vocabulary import CASE_RATES, rate_color, rate_grade
 
@@ -213,7 +215,10 @@ def report(request: Request, response: Response, caller: Caller, body: CaseIn) -
             return {**_one(desk, case, caller.role), "created": False}
     else:
         case = desk.report(actor_of(caller), CaseReport(**fields))
-    return {**_one(desk, case, caller.role), "placement": case["placement"], "duplicates": case["duplicates"]}
+    placement = case["placement"]
+    if placement["reason"] is not None:  # why it is unplaced, said to the caller in their language
+        placement = {**placement, "reason": text(placement["reason"], request_language(request))}
+    return {**_one(desk, case, caller.role), "placement": placement, "duplicates": case["duplicates"]}
 
 
 @router.get("/cases", summary="The cases you may see, filtered; JSON, GeoJSON or CSV")
@@ -299,7 +304,7 @@ def stats(
     ] = None,
 ) -> dict[str, Any]:
     """Aggregates only (no personal data): any token may read them."""
-    caller.require(Role.VIEWER, "case statistics")
+    caller.require(Role.VIEWER, Message("api.action.case_statistics"))
     desk = _desk(request)
     start, end = desk.calendar.period(since, until)
     table = desk.statistics(by, since=start, until=end, period=period)
@@ -354,7 +359,7 @@ def case_dashboard(
     on: Annotated[dt.date | None, Query(description="The local day (today by default)")] = None,
 ) -> dict[str, Any]:
     """Counts and rates of the caller's own area (no personal data)."""
-    caller.require(Role.VIEWER, "the case dashboard")
+    caller.require(Role.VIEWER, Message("api.action.case_dashboard"))
     desk = _desk(request)
     day = on or desk.clock().astimezone(desk.calendar.zone).date()
     return dashboard(desk, actor_of(caller), day).as_dict()

@@ -35,6 +35,7 @@ from fastapi import Request
 from api.errors import AuthenticationError
 from api.settings import TokenGrant
 from gridmap.errors import PermissionDeniedError
+from gridmap.texts import Message
 
 COOKIE = "gridmap_session"
 CSRF_COOKIE = "gridmap_csrf"
@@ -146,16 +147,16 @@ def verify(value: str, grants: Mapping[str, TokenGrant], ended: EndedSessions | 
     payload, _, signature = value.partition(".")
     expected = _b64(hmac.new(_key(grants), payload.encode(), hashlib.sha256).digest())
     if not signature or not hmac.compare_digest(expected, signature):
-        raise AuthenticationError("the session cookie is not valid: sign in again")
+        raise AuthenticationError(Message("api.session_invalid"))
     try:
         data = json.loads(_unb64(payload))
         session = Session(str(data["g"]), int(data["e"]), str(data["c"]))
     except (ValueError, KeyError, TypeError):
-        raise AuthenticationError("the session cookie is not valid: sign in again") from None
+        raise AuthenticationError(Message("api.session_invalid")) from None
     if session.expires < time.time():
-        raise AuthenticationError("the session has expired: sign in again")
+        raise AuthenticationError(Message("api.session_expired"))
     if ended is not None and ended.ended(session):
-        raise AuthenticationError("this session was signed out: sign in again")
+        raise AuthenticationError(Message("api.session_ended"))
     return session
 
 
@@ -164,7 +165,7 @@ def token_of(session: Session, grants: Mapping[str, TokenGrant]) -> str:
     for token in grants:
         if hmac.compare_digest(_fingerprint(token), session.grant):
             return token
-    raise AuthenticationError("the token of this session was revoked: sign in again")
+    raise AuthenticationError(Message("api.session_revoked"))
 
 
 def check_csrf(request: Request, session: Session) -> None:
@@ -173,7 +174,7 @@ def check_csrf(request: Request, session: Session) -> None:
         return
     sent = request.headers.get(CSRF_HEADER, "")
     if not sent or not hmac.compare_digest(sent, session.csrf):
-        raise PermissionDeniedError("a write with the session cookie needs the X-CSRF-Token header")
+        raise PermissionDeniedError(Message("api.csrf"))
 
 
 def session_token(request: Request) -> str | None:
@@ -196,4 +197,4 @@ def refuse_cross_site(request: Request, action: str) -> None:
     origin = request.headers.get("origin")
     own = f"{request.url.scheme}://{request.url.netloc}"
     if fetch_site not in (None, "same-origin", "none") or (origin is not None and origin != own):
-        raise PermissionDeniedError(f"{action} from another site is refused")
+        raise PermissionDeniedError(Message("api.cross_site", action=action))

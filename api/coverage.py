@@ -30,6 +30,7 @@ from gridmap.errors import UnavailableError
 from gridmap.privacy import Role, protect, sight
 from gridmap.serving import Edition, LiveAnalysis, Shelf
 from gridmap.stores import Store
+from gridmap.texts import Message
 
 router = APIRouter(tags=["coverage"])
 
@@ -70,7 +71,7 @@ def for_role(
 
 def cached_analysis(request: Request, caller: Caller) -> tuple[dict[str, gpd.GeoDataFrame], Analysis]:
     """The analysis as this caller may see it; coverage needs at least a viewer token."""
-    caller.require(Role.VIEWER, "coverage figures")
+    caller.require(Role.VIEWER, Message("api.action.coverage"))
     cache: AnalysisCache = request.app.state.analysis
     return for_role(*cache.get(), caller.role)
 
@@ -168,7 +169,7 @@ def coverage(
     Served from the newest published analysis (the `X-Gridmap-Revision`
     header names its store revision): never computed while the caller waits.
     """
-    caller.require(Role.VIEWER, "coverage figures")
+    caller.require(Role.VIEWER, Message("api.action.coverage"))
     edition = _edition(request)
     levels: tuple[Level, ...] = (level,) if level else ("grids", "communities", "streets")
     parts = [b'{"totals":', edition.read("totals.json")]
@@ -190,7 +191,7 @@ def gaps(
     kind: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
     """Uncovered households per grid, grids without party branch or worker, topology errors."""
-    caller.require(Role.VIEWER, "coverage figures")
+    caller.require(Role.VIEWER, Message("api.action.coverage"))
     edition = _edition(request)
     wanted = [(name, "=", value) for name, value in (("grid_code", grid_code), ("kind", kind)) if value]
     table = pq.read_table(pa.BufferReader(edition.read("gaps.parquet")), filters=wanted or None)

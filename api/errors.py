@@ -8,6 +8,7 @@ A caller's mistake never becomes a 500 or a traceback.
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -33,6 +34,8 @@ from gridmap.errors import (
 )
 from gridmap.export import ExportError
 from gridmap.texts import Lang, say, text
+from gridmap.texts.inputs import input_reason
+from gridmap.texts.messages import MESSAGES
 from gridmap.versions import InvalidDateError
 
 log = logging.getLogger("gridmap.api")
@@ -107,15 +110,6 @@ def status_of(exc: GridmapError) -> tuple[int, str]:
     return 400, "bad_request"
 
 
-# What a caller is told of a server-side failure; the full text (URLs, database errors) goes to the log only.
-SERVER_SIDE = {
-    "misconfigured": "the server is misconfigured; its log says why",
-    "store_unavailable": "the store is unavailable; the server log has the details",
-    "internal": "internal error; the server log has the details",
-    "not_ready": "not ready yet; try again shortly",
-}
-
-
 def error_body(exc: GridmapError, lang: Lang | None = None) -> dict[str, Any]:
     """The JSON body for a domain error: message (in `lang`), code and any structured details it carries.
 
@@ -123,8 +117,8 @@ def error_body(exc: GridmapError, lang: Lang | None = None) -> dict[str, Any]:
     fields, rows and suggestions are for programs and read the same in every language.
     """
     status, code = status_of(exc)
-    if status >= 500:
-        return {"detail": SERVER_SIDE[code], "code": code}
+    if status >= 500:  # a server-side failure: its full text (URLs, database errors) goes to the log only
+        return {"detail": say(f"api.server.{code}", lang), "code": code}
     body: dict[str, Any] = {"detail": exc.text(lang), "code": getattr(exc, "reason", None) or code}
     if isinstance(exc, ValidationError):
         body["errors"] = [
@@ -167,31 +161,43 @@ async def _domain(request: Request, exc: Exception) -> JSONResponse:
 
 async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    lang = request_language(request)
     errors = [
         {
             "field": ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path")),
             "location": err.get("loc", ("",))[0],
-            "reason": err.get("msg", "invalid"),
+            "reason": input_reason(err, lang),
         }
         for err in exc.errors()
     ]
-    lang = request_language(request)
     named = ", ".join(e["field"] for e in errors if e["field"])
     detail = say("api.invalid", lang, fields=named) if named else say("api.invalid_request", lang)
     body = {"detail": detail, "code": "invalid", "errors": errors}
     return JSONResponse(jsonable_encoder(body), status_code=422)
 
 
-async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     """Anything not handled above: a JSON 500 (never a traceback or plain text to the caller)."""
     log.error("unhandled %s", type(exc).__name__, exc_info=exc)
-    return JSONResponse({"detail": SERVER_SIDE["internal"], "code": "internal"}, status_code=500)
+    detail = say("api.server.internal", request_language(request))
+    return JSONResponse({"detail": detail, "code": "internal"}, status_code=500)
 
 
-async def _http(_: Request, exc: Exception) -> JSONResponse:
+def http_detail(status: int, detail: str, lang: Lang) -> str:
+    """Starlette's own detail for a status (its reason phrase: "Not Found") in `lang`; another stays."""
+    key = f"api.http.{status}"
+    try:
+        standard = HTTPStatus(status).phrase
+    except ValueError:
+        return detail
+    return say(key, lang) if detail == standard and key in MESSAGES else detail
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    detail = http_detail(exc.status_code, exc.detail, request_language(request))
     return JSONResponse(
-        {"detail": exc.detail, "code": "http_error"}, status_code=exc.status_code, headers=exc.headers
+        {"detail": detail, "code": "http_error"}, status_code=exc.status_code, headers=exc.headers
     )
 
 

@@ -35,6 +35,7 @@ from gridmap.ingest import Mode, features_source, import_source
 from gridmap.ingest.values import text_problems
 from gridmap.privacy import PUBLIC_HIDDEN, Role, protect
 from gridmap.stores import BBox, Receipt, Store, query, receipt
+from gridmap.texts import Message
 
 router = APIRouter(tags=["features"])
 
@@ -250,7 +251,7 @@ def _check_equality_fields(spec: Layer, role: Role, params: Mapping[str, str]) -
     allowed = filterable(spec, role)
     for key in params:
         if key in spec.field_names and key not in allowed:
-            raise PermissionDeniedError(f"filtering {spec.name} by {key} needs a higher role")
+            raise PermissionDeniedError(Message("error.filter_role", layer=spec.name, field=key))
 
 
 def _in_crs(frame: gpd.GeoDataFrame, target: crs_uris.CrsUri) -> gpd.GeoDataFrame:
@@ -336,7 +337,7 @@ def _page_links(request: Request, asked: ogc.ItemsQuery, page: query.Page) -> li
 def _one(store: Store, spec: Layer, code: str) -> gpd.GeoDataFrame:
     frame = store.read(spec.name, codes=[code])
     if len(frame) == 0:
-        raise NotFoundError(f"{spec.name} has no feature with code {code!r}")
+        raise NotFoundError(Message("error.no_feature", layer=spec.name, codes=repr(code)))
     return frame
 
 
@@ -685,7 +686,7 @@ def replace_items(
     existing = store.read(spec.name, codes=codes)
     missing = sorted(set(codes) - set(existing["code"].astype(str)))
     if missing:
-        raise NotFoundError(f"{spec.name} has no feature with code {', '.join(map(repr, missing))}")
+        raise NotFoundError(Message("error.no_feature", layer=spec.name, codes=", ".join(map(repr, missing))))
     got = _write(
         store,
         spec,

@@ -15,11 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from api.errors import SERVER_SIDE
+from api.language import request_language
 from gridmap import __version__
 from gridmap.errors import GridmapError
 from gridmap.serving import Shelf
 from gridmap.stores import Store
+from gridmap.texts import say
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger("gridmap.api")
@@ -58,7 +59,11 @@ async def health(request: Request) -> JSONResponse:
     except GridmapError as exc:
         log.error("health: %s: %s", type(exc).__name__, exc)  # URLs and database text: the log only
         return JSONResponse(
-            {"status": "unavailable", "detail": SERVER_SIDE["store_unavailable"]}, status_code=503
+            {
+                "status": "unavailable",
+                "detail": say("api.server.store_unavailable", request_language(request)),
+            },
+            status_code=503,
         )
     edition = shelf.newest()
     body: dict[str, object] = {"status": "ok", "version": __version__, "revision": revision}

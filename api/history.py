@@ -22,6 +22,7 @@ from gridmap.frames import conform
 from gridmap.history import FeatureChange, Revision, visible
 from gridmap.privacy import Role
 from gridmap.stores import Store
+from gridmap.texts import Message
 from gridmap.versions import InvalidDateError
 
 router = APIRouter(tags=["history"])
@@ -91,7 +92,7 @@ def history(
     """With `layer` and `code`, each revision carries that feature's before and after."""
     store = _store(request)
     if caller.role is not Role.ADMIN:
-        caller.require(Role.EDITOR, "reading the history")
+        caller.require(Role.EDITOR, Message("api.action.history"))
         if layer is None or code is None:
             raise BadRequestError(
                 "an editor reads the history of one feature: give layer and code", field="code"
@@ -109,7 +110,7 @@ def history(
 def revision_detail(
     request: Request, caller: Caller, revision: int, limit: Annotated[int, Query(ge=1, le=MAX_CHANGES)] = 1000
 ) -> JSONResponse:
-    caller.require(Role.ADMIN, "reading a whole revision")
+    caller.require(Role.ADMIN, Message("api.action.revision"))
     return JSONResponse(_shown(_store(request).changes(revision), caller, limit))
 
 
@@ -118,7 +119,7 @@ def revision_detail(
 )
 def revert(request: Request, caller: Caller, revision: int) -> JSONResponse:
     """409 when a feature it changed has changed since (revert the later revisions first)."""
-    caller.require(Role.ADMIN, "reverting a revision")
+    caller.require(Role.ADMIN, Message("api.action.revert"))
     store = _store(request)
     new = store.revert(revision)
     return JSONResponse({"revision": new, "reverts": revision}, status_code=201)

@@ -24,6 +24,7 @@ from gridmap.crs_uris import CrsUri
 from gridmap.errors import CRSError
 from gridmap.stores import BBox, query
 from gridmap.stores.conditions import Condition
+from gridmap.texts import Message
 
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 100
@@ -62,11 +63,13 @@ def only(request: Request, allowed: Collection[str]) -> None:
     """400 for a query parameter the route does not define (/req/core/query-param-unknown)."""
     for key in request.query_params:
         if key not in allowed:
-            known = ", ".join(sorted(allowed)) or "none"
-            raise QueryParameterError(f"unknown query parameter {key!r}; this resource takes: {known}", key)
+            known = ", ".join(sorted(allowed)) or Message("case.nothing")
+            raise QueryParameterError(Message("api.query.unknown", key=repr(key), known=known), key)
     fmt = request.query_params.get("f")
     if fmt is not None and fmt not in FORMATS:
-        raise QueryParameterError(f"f must be one of {', '.join(FORMATS)}, not {fmt!r}", "f")
+        raise QueryParameterError(
+            Message("api.query.one_of", name="f", choices=", ".join(FORMATS), value=repr(fmt)), "f"
+        )
 
 
 def _integer(request: Request, name: str, default: int, low: int, high: int | None) -> int:
@@ -76,10 +79,14 @@ def _integer(request: Request, name: str, default: int, low: int, high: int | No
     try:
         value = int(text)
     except ValueError:
-        raise QueryParameterError(f"{name} must be an integer, not {text!r}", name) from None
+        raise QueryParameterError(Message("api.query.integer", name=name, value=repr(text)), name) from None
     if value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise QueryParameterError(f"{name} must be {bound}, not {value}", name)
+        bound = (
+            Message("api.query.between", low=low, high=high)
+            if high is not None
+            else Message("api.query.least", low=low)
+        )
+        raise QueryParameterError(Message("api.query.bound", name=name, bound=bound, value=value), name)
     return value
 
 
@@ -96,7 +103,9 @@ def crs(request: Request, name: str = "crs") -> CrsUri:
     found = crs_uris.lookup(text)
     if found is None:
         supported = ", ".join(c.uri for c in crs_uris.SUPPORTED)
-        raise QueryParameterError(f"{name} {text!r} is not supported; use one of {supported}", name)
+        raise QueryParameterError(
+            Message("api.query.crs", name=name, value=repr(text), supported=supported), name
+        )
     return found
 
 
@@ -105,10 +114,10 @@ def bbox(request: Request) -> BBox | None:
     text = request.query_params.get("bbox")
     if text is None:
         if "bbox-crs" in request.query_params:
-            raise QueryParameterError("bbox-crs is given without a bbox", "bbox-crs")
+            raise QueryParameterError(Message("api.query.without", name="bbox-crs", needs="bbox"), "bbox-crs")
         return None
     source = crs(request, "bbox-crs")
-    shape = "bbox must be four or six comma-separated numbers"
+    shape = Message("api.query.bbox_shape")
     try:
         parts = [float(p) for p in text.split(",")]
     except ValueError:
@@ -121,7 +130,7 @@ def bbox(request: Request) -> BBox | None:
     with named("bbox-crs"):
         if source != crs_uris.CRS84:
             if not source.lat_first and box[0] > box[2]:
-                raise QueryParameterError("bbox must have min ≤ max in a projected system", "bbox")
+                raise QueryParameterError(Message("api.query.bbox_order"), "bbox")
             box = crs_uris.bbox_to_crs84(box, source)
         return query.check_bbox(box)
 
@@ -141,17 +150,18 @@ def filter_condition(request: Request, spec: Layer, allowed: Collection[str]) ->
     text = params.get("filter")
     lang = params.get("filter-lang", "cql2-text")
     if lang not in filtering.LANGUAGES:
+        choices = ", ".join(filtering.LANGUAGES)
         raise QueryParameterError(
-            f"filter-lang must be one of {', '.join(filtering.LANGUAGES)}, not {lang!r}", "filter-lang"
+            Message("api.query.one_of", name="filter-lang", choices=choices, value=repr(lang)), "filter-lang"
         )
     filter_crs = params.get("filter-crs")
     if filter_crs is not None and crs_uris.lookup(filter_crs) != crs_uris.CRS84:
-        raise QueryParameterError(
-            "filter-crs: filters hold no geometry; only CRS84 is accepted", "filter-crs"
-        )
+        raise QueryParameterError(Message("api.query.filter_crs"), "filter-crs")
     if text is None:
         if "filter-lang" in params:
-            raise QueryParameterError("filter-lang is given without a filter", "filter-lang")
+            raise QueryParameterError(
+                Message("api.query.without", name="filter-lang", needs="filter"), "filter-lang"
+            )
         return None
     with named("filter"):
         return filtering.cql2(spec, text, lang, allowed)
@@ -186,14 +196,14 @@ def cursor(request: Request, offset: int) -> tuple[str | None, str | None]:
     params = request.query_params
     after, before = params.get("after"), params.get("before")
     if after is not None and before is not None:
-        raise QueryParameterError("give after or before, not both", "before")
+        raise QueryParameterError(Message("api.query.after_or_before"), "before")
     for name, value in (("after", after), ("before", before)):
         if value is None:
             continue
         if offset:
-            raise QueryParameterError(f"{name} cuts the page by code: not with offset as well", name)
+            raise QueryParameterError(Message("api.query.cursor_offset", name=name), name)
         if not value or any(ord(c) < 32 or c == "\x7f" for c in value):
-            raise QueryParameterError(f"{name} must be a feature code", name)
+            raise QueryParameterError(Message("api.query.cursor_code", name=name), name)
     return after, before
 
 

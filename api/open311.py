@@ -26,6 +26,7 @@ from gridmap.cases.desk import CaseDesk, CaseReport
 from gridmap.cases.open311 import OPEN311_STATUSES, service_request, services, statuses_of
 from gridmap.errors import GridmapError, NotFoundError, PermissionDeniedError
 from gridmap.stores.cases import CaseFilter
+from gridmap.texts import Message
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 
@@ -55,7 +56,7 @@ def _key(request: Request, form: dict[str, str]) -> Principal:
     if not key and header.lower().startswith("bearer "):
         key = header[7:].strip()
     if not key:
-        raise PermissionDeniedError("an api_key is required (a token of the integrator role)")
+        raise PermissionDeniedError(Message("api.open311.key"))
     return principal_for(key, request.app.state.grants)
 
 
@@ -68,7 +69,7 @@ def service_list(request: Request) -> JSONResponse:
 def service_definition(request: Request, code: str) -> JSONResponse:
     def work() -> dict[str, Any]:
         if code not in _desk(request).catalogue.subcategory_codes:
-            raise NotFoundError(f"no service {code!r}; see services.json")
+            raise NotFoundError(Message("api.open311.no_service", code=repr(code)))
         return {"service_code": code, "attributes": []}
 
     return _reply(work)

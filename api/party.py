@@ -38,6 +38,7 @@ from gridmap.party.service import store_findings
 from gridmap.party.vocabulary import AREA_KINDS, DEDICATED, ORG_KINDS
 from gridmap.privacy import Role, protect_party
 from gridmap.stores import Store
+from gridmap.texts import Message
 
 router = APIRouter(prefix="/party", tags=["party"])
 Code = Annotated[str, Field(min_length=1, max_length=64)]
@@ -133,7 +134,7 @@ def get_tree(
     on: dt.date | None = None,
     street: Annotated[str | None, Query(max_length=64, description="Only this street's committee")] = None,
 ) -> dict[str, Any]:
-    caller.require(Role.VIEWER, "reading the party organisations")
+    caller.require(Role.VIEWER, Message("api.action.party_orgs"))
     store = _store(request)
     rows = _shown_orgs(store.party_book().orgs(on=on or _today()), caller, store)
     tree = org_tree(rows)
@@ -145,17 +146,17 @@ def get_tree(
 
 @router.get("/orgs/{code}", summary="Every version of one organisation (its history)")
 def get_versions(request: Request, caller: Caller, code: str) -> dict[str, Any]:
-    caller.require(Role.VIEWER, "reading the party organisations")
+    caller.require(Role.VIEWER, Message("api.action.party_orgs"))
     store = _store(request)
     rows = store.party_book().orgs(codes=[code])
     if not len(rows):
-        raise NotFoundError(f"no organisation {code!r}")
+        raise NotFoundError(Message("party.no_org", code=repr(code)))
     return {"code": code, "versions": records(_shown_orgs(rows, caller, store))}
 
 
 @router.put("/orgs/{code}", summary="Open a new version of an organisation (closing the one in force)")
 def put_org(request: Request, caller: Caller, code: str, body: OrganisationIn) -> dict[str, Any]:
-    caller.require(Role.EDITOR, "changing party organisations")
+    caller.require(Role.EDITOR, Message("api.action.change_party_orgs"))
     store = _store(request)
     access = _access(caller)
     access.require_version(code, "changing an organisation")
@@ -168,7 +169,7 @@ def put_org(request: Request, caller: Caller, code: str, body: OrganisationIn) -
 def get_members(
     request: Request, caller: Caller, org: Annotated[str | None, Query(max_length=64)] = None
 ) -> dict[str, Any]:
-    caller.require(Role.VIEWER, "reading party members")
+    caller.require(Role.VIEWER, Message("api.action.party_members"))
     store = _store(request)
     book = store.party_book()
     orgs = book.orgs()
@@ -179,7 +180,7 @@ def get_members(
 
 @router.put("/members/{code}", summary="Write a member (their organisation's editors or an admin)")
 def put_member(request: Request, caller: Caller, code: str, body: MemberIn) -> dict[str, Any]:
-    caller.require(Role.EDITOR, "changing party members")
+    caller.require(Role.EDITOR, Message("api.action.change_party_members"))
     store = _store(request)
     book = store.party_book()
     orgs, access = book.orgs(), _access(caller)
@@ -195,20 +196,20 @@ def put_member(request: Request, caller: Caller, code: str, body: MemberIn) -> d
 def get_links(
     request: Request, caller: Caller, center: Annotated[str | None, Query(max_length=64)] = None
 ) -> dict[str, Any]:
-    caller.require(Role.VIEWER, "reading the 一户十联 register")
+    caller.require(Role.VIEWER, Message("api.action.links"))
     links = _store(request).party_book().links(centers=[center] if center else None)
     return {"count": len(links), "links": records(links)}
 
 
 @router.get("/links/{center}/proposal", summary="The computed links proposed for a center household")
 def get_proposal(request: Request, caller: Caller, center: str) -> dict[str, Any]:
-    caller.require(Role.VIEWER, "reading the 一户十联 proposal")
+    caller.require(Role.VIEWER, Message("api.action.link_proposal"))
     return {"center": center, "households": propose_links(_store(request), center)}
 
 
 @router.put("/links/{center}", summary="Confirm a center household's links (its community's editors)")
 def put_links(request: Request, caller: Caller, center: str, body: LinksIn) -> dict[str, Any]:
-    caller.require(Role.EDITOR, "confirming 一户十联 links")
+    caller.require(Role.EDITOR, Message("api.action.confirm_links"))
     store = _store(request)
     if caller.role is not Role.ADMIN:
         found = store.read("households", codes=[center])
@@ -216,7 +217,9 @@ def put_links(request: Request, caller: Caller, center: str, body: LinksIn) -> d
         grids = store.read("grids", codes=[str(grid)]) if isinstance(grid, str) else found.iloc[:0]
         community = grids["community_code"].iloc[0] if len(grids) else None
         if community not in caller.communities:
-            raise PermissionDeniedError(f"household {center} is not in your communities")
+            raise PermissionDeniedError(
+                Message("error.not_yours", what=Message("error.household", code=center))
+            )
     rows = confirm_links(store, center, body.households, by=_access(caller).name)
     return {"center": center, "count": len(rows), "links": [r["household_code"] for r in rows]}
 
@@ -236,7 +239,7 @@ def get_dedicated(request: Request, caller: Caller, on: dt.date | None = None) -
     "/findings", summary="Findings of the chain: buildings without groups, 两个覆盖 … (no personal data)"
 )
 def get_findings(request: Request, caller: Caller, on: dt.date | None = None) -> dict[str, Any]:
-    caller.require(Role.VIEWER, "reading party findings")
+    caller.require(Role.VIEWER, Message("api.action.party_findings"))
     found = store_findings(_store(request), on) or {}
     return {kind: records(table) for kind, table in found.items()}
 
@@ -249,7 +252,7 @@ def get_ranking(
     base: Annotated[int, Query(ge=0, le=1000)] = Scheme.base,
     floor: Annotated[int, Query(ge=0, le=1000)] = Scheme.floor,
 ) -> dict[str, Any]:
-    caller.require(Role.VIEWER, "reading points")
+    caller.require(Role.VIEWER, Message("api.action.points"))
     store = _store(request)
     orgs = store.party_book().orgs()
     ranked = year_ranking(store, year, Scheme(base, floor))
@@ -265,12 +268,12 @@ def get_ranking(
     "/points", status_code=201, summary="Record an approved points entry (the approver is the caller)"
 )
 def post_points(request: Request, caller: Caller, body: PointsIn) -> dict[str, Any]:
-    caller.require(Role.EDITOR, "recording points")
+    caller.require(Role.EDITOR, Message("api.action.record_points"))
     store = _store(request)
     book = store.party_book()
     member = book.members(codes=[body.member_code])
     if not len(member):
-        raise NotFoundError(f"no member {body.member_code!r}")
+        raise NotFoundError(Message("party.no_member", code=repr(body.member_code)))
     access = _access(caller)
     access.require_org(str(member["org_code"].iloc[0]), book.orgs(), "recording points")
     entry = PointEntry(approver=access.name, **body.model_dump())
@@ -281,14 +284,14 @@ def post_points(request: Request, caller: Caller, body: PointsIn) -> dict[str, A
 def get_funds(
     request: Request, caller: Caller, year: Annotated[int, Query(ge=2000, le=2100)]
 ) -> dict[str, Any]:
-    caller.require(Role.VIEWER, "reading party funds")
+    caller.require(Role.VIEWER, Message("api.action.funds"))
     short, balance = year_funds(_store(request), year)
     return {"year": year, "entitlements": records(short), "balances": records(balance)}
 
 
 @router.post("/funds", status_code=201, summary="Record a receipt or spending of an organisation")
 def post_funds(request: Request, caller: Caller, body: FundsIn) -> dict[str, Any]:
-    caller.require(Role.EDITOR, "recording funds")
+    caller.require(Role.EDITOR, Message("api.action.record_funds"))
     store = _store(request)
     _access(caller).require_org(body.org_code, store.party_book().orgs(), "recording funds")
     return {"id": record_funds(store, FundsEntry(**body.model_dump()))}

@@ -22,6 +22,7 @@ from api.visits import _editor_grids, _json, _own_grid, _store
 from gridmap.errors import PermissionDeniedError
 from gridmap.localtime import BEIJING
 from gridmap.privacy import Role, may_see_track
+from gridmap.texts import Message
 from gridmap.visits.patrols import Patrol, record_patrol, week_of, week_stats
 from gridmap.visits.tracks import MAX_POINTS, check_track
 
@@ -47,10 +48,12 @@ def worker_name(caller: Principal) -> str:
 
 @router.post("/patrols", status_code=201, summary="Record a patrol (idempotent on `key`)")
 def post_patrol(request: Request, response: Response, caller: Caller, body: PatrolIn) -> dict[str, Any]:
-    caller.require(Role.EDITOR, "recording patrols")
+    caller.require(Role.EDITOR, Message("api.action.record_patrols"))
     store = _store(request)
     if not _own_grid(caller, store, body.grid_code):
-        raise PermissionDeniedError(f"grid {body.grid_code} is not in your communities")
+        raise PermissionDeniedError(
+            Message("error.not_yours", what=Message("error.grid", code=body.grid_code))
+        )
     lon, lat, ms = zip(*body.fixes, strict=True)
     track = check_track(lon, lat, [t / 1000 for t in ms], source="patrol")
     started = dt.datetime.fromtimestamp(ms[0] / 1000, dt.UTC)
@@ -69,12 +72,12 @@ def list_patrols(
     since: dt.date | None = None,
     until: dt.date | None = None,
 ) -> dict[str, Any]:
-    caller.require(Role.EDITOR, "reading patrols")
+    caller.require(Role.EDITOR, Message("api.action.patrols"))
     store = _store(request)
     mine = _editor_grids(caller, store)
     if grid is not None:
         if mine is not None and grid not in mine:
-            raise PermissionDeniedError(f"grid {grid} is not in your communities")
+            raise PermissionDeniedError(Message("error.not_yours", what=Message("error.grid", code=grid)))
         mine = [grid]
     rows = store.visit_book().patrols(grids=mine, since=since, until=until, tracks=True)
     shown = [_shown(row, caller) for row in rows]
@@ -88,7 +91,7 @@ def get_week(
     on: Annotated[dt.date | None, Query(description="A day of the week (Beijing); default: today")] = None,
     grid: Annotated[list[str] | None, Query(max_length=40)] = None,
 ) -> dict[str, Any]:
-    caller.require(Role.VIEWER, "reading patrol figures")
+    caller.require(Role.VIEWER, Message("api.action.patrol_figures"))
     day = on or dt.datetime.now(BEIJING).date()
     table = week_stats(_store(request), day, grid)
     monday, sunday = week_of(day)

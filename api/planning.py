@@ -23,6 +23,7 @@ from gridmap.errors import NotFoundError, Problem, ValidationError
 from gridmap.lookup import LookupService
 from gridmap.privacy import Role
 from gridmap.stores import Store
+from gridmap.texts import Message
 from gridmap.topology import check_grids
 from gridmap.vocabulary import (
     FINDING_KINDS,
@@ -145,7 +146,7 @@ def actions(
 ) -> JSONResponse:
     """Broken speakers to repair, uncovered and unlinked households (addresses; contacts masked per role),
     proposed sites numbered with the households each would cover."""
-    caller.require(Role.VIEWER, "a grid's action list")
+    caller.require(Role.VIEWER, Message("api.action.action_list"))
     cache: AnalysisCache = request.app.state.analysis
     frames, analysis = cache.get()
     found = grid_actions(analysis, frames, code, role=caller.role, propose=propose)
@@ -211,7 +212,7 @@ def _check(
     grids = store.read("grids")
     missing = sorted(set(redrawn) - set(grids["code"].astype(str)))
     if missing:
-        raise NotFoundError(f"no grid with code {', '.join(map(repr, missing))}")
+        raise NotFoundError(Message("error.no_grid_code", codes=", ".join(map(repr, missing))))
     before = grids[grids["code"].isin(redrawn)]
     after = before.assign(geometry=[redrawn[str(c)] for c in before["code"]])
     # The same rule as the write it would become: an editor may only redraw inside their communities.

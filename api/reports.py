@@ -12,6 +12,7 @@ from gridmap.cases.desk import case_statistics_by_grid
 from gridmap.meeting import html_to_pdf, report_html
 from gridmap.party.service import store_findings
 from gridmap.privacy import Role
+from gridmap.texts import Message
 
 router = APIRouter(tags=["reports"])
 
@@ -20,7 +21,7 @@ Unit = Literal["street", "community", "grid"]
 
 
 def _pdf(request: Request, caller: Caller, scope: str, code: str | None, sites: int, html: bool) -> Response:
-    caller.require(Role.VIEWER, "a meeting report")
+    caller.require(Role.VIEWER, Message("api.action.meeting_report"))
     frames, analysis = request.app.state.analysis.get()
     cases = case_statistics_by_grid(request.app.state.store)
     party = store_findings(request.app.state.store)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from api.auth import authenticate
 from api.cookies import COOKIE, CSRF_COOKIE, check_csrf, issue, refuse_cross_site, verify
 from api.errors import AuthenticationError, BadRequestError
+from gridmap.texts import Message
 
 router = APIRouter(tags=["session"])
 
@@ -61,7 +62,7 @@ def _wants_html(request: Request) -> bool:
 )
 async def login(request: Request) -> Response:
     """Sets an HttpOnly, SameSite=Strict, expiring cookie; answers the role and the CSRF nonce for writes."""
-    refuse_cross_site(request, "signing in")
+    refuse_cross_site(request, Message("api.action.sign_in"))
     token = await _login_token(request)
     grants = request.app.state.grants
     caller = authenticate(request, token)
@@ -101,7 +102,7 @@ async def logout(request: Request) -> Response:
     With a session cookie the request must echo its CSRF nonce, as every write
     does; a cross-site request is refused. Harmless without a session.
     """
-    refuse_cross_site(request, "signing out")
+    refuse_cross_site(request, Message("api.action.sign_out"))
     value = request.cookies.get(COOKIE)
     if value:
         try:

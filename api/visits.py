@@ -19,11 +19,12 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Caller, Principal
+from api.language import request_language
 from gridmap.errors import NotFoundError, PermissionDeniedError
 from gridmap.localtime import BEIJING
 from gridmap.privacy import Role
 from gridmap.stores import Store
-from gridmap.visits.due import STATUS_LABELS
+from gridmap.texts import Message, say
 from gridmap.visits.rules import category_label
 from gridmap.visits.service import Visit, due, log_visit, stats
 
@@ -55,7 +56,7 @@ def _store(request: Request) -> Store:
 def _community_of(store: Store, grid: str) -> str | None:
     found = store.read("grids", codes=[grid])
     if not len(found):
-        raise NotFoundError(f"no grid {grid!r}")
+        raise NotFoundError(Message("case.no_grid", grid=repr(grid)))
     value = found["community_code"].iloc[0]
     return None if value is None or value != value else str(value)
 
@@ -94,23 +95,24 @@ def get_due(
     grid: GridParam,
     on: Annotated[dt.date | None, Query(description="The day (Beijing); default: today")] = None,
 ) -> dict[str, Any]:
-    caller.require(Role.VIEWER, "reading visit lists")
+    caller.require(Role.VIEWER, Message("api.action.visit_lists"))
     store = _store(request)
     own = _own_grid(caller, store, grid)
     if caller.role is Role.EDITOR and not own:
-        raise PermissionDeniedError(f"grid {grid} is not in your communities")
+        raise PermissionDeniedError(Message("error.not_yours", what=Message("error.grid", code=grid)))
     day = on or dt.datetime.now(BEIJING).date()
     table = due(store, grid, day, caller.role, for_editing=own).to_crs(4326)
     points = np.asarray(table.geometry.values, dtype=object)
     located = table.drop(columns="geometry").assign(lon=shapely.get_x(points), lat=shapely.get_y(points))
+    lang = request_language(request)
     rows = []
     for record in located.astype(object).to_dict("records"):
         row = {str(k): _json(v) for k, v in record.items()}
         if "categories" in row:
             codes = [c for c in str(row["categories"] or "").split(",") if c]
             row["categories"] = codes
-            row["category_labels"] = [category_label(c) for c in codes]
-        row["status_label"] = STATUS_LABELS[str(row["status"])]
+            row["category_labels"] = [category_label(c, lang) for c in codes]
+        row["status_label"] = say(f"visit.status.{row['status']}", lang)
         rows.append(row)
     return {"grid": grid, "on": day.isoformat(), "count": len(rows), "households": rows}
 
@@ -125,12 +127,12 @@ def list_visits(
     until: dt.date | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
 ) -> dict[str, Any]:
-    caller.require(Role.EDITOR, "reading visits")
+    caller.require(Role.EDITOR, Message("api.action.visits"))
     store = _store(request)
     mine = _editor_grids(caller, store)
     if grid is not None:
         if mine is not None and grid not in mine:
-            raise PermissionDeniedError(f"grid {grid} is not in your communities")
+            raise PermissionDeniedError(Message("error.not_yours", what=Message("error.grid", code=grid)))
         mine = [grid]
     start = None if since is None else dt.datetime.combine(since, dt.time(), BEIJING)
     end = None if until is None else dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), BEIJING)
@@ -147,7 +149,7 @@ def get_stats(
     until: dt.date,
     grid: Annotated[list[str] | None, Query(max_length=40)] = None,
 ) -> dict[str, Any]:
-    caller.require(Role.VIEWER, "reading visit figures")
+    caller.require(Role.VIEWER, Message("api.action.visit_figures"))
     table = stats(_store(request), since, until, grid)
     rows = [{str(k): _json(v) for k, v in r.items()} for r in table.astype(object).to_dict("records")]
     return {"since": since.isoformat(), "until": until.isoformat(), "rows": rows}
@@ -155,16 +157,18 @@ def get_stats(
 
 @router.post("/visits", status_code=201, summary="Record a visit (idempotent on `key`)")
 def post_visit(request: Request, response: Response, caller: Caller, body: VisitIn) -> dict[str, Any]:
-    caller.require(Role.EDITOR, "recording visits")
+    caller.require(Role.EDITOR, Message("api.action.record_visits"))
     store = _store(request)
     found = store.read("households", codes=[body.household_code])
     if not len(found):
-        raise NotFoundError(f"no household {body.household_code!r}")
+        raise NotFoundError(Message("visit.no_household", code=repr(body.household_code)))
     grid = found["grid_code"].iloc[0]
     if caller.role is not Role.ADMIN and (
         grid is None or grid != grid or _community_of(store, str(grid)) not in caller.communities
     ):
-        raise PermissionDeniedError(f"household {body.household_code} is not in your communities")
+        raise PermissionDeniedError(
+            Message("error.not_yours", what=Message("error.household", code=body.household_code))
+        )
     visit = Visit(
         key=body.key,
         household_code=body.household_code,

@@ -24,6 +24,7 @@ from gridmap.coverage import metric_xy, speaker_radii, working
 from gridmap.crs import metric_crs
 from gridmap.errors import NotFoundError
 from gridmap.privacy import Role, protect
+from gridmap.texts import Message
 from gridmap.vocabulary import GAP_KINDS, GRADES, Lang, grade_levels, graded_measures
 
 LIST_LIMIT = 200
@@ -199,7 +200,7 @@ def grid_actions(
     grids = analysis.grids
     match = grids[grids["code"] == grid_code]
     if match.empty:
-        raise NotFoundError(f"no grid with code {grid_code!r}")
+        raise NotFoundError(Message("error.no_grid_code", codes=repr(grid_code)))
     row = protect("grids", match.drop(columns="geometry"), role).iloc[0]
     grid = {str(k): _plain(v) for k, v in row.items()}
     names = analysis.communities.set_index("code")["name"]

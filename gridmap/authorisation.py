@@ -33,6 +33,7 @@ from gridmap.crs import metric_crs
 from gridmap.errors import PermissionDeniedError
 from gridmap.privacy import Role
 from gridmap.stores.base import Store
+from gridmap.texts import Message
 
 EDGE_TOLERANCE_M = 0.5
 ADMIN_ONLY = frozenset({"streets", "communities"})
@@ -81,9 +82,9 @@ def authorise_layer(role: Role, layer: str, action: str) -> None:
     if role is Role.ADMIN:
         return
     if role is not Role.EDITOR:
-        raise PermissionDeniedError(f"{action} needs the editor role (you are {role.value})")
+        raise PermissionDeniedError(Message("api.needs_role", action=action, role="editor", you=role.value))
     if layer in ADMIN_ONLY:
-        raise PermissionDeniedError(f"{action}: {layer} may be changed only by an admin")
+        raise PermissionDeniedError(Message("write.admin_only", action=action, layer=layer))
 
 
 def _area(store: Store, own: frozenset[str]) -> gpd.GeoSeries:

@@ -37,7 +37,7 @@ class UnknownLayerError(GridmapError):
     def __init__(self, name: str) -> None:
         from gridmap.catalogue import LAYER_NAMES
 
-        super().__init__(f"unknown layer {name!r}; expected one of: {', '.join(LAYER_NAMES)}")
+        super().__init__(Message("error.unknown_layer", name=repr(name), names=", ".join(LAYER_NAMES)))
         self.name = name
 
 
@@ -67,8 +67,8 @@ class ConflictError(GridmapError):
     @classmethod
     def taken(cls, layer: str, codes: list[str]) -> ConflictError:
         """The error for an insert into `layer` whose `codes` (some may be unknown) already exist."""
-        shown = ", ".join(codes[:10]) if codes else "one of the codes given"
-        return cls(f"{layer} already has code(s) {shown}: a new feature needs a new code")
+        shown = ", ".join(codes[:10]) if codes else Message("error.some_code")
+        return cls(Message("error.taken", layer=layer, codes=shown))
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from gridmap.ingest.readers import FIELDS_SIDECAR
 from gridmap.privacy import Role, protect
 from gridmap.stores.base import BBox, Store
 from gridmap.stores.query import Value
+from gridmap.texts import Message
 
 __all__ = [
     "FORMATS",
@@ -523,7 +524,8 @@ _WRITERS = {
 def _area_of(store: Store, layer: str, code: str) -> shapely.Geometry:
     found = store.query(layer, codes=[code], limit=1).frame
     if found.empty:
-        raise NotFoundError(f"no {get_layer(layer).label_en.lower().rstrip('s')} with code {code!r}")
+        scope = Message(f"error.scope.{'community' if layer == 'communities' else 'grid'}")
+        raise NotFoundError(Message("error.no_scope", scope=scope, code=repr(code)))
     return found.geometry.iloc[0]
 
 

@@ -30,6 +30,7 @@ from gridmap.catalogue import Field, Layer
 from gridmap.errors import PermissionDeniedError
 from gridmap.stores.conditions import Condition, columns
 from gridmap.stores.query import QueryError
+from gridmap.texts import Message
 
 FilterLang = Literal["cql2-text", "cql2-json"]
 LANGUAGES: tuple[FilterLang, ...] = ("cql2-text", "cql2-json")
@@ -139,7 +140,7 @@ class _Translator:
                 name,
             )
         if name not in self.allowed:
-            raise PermissionDeniedError(f"filtering {self.spec.name} by {name} needs a higher role")
+            raise PermissionDeniedError(Message("error.filter_role", layer=self.spec.name, field=name))
         return self.spec.get(name)
 
     def _value(self, field: Field, value: object) -> object:

@@ -33,6 +33,7 @@ from gridmap.errors import ConfigError, NotFoundError
 from gridmap.meeting_cases import case_section, percent
 from gridmap.meeting_map import frames_of, meeting_map
 from gridmap.meeting_party import party_section
+from gridmap.texts import Message
 from gridmap.vocabulary import (
     GRADE_COLORS,
     NO_DATA_COLOR,
@@ -75,7 +76,7 @@ def select_area(analysis: Analysis, scope: Scope, code: str | None) -> Area:
     table = {"street": analysis.streets, "community": analysis.communities, "grid": grids}[scope]
     row = table[table["code"] == code]
     if row.empty:
-        raise NotFoundError(f"no {scope} with code {code!r}")
+        raise NotFoundError(Message("error.no_scope", scope=Message(f"error.scope.{scope}"), code=repr(code)))
     chosen = grids[(grids[column] == code).fillna(False)]
     return Area(scope, code, str(row["name"].iloc[0]), chosen)
 

@@ -43,6 +43,7 @@ from gridmap.coverage import CoverageOptions, metric_xy, service_coverage, speak
 from gridmap.crs import metric_crs
 from gridmap.errors import CRSError, NotFoundError
 from gridmap.frames import WGS84
+from gridmap.texts import Message
 from gridmap.walking import Network, build_network, snap, walk_matrix, walk_to_nearest
 
 SiteKind = Literal["speakers", "service_points"]
@@ -218,7 +219,7 @@ def site(
 
 def _frame(frames: Mapping[str, gpd.GeoDataFrame], name: str) -> gpd.GeoDataFrame:
     if name not in frames:
-        raise NotFoundError(f"siting needs the {name} layer")
+        raise NotFoundError(Message("siting.needs_layer", layer=name))
     frame = frames[name]
     if frame.crs is None:
         raise CRSError(f"{name}: frame has no CRS")
@@ -289,7 +290,7 @@ def _candidates(
     """
     if candidates is None:
         if buildings is None or buildings.empty:
-            raise NotFoundError("no candidate sites: the store has no buildings and no candidates were given")
+            raise NotFoundError(Message("siting.no_candidates"))
         frame = buildings
     elif isinstance(candidates, str | Path):
         frame = gpd.read_file(candidates)
@@ -299,7 +300,7 @@ def _candidates(
         raise CRSError("candidates: frame has no CRS")
     frame = frame[~(frame.geometry.isna() | frame.geometry.is_empty)].to_crs(WGS84).reset_index(drop=True)
     if frame.empty:
-        raise NotFoundError("no candidate sites with a geometry")
+        raise NotFoundError(Message("siting.no_geometry"))
     if "code" in frame.columns:
         codes = frame["code"].astype("string")
     else:

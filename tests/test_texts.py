@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import pickle
 import re
 import string
@@ -9,12 +10,20 @@ from pathlib import Path
 
 import pytest
 
-from gridmap.errors import ConfigError, NotFoundError, Problem, ValidationError
-from gridmap.texts import Message, language, render, say
+from gridmap.cases.calendar import WorkingCalendar
+from gridmap.cases.categories import DEFAULT_CATALOGUE
+from gridmap.cases.lifecycle import Actor, plan
+from gridmap.cases.vocabulary import Action
+from gridmap.errors import ConfigError, NotFoundError, Problem, TransitionError, ValidationError
+from gridmap.privacy import Role
+from gridmap.texts import Message, language, read_back, render, say, say_again
 from gridmap.texts.help import HELP
+from gridmap.texts.inputs import input_reason
 from gridmap.texts.messages import MESSAGES
+from gridmap.visits.rules import check_category
 
 ROOT = Path(__file__).resolve().parents[1]
+NOW = dt.datetime(2026, 12, 7, 3, 0, tzinfo=dt.UTC)
 _KEY_IN_CODE = re.compile(r"""(?:Message|say)\(\s*"([a-z_][a-z0-9_.]*)\"""")
 
 
@@ -90,3 +99,82 @@ def test_an_error_names_file_row_and_reason_in_either_language(monkeypatch: pyte
     assert str(error) == error.text("zh")
     assert str(NotFoundError(Message("lookup.no_building", address="'x'"))) == "未找到与地址 'x' 相符的楼栋"
     assert str(NotFoundError("plain text stays as written")) == "plain text stays as written"
+
+
+def test_words_another_library_wrote_in_english_are_read_back_and_said_again() -> None:
+    assert read_back("usage.no_such_command", "No such command 'importt'.") == {"name": "'importt'"}
+    assert read_back("usage.no_such_command", "Missing command.") is None
+    assert (
+        say_again("Got unexpected extra argument(s) (a b)", ["usage.extra_arguments"], "zh")
+        == "多余的参数（a b）"
+    )
+    assert say_again("something else", ["usage.extra_arguments"], "zh") is None
+
+
+@pytest.mark.parametrize(
+    ("error", "zh"),
+    [
+        (
+            {
+                "type": "greater_than_equal",
+                "msg": "Input should be greater than or equal to 1",
+                "ctx": {"ge": 1},
+            },
+            "应大于或等于 1",
+        ),
+        ({"type": "missing", "msg": "Field required"}, "必须填写"),
+        (
+            {
+                "type": "string_too_long",
+                "msg": "String should have at most 3 characters",
+                "ctx": {"max_length": 3},
+            },
+            "最多只能有 3 个字符",
+        ),
+        (
+            {
+                "type": "value_error",
+                "msg": "Value error, 'x' is not one of 'a', 'b'.",
+                "ctx": {"error": ValueError("'x' is not one of 'a', 'b'.")},
+            },
+            "'x' 不是可选值之一：'a', 'b'。",
+        ),
+        ({"type": "no_such_type_yet", "msg": "Some new pydantic words"}, "Some new pydantic words"),
+    ],
+)
+def test_pydantic_s_reasons_are_said_in_chinese_and_kept_in_english(
+    error: dict[str, object], zh: str
+) -> None:
+    assert input_reason(error, "zh") == zh
+    assert input_reason(error, "en") == error["msg"]
+
+
+def test_case_and_visit_refusals_are_said_in_either_language() -> None:
+    with pytest.raises(ValidationError) as caught:
+        check_category("bogus")
+    assert (
+        caught.value.text("zh")
+        .splitlines()[1]
+        .startswith("  关爱 文件，字段 category：未知的关爱类别 'bogus'；应为以下之一：")
+    )
+    assert (
+        caught.value.text("en")
+        .splitlines()[1]
+        .startswith("  care: file, field category: unknown care category 'bogus'")
+    )
+    case = {"code": "C1", "status": "closed", "community_code": None, "department": None}
+    with pytest.raises(TransitionError) as refused:
+        plan(
+            case,
+            Action.CLOSE,
+            Actor(Role.ADMIN, "admin"),
+            now=NOW,
+            calendar=WorkingCalendar(),
+            catalogue=DEFAULT_CATALOGUE,
+        )
+    assert (
+        refused.value.text("zh")
+        == "案件 C1 当前为结案（closed），不能结案（close）；结案只适用于：核查 (checked)"
+    )
+    assert refused.value.text("en") == "case C1 is 结案 (closed); 结案 (close) needs 核查 (checked)"
+    assert refused.value.status == "closed"

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 
 from gridmap.cases._config import read_model
 from gridmap.errors import ConfigError, Problem, ValidationError
+from gridmap.texts import Message
 
 MAX_DAYS = 3660
 """How far ahead a deadline may fall (ten years): a calendar with no working time fails, not hangs."""
@@ -85,11 +86,11 @@ class WorkingCalendar:
     ) -> tuple[dt.datetime | None, dt.datetime | None]:
         """Local dates, both inclusive, as the instants [since 00:00, the day after until 00:00)."""
         if since and until and until < since:
-            raise ValidationError("period", [Problem(None, "until", "until must not be before since")])
+            raise ValidationError(Message("period.source"), [Problem(None, "until", Message("period.order"))])
         for name, day in (("since", since), ("until", until)):
             if day is not None and not FIRST_DAY <= day <= LAST_DAY:
-                reason = f"{day} is outside {FIRST_DAY}…{LAST_DAY}"
-                raise ValidationError("period", [Problem(None, name, reason)])
+                reason = Message("period.outside", day=day, first=FIRST_DAY, last=LAST_DAY)
+                raise ValidationError(Message("period.source"), [Problem(None, name, reason)])
         start = dt.datetime.combine(since, dt.time(), tzinfo=self._zone) if since else None
         end = (
             dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tzinfo=self._zone) if until else None

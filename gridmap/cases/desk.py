@@ -29,6 +29,7 @@ from gridmap.lookup import LookupService
 from gridmap.privacy import Role
 from gridmap.stores import Store
 from gridmap.stores.cases import CaseBook, CaseFilter, duplicate_condition
+from gridmap.texts import Message
 
 MAX_TEXT = 2000
 """Longest description, address or note accepted (a hotline record, not a document)."""
@@ -137,22 +138,23 @@ class CaseDesk:
         target = self.get(actor, into)
         if not actor.answers_for(case, frozenset({"community"})):
             raise PermissionDeniedError(
-                f"并单 (merge) of case {code} is for an editor of community {case.get('community_code')} "
-                "or an admin"
+                Message("case.merge_not_editor", code=code, community=case.get("community_code"))
             )
         status = Status(case["status"])
         if status not in (Status.REPORTED, Status.ACCEPTED):
             raise TransitionError(
-                f"case {code} is {status.label_zh} ({status.value}); only a case not dispatched is merged",
+                Message("case.merge_status", code=code, status=status.label_zh, value=status.value),
                 status.value,
             )
         problems = []
         if code == into or target["status"] in (Status.MERGED.value, Status.VOID.value):
-            problems.append(f"case {into} cannot take duplicates (it is {target['status']})")
+            problems.append(Message("case.no_duplicates", into=into, status=target["status"]))
         if target["category"] != case["category"]:
-            problems.append(f"case {into} is of another category ({target['category']})")
+            problems.append(Message("case.other_category", into=into, category=target["category"]))
         if problems:
-            raise ValidationError(f"case {code}", [Problem(None, "into", p, code) for p in problems])
+            raise ValidationError(
+                Message("case.source", code=code), [Problem(None, "into", p, code) for p in problems]
+            )
         event = {
             "case_code": code,
             "action": "merge",
@@ -192,7 +194,7 @@ class CaseDesk:
                 stored = self.book.get(case["code"])
                 assert stored is not None
                 return stored
-        raise TransitionError("could not allocate a new case number; try again", Status.REPORTED.value)
+        raise TransitionError(Message("case.no_number"), Status.REPORTED.value)
 
     def place(
         self,
@@ -211,11 +213,11 @@ class CaseDesk:
         """
         case = self.get(actor, code)
         if actor.role not in (Role.EDITOR, Role.ADMIN):
-            raise PermissionDeniedError(f"placing case {code} needs an editor or admin token")
+            raise PermissionDeniedError(Message("case.place_needs_editor", code=code))
         status = Status(case["status"])
         if status not in (Status.REPORTED, Status.ACCEPTED):
             raise TransitionError(
-                f"case {code} is {status.label_zh} ({status.value}); only a case not dispatched is placed",
+                Message("case.place_status", code=code, status=status.label_zh, value=status.value),
                 status.value,
             )
         if grid is not None:
@@ -223,11 +225,16 @@ class CaseDesk:
         else:
             place = route(self.lookup, self.store, address=address, lon=lon, lat=lat, crs=crs)
             if place.grid_code is None:
-                raise ValidationError(f"case {code}", [Problem(None, "address", place.why or "not placed")])
+                reason = place.why or Message("case.not_placed")
+                raise ValidationError(Message("case.source", code=code), [Problem(None, "address", reason)])
         if actor.role is Role.EDITOR and place.community_code not in actor.communities:
             raise PermissionDeniedError(
-                f"grid {place.grid_code} is in community {place.community_code}; "
-                f"your token covers {', '.join(sorted(actor.communities))}"
+                Message(
+                    "case.grid_elsewhere",
+                    grid=place.grid_code,
+                    community=place.community_code,
+                    covers=", ".join(sorted(actor.communities)),
+                )
             )
         changes: dict[str, Any] = {
             "grid_code": place.grid_code,
@@ -254,7 +261,7 @@ class CaseDesk:
         """One case the actor may see (NotFoundError / PermissionDeniedError otherwise)."""
         case = self.book.get(code)
         if case is None:
-            raise NotFoundError(f"no case {code!r}")
+            raise NotFoundError(Message("case.not_found", code=repr(code)))
         if not actor.can_see(case):
             raise PermissionDeniedError(_unseen(case, actor))
         return case
@@ -286,7 +293,8 @@ class CaseDesk:
         action = _action(action)
         if note is not None and len(note) > MAX_TEXT:
             raise ValidationError(
-                f"case {code}", [Problem(None, "note", f"longer than {MAX_TEXT} characters")]
+                Message("case.source", code=code),
+                [Problem(None, "note", Message("case.too_long", most=MAX_TEXT))],
             )
         case = self.get(actor, code)
         details = Details(note, department, hours, reached, satisfaction, reason, channel)
@@ -400,16 +408,16 @@ def _check_report(report: CaseReport, catalogue: CategoryCatalogue) -> None:
     problems: list[Problem] = []
     if report.category not in catalogue.subcategory_codes:
         problems.append(
-            Problem(None, "category", f"unknown category {report.category!r}; see /cases/categories")
+            Problem(None, "category", Message("case.unknown_category", category=repr(report.category)))
         )
     if report.source not in SOURCES:
-        problems.append(Problem(None, "source", f"source must be one of {', '.join(SOURCES)}"))
+        problems.append(Problem(None, "source", Message("case.bad_source", choices=", ".join(SOURCES))))
     for name in ("description", "address", "reporter_name", "reporter_phone", "ticket_no"):
         value = getattr(report, name)
         if value is not None and len(value) > MAX_TEXT:
-            problems.append(Problem(None, name, f"longer than {MAX_TEXT} characters"))
+            problems.append(Problem(None, name, Message("case.too_long", most=MAX_TEXT)))
     if problems:
-        raise ValidationError("case", problems)
+        raise ValidationError(Message("case.source_new"), problems)
 
 
 def _action(action: Action | str) -> Action:
@@ -417,9 +425,8 @@ def _action(action: Action | str) -> Action:
         return Action(action)
     except ValueError:
         allowed = ", ".join(f"{a.value} ({a.label_zh})" for a in Action)
-        raise ValidationError(
-            "case", [Problem(None, "action", f"unknown action {action!r}; expected {allowed}")]
-        ) from None
+        reason = Message("case.unknown_action", action=repr(action), allowed=allowed)
+        raise ValidationError(Message("case.source_new"), [Problem(None, "action", reason)]) from None
 
 
 def _placement(place: Place) -> dict[str, Any]:
@@ -437,18 +444,20 @@ def _new_code(now: dt.datetime, calendar: WorkingCalendar) -> str:
     return f"{local:%Y%m%d}{secrets.randbelow(10**6):06d}"
 
 
-def _unseen(case: dict[str, Any], actor: Actor) -> str:
+def _unseen(case: dict[str, Any], actor: Actor) -> Message:
+    code = case["code"]
     if actor.role is Role.DEPARTMENT:
-        mine = ", ".join(sorted(actor.departments))
-        return f"case {case['code']} is not dispatched to your department(s) {mine}"
+        return Message("case.unseen_department", code=code, mine=", ".join(sorted(actor.departments)))
     if actor.role is Role.EDITOR:
-        return (
-            f"case {case['code']} is in community {case.get('community_code') or '(none)'}; "
-            f"your token covers {', '.join(sorted(actor.communities))}"
+        return Message(
+            "case.unseen_community",
+            code=code,
+            community=case.get("community_code") or Message("case.none"),
+            covers=", ".join(sorted(actor.communities)),
         )
     if actor.role is Role.REVIEWER:
-        return f"case {case['code']} is not closed: a reviewer follows up closed cases only"
-    return f"reading cases needs an editor, department, reviewer or admin token (you are {actor.role.value})"
+        return Message("case.unseen_reviewer", code=code)
+    return Message("case.unseen_role", role=actor.role.value)
 
 
 REPORT_DAYS = 90

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import reduce
 from typing import Any, Literal
 
 from gridmap.cases.calendar import WorkingCalendar
@@ -36,6 +37,7 @@ from gridmap.cases.vocabulary import (
 )
 from gridmap.errors import PermissionDeniedError, Problem, TransitionError, ValidationError
 from gridmap.privacy import Role
+from gridmap.texts import Message
 
 Duty = Literal["community", "department", "reviewer"]
 """Who answers for a step: the editors of the case's community, its department, or a third party."""
@@ -211,15 +213,22 @@ def plan(
     if target is None:
         allowed = ", ".join(f"{s.label_zh} ({s.value})" for s in TRANSITIONS[action])
         raise TransitionError(
-            f"case {case['code']} is {status.label_zh} ({status.value}); "
-            f"{action.label_zh} ({action.value}) needs {allowed}",
+            Message(
+                "case.not_allowed",
+                code=case["code"],
+                status=status.label_zh,
+                value=status.value,
+                action=action.label_zh,
+                verb=action.value,
+                allowed=allowed,
+            ),
             status.value,
         )
     duties = DUTIES[action]
     if not actor.answers_for(case, duties):
         raise PermissionDeniedError(_refusal(case, action, actor, duties))
     if action in NEEDS_NOTE and note is None:
-        raise _invalid(case, "note", f"{action.label_zh} ({action.value}) must give a reason")
+        raise _invalid(case, "note", Message("case.needs_reason", action=action.label_zh, verb=action.value))
     if action in REQUESTED:
         return _request(case, action, actor, now, calendar, catalogue, note, details, pending)
     changes: dict[str, Any] = {"status": target.value}
@@ -229,7 +238,7 @@ def plan(
         changes.update(accepted_at=now, response_on_time=elapsed <= sub.response_hours)
     elif action is Action.DISPATCH:
         if case.get("grid_code") is None:
-            raise _invalid(case, "grid", "an unplaced case (待定位) must be placed before it is dispatched")
+            raise _invalid(case, "grid", Message("case.place_first"))
         changes.update(_dispatch(case, now, calendar, catalogue, details.department))
     elif action is Action.HANDLE:
         due = case.get("due_at")
@@ -242,7 +251,7 @@ def plan(
     elif action is Action.CHECK:
         if actor.identity == case.get("handler"):
             raise PermissionDeniedError(
-                f"case {case['code']}: the checker (核查) must not be its handler ({actor.identity})"
+                Message("case.checker_is_handler", code=case["code"], who=actor.identity)
             )
         changes.update(checker=actor.identity, checked_at=now)
     elif action is Action.CLOSE:
@@ -282,23 +291,17 @@ def _request(
     """A request for the level above; an admin (the top level) has it approved as it is made."""
     status = Status(case["status"])
     if pending is not None:
+        kind = Action(pending["kind"])
         raise TransitionError(
-            f"case {case['code']} already has a pending request ({Action(pending['kind']).label_zh} "
-            f"{pending['kind']}); it must be approved or rejected first",
-            status.value,
+            Message("case.pending", code=case["code"], action=kind.label_zh, verb=kind.value), status.value
         )
     hours = None
     if action is Action.EXTEND:
         if int(case.get("extensions") or 0) >= 1:
-            raise TransitionError(
-                f"case {case['code']} was extended once already (延期 moves a deadline only once)",
-                status.value,
-            )
+            raise TransitionError(Message("case.extended_once", code=case["code"]), status.value)
         hours = details.hours
         if hours is None or not 0 < hours <= MAX_EXTENSION_HOURS:
-            raise _invalid(
-                case, "hours", f"延期 needs the extra hours, more than 0 and at most {MAX_EXTENSION_HOURS}"
-            )
+            raise _invalid(case, "hours", Message("case.extension_hours", most=MAX_EXTENSION_HOURS))
     request = {
         "case_code": case["code"],
         "kind": action.value,
@@ -340,10 +343,13 @@ def _decide(
     status = Status(case["status"])
     if pending is None:
         raise TransitionError(
-            f"case {case['code']} has no pending request to {action.label_zh} ({action.value})", status.value
+            Message("case.no_pending", code=case["code"], action=action.label_zh, verb=action.value),
+            status.value,
         )
     if action is Action.REJECT and note is None:
-        raise _invalid(case, "note", "驳回 (reject) must give a reason")
+        raise _invalid(
+            case, "note", Message("case.needs_reason", action=Action.REJECT.label_zh, verb="reject")
+        )
     kind = Action(pending["kind"])
     if not own_request:
         _check_approver(case, kind, actor, pending)
@@ -360,8 +366,14 @@ def _decide(
         target = TRANSITIONS[kind].get(status)  # type: ignore[assignment]
         if target is None:
             raise TransitionError(
-                f"case {case['code']} is {status.label_zh} ({status.value}) now; "
-                f"its {kind.label_zh} ({kind.value}) request can only be rejected",
+                Message(
+                    "case.only_reject",
+                    code=case["code"],
+                    status=status.label_zh,
+                    value=status.value,
+                    action=kind.label_zh,
+                    verb=kind.value,
+                ),
                 status.value,
             )
         changes.update(_effect(case, kind, now, calendar, catalogue, pending))
@@ -376,18 +388,22 @@ def _check_approver(case: Mapping[str, Any], kind: Action, actor: Actor, pending
     an admin; nobody approves their own."""
     asked_by = Role(pending["requested_role"])
     if actor.identity == pending["requested_by"]:
-        raise PermissionDeniedError(
-            f"case {case['code']}: a request is approved by the level above, not by who made it "
-            f"({actor.identity})"
-        )
+        raise PermissionDeniedError(Message("case.own_request", code=case["code"], who=actor.identity))
     if actor.role is Role.ADMIN:
         return
     if asked_by is Role.DEPARTMENT and actor.answers_for(case, _COMMUNITY):
         return
-    above = "an editor of the case's community or an admin" if asked_by is Role.DEPARTMENT else "an admin"
+    above = Message("case.above_department" if asked_by is Role.DEPARTMENT else "case.above_editor")
     raise PermissionDeniedError(
-        f"the {kind.label_zh} ({kind.value}) request on case {case['code']} was made by a "
-        f"{asked_by.value}; it is approved by {above} (you are {actor.role.value})"
+        Message(
+            "case.approver",
+            action=kind.label_zh,
+            verb=kind.value,
+            code=case["code"],
+            asked_by=asked_by.value,
+            above=above,
+            role=actor.role.value,
+        )
     )
 
 
@@ -435,33 +451,29 @@ def _review(
     code = case["code"]
     reviewed, closed = case.get("reviewed_at"), case.get("closed_at")
     if reviewed is not None and closed is not None and reviewed >= closed:
-        raise TransitionError(f"case {code} was followed up after it closed already", Status.CLOSED.value)
+        raise TransitionError(Message("case.reviewed_already", code=code), Status.CLOSED.value)
     if actor.identity in (case.get("handler"), case.get("checker")):
-        raise PermissionDeniedError(
-            f"case {code}: the follow-up (回访) must be made by neither its handler nor its checker "
-            f"({actor.identity})"
-        )
+        raise PermissionDeniedError(Message("case.reviewer_worked", code=code, who=actor.identity))
     channel = details.channel or ("phone" if case.get("reporter_phone") else "channel")
     if channel not in CHANNELS:
-        raise _invalid(case, "channel", f"channel must be one of {', '.join(CHANNELS)}")
+        raise _invalid(case, "channel", Message("case.one_of", name="channel", choices=", ".join(CHANNELS)))
     if channel == "phone" and not case.get("reporter_phone"):
-        raise _invalid(
-            case, "channel", "the reporter left no phone (anonymous): follow up through the reporting channel"
-        )
+        raise _invalid(case, "channel", Message("case.no_phone"))
     if details.reached is None:
-        raise _invalid(case, "reached", "say whether the reporter was reached")
+        raise _invalid(case, "reached", Message("case.say_reached"))
     satisfaction, reason = details.satisfaction, details.reason
     if details.reached:
         if satisfaction not in SATISFACTION:
-            raise _invalid(case, "satisfaction", f"satisfaction must be one of {', '.join(SATISFACTION)}")
+            choices = ", ".join(SATISFACTION)
+            raise _invalid(case, "satisfaction", Message("case.one_of", name="satisfaction", choices=choices))
         if satisfaction == "dissatisfied" and reason not in DISSATISFACTION_REASONS:
             raise _invalid(
                 case,
                 "reason",
-                f"a dissatisfied reporter's reason must be one of {', '.join(DISSATISFACTION_REASONS)}",
+                Message("case.dissatisfied_reason", choices=", ".join(DISSATISFACTION_REASONS)),
             )
     elif satisfaction is not None:
-        raise _invalid(case, "satisfaction", "a reporter not reached gives no satisfaction")
+        raise _invalid(case, "satisfaction", Message("case.not_reached"))
     if satisfaction != "dissatisfied":
         reason = None
     changes: dict[str, Any] = {
@@ -503,12 +515,10 @@ def _review_merged(
     code = case["code"]
     if joined is None or joined.get("closed_at") is None:
         raise TransitionError(
-            f"case {code} was merged into case {case.get('duplicate_of')}, which is not closed yet: its "
-            "reporter is followed up once that case closes",
-            Status.MERGED.value,
+            Message("case.joined_open", code=code, into=case.get("duplicate_of")), Status.MERGED.value
         )
     if case.get("reviewed_at") is not None:
-        raise TransitionError(f"the reporter of case {code} was followed up already", Status.MERGED.value)
+        raise TransitionError(Message("case.reporter_reviewed", code=code), Status.MERGED.value)
     worked = {**case, "handler": joined.get("handler"), "checker": joined.get("checker"), "closed_at": None}
     changes = _review(worked, actor, now, sub, details)
     return {name: changes[name] for name in _REVIEWED}
@@ -532,16 +542,12 @@ def _level(case: Mapping[str, Any], action: Action, actor: Actor) -> dict[str, A
     level = case.get("level") or LEVEL_ORDER[0]
     index = LEVEL_ORDER.index(level) + (1 if action is Action.RAISE else -1)
     if not 0 <= index < len(LEVEL_ORDER):
-        edge = "highest" if action is Action.RAISE else "lowest"
+        edge = "case.level_top" if action is Action.RAISE else "case.level_bottom"
         raise TransitionError(
-            f"case {case['code']} is at the {edge} level ({LEVELS[level].label_zh}); it cannot go "
-            f"{'up' if action is Action.RAISE else 'down'}",
-            str(case["status"]),
+            Message(edge, code=case["code"], level=LEVELS[level].label_zh), str(case["status"])
         )
     if action is Action.SEND_DOWN and level == "street" and actor.role is not Role.ADMIN:
-        raise PermissionDeniedError(
-            f"case {case['code']} is at the street level; only an admin sends it down"
-        )
+        raise PermissionDeniedError(Message("case.street_down", code=case["code"]))
     return {"level": LEVEL_ORDER[index]}
 
 
@@ -556,7 +562,9 @@ def _dispatch(
     sub = catalogue.subcategory(case["category"])
     chosen = department or sub.department
     if chosen not in catalogue.department_codes:
-        reason = f"unknown department {chosen!r}; expected one of {', '.join(catalogue.department_codes)}"
+        reason = Message(
+            "case.unknown_department", department=repr(chosen), choices=", ".join(catalogue.department_codes)
+        )
         raise _invalid(case, "department", reason)
     return {
         "department": chosen,
@@ -587,21 +595,30 @@ def _event(
     }
 
 
-def _invalid(case: Mapping[str, Any], name: str, reason: str) -> ValidationError:
-    return ValidationError(f"case {case['code']}", [Problem(None, name, reason, case["code"])])
+def _invalid(case: Mapping[str, Any], name: str, reason: Message) -> ValidationError:
+    return ValidationError(
+        Message("case.source", code=case["code"]), [Problem(None, name, reason, case["code"])]
+    )
 
 
-def _refusal(case: Mapping[str, Any], action: Action, actor: Actor, duties: frozenset[Duty]) -> str:
+def _refusal(case: Mapping[str, Any], action: Action, actor: Actor, duties: frozenset[Duty]) -> Message:
     """Why `actor` may not make this step, naming what the case and the actor are bound to."""
     who = []
     if "community" in duties:
-        who.append(f"an editor of community {case.get('community_code') or '(none)'}")
+        who.append(
+            Message("case.duty_community", community=case.get("community_code") or Message("case.none"))
+        )
     if "department" in duties:
-        who.append(f"department {case.get('department') or '(none)'}")
+        who.append(Message("case.duty_department", department=case.get("department") or Message("case.none")))
     if "reviewer" in duties:
-        who.append("a reviewer (第三方回访)")
-    bound = ", ".join(sorted(actor.communities | actor.departments)) or "nothing"
-    return (
-        f"{action.label_zh} ({action.value}) of case {case['code']} is for {' or '.join(who)} or an admin; "
-        f"you are {actor.role.value} bound to {bound}"
+        who.append(Message("case.duty_reviewer"))
+    bound = ", ".join(sorted(actor.communities | actor.departments))
+    return Message(
+        "case.refusal",
+        action=action.label_zh,
+        verb=action.value,
+        code=case["code"],
+        who=reduce(lambda first, second: Message("case.or", first=first, second=second), who),
+        role=actor.role.value,
+        bound=bound or Message("case.nothing"),
     )

@@ -17,6 +17,7 @@ lookup's suggestions (and candidate grids), for an editor to place.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ from gridmap.errors import Problem, ValidationError
 from gridmap.lookup import AddressNotFoundError, LookupService, OutsideError
 from gridmap.privacy import Role
 from gridmap.stores import Store
+from gridmap.texts import Message
 
 
 @dataclass(frozen=True)
@@ -65,30 +67,35 @@ def route(
     """
     address = (address or "").strip() or None
     if (lon is None) != (lat is None):
-        raise ValidationError("case", [Problem(None, "lon", "give both lon and lat, or neither")])
+        raise ValidationError(Message("case.source_new"), [Problem(None, "lon", Message("case.half_point"))])
     point: tuple[float, float] | None = None
     if lon is not None and lat is not None:
         if not (np.isfinite(lon) and np.isfinite(lat)):
-            raise ValidationError("case", [Problem(None, "lon", "lon and lat must be finite numbers")])
+            raise ValidationError(
+                Message("case.source_new"), [Problem(None, "lon", Message("case.not_finite"))]
+            )
         x, y = to_wgs84(np.array([lon]), np.array([lat]), crs)
         point = (float(x[0]), float(y[0]))
-    why = "neither an address nor a point was given"
+    why = Message("case.why.nothing")
     suggestions: tuple[str, ...] = ()
     if address is not None:
         try:
             return _placed(store, lookup.by_address(address, Role.ADMIN), point, "address")
         except AddressNotFoundError as exc:
-            why = f"address not in the register: {address}"
+            why = Message("case.why.not_registered", address=address)
             if exc.candidates:
-                why += f"; its house number may lie in grid {' or '.join(exc.candidates)}"
+                grids = reduce(
+                    lambda first, second: Message("case.or", first=first, second=second), exc.candidates
+                )
+                why = Message("case.why.maybe_grid", why=why, grids=grids)
             suggestions = tuple(str(s.get("address") or s) for s in (exc.suggestions or ())[:5])
         except OutsideError:
-            why = f"the building at {address} lies in no grid"
+            why = Message("case.why.building_outside", address=address)
     if point is not None:
         try:
             return _placed(store, lookup.by_point(point[0], point[1], "wgs84", Role.ADMIN), point, "point")
         except OutsideError:
-            why = f"{why}; the point lies in no grid" if address else "the point lies in no grid"
+            why = Message("case.why.also_point", why=why) if address else Message("case.why.point_outside")
     return Place(
         None,
         None,
@@ -133,7 +140,9 @@ def place_in_grid(store: Store, grid: str) -> Place:
     """The place of a case an editor puts in grid `grid` by hand (its community and street from the store)."""
     grids = store.read("grids", codes=[grid])
     if grids.empty:
-        raise ValidationError("case", [Problem(None, "grid", f"no grid {grid!r}")])
+        raise ValidationError(
+            Message("case.source_new"), [Problem(None, "grid", Message("case.no_grid", grid=repr(grid)))]
+        )
     community = grids["community_code"].iloc[0]
     communities = store.read("communities", codes=[community]) if isinstance(community, str) else None
     street = communities["street_code"].iloc[0] if communities is not None and not communities.empty else None

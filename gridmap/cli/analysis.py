@@ -32,10 +32,12 @@ from gridmap.vocabulary import share_measures
 
 def _read_all(store: Store, progress: Progress, narrow: bool = False) -> dict[str, gpd.GeoDataFrame]:
     """Every layer; with `narrow`, the largest with only the fields the analysis reads (Arrow)."""
-    task = progress.add_task("reading layers", total=len(LAYER_NAMES))
+    task = progress.add_task(say("cli.analyze.reading"), total=len(LAYER_NAMES))
 
     def reading(name: str) -> None:
-        progress.update(task, description=f"reading {name}", completed=list(LAYER_NAMES).index(name))
+        progress.update(
+            task, description=say("cli.export.reading", layer=name), completed=list(LAYER_NAMES).index(name)
+        )
 
     frames = read_inputs(store, narrow=narrow, on_layer=reading)
     progress.remove_task(task)
@@ -57,7 +59,7 @@ def assign_command(store: StoreOption = None) -> None:
     """Derive grid_code of buildings, households, service points and speakers, and save it in the store."""
     with open_store(store, create=False) as opened, _progress() as progress:
         frames = _read_all(opened, progress)
-        progress.add_task("assigning", total=None)
+        progress.add_task(say("cli.assign.assigning"), total=None)
         assigned = assign(frames)
         written = write_assignment(opened, assigned)
     for layer, count in written.items():
@@ -115,10 +117,10 @@ def analyze_command(
     circles = out is not None
     if engine is Engine.DASK and partitions is not None and (partitions / MANIFEST).exists():
         with _progress() as progress:
-            task = progress.add_task(f"analysing the partitions in {partitions} on dask", total=None)
+            task = progress.add_task(say("cli.analyze.partitions", path=partitions), total=None)
             result, counts = _dask_result(partitions, options, scheduler, part_households, circles)
             if out is not None:
-                progress.update(task, description=f"writing {out}")
+                progress.update(task, description=say("cli.sample.writing", out=out))
                 written = _write(result, out, life_circles_of(result, counts), [])
     else:
         with open_store(store, create=False) as opened, _progress() as progress:
@@ -128,7 +130,7 @@ def analyze_command(
                 )
             else:
                 frames = _read_all(opened, progress, narrow=True)
-                task = progress.add_task("analysing", total=None)
+                task = progress.add_task(say("cli.analysing"), total=None)
                 result = analyze(
                     frames, options, on_step=lambda name: progress.update(task, description=name)
                 )
@@ -171,14 +173,14 @@ def _analyze_on_dask(
     analysis reads), analyse them on the cluster, and merge the results (`_dask_result`)."""
     with contextlib.ExitStack() as stack:
         root = partitions or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gridmap-dask-")))
-        task = progress.add_task("reading layers", total=None)
+        task = progress.add_task(say("cli.analyze.reading"), total=None)
 
         def read(layer: str) -> gpd.GeoDataFrame:
-            progress.update(task, description=f"reading {layer} into partitions")
+            progress.update(task, description=say("cli.analyze.reading_layer", layer=layer))
             return read_input(store, layer, narrow=True)
 
         write_layers(read, root)
-        progress.update(task, description="analysing on dask")
+        progress.update(task, description=say("cli.analyze.on_dask"))
         return _dask_result(root, options, scheduler, part_households, circles)
 
 

@@ -34,7 +34,7 @@ from gridmap.lookup import LookupService
 from gridmap.privacy import Role
 from gridmap.stores import Store, open_store
 from gridmap.stores.cases import CaseFilter
-from gridmap.texts import Message, say
+from gridmap.texts import Message, language, say
 from gridmap.vocabulary import CASE_RATES, GRADE_COLORS, rate_grade
 
 cases_app = LocalisedTyper()
@@ -43,17 +43,8 @@ app.add_typer(cases_app, name="cases")
 ByOption = Annotated[str | None, typer.Option("--by")]
 SinceOption = Annotated[str | None, typer.Option()]
 UntilOption = Annotated[str | None, typer.Option()]
-SHOWN: dict[str, str] = {
-    "code": "案件编号",
-    "status": "状态",
-    "category": "类别",
-    "grid_code": "网格",
-    "department": "处置部门",
-    "reported_at": "上报时间",
-    "due_at": "处置时限",
-    "overdue": "超期",
-}
-"""The table's columns and their Chinese headers (times in Beijing time, codes as their names)."""
+SHOWN = ("code", "status", "category", "grid_code", "department", "reported_at", "due_at", "overdue")
+"""The table's columns (headers `cli.cases.col.<name>`; times in Beijing time, codes as their names)."""
 
 
 def _desk(store: Store) -> CaseDesk:
@@ -180,8 +171,9 @@ def move_command(
         )
     status = Status(case["status"])
     due = say("cli.cases.due", at=beijing(case["due_at"])) if case.get("due_at") else ""
+    label = status.label_en if language() == "en" else status.label_zh
     console.print(
-        say("cli.cases.moved", code=code, label=status.label_zh, status=status.value, due=due),
+        say("cli.cases.moved", code=code, label=label, status=status.value, due=due),
         highlight=False,
     )
 
@@ -225,9 +217,9 @@ def list_command(
         path = export_layer(frame, output, None, role=role)
         console.print(say("cli.cases.written", n=total, path=path), highlight=False)
         return
-    table = Table(title=f"案件 {len(frame):,} / {total:,} 件（北京时间）", title_justify="left")
-    for header in SHOWN.values():
-        table.add_column(header, overflow="fold")
+    table = Table(title=say("cli.cases.list_title", shown=len(frame), total=total), title_justify="left")
+    for name in SHOWN:
+        table.add_column(say(f"cli.cases.col.{name}"), overflow="fold")
     names = (
         {} if grids is None else dict(zip(grids["code"].astype(str), grids["name"].astype(str), strict=True))
     )
@@ -239,15 +231,16 @@ def list_command(
 
 
 def _shown(record: dict[str, Any], desk: CaseDesk, grids: dict[str, str]) -> list[str]:
-    """One case as a 社区 worker reads it: labels for codes, Beijing times, 是/否."""
+    """One case as a 社区 worker reads it, in their language: labels for codes, Beijing times, yes/no."""
     catalogue = desk.catalogue
+    english = language() == "en"
     out = []
     for name in SHOWN:
         value = record[name]
         if value is None:
             out.append("")
         elif name == "status":
-            out.append(Status(value).label_zh)
+            out.append(Status(value).label_en if english else Status(value).label_zh)
         elif name == "category":
             out.append(_label(catalogue.subcategory, value))
         elif name == "department":
@@ -257,16 +250,18 @@ def _shown(record: dict[str, Any], desk: CaseDesk, grids: dict[str, str]) -> lis
         elif name in ("reported_at", "due_at"):
             out.append(beijing(value))
         elif name == "overdue":
-            out.append("是" if bool(value) else "否")
+            out.append(say("cli.yes" if bool(value) else "cli.no"))
         else:
             out.append(str(value))
     return out
 
 
 def _label(find: Callable[[str], Subcategory | Department], code: object) -> str:
-    """The name a catalogue gives `code`, or the code itself when the catalogue no longer has it."""
+    """The name a catalogue gives `code` in the reader's language, or the code itself when the catalogue
+    no longer has it."""
     try:
-        return find(str(code)).name_zh
+        found = find(str(code))
+        return found.name_en if language() == "en" else found.name_zh
     except (KeyError, GridmapError):
         return str(code)
 
@@ -301,8 +296,10 @@ def stats_command(
         table.rename(columns=headers(desk.catalogue)).to_csv(output, index=False, encoding="utf-8-sig")
         console.print(say("cli.rows_written", n=len(table), path=output), highlight=False)
         return
-    labels = headers(desk.catalogue)
-    shown = Table(title=f"案件统计 case statistics by {LEVEL_LABELS[by][0]}", title_justify="left")
+    lang = language()
+    labels = headers(desk.catalogue, lang)
+    group = LEVEL_LABELS[by][0 if lang == "zh" else 1]
+    shown = Table(title=say("cli.cases.stats_title", by=group), title_justify="left")
     months = ["period"] if period else []
     # Household-hours without coverage only where a repair ticket recorded some (a narrow terminal).
     uncovered = ["household_hours_uncovered"] if (table["household_hours_uncovered"] > 0).any() else []
@@ -347,21 +344,23 @@ def due_command(
         day = _day(on, desk)
         chase = desk.due(_actor(None), day, escalate_after=escalate_after)
         names = group_names(opened, "grid")
-    table = Table(title=f"催办督办清单 cases to chase on {day}: {len(chase):,}", title_justify="left")
-    for name in ("类型", "案件编号", "类别", "网格", "部门", "处置时限", "超期工作日", "上报至"):
-        table.add_column(name)
+    english = language() == "en"
+    table = Table(title=say("cli.cases.due_title", day=day, n=len(chase)), title_justify="left")
+    for name in ("kind", "code", "category", "grid", "department", "due_at", "overdue_days", "escalate_to"):
+        table.add_column(say(f"cli.cases.due.{name}"))
     for item in chase:
         case = item.case
-        sub = desk.catalogue.subcategory(case["category"])
+        kind = REMINDER_KINDS[item.kind]
+        level = LEVELS[item.escalate_to] if item.escalate_to else None
         table.add_row(
-            REMINDER_KINDS[item.kind].label_zh,
+            kind.label_en if english else kind.label_zh,
             str(case["code"]),
-            sub.name_zh,
-            names.get(case.get("grid_code") or "", case.get("grid_code") or "待定位"),
-            desk.catalogue.department(case["department"]).name_zh if case.get("department") else "",
+            _label(desk.catalogue.subcategory, case["category"]),
+            names.get(case.get("grid_code") or "", case.get("grid_code") or say("cli.cases.unplaced_grid")),
+            _label(desk.catalogue.department, case["department"]) if case.get("department") else "",
             f"{case['due_at'].astimezone(desk.calendar.zone):%Y-%m-%d %H:%M}",
             str(item.overdue_days) if item.overdue_days else "",
-            LEVELS[item.escalate_to].label_zh if item.escalate_to else "",
+            (level.label_en if english else level.label_zh) if level else "",
         )
     console.print(table)
 

@@ -17,6 +17,7 @@ from rich.text import Text
 from typer import rich_utils
 from typer.core import TyperCommand, TyperGroup
 
+from gridmap.cli.usage import saying
 from gridmap.texts import Lang, language, say
 from gridmap.texts.help import HELP
 
@@ -86,14 +87,15 @@ def _folding(make: Callable[..., Any]) -> Callable[..., Any]:
 
 @contextmanager
 def typer_words(lang: Lang) -> Iterator[None]:
-    """typer's own words around the help (panel titles, [default: …]) in `lang`, and help text that
-    folds, for one help screen."""
-    names = [*_TYPER_WORDS, "_make_rich_text"]
+    """typer's own words in `lang` while it runs: around the help (panel titles, [default: …]) and in
+    its usage errors (a missing argument, an unknown option); and help text that folds."""
+    names = [*_TYPER_WORDS, "_make_rich_text", "rich_format_error"]
     saved = {name: getattr(rich_utils, name) for name in names}
     try:
         for name, key in _TYPER_WORDS.items():
             setattr(rich_utils, name, say(key, lang))
         rich_utils._make_rich_text = _folding(saved["_make_rich_text"])
+        rich_utils.rich_format_error = saying(saved["rich_format_error"], lang)  # type: ignore[assignment]
         yield
     finally:
         for name, value in saved.items():

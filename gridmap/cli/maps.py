@@ -14,7 +14,7 @@ from gridmap.analysis import analyze, read_inputs
 from gridmap.cli.app import StoreOption, app, console
 from gridmap.siting import site
 from gridmap.stores import Store, open_store
-from gridmap.texts import say
+from gridmap.texts import language, say
 from gridmap.vocabulary import MEASURES
 
 Measure = StrEnum("Measure", {code: code for code in MEASURES})  # type: ignore[misc]
@@ -34,7 +34,7 @@ def map_command(
         str,
         typer.Option(),
     ] = "none",
-    lang: Annotated[Lang, typer.Option()] = Lang.zh,
+    lang: Annotated[Lang | None, typer.Option()] = None,
     propose: Annotated[int, typer.Option(min=0)] = 0,
     title: Annotated[str | None, typer.Option()] = None,
     out: Annotated[
@@ -49,7 +49,8 @@ def map_command(
     from gridmap.maps import coverage_map, grid_map, resolve_basemap, write_html
     from gridmap.maps.labels import check_lang
 
-    base = resolve_basemap(basemap, lang=check_lang(lang.value), tianditu_key=tianditu_key)
+    words = check_lang(lang.value if lang else language())  # the reader's language unless asked otherwise
+    base = resolve_basemap(basemap, lang=words, tianditu_key=tianditu_key)
     with open_store(store, create=False) as opened, console.status(say("cli.reading_store")):
         # The district map needs only the households' analysis fields: read those through Arrow.
         frames = read_inputs(opened, narrow=grid is None and not propose)
@@ -63,7 +64,7 @@ def map_command(
                 grid_proposals = grid_sites(analysis, frames, grid, propose)
         with console.status(say("cli.map.drawing_grid", grid=grid)):
             m = grid_map(
-                analysis, frames, grid, basemap=base, lang=lang.value, data_date=when, sites=grid_proposals
+                analysis, frames, grid, basemap=base, lang=words, data_date=when, sites=grid_proposals
             )
         path = out or Path("maps") / f"grid_{grid}.html"
     else:
@@ -77,7 +78,7 @@ def map_command(
                 frames=frames,
                 measure=measure.value,
                 basemap=base,
-                lang=lang.value,
+                lang=words,
                 sites=sites,
                 title=title,
                 data_date=when,

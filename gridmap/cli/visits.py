@@ -22,8 +22,7 @@ from gridmap.export import export_layer
 from gridmap.localtime import BEIJING, beijing
 from gridmap.privacy import Role
 from gridmap.stores import open_store
-from gridmap.texts import Message, say
-from gridmap.visits.due import STATUS_LABELS
+from gridmap.texts import Message, language, say
 from gridmap.visits.patrols import import_gpx, week_of, week_stats
 from gridmap.visits.rules import category_label
 from gridmap.visits.service import Visit, due, log_visit, set_care, stats
@@ -102,29 +101,23 @@ def due_command(
         path = export_layer(table, output, None, role=role)
         console.print(say("cli.visits.written", n=len(table), path=path), highlight=False)
         return
-    shown = Table(title=f"网格 {grid} 走访清单 {day.isoformat()}：{len(table):,} 户", title_justify="left")
-    for header in (
-        "顺序",
-        "状态",
-        "户编码",
-        "地址",
-        "关爱类别",
-        "频次(天)",
-        "上次走访",
-        "应访日期",
-        "逾期天数",
-    ):
-        shown.add_column(header, overflow="fold")
+    lang = language()
+    title = say("cli.visits.due_title", grid=grid, day=day.isoformat(), n=len(table))
+    shown = Table(title=title, title_justify="left")
+    for header in ("order", "status", "code", "address", "care", "every", "last", "due_on", "days_overdue"):
+        shown.add_column(say(f"cli.visits.col.{header}"), overflow="fold")
     for r in table.astype(object).where(table.notna(), None).to_dict("records"):
-        categories = "、".join(category_label(c) for c in str(r["categories"] or "").split(",") if c)
+        categories = say("list.comma").join(
+            category_label(c, lang) for c in str(r["categories"] or "").split(",") if c
+        )
         shown.add_row(
             str(r["order"]),
-            STATUS_LABELS[str(r["status"])],
+            say(f"visit.status.{r['status']}"),
             str(r["code"]),
             str(r["address"] or ""),
-            categories or "一般",
+            categories or say("cli.visits.ordinary"),
             str(r["frequency_days"]),
-            str(r["last_visit"] or "从未"),
+            str(r["last_visit"] or say("cli.visits.never")),
             str(r["due_on"] or ""),
             "" if r["days_overdue"] is None else str(r["days_overdue"]),
         )
@@ -143,9 +136,9 @@ def stats_command(
     first = _day(since, "since") if since else last - dt.timedelta(days=29)
     with open_store(store, create=False) as opened:
         table = stats(opened, first, last, grid)
-    shown = Table(title=f"走访统计 {first} — {last}", title_justify="left")
-    for header in ("网格", "网格员", "走访次数", "见面", "需跟进", "转案件", "走访户数"):
-        shown.add_column(header)
+    shown = Table(title=say("cli.visits.stats_title", first=first, last=last), title_justify="left")
+    for header in ("grid", "worker", "visits", "reached", "follow_up", "cases", "households"):
+        shown.add_column(say(f"cli.visits.stats.{header}"))
     for r in table.itertuples(index=False):
         shown.add_row(*(str(v) for v in r))
     console.print(shown)
@@ -201,9 +194,9 @@ def patrol_week_command(
     with open_store(store, create=False) as opened:
         table = week_stats(opened, day, grid)
     monday, sunday = week_of(day)
-    shown = Table(title=f"巡查 {monday} — {sunday}", title_justify="left")
-    for header in ("网格", "巡查次数", "天数", "网格内公里", "网格内分钟", "道路公里", "走过道路占比"):
-        shown.add_column(header)
+    shown = Table(title=say("cli.patrol.week_title", first=monday, last=sunday), title_justify="left")
+    for header in ("grid", "patrols", "days", "inside_km", "inside_minutes", "road_km", "road_share"):
+        shown.add_column(say(f"cli.patrol.col.{header}"))
     for r in table.astype(object).to_dict("records"):
         share = r["road_share"]
         shown.add_row(
@@ -213,6 +206,6 @@ def patrol_week_command(
             f"{r['inside_km']:.2f}",
             f"{r['inside_minutes']:.0f}",
             f"{r['road_km']:.2f}",
-            "无道路" if share is None or share != share else f"{share:.0%}",
+            say("cli.patrol.no_roads") if share is None or share != share else f"{share:.0%}",
         )
     console.print(shown)

@@ -18,6 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from gridmap.errors import PermissionDeniedError
+from gridmap.texts import Message
 
 
 def below(orgs: pd.DataFrame, roots: frozenset[str]) -> set[str]:
@@ -58,9 +59,9 @@ class PartyAccess:
         """Refuse unless the caller may act for organisation `code` (theirs or below theirs)."""
         reach = self.reach(orgs)
         if reach is not None and code not in reach:
-            raise PermissionDeniedError(f"{action}: organisation {code} is not yours")
+            raise PermissionDeniedError(Message("party.org_not_yours", action=action, code=code))
 
     def require_version(self, code: str, action: str) -> None:
         """Refuse a new version of `code` unless the caller is an admin or answers for it."""
         if not self.admin and code not in self.own:
-            raise PermissionDeniedError(f"{action}: only an admin or {code}'s own editors may change it")
+            raise PermissionDeniedError(Message("party.org_own_editors", action=action, code=code))

@@ -35,6 +35,7 @@ from gridmap.history import Author, Revision, acting_as, current_author, feature
 from gridmap.stores.base import Store, current_receipt, receipt
 from gridmap.stores.constraints import Constraint, constraints
 from gridmap.stores.wkb import geometries
+from gridmap.texts import Message
 from gridmap.versions import stamp_validity
 
 _POLYGON = shapely.GeometryType.POLYGON
@@ -299,7 +300,7 @@ class PreparingStore(Store):
     def changes(self, revision: int, *, layer: str | None = None, code: str | None = None) -> Revision:
         found = self._revisions(ids=[revision])
         if not found:
-            raise NotFoundError(f"{self.url} has no revision {revision}")
+            raise NotFoundError(Message("history.no_revision", store=self.url, revision=revision))
         record = found[0]
         for name in record.counts:
             if layer is not None and name != layer:
@@ -362,7 +363,7 @@ class PreparingStore(Store):
         with acting_as_revert(revision), receipt() as got:
             done = self._write({}, whole=False, reverts=revision, plan=plan)
         if not done or got.revision is None:
-            raise RevertConflictError(f"revision {revision} changed nothing that differs from the store now")
+            raise RevertConflictError(Message("history.nothing_to_revert", revision=revision))
         outer = current_receipt()
         if outer is not None:
             outer.revision = got.revision

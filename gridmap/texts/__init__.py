@@ -10,6 +10,10 @@ whatever shows it renders it in the reader's language — `GRIDMAP_LANG`
 
 from __future__ import annotations
 
+import re
+import string
+from collections.abc import Iterable
+from functools import cache
 from typing import Any, Literal
 
 from gridmap.settings import language_setting
@@ -88,3 +92,33 @@ def render(text: object, lang: Lang | None = None) -> object:
 def text(value: object, lang: Lang | None = None) -> str:
     """`value` as a string a person reads in `lang`."""
     return str(render(value, lang))
+
+
+@cache
+def _reading(key: str) -> re.Pattern[str]:
+    """A pattern that reads the English text of `key` back into its values."""
+    parts = []
+    for literal, name, _spec, _conversion in string.Formatter().parse(_table()[key][1]):
+        parts.append(re.escape(literal))
+        if name is not None:
+            parts.append(f"(?P<{name}>.+?)")
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def read_back(key: str, english: str) -> dict[str, str] | None:
+    """The values that make `key`'s English text read `english` (None when it reads otherwise).
+
+    For words another library wrote in English from the same template (typer's usage errors):
+    reading them back lets gridmap say them again in the reader's language.
+    """
+    found = _reading(key).fullmatch(english)
+    return found.groupdict() if found else None
+
+
+def say_again(english: str, keys: Iterable[str], lang: Lang) -> str | None:
+    """`english`, read back by the first of `keys` whose English it is, said in `lang` (else None)."""
+    for key in keys:
+        values = read_back(key, english)
+        if values is not None:
+            return say(key, lang, **values)
+    return None

@@ -301,7 +301,10 @@ HELP: dict[str, tuple[str, str]] = {
         "none（离线）、osm、tianditu（天地图）、amap（高德，GCJ-02），或含 {z}/{x}/{y} 的瓦片地址。",
         "none (offline), osm, tianditu, amap (GCJ-02), or a tile URL with {z}/{x}/{y}.",
     ),
-    "map lang": ("标注、图例和弹窗的语言。", "Language of labels, legends and popups."),
+    "map lang": (
+        "标注、图例和弹窗的语言；默认随 GRIDMAP_LANG（未设时为中文）。",
+        "Language of labels, legends and popups; by default GRIDMAP_LANG's (Chinese when unset).",
+    ),
     "map propose": (
         "同时建议这么多个新广播点位并画出。",
         "Also propose this many new speaker sites and draw them.",

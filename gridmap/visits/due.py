@@ -27,7 +27,6 @@ from gridmap.walking import Network, NetworkCache, snap
 
 OVERDUE = "overdue"
 DUE_SOON = "due_soon"
-STATUS_LABELS = {OVERDUE: "已逾期", DUE_SOON: "本周到期"}
 
 COLUMNS = (
     "order",

@@ -14,6 +14,7 @@ import gpxpy.gpx
 import numpy as np
 
 from gridmap.errors import Problem, ValidationError
+from gridmap.texts import Message
 from gridmap.visits.tracks import Track, check_track
 
 MAX_BYTES = 50_000_000
@@ -24,19 +25,19 @@ def read_gpx(path: Path) -> tuple[Track, dt.datetime]:
     """(the track, the UTC time of its first fix) of a GPX file; a ValidationError names what is wrong."""
     source = str(path)
     if not path.is_file():
-        raise ValidationError(source, [Problem(None, "file", "no such file")])
+        raise ValidationError(source, [Problem(None, "file", Message("read.not_found"))])
     if path.stat().st_size > MAX_BYTES:
-        raise ValidationError(source, [Problem(None, "file", f"larger than {MAX_BYTES:,} bytes")])
+        raise ValidationError(source, [Problem(None, "file", Message("visit.gpx_large", most=MAX_BYTES))])
     try:
         parsed = gpxpy.parse(path.read_text(encoding="utf-8"))
     except (gpxpy.gpx.GPXException, UnicodeDecodeError, ValueError) as exc:
-        raise ValidationError(source, [Problem(None, "file", f"not a GPX file: {exc}")]) from None
+        raise ValidationError(source, [Problem(None, "file", Message("visit.not_gpx", why=exc))]) from None
     points = [p for track in parsed.tracks for segment in track.segments for p in segment.points]
     if not points:
-        raise ValidationError(source, [Problem(None, "trkpt", "the file holds no track points")])
+        raise ValidationError(source, [Problem(None, "trkpt", Message("visit.no_points"))])
     untimed = [i for i, p in enumerate(points) if p.time is None]
     if untimed:
-        reason = f"{len(untimed):,} track points carry no <time> (the first: point {untimed[0] + 1})"
+        reason = Message("visit.untimed", n=len(untimed), first=untimed[0] + 1)
         raise ValidationError(source, [Problem(untimed[0] + 1, "time", reason)])
     times = [_utc(p.time) for p in points if p.time is not None]
     seconds = np.array([(t - times[0]).total_seconds() for t in times], dtype=np.float64)

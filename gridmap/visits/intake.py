@@ -15,6 +15,7 @@ from typing import Any
 from gridmap.cases.desk import CaseDesk, CaseReport
 from gridmap.cases.lifecycle import Actor
 from gridmap.errors import ConflictError, Problem, ValidationError
+from gridmap.texts import Message
 
 STALE_CLAIM = dt.timedelta(minutes=5)
 
@@ -24,13 +25,13 @@ def report_once(
 ) -> tuple[dict[str, Any], bool]:
     """(the case, whether this call reported it): the case `key` was reported with, or a new one."""
     if not key.strip():
-        raise ValidationError("case", [Problem(None, "key", "an idempotency key must not be blank")])
+        raise ValidationError(Message("case.source_new"), [Problem(None, "key", Message("visit.blank_key"))])
     book = desk.store.visit_book()
     claimed, code = book.claim_case_key(key, now or dt.datetime.now(dt.UTC), STALE_CLAIM)
     if code is not None:
         return desk.get(actor, code), False
     if not claimed:
-        raise ConflictError(f"the case with key {key!r} is being recorded; send it again shortly")
+        raise ConflictError(Message("visit.key_busy", key=repr(key)))
     try:
         case = desk.report(actor, report)
     except BaseException:

@@ -26,6 +26,7 @@ from gridmap.errors import NotFoundError, Problem, ValidationError
 from gridmap.frames import WGS84
 from gridmap.localtime import BEIJING
 from gridmap.stores import Store
+from gridmap.texts import Message
 from gridmap.visits.gpx import read_gpx
 from gridmap.visits.sample import DEFAULT_SEED, sample_patrols
 from gridmap.visits.tracks import WALKED_BUFFER_M, Track, inside_grid, metric_area, roads_walked
@@ -51,22 +52,22 @@ def record_patrol(
     """Record `patrol` once, measured against its grid: (the stored patrol, whether this call wrote it)."""
     problems = []
     if not patrol.key.strip():
-        problems.append(Problem(None, "key", "an idempotency key is required"))
+        problems.append(Problem(None, "key", Message("visit.key_required")))
     if not patrol.worker.strip():
-        problems.append(Problem(None, "worker", "who patrolled is required"))
+        problems.append(Problem(None, "worker", Message("visit.worker_required")))
     if patrol.started_at.tzinfo is None:
-        problems.append(Problem(None, "started_at", "the time must carry a timezone"))
+        problems.append(Problem(None, "started_at", Message("visit.timezone")))
     if patrol.source not in SOURCES:
-        problems.append(Problem(None, "source", f"expected one of {', '.join(SOURCES)}"))
+        problems.append(Problem(None, "source", Message("visit.one_of", choices=", ".join(SOURCES))))
     if problems:
-        raise ValidationError("patrol", problems)
+        raise ValidationError(Message("visit.source.patrol"), problems)
     book = store.visit_book()
     known = book.patrol_by_key(patrol.key)
     if known is not None:
         return known, False
     grids = store.read("grids", codes=[patrol.grid_code])
     if not len(grids):
-        raise NotFoundError(f"no grid {patrol.grid_code!r}")
+        raise NotFoundError(Message("case.no_grid", grid=repr(patrol.grid_code)))
     return book.log_patrol(measured(patrol, grids.geometry.iloc[0], now or dt.datetime.now(dt.UTC)))
 
 
@@ -127,8 +128,8 @@ def worker_grid(store: Store, worker: str) -> str:
     grids = store.read_columns("grids", ["code", "worker_name"])
     found = grids.loc[(grids["worker_name"].astype("string") == worker).fillna(False).to_numpy(bool), "code"]
     if len(found) != 1:
-        reason = f"{worker!r} works {len(found)} grids; name the grid with --grid"
-        raise ValidationError("patrol", [Problem(None, "grid", reason)])
+        reason = Message("visit.many_grids", worker=repr(worker), n=len(found))
+        raise ValidationError(Message("visit.source.patrol"), [Problem(None, "grid", reason)])
     return str(found.iloc[0])
 
 
@@ -158,7 +159,7 @@ def week_stats(store: Store, day: dt.date, grids: list[str] | None = None) -> pd
     shapes = store.read("grids", codes=grids) if grids is not None else store.read("grids")
     if grids is not None and len(shapes) < len(set(grids)):
         missing = sorted(set(grids) - set(shapes["code"].astype(str)))
-        raise NotFoundError(f"no grid {missing[0]!r}")
+        raise NotFoundError(Message("case.no_grid", grid=repr(missing[0])))
     rows = book.patrols(grids=grids, since=monday, until=sunday, tracks=True)
     patrols = pd.DataFrame(rows, columns=["grid_code", "day", "inside_m", "inside_s", "track", "seconds"])
     roads = store.read("roads", bbox=tuple(shapes.total_bounds)) if len(shapes) else None

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gridmap.errors import Problem, ValidationError
+from gridmap.texts import Message
 from gridmap.vocabulary import Lang
 
 
@@ -66,8 +67,8 @@ def check_category(code: str) -> str:
     for c in CARE_CATEGORIES.values():
         if text in (c.code, c.zh):
             return c.code
-    reason = f"unknown care category {code!r}; expected one of: {', '.join(CARE_CATEGORIES)}"
-    raise ValidationError("care", [Problem(None, "category", reason)])
+    reason = Message("visit.unknown_care", code=repr(code), choices=", ".join(CARE_CATEGORIES))
+    raise ValidationError(Message("visit.source.care"), [Problem(None, "category", reason)])
 
 
 def frequency_days(categories: Iterable[str]) -> int:

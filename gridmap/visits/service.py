@@ -18,6 +18,7 @@ from gridmap.errors import NotFoundError, Problem, StoreError, ValidationError
 from gridmap.localtime import BEIJING
 from gridmap.privacy import Role, protect_care
 from gridmap.stores import Store
+from gridmap.texts import Message
 from gridmap.visits.due import day_end, due_list, visit_status
 from gridmap.visits.rules import check_category
 from gridmap.visits.sample import DEFAULT_SEED, sample_visits
@@ -44,22 +45,22 @@ def log_visit(store: Store, visit: Visit, now: dt.datetime | None = None) -> tup
     """
     problems = []
     if not visit.key.strip():
-        problems.append(Problem(None, "key", "an idempotency key is required"))
+        problems.append(Problem(None, "key", Message("visit.key_required")))
     if visit.visited_at.tzinfo is None:
-        problems.append(Problem(None, "visited_at", "the time must carry a timezone"))
+        problems.append(Problem(None, "visited_at", Message("visit.timezone")))
     if not visit.visitor.strip():
-        problems.append(Problem(None, "visitor", "who visited is required"))
+        problems.append(Problem(None, "visitor", Message("visit.visitor_required")))
     if problems:
-        raise ValidationError("visit", problems)
+        raise ValidationError(Message("visit.source.visit"), problems)
     book = store.visit_book()
     known = book.by_key(visit.key)
     if known is not None:
         return known, False
     found = store.read("households", codes=[visit.household_code])
     if not len(found):
-        raise NotFoundError(f"no household {visit.household_code!r}")
+        raise NotFoundError(Message("visit.no_household", code=repr(visit.household_code)))
     if visit.case_code and store.case_book().get(visit.case_code) is None:
-        raise NotFoundError(f"no case {visit.case_code!r} (report the case first, then link it)")
+        raise NotFoundError(Message("visit.no_case", code=repr(visit.case_code)))
     row = {
         "key": visit.key,
         "household_code": visit.household_code,
@@ -113,7 +114,7 @@ def set_care(
     """Make these (validated) categories the household's care categories; returns their codes."""
     codes = [check_category(c) for c in categories if c.strip()]
     if not len(store.read("households", codes=[household])):
-        raise NotFoundError(f"no household {household!r}")
+        raise NotFoundError(Message("visit.no_household", code=repr(household)))
     store.visit_book().set_care(household, codes, by, now or dt.datetime.now(dt.UTC))
     return codes
 

@@ -27,6 +27,7 @@ from gridmap.arrays import FloatArray
 from gridmap.crs import CRSSpec, from_wgs84, parse_crs, to_metric
 from gridmap.errors import Problem, ValidationError
 from gridmap.frames import WGS84
+from gridmap.texts import Message
 
 WALKED_BUFFER_M = 20.0
 """A road piece counts as walked when a track passes within this many metres of its midpoint."""
@@ -63,17 +64,19 @@ def check_track(lon: npt.ArrayLike, lat: npt.ArrayLike, seconds: npt.ArrayLike, 
     t = np.asarray(seconds, dtype=np.float64)
     problems: list[Problem] = []
     if not len(x):
-        problems.append(Problem(None, "track", "a patrol needs at least one position"))
+        problems.append(Problem(None, "track", Message("visit.no_positions")))
     elif len(x) > MAX_POINTS:
-        problems.append(Problem(None, "track", f"{len(x):,} positions; at most {MAX_POINTS:,}"))
+        problems.append(
+            Problem(None, "track", Message("visit.too_many_positions", n=len(x), most=MAX_POINTS))
+        )
     else:
         bad = ~(np.isfinite(x) & np.isfinite(y) & (np.abs(x) <= 180) & (np.abs(y) <= 90))
         if bad.any():
             row = int(np.argmax(bad))
-            problems.append(Problem(row, "track", f"position ({x[row]}, {y[row]}) is not a lon/lat"))
+            problems.append(Problem(row, "track", Message("visit.not_lonlat", x=x[row], y=y[row])))
         back = np.flatnonzero(~np.isfinite(t) | (np.diff(t, prepend=t[0]) < 0))
         if len(back):
-            problems.append(Problem(int(back[0]), "time", "times must not run backwards"))
+            problems.append(Problem(int(back[0]), "time", Message("visit.backwards")))
     if problems:
         raise ValidationError(source, problems)
     return Track(x, y, t - t[0])

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from fastapi.testclient import TestClient
 from starlette.requests import Request
 
 from api.errors import error_body
 from api.language import request_language
 from gridmap.errors import Problem, ValidationError
 from gridmap.texts import Message
+from tests.api.conftest import ADMIN, bearer
 
 
 def _request(accept: str | None) -> Request:
@@ -52,3 +56,94 @@ def test_a_validation_error_body_in_both_languages() -> None:
     assert zh["errors"] == [{"row": 1, "field": "size", "reason": "整数", "code": "H1"}]
     assert en["errors"] == [{"row": 1, "field": "size", "reason": "an integer", "code": "H1"}]
     assert zh["code"] == en["code"] == "invalid"
+
+
+def _both(client: TestClient, method: str, url: str, **options: Any) -> tuple[Any, Any]:
+    """The reply to one request asked in Chinese (zh-CN) and in English: (status, body) each."""
+    replies = []
+    for accept in ("zh-CN,zh;q=0.9", "en-GB,en;q=0.9"):
+        headers = {**options.pop("headers", {}), "Accept-Language": accept}
+        reply = client.request(method, url, headers=headers, **options)
+        options["headers"] = {k: v for k, v in headers.items() if k != "Accept-Language"}
+        replies.append((reply.status_code, reply.json()))
+    return replies[0], replies[1]
+
+
+def test_fastapi_s_validation_details_follow_accept_language(reader: TestClient) -> None:
+    (status, zh), (_, en) = _both(
+        reader, "GET", "/cases?since=yesterday&overdue=maybe", headers=bearer(ADMIN)
+    )
+    assert status == 422 and zh["code"] == en["code"] == "invalid"
+    assert zh["detail"] == "参数无效：overdue, since" and en["detail"] == "invalid overdue, since"
+    assert [e["field"] for e in zh["errors"]] == [e["field"] for e in en["errors"]] == ["overdue", "since"]
+    assert zh["errors"][0]["reason"] == "应为是或否（true/false），无法识别"
+    assert en["errors"][0]["reason"] == "Input should be a valid boolean, unable to interpret input"
+    assert zh["errors"][1]["reason"] == "应为日期或时间：input is too short"
+    assert en["errors"][1]["reason"] == "Input should be a valid date or datetime, input is too short"
+
+
+def test_query_parameter_and_not_found_details_follow_accept_language(reader: TestClient) -> None:
+    (status, zh), (_, en) = _both(reader, "GET", "/collections/grids/items?limit=abc")
+    assert status == 400 and zh["code"] == en["code"] == "invalid_parameter"
+    assert (
+        zh["detail"] == "limit 必须是整数，而不是 'abc'"
+        and en["detail"] == "limit must be an integer, not 'abc'"
+    )
+    assert (
+        zh["errors"] == [{"field": "limit", "reason": zh["detail"]}] and en["errors"][0]["field"] == "limit"
+    )
+    (status, zh), (_, en) = _both(reader, "GET", "/collections/grids/items?limit=0")
+    assert (
+        zh["detail"] == "limit 必须至少为 1，而不是 0" and en["detail"] == "limit must be at least 1, not 0"
+    )
+
+
+def test_authentication_and_permission_details_follow_accept_language(reader: TestClient) -> None:
+    (status, zh), (_, en) = _both(reader, "GET", "/cases/stats", headers=bearer("not-a-token-0123456789"))
+    assert status == 401 and zh["code"] == en["code"] == "unauthenticated"
+    assert (zh["detail"], en["detail"]) == ("未知或已撤销的令牌", "unknown or revoked token")
+    (status, zh), (_, en) = _both(reader, "GET", "/cases/stats")
+    assert status == 403 and zh["code"] == en["code"] == "forbidden"
+    assert zh["detail"] == "案件统计需要 viewer 角色（您是 anonymous）"
+    assert en["detail"] == "case statistics needs the viewer role (you are anonymous)"
+
+
+def test_a_case_transition_refused_over_http_reads_in_the_language(client: TestClient) -> None:
+    body = {"category": "0102", "address": "武汉市武昌区幸福路88号3栋"}
+    reported = client.post("/cases", json=body, headers=bearer(ADMIN))
+    assert reported.status_code == 201, reported.text
+    code = reported.json()["code"]
+    (status, zh), (_, en) = _both(client, "POST", f"/cases/{code}/close", headers=bearer(ADMIN))
+    assert (
+        status == 409
+        and zh["code"] == en["code"] == "conflict"
+        and zh["status"] == en["status"] == "reported"
+    )
+    assert (
+        zh["detail"] == f"案件 {code} 当前为上报（reported），不能结案（close）；结案只适用于：核查 (checked)"
+    )
+    assert en["detail"] == f"case {code} is 上报 (reported); 结案 (close) needs 核查 (checked)"
+    (status, zh), (_, en) = _both(client, "POST", f"/cases/{code}/void", json={}, headers=bearer(ADMIN))
+    assert status == 422 and zh["code"] == en["code"] == "invalid"
+    assert zh["errors"] == [
+        {"row": None, "field": "note", "reason": "作废（void）必须说明理由", "code": code}
+    ]
+    assert en["errors"][0]["reason"] == "作废 (void) must give a reason"
+    assert zh["detail"].splitlines()[0] == f"案件 {code}：1 个问题，未作任何更改"
+    (status, zh), (_, en) = _both(client, "GET", "/cases/19990101000000", headers=bearer(ADMIN))
+    assert status == 404 and (zh["detail"], en["detail"]) == (
+        "没有案件 '19990101000000'",
+        "no case '19990101000000'",
+    )
+
+
+def test_why_a_case_is_unplaced_reads_in_the_language(client: TestClient) -> None:
+    body = {"category": "0102", "address": "解放路999号"}
+    for accept, reason in (
+        ("zh-CN", "地址不在登记册中：解放路999号"),
+        ("en", "address not in the register: 解放路999号"),
+    ):
+        reply = client.post("/cases", json=body, headers={**bearer(ADMIN), "Accept-Language": accept})
+        assert reply.status_code == 201, reply.text
+        assert reply.json()["placement"]["reason"] == reason
+        assert reply.json()["placement"]["method"] is None

@@ -88,7 +88,7 @@ def test_hotline_intake_follow_up_rates_and_the_daily_list(store: Store, store_u
     store.replace_many(district())
     empty_book(store)
     out = run(store_url, "report", "0102", "--address", "解放路999号", "--ticket-no", "GD-0001")
-    assert "待定位" in out and "address not in the register" in out
+    assert "待定位" in out and "地址不在登记册中：解放路999号" in out
     code = out.split()[1]
     assert "0 / 0 件" in run(store_url, "list", "--ticket-no", "GD-0002")
     assert "1 / 1 件" in run(store_url, "list", "--ticket-no", "GD-0001", "--unplaced")
@@ -105,7 +105,7 @@ def test_hotline_intake_follow_up_rates_and_the_daily_list(store: Store, store_u
     assert "结案（closed）" in out
     stats = run(store_url, "stats", "--by", "grid")
     assert "响应率" in stats and "解决率" in stats and "满意率" in stats and "100.0% A" in stats
-    assert "cases to chase" in run(store_url, "due", "--on", "2026-12-07")
+    assert "催办督办清单 2026-12-07" in run(store_url, "due", "--on", "2026-12-07")
 
 
 def test_stats_per_month(store: Store, store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:

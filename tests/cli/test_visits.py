@@ -32,7 +32,7 @@ def test_care_log_and_due(tmp_path: Path) -> None:
     _run(store, "log", "C", "--at", "2026-11-20T10:00")
     _run(store, "log", "D", "--at", "2026-11-20T10:00")
     _run(store, "log", "E", "--at", "2026-11-20T10:00")
-    assert "1 户" in _run(store, "due", "--grid", "G1", "--on", "2026-12-07")  # A alone is late
+    assert "1 household(s)" in _run(store, "due", "--grid", "G1", "--on", "2026-12-07")  # A alone is late
     masked = tmp_path / "masked.csv"
     _run(store, "due", "--grid", "G1", "--on", "2026-12-18", "--output", str(masked))
     assert "关爱对象" in masked.read_text(encoding="utf-8-sig")  # without --with-personal

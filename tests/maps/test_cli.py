@@ -16,7 +16,10 @@ from gridmap.stores import open_store
 def test_district_and_grid_maps(sample_store: str, tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "coverage.html"
-    result = runner.invoke(app, ["map", "--store", sample_store, "--measure", "grade", "--out", str(out)])
+    zh = {"GRIDMAP_LANG": "zh"}
+    result = runner.invoke(
+        app, ["map", "--store", sample_store, "--measure", "grade", "--out", str(out)], env=zh
+    )
     assert result.exit_code == 0, result.output
     html = out.read_text()
     assert "综合等级" in html and external_references(html) == []
@@ -32,6 +35,7 @@ def test_district_and_grid_maps(sample_store: str, tmp_path: Path) -> None:
     result = runner.invoke(
         app,
         ["map", "--store", sample_store, "--grid", "420106001004011", "--propose", "2", "--out", str(out)],
+        env=zh,
     )
     assert result.exit_code == 0, result.output
     assert "建议新增站点" in out.read_text() and "gm-site" in out.read_text()
