@@ -194,8 +194,14 @@ class VisitBook:
         with self._read() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
 
-    def last_visits(self, until: dt.datetime, grids: Sequence[str] | None = None) -> pd.Series:
-        """Household code -> its last visit before `until` (UTC), computed by the database (GROUP BY)."""
+    def last_visits(
+        self,
+        until: dt.datetime,
+        grids: Sequence[str] | None = None,
+        households: Sequence[str] | None = None,
+    ) -> pd.Series:
+        """Household code -> its last visit before `until` (UTC), computed by the database (GROUP BY);
+        of the households of `grids`, or of `households`, when named."""
         v = VISITS_TABLE.c
         query = (
             sa.select(v.household_code, sa.func.max(v.visited_at).label("last"))
@@ -204,6 +210,8 @@ class VisitBook:
         )
         if grids is not None:
             query = query.where(v.grid_code.in_(list(grids)))
+        if households is not None:
+            query = query.where(v.household_code.in_(list(households)))
         with self._read() as conn:
             rows = conn.execute(query).all()
         if not rows:

@@ -19,7 +19,7 @@ from gridmap.privacy import Role, protect_care
 from gridmap.stores import Store, open_store
 from gridmap.stores.visits import CARE_TABLE, VISITS_TABLE
 from gridmap.visits.rules import FREQUENCY_DAYS, check_category, frequency_days
-from gridmap.visits.service import Visit, due, log_visit, set_care, stats
+from gridmap.visits.service import Visit, coverage_input, due, log_visit, refreshed_status, set_care, stats
 
 ORIGIN = (560000.0, 3375000.0)  # metres, UTM 50N (near Wuhan)
 
@@ -207,7 +207,9 @@ class _Recorded:
         class Book:
             def __getattr__(self, name: str) -> Any:
                 def call(*args: Any, **kwargs: Any) -> Any:
-                    calls.append(("book", name, kwargs.get("grids") or (args[0] if args else None)))
+                    listed = [a for a in args if isinstance(a, list)]
+                    scope = kwargs.get("grids") or kwargs.get("households") or (listed[0] if listed else None)
+                    calls.append(("book", name, scope))
                     return getattr(book, name)(*args, **kwargs)
 
                 return call
@@ -236,3 +238,24 @@ def test_a_geopackage_finds_a_grid_s_households_by_index(tmp_path: Path) -> None
     with sqlite3.connect(tmp_path / "s.gpkg") as conn:
         plan = conn.execute("EXPLAIN QUERY PLAN SELECT fid FROM households WHERE grid_code = 'G1'").fetchall()
     assert any("INDEX households_grid_code (grid_code=?)" in str(row[-1]) for row in plan)
+
+
+def test_a_refreshed_status_reads_the_visited_households_again(street: Store) -> None:
+    day = dt.date(2026, 12, 7)
+    codes = pd.Series(["A", "B", "C", "D", "E", "Z"])
+    before = coverage_input(street, codes, day)
+    assert before is not None and not before.set_index("code").loc["D", "in_time"]
+    _visit(street, "D", beijing("2026-12-07", 8))
+    recorded = _Recorded(street)
+    after = refreshed_status(recorded, before, ["D"], day)  # type: ignore[arg-type]
+    assert [c for c in recorded.calls if c[0] == "book"] == [
+        ("book", "care", ["D"]),
+        ("book", "last_visits", ["D"]),
+    ]
+    want = coverage_input(street, codes, day)
+    assert want is not None and want.set_index("code").loc["D", "in_time"]
+    columns = ["code", "in_time", "overdue"]
+    assert (
+        after.sort_values("code")[columns].values.tolist()
+        == want.sort_values("code")[columns].values.tolist()
+    )
