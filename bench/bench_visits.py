@@ -26,6 +26,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import sqlite3
 import time
 from pathlib import Path
@@ -47,27 +48,35 @@ from gridmap.visits.service import Visit, due, log_visit, refreshed_status
 PART = 500_000
 
 
-def _seed(store: str, now: dt.datetime) -> dict[str, float]:
-    """A year of visits over the store's households, unless it holds some already: counts and seconds."""
-    with open_store(store) as opened:
-        book = opened.visit_book()
-        held = _count(store, "visits")
-        if held:
-            return {"visits": held, "care": _count(store, "household_care"), "seconds": 0.0}
-        start = time.perf_counter()
-        households = opened.read_columns("households", ["code", "grid_code"])
-        grids = opened.read_columns("grids", ["code", "worker_name"])
-        grid = households["grid_code"].astype("string").fillna("").to_numpy(dtype=object)
-        turns = np.flatnonzero(grid[1:] != grid[:-1]) + 1  # households are ordered by code: grid by grid
-        cuts = [0, *sorted({int(turns[np.searchsorted(turns, k)]) for k in range(PART, len(grid), PART)})]
-        visits = care = 0
-        for part, (a, b) in enumerate(zip(cuts, [*cuts[1:], len(grid)], strict=True)):
-            chunk = households.iloc[a:b][["code", "grid_code"]]
-            v, c = sample_visits(chunk, grids, now, seed=25 + part)
-            v["key"] = f"b{part}-" + pd.Series(np.arange(len(v)), index=v.index).astype(str)
-            visits += book.extend(v, c)
-            care += len(c)
-        return {"visits": visits, "care": care, "seconds": time.perf_counter() - start}
+def _seed(store: str, now: dt.datetime) -> dict[str, Any]:
+    """A year of visits over the store's households, made once (a note beside the store says so):
+    counts and seconds. Run in a child process, so the parent stays small for the measured children."""
+    note = Path(f"{store}.visits.json")
+    if note.exists():
+        return dict(json.loads(note.read_text()))
+
+    def seed() -> None:
+        with open_store(store) as opened:
+            book = opened.visit_book()
+            book.replace(pd.DataFrame(), pd.DataFrame())  # what an interrupted run left
+            start = time.perf_counter()
+            households = opened.read_columns("households", ["code", "grid_code"])
+            grids = opened.read_columns("grids", ["code", "worker_name"])
+            grid = households["grid_code"].astype("string").fillna("").to_numpy(dtype=object)
+            turns = np.flatnonzero(grid[1:] != grid[:-1]) + 1  # ordered by code: grid by grid
+            cuts = [0, *sorted({int(turns[np.searchsorted(turns, k)]) for k in range(PART, len(grid), PART)})]
+            visits = care = 0
+            for part, (a, b) in enumerate(zip(cuts, [*cuts[1:], len(grid)], strict=True)):
+                chunk = households.iloc[a:b][["code", "grid_code"]]
+                v, c = sample_visits(chunk, grids, now, seed=25 + part)
+                v["key"] = f"b{part}-" + pd.Series(np.arange(len(v)), index=v.index).astype(str)
+                visits += book.extend(v, c)
+                care += len(c)
+            made = {"visits": visits, "care": care, "seconds": time.perf_counter() - start}
+            note.write_text(json.dumps({**made, "now": now.isoformat()}))
+
+    seconds, peak = run_isolated(seed)
+    return {**json.loads(note.read_text()), "process": seconds, "peak": peak}
 
 
 def _count(store: str, table_name: str) -> int:
@@ -149,8 +158,10 @@ def main() -> None:
     WORK.mkdir(exist_ok=True)
     store = str(city_store(args.scale, args.store or WORK / f"city{args.scale}.gpkg"))
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    day = now.astimezone(BEIJING).date()
     seeded = _seed(store, now)
+    now = dt.datetime.fromisoformat(str(seeded["now"]))  # the year the visits were seeded for
+    day = now.astimezone(BEIJING).date()
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     grid, size = _biggest_grid(store)
     load = os.getloadavg()
     due_json, analysis_json = WORK / "visits_due.json", WORK / "visits_analysis.json"
@@ -162,16 +173,18 @@ def main() -> None:
     full_s, full_peak = run_isolated(lambda: _analysis(store, day, now, analysis_json))
     a = json.loads(analysis_json.read_text())
     after = os.getloadavg()
+    peak = f", peak {seeded['peak']:,.0f} MiB" if "peak" in seeded else ""
     body = (
         f"""Workload: `python -m bench.bench_visits --scale {args.scale}`: the sample city at scale
 {args.scale}
 ({a["households"]:,} households) in a GeoPackage store ({Path(store).stat().st_size / 2**30:.2f} GiB with its
 visits), and a year of visits up to {now:%Y-%m-%d}: {seeded["visits"]:,} visits and {seeded["care"]:,}
 care-register rows, generated and inserted in parts of about {PART:,} households
-({"reused" if not seeded["seconds"] else f"{seeded['seconds']:.0f} s"}). The due list is that of the grid
+(in {seeded["seconds"]:.0f} s{peak}). The due list is that of the grid
 with the most households ({grid}, {size:,}); on {day}: {listed["rows"]:,} households listed
 ({listed.get("overdue", 0):,} overdue, {listed.get("due_soon", 0):,} due this week). Each row in its own
-process (time; peak resident memory of that process). Load average (1/5/15 min) {load[0]:.1f} /
+process (time; peak resident memory of that process, which includes the {baseline:,.0f} MiB of the
+benchmark's own interpreter and imports a forked child starts with). Load average (1/5/15 min) {load[0]:.1f} /
 {load[1]:.1f} / {load[2]:.1f} before, {after[0]:.1f} / {after[1]:.1f} / {after[2]:.1f} after: the
 machine's 2 cores are shared, so times are upper bounds.
 
