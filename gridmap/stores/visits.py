@@ -217,8 +217,9 @@ class VisitBook:
         if not rows:
             return pd.Series([], dtype="datetime64[ns, UTC]", name="last_visit")
         codes = [r[0] for r in rows]
-        # SQLite's MAX gives back text: parse every value the same way on both stores.
-        times = pd.to_datetime([r[1] for r in rows], utc=True, format="mixed")
+        # SQLite's MAX gives back ISO text, PostgreSQL datetimes: each parsed by its fast path.
+        values = [r[1] for r in rows]
+        times = pd.to_datetime(values, utc=True, format="ISO8601" if isinstance(values[0], str) else None)
         return pd.Series(times, index=pd.Index(codes, name="household_code"), name="last_visit")
 
     def counts(
