@@ -27,7 +27,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
 import sqlite3
 import time
 from pathlib import Path
@@ -170,7 +169,6 @@ def main() -> None:
     seeded = _seed(store, now)
     now = dt.datetime.fromisoformat(str(seeded["now"]))  # the year the visits were seeded for
     day = now.astimezone(BEIJING).date()
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     grid, size = _grid_behind(store, now)
     load = os.getloadavg()
     due_json, analysis_json = WORK / "visits_due.json", WORK / "visits_analysis.json"
@@ -193,8 +191,8 @@ care-register rows, generated and inserted in parts of about {PART:,} households
 whose worker is behind, among the largest ({grid}, {size:,} households); on {day}:
 {listed["rows"]:,} households listed
 ({listed.get("overdue", 0):,} overdue, {listed.get("due_soon", 0):,} due this week). Each row in its own
-process (time; peak resident memory of that process, which includes the {baseline:,.0f} MiB of the
-benchmark's own interpreter and imports a forked child starts with). Load average (1/5/15 min) {load[0]:.1f} /
+process (time; peak resident memory of that process, the interpreter and imports included). Load
+average (1/5/15 min) {load[0]:.1f} /
 {load[1]:.1f} / {load[2]:.1f} before, {after[0]:.1f} / {after[1]:.1f} / {after[2]:.1f} after: the
 machine's 2 cores are shared, so times are upper bounds.
 
