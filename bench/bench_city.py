@@ -24,15 +24,11 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import pandas as pd
-
-from bench.common import WORK, table, write_section
-from gridmap.sample import plan
+from bench.common import WORK, run_cli, table, write_section
+from bench.workload import city_store
 from gridmap.stores import open_store
 from tests.maps.browser import chromium, open_map
 
@@ -40,33 +36,7 @@ TARGET_S, TARGET_GIB, TARGET_MAP_MB = 25.0, 4.0, 10.0
 
 
 def _store(scale: int) -> Path:
-    path = WORK / f"city{scale}.gpkg"
-    if not path.exists():
-        district = plan(scale)
-        frames = dict(district.layers)
-        step = 500_000
-        chunks = [district.households(slice(i, i + step)) for i in range(0, district.household_count, step)]
-        frames["households"] = pd.concat(chunks, ignore_index=True)
-        with open_store(str(path)) as store:
-            store.replace_many(frames)
-    return path
-
-
-def _run(args: list[str], source: str | None = None) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds and peak MiB of `python -m gridmap ARGS` in a child process.
-
-    With `source` (a directory holding another `gridmap` package) the child runs from there:
-    `python -m` puts its working directory first on the path. The figures are the child's own
-    (`wait4`), not the maximum over every child so far.
-    """
-    start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "gridmap", *args], cwd=source, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode:
-        raise subprocess.CalledProcessError(child.returncode, child.args)
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    return city_store(scale, WORK / f"city{scale}.gpkg")
 
 
 def main() -> None:
@@ -90,7 +60,7 @@ def main() -> None:
     for _ in range(args.runs):  # the two sources in turn, so a drift of the machine's speed hits both
         for label, source in sources.items():
             shutil.rmtree(out, ignore_errors=True)
-            runs[label].append(_run(command, source))
+            runs[label].append(run_cli(command, source))
             print(label, runs[label][-1], flush=True)
     rows = [
         [label, *(statistics.median(r[i] for r in done) for i in range(3))] for label, done in runs.items()
@@ -98,7 +68,7 @@ def main() -> None:
     analyze_row = rows[-1]
     walls = {label: sorted(r[0] for r in done) for label, done in runs.items()}
     html = WORK / "city-map.html"
-    wall, cpu, peak = _run(["map", "--store", store, "--out", str(html)])
+    wall, cpu, peak = run_cli(["map", "--store", store, "--out", str(html)])
     rows.append(["`gridmap map` (analysis included)", wall, cpu, peak])
     size_mb = html.stat().st_size / 1e6
     with chromium() as context:

@@ -9,6 +9,8 @@ import platform
 import re
 import resource
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -50,6 +52,23 @@ def run_isolated(fn: Callable[[], Any]) -> tuple[float, float]:
     if proc.exitcode != 0:
         raise RuntimeError(f"benchmark child failed with exit code {proc.exitcode}")
     return float(elapsed), float(peak)
+
+
+def run_cli(args: list[str], source: str | None = None) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak MiB of `python -m gridmap ARGS` in a child process.
+
+    With `source` (a directory holding another `gridmap` package) the child runs from there:
+    `python -m` puts its working directory first on the path. The figures are the child's own
+    (`wait4`), not the maximum over every child so far.
+    """
+    start = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-m", "gridmap", *args], cwd=source, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise subprocess.CalledProcessError(child.returncode, child.args)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def machine() -> str:

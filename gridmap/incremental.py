@@ -10,7 +10,8 @@ running the very same `gridmap.analysis.analyze` on them alone, splices the
 result into the previous analysis, and sums the streets again from the
 communities; the rest is kept. A community is touched when it is edited,
 when an edited grid is in it (before or after), when a building, household
-or site is assigned into or out of one of its grids, and, for speakers and
+or site is assigned into or out of one of its grids, when one of its
+households' visit status changes (a visit recorded), and, for speakers and
 service points, when its grids lie within an edited site's reach. Edits to
 households and sites keep every other feature's grid and place only the
 edited features, edits to streets and communities place nothing (assignment
@@ -69,6 +70,10 @@ PLACED_LAYERS = ("households", *SITE_LAYERS)
 """Layers whose edited features are placed one by one (no other feature changes grid)."""
 
 _NO_PLACING = ("streets", "communities")  # assignment reads only grids and buildings
+
+STATUS_INPUTS = ("visit_status",)
+"""Inputs keyed by household code whose rows count only in their household's grid: a change to some
+redoes those households' communities (a visit logged), not the whole city."""
 
 
 WHOLE_SHARE = 0.5
@@ -234,9 +239,11 @@ def _update(
         return dataclasses.replace(analysis, timings={}), []
     if measure != projections(old):  # the city's extent moved into another zone: all is measured anew
         return analyze(frames, opts, measure=measure), None
-    if set(changed) & set(WHOLE_INPUTS):  # a road edit may change any walk: all is walked anew
+    if set(changed) & (set(WHOLE_INPUTS) - set(STATUS_INPUTS)):  # a road edit may change any walk
         return analyze(frames, opts, measure=measure), None
-    if set(changed) <= {*PLACED_LAYERS, *_NO_PLACING} and locator is not None:
+    if set(changed) <= set(STATUS_INPUTS):  # visits recorded: nothing moved, nothing to place
+        derived = dict(analysis.frames)
+    elif set(changed) <= {*PLACED_LAYERS, *_NO_PLACING} and locator is not None:
         place = _placer(analysis, locator, buildings)
         derived = dict(analysis.frames)
         for layer, names in changed.items():
@@ -308,6 +315,10 @@ def _touched(
     was = pd.Series(was_units.to_numpy(), index=analysis.grids["code"].astype(object).to_numpy())
     now = pd.Series(units.to_numpy(), index=frames["grids"]["code"].astype(object).to_numpy())
     out: set[str] = set(changed.get("communities", []))
+    for name in STATUS_INPUTS:  # a household's status counts in its own grid alone
+        households = derived["households"]
+        mine = households["code"].astype(str).isin(changed.get(name, [])).to_numpy(dtype=bool)
+        out |= _units_of(was, households["grid_code"][mine])
     if "grids" in changed:
         out |= _units_of(was, changed["grids"]) | _units_of(now, changed["grids"])
     for layer in DERIVED_LAYERS:

@@ -30,7 +30,6 @@ from gridmap.stores.cases import (
     Writing,
     _copy_rows,
     _query_only,
-    _records,
     snapshot,
     transaction,
 )
@@ -196,8 +195,14 @@ class VisitBook:
         with self._read() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
 
-    def last_visits(self, until: dt.datetime, grids: Sequence[str] | None = None) -> pd.Series:
-        """Household code -> its last visit before `until` (UTC), computed by the database (GROUP BY)."""
+    def last_visits(
+        self,
+        until: dt.datetime,
+        grids: Sequence[str] | None = None,
+        households: Sequence[str] | None = None,
+    ) -> pd.Series:
+        """Household code -> its last visit before `until` (UTC), computed by the database (GROUP BY);
+        of the households of `grids`, or of `households`, when named."""
         v = VISITS_TABLE.c
         query = (
             sa.select(v.household_code, sa.func.max(v.visited_at).label("last"))
@@ -206,13 +211,16 @@ class VisitBook:
         )
         if grids is not None:
             query = query.where(v.grid_code.in_(list(grids)))
+        if households is not None:
+            query = query.where(v.household_code.in_(list(households)))
         with self._read() as conn:
             rows = conn.execute(query).all()
         if not rows:
             return pd.Series([], dtype="datetime64[ns, UTC]", name="last_visit")
         codes = [r[0] for r in rows]
-        # SQLite's MAX gives back text: parse every value the same way on both stores.
-        times = pd.to_datetime([r[1] for r in rows], utc=True, format="mixed")
+        # SQLite's MAX gives back ISO text, PostgreSQL datetimes: each parsed by its fast path.
+        values = [r[1] for r in rows]
+        times = pd.to_datetime(values, utc=True, format="ISO8601" if isinstance(values[0], str) else None)
         return pd.Series(times, index=pd.Index(codes, name="household_code"), name="last_visit")
 
     def counts(
@@ -379,36 +387,59 @@ class VisitBook:
 
     def replace_patrols(self, patrols: pd.DataFrame) -> int:
         """Make the patrols exactly these rows, in one transaction (seeding)."""
-        patrols = patrols.reindex(columns=list(PATROL_COLUMNS))
         with self._write() as conn:
             conn.execute(PATROLS_TABLE.delete())
-            if conn.dialect.name == "postgresql":
-                raw = conn.connection.driver_connection
-                assert isinstance(raw, psycopg.Connection)
-                with raw.cursor() as cur:
-                    _copy_rows(cur, PATROLS_TABLE.name, list(PATROL_COLUMNS), patrols)
-            elif len(patrols):
-                conn.execute(PATROLS_TABLE.insert(), _records(patrols, PATROL_COLUMNS))
+            _insert(conn, PATROLS_TABLE, PATROL_COLUMNS, patrols)
         return len(patrols)
 
     # -- bulk --------------------------------------------------------------
 
     def replace(self, visits: pd.DataFrame, care: pd.DataFrame) -> int:
         """Make the book exactly these visits and care rows, in one transaction (seeding, benchmarks)."""
-        visits = visits.reindex(columns=list(VISIT_COLUMNS))
-        care = care.reindex(columns=list(CARE_COLUMNS))
         with self._write() as conn:
             conn.execute(VISITS_TABLE.delete())
             conn.execute(CARE_TABLE.delete())
-            parts = ((VISITS_TABLE, VISIT_COLUMNS, visits), (CARE_TABLE, CARE_COLUMNS, care))
-            if conn.dialect.name == "postgresql":  # COPY: a year of a city's visits in seconds
-                raw = conn.connection.driver_connection
-                assert isinstance(raw, psycopg.Connection)
-                with raw.cursor() as cur:
-                    for table, columns, frame in parts:
-                        _copy_rows(cur, table.name, list(columns), frame)
-                return len(visits)
-            for table, columns, frame in parts:
-                if len(frame):
-                    conn.execute(table.insert(), _records(frame, columns))
+            _bulk(conn, visits, care)
         return len(visits)
+
+    def extend(self, visits: pd.DataFrame, care: pd.DataFrame) -> int:
+        """Add these visits and care rows in one transaction (a city's year loaded in parts)."""
+        with self._write() as conn:
+            _bulk(conn, visits, care)
+        return len(visits)
+
+
+def _bulk(conn: sa.Connection, visits: pd.DataFrame, care: pd.DataFrame) -> None:
+    """Insert visits and care rows in bulk (`_insert`)."""
+    _insert(conn, VISITS_TABLE, VISIT_COLUMNS, visits)
+    _insert(conn, CARE_TABLE, CARE_COLUMNS, care)
+
+
+def _insert(conn: sa.Connection, table: sa.Table, columns: Sequence[str], frame: pd.DataFrame) -> None:
+    """Insert a frame's rows: COPY into PostgreSQL, one executemany of tuples into SQLite (times and
+    days written as SQLAlchemy writes them: naive UTC text, ISO dates). A year of a city's visits
+    takes minutes, not the hours of one dict per row."""
+    frame = frame.reindex(columns=list(columns))
+    if not len(frame):
+        return
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        assert isinstance(raw, psycopg.Connection)
+        with raw.cursor() as cur:
+            _copy_rows(cur, table.name, list(columns), frame)
+        return
+    data = {}
+    for name in columns:
+        column, kind = frame[name], table.c[name].type
+        if isinstance(kind, UTCDateTime):
+            when = pd.to_datetime(column, utc=True)
+            column = when.dt.strftime("%Y-%m-%d %H:%M:%S.%f").where(when.notna(), None)
+        elif isinstance(kind, sa.Date):
+            column = pd.to_datetime(column).dt.strftime("%Y-%m-%d").where(column.notna(), None)
+        elif isinstance(kind, sa.Boolean):
+            column = column.astype("boolean").astype("Int64")
+        data[name] = column.astype(object).where(column.notna(), None)
+    rows = pd.DataFrame(data).itertuples(index=False, name=None)
+    assert raw is not None
+    marks = ", ".join("?" * len(columns))
+    raw.executemany(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", rows)

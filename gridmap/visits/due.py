@@ -59,9 +59,12 @@ def schedule(households: pd.DataFrame, care: pd.DataFrame, last: pd.Series, on: 
     days = pd.Series(FREQUENCY_DAYS, dtype="int64")
     if len(care):
         register = care.assign(days=care["category"].map(days).fillna(FREQUENCY_DAYS[ORDINARY]))
-        grouped = register.groupby("household_code")
-        joined = grouped["category"].agg(lambda s: ",".join(sorted(s)))
-        fewest = grouped["days"].min()
+        ordered = register.sort_values(["household_code", "category"])
+        alone = ~ordered["household_code"].duplicated(keep=False).to_numpy(dtype=bool)
+        # Most households have one category: only those with several are joined in Python.
+        several = ordered[~alone].groupby("household_code")["category"].agg(",".join)
+        joined = pd.concat([ordered[alone].set_index("household_code")["category"], several])
+        fewest = register.groupby("household_code")["days"].min()
         out["categories"] = codes.map(joined).fillna("").to_numpy()
         out["frequency_days"] = codes.map(fewest).fillna(FREQUENCY_DAYS[ORDINARY]).astype("int64").to_numpy()
     else:

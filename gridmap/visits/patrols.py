@@ -1,7 +1,7 @@
 """Patrols (巡查) against a store: record one (idempotent on its key), import a GPX file, a week's figures.
 
 A patrol belongs to one worker, one grid and one Beijing day; it is measured
-against its grid when recorded (`gridmap.visits.tracks.inside_grid`), so the
+against its grid when recorded (`gridmap.visits.tracks.inside_grids`), so the
 figures of a period are a GROUP BY, and the share of the grid's roads walked
 in a week is measured from the week's tracks (`roads_walked`). Tracks are
 personal data: `gridmap.privacy.may_see_track` says who reads one.
@@ -17,6 +17,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyproj
 import shapely
@@ -26,10 +27,11 @@ from gridmap.errors import NotFoundError, Problem, ValidationError
 from gridmap.frames import WGS84
 from gridmap.localtime import BEIJING
 from gridmap.stores import Store
+from gridmap.stores.visits import PATROL_COLUMNS
 from gridmap.texts import Message
 from gridmap.visits.gpx import read_gpx
 from gridmap.visits.sample import DEFAULT_SEED, sample_patrols
-from gridmap.visits.tracks import WALKED_BUFFER_M, Track, inside_grid, metric_area, roads_walked
+from gridmap.visits.tracks import WALKED_BUFFER_M, Track, inside_grids, metric_area, roads_walked
 
 SOURCES = ("phone", "gpx", "seed")
 
@@ -82,24 +84,39 @@ def measured(
     `metric`, when known), its track encoded."""
     metric = metric or metric_crs(gpd.GeoSeries([grid], crs=WGS84))
     inside = area if area is not None else metric_area(grid, metric)
-    length, inside_m, inside_s = inside_grid(patrol.track, inside, metric)
-    started = patrol.started_at.astimezone(dt.UTC)
-    return {
-        "key": patrol.key,
-        "worker": patrol.worker,
-        "grid_code": patrol.grid_code,
-        "day": started.astimezone(BEIJING).date(),
-        "started_at": started,
-        "ended_at": started + dt.timedelta(seconds=float(patrol.track.seconds[-1])),
-        "source": patrol.source,
-        "points": len(patrol.track),
-        "length_m": round(length, 2),
-        "inside_m": round(inside_m, 2),
-        "inside_s": round(inside_s, 1),
-        "track": shapely.to_wkb(patrol.track.line(), hex=True),
-        "seconds": ",".join(f"{s:g}" for s in np.round(patrol.track.seconds, 1)),
-        "recorded_at": recorded_at,
-    }
+    return measured_many([patrol], np.array([inside], dtype=object), recorded_at, metric)[0]
+
+
+def measured_many(
+    patrols: list[Patrol], areas: npt.NDArray[np.object_], recorded_at: dt.datetime, metric: pyproj.CRS
+) -> list[dict[str, Any]]:
+    """The stored rows of many patrols, each measured against its grid's metric area (`areas[i]`),
+    in one pass over all their legs (`inside_grids`)."""
+    tracks = [p.track for p in patrols]
+    length, inside_m, inside_s = inside_grids(tracks, areas, metric)
+    lines = shapely.to_wkb(np.array([t.line() for t in tracks], dtype=object), hex=True)
+    rows = []
+    for i, patrol in enumerate(patrols):
+        started = patrol.started_at.astimezone(dt.UTC)
+        rows.append(
+            {
+                "key": patrol.key,
+                "worker": patrol.worker,
+                "grid_code": patrol.grid_code,
+                "day": started.astimezone(BEIJING).date(),
+                "started_at": started,
+                "ended_at": started + dt.timedelta(seconds=float(patrol.track.seconds[-1])),
+                "source": patrol.source,
+                "points": len(patrol.track),
+                "length_m": round(float(length[i]), 2),
+                "inside_m": round(float(inside_m[i]), 2),
+                "inside_s": round(float(inside_s[i]), 1),
+                "track": str(lines[i]),
+                "seconds": ",".join(f"{s:g}" for s in np.round(patrol.track.seconds, 1)),
+                "recorded_at": recorded_at,
+            }
+        )
+    return rows
 
 
 def stored_track(row: dict[str, Any]) -> Track:
@@ -188,16 +205,18 @@ def week_stats(store: Store, day: dt.date, grids: list[str] | None = None) -> pd
 
 
 def seed_patrols(store: Store, now: dt.datetime | None = None, seed: int = DEFAULT_SEED) -> int:
-    """Weeks of patrols up to `now` by every grid's worker, replacing any the store held (the demo)."""
+    """A year of patrols up to `now` by every grid's worker, replacing any the store held (the demo)."""
     grids = store.read("grids")
     roads = store.read("roads")
     when = now or dt.datetime.now(dt.UTC)
     metric = metric_crs(grids)
     areas: dict[str, shapely.Geometry] = {}
-    rows = []
+    patrols, theirs = [], []
     for key, worker, grid, started, track, shape in sample_patrols(grids, roads, when, seed):
         area = areas.get(grid)
         if area is None:
             area = areas[grid] = metric_area(shape, metric)
-        rows.append(measured(Patrol(key, worker, grid, started, track, "seed"), shape, when, metric, area))
-    return store.visit_book().replace_patrols(pd.DataFrame(rows))
+        patrols.append(Patrol(key, worker, grid, started, track, "seed"))
+        theirs.append(area)
+    rows = measured_many(patrols, np.array(theirs, dtype=object), when, metric)
+    return store.visit_book().replace_patrols(pd.DataFrame(rows, columns=list(PATROL_COLUMNS)))

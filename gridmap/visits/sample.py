@@ -4,7 +4,7 @@ About one household in twelve is given a care category; each grid's worker
 visits its households at their frequency, a little ahead of it — except the
 workers of one grid in five, who fall behind (their visits come later than
 the rule asks, so their grids show overdue households and a lower coverage).
-Patrols cover the last `PATROL_WEEKS` weeks: most workers patrol six days a
+Patrols cover the last `PATROL_WEEKS` weeks (a year): most workers patrol six days a
 week along most of their grid's roads, the workers behind once or twice a week
 along a few of them.
 """
@@ -28,7 +28,7 @@ DEFAULT_SEED = 25
 CARE_SHARE = 0.08
 CARE_WEIGHTS = {"hardship": 3.0, "elderly_alone": 3.0, "migrant": 2.0, "disabled": 1.5, "correction": 0.5}
 BEHIND_SHARE = 0.2
-PATROL_WEEKS = 12
+PATROL_WEEKS = 52
 WALK_M_PER_S = 1.2
 EDGE_DEG = 0.0001
 """Roads this close (about 10 m) to a grid are walked by its patrols: grids are drawn along roads."""

@@ -143,6 +143,21 @@ def coverage_input(store: Store, households: pd.Series, on: dt.date | None = Non
     return visit_status(households, book.care(), last, day)
 
 
+def refreshed_status(
+    store: Store, status: pd.DataFrame, households: list[str], on: dt.date | None = None
+) -> pd.DataFrame:
+    """`status` (a `coverage_input`) with the rows of `households` read again, after visits to them
+    were logged or their care changed: only their care rows and visits are read, not the book's."""
+    book = store.visit_book()
+    day = on or dt.datetime.now(BEIJING).date()
+    codes = pd.Series(households, dtype=object)
+    fresh = visit_status(
+        codes, book.care(households), book.last_visits(day_end(day), households=households), day
+    )
+    kept = status[~status["code"].astype(str).isin(households).to_numpy(dtype=bool)]
+    return pd.concat([kept, fresh], ignore_index=True)
+
+
 def seed_visits(store: Store, now: dt.datetime | None = None, seed: int = DEFAULT_SEED) -> int:
     """A year of visits up to `now` over the store's households, replacing any it held (the demo)."""
     households = store.read_columns("households", ["code", "grid_code"])

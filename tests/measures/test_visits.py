@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from gridmap import incremental
 from gridmap.analysis import analyze
 from gridmap.incremental import update
 from gridmap.localtime import BEIJING
@@ -92,3 +94,35 @@ def test_household_edits_equal_a_full_analysis(town: dict[str, gpd.GeoDataFrame]
         want.households.set_index("code")["visited_in_time"].sort_index(),
         check_dtype=False,
     )
+
+
+def test_a_logged_visit_redoes_its_community_alone_and_equals_a_full_analysis(
+    town: dict[str, gpd.GeoDataFrame], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = analyze(town)
+    analysed: list[int] = []
+
+    def counted(frames: Any, *args: Any, **kwargs: Any) -> Any:
+        analysed.append(len(frames["households"]))
+        return analyze(frames, *args, **kwargs)
+
+    monkeypatch.setattr(incremental, "analyze", counted)
+    status = town["visit_status"].copy()
+    late = status.index[~status["in_time"].to_numpy(dtype=bool)][:2]
+    status.loc[late, ["in_time", "overdue"]] = [True, False]  # two overdue households visited today
+    codes = status.loc[late, "code"].astype(str).tolist()
+    frames = dict(town)
+    after, streets = update(frames, before, {"visit_status": status}, codes={"visit_status": codes})
+    want = analyze({**town, "visit_status": status})
+    assert streets is not None and len(analysed) == 1
+    assert 0 < analysed[0] < len(town["households"]) / 4  # the visited households' communities alone
+    for name in ("grids", "communities", "streets"):
+        columns = ["code", "visited_in_time", "visits_overdue", "visit_share", "grade"]
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(getattr(after, name)[columns]).reset_index(drop=True),
+            pd.DataFrame(getattr(want, name)[columns]).reset_index(drop=True),
+            check_dtype=False,
+        )
+    grids = after.grids.set_index("code")
+    was = before.grids.set_index("code")
+    assert int(grids["visited_in_time"].sum()) == int(was["visited_in_time"].sum()) + 2

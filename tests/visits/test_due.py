@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -16,7 +19,7 @@ from gridmap.privacy import Role, protect_care
 from gridmap.stores import Store, open_store
 from gridmap.stores.visits import CARE_TABLE, VISITS_TABLE
 from gridmap.visits.rules import FREQUENCY_DAYS, check_category, frequency_days
-from gridmap.visits.service import Visit, due, log_visit, set_care, stats
+from gridmap.visits.service import Visit, coverage_input, due, log_visit, refreshed_status, set_care, stats
 
 ORIGIN = (560000.0, 3375000.0)  # metres, UTM 50N (near Wuhan)
 
@@ -175,3 +178,84 @@ def test_migration_matches_the_table_definition(postgis_url: str) -> None:
                 (table.name,),
             ).fetchall()
             assert rows == [(c.name, "YES" if c.nullable else "NO") for c in table.columns], table.name
+
+
+class _Recorded:
+    """The store, recording what the due list asks of it and of its visit book."""
+
+    def __init__(self, store: Store) -> None:
+        self.store, self.calls = store, []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    def read(self, layer: str, *, bbox: Any = None, codes: Any = None) -> gpd.GeoDataFrame:
+        self.calls.append(("read", layer, "bbox" if bbox is not None else "codes" if codes else "all"))
+        return self.store.read(layer, bbox=bbox, codes=codes)
+
+    def read_columns(self, layer: str, columns: Any) -> gpd.GeoDataFrame:
+        self.calls.append(("read_columns", layer, "all"))
+        return self.store.read_columns(layer, columns)
+
+    def query(self, layer: str, **filters: Any) -> Any:
+        self.calls.append(("query", layer, ",".join(sorted(k for k, v in filters.items() if v))))
+        return self.store.query(layer, **filters)
+
+    def visit_book(self) -> Any:
+        book, calls = self.store.visit_book(), self.calls
+
+        class Book:
+            def __getattr__(self, name: str) -> Any:
+                def call(*args: Any, **kwargs: Any) -> Any:
+                    listed = [a for a in args if isinstance(a, list)]
+                    scope = kwargs.get("grids") or kwargs.get("households") or (listed[0] if listed else None)
+                    calls.append(("book", name, scope))
+                    return getattr(book, name)(*args, **kwargs)
+
+                return call
+
+        return Book()
+
+
+def test_the_due_list_reads_only_the_grid(street: Store) -> None:
+    """At city scale a grid's list must not read whole layers, the whole care register or every
+    visit: its households by grid code, their care rows, the grid's last visits, nearby roads."""
+    street.replace("roads", roads())
+    recorded = _Recorded(street)
+    table = due(recorded, "G1", dt.date(2026, 12, 7), Role.ADMIN)  # type: ignore[arg-type]
+    assert table["code"].tolist() == ["A", "C", "D", "B"]  # the same list as read whole
+    assert ("query", "households", "equals") in recorded.calls
+    assert ("read", "roads", "bbox") in recorded.calls
+    assert not [c for c in recorded.calls if c[0] in ("read", "read_columns") and c[2] == "all"]
+    assert ("book", "care", ["A", "B", "C", "D", "E"]) in recorded.calls
+    assert ("book", "last_visits", ["G1"]) in recorded.calls
+    assert not [c for c in recorded.calls if c[0] == "book" and c[2] is None]
+
+
+def test_a_geopackage_finds_a_grid_s_households_by_index(tmp_path: Path) -> None:
+    with open_store(str(tmp_path / "s.gpkg")) as store:
+        store.replace("households", households())
+    with sqlite3.connect(tmp_path / "s.gpkg") as conn:
+        plan = conn.execute("EXPLAIN QUERY PLAN SELECT fid FROM households WHERE grid_code = 'G1'").fetchall()
+    assert any("INDEX households_grid_code (grid_code=?)" in str(row[-1]) for row in plan)
+
+
+def test_a_refreshed_status_reads_the_visited_households_again(street: Store) -> None:
+    day = dt.date(2026, 12, 7)
+    codes = pd.Series(["A", "B", "C", "D", "E", "Z"])
+    before = coverage_input(street, codes, day)
+    assert before is not None and not before.set_index("code").loc["D", "in_time"]
+    _visit(street, "D", beijing("2026-12-07", 8))
+    recorded = _Recorded(street)
+    after = refreshed_status(recorded, before, ["D"], day)  # type: ignore[arg-type]
+    assert [c for c in recorded.calls if c[0] == "book"] == [
+        ("book", "care", ["D"]),
+        ("book", "last_visits", ["D"]),
+    ]
+    want = coverage_input(street, codes, day)
+    assert want is not None and want.set_index("code").loc["D", "in_time"]
+    columns = ["code", "in_time", "overdue"]
+    assert (
+        after.sort_values("code")[columns].values.tolist()
+        == want.sort_values("code")[columns].values.tolist()
+    )

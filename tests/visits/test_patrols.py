@@ -24,7 +24,7 @@ from gridmap.frames import WGS84, conform
 from gridmap.privacy import may_see_track
 from gridmap.stores import Store
 from gridmap.visits.patrols import Patrol, import_gpx, record_patrol, stored_track, week_stats
-from gridmap.visits.tracks import check_track
+from gridmap.visits.tracks import Track, check_track, inside_grids, metric_area
 
 METRIC = "EPSG:4547"
 _to = pyproj.Transformer.from_crs(WGS84, METRIC, always_xy=True)
@@ -163,3 +163,27 @@ def test_tracks_are_read_by_their_worker_and_admins_alone() -> None:
     assert may_see_track("editor", "张三", "张三")
     assert not may_see_track("editor", "李四", "张三")
     assert not may_see_track("viewer", None, "张三")
+
+
+def test_many_tracks_measured_in_one_pass_each_give_their_own_figures() -> None:
+    """The seed measures a year of patrols at once: each track's figures are still its own."""
+    metric = pyproj.CRS(METRIC)
+    grid = _layers()["grids"].geometry.iloc[0]
+    area = metric_area(grid, metric)
+    far = metric_area(_lonlat(shapely.box(X + 5000, Y, X + 6000, Y + 1000)), metric)
+
+    def track(fixes: list[tuple[float, float, float]]) -> Track:
+        lon, lat = _back.transform([X + dx for dx, _, _ in fixes], [Y + dy for _, dy, _ in fixes])
+        return check_track(lon, lat, [t for _, _, t in fixes], source="test")
+
+    tracks = [
+        track(FIXES),
+        track([(0, 0, 0)]),  # one fix: nothing walked
+        track([(-100, 0, 0), (100, 0, 100)]),  # wholly inside
+        track([(700, 300, 0), (800, 300, 60)]),  # wholly outside
+        track(FIXES),  # the known track against a grid far away: nothing inside
+    ]
+    length, inside_m, inside_s = inside_grids(tracks, np.array([area, area, area, area, far]), metric)
+    assert length == pytest.approx([1700, 0, 200, 100, 1700], abs=0.5)
+    assert inside_m == pytest.approx([1000, 0, 200, 0, 0], abs=0.5)
+    assert inside_s == pytest.approx([620, 0, 100, 0, 0], abs=1)
