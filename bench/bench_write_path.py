@@ -1,6 +1,7 @@
 """One-feature write benchmark: the in-memory write path against the file path it replaced, in one run.
 
     .venv/bin/python -m bench.bench_write_path [--scale 1] [--rounds 30]
+    .venv/bin/python -m bench.bench_write_path --store CITY.gpkg --rounds 10   # a store at hand, edited
 
 Workload: `gridmap.sample.generate(scale)` loaded into a GeoPackage and a
 PostGIS store (a fresh database, dropped afterwards). Each round moves one
@@ -86,9 +87,11 @@ PATHS: dict[str, Callable[[Store, str, list[dict[str, Any]]], None]] = {
 EAST_30_M = np.array([0.0003, 0.0])
 
 
-def _measure(url: str, layers: dict, rounds: int) -> dict[tuple[str, str], list[float]]:
+def _measure(url: str, layers: dict | None, rounds: int) -> dict[tuple[str, str], list[float]]:
+    """Each path's seconds per edit; `layers` are loaded first (None: the store already holds them)."""
     with open_store(url) as store:
-        store.replace_many(layers)
+        if layers is not None:
+            store.replace_many(layers)
         speakers = store.read("speakers")
         households = store.read("households").iloc[: rounds * 2 + 2]
         grids = store.read("grids")
@@ -114,40 +117,51 @@ def _measure(url: str, layers: dict, rounds: int) -> dict[tuple[str, str], list[
     return times
 
 
+def _rows(kind: str, times: dict[tuple[str, str], list[float]]) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for edit in ("speaker moved 30 m", "household phone"):
+        file, memory = times[("file", edit)], times[("memory", edit)]
+        rows.append(
+            [
+                kind,
+                edit,
+                f"{statistics.median(file) * 1000:.0f} / {max(file) * 1000:.0f}",
+                f"{statistics.median(memory) * 1000:.0f} / {max(memory) * 1000:.0f}",
+                f"{statistics.median(memory) / statistics.median(file):.2f}",
+            ]
+        )
+        print(*rows[-1], flush=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--store", help="measure on this GeoPackage store instead (it is edited)")
     args = parser.parse_args()
-    layers = generate(scale=args.scale)
-    count = len(layers["households"])
     rows: list[list[object]] = []
     load = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory() as tmp:
-        for kind in ("GeoPackage", "PostGIS"):
-            if kind == "GeoPackage":
-                times = _measure(str(Path(tmp) / "bench.gpkg"), layers, args.rounds)
-            else:
-                with _postgis() as url:
-                    times = _measure(url, layers, args.rounds)
-            for edit in ("speaker moved 30 m", "household phone"):
-                file, memory = times[("file", edit)], times[("memory", edit)]
-                rows.append(
-                    [
-                        kind,
-                        edit,
-                        f"{statistics.median(file) * 1000:.0f} / {max(file) * 1000:.0f}",
-                        f"{statistics.median(memory) * 1000:.0f} / {max(memory) * 1000:.0f}",
-                        f"{statistics.median(memory) / statistics.median(file):.2f}",
-                    ]
-                )
-                print(*rows[-1], flush=True)
+    if args.store:
+        with open_store(args.store, create=False) as store:
+            count = store.counts()["households"]
+        rows += _rows("GeoPackage", _measure(args.store, None, args.rounds))
+        workload = f"A store of {count:,} households ({Path(args.store).name})"
+        section = f"write-path-{count // 1_000_000}m"
+    else:
+        layers = generate(scale=args.scale)
+        count = len(layers["households"])
+        with tempfile.TemporaryDirectory() as tmp:
+            rows += _rows("GeoPackage", _measure(str(Path(tmp) / "bench.gpkg"), layers, args.rounds))
+        with _postgis() as url:
+            rows += _rows("PostGIS", _measure(url, layers, args.rounds))
+        workload, section = f"Scale {args.scale} ({count:,} households)", f"write-path-scale-{args.scale}"
     body = (
-        f"Scale {args.scale} ({count:,} households), {args.rounds} rounds per path, the two paths taking "
-        f"turns; load average {load:.1f} at the start.\n\n"
+        f"{workload}, {args.rounds} rounds per path, the two paths taking "
+        f"turns; load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end.\n\n"
         + table(["store", "edit", "file path ms (median / slowest)", "memory path ms", "memory / file"], rows)
     )
-    write_section(f"write-path-scale-{args.scale}", body)
+    write_section(section, body)
 
 
 if __name__ == "__main__":
