@@ -166,7 +166,12 @@ def documents(analysis: Analysis, streets: Collection[str] | None = None) -> Doc
 
 
 def coverage_body(edition: Edition, levels: Collection[str], role: Role) -> bytes:
-    """The /coverage reply from one edition: the levels' rows as `role` may read them, parts joined."""
+    """The /coverage reply from one edition: the levels' rows as `role` may read them, parts joined.
+
+    Rows come street by street, each street where its table first meets it,
+    in the table's order within a street: the table's order itself wherever
+    a street's rows lie together (codes that begin with their street's).
+    """
     out = [b'{"totals":', edition.read("totals.json")]
     for name in levels:
         if name == "streets":

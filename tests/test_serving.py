@@ -20,9 +20,9 @@ import shapely
 from gridmap import serving
 from gridmap.analysis import Analysis, analyze, read_inputs
 from gridmap.catalogue import LAYER_NAMES
+from gridmap.errors import GridmapError
 from gridmap.incremental import MOST_CHUNKS
 from gridmap.sample import generate, load_sample
-from gridmap.errors import GridmapError
 from gridmap.serving import Builder, Documents, Edition, LiveAnalysis, Shelf, part_file, start_builder
 from gridmap.stores import Store, open_store
 
@@ -65,7 +65,9 @@ def test_parts_not_rendered_are_linked_from_the_previous_edition(tmp_path: Path)
     each edition reads its own parts, and pruning an edition never takes a file a newer one shares."""
     shelf = Shelf(tmp_path)
     first = shelf.publish("1", _street_parts({"A": b"a1", "B": b"b1", "街/3": b""}, ["A", "B", "街/3"]), {})
-    second = shelf.publish("2", _street_parts({"B": b"b2", "C": b"c2"}, ["C", "A", "B", "街/3"]), {}, previous=first)
+    second = shelf.publish(
+        "2", _street_parts({"B": b"b2", "C": b"c2"}, ["C", "A", "B", "街/3"]), {}, previous=first
+    )
     assert second.parts("rows") == [b"c2", b"a1", b"b2", b""]
     assert first.parts("rows") == [b"a1", b"b1", b""]  # a reader holding the first still reads the first
     assert _inode(second, "A") == _inode(first, "A") and _inode(second, "B") != _inode(first, "B")
