@@ -21,6 +21,16 @@ Today's costs of the same requests (the paths the API took before this
 change) are timed in-process in the same run: a whole-layer read and pandas
 page, `counts()`, building the lookup indexes, the whole analysis.
 Writes bench/RESULTS.md section "serving".
+
+    .venv/bin/python -m bench.bench_serving --compare DIR [--database NAME] [--moves 5]
+
+compares the edit's way to /coverage between the code at DIR (a checkout of
+the baseline) and this checkout in one run, on the sample district and the
+PostGIS database NAME (loaded beforehand, e.g. with `gridmap sample --scale 40`
+and `load_sample`): per code, one server, `--moves` speakers moved one after
+the other under the same 4-thread load; for each, the time until /coverage
+shows it and the CPU seconds the builder processes spent meanwhile. Writes
+section "serving-edits".
 """
 
 from __future__ import annotations
@@ -84,8 +94,13 @@ def city_store(name: str, scale: int, households: int) -> str:
 
 
 @contextmanager
-def server(url: str, port: int, label: str) -> Iterator[tuple[str, psutil.Process, float]]:
-    """`gridmap serve --workers 2` with a fresh folder of published analyses; (base, process, start-up s)."""
+def server(
+    url: str, port: int, label: str, code: Path | None = None
+) -> Iterator[tuple[str, psutil.Process, float]]:
+    """`gridmap serve --workers 2` with a fresh folder of published analyses; (base, process, start-up s).
+
+    With `code`, the server runs the gridmap and api packages of that checkout.
+    """
     folder = WORK / f"serving-{label}"
     shutil.rmtree(folder, ignore_errors=True)
     log = WORK / f"bench_serving_{label}.log"
@@ -93,6 +108,7 @@ def server(url: str, port: int, label: str) -> Iterator[tuple[str, psutil.Proces
         **{k: v for k, v in os.environ.items() if k != "GRIDMAP_TOKENS_FILE"},
         "GRIDMAP_TOKENS": json.dumps({ADMIN_TOKEN: {"role": "admin"}}),
         "GRIDMAP_SERVING_DIR": str(folder),
+        **({"PYTHONPATH": str(code)} if code is not None else {}),
     }
     gridmap = Path(sys.executable).with_name("gridmap")
     command = [str(gridmap), "serve", "--store", url, "--port", str(port), "--workers", str(WORKERS)]
@@ -163,10 +179,26 @@ def first_lookups(base: str, point: str) -> list[float]:
     return out
 
 
+def builder_cpu(proc: psutil.Process) -> float:
+    """CPU seconds spent so far by the server's builder processes (`python -m gridmap.serving`)."""
+    total = 0.0
+    for child in proc.children(recursive=True):
+        try:
+            if "gridmap.serving" in child.cmdline():
+                times = child.cpu_times()
+                total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
 def move_speaker(
-    base: str, store: Store, proc: psutil.Process, makers: dict[str, Callable[[], str]]
+    base: str, store: Store, proc: psutil.Process, makers: dict[str, Callable[[], str]], nth: int = 0
 ) -> dict[str, object]:
-    """PUT a speaker 150 m east under load; how long until /coverage shows the write, and the load's worst."""
+    """PUT a speaker 150 m east under load; how long until /coverage shows the write, and the load's worst.
+
+    `nth` picks the speaker (the first working one, or one further down the list).
+    """
     workers = {p.pid for p in proc.children(recursive=True)}
     stop = threading.Event()
     latencies: list[float] = []
@@ -192,7 +224,7 @@ def move_speaker(
         t.start()
     time.sleep(3)
     before_load = len(latencies)
-    speaker = store.query("speakers", equals={"status": "working"}, limit=1).frame
+    speaker = store.query("speakers", equals={"status": "working"}, limit=1, offset=nth * 97).frame
     code = str(speaker["code"].iloc[0])
     point = speaker.geometry.iloc[0]
     feature = {
@@ -201,6 +233,7 @@ def move_speaker(
         "geometry": {"type": "Point", "coordinates": [point.x + 0.0015, point.y]},
     }
     with httpx.Client(base_url=base, timeout=60, headers=ADMIN) as client:
+        cpu = builder_cpu(proc)
         start = time.perf_counter()
         put = client.put(f"/collections/speakers/items/{code}", json=feature)
         written = time.perf_counter()
@@ -214,7 +247,9 @@ def move_speaker(
                 raise RuntimeError("the write never reached /coverage")
             time.sleep(0.05)
         visible = time.perf_counter()
+        cpu_visible = builder_cpu(proc) - cpu
     time.sleep(2)
+    cpu_after = builder_cpu(proc) - cpu
     stop.set()
     for t in threads:
         t.join()
@@ -223,6 +258,8 @@ def move_speaker(
     return {
         "put_s": written - start,
         "visible_s": visible - written,
+        "builder_cpu_visible_s": cpu_visible,
+        "builder_cpu_s": cpu_after,
         "max_ms": max(during),
         "p99_ms": p50_p99(during)[1],
         "max_before_ms": max(quiet),
@@ -277,6 +314,79 @@ def measure(url: str, port: int, label: str) -> dict[str, object]:
     }
 
 
+def compare_edits(stores: dict[str, str], codes: dict[str, Path], port: int, moves: int) -> dict[str, object]:
+    """Per store and code: start-up, then `moves` speakers moved one after another under load."""
+    out: dict[str, object] = {}
+    for label, url in stores.items():
+        with open_store(url) as store:
+            counts = store.counts()
+            for i, (name, code) in enumerate(codes.items()):
+                with server(url, port + i, f"{label}-{name}", code) as (base, proc, startup):
+                    makers = requests(store, random.Random(11))
+                    runs = [move_speaker(base, store, proc, makers, nth) for nth in range(moves)]
+                out[f"{label}/{name}"] = {
+                    "startup_s": startup,
+                    "moves": runs,
+                    "households": counts["households"],
+                }
+                print(json.dumps({f"{label}/{name}": out[f"{label}/{name}"]}, default=str), flush=True)
+    return out
+
+
+def edits_report(
+    results: dict[str, object], args: argparse.Namespace, load: tuple[float, float, float]
+) -> str:
+    rows = []
+    for key, result in results.items():
+        moves = result["moves"]  # type: ignore[index]
+        visible = [m["visible_s"] for m in moves]
+        cpu = [m["builder_cpu_visible_s"] for m in moves]
+        rows.append(
+            [
+                key,
+                f"{result['households']:,}",  # type: ignore[index]
+                f"{result['startup_s']:.1f}",  # type: ignore[index]
+                " / ".join(f"{m['put_s']:.2f}" for m in moves),
+                " / ".join(f"{v:.2f}" for v in visible),
+                f"{statistics.median(visible):.2f}",
+                " / ".join(f"{c:.2f}" for c in cpu),
+                " / ".join(f"{m['builder_cpu_s']:.2f}" for m in moves),
+                f"{max(m['p99_ms'] for m in moves):.0f}",
+                sum(m["failures"] for m in moves),
+            ]
+        )
+    end = os.getloadavg()
+    return "\n".join(
+        [
+            f"`python -m bench.bench_serving --compare {args.compare} --database {args.database} --moves "
+            f"{args.moves}`: PostGIS, `gridmap serve --workers {WORKERS}`; per store and code one server,"
+            f" then {args.moves} speakers moved 150 m one after another (PUT) while 4 client threads request"
+            " pages, lookups, /health and /coverage. `base` is the code before documents were kept per street"
+            " (every edition rendered every document), `parts` this checkout. Builder CPU: the builder"
+            " processes' user + system seconds from the PUT until /coverage showed it, and until 2 s later"
+            f" (repair tickets synchronised included). 1-minute load average {load[0]:.1f} / {load[1]:.1f} /"
+            f" {load[2]:.1f} at the start, {end[0]:.1f} at the end (2 cores; the client threads and the"
+            " server share them).",
+            "",
+            table(
+                [
+                    "store / code",
+                    "households",
+                    "start-up (s)",
+                    "PUT (s)",
+                    "until /coverage shows it (s)",
+                    "median (s)",
+                    "builder CPU until shown (s)",
+                    "builder CPU incl. 2 s after (s)",
+                    "worst p99 of reads meanwhile (ms)",
+                    "failed",
+                ],
+                rows,
+            ),
+        ]
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--households", type=int, default=5_000_000)
@@ -284,9 +394,17 @@ def main() -> None:
     parser.add_argument("--database", default="gridmap_bench_city5m")
     parser.add_argument("--port", type=int, default=8140)
     parser.add_argument("--skip-today", action="store_true", help="do not time the pre-change paths")
+    parser.add_argument("--compare", type=Path, help="a checkout of the baseline: time edits with both codes")
+    parser.add_argument("--moves", type=int, default=5)
     args = parser.parse_args()
     args.load = os.getloadavg()
     WORK.mkdir(parents=True, exist_ok=True)
+    if args.compare is not None:
+        stores = {"sample": sample_store(), "city": database(args.database)}
+        codes = {"base": args.compare.resolve(), "parts": Path(__file__).resolve().parents[1]}
+        results = compare_edits(stores, codes, args.port, args.moves)
+        write_section("serving-edits", edits_report(results, args, args.load))
+        return
     stores = {"sample": sample_store(), "city": city_store(args.database, args.scale, args.households)}
     results = {label: measure(url, args.port + i, label) for i, (label, url) in enumerate(stores.items())}
     print(json.dumps(results, indent=1, default=str), flush=True)
