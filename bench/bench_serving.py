@@ -224,7 +224,8 @@ def move_speaker(
         t.start()
     time.sleep(3)
     before_load = len(latencies)
-    speaker = store.query("speakers", equals={"status": "working"}, limit=1, offset=nth * 97).frame
+    working = store.query("speakers", equals={"status": "working"}, limit=2000).frame
+    speaker = working.iloc[[nth * 97 % len(working)]]
     code = str(speaker["code"].iloc[0])
     point = speaker.geometry.iloc[0]
     feature = {
