@@ -36,6 +36,7 @@ section "serving-edits".
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -195,12 +196,9 @@ def builder_cpu(proc: psutil.Process) -> float:
 
 
 def move_speaker(
-    base: str, store: Store, proc: psutil.Process, makers: dict[str, Callable[[], str]], nth: int = 0
+    base: str, store: Store, proc: psutil.Process, makers: dict[str, Callable[[], str]]
 ) -> dict[str, object]:
-    """PUT a speaker 150 m east under load; how long until /coverage shows the write, and the load's worst.
-
-    `nth` picks the speaker (the first working one, or one further down the list).
-    """
+    """PUT a speaker 150 m east under load; how long until /coverage shows the write, and the load's worst."""
     workers = {p.pid for p in proc.children(recursive=True)}
     stop = threading.Event()
     latencies: list[float] = []
@@ -226,8 +224,7 @@ def move_speaker(
         t.start()
     time.sleep(3)
     before_load = len(latencies)
-    working = store.query("speakers", equals={"status": "working"}, limit=2000).frame
-    speaker = working.iloc[[nth * 97 % len(working)]]
+    speaker = store.query("speakers", equals={"status": "working"}, limit=1).frame
     code = str(speaker["code"].iloc[0])
     point = speaker.geometry.iloc[0]
     feature = {
@@ -317,22 +314,112 @@ def measure(url: str, port: int, label: str) -> dict[str, object]:
     }
 
 
+def watch_edit(
+    servers: dict[str, tuple[str, psutil.Process]],
+    store: Store,
+    makers: dict[str, Callable[[], str]],
+    nth: int,
+) -> dict[str, dict[str, float]]:
+    """One speaker moved 150 m (PUT through the servers in turn) while 2 client threads load each server.
+
+    Per server: how long until its /coverage shows the write, its builder processes' CPU seconds
+    until then and 2 s later, the p99 of its reads meanwhile and its failed reads.
+    """
+    stop = threading.Event()
+    latencies: dict[str, list[float]] = {name: [] for name in servers}
+    failed = dict.fromkeys(servers, 0)
+    kinds = [*makers.values(), lambda: "/coverage?level=streets"]
+
+    def load(name: str, base: str, seed: int) -> None:
+        rng = random.Random(seed)
+        with httpx.Client(base_url=base, timeout=30, headers=ADMIN) as client:
+            while not stop.is_set():
+                path = rng.choice(kinds)()
+                start = time.perf_counter()
+                try:
+                    status = client.get(path).status_code
+                    failed[name] += status >= 500 or status in (401, 403, 429)
+                except httpx.TransportError:
+                    failed[name] += 1
+                latencies[name].append((time.perf_counter() - start) * 1000)
+
+    threads = [
+        threading.Thread(target=load, args=(name, base, nth * 10 + i))
+        for name, (base, _) in servers.items()
+        for i in range(2)
+    ]
+    for t in threads:
+        t.start()
+    time.sleep(3)
+    begun = {name: len(v) for name, v in latencies.items()}
+    working = store.query("speakers", equals={"status": "working"}, limit=2000).frame
+    speaker = working.iloc[[nth * 97 % len(working)]]
+    code, point = str(speaker["code"].iloc[0]), speaker.geometry.iloc[0]
+    feature = {
+        "type": "Feature",
+        "properties": {"code": code, "name": speaker["name"].iloc[0], "status": "working", "radius_m": 300},
+        "geometry": {"type": "Point", "coordinates": [point.x + 0.0015, point.y]},
+    }
+    writer = list(servers)[nth % len(servers)]
+    clients = {
+        name: httpx.Client(base_url=base, timeout=60, headers=ADMIN) for name, (base, _) in servers.items()
+    }
+    cpu = {name: builder_cpu(proc) for name, (_, proc) in servers.items()}
+    out: dict[str, dict[str, float]] = {name: {} for name in servers}
+    try:
+        start = time.perf_counter()
+        put = clients[writer].put(f"/collections/speakers/items/{code}", json=feature)
+        written = time.perf_counter()
+        assert put.status_code == 200, put.text[:300]
+        revision = store.revision()
+        while pending := [name for name in servers if "visible_s" not in out[name]]:
+            for name in pending:
+                reply = clients[name].get("/coverage", params={"level": "streets"})
+                if reply.headers.get("X-Gridmap-Revision") == revision:
+                    out[name]["visible_s"] = time.perf_counter() - written
+                    out[name]["builder_cpu_visible_s"] = builder_cpu(servers[name][1]) - cpu[name]
+            if time.perf_counter() - written > 300:
+                raise RuntimeError(f"the write never reached /coverage of {pending}")
+            time.sleep(0.05)
+        time.sleep(2)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        for client in clients.values():
+            client.close()
+    for name, (_, proc) in servers.items():
+        out[name] |= {
+            "put_s": written - start,
+            "through": float(name == writer),
+            "builder_cpu_s": builder_cpu(proc) - cpu[name],
+            "p99_ms": p50_p99(latencies[name][begun[name] :])[1],
+            "failures": failed[name],
+        }
+    return out
+
+
 def compare_edits(stores: dict[str, str], codes: dict[str, Path], port: int, moves: int) -> dict[str, object]:
-    """Per store and code: start-up, then `moves` speakers moved one after another under load."""
+    """Per store: a server of each code over it at once, then `moves` edits each watched by both."""
     out: dict[str, object] = {}
     for label, url in stores.items():
-        with open_store(url) as store:
+        with open_store(url) as store, contextlib.ExitStack() as stack:
             counts = store.counts()
+            servers, startup = {}, {}
             for i, (name, code) in enumerate(codes.items()):
-                with server(url, port + i, f"{label}-{name}", code) as (base, proc, startup):
-                    makers = requests(store, random.Random(11))
-                    runs = [move_speaker(base, store, proc, makers, nth) for nth in range(moves)]
-                out[f"{label}/{name}"] = {
-                    "startup_s": startup,
-                    "moves": runs,
-                    "households": counts["households"],
-                }
-                print(json.dumps({f"{label}/{name}": out[f"{label}/{name}"]}, default=str), flush=True)
+                base, proc, startup[name] = stack.enter_context(
+                    server(url, port + i, f"{label}-{name}", code)
+                )
+                servers[name] = (base, proc)
+            makers = requests(store, random.Random(11))
+            runs = [watch_edit(servers, store, makers, nth) for nth in range(moves)]
+        for name in codes:
+            out[f"{label}/{name}"] = {
+                "startup_s": startup[name],
+                "moves": [run[name] for run in runs],
+                "households": counts["households"],
+            }
+            print(json.dumps({f"{label}/{name}": out[f"{label}/{name}"]}, default=str), flush=True)
     return out
 
 
@@ -362,10 +449,12 @@ def edits_report(
     return "\n".join(
         [
             f"`python -m bench.bench_serving --compare {args.compare} --database {args.database} --moves "
-            f"{args.moves}`: PostGIS, `gridmap serve --workers {WORKERS}`; per store and code one server,"
-            f" then {args.moves} speakers moved 150 m one after another (PUT) while 4 client threads request"
-            " pages, lookups, /health and /coverage. `base` is the code before documents were kept per street"
-            " (every edition rendered every document), `parts` this checkout. Builder CPU: the builder"
+            f"{args.moves}`: PostGIS, `gridmap serve --workers {WORKERS}`; per store a server of each code"
+            f" over the same database at once, then {args.moves} speakers moved 150 m one after another"
+            " (PUT through the servers in turn), each edit watched by both servers' /coverage while 2 client"
+            " threads per server request pages, lookups, /health and /coverage: paired figures under one"
+            " load. `base` is the code before documents were kept per street (every edition rendered every"
+            " document), `parts` this checkout. Builder CPU: the builder"
             " processes' user + system seconds from the PUT until /coverage showed it, and until 2 s later"
             f" (repair tickets synchronised included). 1-minute load average {load[0]:.1f} / {load[1]:.1f} /"
             f" {load[2]:.1f} at the start, {end[0]:.1f} at the end (2 cores; the client threads and the"
