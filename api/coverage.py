@@ -103,10 +103,10 @@ def _street_keys(codes: pd.Series) -> np.ndarray:
     return codes.astype("string").fillna(NO_STREET).to_numpy(dtype=object)
 
 
-def _json_parts(frame: pd.DataFrame, keys: np.ndarray, chosen: np.ndarray) -> dict[str, bytes]:
-    """The `chosen` rows of `frame` as JSON per street: the records of a JSON array, without brackets."""
-    rows = pd.DataFrame(frame[chosen].drop(columns=[c for c in ("geometry",) if c in frame.columns]))
-    return {key: records_json(group)[1:-1].encode() for key, group in rows.groupby(keys[chosen], sort=False)}
+def _json_parts(frame: pd.DataFrame, keys: np.ndarray) -> dict[str, bytes]:
+    """The rows of `frame` as JSON per street (`keys`): the records of a JSON array, without brackets."""
+    rows = pd.DataFrame(frame.drop(columns=[c for c in ("geometry",) if c in frame.columns]))
+    return {str(key): records_json(group)[1:-1].encode() for key, group in rows.groupby(keys, sort=False)}
 
 
 def _gap_parquet(gaps: pd.DataFrame) -> bytes:
@@ -153,11 +153,13 @@ def documents(analysis: Analysis, streets: Collection[str] | None = None) -> Doc
     order: dict[str, list[str]] = {_grids_doc(role): grid_order for role in _SIGHTS.values()}
     order["communities"] = list(pd.unique(community_keys))
     order["gaps"] = [*grid_order, *([] if NO_STREET in grid_order else [NO_STREET])]
+    at = chosen(grid_keys)  # masked after the choice: an edit masks its streets' rows only
     parts = {
-        _grids_doc(role): _json_parts(protect("grids", grids, role), grid_keys, chosen(grid_keys))
+        _grids_doc(role): _json_parts(protect("grids", grids[at], role), grid_keys[at])
         for role in _SIGHTS.values()
     }
-    parts["communities"] = _json_parts(communities, community_keys, chosen(community_keys))
+    at = chosen(community_keys)
+    parts["communities"] = _json_parts(communities[at], community_keys[at])
     at = chosen(gap_keys)
     fresh = {key: _gap_parquet(rows) for key, rows in gap_rows[at].groupby(gap_keys[at], sort=False)}
     redone = order["gaps"] if redo is None else [key for key in order["gaps"] if key in redo]
