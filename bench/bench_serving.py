@@ -350,6 +350,23 @@ def watch_edit(
     ]
     for t in threads:
         t.start()
+    try:
+        return _watched(servers, store, nth, stop, latencies, failed)
+    finally:  # the load stops whatever happens, or its threads outlive the benchmark
+        stop.set()
+        for t in threads:
+            t.join()
+
+
+def _watched(
+    servers: dict[str, tuple[str, psutil.Process]],
+    store: Store,
+    nth: int,
+    stop: threading.Event,
+    latencies: dict[str, list[float]],
+    failed: dict[str, int],
+) -> dict[str, dict[str, float]]:
+    """`watch_edit` once its load runs: the edit, and each server's figures."""
     time.sleep(3)
     begun = {name: len(v) for name, v in latencies.items()}
     working = store.query("speakers", equals={"status": "working"}, limit=2000).frame
@@ -384,8 +401,6 @@ def watch_edit(
         time.sleep(2)
     finally:
         stop.set()
-        for t in threads:
-            t.join()
         for client in clients.values():
             client.close()
     for name, (_, proc) in servers.items():
