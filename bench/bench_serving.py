@@ -21,11 +21,22 @@ Today's costs of the same requests (the paths the API took before this
 change) are timed in-process in the same run: a whole-layer read and pandas
 page, `counts()`, building the lookup indexes, the whole analysis.
 Writes bench/RESULTS.md section "serving".
+
+    .venv/bin/python -m bench.bench_serving --compare DIR [--database NAME] [--moves 5]
+
+compares the edit's way to /coverage between the code at DIR (a checkout of
+the baseline) and this checkout in one run, on the sample district and the
+PostGIS database NAME (loaded beforehand, e.g. with `gridmap sample --scale 40`
+and `load_sample`): per code, one server, `--moves` speakers moved one after
+the other under the same 4-thread load; for each, the time until /coverage
+shows it and the CPU seconds the builder processes spent meanwhile. Writes
+section "serving-edits".
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -44,7 +55,7 @@ import httpx
 import psutil
 import psycopg
 
-from bench.common import WORK, table, write_section
+from bench.common import WORK, analysed, table, write_section
 from bench.workload import city
 from gridmap.analysis import analyze
 from gridmap.catalogue import LAYER_NAMES
@@ -84,8 +95,13 @@ def city_store(name: str, scale: int, households: int) -> str:
 
 
 @contextmanager
-def server(url: str, port: int, label: str) -> Iterator[tuple[str, psutil.Process, float]]:
-    """`gridmap serve --workers 2` with a fresh folder of published analyses; (base, process, start-up s)."""
+def server(
+    url: str, port: int, label: str, code: Path | None = None
+) -> Iterator[tuple[str, psutil.Process, float]]:
+    """`gridmap serve --workers 2` with a fresh folder of published analyses; (base, process, start-up s).
+
+    With `code`, the server runs the gridmap and api packages of that checkout.
+    """
     folder = WORK / f"serving-{label}"
     shutil.rmtree(folder, ignore_errors=True)
     log = WORK / f"bench_serving_{label}.log"
@@ -93,6 +109,9 @@ def server(url: str, port: int, label: str) -> Iterator[tuple[str, psutil.Proces
         **{k: v for k, v in os.environ.items() if k != "GRIDMAP_TOKENS_FILE"},
         "GRIDMAP_TOKENS": json.dumps({ADMIN_TOKEN: {"role": "admin"}}),
         "GRIDMAP_SERVING_DIR": str(folder),
+        # Other work on the machine may knock on the port with tokens of its own: never lock us out.
+        "GRIDMAP_TOKEN_FAILURES_PER_MINUTE": "1000000",
+        **({"PYTHONPATH": str(code)} if code is not None else {}),
     }
     gridmap = Path(sys.executable).with_name("gridmap")
     command = [str(gridmap), "serve", "--store", url, "--port", str(port), "--workers", str(WORKERS)]
@@ -101,12 +120,9 @@ def server(url: str, port: int, label: str) -> Iterator[tuple[str, psutil.Proces
         proc = subprocess.Popen(command, stdout=out, stderr=out, env=env)
         base = f"http://127.0.0.1:{port}"
         try:
-            while True:
-                try:
-                    if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
+            while True:  # serving and the first analysis published (a worker serves before it is)
+                if analysed(base, timeout=2):
+                    break
                 if proc.poll() is not None or time.monotonic() - started > 1800:
                     raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
                 time.sleep(0.2)
@@ -163,6 +179,19 @@ def first_lookups(base: str, point: str) -> list[float]:
     return out
 
 
+def builder_cpu(proc: psutil.Process) -> float:
+    """CPU seconds spent so far by the server's builder processes (`python -m gridmap.serving`)."""
+    total = 0.0
+    for child in proc.children(recursive=True):
+        try:
+            if "gridmap.serving" in child.cmdline():
+                times = child.cpu_times()
+                total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
 def move_speaker(
     base: str, store: Store, proc: psutil.Process, makers: dict[str, Callable[[], str]]
 ) -> dict[str, object]:
@@ -181,7 +210,7 @@ def move_speaker(
                 start = time.perf_counter()
                 try:
                     status = client.get(path).status_code
-                    if status >= 500:
+                    if status >= 500 or status in (401, 403, 429):
                         failures.append(f"{path}: {status}")
                 except httpx.TransportError as exc:
                     failures.append(f"{path}: {type(exc).__name__}")
@@ -201,6 +230,7 @@ def move_speaker(
         "geometry": {"type": "Point", "coordinates": [point.x + 0.0015, point.y]},
     }
     with httpx.Client(base_url=base, timeout=60, headers=ADMIN) as client:
+        cpu = builder_cpu(proc)
         start = time.perf_counter()
         put = client.put(f"/collections/speakers/items/{code}", json=feature)
         written = time.perf_counter()
@@ -214,7 +244,9 @@ def move_speaker(
                 raise RuntimeError("the write never reached /coverage")
             time.sleep(0.05)
         visible = time.perf_counter()
+        cpu_visible = builder_cpu(proc) - cpu
     time.sleep(2)
+    cpu_after = builder_cpu(proc) - cpu
     stop.set()
     for t in threads:
         t.join()
@@ -223,6 +255,8 @@ def move_speaker(
     return {
         "put_s": written - start,
         "visible_s": visible - written,
+        "builder_cpu_visible_s": cpu_visible,
+        "builder_cpu_s": cpu_after,
         "max_ms": max(during),
         "p99_ms": p50_p99(during)[1],
         "max_before_ms": max(quiet),
@@ -277,6 +311,186 @@ def measure(url: str, port: int, label: str) -> dict[str, object]:
     }
 
 
+def watch_edit(
+    servers: dict[str, tuple[str, psutil.Process]],
+    store: Store,
+    makers: dict[str, Callable[[], str]],
+    nth: int,
+) -> dict[str, dict[str, float]]:
+    """One speaker moved 150 m (PUT through the servers in turn) while 2 client threads load each server.
+
+    Per server: how long until its /coverage shows the write, its builder processes' CPU seconds
+    until then and 2 s later, the p99 of its reads meanwhile and its failed reads.
+    """
+    stop = threading.Event()
+    latencies: dict[str, list[float]] = {name: [] for name in servers}
+    failed = dict.fromkeys(servers, 0)
+    kinds = [*makers.values(), lambda: "/coverage?level=streets"]
+
+    def load(name: str, base: str, seed: int) -> None:
+        rng = random.Random(seed)
+        with httpx.Client(base_url=base, timeout=30, headers=ADMIN) as client:
+            while not stop.is_set():
+                path = rng.choice(kinds)()
+                start = time.perf_counter()
+                try:
+                    status = client.get(path).status_code
+                    failed[name] += status >= 500 or status in (401, 403, 429)
+                except httpx.TransportError:
+                    failed[name] += 1
+                latencies[name].append((time.perf_counter() - start) * 1000)
+
+    threads = [
+        threading.Thread(target=load, args=(name, base, nth * 10 + i))
+        for name, (base, _) in servers.items()
+        for i in range(2)
+    ]
+    for t in threads:
+        t.start()
+    try:
+        return _watched(servers, store, nth, stop, latencies, failed)
+    finally:  # the load stops whatever happens, or its threads outlive the benchmark
+        stop.set()
+        for t in threads:
+            t.join()
+
+
+def _watched(
+    servers: dict[str, tuple[str, psutil.Process]],
+    store: Store,
+    nth: int,
+    stop: threading.Event,
+    latencies: dict[str, list[float]],
+    failed: dict[str, int],
+) -> dict[str, dict[str, float]]:
+    """`watch_edit` once its load runs: the edit, and each server's figures."""
+    time.sleep(3)
+    begun = {name: len(v) for name, v in latencies.items()}
+    working = store.query("speakers", equals={"status": "working"}, limit=2000).frame
+    speaker = working.iloc[[nth * 97 % len(working)]]
+    code, point = str(speaker["code"].iloc[0]), speaker.geometry.iloc[0]
+    feature = {
+        "type": "Feature",
+        "properties": {"code": code, "name": speaker["name"].iloc[0], "status": "working", "radius_m": 300},
+        "geometry": {"type": "Point", "coordinates": [point.x + 0.0015, point.y]},
+    }
+    writer = list(servers)[nth % len(servers)]
+    clients = {
+        name: httpx.Client(base_url=base, timeout=60, headers=ADMIN) for name, (base, _) in servers.items()
+    }
+    cpu = {name: builder_cpu(proc) for name, (_, proc) in servers.items()}
+    out: dict[str, dict[str, float]] = {name: {} for name in servers}
+    try:
+        start = time.perf_counter()
+        put = clients[writer].put(f"/collections/speakers/items/{code}", json=feature)
+        written = time.perf_counter()
+        assert put.status_code == 200, put.text[:300]
+        revision = store.revision()
+        while pending := [name for name in servers if "visible_s" not in out[name]]:
+            for name in pending:
+                reply = clients[name].get("/coverage", params={"level": "streets"})
+                if reply.headers.get("X-Gridmap-Revision") == revision:
+                    out[name]["visible_s"] = time.perf_counter() - written
+                    out[name]["builder_cpu_visible_s"] = builder_cpu(servers[name][1]) - cpu[name]
+            if time.perf_counter() - written > 300:
+                raise RuntimeError(f"the write never reached /coverage of {pending}")
+            time.sleep(0.05)
+        time.sleep(2)
+    finally:
+        stop.set()
+        for client in clients.values():
+            client.close()
+    for name, (_, proc) in servers.items():
+        out[name] |= {
+            "put_s": written - start,
+            "through": float(name == writer),
+            "builder_cpu_s": builder_cpu(proc) - cpu[name],
+            "p99_ms": p50_p99(latencies[name][begun[name] :])[1],
+            "failures": failed[name],
+        }
+    return out
+
+
+def compare_edits(stores: dict[str, str], codes: dict[str, Path], port: int, moves: int) -> dict[str, object]:
+    """Per store: a server of each code over it at once, then `moves` edits each watched by both."""
+    out: dict[str, object] = {}
+    for label, url in stores.items():
+        with open_store(url) as store, contextlib.ExitStack() as stack:
+            counts = store.counts()
+            servers, startup = {}, {}
+            for i, (name, code) in enumerate(codes.items()):
+                base, proc, startup[name] = stack.enter_context(
+                    server(url, port + i, f"{label}-{name}", code)
+                )
+                servers[name] = (base, proc)
+            makers = requests(store, random.Random(11))
+            runs = [watch_edit(servers, store, makers, nth) for nth in range(moves)]
+        for name in codes:
+            out[f"{label}/{name}"] = {
+                "startup_s": startup[name],
+                "moves": [run[name] for run in runs],
+                "households": counts["households"],
+            }
+            print(json.dumps({f"{label}/{name}": out[f"{label}/{name}"]}, default=str), flush=True)
+    return out
+
+
+def edits_report(
+    results: dict[str, object], args: argparse.Namespace, load: tuple[float, float, float]
+) -> str:
+    rows = []
+    for key, result in results.items():
+        moves = result["moves"]  # type: ignore[index]
+        visible = [m["visible_s"] for m in moves]
+        cpu = [m["builder_cpu_visible_s"] for m in moves]
+        rows.append(
+            [
+                key,
+                f"{result['households']:,}",  # type: ignore[index]
+                f"{result['startup_s']:.1f}",  # type: ignore[index]
+                " / ".join(f"{m['put_s']:.2f}" for m in moves),
+                " / ".join(f"{v:.2f}" for v in visible),
+                f"{statistics.median(visible):.2f}",
+                " / ".join(f"{c:.2f}" for c in cpu),
+                " / ".join(f"{m['builder_cpu_s']:.2f}" for m in moves),
+                f"{max(m['p99_ms'] for m in moves):.0f}",
+                sum(m["failures"] for m in moves),
+            ]
+        )
+    end = os.getloadavg()
+    return "\n".join(
+        [
+            f"`python -m bench.bench_serving --compare {args.compare} --database {args.database} --moves "
+            f"{args.moves}`: PostGIS, `gridmap serve --workers {WORKERS}`; per store a server of each code"
+            f" over the same database at once, then {args.moves} speakers moved 150 m one after another"
+            " (PUT through the servers in turn), each edit watched by both servers' /coverage while 2 client"
+            " threads per server request pages, lookups, /health and /coverage: paired figures under one"
+            " load. `base` is the code before documents were kept per street (every edition rendered every"
+            " document), `parts` this checkout. Builder CPU: the builder"
+            " processes' user + system seconds from the PUT until /coverage showed it, and until 2 s later"
+            f" (repair tickets synchronised included). 1-minute load average {load[0]:.1f} / {load[1]:.1f} /"
+            f" {load[2]:.1f} at the start, {end[0]:.1f} at the end (2 cores; the client threads and the"
+            " server share them).",
+            "",
+            table(
+                [
+                    "store / code",
+                    "households",
+                    "start-up (s)",
+                    "PUT (s)",
+                    "until /coverage shows it (s)",
+                    "median (s)",
+                    "builder CPU until shown (s)",
+                    "builder CPU incl. 2 s after (s)",
+                    "worst p99 of reads meanwhile (ms)",
+                    "failed",
+                ],
+                rows,
+            ),
+        ]
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--households", type=int, default=5_000_000)
@@ -284,9 +498,17 @@ def main() -> None:
     parser.add_argument("--database", default="gridmap_bench_city5m")
     parser.add_argument("--port", type=int, default=8140)
     parser.add_argument("--skip-today", action="store_true", help="do not time the pre-change paths")
+    parser.add_argument("--compare", type=Path, help="a checkout of the baseline: time edits with both codes")
+    parser.add_argument("--moves", type=int, default=5)
     args = parser.parse_args()
     args.load = os.getloadavg()
     WORK.mkdir(parents=True, exist_ok=True)
+    if args.compare is not None:
+        stores = {"sample": sample_store(), "city": database(args.database)}
+        codes = {"base": args.compare.resolve(), "parts": Path(__file__).resolve().parents[1]}
+        results = compare_edits(stores, codes, args.port, args.moves)
+        write_section("serving-edits", edits_report(results, args, args.load))
+        return
     stores = {"sample": sample_store(), "city": city_store(args.database, args.scale, args.households)}
     results = {label: measure(url, args.port + i, label) for i, (label, url) in enumerate(stores.items())}
     print(json.dumps(results, indent=1, default=str), flush=True)

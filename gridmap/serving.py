@@ -2,16 +2,25 @@
 
 One builder per store keeps the whole analysis in memory and publishes each
 revision's results as files in a shared directory (a `Shelf`): documents
-rendered once (the coverage figures as JSON, the gaps as GeoJSON features)
-plus the feature counts. Workers only read the newest published edition, so
-a reply costs a file read whatever the city's size, a reader never waits for
-a rebuild, and no worker ever holds the interpreter for the analysis.
+rendered once (the coverage figures as JSON, the gaps as Parquet) plus the
+feature counts. Workers only read the newest published edition, so a reply
+costs file reads whatever the city's size, a reader never waits for a
+rebuild, and no worker ever holds the interpreter for the analysis.
 
 After a write the builder redoes only the communities the edit reaches
 (`gridmap.incremental`: the features the store's log names are read again,
 the rest kept in memory); a change it cannot place (a backend without change times) rebuilds
 everything. Either way it works in the background, while workers keep
 serving the last edition with its revision.
+
+Publishing follows the edit too: the large documents are kept in parts, one
+file per street, and an edition renders only the streets its refresh redid.
+Every other part is a hard link to the previous edition's file: no byte is
+copied, each edition stays a complete directory of its own (a reader holding
+one never sees another's parts), and pruning an old edition only removes its
+links, so a file a newer edition shares lives on. A manifest of content
+hashes would share files as well, but its pruning would have to count
+references across editions itself; the file system's link count does that.
 
 With several worker processes, every worker starts a standby builder
 process (`python -m gridmap.serving`); the first to take the shelf's lock
@@ -38,10 +47,10 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
 
@@ -57,8 +66,24 @@ from gridmap.stores import Store, open_store
 
 log = logging.getLogger(__name__)
 
-Render = Callable[[Analysis], Mapping[str, bytes]]
-"""Turns an analysis into the named documents workers serve (supplied by the API)."""
+
+@dataclass(frozen=True)
+class Documents:
+    """What a render gives the shelf: whole documents, and documents kept in parts (one per street).
+
+    `order` lists, per document in parts, every part key in reading order;
+    `parts` holds the parts rendered this time. A key of `order` missing from
+    `parts` is the previous edition's part, unchanged.
+    """
+
+    whole: Mapping[str, bytes]
+    order: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    parts: Mapping[str, Mapping[str, bytes]] = field(default_factory=dict)
+
+
+Render = Callable[[Analysis, Collection[str] | None], Documents]
+"""Renders the documents workers serve (supplied by the API): the parts of the streets named, or all
+(None); parts it cannot tie to one street it renders every time."""
 
 POLL_SECONDS = 0.2
 REVISION_POLL_SECONDS = 0.05
@@ -73,6 +98,8 @@ _POINTER = "current"
 _LOCK = "builder.lock"
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _KEEP = 3  # editions kept: the newest and two a slow reader may still be reading
+_META = "meta.json"
+T = TypeVar("T")
 
 
 def shelf_directory(store_url: str, base: Path | None = None) -> Path:
@@ -91,10 +118,23 @@ class Edition:
     built_at: float
     seconds: float
     streets: list[str] | None  # the streets recomputed, or None for a whole rebuild
+    order: Mapping[str, Sequence[str]] = field(default_factory=dict)  # part keys per document in parts
 
     def read(self, name: str) -> bytes:
-        """One document of this edition."""
+        """One whole document of this edition."""
         return (self.path / name).read_bytes()
+
+    def parts(self, name: str) -> list[bytes]:
+        """The parts of document `name`, in its reading order (an empty part is b"")."""
+        folder = self.path / name
+        if name not in self.order:  # an edition from before `name` was kept in parts
+            raise FileNotFoundError(folder)
+        return [(folder / part_file(key)).read_bytes() for key in self.order[name]]
+
+
+def part_file(key: str) -> str:
+    """The file name of a part: street codes may hold any character, a file name may not."""
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 class Shelf:
@@ -108,17 +148,34 @@ class Shelf:
         self._lock = threading.Lock()
 
     def publish(
-        self, revision: str, documents: Mapping[str, bytes], counts: Mapping[str, int], **meta: Any
+        self,
+        revision: str,
+        documents: Documents,
+        counts: Mapping[str, int],
+        *,
+        previous: Edition | None = None,
+        **meta: Any,
     ) -> Edition:
-        """Write the documents aside, then point readers at them in one atomic rename."""
+        """Write the documents aside, then point readers at them in one atomic rename.
+
+        Parts not rendered are hard-linked from `previous` (the edition the
+        render's unchanged parts are the same as); one it lacks is an error, and nothing is published.
+        """
         name = f"e-{time.time_ns()}-{uuid.uuid4().hex[:6]}"
         staging = self.directory / f".{name}"
         staging.mkdir()
-        for doc, body in documents.items():
-            (staging / doc).write_bytes(body)
-        info = {"revision": revision, "counts": dict(counts), "built_at": time.time(), **meta}
-        (staging / "meta.json").write_text(json.dumps(info), encoding="utf-8")
-        staging.rename(self.directory / name)
+        try:
+            for doc, body in documents.whole.items():
+                (staging / doc).write_bytes(body)
+            for doc, keys in documents.order.items():
+                _write_parts(staging / doc, keys, documents.parts.get(doc, {}), previous, doc)
+            order = {doc: list(keys) for doc, keys in documents.order.items()}
+            info = {"revision": revision, "counts": dict(counts), "built_at": time.time(), "order": order}
+            (staging / _META).write_text(json.dumps({**info, **meta}), encoding="utf-8")
+            staging.rename(self.directory / name)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         pointer = self.directory / f".{_POINTER}.{uuid.uuid4().hex[:6]}"
         pointer.write_text(name, encoding="utf-8")
         os.replace(pointer, self.directory / _POINTER)
@@ -126,6 +183,24 @@ class Shelf:
         edition = self.newest()
         assert edition is not None
         return edition
+
+    def reading(self, use: Callable[[Edition], T]) -> tuple[Edition, T]:
+        """`use` of the newest edition, taken again from a newer one if this one was pruned mid-read.
+
+        A reply assembled from many parts reads one edition only; a reader
+        slower than `_KEEP` publishes loses its edition, never mixes two.
+        """
+        tries = 0
+        while True:
+            edition = self.newest()
+            if edition is None:
+                raise LookupError("nothing published yet")
+            try:
+                return edition, use(edition)
+            except FileNotFoundError:
+                tries += 1
+                if tries > _KEEP:
+                    raise
 
     def newest(self) -> Edition | None:
         """The newest complete edition (None before the first); one stat when nothing changed."""
@@ -139,7 +214,7 @@ class Shelf:
         with self._lock:
             try:
                 name = (self.directory / _POINTER).read_text(encoding="utf-8").strip()
-                info = json.loads((self.directory / name / "meta.json").read_text(encoding="utf-8"))
+                info = json.loads((self.directory / name / _META).read_text(encoding="utf-8"))
             except FileNotFoundError:  # replaced while being read: the next call sees the newer one
                 return self._newest
             self._newest = Edition(
@@ -149,6 +224,7 @@ class Shelf:
                 built_at=float(info["built_at"]),
                 seconds=float(info.get("seconds", 0.0)),
                 streets=info.get("streets"),
+                order={doc: tuple(keys) for doc, keys in info.get("order", {}).items()},
             )
             self._seen = seen
             return self._newest
@@ -178,6 +254,22 @@ class Shelf:
             yield True
         finally:
             os.close(fd)
+
+
+def _write_parts(
+    folder: Path, keys: Sequence[str], fresh: Mapping[str, bytes], previous: Edition | None, doc: str
+) -> None:
+    """The parts of one document: the fresh ones written, the others linked from `previous`."""
+    folder.mkdir()
+    known = set(previous.order.get(doc, ())) if previous is not None else set()
+    for key in keys:
+        target = folder / part_file(key)
+        if key in fresh:
+            target.write_bytes(fresh[key])
+        elif previous is not None and key in known:
+            os.link(previous.path / doc / part_file(key), target)
+        else:
+            raise GridmapError(f"part {key!r} of {doc} was neither rendered nor published before")
 
 
 def die_with_parent() -> None:
@@ -307,6 +399,8 @@ class Builder:
     options: AnalysisOptions = field(default_factory=AnalysisOptions)
     live: LiveAnalysis = field(init=False)
     desk: CaseDesk | None = field(default=None, init=False)
+    last: Edition | None = field(default=None, init=False)
+    """The edition published from the live analysis as it was before its latest refresh."""
 
     def __post_init__(self) -> None:
         # Only the fields the analysis reads: half the memory of whole layers.
@@ -337,9 +431,15 @@ class Builder:
             return None
         assert self.live.analysis is not None
         counts = {name: len(frame) for name, frame in self.live.frames.items()}
-        documents = self.render(self.live.analysis)
+        previous = self.last if done.streets is not None else None  # parts to share, if any
+        self.last = None  # until this revision is published: nothing to share with
+        redo = done.streets if previous is not None else None
+        documents = self.render(self.live.analysis, redo)
         seconds = time.perf_counter() - started
-        edition = self.shelf.publish(done.revision, documents, counts, seconds=seconds, streets=done.streets)
+        edition = self.shelf.publish(
+            done.revision, documents, counts, previous=previous, seconds=seconds, streets=redo
+        )
+        self.last = edition
         redone = "whole store" if done.streets is None else done.streets
         log.info("published revision %s in %.2f s (%s)", done.revision, seconds, redone)
         self.sync_repairs()

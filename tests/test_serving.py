@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 import pandas as pd
@@ -19,14 +20,15 @@ import shapely
 from gridmap import serving
 from gridmap.analysis import Analysis, analyze, read_inputs
 from gridmap.catalogue import LAYER_NAMES
+from gridmap.errors import GridmapError
 from gridmap.incremental import MOST_CHUNKS
 from gridmap.sample import generate, load_sample
-from gridmap.serving import Builder, LiveAnalysis, Shelf, start_builder
+from gridmap.serving import Builder, Documents, Edition, LiveAnalysis, Shelf, part_file, start_builder
 from gridmap.stores import Store, open_store
 
 
-def _render(analysis: Analysis) -> dict[str, bytes]:
-    return {"totals.json": json.dumps(analysis.totals()).encode()}
+def _render(analysis: Analysis, streets: Collection[str] | None = None) -> Documents:
+    return Documents({"totals.json": json.dumps(analysis.totals()).encode()})
 
 
 def _totals(store: Store) -> dict[str, float]:
@@ -36,7 +38,7 @@ def _totals(store: Store) -> dict[str, float]:
 def test_shelf_serves_the_newest_edition(tmp_path: Path) -> None:
     shelf, reader = Shelf(tmp_path), Shelf(tmp_path)  # the builder's and a worker's view of one folder
     assert reader.newest() is None
-    shelf.publish("7", {"a.json": b"[1]"}, {"grids": 3})
+    shelf.publish("7", Documents({"a.json": b"[1]"}), {"grids": 3})
     first = reader.newest()
     assert first is not None and (first.revision, first.counts, first.read("a.json")) == (
         "7",
@@ -44,10 +46,59 @@ def test_shelf_serves_the_newest_edition(tmp_path: Path) -> None:
         b"[1]",
     )
     for revision in ("8", "9", "10", "11"):
-        shelf.publish(revision, {"a.json": revision.encode()}, {})
+        shelf.publish(revision, Documents({"a.json": revision.encode()}), {})
     newest = reader.newest()
     assert newest is not None and (newest.revision, newest.read("a.json")) == ("11", b"11")
     assert len(list(tmp_path.glob("e-*"))) == 3  # older editions pruned
+
+
+def _street_parts(key_bodies: dict[str, bytes], order: list[str]) -> Documents:
+    return Documents({}, order={"rows": order}, parts={"rows": key_bodies})
+
+
+def _inode(edition: Edition, key: str) -> int:
+    return (edition.path / "rows" / part_file(key)).stat().st_ino
+
+
+def test_parts_not_rendered_are_linked_from_the_previous_edition(tmp_path: Path) -> None:
+    """An edition renders a street or two; the others are the previous edition's very files (one inode),
+    each edition reads its own parts, and pruning an edition never takes a file a newer one shares."""
+    shelf = Shelf(tmp_path)
+    first = shelf.publish("1", _street_parts({"A": b"a1", "B": b"b1", "街/3": b""}, ["A", "B", "街/3"]), {})
+    second = shelf.publish(
+        "2", _street_parts({"B": b"b2", "C": b"c2"}, ["C", "A", "B", "街/3"]), {}, previous=first
+    )
+    assert second.parts("rows") == [b"c2", b"a1", b"b2", b""]
+    assert first.parts("rows") == [b"a1", b"b1", b""]  # a reader holding the first still reads the first
+    assert _inode(second, "A") == _inode(first, "A") and _inode(second, "B") != _inode(first, "B")
+    newest = second
+    for revision in "345":  # nothing rendered: every part linked, the first two editions pruned on the way
+        newest = shelf.publish(revision, _street_parts({}, ["C", "A", "B", "街/3"]), {}, previous=newest)
+    assert not first.path.exists() and not second.path.exists()
+    assert Shelf(tmp_path).newest() == newest and newest.parts("rows") == [b"c2", b"a1", b"b2", b""]
+    with pytest.raises(GridmapError, match="'D' of rows"):  # a part neither rendered nor published before
+        shelf.publish("6", _street_parts({}, ["A", "D"]), {}, previous=newest)
+    assert Shelf(tmp_path).newest() == newest and not list(tmp_path.glob(".e-*"))
+
+
+def test_a_reader_whose_edition_is_pruned_reads_a_newer_one_whole(tmp_path: Path) -> None:
+    """A reply is assembled from one edition: pruned under a slow reader, it is read again from the newest."""
+    shelf = Shelf(tmp_path)
+    shelf.publish("1", _street_parts({"A": b"a1", "B": b"b1"}, ["A", "B"]), {})
+    seen: list[str] = []
+
+    def slow(edition: Edition) -> list[bytes]:
+        seen.append(edition.revision)
+        if len(seen) == 1:  # while this reader is on its first part, three editions are published
+            head = (edition.path / "rows" / part_file("A")).read_bytes()
+            newest = edition
+            for revision, body in (("2", b"b2"), ("3", b"b3"), ("4", b"b4")):
+                newest = shelf.publish(revision, _street_parts({"B": body}, ["A", "B"]), {}, previous=newest)
+            return [head, *edition.parts("rows")[1:]]
+        return edition.parts("rows")
+
+    edition, parts = Shelf(tmp_path).reading(slow)
+    assert seen == ["1", "4"] and (edition.revision, parts) == ("4", [b"a1", b"b4"])
 
 
 def test_one_builder_holds_the_lock(tmp_path: Path) -> None:
@@ -251,10 +302,10 @@ def test_sustained_edits_keep_the_live_analysis_bounded(store: Store) -> None:
     _equals_a_fresh_analysis(live, store)
 
 
-def _slow_render(analysis: Analysis) -> dict[str, bytes]:
+def _slow_render(analysis: Analysis, streets: Collection[str] | None = None) -> Documents:
     """A publish that takes its time: a builder busy with a refresh of a big city."""
     time.sleep(600)
-    return _render(analysis)
+    return _render(analysis, streets)
 
 
 def test_a_builder_whose_worker_died_exits_even_mid_refresh(tmp_path: Path) -> None:

@@ -698,6 +698,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "api.needs_viewer": ("读取 {layer} 需要查看者（viewer）令牌", "reading {layer} needs a viewer token"),
     "api.action.coverage": ("覆盖率数据", "coverage figures"),
+    "api.coverage.not_ready": (
+        "覆盖率正在首次计算，请稍后再试",
+        "the coverage figures are still being computed; retry in a moment",
+    ),
     "api.action.visit_lists": ("读取走访清单", "reading visit lists"),
     "api.action.visits": ("读取走访记录", "reading visits"),
     "api.action.visit_figures": ("读取走访统计", "reading visit figures"),

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-import shapely
 from fastapi.testclient import TestClient
 from shapely.geometry import Point
 
-from api.coverage import documents
+from api.coverage import coverage_body, documents
 from gridmap.analysis import analyze
 from gridmap.frames import WGS84
-from gridmap.privacy import Role
+from gridmap.privacy import Role, sight
+from gridmap.serving import Shelf
 from tests.api.conftest import ADMIN, EDITOR_C1, PHONE, VIEWER, WORKER_PHONE, bearer, district
 
 
@@ -122,40 +122,46 @@ def test_documents_keep_gaps_that_name_no_grid() -> None:
     frames["speakers"] = pd.concat(
         [frames["speakers"], outside.set_geometry([Point(100.0, 10.0)], crs=WGS84)]
     )
-    table = pq.read_table(pa.BufferReader(documents(analyze(frames))["gaps.parquet"]))
+    table = pq.read_table(pa.BufferReader(documents(analyze(frames)).whole["gaps-rest.parquet"]))
     lost = table.filter(pc.equal(table.column("kind"), "unassigned")).to_pylist()
     assert [(row["grid_code"], row["description_en"]) for row in lost] == [
         (None, "1 speakers lie in no grid")
     ]
 
 
-def test_gap_geometries_reencoded_only_where_they_changed() -> None:
-    """The second revision reuses the first one's WKB for the same objects, and encodes new ones."""
-    analysis = analyze(district())
-
-    def gap_shapes(docs: dict[str, bytes]) -> list[object]:
-        table = pq.read_table(pa.BufferReader(docs["gaps.parquet"]))
-        return list(shapely.from_wkb(table.column("wkb").to_numpy(zero_copy_only=False)))
-
-    first = gap_shapes(documents(analysis))
-    assert len(first) > 1
-    assert all(shapely.equals_exact(a, b, 0) for a, b in zip(first, analysis.gaps.geometry, strict=True))
-    moved = analysis.gaps.copy()
-    moved.loc[0, "geometry"] = Point(114.31, 30.51)
-    second = gap_shapes(documents(dataclasses.replace(analysis, gaps=moved)))
-    assert second[0].equals(Point(114.31, 30.51))
-    assert all(shapely.equals_exact(a, b, 0) for a, b in zip(second[1:], first[1:], strict=True))
-    again = gap_shapes(documents(analysis))
-    assert all(shapely.equals_exact(a, b, 0) for a, b in zip(again, first, strict=True))
-
-
-def test_each_role_gets_the_grids_as_that_role_may_read_them() -> None:
+def test_each_role_gets_the_grids_as_that_role_may_read_them(tmp_path: Path) -> None:
     """Roles share a document only when they see the very same rows: the worker's phone only for admin."""
-    docs = documents(analyze(district()))
-    for role in Role:
-        name = f"grids-{role.value}.json"
-        if name not in docs:
-            continue
-        phones = {g.get("worker_phone") for g in json.loads(docs[name])}
-        assert (WORKER_PHONE in phones) == (role is Role.ADMIN), role
-    assert docs["streets-viewer.json"] == docs["streets-admin.json"]
+    edition = Shelf(tmp_path).publish("1", documents(analyze(district())), {})
+    readers = [role for role in Role if role.allows(Role.VIEWER)]
+    assert {f"grids-{sight(role)}" for role in readers} == {"grids-all", "grids-masked"}
+    for role in readers:
+        grids = json.loads(coverage_body(edition, ("grids",), role))["grids"]
+        phones = {g.get("worker_phone") for g in grids}
+        assert len(grids) == 3 and (WORKER_PHONE in phones) == (role is Role.ADMIN), role
+
+
+def test_an_edit_renders_only_its_street(tmp_path: Path) -> None:
+    """The parts of streets not named are left to the previous edition; the whole documents are rendered."""
+    frames = district()
+    frames["streets"] = pd.concat([frames["streets"], frames["streets"].assign(code="S2", name="平安街道")])
+    frames["communities"].loc[1, "street_code"] = "S2"  # C2, with G3, in a street of its own
+    analysis = analyze(frames)
+    whole = documents(analysis)
+    assert {doc: list(keys) for doc, keys in whole.order.items()} == {
+        "grids-all": ["S1", "S2"],
+        "grids-masked": ["S1", "S2"],
+        "communities": ["S1", "S2"],
+        "gaps": ["S1", "S2", ""],
+    }
+    assert all(set(whole.parts[doc]) == set(keys) for doc, keys in whole.order.items())
+    one = documents(analysis, ["S2"])
+    assert one.order == whole.order and one.whole == whole.whole
+    assert {doc: set(parts) for doc, parts in one.parts.items()} == {
+        "grids-all": {"S2"},
+        "grids-masked": {"S2"},
+        "communities": {"S2"},
+        "gaps": {"S2", ""},  # gaps of no street's grid: always rendered
+    }
+    assert all(one.parts[doc][key] == whole.parts[doc][key] for doc in one.parts for key in one.parts[doc])
+    assert json.loads(b"[" + one.parts["grids-all"]["S2"] + b"]")[0]["code"] == "G3"
+    assert documents(analysis, []).parts["communities"] == {}

@@ -14,7 +14,7 @@ import pytest
 from gridmap.cases.desk import CaseDesk, CaseReport
 from gridmap.cases.repairs import REPAIR_CATEGORY, SYSTEM, sync_repairs
 from gridmap.cases.statistics import case_statistics
-from gridmap.serving import Builder, Shelf
+from gridmap.serving import Builder, Documents, Shelf
 from gridmap.stores import Store
 from gridmap.stores.cases import CaseFilter
 from gridmap.stores.geopackage import _envelope_part, _is_empty
@@ -22,8 +22,8 @@ from tests.api.conftest import district
 from tests.cases.conftest import ADDRESS_G3, Clock, empty_book
 
 
-def _render(_analysis: Any) -> dict[str, bytes]:
-    return {}
+def _render(_analysis: Any, _streets: Any = None) -> Documents:
+    return Documents({})
 
 
 def direct_edit(store: Store, store_url: str, status: str) -> None:
