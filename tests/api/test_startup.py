@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
 import api.coverage
 from gridmap.analysis import Analysis
+from gridmap.serving import Documents
 from tests.api.conftest import VIEWER, bearer
 
 
@@ -20,9 +21,9 @@ def held() -> Iterator[threading.Event]:
     release = threading.Event()
     render = api.coverage.documents
 
-    def slow(analysis: Analysis) -> dict[str, bytes]:
+    def slow(analysis: Analysis, streets: Collection[str] | None = None) -> Documents:
         release.wait(60)
-        return render(analysis)
+        return render(analysis, streets)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(api.coverage, "documents", slow)  # what the builder resolves when it starts

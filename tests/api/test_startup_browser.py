@@ -6,7 +6,7 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ import api.coverage
 from api.main import create_app
 from api.settings import ApiSettings
 from gridmap.analysis import Analysis
+from gridmap.serving import Documents
 from gridmap.stores import open_store
 from tests.api.conftest import district
 from tests.api.serving import running_app
@@ -37,9 +38,9 @@ def held_server(tmp_path: Path) -> Iterator[tuple[str, threading.Event]]:
     release = threading.Event()
     render = api.coverage.documents
 
-    def slow(analysis: Analysis) -> dict[str, bytes]:
+    def slow(analysis: Analysis, streets: Collection[str] | None = None) -> Documents:
         release.wait(120)
-        return render(analysis)
+        return render(analysis, streets)
 
     settings = ApiSettings(  # type: ignore[call-arg]
         store=url,
