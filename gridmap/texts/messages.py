@@ -1074,7 +1074,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # gridmap.authorisation: an editor's write that reaches beyond their communities
     "write.outside": (
-        "{action}超出了您管辖的社区（{own}）：{reasons}",
+        "{action} 超出了您管辖的社区（{own}）：{reasons}",
         "{action} reaches outside your communities ({own}): {reasons}",
     ),
     "write.more": ("{shown}；……另有 {n} 处", "{shown}; … and {n} more"),
@@ -1096,11 +1096,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "write.new": ("新", "new"),
     "write.old": ("原", "old"),
-    "api.action.adding": ("新增{layer}", "adding {layer}"),
-    "api.action.changing": ("修改{layer}", "changing {layer}"),
-    "api.action.deleting": ("删除{layer}", "deleting {layer}"),
-    "api.action.changing_some": ("修改{layer} {codes}", "changing {layer} {codes}"),
-    "api.action.deleting_some": ("删除{layer} {codes}", "deleting {layer} {codes}"),
+    "api.action.adding": ("新增 {layer}", "adding {layer}"),
+    "api.action.changing": ("修改 {layer}", "changing {layer}"),
+    "api.action.deleting": ("删除 {layer}", "deleting {layer}"),
+    "api.action.changing_some": ("修改 {layer} {codes}", "changing {layer} {codes}"),
+    "api.action.deleting_some": ("删除 {layer} {codes}", "deleting {layer} {codes}"),
     # gridmap map, report and serve
     "cli.reading_store": ("正在读取数据库", "reading the store"),
     "cli.analysing": ("正在分析", "analysing"),
