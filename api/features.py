@@ -364,7 +364,7 @@ def _check_if_match(if_match: str | None, current: gpd.GeoDataFrame, what: str) 
     if "*" in wanted or etag(current) in wanted:
         return
     raise PreconditionFailedError(
-        f"{what} has changed since it was read (If-Match {if_match}, now {etag(current)}): read it again"
+        Message("api.features.changed", what=what, sent=if_match, now=etag(current))
     )
 
 
@@ -487,7 +487,7 @@ def _check_values(spec: Layer, features: list[dict[str, Any]]) -> None:
                 )
                 problems += text_problems(f, raw)
     if problems:
-        raise ValidationError("request body", sorted(problems, key=lambda p: p.row or 0))
+        raise ValidationError(Message("api.features.body"), sorted(problems, key=lambda p: p.row or 0))
 
 
 def _dimensions(geometry: Any) -> int:

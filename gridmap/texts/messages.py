@@ -998,6 +998,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "a patch must be a JSON object (a partial GeoJSON Feature)",
     ),
     "api.features.patch_properties": ("properties 必须是对象", "properties must be an object"),
+    "api.features.changed": (
+        "{what} 在读取之后已被修改（If-Match {sent}，现为 {now}）：请重新读取",
+        "{what} has changed since it was read (If-Match {sent}, now {now}): read it again",
+    ),
+    "api.features.body": ("请求内容", "request body"),
     "api.features.no_field": ("{layer} 没有字段 {field}", "{layer} has no field {field}"),
     # api/open311.py: a GeoReport request's fields
     "api.open311.status": ("status 只能是 open 或 closed", "status must be open or closed"),

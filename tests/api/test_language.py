@@ -205,3 +205,14 @@ def test_an_open311_request_without_a_service_code_is_refused_in_the_language(
     assert status == 422
     assert zh == [{"code": 422, "description": "需要 service_code（见 services.json）"}]
     assert en == [{"code": 422, "description": "service_code is required (see services.json)"}]
+
+
+def test_a_stale_if_match_is_refused_in_the_language(client: TestClient) -> None:
+    now = client.get("/collections/grids/items/G1", headers=bearer(ADMIN)).headers["ETag"]
+    patch = {"json": {"properties": {"name": "新名"}}, "headers": {**bearer(ADMIN), "If-Match": '"stale"'}}
+    (status, zh), (_, en) = _both(client, "PATCH", "/collections/grids/items/G1", **patch)
+    assert status == 412 and zh["code"] == en["code"]
+    assert zh["detail"] == f'grids G1 在读取之后已被修改（If-Match "stale"，现为 {now}）：请重新读取'
+    assert en["detail"] == (
+        f'grids G1 has changed since it was read (If-Match "stale", now {now}): read it again'
+    )
