@@ -364,7 +364,7 @@ def _check_if_match(if_match: str | None, current: gpd.GeoDataFrame, what: str) 
     if "*" in wanted or etag(current) in wanted:
         return
     raise PreconditionFailedError(
-        f"{what} has changed since it was read (If-Match {if_match}, now {etag(current)}): read it again"
+        Message("api.features.changed", what=what, sent=if_match, now=etag(current))
     )
 
 
@@ -427,37 +427,41 @@ def _features_of(spec: Layer, body: Any, code: str | None = None) -> list[dict[s
     importer: a NUL or a list would not survive that trip as sent.
     """
     if not isinstance(body, dict) or body.get("type") not in ("Feature", "FeatureCollection"):
-        raise BadRequestError("body must be a GeoJSON Feature or FeatureCollection", field="type")
+        raise BadRequestError(Message("api.features.body_type"), field="type")
     raw = body.get("features") if body["type"] == "FeatureCollection" else [body]
     if not isinstance(raw, list) or not raw:
-        raise BadRequestError("a FeatureCollection needs a non-empty features list", field="features")
+        raise BadRequestError(Message("api.features.empty"), field="features")
     if len(raw) > MAX_WRITE:
-        raise BadRequestError(f"at most {MAX_WRITE} features per request", field="features")
+        raise BadRequestError(Message("api.features.too_many", most=MAX_WRITE), field="features")
     out: list[dict[str, Any]] = []
     for i, feature in enumerate(raw):
         where = f"features.{i}" if body["type"] == "FeatureCollection" else "feature"
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            raise BadRequestError(f"{where} is not a GeoJSON Feature", field=where)
+            raise BadRequestError(Message("api.features.not_feature", where=where), field=where)
         props = feature.get("properties") or {}
         if not isinstance(props, dict):
-            raise BadRequestError(f"{where}.properties must be an object", field=f"{where}.properties")
+            raise BadRequestError(
+                Message("api.features.properties", where=where), field=f"{where}.properties"
+            )
         given = props.get("code", feature.get("id"))
         if code is not None:
             if given is not None and str(given) != code:
-                raise BadRequestError(f"code {given!r} in the body differs from {code!r} in the path", "code")
+                raise BadRequestError(
+                    Message("api.features.code_differs", given=repr(given), code=repr(code)), "code"
+                )
             given = code
         if given is None or (isinstance(given, str) and not given.strip()):
-            raise BadRequestError(f"{where} has no code (properties.code or id)", field=f"{where}.code")
+            raise BadRequestError(Message("api.features.no_code", where=where), field=f"{where}.code")
         geometry = feature.get("geometry")
         if geometry is not None and not isinstance(geometry, dict):
-            raise BadRequestError(f"{where}.geometry must be a GeoJSON geometry", field=f"{where}.geometry")
+            raise BadRequestError(Message("api.features.geometry", where=where), field=f"{where}.geometry")
         out.append({"type": "Feature", "properties": {**props, "code": given}, "geometry": geometry})
     _check_values(spec, out)
     for feature in out:
         feature["properties"]["code"] = str(feature["properties"]["code"]).strip()
     codes = [f["properties"]["code"] for f in out]
     if len(set(codes)) != len(codes):
-        raise BadRequestError("the same code appears twice in the body", field="code")
+        raise BadRequestError(Message("api.features.twice"), field="code")
     return out
 
 
@@ -483,7 +487,7 @@ def _check_values(spec: Layer, features: list[dict[str, Any]]) -> None:
                 )
                 problems += text_problems(f, raw)
     if problems:
-        raise ValidationError("request body", sorted(problems, key=lambda p: p.row or 0))
+        raise ValidationError(Message("api.features.body"), sorted(problems, key=lambda p: p.row or 0))
 
 
 def _dimensions(geometry: Any) -> int:
@@ -578,7 +582,7 @@ def create_items(
     request: Request, caller: Caller, layer: LayerParam, body: Annotated[Any, _FEATURE_BODY]
 ) -> JSONResponse:
     spec = get_layer(layer)
-    caller.require_writer(spec.name, f"adding {spec.name}")
+    caller.require_writer(spec.name, Message("api.action.adding", layer=spec.name))
     features = _features_of(spec, body)
     codes = [f["properties"]["code"] for f in features]
     store = _store(request)
@@ -586,7 +590,15 @@ def create_items(
     if len(taken):
         raise ConflictError.taken(spec.name, taken["code"].astype(str).tolist())
     # Create-only: should another request create one of these codes meanwhile, the store's key refuses it.
-    got = _write(store, spec, features, caller, f"adding {spec.name}", before=taken, mode="create")
+    got = _write(
+        store,
+        spec,
+        features,
+        caller,
+        Message("api.action.adding", layer=spec.name),
+        before=taken,
+        mode="create",
+    )
     response = _json(_written(request, spec, codes, caller, got), media_type=GEOJSON, status=201)
     if len(codes) == 1:
         # Percent-encoded: a header is Latin-1, and a code may be Chinese (the write has committed by now).
@@ -610,12 +622,12 @@ def replace_item(
     if_match: IfMatch = None,
 ) -> JSONResponse:
     spec = get_layer(layer)
-    caller.require_writer(spec.name, f"changing {spec.name}")
+    caller.require_writer(spec.name, Message("api.action.changing", layer=spec.name))
     features = _features_of(spec, body, code)
     store = _store(request)
     existing = _one(store, spec, code)
     _check_if_match(if_match, existing, f"{spec.name} {code}")
-    action = f"changing {spec.name} {code}"
+    action = Message("api.action.changing_some", layer=spec.name, codes=code)
     got = _write(store, spec, features, caller, action, before=existing, mode="append", if_match=if_match)
     return _replied(request, spec, code, caller, got)
 
@@ -646,24 +658,26 @@ def update_item(
 ) -> JSONResponse:
     """A JSON merge patch (RFC 7396) of the feature: properties given replace, null clears, absent stay."""
     spec = get_layer(layer)
-    caller.require_writer(spec.name, f"changing {spec.name}")
+    caller.require_writer(spec.name, Message("api.action.changing", layer=spec.name))
     store = _store(request)
     existing = _one(store, spec, code)
     _check_if_match(if_match, existing, f"{spec.name} {code}")
     if not isinstance(body, dict):
-        raise BadRequestError("a patch must be a JSON object (a partial GeoJSON Feature)", field="body")
+        raise BadRequestError(Message("api.features.patch_object"), field="body")
     props = body.get("properties", {})
     if not isinstance(props, dict):
-        raise BadRequestError("properties must be an object", field="properties")
+        raise BadRequestError(Message("api.features.patch_properties"), field="properties")
     unknown = sorted(set(props) - set(spec.field_names))
     if unknown:
-        raise BadRequestError(f"{spec.name} has no field {unknown[0]!r}", field=unknown[0])
+        raise BadRequestError(
+            Message("api.features.no_field", layer=spec.name, field=repr(unknown[0])), field=unknown[0]
+        )
     current = geojson_features(protect(spec, existing, caller.role))[0]
     merged = {k: v for k, v in {**current["properties"], **props}.items() if k in spec.field_names}
     geometry = body["geometry"] if "geometry" in body else current["geometry"]
     feature = {"type": "Feature", "properties": {**merged, "code": code}, "geometry": geometry}
     features = _features_of(spec, feature, code)
-    action = f"changing {spec.name} {code}"
+    action = Message("api.action.changing_some", layer=spec.name, codes=code)
     got = _write(store, spec, features, caller, action, before=existing, mode="append", if_match=if_match)
     return _replied(request, spec, code, caller, got)
 
@@ -679,7 +693,7 @@ def replace_items(
     """All or nothing, one revision: two grids sharing a redrawn edge are saved together, so neither
     is ever stored overlapping the other."""
     spec = get_layer(layer)
-    caller.require_writer(spec.name, f"changing {spec.name}")
+    caller.require_writer(spec.name, Message("api.action.changing", layer=spec.name))
     features = _features_of(spec, body)
     codes = [str(f["properties"]["code"]) for f in features]
     store = _store(request)
@@ -692,7 +706,7 @@ def replace_items(
         spec,
         features,
         caller,
-        f"changing {spec.name} {', '.join(codes)}",
+        Message("api.action.changing_some", layer=spec.name, codes=", ".join(codes)),
         before=existing,
         mode="append",
     )
@@ -708,12 +722,16 @@ def delete_item(
     request: Request, caller: Caller, layer: LayerParam, code: str, if_match: IfMatch = None
 ) -> Response:
     spec = get_layer(layer)
-    caller.require_writer(spec.name, f"deleting {spec.name}")
+    caller.require_writer(spec.name, Message("api.action.deleting", layer=spec.name))
     store = _store(request)
     existing = _one(store, spec, code)
     _check_if_match(if_match, existing, f"{spec.name} {code}")
     caller.authorise(
-        store, spec.name, after=empty_frame(spec), before=existing, action=f"deleting {spec.name} {code}"
+        store,
+        spec.name,
+        after=empty_frame(spec),
+        before=existing,
+        action=Message("api.action.deleting_some", layer=spec.name, codes=code),
     )
     store.delete(spec.name, [code])
     return Response(status_code=204)

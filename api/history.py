@@ -41,7 +41,7 @@ def _since(value: str | None) -> dt.datetime | None:
     try:
         return dt.datetime.fromisoformat(value)
     except ValueError:
-        raise InvalidDateError(f"since must be a date or time like 2025-01-31T08:00, not {value!r}") from None
+        raise InvalidDateError(Message("api.history.since", value=repr(value))) from None
 
 
 def _shown(revision: Revision, caller: Principal, limit: int = MAX_CHANGES) -> dict[str, Any]:
@@ -94,11 +94,9 @@ def history(
     if caller.role is not Role.ADMIN:
         caller.require(Role.EDITOR, Message("api.action.history"))
         if layer is None or code is None:
-            raise BadRequestError(
-                "an editor reads the history of one feature: give layer and code", field="code"
-            )
+            raise BadRequestError(Message("api.history.one_feature"), field="code")
     if code is not None and layer is None:
-        raise BadRequestError("code needs its layer", field="layer")
+        raise BadRequestError(Message("api.history.code_layer"), field="layer")
     found = store.history(layer=layer, code=code, since=_since(since), limit=limit)
     if code is not None and layer is not None:
         found = [store.changes(r.id, layer=layer, code=code) for r in found]

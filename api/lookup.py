@@ -276,7 +276,7 @@ async def lookup_batch(request: Request, caller: Caller) -> Response:
     """
     raw = request.query_params.get("suggest", "false").strip().lower()
     if raw not in ("true", "1", "false", "0"):
-        raise BadRequestError("suggest must be true or false", field="suggest")
+        raise BadRequestError(Message("api.lookup.suggest"), field="suggest")
     kind, body = await _batch_body(request)
     as_csv = "text/csv" in request.headers.get("accept", "").lower()
     job = partial(_answer_batch, _service(request), kind, body, caller.role, raw in ("true", "1"), as_csv)
@@ -307,13 +307,13 @@ async def _batch_body(request: Request) -> tuple[str, bytes]:
         async with request.form() as form:
             upload = form.get("file")
             if upload is None or isinstance(upload, str):
-                raise BadRequestError("upload the CSV as the form field `file`", field="file")
+                raise BadRequestError(Message("api.lookup.upload"), field="file")
             return "csv", await upload.read()
     body = await request.body()
     if kind in ("text/csv", "application/csv", "text/plain"):
         return "csv", body
     if kind not in ("application/json", ""):
-        raise BadRequestError(f"unsupported content type {kind!r}: send JSON or CSV", field="body")
+        raise BadRequestError(Message("api.lookup.content_type", kind=repr(kind)), field="body")
     return "json", body
 
 
@@ -362,7 +362,7 @@ def _json_rows(body: bytes) -> tuple[list[_Row], bool]:
     try:
         data = json.loads(body)
     except (ValueError, RecursionError) as exc:
-        raise BadRequestError(f"body is not JSON: {exc}", field="body") from None
+        raise BadRequestError(Message("api.lookup.not_json", reason=str(exc)), field="body") from None
     if isinstance(data, list):
         data = {"items": data}
     try:
@@ -414,19 +414,21 @@ def _csv_rows(raw: bytes) -> tuple[list[str], list[_Row]]:
         try:
             text = raw.decode("gb18030")
         except UnicodeDecodeError:
-            raise BadRequestError("CSV is neither UTF-8 nor GB18030", field="file") from None
+            raise BadRequestError(Message("api.lookup.csv_encoding"), field="file") from None
     try:
         lines = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
-        raise BadRequestError(f"CSV cannot be read: {exc}", field="file") from None
+        raise BadRequestError(Message("api.lookup.csv_unreadable", reason=str(exc)), field="file") from None
     header = lines[0] if lines else []
     if not any(h.strip() for h in header):
-        raise BadRequestError("CSV is empty: expected a header row", field="file")
+        raise BadRequestError(Message("api.lookup.csv_empty"), field="file")
     if len(header) > MAX_PASS_THROUGH:
-        raise BadRequestError(f"CSV has {len(header)} columns, at most {MAX_PASS_THROUGH}", field="file")
+        raise BadRequestError(
+            Message("api.lookup.csv_columns", n=len(header), most=MAX_PASS_THROUGH), field="file"
+        )
     repeated = sorted({h for h in header if header.count(h) > 1})
     if repeated:
-        raise BadRequestError(f"CSV header repeats the column(s) {', '.join(repeated)}", field="file")
+        raise BadRequestError(Message("api.lookup.csv_repeats", columns=", ".join(repeated)), field="file")
     names = [h.strip().lower() for h in header]
     column: dict[str, int] = {}
     for field, aliases in _CSV_COLUMNS.items():
@@ -434,13 +436,13 @@ def _csv_rows(raw: bytes) -> tuple[list[str], list[_Row]]:
             if name in aliases:
                 column.setdefault(field, i)
     if "address" not in column and not {"lon", "lat"} <= column.keys():
-        raise BadRequestError("CSV needs an address column, or lon and lat columns", field="file")
+        raise BadRequestError(Message("api.lookup.csv_columns_needed"), field="file")
     rows: list[_Row] = []
     for number, line in enumerate(lines[1:], start=2):
         if not any(cell.strip() for cell in line):
             continue
         if len(rows) >= MAX_BATCH:
-            raise BadRequestError(f"at most {MAX_BATCH} rows per batch", field="file")
+            raise BadRequestError(Message("api.lookup.batch_rows", most=MAX_BATCH), field="file")
         passed = dict(zip(header, line, strict=False))
         if len(line) > len(header):
             rows.append(_Row(number, LookupQuery(error="more cells than header columns"), passed))

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from api.auth import Principal, principal_for
 from api.cases import actor_of
 from api.errors import BadRequestError, error_body, status_of
+from api.language import request_language
 from gridmap.cases.desk import CaseDesk, CaseReport
 from gridmap.cases.open311 import OPEN311_STATUSES, service_request, services, statuses_of
 from gridmap.errors import GridmapError, NotFoundError, PermissionDeniedError
@@ -35,13 +36,14 @@ MAX_REQUESTS = 1000
 _TEXT_LIMITS = {"description": 2000, "address_string": 300, "first_name": 50, "last_name": 50, "phone": 40}
 
 
-def _reply(work: Callable[[], Any], status: int = 200) -> JSONResponse:
-    """Run `work` and answer with its JSON, or with GeoReport's error list."""
+def _reply(request: Request, work: Callable[[], Any], status: int = 200) -> JSONResponse:
+    """Run `work` and answer with its JSON, or with GeoReport's error list (in the caller's language)."""
     try:
         return JSONResponse(work(), status_code=status)
     except GridmapError as exc:
         code, _ = status_of(exc)
-        return JSONResponse([{"code": code, "description": error_body(exc)["detail"]}], status_code=code)
+        detail = error_body(exc, request_language(request))["detail"]
+        return JSONResponse([{"code": code, "description": detail}], status_code=code)
 
 
 def _desk(request: Request) -> CaseDesk:
@@ -62,7 +64,7 @@ def _key(request: Request, form: dict[str, str]) -> Principal:
 
 @router.get("/services.json", summary="GeoReport v2: the service list (one per case subcategory)")
 def service_list(request: Request) -> JSONResponse:
-    return _reply(lambda: services(_desk(request).catalogue))
+    return _reply(request, lambda: services(_desk(request).catalogue))
 
 
 @router.get("/services/{code}.json", summary="GeoReport v2: a service definition (no extra attributes)")
@@ -72,7 +74,7 @@ def service_definition(request: Request, code: str) -> JSONResponse:
             raise NotFoundError(Message("api.open311.no_service", code=repr(code)))
         return {"service_code": code, "attributes": []}
 
-    return _reply(work)
+    return _reply(request, work)
 
 
 @router.post("/requests.json", summary="GeoReport v2: post a service request (form or JSON)")
@@ -88,7 +90,7 @@ async def post_request(request: Request) -> JSONResponse:
         notice = None if case["grid_code"] else "已受理，待人工定位 (received; to be placed by an editor)"
         return [{"service_request_id": case["code"], "service_notice": notice, "account_id": None}]
 
-    return _reply(work, status=201)
+    return _reply(request, work, status=201)
 
 
 @router.get("/requests.json", summary="GeoReport v2: service requests, filtered")
@@ -99,7 +101,7 @@ def get_requests(request: Request) -> JSONResponse:
         desk = _desk(request)
         status = params.get("status")
         if status is not None and status not in OPEN311_STATUSES:
-            raise BadRequestError("status must be open or closed", "status")
+            raise BadRequestError(Message("api.open311.status"), "status")
         ids = params.get("service_request_id")
         start = _date_param(params.get("start_date"), "start_date")
         end = _date_param(params.get("end_date"), "end_date")
@@ -113,7 +115,7 @@ def get_requests(request: Request) -> JSONResponse:
         rows, _ = desk.search(actor_of(caller), wanted, limit=MAX_REQUESTS)
         return [service_request(row, desk.catalogue, desk.calendar.zone) for row in rows]
 
-    return _reply(work)
+    return _reply(request, work)
 
 
 @router.get("/requests/{request_id}.json", summary="GeoReport v2: one service request")
@@ -124,7 +126,7 @@ def get_request(request: Request, request_id: str) -> JSONResponse:
         case = desk.get(actor_of(caller), request_id)
         return [service_request(case, desk.catalogue, desk.calendar.zone)]
 
-    return _reply(work)
+    return _reply(request, work)
 
 
 async def _fields(request: Request) -> dict[str, str]:
@@ -135,7 +137,7 @@ async def _fields(request: Request) -> dict[str, str]:
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            return {"__invalid__": "the body must be a JSON object"}
+            return {"__invalid__": Message("api.open311.not_object")}
         return {str(k): "" if v is None else str(v) for k, v in body.items()}
     form = await request.form()
     return {k: v for k, v in form.items() if isinstance(v, str)}
@@ -147,16 +149,16 @@ def _report(form: dict[str, str]) -> CaseReport:
         raise BadRequestError(form["__invalid__"], "body")
     code = form.get("service_code", "").strip()
     if not code:
-        raise BadRequestError("service_code is required (see services.json)", "service_code")
+        raise BadRequestError(Message("api.open311.service_code"), "service_code")
     for name, limit in _TEXT_LIMITS.items():
         if len(form.get(name, "")) > limit:
-            raise BadRequestError(f"{name} is longer than {limit} characters", name)
+            raise BadRequestError(Message("api.open311.too_long", name=name, most=limit), name)
     lat, lon = _number(form, "lat", 90), _number(form, "long", 180)
     address = form.get("address_string", "").strip() or None
     if (lat is None) != (lon is None):
-        raise BadRequestError("give both lat and long, or neither", "lat")
+        raise BadRequestError(Message("api.open311.lat_long"), "lat")
     if lat is None and address is None:
-        raise BadRequestError("a location is required: lat and long, or address_string", "address_string")
+        raise BadRequestError(Message("api.open311.location"), "address_string")
     name = " ".join(p for p in (form.get("last_name", ""), form.get("first_name", "")) if p).strip()
     return CaseReport(
         category=code,
@@ -177,9 +179,9 @@ def _number(form: dict[str, str], name: str, bound: float) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise BadRequestError(f"{name} must be a number, not {text!r}", name) from None
+        raise BadRequestError(Message("api.open311.number", name=name, value=repr(text)), name) from None
     if not math.isfinite(value) or abs(value) > bound:
-        raise BadRequestError(f"{name} must lie within ±{bound}", name)
+        raise BadRequestError(Message("api.open311.bound", name=name, bound=bound), name)
     return value
 
 
@@ -190,7 +192,7 @@ def _date_param(text: str | None, name: str) -> dt.datetime | None:
     try:
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise BadRequestError(f"{name} must be a W3C datetime, not {text!r}", name) from None
+        raise BadRequestError(Message("api.open311.datetime", name=name, value=repr(text)), name) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment

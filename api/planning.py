@@ -180,12 +180,12 @@ def check_many(
     """The findings with all these boundaries redrawn together (a shared edge moved for both grids)."""
     features = body.get("features") if body.get("type") == "FeatureCollection" else None
     if not isinstance(features, list) or not features:
-        raise ValidationError("body", [_problem("a FeatureCollection with at least one grid")])
+        raise ValidationError("body", [_problem(Message("api.planning.no_grids"))])
     redrawn: dict[str, shapely.Geometry] = {}
     for i, feature in enumerate(features):
         code = ((feature or {}).get("properties") or {}).get("code") if isinstance(feature, dict) else None
         if not isinstance(code, str) or not code:
-            raise ValidationError("body", [_problem(f"features.{i} has no properties.code")])
+            raise ValidationError("body", [_problem(Message("api.planning.no_code", where=f"features.{i}"))])
         redrawn[code] = _shape(feature.get("geometry"), f"features.{i}.geometry")
     return JSONResponse(_check(request, caller, redrawn, lang))
 
@@ -195,9 +195,11 @@ def _shape(geometry: Any, field: str) -> shapely.Geometry:
     try:
         shape = shapely.geometry.shape(geometry)
     except (ValueError, TypeError, AttributeError, KeyError, shapely.errors.GEOSException) as exc:
-        raise ValidationError(field, [_problem(f"not a GeoJSON geometry: {exc}")]) from None
+        raise ValidationError(
+            field, [_problem(Message("api.planning.not_geometry", reason=str(exc)))]
+        ) from None
     if shape.geom_type not in ("Polygon", "MultiPolygon"):
-        raise ValidationError(field, [_problem(f"a grid is a polygon, not a {shape.geom_type}")])
+        raise ValidationError(field, [_problem(Message("api.planning.not_polygon", kind=shape.geom_type))])
     xy = shapely.get_coordinates(shape)
     if not (np.isfinite(xy).all() and (np.abs(xy) <= (180.0, 90.0)).all()):
         raise ValidationError(field, [_problem("coordinates must be finite lon/lat within ±180/±90")])

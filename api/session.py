@@ -30,14 +30,14 @@ async def _login_token(request: Request) -> str:
         try:
             body: Any = await request.json()
         except ValueError:
-            raise BadRequestError("the body is not JSON", field="token") from None
+            raise BadRequestError(Message("api.session.not_json"), field="token") from None
         raw = body.get("token") if isinstance(body, dict) else None
     elif kind in ("application/x-www-form-urlencoded", "multipart/form-data"):
         raw = (await request.form()).get("token")
     else:
-        raise BadRequestError('send the token as JSON {"token": …} or as the form field token', field="token")
+        raise BadRequestError(Message("api.session.how", example='{"token": …}'), field="token")
     if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_TOKEN_FORM:
-        raise BadRequestError("token is missing", field="token")
+        raise BadRequestError(Message("api.session.no_token"), field="token")
     return raw.strip()
 
 

@@ -33,7 +33,7 @@ from gridmap.crs import metric_crs
 from gridmap.errors import PermissionDeniedError
 from gridmap.privacy import Role
 from gridmap.stores.base import Store
-from gridmap.texts import Message
+from gridmap.texts import Message, joined
 
 EDGE_TOLERANCE_M = 0.5
 ADMIN_ONLY = frozenset({"streets", "communities"})
@@ -61,16 +61,16 @@ def authorise_write(
         return
     own = frozenset(communities)
     area = _area(store, own)
-    reasons: list[str] = []
-    for label, frame in (("new", after), ("old", before)):
+    reasons: list[Message] = []
+    for label, frame in ((Message("write.new"), after), (Message("write.old"), before)):
         if len(frame):
             reasons += _reasons(store, own, area, spec.name, frame, label)
     if reasons:
-        shown = "; ".join(reasons[:_SHOWN]) + (
-            f"; … and {len(reasons) - _SHOWN} more" if len(reasons) > _SHOWN else ""
-        )
+        shown = joined(reasons[:_SHOWN])
+        if len(reasons) > _SHOWN:
+            shown = Message("write.more", shown=shown, n=len(reasons) - _SHOWN)
         raise PermissionDeniedError(
-            f"{action} reaches outside your communities ({', '.join(sorted(own))}): {shown}"
+            Message("write.outside", action=action, own=", ".join(sorted(own)), reasons=shown)
         )
 
 
@@ -98,23 +98,31 @@ def _area(store: Store, own: frozenset[str]) -> gpd.GeoSeries:
 
 
 def _reasons(
-    store: Store, own: frozenset[str], area: gpd.GeoSeries, layer: str, frame: gpd.GeoDataFrame, label: str
-) -> list[str]:
+    store: Store,
+    own: frozenset[str],
+    area: gpd.GeoSeries,
+    layer: str,
+    frame: gpd.GeoDataFrame,
+    label: Message,
+) -> list[Message]:
     """Why each feature of `frame` is not the editor's (empty when all are)."""
     codes = frame["code"].astype(str).to_numpy(dtype=object)
     out = [
-        f"{label} {layer} {codes[i]}: geometry is not inside" for i in np.flatnonzero(_outside(area, frame))
+        Message("write.outside_geometry", label=label, layer=layer, code=codes[i])
+        for i in np.flatnonzero(_outside(area, frame))
     ]
     if layer == "grids":
         parents = frame["community_code"]
         foreign = parents.isna() | ~parents.isin(own)
         out += [
-            f"{label} grids {codes[i]}: community_code {_shown(parents.iat[i])} is not yours"
+            Message("write.foreign_community", label=label, code=codes[i], community=_shown(parents.iat[i]))
             for i in np.flatnonzero(foreign.to_numpy(dtype=bool))
         ]
     if "grid_code" in frame:
         out += [
-            f"{label} {layer} {codes[i]}: its grid {grid} is in community {community}"
+            Message(
+                "write.foreign_grid", label=label, layer=layer, code=codes[i], grid=grid, community=community
+            )
             for i, grid, community in _foreign_grids(store, own, frame["grid_code"])
         ]
     if layer == "households":
@@ -152,8 +160,8 @@ def _foreign_buildings(
     area: gpd.GeoSeries,
     frame: gpd.GeoDataFrame,
     codes: np.ndarray,
-    label: str,
-) -> list[str]:
+    label: Message,
+) -> list[Message]:
     """A household's building must be the editor's: inside their area and in one of their grids."""
     refs = frame["building_code"]
     given = refs.notna().to_numpy(dtype=bool)
@@ -168,7 +176,7 @@ def _foreign_buildings(
     for i in np.flatnonzero(given).tolist():
         ref = str(refs.iat[i])
         if ref in foreign:
-            out.append(f"{label} households {codes[i]}: building_code {ref} is not in your communities")
+            out.append(Message("write.foreign_building", label=label, code=codes[i], building=ref))
     return out
 
 

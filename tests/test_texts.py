@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from gridmap.cases.calendar import WorkingCalendar
-from gridmap.cases.categories import DEFAULT_CATALOGUE
+from gridmap.cases.categories import DEFAULT_CATALOGUE, CategoryCatalogue
 from gridmap.cases.lifecycle import Actor, plan
 from gridmap.cases.vocabulary import Action
 from gridmap.errors import ConfigError, NotFoundError, Problem, TransitionError, ValidationError
 from gridmap.privacy import Role
-from gridmap.texts import Message, language, read_back, render, say, say_again
+from gridmap.texts import Message, joined, language, read_back, render, say, say_again
 from gridmap.texts.help import HELP
 from gridmap.texts.inputs import input_reason
 from gridmap.texts.messages import MESSAGES
@@ -178,3 +178,21 @@ def test_case_and_visit_refusals_are_said_in_either_language() -> None:
     )
     assert refused.value.text("en") == "case C1 is 结案 (closed); 结案 (close) needs 核查 (checked)"
     assert refused.value.status == "closed"
+
+
+def test_a_joined_list_is_said_in_the_language_it_is_read_in() -> None:
+    reasons = joined([Message("case.not_found", code="'X1'"), "plain", Message("case.none")])
+    assert reasons == "no case 'X1'; plain; (none)"
+    assert reasons.render("zh") == "没有案件 'X1'；plain；（无）"
+
+
+def test_case_configuration_errors_read_in_both_languages() -> None:
+    first = DEFAULT_CATALOGUE.departments[0]
+    with pytest.raises(ConfigError) as caught:
+        CategoryCatalogue(DEFAULT_CATALOGUE.categories, (*DEFAULT_CATALOGUE.departments, first))
+    assert caught.value.text("en") == f"case categories: department {first.code!r} declared twice"
+    assert caught.value.text("zh") == f"案件类别：部门 {first.code!r} 声明了两次"
+    with pytest.raises(ConfigError) as caught:
+        WorkingCalendar(timezone="Mars/Olympus")
+    assert caught.value.text("en") == "working calendar: unknown timezone 'Mars/Olympus'"
+    assert caught.value.text("zh") == "工作日历：未知的时区 'Mars/Olympus'"

@@ -50,17 +50,15 @@ class WorkingCalendar:
         try:
             object.__setattr__(self, "_zone", ZoneInfo(self.timezone))
         except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"working calendar: unknown timezone {self.timezone!r}") from None
+            raise ConfigError(Message("calendar.timezone", zone=repr(self.timezone))) from None
         if not self.weekdays or not self.weekdays <= set(range(7)):
-            raise ConfigError("working calendar: weekdays must be a non-empty subset of 0..6 (Monday = 0)")
+            raise ConfigError(Message("calendar.weekdays"))
         if not self.hours:
-            raise ConfigError("working calendar: at least one working period is needed")
+            raise ConfigError(Message("calendar.no_hours"))
         previous = dt.time(0, 0)
         for start, end in self.hours:
             if not start < end or start < previous:
-                raise ConfigError(
-                    f"working calendar: periods must be ordered and not overlap ({start:%H:%M}–{end:%H:%M})"
-                )
+                raise ConfigError(Message("calendar.periods", period=f"{start:%H:%M}–{end:%H:%M}"))
             previous = end
 
     @property
@@ -141,7 +139,7 @@ class WorkingCalendar:
                     return begin + remaining
                 remaining -= end - begin
             day += dt.timedelta(days=1)
-        raise ConfigError(f"working calendar: no {hours} working hours within {MAX_DAYS} days of {start}")
+        raise ConfigError(Message("calendar.hours_out", hours=hours, days=MAX_DAYS, start=start))
 
     def deadline(self, start: dt.datetime, hours: float, clock: str = "working") -> dt.datetime:
         """`hours` after `start` on `clock`: working hours, or calendar hours (emergencies, day and night)."""
@@ -168,7 +166,7 @@ class WorkingCalendar:
             day += step
             if self.is_working_day(day):
                 left -= 1
-        raise ConfigError(f"working calendar: no {days} working days within {MAX_DAYS} days of {day}")
+        raise ConfigError(Message("calendar.days_out", n=days, days=MAX_DAYS, day=day))
 
     def working_days_between(self, start: dt.date, end: dt.date) -> int:
         """Working days after `start` up to and including `end` (0 when `end` is not later)."""

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field, PositiveFloat
 from gridmap.cases._config import read_model
 from gridmap.cases.vocabulary import DISSATISFACTION_REASONS
 from gridmap.errors import ConfigError
+from gridmap.texts import Message, joined
 
 MAIN_CODE_LENGTH = 2
 """Main category codes are two characters; a subcategory code extends its main code."""
@@ -84,24 +85,30 @@ class CategoryCatalogue:
 
     def __post_init__(self) -> None:
         depts = [d.code for d in self.departments]
-        problems = [f"department {c!r} declared twice" for c in _repeated(depts)]
+        problems = [Message("categories.department_twice", code=repr(c)) for c in _repeated(depts)]
         mains = [c.code for c in self.categories]
-        problems += [f"category {c!r} declared twice" for c in _repeated(mains)]
+        problems += [Message("categories.category_twice", code=repr(c)) for c in _repeated(mains)]
         subs = [s for c in self.categories for s in c.children]
-        problems += [f"subcategory {c!r} declared twice" for c in _repeated([s.code for s in subs])]
+        problems += [
+            Message("categories.subcategory_twice", code=repr(c)) for c in _repeated([s.code for s in subs])
+        ]
         for main in self.categories:
             for sub in main.children:
                 if not sub.code.startswith(main.code):
-                    problems.append(f"subcategory {sub.code} must start with its category code {main.code}")
+                    problems.append(Message("categories.prefix", code=sub.code, main=main.code))
                 if sub.department not in depts:
-                    problems.append(f"subcategory {sub.code} names unknown department {sub.department!r}")
+                    problems.append(
+                        Message(
+                            "categories.unknown_department", code=sub.code, department=repr(sub.department)
+                        )
+                    )
                 problems += [
-                    f"subcategory {sub.code} names unknown dissatisfaction reason {reason!r}"
+                    Message("categories.unknown_reason", code=sub.code, reason=repr(reason))
                     for reason in sub.substantive
                     if reason not in DISSATISFACTION_REASONS
                 ]
         if problems:
-            raise ConfigError("case categories: " + "; ".join(problems))
+            raise ConfigError(Message("categories.bad", problems=joined(problems)))
 
     def subcategory(self, code: str) -> Subcategory:
         """The subcategory `code` (KeyError when the catalogue has none)."""

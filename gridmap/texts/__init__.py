@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any, Literal
 
@@ -122,3 +122,12 @@ def say_again(english: str, keys: Iterable[str], lang: Lang) -> str | None:
         if values is not None:
             return say(key, lang, **values)
     return None
+
+
+def joined(items: Sequence[object]) -> Message:
+    """`items` (Messages or plain text, at least one) as one list, "; "-separated, said in the reader's language.
+
+    Built as nested Messages, so the list is joined when it is said, not in the language of the moment it was made.
+    """
+    first, *rest = items
+    return Message("list.joined", first=first, rest=joined(rest)) if rest else Message("list.one", item=first)

@@ -591,6 +591,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "list.separator": ("；", "; "),
     "list.comma": ("，", ", "),
+    "list.one": ("{item}", "{item}"),
+    "list.joined": ("{first}；{rest}", "{first}; {rest}"),
     # gridmap.ingest.changes: what an import would change
     "changes.added": ("新增", "added"),
     "changes.changed": ("修改", "changed"),
@@ -942,6 +944,172 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "请给出地址，或同时给出经度和纬度（缺少 {missing}）",
         "give an address, or both lon and lat ({missing} is missing)",
     ),
+    "api.lookup.suggest": ("suggest 只能是 true 或 false", "suggest must be true or false"),
+    # api/lookup.py: a batch body the lookup cannot read
+    "api.lookup.upload": ("请把 CSV 作为表单字段 `file` 上传", "upload the CSV as the form field `file`"),
+    "api.lookup.content_type": (
+        "不支持的内容类型 {kind}：请发送 JSON 或 CSV",
+        "unsupported content type {kind}: send JSON or CSV",
+    ),
+    "api.lookup.not_json": ("请求内容不是 JSON：{reason}", "body is not JSON: {reason}"),
+    "api.lookup.csv_encoding": ("CSV 既不是 UTF-8 也不是 GB18030 编码", "CSV is neither UTF-8 nor GB18030"),
+    "api.lookup.csv_unreadable": ("无法读取 CSV：{reason}", "CSV cannot be read: {reason}"),
+    "api.lookup.csv_empty": ("CSV 为空：第一行应为表头", "CSV is empty: expected a header row"),
+    "api.lookup.csv_columns": ("CSV 有 {n} 列，最多 {most} 列", "CSV has {n} columns, at most {most}"),
+    "api.lookup.csv_repeats": ("CSV 表头中的列重复：{columns}", "CSV header repeats the column(s) {columns}"),
+    "api.lookup.csv_columns_needed": (
+        "CSV 需要地址列，或经度和纬度两列",
+        "CSV needs an address column, or lon and lat columns",
+    ),
+    "api.lookup.batch_rows": ("每批最多 {most} 行", "at most {most} rows per batch"),
+    # api/history.py
+    "api.history.since": (
+        "since 必须是日期或时间，如 2025-01-31T08:00，而不是 {value}",
+        "since must be a date or time like 2025-01-31T08:00, not {value}",
+    ),
+    "api.history.one_feature": (
+        "编辑只能读取单个要素的修改记录：请给出 layer 和 code",
+        "an editor reads the history of one feature: give layer and code",
+    ),
+    "api.history.code_layer": ("给出 code 时需要同时给出 layer", "code needs its layer"),
+    # api/features.py: a write body that is not GeoJSON features, a patch that is not one
+    "api.features.body_type": (
+        "请求内容必须是 GeoJSON Feature 或 FeatureCollection",
+        "body must be a GeoJSON Feature or FeatureCollection",
+    ),
+    "api.features.empty": (
+        "FeatureCollection 需要非空的 features 列表",
+        "a FeatureCollection needs a non-empty features list",
+    ),
+    "api.features.too_many": ("每个请求最多 {most} 个要素", "at most {most} features per request"),
+    "api.features.not_feature": ("{where} 不是 GeoJSON Feature", "{where} is not a GeoJSON Feature"),
+    "api.features.properties": ("{where}.properties 必须是对象", "{where}.properties must be an object"),
+    "api.features.code_differs": (
+        "请求内容中的编码 {given} 与路径中的 {code} 不一致",
+        "code {given} in the body differs from {code} in the path",
+    ),
+    "api.features.no_code": (
+        "{where} 没有编码（properties.code 或 id）",
+        "{where} has no code (properties.code or id)",
+    ),
+    "api.features.geometry": (
+        "{where}.geometry 必须是 GeoJSON 几何",
+        "{where}.geometry must be a GeoJSON geometry",
+    ),
+    "api.features.twice": ("请求内容中同一编码出现了两次", "the same code appears twice in the body"),
+    "api.features.patch_object": (
+        "补丁必须是 JSON 对象（部分 GeoJSON Feature）",
+        "a patch must be a JSON object (a partial GeoJSON Feature)",
+    ),
+    "api.features.patch_properties": ("properties 必须是对象", "properties must be an object"),
+    "api.features.changed": (
+        "{what} 在读取之后已被修改（If-Match {sent}，现为 {now}）：请重新读取",
+        "{what} has changed since it was read (If-Match {sent}, now {now}): read it again",
+    ),
+    "api.features.body": ("请求内容", "request body"),
+    "api.features.no_field": ("{layer} 没有字段 {field}", "{layer} has no field {field}"),
+    # api/open311.py: a GeoReport request's fields
+    "api.open311.status": ("status 只能是 open 或 closed", "status must be open or closed"),
+    "api.open311.not_object": ("请求内容必须是 JSON 对象", "the body must be a JSON object"),
+    "api.open311.service_code": (
+        "需要 service_code（见 services.json）",
+        "service_code is required (see services.json)",
+    ),
+    "api.open311.too_long": ("{name} 超过 {most} 个字符", "{name} is longer than {most} characters"),
+    "api.open311.lat_long": ("lat 和 long 要么都给出，要么都不给", "give both lat and long, or neither"),
+    "api.open311.location": (
+        "需要位置：lat 和 long，或 address_string",
+        "a location is required: lat and long, or address_string",
+    ),
+    "api.open311.number": ("{name} 必须是数字，而不是 {value}", "{name} must be a number, not {value}"),
+    "api.open311.bound": ("{name} 必须在 ±{bound} 之内", "{name} must lie within ±{bound}"),
+    "api.open311.datetime": (
+        "{name} 必须是 W3C 日期时间，而不是 {value}",
+        "{name} must be a W3C datetime, not {value}",
+    ),
+    # api/session.py: signing in
+    "api.session.not_json": ("请求内容不是 JSON", "the body is not JSON"),
+    "api.session.how": (
+        "请以 JSON {example} 或表单字段 token 发送令牌",
+        "send the token as JSON {example} or as the form field token",
+    ),
+    "api.session.no_token": ("缺少令牌（token）", "token is missing"),
+    # api/planning.py: redrawn grids to check
+    "api.planning.no_grids": (
+        "需要至少含一个网格的 FeatureCollection",
+        "a FeatureCollection with at least one grid",
+    ),
+    "api.planning.no_code": ("{where} 没有 properties.code", "{where} has no properties.code"),
+    "api.planning.not_geometry": ("不是 GeoJSON 几何：{reason}", "not a GeoJSON geometry: {reason}"),
+    "api.planning.not_polygon": ("网格是多边形，而不是 {kind}", "a grid is a polygon, not a {kind}"),
+    # gridmap.cases.calendar: a working calendar that cannot be used
+    "calendar.timezone": ("工作日历：未知的时区 {zone}", "working calendar: unknown timezone {zone}"),
+    "calendar.weekdays": (
+        "工作日历：工作日必须是 0..6（周一为 0）的非空子集",
+        "working calendar: weekdays must be a non-empty subset of 0..6 (Monday = 0)",
+    ),
+    "calendar.no_hours": (
+        "工作日历：至少需要一个工作时段",
+        "working calendar: at least one working period is needed",
+    ),
+    "calendar.hours_out": (
+        "工作日历：自 {start} 起 {days} 天内凑不满 {hours} 个工作小时",
+        "working calendar: no {hours} working hours within {days} days of {start}",
+    ),
+    "calendar.days_out": (
+        "工作日历：自 {day} 起 {days} 天内凑不满 {n} 个工作日",
+        "working calendar: no {n} working days within {days} days of {day}",
+    ),
+    # gridmap.cases.categories: a categories file that contradicts itself
+    "categories.bad": ("案件类别：{problems}", "case categories: {problems}"),
+    "categories.department_twice": ("部门 {code} 声明了两次", "department {code} declared twice"),
+    "categories.category_twice": ("类别 {code} 声明了两次", "category {code} declared twice"),
+    "categories.subcategory_twice": ("小类 {code} 声明了两次", "subcategory {code} declared twice"),
+    "categories.prefix": (
+        "小类 {code} 必须以其类别编码 {main} 开头",
+        "subcategory {code} must start with its category code {main}",
+    ),
+    "categories.unknown_department": (
+        "小类 {code} 指定了未知的部门 {department}",
+        "subcategory {code} names unknown department {department}",
+    ),
+    "categories.unknown_reason": (
+        "小类 {code} 指定了未知的不满意原因 {reason}",
+        "subcategory {code} names unknown dissatisfaction reason {reason}",
+    ),
+    "calendar.periods": (
+        "工作日历：工作时段必须按顺序排列且不得重叠（{period}）",
+        "working calendar: periods must be ordered and not overlap ({period})",
+    ),
+    # gridmap.authorisation: an editor's write that reaches beyond their communities
+    "write.outside": (
+        "{action} 超出了您管辖的社区（{own}）：{reasons}",
+        "{action} reaches outside your communities ({own}): {reasons}",
+    ),
+    "write.more": ("{shown}；……另有 {n} 处", "{shown}; … and {n} more"),
+    "write.outside_geometry": (
+        "{label} {layer} {code}：几何不在范围内",
+        "{label} {layer} {code}: geometry is not inside",
+    ),
+    "write.foreign_community": (
+        "{label} grids {code}：community_code {community} 不归您管辖",
+        "{label} grids {code}: community_code {community} is not yours",
+    ),
+    "write.foreign_grid": (
+        "{label} {layer} {code}：其网格 {grid} 属于社区 {community}",
+        "{label} {layer} {code}: its grid {grid} is in community {community}",
+    ),
+    "write.foreign_building": (
+        "{label} households {code}：building_code {building} 不在您管辖的社区内",
+        "{label} households {code}: building_code {building} is not in your communities",
+    ),
+    "write.new": ("新", "new"),
+    "write.old": ("原", "old"),
+    "api.action.adding": ("新增 {layer}", "adding {layer}"),
+    "api.action.changing": ("修改 {layer}", "changing {layer}"),
+    "api.action.deleting": ("删除 {layer}", "deleting {layer}"),
+    "api.action.changing_some": ("修改 {layer} {codes}", "changing {layer} {codes}"),
+    "api.action.deleting_some": ("删除 {layer} {codes}", "deleting {layer} {codes}"),
     # gridmap map, report and serve
     "cli.reading_store": ("正在读取数据库", "reading the store"),
     "cli.analysing": ("正在分析", "analysing"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -10,9 +11,13 @@ from starlette.requests import Request
 
 from api.errors import error_body
 from api.language import request_language
+from api.main import create_app
+from api.settings import ApiSettings
 from gridmap.errors import Problem, ValidationError
+from gridmap.stores import Store
 from gridmap.texts import Message
-from tests.api.conftest import ADMIN, bearer
+from tests.api.conftest import ADMIN, EDITOR_C1, bearer
+from tests.cases.conftest import empty_book
 
 
 def _request(accept: str | None) -> Request:
@@ -147,3 +152,67 @@ def test_why_a_case_is_unplaced_reads_in_the_language(client: TestClient) -> Non
         assert reply.status_code == 201, reply.text
         assert reply.json()["placement"]["reason"] == reason
         assert reply.json()["placement"]["method"] is None
+
+
+def test_a_batch_body_the_lookup_cannot_read_is_refused_in_the_language(reader: TestClient) -> None:
+    csv_body = {"content": b"", "headers": {"Content-Type": "text/csv"}}
+    (status, zh), (_, en) = _both(reader, "POST", "/lookup/batch", **csv_body)
+    assert status == 422 and zh["code"] == en["code"]
+    assert (zh["detail"], en["detail"]) == ("CSV 为空：第一行应为表头", "CSV is empty: expected a header row")
+    repeated = {"content": "地址,地址\n幸福路88号,\n".encode(), "headers": {"Content-Type": "text/csv"}}
+    (status, zh), (_, en) = _both(reader, "POST", "/lookup/batch", **repeated)
+    assert status == 422
+    assert (zh["detail"], en["detail"]) == (
+        "CSV 表头中的列重复：地址",
+        "CSV header repeats the column(s) 地址",
+    )
+
+
+def test_a_patch_naming_an_unknown_field_is_refused_in_the_language(client: TestClient) -> None:
+    patch = {"json": {"properties": {"colour": "red"}}, "headers": bearer(ADMIN)}
+    (status, zh), (_, en) = _both(client, "PATCH", "/collections/grids/items/G1", **patch)
+    assert status == 422 and zh["code"] == en["code"]
+    assert (zh["detail"], en["detail"]) == ("grids 没有字段 'colour'", "grids has no field 'colour'")
+    assert (
+        client.get("/collections/grids/items/G1", headers=bearer(ADMIN)).json()["properties"]["name"]
+        == "幸福一网格"
+    )
+
+
+def test_an_editor_s_write_outside_their_communities_is_refused_in_the_language(client: TestClient) -> None:
+    (status, zh), (_, en) = _both(client, "DELETE", "/collections/grids/items/G3", headers=bearer(EDITOR_C1))
+    assert status == 403 and zh["code"] == en["code"] == "forbidden"
+    assert zh["detail"] == (
+        "删除 grids G3 超出了您管辖的社区（C1）："
+        "原 grids G3：几何不在范围内；原 grids G3：community_code C2 不归您管辖"
+    )
+    assert en["detail"] == (
+        "deleting grids G3 reaches outside your communities (C1): "
+        "old grids G3: geometry is not inside; old grids G3: community_code C2 is not yours"
+    )
+    assert client.get("/collections/grids/items/G3", headers=bearer(ADMIN)).status_code == 200
+
+
+def test_an_open311_request_without_a_service_code_is_refused_in_the_language(
+    loaded: Store, store_url: str
+) -> None:
+    empty_book(loaded)
+    key = "fixmystreet-language-key-4c1d7e"
+    settings = ApiSettings(store=store_url, tokens=json.dumps({key: {"role": "integrator"}}))  # type: ignore[call-arg]
+    with TestClient(create_app(settings), raise_server_exceptions=False) as api:
+        form = {"data": {"api_key": key, "lat": "30.505", "long": "114.305"}}
+        (status, zh), (_, en) = _both(api, "POST", "/open311/v2/requests.json", **form)
+    assert status == 422
+    assert zh == [{"code": 422, "description": "需要 service_code（见 services.json）"}]
+    assert en == [{"code": 422, "description": "service_code is required (see services.json)"}]
+
+
+def test_a_stale_if_match_is_refused_in_the_language(client: TestClient) -> None:
+    now = client.get("/collections/grids/items/G1", headers=bearer(ADMIN)).headers["ETag"]
+    patch = {"json": {"properties": {"name": "新名"}}, "headers": {**bearer(ADMIN), "If-Match": '"stale"'}}
+    (status, zh), (_, en) = _both(client, "PATCH", "/collections/grids/items/G1", **patch)
+    assert status == 412 and zh["code"] == en["code"]
+    assert zh["detail"] == f'grids G1 在读取之后已被修改（If-Match "stale"，现为 {now}）：请重新读取'
+    assert en["detail"] == (
+        f'grids G1 has changed since it was read (If-Match "stale", now {now}): read it again'
+    )
