@@ -87,7 +87,7 @@ def _site() -> FastAPI:
 @pytest.fixture
 def origins(loaded: Store, store_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """(the page's origin, gridmap's origin): two servers on two ports, gridmap allowing the page's."""
-    with running_app(_site()) as site:
+    with running_app(_site(), analysed=False) as site:  # a plain page site: no analysis to wait for
         settings = settings_for(store_url, serving_dir=tmp_path / "serving", cors_origins=site)
         with running_app(create_app(settings)) as gridmap:
             yield site, gridmap

@@ -32,6 +32,11 @@ def api_schema(fuzzed_app: FastAPI) -> schemathesis.BaseSchema:
     return schemathesis.openapi.from_asgi("/openapi.json", fuzzed_app)
 
 
+# Hypothesis warns, once per run, when the global `random` state moves while it draws; something the
+# server imports lazily on a first request does that, so the first call failed and its replay passed.
+# The warning is about the harness, not the API: it is not made an error here.
+pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
+
 FUZZ = settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 # The test looks for 5xx answers, not slow ones: schemathesis's own 10 s read timeout failed a first
 # export (which starts the export process) or a first dated lookup when CI kept both cores busy.
