@@ -22,6 +22,7 @@ from tests.api.conftest import district
 from tests.api.serving import running_app
 from tests.api.test_console_browser import _clean, _open, _sign_in, artifacts, browser
 from tests.cases.conftest import ADDRESS_G1, empty_book
+from tests.conftest import emptied
 
 pytestmark = pytest.mark.browser
 __all__ = ["artifacts", "browser"]  # fixtures shared with the console's browser tests
@@ -40,7 +41,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     if request.param == "gpkg":
         url = str(tmp_path_factory.mktemp("cases-console") / "district.gpkg")
     else:
-        url = request.getfixturevalue("postgis_url")
+        url = emptied(request.getfixturevalue("postgis_url"))
     with open_store(url) as store:
         store.replace_many(district())
         empty_book(store)

@@ -32,6 +32,7 @@ from gridmap.vocabulary import MEASURES
 from tests.api.serving import running_app
 from tests.maps.browser import CHROMIUM, PageLog, chromium, guard_origin
 from tests.maps.conftest import ARTIFACTS
+from tests.conftest import emptied
 
 pytestmark = pytest.mark.browser
 
@@ -53,7 +54,7 @@ def server(
     if request.param == "gpkg":
         url = str(tmp_path_factory.mktemp("console") / "sample.gpkg")
     else:
-        url = request.getfixturevalue("postgis_url")
+        url = emptied(request.getfixturevalue("postgis_url"))
     with open_store(url) as store:
         load_sample(store)
     tokens = {

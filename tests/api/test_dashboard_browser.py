@@ -27,6 +27,7 @@ from gridmap.stores.cases import EVENT_COLUMNS
 from tests.api.conftest import district
 from tests.api.serving import running_app
 from tests.api.test_console_browser import _clean, _open, _sign_in, artifacts, browser
+from tests.conftest import emptied
 
 pytestmark = pytest.mark.browser
 __all__ = ["artifacts", "browser"]
@@ -66,7 +67,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     if request.param == "gpkg":
         url = str(tmp_path_factory.mktemp("dashboard-console") / "district.gpkg")
     else:
-        url = request.getfixturevalue("postgis_url")
+        url = emptied(request.getfixturevalue("postgis_url"))
     with open_store(url) as store:
         store.replace_many(district())
         store.case_book().replace(today_cases(), pd.DataFrame(columns=list(EVENT_COLUMNS)))

@@ -26,6 +26,7 @@ from tests.api.serving import running_app
 from tests.cases.conftest import empty_book
 from tests.maps.browser import chromium, guard_origin
 from tests.maps.conftest import ARTIFACTS
+from tests.conftest import emptied
 
 pytestmark = pytest.mark.browser
 
@@ -65,7 +66,7 @@ def server(
     if request.param == "gpkg":
         url = str(tmp_path_factory.mktemp("field") / "district.gpkg")
     else:
-        url = request.getfixturevalue("postgis_url")
+        url = emptied(request.getfixturevalue("postgis_url"))
     with open_store(url) as store:
         store.replace_many(_layers())
         _empty_field_book(store)

@@ -24,6 +24,7 @@ from gridmap.errors import StoreError
 from gridmap.serving import LiveAnalysis
 from gridmap.stores import Store, open_store
 from gridmap.stores.constraints import all_constraints
+from tests.conftest import emptied
 from tests.stores.conftest import sample_layers
 
 SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin") or sys.executable
@@ -279,7 +280,7 @@ def test_postgis_tells_its_listeners_of_every_commit(edited: tuple[Store, Writer
 
 @pytest.mark.postgis
 def test_a_case_written_by_sql_is_placed_and_its_version_bumped(postgis_url: str) -> None:
-    with open_store(postgis_url) as store:
+    with open_store(emptied(postgis_url)) as store:
         store.replace_many(sample_layers())
     with psycopg.connect(postgis_url.replace("+psycopg", ""), autocommit=True) as pg:
         pg.execute("DELETE FROM cases")
