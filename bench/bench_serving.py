@@ -192,6 +192,30 @@ def builder_cpu(proc: psutil.Process) -> float:
     return total
 
 
+def read_load(
+    base: str,
+    kinds: list[Callable[[], str]],
+    seed: int,
+    stop: threading.Event,
+    latencies: list[float],
+    failed: Callable[[str, str], None],
+) -> None:
+    """Admin GETs of random kinds until `stop`: each one's milliseconds, and a failure for a 5xx, a
+    refusal or a dropped connection."""
+    rng = random.Random(seed)
+    with httpx.Client(base_url=base, timeout=30, headers=ADMIN) as client:
+        while not stop.is_set():
+            path = rng.choice(kinds)()
+            start = time.perf_counter()
+            try:
+                status = client.get(path).status_code
+                if status >= 500 or status in (401, 403, 429):
+                    failed(path, str(status))
+            except httpx.TransportError as exc:
+                failed(path, type(exc).__name__)
+            latencies.append((time.perf_counter() - start) * 1000)
+
+
 def move_speaker(
     base: str, store: Store, proc: psutil.Process, makers: dict[str, Callable[[], str]]
 ) -> dict[str, object]:
@@ -202,21 +226,12 @@ def move_speaker(
     failures: list[str] = []
     kinds = [*makers.values(), lambda: "/coverage?level=streets"]
 
-    def load(seed: int) -> None:
-        rng = random.Random(seed)
-        with httpx.Client(base_url=base, timeout=30, headers=ADMIN) as client:
-            while not stop.is_set():
-                path = rng.choice(kinds)()
-                start = time.perf_counter()
-                try:
-                    status = client.get(path).status_code
-                    if status >= 500 or status in (401, 403, 429):
-                        failures.append(f"{path}: {status}")
-                except httpx.TransportError as exc:
-                    failures.append(f"{path}: {type(exc).__name__}")
-                latencies.append((time.perf_counter() - start) * 1000)
+    def failed(path: str, why: str) -> None:
+        failures.append(f"{path}: {why}")
 
-    threads = [threading.Thread(target=load, args=(i,)) for i in range(4)]
+    threads = [
+        threading.Thread(target=read_load, args=(base, kinds, i, stop, latencies, failed)) for i in range(4)
+    ]
     for t in threads:
         t.start()
     time.sleep(3)
@@ -327,21 +342,16 @@ def watch_edit(
     failed = dict.fromkeys(servers, 0)
     kinds = [*makers.values(), lambda: "/coverage?level=streets"]
 
-    def load(name: str, base: str, seed: int) -> None:
-        rng = random.Random(seed)
-        with httpx.Client(base_url=base, timeout=30, headers=ADMIN) as client:
-            while not stop.is_set():
-                path = rng.choice(kinds)()
-                start = time.perf_counter()
-                try:
-                    status = client.get(path).status_code
-                    failed[name] += status >= 500 or status in (401, 403, 429)
-                except httpx.TransportError:
-                    failed[name] += 1
-                latencies[name].append((time.perf_counter() - start) * 1000)
+    def counter(name: str) -> Callable[[str, str], None]:
+        def count(_path: str, _why: str) -> None:
+            failed[name] += 1
+
+        return count
 
     threads = [
-        threading.Thread(target=load, args=(name, base, nth * 10 + i))
+        threading.Thread(
+            target=read_load, args=(base, kinds, nth * 10 + i, stop, latencies[name], counter(name))
+        )
         for name, (base, _) in servers.items()
         for i in range(2)
     ]

@@ -212,18 +212,7 @@ def plan(
     target = TRANSITIONS[action].get(status)
     if target is None:
         allowed = ", ".join(f"{s.label_zh} ({s.value})" for s in TRANSITIONS[action])
-        raise TransitionError(
-            Message(
-                "case.not_allowed",
-                code=case["code"],
-                status=status.label_zh,
-                value=status.value,
-                action=action.label_zh,
-                verb=action.value,
-                allowed=allowed,
-            ),
-            status.value,
-        )
+        raise _refused_step("case.not_allowed", case, status, action, allowed=allowed)
     duties = DUTIES[action]
     if not actor.answers_for(case, duties):
         raise PermissionDeniedError(_refusal(case, action, actor, duties))
@@ -365,17 +354,7 @@ def _decide(
     if action is Action.APPROVE:
         target = TRANSITIONS[kind].get(status)  # type: ignore[assignment]
         if target is None:
-            raise TransitionError(
-                Message(
-                    "case.only_reject",
-                    code=case["code"],
-                    status=status.label_zh,
-                    value=status.value,
-                    action=kind.label_zh,
-                    verb=kind.value,
-                ),
-                status.value,
-            )
+            raise _refused_step("case.only_reject", case, status, kind)
         changes.update(_effect(case, kind, now, calendar, catalogue, pending))
         changes["status"] = target.value
     event = _event(case, action, actor, now, status, target, note or pending.get("reason"))
@@ -599,6 +578,22 @@ def _invalid(case: Mapping[str, Any], name: str, reason: Message) -> ValidationE
     return ValidationError(
         Message("case.source", code=case["code"]), [Problem(None, name, reason, case["code"])]
     )
+
+
+def _refused_step(
+    key: str, case: Mapping[str, Any], status: Status, action: Action, **extra: str
+) -> TransitionError:
+    """The 409 for a step the case's status does not allow, in the reader's language."""
+    message = Message(
+        key,
+        code=case["code"],
+        status=status.label_zh,
+        value=status.value,
+        action=action.label_zh,
+        verb=action.value,
+        **extra,
+    )
+    return TransitionError(message, status.value)
 
 
 def _refusal(case: Mapping[str, Any], action: Action, actor: Actor, duties: frozenset[Duty]) -> Message:
