@@ -30,9 +30,9 @@ from gridmap.stores import open_store
 from gridmap.topology import check_grids
 from gridmap.vocabulary import MEASURES
 from tests.api.serving import running_app
+from tests.conftest import emptied
 from tests.maps.browser import CHROMIUM, PageLog, chromium, guard_origin
 from tests.maps.conftest import ARTIFACTS
-from tests.conftest import emptied
 
 pytestmark = pytest.mark.browser
 

@@ -24,9 +24,9 @@ from gridmap.stores.cases import CASES_TABLE
 from tests.api.conftest import district
 from tests.api.serving import running_app
 from tests.cases.conftest import empty_book
+from tests.conftest import emptied
 from tests.maps.browser import chromium, guard_origin
 from tests.maps.conftest import ARTIFACTS
-from tests.conftest import emptied
 
 pytestmark = pytest.mark.browser
 
