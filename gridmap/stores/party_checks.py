@@ -210,7 +210,14 @@ def sqlite_triggers() -> dict[str, str]:
     return made
 
 
-ADDED_COLUMNS: dict[str, dict[str, str]] = {_ORGS: {"secretary_code": "TEXT"}}
+_STAMPS = {"changed_by": "TEXT", "changed_at": "DATETIME"}
+ADDED_COLUMNS: dict[str, dict[str, str]] = {
+    _ORGS: {"secretary_code": "TEXT"},
+    **{
+        table: _STAMPS
+        for table in ("party_units", "party_members", "party_links", "party_points", "party_funds")
+    },
+}
 """Columns the party tables gained after they were first made (PostGIS: by migration), with their
 SQLite types: a GeoPackage made before gets them when opened."""
 
