@@ -4,7 +4,9 @@ personal fields masked below the right; a revert undoes the newest change by a n
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -15,8 +17,8 @@ from gridmap.party.funds import FundsEntry, record_funds
 from gridmap.party.history import register_history, revert_newest
 from gridmap.party.points import DEFAULT_RULES, PointEntry, record_points, set_rules
 from gridmap.party.register import close_org, confirm_links, save_member, save_unit
-from gridmap.stores import Store
-from tests.party.conftest import MEMBERS, NAMES, PHONES, UNITS
+from gridmap.stores import Store, open_store
+from tests.party.conftest import MEMBERS, NAMES, PHONES, UNITS, load_chain
 
 ADMIN = PartyAccess(admin=True)
 VIEWER = PartyAccess(admin=False)
@@ -116,3 +118,26 @@ def test_units_links_points_and_funds_keep_their_history(chain: Store) -> None:
         register_history(chain, "funds", "twelve", ADMIN)
     with pytest.raises(NotFoundError):
         register_history(chain, "budgets", "1", ADMIN)
+
+
+def test_an_older_geopackage_gains_the_history_when_opened(tmp_path: Path) -> None:
+    path = str(tmp_path / "old.gpkg")
+    with open_store(path) as store:
+        load_chain(store)
+    with sqlite3.connect(path) as conn:  # a file from before the registers kept their history
+        for table in ("party_units", "party_members", "party_links", "party_points", "party_funds"):
+            conn.execute(f'DROP TABLE "{table}_history"')
+            conn.execute(f"DELETE FROM gpkg_contents WHERE table_name = '{table}_history'")
+            for column in ("changed_by", "changed_at"):
+                conn.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+    with open_store(path) as store:
+        assert store.party_book().members()["code"].tolist() == ["M1", "M2", "M3"]
+        with acting_as("alice", "editor", "test"):
+            save_member(store, replace(MEMBERS[0], phone=NEW_PHONE))
+        history = register_history(store, "members", "M1", ADMIN)
+        # The version from before has no time of its own: it is the update's `before`.
+        assert [(r.author, r.changes[0].op) for r in history] == [("alice", "updated")]
+        assert history[0].changes[0].before["phone"] == PHONES[0]  # type: ignore[index]
+    with sqlite3.connect(path) as conn:
+        registered = {row[0] for row in conn.execute("SELECT table_name FROM gpkg_contents")}
+        assert "party_members_history" in registered
