@@ -414,7 +414,7 @@ def confirm_links(
         {"household_code": h, "center_code": center, "confirmed_by": by, "confirmed_on": on or _today()}
         for h in wanted
     ]
-    store.party_book().set_links(center, rows, by=by)
+    store.party_book().set_links([center], rows, by=by)
     return rows
 
 

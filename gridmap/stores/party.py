@@ -365,24 +365,46 @@ class PartyBook:
             if rows:
                 conn.execute(t.insert(), [self._stamped(table, r, who, at) for r in rows])
 
-    def set_links(self, center: str, rows: Sequence[Mapping[str, Any]], *, by: str | None = None) -> None:
-        """Make `rows` the center household's confirmed links: its links not among them end, new ones
-        start, those it keeps stay as confirmed before (the ended ones kept in the history)."""
+    def set_links(
+        self, centers: Sequence[str], rows: Sequence[Mapping[str, Any]], *, by: str | None = None
+    ) -> None:
+        """Make `rows` the confirmed links of the center households `centers`, in one transaction: their
+        links not among them end, new ones start, those kept stay as confirmed before (the ended ones
+        kept in the history)."""
         c = LINKS.c
         who, at = self._who(by)
-        wanted = {str(r["household_code"]): r for r in rows}
+        wanted = {(str(r["household_code"]), str(r["center_code"])): r for r in rows}
         with self._write() as conn:
-            kept = set(
-                conn.execute(
-                    sa.select(c.household_code).where(
-                        c.center_code == center, c.household_code.in_(list(wanted))
-                    )
-                ).scalars()
-            )
-            self._retire(conn, LINKS.name, (c.center_code == center) & c.household_code.not_in(kept), who, at)
-            fresh = [self._stamped(LINKS.name, r, who, at) for h, r in wanted.items() if h not in kept]
+            stored = conn.execute(
+                sa.select(c.household_code, c.center_code).where(c.center_code.in_(list(centers)))
+            ).all()
+            kept = {(h, center) for h, center in stored if (h, center) in wanted}
+            ended = [h for h, center in stored if (h, center) not in kept]
+            self._retire(conn, LINKS.name, c.household_code.in_(ended), who, at)
+            fresh = [self._stamped(LINKS.name, r, who, at) for k, r in wanted.items() if k not in kept]
             if fresh:
                 conn.execute(LINKS.insert(), fresh)
+
+    def write_entries(self, table: str, rows: Sequence[Mapping[str, Any]], *, by: str | None = None) -> None:
+        """Add ledger entries in one transaction; one with an `id` replaces that entry (the one it
+        replaces kept in the history), or is written under that number."""
+        t = metadata.tables[table]
+        who, at = self._who(by)
+        numbered = [r["id"] for r in rows if r.get("id") is not None]
+        with self._write() as conn:
+            self._retire(conn, table, t.c.id.in_(numbered), who, at)
+            for given in (True, False):
+                part = [self._stamped(table, r, who, at) for r in rows if (r.get("id") is not None) is given]
+                if part:
+                    conn.execute(t.insert(), part)
+                if given and part and conn.dialect.name == "postgresql":  # later entries number on
+                    conn.execute(
+                        sa.text(
+                            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                            f"GREATEST((SELECT max(id) FROM {table}), "
+                            f"(SELECT max(id) FROM {HISTORY[table].name}), 1))"
+                        )
+                    )
 
     # -- a register's history ----------------------------------------------------
 

@@ -1655,12 +1655,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "party.no_file": ("{path}：文件不存在", "{path}: no such file"),
     "party.not_a_date": ("不是日期（YYYY-MM-DD）：{value}", "not a date (YYYY-MM-DD): {value}"),
-    "party.import_only": (
-        "只有 orgs 和 members 可以导入，不能导入 {register}",
-        "only orgs and members import, not {register}",
-    ),
     "party.column_missing": ("缺少必需的列", "a required column is missing"),
     "party.not_a_number": ("不是数字：{value}", "not a number: {value}"),
+    "party.not_a_year": ("不是 2000–2100 之间的年份：{value}", "not a year from 2000 to 2100: {value}"),
     "party.flow": ("须为 {flows}", "must be {flows}"),
     "party.not_positive": ("须大于零", "must be more than zero"),
     "party.funds_source": (
