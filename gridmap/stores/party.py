@@ -480,8 +480,9 @@ class PartyBook:
         of a versioned register it replaces are kept in its history."""
         who, at = self._who(by)
         with self._write() as conn:
-            for name, frame in frames.items():
-                table = metadata.tables[name]
+            # Members before organisations: the database refuses a secretary who is no member yet.
+            for name in sorted(frames, key=lambda n: n != MEMBERS.name):
+                frame, table = frames[name], metadata.tables[name]
                 self._retire(conn, name, sa.true(), who, at)
                 if name in VERSIONED:
                     frame = frame.assign(changed_by=who, changed_at=at)

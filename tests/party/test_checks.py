@@ -14,7 +14,7 @@ import pytest
 
 from gridmap.party.vocabulary import ORG_KINDS
 from gridmap.stores import Store, open_store
-from gridmap.stores.party_checks import PARENT_IN_FORCE, PARENT_KIND, sqlite_triggers
+from gridmap.stores.party_checks import PARENT_IN_FORCE, PARENT_KIND, SECRETARY, sqlite_triggers
 from tests.party.conftest import CHAIN, load_chain
 
 Execute = Callable[[str, tuple[object, ...]], None]
@@ -139,3 +139,22 @@ def test_an_older_geopackage_gets_the_checks_when_opened(tmp_path: Path) -> None
         assert set(sqlite_triggers()) <= made
         with pytest.raises(sqlite3.DatabaseError, match=PARENT_KIND):
             conn.execute(INSERT, ("X1", "2024-02-01", "x", "grid_branch", "PS1", "grid", "G1"))
+
+
+SECRETARY_UPDATE = "UPDATE party_orgs SET secretary_code = ? WHERE code = ? AND valid_to IS NULL"
+
+
+def test_a_secretary_from_elsewhere_is_refused_by_the_database(execute: Execute) -> None:
+    # M3 belongs to PB3, under PG2: not PG1's; M9 is no member at all.
+    for member in ("M3", "M9"):
+        reason = _refused(execute, SECRETARY_UPDATE, (member, "PG1"))
+        assert SECRETARY in reason, reason
+    insert = INSERT.replace("area_code)", "area_code, secretary_code)").replace("?)", "?, ?)")
+    assert SECRETARY in _refused(
+        execute, insert, ("X2", "2024-02-01", "x", "grid_branch", "PC1", "grid", "G1", "M1")
+    )
+    # M1 (PB1, under PG1) may be PG1's secretary, and M2 (PG1) the street committee's.
+    execute(SECRETARY_UPDATE, ("M1", "PG1"))
+    execute(SECRETARY_UPDATE, ("M2", "PS1"))
+    # Closing a version does not judge its secretary again.
+    execute("UPDATE party_orgs SET valid_to = ? WHERE code = ?", ("2026-01-01", "PB3"))
