@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from itertools import count
 from pathlib import Path
+from types import ModuleType
 
 import pandas as pd
 import psycopg
 import pytest
 
 from gridmap.party.vocabulary import ORG_KINDS
-from gridmap.stores import Store, open_store
-from gridmap.stores.party_checks import PARENT_IN_FORCE, PARENT_KIND, SECRETARY, sqlite_triggers
+from gridmap.stores import Store, migrations, open_store
+from gridmap.stores.party_checks import (
+    PARENT_IN_FORCE,
+    PARENT_KIND,
+    SECRETARY,
+    postgres_drop,
+    postgres_statements,
+    sqlite_triggers,
+)
 from tests.party.conftest import CHAIN, load_chain
 
 Execute = Callable[[str, tuple[object, ...]], None]
@@ -158,3 +167,26 @@ def test_a_secretary_from_elsewhere_is_refused_by_the_database(execute: Execute)
     execute(SECRETARY_UPDATE, ("M2", "PS1"))
     # Closing a version does not judge its secretary again.
     execute("UPDATE party_orgs SET valid_to = ? WHERE code = ?", ("2026-01-01", "PB3"))
+
+
+def _migration(name: str) -> ModuleType:
+    path = Path(migrations.__file__).parent / "versions" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_migration_0014_is_fixed_text_equal_to_what_the_kinds_imply_today() -> None:
+    """The migration never changes with the code; when the kinds change this fails: write a new
+    migration carrying `postgres_statements()` (and keep this test on the newest one)."""
+    migration = _migration("v0014_party_checks")
+    source = Path(migration.__file__ or "").read_text(encoding="utf-8")
+    assert "party_checks" not in source.split('"""', 2)[2]  # nothing imported from the code
+
+    def words(statements: Iterable[str]) -> list[str]:
+        return [" ".join(s.split()) for s in statements]
+
+    assert words(migration.UPGRADE) == words(postgres_statements())
+    assert words(migration.DOWNGRADE) == words(postgres_drop())
