@@ -49,11 +49,11 @@ from gridmap.party.register import (
 )
 from gridmap.party.sample import seed_chain
 from gridmap.party.service import store_findings
-from gridmap.party.vocabulary import ORG_KINDS, column_label
+from gridmap.party.vocabulary import ORG_KINDS
 from gridmap.privacy import protect_party
 from gridmap.stores import open_store
 from gridmap.texts import Lang, Message, language, say
-from gridmap.vocabulary import Term
+from gridmap.vocabulary import Term, column_label
 
 party_app = LocalisedTyper()
 points_app = LocalisedTyper()
