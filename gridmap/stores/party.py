@@ -486,9 +486,28 @@ class PartyBook:
                 self._retire(conn, name, sa.true(), who, at)
                 if name in VERSIONED:
                     frame = frame.assign(changed_by=who, changed_at=at)
-                if name == ORGS.name:  # the database refuses a child written before its parent
+                secretaries: list[dict[str, Any]] = []
+                if name == ORGS.name:  # the database refuses a child written before its parent ...
                     frame = party_checks.parents_first(frame)
+                    if "secretary_code" in frame:  # ... and a secretary from below it written before it
+                        named = frame[frame["secretary_code"].notna()]
+                        secretaries = _records(
+                            named.rename(columns=lambda c: f"named_{c}"),
+                            ["named_code", "named_valid_from", "named_secretary_code"],
+                        )
+                        frame = frame.assign(secretary_code=None)
                 wanted = columns(table)
                 if len(frame):
                     conn.execute(table.insert(), _records(frame.reindex(columns=wanted), wanted))
+                if secretaries:  # every organisation in: each names its secretary
+                    o = ORGS.c
+                    conn.execute(
+                        ORGS.update()
+                        .where(
+                            o.code == sa.bindparam("named_code"),
+                            o.valid_from == sa.bindparam("named_valid_from"),
+                        )
+                        .values(secretary_code=sa.bindparam("named_secretary_code")),
+                        secretaries,
+                    )
         return {name: len(frame) for name, frame in frames.items()}

@@ -190,3 +190,14 @@ def test_migration_0014_is_fixed_text_equal_to_what_the_kinds_imply_today() -> N
 
     assert words(migration.UPGRADE) == words(postgres_statements())
     assert words(migration.DOWNGRADE) == words(postgres_drop())
+
+
+def test_a_bulk_write_names_secretaries_from_below_once_every_organisation_is_in(store: Store) -> None:
+    load_chain(store)
+    named = {"PS1": "M1", "PG1": "M1", "PG2": "M3"}  # M1 is PB1's, M3 PB3's: both written after
+    backwards = pd.DataFrame(
+        [{**asdict(o), "secretary_code": named.get(o.code), "changed_by": "test"} for o in reversed(CHAIN)]
+    )
+    store.party_book().replace({"party_orgs": backwards})
+    orgs = store.party_book().orgs().set_index("code")
+    assert orgs["secretary_code"].dropna().to_dict() == named
