@@ -23,6 +23,7 @@ from gridmap.errors import NotFoundError, PermissionDeniedError
 from gridmap.party.access import PartyAccess, below
 from gridmap.party.dedicated import dedicated_grids
 from gridmap.party.funds import FundsEntry, record_funds, year_funds
+from gridmap.party.history import register_history, revert_newest, versions
 from gridmap.party.points import PointEntry, Scheme, public_list, record_points, year_ranking
 from gridmap.party.proposal import propose_links
 from gridmap.party.register import (
@@ -207,19 +208,23 @@ def get_proposal(request: Request, caller: Caller, center: str) -> dict[str, Any
     return {"center": center, "households": propose_links(_store(request), center)}
 
 
+def _require_community(caller: Principal, store: Store, center: str) -> None:
+    """Refuse unless the caller is an admin or an editor of the center household's community."""
+    if caller.role is Role.ADMIN:
+        return
+    found = store.read("households", codes=[center])
+    grid = found["grid_code"].iloc[0] if len(found) else None
+    grids = store.read("grids", codes=[str(grid)]) if isinstance(grid, str) else found.iloc[:0]
+    community = grids["community_code"].iloc[0] if len(grids) else None
+    if community not in caller.communities:
+        raise PermissionDeniedError(Message("error.not_yours", what=Message("error.household", code=center)))
+
+
 @router.put("/links/{center}", summary="Confirm a center household's links (its community's editors)")
 def put_links(request: Request, caller: Caller, center: str, body: LinksIn) -> dict[str, Any]:
     caller.require(Role.EDITOR, Message("api.action.confirm_links"))
     store = _store(request)
-    if caller.role is not Role.ADMIN:
-        found = store.read("households", codes=[center])
-        grid = found["grid_code"].iloc[0] if len(found) else None
-        grids = store.read("grids", codes=[str(grid)]) if isinstance(grid, str) else found.iloc[:0]
-        community = grids["community_code"].iloc[0] if len(grids) else None
-        if community not in caller.communities:
-            raise PermissionDeniedError(
-                Message("error.not_yours", what=Message("error.household", code=center))
-            )
+    _require_community(caller, store, center)
     rows = confirm_links(store, center, body.households, by=_access(caller).name)
     return {"center": center, "count": len(rows), "links": [r["household_code"] for r in rows]}
 
@@ -295,3 +300,43 @@ def post_funds(request: Request, caller: Caller, body: FundsIn) -> dict[str, Any
     store = _store(request)
     _access(caller).require_org(body.org_code, store.party_book().orgs(), "recording funds")
     return {"id": record_funds(store, FundsEntry(**body.model_dump()))}
+
+
+@router.get(
+    "/history/{register}/{key}",
+    summary="Who changed a member, unit, link, points or funds entry, when, before and after",
+)
+def get_row_history(request: Request, caller: Caller, register: str, key: str) -> dict[str, Any]:
+    caller.require(Role.VIEWER, Message("api.action.party_members"))
+    changes = register_history(_store(request), register, key, _access(caller))
+    return {"register": register, "key": key, "changes": [c.as_dict() for c in changes]}
+
+
+@router.post(
+    "/history/{register}/{key}/revert",
+    summary="Undo the newest change of a register's row by a new version (checked as a write is)",
+)
+def post_row_revert(request: Request, caller: Caller, register: str, key: str) -> dict[str, Any]:
+    caller.require(Role.EDITOR, Message("api.action.change_party_members"))
+    store = _store(request)
+    access = _access(caller)
+    newest = versions(store, register, key).tail(2)
+    if register == "links":
+        for center in set(newest["center_code"].astype(str)):
+            _require_community(caller, store, center)
+    elif register == "units":
+        caller.require(Role.ADMIN, Message("api.action.change_party_orgs"))
+    else:
+        book = store.party_book()
+        orgs = book.orgs()
+        if register == "points":
+            members = book.members(codes=newest["member_code"].astype(str).tolist())
+            owners = set(members["org_code"].astype(str))
+            if len(members) < newest["member_code"].nunique():
+                caller.require(Role.ADMIN, Message("api.action.record_points"))
+        else:
+            owners = set(newest["org_code"].astype(str))
+        for org in sorted(owners):
+            access.require_org(org, orgs, "reverting a change")
+    undone = revert_newest(store, register, key, by=access.name)
+    return {"register": register, "key": key, "undone": undone}

@@ -7,7 +7,7 @@ each street (两个覆盖), and how many in-service members have reported to eac
 大党委's community and served (双报到). These come from the same findings the
 CLI, the API and the workbook show (`gridmap.party.service.store_findings`),
 kept to the report's area, with titles and column labels from their one
-vocabulary (`PARTY_FINDINGS`, `COLUMNS`). No member is named.
+vocabulary (`PARTY_FINDINGS`, `gridmap.vocabulary.column_label`). No member is named.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pandas as pd
 
 from gridmap.meeting_cases import percent
 from gridmap.party.findings import PARTY_FINDINGS
-from gridmap.party.vocabulary import COLUMNS
+from gridmap.vocabulary import column_label
 
 SHOWN: dict[str, tuple[str, ...]] = {
     "committees_without_units": ("name", "code", "community_code"),
@@ -56,7 +56,7 @@ def party_section(
                 "code": kind,
                 "title": finding.zh,
                 "action": finding.action_zh,
-                "headers": [COLUMNS[c].zh for c in columns],
+                "headers": [column_label(c, "zh") for c in columns],
                 "numeric": [c not in _TEXT for c in columns],
                 "rows": [[_cell(c, r[c], names) for c in columns] for r in table.to_dict("records")],
             }

@@ -20,12 +20,16 @@ from rich.table import Table
 from rich.tree import Tree
 
 from gridmap.cli.app import StoreOption, app, console
+from gridmap.cli.history import _sides
 from gridmap.cli.localised import LocalisedTyper
 from gridmap.errors import ConfigError
+from gridmap.localtime import beijing
 from gridmap.meeting_cases import percent
-from gridmap.party.files import REGISTERS, import_register, register_frame, write_register
+from gridmap.party.access import PartyAccess
+from gridmap.party.files import REGISTERS, import_register, read_register, register_frame, write_register
 from gridmap.party.findings import PARTY_FINDINGS
 from gridmap.party.funds import BRANCH_FUNDS, FLOWS, SOURCES, FundsEntry, record_funds, year_funds
+from gridmap.party.history import register_history, revert_newest
 from gridmap.party.points import (
     PointEntry,
     Scheme,
@@ -45,11 +49,11 @@ from gridmap.party.register import (
 )
 from gridmap.party.sample import seed_chain
 from gridmap.party.service import store_findings
-from gridmap.party.vocabulary import ORG_KINDS, column_label
+from gridmap.party.vocabulary import ORG_KINDS
 from gridmap.privacy import protect_party
 from gridmap.stores import open_store
 from gridmap.texts import Lang, Message, language, say
-from gridmap.vocabulary import Term
+from gridmap.vocabulary import Term, column_label
 
 party_app = LocalisedTyper()
 points_app = LocalisedTyper()
@@ -179,21 +183,49 @@ def close_command(code: str, on: OnOption = None, store: StoreOption = None) -> 
     console.print(say("cli.party.closed", code=code, day=_day(on)), highlight=False)
 
 
+RegisterOption = Annotated[
+    str, typer.Option("--register", help="orgs, or members, units, links, points, funds (by row key)")
+]
+
+
 @party_app.command("revert")
-def revert_command(code: str, store: StoreOption = None) -> None:
-    """Undo an organisation's newest version (or its closing)."""
+def revert_command(code: str, register: RegisterOption = "orgs", store: StoreOption = None) -> None:
+    """Undo an organisation's newest version (or its closing), or a register row's newest change."""
     with open_store(store, create=False) as opened:
-        revert_org(opened, code)
-    console.print(say("cli.party.reverted", code=code), highlight=False)
+        if register == "orgs":
+            revert_org(opened, code)
+            console.print(say("cli.party.reverted", code=code), highlight=False)
+            return
+        undone = revert_newest(opened, register, code)
+    console.print(
+        say("cli.party.row_reverted", register=register, code=code, op=say(f"history.{undone}")),
+        highlight=False,
+    )
 
 
 @party_app.command("history")
-def history_command(code: str, with_personal: WithPersonal = False, store: StoreOption = None) -> None:
-    """Every version of an organisation."""
+def history_command(
+    code: str,
+    register: RegisterOption = "orgs",
+    with_personal: WithPersonal = False,
+    store: StoreOption = None,
+) -> None:
+    """Every version of an organisation, or every change of a register's row (who, when, what)."""
     with open_store(store, create=False) as opened:
+        if register != "orgs":
+            changes = register_history(opened, register, code, PartyAccess(admin=with_personal))
+            table = Table(title=say("cli.history.title"), title_justify="left")
+            for column in ("revision", "at", "author", "changes"):
+                table.add_column(say(f"cli.history.{column}"))
+            for r in changes:
+                change = r.changes[0]
+                what = f"{say(f'history.{change.op}')}\n{_sides(change.before, change.after)}"
+                table.add_row(str(r.id), beijing(r.at, seconds=True), escape(r.author), escape(what))
+            console.print(table)
+            return
         versions = opened.party_book().orgs(codes=[code])
     if not len(versions):
-        raise ConfigError(f"no organisation {code}")
+        raise ConfigError(Message("party.no_org", code=code))
     versions = protect_party("party_orgs", versions, [with_personal] * len(versions))
     shown = [
         "valid_from",
@@ -318,8 +350,6 @@ def points_rules_command(
     store: StoreOption = None,
 ) -> None:
     """Show the rules, or replace them (code, name_zh, name_en, points, annual_cap)."""
-    from gridmap.party.files import read_register
-
     with open_store(store, create=False) as opened:
         if source is not None:
             rules = read_register(source).astype({"points": "Int64", "annual_cap": "Int64"})

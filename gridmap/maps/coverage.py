@@ -31,6 +31,8 @@ from gridmap.maps.layers import (
 from gridmap.maps.output import write_html
 from gridmap.maps.simplify import aggregate_points, for_basemap, simplify_polygons
 from gridmap.maps.zooms import count_zooms
+from gridmap.party.dedicated import dedicated_grids
+from gridmap.party.vocabulary import ORG_KINDS
 from gridmap.walking import walk_bands
 
 # The most counted cells the uncovered-household layer may carry; the cell grows until it fits.
@@ -231,6 +233,18 @@ def coverage_map(
 
     # Analysis carries its input layers; a caller may pass others (e.g. fresher speakers).
     frames = frames if frames is not None else getattr(analysis, "frames", None) or {}
+
+    # 专属网格 overlap base grids by design: a dashed outline of their own, named by their organisation.
+    dedicated = dedicated_grids(frames.get("party_orgs"))
+    if not dedicated.empty:
+        kinds = {code: kind.label(language) for code, kind in ORG_KINDS.items()}
+        layers["dedicated"] = shapes(
+            display(dedicated.assign(kind=dedicated["kind"].map(kinds))),
+            t("layer_dedicated"),
+            properties={"code": "code", "name": "name", "kind": "kind", "community": "community_code"},
+            styles={"color": st.DEDICATED, "weight": 2.5, "dashArray": "8 6", "fill": False},
+            label="gridmap.esc(p.name)",
+        ).add_to(m)
     speakers, service = frames.get("speakers"), frames.get("service_points")
     if speakers is not None and "speakers" in chosen.layers:
         speakers = _with_repair_gain(speakers, analysis, frames)
@@ -467,6 +481,7 @@ def _symbols(
         "sites": LegendEntry(t("layer_sites"), st.SITE, "badge", "#fff"),
         **{code: LegendEntry(band.label(lang), band.color) for code, band in vocabulary.WALK_BANDS.items()},
         "governance": LegendEntry(t("layer_governance"), st.GOVERNANCE, "line"),
+        "dedicated": LegendEntry(t("layer_dedicated"), st.DEDICATED, "dash"),
         "streets": LegendEntry(t("layer_streets"), st.STREET, "line"),
         "communities": LegendEntry(t("layer_communities"), st.COMMUNITY, "line"),
     }

@@ -106,6 +106,15 @@ class FundsEntry:
 
 def record_funds(store: Store, entry: FundsEntry) -> int:
     """Write one entry after checking flow, amount, organisation, source, category and evidence; its id."""
+    problems = funds_problems(store, entry)
+    if problems:
+        raise ValidationError(Message("party.source_funds"), problems)
+    row = {**entry.__dict__, "recorded_on": entry.recorded_on or dt.date.today()}
+    return store.party_book().add_funds(row)
+
+
+def funds_problems(store: Store, entry: FundsEntry) -> list[Problem]:
+    """What is wrong with `entry`: its flow, amount, organisation, source, category and evidence."""
     book = store.party_book()
     problems = []
     if entry.flow not in FLOWS:
@@ -133,10 +142,7 @@ def record_funds(store: Store, entry: FundsEntry) -> int:
             )
         if not (entry.evidence or "").strip():
             problems.append(Problem(None, "evidence", Message("party.no_funds_evidence")))
-    if problems:
-        raise ValidationError(Message("party.source_funds"), problems)
-    row = {**entry.__dict__, "recorded_on": entry.recorded_on or dt.date.today()}
-    return book.add_funds(row)
+    return problems
 
 
 def year_funds(store: Store, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -140,9 +140,11 @@ class PointEntry:
     events: int = 1
 
 
-def record_points(store: Store, entry: PointEntry, now: dt.datetime | None = None) -> int:
-    """Write one entry after checking member, rule, count, date, evidence and approver; its id."""
-    book = store.party_book()
+def points_problems(
+    store: Store, entry: PointEntry, now: dt.datetime | None = None, rules: set[str] | None = None
+) -> list[Problem]:
+    """What is wrong with `entry`: its count, approver, evidence, date, rule (`rules`: the codes, read
+    when not given) and member."""
     problems = []
     if entry.events < 1:
         problems.append(Problem(None, "events", Message("party.no_events")))
@@ -153,13 +155,21 @@ def record_points(store: Store, entry: PointEntry, now: dt.datetime | None = Non
     moment = now or dt.datetime.now(dt.UTC)
     if entry.occurred_on > moment.date() + dt.timedelta(days=1):
         problems.append(Problem(None, "occurred_on", Message("party.in_future")))
-    if entry.rule_code not in set(book.point_rules()["code"]):
+    known = rules if rules is not None else set(store.party_book().point_rules()["code"])
+    if entry.rule_code not in known:
         problems.append(Problem(None, "rule_code", Message("party.no_rule", code=entry.rule_code)))
+    return problems
+
+
+def record_points(store: Store, entry: PointEntry, now: dt.datetime | None = None) -> int:
+    """Write one entry after checking member, rule, count, date, evidence and approver; its id."""
+    book = store.party_book()
+    problems = points_problems(store, entry, now)
     if problems:
         raise ValidationError(Message("party.source_points"), problems)
     if not len(book.members(codes=[entry.member_code])):
         raise NotFoundError(Message("party.no_member", code=entry.member_code))
-    return book.add_point({**entry.__dict__, "recorded_at": moment})
+    return book.add_point({**entry.__dict__, "recorded_at": now or dt.datetime.now(dt.UTC)})
 
 
 def year_ranking(store: Store, year: int, scheme: Scheme, on: dt.date | None = None) -> pd.DataFrame:

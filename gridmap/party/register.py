@@ -361,8 +361,22 @@ def member_problems(store: Store, member: Member, on: dt.date | None = None) -> 
 
 def save_unit(store: Store, unit: Unit, on: dt.date | None = None) -> None:
     """Write (or replace) one unit after checking its kind, street, tier and organisations."""
-    book = store.party_book()
+    problems = unit_problems(store, unit, on)
+    if problems:
+        raise ValidationError(Message("party.source_unit", code=unit.code), problems)
+    store.party_book().upsert("party_units", asdict(unit))
+
+
+def unit_problems(
+    store: Store, unit: Unit, on: dt.date | None = None, in_force: pd.DataFrame | None = None
+) -> list[Problem]:
+    """What is wrong with `unit`: its code, name, kind, tier, street and organisations (`in_force`: the
+    organisations in force on `on`, read when not given)."""
     problems = []
+    if not unit.code.strip():
+        problems.append(Problem(None, "code", Message("party.code_required")))
+    if not unit.name.strip():
+        problems.append(Problem(None, "name", Message("party.name_required")))
     if unit.kind not in UNIT_KINDS:
         problems.append(Problem(None, "kind", Message("party.unit_kind", kinds=", ".join(UNIT_KINDS))))
     if unit.tier is not None and unit.tier not in (1, 2, 3):
@@ -371,15 +385,14 @@ def save_unit(store: Store, unit: Unit, on: dt.date | None = None) -> None:
         problems.append(Problem(None, "tier", Message("party.tier_without_member_of")))
     if not len(store.read("streets", codes=[unit.street_code])):
         problems.append(Problem(None, "street_code", Message("party.no_street", code=unit.street_code)))
-    in_force = book.orgs(on=on or _today())
+    if in_force is None:
+        in_force = store.party_book().orgs(on=on or _today())
     kinds = dict(zip(in_force["code"], in_force["kind"], strict=True))
     if unit.member_of and kinds.get(unit.member_of) != "community_committee":
         problems.append(Problem(None, "member_of", Message("party.not_a_committee", code=unit.member_of)))
     if unit.covered_by and unit.covered_by not in kinds:
         problems.append(Problem(None, "covered_by", Message("party.no_org_in_force", code=unit.covered_by)))
-    if problems:
-        raise ValidationError(Message("party.source_unit", code=unit.code), problems)
-    book.upsert("party_units", asdict(unit))
+    return problems
 
 
 # -- 一户十联 register ---------------------------------------------------------------
@@ -390,11 +403,31 @@ def confirm_links(
 ) -> list[dict[str, Any]]:
     """Make `households` the confirmed links of center household `center` (replacing its earlier ones)."""
     wanted = list(dict.fromkeys(households))
+    problems = links_problems(store, center, wanted)
+    if problems:
+        if any(
+            p.field == "center" and getattr(p.reason, "key", "") == "party.no_household" for p in problems
+        ):
+            raise NotFoundError(Message("party.no_household", code=center))
+        raise ValidationError(Message("party.source_links", center=center), problems)
+    rows = [
+        {"household_code": h, "center_code": center, "confirmed_by": by, "confirmed_on": on or _today()}
+        for h in wanted
+    ]
+    store.party_book().set_links([center], rows, by=by)
+    return rows
+
+
+def links_problems(
+    store: Store, center: str, wanted: Sequence[str], taken: dict[str, str] | None = None
+) -> list[Problem]:
+    """What is wrong with making `wanted` the links of `center` (`taken`: each linked household's
+    center, the register's when not given); a problem's row is the household's place in `wanted`."""
     found = store.read("households", codes=[center, *wanted])
     found = found.set_index(found["code"].astype(str))
     is_center = found["center_household"].fillna(False).astype(bool)
     if center not in found.index:
-        raise NotFoundError(Message("party.no_household", code=center))
+        return [Problem(None, "center", Message("party.no_household", code=center))]
     problems: list[Problem] = []
     if not is_center[center]:
         problems.append(Problem(None, "center", Message("party.not_a_center", code=center)))
@@ -403,8 +436,9 @@ def confirm_links(
             Problem(None, "households", Message("party.too_many_links", most=LINK_QUOTA, n=len(wanted)))
         )
     grid = found.loc[center, "grid_code"]
-    others = store.party_book().links()
-    taken = dict(zip(others["household_code"], others["center_code"], strict=True))
+    if taken is None:
+        others = store.party_book().links()
+        taken = dict(zip(others["household_code"], others["center_code"], strict=True))
     for i, code in enumerate(wanted):
         if code == center:
             problems.append(Problem(i, "households", Message("party.linked_to_itself")))
@@ -418,14 +452,7 @@ def confirm_links(
             problems.append(
                 Problem(i, "households", Message("party.linked_already", code=code, center=taken[code]))
             )
-    if problems:
-        raise ValidationError(Message("party.source_links", center=center), problems)
-    rows = [
-        {"household_code": h, "center_code": center, "confirmed_by": by, "confirmed_on": on or _today()}
-        for h in wanted
-    ]
-    store.party_book().set_links(center, rows)
-    return rows
+    return problems
 
 
 def link_register(store: Store) -> pd.DataFrame | None:

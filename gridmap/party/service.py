@@ -8,8 +8,8 @@ import pandas as pd
 
 from gridmap.errors import StoreError
 from gridmap.party.findings import PARTY_FINDINGS, party_findings
-from gridmap.party.vocabulary import column_label
 from gridmap.stores import Store
+from gridmap.vocabulary import column_label
 
 
 def store_findings(store: Store, on: dt.date | None = None) -> dict[str, pd.DataFrame] | None:
@@ -33,7 +33,7 @@ def store_findings(store: Store, on: dt.date | None = None) -> dict[str, pd.Data
 
 def party_sheets(store: Store, on: dt.date | None = None) -> list[tuple[str, pd.DataFrame]]:
     """The workbook's party sheets, one per finding kind labelled from the registry, their columns from
-    the party vocabulary (none: no register)."""
+    the one column vocabulary (none: no register)."""
     found = store_findings(store, on)
     if found is None:
         return []

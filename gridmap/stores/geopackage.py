@@ -103,6 +103,11 @@ BOOK_TABLES = (
     "party_point_rules",
     "party_points",
     "party_funds",
+    "party_units_history",
+    "party_members_history",
+    "party_links_history",
+    "party_points_history",
+    "party_funds_history",
 )
 """The books' attribute tables (`gridmap.stores.cases`, `.visits`, `.party`): writing to them moves no
 layer revision."""
@@ -878,6 +883,8 @@ def _schema_ready(conn: sqlite3.Connection) -> bool:
     registered = conn.execute(f"SELECT 1 FROM gpkg_contents WHERE table_name = '{META}'").fetchone()
     if not party_checks.sqlite_ready(tables, made, _columns(conn, party_checks.ADDED_COLUMNS)):
         return False
+    if "party_orgs" in tables and not set(BOOK_TABLES[BOOK_TABLES.index("party_orgs") :]) <= tables:
+        return False  # party tables of a version before their history
     return (
         wanted <= made
         and not registered
@@ -980,6 +987,13 @@ def _keep_truths(conn: sqlite3.Connection) -> None:
     columns = _columns(conn, party_checks.ADDED_COLUMNS)
     for statement in party_checks.sqlite_statements(tables, columns):  # party tables of an older version
         conn.execute(statement)
+    if "party_orgs" in tables:  # ... and the tables they gained since (their registers' history)
+        from gridmap.stores.gpkg_attributes import book_tables, create_statements
+
+        for name in BOOK_TABLES[BOOK_TABLES.index("party_orgs") :]:
+            if name not in tables:
+                for statement in create_statements(book_tables()[name]):
+                    conn.execute(statement)
 
 
 def _columns(conn: sqlite3.Connection, tables: Iterable[str]) -> dict[str, set[str]]:

@@ -100,6 +100,17 @@ def create_tables(conn: sa.Connection, metadata: sa.MetaData) -> None:
     register_attributes(conn, metadata.tables)
 
 
+def create_statements(table: sa.Table) -> list[str]:
+    """SQL making one table in its GeoPackage form with its indexes, registered as attributes (a table a
+    file made by an earlier version lacks, added by the store's upgrade)."""
+    return [
+        str(CreateTable(table).compile(dialect=_DIALECT)),
+        *(str(CreateIndex(index).compile(dialect=_DIALECT)) for index in table.indexes),
+        "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) "
+        f"VALUES ('{table.name}', 'attributes', '{table.name}', 'gridmap {table.name}')",
+    ]
+
+
 def rebuild(conn: sqlite3.Connection, table: sa.Table) -> None:
     """Remake a text-keyed table in its GeoPackage form (`table`), inside the caller's transaction.
 

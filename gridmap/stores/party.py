@@ -24,6 +24,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
+from gridmap.history import current_author
 from gridmap.stores import party_checks
 from gridmap.stores._gate import gate
 from gridmap.stores.cases import (
@@ -37,6 +38,12 @@ from gridmap.stores.cases import (
 from gridmap.stores.gpkg_attributes import create_tables, geopackage_metadata
 
 metadata = sa.MetaData()
+
+
+def _stamps() -> tuple[sa.Column[Any], ...]:
+    """Who wrote a register's row and when: the row is one version of its key (`VERSIONED`)."""
+    return (sa.Column("changed_by", sa.Text), sa.Column("changed_at", UTCDateTime))
+
 
 ORGS = sa.Table(
     "party_orgs",
@@ -76,6 +83,7 @@ UNITS = sa.Table(
     sa.Column("covered_by", sa.Text),
     sa.Column("member_of", sa.Text),
     sa.Column("tier", sa.Integer),
+    *_stamps(),
 )
 
 MEMBERS = sa.Table(
@@ -90,6 +98,7 @@ MEMBERS = sa.Table(
     sa.Column("work_unit", sa.Text),
     sa.Column("reported_on", sa.Date),
     sa.Column("service_hours", sa.Float, nullable=False),
+    *_stamps(),
 )
 sa.Index("party_members_org", MEMBERS.c.org_code)
 
@@ -100,6 +109,7 @@ LINKS = sa.Table(
     sa.Column("center_code", sa.Text, nullable=False),
     sa.Column("confirmed_by", sa.Text),
     sa.Column("confirmed_on", sa.Date),
+    *_stamps(),
 )
 sa.Index("party_links_center", LINKS.c.center_code)
 
@@ -124,6 +134,7 @@ POINTS = sa.Table(
     sa.Column("evidence", sa.Text),
     sa.Column("approver", sa.Text),
     sa.Column("recorded_at", UTCDateTime, nullable=False),
+    *_stamps(),
 )
 sa.Index("party_points_member", POINTS.c.member_code, POINTS.c.occurred_on)
 
@@ -139,8 +150,39 @@ FUNDS = sa.Table(
     sa.Column("amount", sa.Float, nullable=False),
     sa.Column("evidence", sa.Text),
     sa.Column("recorded_on", sa.Date, nullable=False),
+    *_stamps(),
 )
 sa.Index("party_funds_org_year", FUNDS.c.org_code, FUNDS.c.year)
+
+
+def _history_table(table: sa.Table) -> sa.Table:
+    """`<table>_history`: the versions of `table`'s rows that a later write replaced or removed, each
+    with who ended it and when (`ended_by`, `ended_at`); keyed by its own `version` number."""
+    copies = [sa.Column(c.name, c.type) for c in table.columns]
+    made = sa.Table(
+        f"{table.name}_history",
+        metadata,
+        sa.Column("version", sa.Integer, primary_key=True, autoincrement=True),
+        *copies,
+        sa.Column("ended_by", sa.Text),
+        sa.Column("ended_at", UTCDateTime, nullable=False),
+    )
+    key = next(iter(table.primary_key.columns)).name
+    sa.Index(f"{made.name}_key", made.c[key])
+    return made
+
+
+VERSIONED: dict[str, str] = {
+    MEMBERS.name: "code",
+    UNITS.name: "code",
+    LINKS.name: "household_code",
+    POINTS.name: "id",
+    FUNDS.name: "id",
+}
+"""The registers whose every write keeps the row it replaces or removes (their history), by key column.
+Organisations keep theirs in `party_orgs` itself, as dated versions."""
+HISTORY: dict[str, sa.Table] = {name: _history_table(metadata.tables[name]) for name in VERSIONED}
+ENDS = ("ended_by", "ended_at")
 
 GPKG_METADATA = geopackage_metadata(metadata)
 """The tables as a GeoPackage holds them (`gridmap.stores.gpkg_attributes`)."""
@@ -255,7 +297,35 @@ class PartyBook:
                     ORGS.update().where(o.code == code, o.valid_from == reopen).values(valid_to=None)
                 )
 
-    # -- registers keyed by code ---------------------------------------------
+    # -- registers keyed by code, every write keeping the rows it replaces ------
+
+    @staticmethod
+    def _who(by: str | None) -> tuple[str, dt.datetime]:
+        """The writer (the caller's name, else the author of this context) and the moment."""
+        return by or current_author().name, dt.datetime.now(dt.UTC)
+
+    @staticmethod
+    def _retire(
+        conn: sa.Connection, name: str, where: sa.ColumnElement[bool], by: str, at: dt.datetime
+    ) -> int:
+        """Move the rows of register `name` matching `where` to its history, ended by `by` at `at`
+        (one INSERT … SELECT: no row passes through Python); the rows moved."""
+        table = metadata.tables[name]
+        if name not in HISTORY:
+            return int(conn.execute(table.delete().where(where)).rowcount or 0)
+        ended = (sa.literal(by, sa.Text).label(ENDS[0]), sa.literal(at, UTCDateTime).label(ENDS[1]))
+        picked = sa.select(*table.c, *ended).where(where)
+        conn.execute(HISTORY[name].insert().from_select([*table.c.keys(), *ENDS], picked))
+        return int(conn.execute(table.delete().where(where)).rowcount or 0)
+
+    @staticmethod
+    def _key(name: str) -> sa.Column[Any]:
+        table = metadata.tables[name]
+        return table.c[VERSIONED[name]] if name in VERSIONED else next(iter(table.primary_key.columns))
+
+    @staticmethod
+    def _stamped(name: str, row: Mapping[str, Any], by: str, at: dt.datetime) -> dict[str, Any]:
+        return {**row, "changed_by": by, "changed_at": at} if name in VERSIONED else dict(row)
 
     def units(self) -> pd.DataFrame:
         return self._frame(sa.select(UNITS).order_by(UNITS.c.code), UNITS)
@@ -274,35 +344,95 @@ class PartyBook:
             query = query.where(LINKS.c.center_code.in_(list(centers)))
         return self._frame(query, LINKS)
 
-    def upsert(self, table: str, row: Mapping[str, Any]) -> None:
-        """Write one row of a register keyed by its first primary key column (replacing the old row)."""
-        t = metadata.tables[table]
-        key = next(iter(t.primary_key.columns))
-        with self._write() as conn:
-            conn.execute(t.delete().where(key == row[key.name]))
-            conn.execute(t.insert().values(**row))
+    def upsert(self, table: str, row: Mapping[str, Any], *, by: str | None = None) -> None:
+        """Write one row of a register keyed by its key column, the row it replaces kept in its history."""
+        self.replace_rows(table, [row], by=by)
 
-    def delete(self, table: str, code: str) -> int:
-        t = metadata.tables[table]
-        key = next(iter(t.primary_key.columns))
+    def delete(self, table: str, code: Any, *, by: str | None = None) -> int:
+        """Remove one row of a register (kept in its history); the rows removed."""
+        who, at = self._who(by)
         with self._write() as conn:
-            return int(conn.execute(t.delete().where(key == code)).rowcount or 0)
+            return self._retire(conn, table, self._key(table) == code, who, at)
 
-    def replace_rows(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Write rows of a register keyed by code, replacing those with the same codes, in one transaction."""
+    def replace_rows(self, table: str, rows: Sequence[Mapping[str, Any]], *, by: str | None = None) -> None:
+        """Write rows of a register, replacing those with the same keys (kept in its history), in one
+        transaction."""
         t = metadata.tables[table]
-        key = next(iter(t.primary_key.columns))
+        key = self._key(table)
+        who, at = self._who(by)
         with self._write() as conn:
-            conn.execute(t.delete().where(key.in_([r[key.name] for r in rows])))
+            self._retire(conn, table, key.in_([r[key.name] for r in rows]), who, at)
             if rows:
-                conn.execute(t.insert(), list(rows))
+                conn.execute(t.insert(), [self._stamped(table, r, who, at) for r in rows])
 
-    def set_links(self, center: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Make `rows` the center household's confirmed links (replacing its earlier ones)."""
+    def set_links(
+        self, centers: Sequence[str], rows: Sequence[Mapping[str, Any]], *, by: str | None = None
+    ) -> None:
+        """Make `rows` the confirmed links of the center households `centers`, in one transaction: their
+        links not among them end, new ones start, those kept stay as confirmed before (the ended ones
+        kept in the history)."""
+        c = LINKS.c
+        who, at = self._who(by)
+        wanted = {(str(r["household_code"]), str(r["center_code"])): r for r in rows}
         with self._write() as conn:
-            conn.execute(LINKS.delete().where(LINKS.c.center_code == center))
-            if rows:
-                conn.execute(LINKS.insert(), list(rows))
+            stored = conn.execute(
+                sa.select(c.household_code, c.center_code).where(c.center_code.in_(list(centers)))
+            ).all()
+            kept = {(h, center) for h, center in stored if (h, center) in wanted}
+            ended = [h for h, center in stored if (h, center) not in kept]
+            self._retire(conn, LINKS.name, c.household_code.in_(ended), who, at)
+            fresh = [self._stamped(LINKS.name, r, who, at) for k, r in wanted.items() if k not in kept]
+            if fresh:
+                conn.execute(LINKS.insert(), fresh)
+
+    def write_entries(self, table: str, rows: Sequence[Mapping[str, Any]], *, by: str | None = None) -> None:
+        """Add ledger entries in one transaction; one with an `id` replaces that entry (the one it
+        replaces kept in the history), or is written under that number."""
+        t = metadata.tables[table]
+        who, at = self._who(by)
+        numbered = [r["id"] for r in rows if r.get("id") is not None]
+        with self._write() as conn:
+            self._retire(conn, table, t.c.id.in_(numbered), who, at)
+            for given in (True, False):
+                part = [self._stamped(table, r, who, at) for r in rows if (r.get("id") is not None) is given]
+                if part:
+                    conn.execute(t.insert(), part)
+                if given and part and conn.dialect.name == "postgresql":  # later entries number on
+                    conn.execute(
+                        sa.text(
+                            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                            f"GREATEST((SELECT max(id) FROM {table}), "
+                            f"(SELECT max(id) FROM {HISTORY[table].name}), 1))"
+                        )
+                    )
+
+    # -- a register's history ----------------------------------------------------
+
+    def versions(self, table: str, key: Any) -> pd.DataFrame:
+        """Every version of one row of a versioned register, oldest first: those ended (with who ended
+        them and when) and the current one (`ended_at` missing)."""
+        t, history = metadata.tables[table], HISTORY[table]
+        names = [*t.c.keys(), *ENDS]
+        if not self._made and not self._has_tables():
+            return pd.DataFrame(columns=names)
+        h = history.c
+        ended = (
+            sa.select(*(h[n] for n in names))
+            .where(h[VERSIONED[table]] == key)
+            .order_by(h.changed_at.is_(None).desc(), h.changed_at, h.version)
+        )
+        with self._read() as conn:
+            old = [dict(r) for r in conn.execute(ended).mappings()]
+            now = [dict(r) for r in conn.execute(sa.select(t).where(t.c[VERSIONED[table]] == key)).mappings()]
+        return pd.DataFrame([*old, *({**r, "ended_by": None, "ended_at": None} for r in now)], columns=names)
+
+    def restore(self, table: str, key: Any, row: Mapping[str, Any] | None, *, by: str | None = None) -> None:
+        """Make `row` the current version of `key` (None: no current version), the one it replaces kept."""
+        who, at = self._who(by)
+        with self._write() as conn:
+            self._retire(conn, table, self._key(table) == key, who, at)
+            if row is not None:
+                conn.execute(metadata.tables[table].insert().values(**self._stamped(table, row, who, at)))
 
     # -- points and funds ------------------------------------------------------
 
@@ -318,9 +448,12 @@ class PartyBook:
             query = query.where(p.occurred_on >= dt.date(year, 1, 1), p.occurred_on < dt.date(year + 1, 1, 1))
         return self._frame(query, POINTS)
 
-    def add_point(self, entry: Mapping[str, Any]) -> int:
+    def add_point(self, entry: Mapping[str, Any], *, by: str | None = None) -> int:
+        who, at = self._who(by)
         with self._write() as conn:
-            key = conn.execute(POINTS.insert().values(**entry)).inserted_primary_key
+            key = conn.execute(
+                POINTS.insert().values(**self._stamped(POINTS.name, entry, who, at))
+            ).inserted_primary_key
         return int(key[0]) if key is not None else 0
 
     def funds(self, year: int | None = None, orgs: Sequence[str] | None = None) -> pd.DataFrame:
@@ -332,22 +465,49 @@ class PartyBook:
             query = query.where(f.org_code.in_(list(orgs)))
         return self._frame(query, FUNDS)
 
-    def add_funds(self, entry: Mapping[str, Any]) -> int:
+    def add_funds(self, entry: Mapping[str, Any], *, by: str | None = None) -> int:
+        who, at = self._who(by)
         with self._write() as conn:
-            key = conn.execute(FUNDS.insert().values(**entry)).inserted_primary_key
+            key = conn.execute(
+                FUNDS.insert().values(**self._stamped(FUNDS.name, entry, who, at))
+            ).inserted_primary_key
         return int(key[0]) if key is not None else 0
 
     # -- bulk --------------------------------------------------------------
 
-    def replace(self, frames: Mapping[str, pd.DataFrame]) -> dict[str, int]:
-        """Make each named register exactly its frame, in one transaction (seeding, imports)."""
+    def replace(self, frames: Mapping[str, pd.DataFrame], *, by: str | None = None) -> dict[str, int]:
+        """Make each named register exactly its frame, in one transaction (seeding, imports); the rows
+        of a versioned register it replaces are kept in its history."""
+        who, at = self._who(by)
         with self._write() as conn:
-            for name, frame in frames.items():
-                table = metadata.tables[name]
-                conn.execute(table.delete())
-                if name == ORGS.name:  # the database refuses a child written before its parent
+            # Members before organisations: the database refuses a secretary who is no member yet.
+            for name in sorted(frames, key=lambda n: n != MEMBERS.name):
+                frame, table = frames[name], metadata.tables[name]
+                self._retire(conn, name, sa.true(), who, at)
+                if name in VERSIONED:
+                    frame = frame.assign(changed_by=who, changed_at=at)
+                secretaries: list[dict[str, Any]] = []
+                if name == ORGS.name:  # the database refuses a child written before its parent ...
                     frame = party_checks.parents_first(frame)
+                    if "secretary_code" in frame:  # ... and a secretary from below it written before it
+                        named = frame[frame["secretary_code"].notna()]
+                        secretaries = _records(
+                            named.rename(columns=lambda c: f"named_{c}"),
+                            ["named_code", "named_valid_from", "named_secretary_code"],
+                        )
+                        frame = frame.assign(secretary_code=None)
                 wanted = columns(table)
                 if len(frame):
                     conn.execute(table.insert(), _records(frame.reindex(columns=wanted), wanted))
+                if secretaries:  # every organisation in: each names its secretary
+                    o = ORGS.c
+                    conn.execute(
+                        ORGS.update()
+                        .where(
+                            o.code == sa.bindparam("named_code"),
+                            o.valid_from == sa.bindparam("named_valid_from"),
+                        )
+                        .values(secretary_code=sa.bindparam("named_secretary_code")),
+                        secretaries,
+                    )
         return {name: len(frame) for name, frame in frames.items()}

@@ -33,6 +33,20 @@ _WATCHED = ("code", "kind", "area_kind", "parent_code", "valid_from")
 """The columns an update must change for the parent rule to be judged again (closing a version is not one)."""
 PARENT_IN_FORCE = "party_orgs_parent_must_be_in_force"
 PARENT_KIND = "party_orgs_parent_kind_must_fit"
+SECRETARY = "party_orgs_secretary_must_be_member"
+"""An organisation version's `secretary_code` names a member of it, or of an organisation below it in
+force on the version's first day (`gridmap.party.register`'s rule); PostGIS: migration 0017."""
+SECRETARY_WATCHED = ("code", "valid_from", "secretary_code")
+SECRETARY_MEMBER = """
+    WITH RECURSIVE below(code) AS (
+        SELECT NEW.code
+        UNION
+        SELECT o.code FROM party_orgs o JOIN below b ON o.parent_code = b.code
+        WHERE o.valid_from <= NEW.valid_from AND (o.valid_to IS NULL OR o.valid_to > NEW.valid_from)
+    )
+    SELECT 1 FROM party_members m
+    WHERE m.code = NEW.secretary_code AND m.org_code IN (SELECT code FROM below)"""
+"""Rows when NEW's secretary is a member of NEW's organisation or one below it (SQL both databases run)."""
 
 
 @dataclass(frozen=True)
@@ -121,8 +135,9 @@ def _in_force(alias: str) -> str:
 
 
 def postgres_statements() -> list[str]:
-    """The CHECKs and the parent trigger, each dropped first: running them again brings a database up to
-    the vocabulary of the code that runs them (a migration that follows a change of kinds)."""
+    """The CHECKs and the parent trigger as the vocabulary implies them today, each dropped first.
+    Migration 0014 holds them as fixed text (a test keeps the two equal); when the kinds change, a new
+    migration carries the new text, and running it brings a database up to the new kinds."""
     statements: list[str] = []
     for rule in row_rules():
         statements += [
@@ -201,16 +216,35 @@ def _sqlite_trigger(table: str, event: str) -> str:
     )
 
 
+def _sqlite_secretary(event: str) -> str:
+    watched = f" OF {', '.join(SECRETARY_WATCHED)}" if event == "UPDATE" else ""
+    reason = "the secretary must be a member of the organisation or of one below it in force on its first day"
+    return (
+        f'CREATE TRIGGER "{_ORGS}_secretary_{event.lower()}" BEFORE {event}{watched} ON "{_ORGS}"\n'
+        f"WHEN NEW.secretary_code IS NOT NULL\n"
+        f"BEGIN\n    {_raise(SECRETARY, reason, f'NOT EXISTS ({SECRETARY_MEMBER})')}\nEND"
+    )
+
+
 def sqlite_triggers() -> dict[str, str]:
     """The GeoPackage triggers by name, as CREATE TRIGGER statements."""
     made = {}
     for table in (_ORGS, _UNITS):
         for event in ("INSERT", "UPDATE"):
             made[f"{table}_check_{event.lower()}"] = _sqlite_trigger(table, event)
+    for event in ("INSERT", "UPDATE"):
+        made[f"{_ORGS}_secretary_{event.lower()}"] = _sqlite_secretary(event)
     return made
 
 
-ADDED_COLUMNS: dict[str, dict[str, str]] = {_ORGS: {"secretary_code": "TEXT"}}
+_STAMPS = {"changed_by": "TEXT", "changed_at": "DATETIME"}
+ADDED_COLUMNS: dict[str, dict[str, str]] = {
+    _ORGS: {"secretary_code": "TEXT"},
+    **{
+        table: _STAMPS
+        for table in ("party_units", "party_members", "party_links", "party_points", "party_funds")
+    },
+}
 """Columns the party tables gained after they were first made (PostGIS: by migration), with their
 SQLite types: a GeoPackage made before gets them when opened."""
 

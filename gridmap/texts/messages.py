@@ -1517,6 +1517,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.party.org_saved": ("党组织 {code} 自 {day} 起生效", "organisation {code} in force from {day}"),
     "cli.party.closed": ("党组织 {code} 已于 {day} 撤销", "organisation {code} closed on {day}"),
     "cli.party.reverted": ("党组织 {code}：已撤回最新版本", "organisation {code}: newest version undone"),
+    "cli.party.row_reverted": (
+        "{register} {code}：已撤销最近一次修改（{op}）",
+        "{register} {code}: newest change undone ({op})",
+    ),
     "cli.party.versions": ("{code} 历次版本", "{code}: versions"),
     "cli.party.linked": ("{center}：已确认联系户 {n:,} 户", "{center}: {n:,} households confirmed"),
     "cli.party.proposed": ("{center}：建议联系 {households}", "{center}: proposed {households}"),
@@ -1593,6 +1597,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "party.source_org": ("党组织 {code}", "organisation {code}"),
     "party.source_member": ("党员 {code}", "member {code}"),
     "party.source_unit": ("单位 {code}", "unit {code}"),
+    "party.source_revert": (
+        "撤销 {register} {key} 的最近一次修改",
+        "revert of {register} {key}'s newest change",
+    ),
+    "party.no_entry": ("{register} 中没有 {key}", "no {key} in {register}"),
     "party.source_links": ("{center} 的一户十联", "links of {center}"),
     "party.close_too_early": ("须晚于 {day}", "must be later than {day}"),
     "party.children_in_force": (
@@ -1646,12 +1655,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "party.no_file": ("{path}：文件不存在", "{path}: no such file"),
     "party.not_a_date": ("不是日期（YYYY-MM-DD）：{value}", "not a date (YYYY-MM-DD): {value}"),
-    "party.import_only": (
-        "只有 orgs 和 members 可以导入，不能导入 {register}",
-        "only orgs and members import, not {register}",
-    ),
     "party.column_missing": ("缺少必需的列", "a required column is missing"),
     "party.not_a_number": ("不是数字：{value}", "not a number: {value}"),
+    "party.not_a_year": ("不是 2000–2100 之间的年份：{value}", "not a year from 2000 to 2100: {value}"),
     "party.flow": ("须为 {flows}", "must be {flows}"),
     "party.not_positive": ("须大于零", "must be more than zero"),
     "party.funds_source": (

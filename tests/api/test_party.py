@@ -43,6 +43,8 @@ READS = (
     "/party/findings",
     "/party/points/ranking?year=2025",
     "/party/funds?year=2025",
+    "/party/history/members/M1",
+    "/party/history/members/M2",
     "/reports/street/S1.pdf?html=true",
 )
 SECRETS = (*NAMES, *PHONES)
@@ -194,3 +196,23 @@ def test_the_dedicated_grids_as_geojson(client: TestClient) -> None:
     ]
     before = client.get("/party/dedicated?on=2024-06-01", headers=_as(VIEWER)).json()
     assert before["features"] == []  # not in force yet
+
+
+def test_a_rows_history_and_its_revert_follow_the_rights(client: TestClient) -> None:
+    member = {"name": NAMES[0], "org_code": "PB1", "phone": "13700001111", "household_code": "H1"}
+    assert client.put("/party/members/M1", json=member, headers=_as(SECRETARY_PG1)).status_code == 200
+    changes = client.get("/party/history/members/M1", headers=_as(SECRETARY_PG1)).json()["changes"]
+    assert [(c["author"], c["changes"][0]["op"]) for c in changes][1:] == [("第1网格书记", "updated")]
+    update = changes[-1]["changes"][0]
+    assert (update["before"]["phone"], update["after"]["phone"]) == (PHONES[0], "13700001111")
+    masked = client.get("/party/history/members/M1", headers=_as(SECRETARY_PG2)).text
+    assert "13700001111" not in masked and PHONES[0] not in masked and NAMES[0] not in masked
+    path = "/party/history/members/M1/revert"
+    assert client.post(path, headers=_as(SECRETARY_PG2)).status_code == 403
+    assert client.post(path, headers=_as(VIEWER)).status_code == 403
+    done = client.post(path, headers=_as(SECRETARY_PG1))
+    assert done.status_code == 200 and done.json()["undone"] == "updated"
+    assert client.get("/party/members?org=PB1", headers=_as(ADMIN)).json()["members"][0]["phone"] == PHONES[0]
+    assert client.post("/party/history/units/U2/revert", headers=_as(SECRETARY_PG1)).status_code == 403
+    assert client.get("/party/history/members/M404", headers=_as(VIEWER)).status_code == 404
+    assert client.get("/party/history/budgets/1", headers=_as(VIEWER)).status_code == 404

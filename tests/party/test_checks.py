@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from itertools import count
 from pathlib import Path
+from types import ModuleType
 
 import pandas as pd
 import psycopg
 import pytest
 
 from gridmap.party.vocabulary import ORG_KINDS
-from gridmap.stores import Store, open_store
-from gridmap.stores.party_checks import PARENT_IN_FORCE, PARENT_KIND, sqlite_triggers
+from gridmap.stores import Store, migrations, open_store
+from gridmap.stores.party_checks import (
+    PARENT_IN_FORCE,
+    PARENT_KIND,
+    SECRETARY,
+    postgres_drop,
+    postgres_statements,
+    sqlite_triggers,
+)
 from tests.party.conftest import CHAIN, load_chain
 
 Execute = Callable[[str, tuple[object, ...]], None]
@@ -139,3 +148,56 @@ def test_an_older_geopackage_gets_the_checks_when_opened(tmp_path: Path) -> None
         assert set(sqlite_triggers()) <= made
         with pytest.raises(sqlite3.DatabaseError, match=PARENT_KIND):
             conn.execute(INSERT, ("X1", "2024-02-01", "x", "grid_branch", "PS1", "grid", "G1"))
+
+
+SECRETARY_UPDATE = "UPDATE party_orgs SET secretary_code = ? WHERE code = ? AND valid_to IS NULL"
+
+
+def test_a_secretary_from_elsewhere_is_refused_by_the_database(execute: Execute) -> None:
+    # M3 belongs to PB3, under PG2: not PG1's; M9 is no member at all.
+    for member in ("M3", "M9"):
+        reason = _refused(execute, SECRETARY_UPDATE, (member, "PG1"))
+        assert SECRETARY in reason, reason
+    insert = INSERT.replace("area_code)", "area_code, secretary_code)").replace("?)", "?, ?)")
+    assert SECRETARY in _refused(
+        execute, insert, ("X2", "2024-02-01", "x", "grid_branch", "PC1", "grid", "G1", "M1")
+    )
+    # M1 (PB1, under PG1) may be PG1's secretary, and M2 (PG1) the street committee's.
+    execute(SECRETARY_UPDATE, ("M1", "PG1"))
+    execute(SECRETARY_UPDATE, ("M2", "PS1"))
+    # Closing a version does not judge its secretary again.
+    execute("UPDATE party_orgs SET valid_to = ? WHERE code = ?", ("2026-01-01", "PB3"))
+
+
+def _migration(name: str) -> ModuleType:
+    path = Path(migrations.__file__).parent / "versions" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_migration_0014_is_fixed_text_equal_to_what_the_kinds_imply_today() -> None:
+    """The migration never changes with the code; when the kinds change this fails: write a new
+    migration carrying `postgres_statements()` (and keep this test on the newest one)."""
+    migration = _migration("v0014_party_checks")
+    source = Path(migration.__file__ or "").read_text(encoding="utf-8")
+    assert "party_checks" not in source.split('"""', 2)[2]  # nothing imported from the code
+
+    def words(statements: Iterable[str]) -> list[str]:
+        return [" ".join(s.split()) for s in statements]
+
+    assert words(migration.UPGRADE) == words(postgres_statements())
+    assert words(migration.DOWNGRADE) == words(postgres_drop())
+
+
+def test_a_bulk_write_names_secretaries_from_below_once_every_organisation_is_in(store: Store) -> None:
+    load_chain(store)
+    named = {"PS1": "M1", "PG1": "M1", "PG2": "M3"}  # M1 is PB1's, M3 PB3's: both written after
+    backwards = pd.DataFrame(
+        [{**asdict(o), "secretary_code": named.get(o.code), "changed_by": "test"} for o in reversed(CHAIN)]
+    )
+    store.party_book().replace({"party_orgs": backwards})
+    orgs = store.party_book().orgs().set_index("code")
+    assert orgs["secretary_code"].dropna().to_dict() == named
