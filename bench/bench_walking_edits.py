@@ -22,6 +22,7 @@ import os
 import shutil
 import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -58,13 +59,25 @@ def move(base: str, store: Store, proc: psutil.Process, code: str) -> dict[str, 
         return {"put_s": written - start, "visible_s": shown - written, "cpu_s": builder_cpu(proc) - cpu}
 
 
-def run(store_path: Path, code: Path, label: str, codes: list[str]) -> dict[str, object]:
+@dataclass(frozen=True)
+class Run:
+    """One code's server: start-up seconds, each move's figures, the server's memory after them."""
+
+    startup_s: float
+    moves: list[dict[str, float]]
+    rss_mib: float
+
+    def median(self, figure: str) -> float:
+        return statistics.median(m[figure] for m in self.moves)
+
+
+def run(store_path: Path, code: Path, label: str, codes: list[str]) -> Run:
     url = str(store_path)
     with open_store(url) as store, server(url, PORT, f"walking-{label}", code) as (base, proc, startup):
         time.sleep(5)  # the builder settles after its first publish
         moves = [move(base, store, proc, c) for c in codes]
         rss = sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)])
-    return {"startup_s": startup, "moves": moves, "rss_mib": rss / 2**20}
+    return Run(startup, moves, rss / 2**20)
 
 
 def main() -> None:
@@ -90,26 +103,20 @@ def main() -> None:
     end = os.getloadavg()
     for name, result in results.items():
         print(name, result, flush=True)
-    rows = []
+    rows: list[list[object]] = []
     for name, result in results.items():
-        moves = result["moves"]  # type: ignore[assignment]
-        visible = [m["visible_s"] for m in moves]  # type: ignore[index]
-        cpu = [m["cpu_s"] for m in moves]  # type: ignore[index]
         rows.append(
             [
                 name,
-                f"{result['startup_s']:.0f}",
-                " / ".join(f"{v:.2f}" for v in visible),
-                f"{statistics.median(visible):.2f}",
-                " / ".join(f"{c:.2f}" for c in cpu),
-                f"{statistics.median(cpu):.2f}",
-                f"{result['rss_mib']:,.0f}",
+                f"{result.startup_s:.0f}",
+                " / ".join(f"{m['visible_s']:.2f}" for m in result.moves),
+                f"{result.median('visible_s'):.2f}",
+                " / ".join(f"{m['cpu_s']:.2f}" for m in result.moves),
+                f"{result.median('cpu_s'):.2f}",
+                f"{result.rss_mib:,.0f}",
             ]
         )
-    base_v = statistics.median(m["visible_s"] for m in results["base"]["moves"])  # type: ignore[index]
-    after_v = statistics.median(m["visible_s"] for m in results["after"]["moves"])  # type: ignore[index]
-    base_c = statistics.median(m["cpu_s"] for m in results["base"]["moves"])  # type: ignore[index]
-    after_c = statistics.median(m["cpu_s"] for m in results["after"]["moves"])  # type: ignore[index]
+    base, after = results["base"], results["after"]
     text = "\n".join(
         [
             f"`python -m bench.bench_walking_edits --baseline {args.baseline} --scale {args.scale} --moves"
@@ -134,8 +141,9 @@ def main() -> None:
                 rows,
             ),
             "",
-            f"Median PUT to /coverage {base_v / after_v:.1f}× faster, builder CPU per move"
-            f" {base_c / after_c:.1f}× less than the code before, in the same run.",
+            f"Median PUT to /coverage {base.median('visible_s') / after.median('visible_s'):.1f}× faster,"
+            f" builder CPU per move {base.median('cpu_s') / after.median('cpu_s'):.1f}× less than the code"
+            " before, in the same run.",
         ]
     )
     write_section("walking-edits", text)

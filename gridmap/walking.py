@@ -546,7 +546,7 @@ class PointSnaps:
         for known, snaps in zip(self._keys, self._snaps, strict=True):
             if not len(todo):
                 break
-            at = known.get_indexer(keys[todo])
+            at = known.get_indexer(pd.Index(keys[todo]))
             hit = at >= 0
             rows, at = todo[hit], at[hit]
             segment[rows], along[rows], leg[rows] = snaps.segment[at], snaps.along[at], snaps.leg[at]
@@ -682,5 +682,7 @@ def _moved(
             reach = np.flatnonzero((snaps.segment >= 0) & (wide[network.u[on]] | wide[network.v[on]]))
             d, f = node_distances(network, _taken(snaps, reach), cutoff)
             distance[near] = d[near]
-            nearest[near] = np.where(f[near] >= 0, reach[np.maximum(f[near], 0)], -1)
+            found = f[near] >= 0
+            nearest[near] = -1
+            nearest[near[found]] = reach[f[near][found]]
     return Sources(network, keys, snaps, distance, nearest, cutoff)

@@ -204,7 +204,11 @@ def test_facilities_moved_added_and_removed_equal_a_search_from_them_all(seed: i
             at = at.copy()
             at[i] += rng.normal(0, 60 if edit == 0 else 900, 2)
         elif edit == 2:  # added, sometimes on top of another
-            new = at[[int(rng.integers(len(at)))]] if len(at) and rng.random() < 0.3 else rng.uniform(lo, hi, (1, 2))
+            new = (
+                at[[int(rng.integers(len(at)))]]
+                if len(at) and rng.random() < 0.3
+                else rng.uniform(lo, hi, (1, 2))
+            )
             at = np.insert(at, int(rng.integers(len(at) + 1)), new, axis=0)
         elif edit == 3 and len(at):  # removed
             at = np.delete(at, int(rng.integers(len(at))), axis=0)
@@ -230,6 +234,6 @@ def test_many_facilities_changed_at_once_are_searched_again_whole() -> None:
     network = build_network(line, UTM)
     before = sources(network, np.column_stack([np.arange(100.0) * 50, np.zeros(100)]), 500.0)
     shifted = np.column_stack([np.arange(100.0) * 50 + 1, np.zeros(100)])  # every one moved 1 m
-    assert 2 * 100 > MOST_MOVED
+    assert MOST_MOVED < 2 * 100
     after = sources(network, shifted, 500.0, before)
     np.testing.assert_array_equal(after.distance, node_distances(network, snap(network, shifted), 500.0)[0])
