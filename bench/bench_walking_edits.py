@@ -59,7 +59,7 @@ with open_store(path) as store:
         site = store.read("service_points", codes=[code])
         p = site.geometry.iloc[0]
         store.upsert("service_points", site.set_geometry([shapely.Point(p.x + 0.0015, p.y)], crs=site.crs))
-        profile = cProfile.Profile()
+        profile = cProfile.Profile(time.process_time)
         wall, cpu = time.perf_counter(), time.process_time()
         profile.enable(); live.refresh(); profile.disable()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -158,7 +158,8 @@ def live_report(args: argparse.Namespace, counts: dict[str, int], results: dict[
             f" households, {counts['service_points']:,} service points, {counts['roads']:,} roads);"
             " per code a child process keeps the builder's `LiveAnalysis` and times its `refresh`"
             " after each service point moved 150 m east through the store (the same points for both"
-            " codes; the walking measure's share from a profile of the refresh, so slightly inflated)."
+            " codes; the walking measure's share from a profile of the refresh, its CPU seconds,"
+            " slightly inflated by the profiling)."
             " 1-minute load average"
             f" {load[0]:.1f} at the end (2 cores, shared with other work).",
             "",
