@@ -566,6 +566,7 @@ class PointSnaps:
         """Keep new snaps: the first (the whole city's) as they are; later ones gathered into the
         second set while it stays small next to the first, so a lookup asks at most two tables."""
         if len(self._keys) < 2:
+            keys.get_indexer(keys[:1])  # its hash table built now, not by the first edit's lookup
             self._keys.append(keys)
             self._snaps.append(snaps)
             return
