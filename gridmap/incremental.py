@@ -259,7 +259,9 @@ def _update(
     inside, rows = region(frames, derived, touched, region_grids, _widest_reach(frames, opts))
     if len(rows) > whole_share * max(len(frames["households"]), 1):  # the same figures, sooner
         return analyze(frames, opts, measure=measure), streets
-    part = analyze(inside, opts, measure=measure) if touched else None
+    # The part's households walk to every service point, from the distances the whole analysis keeps.
+    walks = dataclasses.replace(opts.walking, sites=frames.get("service_points"))
+    part = analyze(inside, dataclasses.replace(opts, walking=walks), measure=measure) if touched else None
     return _splice(analysis, part, frames, derived, touched, rows, opts, measure), streets
 
 

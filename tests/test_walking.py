@@ -7,8 +7,21 @@ import numpy as np
 import pyproj
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gridmap.walking import build_network, reachable_lines, snap, walk_to_nearest
+import gridmap.walking
+from gridmap.walking import (
+    MOST_MOVED,
+    Network,
+    PointSnaps,
+    build_network,
+    node_distances,
+    reachable_lines,
+    snap,
+    sources,
+    walk_to_nearest,
+)
 
 UTM = pyproj.CRS.from_epsg(32650)
 
@@ -128,3 +141,99 @@ def test_snapping_finds_the_nearest_segment_exactly() -> None:
     )
     assert got.leg == pytest.approx(exact, abs=1e-9)
     assert shapely.distance(segments[got.segment], shapely.points(points)) == pytest.approx(exact, abs=1e-9)
+
+
+def test_kept_snaps_equal_snapping_and_snap_each_place_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    network = build_network(RIVER, UTM)
+    asked: list[int] = []
+    real = gridmap.walking.snap
+    monkeypatch.setattr(gridmap.walking, "snap", lambda net, xy: asked.append(len(xy)) or real(net, xy))
+    kept = PointSnaps(network)
+    homes = np.array([[0.0, 120], [0, 120], [600, -90], [np.nan, np.nan], [990, 80]])
+    first = kept.snap(homes)
+    assert asked == [3]  # the two at one place snapped once, the one without a place not at all
+    want = real(network, homes)
+    for got, expected in ((first.segment, want.segment), (first.along, want.along), (first.leg, want.leg)):
+        np.testing.assert_array_equal(got, expected)
+    again = kept.snap(homes[[4, 2, 0]])
+    assert asked == [3]  # all known: nothing snapped
+    np.testing.assert_array_equal(again.leg, want.leg[[4, 2, 0]])
+    moved = kept.snap(np.array([[600.0, -90], [100, 90]]))
+    assert asked == [3, 1] and len(kept) == 4  # only the new place
+    assert moved.leg[1] == pytest.approx(10.0) and moved.along[1] == pytest.approx(1100.0)
+
+
+def test_a_moved_facility_changes_the_nodes_around_it() -> None:
+    # A straight road of 100 m segments from 0 to 3,000 m; facilities at 0 and 3,000 m, cut-off 1,050 m.
+    network = build_network(roads([(float(x), 0.0) for x in range(0, 3001, 100)]), UTM)
+    node_x = np.empty(network.nodes)
+    node_x[network.u], node_x[network.v] = network.start[:, 0], network.end[:, 0]
+    order = np.argsort(node_x)
+    before = sources(network, np.array([[0.0, 0], [3000, 0]]), 1050.0)
+    assert np.isinf(before.distance[order][11:20]).all()  # 1,100–1,900 m: beyond both
+    moved = sources(network, np.array([[0.0, 0], [2000, 0]]), 1050.0, before)  # the second 1 km west
+    x = np.arange(0, 3001, 100.0)
+    np.testing.assert_allclose(moved.distance[order], np.minimum(x, np.abs(x - 2000)), atol=1e-6)
+    nearest = moved.nearest[order].tolist()
+    assert nearest[:10] == [0] * 10 and nearest[11:] == [1] * 20  # 1,000 m: as near to both
+
+
+def _lattice(rng: np.random.Generator) -> Network:
+    """A jittered street lattice with a diagonal, a river (no crossings at two rows) and a dead end."""
+    xs, ys = np.cumsum(rng.uniform(60, 400, 9)), np.cumsum(rng.uniform(60, 400, 8))
+    lines = [[(x, ys[0]), *((x, y) for y in ys[1:])] for x in xs[::2]]
+    lines += [[(x, ys[0]), (x, ys[3])] for x in xs[1::2]] + [[(x, ys[4]), (x, ys[-1])] for x in xs[1::2]]
+    lines += [[(xs[0], y), *((x, y) for x in xs[1:])] for y in ys]
+    lines += [[(xs[0], ys[0]), (xs[-1], ys[-1])], [(xs[-1], ys[0]), (xs[-1] + 500, ys[0] - 300)]]
+    return build_network(roads(*lines), UTM)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), edits=st.lists(st.integers(0, 5), min_size=1, max_size=6))
+def test_facilities_moved_added_and_removed_equal_a_search_from_them_all(seed: int, edits: list[int]) -> None:
+    rng = np.random.default_rng(seed)
+    network = _lattice(rng)
+    lo, hi = network.start.min(axis=0) - 200, network.start.max(axis=0) + 200
+    homes = snap(network, rng.uniform(lo, hi, (400, 2)))
+    at = rng.uniform(lo, hi, (int(rng.integers(1, 12)), 2))
+    cutoff = float(rng.choice([300.0, 800.0, 2000.0]))
+    state = sources(network, at, cutoff)
+    for edit in edits:
+        if edit <= 1 and len(at):  # moved a little or far
+            i = int(rng.integers(len(at)))
+            at = at.copy()
+            at[i] += rng.normal(0, 60 if edit == 0 else 900, 2)
+        elif edit == 2:  # added, sometimes on top of another
+            new = (
+                at[[int(rng.integers(len(at)))]]
+                if len(at) and rng.random() < 0.3
+                else rng.uniform(lo, hi, (1, 2))
+            )
+            at = np.insert(at, int(rng.integers(len(at) + 1)), new, axis=0)
+        elif edit == 3 and len(at):  # removed
+            at = np.delete(at, int(rng.integers(len(at))), axis=0)
+        elif edit == 4:  # several at once, as a whole layer written again
+            at = np.concatenate([at[rng.permutation(len(at))][1:], rng.uniform(lo, hi, (2, 2))])
+        else:  # without a place
+            at = np.concatenate([at, [[np.nan, np.nan]]])
+        state = sources(network, at, cutoff, state)
+        distance, nearest = node_distances(network, snap(network, at), cutoff)
+        np.testing.assert_array_equal(state.distance, distance)
+        # Facilities at one place are equally near: compare where they stand, not which row.
+        np.testing.assert_array_equal(state.nearest >= 0, nearest >= 0)
+        got, want = state.walk(homes), walk_to_nearest(network, homes, snap(network, at), cutoff)
+        np.testing.assert_array_equal(got.metres, want.metres)
+        np.testing.assert_array_equal(got.facility >= 0, want.facility >= 0)
+        if len(at):  # none left: nothing is near
+            np.testing.assert_array_equal(at[np.maximum(state.nearest, 0)], at[np.maximum(nearest, 0)])
+            np.testing.assert_array_equal(at[np.maximum(got.facility, 0)], at[np.maximum(want.facility, 0)])
+
+
+def test_many_facilities_changed_at_once_are_searched_again_whole() -> None:
+    line = roads([(0.0, 0.0), (5000.0, 0.0)])
+    network = build_network(line, UTM)
+    before = sources(network, np.column_stack([np.arange(100.0) * 50, np.zeros(100)]), 500.0)
+    shifted = np.column_stack([np.arange(100.0) * 50 + 1, np.zeros(100)])  # every one moved 1 m
+    assert MOST_MOVED < 2 * 100
+    after = sources(network, shifted, 500.0, before)
+    np.testing.assert_array_equal(after.distance, node_distances(network, snap(network, shifted), 500.0)[0])

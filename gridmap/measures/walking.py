@@ -47,14 +47,16 @@ def _walking(inputs: Inputs) -> Figures:
     network = inputs.walking.networks.network_of(roads, inputs.metric)
     if not network.segments:
         return Figures(note=NO_ROADS)
-    sites = inputs.layers["service_points"]
-    facilities = snap(network, metric_xy(sites, inputs.metric))
-    cutoff = inputs.walking.cutoff_m
-    households = walk_to_nearest(network, snap(network, inputs.households_xy), facilities, cutoff)
+    # A part of the city walks to the whole city's service points when it is told them (as the whole
+    # analysis does); points and service points are snapped once per network, a moved one searched around.
+    sites = inputs.walking.sites if inputs.walking.sites is not None else inputs.layers["service_points"]
+    networks = inputs.walking.networks
+    facilities = networks.sources_of(network, metric_xy(sites, inputs.metric), inputs.walking.cutoff_m)
+    households = facilities.walk(networks.snap(network, inputs.households_xy))
     buildings = inputs.layers["buildings"]
     centres = shapely.point_on_surface(np.asarray(buildings.geometry.values, dtype=object))
     x, y = transformer(buildings.crs, inputs.metric).transform(shapely.get_x(centres), shapely.get_y(centres))
-    by_building = walk_to_nearest(network, snap(network, np.column_stack([x, y])), facilities, cutoff)
+    by_building = facilities.walk(networks.snap(network, np.column_stack([x, y])))
     codes = pd.array(sites["code"].astype("string").to_numpy(), dtype="string")
     counts = {"buildings": inputs.per_grid(inputs.building_grid)}
     for _, metres in LIFE_CIRCLES:
@@ -130,10 +132,10 @@ def life_circle_counts(
     sites = analysis.frames["service_points"]
     if not len(sites):
         return rows[0]
-    homes = snap(network, metric_xy(households, metric))
+    homes = opts.networks.snap(network, metric_xy(households, metric))
     centres = shapely.point_on_surface(np.asarray(buildings.geometry.values, dtype=object))
     bx, by = transformer(buildings.crs, metric).transform(shapely.get_x(centres), shapely.get_y(centres))
-    places = {"households": homes, "buildings": snap(network, np.column_stack([bx, by]))}
+    places = {"households": homes, "buildings": opts.networks.snap(network, np.column_stack([bx, by]))}
     kinds = sites["kind"].astype("string").fillna(NO_KIND).str.strip().replace("", NO_KIND)
     site_places = snap(network, metric_xy(sites, metric))
     for kind in sorted(kinds.unique()):

@@ -11,12 +11,15 @@ import pytest
 import shapely
 from typer.testing import CliRunner
 
+import gridmap.walking
 from gridmap.analysis import Analysis, AnalysisOptions, analyze
+from gridmap.assignment import GridLocator
 from gridmap.cli import app
 from gridmap.frames import conform
 from gridmap.incremental import update
 from gridmap.measures.walking import NO_ROADS, life_circles_by_kind
 from gridmap.reports import write_outputs
+from gridmap.sample import generate
 from gridmap.siting import site
 from gridmap.walking import build_network, snap, walk_matrix
 from tests.test_analysis import METRIC, NO_RANGE, X0, Y0, frame
@@ -147,6 +150,47 @@ def test_an_edit_that_leaves_the_roads_alone_keeps_their_network() -> None:
     assert options.walking.networks.network is not built  # new roads: built again
     # The north bank is now its own piece, left out: h1 walks 200 m to the south bank road.
     assert again.households.set_index("code").loc["h1", "service_walk_m"] == pytest.approx(200.0)
+
+
+def test_service_points_moved_added_and_removed_walk_as_a_full_analysis_without_snapping_homes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One options object across edits, as the builder keeps it: every household and building is
+    snapped once, by the first analysis; each edit's figures equal a fresh analysis of the edited city."""
+    frames = generate(scale=2)
+    options = AnalysisOptions()
+    analysis = analyze(frames, options)
+    kept = options.walking.networks.points
+    assert kept is not None and len(kept) > 0.5 * len(frames["households"])
+    snapped: list[int] = []  # points snapped by the updates (not by the fresh analyses they are held to)
+    counting = [False]
+    real = gridmap.walking.snap
+    monkeypatch.setattr(
+        gridmap.walking, "snap", lambda net, xy: (counting[0] and snapped.append(len(xy))) or real(net, xy)
+    )
+    sites = frames["service_points"]
+    xy = sites.geometry.get_coordinates().to_numpy()
+    moved = sites.set_geometry(gpd.points_from_xy(xy[:, 0] + np.where(sites.index == 3, 0.004, 0), xy[:, 1]))
+    added = gpd.GeoDataFrame(
+        pd.concat(
+            [moved, moved.iloc[[0]].assign(code="NEW-POINT").set_geometry([shapely.Point(*xy[7] + 0.002)])]
+        ),
+        crs=sites.crs,
+    ).reset_index(drop=True)
+    removed = added.drop(index=5).reset_index(drop=True)
+    locator = GridLocator(frames["grids"])
+    for edited in (moved, added, removed):
+        counting[0] = True
+        analysis, _ = update(frames, analysis, {"service_points": edited}, options, locator=locator)
+        counting[0] = False
+        want = analyze(frames, AnalysisOptions())
+        hh, want_hh = analysis.households.set_index("code"), want.households.set_index("code")
+        pd.testing.assert_series_equal(hh["service_walk_m"], want_hh["service_walk_m"])
+        pd.testing.assert_series_equal(hh["service_walk_code"], want_hh["service_walk_code"])
+        for column in ("walk_300_households", "walk_500_households", "walk_1000_buildings", "walk_500_share"):
+            pd.testing.assert_series_equal(analysis.grids[column], want.grids[column])
+    assert snapped and max(snapped) <= 2  # a moved or added service point each time, never a household
+    assert options.walking.networks.points is kept
 
 
 def test_siting_on_foot_keeps_the_service_point_and_crosses_no_river() -> None:

@@ -1,0 +1,268 @@
+"""A service point moved at city scale with the walking network: PUT to /coverage, before and after.
+
+    .venv/bin/python -m bench.bench_walking_edits --baseline DIR [--scale 200] [--moves 5]
+
+Workload: the city GeoPackage of `bench.bench_city` (scale 200: 5,023,863
+households, 12,200 grids, 2,978 service points, 28,162 roads), copied aside
+first. For each code in turn (`base`: the checkout at DIR, the code before
+walking edits were kept; `after`: this checkout), one `gridmap serve --workers 2`
+over the copy with an empty folder of published analyses, then `--moves`
+service points moved 150 m east one after the other through the API (PUT):
+for each, the time from the PUT's reply until /coverage carries the store's
+revision of the write, and the builder processes' CPU seconds meanwhile. The
+same service points are moved by both codes (the second code moves each a
+further 150 m), nothing else runs from the benchmark meanwhile.
+Writes bench/RESULTS.md section "walking-edits".
+
+    .venv/bin/python -m bench.bench_walking_edits --baseline DIR --live [--scale 20] [--moves 5]
+
+The builder's refresh alone, in-process: per code a child process (that
+code's `gridmap` only) keeps a `LiveAnalysis` of a copy of the city and times
+`refresh` after each service point moved through the store: wall and CPU
+seconds of the refresh, and of the walking measure inside it. Writes section
+"walking-edits-live".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from bench.bench_serving import ADMIN, builder_cpu, server
+from bench.common import WORK, table, write_section
+from gridmap.stores import Store, open_store
+
+PORT = 8170
+
+LIVE = """
+import json, sys, time, cProfile, pstats, shapely
+from gridmap.serving import LiveAnalysis
+from gridmap.stores import open_store
+path, codes = sys.argv[1], sys.argv[2].split(",")
+out = {"moves": []}
+with open_store(path) as store:
+    live = LiveAnalysis(store)
+    start = time.perf_counter(); live.refresh(); out["first_s"] = time.perf_counter() - start
+    for code in codes:
+        site = store.read("service_points", codes=[code])
+        p = site.geometry.iloc[0]
+        store.upsert("service_points", site.set_geometry([shapely.Point(p.x + 0.0015, p.y)], crs=site.crs))
+        profile = cProfile.Profile(time.process_time)
+        wall, cpu = time.perf_counter(), time.process_time()
+        profile.enable(); live.refresh(); profile.disable()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        stats = pstats.Stats(profile).stats
+        walk = sum(v[3] for k, v in stats.items() if k[2] == "_walking" and k[0].endswith("walking.py"))
+        out["moves"].append({"wall_s": wall, "cpu_s": cpu, "walking_s": walk})
+print(json.dumps(out))
+"""
+
+
+def move(base: str, store: Store, proc: psutil.Process, code: str) -> dict[str, float]:
+    """PUT service point `code` 150 m east; seconds until /coverage shows it, builder CPU meanwhile."""
+    with httpx.Client(base_url=base, timeout=120, headers=ADMIN) as client:
+        feature = client.get(f"/collections/service_points/items/{code}").json()
+        x, y = feature["geometry"]["coordinates"][:2]
+        feature["geometry"] = {"type": "Point", "coordinates": [x + 0.0015, y]}
+        feature = {k: feature[k] for k in ("type", "properties", "geometry")}
+        cpu = builder_cpu(proc)
+        start = time.perf_counter()
+        put = client.put(f"/collections/service_points/items/{code}", json=feature)
+        written = time.perf_counter()
+        assert put.status_code == 200, put.text[:300]
+        revision = store.revision()
+        while True:
+            reply = client.get("/coverage", params={"level": "streets"})
+            if reply.headers.get("X-Gridmap-Revision") == revision:
+                break
+            if time.perf_counter() - written > 600:
+                raise RuntimeError("the move never reached /coverage")
+            time.sleep(0.05)
+        shown = time.perf_counter()
+        return {"put_s": written - start, "visible_s": shown - written, "cpu_s": builder_cpu(proc) - cpu}
+
+
+@dataclass(frozen=True)
+class Run:
+    """One code's server: start-up seconds, each move's figures, the server's memory after them."""
+
+    startup_s: float
+    moves: list[dict[str, float]]
+    rss_mib: float
+
+    def median(self, figure: str) -> float:
+        return statistics.median(m[figure] for m in self.moves)
+
+
+def run(store_path: Path, code: Path, label: str, codes: list[str]) -> Run:
+    url = str(store_path)
+    with open_store(url) as store, server(url, PORT, f"walking-{label}", code) as (base, proc, startup):
+        time.sleep(5)  # the builder settles after its first publish
+        moves = [move(base, store, proc, c) for c in codes]
+        rss = sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)])
+    return Run(startup, moves, rss / 2**20)
+
+
+def live(store_path: Path, code: Path, codes: list[str]) -> dict[str, object]:
+    """`LIVE` in a child process running the `gridmap` of `code` on a copy of `store_path`."""
+    copy = store_path.with_name(f"{store_path.stem}-live.gpkg")
+    shutil.copyfile(store_path, copy)
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", LIVE, str(copy), ",".join(codes)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        copy.unlink(missing_ok=True)
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def live_report(args: argparse.Namespace, counts: dict[str, int], results: dict[str, dict[str, Any]]) -> str:
+    load = os.getloadavg()
+    rows: list[list[object]] = []
+    for name, result in results.items():
+        moves = result["moves"]
+        rows.append(
+            [
+                name,
+                f"{result['first_s']:.1f}",
+                " / ".join(f"{m['wall_s']:.2f}" for m in moves),
+                " / ".join(f"{m['cpu_s']:.2f}" for m in moves),
+                f"{statistics.median(m['cpu_s'] for m in moves):.2f}",
+                " / ".join(f"{m['walking_s']:.2f}" for m in moves),
+            ]
+        )
+    cpu = {n: statistics.median(m["cpu_s"] for m in r["moves"]) for n, r in results.items()}
+    walk = {n: statistics.median(m["walking_s"] for m in r["moves"]) for n, r in results.items()}
+    return "\n".join(
+        [
+            f"`python -m bench.bench_walking_edits --baseline {args.baseline} --live --scale {args.scale}"
+            f" --moves {args.moves}`: the city GeoPackage at scale {args.scale} ({counts['households']:,}"
+            f" households, {counts['service_points']:,} service points, {counts['roads']:,} roads);"
+            " per code a child process keeps the builder's `LiveAnalysis` and times its `refresh`"
+            " after each service point moved 150 m east through the store (the same points for both"
+            " codes; the walking measure's share from a profile of the refresh, its CPU seconds,"
+            " slightly inflated by the profiling)."
+            " 1-minute load average"
+            f" {load[0]:.1f} at the end (2 cores, shared with other work).",
+            "",
+            table(
+                [
+                    "code",
+                    "first analysis (s)",
+                    "refresh wall (s)",
+                    "refresh CPU (s)",
+                    "median CPU (s)",
+                    "walking measure in it (s)",
+                ],
+                rows,
+            ),
+            "",
+            f"Builder CPU per move {cpu['base'] / cpu['after']:.1f}× less (median), the walking measure's"
+            f" part {walk['base'] / max(walk['after'], 1e-3):.0f}× less, in the same run.",
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", type=Path, required=True, help="a checkout of the code before")
+    parser.add_argument("--scale", type=int, default=200)
+    parser.add_argument("--moves", type=int, default=5)
+    parser.add_argument("--live", action="store_true", help="the builder's refresh in-process, not served")
+    args = parser.parse_args()
+    source = WORK / f"city{args.scale}.gpkg"
+    if args.live:
+        with open_store(str(source)) as store:
+            counts = store.counts()
+            sites = store.read("service_points")
+        step = max(len(sites) // args.moves, 1)
+        codes = [str(c) for c in sites["code"].iloc[::step][: args.moves]]
+        found = {
+            "base": live(source, args.baseline.resolve(), codes),
+            "after": live(source, Path(__file__).resolve().parents[1], codes),
+        }
+        print(json.dumps(found), flush=True)
+        write_section("walking-edits-live", live_report(args, counts, found))
+        return
+    copy = WORK / f"city{args.scale}-walking-edits.gpkg"
+    shutil.copyfile(source, copy)
+    load = os.getloadavg()
+    with open_store(str(copy)) as store:
+        counts = store.counts()
+        sites = store.read("service_points")
+    step = max(len(sites) // args.moves, 1)
+    codes = [str(c) for c in sites["code"].iloc[::step][: args.moves]]
+    results = {
+        "base": run(copy, args.baseline.resolve(), "base", codes),
+        "after": run(copy, Path(__file__).resolve().parents[1], "after", codes),
+    }
+    copy.unlink()
+    end = os.getloadavg()
+    for name, result in results.items():
+        print(name, result, flush=True)
+    rows: list[list[object]] = []
+    for name, result in results.items():
+        rows.append(
+            [
+                name,
+                f"{result.startup_s:.0f}",
+                " / ".join(f"{m['visible_s']:.2f}" for m in result.moves),
+                f"{result.median('visible_s'):.2f}",
+                " / ".join(f"{m['cpu_s']:.2f}" for m in result.moves),
+                f"{result.median('cpu_s'):.2f}",
+                f"{result.rss_mib:,.0f}",
+            ]
+        )
+    base, after = results["base"], results["after"]
+    text = "\n".join(
+        [
+            f"`python -m bench.bench_walking_edits --baseline {args.baseline} --scale {args.scale} --moves"
+            f" {args.moves}`: the city GeoPackage ({counts['households']:,} households,"
+            f" {counts['service_points']:,} service points, {counts['roads']:,} roads), served by"
+            " `gridmap serve --workers 2` with each code in turn; the same service points moved 150 m east"
+            " one after another through the API (PUT), each timed from the PUT's reply until /coverage"
+            " carries its revision; builder CPU: the builder processes' user + system seconds over the same"
+            f" span. Load average (1/5/15 min) {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at the start,"
+            f" {end[0]:.1f} / {end[1]:.1f} / {end[2]:.1f} at the end (2 cores, shared with other work).",
+            "",
+            table(
+                [
+                    "code",
+                    "start-up (s)",
+                    "PUT to /coverage (s)",
+                    "median (s)",
+                    "builder CPU per move (s)",
+                    "median CPU (s)",
+                    "server RSS after (MiB)",
+                ],
+                rows,
+            ),
+            "",
+            f"Median PUT to /coverage {base.median('visible_s') / after.median('visible_s'):.1f}× faster,"
+            f" builder CPU per move {base.median('cpu_s') / after.median('cpu_s'):.1f}× less than the code"
+            " before, in the same run.",
+        ]
+    )
+    write_section("walking-edits", text)
+
+
+if __name__ == "__main__":
+    main()
