@@ -30,7 +30,7 @@ import shapely
 from gridmap.catalogue import Layer, get_layer
 from gridmap.crs import CRSInput, CRSSpec, parse_crs
 from gridmap.errors import CRSError, GridmapError, ImportCancelled, Problem, ValidationError
-from gridmap.frames import WGS84, conform
+from gridmap.frames import WGS84, conform, empty_frame
 from gridmap.ingest.area import ServiceArea, service_area
 from gridmap.ingest.changes import ChangeSet, change_set, merged_change_sets
 from gridmap.ingest.columns import ColumnMapping, map_columns
@@ -44,6 +44,7 @@ from gridmap.ingest.geometry import (
 )
 from gridmap.ingest.readers import Source, VectorRows, read_source, read_vector_slice, vector_rows
 from gridmap.ingest.rejects import ROW, rejected_rows
+from gridmap.ingest.spool import Spool
 from gridmap.ingest.spreadsheet import mangled_columns
 from gridmap.ingest.values import TEXT, read_fields
 from gridmap.stores.base import Store
@@ -584,6 +585,7 @@ class _FirstPass:
     mapping: ColumnMapping
     declared: CRSSpec
     context: _Context
+    spool: Spool
     problems: list[Problem] = field(default_factory=list)
     repaired: list[Problem] = field(default_factory=list)
     placed: int = 0
@@ -601,11 +603,12 @@ def _import_chunked(
 
     The first pass checks every chunk and keeps only what decides the import:
     the problems, every code (for repeats across chunks) and the change set's
-    counts. Nothing is written unless the whole file passed (or, with
-    `skip_invalid`, which rows are refused). The second pass reads the chunks
-    again, derives `grid_code` against grids and buildings read once, and hands
-    them to `Store.replace_chunks`, which writes them in one transaction: a
-    failure anywhere still changes nothing.
+    counts; the checked rows wait on disk (`Spool`). Nothing is written unless
+    the whole file passed (or, with `skip_invalid`, which rows are refused).
+    The second pass takes the chunks back from the spool, derives `grid_code`
+    against grids and buildings read once, and hands them to
+    `Store.replace_chunks`, which writes them in one transaction: a failure
+    anywhere still changes nothing.
     """
     say = options.progress or _quiet
 
@@ -614,7 +617,24 @@ def _import_chunked(
             say(f"reading rows {start + 1:,}–{min(start + size, slices.rows):,} of {slices.rows:,}")
             yield start, read_vector_slice(slices, spec, start, size, encoding=options.encoding)
 
-    seen = _first_pass(store, spec, slices, chunks(), options)
+    with Spool(spec) as spool:
+        return _written(store, spec, slices, size, options, started, chunks(), spool)
+
+
+def _written(
+    store: Store,
+    spec: Layer,
+    slices: VectorRows,
+    size: int,
+    options: _Options,
+    started: float,
+    chunks: Iterator[tuple[int, Source]],
+    spool: Spool,
+) -> ImportReport:
+    """`_import_chunked` with its spool: validate into it, report, then write from it."""
+    say = options.progress or _quiet
+    stored = store.codes(spec.name)
+    seen = _first_pass(store, spec, slices, chunks, options, stored, spool)
     path = str(seen.source.path)
     whole_file = [p for p in seen.problems if p.row is None]
     if seen.problems and (not options.skip_invalid or whole_file):
@@ -626,9 +646,8 @@ def _import_chunked(
     assert seen.codes is not None
     kept = np.ones(len(seen.codes), dtype=bool)
     kept[refused - 1] = False
-    changes = merged_change_sets(
-        spec.name, seen.changes, store.codes(spec.name), seen.codes.filter(pa.array(kept))
-    )
+    changes = merged_change_sets(spec.name, seen.changes, stored, seen.codes.filter(pa.array(kept)))
+    del stored
     source = seen.source
     report = ImportReport(
         layer=spec.name,
@@ -660,27 +679,12 @@ def _import_chunked(
     derive = GridDeriver(store, spec, buildings=seen.context.parents.get("buildings"))
 
     def frames() -> Iterator[gpd.GeoDataFrame]:
-        for start, chunk in chunks():
-            found = _check_rows(
-                spec,
-                chunk,
-                seen.mapping,
-                seen.declared,
-                fix=options.fix,
-                context=seen.context,
-                store=store,
-                offset=start,
-            )
-            if not options.skip_invalid and any(p.row for p in found.problems):
-                raise ValidationError(path, [_shifted(p, start) for p in found.problems if p.row])
-            keep = np.ones(len(found.values), dtype=bool)
-            mine = refused[(refused > start) & (refused <= start + len(keep))]
-            keep[mine - start - 1] = False
-            frame = derive(_canonical(spec, found.values, found.geoms, keep))
+        for number, frame in enumerate(seen.spool.frames()):
+            derived = derive(frame)
             if options.check is not None:
-                options.check(frame)
-            say(f"writing rows {start + 1:,}–{start + len(keep):,} of {slices.rows:,}")
-            yield frame
+                options.check(derived)
+            say(f"writing chunk {number + 1:,} of {-(-slices.rows // size):,}")
+            yield derived
 
     report.written = store.replace_chunks(spec.name, frames())
     report.seconds = time.perf_counter() - started
@@ -688,7 +692,13 @@ def _import_chunked(
 
 
 def _first_pass(
-    store: Store, spec: Layer, slices: VectorRows, chunks: Iterator[tuple[int, Source]], options: _Options
+    store: Store,
+    spec: Layer,
+    slices: VectorRows,
+    chunks: Iterator[tuple[int, Source]],
+    options: _Options,
+    stored: pa.Array,
+    spool: Spool,
 ) -> _FirstPass:
     """Check every chunk, keeping its problems (rows numbered in the file) and its codes, not its rows."""
     seen: _FirstPass | None = None
@@ -696,7 +706,7 @@ def _first_pass(
         if seen is None:
             mapping = map_columns(spec, source.table.columns, tabular=source.tabular, ignore=options.ignore)
             declared = _declared_crs(source, options.crs)
-            seen = _FirstPass(source, mapping, declared, _context(store, spec, declared, None))
+            seen = _FirstPass(source, mapping, declared, _context(store, spec, declared, None), spool)
         found = _check_rows(
             spec,
             source,
@@ -732,13 +742,21 @@ def _first_pass(
         if seen.problems and not options.skip_invalid:
             continue  # the import is refused: only the rest of its problems are still wanted
         frame = _canonical(spec, found.values, found.geoms, keep)
-        current = store.read(spec.name, codes=frame["code"].astype(str).tolist())
+        spool.add(frame)
+        current = _stored_rows(store, spec, frame, stored)
         seen.changes.append(
             change_set(spec.name, current, frame, "replace", provided=seen.mapping.fields.keys())
         )
     if seen is None:
         raise ValidationError(str(slices.path), [Problem(None, None, Message("import.no_rows"))])
     return seen
+
+
+def _stored_rows(store: Store, spec: Layer, frame: gpd.GeoDataFrame, stored: pa.Array) -> gpd.GeoDataFrame:
+    """The stored rows of the chunk's codes, read only for the codes the layer holds (none when empty)."""
+    codes = pa.array(frame["code"].astype(str).to_numpy(dtype=object), pa.large_string())
+    held = codes.filter(pc.is_in(codes, value_set=stored)) if len(stored) else codes[:0]
+    return store.read(spec.name, codes=held.to_pylist()) if len(held) else empty_frame(spec)
 
 
 def _shifted(problem: Problem, offset: int) -> Problem:
@@ -763,16 +781,22 @@ def _repeats(codes: pa.Array, earlier: pa.Array | None, offset: int) -> list[Pro
         if earlier is not None and len(earlier)
         else np.full(n, -1)
     )
-    series = pd.Series(codes.to_numpy(zero_copy_only=False), dtype=object)
+    values = codes.to_numpy(zero_copy_only=False)
+    series = pd.Series(values, dtype=object)
     present = series.notna().to_numpy()
     within = series.duplicated(keep="first").to_numpy() & present
-    first_here = pd.Series(np.arange(n), index=series.to_numpy()).groupby(level=0).min()
     repeated = present & ((first_before >= 0) | within)
+    if not repeated.any():
+        return []
+    first_here: dict[object, int] = (
+        pd.Series(np.arange(n), index=values).groupby(level=0).min().to_dict() if within.any() else {}
+    )
     problems = []
-    for i in np.flatnonzero(repeated):
-        code = series.iat[i]
-        first = int(first_before[i]) + 1 if first_before[i] >= 0 else offset + int(first_here[code]) + 1
+    for i in np.flatnonzero(repeated).tolist():
+        code = values[i]
+        earlier_row = int(first_before[i])
+        first = earlier_row + 1 if earlier_row >= 0 else offset + first_here[code] + 1
         problems.append(
-            Problem(int(i) + 1, "code", Message("import.duplicate", code=repr(code), first=first), str(code))
+            Problem(i + 1, "code", Message("import.duplicate", code=repr(code), first=first), str(code))
         )
     return problems
