@@ -167,7 +167,8 @@ def merged_change_sets(layer: str, parts: list[ChangeSet], stored: pa.Array, inc
         for name, n in part.cleared.items():
             cleared[name] = cleared.get(name, 0) + n
     if len(stored):
-        gone = ~np.asarray(pc.is_in(stored, value_set=incoming).to_numpy(zero_copy_only=False), dtype=bool)
+        held = pc.is_in(stored, value_set=incoming.combine_chunks())
+        gone = ~np.asarray(held.to_numpy(zero_copy_only=False), dtype=bool)
         counts["removed"] = int(gone.sum())
         samples["removed"] = _smallest(stored, gone)
     return ChangeSet(layer, "replace", counts, samples, changed_fields, cleared)

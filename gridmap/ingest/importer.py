@@ -592,7 +592,8 @@ class _FirstPass:
     kept: int = 0
     rejected: list[pd.DataFrame] = field(default_factory=list)
     refused_rows: list[npt.NDArray[np.int64]] = field(default_factory=list)
-    codes: pa.Array | None = None
+    codes: list[pa.Array] = field(default_factory=list)
+    """Every row's code, chunk by chunk (null where a row has none)."""
     changes: list[ChangeSet] = field(default_factory=list)
 
 
@@ -643,10 +644,11 @@ def _written(
         raise ValidationError(path, [Problem(None, None, Message("import.every_row", n=slices.rows))])
     say("comparing with the store")
     refused = np.concatenate(seen.refused_rows) if seen.refused_rows else np.empty(0, np.int64)
-    assert seen.codes is not None
-    kept = np.ones(len(seen.codes), dtype=bool)
+    every = pa.chunked_array(seen.codes, pa.large_string())
+    kept = np.ones(len(every), dtype=bool)
     kept[refused - 1] = False
-    changes = merged_change_sets(spec.name, seen.changes, stored, seen.codes.filter(pa.array(kept)))
+    changes = merged_change_sets(spec.name, seen.changes, stored, every.filter(pa.array(kept)))
+    del every
     del stored
     source = seen.source
     report = ImportReport(
@@ -724,7 +726,7 @@ def _first_pass(
         if start == 0:
             seen.problems += [p for p in local if p.row is None]
         seen.problems += [_shifted(p, start) for p in rows]
-        seen.codes = codes if seen.codes is None else pa.concat_arrays([seen.codes, codes])
+        seen.codes.append(codes)
         keep = np.ones(len(found.values), dtype=bool)
         if rows and options.skip_invalid:
             refused = rejected_rows(source.table, rows)
@@ -772,15 +774,23 @@ def _code_array(values: pd.DataFrame) -> pa.Array:
     return pa.array(codes.astype(object).where(codes.notna(), None).to_numpy(), pa.large_string())
 
 
-def _repeats(codes: pa.Array, earlier: pa.Array | None, offset: int) -> list[Problem]:
+def _repeats(codes: pa.Array, earlier: list[pa.Array], offset: int) -> list[Problem]:
     """Each repeat in a chunk of a code already met, in an earlier chunk or earlier in it, naming the row
-    it first appeared in (rows numbered in the chunk; the first row in the file)."""
+    it first appeared in (rows numbered in the chunk; the first row in the file).
+
+    Earlier chunks are looked up one at a time: only one chunk's hash table is ever built, and the
+    codes are never copied into one array.
+    """
     n = len(codes)
-    first_before = (
-        np.asarray(pc.index_in(codes, value_set=earlier).fill_null(-1).to_numpy(zero_copy_only=False))
-        if earlier is not None and len(earlier)
-        else np.full(n, -1)
-    )
+    first_before = np.full(n, -1, dtype=np.int64)
+    start = 0
+    for chunk in earlier:
+        open_rows = first_before < 0
+        if open_rows.any():
+            at = pc.index_in(codes, value_set=chunk).fill_null(-1).to_numpy(zero_copy_only=False)
+            found = open_rows & (np.asarray(at) >= 0)
+            first_before[found] = np.asarray(at)[found] + start
+        start += len(chunk)
     values = codes.to_numpy(zero_copy_only=False)
     series = pd.Series(values, dtype=object)
     present = series.notna().to_numpy()
