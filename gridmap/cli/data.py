@@ -15,6 +15,7 @@ from gridmap.cli.app import StoreOption, app, console
 from gridmap.errors import GridmapError, ImportCancelled
 from gridmap.ingest import ImportReport, Mode, import_file
 from gridmap.ingest.changes import CHANGE_KINDS, ChangeSet
+from gridmap.ingest.importer import CHUNK_ROWS
 from gridmap.ingest.rejects import write_rejects
 from gridmap.settings import store_url
 from gridmap.stores import Store, open_store, store_exists
@@ -77,6 +78,7 @@ def import_command(
         Path | None,
         typer.Option(dir_okay=False),
     ] = None,
+    chunk_rows: Annotated[int, typer.Option(min=1)] = CHUNK_ROWS,
     store: StoreOption = None,
 ) -> None:
     """Import FILE into LAYER: validate all of it, show what would change, then write (or, with a
@@ -114,6 +116,7 @@ def import_command(
                 dry_run=dry_run,
                 preview=preview,
                 confirm=None if yes else _confirm_removal,
+                chunk_rows=chunk_rows,
             )
         except GridmapError:
             if creating:

@@ -66,3 +66,34 @@ def _grids_near(
     x0, y0 = np.nanmin(box[:, 0]) - PAD, np.nanmin(box[:, 1]) - PAD
     x1, y1 = np.nanmax(box[:, 2]) + PAD, np.nanmax(box[:, 3]) + PAD
     return store.read("grids", bbox=(float(x0), float(y0), float(x1), float(y1)))
+
+
+class GridDeriver:
+    """`with_grid_codes` for the chunks of one bulk import: grids (and, for households, every
+    building's grid) read and located once, not per chunk."""
+
+    def __init__(self, store: Store, spec: Layer, *, buildings: gpd.GeoDataFrame | None = None) -> None:
+        self._spec = spec
+        self._active = "grid_code" in spec.field_names
+        if not self._active:
+            return
+        self._grids = store.read("grids")
+        self._locator = GridLocator(self._grids)
+        if spec.name == "households":
+            register = store.read("buildings") if buildings is None else buildings
+            self._building_codes = register["code"]
+            self._building_grid = building_grids(self._grids, register)
+
+    def __call__(self, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """`frame` with `grid_code` derived (as `with_grid_codes` derives it)."""
+        if not self._active or frame.empty:
+            return frame
+        if self._spec.name == "buildings":
+            positions = building_grids(self._grids, frame)
+        elif self._spec.name == "households":
+            positions = household_grids(self._locator, frame, self._building_codes, self._building_grid)
+        else:
+            positions = self._locator.locate(*point_xy(frame))
+        out = frame.copy()
+        out["grid_code"] = codes_at(self._locator.codes, np.asarray(positions, dtype=np.intp))
+        return out

@@ -14,7 +14,7 @@ raised by the store's unique key, and nothing is written.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -30,11 +30,11 @@ import shapely
 from gridmap.catalogue import Layer, get_layer
 from gridmap.crs import CRSInput, CRSSpec, parse_crs
 from gridmap.errors import CRSError, GridmapError, ImportCancelled, Problem, ValidationError
-from gridmap.frames import WGS84, conform
-from gridmap.ingest.area import service_area
-from gridmap.ingest.changes import ChangeSet, change_set
+from gridmap.frames import WGS84, conform, empty_frame
+from gridmap.ingest.area import ServiceArea, service_area
+from gridmap.ingest.changes import ChangeSet, change_set, merged_change_sets
 from gridmap.ingest.columns import ColumnMapping, map_columns
-from gridmap.ingest.derive import SMALL_WRITE, with_grid_codes
+from gridmap.ingest.derive import SMALL_WRITE, GridDeriver, with_grid_codes
 from gridmap.ingest.geometry import (
     GEOMETRY,
     Geoms,
@@ -42,14 +42,17 @@ from gridmap.ingest.geometry import (
     from_columns,
     has_geometry_columns,
 )
-from gridmap.ingest.readers import Source, read_source
-from gridmap.ingest.rejects import rejected_rows
+from gridmap.ingest.readers import Source, VectorRows, read_source, read_vector_slice, vector_rows
+from gridmap.ingest.rejects import ROW, rejected_rows
+from gridmap.ingest.spool import Spool
 from gridmap.ingest.spreadsheet import mangled_columns
 from gridmap.ingest.values import TEXT, read_fields
 from gridmap.stores.base import Store
 from gridmap.texts import Message
 
 Mode = Literal["replace", "append", "create"]
+CHUNK_ROWS = 200_000
+"""Features per chunk of a big replace from a vector file: about 0.2 GB of frames at a time."""
 Progress = Callable[[str], None]
 MODES: tuple[Mode, ...] = ("replace", "append", "create")
 # Called with the frame exactly as it will be written, before anything is written (may raise).
@@ -109,6 +112,7 @@ def import_file(
     preview: Callable[[ImportReport], None] | None = None,
     confirm: Confirm | None = None,
     check: Check | None = None,
+    chunk_rows: int | None = None,
 ) -> ImportReport:
     """Import `path` into `layer` of `store`, or raise ValidationError (and change nothing).
 
@@ -126,10 +130,22 @@ def import_file(
     `preview`; `dry_run` stops there. A write that would remove features (a
     replace) or clear values of a field the file has no column for asks
     `confirm` (when given) and raises ImportCancelled on a no.
+
+    A replace from a vector file of more than `chunk_rows` features (default
+    `CHUNK_ROWS`) runs chunk by chunk, in memory bounded by the chunk
+    (`_import_chunked`), with the same result.
     """
     started = time.perf_counter()
     spec = _layer(layer, mode)
     file = Path(path)
+    size = chunk_rows or CHUNK_ROWS
+    if mode == "replace" and not spec.versioned:
+        slices = vector_rows(file, spec, source_layer=source_layer, encoding=encoding)
+        if slices is not None and slices.rows > size:
+            options = _Options(
+                crs, fix, progress, encoding, ignore, skip_invalid, dry_run, preview, confirm, check
+            )
+            return _import_chunked(store, spec, slices, size, options, started)
     (progress or _quiet)(f"reading {file.name}")
     source = read_source(file, spec, source_layer=source_layer, encoding=encoding)
     return import_source(
@@ -250,6 +266,94 @@ class _Checked:
     rejected: pd.DataFrame | None
 
 
+@dataclass
+class _Context:
+    """What every row of one import is checked against, read from the store once (not per chunk)."""
+
+    store: Store
+    area: ServiceArea
+    parents: dict[str, gpd.GeoDataFrame]
+    whole: bool
+    """Whether `parents` are the entire parent layers (not only the rows the values name)."""
+    _register: gpd.GeoDataFrame | None = None
+
+    def register(self) -> gpd.GeoDataFrame:
+        """Every building: read when some row must be placed by its address, then kept."""
+        if self._register is None:
+            self._register = self.store.read("buildings")
+        return self._register
+
+
+def _context(store: Store, spec: Layer, declared: CRSSpec, values: pd.DataFrame | None) -> _Context:
+    """The import's context; `values` None reads every parent layer whole (a chunked import)."""
+    area = service_area(store, spec.name, declared)
+    parents = {
+        parent.layer: (
+            store.read(parent.layer)
+            if values is None
+            else _parents(store, parent.layer, values, parent.field)
+        )
+        for parent in spec.parents
+    }
+    return _Context(store, area, parents, values is None or len(values) > SMALL_WRITE)
+
+
+@dataclass
+class _Found:
+    """One table's values and geometries as checked, with its problems (rows numbered within it)."""
+
+    values: pd.DataFrame
+    geoms: Geoms
+    problems: list[Problem]
+    repaired: list[Problem]
+    placed: int
+
+
+def _check_rows(
+    spec: Layer,
+    source: Source,
+    mapping: ColumnMapping,
+    declared: CRSSpec,
+    *,
+    fix: bool,
+    context: _Context | None,
+    store: Store,
+    offset: int = 0,
+) -> _Found:
+    """Every per-row check of `source.table` (duplicate codes aside: they span the file).
+
+    `offset` is the number of rows before this table in the file (a chunk's), for
+    the whole-file problems that name a row.
+    """
+    problems = [
+        Problem(None, column, Message("import.unmapped", why=why, column=column))
+        for column, why in mapping.unmapped.items()
+    ]
+    mangled = mangled_columns(spec, source.table, mapping, offset=offset)
+    if mangled:  # every row would fail on its code: say why once instead
+        raise ValidationError(str(source.path), mangled)
+    read = read_fields(spec, source.table, mapping, fix=fix)
+    values = read.values
+    problems += read.problems
+    geoms, geometry_problems = _source_geometries(source, mapping)
+    problems += geometry_problems
+    if context is None:
+        context = _context(store, spec, declared, values)
+    checked = check_and_transform(spec, geoms, declared, fix=fix, area=context.area)
+    problems += checked.problems
+    for parent in spec.parents:
+        problems += _unknown_parents(
+            store, values, parent.field, parent.layer, context.parents[parent.layer], whole=context.whole
+        )
+    reported = np.zeros(len(values), dtype=bool)
+    reported[[p.row - 1 for p in geometry_problems if p.row]] = True
+    placed, unplaced = _fill_missing(
+        spec, source, mapping, values, checked.geoms, context.parents.get("buildings"), reported, context
+    )
+    problems += unplaced
+    return _Found(values, checked.geoms, problems, read.repaired + checked.repaired, placed)
+
+
 def _validated(
     store: Store,
     spec: Layer,
@@ -268,32 +372,10 @@ def _validated(
     """
     if source.table.empty:
         raise ValidationError(str(source.path), [Problem(None, None, Message("import.no_rows"))])
-    problems = [
-        Problem(None, column, Message("import.unmapped", why=why, column=column))
-        for column, why in mapping.unmapped.items()
-    ]
-    mangled = mangled_columns(spec, source.table, mapping)
-    if mangled:  # every row would fail on its code: say why once instead
-        raise ValidationError(str(source.path), mangled)
-    read = read_fields(spec, source.table, mapping, fix=fix)
-    values = read.values
-    problems += read.problems
-    geoms, geometry_problems = _source_geometries(source, mapping)
-    problems += geometry_problems
-    area = service_area(store, spec.name, declared)
-    checked = check_and_transform(spec, geoms, declared, fix=fix, area=area)
-    problems += checked.problems
-    problems += _duplicate_codes(values)
-    parents = {parent.layer: _parents(store, parent.layer, values, parent.field) for parent in spec.parents}
-    for parent in spec.parents:
-        problems += _unknown_parents(store, values, parent.field, parent.layer, parents[parent.layer])
-    reported = np.zeros(len(values), dtype=bool)
-    reported[[p.row - 1 for p in geometry_problems if p.row]] = True
-    placed, unplaced = _fill_missing(
-        spec, source, mapping, values, checked.geoms, parents.get("buildings"), reported, store
-    )
-    problems += unplaced
-    repaired = read.repaired + checked.repaired
+    found = _check_rows(spec, source, mapping, declared, fix=fix, context=None, store=store)
+    values = found.values
+    problems = found.problems + _duplicate_codes(values)
+    repaired = found.repaired
     rejected: pd.DataFrame | None = None
     keep = np.ones(len(values), dtype=bool)
     if problems:
@@ -308,15 +390,22 @@ def _validated(
                 str(source.path), [Problem(None, None, Message("import.every_row", n=len(keep)))]
             )
         repaired = [p for p in repaired if p.row is None or keep[p.row - 1]]
-    frame = conform(
+    frame = _canonical(spec, values, found.geoms, keep)
+    return _Checked(frame, repaired, found.placed, rejected)
+
+
+def _canonical(
+    spec: Layer, values: pd.DataFrame, geoms: Geoms, keep: npt.NDArray[np.bool_]
+) -> gpd.GeoDataFrame:
+    """The rows kept, as the layer's canonical frame."""
+    return conform(
         spec,
         gpd.GeoDataFrame(
             values[keep].reset_index(drop=True),
-            geometry=gpd.GeoSeries(checked.geoms[keep]),
+            geometry=gpd.GeoSeries(geoms[keep]),
             crs=WGS84,
         ),
     )
-    return _Checked(frame, repaired, placed, rejected)
 
 
 def _declared_crs(source: Source, crs: CRSInput | None) -> CRSSpec:
@@ -367,8 +456,10 @@ def _parents(store: Store, layer: str, values: pd.DataFrame, name: str) -> gpd.G
 
 
 def _unknown_parents(
-    store: Store, values: pd.DataFrame, name: str, layer: str, known: gpd.GeoDataFrame
+    store: Store, values: pd.DataFrame, name: str, layer: str, known: gpd.GeoDataFrame, *, whole: bool
 ) -> list[Problem]:
+    """A problem per reference to a parent not in `known` (`whole`: the entire parent layer, so the
+    store is not asked again whether that layer is empty; a chunked import's write holds it)."""
     if name not in values:
         return []
     refs = values[name]
@@ -377,7 +468,8 @@ def _unknown_parents(
     unknown = refs.notna().to_numpy() & ~np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
     if not unknown.any():
         return []
-    hint = Message("import.parent_empty", layer=layer) if store.counts().get(layer, 0) == 0 else ""
+    empty = known.empty if whole else store.counts().get(layer, 0) == 0
+    hint = Message("import.parent_empty", layer=layer) if empty else ""
     return [
         Problem(
             int(i) + 1,
@@ -401,7 +493,7 @@ def _fill_missing(
     geoms: Geoms,
     buildings: gpd.GeoDataFrame | None,
     reported: npt.NDArray[np.bool_],
-    store: Store,
+    context: _Context,
 ) -> tuple[int, list[Problem]]:
     """Rows without geometry: households take their building's point (by code, else address); others fail.
 
@@ -425,7 +517,7 @@ def _fill_missing(
         at = pd.Index(buildings["code"]).get_indexer(values["building_code"].iloc[rows])
         found = _place(geoms, rows, at, buildings)
     if "address" in values and not found.all():
-        everyone = store.read("buildings")
+        everyone = context.register()
         keys = _address_key(everyone["address"])
         unique = keys[keys.notna() & ~keys.duplicated(keep=False)]
         by_address = pd.Index(unique).get_indexer(_address_key(values["address"].iloc[rows[~found]]))
@@ -464,3 +556,257 @@ def _problem_order(spec: Layer) -> Callable[[Problem], tuple[int, int]]:
     """File-level problems first, then by row, and within a row in the layer's field order."""
     order = {name: i for i, name in enumerate(spec.columns)}
     return lambda p: (p.row or 0, order.get(p.field or "", -1))
+
+
+# --- chunked imports ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The caller's options of `import_file`, carried into a chunked import."""
+
+    crs: CRSInput | None
+    fix: bool
+    progress: Progress | None
+    encoding: str | None
+    ignore: Collection[str]
+    skip_invalid: bool
+    dry_run: bool
+    preview: Callable[[ImportReport], None] | None
+    confirm: Confirm | None
+    check: Check | None
+
+
+@dataclass
+class _FirstPass:
+    """What the validating pass keeps of a file read chunk by chunk: no rows, only what decides."""
+
+    source: Source
+    mapping: ColumnMapping
+    declared: CRSSpec
+    context: _Context
+    spool: Spool
+    problems: list[Problem] = field(default_factory=list)
+    repaired: list[Problem] = field(default_factory=list)
+    placed: int = 0
+    kept: int = 0
+    rejected: list[pd.DataFrame] = field(default_factory=list)
+    refused_rows: list[npt.NDArray[np.int64]] = field(default_factory=list)
+    codes: list[pa.Array] = field(default_factory=list)
+    """Every row's code, chunk by chunk (null where a row has none)."""
+    changes: list[ChangeSet] = field(default_factory=list)
+
+
+def _import_chunked(
+    store: Store, spec: Layer, slices: VectorRows, size: int, options: _Options, started: float
+) -> ImportReport:
+    """A replace read, validated, derived and written `size` features at a time, in two passes.
+
+    The first pass checks every chunk and keeps only what decides the import:
+    the problems, every code (for repeats across chunks) and the change set's
+    counts; the checked rows wait on disk (`Spool`). Nothing is written unless
+    the whole file passed (or, with `skip_invalid`, which rows are refused).
+    The second pass takes the chunks back from the spool, derives `grid_code`
+    against grids and buildings read once, and hands them to
+    `Store.replace_chunks`, which writes them in one transaction: a failure
+    anywhere still changes nothing.
+    """
+    say = options.progress or _quiet
+
+    def chunks() -> Iterator[tuple[int, Source]]:
+        for start in range(0, slices.rows, size):
+            say(f"reading rows {start + 1:,}–{min(start + size, slices.rows):,} of {slices.rows:,}")
+            yield start, read_vector_slice(slices, spec, start, size, encoding=options.encoding)
+
+    with Spool(spec) as spool:
+        return _written(store, spec, slices, size, options, started, chunks(), spool)
+
+
+def _written(
+    store: Store,
+    spec: Layer,
+    slices: VectorRows,
+    size: int,
+    options: _Options,
+    started: float,
+    chunks: Iterator[tuple[int, Source]],
+    spool: Spool,
+) -> ImportReport:
+    """`_import_chunked` with its spool: validate into it, report, then write from it."""
+    say = options.progress or _quiet
+    stored = store.codes(spec.name)
+    seen = _first_pass(store, spec, slices, chunks, options, stored, spool)
+    path = str(seen.source.path)
+    whole_file = [p for p in seen.problems if p.row is None]
+    if seen.problems and (not options.skip_invalid or whole_file):
+        raise ValidationError(path, whole_file if options.skip_invalid else seen.problems)
+    if seen.kept == 0:
+        raise ValidationError(path, [Problem(None, None, Message("import.every_row", n=slices.rows))])
+    say("comparing with the store")
+    refused = np.concatenate(seen.refused_rows) if seen.refused_rows else np.empty(0, np.int64)
+    every = pa.chunked_array(seen.codes, pa.large_string())
+    kept = np.ones(len(every), dtype=bool)
+    kept[refused - 1] = False
+    changes = merged_change_sets(spec.name, seen.changes, stored, every.filter(pa.array(kept)))
+    del every
+    del stored
+    source = seen.source
+    report = ImportReport(
+        layer=spec.name,
+        source=path,
+        format=source.format,
+        source_layer=source.layer,
+        encoding=source.encoding,
+        crs=seen.declared.name,
+        mode="replace",
+        rows=seen.kept,
+        written=0,
+        mapping={f: seen.mapping.fields[f] for f in spec.field_names if f in seen.mapping.fields},
+        geometry_columns=dict(seen.mapping.geometry),
+        ignored=dict(seen.mapping.ignored),
+        repaired=seen.repaired,
+        placed_at_building=seen.placed,
+        changes=changes,
+        rejected=pd.concat(seen.rejected, ignore_index=True) if seen.rejected else None,
+        renamed=dict(source.renamed or {}),
+        dry_run=options.dry_run,
+    )
+    if options.preview is not None:
+        options.preview(report)
+    if options.dry_run:
+        report.seconds = time.perf_counter() - started
+        return report
+    if changes.loses_data and options.confirm is not None and not options.confirm(changes):
+        raise ImportCancelled(Message("import.not_confirmed", file=source.path))
+    derive = GridDeriver(store, spec, buildings=seen.context.parents.get("buildings"))
+
+    def frames() -> Iterator[gpd.GeoDataFrame]:
+        for number, frame in enumerate(seen.spool.frames()):
+            derived = derive(frame)
+            if options.check is not None:
+                options.check(derived)
+            say(f"writing chunk {number + 1:,} of {-(-slices.rows // size):,}")
+            yield derived
+
+    report.written = store.replace_chunks(spec.name, frames())
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _first_pass(
+    store: Store,
+    spec: Layer,
+    slices: VectorRows,
+    chunks: Iterator[tuple[int, Source]],
+    options: _Options,
+    stored: pa.Array,
+    spool: Spool,
+) -> _FirstPass:
+    """Check every chunk, keeping its problems (rows numbered in the file) and its codes, not its rows."""
+    seen: _FirstPass | None = None
+    for start, source in chunks:
+        if seen is None:
+            mapping = map_columns(spec, source.table.columns, tabular=source.tabular, ignore=options.ignore)
+            declared = _declared_crs(source, options.crs)
+            seen = _FirstPass(source, mapping, declared, _context(store, spec, declared, None), spool)
+        found = _check_rows(
+            spec,
+            source,
+            seen.mapping,
+            seen.declared,
+            fix=options.fix,
+            context=seen.context,
+            store=store,
+            offset=start,
+        )
+        codes = _code_array(found.values)
+        local = found.problems + _repeats(codes, seen.codes, start)
+        local = sorted(_with_codes(local, found.values), key=_problem_order(spec))
+        rows = [p for p in local if p.row is not None]
+        if start == 0:
+            seen.problems += [p for p in local if p.row is None]
+        seen.problems += [_shifted(p, start) for p in rows]
+        seen.codes.append(codes)
+        keep = np.ones(len(found.values), dtype=bool)
+        if rows and options.skip_invalid:
+            refused = rejected_rows(source.table, rows)
+            keep[refused[ROW].to_numpy() - 1] = False
+            seen.refused_rows.append(refused[ROW].to_numpy(dtype=np.int64) + start)
+            refused[ROW] += start
+            seen.rejected.append(refused)
+        seen.repaired += [
+            _shifted(p, start)
+            for p in found.repaired
+            if (p.row is None and start == 0) or (p.row is not None and keep[p.row - 1])
+        ]
+        seen.placed += found.placed
+        seen.kept += int(keep.sum())
+        if seen.problems and not options.skip_invalid:
+            continue  # the import is refused: only the rest of its problems are still wanted
+        frame = _canonical(spec, found.values, found.geoms, keep)
+        spool.add(frame)
+        current = _stored_rows(store, spec, frame, stored)
+        seen.changes.append(
+            change_set(spec.name, current, frame, "replace", provided=seen.mapping.fields.keys())
+        )
+    if seen is None:
+        raise ValidationError(str(slices.path), [Problem(None, None, Message("import.no_rows"))])
+    return seen
+
+
+def _stored_rows(store: Store, spec: Layer, frame: gpd.GeoDataFrame, stored: pa.Array) -> gpd.GeoDataFrame:
+    """The stored rows of the chunk's codes, read only for the codes the layer holds (none when empty)."""
+    codes = pa.array(frame["code"].astype(str).to_numpy(dtype=object), pa.large_string())
+    held = codes.filter(pc.is_in(codes, value_set=stored)) if len(stored) else codes[:0]
+    return store.read(spec.name, codes=held.to_pylist()) if len(held) else empty_frame(spec)
+
+
+def _shifted(problem: Problem, offset: int) -> Problem:
+    """`problem` with its row numbered in the whole file rather than in its chunk."""
+    return problem if problem.row is None else replace(problem, row=problem.row + offset)
+
+
+def _code_array(values: pd.DataFrame) -> pa.Array:
+    """A chunk's codes (null where a row has none) as Arrow text."""
+    if "code" not in values:
+        return pa.nulls(len(values), pa.large_string())
+    codes = values["code"]
+    return pa.array(codes.astype(object).where(codes.notna(), None).to_numpy(), pa.large_string())
+
+
+def _repeats(codes: pa.Array, earlier: list[pa.Array], offset: int) -> list[Problem]:
+    """Each repeat in a chunk of a code already met, in an earlier chunk or earlier in it, naming the row
+    it first appeared in (rows numbered in the chunk; the first row in the file).
+
+    Earlier chunks are looked up one at a time: only one chunk's hash table is ever built, and the
+    codes are never copied into one array.
+    """
+    n = len(codes)
+    first_before = np.full(n, -1, dtype=np.int64)
+    start = 0
+    for chunk in earlier:
+        open_rows = first_before < 0
+        if open_rows.any():
+            at = pc.index_in(codes, value_set=chunk).fill_null(-1).to_numpy(zero_copy_only=False)
+            found = open_rows & (np.asarray(at) >= 0)
+            first_before[found] = np.asarray(at)[found] + start
+        start += len(chunk)
+    values = codes.to_numpy(zero_copy_only=False)
+    series = pd.Series(values, dtype=object)
+    present = series.notna().to_numpy()
+    within = series.duplicated(keep="first").to_numpy() & present
+    repeated = present & ((first_before >= 0) | within)
+    if not repeated.any():
+        return []
+    first_here: dict[object, int] = (
+        pd.Series(np.arange(n), index=values).groupby(level=0).min().to_dict() if within.any() else {}
+    )
+    problems = []
+    for i in np.flatnonzero(repeated).tolist():
+        code = values[i]
+        earlier_row = int(first_before[i])
+        first = earlier_row + 1 if earlier_row >= 0 else offset + first_here[code] + 1
+        problems.append(
+            Problem(i + 1, "code", Message("import.duplicate", code=repr(code), first=first), str(code))
+        )
+    return problems

@@ -298,8 +298,61 @@ class _Location:
     sidecar: str | None = None
 
 
+@dataclass(frozen=True)
+class VectorRows:
+    """A vector layer read a slice at a time: where it is, and how many features it holds."""
+
+    path: Path
+    format: Format
+    layer: str
+    rows: int
+
+
+def vector_rows(
+    path: Path, target: Layer, *, source_layer: str | None = None, encoding: str | None = None
+) -> VectorRows | None:
+    """The layer of `path` to import and its feature count, when it can be read in slices.
+
+    None for tables (CSV, XLSX), OSM and KML files, and Shapefiles whose text
+    encoding would be guessed from their content (a guess must see every row).
+    """
+    found = read_as(path)
+    if found is None or found.key in ("csv", "xlsx", "osm", "kml") or not path.exists():
+        return None
+    locations = _layer_locations(path)
+    if not locations:
+        return None
+    layer = _pick(path, list(locations), target, source_layer, kind="layer")
+    where = locations[layer]
+    if found.key == "shp" and encoding is None and not where.cpg:
+        return None
+    try:
+        info = pyogrio.read_info(where.source, layer=layer)
+    except pyogrio.errors.DataSourceError as exc:
+        raise _file_error(path, Message("read.bad_layer", layer=repr(layer), why=str(exc))) from None
+    count = int(info.get("features", -1))
+    return VectorRows(path, found.key, layer, count) if count >= 0 else None
+
+
+def read_vector_slice(
+    rows: VectorRows, target: Layer, start: int, count: int, *, encoding: str | None = None
+) -> Source:
+    """Features `start` to `start + count` (0-based) of the layer `vector_rows` found, as `read_source`
+    reads the whole of it."""
+    if encoding is not None:
+        encoding = _codec(rows.path, encoding)
+    source = _read_vector(rows.path, rows.format, target, rows.layer, encoding, window=(start, count))
+    source.table.columns = _unique_names(source.table.columns)
+    return source
+
+
 def _read_vector(
-    path: Path, fmt: Format, target: Layer, source_layer: str | None, encoding: str | None
+    path: Path,
+    fmt: Format,
+    target: Layer,
+    source_layer: str | None,
+    encoding: str | None,
+    window: tuple[int, int] | None = None,
 ) -> Source:
     locations = _layer_locations(path)
     if not locations:
@@ -308,23 +361,23 @@ def _read_vector(
     where = locations[layer]
     used: str | None = encoding
     if fmt != "shp":
-        frame = _read_layer(path, where.source, layer, None)
+        frame = _read_layer(path, where.source, layer, None, window)
     elif encoding is not None:
         try:
-            frame = _read_layer(path, where.source, layer, encoding)
+            frame = _read_layer(path, where.source, layer, encoding, window)
         except _NotUTF8:
             raise _file_error(path, Message("read.shp_not_utf8")) from None
     elif where.cpg:
         used = "per .cpg"
-        frame = _read_layer(path, where.source, layer, None)
+        frame = _read_layer(path, where.source, layer, None, window)
     else:
         # No .cpg: GDAL would assume Latin-1; Chinese files are UTF-8 or GBK, and only UTF-8 can fail.
         try:
             used = "utf-8"
-            frame = _read_layer(path, where.source, layer, "utf-8")
+            frame = _read_layer(path, where.source, layer, "utf-8", window)
         except _NotUTF8:
             used = "gbk (detected, no .cpg)"
-            frame = _read_layer(path, where.source, layer, GBK)
+            frame = _read_layer(path, where.source, layer, GBK, window)
     sidecar = _read_sidecar(path, where.sidecar)
     renamed = {short: full for short, full in sidecar.fields.items() if short in frame.columns}
     frame = frame.rename(columns=renamed)
@@ -424,10 +477,16 @@ def _layer_locations(path: Path) -> dict[str, _Location]:
     }
 
 
-def _read_layer(path: Path, source: str, layer: str, encoding: str | None) -> gpd.GeoDataFrame:
-    """One layer; text that does not decode is one clear error (or `_NotUTF8` while guessing UTF-8)."""
+def _read_layer(
+    path: Path, source: str, layer: str, encoding: str | None, window: tuple[int, int] | None = None
+) -> gpd.GeoDataFrame:
+    """One layer (or the `window` of (first, count) features of it); text that does not decode is one
+    clear error (or `_NotUTF8` while guessing UTF-8)."""
+    first, count = window if window is not None else (0, None)
     try:
-        frame = pyogrio.read_dataframe(source, layer=layer, encoding=encoding, use_arrow=True)
+        frame = pyogrio.read_dataframe(
+            source, layer=layer, encoding=encoding, use_arrow=True, skip_features=first, max_features=count
+        )
         _check_text(frame)
         return frame
     except shapely.errors.GEOSException as exc:  # e.g. an unclosed ring, a ring of 2 points

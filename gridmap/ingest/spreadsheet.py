@@ -65,8 +65,11 @@ def _damage(f: Field, text: pd.Series) -> tuple[Message, int] | None:
     return None
 
 
-def mangled_columns(spec: Layer, table: pd.DataFrame, mapping: ColumnMapping) -> list[Problem]:
-    """One problem per code or phone column a spreadsheet mangled (empty when none was)."""
+def mangled_columns(
+    spec: Layer, table: pd.DataFrame, mapping: ColumnMapping, *, offset: int = 0
+) -> list[Problem]:
+    """One problem per code or phone column a spreadsheet mangled (empty when none was); rows are
+    numbered after the `offset` rows before `table` in its file."""
     problems: list[Problem] = []
     for f in spec.input_fields:
         column = mapping.fields.get(f.name)
@@ -76,6 +79,6 @@ def mangled_columns(spec: Layer, table: pd.DataFrame, mapping: ColumnMapping) ->
         found = _damage(f, text)
         if found is not None:
             how, row = found
-            reason = Message("sheet.mangled", column=repr(column), how=how, row=row + 1)
+            reason = Message("sheet.mangled", column=repr(column), how=how, row=offset + row + 1)
             problems.append(Problem(None, f.name, reason))
     return problems

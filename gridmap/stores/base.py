@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
 
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.errors import StoreError
+from gridmap.frames import empty_frame
 from gridmap.stores.conditions import Condition
 from gridmap.stores.query import Page, Value
 
@@ -130,6 +132,22 @@ class Store(ABC):
     @abstractmethod
     def replace(self, layer: str, frame: gpd.GeoDataFrame) -> int:
         """Make the layer exactly `frame`; returns the feature count."""
+
+    def replace_chunks(self, layer: str, chunks: Iterable[gpd.GeoDataFrame]) -> int:
+        """Make the layer exactly the rows of `chunks` taken together, in one atomic step; the count.
+
+        For a layer too big to hold twice in memory (a city's households): the
+        backends write chunk by chunk inside one transaction, so a chunk that
+        fails (or raises while it is made) leaves the layer as it was. This
+        default gathers the chunks and replaces.
+        """
+        frames = list(chunks)
+        return self.replace(layer, pd.concat(frames, ignore_index=True) if frames else empty_frame(layer))
+
+    def codes(self, layer: str) -> pa.Array:
+        """Every code of the layer as Arrow text, without the rows (a replace's removals)."""
+        codes = self.read_columns(layer, ["code"])["code"]
+        return pa.array(codes.astype(object).to_numpy(), pa.large_string())
 
     def replace_many(self, frames: Mapping[str, gpd.GeoDataFrame]) -> None:
         """Replace several layers in one atomic step (default: one by one)."""

@@ -26,12 +26,15 @@ import struct
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
@@ -40,7 +43,7 @@ from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
 from gridmap.changes import REVISION, LayerChange, change_set, closing_groups, stamped, versioned_spec
 from gridmap.errors import StoreError
 from gridmap.frames import WGS84_CRS, empty_frame
-from gridmap.history import Author, Revision
+from gridmap.history import Author, Revision, current_author
 from gridmap.stores import gpkg_triggers, gpkg_version, party_checks
 from gridmap.stores._frames import (
     Committed,
@@ -55,7 +58,7 @@ from gridmap.stores._frames import (
     read_back_codes,
 )
 from gridmap.stores._gate import gate
-from gridmap.stores.base import BBox
+from gridmap.stores.base import BBox, current_receipt
 from gridmap.stores.conditions import Condition, to_sqlite
 from gridmap.stores.query import (
     COUNT_LIMIT,
@@ -440,7 +443,7 @@ class GeoPackageStore(PreparingStore):
                 else:
                     _delete_codes(conn, change.layer, change.deleted)
                     _upsert_rows(conn, change.layer, stamped(change.rows, revision))
-            _record(conn, revision, changes, author, reverts)
+            _record(conn, revision, {c.layer: c.counts for c in changes}, author, reverts)
             for change in changes:
                 content = change.whole if change.whole is not None else change.rows
                 bounds = content.total_bounds if len(content) else None
@@ -452,6 +455,91 @@ class GeoPackageStore(PreparingStore):
                 if codes is not None:
                     written[change.layer] = _rows_in(conn, get_layer(change.layer), codes)
         return revision, written
+
+    def codes(self, layer: str) -> pa.Array:
+        """The code column alone, read through SQLite (no geometry)."""
+        spec = get_layer(layer)
+        with _sqlite(self.path, readonly=True) as conn:
+            rows = conn.execute(f'SELECT code FROM "{spec.name}"').fetchall()
+        return pa.array([r[0] for r in rows], pa.large_string())
+
+    def replace_chunks(self, layer: str, chunks: Iterable[gpd.GeoDataFrame]) -> int:
+        """GDAL streams the chunks into a scratch file (rows, then the R-tree in bulk), each compared
+        on the way with the stored rows of its codes; then one transaction moves the old versions of
+        changed and vanished codes to history and copies the scratch layer in, as a whole-layer
+        replace does. Boundary layers (validity dates span the layer) replace whole."""
+        spec = get_layer(layer)
+        if spec.versioned:
+            return super().replace_chunks(layer, chunks)
+        stored = versioned_spec(layer)
+        author = current_author()
+        tally = _Tally()
+
+        def compared() -> Iterator[gpd.GeoDataFrame]:
+            for chunk in chunks:
+                data = prepare(layer, chunk)
+                before = self._stored(layer, data["code"].astype(str).tolist()) if tally.populated else None
+                change = change_set(
+                    layer, before if before is not None else empty_frame(stored), data, whole=True
+                )
+                assert change.whole is not None
+                tally.add(change)
+                yield change.whole
+
+        with self._writers_turn():
+            expected = self._counter()
+            revision = expected + 1
+            with _sqlite(self.path, readonly=True) as conn:
+                tally.populated = conn.execute(f'SELECT EXISTS (SELECT 1 FROM "{layer}")').fetchone()[0] == 1
+            with self._scratch_stream(layer, compared()) as scratch:
+                schema = _SCRATCH[layer]
+                with _sqlite(self.path, transaction=True, attach={schema: scratch}) as conn:
+                    if (
+                        conn.execute(f"SELECT value FROM {META} WHERE key = 'revision'").fetchone()[0]
+                        != expected
+                    ):
+                        raise StoreError(f"{self.url}: the store changed under a writer holding its lock")
+                    conn.execute(f"DELETE FROM {gpkg_triggers.EXTERNAL}")
+                    columns = ", ".join(f'"{c}"' for c in [*stored.field_names, GEOMETRY_COLUMN])
+                    for codes in tally.superseded:
+                        conn.execute(
+                            f'INSERT INTO "{_history(layer)}" ({columns}, superseded, closed_on) '
+                            f'SELECT {columns}, ?, NULL FROM "{layer}" '
+                            "WHERE code IN (SELECT value FROM json_each(?))",
+                            (revision, _json_list(codes)),
+                        )
+                    deleted = conn.execute(
+                        f'INSERT INTO "{_history(layer)}" ({columns}, superseded, closed_on) '
+                        f'SELECT {columns}, ?, NULL FROM "{layer}" '
+                        f'WHERE code NOT IN (SELECT code FROM {schema}."{layer}")',
+                        (revision,),
+                    ).rowcount
+                    counts = {"inserted": tally.inserted, "updated": tally.updated, "deleted": deleted}
+                    if not any(counts.values()):
+                        conn.execute("ROLLBACK")
+                        return tally.written
+                    _load_layer(conn, layer, schema, revision)
+                    _record(conn, revision, {layer: counts}, author, None)
+                    _touch(conn, [layer], bounds=tally.bounds(), whole=True)
+                    _touch(conn, [])
+        wanted = current_receipt()
+        if wanted is not None:
+            wanted.revision = revision
+        return tally.written
+
+    @contextmanager
+    def _scratch_stream(self, layer: str, frames: Iterator[gpd.GeoDataFrame]) -> Iterator[Path]:
+        """`_scratch` for one layer whose content arrives as a stream of frames."""
+        fd, name = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".load.gpkg", dir=self.path.parent)
+        os.close(fd)
+        path = Path(name)
+        path.unlink()
+        try:
+            _write_layer_stream(path, layer, frames)
+            yield path
+        finally:
+            for leftover in (path, *(Path(f"{path}{s}") for s in ("-journal", "-wal", "-shm"))):
+                leftover.unlink(missing_ok=True)
 
     def settle(self) -> bool:
         """Derive `grid_code` for the rows QGIS or GDAL changed since gridmap last looked.
@@ -496,7 +584,7 @@ class GeoPackageStore(PreparingStore):
                     _supersede(conn, change, revision)
                     _upsert_rows(conn, change.layer, stamped(change.rows, revision))
                 author = Author("gridmap", None, "derive grid_code after external edits")
-                _record(conn, revision, changes, author, None)
+                _record(conn, revision, {c.layer: c.counts for c in changes}, author, None)
                 for change in changes:
                     _touch(conn, [change.layer])
                 _touch(conn, [])
@@ -837,6 +925,58 @@ def _write_layer(path: Path, layer: str, frame: gpd.GeoDataFrame, spec: Layer | 
         raise StoreError(f"cannot write {layer} to {path}: {exc}") from None
 
 
+def _write_layer_stream(path: Path, layer: str, frames: Iterator[gpd.GeoDataFrame]) -> None:
+    """`_write_layer` of a stored-layout layer arriving as frames: GDAL reads them as one Arrow stream,
+    so only one frame is in memory at a time and the R-tree is still built once, in bulk."""
+    spec = versioned_spec(layer)
+    failed: list[BaseException] = []
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            for frame in frames:
+                yield _arrow_batch(spec, frame)
+        except BaseException as exc:  # GDAL sees only that the stream broke; the cause is kept here
+            failed.append(exc)
+            raise
+
+    schema = _arrow_schema(spec)
+    reader = pa.RecordBatchReader.from_batches(schema, batches())
+    try:
+        with _unsynced():
+            pyogrio.write_arrow(
+                reader,
+                path,
+                layer=layer,
+                driver="GPKG",
+                geometry_name=GEOMETRY_COLUMN,
+                geometry_type=_ogr_geometry_type(spec),
+                crs="EPSG:4326",
+                dataset_options={"VERSION": "1.3"},
+            )
+    except Exception as exc:
+        if failed:
+            raise failed[0] from None
+        raise StoreError(f"cannot write {layer} to {path}: {exc}") from None
+    if failed:
+        raise failed[0]
+
+
+_ARROW_OF = {"text": pa.string(), "integer": pa.int64(), "real": pa.float64(), "boolean": pa.bool_()}
+
+
+def _arrow_schema(spec: Layer) -> pa.Schema:
+    """The Arrow layout of a stored layer's rows: its fields, then the geometry as WKB."""
+    fields = [pa.field(f.name, _ARROW_OF[f.type]) for f in spec.fields]
+    return pa.schema([*fields, pa.field(GEOMETRY_COLUMN, pa.binary())])
+
+
+def _arrow_batch(spec: Layer, frame: gpd.GeoDataFrame) -> pa.RecordBatch:
+    """One frame as a batch of `_arrow_schema(spec)`."""
+    arrays = [pa.array(frame[f.name], type=_ARROW_OF[f.type], from_pandas=True) for f in spec.fields]
+    arrays.append(pa.array(shapely.to_wkb(geoms_of(frame)), type=pa.binary(), from_pandas=True))
+    return pa.RecordBatch.from_arrays(arrays, schema=_arrow_schema(spec))
+
+
 @contextmanager
 def _unsynced() -> Iterator[None]:
     """GDAL writes the private copy without an fsync per commit; it is fsynced once, before the rename."""
@@ -1001,6 +1141,35 @@ def _columns(conn: sqlite3.Connection, tables: Iterable[str]) -> dict[str, set[s
     return {name: {row[1] for row in conn.execute(f'PRAGMA table_info("{name}")')} for name in tables}
 
 
+@dataclass
+class _Tally:
+    """What a chunked replace's chunks amounted to, kept while GDAL writes them."""
+
+    populated: bool = False
+    inserted: int = 0
+    updated: int = 0
+    written: int = 0
+    superseded: list[list[str]] = field(default_factory=list)
+    box: list[npt.NDArray[np.float64]] = field(default_factory=list)
+
+    def add(self, change: LayerChange) -> None:
+        assert change.whole is not None
+        self.inserted += change.inserted
+        self.updated += change.updated
+        self.written += len(change.whole)
+        if len(change.superseded):
+            self.superseded.append(change.superseded["code"].astype(str).tolist())
+        if len(change.whole) and not change.whole.geometry.isna().all():
+            self.box.append(np.asarray(change.whole.total_bounds, dtype=float))
+
+    def bounds(self) -> npt.NDArray[np.float64] | None:
+        """The extent of every chunk (None when none had a geometry)."""
+        if not self.box:
+            return None
+        boxes = np.vstack(self.box)
+        return np.array([*boxes[:, :2].min(axis=0), *boxes[:, 2:].max(axis=0)])
+
+
 def _history(layer: str) -> str:
     return f"{layer}_history"
 
@@ -1130,10 +1299,13 @@ def _load_layer(conn: sqlite3.Connection, layer: str, schema: str, revision: int
 
 
 def _record(
-    conn: sqlite3.Connection, revision: int, changes: list[LayerChange], author: Author, reverts: int | None
+    conn: sqlite3.Connection,
+    revision: int,
+    counts: Mapping[str, Mapping[str, int]],
+    author: Author,
+    reverts: int | None,
 ) -> None:
     """The revision's own row: when, who, the command, and per layer how many features changed how."""
-    counts = {c.layer: c.counts for c in changes}
     conn.execute(
         f"INSERT INTO {REVISIONS} (id, at, author, role, command, reverts, layers, counts) "
         f"VALUES (?, {_NOW}, ?, ?, ?, ?, ?, ?)",

@@ -23,7 +23,7 @@ import io
 import json
 import re
 import struct
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,7 +44,7 @@ from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from gridmap.catalogue import LAYER_NAMES, Field, Layer, get_layer
-from gridmap.changes import LayerChange, closing_groups, stamped, versioned_spec
+from gridmap.changes import LayerChange, change_set, closing_groups, stamped, versioned_spec
 from gridmap.errors import ConfigError, StoreError, driver_reason
 from gridmap.frames import WGS84_CRS, empty_frame
 from gridmap.history import Author, Revision, current_author
@@ -58,9 +58,10 @@ from gridmap.stores._frames import (
     finish,
     geoms_of,
     in_force,
+    prepare,
     read_back_codes,
 )
-from gridmap.stores.base import BBox
+from gridmap.stores.base import BBox, current_receipt
 from gridmap.stores.conditions import Condition, to_postgres
 from gridmap.stores.query import (
     COUNT_LIMIT,
@@ -453,6 +454,99 @@ class PostGISStore(PreparingStore):
                     written[change.layer] = finish(spec, _copy_rows(cur, spec, sql, params))
         return revision, written
 
+    def codes(self, layer: str) -> pa.Array:
+        """The code column alone, through binary COPY into Arrow (no geometry read)."""
+        spec = get_layer(layer)
+        sql = f"SELECT code FROM {spec.name}"
+        try:
+            with adbc.connect(self._libpq_url) as conn, conn.cursor() as cur:
+                cur.execute(sql)
+                table = cur.fetch_arrow_table()
+        except adbc.Error as exc:
+            raise StoreError(f"{self.url}: {driver_reason(exc)}") from None
+        return table.column("code").combine_chunks().cast(pa.large_string())
+
+    def replace_chunks(self, layer: str, chunks: Iterable[gpd.GeoDataFrame]) -> int:
+        """One transaction holding the writers' turn: each chunk compared with the stored rows of its
+        codes (their old versions moved to history) and COPYed; a populated layer is loaded into a
+        temporary table first and swapped in at the end, after the codes no chunk held are retired.
+        Indexes are rebuilt once. Boundary layers (validity dates span the layer) replace whole."""
+        spec = get_layer(layer)
+        if spec.versioned:
+            return super().replace_chunks(layer, chunks)
+        stored = versioned_spec(layer)
+        author = current_author()
+        try:
+            with self._writers_turn() as cur:
+                row = cur.execute(
+                    "SELECT revision FROM gridmap_meta WHERE key = 'store' FOR UPDATE"
+                ).fetchone()
+                revision = int(row[0]) + 1 if row else 1
+                cur.execute(f"SET LOCAL maintenance_work_mem = '{_INDEX_MEMORY}'")
+                populated = bool(cur.execute(f"SELECT EXISTS (SELECT 1 FROM {layer})").fetchone()[0])  # type: ignore[index]
+                drop, rebuild = _indexes(cur, layer)
+                target = "gridmap_load" if populated else layer
+                if populated:
+                    cur.execute(
+                        f"CREATE TEMP TABLE gridmap_load (LIKE {layer} INCLUDING DEFAULTS) ON COMMIT DROP"
+                    )
+                else:
+                    for statement in drop:
+                        cur.execute(statement)
+                counts = {"inserted": 0, "updated": 0, "deleted": 0}
+                written = 0
+                for chunk in chunks:
+                    data = prepare(layer, chunk)
+                    before = empty_frame(stored)
+                    if populated and len(data):
+                        where, params = _where(None, data["code"].astype(str).tolist(), {})
+                        sql = _select_sql(stored, where) + " ORDER BY code"
+                        before = finish(stored, _copy_rows(cur, stored, sql, params))
+                    change = change_set(layer, before, data, whole=True)
+                    _supersede(cur, change, revision)
+                    assert change.whole is not None
+                    _copy(cur, target, stored, stamped(change.whole, revision))
+                    counts["inserted"] += change.inserted
+                    counts["updated"] += change.updated
+                    written += len(data)
+                if populated:
+                    columns = ", ".join([*stored.field_names, "geometry"])
+                    cur.execute(
+                        f"INSERT INTO {layer}_history ({columns}, superseded, closed_on) "
+                        f"SELECT {columns}, %s, NULL FROM {layer} AS l "
+                        "WHERE NOT EXISTS (SELECT 1 FROM gridmap_load AS n WHERE n.code = l.code)",
+                        (revision,),
+                    )
+                    counts["deleted"] = cur.rowcount
+                    cur.execute(f"TRUNCATE {layer}")
+                    for statement in drop:
+                        cur.execute(statement)
+                    cur.execute(f"INSERT INTO {layer} ({columns}) SELECT {columns} FROM gridmap_load")
+                for statement in rebuild:
+                    cur.execute(statement)
+                if not any(counts.values()):
+                    raise _Unchanged
+                cur.execute(f"ANALYZE {layer}")
+                cur.execute(
+                    "INSERT INTO gridmap_revisions (id, author, role, command, reverts, layers, counts) "
+                    "VALUES (%s, %s, %s, %s, NULL, %s, %s)",
+                    (
+                        revision,
+                        author.name,
+                        author.role,
+                        author.command,
+                        [layer],
+                        json.dumps({layer: counts}),
+                    ),
+                )
+                _bump(cur, [layer])
+        except _Unchanged:
+            return written
+        wanted = current_receipt()
+        if wanted is not None:
+            wanted.revision = revision
+        return written
+
     def _retired(self, layer: str, codes: Sequence[str]) -> gpd.GeoDataFrame:
         spec = get_layer(layer)
         sql = (
@@ -546,6 +640,10 @@ class PostGISStore(PreparingStore):
         """
         table = self._select(wide, sql, {"d": parse_date(date)})
         return in_force(spec, table)
+
+
+class _Unchanged(Exception):
+    """A chunked replace that changed nothing: its transaction is rolled back, no revision recorded."""
 
 
 def _select_sql(spec: Layer, where: list[str]) -> str:
