@@ -8,7 +8,8 @@ import pyproj
 import pytest
 import shapely
 
-from gridmap.walking import build_network, reachable_lines, snap, walk_to_nearest
+from gridmap import walking
+from gridmap.walking import SNAP_CHUNK, build_network, reachable_lines, snap, walk_to_nearest
 
 UTM = pyproj.CRS.from_epsg(32650)
 
@@ -113,7 +114,10 @@ def test_reachable_lines_follow_the_network() -> None:
     assert not band.intersects(shapely.Point(0, 100))
 
 
-def test_snapping_finds_the_nearest_segment_exactly() -> None:
+@pytest.mark.parametrize("chunk", [SNAP_CHUNK, 777])
+def test_snapping_finds_the_nearest_segment_exactly(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exact, whether the points are snapped at once or in parts (with a NaN point at a part's edge)."""
+    monkeypatch.setattr(walking, "SNAP_CHUNK", chunk)
     rng = np.random.default_rng(7)
     # A jittered lattice of roads (segments of 20–400 m) and points anywhere among and beyond them.
     xs, ys = np.cumsum(rng.uniform(20, 400, 12)), np.cumsum(rng.uniform(20, 400, 9))
@@ -121,7 +125,9 @@ def test_snapping_finds_the_nearest_segment_exactly() -> None:
     lines += [[(xs[0], ys[0]), (xs[-1], ys[-1])]]
     network = build_network(roads(*lines), UTM)
     points = rng.uniform([xs[0] - 500, ys[0] - 500], [xs[-1] + 500, ys[-1] + 500], (5000, 2))
-    got = snap(network, points)
+    got = snap(network, np.insert(points, 777, np.nan, axis=0))
+    assert got.segment[777] == -1 and np.isnan(got.leg[777])
+    got = type(got)(*(np.delete(column, 777) for column in (got.segment, got.along, got.leg)))
     segments = shapely.linestrings(np.stack([network.start, network.end], axis=1))
     _, exact = shapely.STRtree(segments).query_nearest(
         shapely.points(points), return_distance=True, all_matches=False
