@@ -65,6 +65,14 @@ async def field() -> FileResponse:
     return FileResponse(STATIC / "field.html", media_type="text/html; charset=utf-8")
 
 
+@router.get("/field-sw.js")
+async def field_worker() -> FileResponse:
+    """The phone page's service worker: keeps the page and its last answers, so it opens offline."""
+    return FileResponse(
+        STATIC / "field-sw.js", media_type="text/javascript", headers={"Cache-Control": "no-cache"}
+    )
+
+
 @router.get("/docs")
 async def docs() -> HTMLResponse:
     """Swagger UI with its script and stylesheet from the installed swagger-ui-bundle package."""

@@ -25,6 +25,7 @@ grids has it (or the community itself has a topology error).
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -98,31 +99,42 @@ INPUT_FIELDS: dict[str, tuple[str, ...]] = {
 
 
 def read_inputs(
-    store: Store, *, narrow: bool = True, on_layer: Callable[[str], None] | None = None
+    store: Store,
+    *,
+    narrow: bool = True,
+    on_layer: Callable[[str], None] | None = None,
+    on: dt.date | None = None,
 ) -> dict[str, gpd.GeoDataFrame]:
     """Every layer as `analyze` reads it: with `narrow`, the largest only with `INPUT_FIELDS` (Arrow).
 
-    `on_layer` is called with each layer's name before it is read (for progress bars).
+    `on_layer` is called with each layer's name before it is read (for progress bars). The books'
+    inputs are as of the Beijing day `on` (default: today): visits due, organisations in force.
     """
     frames = {}
     for name in LAYER_NAMES:
         if on_layer is not None:
             on_layer(name)
         frames[name] = read_input(store, name, narrow=narrow)
-    from gridmap.visits.service import coverage_input  # SQLAlchemy: only when visits are read
-
-    status = coverage_input(store, frames["households"]["code"])
-    if status is not None:
-        frames["visit_status"] = status
-    frames.update(party_inputs(store))
+    frames.update(book_inputs(store, frames["households"]["code"], on))
     return frames
 
 
-def party_inputs(store: Store) -> dict[str, pd.DataFrame]:
-    """The party chain's inputs (`WHOLE_INPUTS`) the store holds: organisations in force, confirmed links."""
+def book_inputs(store: Store, households: pd.Series, on: dt.date | None = None) -> dict[str, pd.DataFrame]:
+    """The inputs the books give (`WHOLE_INPUTS` but the roads) on the Beijing day `on`: the visit
+    status of `households` and the party chain, each only when the store holds it."""
+    from gridmap.visits.service import coverage_input  # SQLAlchemy: only when visits are read
+
+    status = coverage_input(store, households, on)
+    found = {} if status is None else {"visit_status": status}
+    return found | party_inputs(store, on)
+
+
+def party_inputs(store: Store, on: dt.date | None = None) -> dict[str, pd.DataFrame]:
+    """The party chain's inputs (`WHOLE_INPUTS`) the store holds: organisations in force on `on`
+    (default: today), confirmed links."""
     from gridmap.party.register import link_register, orgs_in_force  # SQLAlchemy: only when read
 
-    found = {"party_orgs": orgs_in_force(store), "party_links": link_register(store)}
+    found = {"party_orgs": orgs_in_force(store, on), "party_links": link_register(store)}
     return {name: frame for name, frame in found.items() if frame is not None}
 
 

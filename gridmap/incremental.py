@@ -104,6 +104,16 @@ def changed_codes(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> list[str]:
     return sorted({*added.astype(str), *removed.astype(str), *edited.astype(str)})
 
 
+def changed_keys(old: pd.DataFrame, new: pd.DataFrame, key: str) -> list[str]:
+    """The `key` values of the rows in one table and not in the other (an input that is no layer:
+    the visit status, a party register, read again whole); every key when their columns differ."""
+    if list(old.columns) != list(new.columns):
+        return sorted({*old[key].astype(str), *new[key].astype(str)})
+    rows = pd.concat([pd.DataFrame(old), pd.DataFrame(new)], ignore_index=True)
+    odd = ~rows.duplicated(keep=False).to_numpy(dtype=bool)
+    return sorted(set(rows[key][odd].astype(str)))
+
+
 def patched(frame: gpd.GeoDataFrame, fresh: gpd.GeoDataFrame, codes: Sequence[str]) -> gpd.GeoDataFrame:
     """`frame` (a layer as read) with the features `codes` as `fresh` now holds them (absent: gone).
 

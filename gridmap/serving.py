@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import datetime as dt
 import fcntl
 import hashlib
 import importlib
@@ -53,16 +54,27 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import geopandas as gpd
+import pandas as pd
 
-from gridmap.analysis import Analysis, AnalysisOptions, analyze, read_input, read_inputs
+from gridmap.analysis import (
+    Analysis,
+    AnalysisOptions,
+    analyze,
+    party_inputs,
+    read_input,
+    read_inputs,
+)
 from gridmap.assignment import BuildingLocator, GridLocator
 from gridmap.cases.desk import CaseDesk
 from gridmap.cases.repairs import RepairSync, sync_repairs
 from gridmap.catalogue import LAYER_NAMES
-from gridmap.errors import GridmapError
-from gridmap.incremental import patched, update
+from gridmap.errors import GridmapError, StoreError
+from gridmap.incremental import changed_keys, patched, update
+from gridmap.localtime import BEIJING
 from gridmap.lookup import LookupService, Stamps, changed_layers
 from gridmap.stores import Store, open_store
+from gridmap.stores.feed import PARTY, VISITS
+from gridmap.visits.service import coverage_input, refreshed_status
 
 log = logging.getLogger(__name__)
 
@@ -288,38 +300,55 @@ def orphaned(parent: int | None) -> bool:
     return parent is not None and os.getppid() != parent
 
 
+BOOK_KEYS = {"visit_status": "code", "party_orgs": "code", "party_links": "household_code"}
+"""The inputs the books give (`gridmap.analysis.book_inputs`), each with the column keying its rows."""
+
+
+def beijing_today() -> dt.date:
+    """Today's date in Beijing: the day visits fall due and organisations are in force."""
+    return dt.datetime.now(BEIJING).date()
+
+
 @dataclass
 class LiveAnalysis:
     """A store's frames and analysis, brought to its newest revision on `refresh`.
 
     An edit redoes only the communities it reaches (`gridmap.incremental.update`:
     the features the store's log names are read again); a change the store cannot place in a
-    layer takes the whole analysis. With `narrow`, the largest layers hold only the fields the
-    analysis reads (the builder's case); maps and action lists want them whole.
+    layer takes the whole analysis. The books follow their change feed (`gridmap.stores.feed`): a
+    logged visit or care change reads those households' visit status again, a party register edit
+    the registers; and when the Beijing day (`today`) turns, the books' inputs are read again for
+    the new day (visits fall due, organisations come into or out of force). With `narrow`, the
+    largest layers hold only the fields the analysis reads (the builder's case); maps and action
+    lists want them whole.
     """
 
     store: Store
     options: AnalysisOptions = field(default_factory=AnalysisOptions)
     narrow: bool = True
+    today: Callable[[], dt.date] = beijing_today
     revision: str | None = field(default=None, init=False)
     frames: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, init=False)
     analysis: Analysis | None = field(default=None, init=False)
     _stamps: Stamps = field(default_factory=dict, init=False)
     _position: int | None = field(default=None, init=False)
+    _feed: int | None = field(default=None, init=False)  # the books' feed position the frames are at
+    _day: dt.date | None = field(default=None, init=False)  # the day the books' inputs are of
     _locator: GridLocator | None = field(default=None, init=False)
     _buildings: BuildingLocator | None = field(default=None, init=False)
 
     def refresh(self) -> Refresh | None:
-        """Catch up with the store: what was redone, or None when its revision has not moved.
+        """Catch up with the store: what was redone, or None when neither its revision, its books'
+        feed nor the day has moved.
 
         A refresh that fails part way forgets everything (the site path replaces frames in
         place), so the next one starts from the whole store rather than from half an edit.
         """
-        revision = self.store.revision()
-        if revision == self.revision and self.analysis is not None:
+        revision, feed, day = self.store.revision(), self._feed_position(), self.today()
+        if (revision, feed, day) == (self.revision, self._feed, self._day) and self.analysis is not None:
             return None
         try:
-            streets = self._catch_up(revision)
+            streets = self._catch_up(revision, feed, day)
         except BaseException:
             self.forget()
             raise
@@ -329,21 +358,39 @@ class LiveAnalysis:
         """Drop the frames and analysis: the next `refresh` reads and analyses the whole store."""
         self.revision, self.analysis, self.frames, self._stamps = None, None, {}, {}
         self._locator = self._buildings = None
-        self._position = None
+        self._position = self._feed = self._day = None
 
-    def _catch_up(self, revision: str) -> list[str] | None:
-        """Bring frames and analysis to `revision`, the store's; the streets redone (None: all)."""
+    def _feed_position(self) -> int | None:
+        """The books' feed position (None: the store keeps no books)."""
+        try:
+            return self.store.book_feed().position()
+        except StoreError:
+            return None
+
+    def _catch_up(self, revision: str, feed: int | None, day: dt.date) -> list[str] | None:
+        """Bring frames and analysis to `revision`, `feed` and `day`; the streets redone (None: all)."""
         position = self.store.log_position()  # before any layer is read: they are at least this recent
         stamps = self.store.last_modified()
-        changed = changed_layers(self._stamps, stamps) if self.analysis is not None else None
-        if changed is None or self.analysis is None or self._locator is None:
-            self.frames = read_inputs(self.store, narrow=self.narrow)
+        changed: set[str] | None = set()  # the books or the day alone moved: no layer changed
+        if self.analysis is None:
+            changed = None
+        elif revision != self.revision:
+            changed = changed_layers(self._stamps, stamps)
+        edited: dict[str, pd.DataFrame] = {}
+        codes: dict[str, list[str]] = {}
+        if changed:
+            edited, codes = self._edits(changed)
+        books = self._book_edits(feed, day, edited) if changed is not None else None
+        if changed is None or books is None or self.analysis is None or self._locator is None:
+            self.frames = read_inputs(self.store, narrow=self.narrow, on=day)
             self.analysis = analyze(self.frames, self.options)
             self._locator = GridLocator(self.frames["grids"])
             self._buildings = BuildingLocator(self.analysis.frames["buildings"])
             self.revision, self._stamps, self._position = revision, stamps, position
+            self._feed, self._day = feed, day
             return None
-        edited, codes = self._edits(changed)
+        edited |= books[0]
+        codes |= books[1]
         self.analysis, streets = update(
             self.frames,
             self.analysis,
@@ -358,9 +405,10 @@ class LiveAnalysis:
         if "buildings" in edited:
             self._buildings = BuildingLocator(self.analysis.frames["buildings"])
         self.revision, self._stamps, self._position = revision, stamps, position
+        self._feed, self._day = feed, day
         return streets
 
-    def _edits(self, changed: set[str]) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, list[str]]]:
+    def _edits(self, changed: set[str]) -> tuple[dict[str, pd.DataFrame], dict[str, list[str]]]:
         """The new version of each changed layer, and the codes the log says were touched.
 
         A layer the log names a few features of is patched with just those (a
@@ -369,7 +417,7 @@ class LiveAnalysis:
         """
         touched = self.store.touched_since(self._position) if self._position is not None else None
         layers = changed | {name for name in touched or {} if name in LAYER_NAMES}
-        edited: dict[str, gpd.GeoDataFrame] = {}
+        edited: dict[str, pd.DataFrame] = {}
         codes: dict[str, list[str]] = {}
         for layer in sorted(layers):
             names = None if touched is None else touched.get(layer)
@@ -379,6 +427,45 @@ class LiveAnalysis:
                 fresh = self.store.read(layer, codes=names)
                 edited[layer], codes[layer] = patched(self.frames[layer], fresh, names), names
         return edited, codes
+
+    def _book_edits(
+        self, feed: int | None, day: dt.date, edited: Mapping[str, pd.DataFrame]
+    ) -> tuple[dict[str, pd.DataFrame], dict[str, list[str]]] | None:
+        """The books' inputs the feed since the last refresh (or a new day) changed, and the keys
+        of their rows that changed; None when an input appeared or vanished (all is read again).
+
+        A few households visited read just their status again (`refreshed_status`); a new day,
+        a bulk load or a party register edit reads that input whole, compared row by row.
+        """
+        if feed == self._feed and day == self._day:
+            return {}, {}
+        if feed is not None and self._feed is not None and day == self._day:
+            fed = self.store.book_feed().since(self._feed)
+        else:  # a new day, or a feed that came or went: every book input of the day
+            fed = {VISITS: None, PARTY: None}
+        households = edited.get("households", self.frames["households"])["code"]
+        fresh: dict[str, pd.DataFrame] = {}
+        changes: dict[str, list[str]] = {}
+        visited = fed.get(VISITS, [])
+        if visited and "visit_status" in self.frames:
+            status = refreshed_status(self.store, self.frames["visit_status"], visited, day)
+            fresh["visit_status"], changes["visit_status"] = status, visited
+        elif VISITS in fed:  # the whole book, or a first visit
+            found = coverage_input(self.store, households, day)
+            if (found is None) != ("visit_status" not in self.frames):
+                return None
+            if found is not None:
+                fresh["visit_status"] = found
+        if PARTY in fed:
+            found_party = party_inputs(self.store, day)
+            if found_party.keys() != {n for n in ("party_orgs", "party_links") if n in self.frames}:
+                return None
+            fresh |= found_party
+        for name, frame in fresh.items():
+            if name not in changes:
+                changes[name] = changed_keys(self.frames[name], frame, BOOK_KEYS[name])
+        kept = {name: frame for name, frame in fresh.items() if changes[name]}
+        return kept, {name: changes[name] for name in kept}
 
 
 @dataclass(frozen=True)

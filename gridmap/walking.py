@@ -252,6 +252,11 @@ def _graph(u: IntArray, v: IntArray, length: FloatArray, n: int) -> sp.csr_matri
     return sp.csr_matrix((np.concatenate([w, w]), (rows, cols)), shape=(n, n))
 
 
+SNAP_CHUNK = 250_000
+"""Points snapped together: their candidate arrays (points × `_CANDIDATES`, a dozen of them alive at
+once) stay near 0.5 GB however many households are snapped, where a city's 5M at once held about 7 GB."""
+
+
 def snap(network: Network, xy: FloatArray) -> Snap:
     """Where each point (n × 2 in the network's CRS; NaN: none) joins the network."""
     n = len(xy)
@@ -260,10 +265,12 @@ def snap(network: Network, xy: FloatArray) -> Snap:
     ok = np.flatnonzero(np.isfinite(xy).all(axis=1))
     if not network.segments or not len(ok):
         return Snap(segment, along, leg)
-    seg, distance = _nearest_segments(network, xy[ok])
-    segment[ok] = seg
-    leg[ok] = distance
-    along[ok] = _along(network, seg, xy[ok])
+    for start in range(0, len(ok), SNAP_CHUNK):  # n × k candidates at once would hold gigabytes
+        rows = ok[start : start + SNAP_CHUNK]
+        seg, distance = _nearest_segments(network, xy[rows])
+        segment[rows] = seg
+        leg[rows] = distance
+        along[rows] = _along(network, seg, xy[rows])
     return Snap(segment, along, leg)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -24,7 +25,10 @@ from gridmap.errors import GridmapError
 from gridmap.incremental import MOST_CHUNKS
 from gridmap.sample import generate, load_sample
 from gridmap.serving import Builder, Documents, Edition, LiveAnalysis, Shelf, part_file, start_builder
+from gridmap.localtime import BEIJING
 from gridmap.stores import Store, open_store
+from gridmap.visits.service import Visit, log_visit, set_care
+from tests.api.conftest import district
 
 
 def _render(analysis: Analysis, streets: Collection[str] | None = None) -> Documents:
@@ -167,8 +171,8 @@ def test_a_household_edit_redoes_its_street_from_the_edited_layer(store: Store) 
     _equals_a_fresh_analysis(live, store)
 
 
-def _equals_a_fresh_analysis(live: LiveAnalysis, store: Store) -> None:
-    want = analyze(read_inputs(store))
+def _equals_a_fresh_analysis(live: LiveAnalysis, store: Store, on: dt.date | None = None) -> None:
+    want = analyze(read_inputs(store, on=on))
     assert live.analysis is not None
     for name in ("grids", "communities", "streets"):
         pd.testing.assert_frame_equal(
@@ -183,6 +187,53 @@ def _equals_a_fresh_analysis(live: LiveAnalysis, store: Store) -> None:
         ), column
     centers = live.analysis.centers.set_index("code").reindex(want.centers["code"]).reset_index()
     pd.testing.assert_frame_equal(centers, want.centers, check_dtype=False)
+
+
+def _visit(store: Store, key: str, household: str, day: dt.date) -> None:
+    when = dt.datetime.combine(day, dt.time(9), BEIJING)
+    assert log_visit(store, Visit(key, household, "张三", when))[1]
+
+
+def _visit_shares(live: LiveAnalysis) -> dict[str, float]:
+    assert live.analysis is not None
+    grids = live.analysis.grids.set_index("code")["visit_share"]
+    return {code: float(share) for code, share in grids.dropna().items()}
+
+
+def test_the_live_analysis_follows_visits_care_party_registers_and_the_day(store: Store) -> None:
+    """The books move no layer revision, yet the analysis reads them: a logged visit, a care change
+    and a party register edit each reach the figures, and so does the Beijing day turning (an
+    ordinary household visited on 1 June is due by 1 December: overdue on the 2nd)."""
+    store.replace_many(district())  # H1 in grid G1 (community C1), H2 in G3 (C2), street S1
+    _visit(store, "k1", "H1", dt.date(2026, 6, 1))
+    _visit(store, "k2", "H2", dt.date(2026, 11, 1))
+    today = [dt.date(2026, 12, 1)]
+    live = LiveAnalysis(store, today=lambda: today[0])
+    assert live.refresh() is not None and _visit_shares(live) == {"G1": 1.0, "G3": 1.0}
+    assert live.refresh() is None  # nothing moved
+
+    today[0] = dt.date(2026, 12, 2)
+    done = live.refresh()
+    assert done is not None and done.streets == ["S1"]
+    assert _visit_shares(live) == {"G1": 0.0, "G3": 1.0}
+    _equals_a_fresh_analysis(live, store, today[0])
+
+    _visit(store, "k3", "H1", dt.date(2026, 12, 2))
+    done = live.refresh()
+    assert done is not None and done.streets == ["S1"] and _visit_shares(live) == {"G1": 1.0, "G3": 1.0}
+    set_care(store, "H2", ["elderly_alone"], "admin")  # monthly: H2's 1 November visit is late now
+    done = live.refresh()
+    assert done is not None and done.streets == ["S1"] and _visit_shares(live) == {"G1": 1.0, "G3": 0.0}
+    assert live.refresh() is None
+    _equals_a_fresh_analysis(live, store, today[0])
+
+    assert live.analysis is not None and "party_links" not in live.frames
+    store.party_book().set_links("H1", [{"household_code": "H1", "center_code": "H1"}])
+    assert live.refresh() is not None  # a register appeared: read again whole
+    assert live.frames["party_links"].values.tolist() == [["H1", "H1"]]
+    store.party_book().set_links("H1", [])  # the register emptied: the input is gone
+    assert live.refresh() is not None and "party_links" not in live.frames
+    _equals_a_fresh_analysis(live, store, today[0])
 
 
 def test_whole_frames_follow_a_site_edit_street_by_street(store: Store) -> None:

@@ -10,9 +10,10 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import gridmap.walking
+from gridmap import walking
 from gridmap.walking import (
     MOST_MOVED,
+    SNAP_CHUNK,
     Network,
     PointSnaps,
     build_network,
@@ -126,7 +127,10 @@ def test_reachable_lines_follow_the_network() -> None:
     assert not band.intersects(shapely.Point(0, 100))
 
 
-def test_snapping_finds_the_nearest_segment_exactly() -> None:
+@pytest.mark.parametrize("chunk", [SNAP_CHUNK, 777])
+def test_snapping_finds_the_nearest_segment_exactly(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exact, whether the points are snapped at once or in parts (with a NaN point at a part's edge)."""
+    monkeypatch.setattr(walking, "SNAP_CHUNK", chunk)
     rng = np.random.default_rng(7)
     # A jittered lattice of roads (segments of 20–400 m) and points anywhere among and beyond them.
     xs, ys = np.cumsum(rng.uniform(20, 400, 12)), np.cumsum(rng.uniform(20, 400, 9))
@@ -134,7 +138,9 @@ def test_snapping_finds_the_nearest_segment_exactly() -> None:
     lines += [[(xs[0], ys[0]), (xs[-1], ys[-1])]]
     network = build_network(roads(*lines), UTM)
     points = rng.uniform([xs[0] - 500, ys[0] - 500], [xs[-1] + 500, ys[-1] + 500], (5000, 2))
-    got = snap(network, points)
+    got = snap(network, np.insert(points, 777, np.nan, axis=0))
+    assert got.segment[777] == -1 and np.isnan(got.leg[777])
+    got = type(got)(*(np.delete(column, 777) for column in (got.segment, got.along, got.leg)))
     segments = shapely.linestrings(np.stack([network.start, network.end], axis=1))
     _, exact = shapely.STRtree(segments).query_nearest(
         shapely.points(points), return_distance=True, all_matches=False
@@ -146,8 +152,8 @@ def test_snapping_finds_the_nearest_segment_exactly() -> None:
 def test_kept_snaps_equal_snapping_and_snap_each_place_once(monkeypatch: pytest.MonkeyPatch) -> None:
     network = build_network(RIVER, UTM)
     asked: list[int] = []
-    real = gridmap.walking.snap
-    monkeypatch.setattr(gridmap.walking, "snap", lambda net, xy: asked.append(len(xy)) or real(net, xy))
+    real = walking.snap
+    monkeypatch.setattr(walking, "snap", lambda net, xy: asked.append(len(xy)) or real(net, xy))
     kept = PointSnaps(network)
     homes = np.array([[0.0, 120], [0, 120], [600, -90], [np.nan, np.nan], [990, 80]])
     first = kept.snap(homes)

@@ -1,6 +1,8 @@
 /* The grid worker's phone page (/field): today's visits, patrols and case reports.
    Visits, patrols and cases are queued on the phone (localStorage) and sent when the connection allows,
-   each with an idempotency key chosen once: a resend after a lost answer never records twice. */
+   each with an idempotency key chosen once: a resend after a lost answer never records twice.
+   A service worker (/field-sw.js) keeps the page and the last answers it read, so after a first visit
+   the page opens without a signal too. */
 (function () {
   "use strict";
   var QUEUE = "gridmap-field-queue", PATROL = "gridmap-field-patrol", DUE = "gridmap-field-due:";
@@ -36,9 +38,22 @@
       .then(function (r) {
         return r.json().catch(function () { return {}; }).then(function (body) {
           if (!r.ok) { var e = new Error(body.detail || r.statusText); e.status = r.status; throw e; }
+          if (!options.method || options.method === "GET") { keep(path); }
           return body;
         });
       });
+  }
+
+  /* ---- opening without a signal: the service worker keeps the page and the answers it read ---- */
+  function keep(path) {
+    // Once the worker controls the page it keeps every answer itself; before (the first visit), it is asked to.
+    if (!("serviceWorker" in navigator) || navigator.serviceWorker.controller) { return; }
+    navigator.serviceWorker.ready.then(function (registration) {
+      registration.active.postMessage({keep: [path]});
+    });
+  }
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/field-sw.js", {scope: "/field"}).catch(function () {});
   }
 
   /* ---- the queue ---- */

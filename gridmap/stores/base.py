@@ -27,6 +27,7 @@ from gridmap.stores.query import Page, Value
 if TYPE_CHECKING:
     from gridmap.history import Revision
     from gridmap.stores.cases import CaseBook
+    from gridmap.stores.feed import BookFeed
     from gridmap.stores.party import PartyBook
     from gridmap.stores.visits import VisitBook
 
@@ -263,6 +264,11 @@ class Store(ABC):
     def party_book(self) -> PartyBook:
         """The store's party organisation chain (`gridmap.party`); a backend without it says so."""
         raise StoreError(f"{type(self).__name__} keeps no party registers")
+
+    def book_feed(self) -> BookFeed:
+        """What the books the analysis reads (visits and care, party registers) changed, in order
+        (`gridmap.stores.feed`); a backend without books says so."""
+        raise StoreError(f"{type(self).__name__} keeps no books")
 
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release connections or handles."""

@@ -77,6 +77,7 @@ from gridmap.versions import parse_date
 
 if TYPE_CHECKING:
     from gridmap.stores.cases import CaseBook
+    from gridmap.stores.feed import BookFeed
     from gridmap.stores.party import PartyBook
     from gridmap.stores.visits import VisitBook
 
@@ -111,9 +112,10 @@ BOOK_TABLES = (
     "party_links_history",
     "party_points_history",
     "party_funds_history",
+    "book_feed",
 )
-"""The books' attribute tables (`gridmap.stores.cases`, `.visits`, `.party`): writing to them moves no
-layer revision."""
+"""The books' attribute tables (`gridmap.stores.cases`, `.visits`, `.party`, `.feed`): writing to them
+moves no layer revision."""
 _NOT_LAYERS = ", ".join(f"'{name}'" for name in BOOK_TABLES)
 _SCRATCH = {name: f"load_{i}" for i, name in enumerate(LAYER_NAMES)}  # schema names of attached loads
 _BUSY_SECONDS = 60.0  # how long a writer waits for another's transaction before giving up
@@ -151,6 +153,7 @@ class GeoPackageStore(PreparingStore):
         self._case_book: CaseBook | None = None
         self._visit_book: VisitBook | None = None
         self._party_book: PartyBook | None = None
+        self._book_feed: BookFeed | None = None
         if not self.path.parent.is_dir():
             raise StoreError(f"cannot create store {self.url}: directory {self.path.parent} does not exist")
         self._remove_stale_copies()
@@ -201,6 +204,14 @@ class GeoPackageStore(PreparingStore):
 
             self._visit_book = VisitBook.for_geopackage(self.path, self.writing)
         return self._visit_book
+
+    def book_feed(self) -> BookFeed:
+        """The file's book feed (made by the first write of a visit or party book; empty until then)."""
+        if self._book_feed is None:
+            from gridmap.stores.feed import BookFeed
+
+            self._book_feed = BookFeed.for_geopackage(self.path)
+        return self._book_feed
 
     def party_book(self) -> PartyBook:
         """The file's party tables (created on first use), written the way every write of this store is."""

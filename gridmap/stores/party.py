@@ -7,7 +7,8 @@ layer revision). `party_orgs` keeps every version of an organisation (a change
 closes the version in force and opens a new one: its history); the others are
 registers the domain code in `gridmap.party` validates before it writes; the
 kinds and parents of organisations the database checks too, whoever writes
-(`gridmap.stores.party_checks`).
+(`gridmap.stores.party_checks`). A write of the organisations or the links, which the analysis
+reads, is noted in the books' change feed in its transaction (`gridmap.stores.feed`).
 A 专属网格 (dedicated grid) is kept as WKT beside its organisation, not in the
 grids layer, so it may overlap base grids without being a topology finding.
 """
@@ -25,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 from gridmap.history import current_author
-from gridmap.stores import party_checks
+from gridmap.stores import feed, party_checks
 from gridmap.stores._gate import gate
 from gridmap.stores.cases import (
     UTCDateTime,
@@ -224,6 +225,7 @@ class PartyBook:
         self._writing = writing
         self._reading = reading
         self._made = True  # PostGIS: migration 0012 made the tables
+        self._feed_made = True  # ... and migration 0018 the feed
 
     @classmethod
     def for_geopackage(cls, path: Path, writing: Writing) -> PartyBook:
@@ -233,6 +235,7 @@ class PartyBook:
         sa.event.listen(engine, "connect", _query_only)
         book = cls(engine, str(path), writing, reading=lambda: gate(path).held("sqlite"))
         book._made = book._has_tables()
+        book._feed_made = False
         return book
 
     def _has_tables(self) -> bool:
@@ -247,6 +250,10 @@ class PartyBook:
                 for statement in party_checks.sqlite_statements(set(TABLES)):
                     conn.exec_driver_sql(statement)
             self._made = True
+        if not self._feed_made:
+            with transaction(self._engine, self._writing, self.url) as conn:
+                feed.create_feed(conn)
+            self._feed_made = True
         return transaction(self._engine, self._writing, self.url)
 
     def _read(self) -> AbstractContextManager[sa.Connection]:
@@ -281,17 +288,20 @@ class PartyBook:
                 code, start, end = closes
                 conn.execute(ORGS.update().where(o.code == code, o.valid_from == start).values(valid_to=end))
             conn.execute(ORGS.insert().values(**version))
+            feed.note(conn, feed.PARTY)
 
     def close_org(self, code: str, start: dt.date, end: dt.date) -> None:
         o = ORGS.c
         with self._write() as conn:
             conn.execute(ORGS.update().where(o.code == code, o.valid_from == start).values(valid_to=end))
+            feed.note(conn, feed.PARTY)
 
     def remove_version(self, code: str, start: dt.date, reopen: dt.date | None) -> None:
         """Drop version (code, start) and reopen the version that started on `reopen` (a revert)."""
         o = ORGS.c
         with self._write() as conn:
             conn.execute(ORGS.delete().where(o.code == code, o.valid_from == start))
+            feed.note(conn, feed.PARTY)
             if reopen is not None:
                 conn.execute(
                     ORGS.update().where(o.code == code, o.valid_from == reopen).values(valid_to=None)
@@ -311,6 +321,7 @@ class PartyBook:
         """Move the rows of register `name` matching `where` to its history, ended by `by` at `at`
         (one INSERT … SELECT: no row passes through Python); the rows moved."""
         table = metadata.tables[name]
+        _noted(conn, [name])
         if name not in HISTORY:
             return int(conn.execute(table.delete().where(where)).rowcount or 0)
         ended = (sa.literal(by, sa.Text).label(ENDS[0]), sa.literal(at, UTCDateTime).label(ENDS[1]))
@@ -510,4 +521,15 @@ class PartyBook:
                         .values(secretary_code=sa.bindparam("named_secretary_code")),
                         secretaries,
                     )
+            _noted(conn, list(frames))
         return {name: len(frame) for name, frame in frames.items()}
+
+
+_READ_BY_ANALYSIS = (ORGS.name, LINKS.name)
+"""The registers the analysis reads (`gridmap.analysis.party_inputs`)."""
+
+
+def _noted(conn: sa.Connection, tables: Sequence[str]) -> None:
+    """Note a write of `tables` in the books' change feed when the analysis reads any of them."""
+    if any(name in _READ_BY_ANALYSIS for name in tables):
+        feed.note(conn, feed.PARTY)

@@ -79,6 +79,7 @@ from gridmap.versions import parse_date
 
 if TYPE_CHECKING:
     from gridmap.stores.cases import CaseBook
+    from gridmap.stores.feed import BookFeed
     from gridmap.stores.party import PartyBook
     from gridmap.stores.visits import VisitBook
 
@@ -189,6 +190,12 @@ class PostGISStore(PreparingStore):
         from gridmap.stores.visits import VisitBook
 
         return VisitBook(self._engine, self.url)
+
+    def book_feed(self) -> BookFeed:
+        """The `book_feed` table of migration 0018, on this store's engine."""
+        from gridmap.stores.feed import BookFeed
+
+        return BookFeed(self._engine, self.url)
 
     def party_book(self) -> PartyBook:
         """The party tables of migration 0012, on this store's engine."""

@@ -7,7 +7,9 @@ PostGIS and on first use in a GeoPackage (registered as attribute tables).
 retried POST never writes twice; `household_care` one row per household and
 care category (personal data, see `gridmap.privacy.protect_care`); `patrols` one row per
 patrol, with its figures and its track (personal data: `gridmap.privacy.may_see_track`),
-made by migration 0013, keyed by an idempotency key like a visit.
+made by migration 0013, keyed by an idempotency key like a visit. A new visit, a care change and a
+bulk load are noted in the books' change feed in the same transaction (`gridmap.stores.feed`): the
+visit coverage measure follows them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 from gridmap.errors import StoreError
+from gridmap.stores import feed
 from gridmap.stores._gate import gate
 from gridmap.stores.cases import (
     UTCDateTime,
@@ -130,10 +133,11 @@ class VisitBook:
         book = cls(engine, str(path), writing, reading=lambda: gate(path).held("sqlite"))
         with book._read() as conn:
             inspector = sa.inspect(conn)
-            if all(inspector.has_table(name) for name in TABLES):
+            if all(inspector.has_table(name) for name in (*TABLES, *feed.TABLES)):
                 return book
         with book._write() as conn:
             create_tables(conn, GPKG_METADATA)
+            feed.create_feed(conn)
         return book
 
     def _write(self) -> AbstractContextManager[sa.Connection]:
@@ -157,6 +161,7 @@ class VisitBook:
                 if found is not None:
                     return dict(found), False
                 conn.execute(VISITS_TABLE.insert().values(**visit))
+                feed.note(conn, feed.VISITS, [str(visit["household_code"])])
                 row = conn.execute(sa.select(VISITS_TABLE).where(v.key == visit["key"])).mappings().one()
                 return dict(row), True
         except StoreError:
@@ -270,6 +275,7 @@ class VisitBook:
         c = CARE_TABLE.c
         with self._write() as conn:
             conn.execute(CARE_TABLE.delete().where(c.household_code == household))
+            feed.note(conn, feed.VISITS, [household])
             for category in dict.fromkeys(categories):
                 conn.execute(
                     CARE_TABLE.insert().values(
@@ -400,12 +406,14 @@ class VisitBook:
             conn.execute(VISITS_TABLE.delete())
             conn.execute(CARE_TABLE.delete())
             _bulk(conn, visits, care)
+            feed.note(conn, feed.VISITS)
         return len(visits)
 
     def extend(self, visits: pd.DataFrame, care: pd.DataFrame) -> int:
         """Add these visits and care rows in one transaction (a city's year loaded in parts)."""
         with self._write() as conn:
             _bulk(conn, visits, care)
+            feed.note(conn, feed.VISITS)
         return len(visits)
 
 

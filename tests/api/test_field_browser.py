@@ -8,6 +8,7 @@ exactly once each. The page shows G1's households only, and the server refuses a
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -178,4 +179,51 @@ def test_the_page_is_made_for_a_thumb(phone: BrowserContext, server: tuple[str, 
     assert heights and min(heights) >= 48
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= PHONE[0]  # nothing wider than the phone
+    page.close()
+
+
+def _kept(page: Page, path: str, seconds: float = 30.0) -> None:
+    """Wait until the page's service worker keeps the answer to `path`."""
+    deadline = time.monotonic() + seconds
+    script = "(path) => caches.match(path, {ignoreVary: true}).then(r => !!r)"
+    while not page.evaluate(script, path):
+        assert time.monotonic() < deadline, f"{path} not kept by the service worker"
+        time.sleep(0.1)
+
+
+def test_the_page_opens_offline_after_a_first_visit(phone: BrowserContext, server: tuple[str, str]) -> None:
+    """Opened once online, the page reloads with no signal: today's list from what its service worker
+    kept, a visit queued on the phone; back online, that visit reaches the store once."""
+    origin, url = server
+    phone.clear_cookies()
+    page = phone.new_page()
+    log = guard_origin(page, origin)
+    page.goto(origin + "/field")
+    page.fill("#fd-token", WORKER)
+    page.click("#fd-login button")
+    page.wait_for_selector('#fd-due li[data-code="H4"]', timeout=60_000)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30_000)
+    shown = page.eval_on_selector_all("#fd-due li", "items => items.map(i => i.dataset.code)")
+    for path in ("/field", "/static/console/field.js", "/session", "/visits/due?grid=G1"):
+        _kept(page, path)
+    with open_store(url) as store:
+        before = [v["key"] for v in store.visit_book().visits()]
+
+    phone.set_offline(True)
+    assert page.evaluate("() => fetch('/health').then(r => r.status, () => 'no answer')") == "no answer"
+    page.reload()
+    page.wait_for_selector('#fd-due li[data-code="H4"]', timeout=30_000)
+    assert page.eval_on_selector_all("#fd-due li", "items => items.map(i => i.dataset.code)") == shown
+    assert page.text_content("#fd-who") == "张三 · 今日工作"
+    _visit(page, "H4")
+    _waiting(page, 1)
+    with open_store(url) as store:
+        assert [v["key"] for v in store.visit_book().visits()] == before
+
+    phone.set_offline(False)
+    _waiting(page, 0)
+    with open_store(url) as store:
+        added = [v for v in store.visit_book().visits() if v["key"] not in before]
+    assert [(v["household_code"], v["visitor"]) for v in added] == [("H4", "张三")]
+    assert log.blocked == [] and log.page_errors == []
     page.close()

@@ -11,14 +11,14 @@ import pytest
 import sqlalchemy as sa
 
 from gridmap.history import Revision
-from gridmap.stores import cases, open_store, party, visits
+from gridmap.stores import cases, feed, open_store, party, visits
 from gridmap.stores.geopackage import BOOK_TABLES
 from gridmap.stores.gpkg_attributes import register_attributes
 from tests.stores.conftest import sample_layers
 from tests.stores.test_cases import CASE, EVENT
 
 NOW = dt.datetime(2026, 12, 1, 1, tzinfo=dt.UTC)
-SHARED = (cases.metadata, visits.metadata, party.metadata)
+SHARED = (cases.metadata, visits.metadata, party.metadata, feed.metadata)
 OLD_ORG = {
     "code": "P1",
     "valid_from": dt.date(2024, 1, 1),
