@@ -1,6 +1,7 @@
 """What the store's own triggers cost a bulk import, on and off in the same run, on both stores.
 
     .venv/bin/python -m bench.bench_triggers [--scale 40] [--append 100000] [--external 20000]
+        [--stores GeoPackage PostGIS] [--writes replace append external]
 
 Workload: the sample generated at `--scale` (40: about a million households)
 written once to a GeoPackage file, then, in a fresh GeoPackage store and a
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -46,6 +48,7 @@ ORDERS = {  # per round; each order is its own mirror image, so drift in the mac
     "GeoPackage": ("shipped", "off", "off", "shipped"),
     "PostGIS": ("through", "shipped", "off", "off", "shipped", "through"),
 }
+WRITES = {"import, replace": "replace", "import, append": "append", "external INSERT … SELECT": "external"}
 MODES = {
     "through": "gridmap's writes through the triggers (their WHEN skips each row): before this change",
     "shipped": "gridmap's writes of 1,000 rows or more set the triggers aside in their transaction",
@@ -101,9 +104,13 @@ def _measure(
     times: dict[str, dict[str, list[float]]] = {}
 
     def timed(write: str, mode: str, fn: Callable[[], object]) -> None:
+        if WRITES[write] not in args.writes:
+            return
         started = time.perf_counter()
         fn()
-        times.setdefault(write, {}).setdefault(mode, []).append(time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        times.setdefault(write, {}).setdefault(mode, []).append(seconds)
+        print(f"{url.rsplit('/', 1)[-1]}: {write}, {mode}: {seconds:.2f} s", file=sys.stderr, flush=True)
 
     with open_store(url) as store:
         store.replace_many(others)
@@ -141,6 +148,8 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=40)
     parser.add_argument("--append", type=int, default=100_000)
     parser.add_argument("--external", type=int, default=20_000)
+    parser.add_argument("--stores", nargs="+", choices=list(ORDERS), default=list(ORDERS))
+    parser.add_argument("--writes", nargs="+", choices=list(WRITES.values()), default=list(WRITES.values()))
     args = parser.parse_args()
     frames = generate(scale=args.scale)
     households = frames.pop("households")
@@ -154,15 +163,18 @@ def main() -> None:
         files[f"append{round_}"] = work / f"append{round_}.gpkg"
         pyogrio.write_dataframe(extra, files[f"append{round_}"], layer="households")
     load = os.getloadavg()[0]
-    results = {"GeoPackage": _measure(str(work / "store.gpkg"), ORDERS["GeoPackage"], frames, files, args)}
-    with _postgis() as url:
-        results["PostGIS"] = _measure(url, ORDERS["PostGIS"], frames, files, args)
+    results = {}
+    if "GeoPackage" in args.stores:
+        results["GeoPackage"] = _measure(str(work / "store.gpkg"), ORDERS["GeoPackage"], frames, files, args)
+    if "PostGIS" in args.stores:
+        with _postgis() as url:
+            results["PostGIS"] = _measure(url, ORDERS["PostGIS"], frames, files, args)
     rows: list[list[object]] = []
     for store, writes in results.items():
         for write, by in writes.items():
             off = statistics.median(by["off"])
             rows.append([store, write, _cell(by, "through", off), _cell(by, "shipped", off), f"{off:.2f}"])
-    orders = "; ".join(f"{store}: {', '.join(order)}" for store, order in ORDERS.items())
+    orders = "; ".join(f"{store}: {', '.join(ORDERS[store])}" for store in results)
     body = (
         f"{len(households):,} households (the sample at scale {args.scale}), appends of {args.append:,}, "
         f"external inserts of {args.external:,}; the median of each mode's rounds, taken in the order "
