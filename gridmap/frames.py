@@ -6,6 +6,8 @@ so the rest of gridmap can rely on column names, dtypes and the CRS.
 
 from __future__ import annotations
 
+import functools
+
 import geopandas as gpd
 import pandas as pd
 import pyproj
@@ -25,8 +27,14 @@ def dtype_of(f: Field) -> str:
 
 
 def empty_frame(layer: str | Layer) -> gpd.GeoDataFrame:
-    """A frame with the layer's columns and no rows."""
+    """A frame with the layer's columns and no rows (a copy: the caller may change it)."""
     spec = get_layer(layer) if isinstance(layer, str) else layer
+    return _empty(spec).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _empty(spec: Layer) -> gpd.GeoDataFrame:
+    """Built once per layout: a few hundred pandas calls, which a loaded machine makes milliseconds each."""
     data = {f.name: pd.Series([], dtype=dtype_of(f)) for f in spec.fields}
     return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
 

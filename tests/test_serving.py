@@ -23,9 +23,9 @@ from gridmap.analysis import Analysis, analyze, read_inputs
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.errors import GridmapError
 from gridmap.incremental import MOST_CHUNKS
+from gridmap.localtime import BEIJING
 from gridmap.sample import generate, load_sample
 from gridmap.serving import Builder, Documents, Edition, LiveAnalysis, Shelf, part_file, start_builder
-from gridmap.localtime import BEIJING
 from gridmap.stores import Store, open_store
 from gridmap.visits.service import Visit, log_visit, set_care
 from tests.api.conftest import district

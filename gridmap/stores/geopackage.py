@@ -58,7 +58,7 @@ from gridmap.stores._frames import (
     read_back_codes,
 )
 from gridmap.stores._gate import gate
-from gridmap.stores.base import BBox, current_receipt
+from gridmap.stores.base import TRIGGERS_ASIDE_FROM_ROWS, BBox, current_receipt
 from gridmap.stores.conditions import Condition, to_sqlite
 from gridmap.stores.query import (
     COUNT_LIMIT,
@@ -452,8 +452,7 @@ class GeoPackageStore(PreparingStore):
                 if change.whole is not None:
                     _load_layer(conn, change.layer, _SCRATCH[change.layer], revision)
                 else:
-                    _delete_codes(conn, change.layer, change.deleted)
-                    _upsert_rows(conn, change.layer, stamped(change.rows, revision))
+                    _apply_rows(self, conn, change, revision)
             _record(conn, revision, {c.layer: c.counts for c in changes}, author, reverts)
             for change in changes:
                 content = change.whole if change.whole is not None else change.rows
@@ -593,7 +592,7 @@ class GeoPackageStore(PreparingStore):
                 revision = int(counter) + 1
                 for change in changes:
                     _supersede(conn, change, revision)
-                    _upsert_rows(conn, change.layer, stamped(change.rows, revision))
+                    _apply_rows(self, conn, change, revision)
                 author = Author("gridmap", None, "derive grid_code after external edits")
                 _record(conn, revision, {c.layer: c.counts for c in changes}, author, None)
                 for change in changes:
@@ -604,6 +603,26 @@ class GeoPackageStore(PreparingStore):
                 (max(row[0] for row in logged),),
             )
         return True
+
+    @contextmanager
+    def triggers_aside(self, layer: str, within: Any = None) -> Iterator[bool]:
+        """`Store.triggers_aside`: `within` is a `BEGIN IMMEDIATE` connection to the store, whose write
+        lock keeps QGIS and GDAL waiting (busy timeout) until the triggers are back and committed."""
+        get_layer(layer)
+        if within is not None:
+            triggers = _set_aside(within, layer)
+            yield bool(triggers)
+            for _name, sql in triggers:  # on failure the rollback brings them back
+                within.execute(sql)
+            return
+        with self._writers_turn(), _sqlite(self.path, transaction=True) as conn:
+            triggers = _set_aside(conn, layer)
+        try:
+            yield bool(triggers)
+        finally:
+            with self._writers_turn(), _sqlite(self.path, transaction=True) as conn:
+                for _name, sql in triggers:
+                    conn.execute(sql)
 
     @contextmanager
     def _scratch(self, changes: list[LayerChange]) -> Iterator[dict[str, Path]]:
@@ -1230,44 +1249,37 @@ def _upsert_rows(conn: sqlite3.Connection, layer: str, frame: gpd.GeoDataFrame) 
     code_at = columns.index("code")
     changed = [row for row in rows if row[code_at] in stored]
     added = [row for row in rows if row[code_at] not in stored]
-    with _log_aside(conn, layer, len(rows)):
-        if changed:
-            sets = ", ".join(f'"{c}" = ?' for c in columns if c != "code")
-            conn.executemany(
-                f'UPDATE "{layer}" SET {sets} WHERE code = ?',
-                ([*row[:code_at], *row[code_at + 1 :], row[code_at]] for row in changed),
-            )
-        if added:
-            names = ", ".join(f'"{c}"' for c in columns)
-            marks = ", ".join("?" * len(columns))
-            conn.executemany(f'INSERT INTO "{layer}" ({names}) VALUES ({marks})', added)
+    if changed:
+        sets = ", ".join(f'"{c}" = ?' for c in columns if c != "code")
+        conn.executemany(
+            f'UPDATE "{layer}" SET {sets} WHERE code = ?',
+            ([*row[:code_at], *row[code_at + 1 :], row[code_at]] for row in changed),
+        )
+    if added:
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" * len(columns))
+        conn.executemany(f'INSERT INTO "{layer}" ({names}) VALUES ({marks})', added)
 
 
-LOG_ASIDE_ROWS = 1000
-"""From this many rows, gridmap's own upsert sets the layer's change-log triggers aside for the
-statements: their `WHEN` (is gridmap writing?) is false for its writes, but evaluating it cost a
-third of a 30,000-household append. The check triggers stay."""
+def _apply_rows(store: GeoPackageStore, conn: sqlite3.Connection, change: LayerChange, revision: int) -> None:
+    """Delete the change's codes and upsert its rows; a big change with the change triggers set aside."""
+    big = len(change.rows) + len(change.deleted) >= TRIGGERS_ASIDE_FROM_ROWS
+    with store.triggers_aside(change.layer, within=conn) if big else nullcontext():
+        _delete_codes(conn, change.layer, change.deleted)
+        _upsert_rows(conn, change.layer, stamped(change.rows, revision))
 
 
-@contextmanager
-def _log_aside(conn: sqlite3.Connection, layer: str, rows: int) -> Iterator[None]:
-    """The change-log triggers dropped and made again inside the write's own transaction, so no
-    other connection ever sees the layer without them (`gridmap.stores.gpkg_triggers`)."""
+def _set_aside(conn: sqlite3.Connection, layer: str) -> list[tuple[str, str]]:
+    """Drop the layer's change-log triggers (`gridmap.stores.gpkg_triggers`); their statements, to make
+    them again. The check triggers and GeoPackage's R-tree triggers stay."""
     names = [n for n in gpkg_triggers.trigger_names(layer) if "_check_" not in n]
-    triggers = (
-        conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
-            f"({', '.join('?' * len(names))})",
-            names,
-        ).fetchall()
-        if rows >= LOG_ASIDE_ROWS
-        else []
-    )
+    marks = ", ".join("?" * len(names))
+    triggers: list[tuple[str, str]] = conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})", names
+    ).fetchall()
     for name, _sql in triggers:
         conn.execute(f'DROP TRIGGER "{name}"')
-    yield
-    for _name, sql in triggers:
-        conn.execute(sql)
+    return triggers
 
 
 def _delete_codes(conn: sqlite3.Connection, layer: str, codes: list[str]) -> None:

@@ -61,7 +61,7 @@ from gridmap.stores._frames import (
     prepare,
     read_back_codes,
 )
-from gridmap.stores.base import BBox, current_receipt
+from gridmap.stores.base import TRIGGERS_ASIDE_FROM_ROWS, BBox, current_receipt
 from gridmap.stores.conditions import Condition, to_postgres
 from gridmap.stores.query import (
     COUNT_LIMIT,
@@ -404,6 +404,32 @@ class PostGISStore(PreparingStore):
             mark_as_gridmap(cur)
             yield cur
 
+    @contextmanager
+    def triggers_aside(self, layer: str, within: Any = None) -> Iterator[bool]:
+        """`Store.triggers_aside`: `within` is a cursor in gridmap's write transaction (`_writers_turn`).
+
+        The triggers are disabled there under a SHARE ROW EXCLUSIVE lock on the layer, which
+        every INSERT, UPDATE or DELETE of another session waits for until the commit, by when
+        they are enabled again: other sessions never see them disabled (the catalogue is
+        transactional). The lock is asked for without waiting: an external writer already
+        queued on the layer holds a lock that would wait for our advisory lock, a deadlock
+        PostgreSQL would break by failing that writer, so then (and while autovacuum works on
+        the layer) the triggers simply stay, and their `WHEN` keeps them out of gridmap's write.
+        """
+        get_layer(layer)
+        if within is not None:
+            names = _set_aside(within, layer)
+            yield bool(names)
+            _restore(within, layer, names)  # on failure the rollback brings them back
+            return
+        with self._writers_turn() as cur:
+            names = _set_aside(cur, layer)
+        try:
+            yield bool(names)
+        finally:
+            with self._writers_turn() as cur:
+                _restore(cur, layer, names)
+
     def _counter(self) -> int:
         with self._cursor() as cur:
             row = cur.execute("SELECT revision FROM gridmap_meta WHERE key = 'store'").fetchone()
@@ -431,10 +457,18 @@ class PostGISStore(PreparingStore):
             cur.execute(f"SET LOCAL maintenance_work_mem = '{_INDEX_MEMORY}'")
             for change in changes:
                 _supersede(cur, change, revision)
-                if change.whole is not None:
-                    _load_layer(cur, change.layer, stamped(change.whole, revision))
-                else:
-                    _apply_rows(cur, change, stamped(change.rows, revision))
+                size = (
+                    len(change.whole) if change.whole is not None else len(change.rows) + len(change.deleted)
+                )
+                with (
+                    self.triggers_aside(change.layer, cur)
+                    if size >= TRIGGERS_ASIDE_FROM_ROWS
+                    else nullcontext()
+                ):
+                    if change.whole is not None:
+                        _load_layer(cur, change.layer, stamped(change.whole, revision))
+                    else:
+                        _apply_rows(cur, change, stamped(change.rows, revision))
             counts = {c.layer: c.counts for c in changes}
             cur.execute(
                 "INSERT INTO gridmap_revisions (id, author, role, command, reverts, layers, counts) "
@@ -910,6 +944,33 @@ def _supersede(cur: psycopg.Cursor[Any], change: LayerChange, revision: int) -> 
     )
     for closed_on, codes in closing_groups(change):
         cur.execute(sql, (revision, closed_on, codes))
+
+
+def _set_aside(cur: psycopg.Cursor[Any], layer: str) -> list[str]:
+    """Disable the layer's enabled change triggers (migration 0006) if its lock is free now; their names."""
+    cur.execute("SAVEPOINT gridmap_aside")
+    try:
+        cur.execute(f"LOCK TABLE {layer} IN SHARE ROW EXCLUSIVE MODE NOWAIT")
+    except psycopg.errors.LockNotAvailable:
+        cur.execute("ROLLBACK TO SAVEPOINT gridmap_aside")
+        return []
+    cur.execute("RELEASE SAVEPOINT gridmap_aside")
+    names = [
+        str(row[0])
+        for row in cur.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal "
+            "AND tgname LIKE 'gridmap\\_external\\_%%' AND tgenabled <> 'D' ORDER BY tgname",
+            (layer,),
+        )
+    ]
+    for name in names:
+        cur.execute(f'ALTER TABLE {layer} DISABLE TRIGGER "{name}"')
+    return names
+
+
+def _restore(cur: psycopg.Cursor[Any], layer: str, names: list[str]) -> None:
+    for name in names:
+        cur.execute(f'ALTER TABLE {layer} ENABLE TRIGGER "{name}"')
 
 
 def _load_layer(cur: psycopg.Cursor[Any], layer: str, data: gpd.GeoDataFrame) -> None:

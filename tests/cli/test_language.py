@@ -340,9 +340,7 @@ def test_party_output_reads_in_the_language(tmp_path: Path, pytest_env: tuple[An
     assert re.search(r"┃ code +┃ name +┃ grid +┃", en.stdout), en.stdout
     history = _run(["party", "history", "PB1", *base], None, tmp_path, pytest_env)
     assert (
-        "PB1 历次版本" in history.stdout
-        and "生效日" in history.stdout
-        and "valid_from" not in history.stdout
+        "PB1 历次版本" in history.stdout and "生效日" in history.stdout and "valid_from" not in history.stdout
     )
     funds = _run(["party", "funds", "year", "2025", *base], None, tmp_path, pytest_env)
     assert "2025 年经费到位" in funds.stdout and "应拨" in funds.stdout and "entitled" not in funds.stdout

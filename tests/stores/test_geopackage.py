@@ -21,6 +21,7 @@ from shapely.geometry import Point
 import gridmap.stores.geopackage as module
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.errors import ConflictError, StoreError
+from gridmap.stores.base import TRIGGERS_ASIDE_FROM_ROWS
 from gridmap.stores.geopackage import GeoPackageStore
 
 from .conftest import sample_layers
@@ -80,7 +81,7 @@ def test_a_large_upsert_keeps_the_change_log_for_other_writers(gpkg: GeoPackageS
     """gridmap's own write of many rows sets the change-log triggers aside for its statements only."""
     with sqlite3.connect(gpkg.path) as conn:
         before = sorted(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
-    codes = [f"HB{i:04d}" for i in range(module.LOG_ASIDE_ROWS + 200)]
+    codes = [f"HB{i:04d}" for i in range(TRIGGERS_ASIDE_FROM_ROWS + 200)]
     gpkg.upsert("households", _households(codes))
     gpkg.upsert("households", _households(codes, x=116.31))  # the same codes again: an update
     near = pyogrio.read_dataframe(gpkg.path, layer="households", bbox=(116.309, 39.89, 116.311, 39.91))
