@@ -1,6 +1,7 @@
 """City map render: the coverage map of a 5-million-household store in headless Chromium, before and after.
 
     .venv/bin/python -m bench.bench_city_map --store bench/work/city200.gpkg --baseline DIR [--rounds 7]
+        [--phase make|render|all]
 
 Workload: `gridmap map` (speaker measure, no basemap) on the given store (the city
 of bench.bench_city: scale 200, 5,023,863 households, 7,951 speakers) and on the
@@ -15,11 +16,16 @@ the page has drawn its first view), medians reported with every value. Taking
 the pages in turn makes a change in the machine's load hit all of them alike.
 Also counted at the opening view: Leaflet layers on the map and marker
 elements in the page. Writes bench/RESULTS.md section "city-map".
+
+`--phase make` only writes the pages (two analyses of the city: run it under
+the machine's lock for big jobs) and keeps their figures beside them;
+`--phase render` then opens them (a browser, no analysis) and writes the section.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 from pathlib import Path
@@ -46,23 +52,31 @@ def main() -> None:
     parser.add_argument("--store", type=Path, default=WORK / "city200.gpkg")
     parser.add_argument("--baseline", type=Path, required=True)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--phase", choices=["make", "render", "all"], default="all")
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
     stores = {"sample": _sample_store(WORK / "city-map-sample.gpkg"), "city": args.store}
+    sources: dict[str, str | None] = {"before": str(args.baseline.resolve()), "after": None}
+    pages = {
+        (workload, label): WORK / f"city-map-{workload}-{label}.html"
+        for workload in stores
+        for label in sources
+    }
+    kept = WORK / "city-map-made.json"
+    if args.phase in ("make", "all"):
+        made_now = {}
+        for (workload, label), html in pages.items():
+            command = ["map", "--store", str(stores[workload].resolve()), "--out", str(html.resolve())]
+            made_now[f"{workload} {label}"] = run_cli(command, sources[label])
+            print(workload, label, made_now[f"{workload} {label}"], flush=True)
+        kept.write_text(json.dumps({"made": made_now, "load": os.getloadavg()[0]}))
+        if args.phase == "make":
+            return
+    record = json.loads(kept.read_text())
+    made = {tuple(key.split(" ")): tuple(v) for key, v in record["made"].items()}
     with open_store(str(args.store)) as opened:
         counts = opened.counts()
     load_start = os.getloadavg()
-    sources: dict[str, str | None] = {"before": str(args.baseline.resolve()), "after": None}
-    pages: dict[tuple[str, str], Path] = {}
-    made: dict[tuple[str, str], tuple[float, float, float]] = {}
-    for workload, store in stores.items():
-        for label, source in sources.items():
-            html = WORK / f"city-map-{workload}-{label}.html"
-            made[workload, label] = run_cli(
-                ["map", "--store", str(store.resolve()), "--out", str(html.resolve())], source
-            )
-            pages[workload, label] = html
-            print(workload, label, made[workload, label], flush=True)
     renders: dict[tuple[str, str], list[float]] = {key: [] for key in pages}
     opening: dict[tuple[str, str], tuple[int, int]] = {}
     errors: dict[tuple[str, str], int] = dict.fromkeys(pages, 0)
@@ -121,7 +135,8 @@ and on the sample district, by the code before this change (`before`) and this c
 (`after`); the four pages then opened in turn, {args.rounds} rounds, each on a fresh page of one
 headless Chromium with the network cut off. Render = navigation start to two animation frames
 after the page drew its first view (`gridmap.renderedAt`). 1-minute load average
-{load_start[0]:.1f} at the start, {load_end[0]:.1f} at the end (2 cores, shared with other work).
+{record["load"]:.1f} when the pages were written, {load_start[0]:.1f} when the rendering started and
+{load_end[0]:.1f} at its end (2 cores, shared with other work).
 
 {table(headers, rows)}
 

@@ -152,11 +152,17 @@ _AGGREGATED = Template(
 (function () {
   var group = {{ this._parent.get_name() }}, map = {{ this._parent._parent.get_name() }};
   // levels: [from zoom, to zoom, [[lon, lat, count, name, [minx, miny, maxx, maxy], codes], ...]]
-  var levels = {{ this.levels }}, data = {{ this.points }}, detail = {{ this.detail }};
+  // The points travel as JSON text, parsed when first drawn (a string costs the script compiler nothing).
+  var levels = {{ this.levels }}, raw = {{ this.points|tojson }}, always = {{ this.always }};
+  var detail = {{ this.detail }}, data = null;
   var style = {{ this.style }}, ring = {{ this.ring|tojson }}, color = {{ this.color|tojson }};
   var title = {{ this.title|tojson }}, slot = {{ this.slot }}, slots = {{ this.slots }};
   var popup = {{ this.popup }};
   var bubbles = [], markers = {}, drawn = {}, level = -1;
+  function rows() {
+    data = data || JSON.parse(raw);
+    return data.rows;
+  }
   function properties(r) {
     var p = {};
     data.keys.forEach(function (k, j) { p[k] = r[j + 2]; });
@@ -164,7 +170,7 @@ _AGGREGATED = Template(
   }
   function point(i) {
     if (!markers[i]) {
-      var r = data.rows[i], p = properties(r);
+      var r = rows()[i], p = properties(r);
       var m = ring ? L.circle([r[1], r[0]], Object.assign({radius: p.radius_m || 0}, style))
                    : L.circleMarker([r[1], r[0]], style);
       m.feature = {properties: p};
@@ -205,9 +211,9 @@ _AGGREGATED = Template(
     }
     if (z >= detail) {
       var view = map.getBounds().pad(0.5);
-      data.rows.forEach(function (r, j) { if (view.contains([r[1], r[0]])) { want[j] = true; } });
+      rows().forEach(function (r, j) { if (view.contains([r[1], r[0]])) { want[j] = true; } });
     } else {
-      data.always.forEach(function (j) { want[j] = true; });
+      always.forEach(function (j) { want[j] = true; });
     }
     Object.keys(drawn).forEach(function (j) {
       if (!want[j]) { group.removeLayer(markers[j]); delete drawn[j]; }
@@ -285,9 +291,8 @@ def aggregated_points(
     group = folium.FeatureGroup(name=name, show=show)
     _Aggregated(
         levels=json.dumps(levels, ensure_ascii=False),
-        points=json.dumps(
-            {**_point_rows(points, properties), "always": np.flatnonzero(loose).tolist()}, ensure_ascii=False
-        ),
+        points=json.dumps(_point_rows(points, properties), ensure_ascii=False),
+        always=json.dumps(np.flatnonzero(loose).tolist()),
         detail=detail_zoom,
         style=json.dumps(dot),
         ring=False,
@@ -308,7 +313,8 @@ def ranges_in_view(
     group = folium.FeatureGroup(name=name, show=show)
     _Aggregated(
         levels="[]",
-        points=json.dumps({**_point_rows(reach, {"radius_m": "radius_m"}), "always": []}),
+        points=json.dumps(_point_rows(reach, {"radius_m": "radius_m"})),
+        always="[]",
         detail=detail_zoom,
         style=json.dumps({**style, "interactive": False}),
         ring=True,

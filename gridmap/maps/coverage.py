@@ -181,6 +181,11 @@ def coverage_map(
     shown = display(grids, coverage=True)
     minx, miny, maxx, maxy = shown.total_bounds
     m = map_frame((minx, miny, maxx, maxy), background=None if base.tiles else NO_BASEMAP_BACKGROUND)
+    if city:
+        # Leaflet places each marker with a 3D transform, and a 3D transform makes each of a city's
+        # hundreds of bubbles and names a compositing layer of its own: without a GPU (a browser
+        # in a virtual machine, headless Chromium) committing them cost more than drawing the map.
+        m.global_switches.disable_3d = True
     add_basemap(m, base, language)
     t = lambda key: label(key, language)  # noqa: E731 - a short alias keeps the layer list readable
     layers: dict[str, Any] = {}

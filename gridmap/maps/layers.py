@@ -211,7 +211,10 @@ _COUNTS = Template(
 {% macro script(this, kwargs) %}
 (function () {
   var group = {{ this._parent.get_name() }}, map = {{ this._parent._parent.get_name() }};
-  var color = {{ this.color|tojson }}, levels = [{{ this.overview }}, {{ this.grids }}, {{ this.cells }}];
+  // The finer levels travel as JSON text, parsed when first shown: a string costs the page's
+  // script compiler nothing, an array literal of 15,000 cells a good part of the first render.
+  var color = {{ this.color|tojson }};
+  var levels = [{{ this.overview }}, {{ this.grids|tojson }}, {{ this.cells|tojson }}];
   var built = [null, null, null];
   // One tooltip for the group, filled from the marker under the pointer: none bound per marker.
   group.bindTooltip(function (m) { return gridmap.num(m.options.count) + " " + {{ this.unit|tojson }}; });
@@ -230,6 +233,7 @@ _COUNTS = Template(
   }
   function build(i) {
     if (!built[i]) {
+      if (typeof levels[i] === "string") { levels[i] = JSON.parse(levels[i]); }
       built[i] = levels[i].map(function (c) { return i === 0 ? dot(c) : bubble(c); });
     }
     return built[i];

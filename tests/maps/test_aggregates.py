@@ -102,14 +102,15 @@ def test_a_city_map_carries_counts_not_features_and_every_point_once(sample, mon
     analysis, frames = sample
     monkeypatch.setattr(coverage_module, "CITY_GRIDS", 20)  # the sample's 61 grids count as a city
     html = render_html(coverage_map(analysis, frames=frames))
-    head, tail = "var levels = ", ", data = "
-    blocks = html.split(head)[1:]
+    blocks = [b for b in html.split("var levels = ")[1:] if ", raw = " in b.split("\n", 1)[0]]
     assert len(blocks) == 3  # working and broken speakers, and the working speakers' ranges
     layers = []
     for block in blocks:
-        levels = json.loads(block[: block.index(tail)])
-        data = json.loads(block[block.index(tail) + len(tail) : block.index(", detail = ")])
-        layers.append((levels, data))
+        levels = json.loads(block[: block.index(", raw = ")])
+        raw = block[block.index(", raw = ") + 8 : block.index(", always = ")]
+        data = json.loads(json.loads(raw))  # JSON text in a string, parsed when first drawn
+        always = json.loads(block[block.index(", always = ") + 11 : block.index(";")])
+        layers.append((levels, {**data, "always": always}))
     counted = [(levels, data) for levels, data in layers if levels]
     assert sorted(len(data["rows"]) for _, data in counted) == [5, 39]
     for levels, data in counted:
