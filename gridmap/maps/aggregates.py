@@ -3,12 +3,13 @@
 A city of 8,000 speakers drawn as 8,000 dots at its opening zoom is speckle, and
 the browser spends seconds building markers nobody can tell apart. Zoomed out,
 each layer (working speakers, broken speakers, service points) shows one
-numbered bubble per street, then per community once communities are wide enough
-on screen; from the zoom where grids are (the household counts' zoom) each point
+numbered bubble per street, then per community from the zoom where community
+names take over; from the zoom where grids are (the household counts' zoom) each point
 is drawn, only those in view. A bubble names its unit and, for broken speakers,
-their codes; a click zooms to the unit. Points in no grid are drawn one by one
-at every zoom. The counts come from the same frame as the points, so a layer's
-bubbles add up to its points at every level.
+their codes; a click zooms to the unit. Points in no grid (or in a grid whose
+street or community is not on the map) are drawn one by one at every zoom. The
+counts come from the same frame as the points, so a layer's bubbles and loose
+points add up to its points at every level.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from branca.element import MacroElement
 from folium.template import Template
 
 from gridmap.coverage import working
+from gridmap.errors import CRSError
 from gridmap.maps import styles as st
 from gridmap.maps.layers import NAME_PX, SERVICE_POPUP, SPEAKER_POPUP
 from gridmap.maps.simplify import DECIMALS, _plain, rounded
@@ -52,7 +54,7 @@ def units_of_points(points: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> pd.Dat
     grid (or without a position) gets missing codes.
     """
     if points.crs is None or grids.crs is None:
-        raise ValueError("points and grids to count need a CRS")
+        raise CRSError("points and grids to count need a CRS")
     geoms = points.to_crs(grids.crs).geometry.values
     hit, grid = grids.sindex.query(geoms, predicate="intersects")
     order = np.lexsort((grid, hit))
