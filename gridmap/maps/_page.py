@@ -50,8 +50,12 @@ box-shadow:none;padding:1px 5px}
   background:#006d2c;border:2px solid #fff;color:#fff;font-size:13px;box-shadow:0 0 4px rgba(0,0,0,.6)}
 .gm-box i.gm-ring{width:10px;height:10px;border-radius:50%;margin:0 9px 0 3px;background:none!important;
   border-width:2px}
+.gm-box i.gm-pill{width:18px;height:12px;border-radius:7px;margin:0 5px 0 1px}
 .gm-box i.gm-badge{width:14px;height:14px;border-radius:50%;margin:0 7px 0 1px}
-.gm-name{white-space:nowrap;text-align:center;transform:translate(-50%,-50%);pointer-events:none;
+.gm-agg{box-sizing:border-box;height:100%;border-radius:10px;border:2px solid #fff;color:#fff;
+  font-weight:700;font-size:11px;line-height:16px;text-align:center;box-shadow:0 0 3px rgba(0,0,0,.5)}
+.gm-hint{color:#777;font-size:11px}
+.gm-name{white-space:nowrap;text-align:center;pointer-events:none;
   font-weight:600;color:#222;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff}
 .gm-name-street{font-size:18px;letter-spacing:2px}
 .gm-name-community{font-size:15px}
@@ -170,7 +174,7 @@ def legend_html(title: str, sections: list[tuple[str, list[LegendEntry]]]) -> st
                 cls = f" class='gm-{e.shape}'"
             else:
                 style = f"background:{e.color};border-color:{e.border}"
-                cls = f" class='gm-{e.shape}'" if e.shape in ("dot", "badge") else ""
+                cls = f" class='gm-{e.shape}'" if e.shape in ("dot", "badge", "pill") else ""
             out.append(f"<div><i{cls} style='{style}'></i>{_esc(e.text)}</div>")
     return "".join(out)
 
@@ -280,9 +284,10 @@ def popup_js(body: str) -> str:
 def map_frame(bounds: tuple[float, float, float, float], *, background: str | None) -> folium.Map:
     """An empty canvas-rendered map around lon/lat `bounds`, with a scale bar and no tiles.
 
-    `Finish` fits the view to the bounds without animation, so the first
-    frame is already the final one. The +/- buttons step whole zooms; the fit
-    and the wheel stop at quarters.
+    The map starts with no view: Leaflet holds every layer back until `Finish` fits the view to
+    the bounds (without animation), so each layer is projected and drawn once, at the zoom the
+    first frame shows, not once at a placeholder zoom and again after the fit. The +/- buttons
+    step whole zooms; the fit and the wheel stop at quarters.
     """
     minx, miny, maxx, maxy = bounds
     m = folium.Map(
@@ -295,6 +300,7 @@ def map_frame(bounds: tuple[float, float, float, float], *, background: str | No
         # Quarter zooms let the opening fit fill the window: whole zooms can leave half of it empty.
         zoom_snap=0.25,
     )
+    m.options.pop("zoom")  # no zoom, no view: see above
     if background:
         figure = m.get_root()
         assert isinstance(figure, Figure)

@@ -18,6 +18,7 @@ from gridmap.crs import metric_crs
 from gridmap.errors import NotFoundError
 from gridmap.maps import styles as st
 from gridmap.maps._page import Chrome, Finish, LegendEntry, legend_html, map_frame
+from gridmap.maps.aggregates import city_point_layers
 from gridmap.maps.basemaps import NO_BASEMAP_BACKGROUND, Basemap, add_basemap, resolve_basemap
 from gridmap.maps.labels import check_lang, label
 from gridmap.maps.layers import (
@@ -99,6 +100,7 @@ _STRAY_POPUP = """return gridmap.table(gridmap.t("layer_unassigned"), [
 # Label keys the page's JavaScript looks up (popups, search box).
 JS_KEYS = [
     "search",
+    "zoom_in_hint",
     "not_found",
     "missing",
     *_GRID_PROPS,
@@ -181,15 +183,19 @@ def coverage_map(
     shown = display(grids, coverage=True)
     minx, miny, maxx, maxy = shown.total_bounds
     m = map_frame((minx, miny, maxx, maxy), background=None if base.tiles else NO_BASEMAP_BACKGROUND)
+    if city:
+        # Leaflet places each marker with a 3D transform, and a 3D transform makes each of a city's
+        # hundreds of bubbles and names a compositing layer of its own: without a GPU (a browser
+        # in a virtual machine, headless Chromium) committing them cost more than drawing the map.
+        m.global_switches.disable_3d = True
     add_basemap(m, base, language)
     t = lambda key: label(key, language)  # noqa: E731 - a short alias keeps the layer list readable
     layers: dict[str, Any] = {}
 
     fills = st.measure_colors(grids[column], column)
-    grid_styles = [
-        {"color": "#4d4d4d", "weight": 0.8, "fillColor": c, "fillOpacity": 0.65, "opacity": 0.9}
-        for c in fills
-    ]
+    # A city's units are communities: their outlines are the community boundaries, drawn once.
+    outline = {"color": st.COMMUNITY, "weight": 1.2} if city else {"color": "#4d4d4d", "weight": 0.8}
+    grid_styles = [{**outline, "fillColor": c, "fillOpacity": 0.65, "opacity": 0.9} for c in fills]
     tooltip = f'gridmap.esc(p.name || p.code) + "：" + {_measure_js(column)}'
     carried = {key: name for key, name in _GRID_PROPS.items() if name in shown}
     shares = [m.column for m in vocabulary.share_measures() if m.column in carried]
@@ -222,7 +228,7 @@ def coverage_map(
         ).add_to(m)
 
     for key, frame, color, weight in (
-        ("communities", analysis.communities, st.COMMUNITY, 1.6),
+        ("communities", None if city else analysis.communities, st.COMMUNITY, 1.6),
         ("streets", analysis.streets, st.STREET, 3.0),
     ):
         if frame is not None and not frame.empty:
@@ -248,19 +254,30 @@ def coverage_map(
     speakers, service = frames.get("speakers"), frames.get("service_points")
     if speakers is not None and "speakers" in chosen.layers:
         speakers = _with_repair_gain(speakers, analysis, frames)
-    layers.update(
-        speaker_and_service_layers(
-            m,
-            None
-            if speakers is None or "speakers" not in chosen.layers
-            else display(speakers, simplify=False),
-            None
-            if service is None or "service_points" not in chosen.layers
-            else display(service, simplify=False),
-            t,
-            detail_zoom=zooms[0],
-        )
+    shown_speakers = (
+        None if speakers is None or "speakers" not in chosen.layers else display(speakers, simplify=False)
     )
+    shown_service = (
+        None if service is None or "service_points" not in chosen.layers else display(service, simplify=False)
+    )
+    units = {"street": display(analysis.streets), "community": display(analysis.communities)}
+    if city:
+        # Thousands of points are counted per street and community until the grids are big enough.
+        layers.update(
+            city_point_layers(
+                m,
+                shown_speakers,
+                shown_service,
+                t,
+                grids=display(
+                    analysis.grids[["code", "community_code", "street_code", "geometry"]], simplify=False
+                ),
+                units=units,
+                detail_zoom=zooms[0],
+            )
+        )
+    else:
+        layers.update(speaker_and_service_layers(m, shown_speakers, shown_service, t, detail_zoom=zooms[0]))
 
     roads = frames.get("roads")
     if "walk_bands" in chosen.layers and roads is not None and len(roads) and service is not None:
@@ -277,6 +294,8 @@ def coverage_map(
     missed = _gap_households(analysis.households, gap)
     if not missed.empty:
         per_grid, cells = _gap_counts(missed, analysis.grids)
+        # A city's opening zoom shows communities: a dot per community, not 12,000 per grid.
+        overview = _gap_per_community(missed, analysis) if city else None
         layers["household_gap"] = grid_counts(
             for_basemap(per_grid, base.crs),
             for_basemap(cells, base.crs),
@@ -284,6 +303,7 @@ def coverage_map(
             unit=t("households_unit"),
             color=gap.color,
             zooms=zooms,
+            overview=None if overview is None else for_basemap(overview, base.crs),
         ).add_to(m)
 
     if not analysis.findings.empty:
@@ -327,7 +347,7 @@ def coverage_map(
             ).add_to(m)
 
     # A city's map draws communities, not grids: grid names would label shapes that are not there.
-    name_levels = [("street", display(analysis.streets)), ("community", display(analysis.communities))]
+    name_levels = [("street", units["street"]), ("community", units["community"])]
     names = name_labels(
         name_levels if city else [*name_levels, ("grid", shown)],
         t("layer_names"),
@@ -337,6 +357,7 @@ def coverage_map(
         layers["names"] = names.add_to(m)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    counted = city and bool({"speakers_working", "speakers_broken", "service_points"} & set(layers))
     when = data_date or dt.date.today()
     colon = "：" if language == "zh" else ": "
     subtitle = f"{t('data_date')}{colon}{when}　{t('measure')}{colon}{chosen.label(language)}"
@@ -345,7 +366,10 @@ def coverage_map(
         subtitle=_escape(subtitle),
         legend=legend_html(
             chosen.label(language),
-            [("", st.measure_legend(column, language)), ("", _symbols(t, layers, gap, language))],
+            [
+                ("", st.measure_legend(column, language)),
+                ("", _symbols(t, layers, gap, language, counted=counted)),
+            ],
         ),
         lang=language,
         keys=JS_KEYS,
@@ -382,6 +406,26 @@ def _gap_counts(
     if not stray.empty:
         per_grid = pd.concat([per_grid, stray], ignore_index=True)
     return per_grid, cells
+
+
+def _gap_per_community(missed: gpd.GeoDataFrame, analysis: AnalysisLike) -> gpd.GeoDataFrame:
+    """Per community the count at its inside point; households of no known community in cells of their own."""
+    community_of = analysis.grids.set_index("code")["community_code"]
+    community = missed["grid_code"].map(community_of).astype("string")
+    counts = community.value_counts()
+    owned = analysis.communities[analysis.communities["code"].isin(counts.index)]
+    per_community = gpd.GeoDataFrame(
+        {"count": owned["code"].map(counts).astype("int64").to_numpy()},
+        geometry=owned.geometry.representative_point().to_numpy(),
+        crs=analysis.communities.crs,
+    )
+    lost = ~community.isin(owned["code"]).to_numpy(dtype=bool)
+    stray = _cells(missed[lost].assign(_grid=""))
+    return (
+        pd.concat([per_community, stray.to_crs(per_community.crs)], ignore_index=True)
+        if not stray.empty
+        else per_community
+    )
 
 
 def _with_repair_gain(
@@ -464,9 +508,9 @@ def site_frame_of(sites: Any) -> gpd.GeoDataFrame:
 
 
 def _symbols(
-    t: Any, drawn: Mapping[str, Any], gap: vocabulary.HouseholdGap, lang: vocabulary.Lang
+    t: Any, drawn: Mapping[str, Any], gap: vocabulary.HouseholdGap, lang: vocabulary.Lang, *, counted: bool
 ) -> list[LegendEntry]:
-    """Legend rows of every overlay the map actually has."""
+    """Legend rows of every overlay the map has; `counted`: its points are counted when zoomed out."""
     rows = {
         "uncovered_areas": LegendEntry(t("layer_uncovered_areas"), st.UNCOVERED_AREA),
         "household_gap": LegendEntry(gap.label(lang), gap.color, "dot", "#fff"),
@@ -480,12 +524,13 @@ def _symbols(
         "unassigned": LegendEntry(t("layer_unassigned"), st.UNASSIGNED, "dot", "#000"),
         "sites": LegendEntry(t("layer_sites"), st.SITE, "badge", "#fff"),
         **{code: LegendEntry(band.label(lang), band.color) for code, band in vocabulary.WALK_BANDS.items()},
+        "aggregated": LegendEntry(t("aggregated_note"), st.SPEAKER, "pill", "#fff"),
         "governance": LegendEntry(t("layer_governance"), st.GOVERNANCE, "line"),
         "dedicated": LegendEntry(t("layer_dedicated"), st.DEDICATED, "dash"),
         "streets": LegendEntry(t("layer_streets"), st.STREET, "line"),
         "communities": LegendEntry(t("layer_communities"), st.COMMUNITY, "line"),
     }
-    return [row for key, row in rows.items() if key in drawn]
+    return [row for key, row in rows.items() if key in drawn or (key == "aggregated" and counted)]
 
 
 def _escape(text: str) -> str:

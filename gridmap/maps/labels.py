@@ -19,6 +19,11 @@ _LABELS: dict[str, tuple[str, str]] = {
     "search": ("搜索网格编码或名称", "Search grid code or name"),
     "not_found": ("未找到网格", "No grid found"),
     "no_data": ("无住户", "no households"),
+    "zoom_in_hint": ("点击放大查看每个点位", "Click to zoom in to each point"),
+    "aggregated_note": (
+        "数字：按街道、社区汇总的个数，放大后显示每个点位",
+        "Numbers: counts per street and community; zoom in for each point",
+    ),
     # layers
     "layer_grids": ("网格", "Grids"),
     "layer_streets": ("街道边界", "Street boundaries"),

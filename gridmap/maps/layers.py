@@ -211,9 +211,13 @@ _COUNTS = Template(
 {% macro script(this, kwargs) %}
 (function () {
   var group = {{ this._parent.get_name() }}, map = {{ this._parent._parent.get_name() }};
-  var color = {{ this.color|tojson }}, levels = [{{ this.grids }}, {{ this.grids }}, {{ this.cells }}];
+  // The finer levels travel as JSON text, parsed when first shown: a string costs the page's
+  // script compiler nothing, an array literal of 15,000 cells a good part of the first render.
+  var color = {{ this.color|tojson }};
+  var levels = [{{ this.overview }}, {{ this.grids|tojson }}, {{ this.cells|tojson }}];
   var built = [null, null, null];
-  var tip = function (m) { return gridmap.num(m.options.count) + " " + {{ this.unit|tojson }}; };
+  // One tooltip for the group, filled from the marker under the pointer: none bound per marker.
+  group.bindTooltip(function (m) { return gridmap.num(m.options.count) + " " + {{ this.unit|tojson }}; });
   // Zoomed out, a grid's count is a see-through dot, its radius at most 15% of a median grid's
   // width on screen (COUNT_PX at the count zoom, halving per zoom out): the grid's colour stays readable.
   function radius(n) {
@@ -229,7 +233,8 @@ _COUNTS = Template(
   }
   function build(i) {
     if (!built[i]) {
-      built[i] = levels[i].map(function (c) { return (i === 0 ? dot(c) : bubble(c)).bindTooltip(tip); });
+      if (typeof levels[i] === "string") { levels[i] = JSON.parse(levels[i]); }
+      built[i] = levels[i].map(function (c) { return i === 0 ? dot(c) : bubble(c); });
     }
     return built[i];
   }
@@ -258,7 +263,7 @@ def _cell_array(cells: gpd.GeoDataFrame) -> str:
 
 
 class _Counts(MacroElement):
-    """Per grid a dot below `count_zoom`, a numbered bubble from it, and per cell from `cell_zoom`."""
+    """Overview dots below `count_zoom`, a numbered bubble per grid from it, per cell from `cell_zoom`."""
 
     def __init__(
         self,
@@ -267,11 +272,13 @@ class _Counts(MacroElement):
         unit: str,
         color: str,
         zooms: tuple[int, int],
+        overview: gpd.GeoDataFrame | None,
     ) -> None:
         super().__init__()
         self._name = "GridmapCounts"
         self._template = _COUNTS
         self.grids = _cell_array(per_grid)
+        self.overview = self.grids if overview is None else _cell_array(overview)
         self.cells = _cell_array(cells)
         self.unit = unit
         self.color = color
@@ -287,6 +294,7 @@ def grid_counts(
     unit: str,
     color: str,
     zooms: tuple[int, int],
+    overview: gpd.GeoDataFrame | None = None,
     show: bool = True,
 ) -> folium.FeatureGroup:
     """Counted households: each grid's count at its inside point when zoomed out, cells when zoomed in.
@@ -294,10 +302,11 @@ def grid_counts(
     `zooms` are where the numbers appear (before, a dot sized by the count
     marks the grid without hiding its colour) and where cells take over. A
     count never mixes grids, so the number on the map is the grid's own figure.
+    `overview` replaces the grids' dots below the first zoom (a city's: one per community).
     """
     count_zoom, cell_zoom = zooms
     group = folium.FeatureGroup(name=name, show=show)
-    _Counts(per_grid, cells, unit, color, (count_zoom, max(cell_zoom, count_zoom))).add_to(group)
+    _Counts(per_grid, cells, unit, color, (count_zoom, max(cell_zoom, count_zoom)), overview).add_to(group)
     return group
 
 
@@ -341,7 +350,9 @@ _NAMES = Template(
       var box = [p.x - w / 2 - pad, p.y - h / 2 - pad, p.x + w / 2 + pad, p.y + h / 2 + pad];
       if (placed.some(function (b) { return overlaps(b, box); })) { return; }
       placed.push(box);
-      var icon = L.divIcon({className: "gm-name gm-name-" + n[3], html: gridmap.esc(n[2]), iconSize: null});
+      // Centred on its point by the icon's anchor (Leaflet's own transform positions the element).
+      var icon = L.divIcon({className: "gm-name gm-name-" + n[3], html: gridmap.esc(n[2]),
+                            iconSize: [Math.ceil(w), h], iconAnchor: [w / 2, h / 2]});
       group.addLayer(L.marker([n[1], n[0]], {interactive: false, keyboard: false, zIndexOffset: 5000,
                                              icon: icon}));
     });

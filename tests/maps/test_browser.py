@@ -16,6 +16,8 @@ from playwright.sync_api import BrowserContext, Page
 from gridmap.analysis import analyze
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.cli.maps import data_date
+from gridmap.coverage import working
+from gridmap.maps import coverage as coverage_module
 from gridmap.maps import coverage_map, grid_map, write_html
 from gridmap.maps.zooms import count_zooms
 from gridmap.stores import open_store
@@ -156,6 +158,45 @@ def test_a_city_opens_with_street_names_apart_and_grid_colours_in_view(
         levels |= {n["level"] for n in names}
         assert (page.locator(".gm-count").count() > 0) == (zoom >= numbers), zoom
     assert levels == {"street", "community", "grid"}
+    _assert_clean(log)
+    page.close()
+
+
+_COUNTS_JS = """key => gridmap.layers[key].getLayers().map(
+    l => l.feature ? "point:" + l.feature.properties.code : l.options.count)"""
+
+
+def test_a_citys_speakers_are_counted_zoomed_out_and_each_broken_one_drawn_zoomed_in(
+    browser, district, tmp_path: Path, artifacts: Path, monkeypatch
+) -> None:
+    analysis, frames, _, _ = district
+    monkeypatch.setattr(coverage_module, "CITY_GRIDS", 20)  # the sample's 61 grids count as a city
+    page, log = open_map(browser, write_html(coverage_map(analysis, frames=frames), tmp_path / "points.html"))
+    speakers = frames["speakers"]
+    up = working(speakers)
+    detail, _ = count_zooms(analysis.grids)
+    for zoom in range(detail - 3, detail):
+        page.evaluate(f"gridmap.map.setZoom({zoom}, {{animate: false}}); 0")
+        # Zoomed out, each layer is numbered bubbles whose counts make the whole layer (39 working, 5 broken).
+        for key, expected in (("speakers_working", 39), ("speakers_broken", 5)):
+            counts = page.evaluate(_COUNTS_JS, key)
+            assert counts and all(isinstance(n, int) for n in counts) and sum(counts) == expected, (key, zoom)
+        assert int(up.sum()) == 39 and int((~up).sum()) == 5
+    page.screenshot(path=str(artifacts / "map_city_points.png"))
+    # A bubble's click zooms to its unit.
+    page.locator(".gm-agg").first.click()
+    assert page.evaluate("gridmap.map.getZoom()") > detail - 1
+    # From the points' zoom every broken speaker is drawn on its own where it stands.
+    for code, point in zip(speakers.loc[~up, "code"], speakers.loc[~up].geometry, strict=True):
+        page.evaluate(
+            "([lat, lon, z]) => { gridmap.map.setView([lat, lon], z, {animate: false}); }",
+            [point.y, point.x, detail],
+        )
+        assert f"point:{code}" in page.evaluate(_COUNTS_JS, "speakers_broken")
+    page.evaluate(f"gridmap.map.setZoom({detail + 1}, {{animate: false}}); 0")
+    page.screenshot(path=str(artifacts / "map_city_points_street.png"))
+    shown = page.evaluate(_COUNTS_JS, "speakers_working")
+    assert shown and all(str(s).startswith("point:") for s in shown)
     _assert_clean(log)
     page.close()
 
