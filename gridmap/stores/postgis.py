@@ -23,7 +23,7 @@ import io
 import json
 import re
 import struct
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,6 +65,8 @@ from gridmap.stores.conditions import Condition, to_postgres
 from gridmap.stores.query import (
     COUNT_LIMIT,
     Page,
+    RecordPage,
+    Records,
     Value,
     bbox_parts,
     check_cursor,
@@ -273,6 +275,62 @@ class PostGISStore(PreparingStore):
         before: str | None = None,
     ) -> Page:
         spec = get_layer(layer)
+        window = (limit, offset, order, after, before)
+        with self._paged(spec, bbox, codes, equals, where, *window) as (cur, sql, params, finish_page):
+            frame = _copy_rows(cur, spec, sql, params)
+            more = limit is not None and len(frame) > limit
+            frame = frame.iloc[:limit] if limit is not None else frame
+            if before is not None:  # read backwards from the cursor
+                frame = frame.iloc[::-1].reset_index(drop=True)
+            frame = conformed(layer, frame)
+            return Page(frame, finish_page(len(frame), more), more)
+
+    def query_records(
+        self,
+        layer: str,
+        *,
+        bbox: BBox | None = None,
+        codes: Sequence[str] | None = None,
+        equals: Mapping[str, Value] | None = None,
+        where: Condition | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        order: str = "code",
+        after: str | None = None,
+        before: str | None = None,
+    ) -> RecordPage:
+        spec = get_layer(layer)
+        window = (limit, offset, order, after, before)
+        with self._paged(spec, bbox, codes, equals, where, *window) as (cur, sql, params, finish_page):
+            records = _records(cur, spec, sql, params)
+            more = limit is not None and len(records) > limit
+            records = records.head(limit)
+            if before is not None:  # read backwards from the cursor
+                records = records.reversed()
+            return RecordPage(records, finish_page(len(records), more), more)
+
+    def read_records(self, layer: str, codes: Sequence[str]) -> Records:
+        spec = get_layer(layer)
+        where, params = _where(None, codes, {})
+        with self._cursor() as cur:
+            return _records(cur, spec, _select_sql(spec, where) + " ORDER BY code", params)
+
+    @contextmanager
+    def _paged(
+        self,
+        spec: Layer,
+        bbox: BBox | None,
+        codes: Sequence[str] | None,
+        equals: Mapping[str, Value] | None,
+        where: Condition | None,
+        limit: int | None,
+        offset: int,
+        order: str,
+        after: str | None,
+        before: str | None,
+    ) -> Iterator[tuple[psycopg.Cursor[Any], str, dict[str, object], Callable[[int, bool], int | None]]]:
+        """A page's SQL (one row past `limit`, to tell whether more follow) and a pooled cursor to run it
+        on, with the function giving `matched` from the rows kept and `more` (counting on that cursor)."""
         by = parse_order(spec, order)
         check_window(limit, offset)
         cursor = check_cursor(order, offset, after, before)
@@ -295,17 +353,12 @@ class PostGISStore(PreparingStore):
         cut = {} if cursor is None else {"cursor": cursor.bound}
         # The page and its count share one pooled connection: one checkout, one liveness check.
         with self._cursor() as cur:
-            sql = _select_sql(spec, page_conditions) + tail
-            frame = _copy_rows(cur, spec, sql, {**params, **page, **cut})
-            more = limit is not None and len(frame) > limit
-            frame = frame.iloc[:limit] if limit is not None else frame
-            if cursor is not None and cursor.backwards:
-                frame = frame.iloc[::-1].reset_index(drop=True)
-            frame = conformed(layer, frame)
-            matched = matched_from_page(offset, len(frame), more) if cursor is None else None
-            if matched is None:
-                matched = _count(cur, layer, conditions, params)
-        return Page(frame, matched, more)
+
+            def matched(returned: int, more: bool) -> int | None:
+                known = matched_from_page(offset, returned, more) if cursor is None else None
+                return _count(cur, spec.name, conditions, params) if known is None else known
+
+            yield cur, _select_sql(spec, page_conditions) + tail, {**params, **page, **cut}, matched
 
     def _rows(self, spec: Layer, where: list[str], params: dict[str, object], tail: str) -> gpd.GeoDataFrame:
         """The layer's rows meeting `where`, then `tail` (order, page), through the pooled connection."""
@@ -570,6 +623,15 @@ def _copy_rows(
     with cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)", params) as copy:
         blocks = [bytes(block) for block in copy]  # one block per row: the row boundaries come free
     return _frame_from_copy(spec, blocks)
+
+
+def _records(cur: psycopg.Cursor[Any], spec: Layer, sql: str, params: Mapping[str, object]) -> Records:
+    """Rows of `sql` (the spec's fields, then the geometry as WKB) as records: a page's few rows cost
+    their values, not a frame's construction."""
+    rows = cur.execute(sql, params).fetchall()
+    return Records.of_stored(
+        spec, [row[:-1] for row in rows], shapely.from_wkb(np.array([row[-1] for row in rows], dtype=object))
+    )
 
 
 def _numbered(sql: str, params: dict[str, object]) -> tuple[str, tuple[object, ...]]:
