@@ -10,6 +10,7 @@ checked exactly like a file import and a bad one changes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -29,12 +30,13 @@ from api.errors import BadRequestError, PreconditionFailedError
 from gridmap import crs_uris, filtering
 from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
 from gridmap.errors import ConflictError, NotFoundError, PermissionDeniedError, Problem, ValidationError
-from gridmap.export import geojson_features
+from gridmap.export import geojson_features, record_features
 from gridmap.frames import empty_frame
 from gridmap.ingest import Mode, features_source, import_source
 from gridmap.ingest.values import text_problems
-from gridmap.privacy import PUBLIC_HIDDEN, Role, protect
+from gridmap.privacy import PUBLIC_HIDDEN, Role, protect, protect_records
 from gridmap.stores import BBox, Receipt, Store, query, receipt
+from gridmap.stores.query import Records
 from gridmap.texts import Message
 
 router = APIRouter(tags=["features"])
@@ -254,12 +256,10 @@ def _check_equality_fields(spec: Layer, role: Role, params: Mapping[str, str]) -
             raise PermissionDeniedError(Message("error.filter_role", layer=spec.name, field=key))
 
 
-def _in_crs(frame: gpd.GeoDataFrame, target: crs_uris.CrsUri) -> gpd.GeoDataFrame:
-    if target == crs_uris.CRS84 or len(frame) == 0:
-        return frame
-    out = frame.copy()
-    out.geometry = gpd.GeoSeries(crs_uris.from_crs84(frame.geometry.values, target), index=frame.index)
-    return out
+def _records_in_crs(records: Records, target: crs_uris.CrsUri) -> Records:
+    if target == crs_uris.CRS84 or len(records) == 0:
+        return records
+    return dataclasses.replace(records, geometries=crs_uris.from_crs84(records.geometries, target))
 
 
 def _content_crs(response: Response, target: crs_uris.CrsUri) -> Response:
@@ -281,7 +281,7 @@ def items(request: Request, caller: Caller, layer: LayerParam) -> Response:
     _check_equality_fields(spec, caller.role, request.query_params)
     asked = ogc.items_query(request, spec, filterable(spec, caller.role))
     limit, offset = asked.limit, asked.offset
-    page = _store(request).query(
+    page = _store(request).query_records(
         spec.name,
         bbox=asked.bbox,
         equals=asked.equals,
@@ -291,7 +291,7 @@ def items(request: Request, caller: Caller, layer: LayerParam) -> Response:
         after=asked.after,
         before=asked.before,
     )
-    features = geojson_features(_in_crs(protect(spec, page.frame, caller.role), asked.crs))
+    features = record_features(_records_in_crs(protect_records(spec, page.records, caller.role), asked.crs))
     links = [
         {"href": str(request.url), "rel": "self", "type": GEOJSON},
         {
@@ -310,23 +310,23 @@ def items(request: Request, caller: Caller, layer: LayerParam) -> Response:
     return _content_crs(_json(body, media_type=GEOJSON), asked.crs)
 
 
-def _page_links(request: Request, asked: ogc.ItemsQuery, page: query.Page) -> list[dict[str, str]]:
+def _page_links(request: Request, asked: ogc.ItemsQuery, page: query.RecordPage) -> list[dict[str, str]]:
     """`next` and `prev`: keyset cursors on the page's last and first codes (`stores.query`).
 
     A next link carries `after=<last code>`, so following it costs what the first
     page did at any depth; a prev link carries `before=<first code>`. A page asked
     by `offset` (a link a client kept from before) still gets an offset prev link.
     """
-    codes = page.frame["code"]
+    codes = page.records.column("code")
     backwards = asked.before is not None
     keyed = backwards or asked.after is not None
     bare = request.url.remove_query_params(["offset", "after", "before"])
     links = []
     if len(codes) and (page.more or backwards):
-        nxt = bare.include_query_params(after=str(codes.iloc[-1]), limit=asked.limit)
+        nxt = bare.include_query_params(after=str(codes[-1]), limit=asked.limit)
         links.append({"href": str(nxt), "rel": "next", "type": GEOJSON, "title": "next page"})
     if keyed and len(codes) and (page.more or not backwards):
-        prev = bare.include_query_params(before=str(codes.iloc[0]), limit=asked.limit)
+        prev = bare.include_query_params(before=str(codes[0]), limit=asked.limit)
         links.append({"href": str(prev), "rel": "prev", "type": GEOJSON, "title": "previous page"})
     elif not keyed and asked.offset > 0:
         back = request.url.include_query_params(offset=max(asked.offset - asked.limit, 0), limit=asked.limit)
@@ -380,12 +380,14 @@ def item(request: Request, caller: Caller, layer: LayerParam, code: str) -> Resp
     target = ogc.crs(request)
     spec = get_layer(layer)
     caller.require_read(spec.name)
-    stored = _one(_store(request), spec, code)
-    as_stored = geojson_features(stored)[0]
+    stored = _store(request).read_records(spec.name, [code])
+    if not len(stored):
+        raise NotFoundError(Message("error.no_feature", layer=spec.name, codes=repr(code)))
+    as_stored = record_features(stored)[0]
     tag = _etag_of(as_stored)
-    shown = _in_crs(protect(spec, stored, caller.role), target)
+    shown = _records_in_crs(protect_records(spec, stored, caller.role), target)
     # An admin reading CRS84 sees the feature as stored: its GeoJSON is made once.
-    feature = as_stored if shown is stored else geojson_features(shown)[0]
+    feature = as_stored if shown is stored else record_features(shown)[0]
     base = _base(request)
     feature["links"] = [
         {"href": f"{base}/collections/{spec.name}/items/{code}", "rel": "self", "type": GEOJSON},

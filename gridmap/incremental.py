@@ -253,7 +253,10 @@ def _update(
         return analyze(frames, opts, measure=measure), None
     if set(changed) <= set(STATUS_INPUTS):  # visits recorded: nothing moved, nothing to place
         derived = dict(analysis.frames)
-    elif set(changed) <= {*PLACED_LAYERS, *_NO_PLACING} and locator is not None:
+    elif (
+        set(changed) <= {*PLACED_LAYERS, *_NO_PLACING, *_in_place(old, frames, changed)}
+        and locator is not None
+    ):
         place = _placer(analysis, locator, buildings)
         derived = dict(analysis.frames)
         for layer, names in changed.items():
@@ -273,6 +276,25 @@ def _update(
     walks = dataclasses.replace(opts.walking, sites=frames.get("service_points"))
     part = analyze(inside, dataclasses.replace(opts, walking=walks), measure=measure) if touched else None
     return _splice(analysis, part, frames, derived, touched, rows, opts, measure), streets
+
+
+def _in_place(
+    old: Mapping[str, gpd.GeoDataFrame], new: Mapping[str, gpd.GeoDataFrame], changed: Mapping[str, list[str]]
+) -> set[str]:
+    """Of the grids, the layer itself when its edited features keep their code and shape (a grid renamed,
+    its party branch or worker changed): assignment reads only grids' codes and shapes, so no feature
+    changes grid and the whole city need not be assigned again."""
+    codes = changed.get("grids")
+    if not codes:
+        return set()
+    wanted = pd.Series(codes, dtype="string")
+    was, now = index_in(wanted, old["grids"]["code"]), index_in(wanted, new["grids"]["code"])
+    if (was < 0).any() or (now < 0).any() or len(old["grids"]) != len(new["grids"]):
+        return set()
+    before = np.asarray(old["grids"].geometry.values, dtype=object)[was]
+    after = np.asarray(new["grids"].geometry.values, dtype=object)[now]
+    exact = shapely.equals_exact(before, after, tolerance=0.0)  # a shape moved a hair may move a point
+    return {"grids"} if bool(np.all(exact)) else set()
 
 
 MOST_CHUNKS = 8

@@ -18,6 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from gridmap.catalogue import Layer, get_layer
+from gridmap.stores.query import Records
 
 __all__ = [
     "CARE_FIELDS",
@@ -30,6 +31,7 @@ __all__ = [
     "protect",
     "protect_care",
     "protect_party",
+    "protect_records",
 ]
 
 # Not personal data in the catalogue's sense (grid workers are named on public
@@ -183,6 +185,47 @@ def protect(
     for name in personal:
         out[name] = mask_phones(frame[name]) if name.endswith("phone") else mask_names(frame[name])
     return out
+
+
+def protect_records(
+    layer: str | Layer, records: Records, role: Role | str, *, for_editing: bool = False
+) -> Records:
+    """`protect` for records (`Store.query_records`): the same fields removed or masked, value by value.
+
+    A page of records is masked in microseconds; each value goes through the
+    very function `protect` applies to a column, so the two always agree.
+    """
+    seen = sight(role, for_editing=for_editing)
+    if seen == "all":
+        return records
+    spec = get_layer(layer) if isinstance(layer, str) else layer
+    personal = [name for name in spec.personal_fields if name in records.names]
+    if seen == "none":
+        hidden = {*personal, *PUBLIC_HIDDEN}
+        kept = [i for i, name in enumerate(records.names) if name not in hidden]
+        if len(kept) == len(records.names):
+            return records
+        rows = [tuple(row[i] for i in kept) for row in records.rows]
+        return Records(tuple(records.names[i] for i in kept), rows, records.geometries)
+    if not personal:
+        return records
+    masks = {
+        records.names.index(name): _masked_phone if name.endswith("phone") else _masked_name
+        for name in personal
+    }
+    rows = [
+        tuple(_masked_value(masks[i], value) if i in masks else value for i, value in enumerate(row))
+        for row in records.rows
+    ]
+    return Records(records.names, rows, records.geometries)
+
+
+def _masked_value(mask: Callable[[str], str], value: object) -> object:
+    """One value as `_mask_each` leaves it: text with something besides blanks masked, the rest as is."""
+    if value is None:
+        return None
+    text = str(value)
+    return mask(text.strip()) if text.strip() else text
 
 
 def protect_care(frame: pd.DataFrame, role: Role | str, *, for_editing: bool = False) -> pd.DataFrame:

@@ -7,8 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import shapely.affinity
 import shapely.ops
 
+from gridmap import incremental
 from gridmap.analysis import Analysis, analyze
 from gridmap.assignment import DERIVED_LAYERS, BuildingLocator, GridLocator
 from gridmap.incremental import changed_codes, patched, update
@@ -220,6 +222,39 @@ def test_grid_edits_equal_a_full_analysis(town: tuple[dict[str, gpd.GeoDataFrame
         grids.set_geometry(shapes).drop(index=rows[2]).reset_index(drop=True)
     )  # gone: a gap in its community
     assert _check(town, {"grids": grids}) == [first]
+
+
+def test_a_grid_renamed_places_nothing_again(
+    town: tuple[dict[str, gpd.GeoDataFrame], Analysis], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A grid's fields edited in place (name, party branch, worker, handed to another community) keep
+    every feature where it was: the city is not assigned again, and the figures equal a full analysis."""
+    frames, before = town
+    first, second = sorted(before.streets["code"])[:2]
+    grids = frames["grids"].copy()
+    rows = np.flatnonzero(grids["code"].isin(_street_grids(before, first)).to_numpy())
+    grids.loc[rows[0], "name"] = "改名网格"
+    grids.loc[rows[1], "party_branch"] = None
+    other = before.communities.loc[before.communities["street_code"] == second, "code"].iloc[0]
+    grids.loc[rows[2], "community_code"] = other
+    want = analyze({**frames, "grids": grids})
+
+    def whole(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the whole city was assigned again")
+
+    monkeypatch.setattr(incremental, "assign_positions", whole)
+    locator, buildings = GridLocator(frames["grids"]), BuildingLocator(before.frames["buildings"])
+    after, streets = update(
+        dict(frames), before, {"grids": grids}, whole_share=1.0, locator=locator, buildings=buildings
+    )
+    _same(after, want)
+    assert streets == [first, second]
+    shapes = grids.geometry.to_numpy().copy()
+    shapes[rows[3]] = shapely.affinity.translate(shapes[rows[3]], 1e-4, 0.0)  # reshaped: placed again
+    with pytest.raises(AssertionError, match="assigned again"):
+        update(
+            dict(frames), before, {"grids": grids.set_geometry(shapes)}, locator=locator, buildings=buildings
+        )
 
 
 def test_community_and_street_edits_equal_a_full_analysis(

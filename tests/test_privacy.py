@@ -11,7 +11,17 @@ from shapely.geometry import Point
 
 from gridmap.catalogue import get_layer
 from gridmap.frames import conform
-from gridmap.privacy import Role, mask_name, mask_names, mask_phone, mask_phones, protect, sight
+from gridmap.privacy import (
+    Role,
+    mask_name,
+    mask_names,
+    mask_phone,
+    mask_phones,
+    protect,
+    protect_records,
+    sight,
+)
+from gridmap.stores.query import Records
 
 
 @pytest.mark.parametrize(
@@ -180,3 +190,32 @@ def test_roles_of_one_sight_get_the_same_rows(for_editing: bool) -> None:
     assert sight(Role.DEPARTMENT) == sight(Role.VIEWER) == sight(Role.EDITOR) == "masked"
     assert sight(Role.EDITOR, for_editing=True) == sight(Role.ADMIN) == "all"
     assert sight("anonymous") == "none"
+
+
+_AWKWARD_CONTACTS = {
+    "contact_name": ["张三丰", "李", "", "  ", None, " 王五 "],
+    "contact_phone": ["13812341234", " 027-88886666 ", "", None, "12", "+86 138-1234-1234"],
+}
+
+
+@pytest.mark.parametrize("for_editing", [False, True])
+@pytest.mark.parametrize("role", list(Role))
+def test_records_are_protected_as_frames_are(role: Role, for_editing: bool) -> None:
+    """`protect_records` (a page served without a frame) removes and masks exactly what `protect` does,
+    blanks, nulls and one-character names included."""
+    n = len(_AWKWARD_CONTACTS["contact_name"])
+    households = conform(
+        "households",
+        gpd.GeoDataFrame(
+            {"code": [f"h{i}" for i in range(n)], **_AWKWARD_CONTACTS},
+            geometry=[Point(114.3, 30.5)] * n,
+            crs=4326,
+        ),
+    )
+    for layer, frame in (("households", households), ("grids", _grids())):
+        want = Records.of_frame(protect(layer, frame, role, for_editing=for_editing))
+        got = protect_records(layer, Records.of_frame(frame), role, for_editing=for_editing)
+        assert (got.names, got.rows) == (want.names, want.rows), (layer, role)
+    masked = protect_records("households", Records.of_frame(households), Role.VIEWER)
+    assert masked.column("contact_name") == ["张**", "*", "", "  ", None, "王*"]
+    assert masked.column("contact_phone")[:2] == ["138****1234", "027-****6666"]

@@ -22,7 +22,7 @@ from gridmap.catalogue import LAYER_NAMES
 from gridmap.errors import StoreError
 from gridmap.frames import empty_frame
 from gridmap.stores.conditions import Condition
-from gridmap.stores.query import Page, Value
+from gridmap.stores.query import Page, RecordPage, Records, Value
 
 if TYPE_CHECKING:
     from gridmap.history import Revision
@@ -125,6 +125,42 @@ class Store(ABC):
         `order` is a field, `-field` for descending (ties by code, nulls last); `limit`
         None returns every match.
         """
+
+    def query_records(
+        self,
+        layer: str,
+        *,
+        bbox: BBox | None = None,
+        codes: Sequence[str] | None = None,
+        equals: Mapping[str, Value] | None = None,
+        where: Condition | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        order: str = "code",
+        after: str | None = None,
+        before: str | None = None,
+    ) -> RecordPage:
+        """`query`'s page as records (`stores.query.Records`): what an API page serves, without a frame.
+
+        Both stores read the rows straight from their driver; this default takes `query`'s frame.
+        """
+        page = self.query(
+            layer,
+            bbox=bbox,
+            codes=codes,
+            equals=equals,
+            where=where,
+            limit=limit,
+            offset=offset,
+            order=order,
+            after=after,
+            before=before,
+        )
+        return RecordPage(Records.of_frame(page.frame), page.matched, page.more)
+
+    def read_records(self, layer: str, codes: Sequence[str]) -> Records:
+        """The stored features of `codes` as records, by code (`read(codes=...)` without a frame)."""
+        return Records.of_frame(self.read(layer, codes=codes))
 
     def extent(self, layer: str) -> tuple[BBox | None, str | None]:
         """The layer's WGS84 bounding box and its earliest `valid_from` (None: empty, or no dates).

@@ -63,6 +63,8 @@ from gridmap.stores.conditions import Condition, to_sqlite
 from gridmap.stores.query import (
     COUNT_LIMIT,
     Page,
+    RecordPage,
+    Records,
     Value,
     bbox_parts,
     bbox_shape,
@@ -305,6 +307,63 @@ class GeoPackageStore(PreparingStore):
         before: str | None = None,
     ) -> Page:
         spec = get_layer(layer)
+        window = (limit, offset, order, after, before)
+        with self._paged(spec, bbox, codes, equals, where, *window) as (conn, fids, matched, more):
+            # The rows in the same transaction as their ids: one open of the file, every id still there.
+            return Page(_by_fids(conn, spec, fids), matched, more)
+
+    def query_records(
+        self,
+        layer: str,
+        *,
+        bbox: BBox | None = None,
+        codes: Sequence[str] | None = None,
+        equals: Mapping[str, Value] | None = None,
+        where: Condition | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        order: str = "code",
+        after: str | None = None,
+        before: str | None = None,
+    ) -> RecordPage:
+        spec = get_layer(layer)
+        window = (limit, offset, order, after, before)
+        with self._paged(spec, bbox, codes, equals, where, *window) as (conn, fids, matched, more):
+            return RecordPage(_records_by_fids(conn, spec, fids), matched, more)
+
+    def read_records(self, layer: str, codes: Sequence[str]) -> Records:
+        spec = get_layer(layer)
+        columns = ", ".join(f'"{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN])
+        wanted = [str(c) for c in codes]
+        with _sqlite(self.path, readonly=True) as conn:
+            rows = conn.execute(
+                f'SELECT {columns} FROM "{spec.name}" WHERE code IN (SELECT value FROM json_each(?))'
+                " ORDER BY code",
+                (_json_list(codes),),
+            ).fetchall()
+        code = spec.field_names.index("code")
+        rows = [row for row in rows if row[code] in wanted]  # SQLite compares text up to a NUL
+        return Records.of_stored(
+            spec, [row[:-1] for row in rows], _from_gpkg_blobs([row[-1] for row in rows])
+        )
+
+    @contextmanager
+    def _paged(
+        self,
+        spec: Layer,
+        bbox: BBox | None,
+        codes: Sequence[str] | None,
+        equals: Mapping[str, Value] | None,
+        where: Condition | None,
+        limit: int | None,
+        offset: int,
+        order: str,
+        after: str | None,
+        before: str | None,
+    ) -> Iterator[tuple[sqlite3.Connection, list[int], int | None, bool]]:
+        """A page's feature ids in order, matched and more, and the read transaction they were found in
+        (its rows are read in the same snapshot)."""
+        layer = spec.name
         by = parse_order(spec, order)
         check_window(limit, offset)
         cursor = check_cursor(order, offset, after, before)
@@ -342,8 +401,7 @@ class GeoPackageStore(PreparingStore):
                     matched = _window_exact(conn.execute(whole, params), bbox, 0, 0)[1]
             if cursor is not None and cursor.backwards:
                 fids = fids[::-1]
-            # The rows in the same transaction as their ids: one open of the file, every id still there.
-            return Page(_by_fids(conn, spec, fids), matched, more)
+            yield conn, fids, matched, more
 
     def _rows(self, spec: Layer, codes: Sequence[str], bbox: BBox | None) -> gpd.GeoDataFrame:
         """The stored rows of `codes` (within `bbox`), read in one SQLite snapshot."""
@@ -789,6 +847,19 @@ def _by_fids(conn: sqlite3.Connection, spec: Layer, fids: list[int]) -> gpd.GeoD
     code = spec.field_names.index("code")
     position = pd.Index(frame["code"].astype(str)).get_indexer([str(row[code]) for row in ordered])
     return frame.iloc[position].reset_index(drop=True)
+
+
+def _records_by_fids(conn: sqlite3.Connection, spec: Layer, fids: list[int]) -> Records:
+    """`_by_fids` as records: the page's rows in its order, without a frame."""
+    columns = ", ".join(f'"{c}"' for c in ["fid", *spec.field_names, GEOMETRY_COLUMN])
+    rows = conn.execute(
+        f'SELECT {columns} FROM "{spec.name}" WHERE fid IN (SELECT value FROM json_each(?))',
+        (json.dumps(fids),),
+    ).fetchall()
+    at = {row[0]: row for row in rows}
+    ordered = [at[f] for f in fids if f in at]
+    blobs = _from_gpkg_blobs([row[-1] for row in ordered])
+    return Records.of_stored(spec, [row[1:-1] for row in ordered], blobs)
 
 
 def _rows_in(conn: sqlite3.Connection, spec: Layer, codes: Sequence[str]) -> gpd.GeoDataFrame:

@@ -25,11 +25,12 @@ line's options) turn it into typed arguments with `parse_bbox` and
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import numpy as np
 import shapely
 
 from gridmap.catalogue import Field, Layer
@@ -62,6 +63,73 @@ class Page:
     """Features of one page, in the requested order, and what is known of the whole selection."""
 
     frame: gpd.GeoDataFrame
+    matched: int | None
+    more: bool
+
+
+_PLAIN: dict[str, Callable[[Any], object]] = {"boolean": bool, "integer": int, "real": float, "text": str}
+
+
+@dataclass(frozen=True)
+class Records:
+    """Features as plain Python values, without a frame: what a page served as GeoJSON needs.
+
+    `rows` hold the values of `names` in order (bool, int, float, str or None,
+    as a frame's `to_numpy(dtype=object, na_value=None)` gives them), and
+    `geometries` one shapely geometry (or None) per row. Building a
+    GeoDataFrame for a page of ten costs tens of milliseconds of pandas
+    overhead; these cost what their values do.
+    """
+
+    names: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+    geometries: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def column(self, name: str) -> list[Any]:
+        """One field's values, row by row."""
+        at = self.names.index(name)
+        return [row[at] for row in self.rows]
+
+    @classmethod
+    def of_frame(cls, frame: gpd.GeoDataFrame) -> Records:
+        """The records of a frame (its columns but the geometry, in order)."""
+        geometry = frame.geometry.name
+        names = tuple(str(name) for name in frame.columns if name != geometry)
+        columns = [frame[name].to_numpy(dtype=object, na_value=None) for name in names]
+        rows = list(zip(*columns, strict=True)) if columns else [()] * len(frame)
+        return cls(names, rows, np.asarray(frame.geometry.values, dtype=object))
+
+    @classmethod
+    def of_stored(cls, spec: Layer, rows: Sequence[Sequence[Any]], geometries: np.ndarray) -> Records:
+        """Records of a store's rows (the spec's fields in order), each value as the field's Python type.
+
+        A driver may hand a boolean as 0/1 (SQLite) or a number as another numeric type; NaN is None.
+        """
+        kinds = [_PLAIN[f.type] for f in spec.fields]
+        plain = [
+            tuple(
+                None if v is None or (isinstance(v, float) and math.isnan(v)) else kind(v)
+                for kind, v in zip(kinds, row, strict=True)
+            )
+            for row in rows
+        ]
+        return cls(tuple(spec.field_names), plain, np.asarray(geometries, dtype=object))
+
+    def reversed(self) -> Records:
+        return Records(self.names, self.rows[::-1], self.geometries[::-1])
+
+    def head(self, n: int | None) -> Records:
+        return self if n is None else Records(self.names, self.rows[:n], self.geometries[:n])
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    """`Page` as records (`Store.query_records`): the same features, matched and more."""
+
+    records: Records
     matched: int | None
     more: bool
 

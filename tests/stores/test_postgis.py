@@ -218,3 +218,21 @@ def test_large_layers_read_through_arrow_alike(postgis_url: str, monkeypatch: py
             store.read("households", bbox=(116.30, 39.90, 116.35, 40.0)),
             pooled["households"][pooled["households"].geometry.x < 116.35].reset_index(drop=True),
         )
+
+
+def test_page_reads_survive_a_connection_the_server_dropped(pg: psycopg.Connection, postgis_url: str) -> None:
+    """Pages and items read on kept autocommit connections (one round trip each, no pool ping): one the
+    server ended is replaced, and the read answers as if nothing happened."""
+    with open_store(postgis_url) as store:
+        store.replace_many(sample_layers())
+        first = store.query_records("grids", limit=1)
+        assert first.records.column("code") == ["G1"] and (first.matched, first.more) == (2, True)
+        ended = pg.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle' "
+            "AND query LIKE 'WITH page AS%%'"
+        ).fetchall()
+        assert ended == [(True,)]
+        again = store.query_records("grids", limit=1, after="G1")
+        assert again.records.column("code") == ["G2"] and (again.matched, again.more) == (2, False)
+        assert store.read_records("grids", ["G2"]).column("name") == ["第二网格"]

@@ -7,9 +7,12 @@ import numpy as np
 import pytest
 import shapely
 
+from gridmap.catalogue import LAYER_NAMES
 from gridmap.errors import StoreError
+from gridmap.export import geojson_features, record_features
 from gridmap.frames import WGS84, conform
 from gridmap.stores import Store, query
+from tests.stores.conftest import sample_layers
 
 # 30 households on a line of longitude 116.300 … 116.329 (one per 0.001°), every third a party
 # member, sizes 1, 2, 3 and rooms "0", "1", "2" repeating, codes H00 … H29; H05 has no room.
@@ -221,3 +224,46 @@ def test_bad_cursors_are_refused(store: Store) -> None:
     for kwargs, message in refused:
         with pytest.raises(StoreError, match=message):
             store.query("households", limit=3, **kwargs)  # type: ignore[arg-type]
+
+
+# -- records: the same pages without a frame --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"limit": 12},
+        {"limit": 12, "offset": 24},
+        {"limit": 5, "after": "H07"},
+        {"limit": 5, "before": "H07"},
+        {"limit": 4, "order": "-size"},
+        {"limit": 4, "order": "room"},
+        {"equals": {"party_member": True}, "limit": 3},
+        {"bbox": (116.3045, 39.9, 116.3105, 40.0), "limit": 3},
+        {"bbox": (116.3045, 39.9, 116.3105, 40.0), "limit": 3, "after": "H06"},
+        {"codes": ["H05", "H01", "nowhere"]},
+        {"limit": 0},
+    ],
+)
+def test_record_pages_are_the_frame_pages(loaded: Store, kwargs: dict[str, object]) -> None:
+    page = loaded.query("households", **kwargs)  # type: ignore[arg-type]
+    records = loaded.query_records("households", **kwargs)  # type: ignore[arg-type]
+    assert (records.matched, records.more) == (page.matched, page.more)
+    assert records.records.column("code") == _codes(page)
+    assert geojson_features(page.frame) == record_features(records.records)
+
+
+def test_records_keep_every_awkward_value_as_a_frame_does(store: Store) -> None:
+    """Chinese text, nulls, empty strings, booleans, integers, reals and every geometry kind, as the
+    frame path gives them (so an item's ETag is the same either way)."""
+    store.replace_many(sample_layers())
+    for layer in LAYER_NAMES:
+        frame = store.read(layer)
+        page = store.query_records(layer)
+        assert record_features(page.records) == geojson_features(frame), layer
+        for code in frame["code"]:
+            one = store.read_records(layer, [code])
+            assert record_features(one) == geojson_features(store.read(layer, codes=[code])), code
+            types = {type(v) for row in one.rows for v in row} - {type(None)}
+            assert types <= {str, int, float, bool}, types
+    assert len(store.read_records("grids", ["nowhere"])) == 0
