@@ -10,6 +10,15 @@ from __future__ import annotations
 
 from gridmap.party.vocabulary import AREA_KINDS, GRID_BRANCH_FUNDS_YUAN, LINK_QUOTA, ORG_KINDS
 
+_REGISTER = (
+    "登记册：orgs（党组织，默认），或 members、units、links、points、funds（按行的键）。",
+    "The register: orgs (organisations, the default), or members, units, links, points, funds (by row key).",
+)
+_ROW_KEY = (
+    "党组织编码，或 --register 所指登记册中一行的键。",
+    "The organisation's code, or the key of a row of the --register.",
+)
+
 HELP: dict[str, tuple[str, str]] = {
     "gridmap": (
         "网格化管理：社区网格的划分、覆盖分析、地址查询与案件办理。",
@@ -711,12 +720,17 @@ HELP: dict[str, tuple[str, str]] = {
         "The day it closes (YYYY-MM-DD). Default: today.",
     ),
     "party revert": (
-        "撤回一个党组织的最新版本（或撤回其撤销）。",
-        "Undo an organisation's newest version (or its closing).",
+        "撤回一个党组织的最新版本（或撤回其撤销），或一本登记册中一行的最新改动。",
+        "Undo an organisation's newest version (or its closing), or a register row's newest change.",
     ),
-    "party revert code": ("党组织编码。", "The organisation's code."),
-    "party history": ("一个党组织的历次版本。", "Every version of an organisation."),
-    "party history code": ("党组织编码。", "The organisation's code."),
+    "party revert code": _ROW_KEY,
+    "party revert register": _REGISTER,
+    "party history": (
+        "一个党组织的历次版本，或一本登记册中一行的历次改动。",
+        "Every version of an organisation, or every change of a register row.",
+    ),
+    "party history code": _ROW_KEY,
+    "party history register": _REGISTER,
     "party history with_personal": (
         "显示完整的书记姓名（管理员）；默认脱敏。",
         "Show secretaries' names unmasked (as an admin); masked by default.",

@@ -337,7 +337,7 @@ def test_party_output_reads_in_the_language(tmp_path: Path, pytest_env: tuple[An
     assert re.search(r"┃ 编码 +┃ 名称 +┃ 所属网格 +┃", zh.stdout), zh.stdout
     en = _run(["party", "findings", "--on", "2025-06-01", *base], "en", tmp_path, pytest_env)
     assert re.search(r"buildings without a\s+party group: 2", en.stdout) and "楼栋未建党小组" not in en.stdout
-    assert re.search(r"┃ code +┃ name +┃ grid +┃", en.stdout), en.stdout
+    assert re.search(r"┃ Code +┃ Name +┃ Grid +┃", en.stdout), en.stdout
     history = _run(["party", "history", "PB1", *base], None, tmp_path, pytest_env)
     assert (
         "PB1 历次版本" in history.stdout and "生效日" in history.stdout and "valid_from" not in history.stdout
