@@ -50,6 +50,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -216,6 +217,25 @@ def read_load(
             latencies.append((time.perf_counter() - start) * 1000)
 
 
+def put_until_shown(
+    client: httpx.Client, store: Store, path: str, feature: dict[str, Any], limit_s: float
+) -> tuple[float, float, float]:
+    """PUT `feature` at `path` and poll /coverage until it serves the store's new revision: the
+    perf_counter at the start, when the PUT answered and when /coverage showed it."""
+    start = time.perf_counter()
+    put = client.put(path, json=feature)
+    written = time.perf_counter()
+    assert put.status_code == 200, put.text[:300]
+    revision = store.revision()
+    while True:
+        reply = client.get("/coverage", params={"level": "streets"})
+        if reply.headers.get("X-Gridmap-Revision") == revision:
+            return start, written, time.perf_counter()
+        if time.perf_counter() - written > limit_s:
+            raise RuntimeError(f"the write to {path} never reached /coverage")
+        time.sleep(0.05)
+
+
 def move_speaker(
     base: str, store: Store, proc: psutil.Process, makers: dict[str, Callable[[], str]]
 ) -> dict[str, object]:
@@ -246,19 +266,9 @@ def move_speaker(
     }
     with httpx.Client(base_url=base, timeout=60, headers=ADMIN) as client:
         cpu = builder_cpu(proc)
-        start = time.perf_counter()
-        put = client.put(f"/collections/speakers/items/{code}", json=feature)
-        written = time.perf_counter()
-        assert put.status_code == 200, put.text[:300]
-        revision = store.revision()
-        while True:
-            reply = client.get("/coverage", params={"level": "streets"})
-            if reply.headers.get("X-Gridmap-Revision") == revision:
-                break
-            if time.perf_counter() - written > 120:
-                raise RuntimeError("the write never reached /coverage")
-            time.sleep(0.05)
-        visible = time.perf_counter()
+        start, written, visible = put_until_shown(
+            client, store, f"/collections/speakers/items/{code}", feature, 120
+        )
         cpu_visible = builder_cpu(proc) - cpu
     time.sleep(2)
     cpu_after = builder_cpu(proc) - cpu

@@ -40,7 +40,7 @@ from typing import Any
 import httpx
 import psutil
 
-from bench.bench_serving import ADMIN, builder_cpu, server
+from bench.bench_serving import ADMIN, builder_cpu, put_until_shown, server
 from bench.common import WORK, table, write_section
 from gridmap.stores import Store, open_store
 
@@ -78,19 +78,8 @@ def move(base: str, store: Store, proc: psutil.Process, code: str) -> dict[str, 
         feature["geometry"] = {"type": "Point", "coordinates": [x + 0.0015, y]}
         feature = {k: feature[k] for k in ("type", "properties", "geometry")}
         cpu = builder_cpu(proc)
-        start = time.perf_counter()
-        put = client.put(f"/collections/service_points/items/{code}", json=feature)
-        written = time.perf_counter()
-        assert put.status_code == 200, put.text[:300]
-        revision = store.revision()
-        while True:
-            reply = client.get("/coverage", params={"level": "streets"})
-            if reply.headers.get("X-Gridmap-Revision") == revision:
-                break
-            if time.perf_counter() - written > 600:
-                raise RuntimeError("the move never reached /coverage")
-            time.sleep(0.05)
-        shown = time.perf_counter()
+        path = f"/collections/service_points/items/{code}"
+        start, written, shown = put_until_shown(client, store, path, feature, 600)
         return {"put_s": written - start, "visible_s": shown - written, "cpu_s": builder_cpu(proc) - cpu}
 
 
