@@ -228,10 +228,10 @@ def test_the_live_analysis_follows_visits_care_party_registers_and_the_day(store
     _equals_a_fresh_analysis(live, store, today[0])
 
     assert live.analysis is not None and "party_links" not in live.frames
-    store.party_book().set_links("H1", [{"household_code": "H1", "center_code": "H1"}])
+    store.party_book().set_links(["H1"], [{"household_code": "H1", "center_code": "H1"}])
     assert live.refresh() is not None  # a register appeared: read again whole
     assert live.frames["party_links"].values.tolist() == [["H1", "H1"]]
-    store.party_book().set_links("H1", [])  # the register emptied: the input is gone
+    store.party_book().set_links(["H1"], [])  # the register emptied: the input is gone
     assert live.refresh() is not None and "party_links" not in live.frames
     _equals_a_fresh_analysis(live, store, today[0])
 
