@@ -36,7 +36,7 @@ from gridmap.ingest import Mode, features_source, import_source
 from gridmap.ingest.values import text_problems
 from gridmap.privacy import PUBLIC_HIDDEN, Role, protect, protect_records
 from gridmap.stores import BBox, Receipt, Store, query, receipt
-from gridmap.stores.query import Records
+from gridmap.stores.query import PageRequest, Records
 from gridmap.texts import Message
 
 router = APIRouter(tags=["features"])
@@ -283,13 +283,15 @@ def items(request: Request, caller: Caller, layer: LayerParam) -> Response:
     limit, offset = asked.limit, asked.offset
     page = _store(request).query_records(
         spec.name,
-        bbox=asked.bbox,
-        equals=asked.equals,
-        where=asked.where,
-        limit=limit,
-        offset=offset,
-        after=asked.after,
-        before=asked.before,
+        PageRequest(
+            bbox=asked.bbox,
+            equals=asked.equals,
+            where=asked.where,
+            limit=limit,
+            offset=offset,
+            after=asked.after,
+            before=asked.before,
+        ),
     )
     features = record_features(_records_in_crs(protect_records(spec, page.records, caller.role), asked.crs))
     links = [

@@ -22,7 +22,7 @@ from gridmap.catalogue import LAYER_NAMES
 from gridmap.errors import StoreError
 from gridmap.frames import empty_frame
 from gridmap.stores.conditions import Condition
-from gridmap.stores.query import Page, RecordPage, Records, Value
+from gridmap.stores.query import Page, PageRequest, RecordPage, Records, Value
 
 if TYPE_CHECKING:
     from gridmap.history import Revision
@@ -99,7 +99,6 @@ class Store(ABC):
         """
         return self.read(layer)[[*columns, "geometry"]]
 
-    @abstractmethod
     def query(
         self,
         layer: str,
@@ -119,43 +118,21 @@ class Store(ABC):
         `after` / `before` cut the page by a keyset cursor instead of `offset`: the
         codes following `after`, or the `limit` codes just before `before` (then `more`
         says whether earlier ones exist); code order only, every page as cheap as the first.
-
-        `equals` maps fields to values of their type; `where` is a further condition over
-        the layer's columns (`stores.conditions`: a CQL2 filter, a validity interval);
-        `order` is a field, `-field` for descending (ties by code, nulls last); `limit`
-        None returns every match.
+        The arguments are `PageRequest`'s, which says what each means.
         """
+        asked = PageRequest(bbox, codes, equals, where, limit, offset, order, after, before)
+        return self.query_page(layer, asked)
 
-    def query_records(
-        self,
-        layer: str,
-        *,
-        bbox: BBox | None = None,
-        codes: Sequence[str] | None = None,
-        equals: Mapping[str, Value] | None = None,
-        where: Condition | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-        order: str = "code",
-        after: str | None = None,
-        before: str | None = None,
-    ) -> RecordPage:
+    @abstractmethod
+    def query_page(self, layer: str, request: PageRequest) -> Page:
+        """`query`'s page of `request`: what each store implements."""
+
+    def query_records(self, layer: str, request: PageRequest) -> RecordPage:
         """`query`'s page as records (`stores.query.Records`): what an API page serves, without a frame.
 
         Both stores read the rows straight from their driver; this default takes `query`'s frame.
         """
-        page = self.query(
-            layer,
-            bbox=bbox,
-            codes=codes,
-            equals=equals,
-            where=where,
-            limit=limit,
-            offset=offset,
-            order=order,
-            after=after,
-            before=before,
-        )
+        page = self.query_page(layer, request)
         return RecordPage(Records.of_frame(page.frame), page.matched, page.more)
 
     def read_records(self, layer: str, codes: Sequence[str]) -> Records:

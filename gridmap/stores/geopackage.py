@@ -59,20 +59,17 @@ from gridmap.stores._frames import (
 )
 from gridmap.stores._gate import gate
 from gridmap.stores.base import TRIGGERS_ASIDE_FROM_ROWS, BBox, current_receipt
-from gridmap.stores.conditions import Condition, to_sqlite
+from gridmap.stores.conditions import to_sqlite
 from gridmap.stores.query import (
     COUNT_LIMIT,
     Page,
+    PageRequest,
     RecordPage,
     Records,
     Value,
     bbox_parts,
     bbox_shape,
-    check_cursor,
-    check_equals,
-    check_window,
     matched_from_page,
-    parse_order,
 )
 from gridmap.stores.settling import settled_grids
 from gridmap.versions import parse_date
@@ -292,43 +289,15 @@ class GeoPackageStore(PreparingStore):
             raise StoreError(f"cannot read {layer} from {self.url}: {exc}") from None
         return arrow_frame(layer, table, columns, table[meta["geometry_name"] or "wkb_geometry"])
 
-    def query(
-        self,
-        layer: str,
-        *,
-        bbox: BBox | None = None,
-        codes: Sequence[str] | None = None,
-        equals: Mapping[str, Value] | None = None,
-        where: Condition | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-        order: str = "code",
-        after: str | None = None,
-        before: str | None = None,
-    ) -> Page:
+    def query_page(self, layer: str, request: PageRequest) -> Page:
         spec = get_layer(layer)
-        window = (limit, offset, order, after, before)
-        with self._paged(spec, bbox, codes, equals, where, *window) as (conn, fids, matched, more):
+        with self._paged(spec, request) as (conn, fids, matched, more):
             # The rows in the same transaction as their ids: one open of the file, every id still there.
             return Page(_by_fids(conn, spec, fids), matched, more)
 
-    def query_records(
-        self,
-        layer: str,
-        *,
-        bbox: BBox | None = None,
-        codes: Sequence[str] | None = None,
-        equals: Mapping[str, Value] | None = None,
-        where: Condition | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-        order: str = "code",
-        after: str | None = None,
-        before: str | None = None,
-    ) -> RecordPage:
+    def query_records(self, layer: str, request: PageRequest) -> RecordPage:
         spec = get_layer(layer)
-        window = (limit, offset, order, after, before)
-        with self._paged(spec, bbox, codes, equals, where, *window) as (conn, fids, matched, more):
+        with self._paged(spec, request) as (conn, fids, matched, more):
             return RecordPage(_records_by_fids(conn, spec, fids), matched, more)
 
     def read_records(self, layer: str, codes: Sequence[str]) -> Records:
@@ -349,27 +318,15 @@ class GeoPackageStore(PreparingStore):
 
     @contextmanager
     def _paged(
-        self,
-        spec: Layer,
-        bbox: BBox | None,
-        codes: Sequence[str] | None,
-        equals: Mapping[str, Value] | None,
-        where: Condition | None,
-        limit: int | None,
-        offset: int,
-        order: str,
-        after: str | None,
-        before: str | None,
+        self, spec: Layer, request: PageRequest
     ) -> Iterator[tuple[sqlite3.Connection, list[int], int | None, bool]]:
         """A page's feature ids in order, matched and more, and the read transaction they were found in
         (its rows are read in the same snapshot)."""
-        layer = spec.name
-        by = parse_order(spec, order)
-        check_window(limit, offset)
-        cursor = check_cursor(order, offset, after, before)
-        conditions, params = _where(layer, bbox, codes, check_equals(spec, equals))
-        if where is not None:
-            sql_condition, bound = to_sqlite(where)
+        layer, bbox, limit, offset = spec.name, request.bbox, request.limit, request.offset
+        by, cursor, equals = request.checked(spec)
+        conditions, params = _where(layer, bbox, request.codes, equals)
+        if request.where is not None:
+            sql_condition, bound = to_sqlite(request.where)
             conditions.append(f"({sql_condition})")
             params.update(bound)
         column = f't."{by.name}"'

@@ -63,19 +63,16 @@ from gridmap.stores._frames import (
     read_back_codes,
 )
 from gridmap.stores.base import TRIGGERS_ASIDE_FROM_ROWS, BBox, current_receipt
-from gridmap.stores.conditions import Condition, to_postgres
+from gridmap.stores.conditions import to_postgres
 from gridmap.stores.query import (
     COUNT_LIMIT,
     Page,
+    PageRequest,
     RecordPage,
     Records,
     Value,
     bbox_parts,
-    check_cursor,
-    check_equals,
-    check_window,
     matched_from_page,
-    parse_order,
 )
 from gridmap.stores.wkb import geometries
 from gridmap.versions import parse_date
@@ -328,27 +325,14 @@ class PostGISStore(PreparingStore):
             row = cur.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (layer,)).fetchone()
         return row is not None and row[0] >= _ARROW_FROM_ROWS
 
-    def query(
-        self,
-        layer: str,
-        *,
-        bbox: BBox | None = None,
-        codes: Sequence[str] | None = None,
-        equals: Mapping[str, Value] | None = None,
-        where: Condition | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-        order: str = "code",
-        after: str | None = None,
-        before: str | None = None,
-    ) -> Page:
-        plan = _page_plan(get_layer(layer), bbox, codes, equals, where, limit, offset, order, after, before)
+    def query_page(self, layer: str, request: PageRequest) -> Page:
+        plan = _page_plan(get_layer(layer), request)
         # The page and its count share one pooled connection: one checkout, one liveness check.
         with self._cursor() as cur:
             frame = _copy_rows(cur, plan.spec, plan.sql, plan.params)
-            more = limit is not None and len(frame) > limit
-            frame = frame.iloc[:limit] if limit is not None else frame
-            if before is not None:  # read backwards from the cursor
+            more = request.limit is not None and len(frame) > request.limit
+            frame = frame.iloc[: request.limit] if request.limit is not None else frame
+            if request.before is not None:  # read backwards from the cursor
                 frame = frame.iloc[::-1].reset_index(drop=True)
             frame = conformed(layer, frame)
             matched = plan.known(len(frame), more)
@@ -356,31 +340,18 @@ class PostGISStore(PreparingStore):
                 matched = _count(cur, layer, plan.conditions, plan.params)
         return Page(frame, matched, more)
 
-    def query_records(
-        self,
-        layer: str,
-        *,
-        bbox: BBox | None = None,
-        codes: Sequence[str] | None = None,
-        equals: Mapping[str, Value] | None = None,
-        where: Condition | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-        order: str = "code",
-        after: str | None = None,
-        before: str | None = None,
-    ) -> RecordPage:
+    def query_records(self, layer: str, request: PageRequest) -> RecordPage:
         """`query`'s page as records, in one statement (the page and its capped count) on an autocommit
         connection: one round trip to PostgreSQL, where the frame path takes five or six."""
         spec = get_layer(layer)
-        plan = _page_plan(spec, bbox, codes, equals, where, limit, offset, order, after, before)
+        plan = _page_plan(spec, request)
         rows = self._readers.fetch(plan.with_count(), {**plan.params, "cap": COUNT_LIMIT + 1})
         counted = int(rows[0][-1])
         page = [row[:-1] for row in rows if row[0] is not None]  # an empty page: one row of nulls
         records = _records_of(spec, page)
-        more = limit is not None and len(records) > limit
-        records = records.head(limit)
-        if before is not None:  # read backwards from the cursor
+        more = request.limit is not None and len(records) > request.limit
+        records = records.head(request.limit)
+        if request.before is not None:  # read backwards from the cursor
             records = records.reversed()
         matched = plan.known(len(records), more)
         if matched is None:
@@ -791,25 +762,13 @@ class _PagePlan:
         )
 
 
-def _page_plan(
-    spec: Layer,
-    bbox: BBox | None,
-    codes: Sequence[str] | None,
-    equals: Mapping[str, Value] | None,
-    where: Condition | None,
-    limit: int | None,
-    offset: int,
-    order: str,
-    after: str | None,
-    before: str | None,
-) -> _PagePlan:
+def _page_plan(spec: Layer, request: PageRequest) -> _PagePlan:
     """The SQL of a `query` page; names come from the catalogue, values are bound."""
-    by = parse_order(spec, order)
-    check_window(limit, offset)
-    cursor = check_cursor(order, offset, after, before)
-    conditions, params = _where(bbox, codes, check_equals(spec, equals))
-    if where is not None:
-        sql_condition, bound = to_postgres(where)
+    by, cursor, equals = request.checked(spec)
+    limit, offset = request.limit, request.offset
+    conditions, params = _where(request.bbox, request.codes, equals)
+    if request.where is not None:
+        sql_condition, bound = to_postgres(request.where)
         conditions.append(f"({sql_condition})")
         params.update(bound)
     page_conditions = list(conditions)

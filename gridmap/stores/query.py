@@ -38,6 +38,7 @@ from gridmap.errors import GridmapError, StoreError
 
 if TYPE_CHECKING:
     from gridmap.stores.base import BBox
+    from gridmap.stores.conditions import Condition
 
 COUNT_LIMIT = 10_000
 """Matches counted exactly; past it `matched` is None, except on a last page (which tells the total)."""
@@ -132,6 +133,35 @@ class RecordPage:
     records: Records
     matched: int | None
     more: bool
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """What one page asks of a layer (`Store.query`): its filters, its order and where it is cut.
+
+    `equals` maps fields to values of their type; `where` is a further condition over
+    the layer's columns (`stores.conditions`: a CQL2 filter, a validity interval);
+    `order` is a field, `-field` for descending (ties by code, nulls last); `limit`
+    None returns every match. `after` / `before` cut the page by a keyset cursor
+    instead of `offset` (code order only).
+    """
+
+    bbox: BBox | None = None
+    codes: Sequence[str] | None = None
+    equals: Mapping[str, Value] | None = None
+    where: Condition | None = None
+    limit: int | None = None
+    offset: int = 0
+    order: str = "code"
+    after: str | None = None
+    before: str | None = None
+
+    def checked(self, spec: Layer) -> tuple[Order, Cursor | None, dict[str, Value]]:
+        """The order, the cursor (None: an offset page) and the typed equalities, or a StoreError."""
+        by = parse_order(spec, self.order)
+        check_window(self.limit, self.offset)
+        cursor = check_cursor(self.order, self.offset, self.after, self.before)
+        return by, cursor, check_equals(spec, self.equals)
 
 
 @dataclass(frozen=True)

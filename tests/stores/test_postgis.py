@@ -19,6 +19,7 @@ from gridmap.catalogue import LAYER_NAMES, LAYERS
 from gridmap.errors import ConfigError, StoreError
 from gridmap.stores import open_store, postgis
 from gridmap.stores.postgis import MIGRATIONS, PostGISStore, driver_url
+from gridmap.stores.query import PageRequest
 from tests.conftest import emptied
 
 from .conftest import sample_layers
@@ -225,7 +226,7 @@ def test_page_reads_survive_a_connection_the_server_dropped(pg: psycopg.Connecti
     server ended is replaced, and the read answers as if nothing happened."""
     with open_store(postgis_url) as store:
         store.replace_many(sample_layers())
-        first = store.query_records("grids", limit=1)
+        first = store.query_records("grids", PageRequest(limit=1))
         assert first.records.column("code") == ["G1"] and (first.matched, first.more) == (2, True)
         ended = pg.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -233,6 +234,6 @@ def test_page_reads_survive_a_connection_the_server_dropped(pg: psycopg.Connecti
             "AND query LIKE 'WITH page AS%%'"
         ).fetchall()
         assert ended == [(True,)]
-        again = store.query_records("grids", limit=1, after="G1")
+        again = store.query_records("grids", PageRequest(limit=1, after="G1"))
         assert again.records.column("code") == ["G2"] and (again.matched, again.more) == (2, False)
         assert store.read_records("grids", ["G2"]).column("name") == ["第二网格"]

@@ -12,6 +12,7 @@ from gridmap.errors import StoreError
 from gridmap.export import geojson_features, record_features
 from gridmap.frames import WGS84, conform
 from gridmap.stores import Store, query
+from gridmap.stores.query import PageRequest
 from tests.stores.conftest import sample_layers
 
 # 30 households on a line of longitude 116.300 … 116.329 (one per 0.001°), every third a party
@@ -247,7 +248,7 @@ def test_bad_cursors_are_refused(store: Store) -> None:
 )
 def test_record_pages_are_the_frame_pages(loaded: Store, kwargs: dict[str, object]) -> None:
     page = loaded.query("households", **kwargs)  # type: ignore[arg-type]
-    records = loaded.query_records("households", **kwargs)  # type: ignore[arg-type]
+    records = loaded.query_records("households", PageRequest(**kwargs))  # type: ignore[arg-type]
     assert (records.matched, records.more) == (page.matched, page.more)
     assert records.records.column("code") == _codes(page)
     assert geojson_features(page.frame) == record_features(records.records)
@@ -259,7 +260,7 @@ def test_records_keep_every_awkward_value_as_a_frame_does(store: Store) -> None:
     store.replace_many(sample_layers())
     for layer in LAYER_NAMES:
         frame = store.read(layer)
-        page = store.query_records(layer)
+        page = store.query_records(layer, PageRequest())
         assert record_features(page.records) == geojson_features(frame), layer
         for code in frame["code"]:
             one = store.read_records(layer, [code])
