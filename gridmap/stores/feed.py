@@ -16,15 +16,12 @@ names a later write. PostGIS sends `NOTIFY gridmap_revision` for every insert
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.pool import NullPool
 
-from gridmap.stores._gate import gate
-from gridmap.stores.cases import UTCDateTime, _query_only, snapshot
+from gridmap.stores.books import Book, UTCDateTime
 from gridmap.stores.gpkg_attributes import create_tables, geopackage_metadata
 
 metadata = sa.MetaData()
@@ -66,28 +63,17 @@ def create_feed(conn: sa.Connection) -> None:
     create_tables(conn, GPKG_METADATA)
 
 
-class BookFeed:
-    """The change feed of one store's books (`Store.book_feed()`)."""
+class BookFeed(Book):
+    """The change feed of one store's books (`Store.book_feed()`): read only; the books write its rows."""
 
-    def __init__(
-        self,
-        engine: sa.Engine,
-        url: str,
-        reading: Callable[[], AbstractContextManager[object]] = nullcontext,
-        *,
-        made: bool = True,
-    ) -> None:
-        self._engine = engine
-        self.url = url
-        self._reading = reading
-        self._made = made
+    _made = True  # PostGIS: migration 0018 made the table
 
     @classmethod
     def for_geopackage(cls, path: Path) -> BookFeed:
         """The feed of a GeoPackage; a file whose books were never written reads as an empty feed."""
-        engine = sa.create_engine(f"sqlite:///{path}", poolclass=NullPool)
-        sa.event.listen(engine, "connect", _query_only)
-        return cls(engine, str(path), lambda: gate(path).held("sqlite"), made=False)
+        feed: BookFeed = cls._on_geopackage(path, None)
+        feed._made = False
+        return feed
 
     def _ready(self, conn: sa.Connection) -> bool:
         if not self._made:
@@ -96,7 +82,7 @@ class BookFeed:
 
     def position(self) -> int:
         """The id of the last write recorded (0 before any)."""
-        with snapshot(self._engine, self._reading, self.url) as conn:
+        with self._read() as conn:
             if not self._ready(conn):
                 return 0
             found = conn.execute(sa.select(sa.func.max(FEED_TABLE.c.id))).scalar()
@@ -117,7 +103,7 @@ class BookFeed:
             .group_by(f.book)
         )
         out: dict[str, list[str] | None] = {}
-        with snapshot(self._engine, self._reading, self.url) as conn:
+        with self._read() as conn:
             if not self._ready(conn):
                 return {}
             for book, rows, named, households in conn.execute(sizes).all():

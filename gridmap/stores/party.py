@@ -23,19 +23,10 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.pool import NullPool
 
 from gridmap.history import current_author
 from gridmap.stores import feed, party_checks
-from gridmap.stores._gate import gate
-from gridmap.stores.cases import (
-    UTCDateTime,
-    Writing,
-    _query_only,
-    _records,
-    snapshot,
-    transaction,
-)
+from gridmap.stores.books import Book, UTCDateTime, Writing, rows_of, transaction
 from gridmap.stores.gpkg_attributes import create_tables, geopackage_metadata
 
 metadata = sa.MetaData()
@@ -210,7 +201,7 @@ def _orgs_with_secretaries() -> sa.Select[Any]:
     ).select_from(ORGS.outerjoin(secretary, secretary.c.code == ORGS.c.secretary_code))
 
 
-class PartyBook:
+class PartyBook(Book):
     """The party registers of one store (`Store.party_book()`)."""
 
     def __init__(
@@ -220,10 +211,7 @@ class PartyBook:
         writing: Writing | None = None,
         reading: Callable[[], AbstractContextManager[object]] = nullcontext,
     ) -> None:
-        self._engine = engine
-        self.url = url
-        self._writing = writing
-        self._reading = reading
+        super().__init__(engine, url, writing, reading)
         self._made = True  # PostGIS: migration 0012 made the tables
         self._feed_made = True  # ... and migration 0018 the feed
 
@@ -231,9 +219,7 @@ class PartyBook:
     def for_geopackage(cls, path: Path, writing: Writing) -> PartyBook:
         """The party tables of a GeoPackage: created and registered by the first write, so a file that
         never held a party register is never written by reading one (it reads as empty)."""
-        engine = sa.create_engine(f"sqlite:///{path}", poolclass=NullPool)
-        sa.event.listen(engine, "connect", _query_only)
-        book = cls(engine, str(path), writing, reading=lambda: gate(path).held("sqlite"))
+        book: PartyBook = cls._on_geopackage(path, writing)
         book._made = book._has_tables()
         book._feed_made = False
         return book
@@ -254,10 +240,7 @@ class PartyBook:
             with transaction(self._engine, self._writing, self.url) as conn:
                 feed.create_feed(conn)
             self._feed_made = True
-        return transaction(self._engine, self._writing, self.url)
-
-    def _read(self) -> AbstractContextManager[sa.Connection]:
-        return snapshot(self._engine, self._reading, self.url)
+        return super()._write()
 
     def _frame(self, query: sa.Select[Any], table: sa.Table) -> pd.DataFrame:
         names = [c.name for c in table.columns]
@@ -502,14 +485,14 @@ class PartyBook:
                     frame = party_checks.parents_first(frame)
                     if "secretary_code" in frame:  # ... and a secretary from below it written before it
                         named = frame[frame["secretary_code"].notna()]
-                        secretaries = _records(
+                        secretaries = rows_of(
                             named.rename(columns=lambda c: f"named_{c}"),
                             ["named_code", "named_valid_from", "named_secretary_code"],
                         )
                         frame = frame.assign(secretary_code=None)
                 wanted = columns(table)
                 if len(frame):
-                    conn.execute(table.insert(), _records(frame.reindex(columns=wanted), wanted))
+                    conn.execute(table.insert(), rows_of(frame.reindex(columns=wanted), wanted))
                 if secretaries:  # every organisation in: each names its secretary
                     o = ORGS.c
                     conn.execute(

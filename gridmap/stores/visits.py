@@ -15,27 +15,17 @@ visit coverage measure follows them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import psycopg
 import sqlalchemy as sa
-from sqlalchemy.pool import NullPool
 
 from gridmap.errors import StoreError
 from gridmap.stores import feed
-from gridmap.stores._gate import gate
-from gridmap.stores.cases import (
-    UTCDateTime,
-    Writing,
-    _copy_rows,
-    _query_only,
-    snapshot,
-    transaction,
-)
+from gridmap.stores.books import Book, UTCDateTime, Writing, copy_rows
 from gridmap.stores.gpkg_attributes import create_tables, geopackage_metadata
 
 metadata = sa.MetaData()
@@ -110,27 +100,13 @@ PATROL_FIGURES: tuple[str, ...] = tuple(c for c in PATROL_COLUMNS if c not in ("
 """A patrol without its track: what figures need (the track is personal, and long)."""
 
 
-class VisitBook:
+class VisitBook(Book):
     """The visits and care register of one store (`Store.visit_book()`)."""
-
-    def __init__(
-        self,
-        engine: sa.Engine,
-        url: str,
-        writing: Writing | None = None,
-        reading: Callable[[], AbstractContextManager[object]] = nullcontext,
-    ) -> None:
-        self._engine = engine
-        self.url = url
-        self._writing = writing
-        self._reading = reading
 
     @classmethod
     def for_geopackage(cls, path: Path, writing: Writing) -> VisitBook:
         """The visit tables of a GeoPackage (created and registered on first use)."""
-        engine = sa.create_engine(f"sqlite:///{path}", poolclass=NullPool)
-        sa.event.listen(engine, "connect", _query_only)
-        book = cls(engine, str(path), writing, reading=lambda: gate(path).held("sqlite"))
+        book: VisitBook = cls._on_geopackage(path, writing)
         with book._read() as conn:
             inspector = sa.inspect(conn)
             if all(inspector.has_table(name) for name in (*TABLES, *feed.TABLES)):
@@ -139,12 +115,6 @@ class VisitBook:
             create_tables(conn, GPKG_METADATA)
             feed.create_feed(conn)
         return book
-
-    def _write(self) -> AbstractContextManager[sa.Connection]:
-        return transaction(self._engine, self._writing, self.url)
-
-    def _read(self) -> AbstractContextManager[sa.Connection]:
-        return snapshot(self._engine, self._reading, self.url)
 
     # -- visits ------------------------------------------------------------
 
@@ -434,7 +404,7 @@ def _insert(conn: sa.Connection, table: sa.Table, columns: Sequence[str], frame:
     if conn.dialect.name == "postgresql":
         assert isinstance(raw, psycopg.Connection)
         with raw.cursor() as cur:
-            _copy_rows(cur, table.name, list(columns), frame)
+            copy_rows(cur, table.name, list(columns), frame)
         return
     data = {}
     for name in columns:
