@@ -16,8 +16,8 @@ grids layer, so it may overlap base grids without being a topology finding.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -204,16 +204,8 @@ def _orgs_with_secretaries() -> sa.Select[Any]:
 class PartyBook(Book):
     """The party registers of one store (`Store.party_book()`)."""
 
-    def __init__(
-        self,
-        engine: sa.Engine,
-        url: str,
-        writing: Writing | None = None,
-        reading: Callable[[], AbstractContextManager[object]] = nullcontext,
-    ) -> None:
-        super().__init__(engine, url, writing, reading)
-        self._made = True  # PostGIS: migration 0012 made the tables
-        self._feed_made = True  # ... and migration 0018 the feed
+    _made = True  # PostGIS: migration 0012 made the tables
+    _feed_made = True  # ... and migration 0018 the feed
 
     @classmethod
     def for_geopackage(cls, path: Path, writing: Writing) -> PartyBook:
