@@ -19,6 +19,11 @@ reads neither); edits to buildings and grids assign the whole city again
 (cheap next to analysing it), which is what tells where every feature now
 belongs. `update` equals `analyze` on the edited frames
 (tests/test_incremental.py holds it to that).
+
+A service point reaches on foot farther than its radius (to the walking
+cut-off), but there only its walking figures can change: those grids are
+not analysed again, their households walk again from the node distances the
+walking network keeps and the differences are patched in (`_walk_patched`).
 """
 
 from __future__ import annotations
