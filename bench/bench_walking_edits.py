@@ -125,6 +125,7 @@ def live(store_path: Path, code: Path, codes: list[str]) -> dict[str, object]:
         done = subprocess.run(
             [sys.executable, "-c", LIVE, str(copy), ",".join(codes)],
             env=env,
+            cwd=code,  # `-c` puts the working directory first on the path: it must hold this code's gridmap
             capture_output=True,
             text=True,
             check=True,
