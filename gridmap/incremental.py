@@ -881,13 +881,16 @@ def _walks_put(
     column[rows] = gap_count[rows]
     grids["gap_count"] = column
     grids["grade"] = grid_grades(grids, options.grades)
-    communities = _communities_moved(
-        analysis.communities, was, grids.iloc[rows], [*counts, "gap_count"], options
+    names = [*counts, "gap_count"]
+    communities = _sums_moved(
+        analysis.communities, was["community_code"], was, grids.iloc[rows], names, options
     )
-    streets = street_table_of(communities, frames["streets"], options.grades)
-    touched = set(
-        communities["street_code"][communities["code"].isin(was["community_code"].dropna())].dropna()
+    mine = analysis.communities["code"].isin(was["community_code"].dropna()).to_numpy(dtype=bool)
+    street_codes = analysis.communities["street_code"][mine]
+    streets = _sums_moved(
+        analysis.streets, street_codes, analysis.communities[mine], communities[mine], names, options
     )
+    touched = set(street_codes.dropna())
     out = dataclasses.replace(
         analysis, households=households, grids=grids, communities=communities, streets=streets, gaps=gaps
     )
@@ -904,23 +907,24 @@ def _walk_gaps() -> dict[str, HouseholdGap]:
     return out
 
 
-def _communities_moved(
-    communities: gpd.GeoDataFrame,
+def _sums_moved(
+    table: gpd.GeoDataFrame,
+    keys: pd.Series,
     was: pd.DataFrame,
     now: pd.DataFrame,
     names: list[str],
     options: AnalysisOptions,
 ) -> gpd.GeoDataFrame:
-    """`communities` with the sums `names` moved by their grids' change from `was` to `now` (the same
-    grids in the same order), their shares and grades worked out again."""
-    keys = was["community_code"].astype(object).to_numpy()
-    table = pd.DataFrame(communities.drop(columns="geometry"))
-    at = pd.Index(table["code"].astype(object)).get_indexer(keys)
+    """A community or street `table` with its sums `names` moved by the change of some of its parts
+    (grids or communities, each in the row of `keys` that names its unit) from `was` to `now` (the
+    same parts in the same order), its shares and grades worked out again."""
+    out = pd.DataFrame(table.drop(columns="geometry"))
+    at = pd.Index(out["code"].astype(object)).get_indexer(keys.astype(object).to_numpy())
     for name in names:
-        if name not in table:
+        if name not in out:
             continue
         delta = now[name].to_numpy(dtype=np.int64) - was[name].to_numpy(dtype=np.int64)
-        column = table[name].to_numpy(dtype=np.int64, copy=True)
+        column = out[name].to_numpy(dtype=np.int64, copy=True)
         np.add.at(column, at[at >= 0], delta[at >= 0])
-        table[name] = column
-    return finish_level(table, communities.geometry.to_numpy(), options.grades)
+        out[name] = column
+    return finish_level(out, table.geometry.to_numpy(), options.grades)
