@@ -14,13 +14,15 @@ same service points are moved by both codes (the second code moves each a
 further 150 m), nothing else runs from the benchmark meanwhile.
 Writes bench/RESULTS.md section "walking-edits".
 
-    .venv/bin/python -m bench.bench_walking_edits --baseline DIR --live [--scale 20] [--moves 5]
+    .venv/bin/python -m bench.bench_walking_edits --baseline DIR --live [--scale 20] [--order base,after]
 
 The builder's refresh alone, in-process: per code a child process (that
 code's `gridmap` only) keeps a `LiveAnalysis` of a copy of the city and times
 `refresh` after each service point moved through the store: wall and CPU
-seconds of the refresh, and of the walking measure inside it. Writes section
-"walking-edits-live".
+seconds of the refresh, of the walking measure inside it, the households of
+the region analysed again, and the process's peak memory. `--order` names the
+codes run and their order (`after` alone where time is short). Writes section
+"walking-edits-live-<scale>".
 """
 
 from __future__ import annotations
@@ -47,11 +49,19 @@ from gridmap.stores import Store, open_store
 PORT = 8170
 
 LIVE = """
-import json, sys, time, cProfile, pstats, shapely
+import json, sys, time, cProfile, pstats, resource, shapely
+from gridmap import incremental
 from gridmap.serving import LiveAnalysis
 from gridmap.stores import open_store
 path, codes = sys.argv[1], sys.argv[2].split(",")
 out = {"moves": []}
+parts = []  # households of each part analysed again (the region of the edit)
+real = incremental.analyze
+def counted(frames, *args, **kwargs):
+    parts.append(len(frames["households"]))
+    return real(frames, *args, **kwargs)
+incremental.analyze = counted
+WALKING = {("walking.py", "_walking"), ("incremental.py", "_walk_patched")}
 with open_store(path) as store:
     live = LiveAnalysis(store)
     start = time.perf_counter(); live.refresh(); out["first_s"] = time.perf_counter() - start
@@ -60,12 +70,14 @@ with open_store(path) as store:
         p = site.geometry.iloc[0]
         store.upsert("service_points", site.set_geometry([shapely.Point(p.x + 0.0015, p.y)], crs=site.crs))
         profile = cProfile.Profile(time.process_time)
+        parts.clear()
         wall, cpu = time.perf_counter(), time.process_time()
         profile.enable(); live.refresh(); profile.disable()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         stats = pstats.Stats(profile).stats
-        walk = sum(v[3] for k, v in stats.items() if k[2] == "_walking" and k[0].endswith("walking.py"))
-        out["moves"].append({"wall_s": wall, "cpu_s": cpu, "walking_s": walk})
+        walk = sum(v[3] for k, v in stats.items() if (k[0].rsplit("/", 1)[-1], k[2]) in WALKING)
+        out["moves"].append({"wall_s": wall, "cpu_s": cpu, "walking_s": walk, "redone": sum(parts)})
+out["rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(out))
 """
 
@@ -113,6 +125,7 @@ def live(store_path: Path, code: Path, codes: list[str]) -> dict[str, object]:
         done = subprocess.run(
             [sys.executable, "-c", LIVE, str(copy), ",".join(codes)],
             env=env,
+            cwd=code,  # `-c` puts the working directory first on the path: it must hold this code's gridmap
             capture_output=True,
             text=True,
             check=True,
@@ -123,7 +136,12 @@ def live(store_path: Path, code: Path, codes: list[str]) -> dict[str, object]:
     return result
 
 
-def live_report(args: argparse.Namespace, counts: dict[str, int], results: dict[str, dict[str, Any]]) -> str:
+def live_report(
+    args: argparse.Namespace,
+    counts: dict[str, int],
+    results: dict[str, dict[str, Any]],
+    start: tuple[float, float, float],
+) -> str:
     load = os.getloadavg()
     rows: list[list[object]] = []
     for name, result in results.items():
@@ -136,21 +154,32 @@ def live_report(args: argparse.Namespace, counts: dict[str, int], results: dict[
                 " / ".join(f"{m['cpu_s']:.2f}" for m in moves),
                 f"{statistics.median(m['cpu_s'] for m in moves):.2f}",
                 " / ".join(f"{m['walking_s']:.2f}" for m in moves),
+                " / ".join(f"{m['redone']:,}" for m in moves),
+                f"{result['rss_mib']:,.0f}",
             ]
         )
     cpu = {n: statistics.median(m["cpu_s"] for m in r["moves"]) for n, r in results.items()}
     walk = {n: statistics.median(m["walking_s"] for m in r["moves"]) for n, r in results.items()}
+    ratio = (
+        f"Builder CPU per move {cpu['base'] / cpu['after']:.1f}× less (median), the walking measure's"
+        f" part {walk['base'] / max(walk['after'], 1e-3):.1f}× less, in the same run."
+        if {"base", "after"} <= set(results)
+        else "Only " + " and ".join(results) + " was run."
+    )
     return "\n".join(
         [
             f"`python -m bench.bench_walking_edits --baseline {args.baseline} --live --scale {args.scale}"
-            f" --moves {args.moves}`: the city GeoPackage at scale {args.scale} ({counts['households']:,}"
-            f" households, {counts['service_points']:,} service points, {counts['roads']:,} roads);"
+            f" --moves {args.moves} --order {args.order}`: the city GeoPackage at scale {args.scale}"
+            f" ({counts['households']:,} households, {counts['service_points']:,} service points,"
+            f" {counts['roads']:,} roads);"
             " per code a child process keeps the builder's `LiveAnalysis` and times its `refresh`"
             " after each service point moved 150 m east through the store (the same points for both"
             " codes; the walking measure's share from a profile of the refresh, its CPU seconds,"
-            " slightly inflated by the profiling)."
+            " slightly inflated by the profiling: the measure in the region analysed again, and"
+            " where the code has it, the walks patched beyond it; households analysed again: those"
+            " of the region the refresh handed to `analyze`, the whole city when it analysed all)."
             " 1-minute load average"
-            f" {load[0]:.1f} at the end (2 cores, shared with other work).",
+            f" {start[0]:.1f} at the start, {load[0]:.1f} at the end (2 cores, shared with other work).",
             "",
             table(
                 [
@@ -160,12 +189,13 @@ def live_report(args: argparse.Namespace, counts: dict[str, int], results: dict[
                     "refresh CPU (s)",
                     "median CPU (s)",
                     "walking measure in it (s)",
+                    "households analysed again",
+                    "peak RSS (MiB)",
                 ],
                 rows,
             ),
             "",
-            f"Builder CPU per move {cpu['base'] / cpu['after']:.1f}× less (median), the walking measure's"
-            f" part {walk['base'] / max(walk['after'], 1e-3):.0f}× less, in the same run.",
+            ratio,
         ]
     )
 
@@ -176,20 +206,22 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=200)
     parser.add_argument("--moves", type=int, default=5)
     parser.add_argument("--live", action="store_true", help="the builder's refresh in-process, not served")
+    parser.add_argument("--order", default="base,after", help="with --live: the codes run, in this order")
     args = parser.parse_args()
     source = WORK / f"city{args.scale}.gpkg"
     if args.live:
+        start = os.getloadavg()
         with open_store(str(source)) as store:
             counts = store.counts()
             sites = store.read("service_points")
         step = max(len(sites) // args.moves, 1)
         codes = [str(c) for c in sites["code"].iloc[::step][: args.moves]]
-        found = {
-            "base": live(source, args.baseline.resolve(), codes),
-            "after": live(source, Path(__file__).resolve().parents[1], codes),
-        }
-        print(json.dumps(found), flush=True)
-        write_section("walking-edits-live", live_report(args, counts, found))
+        checkouts = {"after": Path(__file__).resolve().parents[1], "base": args.baseline.resolve()}
+        found: dict[str, dict[str, Any]] = {}
+        for name in args.order.split(","):  # each printed as it ends: a run stopped early keeps them
+            found[name] = live(source, checkouts[name], codes)
+            print(name, json.dumps(found[name]), flush=True)
+        write_section(f"walking-edits-live-{args.scale}", live_report(args, counts, found, start))
         return
     copy = WORK / f"city{args.scale}-walking-edits.gpkg"
     shutil.copyfile(source, copy)

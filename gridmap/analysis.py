@@ -328,7 +328,7 @@ def analyze(
     grid_table["gap_count"] = _per_grid(
         pd.Index(g_code).get_indexer(gaps["grid_code"].astype(object).to_numpy()), len(g_code)
     )
-    grid_table["grade"] = opts.grades.grade(opts.grades.shares(grid_table), _grid_problems(grid_table))
+    grid_table["grade"] = grid_grades(grid_table, opts.grades)
     community_table = _community_table(grid_table, layers["communities"], findings, opts.grades)
     street_table = street_table_of(community_table, layers["streets"], opts.grades)
     clock.stop()
@@ -481,7 +481,7 @@ def _grid_table(
     for name in COUNT_COLUMNS:
         if name in counts:
             out[name] = counts[name]
-    _shares(out)
+    add_shares(out)
     # With a party register the branches in force say it, else the grids' branch names.
     branches = counts.get("party_branches")
     out["has_party_branch"] = _text_present(grids["party_branch"]) if branches is None else branches > 0
@@ -491,7 +491,7 @@ def _grid_table(
     return gpd.GeoDataFrame(out, geometry=grids.geometry.to_numpy(), crs=WGS84)
 
 
-def _shares(table: pd.DataFrame) -> None:
+def add_shares(table: pd.DataFrame) -> None:
     """Add every measure's share whose counts the table holds (NaN where a unit has none to count)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         for m in share_measures():
@@ -500,6 +500,11 @@ def _shares(table: pd.DataFrame) -> None:
                 table[m.column] = np.where(
                     total > 0, table[m.count].to_numpy(dtype=np.float64) / total, np.nan
                 )
+
+
+def grid_grades(table: pd.DataFrame, rule: GradeRule) -> npt.NDArray[np.object_]:
+    """Each grid's grade from its shares and problems (its figures otherwise complete)."""
+    return rule.grade(rule.shares(table), _grid_problems(table))
 
 
 def _grid_problems(table: pd.DataFrame) -> npt.NDArray[np.integer]:
@@ -550,6 +555,21 @@ def _gap_rows(
     )
 
 
+def household_gap_rows(
+    kind: str,
+    grids: pd.DataFrame,
+    left_out: npt.NDArray[np.bool_],
+    h_grid: IntArray,
+    xy: FloatArray,
+    located: npt.NDArray[np.bool_] | None = None,
+) -> pd.DataFrame:
+    """Gap rows of a household gap `kind`: one per grid (positions `h_grid` among `grids`) with
+    households `left_out`, their points (`xy`, lon/lat) as one MultiPoint, in grid order."""
+    pos = np.where(left_out, h_grid, -1)
+    rows, shapes = _grouped_points(xy, pos, len(grids), located)
+    return _gap_rows(kind, grids, rows, shapes, _per_grid(pos, len(grids)))
+
+
 def _gaps(
     grids: gpd.GeoDataFrame,
     h_out: gpd.GeoDataFrame,
@@ -560,7 +580,6 @@ def _gaps(
     lost: gpd.GeoDataFrame,
 ) -> gpd.GeoDataFrame:
     """Everything a planner must act on, one row per (kind, grid)."""
-    n = len(grids)
     points = np.asarray(households.geometry.values, dtype=object)
     xy = np.column_stack([shapely.get_x(points), shapely.get_y(points)])
     located = np.isfinite(xy).all(axis=1)
@@ -577,9 +596,7 @@ def _gaps(
     left_out["linkage_quota"] = below_quota
     per_kind: dict[str, pd.DataFrame] = {}
     for kind, mask in left_out.items():
-        pos = np.where(mask, h_grid, -1)
-        rows, shapes = _grouped_points(xy, pos, n, located)
-        per_kind[kind] = _gap_rows(kind, grids, rows, shapes, _per_grid(pos, n))
+        per_kind[kind] = household_gap_rows(kind, grids, mask, h_grid, xy, located)
 
     for kind, flag in (("no_party_branch", "has_party_branch"), ("no_worker", "has_worker")):
         rows = np.flatnonzero(~grids[flag].to_numpy(dtype=bool))
@@ -677,7 +694,7 @@ def _community_table(
     g_code = grids["code"].astype(str).to_numpy(dtype=object)
     own = findings[~_names_a_grid(findings, g_code)]
     out["gap_count"] += own.groupby("community_code").size().reindex(codes, fill_value=0).to_numpy()
-    return _finish_level(out, communities.geometry.to_numpy(), rule)
+    return finish_level(out, communities.geometry.to_numpy(), rule)
 
 
 def _counted(table: pd.DataFrame) -> list[str]:
@@ -714,15 +731,15 @@ def street_table_of(
         "uncovered_area_m2",
     ]
     out = _rollup(child, "street_code", streets, [*_counted(child), *levels])
-    return _finish_level(out, streets.geometry.to_numpy(), rule)
+    return finish_level(out, streets.geometry.to_numpy(), rule)
 
 
-def _finish_level(out: pd.DataFrame, geometry: GeomArray, rule: GradeRule) -> gpd.GeoDataFrame:
+def finish_level(out: pd.DataFrame, geometry: GeomArray, rule: GradeRule) -> gpd.GeoDataFrame:
     """Integer counts, shares and the grade of a community or street table."""
     for name in out.columns:
         if name in COUNT_COLUMNS or name.startswith(("grids", "communities", "topology_errors", "gap_count")):
             out[name] = out[name].astype(np.int64)
-    _shares(out)
+    add_shares(out)
     problems = (
         (out["grids_without_party_branch"] > 0).astype(int)
         + (out["grids_without_worker"] > 0).astype(int)

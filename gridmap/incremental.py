@@ -19,6 +19,11 @@ reads neither); edits to buildings and grids assign the whole city again
 (cheap next to analysing it), which is what tells where every feature now
 belongs. `update` equals `analyze` on the edited frames
 (tests/test_incremental.py holds it to that).
+
+A service point reaches on foot farther than its radius (to the walking
+cut-off), but there only its walking figures can change: those grids are
+not analysed again, their households walk again from the node distances the
+walking network keeps and the differences are patched in (`_walk_patched`).
 """
 
 from __future__ import annotations
@@ -39,7 +44,11 @@ from gridmap.analysis import (
     Analysis,
     AnalysisOptions,
     Projections,
+    add_shares,
     analyze,
+    finish_level,
+    grid_grades,
+    household_gap_rows,
     projections,
     street_table_of,
     topology_gaps,
@@ -59,9 +68,11 @@ from gridmap.assignment import (
     unassigned,
 )
 from gridmap.coverage import metric_xy, service_radii, speaker_radii
-from gridmap.measures import Inputs, computations
+from gridmap.measures import Inputs, computations, per_grid
+from gridmap.measures.walking import building_xy, circle_counts, household_columns
 from gridmap.sameness import same_geometries, same_values
 from gridmap.topology import finding_order
+from gridmap.vocabulary import HOUSEHOLD_GAPS, HouseholdGap, share_measures
 
 SITE_LAYERS = ("speakers", "service_points")
 """Layers whose features reach households around them."""
@@ -275,7 +286,11 @@ def _update(
     # The part's households walk to every service point, from the distances the whole analysis keeps.
     walks = dataclasses.replace(opts.walking, sites=frames.get("service_points"))
     part = analyze(inside, dataclasses.replace(opts, walking=walks), measure=measure) if touched else None
-    return _splice(analysis, part, frames, derived, touched, rows, opts, measure), streets
+    out = _splice(analysis, part, frames, derived, touched, rows, opts, measure)
+    out, walked = _walk_patched(
+        out, frames, derived, touched, _walk_reach(frames, old, changed, opts), opts, measure
+    )
+    return out, sorted({*streets, *walked})
 
 
 def _in_place(
@@ -362,11 +377,10 @@ def _touched(
         gone, came = _moved(before, after, changed.get(layer, []))
         out |= _units_of(was, before["grid_code"].iloc[gone]) | _units_of(now, after["grid_code"].iloc[came])
     boxes = [np.empty((0, 4))]
-    walking = _walks(frames)
-    for layer in SITE_LAYERS:
+    for layer in SITE_LAYERS:  # as the crow flies: the walks farther off are patched (`_walk_patched`)
         codes = changed.get(layer, [])
         for version in (old[layer], frames[layer]):
-            boxes.append(reach(layer, version[version["code"].isin(codes)], options, walking=walking))
+            boxes.append(reach(layer, version[version["code"].isin(codes)], options))
     hits = np.concatenate(boxes)
     return out | reached(analysis.grids, was_units, hits) | reached(frames["grids"], units, hits)
 
@@ -736,3 +750,181 @@ def _in_gap_order(gaps: pd.DataFrame, grids: pd.DataFrame) -> pd.DataFrame:
     grid = np.where(rank < len(kinds), grid, 0)  # topology and unassigned rows keep their own order
     order = np.lexsort((grid, rank))
     return gaps.iloc[order].reset_index(drop=True)
+
+
+def _walk_reach(
+    frames: Mapping[str, gpd.GeoDataFrame],
+    old: Mapping[str, gpd.GeoDataFrame],
+    changed: Mapping[str, list[str]],
+    options: AnalysisOptions,
+) -> np.ndarray:
+    """Boxes (lon/lat) around the edited service points, before and after, within the walking
+    cut-off: no walk changes farther off (a walk is never shorter than the straight line)."""
+    codes = changed.get("service_points", [])
+    if not codes or not _walks(frames):
+        return np.empty((0, 4))
+    versions = (old["service_points"], frames["service_points"])
+    return np.concatenate(
+        [reach("service_points", v[v["code"].isin(codes)], options, walking=True) for v in versions]
+    )
+
+
+def _walk_patched(
+    analysis: Analysis,
+    frames: Mapping[str, gpd.GeoDataFrame],
+    derived: Mapping[str, gpd.GeoDataFrame],
+    redone: set[str],
+    boxes: np.ndarray,
+    options: AnalysisOptions,
+    measure: Projections,
+) -> tuple[Analysis, set[str]]:
+    """`analysis` with the walks of the grids meeting `boxes` outside the communities `redone` taken
+    again, and the streets whose figures that changed.
+
+    Only the walking figures of such a grid can change (every other measure
+    reaches no farther than the sites' radii, which the redone communities
+    cover): its households walk again from the nodes' distances kept for the
+    whole city (snaps looked up, no search), and where a walk or a count
+    differs, the grid's household columns, counts, shares, walking gaps, gap
+    count and grade are replaced, its community's sums moved by the
+    difference and the streets summed again: as `analyze` would give them.
+    """
+    roads = frames.get("roads")
+    if not len(boxes) or roads is None:
+        return analysis, set()
+    metric, networks = measure.analysis, options.walking.networks
+    network = networks.network_of(roads, metric)
+    if not network.segments:
+        return analysis, set()
+    grids = analysis.grids
+    units = grid_units(grids)
+    tree = shapely.STRtree(np.asarray(grids.geometry.values, dtype=object))
+    near = np.unique(tree.query(shapely.box(*boxes.T), predicate="intersects")[1])
+    near = near[~units.iloc[near].isin(redone).to_numpy(dtype=bool)]
+    if not len(near):
+        return analysis, set()
+    codes = grids["code"].iloc[near].astype("string")
+    sites = frames["service_points"]
+    facilities = networks.sources_of(network, metric_xy(sites, metric), options.walking.cutoff_m)
+    h_pos = index_in(derived["households"]["grid_code"], codes)
+    h_rows = np.flatnonzero(h_pos >= 0)
+    h_pos = h_pos[h_rows]
+    homes = facilities.walk(networks.snap(network, metric_xy(frames["households"].iloc[h_rows], metric)))
+    b_pos = index_in(derived["buildings"]["grid_code"], codes)
+    b_rows = np.flatnonzero(b_pos >= 0)
+    b_pos = b_pos[b_rows]
+    places = facilities.walk(networks.snap(network, building_xy(derived["buildings"].iloc[b_rows], metric)))
+    columns = household_columns(homes, sites)
+    counts = circle_counts(len(near), h_pos, homes, b_pos, places)
+    table = analysis.households
+    metres = table["service_walk_m"].to_numpy(dtype=np.float64, na_value=np.nan)[h_rows]
+    moved = ~((metres == homes.metres) | (np.isnan(metres) & np.isnan(homes.metres)))  # exactly
+    moved |= ~same_values(table["service_walk_code"].iloc[h_rows], pd.Series(columns["service_walk_code"]))
+    differs = np.zeros(len(near), dtype=bool)
+    differs[h_pos[moved]] = True
+    for name, values in counts.items():
+        differs |= grids[name].to_numpy()[near] != values
+    if not differs.any():
+        return analysis, set()
+    return _walks_put(analysis, frames, near, differs, h_rows, h_pos, moved, columns, counts, options)
+
+
+def _walks_put(
+    analysis: Analysis,
+    frames: Mapping[str, gpd.GeoDataFrame],
+    near: np.ndarray,
+    differs: np.ndarray,
+    h_rows: np.ndarray,
+    h_pos: np.ndarray,
+    moved: np.ndarray,
+    columns: Mapping[str, Any],
+    counts: Mapping[str, np.ndarray],
+    options: AnalysisOptions,
+) -> tuple[Analysis, set[str]]:
+    """`_walk_patched`'s figures put into `analysis`: the grids `near[differs]` (positions among its
+    grids; their households `h_rows`, at `h_pos` among `near`, `moved` where their walk changed)."""
+    households = analysis.households.copy(deep=False)
+    for name, values in columns.items():
+        column = households[name].array.copy()
+        column[h_rows[moved]] = pd.Series(values).array[moved]
+        households[name] = column
+    grids = analysis.grids.copy(deep=False)
+    rows = near[differs]
+    was = grids.iloc[rows]
+    for name, values in counts.items():
+        column = grids[name].to_numpy(copy=True)
+        column[rows] = values[differs]
+        grids[name] = column
+    add_shares(grids)
+    # The walking gaps of those grids from their households' walks (all of a grid's households are here).
+    mine = differs[h_pos]
+    at = np.cumsum(differs) - 1
+    walked = households.iloc[h_rows[mine]]
+    points = np.asarray(frames["households"].geometry.values, dtype=object)[h_rows[mine]]
+    xy = np.column_stack([shapely.get_x(points), shapely.get_y(points)])
+    patched_codes = grids["code"].iloc[rows].astype(str)
+    kinds = [kind for kind, gap in _walk_gaps().items() if gap.column in columns]
+    fresh = [
+        household_gap_rows(kind, grids.iloc[rows], _walk_gaps()[kind].left_out(walked), at[h_pos[mine]], xy)
+        for kind in kinds
+    ]
+    gaps = analysis.gaps
+    stale = gaps["kind"].isin(kinds).to_numpy(dtype=bool) & gaps["grid_code"].isin(patched_codes).to_numpy(
+        dtype=bool
+    )
+    gaps = _gap_frame([gaps[~stale], *fresh], grids, gaps.crs)
+    g_code = grids["code"].astype(str).to_numpy(dtype=object)
+    gap_count = per_grid(
+        pd.Index(g_code).get_indexer(gaps["grid_code"].astype(object).to_numpy()), len(g_code)
+    )
+    column = grids["gap_count"].to_numpy(copy=True)
+    column[rows] = gap_count[rows]
+    grids["gap_count"] = column
+    grids["grade"] = grid_grades(grids, options.grades)
+    names = [*counts, "gap_count"]
+    communities = _sums_moved(
+        analysis.communities, was["community_code"], was, grids.iloc[rows], names, options
+    )
+    mine = analysis.communities["code"].isin(was["community_code"].dropna()).to_numpy(dtype=bool)
+    street_codes = analysis.communities["street_code"][mine]
+    streets = _sums_moved(
+        analysis.streets, street_codes, analysis.communities[mine], communities[mine], names, options
+    )
+    touched = set(street_codes.dropna())
+    out = dataclasses.replace(
+        analysis, households=households, grids=grids, communities=communities, streets=streets, gaps=gaps
+    )
+    return out, {str(code) for code in touched}
+
+
+def _walk_gaps() -> dict[str, HouseholdGap]:
+    """The household gap kinds `analyze` lists, by kind (`<gap>_gap`)."""
+    out: dict[str, HouseholdGap] = {}
+    for m in share_measures():
+        kind = f"{HOUSEHOLD_GAPS[m.gap].code}_gap" if m.gap in HOUSEHOLD_GAPS else ""
+        if kind in GAP_TEXT:
+            out[kind] = HOUSEHOLD_GAPS[m.gap]
+    return out
+
+
+def _sums_moved(
+    table: gpd.GeoDataFrame,
+    keys: pd.Series,
+    was: pd.DataFrame,
+    now: pd.DataFrame,
+    names: list[str],
+    options: AnalysisOptions,
+) -> gpd.GeoDataFrame:
+    """A community or street `table` with its sums `names` moved by the change of some of its parts
+    (grids or communities, each in the row of `keys` that names its unit) from `was` to `now` (the
+    same parts in the same order), its shares and grades worked out again."""
+    out = pd.DataFrame(table.drop(columns="geometry"))
+    at = pd.Index(out["code"].astype(object)).get_indexer(keys.astype(object).to_numpy())
+    for name in names:
+        if name not in out:
+            continue
+        delta = now[name].to_numpy(dtype=np.int64) - was[name].to_numpy(dtype=np.int64)
+        column = out[name].to_numpy(dtype=np.int64, copy=True)
+        np.add.at(column, at[at >= 0], delta[at >= 0])
+        out[name] = column
+    return finish_level(out, table.geometry.to_numpy(), options.grades)

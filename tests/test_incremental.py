@@ -11,7 +11,7 @@ import shapely.affinity
 import shapely.ops
 
 from gridmap import incremental
-from gridmap.analysis import Analysis, analyze
+from gridmap.analysis import Analysis, AnalysisOptions, analyze
 from gridmap.assignment import DERIVED_LAYERS, BuildingLocator, GridLocator
 from gridmap.incremental import changed_codes, patched, update
 from gridmap.sample import generate
@@ -325,3 +325,48 @@ def test_a_layer_written_again_as_it_was_redoes_nothing(
     frames, before = city
     after, streets = update(dict(frames), before, {"grids": frames["grids"].copy()})
     assert streets == [] and after.grids is before.grids and after.households is before.households
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_service_points_edited_at_random_walk_as_a_full_analysis(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Moves, additions and removals of service points, one options object across them as the builder
+    keeps it: only the communities within a point's radius are analysed again, the walks farther
+    off (up to the 2 km cut-off) are patched, and every table equals a fresh analysis."""
+    rng = np.random.default_rng(seed)
+    frames = generate(scale=2)
+    # Radii of 100 m: the walks that change reach well beyond the communities analysed again.
+    frames["service_points"] = frames["service_points"].assign(radius_m=100.0)
+    options = AnalysisOptions()
+    analysis = analyze(frames, options)
+    locator = GridLocator(frames["grids"])
+    redone: list[int] = []  # households analysed again per edit
+    patched_grids: list[int] = []  # grids whose walks were patched per edit
+    real_analyze, real_put = incremental.analyze, incremental._walks_put
+
+    def counted_analyze(part: dict[str, gpd.GeoDataFrame], *args: object, **kwargs: object) -> Analysis:
+        redone.append(len(part["households"]))
+        return real_analyze(part, *args, **kwargs)  # type: ignore[arg-type]
+
+    def counted_put(*args: object, **kwargs: object) -> object:
+        patched_grids.append(int(np.count_nonzero(args[3])))
+        return real_put(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(incremental, "analyze", counted_analyze)
+    monkeypatch.setattr(incremental, "_walks_put", counted_put)
+    for step in range(4):
+        sites = frames["service_points"]
+        xy = sites.geometry.get_coordinates().to_numpy(copy=True)
+        moved = int(rng.integers(len(sites)))
+        xy[moved] += rng.uniform(-0.003, 0.003, size=2)  # up to about 300 m
+        edited = sites.set_geometry(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=sites.crs)
+        if step == 1:  # one added beside a household, one removed
+            home = frames["households"].geometry.iloc[int(rng.integers(len(frames["households"])))]
+            new = edited.iloc[[0]].assign(code=f"NEW-{step}").set_geometry([home], crs=sites.crs)
+            edited = gpd.GeoDataFrame(pd.concat([edited.iloc[1:], new], ignore_index=True), crs=sites.crs)
+        analysis, streets = update(frames, analysis, {"service_points": edited}, options, locator=locator)
+        _same(analysis, real_analyze(frames))
+        assert streets is not None
+    assert min(redone) < 0.5 * len(frames["households"])  # not the whole each time
+    assert sum(patched_grids) > 0  # walks beyond the radius were patched, not analysed again

@@ -10,7 +10,7 @@ analysis says so (straight-line service coverage stands).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -18,11 +18,12 @@ import pandas as pd
 import pyproj
 import shapely
 
+from gridmap.arrays import FloatArray, IntArray
 from gridmap.coverage import metric_xy
 from gridmap.crs import metric_crs, transformer
-from gridmap.measures import Computation, Figures, Inputs
+from gridmap.measures import Computation, Figures, Inputs, per_grid
 from gridmap.vocabulary import LIFE_CIRCLES, column_terms, share_measures
-from gridmap.walking import Snap, WalkingOptions, snap, walk_to_nearest
+from gridmap.walking import Reach, Snap, WalkingOptions, snap, walk_to_nearest
 
 if TYPE_CHECKING:
     from gridmap.analysis import Analysis
@@ -54,26 +55,41 @@ def _walking(inputs: Inputs) -> Figures:
     facilities = networks.sources_of(network, metric_xy(sites, inputs.metric), inputs.walking.cutoff_m)
     households = facilities.walk(networks.snap(network, inputs.households_xy))
     buildings = inputs.layers["buildings"]
-    centres = shapely.point_on_surface(np.asarray(buildings.geometry.values, dtype=object))
-    x, y = transformer(buildings.crs, inputs.metric).transform(shapely.get_x(centres), shapely.get_y(centres))
-    by_building = facilities.walk(networks.snap(network, np.column_stack([x, y])))
-    codes = pd.array(sites["code"].astype("string").to_numpy(), dtype="string")
-    counts = {"buildings": inputs.per_grid(inputs.building_grid)}
-    for _, metres in LIFE_CIRCLES:
-        counts[f"walk_{metres}_households"] = inputs.per_grid(
-            inputs.household_grid, households.metres <= metres
-        )
-    for _, metres in LIFE_CIRCLES:
-        counts[f"walk_{metres}_buildings"] = inputs.per_grid(
-            inputs.building_grid, by_building.metres <= metres
-        )
+    by_building = facilities.walk(networks.snap(network, building_xy(buildings, inputs.metric)))
     return Figures(
-        households={
-            "service_walk_m": households.metres,
-            "service_walk_code": codes.take(households.facility, allow_fill=True),
-        },
-        counts=counts,
+        households=household_columns(households, sites),
+        counts=circle_counts(
+            inputs.grids, inputs.household_grid, households, inputs.building_grid, by_building
+        ),
     )
+
+
+def building_xy(buildings: gpd.GeoDataFrame, metric: pyproj.CRS) -> FloatArray:
+    """Where each building walks from (its representative point), in `metric` (n × 2)."""
+    centres = shapely.point_on_surface(np.asarray(buildings.geometry.values, dtype=object))
+    x, y = transformer(buildings.crs, metric).transform(shapely.get_x(centres), shapely.get_y(centres))
+    return np.column_stack([x, y])
+
+
+def household_columns(households: Reach, sites: pd.DataFrame) -> dict[str, Any]:
+    """The household columns of the walks `households` to the service points `sites`."""
+    codes = pd.array(sites["code"].astype("string").to_numpy(), dtype="string")
+    return {
+        "service_walk_m": households.metres,
+        "service_walk_code": codes.take(households.facility, allow_fill=True),
+    }
+
+
+def circle_counts(
+    grids: int, household_grid: IntArray, households: Reach, building_grid: IntArray, buildings: Reach
+) -> dict[str, IntArray]:
+    """`COUNTS` of `grids` grids from the walks of their households and buildings (grid positions)."""
+    counts = {"buildings": per_grid(building_grid, grids)}
+    for _, metres in LIFE_CIRCLES:
+        counts[f"walk_{metres}_households"] = per_grid(household_grid, grids, households.metres <= metres)
+    for _, metres in LIFE_CIRCLES:
+        counts[f"walk_{metres}_buildings"] = per_grid(building_grid, grids, buildings.metres <= metres)
+    return counts
 
 
 walking = Computation(

@@ -23,6 +23,7 @@ from gridmap.sample import generate
 from gridmap.siting import site
 from gridmap.walking import build_network, snap, walk_matrix
 from tests.test_analysis import METRIC, NO_RANGE, X0, Y0, frame
+from tests.test_incremental import _same as same_analysis
 
 
 def river_district(service_at: tuple[float, float] = (500, 400)) -> dict[str, gpd.GeoDataFrame]:
@@ -189,6 +190,7 @@ def test_service_points_moved_added_and_removed_walk_as_a_full_analysis_without_
         pd.testing.assert_series_equal(hh["service_walk_code"], want_hh["service_walk_code"])
         for column in ("walk_300_households", "walk_500_households", "walk_1000_buildings", "walk_500_share"):
             pd.testing.assert_series_equal(analysis.grids[column], want.grids[column])
+        same_analysis(analysis, want)  # every table: gaps, grades, communities and streets as well
     assert snapped and max(snapped) <= 2  # a moved or added service point each time, never a household
     assert options.walking.networks.points is kept
 
