@@ -75,7 +75,6 @@ def settled_grids(conn: sqlite3.Connection, touched: Mapping[str, Sequence[str]]
         BuildingLocator,
         GridLocator,
         household_positions,
-        index_in,
         point_grids,
     )
 
@@ -101,11 +100,11 @@ def settled_grids(conn: sqlite3.Connection, touched: Mapping[str, Sequence[str]]
         # first, then grids outside the probes that a building straddling into them names.
         held = [fresh.get(code, grid) for code, grid in zip(around.codes, around.grid, strict=True)]
         codes = np.concatenate([grids.codes, _existing(conn, set(held) - {None, *grids.codes})])
-        building_grid = index_in(np.array(held, dtype=object), codes)
+        building_grid = _index_of(held, codes)
         locator = GridLocator.of(grids.codes, grids.geoms)
         inside = BuildingLocator.of(around.codes, around.geoms)
         if layer == "households":
-            via = index_in(targets.building, around.codes)
+            via = _index_of(targets.building, around.codes)
             pos = household_positions(locator, via, x, y, building_grid, inside)
         else:
             pos = point_grids(locator, inside, building_grid, x, y)[0]
@@ -183,8 +182,9 @@ def _candidates(conn: sqlite3.Connection, layer: str, boxes: npt.NDArray[np.floa
         return []
     wide = boxes + np.array([-_WIDEN, -_WIDEN, _WIDEN, _WIDEN])
     rows = conn.execute(
-        f'SELECT DISTINCT r.id FROM json_each(?) AS b JOIN "rtree_{layer}_geom" AS r '
-        "ON r.maxx >= b.value ->> 0 AND r.minx <= b.value ->> 2 "
+        # CROSS JOIN keeps the probes outside: each probes the R-tree, rather than a scan of it.
+        f'SELECT DISTINCT r.id FROM json_each(?) AS b CROSS JOIN "rtree_{layer}_geom" AS r '
+        "WHERE r.maxx >= b.value ->> 0 AND r.minx <= b.value ->> 2 "
         "AND r.maxy >= b.value ->> 1 AND r.miny <= b.value ->> 3",
         (json.dumps(wide.tolist()),),
     )
@@ -208,6 +208,12 @@ def _shapes(conn: sqlite3.Connection, layer: str, codes: Sequence[str]) -> npt.N
     geoms = gpkg_geometries([row[0] for row in now] + list(latest.values()))
     geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     return np.asarray(shapely.bounds(geoms), dtype=np.float64).reshape(-1, 4)
+
+
+def _index_of(values: Sequence[object] | Objects, keys: Objects) -> npt.NDArray[np.intp]:
+    """Position of each value among `keys` (-1: absent or None): a dict, as there are a handful."""
+    at = {key: i for i, key in enumerate(keys)}
+    return np.array([at.get(value, -1) for value in values], dtype=np.intp)
 
 
 def _codes(codes: Objects, pos: npt.NDArray[np.intp]) -> Objects:
