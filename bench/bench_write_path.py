@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.bench_write_path [--scale 1] [--rounds 30]
     .venv/bin/python -m bench.bench_write_path --store CITY.gpkg --rounds 10   # a store at hand, edited
+    .venv/bin/python -m bench.bench_write_path --postgis-from CITY.gpkg --rounds 6   # the city in PostGIS
 
 Workload: `gridmap.sample.generate(scale)` loaded into a GeoPackage and a
 PostGIS store (a fresh database, dropped afterwards). Each round moves one
@@ -13,6 +14,9 @@ as an API PUT hands them to gridmap, by the two paths taking turns:
 - memory: `import_source(features_source(...))`, reading only the parents
   the features name and the grids meeting their extent.
 Both answers are checked (the speaker's derived grid, the phone stored).
+`--postgis-from` loads a city GeoPackage into a fresh PostGIS database (its
+small layers whole, its households by `gridmap import`, chunked), measures
+there and drops the database.
 Median and slowest of `--rounds` per path, store and edit.
 Writes bench/RESULTS.md section "write-path".
 """
@@ -35,7 +39,8 @@ import numpy as np
 import psycopg
 import shapely
 
-from bench.common import table, write_section
+from bench.bench_import_bounded import _layer as city_layer
+from bench.common import run_cli, table, write_section
 from gridmap.export import geojson_features
 from gridmap.ingest import derive, features_source, import_file, import_source, importer
 from gridmap.sample import generate
@@ -93,7 +98,7 @@ def _measure(url: str, layers: dict | None, rounds: int) -> dict[tuple[str, str]
         if layers is not None:
             store.replace_many(layers)
         speakers = store.read("speakers")
-        households = store.read("households").iloc[: rounds * 2 + 2]
+        households = store.query("households", limit=rounds * 2 + 2).frame  # not a city's 5M rows
         grids = store.read("grids")
         times: dict[tuple[str, str], list[float]] = {}
         for i in range(rounds * 2 + 2):
@@ -115,6 +120,16 @@ def _measure(url: str, layers: dict | None, rounds: int) -> dict[tuple[str, str]
             phone = store.read("households", codes=[str(household["code"].iat[0])])["contact_phone"].iat[0]
             assert phone == household["contact_phone"].iat[0]
     return times
+
+
+CITY_LAYERS = ("streets", "communities", "grids", "buildings", "service_points", "speakers")
+
+
+def _load_city(url: str, city: Path) -> None:
+    """The city's small layers written whole, then its households imported as a user would."""
+    with open_store(url) as store:
+        store.replace_many({layer: city_layer(city, layer) for layer in CITY_LAYERS})
+    run_cli(["import", "households", str(city.resolve()), "--store", url, "--yes"])
 
 
 def _rows(kind: str, times: dict[tuple[str, str], list[float]]) -> list[list[object]]:
@@ -139,10 +154,27 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--store", help="measure on this GeoPackage store instead (it is edited)")
+    parser.add_argument(
+        "--postgis-from", type=Path, help="measure on this city GeoPackage loaded into PostGIS"
+    )
     args = parser.parse_args()
     rows: list[list[object]] = []
     load = os.getloadavg()[0]
-    if args.store:
+    if args.postgis_from:
+        with _postgis() as url:
+            loaded = time.perf_counter()
+            _load_city(url, args.postgis_from)
+            loaded = time.perf_counter() - loaded
+            load = os.getloadavg()[0]
+            with open_store(url) as store:
+                count = store.counts()["households"]
+            rows += _rows("PostGIS", _measure(url, None, args.rounds))
+        workload = (
+            f"{args.postgis_from.name} ({count:,} households) loaded into a fresh PostGIS database "
+            f"in {loaded:.0f} s"
+        )
+        section = f"write-path-{count // 1_000_000}m-postgis"
+    elif args.store:
         with open_store(args.store, create=False) as store:
             count = store.counts()["households"]
         rows += _rows("GeoPackage", _measure(args.store, None, args.rounds))

@@ -40,7 +40,7 @@ import pyproj
 import shapely
 
 from gridmap.arrays import FloatArray, IntArray
-from gridmap.crs import metric_crs
+from gridmap.crs import metric_crs, transformer
 from gridmap.errors import CRSError
 from gridmap.frames import WGS84, empty_frame
 from gridmap.stores import Store
@@ -65,8 +65,20 @@ class GridLocator:
 
     def __init__(self, grids: gpd.GeoDataFrame) -> None:
         _require_wgs84(grids, "grids")
-        self.codes = grids["code"].astype(str).to_numpy(dtype=object)
-        self._geoms = np.asarray(grids.geometry.values, dtype=object)
+        self._index(
+            grids["code"].astype(str).to_numpy(dtype=object), np.asarray(grids.geometry.values, dtype=object)
+        )
+
+    @classmethod
+    def of(cls, codes: npt.NDArray[np.object_], geoms: npt.NDArray[np.object_]) -> GridLocator:
+        """A locator over grids given as arrays of codes and WGS84 geometries (no frame needed)."""
+        locator = cls.__new__(cls)
+        locator._index(np.asarray(codes, dtype=object), np.asarray(geoms, dtype=object))
+        return locator
+
+    def _index(self, codes: npt.NDArray[np.object_], geoms: npt.NDArray[np.object_]) -> None:
+        self.codes = codes
+        self._geoms = geoms
         present = ~(shapely.is_missing(self._geoms) | shapely.is_empty(self._geoms))
         shapely.prepare(self._geoms[present])
         # Rank of each grid by code: the tie-break among grids covering one point.
@@ -123,12 +135,23 @@ class BuildingLocator:
 
     def __init__(self, buildings: gpd.GeoDataFrame) -> None:
         _require_wgs84(buildings, "buildings")
-        geoms = np.asarray(buildings.geometry.values, dtype=object)
+        self._index(
+            buildings["code"].astype(str).to_numpy(dtype=object),
+            np.asarray(buildings.geometry.values, dtype=object),
+        )
+
+    @classmethod
+    def of(cls, codes: npt.NDArray[np.object_], geoms: npt.NDArray[np.object_]) -> BuildingLocator:
+        """A locator over buildings given as arrays of codes and WGS84 geometries (no frame needed)."""
+        locator = cls.__new__(cls)
+        locator._index(np.asarray(codes, dtype=object), np.asarray(geoms, dtype=object))
+        return locator
+
+    def _index(self, codes: npt.NDArray[np.object_], geoms: npt.NDArray[np.object_]) -> None:
         present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
         indexed = geoms.copy()
         indexed[~present] = None
         self._tree = shapely.STRtree(indexed)
-        codes = buildings["code"].astype(str).to_numpy(dtype=object)
         self._by_rank = np.argsort(codes, kind="stable")
         self._rank = np.empty(len(codes), dtype=np.intp)
         self._rank[self._by_rank] = np.arange(len(codes))
@@ -193,14 +216,33 @@ def building_grids(
     """
     _require_wgs84(grids, "grids")
     _require_wgs84(buildings, "buildings")
-    out = np.full(len(buildings), -1, dtype=np.intp)
     if len(buildings) == 0 or len(grids) == 0:
+        return np.full(len(buildings), -1, dtype=np.intp)
+    return building_positions(
+        grids["code"].astype(str).to_numpy(dtype=object),
+        np.asarray(grids.geometry.values, dtype=object),
+        np.asarray(buildings.geometry.values, dtype=object),
+        metric or metric_crs(grids),
+    )
+
+
+def building_positions(
+    codes: npt.NDArray[np.object_],
+    grid_geoms: npt.NDArray[np.object_],
+    building_geoms: npt.NDArray[np.object_],
+    metric: pyproj.CRS,
+) -> IntArray:
+    """`building_grids` on arrays (grid codes, WGS84 geometries): position into `codes` or -1.
+
+    Any subset of the grids holding every grid a building meets gives the same answer, so a
+    caller that found the candidates by a spatial index passes those alone.
+    """
+    out = np.full(len(building_geoms), -1, dtype=np.intp)
+    if len(building_geoms) == 0 or len(codes) == 0:
         return out
-    metric = metric or metric_crs(grids)
-    g_geom = np.asarray(grids.geometry.to_crs(metric).values, dtype=object)
-    b_geom = np.asarray(buildings.geometry.to_crs(metric).values, dtype=object)
+    g_geom = to_metric(grid_geoms, metric)
+    b_geom = to_metric(building_geoms, metric)
     b_area = shapely.area(b_geom)
-    codes = grids["code"].astype(str).to_numpy(dtype=object)
     by_rank = np.argsort(codes, kind="stable")
     rank = np.empty(len(codes), dtype=np.intp)
     rank[by_rank] = np.arange(len(codes))
@@ -230,8 +272,20 @@ def building_grids(
 
     flat = ~(b_area > 0) & ~shapely.is_missing(b_geom)
     if flat.any():
-        points = shapely.point_on_surface(np.asarray(buildings.geometry.values, dtype=object)[flat])
-        out[flat] = GridLocator(grids).locate(shapely.get_x(points), shapely.get_y(points))
+        points = shapely.point_on_surface(building_geoms[flat])
+        out[flat] = GridLocator.of(codes, grid_geoms).locate(shapely.get_x(points), shapely.get_y(points))
+    return out
+
+
+def to_metric(geoms: npt.NDArray[np.object_], metric: pyproj.CRS) -> npt.NDArray[np.object_]:
+    """WGS84 2D geometries in `metric`: the same coordinates GeoSeries.to_crs gives, without a frame."""
+    project = transformer(WGS84, metric)
+
+    def moved(xy: FloatArray) -> FloatArray:
+        x, y = project.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    out: npt.NDArray[np.object_] = shapely.transform(geoms, moved)
     return out
 
 
@@ -247,19 +301,32 @@ def household_grids(
     With `buildings` (indexing the frame whose codes are `building_codes`), a
     point inside a building takes that building's grid.
     """
-    out = np.full(len(households), -1, dtype=np.intp)
     if len(households) == 0:
-        return out
+        return np.full(0, -1, dtype=np.intp)
     via = index_in(households["building_code"], building_codes)
+    return household_positions(locator, via, *point_xy(households), building_grid, buildings)
+
+
+def household_positions(
+    locator: GridLocator,
+    via: IntArray,
+    lon: npt.ArrayLike,
+    lat: npt.ArrayLike,
+    building_grid: IntArray,
+    buildings: BuildingLocator | None = None,
+) -> IntArray:
+    """`household_grids` on arrays: `via` is each household's registered building position (-1: none)."""
+    x = np.asarray(lon, dtype=np.float64).ravel()
+    y = np.asarray(lat, dtype=np.float64).ravel()
+    out = np.full(x.size, -1, dtype=np.intp)
     has = via >= 0
     out[has] = building_grid[via[has]]
     by_point = np.flatnonzero(out < 0)
     if by_point.size:
-        x, y = point_xy(households.iloc[by_point])
         if buildings is None:
-            out[by_point] = locator.locate(x, y)
+            out[by_point] = locator.locate(x[by_point], y[by_point])
         else:
-            out[by_point] = point_grids(locator, buildings, building_grid, x, y)[0]
+            out[by_point] = point_grids(locator, buildings, building_grid, x[by_point], y[by_point])[0]
     return out
 
 

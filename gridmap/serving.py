@@ -343,8 +343,16 @@ class LiveAnalysis:
 
         A refresh that fails part way forgets everything (the site path replaces frames in
         place), so the next one starts from the whole store rather than from half an edit.
+        A moved revision may be an external edit whose `grid_code` is not derived yet (a
+        GeoPackage's): it is settled first, in milliseconds (or by the settler thread, whose
+        write this one waits for), so one refresh takes the edit and its derived grids together
+        rather than one each.
         """
-        revision, feed, day = self.store.revision(), self._feed_position(), self.today()
+        revision = self.store.revision()
+        if revision != self.revision:
+            self.store.settle()  # or waits while the settler thread does
+            revision = self.store.revision()
+        feed, day = self._feed_position(), self.today()
         if (revision, feed, day) == (self.revision, self._feed, self._day) and self.analysis is not None:
             return None
         try:

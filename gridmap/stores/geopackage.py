@@ -72,6 +72,7 @@ from gridmap.stores.query import (
     matched_from_page,
 )
 from gridmap.stores.settling import settled_grids
+from gridmap.stores.wkb import gpkg_geometries
 from gridmap.versions import parse_date
 
 if TYPE_CHECKING:
@@ -312,9 +313,7 @@ class GeoPackageStore(PreparingStore):
             ).fetchall()
         code = spec.field_names.index("code")
         rows = [row for row in rows if row[code] in wanted]  # SQLite compares text up to a NUL
-        return Records.of_stored(
-            spec, [row[:-1] for row in rows], _from_gpkg_blobs([row[-1] for row in rows])
-        )
+        return Records.of_stored(spec, [row[:-1] for row in rows], gpkg_geometries([row[-1] for row in rows]))
 
     @contextmanager
     def _paged(
@@ -589,30 +588,11 @@ class GeoPackageStore(PreparingStore):
             for _id, layer, code in logged:
                 if layer in LAYER_NAMES and code is not None:
                     touched.setdefault(layer, set()).add(str(code))
-            rows = _TransactionRows(conn)
-            found = settled_grids(rows, {k: sorted(v) for k, v in touched.items()})
-            changes = [
-                change_set(
-                    layer,
-                    rows(layer, codes=new["code"].astype(str).tolist()),
-                    prepare(layer, new.drop(columns=[REVISION])),
-                    whole=False,
-                )
-                for layer, new in found.items()
-            ]
-            changes = [c for c in changes if not c.empty]
+            found = settled_grids(conn, {k: sorted(v) for k, v in touched.items()})
             conn.execute(f"DELETE FROM {gpkg_triggers.EXTERNAL}")
-            if changes:
+            if found:
                 counter = conn.execute(f"SELECT value FROM {META} WHERE key = 'revision'").fetchone()[0]
-                revision = int(counter) + 1
-                for change in changes:
-                    _supersede(conn, change, revision)
-                    _apply_rows(self, conn, change, revision)
-                author = Author("gridmap", None, "derive grid_code after external edits")
-                _record(conn, revision, {c.layer: c.counts for c in changes}, author, None)
-                for change in changes:
-                    _touch(conn, [change.layer])
-                _touch(conn, [])
+                _settle_rows(conn, found, int(counter) + 1)
             conn.execute(
                 f"UPDATE {gpkg_triggers.CHANGES} SET settled = 1 WHERE settled = 0 AND id <= ?",
                 (max(row[0] for row in logged),),
@@ -673,7 +653,7 @@ class GeoPackageStore(PreparingStore):
         with _sqlite(self.path, readonly=True) as conn:
             rows = conn.execute(sql, (_json_list(codes),)).fetchall()
         frame = gpd.GeoDataFrame(
-            {"code": [r[0] for r in rows]}, geometry=_from_gpkg_blobs([r[1] for r in rows]), crs="EPSG:4326"
+            {"code": [r[0] for r in rows]}, geometry=gpkg_geometries([r[1] for r in rows]), crs="EPSG:4326"
         )
         return frame.drop_duplicates("code", keep="last").reset_index(drop=True)
 
@@ -815,7 +795,7 @@ def _records_by_fids(conn: sqlite3.Connection, spec: Layer, fids: list[int]) -> 
     ).fetchall()
     at = {row[0]: row for row in rows}
     ordered = [at[f] for f in fids if f in at]
-    blobs = _from_gpkg_blobs([row[-1] for row in ordered])
+    blobs = gpkg_geometries([row[-1] for row in ordered])
     return Records.of_stored(spec, [row[1:-1] for row in ordered], blobs)
 
 
@@ -829,43 +809,6 @@ def _rows_in(conn: sqlite3.Connection, spec: Layer, codes: Sequence[str]) -> gpd
     frame = _frame_of_rows(spec, rows)
     # SQLite compares text up to a NUL: "H2\x00" finds H2. Only the codes asked for, exactly.
     return frame[frame["code"].isin([str(c) for c in codes]).to_numpy(dtype=bool)].reset_index(drop=True)
-
-
-class _TransactionRows:
-    """Stored rows read inside one write transaction (`gridmap.stores.settling.Rows`)."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-
-    def __call__(
-        self,
-        layer: str,
-        *,
-        codes: list[str] | None = None,
-        bbox: BBox | None = None,
-        building_codes: list[str] | None = None,
-    ) -> gpd.GeoDataFrame:
-        spec = versioned_spec(layer)
-        columns = ", ".join(f'"{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN])
-        sql = f'SELECT {columns} FROM "{layer}" t'
-        where, params = _where(layer, bbox, codes, {})
-        if building_codes is not None:
-            where.append("t.building_code IN (SELECT value FROM json_each(:named))")
-            params["named"] = _json_list(building_codes)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        return _frame_of_rows(spec, self._conn.execute(sql, params).fetchall())
-
-    def old(self, layer: str, codes: list[str]) -> gpd.GeoDataFrame:
-        spec = versioned_spec(layer)
-        columns = ", ".join(f'"{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN])
-        found = self._conn.execute(
-            f'SELECT {columns} FROM "{_history(layer)}" '
-            "WHERE code IN (SELECT value FROM json_each(?)) ORDER BY superseded",
-            (_json_list(codes),),
-        ).fetchall()
-        latest = list({row[0]: row for row in found}.values())
-        return _frame_of_rows(spec, latest)
 
 
 def _where(
@@ -935,7 +878,7 @@ def _window_exact(
     total = 0
     while batch := rows.fetchmany(_BATCH):
         fids = np.array([row[0] for row in batch], dtype=np.int64)
-        geoms = _geometries_of_blobs([row[1] for row in batch])
+        geoms = gpkg_geometries([row[1] for row in batch])
         hits = fids[shapely.intersects(geoms, box)]
         total += len(hits)
         if wanted is None or len(found) < wanted:
@@ -953,13 +896,6 @@ def _window_exact(
 def _sql_limit(limit: int | None) -> int:
     """SQLite's LIMIT for a page (one row more, to tell whether another page follows); -1: no limit."""
     return -1 if limit is None else limit + 1
-
-
-def _geometries_of_blobs(blobs: list[bytes | None]) -> np.ndarray:
-    """Shapely geometries of GeoPackage blobs: the WKB after the header and its envelope."""
-    sizes = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
-    wkb = [None if b is None else b[8 + sizes.get((b[3] >> 1) & 0b111, 0) :] for b in blobs]
-    return shapely.from_wkb(np.array(wkb, dtype=object))
 
 
 def _write_layer(path: Path, layer: str, frame: gpd.GeoDataFrame, spec: Layer | None = None) -> None:
@@ -1246,6 +1182,34 @@ def _supersede(conn: sqlite3.Connection, change: LayerChange, revision: int) -> 
     )
     for closed_on, codes in closing_groups(change):
         conn.execute(sql, (revision, closed_on, _json_list(codes)))
+
+
+def _settle_rows(
+    conn: sqlite3.Connection, found: Mapping[str, list[tuple[str, str | None]]], revision: int
+) -> None:
+    """Write derived grid codes as one revision: the old rows to history, then the new grid in place.
+
+    Only `grid_code` and `revision` change, so no geometry (and no R-tree entry) is written; the
+    derived layers keep no validity dates, so nothing closes.
+    """
+    for layer, rows in found.items():
+        spec = versioned_spec(layer)
+        columns = ", ".join(f'"{c}"' for c in [*spec.field_names, GEOMETRY_COLUMN])
+        conn.execute(
+            f'INSERT INTO "{_history(layer)}" ({columns}, superseded, closed_on) '
+            f'SELECT {columns}, ?, NULL FROM "{layer}" WHERE code IN (SELECT value FROM json_each(?))',
+            (revision, _json_list([code for code, _grid in rows])),
+        )
+        conn.executemany(
+            f'UPDATE "{layer}" SET grid_code = ?, revision = ? WHERE code = ?',
+            [(grid, revision, code) for code, grid in rows],
+        )
+    author = Author("gridmap", None, "derive grid_code after external edits")
+    counts = {layer: {"inserted": 0, "updated": len(rows), "deleted": 0} for layer, rows in found.items()}
+    _record(conn, revision, counts, author, None)
+    for layer in found:
+        _touch(conn, [layer])
+    _touch(conn, [])
 
 
 def _row_values(layer: str, frame: gpd.GeoDataFrame) -> list[list[object]]:
@@ -1569,25 +1533,16 @@ def _point_xy(blob: bytes) -> tuple[float, float] | None:
     return (x, y) if kind == 1 else None
 
 
-def _from_gpkg_blobs(blobs: Sequence[bytes | None]) -> np.ndarray:
-    """Shapely geometries of GeoPackage blobs (the header's length depends on its envelope kind)."""
-    wkb = [None if b is None else bytes(b[8 + _ENVELOPE_BYTES[(b[3] >> 1) & 0b111] :]) for b in blobs]
-    return shapely.from_wkb(np.array(wkb, dtype=object))
-
-
-_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
-
-
 def _frame_of_rows(spec: Layer, rows: list[tuple[object, ...]]) -> gpd.GeoDataFrame:
     """A stored-layout frame from sqlite rows of the spec's fields followed by the geometry blob."""
     table = pd.DataFrame(rows, columns=[*spec.field_names, GEOMETRY_COLUMN])
-    geometry = _from_gpkg_blobs(table.pop(GEOMETRY_COLUMN).tolist())
+    geometry = gpkg_geometries(table.pop(GEOMETRY_COLUMN).tolist())
     return finish(spec, gpd.GeoDataFrame(table, geometry=geometry, crs=WGS84_CRS))
 
 
 def _in_force(spec: Layer, table: pd.DataFrame) -> gpd.GeoDataFrame:
     table = table.copy()
-    table["geometry"] = _from_gpkg_blobs(table["geometry"].tolist())
+    table["geometry"] = gpkg_geometries(table["geometry"].tolist())
     return in_force(spec, table)
 
 

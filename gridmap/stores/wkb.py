@@ -16,6 +16,7 @@ Python Point of every coordinate pair, eight times slower.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -132,3 +133,15 @@ def _from_hex(text: pa.LargeBinaryArray) -> pa.LargeBinaryArray:
     return pa.Array.from_buffers(
         pa.large_binary(), len(text), [validity, pa.py_buffer(halved), pa.py_buffer(data)]
     )
+
+
+_GPKG_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+"""Bytes of a GeoPackage blob's envelope, by the envelope kind in its flags (bits 1–3)."""
+
+
+def gpkg_geometries(blobs: Sequence[bytes | None]) -> np.ndarray:
+    """Shapely geometries of GeoPackage blobs: the WKB after the 8-byte header and its envelope."""
+    wkb = [
+        None if b is None else bytes(b[8 + _GPKG_ENVELOPE_BYTES.get((b[3] >> 1) & 0b111, 0) :]) for b in blobs
+    ]
+    return shapely.from_wkb(np.array(wkb, dtype=object))

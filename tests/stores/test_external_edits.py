@@ -19,6 +19,7 @@ import psycopg
 import pytest
 import shapely
 
+from gridmap.assignment import POINT_LAYERS, assign
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.errors import StoreError
 from gridmap.serving import LiveAnalysis
@@ -200,6 +201,64 @@ def test_a_moved_building_takes_its_households_along(edited: tuple[Store, Writer
     assert _row(store, "buildings", "B1")["grid_code"] == "G2"
     for household in ("H1", "H3"):  # their building_code is B1
         assert _row(store, "households", household)["grid_code"] == "G2"
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("wkt", "grid"),
+    [
+        ("POINT (116.35 39.95)", "G1"),  # on the edge G1 and G2 share: the smaller code
+        ("POINT (116.35 39.9)", "G1"),  # on their shared corner
+        ("POINT (116.4 40)", "G2"),  # on G2's outer corner
+        ("POINT (116.3500001 39.95)", "G2"),  # a hundredth of a metre past the edge
+        ("POINT (116.45 39.95)", None),  # in no grid
+    ],
+)
+def test_a_point_on_a_grid_border_or_in_no_grid_gets_the_known_grid(
+    edited: tuple[Store, Writer], wkt: str, grid: str | None
+) -> None:
+    store, write = edited
+    edits = [{"op": "move", "layer": layer, "code": code, "wkt": wkt} for layer, code in _POINTS]
+    assert write(edits) == [None] * len(edits)
+    _settled(store)
+    for layer, code in _POINTS:
+        found = _row(store, layer, code)["grid_code"]
+        assert (None if pd.isna(found) else found) == grid, (layer, code)
+    store.close()
+
+
+_POINTS = (("speakers", "K1"), ("service_points", "P1"), ("households", "H2"))
+"""One point of each kind, none registered in a building."""
+
+
+def test_a_point_in_a_building_across_a_grid_border_takes_the_buildings_grid(
+    edited: tuple[Store, Writer],
+) -> None:
+    """B1 moved across the G1/G2 edge with five sixths of its area in G1: its grid is G1, and so is
+    every point inside it (its part in G2 included), and every household registered in it, wherever
+    its point lies; the same answer as gridmap's own placement of the whole store."""
+    store, write = edited
+    across = "POLYGON ((116.345 39.95, 116.351 39.95, 116.351 39.951, 116.345 39.951, 116.345 39.95))"
+    assert write([{"op": "move", "layer": "buildings", "code": "B1", "wkt": across}]) == [None]
+    _settled(store)
+    assert _row(store, "buildings", "B1")["grid_code"] == "G1"
+    in_g2_part = "POINT (116.3505 39.9505)"
+    edits = [{"op": "move", "layer": layer, "code": code, "wkt": in_g2_part} for layer, code in _POINTS]
+    far = {"op": "move", "layer": "households", "code": "H1", "wkt": "POINT (116.39 39.99)"}
+    assert write([*edits, far]) == [None] * (len(edits) + 1)
+    _settled(store)
+    for layer, code in (*_POINTS, ("households", "H1"), ("households", "H3")):
+        assert _row(store, layer, code)["grid_code"] == "G1", (layer, code)
+    edited_codes = {
+        "buildings": ["B1"],
+        "households": ["H1", "H2", "H3"],
+        "service_points": ["P1"],
+        "speakers": ["K1"],
+    }
+    frames = {layer: store.read(layer) for layer in ("grids", "buildings", *POINT_LAYERS)}
+    placed = assign(frames)
+    for layer, codes in edited_codes.items():
+        assert placed[layer].set_index("code")["grid_code"][codes].tolist() == ["G1"] * len(codes), layer
     store.close()
 
 
