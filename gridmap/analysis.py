@@ -651,9 +651,11 @@ def _rollup(child: pd.DataFrame, key: str, parents: pd.DataFrame, columns: list[
     """`parents` without geometry, plus the sums of `child` columns per parent (zeros where none)."""
     sums = child.groupby(key, sort=False)[columns].sum()
     out = pd.DataFrame(parents.drop(columns="geometry")).reset_index(drop=True)
-    codes = out["code"].astype(str).to_numpy()
-    for name in columns:
-        out[name] = sums[name].reindex(codes, fill_value=0).to_numpy()
+    at = pd.Index(sums.index.astype(object)).get_indexer(out["code"].astype(object).to_numpy())
+    found = at >= 0
+    for name in columns:  # one lookup of the parents among the sums for every column
+        column = sums[name].to_numpy()
+        out[name] = np.where(found, column[np.maximum(at, 0)] if len(column) else 0, 0).astype(column.dtype)
     return out
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -163,6 +163,79 @@ def _put(column: pd.Series, rows: np.ndarray, values: pd.Series) -> pd.api.exten
     out = column.array.copy()  # Arrow-held text: a new wrapper around the same buffers
     out[rows] = values.array
     return out
+
+
+MOST_RUNS = 4
+"""Changed rows of an Arrow-held column in more runs than this are written by a copy of the column."""
+
+
+def replaced(
+    column: pd.api.extensions.ExtensionArray, rows: np.ndarray, values: pd.api.extensions.ExtensionArray
+) -> pd.api.extensions.ExtensionArray:
+    """`column` with `values` at `rows`; rows from its length on are new ones, appended in order.
+
+    Only the rows whose value differs are written, and a column none of whose
+    rows differ is returned as it is. An Arrow-held column (text) cannot be
+    written in place, and a copy of a 5-million-row one costs a quarter of a
+    second: when the differing rows form a few runs, the result is the
+    column's unchanged stretches and the new runs chunked together (no copy;
+    `compacted` puts the chunks together now and then).
+    """
+    n = len(column)
+    inside = rows < n
+    tail = np.flatnonzero(~inside)
+    if not np.array_equal(np.sort(rows[tail]), np.arange(n, n + tail.size)):
+        raise AssertionError("new rows must follow the column's, each given once")
+    at, fresh = rows[inside], values[np.flatnonzero(inside)]
+    differs = np.flatnonzero(~_same_cells(column.take(at), fresh))
+    order = np.argsort(at[differs], kind="stable")
+    at, fresh = at[differs][order], fresh[differs[order]]
+    appended = pd.Series(values[tail[np.argsort(rows[tail], kind="stable")]]).astype(column.dtype).array
+    if not at.size and not tail.size:
+        return column
+    chunked = getattr(column, "_pa_array", None)
+    starts = np.flatnonzero(np.diff(at, prepend=-2) != 1)  # first changed row of each run
+    if not isinstance(chunked, pa.ChunkedArray) or starts.size > MOST_RUNS:  # numpy-held: a memcpy
+        out = column.copy()
+        out[at] = fresh
+        return pd.concat([pd.Series(out), pd.Series(appended)], ignore_index=True).array if tail.size else out
+    new = _chunked(fresh, chunked.type)
+    pieces: list[pa.ChunkedArray] = []
+    done = 0
+    ends = np.append(starts[1:], at.size) if starts.size else starts
+    for first, last in zip(starts, ends, strict=True):
+        pieces += [chunked.slice(done, at[first] - done), new.slice(first, last - first)]
+        done = at[last - 1] + 1
+    pieces += [chunked.slice(done), _chunked(appended, chunked.type)]
+    whole = pa.chunked_array([c for p in pieces for c in p.chunks if len(c)], type=chunked.type)
+    return cast(Any, type(column))(whole)  # the same Arrow-held array type, around the new chunks
+
+
+def _chunked(values: pd.api.extensions.ExtensionArray, kind: pa.DataType) -> pa.ChunkedArray:
+    """An Arrow-held pandas array as a chunked array of type `kind`."""
+    found = pa.array(values)
+    chunks = found.chunks if isinstance(found, pa.ChunkedArray) else [found]
+    return pa.chunked_array([c.cast(kind) for c in chunks], type=kind)
+
+
+def _same_cells(a: pd.api.extensions.ExtensionArray, b: pd.api.extensions.ExtensionArray) -> np.ndarray:
+    """Cell by cell, whether two arrays hold the same value exactly (two missing are the same)."""
+    x, y = pd.Series(a), pd.Series(b)
+    missing_x, missing_y = x.isna().to_numpy(dtype=bool), y.isna().to_numpy(dtype=bool)
+    # Missing cells become None: pd.NA compares as NA, not as False.
+    xs = x.astype(object).to_numpy(copy=True)
+    ys = y.astype(object).to_numpy(copy=True)
+    xs[missing_x], ys[missing_y] = None, None
+    equal = np.asarray(xs == ys, dtype=bool) if len(xs) else np.zeros(0, dtype=bool)
+    return (missing_x & missing_y) | (~missing_x & ~missing_y & equal)
+
+
+def _appended(at: np.ndarray, before: int) -> bool:
+    """Whether rows matched to a previous table (`at`, `_matched`) are its `before` rows in place,
+    then new ones only."""
+    return (
+        len(at) >= before and bool((at[:before] == np.arange(before)).all()) and bool((at[before:] < 0).all())
+    )
 
 
 def reach(
@@ -349,9 +422,9 @@ def _touched(
     was = pd.Series(was_units.to_numpy(), index=analysis.grids["code"].astype(object).to_numpy())
     now = pd.Series(units.to_numpy(), index=frames["grids"]["code"].astype(object).to_numpy())
     out: set[str] = set(changed.get("communities", []))
-    for name in STATUS_INPUTS:  # a household's status counts in its own grid alone
+    for name in (n for n in STATUS_INPUTS if changed.get(n)):  # a status counts in its grid alone
         households = derived["households"]
-        mine = households["code"].astype(str).isin(changed.get(name, [])).to_numpy(dtype=bool)
+        mine = index_in(households["code"], pd.Series(changed[name], dtype="string")) >= 0
         out |= _units_of(was, households["grid_code"][mine])
     if "grids" in changed:
         out |= _units_of(was, changed["grids"]) | _units_of(now, changed["grids"])
@@ -633,7 +706,7 @@ def _households(
         at, same = np.arange(len(whole)), True
     else:
         at, _ = _matched(households, whole)
-        same = len(households) == len(whole) and bool((at == np.arange(len(at))).all())
+        same = _appended(at, len(whole))
     lost = np.flatnonzero(derived["households"]["grid_code"].isna().to_numpy(dtype=bool))
     covered = np.zeros(len(households), dtype=bool)
     covered[rows] = True
@@ -646,10 +719,14 @@ def _households(
     redone = [name for c in computations().values() if c.reads for name in c.columns if name in whole]
     for name in redone if kept else whole.columns:
         if name in figures:
-            values = whole[name].array.copy() if same else whole[name].array.take(whole_rows)
-            values[np.concatenate([rows, lost])] = pd.concat(
+            fresh = pd.concat(
                 [part[name], pd.Series(figures[name], dtype=part[name].dtype)], ignore_index=True
             ).array
+            if same:  # only the rows whose figure changed are written: most of a city's stand
+                values = replaced(whole[name].array, np.concatenate([rows, lost]), fresh)
+            else:
+                values = whole[name].array.take(whole_rows)
+                values[np.concatenate([rows, lost])] = fresh
         elif name == "grid_code":
             values = derived["households"][name].array
         else:
@@ -657,8 +734,8 @@ def _households(
         columns[name] = values
     if kept:  # the other columns shared with the previous table, not copied
         out = whole.copy(deep=False)
-        for name, values in columns.items():
-            out[name] = values
+        for name, spliced in columns.items():
+            out[name] = spliced
         return out
     return gpd.GeoDataFrame(columns, geometry="geometry", crs=whole.crs)
 

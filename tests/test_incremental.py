@@ -325,3 +325,49 @@ def test_a_layer_written_again_as_it_was_redoes_nothing(
     frames, before = city
     after, streets = update(dict(frames), before, {"grids": frames["grids"].copy()})
     assert streets == [] and after.grids is before.grids and after.households is before.households
+
+
+def test_households_registered_and_edited_in_place_equal_a_full_analysis(
+    town: tuple[dict[str, gpd.GeoDataFrame], Analysis],
+) -> None:
+    """New households after the others' rows (as a patched layer holds them), one into no grid: the
+    figures are written only where they changed, and equal a full analysis."""
+    frames, before = town
+    first = sorted(before.streets["code"])[0]
+    households = frames["households"].copy()
+    mine = np.flatnonzero(households["grid_code"].str.startswith(first).fillna(False).to_numpy())
+    households.loc[mine[5], "center_household"] = not bool(households.loc[mine[5], "center_household"])
+    added = households.iloc[[mine[3], mine[9]]].assign(code=["NEW-1", "NEW-2"])
+    added = added.set_geometry([added.geometry.iloc[0], shapely.Point(100.0, 10.0)], crs=households.crs)
+    added["building_code"] = [added["building_code"].iloc[0], None]
+    households = pd.concat([households, added], ignore_index=True)
+    assert _check(town, {"households": gpd.GeoDataFrame(households, crs=frames["households"].crs)}) == [first]
+
+
+def test_replaced_writes_only_the_rows_that_differ() -> None:
+    text = pd.array(["a", "b", None, "d", "e", "f", "g"], dtype="string")
+    # Unchanged values at the rows: the very column, nothing copied.
+    same = incremental.replaced(text, np.array([1, 2]), pd.array(["b", None], dtype="string"))
+    assert same is text
+    # Two runs changed (rows 1 and 4–5) and a row appended: the unchanged stretches are kept as chunks.
+    rows = np.array([5, 1, 4, 7, 3])
+    values = pd.array(["F", "B", "E", "h", "d"], dtype="string")
+    got = incremental.replaced(text, rows, values)
+    assert list(got.fillna("-")) == ["a", "B", "-", "d", "E", "F", "g", "h"]
+    assert got.dtype == text.dtype and got._pa_array.num_chunks > 1
+    # More runs than MOST_RUNS: the column is copied and written; the same values.
+    many = np.arange(0, 7, 2)
+    incremental_runs = incremental.MOST_RUNS
+    try:
+        incremental.MOST_RUNS = 2
+        copied = incremental.replaced(text, many, pd.array(["x"] * 4, dtype="string"))
+    finally:
+        incremental.MOST_RUNS = incremental_runs
+    assert list(copied.fillna("-")) == ["x", "b", "x", "d", "x", "f", "x"]
+    # Numbers and flags: a missing value is the same as a missing one, else written.
+    floats = pd.array([1.0, np.nan, 3.0])
+    assert list(incremental.replaced(floats, np.array([1, 2]), pd.array([np.nan, 4.0])))[2] == 4.0
+    flags = pd.array([True, None, False], dtype="boolean")
+    assert incremental.replaced(flags, np.array([1]), pd.array([None], dtype="boolean")) is flags
+    with pytest.raises(AssertionError):
+        incremental.replaced(text, np.array([9]), pd.array(["z"], dtype="string"))
