@@ -324,6 +324,7 @@ def _update(
         return analyze(frames, opts, measure=measure), None
     if set(changed) & (set(WHOLE_INPUTS) - set(STATUS_INPUTS)):  # a road edit may change any walk
         return analyze(frames, opts, measure=measure), None
+    moves: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # per layer placed alone, its rows `_moved`
     if set(changed) <= set(STATUS_INPUTS):  # visits recorded: nothing moved, nothing to place
         derived = dict(analysis.frames)
     elif (
@@ -334,12 +335,14 @@ def _update(
         derived = dict(analysis.frames)
         for layer, names in changed.items():
             if layer in PLACED_LAYERS:
-                derived[layer] = _assigned(layer, frames[layer], analysis.frames[layer], names, place)
+                derived[layer], moves[layer] = _placed(
+                    layer, frames[layer], analysis.frames[layer], names, place
+                )
     else:
         assigned, _ = assign_positions(frames)
         derived = {name: assigned[name] for name in DERIVED_LAYERS}
     units = grid_units(frames["grids"])
-    touched = _touched(frames, old, analysis, derived, changed, units, opts)
+    touched = _touched(frames, old, analysis, derived, changed, units, opts, moves)
     streets = _streets_redone(old, frames, touched, changed.get("streets", []))
     region_grids = frames["grids"]["code"][units.isin(touched).to_numpy()]
     inside, rows = region(frames, derived, touched, region_grids, _widest_reach(frames, opts))
@@ -416,8 +419,10 @@ def _touched(
     changed: Mapping[str, list[str]],
     units: pd.Series,
     options: AnalysisOptions,
+    moves: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> set[str]:
-    """The community keys an edit reaches (see the module docstring)."""
+    """The community keys an edit reaches (see the module docstring); `moves` holds, for layers
+    whose edited features alone were placed, their rows `_moved` (known without comparing layers)."""
     was_units = grid_units(analysis.grids)
     was = pd.Series(was_units.to_numpy(), index=analysis.grids["code"].astype(object).to_numpy())
     now = pd.Series(units.to_numpy(), index=frames["grids"]["code"].astype(object).to_numpy())
@@ -432,7 +437,7 @@ def _touched(
         before, after = analysis.frames[layer], derived[layer]
         if after is before:  # kept as it was: nothing in it moved
             continue
-        gone, came = _moved(before, after, changed.get(layer, []))
+        gone, came = (moves or {}).get(layer) or _moved(before, after, changed.get(layer, []))
         out |= _units_of(was, before["grid_code"].iloc[gone]) | _units_of(now, after["grid_code"].iloc[came])
     boxes = [np.empty((0, 4))]
     walking = _walks(frames)
@@ -565,20 +570,42 @@ def _placer(analysis: Analysis, locator: GridLocator, buildings: BuildingLocator
 
 
 def _assigned(
-    layer: str, features: gpd.GeoDataFrame, before: gpd.GeoDataFrame, changed: list[str], place: Placer
+    layer: str,
+    features: gpd.GeoDataFrame,
+    before: gpd.GeoDataFrame,
+    kept: np.ndarray,
+    fresh: np.ndarray,
+    place: Placer,
 ) -> gpd.GeoDataFrame:
-    """A layer with `grid_code` derived: the features in `changed` (or new) placed by `place`,
-    the others keeping the grid they had in `before` (the previous derived layer)."""
-    kept, _ = _matched(features, before)
-    same = len(features) == len(before) and bool((kept == np.arange(len(kept))).all())
-    fresh = (kept < 0) | (index_in(features["code"], pd.Series(changed, dtype="string")) >= 0)
+    """A layer with `grid_code` derived: the `fresh` features (new or changed) placed by `place`,
+    the others keeping the grid they had in `before` (the previous derived layer), at their row
+    `kept` there (`_matched`)."""
     rows = np.flatnonzero(fresh)
-    placed = pd.Series(place(layer, features.iloc[rows]), name="grid_code")
-    if same:
-        return features.assign(grid_code=_put(before["grid_code"], rows, placed))
+    placed = place(layer, features.iloc[rows])
+    if _appended(kept, len(before)):  # the rows in place, new ones after: only changed grids written
+        return features.assign(grid_code=replaced(before["grid_code"].array, rows, placed))
     grid_code = codes_at(before["grid_code"], np.where(fresh, -1, kept))
-    grid_code[rows] = placed.array
+    grid_code[rows] = placed
     return features.assign(grid_code=grid_code)
+
+
+def _placed(
+    layer: str, features: gpd.GeoDataFrame, before: gpd.GeoDataFrame, changed: list[str], place: Placer
+) -> tuple[gpd.GeoDataFrame, tuple[np.ndarray, np.ndarray]]:
+    """`_assigned`, and the rows `_moved` would find of it, from what placing it already matched.
+
+    Only the edited and new features are placed, the others keep their grid:
+    so the features in another grid now, edited, new or gone are among the
+    placed rows and the rows gone, and no layer of millions is compared again.
+    """
+    kept, gone = _matched(features, before)
+    fresh = (kept < 0) | (index_in(features["code"], pd.Series(changed, dtype="string")) >= 0)
+    came = np.flatnonzero(fresh)
+    was = kept[came]
+    return _assigned(layer, features, before, kept, fresh, place), (
+        np.union1d(was[was >= 0], gone),
+        came,
+    )
 
 
 def _splice(
