@@ -11,7 +11,7 @@ after it, in CPU seconds of the child (other work on the machine does not
 count) and wall seconds. Both codes make the same edits in the same order.
 With `--profile` each refresh is also run under cProfile and its statistics
 are dumped to DIR/<code>-<round>-<edit>.prof (the times then include the
-profiler's overhead). Writes bench/RESULTS.md section "refresh-cpu".
+profiler's overhead). Writes bench/RESULTS.md section "refresh-cpu-<scale>".
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ def main() -> None:
     }
     print(json.dumps(found), flush=True)
     if args.only is None:
-        write_section("refresh-cpu", report(args, counts, found, load))
+        write_section(f"refresh-cpu-{args.scale}", report(args, counts, found, load))
 
 
 if __name__ == "__main__":

@@ -371,3 +371,28 @@ def test_replaced_writes_only_the_rows_that_differ() -> None:
     assert incremental.replaced(flags, np.array([1]), pd.array([None], dtype="boolean")) is flags
     with pytest.raises(AssertionError):
         incremental.replaced(text, np.array([9]), pd.array(["z"], dtype="string"))
+
+
+def test_features_placed_alone_name_the_rows_a_comparison_finds(
+    town: tuple[dict[str, gpd.GeoDataFrame], Analysis],
+) -> None:
+    """`_placed` tells the rows moved from what placing matched; comparing the layers finds the same."""
+    frames, before = town
+    locator, buildings = GridLocator(frames["grids"]), BuildingLocator(before.frames["buildings"])
+    place = incremental._placer(before, locator, buildings)
+    old = before.frames["households"]
+    households = frames["households"].copy()
+    other = frames["buildings"]["code"].iloc[-1]
+    households.loc[3, "building_code"] = other  # into another grid
+    households.loc[8, "center_household"] = not bool(households.loc[8, "center_household"])  # same grid
+    in_place = households
+    added = pd.concat([households, households.iloc[[5]].assign(code="NEW-1")], ignore_index=True)
+    removed = households.drop(index=11).reset_index(drop=True)
+    for layer, edited in (("in place", in_place), ("added", added), ("removed", removed)):
+        changed = [str(c) for c in households["code"].iloc[[3, 8]]] + (["NEW-1"] if layer == "added" else [])
+        derived, (gone, came) = incremental._placed("households", edited, old, changed, place)
+        want_gone, want_came = incremental._moved(old, derived, changed)
+        assert np.array_equal(np.sort(gone), np.sort(want_gone)), layer
+        assert np.array_equal(np.sort(came), np.sort(want_came)), layer
+        assert 3 in came and 3 in gone and 8 in came, layer  # the edited rows (no row before 11 moved)
+        assert (11 in gone) == (layer == "removed"), layer
