@@ -136,11 +136,10 @@ def patched(frame: gpd.GeoDataFrame, fresh: gpd.GeoDataFrame, codes: Sequence[st
             pd.concat([kept, fresh], ignore_index=True), geometry="geometry", crs=frame.crs
         )
     here = at >= 0
-    edited = gpd.GeoDataFrame(
-        {name: _put(frame[name], at[here], fresh[name][here]) for name in frame.columns},
-        geometry="geometry",
-        crs=frame.crs,
-    )
+    columns = {name: _put(frame[name], at[here], fresh[name][here]) for name in frame.columns}
+    if here.all() and all(columns[name] is frame[name].array for name in frame.columns):
+        return frame  # nothing this frame holds changed (a narrow layer's unread field): the same object
+    edited = gpd.GeoDataFrame(columns, geometry="geometry", crs=frame.crs)
     if here.all():
         return edited
     return gpd.GeoDataFrame(
@@ -151,8 +150,8 @@ def patched(frame: gpd.GeoDataFrame, fresh: gpd.GeoDataFrame, codes: Sequence[st
 def _put(column: pd.Series, rows: np.ndarray, values: pd.Series) -> pd.api.extensions.ExtensionArray:
     """`column`'s values with `values` at `rows`; the column itself when they are there already.
 
-    Text held by Arrow is rebuilt whole on any change, so an edit that leaves a
-    column as it was (most of an edit's fields) costs nothing.
+    An edit that leaves a column as it was (most of an edit's fields) costs
+    nothing; one that changes it writes only the rows that differ (`replaced`).
     """
     if column.name == "geometry":
         unchanged = bool(same_geometries(column.array[rows], values.array).all())
@@ -160,9 +159,7 @@ def _put(column: pd.Series, rows: np.ndarray, values: pd.Series) -> pd.api.exten
         unchanged = bool(same_values(column.iloc[rows], values).all())
     if unchanged:
         return column.array
-    out = column.array.copy()  # Arrow-held text: a new wrapper around the same buffers
-    out[rows] = values.array
-    return out
+    return replaced(column.array, rows, values.array)
 
 
 MOST_RUNS = 4
@@ -317,7 +314,8 @@ def _update(
         layer: list(known[layer]) if layer in known else changed_codes(old[layer], new)
         for layer, new in edited.items()
     }
-    changed = {layer: names for layer, names in changed.items() if names}
+    # A layer patched to the very frame it was changed nothing the analysis reads (`patched`).
+    changed = {layer: names for layer, names in changed.items() if names and edited[layer] is not old[layer]}
     if not changed:  # written again as it was
         return dataclasses.replace(analysis, timings={}), []
     if measure != projections(old):  # the city's extent moved into another zone: all is measured anew

@@ -396,3 +396,20 @@ def test_features_placed_alone_name_the_rows_a_comparison_finds(
         assert np.array_equal(np.sort(came), np.sort(want_came)), layer
         assert 3 in came and 3 in gone and 8 in came, layer  # the edited rows (no row before 11 moved)
         assert (11 in gone) == (layer == "removed"), layer
+
+
+def test_an_edit_to_a_field_the_analysis_does_not_read_redoes_nothing(
+    city: tuple[dict[str, gpd.GeoDataFrame], Analysis],
+) -> None:
+    """The builder holds households narrow (`INPUT_FIELDS`): a contact's phone edited patches the layer
+    to the very frame it was, and the refresh redoes no community."""
+    frames, before = city
+    narrow = frames["households"][["code", "building_code", "party_member", "center_household", "geometry"]]
+    fresh = frames["households"].iloc[[4]].assign(contact_phone="13900000000")
+    code = str(fresh["code"].iloc[0])
+    assert patched(narrow, fresh, [code]) is narrow
+    flipped = fresh.assign(center_household=not bool(fresh["center_household"].iloc[0]))
+    assert patched(narrow, flipped, [code]) is not narrow
+    mine = {**frames, "households": narrow}
+    after, streets = update(dict(mine), before, {"households": narrow}, codes={"households": [code]})
+    assert streets == [] and after.households is before.households and after.grids is before.grids
