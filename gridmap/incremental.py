@@ -322,6 +322,11 @@ def _update(
         return analyze(frames, opts, measure=measure), None
     if set(changed) & (set(WHOLE_INPUTS) - set(STATUS_INPUTS)):  # a road edit may change any walk
         return analyze(frames, opts, measure=measure), None
+    described = _described(analysis, old, frames, changed)
+    if described is not None:  # names and the like: copied into the tables, no figure redone
+        return described, _streets_redone(
+            old, frames, set(changed.get("communities", [])), changed.get("streets", [])
+        )
     moves: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # per layer placed alone, its rows `_moved`
     if set(changed) <= set(STATUS_INPUTS):  # visits recorded: nothing moved, nothing to place
         derived = dict(analysis.frames)
@@ -350,6 +355,57 @@ def _update(
     walks = dataclasses.replace(opts.walking, sites=frames.get("service_points"))
     part = analyze(inside, dataclasses.replace(opts, walking=walks), measure=measure) if touched else None
     return _splice(analysis, part, frames, derived, touched, rows, opts, measure), streets
+
+
+FIGURE_FIELDS: dict[str, tuple[str, ...]] = {
+    "communities": ("code", "street_code", "kind", "geometry"),
+    "streets": ("code", "geometry"),
+}
+"""Of the units' own layers, the fields some figure reads (roll-ups, topology); the others (a name)
+are only copied into the unit's row of the tables."""
+
+
+def _described(
+    analysis: Analysis,
+    old: Mapping[str, gpd.GeoDataFrame],
+    new: Mapping[str, gpd.GeoDataFrame],
+    changed: Mapping[str, list[str]],
+) -> Analysis | None:
+    """The analysis with the edited communities' and streets' fields copied into their rows, when the
+    edit changed only fields no figure reads (`FIGURE_FIELDS`); else None."""
+    if not changed or not set(changed) <= set(FIGURE_FIELDS):
+        return None
+    tables: dict[str, Any] = {}
+    for layer, codes in changed.items():
+        was, now = old[layer], new[layer]
+        if len(was) != len(now) or list(was.columns) != list(now.columns):
+            return None
+        wanted = pd.Series(codes, dtype="string")
+        rows = np.flatnonzero(index_in(now["code"], wanted) >= 0)
+        if (
+            rows.size != len(set(codes))
+            or not same_text(was["code"].iloc[rows], now["code"].iloc[rows]).all()
+        ):
+            return None
+        before, after = was.iloc[rows], now.iloc[rows]
+        if not shapely.equals_exact(
+            np.asarray(before.geometry.values, dtype=object),
+            np.asarray(after.geometry.values, dtype=object),
+            0.0,
+        ).all():
+            return None
+        read = [name for name in FIGURE_FIELDS[layer] if name != "geometry"]
+        if not all(_same_cells(before[name].array, after[name].array).all() for name in read):
+            return None
+        table = getattr(analysis, layer).copy(deep=False)
+        at = index_in(after["code"], table["code"])
+        if (at < 0).any():
+            return None
+        copied = [name for name in now.columns if name != "geometry" and name not in read and name in table]
+        for name in copied:
+            table[name] = replaced(table[name].array, at, after[name].array.astype(table[name].dtype))
+        tables[layer] = table
+    return dataclasses.replace(analysis, timings={}, **tables)
 
 
 def _in_place(

@@ -413,3 +413,26 @@ def test_an_edit_to_a_field_the_analysis_does_not_read_redoes_nothing(
     mine = {**frames, "households": narrow}
     after, streets = update(dict(mine), before, {"households": narrow}, codes={"households": [code]})
     assert streets == [] and after.households is before.households and after.grids is before.grids
+
+
+@pytest.mark.parametrize("layer", ["communities", "streets"])
+def test_a_unit_renamed_redoes_no_figure(
+    town: tuple[dict[str, gpd.GeoDataFrame], Analysis], layer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A community's or street's name copied into its rows, nothing analysed, equal a full analysis;
+    a field some figure reads (a community's kind) still redoes its community."""
+    frames, before = town
+    edited = frames[layer].copy()
+    edited.loc[2, "name"] = "新名称"
+    code = str(edited["code"].iloc[2])
+    street = code if layer == "streets" else str(edited["street_code"].iloc[2])
+    want = analyze({**frames, layer: edited})
+    with monkeypatch.context() as patch:
+        patch.setattr(incremental, "analyze", lambda *a, **k: pytest.fail("analysed"))
+        after, streets = update(dict(frames), before, {layer: edited}, codes={layer: [code]})
+    assert streets == [street]
+    _same(after, want)
+    assert getattr(after, layer)["name"].iloc[2] == "新名称"
+    if layer == "communities":
+        kind = edited.assign(kind=edited["kind"].where(edited.index != 2, "village"))
+        assert incremental._described(before, frames, {**frames, layer: kind}, {layer: [code]}) is None
