@@ -17,8 +17,12 @@ households and sites keep every other feature's grid and place only the
 edited features, edits to streets and communities place nothing (assignment
 reads neither); edits to buildings and grids assign the whole city again
 (cheap next to analysing it), which is what tells where every feature now
-belongs. `update` equals `analyze` on the edited frames
-(tests/test_incremental.py holds it to that).
+belongs. An edit that changes nothing a figure reads redoes nothing: a
+field the builder's narrow layers do not hold (a household's phone), or a
+community's or street's name, which is copied into its rows. Splicing writes
+only the rows whose figures changed, so an edit costs what its communities
+do, not a pass over the city's millions of rows. `update` equals `analyze`
+on the edited frames (tests/test_incremental.py holds it to that).
 """
 
 from __future__ import annotations
