@@ -19,7 +19,7 @@ reads neither); edits to buildings and grids assign the whole city again
 (cheap next to analysing it), which is what tells where every feature now
 belongs. An edit that changes nothing a figure reads redoes nothing: a
 field the builder's narrow layers do not hold (a household's phone), or a
-community's or street's name, which is copied into its rows. Splicing writes
+grid's, community's or street's name, which is copied into its rows. Splicing writes
 only the rows whose figures changed, so an edit costs what its communities
 do, not a pass over the city's millions of rows. `update` equals `analyze`
 on the edited frames (tests/test_incremental.py holds it to that).
@@ -328,9 +328,9 @@ def _update(
         return analyze(frames, opts, measure=measure), None
     described = _described(analysis, old, frames, changed)
     if described is not None:  # names and the like: copied into the tables, no figure redone
-        return described, _streets_redone(
-            old, frames, set(changed.get("communities", [])), changed.get("streets", [])
-        )
+        renamed = frames["grids"]["code"].isin(changed.get("grids", [])).to_numpy(dtype=bool)
+        owners = {*changed.get("communities", []), *grid_units(frames["grids"])[renamed]}
+        return described, _streets_redone(old, frames, owners, changed.get("streets", []))
     moves: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # per layer placed alone, its rows `_moved`
     if set(changed) <= set(STATUS_INPUTS):  # visits recorded: nothing moved, nothing to place
         derived = dict(analysis.frames)
@@ -362,6 +362,7 @@ def _update(
 
 
 FIGURE_FIELDS: dict[str, tuple[str, ...]] = {
+    "grids": ("code", "community_code", "party_branch", "worker_name", "geometry"),
     "communities": ("code", "street_code", "kind", "geometry"),
     "streets": ("code", "geometry"),
 }
@@ -375,8 +376,8 @@ def _described(
     new: Mapping[str, gpd.GeoDataFrame],
     changed: Mapping[str, list[str]],
 ) -> Analysis | None:
-    """The analysis with the edited communities' and streets' fields copied into their rows, when the
-    edit changed only fields no figure reads (`FIGURE_FIELDS`); else None."""
+    """The analysis with the edited grids', communities' and streets' fields copied into their rows,
+    when the edit changed only fields no figure reads (`FIGURE_FIELDS`); else None."""
     if not changed or not set(changed) <= set(FIGURE_FIELDS):
         return None
     tables: dict[str, Any] = {}

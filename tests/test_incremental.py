@@ -415,17 +415,21 @@ def test_an_edit_to_a_field_the_analysis_does_not_read_redoes_nothing(
     assert streets == [] and after.households is before.households and after.grids is before.grids
 
 
-@pytest.mark.parametrize("layer", ["communities", "streets"])
+@pytest.mark.parametrize("layer", ["grids", "communities", "streets"])
 def test_a_unit_renamed_redoes_no_figure(
     town: tuple[dict[str, gpd.GeoDataFrame], Analysis], layer: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A community's or street's name copied into its rows, nothing analysed, equal a full analysis;
-    a field some figure reads (a community's kind) still redoes its community."""
+    """A grid's, community's or street's name copied into its rows, nothing analysed, equal a full
+    analysis; a field some figure reads (a community's kind, a grid's party branch) still redoes it."""
     frames, before = town
     edited = frames[layer].copy()
     edited.loc[2, "name"] = "新名称"
     code = str(edited["code"].iloc[2])
-    street = code if layer == "streets" else str(edited["street_code"].iloc[2])
+    streets_of = {
+        "grids": before.grids.set_index("code")["street_code"],
+        "communities": before.communities.set_index("code")["street_code"],
+    }
+    street = code if layer == "streets" else str(streets_of[layer][code])
     want = analyze({**frames, layer: edited})
     with monkeypatch.context() as patch:
         patch.setattr(incremental, "analyze", lambda *a, **k: pytest.fail("analysed"))
@@ -436,3 +440,6 @@ def test_a_unit_renamed_redoes_no_figure(
     if layer == "communities":
         kind = edited.assign(kind=edited["kind"].where(edited.index != 2, "village"))
         assert incremental._described(before, frames, {**frames, layer: kind}, {layer: [code]}) is None
+    if layer == "grids":
+        branch = edited.assign(party_branch=edited["party_branch"].where(edited.index != 2, "新支部"))
+        assert incremental._described(before, frames, {**frames, layer: branch}, {layer: [code]}) is None
