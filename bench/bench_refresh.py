@@ -30,8 +30,9 @@ from bench.common import WORK, table, write_section
 from gridmap.stores import open_store
 
 CHILD = """
-import cProfile, json, sys, time
-from bench.bench_edits import EDITS
+import cProfile, importlib.util, json, sys, time
+spec = importlib.util.spec_from_file_location("edits", sys.argv[5])  # this checkout's edits, for both codes
+edits = importlib.util.module_from_spec(spec); spec.loader.exec_module(edits); EDITS = edits.EDITS
 from gridmap.serving import LiveAnalysis
 from gridmap.stores import open_store
 path, rounds, label, profile = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
@@ -61,7 +62,13 @@ def run(source: Path, code: Path, label: str, rounds: int, profile: Path | None)
     copy = source.with_name(f"{source.stem}-refresh-{label}.gpkg")
     shutil.copyfile(source, copy)
     env = {**os.environ, "PYTHONPATH": str(code)}
-    args = [str(copy), str(rounds), label, str(profile or "")]
+    args = [
+        str(copy),
+        str(rounds),
+        label,
+        str(profile or ""),
+        str(Path(__file__).with_name("bench_edits.py")),
+    ]
     try:
         done = subprocess.run(
             [sys.executable, "-c", CHILD, *args],
