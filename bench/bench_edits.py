@@ -9,12 +9,13 @@ store once; then, each round, one edit of every kind is written through the
 store as the API writes it, and the refresh that follows is timed: a speaker
 moved 100 m, a service point moved, a household made a center household, a
 household registered (inserted), a building moved 20 m, a grid's party
-branch changed, a community's name changed. Each round also times a whole
-refresh (`forget` then `refresh`: what every non-site edit cost before edits
-were redone community by community), the baseline the edits are measured against in
-the same run. After the last round the live analysis is compared with a fresh
-analysis of the edited store (grid, community and street tables, and every
-household's figures), so the figures are known to be right, not only fast.
+branch changed, a grid renamed, a community's name changed. Each round also
+times a whole refresh (`forget` then `refresh`: what every non-site edit cost
+before edits were redone community by community), the baseline the edits are
+measured against in the same run. After the last round the live analysis is
+compared with a fresh analysis of the edited store (grid, community and street
+tables, and every household's figures), so the figures are known to be right,
+not only fast.
 Writes bench/RESULTS.md section "edits-city".
 """
 
@@ -74,6 +75,11 @@ def _grid(store: Store, live: LiveAnalysis, n: int) -> None:
     store.upsert("grids", store.read("grids", codes=[code]).assign(party_branch=f"第{n}党支部"))
 
 
+def _grid_name(store: Store, live: LiveAnalysis, n: int) -> None:
+    code = live.frames["grids"]["code"].iloc[(3_001 * n + 9) % len(live.frames["grids"])]
+    store.upsert("grids", store.read("grids", codes=[code]).assign(name=f"新网格{n}"))
+
+
 def _community(store: Store, live: LiveAnalysis, n: int) -> None:
     code = live.frames["communities"]["code"].iloc[(211 * n + 1) % len(live.frames["communities"])]
     store.upsert("communities", store.read("communities", codes=[code]).assign(name=f"新社区{n}"))
@@ -86,6 +92,7 @@ EDITS: dict[str, Edit] = {
     "household registered": _registered,
     "building moved 20 m": _building,
     "grid's party branch changed": _grid,
+    "grid renamed": _grid_name,
     "community renamed": _community,
 }
 

@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -475,31 +476,49 @@ def _grid_table(
     """Grids with the contract's figures (gap_count and grade are added once gaps are known)."""
     out = pd.DataFrame(grids.drop(columns="geometry"))
     streets = pd.Series(communities["street_code"].to_numpy(), index=communities["code"].to_numpy())
-    out["street_code"] = pd.array(
-        grids["community_code"].map(streets).astype(object).to_numpy(), dtype="string"
+    street_code = pd.array(grids["community_code"].map(streets).astype(object).to_numpy(), dtype="string")
+    out = _with_columns(
+        out, {"street_code": street_code, **{name: counts[name] for name in COUNT_COLUMNS if name in counts}}
     )
-    for name in COUNT_COLUMNS:
-        if name in counts:
-            out[name] = counts[name]
-    add_shares(out)
     # With a party register the branches in force say it, else the grids' branch names.
     branches = counts.get("party_branches")
-    out["has_party_branch"] = _text_present(grids["party_branch"]) if branches is None else branches > 0
-    out["has_worker"] = _text_present(grids["worker_name"])
-    out["topology_errors"] = _findings_per_grid(findings, grids["code"].astype(str).to_numpy(dtype=object))
-    out["uncovered_area_m2"] = uncovered["area_m2"].to_numpy()
+    g_code = grids["code"].astype(str).to_numpy(dtype=object)
+    flags = {
+        "has_party_branch": _text_present(grids["party_branch"]) if branches is None else branches > 0,
+        "has_worker": _text_present(grids["worker_name"]),
+        "topology_errors": _findings_per_grid(findings, g_code),
+        "uncovered_area_m2": uncovered["area_m2"].to_numpy(),
+    }
+    out = _with_columns(out, {**_share_columns(out), **flags})
     return gpd.GeoDataFrame(out, geometry=grids.geometry.to_numpy(), crs=WGS84)
 
 
-def add_shares(table: pd.DataFrame) -> None:
-    """Add every measure's share whose counts the table holds (NaN where a unit has none to count)."""
+def _with_columns(table: pd.DataFrame, columns: Mapping[str, Any]) -> pd.DataFrame:
+    """`table` with `columns` set in their order: those it holds replaced in place, the others appended
+    in one concatenation (a DataFrame insert per column costs more than the figures of a community)."""
+    new = {name: values for name, values in columns.items() if name not in table.columns}
+    for name, values in columns.items():
+        if name in table.columns:
+            table[name] = values
+    if not new:
+        return table
+    return pd.concat([table, pd.DataFrame(new, index=table.index)], axis=1)
+
+
+def with_shares(table: pd.DataFrame) -> pd.DataFrame:
+    """`table` with every measure's share whose counts it holds (NaN where a unit has none to count)."""
+    return _with_columns(table, _share_columns(table))
+
+
+def _share_columns(table: pd.DataFrame) -> dict[str, FloatArray]:
+    """Every measure's share whose counts the table holds (NaN where a unit has none to count)."""
+    out: dict[str, FloatArray] = {}
     with np.errstate(divide="ignore", invalid="ignore"):
         for m in share_measures():
             if m.count in table and m.base in table:
                 total = table[m.base].to_numpy(dtype=np.float64)
-                table[m.column] = np.where(
-                    total > 0, table[m.count].to_numpy(dtype=np.float64) / total, np.nan
-                )
+                out[m.column] = np.where(total > 0, table[m.count].to_numpy(dtype=np.float64) / total, np.nan)
+    return out
 
 
 def grid_grades(table: pd.DataFrame, rule: GradeRule) -> npt.NDArray[np.object_]:
@@ -668,10 +687,15 @@ def _rollup(child: pd.DataFrame, key: str, parents: pd.DataFrame, columns: list[
     """`parents` without geometry, plus the sums of `child` columns per parent (zeros where none)."""
     sums = child.groupby(key, sort=False)[columns].sum()
     out = pd.DataFrame(parents.drop(columns="geometry")).reset_index(drop=True)
-    codes = out["code"].astype(str).to_numpy()
-    for name in columns:
-        out[name] = sums[name].reindex(codes, fill_value=0).to_numpy()
-    return out
+    at = pd.Index(sums.index.astype(object)).get_indexer(out["code"].astype(object).to_numpy())
+    found = at >= 0
+    sums_of: dict[str, object] = {}
+    for name in columns:  # one lookup of the parents among the sums for every column
+        column = sums[name].to_numpy()
+        sums_of[name] = np.where(found, column[np.maximum(at, 0)] if len(column) else 0, 0).astype(
+            column.dtype
+        )
+    return _with_columns(out, sums_of)
 
 
 def _community_table(
@@ -736,10 +760,16 @@ def street_table_of(
 
 def finish_level(out: pd.DataFrame, geometry: GeomArray, rule: GradeRule) -> gpd.GeoDataFrame:
     """Integer counts, shares and the grade of a community or street table."""
-    for name in out.columns:
-        if name in COUNT_COLUMNS or name.startswith(("grids", "communities", "topology_errors", "gap_count")):
-            out[name] = out[name].astype(np.int64)
-    add_shares(out)
+    counted = [
+        name
+        for name in out.columns
+        if (
+            name in COUNT_COLUMNS or name.startswith(("grids", "communities", "topology_errors", "gap_count"))
+        )
+        and out[name].dtype != np.int64
+    ]
+    out = out.astype(dict.fromkeys(counted, np.int64)) if counted else out
+    out = with_shares(out)
     problems = (
         (out["grids_without_party_branch"] > 0).astype(int)
         + (out["grids_without_worker"] > 0).astype(int)

@@ -405,31 +405,32 @@ def unassigned(frames: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
 
     Buildings are shown by their representative point, so the layer is all points.
     """
-    parts = []
+    layers, codes, points = [], [], []
     for layer in DERIVED_LAYERS:
         frame = frames.get(layer)
         if frame is None or len(frame) == 0:
             continue
-        lost = frame[frame["grid_code"].isna()]
-        geometry = lost.geometry.values
+        rows = np.flatnonzero(frame["grid_code"].isna().to_numpy(dtype=bool))  # few: no copy of the layer
+        geometry = np.asarray(frame.geometry.values[rows], dtype=object)
         if layer == "buildings":
-            geometry = shapely.point_on_surface(np.asarray(geometry, dtype=object))
-        parts.append(
-            gpd.GeoDataFrame(
-                {"layer": layer, "code": lost["code"].astype("string").array},
-                geometry=gpd.GeoSeries(geometry, crs=WGS84).values,
-                crs=WGS84,
-            )
+            geometry = shapely.point_on_surface(geometry)
+        layers.append(np.full(rows.size, layer, dtype=object))
+        codes.append(frame["code"].astype("string").array.take(rows))
+        points.append(geometry)
+    if not layers:
+        layers, codes, points = (
+            [np.empty(0, dtype=object)],
+            [pd.array([], dtype="string")],
+            [np.empty(0, object)],
         )
-    if not parts:
-        return gpd.GeoDataFrame(
-            {"layer": pd.Series([], dtype="string"), "code": pd.Series([], dtype="string")},
-            geometry=gpd.GeoSeries([], crs=WGS84),
-            crs=WGS84,
-        )
-    result = pd.concat(parts, ignore_index=True)
-    result["layer"] = result["layer"].astype("string")
-    return gpd.GeoDataFrame(result, geometry="geometry", crs=WGS84)
+    return gpd.GeoDataFrame(
+        {
+            "layer": pd.array(np.concatenate(layers), dtype="string"),
+            "code": pd.concat([pd.Series(c, dtype="string") for c in codes], ignore_index=True).array,
+        },
+        geometry=gpd.GeoSeries(np.concatenate(points), crs=WGS84).values,
+        crs=WGS84,
+    )
 
 
 def write_assignment(store: Store, frames: Mapping[str, gpd.GeoDataFrame]) -> dict[str, int]:

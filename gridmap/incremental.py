@@ -17,8 +17,12 @@ households and sites keep every other feature's grid and place only the
 edited features, edits to streets and communities place nothing (assignment
 reads neither); edits to buildings and grids assign the whole city again
 (cheap next to analysing it), which is what tells where every feature now
-belongs. `update` equals `analyze` on the edited frames
-(tests/test_incremental.py holds it to that).
+belongs. An edit that changes nothing a figure reads redoes nothing: a
+field the builder's narrow layers do not hold (a household's phone), or a
+grid's, community's or street's name, which is copied into its rows. Splicing writes
+only the rows whose figures changed, so an edit costs what its communities
+do, not a pass over the city's millions of rows. `update` equals `analyze`
+on the edited frames (tests/test_incremental.py holds it to that).
 
 A service point reaches on foot farther than its radius (to the walking
 cut-off), but there only its walking figures can change: those grids are
@@ -30,7 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -44,7 +48,6 @@ from gridmap.analysis import (
     Analysis,
     AnalysisOptions,
     Projections,
-    add_shares,
     analyze,
     finish_level,
     grid_grades,
@@ -53,6 +56,7 @@ from gridmap.analysis import (
     street_table_of,
     topology_gaps,
     unassigned_gaps,
+    with_shares,
 )
 from gridmap.assignment import (
     DERIVED_LAYERS,
@@ -147,11 +151,10 @@ def patched(frame: gpd.GeoDataFrame, fresh: gpd.GeoDataFrame, codes: Sequence[st
             pd.concat([kept, fresh], ignore_index=True), geometry="geometry", crs=frame.crs
         )
     here = at >= 0
-    edited = gpd.GeoDataFrame(
-        {name: _put(frame[name], at[here], fresh[name][here]) for name in frame.columns},
-        geometry="geometry",
-        crs=frame.crs,
-    )
+    columns = {name: _put(frame[name], at[here], fresh[name][here]) for name in frame.columns}
+    if here.all() and all(columns[name] is frame[name].array for name in frame.columns):
+        return frame  # nothing this frame holds changed (a narrow layer's unread field): the same object
+    edited = gpd.GeoDataFrame(columns, geometry="geometry", crs=frame.crs)
     if here.all():
         return edited
     return gpd.GeoDataFrame(
@@ -162,8 +165,8 @@ def patched(frame: gpd.GeoDataFrame, fresh: gpd.GeoDataFrame, codes: Sequence[st
 def _put(column: pd.Series, rows: np.ndarray, values: pd.Series) -> pd.api.extensions.ExtensionArray:
     """`column`'s values with `values` at `rows`; the column itself when they are there already.
 
-    Text held by Arrow is rebuilt whole on any change, so an edit that leaves a
-    column as it was (most of an edit's fields) costs nothing.
+    An edit that leaves a column as it was (most of an edit's fields) costs
+    nothing; one that changes it writes only the rows that differ (`replaced`).
     """
     if column.name == "geometry":
         unchanged = bool(same_geometries(column.array[rows], values.array).all())
@@ -171,9 +174,80 @@ def _put(column: pd.Series, rows: np.ndarray, values: pd.Series) -> pd.api.exten
         unchanged = bool(same_values(column.iloc[rows], values).all())
     if unchanged:
         return column.array
-    out = column.array.copy()  # Arrow-held text: a new wrapper around the same buffers
-    out[rows] = values.array
-    return out
+    return replaced(column.array, rows, values.array)
+
+
+MOST_RUNS = 4
+"""Changed rows of an Arrow-held column in more runs than this are written by a copy of the column."""
+
+
+def replaced(
+    column: pd.api.extensions.ExtensionArray, rows: np.ndarray, values: pd.api.extensions.ExtensionArray
+) -> pd.api.extensions.ExtensionArray:
+    """`column` with `values` at `rows`; rows from its length on are new ones, appended in order.
+
+    Only the rows whose value differs are written, and a column none of whose
+    rows differ is returned as it is. An Arrow-held column (text) cannot be
+    written in place, and a copy of a 5-million-row one costs a quarter of a
+    second: when the differing rows form a few runs, the result is the
+    column's unchanged stretches and the new runs chunked together (no copy;
+    `compacted` puts the chunks together now and then).
+    """
+    n = len(column)
+    inside = rows < n
+    tail = np.flatnonzero(~inside)
+    if not np.array_equal(np.sort(rows[tail]), np.arange(n, n + tail.size)):
+        raise AssertionError("new rows must follow the column's, each given once")
+    at, fresh = rows[inside], values[np.flatnonzero(inside)]
+    differs = np.flatnonzero(~_same_cells(column.take(at), fresh))
+    order = np.argsort(at[differs], kind="stable")
+    at, fresh = at[differs][order], fresh[differs[order]]
+    appended = pd.Series(values[tail[np.argsort(rows[tail], kind="stable")]]).astype(column.dtype).array
+    if not at.size and not tail.size:
+        return column
+    chunked = getattr(column, "_pa_array", None)
+    starts = np.flatnonzero(np.diff(at, prepend=-2) != 1)  # first changed row of each run
+    if not isinstance(chunked, pa.ChunkedArray) or starts.size > MOST_RUNS:  # numpy-held: a memcpy
+        out = column.copy()
+        out[at] = fresh
+        return pd.concat([pd.Series(out), pd.Series(appended)], ignore_index=True).array if tail.size else out
+    new = _chunked(fresh, chunked.type)
+    pieces: list[pa.ChunkedArray] = []
+    done = 0
+    ends = np.append(starts[1:], at.size) if starts.size else starts
+    for first, last in zip(starts, ends, strict=True):
+        pieces += [chunked.slice(done, at[first] - done), new.slice(first, last - first)]
+        done = at[last - 1] + 1
+    pieces += [chunked.slice(done), _chunked(appended, chunked.type)]
+    whole = pa.chunked_array([c for p in pieces for c in p.chunks if len(c)], type=chunked.type)
+    return cast(Any, type(column))(whole)  # the same Arrow-held array type, around the new chunks
+
+
+def _chunked(values: pd.api.extensions.ExtensionArray, kind: pa.DataType) -> pa.ChunkedArray:
+    """An Arrow-held pandas array as a chunked array of type `kind`."""
+    found = pa.array(values)
+    chunks = found.chunks if isinstance(found, pa.ChunkedArray) else [found]
+    return pa.chunked_array([c.cast(kind) for c in chunks], type=kind)
+
+
+def _same_cells(a: pd.api.extensions.ExtensionArray, b: pd.api.extensions.ExtensionArray) -> np.ndarray:
+    """Cell by cell, whether two arrays hold the same value exactly (two missing are the same)."""
+    x, y = pd.Series(a), pd.Series(b)
+    missing_x, missing_y = x.isna().to_numpy(dtype=bool), y.isna().to_numpy(dtype=bool)
+    # Missing cells become None: pd.NA compares as NA, not as False.
+    xs = x.astype(object).to_numpy(copy=True)
+    ys = y.astype(object).to_numpy(copy=True)
+    xs[missing_x], ys[missing_y] = None, None
+    equal = np.asarray(xs == ys, dtype=bool) if len(xs) else np.zeros(0, dtype=bool)
+    return (missing_x & missing_y) | (~missing_x & ~missing_y & equal)
+
+
+def _appended(at: np.ndarray, before: int) -> bool:
+    """Whether rows matched to a previous table (`at`, `_matched`) are its `before` rows in place,
+    then new ones only."""
+    return (
+        len(at) >= before and bool((at[:before] == np.arange(before)).all()) and bool((at[before:] < 0).all())
+    )
 
 
 def reach(
@@ -255,13 +329,20 @@ def _update(
         layer: list(known[layer]) if layer in known else changed_codes(old[layer], new)
         for layer, new in edited.items()
     }
-    changed = {layer: names for layer, names in changed.items() if names}
+    # A layer patched to the very frame it was changed nothing the analysis reads (`patched`).
+    changed = {layer: names for layer, names in changed.items() if names and edited[layer] is not old[layer]}
     if not changed:  # written again as it was
         return dataclasses.replace(analysis, timings={}), []
     if measure != projections(old):  # the city's extent moved into another zone: all is measured anew
         return analyze(frames, opts, measure=measure), None
     if set(changed) & (set(WHOLE_INPUTS) - set(STATUS_INPUTS)):  # a road edit may change any walk
         return analyze(frames, opts, measure=measure), None
+    described = _described(analysis, old, frames, changed)
+    if described is not None:  # names and the like: copied into the tables, no figure redone
+        renamed = frames["grids"]["code"].isin(changed.get("grids", [])).to_numpy(dtype=bool)
+        owners = {*changed.get("communities", []), *grid_units(frames["grids"])[renamed]}
+        return described, _streets_redone(old, frames, owners, changed.get("streets", []))
+    moves: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # per layer placed alone, its rows `_moved`
     if set(changed) <= set(STATUS_INPUTS):  # visits recorded: nothing moved, nothing to place
         derived = dict(analysis.frames)
     elif (
@@ -272,12 +353,14 @@ def _update(
         derived = dict(analysis.frames)
         for layer, names in changed.items():
             if layer in PLACED_LAYERS:
-                derived[layer] = _assigned(layer, frames[layer], analysis.frames[layer], names, place)
+                derived[layer], moves[layer] = _placed(
+                    layer, frames[layer], analysis.frames[layer], names, place
+                )
     else:
         assigned, _ = assign_positions(frames)
         derived = {name: assigned[name] for name in DERIVED_LAYERS}
     units = grid_units(frames["grids"])
-    touched = _touched(frames, old, analysis, derived, changed, units, opts)
+    touched = _touched(frames, old, analysis, derived, changed, units, opts, moves)
     streets = _streets_redone(old, frames, touched, changed.get("streets", []))
     region_grids = frames["grids"]["code"][units.isin(touched).to_numpy()]
     inside, rows = region(frames, derived, touched, region_grids, _widest_reach(frames, opts))
@@ -291,6 +374,58 @@ def _update(
         out, frames, derived, touched, _walk_reach(frames, old, changed, opts), opts, measure
     )
     return out, sorted({*streets, *walked})
+
+
+FIGURE_FIELDS: dict[str, tuple[str, ...]] = {
+    "grids": ("code", "community_code", "party_branch", "worker_name", "geometry"),
+    "communities": ("code", "street_code", "kind", "geometry"),
+    "streets": ("code", "geometry"),
+}
+"""Of the units' own layers, the fields some figure reads (roll-ups, topology); the others (a name)
+are only copied into the unit's row of the tables."""
+
+
+def _described(
+    analysis: Analysis,
+    old: Mapping[str, gpd.GeoDataFrame],
+    new: Mapping[str, gpd.GeoDataFrame],
+    changed: Mapping[str, list[str]],
+) -> Analysis | None:
+    """The analysis with the edited grids', communities' and streets' fields copied into their rows,
+    when the edit changed only fields no figure reads (`FIGURE_FIELDS`); else None."""
+    if not changed or not set(changed) <= set(FIGURE_FIELDS):
+        return None
+    tables: dict[str, Any] = {}
+    for layer, codes in changed.items():
+        was, now = old[layer], new[layer]
+        if len(was) != len(now) or list(was.columns) != list(now.columns):
+            return None
+        wanted = pd.Series(codes, dtype="string")
+        rows = np.flatnonzero(index_in(now["code"], wanted) >= 0)
+        if (
+            rows.size != len(set(codes))
+            or not same_text(was["code"].iloc[rows], now["code"].iloc[rows]).all()
+        ):
+            return None
+        before, after = was.iloc[rows], now.iloc[rows]
+        if not shapely.equals_exact(
+            np.asarray(before.geometry.values, dtype=object),
+            np.asarray(after.geometry.values, dtype=object),
+            0.0,
+        ).all():
+            return None
+        read = [name for name in FIGURE_FIELDS[layer] if name != "geometry"]
+        if not all(_same_cells(before[name].array, after[name].array).all() for name in read):
+            return None
+        table = getattr(analysis, layer).copy(deep=False)
+        at = index_in(after["code"], table["code"])
+        if (at < 0).any():
+            return None
+        copied = [name for name in now.columns if name != "geometry" and name not in read and name in table]
+        for name in copied:
+            table[name] = replaced(table[name].array, at, after[name].array.astype(table[name].dtype))
+        tables[layer] = table
+    return dataclasses.replace(analysis, timings={}, **tables)
 
 
 def _in_place(
@@ -358,15 +493,17 @@ def _touched(
     changed: Mapping[str, list[str]],
     units: pd.Series,
     options: AnalysisOptions,
+    moves: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> set[str]:
-    """The community keys an edit reaches (see the module docstring)."""
+    """The community keys an edit reaches (see the module docstring); `moves` holds, for layers
+    whose edited features alone were placed, their rows `_moved` (known without comparing layers)."""
     was_units = grid_units(analysis.grids)
     was = pd.Series(was_units.to_numpy(), index=analysis.grids["code"].astype(object).to_numpy())
     now = pd.Series(units.to_numpy(), index=frames["grids"]["code"].astype(object).to_numpy())
     out: set[str] = set(changed.get("communities", []))
-    for name in STATUS_INPUTS:  # a household's status counts in its own grid alone
+    for name in (n for n in STATUS_INPUTS if changed.get(n)):  # a status counts in its grid alone
         households = derived["households"]
-        mine = households["code"].astype(str).isin(changed.get(name, [])).to_numpy(dtype=bool)
+        mine = index_in(households["code"], pd.Series(changed[name], dtype="string")) >= 0
         out |= _units_of(was, households["grid_code"][mine])
     if "grids" in changed:
         out |= _units_of(was, changed["grids"]) | _units_of(now, changed["grids"])
@@ -374,7 +511,7 @@ def _touched(
         before, after = analysis.frames[layer], derived[layer]
         if after is before:  # kept as it was: nothing in it moved
             continue
-        gone, came = _moved(before, after, changed.get(layer, []))
+        gone, came = (moves or {}).get(layer) or _moved(before, after, changed.get(layer, []))
         out |= _units_of(was, before["grid_code"].iloc[gone]) | _units_of(now, after["grid_code"].iloc[came])
     boxes = [np.empty((0, 4))]
     for layer in SITE_LAYERS:  # as the crow flies: the walks farther off are patched (`_walk_patched`)
@@ -506,20 +643,42 @@ def _placer(analysis: Analysis, locator: GridLocator, buildings: BuildingLocator
 
 
 def _assigned(
-    layer: str, features: gpd.GeoDataFrame, before: gpd.GeoDataFrame, changed: list[str], place: Placer
+    layer: str,
+    features: gpd.GeoDataFrame,
+    before: gpd.GeoDataFrame,
+    kept: np.ndarray,
+    fresh: np.ndarray,
+    place: Placer,
 ) -> gpd.GeoDataFrame:
-    """A layer with `grid_code` derived: the features in `changed` (or new) placed by `place`,
-    the others keeping the grid they had in `before` (the previous derived layer)."""
-    kept, _ = _matched(features, before)
-    same = len(features) == len(before) and bool((kept == np.arange(len(kept))).all())
-    fresh = (kept < 0) | (index_in(features["code"], pd.Series(changed, dtype="string")) >= 0)
+    """A layer with `grid_code` derived: the `fresh` features (new or changed) placed by `place`,
+    the others keeping the grid they had in `before` (the previous derived layer), at their row
+    `kept` there (`_matched`)."""
     rows = np.flatnonzero(fresh)
-    placed = pd.Series(place(layer, features.iloc[rows]), name="grid_code")
-    if same:
-        return features.assign(grid_code=_put(before["grid_code"], rows, placed))
+    placed = place(layer, features.iloc[rows])
+    if _appended(kept, len(before)):  # the rows in place, new ones after: only changed grids written
+        return features.assign(grid_code=replaced(before["grid_code"].array, rows, placed))
     grid_code = codes_at(before["grid_code"], np.where(fresh, -1, kept))
-    grid_code[rows] = placed.array
+    grid_code[rows] = placed
     return features.assign(grid_code=grid_code)
+
+
+def _placed(
+    layer: str, features: gpd.GeoDataFrame, before: gpd.GeoDataFrame, changed: list[str], place: Placer
+) -> tuple[gpd.GeoDataFrame, tuple[np.ndarray, np.ndarray]]:
+    """`_assigned`, and the rows `_moved` would find of it, from what placing it already matched.
+
+    Only the edited and new features are placed, the others keep their grid:
+    so the features in another grid now, edited, new or gone are among the
+    placed rows and the rows gone, and no layer of millions is compared again.
+    """
+    kept, gone = _matched(features, before)
+    fresh = (kept < 0) | (index_in(features["code"], pd.Series(changed, dtype="string")) >= 0)
+    came = np.flatnonzero(fresh)
+    was = kept[came]
+    return _assigned(layer, features, before, kept, fresh, place), (
+        np.union1d(was[was >= 0], gone),
+        came,
+    )
 
 
 def _splice(
@@ -647,7 +806,7 @@ def _households(
         at, same = np.arange(len(whole)), True
     else:
         at, _ = _matched(households, whole)
-        same = len(households) == len(whole) and bool((at == np.arange(len(at))).all())
+        same = _appended(at, len(whole))
     lost = np.flatnonzero(derived["households"]["grid_code"].isna().to_numpy(dtype=bool))
     covered = np.zeros(len(households), dtype=bool)
     covered[rows] = True
@@ -660,10 +819,14 @@ def _households(
     redone = [name for c in computations().values() if c.reads for name in c.columns if name in whole]
     for name in redone if kept else whole.columns:
         if name in figures:
-            values = whole[name].array.copy() if same else whole[name].array.take(whole_rows)
-            values[np.concatenate([rows, lost])] = pd.concat(
+            fresh = pd.concat(
                 [part[name], pd.Series(figures[name], dtype=part[name].dtype)], ignore_index=True
             ).array
+            if same:  # only the rows whose figure changed are written: most of a city's stand
+                values = replaced(whole[name].array, np.concatenate([rows, lost]), fresh)
+            else:
+                values = whole[name].array.take(whole_rows)
+                values[np.concatenate([rows, lost])] = fresh
         elif name == "grid_code":
             values = derived["households"][name].array
         else:
@@ -671,8 +834,8 @@ def _households(
         columns[name] = values
     if kept:  # the other columns shared with the previous table, not copied
         out = whole.copy(deep=False)
-        for name, values in columns.items():
-            out[name] = values
+        for name, spliced in columns.items():
+            out[name] = spliced
         return out
     return gpd.GeoDataFrame(columns, geometry="geometry", crs=whole.crs)
 
@@ -845,9 +1008,7 @@ def _walks_put(
     grids; their households `h_rows`, at `h_pos` among `near`, `moved` where their walk changed)."""
     households = analysis.households.copy(deep=False)
     for name, values in columns.items():
-        column = households[name].array.copy()
-        column[h_rows[moved]] = pd.Series(values).array[moved]
-        households[name] = column
+        households[name] = replaced(households[name].array, h_rows[moved], pd.Series(values).array[moved])
     grids = analysis.grids.copy(deep=False)
     rows = near[differs]
     was = grids.iloc[rows]
@@ -855,7 +1016,7 @@ def _walks_put(
         column = grids[name].to_numpy(copy=True)
         column[rows] = values[differs]
         grids[name] = column
-    add_shares(grids)
+    grids = with_shares(grids)
     # The walking gaps of those grids from their households' walks (all of a grid's households are here).
     mine = differs[h_pos]
     at = np.cumsum(differs) - 1

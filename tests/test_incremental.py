@@ -370,3 +370,121 @@ def test_service_points_edited_at_random_walk_as_a_full_analysis(
         assert streets is not None
     assert min(redone) < 0.5 * len(frames["households"])  # not the whole each time
     assert sum(patched_grids) > 0  # walks beyond the radius were patched, not analysed again
+
+
+def test_households_registered_and_edited_in_place_equal_a_full_analysis(
+    town: tuple[dict[str, gpd.GeoDataFrame], Analysis],
+) -> None:
+    """New households after the others' rows (as a patched layer holds them), one into no grid: the
+    figures are written only where they changed, and equal a full analysis."""
+    frames, before = town
+    first = sorted(before.streets["code"])[0]
+    households = frames["households"].copy()
+    mine = np.flatnonzero(households["grid_code"].str.startswith(first).fillna(False).to_numpy())
+    households.loc[mine[5], "center_household"] = not bool(households.loc[mine[5], "center_household"])
+    added = households.iloc[[mine[3], mine[9]]].assign(code=["NEW-1", "NEW-2"])
+    added = added.set_geometry([added.geometry.iloc[0], shapely.Point(100.0, 10.0)], crs=households.crs)
+    added["building_code"] = [added["building_code"].iloc[0], None]
+    households = pd.concat([households, added], ignore_index=True)
+    assert _check(town, {"households": gpd.GeoDataFrame(households, crs=frames["households"].crs)}) == [first]
+
+
+def test_replaced_writes_only_the_rows_that_differ() -> None:
+    text = pd.array(["a", "b", None, "d", "e", "f", "g"], dtype="string")
+    # Unchanged values at the rows: the very column, nothing copied.
+    same = incremental.replaced(text, np.array([1, 2]), pd.array(["b", None], dtype="string"))
+    assert same is text
+    # Two runs changed (rows 1 and 4–5) and a row appended: the unchanged stretches are kept as chunks.
+    rows = np.array([5, 1, 4, 7, 3])
+    values = pd.array(["F", "B", "E", "h", "d"], dtype="string")
+    got = incremental.replaced(text, rows, values)
+    assert list(got.fillna("-")) == ["a", "B", "-", "d", "E", "F", "g", "h"]
+    assert got.dtype == text.dtype and got._pa_array.num_chunks > 1
+    # More runs than MOST_RUNS: the column is copied and written; the same values.
+    many = np.arange(0, 7, 2)
+    incremental_runs = incremental.MOST_RUNS
+    try:
+        incremental.MOST_RUNS = 2
+        copied = incremental.replaced(text, many, pd.array(["x"] * 4, dtype="string"))
+    finally:
+        incremental.MOST_RUNS = incremental_runs
+    assert list(copied.fillna("-")) == ["x", "b", "x", "d", "x", "f", "x"]
+    # Numbers and flags: a missing value is the same as a missing one, else written.
+    floats = pd.array([1.0, np.nan, 3.0])
+    assert list(incremental.replaced(floats, np.array([1, 2]), pd.array([np.nan, 4.0])))[2] == 4.0
+    flags = pd.array([True, None, False], dtype="boolean")
+    assert incremental.replaced(flags, np.array([1]), pd.array([None], dtype="boolean")) is flags
+    with pytest.raises(AssertionError):
+        incremental.replaced(text, np.array([9]), pd.array(["z"], dtype="string"))
+
+
+def test_features_placed_alone_name_the_rows_a_comparison_finds(
+    town: tuple[dict[str, gpd.GeoDataFrame], Analysis],
+) -> None:
+    """`_placed` tells the rows moved from what placing matched; comparing the layers finds the same."""
+    frames, before = town
+    locator, buildings = GridLocator(frames["grids"]), BuildingLocator(before.frames["buildings"])
+    place = incremental._placer(before, locator, buildings)
+    old = before.frames["households"]
+    households = frames["households"].copy()
+    other = frames["buildings"]["code"].iloc[-1]
+    households.loc[3, "building_code"] = other  # into another grid
+    households.loc[8, "center_household"] = not bool(households.loc[8, "center_household"])  # same grid
+    in_place = households
+    added = pd.concat([households, households.iloc[[5]].assign(code="NEW-1")], ignore_index=True)
+    removed = households.drop(index=11).reset_index(drop=True)
+    for layer, edited in (("in place", in_place), ("added", added), ("removed", removed)):
+        changed = [str(c) for c in households["code"].iloc[[3, 8]]] + (["NEW-1"] if layer == "added" else [])
+        derived, (gone, came) = incremental._placed("households", edited, old, changed, place)
+        want_gone, want_came = incremental._moved(old, derived, changed)
+        assert np.array_equal(np.sort(gone), np.sort(want_gone)), layer
+        assert np.array_equal(np.sort(came), np.sort(want_came)), layer
+        assert 3 in came and 3 in gone and 8 in came, layer  # the edited rows (no row before 11 moved)
+        assert (11 in gone) == (layer == "removed"), layer
+
+
+def test_an_edit_to_a_field_the_analysis_does_not_read_redoes_nothing(
+    city: tuple[dict[str, gpd.GeoDataFrame], Analysis],
+) -> None:
+    """The builder holds households narrow (`INPUT_FIELDS`): a contact's phone edited patches the layer
+    to the very frame it was, and the refresh redoes no community."""
+    frames, before = city
+    narrow = frames["households"][["code", "building_code", "party_member", "center_household", "geometry"]]
+    fresh = frames["households"].iloc[[4]].assign(contact_phone="13900000000")
+    code = str(fresh["code"].iloc[0])
+    assert patched(narrow, fresh, [code]) is narrow
+    flipped = fresh.assign(center_household=not bool(fresh["center_household"].iloc[0]))
+    assert patched(narrow, flipped, [code]) is not narrow
+    mine = {**frames, "households": narrow}
+    after, streets = update(dict(mine), before, {"households": narrow}, codes={"households": [code]})
+    assert streets == [] and after.households is before.households and after.grids is before.grids
+
+
+@pytest.mark.parametrize("layer", ["grids", "communities", "streets"])
+def test_a_unit_renamed_redoes_no_figure(
+    town: tuple[dict[str, gpd.GeoDataFrame], Analysis], layer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A grid's, community's or street's name copied into its rows, nothing analysed, equal a full
+    analysis; a field some figure reads (a community's kind, a grid's party branch) still redoes it."""
+    frames, before = town
+    edited = frames[layer].copy()
+    edited.loc[2, "name"] = "新名称"
+    code = str(edited["code"].iloc[2])
+    streets_of = {
+        "grids": before.grids.set_index("code")["street_code"],
+        "communities": before.communities.set_index("code")["street_code"],
+    }
+    street = code if layer == "streets" else str(streets_of[layer][code])
+    want = analyze({**frames, layer: edited})
+    with monkeypatch.context() as patch:
+        patch.setattr(incremental, "analyze", lambda *a, **k: pytest.fail("analysed"))
+        after, streets = update(dict(frames), before, {layer: edited}, codes={layer: [code]})
+    assert streets == [street]
+    _same(after, want)
+    assert getattr(after, layer)["name"].iloc[2] == "新名称"
+    if layer == "communities":
+        kind = edited.assign(kind=edited["kind"].where(edited.index != 2, "village"))
+        assert incremental._described(before, frames, {**frames, layer: kind}, {layer: [code]}) is None
+    if layer == "grids":
+        branch = edited.assign(party_branch=edited["party_branch"].where(edited.index != 2, "新支部"))
+        assert incremental._described(before, frames, {**frames, layer: branch}, {layer: [code]}) is None
