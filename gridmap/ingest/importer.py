@@ -42,8 +42,9 @@ from gridmap.ingest.geometry import (
     from_columns,
     has_geometry_columns,
 )
-from gridmap.ingest.readers import Source, VectorRows, read_source, read_vector_slice, vector_rows
+from gridmap.ingest.readers import Source, VectorRows, read_source, read_vector_chunks, vector_rows
 from gridmap.ingest.rejects import ROW, rejected_rows
+from gridmap.ingest.repeats import CodesSeen
 from gridmap.ingest.spool import Spool
 from gridmap.ingest.spreadsheet import mangled_columns
 from gridmap.ingest.values import TEXT, read_fields
@@ -592,8 +593,8 @@ class _FirstPass:
     kept: int = 0
     rejected: list[pd.DataFrame] = field(default_factory=list)
     refused_rows: list[npt.NDArray[np.int64]] = field(default_factory=list)
-    codes: list[pa.Array] = field(default_factory=list)
-    """Every row's code, chunk by chunk (null where a row has none)."""
+    codes: CodesSeen = field(default_factory=CodesSeen)
+    """Every row's code, chunk by chunk, for repeats across chunks and the codes a replace removes."""
     changes: list[ChangeSet] = field(default_factory=list)
 
 
@@ -614,9 +615,10 @@ def _import_chunked(
     say = options.progress or _quiet
 
     def chunks() -> Iterator[tuple[int, Source]]:
-        for start in range(0, slices.rows, size):
-            say(f"reading rows {start + 1:,}–{min(start + size, slices.rows):,} of {slices.rows:,}")
-            yield start, read_vector_slice(slices, spec, start, size, encoding=options.encoding)
+        for start, source in read_vector_chunks(slices, size, encoding=options.encoding):
+            end = start + len(source.table)
+            say(f"read rows {start + 1:,}–{end:,} of {slices.rows:,}")
+            yield start, source
 
     with Spool(spec) as spool:
         return _written(store, spec, slices, size, options, started, chunks(), spool)
@@ -644,7 +646,7 @@ def _written(
         raise ValidationError(path, [Problem(None, None, Message("import.every_row", n=slices.rows))])
     say("comparing with the store")
     refused = np.concatenate(seen.refused_rows) if seen.refused_rows else np.empty(0, np.int64)
-    every = pa.chunked_array(seen.codes, pa.large_string())
+    every = pa.chunked_array(seen.codes.chunks, pa.large_string())
     kept = np.ones(len(every), dtype=bool)
     kept[refused - 1] = False
     changes = merged_change_sets(spec.name, seen.changes, stored, every.filter(pa.array(kept)))
@@ -720,13 +722,12 @@ def _first_pass(
             offset=start,
         )
         codes = _code_array(found.values)
-        local = found.problems + _repeats(codes, seen.codes, start)
+        local = found.problems + seen.codes.add(codes, start)
         local = sorted(_with_codes(local, found.values), key=_problem_order(spec))
         rows = [p for p in local if p.row is not None]
         if start == 0:
             seen.problems += [p for p in local if p.row is None]
         seen.problems += [_shifted(p, start) for p in rows]
-        seen.codes.append(codes)
         keep = np.ones(len(found.values), dtype=bool)
         if rows and options.skip_invalid:
             refused = rejected_rows(source.table, rows)
@@ -772,41 +773,3 @@ def _code_array(values: pd.DataFrame) -> pa.Array:
         return pa.nulls(len(values), pa.large_string())
     codes = values["code"]
     return pa.array(codes.astype(object).where(codes.notna(), None).to_numpy(), pa.large_string())
-
-
-def _repeats(codes: pa.Array, earlier: list[pa.Array], offset: int) -> list[Problem]:
-    """Each repeat in a chunk of a code already met, in an earlier chunk or earlier in it, naming the row
-    it first appeared in (rows numbered in the chunk; the first row in the file).
-
-    Earlier chunks are looked up one at a time: only one chunk's hash table is ever built, and the
-    codes are never copied into one array.
-    """
-    n = len(codes)
-    first_before = np.full(n, -1, dtype=np.int64)
-    start = 0
-    for chunk in earlier:
-        open_rows = first_before < 0
-        if open_rows.any():
-            at = pc.index_in(codes, value_set=chunk).fill_null(-1).to_numpy(zero_copy_only=False)
-            found = open_rows & (np.asarray(at) >= 0)
-            first_before[found] = np.asarray(at)[found] + start
-        start += len(chunk)
-    values = codes.to_numpy(zero_copy_only=False)
-    series = pd.Series(values, dtype=object)
-    present = series.notna().to_numpy()
-    within = series.duplicated(keep="first").to_numpy() & present
-    repeated = present & ((first_before >= 0) | within)
-    if not repeated.any():
-        return []
-    first_here: dict[object, int] = (
-        pd.Series(np.arange(n), index=values).groupby(level=0).min().to_dict() if within.any() else {}
-    )
-    problems = []
-    for i in np.flatnonzero(repeated).tolist():
-        code = values[i]
-        earlier_row = int(first_before[i])
-        first = earlier_row + 1 if earlier_row >= 0 else offset + first_here[code] + 1
-        problems.append(
-            Problem(i + 1, "code", Message("import.duplicate", code=repr(code), first=first), str(code))
-        )
-    return problems
