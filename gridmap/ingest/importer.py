@@ -42,6 +42,7 @@ from gridmap.ingest.geometry import (
     from_columns,
     has_geometry_columns,
 )
+from gridmap.ingest.memory import give_back
 from gridmap.ingest.readers import Source, VectorRows, read_source, read_vector_chunks, vector_rows
 from gridmap.ingest.rejects import ROW, rejected_rows
 from gridmap.ingest.repeats import CodesSeen
@@ -689,6 +690,7 @@ def _written(
                 options.check(derived)
             say(f"writing chunk {number + 1:,} of {-(-slices.rows // size):,}")
             yield derived
+            give_back()
 
     report.written = store.replace_chunks(spec.name, frames())
     report.seconds = time.perf_counter() - started
@@ -710,55 +712,74 @@ def _first_pass(
         if seen is None:
             mapping = map_columns(spec, source.table.columns, tabular=source.tabular, ignore=options.ignore)
             declared = _declared_crs(source, options.crs)
-            seen = _FirstPass(source, mapping, declared, _context(store, spec, declared, None), spool)
-        found = _check_rows(
-            spec,
-            source,
-            seen.mapping,
-            seen.declared,
-            fix=options.fix,
-            context=seen.context,
-            store=store,
-            offset=start,
-        )
-        codes = _code_array(found.values)
-        local = found.problems + seen.codes.add(codes, start)
-        local = sorted(_with_codes(local, found.values), key=_problem_order(spec))
-        rows = [p for p in local if p.row is not None]
-        if start == 0:
-            seen.problems += [p for p in local if p.row is None]
-        seen.problems += [_shifted(p, start) for p in rows]
-        keep = np.ones(len(found.values), dtype=bool)
-        if rows and options.skip_invalid:
-            refused = rejected_rows(source.table, rows)
-            keep[refused[ROW].to_numpy() - 1] = False
-            seen.refused_rows.append(refused[ROW].to_numpy(dtype=np.int64) + start)
-            refused[ROW] += start
-            seen.rejected.append(refused)
-        seen.repaired += [
-            _shifted(p, start)
-            for p in found.repaired
-            if (p.row is None and start == 0) or (p.row is not None and keep[p.row - 1])
-        ]
-        seen.placed += found.placed
-        seen.kept += int(keep.sum())
-        if seen.problems and not options.skip_invalid:
-            continue  # the import is refused: only the rest of its problems are still wanted
-        frame = _canonical(spec, found.values, found.geoms, keep)
-        spool.add(frame)
-        current = _stored_rows(store, spec, frame, stored)
-        seen.changes.append(
-            change_set(spec.name, current, frame, "replace", provided=seen.mapping.fields.keys())
-        )
+            context = _context(store, spec, declared, None)
+            # What the report says of the file, without the first chunk's rows.
+            named = replace(source, table=source.table.iloc[:0], geometry=None)
+            seen = _FirstPass(named, mapping, declared, context, spool)
+        _take_chunk(seen, store, spec, options, stored, start, source)
+        del source  # the chunk goes before the next is read, and its pages back to the system
+        give_back()
     if seen is None:
         raise ValidationError(str(slices.path), [Problem(None, None, Message("import.no_rows"))])
     return seen
 
 
+def _take_chunk(
+    seen: _FirstPass,
+    store: Store,
+    spec: Layer,
+    options: _Options,
+    stored: pa.Array,
+    start: int,
+    source: Source,
+) -> None:
+    """One chunk of the first pass: its problems and codes kept, its checked rows spooled while the file
+    is still acceptable, its change set against the stored rows of its codes."""
+    found = _check_rows(
+        spec,
+        source,
+        seen.mapping,
+        seen.declared,
+        fix=options.fix,
+        context=seen.context,
+        store=store,
+        offset=start,
+    )
+    codes = _code_array(found.values)
+    local = found.problems + seen.codes.add(codes, start)
+    local = sorted(_with_codes(local, found.values), key=_problem_order(spec))
+    rows = [p for p in local if p.row is not None]
+    if start == 0:
+        seen.problems += [p for p in local if p.row is None]
+    seen.problems += [_shifted(p, start) for p in rows]
+    keep = np.ones(len(found.values), dtype=bool)
+    if rows and options.skip_invalid:
+        refused = rejected_rows(source.table, rows)
+        keep[refused[ROW].to_numpy() - 1] = False
+        seen.refused_rows.append(refused[ROW].to_numpy(dtype=np.int64) + start)
+        refused[ROW] += start
+        seen.rejected.append(refused)
+    seen.repaired += [
+        _shifted(p, start)
+        for p in found.repaired
+        if (p.row is None and start == 0) or (p.row is not None and keep[p.row - 1])
+    ]
+    seen.placed += found.placed
+    seen.kept += int(keep.sum())
+    if seen.problems and not options.skip_invalid:
+        return  # the import is refused: only the rest of its problems are still wanted
+    frame = _canonical(spec, found.values, found.geoms, keep)
+    seen.spool.add(frame)
+    current = _stored_rows(store, spec, frame, stored)
+    seen.changes.append(change_set(spec.name, current, frame, "replace", provided=seen.mapping.fields.keys()))
+
+
 def _stored_rows(store: Store, spec: Layer, frame: gpd.GeoDataFrame, stored: pa.Array) -> gpd.GeoDataFrame:
     """The stored rows of the chunk's codes, read only for the codes the layer holds (none when empty)."""
+    if not len(stored):
+        return empty_frame(spec)
     codes = pa.array(frame["code"].astype(str).to_numpy(dtype=object), pa.large_string())
-    held = codes.filter(pc.is_in(codes, value_set=stored)) if len(stored) else codes[:0]
+    held = codes.filter(pc.is_in(codes, value_set=stored))
     return store.read(spec.name, codes=held.to_pylist()) if len(held) else empty_frame(spec)
 
 

@@ -390,12 +390,9 @@ def _rebatched(reader: pa.RecordBatchReader, size: int) -> Iterator[pa.Table]:
 
 
 def _arrow_frame(meta: dict[str, Any], table: pa.Table) -> pd.DataFrame:
-    """A table read from GDAL's Arrow stream as `pyogrio.read_dataframe` makes it: dates and times parsed
-    from their text (mixed offsets in UTC), JSON fields decoded, geometry from WKB."""
+    """A table read from GDAL's Arrow stream as `pyogrio.read_dataframe` makes it: JSON fields decoded,
+    geometry from WKB (date-times stay text, as `_read_layer` reads them)."""
     frame = table.to_pandas()
-    for dtype, column in zip(meta["dtypes"], meta["fields"], strict=True):
-        if dtype is not None and dtype.startswith("datetime") and dtype != "datetime64[D]":
-            frame[column] = _datetimes(frame[column])
     for subtype, column in zip(meta["ogr_subtypes"], meta["fields"], strict=True):
         if subtype == "OFSTJSON" and pd.api.types.infer_dtype(frame[column]) == "string":
             frame[column] = frame[column].map(json.loads, na_action="ignore")
@@ -404,16 +401,6 @@ def _arrow_frame(meta: dict[str, Any], table: pa.Table) -> pd.DataFrame:
         return frame
     wkb = pa.array(frame.pop(geometry).array).to_numpy(zero_copy_only=False)
     return gpd.GeoDataFrame(frame, geometry=shapely.from_wkb(wkb), crs=meta["crs"])
-
-
-def _datetimes(text: pd.Series) -> pd.Series:
-    """Date-time text as datetimes; mixed offsets in UTC; the text itself when it does not parse."""
-    for utc in (False, True):
-        try:
-            return pd.to_datetime(text, format="ISO8601", utc=utc)
-        except (ValueError, TypeError):
-            continue
-    return text
 
 
 def _read_vector(
@@ -549,9 +536,15 @@ def _layer_locations(path: Path) -> dict[str, _Location]:
 
 
 def _read_layer(path: Path, source: str, layer: str, encoding: str | None) -> gpd.GeoDataFrame:
-    """One layer; text that does not decode is one clear error (or `_NotUTF8` while guessing UTF-8)."""
+    """One layer; text that does not decode is one clear error (or `_NotUTF8` while guessing UTF-8).
+
+    Date-times stay the file's ISO 8601 text, offset and all: parsed, a column mixing offsets would
+    become UTC, which a chunk of the file (`read_vector_chunks`) cannot know.
+    """
     with _layer_errors(path, layer, encoding):
-        frame = pyogrio.read_dataframe(source, layer=layer, encoding=encoding, use_arrow=True)
+        frame = pyogrio.read_dataframe(
+            source, layer=layer, encoding=encoding, use_arrow=True, datetime_as_string=True
+        )
         _check_text(frame)
         return frame
 

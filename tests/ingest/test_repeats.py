@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pytest
 
-from gridmap.ingest.repeats import CodesSeen
+from gridmap.ingest import repeats
+from gridmap.ingest.repeats import CodesSeen, text_hashes
 from gridmap.texts import Message
 
 
@@ -39,7 +39,8 @@ def _found(codes: list[str | None], size: int) -> list[tuple[int, int]]:
 def _codes(n: int, seed: int) -> list[str | None]:
     rng = np.random.default_rng(seed)
     values = rng.integers(0, n * 2, n)  # about a fifth repeat
-    return [None if v % 97 == 0 else f"H{v:06d}" for v in values]
+    # Lengths vary (1 to 40 bytes), so chunks differ in their longest code.
+    return [None if v % 97 == 0 else f"H{v}" + "-" * int(v % 37) for v in values]
 
 
 @pytest.mark.parametrize("size", [7, 50, 1_000])
@@ -51,7 +52,16 @@ def test_repeats_name_the_first_row_in_the_file(size: int) -> None:
 
 def test_a_shared_hash_is_not_a_repeat(monkeypatch: pytest.MonkeyPatch) -> None:
     # Every code hashes alike: each row is a candidate, and the text alone decides.
-    monkeypatch.setattr(pd.util, "hash_array", lambda values, **_: np.zeros(len(values), np.uint64))
+    monkeypatch.setattr(repeats, "text_hashes", lambda codes: np.zeros(len(codes), np.uint64))
     codes = _codes(300, seed=1)
     assert _found(codes, 40) == _expected(codes)
     assert _found(["a", "b", "c", "d"], 2) == []
+
+
+def test_text_hashes_read_the_bytes_of_each_value() -> None:
+    values = ["", "a", "ab", "abcdefgh", "abcdefgh\x00", "abcdefghi", None, "abcdefgh", "x" * 70, "x" * 71]
+    codes = pa.array(values, pa.large_string())
+    hashes = text_hashes(codes)
+    assert hashes[3] == hashes[7] and hashes[6] == 0
+    assert len(set(hashes[[0, 1, 2, 3, 4, 5, 8, 9]].tolist())) == 8  # lengths are hashed too
+    assert (text_hashes(codes.slice(2, 5)) == hashes[2:7]).all()
