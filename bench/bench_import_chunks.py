@@ -21,12 +21,15 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
+import sys
+import uuid
 from pathlib import Path
 
 import psycopg
 import pyogrio
 
-from bench.bench_import_bounded import ADMIN_URL, _empty_households, _postgis, template
+from bench.bench_import_bounded import ADMIN_URL, _empty_households
 from bench.common import WORK, run_cli, table, write_section
 
 
@@ -42,6 +45,33 @@ def source(city: Path, rows: int) -> Path:
     return path
 
 
+_PARENTS = """
+import sys, pyogrio
+from gridmap.frames import conform
+from gridmap.stores import open_store
+def layer(name):
+    frame = pyogrio.read_dataframe(sys.argv[1], layer=name, use_arrow=True)
+    return conform(name, frame.drop(columns=[c for c in ("revision",) if c in frame.columns]))
+with open_store(sys.argv[2]) as store:
+    store.replace_many({n: layer(n) for n in ("streets", "communities", "grids", "buildings")})
+"""
+
+
+def targets(city: Path, root: str | None, label: str, admin_url: str) -> tuple[Path, str, str]:
+    """A GeoPackage template and a PostGIS database holding the city's parent layers, each made by the
+    code under test (an older checkout does not open a store of newer migrations)."""
+    gpkg = WORK / f"import_chunks_{label}.gpkg"
+    gpkg.unlink(missing_ok=True)
+    name = f"gridmap_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    host = admin_url.split("://", 1)[1].rsplit("/", 1)[0]
+    url = f"postgresql+psycopg://{host}/{name}"
+    for store in (str(gpkg), url):
+        subprocess.run([sys.executable, "-c", _PARENTS, str(city.resolve()), store], cwd=root, check=True)
+    return gpkg, name, url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--city", type=Path, default=WORK / "city200.gpkg")
@@ -52,21 +82,22 @@ def main() -> None:
     parser.add_argument("--admin-url", default=ADMIN_URL)
     args = parser.parse_args()
     file = source(args.city, args.rows)
-    gpkg_template = template(args.city)
-    name, url = _postgis(args.admin_url, args.city)
+    roots = {"whole": str(args.whole), "start": str(args.start), "after": None}
+    made = {key: targets(args.city, root, key, args.admin_url) for key, root in roots.items()}
     chunks = [int(c) for c in args.chunks.split(",")]
-    runs = [("whole file (before chunked imports)", str(args.whole), 10**9)]
+    runs = [("whole file (before chunked imports)", "whole", 10**9)]
     for size in chunks:
-        runs += [(f"chunks of {size:,}: before this change", str(args.start), size)]
-        runs += [(f"chunks of {size:,}: after", None, size)]
+        runs += [(f"chunks of {size:,}: before this change", "start", size)]
+        runs += [(f"chunks of {size:,}: after", "after", size)]
     rows: list[list[object]] = []
     loads: list[float] = []
     try:
         for kind in ("postgis", "gpkg"):
-            for label, root, size in runs:
+            for label, key, size in runs:
+                gpkg, name, url = made[key]
                 if kind == "gpkg":
                     target = str(WORK / "import_chunks.gpkg")
-                    shutil.copyfile(gpkg_template, target)
+                    shutil.copyfile(gpkg, target)
                 else:
                     _empty_households(args.admin_url, name)
                     target = url
@@ -74,14 +105,16 @@ def main() -> None:
                 if size < 10**9:
                     command += ["--chunk-rows", str(size)]
                 loads.append(os.getloadavg()[0])
-                wall, cpu, peak = run_cli(command, source=root)
+                wall, cpu, peak = run_cli(command, source=roots[key])
                 loads.append(os.getloadavg()[0])
                 store = "GeoPackage" if kind == "gpkg" else "PostGIS"
                 print(f"{store} {label}: {wall:.0f} s, {cpu:.1f} s CPU, peak {peak:,.0f} MiB", flush=True)
                 rows.append([store, label, f"{cpu:.1f}", f"{peak:,.0f}", f"{wall:.0f}"])
     finally:
-        with psycopg.connect(args.admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for gpkg, name, _url in made.values():
+            with psycopg.connect(args.admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            gpkg.unlink(missing_ok=True)
         (WORK / "import_chunks.gpkg").unlink(missing_ok=True)
     body = (
         f"`gridmap import households FILE --yes [--chunk-rows N]` of the scale-200 city's first "
