@@ -130,14 +130,18 @@ def main() -> None:
     parser.add_argument("--sizes", default="5m,10m")
     parser.add_argument("--stores", default="gpkg,postgis")
     parser.add_argument(
-        "--before-10m", default="gpkg", help="stores measured before at 10M (about 11 GiB each)"
+        "--before-10m", default="gpkg", help="stores measured before at 10M (about 11 GiB each; '' for none)"
     )
+    parser.add_argument("--section", default="import-bounded", help="the RESULTS.md section written")
     parser.add_argument("--admin-url", default=ADMIN_URL)
     args = parser.parse_args()
     city: Path = args.city
     stores = args.stores.split(",")
     gpkg_template = template(city)
-    databases = {label: _postgis(args.admin_url, city) for label in LABELS if "postgis" in stores}
+    sizes = args.sizes.split(",")
+    before_10m = [kind for kind in args.before_10m.split(",") if kind in stores]
+    wanted = set(LABELS) if "5m" in sizes or "postgis" in before_10m else {"after"}
+    databases = {label: _postgis(args.admin_url, city) for label in wanted if "postgis" in stores}
     runs: dict[str, dict[str, Any]] = json.loads(RUNS.read_text()) if RUNS.exists() else {}
     roots = {"before": str(args.baseline), "after": None}
     sources = {"5m": city, "10m": WORK / "households_10m.gpkg"}
@@ -177,25 +181,25 @@ def main() -> None:
             # 5M: every store before and after at once (the peaks are each process's own), while
             # the 10M source is made; then 10M after (and before where asked) at once.
             jobs: list[Future[object]] = [
-                pool.submit(one, "5m", kind, label) for kind in stores for label in LABELS
+                pool.submit(one, "5m", kind, label) for kind in stores for label in LABELS if "5m" in sizes
             ]
-            if "10m" in args.sizes:
+            if "10m" in sizes:
                 jobs.append(pool.submit(ten_million, city, sources["10m"]))
             for job in jobs:
                 job.result()
-            if "10m" in args.sizes:
+            if "10m" in sizes:
                 later = [("after", kind) for kind in stores]
-                later += [("before", kind) for kind in args.before_10m.split(",") if kind in stores]
+                later += [("before", kind) for kind in before_10m]
                 for job in [pool.submit(one, "10m", kind, label) for label, kind in later]:
                     job.result()
     finally:
         for name, _url in databases.values():
             with psycopg.connect(args.admin_url, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        report(runs)
+        report(runs, args.section)
 
 
-def report(runs: dict[str, dict[str, Any]]) -> None:
+def report(runs: dict[str, dict[str, Any]], section: str) -> None:
     """The section of every size and store measured so far (sessions may measure them apart)."""
     rows: list[list[object]] = []
     loads: list[float] = []
@@ -241,7 +245,7 @@ def report(runs: dict[str, dict[str, Any]]) -> None:
     )
     print(body)
     if rows:
-        write_section("import-bounded", body)
+        write_section(section, body)
 
 
 if __name__ == "__main__":

@@ -42,8 +42,10 @@ from gridmap.ingest.geometry import (
     from_columns,
     has_geometry_columns,
 )
-from gridmap.ingest.readers import Source, VectorRows, read_source, read_vector_slice, vector_rows
+from gridmap.ingest.memory import give_back
+from gridmap.ingest.readers import Source, VectorRows, read_source, read_vector_chunks, vector_rows
 from gridmap.ingest.rejects import ROW, rejected_rows
+from gridmap.ingest.repeats import CodesSeen
 from gridmap.ingest.spool import Spool
 from gridmap.ingest.spreadsheet import mangled_columns
 from gridmap.ingest.values import TEXT, read_fields
@@ -592,8 +594,8 @@ class _FirstPass:
     kept: int = 0
     rejected: list[pd.DataFrame] = field(default_factory=list)
     refused_rows: list[npt.NDArray[np.int64]] = field(default_factory=list)
-    codes: list[pa.Array] = field(default_factory=list)
-    """Every row's code, chunk by chunk (null where a row has none)."""
+    codes: CodesSeen = field(default_factory=CodesSeen)
+    """Every row's code, chunk by chunk, for repeats across chunks and the codes a replace removes."""
     changes: list[ChangeSet] = field(default_factory=list)
 
 
@@ -614,9 +616,10 @@ def _import_chunked(
     say = options.progress or _quiet
 
     def chunks() -> Iterator[tuple[int, Source]]:
-        for start in range(0, slices.rows, size):
-            say(f"reading rows {start + 1:,}–{min(start + size, slices.rows):,} of {slices.rows:,}")
-            yield start, read_vector_slice(slices, spec, start, size, encoding=options.encoding)
+        for start, source in read_vector_chunks(slices, size, encoding=options.encoding):
+            end = start + len(source.table)
+            say(f"read rows {start + 1:,}–{end:,} of {slices.rows:,}")
+            yield start, source
 
     with Spool(spec) as spool:
         return _written(store, spec, slices, size, options, started, chunks(), spool)
@@ -644,7 +647,7 @@ def _written(
         raise ValidationError(path, [Problem(None, None, Message("import.every_row", n=slices.rows))])
     say("comparing with the store")
     refused = np.concatenate(seen.refused_rows) if seen.refused_rows else np.empty(0, np.int64)
-    every = pa.chunked_array(seen.codes, pa.large_string())
+    every = pa.chunked_array(seen.codes.chunks, pa.large_string())
     kept = np.ones(len(every), dtype=bool)
     kept[refused - 1] = False
     changes = merged_change_sets(spec.name, seen.changes, stored, every.filter(pa.array(kept)))
@@ -687,6 +690,7 @@ def _written(
                 options.check(derived)
             say(f"writing chunk {number + 1:,} of {-(-slices.rows // size):,}")
             yield derived
+            give_back()
 
     report.written = store.replace_chunks(spec.name, frames())
     report.seconds = time.perf_counter() - started
@@ -708,56 +712,74 @@ def _first_pass(
         if seen is None:
             mapping = map_columns(spec, source.table.columns, tabular=source.tabular, ignore=options.ignore)
             declared = _declared_crs(source, options.crs)
-            seen = _FirstPass(source, mapping, declared, _context(store, spec, declared, None), spool)
-        found = _check_rows(
-            spec,
-            source,
-            seen.mapping,
-            seen.declared,
-            fix=options.fix,
-            context=seen.context,
-            store=store,
-            offset=start,
-        )
-        codes = _code_array(found.values)
-        local = found.problems + _repeats(codes, seen.codes, start)
-        local = sorted(_with_codes(local, found.values), key=_problem_order(spec))
-        rows = [p for p in local if p.row is not None]
-        if start == 0:
-            seen.problems += [p for p in local if p.row is None]
-        seen.problems += [_shifted(p, start) for p in rows]
-        seen.codes.append(codes)
-        keep = np.ones(len(found.values), dtype=bool)
-        if rows and options.skip_invalid:
-            refused = rejected_rows(source.table, rows)
-            keep[refused[ROW].to_numpy() - 1] = False
-            seen.refused_rows.append(refused[ROW].to_numpy(dtype=np.int64) + start)
-            refused[ROW] += start
-            seen.rejected.append(refused)
-        seen.repaired += [
-            _shifted(p, start)
-            for p in found.repaired
-            if (p.row is None and start == 0) or (p.row is not None and keep[p.row - 1])
-        ]
-        seen.placed += found.placed
-        seen.kept += int(keep.sum())
-        if seen.problems and not options.skip_invalid:
-            continue  # the import is refused: only the rest of its problems are still wanted
-        frame = _canonical(spec, found.values, found.geoms, keep)
-        spool.add(frame)
-        current = _stored_rows(store, spec, frame, stored)
-        seen.changes.append(
-            change_set(spec.name, current, frame, "replace", provided=seen.mapping.fields.keys())
-        )
+            context = _context(store, spec, declared, None)
+            # What the report says of the file, without the first chunk's rows.
+            named = replace(source, table=source.table.iloc[:0], geometry=None)
+            seen = _FirstPass(named, mapping, declared, context, spool)
+        _take_chunk(seen, store, spec, options, stored, start, source)
+        del source  # the chunk goes before the next is read, and its pages back to the system
+        give_back()
     if seen is None:
         raise ValidationError(str(slices.path), [Problem(None, None, Message("import.no_rows"))])
     return seen
 
 
+def _take_chunk(
+    seen: _FirstPass,
+    store: Store,
+    spec: Layer,
+    options: _Options,
+    stored: pa.Array,
+    start: int,
+    source: Source,
+) -> None:
+    """One chunk of the first pass: its problems and codes kept, its checked rows spooled while the file
+    is still acceptable, its change set against the stored rows of its codes."""
+    found = _check_rows(
+        spec,
+        source,
+        seen.mapping,
+        seen.declared,
+        fix=options.fix,
+        context=seen.context,
+        store=store,
+        offset=start,
+    )
+    codes = _code_array(found.values)
+    local = found.problems + seen.codes.add(codes, start)
+    local = sorted(_with_codes(local, found.values), key=_problem_order(spec))
+    rows = [p for p in local if p.row is not None]
+    if start == 0:
+        seen.problems += [p for p in local if p.row is None]
+    seen.problems += [_shifted(p, start) for p in rows]
+    keep = np.ones(len(found.values), dtype=bool)
+    if rows and options.skip_invalid:
+        refused = rejected_rows(source.table, rows)
+        keep[refused[ROW].to_numpy() - 1] = False
+        seen.refused_rows.append(refused[ROW].to_numpy(dtype=np.int64) + start)
+        refused[ROW] += start
+        seen.rejected.append(refused)
+    seen.repaired += [
+        _shifted(p, start)
+        for p in found.repaired
+        if (p.row is None and start == 0) or (p.row is not None and keep[p.row - 1])
+    ]
+    seen.placed += found.placed
+    seen.kept += int(keep.sum())
+    if seen.problems and not options.skip_invalid:
+        return  # the import is refused: only the rest of its problems are still wanted
+    frame = _canonical(spec, found.values, found.geoms, keep)
+    seen.spool.add(frame)
+    current = _stored_rows(store, spec, frame, stored)
+    seen.changes.append(change_set(spec.name, current, frame, "replace", provided=seen.mapping.fields.keys()))
+
+
 def _stored_rows(store: Store, spec: Layer, frame: gpd.GeoDataFrame, stored: pa.Array) -> gpd.GeoDataFrame:
     """The stored rows of the chunk's codes, read only for the codes the layer holds (none when empty)."""
+    if not len(stored):
+        return empty_frame(spec)
     codes = pa.array(frame["code"].astype(str).to_numpy(dtype=object), pa.large_string())
-    held = codes.filter(pc.is_in(codes, value_set=stored)) if len(stored) else codes[:0]
+    held = codes.filter(pc.is_in(codes, value_set=stored))
     return store.read(spec.name, codes=held.to_pylist()) if len(held) else empty_frame(spec)
 
 
@@ -772,41 +794,3 @@ def _code_array(values: pd.DataFrame) -> pa.Array:
         return pa.nulls(len(values), pa.large_string())
     codes = values["code"]
     return pa.array(codes.astype(object).where(codes.notna(), None).to_numpy(), pa.large_string())
-
-
-def _repeats(codes: pa.Array, earlier: list[pa.Array], offset: int) -> list[Problem]:
-    """Each repeat in a chunk of a code already met, in an earlier chunk or earlier in it, naming the row
-    it first appeared in (rows numbered in the chunk; the first row in the file).
-
-    Earlier chunks are looked up one at a time: only one chunk's hash table is ever built, and the
-    codes are never copied into one array.
-    """
-    n = len(codes)
-    first_before = np.full(n, -1, dtype=np.int64)
-    start = 0
-    for chunk in earlier:
-        open_rows = first_before < 0
-        if open_rows.any():
-            at = pc.index_in(codes, value_set=chunk).fill_null(-1).to_numpy(zero_copy_only=False)
-            found = open_rows & (np.asarray(at) >= 0)
-            first_before[found] = np.asarray(at)[found] + start
-        start += len(chunk)
-    values = codes.to_numpy(zero_copy_only=False)
-    series = pd.Series(values, dtype=object)
-    present = series.notna().to_numpy()
-    within = series.duplicated(keep="first").to_numpy() & present
-    repeated = present & ((first_before >= 0) | within)
-    if not repeated.any():
-        return []
-    first_here: dict[object, int] = (
-        pd.Series(np.arange(n), index=values).groupby(level=0).min().to_dict() if within.any() else {}
-    )
-    problems = []
-    for i in np.flatnonzero(repeated).tolist():
-        code = values[i]
-        earlier_row = int(first_before[i])
-        first = earlier_row + 1 if earlier_row >= 0 else offset + first_here[code] + 1
-        problems.append(
-            Problem(i + 1, "code", Message("import.duplicate", code=repr(code), first=first), str(code))
-        )
-    return problems

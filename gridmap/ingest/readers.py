@@ -13,9 +13,11 @@ import csv
 import io
 import json
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -24,6 +26,7 @@ import pyarrow.csv as pacsv
 import pyogrio
 import pyproj
 import shapely
+from pyogrio.raw import open_arrow
 
 from gridmap.catalogue import Layer
 from gridmap.errors import Problem, ValidationError
@@ -334,25 +337,74 @@ def vector_rows(
     return VectorRows(path, found.key, layer, count) if count >= 0 else None
 
 
-def read_vector_slice(
-    rows: VectorRows, target: Layer, start: int, count: int, *, encoding: str | None = None
-) -> Source:
-    """Features `start` to `start + count` (0-based) of the layer `vector_rows` found, as `read_source`
-    reads the whole of it."""
-    if encoding is not None:
-        encoding = _codec(rows.path, encoding)
-    source = _read_vector(rows.path, rows.format, target, rows.layer, encoding, window=(start, count))
-    source.table.columns = _unique_names(source.table.columns)
-    return source
+def read_vector_chunks(
+    rows: VectorRows, size: int, *, encoding: str | None = None
+) -> Iterator[tuple[int, Source]]:
+    """The layer `vector_rows` found, `size` features at a time (the last chunk shorter), each with the
+    0-based position of its first feature, as `read_source` reads the whole of it.
+
+    One reader streams the layer from its first feature to its last: a chunk far into the file costs
+    what the first does (a window read would step over every feature before it again).
+    """
+    used = _codec(rows.path, encoding) if encoding is not None else None
+    # As `_read_vector`: only a Shapefile's text is decoded as told (`vector_rows` took no guess).
+    told = used if rows.format == "shp" else None
+    named = "per .cpg" if rows.format == "shp" and used is None else used
+    where = _layer_locations(rows.path)[rows.layer]
+    sidecar = _read_sidecar(rows.path, where.sidecar)
+    start = 0
+    with (
+        _layer_errors(rows.path, rows.layer, told),
+        open_arrow(
+            where.source,
+            layer=rows.layer,
+            encoding=told,
+            batch_size=size,
+            use_pyarrow=True,
+            datetime_as_string=True,
+        ) as (meta, reader),
+    ):
+        for table in _rebatched(reader, size):
+            frame = _arrow_frame(meta, table)
+            _check_text(frame)
+            source = _as_source(rows.path, rows.format, frame, rows.layer, named, sidecar)
+            source.table.columns = _unique_names(source.table.columns)
+            yield start, source
+            start += len(frame)
+
+
+def _rebatched(reader: pa.RecordBatchReader, size: int) -> Iterator[pa.Table]:
+    """The reader's batches regrouped into tables of exactly `size` rows (the last one shorter)."""
+    waiting: list[pa.RecordBatch] = []
+    count = 0
+    for batch in reader:
+        waiting.append(batch)
+        count += len(batch)
+        while count >= size:
+            table = pa.Table.from_batches(waiting, schema=reader.schema)
+            yield table.slice(0, size).combine_chunks()
+            rest = table.slice(size)
+            waiting, count = rest.combine_chunks().to_batches(), len(rest)
+    if count:
+        yield pa.Table.from_batches(waiting, schema=reader.schema).combine_chunks()
+
+
+def _arrow_frame(meta: dict[str, Any], table: pa.Table) -> pd.DataFrame:
+    """A table read from GDAL's Arrow stream as `pyogrio.read_dataframe` makes it: JSON fields decoded,
+    geometry from WKB (date-times stay text, as `_read_layer` reads them)."""
+    frame = table.to_pandas()
+    for subtype, column in zip(meta["ogr_subtypes"], meta["fields"], strict=True):
+        if subtype == "OFSTJSON" and pd.api.types.infer_dtype(frame[column]) == "string":
+            frame[column] = frame[column].map(json.loads, na_action="ignore")
+    geometry = meta["geometry_name"] or "wkb_geometry"
+    if geometry not in frame.columns:
+        return frame
+    wkb = pa.array(frame.pop(geometry).array).to_numpy(zero_copy_only=False)
+    return gpd.GeoDataFrame(frame, geometry=shapely.from_wkb(wkb), crs=meta["crs"])
 
 
 def _read_vector(
-    path: Path,
-    fmt: Format,
-    target: Layer,
-    source_layer: str | None,
-    encoding: str | None,
-    window: tuple[int, int] | None = None,
+    path: Path, fmt: Format, target: Layer, source_layer: str | None, encoding: str | None
 ) -> Source:
     locations = _layer_locations(path)
     if not locations:
@@ -361,24 +413,30 @@ def _read_vector(
     where = locations[layer]
     used: str | None = encoding
     if fmt != "shp":
-        frame = _read_layer(path, where.source, layer, None, window)
+        frame = _read_layer(path, where.source, layer, None)
     elif encoding is not None:
         try:
-            frame = _read_layer(path, where.source, layer, encoding, window)
+            frame = _read_layer(path, where.source, layer, encoding)
         except _NotUTF8:
             raise _file_error(path, Message("read.shp_not_utf8")) from None
     elif where.cpg:
         used = "per .cpg"
-        frame = _read_layer(path, where.source, layer, None, window)
+        frame = _read_layer(path, where.source, layer, None)
     else:
         # No .cpg: GDAL would assume Latin-1; Chinese files are UTF-8 or GBK, and only UTF-8 can fail.
         try:
             used = "utf-8"
-            frame = _read_layer(path, where.source, layer, "utf-8", window)
+            frame = _read_layer(path, where.source, layer, "utf-8")
         except _NotUTF8:
             used = "gbk (detected, no .cpg)"
-            frame = _read_layer(path, where.source, layer, GBK, window)
-    sidecar = _read_sidecar(path, where.sidecar)
+            frame = _read_layer(path, where.source, layer, GBK)
+    return _as_source(path, fmt, frame, layer, used, _read_sidecar(path, where.sidecar))
+
+
+def _as_source(
+    path: Path, fmt: Format, frame: pd.DataFrame, layer: str, used: str | None, sidecar: _Sidecar
+) -> Source:
+    """A layer's frame (or a chunk of it) as a Source: full names given back, attributes apart."""
     renamed = {short: full for short, full in sidecar.fields.items() if short in frame.columns}
     frame = frame.rename(columns=renamed)
     if not isinstance(frame, gpd.GeoDataFrame):
@@ -477,18 +535,25 @@ def _layer_locations(path: Path) -> dict[str, _Location]:
     }
 
 
-def _read_layer(
-    path: Path, source: str, layer: str, encoding: str | None, window: tuple[int, int] | None = None
-) -> gpd.GeoDataFrame:
-    """One layer (or the `window` of (first, count) features of it); text that does not decode is one
-    clear error (or `_NotUTF8` while guessing UTF-8)."""
-    first, count = window if window is not None else (0, None)
-    try:
+def _read_layer(path: Path, source: str, layer: str, encoding: str | None) -> gpd.GeoDataFrame:
+    """One layer; text that does not decode is one clear error (or `_NotUTF8` while guessing UTF-8).
+
+    Date-times stay the file's ISO 8601 text, offset and all: parsed, a column mixing offsets would
+    become UTC, which a chunk of the file (`read_vector_chunks`) cannot know.
+    """
+    with _layer_errors(path, layer, encoding):
         frame = pyogrio.read_dataframe(
-            source, layer=layer, encoding=encoding, use_arrow=True, skip_features=first, max_features=count
+            source, layer=layer, encoding=encoding, use_arrow=True, datetime_as_string=True
         )
         _check_text(frame)
         return frame
+
+
+@contextmanager
+def _layer_errors(path: Path, layer: str, encoding: str | None) -> Iterator[None]:
+    """GDAL's, GEOS's and Arrow's failures while reading a layer as the file's own clear errors."""
+    try:
+        yield
     except shapely.errors.GEOSException as exc:  # e.g. an unclosed ring, a ring of 2 points
         raise ValidationError(
             str(path), [Problem(None, "geometry", Message("read.invalid_geometry", why=str(exc)))]
