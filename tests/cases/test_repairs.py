@@ -9,10 +9,12 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import pytest
+from shapely.geometry import Point
 
 from gridmap.cases.desk import CaseDesk, CaseReport
-from gridmap.cases.repairs import REPAIR_CATEGORY, SYSTEM, sync_repairs
+from gridmap.cases.repairs import REPAIR_CATEGORY, SYSTEM, orphaned_households, sync_repairs
 from gridmap.cases.statistics import case_statistics
 from gridmap.serving import Builder, Documents, Shelf
 from gridmap.stores import Store
@@ -119,3 +121,31 @@ def test_household_hours_without_coverage_per_grid(desk: CaseDesk, clock: Clock)
     assert departments[column].sum() == 10.0
     sheets = dict(desk.workbook_sheets())
     assert sheets["案件统计-网格"]["无广播覆盖户时(户·小时)"].tolist() == [10.0, 6.0]
+
+
+def test_orphaned_households_count_only_the_homes_no_working_speaker_reaches() -> None:
+    """On a metre grid (UTM 50N): B1 (100 m) covers the homes at 0, 50 and 99 m east; a working W
+    covers the one at 50 m; B2 (10 m, far off) covers nothing; B3 (30 m, 1 km east) has two homes
+    within its range and one just past it."""
+    crs = "EPSG:32650"
+    speakers = gpd.GeoDataFrame(
+        {
+            "code": ["B1", "W", "B2", "B3"],
+            "status": ["broken", "working", "broken", "broken"],
+            "radius_m": [100.0, 20.0, 10.0, 30.0],
+        },
+        geometry=[
+            Point(500_000, 4_400_000),
+            Point(500_050, 4_400_000),
+            Point(510_000, 4_400_000),
+            Point(501_000, 4_400_000),
+        ],
+        crs=crs,
+    )
+    homes = [(0, 0), (50, 0), (99, 0), (101, 0), (1000, 29), (1000, -29), (1031, 0)]
+    households = gpd.GeoDataFrame(
+        {"code": [f"H{i}" for i in range(len(homes))]},
+        geometry=[Point(500_000 + x, 4_400_000 + y) for x, y in homes],
+        crs=crs,
+    )
+    assert orphaned_households(speakers, households) == {"B1": 2, "B2": 0, "B3": 2}
