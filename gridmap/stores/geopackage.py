@@ -157,14 +157,8 @@ class GeoPackageStore(PreparingStore):
         if not self.path.parent.is_dir():
             raise StoreError(f"cannot create store {self.url}: directory {self.path.parent} does not exist")
         self._remove_stale_copies()
-        missing = self._missing_tables()
-        if missing:
-            with self._aside() as tmp:
-                for name in missing:
-                    if name != META:
-                        _write_layer(tmp, name, empty_frame(name))
-                with _sqlite(tmp) as conn:
-                    _initialise(conn)
+        if self._missing_tables():
+            self._create()
         with _sqlite(self.path, readonly=True) as conn:
             ready = _schema_ready(conn)
         if not ready:
@@ -746,11 +740,20 @@ class GeoPackageStore(PreparingStore):
         table = pd.DataFrame(rows, columns=[*names, "geometry", "valid_to", "current", "superseded"])
         return _in_force(spec, table)
 
-    @contextmanager
-    def _aside(self) -> Iterator[Path]:
-        """A private copy of the store to change; renamed over the store only if the block succeeds."""
+    def _create(self) -> None:
+        """Make the layers and tables the file lacks (all of them for a new file) in a private copy,
+        renamed over the store only if every one was made.
+
+        Openers can race for a new file (two API workers starting at once): the tables are looked
+        for again under the directory lock, so only the first opener makes them. A file another
+        opener completed is never renamed over, which would pair its live connections' write-ahead
+        log with another file.
+        """
         directory = self.path.parent
         with _locked(directory):
+            missing = self._missing_tables()
+            if not missing:
+                return
             fd, name = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".tmp.gpkg", dir=directory)
             os.close(fd)
             tmp = Path(name)
@@ -761,7 +764,11 @@ class GeoPackageStore(PreparingStore):
                     shutil.copymode(self.path, tmp)
                 else:
                     tmp.unlink()  # GDAL creates the new file itself
-                yield tmp
+                for layer in missing:
+                    if layer != META:
+                        _write_layer(tmp, layer, empty_frame(layer))
+                with _sqlite(tmp) as conn:
+                    _initialise(conn)
                 _fsync(tmp)
                 os.replace(tmp, self.path)
                 _fsync(directory)

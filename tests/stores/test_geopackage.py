@@ -285,3 +285,33 @@ def test_point_reads_pages_and_what_a_write_decides_on_never_go_through_gdal(
     # SQLite compares text up to a NUL; a code with one is another code.
     assert gpkg.read("households", codes=["H1\x00"]).empty
     assert gpkg.query("households", codes=["H1\x00"]).frame.empty
+
+
+def test_openers_racing_for_a_new_file_make_it_once(tmp_path: Path) -> None:
+    """Four threads open one new GeoPackage at once (as API workers starting together): one makes
+    it, the others find it made; none renames a copy over a file whose connections are live (the
+    write-ahead log of one file paired with another reads as a malformed database)."""
+    path = tmp_path / "new.gpkg"
+    barrier = threading.Barrier(4)
+    seen: list[int] = []
+    errors: list[BaseException] = []
+
+    def open_and_write(writer: int) -> None:
+        try:
+            barrier.wait()
+            store = GeoPackageStore(path)
+            seen.append(os.stat(path).st_ino)
+            store.upsert("speakers", sample_layers()["speakers"].iloc[[0]].assign(code=f"K{writer}"))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_and_write, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(set(seen)) == 1 and os.stat(path).st_ino == seen[0]
+    assert sorted(GeoPackageStore(path).read("speakers")["code"]) == ["K0", "K1", "K2", "K3"]
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
