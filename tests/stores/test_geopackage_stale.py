@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gridmap.stores.geopackage import GeoPackageStore
+from gridmap.stores.geopackage import GeoPackageStore, _locked
 
 # Edits are made in place; the one write that still builds a copy beside the store is its creation.
 WRITER = textwrap.dedent(
@@ -65,8 +65,9 @@ def test_copy_left_by_a_killed_writer_is_removed_on_open(tmp_path: Path) -> None
 
 def test_a_copy_in_use_by_a_live_writer_is_left_alone(tmp_path: Path) -> None:
     path = tmp_path / "store.gpkg"
-    store = GeoPackageStore(path)
-    with store._aside() as copy:  # a writer at work: it holds the directory lock
-        assert copy.exists()
+    GeoPackageStore(path).close()
+    copy = tmp_path / ".store.a1b2c3d4.tmp.gpkg"  # named as a writer names its private copy
+    with _locked(tmp_path):  # a writer at work: it holds the directory lock while its copy exists
+        copy.write_bytes(b"being written")
         GeoPackageStore(path).close()
         assert copy.exists()
