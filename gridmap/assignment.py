@@ -28,7 +28,9 @@ overwriting, which leaves the smallest covering code on every point.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from typing import Self
 
 import geopandas as gpd
 import numpy as np
@@ -56,25 +58,38 @@ _SMALL_QUERY = 256
 """Below this many points, one STRtree query beats the per-grid sweep."""
 
 
-class GridLocator:
+class _Locator(ABC):
+    """An index over one layer's polygons, built from its frame or from arrays of codes and WGS84
+    geometries (`of`: the GeoPackage's settle has no frame); subclasses build it in `_index`."""
+
+    LAYER = ""
+
+    def __init__(self, frame: gpd.GeoDataFrame) -> None:
+        _require_wgs84(frame, self.LAYER)
+        self._index(
+            frame["code"].astype(str).to_numpy(dtype=object), np.asarray(frame.geometry.values, dtype=object)
+        )
+
+    @classmethod
+    def of(cls, codes: npt.NDArray[np.object_], geoms: npt.NDArray[np.object_]) -> Self:
+        """A locator over features given as arrays of codes and WGS84 geometries (no frame needed)."""
+        locator = cls.__new__(cls)
+        locator._index(np.asarray(codes, dtype=object), np.asarray(geoms, dtype=object))
+        return locator
+
+    @abstractmethod
+    def _index(self, codes: npt.NDArray[np.object_], geoms: npt.NDArray[np.object_]) -> None:
+        """Build the index over `codes` and their geometries."""
+
+
+class GridLocator(_Locator):
     """A point-in-grid index over one grids frame, built once and queried many times.
 
     The API's point lookup and `assign` share it, so both give the same answer
     on shared edges.
     """
 
-    def __init__(self, grids: gpd.GeoDataFrame) -> None:
-        _require_wgs84(grids, "grids")
-        self._index(
-            grids["code"].astype(str).to_numpy(dtype=object), np.asarray(grids.geometry.values, dtype=object)
-        )
-
-    @classmethod
-    def of(cls, codes: npt.NDArray[np.object_], geoms: npt.NDArray[np.object_]) -> GridLocator:
-        """A locator over grids given as arrays of codes and WGS84 geometries (no frame needed)."""
-        locator = cls.__new__(cls)
-        locator._index(np.asarray(codes, dtype=object), np.asarray(geoms, dtype=object))
-        return locator
+    LAYER = "grids"
 
     def _index(self, codes: npt.NDArray[np.object_], geoms: npt.NDArray[np.object_]) -> None:
         self.codes = codes
@@ -130,22 +145,10 @@ class GridLocator:
         return out
 
 
-class BuildingLocator:
+class BuildingLocator(_Locator):
     """Which registered building contains each point (interior or boundary; the smallest code on overlaps)."""
 
-    def __init__(self, buildings: gpd.GeoDataFrame) -> None:
-        _require_wgs84(buildings, "buildings")
-        self._index(
-            buildings["code"].astype(str).to_numpy(dtype=object),
-            np.asarray(buildings.geometry.values, dtype=object),
-        )
-
-    @classmethod
-    def of(cls, codes: npt.NDArray[np.object_], geoms: npt.NDArray[np.object_]) -> BuildingLocator:
-        """A locator over buildings given as arrays of codes and WGS84 geometries (no frame needed)."""
-        locator = cls.__new__(cls)
-        locator._index(np.asarray(codes, dtype=object), np.asarray(geoms, dtype=object))
-        return locator
+    LAYER = "buildings"
 
     def _index(self, codes: npt.NDArray[np.object_], geoms: npt.NDArray[np.object_]) -> None:
         present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
