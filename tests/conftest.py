@@ -17,6 +17,7 @@ import pytest
 
 from gridmap.sample import load_sample
 from gridmap.stores import Store, open_store
+from tests.stored import emptied, empty_geopackage
 
 # People read gridmap in Chinese by default; the suite's assertions on messages read the English
 # (tests/test_texts.py and tests/cli/test_language.py check the Chinese default, unsetting this).
@@ -163,27 +164,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The URL of an empty store of each kind: a new GeoPackage file, or the session's PostGIS."""
     if request.param == "gpkg":
-        return str(tmp_path / "store.gpkg")
+        return empty_geopackage(tmp_path / "store.gpkg")
     url: str = request.getfixturevalue("postgis_url")
     return emptied(url)
-
-
-def emptied(url: str) -> str:
-    """The session's PostGIS database migrated and emptied, history and cases included: a test's
-    codes must not meet an earlier test's retired boundaries or cases."""
-    with open_store(url):  # migrated
-        pass
-    # Every table the migrations made, but their own bookkeeping.
-    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
-        tables = [
-            row[0]
-            for row in conn.execute(
-                "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public'"
-                " AND tablename NOT IN ('spatial_ref_sys', 'gridmap_alembic_version', 'gridmap_meta')"
-            )
-        ]
-        conn.execute(f"TRUNCATE {', '.join(tables)}")
-    return url
 
 
 @pytest.fixture

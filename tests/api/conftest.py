@@ -22,6 +22,7 @@ from api.settings import ApiSettings
 from gridmap.frames import WGS84, conform
 from gridmap.stores import Store, open_store
 from tests.conftest import fresh_postgis_database
+from tests.stored import prefilled
 
 VIEWER = "viewer-token-0123456789"
 EDITOR_C1 = "editor-c1-token-0123456789"
@@ -154,7 +155,7 @@ def district() -> dict[str, gpd.GeoDataFrame]:
 @pytest.fixture
 def loaded(store: Store) -> Store:
     """The `store` fixture (both kinds) holding the test district."""
-    store.replace_many(district())
+    prefilled(store.url, "api_district", district)
     return store
 
 

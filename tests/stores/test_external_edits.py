@@ -26,6 +26,7 @@ from gridmap.serving import LiveAnalysis
 from gridmap.stores import Store, open_store
 from gridmap.stores.constraints import all_constraints
 from tests.conftest import emptied
+from tests.stored import prefilled
 from tests.stores.conftest import sample_layers
 
 SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin") or sys.executable
@@ -100,8 +101,7 @@ def _sql(conn: psycopg.Connection, edit: Edit) -> None:
 @pytest.fixture
 def edited(store_url: str) -> tuple[Store, Writer]:
     """A store holding the sample layers, and a writer that is not gridmap."""
-    with open_store(store_url) as store:
-        store.replace_many(sample_layers())
+    prefilled(store_url, "stores_sample", sample_layers)
     writer = gdal_writer(store_url) if store_url.endswith(".gpkg") else sql_writer(store_url)
     return open_store(store_url), writer
 

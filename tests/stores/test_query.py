@@ -13,6 +13,7 @@ from gridmap.export import geojson_features, record_features
 from gridmap.frames import WGS84, conform
 from gridmap.stores import Store, query
 from gridmap.stores.query import PageRequest
+from tests.stored import prefilled
 from tests.stores.conftest import sample_layers
 
 # 30 households on a line of longitude 116.300 … 116.329 (one per 0.001°), every third a party
@@ -46,7 +47,7 @@ def _buildings() -> gpd.GeoDataFrame:
 
 @pytest.fixture
 def loaded(store: Store) -> Store:
-    store.replace_many({"households": _households(), "buildings": _buildings()})
+    prefilled(store.url, "query_pages", lambda: {"households": _households(), "buildings": _buildings()})
     return store
 
 
