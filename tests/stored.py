@@ -17,12 +17,11 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import geopandas as gpd
 import psycopg
 
-from gridmap.stores import open_store
+from gridmap.stores import Store, open_store
 
-Layers = Callable[[], dict[str, gpd.GeoDataFrame]]
+Fill = Callable[[Store], object]
 
 KEPT = ("spatial_ref_sys", "gridmap_alembic_version", "gridmap_meta")
 """PostGIS tables a test never starts without: PostGIS's own, and the store's bookkeeping."""
@@ -30,7 +29,7 @@ KEPT = ("spatial_ref_sys", "gridmap_alembic_version", "gridmap_meta")
 _TEMPLATES = Path(tempfile.mkdtemp(prefix="gridmap-test-templates-"))
 atexit.register(shutil.rmtree, _TEMPLATES, ignore_errors=True)
 _snapshots: dict[tuple[str, str], str] = {}
-"""(database URL, layers' name) -> the SQL that restores that snapshot."""
+"""(database URL, fill's name) -> the SQL that restores that snapshot."""
 
 
 def emptied(url: str) -> str:
@@ -43,17 +42,17 @@ def emptied(url: str) -> str:
     return url
 
 
-def prefilled(url: str, name: str, layers: Layers) -> str:
-    """The store at `url`, new or empty, holding `layers()` as `replace_many` writes them.
+def prefilled(url: str, name: str, fill: Fill) -> str:
+    """The store at `url`, new or empty, holding what `fill` writes into an empty store.
 
-    `name` names the set of layers (one template per name and process); the store may be open,
-    but nothing may be reading or writing it meanwhile.
+    `name` names the fill (one template per name and process); `fill` must write the same each
+    time. The store may be open, but nothing may be reading or writing it meanwhile.
     """
     if url.startswith("postgresql"):
         restore = _snapshots.get((url, name))
         if restore is None:
             with open_store(url) as store:
-                store.replace_many(layers())
+                fill(store)
             _snapshots[(url, name)] = _snapshot(url, name)
         else:
             with psycopg.connect(_libpq(url), autocommit=True) as conn:
@@ -63,7 +62,7 @@ def prefilled(url: str, name: str, layers: Layers) -> str:
     if not template.exists():
         made = template.with_suffix(".making.gpkg")
         with open_store(str(made)) as store:
-            store.replace_many(layers())
+            fill(store)
         with sqlite3.connect(made) as conn:  # the file alone holds every write
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         made.rename(template)

@@ -152,10 +152,14 @@ def district() -> dict[str, gpd.GeoDataFrame]:
     }
 
 
+def load_district(store: Store) -> None:
+    store.replace_many(district())
+
+
 @pytest.fixture
 def loaded(store: Store) -> Store:
     """The `store` fixture (both kinds) holding the test district."""
-    prefilled(store.url, "api_district", district)
+    prefilled(store.url, "api_district", load_district)
     return store
 
 

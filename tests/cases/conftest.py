@@ -20,7 +20,8 @@ from gridmap.lookup import LookupService
 from gridmap.privacy import Role
 from gridmap.stores import Store
 from gridmap.stores.cases import CASE_COLUMNS, EVENT_COLUMNS
-from tests.api.conftest import district
+from tests.api.conftest import load_district
+from tests.stored import prefilled
 
 START = dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.UTC)  # Tuesday 09:00 in Beijing
 ADDRESS_G1 = "武汉市武昌区幸福路88号3栋"
@@ -63,8 +64,7 @@ def clock() -> Clock:
 @pytest.fixture
 def desk(store: Store, clock: Clock) -> Iterator[CaseDesk]:
     """A desk over the district in each store kind, no cases yet."""
-    store.replace_many(district())
-    empty_book(store)
+    prefilled(store.url, "api_district", load_district)
     yield CaseDesk(store, LookupService(store), clock=clock)
 
 

@@ -22,6 +22,7 @@ from shapely.geometry import MultiPolygon, box
 
 from gridmap.party.register import Member, Organisation, Unit, save_member, save_org, save_unit
 from gridmap.stores import Store
+from tests.stored import prefilled
 
 SINCE = dt.date(2024, 1, 1)
 NAMES = ("王建国", "李秀英")
@@ -120,16 +121,10 @@ CHAIN = (
 def load_chain(store: Store, *, checked: bool = False) -> Store:
     """The district and its chain, written through the register's checks when `checked` (slower: each
     write reads what it checks), else straight into the registers."""
-    store.replace_many(district())
     if not checked:
-        store.party_book().replace(
-            {
-                "party_orgs": pd.DataFrame([{**asdict(o), "changed_by": "test"} for o in CHAIN]),
-                "party_members": pd.DataFrame([asdict(m) for m in MEMBERS]),
-                "party_units": pd.DataFrame([asdict(u) for u in UNITS]).astype({"tier": "Int64"}),
-            }
-        )
+        prefilled(store.url, "party_chain", _write_chain)
         return store
+    store.replace_many(district())
     for o in CHAIN:
         save_org(store, o, by="test")
     for m in MEMBERS:
@@ -137,6 +132,17 @@ def load_chain(store: Store, *, checked: bool = False) -> Store:
     for u in UNITS:
         save_unit(store, u, on=SINCE)
     return store
+
+
+def _write_chain(store: Store) -> None:
+    store.replace_many(district())
+    store.party_book().replace(
+        {
+            "party_orgs": pd.DataFrame([{**asdict(o), "changed_by": "test"} for o in CHAIN]),
+            "party_members": pd.DataFrame([asdict(m) for m in MEMBERS]),
+            "party_units": pd.DataFrame([asdict(u) for u in UNITS]).astype({"tier": "Int64"}),
+        }
+    )
 
 
 MEMBERS = (

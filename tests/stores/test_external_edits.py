@@ -101,7 +101,7 @@ def _sql(conn: psycopg.Connection, edit: Edit) -> None:
 @pytest.fixture
 def edited(store_url: str) -> tuple[Store, Writer]:
     """A store holding the sample layers, and a writer that is not gridmap."""
-    prefilled(store_url, "stores_sample", sample_layers)
+    prefilled(store_url, "stores_sample", lambda empty: empty.replace_many(sample_layers()))
     writer = gdal_writer(store_url) if store_url.endswith(".gpkg") else sql_writer(store_url)
     return open_store(store_url), writer
 

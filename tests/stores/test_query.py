@@ -47,7 +47,11 @@ def _buildings() -> gpd.GeoDataFrame:
 
 @pytest.fixture
 def loaded(store: Store) -> Store:
-    prefilled(store.url, "query_pages", lambda: {"households": _households(), "buildings": _buildings()})
+    prefilled(
+        store.url,
+        "query_pages",
+        lambda empty: empty.replace_many({"households": _households(), "buildings": _buildings()}),
+    )
     return store
 
 
