@@ -515,7 +515,7 @@ class Builder:
             log.exception("repair tickets not synchronised")
             return None
         if done.opened or done.closed:
-            log.info("repair tickets: opened %s, closed %s", done.opened, done.closed)
+            log.info("repair tickets: %d opened, %d closed", len(done.opened), len(done.closed))
         return done
 
     def step(self) -> Edition | None:
