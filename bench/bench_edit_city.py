@@ -118,16 +118,18 @@ def edit_under_load(
 
 
 def wait_idle(base: str, store: Store, proc: psutil.Process, limit_s: float = 1800) -> float:
-    """Seconds until the builder is idle after its first publish: /coverage at the store's revision and
-    under `IDLE_SHARE` of a core spent over `QUIET_S` (its repair-ticket sync done), so that the first edit
-    measures an edit, not the work start-up left."""
+    """Seconds until the builder is idle after its first publish: /coverage at the store's revision,
+    no case written and under `IDLE_SHARE` of a core spent over `QUIET_S` (its repair-ticket sync done:
+    a sync writing one ticket at a time waits on the file more than it computes), so that the first
+    edit measures an edit, not the work start-up left."""
     start = time.monotonic()
     with httpx.Client(base_url=base, timeout=120, headers=ADMIN) as client:
         while time.monotonic() - start < limit_s:
-            spent = builder_cpu(proc)
+            spent, cases = builder_cpu(proc), store.case_book().count()
             time.sleep(QUIET_S)
             shown = client.get("/coverage", params={"level": "streets"}).headers.get("X-Gridmap-Revision")
-            if builder_cpu(proc) - spent < IDLE_SHARE * QUIET_S and shown == store.revision():
+            busy = builder_cpu(proc) - spent >= IDLE_SHARE * QUIET_S or store.case_book().count() != cases
+            if not busy and shown == store.revision():
                 return time.monotonic() - start - QUIET_S
     raise RuntimeError(f"the builder was still busy {limit_s:.0f} s after its first publish")
 
