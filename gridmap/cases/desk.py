@@ -147,6 +147,8 @@ class CaseDesk:
         Each is proposed as the duplicate of the nearest case, in the book or earlier in `reports`, as
         one report after another would be. Returns the cases as stored, in the order of `reports`.
         """
+        if not reports:
+            return []
         for report in reports:
             _check_report(report, self.catalogue)
             if report.address is not None or report.crs != "wgs84":
