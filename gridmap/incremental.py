@@ -151,19 +151,28 @@ def patched(frame: gpd.GeoDataFrame, fresh: gpd.GeoDataFrame, codes: Sequence[st
             pd.concat([kept, fresh], ignore_index=True), geometry="geometry", crs=frame.crs
         )
     here = at >= 0
-    columns = {name: _put(frame[name], at[here], fresh[name][here]) for name in frame.columns}
-    if here.all() and all(columns[name] is frame[name].array for name in frame.columns):
-        return frame  # nothing this frame holds changed (a narrow layer's unread field): the same object
-    edited = gpd.GeoDataFrame(columns, geometry="geometry", crs=frame.crs)
+    changed = {
+        name: values
+        for name in frame.columns
+        if (values := _put(frame[name], at[here], fresh[name][here])) is not None
+    }
     if here.all():
+        if not changed:
+            return frame  # nothing this frame holds changed (a narrow layer's unread field): the same object
+        # The columns an edit leaves shared with `frame`, not copied (a city's layer is millions of rows).
+        edited = frame.copy(deep=False)
+        for name, values in changed.items():
+            edited[name] = values
         return edited
+    columns = {name: changed.get(name, frame[name].array) for name in frame.columns}
+    edited = gpd.GeoDataFrame(columns, geometry="geometry", crs=frame.crs)
     return gpd.GeoDataFrame(
         pd.concat([edited, fresh[~here]], ignore_index=True), geometry="geometry", crs=frame.crs
     )
 
 
-def _put(column: pd.Series, rows: np.ndarray, values: pd.Series) -> pd.api.extensions.ExtensionArray:
-    """`column`'s values with `values` at `rows`; the column itself when they are there already.
+def _put(column: pd.Series, rows: np.ndarray, values: pd.Series) -> pd.api.extensions.ExtensionArray | None:
+    """`column`'s values with `values` at `rows`; None when they are there already.
 
     An edit that leaves a column as it was (most of an edit's fields) costs
     nothing; one that changes it writes only the rows that differ (`replaced`).
@@ -173,7 +182,7 @@ def _put(column: pd.Series, rows: np.ndarray, values: pd.Series) -> pd.api.exten
     else:
         unchanged = bool(same_values(column.iloc[rows], values).all())
     if unchanged:
-        return column.array
+        return None
     return replaced(column.array, rows, values.array)
 
 
@@ -304,9 +313,15 @@ def update(
     (from the store's log), which spares comparing the two versions whole.
     """
     analysis, streets = _update(frames, analysis, edited, options, locator, buildings, whole_share, codes)
+    return compacted_all(frames, analysis), streets
+
+
+def compacted_all(frames: dict[str, gpd.GeoDataFrame], analysis: Analysis) -> Analysis:
+    """Every frame (in place) and every table of `analysis` `compacted`: after an update, and after a
+    whole analysis of layers read in batches (else the first edit pays for putting them together)."""
     for name, frame in frames.items():
         frames[name] = compacted(frame)
-    return _compacted_analysis(analysis), streets
+    return _compacted_analysis(analysis)
 
 
 def _update(
@@ -562,9 +577,29 @@ def _matched(new: pd.DataFrame, old: pd.DataFrame) -> tuple[np.ndarray, np.ndarr
     (as a patched layer is): codes are unique, so a tail past `old`'s rows is all new.
     """
     n = len(old)
+    if len(new) == n and _shared(new["code"], old["code"]):  # the same codes, not read again
+        return np.arange(n), np.empty(0, dtype=np.intp)
     if len(new) >= n and bool(same_text(new["code"].iloc[:n], old["code"]).all()):
         return np.concatenate([np.arange(n), np.full(len(new) - n, -1)]), np.empty(0, dtype=np.intp)
     return index_in(new["code"], old["code"]), np.flatnonzero(index_in(old["code"], new["code"]) < 0)
+
+
+def _shared(a: pd.Series, b: pd.Series) -> bool:
+    """Whether two Arrow-held columns are views of the very same buffers: equal, without reading a row
+    (a layer patched in place keeps its codes' buffers, and the household table shares them)."""
+    x, y = getattr(a.array, "_pa_array", None), getattr(b.array, "_pa_array", None)
+    if not isinstance(x, pa.ChunkedArray) or not isinstance(y, pa.ChunkedArray):
+        return False
+    if x.type != y.type or x.num_chunks != y.num_chunks:
+        return False
+    return all(
+        p.offset == q.offset and len(p) == len(q) and _addresses(p) == _addresses(q)
+        for p, q in zip(x.chunks, y.chunks, strict=True)
+    )
+
+
+def _addresses(chunk: pa.Array) -> list[int | None]:
+    return [None if buffer is None else buffer.address for buffer in chunk.buffers()]
 
 
 def region(
@@ -816,14 +851,18 @@ def _households(
     figures = _lost_figures(households.iloc[lost], frames, derived, options, measure)
     whole_rows = np.maximum(at, 0)
     columns: dict[str, object] = {}
+    current: dict[
+        str, pd.api.extensions.ExtensionArray
+    ] = {}  # the previous table's arrays, to tell a figure `replaced` left alone
     redone = [name for c in computations().values() if c.reads for name in c.columns if name in whole]
     for name in redone if kept else whole.columns:
         if name in figures:
+            current[name] = whole[name].array
             fresh = pd.concat(
                 [part[name], pd.Series(figures[name], dtype=part[name].dtype)], ignore_index=True
             ).array
             if same:  # only the rows whose figure changed are written: most of a city's stand
-                values = replaced(whole[name].array, np.concatenate([rows, lost]), fresh)
+                values = replaced(current[name], np.concatenate([rows, lost]), fresh)
             else:
                 values = whole[name].array.take(whole_rows)
                 values[np.concatenate([rows, lost])] = fresh
@@ -832,10 +871,13 @@ def _households(
         else:
             values = households[name].array if name != "geometry" else households.geometry.array
         columns[name] = values
-    if kept:  # the other columns shared with the previous table, not copied
+    if kept or (same and len(households) == len(whole)):
+        # The same rows: the columns shared with the previous table, each one written set alone (a
+        # table of millions of rows built anew copies and stacks every column).
         out = whole.copy(deep=False)
         for name, spliced in columns.items():
-            out[name] = spliced
+            if spliced is not current.get(name):
+                out[name] = spliced
         return out
     return gpd.GeoDataFrame(columns, geometry="geometry", crs=whole.crs)
 

@@ -69,7 +69,7 @@ from gridmap.cases.desk import CaseDesk
 from gridmap.cases.repairs import RepairSync, sync_repairs
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.errors import GridmapError, StoreError
-from gridmap.incremental import changed_keys, patched, update
+from gridmap.incremental import changed_keys, compacted_all, patched, update
 from gridmap.localtime import BEIJING
 from gridmap.lookup import LookupService, Stamps, changed_layers
 from gridmap.stores import Store, open_store
@@ -391,7 +391,7 @@ class LiveAnalysis:
         books = self._book_edits(feed, day, edited) if changed is not None else None
         if changed is None or books is None or self.analysis is None or self._locator is None:
             self.frames = read_inputs(self.store, narrow=self.narrow, on=day)
-            self.analysis = analyze(self.frames, self.options)
+            self.analysis = compacted_all(self.frames, analyze(self.frames, self.options))
             self._locator = GridLocator(self.frames["grids"])
             self._buildings = BuildingLocator(self.analysis.frames["buildings"])
             self.revision, self._stamps, self._position = revision, stamps, position
@@ -515,7 +515,7 @@ class Builder:
             log.exception("repair tickets not synchronised")
             return None
         if done.opened or done.closed:
-            log.info("repair tickets: opened %s, closed %s", done.opened, done.closed)
+            log.info("repair tickets: %d opened, %d closed", len(done.opened), len(done.closed))
         return done
 
     def step(self) -> Edition | None:

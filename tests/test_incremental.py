@@ -488,3 +488,21 @@ def test_a_unit_renamed_redoes_no_figure(
     if layer == "grids":
         branch = edited.assign(party_branch=edited["party_branch"].where(edited.index != 2, "新支部"))
         assert incremental._described(before, frames, {**frames, layer: branch}, {layer: [code]}) is None
+
+
+def test_a_feature_patched_in_place_shares_the_columns_it_leaves() -> None:
+    """H2's count edited: the layer's codes stay the very buffers they were (no copy of a city's
+    layer), so matching the new layer to the old reads no code; the count holds the edit."""
+    frame = gpd.GeoDataFrame(
+        {"code": pd.array(["H1", "H2", "H3"], dtype="string[pyarrow]"), "n": [1, 2, 3]},
+        geometry=shapely.points([0, 1, 2], [0, 0, 0]),
+        crs="EPSG:4326",
+    )
+    out = patched(frame, frame.iloc[[1]].assign(n=[20]), ["H2"])
+    assert out["n"].tolist() == [1, 20, 3] and frame["n"].tolist() == [1, 2, 3]
+    assert incremental._shared(out["code"], frame["code"])
+    at, gone = incremental._matched(out, frame)
+    assert at.tolist() == [0, 1, 2] and gone.size == 0
+    moved = frame.assign(code=pd.array(["H1", "H3", "H2"], dtype="string[pyarrow]"))
+    assert not incremental._shared(moved["code"], frame["code"])
+    assert incremental._matched(moved, frame)[0].tolist() == [0, 2, 1]

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from gridmap.cases.calendar import WorkingCalendar
@@ -21,16 +22,26 @@ from gridmap.cases.categories import DEFAULT_CATALOGUE, CategoryCatalogue
 from gridmap.cases.duplicates import DuplicateRule, bbox_around, nearest
 from gridmap.cases.lifecycle import Actor, Details, Reopening, plan
 from gridmap.cases.reminders import DEFAULT_ESCALATE_AFTER, Reminder, reminders, window
-from gridmap.cases.routing import Place, place_in_grid, route
+from gridmap.cases.routing import Place, place_in_grid, route, route_points
 from gridmap.cases.statistics import LEVEL_LABELS, Period, case_statistics, group_names, workbook_sheets
 from gridmap.cases.vocabulary import SOURCES, Action, Status
 from gridmap.errors import NotFoundError, PermissionDeniedError, Problem, TransitionError, ValidationError
 from gridmap.lookup import LookupService
 from gridmap.privacy import Role
 from gridmap.stores import Store
-from gridmap.stores.cases import CaseBook, CaseFilter, duplicate_condition
+from gridmap.stores.cases import (
+    CASE_COLUMNS,
+    COUNTERS,
+    CaseBook,
+    CaseFilter,
+    Moves,
+    Written,
+    duplicate_condition,
+)
 from gridmap.texts import Message
 
+_NEW_ROW: dict[str, Any] = {**dict.fromkeys(CASE_COLUMNS), **dict.fromkeys(COUNTERS, 0), "version": 0}
+"""A new case's row before its columns are filled: what the book stores for a column not given."""
 MAX_TEXT = 2000
 """Longest description, address or note accepted (a hotline record, not a document)."""
 _CODE_ATTEMPTS = 8
@@ -56,6 +67,15 @@ class CaseReport:
     ticket_no: str | None = None
     speaker_code: str | None = None
     uncovered_households: int | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of `CaseDesk.move_many`: who makes it, the action, and its note."""
+
+    actor: Actor
+    action: Action
+    note: str | None = None
 
 
 @dataclass
@@ -85,7 +105,16 @@ class CaseDesk:
             self.lookup, self.store, address=report.address, lon=report.lon, lat=report.lat, crs=report.crs
         )
         now = self.clock()
-        case: dict[str, Any] = {
+        case = self._new_case(actor, report, place, now)
+        repeats = self._repeats(report.category, place.lon, place.lat, now)
+        case["duplicate_proposal"] = repeats[0]["code"] if repeats else None
+        note = None if place.grid_code else f"待定位 unplaced: {place.why}"
+        stored = self._insert(case, actor, now, note)
+        return {**stored, "placement": _placement(place), "duplicates": repeats}
+
+    def _new_case(self, actor: Actor, report: CaseReport, place: Place, now: dt.datetime) -> dict[str, Any]:
+        """The columns of a new case as reported (no number, no duplicate proposal yet)."""
+        return {
             "category": report.category,
             "description": _text(report.description),
             "source": report.source,
@@ -107,11 +136,106 @@ class CaseDesk:
             "speaker_code": report.speaker_code,
             "uncovered_households": report.uncovered_households,
         }
-        repeats = self._repeats(report.category, place.lon, place.lat, now)
-        case["duplicate_proposal"] = repeats[0]["code"] if repeats else None
-        note = None if place.grid_code else f"待定位 unplaced: {place.why}"
-        stored = self._insert(case, actor, now, note)
-        return {**stored, "placement": _placement(place), "duplicates": repeats}
+
+    def report_many(
+        self, actor: Actor, reports: Sequence[CaseReport], then: Sequence[Action] = ()
+    ) -> list[dict[str, Any]]:
+        """Register many cases given by WGS84 points, each placed one moved on by `actor` through `then`,
+        all written in one transaction: the cases, with their history, that `report` and `move` would
+        write one after another, without a round trip per case (a city's thousand repair tickets).
+
+        Each is proposed as the duplicate of the nearest case, in the book or earlier in `reports`, as
+        one report after another would be. Returns the cases as stored, in the order of `reports`.
+        """
+        if not reports:
+            return []
+        for report in reports:
+            _check_report(report, self.catalogue)
+            if report.address is not None or report.crs != "wgs84":
+                raise ValidationError(
+                    Message("case.source_new"), [Problem(None, "address", Message("case.bulk_points"))]
+                )
+        now = self.clock()
+        lon = [np.nan if r.lon is None else r.lon for r in reports]
+        lat = [np.nan if r.lat is None else r.lat for r in reports]
+        places = route_points(self.lookup, self.store, lon, lat)
+        cases = [self._new_case(actor, r, p, now) for r, p in zip(reports, places, strict=True)]
+        self._number(cases, now)
+        proposals = self._proposals(cases, now)
+        for _ in range(_CODE_ATTEMPTS):
+            rows, events = self._planned(actor, cases, places, proposals, then, now)
+            if not (taken := self.book.insert_many(rows, events)):
+                return rows
+            for case in cases:
+                if case["code"] in taken:
+                    case.pop("code")
+            self._number(cases, now)
+        raise TransitionError(Message("case.no_number"), Status.REPORTED.value)
+
+    def _number(self, cases: Sequence[dict[str, Any]], now: dt.datetime) -> None:
+        """A fresh number for each case without one, none twice in the batch."""
+        used = {case["code"] for case in cases if "code" in case}
+        for case in cases:
+            while "code" not in case:
+                code = _new_code(now, self.calendar)
+                if code not in used:
+                    case["code"] = code
+                    used.add(code)
+
+    def _planned(
+        self,
+        actor: Actor,
+        cases: Sequence[dict[str, Any]],
+        places: Sequence[Place],
+        proposals: Sequence[Mapping[str, Any] | None],
+        then: Sequence[Action],
+        now: dt.datetime,
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The stored rows of new cases (those placed moved through `then`) and their events."""
+        rows, events = [], []
+        for case, place, proposal in zip(cases, places, proposals, strict=True):
+            row = {**_NEW_ROW, **case, "duplicate_proposal": None if proposal is None else proposal["code"]}
+            note = None if place.grid_code else f"待定位 unplaced: {place.why}"
+            events.append(_report_event(row, actor, now, note))
+            for action in then if place.grid_code is not None else ():
+                step = plan(row, action, actor, now=now, calendar=self.calendar, catalogue=self.catalogue)
+                if step.request is not None or step.decision is not None or step.also is not None:
+                    raise TransitionError(Message("case.bulk_other_case"), str(row["status"]))
+                row.update(step.changes, version=row["version"] + 1)
+                events.append(step.event)
+            rows.append(row)
+        return rows, events
+
+    def _proposals(
+        self, cases: Sequence[Mapping[str, Any]], now: dt.datetime
+    ) -> list[Mapping[str, Any] | None]:
+        """The duplicate proposal of each new case, as `report` would make one after another: the
+        nearest case the book has (one query per category) or one of the batch before it."""
+        rule = self.duplicates
+        proposals: list[Mapping[str, Any] | None] = []
+        known: dict[str, tuple[list[Mapping[str, Any]], list[float], list[float]]] = {}
+        for category in dict.fromkeys(case["category"] for case in cases):
+            at = [(c["lon"], c["lat"]) for c in cases if c["category"] == category and c["lon"] is not None]
+            pool: list[Mapping[str, Any]] = []
+            if at:
+                boxes = np.array([bbox_around(x, y, rule.radius_m) for x, y in at])
+                whole = (*boxes[:, :2].min(axis=0), *boxes[:, 2:].max(axis=0))
+                pool += self.book.query(duplicate_condition(category, whole, rule.closed_since(now)))[0]
+            known[category] = (pool, [float(r["lon"]) for r in pool], [float(r["lat"]) for r in pool])
+        for case in cases:
+            pool, xs, ys = known[case["category"]]
+            lon, lat = case["lon"], case["lat"]
+            found: list[Mapping[str, Any]] = []
+            if lon is not None and lat is not None:
+                west, south, east, north = bbox_around(lon, lat, rule.radius_m)
+                x, y = np.asarray(xs), np.asarray(ys)
+                inside = np.flatnonzero((x >= west) & (x <= east) & (y >= south) & (y <= north))
+                found = [near for near, _ in nearest([pool[i] for i in inside], lon, lat, rule.radius_m)]
+                pool.append(case)  # open, so a candidate for the reports after it
+                xs.append(lon)
+                ys.append(lat)
+            proposals.append(found[0] if found else None)
+        return proposals
 
     def _repeats(
         self, category: str, lon: float | None, lat: float | None, now: dt.datetime
@@ -180,16 +304,7 @@ class CaseDesk:
         """Store a new case under a fresh number, with its first event."""
         for _ in range(_CODE_ATTEMPTS):
             case["code"] = _new_code(now, self.calendar)
-            event = {
-                "case_code": case["code"],
-                "action": "report",
-                "from_status": None,
-                "to_status": Status.REPORTED.value,
-                "actor": actor.identity,
-                "role": actor.role.value,
-                "at": now,
-                "note": note,
-            }
+            event = _report_event(case, actor, now, note)
             if self.book.insert(case, event):
                 stored = self.book.get(case["code"])
                 assert stored is not None
@@ -340,6 +455,51 @@ class CaseDesk:
         assert moved is not None
         return moved
 
+    def move_many(self, steps: Mapping[str, Sequence[Step]]) -> None:
+        """Make each case's steps in order (what `move` would make for each, one after another), all
+        written in one transaction; when another caller moved any of the cases first nothing is written
+        (TransitionError). A step that would move a second case (a reopening) is refused.
+        """
+        if not steps:
+            return
+        now = self.clock()
+        rows, _ = self.book.query(CaseFilter(codes=list(steps)).where(now))
+        found = {str(row["code"]): row for row in rows}
+        moves = []
+        for code, chosen in steps.items():
+            case = found.get(code)
+            if case is None:
+                raise NotFoundError(Message("case.not_found", code=repr(code)))
+            pending = self.book.pending_request(code) if case.get("pending_request") else None
+            joined = self.book.get(case["duplicate_of"]) if case.get("duplicate_of") else None
+            current, changes, written = dict(case), {}, []
+            for step in chosen:
+                if not step.actor.can_see(current):
+                    raise PermissionDeniedError(_unseen(current, step.actor))
+                planned = plan(
+                    current,
+                    _action(step.action),
+                    step.actor,
+                    now=now,
+                    calendar=self.calendar,
+                    catalogue=self.catalogue,
+                    details=Details(step.note),
+                    pending=pending,
+                    joined=joined,
+                )
+                if planned.also is not None:
+                    raise TransitionError(Message("case.bulk_other_case"), str(current["status"]))
+                current.update(planned.changes)
+                changes.update(planned.changes)
+                written.append(Written(planned.event, planned.request, planned.decision))
+                if planned.decision is not None:
+                    pending = None
+                if planned.request is not None and planned.request["decision"] == "pending":
+                    pending = planned.request
+            moves.append(Moves(code, int(case["version"]), changes, written))
+        if not self.book.update_many(moves):
+            raise TransitionError(f"cases {', '.join(steps)}: one changed meanwhile", "changed")
+
     def requests(self, actor: Actor, code: str) -> list[dict[str, Any]]:
         """The approval ledger of a case the actor may see, oldest first."""
         self.get(actor, code)
@@ -427,6 +587,22 @@ def _action(action: Action | str) -> Action:
         allowed = ", ".join(f"{a.value} ({a.label_zh})" for a in Action)
         reason = Message("case.unknown_action", action=repr(action), allowed=allowed)
         raise ValidationError(Message("case.source_new"), [Problem(None, "action", reason)]) from None
+
+
+def _report_event(
+    case: Mapping[str, Any], actor: Actor, now: dt.datetime, note: str | None
+) -> dict[str, Any]:
+    """The first event of a case: reported by `actor`."""
+    return {
+        "case_code": case["code"],
+        "action": "report",
+        "from_status": None,
+        "to_status": Status.REPORTED.value,
+        "actor": actor.identity,
+        "role": actor.role.value,
+        "at": now,
+        "note": note,
+    }
 
 
 def _placement(place: Place) -> dict[str, Any]:

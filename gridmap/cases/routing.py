@@ -21,6 +21,7 @@ from functools import reduce
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 
 from gridmap.crs import to_wgs84
@@ -106,6 +107,28 @@ def route(
         why=why,
         suggestions=suggestions,
     )
+
+
+def route_points(lookup: LookupService, store: Store, lon: npt.ArrayLike, lat: npt.ArrayLike) -> list[Place]:
+    """The places of many cases given by WGS84 points alone, located in one call (what `route` gives
+    each; a missing coordinate is a case given nothing, kept unplaced)."""
+    x = np.asarray(lon, dtype=np.float64)
+    y = np.asarray(lat, dtype=np.float64)
+    given = np.isfinite(x) & np.isfinite(y)
+    snapshot = lookup.snapshot()
+    grids, buildings = snapshot.by_points(np.where(given, x, 0.0), np.where(given, y, 0.0), "wgs84")
+    places = []
+    for at, (gx, gy, grid, building) in enumerate(zip(x, y, grids, buildings, strict=True)):
+        if not given[at]:
+            places.append(Place(None, None, None, None, None, None, why=Message("case.why.nothing")))
+        elif grid < 0:
+            places.append(
+                Place(None, None, None, None, float(gx), float(gy), why=Message("case.why.point_outside"))
+            )
+        else:
+            reply = snapshot.point_answer(int(grid), int(building), Role.ADMIN)
+            places.append(_placed(store, reply, (float(gx), float(gy)), "point"))
+    return places
 
 
 def _placed(store: Store, reply: dict[str, Any], point: tuple[float, float] | None, method: str) -> Place:

@@ -323,6 +323,27 @@ def overdue_condition(now: dt.datetime) -> sa.ColumnElement[bool]:
     return sa.and_(c.status == Status.DISPATCHED.value, c.due_at.is_not(None), c.due_at < now)
 
 
+@dataclass(frozen=True)
+class Written:
+    """What one step of a case writes beside its changed columns: its event, and the ledger entry it
+    opens (`request`) or decides (`decision`)."""
+
+    event: Mapping[str, Any]
+    request: Mapping[str, Any] | None = None
+    decision: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Moves:
+    """Steps of one case written together: the case's `version` when read, its columns changed by all
+    of them, and what each step writes."""
+
+    code: str
+    version: int
+    changes: Mapping[str, Any]
+    steps: Sequence[Written]
+
+
 class _Changed(Exception):
     """A case of a transaction changed since it was read: the transaction is rolled back."""
 
@@ -371,6 +392,24 @@ class CaseBook(Book):
             conn.execute(EVENTS_TABLE.insert().values(**event))
         return True
 
+    def insert_many(
+        self, cases: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]]
+    ) -> set[str]:
+        """Add new cases (each row whole, with its version) and their events in one transaction, by
+        set-based inserts; the codes already taken when any is (nothing written then)."""
+        if not cases:
+            return set()
+        c = CASES_TABLE.c
+        codes = [str(case["code"]) for case in cases]
+        with self._write() as conn:
+            taken = {str(code) for code in conn.execute(sa.select(c.code).where(c.code.in_(codes))).scalars()}
+            if taken:
+                return taken
+            conn.execute(CASES_TABLE.insert(), [dict(case) for case in cases])
+            if events:
+                conn.execute(EVENTS_TABLE.insert(), [dict(event) for event in events])
+        return set()
+
     def get(self, code: str) -> dict[str, Any] | None:
         with self._read() as conn:
             row = conn.execute(sa.select(CASES_TABLE).where(CASES_TABLE.c.code == code)).mappings().first()
@@ -417,6 +456,29 @@ class CaseBook(Book):
                         raise _Changed
                     conn.execute(EVENTS_TABLE.insert().values(**happened))
                 self._ledger(conn, code, request, decision)
+        except _Changed:
+            return False
+        return True
+
+    def update_many(self, moves: Sequence[Moves]) -> bool:
+        """Apply each case's steps if it is still at its version, all in one transaction; False (nothing
+        written) when someone changed any of them first."""
+        c = CASES_TABLE.c
+        events = [step.event for move in moves for step in move.steps]
+        try:
+            with self._write() as conn:
+                for move in moves:
+                    statement = (
+                        CASES_TABLE.update()
+                        .where(c.code == move.code, c.version == move.version)
+                        .values(**move.changes, version=move.version + len(move.steps))
+                    )
+                    if conn.execute(statement).rowcount != 1:
+                        raise _Changed
+                    for step in move.steps:
+                        self._ledger(conn, move.code, step.request, step.decision)
+                if events:
+                    conn.execute(EVENTS_TABLE.insert(), [dict(event) for event in events])
         except _Changed:
             return False
         return True

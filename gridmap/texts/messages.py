@@ -186,6 +186,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{action} ({verb}) of case {code} is for {who} or an admin; you are {role} bound to {bound}",
     ),
     "case.half_point": ("经纬度须同时给出或都不给", "give both lon and lat, or neither"),
+    "case.bulk_points": (
+        "批量上报只接受 WGS84 坐标点",
+        "cases reported together are given by WGS84 points only",
+    ),
+    "case.bulk_other_case": ("批量操作不能同时改动另一案件", "a step taken in bulk cannot move another case"),
     "case.not_finite": ("经纬度必须是有限的数字", "lon and lat must be finite numbers"),
     "case.no_grid": ("没有网格 {grid}", "no grid {grid}"),
     "case.why.nothing": ("既没有地址也没有坐标", "neither an address nor a point was given"),

@@ -14,14 +14,16 @@ import pytest
 from shapely.geometry import Point
 
 from gridmap.cases.desk import CaseDesk, CaseReport
-from gridmap.cases.repairs import REPAIR_CATEGORY, SYSTEM, orphaned_households, sync_repairs
+from gridmap.cases.lifecycle import Actor
+from gridmap.cases.repairs import REPAIR_CATEGORY, REPAIRER, SYSTEM, orphaned_households, sync_repairs
 from gridmap.cases.statistics import case_statistics
+from gridmap.cases.vocabulary import Action, Status
 from gridmap.serving import Builder, Documents, Shelf
 from gridmap.stores import Store
 from gridmap.stores.cases import CaseFilter
 from gridmap.stores.geopackage import _envelope_part, _is_empty
 from tests.api.conftest import district
-from tests.cases.conftest import ADDRESS_G3, Clock, empty_book
+from tests.cases.conftest import ADDRESS_G3, START, Clock, empty_book
 
 
 def _render(_analysis: Any, _streets: Any = None) -> Documents:
@@ -149,3 +151,123 @@ def test_orphaned_households_count_only_the_homes_no_working_speaker_reaches() -
         crs=crs,
     )
     assert orphaned_households(speakers, households) == {"B1": 2, "B2": 0, "B3": 2}
+    assert orphaned_households(speakers, households, among=["B3", "W"]) == {"B3": 2}  # W works
+
+
+def _one_at_a_time(desk: CaseDesk, speakers: gpd.GeoDataFrame, households: gpd.GeoDataFrame) -> None:
+    """The tickets as they were opened before they were written in bulk: a report, then an acceptance
+    and a dispatch, each its own transaction, speaker by speaker."""
+    counts = orphaned_households(speakers, households)
+    for _, row in speakers[speakers["status"] == "broken"].iterrows():
+        code, point = str(row["code"]), row.geometry
+        name = row["name"] if isinstance(row["name"], str) else code
+        description = f"应急广播故障：{name}（{code}），仅由其覆盖的 {counts[code]} 户失去广播覆盖"
+        report = CaseReport(
+            REPAIR_CATEGORY,
+            description,
+            lon=point.x,
+            lat=point.y,
+            source="system",
+            speaker_code=code,
+            uncovered_households=counts[code],
+        )
+        case = desk.report(SYSTEM, report)
+        if case["grid_code"] is not None:
+            desk.move(SYSTEM, case["code"], Action.ACCEPT)
+            desk.move(SYSTEM, case["code"], Action.DISPATCH)
+
+
+def _closed_one_at_a_time(desk: CaseDesk, speakers: set[str]) -> None:
+    """The tickets of repaired `speakers` closed as they were before: a transaction per step."""
+    steps = {
+        Status.DISPATCHED: [Action.HANDLE, Action.CHECK, Action.CLOSE],
+        Status.REPORTED: [Action.VOID],
+    }
+    rows, _ = desk.book.query(CaseFilter(category=REPAIR_CATEGORY).where(desk.clock()))
+    for case in rows:
+        if case["speaker_code"] in speakers:
+            for action in steps[Status(case["status"])]:
+                actor: Actor = REPAIRER if action is Action.HANDLE else SYSTEM
+                desk.move(actor, case["code"], action, note="广播已恢复 speaker works again")
+
+
+def _book_state(desk: CaseDesk) -> dict[str, Any]:
+    """The book's cases, their history and ledger, keyed by speaker (case numbers are drawn at random)."""
+    rows, _ = desk.book.query([])
+    speaker = {row["code"]: row["speaker_code"] for row in rows}
+    return {
+        "cases": {
+            row["speaker_code"]: {
+                **row,
+                "code": None,
+                "duplicate_proposal": speaker.get(row["duplicate_proposal"]),
+            }
+            for row in rows
+        },
+        "events": {
+            speaker[row["code"]]: [{**e, "case_code": None} for e in desk.book.events(row["code"])]
+            for row in rows
+        },
+        "requests": {
+            speaker[r["case_code"]]: {**r, "id": None, "case_code": None} for r in desk.book.requests()
+        },
+    }
+
+
+def test_tickets_written_in_bulk_equal_those_opened_one_at_a_time(desk: CaseDesk, clock: Clock) -> None:
+    """Four broken speakers: K1 in G1, K2 in G3, K3 29 m from K1 (proposed as K1's duplicate), K4
+    outside every grid (unplaced, so only reported); K5 works. Opened, then K1, K3 and K4 repaired
+    three hours later: the bulk sync writes the same cases, history and ledger as the old path."""
+    households = desk.store.read("households")
+    speakers = gpd.GeoDataFrame(
+        {
+            "code": ["K1", "K2", "K3", "K4", "K5"],
+            "name": ["1号喇叭", "2号喇叭", None, "4号喇叭", "5号喇叭"],
+            "status": ["broken", "broken", "broken", "broken", "working"],
+        },
+        geometry=[
+            Point(114.3045, 30.505),
+            Point(114.315, 30.515),
+            Point(114.3048, 30.505),
+            Point(114.40, 30.60),
+            Point(114.316, 30.516),
+        ],
+        crs="EPSG:4326",
+    )
+    repaired = speakers.assign(status=["working", "broken", "working", "working", "working"])
+
+    _one_at_a_time(desk, speakers, households)
+    clock.advance(hours=3)
+    _closed_one_at_a_time(desk, {"K1", "K3", "K4"})
+    expected = _book_state(desk)
+
+    empty_book(desk.store)
+    clock.now = START
+    opened = sync_repairs(desk, speakers, households)
+    assert set(opened.opened) == {"K1", "K2", "K3", "K4"}
+    clock.advance(hours=3)
+    closed = sync_repairs(desk, repaired, households)
+    assert set(closed.closed) == {"K1", "K3", "K4"} and not closed.opened
+    found = _book_state(desk)
+
+    assert found == expected
+    cases = found["cases"]
+    assert {k: c["status"] for k, c in cases.items()} == {
+        "K1": "closed",
+        "K2": "dispatched",
+        "K3": "closed",
+        "K4": "void",
+    }
+    assert cases["K3"]["duplicate_proposal"] == "K1" and cases["K1"]["duplicate_proposal"] is None
+    assert cases["K4"]["grid_code"] is None and cases["K2"]["grid_code"] == "G3"
+    assert [e["action"] for e in found["events"]["K1"]] == [
+        "report",
+        "accept",
+        "dispatch",
+        "handle",
+        "check",
+        "close",
+    ]
+    assert [(k, r["kind"], r["decision"]) for k, r in found["requests"].items()] == [
+        ("K4", "void", "approved")
+    ]
