@@ -72,6 +72,7 @@ from gridmap.assignment import (
     unassigned,
 )
 from gridmap.coverage import metric_xy, service_radii, speaker_radii
+from gridmap.frames import compacted
 from gridmap.measures import Inputs, computations, per_grid
 from gridmap.measures.walking import building_xy, circle_counts, household_columns
 from gridmap.sameness import same_geometries, same_values
@@ -178,7 +179,7 @@ def _put(column: pd.Series, rows: np.ndarray, values: pd.Series) -> pd.api.exten
 
 
 MOST_RUNS = 4
-"""Changed rows of an Arrow-held column in more runs than this are written by a copy of the column."""
+"""Changed rows of an Arrow-held column in more runs than this are written by one take of the column."""
 
 
 def replaced(
@@ -188,10 +189,11 @@ def replaced(
 
     Only the rows whose value differs are written, and a column none of whose
     rows differ is returned as it is. An Arrow-held column (text) cannot be
-    written in place, and a copy of a 5-million-row one costs a quarter of a
-    second: when the differing rows form a few runs, the result is the
-    column's unchanged stretches and the new runs chunked together (no copy;
-    `compacted` puts the chunks together now and then).
+    written in place: when the differing rows form a few runs, the result is
+    the column's unchanged stretches and the new runs chunked together (no
+    copy; `compacted` puts the chunks together now and then); else one Arrow
+    take from the column and the new values builds it (0.07 s for 5 million
+    rows, half of pandas' copy and masked write).
     """
     n = len(column)
     inside = rows < n
@@ -206,12 +208,19 @@ def replaced(
     if not at.size and not tail.size:
         return column
     chunked = getattr(column, "_pa_array", None)
-    starts = np.flatnonzero(np.diff(at, prepend=-2) != 1)  # first changed row of each run
-    if not isinstance(chunked, pa.ChunkedArray) or starts.size > MOST_RUNS:  # numpy-held: a memcpy
+    if not isinstance(chunked, pa.ChunkedArray):  # numpy-held: a memcpy
         out = column.copy()
         out[at] = fresh
         return pd.concat([pd.Series(out), pd.Series(appended)], ignore_index=True).array if tail.size else out
+    starts = np.flatnonzero(np.diff(at, prepend=-2) != 1)  # first changed row of each run
     new = _chunked(fresh, chunked.type)
+    if starts.size > MOST_RUNS:
+        order = np.arange(n + tail.size)
+        order[at] = n + np.arange(at.size)
+        order[n:] = n + at.size + np.arange(tail.size)
+        parts = [*chunked.chunks, *new.chunks, *_chunked(appended, chunked.type).chunks]
+        source = pa.chunked_array(parts, type=chunked.type)
+        return cast(Any, type(column))(source.take(pa.array(order)))
     pieces: list[pa.ChunkedArray] = []
     done = 0
     ends = np.append(starts[1:], at.size) if starts.size else starts
@@ -369,11 +378,38 @@ def _update(
     # The part's households walk to every service point, from the distances the whole analysis keeps.
     walks = dataclasses.replace(opts.walking, sites=frames.get("service_points"))
     part = analyze(inside, dataclasses.replace(opts, walking=walks), measure=measure) if touched else None
-    out = _splice(analysis, part, frames, derived, touched, rows, opts, measure)
-    out, walked = _walk_patched(
-        out, frames, derived, touched, _walk_reach(frames, old, changed, opts), opts, measure
+    out, writes = _splice(analysis, part, frames, derived, touched, rows, opts, measure)
+    out, writes, walked = _walk_patched(
+        out, writes, frames, derived, touched, _walk_reach(frames, old, changed, opts), opts, measure
     )
+    out.households = _written(out.households, writes)
     return out, sorted({*streets, *walked})
+
+
+Writes = dict[str, tuple[np.ndarray, pd.api.extensions.ExtensionArray]]
+"""Per column of the household table, rows to write and their values. An edit's steps gather them
+and the table is written once at the end: a five-million-row text column is built anew on any write."""
+
+
+def _also(writes: Writes, name: str, rows: np.ndarray, values: pd.api.extensions.ExtensionArray) -> Writes:
+    """`writes` and `values` at `rows` of column `name` (rows no earlier write names)."""
+    if name in writes:
+        before, was = writes[name]
+        rows = np.concatenate([before, rows])
+        values = pd.concat([pd.Series(was), pd.Series(values)], ignore_index=True).array
+    return {**writes, name: (rows, values)}
+
+
+def _written(table: gpd.GeoDataFrame, writes: Writes) -> gpd.GeoDataFrame:
+    """`table` with `writes` done, each column once (`replaced`: only the rows that differ)."""
+    if not writes:
+        return table
+    out = table.copy(deep=False)
+    for name, (rows, values) in writes.items():
+        column = replaced(out[name].array, rows, values)
+        if column is not out[name].array:  # set as a Series: setting an array would copy it again
+            out[name] = pd.Series(column, index=out.index, name=name, copy=False)
+    return out
 
 
 FIGURE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -445,33 +481,6 @@ def _in_place(
     after = np.asarray(new["grids"].geometry.values, dtype=object)[now]
     exact = shapely.equals_exact(before, after, tolerance=0.0)  # a shape moved a hair may move a point
     return {"grids"} if bool(np.all(exact)) else set()
-
-
-MOST_CHUNKS = 8
-"""Arrow-held columns spliced in more pieces than this are put together again (`compacted`)."""
-
-
-def compacted(frame: pd.DataFrame, most: int = MOST_CHUNKS) -> pd.DataFrame:
-    """`frame` with every Arrow-held column of more than `most` chunks combined into one (else itself).
-
-    Splicing concatenates Arrow columns chunk by chunk: a patched layer gains
-    a chunk per edit, and a table filtered and concatenated again keeps every
-    chunk of each part, so their number multiplies edit after edit, and with it
-    the memory and time of every later step. Put together, a column costs one
-    copy now and then.
-    """
-    combined: dict[str, pd.api.extensions.ExtensionArray] = {}
-    for name in frame.columns:
-        values = frame[name].array
-        chunked = getattr(values, "_pa_array", None)
-        if isinstance(chunked, pa.ChunkedArray) and chunked.num_chunks > most:
-            combined[name] = type(values)(pa.chunked_array([chunked.combine_chunks()], type=chunked.type))
-    if not combined:
-        return frame
-    out = frame.copy(deep=False)
-    for name, values in combined.items():
-        out[name] = pd.Series(values, index=out.index, name=name)
-    return out
 
 
 def _compacted_analysis(analysis: Analysis) -> Analysis:
@@ -690,9 +699,10 @@ def _splice(
     rows: np.ndarray,
     options: AnalysisOptions,
     measure: Projections,
-) -> Analysis:
+) -> tuple[Analysis, Writes]:
     """`before` with the figures of the communities `units` taken from `part` (their analysis
-    alone); the street roll-ups are summed again from the communities.
+    alone), and the household figures still to write (`_written`); the street roll-ups are summed
+    again from the communities.
 
     `rows` are the positions among all households of those `part` was given, in its order.
     """
@@ -712,7 +722,7 @@ def _splice(
     )
     out.findings = _findings(before.findings, part.findings, grid_codes, community_codes)
     out.unassigned = _unassigned(before, derived)
-    out.households = _households(
+    out.households, writes = _households(
         before.households,
         part.households,
         frames,
@@ -734,7 +744,7 @@ def _splice(
     out.gaps = _gap_frame(
         [kept, fresh, topology, unassigned_gaps(out.unassigned)], out.grids, before.gaps.crs
     )
-    return out
+    return out, writes
 
 
 def _unassigned(before: Analysis, derived: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
@@ -792,8 +802,9 @@ def _households(
     options: AnalysisOptions,
     measure: Projections,
     before_frame: gpd.GeoDataFrame,
-) -> gpd.GeoDataFrame:
-    """The household table in the new frame's order: the redone `rows` from `part`, the others kept.
+) -> tuple[gpd.GeoDataFrame, Writes]:
+    """The household table in the new frame's order: the redone `rows` from `part`, the others kept;
+    when no household moved or changed, the previous table and the figures to write into it.
 
     The fields it takes over come from the frames as `analyze` takes them; only
     the figures are spliced. Households in no grid belong to no community: their
@@ -802,42 +813,38 @@ def _households(
     """
     households = frames["households"]
     kept = derived["households"] is before_frame
-    if kept:  # nor moved nor edited: the rows, their grids and links stand; only coverage is redone
-        at, same = np.arange(len(whole)), True
-    else:
-        at, _ = _matched(households, whole)
-        same = _appended(at, len(whole))
     lost = np.flatnonzero(derived["households"]["grid_code"].isna().to_numpy(dtype=bool))
+    figures = _lost_figures(households.iloc[lost], frames, derived, options, measure)
+    written = np.concatenate([rows, lost])
+
+    def fresh(name: str) -> pd.api.extensions.ExtensionArray:
+        lost_values = pd.Series(figures[name], dtype=part[name].dtype)
+        return pd.concat([part[name], lost_values], ignore_index=True).array
+
+    if kept:  # nor moved nor edited: the rows, their grids and links stand; only coverage is redone
+        redone = [name for c in computations().values() if c.reads for name in c.columns if name in whole]
+        return whole, {name: (written, fresh(name)) for name in redone}
+    at, _ = _matched(households, whole)
+    same = _appended(at, len(whole))
     covered = np.zeros(len(households), dtype=bool)
-    covered[rows] = True
-    covered[lost] = True
+    covered[written] = True
     if not covered[at < 0].all():
         raise AssertionError("incremental analysis met a household no community redid")
-    figures = _lost_figures(households.iloc[lost], frames, derived, options, measure)
     whole_rows = np.maximum(at, 0)
     columns: dict[str, object] = {}
-    redone = [name for c in computations().values() if c.reads for name in c.columns if name in whole]
-    for name in redone if kept else whole.columns:
+    for name in whole.columns:
         if name in figures:
-            fresh = pd.concat(
-                [part[name], pd.Series(figures[name], dtype=part[name].dtype)], ignore_index=True
-            ).array
             if same:  # only the rows whose figure changed are written: most of a city's stand
-                values = replaced(whole[name].array, np.concatenate([rows, lost]), fresh)
+                values = replaced(whole[name].array, written, fresh(name))
             else:
                 values = whole[name].array.take(whole_rows)
-                values[np.concatenate([rows, lost])] = fresh
+                values[written] = fresh(name)
         elif name == "grid_code":
             values = derived["households"][name].array
         else:
             values = households[name].array if name != "geometry" else households.geometry.array
         columns[name] = values
-    if kept:  # the other columns shared with the previous table, not copied
-        out = whole.copy(deep=False)
-        for name, spliced in columns.items():
-            out[name] = spliced
-        return out
-    return gpd.GeoDataFrame(columns, geometry="geometry", crs=whole.crs)
+    return gpd.GeoDataFrame(columns, geometry="geometry", crs=whole.crs), {}
 
 
 def _lost_figures(
@@ -934,15 +941,17 @@ def _walk_reach(
 
 def _walk_patched(
     analysis: Analysis,
+    writes: Writes,
     frames: Mapping[str, gpd.GeoDataFrame],
     derived: Mapping[str, gpd.GeoDataFrame],
     redone: set[str],
     boxes: np.ndarray,
     options: AnalysisOptions,
     measure: Projections,
-) -> tuple[Analysis, set[str]]:
+) -> tuple[Analysis, Writes, set[str]]:
     """`analysis` with the walks of the grids meeting `boxes` outside the communities `redone` taken
-    again, and the streets whose figures that changed.
+    again, `writes` with their households' walks added (their rows are outside those communities,
+    so the household table is read as it was), and the streets whose figures that changed.
 
     Only the walking figures of such a grid can change (every other measure
     reaches no farther than the sites' radii, which the redone communities
@@ -954,18 +963,18 @@ def _walk_patched(
     """
     roads = frames.get("roads")
     if not len(boxes) or roads is None:
-        return analysis, set()
+        return analysis, writes, set()
     metric, networks = measure.analysis, options.walking.networks
     network = networks.network_of(roads, metric)
     if not network.segments:
-        return analysis, set()
+        return analysis, writes, set()
     grids = analysis.grids
     units = grid_units(grids)
     tree = shapely.STRtree(np.asarray(grids.geometry.values, dtype=object))
     near = np.unique(tree.query(shapely.box(*boxes.T), predicate="intersects")[1])
     near = near[~units.iloc[near].isin(redone).to_numpy(dtype=bool)]
     if not len(near):
-        return analysis, set()
+        return analysis, writes, set()
     codes = grids["code"].iloc[near].astype("string")
     sites = frames["service_points"]
     facilities = networks.sources_of(network, metric_xy(sites, metric), options.walking.cutoff_m)
@@ -980,7 +989,7 @@ def _walk_patched(
     columns = household_columns(homes, sites)
     counts = circle_counts(len(near), h_pos, homes, b_pos, places)
     table = analysis.households
-    metres = table["service_walk_m"].to_numpy(dtype=np.float64, na_value=np.nan)[h_rows]
+    metres = table["service_walk_m"].iloc[h_rows].to_numpy(dtype=np.float64, na_value=np.nan)
     moved = ~((metres == homes.metres) | (np.isnan(metres) & np.isnan(homes.metres)))  # exactly
     moved |= ~same_values(table["service_walk_code"].iloc[h_rows], pd.Series(columns["service_walk_code"]))
     differs = np.zeros(len(near), dtype=bool)
@@ -988,8 +997,11 @@ def _walk_patched(
     for name, values in counts.items():
         differs |= grids[name].to_numpy()[near] != values
     if not differs.any():
-        return analysis, set()
-    return _walks_put(analysis, frames, near, differs, h_rows, h_pos, moved, columns, counts, options)
+        return analysis, writes, set()
+    for name, values in columns.items():
+        writes = _also(writes, name, h_rows[moved], pd.Series(values).array[moved])
+    out, streets = _walks_put(analysis, frames, near, differs, h_rows, h_pos, columns, counts, options)
+    return out, writes, streets
 
 
 def _walks_put(
@@ -999,16 +1011,12 @@ def _walks_put(
     differs: np.ndarray,
     h_rows: np.ndarray,
     h_pos: np.ndarray,
-    moved: np.ndarray,
     columns: Mapping[str, Any],
     counts: Mapping[str, np.ndarray],
     options: AnalysisOptions,
 ) -> tuple[Analysis, set[str]]:
-    """`_walk_patched`'s figures put into `analysis`: the grids `near[differs]` (positions among its
-    grids; their households `h_rows`, at `h_pos` among `near`, `moved` where their walk changed)."""
-    households = analysis.households.copy(deep=False)
-    for name, values in columns.items():
-        households[name] = replaced(households[name].array, h_rows[moved], pd.Series(values).array[moved])
+    """`_walk_patched`'s grid figures put into `analysis`: the grids `near[differs]` (positions among
+    its grids; their households `h_rows` at `h_pos` among `near`, walking as `columns` says)."""
     grids = analysis.grids.copy(deep=False)
     rows = near[differs]
     was = grids.iloc[rows]
@@ -1020,7 +1028,7 @@ def _walks_put(
     # The walking gaps of those grids from their households' walks (all of a grid's households are here).
     mine = differs[h_pos]
     at = np.cumsum(differs) - 1
-    walked = households.iloc[h_rows[mine]]
+    walked = pd.DataFrame({name: pd.Series(values).array[mine] for name, values in columns.items()})
     points = np.asarray(frames["households"].geometry.values, dtype=object)[h_rows[mine]]
     xy = np.column_stack([shapely.get_x(points), shapely.get_y(points)])
     patched_codes = grids["code"].iloc[rows].astype(str)
@@ -1052,9 +1060,7 @@ def _walks_put(
         analysis.streets, street_codes, analysis.communities[mine], communities[mine], names, options
     )
     touched = set(street_codes.dropna())
-    out = dataclasses.replace(
-        analysis, households=households, grids=grids, communities=communities, streets=streets, gaps=gaps
-    )
+    out = dataclasses.replace(analysis, grids=grids, communities=communities, streets=streets, gaps=gaps)
     return out, {str(code) for code in touched}
 
 

@@ -400,15 +400,17 @@ def test_replaced_writes_only_the_rows_that_differ() -> None:
     got = incremental.replaced(text, rows, values)
     assert list(got.fillna("-")) == ["a", "B", "-", "d", "E", "F", "g", "h"]
     assert got.dtype == text.dtype and got._pa_array.num_chunks > 1
-    # More runs than MOST_RUNS: the column is copied and written; the same values.
-    many = np.arange(0, 7, 2)
+    # More runs than MOST_RUNS: one take of the column and the values builds it, rows appended in
+    # order of their row; the same values, one chunk of the same type.
+    many = np.array([0, 2, 8, 4, 6, 7])
     incremental_runs = incremental.MOST_RUNS
     try:
         incremental.MOST_RUNS = 2
-        copied = incremental.replaced(text, many, pd.array(["x"] * 4, dtype="string"))
+        taken = incremental.replaced(text, many, pd.array(["x", "x", "j", None, "x", "h"], dtype="string"))
     finally:
         incremental.MOST_RUNS = incremental_runs
-    assert list(copied.fillna("-")) == ["x", "b", "x", "d", "x", "f", "x"]
+    assert list(taken.fillna("-")) == ["x", "b", "x", "d", "-", "f", "x", "h", "j"]
+    assert taken.dtype == text.dtype and taken._pa_array.num_chunks == 1
     # Numbers and flags: a missing value is the same as a missing one, else written.
     floats = pd.array([1.0, np.nan, 3.0])
     assert list(incremental.replaced(floats, np.array([1, 2]), pd.array([np.nan, 4.0])))[2] == 4.0
