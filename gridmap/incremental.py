@@ -28,6 +28,8 @@ A service point reaches on foot farther than its radius (to the walking
 cut-off), but there only its walking figures can change: those grids are
 not analysed again, their households walk again from the node distances the
 walking network keeps and the differences are patched in (`_walk_patched`).
+A road edit is patched the same way, around the segments one network has
+and the other has not (`_roads_edited`): no community is analysed again.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyproj
 import shapely
 
 from gridmap.analysis import (
@@ -72,12 +75,14 @@ from gridmap.assignment import (
     unassigned,
 )
 from gridmap.coverage import metric_xy, service_radii, speaker_radii
-from gridmap.frames import compacted
+from gridmap.crs import transformer
+from gridmap.frames import WGS84, compacted
 from gridmap.measures import Inputs, computations, per_grid
 from gridmap.measures.walking import building_xy, circle_counts, household_columns
 from gridmap.sameness import same_geometries, same_values
 from gridmap.topology import finding_order
 from gridmap.vocabulary import HOUSEHOLD_GAPS, HouseholdGap, share_measures
+from gridmap.walking import changed_segments
 
 SITE_LAYERS = ("speakers", "service_points")
 """Layers whose features reach households around them."""
@@ -344,8 +349,9 @@ def _update(
         return dataclasses.replace(analysis, timings={}), []
     if measure != projections(old):  # the city's extent moved into another zone: all is measured anew
         return analyze(frames, opts, measure=measure), None
-    if set(changed) & (set(WHOLE_INPUTS) - set(STATUS_INPUTS)):  # a road edit may change any walk
-        return analyze(frames, opts, measure=measure), None
+    if set(changed) & (set(WHOLE_INPUTS) - set(STATUS_INPUTS)):
+        roads = _roads_edited(analysis, frames, old, opts, measure) if set(changed) == {"roads"} else None
+        return roads or (analyze(frames, opts, measure=measure), None)
     described = _described(analysis, old, frames, changed)
     if described is not None:  # names and the like: copied into the tables, no figure redone
         renamed = frames["grids"]["code"].isin(changed.get("grids", [])).to_numpy(dtype=bool)
@@ -920,6 +926,69 @@ def _in_gap_order(gaps: pd.DataFrame, grids: pd.DataFrame) -> pd.DataFrame:
     grid = np.where(rank < len(kinds), grid, 0)  # topology and unassigned rows keep their own order
     order = np.lexsort((grid, rank))
     return gaps.iloc[order].reset_index(drop=True)
+
+
+def _roads_edited(
+    analysis: Analysis,
+    frames: Mapping[str, gpd.GeoDataFrame],
+    old: Mapping[str, gpd.GeoDataFrame],
+    options: AnalysisOptions,
+    measure: Projections,
+) -> tuple[Analysis, list[str]] | None:
+    """The analysis after an edit of the roads alone, and the streets whose figures changed; None
+    when it is to be analysed whole (no walking network before or after: the analysis' note changes).
+
+    Only walks read the roads, and a walk within the cut-off can change only
+    where it runs along (or joins) a segment one network has and the other has
+    not: the households and buildings within the cut-off of those (the edited
+    roads, and a piece joined to the largest or parted from it) walk again on
+    the new network (`_walk_patched`); no community is analysed again.
+    Households in no grid have their figures worked out again, as a splice does.
+    """
+    networks, metric = options.walking.networks, measure.analysis
+    before = networks.network_of(old["roads"], metric)  # the one the analysis walked, kept
+    after = networks.network_of(frames["roads"], metric)
+    if not before.segments or not after.segments:
+        return None
+    boxes = _segment_boxes(changed_segments(before, after), metric, options.walking.cutoff_m)
+    none = np.empty(0, dtype=np.intp)
+    households = analysis.households
+    _, writes = _households(
+        households,
+        households.iloc[:0],
+        frames,
+        analysis.frames,
+        none,
+        options,
+        measure,
+        analysis.frames["households"],
+    )
+    out, writes, streets = _walk_patched(
+        dataclasses.replace(analysis, timings={}),
+        writes,
+        frames,
+        analysis.frames,
+        set(),
+        boxes,
+        options,
+        measure,
+    )
+    out.households = _written(out.households, writes)
+    return out, sorted(streets)
+
+
+def _segment_boxes(lines: np.ndarray, metric: pyproj.CRS, cutoff_m: float) -> np.ndarray:
+    """Boxes (lon/lat, m × 4) around segments (`lines`, m × 4 in `metric`) holding every point within
+    `cutoff_m` of them."""
+    if not len(lines):
+        return np.empty((0, 4))
+    to_lonlat = transformer(metric, WGS84)
+    x0, y0 = to_lonlat.transform(lines[:, 0], lines[:, 1])
+    x1, y1 = to_lonlat.transform(lines[:, 2], lines[:, 3])
+    south, north = np.minimum(y0, y1), np.maximum(y0, y1)
+    dy = cutoff_m / _METRES_PER_DEGREE * 1.01  # a margin for the metric projection's scale
+    dx = dy / np.maximum(np.cos(np.radians(np.maximum(np.abs(south), np.abs(north)) + dy)), 0.01)
+    return np.column_stack([np.minimum(x0, x1) - dx, south - dy, np.maximum(x0, x1) + dx, north + dy])
 
 
 def _walk_reach(

@@ -252,6 +252,26 @@ def _graph(u: IntArray, v: IntArray, length: FloatArray, n: int) -> sp.csr_matri
     return sp.csr_matrix((np.concatenate([w, w]), (rows, cols)), shape=(n, n))
 
 
+def changed_segments(before: Network, after: Network) -> FloatArray:
+    """The segments in one network and not in the other (m × 4: start x, y, end x, y), either way
+    round: the only places where a walk along one and along the other can differ."""
+    keys = [_segment_keys(network) for network in (before, after)]
+    ids = [pd.factorize(np.concatenate([k[end] for k in keys]))[0].astype(np.int64) for end in (0, 1)]
+    pair = ids[0] * (len(ids[1]) + 1) + ids[1]
+    mine, theirs = pair[: len(keys[0][0])], pair[len(keys[0][0]) :]
+    gone, came = ~np.isin(mine, theirs), ~np.isin(theirs, mine)
+    return np.concatenate(
+        [np.hstack([n.start[m], n.end[m]]) for n, m in ((before, gone), (after, came))]
+    ).reshape(-1, 4)
+
+
+def _segment_keys(network: Network) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.complex128]]:
+    """Each segment's ends as two numbers (`point_keys`), the lesser first: the same segment either way."""
+    a, b = point_keys(network.start), point_keys(network.end)
+    swap = (a.real > b.real) | ((a.real == b.real) & (a.imag > b.imag))
+    return np.where(swap, b, a), np.where(swap, a, b)
+
+
 SNAP_CHUNK = 250_000
 """Points snapped together: their candidate arrays (points × `_CANDIDATES`, a dozen of them alive at
 once) stay near 0.5 GB however many households are snapped, where a city's 5M at once held about 7 GB."""

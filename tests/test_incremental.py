@@ -372,6 +372,62 @@ def test_service_points_edited_at_random_walk_as_a_full_analysis(
     assert sum(patched_grids) > 0  # walks beyond the radius were patched, not analysed again
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_roads_edited_patch_the_walks_around_them_as_a_full_analysis(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A road's vertex moved, a bridge removed and a road added between two others, one options
+    object across them as the builder keeps it: no community is analysed again, the walks within
+    the cut-off of the changed segments are taken again on the new network, and every table equals
+    a fresh analysis."""
+    rng = np.random.default_rng(seed)
+    frames = generate(scale=2)
+    options = AnalysisOptions()
+    analysis = analyze(frames, options)
+    real_analyze = incremental.analyze
+    analysed: list[int] = []
+
+    def counted(part: dict[str, gpd.GeoDataFrame], *args: object, **kwargs: object) -> Analysis:
+        analysed.append(len(part["households"]))
+        return real_analyze(part, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(incremental, "analyze", counted)
+    changed = 0
+    for step in range(3):
+        roads = frames["roads"].copy()
+        lines = np.asarray(roads.geometry.values, dtype=object)
+        residential = np.flatnonzero((roads["kind"] == "residential").to_numpy(dtype=bool))
+        if step == 0:  # a vertex moved about 60 m
+            row = int(rng.choice(residential))
+            xy = shapely.get_coordinates(lines[row])
+            xy[int(rng.integers(len(xy)))] += rng.uniform(-0.0006, 0.0006, size=2)
+            roads.geometry.values[row] = shapely.LineString(xy)
+        elif step == 1:  # a bridge gone: walks across the river go round by another
+            bridge = int(rng.choice(np.flatnonzero((roads["kind"] == "bridge").to_numpy(dtype=bool))))
+            roads = roads.drop(index=roads.index[bridge]).reset_index(drop=True)
+        else:  # a path between a vertex of one road and the nearest vertex of another
+            xy, owner = shapely.get_coordinates(lines[residential], return_index=True)
+            start = int(rng.integers(len(xy)))
+            distance = np.hypot(*(xy - xy[start]).T)
+            distance[owner == owner[start]] = np.inf
+            path = shapely.LineString([xy[start], xy[int(np.argmin(distance))]])
+            added = (
+                roads.iloc[[0]]
+                .assign(code="NEW-PATH", kind="residential")
+                .set_geometry([path], crs=roads.crs)
+            )
+            roads = gpd.GeoDataFrame(pd.concat([roads, added], ignore_index=True), crs=roads.crs)
+        walks = analysis.households["service_walk_m"].to_numpy(dtype=np.float64, na_value=np.nan)
+        analysis, streets = update(frames, analysis, {"roads": roads}, options)
+        want = real_analyze(frames)
+        _same(analysis, want)
+        assert streets is not None
+        again = want.households["service_walk_m"].to_numpy(dtype=np.float64, na_value=np.nan)
+        changed += int(np.count_nonzero(~((walks == again) | (np.isnan(walks) & np.isnan(again)))))
+    assert analysed == []  # no community analysed again, nor the whole
+    assert changed > 0  # the edits changed walks, which the patch took
+
+
 def test_households_registered_and_edited_in_place_equal_a_full_analysis(
     town: tuple[dict[str, gpd.GeoDataFrame], Analysis],
 ) -> None:
