@@ -63,9 +63,14 @@ class NetworkCache:
     sources: Sources | None = None
 
     def network_of(self, roads: gpd.GeoDataFrame, crs: pyproj.CRS) -> Network:
+        """The network of `roads` in `crs`; on other roads in the same CRS (an edit), the points'
+        snaps are carried over to it where they still hold (`PointSnaps.carried`)."""
         if self.network is None or self.roads is not roads or self.crs != crs:
-            self.network, self.roads, self.crs = build_network(roads, crs), roads, crs
-            self.points = self.sources = None
+            network = build_network(roads, crs)
+            last = self.points if self.points is not None and self.points.network is self.network else None
+            carry = last is not None and self.crs == crs and network.segments > 0
+            self.points = last.carried(network) if last is not None and carry else None
+            self.network, self.roads, self.crs, self.sources = network, roads, crs, None
         return self.network
 
     def snap(self, network: Network, xy: FloatArray) -> Snap:
@@ -563,6 +568,23 @@ class PointSnaps:
     def __len__(self) -> int:
         return sum(len(keys) for keys in self._keys)
 
+    def carried(self, network: Network) -> PointSnaps:
+        """These snaps on `network`, built of the roads edited: a point keeps its snap, its segment
+        renumbered, unless that segment is gone or a new one lies as near as it (at most its leg
+        away); those are snapped again when asked. The key tables are shared, hashes and all."""
+        out = PointSnaps(network)
+        if not self.network.segments:
+            return out
+        at = _renumbered(self.network, network)
+        came = np.ones(network.segments, dtype=bool)
+        came[at[at >= 0]] = False
+        for keys, snaps in zip(self._keys, self._snaps, strict=True):
+            segment = np.where(snaps.segment >= 0, at[np.maximum(snaps.segment, 0)], -1)
+            stale = (segment < 0) | _as_near(network, np.flatnonzero(came), keys.to_numpy(), snaps.leg)
+            out._keys.append(keys)
+            out._snaps.append(Snap(np.where(stale, _STALE, segment), snaps.along, snaps.leg))
+        return out
+
     def snap(self, xy: FloatArray) -> Snap:
         """`snap(self.network, xy)`, snapping only the points not kept already."""
         keys = point_keys(xy)
@@ -575,6 +597,7 @@ class PointSnaps:
                 break
             at = known.get_indexer(pd.Index(keys[todo]))
             hit = at >= 0
+            hit[hit] = snaps.segment[at[hit]] != _STALE
             rows, at = todo[hit], at[hit]
             segment[rows], along[rows], leg[rows] = snaps.segment[at], snaps.along[at], snaps.leg[at]
             todo = todo[~hit]
@@ -591,20 +614,67 @@ class PointSnaps:
 
     def _keep(self, keys: pd.Index, snaps: Snap) -> None:
         """Keep new snaps: the first (the whole city's) as they are; later ones gathered into the
-        second set while it stays small next to the first, so a lookup asks at most two tables."""
+        second set while it stays small next to the first, so a lookup asks at most two tables.
+        A set gathered into drops its stale snaps (`carried`) first: keys stay one of a kind."""
         if len(self._keys) < 2:
             keys.get_indexer(keys[:1])  # its hash table built now, not by the first edit's lookup
             self._keys.append(keys)
             self._snaps.append(snaps)
             return
-        recent, held = self._keys[-1].append(keys), _joined(self._snaps[-1], snaps)
+        last_keys, last = _live(self._keys[-1], self._snaps[-1])
+        recent, held = last_keys.append(keys), _joined(last, snaps)
         if len(recent) > _FOLD_SHARE * len(self._keys[0]):
-            self._keys, self._snaps = (
-                [self._keys[0].append(recent)],
-                [_joined(self._snaps[0], held)],
-            )
+            first_keys, first = _live(self._keys[0], self._snaps[0])
+            self._keys, self._snaps = [first_keys.append(recent)], [_joined(first, held)]
         else:
             self._keys[-1], self._snaps[-1] = recent, held
+
+
+def _live(keys: pd.Index, snaps: Snap) -> tuple[pd.Index, Snap]:
+    """Kept snaps without the stale ones (the same objects when there are none)."""
+    live = snaps.segment != _STALE
+    if live.all():
+        return keys, snaps
+    rows = np.flatnonzero(live)
+    return keys[rows], _taken(snaps, rows)
+
+
+_STALE = -2
+"""A kept snap's segment when the roads changed around it: the point is snapped again when asked."""
+
+
+def _renumbered(old: Network, new: Network) -> IntArray:
+    """Each segment of `old` as numbered in `new` (-1: not there, or not the only one of its ends)."""
+    ends = [(point_keys(n.start), point_keys(n.end)) for n in (old, new)]
+    ids = [pd.factorize(np.concatenate([e[i] for e in ends]))[0].astype(np.int64) for i in (0, 1)]
+    pair = ids[0] * (len(ids[1]) + 1) + ids[1]
+    mine, theirs = pair[: old.segments], pair[old.segments :]
+    single = [pd.Index(p).duplicated(keep=False) for p in (mine, theirs)]
+    at = pd.Index(theirs[~single[1]]).get_indexer(mine)
+    found = np.flatnonzero(~single[1])[np.maximum(at, 0)]
+    return np.where((at >= 0) & ~single[0], found, -1).astype(np.intp)
+
+
+def _as_near(
+    network: Network, segments: IntArray, keys: npt.NDArray[np.complex128], leg: FloatArray
+) -> BoolArray:
+    """Which points (`keys`) have one of `segments` at most their `leg` away (and a micrometre: a
+    point as near two segments is snapped again rather than left on the older by rounding)."""
+    out = np.zeros(len(keys), dtype=bool)
+    if not len(segments) or not len(keys):
+        return out
+    xy = np.ascontiguousarray(keys, dtype=np.complex128).view(np.float64).reshape(-1, 2)
+    leg = leg + 1e-6
+    lo = np.minimum(network.start[segments], network.end[segments]).min(axis=0)
+    hi = np.maximum(network.start[segments], network.end[segments]).max(axis=0)
+    box = (xy >= lo - leg[:, None]).all(axis=1) & (xy <= hi + leg[:, None]).all(axis=1)
+    rows = np.flatnonzero(box)
+    if not len(rows):
+        return out
+    lines = shapely.linestrings(np.stack([network.start[segments], network.end[segments]], axis=1))
+    hit, _ = shapely.STRtree(lines).query(shapely.points(xy[rows]), predicate="dwithin", distance=leg[rows])
+    out[rows[np.unique(hit)]] = True
+    return out
 
 
 def _joined(a: Snap, b: Snap) -> Snap:
