@@ -15,14 +15,16 @@ further 150 m), nothing else runs from the benchmark meanwhile.
 Writes bench/RESULTS.md section "walking-edits".
 
     .venv/bin/python -m bench.bench_walking_edits --baseline DIR --live [--scale 20] [--order base,after]
+        [--layer roads]
 
 The builder's refresh alone, in-process: per code a child process (that
 code's `gridmap` only) keeps a `LiveAnalysis` of a copy of the city and times
-`refresh` after each service point moved through the store: wall and CPU
-seconds of the refresh, of the walking measure inside it, the households of
-the region analysed again, and the process's peak memory. `--order` names the
-codes run and their order (`after` alone where time is short). Writes section
-"walking-edits-live-<scale>".
+`refresh` after each service point moved through the store (`--layer roads`:
+each road's middle vertex moved instead): wall and CPU seconds of the refresh,
+of the walking measure inside it, the households of the region analysed again,
+and the process's peak memory. `--order` names the codes run and their order
+(`after` alone where time is short). Writes section "walking-edits-live-<scale>"
+(roads: "walking-roads-live-<scale>").
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ import json, sys, time, cProfile, pstats, resource, shapely
 from gridmap import incremental
 from gridmap.serving import LiveAnalysis
 from gridmap.stores import open_store
-path, codes = sys.argv[1], sys.argv[2].split(",")
+path, codes, layer = sys.argv[1], sys.argv[2].split(","), sys.argv[3]
 out = {"moves": []}
 parts = []  # households of each part analysed again (the region of the edit)
 real = incremental.analyze
@@ -66,9 +68,15 @@ with open_store(path) as store:
     live = LiveAnalysis(store)
     start = time.perf_counter(); live.refresh(); out["first_s"] = time.perf_counter() - start
     for code in codes:
-        site = store.read("service_points", codes=[code])
-        p = site.geometry.iloc[0]
-        store.upsert("service_points", site.set_geometry([shapely.Point(p.x + 0.0015, p.y)], crs=site.crs))
+        feature = store.read(layer, codes=[code])
+        if layer == "roads":  # the middle vertex moved about 50 m
+            xy = shapely.get_coordinates(feature.geometry.iloc[0])
+            xy[len(xy) // 2] += (0.0005, 0.0003)
+            moved = shapely.LineString(xy)
+        else:
+            p = feature.geometry.iloc[0]
+            moved = shapely.Point(p.x + 0.0015, p.y)
+        store.upsert(layer, feature.set_geometry([moved], crs=feature.crs))
         profile = cProfile.Profile(time.process_time)
         parts.clear()
         wall, cpu = time.perf_counter(), time.process_time()
@@ -116,14 +124,14 @@ def run(store_path: Path, code: Path, label: str, codes: list[str]) -> Run:
     return Run(startup, moves, rss / 2**20)
 
 
-def live(store_path: Path, code: Path, codes: list[str]) -> dict[str, object]:
+def live(store_path: Path, code: Path, codes: list[str], layer: str) -> dict[str, object]:
     """`LIVE` in a child process running the `gridmap` of `code` on a copy of `store_path`."""
     copy = store_path.with_name(f"{store_path.stem}-live.gpkg")
     shutil.copyfile(store_path, copy)
     env = {**os.environ, "PYTHONPATH": str(code)}
     try:
         done = subprocess.run(
-            [sys.executable, "-c", LIVE, str(copy), ",".join(codes)],
+            [sys.executable, "-c", LIVE, str(copy), ",".join(codes), layer],
             env=env,
             cwd=code,  # `-c` puts the working directory first on the path: it must hold this code's gridmap
             capture_output=True,
@@ -143,6 +151,10 @@ def live_report(
     start: tuple[float, float, float],
 ) -> str:
     load = os.getloadavg()
+    roads = args.layer == "roads"
+    layer_flag = " --layer roads" if roads else ""
+    moved = "road's middle vertex moved about 50 m" if roads else "service point moved 150 m east"
+    features = "roads" if roads else "points"
     rows: list[list[object]] = []
     for name, result in results.items():
         moves = result["moves"]
@@ -169,11 +181,12 @@ def live_report(
     return "\n".join(
         [
             f"`python -m bench.bench_walking_edits --baseline {args.baseline} --live --scale {args.scale}"
-            f" --moves {args.moves} --order {args.order}`: the city GeoPackage at scale {args.scale}"
+            f" --moves {args.moves} --order {args.order}{layer_flag}`:"
+            f" the city GeoPackage at scale {args.scale}"
             f" ({counts['households']:,} households, {counts['service_points']:,} service points,"
             f" {counts['roads']:,} roads);"
             " per code a child process keeps the builder's `LiveAnalysis` and times its `refresh`"
-            " after each service point moved 150 m east through the store (the same points for both"
+            f" after each {moved} through the store (the same {features} for both"
             " codes; the walking measure's share from a profile of the refresh, its CPU seconds,"
             " slightly inflated by the profiling: the measure in the region analysed again, and"
             " where the code has it, the walks patched beyond it; households analysed again: those"
@@ -207,21 +220,28 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=5)
     parser.add_argument("--live", action="store_true", help="the builder's refresh in-process, not served")
     parser.add_argument("--order", default="base,after", help="with --live: the codes run, in this order")
+    parser.add_argument(
+        "--layer",
+        default="service_points",
+        choices=["service_points", "roads"],
+        help="with --live: what moves",
+    )
     args = parser.parse_args()
     source = WORK / f"city{args.scale}.gpkg"
     if args.live:
         start = os.getloadavg()
         with open_store(str(source)) as store:
             counts = store.counts()
-            sites = store.read("service_points")
-        step = max(len(sites) // args.moves, 1)
-        codes = [str(c) for c in sites["code"].iloc[::step][: args.moves]]
+            features = store.read(args.layer)
+        step = max(len(features) // args.moves, 1)
+        codes = [str(c) for c in features["code"].iloc[::step][: args.moves]]
         checkouts = {"after": Path(__file__).resolve().parents[1], "base": args.baseline.resolve()}
         found: dict[str, dict[str, Any]] = {}
         for name in args.order.split(","):  # each printed as it ends: a run stopped early keeps them
-            found[name] = live(source, checkouts[name], codes)
+            found[name] = live(source, checkouts[name], codes, args.layer)
             print(name, json.dumps(found[name]), flush=True)
-        write_section(f"walking-edits-live-{args.scale}", live_report(args, counts, found, start))
+        name = "walking-roads-live" if args.layer == "roads" else "walking-edits-live"
+        write_section(f"{name}-{args.scale}", live_report(args, counts, found, start))
         return
     copy = WORK / f"city{args.scale}-walking-edits.gpkg"
     shutil.copyfile(source, copy)

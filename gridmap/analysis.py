@@ -44,7 +44,7 @@ from gridmap.assignment import DERIVED_LAYERS, assign_positions, layer_of, unass
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.coverage import CoverageOptions, metric_xy, speaker_ranges
 from gridmap.crs import metric_crs
-from gridmap.frames import WGS84
+from gridmap.frames import WGS84, compacted
 from gridmap.linkage import DEFAULT_QUOTA, link_households
 from gridmap.measures import Figures, Inputs, computations, per_grid
 from gridmap.stores.base import Store
@@ -140,9 +140,9 @@ def party_inputs(store: Store, on: dt.date | None = None) -> dict[str, pd.DataFr
 
 
 def read_input(store: Store, layer: str, *, narrow: bool = True) -> gpd.GeoDataFrame:
-    """One layer as `read_inputs` reads it."""
+    """One layer as `read_inputs` reads it, each text column in one piece (`compacted`)."""
     wanted = INPUT_FIELDS.get(layer) if narrow else None
-    return store.read(layer) if wanted is None else store.read_columns(layer, wanted)
+    return compacted(store.read(layer) if wanted is None else store.read_columns(layer, wanted))
 
 
 _LAYER_ZH = {"buildings": "栋楼栋", "households": "户", "service_points": "个服务点", "speakers": "个广播"}

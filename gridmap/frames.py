@@ -10,6 +10,7 @@ import functools
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
 import pyproj
 from pandas.api.types import pandas_dtype
 
@@ -85,3 +86,32 @@ def is_canonical(spec: Layer, frame: gpd.GeoDataFrame) -> bool:
 _PANDAS_DTYPES = {kind: pandas_dtype(name) for kind, name in _DTYPES.items()}
 WGS84_CRS = pyproj.CRS(WGS84)
 """EPSG:4326 parsed once: a frame made with it skips pyproj's parsing of the name."""
+
+
+MOST_CHUNKS = 8
+"""Arrow-held columns in more pieces than this are put together again (`compacted`)."""
+
+
+def compacted(frame: pd.DataFrame, most: int = MOST_CHUNKS) -> pd.DataFrame:
+    """`frame` with every Arrow-held column of more than `most` chunks combined into one (else itself).
+
+    Splicing concatenates Arrow columns chunk by chunk: a patched layer gains
+    a chunk per edit, and a table filtered and concatenated again keeps every
+    chunk of each part, so their number multiplies edit after edit, and with it
+    the memory and time of every later step; a layer read in batches holds a
+    chunk per batch (80 for a city's five million households), which makes
+    every later `take` of a few rows concatenate them all. Put together, a
+    column costs one copy now and then.
+    """
+    combined: dict[str, pd.api.extensions.ExtensionArray] = {}
+    for name in frame.columns:
+        values = frame[name].array
+        chunked = getattr(values, "_pa_array", None)
+        if isinstance(chunked, pa.ChunkedArray) and chunked.num_chunks > most:
+            combined[name] = type(values)(pa.chunked_array([chunked.combine_chunks()], type=chunked.type))
+    if not combined:
+        return frame
+    out = frame.copy(deep=False)
+    for name, values in combined.items():
+        out[name] = pd.Series(values, index=out.index, name=name)
+    return out

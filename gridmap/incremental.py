@@ -28,6 +28,8 @@ A service point reaches on foot farther than its radius (to the walking
 cut-off), but there only its walking figures can change: those grids are
 not analysed again, their households walk again from the node distances the
 walking network keeps and the differences are patched in (`_walk_patched`).
+A road edit is patched the same way, around the segments one network has
+and the other has not (`_roads_edited`): no community is analysed again.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyproj
 import shapely
 
 from gridmap.analysis import (
@@ -72,11 +75,14 @@ from gridmap.assignment import (
     unassigned,
 )
 from gridmap.coverage import metric_xy, service_radii, speaker_radii
+from gridmap.crs import transformer
+from gridmap.frames import WGS84, compacted
 from gridmap.measures import Inputs, computations, per_grid
 from gridmap.measures.walking import building_xy, circle_counts, household_columns
 from gridmap.sameness import same_geometries, same_values
 from gridmap.topology import finding_order
 from gridmap.vocabulary import HOUSEHOLD_GAPS, HouseholdGap, share_measures
+from gridmap.walking import changed_segments
 
 SITE_LAYERS = ("speakers", "service_points")
 """Layers whose features reach households around them."""
@@ -187,7 +193,7 @@ def _put(column: pd.Series, rows: np.ndarray, values: pd.Series) -> pd.api.exten
 
 
 MOST_RUNS = 4
-"""Changed rows of an Arrow-held column in more runs than this are written by a copy of the column."""
+"""Changed rows of an Arrow-held column in more runs than this are written by one take of the column."""
 
 
 def replaced(
@@ -197,10 +203,11 @@ def replaced(
 
     Only the rows whose value differs are written, and a column none of whose
     rows differ is returned as it is. An Arrow-held column (text) cannot be
-    written in place, and a copy of a 5-million-row one costs a quarter of a
-    second: when the differing rows form a few runs, the result is the
-    column's unchanged stretches and the new runs chunked together (no copy;
-    `compacted` puts the chunks together now and then).
+    written in place: when the differing rows form a few runs, the result is
+    the column's unchanged stretches and the new runs chunked together (no
+    copy; `compacted` puts the chunks together now and then); else one Arrow
+    take from the column and the new values builds it (0.07 s for 5 million
+    rows, half of pandas' copy and masked write).
     """
     n = len(column)
     inside = rows < n
@@ -215,12 +222,19 @@ def replaced(
     if not at.size and not tail.size:
         return column
     chunked = getattr(column, "_pa_array", None)
-    starts = np.flatnonzero(np.diff(at, prepend=-2) != 1)  # first changed row of each run
-    if not isinstance(chunked, pa.ChunkedArray) or starts.size > MOST_RUNS:  # numpy-held: a memcpy
+    if not isinstance(chunked, pa.ChunkedArray):  # numpy-held: a memcpy
         out = column.copy()
         out[at] = fresh
         return pd.concat([pd.Series(out), pd.Series(appended)], ignore_index=True).array if tail.size else out
+    starts = np.flatnonzero(np.diff(at, prepend=-2) != 1)  # first changed row of each run
     new = _chunked(fresh, chunked.type)
+    if starts.size > MOST_RUNS:
+        order = np.arange(n + tail.size)
+        order[at] = n + np.arange(at.size)
+        order[n:] = n + at.size + np.arange(tail.size)
+        parts = [*chunked.chunks, *new.chunks, *_chunked(appended, chunked.type).chunks]
+        source = pa.chunked_array(parts, type=chunked.type)
+        return cast(Any, type(column))(source.take(pa.array(order)))
     pieces: list[pa.ChunkedArray] = []
     done = 0
     ends = np.append(starts[1:], at.size) if starts.size else starts
@@ -350,8 +364,9 @@ def _update(
         return dataclasses.replace(analysis, timings={}), []
     if measure != projections(old):  # the city's extent moved into another zone: all is measured anew
         return analyze(frames, opts, measure=measure), None
-    if set(changed) & (set(WHOLE_INPUTS) - set(STATUS_INPUTS)):  # a road edit may change any walk
-        return analyze(frames, opts, measure=measure), None
+    if set(changed) & (set(WHOLE_INPUTS) - set(STATUS_INPUTS)):
+        roads = _roads_edited(analysis, frames, old, opts, measure) if set(changed) == {"roads"} else None
+        return roads or (analyze(frames, opts, measure=measure), None)
     described = _described(analysis, old, frames, changed)
     if described is not None:  # names and the like: copied into the tables, no figure redone
         renamed = frames["grids"]["code"].isin(changed.get("grids", [])).to_numpy(dtype=bool)
@@ -384,11 +399,38 @@ def _update(
     # The part's households walk to every service point, from the distances the whole analysis keeps.
     walks = dataclasses.replace(opts.walking, sites=frames.get("service_points"))
     part = analyze(inside, dataclasses.replace(opts, walking=walks), measure=measure) if touched else None
-    out = _splice(analysis, part, frames, derived, touched, rows, opts, measure)
-    out, walked = _walk_patched(
-        out, frames, derived, touched, _walk_reach(frames, old, changed, opts), opts, measure
+    out, writes = _splice(analysis, part, frames, derived, touched, rows, opts, measure)
+    out, writes, walked = _walk_patched(
+        out, writes, frames, derived, touched, _walk_reach(frames, old, changed, opts), opts, measure
     )
+    out.households = _written(out.households, writes)
     return out, sorted({*streets, *walked})
+
+
+Writes = dict[str, tuple[np.ndarray, pd.api.extensions.ExtensionArray]]
+"""Per column of the household table, rows to write and their values. An edit's steps gather them
+and the table is written once at the end: a five-million-row text column is built anew on any write."""
+
+
+def _also(writes: Writes, name: str, rows: np.ndarray, values: pd.api.extensions.ExtensionArray) -> Writes:
+    """`writes` and `values` at `rows` of column `name` (rows no earlier write names)."""
+    if name in writes:
+        before, was = writes[name]
+        rows = np.concatenate([before, rows])
+        values = pd.concat([pd.Series(was), pd.Series(values)], ignore_index=True).array
+    return {**writes, name: (rows, values)}
+
+
+def _written(table: gpd.GeoDataFrame, writes: Writes) -> gpd.GeoDataFrame:
+    """`table` with `writes` done, each column once (`replaced`: only the rows that differ)."""
+    if not writes:
+        return table
+    out = table.copy(deep=False)
+    for name, (rows, values) in writes.items():
+        column = replaced(out[name].array, rows, values)
+        if column is not out[name].array:  # set as a Series: setting an array would copy it again
+            out[name] = pd.Series(column, index=out.index, name=name, copy=False)
+    return out
 
 
 FIGURE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -460,33 +502,6 @@ def _in_place(
     after = np.asarray(new["grids"].geometry.values, dtype=object)[now]
     exact = shapely.equals_exact(before, after, tolerance=0.0)  # a shape moved a hair may move a point
     return {"grids"} if bool(np.all(exact)) else set()
-
-
-MOST_CHUNKS = 8
-"""Arrow-held columns spliced in more pieces than this are put together again (`compacted`)."""
-
-
-def compacted(frame: pd.DataFrame, most: int = MOST_CHUNKS) -> pd.DataFrame:
-    """`frame` with every Arrow-held column of more than `most` chunks combined into one (else itself).
-
-    Splicing concatenates Arrow columns chunk by chunk: a patched layer gains
-    a chunk per edit, and a table filtered and concatenated again keeps every
-    chunk of each part, so their number multiplies edit after edit, and with it
-    the memory and time of every later step. Put together, a column costs one
-    copy now and then.
-    """
-    combined: dict[str, pd.api.extensions.ExtensionArray] = {}
-    for name in frame.columns:
-        values = frame[name].array
-        chunked = getattr(values, "_pa_array", None)
-        if isinstance(chunked, pa.ChunkedArray) and chunked.num_chunks > most:
-            combined[name] = type(values)(pa.chunked_array([chunked.combine_chunks()], type=chunked.type))
-    if not combined:
-        return frame
-    out = frame.copy(deep=False)
-    for name, values in combined.items():
-        out[name] = pd.Series(values, index=out.index, name=name)
-    return out
 
 
 def _compacted_analysis(analysis: Analysis) -> Analysis:
@@ -725,9 +740,10 @@ def _splice(
     rows: np.ndarray,
     options: AnalysisOptions,
     measure: Projections,
-) -> Analysis:
+) -> tuple[Analysis, Writes]:
     """`before` with the figures of the communities `units` taken from `part` (their analysis
-    alone); the street roll-ups are summed again from the communities.
+    alone), and the household figures still to write (`_written`); the street roll-ups are summed
+    again from the communities.
 
     `rows` are the positions among all households of those `part` was given, in its order.
     """
@@ -747,7 +763,7 @@ def _splice(
     )
     out.findings = _findings(before.findings, part.findings, grid_codes, community_codes)
     out.unassigned = _unassigned(before, derived)
-    out.households = _households(
+    out.households, writes = _households(
         before.households,
         part.households,
         frames,
@@ -769,7 +785,7 @@ def _splice(
     out.gaps = _gap_frame(
         [kept, fresh, topology, unassigned_gaps(out.unassigned)], out.grids, before.gaps.crs
     )
-    return out
+    return out, writes
 
 
 def _unassigned(before: Analysis, derived: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
@@ -827,8 +843,9 @@ def _households(
     options: AnalysisOptions,
     measure: Projections,
     before_frame: gpd.GeoDataFrame,
-) -> gpd.GeoDataFrame:
-    """The household table in the new frame's order: the redone `rows` from `part`, the others kept.
+) -> tuple[gpd.GeoDataFrame, Writes]:
+    """The household table in the new frame's order: the redone `rows` from `part`, the others kept;
+    when no household moved or changed, the previous table and the figures to write into it.
 
     The fields it takes over come from the frames as `analyze` takes them; only
     the figures are spliced. Households in no grid belong to no community: their
@@ -837,49 +854,48 @@ def _households(
     """
     households = frames["households"]
     kept = derived["households"] is before_frame
-    if kept:  # nor moved nor edited: the rows, their grids and links stand; only coverage is redone
-        at, same = np.arange(len(whole)), True
-    else:
-        at, _ = _matched(households, whole)
-        same = _appended(at, len(whole))
     lost = np.flatnonzero(derived["households"]["grid_code"].isna().to_numpy(dtype=bool))
+    figures = _lost_figures(households.iloc[lost], frames, derived, options, measure)
+    written = np.concatenate([rows, lost])
+
+    def fresh(name: str) -> pd.api.extensions.ExtensionArray:
+        lost_values = pd.Series(figures[name], dtype=part[name].dtype)
+        return pd.concat([part[name], lost_values], ignore_index=True).array
+
+    if kept:  # nor moved nor edited: the rows, their grids and links stand; only coverage is redone
+        redone = [name for c in computations().values() if c.reads for name in c.columns if name in whole]
+        return whole, {name: (written, fresh(name)) for name in redone}
+    at, _ = _matched(households, whole)
+    same = _appended(at, len(whole))
     covered = np.zeros(len(households), dtype=bool)
-    covered[rows] = True
-    covered[lost] = True
+    covered[written] = True
     if not covered[at < 0].all():
         raise AssertionError("incremental analysis met a household no community redid")
-    figures = _lost_figures(households.iloc[lost], frames, derived, options, measure)
     whole_rows = np.maximum(at, 0)
     columns: dict[str, object] = {}
-    current: dict[
-        str, pd.api.extensions.ExtensionArray
-    ] = {}  # the previous table's arrays, to tell a figure `replaced` left alone
-    redone = [name for c in computations().values() if c.reads for name in c.columns if name in whole]
-    for name in redone if kept else whole.columns:
+    current: dict[str, pd.api.extensions.ExtensionArray] = {}  # to tell a figure `replaced` left alone
+    for name in whole.columns:
         if name in figures:
             current[name] = whole[name].array
-            fresh = pd.concat(
-                [part[name], pd.Series(figures[name], dtype=part[name].dtype)], ignore_index=True
-            ).array
             if same:  # only the rows whose figure changed are written: most of a city's stand
-                values = replaced(current[name], np.concatenate([rows, lost]), fresh)
+                values = replaced(current[name], written, fresh(name))
             else:
                 values = whole[name].array.take(whole_rows)
-                values[np.concatenate([rows, lost])] = fresh
+                values[written] = fresh(name)
         elif name == "grid_code":
             values = derived["households"][name].array
         else:
             values = households[name].array if name != "geometry" else households.geometry.array
         columns[name] = values
-    if kept or (same and len(households) == len(whole)):
+    if same and len(households) == len(whole):
         # The same rows: the columns shared with the previous table, each one written set alone (a
         # table of millions of rows built anew copies and stacks every column).
         out = whole.copy(deep=False)
         for name, spliced in columns.items():
             if spliced is not current.get(name):
                 out[name] = spliced
-        return out
-    return gpd.GeoDataFrame(columns, geometry="geometry", crs=whole.crs)
+        return out, {}
+    return gpd.GeoDataFrame(columns, geometry="geometry", crs=whole.crs), {}
 
 
 def _lost_figures(
@@ -957,6 +973,69 @@ def _in_gap_order(gaps: pd.DataFrame, grids: pd.DataFrame) -> pd.DataFrame:
     return gaps.iloc[order].reset_index(drop=True)
 
 
+def _roads_edited(
+    analysis: Analysis,
+    frames: Mapping[str, gpd.GeoDataFrame],
+    old: Mapping[str, gpd.GeoDataFrame],
+    options: AnalysisOptions,
+    measure: Projections,
+) -> tuple[Analysis, list[str]] | None:
+    """The analysis after an edit of the roads alone, and the streets whose figures changed; None
+    when it is to be analysed whole (no walking network before or after: the analysis' note changes).
+
+    Only walks read the roads, and a walk within the cut-off can change only
+    where it runs along (or joins) a segment one network has and the other has
+    not: the households and buildings within the cut-off of those (the edited
+    roads, and a piece joined to the largest or parted from it) walk again on
+    the new network (`_walk_patched`); no community is analysed again.
+    Households in no grid have their figures worked out again, as a splice does.
+    """
+    networks, metric = options.walking.networks, measure.analysis
+    before = networks.network_of(old["roads"], metric)  # the one the analysis walked, kept
+    after = networks.network_of(frames["roads"], metric)
+    if not before.segments or not after.segments:
+        return None
+    boxes = _segment_boxes(changed_segments(before, after), metric, options.walking.cutoff_m)
+    none = np.empty(0, dtype=np.intp)
+    households = analysis.households
+    _, writes = _households(
+        households,
+        households.iloc[:0],
+        frames,
+        analysis.frames,
+        none,
+        options,
+        measure,
+        analysis.frames["households"],
+    )
+    out, writes, streets = _walk_patched(
+        dataclasses.replace(analysis, timings={}),
+        writes,
+        frames,
+        analysis.frames,
+        set(),
+        boxes,
+        options,
+        measure,
+    )
+    out.households = _written(out.households, writes)
+    return out, sorted(streets)
+
+
+def _segment_boxes(lines: np.ndarray, metric: pyproj.CRS, cutoff_m: float) -> np.ndarray:
+    """Boxes (lon/lat, m × 4) around segments (`lines`, m × 4 in `metric`) holding every point within
+    `cutoff_m` of them."""
+    if not len(lines):
+        return np.empty((0, 4))
+    to_lonlat = transformer(metric, WGS84)
+    x0, y0 = to_lonlat.transform(lines[:, 0], lines[:, 1])
+    x1, y1 = to_lonlat.transform(lines[:, 2], lines[:, 3])
+    south, north = np.minimum(y0, y1), np.maximum(y0, y1)
+    dy = cutoff_m / _METRES_PER_DEGREE * 1.01  # a margin for the metric projection's scale
+    dx = dy / np.maximum(np.cos(np.radians(np.maximum(np.abs(south), np.abs(north)) + dy)), 0.01)
+    return np.column_stack([np.minimum(x0, x1) - dx, south - dy, np.maximum(x0, x1) + dx, north + dy])
+
+
 def _walk_reach(
     frames: Mapping[str, gpd.GeoDataFrame],
     old: Mapping[str, gpd.GeoDataFrame],
@@ -976,15 +1055,17 @@ def _walk_reach(
 
 def _walk_patched(
     analysis: Analysis,
+    writes: Writes,
     frames: Mapping[str, gpd.GeoDataFrame],
     derived: Mapping[str, gpd.GeoDataFrame],
     redone: set[str],
     boxes: np.ndarray,
     options: AnalysisOptions,
     measure: Projections,
-) -> tuple[Analysis, set[str]]:
+) -> tuple[Analysis, Writes, set[str]]:
     """`analysis` with the walks of the grids meeting `boxes` outside the communities `redone` taken
-    again, and the streets whose figures that changed.
+    again, `writes` with their households' walks added (their rows are outside those communities,
+    so the household table is read as it was), and the streets whose figures that changed.
 
     Only the walking figures of such a grid can change (every other measure
     reaches no farther than the sites' radii, which the redone communities
@@ -996,18 +1077,18 @@ def _walk_patched(
     """
     roads = frames.get("roads")
     if not len(boxes) or roads is None:
-        return analysis, set()
+        return analysis, writes, set()
     metric, networks = measure.analysis, options.walking.networks
     network = networks.network_of(roads, metric)
     if not network.segments:
-        return analysis, set()
+        return analysis, writes, set()
     grids = analysis.grids
     units = grid_units(grids)
     tree = shapely.STRtree(np.asarray(grids.geometry.values, dtype=object))
     near = np.unique(tree.query(shapely.box(*boxes.T), predicate="intersects")[1])
     near = near[~units.iloc[near].isin(redone).to_numpy(dtype=bool)]
     if not len(near):
-        return analysis, set()
+        return analysis, writes, set()
     codes = grids["code"].iloc[near].astype("string")
     sites = frames["service_points"]
     facilities = networks.sources_of(network, metric_xy(sites, metric), options.walking.cutoff_m)
@@ -1022,7 +1103,7 @@ def _walk_patched(
     columns = household_columns(homes, sites)
     counts = circle_counts(len(near), h_pos, homes, b_pos, places)
     table = analysis.households
-    metres = table["service_walk_m"].to_numpy(dtype=np.float64, na_value=np.nan)[h_rows]
+    metres = table["service_walk_m"].iloc[h_rows].to_numpy(dtype=np.float64, na_value=np.nan)
     moved = ~((metres == homes.metres) | (np.isnan(metres) & np.isnan(homes.metres)))  # exactly
     moved |= ~same_values(table["service_walk_code"].iloc[h_rows], pd.Series(columns["service_walk_code"]))
     differs = np.zeros(len(near), dtype=bool)
@@ -1030,8 +1111,11 @@ def _walk_patched(
     for name, values in counts.items():
         differs |= grids[name].to_numpy()[near] != values
     if not differs.any():
-        return analysis, set()
-    return _walks_put(analysis, frames, near, differs, h_rows, h_pos, moved, columns, counts, options)
+        return analysis, writes, set()
+    for name, values in columns.items():
+        writes = _also(writes, name, h_rows[moved], pd.Series(values).array[moved])
+    out, streets = _walks_put(analysis, frames, near, differs, h_rows, h_pos, columns, counts, options)
+    return out, writes, streets
 
 
 def _walks_put(
@@ -1041,16 +1125,12 @@ def _walks_put(
     differs: np.ndarray,
     h_rows: np.ndarray,
     h_pos: np.ndarray,
-    moved: np.ndarray,
     columns: Mapping[str, Any],
     counts: Mapping[str, np.ndarray],
     options: AnalysisOptions,
 ) -> tuple[Analysis, set[str]]:
-    """`_walk_patched`'s figures put into `analysis`: the grids `near[differs]` (positions among its
-    grids; their households `h_rows`, at `h_pos` among `near`, `moved` where their walk changed)."""
-    households = analysis.households.copy(deep=False)
-    for name, values in columns.items():
-        households[name] = replaced(households[name].array, h_rows[moved], pd.Series(values).array[moved])
+    """`_walk_patched`'s grid figures put into `analysis`: the grids `near[differs]` (positions among
+    its grids; their households `h_rows` at `h_pos` among `near`, walking as `columns` says)."""
     grids = analysis.grids.copy(deep=False)
     rows = near[differs]
     was = grids.iloc[rows]
@@ -1062,7 +1142,7 @@ def _walks_put(
     # The walking gaps of those grids from their households' walks (all of a grid's households are here).
     mine = differs[h_pos]
     at = np.cumsum(differs) - 1
-    walked = households.iloc[h_rows[mine]]
+    walked = pd.DataFrame({name: pd.Series(values).array[mine] for name, values in columns.items()})
     points = np.asarray(frames["households"].geometry.values, dtype=object)[h_rows[mine]]
     xy = np.column_stack([shapely.get_x(points), shapely.get_y(points)])
     patched_codes = grids["code"].iloc[rows].astype(str)
@@ -1094,9 +1174,7 @@ def _walks_put(
         analysis.streets, street_codes, analysis.communities[mine], communities[mine], names, options
     )
     touched = set(street_codes.dropna())
-    out = dataclasses.replace(
-        analysis, households=households, grids=grids, communities=communities, streets=streets, gaps=gaps
-    )
+    out = dataclasses.replace(analysis, grids=grids, communities=communities, streets=streets, gaps=gaps)
     return out, {str(code) for code in touched}
 
 

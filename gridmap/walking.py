@@ -63,9 +63,14 @@ class NetworkCache:
     sources: Sources | None = None
 
     def network_of(self, roads: gpd.GeoDataFrame, crs: pyproj.CRS) -> Network:
+        """The network of `roads` in `crs`; on other roads in the same CRS (an edit), the points'
+        snaps are carried over to it where they still hold (`PointSnaps.carried`)."""
         if self.network is None or self.roads is not roads or self.crs != crs:
-            self.network, self.roads, self.crs = build_network(roads, crs), roads, crs
-            self.points = self.sources = None
+            network = build_network(roads, crs)
+            last = self.points if self.points is not None and self.points.network is self.network else None
+            carry = last is not None and self.crs == crs and network.segments > 0
+            self.points = last.carried(network) if last is not None and carry else None
+            self.network, self.roads, self.crs, self.sources = network, roads, crs, None
         return self.network
 
     def snap(self, network: Network, xy: FloatArray) -> Snap:
@@ -250,6 +255,26 @@ def _graph(u: IntArray, v: IntArray, length: FloatArray, n: int) -> sp.csr_matri
     a, b, w = a[first], b[first], w[first]
     rows, cols = np.concatenate([a, b]), np.concatenate([b, a])
     return sp.csr_matrix((np.concatenate([w, w]), (rows, cols)), shape=(n, n))
+
+
+def changed_segments(before: Network, after: Network) -> FloatArray:
+    """The segments in one network and not in the other (m × 4: start x, y, end x, y), either way
+    round: the only places where a walk along one and along the other can differ."""
+    keys = [_segment_keys(network) for network in (before, after)]
+    ids = [pd.factorize(np.concatenate([k[end] for k in keys]))[0].astype(np.int64) for end in (0, 1)]
+    pair = ids[0] * (len(ids[1]) + 1) + ids[1]
+    mine, theirs = pair[: len(keys[0][0])], pair[len(keys[0][0]) :]
+    gone, came = ~np.isin(mine, theirs), ~np.isin(theirs, mine)
+    return np.concatenate(
+        [np.hstack([n.start[m], n.end[m]]) for n, m in ((before, gone), (after, came))]
+    ).reshape(-1, 4)
+
+
+def _segment_keys(network: Network) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.complex128]]:
+    """Each segment's ends as two numbers (`point_keys`), the lesser first: the same segment either way."""
+    a, b = point_keys(network.start), point_keys(network.end)
+    swap = (a.real > b.real) | ((a.real == b.real) & (a.imag > b.imag))
+    return np.where(swap, b, a), np.where(swap, a, b)
 
 
 SNAP_CHUNK = 250_000
@@ -543,6 +568,24 @@ class PointSnaps:
     def __len__(self) -> int:
         return sum(len(keys) for keys in self._keys)
 
+    def carried(self, network: Network) -> PointSnaps:
+        """These snaps on `network`, built of the roads edited: a point keeps its snap, its segment
+        renumbered, unless that segment is gone or a new one lies as near as it (at most its leg
+        away); those are snapped again when asked. The key tables are shared, hashes and all."""
+        out = PointSnaps(network)
+        if not self.network.segments:
+            return out
+        at = _renumbered(self.network, network)
+        came = np.ones(network.segments, dtype=bool)
+        came[at[at >= 0]] = False
+        for keys, snaps in zip(self._keys, self._snaps, strict=True):
+            segment = np.where(snaps.segment >= 0, at[np.maximum(snaps.segment, 0)], -1)
+            near = _as_near(self.network, network, np.flatnonzero(came), keys.to_numpy(), snaps)
+            stale = (segment < 0) | near
+            out._keys.append(keys)
+            out._snaps.append(Snap(np.where(stale, _STALE, segment), snaps.along, snaps.leg))
+        return out
+
     def snap(self, xy: FloatArray) -> Snap:
         """`snap(self.network, xy)`, snapping only the points not kept already."""
         keys = point_keys(xy)
@@ -555,6 +598,7 @@ class PointSnaps:
                 break
             at = known.get_indexer(pd.Index(keys[todo]))
             hit = at >= 0
+            hit[hit] = snaps.segment[at[hit]] != _STALE
             rows, at = todo[hit], at[hit]
             segment[rows], along[rows], leg[rows] = snaps.segment[at], snaps.along[at], snaps.leg[at]
             todo = todo[~hit]
@@ -571,20 +615,74 @@ class PointSnaps:
 
     def _keep(self, keys: pd.Index, snaps: Snap) -> None:
         """Keep new snaps: the first (the whole city's) as they are; later ones gathered into the
-        second set while it stays small next to the first, so a lookup asks at most two tables."""
+        second set while it stays small next to the first, so a lookup asks at most two tables.
+        A set gathered into drops its stale snaps (`carried`) first: keys stay one of a kind."""
         if len(self._keys) < 2:
             keys.get_indexer(keys[:1])  # its hash table built now, not by the first edit's lookup
             self._keys.append(keys)
             self._snaps.append(snaps)
             return
-        recent, held = self._keys[-1].append(keys), _joined(self._snaps[-1], snaps)
+        last_keys, last = _live(self._keys[-1], self._snaps[-1])
+        recent, held = last_keys.append(keys), _joined(last, snaps)
         if len(recent) > _FOLD_SHARE * len(self._keys[0]):
-            self._keys, self._snaps = (
-                [self._keys[0].append(recent)],
-                [_joined(self._snaps[0], held)],
-            )
+            first_keys, first = _live(self._keys[0], self._snaps[0])
+            self._keys, self._snaps = [first_keys.append(recent)], [_joined(first, held)]
         else:
             self._keys[-1], self._snaps[-1] = recent, held
+
+
+def _live(keys: pd.Index, snaps: Snap) -> tuple[pd.Index, Snap]:
+    """Kept snaps without the stale ones (the same objects when there are none)."""
+    live = snaps.segment != _STALE
+    if live.all():
+        return keys, snaps
+    rows = np.flatnonzero(live)
+    return keys[rows], _taken(snaps, rows)
+
+
+_STALE = -2
+"""A kept snap's segment when the roads changed around it: the point is snapped again when asked."""
+
+
+def _renumbered(old: Network, new: Network) -> IntArray:
+    """Each segment of `old` as numbered in `new` (-1: not there, or not the only one of its ends)."""
+    ends = [(point_keys(n.start), point_keys(n.end)) for n in (old, new)]
+    ids = [pd.factorize(np.concatenate([e[i] for e in ends]))[0].astype(np.int64) for i in (0, 1)]
+    pair = ids[0] * (len(ids[1]) + 1) + ids[1]
+    mine, theirs = pair[: old.segments], pair[old.segments :]
+    single = [pd.Index(p).duplicated(keep=False) for p in (mine, theirs)]
+    at = pd.Index(theirs[~single[1]]).get_indexer(mine)
+    found = np.flatnonzero(~single[1])[np.maximum(at, 0)]
+    return np.where((at >= 0) & ~single[0], found, -1).astype(np.intp)
+
+
+def _as_near(
+    old: Network, new: Network, segments: IntArray, keys: npt.NDArray[np.complex128], snaps: Snap
+) -> BoolArray:
+    """Which points (`keys`, snapped on `old` as `snaps`) have one of `new`'s `segments` at most their
+    leg away (and a micrometre: a point as near two segments is snapped again rather than left on
+    the older by rounding).
+
+    A point within its leg of its own segment and of a new one has its segment within twice its
+    leg of the new one: the old segments' boxes are measured first (thousands), and only the points
+    on those near enough (not a city's millions) are measured exactly.
+    """
+    out = np.zeros(len(keys), dtype=bool)
+    if not len(segments) or not len(keys):
+        return out
+    lo = np.minimum(new.start[segments], new.end[segments]).min(axis=0)
+    hi = np.maximum(new.start[segments], new.end[segments]).max(axis=0)
+    gap = np.maximum(lo - np.maximum(old.start, old.end), np.minimum(old.start, old.end) - hi).max(axis=1)
+    leg = snaps.leg + 1e-6
+    placed = snaps.segment >= 0
+    rows = np.flatnonzero(placed & (gap[np.maximum(snaps.segment, 0)] <= 2 * leg))
+    if not len(rows):
+        return out
+    xy = np.ascontiguousarray(keys[rows], dtype=np.complex128).view(np.float64).reshape(-1, 2)
+    lines = shapely.linestrings(np.stack([new.start[segments], new.end[segments]], axis=1))
+    hit, _ = shapely.STRtree(lines).query(shapely.points(xy), predicate="dwithin", distance=leg[rows])
+    out[rows[np.unique(hit)]] = True
+    return out
 
 
 def _joined(a: Snap, b: Snap) -> Snap:

@@ -10,7 +10,7 @@ import shapely
 import shapely.affinity
 import shapely.ops
 
-from gridmap import incremental
+from gridmap import incremental, walking
 from gridmap.analysis import Analysis, AnalysisOptions, analyze
 from gridmap.assignment import DERIVED_LAYERS, BuildingLocator, GridLocator
 from gridmap.incremental import changed_codes, patched, update
@@ -372,6 +372,72 @@ def test_service_points_edited_at_random_walk_as_a_full_analysis(
     assert sum(patched_grids) > 0  # walks beyond the radius were patched, not analysed again
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_roads_edited_patch_the_walks_around_them_as_a_full_analysis(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A road's vertex moved, a bridge removed and a road added between two others, one options
+    object across them as the builder keeps it: no community is analysed again, the walks within
+    the cut-off of the changed segments are taken again on the new network (the points snapped
+    again only where a segment went or came near them), and every table equals a fresh analysis."""
+    rng = np.random.default_rng(seed)
+    frames = generate(scale=2)
+    options = AnalysisOptions()
+    analysis = analyze(frames, options)
+    real_analyze = incremental.analyze
+    analysed: list[int] = []
+
+    def counted(part: dict[str, gpd.GeoDataFrame], *args: object, **kwargs: object) -> Analysis:
+        analysed.append(len(part["households"]))
+        return real_analyze(part, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(incremental, "analyze", counted)
+    real_snap, snapped = walking.snap, [0]
+
+    def counted_snap(network: walking.Network, xy: np.ndarray) -> walking.Snap:
+        snapped[0] += len(xy)
+        return real_snap(network, xy)
+
+    monkeypatch.setattr(walking, "snap", counted_snap)
+    points = len(frames["households"]) + len(frames["buildings"])
+    changed = 0
+    for step in range(3):
+        roads = frames["roads"].copy()
+        lines = np.asarray(roads.geometry.values, dtype=object)
+        residential = np.flatnonzero((roads["kind"] == "residential").to_numpy(dtype=bool))
+        if step == 0:  # a vertex moved about 60 m
+            row = int(rng.choice(residential))
+            xy = shapely.get_coordinates(lines[row])
+            xy[int(rng.integers(len(xy)))] += rng.uniform(-0.0006, 0.0006, size=2)
+            roads.geometry.values[row] = shapely.LineString(xy)
+        elif step == 1:  # a bridge gone: walks across the river go round by another
+            bridge = int(rng.choice(np.flatnonzero((roads["kind"] == "bridge").to_numpy(dtype=bool))))
+            roads = roads.drop(index=roads.index[bridge]).reset_index(drop=True)
+        else:  # a path between a vertex of one road and the nearest vertex of another
+            xy, owner = shapely.get_coordinates(lines[residential], return_index=True)
+            start = int(rng.integers(len(xy)))
+            distance = np.hypot(*(xy - xy[start]).T)
+            distance[owner == owner[start]] = np.inf
+            path = shapely.LineString([xy[start], xy[int(np.argmin(distance))]])
+            added = (
+                roads.iloc[[0]]
+                .assign(code="NEW-PATH", kind="residential")
+                .set_geometry([path], crs=roads.crs)
+            )
+            roads = gpd.GeoDataFrame(pd.concat([roads, added], ignore_index=True), crs=roads.crs)
+        walks = analysis.households["service_walk_m"].to_numpy(dtype=np.float64, na_value=np.nan)
+        snapped[0] = 0
+        analysis, streets = update(frames, analysis, {"roads": roads}, options)
+        assert snapped[0] < 0.05 * points, (step, snapped[0], points)
+        want = real_analyze(frames, AnalysisOptions())
+        _same(analysis, want)
+        assert streets is not None
+        again = want.households["service_walk_m"].to_numpy(dtype=np.float64, na_value=np.nan)
+        changed += int(np.count_nonzero(~((walks == again) | (np.isnan(walks) & np.isnan(again)))))
+    assert analysed == []  # no community analysed again, nor the whole
+    assert changed > 0  # the edits changed walks, which the patch took
+
+
 def test_households_registered_and_edited_in_place_equal_a_full_analysis(
     town: tuple[dict[str, gpd.GeoDataFrame], Analysis],
 ) -> None:
@@ -400,15 +466,17 @@ def test_replaced_writes_only_the_rows_that_differ() -> None:
     got = incremental.replaced(text, rows, values)
     assert list(got.fillna("-")) == ["a", "B", "-", "d", "E", "F", "g", "h"]
     assert got.dtype == text.dtype and got._pa_array.num_chunks > 1
-    # More runs than MOST_RUNS: the column is copied and written; the same values.
-    many = np.arange(0, 7, 2)
+    # More runs than MOST_RUNS: one take of the column and the values builds it, rows appended in
+    # order of their row; the same values, one chunk of the same type.
+    many = np.array([0, 2, 8, 4, 6, 7])
     incremental_runs = incremental.MOST_RUNS
     try:
         incremental.MOST_RUNS = 2
-        copied = incremental.replaced(text, many, pd.array(["x"] * 4, dtype="string"))
+        taken = incremental.replaced(text, many, pd.array(["x", "x", "j", None, "x", "h"], dtype="string"))
     finally:
         incremental.MOST_RUNS = incremental_runs
-    assert list(copied.fillna("-")) == ["x", "b", "x", "d", "x", "f", "x"]
+    assert list(taken.fillna("-")) == ["x", "b", "x", "d", "-", "f", "x", "h", "j"]
+    assert taken.dtype == text.dtype and taken._pa_array.num_chunks == 1
     # Numbers and flags: a missing value is the same as a missing one, else written.
     floats = pd.array([1.0, np.nan, 3.0])
     assert list(incremental.replaced(floats, np.array([1, 2]), pd.array([np.nan, 4.0])))[2] == 4.0

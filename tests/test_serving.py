@@ -22,7 +22,7 @@ from gridmap import serving
 from gridmap.analysis import Analysis, analyze, read_inputs
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.errors import GridmapError
-from gridmap.incremental import MOST_CHUNKS
+from gridmap.frames import MOST_CHUNKS
 from gridmap.localtime import BEIJING
 from gridmap.sample import generate, load_sample
 from gridmap.serving import Builder, Documents, Edition, LiveAnalysis, Shelf, part_file, start_builder

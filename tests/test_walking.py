@@ -169,6 +169,34 @@ def test_kept_snaps_equal_snapping_and_snap_each_place_once(monkeypatch: pytest.
     assert moved.leg[1] == pytest.approx(10.0) and moved.along[1] == pytest.approx(1100.0)
 
 
+def test_snaps_carried_to_edited_roads_equal_snapping_on_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second bridge at x = 300 splits both banks' roads there, and a lane runs north from the
+    north road's east end: the points on the split segments, or as near a new segment as their own
+    (10 m from the lane, 200 m from the road), are snapped again; the others keep their snap on the
+    same segment, numbered anew; every snap equals one on the new network."""
+    kept = PointSnaps(build_network(RIVER, UTM))
+    homes = np.array([[0.0, 120], [290, 0], [300, -90], [990, 300], [990, 80], [510, 0], [700, -110]])
+    kept.snap(homes)
+    edited = roads(
+        [(-1000, 100), (300, 100), (500, 100), (1000, 100)],
+        [(-1000, -100), (300, -100), (500, -100), (1000, -100)],
+        [(500, 100), (500, -100)],
+        [(300, 100), (300, -100)],
+        [(0, 150), (0, -150)],
+        [(1000, 100), (1000, 400)],
+    )
+    after = build_network(edited, UTM)
+    asked: list[int] = []
+    real = walking.snap
+    monkeypatch.setattr(walking, "snap", lambda net, xy: asked.append(len(xy)) or real(net, xy))
+    got = kept.carried(after).snap(homes)
+    assert asked == [4]  # the first four: their road split, or a new segment 10 m away
+    want = real(after, homes)
+    for a, b in ((got.segment, want.segment), (got.along, want.along), (got.leg, want.leg)):
+        np.testing.assert_array_equal(a, b)
+    assert got.leg[1] == pytest.approx(10.0) and got.leg[3] == pytest.approx(10.0)
+
+
 def test_a_moved_facility_changes_the_nodes_around_it() -> None:
     # A straight road of 100 m segments from 0 to 3,000 m; facilities at 0 and 3,000 m, cut-off 1,050 m.
     network = build_network(roads([(float(x), 0.0) for x in range(0, 3001, 100)]), UTM)
