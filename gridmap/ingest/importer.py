@@ -30,6 +30,7 @@ import shapely
 from gridmap.catalogue import Layer, get_layer
 from gridmap.crs import CRSInput, CRSSpec, parse_crs
 from gridmap.errors import CRSError, GridmapError, ImportCancelled, Problem, ValidationError
+from gridmap.formats import read_as
 from gridmap.frames import WGS84, conform, empty_frame
 from gridmap.ingest.area import ServiceArea, service_area
 from gridmap.ingest.changes import ChangeSet, change_set, merged_change_sets
@@ -43,7 +44,16 @@ from gridmap.ingest.geometry import (
     has_geometry_columns,
 )
 from gridmap.ingest.memory import give_back
-from gridmap.ingest.readers import Source, VectorRows, read_source, read_vector_chunks, vector_rows
+from gridmap.ingest.readers import (
+    CsvRows,
+    Source,
+    VectorRows,
+    csv_rows,
+    read_csv_chunks,
+    read_source,
+    read_vector_chunks,
+    vector_rows,
+)
 from gridmap.ingest.rejects import ROW, rejected_rows
 from gridmap.ingest.repeats import CodesSeen
 from gridmap.ingest.spool import Spool
@@ -54,11 +64,13 @@ from gridmap.texts import Message
 
 Mode = Literal["replace", "append", "create"]
 CHUNK_ROWS = 200_000
-"""Features per chunk of a big replace from a vector file: about 0.2 GB of frames at a time."""
+"""Rows per chunk of a big replace from a vector file or a CSV: about 0.2 GB of frames at a time."""
 Progress = Callable[[str], None]
 MODES: tuple[Mode, ...] = ("replace", "append", "create")
 # Called with the frame exactly as it will be written, before anything is written (may raise).
 Check = Callable[[gpd.GeoDataFrame], None]
+Slices = VectorRows | CsvRows
+"""A file read a chunk at a time: a vector layer or a CSV."""
 
 
 @dataclass
@@ -133,16 +145,16 @@ def import_file(
     replace) or clear values of a field the file has no column for asks
     `confirm` (when given) and raises ImportCancelled on a no.
 
-    A replace from a vector file of more than `chunk_rows` features (default
-    `CHUNK_ROWS`) runs chunk by chunk, in memory bounded by the chunk
-    (`_import_chunked`), with the same result.
+    A replace from a vector file or a CSV of more than `chunk_rows` rows
+    (default `CHUNK_ROWS`) runs chunk by chunk, in memory bounded by the
+    chunk (`_import_chunked`), with the same result.
     """
     started = time.perf_counter()
     spec = _layer(layer, mode)
     file = Path(path)
     size = chunk_rows or CHUNK_ROWS
     if mode == "replace" and not spec.versioned:
-        slices = vector_rows(file, spec, source_layer=source_layer, encoding=encoding)
+        slices = _slices(file, spec, source_layer, encoding)
         if slices is not None and slices.rows > size:
             options = _Options(
                 crs, fix, progress, encoding, ignore, skip_invalid, dry_run, preview, confirm, check
@@ -245,6 +257,14 @@ def import_source(
         report.updated = report.written - changes.added
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _slices(file: Path, spec: Layer, source_layer: str | None, encoding: str | None) -> Slices | None:
+    """How `file` reads a chunk at a time (None when only whole)."""
+    found = read_as(file)
+    if found is not None and found.key == "csv" and file.is_file():
+        return csv_rows(file, encoding)
+    return vector_rows(file, spec, source_layer=source_layer, encoding=encoding)
 
 
 def _quiet(_message: str) -> None:
@@ -600,7 +620,7 @@ class _FirstPass:
 
 
 def _import_chunked(
-    store: Store, spec: Layer, slices: VectorRows, size: int, options: _Options, started: float
+    store: Store, spec: Layer, slices: Slices, size: int, options: _Options, started: float
 ) -> ImportReport:
     """A replace read, validated, derived and written `size` features at a time, in two passes.
 
@@ -616,7 +636,12 @@ def _import_chunked(
     say = options.progress or _quiet
 
     def chunks() -> Iterator[tuple[int, Source]]:
-        for start, source in read_vector_chunks(slices, size, encoding=options.encoding):
+        read = (
+            read_csv_chunks(slices, size)
+            if isinstance(slices, CsvRows)
+            else read_vector_chunks(slices, size, encoding=options.encoding)
+        )
+        for start, source in read:
             end = start + len(source.table)
             say(f"read rows {start + 1:,}–{end:,} of {slices.rows:,}")
             yield start, source
@@ -628,7 +653,7 @@ def _import_chunked(
 def _written(
     store: Store,
     spec: Layer,
-    slices: VectorRows,
+    slices: Slices,
     size: int,
     options: _Options,
     started: float,
@@ -644,7 +669,8 @@ def _written(
     if seen.problems and (not options.skip_invalid or whole_file):
         raise ValidationError(path, whole_file if options.skip_invalid else seen.problems)
     if seen.kept == 0:
-        raise ValidationError(path, [Problem(None, None, Message("import.every_row", n=slices.rows))])
+        read = sum(len(codes) for codes in seen.codes.chunks)
+        raise ValidationError(path, [Problem(None, None, Message("import.every_row", n=read))])
     say("comparing with the store")
     refused = np.concatenate(seen.refused_rows) if seen.refused_rows else np.empty(0, np.int64)
     every = pa.chunked_array(seen.codes.chunks, pa.large_string())
@@ -700,7 +726,7 @@ def _written(
 def _first_pass(
     store: Store,
     spec: Layer,
-    slices: VectorRows,
+    slices: Slices,
     chunks: Iterator[tuple[int, Source]],
     options: _Options,
     stored: pa.Array,

@@ -195,12 +195,7 @@ def _parse_csv(source: Path | io.BytesIO, header: str, path: Path) -> pd.DataFra
     names = next(csv.reader([header.strip("\r\n")], delimiter=delimiter), [])
     if not names:
         raise _file_error(path, Message("read.no_header"))
-    convert = pacsv.ConvertOptions(
-        column_types={name: pa.string() for name in names},
-        null_values=[""],
-        strings_can_be_null=True,
-        quoted_strings_can_be_null=True,
-    )
+    convert = _text_columns(names)
     try:
         table = _arrow_csv(source, delimiter, convert, newlines_in_values=False)
     except pa.ArrowInvalid as exc:
@@ -220,6 +215,105 @@ def _arrow_csv(
         source.seek(0)
     parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=newlines_in_values)
     return pacsv.read_csv(source, parse_options=parse, convert_options=convert)
+
+
+@dataclass(frozen=True)
+class CsvRows:
+    """A CSV read a chunk at a time: its text encoding, settled by one pass over its bytes, and its lines."""
+
+    path: Path
+    codec: str
+    """The Python codec its text decodes with."""
+    encoding: str
+    """As the whole-file read reports it: the caller's codec, "utf-8" or "gbk (detected)"."""
+    rows: int
+    """Its lines after the header: the data rows, unless quoted cells hold line breaks."""
+
+
+_SCAN_BYTES = 16 * 1024**2
+
+
+def csv_rows(path: Path, encoding: str | None = None) -> CsvRows:
+    """`path`'s encoding and line count, read in blocks (memory bounded by one block).
+
+    As `_read_csv`: UTF-8 (with or without BOM) unless a byte is not UTF-8, then GBK, or the caller's
+    `encoding` alone; text that does not decode is the same clear error.
+    """
+    if encoding is not None:
+        codec = _codec(path, encoding)
+        return CsvRows(path, codec, codec, _scan(path, codec))
+    try:
+        return CsvRows(path, "utf-8", "utf-8", _scan(path, "utf-8-sig"))
+    except ValidationError:
+        return CsvRows(path, GBK, "gbk (detected)", _scan(path, GBK))
+
+
+def _scan(path: Path, codec: str) -> int:
+    """The data lines of `path`, once every byte is known to decode as `codec`."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    lines = 0
+    done = 0
+    last = b"\n"
+    with path.open("rb") as fh:
+        while block := fh.read(_SCAN_BYTES):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                raise _decode_error(path, codec, done + exc.start, exc.reason) from None
+            lines += block.count(b"\n")
+            done += len(block)
+            last = block[-1:]
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        raise _decode_error(path, codec, done + exc.start, exc.reason) from None
+    return max(0, lines + (last != b"\n") - 1)
+
+
+def _decode_error(path: Path, codec: str, byte: int, why: str) -> ValidationError:
+    """The error `_decoded` gives for text that is not in `codec`."""
+    if codec in (GBK, "utf-8-sig"):
+        return _file_error(path, Message("read.not_utf8_gbk", byte=byte))
+    return _file_error(path, Message("read.not_encoding", encoding=codec, byte=byte, why=why))
+
+
+def read_csv_chunks(rows: CsvRows, size: int) -> Iterator[tuple[int, Source]]:
+    """The CSV `csv_rows` scanned, `size` rows at a time (the last chunk shorter), each with the 0-based
+    position of its first row, as `read_source` reads the whole of it: every column text, formulas'
+    guard quotes removed. Arrow decodes and parses it as a stream, one block at a time."""
+    with rows.path.open("rb") as fh:
+        header = codecs.decode(fh.readline(), "utf-8-sig" if rows.codec == "utf-8" else rows.codec)
+    header = header.removeprefix("\ufeff")
+    delimiter = _delimiter(header)
+    names = next(csv.reader([header.strip("\r\n")], delimiter=delimiter), [])
+    if not names:
+        raise _file_error(rows.path, Message("read.no_header"))
+    start = 0
+    try:
+        with pacsv.open_csv(
+            rows.path,
+            read_options=pacsv.ReadOptions(encoding=rows.codec),
+            # A stream cannot be read again: line breaks inside quotes are allowed from the start.
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=_text_columns(names),
+        ) as reader:
+            for table in _rebatched(reader, size):
+                frame = restore(table.to_pandas(types_mapper={pa.string(): TEXT}.get))
+                frame.columns = _unique_names(frame.columns)
+                yield start, Source(rows.path, "csv", frame, None, None, encoding=rows.encoding)
+                start += len(frame)
+    except pa.ArrowInvalid as exc:
+        raise _file_error(rows.path, Message("read.bad_csv", why=str(exc))) from None
+
+
+def _text_columns(names: list[str]) -> pacsv.ConvertOptions:
+    """Every column read as text, an empty cell as null."""
+    return pacsv.ConvertOptions(
+        column_types={name: pa.string() for name in names},
+        null_values=[""],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+    )
 
 
 def _delimiter(header: str) -> str:

@@ -1,0 +1,181 @@
+"""A big replace from a CSV imported chunk by chunk gives what the whole-file import gives, on both stores.
+
+The sample district's first households go into a CSV with lon/lat columns
+(some rows without a point, placed at their building; one address holding a
+quoted line break); importing it with a chunk of a few hundred rows must leave
+the same layer, report and revision as reading it whole, in UTF-8 and in GBK.
+A bad row or a repeated code in a later chunk names its row of the file and
+changes nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from gridmap.errors import ValidationError
+from gridmap.frames import empty_frame
+from gridmap.ingest import ImportReport, import_file
+from gridmap.sample.files import read_sample
+from gridmap.stores import Store
+
+ROWS = 1_500
+CHUNK = 400  # four chunks, the last one short
+WHOLE = 10**9
+
+
+@pytest.fixture(scope="module")
+def district() -> dict[str, gpd.GeoDataFrame]:
+    return read_sample()
+
+
+@pytest.fixture
+def loaded(store: Store, district: dict[str, gpd.GeoDataFrame]) -> Store:
+    """The store holding the sample's streets, communities, grids and buildings (no households)."""
+    store.replace_many({layer: district[layer] for layer in ("streets", "communities", "grids", "buildings")})
+    return store
+
+
+def _table(district: dict[str, gpd.GeoDataFrame], rows: slice = slice(0, ROWS)) -> pd.DataFrame:
+    """Households as a spreadsheet export holds them: lon/lat columns, every 50th row without a point."""
+    frame = district["households"].sort_values("code").iloc[rows].reset_index(drop=True)
+    points = frame.geometry.to_numpy()
+    table = pd.DataFrame(frame.drop(columns=["grid_code", "geometry"]))
+    table["lon"] = shapely.get_x(points)
+    table["lat"] = shapely.get_y(points)
+    table.loc[table.index % 50 == 7, ["lon", "lat"]] = None
+    return table
+
+
+def _write(table: pd.DataFrame, path: Path, encoding: str = "utf-8") -> Path:
+    table.to_csv(path, index=False, encoding=encoding)
+    return path
+
+
+def _summary(report: ImportReport) -> tuple[object, ...]:
+    changes = report.changes
+    assert changes is not None
+    return (
+        report.rows,
+        report.written,
+        report.format,
+        report.encoding,
+        report.placed_at_building,
+        report.mapping,
+        report.geometry_columns,
+        changes.counts,
+        changes.samples,
+        changes.changed_fields,
+        changes.cleared,
+    )
+
+
+def _both(store: Store, path: Path, start: gpd.GeoDataFrame) -> tuple[tuple[object, ...], ...]:
+    """The layer, report and last revision's counts after a whole and after a chunked import of `path`,
+    each starting from `start`."""
+    results = []
+    for size in (WHOLE, CHUNK):
+        store.replace("households", start)
+        report = import_file(store, "households", path, chunk_rows=size)
+        counts = store.history(layer="households", limit=1)[0].counts
+        results.append((store.read("households"), _summary(report), counts))
+    return tuple(results)
+
+
+def test_a_chunked_csv_import_equals_the_whole_import(
+    loaded: Store, district: dict[str, gpd.GeoDataFrame], tmp_path: Path
+) -> None:
+    table = _table(district)
+    table.loc[601, "address"] = "和平路 7 号\n2 单元"  # a line break inside a quoted cell, in chunk 2
+    path = _write(table, tmp_path / "households.csv")
+    (whole, whole_report, whole_counts), (chunked, chunked_report, chunked_counts) = _both(
+        loaded, path, empty_frame("households")
+    )
+    assert isinstance(chunked, gpd.GeoDataFrame)
+    assert len(chunked) == ROWS
+    broken = chunked["code"] == table.loc[601, "code"]
+    assert chunked.loc[broken, "address"].tolist() == ["和平路 7 号\n2 单元"]
+    assert chunked["grid_code"].notna().sum() > ROWS * 0.9  # derived, not copied: the file has none
+    pd.testing.assert_frame_equal(chunked, whole)
+    assert chunked_report == whole_report
+    assert chunked_report[2:4] == ("csv", "utf-8")
+    assert chunked_report[4] == ROWS // 50  # the rows without a point, placed at their building
+    assert chunked_counts == whole_counts == {"households": {"inserted": ROWS, "updated": 0, "deleted": 0}}
+
+    # Over a populated layer, from a GBK file: 280 moved on, the last 100 gone, 120 new ones.
+    edited = table.iloc[:-100].copy()
+    edited.loc[edited.index % 5 == 0, "address"] = "和平路 99 号"
+    edited = pd.concat([edited, _table(district, slice(ROWS, ROWS + 120))], ignore_index=True)
+    again = _write(edited, tmp_path / "edited.csv", encoding="gbk")
+    (whole, whole_report, whole_counts), (chunked_again, chunked_report, chunked_counts) = _both(
+        loaded, again, chunked
+    )
+    pd.testing.assert_frame_equal(chunked_again, whole)
+    assert chunked_report == whole_report
+    assert chunked_report[3] == "gbk (detected)"
+    assert chunked_counts == whole_counts == {"households": {"inserted": 120, "updated": 280, "deleted": 100}}
+
+
+def test_a_bad_row_in_a_later_csv_chunk_changes_nothing(
+    loaded: Store, district: dict[str, gpd.GeoDataFrame], tmp_path: Path
+) -> None:
+    table = _table(district)
+    loaded.replace("households", empty_frame("households"))
+    before, revision = loaded.read("households"), loaded.revision()
+    bad = table.astype({"lat": object})
+    bad.loc[ROWS - 2, "code"] = bad.loc[3, "code"]  # a repeat of row 4 (chunk 1), in the last chunk
+    bad.loc[ROWS - 1, "building_code"] = "B-nowhere"
+    bad.loc[900, "lat"] = "三十"  # not a number, in chunk 3
+    path = _write(bad, tmp_path / "bad.csv")
+    with pytest.raises(ValidationError) as raised:
+        import_file(loaded, "households", path, chunk_rows=CHUNK)
+    problems = [(p.row, p.field) for p in raised.value.problems]
+    assert problems == [(901, "geometry"), (ROWS - 1, "code"), (ROWS, "building_code")]
+    assert raised.value.source == str(path)
+    assert "row 4" in str(raised.value)
+    pd.testing.assert_frame_equal(loaded.read("households"), before)
+    assert loaded.revision() == revision
+
+    # The same file whole names the same rows for the same reasons.
+    with pytest.raises(ValidationError) as whole:
+        import_file(loaded, "households", path, chunk_rows=WHOLE)
+    assert [p.describe("en") for p in whole.value.problems] == [
+        p.describe("en") for p in raised.value.problems
+    ]
+
+
+def test_skipping_invalid_csv_rows_chunk_by_chunk(
+    loaded: Store, district: dict[str, gpd.GeoDataFrame], tmp_path: Path
+) -> None:
+    bad = _table(district)
+    bad.loc[ROWS - 2, "code"] = bad.loc[3, "code"]
+    bad.loc[450, "building_code"] = "B-nowhere"
+    path = _write(bad, tmp_path / "bad.csv")
+    results = []
+    for size in (WHOLE, CHUNK):
+        loaded.replace("households", empty_frame("households"))
+        report = import_file(loaded, "households", path, chunk_rows=size, skip_invalid=True)
+        assert report.rejected is not None
+        results.append((loaded.read("households"), report.rejected, report.rows))
+    (whole, whole_rejected, whole_rows), (chunked, chunked_rejected, chunked_rows) = results
+    assert chunked_rows == whole_rows == ROWS - 2
+    assert chunked_rejected["row"].tolist() == [451, ROWS - 1]
+    pd.testing.assert_frame_equal(chunked_rejected, whole_rejected)
+    pd.testing.assert_frame_equal(chunked, whole)
+
+
+def test_a_csv_not_in_its_declared_encoding_is_one_clear_error(loaded: Store, tmp_path: Path) -> None:
+    path = tmp_path / "households.csv"
+    path.write_bytes(("code,address\n" + "h1,幸福路\n" * 10).encode("gbk"))
+    said = []
+    for size in (WHOLE, 3):
+        with pytest.raises(ValidationError) as raised:
+            import_file(loaded, "households", path, chunk_rows=size, encoding="utf-8")
+        assert [(p.row, p.field) for p in raised.value.problems] == [(None, None)]
+        said.append(str(raised.value))
+    assert said[0] == said[1]
+    assert "byte 16" in said[1]  # after "code,address\nh1,"
