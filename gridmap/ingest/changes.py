@@ -151,9 +151,11 @@ def _smallest(codes: pa.Array, mask: npt.NDArray[np.bool_]) -> list[str]:
     return sorted(str(c) for c in first.to_pylist())
 
 
-def merged_change_sets(layer: str, parts: list[ChangeSet], stored: pa.Array, incoming: pa.Array) -> ChangeSet:
-    """One replace's change set from those of its chunks (each compared with the stored rows of its
-    codes) and the codes stored and incoming: removed are the stored codes no chunk holds."""
+def merged_change_sets(
+    layer: str, mode: str, parts: list[ChangeSet], stored: pa.Array, incoming: pa.Array
+) -> ChangeSet:
+    """One import's change set from those of its chunks (each compared with the stored rows of its
+    codes) and the codes stored and incoming: a replace removes the stored codes no chunk holds."""
     counts: dict[ChangeKind, int] = dict.fromkeys(CHANGE_KINDS, 0)
     samples: dict[ChangeKind, list[str]] = {kind: [] for kind in CHANGE_KINDS}
     changed_fields: dict[str, int] = {}
@@ -166,9 +168,9 @@ def merged_change_sets(layer: str, parts: list[ChangeSet], stored: pa.Array, inc
             changed_fields[name] = changed_fields.get(name, 0) + n
         for name, n in part.cleared.items():
             cleared[name] = cleared.get(name, 0) + n
-    if len(stored):
+    if mode == "replace" and len(stored):
         held = pc.is_in(stored, value_set=incoming.combine_chunks())
         gone = ~np.asarray(held.to_numpy(zero_copy_only=False), dtype=bool)
         counts["removed"] = int(gone.sum())
         samples["removed"] = _smallest(stored, gone)
-    return ChangeSet(layer, "replace", counts, samples, changed_fields, cleared)
+    return ChangeSet(layer, mode, counts, samples, changed_fields, cleared)

@@ -67,6 +67,8 @@ CHUNK_ROWS = 200_000
 """Rows per chunk of a big replace from a vector file or a CSV: about 0.2 GB of frames at a time."""
 Progress = Callable[[str], None]
 MODES: tuple[Mode, ...] = ("replace", "append", "create")
+_CHUNKED: tuple[Mode, ...] = ("replace", "append")
+"""Modes a big file is imported in chunk by chunk (a create stays whole: the store's key decides it)."""
 # Called with the frame exactly as it will be written, before anything is written (may raise).
 Check = Callable[[gpd.GeoDataFrame], None]
 Slices = VectorRows | CsvRows
@@ -145,19 +147,19 @@ def import_file(
     replace) or clear values of a field the file has no column for asks
     `confirm` (when given) and raises ImportCancelled on a no.
 
-    A replace from a vector file or a CSV of more than `chunk_rows` rows
-    (default `CHUNK_ROWS`) runs chunk by chunk, in memory bounded by the
-    chunk (`_import_chunked`), with the same result.
+    A replace or an append from a vector file or a CSV of more than
+    `chunk_rows` rows (default `CHUNK_ROWS`) runs chunk by chunk, in memory
+    bounded by the chunk (`_import_chunked`), with the same result.
     """
     started = time.perf_counter()
     spec = _layer(layer, mode)
     file = Path(path)
     size = chunk_rows or CHUNK_ROWS
-    if mode == "replace" and not spec.versioned:
+    if mode in _CHUNKED and not spec.versioned:
         slices = _slices(file, spec, source_layer, encoding)
         if slices is not None and slices.rows > size:
             options = _Options(
-                crs, fix, progress, encoding, ignore, skip_invalid, dry_run, preview, confirm, check
+                mode, crs, fix, progress, encoding, ignore, skip_invalid, dry_run, preview, confirm, check
             )
             return _import_chunked(store, spec, slices, size, options, started)
     (progress or _quiet)(f"reading {file.name}")
@@ -587,6 +589,7 @@ def _problem_order(spec: Layer) -> Callable[[Problem], tuple[int, int]]:
 class _Options:
     """The caller's options of `import_file`, carried into a chunked import."""
 
+    mode: Mode
     crs: CRSInput | None
     fix: bool
     progress: Progress | None
@@ -622,7 +625,7 @@ class _FirstPass:
 def _import_chunked(
     store: Store, spec: Layer, slices: Slices, size: int, options: _Options, started: float
 ) -> ImportReport:
-    """A replace read, validated, derived and written `size` features at a time, in two passes.
+    """A replace or append read, validated, derived and written `size` rows at a time, in two passes.
 
     The first pass checks every chunk and keeps only what decides the import:
     the problems, every code (for repeats across chunks) and the change set's
@@ -630,8 +633,8 @@ def _import_chunked(
     the whole file passed (or, with `skip_invalid`, which rows are refused).
     The second pass takes the chunks back from the spool, derives `grid_code`
     against grids and buildings read once, and hands them to
-    `Store.replace_chunks`, which writes them in one transaction: a failure
-    anywhere still changes nothing.
+    `Store.replace_chunks` (`Store.upsert_chunks` for an append), which
+    writes them in one transaction: a failure anywhere still changes nothing.
     """
     say = options.progress or _quiet
 
@@ -676,7 +679,7 @@ def _written(
     every = pa.chunked_array(seen.codes.chunks, pa.large_string())
     kept = np.ones(len(every), dtype=bool)
     kept[refused - 1] = False
-    changes = merged_change_sets(spec.name, seen.changes, stored, every.filter(pa.array(kept)))
+    changes = merged_change_sets(spec.name, options.mode, seen.changes, stored, every.filter(pa.array(kept)))
     del every
     del stored
     source = seen.source
@@ -687,7 +690,7 @@ def _written(
         source_layer=source.layer,
         encoding=source.encoding,
         crs=seen.declared.name,
-        mode="replace",
+        mode=options.mode,
         rows=seen.kept,
         written=0,
         mapping={f: seen.mapping.fields[f] for f in spec.field_names if f in seen.mapping.fields},
@@ -718,7 +721,12 @@ def _written(
             yield derived
             give_back()
 
-    report.written = store.replace_chunks(spec.name, frames())
+    if options.mode == "replace":
+        report.written = store.replace_chunks(spec.name, frames())
+    else:
+        report.written = store.upsert_chunks(spec.name, frames())
+        report.inserted = changes.added
+        report.updated = report.written - changes.added
     report.seconds = time.perf_counter() - started
     return report
 
@@ -797,7 +805,8 @@ def _take_chunk(
     frame = _canonical(spec, found.values, found.geoms, keep)
     seen.spool.add(frame)
     current = _stored_rows(store, spec, frame, stored)
-    seen.changes.append(change_set(spec.name, current, frame, "replace", provided=seen.mapping.fields.keys()))
+    provided = seen.mapping.fields.keys()
+    seen.changes.append(change_set(spec.name, current, frame, options.mode, provided=provided))
 
 
 def _stored_rows(store: Store, spec: Layer, frame: gpd.GeoDataFrame, stored: pa.Array) -> gpd.GeoDataFrame:

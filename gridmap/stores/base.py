@@ -164,6 +164,16 @@ class Store(ABC):
         frames = list(chunks)
         return self.replace(layer, pd.concat(frames, ignore_index=True) if frames else empty_frame(layer))
 
+    def upsert_chunks(self, layer: str, chunks: Iterable[gpd.GeoDataFrame]) -> int:
+        """Insert or update the rows of `chunks` taken together, in one atomic step; the rows written.
+
+        For an append too big to hold in memory: the backends compare and write
+        chunk by chunk inside one transaction, so a chunk that fails (or raises
+        while it is made) changes nothing. This default gathers the chunks.
+        """
+        frames = list(chunks)
+        return self.upsert(layer, pd.concat(frames, ignore_index=True)) if frames else 0
+
     def codes(self, layer: str) -> pa.Array:
         """Every code of the layer as Arrow text, without the rows (a replace's removals)."""
         codes = self.read_columns(layer, ["code"])["code"]

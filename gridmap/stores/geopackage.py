@@ -545,6 +545,49 @@ class GeoPackageStore(PreparingStore):
             wanted.revision = revision
         return tally.written
 
+    def upsert_chunks(self, layer: str, chunks: Iterable[gpd.GeoDataFrame]) -> int:
+        """One transaction holding the writers' turn: each chunk compared with the stored rows of its
+        codes (as the transaction sees them), their old versions moved to history and its rows applied
+        as `_commit` applies an upsert; one revision records them all. Boundary layers upsert whole."""
+        spec = get_layer(layer)
+        if spec.versioned:
+            return super().upsert_chunks(layer, chunks)
+        stored = versioned_spec(layer)
+        author = current_author()
+        counts = {"inserted": 0, "updated": 0, "deleted": 0}
+        written = 0
+        box: list[npt.NDArray[np.float64]] = []
+        with self._writers_turn():
+            expected = self._counter()
+            revision = expected + 1
+            with _sqlite(self.path, transaction=True) as conn:
+                if conn.execute(f"SELECT value FROM {META} WHERE key = 'revision'").fetchone()[0] != expected:
+                    raise StoreError(f"{self.url}: the store changed under a writer holding its lock")
+                conn.execute(f"DELETE FROM {gpkg_triggers.EXTERNAL}")
+                for chunk in chunks:
+                    data = prepare(layer, chunk)
+                    if data.empty:
+                        continue
+                    before = _rows_in(conn, stored, data["code"].astype(str).tolist())
+                    change = change_set(layer, before, data, whole=False)
+                    _supersede(conn, change, revision)
+                    _apply_rows(self, conn, change, revision)
+                    counts["inserted"] += change.inserted
+                    counts["updated"] += change.updated
+                    written += len(data)
+                    if len(change.rows) and not change.rows.geometry.isna().all():
+                        box.append(np.asarray(change.rows.total_bounds, dtype=float))
+                if not any(counts.values()):
+                    conn.execute("ROLLBACK")
+                    return written
+                _record(conn, revision, {layer: counts}, author, None)
+                _touch(conn, [layer], bounds=_extent(box))
+                _touch(conn, [])
+        wanted = current_receipt()
+        if wanted is not None:
+            wanted.revision = revision
+        return written
+
     @contextmanager
     def _scratch_stream(self, layer: str, frames: Iterator[gpd.GeoDataFrame]) -> Iterator[Path]:
         """`_scratch` for one layer whose content arrives as a stream of frames."""
@@ -1165,10 +1208,15 @@ class _Tally:
 
     def bounds(self) -> npt.NDArray[np.float64] | None:
         """The extent of every chunk (None when none had a geometry)."""
-        if not self.box:
-            return None
-        boxes = np.vstack(self.box)
-        return np.array([*boxes[:, :2].min(axis=0), *boxes[:, 2:].max(axis=0)])
+        return _extent(self.box)
+
+
+def _extent(boxes: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64] | None:
+    """The box holding every one of `boxes` (None when there are none)."""
+    if not boxes:
+        return None
+    stacked = np.vstack(boxes)
+    return np.array([*stacked[:, :2].min(axis=0), *stacked[:, 2:].max(axis=0)])
 
 
 def _history(layer: str) -> str:

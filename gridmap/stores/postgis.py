@@ -636,6 +636,60 @@ class PostGISStore(PreparingStore):
             wanted.revision = revision
         return written
 
+    def upsert_chunks(self, layer: str, chunks: Iterable[gpd.GeoDataFrame]) -> int:
+        """One transaction holding the writers' turn: each chunk compared with the stored rows of its
+        codes (read in the transaction), their old versions moved to history and its rows applied as
+        `_commit` applies an upsert; one revision records them all. Boundary layers upsert whole."""
+        spec = get_layer(layer)
+        if spec.versioned:
+            return super().upsert_chunks(layer, chunks)
+        stored = versioned_spec(layer)
+        author = current_author()
+        counts = {"inserted": 0, "updated": 0, "deleted": 0}
+        written = 0
+        try:
+            with self._writers_turn() as cur:
+                row = cur.execute(
+                    "SELECT revision FROM gridmap_meta WHERE key = 'store' FOR UPDATE"
+                ).fetchone()
+                revision = int(row[0]) + 1 if row else 1
+                for chunk in chunks:
+                    data = prepare(layer, chunk)
+                    if data.empty:
+                        continue
+                    where, params = _where(None, data["code"].astype(str).tolist(), {})
+                    sql = _select_sql(stored, where) + " ORDER BY code"
+                    before = finish(stored, _copy_rows(cur, stored, sql, params))
+                    change = change_set(layer, before, data, whole=False)
+                    _supersede(cur, change, revision)
+                    big = len(change.rows) >= TRIGGERS_ASIDE_FROM_ROWS
+                    with self.triggers_aside(layer, cur) if big else nullcontext():
+                        _apply_rows(cur, change, stamped(change.rows, revision))
+                    counts["inserted"] += change.inserted
+                    counts["updated"] += change.updated
+                    written += len(data)
+                if not any(counts.values()):
+                    raise _Unchanged
+                cur.execute(
+                    "INSERT INTO gridmap_revisions (id, author, role, command, reverts, layers, counts) "
+                    "VALUES (%s, %s, %s, %s, NULL, %s, %s)",
+                    (
+                        revision,
+                        author.name,
+                        author.role,
+                        author.command,
+                        [layer],
+                        json.dumps({layer: counts}),
+                    ),
+                )
+                _bump(cur, [layer])
+        except _Unchanged:
+            return written
+        wanted = current_receipt()
+        if wanted is not None:
+            wanted.revision = revision
+        return written
+
     def _retired(self, layer: str, codes: Sequence[str]) -> gpd.GeoDataFrame:
         spec = get_layer(layer)
         sql = (

@@ -10,6 +10,7 @@ changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -20,6 +21,7 @@ import shapely
 from gridmap.errors import ValidationError
 from gridmap.frames import empty_frame
 from gridmap.ingest import ImportReport, import_file
+from gridmap.ingest.importer import Mode
 from gridmap.sample.files import read_sample
 from gridmap.stores import Store
 
@@ -65,6 +67,8 @@ def _summary(report: ImportReport) -> tuple[object, ...]:
         report.format,
         report.encoding,
         report.placed_at_building,
+        report.inserted,
+        report.updated,
         report.mapping,
         report.geometry_columns,
         changes.counts,
@@ -74,13 +78,15 @@ def _summary(report: ImportReport) -> tuple[object, ...]:
     )
 
 
-def _both(store: Store, path: Path, start: gpd.GeoDataFrame) -> tuple[tuple[object, ...], ...]:
+def _both(
+    store: Store, path: Path, start: gpd.GeoDataFrame, mode: Mode = "replace"
+) -> tuple[tuple[object, ...], ...]:
     """The layer, report and last revision's counts after a whole and after a chunked import of `path`,
     each starting from `start`."""
     results = []
     for size in (WHOLE, CHUNK):
         store.replace("households", start)
-        report = import_file(store, "households", path, chunk_rows=size)
+        report = import_file(store, "households", path, chunk_rows=size, mode=mode)
         counts = store.history(layer="households", limit=1)[0].counts
         results.append((store.read("households"), _summary(report), counts))
     return tuple(results)
@@ -103,7 +109,7 @@ def test_a_chunked_csv_import_equals_the_whole_import(
     pd.testing.assert_frame_equal(chunked, whole)
     assert chunked_report == whole_report
     assert chunked_report[2:4] == ("csv", "utf-8")
-    assert chunked_report[4] == ROWS // 50  # the rows without a point, placed at their building
+    assert chunked_report[4:7] == (ROWS // 50, None, None)  # rows without a point placed at their building
     assert chunked_counts == whole_counts == {"households": {"inserted": ROWS, "updated": 0, "deleted": 0}}
 
     # Over a populated layer, from a GBK file: 280 moved on, the last 100 gone, 120 new ones.
@@ -179,3 +185,79 @@ def test_a_csv_not_in_its_declared_encoding_is_one_clear_error(loaded: Store, tm
         said.append(str(raised.value))
     assert said[0] == said[1]
     assert "byte 16" in said[1]  # after "code,address\nh1,"
+
+
+def test_a_chunked_append_equals_the_whole_append(
+    loaded: Store, district: dict[str, gpd.GeoDataFrame], tmp_path: Path
+) -> None:
+    """Rows 501–1,500 appended over the first 1,000: 500 new, the rest updated where they differ."""
+    start = district["households"].sort_values("code").head(1_000).reset_index(drop=True)
+    table = _table(district, slice(500, ROWS))
+    table.loc[table.index % 5 == 0, "address"] = "和平路 99 号"
+    path = _write(table, tmp_path / "more.csv")
+    (whole, whole_report, whole_counts), (chunked, chunked_report, chunked_counts) = _both(
+        loaded, path, start, mode="append"
+    )
+    assert isinstance(chunked, gpd.GeoDataFrame)
+    assert len(chunked) == ROWS
+    pd.testing.assert_frame_equal(chunked, whole)
+    assert chunked_report == whole_report
+    assert chunked_report[5:7] == (500, 500)  # inserted, and written over a stored code
+    assert chunked_counts == whole_counts
+    # 100 addresses moved on, and the 10 rows without a point placed at their building's point.
+    assert chunked_counts == {"households": {"inserted": 500, "updated": 110, "deleted": 0}}
+    # Rows 1–500 were not in the file: an append leaves them as they were.
+    kept = chunked[chunked["code"].isin(start["code"].iloc[:500])].reset_index(drop=True)
+    assert kept["address"].tolist() == start["address"].iloc[:500].tolist()
+
+
+def test_a_chunked_append_with_a_repeat_across_chunks_changes_nothing(
+    loaded: Store, district: dict[str, gpd.GeoDataFrame], tmp_path: Path
+) -> None:
+    start = district["households"].sort_values("code").head(1_000).reset_index(drop=True)
+    loaded.replace("households", start)
+    before, revision = loaded.read("households"), loaded.revision()
+    table = _table(district).astype({"size": object})
+    table.loc[ROWS - 1, "code"] = table.loc[10, "code"]  # a repeat of row 11, in the last chunk
+    table.loc[1_200, "size"] = "很多"  # not a number, in chunk 4
+    path = _write(table, tmp_path / "bad.csv")
+    said = []
+    for size in (CHUNK, WHOLE):
+        with pytest.raises(ValidationError) as raised:
+            import_file(loaded, "households", path, chunk_rows=size, mode="append")
+        assert [(p.row, p.field) for p in raised.value.problems] == [(1_201, "size"), (ROWS, "code")]
+        assert "row 11" in str(raised.value)
+        said.append([p.describe("en") for p in raised.value.problems])
+        pd.testing.assert_frame_equal(loaded.read("households"), before)
+        assert loaded.revision() == revision
+    assert said[0] == said[1]
+
+
+def test_a_chunk_failing_mid_append_changes_nothing(
+    loaded: Store, district: dict[str, gpd.GeoDataFrame]
+) -> None:
+    """`Store.upsert_chunks` writes in one transaction: a chunk that raises undoes the chunks before it."""
+    households = district["households"].sort_values("code").head(ROWS).reset_index(drop=True)
+    loaded.replace("households", households.head(1_000))
+    before, revision = loaded.read("households"), loaded.revision()
+
+    def chunks() -> Iterator[gpd.GeoDataFrame]:
+        yield households.iloc[:CHUNK].assign(address="和平路 1 号")
+        yield households.iloc[1_000:]
+        raise RuntimeError("the third chunk could not be made")
+
+    with pytest.raises(RuntimeError):
+        loaded.upsert_chunks("households", chunks())
+    pd.testing.assert_frame_equal(loaded.read("households"), before)
+    assert loaded.revision() == revision
+
+    written = loaded.upsert_chunks("households", iter([households.iloc[:CHUNK], households.iloc[1_000:]]))
+    assert written == CHUNK + ROWS - 1_000
+    assert loaded.history(layer="households", limit=1)[0].counts == {
+        "households": {"inserted": ROWS - 1_000, "updated": 0, "deleted": 0}
+    }
+    pd.testing.assert_frame_equal(
+        loaded.read("households").drop(columns="revision", errors="ignore"),
+        households.drop(columns="revision", errors="ignore"),
+        check_dtype=False,
+    )
