@@ -1,7 +1,7 @@
 """Import memory of a city's households from a CSV: before and after CSV files were read in chunks.
 
     .venv/bin/python -m bench.bench_import_csv --csv FILE --baseline DIR [--city bench/work/city200.gpkg]
-        [--stores gpkg]
+        [--stores gpkg] [--mode replace|append]
 
 FILE is the households layer of the scale-200 city as a CSV with lon/lat columns, e.g.
 `ogr2ogr -f CSV FILE city200.gpkg -dialect sqlite -sql "SELECT code, ..., ST_X(geom) AS lon,
@@ -10,7 +10,8 @@ grids and buildings and no households (as `bench.bench_import_bounded` makes the
 `python -m gridmap import households FILE --store URL --yes` in a child process: wall time, CPU
 time and peak resident memory (`wait4`). The baseline is the same command run from DIR, a checkout
 of gridmap's source from before (`git archive <commit> gridmap | tar -x -C DIR`), side by side with
-the after run, each into a store of its own. Writes bench/RESULTS.md section "import-csv-bounded".
+the after run, each into a store of its own. Writes bench/RESULTS.md section "import-csv-bounded"
+(with `--mode append`, "import-csv-bounded-append": the same file appended to the empty layer).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def main() -> None:
     parser.add_argument("--city", type=Path, default=WORK / "city200.gpkg")
     parser.add_argument("--baseline", type=Path, required=True)
     parser.add_argument("--stores", default="gpkg")
+    parser.add_argument("--mode", default="replace", choices=("replace", "append"))
     parser.add_argument("--admin-url", default=ADMIN_URL)
     args = parser.parse_args()
     stores = args.stores.split(",")
@@ -52,6 +54,7 @@ def main() -> None:
             name, url = databases[label]
             _empty_households(args.admin_url, name)
         command = ["import", "households", str(args.csv.resolve()), "--store", url, "--yes"]
+        command += ["--mode", args.mode]
         wall, cpu, peak = run_cli(command, source=roots[label])
         with open_store(url) as store:
             stored = store.counts()["households"]
@@ -88,7 +91,8 @@ def main() -> None:
             ]
         )
     body = (
-        f"`gridmap import households {args.csv.name} --yes`: the scale-200 city's households as a CSV "
+        f"`gridmap import households {args.csv.name} --mode {args.mode} --yes`: the scale-200 city's "
+        "households as a CSV "
         f"({args.csv.stat().st_size / 2**20:,.0f} MiB, lon/lat columns) into a store holding its streets, "
         "communities, grids and buildings and no households; each run a child process (peak = its peak "
         "resident memory, `wait4`). Before: the same command from the source before CSV files were read "
@@ -113,7 +117,7 @@ def main() -> None:
         + f"\n\n1-minute load average over the runs: {min(loads):.1f}–{max(loads):.1f} (2 cores, shared)."
     )
     print(body)
-    write_section("import-csv-bounded", body)
+    write_section("import-csv-bounded" + ("" if args.mode == "replace" else "-append"), body)
 
 
 if __name__ == "__main__":
