@@ -517,21 +517,7 @@ class PostGISStore(PreparingStore):
                         _load_layer(cur, change.layer, stamped(change.whole, revision))
                     else:
                         _apply_rows(cur, change, stamped(change.rows, revision))
-            counts = {c.layer: c.counts for c in changes}
-            cur.execute(
-                "INSERT INTO gridmap_revisions (id, author, role, command, reverts, layers, counts) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (
-                    revision,
-                    author.name,
-                    author.role,
-                    author.command,
-                    reverts,
-                    list(counts),
-                    json.dumps(counts),
-                ),
-            )
-            _bump(cur, list(counts))
+            _record(cur, revision, author, {c.layer: c.counts for c in changes}, reverts)
             written: dict[str, gpd.GeoDataFrame] = {}
             for change in changes if read_back else []:
                 codes = read_back_codes(change)
@@ -616,19 +602,7 @@ class PostGISStore(PreparingStore):
                 if not any(counts.values()):
                     raise _Unchanged
                 cur.execute(f"ANALYZE {layer}")
-                cur.execute(
-                    "INSERT INTO gridmap_revisions (id, author, role, command, reverts, layers, counts) "
-                    "VALUES (%s, %s, %s, %s, NULL, %s, %s)",
-                    (
-                        revision,
-                        author.name,
-                        author.role,
-                        author.command,
-                        [layer],
-                        json.dumps({layer: counts}),
-                    ),
-                )
-                _bump(cur, [layer])
+                _record(cur, revision, author, {layer: counts})
         except _Unchanged:
             return written
         wanted = current_receipt()
@@ -670,19 +644,7 @@ class PostGISStore(PreparingStore):
                     written += len(data)
                 if not any(counts.values()):
                     raise _Unchanged
-                cur.execute(
-                    "INSERT INTO gridmap_revisions (id, author, role, command, reverts, layers, counts) "
-                    "VALUES (%s, %s, %s, %s, NULL, %s, %s)",
-                    (
-                        revision,
-                        author.name,
-                        author.role,
-                        author.command,
-                        [layer],
-                        json.dumps({layer: counts}),
-                    ),
-                )
-                _bump(cur, [layer])
+                _record(cur, revision, author, {layer: counts})
         except _Unchanged:
             return written
         wanted = current_receipt()
@@ -1163,6 +1125,22 @@ def _apply_rows(cur: psycopg.Cursor[Any], change: LayerChange, rows: gpd.GeoData
         f"ON CONFLICT (code) DO UPDATE SET {updates}"
     )
     cur.execute("DROP TABLE gridmap_upsert")
+
+
+def _record(
+    cur: psycopg.Cursor[Any],
+    revision: int,
+    author: Author,
+    counts: dict[str, dict[str, int]],
+    reverts: int | None = None,
+) -> None:
+    """Record `revision` (who, what it reverts, its counts per layer) and advance the store to it."""
+    cur.execute(
+        "INSERT INTO gridmap_revisions (id, author, role, command, reverts, layers, counts) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (revision, author.name, author.role, author.command, reverts, list(counts), json.dumps(counts)),
+    )
+    _bump(cur, list(counts))
 
 
 def _bump(cur: psycopg.Cursor[Any], layers: list[str]) -> None:
