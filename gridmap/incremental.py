@@ -898,10 +898,12 @@ def _households(
     if same and len(households) == len(whole):
         # The same rows: the columns shared with the previous table, each one written set alone (a
         # table of millions of rows built anew copies and stacks every column).
+        # A column is set only when it is not the one held already, and as a Series, which pandas does
+        # not copy (an array set would be: a city's geometry column copied on every household edit).
         out = whole.copy(deep=False)
         for name, spliced in columns.items():
-            if spliced is not current.get(name):
-                out[name] = spliced
+            if spliced is not current.get(name, out[name].array):
+                out[name] = pd.Series(spliced, index=out.index, name=name, copy=False)
         return out, {}
     return gpd.GeoDataFrame(columns, geometry="geometry", crs=whole.crs), {}
 
