@@ -197,8 +197,8 @@ MOST_RUNS = 4
 MOST_SLICES = 8192
 """In more runs than `MOST_RUNS` but at most this many, the column is copied once, stretch by stretch
 (a memory copy per run); in more still, one Arrow take of the column builds it. A take gathers text
-value by value: 0.5-1.3 s for a city's five million households on a loaded machine, where copying
-the stretches around a few thousand runs costs a few hundredths."""
+value by value: up to 1.3 s for a city's five million households on a loaded machine, where copying
+the stretches around a few thousand runs costs hundredths of a second."""
 
 
 def replaced(
