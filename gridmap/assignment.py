@@ -418,7 +418,7 @@ def unassigned(frames: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
         if layer == "buildings":
             geometry = shapely.point_on_surface(geometry)
         layers.append(np.full(rows.size, layer, dtype=object))
-        codes.append(frame["code"].astype("string").array.take(rows))
+        codes.append(frame["code"].iloc[rows].astype("string").array)  # the few rows, not a city's column
         points.append(geometry)
     if not layers:
         layers, codes, points = (

@@ -193,7 +193,12 @@ def _put(column: pd.Series, rows: np.ndarray, values: pd.Series) -> pd.api.exten
 
 
 MOST_RUNS = 4
-"""Changed rows of an Arrow-held column in more runs than this are written by one take of the column."""
+"""Changed rows of an Arrow-held column in at most this many runs are spliced in as chunks (no copy)."""
+MOST_SLICES = 8192
+"""In more runs than `MOST_RUNS` but at most this many, the column is copied once, stretch by stretch
+(a memory copy per run); in more still, one Arrow take of the column builds it. A take gathers text
+value by value: up to 1.3 s for a city's five million households on a loaded machine, where copying
+the stretches around a few thousand runs costs hundredths of a second."""
 
 
 def replaced(
@@ -205,9 +210,9 @@ def replaced(
     rows differ is returned as it is. An Arrow-held column (text) cannot be
     written in place: when the differing rows form a few runs, the result is
     the column's unchanged stretches and the new runs chunked together (no
-    copy; `compacted` puts the chunks together now and then); else one Arrow
-    take from the column and the new values builds it (0.07 s for 5 million
-    rows, half of pandas' copy and masked write).
+    copy; `compacted` puts the chunks together now and then); in more runs,
+    those pieces copied into one array; in very many, one Arrow take from the
+    column and the new values builds it (`MOST_SLICES`).
     """
     n = len(column)
     inside = rows < n
@@ -228,21 +233,24 @@ def replaced(
         return pd.concat([pd.Series(out), pd.Series(appended)], ignore_index=True).array if tail.size else out
     starts = np.flatnonzero(np.diff(at, prepend=-2) != 1)  # first changed row of each run
     new = _chunked(fresh, chunked.type)
-    if starts.size > MOST_RUNS:
+    if starts.size > MOST_SLICES:
         order = np.arange(n + tail.size)
         order[at] = n + np.arange(at.size)
         order[n:] = n + at.size + np.arange(tail.size)
         parts = [*chunked.chunks, *new.chunks, *_chunked(appended, chunked.type).chunks]
-        source = pa.chunked_array(parts, type=chunked.type)
-        return cast(Any, type(column))(source.take(pa.array(order)))
+        source = pa.chunked_array(parts, type=chunked.type).combine_chunks()
+        return cast(Any, type(column))(pa.chunked_array([source.take(pa.array(order))]))
     pieces: list[pa.ChunkedArray] = []
     done = 0
+    rows_at = at.tolist()
     ends = np.append(starts[1:], at.size) if starts.size else starts
-    for first, last in zip(starts, ends, strict=True):
-        pieces += [chunked.slice(done, at[first] - done), new.slice(first, last - first)]
-        done = at[last - 1] + 1
+    for first, last in zip(starts.tolist(), ends.tolist(), strict=True):
+        pieces += [chunked.slice(done, rows_at[first] - done), new.slice(first, last - first)]
+        done = rows_at[last - 1] + 1
     pieces += [chunked.slice(done), _chunked(appended, chunked.type)]
     whole = pa.chunked_array([c for p in pieces for c in p.chunks if len(c)], type=chunked.type)
+    if starts.size > MOST_RUNS:  # one copy now, rather than thousands of chunks for every later step
+        whole = pa.chunked_array([whole.combine_chunks()], type=chunked.type)
     return cast(Any, type(column))(whole)  # the same Arrow-held array type, around the new chunks
 
 
@@ -890,10 +898,12 @@ def _households(
     if same and len(households) == len(whole):
         # The same rows: the columns shared with the previous table, each one written set alone (a
         # table of millions of rows built anew copies and stacks every column).
+        # A column is set only when it is not the one held already, and as a Series, which pandas does
+        # not copy (an array set would be: a city's geometry column copied on every household edit).
         out = whole.copy(deep=False)
         for name, spliced in columns.items():
-            if spliced is not current.get(name):
-                out[name] = spliced
+            if spliced is not current.get(name, out[name].array):
+                out[name] = pd.Series(spliced, index=out.index, name=name, copy=False)
         return out, {}
     return gpd.GeoDataFrame(columns, geometry="geometry", crs=whole.crs), {}
 
@@ -933,8 +943,8 @@ def _lost_figures(
 
 def _centers(whole: pd.DataFrame, part: pd.DataFrame, households: pd.DataFrame, quota: int) -> pd.DataFrame:
     """One row per center household in frame order: links from `part` where redone, else as they were."""
-    rows = np.flatnonzero(households["center_household"].fillna(False).to_numpy(dtype=bool))
-    codes = households["code"].iloc[rows]
+    rows = np.flatnonzero(households["center_household"].to_numpy(dtype=bool, na_value=False))
+    codes = households["code"].iloc[rows].astype("string")
     grid = households["grid_code"].iloc[rows].astype("string")
     redone, kept = index_in(codes, part["code"]), index_in(codes, whole["code"])
     linked = np.where(
@@ -944,9 +954,9 @@ def _centers(whole: pd.DataFrame, part: pd.DataFrame, households: pd.DataFrame, 
     )
     linked = np.where(grid.isna().to_numpy(dtype=bool) | ((redone < 0) & (kept < 0)), 0, linked)
     table = pd.DataFrame(
-        {
-            "code": codes.astype("string").to_numpy(),
-            "grid_code": grid.to_numpy(),
+        {  # the text columns as they are held: a city's centers made Python strings cost a tenth of a second
+            "code": codes.array,
+            "grid_code": grid.array,
             "linked": linked.astype(np.int64),
             "quota": np.full(rows.size, quota, dtype=np.int64),
         }

@@ -466,17 +466,22 @@ def test_replaced_writes_only_the_rows_that_differ() -> None:
     got = incremental.replaced(text, rows, values)
     assert list(got.fillna("-")) == ["a", "B", "-", "d", "E", "F", "g", "h"]
     assert got.dtype == text.dtype and got._pa_array.num_chunks > 1
-    # More runs than MOST_RUNS: one take of the column and the values builds it, rows appended in
-    # order of their row; the same values, one chunk of the same type.
+    # More runs than MOST_RUNS: the stretches copied into one array; more than MOST_SLICES: one take of
+    # the column and the values builds it. Either way rows appended in order of their row, the same
+    # values, one chunk of the same type.
     many = np.array([0, 2, 8, 4, 6, 7])
-    incremental_runs = incremental.MOST_RUNS
+    many_values = pd.array(["x", "x", "j", None, "x", "h"], dtype="string")
+    limits = incremental.MOST_RUNS, incremental.MOST_SLICES
     try:
         incremental.MOST_RUNS = 2
-        taken = incremental.replaced(text, many, pd.array(["x", "x", "j", None, "x", "h"], dtype="string"))
+        copied = incremental.replaced(text, many, many_values)
+        incremental.MOST_SLICES = 2
+        taken = incremental.replaced(text, many, many_values)
     finally:
-        incremental.MOST_RUNS = incremental_runs
-    assert list(taken.fillna("-")) == ["x", "b", "x", "d", "-", "f", "x", "h", "j"]
-    assert taken.dtype == text.dtype and taken._pa_array.num_chunks == 1
+        incremental.MOST_RUNS, incremental.MOST_SLICES = limits
+    for got in (copied, taken):
+        assert list(got.fillna("-")) == ["x", "b", "x", "d", "-", "f", "x", "h", "j"]
+        assert got.dtype == text.dtype and got._pa_array.num_chunks == 1
     # Numbers and flags: a missing value is the same as a missing one, else written.
     floats = pd.array([1.0, np.nan, 3.0])
     assert list(incremental.replaced(floats, np.array([1, 2]), pd.array([np.nan, 4.0])))[2] == 4.0
