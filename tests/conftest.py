@@ -125,6 +125,8 @@ SLOW_FILES = frozenset(
         "tests/api/test_secrets.py",
         "tests/api/test_sign_in.py",
         "tests/api/test_console.py",
+        "tests/api/test_coverage_parts.py",
+        "tests/cli/test_party.py",
     }
 )
 
