@@ -74,6 +74,13 @@ def current_receipt() -> Receipt | None:
     return _RECEIPT.get()
 
 
+def receipt_revision(revision: int) -> None:
+    """Tell the receipt being collected, if any, the revision a chunked write committed."""
+    wanted = _RECEIPT.get()
+    if wanted is not None:
+        wanted.revision = revision
+
+
 class Store(ABC):
     """Where the seven layers live. Every write is atomic: all of it or nothing."""
 

@@ -58,7 +58,7 @@ from gridmap.stores._frames import (
     read_back_codes,
 )
 from gridmap.stores._gate import gate
-from gridmap.stores.base import TRIGGERS_ASIDE_FROM_ROWS, BBox, current_receipt
+from gridmap.stores.base import TRIGGERS_ASIDE_FROM_ROWS, BBox, receipt_revision
 from gridmap.stores.conditions import to_sqlite
 from gridmap.stores.query import (
     COUNT_LIMIT,
@@ -540,9 +540,7 @@ class GeoPackageStore(PreparingStore):
                     _record(conn, revision, {layer: counts}, author, None)
                     _touch(conn, [layer], bounds=tally.bounds(), whole=True)
                     _touch(conn, [])
-        wanted = current_receipt()
-        if wanted is not None:
-            wanted.revision = revision
+        receipt_revision(revision)
         return tally.written
 
     def upsert_chunks(self, layer: str, chunks: Iterable[gpd.GeoDataFrame]) -> int:
@@ -583,9 +581,7 @@ class GeoPackageStore(PreparingStore):
                 _record(conn, revision, {layer: counts}, author, None)
                 _touch(conn, [layer], bounds=_extent(box))
                 _touch(conn, [])
-        wanted = current_receipt()
-        if wanted is not None:
-            wanted.revision = revision
+        receipt_revision(revision)
         return written
 
     @contextmanager

@@ -62,7 +62,7 @@ from gridmap.stores._frames import (
     prepare,
     read_back_codes,
 )
-from gridmap.stores.base import TRIGGERS_ASIDE_FROM_ROWS, BBox, current_receipt
+from gridmap.stores.base import TRIGGERS_ASIDE_FROM_ROWS, BBox, receipt_revision
 from gridmap.stores.conditions import to_postgres
 from gridmap.stores.query import (
     COUNT_LIMIT,
@@ -605,9 +605,7 @@ class PostGISStore(PreparingStore):
                 _record(cur, revision, author, {layer: counts})
         except _Unchanged:
             return written
-        wanted = current_receipt()
-        if wanted is not None:
-            wanted.revision = revision
+        receipt_revision(revision)
         return written
 
     def upsert_chunks(self, layer: str, chunks: Iterable[gpd.GeoDataFrame]) -> int:
@@ -647,9 +645,7 @@ class PostGISStore(PreparingStore):
                 _record(cur, revision, author, {layer: counts})
         except _Unchanged:
             return written
-        wanted = current_receipt()
-        if wanted is not None:
-            wanted.revision = revision
+        receipt_revision(revision)
         return written
 
     def _retired(self, layer: str, codes: Sequence[str]) -> gpd.GeoDataFrame:
