@@ -24,6 +24,7 @@ from gridmap.cases.statistics import case_statistics
 from gridmap.cases.vocabulary import Action, Status
 from gridmap.frames import WGS84, conform
 from gridmap.lookup import LookupService
+from gridmap.sample.repairs import tickets_one_at_a_time
 from gridmap.serving import Builder, Documents, LiveAnalysis, Shelf
 from gridmap.stores import Store
 from gridmap.stores.cases import CaseFilter
@@ -162,29 +163,6 @@ def test_orphaned_households_count_only_the_homes_no_working_speaker_reaches() -
     assert orphaned_households(speakers, households, among=["B3", "W"]) == {"B3": 2}  # W works
 
 
-def _one_at_a_time(desk: CaseDesk, speakers: gpd.GeoDataFrame, households: gpd.GeoDataFrame) -> None:
-    """The tickets as they were opened before they were written in bulk: a report, then an acceptance
-    and a dispatch, each its own transaction, speaker by speaker."""
-    counts = orphaned_households(speakers, households)
-    for _, row in speakers[speakers["status"] == "broken"].iterrows():
-        code, point = str(row["code"]), row.geometry
-        name = row["name"] if isinstance(row["name"], str) else code
-        description = f"应急广播故障：{name}（{code}），仅由其覆盖的 {counts[code]} 户失去广播覆盖"
-        report = CaseReport(
-            REPAIR_CATEGORY,
-            description,
-            lon=point.x,
-            lat=point.y,
-            source="system",
-            speaker_code=code,
-            uncovered_households=counts[code],
-        )
-        case = desk.report(SYSTEM, report)
-        if case["grid_code"] is not None:
-            desk.move(SYSTEM, case["code"], Action.ACCEPT)
-            desk.move(SYSTEM, case["code"], Action.DISPATCH)
-
-
 def _closed_one_at_a_time(desk: CaseDesk, speakers: set[str]) -> None:
     """The tickets of repaired `speakers` closed as they were before: a transaction per step."""
     steps = {
@@ -244,7 +222,7 @@ def test_tickets_written_in_bulk_equal_those_opened_one_at_a_time(desk: CaseDesk
     )
     repaired = speakers.assign(status=["working", "broken", "working", "working", "working"])
 
-    _one_at_a_time(desk, speakers, households)
+    tickets_one_at_a_time(desk, speakers, households)
     clock.advance(hours=3)
     _closed_one_at_a_time(desk, {"K1", "K3", "K4"})
     expected = _book_state(desk)
