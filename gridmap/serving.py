@@ -67,6 +67,7 @@ from gridmap.analysis import (
 from gridmap.assignment import BuildingLocator, GridLocator
 from gridmap.cases.desk import CaseDesk
 from gridmap.cases.repairs import RepairSync, sync_repairs
+from gridmap.cases.routing import HeldPlaces
 from gridmap.catalogue import LAYER_NAMES
 from gridmap.errors import GridmapError, StoreError
 from gridmap.incremental import changed_keys, compacted_all, patched, update
@@ -362,6 +363,13 @@ class LiveAnalysis:
             raise
         return Refresh(revision, streets)
 
+    def placing(self) -> HeldPlaces:
+        """Where a case at a point lies in the revision analysed, placed as a lookup places it, from the
+        layers and indexes kept here (the builder's repair tickets need no lookup snapshot)."""
+        assert self.analysis is not None and self._locator is not None and self._buildings is not None
+        layers = {**self.frames, "buildings": self.analysis.frames["buildings"]}  # with grid_code derived
+        return HeldPlaces.of(layers, self._locator, self._buildings)
+
     def forget(self) -> None:
         """Drop the frames and analysis: the next `refresh` reads and analyses the whole store."""
         self.revision, self.analysis, self.frames, self._stamps = None, None, {}, {}
@@ -508,9 +516,10 @@ class Builder:
         being published.
         """
         try:
-            if self.desk is None:
+            if self.desk is None:  # its lookup is never loaded: the tickets are placed by `placing`
                 self.desk = CaseDesk(self.store, LookupService(self.store))
-            done = sync_repairs(self.desk, self.live.frames["speakers"], self.live.frames["households"])
+            frames = self.live.frames
+            done = sync_repairs(self.desk, frames["speakers"], frames["households"], self.live.placing())
         except GridmapError:
             log.exception("repair tickets not synchronised")
             return None

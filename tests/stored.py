@@ -74,15 +74,12 @@ def prefilled(url: str, name: str, fill: Fill) -> str:
 
 
 def empty_geopackage(path: Path) -> str:
-    """A new, empty GeoPackage store at `path`, copied from one made once per process."""
-    template = _TEMPLATES / "empty.gpkg"
-    if not template.exists():
-        made = template.with_suffix(".making.gpkg")
-        with open_store(str(made)):
-            pass
-        made.rename(template)
-    shutil.copyfile(template, path)
-    return str(path)
+    """A new, empty GeoPackage store at `path`: the template a fill writing nothing makes."""
+    return prefilled(str(path), "empty", _nothing)
+
+
+def _nothing(_store: Store) -> None:
+    """The fill of an empty store."""
 
 
 def _snapshot(url: str, name: str) -> str:

@@ -12,6 +12,7 @@ import datetime as dt
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from gridmap.cases.categories import DEFAULT_CATALOGUE, CategoryCatalogue
 from gridmap.cases.duplicates import DuplicateRule, bbox_around, nearest
 from gridmap.cases.lifecycle import Actor, Details, Reopening, plan
 from gridmap.cases.reminders import DEFAULT_ESCALATE_AFTER, Reminder, reminders, window
-from gridmap.cases.routing import Place, place_in_grid, route, route_points
+from gridmap.cases.routing import Place, Placing, place_in_grid, route, route_points
 from gridmap.cases.statistics import LEVEL_LABELS, Period, case_statistics, group_names, workbook_sheets
 from gridmap.cases.vocabulary import SOURCES, Action, Status
 from gridmap.errors import NotFoundError, PermissionDeniedError, Problem, TransitionError, ValidationError
@@ -138,7 +139,11 @@ class CaseDesk:
         }
 
     def report_many(
-        self, actor: Actor, reports: Sequence[CaseReport], then: Sequence[Action] = ()
+        self,
+        actor: Actor,
+        reports: Sequence[CaseReport],
+        then: Sequence[Action] = (),
+        placing: Placing | None = None,
     ) -> list[dict[str, Any]]:
         """Register many cases given by WGS84 points, each placed one moved on by `actor` through `then`,
         all written in one transaction: the cases, with their history, that `report` and `move` would
@@ -146,6 +151,8 @@ class CaseDesk:
 
         Each is proposed as the duplicate of the nearest case, in the book or earlier in `reports`, as
         one report after another would be. Returns the cases as stored, in the order of `reports`.
+        `placing` places them as the desk's lookup would, from layers the caller holds
+        (`routing.HeldPlaces`); by default the lookup places them.
         """
         if not reports:
             return []
@@ -158,7 +165,7 @@ class CaseDesk:
         now = self.clock()
         lon = [np.nan if r.lon is None else r.lon for r in reports]
         lat = [np.nan if r.lat is None else r.lat for r in reports]
-        places = route_points(self.lookup, self.store, lon, lat)
+        places = (placing or partial(route_points, self.lookup, self.store))(lon, lat)
         cases = [self._new_case(actor, r, p, now) for r, p in zip(reports, places, strict=True)]
         self._number(cases, now)
         proposals = self._proposals(cases, now)

@@ -26,6 +26,7 @@ from scipy.spatial import cKDTree
 from gridmap.arrays import FloatArray, IntArray
 from gridmap.cases.desk import CaseDesk, CaseReport, Step
 from gridmap.cases.lifecycle import Actor
+from gridmap.cases.routing import Placing
 from gridmap.cases.vocabulary import OPEN_STATUSES, Action, Status
 from gridmap.coverage import metric_xy, speaker_coverage, speaker_radii, working
 from gridmap.crs import metric_crs, transformer
@@ -70,7 +71,10 @@ def orphaned_households(
     # One tree of the households no working speaker reaches, asked once for every broken speaker: a
     # city's thousand broken speakers cost one query, not a pass over its millions of homes each.
     lonely = cKDTree(homes[~covered])
-    counts = lonely.query_ball_point(sites, r=radii, return_length=True)
+    counts = np.zeros(len(at), dtype=np.intp)  # a speaker without a point orphans nobody
+    found = np.isfinite(sites).all(axis=1)
+    if found.any():
+        counts[found] = lonely.query_ball_point(sites[found], r=radii[found], return_length=True)
     return {str(code): int(n) for code, n in zip(speakers["code"].iloc[at], counts, strict=True)}
 
 
@@ -87,11 +91,18 @@ def _near(households: gpd.GeoDataFrame, sites: FloatArray, radii: FloatArray, cr
     return np.flatnonzero((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
 
 
-def sync_repairs(desk: CaseDesk, speakers: gpd.GeoDataFrame, households: gpd.GeoDataFrame) -> RepairSync:
+def sync_repairs(
+    desk: CaseDesk,
+    speakers: gpd.GeoDataFrame,
+    households: gpd.GeoDataFrame,
+    placing: Placing | None = None,
+) -> RepairSync:
     """Open a case for each broken speaker without one, close those whose speaker works again.
 
     Either way in one transaction of the case book (`CaseDesk.report_many`, `CaseDesk.move_many`):
-    a city's first sync opens its thousand tickets in a second, not one ticket at a time.
+    a city's first sync opens its thousand tickets in a second, not one ticket at a time. New
+    tickets are placed by `placing` (the serving builder's, from the layers it holds), else by the
+    desk's lookup; both place them alike.
     """
     done = RepairSync()
     open_cases = _open_repairs(desk)
@@ -111,7 +122,7 @@ def sync_repairs(desk: CaseDesk, speakers: gpd.GeoDataFrame, households: gpd.Geo
         _report(code, name, point, counts.get(code, 0))
         for code, name, point in zip(codes, names, points.geometry, strict=True)
     ]
-    opened = desk.report_many(SYSTEM, reports, then=(Action.ACCEPT, Action.DISPATCH))
+    opened = desk.report_many(SYSTEM, reports, then=(Action.ACCEPT, Action.DISPATCH), placing=placing)
     done.opened = {str(case["speaker_code"]): str(case["code"]) for case in opened}
     return done
 

@@ -16,14 +16,19 @@ lookup's suggestions (and candidate grids), for an editor to place.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import shapely
 
+from gridmap.arrays import IntArray
+from gridmap.assignment import BuildingLocator, GridLocator, index_in, point_grids
 from gridmap.crs import to_wgs84
 from gridmap.errors import Problem, ValidationError
 from gridmap.lookup import AddressNotFoundError, LookupService, OutsideError
@@ -109,14 +114,99 @@ def route(
     )
 
 
+Placing = Callable[[npt.ArrayLike, npt.ArrayLike], list[Place]]
+"""The places of many cases given by WGS84 points (`route_points` with a lookup, or `HeldPlaces`)."""
+
+
 def route_points(lookup: LookupService, store: Store, lon: npt.ArrayLike, lat: npt.ArrayLike) -> list[Place]:
     """The places of many cases given by WGS84 points alone, located in one call (what `route` gives
     each; a missing coordinate is a case given nothing, kept unplaced)."""
+    snapshot = lookup.snapshot()
+
+    def placed(grid: int, building: int, point: tuple[float, float]) -> Place:
+        return _placed(store, snapshot.point_answer(grid, building, Role.ADMIN), point, "point")
+
+    return _located(lon, lat, lambda x, y: snapshot.by_points(x, y, "wgs84"), placed)
+
+
+@dataclass(frozen=True)
+class HeldPlaces:
+    """`route_points` from layers and indexes a caller holds already, with no lookup snapshot.
+
+    The serving builder keeps the grids, communities, streets and buildings of the revision it
+    analysed, with their grid and building indexes; a lookup snapshot (the whole register read
+    again and its address index built: seconds and hundreds of megabytes at city scale, held for
+    the builder's life) would only say again what these say. A point takes the grid
+    `gridmap.assignment.point_grids` gives it, the lookup's own rule on the same indexes; the
+    community and street are the grid's, as far as those layers hold them, as a lookup names them.
+    """
+
+    locator: GridLocator
+    inside: BuildingLocator
+    building_codes: npt.NDArray[np.object_]
+    """The codes of the buildings `inside` indexes, in its order."""
+    building_grid: IntArray
+    """Each of those buildings' grid, as a position among `locator.codes` (-1: none)."""
+    community_of: Mapping[str, str | None]
+    """Grid code → its community's code, when the communities layer holds it."""
+    street_of: Mapping[str, str | None]
+    """Community code → its street's code, when the streets layer holds it."""
+
+    @classmethod
+    def of(
+        cls, frames: Mapping[str, gpd.GeoDataFrame], locator: GridLocator, inside: BuildingLocator
+    ) -> HeldPlaces:
+        """Over `frames` (grids, communities, streets, and buildings with `grid_code` derived) and
+        the indexes of their grids (`locator`) and buildings (`inside`)."""
+        buildings = frames["buildings"]
+        streets = set(_texts(frames["streets"]["code"]))
+        street_of = _mapping(frames["communities"], "street_code")
+        return cls(
+            locator=locator,
+            inside=inside,
+            building_codes=buildings["code"].astype(str).to_numpy(dtype=object),
+            building_grid=index_in(buildings["grid_code"], locator.codes),
+            community_of={
+                grid: c if c in street_of else None
+                for grid, c in _mapping(frames["grids"], "community_code").items()
+            },
+            street_of={c: s if s in streets else None for c, s in street_of.items()},
+        )
+
+    def __call__(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> list[Place]:
+        """The places `route_points` gives these WGS84 points."""
+
+        def locate(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> tuple[IntArray, IntArray]:
+            return point_grids(self.locator, self.inside, self.building_grid, x, y)
+
+        return _located(lon, lat, locate, self._placed)
+
+    def _placed(self, grid: int, building: int, point: tuple[float, float]) -> Place:
+        code = str(self.locator.codes[grid])
+        community = self.community_of.get(code)
+        return Place(
+            grid_code=code,
+            community_code=community,
+            street_code=self.street_of.get(community) if community is not None else None,
+            building_code=str(self.building_codes[building]) if building >= 0 else None,
+            lon=point[0],
+            lat=point[1],
+            placed_by="point",
+        )
+
+
+def _located(
+    lon: npt.ArrayLike,
+    lat: npt.ArrayLike,
+    locate: Callable[[npt.NDArray[np.float64], npt.NDArray[np.float64]], tuple[IntArray, IntArray]],
+    placed: Callable[[int, int, tuple[float, float]], Place],
+) -> list[Place]:
+    """Points located in one call (`locate`: grid and building positions, -1 for none), each in its
+    grid (`placed`), one outside every grid or without coordinates kept unplaced with the reason."""
     x = np.asarray(lon, dtype=np.float64)
     y = np.asarray(lat, dtype=np.float64)
     given = np.isfinite(x) & np.isfinite(y)
-    snapshot = lookup.snapshot()
-    grids, buildings = snapshot.by_points(np.where(given, x, 0.0), np.where(given, y, 0.0), "wgs84")
+    grids, buildings = locate(np.where(given, x, 0.0), np.where(given, y, 0.0))
     places = []
     for at, (gx, gy, grid, building) in enumerate(zip(x, y, grids, buildings, strict=True)):
         if not given[at]:
@@ -126,9 +216,19 @@ def route_points(lookup: LookupService, store: Store, lon: npt.ArrayLike, lat: n
                 Place(None, None, None, None, float(gx), float(gy), why=Message("case.why.point_outside"))
             )
         else:
-            reply = snapshot.point_answer(int(grid), int(building), Role.ADMIN)
-            places.append(_placed(store, reply, (float(gx), float(gy)), "point"))
+            places.append(placed(int(grid), int(building), (float(gx), float(gy))))
     return places
+
+
+def _texts(values: pd.Series) -> list[str | None]:
+    """A text column as a list, None for a missing value."""
+    return [v if isinstance(v, str) else None for v in values.astype(object)]
+
+
+def _mapping(frame: pd.DataFrame, column: str) -> dict[str, str | None]:
+    """Each row's code → its text `column` (None when missing)."""
+    pairs = zip(_texts(frame["code"]), _texts(frame[column]), strict=True)
+    return {code: value for code, value in pairs if code is not None}
 
 
 def _placed(store: Store, reply: dict[str, Any], point: tuple[float, float] | None, method: str) -> Place:

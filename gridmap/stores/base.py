@@ -25,7 +25,9 @@ from gridmap.stores.conditions import Condition
 from gridmap.stores.query import Page, PageRequest, RecordPage, Records, Value
 
 if TYPE_CHECKING:
-    from gridmap.history import Revision
+    from gridmap.catalogue import Layer
+    from gridmap.changes import LayerChange
+    from gridmap.history import Author, Revision
     from gridmap.stores.cases import CaseBook
     from gridmap.stores.feed import BookFeed
     from gridmap.stores.party import PartyBook
@@ -72,6 +74,23 @@ def receipt() -> Iterator[Receipt]:
 def current_receipt() -> Receipt | None:
     """The receipt being collected, if any (the write path fills it)."""
     return _RECEIPT.get()
+
+
+@dataclass
+class ChunkedUpsert:
+    """A backend's chunked upsert of a layer kept apart from its boundaries' validity dates: the
+    layer as stored (with its revision column), who writes, and what the chunks did so far."""
+
+    stored: Layer
+    author: Author
+    counts: dict[str, int] = field(default_factory=lambda: {"inserted": 0, "updated": 0, "deleted": 0})
+    written: int = 0
+
+    def add(self, change: LayerChange, rows: int) -> None:
+        """One chunk of `rows` rows applied as `change`."""
+        self.counts["inserted"] += change.inserted
+        self.counts["updated"] += change.updated
+        self.written += rows
 
 
 def receipt_revision(revision: int) -> None:
@@ -180,6 +199,18 @@ class Store(ABC):
         """
         frames = list(chunks)
         return self.upsert(layer, pd.concat(frames, ignore_index=True)) if frames else 0
+
+    @staticmethod
+    def _chunked_upsert(layer: str) -> ChunkedUpsert | None:
+        """How a backend's own `upsert_chunks` of `layer` starts; None for a boundary layer, whose
+        versions' dates are settled over the whole write: the backend leaves it to this class's."""
+        from gridmap.catalogue import get_layer
+        from gridmap.changes import versioned_spec
+        from gridmap.history import current_author
+
+        if get_layer(layer).versioned:
+            return None
+        return ChunkedUpsert(versioned_spec(layer), current_author())
 
     def codes(self, layer: str) -> pa.Array:
         """Every code of the layer as Arrow text, without the rows (a replace's removals)."""

@@ -547,13 +547,9 @@ class GeoPackageStore(PreparingStore):
         """One transaction holding the writers' turn: each chunk compared with the stored rows of its
         codes (as the transaction sees them), their old versions moved to history and its rows applied
         as `_commit` applies an upsert; one revision records them all. Boundary layers upsert whole."""
-        spec = get_layer(layer)
-        if spec.versioned:
+        upsert = self._chunked_upsert(layer)
+        if upsert is None:
             return super().upsert_chunks(layer, chunks)
-        stored = versioned_spec(layer)
-        author = current_author()
-        counts = {"inserted": 0, "updated": 0, "deleted": 0}
-        written = 0
         box: list[npt.NDArray[np.float64]] = []
         with self._writers_turn():
             expected = self._counter()
@@ -566,23 +562,21 @@ class GeoPackageStore(PreparingStore):
                     data = prepare(layer, chunk)
                     if data.empty:
                         continue
-                    before = _rows_in(conn, stored, data["code"].astype(str).tolist())
+                    before = _rows_in(conn, upsert.stored, data["code"].astype(str).tolist())
                     change = change_set(layer, before, data, whole=False)
                     _supersede(conn, change, revision)
                     _apply_rows(self, conn, change, revision)
-                    counts["inserted"] += change.inserted
-                    counts["updated"] += change.updated
-                    written += len(data)
+                    upsert.add(change, len(data))
                     if len(change.rows) and not change.rows.geometry.isna().all():
                         box.append(np.asarray(change.rows.total_bounds, dtype=float))
-                if not any(counts.values()):
+                if not any(upsert.counts.values()):
                     conn.execute("ROLLBACK")
-                    return written
-                _record(conn, revision, {layer: counts}, author, None)
+                    return upsert.written
+                _record(conn, revision, {layer: upsert.counts}, upsert.author, None)
                 _touch(conn, [layer], bounds=_extent(box))
                 _touch(conn, [])
         receipt_revision(revision)
-        return written
+        return upsert.written
 
     @contextmanager
     def _scratch_stream(self, layer: str, frames: Iterator[gpd.GeoDataFrame]) -> Iterator[Path]:

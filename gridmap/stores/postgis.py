@@ -612,13 +612,9 @@ class PostGISStore(PreparingStore):
         """One transaction holding the writers' turn: each chunk compared with the stored rows of its
         codes (read in the transaction), their old versions moved to history and its rows applied as
         `_commit` applies an upsert; one revision records them all. Boundary layers upsert whole."""
-        spec = get_layer(layer)
-        if spec.versioned:
+        upsert = self._chunked_upsert(layer)
+        if upsert is None:
             return super().upsert_chunks(layer, chunks)
-        stored = versioned_spec(layer)
-        author = current_author()
-        counts = {"inserted": 0, "updated": 0, "deleted": 0}
-        written = 0
         try:
             with self._writers_turn() as cur:
                 row = cur.execute(
@@ -630,23 +626,21 @@ class PostGISStore(PreparingStore):
                     if data.empty:
                         continue
                     where, params = _where(None, data["code"].astype(str).tolist(), {})
-                    sql = _select_sql(stored, where) + " ORDER BY code"
-                    before = finish(stored, _copy_rows(cur, stored, sql, params))
+                    sql = _select_sql(upsert.stored, where) + " ORDER BY code"
+                    before = finish(upsert.stored, _copy_rows(cur, upsert.stored, sql, params))
                     change = change_set(layer, before, data, whole=False)
                     _supersede(cur, change, revision)
                     big = len(change.rows) >= TRIGGERS_ASIDE_FROM_ROWS
                     with self.triggers_aside(layer, cur) if big else nullcontext():
                         _apply_rows(cur, change, stamped(change.rows, revision))
-                    counts["inserted"] += change.inserted
-                    counts["updated"] += change.updated
-                    written += len(data)
-                if not any(counts.values()):
+                    upsert.add(change, len(data))
+                if not any(upsert.counts.values()):
                     raise _Unchanged
-                _record(cur, revision, author, {layer: counts})
+                _record(cur, revision, upsert.author, {layer: upsert.counts})
         except _Unchanged:
-            return written
+            return upsert.written
         receipt_revision(revision)
-        return written
+        return upsert.written
 
     def _retired(self, layer: str, codes: Sequence[str]) -> gpd.GeoDataFrame:
         spec = get_layer(layer)

@@ -10,15 +10,22 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
+import shapely
 from shapely.geometry import Point
 
 from gridmap.cases.desk import CaseDesk, CaseReport
 from gridmap.cases.lifecycle import Actor
 from gridmap.cases.repairs import REPAIR_CATEGORY, REPAIRER, SYSTEM, orphaned_households, sync_repairs
+from gridmap.cases.routing import Place, route_points
 from gridmap.cases.statistics import case_statistics
 from gridmap.cases.vocabulary import Action, Status
-from gridmap.serving import Builder, Documents, Shelf
+from gridmap.frames import WGS84, conform
+from gridmap.lookup import LookupService
+from gridmap.sample.repairs import tickets_one_at_a_time
+from gridmap.serving import Builder, Documents, LiveAnalysis, Shelf
 from gridmap.stores import Store
 from gridmap.stores.cases import CaseFilter
 from gridmap.stores.geopackage import _envelope_part, _is_empty
@@ -128,7 +135,7 @@ def test_household_hours_without_coverage_per_grid(desk: CaseDesk, clock: Clock)
 def test_orphaned_households_count_only_the_homes_no_working_speaker_reaches() -> None:
     """On a metre grid (UTM 50N): B1 (100 m) covers the homes at 0, 50 and 99 m east; a working W
     covers the one at 50 m; B2 (10 m, far off) covers nothing; B3 (30 m, 1 km east) has two homes
-    within its range and one just past it."""
+    within its range and one just past it; B4, without a point, reaches nobody."""
     crs = "EPSG:32650"
     speakers = gpd.GeoDataFrame(
         {
@@ -151,30 +158,9 @@ def test_orphaned_households_count_only_the_homes_no_working_speaker_reaches() -
         crs=crs,
     )
     assert orphaned_households(speakers, households) == {"B1": 2, "B2": 0, "B3": 2}
+    unplaced = pd.concat([speakers, speakers.head(1).assign(code="B4", geometry=[None])], ignore_index=True)
+    assert orphaned_households(unplaced, households) == {"B1": 2, "B2": 0, "B3": 2, "B4": 0}  # no point
     assert orphaned_households(speakers, households, among=["B3", "W"]) == {"B3": 2}  # W works
-
-
-def _one_at_a_time(desk: CaseDesk, speakers: gpd.GeoDataFrame, households: gpd.GeoDataFrame) -> None:
-    """The tickets as they were opened before they were written in bulk: a report, then an acceptance
-    and a dispatch, each its own transaction, speaker by speaker."""
-    counts = orphaned_households(speakers, households)
-    for _, row in speakers[speakers["status"] == "broken"].iterrows():
-        code, point = str(row["code"]), row.geometry
-        name = row["name"] if isinstance(row["name"], str) else code
-        description = f"应急广播故障：{name}（{code}），仅由其覆盖的 {counts[code]} 户失去广播覆盖"
-        report = CaseReport(
-            REPAIR_CATEGORY,
-            description,
-            lon=point.x,
-            lat=point.y,
-            source="system",
-            speaker_code=code,
-            uncovered_households=counts[code],
-        )
-        case = desk.report(SYSTEM, report)
-        if case["grid_code"] is not None:
-            desk.move(SYSTEM, case["code"], Action.ACCEPT)
-            desk.move(SYSTEM, case["code"], Action.DISPATCH)
 
 
 def _closed_one_at_a_time(desk: CaseDesk, speakers: set[str]) -> None:
@@ -236,7 +222,7 @@ def test_tickets_written_in_bulk_equal_those_opened_one_at_a_time(desk: CaseDesk
     )
     repaired = speakers.assign(status=["working", "broken", "working", "working", "working"])
 
-    _one_at_a_time(desk, speakers, households)
+    tickets_one_at_a_time(desk, speakers, households)
     clock.advance(hours=3)
     _closed_one_at_a_time(desk, {"K1", "K3", "K4"})
     expected = _book_state(desk)
@@ -271,3 +257,90 @@ def test_tickets_written_in_bulk_equal_those_opened_one_at_a_time(desk: CaseDesk
     assert [(k, r["kind"], r["decision"]) for k, r in found["requests"].items()] == [
         ("K4", "void", "approved")
     ]
+
+
+PLACES = {
+    "in B1": ((114.3045, 30.505), "G1", "B1"),  # on B1's edge
+    "in G2": ((114.3055, 30.5155), "G2", None),
+    "in B5, in G1": ((114.3065, 30.5097), "G2", "B5"),  # B5 lies mostly in G2: its grid wins
+    "in B6 and B7": ((114.3087, 30.5157), "G2", "B6"),  # overlapping buildings: the smaller code
+    "G1|G2 edge": ((114.3075, 30.51), "G1", None),  # on a shared edge: the smaller grid code
+    "in B8, no grid": ((114.3305, 30.5005), None, None),  # a building outside every grid
+    "no grid": ((114.40, 30.60), None, None),
+    "no point": ((np.nan, np.nan), None, None),
+}
+"""Points of the district (tests/api/conftest.py) with buildings B5-B8 added, and where they lie."""
+
+
+def _placed_district() -> dict[str, gpd.GeoDataFrame]:
+    """The district with buildings across grids, overlapping and outside every grid, and a broken
+    speaker at each of `PLACES` (but "in G2", which works)."""
+    layers = district()
+    more = gpd.GeoDataFrame(
+        {"code": ["B5", "B6", "B7", "B8"], "address": [None, "幸福路6号", "幸福路7号", None]},
+        geometry=[
+            shapely.box(114.3060, 30.5095, 114.3070, 30.5130),
+            shapely.box(114.3080, 30.5150, 114.3090, 30.5160),
+            shapely.box(114.3085, 30.5155, 114.3095, 30.5165),
+            shapely.box(114.3300, 30.5000, 114.3310, 30.5010),
+        ],
+        crs=WGS84,
+    )
+    layers["buildings"] = pd.concat([layers["buildings"], conform("buildings", more)], ignore_index=True)
+    xy = [point for point, _, _ in PLACES.values()]
+    speakers = gpd.GeoDataFrame(
+        {
+            "code": [f"K{i}" for i in range(1, len(PLACES) + 1)],
+            "name": [None if i % 3 == 0 else f"{i}号喇叭" for i in range(1, len(PLACES) + 1)],
+            "status": ["working" if name == "in G2" else "broken" for name in PLACES],
+        },
+        geometry=[None if np.isnan(x) else Point(x, y) for x, y in xy],
+        crs=WGS84,
+    )
+    layers["speakers"] = conform("speakers", speakers)
+    return layers
+
+
+def test_the_builder_places_points_as_the_lookup_does(store: Store) -> None:
+    """The places the builder gives points from the layers it holds are those of a lookup snapshot:
+    a building's grid over the grid around its point, the smaller code on a shared edge or among
+    overlapping buildings, and none outside every grid or without a point."""
+    store.replace_many(_placed_district())
+    live = LiveAnalysis(store)
+    live.refresh()
+    lon, lat = (np.array([point[i] for point, _, _ in PLACES.values()]) for i in (0, 1))
+    held = live.placing()(lon, lat)
+    assert held == route_points(LookupService(store), store, lon, lat)
+    assert [(p.grid_code, p.building_code) for p in held] == [(g, b) for _, g, b in PLACES.values()]
+    assert held[0] == Place("G1", "C1", "S1", "B1", 114.3045, 30.505, placed_by="point")
+    assert (held[5].lon, held[5].why) == (114.3305, "the point lies in no grid")
+    assert (held[7].lon, held[7].why) == (None, "neither an address nor a point was given")
+
+
+def test_the_builders_tickets_equal_those_placed_by_a_lookup(
+    store: Store, tmp_path: Path, clock: Clock
+) -> None:
+    """The tickets the builder opens, placed from the layers it holds, are those a desk placing them
+    with its lookup opens: the same grids, communities, streets, buildings and unplaced ones."""
+    store.replace_many(_placed_district())
+    empty_book(store)
+    builder = Builder(store, Shelf(tmp_path), _render)
+    builder.desk = CaseDesk(store, LookupService(store), clock=clock)
+    builder.step()
+    found = _book_state(builder.desk)
+
+    empty_book(store)
+    desk = CaseDesk(store, LookupService(store), clock=clock)
+    sync_repairs(desk, store.read("speakers"), store.read("households"))
+    assert found == _book_state(desk)
+    cases = found["cases"]
+    assert {code: (c["grid_code"], c["building_code"], c["status"]) for code, c in cases.items()} == {
+        "K1": ("G1", "B1", "dispatched"),
+        "K3": ("G2", "B5", "dispatched"),
+        "K4": ("G2", "B6", "dispatched"),
+        "K5": ("G1", None, "dispatched"),
+        "K6": (None, None, "reported"),
+        "K7": (None, None, "reported"),
+        "K8": (None, None, "reported"),
+    }
+    assert (cases["K3"]["community_code"], cases["K3"]["street_code"]) == ("C1", "S1")

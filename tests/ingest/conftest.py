@@ -1,4 +1,5 @@
-"""A tiny known layout near Beijing, and writers that put it into files of every format."""
+"""A tiny known layout near Beijing, and writers that put it into files of every format; the sample
+district for the chunked imports."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 import shapely
 
 from gridmap.frames import WGS84
+from gridmap.sample.files import read_sample
 from gridmap.stores import Store, open_store
 
 # One street holding one community; a building with two households inside it.
@@ -65,3 +67,16 @@ def with_streets(gpkg_store: Store) -> Store:
     frame = streets_frame().rename(columns={"街道编码": "code", "名称": "name"})
     gpkg_store.replace("streets", frame)
     return gpkg_store
+
+
+@pytest.fixture(scope="module")
+def sample() -> dict[str, gpd.GeoDataFrame]:
+    """The committed sample district's layers (the chunked-import tests' households)."""
+    return read_sample()
+
+
+@pytest.fixture
+def loaded(store: Store, sample: dict[str, gpd.GeoDataFrame]) -> Store:
+    """The store holding the sample's streets, communities, grids and buildings (no households)."""
+    store.replace_many({layer: sample[layer] for layer in ("streets", "communities", "grids", "buildings")})
+    return store

@@ -19,29 +19,13 @@ import pytest
 from gridmap.errors import ValidationError
 from gridmap.frames import empty_frame
 from gridmap.ingest import ImportReport, import_file
-from gridmap.sample.files import read_sample
 from gridmap.stores import Store
-
-ROWS = 1_500
-CHUNK = 400  # four chunks, the last one short
-WHOLE = 10**9
+from tests.ingest.chunked import CHUNK, ROWS, assert_refused_alike, assert_skipped_alike, imported_both
 
 
-@pytest.fixture(scope="module")
-def district() -> dict[str, gpd.GeoDataFrame]:
-    return read_sample()
-
-
-@pytest.fixture
-def loaded(store: Store, district: dict[str, gpd.GeoDataFrame]) -> Store:
-    """The store holding the sample's streets, communities, grids and buildings (no households)."""
-    store.replace_many({layer: district[layer] for layer in ("streets", "communities", "grids", "buildings")})
-    return store
-
-
-def _households(district: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+def _households(sample: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     """The first households as a file would hold them: no derived grid code, every 50th without a point."""
-    frame = district["households"].sort_values("code").head(ROWS).reset_index(drop=True)
+    frame = sample["households"].sort_values("code").head(ROWS).reset_index(drop=True)
     frame = frame.drop(columns="grid_code")
     frame.loc[frame.index % 50 == 7, "geometry"] = None
     return frame
@@ -67,25 +51,13 @@ def _summary(report: ImportReport) -> tuple[object, ...]:
     )
 
 
-def _both(store: Store, path: Path, start: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, ...]:
-    """The layer, report and last revision's counts after a whole and after a chunked import of `path`,
-    each starting from `start`."""
-    results = []
-    for size in (WHOLE, CHUNK):
-        store.replace("households", start)
-        report = import_file(store, "households", path, chunk_rows=size)
-        counts = store.history(layer="households", limit=1)[0].counts
-        results.append((store.read("households"), _summary(report), counts))
-    return tuple(results)
-
-
 def test_chunked_import_equals_the_whole_import(
-    loaded: Store, district: dict[str, gpd.GeoDataFrame], tmp_path: Path
+    loaded: Store, sample: dict[str, gpd.GeoDataFrame], tmp_path: Path
 ) -> None:
-    households = _households(district)
+    households = _households(sample)
     path = _write(households, tmp_path / "households.gpkg")
-    (whole, whole_report, whole_counts), (chunked, chunked_report, chunked_counts) = _both(
-        loaded, path, empty_frame("households")
+    (whole, whole_report, whole_counts), (chunked, chunked_report, chunked_counts) = imported_both(
+        loaded, path, empty_frame("households"), _summary
     )
     assert len(chunked) == ROWS
     assert chunked["grid_code"].notna().sum() > ROWS * 0.9  # derived, not copied: the file has none
@@ -96,11 +68,11 @@ def test_chunked_import_equals_the_whole_import(
     # Over a populated layer: 300 moved on, the last 100 gone, 120 new ones.
     edited = households.iloc[:-100].copy()
     edited.loc[edited.index % 5 == 0, "address"] = "和平路 99 号"
-    extra = district["households"].sort_values("code").iloc[ROWS : ROWS + 120].drop(columns="grid_code")
+    extra = sample["households"].sort_values("code").iloc[ROWS : ROWS + 120].drop(columns="grid_code")
     edited = pd.concat([edited, extra], ignore_index=True)
     again = _write(edited, tmp_path / "edited.gpkg")
-    (whole, whole_report, whole_counts), (chunked, chunked_report, chunked_counts) = _both(
-        loaded, again, chunked
+    (whole, whole_report, whole_counts), (chunked, chunked_report, chunked_counts) = imported_both(
+        loaded, again, chunked, _summary
     )
     pd.testing.assert_frame_equal(chunked, whole)
     assert chunked_report == whole_report
@@ -108,9 +80,9 @@ def test_chunked_import_equals_the_whole_import(
 
 
 def test_a_bad_row_in_the_last_chunk_changes_nothing(
-    loaded: Store, district: dict[str, gpd.GeoDataFrame], tmp_path: Path
+    loaded: Store, sample: dict[str, gpd.GeoDataFrame], tmp_path: Path
 ) -> None:
-    households = _households(district)
+    households = _households(sample)
     loaded.replace("households", households.assign(grid_code=None))
     before, revision = loaded.read("households"), loaded.revision()
     bad = households.copy()
@@ -125,30 +97,13 @@ def test_a_bad_row_in_the_last_chunk_changes_nothing(
     assert "row 4" in str(raised.value)
     pd.testing.assert_frame_equal(loaded.read("households"), before)
     assert loaded.revision() == revision
-
-    # The same file whole names the same rows for the same reasons.
-    with pytest.raises(ValidationError) as whole:
-        import_file(loaded, "households", path, chunk_rows=WHOLE)
-    assert [p.describe("en") for p in whole.value.problems] == [
-        p.describe("en") for p in raised.value.problems
-    ]
+    assert_refused_alike(loaded, path, raised.value)  # whole: the same rows, the same reasons
 
 
 def test_skipping_invalid_rows_chunk_by_chunk(
-    loaded: Store, district: dict[str, gpd.GeoDataFrame], tmp_path: Path
+    loaded: Store, sample: dict[str, gpd.GeoDataFrame], tmp_path: Path
 ) -> None:
-    bad = _households(district)
+    bad = _households(sample)
     bad.loc[ROWS - 2, "code"] = bad.loc[3, "code"]
     bad.loc[450, "building_code"] = "B-nowhere"
-    path = _write(bad, tmp_path / "bad.gpkg")
-    results = []
-    for size in (WHOLE, CHUNK):
-        loaded.replace("households", empty_frame("households"))
-        report = import_file(loaded, "households", path, chunk_rows=size, skip_invalid=True)
-        assert report.rejected is not None
-        results.append((loaded.read("households"), report.rejected, report.rows))
-    (whole, whole_rejected, whole_rows), (chunked, chunked_rejected, chunked_rows) = results
-    assert chunked_rows == whole_rows == ROWS - 2
-    assert chunked_rejected["row"].tolist() == [451, ROWS - 1]
-    pd.testing.assert_frame_equal(chunked_rejected, whole_rejected)
-    pd.testing.assert_frame_equal(chunked, whole)
+    assert_skipped_alike(loaded, _write(bad, tmp_path / "bad.gpkg"))

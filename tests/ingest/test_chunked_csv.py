@@ -21,30 +21,20 @@ import shapely
 from gridmap.errors import ValidationError
 from gridmap.frames import empty_frame
 from gridmap.ingest import ImportReport, import_file
-from gridmap.ingest.importer import Mode
-from gridmap.sample.files import read_sample
 from gridmap.stores import Store
-
-ROWS = 1_500
-CHUNK = 400  # four chunks, the last one short
-WHOLE = 10**9
-
-
-@pytest.fixture(scope="module")
-def district() -> dict[str, gpd.GeoDataFrame]:
-    return read_sample()
-
-
-@pytest.fixture
-def loaded(store: Store, district: dict[str, gpd.GeoDataFrame]) -> Store:
-    """The store holding the sample's streets, communities, grids and buildings (no households)."""
-    store.replace_many({layer: district[layer] for layer in ("streets", "communities", "grids", "buildings")})
-    return store
+from tests.ingest.chunked import (
+    CHUNK,
+    ROWS,
+    WHOLE,
+    assert_refused_alike,
+    assert_skipped_alike,
+    imported_both,
+)
 
 
-def _table(district: dict[str, gpd.GeoDataFrame], rows: slice = slice(0, ROWS)) -> pd.DataFrame:
+def _table(sample: dict[str, gpd.GeoDataFrame], rows: slice = slice(0, ROWS)) -> pd.DataFrame:
     """Households as a spreadsheet export holds them: lon/lat columns, every 50th row without a point."""
-    frame = district["households"].sort_values("code").iloc[rows].reset_index(drop=True)
+    frame = sample["households"].sort_values("code").iloc[rows].reset_index(drop=True)
     points = frame.geometry.to_numpy()
     table = pd.DataFrame(frame.drop(columns=["grid_code", "geometry"]))
     table["lon"] = shapely.get_x(points)
@@ -78,28 +68,14 @@ def _summary(report: ImportReport) -> tuple[object, ...]:
     )
 
 
-def _both(
-    store: Store, path: Path, start: gpd.GeoDataFrame, mode: Mode = "replace"
-) -> tuple[tuple[object, ...], ...]:
-    """The layer, report and last revision's counts after a whole and after a chunked import of `path`,
-    each starting from `start`."""
-    results = []
-    for size in (WHOLE, CHUNK):
-        store.replace("households", start)
-        report = import_file(store, "households", path, chunk_rows=size, mode=mode)
-        counts = store.history(layer="households", limit=1)[0].counts
-        results.append((store.read("households"), _summary(report), counts))
-    return tuple(results)
-
-
 def test_a_chunked_csv_import_equals_the_whole_import(
-    loaded: Store, district: dict[str, gpd.GeoDataFrame], tmp_path: Path
+    loaded: Store, sample: dict[str, gpd.GeoDataFrame], tmp_path: Path
 ) -> None:
-    table = _table(district)
+    table = _table(sample)
     table.loc[601, "address"] = "和平路 7 号\n2 单元"  # a line break inside a quoted cell, in chunk 2
     path = _write(table, tmp_path / "households.csv")
-    (whole, whole_report, whole_counts), (chunked, chunked_report, chunked_counts) = _both(
-        loaded, path, empty_frame("households")
+    (whole, whole_report, whole_counts), (chunked, chunked_report, chunked_counts) = imported_both(
+        loaded, path, empty_frame("households"), _summary
     )
     assert isinstance(chunked, gpd.GeoDataFrame)
     assert len(chunked) == ROWS
@@ -115,10 +91,10 @@ def test_a_chunked_csv_import_equals_the_whole_import(
     # Over a populated layer, from a GBK file: 280 moved on, the last 100 gone, 120 new ones.
     edited = table.iloc[:-100].copy()
     edited.loc[edited.index % 5 == 0, "address"] = "和平路 99 号"
-    edited = pd.concat([edited, _table(district, slice(ROWS, ROWS + 120))], ignore_index=True)
+    edited = pd.concat([edited, _table(sample, slice(ROWS, ROWS + 120))], ignore_index=True)
     again = _write(edited, tmp_path / "edited.csv", encoding="gbk")
-    (whole, whole_report, whole_counts), (chunked_again, chunked_report, chunked_counts) = _both(
-        loaded, again, chunked
+    (whole, whole_report, whole_counts), (chunked_again, chunked_report, chunked_counts) = imported_both(
+        loaded, again, chunked, _summary
     )
     pd.testing.assert_frame_equal(chunked_again, whole)
     assert chunked_report == whole_report
@@ -127,9 +103,9 @@ def test_a_chunked_csv_import_equals_the_whole_import(
 
 
 def test_a_bad_row_in_a_later_csv_chunk_changes_nothing(
-    loaded: Store, district: dict[str, gpd.GeoDataFrame], tmp_path: Path
+    loaded: Store, sample: dict[str, gpd.GeoDataFrame], tmp_path: Path
 ) -> None:
-    table = _table(district)
+    table = _table(sample)
     loaded.replace("households", empty_frame("households"))
     before, revision = loaded.read("households"), loaded.revision()
     bad = table.astype({"lat": object})
@@ -145,33 +121,16 @@ def test_a_bad_row_in_a_later_csv_chunk_changes_nothing(
     assert "row 4" in str(raised.value)
     pd.testing.assert_frame_equal(loaded.read("households"), before)
     assert loaded.revision() == revision
-
-    # The same file whole names the same rows for the same reasons.
-    with pytest.raises(ValidationError) as whole:
-        import_file(loaded, "households", path, chunk_rows=WHOLE)
-    assert [p.describe("en") for p in whole.value.problems] == [
-        p.describe("en") for p in raised.value.problems
-    ]
+    assert_refused_alike(loaded, path, raised.value)  # whole: the same rows, the same reasons
 
 
 def test_skipping_invalid_csv_rows_chunk_by_chunk(
-    loaded: Store, district: dict[str, gpd.GeoDataFrame], tmp_path: Path
+    loaded: Store, sample: dict[str, gpd.GeoDataFrame], tmp_path: Path
 ) -> None:
-    bad = _table(district)
+    bad = _table(sample)
     bad.loc[ROWS - 2, "code"] = bad.loc[3, "code"]
     bad.loc[450, "building_code"] = "B-nowhere"
-    path = _write(bad, tmp_path / "bad.csv")
-    results = []
-    for size in (WHOLE, CHUNK):
-        loaded.replace("households", empty_frame("households"))
-        report = import_file(loaded, "households", path, chunk_rows=size, skip_invalid=True)
-        assert report.rejected is not None
-        results.append((loaded.read("households"), report.rejected, report.rows))
-    (whole, whole_rejected, whole_rows), (chunked, chunked_rejected, chunked_rows) = results
-    assert chunked_rows == whole_rows == ROWS - 2
-    assert chunked_rejected["row"].tolist() == [451, ROWS - 1]
-    pd.testing.assert_frame_equal(chunked_rejected, whole_rejected)
-    pd.testing.assert_frame_equal(chunked, whole)
+    assert_skipped_alike(loaded, _write(bad, tmp_path / "bad.csv"))
 
 
 def test_a_csv_not_in_its_declared_encoding_is_one_clear_error(loaded: Store, tmp_path: Path) -> None:
@@ -188,15 +147,15 @@ def test_a_csv_not_in_its_declared_encoding_is_one_clear_error(loaded: Store, tm
 
 
 def test_a_chunked_append_equals_the_whole_append(
-    loaded: Store, district: dict[str, gpd.GeoDataFrame], tmp_path: Path
+    loaded: Store, sample: dict[str, gpd.GeoDataFrame], tmp_path: Path
 ) -> None:
     """Rows 501–1,500 appended over the first 1,000: 500 new, the rest updated where they differ."""
-    start = district["households"].sort_values("code").head(1_000).reset_index(drop=True)
-    table = _table(district, slice(500, ROWS))
+    start = sample["households"].sort_values("code").head(1_000).reset_index(drop=True)
+    table = _table(sample, slice(500, ROWS))
     table.loc[table.index % 5 == 0, "address"] = "和平路 99 号"
     path = _write(table, tmp_path / "more.csv")
-    (whole, whole_report, whole_counts), (chunked, chunked_report, chunked_counts) = _both(
-        loaded, path, start, mode="append"
+    (whole, whole_report, whole_counts), (chunked, chunked_report, chunked_counts) = imported_both(
+        loaded, path, start, _summary, mode="append"
     )
     assert isinstance(chunked, gpd.GeoDataFrame)
     assert len(chunked) == ROWS
@@ -212,12 +171,12 @@ def test_a_chunked_append_equals_the_whole_append(
 
 
 def test_a_chunked_append_with_a_repeat_across_chunks_changes_nothing(
-    loaded: Store, district: dict[str, gpd.GeoDataFrame], tmp_path: Path
+    loaded: Store, sample: dict[str, gpd.GeoDataFrame], tmp_path: Path
 ) -> None:
-    start = district["households"].sort_values("code").head(1_000).reset_index(drop=True)
+    start = sample["households"].sort_values("code").head(1_000).reset_index(drop=True)
     loaded.replace("households", start)
     before, revision = loaded.read("households"), loaded.revision()
-    table = _table(district).astype({"size": object})
+    table = _table(sample).astype({"size": object})
     table.loc[ROWS - 1, "code"] = table.loc[10, "code"]  # a repeat of row 11, in the last chunk
     table.loc[1_200, "size"] = "很多"  # not a number, in chunk 4
     path = _write(table, tmp_path / "bad.csv")
@@ -234,10 +193,10 @@ def test_a_chunked_append_with_a_repeat_across_chunks_changes_nothing(
 
 
 def test_a_chunk_failing_mid_append_changes_nothing(
-    loaded: Store, district: dict[str, gpd.GeoDataFrame]
+    loaded: Store, sample: dict[str, gpd.GeoDataFrame]
 ) -> None:
     """`Store.upsert_chunks` writes in one transaction: a chunk that raises undoes the chunks before it."""
-    households = district["households"].sort_values("code").head(ROWS).reset_index(drop=True)
+    households = sample["households"].sort_values("code").head(ROWS).reset_index(drop=True)
     loaded.replace("households", households.head(1_000))
     before, revision = loaded.read("households"), loaded.revision()
 

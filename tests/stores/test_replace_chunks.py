@@ -12,27 +12,9 @@ from collections.abc import Iterator
 import geopandas as gpd
 import pandas as pd
 import pytest
-import shapely
 
-from gridmap.frames import WGS84, conform
 from gridmap.stores import Store
-
-
-def _households(codes: list[str], address: str = "和平路1号") -> gpd.GeoDataFrame:
-    n = len(codes)
-    return conform(
-        "households",
-        gpd.GeoDataFrame(
-            {"code": codes, "address": [address] * n, "size": list(range(1, n + 1))},
-            geometry=shapely.points([116.3 + int(c[1:]) * 1e-4 for c in codes], [39.9] * n),
-            crs=WGS84,
-        ),
-    )
-
-
-def _chunks(frame: gpd.GeoDataFrame, size: int) -> Iterator[gpd.GeoDataFrame]:
-    for start in range(0, len(frame), size):
-        yield frame.iloc[start : start + size]
+from tests.stores.chunks import chunks, edited, households
 
 
 def _last_counts(store: Store) -> dict[str, dict[str, int]]:
@@ -40,19 +22,15 @@ def _last_counts(store: Store) -> dict[str, dict[str, int]]:
 
 
 def test_chunks_make_the_layer_the_whole_replace_makes(store: Store) -> None:
-    first = _households([f"H{i:03d}" for i in range(10)])
-    assert store.replace_chunks("households", _chunks(first, 3)) == 10
+    first = households([f"H{i:03d}" for i in range(10)])
+    assert store.replace_chunks("households", chunks(first, 3)) == 10
     pd.testing.assert_frame_equal(store.read("households"), first)
     assert _last_counts(store) == {"households": {"inserted": 10, "updated": 0, "deleted": 0}}
 
     # Over the populated layer: H000-H001 gone, H005-H009 moved on, H010-H011 new, the rest unchanged.
-    second = _households([f"H{i:03d}" for i in range(2, 12)])
-    second.loc[second["code"] >= "H005", "address"] = "幸福路2号"
-    second.loc[second["code"] < "H005", ["address", "size"]] = (
-        first.set_index("code").loc[["H002", "H003", "H004"], ["address", "size"]].to_numpy()
-    )
+    second = edited(first, [f"H{i:03d}" for i in range(2, 12)])
     revision = store.revision()
-    assert store.replace_chunks("households", _chunks(second, 4)) == 10
+    assert store.replace_chunks("households", chunks(second, 4)) == 10
     assert store.revision() != revision
     pd.testing.assert_frame_equal(store.read("households"), second)
     assert _last_counts(store) == {"households": {"inserted": 2, "updated": 5, "deleted": 2}}
@@ -64,10 +42,10 @@ def test_chunks_make_the_layer_the_whole_replace_makes(store: Store) -> None:
 
 
 def test_an_unchanged_layer_records_no_revision(store: Store) -> None:
-    frame = _households(["H1", "H2", "H3"])
+    frame = households(["H1", "H2", "H3"])
     store.replace("households", frame)
     revision = store.revision()
-    assert store.replace_chunks("households", _chunks(frame, 2)) == 3
+    assert store.replace_chunks("households", chunks(frame, 2)) == 3
     assert store.revision() == revision
 
 
@@ -76,14 +54,14 @@ class _Broken(Exception):
 
 
 def test_a_chunk_that_fails_changes_nothing(store: Store) -> None:
-    store.replace("households", _households(["H1", "H2"]))
+    store.replace("households", households(["H1", "H2"]))
     before, revision = store.read("households"), store.revision()
 
-    def chunks() -> Iterator[gpd.GeoDataFrame]:
-        yield _households(["H3", "H4"])
+    def failing() -> Iterator[gpd.GeoDataFrame]:
+        yield households(["H3", "H4"])
         raise _Broken("the last chunk failed")
 
     with pytest.raises(_Broken):
-        store.replace_chunks("households", chunks())
+        store.replace_chunks("households", failing())
     pd.testing.assert_frame_equal(store.read("households"), before)
     assert store.revision() == revision

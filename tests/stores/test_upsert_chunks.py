@@ -6,31 +6,11 @@ populated layer; nothing changed records no revision.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import geopandas as gpd
 import pandas as pd
-import shapely
 
-from gridmap.frames import WGS84, conform
 from gridmap.stores import Store
-
-
-def _households(codes: list[str], address: str = "和平路1号") -> gpd.GeoDataFrame:
-    n = len(codes)
-    return conform(
-        "households",
-        gpd.GeoDataFrame(
-            {"code": codes, "address": [address] * n, "size": list(range(1, n + 1))},
-            geometry=shapely.points([116.3 + int(c[1:]) * 1e-4 for c in codes], [39.9] * n),
-            crs=WGS84,
-        ),
-    )
-
-
-def _chunks(frame: gpd.GeoDataFrame, size: int) -> Iterator[gpd.GeoDataFrame]:
-    for start in range(0, len(frame), size):
-        yield frame.iloc[start : start + size]
+from tests.stores.chunks import chunks, edited, households
 
 
 def _after(store: Store, write: str, start: gpd.GeoDataFrame, rows: gpd.GeoDataFrame) -> tuple[object, ...]:
@@ -39,7 +19,7 @@ def _after(store: Store, write: str, start: gpd.GeoDataFrame, rows: gpd.GeoDataF
     written = (
         store.upsert("households", rows)
         if write == "whole"
-        else store.upsert_chunks("households", _chunks(rows, 3))
+        else store.upsert_chunks("households", chunks(rows, 3))
     )
     last = store.history(layer="households", limit=1)[0]
     kinds = sorted((c.code, c.op) for c in store.changes(last.id).changes)
@@ -47,13 +27,9 @@ def _after(store: Store, write: str, start: gpd.GeoDataFrame, rows: gpd.GeoDataF
 
 
 def test_chunks_make_the_layer_the_whole_upsert_makes(store: Store) -> None:
-    start = _households([f"H{i:03d}" for i in range(10)])
+    start = households([f"H{i:03d}" for i in range(10)])
     # H005-H009 moved on, H010-H013 new, H002-H004 sent again unchanged; H000-H001 not sent, kept.
-    rows = _households([f"H{i:03d}" for i in range(2, 14)])
-    rows.loc[rows["code"] >= "H005", "address"] = "幸福路2号"
-    rows.loc[rows["code"] < "H005", ["address", "size"]] = (
-        start.set_index("code").loc[["H002", "H003", "H004"], ["address", "size"]].to_numpy()
-    )
+    rows = edited(start, [f"H{i:03d}" for i in range(2, 14)])
     whole = _after(store, "whole", start, rows)
     chunked = _after(store, "chunks", start, rows)
     assert chunked[0] == whole[0] == 12
@@ -65,8 +41,8 @@ def test_chunks_make_the_layer_the_whole_upsert_makes(store: Store) -> None:
 
 
 def test_an_unchanged_append_records_no_revision(store: Store) -> None:
-    frame = _households(["H1", "H2", "H3"])
+    frame = households(["H1", "H2", "H3"])
     store.replace("households", frame)
     revision = store.revision()
-    assert store.upsert_chunks("households", _chunks(frame, 2)) == 3
+    assert store.upsert_chunks("households", chunks(frame, 2)) == 3
     assert store.revision() == revision
