@@ -13,7 +13,9 @@ PUT's seconds, the seconds from its reply until /coverage carries the
 store's revision of the write, the builder's CPU seconds meanwhile, and the
 p99 and slowest of the client threads' requests from the PUT until then.
 The first edit waits until the builder is idle after its first publish
-(`idle_after_s`: its repair-ticket sync of the city's broken speakers).
+(`idle_after_s`: its repair-ticket sync of the city's broken speakers), then
+`IDLE_S` more with no request, measuring what the idle builder spends watching
+the store (`idle_builder_cpu_s_per_s`).
 Prints JSON; `--label` names the run in it.
 """
 
@@ -42,6 +44,8 @@ QUIET_S = 3.0
 IDLE_SHARE = 0.4
 """A builder polling its store for changes spends about a sixth of a core at 5M; one analysing or
 writing tickets, most of one."""
+IDLE_S = 10.0
+"""How long the idle builder's CPU is measured (no request, no edit) before the first edit."""
 
 
 def _speaker(client: httpx.Client, store: Store, n: int) -> tuple[str, dict[str, Any]]:
@@ -159,7 +163,11 @@ def main() -> None:
         ):
             out["startup_s"], out["households"] = startup, store.counts()["households"]
             out["idle_after_s"] = wait_idle(base, store, proc)
-            print(json.dumps({"startup_s": startup, "idle_after_s": out["idle_after_s"]}), flush=True)
+            spent = builder_cpu(proc)
+            time.sleep(IDLE_S)
+            out["idle_builder_cpu_s_per_s"] = (builder_cpu(proc) - spent) / IDLE_S
+            shown = {k: out[k] for k in ("idle_after_s", "idle_builder_cpu_s_per_s")}
+            print(json.dumps({"startup_s": startup, **shown}), flush=True)
             makers = requests(store, random.Random(11))
             for n in range(args.rounds):
                 for name in EDITS:

@@ -100,13 +100,15 @@ Render = Callable[[Analysis, Collection[str] | None], Documents]
 
 POLL_SECONDS = 0.2
 REVISION_POLL_SECONDS = 0.05
+"""How often the builder asks a store that sends no change notice (a GeoPackage) for its revision, so
+an edit waits a few hundredths of a second, not a fifth, before its refresh starts. While the file
+stays as it was, the store answers from two `stat` calls (`gridmap.stores.gpkg_watch`)."""
 SETTLE_SECONDS = 0.2
-"""How often the builder looks for external edits (QGIS on a GeoPackage) to derive `grid_code` for."""
+"""How often the builder looks for external edits (QGIS on a GeoPackage) to derive `grid_code` for;
+as cheap as the revision while nothing changed."""
 LISTEN_SECONDS = 0.5
 """The longest wait for a store's change notice (PostGIS NOTIFY) before looking anyway; bounds how
 long a stop request waits."""
-"""How often the builder asks the store for its revision: one cheap query or stat, so an edit
-waits a few hundredths of a second, not a fifth, before its refresh starts."""
 _POINTER = "current"
 _LOCK = "builder.lock"
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h

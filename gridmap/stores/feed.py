@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from gridmap.stores.books import Book, UTCDateTime
 from gridmap.stores.gpkg_attributes import create_tables, geopackage_metadata
+from gridmap.stores.gpkg_watch import Watch
 
 metadata = sa.MetaData()
 
@@ -68,11 +69,14 @@ class BookFeed(Book):
 
     _made = True  # PostGIS: migration 0018 made the table
 
+    _watch: Watch | None = None  # a GeoPackage's: the position is read again only when the file moved
+
     @classmethod
-    def for_geopackage(cls, path: Path) -> BookFeed:
+    def for_geopackage(cls, path: Path, watch: Watch | None = None) -> BookFeed:
         """The feed of a GeoPackage; a file whose books were never written reads as an empty feed."""
         feed: BookFeed = cls._on_geopackage(path, None)
         feed._made = False
+        feed._watch = watch
         return feed
 
     def _ready(self, conn: sa.Connection) -> bool:
@@ -82,6 +86,11 @@ class BookFeed(Book):
 
     def position(self) -> int:
         """The id of the last write recorded (0 before any)."""
+        if self._watch is not None:
+            return self._watch.answer("feed", self._position)
+        return self._position()
+
+    def _position(self) -> int:
         with self._read() as conn:
             if not self._ready(conn):
                 return 0

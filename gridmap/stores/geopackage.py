@@ -60,6 +60,7 @@ from gridmap.stores._frames import (
 from gridmap.stores._gate import gate
 from gridmap.stores.base import TRIGGERS_ASIDE_FROM_ROWS, BBox, receipt_revision
 from gridmap.stores.conditions import to_sqlite
+from gridmap.stores.gpkg_watch import Watch
 from gridmap.stores.query import (
     COUNT_LIMIT,
     Page,
@@ -154,6 +155,7 @@ class GeoPackageStore(PreparingStore):
         self._visit_book: VisitBook | None = None
         self._party_book: PartyBook | None = None
         self._book_feed: BookFeed | None = None
+        self._watch = Watch(self.path)  # revision, feed and settling asked of the file only when it moved
         if not self.path.parent.is_dir():
             raise StoreError(f"cannot create store {self.url}: directory {self.path.parent} does not exist")
         self._remove_stale_copies()
@@ -204,7 +206,7 @@ class GeoPackageStore(PreparingStore):
         if self._book_feed is None:
             from gridmap.stores.feed import BookFeed
 
-            self._book_feed = BookFeed.for_geopackage(self.path)
+            self._book_feed = BookFeed.for_geopackage(self.path, self._watch)
         return self._book_feed
 
     def party_book(self) -> PartyBook:
@@ -403,8 +405,12 @@ class GeoPackageStore(PreparingStore):
         Only the file's content counts, never its layout: a reader that closes last folds the
         write-ahead log back into the file, which moves its mtime and size but changes nothing.
         The case, visit, patrol and party tables are not layers: registering or writing them moves no
-        revision.
+        revision. Asked again only when the file may have changed (`gpkg_watch`): servers ask
+        many times a second.
         """
+        return self._watch.answer("revision", self._revision)
+
+    def _revision(self) -> str:
         with _sqlite(self.path, readonly=True) as conn:
             counter = conn.execute(f"SELECT value FROM {META} WHERE key = 'revision'").fetchone()[0]
             stamps = conn.execute(
@@ -597,13 +603,10 @@ class GeoPackageStore(PreparingStore):
 
         One gridmap revision ("derive grid_code after external edits") writes the
         rows whose grid changes, with their history; the changes log is marked
-        settled in the same transaction. Returns whether anything was pending.
+        settled in the same transaction. Returns whether anything was pending. While the file
+        stays as it was, nothing is opened (`gpkg_watch`): the settler thread asks five times a second.
         """
-        with _sqlite(self.path, readonly=True) as conn:
-            pending = conn.execute(
-                f"SELECT 1 FROM {gpkg_triggers.CHANGES} WHERE settled = 0 LIMIT 1"
-            ).fetchone()
-        if pending is None:
+        if not self._watch.answer("pending", self._pending):
             return False
         with self._writers_turn(), _sqlite(self.path, transaction=True) as conn:
             logged = conn.execute(
@@ -625,6 +628,14 @@ class GeoPackageStore(PreparingStore):
                 (max(row[0] for row in logged),),
             )
         return True
+
+    def _pending(self) -> bool:
+        """Whether the changes log holds rows not settled yet (asked again only when the file moved)."""
+        with _sqlite(self.path, readonly=True) as conn:
+            found = conn.execute(
+                f"SELECT 1 FROM {gpkg_triggers.CHANGES} WHERE settled = 0 LIMIT 1"
+            ).fetchone()
+        return found is not None
 
     @contextmanager
     def triggers_aside(self, layer: str, within: Any = None) -> Iterator[bool]:
