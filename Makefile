@@ -33,7 +33,14 @@ lint: $(STAMP)
 # sat idle with two workers (servers starting, polls, PostgreSQL round trips), and a third worker
 # took a 157 s slice of the suite to 146 s. Those asserting a wall-clock bound (marked `timing`) run
 # afterwards, alone, so that the other workers' load cannot fail them.
-PARALLEL := -n 3 --dist loadfile
+# Whole files are handed out in the order tests/conftest.py sorts them, the heaviest first (xdist's
+# own order starts with the files of most tests and left a long file to the end, the others idle).
+PARALLEL := -n 3 --dist loadfile --no-loadscope-reorder
+
+# Each test process (three workers, the timing run, every `gridmap serve` and builder a test
+# starts) would otherwise compile gridmap and rewrite the test modules and pytest plugins anew:
+# about 13 CPU-seconds a process. Let them keep their bytecode, whatever the caller's environment.
+unexport PYTHONDONTWRITEBYTECODE
 
 # The fast lane: lint and every test not marked slow (under 3 minutes; `make test` runs them all).
 check: lint

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -34,12 +35,18 @@ INTAKE_PER_MINUTE = 3
 
 
 @pytest.fixture
-def api(loaded: Store, store_url: str) -> Iterator[TestClient]:
+def api(loaded: Store, store_url: str, tmp_path: Path) -> Iterator[TestClient]:
     # Every speaker works, so the builder opens no repair ticket among the cases these tests count.
     loaded.upsert("speakers", loaded.read("speakers").assign(status="working"))
     empty_book(loaded)
+    # The analysis is built in a thread, in a folder of the test's own: a builder process per test
+    # spent seconds of CPU importing gridmap, mostly for nothing, as the test had ended meanwhile.
     settings = ApiSettings(  # type: ignore[call-arg]
-        store=store_url, tokens=json.dumps(TOKENS), case_intake_per_minute=INTAKE_PER_MINUTE
+        store=store_url,
+        tokens=json.dumps(TOKENS),
+        case_intake_per_minute=INTAKE_PER_MINUTE,
+        builder="thread",
+        serving_dir=tmp_path / "serving",
     )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield client

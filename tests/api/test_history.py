@@ -47,21 +47,21 @@ def test_admin_reverts_and_a_changed_feature_is_a_409(client: TestClient) -> Non
     assert client.get("/collections/speakers/items/K9").status_code == 404
 
 
-def test_history_masks_personal_fields_and_confines_editors(client: TestClient) -> None:
-    as_editor = client.get(
+def test_history_masks_personal_fields_and_confines_editors(reader: TestClient) -> None:
+    as_editor = reader.get(
         "/history", params={"layer": "households", "code": "H1"}, headers=bearer(EDITOR_C1)
     )
     assert as_editor.status_code == 200
     (loaded,) = as_editor.json()["revisions"][-1:]
     assert loaded["changes"][0]["after"]["contact_phone"] == "138****1234"
-    as_admin = client.get("/history", params={"layer": "households", "code": "H1"}, headers=bearer(ADMIN))
+    as_admin = reader.get("/history", params={"layer": "households", "code": "H1"}, headers=bearer(ADMIN))
     assert as_admin.json()["revisions"][-1]["changes"][0]["after"]["contact_phone"] == PHONE
-    other = client.get("/history", params={"layer": "households", "code": "H2"}, headers=bearer(EDITOR_C1))
+    other = reader.get("/history", params={"layer": "households", "code": "H2"}, headers=bearer(EDITOR_C1))
     assert other.status_code == 403  # H2 lies in community C2
-    assert client.get("/history", headers=bearer(EDITOR_C1)).status_code == 422
-    assert client.get("/history", headers=bearer(VIEWER)).status_code == 403
-    assert client.get("/history").status_code == 403
-    assert client.get("/history", params={"since": "yesterday"}, headers=bearer(ADMIN)).status_code == 422
+    assert reader.get("/history", headers=bearer(EDITOR_C1)).status_code == 422
+    assert reader.get("/history", headers=bearer(VIEWER)).status_code == 403
+    assert reader.get("/history").status_code == 403
+    assert reader.get("/history", params={"since": "yesterday"}, headers=bearer(ADMIN)).status_code == 422
 
 
 def test_lookup_as_of_a_date_uses_the_boundaries_then(client: TestClient) -> None:

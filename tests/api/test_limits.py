@@ -113,12 +113,12 @@ def test_the_default_limit_fits_the_largest_legal_batch() -> None:
     assert len(body.encode()) < DEFAULT_MAX_BODY_BYTES
 
 
-def test_every_error_is_json(client: TestClient) -> None:
+def test_every_error_is_json(reader: TestClient) -> None:
     for method, url in (("GET", "/no-such-route"), ("PATCH", "/collections/speakers")):
-        response = client.request(method, url)
+        response = reader.request(method, url)
         assert response.status_code in (404, 405)
         assert response.headers["content-type"].startswith("application/json")
-    broken = client.post("/collections/speakers/items", content=b'{"type": ', headers=ADMIN_JSON)
+    broken = reader.post("/collections/speakers/items", content=b'{"type": ', headers=ADMIN_JSON)
     assert broken.status_code == 422
     assert broken.headers["content-type"].startswith("application/json")
 
@@ -175,15 +175,15 @@ NULS: list[tuple[str, str, dict[str, Any], str]] = [
 ]
 
 
-def test_a_nul_anywhere_is_a_422_naming_where(client: TestClient) -> None:
+def test_a_nul_anywhere_is_a_422_naming_where(reader: TestClient) -> None:
     """PostGIS answered 503 "store unavailable" to a NUL (6 routes); the GeoPackage stored it in case text."""
     failures = []
     for method, path, extra, field in NULS:
         options = dict(extra)
         headers = {**bearer(ADMIN), **options.pop("headers", {})}
-        reply = client.request(method.upper(), path, headers=headers, **options)
+        reply = reader.request(method.upper(), path, headers=headers, **options)
         if reply.status_code != 422 or reply.json()["errors"][0]["field"] != field:
             failures.append((path, field, reply.status_code, reply.text[:200]))
     assert failures == []
-    cases = client.get("/cases", headers=bearer(ADMIN)).json()["cases"]
+    cases = reader.get("/cases", headers=bearer(ADMIN)).json()["cases"]
     assert [c for c in cases if c["source"] != "system"] == []  # only those gridmap opens itself

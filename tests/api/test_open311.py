@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -26,9 +27,13 @@ BASE = "/open311/v2"
 
 
 @pytest.fixture
-def api(loaded: Store, store_url: str) -> Iterator[TestClient]:
+def api(loaded: Store, store_url: str, tmp_path: Path) -> Iterator[TestClient]:
     empty_book(loaded)
-    settings = ApiSettings(store=store_url, tokens=json.dumps(TOKENS))  # type: ignore[call-arg]
+    # Built in a thread, in a folder of the test's own (as tests/api/test_cases.py does): a builder
+    # process per test spent seconds of CPU importing gridmap for a test that had ended meanwhile.
+    settings = ApiSettings(  # type: ignore[call-arg]
+        store=store_url, tokens=json.dumps(TOKENS), builder="thread", serving_dir=tmp_path / "serving"
+    )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield client
 

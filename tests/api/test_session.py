@@ -1,4 +1,8 @@
-"""Sign-in cookies: every page opens as a link with the caller's role; cookie writes need the CSRF nonce."""
+"""Sign-in cookies: every page opens as a link with the caller's role; cookie writes need the CSRF nonce.
+
+Signing in and out writes nothing to the store: those tests share the session's read-only district
+(`reader`, its cookies cleared after each); the tests that write start apps of their own.
+"""
 
 from __future__ import annotations
 
@@ -126,15 +130,18 @@ def test_signing_out_ends_the_session_for_every_worker(make_client: Callable[...
     ],
 )
 def test_sign_out_refuses_cross_site_and_nonce_less_requests(
-    client: TestClient, headers: dict[str, str]
+    reader: TestClient, headers: dict[str, str]
 ) -> None:
-    _login(client, VIEWER)
-    reply = client.post("/logout", headers=headers)
-    assert reply.status_code == 403, reply.text
-    assert client.get("/coverage").status_code == 200  # still signed in
-    refused = client.post("/login", json={"token": VIEWER}, headers=headers)
-    assert refused.status_code == (403 if headers else 200)
-    same_origin = {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}
-    assert client.post(
-        "/logout", headers={**same_origin, "X-CSRF-Token": client.cookies[CSRF_COOKIE]}
-    ).is_success
+    _login(reader, VIEWER)
+    try:
+        reply = reader.post("/logout", headers=headers)
+        assert reply.status_code == 403, reply.text
+        assert reader.get("/coverage").status_code == 200  # still signed in
+        refused = reader.post("/login", json={"token": VIEWER}, headers=headers)
+        assert refused.status_code == (403 if headers else 200)
+        same_origin = {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}
+        assert reader.post(
+            "/logout", headers={**same_origin, "X-CSRF-Token": reader.cookies[CSRF_COOKIE]}
+        ).is_success
+    finally:
+        reader.cookies.clear()

@@ -1,7 +1,9 @@
 """An editor bound to C1 writes only inside C1, by every route, on both stores.
 
 Each refused write is checked to have changed nothing: the layers are read
-back as an admin and compared with what they held before.
+back as an admin and compared with what they held before. Tests whose every request is refused
+share the session's read-only district (`reader`: an app started once); those that end with an
+allowed write start an app of their own.
 """
 
 from __future__ import annotations
@@ -131,7 +133,7 @@ def test_buildings_and_points_by_every_route(client: TestClient) -> None:
     refused(client, "DELETE", "/collections/speakers/items/K2")
 
 
-def test_mixed_batches_change_nothing(client: TestClient) -> None:
+def test_mixed_batches_change_nothing(reader: TestClient) -> None:
     batch = {
         "type": "FeatureCollection",
         "features": [
@@ -139,21 +141,21 @@ def test_mixed_batches_change_nothing(client: TestClient) -> None:
             feature("K8", point(114.318, 30.502), name="b", status="working"),
         ],
     }
-    refused(client, "POST", "/collections/speakers/items", batch)
+    refused(reader, "POST", "/collections/speakers/items", batch)
     households = {
         "type": "FeatureCollection",
         "features": [feature("H7", None, building_code="B1"), feature("H8", None, building_code="B3")],
     }
-    refused(client, "POST", "/collections/households/items", households)
+    refused(reader, "POST", "/collections/households/items", households)
 
 
-def test_renames_and_codes_of_other_communities(client: TestClient) -> None:
+def test_renames_and_codes_of_other_communities(reader: TestClient) -> None:
     # A rename through PUT is refused; taking another community's code through POST is a conflict.
     refused(
-        client, "PUT", "/collections/speakers/items/K1", feature("K2", point(114.302, 30.502)), status=422
+        reader, "PUT", "/collections/speakers/items/K1", feature("K2", point(114.302, 30.502)), status=422
     )
     refused(
-        client, "POST", "/collections/households/items", feature("H2", point(114.3045, 30.5045)), status=409
+        reader, "POST", "/collections/households/items", feature("H2", point(114.3045, 30.5045)), status=409
     )
     # A code that differs from C2's only by a NUL or a line break is refused before any write.
     for code in ("H2\u0000", "H2\n", "H2\r\n", "H\u00002"):
@@ -161,14 +163,14 @@ def test_renames_and_codes_of_other_communities(client: TestClient) -> None:
             "type": "FeatureCollection",
             "features": [feature(code, point(114.3045, 30.5045), building_code="B1")],
         }
-        refused(client, "POST", "/collections/households/items", batch, status=422)
-    refused(client, "DELETE", "/collections/households/items/H2%00", status=422)  # a NUL: refused as such
+        refused(reader, "POST", "/collections/households/items", batch, status=422)
+    refused(reader, "DELETE", "/collections/households/items/H2%00", status=422)  # a NUL: refused as such
 
 
 @pytest.mark.parametrize("token", [None, VIEWER])
-def test_lower_roles_write_nothing(client: TestClient, token: str | None) -> None:
+def test_lower_roles_write_nothing(reader: TestClient, token: str | None) -> None:
     headers = bearer(token) if token else {}
-    before = snapshot(client)
+    before = snapshot(reader)
     for method, url, body in (
         (
             "POST",
@@ -182,8 +184,8 @@ def test_lower_roles_write_nothing(client: TestClient, token: str | None) -> Non
         ),
         ("DELETE", "/collections/households/items/H1", None),
     ):
-        assert client.request(method, url, json=body, headers=headers).status_code == 403
-    assert snapshot(client) == before
+        assert reader.request(method, url, json=body, headers=headers).status_code == 403
+    assert snapshot(reader) == before
 
 
 @pytest.mark.parametrize(
@@ -200,22 +202,22 @@ def test_lower_roles_write_nothing(client: TestClient, token: str | None) -> Non
     ],
 )
 def test_values_are_checked_before_anything_is_written(
-    client: TestClient, props: dict[str, Any], field: str
+    reader: TestClient, props: dict[str, Any], field: str
 ) -> None:
     body = feature("K9", point(114.302, 30.502), name="喇叭", status="working")
     body["properties"].update(props)
-    before = snapshot(client)
-    response = client.post("/collections/speakers/items", json=body, headers=bearer(ADMIN))
+    before = snapshot(reader)
+    response = reader.post("/collections/speakers/items", json=body, headers=bearer(ADMIN))
     assert response.status_code == 422, response.text
     assert [e["field"] for e in response.json()["errors"]] == [field]
     assert "location" not in response.headers
-    assert snapshot(client) == before
+    assert snapshot(reader) == before
 
 
-def test_households_with_huge_integers_are_refused(client: TestClient) -> None:
+def test_households_with_huge_integers_are_refused(reader: TestClient) -> None:
     for size in (1e30, 99999999999999999999):
         body = feature("H9", None, building_code="B1", size=size)
-        response = client.post("/collections/households/items", json=body, headers=bearer(ADMIN))
+        response = reader.post("/collections/households/items", json=body, headers=bearer(ADMIN))
         assert response.status_code == 422, response.text
         assert response.json()["errors"][0]["field"] == "size"
         assert "out of range" in response.json()["errors"][0]["reason"]

@@ -31,18 +31,18 @@ def codes(client: TestClient, layer: str) -> list[str]:
     return [f["id"] for f in body["features"]]
 
 
-def test_roles_that_may_not_write(client: TestClient) -> None:
+def test_roles_that_may_not_write(reader: TestClient) -> None:
     for headers in ({}, bearer(VIEWER)):
         assert (
-            client.post(
+            reader.post(
                 "/collections/speakers/items", json=speaker("K9", *IN_C1), headers=headers
             ).status_code
             == 403
         )
-        assert client.delete("/collections/speakers/items/K1", headers=headers).status_code == 403
-        put = client.put("/collections/speakers/items/K1", json=speaker("K1", *IN_C1), headers=headers)
+        assert reader.delete("/collections/speakers/items/K1", headers=headers).status_code == 403
+        put = reader.put("/collections/speakers/items/K1", json=speaker("K1", *IN_C1), headers=headers)
         assert put.status_code == 403
-    assert codes(client, "speakers") == ["K1", "K2"]
+    assert codes(reader, "speakers") == ["K1", "K2"]
 
 
 def test_editor_writes_inside_own_community_only(client: TestClient) -> None:
@@ -98,9 +98,9 @@ def test_admin_writes_anywhere(client: TestClient) -> None:
     assert client.get("/collections/streets/items/S1").json()["properties"]["name"] == "新街道"
 
 
-def test_invalid_writes_change_nothing(client: TestClient) -> None:
+def test_invalid_writes_change_nothing(reader: TestClient) -> None:
     admin = bearer(ADMIN)
-    bad_status = client.post(
+    bad_status = reader.post(
         "/collections/speakers/items", json=speaker("K8", *IN_C1, status="exploded"), headers=admin
     )
     assert bad_status.status_code == 422
@@ -113,24 +113,24 @@ def test_invalid_writes_change_nothing(client: TestClient) -> None:
             "coordinates": [[[114.3, 30.5], [114.301, 30.5], [114.301, 30.501], [114.3, 30.5]]],
         },
     }
-    assert client.post("/collections/grids/items", json=no_grid_parent, headers=admin).status_code == 422
+    assert reader.post("/collections/grids/items", json=no_grid_parent, headers=admin).status_code == 422
     broken_geometry = speaker("K8", *IN_C1)
     broken_geometry["geometry"] = {"type": "Point", "coordinates": "here"}
-    assert client.post("/collections/speakers/items", json=broken_geometry, headers=admin).status_code == 422
-    assert client.post("/collections/speakers/items", json={"type": "Nope"}, headers=admin).status_code == 422
+    assert reader.post("/collections/speakers/items", json=broken_geometry, headers=admin).status_code == 422
+    assert reader.post("/collections/speakers/items", json={"type": "Nope"}, headers=admin).status_code == 422
     assert (
-        client.post("/collections/speakers/items", json=speaker("K1", *IN_C1), headers=admin).status_code
+        reader.post("/collections/speakers/items", json=speaker("K1", *IN_C1), headers=admin).status_code
         == 409
     )
     assert (
-        client.put("/collections/speakers/items/K0", json=speaker("K0", *IN_C1), headers=admin).status_code
+        reader.put("/collections/speakers/items/K0", json=speaker("K0", *IN_C1), headers=admin).status_code
         == 404
     )
-    mismatch = client.put("/collections/speakers/items/K1", json=speaker("K2", *IN_C1), headers=admin)
+    mismatch = reader.put("/collections/speakers/items/K1", json=speaker("K2", *IN_C1), headers=admin)
     assert mismatch.status_code == 422
-    assert client.delete("/collections/speakers/items/K0", headers=admin).status_code == 404
-    assert codes(client, "speakers") == ["K1", "K2"]
-    assert codes(client, "grids") == ["G1", "G2", "G3"]
+    assert reader.delete("/collections/speakers/items/K0", headers=admin).status_code == 404
+    assert codes(reader, "speakers") == ["K1", "K2"]
+    assert codes(reader, "grids") == ["G1", "G2", "G3"]
 
 
 def test_write_in_one_instance_is_seen_by_another_once_it_reads_the_change(
