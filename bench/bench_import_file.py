@@ -31,7 +31,8 @@ from bench.common import WORK, run_cli, table, write_section
 from gridmap.stores import open_store
 
 LABELS = ("before", "after")
-_COLUMNS = "code, address, building_code, size, contact_name, contact_phone"
+_COLUMNS = "code, address, building_code, unit, room, size, party_member, center_household, contact_name, "
+_COLUMNS += "contact_phone"
 
 
 def make_xlsx(city: Path, rows: int, out: Path) -> Path:

@@ -35,7 +35,7 @@ from gridmap.formulas import restore
 from gridmap.ingest.columns import name_key
 from gridmap.ingest.osm import read_osm_roads
 from gridmap.ingest.values import TEXT
-from gridmap.ingest.workbook import Sheet, open_book, sheet_of, sheet_tables
+from gridmap.ingest.workbook import Sheet, open_book, sheet_files, sheet_of, sheet_rows, sheet_tables
 from gridmap.texts import Message
 
 Format = ReadKey
@@ -334,18 +334,19 @@ def _read_xlsx(path: Path, target: Layer, source_layer: str | None) -> tuple[str
 def _sheet(path: Path, target: Layer, source_layer: str | None) -> Iterator[Sheet]:
     """The sheet to import, open for streaming, once the workbook passed `_check_inflation`."""
     _check_inflation(path)
-
-    def pick(names: list[str]) -> str:
-        if source_layer is not None:
-            return _pick(path, names, target, source_layer, kind="sheet")
-        return _match_layer(names, target) or names[0]
-
     try:
         book = open_book(path)
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise _file_error(path, Message("read.bad_workbook", why=str(exc))) from None
     with closing(book):
-        yield sheet_of(path, book, pick([str(n) for n in book.sheetnames]))
+        yield sheet_of(book, _sheet_name(path, [str(n) for n in book.sheetnames], target, source_layer))
+
+
+def _sheet_name(path: Path, names: list[str], target: Layer, source_layer: str | None) -> str:
+    """The sheet asked for, else the one named like the layer, else the first."""
+    if source_layer is not None:
+        return _pick(path, names, target, source_layer, kind="sheet")
+    return _match_layer(names, target) or names[0]
 
 
 @dataclass(frozen=True)
@@ -359,9 +360,15 @@ class XlsxRows:
 
 
 def xlsx_rows(path: Path, target: Layer, source_layer: str | None = None) -> XlsxRows:
-    """The sheet of `path` to import (chosen as `read_source` chooses it) and its row count."""
-    with _sheet(path, target, source_layer) as sheet:
-        return XlsxRows(path, sheet.name, sheet.rows)
+    """The sheet of `path` to import (chosen as `read_source` chooses it) and its row count, read
+    without its cells or the workbook's strings."""
+    _check_inflation(path)
+    try:
+        files = sheet_files(path)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise _file_error(path, Message("read.bad_workbook", why=str(exc))) from None
+    name = _sheet_name(path, list(files), target, source_layer)
+    return XlsxRows(path, name, sheet_rows(path, files[name]))
 
 
 def read_xlsx_chunks(rows: XlsxRows, target: Layer, size: int) -> Iterator[tuple[int, Source]]:

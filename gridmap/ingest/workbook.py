@@ -14,6 +14,7 @@ value are dropped; blank rows between rows are kept (and fail validation).
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ERROR_CODES
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from gridmap.catalogue import Layer
@@ -43,14 +45,15 @@ _NO_VALUE = frozenset(
     }
 )
 _SCAN_BYTES = 16 * 1024**2
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\d*:?[A-Z]*(\d+)"')
+"""The sheet's declared size, before its rows (openpyxl looks for it after parsing them when it is absent)."""
 
 
 @dataclass
 class Sheet:
-    """One open sheet of a workbook and how many rows its file holds (header and title rows too)."""
+    """One open sheet of a workbook."""
 
     name: str
-    rows: int
     worksheet: ReadOnlyWorksheet
 
 
@@ -62,28 +65,48 @@ def open_book(path: Path) -> Workbook:
     return load_workbook(path, read_only=True, data_only=True, keep_links=False)
 
 
-def sheet_of(path: Path, book: Workbook, name: str) -> Sheet:
-    """The sheet `name` of `book` (read from `path`), with its row count."""
+def sheet_of(book: Workbook, name: str) -> Sheet:
+    """The sheet `name` of `book`, ready to stream."""
     worksheet = book[name]
     assert isinstance(worksheet, ReadOnlyWorksheet)
-    rows = worksheet.max_row or _counted_rows(path, worksheet)
     # The declared size can be wrong: rows and cells are taken as the sheet's XML holds them.
     worksheet.reset_dimensions()
-    return Sheet(name, rows, worksheet)
+    return Sheet(name, worksheet)
 
 
-def _counted_rows(path: Path, worksheet: ReadOnlyWorksheet) -> int:
-    """The row elements of a sheet that declares no dimension (GDAL writes none), counted in blocks."""
+def sheet_files(path: Path) -> dict[str, str]:
+    """Each sheet's name and its XML's place in the workbook, in order, read without a cell or a string.
+
+    Opening a workbook reads its whole table of shared strings (minutes for a million households'
+    codes, addresses and phones); choosing a sheet and counting its rows needs none of it.
+    Raises OSError, ValueError, KeyError or zipfile.BadZipFile for a file that is not a workbook.
+    """
+    reader = ExcelReader(str(path), read_only=True, keep_links=False)
+    try:
+        reader.read_manifest()
+        reader.read_workbook()
+        return {str(sheet.name): str(rel.target) for sheet, rel in reader.parser.find_sheets()}
+    finally:
+        reader.archive.close()
+
+
+def sheet_rows(path: Path, xml: str) -> int:
+    """The rows a sheet's XML holds: its declared size, else (GDAL declares none) its row elements
+    counted in blocks (a second a million rows)."""
     rows = 0
     tail = b""
-    with zipfile.ZipFile(path) as archive, archive.open(worksheet._worksheet_path) as xml:
-        while block := xml.read(_SCAN_BYTES):
+    with zipfile.ZipFile(path) as archive, archive.open(xml) as source:
+        while block := source.read(_SCAN_BYTES):
+            if not rows and not tail:
+                head = block[: block.find(b"sheetData")]
+                declared = _DIMENSION.search(head)
+                if declared is not None:
+                    return int(declared.group(1))
             joined = tail + block
             rows += joined.count(b"<row ") + joined.count(b"<row>")
             tail = joined[-5:]
             rows -= tail.count(b"<row ") + tail.count(b"<row>")
-        rows += tail.count(b"<row ") + tail.count(b"<row>")
-    return rows
+    return rows + tail.count(b"<row ") + tail.count(b"<row>")
 
 
 def sheet_tables(sheet: Sheet, target: Layer, size: int | None) -> Iterator[tuple[int, pd.DataFrame]]:
