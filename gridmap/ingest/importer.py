@@ -9,6 +9,8 @@ so an empty export cannot wipe a layer.
 updated in place, a new code is inserted (the report counts both).
 `mode="create"` only inserts: a code that already exists is a ConflictError
 raised by the store's unique key, and nothing is written.
+A big file (a vector layer, a CSV or a workbook's sheet) is read, checked and
+written a chunk at a time, in memory bounded by the chunk (`_import_chunked`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import shapely
 
 from gridmap.catalogue import Layer, get_layer
 from gridmap.crs import CRSInput, CRSSpec, parse_crs
-from gridmap.errors import CRSError, GridmapError, ImportCancelled, Problem, ValidationError
+from gridmap.errors import ConflictError, CRSError, GridmapError, ImportCancelled, Problem, ValidationError
 from gridmap.formats import read_as
 from gridmap.frames import WGS84, conform, empty_frame
 from gridmap.ingest.area import ServiceArea, service_area
@@ -48,11 +50,14 @@ from gridmap.ingest.readers import (
     CsvRows,
     Source,
     VectorRows,
+    XlsxRows,
     csv_rows,
     read_csv_chunks,
     read_source,
     read_vector_chunks,
+    read_xlsx_chunks,
     vector_rows,
+    xlsx_rows,
 )
 from gridmap.ingest.rejects import ROW, rejected_rows
 from gridmap.ingest.repeats import CodesSeen
@@ -64,15 +69,13 @@ from gridmap.texts import Message
 
 Mode = Literal["replace", "append", "create"]
 CHUNK_ROWS = 200_000
-"""Rows per chunk of a big replace from a vector file or a CSV: about 0.2 GB of frames at a time."""
+"""Rows per chunk of a big import: about 0.2 GB of frames at a time."""
 Progress = Callable[[str], None]
 MODES: tuple[Mode, ...] = ("replace", "append", "create")
-_CHUNKED: tuple[Mode, ...] = ("replace", "append")
-"""Modes a big file is imported in chunk by chunk (a create stays whole: the store's key decides it)."""
 # Called with the frame exactly as it will be written, before anything is written (may raise).
 Check = Callable[[gpd.GeoDataFrame], None]
-Slices = VectorRows | CsvRows
-"""A file read a chunk at a time: a vector layer or a CSV."""
+Slices = VectorRows | CsvRows | XlsxRows
+"""A file read a chunk at a time: a vector layer, a CSV or a workbook's sheet."""
 
 
 @dataclass
@@ -147,15 +150,15 @@ def import_file(
     replace) or clear values of a field the file has no column for asks
     `confirm` (when given) and raises ImportCancelled on a no.
 
-    A replace or an append from a vector file or a CSV of more than
-    `chunk_rows` rows (default `CHUNK_ROWS`) runs chunk by chunk, in memory
-    bounded by the chunk (`_import_chunked`), with the same result.
+    A file of more than `chunk_rows` rows (default `CHUNK_ROWS`) from a vector
+    file, a CSV or a workbook runs chunk by chunk, in memory bounded by the
+    chunk (`_import_chunked`), with the same result.
     """
     started = time.perf_counter()
     spec = _layer(layer, mode)
     file = Path(path)
     size = chunk_rows or CHUNK_ROWS
-    if mode in _CHUNKED and not spec.versioned:
+    if not spec.versioned:
         slices = _slices(file, spec, source_layer, encoding)
         if slices is not None and slices.rows > size:
             options = _Options(
@@ -266,6 +269,8 @@ def _slices(file: Path, spec: Layer, source_layer: str | None, encoding: str | N
     found = read_as(file)
     if found is not None and found.key == "csv" and file.is_file():
         return csv_rows(file, encoding)
+    if found is not None and found.key == "xlsx" and file.is_file():
+        return xlsx_rows(file, spec, source_layer)
     return vector_rows(file, spec, source_layer=source_layer, encoding=encoding)
 
 
@@ -625,7 +630,7 @@ class _FirstPass:
 def _import_chunked(
     store: Store, spec: Layer, slices: Slices, size: int, options: _Options, started: float
 ) -> ImportReport:
-    """A replace or append read, validated, derived and written `size` rows at a time, in two passes.
+    """An import read, validated, derived and written `size` rows at a time, in two passes.
 
     The first pass checks every chunk and keeps only what decides the import:
     the problems, every code (for repeats across chunks) and the change set's
@@ -633,8 +638,9 @@ def _import_chunked(
     the whole file passed (or, with `skip_invalid`, which rows are refused).
     The second pass takes the chunks back from the spool, derives `grid_code`
     against grids and buildings read once, and hands them to
-    `Store.replace_chunks` (`Store.upsert_chunks` for an append), which
-    writes them in one transaction: a failure anywhere still changes nothing.
+    `Store.replace_chunks` (`Store.upsert_chunks` for an append,
+    `Store.insert_chunks` for a create), which writes them in one transaction:
+    a failure anywhere still changes nothing.
     """
     say = options.progress or _quiet
 
@@ -642,6 +648,8 @@ def _import_chunked(
         read = (
             read_csv_chunks(slices, size)
             if isinstance(slices, CsvRows)
+            else read_xlsx_chunks(slices, spec, size)
+            if isinstance(slices, XlsxRows)
             else read_vector_chunks(slices, size, encoding=options.encoding)
         )
         for start, source in read:
@@ -679,9 +687,10 @@ def _written(
     every = pa.chunked_array(seen.codes.chunks, pa.large_string())
     kept = np.ones(len(every), dtype=bool)
     kept[refused - 1] = False
-    changes = merged_change_sets(spec.name, options.mode, seen.changes, stored, every.filter(pa.array(kept)))
-    del every
-    del stored
+    incoming = every.filter(pa.array(kept))
+    changes = merged_change_sets(spec.name, options.mode, seen.changes, stored, incoming)
+    taken = _taken(incoming, stored) if options.mode == "create" else []
+    del every, incoming, stored
     source = seen.source
     report = ImportReport(
         layer=spec.name,
@@ -710,6 +719,8 @@ def _written(
         return report
     if changes.loses_data and options.confirm is not None and not options.confirm(changes):
         raise ImportCancelled(Message("import.not_confirmed", file=source.path))
+    if taken:  # as the store's key refuses a whole create, before a chunk is written
+        raise ConflictError.taken(spec.name, taken)
     derive = GridDeriver(store, spec, buildings=seen.context.parents.get("buildings"))
 
     def frames() -> Iterator[gpd.GeoDataFrame]:
@@ -723,6 +734,9 @@ def _written(
 
     if options.mode == "replace":
         report.written = store.replace_chunks(spec.name, frames())
+    elif options.mode == "create":
+        report.written = report.inserted = store.insert_chunks(spec.name, frames())
+        report.updated = 0
     else:
         report.written = store.upsert_chunks(spec.name, frames())
         report.inserted = changes.added
@@ -816,6 +830,12 @@ def _stored_rows(store: Store, spec: Layer, frame: gpd.GeoDataFrame, stored: pa.
     codes = pa.array(frame["code"].astype(str).to_numpy(dtype=object), pa.large_string())
     held = codes.filter(pc.is_in(codes, value_set=stored))
     return store.read(spec.name, codes=held.to_pylist()) if len(held) else empty_frame(spec)
+
+
+def _taken(codes: pa.ChunkedArray, stored: pa.Array) -> list[str]:
+    """The file's codes the layer already holds, in order (a create's conflicts)."""
+    held = codes.filter(pc.is_in(codes, value_set=stored))
+    return sorted(held.to_pylist()) if len(held) else []
 
 
 def _shifted(problem: Problem, offset: int) -> Problem:

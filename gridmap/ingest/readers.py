@@ -14,7 +14,7 @@ import io
 import json
 import zipfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -32,9 +32,10 @@ from gridmap.catalogue import Layer
 from gridmap.errors import Problem, ValidationError
 from gridmap.formats import ReadKey, read_as, readable_suffixes
 from gridmap.formulas import restore
-from gridmap.ingest.columns import map_columns, name_key
+from gridmap.ingest.columns import name_key
 from gridmap.ingest.osm import read_osm_roads
 from gridmap.ingest.values import TEXT
+from gridmap.ingest.workbook import Sheet, open_book, sheet_files, sheet_of, sheet_rows, sheet_tables
 from gridmap.texts import Message
 
 Format = ReadKey
@@ -324,29 +325,63 @@ def _delimiter(header: str) -> str:
 
 def _read_xlsx(path: Path, target: Layer, source_layer: str | None) -> tuple[str, pd.DataFrame]:
     """The chosen sheet (by name, one named like the layer, else the first) with every cell as text."""
+    with _sheet(path, target, source_layer) as sheet:
+        tables = [table for _, table in sheet_tables(sheet, target, None)]
+    return sheet.name, tables[0] if tables else pd.DataFrame()
+
+
+@contextmanager
+def _sheet(path: Path, target: Layer, source_layer: str | None) -> Iterator[Sheet]:
+    """The sheet to import, open for streaming, once the workbook passed `_check_inflation`."""
     _check_inflation(path)
     try:
-        sheets = pd.ExcelFile(path, engine="openpyxl")
+        book = open_book(path)
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise _file_error(path, Message("read.bad_workbook", why=str(exc))) from None
-    with sheets:
-        names = [str(n) for n in sheets.sheet_names]
-        if source_layer is not None:
-            sheet = _pick(path, names, target, source_layer, kind="sheet")
-        else:
-            sheet = _match_layer(names, target) or names[0]
-        cells = sheets.parse(sheet, header=None, dtype=object)
-    if cells.empty:
-        return sheet, pd.DataFrame()
-    header = _header_row(cells.head(_HEADER_SCAN_ROWS), target)
-    frame = cells.iloc[header + 1 :].reset_index(drop=True)
-    frame.columns = [f"column {i + 1}" if pd.isna(c) else str(c) for i, c in enumerate(cells.iloc[header])]
-    filled = frame.notna().any(axis=1).to_numpy()
-    last = int(filled.nonzero()[0].max()) + 1 if filled.any() else 0
-    return sheet, frame.iloc[:last].astype(TEXT)
+    with closing(book):
+        yield sheet_of(book, _sheet_name(path, [str(n) for n in book.sheetnames], target, source_layer))
 
 
-_HEADER_SCAN_ROWS = 10
+def _sheet_name(path: Path, names: list[str], target: Layer, source_layer: str | None) -> str:
+    """The sheet asked for, else the one named like the layer, else the first."""
+    if source_layer is not None:
+        return _pick(path, names, target, source_layer, kind="sheet")
+    return _match_layer(names, target) or names[0]
+
+
+@dataclass(frozen=True)
+class XlsxRows:
+    """A workbook's sheet read a chunk at a time: which sheet, and how many rows its file holds."""
+
+    path: Path
+    sheet: str
+    rows: int
+    """The sheet's rows, header and any title row included (its declared size, else its row elements)."""
+
+
+def xlsx_rows(path: Path, target: Layer, source_layer: str | None = None) -> XlsxRows:
+    """The sheet of `path` to import (chosen as `read_source` chooses it) and its row count, read
+    without its cells or the workbook's strings."""
+    _check_inflation(path)
+    try:
+        files = sheet_files(path)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise _file_error(path, Message("read.bad_workbook", why=str(exc))) from None
+    name = _sheet_name(path, list(files), target, source_layer)
+    return XlsxRows(path, name, sheet_rows(path, files[name]))
+
+
+def read_xlsx_chunks(rows: XlsxRows, target: Layer, size: int) -> Iterator[tuple[int, Source]]:
+    """The sheet `xlsx_rows` found, about `size` data rows at a time, each with the 0-based position of
+    its first data row, as `read_source` reads the whole of it (`gridmap.ingest.workbook`)."""
+    with _sheet(rows.path, target, rows.sheet) as sheet:
+        for start, table in sheet_tables(sheet, target, size):
+            if table.empty:
+                continue  # no data rows: the import finds none
+            table.columns = _unique_names(table.columns)
+            yield start, Source(rows.path, "xlsx", table, None, None, layer=rows.sheet)
+
+
 XLSX_MAX_INFLATED = 2 * 1024**3
 """The most a workbook may inflate to: a sheet of a million rows of a dozen fields is about 0.5 GB."""
 XLSX_MAX_RATIO = 100
@@ -372,15 +407,6 @@ def _check_inflation(path: Path) -> None:
             path,
             Message("read.zip_bomb", packed=packed, inflated=inflated, times=inflated / packed),
         )
-
-
-def _header_row(top: pd.DataFrame, target: Layer) -> int:
-    """The row naming the most fields: Chinese workbooks often open with a title row (某社区住户信息表)."""
-    hits = [
-        len(mapping.fields) + len(mapping.geometry)
-        for mapping in (map_columns(target, row.dropna().tolist(), tabular=True) for _, row in top.iterrows())
-    ]
-    return max(range(len(hits)), key=lambda i: (hits[i], -i))
 
 
 # --- Vector formats ----------------------------------------------------------

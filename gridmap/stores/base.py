@@ -212,6 +212,16 @@ class Store(ABC):
             return None
         return ChunkedUpsert(versioned_spec(layer), current_author())
 
+    def insert_chunks(self, layer: str, chunks: Iterable[gpd.GeoDataFrame]) -> int:
+        """Add the rows of `chunks` taken together as new features, in one atomic step; the rows written.
+
+        As `insert`: a code that already exists raises ConflictError and nothing
+        is written. The backends check and write chunk by chunk inside one
+        transaction; this default gathers the chunks.
+        """
+        frames = list(chunks)
+        return self.insert(layer, pd.concat(frames, ignore_index=True)) if frames else 0
+
     def codes(self, layer: str) -> pa.Array:
         """Every code of the layer as Arrow text, without the rows (a replace's removals)."""
         codes = self.read_columns(layer, ["code"])["code"]

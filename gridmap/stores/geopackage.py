@@ -41,7 +41,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 
 from gridmap.catalogue import LAYER_NAMES, Layer, get_layer
 from gridmap.changes import REVISION, LayerChange, change_set, closing_groups, stamped, versioned_spec
-from gridmap.errors import StoreError
+from gridmap.errors import ConflictError, StoreError
 from gridmap.frames import WGS84_CRS, empty_frame
 from gridmap.history import Author, Revision, current_author
 from gridmap.stores import gpkg_triggers, gpkg_version, party_checks
@@ -550,12 +550,19 @@ class GeoPackageStore(PreparingStore):
         return tally.written
 
     def upsert_chunks(self, layer: str, chunks: Iterable[gpd.GeoDataFrame]) -> int:
+        return self._chunks_written(layer, chunks, create_only=False)
+
+    def insert_chunks(self, layer: str, chunks: Iterable[gpd.GeoDataFrame]) -> int:
+        return self._chunks_written(layer, chunks, create_only=True)
+
+    def _chunks_written(self, layer: str, chunks: Iterable[gpd.GeoDataFrame], *, create_only: bool) -> int:
         """One transaction holding the writers' turn: each chunk compared with the stored rows of its
         codes (as the transaction sees them), their old versions moved to history and its rows applied
-        as `_commit` applies an upsert; one revision records them all. Boundary layers upsert whole."""
+        as `_commit` applies an upsert; one revision records them all. Boundary layers upsert whole.
+        `create_only`: a stored code raises ConflictError, as `insert`, and nothing is written."""
         upsert = self._chunked_upsert(layer)
         if upsert is None:
-            return super().upsert_chunks(layer, chunks)
+            return (super().insert_chunks if create_only else super().upsert_chunks)(layer, chunks)
         box: list[npt.NDArray[np.float64]] = []
         with self._writers_turn():
             expected = self._counter()
@@ -569,6 +576,8 @@ class GeoPackageStore(PreparingStore):
                     if data.empty:
                         continue
                     before = _rows_in(conn, upsert.stored, data["code"].astype(str).tolist())
+                    if create_only and len(before):
+                        raise ConflictError.taken(layer, before["code"].astype(str).tolist())
                     change = change_set(layer, before, data, whole=False)
                     _supersede(conn, change, revision)
                     _apply_rows(self, conn, change, revision)

@@ -46,7 +46,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from gridmap.catalogue import LAYER_NAMES, Field, Layer, get_layer
 from gridmap.changes import LayerChange, change_set, closing_groups, stamped, versioned_spec
-from gridmap.errors import ConfigError, StoreError, driver_reason
+from gridmap.errors import ConfigError, ConflictError, StoreError, driver_reason
 from gridmap.frames import WGS84_CRS, empty_frame
 from gridmap.history import Author, Revision, current_author
 from gridmap.settings import redact
@@ -609,12 +609,19 @@ class PostGISStore(PreparingStore):
         return written
 
     def upsert_chunks(self, layer: str, chunks: Iterable[gpd.GeoDataFrame]) -> int:
+        return self._chunks_written(layer, chunks, create_only=False)
+
+    def insert_chunks(self, layer: str, chunks: Iterable[gpd.GeoDataFrame]) -> int:
+        return self._chunks_written(layer, chunks, create_only=True)
+
+    def _chunks_written(self, layer: str, chunks: Iterable[gpd.GeoDataFrame], *, create_only: bool) -> int:
         """One transaction holding the writers' turn: each chunk compared with the stored rows of its
         codes (read in the transaction), their old versions moved to history and its rows applied as
-        `_commit` applies an upsert; one revision records them all. Boundary layers upsert whole."""
+        `_commit` applies an upsert; one revision records them all. Boundary layers upsert whole.
+        `create_only`: a stored code raises ConflictError, as `insert`, and nothing is written."""
         upsert = self._chunked_upsert(layer)
         if upsert is None:
-            return super().upsert_chunks(layer, chunks)
+            return (super().insert_chunks if create_only else super().upsert_chunks)(layer, chunks)
         try:
             with self._writers_turn() as cur:
                 row = cur.execute(
@@ -628,6 +635,8 @@ class PostGISStore(PreparingStore):
                     where, params = _where(None, data["code"].astype(str).tolist(), {})
                     sql = _select_sql(upsert.stored, where) + " ORDER BY code"
                     before = finish(upsert.stored, _copy_rows(cur, upsert.stored, sql, params))
+                    if create_only and len(before):
+                        raise ConflictError.taken(layer, before["code"].astype(str).tolist())
                     change = change_set(layer, before, data, whole=False)
                     _supersede(cur, change, revision)
                     big = len(change.rows) >= TRIGGERS_ASIDE_FROM_ROWS

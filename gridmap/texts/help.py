@@ -116,8 +116,8 @@ HELP: dict[str, tuple[str, str]] = {
         "CSV file for the rows --skip-invalid refuses (their cells and the reasons).",
     ),
     "import chunk_rows": (
-        "替换或追加导入矢量文件或 CSV 时每批读取、校验和写入的行数；行数更多的文件分批处理，内存不随文件增长，结果不变。",
-        "Rows read, checked and written per chunk when a vector file or a CSV replaces or is appended to a layer; bigger files go chunk by chunk, in memory that does not grow with the file, with the same result.",
+        "导入矢量文件、CSV 或 XLSX 时每批读取、校验和写入的行数；行数更多的文件分批处理，内存不随文件增长，结果不变。",
+        "Rows read, checked and written per chunk when a vector file, a CSV or an XLSX workbook is imported; bigger files go chunk by chunk, in memory that does not grow with the file, with the same result.",
     ),
     "init": (
         "新建一个空数据库（七个图层，没有要素）；已有的数据库保持不变。",
