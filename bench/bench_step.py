@@ -159,7 +159,7 @@ def main() -> None:
     start = os.getloadavg()[0]
     codes = {"base": args.baseline.resolve(), "after": Path(__file__).resolve().parents[1]}
     found = {
-        label: run(args.city, code, label, args.rounds, args.profile)
+        label: run(args.city.resolve(), code, label, args.rounds, args.profile)
         for label, code in codes.items()
         if args.only in (None, label)
     }

@@ -48,7 +48,7 @@ class CodeRows:
         rows = self.order[np.minimum(low, max(n - 1, 0))] if n else np.zeros(len(needles), dtype=np.int64)
         found = low < n
         if n and len(needles):
-            found &= np.asarray(pc.equal(self.codes.take(rows), needles).fill_null(False), dtype=bool)
+            found &= np.asarray(pc.equal(self._at(rows), needles).fill_null(False), dtype=bool)
         return np.where(found, rows, -1).astype(np.intp)
 
     def follow(self, column: pd.Series) -> CodeRows:
@@ -74,11 +74,27 @@ class CodeRows:
             low[~np.asarray(needles.is_valid(), dtype=bool)] = n
         while (searching := low < high).any():
             middle = (low + high) // 2
-            probe = self.codes.take(self.order[np.where(searching, middle, 0)])
+            probe = self._at(self.order[np.where(searching, middle, 0)])
             below = np.asarray(pc.less(probe, needles).fill_null(False), dtype=bool)
             low = np.where(searching & below, middle + 1, low)
             high = np.where(searching & ~below, middle, high)
         return low
+
+    def _at(self, rows: IntArray) -> pa.Array:
+        """The codes at `rows`, taken chunk by chunk: a take from a column of several chunks would
+        first put the whole column together."""
+        chunks = [c for c in self.codes.chunks if len(c)]
+        if len(chunks) == 1:
+            return chunks[0].take(pa.array(rows, type=pa.int64()))
+        starts = np.cumsum([0, *(len(c) for c in chunks)])
+        which = np.searchsorted(starts, rows, side="right") - 1
+        order = np.argsort(which, kind="stable")
+        pieces = [
+            chunks[c].take(pa.array(rows[order][which[order] == c] - starts[c], type=pa.int64()))
+            for c in np.unique(which).tolist()
+        ]
+        together = pa.concat_arrays(pieces) if pieces else pa.array([], type=self.codes.type)
+        return together.take(pa.array(np.argsort(order, kind="stable"), type=pa.int64()))
 
 
 def _text(values: pd.Series | pa.ChunkedArray) -> pa.ChunkedArray:

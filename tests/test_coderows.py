@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from gridmap import coderows
 from gridmap.assignment import index_in
@@ -47,3 +48,14 @@ def test_it_follows_the_layer_kept_grown_or_closed_up() -> None:
     closed = _codes(["C", "E", "B"])  # "A" deleted: the rows after it move up
     fewer = index.follow(closed)
     assert fewer.find(["A", "E", "B"]).tolist() == [-1, 1, 2]
+
+
+def test_a_column_of_several_chunks_is_searched_chunk_by_chunk() -> None:
+    """A layer with rows appended holds several chunks: the codes are found in each."""
+    pieces = [
+        pa.array(["K3", "K1"], type=pa.large_string()),
+        pa.array(["K0", "K2", "K9"], type=pa.large_string()),
+    ]
+    codes = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(pieces)))
+    index = CodeRows.of(codes)
+    assert index.find(["K9", "K1", "K0", "K4", "K2", "K3"]).tolist() == [4, 1, 2, -1, 3, 0]
