@@ -74,6 +74,7 @@ from gridmap.assignment import (
     same_text,
     unassigned,
 )
+from gridmap.coderows import CodeRows
 from gridmap.coverage import metric_xy, service_radii, speaker_radii
 from gridmap.crs import transformer
 from gridmap.frames import WGS84, compacted
@@ -109,7 +110,7 @@ def changed_codes(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> list[str]:
 
     Column by column over whole arrays (Arrow for text): five million rows compare in about a second.
     """
-    at, gone = _matched(new, old)
+    at, gone, _ = _matched(new, old)
     both = np.flatnonzero(at >= 0)
     a = old.iloc[at[both]] if len(both) != len(old) or (at[both] != np.arange(len(old))).any() else old
     b = new.iloc[both] if len(both) != len(new) else new
@@ -135,23 +136,26 @@ def changed_keys(old: pd.DataFrame, new: pd.DataFrame, key: str) -> list[str]:
     return sorted(set(rows[key][odd].astype(str)))
 
 
-def patched(frame: gpd.GeoDataFrame, fresh: gpd.GeoDataFrame, codes: Sequence[str]) -> gpd.GeoDataFrame:
+def patched(
+    frame: gpd.GeoDataFrame, fresh: gpd.GeoDataFrame, codes: Sequence[str], rows: CodeRows | None = None
+) -> gpd.GeoDataFrame:
     """`frame` (a layer as read) with the features `codes` as `fresh` now holds them (absent: gone).
 
     What `codes` does not name stays where it was; an edited feature is replaced
     in its row, and new ones come last (a layer whose rows only changed is patched in place).
+    `rows` (the index of `frame`'s codes) finds the named rows without reading every code.
     """
     fresh = gpd.GeoDataFrame(
         {name: fresh[name].astype(frame[name].dtype) for name in frame.columns if name != "geometry"},
         geometry=fresh.geometry.to_numpy(),
         crs=frame.crs,
     )[list(frame.columns)]
-    named = index_in(frame["code"], pd.Series(list(codes), dtype="string")) >= 0
-    rows = np.flatnonzero(named)  # a few: no hash of the whole layer's codes
-    found = index_in(fresh["code"], frame["code"].iloc[rows])
+    named = _named(frame["code"], list(codes), rows)
+    rows_at = np.flatnonzero(named)  # a few: no hash of the whole layer's codes
+    found = index_in(fresh["code"], frame["code"].iloc[rows_at])
     at = np.full(len(fresh), -1, dtype=np.intp)
-    at[found >= 0] = rows[found[found >= 0]]
-    if np.count_nonzero(at >= 0) < rows.size:  # some are gone: the rows left close up
+    at[found >= 0] = rows_at[found[found >= 0]]
+    if np.count_nonzero(at >= 0) < rows_at.size:  # some are gone: the rows left close up
         kept = frame[~named]
         return gpd.GeoDataFrame(
             pd.concat([kept, fresh], ignore_index=True), geometry="geometry", crs=frame.crs
@@ -175,6 +179,17 @@ def patched(frame: gpd.GeoDataFrame, fresh: gpd.GeoDataFrame, codes: Sequence[st
     return gpd.GeoDataFrame(
         pd.concat([edited, fresh[~here]], ignore_index=True), geometry="geometry", crs=frame.crs
     )
+
+
+def _named(column: pd.Series, codes: list[str], rows: CodeRows | None) -> np.ndarray:
+    """Whether each row of a code `column` holds one of `codes`: looked up in `rows` (its index)
+    when given, else by hashing the column."""
+    if rows is None:
+        return index_in(column, pd.Series(codes, dtype="string")) >= 0
+    found = rows.find(codes)
+    out = np.zeros(len(column), dtype=bool)
+    out[found[found >= 0]] = True
+    return out
 
 
 def _put(column: pd.Series, rows: np.ndarray, values: pd.Series) -> pd.api.extensions.ExtensionArray | None:
@@ -322,6 +337,7 @@ def update(
     buildings: BuildingLocator | None = None,
     whole_share: float = WHOLE_SHARE,
     codes: Mapping[str, Sequence[str]] | None = None,
+    rows: Mapping[str, CodeRows] | None = None,
 ) -> tuple[Analysis, list[str] | None]:
     """The analysis with the `edited` layers (whole new versions), and the streets whose figures may
     have changed (None: any); the communities the edit reaches are analysed again.
@@ -332,9 +348,13 @@ def update(
     When the communities to redo hold more than `whole_share` of the
     households, the whole is analysed.
     `codes` names, per edited layer, every feature the edit may have changed
-    (from the store's log), which spares comparing the two versions whole.
+    (from the store's log), which spares comparing the two versions whole;
+    `rows` indexes the codes of edited layers (as `edited` holds them), which
+    spares hashing them to find the edited features.
     """
-    analysis, streets = _update(frames, analysis, edited, options, locator, buildings, whole_share, codes)
+    analysis, streets = _update(
+        frames, analysis, edited, options, locator, buildings, whole_share, codes, rows or {}
+    )
     return compacted_all(frames, analysis), streets
 
 
@@ -355,6 +375,7 @@ def _update(
     buildings: BuildingLocator | None,
     whole_share: float,
     codes: Mapping[str, Sequence[str]] | None,
+    indexes: Mapping[str, CodeRows],
 ) -> tuple[Analysis, list[str] | None]:
     """`update` before the tables are compacted."""
     opts = options or AnalysisOptions()
@@ -392,7 +413,7 @@ def _update(
         for layer, names in changed.items():
             if layer in PLACED_LAYERS:
                 derived[layer], moves[layer] = _placed(
-                    layer, frames[layer], analysis.frames[layer], names, place
+                    layer, frames[layer], analysis.frames[layer], names, place, indexes.get(layer)
                 )
     else:
         assigned, _ = assign_positions(frames)
@@ -583,7 +604,7 @@ def _units_of(units: pd.Series, grid_codes: object) -> set[str]:
 
 def _moved(before: pd.DataFrame, after: pd.DataFrame, edited: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Rows of `before` and of `after` whose feature is edited, new, gone or in another grid now."""
-    at, gone = _matched(after, before)
+    at, gone, _ = _matched(after, before)
     edits = index_in(after["code"], pd.Series(edited, dtype="string")) >= 0
     if len(after) == len(before) and not len(gone):  # the same rows: compare in place
         rows = np.flatnonzero(~same_text(before["grid_code"], after["grid_code"]) | edits)
@@ -593,18 +614,30 @@ def _moved(before: pd.DataFrame, after: pd.DataFrame, edited: list[str]) -> tupl
     return np.union1d(at[differs & (at >= 0)], gone), np.flatnonzero(differs)
 
 
-def _matched(new: pd.DataFrame, old: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """The row of `old` holding each row of `new`'s feature (-1: new), and the rows of `old` gone.
+def _matched(new: pd.DataFrame, old: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The row of `old` holding each row of `new`'s feature (-1: new), the rows of `old` gone, and
+    whether `old`'s rows are `new`'s first rows in place (the others new: `_appended`).
 
     Cheap when `new` is `old` with rows edited in place and new ones after them
-    (as a patched layer is): codes are unique, so a tail past `old`'s rows is all new.
+    (as a patched layer is): codes are unique, so a tail past `old`'s rows is all new;
+    and when their codes are the very same buffers, not one code is read.
     """
     n = len(old)
-    if len(new) == n and _shared(new["code"], old["code"]):  # the same codes, not read again
-        return np.arange(n), np.empty(0, dtype=np.intp)
-    if len(new) >= n and bool(same_text(new["code"].iloc[:n], old["code"]).all()):
-        return np.concatenate([np.arange(n), np.full(len(new) - n, -1)]), np.empty(0, dtype=np.intp)
-    return index_in(new["code"], old["code"]), np.flatnonzero(index_in(old["code"], new["code"]) < 0)
+    if _first_rows(new, old):
+        at = np.concatenate([np.arange(n), np.full(len(new) - n, -1)])
+        return at, np.empty(0, dtype=np.intp), True
+    at = index_in(new["code"], old["code"])
+    return at, np.flatnonzero(index_in(old["code"], new["code"]) < 0), _appended(at, n)
+
+
+def _first_rows(new: pd.DataFrame, old: pd.DataFrame) -> bool:
+    """Whether `old`'s features are `new`'s first rows, in order (compared only when their codes are
+    not the very same buffers)."""
+    n = len(old)
+    if len(new) < n:
+        return False
+    head = new["code"] if len(new) == n else new["code"].iloc[:n]
+    return _shared(head, old["code"]) or bool(same_text(head, old["code"]).all())
 
 
 def _shared(a: pd.Series, b: pd.Series) -> bool:
@@ -707,13 +740,14 @@ def _assigned(
     kept: np.ndarray,
     fresh: np.ndarray,
     place: Placer,
+    in_place: bool,
 ) -> gpd.GeoDataFrame:
     """A layer with `grid_code` derived: the `fresh` features (new or changed) placed by `place`,
     the others keeping the grid they had in `before` (the previous derived layer), at their row
-    `kept` there (`_matched`)."""
+    `kept` there (`_matched`; `in_place`: its rows are `before`'s, then new ones)."""
     rows = np.flatnonzero(fresh)
     placed = place(layer, features.iloc[rows])
-    if _appended(kept, len(before)):  # the rows in place, new ones after: only changed grids written
+    if in_place:  # the rows in place, new ones after: only changed grids written
         return features.assign(grid_code=replaced(before["grid_code"].array, rows, placed))
     grid_code = codes_at(before["grid_code"], np.where(fresh, -1, kept))
     grid_code[rows] = placed
@@ -721,7 +755,12 @@ def _assigned(
 
 
 def _placed(
-    layer: str, features: gpd.GeoDataFrame, before: gpd.GeoDataFrame, changed: list[str], place: Placer
+    layer: str,
+    features: gpd.GeoDataFrame,
+    before: gpd.GeoDataFrame,
+    changed: list[str],
+    place: Placer,
+    rows: CodeRows | None = None,
 ) -> tuple[gpd.GeoDataFrame, tuple[np.ndarray, np.ndarray]]:
     """`_assigned`, and the rows `_moved` would find of it, from what placing it already matched.
 
@@ -729,11 +768,11 @@ def _placed(
     so the features in another grid now, edited, new or gone are among the
     placed rows and the rows gone, and no layer of millions is compared again.
     """
-    kept, gone = _matched(features, before)
-    fresh = (kept < 0) | (index_in(features["code"], pd.Series(changed, dtype="string")) >= 0)
+    kept, gone, in_place = _matched(features, before)
+    fresh = (kept < 0) | _named(features["code"], changed, rows)
     came = np.flatnonzero(fresh)
     was = kept[came]
-    return _assigned(layer, features, before, kept, fresh, place), (
+    return _assigned(layer, features, before, kept, fresh, place, in_place), (
         np.union1d(was[was >= 0], gone),
         came,
     )
@@ -783,8 +822,17 @@ def _splice(
     )
     # Links depend on households and their grids alone: when neither moved, the centers stand.
     linked = derived["households"] is not before.frames["households"]
+    in_place = _first_rows(out.households, before.households)  # the same codes: read by no code
     out.centers = (
-        _centers(before.centers, part.centers, out.households, options.quota) if linked else before.centers
+        _centers(
+            before.centers,
+            part.centers,
+            out.households,
+            options.quota,
+            (before.households, rows) if in_place else None,
+        )
+        if linked
+        else before.centers
     )
     per_grid = before.gaps["kind"].isin(list(GAP_TEXT)).to_numpy(dtype=bool)
     kept = before.gaps[per_grid & ~before.gaps["grid_code"].isin(grid_codes).to_numpy(dtype=bool)]
@@ -873,8 +921,7 @@ def _households(
     if kept:  # nor moved nor edited: the rows, their grids and links stand; only coverage is redone
         redone = [name for c in computations().values() if c.reads for name in c.columns if name in whole]
         return whole, {name: (written, fresh(name)) for name in redone}
-    at, _ = _matched(households, whole)
-    same = _appended(at, len(whole))
+    at, _, same = _matched(households, whole)
     covered = np.zeros(len(households), dtype=bool)
     covered[written] = True
     if not covered[at < 0].all():
@@ -941,12 +988,24 @@ def _lost_figures(
     return out
 
 
-def _centers(whole: pd.DataFrame, part: pd.DataFrame, households: pd.DataFrame, quota: int) -> pd.DataFrame:
-    """One row per center household in frame order: links from `part` where redone, else as they were."""
-    rows = np.flatnonzero(households["center_household"].to_numpy(dtype=bool, na_value=False))
+def _centers(
+    whole: pd.DataFrame,
+    part: pd.DataFrame,
+    households: pd.DataFrame,
+    quota: int,
+    previous: tuple[pd.DataFrame, np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """One row per center household in frame order: links from `part` where redone, else as they were.
+
+    With `previous` (the household table `whole` was of, its rows the first of
+    `households` in place, and the rows `part` redid), a center not redone is
+    found in `whole` by its row: no code of the city's centers is matched.
+    """
+    rows = np.flatnonzero(_flags(households))
     codes = households["code"].iloc[rows].astype("string")
     grid = households["grid_code"].iloc[rows].astype("string")
-    redone, kept = index_in(codes, part["code"]), index_in(codes, whole["code"])
+    found = _centers_by_row(rows, codes, part, len(whole), len(households), previous)
+    redone, kept = found or (index_in(codes, part["code"]), index_in(codes, whole["code"]))
     linked = np.where(
         redone >= 0,
         part["linked"].to_numpy()[np.maximum(redone, 0)] if len(part) else 0,
@@ -963,6 +1022,38 @@ def _centers(whole: pd.DataFrame, part: pd.DataFrame, households: pd.DataFrame, 
     ).astype({"code": "string", "grid_code": "string"})
     table["missing"] = table["quota"] - table["linked"]
     return table
+
+
+def _flags(households: pd.DataFrame) -> np.ndarray:
+    """Whether each household is a center household (missing: not)."""
+    return households["center_household"].to_numpy(dtype=bool, na_value=False)
+
+
+def _centers_by_row(
+    rows: np.ndarray,
+    codes: pd.Series,
+    part: pd.DataFrame,
+    was: int,
+    n: int,
+    previous: tuple[pd.DataFrame, np.ndarray] | None,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """For the centers at `rows`, their row in `part` (among those redone) and in the previous
+    centers table (the others, by their row then: centers stay in frame order); None without
+    `previous` or when the previous table's centers are not its rows' (then matched by code)."""
+    if previous is None:
+        return None
+    table, redone = previous
+    before = np.flatnonzero(_flags(table))
+    if before.size != was:
+        return None
+    mine = np.zeros(n, dtype=bool)
+    mine[redone] = True
+    again = mine[rows]
+    at = np.minimum(np.searchsorted(before, rows), max(was - 1, 0))
+    kept = np.where(~again & (was > 0) & (before[at] == rows if was else False), at, -1)
+    fresh = np.full(rows.size, -1, dtype=np.intp)
+    fresh[again] = index_in(codes[again], part["code"])
+    return fresh, kept
 
 
 def _gap_frame(parts: list[pd.DataFrame], grids: pd.DataFrame, crs: object) -> gpd.GeoDataFrame:

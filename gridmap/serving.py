@@ -69,6 +69,7 @@ from gridmap.cases.desk import CaseDesk
 from gridmap.cases.repairs import RepairSync, sync_repairs
 from gridmap.cases.routing import HeldPlaces
 from gridmap.catalogue import LAYER_NAMES
+from gridmap.coderows import CodeRows
 from gridmap.errors import GridmapError, StoreError
 from gridmap.incremental import changed_keys, compacted_all, patched, update
 from gridmap.localtime import BEIJING
@@ -303,6 +304,10 @@ def orphaned(parent: int | None) -> bool:
     return parent is not None and os.getppid() != parent
 
 
+INDEXED = ("households",)
+"""The layers whose code index the live analysis keeps (`CodeRows`): millions of rows, each edit
+names a few."""
+
 BOOK_KEYS = {"visit_status": "code", "party_orgs": "code", "party_links": "household_code"}
 """The inputs the books give (`gridmap.analysis.book_inputs`), each with the column keying its rows."""
 
@@ -339,6 +344,7 @@ class LiveAnalysis:
     _day: dt.date | None = field(default=None, init=False)  # the day the books' inputs are of
     _locator: GridLocator | None = field(default=None, init=False)
     _buildings: BuildingLocator | None = field(default=None, init=False)
+    _rows: dict[str, CodeRows] = field(default_factory=dict, init=False)  # code indexes of `INDEXED`
 
     def refresh(self) -> Refresh | None:
         """Catch up with the store: what was redone, or None when neither its revision, its books'
@@ -376,6 +382,7 @@ class LiveAnalysis:
         """Drop the frames and analysis: the next `refresh` reads and analyses the whole store."""
         self.revision, self.analysis, self.frames, self._stamps = None, None, {}, {}
         self._locator = self._buildings = None
+        self._rows = {}
         self._position = self._feed = self._day = None
 
     def _feed_position(self) -> int | None:
@@ -404,11 +411,17 @@ class LiveAnalysis:
             self.analysis = compacted_all(self.frames, analyze(self.frames, self.options))
             self._locator = GridLocator(self.frames["grids"])
             self._buildings = BuildingLocator(self.analysis.frames["buildings"])
+            self._rows = {
+                name: CodeRows.of(self.frames[name]["code"]) for name in INDEXED if name in self.frames
+            }
             self.revision, self._stamps, self._position = revision, stamps, position
             self._feed, self._day = feed, day
             return None
         edited |= books[0]
         codes |= books[1]
+        rows = {
+            name: index.follow(edited[name]["code"]) for name, index in self._rows.items() if name in edited
+        }
         self.analysis, streets = update(
             self.frames,
             self.analysis,
@@ -417,7 +430,9 @@ class LiveAnalysis:
             locator=self._locator,
             buildings=self._buildings,
             codes=codes,
+            rows=rows,
         )
+        self._rows |= {name: index.follow(self.frames[name]["code"]) for name, index in rows.items()}
         if "grids" in edited:
             self._locator = GridLocator(self.frames["grids"])
         if "buildings" in edited:
@@ -443,7 +458,8 @@ class LiveAnalysis:
                 edited[layer] = read_input(self.store, layer, narrow=self.narrow)
             else:
                 fresh = self.store.read(layer, codes=names)
-                edited[layer], codes[layer] = patched(self.frames[layer], fresh, names), names
+                edited[layer] = patched(self.frames[layer], fresh, names, self._rows.get(layer))
+                codes[layer] = names
         return edited, codes
 
     def _book_edits(

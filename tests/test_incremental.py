@@ -13,6 +13,7 @@ import shapely.ops
 from gridmap import incremental, walking
 from gridmap.analysis import Analysis, AnalysisOptions, analyze
 from gridmap.assignment import DERIVED_LAYERS, BuildingLocator, GridLocator
+from gridmap.coderows import CodeRows
 from gridmap.incremental import changed_codes, patched, update
 from gridmap.sample import generate
 
@@ -574,8 +575,60 @@ def test_a_feature_patched_in_place_shares_the_columns_it_leaves() -> None:
     out = patched(frame, frame.iloc[[1]].assign(n=[20]), ["H2"])
     assert out["n"].tolist() == [1, 20, 3] and frame["n"].tolist() == [1, 2, 3]
     assert incremental._shared(out["code"], frame["code"])
-    at, gone = incremental._matched(out, frame)
-    assert at.tolist() == [0, 1, 2] and gone.size == 0
+    at, gone, in_place = incremental._matched(out, frame)
+    assert at.tolist() == [0, 1, 2] and gone.size == 0 and in_place
     moved = frame.assign(code=pd.array(["H1", "H3", "H2"], dtype="string[pyarrow]"))
     assert not incremental._shared(moved["code"], frame["code"])
     assert incremental._matched(moved, frame)[0].tolist() == [0, 2, 1]
+
+
+def test_household_edits_found_by_the_code_index_equal_a_full_analysis(
+    town: tuple[dict[str, gpd.GeoDataFrame], Analysis],
+) -> None:
+    """As the builder does: each edit patched into the layer and placed through the layer's code index
+    (`CodeRows`), one after another: a center flag toggled, a household moved into a building of
+    another street, one deleted and one registered. Known grids and centers, and a full analysis."""
+    frames, before = town
+    frames = dict(frames)
+    first, second = sorted(before.streets["code"])[:2]
+    locator, buildings = GridLocator(frames["grids"]), BuildingLocator(before.frames["buildings"])
+    index = CodeRows.of(frames["households"]["code"])
+    mine = frames["households"]["code"][frames["households"]["grid_code"].str.startswith(first).fillna(False)]
+
+    def edit(fresh: gpd.GeoDataFrame, codes: list[str]) -> Analysis:
+        nonlocal before, index
+        layer = patched(frames["households"], fresh, codes, index)
+        index = index.follow(layer["code"])
+        assert np.array_equal(index.find(layer["code"]), np.arange(len(layer)))
+        want = analyze({**frames, "households": layer})
+        before, _ = update(
+            frames,
+            before,
+            {"households": layer},
+            locator=locator,
+            buildings=buildings,
+            codes={"households": codes},
+            rows={"households": index},
+        )
+        _same(before, want)
+        return before
+
+    households = frames["households"].set_index("code", drop=False)
+    center = str(mine.iloc[7])
+    flag = not bool(households.loc[center, "center_household"])
+    after = edit(households.loc[[center]].assign(center_household=flag).reset_index(drop=True), [center])
+    assert (center in set(after.centers["code"])) == flag
+    assert (after.households.set_index("code").loc[center, "linked_to"] == center) == flag
+
+    mover = str(mine.iloc[1])
+    target = frames["buildings"]["code"][frames["buildings"]["code"].str.startswith(second)].iloc[3]
+    grid = before.frames["buildings"].set_index("code").loc[target, "grid_code"]
+    after = edit(households.loc[[mover]].assign(building_code=target).reset_index(drop=True), [mover])
+    assert str(grid).startswith(second)
+    assert after.frames["households"].set_index("code").loc[mover, "grid_code"] == grid
+
+    gone, born = str(mine.iloc[2]), households.loc[[str(mine.iloc[3])]].assign(code="NEW-HOUSEHOLD")
+    after = edit(born.reset_index(drop=True), [gone, "NEW-HOUSEHOLD"])
+    codes = set(after.households["code"])
+    assert gone not in codes and "NEW-HOUSEHOLD" in codes
+    assert len(after.households) == len(frames["households"]) == len(households)
