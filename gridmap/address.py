@@ -680,6 +680,26 @@ class AddressIndex:
         other._cut_cache = {}
         return other
 
+    def with_areas(self, rows: npt.ArrayLike, areas: Sequence[Iterable[str | None]]) -> AddressIndex:
+        """This index with the street and community of the buildings at `rows` (of the frame it was
+        built from) replaced by `areas`: what a redrawn grid changes, without the O(register) work
+        of `with_places`. The same index when none differs (or areas are unknown)."""
+        if self._areas is None:
+            return self
+        at = np.asarray(rows, dtype=np.intp)
+        slot = np.minimum(np.searchsorted(self._kept, at), max(len(self._kept) - 1, 0))
+        held = self._kept[slot] == at if len(self._kept) else np.zeros(len(at), dtype=bool)
+        new = [frozenset(place_name(n) for n in area if n) for area in areas]
+        changes = [(int(k), a) for k, a, h in zip(slot.tolist(), new, held.tolist(), strict=True) if h]
+        if all(self._areas[k] == a for k, a in changes):
+            return self
+        kept = list(self._areas)
+        for k, area in changes:
+            kept[k] = area
+        other = copy.copy(self)
+        other._areas = kept
+        return other
+
     @classmethod
     def from_frames(cls, frames: Mapping[str, pd.DataFrame], *, threshold: float = 85.0) -> AddressIndex:
         """The index of `frames["buildings"]`, knowing the street and community names of `frames`.
