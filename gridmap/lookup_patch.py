@@ -28,7 +28,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -40,7 +40,7 @@ import shapely
 from gridmap.address import AddressIndex, building_areas
 from gridmap.assignment import BuildingLocator, GridLocator, building_positions
 from gridmap.crs import metric_crs
-from gridmap.privacy import Role, protect
+from gridmap.privacy import Role, protect, sight
 
 if TYPE_CHECKING:
     from gridmap.lookup import Snapshot
@@ -78,13 +78,22 @@ class Boundaries:
         """Each grid's community code, by grid position."""
         return nullable(self.grids["community_code"])
 
-    def grid_rows(self) -> dict[Role, list[dict[str, Any]]]:
-        """Per role, what a lookup says about each grid, by grid position."""
+    def grid_rows(self, at: npt.NDArray[np.intp] | None = None) -> dict[Role, list[dict[str, Any]]]:
+        """Per role, what a lookup says about each grid (or the grids at positions `at`), by position."""
+        grids = self.grids if at is None else self.grids.iloc[at]
+        # A plain frame: protecting and listing a GeoDataFrame's copies costs more than the rows.
+        fields = cast(
+            gpd.GeoDataFrame, pd.DataFrame({n: grids[n] for n in GRID_FIELDS if n in grids.columns})
+        )
+        seen: dict[str, list[dict[str, Any]]] = {}  # roles of one sight share the rows
         rows: dict[Role, list[dict[str, Any]]] = {}
         for role in Role:
-            visible = protect("grids", self.grids, role)
-            columns = [c for c in GRID_FIELDS if c in visible.columns]
-            rows[role] = [{name: rec.get(name) for name in GRID_FIELDS} for rec in records(visible, columns)]
+            if sight(role) not in seen:
+                visible = protect("grids", fields, role)
+                seen[sight(role)] = [
+                    {name: rec.get(name) for name in GRID_FIELDS} for rec in records(visible, visible.columns)
+                ]
+            rows[role] = seen[sight(role)]
         return rows
 
     def grid_areas(self) -> list[Area]:
@@ -112,9 +121,20 @@ def with_boundaries(snap: Snapshot, bounds: Boundaries, redrawn: Sequence[str] |
     """
     if redrawn is not None and _same_shapes(snap.bounds.grids, bounds.grids, redrawn):
         locator, b_grid = snap.locator, snap.building_grid
+        at = np.flatnonzero(bounds.grids["code"].isin(list(redrawn)).to_numpy(dtype=bool))
+        edited = bounds.grid_rows(at)
+        copies: dict[int, list[dict[str, Any]]] = {}  # one copy per list the roles share
+        grid_rows = {}
+        for role, rows in snap.grid_rows.items():
+            if id(rows) not in copies:
+                copies[id(rows)] = list(rows)
+                for k, row in zip(at.tolist(), edited[role], strict=True):
+                    copies[id(rows)][k] = row
+            grid_rows[role] = copies[id(rows)]
     else:
         locator = GridLocator(bounds.grids)
         b_grid = _placed_again(snap, bounds, locator, redrawn)
+        grid_rows = bounds.grid_rows()
     areas = bounds.grid_areas()
     places = bounds.places()
     if places != snap.bounds.places():
@@ -128,7 +148,7 @@ def with_boundaries(snap: Snapshot, bounds: Boundaries, redrawn: Sequence[str] |
     return dataclasses.replace(
         snap,
         locator=locator,
-        grid_rows=bounds.grid_rows(),
+        grid_rows=grid_rows,
         grid_community=bounds.grid_community(),
         communities=index_by_code(bounds.communities, ("code", "name", "street_code")),
         streets=index_by_code(bounds.streets, ("code", "name")),
