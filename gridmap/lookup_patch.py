@@ -195,7 +195,7 @@ def with_buildings(snap: Snapshot, fresh: gpd.GeoDataFrame, codes: Sequence[str]
         building_rows=b_rows,
         building_grid=b_grid,
         building_locator=BuildingLocator.of(b_codes, b_geoms),
-        addresses=_address_index(b_rows, snap.bounds, b_grid),
+        addresses=_address_index(b_rows, snap.bounds, b_grid, snap.addresses),
         building_codes=b_codes,
         building_geoms=b_geoms,
     )
@@ -218,7 +218,7 @@ def _edited(
     b_grid[at] = grid
     moved = not _same(snap.building_geoms[at], geoms)
     if any(snap.building_rows[k] != row for k, row in zip(at.tolist(), rows, strict=True)):
-        addresses = _address_index(b_rows, snap.bounds, b_grid)
+        addresses = _address_index(b_rows, snap.bounds, b_grid, snap.addresses)
     else:
         areas = snap.bounds.grid_areas()
         addresses = snap.addresses.with_areas(at, [areas[g] for g in grid.tolist()])
@@ -233,13 +233,16 @@ def _edited(
 
 
 def _address_index(
-    rows: list[dict[str, Any]], bounds: Boundaries, building_grid: npt.NDArray[np.intp]
+    rows: list[dict[str, Any]], bounds: Boundaries, building_grid: npt.NDArray[np.intp], known: AddressIndex
 ) -> AddressIndex:
-    """The address index of the buildings `rows` (the register changed: made again, nothing read)."""
+    """The address index of the buildings `rows` (the register changed: made again, nothing read;
+    the normalised forms of `known`, the index before the edit, taken)."""
     frame = pd.DataFrame(
         {name: pd.array([row[name] for row in rows], dtype="string") for name in ("code", "name", "address")}
     )
-    return AddressIndex(frame, places=bounds.places(), areas=bounds.building_areas(building_grid))
+    return AddressIndex(
+        frame, places=bounds.places(), areas=bounds.building_areas(building_grid), known=known
+    )
 
 
 def _placed_again(
