@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -222,6 +222,16 @@ def normalize_many(addresses: Iterable[str | None], *, register: bool = False) -
     return [normalised[c] if c >= 0 else None for c in codes]
 
 
+def _normalised(values: Sequence[str | None], known: Iterable[tuple[Any, str]] | None) -> list[str | None]:
+    """`normalize_many(values, register=True)`, taking the forms `known` (raw → normalised) holds."""
+    if known is None:
+        return normalize_many(values, register=True)
+    forms: dict[Any, str | None] = dict(known)
+    missing = [v for v in dict.fromkeys(values) if isinstance(v, str) and v not in forms]
+    forms.update(zip(missing, normalize_many(missing, register=True), strict=True))
+    return [forms[v] if isinstance(v, str) else None for v in values]
+
+
 def house_numbers(normalised: str) -> tuple[str, ...]:
     """The digit runs of a normalised address (house, building): what a fuzzy match must keep."""
     return tuple(n.lstrip("0") or "0" for n in _NUMBERS.findall(normalised))
@@ -250,11 +260,15 @@ class _Characters:
     bounds WRatio without computing it.
     """
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, texts: Sequence[str], known: Iterable[tuple[str, bool]] | None = None) -> None:
+        """`known`: texts already judged by `_several_tokens`, with the judgement."""
         n = len(texts)
         self.size = n
         self.lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
-        self.spaced = np.fromiter((_several_tokens(t) for t in texts), dtype=bool, count=n)
+        judged = dict(known or ())
+        self.spaced = np.fromiter(
+            (judged[t] if t in judged else _several_tokens(t) for t in texts), dtype=bool, count=n
+        )
         self.points = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
         self.starts = np.cumsum(self.lengths) - self.lengths
         keys, counts = np.unique(
@@ -589,23 +603,31 @@ class AddressIndex:
         places: Iterable[str | None] = (),
         areas: Sequence[Iterable[str | None]] | None = None,
         threshold: float = 85.0,
+        known: AddressIndex | None = None,
     ) -> None:
+        """`known`: an index of an earlier register, whose addresses' and names' normalised forms are
+        taken instead of worked out again (most of the cost, when a few buildings were edited)."""
         has_address = buildings["address"].notna() & buildings["code"].notna()
         codes = buildings.loc[has_address, "code"].astype(str).tolist()
         raw = buildings.loc[has_address, "address"].astype(str).tolist()
-        names: list[str | None] = (
-            normalize_many(buildings.loc[has_address, "name"].astype(object).tolist(), register=True)
+        raw_names: list[str | None] = (
+            buildings.loc[has_address, "name"].astype(object).tolist()
             if "name" in buildings.columns
             else [None] * len(codes)
         )
+        names = _normalised(raw_names, None if known is None else known._forms("names"))
         self.threshold = threshold
         self._kept = np.flatnonzero(has_address.to_numpy())
         self._codes = codes
         self._raw = raw
-        self._normalised = [n or "" for n in normalize_many(raw, register=True)]
+        self._raw_names: list[str | None] = raw_names
+        forms = _normalised(raw, None if known is None else known._forms("addresses"))
+        self._normalised: list[str] = [n or "" for n in forms]
         self._choices = np.array(self._normalised, dtype=object)
-        self._names = np.array([n or "" for n in names], dtype=object)
-        self._characters = _Characters(self._normalised)
+        self._names: npt.NDArray[np.object_] = np.array([n or "" for n in names], dtype=object)
+        self._characters: _Characters = _Characters(
+            self._normalised, None if known is None else known._forms("spaced")
+        )
         self._exact: dict[str, int] = {}
         self._by_normalised: dict[str, int] = {}
         self._by_name: dict[str, int] = {}
@@ -640,6 +662,15 @@ class AddressIndex:
             road, house = self._road_of[i], road_house[i]
             if road is not None and house is not None:
                 self._houses.setdefault(road, {}).setdefault(int(house.group(2)), []).append(i)
+
+    def _forms(self, kind: str) -> Iterable[tuple[Any, Any]]:
+        """What this index worked out, for a later one (`known`): raw names or addresses → normalised
+        forms, or normalised addresses → whether they hold several tokens."""
+        if kind == "names":
+            return zip(self._raw_names, self._names.tolist(), strict=True)
+        if kind == "addresses":
+            return zip(self._raw, self._normalised, strict=True)
+        return zip(self._normalised, self._characters.spaced.tolist(), strict=True)
 
     def _set_places(self, places: Iterable[str | None], areas: Sequence[Iterable[str | None]] | None) -> None:
         self._place_names, self._areas = self._read_places(places, areas)
@@ -678,6 +709,26 @@ class AddressIndex:
         other._place_names, other._areas = names, kept
         other._places = _Prefixes(names)
         other._cut_cache = {}
+        return other
+
+    def with_areas(self, rows: npt.ArrayLike, areas: Sequence[Iterable[str | None]]) -> AddressIndex:
+        """This index with the street and community of the buildings at `rows` (of the frame it was
+        built from) replaced by `areas`: what a redrawn grid changes, without the O(register) work
+        of `with_places`. The same index when none differs (or areas are unknown)."""
+        if self._areas is None:
+            return self
+        at = np.asarray(rows, dtype=np.intp)
+        slot = np.minimum(np.searchsorted(self._kept, at), max(len(self._kept) - 1, 0))
+        held = self._kept[slot] == at if len(self._kept) else np.zeros(len(at), dtype=bool)
+        new = [frozenset(place_name(n) for n in area if n) for area in areas]
+        changes = [(int(k), a) for k, a, h in zip(slot.tolist(), new, held.tolist(), strict=True) if h]
+        if all(self._areas[k] == a for k, a in changes):
+            return self
+        kept = list(self._areas)
+        for k, area in changes:
+            kept[k] = area
+        other = copy.copy(self)
+        other._areas = kept
         return other
 
     @classmethod

@@ -160,6 +160,13 @@ class BuildingLocator(_Locator):
         self._rank[self._by_rank] = np.arange(len(codes))
         self.size = len(codes)
 
+    def near(self, geoms: npt.NDArray[np.object_]) -> IntArray:
+        """Positions of the buildings whose bounding box meets that of any of `geoms` (ascending):
+        every building whose grid a change of those polygons may change."""
+        if self.size == 0 or len(geoms) == 0:
+            return np.empty(0, dtype=np.intp)
+        return np.unique(self._tree.query(np.asarray(geoms, dtype=object))[1]).astype(np.intp)
+
     def locate(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> IntArray:
         """Row position in the buildings frame of the building containing each point (-1 for none)."""
         x = np.asarray(lon, dtype=np.float64).ravel()

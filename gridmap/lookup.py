@@ -16,18 +16,28 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 
-from gridmap.address import AddressIndex, Match, building_areas
+from gridmap.address import AddressIndex, Match
 from gridmap.assignment import BuildingLocator, GridLocator, building_grids, point_grids
 from gridmap.crs import parse_crs, to_wgs84
 from gridmap.errors import CRSError, NotFoundError
-from gridmap.privacy import Role, protect
+from gridmap.lookup_patch import (
+    BOUNDARY_LAYERS,
+    Boundaries,
+    index_by_code,
+    patched_rows,
+    records,
+    with_boundaries,
+    with_buildings,
+)
+from gridmap.privacy import Role
 from gridmap.stores import Store
 from gridmap.texts import Message
 from gridmap.versions import parse_date
@@ -50,8 +60,8 @@ LOOKUP_LAYERS = frozenset({"streets", "communities", "grids", "buildings"})
 
 Stamps = dict[str, dt.datetime | None]
 log = logging.getLogger(__name__)
-GRID_FIELDS = ("code", "name", "party_branch", "worker_name", "worker_phone")
-"""What a lookup says about a grid; `gridmap.privacy.protect` removes or masks by role (README, Roles)."""
+PATCH_MOST = 10_000
+"""A refresh patches the snapshot with at most this many features the log names; more are read whole."""
 
 
 class AddressNotFoundError(NotFoundError):
@@ -85,7 +95,11 @@ class OutsideError(NotFoundError):
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Everything a lookup needs, built from one store revision and never mutated."""
+    """Everything a lookup needs, built from one store revision and never mutated.
+
+    It keeps the boundaries it was built from and each building's code and
+    geometry, so an edit is patched in (`patched`) from the rows it touched.
+    """
 
     revision: str
     stamps: Stamps
@@ -95,11 +109,17 @@ class Snapshot:
     communities: dict[str, dict[str, Any]]
     streets: dict[str, dict[str, Any]]
     buildings: dict[str, int]
-    """Building code → row of `building_rows` and `building_grid`."""
+    """Building code → row of `building_rows`, `building_grid`, `building_codes` and `building_geoms`."""
     building_rows: list[dict[str, Any]]
     building_grid: npt.NDArray[np.intp]
     building_locator: BuildingLocator
     addresses: AddressIndex
+    bounds: Boundaries
+    """The grids, communities and streets the indexes hold (positions in `locator` are rows of its grids)."""
+    building_codes: npt.NDArray[np.object_]
+    building_geoms: npt.NDArray[np.object_]
+    position: int | None = None
+    """The store's log position the snapshot is at least as recent as (None: unknown, never patched)."""
 
     @classmethod
     def load(
@@ -109,50 +129,88 @@ class Snapshot:
         stamps: Stamps | None = None,
         *,
         addresses: AddressIndex | None = None,
-        date: str | None = None,
+        position: int | None = None,
     ) -> Snapshot:
         """Read the four layers a lookup touches and index them (`addresses`: an index of the same buildings).
 
         The address index learns the street and community names and, per
         building, where it lies, from these boundaries (cheap: the register's
         own indexes are kept).
-
-        With `date`, the boundaries are those in force on that date (`Store.read_as_of`).
         """
-        boundaries = store.read if date is None else (lambda name: store.read_as_of(name, date))
-        grids = boundaries("grids")
-        communities = boundaries("communities")
-        streets = boundaries("streets")
-        buildings = store.read("buildings")
-        locator = GridLocator(grids)
-        rows: dict[Role, list[dict[str, Any]]] = {}
-        for role in Role:
-            visible = protect("grids", grids, role)
-            columns = [c for c in GRID_FIELDS if c in visible.columns]
-            records = visible[columns].astype(object).where(visible[columns].notna(), None)
-            rows[role] = [{name: rec.get(name) for name in GRID_FIELDS} for rec in records.to_dict("records")]
+        bounds = Boundaries(store.read("grids"), store.read("communities"), store.read("streets"))
+        return cls.build(revision, stamps or {}, bounds, store.read("buildings"), addresses, position)
+
+    @classmethod
+    def build(
+        cls,
+        revision: str,
+        stamps: Stamps,
+        bounds: Boundaries,
+        buildings: gpd.GeoDataFrame,
+        addresses: AddressIndex | None = None,
+        position: int | None = None,
+    ) -> Snapshot:
+        """The snapshot of these boundaries and buildings (`addresses`: an index of the same buildings)."""
         # A building's grid is derived here (largest area share), never trusted from the store.
-        b_grid = building_grids(grids, buildings)
-        b_rows = _records(buildings, ("code", "name", "address"))
-        grid_community = _nullable(grids["community_code"])
-        places = [*_nullable(streets["name"]), *_nullable(communities["name"])]
-        areas = building_areas(b_grid, grid_community, communities, streets)
+        b_grid = building_grids(bounds.grids, buildings, bounds.metric)
+        b_rows = records(buildings, ("code", "name", "address"))
+        places, areas = bounds.places(), bounds.building_areas(b_grid)
+        codes = buildings["code"].astype(str).to_numpy(dtype=object)
+        geoms = np.asarray(buildings.geometry.values, dtype=object)
         return cls(
             revision=revision,
-            stamps=stamps or {},
-            locator=locator,
-            grid_rows=rows,
-            grid_community=grid_community,
-            communities=_index(communities, ("code", "name", "street_code")),
-            streets=_index(streets, ("code", "name")),
+            stamps=stamps,
+            locator=GridLocator(bounds.grids),
+            grid_rows=bounds.grid_rows(),
+            grid_community=bounds.grid_community(),
+            communities=index_by_code(bounds.communities, ("code", "name", "street_code")),
+            streets=index_by_code(bounds.streets, ("code", "name")),
             buildings={row["code"]: i for i, row in enumerate(b_rows)},
             building_rows=b_rows,
             building_grid=b_grid,
-            building_locator=BuildingLocator(buildings),
+            building_locator=BuildingLocator.of(codes, geoms),
             addresses=addresses.with_places(places, areas)
             if addresses is not None
             else AddressIndex(buildings, places=places, areas=areas),
+            bounds=bounds,
+            building_codes=codes,
+            building_geoms=geoms,
+            position=position,
         )
+
+    def patched(
+        self, store: Store, touched: Mapping[str, Sequence[str]], revision: str, stamps: Stamps, position: int
+    ) -> Snapshot:
+        """This snapshot with the features `touched` (layer → codes) as the store now holds them.
+
+        Only those rows are read. The boundaries are small and patched whole;
+        a grid's attributes alone re-index nothing, a redrawn grid re-indexes the
+        grids and places again only the buildings near it; an edited building is
+        placed alone (`gridmap.lookup_patch`). Equal, lookup for lookup, to `load`.
+        """
+        snap = self
+        redrawn = {name: list(touched[name]) for name in BOUNDARY_LAYERS if touched.get(name)}
+        if redrawn:
+            layers = {
+                name: self.bounds.frame(name)
+                if name not in redrawn
+                else patched_rows(
+                    self.bounds.frame(name), store.read(name, codes=redrawn[name]), redrawn[name]
+                )
+                for name in BOUNDARY_LAYERS
+            }
+            bounds = Boundaries(layers["grids"], layers["communities"], layers["streets"])
+            snap = with_boundaries(snap, bounds, redrawn.get("grids", []))
+        if touched.get("buildings"):
+            codes = list(touched["buildings"])
+            snap = with_buildings(snap, store.read("buildings", codes=codes), codes)
+        return dataclasses.replace(snap, revision=revision, stamps=stamps, position=position)
+
+    def on_date(self, store: Store, date: str) -> Snapshot:
+        """This snapshot over the boundaries in force on `date` (`Store.read_as_of`): every building
+        placed again in them, the buildings and their indexes shared."""
+        bounds = Boundaries(*(store.read_as_of(name, date) for name in BOUNDARY_LAYERS))
+        return with_boundaries(self, bounds, None)
 
     def answer(
         self, grid_pos: int, role: Role, building: dict[str, Any] | None, match: dict[str, Any]
@@ -266,24 +324,6 @@ def changed_layers(old: Stamps, new: Stamps) -> set[str] | None:
     return changed or None
 
 
-def _nullable(values: Any) -> list[str | None]:
-    """A text column as a list with None for missing values."""
-    return [None if v is None else str(v) for v in values.astype(object).where(values.notna(), None)]
-
-
-def _records(frame: Any, columns: Sequence[str]) -> list[dict[str, Any]]:
-    """The rows of `frame` as `{column: value}` in frame order, missing values as None."""
-    part = frame[list(columns)].astype(object)
-    part = part.where(part.notna(), None)
-    records: list[dict[str, Any]] = part.to_dict("records")
-    return records
-
-
-def _index(frame: Any, columns: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """`code → {column: value}` with missing values as None."""
-    return {rec["code"]: rec for rec in _records(frame, columns)}
-
-
 @dataclass
 class LookupService:
     """Lookups over a store, answered from a snapshot refreshed when the store's revision changes."""
@@ -332,20 +372,34 @@ class LookupService:
             self._lock.release()
 
     def _refresh(self) -> None:
-        """Rebuild the snapshot if the store changed in a layer a lookup reads (or in an unknown way)."""
+        """Bring the snapshot to the store's revision if a layer a lookup reads changed (or maybe did).
+
+        The features the store's log names are patched in (`Snapshot.patched`);
+        without a log, or past `PATCH_MOST` features, the layers are read again.
+        """
         revision = self.store.revision()
         current = self._snapshot
         if current is not None and current.revision == revision:
             return
+        position = self.store.log_position()  # before any layer is read: they are at least this recent
         stamps = self.store.last_modified()
         changed = changed_layers(current.stamps, stamps) if current is not None else None
         if current is not None and changed is not None and not changed & LOOKUP_LAYERS:
-            self._snapshot = dataclasses.replace(current, revision=revision, stamps=stamps)
+            self._snapshot = dataclasses.replace(current, revision=revision, stamps=stamps, position=position)
+            return
+        touched = (
+            self.store.touched_since(current.position, most=PATCH_MOST)
+            if current is not None and current.position is not None
+            else None
+        )
+        if current is not None and touched is not None and position is not None:
+            lookup = {name: codes for name, codes in touched.items() if name in LOOKUP_LAYERS}
+            self._snapshot = current.patched(self.store, lookup, revision, stamps, position)
             return
         # The address index (the slow part) depends on the buildings alone.
         keep = current is not None and changed is not None and "buildings" not in changed
         addresses = current.addresses if keep and current is not None else None
-        self._snapshot = Snapshot.load(self.store, revision, stamps, addresses=addresses)
+        self._snapshot = Snapshot.load(self.store, revision, stamps, addresses=addresses, position=position)
 
     def as_of(self, date: str | None) -> Snapshot:
         """The snapshot for the boundaries in force on `date` (None: today's), kept for a few dates."""
@@ -355,9 +409,7 @@ class LookupService:
         key = (current.revision, parse_date(date))
         found = self._dated.get(key)
         if found is None:
-            found = Snapshot.load(
-                self.store, current.revision, current.stamps, addresses=current.addresses, date=key[1]
-            )
+            found = current.on_date(self.store, key[1])
             while len(self._dated) >= MAX_DATED:
                 self._dated.pop(next(iter(self._dated)), None)
             self._dated[key] = found

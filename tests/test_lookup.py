@@ -79,8 +79,9 @@ def test_only_lookup_layers_trigger_a_rebuild(service: LookupService, store: Sto
     grids = district()["grids"]
     grids.loc[0, "party_branch"] = "新党支部"
     store.upsert("grids", grids.iloc[[0]])
-    _wait_for(service, lambda: service.snapshot().locator is not first.locator)
+    _wait_for(service, lambda: service.snapshot().grid_rows is not first.grid_rows)
     assert service.snapshot().addresses is first.addresses  # grids changed, buildings did not
+    assert service.snapshot().locator is first.locator  # an attribute alone: no grid is indexed again
     assert service.by_point(114.305, 30.505)["grid"]["party_branch"] == "新党支部"
     buildings = district()["buildings"]
     buildings.loc[0, "address"] = "武汉市武昌区新华路1号"
