@@ -375,7 +375,7 @@ class LookupService:
         """Bring the snapshot to the store's revision if a layer a lookup reads changed (or maybe did).
 
         The features the store's log names are patched in (`Snapshot.patched`);
-        without a log, or past `PATCH_MOST` features, the layers are read again.
+        without a log, past `PATCH_MOST` features, or when the patch fails, the layers are read again.
         """
         revision = self.store.revision()
         current = self._snapshot
@@ -394,8 +394,11 @@ class LookupService:
         )
         if current is not None and touched is not None and position is not None:
             lookup = {name: codes for name, codes in touched.items() if name in LOOKUP_LAYERS}
-            self._snapshot = current.patched(self.store, lookup, revision, stamps, position)
-            return
+            try:
+                self._snapshot = current.patched(self.store, lookup, revision, stamps, position)
+                return
+            except Exception:  # a patch that fails must not pin the old snapshot: read the layers again
+                log.exception("lookup snapshot not patched; reading the layers again")
         # The address index (the slow part) depends on the buildings alone.
         keep = current is not None and changed is not None and "buildings" not in changed
         addresses = current.addresses if keep and current is not None else None

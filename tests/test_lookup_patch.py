@@ -209,3 +209,20 @@ def test_without_a_log_the_snapshot_is_loaded_again(
     patched = _refreshed(service, store)
     assert patched.locator is not first.locator  # read and indexed again
     _assert_same_answers(patched, _fresh(store), sample)
+
+
+def test_a_patch_that_fails_loads_the_snapshot_again(
+    service: LookupService, store: Store, sample: dict[str, gpd.GeoDataFrame], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = service.snapshot()
+
+    def broken(*args: object, **kwargs: object) -> Snapshot:
+        raise ValueError("a patch that cannot be applied")
+
+    monkeypatch.setattr(Snapshot, "patched", broken)
+    grids = sample["grids"].copy()
+    grids.loc[0, "party_branch"] = "新党支部"
+    store.upsert("grids", grids.iloc[[0]])
+    reloaded = _refreshed(service, store)
+    assert reloaded.locator is not first.locator  # read and indexed again, not stuck on the old snapshot
+    _assert_same_answers(reloaded, _fresh(store), sample)
