@@ -17,16 +17,12 @@ profiler's overhead). Writes bench/RESULTS.md section "refresh-cpu-<scale>".
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
 import statistics
-import subprocess
-import sys
 from pathlib import Path
 
 from bench.bench_edits import EDITS
-from bench.common import WORK, table, write_section
+from bench.common import WORK, run_codes, run_on_copy, table, write_section
 from gridmap.stores import open_store
 
 CHILD = """
@@ -60,8 +56,6 @@ print(json.dumps(out))
 def run(source: Path, code: Path, label: str, rounds: int, profile: Path | None) -> dict[str, object]:
     """`CHILD` on a copy of `source` in a process running the `gridmap` (and `bench`) of `code`."""
     copy = source.with_name(f"{source.stem}-refresh-{label}.gpkg")
-    shutil.copyfile(source, copy)
-    env = {**os.environ, "PYTHONPATH": str(code)}
     args = [
         str(copy),
         str(rounds),
@@ -69,19 +63,7 @@ def run(source: Path, code: Path, label: str, rounds: int, profile: Path | None)
         str(profile or ""),
         str(Path(__file__).with_name("bench_edits.py")),
     ]
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", CHILD, *args],
-            env=env,
-            cwd=code,
-            stdout=subprocess.PIPE,
-            text=True,
-            check=True,
-        )
-    finally:
-        copy.unlink(missing_ok=True)
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return run_on_copy(CHILD, source, copy, code, args)
 
 
 def report(args: argparse.Namespace, counts: dict[str, int], found: dict[str, dict], load: tuple) -> str:
@@ -141,13 +123,9 @@ def main() -> None:
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()
-    codes = {"base": args.baseline.resolve(), "after": Path(__file__).resolve().parents[1]}
-    found = {
-        label: run(source, code, label, args.rounds, args.profile)
-        for label, code in codes.items()
-        if args.only in (None, label)
-    }
-    print(json.dumps(found), flush=True)
+    found = run_codes(
+        args.baseline, args.only, lambda code, label: run(source, code, label, args.rounds, args.profile)
+    )
     if args.only is None:
         write_section(f"refresh-cpu-{args.scale}", report(args, counts, found, load))
 

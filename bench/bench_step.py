@@ -21,13 +21,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
-import subprocess
-import sys
 from pathlib import Path
 
-from bench.common import table, write_section
+from bench.common import run_codes, run_on_copy, table, write_section
 
 KINDS = ("speaker moved 100 m", "household made a center household", "grid's party branch changed")
 PHASES = ("step", "refresh", "render", "publish", "sync_repairs")
@@ -82,7 +79,6 @@ print(json.dumps(out))
 def run(city: Path, code: Path, label: str, rounds: int, profile: Path | None) -> dict[str, object]:
     """`CHILD` on a copy of `city` in a process running the `gridmap` and `api` of `code`."""
     copy = city.with_name(f"{city.stem}-step-{label}.gpkg")
-    shutil.copyfile(city, copy)
     args = [
         str(copy),
         str(rounds),
@@ -90,19 +86,7 @@ def run(city: Path, code: Path, label: str, rounds: int, profile: Path | None) -
         str(profile or ""),
         str(Path(__file__).with_name("bench_edits.py")),
     ]
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", CHILD, *args, json.dumps(KINDS)],
-            env={**os.environ, "PYTHONPATH": str(code)},
-            cwd=code,
-            stdout=subprocess.PIPE,
-            text=True,
-            check=True,
-        )
-    finally:
-        copy.unlink(missing_ok=True)
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return run_on_copy(CHILD, city, copy, code, [*args, json.dumps(KINDS)])
 
 
 def report(found: dict[str, dict], load: tuple[float, float]) -> str:
@@ -157,13 +141,11 @@ def main() -> None:
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
     start = os.getloadavg()[0]
-    codes = {"base": args.baseline.resolve(), "after": Path(__file__).resolve().parents[1]}
-    found = {
-        label: run(args.city.resolve(), code, label, args.rounds, args.profile)
-        for label, code in codes.items()
-        if args.only in (None, label)
-    }
-    print(json.dumps(found), flush=True)
+    found = run_codes(
+        args.baseline,
+        args.only,
+        lambda code, label: run(args.city.resolve(), code, label, args.rounds, args.profile),
+    )
     body = report(found, (start, os.getloadavg()[0]))
     print(body)
     if args.section:

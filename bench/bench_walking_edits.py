@@ -35,7 +35,6 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +44,7 @@ import httpx
 import psutil
 
 from bench.bench_serving import ADMIN, builder_cpu, put_until_shown, server
-from bench.common import WORK, table, write_section
+from bench.common import WORK, run_on_copy, table, write_section
 from gridmap.stores import Store, open_store
 
 PORT = 8170
@@ -127,21 +126,9 @@ def run(store_path: Path, code: Path, label: str, codes: list[str]) -> Run:
 def live(store_path: Path, code: Path, codes: list[str], layer: str) -> dict[str, object]:
     """`LIVE` in a child process running the `gridmap` of `code` on a copy of `store_path`."""
     copy = store_path.with_name(f"{store_path.stem}-live.gpkg")
-    shutil.copyfile(store_path, copy)
-    env = {**os.environ, "PYTHONPATH": str(code)}
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", LIVE, str(copy), ",".join(codes), layer],
-            env=env,
-            cwd=code,  # `-c` puts the working directory first on the path: it must hold this code's gridmap
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    finally:
-        copy.unlink(missing_ok=True)
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return run_on_copy(
+        LIVE, store_path, copy, code, [str(copy), ",".join(codes), layer], stderr=subprocess.PIPE
+    )
 
 
 def live_report(

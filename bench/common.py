@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import multiprocessing as mp
 import os
 import platform
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -113,3 +115,40 @@ def analysed(base: str, timeout: float) -> bool:
     except httpx.TransportError:
         return False
     return answer.status_code == 200 and answer.json().get("analysis") == "published"
+
+
+def run_on_copy(
+    script: str, source: Path, copy: Path, code: Path, args: list[str], **popen: Any
+) -> dict[str, Any]:
+    """`python -c script ARGS` over `copy`, a copy of `source` removed after, in a child process running
+    the `gridmap` of the checkout `code`: the JSON its last line of output holds.
+
+    `-c` puts the working directory first on the path, so the child runs from `code`. Extra `popen`
+    arguments (e.g. `stderr=subprocess.PIPE`) go to `subprocess.run`.
+    """
+    shutil.copyfile(source, copy)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", script, *args],
+            env={**os.environ, "PYTHONPATH": str(code)},
+            cwd=code,
+            stdout=subprocess.PIPE,
+            text=True,
+            check=True,
+            **popen,
+        )
+    finally:
+        copy.unlink(missing_ok=True)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def run_codes(
+    baseline: Path, only: str | None, run: Callable[[Path, str], dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """`run(code, label)` for the checkout before (`base`, at `baseline`) and this one (`after`), or the
+    `only` one; printed as JSON once both are done."""
+    codes = {"base": baseline.resolve(), "after": Path(__file__).resolve().parents[1]}
+    found = {label: run(code, label) for label, code in codes.items() if only in (None, label)}
+    print(json.dumps(found), flush=True)
+    return found
