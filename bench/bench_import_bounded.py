@@ -123,6 +123,25 @@ def _empty_households(admin_url: str, name: str) -> None:
         conn.execute("VACUUM ANALYZE households")
 
 
+def fresh_target(
+    kind: str,
+    label: str,
+    name: str,
+    gpkg_template: Path,
+    databases: dict[str, tuple[str, str]],
+    admin_url: str,
+) -> str:
+    """The URL of the store one run imports into, its households empty: WORK/<name>.gpkg copied from
+    the template, or the PostGIS database of `label` emptied (every run starts alike)."""
+    if kind == "gpkg":
+        url = str(WORK / f"{name}.gpkg")
+        shutil.copyfile(gpkg_template, url)
+    else:
+        database, url = databases[label]
+        _empty_households(admin_url, database)
+    return url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--city", type=Path, default=WORK / "city200.gpkg")
@@ -149,12 +168,9 @@ def main() -> None:
     def one(size: str, kind: str, label: str) -> object:
         """One import into a store of its own, as a user runs it; recorded as soon as it ends."""
         source = sources[size]
-        if kind == "gpkg":
-            url = str(WORK / f"import_bounded_{size}_{label}.gpkg")
-            shutil.copyfile(gpkg_template, url)
-        else:
-            name, url = databases[label]
-            _empty_households(args.admin_url, name)
+        url = fresh_target(
+            kind, label, f"import_bounded_{size}_{label}", gpkg_template, databases, args.admin_url
+        )
         command = ["import", "households", str(source.resolve()), "--store", url, "--yes"]
         load = os.getloadavg()[0]
         figures = run_cli(command, source=roots[label])

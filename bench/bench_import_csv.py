@@ -18,28 +18,34 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
 
-from bench.bench_import_bounded import ADMIN_URL, TARGET_GIB, _empty_households, _postgis, template
+from bench.bench_import_bounded import ADMIN_URL, TARGET_GIB, _postgis, fresh_target, template
 from bench.common import WORK, run_cli, table, write_section
 from gridmap.stores import open_store
 
 LABELS = ("before", "after")
+HEADERS = [
+    "households",
+    "store",
+    "before MiB",
+    "after MiB",
+    "after/before",
+    "before CPU s",
+    "after CPU s",
+    "before wall s",
+    "after wall s",
+    f"≤ {TARGET_GIB:g} GiB",
+]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--csv", type=Path, required=True)
-    parser.add_argument("--city", type=Path, default=WORK / "city200.gpkg")
-    parser.add_argument("--baseline", type=Path, required=True)
-    parser.add_argument("--stores", default="gpkg")
-    parser.add_argument("--mode", default="replace", choices=("replace", "append"))
-    parser.add_argument("--admin-url", default=ADMIN_URL)
-    args = parser.parse_args()
+def side_by_side(args: argparse.Namespace, path: Path, name: str) -> tuple[list[list[object]], list[float]]:
+    """`gridmap import households PATH --mode MODE` into each of `args.stores` from the baseline and
+    from this checkout at once, each into a store of its own (WORK/<name>_<label>.gpkg or a database):
+    a row of `HEADERS` per store, and the load averages seen."""
     stores = args.stores.split(",")
     gpkg_template = template(args.city)
     databases = {label: _postgis(args.admin_url, args.city) for label in LABELS if "postgis" in stores}
@@ -47,13 +53,8 @@ def main() -> None:
     loads = [os.getloadavg()[0]]
 
     def one(kind: str, label: str) -> tuple[float, float, float, int]:
-        if kind == "gpkg":
-            url = str(WORK / f"import_csv_{label}.gpkg")
-            shutil.copyfile(gpkg_template, url)
-        else:
-            name, url = databases[label]
-            _empty_households(args.admin_url, name)
-        command = ["import", "households", str(args.csv.resolve()), "--store", url, "--yes"]
+        url = fresh_target(kind, label, f"{name}_{label}", gpkg_template, databases, args.admin_url)
+        command = ["import", "households", str(path.resolve()), "--store", url, "--yes"]
         command += ["--mode", args.mode]
         wall, cpu, peak = run_cli(command, source=roots[label])
         with open_store(url) as store:
@@ -69,10 +70,10 @@ def main() -> None:
             jobs = {(kind, label): pool.submit(one, kind, label) for kind in stores for label in LABELS}
             results = {key: job.result() for key, job in jobs.items()}
     finally:
-        for name, _url in databases.values():
+        for database, _url in databases.values():
             with psycopg.connect(args.admin_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    rows = []
+                conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    rows: list[list[object]] = []
     for kind in stores:
         before, after = results[(kind, "before")], results[(kind, "after")]
         assert before[3] == after[3], (before[3], after[3])
@@ -90,6 +91,19 @@ def main() -> None:
                 "met" if after[2] / 1024 <= TARGET_GIB else "NOT met",
             ]
         )
+    return rows, loads
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--csv", type=Path, required=True)
+    parser.add_argument("--city", type=Path, default=WORK / "city200.gpkg")
+    parser.add_argument("--baseline", type=Path, required=True)
+    parser.add_argument("--stores", default="gpkg")
+    parser.add_argument("--mode", default="replace", choices=("replace", "append"))
+    parser.add_argument("--admin-url", default=ADMIN_URL)
+    args = parser.parse_args()
+    rows, loads = side_by_side(args, args.csv, "import_csv")
     body = (
         f"`gridmap import households {args.csv.name} --mode {args.mode} --yes`: the scale-200 city's "
         "households as a CSV "
@@ -100,18 +114,7 @@ def main() -> None:
         "process's own, the times share the machine). After: chunks of 200,000 rows "
         "(`python -m bench.bench_import_csv`).\n\n"
         + table(
-            [
-                "households",
-                "store",
-                "before MiB",
-                "after MiB",
-                "after/before",
-                "before CPU s",
-                "after CPU s",
-                "before wall s",
-                "after wall s",
-                f"≤ {TARGET_GIB:g} GiB",
-            ],
+            HEADERS,
             rows,
         )
         + f"\n\n1-minute load average over the runs: {min(loads):.1f}–{max(loads):.1f} (2 cores, shared)."

@@ -18,19 +18,13 @@ side with the after run, each into a store of its own. Writes bench/RESULTS.md s
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import psycopg
+from bench.bench_import_bounded import ADMIN_URL
+from bench.bench_import_csv import HEADERS, side_by_side
+from bench.common import WORK, table, write_section
 
-from bench.bench_import_bounded import ADMIN_URL, TARGET_GIB, _empty_households, _postgis, template
-from bench.common import WORK, run_cli, table, write_section
-from gridmap.stores import open_store
-
-LABELS = ("before", "after")
 _COLUMNS = "code, address, building_code, unit, room, size, party_member, center_household, contact_name, "
 _COLUMNS += "contact_phone"
 
@@ -62,57 +56,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.make_xlsx:
         make_xlsx(args.city, args.make_xlsx, args.file)
-    stores = args.stores.split(",")
-    gpkg_template = template(args.city)
-    databases = {label: _postgis(args.admin_url, args.city) for label in LABELS if "postgis" in stores}
-    roots = {"before": str(args.baseline), "after": None}
-    loads = [os.getloadavg()[0]]
-
-    def one(kind: str, label: str) -> tuple[float, float, float, int]:
-        if kind == "gpkg":
-            url = str(WORK / f"import_file_{label}.gpkg")
-            shutil.copyfile(gpkg_template, url)
-        else:
-            name, url = databases[label]
-            _empty_households(args.admin_url, name)
-        command = ["import", "households", str(args.file.resolve()), "--store", url, "--yes"]
-        command += ["--mode", args.mode]
-        wall, cpu, peak = run_cli(command, source=roots[label])
-        with open_store(url) as store:
-            stored = store.counts()["households"]
-        if kind == "gpkg":
-            Path(url).unlink()
-        loads.append(os.getloadavg()[0])
-        print(f"{kind} {label}: {wall:.0f} s wall, {cpu:.0f} s CPU, peak {peak:,.0f} MiB, {stored:,} rows")
-        return wall, cpu, peak, stored
-
-    try:
-        with ThreadPoolExecutor(2 * len(stores)) as pool:
-            jobs = {(kind, label): pool.submit(one, kind, label) for kind in stores for label in LABELS}
-            results = {key: job.result() for key, job in jobs.items()}
-    finally:
-        for name, _url in databases.values():
-            with psycopg.connect(args.admin_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    rows = []
-    for kind in stores:
-        before, after = results[(kind, "before")], results[(kind, "after")]
-        assert before[3] == after[3], (before[3], after[3])
-        rows.append(
-            [
-                f"{after[3]:,}",
-                "GeoPackage" if kind == "gpkg" else "PostGIS",
-                args.mode,
-                f"{before[2]:,.0f}",
-                f"{after[2]:,.0f}",
-                f"{after[2] / before[2]:.2f}×",
-                f"{before[1]:.0f}",
-                f"{after[1]:.0f}",
-                f"{before[0]:.0f}",
-                f"{after[0]:.0f}",
-                "met" if after[2] / 1024 <= TARGET_GIB else "NOT met",
-            ]
-        )
+    rows, loads = side_by_side(args, args.file, "import_file")
+    rows = [[*row[:2], args.mode, *row[2:]] for row in rows]
     body = (
         f"`gridmap import households {args.file.name} --mode {args.mode} --yes` "
         f"({args.file.stat().st_size / 2**20:,.0f} MiB) into a store holding the scale-200 city's streets, "
@@ -121,19 +66,7 @@ def main() -> None:
         "with the after run (each into a store of its own; the peaks are each process's own, the times "
         "share the machine). After: chunks of 200,000 rows (`python -m bench.bench_import_file`).\n\n"
         + table(
-            [
-                "households",
-                "store",
-                "mode",
-                "before MiB",
-                "after MiB",
-                "after/before",
-                "before CPU s",
-                "after CPU s",
-                "before wall s",
-                "after wall s",
-                f"≤ {TARGET_GIB:g} GiB",
-            ],
+            [*HEADERS[:2], "mode", *HEADERS[2:]],
             rows,
         )
         + f"\n\n1-minute load average over the runs: {min(loads):.1f}–{max(loads):.1f} (2 cores, shared)."
