@@ -24,6 +24,14 @@ WHOLE = 10**9
 Summary = Callable[[ImportReport], tuple[object, ...]]
 
 
+def reported(report: ImportReport, *fields: str) -> tuple[object, ...]:
+    """The report's `fields`, then what its changes say: what a chunked import must report alike."""
+    changes = report.changes
+    assert changes is not None
+    tail = (changes.counts, changes.samples, changes.changed_fields, changes.cleared)
+    return (*(getattr(report, field) for field in fields), *tail)
+
+
 def imported_both(
     store: Store, path: Path, start: gpd.GeoDataFrame, summary: Summary, mode: Mode = "replace"
 ) -> tuple[tuple[object, ...], ...]:

@@ -29,6 +29,7 @@ from tests.ingest.chunked import (
     assert_refused_alike,
     assert_skipped_alike,
     imported_both,
+    reported,
 )
 
 
@@ -49,22 +50,17 @@ def _write(table: pd.DataFrame, path: Path, encoding: str = "utf-8") -> Path:
 
 
 def _summary(report: ImportReport) -> tuple[object, ...]:
-    changes = report.changes
-    assert changes is not None
-    return (
-        report.rows,
-        report.written,
-        report.format,
-        report.encoding,
-        report.placed_at_building,
-        report.inserted,
-        report.updated,
-        report.mapping,
-        report.geometry_columns,
-        changes.counts,
-        changes.samples,
-        changes.changed_fields,
-        changes.cleared,
+    return reported(
+        report,
+        "rows",
+        "written",
+        "format",
+        "encoding",
+        "placed_at_building",
+        "inserted",
+        "updated",
+        "mapping",
+        "geometry_columns",
     )
 
 

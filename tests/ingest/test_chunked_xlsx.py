@@ -24,33 +24,17 @@ from gridmap.catalogue import get_layer
 from gridmap.errors import ConflictError, ValidationError
 from gridmap.frames import empty_frame
 from gridmap.ingest import ImportReport, import_file
-from gridmap.ingest.importer import Mode
 from gridmap.ingest.readers import xlsx_rows
-from gridmap.sample.files import read_sample
 from gridmap.stores import Store
+from tests.ingest.chunked import CHUNK, ROWS, WHOLE, assert_skipped_alike, imported_both, reported
 
-ROWS = 1_500
-CHUNK = 400  # four chunks, the last one short
-WHOLE = 10**9
 SHEET = "住户"
 HEADERS = {"code": "户编码", "address": "地址", "building_code": "楼栋编码", "size": "人口", "lon": "经度"}
 
 
-@pytest.fixture(scope="module")
-def district() -> dict[str, gpd.GeoDataFrame]:
-    return read_sample()
-
-
-@pytest.fixture
-def loaded(store: Store, district: dict[str, gpd.GeoDataFrame]) -> Store:
-    """The store holding the sample's streets, communities, grids and buildings (no households)."""
-    store.replace_many({layer: district[layer] for layer in ("streets", "communities", "grids", "buildings")})
-    return store
-
-
-def _table(district: dict[str, gpd.GeoDataFrame], rows: slice = slice(0, ROWS)) -> pd.DataFrame:
+def _table(sample: dict[str, gpd.GeoDataFrame], rows: slice = slice(0, ROWS)) -> pd.DataFrame:
     """Households as a grid administrator's workbook holds them: lon/lat, every 50th row without a point."""
-    frame = district["households"].sort_values("code").iloc[rows].reset_index(drop=True)
+    frame = sample["households"].sort_values("code").iloc[rows].reset_index(drop=True)
     points = frame.geometry.to_numpy()
     table = pd.DataFrame(frame.drop(columns=["grid_code", "geometry"]))
     table["lon"] = shapely.get_x(points)
@@ -75,50 +59,31 @@ def _write(table: pd.DataFrame, path: Path) -> Path:
 
 
 def _summary(report: ImportReport) -> tuple[object, ...]:
-    changes = report.changes
-    assert changes is not None
-    return (
-        report.rows,
-        report.written,
-        report.format,
-        report.source_layer,
-        report.placed_at_building,
-        report.inserted,
-        report.updated,
-        report.mapping,
-        report.geometry_columns,
-        report.ignored,
-        changes.counts,
-        changes.samples,
-        changes.changed_fields,
-        changes.cleared,
+    return reported(
+        report,
+        "rows",
+        "written",
+        "format",
+        "source_layer",
+        "placed_at_building",
+        "inserted",
+        "updated",
+        "mapping",
+        "geometry_columns",
+        "ignored",
     )
-
-
-def _both(
-    store: Store, path: Path, start: gpd.GeoDataFrame, mode: Mode = "replace"
-) -> tuple[tuple[object, ...], ...]:
-    """The layer, report and last revision's counts after a whole and after a chunked import of `path`,
-    each starting from `start`."""
-    results = []
-    for size in (WHOLE, CHUNK):
-        store.replace("households", start)
-        report = import_file(store, "households", path, chunk_rows=size, mode=mode)
-        counts = store.history(layer="households", limit=1)[0].counts
-        results.append((store.read("households"), _summary(report), counts))
-    return tuple(results)
 
 
 @pytest.mark.slow
 def test_a_chunked_xlsx_import_equals_the_whole_import(
-    loaded: Store, district: dict[str, gpd.GeoDataFrame], tmp_path: Path
+    loaded: Store, sample: dict[str, gpd.GeoDataFrame], tmp_path: Path
 ) -> None:
-    table = _table(district)
+    table = _table(sample)
     path = _write(table, tmp_path / "households.xlsx")
     # The rows the sheet holds: the title, the header and the blank rows below count too.
     assert xlsx_rows(path, get_layer("households")).rows == ROWS + 5
-    (whole, whole_report, whole_counts), (chunked, chunked_report, chunked_counts) = _both(
-        loaded, path, empty_frame("households")
+    (whole, whole_report, whole_counts), (chunked, chunked_report, chunked_counts) = imported_both(
+        loaded, path, empty_frame("households"), _summary
     )
     assert isinstance(chunked, gpd.GeoDataFrame)
     assert len(chunked) == ROWS
@@ -134,10 +99,10 @@ def test_a_chunked_xlsx_import_equals_the_whole_import(
     # Over a populated layer: 280 moved on, the last 100 gone, 120 new ones.
     edited = table.iloc[:-100].copy()
     edited.loc[edited.index % 5 == 0, "地址"] = "和平路 99 号"
-    edited = pd.concat([edited, _table(district, slice(ROWS, ROWS + 120))], ignore_index=True)
+    edited = pd.concat([edited, _table(sample, slice(ROWS, ROWS + 120))], ignore_index=True)
     again = _write(edited, tmp_path / "edited.xlsx")
-    (whole, whole_report, whole_counts), (chunked_again, chunked_report, chunked_counts) = _both(
-        loaded, again, chunked
+    (whole, whole_report, whole_counts), (chunked_again, chunked_report, chunked_counts) = imported_both(
+        loaded, again, chunked, _summary
     )
     pd.testing.assert_frame_equal(chunked_again, whole)
     assert chunked_report == whole_report
@@ -146,9 +111,9 @@ def test_a_chunked_xlsx_import_equals_the_whole_import(
 
 @pytest.mark.slow
 def test_a_bad_row_in_a_later_xlsx_chunk_changes_nothing(
-    loaded: Store, district: dict[str, gpd.GeoDataFrame], tmp_path: Path
+    loaded: Store, sample: dict[str, gpd.GeoDataFrame], tmp_path: Path
 ) -> None:
-    table = _table(district).astype({"lat": object, "人口": object})
+    table = _table(sample).astype({"lat": object, "人口": object})
     loaded.replace("households", empty_frame("households"))
     before, revision = loaded.read("households"), loaded.revision()
     table.loc[ROWS - 2, "户编码"] = table.loc[3, "户编码"]  # a repeat of row 4 (chunk 1), in the last chunk
@@ -172,36 +137,25 @@ def test_a_bad_row_in_a_later_xlsx_chunk_changes_nothing(
 
 @pytest.mark.slow
 def test_skipping_invalid_xlsx_rows_chunk_by_chunk(
-    loaded: Store, district: dict[str, gpd.GeoDataFrame], tmp_path: Path
+    loaded: Store, sample: dict[str, gpd.GeoDataFrame], tmp_path: Path
 ) -> None:
-    table = _table(district)
+    table = _table(sample)
     table.loc[ROWS - 2, "户编码"] = table.loc[3, "户编码"]
     table.loc[450, "楼栋编码"] = "B-nowhere"
-    path = _write(table, tmp_path / "bad.xlsx")
-    results = []
-    for size in (WHOLE, CHUNK):
-        loaded.replace("households", empty_frame("households"))
-        report = import_file(loaded, "households", path, chunk_rows=size, skip_invalid=True)
-        assert report.rejected is not None
-        results.append((loaded.read("households"), report.rejected, report.rows))
-    (whole, whole_rejected, whole_rows), (chunked, chunked_rejected, chunked_rows) = results
-    assert chunked_rows == whole_rows == ROWS - 2
-    assert chunked_rejected["row"].tolist() == [451, ROWS - 1]
-    pd.testing.assert_frame_equal(chunked_rejected, whole_rejected)
-    pd.testing.assert_frame_equal(chunked, whole)
+    assert_skipped_alike(loaded, _write(table, tmp_path / "bad.xlsx"))
 
 
 @pytest.mark.slow
 def test_a_chunked_xlsx_append_equals_the_whole_append(
-    loaded: Store, district: dict[str, gpd.GeoDataFrame], tmp_path: Path
+    loaded: Store, sample: dict[str, gpd.GeoDataFrame], tmp_path: Path
 ) -> None:
     """Rows 501–1,500 appended over the first 1,000: 500 new, the rest updated where they differ."""
-    start = district["households"].sort_values("code").head(1_000).reset_index(drop=True)
-    table = _table(district, slice(500, ROWS))
+    start = sample["households"].sort_values("code").head(1_000).reset_index(drop=True)
+    table = _table(sample, slice(500, ROWS))
     table.loc[table.index % 5 == 0, "地址"] = "和平路 99 号"
     path = _write(table, tmp_path / "more.xlsx")
-    (whole, whole_report, whole_counts), (chunked, chunked_report, chunked_counts) = _both(
-        loaded, path, start, mode="append"
+    (whole, whole_report, whole_counts), (chunked, chunked_report, chunked_counts) = imported_both(
+        loaded, path, start, _summary, mode="append"
     )
     pd.testing.assert_frame_equal(chunked, whole)
     assert chunked_report == whole_report
@@ -212,18 +166,18 @@ def test_a_chunked_xlsx_append_equals_the_whole_append(
 @pytest.mark.slow
 @pytest.mark.parametrize("suffix", ["xlsx", "csv"])
 def test_a_chunked_create_equals_the_whole_create(
-    loaded: Store, district: dict[str, gpd.GeoDataFrame], tmp_path: Path, suffix: str
+    loaded: Store, sample: dict[str, gpd.GeoDataFrame], tmp_path: Path, suffix: str
 ) -> None:
     """Rows 501–1,500 created beside the first 500; then the same file again is refused, writing nothing."""
-    start = district["households"].sort_values("code").head(500).reset_index(drop=True)
-    table = _table(district, slice(500, ROWS))
+    start = sample["households"].sort_values("code").head(500).reset_index(drop=True)
+    table = _table(sample, slice(500, ROWS))
     path = tmp_path / f"new.{suffix}"
     if suffix == "xlsx":
         _write(table, path)
     else:
         table.to_csv(path, index=False)
-    (whole, whole_report, whole_counts), (chunked, chunked_report, chunked_counts) = _both(
-        loaded, path, start, mode="create"
+    (whole, whole_report, whole_counts), (chunked, chunked_report, chunked_counts) = imported_both(
+        loaded, path, start, _summary, mode="create"
     )
     pd.testing.assert_frame_equal(chunked, whole)
     assert chunked_report == whole_report
@@ -247,12 +201,10 @@ def test_a_chunked_create_equals_the_whole_create(
     assert all(code in said[1] for code in taken["code"])
 
 
-def test_a_chunk_taken_mid_create_changes_nothing(
-    loaded: Store, district: dict[str, gpd.GeoDataFrame]
-) -> None:
+def test_a_chunk_taken_mid_create_changes_nothing(loaded: Store, sample: dict[str, gpd.GeoDataFrame]) -> None:
     """`Store.insert_chunks` checks each chunk against the stored codes inside its one transaction: a code
     stored by someone else since the import looked refuses the whole create."""
-    households = district["households"].sort_values("code").head(ROWS).reset_index(drop=True)
+    households = sample["households"].sort_values("code").head(ROWS).reset_index(drop=True)
     loaded.replace("households", households.iloc[1_400:])
     before, revision = loaded.read("households"), loaded.revision()
     with pytest.raises(ConflictError) as raised:
