@@ -10,8 +10,9 @@ $(STAMP): pyproject.toml web/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	# uv installs the same releases as pip from PyPI, downloading in parallel: a fresh venv took
 	# 38 s instead of 11 min on a busy machine (pip also scans this machine's local wheel folders).
+# Compiled at install, as pip does: a test process may not be allowed to write bytecode.
 	$(BIN)/pip install -q 'uv==0.13.10'
-	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[test]'
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -e '.[test]'
 	# The OGC API test suite, pinned (tests/api/test_ogctests.py); --no-deps: see pyproject.toml.
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps 'ogctests==0.1.15'
 	# The console's browser libraries (Leaflet.VectorGrid) from npm, pinned by the lock file.
@@ -33,9 +34,7 @@ lint: $(STAMP)
 # sat idle with two workers (servers starting, polls, PostgreSQL round trips), and a third worker
 # took a 157 s slice of the suite to 146 s. Those asserting a wall-clock bound (marked `timing`) run
 # afterwards, alone, so that the other workers' load cannot fail them.
-# Whole files are handed out in the order tests/conftest.py sorts them, the heaviest first (xdist's
-# own order starts with the files of most tests and left a long file to the end, the others idle).
-PARALLEL := -n 3 --dist loadfile --no-loadscope-reorder
+PARALLEL := -n 3 --dist loadfile
 
 # Each test process (three workers, the timing run, every `gridmap serve` and builder a test
 # starts) would otherwise compile gridmap and rewrite the test modules and pytest plugins anew:

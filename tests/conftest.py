@@ -131,35 +131,9 @@ SLOW_FILES = frozenset(
 )
 
 
-# The files that keep one worker busiest (100-160 s each in a parallel run, or a set-up of 20-35 s),
-# longest first. The parallel run hands out whole files in collection order (`--no-loadscope-reorder`:
-# xdist would otherwise start with the files of most tests, the cheap parametrised ones, and leave
-# a long file to the end, the other workers idle): these first, then the other slow files.
-HEAVIEST = (
-    "tests/test_serving.py",
-    "tests/api/test_write_access.py",
-    "tests/test_incremental.py",
-    "tests/api/test_writes.py",
-    "tests/api/test_cases.py",
-    "tests/api/test_session.py",
-    "tests/stores/test_history.py",
-    "tests/api/test_serve_writes.py",
-    "tests/distributed/test_parts.py",
-)
-
-
-def _rank(item: pytest.Item) -> int:
-    """Where the item's file comes in the run: the heaviest first, then the slow, then the rest."""
-    path = item.nodeid.split("::")[0]
-    if path in HEAVIEST:
-        return HEAVIEST.index(path)
-    return len(HEAVIEST) + (0 if path in SLOW_FILES else 1)
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Browser tests and the files of `SLOW_FILES` are `slow`. Full-size load tests (minutes each) run
-    only with GRIDMAP_SLOW=1; their smaller twins always run. The heaviest files come first (a stable
-    sort: each file's tests keep their order and stay together).
+    only with GRIDMAP_SLOW=1; their smaller twins always run.
 
     Load tests are deselected rather than skipped, so a run without them is not a run with PostGIS
     tests skipped.
@@ -167,7 +141,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("browser") or item.nodeid.split("::")[0] in SLOW_FILES:
             item.add_marker(pytest.mark.slow)
-    items.sort(key=_rank)
     if os.environ.get("GRIDMAP_SLOW") == "1":
         return
     load = [item for item in items if item.get_closest_marker("load")]
