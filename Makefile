@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml web/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	# uv installs the same releases as pip from PyPI, downloading in parallel: a fresh venv took
 	# 38 s instead of 11 min on a busy machine (pip also scans this machine's local wheel folders).
-# Compiled at install, as pip does: a test process may not be allowed to write bytecode.
+	# Compiled at install, as pip does: a test process may not be allowed to write bytecode.
 	$(BIN)/pip install -q 'uv==0.13.10'
 	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -e '.[test]'
 	# The OGC API test suite, pinned (tests/api/test_ogctests.py); --no-deps: see pyproject.toml.
